@@ -1,0 +1,451 @@
+//! Reading policy documents from YAML or JSON, and writing canonical YAML.
+//!
+//! Input is read with budgets (size, nesting, alias expansion) so a hostile
+//! file produces an error, never a hang or unbounded memory. Multi-document
+//! YAML (`---`), JSON (one value, or several concatenated / JSON lines) and
+//! Kubernetes `List` objects are all accepted; empty documents are skipped as
+//! kubectl skips them. Each [`Document`] keeps its position, and
+//! [`DocumentSet::line_of`] maps a JSON pointer back to a source line for
+//! diagnostics.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::OnceLock;
+
+use serde_json::Value;
+
+use crate::error::CoreError;
+
+/// Limits applied while reading untrusted input.
+#[derive(Debug, Clone)]
+pub struct ReadLimits {
+    /// Largest accepted input in bytes (default 16 MiB; the API server itself
+    /// refuses objects above ~1.5 MiB).
+    pub max_bytes: usize,
+    /// Deepest accepted nesting of mappings/sequences (default 128).
+    pub max_depth: usize,
+    /// Most alias (`*ref`) uses accepted (default 1,000).
+    pub max_aliases: usize,
+    /// Most YAML parser events accepted (default 4,000,000), bounding the
+    /// work an alias bomb can cause.
+    pub max_events: usize,
+    /// Most documents accepted in one input (default 10,000).
+    pub max_documents: usize,
+}
+
+impl Default for ReadLimits {
+    fn default() -> Self {
+        ReadLimits {
+            max_bytes: 16 * 1024 * 1024,
+            max_depth: 128,
+            max_aliases: 1_000,
+            max_events: 4_000_000,
+            max_documents: 10_000,
+        }
+    }
+}
+
+/// One document of an input.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Document {
+    /// 0-based position among the input's non-empty documents (`List` items
+    /// count individually).
+    pub index: usize,
+    /// 0-based position of the YAML document in the stream it came from.
+    pub stream_index: usize,
+    /// JSON pointer prefix when the document is an item of a `List`
+    /// (e.g. `/items/3`), empty otherwise.
+    pub list_pointer: String,
+    /// The document's content.
+    pub value: Value,
+}
+
+/// The documents of one input, with the text kept for locating diagnostics.
+#[derive(Debug)]
+pub struct DocumentSet {
+    /// File name, or a label such as `<stdin>`.
+    pub source: String,
+    /// The documents, in input order.
+    pub documents: Vec<Document>,
+    text: String,
+    lines: OnceLock<Vec<HashMap<String, usize>>>,
+}
+
+impl DocumentSet {
+    /// 1-based line where the value at `pointer` in `doc` starts, if known.
+    /// Falls back to the nearest located ancestor of the pointer.
+    pub fn line_of(&self, doc: &Document, pointer: &str) -> Option<usize> {
+        let maps = self.lines.get_or_init(|| locate_lines(&self.text));
+        let map = maps.get(doc.stream_index)?;
+        let mut p = format!("{}{}", doc.list_pointer, pointer);
+        loop {
+            if let Some(&l) = map.get(&p) {
+                return Some(l);
+            }
+            match p.rfind('/') {
+                Some(i) => p.truncate(i),
+                None => return None,
+            }
+        }
+    }
+}
+
+/// Reads a file of policy documents.
+pub fn read_file(path: &Path, limits: &ReadLimits) -> Result<DocumentSet, CoreError> {
+    let name = path.display().to_string();
+    let unreadable = |reason: String| CoreError::Unreadable {
+        source_name: name.clone(),
+        reason,
+    };
+    let meta = std::fs::metadata(path).map_err(|e| unreadable(e.to_string()))?;
+    if meta.len() > limits.max_bytes as u64 {
+        return Err(unreadable(too_large(meta.len() as usize, limits.max_bytes)));
+    }
+    let bytes = std::fs::read(path).map_err(|e| unreadable(e.to_string()))?;
+    read_bytes(&name, &bytes, limits)
+}
+
+fn too_large(len: usize, max: usize) -> String {
+    format!(
+        "{len} bytes exceeds the {max}-byte limit (the API server rejects objects over ~1.5 MiB)"
+    )
+}
+
+/// Reads policy documents from bytes (YAML or JSON, UTF-8).
+pub fn read_bytes(name: &str, bytes: &[u8], limits: &ReadLimits) -> Result<DocumentSet, CoreError> {
+    let unreadable = |reason: String| CoreError::Unreadable {
+        source_name: name.to_string(),
+        reason,
+    };
+    if bytes.len() > limits.max_bytes {
+        return Err(unreadable(too_large(bytes.len(), limits.max_bytes)));
+    }
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        let upto = &bytes[..e.valid_up_to()];
+        let line = upto.iter().filter(|&&b| b == b'\n').count() + 1;
+        unreadable(format!(
+            "not UTF-8: invalid byte at offset {} (line {line})",
+            e.valid_up_to()
+        ))
+    })?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let raw = if looks_like_json(text) {
+        parse_json_stream(name, text)?
+    } else {
+        parse_yaml_stream(name, text, limits)?
+    };
+    let mut documents = Vec::new();
+    for (stream_index, value) in raw.into_iter().enumerate() {
+        if value.is_null() {
+            continue;
+        }
+        if is_list(&value) {
+            if let Some(items) = value.get("items").and_then(Value::as_array) {
+                for (i, item) in items.iter().enumerate() {
+                    documents.push(Document {
+                        index: documents.len(),
+                        stream_index,
+                        list_pointer: format!("/items/{i}"),
+                        value: item.clone(),
+                    });
+                }
+            }
+            continue;
+        }
+        documents.push(Document {
+            index: documents.len(),
+            stream_index,
+            list_pointer: String::new(),
+            value,
+        });
+        if documents.len() > limits.max_documents {
+            return Err(unreadable(format!(
+                "more than {} documents",
+                limits.max_documents
+            )));
+        }
+    }
+    Ok(DocumentSet {
+        source: name.to_string(),
+        documents,
+        text: text.to_string(),
+        lines: OnceLock::new(),
+    })
+}
+
+fn looks_like_json(text: &str) -> bool {
+    matches!(text.trim_start().as_bytes().first(), Some(b'{') | Some(b'['))
+}
+
+fn is_list(v: &Value) -> bool {
+    let kind = v.get("kind").and_then(Value::as_str).unwrap_or("");
+    (kind == "List" || kind.ends_with("List")) && v.get("items").is_some_and(Value::is_array)
+}
+
+fn parse_json_stream(name: &str, text: &str) -> Result<Vec<Value>, CoreError> {
+    let mut out = Vec::new();
+    let mut stream = serde_json::Deserializer::from_str(text).into_iter::<Value>();
+    loop {
+        match stream.next() {
+            None => break,
+            Some(Ok(v)) => out.push(v),
+            Some(Err(e)) => {
+                return Err(CoreError::Syntax {
+                    source_name: name.to_string(),
+                    line: e.line(),
+                    column: e.column(),
+                    message: e.to_string(),
+                });
+            }
+        }
+    }
+    // A top-level JSON array of objects is a list of documents.
+    if out.len() == 1 && out[0].is_array() {
+        let Some(Value::Array(items)) = out.pop() else { unreachable!() };
+        return Ok(items);
+    }
+    Ok(out)
+}
+
+fn yaml_options(limits: &ReadLimits) -> serde_saphyr::Options {
+    let mut budget = serde_saphyr::Budget::default();
+    budget.max_depth = limits.max_depth;
+    budget.max_aliases = limits.max_aliases;
+    budget.max_events = limits.max_events;
+    budget.max_documents = limits.max_documents.saturating_add(1);
+    budget.max_reader_input_bytes = Some(limits.max_bytes);
+    let mut opts = serde_saphyr::Options::default();
+    opts.budget = Some(budget);
+    // kubectl (sigs.k8s.io/yaml, YAML 1.1) reads 0644 as octal.
+    opts.legacy_octal_numbers = true;
+    opts.with_snippet = false;
+    opts
+}
+
+fn parse_yaml_stream(name: &str, text: &str, limits: &ReadLimits) -> Result<Vec<Value>, CoreError> {
+    serde_saphyr::from_multiple_with_options::<Value>(text, yaml_options(limits)).map_err(|e| {
+        let (line, column) = e
+            .location()
+            .map(|l| (l.line() as usize, l.column() as usize))
+            .unwrap_or((0, 0));
+        CoreError::Syntax {
+            source_name: name.to_string(),
+            line,
+            column,
+            message: first_line(&e.to_string()),
+        }
+    })
+}
+
+fn first_line(s: &str) -> String {
+    s.lines().next().unwrap_or("").trim().to_string()
+}
+
+/// Removes `null`-valued object fields, recursively, as the API server
+/// prunes nulls of non-nullable fields before validation.
+pub fn prune_nulls(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            map.retain(|_, v| !v.is_null());
+            map.values_mut().for_each(prune_nulls);
+        }
+        Value::Array(items) => items.iter_mut().for_each(prune_nulls),
+        _ => {}
+    }
+}
+
+/// Writes a value as YAML (block style, two-space indent).
+pub fn to_yaml(value: &Value) -> Result<String, CoreError> {
+    serde_saphyr::to_string(value).map_err(|e| CoreError::Serialize(e.to_string()))
+}
+
+/// JSON-pointer escaping of one reference token.
+pub fn escape_pointer_token(s: &str) -> String {
+    s.replace('~', "~0").replace('/', "~1")
+}
+
+/// Maps, per YAML document of `text`, each JSON pointer to its 1-based line.
+fn locate_lines(text: &str) -> Vec<HashMap<String, usize>> {
+    use serde_saphyr::granit_parser::{Event, Parser};
+
+    enum Frame {
+        Map { key: Option<String> },
+        Seq { next: usize },
+    }
+    let mut docs = Vec::new();
+    let mut current: HashMap<String, usize> = HashMap::new();
+    let mut stack: Vec<(Frame, String)> = Vec::new();
+    // Child pointer of the node that is about to start, and whether it is a key.
+    fn child(stack: &mut [(Frame, String)]) -> Option<(String, bool)> {
+        let (frame, base) = stack.last_mut()?;
+        match frame {
+            Frame::Map { key } => match key.take() {
+                None => Some((String::new(), true)),
+                Some(k) => Some((format!("{base}/{}", escape_pointer_token(&k)), false)),
+            },
+            Frame::Seq { next } => {
+                let p = format!("{base}/{next}");
+                *next += 1;
+                Some((p, false))
+            }
+        }
+    }
+    let mut key_line: HashMap<String, usize> = HashMap::new();
+    // serde-saphyr skips empty and null documents; skip the same ones so the
+    // indices agree.
+    let mut has_root = false;
+    for ev in Parser::new_from_str(text) {
+        let Ok((event, span)) = ev else { break };
+        let line = span.start.line();
+        match event {
+            Event::DocumentStart(..) => {
+                current = HashMap::new();
+                current.insert(String::new(), line);
+                stack.clear();
+                key_line.clear();
+                has_root = false;
+            }
+            Event::DocumentEnd => {
+                let doc = std::mem::take(&mut current);
+                if has_root {
+                    docs.push(doc);
+                }
+            }
+            Event::Scalar(ref s, _, _, None)
+                if stack.is_empty() && matches!(s.as_ref(), "" | "~" | "null" | "Null" | "NULL") => {}
+            Event::Scalar(s, ..) if stack.is_empty() => {
+                let _ = s;
+                has_root = true;
+            }
+            Event::Scalar(s, ..) => match child(&mut stack) {
+                Some((_, true)) => {
+                    if let Some((Frame::Map { key }, base)) = stack.last_mut() {
+                        key_line.insert(format!("{base}/{}", escape_pointer_token(&s)), line);
+                        *key = Some(s.into_owned());
+                    }
+                }
+                Some((p, false)) => {
+                    let l = key_line.get(&p).copied().unwrap_or(line);
+                    current.insert(p, l);
+                }
+                None => {}
+            },
+            Event::Alias(_) => {
+                if let Some((p, false)) = child(&mut stack) {
+                    current.insert(p, line);
+                }
+            }
+            Event::MappingStart(..) | Event::SequenceStart(..) => {
+                if stack.is_empty() {
+                    has_root = true;
+                }
+                let p = match child(&mut stack) {
+                    Some((p, false)) => {
+                        let l = key_line.get(&p).copied().unwrap_or(line);
+                        current.insert(p.clone(), l);
+                        p
+                    }
+                    Some((_, true)) => String::from("/<complex-key>"),
+                    None => String::new(),
+                };
+                let frame = if matches!(event, Event::MappingStart(..)) {
+                    Frame::Map { key: None }
+                } else {
+                    Frame::Seq { next: 0 }
+                };
+                stack.push((frame, p));
+            }
+            Event::MappingEnd | Event::SequenceEnd => {
+                stack.pop();
+            }
+            _ => {}
+        }
+    }
+    docs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(s: &str) -> Result<DocumentSet, CoreError> {
+        read_bytes("t.yaml", s.as_bytes(), &ReadLimits::default())
+    }
+
+    #[test]
+    fn multi_document_yaml_skips_empty_documents() {
+        let set = read("---\na: 1\n---\n# only a comment\n---\nb: [x, z]\n").unwrap();
+        assert_eq!(set.documents.len(), 2);
+        assert_eq!(set.documents[1].value["b"][1], "z");
+        assert_eq!(set.line_of(&set.documents[1], "/b/1"), Some(6));
+    }
+
+    #[test]
+    fn lines_are_located_by_pointer() {
+        let text = "apiVersion: v1\nkind: X\nspec:\n  file:\n    matchPaths:\n    - path: /etc/\n      readOnly: true\n---\nkind: Y\nspec:\n  a: 1\n";
+        let set = read(text).unwrap();
+        let d0 = &set.documents[0];
+        assert_eq!(set.line_of(d0, "/spec/file/matchPaths/0/path"), Some(6));
+        assert_eq!(set.line_of(d0, "/spec/file/matchPaths/0/readOnly"), Some(7));
+        assert_eq!(set.line_of(d0, "/spec/file"), Some(4));
+        // Unknown child falls back to the nearest ancestor.
+        assert_eq!(set.line_of(d0, "/spec/file/nope"), Some(4));
+        let d1 = &set.documents[1];
+        assert_eq!(set.line_of(d1, "/spec/a"), Some(11));
+    }
+
+    #[test]
+    fn json_and_lists_are_documents_too() {
+        let set = read(r#"{"kind":"List","apiVersion":"v1","items":[{"a":1},{"b":2}]}"#).unwrap();
+        assert_eq!(set.documents.len(), 2);
+        assert_eq!(set.documents[1].list_pointer, "/items/1");
+        let set = read("{\"a\":1}\n{\"b\":2}\n").unwrap();
+        assert_eq!(set.documents.len(), 2);
+    }
+
+    #[test]
+    fn octal_and_yaml11_booleans_follow_kubectl() {
+        let set = read("mode: 0644\nflag: yes\n").unwrap();
+        assert_eq!(set.documents[0].value["mode"], 420);
+        assert_eq!(set.documents[0].value["flag"], true);
+    }
+
+    #[test]
+    fn malformed_yaml_reports_line() {
+        match read("a: 1\nb: [1, 2\nc: 3\n") {
+            Err(CoreError::Syntax { line, .. }) => assert!(line >= 2, "line {line}"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn alias_bomb_is_refused_quickly() {
+        let mut s = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..12 {
+            let p = i - 1;
+            s.push_str(&format!(
+                "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+            ));
+        }
+        let t = std::time::Instant::now();
+        assert!(read(&s).is_err());
+        assert!(t.elapsed().as_secs() < 5);
+    }
+
+    #[test]
+    fn non_utf8_and_oversized_inputs_are_unreadable() {
+        let err = read_bytes("x", b"a: \xff\xfe\n", &ReadLimits::default()).unwrap_err();
+        assert!(matches!(err, CoreError::Unreadable { .. }), "{err}");
+        assert!(err.to_string().contains("not UTF-8"));
+        let limits = ReadLimits { max_bytes: 10, ..ReadLimits::default() };
+        let err = read_bytes("x", b"a: 123456789012\n", &limits).unwrap_err();
+        assert!(err.to_string().contains("limit"), "{err}");
+    }
+
+    #[test]
+    fn prune_nulls_drops_null_fields_only() {
+        let mut v = serde_json::json!({"a": null, "b": {"c": null, "d": 1}, "e": [null, 1]});
+        prune_nulls(&mut v);
+        assert_eq!(v, serde_json::json!({"b": {"d": 1}, "e": [null, 1]}));
+    }
+}

@@ -1,0 +1,168 @@
+//! The built-in JSON Schema of each policy kind, produced from the typed models.
+//!
+//! schemars turns the Rust types into JSON Schema (draft 2020-12). The
+//! generated models already carry every CRD constraint as attributes; this
+//! module adds what the API server applies to every object:
+//!
+//! * strict field validation: every object with declared `properties` and no
+//!   `additionalProperties` gets `additionalProperties: false` (this reaches
+//!   k8s-openapi's types, which do not deny unknown fields themselves);
+//! * `x-kubernetes-int-or-string` becomes `type: [integer, string]`;
+//! * Kubernetes NetworkPolicy: `apiVersion`/`kind` constants and the
+//!   `podSelector` requirement of the 1.33 OpenAPI schema.
+
+use schemars::JsonSchema;
+use schemars::generate::SchemaSettings;
+use serde_json::{Map, Value, json};
+
+use super::{calico, cilium, kubearmor, kubernetes, tetragon};
+use crate::engine::PolicyKind;
+
+fn schema_of<T: JsonSchema>() -> Value {
+    let schema = SchemaSettings::draft2020_12()
+        .into_generator()
+        .into_root_schema_for::<T>();
+    schema.to_value()
+}
+
+/// The built-in JSON Schema (draft 2020-12) for a policy kind.
+pub fn builtin_schema(kind: PolicyKind) -> Value {
+    let mut schema = match kind {
+        PolicyKind::KubeArmorPolicy => schema_of::<kubearmor::KubeArmorPolicy>(),
+        PolicyKind::KubeArmorHostPolicy => schema_of::<kubearmor::KubeArmorHostPolicy>(),
+        PolicyKind::KubeArmorClusterPolicy => schema_of::<kubearmor::KubeArmorClusterPolicy>(),
+        PolicyKind::KubeArmorNetworkPolicy => schema_of::<kubearmor::KubeArmorNetworkPolicy>(),
+        PolicyKind::TracingPolicy => schema_of::<tetragon::TracingPolicy>(),
+        PolicyKind::TracingPolicyNamespaced => schema_of::<tetragon::TracingPolicyNamespaced>(),
+        PolicyKind::CiliumNetworkPolicy => schema_of::<cilium::CiliumNetworkPolicy>(),
+        PolicyKind::CiliumClusterwideNetworkPolicy => {
+            schema_of::<cilium::CiliumClusterwideNetworkPolicy>()
+        }
+        PolicyKind::NetworkPolicy => {
+            let mut s = schema_of::<kubernetes::NetworkPolicy>();
+            kubernetes_overlay(&mut s);
+            s
+        }
+        PolicyKind::CalicoNetworkPolicy => schema_of::<calico::NetworkPolicy>(),
+        PolicyKind::CalicoGlobalNetworkPolicy => schema_of::<calico::GlobalNetworkPolicy>(),
+        PolicyKind::CalicoStagedNetworkPolicy => schema_of::<calico::StagedNetworkPolicy>(),
+        PolicyKind::CalicoStagedGlobalNetworkPolicy => {
+            schema_of::<calico::StagedGlobalNetworkPolicy>()
+        }
+        PolicyKind::CalicoStagedKubernetesNetworkPolicy => {
+            schema_of::<calico::StagedKubernetesNetworkPolicy>()
+        }
+    };
+    apply_api_server_semantics(&mut schema);
+    schema
+}
+
+/// Strict field validation and int-or-string, applied to every sub-schema.
+///
+/// Also removes the `null` alternatives schemars adds for `Option` fields:
+/// nulls are pruned before validation (as the API server does), and without
+/// them a validation error points at the real problem instead of at an
+/// `anyOf` with `null`.
+pub fn apply_api_server_semantics(schema: &mut Value) {
+    match schema {
+        Value::Object(map) => {
+            strip_null_alternative(map);
+            if map.get("x-kubernetes-int-or-string") == Some(&Value::Bool(true))
+                && !map.contains_key("type")
+            {
+                map.insert("type".into(), json!(["integer", "string"]));
+            }
+            let preserves = map.get("x-kubernetes-preserve-unknown-fields") == Some(&Value::Bool(true));
+            if map.contains_key("properties") && !map.contains_key("additionalProperties") && !preserves
+            {
+                map.insert("additionalProperties".into(), Value::Bool(false));
+            }
+            for (_, v) in map.iter_mut() {
+                apply_api_server_semantics(v);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(apply_api_server_semantics),
+        _ => {}
+    }
+}
+
+fn strip_null_alternative(map: &mut Map<String, Value>) {
+    let is_null = |v: &Value| v.get("type") == Some(&Value::from("null"));
+    if let Some(Value::Array(alts)) = map.get_mut("anyOf")
+        && alts.iter().any(is_null)
+    {
+        alts.retain(|v| !is_null(v));
+        if alts.len() == 1 {
+            let only = alts.pop().unwrap_or(Value::Null);
+            map.remove("anyOf");
+            if let Value::Object(inner) = only {
+                for (k, v) in inner {
+                    map.entry(k).or_insert(v);
+                }
+            }
+        }
+    }
+    if let Some(Value::Array(types)) = map.get_mut("type") {
+        types.retain(|t| t != "null");
+        if types.len() == 1 {
+            let t = types.pop().unwrap_or(Value::Null);
+            map.insert("type".into(), t);
+        }
+    }
+    if let Some(Value::Array(values)) = map.get_mut("enum") {
+        values.retain(|v| !v.is_null());
+    }
+}
+
+fn kubernetes_overlay(schema: &mut Value) {
+    let Some(root) = schema.as_object_mut() else { return };
+    if let Some(props) = root.get_mut("properties").and_then(Value::as_object_mut) {
+        props.insert("apiVersion".into(), json!({"type": "string", "const": "networking.k8s.io/v1"}));
+        props.insert("kind".into(), json!({"type": "string", "const": "NetworkPolicy"}));
+    }
+    push_required(root, &["apiVersion", "kind", "metadata"]);
+    let defs = root.get_mut("$defs").and_then(Value::as_object_mut);
+    if let Some(spec) = defs.and_then(|d| {
+        d.iter_mut()
+            .find(|(k, _)| k.ends_with("NetworkPolicySpec"))
+            .map(|(_, v)| v)
+    }) && let Some(spec) = spec.as_object_mut()
+    {
+        push_required(spec, &["podSelector"]);
+    }
+}
+
+fn push_required(obj: &mut Map<String, Value>, names: &[&str]) {
+    let req = obj.entry("required").or_insert_with(|| json!([]));
+    if let Some(arr) = req.as_array_mut() {
+        for n in names {
+            if !arr.iter().any(|v| v == n) {
+                arr.push(json!(n));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_has_a_strict_schema() {
+        for &kind in PolicyKind::ALL {
+            let s = builtin_schema(kind);
+            assert_eq!(s["type"], "object", "{kind}");
+            assert_eq!(s["additionalProperties"], false, "{kind}");
+            assert!(s["properties"]["metadata"].is_object(), "{kind}");
+        }
+    }
+
+    #[test]
+    fn kubearmor_carries_crd_constraints() {
+        let s = builtin_schema(PolicyKind::KubeArmorPolicy).to_string();
+        // KubeArmor: a matchPaths path must not end in '/', a dir must.
+        assert!(s.contains(r#"^\\/+.*[^\\/]$"#), "path pattern missing");
+        assert!(s.contains(r#"^\\/$|^\\/.*\\/$"#), "dir pattern missing");
+        assert!(s.contains(r#""Audit""#));
+    }
+}

@@ -1,0 +1,5 @@
+//! tetragon policy kinds: the typed model generated from the upstream CRDs.
+
+mod model;
+
+pub use model::*;
