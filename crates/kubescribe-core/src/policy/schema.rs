@@ -64,25 +64,39 @@ pub fn builtin_schema(kind: PolicyKind) -> Value {
 /// them a validation error points at the real problem instead of at an
 /// `anyOf` with `null`.
 pub fn apply_api_server_semantics(schema: &mut Value) {
-    match schema {
-        Value::Object(map) => {
-            strip_null_alternative(map);
-            if map.get("x-kubernetes-int-or-string") == Some(&Value::Bool(true))
-                && !map.contains_key("type")
-            {
-                map.insert("type".into(), json!(["integer", "string"]));
+    walk(schema, true);
+}
+
+/// `structural` is false below `oneOf`/`anyOf`/`allOf`/`not`: those branches
+/// only add constraints (as in a CRD's structural schema) and stay open.
+fn walk(schema: &mut Value, structural: bool) {
+    let Value::Object(map) = schema else { return };
+    strip_null_alternative(map);
+    if map.get("x-kubernetes-int-or-string") == Some(&Value::Bool(true)) && !map.contains_key("type") {
+        map.insert("type".into(), json!(["integer", "string"]));
+    }
+    let preserves = map.get("x-kubernetes-preserve-unknown-fields") == Some(&Value::Bool(true));
+    if structural && map.contains_key("properties") && !map.contains_key("additionalProperties") && !preserves {
+        map.insert("additionalProperties".into(), Value::Bool(false));
+    }
+    for (key, v) in map.iter_mut() {
+        match key.as_str() {
+            "properties" | "$defs" | "definitions" => {
+                if let Value::Object(children) = v {
+                    children.values_mut().for_each(|c| walk(c, structural));
+                }
             }
-            let preserves = map.get("x-kubernetes-preserve-unknown-fields") == Some(&Value::Bool(true));
-            if map.contains_key("properties") && !map.contains_key("additionalProperties") && !preserves
-            {
-                map.insert("additionalProperties".into(), Value::Bool(false));
+            "items" | "additionalProperties" => walk(v, structural),
+            "oneOf" | "anyOf" | "allOf" => {
+                if let Value::Array(alts) = v {
+                    // A lone alternative left by null-stripping is structural.
+                    let structural_alts = structural && alts.len() == 1;
+                    alts.iter_mut().for_each(|a| walk(a, structural_alts));
+                }
             }
-            for (_, v) in map.iter_mut() {
-                apply_api_server_semantics(v);
-            }
+            "not" => walk(v, false),
+            _ => {}
         }
-        Value::Array(items) => items.iter_mut().for_each(apply_api_server_semantics),
-        _ => {}
     }
 }
 
@@ -165,4 +179,12 @@ mod tests {
         assert!(s.contains(r#"^\\/$|^\\/.*\\/$"#), "dir pattern missing");
         assert!(s.contains(r#""Audit""#));
     }
+}
+
+/// The JSON Schema of ObjectMeta used by every kind (with API-server semantics
+/// applied; self-contained, referenced types under `$defs`).
+pub fn object_meta_schema() -> Value {
+    let mut s = schema_of::<k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta>();
+    apply_api_server_semantics(&mut s);
+    s
 }
