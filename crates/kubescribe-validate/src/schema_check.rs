@@ -42,13 +42,17 @@ fn always(_: &str) -> bool {
 }
 
 impl CompiledSchema {
-    /// Compiles `schema` under `draft`. Formats follow the API server: `cidr`
+    /// Compiles `schema` under `draft`, with RE2 patterns. Formats follow the API server: `cidr`
     /// is checked, number formats and `idn-hostname` (which the API server
     /// does not validate) are accepted as-is.
-    pub fn compile(schema: Value, draft: Draft, origin: impl Into<String>) -> Result<Self, ValidateError> {
+    pub fn compile(mut schema: Value, draft: Draft, origin: impl Into<String>) -> Result<Self, ValidateError> {
         let origin = origin.into();
+        normalize_patterns(&mut schema);
         let validator = jsonschema::options()
             .with_draft(draft)
+            // CRD patterns are Go RE2 syntax, evaluated by the API server with
+            // Go's RE2: the `regex` crate implements the same dialect.
+            .with_pattern_options(jsonschema::PatternOptions::regex())
             .should_validate_formats(true)
             .should_ignore_unknown_formats(true)
             .with_format("cidr", is_cidr)
@@ -278,6 +282,52 @@ impl CompiledSchema {
     }
 }
 
+/// Rewrites Go RE2's one-letter Unicode classes (`\pL`, `\PC`) into the
+/// braced form (`\p{L}`) that both ECMA-262 and RE2 accept, in every
+/// `pattern` keyword of a schema.
+pub fn normalize_patterns(schema: &mut Value) {
+    match schema {
+        Value::Object(map) => {
+            for (k, v) in map.iter_mut() {
+                match v {
+                    Value::String(p) if k == "pattern" => *p = braced_unicode_classes(p),
+                    _ => normalize_patterns(v),
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(normalize_patterns),
+        _ => {}
+    }
+}
+
+fn braced_unicode_classes(p: &str) -> String {
+    let chars: Vec<char> = p.chars().collect();
+    let mut out = String::with_capacity(p.len());
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if c == '\\' && i + 1 < chars.len() {
+            let n = chars[i + 1];
+            if (n == 'p' || n == 'P') && i + 2 < chars.len() && chars[i + 2].is_ascii_alphabetic() {
+                out.push('\\');
+                out.push(n);
+                out.push('{');
+                out.push(chars[i + 2]);
+                out.push('}');
+                i += 3;
+                continue;
+            }
+            out.push(c);
+            out.push(n);
+            i += 2;
+            continue;
+        }
+        out.push(c);
+        i += 1;
+    }
+    out
+}
+
 fn resolve_ref<'a>(root: &'a Value, r: &str) -> Option<&'a Value> {
     root.pointer(r.strip_prefix('#')?)
 }
@@ -297,6 +347,12 @@ fn json_type(v: &Value) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn go_unicode_classes_are_braced() {
+        assert_eq!(braced_unicode_classes(r"^\PC*$"), r"^\P{C}*$");
+        assert_eq!(braced_unicode_classes(r"^\p{L}\\pX"), r"^\p{L}\\pX");
+    }
 
     #[test]
     fn cidr_format() {
