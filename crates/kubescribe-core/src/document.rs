@@ -174,7 +174,10 @@ pub fn read_bytes(name: &str, bytes: &[u8], limits: &ReadLimits) -> Result<Docum
 }
 
 fn looks_like_json(text: &str) -> bool {
-    matches!(text.trim_start().as_bytes().first(), Some(b'{') | Some(b'['))
+    matches!(
+        text.trim_start().as_bytes().first(),
+        Some(b'{') | Some(b'[')
+    )
 }
 
 fn is_list(v: &Value) -> bool {
@@ -201,7 +204,9 @@ fn parse_json_stream(name: &str, text: &str) -> Result<Vec<Value>, CoreError> {
     }
     // A top-level JSON array of objects is a list of documents.
     if out.len() == 1 && out[0].is_array() {
-        let Some(Value::Array(items)) = out.pop() else { unreachable!() };
+        let Some(Value::Array(items)) = out.pop() else {
+            unreachable!()
+        };
         return Ok(items);
     }
     Ok(out)
@@ -312,7 +317,8 @@ fn locate_lines(text: &str) -> Vec<HashMap<String, usize>> {
                 }
             }
             Event::Scalar(ref s, _, _, None)
-                if stack.is_empty() && matches!(s.as_ref(), "" | "~" | "null" | "Null" | "NULL") => {}
+                if stack.is_empty()
+                    && matches!(s.as_ref(), "" | "~" | "null" | "Null" | "NULL") => {}
             Event::Scalar(s, ..) if stack.is_empty() => {
                 let _ = s;
                 has_root = true;
@@ -437,7 +443,10 @@ mod tests {
         let err = read_bytes("x", b"a: \xff\xfe\n", &ReadLimits::default()).unwrap_err();
         assert!(matches!(err, CoreError::Unreadable { .. }), "{err}");
         assert!(err.to_string().contains("not UTF-8"));
-        let limits = ReadLimits { max_bytes: 10, ..ReadLimits::default() };
+        let limits = ReadLimits {
+            max_bytes: 10,
+            ..ReadLimits::default()
+        };
         let err = read_bytes("x", b"a: 123456789012\n", &limits).unwrap_err();
         assert!(err.to_string().contains("limit"), "{err}");
     }

@@ -26,7 +26,9 @@ pub enum CoreError {
         message: String,
     },
     /// A document has no usable `apiVersion`/`kind` or names a kind kubescribe does not model.
-    #[error("unknown kind: apiVersion {api_version:?}, kind {kind:?} (expected one of: {expected})")]
+    #[error(
+        "unknown kind: apiVersion {api_version:?}, kind {kind:?} (expected one of: {expected})"
+    )]
     UnknownKind {
         /// The document's `apiVersion`, if any.
         api_version: Option<String>,

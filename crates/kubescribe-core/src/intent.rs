@@ -208,7 +208,12 @@ mod tests {
         assert_eq!(serde_json::to_value(&intent).unwrap(), json);
         let schema = intent_schema();
         assert_eq!(schema["title"], "Intent");
-        assert!(schema["required"].as_array().unwrap().contains(&"scope".into()));
+        assert!(
+            schema["required"]
+                .as_array()
+                .unwrap()
+                .contains(&"scope".into())
+        );
         let bad = serde_json::json!({"scope": {}, "domain": "file", "action": "allow", "oops": 1});
         assert!(serde_json::from_value::<Intent>(bad).is_err());
     }

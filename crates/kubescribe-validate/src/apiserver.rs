@@ -21,14 +21,17 @@ use crate::diagnostic::{Diagnostic, Fix, Severity};
 use crate::schema_check::is_cidr;
 use crate::suggest;
 
-static DNS1123_SUBDOMAIN: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$").unwrap());
-static DNS1123_LABEL: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$").unwrap());
+static DNS1123_SUBDOMAIN: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$").unwrap()
+});
+static DNS1123_LABEL: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$").unwrap());
 static QUALIFIED_NAME: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$").unwrap());
 static LABEL_VALUE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$").unwrap());
-static IANA_SVC_NAME: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[a-z0-9]([a-z0-9-]{0,13}[a-z0-9])?$").unwrap());
+static IANA_SVC_NAME: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[a-z0-9]([a-z0-9-]{0,13}[a-z0-9])?$").unwrap());
 
 fn err(pointer: impl Into<String>, rule: &str, message: impl Into<String>) -> Diagnostic {
     Diagnostic::schema_error(pointer, rule, message).origin("apiserver")
@@ -48,8 +51,12 @@ fn check_metadata(kind: Option<PolicyKind>, value: &Value, out: &mut Vec<Diagnos
     let Some(meta) = value.get("metadata").and_then(Value::as_object) else {
         if value.get("metadata").is_none() {
             out.push(
-                err("/metadata", "required", "missing required field `metadata` (with `name`)")
-                    .expected("`metadata.name` to be set"),
+                err(
+                    "/metadata",
+                    "required",
+                    "missing required field `metadata` (with `name`)",
+                )
+                .expected("`metadata.name` to be set"),
             );
         }
         return;
@@ -72,14 +79,25 @@ fn check_metadata(kind: Option<PolicyKind>, value: &Value, out: &mut Vec<Diagnos
         }
         None if meta.get("generateName").and_then(Value::as_str).is_some() => {}
         None => out.push(
-            err("/metadata/name", "required", "missing required field `metadata.name`").expected("`metadata.name` to be set"),
+            err(
+                "/metadata/name",
+                "required",
+                "missing required field `metadata.name`",
+            )
+            .expected("`metadata.name` to be set"),
         ),
     }
     if let Some(ns) = meta.get("namespace").and_then(Value::as_str) {
         if ns.len() > 63 || !DNS1123_LABEL.is_match(ns) {
             out.push(
-                err("/metadata/namespace", "metadata.namespace", format!("{ns:?} is not a valid namespace name"))
-                    .expected("a DNS-1123 label: lowercase letters, digits and '-', at most 63 characters"),
+                err(
+                    "/metadata/namespace",
+                    "metadata.namespace",
+                    format!("{ns:?} is not a valid namespace name"),
+                )
+                .expected(
+                    "a DNS-1123 label: lowercase letters, digits and '-', at most 63 characters",
+                ),
             );
         }
         if kind.is_some_and(|k| !k.namespaced()) {
@@ -94,9 +112,16 @@ fn check_metadata(kind: Option<PolicyKind>, value: &Value, out: &mut Vec<Diagnos
     }
     if let Some(labels) = meta.get("labels").and_then(Value::as_object) {
         for (k, v) in labels {
-            let p = format!("/metadata/labels/{}", kubescribe_core::document::escape_pointer_token(k));
+            let p = format!(
+                "/metadata/labels/{}",
+                kubescribe_core::document::escape_pointer_token(k)
+            );
             if !valid_label_key(k) {
-                out.push(err(&p, "metadata.labels", format!("label key {k:?} is not a qualified name")));
+                out.push(err(
+                    &p,
+                    "metadata.labels",
+                    format!("label key {k:?} is not a qualified name"),
+                ));
             }
             if let Some(v) = v.as_str()
                 && (v.len() > 63 || !LABEL_VALUE.is_match(v))
@@ -122,36 +147,74 @@ fn to_dns_name(s: &str) -> String {
     let lower: String = s
         .to_lowercase()
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
         .collect();
-    lower.trim_matches(|c: char| !c.is_ascii_alphanumeric()).chars().take(253).collect()
+    lower
+        .trim_matches(|c: char| !c.is_ascii_alphanumeric())
+        .chars()
+        .take(253)
+        .collect()
 }
 
 fn check_network_policy(value: &Value, out: &mut Vec<Diagnostic>) {
-    let Some(spec) = value.get("spec") else { return };
+    let Some(spec) = value.get("spec") else {
+        return;
+    };
     if let Some(types) = spec.get("policyTypes").and_then(Value::as_array) {
         if types.len() > 2 {
-            out.push(err("/spec/policyTypes", "policyTypes", "at most two policy types (Ingress, Egress)"));
+            out.push(err(
+                "/spec/policyTypes",
+                "policyTypes",
+                "at most two policy types (Ingress, Egress)",
+            ));
         }
         for (i, t) in types.iter().enumerate() {
             if !matches!(t.as_str(), Some("Ingress") | Some("Egress")) {
                 let opts = [Value::from("Ingress"), Value::from("Egress")];
                 let p = format!("/spec/policyTypes/{i}");
                 out.push(
-                    err(&p, "enum", format!("{} is not a policy type", suggest::short(t)))
-                        .expected("Ingress or Egress")
-                        .fix(suggest::enum_value(&p, t, &opts)),
+                    err(
+                        &p,
+                        "enum",
+                        format!("{} is not a policy type", suggest::short(t)),
+                    )
+                    .expected("Ingress or Egress")
+                    .fix(suggest::enum_value(&p, t, &opts)),
                 );
             }
         }
     }
     for (dir, peers_key) in [("ingress", "from"), ("egress", "to")] {
-        for (i, rule) in spec.get(dir).and_then(Value::as_array).into_iter().flatten().enumerate() {
+        for (i, rule) in spec
+            .get(dir)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
             let base = format!("/spec/{dir}/{i}");
-            for (j, port) in rule.get("ports").and_then(Value::as_array).into_iter().flatten().enumerate() {
+            for (j, port) in rule
+                .get("ports")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .enumerate()
+            {
                 check_np_port(&format!("{base}/ports/{j}"), port, out);
             }
-            for (j, peer) in rule.get(peers_key).and_then(Value::as_array).into_iter().flatten().enumerate() {
+            for (j, peer) in rule
+                .get(peers_key)
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .enumerate()
+            {
                 if let Some(block) = peer.get("ipBlock") {
                     check_ip_block(&format!("{base}/{peers_key}/{j}/ipBlock"), block, out);
                 }
@@ -161,30 +224,45 @@ fn check_network_policy(value: &Value, out: &mut Vec<Diagnostic>) {
 }
 
 fn check_np_port(p: &str, port: &Value, out: &mut Vec<Diagnostic>) {
-    if let Some(proto) = port.get("protocol") {
-        if !matches!(proto.as_str(), Some("TCP") | Some("UDP") | Some("SCTP")) {
-            let opts = [Value::from("TCP"), Value::from("UDP"), Value::from("SCTP")];
-            let pp = format!("{p}/protocol");
-            out.push(
-                err(&pp, "enum", format!("{} is not a supported protocol", suggest::short(proto)))
-                    .expected("TCP, UDP or SCTP")
-                    .fix(suggest::enum_value(&pp, proto, &opts)),
-            );
-        }
+    if let Some(proto) = port.get("protocol")
+        && !matches!(proto.as_str(), Some("TCP") | Some("UDP") | Some("SCTP"))
+    {
+        let opts = [Value::from("TCP"), Value::from("UDP"), Value::from("SCTP")];
+        let pp = format!("{p}/protocol");
+        out.push(
+            err(
+                &pp,
+                "enum",
+                format!("{} is not a supported protocol", suggest::short(proto)),
+            )
+            .expected("TCP, UDP or SCTP")
+            .fix(suggest::enum_value(&pp, proto, &opts)),
+        );
     }
     let numeric = match port.get("port") {
         Some(Value::Number(n)) => {
             let v = n.as_i64().unwrap_or(-1);
             if !(1..=65535).contains(&v) {
-                out.push(err(format!("{p}/port"), "port", format!("port {n} is outside 1-65535")).expected("1-65535"));
+                out.push(
+                    err(
+                        format!("{p}/port"),
+                        "port",
+                        format!("port {n} is outside 1-65535"),
+                    )
+                    .expected("1-65535"),
+                );
             }
             Some(v)
         }
         Some(Value::String(s)) => {
             if !(IANA_SVC_NAME.is_match(s) && s.chars().any(|c| c.is_ascii_lowercase())) {
                 out.push(
-                    err(format!("{p}/port"), "port", format!("{s:?} is neither a port number nor a named port"))
-                        .expected("1-65535 or an IANA service name (lowercase, at most 15 characters)"),
+                    err(
+                        format!("{p}/port"),
+                        "port",
+                        format!("{s:?} is neither a port number nor a named port"),
+                    )
+                    .expected("1-65535 or an IANA service name (lowercase, at most 15 characters)"),
                 );
             }
             None
@@ -194,15 +272,27 @@ fn check_np_port(p: &str, port: &Value, out: &mut Vec<Diagnostic>) {
     if let Some(end) = port.get("endPort") {
         let e = end.as_i64().unwrap_or(-1);
         match numeric {
-            None => out.push(err(format!("{p}/endPort"), "endPort", "`endPort` needs a numeric `port`")),
+            None => out.push(err(
+                format!("{p}/endPort"),
+                "endPort",
+                "`endPort` needs a numeric `port`",
+            )),
             Some(start) if e < start => out.push(
-                err(format!("{p}/endPort"), "endPort", format!("endPort {e} is below port {start}"))
-                    .expected(format!(">= {start}")),
+                err(
+                    format!("{p}/endPort"),
+                    "endPort",
+                    format!("endPort {e} is below port {start}"),
+                )
+                .expected(format!(">= {start}")),
             ),
             _ => {}
         }
         if !(1..=65535).contains(&e) {
-            out.push(err(format!("{p}/endPort"), "endPort", format!("endPort {end} is outside 1-65535")));
+            out.push(err(
+                format!("{p}/endPort"),
+                "endPort",
+                format!("endPort {end} is outside 1-65535"),
+            ));
         }
     }
 }
@@ -210,15 +300,36 @@ fn check_np_port(p: &str, port: &Value, out: &mut Vec<Diagnostic>) {
 fn check_ip_block(p: &str, block: &Value, out: &mut Vec<Diagnostic>) {
     let cidr = block.get("cidr").and_then(Value::as_str).unwrap_or("");
     if !is_cidr(cidr) {
-        out.push(err(format!("{p}/cidr"), "format", format!("{cidr:?} is not a valid CIDR")).expected("a CIDR such as 10.0.0.0/8"));
+        out.push(
+            err(
+                format!("{p}/cidr"),
+                "format",
+                format!("{cidr:?} is not a valid CIDR"),
+            )
+            .expected("a CIDR such as 10.0.0.0/8"),
+        );
         return;
     }
-    for (i, ex) in block.get("except").and_then(Value::as_array).into_iter().flatten().enumerate() {
+    for (i, ex) in block
+        .get("except")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
         let e = ex.as_str().unwrap_or("");
         if !is_cidr(e) {
-            out.push(err(format!("{p}/except/{i}"), "format", format!("{e:?} is not a valid CIDR")));
+            out.push(err(
+                format!("{p}/except/{i}"),
+                "format",
+                format!("{e:?} is not a valid CIDR"),
+            ));
         } else if !cidr_contains(cidr, e) {
-            out.push(err(format!("{p}/except/{i}"), "except", format!("{e} is not inside {cidr}")));
+            out.push(err(
+                format!("{p}/except/{i}"),
+                "except",
+                format!("{e} is not inside {cidr}"),
+            ));
         }
     }
 }
@@ -233,7 +344,9 @@ pub fn cidr_contains(outer: &str, inner: &str) -> bool {
             std::net::IpAddr::V6(a) => Some((u128::from(a), len, true)),
         }
     }
-    let (Some((o, ol, o6)), Some((i, il, i6))) = (parse(outer), parse(inner)) else { return false };
+    let (Some((o, ol, o6)), Some((i, il, i6))) = (parse(outer), parse(inner)) else {
+        return false;
+    };
     if o6 != i6 || il < ol {
         return false;
     }
@@ -252,12 +365,24 @@ mod tests {
 
     #[test]
     fn metadata_rules() {
-        let d = check(Some(PolicyKind::KubeArmorPolicy), &json!({"metadata": {"name": "Bad_Name"}}));
+        let d = check(
+            Some(PolicyKind::KubeArmorPolicy),
+            &json!({"metadata": {"name": "Bad_Name"}}),
+        );
         assert_eq!(d.len(), 1);
-        assert_eq!(d[0].fix.as_ref().unwrap().replacement, Some(json!("bad-name")));
+        assert_eq!(
+            d[0].fix.as_ref().unwrap().replacement,
+            Some(json!("bad-name"))
+        );
         let d = check(Some(PolicyKind::KubeArmorPolicy), &json!({"metadata": {}}));
         assert_eq!(d[0].pointer, "/metadata/name");
-        assert!(check(Some(PolicyKind::KubeArmorPolicy), &json!({"metadata": {"name": "ok", "labels": {"app.kubernetes.io/name": "x"}}})).is_empty());
+        assert!(
+            check(
+                Some(PolicyKind::KubeArmorPolicy),
+                &json!({"metadata": {"name": "ok", "labels": {"app.kubernetes.io/name": "x"}}})
+            )
+            .is_empty()
+        );
     }
 
     #[test]

@@ -58,15 +58,31 @@ pub fn load(origin: &str, text: &str) -> Result<Vec<CrdSchema>, ValidateError> {
 }
 
 fn from_crd(crd: &Value) -> Result<Vec<CrdSchema>, String> {
-    let group = crd.pointer("/spec/group").and_then(Value::as_str).ok_or("CRD without spec.group")?;
-    let kind = crd.pointer("/spec/names/kind").and_then(Value::as_str).ok_or("CRD without spec.names.kind")?;
+    let group = crd
+        .pointer("/spec/group")
+        .and_then(Value::as_str)
+        .ok_or("CRD without spec.group")?;
+    let kind = crd
+        .pointer("/spec/names/kind")
+        .and_then(Value::as_str)
+        .ok_or("CRD without spec.names.kind")?;
     let mut out = Vec::new();
-    for ver in crd.pointer("/spec/versions").and_then(Value::as_array).into_iter().flatten() {
+    for ver in crd
+        .pointer("/spec/versions")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         if ver.get("served") == Some(&Value::Bool(false)) {
             continue;
         }
-        let name = ver.get("name").and_then(Value::as_str).ok_or("version without name")?;
-        let Some(root) = ver.pointer("/schema/openAPIV3Schema").cloned() else { continue };
+        let name = ver
+            .get("name")
+            .and_then(Value::as_str)
+            .ok_or("version without name")?;
+        let Some(root) = ver.pointer("/schema/openAPIV3Schema").cloned() else {
+            continue;
+        };
         let mut schema = root;
         // The API server always accepts the type and object metadata at the
         // root, whether or not the CRD's schema declares them.
@@ -76,7 +92,8 @@ fn from_crd(crd: &Value) -> Result<Vec<CrdSchema>, String> {
                 for k in ["apiVersion", "kind"] {
                     p.entry(k).or_insert_with(|| json!({"type": "string"}));
                 }
-                p.entry("metadata").or_insert_with(|| json!({"type": "object"}));
+                p.entry("metadata")
+                    .or_insert_with(|| json!({"type": "object"}));
             }
         }
         convert(&mut schema, true);
@@ -91,7 +108,10 @@ fn from_crd(crd: &Value) -> Result<Vec<CrdSchema>, String> {
 }
 
 fn from_openapi(doc: &Value) -> Vec<CrdSchema> {
-    let Some(schemas) = doc.pointer("/components/schemas").and_then(Value::as_object) else {
+    let Some(schemas) = doc
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+    else {
         return Vec::new();
     };
     let mut converted = Map::new();
@@ -102,11 +122,20 @@ fn from_openapi(doc: &Value) -> Vec<CrdSchema> {
     }
     let mut out = Vec::new();
     for (name, s) in schemas {
-        for gvk in s.get("x-kubernetes-group-version-kind").and_then(Value::as_array).into_iter().flatten() {
+        for gvk in s
+            .get("x-kubernetes-group-version-kind")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             let group = gvk.get("group").and_then(Value::as_str).unwrap_or("");
             let version = gvk.get("version").and_then(Value::as_str).unwrap_or("");
             let kind = gvk.get("kind").and_then(Value::as_str).unwrap_or("");
-            let api_version = if group.is_empty() { version.to_string() } else { format!("{group}/{version}") };
+            let api_version = if group.is_empty() {
+                version.to_string()
+            } else {
+                format!("{group}/{version}")
+            };
             out.push(CrdSchema {
                 api_version,
                 kind: kind.to_string(),
@@ -131,7 +160,10 @@ fn convert(node: &mut Value, structural: bool) {
     if map.get("x-kubernetes-int-or-string") == Some(&Value::Bool(true)) {
         map.remove("type");
         if !map.contains_key("anyOf") {
-            map.insert("anyOf".into(), json!([{"type": "integer"}, {"type": "string"}]));
+            map.insert(
+                "anyOf".into(),
+                json!([{"type": "integer"}, {"type": "string"}]),
+            );
         }
     }
     if map.get("x-kubernetes-list-type").and_then(Value::as_str) == Some("set") {
@@ -139,7 +171,8 @@ fn convert(node: &mut Value, structural: bool) {
     }
     let preserve = map.get("x-kubernetes-preserve-unknown-fields") == Some(&Value::Bool(true))
         || map.get("x-kubernetes-embedded-resource") == Some(&Value::Bool(true));
-    let is_object = map.get("type").and_then(Value::as_str) == Some("object") || map.contains_key("properties");
+    let is_object =
+        map.get("type").and_then(Value::as_str) == Some("object") || map.contains_key("properties");
     if structural && is_object && !preserve && !map.contains_key("additionalProperties") {
         map.entry("properties").or_insert_with(|| json!({}));
         map.insert("additionalProperties".into(), Value::Bool(false));

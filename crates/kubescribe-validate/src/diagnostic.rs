@@ -86,7 +86,11 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     /// A layer-1 error at `pointer`.
-    pub fn schema_error(pointer: impl Into<String>, rule: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn schema_error(
+        pointer: impl Into<String>,
+        rule: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
         Diagnostic {
             layer: Layer::Schema,
             severity: Severity::Error,
@@ -137,8 +141,18 @@ impl fmt::Display for Diagnostic {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
-        let at = if self.pointer.is_empty() { "/" } else { &self.pointer };
-        write!(f, "{sev}[layer {} {}] {at}: {}", self.layer.number(), self.rule, self.message)?;
+        let at = if self.pointer.is_empty() {
+            "/"
+        } else {
+            &self.pointer
+        };
+        write!(
+            f,
+            "{sev}[layer {} {}] {at}: {}",
+            self.layer.number(),
+            self.rule,
+            self.message
+        )?;
         if let Some(e) = &self.expected {
             write!(f, "; expected {e}")?;
         }

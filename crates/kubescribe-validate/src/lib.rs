@@ -35,9 +35,12 @@ pub use diagnostic::{Diagnostic, Fix, Layer, Severity};
 pub use error::ValidateError;
 pub use schema_check::CompiledSchema;
 
+/// One kind's compiled built-in schema (or why it failed to compile).
+type CachedSchema = OnceLock<Result<Arc<CompiledSchema>, String>>;
+
 /// Built-in validators, compiled once per process and shared.
 fn builtin(kind: PolicyKind) -> Result<Arc<CompiledSchema>, ValidateError> {
-    static CACHE: OnceLock<Vec<OnceLock<Result<Arc<CompiledSchema>, String>>>> = OnceLock::new();
+    static CACHE: OnceLock<Vec<CachedSchema>> = OnceLock::new();
     let cache = CACHE.get_or_init(|| PolicyKind::ALL.iter().map(|_| OnceLock::new()).collect());
     let idx = PolicyKind::ALL.iter().position(|k| *k == kind).unwrap_or(0);
     cache[idx]
@@ -142,7 +145,8 @@ impl Validator {
         for s in crd::load(origin, text)? {
             let compiled = CompiledSchema::compile(s.schema, Draft::Draft4, origin)?;
             added.push(format!("{}/{}", s.api_version, s.kind));
-            self.crds.insert((s.api_version, s.kind), Arc::new(compiled));
+            self.crds
+                .insert((s.api_version, s.kind), Arc::new(compiled));
         }
         Ok(added)
     }
@@ -151,19 +155,38 @@ impl Validator {
     pub fn validate_value(&self, value: &Value) -> Outcome {
         let mut value = value.clone();
         document::prune_nulls(&mut value);
-        let api_version = value.get("apiVersion").and_then(Value::as_str).unwrap_or("").to_string();
-        let kind_name = value.get("kind").and_then(Value::as_str).unwrap_or("").to_string();
+        let api_version = value
+            .get("apiVersion")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        let kind_name = value
+            .get("kind")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
         let crd = self.crds.get(&(api_version, kind_name));
         let kind = Policy::kind_of(&value).ok();
         let mut diagnostics = Vec::new();
         let mut policy = None;
         if kind.is_none() && crd.is_none() {
-            let e = Policy::kind_of(&value).err().map(|e| e.to_string()).unwrap_or_default();
-            let pointer = if value.get("apiVersion").is_none() { "/apiVersion" } else { "/kind" };
+            let e = Policy::kind_of(&value)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            let pointer = if value.get("apiVersion").is_none() {
+                "/apiVersion"
+            } else {
+                "/kind"
+            };
             let mut d = Diagnostic::schema_error(pointer, "kind", e);
             d.layer = Layer::Parse;
             d.fix = suggest_kind(&value);
-            return Outcome { kind, diagnostics: vec![d], policy };
+            return Outcome {
+                kind,
+                diagnostics: vec![d],
+                policy,
+            };
         }
         if let (Some(k), true) = (kind, self.use_builtin) {
             match builtin(k) {
@@ -187,14 +210,21 @@ impl Validator {
         }
         if let Some(crd) = crd {
             for d in crd.check(&value) {
-                if !diagnostics.iter().any(|x| x.pointer == d.pointer && x.rule == d.rule) {
+                if !diagnostics
+                    .iter()
+                    .any(|x| x.pointer == d.pointer && x.rule == d.rule)
+                {
                     diagnostics.push(d);
                 }
             }
         }
         diagnostics.extend(apiserver::check(kind, &value));
         diagnostics.sort_by_key(|d| (d.severity, d.layer));
-        Outcome { kind, diagnostics, policy }
+        Outcome {
+            kind,
+            diagnostics,
+            policy,
+        }
     }
 
     /// Validates every document of a set, attaching source lines.
@@ -203,7 +233,7 @@ impl Validator {
             .iter()
             .map(|doc| {
                 let outcome = self.validate_value(&doc.value);
-                let diagnostics = outcome
+                let mut diagnostics = outcome
                     .diagnostics
                     .into_iter()
                     .map(|mut d| {
@@ -211,6 +241,7 @@ impl Validator {
                         d
                     })
                     .collect::<Vec<_>>();
+                diagnostics.sort_by_key(|d| (d.severity, d.line, d.layer));
                 let s = |k: &str| doc.value.get(k).and_then(Value::as_str).map(str::to_string);
                 DocumentReport {
                     source: set.source.clone(),
@@ -218,7 +249,11 @@ impl Validator {
                     line: set.line_of(doc, ""),
                     api_version: s("apiVersion"),
                     kind: s("kind"),
-                    name: doc.value.pointer("/metadata/name").and_then(Value::as_str).map(str::to_string),
+                    name: doc
+                        .value
+                        .pointer("/metadata/name")
+                        .and_then(Value::as_str)
+                        .map(str::to_string),
                     valid: !diagnostics.iter().any(Diagnostic::is_error),
                     diagnostics,
                 }
@@ -228,18 +263,36 @@ impl Validator {
 
     /// Reads and validates a file. A file that cannot be read (I/O, encoding,
     /// size) is an `Err`; malformed YAML is a report with a `parse` diagnostic.
-    pub fn validate_file(&self, path: &Path, limits: &ReadLimits) -> Result<Vec<DocumentReport>, ValidateError> {
+    pub fn validate_file(
+        &self,
+        path: &Path,
+        limits: &ReadLimits,
+    ) -> Result<Vec<DocumentReport>, ValidateError> {
         match document::read_file(path, limits) {
             Ok(set) => Ok(self.validate_set(&set)),
-            Err(CoreError::Syntax { source_name, line, column, message }) => Ok(vec![syntax_report(source_name, line, column, message)]),
+            Err(CoreError::Syntax {
+                source_name,
+                line,
+                column,
+                message,
+            }) => Ok(vec![syntax_report(source_name, line, column, message)]),
             Err(e) => Err(e.into()),
         }
     }
 }
 
 /// A report for input that is not well-formed YAML/JSON.
-pub fn syntax_report(source: String, line: usize, column: usize, message: String) -> DocumentReport {
-    let mut d = Diagnostic::schema_error("", "yaml", format!("malformed YAML/JSON at column {column}: {message}"));
+pub fn syntax_report(
+    source: String,
+    line: usize,
+    column: usize,
+    message: String,
+) -> DocumentReport {
+    let mut d = Diagnostic::schema_error(
+        "",
+        "yaml",
+        format!("malformed YAML/JSON at column {column}: {message}"),
+    );
     d.layer = Layer::Parse;
     d.line = (line > 0).then_some(line);
     DocumentReport {
@@ -294,15 +347,25 @@ mod tests {
             "file": {"matchPaths": [{"path": "/etc/"}], "matchDirectory": []},
             "action": "audit", "severity": 11})));
         assert!(!o.is_valid());
-        let by_ptr: HashMap<&str, &Diagnostic> = o.diagnostics.iter().map(|d| (d.pointer.as_str(), d)).collect();
+        let by_ptr: HashMap<&str, &Diagnostic> = o
+            .diagnostics
+            .iter()
+            .map(|d| (d.pointer.as_str(), d))
+            .collect();
         let path = by_ptr["/spec/file/matchPaths/0/path"];
         assert_eq!(path.rule, "pattern");
         assert_eq!(path.fix.as_ref().unwrap().replacement, Some(json!("/etc")));
         let action = by_ptr["/spec/action"];
-        assert_eq!(action.fix.as_ref().unwrap().replacement, Some(json!("Audit")));
+        assert_eq!(
+            action.fix.as_ref().unwrap().replacement,
+            Some(json!("Audit"))
+        );
         let unknown = by_ptr["/spec/file/matchDirectory"];
         assert_eq!(unknown.rule, "additionalProperties");
-        assert_eq!(unknown.fix.as_ref().unwrap().replacement, Some(json!("matchDirectories")));
+        assert_eq!(
+            unknown.fix.as_ref().unwrap().replacement,
+            Some(json!("matchDirectories"))
+        );
         assert_eq!(by_ptr["/spec/severity"].rule, "maximum");
         assert!(o.policy.is_none());
     }
@@ -311,7 +374,10 @@ mod tests {
     fn unknown_kind_is_a_parse_diagnostic_with_suggestion() {
         let o = Validator::new().validate_value(&json!({"apiVersion": "security.kubearmor.com/v1", "kind": "KubeArmorPolicyy", "metadata": {"name": "x"}}));
         assert_eq!(o.diagnostics[0].layer, Layer::Parse);
-        assert_eq!(o.diagnostics[0].fix.as_ref().unwrap().replacement, Some(json!("KubeArmorPolicy")));
+        assert_eq!(
+            o.diagnostics[0].fix.as_ref().unwrap().replacement,
+            Some(json!("KubeArmorPolicy"))
+        );
     }
 
     #[test]
@@ -341,16 +407,34 @@ spec:
               free: {type: object, x-kubernetes-preserve-unknown-fields: true}
 "#;
         let mut v = Validator::new();
-        assert_eq!(v.add_crd_str("widget.yaml", crd).unwrap(), ["example.com/v1/Widget"]);
+        assert_eq!(
+            v.add_crd_str("widget.yaml", crd).unwrap(),
+            ["example.com/v1/Widget"]
+        );
         let ok = json!({"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"},
                         "spec": {"size": 2, "port": "http", "free": {"anything": 1}}});
-        assert!(v.validate_value(&ok).is_valid(), "{:#?}", v.validate_value(&ok).diagnostics);
+        assert!(
+            v.validate_value(&ok).is_valid(),
+            "{:#?}",
+            v.validate_value(&ok).diagnostics
+        );
         let bad = json!({"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"},
                          "spec": {"size": 0, "port": 1.5, "extra": true}});
         let o = v.validate_value(&bad);
-        let rules: Vec<(&str, &str)> = o.diagnostics.iter().map(|d| (d.pointer.as_str(), d.rule.as_str())).collect();
-        assert!(rules.contains(&("/spec/extra", "additionalProperties")), "{rules:?}");
+        let rules: Vec<(&str, &str)> = o
+            .diagnostics
+            .iter()
+            .map(|d| (d.pointer.as_str(), d.rule.as_str()))
+            .collect();
+        assert!(
+            rules.contains(&("/spec/extra", "additionalProperties")),
+            "{rules:?}"
+        );
         assert!(rules.contains(&("/spec/size", "minimum")), "{rules:?}");
-        assert!(o.diagnostics.iter().all(|d| d.origin == "widget.yaml" || d.origin == "apiserver"));
+        assert!(
+            o.diagnostics
+                .iter()
+                .all(|d| d.origin == "widget.yaml" || d.origin == "apiserver")
+        );
     }
 }

@@ -19,14 +19,20 @@ pub struct CompiledSchema {
 
 impl std::fmt::Debug for CompiledSchema {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CompiledSchema").field("origin", &self.origin).finish()
+        f.debug_struct("CompiledSchema")
+            .field("origin", &self.origin)
+            .finish()
     }
 }
 
 /// Whether `s` is an IPv4/IPv6 CIDR (`10.0.0.0/8`, `fd00::/8`).
 pub fn is_cidr(s: &str) -> bool {
-    let Some((ip, len)) = s.split_once('/') else { return false };
-    let Ok(len) = len.parse::<u8>() else { return false };
+    let Some((ip, len)) = s.split_once('/') else {
+        return false;
+    };
+    let Ok(len) = len.parse::<u8>() else {
+        return false;
+    };
     if len.to_string() != s.split_once('/').map(|x| x.1).unwrap_or("") {
         return false;
     }
@@ -45,7 +51,11 @@ impl CompiledSchema {
     /// Compiles `schema` under `draft`, with RE2 patterns. Formats follow the API server: `cidr`
     /// is checked, number formats and `idn-hostname` (which the API server
     /// does not validate) are accepted as-is.
-    pub fn compile(mut schema: Value, draft: Draft, origin: impl Into<String>) -> Result<Self, ValidateError> {
+    pub fn compile(
+        mut schema: Value,
+        draft: Draft,
+        origin: impl Into<String>,
+    ) -> Result<Self, ValidateError> {
         let origin = origin.into();
         normalize_patterns(&mut schema);
         let validator = jsonschema::options()
@@ -71,7 +81,11 @@ impl CompiledSchema {
                 origin: origin.clone(),
                 message: e.to_string(),
             })?;
-        Ok(CompiledSchema { validator, schema, origin })
+        Ok(CompiledSchema {
+            validator,
+            schema,
+            origin,
+        })
     }
 
     /// Where the schema came from (`builtin` or a CRD file).
@@ -115,7 +129,10 @@ impl CompiledSchema {
                     }
                     out.push(
                         Diagnostic::schema_error(
-                            format!("{pointer}/{}", kubescribe_core::document::escape_pointer_token(name)),
+                            format!(
+                                "{pointer}/{}",
+                                kubescribe_core::document::escape_pointer_token(name)
+                            ),
                             "additionalProperties",
                             format!("unknown field `{name}`"),
                         )
@@ -127,9 +144,15 @@ impl CompiledSchema {
                 return;
             }
             ValidationErrorKind::Required { property } => {
-                let name = property.as_str().map(str::to_string).unwrap_or_else(|| property.to_string());
+                let name = property
+                    .as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| property.to_string());
                 Diagnostic::schema_error(
-                    format!("{pointer}/{}", kubescribe_core::document::escape_pointer_token(&name)),
+                    format!(
+                        "{pointer}/{}",
+                        kubescribe_core::document::escape_pointer_token(&name)
+                    ),
                     "required",
                     format!("missing required field `{name}`"),
                 )
@@ -137,10 +160,14 @@ impl CompiledSchema {
             }
             ValidationErrorKind::Enum { options } => {
                 let opts = options.as_array().cloned().unwrap_or_default();
-                Diagnostic::schema_error(&pointer, "enum", format!("{} is not an allowed value", suggest::short(instance)))
-                    .expected(format!("one of {}", suggest::short(options)))
-                    .actual(suggest::short(instance))
-                    .fix(suggest::enum_value(&pointer, instance, &opts))
+                Diagnostic::schema_error(
+                    &pointer,
+                    "enum",
+                    format!("{} is not an allowed value", suggest::short(instance)),
+                )
+                .expected(format!("one of {}", suggest::short(options)))
+                .actual(suggest::short(instance))
+                .fix(suggest::enum_value(&pointer, instance, &opts))
             }
             ValidationErrorKind::Constant { expected_value } => {
                 let fix = Some(crate::diagnostic::Fix {
@@ -148,15 +175,26 @@ impl CompiledSchema {
                     pointer: pointer.clone(),
                     replacement: Some((**expected_value).clone()),
                 });
-                Diagnostic::schema_error(&pointer, "const", format!("{} must be {}", suggest::short(instance), suggest::short(expected_value)))
-                    .expected(suggest::short(expected_value))
-                    .actual(suggest::short(instance))
-                    .fix(fix)
+                Diagnostic::schema_error(
+                    &pointer,
+                    "const",
+                    format!(
+                        "{} must be {}",
+                        suggest::short(instance),
+                        suggest::short(expected_value)
+                    ),
+                )
+                .expected(suggest::short(expected_value))
+                .actual(suggest::short(instance))
+                .fix(fix)
             }
             ValidationErrorKind::Pattern { pattern } => Diagnostic::schema_error(
                 &pointer,
                 "pattern",
-                format!("{} does not match the required pattern", suggest::short(instance)),
+                format!(
+                    "{} does not match the required pattern",
+                    suggest::short(instance)
+                ),
             )
             .expected(format!("a value matching {pattern}"))
             .actual(suggest::short(instance))
@@ -164,47 +202,71 @@ impl CompiledSchema {
             ValidationErrorKind::Type { kind } => {
                 let expected = match kind {
                     TypeKind::Single(t) => t.to_string(),
-                    TypeKind::Multiple(ts) => ts.iter().map(|t| t.to_string()).collect::<Vec<_>>().join(" or "),
+                    TypeKind::Multiple(ts) => ts
+                        .iter()
+                        .map(|t| t.to_string())
+                        .collect::<Vec<_>>()
+                        .join(" or "),
                 };
                 let first = expected.split(" or ").next().unwrap_or("").to_string();
-                Diagnostic::schema_error(&pointer, "type", format!("expected {expected}, got {}", json_type(instance)))
-                    .expected(expected)
-                    .actual(suggest::short(instance))
-                    .fix(suggest::type_mismatch(&pointer, instance, &first))
+                Diagnostic::schema_error(
+                    &pointer,
+                    "type",
+                    format!("expected {expected}, got {}", json_type(instance)),
+                )
+                .expected(expected)
+                .actual(suggest::short(instance))
+                .fix(suggest::type_mismatch(&pointer, instance, &first))
             }
-            ValidationErrorKind::Minimum { limit } | ValidationErrorKind::ExclusiveMinimum { limit } => {
-                Diagnostic::schema_error(&pointer, "minimum", format!("{} is below the minimum {limit}", suggest::short(instance)))
-                    .expected(format!(">= {limit}"))
-                    .actual(suggest::short(instance))
-                    .fix(Some(crate::diagnostic::Fix {
-                        message: format!("use a value of at least {limit}"),
-                        pointer: pointer.clone(),
-                        replacement: Some(limit.clone()),
-                    }))
-            }
-            ValidationErrorKind::Maximum { limit } | ValidationErrorKind::ExclusiveMaximum { limit } => {
-                Diagnostic::schema_error(&pointer, "maximum", format!("{} is above the maximum {limit}", suggest::short(instance)))
-                    .expected(format!("<= {limit}"))
-                    .actual(suggest::short(instance))
-                    .fix(Some(crate::diagnostic::Fix {
-                        message: format!("use a value of at most {limit}"),
-                        pointer: pointer.clone(),
-                        replacement: Some(limit.clone()),
-                    }))
-            }
-            ValidationErrorKind::OneOfNotValid { context } | ValidationErrorKind::AnyOf { context } => {
-                let keyword = if matches!(err.kind(), ValidationErrorKind::AnyOf { .. }) { "anyOf" } else { "oneOf" };
+            ValidationErrorKind::Minimum { limit }
+            | ValidationErrorKind::ExclusiveMinimum { limit } => Diagnostic::schema_error(
+                &pointer,
+                "minimum",
+                format!("{} is below the minimum {limit}", suggest::short(instance)),
+            )
+            .expected(format!(">= {limit}"))
+            .actual(suggest::short(instance))
+            .fix(Some(crate::diagnostic::Fix {
+                message: format!("use a value of at least {limit}"),
+                pointer: pointer.clone(),
+                replacement: Some(limit.clone()),
+            })),
+            ValidationErrorKind::Maximum { limit }
+            | ValidationErrorKind::ExclusiveMaximum { limit } => Diagnostic::schema_error(
+                &pointer,
+                "maximum",
+                format!("{} is above the maximum {limit}", suggest::short(instance)),
+            )
+            .expected(format!("<= {limit}"))
+            .actual(suggest::short(instance))
+            .fix(Some(crate::diagnostic::Fix {
+                message: format!("use a value of at most {limit}"),
+                pointer: pointer.clone(),
+                replacement: Some(limit.clone()),
+            })),
+            ValidationErrorKind::OneOfNotValid { context }
+            | ValidationErrorKind::AnyOf { context } => {
+                let keyword = if matches!(err.kind(), ValidationErrorKind::AnyOf { .. }) {
+                    "anyOf"
+                } else {
+                    "oneOf"
+                };
                 // Alternatives that differ only in which field is required
                 // ("exactly one of a, b") read best as one message.
                 let all_required = context.iter().all(|branch| {
-                    !branch.is_empty() && branch.iter().all(|e| matches!(e.kind(), ValidationErrorKind::Required { .. }))
+                    !branch.is_empty()
+                        && branch
+                            .iter()
+                            .all(|e| matches!(e.kind(), ValidationErrorKind::Required { .. }))
                 });
                 if all_required || context.iter().any(Vec::is_empty) {
                     let names: Vec<String> = context
                         .iter()
                         .flatten()
                         .filter_map(|e| match e.kind() {
-                            ValidationErrorKind::Required { property } => property.as_str().map(str::to_string),
+                            ValidationErrorKind::Required { property } => {
+                                property.as_str().map(str::to_string)
+                            }
                             _ => None,
                         })
                         .collect();
@@ -228,7 +290,8 @@ impl CompiledSchema {
             ValidationErrorKind::OneOfMultipleValid { .. } => Diagnostic::schema_error(
                 &pointer,
                 "oneOf",
-                "more than one of the mutually exclusive alternatives is set; keep only one".to_string(),
+                "more than one of the mutually exclusive alternatives is set; keep only one"
+                    .to_string(),
             ),
             ValidationErrorKind::Format { format } => Diagnostic::schema_error(
                 &pointer,
@@ -237,10 +300,19 @@ impl CompiledSchema {
             )
             .expected(format!("a {format}"))
             .actual(suggest::short(instance)),
-            ValidationErrorKind::FalseSchema => Diagnostic::schema_error(&pointer, "false", "no value is allowed here"),
+            ValidationErrorKind::FalseSchema => {
+                Diagnostic::schema_error(&pointer, "false", "no value is allowed here")
+            }
             _ => {
-                let rule = err.schema_path().as_str().rsplit('/').next().unwrap_or("schema").to_string();
-                Diagnostic::schema_error(&pointer, rule, err.masked().to_string()).actual(suggest::short(instance))
+                let rule = err
+                    .schema_path()
+                    .as_str()
+                    .rsplit('/')
+                    .next()
+                    .unwrap_or("schema")
+                    .to_string();
+                Diagnostic::schema_error(&pointer, rule, err.masked().to_string())
+                    .actual(suggest::short(instance))
             }
         };
         out.push(d.origin(origin));

@@ -14,7 +14,12 @@ pub fn nearest<'a>(got: &str, candidates: impl IntoIterator<Item = &'a str>) -> 
     let limit = (got.chars().count() / 3).max(2);
     candidates
         .into_iter()
-        .map(|c| (strsim::levenshtein(&got.to_lowercase(), &c.to_lowercase()), c))
+        .map(|c| {
+            (
+                strsim::levenshtein(&got.to_lowercase(), &c.to_lowercase()),
+                c,
+            )
+        })
         .filter(|(d, _)| *d <= limit)
         .min_by_key(|(d, c)| (*d, *c))
         .map(|(_, c)| c)
@@ -25,8 +30,12 @@ pub fn unknown_field(parent: &str, name: &str, allowed: &[String]) -> Option<Fix
     // KubeArmor: `dir` belongs in matchDirectories, `path` in matchPaths.
     let last = parent.rsplit('/').nth(1).unwrap_or("");
     let moved = match (last, name) {
-        ("matchPaths", "dir") => Some("a `dir` goes under `matchDirectories`; under `matchPaths` use `path` (no trailing '/')"),
-        ("matchDirectories", "path") => Some("a `path` goes under `matchPaths`; under `matchDirectories` use `dir` (ending in '/')"),
+        ("matchPaths", "dir") => Some(
+            "a `dir` goes under `matchDirectories`; under `matchPaths` use `path` (no trailing '/')",
+        ),
+        ("matchDirectories", "path") => Some(
+            "a `path` goes under `matchPaths`; under `matchDirectories` use `dir` (ending in '/')",
+        ),
         _ => None,
     };
     if let Some(message) = moved {
@@ -128,7 +137,10 @@ mod tests {
         assert_eq!(nearest("audit", ["Allow", "Audit", "Block"]), Some("Audit"));
         assert_eq!(nearest("Blok", ["Allow", "Audit", "Block"]), Some("Block"));
         assert_eq!(nearest("zzzzzz", ["Allow", "Audit", "Block"]), None);
-        assert_eq!(nearest("matchpath", ["matchPaths", "matchDirectories"]), Some("matchPaths"));
+        assert_eq!(
+            nearest("matchpath", ["matchPaths", "matchDirectories"]),
+            Some("matchPaths")
+        );
     }
 
     #[test]
@@ -145,8 +157,18 @@ mod tests {
 
     #[test]
     fn obvious_type_conversions() {
-        assert_eq!(type_mismatch("/p", &json!("80"), "integer").unwrap().replacement, Some(json!(80)));
-        assert_eq!(type_mismatch("/p", &json!("x"), "array").unwrap().replacement, Some(json!(["x"])));
+        assert_eq!(
+            type_mismatch("/p", &json!("80"), "integer")
+                .unwrap()
+                .replacement,
+            Some(json!(80))
+        );
+        assert_eq!(
+            type_mismatch("/p", &json!("x"), "array")
+                .unwrap()
+                .replacement,
+            Some(json!(["x"]))
+        );
         assert!(type_mismatch("/p", &json!("eighty"), "integer").is_none());
     }
 }

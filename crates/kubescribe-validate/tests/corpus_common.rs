@@ -15,9 +15,14 @@ use kubescribe_validate::Validator;
 pub fn corpus() -> Option<PathBuf> {
     match std::env::var_os("KUBESCRIBE_CORPUS") {
         Some(p) if Path::new(&p).join("INDEX.json").exists() => Some(PathBuf::from(p)),
-        Some(p) => panic!("KUBESCRIBE_CORPUS={} has no INDEX.json", Path::new(&p).display()),
+        Some(p) => panic!(
+            "KUBESCRIBE_CORPUS={} has no INDEX.json",
+            Path::new(&p).display()
+        ),
         None => {
-            eprintln!("NOT RUN: set KUBESCRIBE_CORPUS to ../shared/corpus to run the corpus conformance tests");
+            eprintln!(
+                "NOT RUN: set KUBESCRIBE_CORPUS to ../shared/corpus to run the corpus conformance tests"
+            );
             None
         }
     }
@@ -34,7 +39,8 @@ pub struct CorpusDoc {
 /// Every document of the five engines' kinds under `policies/`, plus files
 /// that failed to parse (path, error).
 pub fn policy_documents(root: &Path) -> (Vec<CorpusDoc>, Vec<(String, String)>) {
-    let index: Value = serde_json::from_str(&std::fs::read_to_string(root.join("INDEX.json")).unwrap()).unwrap();
+    let index: Value =
+        serde_json::from_str(&std::fs::read_to_string(root.join("INDEX.json")).unwrap()).unwrap();
     let mut docs = Vec::new();
     let mut unparsed = Vec::new();
     for f in index["files"].as_array().unwrap() {
@@ -42,7 +48,11 @@ pub fn policy_documents(root: &Path) -> (Vec<CorpusDoc>, Vec<(String, String)>) 
         if !path.starts_with("policies/") || f.get("docs").is_none() {
             continue;
         }
-        let has_policy = f["docs"].as_array().unwrap().iter().any(|d| !d["engine"].is_null());
+        let has_policy = f["docs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| !d["engine"].is_null());
         if !has_policy {
             continue;
         }
@@ -55,8 +65,17 @@ pub fn policy_documents(root: &Path) -> (Vec<CorpusDoc>, Vec<(String, String)>) 
                     let flagged_engine = f["docs"].as_array().unwrap().iter().any(|x| {
                         x["index"].as_u64() == Some(d.index as u64) && !x["engine"].is_null()
                     });
-                    if let Some(kind) = kind.or(if flagged_engine { Some(PolicyKind::CiliumNetworkPolicy) } else { None }) {
-                        docs.push(CorpusDoc { path: path.to_string(), index: d.index, kind, value: d.value });
+                    if let Some(kind) = kind.or(if flagged_engine {
+                        Some(PolicyKind::CiliumNetworkPolicy)
+                    } else {
+                        None
+                    }) {
+                        docs.push(CorpusDoc {
+                            path: path.to_string(),
+                            index: d.index,
+                            kind,
+                            value: d.value,
+                        });
                     }
                 }
             }
@@ -70,7 +89,8 @@ pub fn policy_documents(root: &Path) -> (Vec<CorpusDoc>, Vec<(String, String)>) 
 pub fn upstream_validator(root: &Path) -> Validator {
     let mut v = Validator::new().use_builtin(false);
     for f in UPSTREAM_SCHEMAS {
-        v.add_crd_file(&root.join(f)).unwrap_or_else(|e| panic!("{f}: {e}"));
+        v.add_crd_file(&root.join(f))
+            .unwrap_or_else(|e| panic!("{f}: {e}"));
     }
     v
 }

@@ -29,7 +29,13 @@ fn rejections() -> BTreeMap<(String, String), Expected> {
         .map(|l| {
             let c: Vec<&str> = l.split('\t').collect();
             assert_eq!(c.len(), 5, "bad row: {l}");
-            ((c[0].to_string(), c[1].to_string()), Expected { pointer: c[2].to_string(), rule: c[3].to_string() })
+            (
+                (c[0].to_string(), c[1].to_string()),
+                Expected {
+                    pointer: c[2].to_string(),
+                    rule: c[3].to_string(),
+                },
+            )
         })
         .collect()
 }
@@ -64,7 +70,13 @@ fn corpus_verdicts_match_upstream_and_the_reviewed_list() {
         c.1 += 1;
         c.0 += b.is_valid() as usize;
         if a.is_valid() != b.is_valid() {
-            problems.push(format!("{}#{}: ours {} vs upstream CRD {}", d.path, d.index, a.is_valid(), b.is_valid()));
+            problems.push(format!(
+                "{}#{}: ours {} vs upstream CRD {}",
+                d.path,
+                d.index,
+                a.is_valid(),
+                b.is_valid()
+            ));
         }
         match (expected.get(&key), a.is_valid()) {
             (None, true) => {}
@@ -72,19 +84,37 @@ fn corpus_verdicts_match_upstream_and_the_reviewed_list() {
                 "{}#{}: rejected but not listed: {:?}",
                 d.path,
                 d.index,
-                a.diagnostics.iter().filter(|x| x.is_error()).map(|x| x.to_string()).collect::<Vec<_>>()
+                a.diagnostics
+                    .iter()
+                    .filter(|x| x.is_error())
+                    .map(|x| x.to_string())
+                    .collect::<Vec<_>>()
             )),
-            (Some(_), true) => problems.push(format!("{}#{}: listed as rejected but valid", d.path, d.index)),
+            (Some(_), true) => problems.push(format!(
+                "{}#{}: listed as rejected but valid",
+                d.path, d.index
+            )),
             (Some(e), false) => {
-                let ptr = if e.pointer == "/" { "" } else { e.pointer.as_str() };
-                if !a.diagnostics.iter().any(|x| x.pointer == ptr && x.rule == e.rule) {
+                let ptr = if e.pointer == "/" {
+                    ""
+                } else {
+                    e.pointer.as_str()
+                };
+                if !a
+                    .diagnostics
+                    .iter()
+                    .any(|x| x.pointer == ptr && x.rule == e.rule)
+                {
                     problems.push(format!(
                         "{}#{}: no {} diagnostic at {}: {:?}",
                         d.path,
                         d.index,
                         e.rule,
                         e.pointer,
-                        a.diagnostics.iter().map(|x| x.to_string()).collect::<Vec<_>>()
+                        a.diagnostics
+                            .iter()
+                            .map(|x| x.to_string())
+                            .collect::<Vec<_>>()
                     ));
                 }
             }
@@ -100,7 +130,12 @@ fn corpus_verdicts_match_upstream_and_the_reviewed_list() {
     print_counts("upstream CRDs:    valid / documents", &upstream_counts);
     eprintln!("unparsable files: {}", unparsed.len());
     assert!(docs.len() > 1300, "only {} documents found", docs.len());
-    assert!(problems.is_empty(), "{} problems:\n{}", problems.len(), problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "{} problems:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
 }
 
 #[test]
@@ -110,15 +145,27 @@ fn corpus_round_trips_through_canonical_yaml() {
     let v = Validator::new();
     let mut n = 0;
     for d in &docs {
-        let Some(policy) = v.validate_value(&d.value).policy else { continue };
+        let Some(policy) = v.validate_value(&d.value).policy else {
+            continue;
+        };
         let yaml = policy.to_canonical_yaml().unwrap();
         let set = document::read_bytes("canonical", yaml.as_bytes(), &ReadLimits::default())
-            .unwrap_or_else(|e| panic!("{}#{}: canonical YAML does not parse: {e}\n{yaml}", d.path, d.index));
+            .unwrap_or_else(|e| {
+                panic!(
+                    "{}#{}: canonical YAML does not parse: {e}\n{yaml}",
+                    d.path, d.index
+                )
+            });
         assert_eq!(set.documents.len(), 1);
         let mut value = set.documents[0].value.clone();
         document::prune_nulls(&mut value);
-        let again = Policy::from_value(value).unwrap_or_else(|e| panic!("{}#{}: {e}\n{yaml}", d.path, d.index));
-        assert_eq!(policy, again, "{}#{} changed in the round trip:\n{yaml}", d.path, d.index);
+        let again = Policy::from_value(value)
+            .unwrap_or_else(|e| panic!("{}#{}: {e}\n{yaml}", d.path, d.index));
+        assert_eq!(
+            policy, again,
+            "{}#{} changed in the round trip:\n{yaml}",
+            d.path, d.index
+        );
         // Canonical output is a fixed point.
         assert_eq!(again.to_canonical_yaml().unwrap(), yaml);
         n += 1;

@@ -37,7 +37,9 @@ fn nodes(v: &Value, at: String, out: &mut Vec<(String, Value)>) {
 }
 
 fn fnv(s: &str) -> usize {
-    s.bytes().fold(0xcbf29ce484222325u64, |h, b| (h ^ b as u64).wrapping_mul(0x100000001b3)) as usize
+    s.bytes().fold(0xcbf29ce484222325u64, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x100000001b3)
+    }) as usize
 }
 
 fn parent_and_key(p: &str) -> (&str, String) {
@@ -49,7 +51,12 @@ fn remove(doc: &mut Value, p: &str) -> bool {
     let (parent, key) = parent_and_key(p);
     match doc.pointer_mut(parent) {
         Some(Value::Object(m)) => m.shift_remove(&key).is_some(),
-        Some(Value::Array(a)) => key.parse::<usize>().ok().filter(|i| *i < a.len()).map(|i| a.remove(i)).is_some(),
+        Some(Value::Array(a)) => key
+            .parse::<usize>()
+            .ok()
+            .filter(|i| *i < a.len())
+            .map(|i| a.remove(i))
+            .is_some(),
         _ => false,
     }
 }
@@ -68,22 +75,53 @@ fn pick<'a, T>(items: &'a [T], seed: usize, k: usize) -> Option<&'a T> {
 fn mutants(doc: &Value, seed: usize) -> Vec<(&'static str, Value)> {
     let mut all = Vec::new();
     nodes(doc, String::new(), &mut all);
-    let fields: Vec<&(String, Value)> = all.iter().filter(|(p, _)| !p.ends_with(|c: char| c.is_ascii_digit()) || p.rsplit('/').next().is_some_and(|t| t.parse::<usize>().is_err())).collect();
+    let fields: Vec<&(String, Value)> = all
+        .iter()
+        .filter(|(p, _)| {
+            !p.ends_with(|c: char| c.is_ascii_digit())
+                || p.rsplit('/')
+                    .next()
+                    .is_some_and(|t| t.parse::<usize>().is_err())
+        })
+        .collect();
     let skip_type = |p: &str| p == "/apiVersion" || p == "/kind";
-    let leaves: Vec<&(String, Value)> = all.iter().filter(|(p, v)| !v.is_object() && !v.is_array() && !skip_type(p)).collect();
+    let leaves: Vec<&(String, Value)> = all
+        .iter()
+        .filter(|(p, v)| !v.is_object() && !v.is_array() && !skip_type(p))
+        .collect();
     let objects: Vec<&(String, Value)> = all.iter().filter(|(_, v)| v.is_object()).collect();
-    let strings: Vec<&(String, Value)> = leaves.iter().copied().filter(|(_, v)| v.is_string()).collect();
+    let strings: Vec<&(String, Value)> = leaves
+        .iter()
+        .copied()
+        .filter(|(_, v)| v.is_string())
+        .collect();
     let enumish: Vec<&(String, Value)> = strings
         .iter()
         .copied()
-        .filter(|(_, v)| v.as_str().is_some_and(|s| s.len() > 1 && s.chars().next().is_some_and(|c| c.is_ascii_uppercase()) && s.chars().all(|c| c.is_ascii_alphanumeric())))
+        .filter(|(_, v)| {
+            v.as_str().is_some_and(|s| {
+                s.len() > 1
+                    && s.chars().next().is_some_and(|c| c.is_ascii_uppercase())
+                    && s.chars().all(|c| c.is_ascii_alphanumeric())
+            })
+        })
         .collect();
-    let numbers: Vec<&(String, Value)> = leaves.iter().copied().filter(|(_, v)| v.is_number()).collect();
+    let numbers: Vec<&(String, Value)> = leaves
+        .iter()
+        .copied()
+        .filter(|(_, v)| v.is_number())
+        .collect();
     let mut out = Vec::new();
 
     // 1. drop a field: a shallow one (often required) and a deep one.
-    let shallow: Vec<&&(String, Value)> = fields.iter().filter(|(p, _)| p.matches('/').count() <= 2 && !skip_type(p)).collect();
-    for (k, cands) in [(0, shallow.iter().map(|x| **x).collect::<Vec<_>>()), (1, fields.clone())] {
+    let shallow: Vec<&&(String, Value)> = fields
+        .iter()
+        .filter(|(p, _)| p.matches('/').count() <= 2 && !skip_type(p))
+        .collect();
+    for (k, cands) in [
+        (0, shallow.iter().map(|x| **x).collect::<Vec<_>>()),
+        (1, fields.clone()),
+    ] {
         if let Some((p, _)) = pick(&cands, seed, k) {
             let mut m = doc.clone();
             if remove(&mut m, p) {
@@ -111,26 +149,48 @@ fn mutants(doc: &Value, seed: usize) -> Vec<(&'static str, Value)> {
     if let Some((p, v)) = pick(&enumish, seed, 3).or_else(|| pick(&strings, seed, 3)) {
         let mut m = doc.clone();
         let s = v.as_str().unwrap_or("");
-        let typo = if s.chars().next().is_some_and(|c| c.is_ascii_uppercase()) { s.to_lowercase() } else { format!("{s}Zz") };
+        let typo = if s.chars().next().is_some_and(|c| c.is_ascii_uppercase()) {
+            s.to_lowercase()
+        } else {
+            format!("{s}Zz")
+        };
         set(&mut m, p, Value::String(typo));
         out.push(("enum-value", m));
     }
     // 4. unknown field in some object (or at the root).
     let mut m = doc.clone();
-    let target = pick(&objects, seed, 4).map(|(p, _)| p.clone()).unwrap_or_default();
+    let target = pick(&objects, seed, 4)
+        .map(|(p, _)| p.clone())
+        .unwrap_or_default();
     if let Some(Value::Object(o)) = m.pointer_mut(&target) {
         o.insert("unknownFieldZz".into(), json!(true));
     }
     out.push(("unknown-field", m));
     // 5. path/dir confusion, else a misspelt key.
-    let pathdir: Vec<&(String, Value)> = strings.iter().copied().filter(|(p, _)| p.ends_with("/path") || p.ends_with("/dir")).collect();
+    let pathdir: Vec<&(String, Value)> = strings
+        .iter()
+        .copied()
+        .filter(|(p, _)| p.ends_with("/path") || p.ends_with("/dir"))
+        .collect();
     if let Some((p, v)) = pick(&pathdir, seed, 5) {
         let mut m = doc.clone();
         let s = v.as_str().unwrap_or("");
-        let confused = if p.ends_with("/path") { format!("{s}/") } else { s.trim_end_matches('/').to_string() };
+        let confused = if p.ends_with("/path") {
+            format!("{s}/")
+        } else {
+            s.trim_end_matches('/').to_string()
+        };
         set(&mut m, p, Value::String(confused));
         out.push(("path-dir", m));
-    } else if let Some((p, v)) = pick(&fields.iter().filter(|(p, _)| !skip_type(p)).copied().collect::<Vec<_>>(), seed, 5) {
+    } else if let Some((p, v)) = pick(
+        &fields
+            .iter()
+            .filter(|(p, _)| !skip_type(p))
+            .copied()
+            .collect::<Vec<_>>(),
+        seed,
+        5,
+    ) {
         let mut m = doc.clone();
         let (parent, key) = parent_and_key(p);
         if let Some(Value::Object(o)) = m.pointer_mut(parent) {
@@ -142,7 +202,13 @@ fn mutants(doc: &Value, seed: usize) -> Vec<(&'static str, Value)> {
     // 6. out-of-range number (severity, ports, counts).
     let mut m = doc.clone();
     if let Some((p, _)) = pick(&numbers, seed, 6) {
-        let big = if p.ends_with("severity") { json!(11) } else if seed % 2 == 0 { json!(70000) } else { json!(-1) };
+        let big = if p.ends_with("severity") {
+            json!(11)
+        } else if seed % 2 == 0 {
+            json!(70000)
+        } else {
+            json!(-1)
+        };
         set(&mut m, p, big);
         out.push(("out-of-range", m));
     } else if let Some(Value::Object(spec)) = m.pointer_mut("/spec") {
@@ -168,7 +234,13 @@ fn mutants_agree_with_upstream_crds() {
         }
         docs_mutated += 1;
         let ms = mutants(&d.value, fnv(&format!("{}#{}", d.path, d.index)));
-        assert!(ms.len() >= 5, "{}#{}: only {} mutants", d.path, d.index, ms.len());
+        assert!(
+            ms.len() >= 5,
+            "{}#{}: only {} mutants",
+            d.path,
+            d.index,
+            ms.len()
+        );
         for (cat, m) in ms {
             let a = ours.validate_value(&m);
             let b = upstream.validate_value(&m);
@@ -181,15 +253,36 @@ fn mutants_agree_with_upstream_crds() {
             c.1 += 1;
             c.2 += (!a.is_valid()) as usize;
             if !agree {
-                let why = |o: &kubescribe_validate::Outcome| o.diagnostics.iter().find(|x| x.is_error()).map(|x| x.to_string()).unwrap_or_else(|| "valid".into());
-                disagreements.push(format!("{}#{} [{cat}] ours: {} | upstream: {}", d.path, d.index, why(&a), why(&b)));
+                let why = |o: &kubescribe_validate::Outcome| {
+                    o.diagnostics
+                        .iter()
+                        .find(|x| x.is_error())
+                        .map(|x| x.to_string())
+                        .unwrap_or_else(|| "valid".into())
+                };
+                disagreements.push(format!(
+                    "{}#{} [{cat}] ours: {} | upstream: {}",
+                    d.path,
+                    d.index,
+                    why(&a),
+                    why(&b)
+                ));
             }
         }
     }
-    let (agree, total) = per_engine.values().fold((0, 0), |acc, v| (acc.0 + v.0, acc.1 + v.1));
-    eprintln!("mutants of {docs_mutated} valid documents: {total}, agreement {:.2}%", 100.0 * agree as f64 / total as f64);
+    let (agree, total) = per_engine
+        .values()
+        .fold((0, 0), |acc, v| (acc.0 + v.0, acc.1 + v.1));
+    eprintln!(
+        "mutants of {docs_mutated} valid documents: {total}, agreement {:.2}%",
+        100.0 * agree as f64 / total as f64
+    );
     for (e, (a, t)) in &per_engine {
-        eprintln!("  {:<11} {a:>5} / {t:<5} {:.2}%", e.name(), 100.0 * *a as f64 / *t as f64);
+        eprintln!(
+            "  {:<11} {a:>5} / {t:<5} {:.2}%",
+            e.name(),
+            100.0 * *a as f64 / *t as f64
+        );
     }
     for (c, (a, t, rejected)) in &per_category {
         eprintln!("  {c:<14} agree {a:>5} / {t:<5} (rejected by us: {rejected})");
@@ -198,5 +291,8 @@ fn mutants_agree_with_upstream_crds() {
         eprintln!("DISAGREE {d}");
     }
     assert!(total >= docs_mutated * 5);
-    assert!(agree as f64 >= 0.99 * total as f64, "agreement below 99%: {agree}/{total}");
+    assert!(
+        agree as f64 >= 0.99 * total as f64,
+        "agreement below 99%: {agree}/{total}"
+    );
 }

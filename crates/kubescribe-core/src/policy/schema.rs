@@ -72,11 +72,17 @@ pub fn apply_api_server_semantics(schema: &mut Value) {
 fn walk(schema: &mut Value, structural: bool) {
     let Value::Object(map) = schema else { return };
     strip_null_alternative(map);
-    if map.get("x-kubernetes-int-or-string") == Some(&Value::Bool(true)) && !map.contains_key("type") {
+    if map.get("x-kubernetes-int-or-string") == Some(&Value::Bool(true))
+        && !map.contains_key("type")
+    {
         map.insert("type".into(), json!(["integer", "string"]));
     }
     let preserves = map.get("x-kubernetes-preserve-unknown-fields") == Some(&Value::Bool(true));
-    if structural && map.contains_key("properties") && !map.contains_key("additionalProperties") && !preserves {
+    if structural
+        && map.contains_key("properties")
+        && !map.contains_key("additionalProperties")
+        && !preserves
+    {
         map.insert("additionalProperties".into(), Value::Bool(false));
     }
     for (key, v) in map.iter_mut() {
@@ -129,10 +135,18 @@ fn strip_null_alternative(map: &mut Map<String, Value>) {
 }
 
 fn kubernetes_overlay(schema: &mut Value) {
-    let Some(root) = schema.as_object_mut() else { return };
+    let Some(root) = schema.as_object_mut() else {
+        return;
+    };
     if let Some(props) = root.get_mut("properties").and_then(Value::as_object_mut) {
-        props.insert("apiVersion".into(), json!({"type": "string", "const": "networking.k8s.io/v1"}));
-        props.insert("kind".into(), json!({"type": "string", "const": "NetworkPolicy"}));
+        props.insert(
+            "apiVersion".into(),
+            json!({"type": "string", "const": "networking.k8s.io/v1"}),
+        );
+        props.insert(
+            "kind".into(),
+            json!({"type": "string", "const": "NetworkPolicy"}),
+        );
     }
     push_required(root, &["apiVersion", "kind", "metadata"]);
     let defs = root.get_mut("$defs").and_then(Value::as_object_mut);

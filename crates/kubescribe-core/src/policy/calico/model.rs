@@ -9,7 +9,11 @@
 //! and committed as the project's own model; regenerate rather than edit by
 //! hand. Constraints the CRD imposes are carried as schemars attributes, so
 //! the JSON Schema produced from these types validates what the CRD does.
-#![allow(clippy::large_enum_variant, clippy::doc_lazy_continuation, clippy::doc_overindented_list_items)]
+#![allow(
+    clippy::large_enum_variant,
+    clippy::doc_lazy_continuation,
+    clippy::doc_overindented_list_items
+)]
 
 use std::collections::BTreeMap;
 
@@ -191,7 +195,11 @@ pub struct Services {
 #[schemars(extend("x-kubernetes-validations" = [{"message": "global() can only be used in an EntityRule namespaceSelector", "reason": "FieldValueInvalid", "rule": "!has(self.selector) || !self.selector.contains('global(')"}, {"message": "cannot specify NamespaceSelector and Services on the same rule", "reason": "FieldValueForbidden", "rule": "!has(self.services) || !has(self.namespaceSelector) || size(self.namespaceSelector) == 0"}, {"message": "cannot specify ServiceAccounts and Services on the same rule", "reason": "FieldValueForbidden", "rule": "!has(self.services) || !has(self.serviceAccounts)"}, {"message": "services must specify a service name", "reason": "FieldValueRequired", "rule": "!has(self.services) || size(self.services.name) > 0"}, {"message": "cannot specify Selector/NotSelector and Services on the same rule", "reason": "FieldValueForbidden", "rule": "!has(self.services) || (!has(self.selector) || size(self.selector) == 0) && (!has(self.notSelector) || size(self.notSelector) == 0)"}, {"message": "cannot specify Nets/NotNets and Services on the same rule", "reason": "FieldValueForbidden", "rule": "!has(self.services) || (!has(self.nets) || size(self.nets) == 0) && (!has(self.notNets) || size(self.notNets) == 0)"}]))]
 pub struct Destination {
     /// NamespaceSelector is an optional field that contains a selector expression. Only traffic that originates from (or terminates at) endpoints within the selected namespaces will be matched. When both NamespaceSelector and another selector are defined on the same rule, then only workload endpoints that are matched by both selectors will be selected by the rule.
-    #[serde(rename = "namespaceSelector", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "namespaceSelector",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     #[schemars(extend("maxLength" = 1024))]
     pub namespace_selector: Option<String>,
     /// Nets is an optional field that restricts the rule to only apply to traffic that originates from (or terminates at) IP addresses in any of the given subnets.
@@ -207,7 +215,11 @@ pub struct Destination {
     #[schemars(extend("maxItems" = 50, "items" = {"pattern": "^.*", "x-kubernetes-int-or-string": true}))]
     pub not_ports: Option<Vec<IntOrString>>,
     /// NotSelector is the negated version of the Selector field. See Selector field for subtleties with negated selectors.
-    #[serde(rename = "notSelector", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "notSelector",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     #[schemars(extend("maxLength" = 1024))]
     pub not_selector: Option<String>,
     /// Ports is an optional field that restricts the rule to only apply to traffic that has a source (destination) port that matches one of these ranges/values. This value is a list of integers or strings that represent ranges of ports.
@@ -219,7 +231,11 @@ pub struct Destination {
     #[schemars(extend("maxLength" = 1024))]
     pub selector: Option<String>,
     /// ServiceAccounts is an optional field that restricts the rule to only apply to traffic that originates from (or terminates at) a pod running as a matching service account.
-    #[serde(rename = "serviceAccounts", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "serviceAccounts",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub service_accounts: Option<ServiceAccounts>,
     /// Services is an optional field that contains options for matching Kubernetes Services. If specified, only traffic that originates from or terminates at endpoints within the selected service(s) will be matched, and only to/from each endpoint's port.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -302,7 +318,11 @@ pub struct EgressItem {
     #[serde(rename = "notICMP", default, skip_serializing_if = "Option::is_none")]
     pub not_icmp: Option<Icmp>,
     /// NotProtocol is the negated version of the Protocol field.
-    #[serde(rename = "notProtocol", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "notProtocol",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     #[schemars(extend("pattern" = "^.*", "x-kubernetes-int-or-string" = true))]
     pub not_protocol: Option<IntOrString>,
     /// Protocol is an optional field that restricts the rule to only apply to traffic of a specific IP protocol. Required if any of the EntityRules contain Ports (because ports only apply to certain protocols).
@@ -347,7 +367,11 @@ pub struct NetworkPolicySpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order: Option<f64>,
     /// PerformanceHints contains a list of hints to Calico's policy engine to help process the policy more efficiently. Hints never change the enforcement behaviour of the policy.
-    #[serde(rename = "performanceHints", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "performanceHints",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     #[schemars(extend("uniqueItems" = true))]
     pub performance_hints: Option<Vec<PerformanceHint>>,
     /// The selector is an expression used to pick out the endpoints that the policy should be applied to.
@@ -355,7 +379,11 @@ pub struct NetworkPolicySpec {
     #[schemars(extend("maxLength" = 1024))]
     pub selector: Option<String>,
     /// ServiceAccountSelector is an optional field for an expression used to select a pod based on service accounts.
-    #[serde(rename = "serviceAccountSelector", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "serviceAccountSelector",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     #[schemars(extend("maxLength" = 1024))]
     pub service_account_selector: Option<String>,
     /// The name of the tier that this policy belongs to. If this is omitted, the default tier (name is "default") is assumed. The specified tier must exist in order to create security policies within the tier, the "default" tier is created automatically if it does not exist, this means for deployments requiring only a single Tier, the tier name may be omitted on all policy management requests.
@@ -372,10 +400,18 @@ pub struct NetworkPolicySpec {
 #[schemars(extend("x-kubernetes-validations" = [{"message": "preDNAT and doNotTrack cannot both be true", "reason": "FieldValueForbidden", "rule": "!((has(self.doNotTrack) && self.doNotTrack) && (has(self.preDNAT) && self.preDNAT))"}, {"message": "preDNAT policy cannot have any egress rules", "reason": "FieldValueForbidden", "rule": "(!has(self.preDNAT) || !self.preDNAT) || !has(self.egress) || size(self.egress) == 0"}, {"message": "preDNAT policy cannot have 'Egress' type", "reason": "FieldValueForbidden", "rule": "(!has(self.preDNAT) || !self.preDNAT) || !has(self.types) || !self.types.exists(t, t == 'Egress')"}, {"message": "applyOnForward must be true if either preDNAT or doNotTrack is true", "reason": "FieldValueInvalid", "rule": "(has(self.applyOnForward) && self.applyOnForward) || ((!has(self.doNotTrack) || !self.doNotTrack) && (!has(self.preDNAT) || !self.preDNAT))"}, {"message": "global() can only be used in an EntityRule namespaceSelector", "reason": "FieldValueInvalid", "rule": "!has(self.selector) || !self.selector.contains('global(')"}, {"message": "global() can only be used in an EntityRule namespaceSelector", "reason": "FieldValueInvalid", "rule": "!has(self.serviceAccountSelector) || !self.serviceAccountSelector.contains('global(')"}, {"message": "global() can only be used in an EntityRule namespaceSelector", "reason": "FieldValueInvalid", "rule": "!has(self.namespaceSelector) || !self.namespaceSelector.contains('global(')"}]))]
 pub struct GlobalNetworkPolicySpec {
     /// ApplyOnForward indicates to apply the rules in this policy on forward traffic. Must be set to true when DoNotTrack or PreDNAT is true.
-    #[serde(rename = "applyOnForward", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "applyOnForward",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub apply_on_forward: Option<bool>,
     /// DoNotTrack indicates whether packets matched by the rules in this policy should go through the data plane's connection tracking, such as Linux conntrack. If True, the rules in this policy are applied before any data plane connection tracking, and packets allowed by this policy are marked as not to be tracked. Requires ApplyOnForward to be true.
-    #[serde(rename = "doNotTrack", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "doNotTrack",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub do_not_track: Option<bool>,
     /// The ordered set of egress rules. Each rule contains a set of packet match criteria and a corresponding action to apply. Limited to 1024 rules per policy.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -386,14 +422,22 @@ pub struct GlobalNetworkPolicySpec {
     #[schemars(extend("maxItems" = 1024))]
     pub ingress: Option<Vec<EgressItem>>,
     /// NamespaceSelector is an optional field for an expression used to select a pod based on namespaces.
-    #[serde(rename = "namespaceSelector", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "namespaceSelector",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     #[schemars(extend("maxLength" = 1024))]
     pub namespace_selector: Option<String>,
     /// Order is an optional field that specifies the order in which the policy is applied. Policies with higher "order" are applied after those with lower order within the same tier. If the order is omitted, it may be considered to be "infinite" - i.e. the policy will be applied last. Policies with identical order will be applied in alphanumerical order based on the Policy "Name" within the tier.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order: Option<f64>,
     /// PerformanceHints contains a list of hints to Calico's policy engine to help process the policy more efficiently. Hints never change the enforcement behaviour of the policy.
-    #[serde(rename = "performanceHints", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "performanceHints",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     #[schemars(extend("uniqueItems" = true))]
     pub performance_hints: Option<Vec<PerformanceHint>>,
     /// PreDNAT indicates to apply the rules in this policy before any DNAT. Requires ApplyOnForward to be true. Cannot be used with DoNotTrack, and the policy must not contain egress rules.
@@ -404,7 +448,11 @@ pub struct GlobalNetworkPolicySpec {
     #[schemars(extend("maxLength" = 1024))]
     pub selector: Option<String>,
     /// ServiceAccountSelector is an optional field for an expression used to select a pod based on service accounts.
-    #[serde(rename = "serviceAccountSelector", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "serviceAccountSelector",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     #[schemars(extend("maxLength" = 1024))]
     pub service_account_selector: Option<String>,
     /// The name of the tier that this policy belongs to. If this is omitted, the default tier (name is "default") is assumed. The specified tier must exist in order to create security policies within the tier, the "default" tier is created automatically if it does not exist, this means for deployments requiring only a single Tier, the tier name may be omitted on all policy management requests.
@@ -446,7 +494,11 @@ pub struct StagedNetworkPolicySpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order: Option<f64>,
     /// PerformanceHints contains a list of hints to Calico's policy engine to help process the policy more efficiently. Hints never change the enforcement behaviour of the policy.
-    #[serde(rename = "performanceHints", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "performanceHints",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     #[schemars(extend("uniqueItems" = true))]
     pub performance_hints: Option<Vec<PerformanceHint>>,
     /// The selector is an expression used to pick out the endpoints that the policy should be applied to.
@@ -454,11 +506,19 @@ pub struct StagedNetworkPolicySpec {
     #[schemars(extend("maxLength" = 1024))]
     pub selector: Option<String>,
     /// ServiceAccountSelector is an optional field for an expression used to select a pod based on service accounts.
-    #[serde(rename = "serviceAccountSelector", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "serviceAccountSelector",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     #[schemars(extend("maxLength" = 1024))]
     pub service_account_selector: Option<String>,
     /// The staged action. If this is omitted, the default is Set.
-    #[serde(rename = "stagedAction", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "stagedAction",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub staged_action: Option<StagedAction>,
     /// The name of the tier that this policy belongs to. If this is omitted, the default tier (name is "default") is assumed. The specified tier must exist in order to create security policies within the tier, the "default" tier is created automatically if it does not exist, this means for deployments requiring only a single Tier, the tier name may be omitted on all policy management requests.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -474,10 +534,18 @@ pub struct StagedNetworkPolicySpec {
 #[schemars(extend("x-kubernetes-validations" = [{"message": "preDNAT and doNotTrack cannot both be true", "reason": "FieldValueForbidden", "rule": "!((has(self.doNotTrack) && self.doNotTrack) && (has(self.preDNAT) && self.preDNAT))"}, {"message": "preDNAT policy cannot have any egress rules", "reason": "FieldValueForbidden", "rule": "(!has(self.preDNAT) || !self.preDNAT) || !has(self.egress) || size(self.egress) == 0"}, {"message": "preDNAT policy cannot have 'Egress' type", "reason": "FieldValueForbidden", "rule": "(!has(self.preDNAT) || !self.preDNAT) || !has(self.types) || !self.types.exists(t, t == 'Egress')"}, {"message": "applyOnForward must be true if either preDNAT or doNotTrack is true", "reason": "FieldValueInvalid", "rule": "(has(self.applyOnForward) && self.applyOnForward) || ((!has(self.doNotTrack) || !self.doNotTrack) && (!has(self.preDNAT) || !self.preDNAT))"}, {"message": "global() can only be used in an EntityRule namespaceSelector", "reason": "FieldValueInvalid", "rule": "!has(self.selector) || !self.selector.contains('global(')"}, {"message": "global() can only be used in an EntityRule namespaceSelector", "reason": "FieldValueInvalid", "rule": "!has(self.serviceAccountSelector) || !self.serviceAccountSelector.contains('global(')"}, {"message": "global() can only be used in an EntityRule namespaceSelector", "reason": "FieldValueInvalid", "rule": "!has(self.namespaceSelector) || !self.namespaceSelector.contains('global(')"}]))]
 pub struct StagedGlobalNetworkPolicySpec {
     /// ApplyOnForward indicates to apply the rules in this policy on forward traffic.
-    #[serde(rename = "applyOnForward", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "applyOnForward",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub apply_on_forward: Option<bool>,
     /// DoNotTrack indicates whether packets matched by the rules in this policy should go through the data plane's connection tracking, such as Linux conntrack. If True, the rules in this policy are applied before any data plane connection tracking, and packets allowed by this policy are marked as not to be tracked.
-    #[serde(rename = "doNotTrack", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "doNotTrack",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub do_not_track: Option<bool>,
     /// The ordered set of egress rules. Each rule contains a set of packet match criteria and a corresponding action to apply. Limited to 1024 rules per policy.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -488,14 +556,22 @@ pub struct StagedGlobalNetworkPolicySpec {
     #[schemars(extend("maxItems" = 1024))]
     pub ingress: Option<Vec<EgressItem>>,
     /// NamespaceSelector is an optional field for an expression used to select a pod based on namespaces.
-    #[serde(rename = "namespaceSelector", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "namespaceSelector",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     #[schemars(extend("maxLength" = 1024))]
     pub namespace_selector: Option<String>,
     /// Order is an optional field that specifies the order in which the policy is applied. Policies with higher "order" are applied after those with lower order within the same tier. If the order is omitted, it may be considered to be "infinite" - i.e. the policy will be applied last. Policies with identical order will be applied in alphanumerical order based on the Policy "Name" within the tier.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order: Option<f64>,
     /// PerformanceHints contains a list of hints to Calico's policy engine to help process the policy more efficiently. Hints never change the enforcement behaviour of the policy.
-    #[serde(rename = "performanceHints", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "performanceHints",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     #[schemars(extend("uniqueItems" = true))]
     pub performance_hints: Option<Vec<PerformanceHint>>,
     /// PreDNAT indicates to apply the rules in this policy before any DNAT.
@@ -506,11 +582,19 @@ pub struct StagedGlobalNetworkPolicySpec {
     #[schemars(extend("maxLength" = 1024))]
     pub selector: Option<String>,
     /// ServiceAccountSelector is an optional field for an expression used to select a pod based on service accounts.
-    #[serde(rename = "serviceAccountSelector", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "serviceAccountSelector",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     #[schemars(extend("maxLength" = 1024))]
     pub service_account_selector: Option<String>,
     /// The staged action. If this is omitted, the default is Set.
-    #[serde(rename = "stagedAction", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "stagedAction",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub staged_action: Option<StagedAction>,
     /// The name of the tier that this policy belongs to. If this is omitted, the default tier (name is "default") is assumed. The specified tier must exist in order to create security policies within the tier, the "default" tier is created automatically if it does not exist, this means for deployments requiring only a single Tier, the tier name may be omitted on all policy management requests.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -567,10 +651,18 @@ pub struct MatchExpression {
 #[serde(deny_unknown_fields)]
 pub struct NamespaceSelector {
     /// matchExpressions is a list of label selector requirements. The requirements are ANDed.
-    #[serde(rename = "matchExpressions", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "matchExpressions",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub match_expressions: Option<Vec<MatchExpression>>,
     /// matchLabels is a map of {key,value} pairs. A single {key,value} in the matchLabels map is equivalent to an element of matchExpressions, whose key field is "key", the operator is "In", and the values array contains only "value". The requirements are ANDed.
-    #[serde(rename = "matchLabels", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "matchLabels",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub match_labels: Option<BTreeMap<String, String>>,
 }
 
@@ -582,10 +674,18 @@ pub struct ToItem {
     #[serde(rename = "ipBlock", default, skip_serializing_if = "Option::is_none")]
     pub ip_block: Option<IpBlock>,
     /// namespaceSelector selects namespaces using cluster-scoped labels. This field follows standard label selector semantics; if present but empty, it selects all namespaces.
-    #[serde(rename = "namespaceSelector", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "namespaceSelector",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub namespace_selector: Option<NamespaceSelector>,
     /// podSelector is a label selector which selects pods. This field follows standard label selector semantics; if present but empty, it selects all pods.
-    #[serde(rename = "podSelector", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "podSelector",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub pod_selector: Option<NamespaceSelector>,
 }
 
@@ -623,13 +723,25 @@ pub struct StagedKubernetesNetworkPolicySpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ingress: Option<Vec<IngressItem>>,
     /// Selects the pods to which this NetworkPolicy object applies. The array of ingress rules is applied to any pods selected by this field. Multiple network policies can select the same set of pods. In this case, the ingress rules for each are combined additively. This field is NOT optional and follows standard label selector semantics. An empty podSelector matches all pods in this namespace.
-    #[serde(rename = "podSelector", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "podSelector",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub pod_selector: Option<NamespaceSelector>,
     /// List of rule types that the NetworkPolicy relates to. Valid options are Ingress, Egress, or Ingress,Egress. If this field is not specified, it will default based on the existence of Ingress or Egress rules; policies that contain an Egress section are assumed to affect Egress, and all policies (whether or not they contain an Ingress section) are assumed to affect Ingress. If you want to write an egress-only policy, you must explicitly specify policyTypes [ "Egress" ].
-    #[serde(rename = "policyTypes", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "policyTypes",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     #[schemars(extend("minItems" = 1, "maxItems" = 2, "uniqueItems" = true))]
     pub policy_types: Option<Vec<String>>,
     /// The staged action. If this is omitted, the default is Set.
-    #[serde(rename = "stagedAction", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "stagedAction",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub staged_action: Option<StagedAction>,
 }

@@ -6,7 +6,11 @@
 //! and committed as the project's own model; regenerate rather than edit by
 //! hand. Constraints the CRD imposes are carried as schemars attributes, so
 //! the JSON Schema produced from these types validates what the CRD does.
-#![allow(clippy::large_enum_variant, clippy::doc_lazy_continuation, clippy::doc_overindented_list_items)]
+#![allow(
+    clippy::large_enum_variant,
+    clippy::doc_lazy_continuation,
+    clippy::doc_overindented_list_items
+)]
 
 use std::collections::BTreeMap;
 
@@ -163,10 +167,18 @@ pub struct MatchExpression {
 #[serde(deny_unknown_fields)]
 pub struct CidrGroupSelector {
     /// matchExpressions is a list of label selector requirements. The requirements are ANDed.
-    #[serde(rename = "matchExpressions", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "matchExpressions",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub match_expressions: Option<Vec<MatchExpression>>,
     /// matchLabels is a map of {key,value} pairs. A single {key,value} in the matchLabels map is equivalent to an element of matchExpressions, whose key field is "key", the operator is "In", and the values array contains only "value". The requirements are ANDed.
-    #[serde(rename = "matchLabels", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "matchLabels",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     #[schemars(extend("additionalProperties" = {"type": "string", "pattern": "^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$", "maxLength": 63}))]
     pub match_labels: Option<BTreeMap<String, String>>,
 }
@@ -181,11 +193,19 @@ pub struct ToCIDRSetItem {
     #[schemars(extend("format" = "cidr"))]
     pub cidr: Option<String>,
     /// CIDRGroupRef is a reference to a CiliumCIDRGroup object. A CiliumCIDRGroup contains a list of CIDRs that the endpoint, subject to the rule, can (Ingress/Egress) or cannot (IngressDeny/EgressDeny) receive connections from.
-    #[serde(rename = "cidrGroupRef", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "cidrGroupRef",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     #[schemars(extend("pattern" = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$", "maxLength" = 253))]
     pub cidr_group_ref: Option<String>,
     /// CIDRGroupSelector selects CiliumCIDRGroups by their labels, rather than by name.
-    #[serde(rename = "cidrGroupSelector", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "cidrGroupSelector",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub cidr_group_selector: Option<CidrGroupSelector>,
     /// ExceptCIDRs is a list of IP blocks which the endpoint subject to the rule is not allowed to initiate connections to. These CIDR prefixes should be contained within Cidr, using ExceptCIDRs together with CIDRGroupRef is not supported yet. These exceptions are only applied to the Cidr in this CIDRRule, and do not apply to any other CIDR prefixes in any other CIDRRules.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -230,7 +250,11 @@ pub struct ToFQDN {
     #[schemars(extend("pattern" = "^([-a-zA-Z0-9_]+[.]?)+$", "maxLength" = 255))]
     pub match_name: Option<String>,
     /// MatchPattern allows using wildcards to match DNS names. All wildcards are case insensitive. The wildcards are: - "*" matches 0 or more DNS valid characters, and may occur anywhere in the pattern. As a special case a "*" as the leftmost character, without a following "." matches all subdomains as well as the name to the right. A trailing "." is automatically added when missing. - "**." is a special prefix which matches all multilevel subdomains in the prefix.
-    #[serde(rename = "matchPattern", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "matchPattern",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     #[schemars(extend("pattern" = "^([-a-zA-Z0-9_*]+[.]?)+$", "maxLength" = 255))]
     pub match_pattern: Option<String>,
 }
@@ -246,10 +270,18 @@ pub struct Aws {
     #[serde(rename = "region", default, skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
     /// SecurityGroupsIds selects VPC SecurityGroups by IDs. If multiple IDs are specified, they are OR-ed together.
-    #[serde(rename = "securityGroupsIds", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "securityGroupsIds",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub security_groups_ids: Option<Vec<String>>,
     /// SecurityGroupsNames selects VPC SecurityGroups by name. If multiple names are specified, they are OR-ed together.
-    #[serde(rename = "securityGroupsNames", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "securityGroupsNames",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub security_groups_names: Option<Vec<String>>,
 }
 
@@ -319,7 +351,11 @@ pub struct OriginatingTLS {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub certificate: Option<String>,
     /// PrivateKey is the file name or k8s secret item name for the private key matching the certificate chain. If omitted, 'tls.key' is assumed, if it exists. If given, the item must exist.
-    #[serde(rename = "privateKey", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "privateKey",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub private_key: Option<String>,
     /// Secret is the secret that contains the certificates and private key for the TLS context. By default, Cilium will search in this secret for the following items: - 'ca.crt' - Which represents the trusted CA to verify remote source. - 'tls.crt' - Which represents the public key certificate. - 'tls.key' - Which represents the private key matching the public key certificate.
     pub secret: Secret,
@@ -410,7 +446,11 @@ pub struct HeaderMatch {
 #[serde(deny_unknown_fields)]
 pub struct HttpItem {
     /// HeaderMatches is a list of HTTP headers which must be present and match against the given values. Mismatch field can be used to specify what to do when there is no match.
-    #[serde(rename = "headerMatches", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "headerMatches",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub header_matches: Option<Vec<HeaderMatch>>,
     /// Headers is a list of HTTP headers which must be present in the request. If omitted or empty, requests are allowed regardless of headers present.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -448,7 +488,11 @@ pub struct ToPort {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub listener: Option<Listener>,
     /// OriginatingTLS is the TLS context for the connections originated by the L7 proxy. For egress policy this specifies the client-side TLS parameters for the upstream connection originating from the L7 proxy to the remote destination. For ingress policy this specifies the client-side TLS parameters for the connection from the L7 proxy to the local endpoint.
-    #[serde(rename = "originatingTLS", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "originatingTLS",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub originating_tls: Option<OriginatingTLS>,
     /// Ports is a list of L4 port/protocol
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -458,11 +502,19 @@ pub struct ToPort {
     #[serde(rename = "rules", default, skip_serializing_if = "Option::is_none")]
     pub rules: Option<Rules>,
     /// ServerNames is a list of allowed TLS SNI values. If not empty, then TLS must be present and one of the provided SNIs must be indicated in the TLS handshake.
-    #[serde(rename = "serverNames", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "serverNames",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     #[schemars(extend("minItems" = 1, "uniqueItems" = true, "items" = {"type": "string", "pattern": "^([-a-zA-Z0-9_*]+[.]?)+$", "maxLength": 255}))]
     pub server_names: Option<Vec<String>>,
     /// TerminatingTLS is the TLS context for the connection terminated by the L7 proxy. For egress policy this specifies the server-side TLS parameters to be applied on the connections originated from the local endpoint and terminated by the L7 proxy. For ingress policy this specifies the server-side TLS parameters to be applied on the connections originated from a remote source and terminated by the L7 proxy.
-    #[serde(rename = "terminatingTLS", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "terminatingTLS",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub terminating_tls: Option<OriginatingTLS>,
 }
 
@@ -472,7 +524,11 @@ pub struct ToPort {
 pub struct K8sService {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub namespace: Option<String>,
-    #[serde(rename = "serviceName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "serviceName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub service_name: Option<String>,
 }
 
@@ -491,10 +547,18 @@ pub struct K8sServiceSelector {
 #[serde(deny_unknown_fields)]
 pub struct ToService {
     /// K8sService selects service by name and namespace pair
-    #[serde(rename = "k8sService", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "k8sService",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub k8s_service: Option<K8sService>,
     /// K8sServiceSelector selects services by k8s labels and namespace
-    #[serde(rename = "k8sServiceSelector", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "k8sServiceSelector",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub k8s_service_selector: Option<K8sServiceSelector>,
 }
 
@@ -516,10 +580,18 @@ pub struct EgressItem {
     #[serde(rename = "toCIDRSet", default, skip_serializing_if = "Option::is_none")]
     pub to_cidr_set: Option<Vec<ToCIDRSetItem>>,
     /// ToEndpoints is a list of endpoints identified by an EndpointSelector to which the endpoints subject to the rule are allowed to communicate.
-    #[serde(rename = "toEndpoints", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "toEndpoints",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub to_endpoints: Option<Vec<CidrGroupSelector>>,
     /// ToEntities is a list of special entities to which the endpoint subject to the rule is allowed to initiate connections. Supported entities are `world`, `cluster`, `host`, `remote-node`, `kube-apiserver`, `ingress`, `init`, `health`, `unmanaged`, `none` and `all`.
-    #[serde(rename = "toEntities", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "toEntities",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub to_entities: Option<Vec<ToEntity>>,
     /// ToFQDN allows whitelisting DNS names in place of IPs. The IPs that result from DNS resolution of `ToFQDN.MatchName`s are added to the same EgressRule object as ToCIDRSet entries, and behave accordingly. Any L4 and L7 rules within this EgressRule will also apply to these IPs. The DNS -> IP mapping is re-resolved periodically from within the cilium-agent, and the IPs in the DNS response are effected in the policy for selected pods as-is (i.e. the list of IPs is not modified in any way).
     #[serde(rename = "toFQDNs", default, skip_serializing_if = "Option::is_none")]
@@ -534,11 +606,19 @@ pub struct EgressItem {
     #[serde(rename = "toPorts", default, skip_serializing_if = "Option::is_none")]
     pub to_ports: Option<Vec<ToPort>>,
     /// Deprecated.
-    #[serde(rename = "toRequires", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "toRequires",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     #[schemars(extend("maxItems" = 0))]
     pub to_requires: Option<Vec<String>>,
     /// ToServices is a list of services to which the endpoint subject to the rule is allowed to initiate connections. Currently Cilium only supports toServices for K8s services.
-    #[serde(rename = "toServices", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "toServices",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub to_services: Option<Vec<ToService>>,
 }
 
@@ -566,10 +646,18 @@ pub struct EgressDenyItem {
     #[serde(rename = "toCIDRSet", default, skip_serializing_if = "Option::is_none")]
     pub to_cidr_set: Option<Vec<ToCIDRSetItem>>,
     /// ToEndpoints is a list of endpoints identified by an EndpointSelector to which the endpoints subject to the rule are allowed to communicate.
-    #[serde(rename = "toEndpoints", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "toEndpoints",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub to_endpoints: Option<Vec<CidrGroupSelector>>,
     /// ToEntities is a list of special entities to which the endpoint subject to the rule is allowed to initiate connections. Supported entities are `world`, `cluster`, `host`, `remote-node`, `kube-apiserver`, `ingress`, `init`, `health`, `unmanaged`, `none` and `all`.
-    #[serde(rename = "toEntities", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "toEntities",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub to_entities: Option<Vec<ToEntity>>,
     /// ToGroups allows policies to reference CIDRs provided by external integrations. Currently, only AWS is supported, and the rule can select by multiple sub directives. ToGroups entries are functionally equivalent to toCIDR, and have the same limitiations. They cannot select traffic originating from within the cluster.
     #[serde(rename = "toGroups", default, skip_serializing_if = "Option::is_none")]
@@ -581,11 +669,19 @@ pub struct EgressDenyItem {
     #[serde(rename = "toPorts", default, skip_serializing_if = "Option::is_none")]
     pub to_ports: Option<Vec<EgressDenyItemToPort>>,
     /// Deprecated.
-    #[serde(rename = "toRequires", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "toRequires",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     #[schemars(extend("maxItems" = 0))]
     pub to_requires: Option<Vec<String>>,
     /// ToServices is a list of services to which the endpoint subject to the rule is allowed to initiate connections. Currently Cilium only supports toServices for K8s services.
-    #[serde(rename = "toServices", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "toServices",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub to_services: Option<Vec<ToService>>,
 }
 
@@ -613,22 +709,42 @@ pub struct IngressItem {
     #[schemars(extend("items" = {"type": "string", "format": "cidr"}))]
     pub from_cidr: Option<Vec<String>>,
     /// FromCIDRSet is a list of IP blocks which the endpoint subject to the rule is allowed to receive connections from in addition to FromEndpoints, along with a list of subnets contained within their corresponding IP block from which traffic should not be allowed. This will match on the source IP address of incoming connections. Adding a prefix into FromCIDR or into FromCIDRSet with no ExcludeCIDRs is equivalent. Overlaps are allowed between FromCIDR and FromCIDRSet.
-    #[serde(rename = "fromCIDRSet", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "fromCIDRSet",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub from_cidr_set: Option<Vec<ToCIDRSetItem>>,
     /// FromEndpoints is a list of endpoints identified by an EndpointSelector which are allowed to communicate with the endpoint subject to the rule.
-    #[serde(rename = "fromEndpoints", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "fromEndpoints",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub from_endpoints: Option<Vec<CidrGroupSelector>>,
     /// FromEntities is a list of special entities which the endpoint subject to the rule is allowed to receive connections from. Supported entities are `world`, `cluster`, `host`, `remote-node`, `kube-apiserver`, `ingress`, `init`, `health`, `unmanaged`, `none` and `all`.
-    #[serde(rename = "fromEntities", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "fromEntities",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub from_entities: Option<Vec<ToEntity>>,
     /// FromGroups allows policies to reference CIDRs provided by external integrations. Currently, only AWS is supported, and the rule can select by multiple sub directives. FromGroups entries are functionally equivalent to FromCIDR, and have the same limitiations. They cannot select traffic originating from within the cluster.
-    #[serde(rename = "fromGroups", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "fromGroups",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub from_groups: Option<Vec<ToGroup>>,
     /// FromNodes is a list of nodes identified by an EndpointSelector which are allowed to communicate with the endpoint subject to the rule.
     #[serde(rename = "fromNodes", default, skip_serializing_if = "Option::is_none")]
     pub from_nodes: Option<Vec<CidrGroupSelector>>,
     /// Deprecated.
-    #[serde(rename = "fromRequires", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "fromRequires",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     #[schemars(extend("maxItems" = 0))]
     pub from_requires: Option<Vec<String>>,
     /// ICMPs is a list of ICMP rule identified by type number which the endpoint subject to the rule is allowed to receive connections on.
@@ -648,22 +764,42 @@ pub struct IngressDenyItem {
     #[schemars(extend("items" = {"type": "string", "format": "cidr"}))]
     pub from_cidr: Option<Vec<String>>,
     /// FromCIDRSet is a list of IP blocks which the endpoint subject to the rule is allowed to receive connections from in addition to FromEndpoints, along with a list of subnets contained within their corresponding IP block from which traffic should not be allowed. This will match on the source IP address of incoming connections. Adding a prefix into FromCIDR or into FromCIDRSet with no ExcludeCIDRs is equivalent. Overlaps are allowed between FromCIDR and FromCIDRSet.
-    #[serde(rename = "fromCIDRSet", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "fromCIDRSet",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub from_cidr_set: Option<Vec<ToCIDRSetItem>>,
     /// FromEndpoints is a list of endpoints identified by an EndpointSelector which are allowed to communicate with the endpoint subject to the rule.
-    #[serde(rename = "fromEndpoints", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "fromEndpoints",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub from_endpoints: Option<Vec<CidrGroupSelector>>,
     /// FromEntities is a list of special entities which the endpoint subject to the rule is allowed to receive connections from. Supported entities are `world`, `cluster`, `host`, `remote-node`, `kube-apiserver`, `ingress`, `init`, `health`, `unmanaged`, `none` and `all`.
-    #[serde(rename = "fromEntities", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "fromEntities",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub from_entities: Option<Vec<ToEntity>>,
     /// FromGroups allows policies to reference CIDRs provided by external integrations. Currently, only AWS is supported, and the rule can select by multiple sub directives. FromGroups entries are functionally equivalent to FromCIDR, and have the same limitiations. They cannot select traffic originating from within the cluster.
-    #[serde(rename = "fromGroups", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "fromGroups",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub from_groups: Option<Vec<ToGroup>>,
     /// FromNodes is a list of nodes identified by an EndpointSelector which are allowed to communicate with the endpoint subject to the rule.
     #[serde(rename = "fromNodes", default, skip_serializing_if = "Option::is_none")]
     pub from_nodes: Option<Vec<CidrGroupSelector>>,
     /// Deprecated.
-    #[serde(rename = "fromRequires", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "fromRequires",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     #[schemars(extend("maxItems" = 0))]
     pub from_requires: Option<Vec<String>>,
     /// ICMPs is a list of ICMP rule identified by type number which the endpoint subject to the rule is not allowed to receive connections on.
@@ -708,19 +844,35 @@ pub struct CiliumNetworkPolicySpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub egress: Option<Vec<EgressItem>>,
     /// EgressDeny is a list of EgressDenyRule which are enforced at egress. Any rule inserted here will be denied regardless of the allowed egress rules in the 'egress' field. If omitted or empty, this rule does not apply at egress.
-    #[serde(rename = "egressDeny", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "egressDeny",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub egress_deny: Option<Vec<EgressDenyItem>>,
     /// EnableDefaultDeny determines whether this policy configures the subject endpoint(s) to have a default deny mode. If enabled, this causes all traffic not explicitly allowed by a network policy to be dropped.
-    #[serde(rename = "enableDefaultDeny", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "enableDefaultDeny",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub enable_default_deny: Option<EnableDefaultDeny>,
     /// EndpointSelector selects all endpoints which should be subject to this rule. EndpointSelector and NodeSelector cannot be both empty and are mutually exclusive.
-    #[serde(rename = "endpointSelector", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "endpointSelector",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub endpoint_selector: Option<CidrGroupSelector>,
     /// Ingress is a list of IngressRule which are enforced at ingress. If omitted or empty, this rule does not apply at ingress.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ingress: Option<Vec<IngressItem>>,
     /// IngressDeny is a list of IngressDenyRule which are enforced at ingress. Any rule inserted here will be denied regardless of the allowed ingress rules in the 'ingress' field. If omitted or empty, this rule does not apply at ingress.
-    #[serde(rename = "ingressDeny", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "ingressDeny",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub ingress_deny: Option<Vec<IngressDenyItem>>,
     /// Labels is a list of optional strings which can be used to re-identify the rule or to store metadata. It is possible to lookup or delete strings based on labels. Labels are not required to be unique, multiple rules can have overlapping or identical labels.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -729,6 +881,10 @@ pub struct CiliumNetworkPolicySpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub log: Option<Log>,
     /// NodeSelector selects all nodes which should be subject to this rule. EndpointSelector and NodeSelector cannot be both empty and are mutually exclusive. Can only be used in CiliumClusterwideNetworkPolicies.
-    #[serde(rename = "nodeSelector", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "nodeSelector",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub node_selector: Option<CidrGroupSelector>,
 }

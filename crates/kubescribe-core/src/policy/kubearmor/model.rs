@@ -8,7 +8,11 @@
 //! and committed as the project's own model; regenerate rather than edit by
 //! hand. Constraints the CRD imposes are carried as schemars attributes, so
 //! the JSON Schema produced from these types validates what the CRD does.
-#![allow(clippy::large_enum_variant, clippy::doc_lazy_continuation, clippy::doc_overindented_list_items)]
+#![allow(
+    clippy::large_enum_variant,
+    clippy::doc_lazy_continuation,
+    clippy::doc_overindented_list_items
+)]
 
 use std::collections::BTreeMap;
 
@@ -161,7 +165,11 @@ pub struct MatchCapability {
     pub action: Option<Action>,
     #[schemars(extend("pattern" = "(chown|dac_override|dac_read_search|fowner|fsetid|kill|setgid|setuid|setpcap|linux_immutable|net_bind_service|net_broadcast|net_admin|net_raw|ipc_lock|ipc_owner|sys_module|sys_rawio|sys_chroot|sys_ptrace|sys_pacct|sys_admin|sys_boot|sys_nice|sys_resource|sys_time|sys_tty_config|mknod|lease|audit_write|audit_control|setfcap|mac_override|mac_admin)$"))]
     pub capability: String,
-    #[serde(rename = "fromSource", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "fromSource",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub from_source: Option<Vec<FromSourceItem>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
@@ -177,7 +185,11 @@ pub struct MatchCapability {
 pub struct Capabilities {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action: Option<Action>,
-    #[serde(rename = "matchCapabilities", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "matchCapabilities",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub match_capabilities: Option<Vec<MatchCapability>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
@@ -195,7 +207,11 @@ pub struct MatchDirectory {
     pub action: Option<Action>,
     #[schemars(extend("pattern" = "^\\/$|^\\/.*\\/$"))]
     pub dir: String,
-    #[serde(rename = "fromSource", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "fromSource",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub from_source: Option<Vec<FromSourceItem>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
@@ -219,7 +235,11 @@ pub struct MatchDirectory {
 pub struct MatchPath {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action: Option<Action>,
-    #[serde(rename = "fromSource", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "fromSource",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub from_source: Option<Vec<FromSourceItem>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
@@ -262,11 +282,23 @@ pub struct MatchPattern {
 pub struct File {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action: Option<Action>,
-    #[serde(rename = "matchDirectories", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "matchDirectories",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub match_directories: Option<Vec<MatchDirectory>>,
-    #[serde(rename = "matchPaths", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "matchPaths",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub match_paths: Option<Vec<MatchPath>>,
-    #[serde(rename = "matchPatterns", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "matchPatterns",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub match_patterns: Option<Vec<MatchPattern>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
@@ -283,7 +315,11 @@ pub struct MatchDNSQuery {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action: Option<Action>,
     pub domain: String,
-    #[serde(rename = "fromSource", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "fromSource",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub from_source: Option<Vec<FromSourceItem>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
@@ -299,7 +335,11 @@ pub struct MatchDNSQuery {
 pub struct MatchProtocol {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action: Option<Action>,
-    #[serde(rename = "fromSource", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "fromSource",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub from_source: Option<Vec<FromSourceItem>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
@@ -319,9 +359,17 @@ pub struct MatchProtocol {
 pub struct Network {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action: Option<Action>,
-    #[serde(rename = "matchDNSQueries", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "matchDNSQueries",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub match_dns_queries: Option<Vec<MatchDNSQuery>>,
-    #[serde(rename = "matchProtocols", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "matchProtocols",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub match_protocols: Option<Vec<MatchProtocol>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
@@ -348,7 +396,11 @@ pub struct ProcessMatchDirectory {
     pub action: Option<Action>,
     #[schemars(extend("pattern" = "^\\/$|^\\/.*\\/$"))]
     pub dir: String,
-    #[serde(rename = "fromSource", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "fromSource",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub from_source: Option<Vec<FromSourceItem>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
@@ -370,13 +422,21 @@ pub struct ProcessMatchDirectory {
 pub struct ProcessMatchPath {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action: Option<Action>,
-    #[serde(rename = "allowedArgs", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "allowedArgs",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     #[schemars(extend("maxItems" = 20))]
     pub allowed_args: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(extend("pattern" = "^[^\\/]+$"))]
     pub execname: Option<String>,
-    #[serde(rename = "fromSource", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "fromSource",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub from_source: Option<Vec<FromSourceItem>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
@@ -416,11 +476,23 @@ pub struct ProcessMatchPattern {
 pub struct Process {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action: Option<Action>,
-    #[serde(rename = "matchDirectories", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "matchDirectories",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub match_directories: Option<Vec<ProcessMatchDirectory>>,
-    #[serde(rename = "matchPaths", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "matchPaths",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub match_paths: Option<Vec<ProcessMatchPath>>,
-    #[serde(rename = "matchPatterns", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "matchPatterns",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub match_patterns: Option<Vec<ProcessMatchPattern>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
@@ -461,9 +533,17 @@ pub struct MatchExpression {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Selector {
-    #[serde(rename = "matchExpressions", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "matchExpressions",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub match_expressions: Option<Vec<MatchExpression>>,
-    #[serde(rename = "matchLabels", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "matchLabels",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub match_labels: Option<BTreeMap<String, String>>,
 }
 
@@ -1157,7 +1237,11 @@ pub enum SyscallItem {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SyscallsMatchPath {
-    #[serde(rename = "fromSource", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "fromSource",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub from_source: Option<Vec<SyscallsMatchPathFromSourceItem>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(extend("pattern" = "(^\\/+.*[^\\/]$)|(^\\/$|^\\/.*\\/$)"))]
@@ -1171,7 +1255,11 @@ pub struct SyscallsMatchPath {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MatchSyscall {
-    #[serde(rename = "fromSource", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "fromSource",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub from_source: Option<Vec<SyscallsMatchPathFromSourceItem>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub syscall: Option<Vec<SyscallItem>>,
@@ -1180,9 +1268,17 @@ pub struct MatchSyscall {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Syscalls {
-    #[serde(rename = "matchPaths", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "matchPaths",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub match_paths: Option<Vec<SyscallsMatchPath>>,
-    #[serde(rename = "matchSyscalls", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "matchSyscalls",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub match_syscalls: Option<Vec<MatchSyscall>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
@@ -1247,7 +1343,11 @@ pub struct KubeArmorHostPolicySpecCapabilitiesMatchCapability {
 pub struct KubeArmorHostPolicySpecCapabilities {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action: Option<Action>,
-    #[serde(rename = "matchCapabilities", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "matchCapabilities",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub match_capabilities: Option<Vec<KubeArmorHostPolicySpecCapabilitiesMatchCapability>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
@@ -1287,7 +1387,11 @@ pub struct MatchDeviceItem {
 pub struct Device {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action: Option<Action>,
-    #[serde(rename = "matchDevice", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "matchDevice",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub match_device: Option<Vec<MatchDeviceItem>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
@@ -1321,9 +1425,17 @@ pub struct KubeArmorHostPolicySpecNetworkMatchProtocol {
 pub struct KubeArmorHostPolicySpecNetwork {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action: Option<Action>,
-    #[serde(rename = "matchDNSQueries", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "matchDNSQueries",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub match_dns_queries: Option<Vec<MatchDNSQuery>>,
-    #[serde(rename = "matchProtocols", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "matchProtocols",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub match_protocols: Option<Vec<KubeArmorHostPolicySpecNetworkMatchProtocol>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
@@ -1337,7 +1449,11 @@ pub struct KubeArmorHostPolicySpecNetwork {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NodeSelector {
-    #[serde(rename = "matchLabels", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "matchLabels",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub match_labels: Option<BTreeMap<String, String>>,
 }
 
@@ -1395,7 +1511,11 @@ pub struct KubeArmorClusterPolicySpecSelectorMatchExpression {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct KubeArmorClusterPolicySpecSelector {
-    #[serde(rename = "matchExpressions", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "matchExpressions",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub match_expressions: Option<Vec<KubeArmorClusterPolicySpecSelectorMatchExpression>>,
 }
 
@@ -1559,7 +1679,11 @@ pub struct KubeArmorNetworkPolicySpec {
     pub level: Option<Level>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
-    #[serde(rename = "nodeSelector", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "nodeSelector",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub node_selector: Option<NodeSelector>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub selector: Option<Selector>,

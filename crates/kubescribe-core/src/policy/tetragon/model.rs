@@ -6,7 +6,11 @@
 //! and committed as the project's own model; regenerate rather than edit by
 //! hand. Constraints the CRD imposes are carried as schemars attributes, so
 //! the JSON Schema produced from these types validates what the CRD does.
-#![allow(clippy::large_enum_variant, clippy::doc_lazy_continuation, clippy::doc_overindented_list_items)]
+#![allow(
+    clippy::large_enum_variant,
+    clippy::doc_lazy_continuation,
+    clippy::doc_overindented_list_items
+)]
 
 use std::collections::BTreeMap;
 
@@ -99,10 +103,18 @@ pub struct MatchExpression {
 #[serde(deny_unknown_fields)]
 pub struct ContainerSelector {
     /// matchExpressions is a list of label selector requirements. The requirements are ANDed.
-    #[serde(rename = "matchExpressions", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "matchExpressions",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub match_expressions: Option<Vec<MatchExpression>>,
     /// matchLabels is a map of {key,value} pairs. A single {key,value} in the matchLabels map is equivalent to an element of matchExpressions, whose key field is "key", the operator is "In", and the values array contains only "value". The requirements are ANDed.
-    #[serde(rename = "matchLabels", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "matchLabels",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     #[schemars(extend("additionalProperties" = {"type": "string", "pattern": "^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$", "maxLength": 63}))]
     pub match_labels: Option<BTreeMap<String, String>>,
 }
@@ -231,7 +243,11 @@ pub struct Arg {
     #[serde(rename = "btfType", default, skip_serializing_if = "Option::is_none")]
     pub btf_type: Option<String>,
     /// Kernel module that contains the BTFType. This is used only for kprobe args. The module must already be loaded and expose BTF in /sys/kernel/btf.
-    #[serde(rename = "btfTypeModule", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "btfTypeModule",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub btf_type_module: Option<String>,
     /// Position of the argument.
     #[schemars(extend("format" = "int32", "minimum" = 0))]
@@ -246,10 +262,18 @@ pub struct Arg {
     #[serde(rename = "resolve", default, skip_serializing_if = "Option::is_none")]
     pub resolve: Option<String>,
     /// This field is used only for char_buf and char_iovec types. It indicates that this argument should be read later (when the kretprobe for the symbol is triggered) because it might not be populated when the kprobe is triggered at the entrance of the function. For example, a buffer supplied to read(2) won't have content until kretprobe is triggered.
-    #[serde(rename = "returnCopy", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "returnCopy",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub return_copy: Option<bool>,
     /// Specifies the position of the corresponding size argument for this argument. This field is used only for char_buf and char_iovec types.
-    #[serde(rename = "sizeArgIndex", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "sizeArgIndex",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     #[schemars(extend("format" = "int32", "minimum" = 0))]
     pub size_arg_index: Option<i32>,
     /// Source of the data, if missing the default if function arguments
@@ -264,7 +288,11 @@ pub struct Arg {
 #[serde(deny_unknown_fields)]
 pub struct Ignore {
     /// Ignores calls that are not present in the system
-    #[serde(rename = "callNotFound", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "callNotFound",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub call_not_found: Option<bool>,
 }
 
@@ -316,15 +344,27 @@ pub struct MatchAction {
     #[schemars(extend("format" = "int32"))]
     pub arg_index: Option<i32>,
     /// An arg value for the override action, uprobe only. The new symbol's address. Beware that the symbol MUST be binary compatible with the traced uprobe symbol.
-    #[serde(rename = "argNewAddr", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "argNewAddr",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     #[schemars(extend("format" = "int64"))]
     pub arg_new_addr: Option<i64>,
     /// An arg value for the override action, uprobe only. The new symbol's offset. Beware that the symbol MUST be binary compatible with the traced uprobe symbol.
-    #[serde(rename = "argNewOffset", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "argNewOffset",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     #[schemars(extend("format" = "int64"))]
     pub arg_new_offset: Option<i64>,
     /// An arg value for the override action, uprobe only. The new symbol name. Beware that the symbol MUST be binary compatible with the traced uprobe symbol.
-    #[serde(rename = "argNewSymbol", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "argNewSymbol",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub arg_new_symbol: Option<String>,
     /// An arg value for the override action, uprobe only.
     #[serde(rename = "argRegs", default, skip_serializing_if = "Option::is_none")]
@@ -348,16 +388,28 @@ pub struct MatchAction {
     #[serde(rename = "imaHash", default, skip_serializing_if = "Option::is_none")]
     pub ima_hash: Option<bool>,
     /// Enable kernel stack trace export. Only valid with the post action.
-    #[serde(rename = "kernelStackTrace", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "kernelStackTrace",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub kernel_stack_trace: Option<bool>,
     /// A time period within which repeated messages will not be posted. Can be specified in seconds (default or with 's' suffix), minutes ('m' suffix) or hours ('h' suffix). Only valid with the post action.
     #[serde(rename = "rateLimit", default, skip_serializing_if = "Option::is_none")]
     pub rate_limit: Option<String>,
     /// The scope of the provided rate limit argument. Can be "thread" (default), "process" (all threads for the same process), or "global". If "thread" is selected then rate limiting applies per thread; if "process" is selected then rate limiting applies per process; if "global" is selected then rate limiting applies regardless of which process or thread caused the action. Only valid with the post action and with a rateLimit specified.
-    #[serde(rename = "rateLimitScope", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "rateLimitScope",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub rate_limit_scope: Option<String>,
     /// Enable user stack trace export. Only valid with the post action.
-    #[serde(rename = "userStackTrace", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "userStackTrace",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub user_stack_trace: Option<bool>,
 }
 
@@ -479,7 +531,11 @@ pub enum MatchBinaryOperator {
 #[serde(deny_unknown_fields)]
 pub struct MatchBinary {
     /// In addition to binaries, match children processes of specified binaries.
-    #[serde(rename = "followChildren", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "followChildren",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub follow_children: Option<bool>,
     /// Filter operation.
     pub operator: MatchBinaryOperator,
@@ -513,7 +569,11 @@ pub enum MatchCapabilityType {
 #[serde(deny_unknown_fields)]
 pub struct MatchCapability {
     /// Indicates whether these caps are namespace caps.
-    #[serde(rename = "isNamespaceCapability", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "isNamespaceCapability",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub is_namespace_capability: Option<bool>,
     /// Namespace selector operator.
     pub operator: MatchCapabilityOperator,
@@ -574,10 +634,18 @@ pub struct MatchNamespace {
 #[serde(deny_unknown_fields)]
 pub struct MatchPID {
     /// Matches any descendant processes of the matching PIDs.
-    #[serde(rename = "followForks", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "followForks",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub follow_forks: Option<bool>,
     /// Indicates whether PIDs are namespace PIDs.
-    #[serde(rename = "isNamespacePID", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "isNamespacePID",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub is_namespace_pid: Option<bool>,
     /// PID selector operator.
     pub operator: MatchCapabilityOperator,
@@ -592,10 +660,18 @@ pub struct MatchPID {
 #[schemars(extend("x-kubernetes-validations" = [{"message": "The hostSelector should be either null or {}.", "rule": "!has(self.matchLabels) && !has(self.matchExpressions)"}]))]
 pub struct HostSelector {
     /// matchExpressions is a list of label selector requirements. The requirements are ANDed.
-    #[serde(rename = "matchExpressions", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "matchExpressions",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub match_expressions: Option<Vec<MatchExpression>>,
     /// matchLabels is a map of {key,value} pairs. A single {key,value} in the matchLabels map is equivalent to an element of matchExpressions, whose key field is "key", the operator is "In", and the values array contains only "value". The requirements are ANDed.
-    #[serde(rename = "matchLabels", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "matchLabels",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     #[schemars(extend("additionalProperties" = {"type": "string", "pattern": "^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$", "maxLength": 63}))]
     pub match_labels: Option<BTreeMap<String, String>>,
 }
@@ -605,13 +681,25 @@ pub struct HostSelector {
 #[serde(deny_unknown_fields)]
 pub struct MatchWorkloads {
     /// ContainerSelector selects containers that this policy applies to. A map of container fields will be constructed in the same way as a map of labels. The name of the field represents the label "key", and the value of the field - label "value". Currently, only the "name" field is supported.
-    #[serde(rename = "containerSelector", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "containerSelector",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub container_selector: Option<ContainerSelector>,
     /// HostSelector selects hosts that this policy applies to. For now only ~ (none) and {} (all) is supported.
-    #[serde(rename = "hostSelector", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "hostSelector",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub host_selector: Option<HostSelector>,
     /// PodSelector selects pods that this policy applies to
-    #[serde(rename = "podSelector", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "podSelector",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub pod_selector: Option<ContainerSelector>,
 }
 
@@ -626,45 +714,85 @@ pub struct Selector {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub macros: Option<Vec<String>>,
     /// A list of actions to execute when this selector matches
-    #[serde(rename = "matchActions", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "matchActions",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub match_actions: Option<Vec<MatchAction>>,
     /// A list of argument filters. MatchArgs are ANDed.
     #[serde(rename = "matchArgs", default, skip_serializing_if = "Option::is_none")]
     pub match_args: Option<Vec<MatchArg>>,
     /// A list of binary exec name filters.
-    #[serde(rename = "matchBinaries", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "matchBinaries",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     #[schemars(extend("maxItems" = 1))]
     pub match_binaries: Option<Vec<MatchBinary>>,
     /// A list of capabilities and IDs
-    #[serde(rename = "matchCapabilities", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "matchCapabilities",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub match_capabilities: Option<Vec<MatchCapability>>,
     /// IDs for capabilities changes
-    #[serde(rename = "matchCapabilityChanges", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "matchCapabilityChanges",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub match_capability_changes: Option<Vec<MatchCapability>>,
     /// A list of argument filters. MatchData are ANDed.
     #[serde(rename = "matchData", default, skip_serializing_if = "Option::is_none")]
     pub match_data: Option<Vec<MatchArg>>,
     /// IDs for namespace changes
-    #[serde(rename = "matchNamespaceChanges", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "matchNamespaceChanges",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub match_namespace_changes: Option<Vec<MatchNamespaceChange>>,
     /// A list of namespaces and IDs
-    #[serde(rename = "matchNamespaces", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "matchNamespaces",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub match_namespaces: Option<Vec<MatchNamespace>>,
     /// A list of process ID filters. MatchPIDs are ANDed.
     #[serde(rename = "matchPIDs", default, skip_serializing_if = "Option::is_none")]
     pub match_pi_ds: Option<Vec<MatchPID>>,
     /// A list of process parent exec name filters.
-    #[serde(rename = "matchParentBinaries", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "matchParentBinaries",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     #[schemars(extend("maxItems" = 1))]
     pub match_parent_binaries: Option<Vec<MatchBinary>>,
     /// A list of actions to execute when MatchReturnArgs selector matches
-    #[serde(rename = "matchReturnActions", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "matchReturnActions",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub match_return_actions: Option<Vec<MatchAction>>,
     /// A list of argument filters. MatchReturnArgs are ANDed.
-    #[serde(rename = "matchReturnArgs", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "matchReturnArgs",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub match_return_args: Option<Vec<MatchArg>>,
     /// Workloads to match
-    #[serde(rename = "matchWorkloads", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "matchWorkloads",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub match_workloads: Option<MatchWorkloads>,
 }
 
@@ -693,7 +821,11 @@ pub struct Fentry {
     #[serde(rename = "returnArg", default, skip_serializing_if = "Option::is_none")]
     pub return_arg: Option<Arg>,
     /// An action to perform on the return value. Use returnArg to include the return value in the event output. Supported actions are: TrackSock;UntrackSock
-    #[serde(rename = "returnArgAction", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "returnArgAction",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub return_arg_action: Option<String>,
     /// Selectors to apply before producing trace output. Selectors are ORed and short-circuited.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -798,7 +930,11 @@ pub struct Tracepoint {
 #[serde(deny_unknown_fields)]
 pub struct UprobeIgnore {
     /// Ignores uprobe where the digest verification of the traced binary fails
-    #[serde(rename = "digestVerificationFailure", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "digestVerificationFailure",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub digest_verification_failure: Option<bool>,
 }
 
@@ -814,7 +950,11 @@ pub struct Uprobe {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub args: Option<Vec<Arg>>,
     /// BinaryDigests specifies a set of digests for the traced binary. The uprobe/hook is installed only if the digest of the traced binary matches a digest in the set. Tetragon's tracing policy status API can be used to see each hook's status in order to determine if the hook was attached or not.
-    #[serde(rename = "binaryDigests", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "binaryDigests",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub binary_digests: Option<Vec<String>>,
     /// path for a BTF file for the traced binary
     #[serde(rename = "btfPath", default, skip_serializing_if = "Option::is_none")]
@@ -835,7 +975,11 @@ pub struct Uprobe {
     /// Name of the traced binary
     pub path: String,
     /// List of the traced ref_ctr_offsets
-    #[serde(rename = "refCtrOffsets", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "refCtrOffsets",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     #[schemars(extend("items" = {"type": "integer", "format": "int64"}))]
     pub ref_ctr_offsets: Option<Vec<i64>>,
     /// Indicates whether to collect return value of the traced function.
@@ -888,7 +1032,11 @@ pub struct Usdt {
 #[serde(deny_unknown_fields)]
 pub struct TracingPolicySpec {
     /// ContainerSelector selects containers that this policy applies to. A map of container fields will be constructed in the same way as a map of labels. The name of the field represents the label "key", and the value of the field - label "value". Currently, only the "name" field is supported.
-    #[serde(rename = "containerSelector", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "containerSelector",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub container_selector: Option<ContainerSelector>,
     /// A enforcer spec.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -897,7 +1045,11 @@ pub struct TracingPolicySpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fentries: Option<Vec<Fentry>>,
     /// HostSelector selects hosts that this policy applies to. For now only ~ (none) and {} (all) is supported.
-    #[serde(rename = "hostSelector", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "hostSelector",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub host_selector: Option<HostSelector>,
     /// A list of kprobe specs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -912,16 +1064,28 @@ pub struct TracingPolicySpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lsmhooks: Option<Vec<Lsmhook>>,
     /// NodeSelector selects the nodes, by label, on which Tetragon agents load this policy. If empty or unset, the policy is loaded on all nodes. This differs in purpose from hostSelector: nodeSelector controls where a policy is loaded (on which nodes), whereas hostSelector controls which workloads a loaded policy applies to (host vs pod workloads) and does not affect whether the policy is loaded on a node.
-    #[serde(rename = "nodeSelector", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "nodeSelector",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub node_selector: Option<ContainerSelector>,
     /// A list of overloaded options
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub options: Option<Vec<PolicyOption>>,
     /// PodSelector selects pods that this policy applies to
-    #[serde(rename = "podSelector", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "podSelector",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub pod_selector: Option<ContainerSelector>,
     /// SelectorsMacros is used to define selectors macros, which can be used in probes/hooks selectors by their names.
-    #[serde(rename = "selectorsMacros", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "selectorsMacros",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub selectors_macros: Option<BTreeMap<String, Selector>>,
     /// A list of tracepoint specs.
     #[serde(default, skip_serializing_if = "Option::is_none")]

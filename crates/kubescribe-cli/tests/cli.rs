@@ -1,0 +1,167 @@
+//! End-to-end tests of the `kubescribe` binary: exit codes, output, bad input.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_kubescribe"))
+}
+
+fn examples() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/policies")
+}
+
+fn run(args: &[&str]) -> Output {
+    bin().args(args).output().expect("run kubescribe")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+#[test]
+fn valid_examples_exit_zero() {
+    for f in [
+        "kubearmor-nginx-www.yaml",
+        "network-shop.yaml",
+        "tetragon-block-passwd-write.yaml",
+    ] {
+        let o = run(&["validate", examples().join(f).to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(0), "{f}: {}", text(&o));
+    }
+}
+
+#[test]
+fn invalid_example_reports_lines_pointers_and_fixes() {
+    let f = examples().join("invalid/kubearmor-mistakes.yaml");
+    let o = run(&["validate", f.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let t = text(&o);
+    assert!(
+        t.contains("kubearmor-mistakes.yaml:13: error: /spec/file/matchPaths/0/path"),
+        "{t}"
+    );
+    assert!(t.contains("fix: use `Audit`"), "{t}");
+    assert!(
+        t.contains("rename `matchDirectorys` to `matchDirectories`"),
+        "{t}"
+    );
+
+    let o = run(&["validate", "-o", "json", f.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let reports: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let diags = reports[0]["diagnostics"].as_array().unwrap();
+    let sev = diags
+        .iter()
+        .find(|d| d["pointer"] == "/spec/severity")
+        .unwrap();
+    assert_eq!(sev["layer"], "schema");
+    assert_eq!(sev["rule"], "maximum");
+    assert_eq!(sev["line"], 17);
+    assert_eq!(sev["fix"]["replacement"], 10);
+}
+
+#[test]
+fn unreadable_and_malformed_input() {
+    let dir = tempfile::tempdir().unwrap();
+    // Missing file: could not read.
+    let o = run(&["validate", dir.path().join("nope.yaml").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("cannot read"));
+    // Non-UTF-8 bytes: could not read, with the offset.
+    let bin_file = dir.path().join("latin1.yaml");
+    std::fs::write(&bin_file, b"kind: caf\xe9\n").unwrap();
+    let o = run(&["validate", bin_file.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("not UTF-8"), "{}", text(&o));
+    // Malformed YAML: invalid, with a line.
+    let bad = dir.path().join("bad.yaml");
+    std::fs::write(&bad, "apiVersion: v1\nkind: [unclosed\nmetadata: {}\n").unwrap();
+    let o = run(&["validate", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o).contains("malformed YAML"), "{}", text(&o));
+    // Unknown kind: invalid, naming the kinds we know and the nearest one.
+    let unk = dir.path().join("unknown.yaml");
+    std::fs::write(
+        &unk,
+        "apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicies\nmetadata: {name: x}\n",
+    )
+    .unwrap();
+    let o = run(&["validate", unk.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        text(&o).contains("did you mean `cilium.io/v2` `CiliumNetworkPolicy`"),
+        "{}",
+        text(&o)
+    );
+}
+
+#[test]
+fn hostile_input_is_bounded() {
+    let dir = tempfile::tempdir().unwrap();
+    // A YAML alias bomb ("billion laughs").
+    let mut bomb = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+    for i in 1..15 {
+        let p = i - 1;
+        bomb.push_str(&format!(
+            "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+        ));
+    }
+    let f = dir.path().join("bomb.yaml");
+    std::fs::write(&f, bomb).unwrap();
+    let t = Instant::now();
+    let o = run(&["validate", f.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(t.elapsed() < Duration::from_secs(10));
+    // A 50 MB document: refused by size before it is parsed.
+    let big = dir.path().join("big.yaml");
+    let mut s = String::from("apiVersion: v1\nkind: ConfigMap\ndata:\n  blob: \"");
+    s.push_str(&"x".repeat(50 * 1024 * 1024));
+    s.push_str("\"\n");
+    std::fs::write(&big, s).unwrap();
+    let t = Instant::now();
+    let o = run(&["validate", big.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("limit"), "{}", text(&o));
+    assert!(t.elapsed() < Duration::from_secs(10));
+}
+
+#[test]
+fn user_crd_and_schema_commands() {
+    let dir = tempfile::tempdir().unwrap();
+    let crd = dir.path().join("crd.yaml");
+    std::fs::write(
+        &crd,
+        "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {name: ws.example.com}\nspec:\n  group: example.com\n  names: {kind: W, plural: ws}\n  scope: Namespaced\n  versions:\n  - name: v1\n    served: true\n    storage: true\n    schema:\n      openAPIV3Schema:\n        type: object\n        properties:\n          spec:\n            type: object\n            properties:\n              n: {type: integer}\n",
+    )
+    .unwrap();
+    let doc = dir.path().join("w.yaml");
+    std::fs::write(
+        &doc,
+        "apiVersion: example.com/v1\nkind: W\nmetadata: {name: w}\nspec: {n: one}\n",
+    )
+    .unwrap();
+    let o = run(&[
+        "validate",
+        "--crd",
+        crd.to_str().unwrap(),
+        doc.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("/spec/n"), "{}", text(&o));
+
+    let o = run(&["schema", "intent"]);
+    assert_eq!(o.status.code(), Some(0));
+    let schema: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(schema["title"], "Intent");
+    let o = run(&["schema", "policy", "KubeArmorPolicy"]);
+    assert_eq!(o.status.code(), Some(0));
+    let o = run(&["schema", "policy", "NetworkPolicy"]);
+    assert_eq!(o.status.code(), Some(2), "ambiguous kind must be an error");
+    assert!(text(&o).contains("ambiguous"));
+}
