@@ -14,7 +14,8 @@
 
 use rustc_hash::FxHashMap;
 
-use crate::pyutil::{py_rstrip, py_split};
+use crate::ngram::{JointCounts, pack_ids};
+use crate::pyutil::{is_py_whitespace, py_rstrip};
 
 /// Maximum n-gram order (sacrebleu's `MAX_NGRAM_ORDER`).
 pub const MAX_NGRAM_ORDER: usize = 4;
@@ -91,23 +92,48 @@ fn is_ascii_digit(c: char) -> bool {
 /// finally Python's `' '.join(line.split())`.
 #[must_use]
 pub fn tokenize_13a(line: &str) -> String {
-    let mut s = line.replace("<skipped>", "");
-    s = s.replace("-\n", "");
-    s = s.replace('\n', " ");
-    if s.contains('&') {
-        s = s.replace("&quot;", "\"");
-        s = s.replace("&amp;", "&");
-        s = s.replace("&lt;", "<");
-        s = s.replace("&gt;", ">");
+    let chars = tokenize_13a_chars(line);
+    let mut out = String::with_capacity(chars.len());
+    for (i, tok) in chars
+        .split(|&c| is_py_whitespace(c))
+        .filter(|t| !t.is_empty())
+        .enumerate()
+    {
+        if i > 0 {
+            out.push(' ');
+        }
+        out.extend(tok.iter());
     }
-    let chars: Vec<char> = std::iter::once(' ')
+    out
+}
+
+/// The 13a pipeline up to (not including) the final whitespace
+/// normalisation, as chars.
+fn tokenize_13a_chars(line: &str) -> Vec<char> {
+    let mut s = std::borrow::Cow::Borrowed(line);
+    for (pat, rep) in [("<skipped>", ""), ("-\n", ""), ("\n", " ")] {
+        if s.contains(pat) {
+            s = s.replace(pat, rep).into();
+        }
+    }
+    if s.contains('&') {
+        for (pat, rep) in [
+            ("&quot;", "\""),
+            ("&amp;", "&"),
+            ("&lt;", "<"),
+            ("&gt;", ">"),
+        ] {
+            if s.contains(pat) {
+                s = s.replace(pat, rep).into();
+            }
+        }
+    }
+    // 1. ([\{-\~\[-\` -\&\(-\+\:-\@\/]) -> ' \1 ', on " " + line + " "
+    let mut a: Vec<char> = Vec::with_capacity(s.len() * 2 + 8);
+    for c in std::iter::once(' ')
         .chain(s.chars())
         .chain(std::iter::once(' '))
-        .collect();
-
-    // 1. ([\{-\~\[-\` -\&\(-\+\:-\@\/]) -> ' \1 '
-    let mut a: Vec<char> = Vec::with_capacity(chars.len() * 2);
-    for &c in &chars {
+    {
         if in_13a_punct_class(c) {
             a.extend([' ', c, ' ']);
         } else {
@@ -127,20 +153,11 @@ pub fn tokenize_13a(line: &str) -> String {
         |x, y| [Some(' '), Some(x), Some(' '), Some(y)],
     );
     // 4. ([0-9])(-) -> '\1 \2 '
-    let d = sub_pairs(
+    sub_pairs(
         &c,
         |x, y| is_ascii_digit(x) && y == '-',
         |x, y| [Some(x), Some(' '), Some(y), Some(' ')],
-    );
-    let joined: String = d.into_iter().collect();
-    let mut out = String::with_capacity(joined.len());
-    for (i, tok) in py_split(&joined).enumerate() {
-        if i > 0 {
-            out.push(' ');
-        }
-        out.push_str(tok);
-    }
-    out
+    )
 }
 
 /// Emulates Python `re.sub` for a two-character pattern: scan left to right,
@@ -164,40 +181,44 @@ fn sub_pairs(
     out
 }
 
-fn ngram_counts<'a>(tokens: &'a [&'a str]) -> FxHashMap<&'a [&'a str], u64> {
-    let mut map = FxHashMap::default();
-    for n in 1..=MAX_NGRAM_ORDER {
-        if tokens.len() < n {
-            break;
-        }
-        for w in tokens.windows(n) {
-            *map.entry(w).or_insert(0) += 1;
-        }
-    }
-    map
+/// Splits on whitespace and maps each token to a dense id.
+fn intern_tokens<'a>(chars: &'a [char], interner: &mut FxHashMap<&'a [char], u32>) -> Vec<u32> {
+    chars
+        .split(|&c| is_py_whitespace(c))
+        .filter(|t| !t.is_empty())
+        .map(|t| {
+            let next = interner.len() as u32;
+            *interner.entry(t).or_insert(next)
+        })
+        .collect()
 }
 
 /// Segment statistics of `hyp` against the single reference `reference`
 /// (sacrebleu's `_compute_segment_statistics` after `_preprocess_segment`).
 #[must_use]
 pub fn bleu_stats(hyp: &str, reference: &str) -> BleuStats {
-    let hyp_tok = tokenize_13a(py_rstrip(hyp));
-    let ref_tok = tokenize_13a(py_rstrip(reference));
-    let hyp_words: Vec<&str> = py_split(&hyp_tok).collect();
-    let ref_words: Vec<&str> = py_split(&ref_tok).collect();
-    let ref_ngrams = ngram_counts(&ref_words);
-    let hyp_ngrams = ngram_counts(&hyp_words);
+    let hyp_tok = tokenize_13a_chars(py_rstrip(hyp));
+    let ref_tok = tokenize_13a_chars(py_rstrip(reference));
+    let mut interner: FxHashMap<&[char], u32> = FxHashMap::default();
+    let h = intern_tokens(&hyp_tok, &mut interner);
+    let r = intern_tokens(&ref_tok, &mut interner);
     let mut stats = BleuStats {
-        sys_len: hyp_words.len() as u64,
-        ref_len: ref_words.len() as u64,
+        sys_len: h.len() as u64,
+        ref_len: r.len() as u64,
         ..BleuStats::default()
     };
-    for (ngram, &count) in &hyp_ngrams {
-        let n = ngram.len() - 1;
-        stats.total[n] += count;
-        if let Some(&rc) = ref_ngrams.get(ngram) {
-            stats.correct[n] += count.min(rc);
+    let mut counts = JointCounts::default();
+    for n in 1..=MAX_NGRAM_ORDER {
+        counts.clear();
+        for w in h.windows(n) {
+            counts.add_hyp(pack_ids(w));
         }
+        for w in r.windows(n) {
+            counts.add_ref(pack_ids(w));
+        }
+        let t = counts.totals();
+        stats.total[n - 1] = t.hyp;
+        stats.correct[n - 1] = t.matched;
     }
     stats
 }

@@ -14,6 +14,7 @@ use std::hash::Hash;
 
 use rustc_hash::FxHashMap;
 
+use crate::ngram::{Interner, JointCounts, OrderTotals, pack_chars, pack_ids};
 use crate::pyutil::{is_py_whitespace, py_split};
 
 /// Punctuation split from word edges for word n-grams (sacrebleu `_PUNCTS`).
@@ -77,28 +78,45 @@ impl ChrfStats {
     }
 }
 
-fn counts<K: Hash + Eq>(items: impl Iterator<Item = K>) -> FxHashMap<K, u64> {
-    let mut m = FxHashMap::default();
-    for k in items {
-        *m.entry(k).or_insert(0) += 1;
-    }
-    m
-}
-
-fn match_stats<K: Hash + Eq>(hyp: &FxHashMap<K, u64>, reference: &FxHashMap<K, u64>) -> [u64; 3] {
-    let mut match_count = 0;
-    let mut hyp_count = 0;
-    for (ng, &c) in hyp {
-        hyp_count += c;
-        if let Some(&rc) = reference.get(ng) {
-            match_count += c.min(rc);
+/// Clipped-count totals of the order-`n` windows of `h` and `r`, keyed by
+/// `key` when `packable`, by slice otherwise.
+fn order_totals<T: Hash + Eq>(
+    h: &[T],
+    r: &[T],
+    n: usize,
+    counts: &mut JointCounts,
+    key: Option<fn(&[T]) -> u128>,
+) -> [u64; 3] {
+    let t = if let Some(key) = key {
+        counts.clear();
+        for w in h.windows(n) {
+            counts.add_hyp(key(w));
         }
-    }
-    let ref_count: u64 = reference.values().sum();
+        for w in r.windows(n) {
+            counts.add_ref(key(w));
+        }
+        counts.totals()
+    } else {
+        let mut m: FxHashMap<&[T], [u32; 2]> = FxHashMap::default();
+        for w in h.windows(n) {
+            m.entry(w).or_default()[0] += 1;
+        }
+        for w in r.windows(n) {
+            m.entry(w).or_default()[1] += 1;
+        }
+        let mut t = OrderTotals::default();
+        for &[a, b] in m.values() {
+            t.hyp += u64::from(a);
+            t.reference += u64::from(b);
+            t.matched += u64::from(a.min(b));
+        }
+        t
+    };
+    // sacrebleu: `hyp_count if ref_ngrams else 0`
     [
-        if reference.is_empty() { 0 } else { hyp_count },
-        ref_count,
-        match_count,
+        if t.reference == 0 { 0 } else { t.hyp },
+        t.reference,
+        t.matched,
     ]
 }
 
@@ -138,18 +156,26 @@ pub fn chrf_stats(hyp: &str, reference: &str, cfg: &ChrfConfig) -> ChrfStats {
         .filter(|&c| !is_py_whitespace(c))
         .collect();
     let mut stats = Vec::with_capacity(cfg.order());
+    let mut counts = JointCounts::default();
     for n in 1..=cfg.char_order {
-        let h = counts(hyp_chars.windows(n));
-        let r = counts(ref_chars.windows(n));
-        stats.push(match_stats(&h, &r));
+        let key: Option<fn(&[char]) -> u128> =
+            (n <= 6).then_some(pack_chars as fn(&[char]) -> u128);
+        stats.push(order_totals(&hyp_chars, &ref_chars, n, &mut counts, key));
     }
     if cfg.word_order > 0 {
-        let hw = remove_punctuation(hyp);
-        let rw = remove_punctuation(reference);
+        let mut interner = Interner::default();
+        let hw: Vec<u32> = remove_punctuation(hyp)
+            .into_iter()
+            .map(|w| interner.id(w))
+            .collect();
+        let rw: Vec<u32> = remove_punctuation(reference)
+            .into_iter()
+            .map(|w| interner.id(w))
+            .collect();
         for n in 1..=cfg.word_order {
-            let h = counts(hw.windows(n));
-            let r = counts(rw.windows(n));
-            stats.push(match_stats(&h, &r));
+            let key: Option<fn(&[u32]) -> u128> =
+                (n <= 4).then_some(pack_ids as fn(&[u32]) -> u128);
+            stats.push(order_totals(&hw, &rw, n, &mut counts, key));
         }
     }
     ChrfStats(stats)

@@ -30,6 +30,7 @@
 pub mod bleu;
 pub mod chrf;
 pub mod meteor;
+mod ngram;
 mod pairs;
 pub mod porter;
 pub mod pyutil;
@@ -46,7 +47,7 @@ pub use pairs::{
     score_pairs_jsonl,
 };
 pub use porter::{PorterMode, PorterStemmer};
-pub use rouge::{RougeScore, RougeScores, rouge_scores};
+pub use rouge::{RougeScore, RougeScores, rouge_n, rouge_scores, rouge_scores_both};
 pub use wordnet::WordNet;
 
 /// Errors of this crate. Metric functions themselves are infallible; errors

@@ -153,7 +153,11 @@ pub fn meteor_tokens<S: AsRef<str>>(
     let mut matches = Vec::new();
     let (hyp, refs) = match_enums(hyp, refs, &mut matches);
     let stemmer = PorterStemmer::default();
-    let stem = |l: Enum| -> Enum { l.into_iter().map(|(i, w)| (i, stemmer.stem(&w))).collect() };
+    let stem = |l: Enum| -> Enum {
+        l.into_iter()
+            .map(|(i, w)| (i, stemmer.stem_cached(&w)))
+            .collect()
+    };
     let (hyp, refs) = match_enums(stem(hyp), stem(refs), &mut matches);
     if let Some(wn) = wordnet {
         wordnet_match(&hyp, &refs, wn, &mut matches);

@@ -12,7 +12,7 @@ use crate::MetricsError;
 use crate::bleu::{BleuStats, Smoothing, bleu_stats, compute_bleu};
 use crate::chrf::{ChrfConfig, ChrfStats, chrf_from_stats, chrf_stats};
 use crate::meteor::{MeteorMode, meteor};
-use crate::rouge::rouge_scores;
+use crate::rouge::rouge_scores_both;
 use crate::wordnet::WordNet;
 
 /// Options for [`score_pair`], [`score_corpus`], [`score_batch`] and
@@ -157,8 +157,7 @@ struct Scored {
 fn score_one(id: Value, hyp: &str, reference: &str, opts: &Options) -> Scored {
     let bleu = bleu_stats(hyp, reference);
     let chrf = chrf_stats(hyp, reference, &ChrfConfig::CHRF_PP);
-    let plain = rouge_scores(reference, hyp, false);
-    let stem = rouge_scores(reference, hyp, true);
+    let (plain, stem) = rouge_scores_both(reference, hyp);
     let scores = PairScores {
         id,
         bleu: compute_bleu(&bleu, Smoothing::Exp, true).score,

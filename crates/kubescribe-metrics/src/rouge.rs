@@ -12,10 +12,9 @@
 //!   rouge-score's double-counting guard.
 //! * Reported values are F-measures in 0–1; an empty side scores 0.
 
-use std::hash::Hash;
-
 use rustc_hash::FxHashMap;
 
+use crate::ngram::{JointCounts, pack_ids};
 use crate::porter::PorterStemmer;
 use crate::pyutil::py_lower;
 
@@ -59,119 +58,178 @@ fn score(precision: f64, recall: f64) -> RougeScore {
     }
 }
 
+#[inline]
+fn is_token_byte(c: char) -> bool {
+    c.is_ascii_lowercase() || c.is_ascii_digit()
+}
+
 /// `rouge_score.tokenize.tokenize(text, stemmer)`.
 #[must_use]
 pub fn tokenize(text: &str, use_stemmer: bool) -> Vec<String> {
     let lower = py_lower(text);
     let stemmer = PorterStemmer::default();
     lower
-        .split(|c: char| !(c.is_ascii_lowercase() || c.is_ascii_digit()))
+        .split(|c: char| !is_token_byte(c))
         .filter(|t| !t.is_empty())
         .map(|t| {
             if use_stemmer && t.len() > 3 {
-                stemmer.stem(t)
+                stemmer.stem_cached(t)
             } else {
                 t.to_string()
             }
         })
         // VALID_TOKEN_RE: stems of [a-z0-9]+ tokens stay in [a-z0-9]+, but
         // keep the check to mirror the reference.
-        .filter(|t| {
-            !t.is_empty()
-                && t.bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-        })
+        .filter(|t| !t.is_empty() && t.chars().all(is_token_byte))
         .collect()
 }
 
-fn ngram_counts<T: Hash + Eq>(tokens: &[T], n: usize) -> FxHashMap<&[T], u64> {
-    let mut m = FxHashMap::default();
-    if tokens.len() >= n {
-        for w in tokens.windows(n) {
-            *m.entry(w).or_insert(0) += 1;
-        }
-    }
-    m
+/// A text tokenized for all ROUGE variants: token ids per `"\n"`-separated
+/// line (empty lines dropped, as `get_sents` does); the whole-text token list
+/// is the concatenation of the lines' tokens because `"\n"` is a separator.
+struct Doc {
+    lines: Vec<Vec<u32>>,
+    all: Vec<u32>,
 }
 
-fn score_ngrams<T: Hash + Eq>(target: &[T], prediction: &[T], n: usize) -> RougeScore {
-    let t = ngram_counts(target, n);
-    let p = ngram_counts(prediction, n);
-    let mut inter = 0u64;
-    for (ng, &c) in &t {
-        inter += c.min(p.get(ng).copied().unwrap_or(0));
+/// Interns plain tokens and their stems for one (target, prediction) pair.
+#[derive(Default)]
+struct Vocab {
+    /// Whether to compute stems at all.
+    stem: bool,
+    plain: FxHashMap<String, u32>,
+    /// plain id -> stemmed id
+    stem_of: Vec<u32>,
+    stems: FxHashMap<String, u32>,
+}
+
+impl Vocab {
+    fn id(&mut self, tok: &str, stemmer: &PorterStemmer) -> u32 {
+        if let Some(&id) = self.plain.get(tok) {
+            return id;
+        }
+        let id = self.plain.len() as u32;
+        self.plain.insert(tok.to_string(), id);
+        if !self.stem {
+            return id;
+        }
+        let stemmed = if tok.len() > 3 {
+            stemmer.stem_cached(tok)
+        } else {
+            tok.to_string()
+        };
+        let next = self.stems.len() as u32;
+        let sid = *self.stems.entry(stemmed).or_insert(next);
+        self.stem_of.push(sid);
+        id
     }
-    let t_count: u64 = t.values().sum();
-    let p_count: u64 = p.values().sum();
+
+    fn doc(&mut self, text: &str, stemmer: &PorterStemmer) -> Doc {
+        let mut lines = Vec::new();
+        let mut all = Vec::new();
+        for line in text.split('\n').filter(|l| !l.is_empty()) {
+            let lower = py_lower(line);
+            let ids: Vec<u32> = lower
+                .split(|c: char| !is_token_byte(c))
+                .filter(|t| !t.is_empty())
+                .map(|t| self.id(t, stemmer))
+                .collect();
+            all.extend_from_slice(&ids);
+            lines.push(ids);
+        }
+        Doc { lines, all }
+    }
+
+    fn stemmed(&self, doc: &Doc) -> Doc {
+        let map = |v: &Vec<u32>| v.iter().map(|&i| self.stem_of[i as usize]).collect();
+        Doc {
+            lines: doc.lines.iter().map(map).collect(),
+            all: map(&doc.all),
+        }
+    }
+}
+
+fn score_ngrams(target: &[u32], prediction: &[u32], n: usize) -> RougeScore {
+    let (inter, t_count, p_count) = if n <= 4 {
+        let mut counts = JointCounts::default();
+        for w in prediction.windows(n) {
+            counts.add_hyp(pack_ids(w));
+        }
+        for w in target.windows(n) {
+            counts.add_ref(pack_ids(w));
+        }
+        let t = counts.totals();
+        (t.matched, t.reference, t.hyp)
+    } else {
+        let mut m: FxHashMap<&[u32], [u64; 2]> = FxHashMap::default();
+        for w in prediction.windows(n) {
+            m.entry(w).or_default()[0] += 1;
+        }
+        for w in target.windows(n) {
+            m.entry(w).or_default()[1] += 1;
+        }
+        m.values()
+            .fold((0, 0, 0), |(i, t, p), &[a, b]| (i + a.min(b), t + b, p + a))
+    };
     score(
         inter as f64 / p_count.max(1) as f64,
         inter as f64 / t_count.max(1) as f64,
     )
 }
 
-/// Flat `(rows+1) x (cols+1)` LCS table.
-fn lcs_table<T: Eq>(r: &[T], c: &[T]) -> Vec<u32> {
+fn lcs_len(r: &[u32], c: &[u32], row: &mut Vec<u32>) -> u32 {
+    // One-row version of `_lcs_table`; same final value.
+    row.clear();
+    row.resize(c.len() + 1, 0);
+    for &x in r {
+        let mut diag = 0; // table[i-1][j-1]
+        for (j, &y) in c.iter().enumerate() {
+            let up = row[j + 1]; // table[i-1][j]
+            row[j + 1] = if x == y { diag + 1 } else { up.max(row[j]) };
+            diag = up;
+        }
+    }
+    row[c.len()]
+}
+
+/// `lcs_ind` (`_lcs_table` + `_backtrack_norec`): indices into `r` of one
+/// LCS, pushed onto `out` in descending order.
+fn lcs_indices(r: &[u32], c: &[u32], table: &mut Vec<u32>, out: &mut Vec<usize>) {
     let cols = c.len() + 1;
-    let mut t = vec![0u32; (r.len() + 1) * cols];
+    table.clear();
+    table.resize((r.len() + 1) * cols, 0);
     for i in 1..=r.len() {
         for j in 1..=c.len() {
-            t[i * cols + j] = if r[i - 1] == c[j - 1] {
-                t[(i - 1) * cols + j - 1] + 1
+            table[i * cols + j] = if r[i - 1] == c[j - 1] {
+                table[(i - 1) * cols + j - 1] + 1
             } else {
-                t[(i - 1) * cols + j].max(t[i * cols + j - 1])
+                table[(i - 1) * cols + j].max(table[i * cols + j - 1])
             };
         }
     }
-    t
-}
-
-fn lcs_len<T: Eq>(r: &[T], c: &[T]) -> u32 {
-    // Two-row version of the table; same value as the full table.
-    let mut prev = vec![0u32; c.len() + 1];
-    let mut cur = vec![0u32; c.len() + 1];
-    for x in r {
-        for (j, y) in c.iter().enumerate() {
-            cur[j + 1] = if x == y {
-                prev[j] + 1
-            } else {
-                prev[j + 1].max(cur[j])
-            };
-        }
-        std::mem::swap(&mut prev, &mut cur);
-    }
-    prev[c.len()]
-}
-
-/// `_backtrack_norec`: indices into `r` of one LCS.
-fn lcs_indices<T: Eq>(r: &[T], c: &[T]) -> Vec<usize> {
-    let t = lcs_table(r, c);
-    let cols = c.len() + 1;
     let (mut i, mut j) = (r.len(), c.len());
-    let mut out = Vec::new();
     while i > 0 && j > 0 {
         if r[i - 1] == c[j - 1] {
             out.push(i - 1);
             i -= 1;
             j -= 1;
-        } else if t[i * cols + j - 1] > t[(i - 1) * cols + j] {
+        } else if table[i * cols + j - 1] > table[(i - 1) * cols + j] {
             j -= 1;
         } else {
             i -= 1;
         }
     }
-    out.reverse();
-    out
 }
 
-fn score_lcs<T: Eq>(target: &[T], prediction: &[T]) -> RougeScore {
+fn score_lcs(target: &[u32], prediction: &[u32], row: &mut Vec<u32>) -> RougeScore {
     if target.is_empty() || prediction.is_empty() {
         return RougeScore::default();
     }
-    let l = f64::from(lcs_len(target, prediction));
+    let l = f64::from(lcs_len(target, prediction, row));
     score(l / prediction.len() as f64, l / target.len() as f64)
 }
 
-fn summary_level_lcs(ref_sents: &[Vec<String>], can_sents: &[Vec<String>]) -> RougeScore {
+fn summary_level_lcs(ref_sents: &[Vec<u32>], can_sents: &[Vec<u32>], vocab: usize) -> RougeScore {
     if ref_sents.is_empty() || can_sents.is_empty() {
         return RougeScore::default();
     }
@@ -180,43 +238,44 @@ fn summary_level_lcs(ref_sents: &[Vec<String>], can_sents: &[Vec<String>]) -> Ro
     if m == 0 || n == 0 {
         return RougeScore::default();
     }
-    let mut cnt_r: FxHashMap<&str, i64> = FxHashMap::default();
-    let mut cnt_c: FxHashMap<&str, i64> = FxHashMap::default();
-    for s in ref_sents {
-        for t in s {
-            *cnt_r.entry(t).or_insert(0) += 1;
-        }
+    let mut cnt_r = vec![0i64; vocab];
+    let mut cnt_c = vec![0i64; vocab];
+    for &t in ref_sents.iter().flatten() {
+        cnt_r[t as usize] += 1;
     }
-    for s in can_sents {
-        for t in s {
-            *cnt_c.entry(t).or_insert(0) += 1;
-        }
+    for &t in can_sents.iter().flatten() {
+        cnt_c[t as usize] += 1;
     }
     let mut hits = 0u64;
+    let mut table = Vec::new();
+    let mut union = Vec::new();
     for r in ref_sents {
-        let mut union: Vec<usize> = can_sents.iter().flat_map(|c| lcs_indices(r, c)).collect();
+        union.clear();
+        for c in can_sents {
+            lcs_indices(r, c, &mut table, &mut union);
+        }
         union.sort_unstable();
         union.dedup();
-        for i in union {
-            let t = r[i].as_str();
-            let (Some(cc), Some(cr)) = (cnt_c.get(t).copied(), cnt_r.get(t).copied()) else {
-                continue;
-            };
-            if cc > 0 && cr > 0 {
+        for &i in &union {
+            let t = r[i] as usize;
+            if cnt_c[t] > 0 && cnt_r[t] > 0 {
                 hits += 1;
-                cnt_c.insert(t, cc - 1);
-                cnt_r.insert(t, cr - 1);
+                cnt_c[t] -= 1;
+                cnt_r[t] -= 1;
             }
         }
     }
     score(hits as f64 / n as f64, hits as f64 / m as f64)
 }
 
-fn sentences(text: &str, use_stemmer: bool) -> Vec<Vec<String>> {
-    text.split('\n')
-        .filter(|s| !s.is_empty())
-        .map(|s| tokenize(s, use_stemmer))
-        .collect()
+fn scores_of(target: &Doc, prediction: &Doc, vocab: usize) -> RougeScores {
+    let mut row = Vec::new();
+    RougeScores {
+        rouge1: score_ngrams(&target.all, &prediction.all, 1),
+        rouge2: score_ngrams(&target.all, &prediction.all, 2),
+        rouge_l: score_lcs(&target.all, &prediction.all, &mut row),
+        rouge_lsum: summary_level_lcs(&target.lines, &prediction.lines, vocab),
+    }
 }
 
 /// `RougeScorer(['rouge1','rouge2','rougeL','rougeLsum'],
@@ -226,17 +285,34 @@ fn sentences(text: &str, use_stemmer: bool) -> Vec<Vec<String>> {
 /// first.
 #[must_use]
 pub fn rouge_scores(target: &str, prediction: &str, use_stemmer: bool) -> RougeScores {
-    let t = tokenize(target, use_stemmer);
-    let p = tokenize(prediction, use_stemmer);
-    RougeScores {
-        rouge1: score_ngrams(&t, &p, 1),
-        rouge2: score_ngrams(&t, &p, 2),
-        rouge_l: score_lcs(&t, &p),
-        rouge_lsum: summary_level_lcs(
-            &sentences(target, use_stemmer),
-            &sentences(prediction, use_stemmer),
-        ),
+    let stemmer = PorterStemmer::default();
+    let mut vocab = Vocab {
+        stem: use_stemmer,
+        ..Vocab::default()
+    };
+    let t = vocab.doc(target, &stemmer);
+    let p = vocab.doc(prediction, &stemmer);
+    if use_stemmer {
+        scores_of(&vocab.stemmed(&t), &vocab.stemmed(&p), vocab.stems.len())
+    } else {
+        scores_of(&t, &p, vocab.plain.len())
     }
+}
+
+/// Both [`rouge_scores`] variants at once (`use_stemmer=False`, then
+/// `use_stemmer=True`), tokenizing each text only once.
+#[must_use]
+pub fn rouge_scores_both(target: &str, prediction: &str) -> (RougeScores, RougeScores) {
+    let stemmer = PorterStemmer::default();
+    let mut vocab = Vocab {
+        stem: true,
+        ..Vocab::default()
+    };
+    let t = vocab.doc(target, &stemmer);
+    let p = vocab.doc(prediction, &stemmer);
+    let plain = scores_of(&t, &p, vocab.plain.len());
+    let stemmed = scores_of(&vocab.stemmed(&t), &vocab.stemmed(&p), vocab.stems.len());
+    (plain, stemmed)
 }
 
 /// ROUGE-N for any `n >= 1` (`rouge{n}`); `n == 0` scores 0 (rouge-score
@@ -246,11 +322,18 @@ pub fn rouge_n(target: &str, prediction: &str, n: usize, use_stemmer: bool) -> R
     if n == 0 {
         return RougeScore::default();
     }
-    score_ngrams(
-        &tokenize(target, use_stemmer),
-        &tokenize(prediction, use_stemmer),
-        n,
-    )
+    let stemmer = PorterStemmer::default();
+    let mut vocab = Vocab {
+        stem: use_stemmer,
+        ..Vocab::default()
+    };
+    let mut t = vocab.doc(target, &stemmer);
+    let mut p = vocab.doc(prediction, &stemmer);
+    if use_stemmer {
+        t = vocab.stemmed(&t);
+        p = vocab.stemmed(&p);
+    }
+    score_ngrams(&t.all, &p.all, n)
 }
 
 #[cfg(test)]

@@ -164,11 +164,13 @@ impl WordNet {
                 }
             }
         }
-        let mut seen = FxHashSet::default();
-        forms
-            .into_iter()
-            .filter(|f| self.has(f, p) && seen.insert(f.clone()))
-            .collect()
+        let mut out: Vec<String> = Vec::with_capacity(forms.len());
+        for f in forms {
+            if self.has(&f, p) && !out.contains(&f) {
+                out.push(f);
+            }
+        }
+        out
     }
 
     /// Lemma names (marker stripped, case preserved) of the synset at
@@ -187,7 +189,11 @@ impl WordNet {
         let Ok(line) = std::str::from_utf8(&data[start..end]) else {
             return;
         };
-        if line.get(..8) != Some(format!("{offset:08}").as_str()) {
+        // nltk checks that the line starts with the 8-digit, zero-padded offset.
+        let head = line.as_bytes().get(..8);
+        if !head.is_some_and(|h| h.iter().all(u8::is_ascii_digit))
+            || line[..8].parse::<u32>().ok() != Some(offset)
+        {
             return;
         }
         let columns = line.split('|').next().unwrap_or("");

@@ -1,0 +1,72 @@
+//! Shared n-gram counting machinery: tokens are interned to `u32` ids and
+//! n-grams packed into `u128` keys, so every count table is a map of plain
+//! integers. Pure performance helpers; results equal Python `Counter`s.
+
+use rustc_hash::FxHashMap;
+
+/// Interns strings to dense `u32` ids (per call site, not global).
+#[derive(Default)]
+pub(crate) struct Interner<'a> {
+    ids: FxHashMap<&'a str, u32>,
+}
+
+impl<'a> Interner<'a> {
+    pub(crate) fn id(&mut self, s: &'a str) -> u32 {
+        let next = self.ids.len() as u32;
+        *self.ids.entry(s).or_insert(next)
+    }
+}
+
+/// Packs the ids of an n-gram (n <= 4) into one key.
+#[inline]
+pub(crate) fn pack_ids(ids: &[u32]) -> u128 {
+    ids.iter().fold(0u128, |k, &x| (k << 32) | u128::from(x))
+}
+
+/// Packs up to 6 chars (21 bits each) into one key.
+#[inline]
+pub(crate) fn pack_chars(cs: &[char]) -> u128 {
+    cs.iter()
+        .fold(0u128, |k, &c| (k << 21) | u128::from(u32::from(c)))
+}
+
+/// Joint hypothesis/reference counts of one n-gram order.
+#[derive(Default)]
+pub(crate) struct JointCounts {
+    map: FxHashMap<u128, [u32; 2]>,
+}
+
+/// Totals of one order: hypothesis n-grams, reference n-grams, clipped
+/// matches (`sum(min(hyp[g], ref[g]))`).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct OrderTotals {
+    pub hyp: u64,
+    pub reference: u64,
+    pub matched: u64,
+}
+
+impl JointCounts {
+    pub(crate) fn clear(&mut self) {
+        self.map.clear();
+    }
+
+    #[inline]
+    pub(crate) fn add_hyp(&mut self, key: u128) {
+        self.map.entry(key).or_default()[0] += 1;
+    }
+
+    #[inline]
+    pub(crate) fn add_ref(&mut self, key: u128) {
+        self.map.entry(key).or_default()[1] += 1;
+    }
+
+    pub(crate) fn totals(&self) -> OrderTotals {
+        let mut t = OrderTotals::default();
+        for &[h, r] in self.map.values() {
+            t.hyp += u64::from(h);
+            t.reference += u64::from(r);
+            t.matched += u64::from(h.min(r));
+        }
+        t
+    }
+}
