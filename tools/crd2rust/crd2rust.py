@@ -27,6 +27,7 @@ import hashlib
 import json
 import keyword
 import re
+import subprocess
 import sys
 
 import yaml
@@ -385,6 +386,8 @@ def main():
         text = "\n".join(out).rstrip() + "\n"
         with open(eng["out"], "w") as f:
             f.write(text)
+        # Committed output is rustfmt-clean, so regenerating gives no spurious diff.
+        subprocess.run(["rustfmt", "--edition", "2024", eng["out"]], check=True)
         print(f"{eng['name']}: {len(g.items)} types -> {eng['out']}")
 
 

@@ -67,7 +67,7 @@ fn set(doc: &mut Value, p: &str, v: Value) {
     }
 }
 
-fn pick<'a, T>(items: &'a [T], seed: usize, k: usize) -> Option<&'a T> {
+fn pick<T>(items: &[T], seed: usize, k: usize) -> Option<&T> {
     (!items.is_empty()).then(|| &items[(seed.wrapping_add(k.wrapping_mul(7919))) % items.len()])
 }
 
@@ -204,7 +204,7 @@ fn mutants(doc: &Value, seed: usize) -> Vec<(&'static str, Value)> {
     if let Some((p, _)) = pick(&numbers, seed, 6) {
         let big = if p.ends_with("severity") {
             json!(11)
-        } else if seed % 2 == 0 {
+        } else if seed.is_multiple_of(2) {
             json!(70000)
         } else {
             json!(-1)

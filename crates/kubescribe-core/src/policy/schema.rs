@@ -171,6 +171,14 @@ fn push_required(obj: &mut Map<String, Value>, names: &[&str]) {
     }
 }
 
+/// The JSON Schema of ObjectMeta used by every kind (with API-server semantics
+/// applied; self-contained, referenced types under `$defs`).
+pub fn object_meta_schema() -> Value {
+    let mut s = schema_of::<k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta>();
+    apply_api_server_semantics(&mut s);
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -193,12 +201,4 @@ mod tests {
         assert!(s.contains(r#"^\\/$|^\\/.*\\/$"#), "dir pattern missing");
         assert!(s.contains(r#""Audit""#));
     }
-}
-
-/// The JSON Schema of ObjectMeta used by every kind (with API-server semantics
-/// applied; self-contained, referenced types under `$defs`).
-pub fn object_meta_schema() -> Value {
-    let mut s = schema_of::<k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta>();
-    apply_api_server_semantics(&mut s);
-    s
 }
