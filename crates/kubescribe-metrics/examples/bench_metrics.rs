@@ -15,7 +15,10 @@ use kubescribe_metrics::{
 use rayon::prelude::*;
 use serde_json::{Map, Value, json};
 
-fn time_metric(pairs: &[Pair], f: &(dyn Fn(&Pair) -> f64 + Sync)) -> (f64, f64, f64) {
+/// One metric applied to one pair.
+type MetricFn<'a> = dyn Fn(&Pair) -> f64 + Sync + 'a;
+
+fn time_metric(pairs: &[Pair], f: &MetricFn<'_>) -> (f64, f64, f64) {
     let t = Instant::now();
     let seq: f64 = pairs.iter().map(f).sum();
     let seq_s = t.elapsed().as_secs_f64();
@@ -52,7 +55,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     out.insert("threads".into(), json!(rayon::current_num_threads()));
     let opts_wn = wn.clone();
     let wn = wn.as_deref();
-    let metrics: Vec<(&str, Box<dyn Fn(&Pair) -> f64 + Sync>)> = vec![
+    let metrics: Vec<(&str, Box<MetricFn<'_>>)> = vec![
         (
             "bleu",
             Box::new(|p| sentence_bleu(&p.hypothesis, &p.reference)),

@@ -72,7 +72,8 @@ fn is_consonant(word: &[char], mut i: usize) -> bool {
             negate = !negate;
             i -= 1;
         }
-        return !is_vowel(word[i]) != negate;
+        // nltk: (word[i] not in vowels) != negate
+        return is_vowel(word[i]) == negate;
     }
     true
 }
