@@ -207,7 +207,7 @@ pub fn bleu_stats(hyp: &str, reference: &str) -> BleuStats {
         ref_len: r.len() as u64,
         ..BleuStats::default()
     };
-    let mut counts = JointCounts::default();
+    let mut counts = JointCounts::with_capacity(h.len() + r.len());
     for n in 1..=MAX_NGRAM_ORDER {
         counts.clear();
         for w in h.windows(n) {

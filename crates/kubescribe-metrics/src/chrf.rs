@@ -14,7 +14,7 @@ use std::hash::Hash;
 
 use rustc_hash::FxHashMap;
 
-use crate::ngram::{Interner, JointCounts, OrderTotals, pack_chars, pack_ids};
+use crate::ngram::{Interner, JointCounts, OrderTotals, pack_chars, pack_ids, pack_small_chars};
 use crate::pyutil::{is_py_whitespace, py_split};
 
 /// Punctuation split from word edges for word n-grams (sacrebleu `_PUNCTS`).
@@ -80,14 +80,15 @@ impl ChrfStats {
 
 /// Clipped-count totals of the order-`n` windows of `h` and `r`, keyed by
 /// `key` when `packable`, by slice otherwise.
-fn order_totals<T: Hash + Eq>(
+fn order_totals<T: Hash + Eq, Key: Hash + Eq, K: Fn(&[T]) -> Key>(
     h: &[T],
     r: &[T],
     n: usize,
-    counts: &mut JointCounts,
-    key: Option<fn(&[T]) -> u128>,
+    counts: &mut JointCounts<Key>,
+    packable: bool,
+    key: K,
 ) -> [u64; 3] {
-    let t = if let Some(key) = key {
+    let t = if packable {
         counts.clear();
         for w in h.windows(n) {
             counts.add_hyp(key(w));
@@ -156,11 +157,38 @@ pub fn chrf_stats(hyp: &str, reference: &str, cfg: &ChrfConfig) -> ChrfStats {
         .filter(|&c| !is_py_whitespace(c))
         .collect();
     let mut stats = Vec::with_capacity(cfg.order());
-    let mut counts = JointCounts::default();
-    for n in 1..=cfg.char_order {
-        let key: Option<fn(&[char]) -> u128> =
-            (n <= 6).then_some(pack_chars as fn(&[char]) -> u128);
-        stats.push(order_totals(&hyp_chars, &ref_chars, n, &mut counts, key));
+    let cap = hyp_chars.len() + ref_chars.len();
+    if hyp_chars
+        .iter()
+        .chain(&ref_chars)
+        .all(|&c| u32::from(c) < 1 << 10)
+    {
+        // Common case (ASCII / Latin): 64-bit keys, smaller tables.
+        let mut counts = JointCounts::<u64>::with_capacity(cap);
+        for n in 1..=cfg.char_order {
+            let packable = n <= 6;
+            stats.push(order_totals(
+                &hyp_chars,
+                &ref_chars,
+                n,
+                &mut counts,
+                packable,
+                pack_small_chars,
+            ));
+        }
+    } else {
+        let mut counts = JointCounts::<u128>::with_capacity(cap);
+        for n in 1..=cfg.char_order {
+            let packable = n <= 6;
+            stats.push(order_totals(
+                &hyp_chars,
+                &ref_chars,
+                n,
+                &mut counts,
+                packable,
+                pack_chars,
+            ));
+        }
     }
     if cfg.word_order > 0 {
         let mut interner = Interner::default();
@@ -172,10 +200,9 @@ pub fn chrf_stats(hyp: &str, reference: &str, cfg: &ChrfConfig) -> ChrfStats {
             .into_iter()
             .map(|w| interner.id(w))
             .collect();
+        let mut counts = JointCounts::<u128>::with_capacity(hw.len() + rw.len());
         for n in 1..=cfg.word_order {
-            let key: Option<fn(&[u32]) -> u128> =
-                (n <= 4).then_some(pack_ids as fn(&[u32]) -> u128);
-            stats.push(order_totals(&hw, &rw, n, &mut counts, key));
+            stats.push(order_totals(&hw, &rw, n, &mut counts, n <= 4, pack_ids));
         }
     }
     ChrfStats(stats)

@@ -7,7 +7,7 @@
 //! | BLEU ([`bleu`]) | sacrebleu 2.6.0 | `corpus_bleu(hyps, [refs])` / `sentence_bleu(hyp, [ref])` defaults: tokenizer `13a`, `smooth_method='exp'`, no lowercasing, max order 4; sentence BLEU uses the effective order, corpus BLEU does not | 0–100 |
 //! | chrF++ / chrF ([`chrf`]) | sacrebleu 2.6.0 | `CHRF(word_order=2)` / `CHRF()`: char order 6, beta 2, whitespace removed, `eps_smoothing=False`; `sentence_score` and `corpus_score` | 0–100 |
 //! | ROUGE ([`rouge`]) | rouge-score 0.1.2 | `RougeScorer(['rouge1','rouge2','rougeL','rougeLsum'], use_stemmer=False/True)`, default tokenizer (lowercase, `[a-z0-9]+` tokens), nltk `PorterStemmer()` (`NLTK_EXTENSIONS`) on tokens longer than 3 chars, Lsum splits on `\n`; F-measure reported | 0–1 |
-//! | METEOR ([`meteor`]) | nltk 3.10.4 | `meteor_score([ref.split()], hyp.split())`: `preprocess=str.lower`, alpha 0.9, beta 3, gamma 0.5, stages exact → Porter stem (`NLTK_EXTENSIONS`) → WordNet 3.0 synonyms | 0–1 |
+//! | METEOR ([`mod@meteor`]) | nltk 3.10.4 | `meteor_score([ref.split()], hyp.split())`: `preprocess=str.lower`, alpha 0.9, beta 3, gamma 0.5, stages exact → Porter stem (`NLTK_EXTENSIONS`) → WordNet 3.0 synonyms | 0–1 |
 //!
 //! Python details reproduced on purpose: `str.split()` whitespace (which
 //! includes `\x1c`–`\x1f` besides Unicode `White_Space`, see [`pyutil`]),

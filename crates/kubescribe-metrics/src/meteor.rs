@@ -102,11 +102,9 @@ fn wordnet_match(hyp: &Enum, refs: &Enum, wn: &WordNet, matches: &mut Vec<(usize
                 best = Some((j, syn.to_string()));
             }
         };
-        wn.for_each_synonym(word, |s| {
-            if !s.contains('_') {
-                consider(s);
-            }
-        });
+        for s in wn.single_word_synonyms(word).iter() {
+            consider(s);
+        }
         consider(word);
         if let Some((j, syn)) = best {
             if let Some(v) = positions.get_mut(syn.as_str()) {

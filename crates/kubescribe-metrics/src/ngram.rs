@@ -30,10 +30,24 @@ pub(crate) fn pack_chars(cs: &[char]) -> u128 {
         .fold(0u128, |k, &c| (k << 21) | u128::from(u32::from(c)))
 }
 
+/// Packs up to 6 chars below U+0400 (10 bits each) into a `u64` key.
+#[inline]
+pub(crate) fn pack_small_chars(cs: &[char]) -> u64 {
+    cs.iter()
+        .fold(0u64, |k, &c| (k << 10) | u64::from(u32::from(c)))
+}
+
 /// Joint hypothesis/reference counts of one n-gram order.
-#[derive(Default)]
-pub(crate) struct JointCounts {
-    map: FxHashMap<u128, [u32; 2]>,
+pub(crate) struct JointCounts<K = u128> {
+    map: FxHashMap<K, [u32; 2]>,
+}
+
+impl<K> Default for JointCounts<K> {
+    fn default() -> Self {
+        Self {
+            map: FxHashMap::default(),
+        }
+    }
 }
 
 /// Totals of one order: hypothesis n-grams, reference n-grams, clipped
@@ -45,18 +59,25 @@ pub(crate) struct OrderTotals {
     pub matched: u64,
 }
 
-impl JointCounts {
+impl<K: std::hash::Hash + Eq> JointCounts<K> {
+    /// A table sized for about `n` distinct n-grams.
+    pub(crate) fn with_capacity(n: usize) -> Self {
+        let mut map = FxHashMap::default();
+        map.reserve(n);
+        Self { map }
+    }
+
     pub(crate) fn clear(&mut self) {
         self.map.clear();
     }
 
     #[inline]
-    pub(crate) fn add_hyp(&mut self, key: u128) {
+    pub(crate) fn add_hyp(&mut self, key: K) {
         self.map.entry(key).or_default()[0] += 1;
     }
 
     #[inline]
-    pub(crate) fn add_ref(&mut self, key: u128) {
+    pub(crate) fn add_ref(&mut self, key: K) {
         self.map.entry(key).or_default()[1] += 1;
     }
 

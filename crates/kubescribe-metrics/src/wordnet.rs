@@ -9,6 +9,7 @@
 //! `nltk_data/corpora/wordnet` directory.
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
@@ -45,9 +46,17 @@ const SUBSTITUTIONS: [&[(&str, &str)]; 4] = [
     &[],
 ];
 
+/// Memo of [`WordNet::single_word_synonyms`].
+type SynonymCache = FxHashMap<Box<str>, Arc<[Box<str>]>>;
+
 /// An in-memory WordNet database (about 25 MB for WordNet 3.0).
+///
+/// Lookups are memoized in a bounded internal cache (thread-safe; results
+/// are identical with or without it).
 #[derive(Debug)]
 pub struct WordNet {
+    /// word -> single-word lemma names (no `_`) of all its synsets.
+    cache: Mutex<SynonymCache>,
     /// lemma -> per-POS synset offsets (`None`: lemma absent for that POS).
     index: FxHashMap<String, [Option<Box<[u32]>>; 4]>,
     /// Per-POS exception lists (`*.exc`): inflected form -> base forms.
@@ -141,6 +150,7 @@ impl WordNet {
             data[p] = std::fs::read(&dpath).map_err(|e| wn_err(&dpath, e.to_string()))?;
         }
         Ok(Self {
+            cache: Mutex::default(),
             index,
             exceptions,
             data,
@@ -236,6 +246,35 @@ impl WordNet {
             set.insert(s.to_string());
         });
         set
+    }
+
+    fn lock_cache(&self) -> MutexGuard<'_, SynonymCache> {
+        self.cache.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The distinct lemma names without `_` of all synsets of `word`, in
+    /// first-seen order: the candidate set of METEOR's synonym stage (minus
+    /// the word itself). Memoized.
+    #[must_use]
+    pub fn single_word_synonyms(&self, word: &str) -> Arc<[Box<str>]> {
+        const MAX_ENTRIES: usize = 1 << 16;
+        if let Some(v) = self.lock_cache().get(word) {
+            return Arc::clone(v);
+        }
+        let mut seen = FxHashSet::default();
+        let mut names: Vec<Box<str>> = Vec::new();
+        self.for_each_synonym(word, |s| {
+            if !s.contains('_') && seen.insert(s.to_string()) {
+                names.push(s.into());
+            }
+        });
+        let names: Arc<[Box<str>]> = names.into();
+        let mut cache = self.lock_cache();
+        if cache.len() >= MAX_ENTRIES {
+            cache.clear();
+        }
+        cache.insert(word.into(), Arc::clone(&names));
+        names
     }
 
     /// nltk's `morphy(form)`: the first base form over noun, verb, adj, adv.
