@@ -252,6 +252,9 @@ class Gen:
         for pname in sorted(props):
             ps = props[pname]
             ty, ext = self.field_type(ps, pascal(pname), name)
+            if "default" in ps:
+                # The API server applies CRD defaults before validating.
+                ext = {**ext, "default": ps["default"]}
             fields.append((pname, ps, ty, ext, pname in required))
         obj_ext = {k2: schema[k2] for k2 in OBJECT_KEYWORDS if k2 in schema}
         if "x-kubernetes-validations" in schema:

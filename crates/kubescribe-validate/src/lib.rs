@@ -188,6 +188,15 @@ impl Validator {
                 policy,
             };
         }
+        // Defaults first, as the API server applies them before validating.
+        if let (Some(k), true) = (kind, self.use_builtin)
+            && let Ok(schema) = builtin(k)
+        {
+            kubescribe_core::policy::schema::apply_defaults(schema.schema(), &mut value);
+        }
+        if let Some(crd) = crd {
+            kubescribe_core::policy::schema::apply_defaults(crd.schema(), &mut value);
+        }
         if let (Some(k), true) = (kind, self.use_builtin) {
             match builtin(k) {
                 Ok(schema) => {

@@ -9,7 +9,7 @@
 //!   k8s-openapi's types, which do not deny unknown fields themselves);
 //! * `x-kubernetes-int-or-string` becomes `type: [integer, string]`;
 //! * Kubernetes NetworkPolicy: `apiVersion`/`kind` constants and the
-//!   `podSelector` requirement of the 1.33 OpenAPI schema.
+//!   `podSelector` requirement (defaulted to `{}`) of the 1.33 OpenAPI schema.
 
 use schemars::JsonSchema;
 use schemars::generate::SchemaSettings;
@@ -156,7 +156,14 @@ fn kubernetes_overlay(schema: &mut Value) {
             .map(|(_, v)| v)
     }) && let Some(spec) = spec.as_object_mut()
     {
+        // Required, but defaulted to the empty selector (all pods) first.
         push_required(spec, &["podSelector"]);
+        if let Some(Value::Object(sel)) = spec
+            .get_mut("properties")
+            .and_then(|p| p.get_mut("podSelector"))
+        {
+            sel.insert("default".into(), json!({}));
+        }
     }
 }
 
@@ -179,6 +186,75 @@ pub fn object_meta_schema() -> Value {
     s
 }
 
+/// Applies a schema's `default`s to `value` as the API server does before
+/// validation: a missing property whose schema has a `default` gets it, at
+/// every level present in the value (through `$ref`, `items`,
+/// `additionalProperties` and single-alternative `allOf`/`anyOf`).
+pub fn apply_defaults(schema: &Value, value: &mut Value) {
+    fill(schema, schema, value, 0);
+}
+
+fn resolve<'a>(root: &'a Value, mut node: &'a Value) -> &'a Value {
+    for _ in 0..16 {
+        if let Some(r) = node.get("$ref").and_then(Value::as_str)
+            && let Some(target) = r.strip_prefix('#').and_then(|p| root.pointer(p))
+        {
+            node = target;
+            continue;
+        }
+        match node
+            .get("allOf")
+            .or_else(|| node.get("anyOf"))
+            .and_then(Value::as_array)
+        {
+            Some(alts) if alts.len() == 1 && node.get("properties").is_none() => node = &alts[0],
+            _ => return node,
+        }
+    }
+    node
+}
+
+fn fill(root: &Value, schema: &Value, value: &mut Value, depth: usize) {
+    if depth > 64 {
+        return;
+    }
+    let schema = resolve(root, schema);
+    match value {
+        Value::Object(obj) => {
+            if let Some(props) = schema.get("properties").and_then(Value::as_object) {
+                for (name, prop) in props {
+                    let prop_schema = resolve(root, prop);
+                    let default = prop.get("default").or_else(|| prop_schema.get("default"));
+                    if !obj.contains_key(name)
+                        && let Some(d) = default
+                    {
+                        obj.insert(name.clone(), d.clone());
+                    }
+                    if let Some(child) = obj.get_mut(name) {
+                        fill(root, prop, child, depth + 1);
+                    }
+                }
+            }
+            if let Some(ap) = schema.get("additionalProperties").filter(|a| a.is_object()) {
+                let declared = schema.get("properties").and_then(Value::as_object);
+                for (k, child) in obj.iter_mut() {
+                    if declared.is_none_or(|d| !d.contains_key(k)) {
+                        fill(root, ap, child, depth + 1);
+                    }
+                }
+            }
+        }
+        Value::Array(items) => {
+            if let Some(item_schema) = schema.get("items").filter(|i| i.is_object()) {
+                for item in items {
+                    fill(root, item_schema, item, depth + 1);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -191,6 +267,20 @@ mod tests {
             assert_eq!(s["additionalProperties"], false, "{kind}");
             assert!(s["properties"]["metadata"].is_object(), "{kind}");
         }
+    }
+
+    #[test]
+    fn crd_defaults_are_applied_like_the_api_server() {
+        // Tetragon: kprobe args' `type` is required with default `auto`.
+        let schema = builtin_schema(PolicyKind::TracingPolicy);
+        let mut v = json!({"spec": {"kprobes": [{"call": "fd_install", "args": [{"index": 0}]}]}});
+        apply_defaults(&schema, &mut v);
+        assert_eq!(v["spec"]["kprobes"][0]["args"][0]["type"], "auto");
+        // An explicit value is kept.
+        let mut v =
+            json!({"spec": {"kprobes": [{"call": "x", "args": [{"index": 0, "type": "int"}]}]}});
+        apply_defaults(&schema, &mut v);
+        assert_eq!(v["spec"]["kprobes"][0]["args"][0]["type"], "int");
     }
 
     #[test]

@@ -388,6 +388,7 @@ pub struct NetworkPolicySpec {
     pub service_account_selector: Option<String>,
     /// The name of the tier that this policy belongs to. If this is omitted, the default tier (name is "default") is assumed. The specified tier must exist in order to create security policies within the tier, the "default" tier is created automatically if it does not exist, this means for deployments requiring only a single Tier, the tier name may be omitted on all policy management requests.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("default" = "default"))]
     pub tier: Option<String>,
     /// Types indicates whether this policy applies to ingress, or to egress, or to both. When not explicitly specified (and so the value on creation is empty or nil), Calico defaults Types according to what Ingress and Egress are present in the policy. The default is:
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -457,6 +458,7 @@ pub struct GlobalNetworkPolicySpec {
     pub service_account_selector: Option<String>,
     /// The name of the tier that this policy belongs to. If this is omitted, the default tier (name is "default") is assumed. The specified tier must exist in order to create security policies within the tier, the "default" tier is created automatically if it does not exist, this means for deployments requiring only a single Tier, the tier name may be omitted on all policy management requests.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("default" = "default"))]
     pub tier: Option<String>,
     /// Types indicates whether this policy applies to ingress, or to egress, or to both. When not explicitly specified (and so the value on creation is empty or nil), Calico defaults Types according to what Ingress and Egress rules are present in the policy. The default is:
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -519,9 +521,11 @@ pub struct StagedNetworkPolicySpec {
         default,
         skip_serializing_if = "Option::is_none"
     )]
+    #[schemars(extend("default" = "Set"))]
     pub staged_action: Option<StagedAction>,
     /// The name of the tier that this policy belongs to. If this is omitted, the default tier (name is "default") is assumed. The specified tier must exist in order to create security policies within the tier, the "default" tier is created automatically if it does not exist, this means for deployments requiring only a single Tier, the tier name may be omitted on all policy management requests.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("default" = "default"))]
     pub tier: Option<String>,
     /// Types indicates whether this policy applies to ingress, or to egress, or to both. When not explicitly specified (and so the value on creation is empty or nil), Calico defaults Types according to what Ingress and Egress are present in the policy. The default is:
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -595,9 +599,11 @@ pub struct StagedGlobalNetworkPolicySpec {
         default,
         skip_serializing_if = "Option::is_none"
     )]
+    #[schemars(extend("default" = "Set"))]
     pub staged_action: Option<StagedAction>,
     /// The name of the tier that this policy belongs to. If this is omitted, the default tier (name is "default") is assumed. The specified tier must exist in order to create security policies within the tier, the "default" tier is created automatically if it does not exist, this means for deployments requiring only a single Tier, the tier name may be omitted on all policy management requests.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("default" = "default"))]
     pub tier: Option<String>,
     /// Types indicates whether this policy applies to ingress, or to egress, or to both. When not explicitly specified (and so the value on creation is empty or nil), Calico defaults Types according to what Ingress and Egress rules are present in the policy. The default is:
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -743,5 +749,6 @@ pub struct StagedKubernetesNetworkPolicySpec {
         default,
         skip_serializing_if = "Option::is_none"
     )]
+    #[schemars(extend("default" = "Set"))]
     pub staged_action: Option<StagedAction>,
 }

@@ -257,9 +257,11 @@ pub struct Arg {
     pub label: Option<String>,
     /// Read maximum possible data (currently 327360). This field is only used for char_buff data. When this value is false (default), the bpf program will fetch at most 4096 bytes. In later kernels (>=5.4) tetragon supports fetching up to 327360 bytes if this flag is turned on
     #[serde(rename = "maxData", default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("default" = false))]
     pub max_data: Option<bool>,
     /// Resolve the path to a specific attribute
     #[serde(rename = "resolve", default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("default" = ""))]
     pub resolve: Option<String>,
     /// This field is used only for char_buf and char_iovec types. It indicates that this argument should be read later (when the kretprobe for the symbol is triggered) because it might not be populated when the kprobe is triggered at the entrance of the function. For example, a buffer supplied to read(2) won't have content until kretprobe is triggered.
     #[serde(
@@ -267,6 +269,7 @@ pub struct Arg {
         default,
         skip_serializing_if = "Option::is_none"
     )]
+    #[schemars(extend("default" = false))]
     pub return_copy: Option<bool>,
     /// Specifies the position of the corresponding size argument for this argument. This field is used only for char_buf and char_iovec types.
     #[serde(
@@ -280,6 +283,7 @@ pub struct Arg {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
     /// Argument type.
+    #[schemars(extend("default" = "auto"))]
     pub r#type: Type,
 }
 
@@ -536,6 +540,7 @@ pub struct MatchBinary {
         default,
         skip_serializing_if = "Option::is_none"
     )]
+    #[schemars(extend("default" = false))]
     pub follow_children: Option<bool>,
     /// Filter operation.
     pub operator: MatchBinaryOperator,
@@ -574,11 +579,13 @@ pub struct MatchCapability {
         default,
         skip_serializing_if = "Option::is_none"
     )]
+    #[schemars(extend("default" = false))]
     pub is_namespace_capability: Option<bool>,
     /// Namespace selector operator.
     pub operator: MatchCapabilityOperator,
     /// Type of capabilities
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("default" = "Effective"))]
     pub r#type: Option<MatchCapabilityType>,
     /// Capabilities to match.
     pub values: Vec<String>,
@@ -639,6 +646,7 @@ pub struct MatchPID {
         default,
         skip_serializing_if = "Option::is_none"
     )]
+    #[schemars(extend("default" = false))]
     pub follow_forks: Option<bool>,
     /// Indicates whether PIDs are namespace PIDs.
     #[serde(
@@ -646,6 +654,7 @@ pub struct MatchPID {
         default,
         skip_serializing_if = "Option::is_none"
     )]
+    #[schemars(extend("default" = false))]
     pub is_namespace_pid: Option<bool>,
     /// PID selector operator.
     pub operator: MatchCapabilityOperator,
@@ -816,6 +825,7 @@ pub struct Fentry {
     pub message: Option<String>,
     /// Indicates whether to collect return value of the traced function.
     #[serde(rename = "return", default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("default" = false))]
     pub r#return: Option<bool>,
     /// A return argument to include in the trace output.
     #[serde(rename = "returnArg", default, skip_serializing_if = "Option::is_none")]
@@ -832,6 +842,7 @@ pub struct Fentry {
     pub selectors: Option<Vec<Selector>>,
     /// Indicates whether the traced function is a syscall.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("default" = true))]
     pub syscall: Option<bool>,
     /// Tags to categorize the event, will be include in the event output. Maximum of 16 Tags are supported.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -984,6 +995,7 @@ pub struct Uprobe {
     pub ref_ctr_offsets: Option<Vec<i64>>,
     /// Indicates whether to collect return value of the traced function.
     #[serde(rename = "return", default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("default" = false))]
     pub r#return: Option<bool>,
     /// A return argument to include in the trace output.
     #[serde(rename = "returnArg", default, skip_serializing_if = "Option::is_none")]
