@@ -13,10 +13,12 @@
 //! Without WordNet ([`MeteorMode::ExactStem`]) the third stage is skipped;
 //! this equals nltk with a WordNet whose `synsets()` returns nothing.
 
+use std::borrow::Cow;
+
 use rustc_hash::FxHashMap;
 
 use crate::porter::PorterStemmer;
-use crate::pyutil::{py_lower, py_split};
+use crate::pyutil::{py_lower_cow, py_split};
 use crate::wordnet::WordNet;
 
 const ALPHA: f64 = 0.9;
@@ -55,74 +57,88 @@ impl MeteorMode {
     }
 }
 
-type Enum = Vec<(usize, String)>;
+/// For each token id, the largest still-unmatched position holding it
+/// (nltk's `ref_positions[word][-1]`), with O(1) pop via a linked list.
+struct LastPositions {
+    head: Vec<Option<usize>>,
+    prev: Vec<Option<usize>>,
+}
 
-/// `_match_enums`: greedy exact matching; returns matches and leftovers.
-fn match_enums(hyp: Enum, refs: Enum, matches: &mut Vec<(usize, usize)>) -> (Enum, Enum) {
-    let mut positions: FxHashMap<&str, Vec<usize>> = FxHashMap::default();
-    for (j, (_, w)) in refs.iter().enumerate() {
-        positions.entry(w.as_str()).or_default().push(j);
+impl LastPositions {
+    /// `ids[k]` is the id of the k-th remaining reference word.
+    fn new(ids: &[u32], vocab: usize) -> Self {
+        let mut head = vec![None; vocab];
+        let mut prev = Vec::with_capacity(ids.len());
+        for (k, &id) in ids.iter().enumerate() {
+            prev.push(head[id as usize]);
+            head[id as usize] = Some(k);
+        }
+        Self { head, prev }
     }
+
+    fn last(&self, id: u32) -> Option<usize> {
+        self.head.get(id as usize).copied().flatten()
+    }
+
+    fn pop(&mut self, id: u32) -> Option<usize> {
+        let k = self.last(id)?;
+        self.head[id as usize] = self.prev[k];
+        Some(k)
+    }
+}
+
+/// `_match_enums` on ids: greedy from the last hypothesis word, each taking
+/// the last remaining equal reference word. `hyp`/`refs` hold indices into
+/// the original token lists; matched entries are removed from both.
+fn match_stage(
+    hyp: &mut Vec<usize>,
+    refs: &mut Vec<usize>,
+    hyp_ids: &[u32],
+    ref_ids: &[u32],
+    vocab: usize,
+    matches: &mut Vec<(usize, usize)>,
+) {
+    let rid: Vec<u32> = refs.iter().map(|&j| ref_ids[j]).collect();
+    let mut pos = LastPositions::new(&rid, vocab);
     let mut hyp_matched = vec![false; hyp.len()];
     let mut ref_matched = vec![false; refs.len()];
     for i in (0..hyp.len()).rev() {
-        if let Some(j) = positions.get_mut(hyp[i].1.as_str()).and_then(Vec::pop) {
+        if let Some(k) = pos.pop(hyp_ids[hyp[i]]) {
             hyp_matched[i] = true;
-            ref_matched[j] = true;
-            matches.push((hyp[i].0, refs[j].0));
+            ref_matched[k] = true;
+            matches.push((hyp[i], refs[k]));
         }
     }
-    drop(positions);
-    (keep(hyp, &hyp_matched), keep(refs, &ref_matched))
+    retain_unmatched(hyp, &hyp_matched);
+    retain_unmatched(refs, &ref_matched);
 }
 
-fn keep(list: Enum, matched: &[bool]) -> Enum {
-    list.into_iter()
-        .zip(matched)
-        .filter(|(_, m)| !**m)
-        .map(|(p, _)| p)
-        .collect()
+fn retain_unmatched(list: &mut Vec<usize>, matched: &[bool]) {
+    let mut k = 0;
+    list.retain(|_| {
+        k += 1;
+        !matched[k - 1]
+    });
 }
 
-/// `_enum_wordnetsyn_match`.
-fn wordnet_match(hyp: &Enum, refs: &Enum, wn: &WordNet, matches: &mut Vec<(usize, usize)>) {
-    let mut positions: FxHashMap<&str, Vec<usize>> = FxHashMap::default();
-    for (j, (_, w)) in refs.iter().enumerate() {
-        positions.entry(w.as_str()).or_default().push(j);
-    }
-    for i in (0..hyp.len()).rev() {
-        let word = hyp[i].1.as_str();
-        // best = the synonym whose last remaining reference position is
-        // largest (positions of different words never tie).
-        let mut best: Option<(usize, String)> = None;
-        let mut consider = |syn: &str| {
-            if let Some(&j) = positions.get(syn).and_then(|v| v.last())
-                && best.as_ref().is_none_or(|(bj, _)| j > *bj)
-            {
-                best = Some((j, syn.to_string()));
-            }
-        };
-        for s in wn.single_word_synonyms(word).iter() {
-            consider(s);
-        }
-        consider(word);
-        if let Some((j, syn)) = best {
-            if let Some(v) = positions.get_mut(syn.as_str()) {
-                v.pop();
-            }
-            matches.push((hyp[i].0, refs[j].0));
-        }
-    }
+/// Per-pair string interner (borrows where it can).
+#[derive(Default)]
+struct Ids<'a> {
+    map: FxHashMap<Cow<'a, str>, u32>,
 }
 
-fn count_chunks(matches: &[(usize, usize)]) -> usize {
-    let mut chunks = 1;
-    for w in matches.windows(2) {
-        if !(w[1].0 == w[0].0 + 1 && w[1].1 == w[0].1 + 1) {
-            chunks += 1;
-        }
+impl<'a> Ids<'a> {
+    fn id(&mut self, s: Cow<'a, str>) -> u32 {
+        let next = self.map.len() as u32;
+        *self.map.entry(s).or_insert(next)
     }
-    chunks
+
+    fn id_of(&mut self, s: &str) -> u32 {
+        if let Some(&id) = self.map.get(s) {
+            return id;
+        }
+        self.id(Cow::Owned(s.to_string()))
+    }
 }
 
 /// `single_meteor_score(ref_tokens, hyp_tokens)` on pre-tokenized input
@@ -133,33 +149,105 @@ pub fn meteor_tokens<S: AsRef<str>>(
     hypothesis: &[S],
     wordnet: Option<&WordNet>,
 ) -> f64 {
-    let hyp: Enum = hypothesis
-        .iter()
-        .map(|w| py_lower(w.as_ref()))
-        .enumerate()
-        .collect();
-    let refs: Enum = reference
-        .iter()
-        .map(|w| py_lower(w.as_ref()))
-        .enumerate()
-        .collect();
-    let translation_length = hyp.len();
-    let reference_length = refs.len();
+    let translation_length = hypothesis.len();
+    let reference_length = reference.len();
     if translation_length == 0 || reference_length == 0 {
         return 0.0;
     }
+    // Stage 1: exact match on lowercased words.
+    let mut words = Ids::default();
+    let hyp_words: Vec<u32> = hypothesis
+        .iter()
+        .map(|w| words.id(py_lower_cow(w.as_ref())))
+        .collect();
+    let ref_words: Vec<u32> = reference
+        .iter()
+        .map(|w| words.id(py_lower_cow(w.as_ref())))
+        .collect();
+    let mut hyp: Vec<usize> = (0..translation_length).collect();
+    let mut refs: Vec<usize> = (0..reference_length).collect();
     let mut matches = Vec::new();
-    let (hyp, refs) = match_enums(hyp, refs, &mut matches);
-    let stemmer = PorterStemmer::default();
-    let stem = |l: Enum| -> Enum {
-        l.into_iter()
-            .map(|(i, w)| (i, stemmer.stem_cached(&w)))
-            .collect()
-    };
-    let (hyp, refs) = match_enums(stem(hyp), stem(refs), &mut matches);
-    if let Some(wn) = wordnet {
-        wordnet_match(&hyp, &refs, wn, &mut matches);
+    match_stage(
+        &mut hyp,
+        &mut refs,
+        &hyp_words,
+        &ref_words,
+        words.map.len(),
+        &mut matches,
+    );
+
+    // Stage 2: Porter stems of the words left over.
+    if !hyp.is_empty() && !refs.is_empty() {
+        let mut by_id: Vec<&str> = vec![""; words.map.len()];
+        for (w, &id) in &words.map {
+            by_id[id as usize] = w;
+        }
+        let stemmer = PorterStemmer::default();
+        let mut stems = Ids::default();
+        let mut stem_of: Vec<Option<u32>> = vec![None; words.map.len()];
+        let mut stem_id = |word: u32| -> u32 {
+            *stem_of[word as usize].get_or_insert_with(|| {
+                stemmer.with_stem_cached(by_id[word as usize], |s| stems.id_of(s))
+            })
+        };
+        let mut hyp_stems = vec![0u32; translation_length];
+        let mut ref_stems = vec![0u32; reference_length];
+        for &i in &hyp {
+            hyp_stems[i] = stem_id(hyp_words[i]);
+        }
+        for &j in &refs {
+            ref_stems[j] = stem_id(ref_words[j]);
+        }
+        let vocab = stems.map.len();
+        match_stage(
+            &mut hyp,
+            &mut refs,
+            &hyp_stems,
+            &ref_stems,
+            vocab,
+            &mut matches,
+        );
+
+        // Stage 3: WordNet synonyms of the leftover hypothesis *stems*
+        // against the leftover reference stems (nltk passes the stemmed
+        // lists on).
+        if let Some(wn) = wordnet
+            && !hyp.is_empty()
+            && !refs.is_empty()
+        {
+            let mut stem_by_id: Vec<&str> = vec![""; vocab];
+            for (w, &id) in &stems.map {
+                stem_by_id[id as usize] = w;
+            }
+            let rid: Vec<u32> = refs.iter().map(|&j| ref_stems[j]).collect();
+            let mut pos = LastPositions::new(&rid, vocab);
+            for i in (0..hyp.len()).rev() {
+                let sid = hyp_stems[hyp[i]];
+                let word = stem_by_id[sid as usize];
+                // The synonym whose last remaining reference position is
+                // largest (positions of different stems never tie).
+                let mut best: Option<(usize, u32)> = None;
+                let mut consider = |id: u32| {
+                    if let Some(k) = pos.last(id)
+                        && best.is_none_or(|(bk, _)| k > bk)
+                    {
+                        best = Some((k, id));
+                    }
+                };
+                for syn in wn.single_word_synonyms(word).iter() {
+                    if let Some(&id) = stems.map.get(&**syn) {
+                        consider(id);
+                    }
+                }
+                consider(sid);
+                if let Some((k, id)) = best {
+                    pos.pop(id);
+                    matches.push((hyp[i], refs[k]));
+                }
+            }
+        }
     }
+
     matches.sort_by_key(|m| m.0);
     let matches_count = matches.len() as f64;
     if matches.is_empty() {
@@ -172,6 +260,16 @@ pub fn meteor_tokens<S: AsRef<str>>(
     let frag_frac = chunk_count / matches_count;
     let penalty = GAMMA * frag_frac.powf(BETA);
     (1.0 - penalty) * fmean
+}
+
+fn count_chunks(matches: &[(usize, usize)]) -> usize {
+    let mut chunks = 1;
+    for w in matches.windows(2) {
+        if !(w[1].0 == w[0].0 + 1 && w[1].1 == w[0].1 + 1) {
+            chunks += 1;
+        }
+    }
+    chunks
 }
 
 /// `meteor_score([reference.split()], hypothesis.split())` (0–1), with the

@@ -370,6 +370,11 @@ impl PorterStemmer {
     /// (a pure speed-up: the result is identical).
     #[must_use]
     pub fn stem_cached(&self, word: &str) -> String {
+        self.with_stem_cached(word, str::to_string)
+    }
+
+    /// Calls `f` with the (memoized) stem of `word` without copying it.
+    pub fn with_stem_cached<R>(&self, word: &str, f: impl FnOnce(&str) -> R) -> R {
         thread_local! {
             static CACHE: RefCell<[FxHashMap<Box<str>, Box<str>>; 3]> = RefCell::default();
         }
@@ -379,14 +384,14 @@ impl PorterStemmer {
             let mut caches = c.borrow_mut();
             let cache = &mut caches[slot];
             if let Some(s) = cache.get(word) {
-                return s.to_string();
+                return f(s);
             }
             let s = self.stem(word);
             if cache.len() >= MAX_ENTRIES {
                 cache.clear();
             }
             cache.insert(word.into(), s.as_str().into());
-            s
+            f(&s)
         })
     }
 

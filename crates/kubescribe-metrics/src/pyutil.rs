@@ -48,6 +48,16 @@ pub fn py_lower(s: &str) -> String {
     }
 }
 
+/// [`py_lower`] that borrows when the input is already lowercase ASCII.
+#[must_use]
+pub fn py_lower_cow(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.bytes().all(|b| b.is_ascii() && !b.is_ascii_uppercase()) {
+        std::borrow::Cow::Borrowed(s)
+    } else {
+        std::borrow::Cow::Owned(py_lower(s))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
