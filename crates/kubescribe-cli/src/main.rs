@@ -1,5 +1,7 @@
 //! `kubescribe`: validated runtime-security policies from intents and observed behaviour.
 
+mod score;
+
 use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -52,6 +54,52 @@ enum Command {
         #[arg(long, default_value_t = 16)]
         max_file_mib: usize,
     },
+    /// Score generated policies against references: BLEU and chrF++ (as
+    /// sacrebleu), ROUGE-1/2/L/Lsum (as rouge-score, with and without
+    /// stemming), METEOR (as nltk; synonyms only with --wordnet).
+    ///
+    /// With --pairs, reads JSONL lines {"id", "hypothesis", "reference"} and
+    /// writes one JSON line of scores per pair, then a line with
+    /// "id": "__corpus__" holding corpus BLEU and chrF++ and the mean ROUGE
+    /// and METEOR. Scales: BLEU and chrF++ 0-100, ROUGE and METEOR 0-1.
+    Score {
+        /// HYP_FILE REF_FILE: one pair, each file one text.
+        files: Vec<PathBuf>,
+        /// JSONL file of pairs.
+        #[arg(long, value_name = "PAIRS.jsonl", conflicts_with = "files")]
+        pairs: Option<PathBuf>,
+        /// WordNet 3.0 dict directory (e.g. /usr/share/wordnet from Debian's wordnet-base).
+        #[arg(long, value_name = "DIR")]
+        wordnet: Option<PathBuf>,
+    },
+    /// Ingest runtime events and Kubernetes manifests into an event store.
+    ///
+    /// Formats are detected per record: Falco JSON output, Tetragon JSON
+    /// export, KubeArmor logs/alerts (`karmor logs --json`, or an
+    /// Elasticsearch response dump), Hubble flows (`hubble observe -o json`),
+    /// and Kubernetes manifests (YAML or JSON; Deployment, StatefulSet,
+    /// DaemonSet, ReplicaSet, Job, Pod, Service). Bad records are reported
+    /// with file:line and skipped. Re-ingesting a file is a no-op.
+    ///
+    /// Exit status: 0 everything stored, 1 some records skipped, 2 some file
+    /// unreadable or the store failed.
+    Ingest {
+        /// Event files (JSON lines or pretty JSON) and manifests (YAML/JSON).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// The store (an SQLite file, created if missing).
+        #[arg(long, default_value = "kubescribe.db")]
+        store: PathBuf,
+        /// Longest accepted record, in MiB.
+        #[arg(long, default_value_t = 4)]
+        max_record_mib: usize,
+        /// How many skipped records to list (all are counted).
+        #[arg(long, default_value_t = 20)]
+        show_errors: usize,
+        /// No progress bar.
+        #[arg(long, short)]
+        quiet: bool,
+    },
     /// Print a JSON Schema: of the intent, or of a policy kind's built-in schema.
     Schema {
         #[command(subcommand)]
@@ -91,6 +139,11 @@ fn main() -> ExitCode {
             max_file_mib,
         } => validate(&files, &crds, crd_only, output, max_file_mib),
         Command::Schema { what } => schema(what),
+        Command::Score {
+            files,
+            pairs,
+            wordnet,
+        } => score::run(&files, pairs.as_deref(), wordnet.as_deref()),
     };
     match result {
         Ok(code) => code,

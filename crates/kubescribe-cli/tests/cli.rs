@@ -165,3 +165,35 @@ fn user_crd_and_schema_commands() {
     assert_eq!(o.status.code(), Some(2), "ambiguous kind must be an error");
     assert!(text(&o).contains("ambiguous"));
 }
+
+#[test]
+fn score_pairs_writes_one_line_per_pair_and_a_corpus_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let pairs = dir.path().join("pairs.jsonl");
+    std::fs::write(
+        &pairs,
+        "{\"id\":\"same\",\"hypothesis\":\"spec:\\n  action: Block\",\"reference\":\"spec:\\n  action: Block\"}\n{\"id\":\"empty\",\"hypothesis\":\"\",\"reference\":\"spec: {}\"}\n",
+    )
+    .unwrap();
+    let o = run(&["score", "--pairs", pairs.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3);
+    assert_eq!(lines[0]["id"], "same");
+    assert!((lines[0]["bleu"].as_f64().unwrap() - 100.0).abs() < 1e-9);
+    assert!((lines[0]["rougeL"].as_f64().unwrap() - 1.0).abs() < 1e-9);
+    assert_eq!(lines[1]["bleu"], 0.0);
+    assert_eq!(lines[2]["id"], "__corpus__");
+    assert!(
+        text(&o).contains("no --wordnet"),
+        "the METEOR fallback must be stated"
+    );
+    // Malformed pairs input names the line.
+    std::fs::write(&pairs, "{\"id\":1}\nnot json\n").unwrap();
+    let o = run(&["score", "--pairs", pairs.to_str().unwrap()]);
+    assert_ne!(o.status.code(), Some(0));
+    assert!(text(&o).contains("line"), "{}", text(&o));
+}
