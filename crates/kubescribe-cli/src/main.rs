@@ -72,34 +72,6 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         wordnet: Option<PathBuf>,
     },
-    /// Ingest runtime events and Kubernetes manifests into an event store.
-    ///
-    /// Formats are detected per record: Falco JSON output, Tetragon JSON
-    /// export, KubeArmor logs/alerts (`karmor logs --json`, or an
-    /// Elasticsearch response dump), Hubble flows (`hubble observe -o json`),
-    /// and Kubernetes manifests (YAML or JSON; Deployment, StatefulSet,
-    /// DaemonSet, ReplicaSet, Job, Pod, Service). Bad records are reported
-    /// with file:line and skipped. Re-ingesting a file is a no-op.
-    ///
-    /// Exit status: 0 everything stored, 1 some records skipped, 2 some file
-    /// unreadable or the store failed.
-    Ingest {
-        /// Event files (JSON lines or pretty JSON) and manifests (YAML/JSON).
-        #[arg(required = true)]
-        files: Vec<PathBuf>,
-        /// The store (an SQLite file, created if missing).
-        #[arg(long, default_value = "kubescribe.db")]
-        store: PathBuf,
-        /// Longest accepted record, in MiB.
-        #[arg(long, default_value_t = 4)]
-        max_record_mib: usize,
-        /// How many skipped records to list (all are counted).
-        #[arg(long, default_value_t = 20)]
-        show_errors: usize,
-        /// No progress bar.
-        #[arg(long, short)]
-        quiet: bool,
-    },
     /// Print a JSON Schema: of the intent, or of a policy kind's built-in schema.
     Schema {
         #[command(subcommand)]
