@@ -17,8 +17,10 @@
 pub mod document;
 pub mod engine;
 pub mod error;
+pub mod events;
 pub mod intent;
 pub mod policy;
+pub mod store;
 
 pub use document::{Document, DocumentSet, ReadLimits};
 pub use engine::{Engine, PolicyKind};

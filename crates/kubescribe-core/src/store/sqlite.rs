@@ -1,0 +1,775 @@
+//! The embedded SQLite store.
+//!
+//! One file, WAL mode (readers never block the writer), a busy timeout and
+//! `BEGIN IMMEDIATE` write transactions so several processes can ingest into
+//! the same file: writers queue, none loses data.
+//!
+//! Schema: `pods` (namespace, pod, container, node, labels; peers of flows
+//! are rows here too), a normalised `labels(kind, id, key, value)` table
+//! indexed on `(kind, key, value)` so label selectors are index lookups, the
+//! event tables `processes`, `files` (indexed on `path`: a prefix is a range
+//! `path >= p AND path < p || U+10FFFF`), `flows` (indexed on the peer, the
+//! remote address and the DNS name) and `syscalls`, each row unique on its
+//! content with `count`, `first_seen`, `last_seen` and `validity`; and
+//! `workloads` + `workload_ports` from manifests. `ingested_files` keeps
+//! content hashes for idempotent re-ingestion.
+//!
+//! Flows are deduplicated per connection endpoint, not per socket: the
+//! ephemeral side's port (the local port of an egress flow, the remote port
+//! of an ingress flow) is not stored.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params, params_from_iter};
+
+use super::{
+    EventQuery, EventStore, EventTable, IngestedFile, StoreCounts, StoreError, StoreWriter,
+    StoredEvent,
+};
+use crate::events::{
+    Direction, Event, EventKind, FileEvent, FileOperation, NetworkEvent, Peer, PodMeta,
+    ProcessAction, ProcessEvent, SourceEngine, SyscallEvent, SyscallKind, Validity, Workload,
+    WorkloadPort,
+};
+
+const SCHEMA_VERSION: &str = "1";
+
+const SCHEMA: &str = r#"
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS ingested_files (
+    hash TEXT PRIMARY KEY, path TEXT NOT NULL, bytes INTEGER NOT NULL,
+    ingested_at INTEGER NOT NULL, summary TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS pods (
+    id INTEGER PRIMARY KEY, namespace TEXT NOT NULL, pod TEXT NOT NULL,
+    container TEXT NOT NULL, node TEXT NOT NULL, labels TEXT NOT NULL,
+    UNIQUE (namespace, pod, container, node, labels));
+CREATE TABLE IF NOT EXISTS labels (
+    kind TEXT NOT NULL, id INTEGER NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,
+    PRIMARY KEY (kind, id, key)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS labels_by_selector ON labels (kind, key, value, id);
+CREATE TABLE IF NOT EXISTS processes (
+    id INTEGER PRIMARY KEY, pod_id INTEGER NOT NULL, source TEXT NOT NULL, result TEXT NOT NULL,
+    action TEXT NOT NULL, binary TEXT NOT NULL, args TEXT NOT NULL, parent TEXT NOT NULL,
+    uid INTEGER NOT NULL,
+    count INTEGER NOT NULL, first_seen INTEGER, last_seen INTEGER,
+    validity TEXT NOT NULL DEFAULT 'unreviewed',
+    UNIQUE (pod_id, binary, action, args, parent, uid, source, result));
+CREATE INDEX IF NOT EXISTS processes_by_binary ON processes (binary);
+CREATE TABLE IF NOT EXISTS files (
+    id INTEGER PRIMARY KEY, pod_id INTEGER NOT NULL, source TEXT NOT NULL, result TEXT NOT NULL,
+    path TEXT NOT NULL, operation TEXT NOT NULL, flags TEXT NOT NULL, syscall TEXT NOT NULL,
+    process TEXT NOT NULL,
+    count INTEGER NOT NULL, first_seen INTEGER, last_seen INTEGER,
+    validity TEXT NOT NULL DEFAULT 'unreviewed',
+    UNIQUE (pod_id, path, operation, flags, syscall, process, source, result));
+CREATE INDEX IF NOT EXISTS files_by_path ON files (path);
+CREATE TABLE IF NOT EXISTS flows (
+    id INTEGER PRIMARY KEY, pod_id INTEGER NOT NULL, source TEXT NOT NULL, result TEXT NOT NULL,
+    protocol TEXT NOT NULL, direction TEXT NOT NULL, local_ip TEXT NOT NULL,
+    local_port INTEGER NOT NULL, remote_ip TEXT NOT NULL, remote_port INTEGER NOT NULL,
+    peer_id INTEGER NOT NULL, dns_name TEXT NOT NULL, process TEXT NOT NULL,
+    count INTEGER NOT NULL, first_seen INTEGER, last_seen INTEGER,
+    validity TEXT NOT NULL DEFAULT 'unreviewed',
+    UNIQUE (pod_id, direction, protocol, remote_ip, remote_port, local_ip, local_port,
+            peer_id, dns_name, process, source, result));
+CREATE INDEX IF NOT EXISTS flows_by_peer ON flows (peer_id);
+CREATE INDEX IF NOT EXISTS flows_by_remote ON flows (remote_ip, remote_port);
+CREATE INDEX IF NOT EXISTS flows_by_dns ON flows (dns_name);
+CREATE TABLE IF NOT EXISTS syscalls (
+    id INTEGER PRIMARY KEY, pod_id INTEGER NOT NULL, source TEXT NOT NULL, result TEXT NOT NULL,
+    kind TEXT NOT NULL, name TEXT NOT NULL, args TEXT NOT NULL, process TEXT NOT NULL,
+    count INTEGER NOT NULL, first_seen INTEGER, last_seen INTEGER,
+    validity TEXT NOT NULL DEFAULT 'unreviewed',
+    UNIQUE (pod_id, kind, name, args, process, source, result));
+CREATE TABLE IF NOT EXISTS workloads (
+    id INTEGER PRIMARY KEY, kind TEXT NOT NULL, namespace TEXT NOT NULL, name TEXT NOT NULL,
+    labels TEXT NOT NULL, pod_labels TEXT NOT NULL, selector TEXT NOT NULL,
+    UNIQUE (kind, namespace, name));
+CREATE INDEX IF NOT EXISTS workloads_by_namespace ON workloads (namespace);
+CREATE TABLE IF NOT EXISTS workload_ports (
+    workload_id INTEGER NOT NULL, container TEXT NOT NULL, name TEXT NOT NULL,
+    port INTEGER NOT NULL, target_port TEXT NOT NULL, protocol TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS workload_ports_by_workload ON workload_ports (workload_id);
+CREATE INDEX IF NOT EXISTS workload_ports_by_port ON workload_ports (port, protocol);
+"#;
+
+/// `ON CONFLICT` tail shared by the event tables.
+const MERGE: &str = "DO UPDATE SET count = count + 1, \
+    first_seen = CASE WHEN first_seen IS NULL OR excluded.first_seen < first_seen \
+        THEN coalesce(excluded.first_seen, first_seen) ELSE first_seen END, \
+    last_seen = CASE WHEN last_seen IS NULL OR excluded.last_seen > last_seen \
+        THEN coalesce(excluded.last_seen, last_seen) ELSE last_seen END";
+
+/// Settings for opening a store.
+#[derive(Debug, Clone)]
+pub struct SqliteOptions {
+    /// How long a writer waits for another writer's transaction (default 10 minutes:
+    /// one transaction holds one whole input file).
+    pub busy_timeout: Duration,
+}
+
+impl Default for SqliteOptions {
+    fn default() -> Self {
+        SqliteOptions {
+            busy_timeout: Duration::from_secs(600),
+        }
+    }
+}
+
+type PodKey = (String, String, String, String, String);
+
+/// An event store in one SQLite file.
+pub struct SqliteStore {
+    conn: Connection,
+    pod_ids: HashMap<PodKey, i64>,
+}
+
+fn opt(s: &Option<String>) -> &str {
+    s.as_deref().unwrap_or("")
+}
+
+fn unopt(s: String) -> Option<String> {
+    (!s.is_empty()).then_some(s)
+}
+
+fn labels_json(l: &BTreeMap<String, String>) -> String {
+    serde_json::to_string(l).unwrap_or_else(|_| "{}".into())
+}
+
+fn parse_labels(s: &str) -> Result<BTreeMap<String, String>, StoreError> {
+    serde_json::from_str(s).map_err(|e| StoreError::Corrupt(format!("labels {s:?}: {e}")))
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) a store file.
+    pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        Self::open_with(path, &SqliteOptions::default())
+    }
+
+    /// Opens a store file with options.
+    pub fn open_with(path: &Path, options: &SqliteOptions) -> Result<SqliteStore, StoreError> {
+        let conn = Connection::open(path)?;
+        Self::init(conn, options, true)
+    }
+
+    /// A private in-memory store (for tests and one-shot pipelines).
+    pub fn open_in_memory() -> Result<SqliteStore, StoreError> {
+        Self::init(
+            Connection::open_in_memory()?,
+            &SqliteOptions::default(),
+            false,
+        )
+    }
+
+    fn init(
+        mut conn: Connection,
+        options: &SqliteOptions,
+        wal: bool,
+    ) -> Result<SqliteStore, StoreError> {
+        conn.busy_timeout(options.busy_timeout)?;
+        if wal {
+            let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
+            if !mode.eq_ignore_ascii_case("wal") {
+                return Err(StoreError::Corrupt(format!(
+                    "cannot switch to WAL mode (got {mode})"
+                )));
+            }
+        }
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute_batch(SCHEMA)?;
+        let version: Option<String> = tx
+            .query_row(
+                "SELECT value FROM meta WHERE key = 'schema_version'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?;
+        match version {
+            None => {
+                tx.execute(
+                    "INSERT INTO meta (key, value) VALUES ('schema_version', ?1)",
+                    [SCHEMA_VERSION],
+                )?;
+            }
+            Some(v) if v == SCHEMA_VERSION => {}
+            Some(v) => {
+                return Err(StoreError::Corrupt(format!(
+                    "schema version {v}, this kubescribe reads version {SCHEMA_VERSION}"
+                )));
+            }
+        }
+        tx.commit()?;
+        Ok(SqliteStore {
+            conn,
+            pod_ids: HashMap::new(),
+        })
+    }
+
+    /// The underlying connection (read-only use is safe; for ad-hoc queries).
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+}
+
+/// A write transaction on a [`SqliteStore`].
+pub struct SqliteWriter<'a> {
+    tx: Option<rusqlite::Transaction<'a>>,
+    pod_ids: &'a mut HashMap<PodKey, i64>,
+}
+
+impl Drop for SqliteWriter<'_> {
+    fn drop(&mut self) {
+        if self.tx.is_some() {
+            // Rolled back: ids handed out in this transaction are void.
+            self.pod_ids.clear();
+        }
+    }
+}
+
+impl SqliteWriter<'_> {
+    fn tx(&self) -> Result<&rusqlite::Transaction<'_>, StoreError> {
+        self.tx
+            .as_ref()
+            .ok_or_else(|| StoreError::Corrupt("transaction already finished".into()))
+    }
+
+    fn pod_id(
+        &mut self,
+        namespace: &str,
+        pod: &str,
+        container: &str,
+        node: &str,
+        labels: &BTreeMap<String, String>,
+    ) -> Result<i64, StoreError> {
+        let lj = labels_json(labels);
+        let key = (
+            namespace.to_string(),
+            pod.to_string(),
+            container.to_string(),
+            node.to_string(),
+            lj,
+        );
+        if let Some(&id) = self.pod_ids.get(&key) {
+            return Ok(id);
+        }
+        let tx = self.tx()?;
+        let inserted = tx
+            .prepare_cached(
+                "INSERT INTO pods (namespace, pod, container, node, labels) VALUES (?1, ?2, ?3, ?4, ?5) \
+                 ON CONFLICT DO NOTHING",
+            )?
+            .execute(params![key.0, key.1, key.2, key.3, key.4])?;
+        let id = if inserted == 1 {
+            let id = tx.last_insert_rowid();
+            let mut stmt = tx.prepare_cached(
+                "INSERT OR REPLACE INTO labels (kind, id, key, value) VALUES ('pod', ?1, ?2, ?3)",
+            )?;
+            for (k, v) in labels {
+                stmt.execute(params![id, k, v])?;
+            }
+            id
+        } else {
+            tx.prepare_cached(
+                "SELECT id FROM pods WHERE namespace = ?1 AND pod = ?2 AND container = ?3 AND node = ?4 AND labels = ?5",
+            )?
+            .query_row(params![key.0, key.1, key.2, key.3, key.4], |r| r.get(0))?
+        };
+        self.pod_ids.insert(key, id);
+        Ok(id)
+    }
+}
+
+impl StoreWriter for SqliteWriter<'_> {
+    fn is_ingested(&mut self, hash: &str) -> Result<bool, StoreError> {
+        Ok(self
+            .tx()?
+            .prepare_cached("SELECT 1 FROM ingested_files WHERE hash = ?1")?
+            .exists([hash])?)
+    }
+
+    fn add_event(&mut self, e: &Event) -> Result<(), StoreError> {
+        let p = &e.pod;
+        let pod_id = self.pod_id(
+            opt(&p.namespace),
+            opt(&p.pod),
+            opt(&p.container),
+            opt(&p.node),
+            &p.labels,
+        )?;
+        let src = e.source.as_str();
+        let result = opt(&e.result);
+        let ts = e.timestamp_ns;
+        match &e.kind {
+            EventKind::Process(x) => {
+                self.tx()?
+                    .prepare_cached(&format!(
+                        "INSERT INTO processes (pod_id, source, result, action, binary, args, parent, uid, count, first_seen, last_seen) \
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9, ?9) \
+                         ON CONFLICT (pod_id, binary, action, args, parent, uid, source, result) {MERGE}"
+                    ))?
+                    .execute(params![pod_id, src, result, x.action.as_str(), x.binary, opt(&x.args), opt(&x.parent), x.uid.unwrap_or(-1), ts])?;
+            }
+            EventKind::File(x) => {
+                self.tx()?
+                    .prepare_cached(&format!(
+                        "INSERT INTO files (pod_id, source, result, path, operation, flags, syscall, process, count, first_seen, last_seen) \
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9, ?9) \
+                         ON CONFLICT (pod_id, path, operation, flags, syscall, process, source, result) {MERGE}"
+                    ))?
+                    .execute(params![pod_id, src, result, x.path, x.operation.as_str(), opt(&x.flags), opt(&x.syscall), opt(&x.process), ts])?;
+            }
+            EventKind::Network(x) => {
+                let peer_id = match &x.peer {
+                    Some(peer) => {
+                        self.pod_id(opt(&peer.namespace), opt(&peer.pod), "", "", &peer.labels)?
+                    }
+                    None => 0,
+                };
+                let (local_port, remote_port) = match x.direction {
+                    Direction::Egress => (0, x.remote_port.unwrap_or(0)),
+                    Direction::Ingress => (x.local_port.unwrap_or(0), 0),
+                    _ => (x.local_port.unwrap_or(0), x.remote_port.unwrap_or(0)),
+                };
+                self.tx()?
+                    .prepare_cached(&format!(
+                        "INSERT INTO flows (pod_id, source, result, protocol, direction, local_ip, local_port, remote_ip, remote_port, peer_id, dns_name, process, count, first_seen, last_seen) \
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 1, ?13, ?13) \
+                         ON CONFLICT (pod_id, direction, protocol, remote_ip, remote_port, local_ip, local_port, peer_id, dns_name, process, source, result) {MERGE}"
+                    ))?
+                    .execute(params![
+                        pod_id, src, result, x.protocol, x.direction.as_str(), opt(&x.local_ip), local_port,
+                        opt(&x.remote_ip), remote_port, peer_id, opt(&x.dns_name), opt(&x.process), ts
+                    ])?;
+            }
+            EventKind::Syscall(x) => {
+                self.tx()?
+                    .prepare_cached(&format!(
+                        "INSERT INTO syscalls (pod_id, source, result, kind, name, args, process, count, first_seen, last_seen) \
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8, ?8) \
+                         ON CONFLICT (pod_id, kind, name, args, process, source, result) {MERGE}"
+                    ))?
+                    .execute(params![pod_id, src, result, x.kind.as_str(), x.name, opt(&x.args), opt(&x.process), ts])?;
+            }
+        }
+        Ok(())
+    }
+
+    fn add_workload(&mut self, w: &Workload) -> Result<(), StoreError> {
+        let tx = self.tx()?;
+        let id: i64 = tx
+            .prepare_cached(
+                "INSERT INTO workloads (kind, namespace, name, labels, pod_labels, selector) VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+                 ON CONFLICT (kind, namespace, name) DO UPDATE SET labels = excluded.labels, \
+                 pod_labels = excluded.pod_labels, selector = excluded.selector RETURNING id",
+            )?
+            .query_row(
+                params![w.kind, w.namespace, w.name, labels_json(&w.labels), labels_json(&w.pod_labels), labels_json(&w.selector)],
+                |r| r.get(0),
+            )?;
+        tx.prepare_cached("DELETE FROM labels WHERE kind IN ('workload', 'selector') AND id = ?1")?
+            .execute([id])?;
+        tx.prepare_cached("DELETE FROM workload_ports WHERE workload_id = ?1")?
+            .execute([id])?;
+        let mut lab = tx.prepare_cached(
+            "INSERT OR REPLACE INTO labels (kind, id, key, value) VALUES (?1, ?2, ?3, ?4)",
+        )?;
+        for (k, v) in &w.pod_labels {
+            lab.execute(params!["workload", id, k, v])?;
+        }
+        for (k, v) in &w.selector {
+            lab.execute(params!["selector", id, k, v])?;
+        }
+        let mut port = tx.prepare_cached(
+            "INSERT INTO workload_ports (workload_id, container, name, port, target_port, protocol) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?;
+        for p in &w.ports {
+            port.execute(params![
+                id,
+                opt(&p.container),
+                opt(&p.name),
+                p.port,
+                opt(&p.target_port),
+                p.protocol
+            ])?;
+        }
+        Ok(())
+    }
+
+    fn record_file(&mut self, f: &IngestedFile) -> Result<(), StoreError> {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0);
+        self.tx()?
+            .prepare_cached(
+                "INSERT OR IGNORE INTO ingested_files (hash, path, bytes, ingested_at, summary) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?
+            .execute(params![f.hash, f.path, f.bytes as i64, now, f.summary])?;
+        Ok(())
+    }
+
+    fn commit(mut self: Box<Self>) -> Result<(), StoreError> {
+        match self.tx.take() {
+            Some(tx) => {
+                if let Err(e) = tx.commit() {
+                    self.pod_ids.clear();
+                    return Err(e.into());
+                }
+                Ok(())
+            }
+            None => Err(StoreError::Corrupt("transaction already finished".into())),
+        }
+    }
+}
+
+/// Selector condition on an id column: `AND <col> IN (… INTERSECT …)`.
+fn selector_clause(
+    col: &str,
+    kind: &str,
+    selector: &BTreeMap<String, String>,
+    args: &mut Vec<String>,
+) -> String {
+    if selector.is_empty() {
+        return String::new();
+    }
+    let parts: Vec<String> = selector
+        .iter()
+        .map(|(k, v)| {
+            args.push(k.clone());
+            args.push(v.clone());
+            format!(
+                "SELECT id FROM labels WHERE kind = '{kind}' AND key = ?{} AND value = ?{}",
+                args.len() - 1,
+                args.len()
+            )
+        })
+        .collect();
+    format!(" AND {col} IN ({})", parts.join(" INTERSECT "))
+}
+
+fn pod_meta(
+    namespace: String,
+    pod: String,
+    container: String,
+    node: String,
+    labels: &str,
+) -> Result<PodMeta, StoreError> {
+    Ok(PodMeta {
+        namespace: unopt(namespace),
+        pod: unopt(pod),
+        container: unopt(container),
+        labels: parse_labels(labels)?,
+        node: unopt(node),
+    })
+}
+
+fn corrupt(what: &str, v: &str) -> StoreError {
+    StoreError::Corrupt(format!("unknown {what} {v:?}"))
+}
+
+impl EventStore for SqliteStore {
+    fn is_ingested(&mut self, hash: &str) -> Result<bool, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT 1 FROM ingested_files WHERE hash = ?1")?
+            .exists([hash])?)
+    }
+
+    fn begin(&mut self) -> Result<Box<dyn StoreWriter + '_>, StoreError> {
+        let SqliteStore { conn, pod_ids } = self;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        Ok(Box::new(SqliteWriter {
+            tx: Some(tx),
+            pod_ids,
+        }))
+    }
+
+    fn set_validity(
+        &mut self,
+        table: EventTable,
+        id: i64,
+        validity: Validity,
+    ) -> Result<bool, StoreError> {
+        let n = self.conn.execute(
+            &format!("UPDATE {} SET validity = ?1 WHERE id = ?2", table.as_str()),
+            params![validity.as_str(), id],
+        )?;
+        Ok(n > 0)
+    }
+
+    fn events(
+        &mut self,
+        table: EventTable,
+        q: &EventQuery,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        let mut args: Vec<String> = Vec::new();
+        let mut wh = String::from(" WHERE 1 = 1");
+        if let Some(ns) = &q.namespace {
+            args.push(ns.clone());
+            wh.push_str(&format!(" AND p.namespace = ?{}", args.len()));
+        }
+        wh.push_str(&selector_clause("t.pod_id", "pod", &q.selector, &mut args));
+        if let Some(v) = q.validity {
+            args.push(v.as_str().to_string());
+            wh.push_str(&format!(" AND t.validity = ?{}", args.len()));
+        }
+        let (cols, join) = match table {
+            EventTable::Processes => ("t.action, t.binary, t.args, t.parent, t.uid", String::new()),
+            EventTable::Files => {
+                if let Some(prefix) = &q.path_prefix {
+                    args.push(prefix.clone());
+                    args.push(format!("{prefix}\u{10FFFF}"));
+                    wh.push_str(&format!(
+                        " AND t.path >= ?{} AND t.path < ?{}",
+                        args.len() - 1,
+                        args.len()
+                    ));
+                }
+                (
+                    "t.path, t.operation, t.flags, t.syscall, t.process",
+                    String::new(),
+                )
+            }
+            EventTable::Flows => {
+                if let Some(ns) = &q.peer_namespace {
+                    args.push(ns.clone());
+                    wh.push_str(&format!(" AND q.namespace = ?{}", args.len()));
+                }
+                wh.push_str(&selector_clause(
+                    "t.peer_id",
+                    "pod",
+                    &q.peer_selector,
+                    &mut args,
+                ));
+                if let Some(ip) = &q.remote_ip {
+                    args.push(ip.clone());
+                    wh.push_str(&format!(" AND t.remote_ip = ?{}", args.len()));
+                }
+                (
+                    "t.protocol, t.direction, t.local_ip, t.local_port, t.remote_ip, t.remote_port, t.dns_name, t.process, \
+                     q.id, q.namespace, q.pod, q.labels",
+                    " LEFT JOIN pods q ON q.id = t.peer_id".to_string(),
+                )
+            }
+            EventTable::Syscalls => ("t.kind, t.name, t.args, t.process", String::new()),
+        };
+        let limit = q.limit.map(|l| format!(" LIMIT {l}")).unwrap_or_default();
+        let sql = format!(
+            "SELECT t.id, t.count, t.first_seen, t.last_seen, t.validity, t.source, t.result, \
+             p.namespace, p.pod, p.container, p.node, p.labels, {cols} \
+             FROM {} t JOIN pods p ON p.id = t.pod_id{join}{wh} ORDER BY t.count DESC, t.id{limit}",
+            table.as_str()
+        );
+        let mut stmt = self.conn.prepare(&sql)?;
+        let mut rows = stmt.query(params_from_iter(args.iter()))?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            let validity: String = r.get(4)?;
+            let source: String = r.get(5)?;
+            let labels: String = r.get(11)?;
+            let pod = pod_meta(r.get(7)?, r.get(8)?, r.get(9)?, r.get(10)?, &labels)?;
+            let s = |i: usize| -> Result<Option<String>, StoreError> {
+                Ok(unopt(r.get::<_, String>(i)?))
+            };
+            let kind = match table {
+                EventTable::Processes => {
+                    let action: String = r.get(12)?;
+                    let uid: i64 = r.get(16)?;
+                    EventKind::Process(ProcessEvent {
+                        action: match action.as_str() {
+                            "exec" => ProcessAction::Exec,
+                            "exit" => ProcessAction::Exit,
+                            other => return Err(corrupt("process action", other)),
+                        },
+                        binary: r.get(13)?,
+                        args: s(14)?,
+                        parent: s(15)?,
+                        uid: (uid >= 0).then_some(uid),
+                    })
+                }
+                EventTable::Files => {
+                    let op: String = r.get(13)?;
+                    EventKind::File(FileEvent {
+                        path: r.get(12)?,
+                        operation: FileOperation::parse(&op)
+                            .ok_or_else(|| corrupt("file operation", &op))?,
+                        flags: s(14)?,
+                        syscall: s(15)?,
+                        process: s(16)?,
+                    })
+                }
+                EventTable::Flows => {
+                    let dir: String = r.get(13)?;
+                    let lp: i64 = r.get(15)?;
+                    let rp: i64 = r.get(17)?;
+                    let peer_id: Option<i64> = r.get(20)?;
+                    let peer = match peer_id {
+                        Some(_) => {
+                            let pl: String = r.get(23)?;
+                            Some(Peer {
+                                namespace: unopt(r.get(21)?),
+                                pod: unopt(r.get(22)?),
+                                labels: parse_labels(&pl)?,
+                            })
+                        }
+                        None => None,
+                    };
+                    EventKind::Network(NetworkEvent {
+                        protocol: r.get(12)?,
+                        direction: Direction::parse(&dir)
+                            .ok_or_else(|| corrupt("direction", &dir))?,
+                        local_ip: s(14)?,
+                        local_port: u16::try_from(lp).ok().filter(|p| *p > 0),
+                        remote_ip: s(16)?,
+                        remote_port: u16::try_from(rp).ok().filter(|p| *p > 0),
+                        peer,
+                        dns_name: s(18)?,
+                        process: s(19)?,
+                    })
+                }
+                EventTable::Syscalls => {
+                    let kind: String = r.get(12)?;
+                    EventKind::Syscall(SyscallEvent {
+                        kind: match kind.as_str() {
+                            "syscall" => SyscallKind::Syscall,
+                            "capability" => SyscallKind::Capability,
+                            other => return Err(corrupt("syscall kind", other)),
+                        },
+                        name: r.get(13)?,
+                        args: s(14)?,
+                        process: s(15)?,
+                    })
+                }
+            };
+            let first_seen: Option<i64> = r.get(2)?;
+            let count: i64 = r.get(1)?;
+            out.push(StoredEvent {
+                table,
+                id: r.get(0)?,
+                count: count.max(0) as u64,
+                first_seen,
+                last_seen: r.get(3)?,
+                event: Event {
+                    timestamp_ns: first_seen,
+                    source: SourceEngine::parse(&source)
+                        .ok_or_else(|| corrupt("source", &source))?,
+                    pod,
+                    validity: Validity::parse(&validity)
+                        .ok_or_else(|| corrupt("validity", &validity))?,
+                    result: unopt(r.get(6)?),
+                    kind,
+                },
+            });
+        }
+        Ok(out)
+    }
+
+    fn workloads(
+        &mut self,
+        namespace: Option<&str>,
+        selector: &BTreeMap<String, String>,
+    ) -> Result<Vec<Workload>, StoreError> {
+        let mut args: Vec<String> = Vec::new();
+        let mut sql = String::from(
+            "SELECT w.id, w.kind, w.namespace, w.name, w.labels, w.pod_labels, w.selector FROM workloads w WHERE 1 = 1",
+        );
+        if let Some(ns) = namespace {
+            args.push(ns.to_string());
+            sql.push_str(&format!(" AND w.namespace = ?{}", args.len()));
+        }
+        for (k, v) in selector {
+            args.push(k.clone());
+            args.push(v.clone());
+            sql.push_str(&format!(
+                " AND EXISTS (SELECT 1 FROM labels l WHERE l.id = w.id AND l.kind = \
+                 (CASE WHEN w.kind = 'Service' THEN 'selector' ELSE 'workload' END) AND l.key = ?{} AND l.value = ?{})",
+                args.len() - 1,
+                args.len()
+            ));
+        }
+        sql.push_str(" ORDER BY w.namespace, w.kind, w.name");
+        let mut stmt = self.conn.prepare(&sql)?;
+        let rows: Vec<(i64, String, String, String, String, String, String)> = stmt
+            .query_map(params_from_iter(args.iter()), |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                    r.get(6)?,
+                ))
+            })?
+            .collect::<Result<_, _>>()?;
+        let mut ports = self.conn.prepare_cached(
+            "SELECT container, name, port, target_port, protocol FROM workload_ports WHERE workload_id = ?1 ORDER BY rowid",
+        )?;
+        let mut out = Vec::new();
+        for (id, kind, namespace, name, labels, pod_labels, sel) in rows {
+            let ps: Vec<WorkloadPort> = ports
+                .query_map([id], |r| {
+                    let port: i64 = r.get(2)?;
+                    Ok(WorkloadPort {
+                        container: unopt(r.get(0)?),
+                        name: unopt(r.get(1)?),
+                        port: u16::try_from(port).unwrap_or(0),
+                        target_port: unopt(r.get(3)?),
+                        protocol: r.get(4)?,
+                    })
+                })?
+                .collect::<Result<_, _>>()?;
+            out.push(Workload {
+                kind,
+                namespace,
+                name,
+                labels: parse_labels(&labels)?,
+                pod_labels: parse_labels(&pod_labels)?,
+                selector: parse_labels(&sel)?,
+                ports: ps,
+            });
+        }
+        Ok(out)
+    }
+
+    fn ingested_files(&mut self) -> Result<Vec<IngestedFile>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT hash, path, bytes, summary FROM ingested_files ORDER BY ingested_at, path",
+        )?;
+        let rows = stmt
+            .query_map([], |r| {
+                let bytes: i64 = r.get(2)?;
+                Ok(IngestedFile {
+                    hash: r.get(0)?,
+                    path: r.get(1)?,
+                    bytes: bytes.max(0) as u64,
+                    summary: r.get(3)?,
+                })
+            })?
+            .collect::<Result<_, _>>()?;
+        Ok(rows)
+    }
+
+    fn counts(&mut self) -> Result<StoreCounts, StoreError> {
+        let one = |sql: &str| -> Result<u64, StoreError> {
+            let n: i64 = self.conn.query_row(sql, [], |r| r.get(0))?;
+            Ok(n.max(0) as u64)
+        };
+        Ok(StoreCounts {
+            pods: one("SELECT count(*) FROM pods")?,
+            processes: one("SELECT count(*) FROM processes")?,
+            files: one("SELECT count(*) FROM files")?,
+            flows: one("SELECT count(*) FROM flows")?,
+            syscalls: one("SELECT count(*) FROM syscalls")?,
+            workloads: one("SELECT count(*) FROM workloads")?,
+            observations: one(
+                "SELECT (SELECT coalesce(sum(count), 0) FROM processes) + (SELECT coalesce(sum(count), 0) FROM files) \
+                 + (SELECT coalesce(sum(count), 0) FROM flows) + (SELECT coalesce(sum(count), 0) FROM syscalls)",
+            )?,
+            ingested_files: one("SELECT count(*) FROM ingested_files")?,
+        })
+    }
+}
