@@ -5,9 +5,16 @@
 //! decoding and the generate → validate → regenerate loop, plus the
 //! evaluation harness. So far it holds the evaluation metrics: the text
 //! metrics of [`kubescribe_metrics`] (re-exported as [`metrics`]) and the
-//! policy-level compile and coverage rates ([`eval`]). The backends and the
-//! harness follow.
+//! policy-level compile and coverage rates, and the evaluation harness
+//! ([`eval`]); the [`Generator`] trait with a replay backend for recorded
+//! outputs ([`ReplayGenerator`]). The model backends follow.
 
+pub mod error;
 pub mod eval;
+pub mod generator;
+pub mod replay;
 
+pub use error::InferError;
+pub use generator::{ChatMessage, Generation, GenerationConfig, Generator, Prompt};
 pub use kubescribe_metrics as metrics;
+pub use replay::ReplayGenerator;

@@ -1,0 +1,46 @@
+//! Errors of the inference crate.
+
+use thiserror::Error;
+
+/// What can go wrong generating or evaluating.
+#[derive(Debug, Error)]
+pub enum InferError {
+    /// A backend failed to produce text.
+    #[error("generator {generator}: {message}")]
+    Generation {
+        /// The generator's name.
+        generator: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// An input file (dataset, recorded outputs) is malformed.
+    #[error("{source_name}:{line}: {message}")]
+    Input {
+        /// The file.
+        source_name: String,
+        /// 1-based line.
+        line: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// Reading or writing files.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file or directory.
+        path: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// Writing a report or plot.
+    #[error("report: {0}")]
+    Report(String),
+}
+
+impl InferError {
+    pub(crate) fn io(path: impl AsRef<std::path::Path>, source: std::io::Error) -> Self {
+        InferError::Io {
+            path: path.as_ref().display().to_string(),
+            source,
+        }
+    }
+}

@@ -1,0 +1,322 @@
+//! The evaluation harness: a dataset × generators → per-sample outputs and
+//! scores, and a per-model summary.
+//!
+//! Layout of the output directory:
+//! * `generations-<model>.jsonl`: one line per sample as it is generated
+//!   (`id`, `output` or `error`, `elapsed_ms`). A rerun skips the ids already
+//!   there, so an interrupted run resumes where it stopped.
+//! * `scores-<model>.jsonl`: per-sample text metrics (as `kubescribe score`),
+//!   plus `compiles` and `coverage`.
+//! * `summary.json`, `summary.csv`, `summary.md` and the plots ([`super::report`]).
+
+use std::collections::HashMap;
+use std::io::{BufRead, Write};
+use std::path::Path;
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use kubescribe_metrics::{Options as MetricOptions, Pair, score_batch};
+use kubescribe_validate::Validator;
+
+use crate::error::InferError;
+use crate::eval::policy::{compiles, coverage_text};
+use crate::generator::{GenerationConfig, Generator, Prompt};
+
+/// One dataset sample.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Sample {
+    /// Unique id.
+    pub id: String,
+    /// The prompt given to the generator.
+    pub prompt: Prompt,
+    /// The reference policy text.
+    pub reference: String,
+}
+
+/// Reads a dataset: JSONL lines `{"id", "prompt", "reference"}` (`prompt` a
+/// string or chat messages; `intent` is accepted in place of `prompt` and
+/// used as the prompt text). Ids must be unique; a missing id becomes the
+/// 1-based line number.
+pub fn load_dataset(path: &Path) -> Result<Vec<Sample>, InferError> {
+    let file = std::fs::File::open(path).map_err(|e| InferError::io(path, e))?;
+    let mut out = Vec::new();
+    let mut seen = HashMap::new();
+    for (i, line) in std::io::BufReader::new(file).lines().enumerate() {
+        let line = line.map_err(|e| InferError::io(path, e))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let bad = |message: String| InferError::Input {
+            source_name: path.display().to_string(),
+            line: i + 1,
+            message,
+        };
+        let v: Value = serde_json::from_str(&line).map_err(|e| bad(e.to_string()))?;
+        let id = match v.get("id") {
+            Some(Value::String(s)) => s.clone(),
+            Some(Value::Number(n)) => n.to_string(),
+            None => (i + 1).to_string(),
+            Some(other) => {
+                return Err(bad(format!("`id` must be a string or number, got {other}")));
+            }
+        };
+        let prompt_value = v
+            .get("prompt")
+            .or_else(|| v.get("intent"))
+            .ok_or_else(|| bad("missing `prompt` (or `intent`)".into()))?;
+        let prompt: Prompt = serde_json::from_value(prompt_value.clone()).map_err(|_| {
+            bad("`prompt` must be a string or a list of {role, content} messages".into())
+        })?;
+        let reference = v
+            .get("reference")
+            .and_then(Value::as_str)
+            .ok_or_else(|| bad("missing string `reference`".into()))?;
+        if let Some(prev) = seen.insert(id.clone(), i + 1) {
+            return Err(bad(format!("duplicate id {id:?} (first on line {prev})")));
+        }
+        out.push(Sample {
+            id,
+            prompt,
+            reference: reference.to_string(),
+        });
+    }
+    Ok(out)
+}
+
+/// Settings of an evaluation run.
+#[derive(Debug, Clone, Default)]
+pub struct EvalOptions {
+    /// Decoding settings passed to every generator (fixed seed by default).
+    pub generation: GenerationConfig,
+    /// Text-metric settings (WordNet for METEOR).
+    pub metrics: MetricOptions,
+}
+
+/// Progress of a run, for a caller's progress bar.
+#[derive(Debug, Clone, Copy)]
+pub struct Progress<'a> {
+    /// The model being run.
+    pub model: &'a str,
+    /// Samples done for this model (resumed ones included).
+    pub done: usize,
+    /// Samples in the dataset.
+    pub total: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct GenerationRecord {
+    id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    output: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+    elapsed_ms: f64,
+}
+
+/// One model's aggregate results.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ModelSummary {
+    /// The generator's name.
+    pub model: String,
+    /// Samples evaluated.
+    pub samples: usize,
+    /// Samples whose generation failed (scored as empty output).
+    pub errors: usize,
+    /// Share of outputs that parse and pass layer-1 validation (0–1).
+    pub compile_rate: f64,
+    /// Mean coverage of the references' essential resources (0–1), over
+    /// samples whose reference is a valid policy.
+    pub coverage_rate: f64,
+    /// Corpus BLEU (0–100, sacrebleu).
+    pub bleu: f64,
+    /// Corpus chrF++ (0–100, sacrebleu).
+    pub chrf_pp: f64,
+    /// Mean ROUGE-1 F (0–1).
+    pub rouge1: f64,
+    /// Mean ROUGE-2 F (0–1).
+    pub rouge2: f64,
+    /// Mean ROUGE-L F (0–1).
+    #[serde(rename = "rougeL")]
+    pub rouge_l: f64,
+    /// Mean METEOR (0–1).
+    pub meteor: f64,
+    /// Mean generation time per sample, milliseconds.
+    pub mean_latency_ms: f64,
+}
+
+/// File-name-safe form of a model name.
+pub fn file_stem(model: &str) -> String {
+    model
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+fn read_records(path: &Path) -> Result<HashMap<String, GenerationRecord>, InferError> {
+    let mut out = HashMap::new();
+    let Ok(file) = std::fs::File::open(path) else {
+        return Ok(out);
+    };
+    for line in std::io::BufReader::new(file).lines() {
+        let line = line.map_err(|e| InferError::io(path, e))?;
+        // A line cut short by an interruption is regenerated.
+        if let Ok(r) = serde_json::from_str::<GenerationRecord>(&line) {
+            out.insert(r.id.clone(), r);
+        }
+    }
+    Ok(out)
+}
+
+/// Runs every generator over the dataset (resuming), scores, and writes the
+/// per-sample files and the summary tables and plots into `out_dir`.
+pub fn run(
+    samples: &[Sample],
+    generators: &[&dyn Generator],
+    out_dir: &Path,
+    opts: &EvalOptions,
+    progress: &mut dyn FnMut(Progress<'_>),
+) -> Result<Vec<ModelSummary>, InferError> {
+    std::fs::create_dir_all(out_dir).map_err(|e| InferError::io(out_dir, e))?;
+    let validator = Validator::new();
+    let mut summaries = Vec::new();
+    for g in generators {
+        let model = g.name();
+        let gen_path = out_dir.join(format!("generations-{}.jsonl", file_stem(model)));
+        let mut records = read_records(&gen_path)?;
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&gen_path)
+            .map_err(|e| InferError::io(&gen_path, e))?;
+        let mut done = samples
+            .iter()
+            .filter(|s| records.contains_key(&s.id))
+            .count();
+        progress(Progress {
+            model,
+            done,
+            total: samples.len(),
+        });
+        let todo: Vec<&Sample> = samples
+            .iter()
+            .filter(|s| !records.contains_key(&s.id))
+            .collect();
+        for s in todo {
+            let t = Instant::now();
+            let result = g.generate(&s.prompt, &opts.generation);
+            let rec = GenerationRecord {
+                id: s.id.clone(),
+                elapsed_ms: t.elapsed().as_secs_f64() * 1e3,
+                output: result.as_ref().ok().map(|r| r.text.clone()),
+                error: result.err().map(|e| e.to_string()),
+            };
+            let line =
+                serde_json::to_string(&rec).map_err(|e| InferError::Report(e.to_string()))?;
+            writeln!(file, "{line}")
+                .and_then(|_| file.flush())
+                .map_err(|e| InferError::io(&gen_path, e))?;
+            records.insert(rec.id.clone(), rec);
+            done += 1;
+            progress(Progress {
+                model,
+                done,
+                total: samples.len(),
+            });
+        }
+        summaries.push(score_model(
+            model, samples, &records, &validator, opts, out_dir,
+        )?);
+    }
+    crate::eval::report::write_all(out_dir, &summaries)?;
+    Ok(summaries)
+}
+
+fn score_model(
+    model: &str,
+    samples: &[Sample],
+    records: &HashMap<String, GenerationRecord>,
+    validator: &Validator,
+    opts: &EvalOptions,
+    out_dir: &Path,
+) -> Result<ModelSummary, InferError> {
+    let outputs: Vec<String> = samples
+        .iter()
+        .map(|s| {
+            records
+                .get(&s.id)
+                .and_then(|r| r.output.clone())
+                .unwrap_or_default()
+        })
+        .collect();
+    let pairs: Vec<Pair> = samples
+        .iter()
+        .zip(&outputs)
+        .map(|(s, o)| Pair {
+            id: Value::String(s.id.clone()),
+            hypothesis: o.clone(),
+            reference: s.reference.clone(),
+        })
+        .collect();
+    let batch = score_batch(&pairs, &opts.metrics);
+    let path = out_dir.join(format!("scores-{}.jsonl", file_stem(model)));
+    let mut file = std::io::BufWriter::new(
+        std::fs::File::create(&path).map_err(|e| InferError::io(&path, e))?,
+    );
+    let (mut compiled, mut cov_sum, mut cov_n) = (0usize, 0.0, 0usize);
+    for ((s, o), scores) in samples.iter().zip(&outputs).zip(&batch.pairs) {
+        let ok = compiles(validator, o);
+        let cov = coverage_text(validator, o, &s.reference);
+        compiled += ok as usize;
+        if let Some(c) = cov {
+            cov_sum += c;
+            cov_n += 1;
+        }
+        let mut line =
+            serde_json::to_value(scores).map_err(|e| InferError::Report(e.to_string()))?;
+        if let Value::Object(m) = &mut line {
+            m.insert("model".into(), Value::from(model));
+            m.insert("compiles".into(), Value::from(ok));
+            m.insert("coverage".into(), cov.map_or(Value::Null, Value::from));
+            if let Some(err) = records.get(&s.id).and_then(|r| r.error.clone()) {
+                m.insert("error".into(), Value::from(err));
+            }
+        }
+        writeln!(file, "{line}").map_err(|e| InferError::io(&path, e))?;
+    }
+    file.flush().map_err(|e| InferError::io(&path, e))?;
+    let n = samples.len().max(1) as f64;
+    let latency: f64 = samples
+        .iter()
+        .filter_map(|s| records.get(&s.id))
+        .map(|r| r.elapsed_ms)
+        .sum();
+    Ok(ModelSummary {
+        model: model.to_string(),
+        samples: samples.len(),
+        errors: samples
+            .iter()
+            .filter(|s| records.get(&s.id).is_some_and(|r| r.error.is_some()))
+            .count(),
+        compile_rate: compiled as f64 / n,
+        coverage_rate: if cov_n == 0 {
+            0.0
+        } else {
+            cov_sum / cov_n as f64
+        },
+        bleu: batch.corpus.bleu,
+        chrf_pp: batch.corpus.chrf_pp,
+        rouge1: batch.corpus.rouge1,
+        rouge2: batch.corpus.rouge2,
+        rouge_l: batch.corpus.rouge_l,
+        meteor: batch.corpus.meteor,
+        mean_latency_ms: latency / n,
+    })
+}

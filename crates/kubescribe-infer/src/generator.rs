@@ -1,0 +1,123 @@
+//! The `Generator` trait: every backend (local models, an HTTP server,
+//! recorded outputs, the deterministic synthesizer) turns a prompt into text.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::InferError;
+
+/// One chat message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatMessage {
+    /// `system`, `user` or `assistant`.
+    pub role: String,
+    /// The message text.
+    pub content: String,
+}
+
+/// A prompt: plain text, or chat messages for backends that apply a chat template.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Prompt {
+    /// Plain text.
+    Text(String),
+    /// Chat messages.
+    Chat(Vec<ChatMessage>),
+}
+
+impl Prompt {
+    /// The prompt as one string (chat messages as `role: content` lines).
+    pub fn as_text(&self) -> String {
+        match self {
+            Prompt::Text(t) => t.clone(),
+            Prompt::Chat(msgs) => msgs
+                .iter()
+                .map(|m| format!("{}: {}", m.role, m.content))
+                .collect::<Vec<_>>()
+                .join("\n"),
+        }
+    }
+}
+
+/// Decoding settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GenerationConfig {
+    /// Most tokens to generate.
+    pub max_new_tokens: usize,
+    /// Sampling temperature; 0 = greedy.
+    pub temperature: f64,
+    /// Nucleus sampling mass (1 = off).
+    pub top_p: f64,
+    /// Top-k sampling (0 = off).
+    pub top_k: usize,
+    /// Repetition penalty (1 = off).
+    pub repetition_penalty: f64,
+    /// Seed for sampling, so runs are reproducible.
+    pub seed: u64,
+    /// Generation stops before any of these strings.
+    pub stop: Vec<String>,
+}
+
+impl Default for GenerationConfig {
+    fn default() -> Self {
+        GenerationConfig {
+            max_new_tokens: 1024,
+            temperature: 0.0,
+            top_p: 1.0,
+            top_k: 0,
+            repetition_penalty: 1.0,
+            seed: 0,
+            stop: Vec::new(),
+        }
+    }
+}
+
+/// A generator's answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Generation {
+    /// The generated text.
+    pub text: String,
+    /// Prompt tokens, when the backend counts them.
+    pub prompt_tokens: Option<usize>,
+    /// Generated tokens, when the backend counts them.
+    pub completion_tokens: Option<usize>,
+    /// Wall time spent.
+    pub elapsed: Duration,
+}
+
+/// A text generator. `Send + Sync` so one loaded model can be shared.
+pub trait Generator: Send + Sync {
+    /// A short name for reports (`synth`, `smollm2-135m-q8`, …).
+    fn name(&self) -> &str;
+
+    /// Generates text for one prompt.
+    fn generate(
+        &self,
+        prompt: &Prompt,
+        config: &GenerationConfig,
+    ) -> Result<Generation, InferError>;
+
+    /// Generates with a callback per piece of text; returning `false` from
+    /// the callback stops generation. Backends that cannot stream emit the
+    /// whole text once.
+    fn generate_stream(
+        &self,
+        prompt: &Prompt,
+        config: &GenerationConfig,
+        on_text: &mut dyn FnMut(&str) -> bool,
+    ) -> Result<Generation, InferError> {
+        let g = self.generate(prompt, config)?;
+        on_text(&g.text);
+        Ok(g)
+    }
+
+    /// Generates for several prompts; backends that batch override this.
+    fn generate_batch(
+        &self,
+        prompts: &[Prompt],
+        config: &GenerationConfig,
+    ) -> Vec<Result<Generation, InferError>> {
+        prompts.iter().map(|p| self.generate(p, config)).collect()
+    }
+}
