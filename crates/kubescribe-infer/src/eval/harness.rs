@@ -196,20 +196,20 @@ pub fn run(
             .append(true)
             .open(&gen_path)
             .map_err(|e| InferError::io(&gen_path, e))?;
-        let mut done = samples
+        let resumed = samples
             .iter()
             .filter(|s| records.contains_key(&s.id))
             .count();
         progress(Progress {
             model,
-            done,
+            done: resumed,
             total: samples.len(),
         });
         let todo: Vec<&Sample> = samples
             .iter()
             .filter(|s| !records.contains_key(&s.id))
             .collect();
-        for s in todo {
+        for (k, s) in todo.into_iter().enumerate() {
             let t = Instant::now();
             let result = g.generate(&s.prompt, &opts.generation);
             let rec = GenerationRecord {
@@ -224,10 +224,9 @@ pub fn run(
                 .and_then(|_| file.flush())
                 .map_err(|e| InferError::io(&gen_path, e))?;
             records.insert(rec.id.clone(), rec);
-            done += 1;
             progress(Progress {
                 model,
-                done,
+                done: resumed + k + 1,
                 total: samples.len(),
             });
         }
