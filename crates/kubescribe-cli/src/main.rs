@@ -1,5 +1,6 @@
 //! `kubescribe`: validated runtime-security policies from intents and observed behaviour.
 
+mod eval_cmd;
 mod score;
 
 use std::io::{IsTerminal, Read, Write};
@@ -100,6 +101,36 @@ enum Command {
         #[arg(long, short)]
         quiet: bool,
     },
+    /// Evaluate generators on a dataset: per-sample outputs and scores, a
+    /// summary table (Markdown, CSV, JSON) and a plot, per model.
+    ///
+    /// The dataset is JSONL: {"id", "prompt" (text or chat messages),
+    /// "reference"}. Metrics: compile rate (parses and passes layer-1
+    /// validation), coverage rate (share of the reference's essential
+    /// resources named), corpus BLEU and chrF++, mean ROUGE-1/2/L and METEOR.
+    /// Generations are appended as they finish, so rerunning after an
+    /// interruption resumes.
+    Eval {
+        /// Dataset JSONL.
+        #[arg(long)]
+        dataset: PathBuf,
+        /// A generator, repeatable: `replay:OUTPUTS.jsonl` or
+        /// `replay:NAME=OUTPUTS.jsonl` (recorded {"prompt", "output"} lines).
+        #[arg(long = "backend", required = true)]
+        backends: Vec<String>,
+        /// Output directory.
+        #[arg(long)]
+        out: PathBuf,
+        /// WordNet 3.0 dict directory for METEOR synonyms.
+        #[arg(long, value_name = "DIR")]
+        wordnet: Option<PathBuf>,
+        /// Sampling seed passed to every generator.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// No progress bar.
+        #[arg(long, short)]
+        quiet: bool,
+    },
     /// Print a JSON Schema: of the intent, or of a policy kind's built-in schema.
     Schema {
         #[command(subcommand)]
@@ -139,6 +170,14 @@ fn main() -> ExitCode {
             max_file_mib,
         } => validate(&files, &crds, crd_only, output, max_file_mib),
         Command::Schema { what } => schema(what),
+        Command::Eval {
+            dataset,
+            backends,
+            out,
+            wordnet,
+            seed,
+            quiet,
+        } => eval_cmd::run(&dataset, &backends, &out, wordnet.as_deref(), seed, quiet),
         Command::Ingest {
             files,
             store,
@@ -239,7 +278,12 @@ fn ingest(
             bar.set_message(format!("{name}: {} records", p.records_read));
         };
         match ingest_file(&mut store, file, &options, &mut on_progress) {
-            Ok(sum) => total.merge(&sum, show_errors),
+            Ok(sum) => {
+                if sum.files_already_ingested > 0 {
+                    bar.suspend(|| eprintln!("{name}: already ingested, skipped"));
+                }
+                total.merge(&sum, show_errors)
+            }
             Err(e) => failed.push(e.to_string()),
         }
         done_bytes += std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);

@@ -1,0 +1,92 @@
+//! `kubescribe eval`: run generators over a dataset and report metrics per model.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use indicatif::{ProgressBar, ProgressStyle};
+use kubescribe_infer::eval::{self, EvalOptions};
+use kubescribe_infer::{Generator, ReplayGenerator};
+
+/// Parses `--backend` values: `replay:FILE` or `replay:NAME=FILE`.
+fn backend(spec: &str) -> Result<Box<dyn Generator>> {
+    let Some((kind, arg)) = spec.split_once(':') else {
+        bail!(
+            "backend {spec:?}: expected KIND:ARGS, e.g. replay:outputs.jsonl (available: replay)"
+        );
+    };
+    match kind {
+        "replay" => {
+            let (name, file) = match arg.split_once('=') {
+                Some((n, f)) => (n.to_string(), PathBuf::from(f)),
+                None => {
+                    let f = PathBuf::from(arg);
+                    let stem = f
+                        .file_stem()
+                        .map(|s| s.to_string_lossy().into_owned())
+                        .unwrap_or_else(|| "replay".into());
+                    (stem, f)
+                }
+            };
+            Ok(Box::new(ReplayGenerator::from_jsonl(name, &file)?))
+        }
+        other => bail!(
+            "backend kind {other:?} is not available yet; available: replay (synth, candle, ort and openai come with the synthesizer and inference work)"
+        ),
+    }
+}
+
+/// Runs the evaluation and prints the summary table.
+pub fn run(
+    dataset: &Path,
+    backends: &[String],
+    out: &Path,
+    wordnet: Option<&Path>,
+    seed: u64,
+    quiet: bool,
+) -> Result<ExitCode> {
+    let samples = eval::load_dataset(dataset)?;
+    if samples.is_empty() {
+        bail!("{}: no samples", dataset.display());
+    }
+    let generators: Vec<Box<dyn Generator>> =
+        backends.iter().map(|b| backend(b)).collect::<Result<_>>()?;
+    let mut opts = EvalOptions::default();
+    opts.generation.seed = seed;
+    if let Some(dir) = wordnet {
+        opts.metrics = kubescribe_metrics::Options::with_wordnet_dir(dir)
+            .with_context(|| format!("loading WordNet from {}", dir.display()))?;
+    } else {
+        eprintln!(
+            "kubescribe: note: no --wordnet DIR given: METEOR uses exact and stem matching only (no synonyms)"
+        );
+    }
+    let bar = if quiet {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new(samples.len() as u64)
+    };
+    bar.set_style(
+        ProgressStyle::with_template("{msg:>16} [{bar:40}] {pos}/{len} ({eta})")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let refs: Vec<&dyn Generator> = generators.iter().map(|g| g.as_ref()).collect();
+    let summaries = eval::run(&samples, &refs, out, &opts, &mut |p| {
+        bar.set_message(p.model.to_string());
+        bar.set_position(p.done as u64);
+    })?;
+    bar.finish_and_clear();
+    let md = std::fs::read_to_string(out.join("summary.md")).unwrap_or_default();
+    println!("{md}");
+    println!(
+        "wrote {} (per-sample generations and scores, summary.{{json,csv,md}}, metrics.svg)",
+        out.display()
+    );
+    let errors: usize = summaries.iter().map(|s| s.errors).sum();
+    if errors > 0 {
+        eprintln!(
+            "kubescribe: {errors} generation(s) failed; see the scores-*.jsonl `error` fields"
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
