@@ -579,3 +579,58 @@ fn concurrent_writers_lose_nothing() {
         (6500, 6500, 3)
     );
 }
+
+/// Two OS processes (this test binary, re-run as a child) ingest into one
+/// store file at the same time.
+#[test]
+fn concurrent_processes_lose_nothing() {
+    if let (Some(db), Some(file)) = (
+        std::env::var_os("KS_INGEST_CHILD_DB"),
+        std::env::var_os("KS_INGEST_CHILD_FILE"),
+    ) {
+        let mut store = SqliteStore::open(Path::new(&db)).unwrap();
+        let s = ingest_file(
+            &mut store,
+            Path::new(&file),
+            &IngestOptions::default(),
+            &mut |_| {},
+        )
+        .unwrap();
+        assert_eq!(s.records_stored, 4000);
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("procs.db");
+    SqliteStore::open(&db).unwrap();
+    let children: Vec<_> = ["x", "y"]
+        .iter()
+        .map(|tag| {
+            let path = dir.path().join(format!("{tag}.jsonl"));
+            write_lines(
+                &path,
+                (0..4000).map(|i| {
+                    format!(
+                        r#"{{"process_exec":{{"process":{{"binary":"/bin/{tag}-{i}","pod":{{"namespace":"ns","name":"p-{tag}"}}}}}},"time":"2025-03-01T00:00:00Z"}}"#
+                    )
+                    .into_bytes()
+                }),
+            );
+            std::process::Command::new(std::env::current_exe().unwrap())
+                .args(["concurrent_processes_lose_nothing", "--exact", "--test-threads=1"])
+                .env("KS_INGEST_CHILD_DB", &db)
+                .env("KS_INGEST_CHILD_FILE", &path)
+                .stdout(std::process::Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for mut c in children {
+        assert!(c.wait().unwrap().success(), "child ingestion failed");
+    }
+    let mut store = SqliteStore::open(&db).unwrap();
+    let c = store.counts().unwrap();
+    assert_eq!(
+        (c.processes, c.observations, c.ingested_files),
+        (8000, 8000, 2)
+    );
+}
