@@ -82,10 +82,11 @@ enum Command {
     /// DaemonSet, ReplicaSet, Job, Pod, Service). Bad records are reported
     /// with file:line and skipped. Re-ingesting a file is a no-op.
     ///
-    /// Exit status: 0 everything stored, 1 some records skipped, 2 some file
-    /// unreadable or the store failed.
+    /// Exit status: 0 every record stored (or skipped as carrying no workload
+    /// activity, e.g. Falco audit alerts), 1 some records malformed or of an
+    /// unsupported type, 2 some file unreadable or the store failed.
     Ingest {
-        /// Event files (JSON lines or pretty JSON) and manifests (YAML/JSON).
+        /// Event files (JSON lines or pretty JSON) and manifests (YAML/JSON); `-` reads event JSON from standard input.
         #[arg(required = true)]
         files: Vec<PathBuf>,
         /// The store (an SQLite file, created if missing).
@@ -243,7 +244,9 @@ fn ingest(
     quiet: bool,
 ) -> Result<ExitCode> {
     use indicatif::{ProgressBar, ProgressStyle};
-    use kubescribe_core::events::{IngestOptions, IngestSummary, ingest_file};
+    use kubescribe_core::events::{
+        IngestOptions, IngestSummary, SkipReason, ingest_file, ingest_reader,
+    };
     use kubescribe_core::store::{EventStore, SqliteStore};
 
     let mut store = SqliteStore::open(store_path)
@@ -277,7 +280,18 @@ fn ingest(
             bar.set_position(done_bytes + p.bytes_read);
             bar.set_message(format!("{name}: {} records", p.records_read));
         };
-        match ingest_file(&mut store, file, &options, &mut on_progress) {
+        let result = if file.as_os_str() == "-" {
+            ingest_reader(
+                &mut store,
+                "<stdin>",
+                std::io::stdin().lock(),
+                &options,
+                &mut on_progress,
+            )
+        } else {
+            ingest_file(&mut store, file, &options, &mut on_progress)
+        };
+        match result {
             Ok(sum) => {
                 if sum.files_already_ingested > 0 {
                     bar.suspend(|| eprintln!("{name}: already ingested, skipped"));
@@ -373,9 +387,15 @@ fn ingest(
         counts.workloads,
         counts.pods
     )?;
+    // Records that carry no workload activity (Falco audit alerts, a
+    // ServiceAccount in a manifest) are expected; anything else is bad input.
+    let bad = total
+        .skipped
+        .iter()
+        .any(|(reason, n)| *reason != SkipReason::NotRuntimeActivity && *n > 0);
     Ok(if !failed.is_empty() {
         ExitCode::from(2)
-    } else if skipped > 0 {
+    } else if bad {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
