@@ -1304,3 +1304,130 @@ fn hubble(v: &Value) -> Result<Vec<Event>, Skip> {
         }),
     )])
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn events(v: Value) -> Vec<Event> {
+        match convert(&v).1.remove(0) {
+            Converted::Events(e) => e,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn network(e: &Event) -> &NetworkEvent {
+        match &e.kind {
+            EventKind::Network(n) => n,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn falco_accept_is_ingress_from_the_server_side() {
+        let e = events(
+            json!({"rule": "Inbound", "priority": "Notice", "output": "o",
+            "output_fields": {"evt.type": "accept4", "fd.name": "10.0.0.9:51000->10.0.0.5:8080",
+                "fd.l4proto": "tcp", "proc.exepath": "/app/server", "k8s.ns.name": "shop",
+                "k8s.pod.labels": "[app:web, tier:frontend]"}}),
+        );
+        assert_eq!(e.len(), 2);
+        let n = network(&e[1]);
+        assert_eq!(n.direction, Direction::Ingress);
+        assert_eq!(
+            (n.local_ip.as_deref(), n.local_port),
+            (Some("10.0.0.5"), Some(8080))
+        );
+        assert_eq!(n.remote_ip.as_deref(), Some("10.0.0.9"));
+        assert_eq!(
+            e[0].pod.labels.get("tier").map(String::as_str),
+            Some("frontend")
+        );
+    }
+
+    #[test]
+    fn tetragon_connect_and_listen() {
+        let p = json!({"binary": "/usr/bin/curl", "pod": {"namespace": "ns", "name": "p"}});
+        let e = events(
+            json!({"process_connect": {"process": p, "source_ip": "10.0.0.1",
+            "source_port": 40000, "destination_ip": "1.1.1.1", "destination_port": 443,
+            "protocol": "TCP"}, "time": "2022-01-19T16:29:02.021Z"}),
+        );
+        let n = network(&e[0]);
+        assert_eq!((n.direction, n.remote_port), (Direction::Egress, Some(443)));
+        assert_eq!(e[0].timestamp_ns, parse_rfc3339("2022-01-19T16:29:02.021Z"));
+        let e = events(
+            json!({"process_listen": {"process": p, "source_ip": "0.0.0.0",
+            "source_port": 80, "protocol": "TCP"}}),
+        );
+        let n = network(&e[0]);
+        assert_eq!(
+            (n.direction, n.local_port, n.remote_ip.as_deref()),
+            (Direction::Listen, Some(80), None)
+        );
+    }
+
+    #[test]
+    fn kubearmor_firewall_and_dns() {
+        let e = events(
+            json!({"Type": "MatchedNetworkPolicy", "Operation": "NetworkFirewall",
+            "Resource": "INGRESS", "Data": "SourceIP=192.168.1.2 SourcePort=53262 DestinationIP=192.168.1.3 DestinationPort=22 Protocol=TCP",
+            "HostName": "h", "Result": "Passed"}),
+        );
+        let n = network(&e[0]);
+        assert_eq!(
+            (n.direction, n.local_port, n.remote_ip.as_deref()),
+            (Direction::Ingress, Some(22), Some("192.168.1.2"))
+        );
+        let e = events(json!({"Type": "ContainerLog", "Operation": "Network",
+            "Resource": "sa_family=AF_INET sin_port=53",
+            "Data": "kfunc=UDP_SENDMSG,domain=example.com,daddr=10.43.0.10,qtype=A"}));
+        let n = network(&e[0]);
+        assert_eq!(n.protocol, "UDP");
+        assert_eq!(
+            (n.remote_ip.as_deref(), n.remote_port),
+            (Some("10.43.0.10"), Some(53))
+        );
+        assert_eq!(n.dns_name.as_deref(), Some("example.com"));
+    }
+
+    #[test]
+    fn elasticsearch_hits_are_records() {
+        let hit = json!({"_source": {"Type": "ContainerLog", "Operation": "Process",
+            "Resource": "/bin/ls -la", "NamespaceName": "ns"}});
+        let (format, out) = convert(&json!({"hits": {"hits": [hit, {"_source": {"x": 1}}]}}));
+        assert_eq!(format, Some(InputFormat::KubeArmorElasticsearch));
+        assert_eq!(out.len(), 2);
+        assert!(
+            matches!(&out[0], Converted::Events(e) if matches!(&e[0].kind,
+            EventKind::Process(p) if p.binary == "/bin/ls" && p.args.as_deref() == Some("-la")))
+        );
+        assert!(matches!(
+            &out[1],
+            Converted::Skipped {
+                reason: SkipReason::UnknownFormat,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn wrong_types_are_invalid_fields() {
+        for v in [
+            json!({"flow": {"IP": {"source": 5}}}),
+            json!({"flow": {"l4": {"TCP": {"destination_port": 70000}}}}),
+            json!({"process_exec": {"process": {"binary": "/x", "pod": {"pod_labels": [1]}}}}),
+            json!({"Type": "ContainerLog", "Operation": "File", "Resource": 3}),
+            json!({"rule": "r", "priority": "p", "output_fields": {"k8s.ns.name": ["a"]}}),
+        ] {
+            match convert(&v).1.remove(0) {
+                Converted::Skipped {
+                    reason: SkipReason::InvalidField,
+                    ..
+                } => {}
+                other => panic!("{v}: {other:?}"),
+            }
+        }
+    }
+}
