@@ -634,3 +634,59 @@ fn concurrent_processes_lose_nothing() {
         (8000, 8000, 2)
     );
 }
+
+mod garbage {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn sample_lines() -> Vec<String> {
+        [
+            "falco.jsonl",
+            "tetragon.jsonl",
+            "kubearmor.jsonl",
+            "hubble.jsonl",
+        ]
+        .iter()
+        .flat_map(|n| {
+            std::fs::read_to_string(fixture(n))
+                .unwrap()
+                .lines()
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        })
+        .collect()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+
+        /// Cut, spliced and random lines never stop ingestion, and the
+        /// counts always add up.
+        #[test]
+        fn mangled_input_is_counted_never_fatal(
+            picks in proptest::collection::vec((0usize..27, 0usize..4000, any::<bool>(), "[ -~]{0,40}"), 1..40)
+        ) {
+            let lines = sample_lines();
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("mangled.jsonl");
+            write_lines(&path, picks.iter().map(|(i, cut, keep, noise)| {
+                let l = &lines[i % lines.len()];
+                if *keep {
+                    l.clone().into_bytes()
+                } else {
+                    let mut at = (*cut).min(l.len());
+                    while !l.is_char_boundary(at) {
+                        at -= 1;
+                    }
+                    format!("{}{noise}", &l[..at]).into_bytes()
+                }
+            }));
+            let mut store = SqliteStore::open_in_memory().unwrap();
+            let sum = ingest_file(&mut store, &path, &IngestOptions::default(), &mut |_| {}).unwrap();
+            prop_assert_eq!(sum.records_read, sum.records_stored + sum.records_skipped());
+            prop_assert!(sum.records_read <= picks.len() as u64);
+            let c = store.counts().unwrap();
+            prop_assert_eq!(c.observations, sum.total_events());
+        }
+    }
+}
