@@ -690,3 +690,20 @@ mod garbage {
         }
     }
 }
+
+#[test]
+fn concurrent_open_of_a_new_store_file() {
+    for _ in 0..10 {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("new.db");
+        let handles: Vec<_> = (0..4)
+            .map(|_| {
+                let db = db.clone();
+                std::thread::spawn(move || SqliteStore::open(&db).map(|_| ()))
+            })
+            .collect();
+        for h in handles {
+            h.join().unwrap().unwrap();
+        }
+    }
+}

@@ -169,6 +169,33 @@ impl SqliteStore {
         wal: bool,
     ) -> Result<SqliteStore, StoreError> {
         conn.busy_timeout(options.busy_timeout)?;
+        // Switching a new file to WAL takes an exclusive lock that SQLite's
+        // busy handler does not wait for: retry while other processes open
+        // the same new file.
+        let deadline = std::time::Instant::now() + options.busy_timeout;
+        let mut pause = Duration::from_millis(1);
+        loop {
+            match Self::setup(&mut conn, wal) {
+                Err(StoreError::Sqlite(e))
+                    if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy)
+                        && std::time::Instant::now() < deadline =>
+                {
+                    std::thread::sleep(pause);
+                    pause = (pause * 2).min(Duration::from_millis(100));
+                }
+                other => {
+                    other?;
+                    break;
+                }
+            }
+        }
+        Ok(SqliteStore {
+            conn,
+            pod_ids: HashMap::new(),
+        })
+    }
+
+    fn setup(conn: &mut Connection, wal: bool) -> Result<(), StoreError> {
         if wal {
             let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
             if !mode.eq_ignore_ascii_case("wal") {
@@ -202,10 +229,7 @@ impl SqliteStore {
             }
         }
         tx.commit()?;
-        Ok(SqliteStore {
-            conn,
-            pod_ids: HashMap::new(),
-        })
+        Ok(())
     }
 
     /// The underlying connection (read-only use is safe; for ad-hoc queries).
