@@ -21,6 +21,7 @@ pub mod events;
 pub mod intent;
 pub mod policy;
 pub mod store;
+pub mod synth;
 
 pub use document::{Document, DocumentSet, ReadLimits};
 pub use engine::{Engine, PolicyKind};

@@ -1,0 +1,209 @@
+//! Every policy the deterministic synthesizer emits passes layer-1
+//! validation, over a generated spread of intents across engines, domains,
+//! actions and resources; what it refuses, it refuses with a reason.
+
+use std::collections::BTreeMap;
+
+use kubescribe_core::Engine;
+use kubescribe_core::intent::*;
+use kubescribe_core::synth::{SynthError, engines_for, synthesize};
+use kubescribe_validate::Validator;
+
+/// A small deterministic generator (xorshift), so the set is reproducible.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn pick<'a, T>(&mut self, xs: &'a [T]) -> &'a T {
+        &xs[(self.next() % xs.len() as u64) as usize]
+    }
+    fn some<T: Clone>(&mut self, xs: &[T], max: usize) -> Vec<T> {
+        let n = (self.next() % (max as u64 + 1)) as usize;
+        (0..n).map(|_| self.pick(xs).clone()).collect::<Vec<_>>()
+    }
+}
+
+fn intent(rng: &mut Rng, domain: Domain) -> Intent {
+    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    let apps = [
+        "nginx",
+        "frontend",
+        "cartservice",
+        "redis-cart",
+        "productpage",
+        "db",
+    ];
+    let mut labels = BTreeMap::new();
+    labels.insert("app".to_string(), rng.pick(&apps).to_string());
+    if rng.next() % 3 == 0 {
+        labels.insert(
+            "tier".to_string(),
+            rng.pick(&["web", "backend", "data"]).to_string(),
+        );
+    }
+    let mut resources = Resources {
+        paths: rng.some(
+            &s(&[
+                "/etc/passwd",
+                "/etc/shadow",
+                "/var/log/app.log",
+                "/root/.ssh/authorized_keys",
+                "/usr/bin/curl",
+            ]),
+            3,
+        ),
+        dirs: rng.some(
+            &s(&["/var/www/", "/etc/nginx/", "/tmp/", "/root/.ssh/", "/"]),
+            2,
+        ),
+        recursive: rng.next() % 2 == 0,
+        read_only: rng.next() % 2 == 0,
+        binaries: rng.some(
+            &s(&[
+                "/usr/sbin/nginx",
+                "/bin/bash",
+                "/usr/bin/python3",
+                "/bin/sh",
+                "/usr/bin/apt",
+            ]),
+            3,
+        ),
+        ports: (0..rng.next() % 3)
+            .map(|_| {
+                let port = *rng.pick(&[53u16, 80, 443, 5432, 6379, 7070, 8080]);
+                let range = rng.next() % 5 == 0;
+                PortSpec {
+                    port,
+                    end_port: range.then_some(port + 10),
+                    protocol: *rng.pick(&[
+                        Protocol::Tcp,
+                        Protocol::Tcp,
+                        Protocol::Udp,
+                        Protocol::Sctp,
+                    ]),
+                }
+            })
+            .collect(),
+        cidrs: rng.some(
+            &s(&["10.0.0.0/8", "192.168.1.0/24", "172.16.0.0/12", "fd00::/8"]),
+            2,
+        ),
+        peers: (0..rng.next() % 3)
+            .map(|_| PeerSelector {
+                namespace: (rng.next() % 2 == 0)
+                    .then(|| rng.pick(&["shop", "payments", "kube-system"]).to_string()),
+                labels: [("app".to_string(), rng.pick(&apps).to_string())].into(),
+            })
+            .collect(),
+        fqdns: if rng.next() % 4 == 0 {
+            rng.some(&s(&["api.example.com", "*.github.com", "pypi.org"]), 2)
+        } else {
+            Vec::new()
+        },
+        syscalls: rng.some(&s(&["ptrace", "mount", "unshare", "setuid", "chroot"]), 2),
+        capabilities: rng.some(&s(&["net_raw", "sys_admin", "CAP_CHOWN", "sys_ptrace"]), 2),
+    };
+    resources.paths.dedup();
+    resources.dirs.dedup();
+    resources.binaries.dedup();
+    resources.cidrs.dedup();
+    resources.fqdns.dedup();
+    resources.syscalls.dedup();
+    resources.capabilities.dedup();
+    Intent {
+        engine: None,
+        scope: Scope {
+            namespace: (rng.next() % 5 != 0)
+                .then(|| rng.pick(&["shop", "default", "payments"]).to_string()),
+            labels,
+            ..Scope::default()
+        },
+        domain,
+        action: *rng.pick(&[Action::Allow, Action::Audit, Action::Block]),
+        direction: *rng.pick(&[
+            None,
+            Some(Direction::Ingress),
+            Some(Direction::Egress),
+            Some(Direction::Both),
+        ]),
+        resources,
+        rationale: (rng.next() % 2 == 0).then(|| "least privilege".to_string()),
+    }
+}
+
+#[test]
+fn synthesized_policies_always_validate() {
+    let validator = Validator::new();
+    let mut rng = Rng(0x9e3779b97f4a7c15);
+    let domains = [
+        Domain::File,
+        Domain::Process,
+        Domain::Network,
+        Domain::Syscall,
+        Domain::Capability,
+    ];
+    let mut per_engine: BTreeMap<Engine, (usize, usize, usize)> = BTreeMap::new();
+    let mut refusals: BTreeMap<String, usize> = BTreeMap::new();
+    let mut invalid = Vec::new();
+    for n in 0..3000 {
+        let domain = domains[n % domains.len()];
+        let i = intent(&mut rng, domain);
+        for &engine in engines_for(domain) {
+            let e = per_engine.entry(engine).or_default();
+            match synthesize(&i, Some(engine)) {
+                Ok(policy) => {
+                    e.0 += 1;
+                    let value = policy.to_value().unwrap();
+                    let outcome = validator.validate_value(&value);
+                    if outcome.is_valid() {
+                        e.1 += 1;
+                    } else if invalid.len() < 10 {
+                        invalid.push(format!(
+                            "{engine}: {:?}\n{}",
+                            outcome
+                                .diagnostics
+                                .iter()
+                                .map(|d| d.to_string())
+                                .collect::<Vec<_>>(),
+                            policy.to_canonical_yaml().unwrap()
+                        ));
+                    }
+                }
+                Err(err @ (SynthError::Unsupported { .. } | SynthError::Incomplete(_))) => {
+                    e.2 += 1;
+                    let key = err.to_string();
+                    let key: String = key
+                        .split(';')
+                        .next()
+                        .unwrap_or("")
+                        .chars()
+                        .take(90)
+                        .collect();
+                    *refusals.entry(format!("{engine}: {key}")).or_default() += 1;
+                }
+                Err(other) => panic!("{engine}: {other}\n{i:#?}"),
+            }
+        }
+    }
+    let produced: usize = per_engine.values().map(|v| v.0).sum();
+    eprintln!("engine       produced  valid  refused");
+    for (e, (p, v, r)) in &per_engine {
+        eprintln!("{:<11} {p:>9} {v:>6} {r:>8}", e.name());
+    }
+    for (k, n) in &refusals {
+        eprintln!("  refused {n:>5}: {k}");
+    }
+    assert!(
+        invalid.is_empty(),
+        "invalid synthesized policies:\n{}",
+        invalid.join("\n---\n")
+    );
+    assert!(produced >= 1000, "only {produced} policies produced");
+    for (e, (p, _, _)) in &per_engine {
+        assert!(*p >= 100, "{e}: only {p} policies produced");
+    }
+}
