@@ -96,11 +96,40 @@ CREATE INDEX IF NOT EXISTS workload_ports_by_port ON workload_ports (port, proto
 "#;
 
 /// `ON CONFLICT` tail shared by the event tables.
-const MERGE: &str = "DO UPDATE SET count = count + 1, \
-    first_seen = CASE WHEN first_seen IS NULL OR excluded.first_seen < first_seen \
-        THEN coalesce(excluded.first_seen, first_seen) ELSE first_seen END, \
-    last_seen = CASE WHEN last_seen IS NULL OR excluded.last_seen > last_seen \
-        THEN coalesce(excluded.last_seen, last_seen) ELSE last_seen END";
+macro_rules! merge {
+    () => {
+        " DO UPDATE SET count = count + 1, \
+        first_seen = CASE WHEN first_seen IS NULL OR excluded.first_seen < first_seen \
+            THEN coalesce(excluded.first_seen, first_seen) ELSE first_seen END, \
+        last_seen = CASE WHEN last_seen IS NULL OR excluded.last_seen > last_seen \
+            THEN coalesce(excluded.last_seen, last_seen) ELSE last_seen END"
+    };
+}
+
+const UPSERT_PROCESS: &str = concat!(
+    "INSERT INTO processes (pod_id, source, result, action, binary, args, parent, uid, count, first_seen, last_seen) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9, ?9) \
+     ON CONFLICT (pod_id, binary, action, args, parent, uid, source, result)",
+    merge!()
+);
+const UPSERT_FILE: &str = concat!(
+    "INSERT INTO files (pod_id, source, result, path, operation, flags, syscall, process, count, first_seen, last_seen) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9, ?9) \
+     ON CONFLICT (pod_id, path, operation, flags, syscall, process, source, result)",
+    merge!()
+);
+const UPSERT_FLOW: &str = concat!(
+    "INSERT INTO flows (pod_id, source, result, protocol, direction, local_ip, local_port, remote_ip, remote_port, peer_id, dns_name, process, count, first_seen, last_seen) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 1, ?13, ?13) \
+     ON CONFLICT (pod_id, direction, protocol, remote_ip, remote_port, local_ip, local_port, peer_id, dns_name, process, source, result)",
+    merge!()
+);
+const UPSERT_SYSCALL: &str = concat!(
+    "INSERT INTO syscalls (pod_id, source, result, kind, name, args, process, count, first_seen, last_seen) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8, ?8) \
+     ON CONFLICT (pod_id, kind, name, args, process, source, result)",
+    merge!()
+);
 
 /// Settings for opening a store.
 #[derive(Debug, Clone)]
@@ -119,11 +148,76 @@ impl Default for SqliteOptions {
 }
 
 type PodKey = (String, String, String, String, String);
+type RecentPod = (
+    String,
+    String,
+    String,
+    String,
+    BTreeMap<String, String>,
+    i64,
+);
+
+/// Pod ids handed out: the last few without allocating, all by key.
+#[derive(Default)]
+struct PodCache {
+    ids: HashMap<PodKey, i64>,
+    recent: Vec<RecentPod>,
+    next: usize,
+}
+
+impl PodCache {
+    const RECENT: usize = 4;
+
+    fn clear(&mut self) {
+        self.ids.clear();
+        self.recent.clear();
+        self.next = 0;
+    }
+
+    fn find_recent(
+        &self,
+        ns: &str,
+        pod: &str,
+        container: &str,
+        node: &str,
+        labels: &BTreeMap<String, String>,
+    ) -> Option<i64> {
+        self.recent
+            .iter()
+            .find(|r| r.0 == ns && r.1 == pod && r.2 == container && r.3 == node && &r.4 == labels)
+            .map(|r| r.5)
+    }
+
+    fn remember(
+        &mut self,
+        ns: &str,
+        pod: &str,
+        container: &str,
+        node: &str,
+        labels: &BTreeMap<String, String>,
+        id: i64,
+    ) {
+        let entry = (
+            ns.to_string(),
+            pod.to_string(),
+            container.to_string(),
+            node.to_string(),
+            labels.clone(),
+            id,
+        );
+        if self.recent.len() < Self::RECENT {
+            self.recent.push(entry);
+        } else {
+            self.recent[self.next] = entry;
+            self.next = (self.next + 1) % Self::RECENT;
+        }
+    }
+}
 
 /// An event store in one SQLite file.
 pub struct SqliteStore {
     conn: Connection,
-    pod_ids: HashMap<PodKey, i64>,
+    pod_ids: PodCache,
 }
 
 fn opt(s: &Option<String>) -> &str {
@@ -191,7 +285,7 @@ impl SqliteStore {
         }
         Ok(SqliteStore {
             conn,
-            pod_ids: HashMap::new(),
+            pod_ids: PodCache::default(),
         })
     }
 
@@ -241,7 +335,7 @@ impl SqliteStore {
 /// A write transaction on a [`SqliteStore`].
 pub struct SqliteWriter<'a> {
     tx: Option<rusqlite::Transaction<'a>>,
-    pod_ids: &'a mut HashMap<PodKey, i64>,
+    pod_ids: &'a mut PodCache,
 }
 
 impl Drop for SqliteWriter<'_> {
@@ -268,6 +362,12 @@ impl SqliteWriter<'_> {
         node: &str,
         labels: &BTreeMap<String, String>,
     ) -> Result<i64, StoreError> {
+        if let Some(id) = self
+            .pod_ids
+            .find_recent(namespace, pod, container, node, labels)
+        {
+            return Ok(id);
+        }
         let lj = labels_json(labels);
         let key = (
             namespace.to_string(),
@@ -276,7 +376,9 @@ impl SqliteWriter<'_> {
             node.to_string(),
             lj,
         );
-        if let Some(&id) = self.pod_ids.get(&key) {
+        if let Some(&id) = self.pod_ids.ids.get(&key) {
+            self.pod_ids
+                .remember(namespace, pod, container, node, labels, id);
             return Ok(id);
         }
         let tx = self.tx()?;
@@ -301,7 +403,9 @@ impl SqliteWriter<'_> {
             )?
             .query_row(params![key.0, key.1, key.2, key.3, key.4], |r| r.get(0))?
         };
-        self.pod_ids.insert(key, id);
+        self.pod_ids.ids.insert(key, id);
+        self.pod_ids
+            .remember(namespace, pod, container, node, labels, id);
         Ok(id)
     }
 }
@@ -328,22 +432,30 @@ impl StoreWriter for SqliteWriter<'_> {
         let ts = e.timestamp_ns;
         match &e.kind {
             EventKind::Process(x) => {
-                self.tx()?
-                    .prepare_cached(&format!(
-                        "INSERT INTO processes (pod_id, source, result, action, binary, args, parent, uid, count, first_seen, last_seen) \
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9, ?9) \
-                         ON CONFLICT (pod_id, binary, action, args, parent, uid, source, result) {MERGE}"
-                    ))?
-                    .execute(params![pod_id, src, result, x.action.as_str(), x.binary, opt(&x.args), opt(&x.parent), x.uid.unwrap_or(-1), ts])?;
+                self.tx()?.prepare_cached(UPSERT_PROCESS)?.execute(params![
+                    pod_id,
+                    src,
+                    result,
+                    x.action.as_str(),
+                    x.binary,
+                    opt(&x.args),
+                    opt(&x.parent),
+                    x.uid.unwrap_or(-1),
+                    ts
+                ])?;
             }
             EventKind::File(x) => {
-                self.tx()?
-                    .prepare_cached(&format!(
-                        "INSERT INTO files (pod_id, source, result, path, operation, flags, syscall, process, count, first_seen, last_seen) \
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9, ?9) \
-                         ON CONFLICT (pod_id, path, operation, flags, syscall, process, source, result) {MERGE}"
-                    ))?
-                    .execute(params![pod_id, src, result, x.path, x.operation.as_str(), opt(&x.flags), opt(&x.syscall), opt(&x.process), ts])?;
+                self.tx()?.prepare_cached(UPSERT_FILE)?.execute(params![
+                    pod_id,
+                    src,
+                    result,
+                    x.path,
+                    x.operation.as_str(),
+                    opt(&x.flags),
+                    opt(&x.syscall),
+                    opt(&x.process),
+                    ts
+                ])?;
             }
             EventKind::Network(x) => {
                 let peer_id = match &x.peer {
@@ -357,25 +469,33 @@ impl StoreWriter for SqliteWriter<'_> {
                     Direction::Ingress => (x.local_port.unwrap_or(0), 0),
                     _ => (x.local_port.unwrap_or(0), x.remote_port.unwrap_or(0)),
                 };
-                self.tx()?
-                    .prepare_cached(&format!(
-                        "INSERT INTO flows (pod_id, source, result, protocol, direction, local_ip, local_port, remote_ip, remote_port, peer_id, dns_name, process, count, first_seen, last_seen) \
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 1, ?13, ?13) \
-                         ON CONFLICT (pod_id, direction, protocol, remote_ip, remote_port, local_ip, local_port, peer_id, dns_name, process, source, result) {MERGE}"
-                    ))?
-                    .execute(params![
-                        pod_id, src, result, x.protocol, x.direction.as_str(), opt(&x.local_ip), local_port,
-                        opt(&x.remote_ip), remote_port, peer_id, opt(&x.dns_name), opt(&x.process), ts
-                    ])?;
+                self.tx()?.prepare_cached(UPSERT_FLOW)?.execute(params![
+                    pod_id,
+                    src,
+                    result,
+                    x.protocol,
+                    x.direction.as_str(),
+                    opt(&x.local_ip),
+                    local_port,
+                    opt(&x.remote_ip),
+                    remote_port,
+                    peer_id,
+                    opt(&x.dns_name),
+                    opt(&x.process),
+                    ts
+                ])?;
             }
             EventKind::Syscall(x) => {
-                self.tx()?
-                    .prepare_cached(&format!(
-                        "INSERT INTO syscalls (pod_id, source, result, kind, name, args, process, count, first_seen, last_seen) \
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8, ?8) \
-                         ON CONFLICT (pod_id, kind, name, args, process, source, result) {MERGE}"
-                    ))?
-                    .execute(params![pod_id, src, result, x.kind.as_str(), x.name, opt(&x.args), opt(&x.process), ts])?;
+                self.tx()?.prepare_cached(UPSERT_SYSCALL)?.execute(params![
+                    pod_id,
+                    src,
+                    result,
+                    x.kind.as_str(),
+                    x.name,
+                    opt(&x.args),
+                    opt(&x.process),
+                    ts
+                ])?;
             }
         }
         Ok(())
