@@ -6,16 +6,17 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use kubescribe_infer::eval::{self, EvalOptions};
-use kubescribe_infer::{Generator, ReplayGenerator};
+use kubescribe_infer::{Generator, ReplayGenerator, SynthGenerator};
 
-/// Parses `--backend` values: `replay:FILE` or `replay:NAME=FILE`.
+/// Parses `--backend` values: `synth`, `synth:ENGINE`, `replay:FILE` or `replay:NAME=FILE`.
 fn backend(spec: &str) -> Result<Box<dyn Generator>> {
-    let Some((kind, arg)) = spec.split_once(':') else {
-        bail!(
-            "backend {spec:?}: expected KIND:ARGS, e.g. replay:outputs.jsonl (available: replay)"
-        );
-    };
+    let (kind, arg) = spec.split_once(':').unwrap_or((spec, ""));
     match kind {
+        "synth" if arg.is_empty() => Ok(Box::new(SynthGenerator::new())),
+        "synth" => Ok(Box::new(SynthGenerator::for_engine(
+            arg.parse().map_err(anyhow::Error::msg)?,
+        ))),
+        "replay" if arg.is_empty() => bail!("backend replay needs a file: replay:OUTPUTS.jsonl"),
         "replay" => {
             let (name, file) = match arg.split_once('=') {
                 Some((n, f)) => (n.to_string(), PathBuf::from(f)),
@@ -31,7 +32,7 @@ fn backend(spec: &str) -> Result<Box<dyn Generator>> {
             Ok(Box::new(ReplayGenerator::from_jsonl(name, &file)?))
         }
         other => bail!(
-            "backend kind {other:?} is not available yet; available: replay (synth, candle, ort and openai come with the synthesizer and inference work)"
+            "backend kind {other:?} is not available yet; available: synth, synth:ENGINE, replay:FILE (candle, ort and openai come with the inference work)"
         ),
     }
 }

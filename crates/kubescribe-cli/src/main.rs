@@ -1,6 +1,7 @@
 //! `kubescribe`: validated runtime-security policies from intents and observed behaviour.
 
 mod eval_cmd;
+mod generate;
 mod score;
 
 use std::io::{IsTerminal, Read, Write};
@@ -115,8 +116,10 @@ enum Command {
         /// Dataset JSONL.
         #[arg(long)]
         dataset: PathBuf,
-        /// A generator, repeatable: `replay:OUTPUTS.jsonl` or
-        /// `replay:NAME=OUTPUTS.jsonl` (recorded {"prompt", "output"} lines).
+        /// A generator, repeatable: `synth` (the deterministic synthesizer;
+        /// prompts carry an intent as JSON), `synth:ENGINE`,
+        /// `replay:OUTPUTS.jsonl` or `replay:NAME=OUTPUTS.jsonl` (recorded
+        /// {"prompt", "output"} lines).
         #[arg(long = "backend", required = true)]
         backends: Vec<String>,
         /// Output directory.
@@ -131,6 +134,27 @@ enum Command {
         /// No progress bar.
         #[arg(long, short)]
         quiet: bool,
+    },
+    /// Generate a validated policy from an intent (offline, deterministic).
+    ///
+    /// The intent is JSON as `kubescribe schema intent` describes it. The
+    /// policy is printed (canonical YAML, or JSON with -o json) after it has
+    /// passed layer-1 validation; the report goes to standard error. What the
+    /// engine cannot express is an error naming it, never a weaker policy.
+    ///
+    /// Exit status: 0 a valid policy was printed, 1 the intent cannot be
+    /// expressed or is incomplete, 2 the intent could not be read.
+    Generate {
+        /// Intent JSON file (`-` for standard input).
+        #[arg(long, value_name = "INTENT.json")]
+        intent_file: PathBuf,
+        /// Target engine (default: the intent's, else by domain: kubearmor
+        /// for file/process/syscall/capability, kubernetes for network).
+        #[arg(long)]
+        engine: Option<String>,
+        /// Output format.
+        #[arg(short = 'o', long, value_enum, default_value_t = PolicyFormat::Yaml)]
+        output: PolicyFormat,
     },
     /// Print a JSON Schema: of the intent, or of a policy kind's built-in schema.
     Schema {
@@ -153,6 +177,14 @@ enum SchemaCommand {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
+enum PolicyFormat {
+    /// Canonical YAML.
+    Yaml,
+    /// JSON: {"policy", "kind", "engine", "diagnostics"}.
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
 enum Output {
     /// Human-readable, one line per finding with file:line.
     Text,
@@ -171,6 +203,15 @@ fn main() -> ExitCode {
             max_file_mib,
         } => validate(&files, &crds, crd_only, output, max_file_mib),
         Command::Schema { what } => schema(what),
+        Command::Generate {
+            intent_file,
+            engine,
+            output,
+        } => generate::run(
+            &intent_file,
+            engine.as_deref(),
+            matches!(output, PolicyFormat::Json),
+        ),
         Command::Eval {
             dataset,
             backends,

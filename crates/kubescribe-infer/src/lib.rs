@@ -6,15 +6,18 @@
 //! evaluation harness. So far it holds the evaluation metrics: the text
 //! metrics of [`kubescribe_metrics`] (re-exported as [`metrics`]) and the
 //! policy-level compile and coverage rates, and the evaluation harness
-//! ([`eval`]); the [`Generator`] trait with a replay backend for recorded
-//! outputs ([`ReplayGenerator`]). The model backends follow.
+//! ([`eval`]); the [`Generator`] trait with the deterministic synthesizer
+//! ([`SynthGenerator`]) and a replay backend for recorded outputs
+//! ([`ReplayGenerator`]). The model backends follow.
 
 pub mod error;
 pub mod eval;
 pub mod generator;
 pub mod replay;
+pub mod synth;
 
 pub use error::InferError;
 pub use generator::{ChatMessage, Generation, GenerationConfig, Generator, Prompt};
 pub use kubescribe_metrics as metrics;
 pub use replay::ReplayGenerator;
+pub use synth::SynthGenerator;
