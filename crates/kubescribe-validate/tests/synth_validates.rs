@@ -39,7 +39,7 @@ fn intent(rng: &mut Rng, domain: Domain) -> Intent {
     ];
     let mut labels = BTreeMap::new();
     labels.insert("app".to_string(), rng.pick(&apps).to_string());
-    if rng.next() % 3 == 0 {
+    if rng.next().is_multiple_of(3) {
         labels.insert(
             "tier".to_string(),
             rng.pick(&["web", "backend", "data"]).to_string(),
@@ -60,8 +60,8 @@ fn intent(rng: &mut Rng, domain: Domain) -> Intent {
             &s(&["/var/www/", "/etc/nginx/", "/tmp/", "/root/.ssh/", "/"]),
             2,
         ),
-        recursive: rng.next() % 2 == 0,
-        read_only: rng.next() % 2 == 0,
+        recursive: rng.next().is_multiple_of(2),
+        read_only: rng.next().is_multiple_of(2),
         binaries: rng.some(
             &s(&[
                 "/usr/sbin/nginx",
@@ -75,7 +75,7 @@ fn intent(rng: &mut Rng, domain: Domain) -> Intent {
         ports: (0..rng.next() % 3)
             .map(|_| {
                 let port = *rng.pick(&[53u16, 80, 443, 5432, 6379, 7070, 8080]);
-                let range = rng.next() % 5 == 0;
+                let range = rng.next().is_multiple_of(5);
                 PortSpec {
                     port,
                     end_port: range.then_some(port + 10),
@@ -94,12 +94,12 @@ fn intent(rng: &mut Rng, domain: Domain) -> Intent {
         ),
         peers: (0..rng.next() % 3)
             .map(|_| PeerSelector {
-                namespace: (rng.next() % 2 == 0)
+                namespace: (rng.next().is_multiple_of(2))
                     .then(|| rng.pick(&["shop", "payments", "kube-system"]).to_string()),
                 labels: [("app".to_string(), rng.pick(&apps).to_string())].into(),
             })
             .collect(),
-        fqdns: if rng.next() % 4 == 0 {
+        fqdns: if rng.next().is_multiple_of(4) {
             rng.some(&s(&["api.example.com", "*.github.com", "pypi.org"]), 2)
         } else {
             Vec::new()
@@ -117,7 +117,7 @@ fn intent(rng: &mut Rng, domain: Domain) -> Intent {
     Intent {
         engine: None,
         scope: Scope {
-            namespace: (rng.next() % 5 != 0)
+            namespace: (!rng.next().is_multiple_of(5))
                 .then(|| rng.pick(&["shop", "default", "payments"]).to_string()),
             labels,
             ..Scope::default()
@@ -131,7 +131,7 @@ fn intent(rng: &mut Rng, domain: Domain) -> Intent {
             Some(Direction::Both),
         ]),
         resources,
-        rationale: (rng.next() % 2 == 0).then(|| "least privilege".to_string()),
+        rationale: (rng.next().is_multiple_of(2)).then(|| "least privilege".to_string()),
     }
 }
 

@@ -126,15 +126,15 @@ pub(super) fn build(intent: &Intent) -> Result<Value, SynthError> {
         "types": [],
     });
     if ingress {
-        spec["types"]
-            .as_array_mut()
-            .map(|a| a.push(json!("Ingress")));
+        if let Some(a) = spec["types"].as_array_mut() {
+            a.push(json!("Ingress"));
+        }
         spec["ingress"] = json!(rules(true));
     }
     if egress {
-        spec["types"]
-            .as_array_mut()
-            .map(|a| a.push(json!("Egress")));
+        if let Some(a) = spec["types"].as_array_mut() {
+            a.push(json!("Egress"));
+        }
         spec["egress"] = json!(rules(false));
     }
     let namespaced = intent.scope.namespace.is_some();

@@ -88,15 +88,15 @@ pub(super) fn build(intent: &Intent) -> Result<Value, SynthError> {
     let (ingress, egress) = directions(intent);
     let mut spec = json!({"podSelector": {"matchLabels": labels}, "policyTypes": []});
     if ingress {
-        spec["policyTypes"]
-            .as_array_mut()
-            .map(|a| a.push(json!("Ingress")));
+        if let Some(a) = spec["policyTypes"].as_array_mut() {
+            a.push(json!("Ingress"));
+        }
         spec["ingress"] = json!([rule("from")]);
     }
     if egress {
-        spec["policyTypes"]
-            .as_array_mut()
-            .map(|a| a.push(json!("Egress")));
+        if let Some(a) = spec["policyTypes"].as_array_mut() {
+            a.push(json!("Egress"));
+        }
         spec["egress"] = json!([rule("to")]);
     }
     Ok(json!({
