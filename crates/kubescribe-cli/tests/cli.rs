@@ -206,7 +206,11 @@ fn eval_with_a_replay_backend_writes_the_report() {
     let outputs = dir.path().join("model-a.jsonl");
     let line = |v: serde_json::Value| format!("{v}\n");
     std::fs::write(&dataset, line(serde_json::json!({"id": "1", "prompt": "nginx may only read /var/www", "reference": reference}))).unwrap();
-    std::fs::write(&outputs, line(serde_json::json!({"prompt": "nginx may only read /var/www", "output": reference}))).unwrap();
+    std::fs::write(
+        &outputs,
+        line(serde_json::json!({"prompt": "nginx may only read /var/www", "output": reference})),
+    )
+    .unwrap();
     let out = dir.path().join("report");
     let o = run(&[
         "eval",
@@ -219,11 +223,29 @@ fn eval_with_a_replay_backend_writes_the_report() {
         "-q",
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-    assert!(text(&o).contains("| model-a | 1 | 0 | 100.0 | 100.0 | 100.00 |"), "{}", text(&o));
-    for f in ["summary.md", "summary.csv", "summary.json", "metrics.svg", "scores-model-a.jsonl"] {
+    assert!(
+        text(&o).contains("| model-a | 1 | 0 | 100.0 | 100.0 | 100.00 |"),
+        "{}",
+        text(&o)
+    );
+    for f in [
+        "summary.md",
+        "summary.csv",
+        "summary.json",
+        "metrics.svg",
+        "scores-model-a.jsonl",
+    ] {
         assert!(out.join(f).exists(), "{f} missing");
     }
-    let o = run(&["eval", "--dataset", dataset.to_str().unwrap(), "--backend", "candle:x", "--out", out.to_str().unwrap()]);
+    let o = run(&[
+        "eval",
+        "--dataset",
+        dataset.to_str().unwrap(),
+        "--backend",
+        "candle:x",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o).contains("not available yet"), "{}", text(&o));
 }
