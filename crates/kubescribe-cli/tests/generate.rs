@@ -4,7 +4,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kubescribe")).args(args).output().expect("run kubescribe")
+    Command::new(env!("CARGO_BIN_EXE_kubescribe"))
+        .args(args)
+        .output()
+        .expect("run kubescribe")
 }
 
 fn examples() -> PathBuf {
@@ -12,17 +15,29 @@ fn examples() -> PathBuf {
 }
 
 fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
 }
 
 #[test]
 fn generated_policies_are_valid_and_revalidate_from_disk() {
     let dir = tempfile::tempdir().unwrap();
-    for intent in ["nginx-www.json", "cart-from-frontend.json", "block-passwd-write.json"] {
+    for intent in [
+        "nginx-www.json",
+        "cart-from-frontend.json",
+        "block-passwd-write.json",
+    ] {
         let f = examples().join("intents").join(intent);
         let o = run(&["generate", "--intent-file", f.to_str().unwrap()]);
         assert_eq!(o.status.code(), Some(0), "{intent}: {}", text(&o));
-        assert!(String::from_utf8_lossy(&o.stderr).contains(": valid"), "{}", text(&o));
+        assert!(
+            String::from_utf8_lossy(&o.stderr).contains(": valid"),
+            "{}",
+            text(&o)
+        );
         // The printed YAML validates again through `kubescribe validate`.
         let out = dir.path().join(intent.replace(".json", ".yaml"));
         std::fs::write(&out, &o.stdout).unwrap();
@@ -30,7 +45,15 @@ fn generated_policies_are_valid_and_revalidate_from_disk() {
         assert_eq!(v.status.code(), Some(0), "{}", text(&v));
     }
     let f = examples().join("intents/cart-from-frontend.json");
-    let o = run(&["generate", "--intent-file", f.to_str().unwrap(), "--engine", "calico", "-o", "json"]);
+    let o = run(&[
+        "generate",
+        "--intent-file",
+        f.to_str().unwrap(),
+        "--engine",
+        "calico",
+        "-o",
+        "json",
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["kind"], "NetworkPolicy");
@@ -45,9 +68,19 @@ fn inexpressible_and_unreadable_intents() {
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("block.json");
     std::fs::write(&f, r#"{"scope": {"namespace": "a", "labels": {"app": "x"}}, "domain": "network", "action": "block", "resources": {"cidrs": ["10.0.0.0/8"]}}"#).unwrap();
-    let o = run(&["generate", "--intent-file", f.to_str().unwrap(), "--engine", "kubernetes"]);
+    let o = run(&[
+        "generate",
+        "--intent-file",
+        f.to_str().unwrap(),
+        "--engine",
+        "kubernetes",
+    ]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
-    assert!(text(&o).contains("cannot express block rules"), "{}", text(&o));
+    assert!(
+        text(&o).contains("cannot express block rules"),
+        "{}",
+        text(&o)
+    );
     assert!(o.stdout.is_empty(), "nothing may be printed as a policy");
     // Not an intent: exit 2 pointing at the schema.
     std::fs::write(&f, r#"{"scope": {}, "domain": "files"}"#).unwrap();
@@ -60,8 +93,21 @@ fn inexpressible_and_unreadable_intents() {
 fn eval_with_the_synthesizer_backend() {
     let dir = tempfile::tempdir().unwrap();
     let ds = examples().join("eval/dataset.jsonl");
-    let o = run(&["eval", "--dataset", ds.to_str().unwrap(), "--backend", "synth", "--out", dir.path().to_str().unwrap(), "-q"]);
+    let o = run(&[
+        "eval",
+        "--dataset",
+        ds.to_str().unwrap(),
+        "--backend",
+        "synth",
+        "--out",
+        dir.path().to_str().unwrap(),
+        "-q",
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-    assert!(text(&o).contains("| synth | 3 | 0 | 100.0 | 100.0 |"), "{}", text(&o));
+    assert!(
+        text(&o).contains("| synth | 3 | 0 | 100.0 | 100.0 |"),
+        "{}",
+        text(&o)
+    );
     assert!(dir.path().join("metrics.svg").exists());
 }

@@ -27,7 +27,9 @@ impl SynthGenerator {
 
     /// Targets `engine` whatever the intent says.
     pub fn for_engine(engine: Engine) -> Self {
-        SynthGenerator { engine: Some(engine) }
+        SynthGenerator {
+            engine: Some(engine),
+        }
     }
 }
 
@@ -38,11 +40,18 @@ pub fn intent_from_prompt(text: &str) -> Result<Intent, String> {
         return Ok(i);
     }
     let mut last_err = "no JSON intent found in the prompt".to_string();
-    for (start, _) in text.match_indices('{').collect::<Vec<_>>().into_iter().rev() {
+    for (start, _) in text
+        .match_indices('{')
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+    {
         let mut stream = serde_json::Deserializer::from_str(&text[start..]).into_iter::<Intent>();
         match stream.next() {
             Some(Ok(i)) => return Ok(i),
-            Some(Err(e)) if e.is_data() => last_err = format!("the prompt's JSON is not an intent: {e}"),
+            Some(Err(e)) if e.is_data() => {
+                last_err = format!("the prompt's JSON is not an intent: {e}")
+            }
             _ => {}
         }
     }
@@ -54,13 +63,26 @@ impl Generator for SynthGenerator {
         "synth"
     }
 
-    fn generate(&self, prompt: &Prompt, _config: &GenerationConfig) -> Result<Generation, InferError> {
+    fn generate(
+        &self,
+        prompt: &Prompt,
+        _config: &GenerationConfig,
+    ) -> Result<Generation, InferError> {
         let t = Instant::now();
-        let err = |message: String| InferError::Generation { generator: "synth".into(), message };
+        let err = |message: String| InferError::Generation {
+            generator: "synth".into(),
+            message,
+        };
         let intent = intent_from_prompt(&prompt.as_text()).map_err(err)?;
-        let policy = kubescribe_core::synth::synthesize(&intent, self.engine).map_err(|e| err(e.to_string()))?;
+        let policy = kubescribe_core::synth::synthesize(&intent, self.engine)
+            .map_err(|e| err(e.to_string()))?;
         let text = policy.to_canonical_yaml().map_err(|e| err(e.to_string()))?;
-        Ok(Generation { text, prompt_tokens: None, completion_tokens: None, elapsed: t.elapsed() })
+        Ok(Generation {
+            text,
+            prompt_tokens: None,
+            completion_tokens: None,
+            elapsed: t.elapsed(),
+        })
     }
 }
 
@@ -74,14 +96,25 @@ mod tests {
     #[test]
     fn synthesizes_from_a_bare_or_embedded_intent() {
         let g = SynthGenerator::new();
-        let out = g.generate(&Prompt::Text(INTENT.into()), &GenerationConfig::default()).unwrap();
+        let out = g
+            .generate(&Prompt::Text(INTENT.into()), &GenerationConfig::default())
+            .unwrap();
         assert!(out.text.contains("kind: KubeArmorPolicy"), "{}", out.text);
         let embedded = format!("Write a policy for this intent:\n{INTENT}\nAnswer in YAML.");
-        let again = g.generate(&Prompt::Text(embedded), &GenerationConfig::default()).unwrap();
+        let again = g
+            .generate(&Prompt::Text(embedded), &GenerationConfig::default())
+            .unwrap();
         assert_eq!(out.text, again.text);
-        let t = SynthGenerator::for_engine(Engine::Tetragon).generate(&Prompt::Text(INTENT.into()), &GenerationConfig::default()).unwrap();
+        let t = SynthGenerator::for_engine(Engine::Tetragon)
+            .generate(&Prompt::Text(INTENT.into()), &GenerationConfig::default())
+            .unwrap();
         assert!(t.text.contains("security_bprm_check"));
-        let e = g.generate(&Prompt::Text("block bash".into()), &GenerationConfig::default()).unwrap_err();
+        let e = g
+            .generate(
+                &Prompt::Text("block bash".into()),
+                &GenerationConfig::default(),
+            )
+            .unwrap_err();
         assert!(e.to_string().contains("no JSON intent"), "{e}");
     }
 }
