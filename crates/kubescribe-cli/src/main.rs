@@ -1,5 +1,6 @@
 //! `kubescribe`: validated runtime-security policies from intents and observed behaviour.
 
+mod context_cmd;
 mod eval_cmd;
 mod generate;
 mod score;
@@ -156,6 +157,27 @@ enum Command {
         #[arg(short = 'o', long, value_enum, default_value_t = PolicyFormat::Yaml)]
         output: PolicyFormat,
     },
+    /// Summarize what the selected workloads were observed doing (from an
+    /// event store), as a prompt carries it: paths collapsed into
+    /// directories, addresses into CIDRs, ports into ranges, most frequent
+    /// first, within a token budget. Every observation stays covered.
+    Context {
+        /// The store (see `kubescribe ingest`).
+        #[arg(long, default_value = "kubescribe.db")]
+        store: PathBuf,
+        /// Namespace of the workloads.
+        #[arg(long)]
+        namespace: Option<String>,
+        /// Label selector, `k=v[,k=v...]`.
+        #[arg(long)]
+        selector: Option<String>,
+        /// Token budget (estimated as characters / 4).
+        #[arg(long, default_value_t = 400)]
+        budget: usize,
+        /// JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print a JSON Schema: of the intent, or of a policy kind's built-in schema.
     Schema {
         #[command(subcommand)]
@@ -203,6 +225,19 @@ fn main() -> ExitCode {
             max_file_mib,
         } => validate(&files, &crds, crd_only, output, max_file_mib),
         Command::Schema { what } => schema(what),
+        Command::Context {
+            store,
+            namespace,
+            selector,
+            budget,
+            json,
+        } => context_cmd::run(
+            &store,
+            namespace.as_deref(),
+            selector.as_deref(),
+            budget,
+            json,
+        ),
         Command::Generate {
             intent_file,
             engine,

@@ -111,3 +111,51 @@ fn eval_with_the_synthesizer_backend() {
     );
     assert!(dir.path().join("metrics.svg").exists());
 }
+
+#[test]
+fn context_summarizes_an_ingested_store_within_budget() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("k.db");
+    let fixtures =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../kubescribe-core/tests/fixtures/events");
+    let mut args = vec![
+        "ingest".to_string(),
+        "-q".into(),
+        "--store".into(),
+        db.display().to_string(),
+    ];
+    for f in ["tetragon.jsonl", "kubearmor.jsonl", "hubble.jsonl"] {
+        args.push(fixtures.join(f).display().to_string());
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let o = run(&args);
+    assert!(o.status.code().is_some_and(|c| c <= 1), "{}", text(&o));
+    let small = run(&["context", "--store", db.to_str().unwrap(), "--budget", "60"]);
+    let large = run(&[
+        "context",
+        "--store",
+        db.to_str().unwrap(),
+        "--budget",
+        "4000",
+    ]);
+    assert_eq!(small.status.code(), Some(0), "{}", text(&small));
+    assert!(
+        small.stdout.len() < large.stdout.len(),
+        "a smaller budget gives a shorter summary"
+    );
+    assert!(String::from_utf8_lossy(&large.stdout).contains("Observed behaviour"));
+    let j = run(&["context", "--store", db.to_str().unwrap(), "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&j.stdout).unwrap();
+    assert!(v["observations"].as_u64().unwrap() > 0);
+    let missing = run(&[
+        "context",
+        "--store",
+        dir.path().join("none.db").to_str().unwrap(),
+    ]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(
+        text(&missing).contains("kubescribe ingest"),
+        "{}",
+        text(&missing)
+    );
+}
