@@ -5,7 +5,14 @@ use std::net::IpAddr;
 use criterion::{Criterion, criterion_group, criterion_main};
 use kubescribe_core::context::{summarize_ips, summarize_paths, summarize_ports};
 
-fn workload() -> (Vec<(String, u64)>, Vec<(IpAddr, u64)>, Vec<(u16, String, u64)>) {
+/// Observed paths, addresses and ports, each with a count.
+type Workload = (
+    Vec<(String, u64)>,
+    Vec<(IpAddr, u64)>,
+    Vec<(u16, String, u64)>,
+);
+
+fn workload() -> Workload {
     let mut x: u64 = 0x2545F4914F6CDD1D;
     let mut next = move || {
         x ^= x << 13;
@@ -30,8 +37,23 @@ fn workload() -> (Vec<(String, u64)>, Vec<(IpAddr, u64)>, Vec<(u16, String, u64)
             (p, 1 + next() % 5)
         })
         .collect();
-    let ips = (0..100_000).map(|_| (IpAddr::V4(((10u32 << 24) | (next() as u32 & 0x00ff_ffff)).into()), 1 + next() % 3)).collect();
-    let ports = (0..100_000).map(|_| ((next() % 65535) as u16 + 1, if next() % 3 == 0 { "UDP" } else { "TCP" }.to_string(), 1)).collect();
+    let ips = (0..100_000)
+        .map(|_| {
+            (
+                IpAddr::V4(((10u32 << 24) | (next() as u32 & 0x00ff_ffff)).into()),
+                1 + next() % 3,
+            )
+        })
+        .collect();
+    let ports = (0..100_000)
+        .map(|_| {
+            (
+                (next() % 65535) as u16 + 1,
+                if next() % 3 == 0 { "UDP" } else { "TCP" }.to_string(),
+                1,
+            )
+        })
+        .collect();
     (paths, ips, ports)
 }
 
@@ -39,9 +61,13 @@ fn bench(c: &mut Criterion) {
     let (paths, ips, ports) = workload();
     let mut g = c.benchmark_group("summarize");
     g.sample_size(10);
-    g.bench_function("paths_1m_budget_64", |b| b.iter(|| summarize_paths(&paths, 64)));
+    g.bench_function("paths_1m_budget_64", |b| {
+        b.iter(|| summarize_paths(&paths, 64))
+    });
     g.bench_function("ips_100k_budget_32", |b| b.iter(|| summarize_ips(&ips, 32)));
-    g.bench_function("ports_100k_budget_32", |b| b.iter(|| summarize_ports(&ports, 32)));
+    g.bench_function("ports_100k_budget_32", |b| {
+        b.iter(|| summarize_ports(&ports, 32))
+    });
     g.finish();
 }
 
