@@ -37,6 +37,10 @@ enum Command {
     /// fields rejected, int-or-string, object-name rules. `--crd` adds the
     /// schema of a CRD (or an OpenAPI v3 document) you supply.
     ///
+    /// `--store` adds layer 2: the policy's selector must match a workload the
+    /// event store knows (nearest label suggested), and KubeArmor paths and
+    /// binaries are compared with what the selected workloads did.
+    ///
     /// Exit status: 0 all documents valid, 1 some document invalid (including
     /// malformed YAML), 2 some file could not be read (missing, not UTF-8,
     /// over the size limit).
@@ -56,6 +60,9 @@ enum Command {
         /// Largest accepted input file, in MiB.
         #[arg(long, default_value_t = 16)]
         max_file_mib: usize,
+        /// An event store (see `kubescribe ingest`) for layer-2 resource checks.
+        #[arg(long)]
+        store: Option<PathBuf>,
     },
     /// Score generated policies against references: BLEU and chrF++ (as
     /// sacrebleu), ROUGE-1/2/L/Lsum (as rouge-score, with and without
@@ -223,7 +230,15 @@ fn main() -> ExitCode {
             crd_only,
             output,
             max_file_mib,
-        } => validate(&files, &crds, crd_only, output, max_file_mib),
+            store,
+        } => validate(
+            &files,
+            &crds,
+            crd_only,
+            output,
+            max_file_mib,
+            store.as_deref(),
+        ),
         Command::Schema { what } => schema(what),
         Command::Context {
             store,
@@ -490,8 +505,34 @@ fn validate(
     crd_only: bool,
     output: Output,
     max_file_mib: usize,
+    store: Option<&std::path::Path>,
 ) -> Result<ExitCode> {
     let mut validator = Validator::new().use_builtin(!crd_only);
+    let mut store = match store {
+        Some(p) if !p.exists() => anyhow::bail!(
+            "no store at {} (create one with `kubescribe ingest FILE... --store {}`)",
+            p.display(),
+            p.display()
+        ),
+        Some(p) => Some(
+            kubescribe_core::store::SqliteStore::open(p)
+                .with_context(|| format!("opening {}", p.display()))?,
+        ),
+        None => None,
+    };
+    let mut layer2 = |policy: &kubescribe_core::Policy| -> Vec<kubescribe_validate::Diagnostic> {
+        let Some(s) = store.as_mut() else {
+            return Vec::new();
+        };
+        match kubescribe_validate::resources::check(policy, s) {
+            Ok(d) => d,
+            Err(e) => vec![kubescribe_validate::Diagnostic::schema_error(
+                "",
+                "store",
+                format!("event store: {e}"),
+            )],
+        }
+    };
     for crd in crds {
         validator
             .add_crd_file(crd)
@@ -522,7 +563,7 @@ fn validate(
                 if set.documents.is_empty() {
                     eprintln!("{}: warning: no documents", set.source);
                 }
-                reports.extend(validator.validate_set(&set));
+                reports.extend(validator.validate_set_with(&set, &mut layer2));
             }
             Err(CoreError::Syntax {
                 source_name,

@@ -159,3 +159,45 @@ fn context_summarizes_an_ingested_store_within_budget() {
         text(&missing)
     );
 }
+
+#[test]
+fn validate_with_a_store_checks_the_selector() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("k.db");
+    let fixtures =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../kubescribe-core/tests/fixtures/events");
+    let o = run(&[
+        "ingest",
+        "-q",
+        "--store",
+        db.to_str().unwrap(),
+        fixtures.join("workloads.yaml").to_str().unwrap(),
+        fixtures.join("kubearmor.jsonl").to_str().unwrap(),
+    ]);
+    assert!(o.status.code().is_some_and(|c| c <= 1), "{}", text(&o));
+    let policy = dir.path().join("p.yaml");
+    let ksp = "apiVersion: security.kubearmor.com/v1\nkind: KubeArmorPolicy\nmetadata: {name: db, namespace: shop}\nspec:\n  selector: {matchLabels: {app: APP}}\n  process:\n    matchPaths:\n    - path: /usr/bin/apt\n  action: Block\n";
+    std::fs::write(&policy, ksp.replace("APP", "dbb")).unwrap();
+    let o = run(&[
+        "validate",
+        "--store",
+        db.to_str().unwrap(),
+        policy.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("fix: use app=db"), "{}", text(&o));
+    std::fs::write(&policy, ksp.replace("APP", "db")).unwrap();
+    let o = run(&[
+        "validate",
+        "--store",
+        db.to_str().unwrap(),
+        policy.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    // Without --store, layer 2 does not run.
+    std::fs::write(&policy, ksp.replace("APP", "dbb")).unwrap();
+    assert_eq!(
+        run(&["validate", policy.to_str().unwrap()]).status.code(),
+        Some(0)
+    );
+}

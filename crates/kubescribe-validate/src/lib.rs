@@ -17,6 +17,7 @@ pub mod apiserver;
 pub mod crd;
 pub mod diagnostic;
 pub mod error;
+pub mod resources;
 pub mod schema_check;
 pub mod suggest;
 
@@ -238,10 +239,26 @@ impl Validator {
 
     /// Validates every document of a set, attaching source lines.
     pub fn validate_set(&self, set: &DocumentSet) -> Vec<DocumentReport> {
+        self.validate_set_with(set, &mut |_| Vec::new())
+    }
+
+    /// Like [`Validator::validate_set`], adding the diagnostics of `more`
+    /// (e.g. layer 2 against an event store) for every document whose policy
+    /// passed layer 1.
+    pub fn validate_set_with(
+        &self,
+        set: &DocumentSet,
+        more: &mut dyn FnMut(&Policy) -> Vec<Diagnostic>,
+    ) -> Vec<DocumentReport> {
         set.documents
             .iter()
             .map(|doc| {
-                let outcome = self.validate_value(&doc.value);
+                let mut outcome = self.validate_value(&doc.value);
+                if outcome.is_valid()
+                    && let Some(p) = &outcome.policy
+                {
+                    outcome.diagnostics.extend(more(p));
+                }
                 let mut diagnostics = outcome
                     .diagnostics
                     .into_iter()
