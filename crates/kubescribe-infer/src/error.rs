@@ -31,6 +31,26 @@ pub enum InferError {
         /// The I/O error.
         source: std::io::Error,
     },
+    /// An HTTP backend failed: unreachable, timed out, an error status, or a
+    /// malformed answer.
+    #[error("{url}: {message}")]
+    Http {
+        /// The URL called.
+        url: String,
+        /// The HTTP status, when the server answered.
+        status: Option<u16>,
+        /// What went wrong.
+        message: String,
+    },
+    /// A model directory or file cannot be loaded (missing file, wrong
+    /// layout, runtime library absent).
+    #[error("{path}: {message}")]
+    Model {
+        /// The model directory or file.
+        path: String,
+        /// What is wrong and what was expected.
+        message: String,
+    },
     /// Writing a report or plot.
     #[error("report: {0}")]
     Report(String),

@@ -1,0 +1,476 @@
+//! A backend for OpenAI-compatible HTTP servers: vLLM, TGI (Messages API),
+//! llama.cpp's `llama-server`, Ollama (`/v1`), or OpenAI itself — the
+//! scale-out path when one machine is not enough.
+//!
+//! It posts to `{base_url}/chat/completions` (chat messages; a text prompt
+//! becomes one user message) or `{base_url}/completions` (plain text), where
+//! `base_url` is the server's OpenAI root, e.g. `http://127.0.0.1:8000/v1`.
+//! The API key, when needed, comes from the environment
+//! ([`API_KEY_ENV`], else `OPENAI_API_KEY`) and is sent as a bearer token.
+//! 429 and 5xx answers are retried with exponential backoff (honouring a
+//! `Retry-After` header in seconds, capped); every other failure is an error
+//! naming the URL. Streaming uses server-sent events (`"stream": true`).
+//!
+//! `top_k` and `repetition_penalty` are not OpenAI parameters; they are sent
+//! only when set (vLLM, llama.cpp and TGI accept them), so plain OpenAI
+//! endpoints keep working with the defaults.
+
+use std::io::{BufRead, BufReader};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::error::InferError;
+use crate::generator::{ChatMessage, Generation, GenerationConfig, Generator, Prompt};
+
+/// Environment variable read for the API key (falls back to `OPENAI_API_KEY`).
+pub const API_KEY_ENV: &str = "KUBESCRIBE_OPENAI_API_KEY";
+
+/// Which OpenAI endpoint to call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Endpoint {
+    /// `POST /chat/completions` (the server applies the model's chat template).
+    #[default]
+    Chat,
+    /// `POST /completions` (raw text in, raw text out).
+    Completions,
+}
+
+/// Settings of the HTTP backend.
+#[derive(Debug, Clone)]
+pub struct OpenAiConfig {
+    /// The OpenAI root of the server, e.g. `http://127.0.0.1:8000/v1`.
+    pub base_url: String,
+    /// The model name the server serves (`--served-model-name` in vLLM).
+    pub model: String,
+    /// Bearer token, if the server wants one.
+    pub api_key: Option<String>,
+    /// Which endpoint to call.
+    pub endpoint: Endpoint,
+    /// Deadline of one whole request; while streaming, the longest wait for
+    /// the next piece of the stream.
+    pub timeout: Duration,
+    /// Deadline for opening the connection.
+    pub connect_timeout: Duration,
+    /// Retries after a 429 or 5xx answer (0 = try once).
+    pub max_retries: u32,
+    /// First backoff; doubled after every retry.
+    pub initial_backoff: Duration,
+    /// Longest backoff (also caps a server's `Retry-After`).
+    pub max_backoff: Duration,
+}
+
+impl OpenAiConfig {
+    /// Defaults for a server at `base_url` serving `model`: chat endpoint,
+    /// API key from the environment, 120 s timeout, 10 s to connect, 3
+    /// retries starting at 500 ms.
+    pub fn new(base_url: impl Into<String>, model: impl Into<String>) -> Self {
+        OpenAiConfig {
+            base_url: base_url.into().trim_end_matches('/').to_string(),
+            model: model.into(),
+            api_key: api_key_from_env(),
+            endpoint: Endpoint::Chat,
+            timeout: Duration::from_secs(120),
+            connect_timeout: Duration::from_secs(10),
+            max_retries: 3,
+            initial_backoff: Duration::from_millis(500),
+            max_backoff: Duration::from_secs(30),
+        }
+    }
+}
+
+/// The API key from [`API_KEY_ENV`], else `OPENAI_API_KEY` (empty values ignored).
+pub fn api_key_from_env() -> Option<String> {
+    [API_KEY_ENV, "OPENAI_API_KEY"]
+        .iter()
+        .filter_map(|k| std::env::var(k).ok())
+        .find(|v| !v.trim().is_empty())
+}
+
+/// A generator backed by an OpenAI-compatible server.
+#[derive(Debug)]
+pub struct OpenAiGenerator {
+    config: OpenAiConfig,
+    name: String,
+    agent: ureq::Agent,
+    stream_agent: ureq::Agent,
+}
+
+impl OpenAiGenerator {
+    /// A client for the server in `config`; nothing is sent until the first
+    /// generation. Fails only on a base URL that is not `http://` or `https://`.
+    pub fn new(config: OpenAiConfig) -> Result<Self, InferError> {
+        let lower = config.base_url.to_ascii_lowercase();
+        if !(lower.starts_with("http://") || lower.starts_with("https://")) {
+            return Err(InferError::Http {
+                url: config.base_url.clone(),
+                status: None,
+                message: "the base URL must start with http:// or https:// (e.g. http://127.0.0.1:8000/v1)".into(),
+            });
+        }
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_connect(Some(config.connect_timeout))
+            .timeout_global(Some(config.timeout))
+            .build()
+            .new_agent();
+        // streams may run longer than one timeout as long as pieces keep coming
+        let stream_agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_connect(Some(config.connect_timeout))
+            .timeout_recv_response(Some(config.timeout))
+            .timeout_per_read(Some(config.timeout))
+            .build()
+            .new_agent();
+        let name = format!("openai:{}", config.model);
+        Ok(OpenAiGenerator {
+            config,
+            name,
+            agent,
+            stream_agent,
+        })
+    }
+
+    /// The settings in use.
+    pub fn config(&self) -> &OpenAiConfig {
+        &self.config
+    }
+
+    fn url(&self) -> String {
+        match self.config.endpoint {
+            Endpoint::Chat => format!("{}/chat/completions", self.config.base_url),
+            Endpoint::Completions => format!("{}/completions", self.config.base_url),
+        }
+    }
+
+    /// The JSON request body.
+    pub fn request_body(&self, prompt: &Prompt, config: &GenerationConfig, stream: bool) -> Value {
+        let mut body = serde_json::Map::new();
+        body.insert("model".into(), json!(self.config.model));
+        match (self.config.endpoint, prompt) {
+            (Endpoint::Chat, Prompt::Chat(msgs)) => {
+                body.insert("messages".into(), json!(msgs));
+            }
+            (Endpoint::Chat, Prompt::Text(t)) => {
+                let msgs = [ChatMessage {
+                    role: "user".into(),
+                    content: t.clone(),
+                }];
+                body.insert("messages".into(), json!(msgs));
+            }
+            (Endpoint::Completions, p) => {
+                body.insert("prompt".into(), json!(p.as_text()));
+            }
+        }
+        body.insert("max_tokens".into(), json!(config.max_new_tokens));
+        body.insert("temperature".into(), json!(config.temperature));
+        if config.top_p < 1.0 {
+            body.insert("top_p".into(), json!(config.top_p));
+        }
+        if config.top_k > 0 {
+            body.insert("top_k".into(), json!(config.top_k));
+        }
+        if config.repetition_penalty != 1.0 {
+            body.insert(
+                "repetition_penalty".into(),
+                json!(config.repetition_penalty),
+            );
+        }
+        body.insert("seed".into(), json!(config.seed));
+        if !config.stop.is_empty() {
+            body.insert("stop".into(), json!(config.stop));
+        }
+        if stream {
+            body.insert("stream".into(), json!(true));
+        }
+        Value::Object(body)
+    }
+
+    fn http_err(&self, url: &str, status: Option<u16>, message: impl Into<String>) -> InferError {
+        InferError::Http {
+            url: url.to_string(),
+            status,
+            message: message.into(),
+        }
+    }
+
+    /// Sends the request, retrying 429/5xx; returns the successful response.
+    fn send(
+        &self,
+        agent: &ureq::Agent,
+        url: &str,
+        body: &str,
+    ) -> Result<ureq::http::Response<ureq::Body>, InferError> {
+        let mut backoff = self.config.initial_backoff;
+        let mut attempt = 0u32;
+        loop {
+            let mut req = agent.post(url).header("Content-Type", "application/json");
+            if let Some(key) = &self.config.api_key {
+                req = req.header("Authorization", format!("Bearer {key}"));
+            }
+            let mut resp = req
+                .send(body)
+                .map_err(|e| self.http_err(url, None, describe_transport(&e, &self.config)))?;
+            let status = resp.status().as_u16();
+            if (200..300).contains(&status) {
+                return Ok(resp);
+            }
+            let retryable = status == 429 || (500..600).contains(&status);
+            let retry_after = resp
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .map(Duration::from_secs);
+            let text = resp
+                .body_mut()
+                .with_config()
+                .limit(64 * 1024)
+                .read_to_string()
+                .unwrap_or_default();
+            if retryable && attempt < self.config.max_retries {
+                attempt += 1;
+                let wait = retry_after.unwrap_or(backoff).min(self.config.max_backoff);
+                std::thread::sleep(wait);
+                backoff = (backoff * 2).min(self.config.max_backoff);
+                continue;
+            }
+            let detail = server_message(&text);
+            let tries = if retryable {
+                format!(" (after {} retries)", attempt)
+            } else {
+                String::new()
+            };
+            return Err(self.http_err(
+                url,
+                Some(status),
+                format!("the server answered HTTP {status}{tries}: {detail}"),
+            ));
+        }
+    }
+
+    fn parse_answer(
+        &self,
+        url: &str,
+        text: &str,
+    ) -> Result<(String, Option<usize>, Option<usize>), InferError> {
+        let v: Value = serde_json::from_str(text).map_err(|e| {
+            self.http_err(
+                url,
+                None,
+                format!("the answer is not JSON ({e}): {}", clip(text)),
+            )
+        })?;
+        let choice = v.get("choices").and_then(|c| c.get(0)).ok_or_else(|| {
+            self.http_err(
+                url,
+                None,
+                format!("the answer has no `choices`: {}", clip(text)),
+            )
+        })?;
+        let content = choice
+            .pointer("/message/content")
+            .or_else(|| choice.get("text"))
+            .and_then(Value::as_str)
+            .ok_or_else(|| {
+                self.http_err(
+                    url,
+                    None,
+                    format!(
+                        "the answer's first choice has no `message.content` or `text`: {}",
+                        clip(text)
+                    ),
+                )
+            })?;
+        let usage = |k: &str| {
+            v.pointer(&format!("/usage/{k}"))
+                .and_then(Value::as_u64)
+                .map(|n| n as usize)
+        };
+        Ok((
+            content.to_string(),
+            usage("prompt_tokens"),
+            usage("completion_tokens"),
+        ))
+    }
+}
+
+/// What a transport-level failure means for the user.
+fn describe_transport(e: &ureq::Error, cfg: &OpenAiConfig) -> String {
+    match e {
+        ureq::Error::Timeout(t) => format!(
+            "no answer in time ({t}; timeout {} s, connect timeout {} s)",
+            cfg.timeout.as_secs_f64(),
+            cfg.connect_timeout.as_secs_f64()
+        ),
+        ureq::Error::ConnectionFailed | ureq::Error::HostNotFound => {
+            format!("cannot reach the server ({e}): is it running, and is the base URL right?")
+        }
+        ureq::Error::Io(io) => match io.kind() {
+            std::io::ErrorKind::ConnectionRefused => {
+                "cannot reach the server: connection refused (is it running, and is the base URL right?)".into()
+            }
+            std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock => format!(
+                "no answer in time (timeout {} s)",
+                cfg.timeout.as_secs_f64()
+            ),
+            _ => format!("connection failed: {io}"),
+        },
+        other => format!("request failed: {other}"),
+    }
+}
+
+/// The `error.message` of an OpenAI-style error body, else the body itself.
+fn server_message(text: &str) -> String {
+    serde_json::from_str::<Value>(text)
+        .ok()
+        .and_then(|v| {
+            v.pointer("/error/message")
+                .or_else(|| v.get("error"))
+                .or_else(|| v.get("message"))
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        })
+        .unwrap_or_else(|| clip(text))
+}
+
+fn clip(text: &str) -> String {
+    let t: String = text.chars().take(300).collect();
+    if t.len() < text.len() {
+        format!("{t}…")
+    } else {
+        t
+    }
+}
+
+impl Generator for OpenAiGenerator {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn generate(
+        &self,
+        prompt: &Prompt,
+        config: &GenerationConfig,
+    ) -> Result<Generation, InferError> {
+        let t = Instant::now();
+        let url = self.url();
+        let body = self.request_body(prompt, config, false).to_string();
+        let mut resp = self.send(&self.agent, &url, &body)?;
+        let text = resp
+            .body_mut()
+            .with_config()
+            .limit(64 * 1024 * 1024)
+            .read_to_string()
+            .map_err(|e| self.http_err(&url, None, describe_transport(&e, &self.config)))?;
+        let (text, prompt_tokens, completion_tokens) = self.parse_answer(&url, &text)?;
+        Ok(Generation {
+            text,
+            prompt_tokens,
+            completion_tokens,
+            elapsed: t.elapsed(),
+        })
+    }
+
+    /// Streams over server-sent events; each `delta.content` (chat) or
+    /// `text` (completions) piece goes to `on_text`. Returning `false` from
+    /// the callback closes the connection, which makes the server stop.
+    fn generate_stream(
+        &self,
+        prompt: &Prompt,
+        config: &GenerationConfig,
+        on_text: &mut dyn FnMut(&str) -> bool,
+    ) -> Result<Generation, InferError> {
+        let t = Instant::now();
+        let url = self.url();
+        let body = self.request_body(prompt, config, true).to_string();
+        let resp = self.send(&self.stream_agent, &url, &body)?;
+        let reader = BufReader::new(resp.into_body().into_reader());
+        let mut text = String::new();
+        let (mut prompt_tokens, mut completion_tokens) = (None, None);
+        let mut data = String::new();
+        let mut done = false;
+        for line in reader.lines() {
+            let line = line.map_err(|e| {
+                let msg = match e.kind() {
+                    std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock => format!(
+                        "the stream stalled: nothing for {} s",
+                        self.config.timeout.as_secs_f64()
+                    ),
+                    _ => format!("the stream broke off: {e}"),
+                };
+                self.http_err(&url, None, msg)
+            })?;
+            let line = line.trim_end_matches('\r');
+            if let Some(rest) = line.strip_prefix("data:") {
+                if !data.is_empty() {
+                    data.push('\n');
+                }
+                data.push_str(rest.strip_prefix(' ').unwrap_or(rest));
+                continue;
+            }
+            if !line.is_empty() || data.is_empty() {
+                continue; // comments (`: keep-alive`), `event:`/`id:` fields
+            }
+            // a blank line ends an event
+            let event = std::mem::take(&mut data);
+            if event.trim() == "[DONE]" {
+                done = true;
+                break;
+            }
+            let v: Value = serde_json::from_str(&event).map_err(|e| {
+                self.http_err(
+                    &url,
+                    None,
+                    format!("a stream event is not JSON ({e}): {}", clip(&event)),
+                )
+            })?;
+            if let Some(err) = v.get("error") {
+                return Err(self.http_err(
+                    &url,
+                    None,
+                    format!("the server reported: {}", server_message(&err.to_string())),
+                ));
+            }
+            if let Some(u) = v.get("usage").filter(|u| !u.is_null()) {
+                prompt_tokens = u
+                    .get("prompt_tokens")
+                    .and_then(Value::as_u64)
+                    .map(|n| n as usize);
+                completion_tokens = u
+                    .get("completion_tokens")
+                    .and_then(Value::as_u64)
+                    .map(|n| n as usize);
+            }
+            let piece = v
+                .pointer("/choices/0/delta/content")
+                .or_else(|| v.pointer("/choices/0/text"))
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            if piece.is_empty() {
+                continue;
+            }
+            text.push_str(piece);
+            if !on_text(piece) {
+                done = true;
+                break;
+            }
+        }
+        if !done {
+            return Err(self.http_err(
+                &url,
+                None,
+                format!(
+                    "the stream ended without `data: [DONE]` after {} bytes of text",
+                    text.len()
+                ),
+            ));
+        }
+        Ok(Generation {
+            text,
+            prompt_tokens,
+            completion_tokens,
+            elapsed: t.elapsed(),
+        })
+    }
+}
