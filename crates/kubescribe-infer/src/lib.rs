@@ -13,13 +13,16 @@
 pub mod error;
 pub mod eval;
 pub mod generator;
+pub mod onnx;
 pub mod openai;
 pub mod replay;
+pub mod sampling;
 pub mod synth;
 
 pub use error::InferError;
 pub use generator::{ChatMessage, Generation, GenerationConfig, Generator, Prompt};
 pub use kubescribe_metrics as metrics;
+pub use onnx::{OrtDevice, OrtGenerator, OrtOptions};
 pub use openai::{OpenAiConfig, OpenAiGenerator};
 pub use replay::ReplayGenerator;
 pub use synth::SynthGenerator;
