@@ -15,6 +15,7 @@ pub mod eval;
 pub mod generator;
 pub mod onnx;
 pub mod openai;
+pub mod pipeline;
 pub mod replay;
 pub mod sampling;
 pub mod synth;
