@@ -21,6 +21,7 @@ pub mod error;
 pub mod events;
 pub mod intent;
 pub mod policy;
+pub mod simulate;
 pub mod store;
 pub mod synth;
 
