@@ -52,6 +52,7 @@
 mod calico;
 mod cilium;
 pub mod flow;
+pub mod kubearmor;
 mod kubernetes;
 pub mod selector;
 pub mod tri;
@@ -276,6 +277,7 @@ pub struct Simulator {
     kubernetes: Vec<kubernetes::Compiled>,
     cilium: Vec<cilium::Compiled>,
     calico: calico::Set,
+    kubearmor: kubearmor::Set,
     notes: Vec<Note>,
 }
 
@@ -285,6 +287,7 @@ impl fmt::Debug for Simulator {
             .field("kubernetes", &self.kubernetes.len())
             .field("cilium", &self.cilium.len())
             .field("calico", &self.calico.len())
+            .field("kubearmor", &self.kubearmor.len())
             .field("notes", &self.notes)
             .finish()
     }
@@ -294,11 +297,12 @@ impl Simulator {
     /// Compiles policies. Kinds the simulator does not model (Tetragon,
     /// staged Calico kinds, KubeArmor host policies) are listed in
     /// [`Simulator::notes`].
-    pub fn new(policies: &[Policy], _options: SimOptions) -> Result<Simulator, SimError> {
+    pub fn new(policies: &[Policy], options: SimOptions) -> Result<Simulator, SimError> {
         let mut sim = Simulator {
             kubernetes: Vec::new(),
             cilium: Vec::new(),
             calico: calico::Set::default(),
+            kubearmor: kubearmor::Set::new(options.kubearmor_posture),
             notes: Vec::new(),
         };
         for (i, p) in policies.iter().enumerate() {
@@ -332,6 +336,13 @@ impl Simulator {
                     let c = calico::Compiled::global(r, c, &mut sim.notes)?;
                     sim.calico.push(c)
                 }
+                Policy::KubeArmorPolicy(k) => {
+                    sim.kubearmor
+                        .push(kubearmor::Compiled::new(r, k, &mut sim.notes))
+                }
+                Policy::KubeArmorClusterPolicy(k) => sim
+                    .kubearmor
+                    .push(kubearmor::Compiled::cluster(r, k, &mut sim.notes)),
                 other => {
                     sim.notes.push(Note {
                         policy: r,
@@ -387,6 +398,9 @@ impl Simulator {
                             .into(),
                 });
             }
+        }
+        if let Some(d) = self.kubearmor.decide(event) {
+            decisions.push(d);
         }
         strictest(decisions).unwrap_or_else(|| {
             Decision::ungoverned(match &event.kind {

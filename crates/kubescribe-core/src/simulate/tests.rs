@@ -508,3 +508,235 @@ fn report_counts_per_rule() {
     let json = serde_json::to_value(&r).unwrap();
     assert_eq!(json["totals"]["blocked"], 1);
 }
+
+pub(crate) fn pod_event(ns: &str, lbls: &str, kind: EventKind) -> Event {
+    Event {
+        timestamp_ns: None,
+        source: SourceEngine::KubeArmor,
+        pod: PodMeta {
+            namespace: Some(ns.into()),
+            labels: labels(lbls),
+            ..PodMeta::default()
+        },
+        validity: Default::default(),
+        result: None,
+        kind,
+    }
+}
+
+fn file(path: &str, op: crate::events::FileOperation, process: Option<&str>) -> Event {
+    pod_event(
+        "shop",
+        "app=nginx",
+        EventKind::File(crate::events::FileEvent {
+            path: path.into(),
+            operation: op,
+            flags: None,
+            syscall: None,
+            process: process.map(str::to_string),
+        }),
+    )
+}
+
+fn exec(binary: &str, parent: Option<&str>) -> Event {
+    pod_event(
+        "shop",
+        "app=nginx",
+        EventKind::Process(crate::events::ProcessEvent {
+            action: crate::events::ProcessAction::Exec,
+            binary: binary.into(),
+            args: None,
+            parent: parent.map(str::to_string),
+            uid: None,
+        }),
+    )
+}
+
+const KA_ALLOW: &str = r#"
+apiVersion: security.kubearmor.com/v1
+kind: KubeArmorPolicy
+metadata: {name: nginx, namespace: shop}
+spec:
+  selector: {matchLabels: {app: nginx}}
+  action: Allow
+  file:
+    matchDirectories:
+    - {dir: /var/www/, recursive: true, readOnly: true}
+    - {dir: /etc/nginx/}
+    matchPaths:
+    - path: /etc/passwd
+      fromSource: [{path: /usr/sbin/nginx}]
+    matchPatterns:
+    - {pattern: /tmp/*.sock}
+  process:
+    matchPaths: [{path: /usr/sbin/nginx}]
+    matchDirectories: [{dir: /docker-entrypoint.d/, recursive: true}]
+"#;
+
+#[test]
+fn kubearmor_allow_list_and_posture() {
+    use crate::events::FileOperation::*;
+    let ps = [policy(KA_ALLOW)];
+    let v = |e: &Event| verdict(&ps, e);
+    assert_eq!(
+        v(&file("/var/www/html/index.html", Read, None)),
+        Verdict::Allow
+    );
+    assert_eq!(
+        v(&file("/var/www/html/index.html", Write, None)),
+        Verdict::Block,
+        "readOnly"
+    );
+    assert_eq!(
+        v(&file("/var/www/html/index.html", Open, None)),
+        Verdict::Unknown
+    );
+    assert_eq!(
+        v(&file("/etc/nginx/nginx.conf", Write, None)),
+        Verdict::Allow
+    );
+    assert_eq!(
+        v(&file("/etc/nginx/conf.d/x.conf", Read, None)),
+        Verdict::Block,
+        "not recursive"
+    );
+    assert_eq!(v(&file("/tmp/a.sock", Write, None)), Verdict::Allow);
+    assert_eq!(
+        v(&file("/tmp/a/b.sock", Write, None)),
+        Verdict::Block,
+        "* stays in a segment"
+    );
+    assert_eq!(
+        v(&file("/etc/passwd", Read, Some("/usr/sbin/nginx"))),
+        Verdict::Allow
+    );
+    assert_eq!(
+        v(&file("/etc/passwd", Read, Some("/bin/cat"))),
+        Verdict::Block
+    );
+    assert_eq!(
+        v(&file("/etc/passwd", Read, None)),
+        Verdict::Unknown,
+        "fromSource needs the process"
+    );
+    let d = simulate_event(&ps, &file("/etc/shadow", Read, None)).unwrap();
+    assert_eq!(
+        (d.verdict, d.rule.as_deref()),
+        (Verdict::Block, Some("/spec/file"))
+    );
+    assert!(d.reason.contains("default posture"), "{d:?}");
+    assert_eq!(v(&exec("/usr/sbin/nginx", None)), Verdict::Allow);
+    assert_eq!(
+        v(&exec("/docker-entrypoint.d/a/b.sh", None)),
+        Verdict::Allow
+    );
+    assert_eq!(v(&exec("/bin/bash", None)), Verdict::Block);
+    assert_eq!(v(&exec("nginx", None)), Verdict::Unknown, "bare name");
+    // Audit posture.
+    let sim = Simulator::new(
+        &ps,
+        SimOptions {
+            kubearmor_posture: Posture::Audit,
+        },
+    )
+    .unwrap();
+    assert_eq!(sim.decide(&exec("/bin/bash", None)).verdict, Verdict::Audit);
+    // Another pod, and another namespace: not governed.
+    let mut other = exec("/bin/bash", None);
+    other.pod.labels = labels("app=db");
+    assert_eq!(v(&other).clone(), Verdict::Allow);
+    other.pod.namespace = Some("x".into());
+    other.pod.labels = labels("app=nginx");
+    assert_eq!(simulate_event(&ps, &other).unwrap().policy, None);
+}
+
+const KA_BLOCK: &str = r#"
+apiVersion: security.kubearmor.com/v1
+kind: KubeArmorPolicy
+metadata: {name: harden, namespace: shop}
+spec:
+  selector: {matchLabels: {app: nginx}}
+  action: Block
+  file:
+    matchDirectories:
+    - {dir: /etc/, recursive: true, readOnly: true}
+    - {dir: /root/.ssh/, recursive: true, action: Audit}
+  process:
+    matchPaths: [{execname: apt}]
+    matchPatterns: [{pattern: /usr/**/curl}]
+  network:
+    matchProtocols: [{protocol: raw}, {protocol: icmp, fromSource: [{path: /bin/ping}]}]
+  capabilities:
+    matchCapabilities: [{capability: net_raw}]
+  syscalls:
+    matchSyscalls: [{syscall: [ptrace]}]
+"#;
+
+#[test]
+fn kubearmor_block_and_audit_rules() {
+    use crate::events::FileOperation::*;
+    let ps = [policy(KA_BLOCK)];
+    let v = |e: &Event| verdict(&ps, e);
+    assert_eq!(
+        v(&file("/etc/hosts", Read, None)),
+        Verdict::Allow,
+        "readOnly block lets reads through"
+    );
+    assert_eq!(v(&file("/etc/ssl/x.pem", Write, None)), Verdict::Block);
+    assert_eq!(v(&file("/root/.ssh/id_rsa", Read, None)), Verdict::Audit);
+    assert_eq!(
+        v(&file("/srv/x", Write, None)),
+        Verdict::Allow,
+        "no allow-list: everything else is allowed"
+    );
+    assert_eq!(v(&exec("/usr/bin/apt", None)), Verdict::Block);
+    assert_eq!(v(&exec("/usr/local/bin/curl", None)), Verdict::Block);
+    assert_eq!(v(&exec("/bin/curl", None)), Verdict::Allow);
+    let cap = pod_event(
+        "shop",
+        "app=nginx",
+        EventKind::Syscall(crate::events::SyscallEvent {
+            kind: crate::events::SyscallKind::Capability,
+            name: "CAP_NET_RAW".into(),
+            args: None,
+            process: None,
+        }),
+    );
+    assert_eq!(v(&cap), Verdict::Block);
+    let mut icmp = flow(
+        "shop",
+        "app=nginx",
+        Direction::Egress,
+        None,
+        "1.1.1.1",
+        0,
+        "ICMP",
+    );
+    assert_eq!(v(&icmp), Verdict::Unknown, "fromSource without a process");
+    if let EventKind::Network(n) = &mut icmp.kind {
+        n.process = Some("/bin/ping".into());
+    }
+    assert_eq!(v(&icmp), Verdict::Block);
+    let tcp = flow(
+        "shop",
+        "app=nginx",
+        Direction::Egress,
+        None,
+        "1.1.1.1",
+        80,
+        "TCP",
+    );
+    assert_eq!(v(&tcp), Verdict::Allow);
+    let sim = Simulator::new(&ps, SimOptions::default()).unwrap();
+    assert!(sim.notes().iter().any(|n| n.pointer == "/spec/syscalls"));
+}
+
+#[test]
+fn globs() {
+    use kubearmor::glob_matches as g;
+    assert!(g("/tmp/*.sock", "/tmp/a.sock"));
+    assert!(!g("/tmp/*.sock", "/tmp/a/b.sock"));
+    assert!(g("/usr/**/curl", "/usr/local/bin/curl"));
+    assert!(g("/a?c", "/abc"));
+    assert!(!g("/a?c", "/a/c"));
+}
