@@ -15,6 +15,7 @@
 //! | Calico | `NetworkPolicy`, `GlobalNetworkPolicy` and their `Staged*` forms (`projectcalico.org/v3`) |
 
 pub mod context;
+pub mod convert;
 pub mod document;
 pub mod engine;
 pub mod error;
