@@ -1,6 +1,7 @@
 //! `kubescribe`: validated runtime-security policies from intents and observed behaviour.
 
 mod context_cmd;
+mod convert_cmd;
 mod eval_cmd;
 mod generate;
 mod score;
@@ -164,6 +165,42 @@ enum Command {
         #[arg(short = 'o', long, value_enum, default_value_t = PolicyFormat::Yaml)]
         output: PolicyFormat,
     },
+    /// Convert network policies between Kubernetes, Cilium and Calico.
+    ///
+    /// Each input document (a Kubernetes NetworkPolicy, Cilium
+    /// CiliumNetworkPolicy / CiliumClusterwideNetworkPolicy, or Calico
+    /// NetworkPolicy / GlobalNetworkPolicy / Staged*) is validated, converted
+    /// through an engine-neutral model, and the result validated again. The
+    /// converted documents go to standard output; what the target cannot
+    /// express is listed as losses on standard error (JSON pointer and line
+    /// in the source, the feature, why, what was done), never dropped
+    /// silently. A selector with `||` may become several policies.
+    ///
+    /// Examples:
+    ///   kubescribe convert np.yaml --to cilium
+    ///   kubescribe convert calico/*.yaml --to kubernetes --strict -o json
+    ///
+    /// Exit status: 0 every document converted (losses are warnings unless
+    /// --strict), 1 some document invalid, not a network policy, not
+    /// expressible in the target, or refused by --strict, 2 some file
+    /// unreadable.
+    Convert {
+        /// Policy files; `-` reads standard input.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Target engine: kubernetes, cilium or calico.
+        #[arg(long)]
+        to: String,
+        /// Refuse a conversion that would lose anything.
+        #[arg(long)]
+        strict: bool,
+        /// Output format.
+        #[arg(short = 'o', long, value_enum, default_value_t = ConvertFormat::Yaml)]
+        output: ConvertFormat,
+        /// Largest accepted input file, in MiB.
+        #[arg(long, default_value_t = 16)]
+        max_file_mib: usize,
+    },
     /// Summarize what the selected workloads were observed doing (from an
     /// event store), as a prompt carries it: paths collapsed into
     /// directories, addresses into CIDRs, ports into ranges, most frequent
@@ -214,6 +251,15 @@ enum PolicyFormat {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
+enum ConvertFormat {
+    /// The converted documents as YAML (`---` between them); losses on standard error.
+    Yaml,
+    /// One JSON list of per-document results: {source, index, line, kind,
+    /// name, converted, policies, losses} or {…, converted: false, error, details}.
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
 enum Output {
     /// Human-readable, one line per finding with file:line.
     Text,
@@ -240,6 +286,19 @@ fn main() -> ExitCode {
             store.as_deref(),
         ),
         Command::Schema { what } => schema(what),
+        Command::Convert {
+            files,
+            to,
+            strict,
+            output,
+            max_file_mib,
+        } => convert_cmd::run(
+            &files,
+            &to,
+            strict,
+            matches!(output, ConvertFormat::Json),
+            max_file_mib,
+        ),
         Command::Context {
             store,
             namespace,

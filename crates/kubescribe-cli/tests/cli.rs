@@ -249,3 +249,66 @@ fn eval_with_a_replay_backend_writes_the_report() {
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o).contains("not available yet"), "{}", text(&o));
 }
+
+#[test]
+fn convert_prints_policies_losses_and_exit_codes() {
+    let shop = examples().join("network-shop.yaml");
+    let o = run(&["convert", shop.to_str().unwrap(), "--to", "kubernetes"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(out.matches("kind: NetworkPolicy").count(), 3, "{out}");
+    assert!(!out.contains("cilium.io"), "{out}");
+    assert!(
+        text(&o).contains("3 converted, 0 converted with losses"),
+        "{}",
+        text(&o)
+    );
+
+    let calico = examples().join("calico-db-ordered.yaml");
+    let path = calico.to_str().unwrap();
+    let o = run(&["convert", path, "--to", "kubernetes"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    // Losses name the file line, the pointer and what was done.
+    assert!(
+        err.contains(&format!("{path}:16: /spec/ingress/0: Deny rule")),
+        "{err}"
+    );
+    assert!(err.contains("/spec/order: order"), "{err}");
+    // One NetworkPolicy per term of the `||` selector.
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("name: db-from-api-1") && out.contains("name: db-from-api-2"),
+        "{out}"
+    );
+
+    let o = run(&["convert", path, "--to", "kubernetes", "--strict"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(o.stdout.is_empty());
+    assert!(text(&o).contains("refused (--strict)"), "{}", text(&o));
+
+    let o = run(&["convert", path, "--to", "cilium", "-o", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v[0]["converted"], true);
+    assert_eq!(v[0]["policies"][0]["kind"], "CiliumNetworkPolicy");
+    assert_eq!(v[0]["policies"][0]["spec"], serde_json::Value::Null);
+    assert_eq!(v[0]["policies"][0]["specs"].as_array().unwrap().len(), 2);
+    assert!(
+        v[0]["losses"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l["pointer"] == "/spec/order" && l["line"] == 12)
+    );
+
+    // Not a network policy, bad target, unreadable file.
+    let ka = examples().join("kubearmor-nginx-www.yaml");
+    let o = run(&["convert", ka.to_str().unwrap(), "--to", "cilium"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("not a network policy"), "{}", text(&o));
+    let o = run(&["convert", path, "--to", "tetragon"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let o = run(&["convert", "/nonexistent.yaml", "--to", "cilium"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+}
