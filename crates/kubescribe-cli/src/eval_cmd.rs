@@ -6,16 +6,18 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use kubescribe_infer::eval::{self, EvalOptions};
-use kubescribe_infer::{Generator, ReplayGenerator, SynthGenerator};
+use kubescribe_infer::{Generator, ReplayGenerator};
 
-/// Parses `--backend` values: `synth`, `synth:ENGINE`, `replay:FILE` or `replay:NAME=FILE`.
-fn backend(spec: &str) -> Result<Box<dyn Generator>> {
+use crate::backend::ModelArgs;
+
+/// Parses `--backend` values: `synth`, `synth:ENGINE`, `replay:FILE`,
+/// `replay:NAME=FILE`, `ort:DIR`, `openai:MODEL=URL`, `candle:PATH`.
+fn backend(spec: &str, model: &ModelArgs) -> Result<Box<dyn Generator>> {
     let (kind, arg) = spec.split_once(':').unwrap_or((spec, ""));
+    if let Some(g) = crate::backend::from_spec(kind, arg, model)? {
+        return Ok(g);
+    }
     match kind {
-        "synth" if arg.is_empty() => Ok(Box::new(SynthGenerator::new())),
-        "synth" => Ok(Box::new(SynthGenerator::for_engine(
-            arg.parse().map_err(anyhow::Error::msg)?,
-        ))),
         "replay" if arg.is_empty() => bail!("backend replay needs a file: replay:OUTPUTS.jsonl"),
         "replay" => {
             let (name, file) = match arg.split_once('=') {
@@ -32,7 +34,7 @@ fn backend(spec: &str) -> Result<Box<dyn Generator>> {
             Ok(Box::new(ReplayGenerator::from_jsonl(name, &file)?))
         }
         other => bail!(
-            "backend kind {other:?} is not available yet; available: synth, synth:ENGINE, replay:FILE (candle, ort and openai come with the inference work)"
+            "unknown backend kind {other:?}; available: synth, synth:ENGINE, replay:FILE, ort:DIR, openai:MODEL=URL, candle:PATH"
         ),
     }
 }
@@ -41,19 +43,23 @@ fn backend(spec: &str) -> Result<Box<dyn Generator>> {
 pub fn run(
     dataset: &Path,
     backends: &[String],
+    model: &ModelArgs,
     out: &Path,
     wordnet: Option<&Path>,
-    seed: u64,
     quiet: bool,
 ) -> Result<ExitCode> {
     let samples = eval::load_dataset(dataset)?;
     if samples.is_empty() {
         bail!("{}: no samples", dataset.display());
     }
-    let generators: Vec<Box<dyn Generator>> =
-        backends.iter().map(|b| backend(b)).collect::<Result<_>>()?;
-    let mut opts = EvalOptions::default();
-    opts.generation.seed = seed;
+    let generators: Vec<Box<dyn Generator>> = backends
+        .iter()
+        .map(|b| backend(b, model))
+        .collect::<Result<_>>()?;
+    let mut opts = EvalOptions {
+        generation: model.generation(),
+        ..EvalOptions::default()
+    };
     if let Some(dir) = wordnet {
         opts.metrics = kubescribe_metrics::Options::with_wordnet_dir(dir)
             .with_context(|| format!("loading WordNet from {}", dir.display()))?;

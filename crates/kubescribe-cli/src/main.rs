@@ -1,9 +1,11 @@
 //! `kubescribe`: validated runtime-security policies from intents and observed behaviour.
 
+mod backend;
 mod context_cmd;
 mod convert_cmd;
 mod eval_cmd;
 mod generate;
+mod pipeline_cmd;
 mod score;
 
 use std::io::{IsTerminal, Read, Write};
@@ -128,31 +130,40 @@ enum Command {
         /// A generator, repeatable: `synth` (the deterministic synthesizer;
         /// prompts carry an intent as JSON), `synth:ENGINE`,
         /// `replay:OUTPUTS.jsonl` or `replay:NAME=OUTPUTS.jsonl` (recorded
-        /// {"prompt", "output"} lines).
+        /// {"prompt", "output"} lines), `ort:DIR` (ONNX decoder with a KV
+        /// cache; ORT_DYLIB_PATH), `openai:MODEL=URL` (an OpenAI-compatible
+        /// server's base URL), `candle:PATH`.
         #[arg(long = "backend", required = true)]
         backends: Vec<String>,
+        #[command(flatten)]
+        model: backend::ModelArgs,
         /// Output directory.
         #[arg(long)]
         out: PathBuf,
         /// WordNet 3.0 dict directory for METEOR synonyms.
         #[arg(long, value_name = "DIR")]
         wordnet: Option<PathBuf>,
-        /// Sampling seed passed to every generator.
-        #[arg(long, default_value_t = 0)]
-        seed: u64,
         /// No progress bar.
         #[arg(long, short)]
         quiet: bool,
     },
-    /// Generate a validated policy from an intent (offline, deterministic).
+    /// Generate a validated policy from an intent.
     ///
     /// The intent is JSON as `kubescribe schema intent` describes it. The
     /// policy is printed (canonical YAML, or JSON with -o json) after it has
-    /// passed layer-1 validation; the report goes to standard error. What the
-    /// engine cannot express is an error naming it, never a weaker policy.
+    /// passed validation; the report goes to standard error.
+    ///
+    /// With `--backend synth` (the default) the deterministic synthesizer
+    /// writes it, offline: what the engine cannot express is an error naming
+    /// it, never a weaker policy. With a model backend (`ort`, `openai`,
+    /// `candle`) the generate → validate → regenerate loop runs: the
+    /// validator's findings go back into the prompt, up to --max-attempts
+    /// times; --store adds the observed context to the prompt and layer-2
+    /// checks; --trace FILE records every prompt, answer and diagnostic.
     ///
     /// Exit status: 0 a valid policy was printed, 1 the intent cannot be
-    /// expressed or is incomplete, 2 the intent could not be read.
+    /// expressed / every attempt failed, 2 the intent, store or model could
+    /// not be read.
     Generate {
         /// Intent JSON file (`-` for standard input).
         #[arg(long, value_name = "INTENT.json")]
@@ -164,6 +175,25 @@ enum Command {
         /// Output format.
         #[arg(short = 'o', long, value_enum, default_value_t = PolicyFormat::Yaml)]
         output: PolicyFormat,
+        /// Who writes the policy.
+        #[arg(long, value_enum, default_value_t = backend::Backend::Synth)]
+        backend: backend::Backend,
+        #[command(flatten)]
+        model: backend::ModelArgs,
+        /// Most generations of the regeneration loop.
+        #[arg(long, default_value_t = 3, value_name = "N")]
+        max_attempts: usize,
+        /// Write the loop's trace (attempts, prompts, raw outputs,
+        /// diagnostics, timings, tokens) as JSON.
+        #[arg(long, value_name = "FILE")]
+        trace: Option<PathBuf>,
+        /// Event store: observed context for the prompt, layer-2 checks.
+        #[arg(long, value_name = "kubescribe.db")]
+        store: Option<PathBuf>,
+        /// When every attempt fails, print the deterministic synthesizer's
+        /// policy instead (reported as a fallback).
+        #[arg(long)]
+        fallback_synth: bool,
     },
     /// Convert network policies between Kubernetes, Cilium and Calico.
     ///
@@ -316,19 +346,43 @@ fn main() -> ExitCode {
             intent_file,
             engine,
             output,
-        } => generate::run(
-            &intent_file,
-            engine.as_deref(),
-            matches!(output, PolicyFormat::Json),
-        ),
+            backend,
+            model,
+            max_attempts,
+            trace,
+            store,
+            fallback_synth,
+        } => {
+            if backend == backend::Backend::Synth && trace.is_none() && store.is_none() {
+                generate::run(
+                    &intent_file,
+                    engine.as_deref(),
+                    matches!(output, PolicyFormat::Json),
+                )
+            } else {
+                pipeline_cmd::run(
+                    &intent_file,
+                    &pipeline_cmd::LoopArgs {
+                        engine: engine.as_deref(),
+                        backend,
+                        model: &model,
+                        max_attempts,
+                        trace: trace.as_deref(),
+                        store: store.as_deref(),
+                        fallback_synth,
+                        json: matches!(output, PolicyFormat::Json),
+                    },
+                )
+            }
+        }
         Command::Eval {
             dataset,
             backends,
+            model,
             out,
             wordnet,
-            seed,
             quiet,
-        } => eval_cmd::run(&dataset, &backends, &out, wordnet.as_deref(), seed, quiet),
+        } => eval_cmd::run(&dataset, &backends, &model, &out, wordnet.as_deref(), quiet),
         Command::Ingest {
             files,
             store,
