@@ -124,6 +124,8 @@ pub struct SimOptions {
 pub struct PolicyRef {
     /// Position in the slice given to the simulator.
     pub index: usize,
+    /// `apiVersion`.
+    pub api_version: String,
     /// `kind`.
     pub kind: String,
     /// `metadata.namespace`.
@@ -137,6 +139,7 @@ impl PolicyRef {
     fn of(index: usize, policy: &Policy) -> PolicyRef {
         PolicyRef {
             index,
+            api_version: policy.kind().api_version().to_string(),
             kind: policy.kind().kind().to_string(),
             namespace: policy.namespace().map(str::to_string),
             name: policy.name().unwrap_or("(unnamed)").to_string(),
@@ -146,9 +149,11 @@ impl PolicyRef {
 
 impl fmt::Display for PolicyRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The API group keeps Calico's and Kubernetes' `NetworkPolicy` apart.
+        let group = self.api_version.split('/').next().unwrap_or("");
         match &self.namespace {
-            Some(ns) => write!(f, "{} {ns}/{}", self.kind, self.name),
-            None => write!(f, "{} {}", self.kind, self.name),
+            Some(ns) => write!(f, "{group}/{} {ns}/{}", self.kind, self.name),
+            None => write!(f, "{group}/{} {}", self.kind, self.name),
         }
     }
 }
@@ -264,7 +269,9 @@ pub struct RuleCounts {
 pub struct Report {
     /// All verdicts.
     pub totals: Counts,
-    /// Per deciding rule, in policy and pointer order.
+    /// Per deciding rule, in policy and pointer order: each engine's (and
+    /// each flow end's) decision on an event counts for its rule, so one
+    /// event can count for rules of several policies.
     pub rules: Vec<RuleCounts>,
     /// One decision per event, in input order.
     pub decisions: Vec<Decision>,
@@ -371,6 +378,12 @@ impl Simulator {
 
     /// The verdict on one event.
     pub fn decide(&self, event: &Event) -> Decision {
+        self.judge(event).0
+    }
+
+    /// The verdict on one event, and the decision of each engine (and each
+    /// end of a flow) that governs it.
+    pub fn judge(&self, event: &Event) -> (Decision, Vec<Decision>) {
         let mut decisions: Vec<Decision> = Vec::new();
         if let EventKind::Network(n) = &event.kind {
             if let Some((flow, _)) = flow::Flow::from_event(event) {
@@ -402,14 +415,15 @@ impl Simulator {
         if let Some(d) = self.kubearmor.decide(event) {
             decisions.push(d);
         }
-        strictest(decisions).unwrap_or_else(|| {
+        let fin = strictest(&decisions).unwrap_or_else(|| {
             Decision::ungoverned(match &event.kind {
                 EventKind::Network(n) if n.direction == Direction::Listen => {
                     "listening on a port is not governed by network policies"
                 }
                 _ => "no policy governs this event",
             })
-        })
+        });
+        (fin, decisions)
     }
 
     fn network_governs_somebody(&self) -> bool {
@@ -436,12 +450,17 @@ impl Simulator {
         };
         let mut per_rule: BTreeMap<(Option<PolicyRef>, Option<String>), Counts> = BTreeMap::new();
         for (e, w) in events {
-            let d = self.decide(e);
+            let (d, parts) = self.judge(e);
             report.totals.add(d.verdict, w);
-            per_rule
-                .entry((d.policy.clone(), d.rule.clone()))
-                .or_default()
-                .add(d.verdict, w);
+            if parts.is_empty() {
+                per_rule.entry((None, None)).or_default().add(d.verdict, w);
+            }
+            for p in parts {
+                per_rule
+                    .entry((p.policy, p.rule))
+                    .or_default()
+                    .add(p.verdict, w);
+            }
             report.decisions.push(d);
         }
         report.rules = per_rule
@@ -458,14 +477,14 @@ impl Simulator {
 
 /// The strictest of several decisions (block > unknown > audit > allow);
 /// among equals, the first.
-fn strictest(decisions: Vec<Decision>) -> Option<Decision> {
-    let mut best: Option<Decision> = None;
+fn strictest(decisions: &[Decision]) -> Option<Decision> {
+    let mut best: Option<&Decision> = None;
     for d in decisions {
-        if best.as_ref().is_none_or(|b| d.verdict > b.verdict) {
+        if best.is_none_or(|b| d.verdict > b.verdict) {
             best = Some(d);
         }
     }
-    best
+    best.cloned()
 }
 
 /// The verdict on one event under a set of policies.
