@@ -118,6 +118,12 @@ pub(super) fn build(intent: &Intent) -> Result<Value, SynthError> {
                 out.push(rule);
             }
         }
+        if intent.action != Action::Allow {
+            // A policy that selects the endpoint and ends without a verdict
+            // denies (end of tier): pass what a block or audit intent does
+            // not name on to the next tier (and finally the profile).
+            out.push(json!({"action": "Pass"}));
+        }
         out
     };
     let (ingress, egress) = directions(intent);

@@ -122,6 +122,18 @@ pub(super) fn build(intent: &Intent) -> Result<Value, SynthError> {
         }
         spec[if deny { "egressDeny" } else { "egress" }] = json!(rules);
     }
+    if deny {
+        // Deny rules alone would put the endpoint into default deny for the
+        // direction, blocking everything the intent did not name.
+        let mut dd = json!({});
+        if ingress {
+            dd["ingress"] = json!(false);
+        }
+        if egress {
+            dd["egress"] = json!(false);
+        }
+        spec["enableDefaultDeny"] = dd;
+    }
     let namespaced = intent.scope.namespace.is_some();
     Ok(json!({
         "apiVersion": "cilium.io/v2",
