@@ -22,6 +22,7 @@ pub mod error;
 pub mod events;
 pub mod intent;
 pub mod policy;
+pub mod prompt;
 pub mod simulate;
 pub mod store;
 pub mod synth;

@@ -162,3 +162,64 @@ impl fmt::Display for Diagnostic {
         Ok(())
     }
 }
+
+impl From<&Diagnostic> for kubescribe_core::prompt::Feedback {
+    /// The finding as a regeneration prompt carries it: the message with
+    /// what was expected, the fix with its replacement value.
+    fn from(d: &Diagnostic) -> Self {
+        let mut message = d.message.clone();
+        if let Some(e) = &d.expected {
+            message.push_str(&format!(" (expected: {e})"));
+        }
+        let fix = d.fix.as_ref().map(|f| match &f.replacement {
+            Some(v) => format!("{} (set {} to {v})", f.message, f.pointer),
+            None => f.message.clone(),
+        });
+        kubescribe_core::prompt::Feedback {
+            layer: d.layer.number(),
+            rule: (!d.rule.is_empty()).then(|| d.rule.clone()),
+            pointer: d.pointer.clone(),
+            message,
+            fix,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn diagnostics_become_prompt_feedback() {
+        let v = crate::Validator::new().validate_value(&serde_json::json!({
+            "apiVersion": "security.kubearmor.com/v1", "kind": "KubeArmorPolicy",
+            "metadata": {"name": "Bad_Name", "namespace": "shop"},
+            "spec": {"selector": {"matchLabels": {"app": "x"}},
+                     "file": {"matchPaths": [{"path": "/etc/nginx/"}]}, "action": "Block"}
+        }));
+        let fb: Vec<kubescribe_core::prompt::Feedback> =
+            v.diagnostics.iter().map(Into::into).collect();
+        let name = fb.iter().find(|f| f.pointer == "/metadata/name").unwrap();
+        assert_eq!(name.layer, 1);
+        assert_eq!(name.rule.as_deref(), Some("metadata.name"));
+        assert!(name.message.contains("(expected: a DNS-1123"), "{name:?}");
+        assert!(
+            name.fix.as_deref().unwrap().contains("bad-name"),
+            "{name:?}"
+        );
+        let prompt = kubescribe_core::prompt::build_prompt(
+            &serde_json::from_value(serde_json::json!({
+                "scope": {"namespace": "shop", "labels": {"app": "x"}}, "domain": "file",
+                "action": "block", "resources": {"paths": ["/etc/nginx"]}
+            }))
+            .unwrap(),
+            None,
+            kubescribe_core::prompt::Template::ZeroShot,
+            &fb,
+        )
+        .unwrap();
+        assert!(
+            prompt
+                .user
+                .contains("[layer 1 metadata.name] at \"/metadata/name\"")
+        );
+    }
+}

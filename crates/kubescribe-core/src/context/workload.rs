@@ -136,25 +136,25 @@ pub fn estimate_tokens(text: &str) -> usize {
 }
 
 impl WorkloadContext {
-    /// Plain-text rendering for prompts. Values from logs are quoted as JSON
-    /// strings so they cannot pose as instructions.
+    /// Plain-text rendering for prompts. Values from logs (and the scope's
+    /// namespace and labels) are quoted as JSON strings with line breaks,
+    /// backticks, angle brackets and braces escaped
+    /// ([`crate::prompt::quote`]), so they cannot pose as instructions.
     pub fn render(&self) -> String {
-        let q = |s: &str| serde_json::to_string(s).unwrap_or_default();
+        let q = crate::prompt::quote;
         let mut out = String::new();
-        let sel: Vec<String> = self
-            .selector
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect();
         let _ = writeln!(
             out,
             "Observed behaviour of workloads {} in namespace {} ({} events):",
-            if sel.is_empty() {
+            if self.selector.is_empty() {
                 "(all)".to_string()
             } else {
-                sel.join(",")
+                crate::prompt::to_safe_json(&self.selector, false)
             },
-            self.namespace.as_deref().unwrap_or("(any)"),
+            self.namespace
+                .as_deref()
+                .map(q)
+                .unwrap_or_else(|| "(any)".into()),
             self.observations
         );
         let path_line = |e: &PathEntry| {
@@ -188,7 +188,15 @@ impl WorkloadContext {
                 } else {
                     format!("{}-{}", p.first, p.last)
                 };
-                let _ = writeln!(out, "- {}/{} x{}", r, p.protocol, p.count);
+                // Protocol names come from logs: plain when a bare word, quoted otherwise.
+                let proto = if !p.protocol.is_empty()
+                    && p.protocol.chars().all(|c| c.is_ascii_alphanumeric())
+                {
+                    p.protocol.clone()
+                } else {
+                    q(&p.protocol)
+                };
+                let _ = writeln!(out, "- {}/{} x{}", r, proto, p.count);
             }
         }
         if !self.remotes.is_empty() {
