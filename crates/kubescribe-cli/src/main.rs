@@ -1,6 +1,7 @@
 //! `kubescribe`: validated runtime-security policies from intents and observed behaviour.
 
 mod backend;
+mod cluster_cmd;
 mod context_cmd;
 mod convert_cmd;
 mod eval_cmd;
@@ -67,6 +68,59 @@ enum Command {
         /// An event store (see `kubescribe ingest`) for layer-2 resource checks.
         #[arg(long)]
         store: Option<PathBuf>,
+        /// Also validate against the cluster: layer 1 against the CRDs it
+        /// holds (CEL rules included), layers 2/3 against live pods and
+        /// Services (selected pods exist, peers exist, ports are served), then
+        /// a server-side dry-run apply as the final check.
+        #[arg(long)]
+        cluster: bool,
+        #[command(flatten)]
+        cluster_args: cluster_cmd::ClusterArgs,
+    },
+    /// Apply policies to the cluster with server-side apply (field manager
+    /// `kubescribe`), after they pass every layer: layer 1 (built-in schema,
+    /// the cluster's CRD and its CEL rules), layers 2/3 against live objects
+    /// (skip with --skip-resource-checks). Conflicts and transient errors are
+    /// retried with backoff; the report says what was created, configured
+    /// (with the changed fields) or unchanged.
+    ///
+    /// Exit status: 0 everything applied, 1 some document invalid or
+    /// rejected by the server (nothing applied for it), 2 unreadable input or
+    /// no reachable cluster.
+    Apply {
+        /// Policy files (YAML/JSON, multi-document); `-` reads standard input.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// `server`: server-side dry run (validated and admitted, not stored).
+        #[arg(long, value_enum, default_value_t = cluster_cmd::DryRun::None, value_name = "MODE")]
+        dry_run: cluster_cmd::DryRun,
+        /// Take over fields another field manager owns.
+        #[arg(long)]
+        force_conflicts: bool,
+        /// Apply without the layer-2/3 checks against live objects (e.g. before the workloads exist).
+        #[arg(long)]
+        skip_resource_checks: bool,
+        /// A CRD to validate against in place of the cluster's (repeatable).
+        #[arg(long = "crd", value_name = "CRD.yaml")]
+        crds: Vec<PathBuf>,
+        /// Output format.
+        #[arg(short = 'o', long, value_enum, default_value_t = cluster_cmd::Format::Text)]
+        output: cluster_cmd::Format,
+        #[command(flatten)]
+        cluster_args: cluster_cmd::ClusterArgs,
+    },
+    /// Show what the cluster runs: policy engines (by their CRDs),
+    /// namespaces, pods (labels, container ports, owning controller) and
+    /// Services (selectors, ports).
+    Cluster {
+        /// Only this namespace's pods and Services.
+        #[arg(long, short = 'n')]
+        namespace: Option<String>,
+        /// Output format.
+        #[arg(short = 'o', long, value_enum, default_value_t = cluster_cmd::Format::Text)]
+        output: cluster_cmd::Format,
+        #[command(flatten)]
+        cluster_args: cluster_cmd::ClusterArgs,
     },
     /// Score generated policies against references: BLEU and chrF++ (as
     /// sacrebleu), ROUGE-1/2/L/Lsum (as rouge-score, with and without
@@ -358,6 +412,8 @@ fn main() -> ExitCode {
             output,
             max_file_mib,
             store,
+            cluster,
+            cluster_args,
         } => validate(
             &files,
             &crds,
@@ -365,7 +421,30 @@ fn main() -> ExitCode {
             output,
             max_file_mib,
             store.as_deref(),
+            cluster.then_some(&cluster_args),
         ),
+        Command::Apply {
+            files,
+            dry_run,
+            force_conflicts,
+            skip_resource_checks,
+            crds,
+            output,
+            cluster_args,
+        } => cluster_cmd::apply(
+            &files,
+            &cluster_args,
+            &crds,
+            dry_run,
+            force_conflicts,
+            skip_resource_checks,
+            output,
+        ),
+        Command::Cluster {
+            namespace,
+            output,
+            cluster_args,
+        } => cluster_cmd::info(&cluster_args, namespace.as_deref(), output),
         Command::Schema { what } => schema(what),
         Command::Convert {
             files,
@@ -688,8 +767,10 @@ fn validate(
     output: Output,
     max_file_mib: usize,
     store: Option<&std::path::Path>,
+    cluster: Option<&cluster_cmd::ClusterArgs>,
 ) -> Result<ExitCode> {
     let mut validator = Validator::new().use_builtin(!crd_only);
+    let mut cluster = cluster.map(|c| c.connect()).transpose()?;
     let mut store = match store {
         Some(p) if !p.exists() => anyhow::bail!(
             "no store at {} (create one with `kubescribe ingest FILE... --store {}`)",
@@ -702,18 +783,25 @@ fn validate(
         ),
         None => None,
     };
-    let mut layer2 = |policy: &kubescribe_core::Policy| -> Vec<kubescribe_validate::Diagnostic> {
-        let Some(s) = store.as_mut() else {
-            return Vec::new();
-        };
-        match kubescribe_validate::resources::check(policy, s) {
-            Ok(d) => d,
-            Err(e) => vec![kubescribe_validate::Diagnostic::schema_error(
+    let mut layer2 = |policy: &kubescribe_core::Policy,
+                      cluster: Option<&mut kubescribe_kube::KubeCluster>|
+     -> Vec<kubescribe_validate::Diagnostic> {
+        let mut out = match store
+            .as_mut()
+            .map(|s| kubescribe_validate::resources::check(policy, s))
+        {
+            None => Vec::new(),
+            Some(Ok(d)) => d,
+            Some(Err(e)) => vec![kubescribe_validate::Diagnostic::schema_error(
                 "",
                 "store",
                 format!("event store: {e}"),
             )],
+        };
+        if let Some(c) = cluster {
+            out.extend(kubescribe_kube::checks::final_checks(c, policy, true));
         }
+        out
     };
     for crd in crds {
         validator
@@ -745,7 +833,20 @@ fn validate(
                 if set.documents.is_empty() {
                     eprintln!("{}: warning: no documents", set.source);
                 }
-                reports.extend(validator.validate_set_with(&set, &mut layer2));
+                if let Some(c) = cluster.as_mut() {
+                    let notes = kubescribe_kube::checks::add_cluster_crds(
+                        c,
+                        &mut validator,
+                        set.documents.iter().map(|d| &d.value),
+                    )
+                    .context("reading CRDs from the cluster")?;
+                    for n in notes {
+                        eprintln!("note: {n}");
+                    }
+                }
+                reports.extend(
+                    validator.validate_set_with(&set, &mut |p| layer2(p, cluster.as_mut())),
+                );
             }
             Err(CoreError::Syntax {
                 source_name,

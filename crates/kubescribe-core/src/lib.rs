@@ -14,6 +14,7 @@
 //! | Kubernetes | `NetworkPolicy` (`networking.k8s.io/v1`, k8s-openapi's types) |
 //! | Calico | `NetworkPolicy`, `GlobalNetworkPolicy` and their `Staged*` forms (`projectcalico.org/v3`) |
 
+pub mod cluster;
 pub mod context;
 pub mod convert;
 pub mod document;

@@ -11,7 +11,8 @@
 //! * `x-kubernetes-int-or-string` admits integers and strings;
 //! * `x-kubernetes-list-type: set` requires unique items;
 //! * `metadata` is validated as ObjectMeta, as the API server does;
-//! * CEL rules (`x-kubernetes-validations`) are not evaluated here.
+//! * CEL rules (`x-kubernetes-validations`) are kept in [`CrdSchema::raw`]
+//!   and evaluated by [`crate::cel`].
 
 use serde_json::{Map, Value, json};
 
@@ -26,6 +27,9 @@ pub struct CrdSchema {
     pub kind: String,
     /// Draft-4 JSON Schema with API-server semantics applied.
     pub schema: Value,
+    /// The `openAPIV3Schema` as the CRD gives it (for its CEL rules); `None`
+    /// for kinds taken from an OpenAPI document.
+    pub raw: Option<Value>,
 }
 
 /// Reads every served version of every CRD (or OpenAPI kind) in `text`.
@@ -83,6 +87,7 @@ fn from_crd(crd: &Value) -> Result<Vec<CrdSchema>, String> {
         let Some(root) = ver.pointer("/schema/openAPIV3Schema").cloned() else {
             continue;
         };
+        let raw = root.clone();
         let mut schema = root;
         // The API server always accepts the type and object metadata at the
         // root, whether or not the CRD's schema declares them.
@@ -102,6 +107,7 @@ fn from_crd(crd: &Value) -> Result<Vec<CrdSchema>, String> {
             api_version: format!("{group}/{name}"),
             kind: kind.to_string(),
             schema,
+            raw: Some(raw),
         });
     }
     Ok(out)
@@ -143,6 +149,7 @@ fn from_openapi(doc: &Value) -> Vec<CrdSchema> {
                     "allOf": [{"$ref": format!("#/components/schemas/{}", name.replace('~', "~0").replace('/', "~1"))}],
                     "components": {"schemas": Value::Object(converted.clone())},
                 }),
+                raw: None,
             });
         }
     }

@@ -9,11 +9,18 @@
 //! * a CRD (or OpenAPI document) the user supplies ([`crd`]),
 //!
 //! both with the API server's semantics: nulls pruned, strict field
-//! validation (unknown fields rejected), int-or-string, and the server's
-//! own object rules ([`apiserver`]). A document valid under the built-in
-//! schema is also decoded into its typed model.
+//! validation (unknown fields rejected), int-or-string, the server's
+//! own object rules ([`apiserver`]) and a CRD's CEL rules ([`cel`]). A
+//! document valid under the built-in schema is also decoded into its typed
+//! model.
+//!
+//! Layer 2 checks the resources a policy names against the event store
+//! ([`resources`]) or a live cluster ([`cluster`]), layer 3 the ports it
+//! names against the pods that serve them ([`cluster`]).
 
 pub mod apiserver;
+pub mod cel;
+pub mod cluster;
 pub mod crd;
 pub mod diagnostic;
 pub mod error;
@@ -106,6 +113,7 @@ impl Outcome {
 pub struct Validator {
     use_builtin: bool,
     crds: HashMap<(String, String), Arc<CompiledSchema>>,
+    cel: HashMap<(String, String), Arc<cel::CelRules>>,
 }
 
 impl Default for Validator {
@@ -120,6 +128,7 @@ impl Validator {
         Validator {
             use_builtin: true,
             crds: HashMap::new(),
+            cel: HashMap::new(),
         }
     }
 
@@ -146,10 +155,34 @@ impl Validator {
         for s in crd::load(origin, text)? {
             let compiled = CompiledSchema::compile(s.schema, Draft::Draft4, origin)?;
             added.push(format!("{}/{}", s.api_version, s.kind));
-            self.crds
-                .insert((s.api_version, s.kind), Arc::new(compiled));
+            let key = (s.api_version, s.kind);
+            match s
+                .raw
+                .as_ref()
+                .and_then(|raw| cel::CelRules::compile(raw, &key.0, &key.1, origin))
+            {
+                Some(rules) => self.cel.insert(key.clone(), Arc::new(rules)),
+                None => self.cel.remove(&key),
+            };
+            self.crds.insert(key, Arc::new(compiled));
         }
         Ok(added)
+    }
+
+    /// Adds the schemas of a CRD given as a JSON value (e.g. read from a
+    /// cluster); `origin` names it in diagnostics.
+    pub fn add_crd_value(
+        &mut self,
+        origin: &str,
+        crd: &Value,
+    ) -> Result<Vec<String>, ValidateError> {
+        self.add_crd_str(origin, &crd.to_string())
+    }
+
+    /// Whether a CRD (user-supplied or from a cluster) covers `api_version` `kind`.
+    pub fn has_crd(&self, api_version: &str, kind: &str) -> bool {
+        self.crds
+            .contains_key(&(api_version.to_string(), kind.to_string()))
     }
 
     /// Validates one document value (layer 1).
@@ -166,7 +199,9 @@ impl Validator {
             .and_then(Value::as_str)
             .unwrap_or("")
             .to_string();
-        let crd = self.crds.get(&(api_version, kind_name));
+        let key = (api_version, kind_name);
+        let crd = self.crds.get(&key);
+        let cel_rules = self.cel.get(&key);
         let kind = Policy::kind_of(&value).ok();
         let mut diagnostics = Vec::new();
         let mut policy = None;
@@ -227,6 +262,12 @@ impl Validator {
                     diagnostics.push(d);
                 }
             }
+        }
+        // CEL rules run on a structurally valid object, as the API server's do.
+        if let Some(rules) = cel_rules
+            && !diagnostics.iter().any(Diagnostic::is_error)
+        {
+            diagnostics.extend(rules.check(&value));
         }
         diagnostics.extend(apiserver::check(kind, &value));
         diagnostics.sort_by_key(|d| (d.severity, d.layer));

@@ -5,7 +5,8 @@ use serde_json::Value;
 use crate::diagnostic::Fix;
 
 /// The candidate closest to `got`: same text ignoring case first, then the
-/// smallest edit distance within a third of the length (at least 2).
+/// smallest edit distance (a swap of neighbours counts as one edit) within a
+/// third of the length (at least 2).
 pub fn nearest<'a>(got: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let candidates: Vec<&str> = candidates.into_iter().collect();
     if let Some(c) = candidates.iter().find(|c| c.eq_ignore_ascii_case(got)) {
@@ -16,7 +17,7 @@ pub fn nearest<'a>(got: &str, candidates: impl IntoIterator<Item = &'a str>) -> 
         .into_iter()
         .map(|c| {
             (
-                strsim::levenshtein(&got.to_lowercase(), &c.to_lowercase()),
+                strsim::osa_distance(&got.to_lowercase(), &c.to_lowercase()),
                 c,
             )
         })

@@ -1,0 +1,359 @@
+//! What a live cluster holds, behind a trait, so that the domain and the
+//! validators can use it without an HTTP stack.
+//!
+//! [`ClusterContext`] is the read side of a cluster: namespaces, pods (labels,
+//! container ports, owning Deployment/StatefulSet/DaemonSet), Services (ports
+//! and selectors), and the CustomResourceDefinitions installed, from which
+//! [`ClusterContext::engines`] tells which policy engines the cluster runs.
+//! `kubescribe-kube` implements it with `kube`; [`ClusterSnapshot`] is an
+//! in-memory implementation (a snapshot taken once and queried many times,
+//! and what tests use).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::engine::Engine;
+
+/// Why a cluster could not be asked.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ClusterError {
+    /// No usable configuration (kubeconfig missing or invalid, unknown context).
+    #[error("cluster configuration: {0}")]
+    Config(String),
+    /// The API server could not be reached (connection refused, TLS, DNS).
+    #[error("cannot reach the cluster at {server}: {message}")]
+    Unreachable {
+        /// The server URL.
+        server: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// The request did not finish within the timeout.
+    #[error("the cluster at {server} did not answer within {seconds} s ({what})")]
+    Timeout {
+        /// The server URL.
+        server: String,
+        /// The timeout.
+        seconds: u64,
+        /// The request.
+        what: String,
+    },
+    /// The API server answered with an error status.
+    #[error("{what}: the API server answered {code} {reason}: {message}")]
+    Api {
+        /// The request.
+        what: String,
+        /// HTTP status.
+        code: u16,
+        /// Kubernetes reason (`NotFound`, `Invalid`, `Conflict`, ...).
+        reason: String,
+        /// The server's message.
+        message: String,
+    },
+    /// Anything else (unexpected answers).
+    #[error("{0}")]
+    Other(String),
+}
+
+/// A container port a pod declares.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct PodPort {
+    /// Port name (`http`), when named.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Container port number.
+    pub port: i32,
+    /// `TCP`, `UDP` or `SCTP`.
+    pub protocol: String,
+}
+
+/// The controller owning a pod, resolved through ReplicaSets to their
+/// Deployment where the ReplicaSet says so.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Owner {
+    /// `Deployment`, `StatefulSet`, `DaemonSet`, `ReplicaSet`, `Job`, ...
+    pub kind: String,
+    /// The owner's name.
+    pub name: String,
+}
+
+/// A pod as the cluster reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PodInfo {
+    /// Namespace.
+    pub namespace: String,
+    /// Pod name.
+    pub name: String,
+    /// Labels.
+    pub labels: BTreeMap<String, String>,
+    /// Ports of all containers (init containers excluded).
+    pub ports: Vec<PodPort>,
+    /// Owning controller, when any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<Owner>,
+}
+
+/// A Service port.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServicePort {
+    /// Port name, when named.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The Service's port.
+    pub port: i32,
+    /// The pods' port: a number or a container port name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_port: Option<String>,
+    /// `TCP`, `UDP` or `SCTP`.
+    pub protocol: String,
+}
+
+/// A Service as the cluster reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceInfo {
+    /// Namespace.
+    pub namespace: String,
+    /// Service name.
+    pub name: String,
+    /// Pod selector (empty: selects nothing by label).
+    pub selector: BTreeMap<String, String>,
+    /// Ports.
+    pub ports: Vec<ServicePort>,
+}
+
+/// An installed CustomResourceDefinition.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CrdInfo {
+    /// `plural.group`.
+    pub name: String,
+    /// API group.
+    pub group: String,
+    /// Kind.
+    pub kind: String,
+    /// Served versions.
+    pub versions: Vec<String>,
+}
+
+/// Which engine a CRD belongs to, judged by its group and kind:
+/// KubeArmor by `security.kubearmor.com`, Tetragon by `TracingPolicy*`,
+/// Cilium by `CiliumNetworkPolicy`, Calico by `crd.projectcalico.org`
+/// (the group Calico stores its objects under) or `projectcalico.org`.
+pub fn engine_of_crd(group: &str, kind: &str) -> Option<Engine> {
+    match (group, kind) {
+        ("security.kubearmor.com", _) => Some(Engine::KubeArmor),
+        ("cilium.io", "TracingPolicy" | "TracingPolicyNamespaced") => Some(Engine::Tetragon),
+        ("cilium.io", "CiliumNetworkPolicy" | "CiliumClusterwideNetworkPolicy") => {
+            Some(Engine::Cilium)
+        }
+        ("crd.projectcalico.org" | "projectcalico.org", _) => Some(Engine::Calico),
+        _ => None,
+    }
+}
+
+/// Whether `labels` satisfy an equality selector (every pair present).
+pub fn selects(selector: &BTreeMap<String, String>, labels: &BTreeMap<String, String>) -> bool {
+    selector.iter().all(|(k, v)| labels.get(k) == Some(v))
+}
+
+/// The read side of a live cluster.
+pub trait ClusterContext {
+    /// A short description of where the answers come from (server URL, context).
+    fn describe(&self) -> String;
+
+    /// Namespace names.
+    fn namespaces(&mut self) -> Result<Vec<String>, ClusterError>;
+
+    /// Pods of one namespace, or of all with `None`.
+    fn pods(&mut self, namespace: Option<&str>) -> Result<Vec<PodInfo>, ClusterError>;
+
+    /// Services of one namespace, or of all with `None`.
+    fn services(&mut self, namespace: Option<&str>) -> Result<Vec<ServiceInfo>, ClusterError>;
+
+    /// Installed CustomResourceDefinitions.
+    fn crds(&mut self) -> Result<Vec<CrdInfo>, ClusterError>;
+
+    /// The full CRD object (as JSON) serving `group` `kind`, if installed.
+    fn crd(&mut self, group: &str, kind: &str) -> Result<Option<Value>, ClusterError>;
+
+    /// Engines whose CRDs are installed, plus Kubernetes NetworkPolicy, which
+    /// every cluster serves.
+    fn engines(&mut self) -> Result<Vec<Engine>, ClusterError> {
+        let mut out: Vec<Engine> = self
+            .crds()?
+            .iter()
+            .filter_map(|c| engine_of_crd(&c.group, &c.kind))
+            .collect();
+        out.push(Engine::Kubernetes);
+        out.sort();
+        out.dedup();
+        Ok(out)
+    }
+
+    /// Pods of `namespace` whose labels satisfy `selector`.
+    fn pods_matching(
+        &mut self,
+        namespace: Option<&str>,
+        selector: &BTreeMap<String, String>,
+    ) -> Result<Vec<PodInfo>, ClusterError> {
+        Ok(self
+            .pods(namespace)?
+            .into_iter()
+            .filter(|p| selects(selector, &p.labels))
+            .collect())
+    }
+}
+
+/// A cluster's state held in memory: what [`ClusterContext`] answers, taken
+/// once (e.g. with [`ClusterSnapshot::take`]) or built by hand.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ClusterSnapshot {
+    /// Where it came from.
+    pub source: String,
+    /// Namespaces.
+    pub namespaces: Vec<String>,
+    /// Pods.
+    pub pods: Vec<PodInfo>,
+    /// Services.
+    pub services: Vec<ServiceInfo>,
+    /// CRDs (summaries).
+    pub crds: Vec<CrdInfo>,
+    /// Full CRD objects, keyed by `group/kind`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub crd_objects: BTreeMap<String, Value>,
+}
+
+impl ClusterSnapshot {
+    /// Reads namespaces, pods, services and CRD summaries of `namespace`
+    /// (all with `None`) from `cluster`.
+    pub fn take(
+        cluster: &mut dyn ClusterContext,
+        namespace: Option<&str>,
+    ) -> Result<ClusterSnapshot, ClusterError> {
+        Ok(ClusterSnapshot {
+            source: cluster.describe(),
+            namespaces: cluster.namespaces()?,
+            pods: cluster.pods(namespace)?,
+            services: cluster.services(namespace)?,
+            crds: cluster.crds()?,
+            crd_objects: BTreeMap::new(),
+        })
+    }
+}
+
+impl ClusterContext for ClusterSnapshot {
+    fn describe(&self) -> String {
+        self.source.clone()
+    }
+
+    fn namespaces(&mut self) -> Result<Vec<String>, ClusterError> {
+        Ok(self.namespaces.clone())
+    }
+
+    fn pods(&mut self, namespace: Option<&str>) -> Result<Vec<PodInfo>, ClusterError> {
+        Ok(self
+            .pods
+            .iter()
+            .filter(|p| namespace.is_none_or(|n| p.namespace == n))
+            .cloned()
+            .collect())
+    }
+
+    fn services(&mut self, namespace: Option<&str>) -> Result<Vec<ServiceInfo>, ClusterError> {
+        Ok(self
+            .services
+            .iter()
+            .filter(|s| namespace.is_none_or(|n| s.namespace == n))
+            .cloned()
+            .collect())
+    }
+
+    fn crds(&mut self) -> Result<Vec<CrdInfo>, ClusterError> {
+        Ok(self.crds.clone())
+    }
+
+    fn crd(&mut self, group: &str, kind: &str) -> Result<Option<Value>, ClusterError> {
+        Ok(self.crd_objects.get(&format!("{group}/{kind}")).cloned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn engines_come_from_installed_crds() {
+        let crd = |group: &str, kind: &str| CrdInfo {
+            name: format!("{}s.{group}", kind.to_lowercase()),
+            group: group.into(),
+            kind: kind.into(),
+            versions: vec!["v1".into()],
+        };
+        let mut s = ClusterSnapshot {
+            crds: vec![
+                crd("security.kubearmor.com", "KubeArmorPolicy"),
+                crd("cilium.io", "CiliumNetworkPolicy"),
+                crd("cilium.io", "CiliumEndpoint"),
+                crd("crd.projectcalico.org", "NetworkPolicy"),
+                crd("example.com", "Widget"),
+            ],
+            ..Default::default()
+        };
+        assert_eq!(
+            s.engines().unwrap(),
+            [
+                Engine::KubeArmor,
+                Engine::Cilium,
+                Engine::Kubernetes,
+                Engine::Calico
+            ]
+        );
+        s.crds.clear();
+        assert_eq!(s.engines().unwrap(), [Engine::Kubernetes]);
+    }
+
+    #[test]
+    fn pods_are_matched_by_selector_and_namespace() {
+        let pod = |ns: &str, name: &str, l: &[(&str, &str)]| PodInfo {
+            namespace: ns.into(),
+            name: name.into(),
+            labels: labels(l),
+            ports: vec![],
+            owner: None,
+        };
+        let mut s = ClusterSnapshot {
+            pods: vec![
+                pod("shop", "web-1", &[("app", "web"), ("tier", "front")]),
+                pod("shop", "db-1", &[("app", "db")]),
+                pod("other", "web-2", &[("app", "web")]),
+            ],
+            ..Default::default()
+        };
+        let names = |v: Vec<PodInfo>| v.into_iter().map(|p| p.name).collect::<Vec<_>>();
+        assert_eq!(
+            names(
+                s.pods_matching(Some("shop"), &labels(&[("app", "web")]))
+                    .unwrap()
+            ),
+            ["web-1"]
+        );
+        assert_eq!(
+            names(s.pods_matching(None, &labels(&[("app", "web")])).unwrap()),
+            ["web-1", "web-2"]
+        );
+        assert!(
+            s.pods_matching(Some("shop"), &labels(&[("app", "api")]))
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(s.pods(Some("shop")).unwrap().len(), 2);
+    }
+}

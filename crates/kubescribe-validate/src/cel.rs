@@ -1,0 +1,187 @@
+//! CEL rules of a CRD (`x-kubernetes-validations`), evaluated client-side
+//! with `kube-cel`, as the API server (≥ 1.25) does after defaulting.
+//!
+//! Older servers ignore the rules (1.20 accepts a create and drops them), so
+//! this is the only place they are enforced before a policy reaches such a
+//! cluster. A rule `kube-cel` cannot evaluate (a CEL macro it does not
+//! implement) is reported as a warning naming the rule, never silently
+//! passed as satisfied.
+
+use serde_json::Value;
+
+use kube_cel::{CompiledSchema, ErrorKind, RootContext, ValidationError};
+
+use crate::diagnostic::{Diagnostic, Layer, Severity};
+
+/// The CEL rules of one CRD version, compiled once.
+pub struct CelRules {
+    compiled: CompiledSchema,
+    root: RootContext,
+    origin: String,
+}
+
+impl std::fmt::Debug for CelRules {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CelRules")
+            .field("api_version", &self.root.api_version)
+            .field("kind", &self.root.kind)
+            .field("origin", &self.origin)
+            .finish()
+    }
+}
+
+/// Whether any node of `schema` carries `x-kubernetes-validations`.
+pub fn has_rules(schema: &Value) -> bool {
+    match schema {
+        Value::Object(m) => m.contains_key("x-kubernetes-validations") || m.values().any(has_rules),
+        Value::Array(a) => a.iter().any(has_rules),
+        _ => false,
+    }
+}
+
+impl CelRules {
+    /// Compiles the rules of an `openAPIV3Schema` as the CRD gives it, or
+    /// `None` when it has none.
+    pub fn compile(
+        open_api_v3_schema: &Value,
+        api_version: &str,
+        kind: &str,
+        origin: &str,
+    ) -> Option<CelRules> {
+        if !has_rules(open_api_v3_schema) {
+            return None;
+        }
+        let api_group = api_version
+            .rsplit_once('/')
+            .map(|(g, _)| g.to_string())
+            .unwrap_or_default();
+        Some(CelRules {
+            compiled: kube_cel::compile_schema(open_api_v3_schema),
+            root: RootContext {
+                api_version: api_version.to_string(),
+                api_group,
+                kind: kind.to_string(),
+            },
+            origin: origin.to_string(),
+        })
+    }
+
+    /// Layer-1 diagnostics for the rules `value` breaks.
+    pub fn check(&self, value: &Value) -> Vec<Diagnostic> {
+        let validator = kube_cel::Validator::new();
+        match validator.validate_compiled_with_context(
+            &self.compiled,
+            value,
+            None,
+            Some(&self.root),
+        ) {
+            Ok(()) => Vec::new(),
+            Err(errors) => errors.iter().map(|e| self.diagnostic(e)).collect(),
+        }
+    }
+
+    fn diagnostic(&self, e: &ValidationError) -> Diagnostic {
+        let pointer = field_path_to_pointer(&e.field_path);
+        let (severity, message) = match e.kind {
+            ErrorKind::ValidationFailure => (Severity::Error, e.message.clone()),
+            ErrorKind::UnsupportedReference => (
+                Severity::Warning,
+                format!(
+                    "CEL rule not evaluated client-side (uses something kube-cel does not implement); the API server is the judge: {}",
+                    e.message
+                ),
+            ),
+            _ => (Severity::Error, format!("CEL rule failed: {}", e.message)),
+        };
+        let mut d = Diagnostic::schema_error(pointer, "x-kubernetes-validations", message)
+            .expected(format!("CEL rule `{}` to hold", e.rule))
+            .origin(format!("{} (CEL)", self.origin));
+        d.layer = Layer::Schema;
+        d.severity = severity;
+        d
+    }
+}
+
+/// `spec.ports[0].name` / `.spec['a.b']` (CEL field paths) → `/spec/ports/0/name`.
+pub fn field_path_to_pointer(path: &str) -> String {
+    let mut out = String::new();
+    let mut chars = path.chars().peekable();
+    let mut seg = String::new();
+    let flush = |seg: &mut String, out: &mut String| {
+        if !seg.is_empty() {
+            out.push('/');
+            out.push_str(&kubescribe_core::document::escape_pointer_token(seg));
+            seg.clear();
+        }
+    };
+    while let Some(c) = chars.next() {
+        match c {
+            '.' => flush(&mut seg, &mut out),
+            '[' => {
+                flush(&mut seg, &mut out);
+                let quoted = matches!(chars.peek(), Some('\'' | '"'));
+                let quote = if quoted { chars.next() } else { None };
+                let mut inner = String::new();
+                while let Some(&n) = chars.peek() {
+                    chars.next();
+                    if Some(n) == quote && chars.peek() == Some(&']') {
+                        chars.next();
+                        break;
+                    }
+                    if quote.is_none() && n == ']' {
+                        break;
+                    }
+                    inner.push(n);
+                }
+                seg = inner;
+                flush(&mut seg, &mut out);
+            }
+            c => seg.push(c),
+        }
+    }
+    flush(&mut seg, &mut out);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn field_paths_become_pointers() {
+        assert_eq!(field_path_to_pointer(""), "");
+        assert_eq!(field_path_to_pointer("spec.replicas"), "/spec/replicas");
+        assert_eq!(
+            field_path_to_pointer("spec.ports[0].name"),
+            "/spec/ports/0/name"
+        );
+        assert_eq!(
+            field_path_to_pointer("spec.labels['a/b.c']"),
+            "/spec/labels/a~1b.c"
+        );
+    }
+
+    #[test]
+    fn failing_rule_is_an_error_at_its_field() {
+        let schema = json!({
+            "type": "object",
+            "properties": {"spec": {"type": "object",
+                "properties": {"min": {"type": "integer"}, "max": {"type": "integer"}},
+                "x-kubernetes-validations": [{"rule": "self.min <= self.max", "message": "min must not exceed max"}]}}
+        });
+        let rules = CelRules::compile(&schema, "example.com/v1", "Range", "range.yaml").unwrap();
+        assert!(
+            rules
+                .check(&json!({"spec": {"min": 1, "max": 2}}))
+                .is_empty()
+        );
+        let d = rules.check(&json!({"spec": {"min": 3, "max": 2}}));
+        assert_eq!(d.len(), 1, "{d:#?}");
+        assert_eq!(d[0].pointer, "/spec");
+        assert_eq!(d[0].rule, "x-kubernetes-validations");
+        assert_eq!(d[0].message, "min must not exceed max");
+        assert!(d[0].is_error());
+        assert!(CelRules::compile(&json!({"type": "object"}), "v1", "X", "x").is_none());
+    }
+}
