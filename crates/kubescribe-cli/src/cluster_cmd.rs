@@ -91,7 +91,7 @@ pub fn validate_on_cluster(
     Ok(validator.validate_set_with(set, &mut more))
 }
 
-fn print_reports(out: &mut impl Write, reports: &[DocumentReport]) -> Result<()> {
+fn print_reports(out: &mut dyn Write, reports: &[DocumentReport]) -> Result<()> {
     for r in reports {
         let what = format!(
             "{} {}",
@@ -190,10 +190,46 @@ pub fn apply(
         force_conflicts,
         skip_resource_checks,
         format,
+        &mut std::io::stdout().lock(),
+    )
+}
+
+/// `generate --apply`: where and how to apply a generated policy.
+#[derive(Args, Clone, Debug)]
+pub struct GenerateApply {
+    /// Apply the generated policy to the cluster (server-side apply, field
+    /// manager `kubescribe`) once it passes every layer there: the cluster's
+    /// CRD and CEL rules, live pods and ports, the server's admission. The
+    /// report goes to standard error.
+    #[arg(long)]
+    pub apply: bool,
+    /// With --apply: `server` only dry-runs it on the server.
+    #[arg(long, value_enum, default_value_t = DryRun::None, value_name = "MODE", requires = "apply")]
+    pub dry_run: DryRun,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+}
+
+/// Applies one generated policy (see [`GenerateApply`]); the report goes to
+/// standard error, the policy itself was printed already.
+pub fn apply_generated(args: &GenerateApply, policy: &kubescribe_core::Policy) -> Result<ExitCode> {
+    let text = policy.to_canonical_json()?;
+    let set = document::read_bytes("<generated>", text.as_bytes(), &ReadLimits::default())?;
+    let mut cluster = args.cluster.connect()?;
+    apply_sets(
+        &mut cluster,
+        Validator::new(),
+        &[set],
+        args.dry_run == DryRun::Server,
+        false,
+        false,
+        Format::Text,
+        &mut std::io::stderr().lock(),
     )
 }
 
 /// Validates (all layers) and applies document sets; shared with `generate --apply`.
+#[allow(clippy::too_many_arguments)]
 pub fn apply_sets(
     cluster: &mut KubeCluster,
     validator: Validator,
@@ -202,6 +238,7 @@ pub fn apply_sets(
     force_conflicts: bool,
     skip_resource_checks: bool,
     format: Format,
+    out: &mut dyn Write,
 ) -> Result<ExitCode> {
     let mut notes = Vec::new();
     let mut all_reports = Vec::new();
@@ -237,7 +274,6 @@ pub fn apply_sets(
     for n in &notes {
         writeln!(stderr, "note: {n}")?;
     }
-    let mut out = std::io::stdout().lock();
     match format {
         Format::Json => {
             let results: Vec<Value> = results
@@ -263,7 +299,7 @@ pub fn apply_sets(
                 .filter(|r| !r.valid || !r.diagnostics.is_empty())
                 .cloned()
                 .collect();
-            print_reports(&mut out, &shown)?;
+            print_reports(out, &shown)?;
             for (source, r) in &results {
                 match r {
                     ApplyResult::Applied(a) => writeln!(out, "{}", report_line(a))?,

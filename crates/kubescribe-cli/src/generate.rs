@@ -10,7 +10,12 @@ use kubescribe_core::{Engine, synth};
 use kubescribe_validate::Validator;
 
 /// Reads the intent, synthesizes, validates, prints.
-pub fn run(intent_file: &Path, engine: Option<&str>, json: bool) -> Result<ExitCode> {
+pub fn run(
+    intent_file: &Path,
+    engine: Option<&str>,
+    json: bool,
+    apply: Option<&crate::cluster_cmd::GenerateApply>,
+) -> Result<ExitCode> {
     let text = if intent_file.as_os_str() == "-" {
         let mut s = String::new();
         std::io::stdin()
@@ -68,7 +73,10 @@ pub fn run(intent_file: &Path, engine: Option<&str>, json: bool) -> Result<ExitC
         for d in &outcome.diagnostics {
             eprintln!("  {d}");
         }
-        Ok(ExitCode::SUCCESS)
+        match apply {
+            Some(a) => crate::cluster_cmd::apply_generated(a, &policy),
+            None => Ok(ExitCode::SUCCESS),
+        }
     } else {
         // The synthesizer's own tests keep this from happening; say so loudly if it does.
         eprintln!("kubescribe: internal error: the synthesized policy is invalid:");

@@ -249,6 +249,8 @@ enum Command {
         /// policy instead (reported as a fallback).
         #[arg(long)]
         fallback_synth: bool,
+        #[command(flatten)]
+        apply: cluster_cmd::GenerateApply,
     },
     /// Convert network policies between Kubernetes, Cilium and Calico.
     ///
@@ -500,12 +502,15 @@ fn main() -> ExitCode {
             trace,
             store,
             fallback_synth,
+            apply,
         } => {
+            let apply = apply.apply.then_some(&apply);
             if backend == backend::Backend::Synth && trace.is_none() && store.is_none() {
                 generate::run(
                     &intent_file,
                     engine.as_deref(),
                     matches!(output, PolicyFormat::Json),
+                    apply,
                 )
             } else {
                 pipeline_cmd::run(
@@ -519,6 +524,7 @@ fn main() -> ExitCode {
                         store: store.as_deref(),
                         fallback_synth,
                         json: matches!(output, PolicyFormat::Json),
+                        apply,
                     },
                 )
             }

@@ -32,6 +32,8 @@ pub struct LoopArgs<'a> {
     pub fallback_synth: bool,
     /// Print JSON instead of YAML.
     pub json: bool,
+    /// Apply the policy to a cluster once it passes every layer there.
+    pub apply: Option<&'a crate::cluster_cmd::GenerateApply>,
 }
 
 fn read_intent(intent_file: &Path) -> Result<Intent> {
@@ -171,5 +173,8 @@ pub fn run(intent_file: &Path, args: &LoopArgs<'_>) -> Result<ExitCode> {
             t.generator
         ),
     }
-    Ok(ExitCode::SUCCESS)
+    match args.apply {
+        Some(a) => crate::cluster_cmd::apply_generated(a, policy),
+        None => Ok(ExitCode::SUCCESS),
+    }
 }
