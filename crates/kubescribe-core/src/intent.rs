@@ -13,6 +13,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::engine::Engine;
 
+pub mod parse;
+
+pub use parse::{
+    Entity, EntityKind, IntentParseError, ParsedIntent, PodResolver, parse_intent,
+    parse_intent_with,
+};
+
 /// A security intent, independent of any engine.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
