@@ -16,7 +16,7 @@ use crate::engine::Engine;
 pub mod parse;
 
 pub use parse::{
-    Entity, EntityKind, IntentParseError, ParsedIntent, PodResolver, parse_intent,
+    Entity, EntityKind, IntentParseError, ParsedIntent, PodResolver, ResolvedPod, parse_intent,
     parse_intent_with,
 };
 

@@ -5,8 +5,6 @@
 //! recognised (kind, text, byte span) and the assumptions it made. Missing or
 //! ambiguous information is an [`IntentParseError`] naming what to supply.
 
-#![allow(clippy::collapsible_if, clippy::nonminimal_bool)]
-
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
@@ -23,13 +21,13 @@ pub const MAX_INTENT_BYTES: usize = 16 * 1024;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum EntityKind {
-    /// An engine or policy-kind word (`cilium`, `NetworkPolicy`).
+    /// A policy-kind word (`NetworkPolicy`, `network policy`, `TracingPolicy`).
     Policy,
-    /// A label (`app=nginx`, `tier: db`).
+    /// A label of the selected workloads (`app=nginx`, `tier: db`, `app == 'web'`).
     Label,
     /// A pod name.
     PodName,
-    /// A namespace name.
+    /// The namespace of the selected workloads.
     Namespace,
     /// A direction word (`incoming`, `egress`).
     Direction,
@@ -43,8 +41,10 @@ pub enum EntityKind {
     Endpoint,
     /// An action word (`deny`, `permit`, `audit`).
     Action,
-    /// A file path or directory.
+    /// A file path.
     Path,
+    /// A directory.
+    Dir,
     /// An executable.
     Binary,
     /// A DNS name.
@@ -55,6 +55,12 @@ pub enum EntityKind {
     Capability,
     /// A domain word (`files`, `network`, `processes`).
     Domain,
+    /// An engine name (`cilium`, `KubeArmor`).
+    Engine,
+    /// A label of the peer workloads of a network rule.
+    PeerLabel,
+    /// The namespace of the peer workloads of a network rule.
+    PeerNamespace,
 }
 
 /// An entity found in the text; `start..end` is a byte range of the input.
@@ -101,15 +107,49 @@ pub enum IntentParseError {
     /// Engine words contradict each other.
     #[error("ambiguous engine: the text names both {0} and {1}")]
     AmbiguousEngine(String, String),
+    /// Two statements about the same thing contradict each other.
+    #[error("ambiguous intent: {0}")]
+    Ambiguous(String),
+    /// The text asks for something an intent cannot carry.
+    #[error("cannot express {0}")]
+    Unsupported(String),
     /// A named pod could not be resolved to labels.
-    #[error("pod `{0}` could not be resolved to labels: name its labels instead, e.g. `app=nginx`")]
+    #[error(
+        "pod `{0}` is not a known workload's pod: name its labels instead (e.g. `app=nginx`), or ingest its manifest into the store"
+    )]
     UnknownPod(String),
+    /// A pod name matches workloads with different labels.
+    #[error("pod `{pod}` matches several workloads ({list}): name the namespace or the labels", pod = .0, list = .1.join(", "))]
+    AmbiguousPod(String, Vec<String>),
+    /// The pod resolver failed (e.g. the store could not be read).
+    #[error("{0}")]
+    Resolver(String),
 }
 
-/// Resolves pod names to their labels (implemented by the event store or a cluster client).
+/// A workload a pod name resolved to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResolvedPod {
+    /// The workload's kind (`Pod`, `Deployment`, `StatefulSet`, …).
+    pub kind: String,
+    /// Its namespace.
+    pub namespace: String,
+    /// Its name.
+    pub name: String,
+    /// The labels of its pods.
+    pub labels: BTreeMap<String, String>,
+}
+
+/// Resolves pod names to the labels of their pods (implemented for every
+/// [`EventStore`](crate::store::EventStore) through its workloads table, and
+/// by cluster clients).
 pub trait PodResolver {
-    /// The labels of pod `name` (in `namespace` when known), or `None` when unknown.
-    fn pod_labels(&self, namespace: Option<&str>, name: &str) -> Option<BTreeMap<String, String>>;
+    /// The workloads pod `name` may belong to (in `namespace` when known):
+    /// none when unknown, several when the name is ambiguous.
+    fn resolve_pod(
+        &mut self,
+        namespace: Option<&str>,
+        name: &str,
+    ) -> Result<Vec<ResolvedPod>, Box<dyn std::error::Error + Send + Sync>>;
 }
 
 /// Parses `text` into an intent without resolving pod names (they stay in `scope.podNames`).
@@ -120,7 +160,7 @@ pub fn parse_intent(text: &str) -> Result<ParsedIntent, IntentParseError> {
 /// Parses `text`, resolving pod names to labels through `resolver` when one is given.
 pub fn parse_intent_with(
     text: &str,
-    resolver: Option<&dyn PodResolver>,
+    resolver: Option<&mut dyn PodResolver>,
 ) -> Result<ParsedIntent, IntentParseError> {
     if text.len() > MAX_INTENT_BYTES {
         return Err(IntentParseError::TooLong(text.len()));
@@ -139,6 +179,8 @@ struct Tok<'a> {
     end: usize,
     /// Trailing punctuation (a comma or full stop) ends a list.
     comma: bool,
+    /// The word opened a parenthesis: `app=web (shop)`.
+    paren: bool,
 }
 
 fn tokenize(text: &str) -> Vec<Tok<'_>> {
@@ -174,6 +216,7 @@ fn tokenize(text: &str) -> Vec<Tok<'_>> {
                 start: st,
                 end: st + t.len(),
                 comma,
+                paren: raw[..lead].contains('('),
             });
         }
     }
@@ -585,18 +628,29 @@ fn proto(s: &str) -> Option<Protocol> {
     }
 }
 
-fn engine_word(s: &str) -> Option<Engine> {
-    match s {
-        "kubearmor" | "kubearmorpolicy" | "ksp" => Some(Engine::KubeArmor),
-        "tetragon" | "tracingpolicy" => Some(Engine::Tetragon),
-        "cilium" | "ciliumnetworkpolicy" | "cnp" => Some(Engine::Cilium),
-        "calico" | "globalnetworkpolicy" => Some(Engine::Calico),
-        "k8s" | "kubernetes" | "networkpolicy" | "netpol" => Some(Engine::Kubernetes),
-        _ => None,
-    }
+/// An engine name or policy-kind word: the engine, whether the word is a
+/// policy kind, and whether it names the engine only weakly (`NetworkPolicy`
+/// is Kubernetes unless another engine is named; Calico has one too).
+fn engine_word(s: &str) -> Option<(Engine, bool, bool)> {
+    Some(match s {
+        "kubearmor" => (Engine::KubeArmor, false, false),
+        "tetragon" => (Engine::Tetragon, false, false),
+        "cilium" => (Engine::Cilium, false, false),
+        "calico" => (Engine::Calico, false, false),
+        "kubernetes" | "k8s" => (Engine::Kubernetes, false, false),
+        "kubearmorpolicy" | "kubearmorhostpolicy" | "ksp" => (Engine::KubeArmor, true, false),
+        "tracingpolicy" | "tracingpolicynamespaced" => (Engine::Tetragon, true, false),
+        "ciliumnetworkpolicy" | "ciliumclusterwidenetworkpolicy" | "cnp" | "ccnp" => {
+            (Engine::Cilium, true, false)
+        }
+        "globalnetworkpolicy" | "gnp" => (Engine::Calico, true, false),
+        "networkpolicy" | "networkpolicies" | "netpol" => (Engine::Kubernetes, true, true),
+        _ => return None,
+    })
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
+/// Which resources the words being read are about.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Mode {
     None,
     File,
@@ -607,34 +661,260 @@ enum Mode {
     Cap,
 }
 
+/// The preposition that introduced a group of workload mentions.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Cue {
+    /// No preposition (the sentence's subject, or after "for"/"by").
+    None,
+    /// "from …".
+    From,
+    /// "to …", "reach …".
+    To,
+}
+
+/// A workload mention: a label, a namespace or a pod name.
+#[derive(Clone, Debug)]
+enum Who {
+    Label(String, String),
+    Ns(String),
+    Pod(String),
+}
+
+#[derive(Clone, Debug)]
+struct Mention {
+    who: Who,
+    start: usize,
+    end: usize,
+    group: usize,
+}
+
+const ALLOW_WORDS: &[&str] = &[
+    "allow",
+    "allows",
+    "allowed",
+    "permit",
+    "permits",
+    "permitted",
+    "let",
+    "lets",
+    "whitelist",
+    "allowlist",
+    "accept",
+    "accepts",
+    "accepted",
+    "restrict",
+    "limit",
+    "confine",
+];
+const BLOCK_WORDS: &[&str] = &[
+    "deny",
+    "denies",
+    "denied",
+    "block",
+    "blocks",
+    "blocked",
+    "forbid",
+    "forbids",
+    "forbidden",
+    "prevent",
+    "prevents",
+    "disallow",
+    "disallows",
+    "prohibit",
+    "prohibits",
+    "prohibited",
+    "reject",
+    "rejects",
+    "drop",
+    "drops",
+    "stop",
+    "blacklist",
+    "denylist",
+    "kill",
+];
+const AUDIT_WORDS: &[&str] = &[
+    "audit",
+    "audits",
+    "audited",
+    "log",
+    "logged",
+    "monitor",
+    "monitors",
+    "monitored",
+    "record",
+    "alert",
+    "observe",
+    "trace",
+    "watch",
+];
+const FILE_VERBS: &[&str] = &[
+    "read",
+    "reads",
+    "reading",
+    "view",
+    "write",
+    "writes",
+    "writing",
+    "written",
+    "modify",
+    "modifies",
+    "modifying",
+    "modifications",
+    "change",
+    "changes",
+    "delete",
+    "deleting",
+    "overwrite",
+    "tamper",
+    "edit",
+    "create",
+    "read-write",
+    "read-only",
+    "readonly",
+    "access",
+    "accessing",
+    "open",
+    "opens",
+    "opening",
+    "touch",
+    "touching",
+];
+const EXEC_MODE_VERBS: &[&str] = &[
+    "run",
+    "runs",
+    "running",
+    "execute",
+    "executes",
+    "executing",
+    "executed",
+    "exec",
+    "execution",
+    "executions",
+    "launch",
+    "launching",
+    "spawn",
+    "spawning",
+    "start",
+    "invoke",
+    "invoking",
+];
+/// Words that keep a resource list going ("read /a, /b and the /c directory").
+const LIST_GLUE: &[&str] = &[
+    "and",
+    "or",
+    "&",
+    "plus",
+    "as",
+    "well",
+    "the",
+    "a",
+    "an",
+    "only",
+    "of",
+    "either",
+    "both",
+    "all",
+    "any",
+    "every",
+    "file",
+    "files",
+    "directory",
+    "directories",
+    "folder",
+    "in",
+    "under",
+    "named",
+    "called",
+    "binary",
+    "binaries",
+    "program",
+    "programs",
+    "everything",
+    "anything",
+];
+/// Words never read as a namespace name even where the grammar expects one
+/// ("namespace X", "the X namespace"); direction or engine words can be names.
+fn not_a_name(l: &str) -> bool {
+    STOP.contains(&l)
+        || FILLER.contains(&l)
+        || matches!(
+            l,
+            "the" | "a" | "this" | "that" | "same" | "other" | "each" | "every" | "any" | "all"
+        )
+}
+
+/// Words never read as a bare namespace or pod name.
+fn reserved(l: &str) -> bool {
+    STOP.contains(&l)
+        || FILLER.contains(&l)
+        || ALLOW_WORDS.contains(&l)
+        || BLOCK_WORDS.contains(&l)
+        || AUDIT_WORDS.contains(&l)
+        || FILE_VERBS.contains(&l)
+        || EXEC_MODE_VERBS.contains(&l)
+        || engine_word(l).is_some()
+        || proto(l).is_some()
+        || matches!(
+            l,
+            "both"
+                | "ingress"
+                | "egress"
+                | "incoming"
+                | "outgoing"
+                | "inbound"
+                | "outbound"
+                | "port"
+                | "ports"
+                | "traffic"
+                | "network"
+                | "connections"
+                | "directions"
+                | "order"
+                | "addition"
+                | "case"
+                | "this"
+                | "which"
+                | "general"
+                | "particular"
+        )
+}
+
 struct Parser<'a> {
     text: &'a str,
     toks: Vec<Tok<'a>>,
     ents: Vec<Entity>,
     assume: Vec<String>,
+    /// Preposition waiting for the next workload mention.
+    cue: Option<Cue>,
+    /// A resource came between the last mention and the next one.
+    brk: bool,
+    groups: Vec<Cue>,
+    mentions: Vec<Mention>,
+    /// Token index of the last workload mention.
+    last_mention_tok: Option<usize>,
+    /// Token index of the last action word.
+    last_action_tok: Option<usize>,
 }
 
 #[derive(Default)]
 struct Acc {
-    engine: Option<(Engine, String)>,
-    engine_conflict: Option<(String, String)>,
-    ns: Option<String>,
-    labels: BTreeMap<String, String>,
+    engines: Vec<(Engine, String)>,
+    weak_engine: Option<(Engine, String)>,
     selector: Vec<String>,
-    pods: Vec<String>,
-    peers: Vec<PeerSelector>,
     allow: Option<String>,
     block: Option<String>,
     audit: Option<String>,
     negated_allow: bool,
     except: bool,
+    only: bool,
     dir_explicit: Option<Direction>,
     dir_implied: Option<Direction>,
-    paths: Vec<String>,
+    paths: Vec<(String, usize)>,
     dirs: Vec<String>,
     binaries: Vec<String>,
     ports: Vec<PortSpec>,
     proto_global: Option<Protocol>,
+    proto_seen: bool,
     cidrs: Vec<String>,
     fqdns: Vec<String>,
     syscalls: Vec<String>,
@@ -642,6 +922,9 @@ struct Acc {
     domain_word: Option<Domain>,
     reads: bool,
     writes: bool,
+    read_only_word: bool,
+    file_verb: bool,
+    exec_verb: bool,
     non_recursive: bool,
 }
 
@@ -658,10 +941,29 @@ impl<'a> Parser<'a> {
             toks: tokenize(text),
             ents: Vec::new(),
             assume: Vec::new(),
+            cue: None,
+            brk: false,
+            groups: Vec::new(),
+            mentions: Vec::new(),
+            last_mention_tok: None,
+            last_action_tok: None,
         }
     }
 
     fn ent(&mut self, kind: EntityKind, start: usize, end: usize) {
+        if !matches!(
+            kind,
+            EntityKind::Action
+                | EntityKind::Domain
+                | EntityKind::Direction
+                | EntityKind::Engine
+                | EntityKind::Policy
+                | EntityKind::Endpoint
+        ) {
+            // A resource: a pending preposition was about it, not about a workload.
+            self.cue = None;
+            self.brk = true;
+        }
         self.ents.push(Entity {
             kind,
             text: self.text[start..end].to_string(),
@@ -670,26 +972,100 @@ impl<'a> Parser<'a> {
         });
     }
 
+    fn mention(&mut self, who: Who, tok: usize, start: usize, end: usize) {
+        let new_group = match self.cue.take() {
+            Some(c) => Some(c),
+            None if self.groups.is_empty() || self.brk => Some(Cue::None),
+            None => None,
+        };
+        if let Some(c) = new_group {
+            self.groups.push(c);
+        }
+        self.brk = false;
+        self.last_mention_tok = Some(tok);
+        self.mentions.push(Mention {
+            who,
+            start,
+            end,
+            group: self.groups.len() - 1,
+        });
+    }
+
     fn low(&self, i: usize) -> &str {
         self.toks.get(i).map(|t| t.lower.as_str()).unwrap_or("")
     }
 
-    /// Whether a peer (label or namespace) follows token `i`, skipping filler words.
-    fn peer_follows(&self, i: usize) -> bool {
-        let mut j = i + 1;
-        while j < self.toks.len() && FILLER.contains(&self.low(j)) {
-            j += 1;
-        }
-        let Some(t) = self.toks.get(j) else {
+    /// Whether token `i` directly follows a workload mention (skipping a few filler words).
+    fn after_mention(&self, i: usize) -> bool {
+        let Some(m) = self.last_mention_tok else {
             return false;
         };
-        split_label(t.text).is_some()
-            || (t.text.ends_with(':') && label_key_ok(&t.text[..t.text.len() - 1]))
-            || matches!(t.lower.as_str(), "namespace" | "ns")
-            || (self.low(j + 1) == "namespace" && is_ns_name(t.text))
+        if m >= i || i - m > 3 {
+            return false;
+        }
+        (m + 1..i).all(|j| matches!(self.low(j), "pods" | "pod" | "workloads" | "endpoints"))
     }
 
-    fn run(mut self, resolver: Option<&dyn PodResolver>) -> Result<ParsedIntent, IntentParseError> {
+    /// An action phrase starting at token `i`: (action, last token, negated allow).
+    fn action_phrase(&self, i: usize, a: &Acc) -> Option<(Action, usize, bool)> {
+        let l = self.low(i);
+        let next = self.low(i + 1);
+        let is_allow = |w: &str| matches!(w, "allow" | "allowed" | "let" | "permit" | "permitted");
+        if matches!(l, "must" | "should" | "may" | "can" | "shall" | "will")
+            && matches!(next, "not" | "never")
+        {
+            let mut k = i + 1;
+            if self.low(k + 1) == "be" && is_allow(self.low(k + 2)) {
+                k += 2;
+            }
+            return Some((Action::Block, k, true));
+        }
+        if matches!(l, "do" | "does") && next == "not" && is_allow(self.low(i + 2)) {
+            return Some((Action::Block, i + 2, true));
+        }
+        if matches!(l, "don't" | "dont" | "doesn't") && is_allow(next) {
+            return Some((Action::Block, i + 1, true));
+        }
+        if matches!(l, "cannot" | "can't" | "never") {
+            let k = if is_allow(next) { i + 1 } else { i };
+            return Some((Action::Block, k, true));
+        }
+        if l == "not" {
+            if is_allow(next) {
+                return Some((Action::Block, i + 1, true));
+            }
+            if next == "be" && is_allow(self.low(i + 2)) {
+                return Some((Action::Block, i + 2, true));
+            }
+        }
+        if l == "only" && ALLOW_WORDS.contains(&next) {
+            return Some((Action::Allow, i + 1, false));
+        }
+        let act = if ALLOW_WORDS.contains(&l) {
+            Action::Allow
+        } else if BLOCK_WORDS.contains(&l) {
+            Action::Block
+        } else if AUDIT_WORDS.contains(&l) {
+            Action::Audit
+        } else if l == "only"
+            && a.allow.is_none()
+            && a.block.is_none()
+            && a.audit.is_none()
+            && !next.is_empty()
+            && !self.toks[i].comma
+        {
+            return Some((Action::Allow, i, false));
+        } else {
+            return None;
+        };
+        let k = if next == "only" { i + 1 } else { i };
+        Some((act, k, false))
+    }
+
+    fn run(
+        mut self,
+        resolver: Option<&mut dyn PodResolver>,
+    ) -> Result<ParsedIntent, IntentParseError> {
         let mut a = Acc::default();
         let lower_all = self.text.to_lowercase();
         let syscall_ctx = lower_all.contains("syscall") || lower_all.contains("system call");
@@ -699,8 +1075,6 @@ impl<'a> Parser<'a> {
             .iter()
             .any(|t| EXEC_VERBS.contains(&t.lower.as_str()));
         let mut mode = Mode::None;
-        let mut peer = false;
-        let mut cur_peer: Option<usize> = None;
         let n = self.toks.len();
         let mut i = 0;
         while i < n {
@@ -712,81 +1086,65 @@ impl<'a> Parser<'a> {
                 String::new()
             };
             let next = self.low(i + 1).to_string();
-            let mut consumed = 1;
-            // Multi-word phrases first.
-            if (l == "do" || l == "does") && next == "not"
-                || l == "don't"
-                || l == "dont"
-                || l == "never" && next == "allow"
-                || l == "cannot"
-                || l == "can't"
+            // Actions (one- to four-word phrases).
+            if !(l == "kill" && (syscall_ctx || cap_ctx) && mode == Mode::Syscall)
+                && let Some((act, k, negated)) = self.action_phrase(i, &a)
             {
-                // negation before an allow word
-                let k = if l == "do" || l == "does" {
-                    i + 2
-                } else {
-                    i + 1
-                };
-                let w = self.low(k).to_string();
-                if matches!(w.as_str(), "allow" | "let" | "permit") {
-                    let (s, e) = (t.start, self.toks[k].end);
-                    self.ent(EntityKind::Action, s, e);
-                    a.block.get_or_insert_with(|| self.text[s..e].to_string());
+                let k = k.min(n - 1);
+                let (s, e) = (t.start, self.toks[k].end);
+                self.ent(EntityKind::Action, s, e);
+                let words = self.text[s..e].to_string();
+                match act {
+                    Action::Allow => {
+                        a.allow.get_or_insert(words);
+                    }
+                    Action::Block => {
+                        a.block.get_or_insert(words);
+                    }
+                    Action::Audit => {
+                        a.audit.get_or_insert(words);
+                    }
+                }
+                if negated {
                     a.negated_allow = true;
-                    i = k + 1;
-                    continue;
                 }
-                if l == "cannot" || l == "can't" || l == "don't" || l == "dont" || l == "never" {
-                    self.ent(EntityKind::Action, t.start, t.end);
-                    a.block.get_or_insert_with(|| t.text.to_string());
-                    i += 1;
-                    continue;
+                if (i..=k).any(|j| self.low(j) == "only") {
+                    a.only = true;
                 }
-            }
-            if (l == "must" || l == "should") && next == "not" {
-                let e = self.toks[i + 1].end;
-                self.ent(EntityKind::Action, t.start, e);
-                a.block
-                    .get_or_insert_with(|| self.text[t.start..e].to_string());
-                i += 2;
+                self.last_action_tok = Some(k);
+                i = k + 1;
                 continue;
+            }
+            if l == "only" {
+                a.only = true;
             }
             if l == "internet" {
                 self.ent(EntityKind::Cidr, t.start, t.end);
                 push_uniq(&mut a.cidrs, "0.0.0.0/0".into());
                 push_uniq(&mut self.assume, "\"internet\" read as 0.0.0.0/0".into());
+                if prev != "from" {
+                    a.dir_implied.get_or_insert(Direction::Egress);
+                }
                 i += 1;
                 continue;
             }
+            // "the nginx app" → app=nginx
             if prev == "the"
                 && matches!(next.as_str(), "app" | "application" | "service")
                 && is_ns_name(t.text)
-                && !STOP.contains(&l)
-                && !FILLER.contains(&l)
-                && i + 2 <= n
-                && self.low(i + 2) != "namespace"
+                && !reserved(l)
             {
-                self.ent(EntityKind::Label, t.start, t.end);
-                push_uniq(&mut self.assume, format!("\"the {l} app\" read as app={l}"));
-                self.add_label(
-                    &mut a,
-                    peer,
-                    &mut cur_peer,
-                    "app".into(),
-                    t.text.to_string(),
+                self.mention(
+                    Who::Label("app".into(), t.text.to_string()),
+                    i,
+                    t.start,
+                    t.end,
                 );
+                push_uniq(&mut self.assume, format!("\"the {l} app\" read as app={l}"));
                 i += 2;
                 continue;
             }
-            if l == "not" && matches!(next.as_str(), "allowed" | "permitted") {
-                let e = self.toks[i + 1].end;
-                self.ent(EntityKind::Action, t.start, e);
-                a.block.get_or_insert_with(|| "not allowed".into());
-                a.negated_allow = true;
-                i += 2;
-                continue;
-            }
-            if l == "system" && (next == "call" || next == "calls") {
+            if l == "system" && matches!(next.as_str(), "call" | "calls") {
                 self.ent(EntityKind::Domain, t.start, self.toks[i + 1].end);
                 a.domain_word.get_or_insert(Domain::Syscall);
                 mode = Mode::Syscall;
@@ -797,21 +1155,23 @@ impl<'a> Parser<'a> {
                 || l == "bidirectional"
                 || l == "bidirectionally"
             {
-                let e = if l == "both" {
-                    self.toks[i + 1].end
-                } else {
-                    t.end
-                };
-                self.ent(EntityKind::Direction, t.start, e);
+                let k = if l == "both" { i + 1 } else { i };
+                self.ent(EntityKind::Direction, t.start, self.toks[k].end);
                 a.dir_explicit = Some(Direction::Both);
-                i += if l == "both" { 2 } else { 1 };
+                i = k + 1;
                 continue;
             }
-            if l == "only" && (next == "allow" || next == "permit" || next == "let") {
-                let e = self.toks[i + 1].end;
-                self.ent(EntityKind::Action, t.start, e);
-                a.allow
-                    .get_or_insert_with(|| self.text[t.start..e].to_string());
+            if matches!(l, "network" | "tracing")
+                && matches!(next.trim_end_matches(':'), "policy" | "policies")
+            {
+                let nt = &self.toks[i + 1];
+                let end = nt.start + nt.text.trim_end_matches(':').len();
+                self.ent(EntityKind::Policy, t.start, end);
+                if l == "tracing" {
+                    a.engines.push((Engine::Tetragon, "tracing policy".into()));
+                } else {
+                    a.domain_word.get_or_insert(Domain::Network);
+                }
                 i += 2;
                 continue;
             }
@@ -821,37 +1181,31 @@ impl<'a> Parser<'a> {
             ) {
                 a.non_recursive = true;
             }
-            // Engines.
-            if let Some(eng) = engine_word(l.trim_end_matches(':')) {
-                let mut e = t.end;
-                if matches!(
-                    next.as_str(),
-                    "networkpolicy" | "network" | "policy" | "globalnetworkpolicy"
-                ) && (eng == Engine::Kubernetes
-                    || eng == Engine::Calico
-                    || eng == Engine::Cilium)
-                    && next != "policy"
-                    && next != "network"
-                {
-                    e = self.toks[i + 1].end;
-                    consumed = 2;
+            // Engines and policy kinds.
+            if let Some((eng, kind_word, weak)) = engine_word(l.trim_end_matches(':')) {
+                let word = t.text.trim_end_matches(':');
+                self.ent(
+                    if kind_word {
+                        EntityKind::Policy
+                    } else {
+                        EntityKind::Engine
+                    },
+                    t.start,
+                    t.start + word.len(),
+                );
+                if weak {
+                    a.weak_engine.get_or_insert((eng, word.to_string()));
+                } else {
+                    a.engines.push((eng, word.to_string()));
                 }
-                self.ent(EntityKind::Policy, t.start, e);
-                match &a.engine {
-                    Some((x, w)) if *x != eng => {
-                        a.engine_conflict = Some((w.clone(), t.text.to_string()))
-                    }
-                    _ => a.engine = Some((eng, t.text.to_string())),
-                }
-                i += consumed;
+                i += 1;
                 continue;
             }
-            // Namespace.
-            if matches!(l, "namespace" | "ns" | "namespaces") && i + 1 < n && !next.is_empty() {
+            // Namespaces.
+            if matches!(l, "namespace" | "ns" | "namespaces") && i + 1 < n {
                 let nt = self.toks[i + 1].clone();
-                if is_ns_name(nt.text) && !STOP.contains(&nt.lower.as_str()) {
-                    self.ent(EntityKind::Namespace, nt.start, nt.end);
-                    self.set_ns(&mut a, peer, &mut cur_peer, nt.text);
+                if is_ns_name(nt.text) && !not_a_name(&nt.lower) {
+                    self.mention(Who::Ns(nt.text.to_string()), i + 1, nt.start, nt.end);
                     i += 2;
                     continue;
                 }
@@ -859,64 +1213,78 @@ impl<'a> Parser<'a> {
             if let Some(v) = l
                 .strip_prefix("namespace=")
                 .or_else(|| l.strip_prefix("ns="))
+                && is_ns_name(v)
             {
-                if is_ns_name(v) {
-                    let off = t.text.len() - v.len();
-                    self.ent(EntityKind::Namespace, t.start + off, t.end);
-                    self.set_ns(&mut a, peer, &mut cur_peer, v);
-                    i += 1;
-                    continue;
-                }
+                let off = t.text.len() - v.len();
+                self.mention(Who::Ns(v.to_string()), i, t.start + off, t.end);
+                i += 1;
+                continue;
             }
-            if next == "namespace"
-                && is_ns_name(t.text)
-                && !STOP.contains(&l)
-                && !FILLER.contains(&l)
-            {
-                self.ent(EntityKind::Namespace, t.start, t.end);
-                self.set_ns(&mut a, peer, &mut cur_peer, t.text);
+            if next.trim_end_matches(':') == "namespace" && is_ns_name(t.text) && !not_a_name(l) {
+                self.mention(Who::Ns(t.text.to_string()), i, t.start, t.end);
                 i += 2;
                 continue;
             }
-            // Peer / direction cues.
-            if l == "from" {
-                if a.dir_explicit == Some(Direction::Egress) {
-                    peer = false;
-                } else {
-                    if self.peer_follows(i) {
-                        peer = true;
-                        cur_peer = None;
-                    }
-                    a.dir_implied.get_or_insert(Direction::Ingress);
-                }
-                mode = Mode::None;
+            // A bare namespace right after a workload: "app=web in shop", "app=web (shop)".
+            if i + 1 < n
+                && matches!(l, "in" | "of")
+                && (self.after_mention(i)
+                    || matches!(self.low(i + 2), "for" | "by" | "")
+                    || self.toks[i + 1].comma)
+                && is_ns_name(self.toks[i + 1].text)
+                && !reserved(&next)
+                && !matches!(self.low(i + 2), "namespace" | "app" | "application")
+                && parse_port(&next).is_none()
+            {
+                let nt = self.toks[i + 1].clone();
+                self.mention(Who::Ns(nt.text.to_string()), i + 1, nt.start, nt.end);
+                push_uniq(
+                    &mut self.assume,
+                    format!("\"{l} {}\" read as namespace {}", nt.text, nt.text),
+                );
+                i += 2;
+                continue;
+            }
+            if t.paren && self.after_mention(i) && is_ns_name(t.text) && !reserved(l) {
+                self.mention(Who::Ns(t.text.to_string()), i, t.start, t.end);
                 i += 1;
                 continue;
             }
-            if l == "to" || l == "reach" || l == "towards" {
-                if l == "reach" && next == "the" && self.low(i + 2) == "internet" {
-                    a.dir_implied.get_or_insert(Direction::Egress);
+            // Prepositions that say which side of a connection a workload is on.
+            match l {
+                "from" => {
+                    self.cue = Some(Cue::From);
+                    i += 1;
+                    continue;
                 }
-                if self.peer_follows(i) && !cap_ctx && !syscall_ctx {
-                    if a.dir_implied == Some(Direction::Ingress)
-                        || a.dir_explicit == Some(Direction::Ingress)
+                "to" | "towards" | "into" | "reach" | "reaching" | "reaches" => {
+                    self.cue = Some(Cue::To);
+                    if mode == Mode::None
+                        && (matches!(next.as_str(), "port" | "ports")
+                            || parse_cidr(&next).is_some()
+                            || is_fqdn(&next))
                     {
-                        peer = false;
-                    } else {
-                        peer = true;
-                        cur_peer = None;
                         a.dir_implied.get_or_insert(Direction::Egress);
                     }
-                } else if mode == Mode::None
-                    && (next == "port"
-                        || next == "ports"
-                        || parse_cidr(&next).is_some()
-                        || is_fqdn(&next))
-                {
+                    if l.starts_with("reach") {
+                        a.dir_implied.get_or_insert(Direction::Egress);
+                    }
+                    i += 1;
+                    continue;
+                }
+                "for" | "by" => {
+                    self.cue = Some(Cue::None);
+                    i += 1;
+                    continue;
+                }
+                "accept" | "accepts" | "receive" | "receives" | "receiving" => {
+                    a.dir_implied.get_or_insert(Direction::Ingress);
+                }
+                "send" | "sends" | "sending" | "connect" | "connecting" | "talk" | "call"
+                | "calls" | "opening" => {
                     a.dir_implied.get_or_insert(Direction::Egress);
                 }
-                i += 1;
-                continue;
+                _ => {}
             }
             match l {
                 "ingress" | "incoming" | "inbound" => {
@@ -948,70 +1316,49 @@ impl<'a> Parser<'a> {
                 }
                 _ => {}
             }
-            // Actions.
-            let act = match l {
-                "allow" | "allows" | "allowed" | "permit" | "permits" | "permitted" | "let"
-                | "whitelist" | "allowlist" | "accept" | "restrict" | "limit" | "confine" => {
-                    Some(Action::Allow)
-                }
-                "deny" | "denies" | "denied" | "block" | "blocks" | "blocked" | "forbid"
-                | "forbids" | "forbidden" | "prevent" | "prevents" | "disallow" | "prohibit"
-                | "prohibited" | "reject" | "drop" | "stop" | "blacklist" | "denylist" | "kill"
-                    if !(l == "kill" && (syscall_ctx || cap_ctx)) =>
-                {
-                    Some(Action::Block)
-                }
-                "audit" | "audited" | "log" | "logged" | "monitor" | "monitored" | "record"
-                | "alert" | "watch" | "observe" | "trace" => Some(Action::Audit),
-                "only" if !a.except => None,
-                _ => None,
-            };
-            if let Some(act) = act {
-                self.ent(EntityKind::Action, t.start, t.end);
-                let slot = match act {
-                    Action::Allow => &mut a.allow,
-                    Action::Block => &mut a.block,
-                    Action::Audit => &mut a.audit,
-                };
-                slot.get_or_insert_with(|| t.text.to_string());
-                i += 1;
-                continue;
-            }
             if l == "except" || l == "but" && next == "only" {
                 a.except = true;
             }
             // Resource-mode verbs.
-            let mut verb = true;
-            match l {
-                "read" | "reads" | "reading" | "read-only" | "readonly" | "view" => {
-                    a.reads = true;
-                    if l.starts_with("read-") || l == "readonly" {
+            if FILE_VERBS.contains(&l) && !(mode == Mode::Exec && matches!(l, "access" | "open")) {
+                a.file_verb = true;
+                match l {
+                    "read" | "reads" | "reading" | "view" => a.reads = true,
+                    "read-only" | "readonly" => {
                         a.reads = true;
+                        a.read_only_word = true;
                     }
-                    mode = Mode::File;
+                    "access" | "accessing" | "open" | "opens" | "opening" | "touch"
+                    | "touching" => {}
+                    _ => a.writes = true,
                 }
-                "write" | "writes" | "writing" | "modify" | "modifying" | "modifications"
-                | "change" | "changes" | "delete" | "overwrite" | "tamper" | "edit" | "create"
-                | "read-write" => {
-                    a.writes = true;
-                    mode = Mode::File;
-                }
-                "access" | "accessing" | "open" | "opening" | "touch" | "use"
-                    if mode != Mode::Exec =>
-                {
-                    mode = Mode::File
-                }
-                "run" | "runs" | "running" | "execute" | "executes" | "executing" | "exec"
-                | "launch" | "launching" | "spawn" | "spawning" | "start" | "invoke"
-                | "invoking" | "execution" | "executions" => mode = Mode::Exec,
-                "port" | "ports" => mode = Mode::Port,
-                "pod" | "pods" if !self.peer_follows(i) && !FILLER.contains(&next.as_str()) => {
-                    mode = Mode::Pod
-                }
-                _ => verb = false,
-            }
-            if verb {
+                mode = Mode::File;
+                i += 1;
                 continue;
+            }
+            if EXEC_MODE_VERBS.contains(&l) {
+                a.exec_verb = true;
+                mode = Mode::Exec;
+                i += 1;
+                continue;
+            }
+            if matches!(l, "port" | "ports") {
+                mode = Mode::Port;
+                i += 1;
+                continue;
+            }
+            if matches!(l, "on" | "over") && parse_port(&next).is_some() {
+                mode = Mode::Port;
+                i += 1;
+                continue;
+            }
+            if l == "pod" && is_ns_name(&next) && !reserved(&next) {
+                mode = Mode::Pod;
+                i += 1;
+                continue;
+            }
+            if matches!(l, "calls" | "call" | "calling") && mode != Mode::Port {
+                mode = Mode::Syscall;
             }
             // Domain words.
             let dw = match l {
@@ -1037,262 +1384,276 @@ impl<'a> Parser<'a> {
                 i += 1;
                 continue;
             }
-            // Values.
-            let raw = t.text;
-            if raw.starts_with('/')
-                && raw.len() > 1
-                && !raw.contains("//")
-                && raw.chars().all(|c| !c.is_whitespace() && c != '=')
-                && parse_cidr(raw).is_none()
-            {
-                self.ent(
-                    if mode == Mode::Exec {
-                        EntityKind::Binary
-                    } else {
-                        EntityKind::Path
-                    },
-                    t.start,
-                    t.end,
-                );
-                if mode == Mode::Exec && !raw.ends_with('/') {
-                    push_uniq(&mut a.binaries, raw.to_string());
-                } else if raw.ends_with('/') {
-                    if mode == Mode::Exec {
-                        self.fix_last_kind(EntityKind::Path);
-                    }
-                    push_uniq(&mut a.dirs, raw.to_string());
-                } else if KNOWN_DIRS.contains(&raw) {
-                    push_uniq(&mut a.dirs, format!("{raw}/"));
-                    push_uniq(
-                        &mut self.assume,
-                        format!("{raw} read as a directory ({raw}/)"),
-                    );
-                } else {
-                    push_uniq(&mut a.paths, raw.to_string());
-                }
-            } else if let Some((c, single)) = parse_cidr(raw) {
-                self.ent(EntityKind::Cidr, t.start, t.end);
-                if single {
-                    push_uniq(&mut self.assume, format!("address {raw} read as {c}"));
-                }
-                push_uniq(&mut a.cidrs, c);
-            } else if let Some((k, v)) = split_label(raw) {
-                if k == "namespace" || k == "ns" {
-                    // handled above when valid
-                } else {
-                    self.ent(EntityKind::Label, t.start, t.end);
-                    self.add_label(&mut a, peer, &mut cur_peer, k, v);
-                }
-            } else if let Some((k, v)) = raw
-                .split_once("!=")
-                .filter(|(k, v)| label_key_ok(k) && label_val_ok(v))
-            {
-                self.ent(EntityKind::Label, t.start, t.end);
-                a.selector.push(format!("{k} != {v}"));
-            } else if raw.ends_with(':')
-                && label_key_ok(&raw[..raw.len() - 1])
-                && !t.comma
-                && i + 1 < n
-                && label_val_ok(self.toks[i + 1].text)
-                && !STOP.contains(&next.as_str())
-            {
-                let vt = self.toks[i + 1].clone();
-                self.ent(EntityKind::Label, t.start, vt.end);
-                self.add_label(
-                    &mut a,
-                    peer,
-                    &mut cur_peer,
-                    raw[..raw.len() - 1].to_string(),
-                    vt.text.to_string(),
-                );
-                consumed = 2;
-            } else if let Some((p, pr)) = port_proto(&t.lower) {
-                // 80/tcp, tcp/80, udp:53
-                let (ps, pe, qs, qe) = pr.spans;
-                self.ent_sorted(
-                    EntityKind::Port,
-                    t.start + ps,
-                    t.start + pe,
-                    EntityKind::Protocol,
-                    t.start + qs,
-                    t.start + qe,
-                );
-                a.ports.push(PortSpec {
-                    port: p.0,
-                    end_port: p.1,
-                    protocol: pr.proto,
-                });
-                mode = Mode::Port;
-            } else if let Some(p) = proto(l) {
-                self.ent(EntityKind::Protocol, t.start, t.end);
-                if p == Protocol::Icmp {
-                    a.proto_global.get_or_insert(p);
-                } else {
-                    a.proto_global = Some(p);
-                }
-                if a.dir_explicit.is_none() {
-                    a.domain_word.get_or_insert(Domain::Network);
-                }
-            } else if let (Mode::Port, Some((p, e))) = (mode, parse_port(raw)) {
-                self.ent(EntityKind::Port, t.start, t.end);
-                a.ports.push(PortSpec {
-                    port: p,
-                    end_port: e,
-                    protocol: Protocol::Tcp,
-                });
-                let _ = a.proto_global;
-                if matches!(next.as_str(), "to" | "through" | "-") {
-                    if let Some((q, None)) = parse_port(self.low(i + 2)) {
-                        if q > p {
-                            let s = t.start;
-                            let e2 = self.toks[i + 2].end;
-                            self.ents.pop();
-                            self.ent(EntityKind::Port, s, e2);
-                            if let Some(last) = a.ports.last_mut() {
-                                last.end_port = Some(q);
-                            }
-                            consumed = 3;
-                        }
-                    }
-                }
-            } else if let Some(p) = service_port(l).filter(|_| {
-                matches!(mode, Mode::Port | Mode::None)
-                    && !matches!(prev.as_str(), "run" | "execute")
-            }) {
-                self.ent(EntityKind::Port, t.start, t.end);
-                a.ports.push(p);
-                push_uniq(
-                    &mut self.assume,
-                    format!(
-                        "{l} read as port {}/{:?}",
-                        a.ports.last().map(|p| p.port).unwrap_or(0),
-                        a.ports.last().map(|p| p.protocol).unwrap_or(Protocol::Tcp)
-                    )
-                    .to_uppercase()
-                    .replace(" READ AS PORT ", " read as port "),
-                );
-            } else if is_cap(l, mode, cap_ctx) {
-                self.ent(EntityKind::Capability, t.start, t.end);
-                push_uniq(&mut a.caps, l.trim_start_matches("cap_").to_string());
-            } else if is_syscall(l, mode, syscall_ctx) {
-                self.ent(EntityKind::Syscall, t.start, t.end);
-                push_uniq(&mut a.syscalls, l.trim_end_matches("()").to_string());
-            } else if is_fqdn(raw) {
-                self.ent(EntityKind::Fqdn, t.start, t.end);
-                push_uniq(&mut a.fqdns, l.to_string());
-            } else if mode == Mode::Exec
-                && !STOP.contains(&l)
-                && is_ident(raw, &['-', '_', '.'])
-                && !raw.chars().all(|c| c.is_ascii_digit())
-                && (BINARIES.iter().any(|(b, _)| *b == l)
-                    || matches!(
-                        prev.as_str(),
-                        "run"
-                            | "runs"
-                            | "execute"
-                            | "exec"
-                            | "launch"
-                            | "spawn"
-                            | "start"
-                            | "invoke"
-                            | "and"
-                            | "or"
-                            | "executing"
-                            | "running"
-                            | "launching"
-                            | "spawning"
-                            | "invoking"
-                            | "executes"
-                            | "binary"
-                            | "binaries"
-                            | "program"
-                            | "programs"
-                            | "executables"
-                            | "processes"
-                            | "process"
-                            | "only"
-                    ) && !FILLER.contains(&l))
-            {
-                self.ent(EntityKind::Binary, t.start, t.end);
-                match BINARIES.iter().find(|(b, _)| *b == l) {
-                    Some((_, path)) => {
-                        push_uniq(&mut self.assume, format!("binary {raw} resolved to {path}"));
-                        push_uniq(&mut a.binaries, (*path).to_string());
-                    }
-                    None => {
-                        push_uniq(
-                            &mut self.assume,
-                            format!(
-                                "binary {raw} kept verbatim (not a known binary; give its absolute path)"
-                            ),
-                        );
-                        push_uniq(&mut a.binaries, raw.to_string());
-                    }
-                }
-            } else if exec_ctx
-                && !matches!(mode, Mode::File | Mode::Port | Mode::Pod)
-                && BINARIES.iter().any(|(b, _)| *b == l)
-                && !STOP.contains(&l)
-            {
-                self.ent(EntityKind::Binary, t.start, t.end);
-                if let Some((_, path)) = BINARIES.iter().find(|(b, _)| *b == l) {
-                    push_uniq(&mut self.assume, format!("binary {raw} resolved to {path}"));
-                    push_uniq(&mut a.binaries, (*path).to_string());
-                }
-            } else if mode == Mode::Pod
-                && is_ns_name(raw)
-                && !STOP.contains(&l)
-                && !FILLER.contains(&l)
-                && proto(l).is_none()
-            {
-                self.ent(EntityKind::PodName, t.start, t.end);
-                push_uniq(&mut a.pods, raw.to_string());
-            } else if !matches!(l, "and" | "or" | "," | "&" | "plus" | "as" | "well")
-                && mode != Mode::None
-            {
-                // A word that ends a value list.
-                if !matches!(mode, Mode::Port) || !matches!(l, "and" | "or") {
-                    if !(mode == Mode::Exec
-                        && matches!(l, "only" | "binary" | "binaries" | "the" | "a" | "an"))
-                        && !(mode == Mode::File
-                            && matches!(
-                                l,
-                                "only"
-                                    | "the"
-                                    | "files"
-                                    | "directory"
-                                    | "in"
-                                    | "under"
-                                    | "a"
-                                    | "an"
-                                    | "to"
-                                    | "from"
-                                    | "access"
-                                    | "read"
-                                    | "write"
-                            ))
-                        && !(mode == Mode::Pod
-                            && matches!(l, "named" | "called" | "the" | "a" | "an"))
-                    {
-                        mode = match mode {
-                            Mode::Syscall | Mode::Cap => mode,
-                            _ => Mode::None,
-                        };
-                    }
-                }
-            }
-            if t.comma && matches!(mode, Mode::Pod) {
-                mode = Mode::None;
-            }
+            let consumed = self.value(&mut a, i, &mut mode, syscall_ctx, cap_ctx, exec_ctx);
             i += consumed;
         }
         self.finish(a, resolver)
     }
 
-    fn fix_last_kind(&mut self, k: EntityKind) {
-        if let Some(e) = self.ents.last_mut() {
-            e.kind = k;
+    /// Reads a value (path, address, label, port, name …) at token `i`;
+    /// returns how many tokens it took.
+    fn value(
+        &mut self,
+        a: &mut Acc,
+        i: usize,
+        mode: &mut Mode,
+        syscall_ctx: bool,
+        cap_ctx: bool,
+        exec_ctx: bool,
+    ) -> usize {
+        let n = self.toks.len();
+        let t = self.toks[i].clone();
+        let l = t.lower.as_str();
+        let raw = t.text;
+        let prev = if i > 0 { self.low(i - 1) } else { "" }.to_string();
+        let next = self.low(i + 1).to_string();
+        if raw.starts_with('/')
+            && raw.len() > 1
+            && !raw.contains("//")
+            && !raw.contains('=')
+            && parse_cidr(raw).is_none()
+        {
+            let dir_word = (i.saturating_sub(2)..i)
+                .chain(i + 1..(i + 2).min(n))
+                .any(|j| matches!(self.low(j), "directory" | "folder" | "dir" | "under"));
+            let is_dir = raw.ends_with('/') || KNOWN_DIRS.contains(&raw) || dir_word;
+            if is_dir {
+                self.ent(EntityKind::Dir, t.start, t.end);
+                let d = if raw.ends_with('/') {
+                    raw.to_string()
+                } else {
+                    if !raw.ends_with('/') {
+                        push_uniq(
+                            &mut self.assume,
+                            format!("{raw} read as a directory ({raw}/)"),
+                        );
+                    }
+                    format!("{raw}/")
+                };
+                push_uniq(&mut a.dirs, d);
+            } else if *mode == Mode::Exec {
+                self.ent(EntityKind::Binary, t.start, t.end);
+                push_uniq(&mut a.binaries, raw.to_string());
+            } else {
+                self.ent(EntityKind::Path, t.start, t.end);
+                if !a.paths.iter().any(|(p, _)| p == raw) {
+                    a.paths.push((raw.to_string(), self.ents.len() - 1));
+                }
+            }
+            return 1;
         }
+        if let Some((c, single)) = parse_cidr(raw) {
+            self.ent(EntityKind::Cidr, t.start, t.end);
+            if single {
+                push_uniq(&mut self.assume, format!("address {raw} read as {c}"));
+            }
+            if prev == "to" {
+                a.dir_implied.get_or_insert(Direction::Egress);
+            }
+            push_uniq(&mut a.cidrs, c);
+            return 1;
+        }
+        if let Some((k, v)) = split_label(raw) {
+            if k != "namespace" && k != "ns" {
+                self.mention(Who::Label(k, v), i, t.start, t.end);
+            }
+            return 1;
+        }
+        if let Some((k, v)) = raw
+            .split_once("!=")
+            .filter(|(k, v)| label_key_ok(k) && label_val_ok(v))
+        {
+            self.ents.push(Entity {
+                kind: EntityKind::Label,
+                text: raw.to_string(),
+                start: t.start,
+                end: t.end,
+            });
+            self.last_mention_tok = Some(i);
+            a.selector.push(format!("{k} != {v}"));
+            return 1;
+        }
+        // Calico selector syntax: `app == 'web'`, `tier != 'db'`.
+        if label_key_ok(raw) && matches!(next.as_str(), "==" | "!=") && i + 2 < n {
+            let vt = self.toks[i + 2].clone();
+            if label_val_ok(vt.text) {
+                let mut end = vt.end;
+                if matches!(self.text[end..].chars().next(), Some('\'' | '"')) {
+                    end += 1;
+                }
+                if next == "==" {
+                    self.mention(
+                        Who::Label(raw.to_string(), vt.text.to_string()),
+                        i + 2,
+                        t.start,
+                        end,
+                    );
+                } else {
+                    self.ents.push(Entity {
+                        kind: EntityKind::Label,
+                        text: self.text[t.start..end].to_string(),
+                        start: t.start,
+                        end,
+                    });
+                    a.selector.push(format!("{raw} != {}", vt.text));
+                }
+                return 3;
+            }
+        }
+        if raw.ends_with(':')
+            && label_key_ok(&raw[..raw.len() - 1])
+            && !t.comma
+            && i + 1 < n
+            && label_val_ok(self.toks[i + 1].text)
+            && !reserved(&next)
+        {
+            let vt = self.toks[i + 1].clone();
+            self.mention(
+                Who::Label(raw[..raw.len() - 1].to_string(), vt.text.to_string()),
+                i + 1,
+                t.start,
+                vt.end,
+            );
+            return 2;
+        }
+        if let Some((p, pr)) = port_proto(l) {
+            // 80/tcp, tcp/80, udp:53
+            let (ps, pe, qs, qe) = pr.spans;
+            self.ent_sorted(
+                EntityKind::Port,
+                t.start + ps,
+                t.start + pe,
+                EntityKind::Protocol,
+                t.start + qs,
+                t.start + qe,
+            );
+            a.ports.push(PortSpec {
+                port: p.0,
+                end_port: p.1,
+                protocol: pr.proto,
+            });
+            a.proto_seen = true;
+            *mode = Mode::Port;
+            return 1;
+        }
+        if let Some(p) = proto(l) {
+            self.ent(EntityKind::Protocol, t.start, t.end);
+            a.proto_seen = true;
+            if p == Protocol::Icmp {
+                a.proto_global.get_or_insert(p);
+            } else {
+                a.proto_global = Some(p);
+            }
+            *mode = Mode::Port;
+            return 1;
+        }
+        if let (Mode::Port, Some((p, e))) = (*mode, parse_port(raw)) {
+            let mut end = t.end;
+            let mut end_port = e;
+            let mut consumed = 1;
+            if e.is_none()
+                && matches!(next.as_str(), "to" | "through" | "-")
+                && i + 2 < n
+                && let Some((q, None)) = parse_port(self.low(i + 2))
+                && q > p
+            {
+                end = self.toks[i + 2].end;
+                end_port = Some(q);
+                consumed = 3;
+            }
+            self.ent(EntityKind::Port, t.start, end);
+            a.ports.push(PortSpec {
+                port: p,
+                end_port,
+                protocol: Protocol::Tcp,
+            });
+            return consumed;
+        }
+        if let Some(p) = service_port(l).filter(|_| {
+            matches!(*mode, Mode::Port | Mode::None) && !EXEC_MODE_VERBS.contains(&prev.as_str())
+        }) {
+            self.ent(EntityKind::Port, t.start, t.end);
+            push_uniq(
+                &mut self.assume,
+                format!("{raw} read as port {}/{:?}", p.port, p.protocol).to_string(),
+            );
+            a.ports.push(p);
+            return 1;
+        }
+        if is_cap(l, *mode, cap_ctx) {
+            self.ent(EntityKind::Capability, t.start, t.end);
+            push_uniq(&mut a.caps, l.trim_start_matches("cap_").to_string());
+            *mode = Mode::Cap;
+            return 1;
+        }
+        let syscall_next = matches!(next.as_str(), "syscall" | "syscalls")
+            || next == "system" && self.low(i + 2).starts_with("call");
+        if is_syscall(l, *mode, syscall_ctx)
+            || syscall_next
+                && (SYSCALLS_CLEAR.contains(&l.trim_end_matches(['(', ')']))
+                    || SYSCALLS_WORDY.contains(&l.trim_end_matches(['(', ')'])))
+        {
+            // `ptrace()`: the tokenizer took the `)` off as punctuation.
+            let end = if raw.ends_with('(') && self.text[t.end..].starts_with(')') {
+                t.end + 1
+            } else {
+                t.end
+            };
+            self.ent(EntityKind::Syscall, t.start, end);
+            push_uniq(&mut a.syscalls, l.trim_end_matches(['(', ')']).to_string());
+            return 1;
+        }
+        if is_fqdn(raw) {
+            self.ent(EntityKind::Fqdn, t.start, t.end);
+            push_uniq(&mut a.fqdns, l.to_string());
+            a.dir_implied.get_or_insert(Direction::Egress);
+            return 1;
+        }
+        let known = BINARIES.iter().find(|(b, _)| *b == l);
+        let after_action = self.last_action_tok == Some(i.wrapping_sub(1));
+        let exec_name = *mode == Mode::Exec
+            && !reserved(l)
+            && is_ident(raw, &['-', '_', '.'])
+            && !raw.chars().all(|c| c.is_ascii_digit())
+            && (known.is_some() || EXEC_MODE_VERBS.contains(&prev.as_str()));
+        let lexicon_name = known.is_some()
+            && (after_action || exec_ctx && !matches!(*mode, Mode::File | Mode::Port | Mode::Pod));
+        if exec_name || lexicon_name {
+            self.ent(EntityKind::Binary, t.start, t.end);
+            match known {
+                Some((_, path)) => {
+                    push_uniq(&mut self.assume, format!("binary {raw} resolved to {path}"));
+                    push_uniq(&mut a.binaries, (*path).to_string());
+                }
+                None => {
+                    push_uniq(
+                        &mut self.assume,
+                        format!(
+                            "binary {raw} kept verbatim (not a known binary; give its absolute path)"
+                        ),
+                    );
+                    push_uniq(&mut a.binaries, raw.to_string());
+                }
+            }
+            *mode = Mode::Exec;
+            return 1;
+        }
+        if *mode == Mode::Pod && is_ns_name(raw) && !reserved(l) {
+            self.mention(Who::Pod(raw.to_string()), i, t.start, t.end);
+            if t.comma {
+                *mode = Mode::None;
+            }
+            return 1;
+        }
+        if let Some(name) = raw.strip_prefix("pod/").filter(|p| is_ns_name(p)) {
+            self.mention(Who::Pod(name.to_string()), i, t.start + 4, t.end);
+            return 1;
+        }
+        // A word that ends a value list.
+        if !LIST_GLUE.contains(&l) && !matches!(*mode, Mode::Syscall | Mode::Cap) {
+            *mode = Mode::None;
+        }
+        1
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -1314,71 +1675,26 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn set_ns(&mut self, a: &mut Acc, peer: bool, cur: &mut Option<usize>, ns: &str) {
-        if peer {
-            match cur.and_then(|i| a.peers.get_mut(i)) {
-                Some(p) if p.namespace.is_none() => p.namespace = Some(ns.to_string()),
-                _ => {
-                    a.peers.push(PeerSelector {
-                        namespace: Some(ns.to_string()),
-                        labels: BTreeMap::new(),
-                    });
-                    *cur = Some(a.peers.len() - 1);
-                }
-            }
-        } else if a.ns.is_none() {
-            a.ns = Some(ns.to_string());
-        }
-    }
-
-    fn add_label(
-        &mut self,
-        a: &mut Acc,
-        peer: bool,
-        cur: &mut Option<usize>,
-        k: String,
-        v: String,
-    ) {
-        if peer {
-            match cur.and_then(|i| a.peers.get_mut(i)) {
-                Some(p) if !p.labels.contains_key(&k) => {
-                    p.labels.insert(k, v);
-                }
-                _ => {
-                    let mut labels = BTreeMap::new();
-                    labels.insert(k, v);
-                    a.peers.push(PeerSelector {
-                        namespace: None,
-                        labels,
-                    });
-                    *cur = Some(a.peers.len() - 1);
-                }
-            }
-        } else {
-            a.labels.insert(k, v);
-        }
-    }
-
     fn finish(
         mut self,
         mut a: Acc,
-        resolver: Option<&dyn PodResolver>,
+        resolver: Option<&mut dyn PodResolver>,
     ) -> Result<ParsedIntent, IntentParseError> {
-        if let Some((x, y)) = a.engine_conflict.take() {
-            return Err(IntentParseError::AmbiguousEngine(x, y));
-        }
-        // Protocol applies to ports stated without one.
-        if let Some(p) = a.proto_global {
-            if p == Protocol::Icmp && a.ports.is_empty() {
-                self.assume
-                    .push("ICMP has no ports; the intent carries no protocol-only rule".into());
-            }
-            for port in &mut a.ports {
-                if port.protocol == Protocol::Tcp && p != Protocol::Icmp {
-                    port.protocol = p;
+        // Engine.
+        let mut engine: Option<(Engine, String)> = None;
+        for (e, w) in &a.engines {
+            match &engine {
+                Some((x, xw)) if x != e => {
+                    return Err(IntentParseError::AmbiguousEngine(xw.clone(), w.clone()));
                 }
+                Some(_) => {}
+                None => engine = Some((*e, w.clone())),
             }
         }
+        if engine.is_none() {
+            engine = a.weak_engine.take();
+        }
+        let engine = engine.map(|(e, _)| e);
         // Action.
         let action = match (&a.allow, &a.block, &a.audit) {
             (Some(_), Some(_), _) if a.negated_allow => Action::Block,
@@ -1396,36 +1712,28 @@ impl<'a> Parser<'a> {
             }
             (None, Some(_), None) => Action::Block,
             (None, None, Some(_)) => Action::Audit,
+            (None, None, None) if a.except || a.only => {
+                self.assume.push("\"only\" read as an allow-list".into());
+                Action::Allow
+            }
+            (None, None, None) if a.read_only_word => {
+                self.assume
+                    .push("\"read-only\" read as: block writes, reads stay allowed".into());
+                Action::Block
+            }
             (None, None, None) => {
-                if a.except
-                    || self
-                        .text
-                        .to_lowercase()
-                        .split_whitespace()
-                        .any(|w| w == "only")
-                {
-                    self.assume.push("\"only\" read as an allow-list".into());
-                    Action::Allow
-                } else {
-                    Action::Allow
-                }
+                return Err(IntentParseError::Missing(missing_fields(
+                    &self, &a, true, false,
+                )));
             }
         };
-        let no_action = a.allow.is_none()
-            && a.block.is_none()
-            && a.audit.is_none()
-            && !a.except
-            && !self
-                .text
-                .to_lowercase()
-                .split_whitespace()
-                .any(|w| w == "only");
         // Domain.
-        let engine = a.engine.as_ref().map(|(e, _)| *e);
         let net_engine = matches!(
             engine,
             Some(Engine::Cilium | Engine::Calico | Engine::Kubernetes)
         );
+        let cued_groups = self.groups.iter().filter(|c| **c != Cue::None).count();
+        let exec_paths = a.exec_verb && !a.file_verb;
         let domain = if !a.caps.is_empty() {
             Some(Domain::Capability)
         } else if !a.syscalls.is_empty() {
@@ -1433,69 +1741,205 @@ impl<'a> Parser<'a> {
         } else if !a.ports.is_empty()
             || !a.cidrs.is_empty()
             || !a.fqdns.is_empty()
-            || !a.peers.is_empty()
             || a.dir_explicit.is_some()
+            || a.proto_seen
             || net_engine
         {
             Some(Domain::Network)
         } else if !a.paths.is_empty() || !a.dirs.is_empty() {
-            Some(Domain::File)
+            Some(if exec_paths || !a.binaries.is_empty() && !a.file_verb {
+                Domain::Process
+            } else {
+                Domain::File
+            })
         } else if !a.binaries.is_empty() {
             Some(Domain::Process)
+        } else if self.groups.len() >= 2 && cued_groups > 0 {
+            Some(Domain::Network)
         } else {
             a.domain_word
         };
-        // Pods.
-        let mut labels = a.labels.clone();
-        let mut pods = a.pods.clone();
-        if let Some(r) = resolver {
-            for p in &a.pods {
-                match r.pod_labels(a.ns.as_deref(), p) {
-                    Some(l) => {
-                        self.assume.push(format!("pod {p} resolved to its labels"));
-                        labels.extend(l);
-                    }
-                    None => return Err(IntentParseError::UnknownPod(p.clone())),
+        let Some(domain) = domain else {
+            return Err(IntentParseError::Missing(missing_fields(
+                &self, &a, false, true,
+            )));
+        };
+        if domain == Domain::Process && !a.paths.is_empty() {
+            // "allow only /bin/a and /bin/b to run": the paths are the executables.
+            for (p, ent) in std::mem::take(&mut a.paths) {
+                if let Some(e) = self.ents.get_mut(ent) {
+                    e.kind = EntityKind::Binary;
+                }
+                push_uniq(&mut a.binaries, p);
+            }
+        }
+        if a.proto_global == Some(Protocol::Icmp) && a.ports.is_empty() {
+            return Err(IntentParseError::Unsupported(
+                "a protocol without ports (ICMP): an intent's ports carry the protocol; name the traffic by ports, peers or CIDRs".into(),
+            ));
+        }
+        if let Some(p) = a.proto_global {
+            for port in &mut a.ports {
+                if port.protocol == Protocol::Tcp && p != Protocol::Icmp {
+                    port.protocol = p;
                 }
             }
-            pods.clear();
         }
-        let mut missing = Vec::new();
-        if a.ns.is_none() && labels.is_empty() && pods.is_empty() && a.selector.is_empty() {
-            missing.push(
-                "no scope: name a namespace and labels, e.g. `app=nginx in namespace shop`"
-                    .to_string(),
-            );
+        // Domain words that describe something else ("processes in app=x must not call ptrace").
+        self.ents.retain(|e| {
+            e.kind != EntityKind::Domain || domain_of_word(&e.text.to_lowercase()) == Some(domain)
+        });
+        // Who is the subject and who the peers.
+        let groups: Vec<Cue> = self.groups.clone();
+        let network = domain == Domain::Network;
+        let subject = if network && groups.len() >= 2 {
+            let pick = |f: &dyn Fn(Cue) -> bool| groups.iter().position(|c| f(*c));
+            match a.dir_explicit {
+                Some(Direction::Ingress) => pick(&|c| c != Cue::From),
+                Some(Direction::Egress) => pick(&|c| c != Cue::To),
+                _ => pick(&|c| c == Cue::None).or_else(|| pick(&|c| c == Cue::To)),
+            }
+            .unwrap_or(0)
+        } else {
+            0
+        };
+        let is_subject = |g: usize| !network || groups.len() < 2 || g == subject;
+        let mut ns: Option<String> = None;
+        let mut labels: BTreeMap<String, String> = BTreeMap::new();
+        let mut pods: Vec<String> = Vec::new();
+        let mut peers: Vec<(usize, PeerSelector, Vec<String>)> = Vec::new();
+        for m in self.mentions.clone() {
+            let subj = is_subject(m.group);
+            let kind = match (&m.who, subj) {
+                (Who::Label(..), true) => EntityKind::Label,
+                (Who::Label(..), false) => EntityKind::PeerLabel,
+                (Who::Ns(_), true) => EntityKind::Namespace,
+                (Who::Ns(_), false) => EntityKind::PeerNamespace,
+                (Who::Pod(_), _) => EntityKind::PodName,
+            };
+            self.ents.push(Entity {
+                kind,
+                text: self.text[m.start..m.end].to_string(),
+                start: m.start,
+                end: m.end,
+            });
+            if subj {
+                match m.who {
+                    Who::Label(k, v) => {
+                        if let Some(old) = labels.get(&k).filter(|o| **o != v) {
+                            return Err(IntentParseError::Ambiguous(format!(
+                                "label {k} is given twice ({k}={old}, {k}={v}); a selector carries one value per key"
+                            )));
+                        }
+                        labels.insert(k, v);
+                    }
+                    Who::Ns(x) => match &ns {
+                        Some(old) if *old != x => {
+                            return Err(IntentParseError::Ambiguous(format!(
+                                "two namespaces for the selected workloads ({old}, {x}); name one, or use one intent per namespace"
+                            )));
+                        }
+                        _ => ns = Some(x),
+                    },
+                    Who::Pod(p) => push_uniq(&mut pods, p),
+                }
+            } else {
+                let slot = match peers.iter().position(|(g, _, _)| *g == m.group) {
+                    Some(ix) => ix,
+                    None => {
+                        peers.push((m.group, PeerSelector::default(), Vec::new()));
+                        peers.len() - 1
+                    }
+                };
+                let (_, p, ppods) = &mut peers[slot];
+                match m.who {
+                    Who::Label(k, v) => {
+                        p.labels.insert(k, v);
+                    }
+                    Who::Ns(x) => p.namespace = Some(x),
+                    Who::Pod(x) => ppods.push(x),
+                }
+            }
         }
-        if no_action {
-            missing.push("no action: say allow/only, audit or block".to_string());
-        }
-        if domain.is_none() {
-            missing.push("no domain or resources: name paths, binaries, ports, peers, CIDRs, FQDNs, syscalls or capabilities".to_string());
-        }
-        if !missing.is_empty() {
-            return Err(IntentParseError::Missing(missing));
-        }
-        let domain = domain.unwrap_or(Domain::File);
-        let direction = if domain == Domain::Network {
-            Some(a.dir_explicit.or(a.dir_implied).unwrap_or_else(|| {
-                self.assume.push("no direction given: ingress".into());
-                Direction::Ingress
-            }))
+        // Direction.
+        let direction = if network {
+            let from_groups = if groups.len() >= 2 {
+                groups
+                    .iter()
+                    .enumerate()
+                    .find(|(g, _)| *g != subject)
+                    .and_then(|(_, c)| match c {
+                        Cue::From => Some(Direction::Ingress),
+                        Cue::To => Some(Direction::Egress),
+                        Cue::None => None,
+                    })
+            } else {
+                match groups.first() {
+                    Some(Cue::From) => Some(Direction::Egress),
+                    Some(Cue::To) => Some(Direction::Ingress),
+                    _ => None,
+                }
+            };
+            Some(
+                a.dir_explicit
+                    .or(from_groups)
+                    .or(a.dir_implied)
+                    .unwrap_or_else(|| {
+                        self.assume.push("no direction given: ingress".into());
+                        Direction::Ingress
+                    }),
+            )
         } else {
             None
         };
-        let read_only = domain == Domain::File && !a.writes && a.reads && action != Action::Block
-            || domain == Domain::File && a.writes && !a.reads && action == Action::Block;
-        let recursive = !a.dirs.is_empty() && !a.non_recursive;
-        if a.ns.is_none() {
+        // Pods → labels.
+        if let Some(r) = resolver {
+            for p in std::mem::take(&mut pods) {
+                let l = resolve_pod(r, ns.as_deref(), &p)?;
+                if ns.is_none() {
+                    ns = Some(l.namespace.clone());
+                    self.assume.push(format!(
+                        "namespace {} taken from pod {p}'s {} {}",
+                        l.namespace, l.kind, l.name
+                    ));
+                }
+                self.assume.push(format!(
+                    "pod {p} resolved to the labels of {} {}/{}",
+                    l.kind, l.namespace, l.name
+                ));
+                labels.extend(l.labels);
+            }
+            for (_, peer, ppods) in &mut peers {
+                for p in std::mem::take(ppods) {
+                    let l = resolve_pod(r, peer.namespace.as_deref().or(ns.as_deref()), &p)?;
+                    peer.labels.extend(l.labels);
+                }
+            }
+        }
+        if let Some((_, _, ppods)) = peers.iter().find(|(_, _, p)| !p.is_empty()) {
+            return Err(IntentParseError::Missing(vec![format!(
+                "labels of peer pod {}: name its labels (e.g. `app=web`) or resolve pod names through an event store",
+                ppods[0]
+            )]));
+        }
+        if ns.is_none() && labels.is_empty() && pods.is_empty() && a.selector.is_empty() {
+            return Err(IntentParseError::Missing(vec![
+                "scope: name the workloads' namespace and labels, e.g. `app=nginx in namespace shop`, or a pod".to_string(),
+            ]));
+        }
+        if ns.is_none() {
             self.assume
                 .push("no namespace: cluster-wide where the engine allows it".into());
         }
+        let read_only = domain == Domain::File
+            && (a.read_only_word
+                || a.reads && !a.writes && action != Action::Block
+                || a.writes && !a.reads && action == Action::Block);
+        let recursive = !a.dirs.is_empty() && !a.non_recursive;
         let intent = Intent {
             engine,
             scope: Scope {
-                namespace: a.ns,
+                namespace: ns,
                 labels,
                 selector: (!a.selector.is_empty()).then(|| a.selector.join(", ")),
                 pod_names: pods,
@@ -1504,14 +1948,14 @@ impl<'a> Parser<'a> {
             action,
             direction,
             resources: Resources {
-                paths: a.paths,
+                paths: a.paths.into_iter().map(|(p, _)| p).collect(),
                 dirs: a.dirs,
                 recursive,
                 read_only,
                 binaries: a.binaries,
                 ports: a.ports,
                 cidrs: a.cidrs,
-                peers: a.peers,
+                peers: peers.into_iter().map(|(_, p, _)| p).collect(),
                 fqdns: a.fqdns,
                 syscalls: a.syscalls,
                 capabilities: a.caps,
@@ -1525,6 +1969,87 @@ impl<'a> Parser<'a> {
             assumptions: self.assume,
         })
     }
+}
+
+/// The domain a domain word names.
+fn domain_of_word(l: &str) -> Option<Domain> {
+    Some(match l {
+        "file" | "files" | "directory" | "directories" | "folder" | "folders" | "filesystem" => {
+            Domain::File
+        }
+        "process" | "processes" | "binary" | "binaries" | "executable" | "executables"
+        | "program" | "programs" | "commands" => Domain::Process,
+        "network" | "traffic" | "connection" | "connections" | "connectivity" | "packets" => {
+            Domain::Network
+        }
+        "syscall" | "syscalls" | "system call" | "system calls" => Domain::Syscall,
+        "capability" | "capabilities" => Domain::Capability,
+        _ => return None,
+    })
+}
+
+/// What a text without an action or a domain still needs.
+fn missing_fields(p: &Parser<'_>, a: &Acc, no_action: bool, no_domain: bool) -> Vec<String> {
+    let mut out = Vec::new();
+    if p.mentions.is_empty() && a.selector.is_empty() {
+        out.push(
+            "scope: name the workloads' namespace and labels, e.g. `app=nginx in namespace shop`, or a pod"
+                .to_string(),
+        );
+    }
+    let no_action = no_action
+        || a.allow.is_none() && a.block.is_none() && a.audit.is_none() && !a.only && !a.except;
+    if no_action {
+        out.push("action: say allow (or only …), audit or block".to_string());
+    }
+    let no_domain = no_domain
+        || a.paths.is_empty()
+            && a.dirs.is_empty()
+            && a.binaries.is_empty()
+            && a.ports.is_empty()
+            && a.cidrs.is_empty()
+            && a.fqdns.is_empty()
+            && a.syscalls.is_empty()
+            && a.caps.is_empty()
+            && a.dir_explicit.is_none()
+            && a.domain_word.is_none();
+    if no_domain {
+        out.push("what to govern: name paths, binaries, ports, peers, CIDRs, FQDNs, syscalls or capabilities".to_string());
+    }
+    out
+}
+
+fn resolve_pod(
+    r: &mut dyn PodResolver,
+    namespace: Option<&str>,
+    pod: &str,
+) -> Result<ResolvedPod, IntentParseError> {
+    let found = r
+        .resolve_pod(namespace, pod)
+        .map_err(|e| IntentParseError::Resolver(format!("resolving pod {pod}: {e}")))?;
+    // Several workloads with the same namespace and labels (a Deployment and its
+    // pods) are one answer.
+    let mut distinct: Vec<ResolvedPod> = Vec::new();
+    for w in found {
+        if !distinct
+            .iter()
+            .any(|d| d.namespace == w.namespace && d.labels == w.labels)
+        {
+            distinct.push(w);
+        }
+    }
+    if distinct.len() > 1 {
+        return Err(IntentParseError::AmbiguousPod(
+            pod.to_string(),
+            distinct
+                .iter()
+                .map(|w| format!("{} {}/{}", w.kind, w.namespace, w.name))
+                .collect(),
+        ));
+    }
+    distinct
+        .pop()
+        .ok_or_else(|| IntentParseError::UnknownPod(pod.to_string()))
 }
 
 struct PortProto {
@@ -1582,7 +2107,7 @@ fn is_cap(l: &str, mode: Mode, ctx: bool) -> bool {
 }
 
 fn is_syscall(l: &str, mode: Mode, ctx: bool) -> bool {
-    let l = l.trim_end_matches("()");
+    let l = l.trim_end_matches(['(', ')']);
     SYSCALLS_CLEAR.contains(&l) && (ctx || mode != Mode::Exec)
         || SYSCALLS_WORDY.contains(&l)
             && (mode == Mode::Syscall || ctx && mode != Mode::File && mode != Mode::Exec)

@@ -189,3 +189,78 @@ pub trait EventStore {
     /// Row counts.
     fn counts(&mut self) -> Result<StoreCounts, StoreError>;
 }
+
+/// Every store resolves pod names through its workloads table: a name is a
+/// workload's own name (`productpage`, a bare Pod) or a name generated for
+/// its pods (`productpage-v1-6b746f74dc-9stvs` of Deployment
+/// `productpage-v1`, `web-0` of StatefulSet `web`, `agent-x7k2q` of a
+/// DaemonSet, ReplicaSet or Job); the answer is the pod template's labels.
+impl<S: EventStore + ?Sized> crate::intent::PodResolver for S {
+    fn resolve_pod(
+        &mut self,
+        namespace: Option<&str>,
+        name: &str,
+    ) -> Result<Vec<crate::intent::ResolvedPod>, Box<dyn std::error::Error + Send + Sync>> {
+        let workloads = self.workloads(namespace, &BTreeMap::new())?;
+        Ok(pod_candidates(&workloads, name))
+    }
+}
+
+/// The workloads (Services excluded) whose pods may be named `pod`: exact
+/// name matches when there are any, else the longest-named workloads whose
+/// generated pod names fit.
+pub fn pod_candidates(workloads: &[Workload], pod: &str) -> Vec<crate::intent::ResolvedPod> {
+    let runs_pods = |w: &&Workload| w.kind != "Service" && !w.pod_labels.is_empty();
+    let resolved = |w: &Workload| crate::intent::ResolvedPod {
+        kind: w.kind.clone(),
+        namespace: w.namespace.clone(),
+        name: w.name.clone(),
+        labels: w.pod_labels.clone(),
+    };
+    let exact: Vec<_> = workloads
+        .iter()
+        .filter(runs_pods)
+        .filter(|w| w.name == pod)
+        .map(resolved)
+        .collect();
+    if !exact.is_empty() {
+        return exact;
+    }
+    let generated: Vec<&Workload> = workloads
+        .iter()
+        .filter(runs_pods)
+        .filter(|w| {
+            pod.strip_prefix(w.name.as_str())
+                .and_then(|r| r.strip_prefix('-'))
+                .is_some_and(|rest| generated_suffix(&w.kind, rest))
+        })
+        .collect();
+    let longest = generated.iter().map(|w| w.name.len()).max().unwrap_or(0);
+    generated
+        .into_iter()
+        .filter(|w| w.name.len() == longest)
+        .map(resolved)
+        .collect()
+}
+
+/// Whether `rest` is what Kubernetes appends to a `kind`'s name for its pods.
+fn generated_suffix(kind: &str, rest: &str) -> bool {
+    let alnum = |s: &str, min: usize, max: usize| {
+        (min..=max).contains(&s.len())
+            && s.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+    };
+    match kind {
+        "StatefulSet" => !rest.is_empty() && rest.chars().all(|c| c.is_ascii_digit()),
+        "Deployment" => match rest.split_once('-') {
+            Some((hash, id)) => alnum(hash, 5, 10) && alnum(id, 5, 5),
+            None => false,
+        },
+        "DaemonSet" | "ReplicaSet" | "Job" | "ReplicationController" => alnum(rest, 5, 5),
+        "CronJob" => match rest.split_once('-') {
+            Some((n, id)) => n.chars().all(|c| c.is_ascii_digit()) && alnum(id, 5, 5),
+            None => false,
+        },
+        _ => false,
+    }
+}
