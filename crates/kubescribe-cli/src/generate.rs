@@ -9,29 +9,28 @@ use kubescribe_core::intent::Intent;
 use kubescribe_core::{Engine, synth};
 use kubescribe_validate::Validator;
 
-/// Reads the intent, synthesizes, validates, prints.
+/// Where the intent comes from.
+pub enum IntentSource<'a> {
+    /// An intent JSON file (`-`: standard input).
+    File(&'a Path),
+    /// Natural language, parsed offline (as `kubescribe intent parse` does).
+    Text(&'a str),
+}
+
+/// Reads (or parses) the intent, synthesizes, validates, prints.
 pub fn run(
-    intent_file: &Path,
+    source: IntentSource<'_>,
     engine: Option<&str>,
     json: bool,
     apply: Option<&crate::cluster_cmd::GenerateApply>,
 ) -> Result<ExitCode> {
-    let text = if intent_file.as_os_str() == "-" {
-        let mut s = String::new();
-        std::io::stdin()
-            .read_to_string(&mut s)
-            .context("reading the intent from standard input")?;
-        s
-    } else {
-        std::fs::read_to_string(intent_file)
-            .with_context(|| format!("cannot read {}", intent_file.display()))?
+    let intent = match source {
+        IntentSource::File(path) => read_intent_file(path)?,
+        IntentSource::Text(text) => match parse_text(text, None)? {
+            Ok(intent) => intent,
+            Err(code) => return Ok(code),
+        },
     };
-    let intent: Intent = serde_json::from_str(&text).with_context(|| {
-        format!(
-            "{} is not a valid intent (see `kubescribe schema intent`)",
-            intent_file.display()
-        )
-    })?;
     let engine: Option<Engine> = engine
         .map(str::parse)
         .transpose()
@@ -85,4 +84,41 @@ pub fn run(
         }
         Ok(ExitCode::from(2))
     }
+}
+
+fn read_intent_file(intent_file: &Path) -> Result<Intent> {
+    let text = if intent_file.as_os_str() == "-" {
+        let mut s = String::new();
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .context("reading the intent from standard input")?;
+        s
+    } else {
+        std::fs::read_to_string(intent_file)
+            .with_context(|| format!("cannot read {}", intent_file.display()))?
+    };
+    serde_json::from_str(&text).with_context(|| {
+        format!(
+            "{} is not a valid intent (see `kubescribe schema intent`)",
+            intent_file.display()
+        )
+    })
+}
+
+/// Parses a natural-language intent (pod names resolved through `store` when
+/// given), printing the parser's assumptions; a parse error is printed and
+/// becomes exit status 1.
+pub fn parse_text(text: &str, store: Option<&Path>) -> Result<Result<Intent, ExitCode>> {
+    Ok(match crate::intent_cmd::parse(text, store)? {
+        Ok(parsed) => {
+            for a in &parsed.assumptions {
+                eprintln!("kubescribe: assumed: {a}");
+            }
+            Ok(parsed.intent)
+        }
+        Err(e) => {
+            eprintln!("kubescribe: {e}");
+            Err(ExitCode::from(1))
+        }
+    })
 }

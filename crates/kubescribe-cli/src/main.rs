@@ -6,6 +6,7 @@ mod context_cmd;
 mod convert_cmd;
 mod eval_cmd;
 mod generate;
+mod intent_cmd;
 mod pipeline_cmd;
 mod score;
 mod simulate_cmd;
@@ -219,10 +220,15 @@ enum Command {
     /// Exit status: 0 a valid policy was printed, 1 the intent cannot be
     /// expressed / every attempt failed, 2 the intent, store or model could
     /// not be read.
+    #[command(group(clap::ArgGroup::new("source").required(true).args(["intent", "intent_file"])))]
     Generate {
+        /// The intent in natural language, e.g. "block writes to /etc for
+        /// app=nginx in namespace shop" (see `kubescribe intent parse`).
+        #[arg(long, value_name = "TEXT")]
+        intent: Option<String>,
         /// Intent JSON file (`-` for standard input).
         #[arg(long, value_name = "INTENT.json")]
-        intent_file: PathBuf,
+        intent_file: Option<PathBuf>,
         /// Target engine (default: the intent's, else by domain: kubearmor
         /// for file/process/syscall/capability, kubernetes for network).
         #[arg(long)]
@@ -351,11 +357,40 @@ enum Command {
         #[arg(long, default_value_t = 50)]
         max_listed: usize,
     },
+    /// Work with natural-language intents.
+    Intent {
+        #[command(subcommand)]
+        what: IntentCommand,
+    },
     /// Print a JSON Schema: of the intent, or of a policy kind's built-in schema.
     Schema {
         #[command(subcommand)]
         what: SchemaCommand,
     },
+}
+
+#[derive(Subcommand)]
+enum IntentCommand {
+    /// Parse a natural-language intent (offline lexicon + patterns parser):
+    /// prints the `Intent`, the entities found with their byte spans, and the
+    /// assumptions made. Missing or ambiguous information is an error naming
+    /// what to supply (exit 1).
+    Parse {
+        /// The intent, e.g. "only allow app=web in namespace shop to reach api.example.com on 443/tcp".
+        text: String,
+        /// Resolve pod names to labels through this event store's workloads.
+        #[arg(long)]
+        store: Option<PathBuf>,
+        /// Output format.
+        #[arg(short = 'o', long, value_enum, default_value_t = TextFormat::Text)]
+        output: TextFormat,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum TextFormat {
+    Text,
+    Json,
 }
 
 #[derive(Subcommand)]
@@ -493,6 +528,7 @@ fn main() -> ExitCode {
             json,
         ),
         Command::Generate {
+            intent,
             intent_file,
             engine,
             output,
@@ -505,30 +541,51 @@ fn main() -> ExitCode {
             apply,
         } => {
             let apply = apply.apply.then_some(&apply);
+            let source = match (&intent, &intent_file) {
+                (Some(text), _) => generate::IntentSource::Text(text),
+                (None, Some(path)) => generate::IntentSource::File(path),
+                (None, None) => unreachable!("clap requires --intent or --intent-file"),
+            };
             if backend == backend::Backend::Synth && trace.is_none() && store.is_none() {
                 generate::run(
-                    &intent_file,
+                    source,
                     engine.as_deref(),
                     matches!(output, PolicyFormat::Json),
                     apply,
                 )
             } else {
-                pipeline_cmd::run(
-                    &intent_file,
-                    &pipeline_cmd::LoopArgs {
-                        engine: engine.as_deref(),
-                        backend,
-                        model: &model,
-                        max_attempts,
-                        trace: trace.as_deref(),
-                        store: store.as_deref(),
-                        fallback_synth,
-                        json: matches!(output, PolicyFormat::Json),
-                        apply,
-                    },
-                )
+                let args = pipeline_cmd::LoopArgs {
+                    engine: engine.as_deref(),
+                    backend,
+                    model: &model,
+                    max_attempts,
+                    trace: trace.as_deref(),
+                    store: store.as_deref(),
+                    fallback_synth,
+                    json: matches!(output, PolicyFormat::Json),
+                    apply,
+                };
+                match source {
+                    generate::IntentSource::File(path) => pipeline_cmd::run(path, &args),
+                    // The store, when given, resolves pod names in the text.
+                    generate::IntentSource::Text(text) => {
+                        generate::parse_text(text, store.as_deref()).and_then(|parsed| match parsed
+                        {
+                            Ok(intent) => pipeline_cmd::run_intent(intent, &args),
+                            Err(code) => Ok(code),
+                        })
+                    }
+                }
             }
         }
+        Command::Intent {
+            what:
+                IntentCommand::Parse {
+                    text,
+                    store,
+                    output,
+                },
+        } => intent_cmd::run(&text, store.as_deref(), matches!(output, TextFormat::Json)),
         Command::Eval {
             dataset,
             backends,

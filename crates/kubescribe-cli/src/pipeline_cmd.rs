@@ -59,13 +59,17 @@ fn read_intent(intent_file: &Path) -> Result<Intent> {
 /// (from the model, or the marked fallback), 1 every attempt failed, 2 the
 /// intent, store or model could not be read.
 pub fn run(intent_file: &Path, args: &LoopArgs<'_>) -> Result<ExitCode> {
-    let mut intent = match read_intent(intent_file) {
-        Ok(i) => i,
+    match read_intent(intent_file) {
+        Ok(i) => run_intent(i, args),
         Err(e) => {
             eprintln!("kubescribe: {e:#}");
-            return Ok(ExitCode::from(2));
+            Ok(ExitCode::from(2))
         }
-    };
+    }
+}
+
+/// The loop for an intent already read (or parsed from natural language).
+pub fn run_intent(mut intent: Intent, args: &LoopArgs<'_>) -> Result<ExitCode> {
     if let Some(e) = args.engine {
         intent.engine = Some(e.parse::<Engine>().map_err(anyhow::Error::msg)?);
     }

@@ -201,3 +201,71 @@ fn validate_with_a_store_checks_the_selector() {
         Some(0)
     );
 }
+
+#[test]
+fn generate_from_natural_language() {
+    let o = run(&[
+        "generate",
+        "--intent",
+        "Cilium: only allow app=web in namespace shop to reach api.stripe.com on port 443",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["kind"], "CiliumNetworkPolicy");
+    assert_eq!(v["valid"], true);
+    assert_eq!(v["policy"]["metadata"]["namespace"], "shop");
+    let o = run(&[
+        "generate",
+        "--intent",
+        "block writes to /etc/passwd for app=nginx in namespace shop",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("KubeArmorPolicy"));
+    // Incomplete: the error names what to supply.
+    let o = run(&["generate", "--intent", "block writes to /etc/passwd"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("scope"), "{}", text(&o));
+    // One of --intent / --intent-file is required, not both.
+    assert_eq!(run(&["generate"]).status.code(), Some(2));
+    let o = run(&["generate", "--intent", "x", "--intent-file", "y.json"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+}
+
+#[test]
+fn intent_parse_prints_the_intent_and_entity_spans() {
+    let t = "deny egress from app=api in namespace billing to 10.0.0.0/8 on 443/tcp";
+    let o = run(&["intent", "parse", t, "-o", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["intent"]["direction"], "egress");
+    assert_eq!(v["intent"]["resources"]["cidrs"][0], "10.0.0.0/8");
+    let ents = v["entities"].as_array().unwrap();
+    for e in ents {
+        let (s, en) = (
+            e["start"].as_u64().unwrap() as usize,
+            e["end"].as_u64().unwrap() as usize,
+        );
+        assert_eq!(&t[s..en], e["text"].as_str().unwrap());
+    }
+    assert!(
+        ents.iter()
+            .any(|e| e["kind"] == "PORT" && e["text"] == "443")
+    );
+    let o = run(&["intent", "parse", t]);
+    assert_eq!(o.status.code(), Some(0));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("entities:") && out.contains("CIDR"), "{out}");
+    let o = run(&["intent", "parse", "app=web in namespace shop"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o).contains("action"), "{}", text(&o));
+    let o = run(&[
+        "intent",
+        "parse",
+        "block bash in pod x-0",
+        "--store",
+        "/nonexistent/k.db",
+    ]);
+    assert_ne!(o.status.code(), Some(0));
+}
