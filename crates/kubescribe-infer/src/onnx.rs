@@ -366,6 +366,34 @@ impl OrtGenerator {
         Ok(run)
     }
 
+    /// Times a prefill of `prompt` and then exactly `steps` greedy decode
+    /// steps on the KV cache, ignoring end-of-sequence tokens (for
+    /// benchmarks: every run does the same work). Returns (prefill, decode).
+    pub fn time_prefill_decode(
+        &self,
+        prompt: &[u32],
+        steps: usize,
+    ) -> Result<(Duration, Duration), InferError> {
+        if prompt.is_empty() {
+            return Err(self.gen_err("the prompt has no tokens".into()));
+        }
+        let mut session = self
+            .session
+            .lock()
+            .map_err(|_| self.gen_err("the session was poisoned by an earlier panic".into()))?;
+        let t0 = Instant::now();
+        let (mut logits, mut cache) = self.step(&mut session, prompt, prompt.len(), Vec::new())?;
+        let prefill = t0.elapsed();
+        let mut total = prompt.len();
+        let t1 = Instant::now();
+        for _ in 0..steps {
+            let tok = crate::sampling::argmax(&logits);
+            total += 1;
+            (logits, cache) = self.step(&mut session, &[tok], total, cache)?;
+        }
+        Ok((prefill, t1.elapsed()))
+    }
+
     /// One forward pass of `ids` after `total - ids.len()` cached positions;
     /// returns the last position's logits and the new cache.
     fn step(
@@ -375,29 +403,53 @@ impl OrtGenerator {
         total: usize,
         cache: Vec<DynValue>,
     ) -> Result<(Vec<f32>, Vec<DynValue>), InferError> {
-        let e = |e: ort::Error| self.gen_err(format!("ONNX Runtime: {e}"));
         let s = ids.len();
+        let past = total - s;
+        let batch = Batch {
+            rows: 1,
+            ids: ids.iter().map(|&t| t as i64).collect(),
+            mask: vec![1; total],
+            positions: (past as i64..total as i64).collect(),
+        };
+        let (mut logits, cache) = self.forward(session, &batch, cache)?;
+        Ok((logits.pop().unwrap_or_default(), cache))
+    }
+
+    /// One forward pass of a batch; returns each row's last-position logits
+    /// and the new cache.
+    fn forward(
+        &self,
+        session: &mut Session,
+        batch: &Batch,
+        cache: Vec<DynValue>,
+    ) -> Result<(Vec<Vec<f32>>, Vec<DynValue>), InferError> {
+        let e = |e: ort::Error| self.gen_err(format!("ONNX Runtime: {e}"));
+        let b = batch.rows;
+        let s = batch.ids.len() / b.max(1);
+        let total = batch.mask.len() / b.max(1);
         let past = total - s;
         let l = &self.layout;
         let mut inputs: Vec<(String, ort::session::SessionInputValue<'_>)> = Vec::new();
-        let ids64: Vec<i64> = ids.iter().map(|&t| t as i64).collect();
         inputs.push((
             "input_ids".into(),
-            Tensor::from_array(([1usize, s], ids64)).map_err(e)?.into(),
+            Tensor::from_array(([b, s], batch.ids.clone()))
+                .map_err(e)?
+                .into(),
         ));
         if l.attention_mask {
             inputs.push((
                 "attention_mask".into(),
-                Tensor::from_array(([1usize, total], vec![1i64; total]))
+                Tensor::from_array(([b, total], batch.mask.clone()))
                     .map_err(e)?
                     .into(),
             ));
         }
         if l.position_ids {
-            let pos: Vec<i64> = (past as i64..total as i64).collect();
             inputs.push((
                 "position_ids".into(),
-                Tensor::from_array(([1usize, s], pos)).map_err(e)?.into(),
+                Tensor::from_array(([b, s], batch.positions.clone()))
+                    .map_err(e)?
+                    .into(),
             ));
         }
         if l.use_cache_branch {
@@ -410,11 +462,9 @@ impl OrtGenerator {
         }
         if cache.is_empty() {
             for (name, _) in &l.cache {
-                let empty = Tensor::<f32>::from_array((
-                    [1usize, l.kv_heads, 0, l.head_dim],
-                    Vec::<f32>::new(),
-                ))
-                .map_err(e)?;
+                let empty =
+                    Tensor::<f32>::from_array(([b, l.kv_heads, 0, l.head_dim], Vec::<f32>::new()))
+                        .map_err(e)?;
                 inputs.push((name.clone(), empty.into()));
             }
         } else {
@@ -429,10 +479,17 @@ impl OrtGenerator {
                 .ok_or_else(|| self.gen_err("the model returned no `logits`".into()))?;
             let (shape, data) = v.try_extract_tensor::<f32>().map_err(e)?;
             let vocab = *shape.last().unwrap_or(&0) as usize;
-            if vocab == 0 || data.len() < vocab {
-                return Err(self.gen_err(format!("unexpected logits shape {shape:?}")));
+            if vocab == 0 || data.len() != b * s * vocab {
+                return Err(self.gen_err(format!(
+                    "unexpected logits shape {shape:?} for a batch of {b} x {s} tokens"
+                )));
             }
-            data[data.len() - vocab..].to_vec()
+            (0..b)
+                .map(|r| {
+                    let end = (r * s + s) * vocab;
+                    data[end - vocab..end].to_vec()
+                })
+                .collect()
         };
         let mut next = Vec::with_capacity(l.cache.len());
         for (_, out_name) in &l.cache {
@@ -443,6 +500,121 @@ impl OrtGenerator {
         }
         Ok((logits, next))
     }
+
+    /// Generates for several prompts in one batch: prompts left-padded to
+    /// the longest (masked out through `attention_mask`, positions counted
+    /// from each row's first real token), one forward pass per step for all
+    /// rows; a row that finished (end of sequence, stop string, length) is
+    /// fed its end token until all have. Needs a graph with
+    /// `attention_mask` and `position_ids` inputs.
+    pub fn generate_ids_batch(
+        &self,
+        prompts: &[Vec<u32>],
+        config: &GenerationConfig,
+        on_token: &mut dyn FnMut(usize, u32) -> bool,
+    ) -> Result<Vec<TokenRun>, InferError> {
+        let b = prompts.len();
+        if b == 0 {
+            return Ok(Vec::new());
+        }
+        if prompts.iter().any(Vec::is_empty) {
+            return Err(self.gen_err("a prompt has no tokens".into()));
+        }
+        if b > 1 && !(self.layout.attention_mask && self.layout.position_ids) {
+            return Err(self.gen_err(
+                "batched generation needs attention_mask and position_ids inputs".into(),
+            ));
+        }
+        let mut session = self
+            .session
+            .lock()
+            .map_err(|_| self.gen_err("the session was poisoned by an earlier panic".into()))?;
+        let width = prompts.iter().map(Vec::len).max().unwrap_or(0);
+        let pad = self.eos.first().copied().unwrap_or(0) as i64;
+        let mut batch = Batch {
+            rows: b,
+            ids: Vec::with_capacity(b * width),
+            mask: Vec::with_capacity(b * width),
+            positions: Vec::with_capacity(b * width),
+        };
+        for p in prompts {
+            let gap = width - p.len();
+            batch.ids.extend(std::iter::repeat_n(pad, gap));
+            batch.ids.extend(p.iter().map(|&t| t as i64));
+            batch.mask.extend(std::iter::repeat_n(0, gap));
+            batch.mask.extend(std::iter::repeat_n(1, p.len()));
+            batch.positions.extend(std::iter::repeat_n(0, gap));
+            batch.positions.extend(0..p.len() as i64);
+        }
+        let mut samplers: Vec<Sampler> = (0..b).map(|_| Sampler::new(config)).collect();
+        let mut histories: Vec<Vec<u32>> = prompts.to_vec();
+        let mut lengths: Vec<i64> = prompts.iter().map(|p| p.len() as i64).collect();
+        let mut runs: Vec<TokenRun> = (0..b)
+            .map(|_| TokenRun {
+                stopped_by: StopReason::Length,
+                ..TokenRun::default()
+            })
+            .collect();
+        let mut done = vec![false; b];
+        let mut cache = Vec::new();
+        let t0 = Instant::now();
+        for i in 0..config.max_new_tokens {
+            let (logits, next) = self.forward(&mut session, &batch, cache)?;
+            cache = next;
+            if i == 0 {
+                let p = t0.elapsed();
+                runs.iter_mut().for_each(|r| r.prefill = p);
+            }
+            let mut step_ids = Vec::with_capacity(b);
+            for (r, mut row) in logits.into_iter().enumerate() {
+                if done[r] {
+                    step_ids.push(pad);
+                    continue;
+                }
+                let tok = samplers[r].sample(&mut row, &histories[r]);
+                if self.eos.contains(&tok) {
+                    runs[r].stopped_by = StopReason::Eos;
+                    done[r] = true;
+                } else {
+                    runs[r].tokens.push(tok);
+                    histories[r].push(tok);
+                    if !on_token(r, tok) {
+                        runs[r].stopped_by = StopReason::Callback;
+                        done[r] = true;
+                    }
+                }
+                step_ids.push(tok as i64);
+            }
+            if done.iter().all(|&d| d) {
+                break;
+            }
+            // the next step: one token per row, the mask grows by one column
+            let total = batch.mask.len() / b + 1;
+            let mut mask = Vec::with_capacity(b * total);
+            for r in 0..b {
+                mask.extend_from_slice(&batch.mask[r * (total - 1)..(r + 1) * (total - 1)]);
+                mask.push(1);
+            }
+            batch = Batch {
+                rows: b,
+                ids: step_ids,
+                mask,
+                positions: lengths.clone(),
+            };
+            lengths.iter_mut().for_each(|l| *l += 1);
+        }
+        let decode = t0.elapsed().saturating_sub(runs[0].prefill);
+        runs.iter_mut().for_each(|r| r.decode = decode);
+        Ok(runs)
+    }
+}
+
+/// The inputs of one forward pass: `rows` rows of equal length, row-major.
+struct Batch {
+    rows: usize,
+    ids: Vec<i64>,
+    mask: Vec<i64>,
+    positions: Vec<i64>,
 }
 
 /// Registers the CUDA execution provider when the library has it; returns
@@ -601,6 +773,77 @@ impl Generator for OrtGenerator {
         config: &GenerationConfig,
     ) -> Result<Generation, InferError> {
         self.generate_stream(prompt, config, &mut |_| true)
+    }
+
+    /// One batched run over all prompts (see [`OrtGenerator::generate_ids_batch`]);
+    /// a prompt that cannot be tokenized fails alone.
+    fn generate_batch(
+        &self,
+        prompts: &[Prompt],
+        config: &GenerationConfig,
+    ) -> Vec<Result<Generation, InferError>> {
+        let t = Instant::now();
+        let encoded: Vec<Result<Vec<u32>, InferError>> = prompts
+            .iter()
+            .map(|p| match self.encode(p) {
+                Ok(ids) if ids.is_empty() => Err(self.gen_err("the prompt has no tokens".into())),
+                other => other,
+            })
+            .collect();
+        let ok: Vec<usize> = (0..prompts.len()).filter(|&i| encoded[i].is_ok()).collect();
+        let ids: Vec<Vec<u32>> = ok
+            .iter()
+            .filter_map(|&i| encoded[i].as_ref().ok().cloned())
+            .collect();
+        let mut scanners: Vec<StopScanner> =
+            ids.iter().map(|_| StopScanner::new(&config.stop)).collect();
+        let mut tokens: Vec<Vec<u32>> = vec![Vec::new(); ids.len()];
+        let mut decode_errs: Vec<Option<String>> = vec![None; ids.len()];
+        let runs = self.generate_ids_batch(&ids, config, &mut |r, tok| {
+            tokens[r].push(tok);
+            match self.tokenizer.decode(&tokens[r], true) {
+                Ok(text) => scanners[r].feed(&text, &mut |_| true),
+                Err(e) => {
+                    decode_errs[r] = Some(e.to_string());
+                    false
+                }
+            }
+        });
+        let elapsed = t.elapsed();
+        let mut out: Vec<Result<Generation, InferError>> = encoded
+            .into_iter()
+            .map(|r| {
+                r.map(|_| Generation {
+                    text: String::new(),
+                    prompt_tokens: None,
+                    completion_tokens: None,
+                    elapsed,
+                })
+            })
+            .collect();
+        match runs {
+            Ok(runs) => {
+                for (k, run) in runs.into_iter().enumerate() {
+                    let i = ok[k];
+                    out[i] = match decode_errs[k].take() {
+                        Some(e) => Err(self.gen_err(format!("cannot decode the output: {e}"))),
+                        None => Ok(Generation {
+                            text: scanners[k].finish(&mut |_| true),
+                            prompt_tokens: Some(ids[k].len()),
+                            completion_tokens: Some(run.tokens.len()),
+                            elapsed,
+                        }),
+                    };
+                }
+            }
+            Err(e) => {
+                let msg = e.to_string();
+                for &i in &ok {
+                    out[i] = Err(self.gen_err(format!("batched run failed: {msg}")));
+                }
+            }
+        }
+        out
     }
 
     fn generate_stream(

@@ -236,3 +236,41 @@ fn bad_model_directories_are_clear_errors() {
     let e = OrtGenerator::load(only.path(), &OrtOptions::default()).unwrap_err();
     assert!(e.to_string().contains("model.onnx"), "{e}");
 }
+
+#[test]
+fn a_left_padded_batch_gives_the_sequential_tokens() {
+    let Some(dir) = tiny() else { return };
+    let g = load(dir);
+    let cfg = GenerationConfig {
+        max_new_tokens: 16,
+        stop: vec!["zz".into()],
+        ..GenerationConfig::default()
+    };
+    // different lengths, so rows are padded; one row that cannot be tokenized is not possible
+    // with a byte-level vocabulary, so every row must succeed
+    let prompts: Vec<Prompt> = ["kind: NetworkPolicy\nmetadata:", "x", "apiVersion: v1", ""]
+        .iter()
+        .map(|p| Prompt::Text(p.to_string()))
+        .collect();
+    let batch = g.generate_batch(&prompts, &cfg);
+    for (p, b) in prompts.iter().zip(&batch) {
+        match (g.generate(p, &cfg), b) {
+            (Ok(one), Ok(b)) => {
+                assert_eq!(b.text, one.text, "{p:?}");
+                assert_eq!(b.completion_tokens, one.completion_tokens);
+            }
+            (Err(one), Err(b)) => assert!(b.to_string().contains("no tokens"), "{one} / {b}"),
+            (one, b) => panic!("{p:?}: sequential {one:?} vs batch {b:?}"),
+        }
+    }
+    // seeded sampling is per row, as if each prompt ran alone
+    let sampled = GenerationConfig {
+        temperature: 1.0,
+        seed: 11,
+        ..cfg.clone()
+    };
+    let batch = g.generate_batch(&prompts[..3], &sampled);
+    for (p, b) in prompts[..3].iter().zip(batch) {
+        assert_eq!(b.unwrap().text, g.generate(p, &sampled).unwrap().text);
+    }
+}

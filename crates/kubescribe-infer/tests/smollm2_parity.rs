@@ -1,7 +1,7 @@
 //! Parity on a real model: greedy decoding of the same prompts gives the
 //! same tokens from kubescribe's `ort` backend (the ONNX export with a KV
 //! cache of SmolLM2-135M-Instruct) and from Python onnxruntime on the same
-//! file.
+//! file, and a batch of the prompts gives each prompt's own output.
 //!
 //! Needs `KUBESCRIBE_SMOLLM2_ONNX` (the directory scripts/models/install.sh
 //! writes), `ORT_DYLIB_PATH` and `KUBESCRIBE_MODELS_PYTHON`; without them it
@@ -93,6 +93,18 @@ fn ort_matches_python_onnxruntime_on_smollm2() {
     // a coherent answer, not just equal garbage
     let answer = g.generate(&prompts()[0], &cfg).unwrap().text;
     assert!(answer.contains("Kubernetes"), "{answer}");
+    // one left-padded batch of all prompts (lengths differ) gives each prompt's
+    // one-by-one greedy output
+    let batch = g.generate_batch(&prompts(), &cfg);
+    for (i, (b, (_, toks))) in batch.iter().zip(&ours).enumerate() {
+        let b = b.as_ref().unwrap();
+        assert_eq!(
+            b.text,
+            g.tokenizer().decode(toks, true).unwrap(),
+            "prompt {i}: batch vs one by one"
+        );
+        assert_eq!(b.completion_tokens, Some(toks.len()), "prompt {i}");
+    }
 }
 
 fn python_greedy(py: &str, dir: &Path, prompts: &[String]) -> Vec<(Vec<u32>, Vec<u32>)> {
