@@ -197,6 +197,13 @@ pub fn apply(
 /// `generate --apply`: where and how to apply a generated policy.
 #[derive(Args, Clone, Debug)]
 pub struct GenerateApply {
+    /// Use the cluster for context: pod names in --intent resolve through
+    /// its pods and their Deployments/StatefulSets/DaemonSets, and the
+    /// engine defaults to one the cluster runs (network intents: Cilium,
+    /// then Calico, then Kubernetes NetworkPolicy; others: KubeArmor, then
+    /// Tetragon).
+    #[arg(long = "cluster")]
+    pub use_cluster: bool,
     /// Apply the generated policy to the cluster (server-side apply, field
     /// manager `kubescribe`) once it passes every layer there: the cluster's
     /// CRD and CEL rules, live pods and ports, the server's admission. The
@@ -208,6 +215,51 @@ pub struct GenerateApply {
     pub dry_run: DryRun,
     #[command(flatten)]
     pub cluster: ClusterArgs,
+}
+
+/// `generate --cluster`: the intent read (or parsed, with pod names
+/// resolved through the cluster's pods), its engine defaulted to one the
+/// cluster runs unless `--engine` or the intent names one. A parse error is
+/// printed and becomes `Err(exit status)`.
+pub fn cluster_intent(
+    args: &GenerateApply,
+    source: crate::generate::IntentSource<'_>,
+    engine_flag: Option<&str>,
+) -> Result<std::result::Result<kubescribe_core::intent::Intent, ExitCode>> {
+    use crate::generate::{IntentSource, report_parse};
+    let mut cluster = args.cluster.connect()?;
+    let mut intent = match source {
+        IntentSource::File(path) => crate::generate::read_intent_file(path)?,
+        IntentSource::Parsed(intent) => *intent,
+        IntentSource::Text(text) => {
+            let mut pods = kubescribe_core::cluster::ClusterPods(&mut cluster);
+            match report_parse(crate::intent_cmd::parse_with(text, Some(&mut pods))) {
+                Ok(intent) => intent,
+                Err(code) => return Ok(Err(code)),
+            }
+        }
+    };
+    if engine_flag.is_none() && intent.engine.is_none() {
+        let installed = cluster.engines()?;
+        let names: Vec<&str> = installed.iter().map(|e| e.name()).collect();
+        let domain = format!("{:?}", intent.domain).to_lowercase();
+        match kubescribe_core::synth::engine_for_cluster(intent.domain, &installed) {
+            Some(engine) => {
+                eprintln!(
+                    "kubescribe: {} runs {}; targeting {engine} for this {domain} intent",
+                    cluster.describe(),
+                    names.join(", ")
+                );
+                intent.engine = Some(engine);
+            }
+            None => eprintln!(
+                "kubescribe: warning: {} runs no engine for {domain} intents (it runs {}); using the default engine",
+                cluster.describe(),
+                names.join(", ")
+            ),
+        }
+    }
+    Ok(Ok(intent))
 }
 
 /// Applies one generated policy (see [`GenerateApply`]); the report goes to

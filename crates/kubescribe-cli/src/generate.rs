@@ -15,6 +15,9 @@ pub enum IntentSource<'a> {
     File(&'a Path),
     /// Natural language, parsed offline (as `kubescribe intent parse` does).
     Text(&'a str),
+    /// An intent already read or parsed (e.g. with pod names resolved
+    /// through a cluster).
+    Parsed(Box<Intent>),
 }
 
 /// Reads (or parses) the intent, synthesizes, validates, prints.
@@ -30,6 +33,7 @@ pub fn run(
             Ok(intent) => intent,
             Err(code) => return Ok(code),
         },
+        IntentSource::Parsed(intent) => *intent,
     };
     let engine: Option<Engine> = engine
         .map(str::parse)
@@ -86,7 +90,7 @@ pub fn run(
     }
 }
 
-fn read_intent_file(intent_file: &Path) -> Result<Intent> {
+pub fn read_intent_file(intent_file: &Path) -> Result<Intent> {
     let text = if intent_file.as_os_str() == "-" {
         let mut s = String::new();
         std::io::stdin()
@@ -109,7 +113,15 @@ fn read_intent_file(intent_file: &Path) -> Result<Intent> {
 /// given), printing the parser's assumptions; a parse error is printed and
 /// becomes exit status 1.
 pub fn parse_text(text: &str, store: Option<&Path>) -> Result<Result<Intent, ExitCode>> {
-    Ok(match crate::intent_cmd::parse(text, store)? {
+    Ok(report_parse(crate::intent_cmd::parse(text, store)?))
+}
+
+/// Prints a parse's assumptions and returns its intent, or prints the parse
+/// error and returns exit status 1.
+pub fn report_parse(
+    parsed: std::result::Result<kubescribe_core::intent::ParsedIntent, String>,
+) -> Result<Intent, ExitCode> {
+    match parsed {
         Ok(parsed) => {
             for a in &parsed.assumptions {
                 eprintln!("kubescribe: assumed: {a}");
@@ -120,5 +132,5 @@ pub fn parse_text(text: &str, store: Option<&Path>) -> Result<Result<Intent, Exi
             eprintln!("kubescribe: {e}");
             Err(ExitCode::from(1))
         }
-    })
+    }
 }

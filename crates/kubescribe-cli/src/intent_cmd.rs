@@ -24,8 +24,18 @@ pub fn parse(
         }
         None => None,
     };
-    let resolver = opened.as_mut().map(|s| s as &mut dyn PodResolver);
-    Ok(parse_intent_with(text, resolver).map_err(|e| e.to_string()))
+    Ok(parse_with(
+        text,
+        opened.as_mut().map(|s| s as &mut dyn PodResolver),
+    ))
+}
+
+/// Parses `text`, resolving pod names through `resolver` (a store, a cluster).
+pub fn parse_with(
+    text: &str,
+    resolver: Option<&mut dyn PodResolver>,
+) -> std::result::Result<ParsedIntent, String> {
+    parse_intent_with(text, resolver).map_err(|e| e.to_string())
 }
 
 /// Prints the parse: the intent, the entities with byte spans, the assumptions.

@@ -539,13 +539,22 @@ fn main() -> ExitCode {
             store,
             fallback_synth,
             apply,
-        } => {
-            let apply = apply.apply.then_some(&apply);
+        } => 'generate: {
             let source = match (&intent, &intent_file) {
                 (Some(text), _) => generate::IntentSource::Text(text),
                 (None, Some(path)) => generate::IntentSource::File(path),
                 (None, None) => unreachable!("clap requires --intent or --intent-file"),
             };
+            let source = if apply.use_cluster {
+                match cluster_cmd::cluster_intent(&apply, source, engine.as_deref()) {
+                    Ok(Ok(intent)) => generate::IntentSource::Parsed(Box::new(intent)),
+                    Ok(Err(code)) => break 'generate Ok(code),
+                    Err(e) => break 'generate Err(e),
+                }
+            } else {
+                source
+            };
+            let apply = apply.apply.then_some(&apply);
             if backend == backend::Backend::Synth && trace.is_none() && store.is_none() {
                 generate::run(
                     source,
@@ -574,6 +583,9 @@ fn main() -> ExitCode {
                             Ok(intent) => pipeline_cmd::run_intent(intent, &args),
                             Err(code) => Ok(code),
                         })
+                    }
+                    generate::IntentSource::Parsed(intent) => {
+                        pipeline_cmd::run_intent(*intent, &args)
                     }
                 }
             }

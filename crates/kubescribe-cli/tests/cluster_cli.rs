@@ -203,3 +203,87 @@ fn generate_apply_applies_only_what_passes_every_layer() {
     let o = generate(&[]);
     assert!(stderr(&o).contains("unchanged"), "{}", stderr(&o));
 }
+
+#[test]
+fn generate_cluster_resolves_pod_names_and_targets_an_engine_the_cluster_runs() {
+    use kube::api::{Api, PostParams};
+    use kubescribe_core::cluster::ClusterContext;
+    let Some(kc) = std::env::var_os("KUBESCRIBE_TEST_KUBECONFIG") else {
+        eprintln!(
+            "NOT RUN: set KUBESCRIBE_TEST_KUBECONFIG (scripts/cluster/start.sh) to run the cluster CLI test"
+        );
+        return;
+    };
+    let kc = std::path::PathBuf::from(kc);
+    let dir = tempfile::tempdir().unwrap();
+    let mut cluster = kubescribe_kube::KubeCluster::connect(&kubescribe_kube::ClusterOptions {
+        kubeconfig: Some(kc.clone()),
+        ..Default::default()
+    })
+    .unwrap();
+    let ns = format!("resolve-{}", std::process::id());
+    let nss: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(cluster.api().client());
+    let n = serde_json::from_value(serde_json::json!({"metadata": {"name": ns}})).unwrap();
+    cluster
+        .block_on(nss.create(&PostParams::default(), &n))
+        .unwrap();
+    let pods: Api<k8s_openapi::api::core::v1::Pod> = Api::namespaced(cluster.api().client(), &ns);
+    let pod = serde_json::from_value(serde_json::json!({
+        "metadata": {"name": "web-1", "labels": {"app": "web", "tier": "front", "controller-revision-hash": "abc"}},
+        "spec": {"containers": [{"name": "c", "image": "img", "ports": [{"containerPort": 8080}]}]}}))
+    .unwrap();
+    cluster
+        .block_on(pods.create(&PostParams::default(), &pod))
+        .unwrap();
+    let expected = kubescribe_core::synth::engine_for_cluster(
+        kubescribe_core::intent::Domain::Network,
+        &cluster.engines().unwrap(),
+    )
+    .expect("every cluster serves NetworkPolicy");
+    let text = format!("allow ingress to pod web-1 in namespace {ns} on tcp port 8080");
+    let kcs = kc.to_str().unwrap();
+    let o = kubescribe(
+        &[
+            "generate",
+            "--intent",
+            &text,
+            "--cluster",
+            "--kubeconfig",
+            kcs,
+            "-o",
+            "json",
+        ],
+        None,
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(&format!("targeting {expected}")),
+        "{}",
+        stderr(&o)
+    );
+    let out: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(out["engine"], expected.name(), "{out}");
+    let text = out["policy"].to_string();
+    // The pod's stable labels select it; the per-pod hash label does not.
+    assert!(
+        text.contains("\"tier\"") && text.contains("\"front\""),
+        "{text}"
+    );
+    assert!(!text.contains("controller-revision-hash"), "{text}");
+    // A name no pod or controller has: the parser says it cannot resolve it.
+    let o = kubescribe(
+        &[
+            "generate",
+            "--intent",
+            &format!("allow ingress to pod nosuch-1 in namespace {ns} on tcp port 8080"),
+            "--cluster",
+            "--kubeconfig",
+            kcs,
+        ],
+        None,
+        dir.path(),
+    );
+    assert_ne!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stderr(&o).contains("nosuch-1"), "{}", stderr(&o));
+}

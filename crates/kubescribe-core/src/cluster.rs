@@ -205,6 +205,81 @@ pub trait ClusterContext {
     }
 }
 
+/// Labels a controller stamps on each pod (hashes, ordinals, uids): never
+/// part of a workload's identity, so left out of resolved selectors.
+const PER_POD_LABELS: &[&str] = &[
+    "pod-template-hash",
+    "controller-revision-hash",
+    "pod-template-generation",
+    "statefulset.kubernetes.io/pod-name",
+    "apps.kubernetes.io/pod-index",
+    "controller-uid",
+    "batch.kubernetes.io/controller-uid",
+];
+
+/// Resolves pod names to labels through a live cluster (KubeTeus's prompt
+/// enhancer): a name is a pod's own name (its stable labels are the answer)
+/// or the name of the controller owning pods (`productpage-v1`, a
+/// Deployment: the labels all its pods share).
+pub struct ClusterPods<'a>(pub &'a mut dyn ClusterContext);
+
+impl crate::intent::PodResolver for ClusterPods<'_> {
+    fn resolve_pod(
+        &mut self,
+        namespace: Option<&str>,
+        name: &str,
+    ) -> Result<Vec<crate::intent::ResolvedPod>, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(resolve_pod_name(&self.0.pods(namespace)?, name))
+    }
+}
+
+fn stable_labels(labels: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+    labels
+        .iter()
+        .filter(|(k, _)| !PER_POD_LABELS.contains(&k.as_str()))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
+/// The workloads of `pods` that `name` denotes: pods of that name, else the
+/// controllers of that name (labels shared by all their pods).
+pub fn resolve_pod_name(pods: &[PodInfo], name: &str) -> Vec<crate::intent::ResolvedPod> {
+    let exact: Vec<_> = pods
+        .iter()
+        .filter(|p| p.name == name)
+        .map(|p| crate::intent::ResolvedPod {
+            kind: "Pod".into(),
+            namespace: p.namespace.clone(),
+            name: p.name.clone(),
+            labels: stable_labels(&p.labels),
+        })
+        .collect();
+    if !exact.is_empty() {
+        return exact;
+    }
+    let mut owned: BTreeMap<(String, String), BTreeMap<String, String>> = BTreeMap::new();
+    for p in pods {
+        let Some(owner) = p.owner.as_ref().filter(|o| o.name == name) else {
+            continue;
+        };
+        let labels = stable_labels(&p.labels);
+        owned
+            .entry((p.namespace.clone(), owner.kind.clone()))
+            .and_modify(|shared| shared.retain(|k, v| labels.get(k) == Some(v)))
+            .or_insert(labels);
+    }
+    owned
+        .into_iter()
+        .filter(|(_, labels)| !labels.is_empty())
+        .map(|((namespace, kind), labels)| crate::intent::ResolvedPod {
+            kind,
+            namespace,
+            name: name.to_string(),
+            labels,
+        })
+        .collect()
+}
+
 /// A cluster's state held in memory: what [`ClusterContext`] answers, taken
 /// once (e.g. with [`ClusterSnapshot::take`]) or built by hand.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -287,6 +362,73 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect()
+    }
+
+    fn pod(ns: &str, name: &str, l: &[(&str, &str)], owner: Option<(&str, &str)>) -> PodInfo {
+        PodInfo {
+            namespace: ns.into(),
+            name: name.into(),
+            labels: labels(l),
+            ports: vec![],
+            owner: owner.map(|(kind, name)| Owner {
+                kind: kind.into(),
+                name: name.into(),
+            }),
+        }
+    }
+
+    #[test]
+    fn pod_names_resolve_to_pods_or_their_controllers() {
+        use crate::intent::PodResolver;
+        let mut s = ClusterSnapshot {
+            pods: vec![
+                pod(
+                    "shop",
+                    "productpage-v1-6b746f74dc-9stvs",
+                    &[
+                        ("app", "productpage"),
+                        ("version", "v1"),
+                        ("pod-template-hash", "6b746f74dc"),
+                    ],
+                    Some(("Deployment", "productpage-v1")),
+                ),
+                pod(
+                    "shop",
+                    "productpage-v1-6b746f74dc-x2x8q",
+                    &[
+                        ("app", "productpage"),
+                        ("version", "v1"),
+                        ("pod-template-hash", "6b746f74dc"),
+                    ],
+                    Some(("Deployment", "productpage-v1")),
+                ),
+                pod("shop", "debug", &[("run", "debug")], None),
+                pod("other", "debug", &[("run", "debug2")], None),
+            ],
+            ..Default::default()
+        };
+        let mut r = ClusterPods(&mut s);
+        let got = r.resolve_pod(Some("shop"), "productpage-v1").unwrap();
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].kind, "Deployment");
+        assert_eq!(
+            got[0].labels,
+            labels(&[("app", "productpage"), ("version", "v1")])
+        );
+        let got = r
+            .resolve_pod(Some("shop"), "productpage-v1-6b746f74dc-9stvs")
+            .unwrap();
+        assert_eq!(got[0].kind, "Pod");
+        assert_eq!(
+            got[0].labels,
+            labels(&[("app", "productpage"), ("version", "v1")])
+        );
+        assert_eq!(
+            r.resolve_pod(None, "debug").unwrap().len(),
+            2,
+            "ambiguous across namespaces"
+        );
+        assert!(r.resolve_pod(Some("shop"), "nope").unwrap().is_empty());
     }
 
     #[test]

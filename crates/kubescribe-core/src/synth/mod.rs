@@ -60,6 +60,23 @@ pub fn default_engine(domain: Domain) -> Engine {
     }
 }
 
+/// The engine to target on a cluster that runs `installed` (as
+/// [`ClusterContext::engines`](crate::cluster::ClusterContext::engines) lists
+/// them): for network intents the CNI's own policies (Cilium, then Calico),
+/// else Kubernetes NetworkPolicy, which every cluster serves; for the other
+/// domains KubeArmor, then Tetragon. `None` when the cluster runs no engine
+/// that can express the domain.
+pub fn engine_for_cluster(domain: Domain, installed: &[Engine]) -> Option<Engine> {
+    let preference: &[Engine] = match domain {
+        Domain::Network => &[Engine::Cilium, Engine::Calico, Engine::Kubernetes],
+        _ => &[Engine::KubeArmor, Engine::Tetragon],
+    };
+    preference
+        .iter()
+        .copied()
+        .find(|e| installed.contains(e) && engines_for(domain).contains(e))
+}
+
 /// Engines that can express some intent of `domain`.
 pub fn engines_for(domain: Domain) -> &'static [Engine] {
     match domain {

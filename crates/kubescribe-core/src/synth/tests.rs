@@ -159,3 +159,30 @@ fn what_an_engine_cannot_express_is_reported_not_dropped() {
     .unwrap_err();
     assert!(matches!(e, SynthError::Incomplete(_)));
 }
+
+#[test]
+fn the_cluster_decides_the_default_engine() {
+    use Engine::*;
+    assert_eq!(
+        engine_for_cluster(Domain::Network, &[Calico, Cilium, Kubernetes]),
+        Some(Cilium)
+    );
+    assert_eq!(
+        engine_for_cluster(Domain::Network, &[Calico, Kubernetes]),
+        Some(Calico)
+    );
+    assert_eq!(
+        engine_for_cluster(Domain::Network, &[Kubernetes]),
+        Some(Kubernetes)
+    );
+    assert_eq!(
+        engine_for_cluster(Domain::File, &[Tetragon, Kubernetes]),
+        Some(Tetragon)
+    );
+    assert_eq!(
+        engine_for_cluster(Domain::Capability, &[Tetragon, Kubernetes]),
+        None,
+        "Tetragon cannot express capability intents here"
+    );
+    assert_eq!(engine_for_cluster(Domain::Process, &[Kubernetes]), None);
+}
