@@ -10,6 +10,7 @@
 //! ([`SynthGenerator`]) and a replay backend for recorded outputs
 //! ([`ReplayGenerator`]). The model backends follow.
 
+pub mod dataset;
 pub mod error;
 pub mod eval;
 pub mod generator;
