@@ -348,16 +348,11 @@ fn kubearmor_intent(v: &Value) -> Result<Intent, String> {
     if spec["selector"].get("matchExpressions").is_some() {
         return Err("selector expressions".into());
     }
-    let action = match spec["action"].as_str() {
-        Some("Allow") => Action::Allow,
-        Some("Audit") => Action::Audit,
-        Some("Block") => Action::Block,
-        other => return Err(format!("action {other:?}")),
-    };
     let sections: Vec<&str> = ["process", "file", "network", "capabilities", "syscalls"]
         .into_iter()
         .filter(|s| spec.get(*s).is_some())
         .collect();
+    let action = kubearmor_action(spec, &sections)?;
     let mut r = Resources::default();
     let one_flag = |xs: &[bool], what: &str| -> Result<bool, String> {
         if xs.windows(2).all(|w| w[0] == w[1]) {
@@ -401,7 +396,7 @@ fn kubearmor_intent(v: &Value) -> Result<Intent, String> {
                 .as_array()
                 .ok_or("capabilities")?
             {
-                if c.as_object().is_some_and(|o| o.len() != 1) {
+                if rule_options(c) {
                     return Err("capability rule options".into());
                 }
                 r.capabilities
@@ -414,7 +409,7 @@ fn kubearmor_intent(v: &Value) -> Result<Intent, String> {
                 .as_array()
                 .ok_or("syscalls")?
             {
-                if c.as_object().is_some_and(|o| o.len() != 1) {
+                if rule_options(c) {
                     return Err("syscall rule options".into());
                 }
                 for s in c["syscall"].as_array().ok_or("syscall")? {
@@ -423,7 +418,7 @@ fn kubearmor_intent(v: &Value) -> Result<Intent, String> {
             }
             Domain::Syscall
         }
-        other => return Err(format!("sections {other:?}")),
+        other => return Err(format!("sections {}", other.join(" and "))),
     };
     if r.paths.is_empty()
         && r.dirs.is_empty()
@@ -459,10 +454,86 @@ struct KaRules {
     recursive: Vec<bool>,
 }
 
+/// Keys of a KubeArmor rule or section that do not change what it matches
+/// (the action is read separately, [`kubearmor_action`]).
+const KA_ANNOTATIONS: [&str; 4] = ["action", "severity", "message", "tags"];
+
+/// Whether a capability or syscall rule has options beyond its one match
+/// (`fromSource`, `ownerOnly`, ...).
+fn rule_options(rule: &Value) -> bool {
+    rule.as_object().is_some_and(|o| {
+        o.keys()
+            .filter(|k| !KA_ANNOTATIONS.contains(&k.as_str()))
+            .count()
+            != 1
+    })
+}
+
+/// The one action a KubeArmor policy takes: `spec.action`, or the action
+/// its sections and rules all name (rule and section actions override the
+/// policy's; a policy mixing actions is not one intent).
+fn kubearmor_action(spec: &Value, sections: &[&str]) -> Result<Action, String> {
+    let mut actions: BTreeSet<&str> = BTreeSet::new();
+    let mut rule_level = false;
+    for sec in sections {
+        let section = &spec[*sec];
+        if let Some(a) = section["action"].as_str() {
+            actions.insert(a);
+            rule_level = true;
+        }
+        for list in section.as_object().into_iter().flatten().map(|(_, v)| v) {
+            for rule in list.as_array().into_iter().flatten() {
+                if let Some(a) = rule["action"].as_str() {
+                    actions.insert(a);
+                    rule_level = true;
+                }
+            }
+        }
+    }
+    match spec["action"].as_str() {
+        Some(a) if !rule_level => {
+            actions.insert(a);
+        }
+        // Rules without their own action take the policy's.
+        Some(a) => {
+            let all_ruled = sections.iter().all(|sec| {
+                let section = &spec[*sec];
+                section["action"].is_string()
+                    || section
+                        .as_object()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|(_, v)| v.as_array())
+                        .flatten()
+                        .all(|r| r["action"].is_string())
+            });
+            if !all_ruled {
+                actions.insert(a);
+            }
+        }
+        None => {}
+    }
+    let mut it = actions.into_iter();
+    let one = match (it.next(), it.next()) {
+        (Some(a), None) => a,
+        (None, _) => return Err("no action".into()),
+        (Some(_), Some(_)) => return Err("several actions (an intent states one)".into()),
+    };
+    match one {
+        "Allow" => Ok(Action::Allow),
+        "Audit" => Ok(Action::Audit),
+        "Block" => Ok(Action::Block),
+        other => Err(format!("action {other}")),
+    }
+}
+
 fn ka_rules(section: &Value) -> Result<KaRules, String> {
     const KEYS: [&str; 4] = ["path", "dir", "recursive", "readOnly"];
     let mut out = KaRules::default();
     for (key, list) in section.as_object().into_iter().flatten() {
+        if KA_ANNOTATIONS.contains(&key.as_str()) {
+            continue;
+        }
         let list = list
             .as_array()
             .ok_or_else(|| format!("{key} is not a list"))?;
@@ -472,7 +543,7 @@ fn ka_rules(section: &Value) -> Result<KaRules, String> {
                 .into_iter()
                 .flatten()
                 .map(|(k, _)| k)
-                .find(|k| !KEYS.contains(&k.as_str()))
+                .find(|k| !KEYS.contains(&k.as_str()) && !KA_ANNOTATIONS.contains(&k.as_str()))
             {
                 return Err(format!("rule field {k}"));
             }
@@ -668,6 +739,10 @@ fn augment(seed: &Intent, pools: &Pools, rng: &mut Rng) -> Intent {
 pub struct Seed {
     /// `file#document`.
     pub source: String,
+    /// `file#document` with the file relative to the directory given (what
+    /// the seeded choices are salted with, so a moved corpus gives the same
+    /// dataset).
+    pub key: String,
     /// The policy (valid at layer 1).
     pub policy: Policy,
 }
@@ -678,12 +753,23 @@ pub struct Seed {
 pub fn read_seeds(dirs: &[PathBuf]) -> Result<(Vec<Seed>, Vec<Skipped>, usize), InferError> {
     let mut files = Vec::new();
     for d in dirs {
-        collect_files(d, &mut files)?;
+        let mut found = Vec::new();
+        collect_files(d, &mut found)?;
+        files.extend(found.into_iter().map(|f| {
+            let rel = f
+                .strip_prefix(d)
+                .ok()
+                .filter(|r| !r.as_os_str().is_empty())
+                .unwrap_or(&f)
+                .display()
+                .to_string();
+            (f, rel)
+        }));
     }
     files.sort();
     let validator = Validator::new();
     let (mut seeds, mut skipped, mut docs) = (Vec::new(), Vec::new(), 0);
-    for f in files {
+    for (f, rel) in files {
         let set = match document::read_file(&f, &ReadLimits::default()) {
             Ok(s) => s,
             Err(e) => {
@@ -697,6 +783,7 @@ pub fn read_seeds(dirs: &[PathBuf]) -> Result<(Vec<Seed>, Vec<Skipped>, usize), 
         for (n, d) in set.documents.iter().enumerate() {
             docs += 1;
             let source = format!("{}#{n}", f.display());
+            let key = format!("{rel}#{n}");
             let mut v = d.value.clone();
             document::prune_nulls(&mut v);
             let outcome = validator.validate_value(&v);
@@ -714,7 +801,11 @@ pub fn read_seeds(dirs: &[PathBuf]) -> Result<(Vec<Seed>, Vec<Skipped>, usize), 
                 continue;
             }
             match Policy::from_value(v) {
-                Ok(policy) => seeds.push(Seed { source, policy }),
+                Ok(policy) => seeds.push(Seed {
+                    source,
+                    key,
+                    policy,
+                }),
                 Err(e) => skipped.push(Skipped {
                     source,
                     reason: e.to_string(),
@@ -760,9 +851,20 @@ fn chat(p: &prompt::BuiltPrompt) -> Prompt {
 /// Builds the dataset from seed policies, pools and (optionally) a store for prompt context.
 pub fn build(
     seeds: &[Seed],
+    pools: Pools,
+    store: Option<&mut dyn EventStore>,
+    config: &DatasetConfig,
+) -> Result<Dataset, InferError> {
+    build_with_progress(seeds, pools, store, config, &mut |_, _| {})
+}
+
+/// [`build`], calling `progress(done, total)` after each seed policy.
+pub fn build_with_progress(
+    seeds: &[Seed],
     mut pools: Pools,
     mut store: Option<&mut dyn EventStore>,
     config: &DatasetConfig,
+    progress: &mut dyn FnMut(usize, usize),
 ) -> Result<Dataset, InferError> {
     let validator = Validator::new();
     let mut out = Dataset::default();
@@ -787,8 +889,9 @@ pub fn build(
     let mut pairs: Vec<Pair> = Vec::new();
     let mut seen = BTreeSet::new();
     for (n, (seed, intent)) in derived.iter().enumerate() {
+        progress(n, derived.len());
         let group = format!("g{n:05}");
-        let mut rng = Rng::new(config.seed, &seed.source);
+        let mut rng = Rng::new(config.seed, &seed.key);
         let mut candidates: Vec<(Intent, Policy, &'static str)> =
             vec![(intent.clone(), seed.policy.clone(), "corpus")];
         for k in 0..config.augment {
@@ -857,6 +960,7 @@ pub fn build(
             });
         }
     }
+    progress(derived.len(), derived.len());
     for p in pairs {
         let mut rng = Rng::new(config.seed, &format!("split:{}", p.group));
         if rng.unit() < config.test_share {

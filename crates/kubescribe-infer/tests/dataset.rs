@@ -94,6 +94,30 @@ spec:
 "#,
     ),
     (
+        "kubearmor-rule-action.yaml",
+        r#"apiVersion: security.kubearmor.com/v1
+kind: KubeArmorPolicy
+metadata: {name: mysql-dir, namespace: wordpress}
+spec:
+  message: changes to the database files
+  selector: {matchLabels: {app: mysql}}
+  file:
+    matchDirectories:
+    - {dir: /var/lib/mysql/, readOnly: true, severity: 1, action: Block}
+---
+apiVersion: security.kubearmor.com/v1
+kind: KubeArmorPolicy
+metadata: {name: mixed, namespace: wordpress}
+spec:
+  selector: {matchLabels: {app: mysql}}
+  action: Audit
+  file:
+    matchPaths:
+    - {path: /etc/mysql/my.cnf, action: Block}
+    - {path: /etc/mysql/debian.cnf}
+"#,
+    ),
+    (
         "broken.yaml",
         "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: Bad_Name}\nspec: {podSelector: {}}\n",
     ),
@@ -138,8 +162,8 @@ fn assert_references_valid(pairs: &[dataset::Pair]) {
 fn builds_a_reproducible_split_dataset_with_valid_references() {
     let dir = fixtures();
     let (seeds, read_skips, docs) = dataset::read_seeds(&[dir.path().to_path_buf()]).unwrap();
-    assert_eq!(docs, 8);
-    assert_eq!(seeds.len(), 7, "{read_skips:?}");
+    assert_eq!(docs, 10);
+    assert_eq!(seeds.len(), 9, "{read_skips:?}");
     assert!(
         read_skips
             .iter()
@@ -158,6 +182,7 @@ fn builds_a_reproducible_split_dataset_with_valid_references() {
         ("#1", "fromSource"),
         ("np.yaml#1", "rules"),
         ("tetragon", "TracingPolicy"),
+        ("rule-action.yaml#1", "several actions"),
     ] {
         assert!(
             reasons
@@ -166,9 +191,19 @@ fn builds_a_reproducible_split_dataset_with_valid_references() {
             "{needle} {what}: {reasons:#?}"
         );
     }
-    // One corpus pair per derivable seed (4), with the policy itself as reference.
+    // One corpus pair per derivable seed (5), with the policy itself as reference.
     let corpus: Vec<_> = all.iter().filter(|p| p.origin == "corpus").collect();
-    assert_eq!(corpus.len(), 4);
+    assert_eq!(corpus.len(), 5);
+    // A rule's own action is the policy's when every rule names the same.
+    let mysql = corpus
+        .iter()
+        .find(|p| p.source.contains("rule-action"))
+        .unwrap();
+    assert_eq!(mysql.intent.action, kubescribe_core::intent::Action::Block);
+    assert_eq!(
+        mysql.intent.resources.dirs,
+        vec!["/var/lib/mysql/".to_string()]
+    );
     let www = corpus
         .iter()
         .find(|p| p.source.contains("kubearmor-www"))
