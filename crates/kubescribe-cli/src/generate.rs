@@ -1,7 +1,7 @@
 //! `kubescribe generate`: intent → validated policy, offline.
 
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
@@ -133,4 +133,50 @@ pub fn report_parse(
             Err(ExitCode::from(1))
         }
     }
+}
+
+/// Ingests `files` (runtime events and manifests, as `kubescribe ingest`
+/// reads them) into a new store in a temporary directory, which lives as
+/// long as the returned guard. The summary and every skipped record go to
+/// standard error; an unreadable file is an error.
+pub fn ingest_events(files: &[PathBuf]) -> Result<(tempfile::TempDir, PathBuf)> {
+    use kubescribe_core::events::{IngestOptions, IngestSummary, SkipReason, ingest_file};
+    use kubescribe_core::store::SqliteStore;
+
+    let dir = tempfile::tempdir().context("creating a temporary directory for the event store")?;
+    let path = dir.path().join("events.db");
+    let mut store =
+        SqliteStore::open(&path).with_context(|| format!("creating {}", path.display()))?;
+    let mut total = IngestSummary::default();
+    for f in files {
+        let sum = ingest_file(&mut store, f, &IngestOptions::default(), &mut |_| {})
+            .with_context(|| format!("ingesting {}", f.display()))?;
+        total.merge(&sum, usize::MAX);
+    }
+    for e in &total.errors {
+        eprintln!("kubescribe: skipped record: {e}");
+    }
+    let other = total
+        .skipped
+        .iter()
+        .filter(|(r, _)| **r == SkipReason::NotRuntimeActivity)
+        .map(|(_, n)| n)
+        .sum::<u64>();
+    eprintln!(
+        "kubescribe: ingested {} file(s) into a temporary store: {} record(s), {} event(s), {} workload(s){}{}",
+        files.len(),
+        total.records_read,
+        total.total_events(),
+        total.workloads_stored,
+        match total.records_skipped() - other {
+            0 => String::new(),
+            n => format!(", {n} malformed or unsupported record(s) skipped (listed above)"),
+        },
+        if other > 0 {
+            format!(", {other} without workload activity")
+        } else {
+            String::new()
+        }
+    );
+    Ok((dir, path))
 }

@@ -4,10 +4,12 @@ mod backend;
 mod cluster_cmd;
 mod context_cmd;
 mod convert_cmd;
+mod dataset_cmd;
 mod eval_cmd;
 mod generate;
 mod intent_cmd;
 mod pipeline_cmd;
+mod prompt_cmd;
 mod score;
 mod simulate_cmd;
 
@@ -217,6 +219,15 @@ enum Command {
     /// times; --store adds the observed context to the prompt and layer-2
     /// checks; --trace FILE records every prompt, answer and diagnostic.
     ///
+    /// With --events (files ingested into a temporary store) or --store,
+    /// the policy must also pass layer 2 against the store, and a report
+    /// follows on standard error: each layer's findings, then the store's
+    /// events of the policy's namespace replayed against it (allowed,
+    /// audited, blocked; the blocked ones listed). The main job, offline:
+    /// `kubescribe generate --intent "block writes to /etc/nginx/ for
+    /// app=nginx in namespace shop" --events examples/events/*.jsonl
+    /// examples/manifests/shop.yaml`.
+    ///
     /// Exit status: 0 a valid policy was printed, 1 the intent cannot be
     /// expressed / every attempt failed, 2 the intent, store or model could
     /// not be read.
@@ -248,9 +259,16 @@ enum Command {
         /// diagnostics, timings, tokens) as JSON.
         #[arg(long, value_name = "FILE")]
         trace: Option<PathBuf>,
-        /// Event store: observed context for the prompt, layer-2 checks.
+        /// Event store: observed context for the prompt, layer-2 checks,
+        /// and the report (each layer's findings, the store's events of the
+        /// policy's namespace replayed against it).
         #[arg(long, value_name = "kubescribe.db")]
         store: Option<PathBuf>,
+        /// Runtime events and manifests (Falco, Tetragon, KubeArmor, Hubble
+        /// JSON; Kubernetes YAML/JSON, as `kubescribe ingest` reads them),
+        /// ingested into a temporary store used as --store is.
+        #[arg(long, num_args = 1.., value_name = "FILE", conflicts_with = "store")]
+        events: Vec<PathBuf>,
         /// When every attempt fails, print the deterministic synthesizer's
         /// policy instead (reported as a fallback).
         #[arg(long)]
@@ -362,11 +380,103 @@ enum Command {
         #[command(subcommand)]
         what: IntentCommand,
     },
+    /// Print the prompt a model gets for an intent: the engine's system
+    /// prompt (grammar essentials), then the task with its scope, the
+    /// workload context observed in the store (summarized within --budget
+    /// tokens) and the intent, in one of five templates. Strings from logs
+    /// are quoted so they cannot pose as instructions.
+    #[command(group(clap::ArgGroup::new("source").required(true).args(["intent", "intent_file"])))]
+    Prompt {
+        /// The intent in natural language (see `kubescribe intent parse`).
+        #[arg(long, value_name = "TEXT")]
+        intent: Option<String>,
+        /// Intent JSON file (`-` for standard input).
+        #[arg(long, value_name = "INTENT.json")]
+        intent_file: Option<PathBuf>,
+        /// Target engine (default: the intent's, else by domain).
+        #[arg(long)]
+        engine: Option<String>,
+        /// Event store for the workload context (and pod names in --intent).
+        #[arg(long, value_name = "kubescribe.db")]
+        store: Option<PathBuf>,
+        /// zero-shot, few-shot, checklist, schema-first or minimal.
+        #[arg(long, default_value = "zero-shot", value_parser = parse_template)]
+        template: kubescribe_core::prompt::Template,
+        /// Token budget of the workload context (estimated as characters / 4).
+        #[arg(long, default_value_t = 400, value_name = "N")]
+        budget: usize,
+        /// Format the messages with this model's chat template (a model
+        /// directory with tokenizer_config.json, or a GGUF file; ChatML when
+        /// it has none).
+        #[arg(long, value_name = "MODEL")]
+        chat: Option<PathBuf>,
+        /// json: {engine, kind, template, messages} (with --chat: {chat_template, text}).
+        #[arg(short = 'o', long, value_enum, default_value_t = TextFormat::Text)]
+        output: TextFormat,
+    },
+    /// Build datasets of (prompt, policy) pairs for fine-tuning and `kubescribe eval`.
+    Dataset {
+        #[command(subcommand)]
+        what: DatasetCommand,
+    },
     /// Print a JSON Schema: of the intent, or of a policy kind's built-in schema.
     Schema {
         #[command(subcommand)]
         what: SchemaCommand,
     },
+}
+
+#[derive(Subcommand)]
+enum DatasetCommand {
+    /// Policies (YAML/JSON files, directories searched recursively) → JSONL
+    /// pairs in OUT: train.jsonl and test.jsonl (lines {id, prompt as chat
+    /// messages, reference, intent, engine, kind, template, origin, group,
+    /// source}, as `kubescribe eval --dataset` reads them), skipped.jsonl
+    /// (every document not used, with the reason) and manifest.json.
+    ///
+    /// Each policy valid at layer 1 whose meaning an intent can state fully
+    /// gives one pair with itself as the reference, plus --augment variants
+    /// (namespace, labels, paths, binaries, ports, peers and CIDRs
+    /// recombined from the policies, the store and a built-in pool) written
+    /// by the deterministic synthesizer; every reference passes layer 1.
+    /// Templates rotate (seeded). The split is by seed policy, so variants
+    /// of a test policy never train. The same inputs and seed give the same
+    /// bytes.
+    ///
+    /// Exit status: 0 pairs written, 1 no pair could be made, 2 unreadable input.
+    Build {
+        /// Policy files or directories; repeatable.
+        #[arg(long = "policies", required = true, num_args = 1.., value_name = "DIR")]
+        policies: Vec<PathBuf>,
+        /// Event store: workload values for augmentation, context in prompts.
+        #[arg(long, value_name = "kubescribe.db")]
+        store: Option<PathBuf>,
+        /// Output directory (created).
+        #[arg(long)]
+        out: PathBuf,
+        /// Seed of every random choice.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Share of seed policies (with their variants) in the test split.
+        #[arg(long, default_value_t = 0.2)]
+        test_share: f64,
+        /// Synthesized variants per seed policy.
+        #[arg(long, default_value_t = 4, value_name = "N")]
+        augment: usize,
+        /// Templates to rotate through (comma-separated; default all five).
+        #[arg(long, value_delimiter = ',', value_parser = parse_template)]
+        templates: Vec<kubescribe_core::prompt::Template>,
+        /// Token budget of the store context in prompts.
+        #[arg(long, default_value_t = 300, value_name = "N")]
+        budget: usize,
+        /// No progress bar.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+}
+
+fn parse_template(s: &str) -> std::result::Result<kubescribe_core::prompt::Template, String> {
+    s.parse()
 }
 
 #[derive(Subcommand)]
@@ -537,9 +647,23 @@ fn main() -> ExitCode {
             max_attempts,
             trace,
             store,
+            events,
             fallback_synth,
             apply,
         } => 'generate: {
+            // The temporary store lives until the command is done.
+            let mut _temporary = None;
+            let store = if events.is_empty() {
+                store
+            } else {
+                match generate::ingest_events(&events) {
+                    Ok((dir, path)) => {
+                        _temporary = Some(dir);
+                        Some(path)
+                    }
+                    Err(e) => break 'generate Err(e),
+                }
+            };
             let source = match (&intent, &intent_file) {
                 (Some(text), _) => generate::IntentSource::Text(text),
                 (None, Some(path)) => generate::IntentSource::File(path),
@@ -598,6 +722,52 @@ fn main() -> ExitCode {
                     output,
                 },
         } => intent_cmd::run(&text, store.as_deref(), matches!(output, TextFormat::Json)),
+        Command::Prompt {
+            intent,
+            intent_file,
+            engine,
+            store,
+            template,
+            budget,
+            chat,
+            output,
+        } => prompt_cmd::run(&prompt_cmd::Args {
+            source: match (&intent, &intent_file) {
+                (Some(text), _) => generate::IntentSource::Text(text),
+                (None, Some(path)) => generate::IntentSource::File(path),
+                (None, None) => unreachable!("clap requires --intent or --intent-file"),
+            },
+            engine: engine.as_deref(),
+            store: store.as_deref(),
+            template,
+            budget,
+            chat: chat.as_deref(),
+            json: matches!(output, TextFormat::Json),
+        }),
+        Command::Dataset {
+            what:
+                DatasetCommand::Build {
+                    policies,
+                    store,
+                    out,
+                    seed,
+                    test_share,
+                    augment,
+                    templates,
+                    budget,
+                    quiet,
+                },
+        } => dataset_cmd::build(&dataset_cmd::BuildArgs {
+            policies: &policies,
+            store: store.as_deref(),
+            out: &out,
+            seed,
+            test_share,
+            augment,
+            templates: &templates,
+            budget,
+            quiet,
+        }),
         Command::Eval {
             dataset,
             backends,

@@ -162,6 +162,14 @@ pub fn run_intent(mut intent: Intent, args: &LoopArgs<'_>) -> Result<ExitCode> {
     } else {
         "layer 1"
     };
+    if let Some(store) = store.as_mut() {
+        let diagnostics = t
+            .attempts
+            .last()
+            .map(|a| a.diagnostics.clone())
+            .unwrap_or_default();
+        report(policy, &diagnostics, store);
+    }
     match t.status {
         Status::Fallback => eprintln!(
             "kubescribe: FALLBACK: {} failed {} attempt(s); the policy above comes from the deterministic synthesizer, valid ({layers})",
@@ -180,5 +188,100 @@ pub fn run_intent(mut intent: Intent, args: &LoopArgs<'_>) -> Result<ExitCode> {
     match args.apply {
         Some(a) => crate::cluster_cmd::apply_generated(a, policy),
         None => Ok(ExitCode::SUCCESS),
+    }
+}
+
+/// The validation report of a policy checked against a store, on standard
+/// error: each layer with its findings, then the store's events of the
+/// policy's namespace replayed against it (what it would allow, audit,
+/// block).
+fn report(
+    policy: &kubescribe_core::Policy,
+    diagnostics: &[kubescribe_validate::diagnostic::Diagnostic],
+    store: &mut SqliteStore,
+) {
+    use kubescribe_core::simulate::{SimOptions, Simulator, Verdict};
+    use kubescribe_core::store::{EventQuery, EventTable};
+    use kubescribe_validate::diagnostic::Layer;
+
+    eprintln!("kubescribe: report");
+    for (layer, what) in [
+        (Layer::Schema, "layer 1 (schema and API-server rules)"),
+        (
+            Layer::Resource,
+            "layer 2 (selector, paths and binaries against the store)",
+        ),
+        (
+            Layer::Property,
+            "layer 3 (properties: peers exist, ports served; see --apply or validate --cluster)",
+        ),
+    ] {
+        let found: Vec<_> = diagnostics.iter().filter(|d| d.layer == layer).collect();
+        let errors = found.iter().filter(|d| d.is_error()).count();
+        eprintln!(
+            "  {what}: {}",
+            match (errors, found.len()) {
+                // The store holds no live objects: layer 3 needs the cluster.
+                (0, 0) if layer == Layer::Property => "not checked without a cluster".to_string(),
+                (0, 0) => "ok".to_string(),
+                (0, n) => format!("ok, {n} warning(s)"),
+                (e, n) => format!("{e} error(s), {} warning(s)", n - e),
+            }
+        );
+        for d in found {
+            eprintln!("    {d}");
+        }
+    }
+    let query = EventQuery {
+        namespace: policy.namespace().map(str::to_string),
+        ..EventQuery::default()
+    };
+    let mut rows = Vec::new();
+    for table in EventTable::ALL {
+        match store.events(table, &query) {
+            Ok(r) => rows.extend(r),
+            Err(e) => {
+                eprintln!("  simulation: the store could not be read: {e}");
+                return;
+            }
+        }
+    }
+    let sim = match Simulator::new(std::slice::from_ref(policy), SimOptions::default()) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("  simulation: not run: {e}");
+            return;
+        }
+    };
+    let r = sim.run_weighted(rows.iter().map(|r| (&r.event, r.count)));
+    let t = &r.totals;
+    eprintln!(
+        "  simulation ({} distinct event(s){}, {} observation(s), replayed; KubeArmor posture block): {} allowed, {} audited, {} blocked, {} unknown (observations)",
+        rows.len(),
+        policy
+            .namespace()
+            .map(|n| format!(" of namespace {n}"))
+            .unwrap_or_default(),
+        t.total(),
+        t.allowed,
+        t.audited,
+        t.blocked,
+        t.unknown
+    );
+    for (row, d) in rows
+        .iter()
+        .zip(&r.decisions)
+        .filter(|(_, d)| d.verdict == Verdict::Block)
+        .take(10)
+    {
+        eprintln!(
+            "    blocked: {} x{}: {}",
+            crate::simulate_cmd::describe(&row.event),
+            row.count,
+            d.reason
+        );
+    }
+    for n in &r.notes {
+        eprintln!("    not simulated: {}: {}", n.pointer, n.message);
     }
 }

@@ -179,7 +179,7 @@ pub fn run(a: &Args<'_>) -> Result<ExitCode> {
     })
 }
 
-fn describe(e: &kubescribe_core::events::Event) -> String {
+pub(crate) fn describe(e: &kubescribe_core::events::Event) -> String {
     use kubescribe_core::events::EventKind;
     let pod = format!(
         "{}/{}",
