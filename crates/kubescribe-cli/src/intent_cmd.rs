@@ -1,21 +1,32 @@
-//! `kubescribe intent parse`: a natural-language intent → `Intent` + entity spans.
+//! `kubescribe intent parse`: a natural-language intent → `Intent` + entity
+//! spans, with the offline parser or a language model
+//! ([`kubescribe_infer::LlmIntentParser`]).
 
 use std::path::Path;
 use std::process::ExitCode;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use kubescribe_core::intent::{ParsedIntent, PodResolver, parse_intent_with};
 use kubescribe_core::store::SqliteStore;
+use kubescribe_infer::{IntentAttempt, LlmIntentError, LlmIntentParser};
 
-/// Parses `text` (resolving pod names through the store at `store`, when given).
-pub fn parse(
-    text: &str,
-    store: Option<&Path>,
-) -> Result<std::result::Result<ParsedIntent, String>> {
-    let mut opened = match store {
+use crate::backend::{self, Backend, ModelArgs};
+
+/// Parse with a language model instead of the offline parser.
+pub struct Llm<'a> {
+    /// The backend.
+    pub backend: Backend,
+    /// Model and decoding settings.
+    pub model: &'a ModelArgs,
+    /// Attempts before giving up.
+    pub max_attempts: usize,
+}
+
+fn open_store(store: Option<&Path>) -> Result<Option<SqliteStore>> {
+    Ok(match store {
         Some(p) => {
             if !p.exists() {
-                anyhow::bail!(
+                bail!(
                     "store {} does not exist (see `kubescribe ingest`)",
                     p.display()
                 );
@@ -23,7 +34,15 @@ pub fn parse(
             Some(SqliteStore::open(p).with_context(|| format!("opening {}", p.display()))?)
         }
         None => None,
-    };
+    })
+}
+
+/// Parses `text` (resolving pod names through the store at `store`, when given).
+pub fn parse(
+    text: &str,
+    store: Option<&Path>,
+) -> Result<std::result::Result<ParsedIntent, String>> {
+    let mut opened = open_store(store)?;
     Ok(parse_with(
         text,
         opened.as_mut().map(|s| s as &mut dyn PodResolver),
@@ -38,9 +57,40 @@ pub fn parse_with(
     parse_intent_with(text, resolver).map_err(|e| e.to_string())
 }
 
-/// Prints the parse: the intent, the entities with byte spans, the assumptions.
-pub fn run(text: &str, store: Option<&Path>, json: bool) -> Result<ExitCode> {
-    let parsed = match parse(text, store)? {
+/// Parses `text` with a model: the parse and its attempts, or (as `Err` in
+/// the inner result) why no valid intent came out. Model and store failures
+/// are outer errors.
+#[allow(clippy::type_complexity)]
+fn parse_llm(
+    text: &str,
+    store: Option<&Path>,
+    llm: &Llm<'_>,
+) -> Result<std::result::Result<(ParsedIntent, Vec<IntentAttempt>), String>> {
+    if llm.backend == Backend::Synth {
+        bail!(
+            "--backend synth writes policies, not intents: leave --backend out for the offline parser, or use ort/openai"
+        );
+    }
+    let mut opened = open_store(store)?;
+    let generator = backend::open(llm.backend, llm.model)?;
+    let parser =
+        LlmIntentParser::new(generator.as_ref(), llm.model.generation(), llm.max_attempts)?;
+    let resolver = opened.as_mut().map(|s| s as &mut dyn PodResolver);
+    match parser.parse_with(text, resolver) {
+        Ok(p) => Ok(Ok((p.parsed, p.attempts))),
+        Err(e @ (LlmIntentError::Generation(_) | LlmIntentError::Schema(_))) => Err(e.into()),
+        Err(e) => Ok(Err(e.to_string())),
+    }
+}
+
+/// Prints the parse: the intent, the entities with byte spans, the
+/// assumptions (and, with a model, the attempts).
+pub fn run(text: &str, store: Option<&Path>, json: bool, llm: Option<Llm<'_>>) -> Result<ExitCode> {
+    let result = match &llm {
+        None => parse(text, store)?.map(|p| (p, Vec::new())),
+        Some(l) => parse_llm(text, store, l)?,
+    };
+    let (parsed, attempts) = match result {
         Ok(p) => p,
         Err(e) => {
             eprintln!("kubescribe: {e}");
@@ -48,8 +98,20 @@ pub fn run(text: &str, store: Option<&Path>, json: bool) -> Result<ExitCode> {
         }
     };
     if json {
-        println!("{}", serde_json::to_string_pretty(&parsed)?);
+        let mut v = serde_json::to_value(&parsed)?;
+        if llm.is_some() {
+            v["attempts"] = serde_json::to_value(&attempts)?;
+        }
+        println!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(ExitCode::SUCCESS);
+    }
+    if llm.is_some() {
+        println!("attempts: {}", attempts.len());
+        for (i, a) in attempts.iter().enumerate() {
+            for p in &a.problems {
+                println!("  attempt {}: {p}", i + 1);
+            }
+        }
     }
     println!("intent:");
     for line in serde_json::to_string_pretty(&parsed.intent)?.lines() {

@@ -481,10 +481,16 @@ fn parse_template(s: &str) -> std::result::Result<kubescribe_core::prompt::Templ
 
 #[derive(Subcommand)]
 enum IntentCommand {
-    /// Parse a natural-language intent (offline lexicon + patterns parser):
-    /// prints the `Intent`, the entities found with their byte spans, and the
-    /// assumptions made. Missing or ambiguous information is an error naming
-    /// what to supply (exit 1).
+    /// Parse a natural-language intent: prints the `Intent`, the entities
+    /// found with their byte spans, and the assumptions made.
+    ///
+    /// Without --backend the offline lexicon + patterns parser runs: missing
+    /// or ambiguous information is an error naming what to supply (exit 1).
+    /// With --backend ort|openai a language model writes the intent as JSON
+    /// under the intent schema; invalid replies are fed back for another
+    /// attempt (--max-attempts), values the model added that are not in the
+    /// text are listed as assumptions. Exit 1 when no attempt gave a valid
+    /// intent, 2 when the model or store cannot be used.
     Parse {
         /// The intent, e.g. "only allow app=web in namespace shop to reach api.example.com on 443/tcp".
         text: String,
@@ -494,6 +500,15 @@ enum IntentCommand {
         /// Output format.
         #[arg(short = 'o', long, value_enum, default_value_t = TextFormat::Text)]
         output: TextFormat,
+        /// Parse with a language model on this backend (ort, openai; candle
+        /// when available) instead of the offline parser.
+        #[arg(long, value_enum)]
+        backend: Option<backend::Backend>,
+        /// Model attempts before giving up (with --backend).
+        #[arg(long, default_value_t = 3)]
+        max_attempts: usize,
+        #[command(flatten)]
+        model: backend::ModelArgs,
     },
 }
 
@@ -720,8 +735,20 @@ fn main() -> ExitCode {
                     text,
                     store,
                     output,
+                    backend,
+                    max_attempts,
+                    model,
                 },
-        } => intent_cmd::run(&text, store.as_deref(), matches!(output, TextFormat::Json)),
+        } => intent_cmd::run(
+            &text,
+            store.as_deref(),
+            matches!(output, TextFormat::Json),
+            backend.map(|b| intent_cmd::Llm {
+                backend: b,
+                model: &model,
+                max_attempts,
+            }),
+        ),
         Command::Prompt {
             intent,
             intent_file,

@@ -209,3 +209,66 @@ fn eval_takes_the_model_backends() {
     assert_ne!(o.status.code(), Some(0));
     assert!(text(&o).contains("openai:MODEL=http"), "{}", text(&o));
 }
+
+#[test]
+fn intent_parse_with_a_model_feeds_problems_back() {
+    let good = r#"{"scope": {"namespace": "shop", "labels": {"app": "nginx"}}, "domain": "file", "action": "block", "resources": {"paths": ["/etc/shadow"]}}"#;
+    let url = serve(vec![
+        "Here you go: {\"scope\": {\"namespace\": \"Shop\"}}".to_string(),
+        good.to_string(),
+    ]);
+    let t = "block reads of /etc/shadow for app=nginx in namespace shop";
+    let o = run(&[
+        "intent",
+        "parse",
+        t,
+        "--backend",
+        "openai",
+        "--model",
+        &url,
+        "-o",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["intent"]["scope"]["namespace"], "shop");
+    assert_eq!(v["intent"]["resources"]["paths"][0], "/etc/shadow");
+    let attempts = v["attempts"].as_array().unwrap();
+    assert_eq!(attempts.len(), 2);
+    assert!(
+        attempts[0]["problems"]
+            .to_string()
+            .contains("/scope/namespace"),
+        "{}",
+        attempts[0]
+    );
+    assert!(
+        v["entities"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["kind"] == "PATH" && e["text"] == "/etc/shadow")
+    );
+    // one attempt that fails: exit 1 with the problems
+    let url = serve(vec!["no idea".to_string()]);
+    let o = run(&[
+        "intent",
+        "parse",
+        t,
+        "--backend",
+        "openai",
+        "--model",
+        &url,
+        "--max-attempts",
+        "1",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("no JSON object"), "{}", text(&o));
+    // synth writes policies, not intents; a model backend needs --model
+    let o = run(&["intent", "parse", t, "--backend", "synth"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("not intents"), "{}", text(&o));
+    let o = run(&["intent", "parse", t, "--backend", "ort"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("--model"), "{}", text(&o));
+}

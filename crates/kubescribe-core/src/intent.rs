@@ -16,8 +16,8 @@ use crate::engine::Engine;
 pub mod parse;
 
 pub use parse::{
-    Entity, EntityKind, IntentParseError, ParsedIntent, PodResolver, ResolvedPod, parse_intent,
-    parse_intent_with,
+    Entity, EntityKind, IntentParseError, MAX_INTENT_BYTES, ParsedIntent, PodResolver, ResolvedPod,
+    parse_intent, parse_intent_with, resolve_pod,
 };
 
 /// A security intent, independent of any engine.

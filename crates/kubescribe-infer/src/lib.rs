@@ -14,6 +14,7 @@ pub mod dataset;
 pub mod error;
 pub mod eval;
 pub mod generator;
+pub mod intent_llm;
 pub mod onnx;
 pub mod openai;
 pub mod pipeline;
@@ -23,6 +24,7 @@ pub mod synth;
 
 pub use error::InferError;
 pub use generator::{ChatMessage, Generation, GenerationConfig, Generator, Prompt};
+pub use intent_llm::{IntentAttempt, LlmIntentError, LlmIntentParser, LlmParse};
 pub use kubescribe_metrics as metrics;
 pub use onnx::{OrtDevice, OrtGenerator, OrtOptions};
 pub use openai::{OpenAiConfig, OpenAiGenerator};

@@ -2019,7 +2019,11 @@ fn missing_fields(p: &Parser<'_>, a: &Acc, no_action: bool, no_domain: bool) -> 
     out
 }
 
-fn resolve_pod(
+/// Resolves pod `pod` (in `namespace` when known) to one workload through
+/// `r`: workloads with the same namespace and labels count as one; none is
+/// [`IntentParseError::UnknownPod`], several [`IntentParseError::AmbiguousPod`].
+/// Shared with the LLM-based parser in `kubescribe-infer`.
+pub fn resolve_pod(
     r: &mut dyn PodResolver,
     namespace: Option<&str>,
     pod: &str,
