@@ -37,7 +37,14 @@ fn pod(app: &str) -> PodMeta {
     }
 }
 
-const APPS: [&str; 6] = ["frontend", "cartservice", "checkout", "redis-cart", "adservice", "db"];
+const APPS: [&str; 6] = [
+    "frontend",
+    "cartservice",
+    "checkout",
+    "redis-cart",
+    "adservice",
+    "db",
+];
 
 fn flows(n: usize) -> Vec<Event> {
     let mut next = rng();
@@ -45,7 +52,7 @@ fn flows(n: usize) -> Vec<Event> {
         .map(|_| {
             let a = APPS[(next() % 6) as usize];
             let b = APPS[(next() % 6) as usize];
-            let ingress = next() % 2 == 0;
+            let ingress = next().is_multiple_of(2);
             Event {
                 timestamp_ns: None,
                 source: SourceEngine::Hubble,
@@ -54,11 +61,23 @@ fn flows(n: usize) -> Vec<Event> {
                 result: None,
                 kind: EventKind::Network(NetworkEvent {
                     protocol: "TCP".into(),
-                    direction: if ingress { Direction::Ingress } else { Direction::Egress },
+                    direction: if ingress {
+                        Direction::Ingress
+                    } else {
+                        Direction::Egress
+                    },
                     local_ip: Some(format!("10.1.0.{}", next() % 250)),
-                    local_port: Some(if ingress { [7070, 8080, 22][(next() % 3) as usize] } else { 40000 }),
+                    local_port: Some(if ingress {
+                        [7070, 8080, 22][(next() % 3) as usize]
+                    } else {
+                        40000
+                    }),
                     remote_ip: Some(format!("10.1.1.{}", next() % 250)),
-                    remote_port: Some(if ingress { 40000 } else { [7070, 6379, 443][(next() % 3) as usize] }),
+                    remote_port: Some(if ingress {
+                        40000
+                    } else {
+                        [7070, 6379, 443][(next() % 3) as usize]
+                    }),
                     peer: Some(Peer {
                         namespace: Some("shop".into()),
                         pod: None,
@@ -74,13 +93,20 @@ fn flows(n: usize) -> Vec<Event> {
 
 fn files(n: usize) -> Vec<Event> {
     let mut next = rng();
-    let dirs = ["/var/www/html/", "/etc/nginx/", "/etc/", "/tmp/", "/usr/lib/x86_64-linux-gnu/"];
+    let dirs = [
+        "/var/www/html/",
+        "/etc/nginx/",
+        "/etc/",
+        "/tmp/",
+        "/usr/lib/x86_64-linux-gnu/",
+    ];
     (0..n)
         .map(|_| {
-            let kind = if next() % 4 == 0 {
+            let kind = if next().is_multiple_of(4) {
                 EventKind::Process(ProcessEvent {
                     action: ProcessAction::Exec,
-                    binary: ["/usr/sbin/nginx", "/bin/sh", "/usr/bin/curl"][(next() % 3) as usize].into(),
+                    binary: ["/usr/sbin/nginx", "/bin/sh", "/usr/bin/curl"][(next() % 3) as usize]
+                        .into(),
                     args: None,
                     parent: Some("/usr/sbin/nginx".into()),
                     uid: None,
@@ -88,7 +114,11 @@ fn files(n: usize) -> Vec<Event> {
             } else {
                 EventKind::File(FileEvent {
                     path: format!("{}f{}.txt", dirs[(next() % 5) as usize], next() % 1000),
-                    operation: if next() % 3 == 0 { FileOperation::Write } else { FileOperation::Read },
+                    operation: if next().is_multiple_of(3) {
+                        FileOperation::Write
+                    } else {
+                        FileOperation::Read
+                    },
                     flags: None,
                     syscall: None,
                     process: Some("/usr/sbin/nginx".into()),
@@ -138,7 +168,9 @@ fn bench(c: &mut Criterion) {
     let ka = policies(KUBEARMOR);
     let sim = Simulator::new(&ka, SimOptions::default()).expect("compiles");
     let events = files(100_000);
-    g.bench_function("kubearmor_100k_file_process", |b| b.iter(|| sim.run(&events).totals));
+    g.bench_function("kubearmor_100k_file_process", |b| {
+        b.iter(|| sim.run(&events).totals)
+    });
     g.finish();
 }
 

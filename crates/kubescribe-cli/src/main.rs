@@ -45,9 +45,15 @@ enum Command {
     /// fields rejected, int-or-string, object-name rules. `--crd` adds the
     /// schema of a CRD (or an OpenAPI v3 document) you supply.
     ///
-    /// `--store` adds layer 2: the policy's selector must match a workload the
-    /// event store knows (nearest label suggested), and KubeArmor paths and
-    /// binaries are compared with what the selected workloads did.
+    /// `--store` adds layers 2 and 3 against the event store: the policy's
+    /// selector (Calico expressions too) and its peers must match workloads
+    /// the store knows (nearest label suggested); the ports and protocols of
+    /// allow rules must be served by the selected pods (ingress) or the
+    /// peers (egress), as the manifests declare or flows show (the port
+    /// really served suggested); CIDRs must parse, and 0.0.0.0/0 or ::/0 in
+    /// an allow, or a host written as a wide block (10.1.2.3/8), is a
+    /// warning; KubeArmor paths and binaries are compared with what the
+    /// selected workloads did.
     ///
     /// Exit status: 0 all documents valid, 1 some document invalid (including
     /// malformed YAML), 2 some file could not be read (missing, not UTF-8,
@@ -68,7 +74,7 @@ enum Command {
         /// Largest accepted input file, in MiB.
         #[arg(long, default_value_t = 16)]
         max_file_mib: usize,
-        /// An event store (see `kubescribe ingest`) for layer-2 resource checks.
+        /// An event store (see `kubescribe ingest`) for the layer-2/3 checks.
         #[arg(long)]
         store: Option<PathBuf>,
         /// Also validate against the cluster: layer 1 against the CRDs it
@@ -1055,12 +1061,21 @@ fn validate(
         ),
         None => None,
     };
+    // The store presented as a cluster, read once for every policy.
+    let mut snapshot = match store.as_mut() {
+        Some(s) => Some(
+            kubescribe_core::cluster::ClusterSnapshot::from_store(s)
+                .context("reading the event store")?,
+        ),
+        None => None,
+    };
     let mut layer2 = |policy: &kubescribe_core::Policy,
                       cluster: Option<&mut kubescribe_kube::KubeCluster>|
      -> Vec<kubescribe_validate::Diagnostic> {
         let mut out = match store
             .as_mut()
-            .map(|s| kubescribe_validate::resources::check(policy, s))
+            .zip(snapshot.as_mut())
+            .map(|(s, snap)| kubescribe_validate::resources::check_with(policy, s, snap))
         {
             None => Vec::new(),
             Some(Ok(d)) => d,

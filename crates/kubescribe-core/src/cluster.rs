@@ -9,12 +9,14 @@
 //! in-memory implementation (a snapshot taken once and queried many times,
 //! and what tests use).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::engine::Engine;
+use crate::events::{Direction, EventKind};
+use crate::store::{EventQuery, EventStore, EventTable, StoreError};
 
 /// Why a cluster could not be asked.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -312,6 +314,133 @@ impl ClusterSnapshot {
             pods: cluster.pods(namespace)?,
             services: cluster.services(namespace)?,
             crds: cluster.crds()?,
+            crd_objects: BTreeMap::new(),
+        })
+    }
+}
+
+impl ClusterSnapshot {
+    /// The event store presented as a cluster, so that the cluster checks
+    /// (layers 2/3) run unchanged against what was observed:
+    ///
+    /// * **pods**: each workload of the manifests (pod-template labels and
+    ///   container ports; named `Kind/name`, owned by itself), each observed
+    ///   pod (namespace, name and labels of the events; the local ports of its
+    ///   ingress and listen flows as served ports), and each known flow peer
+    ///   (namespace and labels; the remote port of flows *to* it as served);
+    /// * **services**: the manifests' Services (selector, port, targetPort);
+    /// * **namespaces**: every namespace any of those lives in.
+    ///
+    /// Events without a namespace (host processes) are left out. CRDs are
+    /// none (the store knows no engines).
+    pub fn from_store(store: &mut dyn EventStore) -> Result<ClusterSnapshot, StoreError> {
+        type Key = (String, String, BTreeMap<String, String>);
+        let mut pods: BTreeMap<Key, BTreeSet<PodPort>> = BTreeMap::new();
+        let mut services = Vec::new();
+        for w in store.workloads(None, &BTreeMap::new())? {
+            if w.kind == "Service" {
+                services.push(ServiceInfo {
+                    namespace: w.namespace.clone(),
+                    name: w.name.clone(),
+                    selector: w.selector.clone(),
+                    ports: w
+                        .ports
+                        .iter()
+                        .map(|p| ServicePort {
+                            name: p.name.clone(),
+                            port: i32::from(p.port),
+                            target_port: Some(
+                                p.target_port.clone().unwrap_or_else(|| p.port.to_string()),
+                            ),
+                            protocol: p.protocol.clone(),
+                        })
+                        .collect(),
+                });
+                continue;
+            }
+            let key = (
+                w.namespace.clone(),
+                format!("{}/{}", w.kind, w.name),
+                w.pod_labels.clone(),
+            );
+            pods.entry(key)
+                .or_default()
+                .extend(w.ports.iter().map(|p| PodPort {
+                    name: p.name.clone(),
+                    port: i32::from(p.port),
+                    protocol: p.protocol.clone(),
+                }));
+        }
+        let all = EventQuery::default();
+        for table in EventTable::ALL {
+            for row in store.events(table, &all)? {
+                let e = &row.event;
+                let Some(ns) = e.pod.namespace.clone() else {
+                    continue;
+                };
+                let name = e.pod.pod.clone().unwrap_or_else(|| "(unnamed pod)".into());
+                let served = pods
+                    .entry((ns.clone(), name, e.pod.labels.clone()))
+                    .or_default();
+                let EventKind::Network(n) = &e.kind else {
+                    continue;
+                };
+                let protocol = n.protocol.to_ascii_uppercase();
+                if matches!(n.direction, Direction::Ingress | Direction::Listen)
+                    && let Some(p) = n.local_port
+                {
+                    served.insert(PodPort {
+                        name: None,
+                        port: i32::from(p),
+                        protocol: protocol.clone(),
+                    });
+                }
+                let Some(peer) = &n.peer else { continue };
+                let Some(peer_ns) = peer.namespace.clone().or_else(|| {
+                    // A peer with pod labels but no namespace is taken to be
+                    // in the pod's own namespace; Cilium's reserved identities
+                    // (`reserved:world`) are no pods.
+                    (!peer.labels.is_empty()
+                        && !peer.labels.keys().any(|k| k.starts_with("reserved:")))
+                    .then(|| ns.clone())
+                }) else {
+                    continue;
+                };
+                let peer_name = peer.pod.clone().unwrap_or_else(|| "(unnamed peer)".into());
+                let served = pods
+                    .entry((peer_ns, peer_name, peer.labels.clone()))
+                    .or_default();
+                if n.direction == Direction::Egress
+                    && let Some(p) = n.remote_port
+                {
+                    served.insert(PodPort {
+                        name: None,
+                        port: i32::from(p),
+                        protocol,
+                    });
+                }
+            }
+        }
+        let mut namespaces: BTreeSet<String> = pods.keys().map(|(ns, _, _)| ns.clone()).collect();
+        namespaces.extend(services.iter().map(|s| s.namespace.clone()));
+        Ok(ClusterSnapshot {
+            source: "the event store".into(),
+            namespaces: namespaces.into_iter().collect(),
+            pods: pods
+                .into_iter()
+                .map(|((namespace, name, labels), ports)| PodInfo {
+                    owner: name.split_once('/').map(|(k, n)| Owner {
+                        kind: k.to_string(),
+                        name: n.to_string(),
+                    }),
+                    namespace,
+                    name,
+                    labels,
+                    ports: ports.into_iter().collect(),
+                })
+                .collect(),
+            services,
+            crds: Vec::new(),
             crd_objects: BTreeMap::new(),
         })
     }
