@@ -82,9 +82,7 @@ pub fn open(backend: Backend, args: &ModelArgs) -> Result<Box<dyn Generator>> {
         Backend::Synth => Box::new(SynthGenerator::new()),
         Backend::Ort => Box::new(open_ort(&need_model()?, args)?),
         Backend::Openai => Box::new(open_openai(&need_model()?, &args.model_name, args)?),
-        Backend::Candle => bail!(
-            "the candle backend is not available yet; use --backend ort (an ONNX export) or openai"
-        ),
+        Backend::Candle => Box::new(open_candle(&need_model()?, args)?),
     })
 }
 
@@ -103,6 +101,14 @@ fn open_ort(dir: &str, args: &ModelArgs) -> Result<OrtGenerator> {
         eprintln!("kubescribe: note: running on {}", g.provider());
     }
     Ok(g)
+}
+
+fn open_candle(path: &str, args: &ModelArgs) -> Result<kubescribe_infer::CandleGenerator> {
+    let options = kubescribe_infer::LoadOptions {
+        cuda: args.gpu,
+        ..Default::default()
+    };
+    Ok(kubescribe_infer::CandleGenerator::load(path, &options)?)
 }
 
 fn open_openai(url: &str, model: &str, args: &ModelArgs) -> Result<OpenAiGenerator> {
@@ -129,9 +135,10 @@ pub fn from_spec(kind: &str, arg: &str, args: &ModelArgs) -> Result<Option<Box<d
             };
             Box::new(open_openai(url, model, args)?)
         }
-        "candle" => {
-            bail!("the candle backend is not available yet; use ort:DIR or openai:MODEL=URL")
+        "candle" if arg.is_empty() => {
+            bail!("backend candle needs a model directory or GGUF file: candle:PATH")
         }
+        "candle" => Box::new(open_candle(arg, args)?),
         _ => return Ok(None),
     }))
 }

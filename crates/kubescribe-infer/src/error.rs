@@ -31,6 +31,10 @@ pub enum InferError {
         /// The I/O error.
         source: std::io::Error,
     },
+    /// Constrained decoding: a schema llguidance cannot compile, a tokenizer
+    /// without byte-level tokens, a grammar that got stuck.
+    #[error("constrained decoding: {0}")]
+    Constraint(String),
     /// An HTTP backend failed: unreachable, timed out, an error status, or a
     /// malformed answer.
     #[error("{url}: {message}")]

@@ -10,7 +10,11 @@
 //! ([`SynthGenerator`]) and a replay backend for recorded outputs
 //! ([`ReplayGenerator`]). The model backends follow.
 
+#[cfg(feature = "candle")]
+pub mod candle;
+pub mod constrained;
 pub mod dataset;
+pub mod decode;
 pub mod error;
 pub mod eval;
 pub mod generator;
@@ -22,6 +26,9 @@ pub mod replay;
 pub mod sampling;
 pub mod synth;
 
+#[cfg(feature = "candle")]
+pub use candle::{CandleGenerator, LoadOptions};
+pub use constrained::{ConstraintTokenizer, SchemaConstraint, SchemaLimits, Tightening};
 pub use error::InferError;
 pub use generator::{ChatMessage, Generation, GenerationConfig, Generator, Prompt};
 pub use intent_llm::{IntentAttempt, LlmIntentError, LlmIntentParser, LlmParse};

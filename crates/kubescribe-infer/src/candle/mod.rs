@@ -1,0 +1,695 @@
+//! The candle backend: local models on the CPU (or a GPU with the `cuda`
+//! feature).
+//!
+//! [`CandleGenerator::load`] takes
+//! * a Hugging Face-layout directory: `config.json` (Llama — Llama-3,
+//!   CodeLlama, DeepSeek-Coder —, Mistral or Qwen2), `model.safetensors` or
+//!   sharded `model.safetensors.index.json`, `tokenizer.json`, and
+//!   `tokenizer_config.json` (chat template, EOS); a PEFT LoRA adapter
+//!   directory ([`LoadOptions::lora`]) is merged into the weights at load;
+//! * or a GGUF file (candle's quantized Llama). Without a `tokenizer.json`
+//!   next to it the tokenizer is rebuilt from the GGUF metadata (byte-level
+//!   BPE, see [`gguf`]).
+//!
+//! Decoding (KV cache, sampling, stop strings, constrained decoding) is the
+//! shared loop of [`crate::decode`].
+
+pub mod fixture;
+pub mod gguf;
+pub mod lora;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock};
+use std::time::Instant;
+
+use candle_core::{DType, Device, Tensor};
+use candle_nn::VarBuilder;
+use candle_transformers::models::{llama, mistral, quantized_llama, qwen2};
+use serde_json::Value;
+use tokenizers::Tokenizer;
+
+use kubescribe_core::PolicyKind;
+
+use crate::constrained::{ConstraintTokenizer, SchemaConstraint, SchemaLimits, Tightening};
+use crate::decode::{DecodeOutput, TokenModel, decode};
+use crate::error::InferError;
+use crate::generator::{ChatMessage, Generation, GenerationConfig, Generator, Prompt};
+
+/// Weight precision for safetensors models (GGUF keeps its own).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Precision {
+    /// 32-bit floats (the CPU default).
+    #[default]
+    F32,
+    /// bfloat16.
+    Bf16,
+    /// float16.
+    F16,
+}
+
+impl Precision {
+    fn dtype(self) -> DType {
+        match self {
+            Precision::F32 => DType::F32,
+            Precision::Bf16 => DType::BF16,
+            Precision::F16 => DType::F16,
+        }
+    }
+}
+
+/// How to load a model.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// Weight precision (safetensors only).
+    pub precision: Precision,
+    /// Run on CUDA device 0 (needs the `cuda` feature).
+    pub cuda: bool,
+    /// A PEFT LoRA adapter directory to merge (safetensors only).
+    pub lora: Option<PathBuf>,
+    /// A `tokenizer.json` to use instead of the one found with the model.
+    pub tokenizer: Option<PathBuf>,
+    /// The generator's name in reports (default: the file or directory name).
+    pub name: Option<String>,
+}
+
+fn model_err(path: &Path, message: impl std::fmt::Display) -> InferError {
+    InferError::Model {
+        path: path.display().to_string(),
+        message: message.to_string(),
+    }
+}
+
+/// The loaded network.
+enum Net {
+    Llama {
+        model: llama::Llama,
+        cache: llama::Cache,
+        config: llama::Config,
+        dtype: DType,
+        device: Device,
+    },
+    Mistral(mistral::Model),
+    Qwen2(qwen2::ModelForCausalLM),
+    Gguf(quantized_llama::ModelWeights),
+}
+
+struct Loaded {
+    net: Net,
+    device: Device,
+    vocab: usize,
+}
+
+impl TokenModel for Loaded {
+    fn vocab_size(&self) -> usize {
+        self.vocab
+    }
+
+    fn reset(&mut self) {
+        match &mut self.net {
+            Net::Llama {
+                cache,
+                config,
+                dtype,
+                device,
+                ..
+            } => {
+                if let Ok(c) = llama::Cache::new(true, *dtype, config, device) {
+                    *cache = c;
+                }
+            }
+            Net::Mistral(m) => m.clear_kv_cache(),
+            Net::Qwen2(m) => m.clear_kv_cache(),
+            Net::Gguf(m) => m.clear_kv_cache(),
+        }
+    }
+
+    fn forward(&mut self, tokens: &[u32], pos: usize) -> Result<Vec<f32>, InferError> {
+        let mut run = || -> candle_core::Result<Vec<f32>> {
+            let input = Tensor::new(tokens, &self.device)?.unsqueeze(0)?;
+            let logits = match &mut self.net {
+                Net::Llama { model, cache, .. } => model.forward(&input, pos, cache)?,
+                Net::Mistral(m) => m.forward(&input, pos)?,
+                Net::Qwen2(m) => m.forward(&input, pos)?,
+                Net::Gguf(m) => m.forward(&input, pos)?,
+            };
+            let logits = logits.squeeze(0)?;
+            // Mistral/Qwen2 return [1, vocab] for the last position.
+            let logits = if logits.rank() == 2 {
+                logits.get(logits.dim(0)? - 1)?
+            } else {
+                logits
+            };
+            logits.to_dtype(DType::F32)?.to_vec1::<f32>()
+        };
+        run().map_err(|e| InferError::Generation {
+            generator: "candle".into(),
+            message: e.to_string(),
+        })
+    }
+}
+
+/// The chat template families recognized in `tokenizer_config.json` / GGUF
+/// metadata (no Jinja engine: the known shapes are rendered directly).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChatTemplate {
+    /// `<|im_start|>role\n…<|im_end|>` (SmolLM2, Qwen2).
+    ChatMl,
+    /// Llama-3 headers.
+    Llama3,
+    /// `[INST] … [/INST]` (Llama-2, CodeLlama, Mistral).
+    Inst,
+    /// DeepSeek-Coder's `### Instruction:` / `### Response:`.
+    DeepSeek,
+    /// No template: `role: content` lines.
+    Plain,
+}
+
+impl ChatTemplate {
+    /// Recognizes a Jinja chat template by its markers.
+    pub fn detect(template: &str) -> ChatTemplate {
+        if template.contains("<|im_start|>") {
+            ChatTemplate::ChatMl
+        } else if template.contains("<|start_header_id|>") {
+            ChatTemplate::Llama3
+        } else if template.contains("### Instruction") {
+            ChatTemplate::DeepSeek
+        } else if template.contains("[INST]") {
+            ChatTemplate::Inst
+        } else {
+            ChatTemplate::Plain
+        }
+    }
+
+    /// Renders messages with the assistant turn opened.
+    pub fn render(self, msgs: &[ChatMessage]) -> String {
+        let mut s = String::new();
+        match self {
+            ChatTemplate::ChatMl => {
+                for m in msgs {
+                    s.push_str(&format!(
+                        "<|im_start|>{}\n{}<|im_end|>\n",
+                        m.role, m.content
+                    ));
+                }
+                s.push_str("<|im_start|>assistant\n");
+            }
+            ChatTemplate::Llama3 => {
+                s.push_str("<|begin_of_text|>");
+                for m in msgs {
+                    s.push_str(&format!(
+                        "<|start_header_id|>{}<|end_header_id|>\n\n{}<|eot_id|>",
+                        m.role, m.content
+                    ));
+                }
+                s.push_str("<|start_header_id|>assistant<|end_header_id|>\n\n");
+            }
+            ChatTemplate::Inst => {
+                let system: Vec<&str> = msgs
+                    .iter()
+                    .filter(|m| m.role == "system")
+                    .map(|m| m.content.as_str())
+                    .collect();
+                let mut first = true;
+                for m in msgs.iter().filter(|m| m.role != "system") {
+                    if m.role == "user" {
+                        let sys = if first && !system.is_empty() {
+                            format!("<<SYS>>\n{}\n<</SYS>>\n\n", system.join("\n"))
+                        } else {
+                            String::new()
+                        };
+                        s.push_str(&format!("[INST] {sys}{} [/INST]", m.content));
+                        first = false;
+                    } else {
+                        s.push_str(&format!(" {} ", m.content));
+                    }
+                }
+            }
+            ChatTemplate::DeepSeek => {
+                for m in msgs {
+                    match m.role.as_str() {
+                        "user" => s.push_str(&format!("### Instruction:\n{}\n", m.content)),
+                        "assistant" => s.push_str(&format!("### Response:\n{}\n", m.content)),
+                        _ => s.push_str(&format!("{}\n", m.content)),
+                    }
+                }
+                s.push_str("### Response:\n");
+            }
+            ChatTemplate::Plain => {
+                s = Prompt::Chat(msgs.to_vec()).as_text();
+                s.push_str("\nassistant: ");
+            }
+        }
+        s
+    }
+}
+
+/// A model loaded with candle. Shareable (`Send + Sync`): requests take
+/// turns on the one KV cache.
+pub struct CandleGenerator {
+    name: String,
+    loaded: Mutex<Loaded>,
+    tokenizer: Tokenizer,
+    eos: Vec<u32>,
+    template: ChatTemplate,
+    constraint_tok: OnceLock<Result<ConstraintTokenizer, String>>,
+}
+
+impl std::fmt::Debug for CandleGenerator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CandleGenerator")
+            .field("name", &self.name)
+            .field("eos", &self.eos)
+            .field("template", &self.template)
+            .finish()
+    }
+}
+
+fn read_json(path: &Path) -> Result<Value, InferError> {
+    let text = std::fs::read_to_string(path).map_err(|e| InferError::io(path, e))?;
+    serde_json::from_str(&text).map_err(|e| model_err(path, format!("line {}: {e}", e.line())))
+}
+
+fn load_tokenizer(path: &Path) -> Result<Tokenizer, InferError> {
+    Tokenizer::from_file(path).map_err(|e| model_err(path, format!("tokenizer: {e}")))
+}
+
+/// The safetensors files of a model directory (sharded index or single file).
+fn weight_files(dir: &Path) -> Result<Vec<PathBuf>, InferError> {
+    let index = dir.join("model.safetensors.index.json");
+    if index.exists() {
+        let v = read_json(&index)?;
+        let map = v
+            .get("weight_map")
+            .and_then(Value::as_object)
+            .ok_or_else(|| model_err(&index, "no `weight_map` object"))?;
+        let mut files: Vec<PathBuf> = map
+            .values()
+            .filter_map(Value::as_str)
+            .map(|f| dir.join(f))
+            .collect();
+        files.sort();
+        files.dedup();
+        return Ok(files);
+    }
+    let single = dir.join("model.safetensors");
+    if single.exists() {
+        return Ok(vec![single]);
+    }
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| InferError::io(dir, e))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "safetensors"))
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        return Err(model_err(dir, "no *.safetensors weights"));
+    }
+    Ok(files)
+}
+
+/// EOS ids: `config.json`'s `eos_token_id` (one or a list), the tokenizer's
+/// `eos_token` from `tokenizer_config.json`, and end-of-turn tokens the
+/// vocabulary has.
+fn eos_ids(config: &Value, tok_config: Option<&Value>, tokenizer: &Tokenizer) -> Vec<u32> {
+    let mut eos: Vec<u32> = match config.get("eos_token_id") {
+        Some(Value::Number(n)) => n.as_u64().map(|n| vec![n as u32]).unwrap_or_default(),
+        Some(Value::Array(a)) => a
+            .iter()
+            .filter_map(Value::as_u64)
+            .map(|n| n as u32)
+            .collect(),
+        _ => Vec::new(),
+    };
+    let named = tok_config.and_then(|c| c.get("eos_token")).and_then(|t| {
+        t.as_str()
+            .or_else(|| t.get("content").and_then(Value::as_str))
+    });
+    for name in named
+        .into_iter()
+        .chain(["<|im_end|>", "<|eot_id|>", "<|endoftext|>", "</s>"])
+    {
+        if let Some(id) = tokenizer.token_to_id(name)
+            && !eos.contains(&id)
+        {
+            eos.push(id);
+        }
+    }
+    eos
+}
+
+fn device(cuda: bool) -> Result<Device, InferError> {
+    if cuda {
+        Device::new_cuda(0).map_err(|e| InferError::Model {
+            path: "cuda:0".into(),
+            message: e.to_string(),
+        })
+    } else {
+        Ok(Device::Cpu)
+    }
+}
+
+impl CandleGenerator {
+    /// Loads a Hugging Face-layout directory or a `.gguf` file.
+    pub fn load(path: impl AsRef<Path>, options: &LoadOptions) -> Result<Self, InferError> {
+        let path = path.as_ref();
+        if path.is_dir() {
+            Self::load_dir(path, options)
+        } else if path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("gguf"))
+        {
+            Self::load_gguf(path, options)
+        } else if !path.exists() {
+            Err(model_err(path, "no such file or directory"))
+        } else {
+            Err(model_err(
+                path,
+                "expected a model directory (config.json + *.safetensors) or a .gguf file",
+            ))
+        }
+    }
+
+    fn load_dir(dir: &Path, options: &LoadOptions) -> Result<Self, InferError> {
+        let config_path = dir.join("config.json");
+        let config = read_json(&config_path)?;
+        let tok_config_path = dir.join("tokenizer_config.json");
+        let tok_config = if tok_config_path.exists() {
+            Some(read_json(&tok_config_path)?)
+        } else {
+            None
+        };
+        let tok_path = options
+            .tokenizer
+            .clone()
+            .unwrap_or_else(|| dir.join("tokenizer.json"));
+        let tokenizer = load_tokenizer(&tok_path)?;
+        let dev = device(options.cuda)?;
+        let dtype = options.precision.dtype();
+        let mut tensors: HashMap<String, Tensor> = HashMap::new();
+        for f in weight_files(dir)? {
+            let t = candle_core::safetensors::load(&f, &dev).map_err(|e| model_err(&f, e))?;
+            tensors.extend(t);
+        }
+        if let Some(adapter) = &options.lora {
+            lora::merge(adapter, &mut tensors)?;
+        }
+        let vb = VarBuilder::from_tensors(tensors, dtype, &dev);
+        let model_type = config
+            .get("model_type")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        let bad = |what: &str, e: serde_json::Error| {
+            model_err(&config_path, format!("not a valid {what} config: {e}"))
+        };
+        let (net, vocab) = match model_type.as_str() {
+            "llama" => {
+                let c: llama::LlamaConfig =
+                    serde_json::from_value(config.clone()).map_err(|e| bad("llama", e))?;
+                let c = c.into_config(false);
+                let model = llama::Llama::load(vb, &c).map_err(|e| model_err(dir, e))?;
+                let cache =
+                    llama::Cache::new(true, dtype, &c, &dev).map_err(|e| model_err(dir, e))?;
+                let vocab = c.vocab_size;
+                (
+                    Net::Llama {
+                        model,
+                        cache,
+                        config: c,
+                        dtype,
+                        device: dev.clone(),
+                    },
+                    vocab,
+                )
+            }
+            "mistral" => {
+                let c: mistral::Config =
+                    serde_json::from_value(config.clone()).map_err(|e| bad("mistral", e))?;
+                let vocab = c.vocab_size;
+                (
+                    Net::Mistral(mistral::Model::new(&c, vb).map_err(|e| model_err(dir, e))?),
+                    vocab,
+                )
+            }
+            "qwen2" => {
+                let c: qwen2::Config =
+                    serde_json::from_value(config.clone()).map_err(|e| bad("qwen2", e))?;
+                let vocab = c.vocab_size;
+                (
+                    Net::Qwen2(
+                        qwen2::ModelForCausalLM::new(&c, vb).map_err(|e| model_err(dir, e))?,
+                    ),
+                    vocab,
+                )
+            }
+            other => {
+                return Err(model_err(
+                    &config_path,
+                    format!(
+                        "model_type {other:?} is not supported (llama, mistral, qwen2; GGUF: llama)"
+                    ),
+                ));
+            }
+        };
+        let template = tok_config
+            .as_ref()
+            .and_then(|c| c.get("chat_template"))
+            .and_then(Value::as_str)
+            .map_or(ChatTemplate::Plain, ChatTemplate::detect);
+        let eos = eos_ids(&config, tok_config.as_ref(), &tokenizer);
+        Ok(CandleGenerator {
+            name: options.name.clone().unwrap_or_else(|| file_name(dir)),
+            loaded: Mutex::new(Loaded {
+                net,
+                device: dev,
+                vocab,
+            }),
+            tokenizer,
+            eos,
+            template,
+            constraint_tok: OnceLock::new(),
+        })
+    }
+
+    fn load_gguf(path: &Path, options: &LoadOptions) -> Result<Self, InferError> {
+        if options.lora.is_some() {
+            return Err(model_err(
+                path,
+                "LoRA adapters are merged into safetensors weights only, not into a GGUF file",
+            ));
+        }
+        let dev = device(options.cuda)?;
+        let mut file = std::fs::File::open(path).map_err(|e| InferError::io(path, e))?;
+        let content = candle_core::quantized::gguf_file::Content::read(&mut file)
+            .map_err(|e| model_err(path, format!("GGUF: {e}")))?;
+        let arch = content
+            .metadata
+            .get("general.architecture")
+            .and_then(|v| v.to_string().ok())
+            .cloned()
+            .unwrap_or_default();
+        if arch != "llama" {
+            return Err(model_err(
+                path,
+                format!("GGUF architecture {arch:?} is not supported (llama)"),
+            ));
+        }
+        let side = options
+            .tokenizer
+            .clone()
+            .or_else(|| path.parent().map(|p| p.join("tokenizer.json")))
+            .filter(|p| p.exists());
+        let tokenizer = match side {
+            Some(p) => load_tokenizer(&p)?,
+            None => gguf::tokenizer_from_metadata(&content.metadata)
+                .map_err(|e| model_err(path, format!("tokenizer from GGUF metadata: {e}")))?,
+        };
+        let template = content
+            .metadata
+            .get("tokenizer.chat_template")
+            .and_then(|v| v.to_string().ok())
+            .map_or(ChatTemplate::Plain, |t| ChatTemplate::detect(t));
+        let mut eos = Vec::new();
+        if let Some(id) = content
+            .metadata
+            .get("tokenizer.ggml.eos_token_id")
+            .and_then(|v| v.to_u32().ok())
+        {
+            eos.push(id);
+        }
+        for extra in eos_ids(&Value::Null, None, &tokenizer) {
+            if !eos.contains(&extra) {
+                eos.push(extra);
+            }
+        }
+        let vocab = content
+            .tensor_infos
+            .get("token_embd.weight")
+            .map(|t| t.shape.dims()[0])
+            .unwrap_or_else(|| tokenizer.get_vocab_size(true));
+        let net = quantized_llama::ModelWeights::from_gguf(content, &mut file, &dev)
+            .map_err(|e| model_err(path, e))?;
+        Ok(CandleGenerator {
+            name: options.name.clone().unwrap_or_else(|| file_name(path)),
+            loaded: Mutex::new(Loaded {
+                net: Net::Gguf(net),
+                device: dev,
+                vocab,
+            }),
+            tokenizer,
+            eos,
+            template,
+            constraint_tok: OnceLock::new(),
+        })
+    }
+
+    /// The tokenizer.
+    pub fn tokenizer(&self) -> &Tokenizer {
+        &self.tokenizer
+    }
+
+    /// End-of-sequence ids.
+    pub fn eos(&self) -> &[u32] {
+        &self.eos
+    }
+
+    /// The recognized chat template.
+    pub fn chat_template(&self) -> ChatTemplate {
+        self.template
+    }
+
+    /// The tokenizer prepared for constrained decoding (built once).
+    pub fn constraint_tokenizer(&self) -> Result<&ConstraintTokenizer, InferError> {
+        let vocab = self.lock()?.vocab;
+        self.constraint_tok
+            .get_or_init(|| {
+                ConstraintTokenizer::new(&self.tokenizer, &self.eos, Some(vocab))
+                    .map_err(|e| e.to_string())
+            })
+            .as_ref()
+            .map_err(|e| InferError::Constraint(e.clone()))
+    }
+
+    /// A constraint for `kind` bound to this model's tokenizer.
+    pub fn constraint(
+        &self,
+        kind: PolicyKind,
+        tightening: &Tightening,
+        limits: &SchemaLimits,
+    ) -> Result<SchemaConstraint, InferError> {
+        SchemaConstraint::for_kind(kind, tightening, limits, self.constraint_tokenizer()?)
+    }
+
+    fn lock(&self) -> Result<std::sync::MutexGuard<'_, Loaded>, InferError> {
+        self.loaded.lock().map_err(|_| InferError::Generation {
+            generator: self.name.clone(),
+            message: "a previous generation panicked".into(),
+        })
+    }
+
+    /// The prompt as text (chat messages through the chat template).
+    pub fn render_prompt(&self, prompt: &Prompt) -> String {
+        match prompt {
+            Prompt::Text(t) => t.clone(),
+            Prompt::Chat(msgs) => self.template.render(msgs),
+        }
+    }
+
+    /// Token ids of a prompt.
+    pub fn encode(&self, prompt: &Prompt) -> Result<Vec<u32>, InferError> {
+        let text = self.render_prompt(prompt);
+        let enc = self
+            .tokenizer
+            .encode(text.as_str(), true)
+            .map_err(|e| self.gen_err(format!("tokenizing the prompt: {e}")))?;
+        Ok(enc.get_ids().to_vec())
+    }
+
+    fn gen_err(&self, message: String) -> InferError {
+        InferError::Generation {
+            generator: self.name.clone(),
+            message,
+        }
+    }
+
+    /// Decodes token ids to text (special tokens skipped).
+    pub fn decode_tokens(&self, tokens: &[u32]) -> String {
+        self.tokenizer.decode(tokens, true).unwrap_or_default()
+    }
+
+    /// Runs the decoding loop, optionally constrained; the full record.
+    pub fn run(
+        &self,
+        prompt: &Prompt,
+        config: &GenerationConfig,
+        constraint: Option<&mut SchemaConstraint>,
+        on_text: &mut dyn FnMut(&str) -> bool,
+    ) -> Result<DecodeOutput, InferError> {
+        let ids = self.encode(prompt)?;
+        self.run_tokens(&ids, config, constraint, on_text)
+    }
+
+    /// Like [`CandleGenerator::run`] from token ids.
+    pub fn run_tokens(
+        &self,
+        ids: &[u32],
+        config: &GenerationConfig,
+        constraint: Option<&mut SchemaConstraint>,
+        on_text: &mut dyn FnMut(&str) -> bool,
+    ) -> Result<DecodeOutput, InferError> {
+        let mut loaded = self.lock()?;
+        let dec = |t: &[u32]| self.decode_tokens(t);
+        decode(
+            &mut *loaded,
+            ids,
+            config,
+            &self.eos,
+            constraint,
+            &dec,
+            on_text,
+        )
+    }
+
+    fn generation(&self, out: &DecodeOutput, started: Instant) -> Generation {
+        Generation {
+            text: self.decode_tokens(&out.tokens),
+            prompt_tokens: Some(out.stats.prompt_tokens),
+            completion_tokens: Some(out.stats.output_tokens),
+            elapsed: started.elapsed(),
+        }
+    }
+}
+
+fn file_name(p: &Path) -> String {
+    p.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "candle".into())
+}
+
+impl Generator for CandleGenerator {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn generate(
+        &self,
+        prompt: &Prompt,
+        config: &GenerationConfig,
+    ) -> Result<Generation, InferError> {
+        let started = Instant::now();
+        let out = self.run(prompt, config, None, &mut |_| true)?;
+        Ok(self.generation(&out, started))
+    }
+
+    fn generate_stream(
+        &self,
+        prompt: &Prompt,
+        config: &GenerationConfig,
+        on_text: &mut dyn FnMut(&str) -> bool,
+    ) -> Result<Generation, InferError> {
+        let started = Instant::now();
+        let out = self.run(prompt, config, None, on_text)?;
+        Ok(self.generation(&out, started))
+    }
+}
