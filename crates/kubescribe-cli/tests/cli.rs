@@ -246,8 +246,13 @@ fn eval_with_a_replay_backend_writes_the_report() {
         "--out",
         out.to_str().unwrap(),
     ]);
+    // candle is a real backend now: a missing model is a clear error
     assert_eq!(o.status.code(), Some(2));
-    assert!(text(&o).contains("not available yet"), "{}", text(&o));
+    assert!(
+        text(&o).contains("x: no such file or directory"),
+        "{}",
+        text(&o)
+    );
 }
 
 #[test]
