@@ -46,13 +46,18 @@ pub struct ModelArgs {
     /// Threads for a local model (0 = the runtime's default, one per core).
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
-    /// Run a local model on the GPU (ort: the CUDA execution provider; needs
-    /// a build with the `cuda` feature and a CUDA-enabled ONNX Runtime).
+    /// Run a local model on the GPU (ort: the CUDA execution provider, needs
+    /// a CUDA-enabled ONNX Runtime; candle: CUDA device 0; both need a build
+    /// with the `cuda` feature).
     #[arg(long)]
     pub gpu: bool,
     /// HTTP timeout in seconds (openai).
     #[arg(long, default_value_t = 120)]
     pub timeout: u64,
+    /// Let a local model (candle, ort) decode freely instead of constrained
+    /// to the target kind's schema (the default), e.g. to compare the two.
+    #[arg(long)]
+    pub no_constrain: bool,
 }
 
 impl ModelArgs {

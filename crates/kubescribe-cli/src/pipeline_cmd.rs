@@ -97,6 +97,7 @@ pub fn run_intent(mut intent: Intent, args: &LoopArgs<'_>) -> Result<ExitCode> {
         max_attempts: args.max_attempts.max(1),
         generation: args.model.generation(),
         fallback_to_synth: args.fallback_synth,
+        constrain: !args.model.no_constrain,
         ..PipelineConfig::default()
     };
     let pipeline = Pipeline::new(generator.as_ref(), &PlainPrompts, &validator, config);
@@ -117,9 +118,13 @@ pub fn run_intent(mut intent: Intent, args: &LoopArgs<'_>) -> Result<ExitCode> {
             ),
         };
         eprintln!(
-            "kubescribe: attempt {} ({}): {what} [{:.0} ms{}]",
+            "kubescribe: attempt {} ({}{}): {what} [{:.0} ms{}]",
             a.number,
             a.generator,
+            match (&t.constrained_to, a.constrained) {
+                (Some(k), true) => format!(", constrained to {k}"),
+                _ => String::new(),
+            },
             a.generate_ms,
             a.completion_tokens
                 .map(|n| format!(", {n} tokens"))

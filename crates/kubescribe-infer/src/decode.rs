@@ -1,7 +1,7 @@
 //! The decoding loop shared by the local backends: a model that turns fed
 //! tokens into next-token logits ([`TokenModel`]), sampling
 //! ([`Sampler`]: greedy or seeded temperature / top-k / top-p with a
-//! repetition penalty), stop strings, and optional schema-constrained
+//! repetition penalty, from [`crate::sampling`]), stop strings, and optional schema-constrained
 //! decoding ([`SchemaConstraint`]) with forced tokens fed in one batch and
 //! a grammar-only close-out when the token budget runs short.
 
@@ -12,6 +12,7 @@ use serde::Serialize;
 use crate::constrained::SchemaConstraint;
 use crate::error::InferError;
 use crate::generator::GenerationConfig;
+use crate::sampling::Sampler;
 
 /// A causal language model with a KV cache.
 pub trait TokenModel {
@@ -41,100 +42,6 @@ impl Rng {
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         z ^= z >> 31;
         (z >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
-
-/// Picks the next token from logits.
-#[derive(Debug, Clone)]
-pub struct Sampler {
-    temperature: f64,
-    top_k: usize,
-    top_p: f64,
-    repetition_penalty: f32,
-    rng: Rng,
-}
-
-impl Sampler {
-    /// From a generation config.
-    pub fn new(config: &GenerationConfig) -> Self {
-        Sampler {
-            temperature: config.temperature,
-            top_k: config.top_k,
-            top_p: config.top_p,
-            repetition_penalty: config.repetition_penalty as f32,
-            rng: Rng::new(config.seed),
-        }
-    }
-
-    /// Applies the repetition penalty (as in Hugging Face: positive logits
-    /// divided, negative multiplied) for every token in `context`.
-    pub fn penalize(&self, logits: &mut [f32], context: &[u32]) {
-        if (self.repetition_penalty - 1.0).abs() < f32::EPSILON {
-            return;
-        }
-        let mut seen = std::collections::HashSet::new();
-        for &t in context {
-            if seen.insert(t)
-                && let Some(l) = logits.get_mut(t as usize)
-            {
-                *l = if *l >= 0.0 {
-                    *l / self.repetition_penalty
-                } else {
-                    *l * self.repetition_penalty
-                };
-            }
-        }
-    }
-
-    /// Samples a token; `None` when every logit is −∞ or NaN.
-    pub fn sample(&mut self, logits: &[f32]) -> Option<u32> {
-        let argmax = logits
-            .iter()
-            .enumerate()
-            .filter(|(_, l)| l.is_finite())
-            .max_by(|a, b| a.1.total_cmp(b.1))
-            .map(|(i, _)| i as u32)?;
-        if self.temperature <= 0.0 {
-            return Some(argmax);
-        }
-        let t = self.temperature as f32;
-        let mut cand: Vec<(u32, f32)> = logits
-            .iter()
-            .enumerate()
-            .filter(|(_, l)| l.is_finite())
-            .map(|(i, &l)| (i as u32, l / t))
-            .collect();
-        cand.sort_by(|a, b| b.1.total_cmp(&a.1));
-        if self.top_k > 0 && cand.len() > self.top_k {
-            cand.truncate(self.top_k);
-        }
-        let max = cand[0].1;
-        let mut probs: Vec<f64> = cand.iter().map(|c| ((c.1 - max) as f64).exp()).collect();
-        let total: f64 = probs.iter().sum();
-        probs.iter_mut().for_each(|p| *p /= total);
-        if self.top_p < 1.0 {
-            let mut acc = 0.0;
-            let mut keep = probs.len();
-            for (i, p) in probs.iter().enumerate() {
-                acc += p;
-                if acc >= self.top_p {
-                    keep = i + 1;
-                    break;
-                }
-            }
-            probs.truncate(keep);
-            let total: f64 = probs.iter().sum();
-            probs.iter_mut().for_each(|p| *p /= total);
-        }
-        let r = self.rng.next_f64();
-        let mut acc = 0.0;
-        for (i, p) in probs.iter().enumerate() {
-            acc += p;
-            if r < acc {
-                return Some(cand[i].0);
-            }
-        }
-        Some(cand[probs.len() - 1].0)
     }
 }
 
@@ -291,18 +198,18 @@ pub fn decode(
             }
             pos += pending.len();
             pending.clear();
-            sampler.penalize(&mut logits, &context);
             if let Some(c) = constraint.as_deref_mut() {
                 let t0 = Instant::now();
                 c.mask(&mut logits)?;
                 stats.mask += t0.elapsed();
             }
-            let t = sampler
-                .sample(&logits)
-                .ok_or_else(|| InferError::Generation {
+            if !logits.iter().any(|l| l.is_finite()) {
+                return Err(InferError::Generation {
                     generator: "decode".into(),
                     message: "the model produced no finite logit".into(),
-                })?;
+                });
+            }
+            let t = sampler.sample(&mut logits, &context);
             stats.sampled_tokens += 1;
             t
         };

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::constrained::ConstraintTarget;
 use crate::error::InferError;
 
 /// One chat message.
@@ -110,6 +111,22 @@ pub trait Generator: Send + Sync {
         let g = self.generate(prompt, config)?;
         on_text(&g.text);
         Ok(g)
+    }
+
+    /// Generates one policy document with decoding constrained to
+    /// `target`'s schema ([`crate::constrained`]): every finished output
+    /// parses and passes layer 1. The text is JSON (keys in schema order).
+    /// `Ok(None)` when the backend cannot constrain its decoding (HTTP
+    /// servers, the synthesizer, recorded outputs): callers then generate
+    /// unconstrained and say so.
+    fn generate_constrained(
+        &self,
+        prompt: &Prompt,
+        config: &GenerationConfig,
+        target: &ConstraintTarget,
+    ) -> Result<Option<Generation>, InferError> {
+        let _ = (prompt, config, target);
+        Ok(None)
     }
 
     /// Generates for several prompts; backends that batch override this.

@@ -28,7 +28,9 @@ pub mod synth;
 
 #[cfg(feature = "candle")]
 pub use candle::{CandleGenerator, LoadOptions};
-pub use constrained::{ConstraintTokenizer, SchemaConstraint, SchemaLimits, Tightening};
+pub use constrained::{
+    ConstraintTarget, ConstraintTokenizer, SchemaConstraint, SchemaLimits, Tightening,
+};
 pub use error::InferError;
 pub use generator::{ChatMessage, Generation, GenerationConfig, Generator, Prompt};
 pub use intent_llm::{IntentAttempt, LlmIntentError, LlmIntentParser, LlmParse};

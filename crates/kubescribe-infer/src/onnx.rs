@@ -32,6 +32,10 @@ use ort::value::{DynValue, Tensor, ValueType};
 use serde_json::Value;
 use tokenizers::Tokenizer;
 
+use crate::constrained::{
+    ConstraintCache, ConstraintTarget, ConstraintTokenizer, SchemaConstraint,
+};
+use crate::decode::{DecodeOutput, TokenModel, decode};
 use crate::error::InferError;
 use crate::generator::{Generation, GenerationConfig, Generator, Prompt};
 use crate::sampling::{Sampler, StopScanner};
@@ -131,6 +135,8 @@ pub struct OrtGenerator {
     eos: Vec<u32>,
     layout: Layout,
     provider: String,
+    vocab: usize,
+    constraints: ConstraintCache,
 }
 
 impl std::fmt::Debug for OrtGenerator {
@@ -270,6 +276,12 @@ impl OrtGenerator {
                     .unwrap_or_default()
             )
         });
+        // The logits width: config.json's vocab_size (padded embeddings
+        // may exceed the tokenizer), else the tokenizer's.
+        let vocab = read_json(&dir.join("config.json"))?
+            .and_then(|c| c.get("vocab_size").and_then(Value::as_u64))
+            .map(|n| n as usize)
+            .unwrap_or_else(|| tokenizer.get_vocab_size(true));
         Ok(OrtGenerator {
             name,
             dir,
@@ -278,6 +290,8 @@ impl OrtGenerator {
             eos,
             layout,
             provider,
+            vocab,
+            constraints: ConstraintCache::default(),
         })
     }
 
@@ -392,6 +406,46 @@ impl OrtGenerator {
             (logits, cache) = self.step(&mut session, &[tok], total, cache)?;
         }
         Ok((prefill, t1.elapsed()))
+    }
+
+    /// The tokenizer prepared for constrained decoding (built once).
+    pub fn constraint_tokenizer(&self) -> Result<&ConstraintTokenizer, InferError> {
+        self.constraints
+            .tokenizer(&self.tokenizer, &self.eos, Some(self.vocab))
+    }
+
+    /// A constraint for `target` bound to this model's tokenizer (compiled
+    /// once per target, then cloned).
+    pub fn constraint(&self, target: &ConstraintTarget) -> Result<SchemaConstraint, InferError> {
+        self.constraints
+            .constraint(target, self.constraint_tokenizer()?)
+    }
+
+    /// Runs the decoding loop shared with the candle backend
+    /// ([`crate::decode::decode`]), optionally constrained: forced tokens
+    /// are fed in one batch with the next step, and the grammar closes the
+    /// document when the token budget runs short.
+    pub fn run_tokens(
+        &self,
+        ids: &[u32],
+        config: &GenerationConfig,
+        constraint: Option<&mut SchemaConstraint>,
+        on_text: &mut dyn FnMut(&str) -> bool,
+    ) -> Result<DecodeOutput, InferError> {
+        let mut session = self
+            .session
+            .lock()
+            .map_err(|_| self.gen_err("the session was poisoned by an earlier panic".into()))?;
+        let mut model = OrtStepper {
+            generator: self,
+            session: &mut session,
+            cache: Vec::new(),
+            vocab: self.vocab,
+        };
+        let text = |t: &[u32]| self.tokenizer.decode(t, true).unwrap_or_default();
+        decode(
+            &mut model, ids, config, &self.eos, constraint, &text, on_text,
+        )
     }
 
     /// One forward pass of `ids` after `total - ids.len()` cached positions;
@@ -615,6 +669,34 @@ struct Batch {
     ids: Vec<i64>,
     mask: Vec<i64>,
     positions: Vec<i64>,
+}
+
+/// One generation's view of the session for the shared decoding loop: the
+/// session and the KV cache so far.
+struct OrtStepper<'a> {
+    generator: &'a OrtGenerator,
+    session: &'a mut Session,
+    cache: Vec<DynValue>,
+    vocab: usize,
+}
+
+impl TokenModel for OrtStepper<'_> {
+    fn vocab_size(&self) -> usize {
+        self.vocab
+    }
+
+    fn reset(&mut self) {
+        self.cache.clear();
+    }
+
+    fn forward(&mut self, tokens: &[u32], pos: usize) -> Result<Vec<f32>, InferError> {
+        let cache = std::mem::take(&mut self.cache);
+        let (logits, next) =
+            self.generator
+                .step(self.session, tokens, pos + tokens.len(), cache)?;
+        self.cache = next;
+        Ok(logits)
+    }
 }
 
 /// Registers the CUDA execution provider when the library has it; returns
@@ -877,5 +959,27 @@ impl Generator for OrtGenerator {
             completion_tokens: Some(run.tokens.len()),
             elapsed: t.elapsed(),
         })
+    }
+
+    fn generate_constrained(
+        &self,
+        prompt: &Prompt,
+        config: &GenerationConfig,
+        target: &ConstraintTarget,
+    ) -> Result<Option<Generation>, InferError> {
+        let t = Instant::now();
+        let ids = self.encode(prompt)?;
+        let mut c = self.constraint(target)?;
+        let out = self.run_tokens(&ids, config, Some(&mut c), &mut |_| true)?;
+        let text = self
+            .tokenizer
+            .decode(&out.tokens, true)
+            .map_err(|e| self.gen_err(format!("cannot decode the output: {e}")))?;
+        Ok(Some(Generation {
+            text,
+            prompt_tokens: Some(ids.len()),
+            completion_tokens: Some(out.tokens.len()),
+            elapsed: t.elapsed(),
+        }))
     }
 }

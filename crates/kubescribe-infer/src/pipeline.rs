@@ -31,6 +31,7 @@ use kubescribe_core::{Engine, Policy, synth};
 use kubescribe_validate::diagnostic::{Diagnostic, Layer, Severity};
 use kubescribe_validate::{Validator, resources};
 
+use crate::constrained::{ConstraintTarget, Tightening};
 use crate::error::InferError;
 use crate::generator::{ChatMessage, GenerationConfig, Generator, Prompt};
 
@@ -142,6 +143,11 @@ pub struct PipelineConfig {
     /// When every attempt fails, answer with the deterministic synthesizer
     /// (marked as such in the trace).
     pub fallback_to_synth: bool,
+    /// Constrain decoding to the target kind's schema, tightened with the
+    /// intent's scope and the store's observations ([`ConstraintTarget::for_intent`]),
+    /// on backends that can ([`Generator::generate_constrained`]: candle,
+    /// ort); the others generate freely and the trace says so.
+    pub constrain: bool,
 }
 
 impl Default for PipelineConfig {
@@ -151,6 +157,7 @@ impl Default for PipelineConfig {
             generation: GenerationConfig::default(),
             context_budget: 400,
             fallback_to_synth: false,
+            constrain: true,
         }
     }
 }
@@ -168,6 +175,8 @@ pub struct Attempt {
     pub prompt: Prompt,
     /// The raw output (empty when the generator failed).
     pub output: String,
+    /// Whether decoding was constrained to the target kind's schema.
+    pub constrained: bool,
     /// The generator's error, when it produced nothing.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
@@ -215,6 +224,10 @@ pub struct Trace {
     pub context: Option<String>,
     /// Time summarizing the context, in milliseconds.
     pub context_ms: f64,
+    /// The kind decoding was constrained to (`apiVersion/kind`), when the
+    /// loop asked for constrained decoding.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub constrained_to: Option<String>,
     /// The attempts in order (a fallback is the last).
     pub attempts: Vec<Attempt>,
     /// How it ended.
@@ -460,10 +473,18 @@ impl<'a> Pipeline<'a> {
             engine: engine.name().to_string(),
             context: context.as_ref().map(WorkloadContext::render),
             context_ms: ms(tc.elapsed()),
+            constrained_to: None,
             attempts: Vec::new(),
             status: Status::Failed,
             total_ms: 0.0,
         };
+        let target = self.config.constrain.then(|| {
+            let observed = context.as_ref().map(Tightening::from_workload_context);
+            ConstraintTarget::for_intent(intent, engine, observed.as_ref())
+        });
+        trace.constrained_to = target
+            .as_ref()
+            .map(|t| format!("{}/{}", t.kind.api_version(), t.kind.kind()));
         let mut feedback: Vec<Diagnostic> = Vec::new();
         let mut policy = None;
         for number in 1..=self.config.max_attempts.max(1) {
@@ -471,7 +492,15 @@ impl<'a> Pipeline<'a> {
             let prompt = self.prompts.build(intent, context.as_ref(), &feedback)?;
             let prompt_ms = ms(tp.elapsed());
             let tg = Instant::now();
-            let generated = self.generator.generate(&prompt, &self.config.generation);
+            let cfg = &self.config.generation;
+            let (generated, constrained) = match &target {
+                Some(t) => match self.generator.generate_constrained(&prompt, cfg, t) {
+                    Ok(Some(g)) => (Ok(g), true),
+                    Ok(None) => (self.generator.generate(&prompt, cfg), false),
+                    Err(e) => (Err(e), true),
+                },
+                None => (self.generator.generate(&prompt, cfg), false),
+            };
             let generate_ms = ms(tg.elapsed());
             let mut attempt = Attempt {
                 number,
@@ -479,6 +508,7 @@ impl<'a> Pipeline<'a> {
                 feedback: std::mem::take(&mut feedback),
                 prompt,
                 output: String::new(),
+                constrained,
                 error: None,
                 diagnostics: Vec::new(),
                 valid: false,
@@ -528,6 +558,7 @@ impl<'a> Pipeline<'a> {
                 feedback: Vec::new(),
                 prompt: Prompt::Text(String::new()),
                 output: String::new(),
+                constrained: false,
                 error: None,
                 diagnostics: Vec::new(),
                 valid: false,

@@ -10,6 +10,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+#[cfg(feature = "candle")]
+use kubescribe_infer::candle::{CandleGenerator, LoadOptions};
 use kubescribe_infer::onnx::{OrtGenerator, OrtOptions};
 use kubescribe_infer::{ChatMessage, GenerationConfig, Generator, Prompt};
 use serde_json::Value;
@@ -104,6 +106,31 @@ fn ort_matches_python_onnxruntime_on_smollm2() {
             "prompt {i}: batch vs one by one"
         );
         assert_eq!(b.completion_tokens, Some(toks.len()), "prompt {i}");
+    }
+    // candle on the f32 safetensors the ONNX file was exported from
+    #[cfg(feature = "candle")]
+    candle_matches(&ours, &cfg);
+}
+
+#[cfg(feature = "candle")]
+fn candle_matches(ours: &[(Vec<u32>, Vec<u32>)], cfg: &GenerationConfig) {
+    let Some(hf) = env("KUBESCRIBE_SMOLLM2_HF") else {
+        eprintln!("candle parity NOT RUN: set KUBESCRIBE_SMOLLM2_HF (scripts/models/install.sh)");
+        return;
+    };
+    let c = CandleGenerator::load(&hf, &LoadOptions::default()).unwrap();
+    for (i, ((ids, toks), p)) in ours.iter().zip(prompts()).enumerate() {
+        assert_eq!(
+            &c.encode(&p).unwrap(),
+            ids,
+            "prompt {i}: candle tokenization"
+        );
+        let out = c.run_tokens(ids, cfg, None, &mut |_| true).unwrap();
+        assert_eq!(&out.tokens, toks, "prompt {i}: candle greedy tokens");
+        eprintln!(
+            "prompt {i}: candle (f32 safetensors) gives the same {} tokens",
+            toks.len()
+        );
     }
 }
 

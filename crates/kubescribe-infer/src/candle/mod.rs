@@ -20,7 +20,7 @@ pub mod lora;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, OnceLock};
+use std::sync::Mutex;
 use std::time::Instant;
 
 use candle_core::{DType, Device, Tensor};
@@ -31,7 +31,10 @@ use tokenizers::Tokenizer;
 
 use kubescribe_core::PolicyKind;
 
-use crate::constrained::{ConstraintTokenizer, SchemaConstraint, SchemaLimits, Tightening};
+use crate::constrained::{
+    ConstraintCache, ConstraintTarget, ConstraintTokenizer, SchemaConstraint, SchemaLimits,
+    Tightening,
+};
 use crate::decode::{DecodeOutput, TokenModel, decode};
 use crate::error::InferError;
 use crate::generator::{ChatMessage, Generation, GenerationConfig, Generator, Prompt};
@@ -252,7 +255,7 @@ pub struct CandleGenerator {
     tokenizer: Tokenizer,
     eos: Vec<u32>,
     template: ChatTemplate,
-    constraint_tok: OnceLock<Result<ConstraintTokenizer, String>>,
+    constraints: ConstraintCache,
 }
 
 impl std::fmt::Debug for CandleGenerator {
@@ -468,7 +471,7 @@ impl CandleGenerator {
             tokenizer,
             eos,
             template,
-            constraint_tok: OnceLock::new(),
+            constraints: ConstraintCache::default(),
         })
     }
 
@@ -540,7 +543,7 @@ impl CandleGenerator {
             tokenizer,
             eos,
             template,
-            constraint_tok: OnceLock::new(),
+            constraints: ConstraintCache::default(),
         })
     }
 
@@ -562,23 +565,25 @@ impl CandleGenerator {
     /// The tokenizer prepared for constrained decoding (built once).
     pub fn constraint_tokenizer(&self) -> Result<&ConstraintTokenizer, InferError> {
         let vocab = self.lock()?.vocab;
-        self.constraint_tok
-            .get_or_init(|| {
-                ConstraintTokenizer::new(&self.tokenizer, &self.eos, Some(vocab))
-                    .map_err(|e| e.to_string())
-            })
-            .as_ref()
-            .map_err(|e| InferError::Constraint(e.clone()))
+        self.constraints
+            .tokenizer(&self.tokenizer, &self.eos, Some(vocab))
     }
 
-    /// A constraint for `kind` bound to this model's tokenizer.
+    /// A constraint for `kind` bound to this model's tokenizer (compiled
+    /// once per kind and tightening, then cloned).
     pub fn constraint(
         &self,
         kind: PolicyKind,
         tightening: &Tightening,
         limits: &SchemaLimits,
     ) -> Result<SchemaConstraint, InferError> {
-        SchemaConstraint::for_kind(kind, tightening, limits, self.constraint_tokenizer()?)
+        let target = ConstraintTarget {
+            kind,
+            tightening: tightening.clone(),
+            limits: limits.clone(),
+        };
+        self.constraints
+            .constraint(&target, self.constraint_tokenizer()?)
     }
 
     fn lock(&self) -> Result<std::sync::MutexGuard<'_, Loaded>, InferError> {
@@ -691,5 +696,19 @@ impl Generator for CandleGenerator {
         let started = Instant::now();
         let out = self.run(prompt, config, None, on_text)?;
         Ok(self.generation(&out, started))
+    }
+
+    fn generate_constrained(
+        &self,
+        prompt: &Prompt,
+        config: &GenerationConfig,
+        target: &ConstraintTarget,
+    ) -> Result<Option<Generation>, InferError> {
+        let started = Instant::now();
+        let mut c = self
+            .constraints
+            .constraint(target, self.constraint_tokenizer()?)?;
+        let out = self.run(prompt, config, Some(&mut c), &mut |_| true)?;
+        Ok(Some(self.generation(&out, started)))
     }
 }

@@ -23,6 +23,7 @@
 //! by a grammar-only close-out, see [`SchemaConstraint::tokens_to_close`]).
 
 pub mod schema;
+pub mod target;
 pub mod tokenizer;
 
 use std::sync::Arc;
@@ -37,6 +38,7 @@ use kubescribe_core::PolicyKind;
 use crate::error::InferError;
 
 pub use schema::{SchemaLimits, Tightening, generation_schema};
+pub use target::{ConstraintCache, ConstraintTarget, target_kind};
 pub use tokenizer::ConstraintTokenizer;
 
 fn err(message: impl Into<String>) -> InferError {
