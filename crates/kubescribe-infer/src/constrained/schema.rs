@@ -18,7 +18,7 @@
 //! * bounds the decoder needs: strings at most `max_string_len`
 //!   characters, arrays at most `max_items` items, maps at most
 //!   `max_map_entries` entries with label-like keys, `uniqueItems` arrays at
-//!   most one item;
+//!   most one item, numbers without bounds within ±`max_number`;
 //! * rules that need two fields at once and are not in the schema language
 //!   (NetworkPolicy `endPort` ≥ `port`, `except` inside `cidr`, a named
 //!   `port` must be an IANA name) are avoided by leaving out `endPort` and
@@ -62,6 +62,10 @@ pub struct SchemaLimits {
     pub max_map_entries: usize,
     /// Deepest nesting of objects kept for optional properties.
     pub max_depth: usize,
+    /// Largest magnitude of a number without its own bounds (the typed
+    /// models read integers as 64-bit, and an unbounded literal lets a
+    /// model write digits until the token budget runs out).
+    pub max_number: i64,
 }
 
 impl Default for SchemaLimits {
@@ -71,6 +75,7 @@ impl Default for SchemaLimits {
             max_items: 4,
             max_map_entries: 4,
             max_depth: 10,
+            max_number: i32::MAX as i64,
         }
     }
 }
@@ -494,6 +499,15 @@ impl Shaper<'_> {
         if !has_values {
             if types.contains(&"string") {
                 cap(&mut out, "maxLength", self.limits.max_string_len);
+            }
+            if types.contains(&"integer") || types.contains(&"number") {
+                let m = self.limits.max_number;
+                if !out.contains_key("maximum") && !out.contains_key("exclusiveMaximum") {
+                    out.insert("maximum".into(), json!(m));
+                }
+                if !out.contains_key("minimum") && !out.contains_key("exclusiveMinimum") {
+                    out.insert("minimum".into(), json!(-m));
+                }
             }
             if types.contains(&"array") || out.contains_key("items") {
                 let unique = out.remove("x-unique").is_some();
