@@ -163,7 +163,7 @@ pub fn run_intent(mut intent: Intent, args: &LoopArgs<'_>) -> Result<ExitCode> {
         print!("{}", policy.to_canonical_yaml()?);
     }
     let layers = if args.store.is_some() {
-        "layers 1-2"
+        "layers 1-3"
     } else {
         "layer 1"
     };
@@ -218,7 +218,7 @@ fn report(
         ),
         (
             Layer::Property,
-            "layer 3 (properties: peers exist, ports served; see --apply or validate --cluster)",
+            "layer 3 (properties: ports and protocols served, peers exist, CIDRs sane)",
         ),
     ] {
         let found: Vec<_> = diagnostics.iter().filter(|d| d.layer == layer).collect();
@@ -226,8 +226,6 @@ fn report(
         eprintln!(
             "  {what}: {}",
             match (errors, found.len()) {
-                // The store holds no live objects: layer 3 needs the cluster.
-                (0, 0) if layer == Layer::Property => "not checked without a cluster".to_string(),
                 (0, 0) => "ok".to_string(),
                 (0, n) => format!("ok, {n} warning(s)"),
                 (e, n) => format!("{e} error(s), {} warning(s)", n - e),
