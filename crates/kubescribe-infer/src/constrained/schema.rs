@@ -531,6 +531,10 @@ impl Shaper<'_> {
                 json!({"type": "integer", "minimum": 1, "maximum": 65535}),
             ));
         }
+        // NetworkPolicy: the API server accepts only these protocols.
+        if self.kind == PolicyKind::NetworkPolicy && path.ends_with(&["ports", "[]", "protocol"]) {
+            return Ok(Some(json!({"enum": ["TCP", "UDP", "SCTP"]})));
+        }
         Ok(Some(Value::Object(out)))
     }
 
