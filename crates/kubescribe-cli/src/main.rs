@@ -492,8 +492,9 @@ enum IntentCommand {
     ///
     /// Without --backend the offline lexicon + patterns parser runs: missing
     /// or ambiguous information is an error naming what to supply (exit 1).
-    /// With --backend ort|openai a language model writes the intent as JSON
-    /// under the intent schema; invalid replies are fed back for another
+    /// With --backend candle|ort|openai a language model writes the intent
+    /// as JSON under the intent schema (decoding is free, the reply checked
+    /// afterwards); invalid replies are fed back for another
     /// attempt (--max-attempts), values the model added that are not in the
     /// text are listed as assumptions. Exit 1 when no attempt gave a valid
     /// intent, 2 when the model or store cannot be used.
@@ -506,8 +507,8 @@ enum IntentCommand {
         /// Output format.
         #[arg(short = 'o', long, value_enum, default_value_t = TextFormat::Text)]
         output: TextFormat,
-        /// Parse with a language model on this backend (ort, openai; candle
-        /// when available) instead of the offline parser.
+        /// Parse with a language model on this backend (candle, ort, openai)
+        /// instead of the offline parser.
         #[arg(long, value_enum)]
         backend: Option<backend::Backend>,
         /// Model attempts before giving up (with --backend).
