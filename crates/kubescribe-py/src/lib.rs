@@ -1,43 +1,42 @@
-//! Python bindings for kubescribe (module `kubescribe._kubescribe`, built by
-//! maturin). This first cut exposes validation; the rest of the pipeline is
-//! added as it lands (see the project's issues).
+//! Python bindings for kubescribe: the module `kubescribe._kubescribe`,
+//! built by maturin and re-exported by the pure-Python package `kubescribe`
+//! (`python/kubescribe/__init__.py`, typed by `_kubescribe.pyi`).
+//!
+//! Everything here is a thin wrapper over the Rust crates, so notebooks and
+//! fine-tuning code run exactly the validation, synthesis, store and metric
+//! code the CLI runs; no logic is re-implemented in Python. Long calls
+//! release the GIL (`py.detach`) and batch metric calls run on rayon's pool.
+//!
+//! | Python | Rust |
+//! |---|---|
+//! | `validate`, `Validator`, `Report`, `Diagnostic` | `kubescribe_validate` (layers 1 and, with a store, 2) |
+//! | `Policy`, `parse_policies`, `policy_schema`, `policy_kinds` | `kubescribe_core::Policy`, canonical YAML |
+//! | `Intent`, `synthesize` | `kubescribe_core::{intent, synth}` |
+//! | `EventStore`, `Context` | `kubescribe_core::{store, events, context}` |
+//! | `bleu`, `chrf`, `rouge`, `meteor`, `score`, `score_batch`, `WordNet` … | `kubescribe_metrics` |
+//! | `compile_rate`, `compiles`, `coverage`, `essential_resources` | `kubescribe_infer::eval::policy` |
 
 use pyo3::prelude::*;
 
-/// Validates policy documents given as YAML/JSON text; returns the reports
-/// as a JSON string (a list of per-document reports, as `kubescribe validate -o json`).
-#[pyfunction]
-fn validate_text(py: Python<'_>, text: &str) -> PyResult<String> {
-    let text = text.to_owned();
-    py.detach(move || {
-        let limits = kubescribe_core::ReadLimits::default();
-        let reports =
-            match kubescribe_core::document::read_bytes("<string>", text.as_bytes(), &limits) {
-                Ok(set) => kubescribe_validate::Validator::new().validate_set(&set),
-                Err(kubescribe_core::CoreError::Syntax {
-                    source_name,
-                    line,
-                    column,
-                    message,
-                }) => {
-                    vec![kubescribe_validate::syntax_report(
-                        source_name,
-                        line,
-                        column,
-                        message,
-                    )]
-                }
-                Err(e) => return Err(pyo3::exceptions::PyValueError::new_err(e.to_string())),
-            };
-        serde_json::to_string(&reports)
-            .map_err(|e| pyo3::exceptions::PyValueError::new_err(e.to_string()))
-    })
-}
+mod convert;
+mod errors;
+mod eval;
+mod intent;
+mod metrics;
+mod policy;
+mod store;
+mod validate;
 
 /// The `kubescribe._kubescribe` extension module.
 #[pymodule]
 fn _kubescribe(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
-    m.add_function(wrap_pyfunction!(validate_text, m)?)?;
+    errors::register(m)?;
+    validate::register(m)?;
+    policy::register(m)?;
+    intent::register(m)?;
+    store::register(m)?;
+    metrics::register(m)?;
+    eval::register(m)?;
     Ok(())
 }
