@@ -37,6 +37,12 @@ create_exception!(
 );
 create_exception!(
     kubescribe,
+    ConversionError,
+    KubescribeError,
+    "A network policy cannot be converted to the target engine (or, strict, not without losses; `.losses` lists them)."
+);
+create_exception!(
+    kubescribe,
     StoreError,
     KubescribeError,
     "The event store failed (SQLite error, unreadable input file)."
@@ -55,6 +61,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("ValidationError", py.get_type::<ValidationError>())?;
     m.add("SynthesisError", py.get_type::<SynthesisError>())?;
     m.add("ModelError", py.get_type::<ModelError>())?;
+    m.add("ConversionError", py.get_type::<ConversionError>())?;
     m.add("StoreError", py.get_type::<StoreError>())?;
     m.add("MetricsError", py.get_type::<MetricsError>())?;
     Ok(())

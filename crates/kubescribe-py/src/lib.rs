@@ -15,15 +15,22 @@
 //! | `EventStore`, `Context` | `kubescribe_core::{store, events, context}` |
 //! | `bleu`, `chrf`, `rouge`, `meteor`, `score`, `score_batch`, `WordNet` … | `kubescribe_metrics` |
 //! | `compile_rate`, `compiles`, `coverage`, `essential_resources` | `kubescribe_infer::eval::policy` |
+//! | `Generator`, `Pipeline`, `PipelineResult` | `kubescribe_infer` backends and `pipeline` |
+//! | `simulate` | `kubescribe_core::simulate` |
+//! | `parse_intent`, `ParsedIntent` | `kubescribe_core::intent::parse_intent_with` |
+//! | `build_prompt`, `Prompt`, `templates`, `system_prompt` | `kubescribe_core::prompt` |
+//! | `convert`, `Conversion` | `kubescribe_core::convert` |
 
 use pyo3::prelude::*;
 
 mod convert;
 mod errors;
 mod eval;
+mod infer;
 mod intent;
 mod metrics;
 mod policy;
+mod prompt;
 mod store;
 mod validate;
 
@@ -38,5 +45,7 @@ fn _kubescribe(m: &Bound<'_, PyModule>) -> PyResult<()> {
     store::register(m)?;
     metrics::register(m)?;
     eval::register(m)?;
+    infer::register(m)?;
+    prompt::register(m)?;
     Ok(())
 }

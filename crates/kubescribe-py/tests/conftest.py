@@ -17,3 +17,13 @@ def shop_store():
     store = kubescribe.EventStore()
     store.ingest_files(EVENTS / "workloads.yaml", EVENTS / "kubearmor.jsonl", EVENTS / "tetragon.jsonl")
     return store
+
+
+@pytest.fixture
+def nginx_store():
+    """An in-memory store holding the examples' shop workloads and nginx's KubeArmor events."""
+    import kubescribe
+
+    store = kubescribe.EventStore()
+    store.ingest_files(EXAMPLES / "events" / "shop-workloads.yaml", EXAMPLES / "events" / "kubearmor-nginx.jsonl")
+    return store

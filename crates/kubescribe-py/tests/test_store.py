@@ -72,7 +72,7 @@ def test_queries_review_and_context(shop_store):
     ctx = shop_store.context(namespace="shop", selector={"app": "db"})
     assert ctx.observations > 0 and ctx.namespace == "shop" and ctx.selector == {"app": "db"}
     text = ctx.render()
-    assert text.startswith("Observed behaviour of workloads app=db in namespace shop")
+    assert text.startswith('Observed behaviour of workloads {"app":"db"} in namespace "shop"')
     assert '"/usr/sbin/mysqld"' in text
     assert ctx.tokens <= 400
     d = ctx.to_dict()

@@ -2,6 +2,7 @@
 (and executes it), so the stubs and the module cannot drift apart silently."""
 
 from pathlib import Path
+from typing import Any
 
 import kubescribe
 from kubescribe import Diagnostic, EventStore, Intent, Policy, Report
@@ -53,6 +54,19 @@ def main() -> None:
     rate: float = kubescribe.compile_rate(hyps)
     cov: float | None = kubescribe.coverage(policies["tetragon"], policies["kubearmor"])
     assert bleu_values[0] > 99.99 and 0.0 <= rouge_l <= 1.0 and rate == 1.0 and cov is not None
+
+    parsed = kubescribe.parse_intent("block writes to /etc/passwd for app=nginx in namespace shop")
+    kinds: list[str] = [e["kind"] for e in parsed.entities]
+    prompt = kubescribe.build_prompt(parsed.intent, template="checklist")
+    chat: str = prompt.format_chat()
+    result = kubescribe.Pipeline(kubescribe.Generator.synth(), max_attempts=2, template="few-shot").run(parsed.intent)
+    status: str = result.status
+    report: dict[str, Any] = kubescribe.simulate(policies["kubearmor"], events=[])
+    network = kubescribe.synthesize(
+        {"scope": {"namespace": "shop", "labels": {"app": "cart"}}, "domain": "network", "action": "allow",
+         "direction": "ingress", "resources": {"ports": [{"port": 7070, "protocol": "TCP"}]}}, "cilium")
+    converted: list[Policy] = kubescribe.convert(network, "kubernetes").policies
+    assert kinds and chat and status == "valid" and report["totals"] and converted
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ _StrPath = str | os.PathLike[str]
 _Selector = Mapping[str, str] | str
 _Table = Literal["processes", "files", "flows", "syscalls"]
 _ValidityName = Literal["unreviewed", "approved", "denied"]
+_TemplateName = Literal["zero-shot", "few-shot", "checklist", "schema-first", "minimal"]
 _EngineName = Literal["kubearmor", "tetragon", "cilium", "kubernetes", "calico"]
 
 # ---- exceptions -------------------------------------------------------------
@@ -35,6 +36,11 @@ class SynthesisError(KubescribeError):
 
 class ModelError(KubescribeError):
     """A generator backend or model failed."""
+
+class ConversionError(KubescribeError):
+    """A network policy cannot be converted (or, strict, not without losses)."""
+
+    losses: list[dict[str, str]]
 
 class StoreError(KubescribeError):
     """The event store failed."""
@@ -362,3 +368,165 @@ def coverage(
     generated: Policy | str, reference: Policy | str, *, validator: Validator | None = None
 ) -> float | None: ...
 def essential_resources(policy: Policy | str) -> list[tuple[str, str]]: ...
+
+# ---- generation, the regeneration loop, simulation ------------------------
+
+@final
+class Generator:
+    """A text generator: synthesizer, replay, ONNX Runtime model or OpenAI-compatible server."""
+
+    @staticmethod
+    def synth(engine: str | None = None) -> Generator: ...
+    @staticmethod
+    def replay(outputs: Mapping[str, str] | _StrPath, *, name: str = "replay") -> Generator: ...
+    @staticmethod
+    def ort(model_dir: _StrPath, *, threads: int = 0, gpu: bool = False) -> Generator: ...
+    @staticmethod
+    def openai(
+        base_url: str, model: str = "default", *, api_key: str | None = None, timeout_s: float = 120.0
+    ) -> Generator: ...
+    @property
+    def name(self) -> str: ...
+    def generate(
+        self,
+        prompt: str | Sequence[Mapping[str, str]],
+        *,
+        max_new_tokens: int = 1024,
+        temperature: float = 0.0,
+        seed: int = 0,
+        stop: Sequence[str] | None = None,
+    ) -> dict[str, Any]: ...
+    def generate_batch(
+        self,
+        prompts: Iterable[str | Sequence[Mapping[str, str]]],
+        *,
+        max_new_tokens: int = 1024,
+        temperature: float = 0.0,
+        seed: int = 0,
+        stop: Sequence[str] | None = None,
+    ) -> list[dict[str, Any]]: ...
+
+@final
+class PipelineResult:
+    """The policy, status and trace of one `Pipeline.run`."""
+
+    @property
+    def policy(self) -> Policy | None: ...
+    @property
+    def status(self) -> Literal["valid", "fallback", "failed"]: ...
+    @property
+    def attempts(self) -> int: ...
+    @property
+    def diagnostics(self) -> list[Diagnostic]: ...
+    @property
+    def trace(self) -> dict[str, Any]: ...
+    def attempt_records(self) -> list[dict[str, Any]]: ...
+    def to_dict(self) -> dict[str, Any]: ...
+    def to_json(self, indent: bool = False) -> str: ...
+    def to_yaml(self) -> str: ...
+
+@final
+class Pipeline:
+    """The generate -> validate -> regenerate loop over one generator."""
+
+    def __init__(
+        self,
+        generator: Generator,
+        *,
+        max_attempts: int = 3,
+        fallback_to_synth: bool = False,
+        context_budget: int = 400,
+        max_new_tokens: int = 1024,
+        temperature: float = 0.0,
+        seed: int = 0,
+        template: _TemplateName | None = None,
+    ) -> None: ...
+    def run(self, intent: Intent | Mapping[str, Any] | str, *, store: EventStore | None = None) -> PipelineResult: ...
+
+def simulate(
+    policies: Policy | _Source | Sequence[Policy],
+    *,
+    store: EventStore | None = None,
+    events: Iterable[Mapping[str, Any]] | None = None,
+    namespace: str | None = None,
+    selector: _Selector | None = None,
+    posture: Literal["block", "audit"] = "block",
+) -> dict[str, Any]: ...
+
+# ---- natural-language intents, prompts, conversion --------------------------
+
+class _EntityDict(TypedDict):
+    kind: str
+    text: str
+    start: int
+    end: int
+
+@final
+class ParsedIntent:
+    """An intent parsed from text, with the entities found and the assumptions made."""
+
+    @property
+    def intent(self) -> Intent: ...
+    @property
+    def entities(self) -> list[_EntityDict]: ...
+    @property
+    def assumptions(self) -> list[str]: ...
+    def to_dict(self) -> dict[str, Any]: ...
+    def to_json(self, indent: bool = False) -> str: ...
+
+def parse_intent(text: str, *, store: EventStore | None = None) -> ParsedIntent: ...
+
+@final
+class Prompt:
+    """A built prompt: system and user messages for an engine and kind."""
+
+    @property
+    def system(self) -> str: ...
+    @property
+    def user(self) -> str: ...
+    @property
+    def engine(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def api_version(self) -> str: ...
+    @property
+    def template(self) -> str: ...
+    def messages(self) -> list[dict[str, str]]: ...
+    def to_text(self) -> str: ...
+    def format_chat(self, *, model: _StrPath | None = None, template: str | None = None) -> str: ...
+    def to_dict(self) -> dict[str, Any]: ...
+    def to_json(self, indent: bool = False) -> str: ...
+
+def build_prompt(
+    intent: Intent | Mapping[str, Any] | str,
+    *,
+    template: _TemplateName = "zero-shot",
+    store: EventStore | None = None,
+    context: Context | None = None,
+    context_budget: int = 400,
+    feedback: Iterable[Diagnostic | Mapping[str, Any]] | None = None,
+) -> Prompt: ...
+def templates() -> list[_TemplateName]: ...
+def system_prompt(engine: _EngineName | str) -> str: ...
+
+@final
+class Conversion:
+    """Converted network policies and what could not be expressed."""
+
+    @property
+    def policies(self) -> list[Policy]: ...
+    @property
+    def losses(self) -> list[dict[str, str]]: ...
+    @property
+    def lossless(self) -> bool: ...
+    def to_yaml(self) -> str: ...
+    def to_dict(self) -> dict[str, Any]: ...
+    def __len__(self) -> int: ...
+
+def convert(
+    policy: Policy | _Source,
+    target: Literal["kubernetes", "cilium", "calico"] | str,
+    *,
+    strict: bool = False,
+) -> Conversion: ...
