@@ -20,10 +20,12 @@
 //! | `parse_intent`, `ParsedIntent` | `kubescribe_core::intent::parse_intent_with` |
 //! | `build_prompt`, `Prompt`, `templates`, `system_prompt` | `kubescribe_core::prompt` |
 //! | `convert`, `Conversion` | `kubescribe_core::convert` |
+//! | `build_dataset`, `Dataset` | `kubescribe_infer::dataset` |
 
 use pyo3::prelude::*;
 
 mod convert;
+mod dataset;
 mod errors;
 mod eval;
 mod infer;
@@ -47,5 +49,6 @@ fn _kubescribe(m: &Bound<'_, PyModule>) -> PyResult<()> {
     eval::register(m)?;
     infer::register(m)?;
     prompt::register(m)?;
+    dataset::register(m)?;
     Ok(())
 }

@@ -68,6 +68,10 @@ def main() -> None:
     converted: list[Policy] = kubescribe.convert(network, "kubernetes").policies
     assert kinds and chat and status == "valid" and report["totals"] and converted
 
+    dataset = kubescribe.build_dataset([REPO / "examples" / "policies"], seed=1, augment=1, templates=["minimal"])
+    references: list[str] = [row["reference"] for row in dataset.train + dataset.test]
+    assert references and len(dataset) == len(references)
+
 
 if __name__ == "__main__":
     main()

@@ -530,3 +530,31 @@ def convert(
     *,
     strict: bool = False,
 ) -> Conversion: ...
+
+# ---- dataset builder -----------------------------------------------------------
+
+@final
+class Dataset:
+    """(prompt, policy) pairs split by seed policy, and what was left out."""
+
+    @property
+    def train(self) -> list[dict[str, Any]]: ...
+    @property
+    def test(self) -> list[dict[str, Any]]: ...
+    @property
+    def skipped(self) -> list[dict[str, str]]: ...
+    @property
+    def documents(self) -> int: ...
+    def write(self, directory: _StrPath) -> None: ...
+    def __len__(self) -> int: ...
+
+def build_dataset(
+    policies: Sequence[_StrPath],
+    *,
+    store: EventStore | None = None,
+    seed: int = 0,
+    test_share: float = 0.2,
+    augment: int = 4,
+    templates: Sequence[_TemplateName] | None = None,
+    context_budget: int = 300,
+) -> Dataset: ...
