@@ -34,11 +34,11 @@ use crate::policy::{PyPolicy, parse_all};
 use crate::store::{PyEventStore, opened, selector_arg};
 use crate::validate::{Input, PyDiagnostic};
 
-fn model_err(e: impl std::fmt::Display) -> PyErr {
+pub(crate) fn model_err(e: impl std::fmt::Display) -> PyErr {
     ModelError::new_err(e.to_string())
 }
 
-fn generation_config(
+pub(crate) fn generation_config(
     max_new_tokens: usize,
     temperature: f64,
     seed: u64,
@@ -112,7 +112,7 @@ fn generation_dict<'py>(py: Python<'py>, g: &Generation) -> PyResult<Bound<'py, 
 /// static constructors; one loaded model can serve many calls and threads.
 #[pyclass(name = "Generator", module = "kubescribe", frozen)]
 pub struct PyGenerator {
-    inner: Arc<dyn Generator>,
+    pub(crate) inner: Arc<dyn Generator>,
 }
 
 #[pymethods]
@@ -343,7 +343,7 @@ impl PyPipelineResult {
 
 /// The generate → validate → regenerate loop over one generator: intent →
 /// context (from the store, when given) → prompt → generate → validate
-/// (layer 1 and the intent's engine; layer 2 with a store) → the findings go
+/// (layer 1 and the intent's engine; layers 2-3 with a store) → the findings go
 /// into the next prompt, up to `max_attempts`.
 #[pyclass(name = "Pipeline", module = "kubescribe", frozen)]
 pub struct PyPipeline {

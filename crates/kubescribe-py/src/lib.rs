@@ -9,7 +9,7 @@
 //!
 //! | Python | Rust |
 //! |---|---|
-//! | `validate`, `Validator`, `Report`, `Diagnostic` | `kubescribe_validate` (layers 1 and, with a store, 2) |
+//! | `validate`, `Validator`, `Report`, `Diagnostic` | `kubescribe_validate` (layer 1 and, with a store, layers 2-3) |
 //! | `Policy`, `parse_policies`, `policy_schema`, `policy_kinds` | `kubescribe_core::Policy`, canonical YAML |
 //! | `Intent`, `synthesize` | `kubescribe_core::{intent, synth}` |
 //! | `EventStore`, `Context` | `kubescribe_core::{store, events, context}` |

@@ -12,9 +12,11 @@ use kubescribe_core::intent::{ParsedIntent, PodResolver, parse_intent_with};
 use kubescribe_core::prompt::{
     BuiltPrompt, ChatTemplate, Feedback, Template, build_prompt, context_for, system_prompt,
 };
+use kubescribe_infer::{IntentAttempt, LlmIntentError, LlmIntentParser};
 
 use crate::convert::{engine as engine_arg, from_py, to_json, to_py};
 use crate::errors::{ConversionError, ModelError, core_err, parse_err};
+use crate::infer::{PyGenerator, generation_config, model_err};
 use crate::intent::{PyIntent, intent_arg};
 use crate::policy::{PyPolicy, parse_all};
 use crate::store::{PyContext, PyEventStore, opened};
@@ -28,10 +30,12 @@ pub(crate) fn template_arg(name: &str) -> PyResult<Template> {
 // ---------------------------------------------------------------- parse_intent
 
 /// An intent parsed from text: the intent, the entities recognised (kind,
-/// text, byte offsets) and the assumptions the parser made.
+/// text, byte offsets), the assumptions the parser made and, for the
+/// model-based parser, its attempts.
 #[pyclass(name = "ParsedIntent", module = "kubescribe", frozen)]
 pub struct PyParsedIntent {
     inner: ParsedIntent,
+    attempts: Vec<IntentAttempt>,
 }
 
 #[pymethods]
@@ -53,6 +57,20 @@ impl PyParsedIntent {
     fn assumptions(&self) -> Vec<String> {
         self.inner.assumptions.clone()
     }
+    /// The model's attempts (`{"raw", "problems", "elapsed_s",
+    /// "completion_tokens"}`, the accepted one last); empty for the offline parser.
+    #[getter]
+    fn attempts<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let rows: Vec<_> = self
+            .attempts
+            .iter()
+            .map(|a| {
+                json!({"raw": a.raw, "problems": a.problems,
+                       "elapsed_s": a.elapsed.as_secs_f64(), "completion_tokens": a.completion_tokens})
+            })
+            .collect();
+        to_py(py, &rows)
+    }
     /// `{"intent", "entities", "assumptions"}`.
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         to_py(py, &self.inner)
@@ -72,30 +90,62 @@ impl PyParsedIntent {
     }
 }
 
-/// Parses a natural-language intent offline (lexicon and patterns, no
-/// model), e.g. `"block writes to /etc for app=nginx in namespace shop"`.
-/// With `store`, pod names are resolved to their workloads' labels. Raises
-/// `ParseError` saying what is missing, ambiguous or unknown.
+fn llm_err(e: LlmIntentError) -> PyErr {
+    match e {
+        LlmIntentError::Input(e) => parse_err(e),
+        other => model_err(other),
+    }
+}
+
+/// Parses a natural-language intent, e.g. `"block writes to /etc for
+/// app=nginx in namespace shop"`: offline (lexicon and patterns) by
+/// default, or with a model when `generator` is given (it writes the intent
+/// as JSON under the intent schema; bad replies are fed back, up to
+/// `max_attempts`). With `store`, pod names are resolved to their
+/// workloads' labels. Raises `ParseError` saying what is missing, ambiguous
+/// or unknown, `ModelError` when the model fails or never gives a valid intent.
 #[pyfunction]
-#[pyo3(signature = (text, *, store = None))]
+#[pyo3(signature = (text, *, store = None, generator = None, max_attempts = 3,
+                    max_new_tokens = 512, temperature = 0.0, seed = 0))]
+#[allow(clippy::too_many_arguments)]
 fn parse_intent(
     py: Python<'_>,
     text: &str,
     store: Option<PyRef<'_, PyEventStore>>,
+    generator: Option<PyRef<'_, PyGenerator>>,
+    max_attempts: usize,
+    max_new_tokens: usize,
+    temperature: f64,
+    seed: u64,
 ) -> PyResult<PyParsedIntent> {
     let store = store.as_deref();
-    let parsed = py.detach(|| -> PyResult<ParsedIntent> {
-        match store {
-            Some(s) => {
-                let mut guard = s.lock()?;
-                let st = opened(&mut guard)?;
-                parse_intent_with(text, Some(st as &mut dyn PodResolver))
+    let generator = generator.as_deref().map(|g| g.inner.clone());
+    py.detach(|| -> PyResult<PyParsedIntent> {
+        let mut guard = match store {
+            Some(s) => Some(s.lock()?),
+            None => None,
+        };
+        let resolver: Option<&mut dyn PodResolver> = match guard.as_mut() {
+            Some(g) => Some(opened(g)? as &mut dyn PodResolver),
+            None => None,
+        };
+        match generator {
+            None => Ok(PyParsedIntent {
+                inner: parse_intent_with(text, resolver).map_err(parse_err)?,
+                attempts: Vec::new(),
+            }),
+            Some(g) => {
+                let cfg = generation_config(max_new_tokens, temperature, seed, None);
+                let parser =
+                    LlmIntentParser::new(g.as_ref(), cfg, max_attempts).map_err(llm_err)?;
+                let out = parser.parse_with(text, resolver).map_err(llm_err)?;
+                Ok(PyParsedIntent {
+                    inner: out.parsed,
+                    attempts: out.attempts,
+                })
             }
-            None => parse_intent_with(text, None),
         }
-        .map_err(parse_err)
-    })?;
-    Ok(PyParsedIntent { inner: parsed })
+    })
 }
 
 // ---------------------------------------------------------------- prompts

@@ -1,8 +1,9 @@
 //! Validation: `validate`, `Validator`, `Report` and `Diagnostic`.
 //!
 //! Layer 1 (built-in schema or user CRDs, API-server rules) always runs;
-//! layer 2 (resources against the event store) runs when a store is given.
-//! Layer 3 (`simulate`) is not on main yet.
+//! layers 2 and 3 against the event store (`kubescribe_validate::resources`:
+//! selectors, peers, served ports and protocols, CIDRs, KubeArmor paths) run
+//! when a store is given. `simulate` replays events against policies.
 
 use std::path::PathBuf;
 
@@ -481,8 +482,9 @@ impl PyValidator {
     }
 
     /// Validates YAML/JSON text, a document dict, a list of dicts or a file
-    /// (`pathlib.Path`); one `Report` per document. With `store`, layer 2
-    /// (selector and KubeArmor paths against the event store) runs too.
+    /// (`pathlib.Path`); one `Report` per document. With `store`, layers 2
+    /// and 3 against the event store (selectors, peers, served ports, CIDRs,
+    /// KubeArmor paths) run too.
     #[pyo3(signature = (source, *, store = None, name = None))]
     fn validate(
         &self,
@@ -501,7 +503,7 @@ impl PyValidator {
 
 /// Validates YAML/JSON text, a document dict, a list of dicts or a file
 /// (`pathlib.Path`) with the built-in schemas (and `crds`); one `Report` per
-/// document. With `store`, layer 2 runs too.
+/// document. With `store`, layers 2 and 3 against the event store run too.
 #[pyfunction]
 #[pyo3(signature = (source, *, crds = None, store = None, name = None))]
 fn validate(
