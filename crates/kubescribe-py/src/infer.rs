@@ -171,6 +171,45 @@ impl PyGenerator {
         Ok(PyGenerator { inner: Arc::new(g) })
     }
 
+    /// A local model on candle: a Hugging Face directory (`config.json`,
+    /// safetensors, `tokenizer.json`) or a GGUF file. `precision` is `f32`,
+    /// `bf16` or `f16` (safetensors only); `lora` merges a PEFT adapter
+    /// directory; `gpu` runs on CUDA device 0 (a build with the `cuda` feature).
+    #[staticmethod]
+    #[pyo3(signature = (model, *, gpu = false, precision = "f32", lora = None, tokenizer = None, name = None))]
+    fn candle(
+        py: Python<'_>,
+        model: PathBuf,
+        gpu: bool,
+        precision: &str,
+        lora: Option<PathBuf>,
+        tokenizer: Option<PathBuf>,
+        name: Option<String>,
+    ) -> PyResult<Self> {
+        use kubescribe_infer::candle::Precision;
+        let precision = match precision {
+            "f32" => Precision::F32,
+            "bf16" => Precision::Bf16,
+            "f16" => Precision::F16,
+            other => {
+                return Err(parse_err(format!(
+                    "precision: unknown value {other:?} (expected one of: f32, bf16, f16)"
+                )));
+            }
+        };
+        let options = kubescribe_infer::LoadOptions {
+            precision,
+            cuda: gpu,
+            lora,
+            tokenizer,
+            name,
+        };
+        let g = py
+            .detach(|| kubescribe_infer::CandleGenerator::load(&model, &options))
+            .map_err(model_err)?;
+        Ok(PyGenerator { inner: Arc::new(g) })
+    }
+
     /// An OpenAI-compatible chat-completions server (`base_url` such as
     /// `http://127.0.0.1:8000/v1`); the key comes from `api_key` or the
     /// environment as the CLI reads it.
@@ -344,7 +383,10 @@ impl PyPipelineResult {
 /// The generate → validate → regenerate loop over one generator: intent →
 /// context (from the store, when given) → prompt → generate → validate
 /// (layer 1 and the intent's engine; layers 2-3 with a store) → the findings go
-/// into the next prompt, up to `max_attempts`.
+/// into the next prompt, up to `max_attempts`. `constrain` (default on)
+/// constrains decoding to the target kind's schema on backends that can
+/// (candle, ort); `template` picks a prompt-builder template instead of the
+/// CLI's plain prompts.
 #[pyclass(name = "Pipeline", module = "kubescribe", frozen)]
 pub struct PyPipeline {
     generator: Arc<dyn Generator>,
@@ -357,7 +399,7 @@ impl PyPipeline {
     #[new]
     #[pyo3(signature = (generator, *, max_attempts = 3, fallback_to_synth = false,
                         context_budget = 400, max_new_tokens = 1024, temperature = 0.0, seed = 0,
-                        template = None))]
+                        template = None, constrain = true))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         generator: PyRef<'_, PyGenerator>,
@@ -368,6 +410,7 @@ impl PyPipeline {
         temperature: f64,
         seed: u64,
         template: Option<&str>,
+        constrain: bool,
     ) -> PyResult<Self> {
         let template = template.map(crate::prompt::template_arg).transpose()?;
         Ok(PyPipeline {
@@ -378,6 +421,7 @@ impl PyPipeline {
                 generation: generation_config(max_new_tokens, temperature, seed, None),
                 context_budget,
                 fallback_to_synth,
+                constrain,
             },
         })
     }

@@ -1,6 +1,7 @@
 """Generator backends, the regeneration loop and policy simulation from Python."""
 
 import json
+import os
 
 import pytest
 
@@ -70,3 +71,18 @@ def test_simulate_replays_store_events_against_policies():
     assert audit["totals"]["blocked"] == 0 and audit["totals"]["audited"] >= 2
     with pytest.raises(kubescribe.ParseError):
         kubescribe.simulate(allow, events=[{"not": "an event"}])
+
+
+def test_the_candle_backend_loads_a_local_model_or_says_why(tmp_path):
+    with pytest.raises(kubescribe.ModelError):
+        kubescribe.Generator.candle(tmp_path / "no-model")
+    with pytest.raises(kubescribe.ParseError, match="precision"):
+        kubescribe.Generator.candle(tmp_path, precision="f8")
+    model = os.environ.get("KUBESCRIBE_SMOLLM2_HF")
+    if not model:
+        print("NOT RUN: candle generation (KUBESCRIBE_SMOLLM2_HF unset; .ci/run sets it)")
+        return
+    g = kubescribe.Generator.candle(model)
+    a = g.generate("Write a KubeArmor policy.", max_new_tokens=8, seed=3)
+    b = g.generate("Write a KubeArmor policy.", max_new_tokens=8, seed=3)
+    assert a["text"] == b["text"] and 0 < a["completion_tokens"] <= 8

@@ -382,6 +382,16 @@ class Generator:
     @staticmethod
     def ort(model_dir: _StrPath, *, threads: int = 0, gpu: bool = False) -> Generator: ...
     @staticmethod
+    def candle(
+        model: _StrPath,
+        *,
+        gpu: bool = False,
+        precision: Literal["f32", "bf16", "f16"] = "f32",
+        lora: _StrPath | None = None,
+        tokenizer: _StrPath | None = None,
+        name: str | None = None,
+    ) -> Generator: ...
+    @staticmethod
     def openai(
         base_url: str, model: str = "default", *, api_key: str | None = None, timeout_s: float = 120.0
     ) -> Generator: ...
@@ -440,6 +450,7 @@ class Pipeline:
         temperature: float = 0.0,
         seed: int = 0,
         template: _TemplateName | None = None,
+        constrain: bool = True,
     ) -> None: ...
     def run(self, intent: Intent | Mapping[str, Any] | str, *, store: EventStore | None = None) -> PipelineResult: ...
 
