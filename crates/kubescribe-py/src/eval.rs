@@ -28,7 +28,7 @@ impl PolicyArg {
             return Ok(PolicyArg::Policy(p.get().inner.clone()));
         }
         if let Ok(s) = obj.cast::<PyString>() {
-            return Ok(PolicyArg::Text(s.to_str()?.to_string()));
+            return Ok(PolicyArg::Text(s.to_cow()?.into_owned()));
         }
         Err(parse_err(format!(
             "{what}: expected a Policy or YAML/JSON text, got {}",

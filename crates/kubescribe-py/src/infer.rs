@@ -56,7 +56,7 @@ pub(crate) fn generation_config(
 /// A prompt given as text or as chat messages (`[{"role", "content"}]`).
 fn prompt_arg(obj: &Bound<'_, PyAny>) -> PyResult<Prompt> {
     if let Ok(s) = obj.cast::<PyString>() {
-        return Ok(Prompt::Text(s.to_str()?.to_string()));
+        return Ok(Prompt::Text(s.to_cow()?.into_owned()));
     }
     let v = from_py(obj, "prompt")?;
     serde_json::from_value::<Vec<ChatMessage>>(v)

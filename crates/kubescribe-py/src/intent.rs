@@ -31,7 +31,7 @@ pub(crate) fn intent_arg(obj: &Bound<'_, PyAny>) -> PyResult<Intent> {
         return Ok(i.get().inner.clone());
     }
     if let Ok(s) = obj.cast::<PyString>() {
-        return serde_json::from_str(s.to_str()?).map_err(|e| parse_err(format!("intent: {e}")));
+        return serde_json::from_str(&s.to_cow()?).map_err(|e| parse_err(format!("intent: {e}")));
     }
     if obj.is_instance_of::<PyDict>() {
         return from_value(from_py(obj, "intent")?);

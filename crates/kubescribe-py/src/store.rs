@@ -34,12 +34,8 @@ pub(crate) fn selector_arg(obj: Option<&Bound<'_, PyAny>>) -> PyResult<BTreeMap<
     }
     if let Ok(s) = obj.cast::<PyString>() {
         let mut out = BTreeMap::new();
-        for part in s
-            .to_str()?
-            .split(',')
-            .map(str::trim)
-            .filter(|p| !p.is_empty())
-        {
+        let text = s.to_cow()?;
+        for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             let Some((k, v)) = part.split_once('=') else {
                 return Err(parse_err(format!("selector {part:?}: expected key=value")));
             };
@@ -178,7 +174,7 @@ impl PyEventStore {
         for (i, item) in records.try_iter()?.enumerate() {
             let item = item?;
             if let Ok(s) = item.cast::<PyString>() {
-                buf.extend_from_slice(s.to_str()?.as_bytes());
+                buf.extend_from_slice(s.to_cow()?.as_bytes());
             } else if let Ok(b) = item.cast::<PyBytes>() {
                 buf.extend_from_slice(b.as_bytes());
             } else if item.is_instance_of::<PyDict>() {

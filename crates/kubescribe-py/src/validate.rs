@@ -328,7 +328,7 @@ pub(crate) enum Input {
 impl Input {
     pub(crate) fn extract(obj: &Bound<'_, PyAny>) -> PyResult<Input> {
         if let Ok(s) = obj.cast::<PyString>() {
-            return Ok(Input::Text(s.to_str()?.to_string()));
+            return Ok(Input::Text(s.to_cow()?.into_owned()));
         }
         if obj.is_instance_of::<PyDict>() {
             return Ok(Input::Values(vec![from_py(obj, "document")?]));
@@ -462,7 +462,7 @@ impl PyValidator {
         let mut added = Vec::new();
         for c in crds.unwrap_or_default() {
             let kinds = if let Ok(s) = c.cast::<PyString>() {
-                inner.add_crd_str("<crd>", s.to_str()?)
+                inner.add_crd_str("<crd>", &s.to_cow()?)
             } else {
                 let p: PathBuf = c.extract().map_err(|_| {
                     parse_err("crds: expected CRD text (str) or paths (os.PathLike)")
