@@ -177,59 +177,125 @@ fn unknown_format_message(v: &Value) -> String {
 }
 
 fn type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
+    Scalar::of(v).type_name()
 }
 
 // ---------------------------------------------------------------- helpers
 
+/// One field's value as the adapters look at it: strings and numbers by
+/// reference, containers by kind only.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Scalar<'a> {
+    Null,
+    Bool(bool),
+    Number(&'a serde_json::Number),
+    Str(&'a str),
+    Array,
+    Object,
+}
+
+impl<'a> Scalar<'a> {
+    fn of(v: &'a Value) -> Scalar<'a> {
+        match v {
+            Value::Null => Scalar::Null,
+            Value::Bool(b) => Scalar::Bool(*b),
+            Value::Number(n) => Scalar::Number(n),
+            Value::String(s) => Scalar::Str(s),
+            Value::Array(_) => Scalar::Array,
+            Value::Object(_) => Scalar::Object,
+        }
+    }
+
+    fn type_name(self) -> &'static str {
+        match self {
+            Scalar::Null => "null",
+            Scalar::Bool(_) => "a boolean",
+            Scalar::Number(_) => "a number",
+            Scalar::Str(_) => "a string",
+            Scalar::Array => "an array",
+            Scalar::Object => "an object",
+        }
+    }
+}
+
+/// A JSON object the adapters read fields of: a generic [`Value`], or a
+/// record parsed straight into borrowed fields (the Falco fast path).
+/// Lookups follow `serde_json`'s map: a repeated key's last value wins, at
+/// its first position.
+pub(crate) trait Fields {
+    /// The type of nested objects.
+    type Nested: Fields + ?Sized;
+    /// The field `key`, `None` when absent (or `self` is no object).
+    fn field(&self, key: &str) -> Option<Scalar<'_>>;
+    /// The nested object `key` (when [`Fields::field`] says it is one).
+    fn nested(&self, key: &str) -> Option<&Self::Nested>;
+    /// Every field whose key starts with `prefix`, in map order.
+    fn each_prefixed(&self, prefix: &str, f: &mut dyn FnMut(&str, Scalar<'_>));
+}
+
+impl Fields for Value {
+    type Nested = Value;
+
+    fn field(&self, key: &str) -> Option<Scalar<'_>> {
+        self.get(key).map(Scalar::of)
+    }
+
+    fn nested(&self, key: &str) -> Option<&Value> {
+        self.get(key)
+    }
+
+    fn each_prefixed(&self, prefix: &str, f: &mut dyn FnMut(&str, Scalar<'_>)) {
+        if let Value::Object(m) = self {
+            for (k, v) in m {
+                if k.starts_with(prefix) {
+                    f(k, Scalar::of(v));
+                }
+            }
+        }
+    }
+}
+
 /// A string field; error if present with another type.
-fn str_of<'a>(o: &'a Value, key: &str) -> Result<Option<&'a str>, Skip> {
-    match o.get(key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.as_str())),
+fn str_of<'a, F: Fields + ?Sized>(o: &'a F, key: &str) -> Result<Option<&'a str>, Skip> {
+    match o.field(key) {
+        None | Some(Scalar::Null) => Ok(None),
+        Some(Scalar::Str(s)) => Ok(Some(s)),
         Some(other) => Err(invalid(format!(
             "`{key}` must be a string, found {}",
-            type_name(other)
+            other.type_name()
         ))),
     }
 }
 
-fn string_of(o: &Value, key: &str) -> Result<Option<String>, Skip> {
+fn string_of<F: Fields + ?Sized>(o: &F, key: &str) -> Result<Option<String>, Skip> {
     Ok(str_of(o, key)?
         .filter(|s| !s.is_empty())
         .map(str::to_string))
 }
 
 /// An integer field given as a number or a numeric string.
-fn int_of(o: &Value, key: &str) -> Result<Option<i64>, Skip> {
-    match o.get(key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Number(n)) => n
+fn int_of<F: Fields + ?Sized>(o: &F, key: &str) -> Result<Option<i64>, Skip> {
+    match o.field(key) {
+        None | Some(Scalar::Null) => Ok(None),
+        Some(Scalar::Number(n)) => n
             .as_i64()
             .or_else(|| n.as_u64().map(|u| u as i64))
             .map(Some)
             .ok_or_else(|| invalid(format!("`{key}` must be an integer, found {n}"))),
-        Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
-        Some(Value::String(s)) => s
+        Some(Scalar::Str(s)) if s.trim().is_empty() => Ok(None),
+        Some(Scalar::Str(s)) => s
             .trim()
             .parse::<i64>()
             .map(Some)
             .map_err(|_| invalid(format!("`{key}` must be an integer, found {s:?}"))),
         Some(other) => Err(invalid(format!(
             "`{key}` must be an integer, found {}",
-            type_name(other)
+            other.type_name()
         ))),
     }
 }
 
-fn port_of(o: &Value, key: &str) -> Result<Option<u16>, Skip> {
+fn port_of<F: Fields + ?Sized>(o: &F, key: &str) -> Result<Option<u16>, Skip> {
     match int_of(o, key)? {
         None => Ok(None),
         Some(p) => u16::try_from(p)
@@ -238,13 +304,13 @@ fn port_of(o: &Value, key: &str) -> Result<Option<u16>, Skip> {
     }
 }
 
-fn obj<'a>(o: &'a Value, key: &str) -> Result<Option<&'a Value>, Skip> {
-    match o.get(key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(v @ Value::Object(_)) => Ok(Some(v)),
+fn obj<'a, F: Fields + ?Sized>(o: &'a F, key: &str) -> Result<Option<&'a F::Nested>, Skip> {
+    match o.field(key) {
+        None | Some(Scalar::Null) => Ok(None),
+        Some(Scalar::Object) => Ok(o.nested(key)),
         Some(other) => Err(invalid(format!(
             "`{key}` must be an object, found {}",
-            type_name(other)
+            other.type_name()
         ))),
     }
 }
@@ -295,7 +361,9 @@ fn event(
 
 // ---------------------------------------------------------------- Falco
 
-fn falco(v: &Value) -> Result<Vec<Event>, Skip> {
+/// Falco alert to events; generic so the borrowed fast path
+/// (`falco_fast`) and the [`Value`] path share one definition.
+pub(crate) fn falco<F: Fields + ?Sized>(v: &F) -> Result<Vec<Event>, Skip> {
     let source = str_of(v, "source")?.unwrap_or("syscall");
     let rule = str_of(v, "rule")?.unwrap_or("");
     if source != "syscall" {
@@ -313,18 +381,16 @@ fn falco(v: &Value) -> Result<Vec<Event>, Skip> {
         None => str_of(v, "time")?.and_then(parse_rfc3339),
     };
     let mut labels = BTreeMap::new();
-    if let Some(Value::Object(m)) = Some(f) {
-        for (k, val) in m {
-            if let (Some(name), Some(s)) = (
-                k.strip_prefix("k8s.pod.label[")
-                    .and_then(|r| r.strip_suffix(']'))
-                    .or_else(|| k.strip_prefix("k8s.pod.label.")),
-                val.as_str(),
-            ) {
-                labels.insert(name.to_string(), s.to_string());
-            }
+    f.each_prefixed("k8s.pod.label", &mut |k, val| {
+        if let (Some(name), Scalar::Str(s)) = (
+            k.strip_prefix("k8s.pod.label[")
+                .and_then(|r| r.strip_suffix(']'))
+                .or_else(|| k.strip_prefix("k8s.pod.label.")),
+            val,
+        ) {
+            labels.insert(name.to_string(), s.to_string());
         }
-    }
+    });
     if let Some(all) = str_of(f, "k8s.pod.labels")? {
         // Falco prints `[app:nginx, tier:web]` (or `app=nginx,…`).
         for item in all.trim_matches(|c| c == '[' || c == ']').split(',') {
@@ -367,12 +433,14 @@ fn falco(v: &Value) -> Result<Vec<Event>, Skip> {
         None => string_of(f, "proc.pname")?,
     };
     let evt_type = str_of(f, "evt.type")?.unwrap_or("");
-    let mut out = Vec::new();
+    // Events get `pod` at the end: cloned for all but the last, which takes it.
+    let blank = PodMeta::default();
+    let mut out = Vec::with_capacity(2);
     if let Some(bin) = &binary {
         out.push(event(
             SourceEngine::Falco,
             ts,
-            &pod,
+            &blank,
             None,
             EventKind::Process(ProcessEvent {
                 action: ProcessAction::Exec,
@@ -401,7 +469,7 @@ fn falco(v: &Value) -> Result<Vec<Event>, Skip> {
         out.push(event(
             SourceEngine::Falco,
             ts,
-            &pod,
+            &blank,
             none_if_empty(string_of(f, "evt.res")?),
             EventKind::File(FileEvent {
                 path,
@@ -415,7 +483,7 @@ fn falco(v: &Value) -> Result<Vec<Event>, Skip> {
         out.push(event(
             SourceEngine::Falco,
             ts,
-            &pod,
+            &blank,
             none_if_empty(string_of(f, "evt.res")?),
             EventKind::Network(falco_network(f, conn, evt_type, binary.clone())?),
         ));
@@ -425,7 +493,7 @@ fn falco(v: &Value) -> Result<Vec<Event>, Skip> {
             out.push(event(
                 SourceEngine::Falco,
                 ts,
-                &pod,
+                &blank,
                 None,
                 EventKind::Syscall(SyscallEvent {
                     kind: SyscallKind::Syscall,
@@ -443,20 +511,29 @@ fn falco(v: &Value) -> Result<Vec<Event>, Skip> {
             });
         }
     }
+    let mut pod = Some(pod);
+    let last = out.len().saturating_sub(1);
+    for (i, e) in out.iter_mut().enumerate() {
+        e.pod = if i == last {
+            pod.take().unwrap_or_default()
+        } else {
+            pod.clone().unwrap_or_default()
+        };
+    }
     Ok(out)
 }
 
-fn falco_file_op(
-    f: &Value,
+fn falco_file_op<F: Fields + ?Sized>(
+    f: &F,
     evt_type: &str,
     flags: Option<&str>,
     rule: &str,
 ) -> Result<FileOperation, Skip> {
     let truthy = |k: &str| -> Result<bool, Skip> {
-        Ok(match f.get(k) {
-            Some(Value::Bool(b)) => *b,
-            Some(Value::String(s)) => s == "true",
-            Some(Value::Number(n)) => n.as_i64() == Some(1),
+        Ok(match f.field(k) {
+            Some(Scalar::Bool(b)) => b,
+            Some(Scalar::Str(s)) => s == "true",
+            Some(Scalar::Number(n)) => n.as_i64() == Some(1),
             _ => false,
         })
     };
@@ -524,8 +601,8 @@ fn split_host_port(s: &str) -> (Option<String>, Option<u16>) {
     }
 }
 
-fn falco_network(
-    f: &Value,
+fn falco_network<F: Fields + ?Sized>(
+    f: &F,
     conn: &str,
     evt_type: &str,
     process: Option<String>,

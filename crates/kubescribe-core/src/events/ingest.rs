@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use super::adapters::{Converted, convert};
+use super::adapters::{Converted, InputFormat, convert};
 use super::reader::{FrameError, RecordReader};
 use crate::document::{self, ReadLimits};
 use crate::error::CoreError;
@@ -358,8 +358,8 @@ fn ingest_stream(
     let mut writer = store.begin()?;
     let every = options.progress_every.max(1);
     let mut next_report = every;
-    while let Some(rec) = records.next_record().map_err(io)? {
-        process_record(&mut *writer, name, rec.line, rec.text, options, &mut sum)?;
+    while let Some((line, text)) = records.next_text().map_err(io)? {
+        process_record(&mut *writer, name, line, text, options, &mut sum)?;
         if sum.records_read >= next_report {
             next_report = sum.records_read + every;
             progress(&Progress {
@@ -409,7 +409,7 @@ fn process_record(
     writer: &mut dyn StoreWriter,
     name: &str,
     line: usize,
-    text: Result<String, FrameError>,
+    text: Result<&str, FrameError>,
     options: &IngestOptions,
     sum: &mut IngestSummary,
 ) -> Result<(), StoreError> {
@@ -447,7 +447,14 @@ fn process_record(
             return Ok(());
         }
     };
-    let value: Value = match serde_json::from_str(&text) {
+    // Falco alerts, the bulk of most inputs, skip the generic `Value`.
+    if let Some(outcome) = super::falco_fast::try_convert(text) {
+        *sum.formats
+            .entry(InputFormat::Falco.as_str().to_string())
+            .or_default() += 1;
+        return store_outcome(writer, name, line, outcome, sum, keep);
+    }
+    let value: Value = match serde_json::from_str(text) {
         Ok(v) => v,
         Err(e) => {
             let reason = if e.is_eof() {

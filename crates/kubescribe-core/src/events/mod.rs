@@ -14,6 +14,7 @@
 //! [`EventStore`](crate::store::EventStore).
 
 pub mod adapters;
+mod falco_fast;
 pub mod ingest;
 pub mod manifest;
 pub mod reader;

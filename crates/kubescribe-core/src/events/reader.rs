@@ -38,6 +38,8 @@ pub struct RecordReader<R> {
     max: usize,
     bytes_read: u64,
     buf: Vec<u8>,
+    /// The last pretty-printed record (what [`RecordReader::next_text`] lends).
+    pretty: String,
 }
 
 impl<R: BufRead> RecordReader<R> {
@@ -50,6 +52,7 @@ impl<R: BufRead> RecordReader<R> {
             max: max_record_bytes,
             bytes_read: 0,
             buf: Vec::new(),
+            pretty: String::new(),
         }
     }
 
@@ -109,32 +112,45 @@ impl<R: BufRead> RecordReader<R> {
 
     /// The next record, `Ok(None)` at end of input.
     pub fn next_record(&mut self) -> std::io::Result<Option<Record>> {
+        Ok(self.next_text()?.map(|(line, text)| Record {
+            line,
+            text: text.map(str::to_string),
+        }))
+    }
+
+    /// The next record as `(line, text)`, like [`RecordReader::next_record`]
+    /// but lending the text from the reader's buffer instead of copying it.
+    pub fn next_text(&mut self) -> std::io::Result<Option<(usize, Result<&str, FrameError>)>> {
         loop {
             let Some(len) = self.read_line(self.max.saturating_add(1))? else {
                 return Ok(None);
             };
             let line = self.line;
             if len > self.max as u64 {
-                return Ok(Some(Record {
+                return Ok(Some((
                     line,
-                    text: Err(FrameError::TooLong {
+                    Err(FrameError::TooLong {
                         bytes: len,
                         limit: self.max,
                     }),
-                }));
+                )));
             }
             let trimmed = trim(&self.buf);
             if trimmed.is_empty() {
                 continue;
             }
             if trimmed == b"{" || trimmed == b"[" {
-                return self.pretty_record(line).map(Some);
+                let rec = self.pretty_record(line)?;
+                return Ok(Some(match rec.text {
+                    Ok(text) => {
+                        self.pretty = text;
+                        (line, Ok(self.pretty.as_str()))
+                    }
+                    Err(e) => (line, Err(e)),
+                }));
             }
-            let text = match std::str::from_utf8(&self.buf) {
-                Ok(s) => Ok(s.to_string()),
-                Err(_) => Err(FrameError::NotUtf8),
-            };
-            return Ok(Some(Record { line, text }));
+            let text = std::str::from_utf8(&self.buf).map_err(|_| FrameError::NotUtf8);
+            return Ok(Some((line, text)));
         }
     }
 
@@ -189,7 +205,7 @@ impl<R: BufRead> RecordReader<R> {
 }
 
 fn memchr(b: &[u8]) -> Option<usize> {
-    b.iter().position(|&c| c == b'\n')
+    memchr::memchr(b'\n', b)
 }
 
 fn trim(b: &[u8]) -> &[u8] {
