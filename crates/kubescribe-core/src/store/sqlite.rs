@@ -137,12 +137,18 @@ pub struct SqliteOptions {
     /// How long a writer waits for another writer's transaction (default 10 minutes:
     /// one transaction holds one whole input file).
     pub busy_timeout: Duration,
+    /// The page cache of the connection, in MiB (default 32). Ingestion
+    /// touches the unique indexes of every event table; once they outgrow
+    /// the cache, each upsert re-reads pages from the file and spills dirty
+    /// ones to the WAL mid-transaction. A bounded cache keeps memory flat.
+    pub cache_mib: u32,
 }
 
 impl Default for SqliteOptions {
     fn default() -> Self {
         SqliteOptions {
             busy_timeout: Duration::from_secs(600),
+            cache_mib: 32,
         }
     }
 }
@@ -263,6 +269,8 @@ impl SqliteStore {
         wal: bool,
     ) -> Result<SqliteStore, StoreError> {
         conn.busy_timeout(options.busy_timeout)?;
+        // Negative: KiB rather than pages.
+        conn.pragma_update(None, "cache_size", -(i64::from(options.cache_mib) * 1024))?;
         // Switching a new file to WAL takes an exclusive lock that SQLite's
         // busy handler does not wait for: retry while other processes open
         // the same new file.
