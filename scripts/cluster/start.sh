@@ -6,14 +6,23 @@
 # Usage: scripts/cluster/start.sh [STATE_DIR]
 #        (default $KUBESCRIBE_CLUSTER_CACHE/state; prints KUBECONFIG=... when ready)
 # Env:   APISERVER (default $KUBESCRIBE_CLUSTER_CACHE/bin/kube-apiserver), ETCD (default etcd),
-#        ETCD_PORT (23790), API_PORT (16443)
+#        ETCD_PORT (23790, and the next one for peers), API_PORT (16443); when a default port is
+#        taken (another cluster of ours, another user), free ones are picked instead
 set -euo pipefail
 CACHE=${KUBESCRIBE_CLUSTER_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kubescribe-cluster}
 APISERVER=${APISERVER:-$CACHE/bin/kube-apiserver}
 ETCD=${ETCD:-etcd}
 W=${1:-$CACHE/state}
-ETCD_PORT=${ETCD_PORT:-23790}
-API_PORT=${API_PORT:-16443}
+busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+if [ -z "${ETCD_PORT:-}" ]; then
+  ETCD_PORT=23790
+  while busy "$ETCD_PORT" || busy "$((ETCD_PORT+1))"; do ETCD_PORT=$(free_port); done
+fi
+if [ -z "${API_PORT:-}" ]; then
+  API_PORT=16443
+  busy "$API_PORT" && API_PORT=$(free_port)
+fi
 [ -x "$APISERVER" ] || { echo "no kube-apiserver at $APISERVER: run scripts/cluster/build-kube-apiserver.sh" >&2; exit 1; }
 command -v "$ETCD" >/dev/null || { echo "no etcd: apt-get install etcd-server" >&2; exit 1; }
 "$(dirname "$0")/stop.sh" "$W" 2>/dev/null || true
