@@ -22,8 +22,14 @@
 //!   [`ParsedIntent::assumptions`] (`not in the text: …`), so an invented
 //!   resource is never silent.
 //!
-//! Decoding is free-form here: the reply is checked after the fact. Every
-//! attempt is recorded ([`IntentAttempt`]) for a trace.
+//! Decoding is constrained to the intent schema where the backend can
+//! ([`Generator::generate_constrained`] with a [`TargetDocument::Schema`]
+//! target: candle, ort), so replies are schema-valid JSON by construction;
+//! other backends generate freely and the check above catches what is
+//! wrong. Every attempt is recorded ([`IntentAttempt`], with whether it was
+//! constrained) for a trace.
+//!
+//! [`TargetDocument::Schema`]: crate::constrained::TargetDocument::Schema
 
 use std::time::{Duration, Instant};
 
@@ -34,6 +40,7 @@ use kubescribe_core::intent::{
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use crate::constrained::ConstraintTarget;
 use crate::generator::{ChatMessage, GenerationConfig, Generator, Prompt};
 
 /// Why the LLM parser produced no intent.
@@ -73,6 +80,9 @@ pub struct IntentAttempt {
     pub elapsed: Duration,
     /// Tokens generated, when the backend counts them.
     pub completion_tokens: Option<usize>,
+    /// Whether decoding was constrained to the intent schema (local
+    /// backends); HTTP servers and scripted generators are not.
+    pub constrained: bool,
 }
 
 /// The parse plus the attempts that led to it.
@@ -90,6 +100,7 @@ pub struct LlmIntentParser<'g> {
     config: GenerationConfig,
     max_attempts: usize,
     schema: Value,
+    target: ConstraintTarget,
     validator: jsonschema::Validator,
 }
 
@@ -120,6 +131,7 @@ impl<'g> LlmIntentParser<'g> {
             generator,
             config,
             max_attempts: max_attempts.max(1),
+            target: ConstraintTarget::for_schema(decoding_schema(&schema)),
             schema,
             validator,
         })
@@ -173,9 +185,17 @@ impl<'g> LlmIntentParser<'g> {
         let mut attempts = Vec::new();
         loop {
             let t = Instant::now();
-            let g = self
-                .generator
-                .generate(&Prompt::Chat(chat.clone()), &self.config)?;
+            // Constrained to the intent schema where the backend can (the
+            // local models); otherwise free generation, checked below.
+            let prompt = Prompt::Chat(chat.clone());
+            let (g, constrained) =
+                match self
+                    .generator
+                    .generate_constrained(&prompt, &self.config, &self.target)?
+                {
+                    Some(g) => (g, true),
+                    None => (self.generator.generate(&prompt, &self.config)?, false),
+                };
             let elapsed = t.elapsed();
             let checked = self.check(&g.text);
             let problems = match &checked {
@@ -187,6 +207,7 @@ impl<'g> LlmIntentParser<'g> {
                 problems: problems.clone(),
                 elapsed,
                 completion_tokens: g.completion_tokens,
+                constrained,
             });
             match checked {
                 Ok(mut intent) => {
@@ -274,6 +295,56 @@ impl<'g> LlmIntentParser<'g> {
         } else {
             Err(problems)
         }
+    }
+}
+
+/// The intent schema as llguidance compiles it: integer `format`s it does
+/// not know (`uint16`, …) become the bounds they stand for, other unknown
+/// formats are dropped (the reply is still checked against the full schema).
+fn decoding_schema(schema: &Value) -> Value {
+    const KNOWN: &[&str] = &[
+        "date-time",
+        "time",
+        "date",
+        "duration",
+        "email",
+        "hostname",
+        "ipv4",
+        "ipv6",
+        "uuid",
+    ];
+    match schema {
+        Value::Object(m) => {
+            let mut out = serde_json::Map::new();
+            for (k, v) in m {
+                if k == "format" {
+                    match v.as_str() {
+                        Some(f) if KNOWN.contains(&f) => {
+                            out.insert(k.clone(), v.clone());
+                        }
+                        Some(f) => {
+                            let bounds = match f {
+                                "uint8" => Some((0, u8::MAX as i64)),
+                                "uint16" => Some((0, u16::MAX as i64)),
+                                "uint32" | "uint" => Some((0, u32::MAX as i64)),
+                                "int32" | "int" => Some((i32::MIN as i64, i32::MAX as i64)),
+                                _ => None,
+                            };
+                            if let Some((lo, hi)) = bounds {
+                                out.entry("minimum").or_insert(lo.into());
+                                out.entry("maximum").or_insert(hi.into());
+                            }
+                        }
+                        None => {}
+                    }
+                    continue;
+                }
+                out.insert(k.clone(), decoding_schema(v));
+            }
+            Value::Object(out)
+        }
+        Value::Array(a) => Value::Array(a.iter().map(decoding_schema).collect()),
+        other => other.clone(),
     }
 }
 

@@ -482,9 +482,7 @@ impl<'a> Pipeline<'a> {
             let observed = context.as_ref().map(Tightening::from_workload_context);
             ConstraintTarget::for_intent(intent, engine, observed.as_ref())
         });
-        trace.constrained_to = target
-            .as_ref()
-            .map(|t| format!("{}/{}", t.kind.api_version(), t.kind.kind()));
+        trace.constrained_to = target.as_ref().map(|t| t.document.label());
         let mut feedback: Vec<Diagnostic> = Vec::new();
         let mut policy = None;
         for number in 1..=self.config.max_attempts.max(1) {

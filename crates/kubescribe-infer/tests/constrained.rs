@@ -289,3 +289,48 @@ fn smollm2_constrained_generations_are_all_valid() {
         "every constrained generation must be valid"
     );
 }
+
+/// The LLM intent parser constrains decoding to the intent schema on a
+/// local model: even a random one writes only schema-valid intents (what is
+/// left to reject is an empty scope or resource list).
+#[test]
+fn tiny_random_llama_intents_are_schema_valid_when_constrained() {
+    use kubescribe_infer::{LlmIntentError, LlmIntentParser};
+    let tmp = tempfile::tempdir().unwrap();
+    // The chat prompt carries the schema and two examples: ~6k byte tokens.
+    let cfg = TinyConfig {
+        context: 8192,
+        ..TinyConfig::default()
+    };
+    let m = write_tiny_llama(tmp.path(), &cfg).unwrap();
+    let g = CandleGenerator::load(&m.dir, &LoadOptions::default()).unwrap();
+    let texts = [
+        "block writes to /etc for app=nginx in namespace shop",
+        "allow ingress to app=cart in namespace shop from app=frontend on tcp port 7070",
+        "audit execution of /bin/sh in namespace payments",
+        "deny egress from app=db in namespace data to 0.0.0.0/0",
+    ];
+    let (mut accepted, mut usable_only) = (0, 0);
+    for (i, text) in texts.iter().enumerate() {
+        let parser = LlmIntentParser::new(&g, config(i, 300), 1).unwrap();
+        match parser.parse(text) {
+            Ok(p) => {
+                assert!(p.attempts.iter().all(|a| a.constrained));
+                accepted += 1;
+            }
+            Err(LlmIntentError::Invalid { problems, .. }) => {
+                // Never malformed JSON or a schema violation: only emptiness.
+                assert!(
+                    problems.iter().all(|p| p.contains(" empty: ")),
+                    "{text}: {problems:?}"
+                );
+                usable_only += 1;
+            }
+            Err(e) => panic!("{text}: {e}"),
+        }
+    }
+    println!(
+        "tiny random llama, intent schema: {accepted} accepted, {usable_only} schema-valid but empty, of {}",
+        texts.len()
+    );
+}

@@ -32,6 +32,9 @@ pub struct TinyConfig {
     pub kv_heads: usize,
     /// RNG seed of the weights.
     pub seed: u64,
+    /// Context length (`max_position_embeddings`); the tokenizer is one
+    /// token per byte, so long chat prompts need more than the default.
+    pub context: usize,
 }
 
 impl Default for TinyConfig {
@@ -43,6 +46,7 @@ impl Default for TinyConfig {
             heads: 4,
             kv_heads: 2,
             seed: 7,
+            context: 4096,
         }
     }
 }
@@ -165,7 +169,7 @@ pub fn write_tiny_llama(dir: &Path, cfg: &TinyConfig) -> Result<TinyModel, Infer
     );
     let st = dir.join("model.safetensors");
     candle_core::safetensors::save(&w, &st).map_err(err)?;
-    let ctx = 4096;
+    let ctx = cfg.context;
     write_json(
         &dir.join("config.json"),
         &json!({

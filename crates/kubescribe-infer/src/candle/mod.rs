@@ -578,7 +578,7 @@ impl CandleGenerator {
         limits: &SchemaLimits,
     ) -> Result<SchemaConstraint, InferError> {
         let target = ConstraintTarget {
-            kind,
+            document: crate::constrained::TargetDocument::Policy(kind),
             tightening: tightening.clone(),
             limits: limits.clone(),
         };

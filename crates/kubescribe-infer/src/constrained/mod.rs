@@ -37,8 +37,8 @@ use kubescribe_core::PolicyKind;
 
 use crate::error::InferError;
 
-pub use schema::{SchemaLimits, Tightening, generation_schema};
-pub use target::{ConstraintCache, ConstraintTarget, target_kind};
+pub use schema::{SchemaLimits, Tightening, bounded_schema, generation_schema};
+pub use target::{ConstraintCache, ConstraintTarget, TargetDocument, target_kind};
 pub use tokenizer::ConstraintTokenizer;
 
 fn err(message: impl Into<String>) -> InferError {

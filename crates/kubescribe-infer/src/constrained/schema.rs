@@ -144,6 +144,34 @@ impl Tightening {
     }
 }
 
+/// Any JSON Schema (e.g. the Intent's) shaped for generation the way
+/// [`generation_schema`] shapes a policy kind's: sizes bounded by `limits`
+/// (string lengths, items, map entries, numbers), formats llguidance does
+/// not implement dropped, recursion and depth cut where optional.
+pub fn bounded_schema(schema: &Value, limits: &SchemaLimits) -> Result<Value, InferError> {
+    let tightening = Tightening::default();
+    let mut shaper = Shaper {
+        root: schema,
+        limits,
+        tight: &tightening,
+        kind: None,
+        stack: Vec::new(),
+    };
+    let mut out = shaper
+        .shape(schema, &[], true)?
+        .ok_or_else(|| InferError::Constraint("empty schema".into()))?;
+    if let Some(obj) = out.as_object_mut() {
+        obj.insert("x-guidance".into(), compact_json());
+    }
+    Ok(out)
+}
+
+/// llguidance's compact JSON settings: no free whitespace, which a model
+/// could otherwise emit until its token budget runs out.
+fn compact_json() -> Value {
+    json!({"item_separator": ",", "key_separator": ":", "whitespace_flexible": false})
+}
+
 /// The generation schema of `kind` (see the module docs), with llguidance's
 /// compact JSON settings (`x-guidance`: no free whitespace).
 pub fn generation_schema(
@@ -156,7 +184,7 @@ pub fn generation_schema(
         root: &root,
         limits,
         tight: tightening,
-        kind,
+        kind: Some(kind),
         stack: Vec::new(),
     };
     let mut schema = shaper
@@ -192,10 +220,7 @@ pub fn generation_schema(
     }
     obj.insert("required".into(), Value::Array(required));
     obj.insert("additionalProperties".into(), Value::Bool(false));
-    obj.insert(
-        "x-guidance".into(),
-        json!({"item_separator": ",", "key_separator": ":", "whitespace_flexible": false}),
-    );
+    obj.insert("x-guidance".into(), compact_json());
     Ok(schema)
 }
 
@@ -303,7 +328,8 @@ struct Shaper<'a> {
     root: &'a Value,
     limits: &'a SchemaLimits,
     tight: &'a Tightening,
-    kind: PolicyKind,
+    /// The policy kind, for its own rules; `None` for other documents.
+    kind: Option<PolicyKind>,
     stack: Vec<String>,
 }
 
@@ -405,7 +431,7 @@ impl Shaper<'_> {
                 other => {
                     return Err(InferError::Constraint(format!(
                         "{}: keyword {other:?} at {} is not supported by constrained decoding",
-                        self.kind.kind(),
+                        self.kind.map_or("schema", |k| k.kind()),
                         if path.is_empty() {
                             "the root".to_string()
                         } else {
@@ -526,13 +552,16 @@ impl Shaper<'_> {
         }
         out.remove("x-unique");
         // NetworkPolicy: numeric ports only (a named port must be an IANA name).
-        if self.kind == PolicyKind::NetworkPolicy && path.ends_with(&["ports", "[]", "port"]) {
+        if self.kind == Some(PolicyKind::NetworkPolicy) && path.ends_with(&["ports", "[]", "port"])
+        {
             return Ok(Some(
                 json!({"type": "integer", "minimum": 1, "maximum": 65535}),
             ));
         }
         // NetworkPolicy: the API server accepts only these protocols.
-        if self.kind == PolicyKind::NetworkPolicy && path.ends_with(&["ports", "[]", "protocol"]) {
+        if self.kind == Some(PolicyKind::NetworkPolicy)
+            && path.ends_with(&["ports", "[]", "protocol"])
+        {
             return Ok(Some(json!({"enum": ["TCP", "UDP", "SCTP"]})));
         }
         Ok(Some(Value::Object(out)))
@@ -541,7 +570,7 @@ impl Shaper<'_> {
     /// Fields left out of generation (cross-field rules, see the module docs).
     fn left_out(&self, path: &[&str], name: &str) -> bool {
         match self.kind {
-            PolicyKind::NetworkPolicy => {
+            Some(PolicyKind::NetworkPolicy) => {
                 name == "endPort" || (name == "except" && path.last() == Some(&"ipBlock"))
             }
             _ => false,

@@ -8,15 +8,41 @@ use kubescribe_core::intent::Intent;
 use kubescribe_core::{Engine, PolicyKind, synth};
 use tokenizers::Tokenizer;
 
-use super::{ConstraintTokenizer, SchemaConstraint, SchemaLimits, Tightening};
+use super::{ConstraintTokenizer, SchemaConstraint, SchemaLimits, Tightening, bounded_schema};
 use crate::error::InferError;
 
-/// The document a constrained generation must produce: one policy of
-/// `kind` under its generation schema, narrowed by `tightening`.
+/// What a constrained generation must produce.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TargetDocument {
+    /// One policy of this kind under its generation schema, narrowed by the
+    /// target's tightening and limits.
+    Policy(PolicyKind),
+    /// A document under this JSON Schema (e.g. the [`Intent`]'s, for the
+    /// LLM intent parser), bounded by the target's limits
+    /// ([`bounded_schema`]); tightening does not apply to it.
+    Schema(serde_json::Value),
+}
+
+impl TargetDocument {
+    /// A short name for traces: `apiVersion/kind`, or `schema`.
+    pub fn label(&self) -> String {
+        match self {
+            TargetDocument::Policy(k) => format!("{}/{}", k.api_version(), k.kind()),
+            TargetDocument::Schema(s) => s
+                .get("title")
+                .and_then(|t| t.as_str())
+                .map_or_else(|| "schema".to_string(), |t| format!("schema {t}")),
+        }
+    }
+}
+
+/// The document a constrained generation must produce: one policy of a
+/// kind under its generation schema, narrowed by `tightening`, or a
+/// document under a given schema.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConstraintTarget {
-    /// The policy kind.
-    pub kind: PolicyKind,
+    /// The document.
+    pub document: TargetDocument,
     /// Values the model may use (from the intent and the event store).
     pub tightening: Tightening,
     /// Size bounds of the generated document.
@@ -27,7 +53,7 @@ impl ConstraintTarget {
     /// A target without tightening and with the default limits.
     pub fn new(kind: PolicyKind) -> Self {
         ConstraintTarget {
-            kind,
+            document: TargetDocument::Policy(kind),
             tightening: Tightening::default(),
             limits: SchemaLimits::default(),
         }
@@ -55,8 +81,17 @@ impl ConstraintTarget {
                 .insert(v.clone());
         }
         ConstraintTarget {
-            kind,
+            document: TargetDocument::Policy(kind),
             tightening,
+            limits: SchemaLimits::default(),
+        }
+    }
+
+    /// A target for any JSON Schema llguidance compiles.
+    pub fn for_schema(schema: serde_json::Value) -> Self {
+        ConstraintTarget {
+            document: TargetDocument::Schema(schema),
+            tightening: Tightening::default(),
             limits: SchemaLimits::default(),
         }
     }
@@ -135,7 +170,14 @@ impl ConstraintCache {
                 return Ok(c);
             }
         }
-        let c = SchemaConstraint::for_kind(target.kind, &target.tightening, &target.limits, tok)?;
+        let c = match &target.document {
+            TargetDocument::Policy(kind) => {
+                SchemaConstraint::for_kind(*kind, &target.tightening, &target.limits, tok)?
+            }
+            TargetDocument::Schema(schema) => {
+                SchemaConstraint::from_schema(bounded_schema(schema, &target.limits)?, tok)?
+            }
+        };
         let mut cache = self.compiled.lock().map_err(|_| poisoned())?;
         if cache.len() >= CACHED {
             cache.remove(0);
