@@ -70,8 +70,7 @@ fn the_readme_main_job_runs_offline_on_the_bundled_samples() {
     let line = readme
         .lines()
         .find(|l| {
-            l.starts_with("cargo run -p kubescribe-cli -- generate")
-                && l.contains("--events")
+            l.starts_with("cargo run -p kubescribe-cli -- generate") && l.contains("--events")
         })
         .expect("the README shows the main job with --events");
     let words = shell_words(line);

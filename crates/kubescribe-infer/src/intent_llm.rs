@@ -131,7 +131,7 @@ impl<'g> LlmIntentParser<'g> {
             generator,
             config,
             max_attempts: max_attempts.max(1),
-            target: ConstraintTarget::for_schema(decoding_schema(&schema)),
+            target: ConstraintTarget::for_schema(schema.clone()),
             schema,
             validator,
         })
@@ -295,56 +295,6 @@ impl<'g> LlmIntentParser<'g> {
         } else {
             Err(problems)
         }
-    }
-}
-
-/// The intent schema as llguidance compiles it: integer `format`s it does
-/// not know (`uint16`, …) become the bounds they stand for, other unknown
-/// formats are dropped (the reply is still checked against the full schema).
-fn decoding_schema(schema: &Value) -> Value {
-    const KNOWN: &[&str] = &[
-        "date-time",
-        "time",
-        "date",
-        "duration",
-        "email",
-        "hostname",
-        "ipv4",
-        "ipv6",
-        "uuid",
-    ];
-    match schema {
-        Value::Object(m) => {
-            let mut out = serde_json::Map::new();
-            for (k, v) in m {
-                if k == "format" {
-                    match v.as_str() {
-                        Some(f) if KNOWN.contains(&f) => {
-                            out.insert(k.clone(), v.clone());
-                        }
-                        Some(f) => {
-                            let bounds = match f {
-                                "uint8" => Some((0, u8::MAX as i64)),
-                                "uint16" => Some((0, u16::MAX as i64)),
-                                "uint32" | "uint" => Some((0, u32::MAX as i64)),
-                                "int32" | "int" => Some((i32::MIN as i64, i32::MAX as i64)),
-                                _ => None,
-                            };
-                            if let Some((lo, hi)) = bounds {
-                                out.entry("minimum").or_insert(lo.into());
-                                out.entry("maximum").or_insert(hi.into());
-                            }
-                        }
-                        None => {}
-                    }
-                    continue;
-                }
-                out.insert(k.clone(), decoding_schema(v));
-            }
-            Value::Object(out)
-        }
-        Value::Array(a) => Value::Array(a.iter().map(decoding_schema).collect()),
-        other => other.clone(),
     }
 }
 

@@ -324,6 +324,20 @@ const LLG_FORMATS: &[&str] = &[
     "uuid",
 ];
 
+/// The range an integer `format` (as schemars writes Rust's types) stands
+/// for; llguidance does not know these formats, bounds it does.
+fn integer_format_bounds(format: &str) -> Option<(i64, i64)> {
+    Some(match format {
+        "uint8" => (0, u8::MAX.into()),
+        "uint16" => (0, u16::MAX.into()),
+        "uint32" => (0, u32::MAX.into()),
+        "int8" => (i8::MIN.into(), i8::MAX.into()),
+        "int16" => (i16::MIN.into(), i16::MAX.into()),
+        "int32" => (i32::MIN.into(), i32::MAX.into()),
+        _ => return None,
+    })
+}
+
 struct Shaper<'a> {
     root: &'a Value,
     limits: &'a SchemaLimits,
@@ -414,6 +428,10 @@ impl Shaper<'_> {
                         out.insert("pattern".into(), Value::String(IPV4_CIDR.into()));
                     } else if LLG_FORMATS.contains(&f) {
                         out.insert("format".into(), v.clone());
+                    } else if let Some((lo, hi)) = integer_format_bounds(f) {
+                        // The schema's own bounds, when it has them, win.
+                        out.entry("minimum").or_insert(lo.into());
+                        out.entry("maximum").or_insert(hi.into());
                     }
                 }
                 "uniqueItems" => {
