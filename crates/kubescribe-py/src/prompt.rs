@@ -58,7 +58,8 @@ impl PyParsedIntent {
         self.inner.assumptions.clone()
     }
     /// The model's attempts (`{"raw", "problems", "elapsed_s",
-    /// "completion_tokens"}`, the accepted one last); empty for the offline parser.
+    /// "completion_tokens", "constrained"}`, the accepted one last); empty
+    /// for the offline parser.
     #[getter]
     fn attempts<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let rows: Vec<_> = self
@@ -66,7 +67,8 @@ impl PyParsedIntent {
             .iter()
             .map(|a| {
                 json!({"raw": a.raw, "problems": a.problems,
-                       "elapsed_s": a.elapsed.as_secs_f64(), "completion_tokens": a.completion_tokens})
+                       "elapsed_s": a.elapsed.as_secs_f64(), "completion_tokens": a.completion_tokens,
+                       "constrained": a.constrained})
             })
             .collect();
         to_py(py, &rows)
