@@ -11,6 +11,10 @@ use std::time::Instant;
 use kubescribe_core::events::{IngestOptions, ingest_file};
 use kubescribe_core::store::SqliteStore;
 
+/// The allocator `kubescribe` itself uses, so runs measure what the CLI does.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let store_path = args.next().ok_or("usage: ingest_file STORE FILE...")?;

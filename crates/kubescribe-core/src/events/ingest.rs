@@ -303,16 +303,23 @@ pub fn ingest_file(
         error,
     };
     let size = std::fs::metadata(path).map_err(io)?.len();
-    let hash = hash_file(path).map_err(io)?;
-    if store.is_ingested(&hash)? {
-        return Ok(IngestSummary {
-            files: 1,
-            files_already_ingested: 1,
-            ..IngestSummary::default()
-        });
-    }
-    if looks_like_yaml(path).map_err(io)? {
-        return ingest_manifest(store, path, &name, hash, size, options, progress);
+    let already = || IngestSummary {
+        files: 1,
+        files_already_ingested: 1,
+        ..IngestSummary::default()
+    };
+    let yaml = looks_like_yaml(path).map_err(io)?;
+    // Hash first only where that may save the work: a manifest (small), or
+    // a file ingested before under the same name and size (a re-run). Any
+    // other input is hashed while it is read, in one pass.
+    if yaml || store.ingested_as(&name, size)? {
+        let hash = hash_file(path).map_err(io)?;
+        if store.is_ingested(&hash)? {
+            return Ok(already());
+        }
+        if yaml {
+            return ingest_manifest(store, path, &name, hash, size, options, progress);
+        }
     }
     let file = File::open(path).map_err(io)?;
     ingest_stream(store, &name, file, Some(size), options, progress)
@@ -398,6 +405,16 @@ fn ingest_stream(
     Ok(sum)
 }
 
+/// Adds `n` to a count by name, allocating the name only the first time.
+fn bump(counts: &mut BTreeMap<String, u64>, key: &str, n: u64) {
+    match counts.get_mut(key) {
+        Some(c) => *c += n,
+        None => {
+            counts.insert(key.to_string(), n);
+        }
+    }
+}
+
 fn counts_only(sum: &IngestSummary) -> IngestSummary {
     IngestSummary {
         errors: Vec::new(),
@@ -449,9 +466,7 @@ fn process_record(
     };
     // Falco alerts, the bulk of most inputs, skip the generic `Value`.
     if let Some(outcome) = super::falco_fast::try_convert(text) {
-        *sum.formats
-            .entry(InputFormat::Falco.as_str().to_string())
-            .or_default() += 1;
+        bump(&mut sum.formats, InputFormat::Falco.as_str(), 1);
         return store_outcome(writer, name, line, outcome, sum, keep);
     }
     let value: Value = match serde_json::from_str(text) {
@@ -479,7 +494,7 @@ fn process_record(
         return Ok(());
     }
     if let Some(f) = format {
-        *sum.formats.entry(f.as_str().to_string()).or_default() += outcomes.len() as u64;
+        bump(&mut sum.formats, f.as_str(), outcomes.len() as u64);
     }
     for outcome in outcomes {
         store_outcome(writer, name, line, outcome, sum, keep)?;
@@ -501,9 +516,7 @@ fn store_outcome(
             sum.records_stored += 1;
             for e in &events {
                 writer.add_event(e)?;
-                *sum.events_stored
-                    .entry(e.kind.name().to_string())
-                    .or_default() += 1;
+                bump(&mut sum.events_stored, e.kind.name(), 1);
             }
         }
         Converted::Workload(w) => {
@@ -539,8 +552,7 @@ fn ingest_manifest(
                 let line = set.line_of(doc, "").unwrap_or(0);
                 let (format, outcomes) = convert(&doc.value);
                 if let Some(f) = format {
-                    *sum.formats.entry(f.as_str().to_string()).or_default() +=
-                        outcomes.len() as u64;
+                    bump(&mut sum.formats, f.as_str(), outcomes.len() as u64);
                 }
                 for outcome in outcomes {
                     store_outcome(&mut *writer, name, line, outcome, &mut sum, keep)?;

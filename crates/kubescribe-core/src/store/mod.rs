@@ -7,6 +7,7 @@
 //! same behaviour observed many times is one row with a count and first /
 //! last seen times.
 
+pub mod rows;
 pub mod sqlite;
 
 use std::collections::BTreeMap;
@@ -34,17 +35,17 @@ pub enum StoreError {
 #[serde(rename_all = "lowercase")]
 pub enum EventTable {
     /// Process executions and exits.
-    Processes,
+    Processes = 0,
     /// File accesses.
-    Files,
+    Files = 1,
     /// Network connections and flows.
-    Flows,
+    Flows = 2,
     /// Syscalls and capability uses.
-    Syscalls,
+    Syscalls = 3,
 }
 
 impl EventTable {
-    /// All tables.
+    /// All tables, each at the index of its discriminant.
     pub const ALL: [EventTable; 4] = [
         EventTable::Processes,
         EventTable::Files,
@@ -162,6 +163,14 @@ pub trait StoreWriter {
 pub trait EventStore {
     /// Whether content with this hash was ingested before.
     fn is_ingested(&mut self, hash: &str) -> Result<bool, StoreError>;
+    /// Whether content of this size was ingested under this name: a hint
+    /// that the input may be a repeat, worth hashing before reading it.
+    fn ingested_as(&mut self, path: &str, bytes: u64) -> Result<bool, StoreError> {
+        Ok(self
+            .ingested_files()?
+            .iter()
+            .any(|f| f.path == path && f.bytes == bytes))
+    }
     /// Starts a write transaction (waits for other writers).
     fn begin(&mut self) -> Result<Box<dyn StoreWriter + '_>, StoreError>;
     /// Sets a row's validity tag; `false` when no such row.

@@ -20,10 +20,12 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
+use std::sync::LazyLock;
 use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params, params_from_iter};
 
+use super::rows::{INTS, PendingRows, RowKey, Seen, key_columns};
 use super::{
     EventQuery, EventStore, EventTable, IngestedFile, StoreCounts, StoreError, StoreWriter,
     StoredEvent,
@@ -34,7 +36,10 @@ use crate::events::{
     WorkloadPort,
 };
 
-const SCHEMA_VERSION: &str = "1";
+/// Version 2 finds event rows by `key_hash` ([`RowKey::stable_hash`])
+/// instead of a unique index over their key columns; version-1 stores are
+/// migrated when opened.
+const SCHEMA_VERSION: &str = "2";
 
 const SCHEMA: &str = r#"
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -55,7 +60,7 @@ CREATE TABLE IF NOT EXISTS processes (
     uid INTEGER NOT NULL,
     count INTEGER NOT NULL, first_seen INTEGER, last_seen INTEGER,
     validity TEXT NOT NULL DEFAULT 'unreviewed',
-    UNIQUE (pod_id, binary, action, args, parent, uid, source, result));
+    key_hash INTEGER NOT NULL UNIQUE);
 CREATE INDEX IF NOT EXISTS processes_by_binary ON processes (binary);
 CREATE TABLE IF NOT EXISTS files (
     id INTEGER PRIMARY KEY, pod_id INTEGER NOT NULL, source TEXT NOT NULL, result TEXT NOT NULL,
@@ -63,7 +68,7 @@ CREATE TABLE IF NOT EXISTS files (
     process TEXT NOT NULL,
     count INTEGER NOT NULL, first_seen INTEGER, last_seen INTEGER,
     validity TEXT NOT NULL DEFAULT 'unreviewed',
-    UNIQUE (pod_id, path, operation, flags, syscall, process, source, result));
+    key_hash INTEGER NOT NULL UNIQUE);
 CREATE INDEX IF NOT EXISTS files_by_path ON files (path);
 CREATE TABLE IF NOT EXISTS flows (
     id INTEGER PRIMARY KEY, pod_id INTEGER NOT NULL, source TEXT NOT NULL, result TEXT NOT NULL,
@@ -72,8 +77,7 @@ CREATE TABLE IF NOT EXISTS flows (
     peer_id INTEGER NOT NULL, dns_name TEXT NOT NULL, process TEXT NOT NULL,
     count INTEGER NOT NULL, first_seen INTEGER, last_seen INTEGER,
     validity TEXT NOT NULL DEFAULT 'unreviewed',
-    UNIQUE (pod_id, direction, protocol, remote_ip, remote_port, local_ip, local_port,
-            peer_id, dns_name, process, source, result));
+    key_hash INTEGER NOT NULL UNIQUE);
 CREATE INDEX IF NOT EXISTS flows_by_peer ON flows (peer_id);
 CREATE INDEX IF NOT EXISTS flows_by_remote ON flows (remote_ip, remote_port);
 CREATE INDEX IF NOT EXISTS flows_by_dns ON flows (dns_name);
@@ -82,7 +86,7 @@ CREATE TABLE IF NOT EXISTS syscalls (
     kind TEXT NOT NULL, name TEXT NOT NULL, args TEXT NOT NULL, process TEXT NOT NULL,
     count INTEGER NOT NULL, first_seen INTEGER, last_seen INTEGER,
     validity TEXT NOT NULL DEFAULT 'unreviewed',
-    UNIQUE (pod_id, kind, name, args, process, source, result));
+    key_hash INTEGER NOT NULL UNIQUE);
 CREATE TABLE IF NOT EXISTS workloads (
     id INTEGER PRIMARY KEY, kind TEXT NOT NULL, namespace TEXT NOT NULL, name TEXT NOT NULL,
     labels TEXT NOT NULL, pod_labels TEXT NOT NULL, selector TEXT NOT NULL,
@@ -95,41 +99,135 @@ CREATE INDEX IF NOT EXISTS workload_ports_by_workload ON workload_ports (workloa
 CREATE INDEX IF NOT EXISTS workload_ports_by_port ON workload_ports (port, protocol);
 "#;
 
-/// `ON CONFLICT` tail shared by the event tables.
-macro_rules! merge {
-    () => {
-        " DO UPDATE SET count = count + 1, \
-        first_seen = CASE WHEN first_seen IS NULL OR excluded.first_seen < first_seen \
-            THEN coalesce(excluded.first_seen, first_seen) ELSE first_seen END, \
-        last_seen = CASE WHEN last_seen IS NULL OR excluded.last_seen > last_seen \
-            THEN coalesce(excluded.last_seen, last_seen) ELSE last_seen END"
-    };
+/// The upsert of one pending row into `table`. Parameters follow
+/// [`RowKey`]'s layout: `?1`–`?4` its integer columns, `?5`–`?12` its text
+/// columns (a table leaves those it lacks unreferenced), then `?13` the
+/// count, `?14` first seen, `?15` last seen and `?16` the key hash. A row
+/// holding the hash with other key columns (a collision) is left alone and
+/// the statement changes nothing: the caller probes the next hash value.
+/// Rows are never deleted, so a probe sequence never has a gap.
+fn upsert_sql(table: EventTable) -> &'static str {
+    static SQL: LazyLock<[String; 4]> = LazyLock::new(|| {
+        EventTable::ALL.map(|table| {
+            let (ints, texts) = key_columns(table);
+            let columns: Vec<&str> = ints.iter().chain(texts).copied().collect();
+            let values: Vec<String> = (1..=ints.len())
+                .chain(INTS + 1..=INTS + texts.len())
+                .map(|i| format!("?{i}"))
+                .collect();
+            let same: Vec<String> = columns
+                .iter()
+                .map(|c| format!("{c} = excluded.{c}"))
+                .collect();
+            format!(
+                "INSERT INTO {table} ({}, count, first_seen, last_seen, key_hash) \
+                 VALUES ({}, ?13, ?14, ?15, ?16) \
+                 ON CONFLICT (key_hash) DO UPDATE SET count = count + excluded.count, \
+                 first_seen = CASE WHEN first_seen IS NULL OR excluded.first_seen < first_seen \
+                     THEN coalesce(excluded.first_seen, first_seen) ELSE first_seen END, \
+                 last_seen = CASE WHEN last_seen IS NULL OR excluded.last_seen > last_seen \
+                     THEN coalesce(excluded.last_seen, last_seen) ELSE last_seen END \
+                 WHERE {}",
+                columns.join(", "),
+                values.join(", "),
+                same.join(" AND ")
+            )
+        })
+    });
+    &SQL[table as usize]
 }
 
-const UPSERT_PROCESS: &str = concat!(
-    "INSERT INTO processes (pod_id, source, result, action, binary, args, parent, uid, count, first_seen, last_seen) \
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9, ?9) \
-     ON CONFLICT (pod_id, binary, action, args, parent, uid, source, result)",
-    merge!()
-);
-const UPSERT_FILE: &str = concat!(
-    "INSERT INTO files (pod_id, source, result, path, operation, flags, syscall, process, count, first_seen, last_seen) \
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9, ?9) \
-     ON CONFLICT (pod_id, path, operation, flags, syscall, process, source, result)",
-    merge!()
-);
-const UPSERT_FLOW: &str = concat!(
-    "INSERT INTO flows (pod_id, source, result, protocol, direction, local_ip, local_port, remote_ip, remote_port, peer_id, dns_name, process, count, first_seen, last_seen) \
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 1, ?13, ?13) \
-     ON CONFLICT (pod_id, direction, protocol, remote_ip, remote_port, local_ip, local_port, peer_id, dns_name, process, source, result)",
-    merge!()
-);
-const UPSERT_SYSCALL: &str = concat!(
-    "INSERT INTO syscalls (pod_id, source, result, kind, name, args, process, count, first_seen, last_seen) \
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8, ?8) \
-     ON CONFLICT (pod_id, kind, name, args, process, source, result)",
-    merge!()
-);
+/// Migrates a version-1 store: each event table is rebuilt with `key_hash`
+/// in place of the unique index over its key columns. Ids, counts, times
+/// and validity are kept.
+fn migrate_v1(tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError> {
+    for table in EventTable::ALL {
+        let t = table.as_str();
+        tx.execute_batch(&format!("ALTER TABLE {t} RENAME TO {t}_v1"))?;
+        // Its indexes moved with it; their names are the new table's.
+        let indexes: Vec<String> = tx
+            .prepare(
+                "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ?1 AND sql IS NOT NULL",
+            )?
+            .query_map([format!("{t}_v1")], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        for index in indexes {
+            tx.execute_batch(&format!("DROP INDEX \"{index}\""))?;
+        }
+    }
+    tx.execute_batch(SCHEMA)?;
+    for table in EventTable::ALL {
+        let t = table.as_str();
+        let (ints, texts) = key_columns(table);
+        let columns = ints
+            .iter()
+            .chain(texts)
+            .copied()
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut insert = tx.prepare(&format!(
+            "INSERT INTO {t} (id, {columns}, count, first_seen, last_seen, validity, key_hash) \
+             VALUES ({}) ON CONFLICT (key_hash) DO NOTHING",
+            (1..=ints.len() + texts.len() + 6)
+                .map(|i| format!("?{i}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))?;
+        let mut select = tx.prepare(&format!(
+            "SELECT id, {columns}, count, first_seen, last_seen, validity FROM {t}_v1 ORDER BY id"
+        ))?;
+        let mut rows = select.query([])?;
+        while let Some(row) = rows.next()? {
+            let mut key: RowKey<String> = RowKey {
+                table,
+                ints: [0; INTS],
+                texts: Default::default(),
+            };
+            let mut values: Vec<rusqlite::types::Value> = vec![row.get(0)?];
+            for (i, slot) in key.ints.iter_mut().take(ints.len()).enumerate() {
+                *slot = row.get(1 + i)?;
+                values.push((*slot).into());
+            }
+            for (i, slot) in key.texts.iter_mut().take(texts.len()).enumerate() {
+                *slot = row.get(1 + ints.len() + i)?;
+                values.push(slot.clone().into());
+            }
+            for i in 0..4 {
+                values.push(row.get(1 + ints.len() + texts.len() + i)?);
+            }
+            let mut hash = key.stable_hash();
+            while insert.execute(params_from_iter(values.iter().chain([&hash.into()])))? == 0 {
+                hash = hash.wrapping_add(1);
+            }
+        }
+        tx.execute_batch(&format!("DROP TABLE {t}_v1"))?;
+    }
+    tx.execute(
+        "UPDATE meta SET value = ?1 WHERE key = 'schema_version'",
+        [SCHEMA_VERSION],
+    )?;
+    Ok(())
+}
+
+/// Writes one row with `stmt` (its table's [`upsert_sql`]): `count` events
+/// with the given time range, merged into the row with the same key if there
+/// is one.
+fn write_row(
+    stmt: &mut rusqlite::Statement<'_>,
+    key: &RowKey<String>,
+    seen: &Seen,
+) -> Result<(), StoreError> {
+    let [i1, i2, i3, i4] = &key.ints;
+    let [t1, t2, t3, t4, t5, t6, t7, t8] = &key.texts;
+    let mut hash = key.stable_hash();
+    while stmt.execute(params![
+        i1, i2, i3, i4, t1, t2, t3, t4, t5, t6, t7, t8, seen.count, seen.first, seen.last, hash
+    ])? == 0
+    {
+        hash = hash.wrapping_add(1);
+    }
+    Ok(())
+}
 
 /// Settings for opening a store.
 #[derive(Debug, Clone)]
@@ -224,6 +322,9 @@ impl PodCache {
 pub struct SqliteStore {
     conn: Connection,
     pod_ids: PodCache,
+    /// Rows of the open write transaction not yet written (kept here so
+    /// its allocation is reused from one transaction to the next).
+    pending: PendingRows,
 }
 
 fn opt(s: &Option<String>) -> &str {
@@ -294,6 +395,7 @@ impl SqliteStore {
         Ok(SqliteStore {
             conn,
             pod_ids: PodCache::default(),
+            pending: PendingRows::default(),
         })
     }
 
@@ -324,6 +426,7 @@ impl SqliteStore {
                 )?;
             }
             Some(v) if v == SCHEMA_VERSION => {}
+            Some(v) if v == "1" => migrate_v1(&tx)?,
             Some(v) => {
                 return Err(StoreError::Corrupt(format!(
                     "schema version {v}, this kubescribe reads version {SCHEMA_VERSION}"
@@ -344,6 +447,7 @@ impl SqliteStore {
 pub struct SqliteWriter<'a> {
     tx: Option<rusqlite::Transaction<'a>>,
     pod_ids: &'a mut PodCache,
+    pending: &'a mut PendingRows,
 }
 
 impl Drop for SqliteWriter<'_> {
@@ -352,10 +456,30 @@ impl Drop for SqliteWriter<'_> {
             // Rolled back: ids handed out in this transaction are void.
             self.pod_ids.clear();
         }
+        self.pending.clear();
     }
 }
 
 impl SqliteWriter<'_> {
+    /// Writes the pending rows, one upsert each.
+    fn flush(&mut self) -> Result<(), StoreError> {
+        let Some(tx) = self.tx.as_ref() else {
+            return Err(StoreError::Corrupt("transaction already finished".into()));
+        };
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        // One statement per table for the whole flush (no cache look-up per row).
+        let mut stmts = Vec::with_capacity(EventTable::ALL.len());
+        for table in EventTable::ALL {
+            stmts.push(tx.prepare_cached(upsert_sql(table))?);
+        }
+        for (key, seen) in self.pending.drain() {
+            write_row(&mut stmts[key.table as usize], &key, &seen)?;
+        }
+        Ok(())
+    }
+
     fn tx(&self) -> Result<&rusqlite::Transaction<'_>, StoreError> {
         self.tx
             .as_ref()
@@ -435,76 +559,16 @@ impl StoreWriter for SqliteWriter<'_> {
             opt(&p.node),
             &p.labels,
         )?;
-        let src = e.source.as_str();
-        let result = opt(&e.result);
-        let ts = e.timestamp_ns;
-        match &e.kind {
-            EventKind::Process(x) => {
-                self.tx()?.prepare_cached(UPSERT_PROCESS)?.execute(params![
-                    pod_id,
-                    src,
-                    result,
-                    x.action.as_str(),
-                    x.binary,
-                    opt(&x.args),
-                    opt(&x.parent),
-                    x.uid.unwrap_or(-1),
-                    ts
-                ])?;
-            }
-            EventKind::File(x) => {
-                self.tx()?.prepare_cached(UPSERT_FILE)?.execute(params![
-                    pod_id,
-                    src,
-                    result,
-                    x.path,
-                    x.operation.as_str(),
-                    opt(&x.flags),
-                    opt(&x.syscall),
-                    opt(&x.process),
-                    ts
-                ])?;
-            }
-            EventKind::Network(x) => {
-                let peer_id = match &x.peer {
-                    Some(peer) => {
-                        self.pod_id(opt(&peer.namespace), opt(&peer.pod), "", "", &peer.labels)?
-                    }
-                    None => 0,
-                };
-                let (local_port, remote_port) = match x.direction {
-                    Direction::Egress => (0, x.remote_port.unwrap_or(0)),
-                    Direction::Ingress => (x.local_port.unwrap_or(0), 0),
-                    _ => (x.local_port.unwrap_or(0), x.remote_port.unwrap_or(0)),
-                };
-                self.tx()?.prepare_cached(UPSERT_FLOW)?.execute(params![
-                    pod_id,
-                    src,
-                    result,
-                    x.protocol,
-                    x.direction.as_str(),
-                    opt(&x.local_ip),
-                    local_port,
-                    opt(&x.remote_ip),
-                    remote_port,
-                    peer_id,
-                    opt(&x.dns_name),
-                    opt(&x.process),
-                    ts
-                ])?;
-            }
-            EventKind::Syscall(x) => {
-                self.tx()?.prepare_cached(UPSERT_SYSCALL)?.execute(params![
-                    pod_id,
-                    src,
-                    result,
-                    x.kind.as_str(),
-                    x.name,
-                    opt(&x.args),
-                    opt(&x.process),
-                    ts
-                ])?;
-            }
+        let peer_id = match &e.kind {
+            EventKind::Network(NetworkEvent {
+                peer: Some(peer), ..
+            }) => self.pod_id(opt(&peer.namespace), opt(&peer.pod), "", "", &peer.labels)?,
+            _ => 0,
+        };
+        self.pending
+            .add(&RowKey::of(e, pod_id, peer_id), e.timestamp_ns);
+        if self.pending.is_full() {
+            self.flush()?;
         }
         Ok(())
     }
@@ -564,6 +628,7 @@ impl StoreWriter for SqliteWriter<'_> {
     }
 
     fn commit(mut self: Box<Self>) -> Result<(), StoreError> {
+        self.flush()?;
         match self.tx.take() {
             Some(tx) => {
                 if let Err(e) = tx.commit() {
@@ -630,12 +695,25 @@ impl EventStore for SqliteStore {
             .exists([hash])?)
     }
 
+    fn ingested_as(&mut self, path: &str, bytes: u64) -> Result<bool, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT 1 FROM ingested_files WHERE path = ?1 AND bytes = ?2")?
+            .exists(params![path, bytes as i64])?)
+    }
+
     fn begin(&mut self) -> Result<Box<dyn StoreWriter + '_>, StoreError> {
-        let SqliteStore { conn, pod_ids } = self;
+        let SqliteStore {
+            conn,
+            pod_ids,
+            pending,
+        } = self;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        pending.clear();
         Ok(Box::new(SqliteWriter {
             tx: Some(tx),
             pod_ids,
+            pending,
         }))
     }
 
