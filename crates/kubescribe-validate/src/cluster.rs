@@ -46,7 +46,7 @@ use kubescribe_core::Policy;
 use kubescribe_core::PolicyKind;
 use kubescribe_core::cluster::{ClusterContext, ClusterError, PodInfo, ServiceInfo, selects};
 use kubescribe_core::document::escape_pointer_token;
-use kubescribe_core::simulate::CalicoSelector;
+use kubescribe_core::simulate::Selector;
 use kubescribe_core::simulate::flow::Cidr;
 use kubescribe_core::simulate::selector::LabelView;
 
@@ -314,8 +314,8 @@ fn calico_protocol(v: Option<&Value>) -> String {
 
 /// Pods of `pods` a Calico selector (and namespace selector) may select.
 fn calico_selected<'p>(
-    sel: &CalicoSelector,
-    ns_sel: Option<&CalicoSelector>,
+    sel: &Selector,
+    ns_sel: Option<&Selector>,
     pods: &'p [PodInfo],
 ) -> Vec<&'p PodInfo> {
     pods.iter()
@@ -334,7 +334,7 @@ fn calico_no_match(
     ptr: &str,
     what: &str,
     text: &str,
-    sel: &CalicoSelector,
+    sel: &Selector,
     pods: &[PodInfo],
     ns: Option<&str>,
 ) -> Diagnostic {
@@ -729,7 +729,7 @@ fn check_resources(
                 .and_then(Value::as_str)
                 .unwrap_or("")
                 .to_string();
-            let sel = match CalicoSelector::parse(&text) {
+            let sel = match Selector::parse(&text) {
                 Ok(s) => s,
                 Err(e) => {
                     out.push(diag(
@@ -963,12 +963,8 @@ fn check_ports_and_peers(
                     {
                         let ptr = format!("/spec/{dir}/{i}/{side}/selector");
                         let ns_text = ent.get("namespaceSelector").and_then(Value::as_str);
-                        let parsed = CalicoSelector::parse(text).and_then(|s| {
-                            ns_text
-                                .map(CalicoSelector::parse)
-                                .transpose()
-                                .map(|n| (s, n))
-                        });
+                        let parsed = Selector::parse(text)
+                            .and_then(|s| ns_text.map(Selector::parse).transpose().map(|n| (s, n)));
                         match parsed {
                             Err(e) => out.push(diag(
                                 Layer::Resource,

@@ -41,9 +41,9 @@ struct View<'a> {
 }
 
 fn parse_selector(text: &str, pointer: &str) -> Result<Selector, ConvertError> {
-    Selector::parse(text).map_err(|m| ConvertError::Invalid {
+    Selector::parse(text).map_err(|e| ConvertError::Invalid {
         pointer: pointer.to_string(),
-        message: format!("Calico selector {text:?}: {m}"),
+        message: format!("Calico {e}"),
     })
 }
 

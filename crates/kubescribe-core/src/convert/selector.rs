@@ -11,6 +11,10 @@
 //! `!(k in {..})` → `In`). What has no label-selector form (`contains`,
 //! `starts with`, `ends with`, `global()`, more than [`MAX_TERMS`] terms)
 //! is a [`LowerError`].
+//!
+//! The same type is what simulation and layer 3 evaluate (three-valued, on
+//! label sets that may be incomplete: `Selector::eval` in
+//! [`crate::simulate::selector`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -343,24 +347,49 @@ impl Selector {
         }
     }
 
-    /// Parses a Calico selector expression.
-    pub fn parse(text: &str) -> Result<Selector, String> {
+    /// Parses a Calico selector expression (the grammar of Calico's
+    /// `libcalico-go/lib/selector`); an empty or blank one is `all()`, as
+    /// in Calico.
+    ///
+    /// ```text
+    /// or      := and ( "||" and )*
+    /// and     := unary ( "&&" unary )*
+    /// unary   := "!" unary | "(" or ")" | "all()" | "global()" | "has(" key ")"
+    ///          | key "==" str | key "!=" str | key "in" set | key "not" "in" set
+    ///          | key "contains" str | key "starts" "with" str | key "ends" "with" str
+    /// set     := "{" ( str ( "," str )* )? "}"
+    /// str     := '...' | "..."
+    /// key     := [A-Za-z0-9_./-]+
+    /// ```
+    pub fn parse(text: &str) -> Result<Selector, SelectorError> {
         let mut p = Parser {
+            text,
             s: text.as_bytes(),
             i: 0,
         };
         p.ws();
         if p.i == p.s.len() {
-            // An empty selector selects everything, as in Calico.
             return Ok(Selector::All);
         }
         let e = p.or()?;
         p.ws();
         if p.i != p.s.len() {
-            return Err(p.err("expected `&&`, `||` or the end of the expression"));
+            return Err(p.err("expected `&&`, `||` or the end of the selector"));
         }
         Ok(e)
     }
+}
+
+/// A Calico selector that does not parse.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("selector {selector:?}: at character {position}: {message}")]
+pub struct SelectorError {
+    /// The selector text.
+    pub selector: String,
+    /// 1-based character position of the problem.
+    pub position: usize,
+    /// What was expected.
+    pub message: String,
 }
 
 fn quote(v: &str) -> String {
@@ -419,13 +448,26 @@ impl fmt::Display for Selector {
 }
 
 struct Parser<'a> {
+    text: &'a str,
     s: &'a [u8],
     i: usize,
 }
 
+type Parsed<T> = Result<T, SelectorError>;
+
 impl Parser<'_> {
-    fn err(&self, what: &str) -> String {
-        format!("at character {}: {what}", self.i + 1)
+    fn err(&self, message: &str) -> SelectorError {
+        // Keys and operators are ASCII; a string may not be, so count
+        // characters, not bytes.
+        let before = self
+            .text
+            .get(..self.i)
+            .map_or(self.i, |t| t.chars().count());
+        SelectorError {
+            selector: self.text.to_string(),
+            position: before + 1,
+            message: message.to_string(),
+        }
     }
 
     fn ws(&mut self) {
@@ -458,7 +500,17 @@ impl Parser<'_> {
         }
     }
 
-    fn or(&mut self) -> Result<Selector, String> {
+    /// `name(` next: consumed; otherwise nothing is (`all` may be a key).
+    fn eat_call(&mut self, name: &str) -> bool {
+        let save = self.i;
+        if self.eat(name) && self.eat("(") {
+            return true;
+        }
+        self.i = save;
+        false
+    }
+
+    fn or(&mut self) -> Parsed<Selector> {
         let mut parts = vec![self.and()?];
         while self.eat("||") {
             parts.push(self.and()?);
@@ -466,7 +518,7 @@ impl Parser<'_> {
         Ok(Selector::or(parts))
     }
 
-    fn and(&mut self) -> Result<Selector, String> {
+    fn and(&mut self) -> Parsed<Selector> {
         let mut parts = vec![self.unary()?];
         while self.eat("&&") {
             parts.push(self.unary()?);
@@ -478,7 +530,7 @@ impl Parser<'_> {
         })
     }
 
-    fn unary(&mut self) -> Result<Selector, String> {
+    fn unary(&mut self) -> Parsed<Selector> {
         self.ws();
         if self.s.get(self.i) == Some(&b'!') && self.s.get(self.i + 1) != Some(&b'=') {
             self.i += 1;
@@ -491,21 +543,21 @@ impl Parser<'_> {
             }
             return Ok(e);
         }
-        if self.eat_word("all") {
-            return self.empty_call(Selector::All);
+        for (name, s) in [("all", Selector::All), ("global", Selector::Global)] {
+            if self.eat_call(name) {
+                if !self.eat(")") {
+                    return Err(self.err(&format!("expected `)` after `{name}(`")));
+                }
+                return Ok(s);
+            }
         }
-        if self.eat_word("global") {
-            return self.empty_call(Selector::Global);
-        }
-        let save = self.i;
-        if self.eat_word("has") && self.eat("(") {
+        if self.eat_call("has") {
             let k = self.key()?;
             if !self.eat(")") {
-                return Err(self.err("expected `)` after the key of has("));
+                return Err(self.err("expected `)` after the key in `has(`"));
             }
             return Ok(Selector::Has(k));
         }
-        self.i = save;
         let k = self.key()?;
         if self.eat("==") {
             return Ok(Selector::Eq(k, self.string()?));
@@ -538,35 +590,27 @@ impl Parser<'_> {
             return Ok(Selector::EndsWith(k, self.string()?));
         }
         Err(self.err(&format!(
-            "expected an operator (==, !=, in, not in, contains, starts with, ends with) after {k:?}"
+            "expected an operator after `{k}`: ==, !=, in, not in, contains, starts with, ends with"
         )))
     }
 
-    fn empty_call(&mut self, s: Selector) -> Result<Selector, String> {
-        if self.eat("(") && self.eat(")") {
-            Ok(s)
-        } else {
-            Err(self.err("expected `()`"))
-        }
-    }
-
-    fn key(&mut self) -> Result<String, String> {
+    fn key(&mut self) -> Parsed<String> {
         self.ws();
         let start = self.i;
         while self.i < self.s.len() && is_key_char(self.s[self.i]) {
             self.i += 1;
         }
         if start == self.i {
-            return Err(self.err("expected a label key"));
+            return Err(self.err("expected a label key, `!`, `(`, `all()` or `has(`"));
         }
         Ok(String::from_utf8_lossy(&self.s[start..self.i]).into_owned())
     }
 
-    fn string(&mut self) -> Result<String, String> {
+    fn string(&mut self) -> Parsed<String> {
         self.ws();
         let q = match self.s.get(self.i) {
             Some(q @ (b'\'' | b'"')) => *q,
-            _ => return Err(self.err("expected a quoted string")),
+            _ => return Err(self.err("expected a quoted string ('...' or \"...\")")),
         };
         let start = self.i + 1;
         let Some(len) = self.s[start..].iter().position(|c| *c == q) else {
@@ -576,9 +620,9 @@ impl Parser<'_> {
         Ok(String::from_utf8_lossy(&self.s[start..start + len]).into_owned())
     }
 
-    fn string_set(&mut self) -> Result<BTreeSet<String>, String> {
+    fn string_set(&mut self) -> Parsed<BTreeSet<String>> {
         if !self.eat("{") {
-            return Err(self.err("expected `{`"));
+            return Err(self.err("expected `{` starting a set of strings"));
         }
         let mut out = BTreeSet::new();
         if self.eat("}") {
@@ -590,7 +634,7 @@ impl Parser<'_> {
                 return Ok(out);
             }
             if !self.eat(",") {
-                return Err(self.err("expected `,` or `}`"));
+                return Err(self.err("expected `,` or `}` in a set"));
             }
         }
     }
@@ -635,6 +679,10 @@ mod tests {
                 "projectcalico.org/name == 'kube-system'",
             ),
             ("global()", "global()"),
+            // Function names are keys unless a `(` follows.
+            ("all == 'x' && has == 'y'", "all == 'x' && has == 'y'"),
+            ("all ( )", "all()"),
+            ("app == 'ü' && b == 'x'", "app == 'ü' && b == 'x'"),
         ] {
             let s = Selector::parse(text).unwrap_or_else(|e| panic!("{text}: {e}"));
             assert_eq!(s.to_string(), want, "{text}");
@@ -651,6 +699,13 @@ mod tests {
         ] {
             assert!(Selector::parse(bad).is_err(), "{bad}");
         }
+        // Positions count characters, not bytes.
+        let e = Selector::parse("a == 'üü' b").unwrap_err();
+        assert_eq!(e.position, 11, "{e}");
+        assert_eq!(
+            e.to_string(),
+            "selector \"a == 'üü' b\": at character 11: expected `&&`, `||` or the end of the selector"
+        );
     }
 
     #[test]

@@ -10,14 +10,15 @@ use crate::policy::calico::{
 };
 
 use super::flow::{Endpoint, Flow, Way, normalize_protocol};
-use super::selector::{CalicoSelector, LabelView};
+use super::selector::LabelView;
 use super::tri::Tri;
 use super::{Decision, Note, PolicyRef, SimError, Verdict};
+use crate::convert::selector::Selector;
 
 struct Entity {
-    selector: Option<CalicoSelector>,
-    not_selector: Option<CalicoSelector>,
-    namespace_selector: Option<CalicoSelector>,
+    selector: Option<Selector>,
+    not_selector: Option<Selector>,
+    namespace_selector: Option<Selector>,
     nets: Option<Vec<String>>,
     not_nets: Option<Vec<String>>,
     ports: Option<Vec<IntOrString>>,
@@ -42,22 +43,18 @@ pub(crate) struct Compiled {
     order: Option<f64>,
     /// The namespace of a namespaced policy.
     namespace: Option<String>,
-    selector: CalicoSelector,
-    namespace_selector: Option<CalicoSelector>,
+    selector: Selector,
+    namespace_selector: Option<Selector>,
     ingress: bool,
     egress: bool,
     ingress_rules: Vec<Rule>,
     egress_rules: Vec<Rule>,
 }
 
-fn parse(
-    r: &PolicyRef,
-    ptr: String,
-    text: Option<&str>,
-) -> Result<Option<CalicoSelector>, SimError> {
+fn parse(r: &PolicyRef, ptr: String, text: Option<&str>) -> Result<Option<Selector>, SimError> {
     match text {
         None => Ok(None),
-        Some(t) => CalicoSelector::parse(t)
+        Some(t) => Selector::parse(t)
             .map(Some)
             .map_err(|source| SimError::Selector {
                 policy: Box::new(r.clone()),
@@ -182,7 +179,7 @@ impl Compiled {
             order: s.order,
             namespace: Some(namespace),
             selector: parse(&r, "/spec/selector".into(), s.selector.as_deref())?
-                .unwrap_or(CalicoSelector::All),
+                .unwrap_or(Selector::All),
             namespace_selector: None,
             ingress,
             egress,
@@ -223,7 +220,7 @@ impl Compiled {
             order: s.order,
             namespace: None,
             selector: parse(&r, "/spec/selector".into(), s.selector.as_deref())?
-                .unwrap_or(CalicoSelector::All),
+                .unwrap_or(Selector::All),
             namespace_selector: parse(
                 &r,
                 "/spec/namespaceSelector".into(),

@@ -34,7 +34,7 @@
 //!   logged and then allowed is *audited*) and continues. A tier that has an
 //!   applying policy but no verdict denies; an endpoint no policy applies to
 //!   is allowed (profile). Selectors use Calico's expression grammar
-//!   ([`selector::CalicoSelector`]). Staged kinds are not enforced and only
+//!   ([`Selector::eval`](crate::convert::selector::Selector::eval)). Staged kinds are not enforced and only
 //!   noted.
 //! * **KubeArmor** (file, process, network, capabilities; see [`kubearmor`]):
 //!   `Block` wins; once an `Allow` rule exists for a domain (for the rule's
@@ -65,7 +65,7 @@ use serde::{Deserialize, Serialize};
 use crate::events::{Direction, Event, EventKind};
 use crate::policy::Policy;
 
-pub use selector::{CalicoSelector, SelectorError};
+pub use crate::convert::selector::{Selector, SelectorError};
 pub use tri::Tri;
 
 /// What would happen to an event.
