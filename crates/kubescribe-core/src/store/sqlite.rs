@@ -14,6 +14,14 @@
 //! `workloads` + `workload_ports` from manifests. `ingested_files` keeps
 //! content hashes for idempotent re-ingestion.
 //!
+//! An event row is found by `key_hash` (unique, [`RowKey::stable_hash`] of
+//! its key columns), not by an index over the key columns themselves: the
+//! upsert merges only when every key column matches too, and probes the next
+//! hash value when another key holds it. A write transaction folds repeated
+//! events in memory first ([`PendingRows`]) and writes each distinct row
+//! once. Stores of schema version 1 (a unique index over the key columns)
+//! are rebuilt into version 2 when opened.
+//!
 //! Flows are deduplicated per connection endpoint, not per socket: the
 //! ephemeral side's port (the local port of an egress flow, the remote port
 //! of an ingress flow) is not stored.
