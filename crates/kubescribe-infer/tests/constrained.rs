@@ -16,7 +16,7 @@ use kubescribe_infer::candle::fixture::{TinyConfig, write_tiny_llama};
 use kubescribe_infer::candle::{CandleGenerator, LoadOptions};
 use kubescribe_infer::constrained::{SchemaLimits, Tightening, render_yaml};
 use kubescribe_infer::decode::FinishReason;
-use kubescribe_infer::{ChatMessage, GenerationConfig, Prompt};
+use kubescribe_infer::{ChatMessage, GenerationConfig, Generator, Prompt};
 use kubescribe_validate::Validator;
 use serde_json::Value;
 
@@ -333,4 +333,40 @@ fn tiny_random_llama_intents_are_schema_valid_when_constrained() {
         "tiny random llama, intent schema: {accepted} accepted, {usable_only} schema-valid but empty, of {}",
         texts.len()
     );
+}
+
+#[test]
+fn a_prompt_that_fills_the_context_is_a_clear_error_and_output_stops_at_its_end() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = TinyConfig {
+        context: 64,
+        ..TinyConfig::default()
+    };
+    let m = write_tiny_llama(tmp.path(), &cfg).unwrap();
+    for path in [&m.dir, &m.gguf] {
+        let g = CandleGenerator::load(path, &LoadOptions::default()).unwrap();
+        let err = g
+            .generate(&Prompt::Text("x".repeat(100)), &config(0, 8))
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("model's context holds 64"),
+            "{}: {err}",
+            path.display()
+        );
+        let out = g
+            .run(
+                &Prompt::Text("y".repeat(40)),
+                &config(1, 500),
+                None,
+                &mut |_| true,
+            )
+            .unwrap();
+        assert!(out.stats.prompt_tokens >= 40);
+        assert!(
+            out.stats.prompt_tokens + out.stats.output_tokens <= 64,
+            "{}: {:?}",
+            path.display(),
+            out.stats
+        );
+    }
 }

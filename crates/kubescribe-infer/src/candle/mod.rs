@@ -101,6 +101,9 @@ struct Loaded {
     net: Net,
     device: Device,
     vocab: usize,
+    /// Positions the model has (`max_position_embeddings`,
+    /// `llama.context_length`); prompt plus output must fit.
+    context: usize,
 }
 
 impl TokenModel for Loaded {
@@ -461,12 +464,17 @@ impl CandleGenerator {
             .and_then(Value::as_str)
             .map_or(ChatTemplate::Plain, ChatTemplate::detect);
         let eos = eos_ids(&config, tok_config.as_ref(), &tokenizer);
+        let context = config
+            .get("max_position_embeddings")
+            .and_then(Value::as_u64)
+            .map_or(usize::MAX, |n| n as usize);
         Ok(CandleGenerator {
             name: options.name.clone().unwrap_or_else(|| file_name(dir)),
             loaded: Mutex::new(Loaded {
                 net,
                 device: dev,
                 vocab,
+                context,
             }),
             tokenizer,
             eos,
@@ -531,6 +539,11 @@ impl CandleGenerator {
             .get("token_embd.weight")
             .map(|t| t.shape.dims()[0])
             .unwrap_or_else(|| tokenizer.get_vocab_size(true));
+        let context = content
+            .metadata
+            .get("llama.context_length")
+            .and_then(|v| v.to_u64().ok())
+            .map_or(usize::MAX, |n| n as usize);
         let net = quantized_llama::ModelWeights::from_gguf(content, &mut file, &dev)
             .map_err(|e| model_err(path, e))?;
         Ok(CandleGenerator {
@@ -539,6 +552,7 @@ impl CandleGenerator {
                 net: Net::Gguf(net),
                 device: dev,
                 vocab,
+                context,
             }),
             tokenizer,
             eos,
@@ -635,7 +649,9 @@ impl CandleGenerator {
         self.run_tokens(&ids, config, constraint, on_text)
     }
 
-    /// Like [`CandleGenerator::run`] from token ids.
+    /// Like [`CandleGenerator::run`] from token ids. A prompt that fills the
+    /// model's context is an error; `max_new_tokens` is cut to what the
+    /// context has left.
     pub fn run_tokens(
         &self,
         ids: &[u32],
@@ -644,6 +660,27 @@ impl CandleGenerator {
         on_text: &mut dyn FnMut(&str) -> bool,
     ) -> Result<DecodeOutput, InferError> {
         let mut loaded = self.lock()?;
+        let context = loaded.context;
+        if ids.len() >= context {
+            return Err(self.gen_err(format!(
+                "the prompt is {} tokens but the model's context holds {context}: shorten it \
+                 (a smaller context budget, fewer few-shot examples)",
+                ids.len()
+            )));
+        }
+        // The output stops where the context ends (a constrained document
+        // is closed by the grammar within what is left).
+        let room = context - ids.len();
+        let clamped;
+        let config = if config.max_new_tokens > room {
+            clamped = GenerationConfig {
+                max_new_tokens: room,
+                ..config.clone()
+            };
+            &clamped
+        } else {
+            config
+        };
         let dec = |t: &[u32]| self.decode_tokens(t);
         decode(
             &mut *loaded,
