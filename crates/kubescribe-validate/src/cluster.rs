@@ -405,14 +405,32 @@ pub fn check_cidrs(policy: &Policy) -> Vec<Diagnostic> {
         return Vec::new();
     };
     // (pointer, text, in an allow, with an except list)
-    let mut cidrs: Vec<(String, String, bool, bool)> = Vec::new();
-    let mut push = |ptr: String, v: Option<&Value>, allow: bool, except: bool| {
+    type Cidrs = Vec<(String, String, bool, bool)>;
+    let mut cidrs: Cidrs = Vec::new();
+    fn push(cidrs: &mut Cidrs, ptr: String, v: Option<&Value>, allow: bool, except: bool) {
         if let Some(s) = v.and_then(Value::as_str) {
             cidrs.push((ptr, s.to_string(), allow, except));
         }
-    };
-    let arr = |v: Option<&Value>| v.and_then(Value::as_array).cloned().unwrap_or_default();
-    let has = |v: Option<&Value>| v.and_then(Value::as_array).is_some_and(|a| !a.is_empty());
+    }
+    fn arr(v: Option<&Value>) -> Vec<Value> {
+        v.and_then(Value::as_array).cloned().unwrap_or_default()
+    }
+    fn has(v: Option<&Value>) -> bool {
+        v.and_then(Value::as_array).is_some_and(|a| !a.is_empty())
+    }
+    /// A `{cidr, except}` block (NetworkPolicy ipBlock, Cilium CIDRSet) at `base`.
+    fn push_block(cidrs: &mut Cidrs, base: &str, b: &Value, allow: bool) {
+        push(
+            cidrs,
+            format!("{base}/cidr"),
+            b.get("cidr"),
+            allow,
+            has(b.get("except")),
+        );
+        for (k, e) in arr(b.get("except")).iter().enumerate() {
+            push(cidrs, format!("{base}/except/{k}"), Some(e), false, false);
+        }
+    }
     match policy.kind() {
         PolicyKind::NetworkPolicy => {
             for (dir, list) in [("ingress", "from"), ("egress", "to")] {
@@ -424,16 +442,12 @@ pub fn check_cidrs(policy: &Policy) -> Vec<Diagnostic> {
                         let Some(b) = peer.get("ipBlock") else {
                             continue;
                         };
-                        let base = format!("/spec/{dir}/{i}/{list}/{j}/ipBlock");
-                        push(
-                            format!("{base}/cidr"),
-                            b.get("cidr"),
+                        push_block(
+                            &mut cidrs,
+                            &format!("/spec/{dir}/{i}/{list}/{j}/ipBlock"),
+                            b,
                             true,
-                            has(b.get("except")),
                         );
-                        for (k, e) in arr(b.get("except")).iter().enumerate() {
-                            push(format!("{base}/except/{k}"), Some(e), false, false);
-                        }
                     }
                 }
             }
@@ -451,6 +465,7 @@ pub fn check_cidrs(policy: &Policy) -> Vec<Diagnostic> {
                 {
                     for (j, c) in arr(rule.get(plain)).iter().enumerate() {
                         push(
+                            &mut cidrs,
                             format!("/spec/{dir}/{i}/{plain}/{j}"),
                             Some(c),
                             allow,
@@ -458,16 +473,7 @@ pub fn check_cidrs(policy: &Policy) -> Vec<Diagnostic> {
                         );
                     }
                     for (j, c) in arr(rule.get(set)).iter().enumerate() {
-                        let base = format!("/spec/{dir}/{i}/{set}/{j}");
-                        push(
-                            format!("{base}/cidr"),
-                            c.get("cidr"),
-                            allow,
-                            has(c.get("except")),
-                        );
-                        for (k, e) in arr(c.get("except")).iter().enumerate() {
-                            push(format!("{base}/except/{k}"), Some(e), false, false);
-                        }
+                        push_block(&mut cidrs, &format!("/spec/{dir}/{i}/{set}/{j}"), c, allow);
                     }
                 }
             }
@@ -484,6 +490,7 @@ pub fn check_cidrs(policy: &Policy) -> Vec<Diagnostic> {
                         let not = has(ent.get("notNets"));
                         for (j, c) in arr(ent.get("nets")).iter().enumerate() {
                             push(
+                                &mut cidrs,
                                 format!("/spec/{dir}/{i}/{side}/nets/{j}"),
                                 Some(c),
                                 allow,
@@ -492,6 +499,7 @@ pub fn check_cidrs(policy: &Policy) -> Vec<Diagnostic> {
                         }
                         for (j, c) in arr(ent.get("notNets")).iter().enumerate() {
                             push(
+                                &mut cidrs,
                                 format!("/spec/{dir}/{i}/{side}/notNets/{j}"),
                                 Some(c),
                                 false,
