@@ -10,8 +10,8 @@
 use std::path::{Path, PathBuf};
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
-use kubescribe_core::events::{IngestOptions, ingest_reader};
-use kubescribe_core::store::SqliteStore;
+use kubescribe_events::store::SqliteStore;
+use kubescribe_events::{IngestOptions, ingest_reader};
 use serde_json::Value;
 
 const N: usize = 100_000;
@@ -37,7 +37,7 @@ fn vary(v: &mut Value, parent: &str, i: usize) {
 
 fn records(fixture: &str) -> Vec<u8> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../crates/kubescribe-core/tests/fixtures/events")
+        .join("../kubescribe-events/tests/fixtures/events")
         .join(fixture);
     let text = std::fs::read_to_string(&path).expect("fixture");
     let lines: Vec<Value> = text

@@ -5,10 +5,10 @@
 use std::fmt::Write as _;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use kubescribe_core::events::{IngestOptions, ingest_reader};
 use kubescribe_core::intent::Intent;
-use kubescribe_core::prompt::{Template, build_prompt, context_for};
-use kubescribe_core::store::{EventStore, SqliteStore};
+use kubescribe_events::store::{EventStore, SqliteStore};
+use kubescribe_events::{IngestOptions, ingest_reader};
+use kubescribe_synth::prompt::{Template, build_prompt, context_for};
 
 const EVENTS: usize = 100_000;
 

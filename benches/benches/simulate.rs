@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use kubescribe_core::Policy;
-use kubescribe_core::events::*;
-use kubescribe_core::simulate::{SimOptions, Simulator};
+use kubescribe_events::*;
+use kubescribe_simulate::{SimOptions, Simulator};
 
 fn policies(yaml: &str) -> Vec<Policy> {
     yaml.split("\n---\n")

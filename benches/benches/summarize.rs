@@ -3,7 +3,7 @@
 use std::net::IpAddr;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use kubescribe_core::context::{summarize_ips, summarize_paths, summarize_ports};
+use kubescribe_events::context::{summarize_ips, summarize_paths, summarize_ports};
 
 /// Observed paths, addresses and ports, each with a count.
 type Workload = (

@@ -31,8 +31,11 @@ pub fn valid_documents_by_engine() -> BTreeMap<Engine, Vec<Value>> {
 }
 
 fn policy_files() -> Vec<PathBuf> {
-    let root = match std::env::var_os("KUBESCRIBE_CORPUS") {
-        Some(c) => Path::new(&c).join("policies"),
+    let cwd = std::env::current_dir().ok();
+    let corpus = std::env::var_os("KUBESCRIBE_CORPUS")
+        .and_then(|c| kubescribe_testkit::corpus::resolve(Path::new(&c), cwd.as_deref()));
+    let root = match corpus {
+        Some(c) => c.join("policies"),
         None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/policies"),
     };
     let mut files = Vec::new();

@@ -3,7 +3,7 @@
 
 This is a development tool, run by hand when an engine's CRD changes (see
 tools/crd2rust/README.md); its output is committed under
-crates/kubescribe-core/src/policy/<engine>/model.rs and is the project's own
+kubescribe-core/src/policy/<engine>/model.rs and is the project's own
 model from then on. The run-time JSON Schema of each kind is produced from
 these Rust types by schemars, so every constraint the CRD imposes (pattern,
 enum, range, length, format, oneOf/anyOf, list-type set, CEL rules as

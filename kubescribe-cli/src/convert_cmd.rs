@@ -1,0 +1,249 @@
+//! `kubescribe convert`: network policies from one engine to another.
+
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use serde_json::{Value, json};
+
+use kubescribe_core::document::{self, DocumentSet, ReadLimits};
+use kubescribe_core::{CoreError, Engine};
+use kubescribe_synth::convert::{self, ConvertError};
+use kubescribe_validate::Validator;
+
+/// What happened to one input document.
+enum Outcome {
+    Converted {
+        policies: Vec<Value>,
+        losses: Vec<(convert::Loss, Option<usize>)>,
+    },
+    Failed {
+        error: String,
+        details: Vec<String>,
+    },
+}
+
+fn read(file: &std::path::Path, limits: &ReadLimits) -> Result<DocumentSet, CoreError> {
+    if file.as_os_str() == "-" {
+        let mut buf = Vec::new();
+        std::io::stdin()
+            .take(limits.max_bytes as u64 + 1)
+            .read_to_end(&mut buf)
+            .map_err(|e| CoreError::Unreadable {
+                source_name: "<stdin>".into(),
+                reason: e.to_string(),
+            })?;
+        document::read_bytes("<stdin>", &buf, limits)
+    } else {
+        document::read_file(file, limits)
+    }
+}
+
+/// Converts every document of every file; prints the converted documents
+/// (stdout) and the losses (stderr, or in the JSON output).
+pub fn run(
+    files: &[PathBuf],
+    to: &str,
+    strict: bool,
+    json_out: bool,
+    max_file_mib: usize,
+) -> Result<ExitCode> {
+    let target: Engine = to.parse().map_err(anyhow::Error::msg)?;
+    if !matches!(target, Engine::Kubernetes | Engine::Cilium | Engine::Calico) {
+        anyhow::bail!("--to {to}: conversion targets kubernetes, cilium or calico");
+    }
+    let limits = ReadLimits {
+        max_bytes: max_file_mib.saturating_mul(1024 * 1024),
+        ..ReadLimits::default()
+    };
+    let validator = Validator::new();
+    let mut unreadable = false;
+    let mut failed = false;
+    let mut json_docs = Vec::new();
+    let mut yaml_docs: Vec<String> = Vec::new();
+    let mut err = std::io::stderr().lock();
+    let (mut n_docs, mut n_clean, mut n_lossy) = (0usize, 0usize, 0usize);
+    for file in files {
+        let set = match read(file, &limits) {
+            Ok(s) => s,
+            Err(e @ CoreError::Syntax { .. }) => {
+                failed = true;
+                writeln!(err, "{e}")?;
+                json_docs.push(json!({"source": file.display().to_string(), "converted": false, "error": e.to_string()}));
+                continue;
+            }
+            Err(e) => {
+                unreadable = true;
+                writeln!(err, "{e}")?;
+                json_docs.push(json!({"source": file.display().to_string(), "converted": false, "error": e.to_string()}));
+                continue;
+            }
+        };
+        if set.documents.is_empty() {
+            writeln!(err, "{}: warning: no documents", set.source)?;
+        }
+        for doc in &set.documents {
+            n_docs += 1;
+            let start = set.line_of(doc, "");
+            let at = |line: Option<usize>| line.map(|l| format!(":{l}")).unwrap_or_default();
+            let checked = validator.validate_value(&doc.value);
+            let kind = doc
+                .value
+                .get("kind")
+                .and_then(Value::as_str)
+                .unwrap_or("document");
+            let name = doc
+                .value
+                .pointer("/metadata/name")
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            let outcome = match checked.policy {
+                None => Outcome::Failed {
+                    error: "invalid input (fix it first: kubescribe validate)".into(),
+                    details: checked
+                        .diagnostics
+                        .iter()
+                        .filter(|d| d.is_error())
+                        .map(|d| format!("{}{}: {d}", set.source, at(set.line_of(doc, &d.pointer))))
+                        .collect(),
+                },
+                Some(policy) => match convert::convert(&policy, target, strict) {
+                    Ok(c) => {
+                        let mut policies = Vec::new();
+                        let mut problems = Vec::new();
+                        for p in &c.policies {
+                            let v = p.to_value()?;
+                            let o = validator.validate_value(&v);
+                            problems.extend(
+                                o.diagnostics
+                                    .iter()
+                                    .filter(|d| d.is_error())
+                                    .map(|d| d.to_string()),
+                            );
+                            policies.push(v);
+                        }
+                        if !problems.is_empty() {
+                            // The converters' tests keep this from happening; say so loudly if it does.
+                            Outcome::Failed {
+                                error: "internal error: the converted policy is invalid".into(),
+                                details: problems,
+                            }
+                        } else {
+                            let losses = c
+                                .losses
+                                .into_iter()
+                                .map(|l| {
+                                    let line = set.line_of(doc, &l.pointer);
+                                    (l, line)
+                                })
+                                .collect();
+                            Outcome::Converted { policies, losses }
+                        }
+                    }
+                    Err(ConvertError::Strict { losses, .. }) => Outcome::Failed {
+                        error: format!(
+                            "refused (--strict): {} loss(es) converting to {target}",
+                            losses.len()
+                        ),
+                        details: losses
+                            .iter()
+                            .map(|l| {
+                                format!("{}{}: {l}", set.source, at(set.line_of(doc, &l.pointer)))
+                            })
+                            .collect(),
+                    },
+                    Err(e) => {
+                        let pointer = match &e {
+                            ConvertError::Inexpressible { pointer, .. }
+                            | ConvertError::Invalid { pointer, .. } => pointer.clone(),
+                            _ => String::new(),
+                        };
+                        Outcome::Failed {
+                            error: e.to_string(),
+                            details: vec![format!(
+                                "{}{}: {e}",
+                                set.source,
+                                at(set.line_of(doc, &pointer))
+                            )],
+                        }
+                    }
+                },
+            };
+            let head = format!("{}{}: {kind} {name}", set.source, at(start));
+            match outcome {
+                Outcome::Converted { policies, losses } => {
+                    if losses.is_empty() {
+                        n_clean += 1;
+                        writeln!(err, "{head}: converted to {target}")?;
+                    } else {
+                        n_lossy += 1;
+                        writeln!(
+                            err,
+                            "{head}: converted to {target} with {} loss(es):",
+                            losses.len()
+                        )?;
+                        for (l, line) in &losses {
+                            writeln!(err, "  {}{}: {l}", set.source, at(*line))?;
+                        }
+                    }
+                    if json_out {
+                        json_docs.push(json!({
+                            "source": set.source,
+                            "index": doc.index,
+                            "line": start,
+                            "kind": kind,
+                            "name": name,
+                            "converted": true,
+                            "policies": policies,
+                            "losses": losses.iter().map(|(l, line)| {
+                                let mut v = serde_json::to_value(l).unwrap_or_default();
+                                v["line"] = json!(line);
+                                v
+                            }).collect::<Vec<_>>(),
+                        }));
+                    } else {
+                        for p in &policies {
+                            yaml_docs.push(document::to_yaml(p)?);
+                        }
+                    }
+                }
+                Outcome::Failed { error, details } => {
+                    failed = true;
+                    writeln!(err, "{head}: not converted: {error}")?;
+                    for d in &details {
+                        writeln!(err, "  {d}")?;
+                    }
+                    json_docs.push(json!({
+                        "source": set.source,
+                        "index": doc.index,
+                        "line": start,
+                        "kind": kind,
+                        "name": name,
+                        "converted": false,
+                        "error": error,
+                        "details": details,
+                    }));
+                }
+            }
+        }
+    }
+    writeln!(
+        err,
+        "{n_docs} document(s): {n_clean} converted, {n_lossy} converted with losses, {} not converted",
+        n_docs - n_clean - n_lossy
+    )?;
+    let mut out = std::io::stdout().lock();
+    if json_out {
+        writeln!(out, "{}", serde_json::to_string_pretty(&json_docs)?)?;
+    } else {
+        write!(out, "{}", yaml_docs.join("---\n"))?;
+    }
+    Ok(if unreadable {
+        ExitCode::from(2)
+    } else if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}

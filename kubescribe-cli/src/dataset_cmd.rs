@@ -1,0 +1,160 @@
+//! `kubescribe dataset build`: (prompt, policy) JSONL pairs for fine-tuning
+//! and `kubescribe eval`.
+
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use indicatif::{ProgressBar, ProgressStyle};
+use kubescribe_events::store::{EventStore, SqliteStore};
+use kubescribe_infer::dataset::{self, DatasetConfig, Pools, Skipped};
+use kubescribe_synth::prompt::Template;
+
+/// What `dataset build` was asked for.
+pub struct BuildArgs<'a> {
+    pub policies: &'a [PathBuf],
+    pub store: Option<&'a Path>,
+    pub out: &'a Path,
+    pub seed: u64,
+    pub test_share: f64,
+    pub augment: usize,
+    pub templates: &'a [Template],
+    pub budget: usize,
+    pub quiet: bool,
+}
+
+/// The reason's kind, for the summary: the text before its details.
+fn reason_kind(s: &Skipped) -> String {
+    let r = &s.reason;
+    let cut = |r: &str, at: &[char]| r.find(at).map_or(r.len(), |i| i);
+    match r.split_once(": ") {
+        Some((head, rest)) if head == "no intent states this policy" => {
+            format!("{head}: {}", rest[..cut(rest, &['(', ':'])].trim_end())
+        }
+        Some((head, _)) => head.to_string(),
+        None => r.clone(),
+    }
+}
+
+/// Reads, builds, writes, summarizes. Exit 0 pairs written, 1 none could be
+/// made, 2 unreadable input.
+pub fn build(a: &BuildArgs<'_>) -> Result<ExitCode> {
+    if !(0.0..=1.0).contains(&a.test_share) {
+        bail!("--test-share {} is not between 0 and 1", a.test_share);
+    }
+    for p in a.policies {
+        if !p.exists() {
+            bail!("--policies {}: no such file or directory", p.display());
+        }
+    }
+    let mut store = match a.store {
+        Some(p) if !p.exists() => bail!(
+            "no store at {} (create one with `kubescribe ingest FILE... --store {}`)",
+            p.display(),
+            p.display()
+        ),
+        Some(p) => Some(SqliteStore::open(p).with_context(|| format!("opening {}", p.display()))?),
+        None => None,
+    };
+    let (seeds, read_skips, documents) = dataset::read_seeds(a.policies)?;
+    let mut pools = Pools::builtin();
+    if let Some(s) = store.as_mut() {
+        pools.add_store(s)?;
+    }
+    let config = DatasetConfig {
+        seed: a.seed,
+        test_share: a.test_share,
+        augment: a.augment,
+        templates: if a.templates.is_empty() {
+            Template::ALL.to_vec()
+        } else {
+            a.templates.to_vec()
+        },
+        context_budget: a.budget,
+    };
+    let bar = if a.quiet || !std::io::stderr().is_terminal() {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new(seeds.len() as u64)
+    };
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} seeds")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let mut built = dataset::build_with_progress(
+        &seeds,
+        pools,
+        store.as_mut().map(|s| s as &mut dyn EventStore),
+        &config,
+        &mut |done, total| {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        },
+    )?;
+    bar.finish_and_clear();
+    // Unreadable and invalid documents are skips too: all of them go to skipped.jsonl.
+    let mut skipped = read_skips;
+    skipped.append(&mut built.skipped);
+    built.skipped = skipped;
+    dataset::write(&built, a.out, &config)?;
+
+    let by_reason = built.skipped.iter().fold(BTreeMap::new(), |mut m, s| {
+        *m.entry(reason_kind(s)).or_insert(0usize) += 1;
+        m
+    });
+    let mut reasons: Vec<(String, usize)> = by_reason.into_iter().collect();
+    reasons.sort_by(|x, y| y.1.cmp(&x.1).then_with(|| x.0.cmp(&y.0)));
+    let pairs: Vec<&dataset::Pair> = built.train.iter().chain(&built.test).collect();
+    let count = |f: &dyn Fn(&dataset::Pair) -> String| {
+        let mut m: BTreeMap<String, usize> = BTreeMap::new();
+        for p in &pairs {
+            *m.entry(f(p)).or_default() += 1;
+        }
+        m.iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let corpus = pairs.iter().filter(|p| p.origin == "corpus").count();
+    println!(
+        "read: {} policy document(s) in {} path(s); {} valid seed(s)",
+        documents,
+        a.policies.len(),
+        seeds.len()
+    );
+    println!(
+        "written: {} pair(s) to {} ({} train, {} test; {} from the policies themselves, {} synthesized variants)",
+        pairs.len(),
+        a.out.display(),
+        built.train.len(),
+        built.test.len(),
+        corpus,
+        pairs.len() - corpus
+    );
+    if !pairs.is_empty() {
+        println!("  by engine: {}", count(&|p| p.engine.name().to_string()));
+        println!(
+            "  by template: {}",
+            count(&|p| p.template.name().to_string())
+        );
+    }
+    println!(
+        "skipped: {} (all listed with their reasons in {})",
+        built.skipped.len(),
+        a.out.join("skipped.jsonl").display()
+    );
+    for (reason, n) in reasons.iter().take(12) {
+        println!("  {n:>6}  {reason}");
+    }
+    if reasons.len() > 12 {
+        println!("  ... {} more kinds of reason", reasons.len() - 12);
+    }
+    Ok(if pairs.is_empty() {
+        eprintln!("kubescribe: no pair could be made from the policies given");
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}

@@ -1,0 +1,290 @@
+//! `kubescribe generate --backend ort|openai|candle …`: the generate →
+//! validate → regenerate loop over a model.
+
+use std::io::Read;
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use kubescribe_core::Engine;
+use kubescribe_core::intent::Intent;
+use kubescribe_events::store::{EventStore, SqliteStore};
+use kubescribe_infer::pipeline::{Pipeline, PipelineConfig, PlainPrompts, Status};
+use kubescribe_validate::Validator;
+
+use crate::backend::{self, Backend, ModelArgs};
+
+/// What `generate` was asked for, beyond the intent.
+pub struct LoopArgs<'a> {
+    /// Engine override.
+    pub engine: Option<&'a str>,
+    /// The backend.
+    pub backend: Backend,
+    /// Model settings.
+    pub model: &'a ModelArgs,
+    /// Most attempts.
+    pub max_attempts: usize,
+    /// Where to write the trace (JSON).
+    pub trace: Option<&'a Path>,
+    /// Event store for the context and layer-2 checks.
+    pub store: Option<&'a Path>,
+    /// Fall back to the synthesizer when every attempt fails.
+    pub fallback_synth: bool,
+    /// Print JSON instead of YAML.
+    pub json: bool,
+    /// Apply the policy to a cluster once it passes every layer there.
+    pub apply: Option<&'a crate::cluster_cmd::GenerateApply>,
+}
+
+fn read_intent(intent_file: &Path) -> Result<Intent> {
+    let text = if intent_file.as_os_str() == "-" {
+        let mut s = String::new();
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .context("reading the intent from standard input")?;
+        s
+    } else {
+        std::fs::read_to_string(intent_file)
+            .with_context(|| format!("cannot read {}", intent_file.display()))?
+    };
+    serde_json::from_str(&text).with_context(|| {
+        format!(
+            "{} is not a valid intent (see `kubescribe schema intent`)",
+            intent_file.display()
+        )
+    })
+}
+
+/// Runs the loop and prints the policy; exit 0 a valid policy was printed
+/// (from the model, or the marked fallback), 1 every attempt failed, 2 the
+/// intent, store or model could not be read.
+pub fn run(intent_file: &Path, args: &LoopArgs<'_>) -> Result<ExitCode> {
+    match read_intent(intent_file) {
+        Ok(i) => run_intent(i, args),
+        Err(e) => {
+            eprintln!("kubescribe: {e:#}");
+            Ok(ExitCode::from(2))
+        }
+    }
+}
+
+/// The loop for an intent already read (or parsed from natural language).
+pub fn run_intent(mut intent: Intent, args: &LoopArgs<'_>) -> Result<ExitCode> {
+    if let Some(e) = args.engine {
+        intent.engine = Some(e.parse::<Engine>().map_err(anyhow::Error::msg)?);
+    }
+    let mut store = match args.store {
+        Some(p) if !p.exists() => {
+            eprintln!(
+                "kubescribe: no store at {} (create one with `kubescribe ingest FILE... --store {}`)",
+                p.display(),
+                p.display()
+            );
+            return Ok(ExitCode::from(2));
+        }
+        Some(p) => Some(SqliteStore::open(p).with_context(|| format!("opening {}", p.display()))?),
+        None => None,
+    };
+    let generator = match backend::open(args.backend, args.model) {
+        Ok(g) => g,
+        Err(e) => {
+            eprintln!("kubescribe: cannot open the backend: {e:#}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let validator = Validator::new();
+    let config = PipelineConfig {
+        max_attempts: args.max_attempts.max(1),
+        generation: args.model.generation(),
+        fallback_to_synth: args.fallback_synth,
+        constrain: !args.model.no_constrain,
+        ..PipelineConfig::default()
+    };
+    let pipeline = Pipeline::new(generator.as_ref(), &PlainPrompts, &validator, config);
+    let result = pipeline.run(&intent, store.as_mut().map(|s| s as &mut dyn EventStore))?;
+    if let Some(path) = args.trace {
+        let json = serde_json::to_string_pretty(&result.trace)?;
+        std::fs::write(path, json)
+            .with_context(|| format!("writing the trace to {}", path.display()))?;
+    }
+    let t = &result.trace;
+    for a in &t.attempts {
+        let what = match (&a.error, a.valid) {
+            (Some(e), _) => format!("generator failed: {e}"),
+            (None, true) => "valid".to_string(),
+            (None, false) => format!(
+                "{} error(s)",
+                a.diagnostics.iter().filter(|d| d.is_error()).count()
+            ),
+        };
+        eprintln!(
+            "kubescribe: attempt {} ({}{}): {what} [{:.0} ms{}]",
+            a.number,
+            a.generator,
+            match (&t.constrained_to, a.constrained) {
+                (Some(k), true) => format!(", constrained to {k}"),
+                _ => String::new(),
+            },
+            a.generate_ms,
+            a.completion_tokens
+                .map(|n| format!(", {n} tokens"))
+                .unwrap_or_default()
+        );
+        if !a.valid {
+            for d in a.diagnostics.iter().filter(|d| d.is_error()) {
+                eprintln!("    {d}");
+            }
+        }
+    }
+    let Some(policy) = result.policy.as_ref() else {
+        eprintln!(
+            "kubescribe: no valid policy after {} attempt(s) with {}{}",
+            t.attempts.len(),
+            t.generator,
+            if args.trace.is_none() {
+                " (--trace FILE records every prompt and answer)"
+            } else {
+                ""
+            }
+        );
+        return Ok(ExitCode::from(1));
+    };
+    if args.json {
+        let out = serde_json::json!({
+            "engine": policy.engine().name(),
+            "kind": policy.kind().kind(),
+            "policy": policy.to_value()?,
+            "status": t.status,
+            "attempts": t.attempts.len(),
+            "diagnostics": t.attempts.last().map(|a| a.diagnostics.clone()).unwrap_or_default(),
+        });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        print!("{}", policy.to_canonical_yaml()?);
+    }
+    let layers = if args.store.is_some() {
+        "layers 1-3"
+    } else {
+        "layer 1"
+    };
+    if let Some(store) = store.as_mut() {
+        let diagnostics = t
+            .attempts
+            .last()
+            .map(|a| a.diagnostics.clone())
+            .unwrap_or_default();
+        report(policy, &diagnostics, store);
+    }
+    match t.status {
+        Status::Fallback => eprintln!(
+            "kubescribe: FALLBACK: {} failed {} attempt(s); the policy above comes from the deterministic synthesizer, valid ({layers})",
+            t.generator,
+            t.attempts.len() - 1
+        ),
+        _ => eprintln!(
+            "kubescribe: {} {} for {}: valid ({layers}) after {} attempt(s) with {}",
+            policy.kind().kind(),
+            policy.name().unwrap_or(""),
+            policy.engine(),
+            t.attempts.len(),
+            t.generator
+        ),
+    }
+    match args.apply {
+        Some(a) => crate::cluster_cmd::apply_generated(a, policy),
+        None => Ok(ExitCode::SUCCESS),
+    }
+}
+
+/// The validation report of a policy checked against a store, on standard
+/// error: each layer with its findings, then the store's events of the
+/// policy's namespace replayed against it (what it would allow, audit,
+/// block).
+fn report(
+    policy: &kubescribe_core::Policy,
+    diagnostics: &[kubescribe_validate::diagnostic::Diagnostic],
+    store: &mut SqliteStore,
+) {
+    use kubescribe_events::store::{EventQuery, EventTable};
+    use kubescribe_simulate::{SimOptions, Simulator, Verdict};
+    use kubescribe_validate::diagnostic::Layer;
+
+    eprintln!("kubescribe: report");
+    for (layer, what) in [
+        (Layer::Schema, "layer 1 (schema and API-server rules)"),
+        (
+            Layer::Resource,
+            "layer 2 (selector, paths and binaries against the store)",
+        ),
+        (
+            Layer::Property,
+            "layer 3 (properties: ports and protocols served, peers exist, CIDRs sane)",
+        ),
+    ] {
+        let found: Vec<_> = diagnostics.iter().filter(|d| d.layer == layer).collect();
+        let errors = found.iter().filter(|d| d.is_error()).count();
+        eprintln!(
+            "  {what}: {}",
+            match (errors, found.len()) {
+                (0, 0) => "ok".to_string(),
+                (0, n) => format!("ok, {n} warning(s)"),
+                (e, n) => format!("{e} error(s), {} warning(s)", n - e),
+            }
+        );
+        for d in found {
+            eprintln!("    {d}");
+        }
+    }
+    let query = EventQuery {
+        namespace: policy.namespace().map(str::to_string),
+        ..EventQuery::default()
+    };
+    let mut rows = Vec::new();
+    for table in EventTable::ALL {
+        match store.events(table, &query) {
+            Ok(r) => rows.extend(r),
+            Err(e) => {
+                eprintln!("  simulation: the store could not be read: {e}");
+                return;
+            }
+        }
+    }
+    let sim = match Simulator::new(std::slice::from_ref(policy), SimOptions::default()) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("  simulation: not run: {e}");
+            return;
+        }
+    };
+    let r = sim.run_weighted(rows.iter().map(|r| (&r.event, r.count)));
+    let t = &r.totals;
+    eprintln!(
+        "  simulation ({} distinct event(s){}, {} observation(s), replayed; KubeArmor posture block): {} allowed, {} audited, {} blocked, {} unknown (observations)",
+        rows.len(),
+        policy
+            .namespace()
+            .map(|n| format!(" of namespace {n}"))
+            .unwrap_or_default(),
+        t.total(),
+        t.allowed,
+        t.audited,
+        t.blocked,
+        t.unknown
+    );
+    for (row, d) in rows
+        .iter()
+        .zip(&r.decisions)
+        .filter(|(_, d)| d.verdict == Verdict::Block)
+        .take(10)
+    {
+        eprintln!(
+            "    blocked: {} x{}: {}",
+            crate::simulate_cmd::describe(&row.event),
+            row.count,
+            d.reason
+        );
+    }
+    for n in &r.notes {
+        eprintln!("    not simulated: {}: {}", n.pointer, n.message);
+    }
+}

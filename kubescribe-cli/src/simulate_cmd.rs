@@ -1,0 +1,204 @@
+//! `kubescribe simulate`: replay the event store against policies.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+
+use kubescribe_core::document::{self, ReadLimits};
+use kubescribe_core::{CoreError, Policy};
+use kubescribe_events::store::{EventQuery, EventStore, EventTable, SqliteStore};
+use kubescribe_simulate::{Posture, SimOptions, Simulator, Verdict};
+
+/// Options of one run.
+pub struct Args<'a> {
+    pub policies: &'a [PathBuf],
+    pub store: &'a Path,
+    pub namespace: Option<&'a str>,
+    pub json: bool,
+    pub posture: Posture,
+    pub max_listed: usize,
+}
+
+fn load(files: &[PathBuf]) -> Result<Vec<(String, Policy)>> {
+    let limits = ReadLimits::default();
+    let mut out = Vec::new();
+    for f in files {
+        let set = document::read_file(f, &limits).map_err(|e| match e {
+            CoreError::Syntax {
+                source_name,
+                line,
+                column,
+                message,
+            } => anyhow::anyhow!("{source_name}:{line}:{column}: {message}"),
+            other => anyhow::anyhow!(other),
+        })?;
+        for doc in &set.documents {
+            let mut v = doc.value.clone();
+            document::prune_nulls(&mut v);
+            let at = format!(
+                "{}:{}",
+                set.source,
+                set.line_of(doc, "").map_or("?".into(), |l| l.to_string())
+            );
+            let p = Policy::from_value(v).with_context(|| {
+                format!(
+                    "{at}: not a policy kubescribe models (run `kubescribe validate` for details)"
+                )
+            })?;
+            out.push((at, p));
+        }
+    }
+    if out.is_empty() {
+        bail!("no policy documents in {} file(s)", files.len());
+    }
+    Ok(out)
+}
+
+pub fn run(a: &Args<'_>) -> Result<ExitCode> {
+    if !a.store.exists() {
+        bail!(
+            "no store at {} (create one with `kubescribe ingest FILE... --store {}`)",
+            a.store.display(),
+            a.store.display()
+        );
+    }
+    let loaded = load(a.policies)?;
+    let policies: Vec<Policy> = loaded.iter().map(|(_, p)| p.clone()).collect();
+    let sim = Simulator::new(
+        &policies,
+        SimOptions {
+            kubearmor_posture: a.posture,
+        },
+    )?;
+    let mut store =
+        SqliteStore::open(a.store).with_context(|| format!("opening {}", a.store.display()))?;
+    let q = EventQuery {
+        namespace: a.namespace.map(str::to_string),
+        ..EventQuery::default()
+    };
+    let mut rows = Vec::new();
+    for t in EventTable::ALL {
+        rows.extend(store.events(t, &q)?);
+    }
+    let report = sim.run_weighted(rows.iter().map(|r| (&r.event, r.count)));
+    let mut out = std::io::stdout().lock();
+    if a.json {
+        let events: Vec<serde_json::Value> = rows
+            .iter()
+            .zip(&report.decisions)
+            .map(|(r, d)| {
+                serde_json::json!({
+                    "table": r.table, "id": r.id, "count": r.count,
+                    "event": r.event, "decision": d,
+                })
+            })
+            .collect();
+        let v = serde_json::json!({
+            "policies": loaded.iter().map(|(at, _)| at).collect::<Vec<_>>(),
+            "rows": rows.len(),
+            "totals": report.totals,
+            "rules": report.rules,
+            "notes": report.notes,
+            "events": events,
+        });
+        writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
+    } else {
+        let t = &report.totals;
+        writeln!(
+            out,
+            "{} distinct events ({} observations) against {} policies: {} allowed, {} audited, {} blocked, {} unknown (observations)",
+            rows.len(),
+            t.total(),
+            policies.len(),
+            t.allowed,
+            t.audited,
+            t.blocked,
+            t.unknown
+        )?;
+        writeln!(out, "\nper rule (observations):")?;
+        writeln!(
+            out,
+            "  {:>8} {:>8} {:>8} {:>8}  rule",
+            "allowed", "audited", "blocked", "unknown"
+        )?;
+        for r in &report.rules {
+            let who = match (&r.policy, &r.rule) {
+                (Some(p), Some(rule)) => format!("{p} {rule}"),
+                (Some(p), None) => p.to_string(),
+                _ => "(no policy governs)".into(),
+            };
+            let c = &r.counts;
+            writeln!(
+                out,
+                "  {:>8} {:>8} {:>8} {:>8}  {who}",
+                c.allowed, c.audited, c.blocked, c.unknown
+            )?;
+        }
+        let blocked: Vec<_> = rows
+            .iter()
+            .zip(&report.decisions)
+            .filter(|(_, d)| d.verdict == Verdict::Block)
+            .collect();
+        if !blocked.is_empty() {
+            writeln!(out, "\nblocked events ({}):", blocked.len())?;
+            for (r, d) in blocked.iter().take(a.max_listed) {
+                writeln!(
+                    out,
+                    "  {}#{} x{} {}: {}",
+                    r.table,
+                    r.id,
+                    r.count,
+                    describe(&r.event),
+                    d.reason
+                )?;
+                if let (Some(p), Some(rule)) = (&d.policy, &d.rule) {
+                    writeln!(out, "      by {p} {rule}")?;
+                }
+            }
+            if blocked.len() > a.max_listed {
+                writeln!(
+                    out,
+                    "  ... {} more (--max-listed, or -o json for all)",
+                    blocked.len() - a.max_listed
+                )?;
+            }
+        }
+        if !report.notes.is_empty() {
+            writeln!(out, "\nnot simulated:")?;
+            for n in &report.notes {
+                writeln!(out, "  {} {}: {}", n.policy, n.pointer, n.message)?;
+            }
+        }
+    }
+    Ok(if report.totals.blocked > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+pub(crate) fn describe(e: &kubescribe_events::Event) -> String {
+    use kubescribe_events::EventKind;
+    let pod = format!(
+        "{}/{}",
+        e.pod.namespace.as_deref().unwrap_or("?"),
+        e.pod.pod.clone().unwrap_or_else(|| e.pod.labels_text())
+    );
+    let what = match &e.kind {
+        EventKind::Process(p) => format!("exec {}", p.binary),
+        EventKind::File(f) => format!("{} {}", f.operation.as_str(), f.path),
+        EventKind::Network(n) => format!(
+            "{} {} {}:{} -> {}:{}",
+            n.direction.as_str(),
+            n.protocol,
+            n.local_ip.as_deref().unwrap_or("?"),
+            n.local_port.map_or("?".into(), |p| p.to_string()),
+            n.remote_ip.as_deref().unwrap_or("?"),
+            n.remote_port.map_or("?".into(), |p| p.to_string()),
+        ),
+        EventKind::Syscall(s) => format!("{} {}", s.kind.as_str(), s.name),
+    };
+    format!("{pod}: {what}")
+}

@@ -1,0 +1,292 @@
+//! The event store: deduplicated events and workloads, queryable by
+//! namespace + label selector, path prefix and peer.
+//!
+//! [`EventStore`] is the backend-neutral interface; [`SqliteStore`] is the
+//! embedded implementation (a PostgreSQL backend can implement the same
+//! trait for clusters that outgrow one machine). Rows are deduplicated: the
+//! same behaviour observed many times is one row with a count and first /
+//! last seen times.
+
+pub mod rows;
+pub mod sqlite;
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Event, Validity, Workload};
+
+pub use sqlite::SqliteStore;
+
+/// Store failures.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database reported an error.
+    #[error("store: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// The store file holds data this version cannot read.
+    #[error("store: {0}")]
+    Corrupt(String),
+}
+
+/// The event tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EventTable {
+    /// Process executions and exits.
+    Processes = 0,
+    /// File accesses.
+    Files = 1,
+    /// Network connections and flows.
+    Flows = 2,
+    /// Syscalls and capability uses.
+    Syscalls = 3,
+}
+
+impl EventTable {
+    /// All tables, each at the index of its discriminant.
+    pub const ALL: [EventTable; 4] = [
+        EventTable::Processes,
+        EventTable::Files,
+        EventTable::Flows,
+        EventTable::Syscalls,
+    ];
+
+    /// The SQL table name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventTable::Processes => "processes",
+            EventTable::Files => "files",
+            EventTable::Flows => "flows",
+            EventTable::Syscalls => "syscalls",
+        }
+    }
+}
+
+impl fmt::Display for EventTable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A file recorded as ingested.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IngestedFile {
+    /// SHA-256 of the content, hex.
+    pub hash: String,
+    /// The name it was ingested under.
+    pub path: String,
+    /// Its size.
+    pub bytes: u64,
+    /// The ingestion summary (JSON, counts only).
+    pub summary: String,
+}
+
+/// A filter over stored events. Empty fields match everything.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EventQuery {
+    /// Only events of pods in this namespace.
+    pub namespace: Option<String>,
+    /// Only events of pods carrying all these labels.
+    pub selector: BTreeMap<String, String>,
+    /// Files only: paths starting with this prefix (`/etc/` matches
+    /// `/etc/passwd`; a range query on the path index).
+    pub path_prefix: Option<String>,
+    /// Flows only: peers in this namespace.
+    pub peer_namespace: Option<String>,
+    /// Flows only: peers carrying all these labels.
+    pub peer_selector: BTreeMap<String, String>,
+    /// Flows only: this remote address.
+    pub remote_ip: Option<String>,
+    /// Only rows with this validity.
+    pub validity: Option<Validity>,
+    /// At most this many rows (all when `None`).
+    pub limit: Option<usize>,
+}
+
+/// A stored (deduplicated) event row.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StoredEvent {
+    /// The table it lives in.
+    pub table: EventTable,
+    /// Row id within the table (for [`EventStore::set_validity`]).
+    pub id: i64,
+    /// How many times it was observed.
+    pub count: u64,
+    /// Earliest observation (ns since the epoch), when known.
+    pub first_seen: Option<i64>,
+    /// Latest observation, when known.
+    pub last_seen: Option<i64>,
+    /// The event; its `timestamp_ns` is `first_seen` and its `validity` the
+    /// row's current tag.
+    pub event: Event,
+}
+
+/// Row counts of a store.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct StoreCounts {
+    /// Distinct pods / peers.
+    pub pods: u64,
+    /// Distinct process rows.
+    pub processes: u64,
+    /// Distinct file rows.
+    pub files: u64,
+    /// Distinct flow rows.
+    pub flows: u64,
+    /// Distinct syscall rows.
+    pub syscalls: u64,
+    /// Workloads.
+    pub workloads: u64,
+    /// Sum of the event rows' counts (all observations).
+    pub observations: u64,
+    /// Files ingested.
+    pub ingested_files: u64,
+}
+
+/// Writes of one transaction. Dropping it without [`StoreWriter::commit`]
+/// rolls everything back.
+pub trait StoreWriter {
+    /// Whether content with this hash was ingested (committed) before.
+    fn is_ingested(&mut self, hash: &str) -> Result<bool, StoreError>;
+    /// Adds one observation (deduplicated into an existing row when equal).
+    fn add_event(&mut self, event: &Event) -> Result<(), StoreError>;
+    /// Adds or replaces a workload (keyed by kind, namespace, name).
+    fn add_workload(&mut self, workload: &Workload) -> Result<(), StoreError>;
+    /// Records an ingested file.
+    fn record_file(&mut self, file: &IngestedFile) -> Result<(), StoreError>;
+    /// Makes the writes durable and visible.
+    fn commit(self: Box<Self>) -> Result<(), StoreError>;
+}
+
+/// A store of events and workloads.
+pub trait EventStore {
+    /// Whether content with this hash was ingested before.
+    fn is_ingested(&mut self, hash: &str) -> Result<bool, StoreError>;
+    /// Whether content of this size was ingested under this name: a hint
+    /// that the input may be a repeat, worth hashing before reading it.
+    fn ingested_as(&mut self, path: &str, bytes: u64) -> Result<bool, StoreError> {
+        Ok(self
+            .ingested_files()?
+            .iter()
+            .any(|f| f.path == path && f.bytes == bytes))
+    }
+    /// Starts a write transaction (waits for other writers).
+    fn begin(&mut self) -> Result<Box<dyn StoreWriter + '_>, StoreError>;
+    /// Sets a row's validity tag; `false` when no such row.
+    fn set_validity(
+        &mut self,
+        table: EventTable,
+        id: i64,
+        validity: Validity,
+    ) -> Result<bool, StoreError>;
+    /// Events of one table matching a query, most frequent first.
+    fn events(
+        &mut self,
+        table: EventTable,
+        query: &EventQuery,
+    ) -> Result<Vec<StoredEvent>, StoreError>;
+    /// Workloads in a namespace (all when `None`) whose pod labels (for a
+    /// Service: its selector) carry all of `selector`.
+    fn workloads(
+        &mut self,
+        namespace: Option<&str>,
+        selector: &BTreeMap<String, String>,
+    ) -> Result<Vec<Workload>, StoreError>;
+    /// Files ingested so far.
+    fn ingested_files(&mut self) -> Result<Vec<IngestedFile>, StoreError>;
+    /// Row counts.
+    fn counts(&mut self) -> Result<StoreCounts, StoreError>;
+}
+
+/// Every store resolves pod names through its workloads table: a name is a
+/// workload's own name (`productpage`, a bare Pod) or a name generated for
+/// its pods (`productpage-v1-6b746f74dc-9stvs` of Deployment
+/// `productpage-v1`, `web-0` of StatefulSet `web`, `agent-x7k2q` of a
+/// DaemonSet, ReplicaSet or Job); the answer is the pod template's labels.
+/// Resolves pod names to the labels of their pods (implemented for every
+/// [`EventStore`] through its workloads table, and
+/// by cluster clients).
+pub trait PodResolver {
+    /// The workloads pod `name` may belong to (in `namespace` when known):
+    /// none when unknown, several when the name is ambiguous.
+    fn resolve_pod(
+        &mut self,
+        namespace: Option<&str>,
+        name: &str,
+    ) -> Result<Vec<kubescribe_core::intent::ResolvedPod>, Box<dyn std::error::Error + Send + Sync>>;
+}
+
+impl<S: EventStore + ?Sized> PodResolver for S {
+    fn resolve_pod(
+        &mut self,
+        namespace: Option<&str>,
+        name: &str,
+    ) -> Result<Vec<kubescribe_core::intent::ResolvedPod>, Box<dyn std::error::Error + Send + Sync>>
+    {
+        let workloads = self.workloads(namespace, &BTreeMap::new())?;
+        Ok(pod_candidates(&workloads, name))
+    }
+}
+
+/// The workloads (Services excluded) whose pods may be named `pod`: exact
+/// name matches when there are any, else the longest-named workloads whose
+/// generated pod names fit.
+pub fn pod_candidates(
+    workloads: &[Workload],
+    pod: &str,
+) -> Vec<kubescribe_core::intent::ResolvedPod> {
+    let runs_pods = |w: &&Workload| w.kind != "Service" && !w.pod_labels.is_empty();
+    let resolved = |w: &Workload| kubescribe_core::intent::ResolvedPod {
+        kind: w.kind.clone(),
+        namespace: w.namespace.clone(),
+        name: w.name.clone(),
+        labels: w.pod_labels.clone(),
+    };
+    let exact: Vec<_> = workloads
+        .iter()
+        .filter(runs_pods)
+        .filter(|w| w.name == pod)
+        .map(resolved)
+        .collect();
+    if !exact.is_empty() {
+        return exact;
+    }
+    let generated: Vec<&Workload> = workloads
+        .iter()
+        .filter(runs_pods)
+        .filter(|w| {
+            pod.strip_prefix(w.name.as_str())
+                .and_then(|r| r.strip_prefix('-'))
+                .is_some_and(|rest| generated_suffix(&w.kind, rest))
+        })
+        .collect();
+    let longest = generated.iter().map(|w| w.name.len()).max().unwrap_or(0);
+    generated
+        .into_iter()
+        .filter(|w| w.name.len() == longest)
+        .map(resolved)
+        .collect()
+}
+
+/// Whether `rest` is what Kubernetes appends to a `kind`'s name for its pods.
+fn generated_suffix(kind: &str, rest: &str) -> bool {
+    let alnum = |s: &str, min: usize, max: usize| {
+        (min..=max).contains(&s.len())
+            && s.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+    };
+    match kind {
+        "StatefulSet" => !rest.is_empty() && rest.chars().all(|c| c.is_ascii_digit()),
+        "Deployment" => match rest.split_once('-') {
+            Some((hash, id)) => alnum(hash, 5, 10) && alnum(id, 5, 5),
+            None => false,
+        },
+        "DaemonSet" | "ReplicaSet" | "Job" | "ReplicationController" => alnum(rest, 5, 5),
+        "CronJob" => match rest.split_once('-') {
+            Some((n, id)) => n.chars().all(|c| c.is_ascii_digit()) && alnum(id, 5, 5),
+            None => false,
+        },
+        _ => false,
+    }
+}

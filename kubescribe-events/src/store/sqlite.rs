@@ -1,0 +1,1013 @@
+//! The embedded SQLite store.
+//!
+//! One file, WAL mode (readers never block the writer), a busy timeout and
+//! `BEGIN IMMEDIATE` write transactions so several processes can ingest into
+//! the same file: writers queue, none loses data.
+//!
+//! Schema: `pods` (namespace, pod, container, node, labels; peers of flows
+//! are rows here too), a normalised `labels(kind, id, key, value)` table
+//! indexed on `(kind, key, value)` so label selectors are index lookups, the
+//! event tables `processes`, `files` (indexed on `path`: a prefix is a range
+//! `path >= p AND path < p || U+10FFFF`), `flows` (indexed on the peer, the
+//! remote address and the DNS name) and `syscalls`, each row unique on its
+//! content with `count`, `first_seen`, `last_seen` and `validity`; and
+//! `workloads` + `workload_ports` from manifests. `ingested_files` keeps
+//! content hashes for idempotent re-ingestion.
+//!
+//! An event row is found by `key_hash` (unique, [`RowKey::stable_hash`] of
+//! its key columns), not by an index over the key columns themselves: the
+//! upsert merges only when every key column matches too, and probes the next
+//! hash value when another key holds it. A write transaction folds repeated
+//! events in memory first ([`PendingRows`]) and writes each distinct row
+//! once. Stores of schema version 1 (a unique index over the key columns)
+//! are rebuilt into version 2 when opened.
+//!
+//! Flows are deduplicated per connection endpoint, not per socket: the
+//! ephemeral side's port (the local port of an egress flow, the remote port
+//! of an ingress flow) is not stored.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::sync::LazyLock;
+use std::time::Duration;
+
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params, params_from_iter};
+
+use super::rows::{INTS, PendingRows, RowKey, Seen, key_columns};
+use super::{
+    EventQuery, EventStore, EventTable, IngestedFile, StoreCounts, StoreError, StoreWriter,
+    StoredEvent,
+};
+use crate::{
+    Direction, Event, EventKind, FileEvent, FileOperation, NetworkEvent, Peer, PodMeta,
+    ProcessAction, ProcessEvent, SourceEngine, SyscallEvent, SyscallKind, Validity, Workload,
+    WorkloadPort,
+};
+
+/// Version 2 finds event rows by `key_hash` ([`RowKey::stable_hash`])
+/// instead of a unique index over their key columns; version-1 stores are
+/// migrated when opened.
+const SCHEMA_VERSION: &str = "2";
+
+const SCHEMA: &str = r#"
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS ingested_files (
+    hash TEXT PRIMARY KEY, path TEXT NOT NULL, bytes INTEGER NOT NULL,
+    ingested_at INTEGER NOT NULL, summary TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS pods (
+    id INTEGER PRIMARY KEY, namespace TEXT NOT NULL, pod TEXT NOT NULL,
+    container TEXT NOT NULL, node TEXT NOT NULL, labels TEXT NOT NULL,
+    UNIQUE (namespace, pod, container, node, labels));
+CREATE TABLE IF NOT EXISTS labels (
+    kind TEXT NOT NULL, id INTEGER NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,
+    PRIMARY KEY (kind, id, key)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS labels_by_selector ON labels (kind, key, value, id);
+CREATE TABLE IF NOT EXISTS processes (
+    id INTEGER PRIMARY KEY, pod_id INTEGER NOT NULL, source TEXT NOT NULL, result TEXT NOT NULL,
+    action TEXT NOT NULL, binary TEXT NOT NULL, args TEXT NOT NULL, parent TEXT NOT NULL,
+    uid INTEGER NOT NULL,
+    count INTEGER NOT NULL, first_seen INTEGER, last_seen INTEGER,
+    validity TEXT NOT NULL DEFAULT 'unreviewed',
+    key_hash INTEGER NOT NULL UNIQUE);
+CREATE INDEX IF NOT EXISTS processes_by_binary ON processes (binary);
+CREATE TABLE IF NOT EXISTS files (
+    id INTEGER PRIMARY KEY, pod_id INTEGER NOT NULL, source TEXT NOT NULL, result TEXT NOT NULL,
+    path TEXT NOT NULL, operation TEXT NOT NULL, flags TEXT NOT NULL, syscall TEXT NOT NULL,
+    process TEXT NOT NULL,
+    count INTEGER NOT NULL, first_seen INTEGER, last_seen INTEGER,
+    validity TEXT NOT NULL DEFAULT 'unreviewed',
+    key_hash INTEGER NOT NULL UNIQUE);
+CREATE INDEX IF NOT EXISTS files_by_path ON files (path);
+CREATE TABLE IF NOT EXISTS flows (
+    id INTEGER PRIMARY KEY, pod_id INTEGER NOT NULL, source TEXT NOT NULL, result TEXT NOT NULL,
+    protocol TEXT NOT NULL, direction TEXT NOT NULL, local_ip TEXT NOT NULL,
+    local_port INTEGER NOT NULL, remote_ip TEXT NOT NULL, remote_port INTEGER NOT NULL,
+    peer_id INTEGER NOT NULL, dns_name TEXT NOT NULL, process TEXT NOT NULL,
+    count INTEGER NOT NULL, first_seen INTEGER, last_seen INTEGER,
+    validity TEXT NOT NULL DEFAULT 'unreviewed',
+    key_hash INTEGER NOT NULL UNIQUE);
+CREATE INDEX IF NOT EXISTS flows_by_peer ON flows (peer_id);
+CREATE INDEX IF NOT EXISTS flows_by_remote ON flows (remote_ip, remote_port);
+CREATE INDEX IF NOT EXISTS flows_by_dns ON flows (dns_name);
+CREATE TABLE IF NOT EXISTS syscalls (
+    id INTEGER PRIMARY KEY, pod_id INTEGER NOT NULL, source TEXT NOT NULL, result TEXT NOT NULL,
+    kind TEXT NOT NULL, name TEXT NOT NULL, args TEXT NOT NULL, process TEXT NOT NULL,
+    count INTEGER NOT NULL, first_seen INTEGER, last_seen INTEGER,
+    validity TEXT NOT NULL DEFAULT 'unreviewed',
+    key_hash INTEGER NOT NULL UNIQUE);
+CREATE TABLE IF NOT EXISTS workloads (
+    id INTEGER PRIMARY KEY, kind TEXT NOT NULL, namespace TEXT NOT NULL, name TEXT NOT NULL,
+    labels TEXT NOT NULL, pod_labels TEXT NOT NULL, selector TEXT NOT NULL,
+    UNIQUE (kind, namespace, name));
+CREATE INDEX IF NOT EXISTS workloads_by_namespace ON workloads (namespace);
+CREATE TABLE IF NOT EXISTS workload_ports (
+    workload_id INTEGER NOT NULL, container TEXT NOT NULL, name TEXT NOT NULL,
+    port INTEGER NOT NULL, target_port TEXT NOT NULL, protocol TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS workload_ports_by_workload ON workload_ports (workload_id);
+CREATE INDEX IF NOT EXISTS workload_ports_by_port ON workload_ports (port, protocol);
+"#;
+
+/// The upsert of one pending row into `table`. Parameters follow
+/// [`RowKey`]'s layout: `?1`–`?4` its integer columns, `?5`–`?12` its text
+/// columns (a table leaves those it lacks unreferenced), then `?13` the
+/// count, `?14` first seen, `?15` last seen and `?16` the key hash. A row
+/// holding the hash with other key columns (a collision) is left alone and
+/// the statement changes nothing: the caller probes the next hash value.
+/// Rows are never deleted, so a probe sequence never has a gap.
+fn upsert_sql(table: EventTable) -> &'static str {
+    static SQL: LazyLock<[String; 4]> = LazyLock::new(|| {
+        EventTable::ALL.map(|table| {
+            let (ints, texts) = key_columns(table);
+            let columns: Vec<&str> = ints.iter().chain(texts).copied().collect();
+            let values: Vec<String> = (1..=ints.len())
+                .chain(INTS + 1..=INTS + texts.len())
+                .map(|i| format!("?{i}"))
+                .collect();
+            let same: Vec<String> = columns
+                .iter()
+                .map(|c| format!("{c} = excluded.{c}"))
+                .collect();
+            format!(
+                "INSERT INTO {table} ({}, count, first_seen, last_seen, key_hash) \
+                 VALUES ({}, ?13, ?14, ?15, ?16) \
+                 ON CONFLICT (key_hash) DO UPDATE SET count = count + excluded.count, \
+                 first_seen = CASE WHEN first_seen IS NULL OR excluded.first_seen < first_seen \
+                     THEN coalesce(excluded.first_seen, first_seen) ELSE first_seen END, \
+                 last_seen = CASE WHEN last_seen IS NULL OR excluded.last_seen > last_seen \
+                     THEN coalesce(excluded.last_seen, last_seen) ELSE last_seen END \
+                 WHERE {}",
+                columns.join(", "),
+                values.join(", "),
+                same.join(" AND ")
+            )
+        })
+    });
+    &SQL[table as usize]
+}
+
+/// Migrates a version-1 store: each event table is rebuilt with `key_hash`
+/// in place of the unique index over its key columns. Ids, counts, times
+/// and validity are kept.
+fn migrate_v1(tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError> {
+    for table in EventTable::ALL {
+        let t = table.as_str();
+        tx.execute_batch(&format!("ALTER TABLE {t} RENAME TO {t}_v1"))?;
+        // Its indexes moved with it; their names are the new table's.
+        let indexes: Vec<String> = tx
+            .prepare(
+                "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ?1 AND sql IS NOT NULL",
+            )?
+            .query_map([format!("{t}_v1")], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        for index in indexes {
+            tx.execute_batch(&format!("DROP INDEX \"{index}\""))?;
+        }
+    }
+    tx.execute_batch(SCHEMA)?;
+    for table in EventTable::ALL {
+        let t = table.as_str();
+        let (ints, texts) = key_columns(table);
+        let columns = ints
+            .iter()
+            .chain(texts)
+            .copied()
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut insert = tx.prepare(&format!(
+            "INSERT INTO {t} (id, {columns}, count, first_seen, last_seen, validity, key_hash) \
+             VALUES ({}) ON CONFLICT (key_hash) DO NOTHING",
+            (1..=ints.len() + texts.len() + 6)
+                .map(|i| format!("?{i}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))?;
+        let mut select = tx.prepare(&format!(
+            "SELECT id, {columns}, count, first_seen, last_seen, validity FROM {t}_v1 ORDER BY id"
+        ))?;
+        let mut rows = select.query([])?;
+        while let Some(row) = rows.next()? {
+            let mut key: RowKey<String> = RowKey {
+                table,
+                ints: [0; INTS],
+                texts: Default::default(),
+            };
+            let mut values: Vec<rusqlite::types::Value> = vec![row.get(0)?];
+            for (i, slot) in key.ints.iter_mut().take(ints.len()).enumerate() {
+                *slot = row.get(1 + i)?;
+                values.push((*slot).into());
+            }
+            for (i, slot) in key.texts.iter_mut().take(texts.len()).enumerate() {
+                *slot = row.get(1 + ints.len() + i)?;
+                values.push(slot.clone().into());
+            }
+            for i in 0..4 {
+                values.push(row.get(1 + ints.len() + texts.len() + i)?);
+            }
+            let mut hash = key.stable_hash();
+            while insert.execute(params_from_iter(values.iter().chain([&hash.into()])))? == 0 {
+                hash = hash.wrapping_add(1);
+            }
+        }
+        tx.execute_batch(&format!("DROP TABLE {t}_v1"))?;
+    }
+    tx.execute(
+        "UPDATE meta SET value = ?1 WHERE key = 'schema_version'",
+        [SCHEMA_VERSION],
+    )?;
+    Ok(())
+}
+
+/// Writes one row with `stmt` (its table's [`upsert_sql`]): `count` events
+/// with the given time range, merged into the row with the same key if there
+/// is one.
+fn write_row(
+    stmt: &mut rusqlite::Statement<'_>,
+    key: &RowKey<String>,
+    seen: &Seen,
+) -> Result<(), StoreError> {
+    let [i1, i2, i3, i4] = &key.ints;
+    let [t1, t2, t3, t4, t5, t6, t7, t8] = &key.texts;
+    let mut hash = key.stable_hash();
+    while stmt.execute(params![
+        i1, i2, i3, i4, t1, t2, t3, t4, t5, t6, t7, t8, seen.count, seen.first, seen.last, hash
+    ])? == 0
+    {
+        hash = hash.wrapping_add(1);
+    }
+    Ok(())
+}
+
+/// Settings for opening a store.
+#[derive(Debug, Clone)]
+pub struct SqliteOptions {
+    /// How long a writer waits for another writer's transaction (default 10 minutes:
+    /// one transaction holds one whole input file).
+    pub busy_timeout: Duration,
+    /// The page cache of the connection, in MiB (default 32). Ingestion
+    /// touches the unique indexes of every event table; once they outgrow
+    /// the cache, each upsert re-reads pages from the file and spills dirty
+    /// ones to the WAL mid-transaction. A bounded cache keeps memory flat.
+    pub cache_mib: u32,
+}
+
+impl Default for SqliteOptions {
+    fn default() -> Self {
+        SqliteOptions {
+            busy_timeout: Duration::from_secs(600),
+            cache_mib: 32,
+        }
+    }
+}
+
+type PodKey = (String, String, String, String, String);
+type RecentPod = (
+    String,
+    String,
+    String,
+    String,
+    BTreeMap<String, String>,
+    i64,
+);
+
+/// Pod ids handed out: the last few without allocating, all by key.
+#[derive(Default)]
+struct PodCache {
+    ids: HashMap<PodKey, i64>,
+    recent: Vec<RecentPod>,
+    next: usize,
+}
+
+impl PodCache {
+    const RECENT: usize = 4;
+
+    fn clear(&mut self) {
+        self.ids.clear();
+        self.recent.clear();
+        self.next = 0;
+    }
+
+    fn find_recent(
+        &self,
+        ns: &str,
+        pod: &str,
+        container: &str,
+        node: &str,
+        labels: &BTreeMap<String, String>,
+    ) -> Option<i64> {
+        self.recent
+            .iter()
+            .find(|r| r.0 == ns && r.1 == pod && r.2 == container && r.3 == node && &r.4 == labels)
+            .map(|r| r.5)
+    }
+
+    fn remember(
+        &mut self,
+        ns: &str,
+        pod: &str,
+        container: &str,
+        node: &str,
+        labels: &BTreeMap<String, String>,
+        id: i64,
+    ) {
+        let entry = (
+            ns.to_string(),
+            pod.to_string(),
+            container.to_string(),
+            node.to_string(),
+            labels.clone(),
+            id,
+        );
+        if self.recent.len() < Self::RECENT {
+            self.recent.push(entry);
+        } else {
+            self.recent[self.next] = entry;
+            self.next = (self.next + 1) % Self::RECENT;
+        }
+    }
+}
+
+/// An event store in one SQLite file.
+pub struct SqliteStore {
+    conn: Connection,
+    pod_ids: PodCache,
+    /// Rows of the open write transaction not yet written (kept here so
+    /// its allocation is reused from one transaction to the next).
+    pending: PendingRows,
+}
+
+fn opt(s: &Option<String>) -> &str {
+    s.as_deref().unwrap_or("")
+}
+
+fn unopt(s: String) -> Option<String> {
+    (!s.is_empty()).then_some(s)
+}
+
+fn labels_json(l: &BTreeMap<String, String>) -> String {
+    serde_json::to_string(l).unwrap_or_else(|_| "{}".into())
+}
+
+fn parse_labels(s: &str) -> Result<BTreeMap<String, String>, StoreError> {
+    serde_json::from_str(s).map_err(|e| StoreError::Corrupt(format!("labels {s:?}: {e}")))
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) a store file.
+    pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        Self::open_with(path, &SqliteOptions::default())
+    }
+
+    /// Opens a store file with options.
+    pub fn open_with(path: &Path, options: &SqliteOptions) -> Result<SqliteStore, StoreError> {
+        let conn = Connection::open(path)?;
+        Self::init(conn, options, true)
+    }
+
+    /// A private in-memory store (for tests and one-shot pipelines).
+    pub fn open_in_memory() -> Result<SqliteStore, StoreError> {
+        Self::init(
+            Connection::open_in_memory()?,
+            &SqliteOptions::default(),
+            false,
+        )
+    }
+
+    fn init(
+        mut conn: Connection,
+        options: &SqliteOptions,
+        wal: bool,
+    ) -> Result<SqliteStore, StoreError> {
+        conn.busy_timeout(options.busy_timeout)?;
+        // Negative: KiB rather than pages.
+        conn.pragma_update(None, "cache_size", -(i64::from(options.cache_mib) * 1024))?;
+        // Switching a new file to WAL takes an exclusive lock that SQLite's
+        // busy handler does not wait for: retry while other processes open
+        // the same new file.
+        let deadline = std::time::Instant::now() + options.busy_timeout;
+        let mut pause = Duration::from_millis(1);
+        loop {
+            match Self::setup(&mut conn, wal) {
+                Err(StoreError::Sqlite(e))
+                    if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy)
+                        && std::time::Instant::now() < deadline =>
+                {
+                    std::thread::sleep(pause);
+                    pause = (pause * 2).min(Duration::from_millis(100));
+                }
+                other => {
+                    other?;
+                    break;
+                }
+            }
+        }
+        Ok(SqliteStore {
+            conn,
+            pod_ids: PodCache::default(),
+            pending: PendingRows::default(),
+        })
+    }
+
+    fn setup(conn: &mut Connection, wal: bool) -> Result<(), StoreError> {
+        if wal {
+            let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
+            if !mode.eq_ignore_ascii_case("wal") {
+                return Err(StoreError::Corrupt(format!(
+                    "cannot switch to WAL mode (got {mode})"
+                )));
+            }
+        }
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute_batch(SCHEMA)?;
+        let version: Option<String> = tx
+            .query_row(
+                "SELECT value FROM meta WHERE key = 'schema_version'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?;
+        match version {
+            None => {
+                tx.execute(
+                    "INSERT INTO meta (key, value) VALUES ('schema_version', ?1)",
+                    [SCHEMA_VERSION],
+                )?;
+            }
+            Some(v) if v == SCHEMA_VERSION => {}
+            Some(v) if v == "1" => migrate_v1(&tx)?,
+            Some(v) => {
+                return Err(StoreError::Corrupt(format!(
+                    "schema version {v}, this kubescribe reads version {SCHEMA_VERSION}"
+                )));
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The underlying connection (read-only use is safe; for ad-hoc queries).
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+}
+
+/// A write transaction on a [`SqliteStore`].
+pub struct SqliteWriter<'a> {
+    tx: Option<rusqlite::Transaction<'a>>,
+    pod_ids: &'a mut PodCache,
+    pending: &'a mut PendingRows,
+}
+
+impl Drop for SqliteWriter<'_> {
+    fn drop(&mut self) {
+        if self.tx.is_some() {
+            // Rolled back: ids handed out in this transaction are void.
+            self.pod_ids.clear();
+        }
+        self.pending.clear();
+    }
+}
+
+impl SqliteWriter<'_> {
+    /// Writes the pending rows, one upsert each.
+    fn flush(&mut self) -> Result<(), StoreError> {
+        let Some(tx) = self.tx.as_ref() else {
+            return Err(StoreError::Corrupt("transaction already finished".into()));
+        };
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        // One statement per table for the whole flush (no cache look-up per row).
+        let mut stmts = Vec::with_capacity(EventTable::ALL.len());
+        for table in EventTable::ALL {
+            stmts.push(tx.prepare_cached(upsert_sql(table))?);
+        }
+        for (key, seen) in self.pending.drain() {
+            write_row(&mut stmts[key.table as usize], &key, &seen)?;
+        }
+        Ok(())
+    }
+
+    fn tx(&self) -> Result<&rusqlite::Transaction<'_>, StoreError> {
+        self.tx
+            .as_ref()
+            .ok_or_else(|| StoreError::Corrupt("transaction already finished".into()))
+    }
+
+    fn pod_id(
+        &mut self,
+        namespace: &str,
+        pod: &str,
+        container: &str,
+        node: &str,
+        labels: &BTreeMap<String, String>,
+    ) -> Result<i64, StoreError> {
+        if let Some(id) = self
+            .pod_ids
+            .find_recent(namespace, pod, container, node, labels)
+        {
+            return Ok(id);
+        }
+        let lj = labels_json(labels);
+        let key = (
+            namespace.to_string(),
+            pod.to_string(),
+            container.to_string(),
+            node.to_string(),
+            lj,
+        );
+        if let Some(&id) = self.pod_ids.ids.get(&key) {
+            self.pod_ids
+                .remember(namespace, pod, container, node, labels, id);
+            return Ok(id);
+        }
+        let tx = self.tx()?;
+        let inserted = tx
+            .prepare_cached(
+                "INSERT INTO pods (namespace, pod, container, node, labels) VALUES (?1, ?2, ?3, ?4, ?5) \
+                 ON CONFLICT DO NOTHING",
+            )?
+            .execute(params![key.0, key.1, key.2, key.3, key.4])?;
+        let id = if inserted == 1 {
+            let id = tx.last_insert_rowid();
+            let mut stmt = tx.prepare_cached(
+                "INSERT OR REPLACE INTO labels (kind, id, key, value) VALUES ('pod', ?1, ?2, ?3)",
+            )?;
+            for (k, v) in labels {
+                stmt.execute(params![id, k, v])?;
+            }
+            id
+        } else {
+            tx.prepare_cached(
+                "SELECT id FROM pods WHERE namespace = ?1 AND pod = ?2 AND container = ?3 AND node = ?4 AND labels = ?5",
+            )?
+            .query_row(params![key.0, key.1, key.2, key.3, key.4], |r| r.get(0))?
+        };
+        self.pod_ids.ids.insert(key, id);
+        self.pod_ids
+            .remember(namespace, pod, container, node, labels, id);
+        Ok(id)
+    }
+}
+
+impl StoreWriter for SqliteWriter<'_> {
+    fn is_ingested(&mut self, hash: &str) -> Result<bool, StoreError> {
+        Ok(self
+            .tx()?
+            .prepare_cached("SELECT 1 FROM ingested_files WHERE hash = ?1")?
+            .exists([hash])?)
+    }
+
+    fn add_event(&mut self, e: &Event) -> Result<(), StoreError> {
+        let p = &e.pod;
+        let pod_id = self.pod_id(
+            opt(&p.namespace),
+            opt(&p.pod),
+            opt(&p.container),
+            opt(&p.node),
+            &p.labels,
+        )?;
+        let peer_id = match &e.kind {
+            EventKind::Network(NetworkEvent {
+                peer: Some(peer), ..
+            }) => self.pod_id(opt(&peer.namespace), opt(&peer.pod), "", "", &peer.labels)?,
+            _ => 0,
+        };
+        self.pending
+            .add(&RowKey::of(e, pod_id, peer_id), e.timestamp_ns);
+        if self.pending.is_full() {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn add_workload(&mut self, w: &Workload) -> Result<(), StoreError> {
+        let tx = self.tx()?;
+        let id: i64 = tx
+            .prepare_cached(
+                "INSERT INTO workloads (kind, namespace, name, labels, pod_labels, selector) VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+                 ON CONFLICT (kind, namespace, name) DO UPDATE SET labels = excluded.labels, \
+                 pod_labels = excluded.pod_labels, selector = excluded.selector RETURNING id",
+            )?
+            .query_row(
+                params![w.kind, w.namespace, w.name, labels_json(&w.labels), labels_json(&w.pod_labels), labels_json(&w.selector)],
+                |r| r.get(0),
+            )?;
+        tx.prepare_cached("DELETE FROM labels WHERE kind IN ('workload', 'selector') AND id = ?1")?
+            .execute([id])?;
+        tx.prepare_cached("DELETE FROM workload_ports WHERE workload_id = ?1")?
+            .execute([id])?;
+        let mut lab = tx.prepare_cached(
+            "INSERT OR REPLACE INTO labels (kind, id, key, value) VALUES (?1, ?2, ?3, ?4)",
+        )?;
+        for (k, v) in &w.pod_labels {
+            lab.execute(params!["workload", id, k, v])?;
+        }
+        for (k, v) in &w.selector {
+            lab.execute(params!["selector", id, k, v])?;
+        }
+        let mut port = tx.prepare_cached(
+            "INSERT INTO workload_ports (workload_id, container, name, port, target_port, protocol) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?;
+        for p in &w.ports {
+            port.execute(params![
+                id,
+                opt(&p.container),
+                opt(&p.name),
+                p.port,
+                opt(&p.target_port),
+                p.protocol
+            ])?;
+        }
+        Ok(())
+    }
+
+    fn record_file(&mut self, f: &IngestedFile) -> Result<(), StoreError> {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0);
+        self.tx()?
+            .prepare_cached(
+                "INSERT OR IGNORE INTO ingested_files (hash, path, bytes, ingested_at, summary) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?
+            .execute(params![f.hash, f.path, f.bytes as i64, now, f.summary])?;
+        Ok(())
+    }
+
+    fn commit(mut self: Box<Self>) -> Result<(), StoreError> {
+        self.flush()?;
+        match self.tx.take() {
+            Some(tx) => {
+                if let Err(e) = tx.commit() {
+                    self.pod_ids.clear();
+                    return Err(e.into());
+                }
+                Ok(())
+            }
+            None => Err(StoreError::Corrupt("transaction already finished".into())),
+        }
+    }
+}
+
+/// Selector condition on an id column: `AND <col> IN (… INTERSECT …)`.
+fn selector_clause(
+    col: &str,
+    kind: &str,
+    selector: &BTreeMap<String, String>,
+    args: &mut Vec<String>,
+) -> String {
+    if selector.is_empty() {
+        return String::new();
+    }
+    let parts: Vec<String> = selector
+        .iter()
+        .map(|(k, v)| {
+            args.push(k.clone());
+            args.push(v.clone());
+            format!(
+                "SELECT id FROM labels WHERE kind = '{kind}' AND key = ?{} AND value = ?{}",
+                args.len() - 1,
+                args.len()
+            )
+        })
+        .collect();
+    format!(" AND {col} IN ({})", parts.join(" INTERSECT "))
+}
+
+fn pod_meta(
+    namespace: String,
+    pod: String,
+    container: String,
+    node: String,
+    labels: &str,
+) -> Result<PodMeta, StoreError> {
+    Ok(PodMeta {
+        namespace: unopt(namespace),
+        pod: unopt(pod),
+        container: unopt(container),
+        labels: parse_labels(labels)?,
+        node: unopt(node),
+    })
+}
+
+fn corrupt(what: &str, v: &str) -> StoreError {
+    StoreError::Corrupt(format!("unknown {what} {v:?}"))
+}
+
+impl EventStore for SqliteStore {
+    fn is_ingested(&mut self, hash: &str) -> Result<bool, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT 1 FROM ingested_files WHERE hash = ?1")?
+            .exists([hash])?)
+    }
+
+    fn ingested_as(&mut self, path: &str, bytes: u64) -> Result<bool, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT 1 FROM ingested_files WHERE path = ?1 AND bytes = ?2")?
+            .exists(params![path, bytes as i64])?)
+    }
+
+    fn begin(&mut self) -> Result<Box<dyn StoreWriter + '_>, StoreError> {
+        let SqliteStore {
+            conn,
+            pod_ids,
+            pending,
+        } = self;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        pending.clear();
+        Ok(Box::new(SqliteWriter {
+            tx: Some(tx),
+            pod_ids,
+            pending,
+        }))
+    }
+
+    fn set_validity(
+        &mut self,
+        table: EventTable,
+        id: i64,
+        validity: Validity,
+    ) -> Result<bool, StoreError> {
+        let n = self.conn.execute(
+            &format!("UPDATE {} SET validity = ?1 WHERE id = ?2", table.as_str()),
+            params![validity.as_str(), id],
+        )?;
+        Ok(n > 0)
+    }
+
+    fn events(
+        &mut self,
+        table: EventTable,
+        q: &EventQuery,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        let mut args: Vec<String> = Vec::new();
+        let mut wh = String::from(" WHERE 1 = 1");
+        if let Some(ns) = &q.namespace {
+            args.push(ns.clone());
+            wh.push_str(&format!(" AND p.namespace = ?{}", args.len()));
+        }
+        wh.push_str(&selector_clause("t.pod_id", "pod", &q.selector, &mut args));
+        if let Some(v) = q.validity {
+            args.push(v.as_str().to_string());
+            wh.push_str(&format!(" AND t.validity = ?{}", args.len()));
+        }
+        let (cols, join) = match table {
+            EventTable::Processes => ("t.action, t.binary, t.args, t.parent, t.uid", String::new()),
+            EventTable::Files => {
+                if let Some(prefix) = &q.path_prefix {
+                    args.push(prefix.clone());
+                    args.push(format!("{prefix}\u{10FFFF}"));
+                    wh.push_str(&format!(
+                        " AND t.path >= ?{} AND t.path < ?{}",
+                        args.len() - 1,
+                        args.len()
+                    ));
+                }
+                (
+                    "t.path, t.operation, t.flags, t.syscall, t.process",
+                    String::new(),
+                )
+            }
+            EventTable::Flows => {
+                if let Some(ns) = &q.peer_namespace {
+                    args.push(ns.clone());
+                    wh.push_str(&format!(" AND q.namespace = ?{}", args.len()));
+                }
+                wh.push_str(&selector_clause(
+                    "t.peer_id",
+                    "pod",
+                    &q.peer_selector,
+                    &mut args,
+                ));
+                if let Some(ip) = &q.remote_ip {
+                    args.push(ip.clone());
+                    wh.push_str(&format!(" AND t.remote_ip = ?{}", args.len()));
+                }
+                (
+                    "t.protocol, t.direction, t.local_ip, t.local_port, t.remote_ip, t.remote_port, t.dns_name, t.process, \
+                     q.id, q.namespace, q.pod, q.labels",
+                    " LEFT JOIN pods q ON q.id = t.peer_id".to_string(),
+                )
+            }
+            EventTable::Syscalls => ("t.kind, t.name, t.args, t.process", String::new()),
+        };
+        let limit = q.limit.map(|l| format!(" LIMIT {l}")).unwrap_or_default();
+        let sql = format!(
+            "SELECT t.id, t.count, t.first_seen, t.last_seen, t.validity, t.source, t.result, \
+             p.namespace, p.pod, p.container, p.node, p.labels, {cols} \
+             FROM {} t JOIN pods p ON p.id = t.pod_id{join}{wh} ORDER BY t.count DESC, t.id{limit}",
+            table.as_str()
+        );
+        let mut stmt = self.conn.prepare(&sql)?;
+        let mut rows = stmt.query(params_from_iter(args.iter()))?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            let validity: String = r.get(4)?;
+            let source: String = r.get(5)?;
+            let labels: String = r.get(11)?;
+            let pod = pod_meta(r.get(7)?, r.get(8)?, r.get(9)?, r.get(10)?, &labels)?;
+            let s = |i: usize| -> Result<Option<String>, StoreError> {
+                Ok(unopt(r.get::<_, String>(i)?))
+            };
+            let kind = match table {
+                EventTable::Processes => {
+                    let action: String = r.get(12)?;
+                    let uid: i64 = r.get(16)?;
+                    EventKind::Process(ProcessEvent {
+                        action: match action.as_str() {
+                            "exec" => ProcessAction::Exec,
+                            "exit" => ProcessAction::Exit,
+                            other => return Err(corrupt("process action", other)),
+                        },
+                        binary: r.get(13)?,
+                        args: s(14)?,
+                        parent: s(15)?,
+                        uid: (uid >= 0).then_some(uid),
+                    })
+                }
+                EventTable::Files => {
+                    let op: String = r.get(13)?;
+                    EventKind::File(FileEvent {
+                        path: r.get(12)?,
+                        operation: FileOperation::parse(&op)
+                            .ok_or_else(|| corrupt("file operation", &op))?,
+                        flags: s(14)?,
+                        syscall: s(15)?,
+                        process: s(16)?,
+                    })
+                }
+                EventTable::Flows => {
+                    let dir: String = r.get(13)?;
+                    let lp: i64 = r.get(15)?;
+                    let rp: i64 = r.get(17)?;
+                    let peer_id: Option<i64> = r.get(20)?;
+                    let peer = match peer_id {
+                        Some(_) => {
+                            let pl: String = r.get(23)?;
+                            Some(Peer {
+                                namespace: unopt(r.get(21)?),
+                                pod: unopt(r.get(22)?),
+                                labels: parse_labels(&pl)?,
+                            })
+                        }
+                        None => None,
+                    };
+                    EventKind::Network(NetworkEvent {
+                        protocol: r.get(12)?,
+                        direction: Direction::parse(&dir)
+                            .ok_or_else(|| corrupt("direction", &dir))?,
+                        local_ip: s(14)?,
+                        local_port: u16::try_from(lp).ok().filter(|p| *p > 0),
+                        remote_ip: s(16)?,
+                        remote_port: u16::try_from(rp).ok().filter(|p| *p > 0),
+                        peer,
+                        dns_name: s(18)?,
+                        process: s(19)?,
+                    })
+                }
+                EventTable::Syscalls => {
+                    let kind: String = r.get(12)?;
+                    EventKind::Syscall(SyscallEvent {
+                        kind: match kind.as_str() {
+                            "syscall" => SyscallKind::Syscall,
+                            "capability" => SyscallKind::Capability,
+                            other => return Err(corrupt("syscall kind", other)),
+                        },
+                        name: r.get(13)?,
+                        args: s(14)?,
+                        process: s(15)?,
+                    })
+                }
+            };
+            let first_seen: Option<i64> = r.get(2)?;
+            let count: i64 = r.get(1)?;
+            out.push(StoredEvent {
+                table,
+                id: r.get(0)?,
+                count: count.max(0) as u64,
+                first_seen,
+                last_seen: r.get(3)?,
+                event: Event {
+                    timestamp_ns: first_seen,
+                    source: SourceEngine::parse(&source)
+                        .ok_or_else(|| corrupt("source", &source))?,
+                    pod,
+                    validity: Validity::parse(&validity)
+                        .ok_or_else(|| corrupt("validity", &validity))?,
+                    result: unopt(r.get(6)?),
+                    kind,
+                },
+            });
+        }
+        Ok(out)
+    }
+
+    fn workloads(
+        &mut self,
+        namespace: Option<&str>,
+        selector: &BTreeMap<String, String>,
+    ) -> Result<Vec<Workload>, StoreError> {
+        let mut args: Vec<String> = Vec::new();
+        let mut sql = String::from(
+            "SELECT w.id, w.kind, w.namespace, w.name, w.labels, w.pod_labels, w.selector FROM workloads w WHERE 1 = 1",
+        );
+        if let Some(ns) = namespace {
+            args.push(ns.to_string());
+            sql.push_str(&format!(" AND w.namespace = ?{}", args.len()));
+        }
+        for (k, v) in selector {
+            args.push(k.clone());
+            args.push(v.clone());
+            sql.push_str(&format!(
+                " AND EXISTS (SELECT 1 FROM labels l WHERE l.id = w.id AND l.kind = \
+                 (CASE WHEN w.kind = 'Service' THEN 'selector' ELSE 'workload' END) AND l.key = ?{} AND l.value = ?{})",
+                args.len() - 1,
+                args.len()
+            ));
+        }
+        sql.push_str(" ORDER BY w.namespace, w.kind, w.name");
+        let mut stmt = self.conn.prepare(&sql)?;
+        let rows: Vec<(i64, String, String, String, String, String, String)> = stmt
+            .query_map(params_from_iter(args.iter()), |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                    r.get(6)?,
+                ))
+            })?
+            .collect::<Result<_, _>>()?;
+        let mut ports = self.conn.prepare_cached(
+            "SELECT container, name, port, target_port, protocol FROM workload_ports WHERE workload_id = ?1 ORDER BY rowid",
+        )?;
+        let mut out = Vec::new();
+        for (id, kind, namespace, name, labels, pod_labels, sel) in rows {
+            let ps: Vec<WorkloadPort> = ports
+                .query_map([id], |r| {
+                    let port: i64 = r.get(2)?;
+                    Ok(WorkloadPort {
+                        container: unopt(r.get(0)?),
+                        name: unopt(r.get(1)?),
+                        port: u16::try_from(port).unwrap_or(0),
+                        target_port: unopt(r.get(3)?),
+                        protocol: r.get(4)?,
+                    })
+                })?
+                .collect::<Result<_, _>>()?;
+            out.push(Workload {
+                kind,
+                namespace,
+                name,
+                labels: parse_labels(&labels)?,
+                pod_labels: parse_labels(&pod_labels)?,
+                selector: parse_labels(&sel)?,
+                ports: ps,
+            });
+        }
+        Ok(out)
+    }
+
+    fn ingested_files(&mut self) -> Result<Vec<IngestedFile>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT hash, path, bytes, summary FROM ingested_files ORDER BY ingested_at, path",
+        )?;
+        let rows = stmt
+            .query_map([], |r| {
+                let bytes: i64 = r.get(2)?;
+                Ok(IngestedFile {
+                    hash: r.get(0)?,
+                    path: r.get(1)?,
+                    bytes: bytes.max(0) as u64,
+                    summary: r.get(3)?,
+                })
+            })?
+            .collect::<Result<_, _>>()?;
+        Ok(rows)
+    }
+
+    fn counts(&mut self) -> Result<StoreCounts, StoreError> {
+        let one = |sql: &str| -> Result<u64, StoreError> {
+            let n: i64 = self.conn.query_row(sql, [], |r| r.get(0))?;
+            Ok(n.max(0) as u64)
+        };
+        Ok(StoreCounts {
+            pods: one("SELECT count(*) FROM pods")?,
+            processes: one("SELECT count(*) FROM processes")?,
+            files: one("SELECT count(*) FROM files")?,
+            flows: one("SELECT count(*) FROM flows")?,
+            syscalls: one("SELECT count(*) FROM syscalls")?,
+            workloads: one("SELECT count(*) FROM workloads")?,
+            observations: one(
+                "SELECT (SELECT coalesce(sum(count), 0) FROM processes) + (SELECT coalesce(sum(count), 0) FROM files) \
+                 + (SELECT coalesce(sum(count), 0) FROM flows) + (SELECT coalesce(sum(count), 0) FROM syscalls)",
+            )?,
+            ingested_files: one("SELECT count(*) FROM ingested_files")?,
+        })
+    }
+}

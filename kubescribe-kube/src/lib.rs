@@ -1,0 +1,33 @@
+//! # kubescribe-kube
+//!
+//! kubescribe on a live cluster, through `kube` + `k8s-openapi`:
+//!
+//! * [`config`]: the cluster configuration as kubectl users expect it —
+//!   `--kubeconfig`, else `KUBECONFIG`, else `~/.kube/config`, else the
+//!   in-cluster service account; `--context` picks a context; every request
+//!   is bounded by a timeout.
+//! * [`KubeApi`]: the async client: namespaces, pods (labels, container
+//!   ports, owning Deployment/StatefulSet/DaemonSet), Services, CRDs,
+//!   server-side apply and its dry run ([`apply`]) with retries and a report
+//!   of what changed.
+//! * [`KubeCluster`]: the same, blocking, implementing the domain's
+//!   [`ClusterContext`](kubescribe_events::cluster::ClusterContext) trait, so
+//!   `kubescribe-validate` can check policies against live objects.
+//! * [`checks`]: cluster-side validation: layer 1 against the cluster's CRD,
+//!   layers 2/3 against live objects, server-side dry run as the final check.
+//!
+//! Without a reachable cluster every call fails with a
+//! [`ClusterError`](kubescribe_events::cluster::ClusterError) within the
+//! timeout; nothing panics or hangs.
+
+pub mod api;
+pub mod apply;
+pub mod blocking;
+pub mod checks;
+pub mod config;
+
+pub use api::KubeApi;
+pub use apply::{Action, ApplyOptions, ApplyReport, ApplyResult, FIELD_MANAGER};
+pub use blocking::KubeCluster;
+pub use config::ClusterOptions;
+pub use kubescribe_events::cluster::ClusterError;

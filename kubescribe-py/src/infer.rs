@@ -1,0 +1,568 @@
+//! Generator backends, the generate → validate → regenerate loop
+//! (`kubescribe_infer::pipeline`) and policy simulation
+//! (`kubescribe_simulate`).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList, PyString};
+use serde_json::{Value, json};
+
+use kubescribe_core::intent::Intent;
+use kubescribe_events::Event;
+use kubescribe_events::context::WorkloadContext;
+use kubescribe_events::store::{EventQuery, EventStore, EventTable};
+use kubescribe_infer::onnx::{OrtDevice, OrtGenerator, OrtOptions};
+use kubescribe_infer::openai::{OpenAiConfig, OpenAiGenerator};
+use kubescribe_infer::pipeline::{
+    Pipeline, PipelineConfig, PipelineResult, PlainPrompts, PromptSource, Status,
+};
+use kubescribe_infer::{
+    ChatMessage, Generation, GenerationConfig, Generator, InferError, Prompt, ReplayGenerator,
+    SynthGenerator,
+};
+use kubescribe_simulate::{Posture, SimOptions, Simulator};
+use kubescribe_synth::prompt::{Feedback, Template, build_prompt};
+use kubescribe_validate::diagnostic::Diagnostic;
+
+use crate::convert::{from_py, parse_name, to_json, to_py, to_yaml};
+use crate::errors::{ModelError, parse_err, store_err};
+use crate::intent::intent_arg;
+use crate::policy::{PyPolicy, parse_all};
+use crate::store::{PyEventStore, opened, selector_arg};
+use crate::validate::{Input, PyDiagnostic};
+
+pub(crate) fn model_err(e: impl std::fmt::Display) -> PyErr {
+    ModelError::new_err(e.to_string())
+}
+
+pub(crate) fn generation_config(
+    max_new_tokens: usize,
+    temperature: f64,
+    seed: u64,
+    stop: Option<Vec<String>>,
+) -> GenerationConfig {
+    GenerationConfig {
+        max_new_tokens,
+        temperature,
+        seed,
+        stop: stop.unwrap_or_default(),
+        ..GenerationConfig::default()
+    }
+}
+
+/// A prompt given as text or as chat messages (`[{"role", "content"}]`).
+fn prompt_arg(obj: &Bound<'_, PyAny>) -> PyResult<Prompt> {
+    if let Ok(s) = obj.cast::<PyString>() {
+        return Ok(Prompt::Text(s.to_cow()?.into_owned()));
+    }
+    let v = from_py(obj, "prompt")?;
+    serde_json::from_value::<Vec<ChatMessage>>(v)
+        .map(Prompt::Chat)
+        .map_err(|e| {
+            parse_err(format!(
+                "prompt: expected text or a list of {{\"role\", \"content\"}} dicts: {e}"
+            ))
+        })
+}
+
+/// Pipeline prompts from the prompt builder (`kubescribe_synth::prompt`):
+/// one of its templates, the validator's findings as its feedback section.
+struct TemplatePrompts(Template);
+
+impl PromptSource for TemplatePrompts {
+    fn build(
+        &self,
+        intent: &Intent,
+        context: Option<&WorkloadContext>,
+        diagnostics: &[Diagnostic],
+    ) -> Result<Prompt, InferError> {
+        let feedback: Vec<Feedback> = diagnostics.iter().map(Feedback::from).collect();
+        let built = build_prompt(intent, context, self.0, &feedback).map_err(|e| {
+            InferError::Generation {
+                generator: "prompt".into(),
+                message: e.to_string(),
+            }
+        })?;
+        Ok(Prompt::Chat(
+            built
+                .messages()
+                .into_iter()
+                .map(|m| ChatMessage {
+                    role: m.role,
+                    content: m.content,
+                })
+                .collect(),
+        ))
+    }
+}
+
+fn generation_dict<'py>(py: Python<'py>, g: &Generation) -> PyResult<Bound<'py, PyAny>> {
+    to_py(
+        py,
+        &json!({"text": g.text, "prompt_tokens": g.prompt_tokens,
+                "completion_tokens": g.completion_tokens, "elapsed_s": g.elapsed.as_secs_f64()}),
+    )
+}
+
+/// A text generator: the deterministic synthesizer, recorded outputs, an
+/// ONNX Runtime model or an OpenAI-compatible server. Build one with the
+/// static constructors; one loaded model can serve many calls and threads.
+#[pyclass(name = "Generator", module = "kubescribe", frozen)]
+pub struct PyGenerator {
+    pub(crate) inner: Arc<dyn Generator>,
+}
+
+#[pymethods]
+impl PyGenerator {
+    /// The deterministic synthesizer (prompts carry intent JSON): for the
+    /// intent's engine, or always `engine`.
+    #[staticmethod]
+    #[pyo3(signature = (engine = None))]
+    fn synth(engine: Option<&str>) -> PyResult<Self> {
+        let g = match engine {
+            Some(e) => SynthGenerator::for_engine(crate::convert::engine(e)?),
+            None => SynthGenerator::new(),
+        };
+        Ok(PyGenerator { inner: Arc::new(g) })
+    }
+
+    /// Replays recorded outputs: a dict from prompt text to output, or a
+    /// JSONL file as `kubescribe eval --backend replay:FILE` reads it.
+    #[staticmethod]
+    #[pyo3(signature = (outputs, *, name = "replay"))]
+    fn replay(outputs: &Bound<'_, PyAny>, name: &str) -> PyResult<Self> {
+        let g = if let Ok(d) = outputs.cast::<PyDict>() {
+            let pairs: Vec<(String, String)> = d
+                .iter()
+                .map(|(k, v)| Ok((k.extract::<String>()?, v.extract::<String>()?)))
+                .collect::<PyResult<_>>()
+                .map_err(|_: PyErr| parse_err("replay: expected a dict of str to str"))?;
+            ReplayGenerator::from_pairs(name, pairs)
+        } else {
+            let p: PathBuf = outputs
+                .extract()
+                .map_err(|_| parse_err("replay: expected a dict or a path to a JSONL file"))?;
+            ReplayGenerator::from_jsonl(name, &p).map_err(model_err)?
+        };
+        Ok(PyGenerator { inner: Arc::new(g) })
+    }
+
+    /// An ONNX export (optimum layout, with KV cache) run by ONNX Runtime,
+    /// loaded from `$ORT_DYLIB_PATH`. `gpu` asks for the CUDA execution
+    /// provider (CPU when the library lacks it).
+    #[staticmethod]
+    #[pyo3(signature = (model_dir, *, threads = 0, gpu = false))]
+    fn ort(py: Python<'_>, model_dir: PathBuf, threads: usize, gpu: bool) -> PyResult<Self> {
+        let options = OrtOptions {
+            intra_threads: threads,
+            device: if gpu {
+                OrtDevice::Cuda(0)
+            } else {
+                OrtDevice::Cpu
+            },
+            ..OrtOptions::default()
+        };
+        let g = py
+            .detach(|| OrtGenerator::load(&model_dir, &options))
+            .map_err(model_err)?;
+        Ok(PyGenerator { inner: Arc::new(g) })
+    }
+
+    /// A local model on candle: a Hugging Face directory (`config.json`,
+    /// safetensors, `tokenizer.json`) or a GGUF file. `precision` is `f32`,
+    /// `bf16` or `f16` (safetensors only); `lora` merges a PEFT adapter
+    /// directory; `gpu` runs on CUDA device 0 (a build with the `cuda` feature).
+    #[staticmethod]
+    #[pyo3(signature = (model, *, gpu = false, precision = "f32", lora = None, tokenizer = None, name = None))]
+    fn candle(
+        py: Python<'_>,
+        model: PathBuf,
+        gpu: bool,
+        precision: &str,
+        lora: Option<PathBuf>,
+        tokenizer: Option<PathBuf>,
+        name: Option<String>,
+    ) -> PyResult<Self> {
+        use kubescribe_infer::candle::Precision;
+        let precision = match precision {
+            "f32" => Precision::F32,
+            "bf16" => Precision::Bf16,
+            "f16" => Precision::F16,
+            other => {
+                return Err(parse_err(format!(
+                    "precision: unknown value {other:?} (expected one of: f32, bf16, f16)"
+                )));
+            }
+        };
+        let options = kubescribe_infer::LoadOptions {
+            precision,
+            cuda: gpu,
+            lora,
+            tokenizer,
+            name,
+        };
+        let g = py
+            .detach(|| kubescribe_infer::CandleGenerator::load(&model, &options))
+            .map_err(model_err)?;
+        Ok(PyGenerator { inner: Arc::new(g) })
+    }
+
+    /// An OpenAI-compatible chat-completions server (`base_url` such as
+    /// `http://127.0.0.1:8000/v1`); the key comes from `api_key` or the
+    /// environment as the CLI reads it.
+    #[staticmethod]
+    #[pyo3(signature = (base_url, model = "default", *, api_key = None, timeout_s = 120.0))]
+    fn openai(
+        base_url: &str,
+        model: &str,
+        api_key: Option<String>,
+        timeout_s: f64,
+    ) -> PyResult<Self> {
+        let mut cfg = OpenAiConfig::new(base_url, model);
+        if api_key.is_some() {
+            cfg.api_key = api_key;
+        }
+        cfg.timeout = Duration::from_secs_f64(timeout_s.max(0.001));
+        let g = OpenAiGenerator::new(cfg).map_err(model_err)?;
+        Ok(PyGenerator { inner: Arc::new(g) })
+    }
+
+    /// The generator's name in reports.
+    #[getter]
+    fn name(&self) -> String {
+        self.inner.name().to_string()
+    }
+
+    /// Generates text for a prompt (text, or chat messages); returns
+    /// `{"text", "prompt_tokens", "completion_tokens", "elapsed_s"}`.
+    /// Raises `ModelError` when the backend fails.
+    #[pyo3(signature = (prompt, *, max_new_tokens = 1024, temperature = 0.0, seed = 0, stop = None))]
+    fn generate<'py>(
+        &self,
+        py: Python<'py>,
+        prompt: &Bound<'py, PyAny>,
+        max_new_tokens: usize,
+        temperature: f64,
+        seed: u64,
+        stop: Option<Vec<String>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let prompt = prompt_arg(prompt)?;
+        let cfg = generation_config(max_new_tokens, temperature, seed, stop);
+        let g = py
+            .detach(|| self.inner.generate(&prompt, &cfg))
+            .map_err(model_err)?;
+        generation_dict(py, &g)
+    }
+
+    /// Generates for many prompts in one call (the ONNX backend batches them
+    /// into one forward pass per step; seeded output equals one-by-one
+    /// output). Returns one dict per prompt, in order; raises `ModelError`
+    /// naming the first prompt that failed.
+    #[pyo3(signature = (prompts, *, max_new_tokens = 1024, temperature = 0.0, seed = 0, stop = None))]
+    fn generate_batch<'py>(
+        &self,
+        py: Python<'py>,
+        prompts: &Bound<'py, PyAny>,
+        max_new_tokens: usize,
+        temperature: f64,
+        seed: u64,
+        stop: Option<Vec<String>>,
+    ) -> PyResult<Vec<Bound<'py, PyAny>>> {
+        let prompts: Vec<Prompt> = prompts
+            .try_iter()?
+            .map(|p| prompt_arg(&p?))
+            .collect::<PyResult<_>>()?;
+        let cfg = generation_config(max_new_tokens, temperature, seed, stop);
+        let results = py.detach(|| self.inner.generate_batch(&prompts, &cfg));
+        results
+            .iter()
+            .enumerate()
+            .map(|(i, r)| match r {
+                Ok(g) => generation_dict(py, g),
+                Err(e) => Err(model_err(format!("prompts[{i}]: {e}"))),
+            })
+            .collect()
+    }
+
+    fn __repr__(&self) -> String {
+        format!("Generator({:?})", self.inner.name())
+    }
+}
+
+/// The result of `Pipeline.run`: the policy (when one is valid), the status
+/// and the trace of every attempt.
+#[pyclass(name = "PipelineResult", module = "kubescribe", frozen)]
+pub struct PyPipelineResult {
+    inner: PipelineResult,
+}
+
+fn status_name(s: Status) -> &'static str {
+    match s {
+        Status::Valid => "valid",
+        Status::Fallback => "fallback",
+        Status::Failed => "failed",
+    }
+}
+
+#[pymethods]
+impl PyPipelineResult {
+    /// The first valid policy (or the marked synthesizer fallback); None when every attempt failed.
+    #[getter]
+    fn policy(&self) -> Option<PyPolicy> {
+        self.inner.policy.clone().map(|inner| PyPolicy { inner })
+    }
+    /// `"valid"` (the generator produced a valid policy), `"fallback"` or `"failed"`.
+    #[getter]
+    fn status(&self) -> &'static str {
+        status_name(self.inner.status())
+    }
+    /// Number of attempts made.
+    #[getter]
+    fn attempts(&self) -> usize {
+        self.inner.trace.attempts.len()
+    }
+    /// The diagnostics of the last attempt.
+    #[getter]
+    fn diagnostics(&self) -> Vec<PyDiagnostic> {
+        self.inner
+            .last_diagnostics()
+            .iter()
+            .map(|d| PyDiagnostic { inner: d.clone() })
+            .collect()
+    }
+    /// The trace as a dict: generator, intent, engine, context, attempts
+    /// (prompt, output, diagnostics, feedback, timings, tokens), status.
+    #[getter]
+    fn trace<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_py(py, &self.inner.trace)
+    }
+    /// One record per attempt (number, generator, valid, errors, timings, tokens).
+    fn attempt_records<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let rows: Vec<Value> = self
+            .inner
+            .trace
+            .attempts
+            .iter()
+            .map(|a| {
+                json!({"number": a.number, "generator": a.generator, "valid": a.valid,
+                       "error": a.error,
+                       "errors": a.diagnostics.iter().filter(|d| d.is_error()).count(),
+                       "prompt_tokens": a.prompt_tokens, "completion_tokens": a.completion_tokens,
+                       "prompt_ms": a.prompt_ms, "generate_ms": a.generate_ms,
+                       "validate_ms": a.validate_ms})
+            })
+            .collect();
+        to_py(py, &rows)
+    }
+    /// The trace as a dict (same as `.trace`).
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.trace(py)
+    }
+    /// The trace as JSON.
+    #[pyo3(signature = (indent = false))]
+    fn to_json(&self, indent: bool) -> PyResult<String> {
+        to_json(&self.inner.trace, indent)
+    }
+    /// The trace as YAML.
+    fn to_yaml(&self) -> PyResult<String> {
+        to_yaml(&self.inner.trace)
+    }
+    fn __repr__(&self) -> String {
+        format!(
+            "PipelineResult(status={:?}, attempts={}, policy={:?})",
+            self.status(),
+            self.attempts(),
+            self.inner.policy.as_ref().and_then(|p| p.name())
+        )
+    }
+}
+
+/// The generate → validate → regenerate loop over one generator: intent →
+/// context (from the store, when given) → prompt → generate → validate
+/// (layer 1 and the intent's engine; layers 2-3 with a store) → the findings go
+/// into the next prompt, up to `max_attempts`. `constrain` (default on)
+/// constrains decoding to the target kind's schema on backends that can
+/// (candle, ort); `template` picks a prompt-builder template instead of the
+/// CLI's plain prompts.
+#[pyclass(name = "Pipeline", module = "kubescribe", frozen)]
+pub struct PyPipeline {
+    generator: Arc<dyn Generator>,
+    config: PipelineConfig,
+    template: Option<Template>,
+}
+
+#[pymethods]
+impl PyPipeline {
+    #[new]
+    #[pyo3(signature = (generator, *, max_attempts = 3, fallback_to_synth = false,
+                        context_budget = 400, max_new_tokens = 1024, temperature = 0.0, seed = 0,
+                        template = None, constrain = true))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        generator: PyRef<'_, PyGenerator>,
+        max_attempts: usize,
+        fallback_to_synth: bool,
+        context_budget: usize,
+        max_new_tokens: usize,
+        temperature: f64,
+        seed: u64,
+        template: Option<&str>,
+        constrain: bool,
+    ) -> PyResult<Self> {
+        let template = template.map(crate::prompt::template_arg).transpose()?;
+        Ok(PyPipeline {
+            template,
+            generator: generator.inner.clone(),
+            config: PipelineConfig {
+                max_attempts: max_attempts.max(1),
+                generation: generation_config(max_new_tokens, temperature, seed, None),
+                context_budget,
+                fallback_to_synth,
+                constrain,
+            },
+        })
+    }
+
+    /// Runs the loop for an intent (an `Intent`, dict or JSON text); `store`
+    /// feeds the context and layer-2 checks. Raises `ModelError` when the
+    /// generator cannot run at all; failed attempts are in the result.
+    #[pyo3(signature = (intent, *, store = None))]
+    fn run(
+        &self,
+        py: Python<'_>,
+        intent: &Bound<'_, PyAny>,
+        store: Option<PyRef<'_, PyEventStore>>,
+    ) -> PyResult<PyPipelineResult> {
+        let intent = intent_arg(intent)?;
+        let store = store.as_deref();
+        let inner = py.detach(|| -> PyResult<PipelineResult> {
+            let validator = kubescribe_validate::Validator::new();
+            let templated = self.template.map(TemplatePrompts);
+            let prompts: &dyn PromptSource = match &templated {
+                Some(t) => t,
+                None => &PlainPrompts,
+            };
+            let pipeline = Pipeline::new(
+                self.generator.as_ref(),
+                prompts,
+                &validator,
+                self.config.clone(),
+            );
+            match store {
+                Some(s) => {
+                    let mut guard = s.lock()?;
+                    let st = opened(&mut guard)?;
+                    pipeline.run(&intent, Some(st as &mut dyn EventStore))
+                }
+                None => pipeline.run(&intent, None),
+            }
+            .map_err(model_err)
+        })?;
+        Ok(PyPipelineResult { inner })
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "Pipeline(generator={:?}, max_attempts={})",
+            self.generator.name(),
+            self.config.max_attempts
+        )
+    }
+}
+
+/// Policies given as a Policy, text, a dict, or a list of those.
+fn policies_arg(py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<Vec<kubescribe_core::Policy>> {
+    if let Ok(p) = obj.cast::<PyPolicy>() {
+        return Ok(vec![p.get().inner.clone()]);
+    }
+    if let Ok(list) = obj.cast::<PyList>() {
+        let mut out = Vec::new();
+        for item in list.iter() {
+            out.extend(policies_arg(py, &item)?);
+        }
+        return Ok(out);
+    }
+    parse_all(py, Input::extract(obj)?, None)
+}
+
+/// An event given as a dict: a store row (`{"event": …, "count": n}`) or an
+/// event itself (the `event` of a row).
+fn event_arg(obj: &Bound<'_, PyAny>, i: usize) -> PyResult<(Event, u64)> {
+    let v = from_py(obj, &format!("events[{i}]"))?;
+    let (event, count) = match v.get("event") {
+        Some(e) => (
+            e.clone(),
+            v.get("count").and_then(Value::as_u64).unwrap_or(1),
+        ),
+        None => (v, 1),
+    };
+    let e: Event = serde_json::from_value(event)
+        .map_err(|e| parse_err(format!("events[{i}]: not an event: {e}")))?;
+    Ok((e, count))
+}
+
+/// Replays events against policies (what would be allowed, audited,
+/// blocked or unknown, per event and per rule) before they are applied.
+/// Events come from `store` (all tables, optionally one namespace, each
+/// row counted `count` times) or from `events` (store rows or event dicts).
+/// `posture` is KubeArmor's default posture outside allow-lists (`"block"`
+/// or `"audit"`). Returns the report as a dict: `totals`, `rules`,
+/// `decisions` (one per event, in order) and `notes` (parts not simulated).
+#[pyfunction]
+#[pyo3(signature = (policies, *, store = None, events = None, namespace = None, selector = None, posture = "block"))]
+fn simulate<'py>(
+    py: Python<'py>,
+    policies: &Bound<'py, PyAny>,
+    store: Option<PyRef<'py, PyEventStore>>,
+    events: Option<&Bound<'py, PyAny>>,
+    namespace: Option<String>,
+    selector: Option<&Bound<'py, PyAny>>,
+    posture: &str,
+) -> PyResult<Bound<'py, PyAny>> {
+    let policies = policies_arg(py, policies)?;
+    let posture: Posture = parse_name(posture, "posture", &["block", "audit"])?;
+    let mut rows: Vec<(Event, u64)> = Vec::new();
+    if let Some(evs) = events {
+        for (i, item) in evs.try_iter()?.enumerate() {
+            rows.push(event_arg(&item?, i)?);
+        }
+    }
+    let selector = selector_arg(selector)?;
+    let store = store.as_deref();
+    let report = py.detach(|| -> PyResult<_> {
+        if let Some(s) = store {
+            let mut guard = s.lock()?;
+            let st = opened(&mut guard)?;
+            let q = EventQuery {
+                namespace: namespace.clone(),
+                selector: selector.clone(),
+                ..EventQuery::default()
+            };
+            for t in EventTable::ALL {
+                for r in st.events(t, &q).map_err(store_err)? {
+                    rows.push((r.event, r.count));
+                }
+            }
+        }
+        let sim = Simulator::new(
+            &policies,
+            SimOptions {
+                kubearmor_posture: posture,
+            },
+        )
+        .map_err(parse_err)?;
+        Ok(sim.run_weighted(rows.iter().map(|(e, n)| (e, *n))))
+    })?;
+    to_py(py, &report)
+}
+
+pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<PyGenerator>()?;
+    m.add_class::<PyPipeline>()?;
+    m.add_class::<PyPipelineResult>()?;
+    m.add_function(wrap_pyfunction!(simulate, m)?)?;
+    Ok(())
+}

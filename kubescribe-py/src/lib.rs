@@ -1,0 +1,54 @@
+//! Python bindings for kubescribe: the module `kubescribe._kubescribe`,
+//! built by maturin and re-exported by the pure-Python package `kubescribe`
+//! (`python/kubescribe/__init__.py`, typed by `_kubescribe.pyi`).
+//!
+//! Everything here is a thin wrapper over the Rust crates, so notebooks and
+//! fine-tuning code run exactly the validation, synthesis, store and metric
+//! code the CLI runs; no logic is re-implemented in Python. Long calls
+//! release the GIL (`py.detach`) and batch metric calls run on rayon's pool.
+//!
+//! | Python | Rust |
+//! |---|---|
+//! | `validate`, `Validator`, `Report`, `Diagnostic` | `kubescribe_validate` (layer 1 and, with a store, layers 2-3) |
+//! | `Policy`, `parse_policies`, `policy_schema`, `policy_kinds` | `kubescribe_core::Policy`, canonical YAML |
+//! | `Intent`, `synthesize` | `kubescribe_core::{intent, synth}` |
+//! | `EventStore`, `Context` | `kubescribe_core::{store, events, context}` |
+//! | `bleu`, `chrf`, `rouge`, `meteor`, `score`, `score_batch`, `WordNet` … | `kubescribe_metrics` |
+//! | `compile_rate`, `compiles`, `coverage`, `essential_resources` | `kubescribe_infer::eval::policy` |
+//! | `Generator`, `Pipeline`, `PipelineResult` | `kubescribe_infer` backends and `pipeline` |
+//! | `simulate` | `kubescribe_simulate` |
+//! | `parse_intent`, `ParsedIntent` | `kubescribe_synth::parse::parse_intent_with` |
+//! | `build_prompt`, `Prompt`, `templates`, `system_prompt` | `kubescribe_synth::prompt` |
+//! | `convert`, `Conversion` | `kubescribe_synth::convert` |
+//! | `build_dataset`, `Dataset` | `kubescribe_infer::dataset` |
+
+use pyo3::prelude::*;
+
+mod convert;
+mod dataset;
+mod errors;
+mod eval;
+mod infer;
+mod intent;
+mod metrics;
+mod policy;
+mod prompt;
+mod store;
+mod validate;
+
+/// The `kubescribe._kubescribe` extension module.
+#[pymodule]
+fn _kubescribe(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    errors::register(m)?;
+    validate::register(m)?;
+    policy::register(m)?;
+    intent::register(m)?;
+    store::register(m)?;
+    metrics::register(m)?;
+    eval::register(m)?;
+    infer::register(m)?;
+    prompt::register(m)?;
+    dataset::register(m)?;
+    Ok(())
+}

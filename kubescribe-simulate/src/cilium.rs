@@ -1,0 +1,580 @@
+//! CiliumNetworkPolicy and CiliumClusterwideNetworkPolicy (L3/L4).
+
+use kubescribe_core::policy::cilium::{
+    CidrGroupSelector, CiliumNetworkPolicySpec, Port, ToCIDRSetItem, ToEntity, ToFQDN,
+};
+
+use super::flow::{Endpoint, Flow, Way};
+use super::selector::LabelView;
+use super::tri::Tri;
+use super::{AllowList, Decision, Note, PolicyRef, Verdict};
+
+/// A Cilium label key without its source (`k8s:app` → `app`); `reserved:`
+/// keys stay as they are.
+pub(crate) fn plain_key(k: &str) -> &str {
+    k.strip_prefix("k8s:")
+        .or_else(|| k.strip_prefix("any:"))
+        .or_else(|| k.strip_prefix("container:"))
+        .unwrap_or(k)
+}
+
+const NS_KEY: &str = "io.kubernetes.pod.namespace";
+const NS_LABELS: &str = "io.cilium.k8s.namespace.labels.";
+
+fn key_test(ep: &Endpoint<'_>, key: &str, f: impl Fn(&LabelView<'_>, &str) -> Tri) -> Tri {
+    let key = plain_key(key);
+    if let Some(ns_key) = key.strip_prefix(NS_LABELS) {
+        if ep.reserved().is_some() {
+            // A reserved identity has no namespace, hence no namespace labels.
+            return f(&LabelView::known_empty(), ns_key);
+        }
+        return f(&LabelView::namespace(ep.namespace), ns_key);
+    }
+    f(&ep.view(), key)
+}
+
+/// A Cilium endpoint selector against an endpoint.
+pub(crate) fn endpoint_selector(sel: &CidrGroupSelector, ep: &Endpoint<'_>) -> Tri {
+    Tri::all(
+        sel.match_labels
+            .iter()
+            .flatten()
+            .map(|(k, v)| key_test(ep, k, |view, key| view.equals(key, v))),
+    )
+    .and(|| {
+        Tri::all(sel.match_expressions.iter().flatten().map(|e| {
+            let op = format!("{:?}", e.operator);
+            let values = e.values.as_deref().unwrap_or(&[]);
+            key_test(ep, &e.key, |view, key| view.requirement(key, &op, values))
+        }))
+    })
+}
+
+fn names_key(sel: &CidrGroupSelector, pred: impl Fn(&str) -> bool) -> bool {
+    sel.match_labels
+        .iter()
+        .flatten()
+        .map(|(k, _)| k)
+        .chain(sel.match_expressions.iter().flatten().map(|e| &e.key))
+        .any(|k| pred(plain_key(k)))
+}
+
+struct Rule {
+    ptr: String,
+    endpoints: Option<Vec<CidrGroupSelector>>,
+    entities: Option<Vec<ToEntity>>,
+    cidrs: Option<Vec<ToCIDRSetItem>>,
+    fqdns: Option<Vec<ToFQDN>>,
+    unsupported: Vec<&'static str>,
+    /// `toPorts`: per entry, its ports and whether it carries L7 rules.
+    ports: Option<Vec<(Vec<Port>, bool)>>,
+    icmps: bool,
+}
+
+struct Spec {
+    ptr: String,
+    selector: Option<CidrGroupSelector>,
+    ingress: Vec<Rule>,
+    ingress_deny: Vec<Rule>,
+    egress: Vec<Rule>,
+    egress_deny: Vec<Rule>,
+    default_deny_ingress: bool,
+    default_deny_egress: bool,
+}
+
+pub(crate) struct Compiled {
+    r: PolicyRef,
+    namespace: Option<String>,
+    specs: Vec<Spec>,
+}
+
+fn cidr_items(
+    cidr: &Option<Vec<String>>,
+    set: &Option<Vec<ToCIDRSetItem>>,
+) -> Option<Vec<ToCIDRSetItem>> {
+    if cidr.is_none() && set.is_none() {
+        return None;
+    }
+    let mut out: Vec<ToCIDRSetItem> = cidr
+        .iter()
+        .flatten()
+        .map(|c| ToCIDRSetItem {
+            cidr: Some(c.clone()),
+            ..ToCIDRSetItem::default()
+        })
+        .collect();
+    out.extend(set.iter().flatten().cloned());
+    Some(out)
+}
+
+macro_rules! rule {
+    ($ptr:expr, $item:expr, $pfx:ident, $ports:expr, $fqdns:expr, $services:expr) => {{
+        let item = $item;
+        let mut unsupported = Vec::new();
+        paste_fields!(item, $pfx, unsupported);
+        if $services {
+            unsupported.push("toServices");
+        }
+        Rule {
+            ptr: $ptr,
+            endpoints: field!(item, $pfx, endpoints).clone(),
+            entities: field!(item, $pfx, entities).clone(),
+            cidrs: cidr_items(field!(item, $pfx, cidr), field!(item, $pfx, cidr_set)),
+            fqdns: $fqdns,
+            unsupported,
+            ports: $ports,
+            icmps: item.icmps.as_ref().is_some_and(|v| !v.is_empty()),
+        }
+    }};
+}
+
+macro_rules! field {
+    ($item:ident, from, endpoints) => {
+        &$item.from_endpoints
+    };
+    ($item:ident, from, entities) => {
+        &$item.from_entities
+    };
+    ($item:ident, from, cidr) => {
+        &$item.from_cidr
+    };
+    ($item:ident, from, cidr_set) => {
+        &$item.from_cidr_set
+    };
+    ($item:ident, to, endpoints) => {
+        &$item.to_endpoints
+    };
+    ($item:ident, to, entities) => {
+        &$item.to_entities
+    };
+    ($item:ident, to, cidr) => {
+        &$item.to_cidr
+    };
+    ($item:ident, to, cidr_set) => {
+        &$item.to_cidr_set
+    };
+}
+
+macro_rules! paste_fields {
+    ($item:ident, from, $u:ident) => {
+        if $item.from_nodes.is_some() {
+            $u.push("fromNodes");
+        }
+        if $item.from_groups.is_some() {
+            $u.push("fromGroups");
+        }
+        if $item.from_requires.is_some() {
+            $u.push("fromRequires");
+        }
+    };
+    ($item:ident, to, $u:ident) => {
+        if $item.to_nodes.is_some() {
+            $u.push("toNodes");
+        }
+        if $item.to_groups.is_some() {
+            $u.push("toGroups");
+        }
+        if $item.to_requires.is_some() {
+            $u.push("toRequires");
+        }
+    };
+}
+
+impl Compiled {
+    pub fn new(
+        r: PolicyRef,
+        namespaced: bool,
+        spec: Option<&CiliumNetworkPolicySpec>,
+        specs: Option<&[CiliumNetworkPolicySpec]>,
+        notes: &mut Vec<Note>,
+    ) -> Compiled {
+        let namespace = namespaced.then(|| r.namespace.clone().unwrap_or_else(|| "default".into()));
+        if namespaced && r.namespace.is_none() {
+            notes.push(Note {
+                policy: r.clone(),
+                pointer: "/metadata/namespace".into(),
+                message: "no namespace given; simulated as namespace `default`".into(),
+            });
+        }
+        let all: Vec<(String, &CiliumNetworkPolicySpec)> = spec
+            .map(|s| ("/spec".to_string(), s))
+            .into_iter()
+            .chain(
+                specs
+                    .into_iter()
+                    .flatten()
+                    .enumerate()
+                    .map(|(i, s)| (format!("/specs/{i}"), s)),
+            )
+            .collect();
+        let mut out = Vec::new();
+        for (ptr, s) in all {
+            if s.node_selector.is_some() {
+                notes.push(Note {
+                    policy: r.clone(),
+                    pointer: format!("{ptr}/nodeSelector"),
+                    message: "host policies (nodeSelector) are not simulated".into(),
+                });
+                continue;
+            }
+            let note = |notes: &mut Vec<Note>, rule: &Rule| {
+                for u in &rule.unsupported {
+                    notes.push(Note {
+                        policy: r.clone(),
+                        pointer: format!("{}/{u}", rule.ptr),
+                        message: format!("{u} is not simulated; flows it could match are unknown"),
+                    });
+                }
+            };
+            let ports_of = |tp: &Option<Vec<kubescribe_core::policy::cilium::ToPort>>| {
+                tp.as_ref().map(|v| {
+                    v.iter()
+                        .map(|t| {
+                            (
+                                t.ports.clone().unwrap_or_default(),
+                                t.rules.is_some() || t.listener.is_some(),
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                })
+            };
+            let deny_ports_of =
+                |tp: &Option<Vec<kubescribe_core::policy::cilium::EgressDenyItemToPort>>| {
+                    tp.as_ref().map(|v| {
+                        v.iter()
+                            .map(|t| (t.ports.clone().unwrap_or_default(), false))
+                            .collect::<Vec<_>>()
+                    })
+                };
+            let ingress: Vec<Rule> = s
+                .ingress
+                .iter()
+                .flatten()
+                .enumerate()
+                .map(|(i, it)| {
+                    rule!(
+                        format!("{ptr}/ingress/{i}"),
+                        it,
+                        from,
+                        ports_of(&it.to_ports),
+                        None,
+                        false
+                    )
+                })
+                .collect();
+            let ingress_deny: Vec<Rule> = s
+                .ingress_deny
+                .iter()
+                .flatten()
+                .enumerate()
+                .map(|(i, it)| {
+                    rule!(
+                        format!("{ptr}/ingressDeny/{i}"),
+                        it,
+                        from,
+                        deny_ports_of(&it.to_ports),
+                        None,
+                        false
+                    )
+                })
+                .collect();
+            let egress: Vec<Rule> = s
+                .egress
+                .iter()
+                .flatten()
+                .enumerate()
+                .map(|(i, it)| {
+                    rule!(
+                        format!("{ptr}/egress/{i}"),
+                        it,
+                        to,
+                        ports_of(&it.to_ports),
+                        it.to_fqd_ns.clone(),
+                        it.to_services.is_some()
+                    )
+                })
+                .collect();
+            let egress_deny: Vec<Rule> = s
+                .egress_deny
+                .iter()
+                .flatten()
+                .enumerate()
+                .map(|(i, it)| {
+                    rule!(
+                        format!("{ptr}/egressDeny/{i}"),
+                        it,
+                        to,
+                        deny_ports_of(&it.to_ports),
+                        None,
+                        it.to_services.is_some()
+                    )
+                })
+                .collect();
+            for rl in ingress
+                .iter()
+                .chain(&ingress_deny)
+                .chain(&egress)
+                .chain(&egress_deny)
+            {
+                note(notes, rl);
+            }
+            let dd = s.enable_default_deny.as_ref();
+            out.push(Spec {
+                default_deny_ingress: (!ingress.is_empty() || !ingress_deny.is_empty())
+                    && dd.and_then(|d| d.ingress) != Some(false),
+                default_deny_egress: (!egress.is_empty() || !egress_deny.is_empty())
+                    && dd.and_then(|d| d.egress) != Some(false),
+                ptr,
+                selector: s.endpoint_selector.clone(),
+                ingress,
+                ingress_deny,
+                egress,
+                egress_deny,
+            });
+        }
+        Compiled {
+            r,
+            namespace,
+            specs: out,
+        }
+    }
+}
+
+fn entity(e: &ToEntity, ep: &Endpoint<'_>) -> Tri {
+    let reserved = ep.reserved();
+    let is = |name: &str| match reserved {
+        Some(r) => Tri::from_bool(r == name),
+        None if ep.namespace.is_some() => Tri::No,
+        None => Tri::maybe(format!(
+            "the event does not say whether the peer is the `{name}` entity"
+        )),
+    };
+    match e {
+        ToEntity::All => Tri::Yes,
+        ToEntity::None => Tri::No,
+        ToEntity::World => is("world"),
+        ToEntity::Cluster => match reserved {
+            Some(r) => Tri::from_bool(r != "world"),
+            None if ep.namespace.is_some() => Tri::Yes,
+            None => Tri::maybe("the event does not say whether the peer is in the cluster"),
+        },
+        ToEntity::Host => is("host"),
+        ToEntity::RemoteNode => is("remote-node"),
+        ToEntity::KubeApiserver => is("kube-apiserver"),
+        ToEntity::Health => is("health"),
+        ToEntity::Init => is("init"),
+        ToEntity::Ingress => is("ingress"),
+        ToEntity::Unmanaged => is("unmanaged"),
+    }
+}
+
+/// Cilium's `matchPattern`: `*` is any run of DNS characters but `.`; a
+/// lone `*` matches every name.
+fn fqdn_matches(f: &ToFQDN, name: &str) -> bool {
+    let name = name.trim_end_matches('.').to_ascii_lowercase();
+    if let Some(n) = &f.match_name {
+        return n.trim_end_matches('.').eq_ignore_ascii_case(&name);
+    }
+    let Some(p) = &f.match_pattern else {
+        return false;
+    };
+    let p = p.trim_end_matches('.').to_ascii_lowercase();
+    if p == "*" {
+        return true;
+    }
+    fn go(p: &[u8], n: &[u8]) -> bool {
+        match p.split_first() {
+            None => n.is_empty(),
+            Some((b'*', rest)) => (0..=n.len())
+                .take_while(|&i| i == 0 || n[i - 1] != b'.')
+                .any(|i| go(rest, &n[i..])),
+            Some((c, rest)) => n.first() == Some(c) && go(rest, &n[1..]),
+        }
+    }
+    go(p.as_bytes(), name.as_bytes())
+}
+
+fn l3(rule: &Rule, flow: &Flow<'_>, namespace: Option<&str>) -> Tri {
+    let remote = &flow.remote;
+    let mut any_l3 = false;
+    let mut acc = Tri::No;
+    if let Some(eps) = &rule.endpoints {
+        any_l3 = true;
+        for sel in eps {
+            let scope = if names_key(sel, |k| k.starts_with("reserved:")) {
+                Tri::Yes
+            } else {
+                match namespace {
+                    Some(ns) if !names_key(sel, |k| k == NS_KEY) => remote.in_namespace(ns),
+                    _ => remote.is_pod(),
+                }
+            };
+            acc = acc.or(|| scope.and(|| endpoint_selector(sel, remote)));
+        }
+    }
+    if let Some(ents) = &rule.entities {
+        any_l3 = true;
+        for e in ents {
+            acc = acc.or(|| entity(e, remote));
+        }
+    }
+    if let Some(cidrs) = &rule.cidrs {
+        any_l3 = true;
+        for c in cidrs {
+            acc = acc.or(|| match &c.cidr {
+                // CIDR rules never select cluster endpoints.
+                Some(cidr) => remote
+                    .is_pod()
+                    .negate()
+                    .and(|| remote.ip_in(cidr, c.except.as_deref().unwrap_or(&[]))),
+                None => Tri::maybe("CIDR groups are not simulated"),
+            });
+        }
+    }
+    if let Some(fq) = &rule.fqdns {
+        any_l3 = true;
+        acc = acc.or(|| match flow.dns_name {
+            Some(name) => Tri::from_bool(fq.iter().any(|f| fqdn_matches(f, name))),
+            None => Tri::maybe("toFQDNs needs the DNS name of the peer, which the event lacks"),
+        });
+    }
+    for u in &rule.unsupported {
+        any_l3 = true;
+        acc = acc.or(|| Tri::maybe(format!("{u} is not simulated")));
+    }
+    if any_l3 {
+        acc
+    } else if rule.ports.is_some() || rule.icmps {
+        Tri::Yes
+    } else {
+        // An empty rule (`ingress: [{}]`) selects no peer.
+        Tri::No
+    }
+}
+
+fn l4(rule: &Rule, flow: &Flow<'_>) -> Tri {
+    let mut acc = match &rule.ports {
+        None if !rule.icmps => return Tri::Yes,
+        None => Tri::No,
+        Some(tps) => Tri::any(tps.iter().map(|(ports, l7)| {
+            let m = if ports.is_empty() {
+                Tri::Yes
+            } else {
+                Tri::any(ports.iter().map(|p| port(p, flow)))
+            };
+            if *l7 {
+                m.and(|| Tri::maybe("L7 rules need request data the event lacks"))
+            } else {
+                m
+            }
+        })),
+    };
+    if rule.icmps {
+        acc = acc.or(|| {
+            flow.protocol_is("ICMP")
+                .or(|| flow.protocol_is("ICMPV6"))
+                .and(|| Tri::maybe("ICMP type rules need the ICMP type"))
+        });
+    }
+    acc
+}
+
+fn port(p: &Port, flow: &Flow<'_>) -> Tri {
+    let proto = p
+        .protocol
+        .map(|x| format!("{x:?}"))
+        .unwrap_or_else(|| "ANY".into());
+    flow.protocol_is(&proto).and(|| match p.port.as_deref() {
+        None | Some("") => Tri::Yes,
+        Some(s) => match s.parse::<u16>() {
+            Ok(n) => flow.dst_port_in(n, p.end_port.and_then(|e| u16::try_from(e).ok())),
+            Err(_) => Tri::maybe(format!(
+                "the named port `{s}` needs the container's port names"
+            )),
+        },
+    })
+}
+
+pub(crate) fn decide(policies: &[Compiled], flow: &Flow<'_>) -> Option<Decision> {
+    let way = flow.way.as_str();
+    let mut acc = AllowList::new();
+    let mut denied = Tri::No;
+    let mut deny_at: Option<(&PolicyRef, String)> = None;
+    for c in policies {
+        for s in &c.specs {
+            let ns_ok = match &c.namespace {
+                Some(ns) => flow.local.in_namespace(ns),
+                None => Tri::Yes,
+            };
+            let selects = ns_ok.and(|| match &s.selector {
+                Some(sel) => endpoint_selector(sel, &flow.local),
+                None => Tri::No,
+            });
+            if selects.is_no() {
+                continue;
+            }
+            let (allow, deny, dd, list) = match flow.way {
+                Way::Ingress => (
+                    &s.ingress,
+                    &s.ingress_deny,
+                    s.default_deny_ingress,
+                    "ingress",
+                ),
+                Way::Egress => (&s.egress, &s.egress_deny, s.default_deny_egress, "egress"),
+            };
+            for d in deny {
+                let hit = selects
+                    .clone()
+                    .and(|| l3(d, flow, c.namespace.as_deref()).and(|| l4(d, flow)));
+                if !hit.is_no() && (deny_at.is_none() || (hit.is_yes() && !denied.is_yes())) {
+                    deny_at = Some((&c.r, d.ptr.clone()));
+                }
+                denied = std::mem::replace(&mut denied, Tri::No).or(|| hit);
+            }
+            if dd {
+                acc.policy(&c.r, selects.clone(), &format!("{}/{list}", s.ptr));
+            }
+            for rl in allow {
+                let m = l3(rl, flow, c.namespace.as_deref()).and(|| l4(rl, flow));
+                acc.rule(&c.r, &selects, m, rl.ptr.clone());
+            }
+        }
+    }
+    let allow = acc.decide(way);
+    match (denied, deny_at) {
+        (Tri::Yes, Some((p, ptr))) => Some(Decision::new(
+            Verdict::Block,
+            p,
+            ptr,
+            format!("denied by an {way} deny rule (deny rules win)"),
+        )),
+        (Tri::Maybe(why), Some((p, ptr))) => match allow {
+            Some(d) if d.verdict == Verdict::Block => Some(d),
+            _ => Some(Decision::new(Verdict::Unknown, p, ptr, why)),
+        },
+        _ => allow,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fqdn_patterns() {
+        let pat = |p: &str| ToFQDN {
+            match_pattern: Some(p.into()),
+            match_name: None,
+        };
+        assert!(fqdn_matches(&pat("*.github.com"), "api.github.com"));
+        assert!(!fqdn_matches(&pat("*.github.com"), "a.b.github.com"));
+        assert!(fqdn_matches(&pat("*"), "x.y"));
+        assert!(fqdn_matches(&pat("api.*.com"), "API.example.com."));
+        let name = ToFQDN {
+            match_name: Some("pypi.org".into()),
+            match_pattern: None,
+        };
+        assert!(fqdn_matches(&name, "pypi.org."));
+        assert!(!fqdn_matches(&name, "files.pypi.org"));
+    }
+}

@@ -1,0 +1,343 @@
+//! A network event seen as a flow between two endpoints, plus the address,
+//! port and protocol helpers the network engines share.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use super::selector::LabelView;
+use super::tri::Tri;
+use kubescribe_events::{Direction, Event, EventKind, NetworkEvent};
+
+/// One end of a flow.
+#[derive(Debug, Clone, Copy)]
+pub struct Endpoint<'a> {
+    /// Its labels (empty: unknown).
+    pub labels: &'a BTreeMap<String, String>,
+    /// Its namespace, when known.
+    pub namespace: Option<&'a str>,
+    /// Its address, when known.
+    pub ip: Option<&'a str>,
+    /// Its port, when known.
+    pub port: Option<u16>,
+}
+
+impl<'a> Endpoint<'a> {
+    /// The labels as a view.
+    pub fn view(&self) -> LabelView<'a> {
+        LabelView::pod(self.labels, self.namespace)
+    }
+
+    /// A Cilium reserved identity (`reserved:world`), when the labels name one.
+    pub fn reserved(&self) -> Option<&'a str> {
+        self.labels.keys().find_map(|k| k.strip_prefix("reserved:"))
+    }
+
+    /// Whether this end is a pod: `Yes` with a namespace, `No` for a
+    /// reserved identity, otherwise unknown.
+    pub fn is_pod(&self) -> Tri {
+        if self.reserved().is_some() {
+            Tri::No
+        } else if self.namespace.is_some() {
+            Tri::Yes
+        } else {
+            Tri::maybe("the event does not say whether the peer is a pod")
+        }
+    }
+
+    /// Whether this end lies in `ns`.
+    pub fn in_namespace(&self, ns: &str) -> Tri {
+        match self.namespace {
+            Some(n) => Tri::from_bool(n == ns),
+            None if self.reserved().is_some() => Tri::No,
+            None => Tri::maybe("the event does not carry the peer's namespace"),
+        }
+    }
+
+    /// Whether its address lies in a CIDR block (with exceptions).
+    pub fn ip_in(&self, cidr: &str, except: &[String]) -> Tri {
+        let Some(ip) = self.ip else {
+            return Tri::maybe("the event does not carry the peer's address");
+        };
+        let Ok(ip) = ip.parse::<IpAddr>() else {
+            return Tri::maybe(format!("the address {ip:?} does not parse"));
+        };
+        let Some(block) = Cidr::parse(cidr) else {
+            return Tri::maybe(format!("the CIDR {cidr:?} does not parse"));
+        };
+        if !block.contains(ip) {
+            return Tri::No;
+        }
+        for e in except {
+            match Cidr::parse(e) {
+                Some(x) if x.contains(ip) => return Tri::No,
+                Some(_) => {}
+                None => return Tri::maybe(format!("the CIDR {e:?} does not parse")),
+            }
+        }
+        Tri::Yes
+    }
+}
+
+/// Which way traffic flows, seen from the local endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Way {
+    /// Into the local endpoint.
+    Ingress,
+    /// Out of the local endpoint.
+    Egress,
+}
+
+impl Way {
+    /// `ingress` / `egress`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Way::Ingress => "ingress",
+            Way::Egress => "egress",
+        }
+    }
+}
+
+/// A flow from the local endpoint's point of view.
+#[derive(Debug, Clone, Copy)]
+pub struct Flow<'a> {
+    /// The endpoint whose policies are evaluated.
+    pub local: Endpoint<'a>,
+    /// The other end.
+    pub remote: Endpoint<'a>,
+    /// Direction.
+    pub way: Way,
+    /// Normalised protocol (`TCP`, `UDP`, `SCTP`, `ICMP`, `ICMPV6`, ...), `None` when unknown.
+    pub protocol: Option<&'a str>,
+    /// DNS name of the remote end, when known.
+    pub dns_name: Option<&'a str>,
+}
+
+static EMPTY: BTreeMap<String, String> = BTreeMap::new();
+
+impl<'a> Flow<'a> {
+    /// The flow an event describes, from its own pod's side. `None` for
+    /// events that are not connections (listen, unknown direction are
+    /// reported by the caller).
+    pub fn from_event(event: &'a Event) -> Option<(Flow<'a>, &'a NetworkEvent)> {
+        let EventKind::Network(n) = &event.kind else {
+            return None;
+        };
+        let way = match n.direction {
+            Direction::Ingress => Way::Ingress,
+            Direction::Egress => Way::Egress,
+            Direction::Listen | Direction::Unknown => return None,
+        };
+        let (plabels, pns) = match &n.peer {
+            Some(p) => (&p.labels, p.namespace.as_deref()),
+            None => (&EMPTY, None),
+        };
+        Some((
+            Flow {
+                local: Endpoint {
+                    labels: &event.pod.labels,
+                    namespace: event.pod.namespace.as_deref(),
+                    ip: n.local_ip.as_deref(),
+                    port: n.local_port,
+                },
+                remote: Endpoint {
+                    labels: plabels,
+                    namespace: pns,
+                    ip: n.remote_ip.as_deref(),
+                    port: n.remote_port,
+                },
+                way,
+                protocol: normalize_protocol(&n.protocol).filter(|p| *p != "?"),
+                dns_name: n.dns_name.as_deref(),
+            },
+            n,
+        ))
+    }
+
+    /// The same flow seen from the other end (when that end is a known pod).
+    pub fn reversed(&self) -> Option<Flow<'a>> {
+        if !self.remote.is_pod().is_yes() {
+            return None;
+        }
+        Some(Flow {
+            local: self.remote,
+            remote: self.local,
+            way: match self.way {
+                Way::Ingress => Way::Egress,
+                Way::Egress => Way::Ingress,
+            },
+            protocol: self.protocol,
+            dns_name: None,
+        })
+    }
+
+    /// The destination port (the local one for ingress, the remote one for egress).
+    pub fn dst_port(&self) -> Option<u16> {
+        match self.way {
+            Way::Ingress => self.local.port,
+            Way::Egress => self.remote.port,
+        }
+    }
+
+    /// The source and destination endpoints.
+    pub fn src_dst(&self) -> (&Endpoint<'a>, &Endpoint<'a>) {
+        match self.way {
+            Way::Ingress => (&self.remote, &self.local),
+            Way::Egress => (&self.local, &self.remote),
+        }
+    }
+
+    /// Whether the flow's protocol is `want` (compared normalised).
+    pub fn protocol_is(&self, want: &str) -> Tri {
+        let want = normalize_protocol(want);
+        match (self.protocol, want) {
+            (_, None) => Tri::Yes,
+            (None, Some(w)) => Tri::maybe(format!("the event does not carry the protocol ({w})")),
+            (Some(p), Some(w)) => Tri::from_bool(p == w),
+        }
+    }
+
+    /// Whether the destination port lies in `port..=end` (`end` defaults to
+    /// `port`). Port 0 stands for any port.
+    pub fn dst_port_in(&self, port: u16, end: Option<u16>) -> Tri {
+        if port == 0 {
+            return Tri::Yes;
+        }
+        match self.dst_port() {
+            None => Tri::maybe("the event does not carry the destination port"),
+            Some(p) => Tri::from_bool(p >= port && p <= end.unwrap_or(port).max(port)),
+        }
+    }
+}
+
+/// Upper-case protocol names with aliases merged; numbers mapped to names.
+pub fn normalize_protocol(p: &str) -> Option<&'static str> {
+    Some(match p.trim().to_ascii_uppercase().as_str() {
+        "TCP" | "6" => "TCP",
+        "UDP" | "17" => "UDP",
+        "SCTP" | "132" => "SCTP",
+        "ICMP" | "ICMPV4" | "1" => "ICMP",
+        "ICMPV6" | "ICMP6" | "58" => "ICMPV6",
+        "UDPLITE" | "136" => "UDPLITE",
+        "ANY" => return None,
+        "" | "UNKNOWN" => return Some("?"),
+        _ => "OTHER",
+    })
+}
+
+/// An IPv4 or IPv6 block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cidr {
+    /// The network address as given.
+    pub addr: IpAddr,
+    /// Prefix length.
+    pub prefix: u8,
+}
+
+impl Cidr {
+    /// Parses `a.b.c.d/n`, `x::/n` or a bare address (a host block).
+    pub fn parse(s: &str) -> Option<Cidr> {
+        let (a, p) = match s.split_once('/') {
+            Some((a, p)) => (a, Some(p)),
+            None => (s, None),
+        };
+        let addr: IpAddr = a.trim().parse().ok()?;
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix = match p {
+            Some(p) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) && p.len() <= 3 => {
+                p.parse::<u8>().ok()?
+            }
+            Some(_) => return None,
+            None => max,
+        };
+        (prefix <= max).then_some(Cidr { addr, prefix })
+    }
+
+    /// Whether `ip` lies in the block (families must agree).
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        match (self.addr, ip) {
+            (IpAddr::V4(n), IpAddr::V4(a)) => {
+                let mask = if self.prefix == 0 {
+                    0
+                } else {
+                    u32::MAX << (32 - self.prefix)
+                };
+                u32::from(n) & mask == u32::from(a) & mask
+            }
+            (IpAddr::V6(n), IpAddr::V6(a)) => {
+                let mask = if self.prefix == 0 {
+                    0
+                } else {
+                    u128::MAX << (128 - self.prefix)
+                };
+                u128::from(n) & mask == u128::from(a) & mask
+            }
+            _ => false,
+        }
+    }
+
+    /// Whether the address has bits set beyond the prefix (`10.0.0.1/8`).
+    pub fn has_host_bits(&self) -> bool {
+        match self.addr {
+            IpAddr::V4(n) => {
+                let host = if self.prefix >= 32 {
+                    0
+                } else {
+                    u32::MAX >> self.prefix
+                };
+                u32::from(n) & host != 0
+            }
+            IpAddr::V6(n) => {
+                let host = if self.prefix >= 128 {
+                    0
+                } else {
+                    u128::MAX >> self.prefix
+                };
+                u128::from(n) & host != 0
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cidrs() {
+        let c = Cidr::parse("10.0.0.0/8").unwrap();
+        assert!(c.contains("10.1.2.3".parse().unwrap()));
+        assert!(!c.contains("11.1.2.3".parse().unwrap()));
+        assert!(!c.contains("::1".parse().unwrap()));
+        assert!(
+            Cidr::parse("0.0.0.0/0")
+                .unwrap()
+                .contains("8.8.8.8".parse().unwrap())
+        );
+        assert!(
+            Cidr::parse("fd00::/8")
+                .unwrap()
+                .contains("fd12::1".parse().unwrap())
+        );
+        assert_eq!(Cidr::parse("1.2.3.4").unwrap().prefix, 32);
+        for bad in [
+            "10.0.0.0/33",
+            "10.0.0/8",
+            "10.0.0.0/",
+            "x/8",
+            "10.0.0.0/-1",
+            "::/129",
+        ] {
+            assert!(Cidr::parse(bad).is_none(), "{bad}");
+        }
+        assert!(Cidr::parse("10.0.0.1/8").unwrap().has_host_bits());
+        assert!(!Cidr::parse("10.0.0.0/8").unwrap().has_host_bits());
+    }
+
+    #[test]
+    fn protocols() {
+        assert_eq!(normalize_protocol("tcp"), Some("TCP"));
+        assert_eq!(normalize_protocol("ICMPv4"), Some("ICMP"));
+        assert_eq!(normalize_protocol("ANY"), None);
+        assert_eq!(normalize_protocol("unknown"), Some("?"));
+    }
+}

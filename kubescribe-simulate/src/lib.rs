@@ -1,0 +1,604 @@
+//! # kubescribe-simulate
+//!
+//! Policy simulation: replay observed events against a set of policies and
+//! see, per event and per rule, what would be allowed, audited or blocked —
+//! a policy's blast radius before it is applied.
+//!
+//! [`Simulator::new`] compiles the policies once (Calico selectors are
+//! parsed then; a bad one is a [`SimError`]); [`Simulator::decide`] gives
+//! the [`Decision`] for one event and [`Simulator::run`] a [`Report`] for
+//! many. [`simulate_event`] and [`simulate`] do both in one call.
+//!
+//! # Semantics
+//!
+//! * **Kubernetes NetworkPolicy** (L3/L4): a pod selected by a policy whose
+//!   `policyTypes` (default: `Ingress`, plus `Egress` when egress rules are
+//!   given) include a direction is default-deny in that direction; traffic
+//!   is allowed when any rule of any such policy matches (union). Peers by
+//!   `podSelector` (the policy's namespace), `namespaceSelector` (only the
+//!   automatic `kubernetes.io/metadata.name` label of a namespace is known),
+//!   `ipBlock` with `except`; ports by number, `endPort` and protocol.
+//! * **Cilium** (`CiliumNetworkPolicy`, `CiliumClusterwideNetworkPolicy`,
+//!   `spec` and `specs`): the same allow-list union, entered when a
+//!   selecting policy has `ingress`/`ingressDeny` (`egress`/`egressDeny`)
+//!   rules and `enableDefaultDeny` does not turn it off; `ingressDeny` /
+//!   `egressDeny` rules win over allows. Peers by `fromEndpoints` (confined
+//!   to the policy's namespace unless the selector names one), entities
+//!   (`world`, `cluster`, `all`, `host`, ...; from Hubble's `reserved:`
+//!   labels), CIDRs (which never select pods), `toFQDNs` against the event's
+//!   DNS name; `toPorts` by port, range and protocol. L7 rules, services,
+//!   groups and CIDR groups need data events lack: unknown.
+//! * **Calico** (`NetworkPolicy`, `GlobalNetworkPolicy`): policies applying
+//!   to the endpoint are evaluated in tier order (tiers alphabetically,
+//!   `default` last, as no `Tier` objects are given), then by `order`
+//!   (unset last), then name; rules in order: `Allow` and `Deny` end the
+//!   evaluation, `Pass` skips to the next tier, `Log` records (an event
+//!   logged and then allowed is *audited*) and continues. A tier that has an
+//!   applying policy but no verdict denies; an endpoint no policy applies to
+//!   is allowed (profile). Selectors use Calico's expression grammar
+//!   ([`Selector::eval`](kubescribe_core::selector::Selector::eval)). Staged kinds are not enforced and only
+//!   noted.
+//! * **KubeArmor** (file, process, network, capabilities; see [`kubearmor`]):
+//!   `Block` wins; once an `Allow` rule exists for a domain (for the rule's
+//!   `fromSource` processes, when it names some), everything else in that
+//!   domain gets the default posture (block unless configured as audit);
+//!   `Audit` marks what is allowed as audited.
+//!
+//! A network event is judged on the side of its own pod, and also on the
+//! side of the peer when the peer is a known pod (both ends enforce). When
+//! several engines govern an event, the strictest verdict wins
+//! (block > unknown > audit > allow). **Unknown** means an event lacks data
+//! a rule needs (no peer labels for a pod selector, no port for a port rule):
+//! it is never counted as allowed.
+//!
+//! It holds the replay semantics only: the events and the store come from
+//! `kubescribe-events`, the policy types from `kubescribe-core`.
+//!
+//! ```
+//! use kubescribe_core::Policy;
+//! use kubescribe_simulate::{SimOptions, Simulator};
+//!
+//! let doc = serde_json::json!({
+//!     "apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+//!     "metadata": {"name": "deny-all", "namespace": "shop"},
+//!     "spec": {"podSelector": {}, "policyTypes": ["Ingress"]}});
+//! let policies = vec![Policy::from_value(doc).unwrap()];
+//! let sim = Simulator::new(&policies, SimOptions::default()).unwrap();
+//! let report = sim.run(&[]);
+//! assert_eq!(report.totals.allowed, 0);
+//! ```
+
+mod calico;
+mod cilium;
+pub mod flow;
+pub mod kubearmor;
+mod kubernetes;
+
+/// Label selectors (Kubernetes/Cilium and Calico), shared with conversion
+/// and validation; they live in `kubescribe-core`.
+pub use kubescribe_core::selector;
+pub use kubescribe_core::selector::tri;
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use kubescribe_core::policy::Policy;
+use kubescribe_events::{Direction, Event, EventKind};
+
+pub use kubescribe_core::selector::{Selector, SelectorError};
+pub use tri::Tri;
+
+/// What would happen to an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    /// Let through silently.
+    Allow,
+    /// Let through and recorded.
+    Audit,
+    /// The event lacks data a rule needs; it might be allowed or blocked.
+    Unknown,
+    /// Denied.
+    Block,
+}
+
+impl Verdict {
+    /// Lower-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Allow => "allow",
+            Verdict::Audit => "audit",
+            Verdict::Unknown => "unknown",
+            Verdict::Block => "block",
+        }
+    }
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// KubeArmor's default posture: what happens to behaviour outside an
+/// allow-list.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Posture {
+    /// Denied (KubeArmor's default).
+    #[default]
+    Block,
+    /// Allowed and recorded.
+    Audit,
+}
+
+/// Simulation settings.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SimOptions {
+    /// KubeArmor's default posture (file, process and network alike).
+    pub kubearmor_posture: Posture,
+}
+
+/// A policy of the simulated set.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct PolicyRef {
+    /// Position in the slice given to the simulator.
+    pub index: usize,
+    /// `apiVersion`.
+    pub api_version: String,
+    /// `kind`.
+    pub kind: String,
+    /// `metadata.namespace`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    /// `metadata.name`.
+    pub name: String,
+}
+
+impl PolicyRef {
+    fn of(index: usize, policy: &Policy) -> PolicyRef {
+        PolicyRef {
+            index,
+            api_version: policy.kind().api_version().to_string(),
+            kind: policy.kind().kind().to_string(),
+            namespace: policy.namespace().map(str::to_string),
+            name: policy.name().unwrap_or("(unnamed)").to_string(),
+        }
+    }
+}
+
+impl fmt::Display for PolicyRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The API group keeps Calico's and Kubernetes' `NetworkPolicy` apart.
+        let group = self.api_version.split('/').next().unwrap_or("");
+        match &self.namespace {
+            Some(ns) => write!(f, "{group}/{} {ns}/{}", self.kind, self.name),
+            None => write!(f, "{group}/{} {}", self.kind, self.name),
+        }
+    }
+}
+
+/// The verdict on one event and what decided it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Decision {
+    /// Allow, audit, block or unknown.
+    pub verdict: Verdict,
+    /// The deciding policy (`None`: no policy governs the event).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<PolicyRef>,
+    /// JSON pointer of the deciding rule in that policy; for a default deny,
+    /// the pointer of the rule list that had no match (`/spec/ingress`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
+    /// Why, in words.
+    pub reason: String,
+}
+
+impl Decision {
+    fn ungoverned(reason: impl Into<String>) -> Decision {
+        Decision {
+            verdict: Verdict::Allow,
+            policy: None,
+            rule: None,
+            reason: reason.into(),
+        }
+    }
+
+    fn new(verdict: Verdict, policy: &PolicyRef, rule: String, reason: impl Into<String>) -> Self {
+        Decision {
+            verdict,
+            policy: Some(policy.clone()),
+            rule: Some(rule),
+            reason: reason.into(),
+        }
+    }
+}
+
+/// Simulation failures: policy content the simulator cannot read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SimError {
+    /// A Calico selector does not parse.
+    #[error("{policy}: {pointer}: {source}")]
+    Selector {
+        /// The policy.
+        policy: Box<PolicyRef>,
+        /// JSON pointer of the selector.
+        pointer: String,
+        /// The parse error.
+        source: Box<SelectorError>,
+    },
+}
+
+/// A part of a policy the simulator does not model (and so cannot judge).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Note {
+    /// The policy.
+    pub policy: PolicyRef,
+    /// JSON pointer of the part.
+    pub pointer: String,
+    /// What is not simulated.
+    pub message: String,
+}
+
+/// Counts of verdicts.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counts {
+    /// Allowed.
+    pub allowed: u64,
+    /// Audited.
+    pub audited: u64,
+    /// Blocked.
+    pub blocked: u64,
+    /// Unknown.
+    pub unknown: u64,
+}
+
+impl Counts {
+    /// Adds `n` of a verdict.
+    pub fn add(&mut self, v: Verdict, n: u64) {
+        match v {
+            Verdict::Allow => self.allowed += n,
+            Verdict::Audit => self.audited += n,
+            Verdict::Block => self.blocked += n,
+            Verdict::Unknown => self.unknown += n,
+        }
+    }
+
+    /// All counted.
+    pub fn total(&self) -> u64 {
+        self.allowed + self.audited + self.blocked + self.unknown
+    }
+}
+
+/// Verdict counts of one deciding rule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleCounts {
+    /// The policy (`None`: events no policy governs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<PolicyRef>,
+    /// The rule's JSON pointer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
+    /// Its verdicts.
+    #[serde(flatten)]
+    pub counts: Counts,
+}
+
+/// The outcome of replaying events.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Report {
+    /// All verdicts.
+    pub totals: Counts,
+    /// Per deciding rule, in policy and pointer order: each engine's (and
+    /// each flow end's) decision on an event counts for its rule, so one
+    /// event can count for rules of several policies.
+    pub rules: Vec<RuleCounts>,
+    /// One decision per event, in input order.
+    pub decisions: Vec<Decision>,
+    /// Policy parts that were not simulated.
+    pub notes: Vec<Note>,
+}
+
+/// Compiled policies, ready to judge events.
+pub struct Simulator {
+    kubernetes: Vec<kubernetes::Compiled>,
+    cilium: Vec<cilium::Compiled>,
+    calico: calico::Set,
+    kubearmor: kubearmor::Set,
+    notes: Vec<Note>,
+}
+
+impl fmt::Debug for Simulator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Simulator")
+            .field("kubernetes", &self.kubernetes.len())
+            .field("cilium", &self.cilium.len())
+            .field("calico", &self.calico.len())
+            .field("kubearmor", &self.kubearmor.len())
+            .field("notes", &self.notes)
+            .finish()
+    }
+}
+
+impl Simulator {
+    /// Compiles policies. Kinds the simulator does not model (Tetragon,
+    /// staged Calico kinds, KubeArmor host policies) are listed in
+    /// [`Simulator::notes`].
+    pub fn new(policies: &[Policy], options: SimOptions) -> Result<Simulator, SimError> {
+        let mut sim = Simulator {
+            kubernetes: Vec::new(),
+            cilium: Vec::new(),
+            calico: calico::Set::default(),
+            kubearmor: kubearmor::Set::new(options.kubearmor_posture),
+            notes: Vec::new(),
+        };
+        for (i, p) in policies.iter().enumerate() {
+            let r = PolicyRef::of(i, p);
+            match p {
+                Policy::NetworkPolicy(np) => {
+                    sim.kubernetes
+                        .push(kubernetes::Compiled::new(r, np, &mut sim.notes))
+                }
+                Policy::CiliumNetworkPolicy(c) => sim.cilium.push(cilium::Compiled::new(
+                    r,
+                    true,
+                    c.spec.as_ref(),
+                    c.specs.as_deref(),
+                    &mut sim.notes,
+                )),
+                Policy::CiliumClusterwideNetworkPolicy(c) => {
+                    sim.cilium.push(cilium::Compiled::new(
+                        r,
+                        false,
+                        c.spec.as_ref(),
+                        c.specs.as_deref(),
+                        &mut sim.notes,
+                    ))
+                }
+                Policy::CalicoNetworkPolicy(c) => {
+                    let c = calico::Compiled::namespaced(r, c, &mut sim.notes)?;
+                    sim.calico.push(c)
+                }
+                Policy::CalicoGlobalNetworkPolicy(c) => {
+                    let c = calico::Compiled::global(r, c, &mut sim.notes)?;
+                    sim.calico.push(c)
+                }
+                Policy::KubeArmorPolicy(k) => {
+                    sim.kubearmor
+                        .push(kubearmor::Compiled::new(r, k, &mut sim.notes))
+                }
+                Policy::KubeArmorClusterPolicy(k) => sim
+                    .kubearmor
+                    .push(kubearmor::Compiled::cluster(r, k, &mut sim.notes)),
+                other => {
+                    sim.notes.push(Note {
+                        policy: r,
+                        pointer: String::new(),
+                        message: format!(
+                            "{} policies are not simulated{}",
+                            other.kind().kind(),
+                            match other.kind().kind() {
+                                k if k.starts_with("Staged") =>
+                                    " (staged policies are not enforced)",
+                                _ => "",
+                            }
+                        ),
+                    });
+                }
+            }
+        }
+        sim.calico.finish(&mut sim.notes);
+        Ok(sim)
+    }
+
+    /// Policy parts that are not simulated.
+    pub fn notes(&self) -> &[Note] {
+        &self.notes
+    }
+
+    /// The verdict on one event.
+    pub fn decide(&self, event: &Event) -> Decision {
+        self.judge(event).0
+    }
+
+    /// The verdict on one event, and the decision of each engine (and each
+    /// end of a flow) that governs it.
+    pub fn judge(&self, event: &Event) -> (Decision, Vec<Decision>) {
+        let mut decisions: Vec<Decision> = Vec::new();
+        if let EventKind::Network(n) = &event.kind {
+            if let Some((flow, _)) = flow::Flow::from_event(event) {
+                let sides = std::iter::once(flow).chain(flow.reversed());
+                for (side, f) in sides.enumerate() {
+                    let mut push = |d: Option<Decision>| {
+                        if let Some(mut d) = d {
+                            if side == 1 {
+                                d.reason = format!("at the peer: {}", d.reason);
+                            }
+                            decisions.push(d);
+                        }
+                    };
+                    push(kubernetes::decide(&self.kubernetes, &f));
+                    push(cilium::decide(&self.cilium, &f));
+                    push(self.calico.decide(&f));
+                }
+            } else if matches!(n.direction, Direction::Unknown) && self.network_governs_somebody() {
+                decisions.push(Decision {
+                    verdict: Verdict::Unknown,
+                    policy: None,
+                    rule: None,
+                    reason:
+                        "the event's direction is unknown, so network policies cannot be applied"
+                            .into(),
+                });
+            }
+        }
+        if let Some(d) = self.kubearmor.decide(event) {
+            decisions.push(d);
+        }
+        let fin = strictest(&decisions).unwrap_or_else(|| {
+            Decision::ungoverned(match &event.kind {
+                EventKind::Network(n) if n.direction == Direction::Listen => {
+                    "listening on a port is not governed by network policies"
+                }
+                _ => "no policy governs this event",
+            })
+        });
+        (fin, decisions)
+    }
+
+    fn network_governs_somebody(&self) -> bool {
+        !self.kubernetes.is_empty() || !self.cilium.is_empty() || self.calico.len() > 0
+    }
+
+    /// Decisions for many events, with per-rule counts.
+    pub fn run<'a, I>(&self, events: I) -> Report
+    where
+        I: IntoIterator<Item = &'a Event>,
+    {
+        self.run_weighted(events.into_iter().map(|e| (e, 1)))
+    }
+
+    /// Like [`Simulator::run`], each event counted `weight` times in the
+    /// totals and rule counts (a stored row's observation count).
+    pub fn run_weighted<'a, I>(&self, events: I) -> Report
+    where
+        I: IntoIterator<Item = (&'a Event, u64)>,
+    {
+        let mut report = Report {
+            notes: self.notes.clone(),
+            ..Report::default()
+        };
+        let mut per_rule: BTreeMap<(Option<PolicyRef>, Option<String>), Counts> = BTreeMap::new();
+        for (e, w) in events {
+            let (d, parts) = self.judge(e);
+            report.totals.add(d.verdict, w);
+            if parts.is_empty() {
+                per_rule.entry((None, None)).or_default().add(d.verdict, w);
+            }
+            for p in parts {
+                per_rule
+                    .entry((p.policy, p.rule))
+                    .or_default()
+                    .add(p.verdict, w);
+            }
+            report.decisions.push(d);
+        }
+        report.rules = per_rule
+            .into_iter()
+            .map(|((policy, rule), counts)| RuleCounts {
+                policy,
+                rule,
+                counts,
+            })
+            .collect();
+        report
+    }
+}
+
+/// The strictest of several decisions (block > unknown > audit > allow);
+/// among equals, the first.
+fn strictest(decisions: &[Decision]) -> Option<Decision> {
+    let mut best: Option<&Decision> = None;
+    for d in decisions {
+        if best.is_none_or(|b| d.verdict > b.verdict) {
+            best = Some(d);
+        }
+    }
+    best.cloned()
+}
+
+/// The verdict on one event under a set of policies.
+pub fn simulate_event(policies: &[Policy], event: &Event) -> Result<Decision, SimError> {
+    Ok(Simulator::new(policies, SimOptions::default())?.decide(event))
+}
+
+/// Replays events against a set of policies.
+pub fn simulate<'a, I>(policies: &[Policy], events: I) -> Result<Report, SimError>
+where
+    I: IntoIterator<Item = &'a Event>,
+{
+    Ok(Simulator::new(policies, SimOptions::default())?.run(events))
+}
+
+/// Turns an allow-list evaluation into a decision: `governed` says whether
+/// some policy puts the endpoint into default deny for the direction;
+/// `allowed` whether some rule allows the flow, with the allowing rule.
+pub(crate) struct AllowList<'p> {
+    pub governed: Tri,
+    pub first_governing: Option<(&'p PolicyRef, String)>,
+    pub allowed: Tri,
+    pub first_allowing: Option<(&'p PolicyRef, String)>,
+    pub first_maybe: Option<(&'p PolicyRef, String)>,
+}
+
+impl<'p> AllowList<'p> {
+    pub fn new() -> Self {
+        AllowList {
+            governed: Tri::No,
+            first_governing: None,
+            allowed: Tri::No,
+            first_allowing: None,
+            first_maybe: None,
+        }
+    }
+
+    /// Records a policy that selects the endpoint (`applies`) and whether one
+    /// of its rules (at `rule`) matches the flow.
+    pub fn policy(&mut self, p: &'p PolicyRef, applies: Tri, list_ptr: &str) {
+        if self.first_governing.is_none() && !applies.is_no() {
+            self.first_governing = Some((p, list_ptr.to_string()));
+        }
+        if let (Tri::Maybe(_), None) = (&applies, &self.first_maybe) {
+            self.first_maybe = Some((p, list_ptr.to_string()));
+        }
+        self.governed = std::mem::replace(&mut self.governed, Tri::No).or(|| applies);
+    }
+
+    /// Records a rule of a policy that applies (`applies`) and whether it matches.
+    pub fn rule(&mut self, p: &'p PolicyRef, applies: &Tri, matched: Tri, ptr: String) {
+        let hit = applies.clone().and(|| matched);
+        match &hit {
+            Tri::Yes if self.first_allowing.is_none() => self.first_allowing = Some((p, ptr)),
+            Tri::Maybe(_) if self.first_maybe.is_none() => self.first_maybe = Some((p, ptr)),
+            _ => {}
+        }
+        self.allowed = std::mem::replace(&mut self.allowed, Tri::No).or(|| hit);
+    }
+
+    /// The decision; `None` when no policy governs the direction.
+    pub fn decide(self, way: &str) -> Option<Decision> {
+        if self.governed.is_no() {
+            return None;
+        }
+        let result = self.governed.clone().negate().or(|| self.allowed.clone());
+        Some(match result {
+            Tri::Yes => match self.first_allowing {
+                Some((p, ptr)) => {
+                    Decision::new(Verdict::Allow, p, ptr, format!("allowed by an {way} rule"))
+                }
+                None => Decision::ungoverned(format!("no policy governs {way} of this pod")),
+            },
+            Tri::No => {
+                let (p, ptr) = self.first_governing?;
+                Decision::new(
+                    Verdict::Block,
+                    p,
+                    ptr,
+                    format!(
+                        "default deny: the pod is selected for {way} and no {way} rule allows this flow"
+                    ),
+                )
+            }
+            Tri::Maybe(why) => {
+                // Undecided implies some policy was recorded.
+                let (p, ptr) = self.first_maybe.or(self.first_governing)?;
+                Decision::new(Verdict::Unknown, p, ptr, why)
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests;

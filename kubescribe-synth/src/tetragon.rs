@@ -1,0 +1,130 @@
+//! Tetragon: a `TracingPolicyNamespaced` (or cluster-wide `TracingPolicy`
+//! without a namespace) whose `podSelector` selects the intent's labels.
+//!
+//! | intent | policy |
+//! |---|---|
+//! | file paths / dirs | kprobe `security_file_permission` (file, int); `matchArgs` Equal paths / Prefix dirs; read-only → only `MAY_WRITE` (2) matches |
+//! | process binaries / dirs | kprobe `security_bprm_check` (linux_binprm); Equal binaries / Prefix dirs |
+//! | syscalls | one kprobe per syscall (`sys_<name>`, `syscall: true`) |
+//! | block / audit | `matchActions: Sigkill` / no action (events only) |
+//!
+//! Allow-lists, network and capability intents are unsupported (use KubeArmor).
+
+use serde_json::{Value, json};
+
+use super::{SynthError, metadata, scope_labels};
+use kubescribe_core::engine::Engine;
+use kubescribe_core::intent::{Action, Domain, Intent};
+
+const E: Engine = Engine::Tetragon;
+
+fn selector(arg_filters: Vec<Value>, action: Action) -> Value {
+    let mut s = json!({});
+    if !arg_filters.is_empty() {
+        s["matchArgs"] = json!(arg_filters);
+    }
+    if action == Action::Block {
+        s["matchActions"] = json!([{"action": "Sigkill"}]);
+    }
+    s
+}
+
+pub(super) fn build(intent: &Intent) -> Result<Value, SynthError> {
+    if intent.action == Action::Allow {
+        return Err(SynthError::Unsupported {
+            engine: E,
+            what: "allow-lists (it observes and kills matching calls; it cannot permit only some)"
+                .into(),
+            hint: Some(
+                "use KubeArmor for allow-lists, or phrase the intent as what to block".into(),
+            ),
+        });
+    }
+    let labels = scope_labels(intent, E)?;
+    let r = &intent.resources;
+    let prefix_or_equal = |exact: &[String], prefixes: &[String], index: u32| -> Vec<Value> {
+        let mut v = Vec::new();
+        if !exact.is_empty() {
+            v.push(json!({"index": index, "operator": "Equal", "values": exact}));
+        }
+        if !prefixes.is_empty() {
+            v.push(json!({"index": index, "operator": "Prefix", "values": prefixes}));
+        }
+        v
+    };
+    let kprobes: Vec<Value> = match intent.domain {
+        Domain::File => {
+            if r.paths.is_empty() && r.dirs.is_empty() {
+                return Err(SynthError::Incomplete(
+                    "a file intent needs paths or directories".into(),
+                ));
+            }
+            // One selector per match operator: selectors OR, matchArgs entries AND.
+            let mut selectors = Vec::new();
+            for filter in prefix_or_equal(&r.paths, &r.dirs, 0) {
+                let mut args = vec![filter];
+                if r.read_only {
+                    args.push(json!({"index": 1, "operator": "Equal", "values": ["2"]}));
+                }
+                selectors.push(selector(args, intent.action));
+            }
+            vec![json!({
+                "call": "security_file_permission",
+                "syscall": false,
+                "args": [{"index": 0, "type": "file"}, {"index": 1, "type": "int"}],
+                "selectors": selectors,
+            })]
+        }
+        Domain::Process => {
+            if r.binaries.is_empty() && r.dirs.is_empty() {
+                return Err(SynthError::Incomplete(
+                    "a process intent needs binaries or directories".into(),
+                ));
+            }
+            let selectors: Vec<Value> = prefix_or_equal(&r.binaries, &r.dirs, 0)
+                .into_iter()
+                .map(|f| selector(vec![f], intent.action))
+                .collect();
+            vec![json!({
+                "call": "security_bprm_check",
+                "syscall": false,
+                "args": [{"index": 0, "type": "linux_binprm"}],
+                "selectors": selectors,
+            })]
+        }
+        Domain::Syscall => {
+            if r.syscalls.is_empty() {
+                return Err(SynthError::Incomplete(
+                    "a syscall intent needs syscall names".into(),
+                ));
+            }
+            r.syscalls
+                .iter()
+                .map(|s| {
+                    json!({
+                        "call": format!("sys_{}", s.trim_start_matches("sys_")),
+                        "syscall": true,
+                    })
+                })
+                .map(|mut k: Value| {
+                    if intent.action == Action::Block {
+                        k["selectors"] = json!([selector(Vec::new(), intent.action)]);
+                    }
+                    k
+                })
+                .collect()
+        }
+        Domain::Network | Domain::Capability => unreachable!("filtered by engines_for"),
+    };
+    let namespaced = intent.scope.namespace.is_some();
+    let mut spec = json!({"kprobes": kprobes});
+    if !labels.is_empty() {
+        spec["podSelector"] = json!({"matchLabels": labels});
+    }
+    Ok(json!({
+        "apiVersion": "cilium.io/v1alpha1",
+        "kind": if namespaced { "TracingPolicyNamespaced" } else { "TracingPolicy" },
+        "metadata": metadata(intent, E, namespaced),
+        "spec": spec,
+    }))
+}
