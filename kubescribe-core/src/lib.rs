@@ -6,7 +6,7 @@
 //! dispatch in [`Policy`] and a canonical YAML form), reading policy
 //! documents from YAML/JSON text with budgets and line locations
 //! ([`document`]), label selectors shared by conversion, simulation and
-//! validation ([`selector`]), safe quoting of untrusted text ([`quote`]) and
+//! validation ([`selector`]), IP blocks ([`cidr`]), safe quoting of untrusted text ([`quote`]) and
 //! validator feedback for prompts ([`feedback`]).
 //!
 //! It holds no I/O beyond [`document::read_file`] reading a file the caller
@@ -35,6 +35,7 @@
 //! assert_eq!(policy.engine(), Engine::Kubernetes);
 //! ```
 
+pub mod cidr;
 pub mod document;
 pub mod engine;
 pub mod error;

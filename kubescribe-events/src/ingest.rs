@@ -23,57 +23,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use super::adapters::{Converted, InputFormat, convert};
 use super::reader::{FrameError, RecordReader};
+use crate::adapters::{Converted, InputFormat, convert};
 use crate::store::{EventStore, IngestedFile, StoreError, StoreWriter};
 use kubescribe_core::document::{self, ReadLimits};
 use kubescribe_core::error::CoreError;
 
-/// Why a record was not stored.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum SkipReason {
-    /// Longer than [`IngestOptions::max_record_bytes`].
-    TooLong,
-    /// Not UTF-8.
-    NotUtf8,
-    /// Not well-formed JSON (or YAML).
-    MalformedJson,
-    /// JSON cut off before its end.
-    Truncated,
-    /// Well-formed, but no known format.
-    UnknownFormat,
-    /// A known format, but an event type kubescribe does not model.
-    UnknownEventType,
-    /// A field has the wrong type or a required field is missing.
-    InvalidField,
-    /// A valid record that describes no workload activity (Falco's Kubernetes
-    /// audit alerts and metrics, Tetragon throttle notices, non-workload
-    /// Kubernetes kinds).
-    NotRuntimeActivity,
-}
-
-impl SkipReason {
-    /// Short name (`too-long`, `malformed-json`, …).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SkipReason::TooLong => "too-long",
-            SkipReason::NotUtf8 => "not-utf8",
-            SkipReason::MalformedJson => "malformed-json",
-            SkipReason::Truncated => "truncated",
-            SkipReason::UnknownFormat => "unknown-format",
-            SkipReason::UnknownEventType => "unknown-event-type",
-            SkipReason::InvalidField => "invalid-field",
-            SkipReason::NotRuntimeActivity => "not-runtime-activity",
-        }
-    }
-}
-
-impl fmt::Display for SkipReason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use crate::adapters::SkipReason;
 
 /// One skipped record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -465,7 +421,7 @@ fn process_record(
         }
     };
     // Falco alerts, the bulk of most inputs, skip the generic `Value`.
-    if let Some(outcome) = super::falco_fast::try_convert(text) {
+    if let Some(outcome) = crate::adapters::falco_fast::try_convert(text) {
         bump(&mut sum.formats, InputFormat::Falco.as_str(), 1);
         return store_outcome(writer, name, line, outcome, sum, keep);
     }

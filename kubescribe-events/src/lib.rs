@@ -34,7 +34,7 @@
 pub mod adapters;
 pub mod cluster;
 pub mod context;
-mod falco_fast;
+
 pub mod ingest;
 pub mod manifest;
 pub mod reader;

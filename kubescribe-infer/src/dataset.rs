@@ -23,6 +23,8 @@
 //! Output lines carry what the evaluation harness reads (`id`, `prompt` as
 //! chat messages, `reference`) plus `intent`, `engine`, `kind`, `template`,
 //! `origin` (`corpus` / `synth`), `group` and `source` (file and document).
+//!
+//! Size: the policy → intent derivation for every kind is one strict mapping, kept together so a skipped feature is skipped in one place.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;

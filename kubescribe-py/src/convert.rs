@@ -4,6 +4,8 @@ use pyo3::prelude::*;
 use serde::Serialize;
 use serde_json::Value;
 
+use kubescribe_synth::prompt::Template;
+
 use crate::errors::parse_err;
 
 /// Any serializable Rust value as plain Python objects (dicts, lists, str,
@@ -58,4 +60,9 @@ pub(crate) fn parse_name<T: serde::de::DeserializeOwned>(
 /// `calico`, or an alias the CLI accepts such as `k8s`).
 pub(crate) fn engine(s: &str) -> PyResult<kubescribe_core::Engine> {
     s.parse().map_err(parse_err)
+}
+
+/// A template name (`zero-shot`, `few-shot`, `checklist`, `schema-first`, `minimal`).
+pub(crate) fn template_arg(name: &str) -> PyResult<Template> {
+    name.parse::<Template>().map_err(parse_err)
 }

@@ -8,9 +8,9 @@ use pyo3::prelude::*;
 use kubescribe_events::store::EventStore;
 use kubescribe_infer::dataset::{self, Dataset, DatasetConfig, Pools};
 
+use crate::convert::template_arg;
 use crate::convert::to_py;
 use crate::errors::{parse_err, store_err};
-use crate::prompt::template_arg;
 use crate::store::{PyEventStore, opened};
 
 /// A built dataset: seeded, grouped train/test split of (prompt, policy)

@@ -87,3 +87,8 @@ pub(crate) fn metrics_err(msg: impl std::fmt::Display) -> PyErr {
 pub(crate) fn core_err(e: kubescribe_core::CoreError) -> PyErr {
     parse_err(e)
 }
+
+/// A model backend's failure as `ModelError`.
+pub(crate) fn model_err(e: impl std::fmt::Display) -> PyErr {
+    ModelError::new_err(e.to_string())
+}

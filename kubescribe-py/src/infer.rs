@@ -28,15 +28,11 @@ use kubescribe_synth::prompt::{Feedback, Template, build_prompt};
 use kubescribe_validate::diagnostic::Diagnostic;
 
 use crate::convert::{from_py, parse_name, to_json, to_py, to_yaml};
-use crate::errors::{ModelError, parse_err, store_err};
+use crate::errors::{model_err, parse_err, store_err};
 use crate::intent::intent_arg;
 use crate::policy::{PyPolicy, parse_all};
 use crate::store::{PyEventStore, opened, selector_arg};
 use crate::validate::{Input, PyDiagnostic};
-
-pub(crate) fn model_err(e: impl std::fmt::Display) -> PyErr {
-    ModelError::new_err(e.to_string())
-}
 
 pub(crate) fn generation_config(
     max_new_tokens: usize,
@@ -412,7 +408,7 @@ impl PyPipeline {
         template: Option<&str>,
         constrain: bool,
     ) -> PyResult<Self> {
-        let template = template.map(crate::prompt::template_arg).transpose()?;
+        let template = template.map(crate::convert::template_arg).transpose()?;
         Ok(PyPipeline {
             template,
             generator: generator.inner.clone(),

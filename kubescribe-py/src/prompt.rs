@@ -14,18 +14,14 @@ use kubescribe_synth::prompt::{
     BuiltPrompt, ChatTemplate, Feedback, Template, build_prompt, context_for, system_prompt,
 };
 
-use crate::convert::{engine as engine_arg, from_py, to_json, to_py};
+use crate::convert::{engine as engine_arg, from_py, template_arg, to_json, to_py};
+use crate::errors::model_err;
 use crate::errors::{ConversionError, ModelError, core_err, parse_err};
-use crate::infer::{PyGenerator, generation_config, model_err};
+use crate::infer::{PyGenerator, generation_config};
 use crate::intent::{PyIntent, intent_arg};
 use crate::policy::{PyPolicy, parse_all};
 use crate::store::{PyContext, PyEventStore, opened};
 use crate::validate::{Input, PyDiagnostic};
-
-/// A template name (`zero-shot`, `few-shot`, `checklist`, `schema-first`, `minimal`).
-pub(crate) fn template_arg(name: &str) -> PyResult<Template> {
-    name.parse::<Template>().map_err(parse_err)
-}
 
 // ---------------------------------------------------------------- parse_intent
 

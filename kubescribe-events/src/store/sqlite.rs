@@ -25,6 +25,8 @@
 //! Flows are deduplicated per connection endpoint, not per socket: the
 //! ephemeral side's port (the local port of an egress flow, the remote port
 //! of an ingress flow) is not stored.
+//!
+//! Size: one implementation of the `EventStore` trait; its queries and the writer share the private statement and row helpers, and the schema migration lives with the schema.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;

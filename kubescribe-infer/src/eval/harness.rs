@@ -22,6 +22,7 @@ use kubescribe_validate::Validator;
 
 use crate::error::InferError;
 use crate::eval::policy::{compiles, coverage_text};
+use crate::eval::report::ModelSummary;
 use crate::generator::{GenerationConfig, Generator, Prompt};
 
 /// One dataset sample.
@@ -113,37 +114,6 @@ struct GenerationRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     error: Option<String>,
     elapsed_ms: f64,
-}
-
-/// One model's aggregate results.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ModelSummary {
-    /// The generator's name.
-    pub model: String,
-    /// Samples evaluated.
-    pub samples: usize,
-    /// Samples whose generation failed (scored as empty output).
-    pub errors: usize,
-    /// Share of outputs that parse and pass layer-1 validation (0–1).
-    pub compile_rate: f64,
-    /// Mean coverage of the references' essential resources (0–1), over
-    /// samples whose reference is a valid policy.
-    pub coverage_rate: f64,
-    /// Corpus BLEU (0–100, sacrebleu).
-    pub bleu: f64,
-    /// Corpus chrF++ (0–100, sacrebleu).
-    pub chrf_pp: f64,
-    /// Mean ROUGE-1 F (0–1).
-    pub rouge1: f64,
-    /// Mean ROUGE-2 F (0–1).
-    pub rouge2: f64,
-    /// Mean ROUGE-L F (0–1).
-    #[serde(rename = "rougeL")]
-    pub rouge_l: f64,
-    /// Mean METEOR (0–1).
-    pub meteor: f64,
-    /// Mean generation time per sample, milliseconds.
-    pub mean_latency_ms: f64,
 }
 
 /// File-name-safe form of a model name.

@@ -1,12 +1,44 @@
-//! Summary tables (JSON, CSV, Markdown) and SVG plots of an evaluation run.
+//! One model's summary of an evaluation run ([`ModelSummary`]), and its
+//! tables (JSON, CSV, Markdown) and SVG plots.
 
 use std::fmt::Write as _;
 use std::path::Path;
 
 use plotters::prelude::*;
+use serde::Serialize;
 
 use crate::error::InferError;
-use crate::eval::harness::ModelSummary;
+
+/// One model's aggregate results.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ModelSummary {
+    /// The generator's name.
+    pub model: String,
+    /// Samples evaluated.
+    pub samples: usize,
+    /// Samples whose generation failed (scored as empty output).
+    pub errors: usize,
+    /// Share of outputs that parse and pass layer-1 validation (0–1).
+    pub compile_rate: f64,
+    /// Mean coverage of the references' essential resources (0–1), over
+    /// samples whose reference is a valid policy.
+    pub coverage_rate: f64,
+    /// Corpus BLEU (0–100, sacrebleu).
+    pub bleu: f64,
+    /// Corpus chrF++ (0–100, sacrebleu).
+    pub chrf_pp: f64,
+    /// Mean ROUGE-1 F (0–1).
+    pub rouge1: f64,
+    /// Mean ROUGE-2 F (0–1).
+    pub rouge2: f64,
+    /// Mean ROUGE-L F (0–1).
+    #[serde(rename = "rougeL")]
+    pub rouge_l: f64,
+    /// Mean METEOR (0–1).
+    pub meteor: f64,
+    /// Mean generation time per sample, milliseconds.
+    pub mean_latency_ms: f64,
+}
 
 /// The metrics plotted, each on a 0–100 scale (ROUGE, METEOR, compile and
 /// coverage rates ×100).

@@ -7,6 +7,8 @@
 //! writing maps them back. Deny rules are read first (Cilium's deny wins
 //! regardless of order, which is what an ordered list with the denies first
 //! means).
+//!
+//! Size: Cilium ↔ IR in both directions in one file, so each label and entity mapping is written next to its inverse.
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde_json::{Value, json};

@@ -9,6 +9,8 @@
 //! and committed as the project's own model; regenerate rather than edit by
 //! hand. Constraints the CRD imposes are carried as schemars attributes, so
 //! the JSON Schema produced from these types validates what the CRD does.
+//!
+//! Size: generated (one type per CRD schema); regenerate rather than split by hand.
 #![allow(
     clippy::large_enum_variant,
     clippy::doc_lazy_continuation,

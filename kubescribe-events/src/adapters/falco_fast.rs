@@ -19,7 +19,7 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Number;
 
-use super::adapters::{self, Converted, Fields, Scalar};
+use crate::adapters::{self, Converted, Fields, Scalar};
 
 /// How many `output_fields` keys the fast path keeps (see [`slot`]).
 const KNOWN: usize = 26;
@@ -313,7 +313,7 @@ mod tests {
 
     #[test]
     fn fixture_alerts_convert_as_on_the_generic_path() {
-        let text = include_str!("../tests/fixtures/events/falco.jsonl");
+        let text = include_str!("../../tests/fixtures/events/falco.jsonl");
         let mut n = 0;
         for line in text.lines().filter(|l| !l.trim().is_empty()) {
             same(line);

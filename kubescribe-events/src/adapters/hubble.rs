@@ -1,0 +1,169 @@
+//! Hubble (Cilium) flows to network events.
+
+use super::*;
+
+struct Endpoint {
+    namespace: Option<String>,
+    pod: Option<String>,
+    labels: BTreeMap<String, String>,
+}
+
+fn hubble_endpoint(v: Option<&Value>) -> Result<Endpoint, Skip> {
+    let Some(v) = v else {
+        return Ok(Endpoint {
+            namespace: None,
+            pod: None,
+            labels: BTreeMap::new(),
+        });
+    };
+    if !v.is_object() {
+        return Err(invalid(format!(
+            "flow endpoint must be an object, found {}",
+            type_name(v)
+        )));
+    }
+    let mut labels = BTreeMap::new();
+    match v.get("labels") {
+        None | Some(Value::Null) => {}
+        Some(Value::Array(items)) => {
+            for item in items {
+                let s = item
+                    .as_str()
+                    .ok_or_else(|| invalid("flow endpoint label must be a string"))?;
+                // `k8s:app=web`, `reserved:world`.
+                let (source, rest) = s.split_once(':').unwrap_or(("", s));
+                if source == "reserved" {
+                    labels.insert(format!("reserved:{rest}"), String::new());
+                    continue;
+                }
+                let (k, val) = rest.split_once('=').unwrap_or((rest, ""));
+                if k.starts_with("io.cilium.k8s.namespace.labels.")
+                    || k.starts_with("io.cilium.k8s.policy.")
+                {
+                    continue;
+                }
+                labels.insert(k.to_string(), val.to_string());
+            }
+        }
+        Some(other) => {
+            return Err(invalid(format!(
+                "flow endpoint `labels` must be an array, found {}",
+                type_name(other)
+            )));
+        }
+    }
+    labels.remove("io.kubernetes.pod.namespace");
+    Ok(Endpoint {
+        namespace: string_of(v, "namespace")?,
+        pod: string_of(v, "pod_name")?,
+        labels,
+    })
+}
+
+pub(super) fn hubble(v: &Value) -> Result<Vec<Event>, Skip> {
+    let Some(flow) = obj(v, "flow")? else {
+        let what = v
+            .as_object()
+            .and_then(|o| o.keys().find(|k| *k != "node_name" && *k != "time"))
+            .cloned()
+            .unwrap_or_default();
+        return Err(Skip {
+            reason: SkipReason::UnknownEventType,
+            message: format!("Hubble record without a flow ({what})"),
+        });
+    };
+    let ts = match str_of(flow, "time")?.and_then(parse_rfc3339) {
+        Some(t) => Some(t),
+        None => str_of(v, "time")?.and_then(parse_rfc3339),
+    };
+    let node = match string_of(flow, "node_name")? {
+        Some(n) => Some(n),
+        None => string_of(v, "node_name")?,
+    };
+    let ip = obj(flow, "IP")?;
+    let (mut src_ip, mut dst_ip) = match ip {
+        Some(ip) => (string_of(ip, "source")?, string_of(ip, "destination")?),
+        None => (None, None),
+    };
+    let mut src = hubble_endpoint(flow.get("source"))?;
+    let mut dst = hubble_endpoint(flow.get("destination"))?;
+    let (mut protocol, mut sport, mut dport) = ("unknown".to_string(), None, None);
+    let l4 = obj(flow, "l4")?;
+    if let Some((name, body)) = l4.and_then(Value::as_object).and_then(|m| m.iter().next()) {
+        protocol = name.clone();
+        if body.is_object() {
+            sport = port_of(body, "source_port")?;
+            dport = port_of(body, "destination_port")?;
+        }
+    }
+    let is_reply = matches!(flow.get("is_reply"), Some(Value::Bool(true)))
+        || matches!(flow.get("reply"), Some(Value::Bool(true)));
+    if is_reply {
+        // Describe the connection, not the reply packet.
+        std::mem::swap(&mut src, &mut dst);
+        std::mem::swap(&mut src_ip, &mut dst_ip);
+        std::mem::swap(&mut sport, &mut dport);
+    }
+    let direction = match str_of(flow, "traffic_direction")? {
+        Some("INGRESS") => Direction::Ingress,
+        Some("EGRESS") => Direction::Egress,
+        _ if src.pod.is_some() => Direction::Egress,
+        _ if dst.pod.is_some() => Direction::Ingress,
+        _ => Direction::Unknown,
+    };
+    let (local, local_ip, local_port, remote, remote_ip, remote_port) =
+        if direction == Direction::Ingress {
+            (dst, dst_ip, dport, src, src_ip, sport)
+        } else {
+            (src, src_ip, sport, dst, dst_ip, dport)
+        };
+    let pod = PodMeta {
+        namespace: local.namespace,
+        pod: local.pod,
+        container: None,
+        labels: local.labels,
+        node,
+    };
+    let peer = (remote.namespace.is_some() || remote.pod.is_some() || !remote.labels.is_empty())
+        .then_some(Peer {
+            namespace: remote.namespace,
+            pod: remote.pod,
+            labels: remote.labels,
+        });
+    let mut dns_name = flow
+        .get("l7")
+        .and_then(|l| l.get("dns"))
+        .and_then(|d| d.get("query"))
+        .and_then(Value::as_str)
+        .map(|q| q.trim_end_matches('.').to_string());
+    if dns_name.is_none() {
+        let names = if direction == Direction::Ingress {
+            "source_names"
+        } else {
+            "destination_names"
+        };
+        dns_name = flow
+            .get(names)
+            .and_then(Value::as_array)
+            .and_then(|a| a.first())
+            .and_then(Value::as_str)
+            .map(str::to_string);
+    }
+    Ok(vec![event(
+        SourceEngine::Hubble,
+        ts,
+        &pod,
+        string_of(flow, "verdict")?,
+        EventKind::Network(NetworkEvent {
+            protocol,
+            direction,
+            local_ip,
+            local_port,
+            remote_ip,
+            remote_port,
+            peer,
+            dns_name,
+            process: None,
+        }),
+    )])
+}

@@ -1,0 +1,752 @@
+//! The parser's lexicon: the tokenizer, word lists (binaries, directories,
+//! syscalls, capabilities, action and verb words) and the classifiers of
+//! single tokens (labels, namespaces, CIDRs, FQDNs, ports, protocols).
+
+use super::*;
+
+#[derive(Debug, Clone)]
+pub(super) struct Tok<'a> {
+    pub(super) text: &'a str,
+    pub(super) lower: String,
+    pub(super) start: usize,
+    pub(super) end: usize,
+    /// Trailing punctuation (a comma or full stop) ends a list.
+    pub(super) comma: bool,
+    /// The word opened a parenthesis: `app=web (shop)`.
+    pub(super) paren: bool,
+}
+
+pub(super) fn tokenize(text: &str) -> Vec<Tok<'_>> {
+    let mut out = Vec::new();
+    let mut start = None;
+    fn push<'t>(text: &'t str, out: &mut Vec<Tok<'t>>, s: usize, e: usize) {
+        let raw = &text[s..e];
+        let lead = raw
+            .char_indices()
+            .find(|(_, c)| !matches!(c, '(' | '"' | '`' | '\'' | '[' | '{' | '<'))
+            .map(|(i, _)| i)
+            .unwrap_or(raw.len());
+        let mut t = &raw[lead..];
+        let mut comma = false;
+        while let Some(c) = t.chars().last() {
+            if matches!(
+                c,
+                ',' | '.' | ';' | ')' | '"' | '`' | '\'' | '!' | '?' | ']' | '}' | '>'
+            ) {
+                if matches!(c, ',' | '.' | ';') {
+                    comma = true;
+                }
+                t = &t[..t.len() - c.len_utf8()];
+            } else {
+                break;
+            }
+        }
+        if !t.is_empty() {
+            let st = s + lead;
+            out.push(Tok {
+                text: t,
+                lower: t.to_lowercase(),
+                start: st,
+                end: st + t.len(),
+                comma,
+                paren: raw[..lead].contains('('),
+            });
+        }
+    }
+    for (i, c) in text.char_indices() {
+        if c.is_whitespace() {
+            if let Some(s) = start.take() {
+                push(text, &mut out, s, i);
+            }
+        } else if start.is_none() {
+            start = Some(i);
+        }
+    }
+    if let Some(s) = start {
+        push(text, &mut out, s, text.len());
+    }
+    out
+}
+
+pub(super) const BINARIES: &[(&str, &str)] = &[
+    ("nginx", "/usr/sbin/nginx"),
+    ("apache2", "/usr/sbin/apache2"),
+    ("httpd", "/usr/sbin/httpd"),
+    ("sshd", "/usr/sbin/sshd"),
+    ("bash", "/bin/bash"),
+    ("sh", "/bin/sh"),
+    ("zsh", "/bin/zsh"),
+    ("dash", "/bin/dash"),
+    ("python", "/usr/bin/python"),
+    ("python3", "/usr/bin/python3"),
+    ("curl", "/usr/bin/curl"),
+    ("wget", "/usr/bin/wget"),
+    ("apt", "/usr/bin/apt"),
+    ("apt-get", "/usr/bin/apt-get"),
+    ("java", "/usr/bin/java"),
+    ("node", "/usr/local/bin/node"),
+    ("perl", "/usr/bin/perl"),
+    ("ruby", "/usr/bin/ruby"),
+    ("nc", "/bin/nc"),
+    ("netcat", "/bin/nc"),
+    ("ping", "/bin/ping"),
+    ("ls", "/bin/ls"),
+    ("cat", "/bin/cat"),
+    ("chmod", "/bin/chmod"),
+    ("chown", "/bin/chown"),
+    ("mysqld", "/usr/sbin/mysqld"),
+    ("postgres", "/usr/lib/postgresql/bin/postgres"),
+    ("redis-server", "/usr/local/bin/redis-server"),
+    ("sudo", "/usr/bin/sudo"),
+    ("su", "/bin/su"),
+    ("ssh", "/usr/bin/ssh"),
+    ("nmap", "/usr/bin/nmap"),
+    ("tcpdump", "/usr/sbin/tcpdump"),
+    ("passwd", "/usr/bin/passwd"),
+    ("mount", "/bin/mount"),
+    ("kubectl", "/usr/local/bin/kubectl"),
+];
+
+pub(super) const KNOWN_DIRS: &[&str] = &[
+    "/etc",
+    "/tmp",
+    "/var",
+    "/var/www",
+    "/var/log",
+    "/var/lib",
+    "/var/run",
+    "/var/tmp",
+    "/var/cache",
+    "/var/spool",
+    "/usr",
+    "/usr/bin",
+    "/usr/sbin",
+    "/usr/lib",
+    "/usr/local",
+    "/usr/local/bin",
+    "/usr/share",
+    "/bin",
+    "/sbin",
+    "/lib",
+    "/lib64",
+    "/home",
+    "/root",
+    "/proc",
+    "/sys",
+    "/dev",
+    "/opt",
+    "/srv",
+    "/run",
+    "/mnt",
+    "/media",
+    "/boot",
+    "/app",
+    "/data",
+    "/etc/nginx",
+    "/etc/ssl",
+    "/etc/ssh",
+    "/etc/kubernetes",
+    "/var/lib/mysql",
+    "/var/lib/postgresql",
+    "/usr/share/nginx/html",
+    "/run/secrets",
+    "/var/run/secrets",
+];
+
+pub(super) const SYSCALLS_CLEAR: &[&str] = &[
+    "ptrace",
+    "unshare",
+    "setns",
+    "init_module",
+    "finit_module",
+    "delete_module",
+    "perf_event_open",
+    "keyctl",
+    "bpf",
+    "kexec_load",
+    "personality",
+    "pivot_root",
+    "chroot",
+    "process_vm_readv",
+    "process_vm_writev",
+    "userfaultfd",
+    "mknod",
+    "execve",
+    "execveat",
+    "openat",
+    "setuid",
+    "setgid",
+    "umount2",
+    "swapon",
+    "reboot",
+    "add_key",
+    "request_key",
+    "clock_settime",
+    "settimeofday",
+    "acct",
+    "quotactl",
+    "iopl",
+    "ioperm",
+];
+pub(super) const SYSCALLS_WORDY: &[&str] = &[
+    "mount", "umount", "kill", "open", "read", "write", "connect", "bind", "socket", "clone",
+    "fork", "chmod", "chown", "unlink", "rename", "accept", "listen", "mmap", "mprotect",
+];
+
+pub(super) const CAPABILITIES: &[&str] = &[
+    "net_raw",
+    "net_admin",
+    "sys_admin",
+    "sys_ptrace",
+    "sys_module",
+    "dac_override",
+    "dac_read_search",
+    "setuid",
+    "setgid",
+    "chown",
+    "sys_time",
+    "net_bind_service",
+    "mknod",
+    "kill",
+    "fowner",
+    "fsetid",
+    "sys_chroot",
+    "audit_write",
+    "sys_boot",
+    "sys_rawio",
+    "sys_resource",
+    "ipc_lock",
+    "syslog",
+    "bpf",
+    "perfmon",
+    "setpcap",
+    "setfcap",
+    "linux_immutable",
+    "mac_admin",
+    "mac_override",
+    "sys_nice",
+    "sys_pacct",
+    "sys_tty_config",
+    "lease",
+    "wake_alarm",
+    "block_suspend",
+    "audit_control",
+    "audit_read",
+    "checkpoint_restore",
+    "net_broadcast",
+    "ipc_owner",
+];
+
+pub(super) const EXEC_VERBS: &[&str] = &[
+    "run",
+    "runs",
+    "running",
+    "execute",
+    "executes",
+    "executing",
+    "exec",
+    "launch",
+    "launching",
+    "spawn",
+    "spawning",
+    "invoke",
+    "invoking",
+];
+
+pub(super) const FILLER: &[&str] = &[
+    "pods",
+    "pod",
+    "workloads",
+    "workload",
+    "labelled",
+    "labeled",
+    "with",
+    "label",
+    "labels",
+    "the",
+    "any",
+    "all",
+    "endpoints",
+    "endpoint",
+    "selected",
+    "by",
+    "matching",
+    "having",
+    "those",
+    "services",
+    "service",
+    "apps",
+    "containers",
+    "container",
+    "a",
+    "an",
+];
+
+pub(super) const STOP: &[&str] = &[
+    "and",
+    "or",
+    "in",
+    "only",
+    "the",
+    "to",
+    "from",
+    "for",
+    "on",
+    "of",
+    "at",
+    "with",
+    "namespace",
+    "ns",
+    "it",
+    "them",
+    "but",
+    "nothing",
+    "else",
+    "anything",
+    "everything",
+    "other",
+    "pods",
+    "pod",
+    "any",
+    "all",
+    "any",
+    "a",
+    "an",
+    "binaries",
+    "binary",
+    "processes",
+    "process",
+    "programs",
+    "program",
+    "commands",
+    "command",
+    "executables",
+    "except",
+    "be",
+    "is",
+    "are",
+    "can",
+    "may",
+    "should",
+    "must",
+    "not",
+    "no",
+    "never",
+    "inside",
+    "within",
+    "allowed",
+    "blocked",
+    "audited",
+    "labelled",
+    "labeled",
+    "under",
+    "files",
+    "file",
+    "via",
+    "using",
+    "when",
+    "while",
+    "so",
+    "that",
+    "as",
+    "into",
+    "by",
+    "let",
+    "so",
+    "its",
+    "their",
+];
+
+pub(super) fn is_ident(s: &str, extra: &[char]) -> bool {
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || extra.contains(&c))
+}
+
+pub(super) fn label_key_ok(k: &str) -> bool {
+    is_ident(k, &['-', '_', '.', '/'])
+        && k.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
+}
+pub(super) fn label_val_ok(v: &str) -> bool {
+    is_ident(v, &['-', '_', '.']) && v.len() <= 63
+}
+
+pub(super) fn split_label(s: &str) -> Option<(String, String)> {
+    let (k, v) = s.split_once('=')?;
+    let v = v.trim_start_matches('=');
+    if label_key_ok(k) && label_val_ok(v) && !k.contains("//") {
+        Some((k.to_string(), v.to_string()))
+    } else {
+        None
+    }
+}
+
+pub(super) fn is_ns_name(s: &str) -> bool {
+    is_ident(s, &['-'])
+        && s.len() <= 63
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+        && s == s.to_lowercase()
+}
+
+pub(super) fn parse_cidr(s: &str) -> Option<(String, bool)> {
+    let (ip, bits) = match s.split_once('/') {
+        Some((ip, b)) => (ip, Some(b)),
+        None => (s, None),
+    };
+    if ip.parse::<std::net::Ipv4Addr>().is_err()
+        && !(ip.contains(':') && ip.parse::<std::net::Ipv6Addr>().is_ok())
+    {
+        return None;
+    }
+    let v6 = ip.contains(':');
+    match bits {
+        Some(b) => {
+            let n: u8 = b.parse().ok()?;
+            if n > if v6 { 128 } else { 32 } {
+                return None;
+            }
+            Some((format!("{ip}/{n}"), false))
+        }
+        None => Some((format!("{ip}/{}", if v6 { 128 } else { 32 }), true)),
+    }
+}
+
+pub(super) fn is_fqdn(s: &str) -> bool {
+    let s = s.strip_prefix("*.").unwrap_or(s);
+    if s.starts_with('/') || !s.contains('.') || s.contains('=') {
+        return false;
+    }
+    let parts: Vec<&str> = s.split('.').collect();
+    let tld = parts.last().copied().unwrap_or("");
+    parts.iter().all(|p| is_ident(p, &['-']))
+        && tld.len() >= 2
+        && tld.chars().all(|c| c.is_ascii_alphabetic())
+        && !matches!(
+            tld,
+            "conf"
+                | "log"
+                | "txt"
+                | "sh"
+                | "py"
+                | "json"
+                | "yaml"
+                | "yml"
+                | "key"
+                | "pem"
+                | "crt"
+                | "db"
+                | "so"
+                | "html"
+                | "js"
+        )
+}
+
+pub(super) fn parse_port(s: &str) -> Option<(u16, Option<u16>)> {
+    let one = |x: &str| x.parse::<u16>().ok().filter(|p| *p > 0);
+    if let Some((a, b)) = s.split_once('-') {
+        let (a, b) = (one(a)?, one(b)?);
+        return (a < b).then_some((a, Some(b)));
+    }
+    one(s).map(|p| (p, None))
+}
+
+pub(super) fn proto(s: &str) -> Option<Protocol> {
+    match s {
+        "tcp" => Some(Protocol::Tcp),
+        "udp" => Some(Protocol::Udp),
+        "sctp" => Some(Protocol::Sctp),
+        "icmp" => Some(Protocol::Icmp),
+        _ => None,
+    }
+}
+
+/// An engine name or policy-kind word: the engine, whether the word is a
+/// policy kind, and whether it names the engine only weakly (`NetworkPolicy`
+/// is Kubernetes unless another engine is named; Calico has one too).
+pub(super) fn engine_word(s: &str) -> Option<(Engine, bool, bool)> {
+    Some(match s {
+        "kubearmor" => (Engine::KubeArmor, false, false),
+        "tetragon" => (Engine::Tetragon, false, false),
+        "cilium" => (Engine::Cilium, false, false),
+        "calico" => (Engine::Calico, false, false),
+        "kubernetes" | "k8s" => (Engine::Kubernetes, false, false),
+        "kubearmorpolicy" | "kubearmorhostpolicy" | "ksp" => (Engine::KubeArmor, true, false),
+        "tracingpolicy" | "tracingpolicynamespaced" => (Engine::Tetragon, true, false),
+        "ciliumnetworkpolicy" | "ciliumclusterwidenetworkpolicy" | "cnp" | "ccnp" => {
+            (Engine::Cilium, true, false)
+        }
+        "globalnetworkpolicy" | "gnp" => (Engine::Calico, true, false),
+        "networkpolicy" | "networkpolicies" | "netpol" => (Engine::Kubernetes, true, true),
+        _ => return None,
+    })
+}
+
+pub(super) const ALLOW_WORDS: &[&str] = &[
+    "allow",
+    "allows",
+    "allowed",
+    "permit",
+    "permits",
+    "permitted",
+    "let",
+    "lets",
+    "whitelist",
+    "allowlist",
+    "accept",
+    "accepts",
+    "accepted",
+    "restrict",
+    "limit",
+    "confine",
+];
+pub(super) const BLOCK_WORDS: &[&str] = &[
+    "deny",
+    "denies",
+    "denied",
+    "block",
+    "blocks",
+    "blocked",
+    "forbid",
+    "forbids",
+    "forbidden",
+    "prevent",
+    "prevents",
+    "disallow",
+    "disallows",
+    "prohibit",
+    "prohibits",
+    "prohibited",
+    "reject",
+    "rejects",
+    "drop",
+    "drops",
+    "stop",
+    "blacklist",
+    "denylist",
+    "kill",
+];
+pub(super) const AUDIT_WORDS: &[&str] = &[
+    "audit",
+    "audits",
+    "audited",
+    "log",
+    "logged",
+    "monitor",
+    "monitors",
+    "monitored",
+    "record",
+    "alert",
+    "observe",
+    "trace",
+    "watch",
+];
+pub(super) const FILE_VERBS: &[&str] = &[
+    "read",
+    "reads",
+    "reading",
+    "view",
+    "write",
+    "writes",
+    "writing",
+    "written",
+    "modify",
+    "modifies",
+    "modifying",
+    "modifications",
+    "change",
+    "changes",
+    "delete",
+    "deleting",
+    "overwrite",
+    "tamper",
+    "edit",
+    "create",
+    "read-write",
+    "read-only",
+    "readonly",
+    "access",
+    "accessing",
+    "open",
+    "opens",
+    "opening",
+    "touch",
+    "touching",
+];
+pub(super) const EXEC_MODE_VERBS: &[&str] = &[
+    "run",
+    "runs",
+    "running",
+    "execute",
+    "executes",
+    "executing",
+    "executed",
+    "exec",
+    "execution",
+    "executions",
+    "launch",
+    "launching",
+    "spawn",
+    "spawning",
+    "start",
+    "invoke",
+    "invoking",
+];
+/// Words that keep a resource list going ("read /a, /b and the /c directory").
+pub(super) const LIST_GLUE: &[&str] = &[
+    "and",
+    "or",
+    "&",
+    "plus",
+    "as",
+    "well",
+    "the",
+    "a",
+    "an",
+    "only",
+    "of",
+    "either",
+    "both",
+    "all",
+    "any",
+    "every",
+    "file",
+    "files",
+    "directory",
+    "directories",
+    "folder",
+    "in",
+    "under",
+    "named",
+    "called",
+    "binary",
+    "binaries",
+    "program",
+    "programs",
+    "everything",
+    "anything",
+];
+/// Words never read as a namespace name even where the grammar expects one
+/// ("namespace X", "the X namespace"); direction or engine words can be names.
+pub(super) fn not_a_name(l: &str) -> bool {
+    STOP.contains(&l)
+        || FILLER.contains(&l)
+        || matches!(
+            l,
+            "the" | "a" | "this" | "that" | "same" | "other" | "each" | "every" | "any" | "all"
+        )
+}
+
+/// Words never read as a bare namespace or pod name.
+pub(super) fn reserved(l: &str) -> bool {
+    STOP.contains(&l)
+        || FILLER.contains(&l)
+        || ALLOW_WORDS.contains(&l)
+        || BLOCK_WORDS.contains(&l)
+        || AUDIT_WORDS.contains(&l)
+        || FILE_VERBS.contains(&l)
+        || EXEC_MODE_VERBS.contains(&l)
+        || engine_word(l).is_some()
+        || proto(l).is_some()
+        || matches!(
+            l,
+            "both"
+                | "ingress"
+                | "egress"
+                | "incoming"
+                | "outgoing"
+                | "inbound"
+                | "outbound"
+                | "port"
+                | "ports"
+                | "traffic"
+                | "network"
+                | "connections"
+                | "directions"
+                | "order"
+                | "addition"
+                | "case"
+                | "this"
+                | "which"
+                | "general"
+                | "particular"
+        )
+}
+
+/// The domain a domain word names.
+pub(super) fn domain_of_word(l: &str) -> Option<Domain> {
+    Some(match l {
+        "file" | "files" | "directory" | "directories" | "folder" | "folders" | "filesystem" => {
+            Domain::File
+        }
+        "process" | "processes" | "binary" | "binaries" | "executable" | "executables"
+        | "program" | "programs" | "commands" => Domain::Process,
+        "network" | "traffic" | "connection" | "connections" | "connectivity" | "packets" => {
+            Domain::Network
+        }
+        "syscall" | "syscalls" | "system call" | "system calls" => Domain::Syscall,
+        "capability" | "capabilities" => Domain::Capability,
+        _ => return None,
+    })
+}
+
+pub(super) struct PortProto {
+    pub(super) proto: Protocol,
+    pub(super) spans: (usize, usize, usize, usize),
+}
+
+pub(super) fn port_proto(s: &str) -> Option<((u16, Option<u16>), PortProto)> {
+    let sep = s.find(['/', ':'])?;
+    let (a, b) = (&s[..sep], &s[sep + 1..]);
+    if let (Some(p), Some(q)) = (parse_port(a), proto(b)) {
+        return Some((
+            p,
+            PortProto {
+                proto: q,
+                spans: (0, sep, sep + 1, s.len()),
+            },
+        ));
+    }
+    if let (Some(q), Some(p)) = (proto(a), parse_port(b)) {
+        return Some((
+            p,
+            PortProto {
+                proto: q,
+                spans: (sep + 1, s.len(), 0, sep),
+            },
+        ));
+    }
+    None
+}
+
+pub(super) fn service_port(s: &str) -> Option<PortSpec> {
+    let (port, protocol) = match s {
+        "http" => (80, Protocol::Tcp),
+        "https" => (443, Protocol::Tcp),
+        "dns" => (53, Protocol::Udp),
+        "ssh" => (22, Protocol::Tcp),
+        "mysql" => (3306, Protocol::Tcp),
+        "postgres" | "postgresql" => (5432, Protocol::Tcp),
+        "redis" => (6379, Protocol::Tcp),
+        _ => return None,
+    };
+    Some(PortSpec {
+        port,
+        end_port: None,
+        protocol,
+    })
+}
+
+pub(super) fn is_cap(l: &str, mode: Mode, ctx: bool) -> bool {
+    if let Some(rest) = l.strip_prefix("cap_") {
+        return CAPABILITIES.contains(&rest);
+    }
+    CAPABILITIES.contains(&l) && (mode == Mode::Cap || ctx && l.contains('_'))
+}
+
+pub(super) fn is_syscall(l: &str, mode: Mode, ctx: bool) -> bool {
+    let l = l.trim_end_matches(['(', ')']);
+    SYSCALLS_CLEAR.contains(&l) && (ctx || mode != Mode::Exec)
+        || SYSCALLS_WORDY.contains(&l)
+            && (mode == Mode::Syscall || ctx && mode != Mode::File && mode != Mode::Exec)
+}

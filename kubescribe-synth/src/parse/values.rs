@@ -1,0 +1,271 @@
+//! Reading one value (path, address, label, port, name …) at a token.
+
+use super::*;
+
+impl<'a> Parser<'a> {
+    /// Reads a value (path, address, label, port, name …) at token `i`;
+    /// returns how many tokens it took.
+    pub(super) fn value(
+        &mut self,
+        a: &mut Acc,
+        i: usize,
+        mode: &mut Mode,
+        syscall_ctx: bool,
+        cap_ctx: bool,
+        exec_ctx: bool,
+    ) -> usize {
+        let n = self.toks.len();
+        let t = self.toks[i].clone();
+        let l = t.lower.as_str();
+        let raw = t.text;
+        let prev = if i > 0 { self.low(i - 1) } else { "" }.to_string();
+        let next = self.low(i + 1).to_string();
+        if raw.starts_with('/')
+            && raw.len() > 1
+            && !raw.contains("//")
+            && !raw.contains('=')
+            && parse_cidr(raw).is_none()
+        {
+            let dir_word = (i.saturating_sub(2)..i)
+                .chain(i + 1..(i + 2).min(n))
+                .any(|j| matches!(self.low(j), "directory" | "folder" | "dir" | "under"));
+            let is_dir = raw.ends_with('/') || KNOWN_DIRS.contains(&raw) || dir_word;
+            if is_dir {
+                self.ent(EntityKind::Dir, t.start, t.end);
+                let d = if raw.ends_with('/') {
+                    raw.to_string()
+                } else {
+                    if !raw.ends_with('/') {
+                        push_uniq(
+                            &mut self.assume,
+                            format!("{raw} read as a directory ({raw}/)"),
+                        );
+                    }
+                    format!("{raw}/")
+                };
+                push_uniq(&mut a.dirs, d);
+            } else if *mode == Mode::Exec {
+                self.ent(EntityKind::Binary, t.start, t.end);
+                push_uniq(&mut a.binaries, raw.to_string());
+            } else {
+                self.ent(EntityKind::Path, t.start, t.end);
+                if !a.paths.iter().any(|(p, _)| p == raw) {
+                    a.paths.push((raw.to_string(), self.ents.len() - 1));
+                }
+            }
+            return 1;
+        }
+        if let Some((c, single)) = parse_cidr(raw) {
+            self.ent(EntityKind::Cidr, t.start, t.end);
+            if single {
+                push_uniq(&mut self.assume, format!("address {raw} read as {c}"));
+            }
+            if prev == "to" {
+                a.dir_implied.get_or_insert(Direction::Egress);
+            }
+            push_uniq(&mut a.cidrs, c);
+            return 1;
+        }
+        if let Some((k, v)) = split_label(raw) {
+            if k != "namespace" && k != "ns" {
+                self.mention(Who::Label(k, v), i, t.start, t.end);
+            }
+            return 1;
+        }
+        if let Some((k, v)) = raw
+            .split_once("!=")
+            .filter(|(k, v)| label_key_ok(k) && label_val_ok(v))
+        {
+            self.ents.push(Entity {
+                kind: EntityKind::Label,
+                text: raw.to_string(),
+                start: t.start,
+                end: t.end,
+            });
+            self.last_mention_tok = Some(i);
+            a.selector.push(format!("{k} != {v}"));
+            return 1;
+        }
+        // Calico selector syntax: `app == 'web'`, `tier != 'db'`.
+        if label_key_ok(raw) && matches!(next.as_str(), "==" | "!=") && i + 2 < n {
+            let vt = self.toks[i + 2].clone();
+            if label_val_ok(vt.text) {
+                let mut end = vt.end;
+                if matches!(self.text[end..].chars().next(), Some('\'' | '"')) {
+                    end += 1;
+                }
+                if next == "==" {
+                    self.mention(
+                        Who::Label(raw.to_string(), vt.text.to_string()),
+                        i + 2,
+                        t.start,
+                        end,
+                    );
+                } else {
+                    self.ents.push(Entity {
+                        kind: EntityKind::Label,
+                        text: self.text[t.start..end].to_string(),
+                        start: t.start,
+                        end,
+                    });
+                    a.selector.push(format!("{raw} != {}", vt.text));
+                }
+                return 3;
+            }
+        }
+        if raw.ends_with(':')
+            && label_key_ok(&raw[..raw.len() - 1])
+            && !t.comma
+            && i + 1 < n
+            && label_val_ok(self.toks[i + 1].text)
+            && !reserved(&next)
+        {
+            let vt = self.toks[i + 1].clone();
+            self.mention(
+                Who::Label(raw[..raw.len() - 1].to_string(), vt.text.to_string()),
+                i + 1,
+                t.start,
+                vt.end,
+            );
+            return 2;
+        }
+        if let Some((p, pr)) = port_proto(l) {
+            // 80/tcp, tcp/80, udp:53
+            let (ps, pe, qs, qe) = pr.spans;
+            self.ent_sorted(
+                EntityKind::Port,
+                t.start + ps,
+                t.start + pe,
+                EntityKind::Protocol,
+                t.start + qs,
+                t.start + qe,
+            );
+            a.ports.push(PortSpec {
+                port: p.0,
+                end_port: p.1,
+                protocol: pr.proto,
+            });
+            a.proto_seen = true;
+            *mode = Mode::Port;
+            return 1;
+        }
+        if let Some(p) = proto(l) {
+            self.ent(EntityKind::Protocol, t.start, t.end);
+            a.proto_seen = true;
+            if p == Protocol::Icmp {
+                a.proto_global.get_or_insert(p);
+            } else {
+                a.proto_global = Some(p);
+            }
+            *mode = Mode::Port;
+            return 1;
+        }
+        if let (Mode::Port, Some((p, e))) = (*mode, parse_port(raw)) {
+            let mut end = t.end;
+            let mut end_port = e;
+            let mut consumed = 1;
+            if e.is_none()
+                && matches!(next.as_str(), "to" | "through" | "-")
+                && i + 2 < n
+                && let Some((q, None)) = parse_port(self.low(i + 2))
+                && q > p
+            {
+                end = self.toks[i + 2].end;
+                end_port = Some(q);
+                consumed = 3;
+            }
+            self.ent(EntityKind::Port, t.start, end);
+            a.ports.push(PortSpec {
+                port: p,
+                end_port,
+                protocol: Protocol::Tcp,
+            });
+            return consumed;
+        }
+        if let Some(p) = service_port(l).filter(|_| {
+            matches!(*mode, Mode::Port | Mode::None) && !EXEC_MODE_VERBS.contains(&prev.as_str())
+        }) {
+            self.ent(EntityKind::Port, t.start, t.end);
+            push_uniq(
+                &mut self.assume,
+                format!("{raw} read as port {}/{:?}", p.port, p.protocol).to_string(),
+            );
+            a.ports.push(p);
+            return 1;
+        }
+        if is_cap(l, *mode, cap_ctx) {
+            self.ent(EntityKind::Capability, t.start, t.end);
+            push_uniq(&mut a.caps, l.trim_start_matches("cap_").to_string());
+            *mode = Mode::Cap;
+            return 1;
+        }
+        let syscall_next = matches!(next.as_str(), "syscall" | "syscalls")
+            || next == "system" && self.low(i + 2).starts_with("call");
+        if is_syscall(l, *mode, syscall_ctx)
+            || syscall_next
+                && (SYSCALLS_CLEAR.contains(&l.trim_end_matches(['(', ')']))
+                    || SYSCALLS_WORDY.contains(&l.trim_end_matches(['(', ')'])))
+        {
+            // `ptrace()`: the tokenizer took the `)` off as punctuation.
+            let end = if raw.ends_with('(') && self.text[t.end..].starts_with(')') {
+                t.end + 1
+            } else {
+                t.end
+            };
+            self.ent(EntityKind::Syscall, t.start, end);
+            push_uniq(&mut a.syscalls, l.trim_end_matches(['(', ')']).to_string());
+            return 1;
+        }
+        if is_fqdn(raw) {
+            self.ent(EntityKind::Fqdn, t.start, t.end);
+            push_uniq(&mut a.fqdns, l.to_string());
+            a.dir_implied.get_or_insert(Direction::Egress);
+            return 1;
+        }
+        let known = BINARIES.iter().find(|(b, _)| *b == l);
+        let after_action = self.last_action_tok == Some(i.wrapping_sub(1));
+        let exec_name = *mode == Mode::Exec
+            && !reserved(l)
+            && is_ident(raw, &['-', '_', '.'])
+            && !raw.chars().all(|c| c.is_ascii_digit())
+            && (known.is_some() || EXEC_MODE_VERBS.contains(&prev.as_str()));
+        let lexicon_name = known.is_some()
+            && (after_action || exec_ctx && !matches!(*mode, Mode::File | Mode::Port | Mode::Pod));
+        if exec_name || lexicon_name {
+            self.ent(EntityKind::Binary, t.start, t.end);
+            match known {
+                Some((_, path)) => {
+                    push_uniq(&mut self.assume, format!("binary {raw} resolved to {path}"));
+                    push_uniq(&mut a.binaries, (*path).to_string());
+                }
+                None => {
+                    push_uniq(
+                        &mut self.assume,
+                        format!(
+                            "binary {raw} kept verbatim (not a known binary; give its absolute path)"
+                        ),
+                    );
+                    push_uniq(&mut a.binaries, raw.to_string());
+                }
+            }
+            *mode = Mode::Exec;
+            return 1;
+        }
+        if *mode == Mode::Pod && is_ns_name(raw) && !reserved(l) {
+            self.mention(Who::Pod(raw.to_string()), i, t.start, t.end);
+            if t.comma {
+                *mode = Mode::None;
+            }
+            return 1;
+        }
+        if let Some(name) = raw.strip_prefix("pod/").filter(|p| is_ns_name(p)) {
+            self.mention(Who::Pod(name.to_string()), i, t.start + 4, t.end);
+            return 1;
+        }
+        // A word that ends a value list.
+        if !LIST_GLUE.contains(&l) && !matches!(*mode, Mode::Syscall | Mode::Cap) {
+            *mode = Mode::None;
+        }
+        1
+    }
+}
