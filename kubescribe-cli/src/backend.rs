@@ -1,76 +1,17 @@
-//! Opening generator backends for `generate` and `eval`.
+//! Opening generator backends (the synthesizer, or a model on candle, ONNX
+//! Runtime or an OpenAI-compatible server) for `generate`, `intent parse`
+//! and `eval`.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use clap::{Args, ValueEnum};
+use clap::ValueEnum;
 use kubescribe_infer::onnx::{OrtDevice, OrtGenerator, OrtOptions};
 use kubescribe_infer::openai::{OpenAiConfig, OpenAiGenerator};
-use kubescribe_infer::{GenerationConfig, Generator, SynthGenerator};
+use kubescribe_infer::{Generator, SynthGenerator};
 
-/// A generator backend.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Backend {
-    /// The deterministic synthesizer (offline, no model).
-    Synth,
-    /// A local model on candle (Hugging Face directory or GGUF file).
-    Candle,
-    /// An ONNX decoder with a KV cache on ONNX Runtime (needs ORT_DYLIB_PATH).
-    Ort,
-    /// An OpenAI-compatible server (vLLM, TGI, llama.cpp, Ollama).
-    Openai,
-}
-
-/// Model settings shared by the model backends.
-#[derive(Debug, Clone, Args)]
-pub struct ModelArgs {
-    /// The model: for `ort` a directory with model.onnx (with past_key_values
-    /// inputs) and tokenizer.json; for `candle` a Hugging Face directory or a
-    /// GGUF file; for `openai` the server's OpenAI base URL
-    /// (e.g. http://127.0.0.1:8000/v1; API key from KUBESCRIBE_OPENAI_API_KEY or OPENAI_API_KEY).
-    #[arg(long, value_name = "DIR|URL")]
-    pub model: Option<String>,
-    /// The model name an OpenAI-compatible server serves.
-    #[arg(long, value_name = "NAME", default_value = "default")]
-    pub model_name: String,
-    /// Most new tokens per generation.
-    #[arg(long, default_value_t = 1024)]
-    pub max_new_tokens: usize,
-    /// Sampling temperature (0 = greedy).
-    #[arg(long, default_value_t = 0.0)]
-    pub temperature: f64,
-    /// Sampling seed.
-    #[arg(long, default_value_t = 0)]
-    pub seed: u64,
-    /// Threads for a local model (0 = the runtime's default, one per core).
-    #[arg(long, default_value_t = 0)]
-    pub threads: usize,
-    /// Run a local model on the GPU (ort: the CUDA execution provider, needs
-    /// a CUDA-enabled ONNX Runtime; candle: CUDA device 0; both need a build
-    /// with the `cuda` feature).
-    #[arg(long)]
-    pub gpu: bool,
-    /// HTTP timeout in seconds (openai).
-    #[arg(long, default_value_t = 120)]
-    pub timeout: u64,
-    /// Let a local model (candle, ort) decode freely instead of constrained
-    /// to the target kind's schema (the default), e.g. to compare the two.
-    #[arg(long)]
-    pub no_constrain: bool,
-}
-
-impl ModelArgs {
-    /// The decoding settings.
-    pub fn generation(&self) -> GenerationConfig {
-        GenerationConfig {
-            max_new_tokens: self.max_new_tokens,
-            temperature: self.temperature,
-            seed: self.seed,
-            ..GenerationConfig::default()
-        }
-    }
-}
+use crate::args::{Backend, ModelArgs};
 
 /// Opens a backend; `model` is required for all but `synth`.
 pub fn open(backend: Backend, args: &ModelArgs) -> Result<Box<dyn Generator>> {

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 fn kubescribe(args: &[&str], kubeconfig_env: Option<&Path>, home: &Path) -> Output {
     let mut c = Command::new(env!("CARGO_BIN_EXE_kubescribe"));
     c.args(args)
-        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
         .env("HOME", home)
         .env_remove("KUBERNETES_SERVICE_HOST")
         .env_remove("KUBERNETES_SERVICE_PORT");

@@ -1,16 +1,18 @@
 //! `kubescribe convert`: network policies from one engine to another.
 
-use std::io::{Read, Write};
-use std::path::PathBuf;
-use std::process::ExitCode;
+use std::io::Write;
 
 use anyhow::Result;
 use serde_json::{Value, json};
 
-use kubescribe_core::document::{self, DocumentSet, ReadLimits};
+use kubescribe_core::document::{self, ReadLimits};
 use kubescribe_core::{CoreError, Engine};
 use kubescribe_synth::convert::{self, ConvertError};
 use kubescribe_validate::Validator;
+
+use crate::args::{ConvertArgs, ConvertFormat};
+use crate::input;
+use crate::output::{self, Exit};
 
 /// What happened to one input document.
 enum Outcome {
@@ -24,37 +26,17 @@ enum Outcome {
     },
 }
 
-fn read(file: &std::path::Path, limits: &ReadLimits) -> Result<DocumentSet, CoreError> {
-    if file.as_os_str() == "-" {
-        let mut buf = Vec::new();
-        std::io::stdin()
-            .take(limits.max_bytes as u64 + 1)
-            .read_to_end(&mut buf)
-            .map_err(|e| CoreError::Unreadable {
-                source_name: "<stdin>".into(),
-                reason: e.to_string(),
-            })?;
-        document::read_bytes("<stdin>", &buf, limits)
-    } else {
-        document::read_file(file, limits)
-    }
-}
-
 /// Converts every document of every file; prints the converted documents
 /// (stdout) and the losses (stderr, or in the JSON output).
-pub fn run(
-    files: &[PathBuf],
-    to: &str,
-    strict: bool,
-    json_out: bool,
-    max_file_mib: usize,
-) -> Result<ExitCode> {
+pub fn run(args: ConvertArgs) -> Result<Exit> {
+    let (to, strict) = (args.to.as_str(), args.strict);
+    let json_out = matches!(args.output, ConvertFormat::Json);
     let target: Engine = to.parse().map_err(anyhow::Error::msg)?;
     if !matches!(target, Engine::Kubernetes | Engine::Cilium | Engine::Calico) {
         anyhow::bail!("--to {to}: conversion targets kubernetes, cilium or calico");
     }
     let limits = ReadLimits {
-        max_bytes: max_file_mib.saturating_mul(1024 * 1024),
+        max_bytes: args.max_file_mib.saturating_mul(1024 * 1024),
         ..ReadLimits::default()
     };
     let validator = Validator::new();
@@ -64,8 +46,8 @@ pub fn run(
     let mut yaml_docs: Vec<String> = Vec::new();
     let mut err = std::io::stderr().lock();
     let (mut n_docs, mut n_clean, mut n_lossy) = (0usize, 0usize, 0usize);
-    for file in files {
-        let set = match read(file, &limits) {
+    for file in &args.files {
+        let set = match input::read_documents(file, &limits) {
             Ok(s) => s,
             Err(e @ CoreError::Syntax { .. }) => {
                 failed = true;
@@ -235,15 +217,9 @@ pub fn run(
     )?;
     let mut out = std::io::stdout().lock();
     if json_out {
-        writeln!(out, "{}", serde_json::to_string_pretty(&json_docs)?)?;
+        output::write_json(&mut out, &Value::Array(json_docs))?;
     } else {
         write!(out, "{}", yaml_docs.join("---\n"))?;
     }
-    Ok(if unreadable {
-        ExitCode::from(2)
-    } else if failed {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(Exit::of(unreadable, failed))
 }

@@ -2,28 +2,15 @@
 //! and `kubescribe eval`.
 
 use std::collections::BTreeMap;
-use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 
-use anyhow::{Context, Result, bail};
-use indicatif::{ProgressBar, ProgressStyle};
-use kubescribe_events::store::{EventStore, SqliteStore};
+use anyhow::{Result, bail};
+use kubescribe_events::store::EventStore;
 use kubescribe_infer::dataset::{self, DatasetConfig, Pools, Skipped};
 use kubescribe_synth::prompt::Template;
 
-/// What `dataset build` was asked for.
-pub struct BuildArgs<'a> {
-    pub policies: &'a [PathBuf],
-    pub store: Option<&'a Path>,
-    pub out: &'a Path,
-    pub seed: u64,
-    pub test_share: f64,
-    pub augment: usize,
-    pub templates: &'a [Template],
-    pub budget: usize,
-    pub quiet: bool,
-}
+use crate::args::DatasetBuildArgs;
+use crate::input;
+use crate::output::{self, Exit};
 
 /// The reason's kind, for the summary: the text before its details.
 fn reason_kind(s: &Skipped) -> String {
@@ -40,25 +27,17 @@ fn reason_kind(s: &Skipped) -> String {
 
 /// Reads, builds, writes, summarizes. Exit 0 pairs written, 1 none could be
 /// made, 2 unreadable input.
-pub fn build(a: &BuildArgs<'_>) -> Result<ExitCode> {
+pub fn run(a: DatasetBuildArgs) -> Result<Exit> {
     if !(0.0..=1.0).contains(&a.test_share) {
         bail!("--test-share {} is not between 0 and 1", a.test_share);
     }
-    for p in a.policies {
+    for p in &a.policies {
         if !p.exists() {
             bail!("--policies {}: no such file or directory", p.display());
         }
     }
-    let mut store = match a.store {
-        Some(p) if !p.exists() => bail!(
-            "no store at {} (create one with `kubescribe ingest FILE... --store {}`)",
-            p.display(),
-            p.display()
-        ),
-        Some(p) => Some(SqliteStore::open(p).with_context(|| format!("opening {}", p.display()))?),
-        None => None,
-    };
-    let (seeds, read_skips, documents) = dataset::read_seeds(a.policies)?;
+    let mut store = a.store.as_deref().map(input::open_store).transpose()?;
+    let (seeds, read_skips, documents) = dataset::read_seeds(&a.policies)?;
     let mut pools = Pools::builtin();
     if let Some(s) = store.as_mut() {
         pools.add_store(s)?;
@@ -70,18 +49,14 @@ pub fn build(a: &BuildArgs<'_>) -> Result<ExitCode> {
         templates: if a.templates.is_empty() {
             Template::ALL.to_vec()
         } else {
-            a.templates.to_vec()
+            a.templates.clone()
         },
         context_budget: a.budget,
     };
-    let bar = if a.quiet || !std::io::stderr().is_terminal() {
-        ProgressBar::hidden()
-    } else {
-        ProgressBar::new(seeds.len() as u64)
-    };
-    bar.set_style(
-        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} seeds")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    let bar = output::progress_bar(
+        seeds.len() as u64,
+        a.quiet,
+        "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} seeds",
     );
     let mut built = dataset::build_with_progress(
         &seeds,
@@ -98,7 +73,7 @@ pub fn build(a: &BuildArgs<'_>) -> Result<ExitCode> {
     let mut skipped = read_skips;
     skipped.append(&mut built.skipped);
     built.skipped = skipped;
-    dataset::write(&built, a.out, &config)?;
+    dataset::write(&built, &a.out, &config)?;
 
     let by_reason = built.skipped.iter().fold(BTreeMap::new(), |mut m, s| {
         *m.entry(reason_kind(s)).or_insert(0usize) += 1;
@@ -152,9 +127,11 @@ pub fn build(a: &BuildArgs<'_>) -> Result<ExitCode> {
         println!("  ... {} more kinds of reason", reasons.len() - 12);
     }
     Ok(if pairs.is_empty() {
-        eprintln!("kubescribe: no pair could be made from the policies given");
-        ExitCode::from(1)
+        output::fail(
+            Exit::Invalid,
+            "no pair could be made from the policies given",
+        )
     } else {
-        ExitCode::SUCCESS
+        Exit::Ok
     })
 }

@@ -1,20 +1,20 @@
 //! `kubescribe eval`: run generators over a dataset and report metrics per model.
 
-use std::path::{Path, PathBuf};
-use std::process::ExitCode;
+use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
-use indicatif::{ProgressBar, ProgressStyle};
 use kubescribe_infer::eval::{self, EvalOptions};
 use kubescribe_infer::{Generator, ReplayGenerator};
 
-use crate::backend::ModelArgs;
+use crate::args::{EvalArgs, ModelArgs};
+use crate::backend;
+use crate::output::{self, Exit};
 
 /// Parses `--backend` values: `synth`, `synth:ENGINE`, `replay:FILE`,
 /// `replay:NAME=FILE`, `ort:DIR`, `openai:MODEL=URL`, `candle:PATH`.
 fn backend(spec: &str, model: &ModelArgs) -> Result<Box<dyn Generator>> {
     let (kind, arg) = spec.split_once(':').unwrap_or((spec, ""));
-    if let Some(g) = crate::backend::from_spec(kind, arg, model)? {
+    if let Some(g) = backend::from_spec(kind, arg, model)? {
         return Ok(g);
     }
     match kind {
@@ -40,19 +40,14 @@ fn backend(spec: &str, model: &ModelArgs) -> Result<Box<dyn Generator>> {
 }
 
 /// Runs the evaluation and prints the summary table.
-pub fn run(
-    dataset: &Path,
-    backends: &[String],
-    model: &ModelArgs,
-    out: &Path,
-    wordnet: Option<&Path>,
-    quiet: bool,
-) -> Result<ExitCode> {
+pub fn run(args: EvalArgs) -> Result<Exit> {
+    let (dataset, model, out) = (&args.dataset, &args.model, &args.out);
     let samples = eval::load_dataset(dataset)?;
     if samples.is_empty() {
         bail!("{}: no samples", dataset.display());
     }
-    let generators: Vec<Box<dyn Generator>> = backends
+    let generators: Vec<Box<dyn Generator>> = args
+        .backends
         .iter()
         .map(|b| backend(b, model))
         .collect::<Result<_>>()?;
@@ -60,7 +55,7 @@ pub fn run(
         generation: model.generation(),
         ..EvalOptions::default()
     };
-    if let Some(dir) = wordnet {
+    if let Some(dir) = &args.wordnet {
         opts.metrics = kubescribe_metrics::Options::with_wordnet_dir(dir)
             .with_context(|| format!("loading WordNet from {}", dir.display()))?;
     } else {
@@ -68,14 +63,10 @@ pub fn run(
             "kubescribe: note: no --wordnet DIR given: METEOR uses exact and stem matching only (no synonyms)"
         );
     }
-    let bar = if quiet {
-        ProgressBar::hidden()
-    } else {
-        ProgressBar::new(samples.len() as u64)
-    };
-    bar.set_style(
-        ProgressStyle::with_template("{msg:>16} [{bar:40}] {pos}/{len} ({eta})")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    let bar = output::progress_bar(
+        samples.len() as u64,
+        args.quiet,
+        "{msg:>16} [{bar:40}] {pos}/{len} ({eta})",
     );
     let refs: Vec<&dyn Generator> = generators.iter().map(|g| g.as_ref()).collect();
     let summaries = eval::run(&samples, &refs, out, &opts, &mut |p| {
@@ -95,5 +86,5 @@ pub fn run(
             "kubescribe: {errors} generation(s) failed; see the scores-*.jsonl `error` fields"
         );
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::Ok)
 }

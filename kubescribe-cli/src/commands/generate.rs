@@ -1,38 +1,84 @@
-//! `kubescribe generate`: intent → validated policy, offline.
+//! `kubescribe generate`: an intent → a validated policy. The deterministic
+//! synthesizer writes it offline (here); a model backend, a store or a
+//! trace runs the generate → validate → regenerate loop ([`model_loop`]).
+//! `--events` ingests into a temporary store first; `--cluster` reads the
+//! intent against the cluster and `--apply` applies the policy there.
 
-use std::io::Read;
-use std::path::{Path, PathBuf};
-use std::process::ExitCode;
+mod model_loop;
+
+use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use kubescribe_core::Engine;
 use kubescribe_core::intent::Intent;
+use kubescribe_events::cluster::{ClusterContext, ClusterPods};
 use kubescribe_synth as synth;
 use kubescribe_validate::Validator;
 
-/// Where the intent comes from.
-pub enum IntentSource<'a> {
-    /// An intent JSON file (`-`: standard input).
-    File(&'a Path),
-    /// Natural language, parsed offline (as `kubescribe intent parse` does).
-    Text(&'a str),
-    /// An intent already read or parsed (e.g. with pod names resolved
-    /// through a cluster).
-    Parsed(Box<Intent>),
+use crate::args::{Backend, GenerateApply, GenerateArgs, PolicyFormat};
+use crate::cluster_apply;
+use crate::intent_source::{self, IntentSource};
+use crate::output::{self, Exit};
+
+/// Runs `generate`: the synthesizer alone when it writes the policy with no
+/// store and no trace, else the loop.
+pub fn run(args: GenerateArgs) -> Result<Exit> {
+    // The temporary store lives until the command is done.
+    let (_temporary, store) = if args.events.is_empty() {
+        (None, args.store.clone())
+    } else {
+        let (dir, path) = ingest_events(&args.events)?;
+        (Some(dir), Some(path))
+    };
+    let source = IntentSource::from_args(args.intent.as_deref(), args.intent_file.as_deref());
+    let source = if args.apply.use_cluster {
+        match cluster_intent(&args.apply, source, args.engine.as_deref())? {
+            Ok(intent) => IntentSource::Parsed(Box::new(intent)),
+            Err(exit) => return Ok(exit),
+        }
+    } else {
+        source
+    };
+    let apply = args.apply.apply.then_some(&args.apply);
+    let json = matches!(args.output, PolicyFormat::Json);
+    if args.backend == Backend::Synth && args.trace.is_none() && store.is_none() {
+        return synthesize(source, args.engine.as_deref(), json, apply);
+    }
+    let loop_args = model_loop::LoopArgs {
+        engine: args.engine.as_deref(),
+        backend: args.backend,
+        model: &args.model,
+        max_attempts: args.max_attempts,
+        trace: args.trace.as_deref(),
+        store: store.as_deref(),
+        fallback_synth: args.fallback_synth,
+        json,
+        apply,
+    };
+    match source {
+        IntentSource::File(path) => model_loop::run(path, &loop_args),
+        // The store, when given, resolves pod names in the text.
+        IntentSource::Text(text) => match intent_source::parse_text(text, store.as_deref())? {
+            Ok(intent) => model_loop::run_intent(intent, &loop_args),
+            Err(exit) => Ok(exit),
+        },
+        IntentSource::Parsed(intent) => model_loop::run_intent(*intent, &loop_args),
+    }
 }
 
-/// Reads (or parses) the intent, synthesizes, validates, prints.
-pub fn run(
+/// Reads (or parses) the intent, synthesizes, validates, prints; exit 1
+/// when the engine cannot express the intent.
+fn synthesize(
     source: IntentSource<'_>,
     engine: Option<&str>,
     json: bool,
-    apply: Option<&crate::cluster_cmd::GenerateApply>,
-) -> Result<ExitCode> {
+    apply: Option<&GenerateApply>,
+) -> Result<Exit> {
     let intent = match source {
-        IntentSource::File(path) => read_intent_file(path)?,
-        IntentSource::Text(text) => match parse_text(text, None)? {
+        IntentSource::File(path) => intent_source::read_intent_file(path)?,
+        IntentSource::Text(text) => match intent_source::parse_text(text, None)? {
             Ok(intent) => intent,
-            Err(code) => return Ok(code),
+            Err(exit) => return Ok(exit),
         },
         IntentSource::Parsed(intent) => *intent,
     };
@@ -43,8 +89,10 @@ pub fn run(
     let policy = match synth::synthesize(&intent, engine) {
         Ok(p) => p,
         Err(e) => {
-            eprintln!("kubescribe: cannot generate: {e}");
-            return Ok(ExitCode::from(1));
+            return Ok(output::fail(
+                Exit::Invalid,
+                format_args!("cannot generate: {e}"),
+            ));
         }
     };
     let value = policy.to_value()?;
@@ -57,9 +105,9 @@ pub fn run(
             "valid": outcome.is_valid(),
             "diagnostics": outcome.diagnostics,
         });
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        output::print_json(&out)?;
     } else {
-        print!("{}", policy.to_canonical_yaml()?);
+        output::print_text(&policy.to_canonical_yaml()?)?;
     }
     if outcome.is_valid() {
         let warnings = outcome.diagnostics.len();
@@ -78,8 +126,8 @@ pub fn run(
             eprintln!("  {d}");
         }
         match apply {
-            Some(a) => crate::cluster_cmd::apply_generated(a, &policy),
-            None => Ok(ExitCode::SUCCESS),
+            Some(a) => cluster_apply::apply_generated(a, &policy),
+            None => Ok(Exit::Ok),
         }
     } else {
         // The synthesizer's own tests keep this from happening; say so loudly if it does.
@@ -87,60 +135,59 @@ pub fn run(
         for d in &outcome.diagnostics {
             eprintln!("  {d}");
         }
-        Ok(ExitCode::from(2))
+        Ok(Exit::Unusable)
     }
 }
 
-pub fn read_intent_file(intent_file: &Path) -> Result<Intent> {
-    let text = if intent_file.as_os_str() == "-" {
-        let mut s = String::new();
-        std::io::stdin()
-            .read_to_string(&mut s)
-            .context("reading the intent from standard input")?;
-        s
-    } else {
-        std::fs::read_to_string(intent_file)
-            .with_context(|| format!("cannot read {}", intent_file.display()))?
-    };
-    serde_json::from_str(&text).with_context(|| {
-        format!(
-            "{} is not a valid intent (see `kubescribe schema intent`)",
-            intent_file.display()
-        )
-    })
-}
-
-/// Parses a natural-language intent (pod names resolved through `store` when
-/// given), printing the parser's assumptions; a parse error is printed and
-/// becomes exit status 1.
-pub fn parse_text(text: &str, store: Option<&Path>) -> Result<Result<Intent, ExitCode>> {
-    Ok(report_parse(crate::intent_cmd::parse(text, store)?))
-}
-
-/// Prints a parse's assumptions and returns its intent, or prints the parse
-/// error and returns exit status 1.
-pub fn report_parse(
-    parsed: std::result::Result<kubescribe_synth::parse::ParsedIntent, String>,
-) -> Result<Intent, ExitCode> {
-    match parsed {
-        Ok(parsed) => {
-            for a in &parsed.assumptions {
-                eprintln!("kubescribe: assumed: {a}");
+/// `generate --cluster`: the intent read (or parsed, with pod names
+/// resolved through the cluster's pods), its engine defaulted to one the
+/// cluster runs unless `--engine` or the intent names one. A parse error is
+/// printed and becomes `Err(exit status)`.
+fn cluster_intent(
+    args: &GenerateApply,
+    source: IntentSource<'_>,
+    engine_flag: Option<&str>,
+) -> Result<Result<Intent, Exit>> {
+    let mut cluster = args.cluster.connect()?;
+    let mut intent = match source {
+        IntentSource::File(path) => intent_source::read_intent_file(path)?,
+        IntentSource::Parsed(intent) => *intent,
+        IntentSource::Text(text) => {
+            let mut pods = ClusterPods(&mut cluster);
+            match intent_source::report_parse(intent_source::parse_with(text, Some(&mut pods))) {
+                Ok(intent) => intent,
+                Err(code) => return Ok(Err(code)),
             }
-            Ok(parsed.intent)
         }
-        Err(e) => {
-            eprintln!("kubescribe: {e}");
-            Err(ExitCode::from(1))
+    };
+    if engine_flag.is_none() && intent.engine.is_none() {
+        let installed = cluster.engines()?;
+        let names: Vec<&str> = installed.iter().map(|e| e.name()).collect();
+        let domain = format!("{:?}", intent.domain).to_lowercase();
+        match kubescribe_synth::engine_for_cluster(intent.domain, &installed) {
+            Some(engine) => {
+                eprintln!(
+                    "kubescribe: {} runs {}; targeting {engine} for this {domain} intent",
+                    cluster.describe(),
+                    names.join(", ")
+                );
+                intent.engine = Some(engine);
+            }
+            None => eprintln!(
+                "kubescribe: warning: {} runs no engine for {domain} intents (it runs {}); using the default engine",
+                cluster.describe(),
+                names.join(", ")
+            ),
         }
     }
+    Ok(Ok(intent))
 }
 
 /// Ingests `files` (runtime events and manifests, as `kubescribe ingest`
 /// reads them) into a new store in a temporary directory, which lives as
 /// long as the returned guard. The summary and every skipped record go to
 /// standard error; an unreadable file is an error.
-pub fn ingest_events(files: &[PathBuf]) -> Result<(tempfile::TempDir, PathBuf)> {
+fn ingest_events(files: &[PathBuf]) -> Result<(tempfile::TempDir, PathBuf)> {
     use kubescribe_events::store::SqliteStore;
     use kubescribe_events::{IngestOptions, IngestSummary, SkipReason, ingest_file};
 

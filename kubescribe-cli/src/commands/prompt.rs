@@ -1,55 +1,33 @@
 //! `kubescribe prompt`: the prompt a model would get for an intent.
 
-use std::path::Path;
-use std::process::ExitCode;
-
-use anyhow::{Context, Result, bail};
+use anyhow::Result;
 use kubescribe_core::Engine;
-use kubescribe_events::store::SqliteStore;
-use kubescribe_synth::prompt::{self, ChatTemplate, Template};
+use kubescribe_synth::prompt::{self, ChatTemplate};
 
-use crate::generate::{self, IntentSource};
-
-/// What `prompt` was asked for.
-pub struct Args<'a> {
-    pub source: IntentSource<'a>,
-    pub engine: Option<&'a str>,
-    pub store: Option<&'a Path>,
-    pub template: Template,
-    pub budget: usize,
-    /// Format through this model's chat template (a model directory, a
-    /// `tokenizer_config.json` or a GGUF file; ChatML when it has none).
-    pub chat: Option<&'a Path>,
-    pub json: bool,
-}
+use crate::args::{PromptArgs, TextFormat};
+use crate::input;
+use crate::intent_source::{self, IntentSource};
+use crate::output::{self, Exit};
 
 /// Builds and prints the prompt. Exit 0 printed, 1 the intent text could
 /// not be parsed, 2 unreadable intent, store or model file.
-pub fn run(a: &Args<'_>) -> Result<ExitCode> {
-    if let Some(p) = a.store
-        && !p.exists()
-    {
-        bail!(
-            "no store at {} (create one with `kubescribe ingest FILE... --store {}`)",
-            p.display(),
-            p.display()
-        );
-    }
-    let mut intent = match &a.source {
-        IntentSource::File(path) => generate::read_intent_file(path)?,
-        IntentSource::Text(text) => match generate::parse_text(text, a.store)? {
+pub fn run(a: PromptArgs) -> Result<Exit> {
+    let mut store = a.store.as_deref().map(input::open_store).transpose()?;
+    let source = IntentSource::from_args(a.intent.as_deref(), a.intent_file.as_deref());
+    let mut intent = match source {
+        IntentSource::File(path) => intent_source::read_intent_file(path)?,
+        IntentSource::Text(text) => match intent_source::parse_text(text, a.store.as_deref())? {
             Ok(intent) => intent,
-            Err(code) => return Ok(code),
+            Err(exit) => return Ok(exit),
         },
-        IntentSource::Parsed(intent) => (**intent).clone(),
+        IntentSource::Parsed(intent) => *intent,
     };
-    if let Some(e) = a.engine {
+    if let Some(e) = &a.engine {
         intent.engine = Some(e.parse::<Engine>().map_err(anyhow::Error::msg)?);
     }
-    let context = match a.store {
-        Some(p) => {
-            let mut s = SqliteStore::open(p).with_context(|| format!("opening {}", p.display()))?;
-            let ctx = prompt::context_for(&mut s, &intent, a.budget)?;
+    let context = match store.as_mut() {
+        Some(s) => {
+            let ctx = prompt::context_for(s, &intent, a.budget)?;
             if ctx.observations == 0 {
                 eprintln!(
                     "kubescribe: the store has no events for this scope; the prompt carries no observed context"
@@ -60,16 +38,16 @@ pub fn run(a: &Args<'_>) -> Result<ExitCode> {
         None => None,
     };
     let built = prompt::build_prompt(&intent, context.as_ref(), a.template, &[])?;
-    match (a.chat, a.json) {
+    match (a.chat.as_deref(), matches!(a.output, TextFormat::Json)) {
         (Some(model), json) => {
             let chat = ChatTemplate::for_model_or_chatml(model)?;
             let text = built.format_chat(&chat)?;
             if json {
                 let v = serde_json::json!({"chat_template": chat.origin(), "text": text});
-                println!("{}", serde_json::to_string_pretty(&v)?);
+                output::print_json(&v)?;
             } else {
                 eprintln!("kubescribe: chat template from {}", chat.origin());
-                print!("{text}");
+                output::print_text(&text)?;
             }
         }
         (None, true) => {
@@ -79,9 +57,9 @@ pub fn run(a: &Args<'_>) -> Result<ExitCode> {
                 "template": built.template.name(),
                 "messages": built.messages(),
             });
-            println!("{}", serde_json::to_string_pretty(&v)?);
+            output::print_json(&v)?;
         }
-        (None, false) => print!("{}", built.to_text()),
+        (None, false) => output::print_text(&built.to_text())?,
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::Ok)
 }

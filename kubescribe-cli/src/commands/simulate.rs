@@ -1,25 +1,18 @@
 //! `kubescribe simulate`: replay the event store against policies.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::ExitCode;
+use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 
 use kubescribe_core::document::{self, ReadLimits};
 use kubescribe_core::{CoreError, Policy};
-use kubescribe_events::store::{EventQuery, EventStore, EventTable, SqliteStore};
+use kubescribe_events::store::{EventQuery, EventStore, EventTable};
 use kubescribe_simulate::{Posture, SimOptions, Simulator, Verdict};
 
-/// Options of one run.
-pub struct Args<'a> {
-    pub policies: &'a [PathBuf],
-    pub store: &'a Path,
-    pub namespace: Option<&'a str>,
-    pub json: bool,
-    pub posture: Posture,
-    pub max_listed: usize,
-}
+use crate::args::{Output, PostureArg, SimulateArgs};
+use crate::input;
+use crate::output::{self, Exit};
 
 fn load(files: &[PathBuf]) -> Result<Vec<(String, Policy)>> {
     let limits = ReadLimits::default();
@@ -56,26 +49,23 @@ fn load(files: &[PathBuf]) -> Result<Vec<(String, Policy)>> {
     Ok(out)
 }
 
-pub fn run(a: &Args<'_>) -> Result<ExitCode> {
-    if !a.store.exists() {
-        bail!(
-            "no store at {} (create one with `kubescribe ingest FILE... --store {}`)",
-            a.store.display(),
-            a.store.display()
-        );
-    }
-    let loaded = load(a.policies)?;
+/// Replays the store's events (of `--namespace`) against the policies and
+/// prints the decisions: exit 1 when some event is blocked.
+pub fn run(a: SimulateArgs) -> Result<Exit> {
+    let mut store = input::open_store(&a.store)?;
+    let loaded = load(&a.policies)?;
     let policies: Vec<Policy> = loaded.iter().map(|(_, p)| p.clone()).collect();
     let sim = Simulator::new(
         &policies,
         SimOptions {
-            kubearmor_posture: a.posture,
+            kubearmor_posture: match a.posture {
+                PostureArg::Block => Posture::Block,
+                PostureArg::Audit => Posture::Audit,
+            },
         },
     )?;
-    let mut store =
-        SqliteStore::open(a.store).with_context(|| format!("opening {}", a.store.display()))?;
     let q = EventQuery {
-        namespace: a.namespace.map(str::to_string),
+        namespace: a.namespace.clone(),
         ..EventQuery::default()
     };
     let mut rows = Vec::new();
@@ -84,7 +74,7 @@ pub fn run(a: &Args<'_>) -> Result<ExitCode> {
     }
     let report = sim.run_weighted(rows.iter().map(|r| (&r.event, r.count)));
     let mut out = std::io::stdout().lock();
-    if a.json {
+    if matches!(a.output, Output::Json) {
         let events: Vec<serde_json::Value> = rows
             .iter()
             .zip(&report.decisions)
@@ -103,7 +93,7 @@ pub fn run(a: &Args<'_>) -> Result<ExitCode> {
             "notes": report.notes,
             "events": events,
         });
-        writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
+        output::write_json(&mut out, &v)?;
     } else {
         let t = &report.totals;
         writeln!(
@@ -150,7 +140,7 @@ pub fn run(a: &Args<'_>) -> Result<ExitCode> {
                     r.table,
                     r.id,
                     r.count,
-                    describe(&r.event),
+                    output::describe_event(&r.event),
                     d.reason
                 )?;
                 if let (Some(p), Some(rule)) = (&d.policy, &d.rule) {
@@ -172,33 +162,5 @@ pub fn run(a: &Args<'_>) -> Result<ExitCode> {
             }
         }
     }
-    Ok(if report.totals.blocked > 0 {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
-}
-
-pub(crate) fn describe(e: &kubescribe_events::Event) -> String {
-    use kubescribe_events::EventKind;
-    let pod = format!(
-        "{}/{}",
-        e.pod.namespace.as_deref().unwrap_or("?"),
-        e.pod.pod.clone().unwrap_or_else(|| e.pod.labels_text())
-    );
-    let what = match &e.kind {
-        EventKind::Process(p) => format!("exec {}", p.binary),
-        EventKind::File(f) => format!("{} {}", f.operation.as_str(), f.path),
-        EventKind::Network(n) => format!(
-            "{} {} {}:{} -> {}:{}",
-            n.direction.as_str(),
-            n.protocol,
-            n.local_ip.as_deref().unwrap_or("?"),
-            n.local_port.map_or("?".into(), |p| p.to_string()),
-            n.remote_ip.as_deref().unwrap_or("?"),
-            n.remote_port.map_or("?".into(), |p| p.to_string()),
-        ),
-        EventKind::Syscall(s) => format!("{} {}", s.kind.as_str(), s.name),
-    };
-    format!("{pod}: {what}")
+    Ok(Exit::of(false, report.totals.blocked > 0))
 }

@@ -1,9 +1,8 @@
-//! `kubescribe generate --backend ort|openai|candle …`: the generate →
-//! validate → regenerate loop over a model.
+//! `kubescribe generate --backend ort|openai|candle …` (or with a store or
+//! a trace): the generate → validate → regenerate loop over a model, and the
+//! report of the policy against the store.
 
-use std::io::Read;
 use std::path::Path;
-use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use kubescribe_core::Engine;
@@ -12,7 +11,9 @@ use kubescribe_events::store::{EventStore, SqliteStore};
 use kubescribe_infer::pipeline::{Pipeline, PipelineConfig, PlainPrompts, Status};
 use kubescribe_validate::Validator;
 
-use crate::backend::{self, Backend, ModelArgs};
+use crate::args::{Backend, GenerateApply, ModelArgs};
+use crate::output::{self, Exit};
+use crate::{backend, cluster_apply, input, intent_source};
 
 /// What `generate` was asked for, beyond the intent.
 pub struct LoopArgs<'a> {
@@ -33,63 +34,35 @@ pub struct LoopArgs<'a> {
     /// Print JSON instead of YAML.
     pub json: bool,
     /// Apply the policy to a cluster once it passes every layer there.
-    pub apply: Option<&'a crate::cluster_cmd::GenerateApply>,
-}
-
-fn read_intent(intent_file: &Path) -> Result<Intent> {
-    let text = if intent_file.as_os_str() == "-" {
-        let mut s = String::new();
-        std::io::stdin()
-            .read_to_string(&mut s)
-            .context("reading the intent from standard input")?;
-        s
-    } else {
-        std::fs::read_to_string(intent_file)
-            .with_context(|| format!("cannot read {}", intent_file.display()))?
-    };
-    serde_json::from_str(&text).with_context(|| {
-        format!(
-            "{} is not a valid intent (see `kubescribe schema intent`)",
-            intent_file.display()
-        )
-    })
+    pub apply: Option<&'a GenerateApply>,
 }
 
 /// Runs the loop and prints the policy; exit 0 a valid policy was printed
 /// (from the model, or the marked fallback), 1 every attempt failed, 2 the
 /// intent, store or model could not be read.
-pub fn run(intent_file: &Path, args: &LoopArgs<'_>) -> Result<ExitCode> {
-    match read_intent(intent_file) {
+pub fn run(intent_file: &Path, args: &LoopArgs<'_>) -> Result<Exit> {
+    match intent_source::read_intent_file(intent_file) {
         Ok(i) => run_intent(i, args),
-        Err(e) => {
-            eprintln!("kubescribe: {e:#}");
-            Ok(ExitCode::from(2))
-        }
+        Err(e) => Ok(output::fail(Exit::Unusable, format_args!("{e:#}"))),
     }
 }
 
 /// The loop for an intent already read (or parsed from natural language).
-pub fn run_intent(mut intent: Intent, args: &LoopArgs<'_>) -> Result<ExitCode> {
+pub fn run_intent(mut intent: Intent, args: &LoopArgs<'_>) -> Result<Exit> {
     if let Some(e) = args.engine {
         intent.engine = Some(e.parse::<Engine>().map_err(anyhow::Error::msg)?);
     }
-    let mut store = match args.store {
-        Some(p) if !p.exists() => {
-            eprintln!(
-                "kubescribe: no store at {} (create one with `kubescribe ingest FILE... --store {}`)",
-                p.display(),
-                p.display()
-            );
-            return Ok(ExitCode::from(2));
-        }
-        Some(p) => Some(SqliteStore::open(p).with_context(|| format!("opening {}", p.display()))?),
-        None => None,
+    let mut store = match args.store.map(input::open_store).transpose() {
+        Ok(s) => s,
+        Err(e) => return Ok(output::fail(Exit::Unusable, format_args!("{e:#}"))),
     };
     let generator = match backend::open(args.backend, args.model) {
         Ok(g) => g,
         Err(e) => {
-            eprintln!("kubescribe: cannot open the backend: {e:#}");
-            return Ok(ExitCode::from(2));
+            return Ok(output::fail(
+                Exit::Unusable,
+                format_args!("cannot open the backend: {e:#}"),
+            ));
         }
     };
     let validator = Validator::new();
@@ -147,7 +120,7 @@ pub fn run_intent(mut intent: Intent, args: &LoopArgs<'_>) -> Result<ExitCode> {
                 ""
             }
         );
-        return Ok(ExitCode::from(1));
+        return Ok(Exit::Invalid);
     };
     if args.json {
         let out = serde_json::json!({
@@ -158,9 +131,9 @@ pub fn run_intent(mut intent: Intent, args: &LoopArgs<'_>) -> Result<ExitCode> {
             "attempts": t.attempts.len(),
             "diagnostics": t.attempts.last().map(|a| a.diagnostics.clone()).unwrap_or_default(),
         });
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        output::print_json(&out)?;
     } else {
-        print!("{}", policy.to_canonical_yaml()?);
+        output::print_text(&policy.to_canonical_yaml()?)?;
     }
     let layers = if args.store.is_some() {
         "layers 1-3"
@@ -191,8 +164,8 @@ pub fn run_intent(mut intent: Intent, args: &LoopArgs<'_>) -> Result<ExitCode> {
         ),
     }
     match args.apply {
-        Some(a) => crate::cluster_cmd::apply_generated(a, policy),
-        None => Ok(ExitCode::SUCCESS),
+        Some(a) => cluster_apply::apply_generated(a, policy),
+        None => Ok(Exit::Ok),
     }
 }
 
@@ -279,7 +252,7 @@ fn report(
     {
         eprintln!(
             "    blocked: {} x{}: {}",
-            crate::simulate_cmd::describe(&row.event),
+            output::describe_event(&row.event),
             row.count,
             d.reason
         );

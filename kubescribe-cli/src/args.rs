@@ -1,0 +1,757 @@
+//! The command line: [`Cli`], its [`Command`]s, each command's arguments
+//! (one `…Args` struct per command), the argument groups several commands
+//! share (cluster connection, model settings) and the value enums.
+//!
+//! Only definitions live here, so that every other module can use them;
+//! the help texts are the doc comments, so a reworded comment changes
+//! `--help`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Result;
+use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
+use kubescribe_infer::GenerationConfig;
+use kubescribe_kube::{ClusterOptions, KubeCluster};
+
+// The whole command line. (A `///` comment here would become the long help.)
+#[derive(Parser)]
+#[command(
+    name = "kubescribe",
+    version,
+    about = "Validated runtime-security policies for KubeArmor, Tetragon, Cilium, Kubernetes NetworkPolicy and Calico"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+// The commands, in the order `--help` lists them; each variant's doc
+// comment is the command's help.
+#[derive(Subcommand)]
+pub enum Command {
+    /// Validate policy documents (YAML or JSON, multi-document, `-` for stdin).
+    ///
+    /// Each document is checked against the built-in schema of its kind
+    /// (kubescribe's typed models, which carry the upstream CRD's
+    /// constraints) with the API server's semantics: nulls pruned, unknown
+    /// fields rejected, int-or-string, object-name rules. `--crd` adds the
+    /// schema of a CRD (or an OpenAPI v3 document) you supply.
+    ///
+    /// `--store` adds layers 2 and 3 against the event store: the policy's
+    /// selector (Calico expressions too) and its peers must match workloads
+    /// the store knows (nearest label suggested); the ports and protocols of
+    /// allow rules must be served by the selected pods (ingress) or the
+    /// peers (egress), as the manifests declare or flows show (the port
+    /// really served suggested); CIDRs must parse, and 0.0.0.0/0 or ::/0 in
+    /// an allow, or a host written as a wide block (10.1.2.3/8), is a
+    /// warning; KubeArmor paths and binaries are compared with what the
+    /// selected workloads did.
+    ///
+    /// Exit status: 0 all documents valid, 1 some document invalid (including
+    /// malformed YAML), 2 some file could not be read (missing, not UTF-8,
+    /// over the size limit).
+    Validate(ValidateArgs),
+    /// Apply policies to the cluster with server-side apply (field manager
+    /// `kubescribe`), after they pass every layer: layer 1 (built-in schema,
+    /// the cluster's CRD and its CEL rules), layers 2/3 against live objects
+    /// (skip with --skip-resource-checks). Conflicts and transient errors are
+    /// retried with backoff; the report says what was created, configured
+    /// (with the changed fields) or unchanged.
+    ///
+    /// Exit status: 0 everything applied, 1 some document invalid or
+    /// rejected by the server (nothing applied for it), 2 unreadable input or
+    /// no reachable cluster.
+    Apply(ApplyArgs),
+    /// Show what the cluster runs: policy engines (by their CRDs),
+    /// namespaces, pods (labels, container ports, owning controller) and
+    /// Services (selectors, ports).
+    Cluster(ClusterInfoArgs),
+    /// Score generated policies against references: BLEU and chrF++ (as
+    /// sacrebleu), ROUGE-1/2/L/Lsum (as rouge-score, with and without
+    /// stemming), METEOR (as nltk; synonyms only with --wordnet).
+    ///
+    /// With --pairs, reads JSONL lines {"id", "hypothesis", "reference"} and
+    /// writes one JSON line of scores per pair, then a line with
+    /// "id": "__corpus__" holding corpus BLEU and chrF++ and the mean ROUGE
+    /// and METEOR. Scales: BLEU and chrF++ 0-100, ROUGE and METEOR 0-1.
+    Score(ScoreArgs),
+    /// Ingest runtime events and Kubernetes manifests into an event store.
+    ///
+    /// Formats are detected per record: Falco JSON output, Tetragon JSON
+    /// export, KubeArmor logs/alerts (`karmor logs --json`, or an
+    /// Elasticsearch response dump), Hubble flows (`hubble observe -o json`),
+    /// and Kubernetes manifests (YAML or JSON; Deployment, StatefulSet,
+    /// DaemonSet, ReplicaSet, Job, Pod, Service). Bad records are reported
+    /// with file:line and skipped. Re-ingesting a file is a no-op.
+    ///
+    /// Exit status: 0 every record stored (or skipped as carrying no workload
+    /// activity, e.g. Falco audit alerts), 1 some records malformed or of an
+    /// unsupported type, 2 some file unreadable or the store failed.
+    Ingest(IngestArgs),
+    /// Evaluate generators on a dataset: per-sample outputs and scores, a
+    /// summary table (Markdown, CSV, JSON) and a plot, per model.
+    ///
+    /// The dataset is JSONL: {"id", "prompt" (text or chat messages),
+    /// "reference"}. Metrics: compile rate (parses and passes layer-1
+    /// validation), coverage rate (share of the reference's essential
+    /// resources named), corpus BLEU and chrF++, mean ROUGE-1/2/L and METEOR.
+    /// Generations are appended as they finish, so rerunning after an
+    /// interruption resumes.
+    Eval(EvalArgs),
+    /// Generate a validated policy from an intent.
+    ///
+    /// The intent is JSON as `kubescribe schema intent` describes it. The
+    /// policy is printed (canonical YAML, or JSON with -o json) after it has
+    /// passed validation; the report goes to standard error.
+    ///
+    /// With `--backend synth` (the default) the deterministic synthesizer
+    /// writes it, offline: what the engine cannot express is an error naming
+    /// it, never a weaker policy. With a model backend (`ort`, `openai`,
+    /// `candle`) the generate → validate → regenerate loop runs: the
+    /// validator's findings go back into the prompt, up to --max-attempts
+    /// times; --store adds the observed context to the prompt and layer-2
+    /// checks; --trace FILE records every prompt, answer and diagnostic.
+    ///
+    /// With --events (files ingested into a temporary store) or --store,
+    /// the policy must also pass layer 2 against the store, and a report
+    /// follows on standard error: each layer's findings, then the store's
+    /// events of the policy's namespace replayed against it (allowed,
+    /// audited, blocked; the blocked ones listed). The main job, offline:
+    /// `kubescribe generate --intent "block writes to /etc/nginx/ for
+    /// app=nginx in namespace shop" --events examples/events/*.jsonl
+    /// examples/manifests/shop.yaml`.
+    ///
+    /// Exit status: 0 a valid policy was printed, 1 the intent cannot be
+    /// expressed / every attempt failed, 2 the intent, store or model could
+    /// not be read.
+    Generate(GenerateArgs),
+    /// Convert network policies between Kubernetes, Cilium and Calico.
+    ///
+    /// Each input document (a Kubernetes NetworkPolicy, Cilium
+    /// CiliumNetworkPolicy / CiliumClusterwideNetworkPolicy, or Calico
+    /// NetworkPolicy / GlobalNetworkPolicy / Staged*) is validated, converted
+    /// through an engine-neutral model, and the result validated again. The
+    /// converted documents go to standard output; what the target cannot
+    /// express is listed as losses on standard error (JSON pointer and line
+    /// in the source, the feature, why, what was done), never dropped
+    /// silently. A selector with `||` may become several policies.
+    ///
+    /// Examples:
+    ///   kubescribe convert np.yaml --to cilium
+    ///   kubescribe convert calico/*.yaml --to kubernetes --strict -o json
+    ///
+    /// Exit status: 0 every document converted (losses are warnings unless
+    /// --strict), 1 some document invalid, not a network policy, not
+    /// expressible in the target, or refused by --strict, 2 some file
+    /// unreadable.
+    Convert(ConvertArgs),
+    /// Summarize what the selected workloads were observed doing (from an
+    /// event store), as a prompt carries it: paths collapsed into
+    /// directories, addresses into CIDRs, ports into ranges, most frequent
+    /// first, within a token budget. Every observation stays covered.
+    Context(ContextArgs),
+    /// Replay the events of a store against policies: what would be allowed,
+    /// audited or blocked, per rule, before the policies are applied.
+    ///
+    /// Kubernetes NetworkPolicy, Cilium and Calico (L3/L4: default deny once
+    /// a policy selects a pod in a direction, union of allows, Cilium deny
+    /// rules first, Calico order, tiers and Allow/Deny/Pass/Log) and
+    /// KubeArmor (file, process, network, capabilities; Block first, then the
+    /// allow-list with the default posture, Audit). An event that lacks data
+    /// a rule needs (peer labels, a port, the process) is `unknown`, never
+    /// allowed. Parts a policy has that are not simulated are listed.
+    ///
+    /// Examples:
+    ///   kubescribe ingest hubble-flows.json manifests.yaml --store kubescribe.db
+    ///   kubescribe simulate netpol.yaml --store kubescribe.db
+    ///   kubescribe simulate ka-nginx.yaml --namespace shop --posture audit -o json
+    ///
+    /// Counts are observations (a stored row seen N times counts N).
+    /// Exit status: 0 nothing blocked, 1 some event blocked, 2 unreadable
+    /// policy or store, or a policy the simulator cannot read (a bad Calico
+    /// selector).
+    #[command(verbatim_doc_comment)]
+    Simulate(SimulateArgs),
+    /// Work with natural-language intents.
+    Intent {
+        #[command(subcommand)]
+        what: IntentCommand,
+    },
+    /// Print the prompt a model gets for an intent: the engine's system
+    /// prompt (grammar essentials), then the task with its scope, the
+    /// workload context observed in the store (summarized within --budget
+    /// tokens) and the intent, in one of five templates. Strings from logs
+    /// are quoted so they cannot pose as instructions.
+    Prompt(PromptArgs),
+    /// Build datasets of (prompt, policy) pairs for fine-tuning and `kubescribe eval`.
+    Dataset {
+        #[command(subcommand)]
+        what: DatasetCommand,
+    },
+    /// Print a JSON Schema: of the intent, or of a policy kind's built-in schema.
+    Schema {
+        #[command(subcommand)]
+        what: SchemaCommand,
+    },
+}
+
+// `kubescribe intent …`.
+#[derive(Subcommand)]
+pub enum IntentCommand {
+    /// Parse a natural-language intent: prints the `Intent`, the entities
+    /// found with their byte spans, and the assumptions made.
+    ///
+    /// Without --backend the offline lexicon + patterns parser runs: missing
+    /// or ambiguous information is an error naming what to supply (exit 1).
+    /// With --backend candle|ort|openai a language model writes the intent
+    /// as JSON under the intent schema (decoding is free, the reply checked
+    /// afterwards); invalid replies are fed back for another
+    /// attempt (--max-attempts), values the model added that are not in the
+    /// text are listed as assumptions. Exit 1 when no attempt gave a valid
+    /// intent, 2 when the model or store cannot be used.
+    Parse(IntentParseArgs),
+}
+
+// `kubescribe dataset …`.
+#[derive(Subcommand)]
+pub enum DatasetCommand {
+    /// Policies (YAML/JSON files, directories searched recursively) → JSONL
+    /// pairs in OUT: train.jsonl and test.jsonl (lines {id, prompt as chat
+    /// messages, reference, intent, engine, kind, template, origin, group,
+    /// source}, as `kubescribe eval --dataset` reads them), skipped.jsonl
+    /// (every document not used, with the reason) and manifest.json.
+    ///
+    /// Each policy valid at layer 1 whose meaning an intent can state fully
+    /// gives one pair with itself as the reference, plus --augment variants
+    /// (namespace, labels, paths, binaries, ports, peers and CIDRs
+    /// recombined from the policies, the store and a built-in pool) written
+    /// by the deterministic synthesizer; every reference passes layer 1.
+    /// Templates rotate (seeded). The split is by seed policy, so variants
+    /// of a test policy never train. The same inputs and seed give the same
+    /// bytes.
+    ///
+    /// Exit status: 0 pairs written, 1 no pair could be made, 2 unreadable input.
+    Build(DatasetBuildArgs),
+}
+
+// `kubescribe schema …`.
+#[derive(Subcommand)]
+pub enum SchemaCommand {
+    /// The engine-agnostic intent.
+    Intent,
+    /// A policy kind's built-in schema, e.g. `KubeArmorPolicy` or `projectcalico.org/v3/NetworkPolicy`.
+    Policy {
+        /// Kind name (or apiVersion/kind when ambiguous).
+        kind: String,
+    },
+    /// List the modelled policy kinds.
+    Kinds,
+}
+
+/// The arguments of `kubescribe validate`.
+#[derive(Args)]
+pub struct ValidateArgs {
+    /// Policy files; `-` reads standard input.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// A CRD (YAML/JSON) or OpenAPI v3 document to validate against as well; repeatable.
+    #[arg(long = "crd", value_name = "CRD.yaml")]
+    pub crds: Vec<PathBuf>,
+    /// Validate against the --crd schemas only, not the built-in ones.
+    #[arg(long, requires = "crds")]
+    pub crd_only: bool,
+    /// Output format.
+    #[arg(short = 'o', long, value_enum, default_value_t = Output::Text)]
+    pub output: Output,
+    /// Largest accepted input file, in MiB.
+    #[arg(long, default_value_t = 16)]
+    pub max_file_mib: usize,
+    /// An event store (see `kubescribe ingest`) for the layer-2/3 checks.
+    #[arg(long)]
+    pub store: Option<PathBuf>,
+    /// Also validate against the cluster: layer 1 against the CRDs it
+    /// holds (CEL rules included), layers 2/3 against live pods and
+    /// Services (selected pods exist, peers exist, ports are served), then
+    /// a server-side dry-run apply as the final check.
+    #[arg(long)]
+    pub cluster: bool,
+    #[command(flatten)]
+    pub cluster_args: ClusterArgs,
+}
+
+/// The arguments of `kubescribe apply`.
+#[derive(Args)]
+pub struct ApplyArgs {
+    /// Policy files (YAML/JSON, multi-document); `-` reads standard input.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// `server`: server-side dry run (validated and admitted, not stored).
+    #[arg(long, value_enum, default_value_t = DryRun::None, value_name = "MODE")]
+    pub dry_run: DryRun,
+    /// Take over fields another field manager owns.
+    #[arg(long)]
+    pub force_conflicts: bool,
+    /// Apply without the layer-2/3 checks against live objects (e.g. before the workloads exist).
+    #[arg(long)]
+    pub skip_resource_checks: bool,
+    /// A CRD to validate against in place of the cluster's (repeatable).
+    #[arg(long = "crd", value_name = "CRD.yaml")]
+    pub crds: Vec<PathBuf>,
+    /// Output format.
+    #[arg(short = 'o', long, value_enum, default_value_t = Format::Text)]
+    pub output: Format,
+    #[command(flatten)]
+    pub cluster_args: ClusterArgs,
+}
+
+/// The arguments of `kubescribe cluster`.
+#[derive(Args)]
+pub struct ClusterInfoArgs {
+    /// Only this namespace's pods and Services.
+    #[arg(long, short = 'n')]
+    pub namespace: Option<String>,
+    /// Output format.
+    #[arg(short = 'o', long, value_enum, default_value_t = Format::Text)]
+    pub output: Format,
+    #[command(flatten)]
+    pub cluster_args: ClusterArgs,
+}
+
+/// The arguments of `kubescribe score`.
+#[derive(Args)]
+pub struct ScoreArgs {
+    /// HYP_FILE REF_FILE: one pair, each file one text.
+    pub files: Vec<PathBuf>,
+    /// JSONL file of pairs.
+    #[arg(long, value_name = "PAIRS.jsonl", conflicts_with = "files")]
+    pub pairs: Option<PathBuf>,
+    /// WordNet 3.0 dict directory (e.g. /usr/share/wordnet from Debian's wordnet-base).
+    #[arg(long, value_name = "DIR")]
+    pub wordnet: Option<PathBuf>,
+}
+
+/// The arguments of `kubescribe ingest`.
+#[derive(Args)]
+pub struct IngestArgs {
+    /// Event files (JSON lines or pretty JSON) and manifests (YAML/JSON); `-` reads event JSON from standard input.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// The store (an SQLite file, created if missing).
+    #[arg(long, default_value = "kubescribe.db")]
+    pub store: PathBuf,
+    /// Longest accepted record, in MiB.
+    #[arg(long, default_value_t = 4)]
+    pub max_record_mib: usize,
+    /// How many skipped records to list (all are counted).
+    #[arg(long, default_value_t = 20)]
+    pub show_errors: usize,
+    /// No progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// The arguments of `kubescribe eval`.
+#[derive(Args)]
+pub struct EvalArgs {
+    /// Dataset JSONL.
+    #[arg(long)]
+    pub dataset: PathBuf,
+    /// A generator, repeatable: `synth` (the deterministic synthesizer;
+    /// prompts carry an intent as JSON), `synth:ENGINE`,
+    /// `replay:OUTPUTS.jsonl` or `replay:NAME=OUTPUTS.jsonl` (recorded
+    /// {"prompt", "output"} lines), `ort:DIR` (ONNX decoder with a KV
+    /// cache; ORT_DYLIB_PATH), `openai:MODEL=URL` (an OpenAI-compatible
+    /// server's base URL), `candle:PATH`.
+    #[arg(long = "backend", required = true)]
+    pub backends: Vec<String>,
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// Output directory.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// WordNet 3.0 dict directory for METEOR synonyms.
+    #[arg(long, value_name = "DIR")]
+    pub wordnet: Option<PathBuf>,
+    /// No progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// The arguments of `kubescribe generate`.
+#[derive(Args)]
+#[command(group(ArgGroup::new("source").required(true).args(["intent", "intent_file"])))]
+pub struct GenerateArgs {
+    /// The intent in natural language, e.g. "block writes to /etc for
+    /// app=nginx in namespace shop" (see `kubescribe intent parse`).
+    #[arg(long, value_name = "TEXT")]
+    pub intent: Option<String>,
+    /// Intent JSON file (`-` for standard input).
+    #[arg(long, value_name = "INTENT.json")]
+    pub intent_file: Option<PathBuf>,
+    /// Target engine (default: the intent's, else by domain: kubearmor
+    /// for file/process/syscall/capability, kubernetes for network).
+    #[arg(long)]
+    pub engine: Option<String>,
+    /// Output format.
+    #[arg(short = 'o', long, value_enum, default_value_t = PolicyFormat::Yaml)]
+    pub output: PolicyFormat,
+    /// Who writes the policy.
+    #[arg(long, value_enum, default_value_t = Backend::Synth)]
+    pub backend: Backend,
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// Most generations of the regeneration loop.
+    #[arg(long, default_value_t = 3, value_name = "N")]
+    pub max_attempts: usize,
+    /// Write the loop's trace (attempts, prompts, raw outputs,
+    /// diagnostics, timings, tokens) as JSON.
+    #[arg(long, value_name = "FILE")]
+    pub trace: Option<PathBuf>,
+    /// Event store: observed context for the prompt, layer-2 checks,
+    /// and the report (each layer's findings, the store's events of the
+    /// policy's namespace replayed against it).
+    #[arg(long, value_name = "kubescribe.db")]
+    pub store: Option<PathBuf>,
+    /// Runtime events and manifests (Falco, Tetragon, KubeArmor, Hubble
+    /// JSON; Kubernetes YAML/JSON, as `kubescribe ingest` reads them),
+    /// ingested into a temporary store used as --store is.
+    #[arg(long, num_args = 1.., value_name = "FILE", conflicts_with = "store")]
+    pub events: Vec<PathBuf>,
+    /// When every attempt fails, print the deterministic synthesizer's
+    /// policy instead (reported as a fallback).
+    #[arg(long)]
+    pub fallback_synth: bool,
+    #[command(flatten)]
+    pub apply: GenerateApply,
+}
+
+/// The arguments of `kubescribe convert`.
+#[derive(Args)]
+pub struct ConvertArgs {
+    /// Policy files; `-` reads standard input.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Target engine: kubernetes, cilium or calico.
+    #[arg(long)]
+    pub to: String,
+    /// Refuse a conversion that would lose anything.
+    #[arg(long)]
+    pub strict: bool,
+    /// Output format.
+    #[arg(short = 'o', long, value_enum, default_value_t = ConvertFormat::Yaml)]
+    pub output: ConvertFormat,
+    /// Largest accepted input file, in MiB.
+    #[arg(long, default_value_t = 16)]
+    pub max_file_mib: usize,
+}
+
+/// The arguments of `kubescribe context`.
+#[derive(Args)]
+pub struct ContextArgs {
+    /// The store (see `kubescribe ingest`).
+    #[arg(long, default_value = "kubescribe.db")]
+    pub store: PathBuf,
+    /// Namespace of the workloads.
+    #[arg(long)]
+    pub namespace: Option<String>,
+    /// Label selector, `k=v[,k=v...]`.
+    #[arg(long)]
+    pub selector: Option<String>,
+    /// Token budget (estimated as characters / 4).
+    #[arg(long, default_value_t = 400)]
+    pub budget: usize,
+    /// JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// The arguments of `kubescribe simulate`.
+#[derive(Args)]
+pub struct SimulateArgs {
+    /// Policy files (YAML/JSON, multi-document).
+    #[arg(required = true, value_name = "POLICY.yaml")]
+    pub policies: Vec<PathBuf>,
+    /// The store (see `kubescribe ingest`).
+    #[arg(long, default_value = "kubescribe.db")]
+    pub store: PathBuf,
+    /// Only events of pods in this namespace.
+    #[arg(long)]
+    pub namespace: Option<String>,
+    /// KubeArmor's default posture outside an allow-list.
+    #[arg(long, value_enum, default_value_t = PostureArg::Block)]
+    pub posture: PostureArg,
+    /// Output format: text (totals, per-rule counts, blocked events) or
+    /// json (everything, each event with its decision).
+    #[arg(short = 'o', long, value_enum, default_value_t = Output::Text)]
+    pub output: Output,
+    /// How many blocked events the text output lists.
+    #[arg(long, default_value_t = 50)]
+    pub max_listed: usize,
+}
+
+/// The arguments of `kubescribe intent parse`.
+#[derive(Args)]
+pub struct IntentParseArgs {
+    /// The intent, e.g. "only allow app=web in namespace shop to reach api.example.com on 443/tcp".
+    pub text: String,
+    /// Resolve pod names to labels through this event store's workloads.
+    #[arg(long)]
+    pub store: Option<PathBuf>,
+    /// Output format.
+    #[arg(short = 'o', long, value_enum, default_value_t = TextFormat::Text)]
+    pub output: TextFormat,
+    /// Parse with a language model on this backend (candle, ort, openai)
+    /// instead of the offline parser.
+    #[arg(long, value_enum)]
+    pub backend: Option<Backend>,
+    /// Model attempts before giving up (with --backend).
+    #[arg(long, default_value_t = 3)]
+    pub max_attempts: usize,
+    #[command(flatten)]
+    pub model: ModelArgs,
+}
+
+/// The arguments of `kubescribe prompt`.
+#[derive(Args)]
+#[command(group(ArgGroup::new("source").required(true).args(["intent", "intent_file"])))]
+pub struct PromptArgs {
+    /// The intent in natural language (see `kubescribe intent parse`).
+    #[arg(long, value_name = "TEXT")]
+    pub intent: Option<String>,
+    /// Intent JSON file (`-` for standard input).
+    #[arg(long, value_name = "INTENT.json")]
+    pub intent_file: Option<PathBuf>,
+    /// Target engine (default: the intent's, else by domain).
+    #[arg(long)]
+    pub engine: Option<String>,
+    /// Event store for the workload context (and pod names in --intent).
+    #[arg(long, value_name = "kubescribe.db")]
+    pub store: Option<PathBuf>,
+    /// zero-shot, few-shot, checklist, schema-first or minimal.
+    #[arg(long, default_value = "zero-shot", value_parser = parse_template)]
+    pub template: kubescribe_synth::prompt::Template,
+    /// Token budget of the workload context (estimated as characters / 4).
+    #[arg(long, default_value_t = 400, value_name = "N")]
+    pub budget: usize,
+    /// Format the messages with this model's chat template (a model
+    /// directory with tokenizer_config.json, or a GGUF file; ChatML when
+    /// it has none).
+    #[arg(long, value_name = "MODEL")]
+    pub chat: Option<PathBuf>,
+    /// json: {engine, kind, template, messages} (with --chat: {chat_template, text}).
+    #[arg(short = 'o', long, value_enum, default_value_t = TextFormat::Text)]
+    pub output: TextFormat,
+}
+
+/// The arguments of `kubescribe dataset build`.
+#[derive(Args)]
+pub struct DatasetBuildArgs {
+    /// Policy files or directories; repeatable.
+    #[arg(long = "policies", required = true, num_args = 1.., value_name = "DIR")]
+    pub policies: Vec<PathBuf>,
+    /// Event store: workload values for augmentation, context in prompts.
+    #[arg(long, value_name = "kubescribe.db")]
+    pub store: Option<PathBuf>,
+    /// Output directory (created).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Seed of every random choice.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Share of seed policies (with their variants) in the test split.
+    #[arg(long, default_value_t = 0.2)]
+    pub test_share: f64,
+    /// Synthesized variants per seed policy.
+    #[arg(long, default_value_t = 4, value_name = "N")]
+    pub augment: usize,
+    /// Templates to rotate through (comma-separated; default all five).
+    #[arg(long, value_delimiter = ',', value_parser = parse_template)]
+    pub templates: Vec<kubescribe_synth::prompt::Template>,
+    /// Token budget of the store context in prompts.
+    #[arg(long, default_value_t = 300, value_name = "N")]
+    pub budget: usize,
+    /// No progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// Where the cluster is: as kubectl finds it.
+#[derive(Args, Clone, Debug)]
+pub struct ClusterArgs {
+    /// Kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then the
+    /// in-cluster service account).
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Kubeconfig context to use (default: the current context).
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
+    /// Seconds to wait for the API server to connect and to answer each request.
+    #[arg(long, value_name = "SECS", default_value_t = 10)]
+    pub request_timeout: u64,
+}
+
+impl ClusterArgs {
+    /// Connects (no request yet).
+    pub fn connect(&self) -> Result<KubeCluster> {
+        let opts = ClusterOptions {
+            kubeconfig: self.kubeconfig.clone(),
+            context: self.context.clone(),
+            timeout: Duration::from_secs(self.request_timeout.max(1)),
+        };
+        Ok(KubeCluster::connect(&opts)?)
+    }
+}
+
+/// `generate --apply`: where and how to apply a generated policy.
+#[derive(Args, Clone, Debug)]
+pub struct GenerateApply {
+    /// Use the cluster for context: pod names in --intent resolve through
+    /// its pods and their Deployments/StatefulSets/DaemonSets, and the
+    /// engine defaults to one the cluster runs (network intents: Cilium,
+    /// then Calico, then Kubernetes NetworkPolicy; others: KubeArmor, then
+    /// Tetragon).
+    #[arg(long = "cluster")]
+    pub use_cluster: bool,
+    /// Apply the generated policy to the cluster (server-side apply, field
+    /// manager `kubescribe`) once it passes every layer there: the cluster's
+    /// CRD and CEL rules, live pods and ports, the server's admission. The
+    /// report goes to standard error.
+    #[arg(long)]
+    pub apply: bool,
+    /// With --apply: `server` only dry-runs it on the server.
+    #[arg(long, value_enum, default_value_t = DryRun::None, value_name = "MODE", requires = "apply")]
+    pub dry_run: DryRun,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+}
+
+/// Model settings shared by the model backends.
+#[derive(Debug, Clone, Args)]
+pub struct ModelArgs {
+    /// The model: for `ort` a directory with model.onnx (with past_key_values
+    /// inputs) and tokenizer.json; for `candle` a Hugging Face directory or a
+    /// GGUF file; for `openai` the server's OpenAI base URL
+    /// (e.g. http://127.0.0.1:8000/v1; API key from KUBESCRIBE_OPENAI_API_KEY or OPENAI_API_KEY).
+    #[arg(long, value_name = "DIR|URL")]
+    pub model: Option<String>,
+    /// The model name an OpenAI-compatible server serves.
+    #[arg(long, value_name = "NAME", default_value = "default")]
+    pub model_name: String,
+    /// Most new tokens per generation.
+    #[arg(long, default_value_t = 1024)]
+    pub max_new_tokens: usize,
+    /// Sampling temperature (0 = greedy).
+    #[arg(long, default_value_t = 0.0)]
+    pub temperature: f64,
+    /// Sampling seed.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Threads for a local model (0 = the runtime's default, one per core).
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+    /// Run a local model on the GPU (ort: the CUDA execution provider, needs
+    /// a CUDA-enabled ONNX Runtime; candle: CUDA device 0; both need a build
+    /// with the `cuda` feature).
+    #[arg(long)]
+    pub gpu: bool,
+    /// HTTP timeout in seconds (openai).
+    #[arg(long, default_value_t = 120)]
+    pub timeout: u64,
+    /// Let a local model (candle, ort) decode freely instead of constrained
+    /// to the target kind's schema (the default), e.g. to compare the two.
+    #[arg(long)]
+    pub no_constrain: bool,
+}
+
+impl ModelArgs {
+    /// The decoding settings.
+    pub fn generation(&self) -> GenerationConfig {
+        GenerationConfig {
+            max_new_tokens: self.max_new_tokens,
+            temperature: self.temperature,
+            seed: self.seed,
+            ..GenerationConfig::default()
+        }
+    }
+}
+
+/// `-o` of `validate` and `simulate`.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Output {
+    /// Human-readable, one line per finding with file:line.
+    Text,
+    /// One JSON document: a list of per-document reports.
+    Json,
+}
+
+/// `-o` of `intent parse` and `prompt`.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum TextFormat {
+    Text,
+    Json,
+}
+
+/// `-o` of `generate`.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum PolicyFormat {
+    /// Canonical YAML.
+    Yaml,
+    /// JSON: {"policy", "kind", "engine", "diagnostics"}.
+    Json,
+}
+
+/// `-o` of `convert`.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum ConvertFormat {
+    /// The converted documents as YAML (`---` between them); losses on standard error.
+    Yaml,
+    /// One JSON list of per-document results: {source, index, line, kind,
+    /// name, converted, policies, losses} or {…, converted: false, error, details}.
+    Json,
+}
+
+/// `simulate --posture`.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum PostureArg {
+    /// Block what the allow-list does not name (KubeArmor's default).
+    Block,
+    /// Allow and audit it.
+    Audit,
+}
+
+/// `--dry-run` values, as kubectl spells them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DryRun {
+    /// Apply for real.
+    None,
+    /// Server-side dry run: validated and admitted by the server, not stored.
+    Server,
+}
+
+/// Output of `apply` and `cluster`.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum Format {
+    /// Human-readable.
+    Text,
+    /// JSON.
+    Json,
+}
+
+/// A generator backend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Backend {
+    /// The deterministic synthesizer (offline, no model).
+    Synth,
+    /// A local model on candle (Hugging Face directory or GGUF file).
+    Candle,
+    /// An ONNX decoder with a KV cache on ONNX Runtime (needs ORT_DYLIB_PATH).
+    Ort,
+    /// An OpenAI-compatible server (vLLM, TGI, llama.cpp, Ollama).
+    Openai,
+}
+
+/// `--template` values: zero-shot, few-shot, checklist, schema-first, minimal.
+fn parse_template(s: &str) -> std::result::Result<kubescribe_synth::prompt::Template, String> {
+    s.parse()
+}

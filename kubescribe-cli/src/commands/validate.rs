@@ -1,0 +1,202 @@
+//! `kubescribe validate`: policy documents checked at layer 1 (built-in
+//! schemas, `--crd`), layers 2/3 against an event store (`--store`) or a
+//! cluster (`--cluster`), reported as text or JSON.
+
+use std::io::{IsTerminal, Write};
+
+use anyhow::{Context, Result};
+use kubescribe_core::CoreError;
+use kubescribe_core::document::ReadLimits;
+use kubescribe_validate::{DocumentReport, Validator, syntax_report};
+
+use crate::args::{Output, ValidateArgs};
+use crate::input;
+use crate::output::{self, Exit};
+
+/// A file that could not be read at all.
+struct Unreadable {
+    source: String,
+    error: String,
+}
+
+/// Validates every document of every file (`-`: standard input) and prints
+/// the reports: exit 1 when some document is invalid, 2 when some file is
+/// unreadable.
+pub fn run(args: ValidateArgs) -> Result<Exit> {
+    let mut validator = Validator::new().use_builtin(!args.crd_only);
+    let mut cluster = if args.cluster {
+        Some(args.cluster_args.connect()?)
+    } else {
+        None
+    };
+    let mut store = args.store.as_deref().map(input::open_store).transpose()?;
+    // The store presented as a cluster, read once for every policy.
+    let mut snapshot = match store.as_mut() {
+        Some(s) => Some(
+            kubescribe_events::cluster::ClusterSnapshot::from_store(s)
+                .context("reading the event store")?,
+        ),
+        None => None,
+    };
+    let mut layer2 = |policy: &kubescribe_core::Policy,
+                      cluster: Option<&mut kubescribe_kube::KubeCluster>|
+     -> Vec<kubescribe_validate::Diagnostic> {
+        let mut out = match store
+            .as_mut()
+            .zip(snapshot.as_mut())
+            .map(|(s, snap)| kubescribe_validate::resources::check_with(policy, s, snap))
+        {
+            None => Vec::new(),
+            Some(Ok(d)) => d,
+            Some(Err(e)) => vec![kubescribe_validate::Diagnostic::schema_error(
+                "",
+                "store",
+                format!("event store: {e}"),
+            )],
+        };
+        if let Some(c) = cluster {
+            out.extend(kubescribe_kube::checks::final_checks(c, policy, true));
+        }
+        out
+    };
+    for crd in &args.crds {
+        validator
+            .add_crd_file(crd)
+            .with_context(|| format!("loading CRD {}", crd.display()))?;
+    }
+    let limits = ReadLimits {
+        max_bytes: args.max_file_mib.saturating_mul(1024 * 1024),
+        ..ReadLimits::default()
+    };
+    let mut reports: Vec<DocumentReport> = Vec::new();
+    let mut unreadable: Vec<Unreadable> = Vec::new();
+    for file in &args.files {
+        match input::read_documents(file, &limits) {
+            Ok(set) => {
+                if set.documents.is_empty() {
+                    eprintln!("{}: warning: no documents", set.source);
+                }
+                if let Some(c) = cluster.as_mut() {
+                    let notes = kubescribe_kube::checks::add_cluster_crds(
+                        c,
+                        &mut validator,
+                        set.documents.iter().map(|d| &d.value),
+                    )
+                    .context("reading CRDs from the cluster")?;
+                    for n in notes {
+                        eprintln!("note: {n}");
+                    }
+                }
+                reports.extend(
+                    validator.validate_set_with(&set, &mut |p| layer2(p, cluster.as_mut())),
+                );
+            }
+            Err(CoreError::Syntax {
+                source_name,
+                line,
+                column,
+                message,
+            }) => reports.push(syntax_report(source_name, line, column, message)),
+            Err(e) => unreadable.push(Unreadable {
+                source: file.display().to_string(),
+                error: e.to_string(),
+            }),
+        }
+    }
+    let mut out = std::io::stdout().lock();
+    match args.output {
+        Output::Json => {
+            let mut list: Vec<serde_json::Value> = reports
+                .iter()
+                .map(serde_json::to_value)
+                .collect::<Result<_, _>>()?;
+            list.extend(unreadable.iter().map(
+                |u| serde_json::json!({"source": u.source, "valid": false, "error": u.error}),
+            ));
+            output::write_json(&mut out, &serde_json::Value::Array(list))?;
+        }
+        Output::Text => write_text(&mut out, &reports, &unreadable)?,
+    }
+    Ok(Exit::of(
+        !unreadable.is_empty(),
+        reports.iter().any(|r| !r.valid),
+    ))
+}
+
+/// The text report: one line per document, one per finding (with
+/// file:line), coloured on a terminal unless `NO_COLOR` is set.
+fn write_text(
+    out: &mut impl Write,
+    reports: &[DocumentReport],
+    unreadable: &[Unreadable],
+) -> Result<()> {
+    let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let (red, yellow, green, dim, reset) = if color {
+        ("\x1b[31m", "\x1b[33m", "\x1b[32m", "\x1b[2m", "\x1b[0m")
+    } else {
+        ("", "", "", "", "")
+    };
+    for u in unreadable {
+        writeln!(out, "{}: {red}cannot read{reset}: {}", u.source, u.error)?;
+    }
+    for r in reports {
+        let what = match (&r.kind, &r.name) {
+            (Some(k), Some(n)) => format!("{k} {n}"),
+            (Some(k), None) => k.clone(),
+            _ => format!("document {}", r.index),
+        };
+        let at = r.line.map(|l| format!(":{l}")).unwrap_or_default();
+        if r.valid && r.diagnostics.is_empty() {
+            writeln!(out, "{}{at}: {what}: {green}valid{reset}", r.source)?;
+            continue;
+        }
+        let verdict = if r.valid {
+            format!("{green}valid{reset}")
+        } else {
+            format!("{red}invalid{reset}")
+        };
+        writeln!(out, "{}{at}: {what}: {verdict}", r.source)?;
+        for d in &r.diagnostics {
+            let line = d.line.map(|l| format!(":{l}")).unwrap_or_default();
+            let sev = if d.is_error() {
+                format!("{red}error{reset}")
+            } else {
+                format!("{yellow}warning{reset}")
+            };
+            let ptr = if d.pointer.is_empty() {
+                "/"
+            } else {
+                d.pointer.as_str()
+            };
+            writeln!(
+                out,
+                "  {}{line}: {sev}: {ptr}: {} {dim}[layer {} {}, {}]{reset}",
+                r.source,
+                d.message,
+                d.layer.number(),
+                d.rule,
+                d.origin
+            )?;
+            if let Some(e) = &d.expected {
+                writeln!(out, "      expected: {e}")?;
+            }
+            if let Some(f) = &d.fix {
+                writeln!(out, "      fix: {}", f.message)?;
+            }
+        }
+    }
+    let invalid = reports.iter().filter(|r| !r.valid).count();
+    writeln!(
+        out,
+        "{} document(s): {} valid, {} invalid{}",
+        reports.len(),
+        reports.len() - invalid,
+        invalid,
+        if unreadable.is_empty() {
+            String::new()
+        } else {
+            format!(", {} file(s) unreadable", unreadable.len())
+        }
+    )?;
+    Ok(())
+}

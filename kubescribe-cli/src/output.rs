@@ -1,0 +1,122 @@
+//! What every command shares on the way out: the exit statuses ([`Exit`]),
+//! printing JSON and text to standard output, the `kubescribe: …` line of a
+//! refusal or an error, progress bars, and one event as a line of text.
+
+use std::fmt::Display;
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+
+use anyhow::Result;
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::Value;
+
+/// A command's exit status. The same situation gets the same status in
+/// every command.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exit {
+    /// 0: done; every document valid, converted or applied; nothing blocked.
+    Ok = 0,
+    /// 1: the input was read but is invalid, or a policy blocks events, or
+    /// the intent cannot be expressed, or the server rejected a document, or
+    /// every attempt failed.
+    Invalid = 1,
+    /// 2: unusable input: a file, store, model or cluster could not be read
+    /// or reached (and every error a command returns).
+    Unusable = 2,
+}
+
+impl Exit {
+    /// [`Exit::Unusable`] when anything was unusable, else [`Exit::Invalid`]
+    /// when anything was invalid, else [`Exit::Ok`].
+    pub fn of(unusable: bool, invalid: bool) -> Exit {
+        if unusable {
+            Exit::Unusable
+        } else if invalid {
+            Exit::Invalid
+        } else {
+            Exit::Ok
+        }
+    }
+}
+
+impl From<Exit> for ExitCode {
+    fn from(e: Exit) -> ExitCode {
+        ExitCode::from(e as u8)
+    }
+}
+
+/// The process's exit status for a command's result; an error is printed
+/// here, once, as `kubescribe: error: …` (with its causes), and exits 2.
+pub fn finish(result: Result<Exit>) -> ExitCode {
+    match result {
+        Ok(exit) => exit.into(),
+        Err(e) => {
+            eprintln!("kubescribe: error: {e:#}");
+            Exit::Unusable.into()
+        }
+    }
+}
+
+/// Prints `kubescribe: MESSAGE` on standard error and returns `exit`: for
+/// a command that stops with a status of its own (an intent that cannot be
+/// expressed, a model that cannot be opened) rather than with an error.
+pub fn fail(exit: Exit, message: impl Display) -> Exit {
+    eprintln!("kubescribe: {message}");
+    exit
+}
+
+/// Writes `value` as pretty JSON and a newline.
+pub fn write_json(out: &mut dyn Write, value: &Value) -> Result<()> {
+    writeln!(out, "{}", serde_json::to_string_pretty(value)?)?;
+    Ok(())
+}
+
+/// Prints `value` as pretty JSON and a newline on standard output.
+pub fn print_json(value: &Value) -> Result<()> {
+    write_json(&mut std::io::stdout().lock(), value)
+}
+
+/// Prints `text` as it is (YAML, a rendered summary) on standard output.
+pub fn print_text(text: &str) -> Result<()> {
+    std::io::stdout().lock().write_all(text.as_bytes())?;
+    Ok(())
+}
+
+/// A progress bar of `len` steps on standard error, drawn with `template`;
+/// hidden with `quiet` or when standard error is not a terminal.
+pub fn progress_bar(len: u64, quiet: bool, template: &str) -> ProgressBar {
+    let bar = if quiet || !std::io::stderr().is_terminal() {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new(len)
+    };
+    bar.set_style(
+        ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar
+}
+
+/// One event as a line: `namespace/pod: what it did`.
+pub fn describe_event(e: &kubescribe_events::Event) -> String {
+    use kubescribe_events::EventKind;
+    let pod = format!(
+        "{}/{}",
+        e.pod.namespace.as_deref().unwrap_or("?"),
+        e.pod.pod.clone().unwrap_or_else(|| e.pod.labels_text())
+    );
+    let what = match &e.kind {
+        EventKind::Process(p) => format!("exec {}", p.binary),
+        EventKind::File(f) => format!("{} {}", f.operation.as_str(), f.path),
+        EventKind::Network(n) => format!(
+            "{} {} {}:{} -> {}:{}",
+            n.direction.as_str(),
+            n.protocol,
+            n.local_ip.as_deref().unwrap_or("?"),
+            n.local_port.map_or("?".into(), |p| p.to_string()),
+            n.remote_ip.as_deref().unwrap_or("?"),
+            n.remote_port.map_or("?".into(), |p| p.to_string()),
+        ),
+        EventKind::Syscall(s) => format!("{} {}", s.kind.as_str(), s.name),
+    };
+    format!("{pod}: {what}")
+}
