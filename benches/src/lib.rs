@@ -1,4 +1,14 @@
-//! Shared workload for the criterion benchmarks and the Python comparison scripts.
+//! # kubescribe-benches
+//!
+//! Shared workload for the criterion benchmarks and the Python comparison
+//! scripts: valid documents per engine (the corpus when `KUBESCRIBE_CORPUS`
+//! is set, else `examples/policies`). It holds no benchmark logic of its own
+//! (that is `benches/benches/*.rs`) and is never a dependency of a library.
+//!
+//! ```no_run
+//! let docs = kubescribe_benches::valid_documents_by_engine();
+//! assert!(!docs.is_empty());
+//! ```
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

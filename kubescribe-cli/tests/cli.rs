@@ -2,7 +2,6 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::time::{Duration, Instant};
 
 fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_kubescribe"))
@@ -114,21 +113,20 @@ fn hostile_input_is_bounded() {
     }
     let f = dir.path().join("bomb.yaml");
     std::fs::write(&f, bomb).unwrap();
-    let t = Instant::now();
+    // 10^15 values if expanded: stopped by the parser's budgets (counted
+    // steps, not time), and said so.
     let o = run(&["validate", f.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
-    assert!(t.elapsed() < Duration::from_secs(10));
+    assert!(text(&o).to_lowercase().contains("budget"), "{}", text(&o));
     // A 50 MB document: refused by size before it is parsed.
     let big = dir.path().join("big.yaml");
     let mut s = String::from("apiVersion: v1\nkind: ConfigMap\ndata:\n  blob: \"");
     s.push_str(&"x".repeat(50 * 1024 * 1024));
     s.push_str("\"\n");
     std::fs::write(&big, s).unwrap();
-    let t = Instant::now();
     let o = run(&["validate", big.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(text(&o).contains("limit"), "{}", text(&o));
-    assert!(t.elapsed() < Duration::from_secs(10));
 }
 
 #[test]

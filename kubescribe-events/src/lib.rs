@@ -28,7 +28,7 @@
 //! let summary = kubescribe_events::ingest_reader(
 //!     &mut store, "falco.jsonl", line.as_bytes(), &Default::default(), &mut |_| {},
 //! ).unwrap();
-//! assert_eq!(summary.total_events(), 1);
+//! assert_eq!(summary.events_stored["file"], 1);
 //! ```
 
 pub mod adapters;

@@ -1,14 +1,29 @@
 //! # kubescribe-infer
 //!
-//! Policy generation with local and remote models: the `Generator` trait,
-//! the candle / ONNX Runtime / OpenAI-compatible backends, schema-constrained
-//! decoding and the generate → validate → regenerate loop, plus the
-//! evaluation harness. So far it holds the evaluation metrics: the text
-//! metrics of [`kubescribe_metrics`] (re-exported as [`metrics`]) and the
-//! policy-level compile and coverage rates, and the evaluation harness
-//! ([`eval`]); the [`Generator`] trait with the deterministic synthesizer
+//! Policy generation with models: the [`Generator`] trait and its backends
+//! (candle for Hugging Face directories and GGUF files, ONNX Runtime, any
+//! OpenAI-compatible server, the deterministic synthesizer
 //! ([`SynthGenerator`]) and a replay backend for recorded outputs
-//! ([`ReplayGenerator`]). The model backends follow.
+//! ([`ReplayGenerator`])), sampling, schema-constrained decoding
+//! (`constrained`, llguidance) through one decoding loop (`decode`), the
+//! model-based intent parser, the generate → validate → regenerate loop
+//! (`pipeline`), the evaluation harness with text and policy metrics
+//! ([`eval`], [`metrics`]) and the dataset builder (`dataset`).
+//!
+//! It holds no argument parsing or printing (the CLI and the Python module
+//! do that) and no policy logic of its own: prompts and synthesis are
+//! `kubescribe-synth`'s, checks `kubescribe-validate`'s.
+//!
+//! ```
+//! use kubescribe_infer::{GenerationConfig, Generator, Prompt, SynthGenerator};
+//!
+//! let intent = r#"{"scope": {"namespace": "shop", "labels": {"app": "nginx"}},
+//!     "domain": "process", "action": "block", "resources": {"binaries": ["/bin/bash"]}}"#;
+//! let out = SynthGenerator::new()
+//!     .generate(&Prompt::Text(intent.into()), &GenerationConfig::default())
+//!     .unwrap();
+//! assert!(out.text.contains("kind: KubeArmorPolicy"));
+//! ```
 
 #[cfg(feature = "candle")]
 pub mod candle;

@@ -19,6 +19,18 @@
 //! Without a reachable cluster every call fails with a
 //! [`ClusterError`](kubescribe_events::cluster::ClusterError) within the
 //! timeout; nothing panics or hangs.
+//!
+//! It holds the cluster I/O only: what the checks do with the objects is
+//! `kubescribe-validate`, the types they read are `kubescribe-events`'s.
+//!
+//! ```no_run
+//! use kubescribe_events::cluster::ClusterContext;
+//! use kubescribe_kube::{ClusterOptions, KubeCluster};
+//!
+//! let mut cluster = KubeCluster::connect(&ClusterOptions::default())?;
+//! println!("{:?}", cluster.engines()?);
+//! # Ok::<(), kubescribe_kube::ClusterError>(())
+//! ```
 
 pub mod api;
 pub mod apply;

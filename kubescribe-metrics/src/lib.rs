@@ -1,3 +1,5 @@
+//! # kubescribe-metrics
+//!
 //! Text-similarity metrics that are numerically equal (to ~1e-12) to the
 //! standard Python reference implementations. Used by kubescribe to compare
 //! generated runtime-security policies with reference policies.
@@ -32,6 +34,14 @@
 //! Parity with the Python tools is checked by `scripts/metrics/parity.py`
 //! (every metric of 360 generated pairs within 1e-6; currently bit-identical)
 //! and, offline, by this crate's `tests/parity.rs`.
+//!
+//! It holds text metrics only: policy-level metrics (compile rate,
+//! coverage) are `kubescribe-infer`'s `eval`, since they validate.
+//!
+//! ```
+//! let b = kubescribe_metrics::bleu::sentence_bleu("kind: NetworkPolicy", "kind: NetworkPolicy");
+//! assert!((b - 100.0).abs() < 1e-9);
+//! ```
 
 pub mod bleu;
 pub mod chrf;

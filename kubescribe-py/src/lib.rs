@@ -1,3 +1,5 @@
+//! # kubescribe-py
+//!
 //! Python bindings for kubescribe: the module `kubescribe._kubescribe`,
 //! built by maturin and re-exported by the pure-Python package `kubescribe`
 //! (`python/kubescribe/__init__.py`, typed by `_kubescribe.pyi`).
@@ -11,8 +13,8 @@
 //! |---|---|
 //! | `validate`, `Validator`, `Report`, `Diagnostic` | `kubescribe_validate` (layer 1 and, with a store, layers 2-3) |
 //! | `Policy`, `parse_policies`, `policy_schema`, `policy_kinds` | `kubescribe_core::Policy`, canonical YAML |
-//! | `Intent`, `synthesize` | `kubescribe_core::{intent, synth}` |
-//! | `EventStore`, `Context` | `kubescribe_core::{store, events, context}` |
+//! | `Intent`, `synthesize` | `kubescribe_core::intent`, `kubescribe_synth::synthesize` |
+//! | `EventStore`, `Context` | `kubescribe_events::{store, context}` and the event types |
 //! | `bleu`, `chrf`, `rouge`, `meteor`, `score`, `score_batch`, `WordNet` … | `kubescribe_metrics` |
 //! | `compile_rate`, `compiles`, `coverage`, `essential_resources` | `kubescribe_infer::eval::policy` |
 //! | `Generator`, `Pipeline`, `PipelineResult` | `kubescribe_infer` backends and `pipeline` |
@@ -21,6 +23,16 @@
 //! | `build_prompt`, `Prompt`, `templates`, `system_prompt` | `kubescribe_synth::prompt` |
 //! | `convert`, `Conversion` | `kubescribe_synth::convert` |
 //! | `build_dataset`, `Dataset` | `kubescribe_infer::dataset` |
+//!
+//! It holds conversions between Python and Rust values and the exception
+//! mapping, no kubescribe logic. The example below is Python (checked by
+//! `tests/` with pytest and `typing/usage.py` with mypy, not by rustdoc):
+//!
+//! ```python
+//! import kubescribe as ks
+//! report = ks.validate(open("policy.yaml").read())
+//! print(report.valid, [d.path for d in report.diagnostics])
+//! ```
 
 use pyo3::prelude::*;
 

@@ -17,6 +17,19 @@
 //! Layer 2 checks the resources a policy names against the event store
 //! ([`resources`]) or a live cluster ([`cluster`]), layer 3 the ports it
 //! names against the pods that serve them ([`cluster`]).
+//!
+//! It holds the checks only: the event store and the `ClusterContext` trait
+//! come from `kubescribe-events`, the live cluster's HTTP client is
+//! `kubescribe-kube`, and nothing here writes or repairs a policy.
+//!
+//! ```
+//! let outcome = kubescribe_validate::Validator::new().validate_value(&serde_json::json!({
+//!     "apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+//!     "metadata": {"name": "Bad_Name", "namespace": "shop"},
+//!     "spec": {"podSelector": {}}}));
+//! assert!(!outcome.is_valid());
+//! assert_eq!(outcome.diagnostics[0].pointer, "/metadata/name");
+//! ```
 
 pub mod apiserver;
 pub mod cel;
