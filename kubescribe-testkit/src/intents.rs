@@ -7,17 +7,17 @@ use kubescribe_core::intent::*;
 /// A small deterministic generator (xorshift), so the set is reproducible.
 pub struct Rng(pub u64);
 impl Rng {
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
         self.0
     }
     pub fn pick<'a, T>(&mut self, xs: &'a [T]) -> &'a T {
-        &xs[(self.next() % xs.len() as u64) as usize]
+        &xs[(self.next_u64() % xs.len() as u64) as usize]
     }
     pub fn some<T: Clone>(&mut self, xs: &[T], max: usize) -> Vec<T> {
-        let n = (self.next() % (max as u64 + 1)) as usize;
+        let n = (self.next_u64() % (max as u64 + 1)) as usize;
         (0..n).map(|_| self.pick(xs).clone()).collect::<Vec<_>>()
     }
 }
@@ -34,7 +34,7 @@ pub fn intent(rng: &mut Rng, domain: Domain) -> Intent {
     ];
     let mut labels = BTreeMap::new();
     labels.insert("app".to_string(), rng.pick(&apps).to_string());
-    if rng.next().is_multiple_of(3) {
+    if rng.next_u64().is_multiple_of(3) {
         labels.insert(
             "tier".to_string(),
             rng.pick(&["web", "backend", "data"]).to_string(),
@@ -55,8 +55,8 @@ pub fn intent(rng: &mut Rng, domain: Domain) -> Intent {
             &s(&["/var/www/", "/etc/nginx/", "/tmp/", "/root/.ssh/", "/"]),
             2,
         ),
-        recursive: rng.next().is_multiple_of(2),
-        read_only: rng.next().is_multiple_of(2),
+        recursive: rng.next_u64().is_multiple_of(2),
+        read_only: rng.next_u64().is_multiple_of(2),
         binaries: rng.some(
             &s(&[
                 "/usr/sbin/nginx",
@@ -67,10 +67,10 @@ pub fn intent(rng: &mut Rng, domain: Domain) -> Intent {
             ]),
             3,
         ),
-        ports: (0..rng.next() % 3)
+        ports: (0..rng.next_u64() % 3)
             .map(|_| {
                 let port = *rng.pick(&[53u16, 80, 443, 5432, 6379, 7070, 8080]);
-                let range = rng.next().is_multiple_of(5);
+                let range = rng.next_u64().is_multiple_of(5);
                 PortSpec {
                     port,
                     end_port: range.then_some(port + 10),
@@ -87,14 +87,14 @@ pub fn intent(rng: &mut Rng, domain: Domain) -> Intent {
             &s(&["10.0.0.0/8", "192.168.1.0/24", "172.16.0.0/12", "fd00::/8"]),
             2,
         ),
-        peers: (0..rng.next() % 3)
+        peers: (0..rng.next_u64() % 3)
             .map(|_| PeerSelector {
-                namespace: (rng.next().is_multiple_of(2))
+                namespace: (rng.next_u64().is_multiple_of(2))
                     .then(|| rng.pick(&["shop", "payments", "kube-system"]).to_string()),
                 labels: [("app".to_string(), rng.pick(&apps).to_string())].into(),
             })
             .collect(),
-        fqdns: if rng.next().is_multiple_of(4) {
+        fqdns: if rng.next_u64().is_multiple_of(4) {
             rng.some(&s(&["api.example.com", "*.github.com", "pypi.org"]), 2)
         } else {
             Vec::new()
@@ -112,7 +112,7 @@ pub fn intent(rng: &mut Rng, domain: Domain) -> Intent {
     Intent {
         engine: None,
         scope: Scope {
-            namespace: (!rng.next().is_multiple_of(5))
+            namespace: (!rng.next_u64().is_multiple_of(5))
                 .then(|| rng.pick(&["shop", "default", "payments"]).to_string()),
             labels,
             ..Scope::default()
@@ -126,6 +126,6 @@ pub fn intent(rng: &mut Rng, domain: Domain) -> Intent {
             Some(Direction::Both),
         ]),
         resources,
-        rationale: (rng.next().is_multiple_of(2)).then(|| "least privilege".to_string()),
+        rationale: (rng.next_u64().is_multiple_of(2)).then(|| "least privilege".to_string()),
     }
 }

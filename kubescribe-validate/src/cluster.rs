@@ -1,5 +1,5 @@
 //! Layers 2 and 3 against a cluster: a live one, or the event store
-//! presented as one ([`ClusterSnapshot::from_store`], see [`Source`]). The
+//! presented as one ([`ClusterSnapshot::from_store`](kubescribe_events::cluster::ClusterSnapshot::from_store), see [`Source`]). The
 //! resources a policy names exist, the ports it allows are served, its CIDRs
 //! are sane.
 //!

@@ -3,8 +3,8 @@
 //! per record, so files mixing formats work.
 //!
 //! This module holds detection, dispatch and the field helpers every format
-//! uses; one submodule per format ([`falco`] with its borrowed fast path
-//! [`falco_fast`], [`tetragon`], [`kubearmor`], [`hubble`]).
+//! uses; one submodule per format (`falco` with its borrowed fast path
+//! `falco_fast`, `tetragon`, `kubearmor`, `hubble`).
 
 use std::collections::BTreeMap;
 
@@ -34,7 +34,7 @@ use tetragon::tetragon;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum SkipReason {
-    /// Longer than [`IngestOptions::max_record_bytes`].
+    /// Longer than [`IngestOptions::max_record_bytes`](crate::IngestOptions::max_record_bytes).
     TooLong,
     /// Not UTF-8.
     NotUtf8,
