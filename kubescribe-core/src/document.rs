@@ -185,13 +185,89 @@ fn is_list(v: &Value) -> bool {
     (kind == "List" || kind.ends_with("List")) && v.get("items").is_some_and(Value::is_array)
 }
 
+/// A JSON value whose objects have no repeated key. serde_json keeps the
+/// last of two equal keys, so `{"action": "Allow", "action": "Block"}`
+/// would read as whatever came last; the API server rejects such input
+/// (strict field validation) and so do we, with the line of the repeat.
+/// YAML input gets the same rule from serde-saphyr.
+struct StrictJson(Value);
+
+impl<'de> serde::Deserialize<'de> for StrictJson {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = StrictJson;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON value")
+            }
+            fn visit_bool<E>(self, b: bool) -> Result<StrictJson, E> {
+                Ok(StrictJson(Value::Bool(b)))
+            }
+            fn visit_i64<E>(self, n: i64) -> Result<StrictJson, E> {
+                Ok(StrictJson(Value::from(n)))
+            }
+            fn visit_u64<E>(self, n: u64) -> Result<StrictJson, E> {
+                Ok(StrictJson(Value::from(n)))
+            }
+            fn visit_f64<E>(self, n: f64) -> Result<StrictJson, E> {
+                Ok(StrictJson(
+                    serde_json::Number::from_f64(n).map_or(Value::Null, Value::Number),
+                ))
+            }
+            fn visit_str<E>(self, s: &str) -> Result<StrictJson, E> {
+                Ok(StrictJson(Value::String(s.to_owned())))
+            }
+            fn visit_string<E>(self, s: String) -> Result<StrictJson, E> {
+                Ok(StrictJson(Value::String(s)))
+            }
+            fn visit_unit<E>(self) -> Result<StrictJson, E> {
+                Ok(StrictJson(Value::Null))
+            }
+            fn visit_none<E>(self) -> Result<StrictJson, E> {
+                Ok(StrictJson(Value::Null))
+            }
+            fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<StrictJson, D::Error> {
+                serde::Deserialize::deserialize(d)
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<StrictJson, A::Error> {
+                let mut out = Vec::new();
+                while let Some(StrictJson(v)) = seq.next_element()? {
+                    out.push(v);
+                }
+                Ok(StrictJson(Value::Array(out)))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<StrictJson, A::Error> {
+                let mut out = serde_json::Map::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    let StrictJson(v) = map.next_value()?;
+                    if out.contains_key(&key) {
+                        return Err(serde::de::Error::custom(format_args!(
+                            "duplicate key `{}`",
+                            key.escape_debug()
+                        )));
+                    }
+                    out.insert(key, v);
+                }
+                Ok(StrictJson(Value::Object(out)))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
 fn parse_json_stream(name: &str, text: &str) -> Result<Vec<Value>, CoreError> {
     let mut out = Vec::new();
-    let mut stream = serde_json::Deserializer::from_str(text).into_iter::<Value>();
+    let mut stream = serde_json::Deserializer::from_str(text).into_iter::<StrictJson>();
     loop {
         match stream.next() {
             None => break,
-            Some(Ok(v)) => out.push(v),
+            Some(Ok(v)) => out.push(v.0),
             Some(Err(e)) => {
                 return Err(CoreError::Syntax {
                     source_name: name.to_string(),
@@ -414,6 +490,23 @@ mod tests {
         let set = read("mode: 0644\nflag: yes\n").unwrap();
         assert_eq!(set.documents[0].value["mode"], 420);
         assert_eq!(set.documents[0].value["flag"], true);
+    }
+
+    #[test]
+    fn repeated_json_keys_are_rejected_with_their_line() {
+        let text = "{\"apiVersion\": \"v1\",\n \"kind\": \"ConfigMap\",\n \"kind\": \"Secret\"}";
+        match read(text) {
+            Err(CoreError::Syntax { line, message, .. }) => {
+                assert_eq!(line, 3, "{message}");
+                assert!(message.contains("duplicate key `kind`"), "{message}");
+            }
+            other => panic!("{other:?}"),
+        }
+        // Nested objects too; equal keys in different objects are fine.
+        assert!(read(r#"{"a": {"x": 1, "x": 2}}"#).is_err());
+        assert!(read(r#"{"a": {"x": 1}, "b": {"x": 1}}"#).is_ok());
+        // YAML input already refuses them (serde-saphyr).
+        assert!(read("a: 1\na: 2\n").is_err());
     }
 
     #[test]
