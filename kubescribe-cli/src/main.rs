@@ -25,6 +25,7 @@ use args::{Cli, Command, DatasetCommand, IntentCommand};
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    output::quiet_on_closed_stdout();
     let result = match Cli::parse().command {
         Command::Validate(a) => commands::validate::run(a),
         Command::Apply(a) => commands::apply::run(a),

@@ -47,14 +47,45 @@ impl From<Exit> for ExitCode {
 
 /// The process's exit status for a command's result; an error is printed
 /// here, once, as `kubescribe: error: …` (with its causes), and exits 2.
+///
+/// A reader that closed standard output early (`kubescribe … | head`) is no
+/// error: the command ends quietly with status 0, as `cat` and kubectl do.
 pub fn finish(result: Result<Exit>) -> ExitCode {
     match result {
         Ok(exit) => exit.into(),
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("kubescribe: error: {e:#}");
             Exit::Unusable.into()
         }
     }
+}
+
+/// Whether `e` is (or was caused by) a write to a closed pipe.
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// Makes `println!` on a closed standard output end the process quietly
+/// with status 0 instead of panicking ("failed printing to stdout: Broken
+/// pipe"); every other panic is reported as before.
+pub fn quiet_on_closed_stdout() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if message.starts_with("failed printing to stdout") && message.contains("Broken pipe") {
+            std::process::exit(0);
+        }
+        default(info);
+    }));
 }
 
 /// Prints `kubescribe: MESSAGE` on standard error and returns `exit`: for

@@ -315,3 +315,38 @@ fn convert_prints_policies_losses_and_exit_codes() {
     let o = run(&["convert", "/nonexistent.yaml", "--to", "cilium"]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
 }
+
+#[test]
+fn a_closed_pipe_ends_output_quietly() {
+    // `kubescribe schema policy CiliumNetworkPolicy | head -c 10`: the schema
+    // (> 64 KiB, more than a pipe holds) meets a reader that has gone.
+    use std::io::Read;
+    use std::process::{Command, Stdio};
+    for args in [
+        &["schema", "policy", "CiliumNetworkPolicy"][..],
+        &["schema", "intent"][..],
+    ] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_kubescribe"))
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut first = [0u8; 10];
+        let mut out = child.stdout.take().unwrap();
+        let _ = out.read(&mut first);
+        drop(out);
+        let o = child.wait_with_output().unwrap();
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert!(
+            o.stderr.is_empty(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+}
