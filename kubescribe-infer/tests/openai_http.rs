@@ -323,15 +323,11 @@ fn a_silent_server_times_out() {
     let mut c = config(&base);
     c.timeout = Duration::from_millis(300);
     let g = OpenAiGenerator::new(c).unwrap();
-    let t = std::time::Instant::now();
+    // The server stays silent for 3 s: "no answer in time" (not a reply or a
+    // closed connection) shows the 300 ms bound fired; no clock is read.
     let e = g
         .generate(&chat_prompt(), &GenerationConfig::default())
         .unwrap_err();
-    assert!(
-        t.elapsed() < Duration::from_secs(2),
-        "took {:?}",
-        t.elapsed()
-    );
     assert!(e.to_string().contains("no answer in time"), "{e}");
 }
 
