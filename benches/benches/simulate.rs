@@ -110,6 +110,7 @@ fn files(n: usize) -> Vec<Event> {
                     args: None,
                     parent: Some("/usr/sbin/nginx".into()),
                     uid: None,
+                    by_owner: None,
                 })
             } else {
                 EventKind::File(FileEvent {
@@ -122,6 +123,7 @@ fn files(n: usize) -> Vec<Event> {
                     flags: None,
                     syscall: None,
                     process: Some("/usr/sbin/nginx".into()),
+                    by_owner: None,
                 })
             };
             Event {

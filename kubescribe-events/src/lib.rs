@@ -265,6 +265,11 @@ pub struct ProcessEvent {
     /// User id, when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub uid: Option<i64>,
+    /// Whether the process's user owns the executed binary, when known
+    /// (KubeArmor's `ownerOnly`). No adapter reports it and the store does
+    /// not keep it: events built in memory (simulation fixtures) carry it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by_owner: Option<bool>,
 }
 
 /// How a file was accessed.
@@ -320,6 +325,11 @@ pub struct FileEvent {
     /// The binary of the process that accessed the file.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub process: Option<String>,
+    /// Whether the accessing process's user owns the file, when known
+    /// (KubeArmor's `ownerOnly`). No adapter reports it and the store does
+    /// not keep it: events built in memory (simulation fixtures) carry it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by_owner: Option<bool>,
 }
 
 /// Direction of a connection, seen from the pod the event belongs to.

@@ -35,6 +35,7 @@ fn exec(binary: &str, args: &str, ts: i64) -> Event {
             args: Some(args.into()),
             parent: None,
             uid: Some(0),
+            by_owner: None,
         }),
     }
 }
@@ -47,6 +48,7 @@ fn read(path: &str, ts: i64) -> Event {
             flags: None,
             syscall: None,
             process: Some("nginx".into()),
+            by_owner: None,
         }),
         ..exec("", "", ts)
     }

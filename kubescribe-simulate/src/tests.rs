@@ -534,6 +534,7 @@ fn file(path: &str, op: kubescribe_events::FileOperation, process: Option<&str>)
             flags: None,
             syscall: None,
             process: process.map(str::to_string),
+            by_owner: None,
         }),
     )
 }
@@ -548,6 +549,7 @@ fn exec(binary: &str, parent: Option<&str>) -> Event {
             args: None,
             parent: parent.map(str::to_string),
             uid: None,
+            by_owner: None,
         }),
     )
 }

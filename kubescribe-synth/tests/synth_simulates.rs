@@ -62,6 +62,7 @@ fn file(i: &Intent, path: &str, operation: FileOperation) -> Event {
             flags: None,
             syscall: None,
             process: Some("/usr/bin/app".into()),
+            by_owner: None,
         }),
     )
 }
@@ -75,6 +76,7 @@ fn exec(i: &Intent, binary: &str) -> Event {
             args: None,
             parent: Some("/usr/bin/app".into()),
             uid: Some(0),
+            by_owner: None,
         }),
     )
 }

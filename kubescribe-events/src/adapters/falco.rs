@@ -89,6 +89,7 @@ pub(crate) fn falco<F: Fields + ?Sized>(v: &F) -> Result<Vec<Event>, Skip> {
                 args,
                 parent,
                 uid: int_of(f, "user.uid")?,
+                by_owner: None,
             }),
         ));
     }
@@ -118,6 +119,7 @@ pub(crate) fn falco<F: Fields + ?Sized>(v: &F) -> Result<Vec<Event>, Skip> {
                 flags,
                 syscall: (!evt_type.is_empty()).then(|| evt_type.to_string()),
                 process: binary.clone(),
+                by_owner: None,
             }),
         ));
     } else if let Some(conn) = fd_name.filter(|n| n.contains("->")) {

@@ -69,6 +69,7 @@ pub(super) fn kubearmor(v: &Value) -> Result<Vec<Event>, Skip> {
                         .filter(|s| !s.is_empty()),
                 },
                 uid: int_of(v, "UID")?,
+                by_owner: None,
             })
         }
         "File" => {
@@ -82,6 +83,7 @@ pub(super) fn kubearmor(v: &Value) -> Result<Vec<Event>, Skip> {
                 flags,
                 syscall,
                 process: process_name,
+                by_owner: None,
             })
         }
         "Network" => EventKind::Network(kubearmor_network(
@@ -218,8 +220,17 @@ fn kubearmor_network(
         .map(String::as_str)
         .unwrap_or("");
     let sock_type = r.get("type").map(String::as_str).unwrap_or("");
+    // ping opens `type=SOCK_RAW protocol=1` (or `SOCK_DGRAM` unprivileged):
+    // an ICMP socket, which KubeArmor's `protocol: icmp` rules match.
+    let icmp = match r.get("protocol").map(|p| p.to_ascii_uppercase()) {
+        Some(p) if p == "1" || p == "ICMP" || p == "IPPROTO_ICMP" => Some("ICMP"),
+        Some(p) if p == "58" || p == "ICMPV6" || p == "IPPROTO_ICMPV6" => Some("ICMPv6"),
+        _ => None,
+    };
     let protocol = if family == "AF_UNIX" {
         "UNIX".to_string()
+    } else if let Some(p) = icmp {
+        p.to_string()
     } else if s.starts_with("UDP") || sock_type.starts_with("SOCK_DGRAM") {
         "UDP".to_string()
     } else if s.starts_with("TCP") || sock_type.starts_with("SOCK_STREAM") {

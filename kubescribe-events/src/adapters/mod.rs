@@ -525,6 +525,22 @@ mod tests {
     }
 
     #[test]
+    fn kubearmor_ping_is_icmp_and_arping_raw() {
+        // ping's socket: raw type, ICMP protocol; KubeArmor's `protocol: icmp` matches it.
+        for resource in [
+            "domain=AF_INET type=SOCK_RAW protocol=1",
+            "domain=AF_INET type=SOCK_DGRAM protocol=ICMP",
+        ] {
+            let e = events(json!({"Type": "ContainerLog", "Operation": "Network",
+                "Resource": resource, "Data": "syscall=SYS_SOCKET"}));
+            assert_eq!(network(&e[0]).protocol, "ICMP", "{resource}");
+        }
+        let e = events(json!({"Type": "ContainerLog", "Operation": "Network",
+            "Resource": "domain=AF_PACKET type=SOCK_RAW protocol=1544", "Data": "syscall=SYS_SOCKET"}));
+        assert_eq!(network(&e[0]).protocol, "RAW");
+    }
+
+    #[test]
     fn elasticsearch_hits_are_records() {
         let hit = json!({"_source": {"Type": "ContainerLog", "Operation": "Process",
             "Resource": "/bin/ls -la", "NamespaceName": "ns"}});

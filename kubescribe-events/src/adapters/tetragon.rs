@@ -55,6 +55,7 @@ pub(super) fn tetragon(v: &Value) -> Result<Vec<Event>, Skip> {
         args: None,
         parent: parent.clone(),
         uid,
+        by_owner: None,
     };
     let ev = |result, kind| event(SourceEngine::Tetragon, ts, &pod, result, kind);
     Ok(match ty.as_str() {
@@ -241,6 +242,7 @@ fn tetragon_hook(
                         flags,
                         syscall: Some(function.clone()),
                         process: Some(binary.to_string()),
+                        by_owner: None,
                     }),
                 )
             })

@@ -295,6 +295,7 @@ mod tests {
                 args: None,
                 parent: None,
                 uid: None,
+                by_owner: None,
             }),
         }
     }
@@ -363,6 +364,7 @@ mod tests {
                 flags: None,
                 syscall: None,
                 process: None,
+                by_owner: None,
             }),
             ..exec("", None)
         };

@@ -828,6 +828,7 @@ impl EventStore for SqliteStore {
                         args: s(14)?,
                         parent: s(15)?,
                         uid: (uid >= 0).then_some(uid),
+                        by_owner: None,
                     })
                 }
                 EventTable::Files => {
@@ -839,6 +840,7 @@ impl EventStore for SqliteStore {
                         flags: s(14)?,
                         syscall: s(15)?,
                         process: s(16)?,
+                        by_owner: None,
                     })
                 }
                 EventTable::Flows => {
