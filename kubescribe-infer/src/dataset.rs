@@ -432,6 +432,8 @@ fn kubearmor_intent(v: &Value) -> Result<Intent, String> {
         return Err("no rules".into());
     }
     Ok(Intent {
+        version: None,
+        deny: None,
         engine: Some(Engine::KubeArmor),
         scope: Scope {
             namespace: Some(ns),
@@ -648,6 +650,7 @@ fn network_intent(policy: &Policy) -> Result<Intent, String> {
                 r.peers.push(PeerSelector {
                     namespace,
                     labels: eq_labels(pods)?,
+                    ..PeerSelector::default()
                 });
             }
             Peer::Cidr { cidr, except, .. } if except.is_empty() => r.cidrs.push(cidr.clone()),
@@ -676,6 +679,8 @@ fn network_intent(policy: &Policy) -> Result<Intent, String> {
         }
     }
     Ok(Intent {
+        version: None,
+        deny: None,
         engine: Some(policy.engine()),
         scope: Scope {
             namespace: net.namespace.clone(),

@@ -5,6 +5,8 @@ use kubescribe_core::intent::{
 
 fn intent(domain: Domain, action: Action, resources: Resources) -> Intent {
     Intent {
+        version: None,
+        deny: None,
         engine: None,
         scope: Scope {
             namespace: Some("shop".into()),
@@ -63,6 +65,7 @@ fn network_intent_on_each_engine() {
             peers: vec![PeerSelector {
                 namespace: None,
                 labels: [("app".to_string(), "frontend".to_string())].into(),
+                ..PeerSelector::default()
             }],
             ..Resources::default()
         },

@@ -92,6 +92,7 @@ pub fn intent(rng: &mut Rng, domain: Domain) -> Intent {
                 namespace: (rng.next_u64().is_multiple_of(2))
                     .then(|| rng.pick(&["shop", "payments", "kube-system"]).to_string()),
                 labels: [("app".to_string(), rng.pick(&apps).to_string())].into(),
+                ..PeerSelector::default()
             })
             .collect(),
         fqdns: if rng.next_u64().is_multiple_of(4) {
@@ -101,6 +102,7 @@ pub fn intent(rng: &mut Rng, domain: Domain) -> Intent {
         },
         syscalls: rng.some(&s(&["ptrace", "mount", "unshare", "setuid", "chroot"]), 2),
         capabilities: rng.some(&s(&["net_raw", "sys_admin", "CAP_CHOWN", "sys_ptrace"]), 2),
+        ..Resources::default()
     };
     resources.paths.dedup();
     resources.dirs.dedup();
@@ -110,6 +112,8 @@ pub fn intent(rng: &mut Rng, domain: Domain) -> Intent {
     resources.syscalls.dedup();
     resources.capabilities.dedup();
     Intent {
+        version: None,
+        deny: None,
         engine: None,
         scope: Scope {
             namespace: (!rng.next_u64().is_multiple_of(5))

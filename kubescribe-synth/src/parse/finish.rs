@@ -285,12 +285,15 @@ impl<'a> Parser<'a> {
                 || a.writes && !a.reads && action == Action::Block);
         let recursive = !a.dirs.is_empty() && !a.non_recursive;
         let intent = Intent {
+            version: None,
+            deny: None,
             engine,
             scope: Scope {
                 namespace: ns,
                 labels,
                 selector: (!a.selector.is_empty()).then(|| a.selector.join(", ")),
                 pod_names: pods,
+                ..Scope::default()
             },
             domain,
             action,
@@ -307,6 +310,7 @@ impl<'a> Parser<'a> {
                 fqdns: a.fqdns,
                 syscalls: a.syscalls,
                 capabilities: a.caps,
+                ..Resources::default()
             },
             rationale: None,
         };
