@@ -6,7 +6,7 @@
 //! dispatch in [`Policy`] and a canonical YAML form), reading policy
 //! documents from YAML/JSON text with budgets and line locations
 //! ([`document`]), label selectors shared by conversion, simulation and
-//! validation ([`selector`]), IP blocks ([`cidr`]), safe quoting of untrusted text ([`quote`]) and
+//! validation ([`selector`]), IP blocks ([`cidr`]), safe quoting of untrusted text ([`quote`]), the limits on untrusted input ([`limits`]) and
 //! validator feedback for prompts ([`feedback`]).
 //!
 //! It holds no I/O beyond [`document::read_file`] reading a file the caller
@@ -40,7 +40,9 @@ pub mod document;
 pub mod engine;
 pub mod error;
 pub mod feedback;
+pub mod glob;
 pub mod intent;
+pub mod limits;
 pub mod policy;
 pub mod quote;
 pub mod selector;
@@ -48,4 +50,5 @@ pub mod selector;
 pub use document::{Document, DocumentSet, ReadLimits};
 pub use engine::{Engine, PolicyKind};
 pub use error::CoreError;
+pub use limits::LimitExceeded;
 pub use policy::Policy;

@@ -27,6 +27,8 @@ pub use tri::Tri;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
+use crate::limits::{self, LimitExceeded};
+
 /// Most label selectors one expression may lower to.
 pub const MAX_TERMS: usize = 32;
 
@@ -369,11 +371,33 @@ impl Selector {
     /// str     := '...' | "..."
     /// key     := [A-Za-z0-9_./-]+
     /// ```
+    ///
+    /// Bounded by [`SELECTOR_MAX_CHARS`](crate::limits::SELECTOR_MAX_CHARS)
+    /// characters and [`SELECTOR_MAX_DEPTH`](crate::limits::SELECTOR_MAX_DEPTH)
+    /// levels of `!` and `(`, so parsing, printing, evaluating and dropping a
+    /// parsed selector never run out of stack, whoever calls it.
     pub fn parse(text: &str) -> Result<Selector, SelectorError> {
+        let chars = text.chars().count();
+        if chars > limits::SELECTOR_MAX_CHARS {
+            let limit = LimitExceeded::new(
+                format!("a selector of {chars} characters"),
+                "SELECTOR_MAX_CHARS",
+                limits::SELECTOR_MAX_CHARS as u64,
+                "characters",
+                "fixed: Calico's CRDs give every selector field maxLength 1024",
+            );
+            return Err(SelectorError {
+                selector: limits::excerpt(text, SELECTOR_ECHO_CHARS),
+                position: limits::SELECTOR_MAX_CHARS + 1,
+                message: limit.to_string(),
+                limit: Some(Box::new(limit)),
+            });
+        }
         let mut p = Parser {
             text,
             s: text.as_bytes(),
             i: 0,
+            depth: 0,
         };
         p.ws();
         if p.i == p.s.len() {
@@ -392,13 +416,19 @@ impl Selector {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("selector {selector:?}: at character {position}: {message}")]
 pub struct SelectorError {
-    /// The selector text.
+    /// The selector text (its first [`SELECTOR_ECHO_CHARS`] characters when
+    /// longer).
     pub selector: String,
     /// 1-based character position of the problem.
     pub position: usize,
     /// What was expected.
     pub message: String,
+    /// The limit the selector exceeds, when that is the problem.
+    pub limit: Option<Box<LimitExceeded>>,
 }
+
+/// Most characters of a selector an error message repeats.
+pub const SELECTOR_ECHO_CHARS: usize = 200;
 
 fn quote(v: &str) -> String {
     if v.contains('\'') {
@@ -459,6 +489,8 @@ struct Parser<'a> {
     text: &'a str,
     s: &'a [u8],
     i: usize,
+    /// Open `!` and `(` levels.
+    depth: usize,
 }
 
 type Parsed<T> = Result<T, SelectorError>;
@@ -472,10 +504,29 @@ impl Parser<'_> {
             .get(..self.i)
             .map_or(self.i, |t| t.chars().count());
         SelectorError {
-            selector: self.text.to_string(),
+            selector: limits::excerpt(self.text, SELECTOR_ECHO_CHARS),
             position: before + 1,
             message: message.to_string(),
+            limit: None,
         }
+    }
+
+    /// Enters one more level of `!` or `(`.
+    fn deeper(&mut self) -> Parsed<()> {
+        self.depth += 1;
+        if self.depth > limits::SELECTOR_MAX_DEPTH {
+            let limit = LimitExceeded::new(
+                format!("a selector nested more than {} levels deep", self.depth - 1),
+                "SELECTOR_MAX_DEPTH",
+                limits::SELECTOR_MAX_DEPTH as u64,
+                "levels of `!` and `(`",
+                "fixed",
+            );
+            let mut e = self.err(&limit.to_string());
+            e.limit = Some(Box::new(limit));
+            return Err(e);
+        }
+        Ok(())
     }
 
     fn ws(&mut self) {
@@ -541,14 +592,20 @@ impl Parser<'_> {
     fn unary(&mut self) -> Parsed<Selector> {
         self.ws();
         if self.s.get(self.i) == Some(&b'!') && self.s.get(self.i + 1) != Some(&b'=') {
+            self.deeper()?;
             self.i += 1;
-            return Ok(Selector::Not(Box::new(self.unary()?)));
+            let e = Selector::Not(Box::new(self.unary()?));
+            self.depth -= 1;
+            return Ok(e);
         }
-        if self.eat("(") {
+        if self.s.get(self.i) == Some(&b'(') {
+            self.deeper()?;
+            self.i += 1;
             let e = self.or()?;
             if !self.eat(")") {
                 return Err(self.err("expected `)`"));
             }
+            self.depth -= 1;
             return Ok(e);
         }
         for (name, s) in [("all", Selector::All), ("global", Selector::Global)] {
@@ -714,6 +771,40 @@ mod tests {
             e.to_string(),
             "selector \"a == 'üü' b\": at character 11: expected `&&`, `||` or the end of the selector"
         );
+    }
+
+    #[test]
+    fn deep_or_long_selectors_are_refused_by_the_parser_itself() {
+        // 10,000 nested parentheses and 300,000 `!`: each used to overflow
+        // the stack of whatever parsed it (simulate skips validation's
+        // length check).
+        let parens = format!("{}a == 'x'{}", "(".repeat(10_000), ")".repeat(10_000));
+        let bangs = format!("{}has(a)", "!".repeat(300_000));
+        for text in [&parens, &bangs] {
+            let e = Selector::parse(text).unwrap_err();
+            let limit = e.limit.as_ref().expect("a limit error");
+            assert_eq!(limit.limit, "SELECTOR_MAX_CHARS", "{e}");
+            assert!(e.to_string().contains("1024 characters"), "{e}");
+            // The message repeats only the start of the selector.
+            assert!(e.to_string().len() < 600, "{}", e.to_string().len());
+        }
+        // Within the length limit, nesting is what is bounded.
+        let depth = limits::SELECTOR_MAX_DEPTH;
+        let ok = format!("{}a == 'x'{}", "(".repeat(depth), ")".repeat(depth));
+        assert!(Selector::parse(&ok).is_ok());
+        let deep = format!("{}a == 'x'{}", "(".repeat(depth + 1), ")".repeat(depth + 1));
+        let e = Selector::parse(&deep).unwrap_err();
+        assert_eq!(e.limit.as_ref().unwrap().limit, "SELECTOR_MAX_DEPTH", "{e}");
+        assert_eq!(e.position, depth + 1, "{e}");
+        let bangs = format!("{}has(a)", "!".repeat(depth + 1));
+        let e = Selector::parse(&bangs).unwrap_err();
+        assert_eq!(e.limit.as_ref().unwrap().limit, "SELECTOR_MAX_DEPTH", "{e}");
+        let ok = format!("{}has(a)", "!".repeat(depth));
+        let s = Selector::parse(&ok).unwrap();
+        assert!(s.matches(&labels(&[("a", "1")])));
+        // Nesting that opens and closes does not accumulate.
+        let flat = vec!["(a == 'x')"; 60].join(" || ");
+        assert!(Selector::parse(&flat).is_ok());
     }
 
     #[test]

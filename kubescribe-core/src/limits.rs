@@ -1,0 +1,141 @@
+//! The limits that bound work on untrusted input, in one place.
+//!
+//! Every entry point that parses a selector, a glob, a CEL rule or a document
+//! applies the constants below (or the [`ReadLimits`](crate::ReadLimits) built from them), so
+//! `validate`, `simulate`, `convert`, ingest and the Python module refuse the
+//! same inputs with the same message. Each limit sits far above anything
+//! real policies contain; what it protects against is stack overflow
+//! (nesting), super-linear work (long patterns) and unbounded memory.
+//!
+//! | limit | value | applies to | raised by |
+//! |---|---|---|---|
+//! | [`SELECTOR_MAX_CHARS`] | 1,024 characters | a Calico selector (the CRD's `maxLength`) | fixed |
+//! | [`SELECTOR_MAX_DEPTH`] | 128 | nesting of `!` and `(` in a Calico selector | fixed |
+//! | [`GLOB_MAX_PATTERN_BYTES`] | 4,096 bytes | a KubeArmor `matchPatterns` pattern, a Cilium `toFQDNs.matchPattern` | fixed (Linux `PATH_MAX`) |
+//! | [`DOCUMENT_MAX_BYTES`] | 16 MiB | one input file | `--max-file-mib` (`validate`, `convert`) |
+//! | [`DOCUMENT_MAX_DEPTH`] | 128 | nesting of mappings/sequences in a document | fixed |
+//! | [`DOCUMENT_MAX_DOCUMENTS`] | 10,000 | documents in one input | fixed |
+//! | [`DOCUMENT_MAX_ALIASES`] | 1,000 | YAML alias (`*ref`) uses in one input | fixed |
+//! | nodes / parser events | one per input byte, at least 4,000,000 | YAML nodes and events of one input (alias expansion included) | grows with `--max-file-mib` |
+//! | [`CEL_MAX_COST`] | 1,000,000 steps | one `x-kubernetes-validations` rule on one object (`validate --crd`) | fixed (the API server's per-call budget) |
+//!
+//! A refused input is a [`LimitExceeded`] naming the limit, its value and
+//! what raises it.
+
+use thiserror::Error;
+
+/// Longest Calico selector, in characters (Calico's CRDs give every
+/// selector field `maxLength: 1024`).
+pub const SELECTOR_MAX_CHARS: usize = 1_024;
+
+/// Deepest nesting of `!` and `(` in a Calico selector. The parser and every
+/// walk over a parsed selector recurse once per level, so this bounds their
+/// stack use.
+pub const SELECTOR_MAX_DEPTH: usize = 128;
+
+/// Longest glob pattern (KubeArmor `matchPatterns`, Cilium
+/// `toFQDNs.matchPattern`), in bytes: Linux's `PATH_MAX`. Matching takes at
+/// most (pattern length + 1) × (text length + 1) steps.
+pub const GLOB_MAX_PATTERN_BYTES: usize = 4_096;
+
+/// Largest input file (default of `--max-file-mib`).
+pub const DOCUMENT_MAX_BYTES: usize = 16 * 1024 * 1024;
+
+/// Deepest nesting of mappings and sequences in a document.
+pub const DOCUMENT_MAX_DEPTH: usize = 128;
+
+/// Most documents in one input.
+pub const DOCUMENT_MAX_DOCUMENTS: usize = 10_000;
+
+/// Most YAML alias uses in one input.
+pub const DOCUMENT_MAX_ALIASES: usize = 1_000;
+
+/// Fewest YAML nodes and parser events allowed in one input, whatever its
+/// size; above that the allowance is one per input byte (a node takes at
+/// least one byte of text unless an alias repeats it).
+pub const DOCUMENT_MIN_EVENTS: usize = 4_000_000;
+
+/// Cost budget of one CEL rule evaluated on one object: the number of
+/// evaluation steps (each operator, function call, comprehension iteration
+/// and list/map element visited counts one). The API server's per-call
+/// limit is 1,000,000 cost units (`PerCallLimit` in
+/// `k8s.io/apiserver/pkg/apis/cel/config.go`).
+pub const CEL_MAX_COST: u64 = 1_000_000;
+
+/// An input refused because it exceeds one of the limits above.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("{what} exceeds the limit of {max} {unit} ({limit}; {raise})")]
+pub struct LimitExceeded {
+    /// What was measured, e.g. "a selector of 2,000 characters".
+    pub what: String,
+    /// The limit's name, e.g. `SELECTOR_MAX_CHARS`.
+    pub limit: &'static str,
+    /// Its value.
+    pub max: u64,
+    /// Its unit ("characters", "levels", "bytes", "steps").
+    pub unit: &'static str,
+    /// What raises it: a flag, or why it is fixed.
+    pub raise: &'static str,
+}
+
+impl LimitExceeded {
+    /// A refusal of `what` by `limit`.
+    pub fn new(
+        what: impl Into<String>,
+        limit: &'static str,
+        max: u64,
+        unit: &'static str,
+        raise: &'static str,
+    ) -> Self {
+        LimitExceeded {
+            what: what.into(),
+            limit,
+            max,
+            unit,
+            raise,
+        }
+    }
+}
+
+/// The nodes and parser events allowed for an input of `max_bytes`.
+pub fn document_max_events(max_bytes: usize) -> usize {
+    max_bytes.max(DOCUMENT_MIN_EVENTS)
+}
+
+/// `text` shortened for an error message: at most `max` characters, with
+/// the count of those left out.
+pub fn excerpt(text: &str, max: usize) -> String {
+    let mut chars = text.char_indices();
+    match chars.nth(max) {
+        None => text.to_string(),
+        Some((cut, _)) => {
+            let rest = text[cut..].chars().count();
+            format!("{}… ({rest} more characters)", &text[..cut])
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_message_names_the_limit_and_what_raises_it() {
+        let e = LimitExceeded::new(
+            "a selector of 2000 characters",
+            "SELECTOR_MAX_CHARS",
+            SELECTOR_MAX_CHARS as u64,
+            "characters",
+            "fixed: Calico's CRDs allow no longer selector",
+        );
+        assert_eq!(
+            e.to_string(),
+            "a selector of 2000 characters exceeds the limit of 1024 characters \
+             (SELECTOR_MAX_CHARS; fixed: Calico's CRDs allow no longer selector)"
+        );
+        assert_eq!(excerpt("abcdef", 3), "abc… (3 more characters)");
+        assert_eq!(excerpt("abc", 3), "abc");
+        assert_eq!(document_max_events(1), DOCUMENT_MIN_EVENTS);
+        assert_eq!(document_max_events(64 << 20), 64 << 20);
+    }
+}
