@@ -261,9 +261,14 @@ fn hubble_sample_dedups_replies_and_ephemeral_ports() {
     assert_eq!(n.local_port, None);
     let peer = n.peer.as_ref().unwrap();
     assert_eq!(peer.labels, sel(&[("app", "cache")]));
+    // Cilium's policy labels are identity labels Cilium selectors match on: kept.
     assert_eq!(
         flows[0].event.pod.labels,
-        sel(&[("app", "web"), ("tier", "frontend")])
+        sel(&[
+            ("app", "web"),
+            ("io.cilium.k8s.policy.cluster", "default"),
+            ("tier", "frontend")
+        ])
     );
     // By peer.
     let to_cache = store
@@ -580,8 +585,10 @@ fn concurrent_writers_lose_nothing() {
     );
 }
 
-/// Two OS processes (this test binary, re-run as a child) ingest into one
-/// store file at the same time.
+/// Four OS processes (this test binary, re-run as children) ingest into one
+/// store file at the same time while this one reads it: every read opens
+/// without waiting for the writers (a 20 ms busy timeout would fail it) and
+/// sees whole files only, and at the end nothing is lost.
 #[test]
 fn concurrent_processes_lose_nothing() {
     if let (Some(db), Some(file)) = (
@@ -602,7 +609,8 @@ fn concurrent_processes_lose_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("procs.db");
     SqliteStore::open(&db).unwrap();
-    let children: Vec<_> = ["x", "y"]
+    let tags = ["w", "x", "y", "z"];
+    let mut children: Vec<_> = tags
         .iter()
         .map(|tag| {
             let path = dir.path().join(format!("{tag}.jsonl"));
@@ -624,6 +632,25 @@ fn concurrent_processes_lose_nothing() {
                 .unwrap()
         })
         .collect();
+    let reader_options = kubescribe_events::store::SqliteOptions {
+        busy_timeout: std::time::Duration::from_millis(20),
+        ..Default::default()
+    };
+    let mut seen = Vec::new();
+    loop {
+        let done = children.iter_mut().all(|c| c.try_wait().unwrap().is_some());
+        let mut reader = SqliteStore::open_with(&db, &reader_options)
+            .expect("a reader opens while the writers write");
+        let c = reader.counts().unwrap();
+        assert_eq!(c.observations % 4000, 0, "a file half seen: {c:?}");
+        assert_eq!(c.observations / 4000, c.ingested_files, "{c:?}");
+        assert!(seen.last().is_none_or(|&l| l <= c.observations));
+        seen.push(c.observations);
+        if done {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
     for mut c in children {
         assert!(c.wait().unwrap().success(), "child ingestion failed");
     }
@@ -631,7 +658,7 @@ fn concurrent_processes_lose_nothing() {
     let c = store.counts().unwrap();
     assert_eq!(
         (c.processes, c.observations, c.ingested_files),
-        (8000, 8000, 2)
+        (16000, 16000, 4)
     );
 }
 

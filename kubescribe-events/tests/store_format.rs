@@ -213,7 +213,7 @@ fn a_version_1_store_is_migrated_keeping_ids_counts_and_validity() {
             |r| r.get(0),
         )
         .unwrap();
-    assert_eq!(version, "2");
+    assert_eq!(version, "3");
     let procs = store
         .events(EventTable::Processes, &EventQuery::default())
         .unwrap();
@@ -254,11 +254,15 @@ fn a_version_1_store_is_migrated_keeping_ids_counts_and_validity() {
         names,
         [
             "files_by_path",
+            "files_by_pod",
             "flows_by_dns",
             "flows_by_peer",
+            "flows_by_pod",
             "flows_by_remote",
             "labels_by_selector",
             "processes_by_binary",
+            "processes_by_pod",
+            "syscalls_by_pod",
             "workload_ports_by_port",
             "workload_ports_by_workload",
             "workloads_by_namespace"

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{Event, Validity, Workload};
 
-pub use sqlite::SqliteStore;
+pub use sqlite::{QueryCost, SqliteOptions, SqliteStore};
 
 /// Store failures.
 #[derive(Debug, thiserror::Error)]

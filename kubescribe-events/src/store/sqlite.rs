@@ -22,18 +22,35 @@
 //! once. Stores of schema version 1 (a unique index over the key columns)
 //! are rebuilt into version 2 when opened.
 //!
+//! Every event table is indexed on `pod_id` (schema 3), so the queries the
+//! pipeline makes for one workload (`context`, `prompt`, `validate
+//! --store`, `simulate --namespace`) read that workload's rows through the
+//! pod's namespace (the `pods` unique index starts with it) or its labels
+//! (`labels_by_selector`), never every event of the store;
+//! [`SqliteStore::query_plan`] shows the plan and a test checks it. The
+//! `labels` index serves selectors by kind (`pod`, `workload`,
+//! `selector`); no query filters on time, so no time index is kept.
+//!
+//! Opening a store that is already at this schema version reads the version
+//! and takes no lock: a reader (`context` during an `ingest`) never waits
+//! for a writer and sees what is committed. Only creating the schema or
+//! migrating takes the write lock, once.
+//!
 //! Flows are deduplicated per connection endpoint, not per socket: the
 //! ephemeral side's port (the local port of an egress flow, the remote port
 //! of an ingress flow) is not stored.
 //!
 //! Size: one implementation of the `EventStore` trait; its queries and the writer share the private statement and row helpers, and the schema migration lives with the schema.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::LazyLock;
 use std::time::Duration;
 
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params, params_from_iter};
+use hashlink::LruCache;
+use rusqlite::{
+    Connection, OptionalExtension, StatementStatus, TransactionBehavior, params, params_from_iter,
+};
 
 use super::rows::{INTS, PendingRows, RowKey, Seen, key_columns};
 use super::{
@@ -47,9 +64,9 @@ use crate::{
 };
 
 /// Version 2 finds event rows by `key_hash` ([`RowKey::stable_hash`])
-/// instead of a unique index over their key columns; version-1 stores are
-/// migrated when opened.
-const SCHEMA_VERSION: &str = "2";
+/// instead of a unique index over their key columns; version 3 adds the
+/// `pod_id` indexes. Older stores are migrated when opened.
+const SCHEMA_VERSION: &str = "3";
 
 const SCHEMA: &str = r#"
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -72,6 +89,7 @@ CREATE TABLE IF NOT EXISTS processes (
     validity TEXT NOT NULL DEFAULT 'unreviewed',
     key_hash INTEGER NOT NULL UNIQUE);
 CREATE INDEX IF NOT EXISTS processes_by_binary ON processes (binary);
+CREATE INDEX IF NOT EXISTS processes_by_pod ON processes (pod_id);
 CREATE TABLE IF NOT EXISTS files (
     id INTEGER PRIMARY KEY, pod_id INTEGER NOT NULL, source TEXT NOT NULL, result TEXT NOT NULL,
     path TEXT NOT NULL, operation TEXT NOT NULL, flags TEXT NOT NULL, syscall TEXT NOT NULL,
@@ -80,6 +98,7 @@ CREATE TABLE IF NOT EXISTS files (
     validity TEXT NOT NULL DEFAULT 'unreviewed',
     key_hash INTEGER NOT NULL UNIQUE);
 CREATE INDEX IF NOT EXISTS files_by_path ON files (path);
+CREATE INDEX IF NOT EXISTS files_by_pod ON files (pod_id);
 CREATE TABLE IF NOT EXISTS flows (
     id INTEGER PRIMARY KEY, pod_id INTEGER NOT NULL, source TEXT NOT NULL, result TEXT NOT NULL,
     protocol TEXT NOT NULL, direction TEXT NOT NULL, local_ip TEXT NOT NULL,
@@ -91,12 +110,14 @@ CREATE TABLE IF NOT EXISTS flows (
 CREATE INDEX IF NOT EXISTS flows_by_peer ON flows (peer_id);
 CREATE INDEX IF NOT EXISTS flows_by_remote ON flows (remote_ip, remote_port);
 CREATE INDEX IF NOT EXISTS flows_by_dns ON flows (dns_name);
+CREATE INDEX IF NOT EXISTS flows_by_pod ON flows (pod_id);
 CREATE TABLE IF NOT EXISTS syscalls (
     id INTEGER PRIMARY KEY, pod_id INTEGER NOT NULL, source TEXT NOT NULL, result TEXT NOT NULL,
     kind TEXT NOT NULL, name TEXT NOT NULL, args TEXT NOT NULL, process TEXT NOT NULL,
     count INTEGER NOT NULL, first_seen INTEGER, last_seen INTEGER,
     validity TEXT NOT NULL DEFAULT 'unreviewed',
     key_hash INTEGER NOT NULL UNIQUE);
+CREATE INDEX IF NOT EXISTS syscalls_by_pod ON syscalls (pod_id);
 CREATE TABLE IF NOT EXISTS workloads (
     id INTEGER PRIMARY KEY, kind TEXT NOT NULL, namespace TEXT NOT NULL, name TEXT NOT NULL,
     labels TEXT NOT NULL, pod_labels TEXT NOT NULL, selector TEXT NOT NULL,
@@ -250,6 +271,19 @@ pub struct SqliteOptions {
     /// the cache, each upsert re-reads pages from the file and spills dirty
     /// ones to the WAL mid-transaction. A bounded cache keeps memory flat.
     pub cache_mib: u32,
+    /// Pod ids a writer keeps in memory (least recently used dropped first;
+    /// default [`SqliteOptions::POD_CACHE_ENTRIES`]). A pod not in the cache
+    /// is found through the `pods` table's unique index, so the bound costs
+    /// a look-up, never a duplicate. Memory: at most this many entries of
+    /// the pod's namespace, name, container, node and labels (as JSON) plus
+    /// about 200 bytes each: about 6 MiB at the default with typical names
+    /// and a few labels, however many pods the events name.
+    pub pod_cache_entries: usize,
+}
+
+impl SqliteOptions {
+    /// The default bound of the pod-id cache.
+    pub const POD_CACHE_ENTRIES: usize = 16_384;
 }
 
 impl Default for SqliteOptions {
@@ -257,6 +291,7 @@ impl Default for SqliteOptions {
         SqliteOptions {
             busy_timeout: Duration::from_secs(600),
             cache_mib: 32,
+            pod_cache_entries: Self::POD_CACHE_ENTRIES,
         }
     }
 }
@@ -271,16 +306,24 @@ type RecentPod = (
     i64,
 );
 
-/// Pod ids handed out: the last few without allocating, all by key.
-#[derive(Default)]
+/// Pod ids handed out: the last few without allocating, up to a bound by
+/// key (least recently used dropped first).
 struct PodCache {
-    ids: HashMap<PodKey, i64>,
+    ids: LruCache<PodKey, i64>,
     recent: Vec<RecentPod>,
     next: usize,
 }
 
 impl PodCache {
     const RECENT: usize = 4;
+
+    fn new(entries: usize) -> PodCache {
+        PodCache {
+            ids: LruCache::new(entries.max(1)),
+            recent: Vec::with_capacity(Self::RECENT),
+            next: 0,
+        }
+    }
 
     fn clear(&mut self) {
         self.ids.clear();
@@ -404,9 +447,27 @@ impl SqliteStore {
         }
         Ok(SqliteStore {
             conn,
-            pod_ids: PodCache::default(),
+            pod_ids: PodCache::new(options.pod_cache_entries),
             pending: PendingRows::default(),
         })
+    }
+
+    /// The schema version of the file, read without a write lock: `None`
+    /// when the schema is not there yet.
+    fn schema_version(conn: &Connection) -> Result<Option<String>, StoreError> {
+        let has_meta = conn
+            .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'")?
+            .exists([])?;
+        if !has_meta {
+            return Ok(None);
+        }
+        Ok(conn
+            .query_row(
+                "SELECT value FROM meta WHERE key = 'schema_version'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?)
     }
 
     fn setup(conn: &mut Connection, wal: bool) -> Result<(), StoreError> {
@@ -419,6 +480,11 @@ impl SqliteStore {
             }
         }
         conn.pragma_update(None, "synchronous", "NORMAL")?;
+        // The common case, a store at this version: a read, no lock, so an
+        // open never waits for another process's ingestion.
+        if Self::schema_version(conn)?.as_deref() == Some(SCHEMA_VERSION) {
+            return Ok(());
+        }
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.execute_batch(SCHEMA)?;
         let version: Option<String> = tx
@@ -437,6 +503,13 @@ impl SqliteStore {
             }
             Some(v) if v == SCHEMA_VERSION => {}
             Some(v) if v == "1" => migrate_v1(&tx)?,
+            // SCHEMA above added the `pod_id` indexes.
+            Some(v) if v == "2" => {
+                tx.execute(
+                    "UPDATE meta SET value = ?1 WHERE key = 'schema_version'",
+                    [SCHEMA_VERSION],
+                )?;
+            }
             Some(v) => {
                 return Err(StoreError::Corrupt(format!(
                     "schema version {v}, this kubescribe reads version {SCHEMA_VERSION}"
@@ -451,6 +524,55 @@ impl SqliteStore {
     pub fn connection(&self) -> &Connection {
         &self.conn
     }
+
+    /// Pod ids the writer's cache holds now (at most
+    /// [`SqliteOptions::pod_cache_entries`]).
+    pub fn cached_pods(&self) -> usize {
+        self.pod_ids.ids.len()
+    }
+
+    /// SQLite's plan for the query [`EventStore::events`] runs for `q`: one
+    /// line per step (`SEARCH t USING INDEX processes_by_pod (pod_id=?)`,
+    /// `SCAN t` for a full scan of the event table).
+    pub fn query_plan(&self, table: EventTable, q: &EventQuery) -> Result<Vec<String>, StoreError> {
+        let (sql, args) = event_sql(table, q);
+        let mut stmt = self.conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
+        let lines = stmt
+            .query_map(params_from_iter(args.iter()), |r| r.get::<_, String>(3))?
+            .collect::<Result<_, _>>()?;
+        Ok(lines)
+    }
+
+    /// Runs the query [`EventStore::events`] runs for `q` and counts its
+    /// work: rows returned and SQLite virtual-machine steps (a measure of
+    /// cost that does not depend on the machine's speed).
+    pub fn query_cost(&self, table: EventTable, q: &EventQuery) -> Result<QueryCost, StoreError> {
+        let (sql, args) = event_sql(table, q);
+        let mut stmt = self.conn.prepare(&sql)?;
+        let mut rows = 0u64;
+        {
+            let mut it = stmt.query(params_from_iter(args.iter()))?;
+            while it.next()?.is_some() {
+                rows += 1;
+            }
+        }
+        Ok(QueryCost {
+            rows,
+            vm_steps: stmt.get_status(StatementStatus::VmStep).max(0) as u64,
+            fullscan_steps: stmt.get_status(StatementStatus::FullscanStep).max(0) as u64,
+        })
+    }
+}
+
+/// The work of one query ([`SqliteStore::query_cost`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueryCost {
+    /// Rows returned.
+    pub rows: u64,
+    /// SQLite virtual-machine steps.
+    pub vm_steps: u64,
+    /// Steps of full table scans (0 when every table is reached by index).
+    pub fullscan_steps: u64,
 }
 
 /// A write transaction on a [`SqliteStore`].
@@ -652,29 +774,113 @@ impl StoreWriter for SqliteWriter<'_> {
     }
 }
 
-/// Selector condition on an id column: `AND <col> IN (… INTERSECT …)`.
-fn selector_clause(
+/// The pods a namespace and a label selector pick, as a condition on a pod
+/// id column (`t.pod_id`, whose pod row is joined as `alias`): nothing when
+/// both are empty. The set comes from `labels_by_selector` (`col IN (…
+/// INTERSECT …)`, the namespace then checked on the joined pod row) or,
+/// without a selector, from the `pods` unique index, which starts with the
+/// namespace; the event table is then reached through its `pod_id` (or
+/// `peer_id`) index, row by selected row.
+fn pod_set_clause(
     col: &str,
-    kind: &str,
+    alias: &str,
+    namespace: Option<&str>,
     selector: &BTreeMap<String, String>,
     args: &mut Vec<String>,
 ) -> String {
-    if selector.is_empty() {
+    let mut parts: Vec<String> = Vec::new();
+    let mut namespace_check = String::new();
+    if let Some(ns) = namespace {
+        args.push(ns.to_string());
+        if selector.is_empty() {
+            parts.push(format!(
+                "SELECT id FROM pods WHERE namespace = ?{}",
+                args.len()
+            ));
+        } else {
+            // `+`: not a term for an index, so SQLite does not walk the
+            // whole namespace's pods first.
+            namespace_check = format!(" AND +{alias}.namespace = ?{}", args.len());
+        }
+    }
+    for (k, v) in selector {
+        args.push(k.clone());
+        args.push(v.clone());
+        parts.push(format!(
+            "SELECT id FROM labels WHERE kind = 'pod' AND key = ?{} AND value = ?{}",
+            args.len() - 1,
+            args.len()
+        ));
+    }
+    if parts.is_empty() {
         return String::new();
     }
-    let parts: Vec<String> = selector
-        .iter()
-        .map(|(k, v)| {
-            args.push(k.clone());
-            args.push(v.clone());
-            format!(
-                "SELECT id FROM labels WHERE kind = '{kind}' AND key = ?{} AND value = ?{}",
-                args.len() - 1,
-                args.len()
+    format!(
+        " AND {col} IN ({}){namespace_check}",
+        parts.join(" INTERSECT ")
+    )
+}
+
+/// The query of [`EventStore::events`] and its parameters.
+fn event_sql(table: EventTable, q: &EventQuery) -> (String, Vec<String>) {
+    let mut args: Vec<String> = Vec::new();
+    let mut wh = String::from(" WHERE 1 = 1");
+    wh.push_str(&pod_set_clause(
+        "t.pod_id",
+        "p",
+        q.namespace.as_deref(),
+        &q.selector,
+        &mut args,
+    ));
+    if let Some(v) = q.validity {
+        args.push(v.as_str().to_string());
+        wh.push_str(&format!(" AND t.validity = ?{}", args.len()));
+    }
+    let (cols, join) = match table {
+        EventTable::Processes => ("t.action, t.binary, t.args, t.parent, t.uid", String::new()),
+        EventTable::Files => {
+            if let Some(prefix) = &q.path_prefix {
+                args.push(prefix.clone());
+                args.push(format!("{prefix}\u{10FFFF}"));
+                wh.push_str(&format!(
+                    " AND t.path >= ?{} AND t.path < ?{}",
+                    args.len() - 1,
+                    args.len()
+                ));
+            }
+            (
+                "t.path, t.operation, t.flags, t.syscall, t.process",
+                String::new(),
             )
-        })
-        .collect();
-    format!(" AND {col} IN ({})", parts.join(" INTERSECT "))
+        }
+        EventTable::Flows => {
+            wh.push_str(&pod_set_clause(
+                "t.peer_id",
+                "q",
+                q.peer_namespace.as_deref(),
+                &q.peer_selector,
+                &mut args,
+            ));
+            if let Some(ip) = &q.remote_ip {
+                args.push(ip.clone());
+                wh.push_str(&format!(" AND t.remote_ip = ?{}", args.len()));
+            }
+            (
+                "t.protocol, t.direction, t.local_ip, t.local_port, t.remote_ip, t.remote_port, t.dns_name, t.process, \
+                 q.id, q.namespace, q.pod, q.labels",
+                " LEFT JOIN pods q ON q.id = t.peer_id".to_string(),
+            )
+        }
+        EventTable::Syscalls => ("t.kind, t.name, t.args, t.process", String::new()),
+    };
+    let limit = q.limit.map(|l| format!(" LIMIT {l}")).unwrap_or_default();
+    let sql = format!(
+        "SELECT t.id, t.count, t.first_seen, t.last_seen, t.validity, t.source, t.result, \
+         p.namespace, p.pod, p.container, p.node, p.labels, {cols} \
+         FROM {} t JOIN pods p ON p.id = t.pod_id{join}{wh} ORDER BY t.count DESC, t.id{limit}",
+        table.as_str()
+    );
+    (sql, args)
 }
 
 fn pod_meta(
@@ -745,64 +951,7 @@ impl EventStore for SqliteStore {
         table: EventTable,
         q: &EventQuery,
     ) -> Result<Vec<StoredEvent>, StoreError> {
-        let mut args: Vec<String> = Vec::new();
-        let mut wh = String::from(" WHERE 1 = 1");
-        if let Some(ns) = &q.namespace {
-            args.push(ns.clone());
-            wh.push_str(&format!(" AND p.namespace = ?{}", args.len()));
-        }
-        wh.push_str(&selector_clause("t.pod_id", "pod", &q.selector, &mut args));
-        if let Some(v) = q.validity {
-            args.push(v.as_str().to_string());
-            wh.push_str(&format!(" AND t.validity = ?{}", args.len()));
-        }
-        let (cols, join) = match table {
-            EventTable::Processes => ("t.action, t.binary, t.args, t.parent, t.uid", String::new()),
-            EventTable::Files => {
-                if let Some(prefix) = &q.path_prefix {
-                    args.push(prefix.clone());
-                    args.push(format!("{prefix}\u{10FFFF}"));
-                    wh.push_str(&format!(
-                        " AND t.path >= ?{} AND t.path < ?{}",
-                        args.len() - 1,
-                        args.len()
-                    ));
-                }
-                (
-                    "t.path, t.operation, t.flags, t.syscall, t.process",
-                    String::new(),
-                )
-            }
-            EventTable::Flows => {
-                if let Some(ns) = &q.peer_namespace {
-                    args.push(ns.clone());
-                    wh.push_str(&format!(" AND q.namespace = ?{}", args.len()));
-                }
-                wh.push_str(&selector_clause(
-                    "t.peer_id",
-                    "pod",
-                    &q.peer_selector,
-                    &mut args,
-                ));
-                if let Some(ip) = &q.remote_ip {
-                    args.push(ip.clone());
-                    wh.push_str(&format!(" AND t.remote_ip = ?{}", args.len()));
-                }
-                (
-                    "t.protocol, t.direction, t.local_ip, t.local_port, t.remote_ip, t.remote_port, t.dns_name, t.process, \
-                     q.id, q.namespace, q.pod, q.labels",
-                    " LEFT JOIN pods q ON q.id = t.peer_id".to_string(),
-                )
-            }
-            EventTable::Syscalls => ("t.kind, t.name, t.args, t.process", String::new()),
-        };
-        let limit = q.limit.map(|l| format!(" LIMIT {l}")).unwrap_or_default();
-        let sql = format!(
-            "SELECT t.id, t.count, t.first_seen, t.last_seen, t.validity, t.source, t.result, \
-             p.namespace, p.pod, p.container, p.node, p.labels, {cols} \
-             FROM {} t JOIN pods p ON p.id = t.pod_id{join}{wh} ORDER BY t.count DESC, t.id{limit}",
-            table.as_str()
-        );
+        let (sql, args) = event_sql(table, q);
         let mut stmt = self.conn.prepare(&sql)?;
         let mut rows = stmt.query(params_from_iter(args.iter()))?;
         let mut out = Vec::new();
@@ -996,11 +1145,15 @@ impl EventStore for SqliteStore {
     }
 
     fn counts(&mut self) -> Result<StoreCounts, StoreError> {
+        // One read transaction: every count from the same snapshot, even
+        // while other processes commit (a deferred transaction takes no
+        // write lock).
+        let tx = self.conn.transaction()?;
         let one = |sql: &str| -> Result<u64, StoreError> {
-            let n: i64 = self.conn.query_row(sql, [], |r| r.get(0))?;
+            let n: i64 = tx.query_row(sql, [], |r| r.get(0))?;
             Ok(n.max(0) as u64)
         };
-        Ok(StoreCounts {
+        let counts = StoreCounts {
             pods: one("SELECT count(*) FROM pods")?,
             processes: one("SELECT count(*) FROM processes")?,
             files: one("SELECT count(*) FROM files")?,
@@ -1012,6 +1165,8 @@ impl EventStore for SqliteStore {
                  + (SELECT coalesce(sum(count), 0) FROM flows) + (SELECT coalesce(sum(count), 0) FROM syscalls)",
             )?,
             ingested_files: one("SELECT count(*) FROM ingested_files")?,
-        })
+        };
+        tx.commit()?;
+        Ok(counts)
     }
 }
