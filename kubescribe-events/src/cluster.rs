@@ -332,7 +332,8 @@ impl ClusterSnapshot {
     ///   ingress and listen flows as served ports), and each known flow peer
     ///   (namespace and labels; the remote port of flows *to* it as served);
     /// * **services**: the manifests' Services (selector, port, targetPort);
-    /// * **namespaces**: every namespace any of those lives in.
+    /// * **namespaces**: every namespace any of those lives in, and those of
+    ///   the manifests' `Namespace` objects.
     ///
     /// Events without a namespace (host processes) are left out. CRDs are
     /// none (the store knows no engines).
@@ -340,7 +341,12 @@ impl ClusterSnapshot {
         type Key = (String, String, BTreeMap<String, String>);
         let mut pods: BTreeMap<Key, BTreeSet<PodPort>> = BTreeMap::new();
         let mut services = Vec::new();
+        let mut declared: BTreeSet<String> = BTreeSet::new();
         for w in store.workloads(None, &BTreeMap::new())? {
+            if w.kind == "Namespace" {
+                declared.insert(w.name);
+                continue;
+            }
             if w.kind == "Service" {
                 services.push(ServiceInfo {
                     namespace: w.namespace.clone(),
@@ -426,6 +432,7 @@ impl ClusterSnapshot {
         }
         let mut namespaces: BTreeSet<String> = pods.keys().map(|(ns, _, _)| ns.clone()).collect();
         namespaces.extend(services.iter().map(|s| s.namespace.clone()));
+        namespaces.extend(declared);
         Ok(ClusterSnapshot {
             source: "the event store".into(),
             namespaces: namespaces.into_iter().collect(),

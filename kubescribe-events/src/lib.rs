@@ -152,7 +152,8 @@ pub struct PodMeta {
     /// Container name (or id when the name is unknown).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub container: Option<String>,
-    /// Pod labels.
+    /// Pod labels (from Hubble: Cilium's identity labels, which include
+    /// `io.cilium.k8s.namespace.labels.*` and `io.cilium.k8s.policy.*`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub labels: BTreeMap<String, String>,
     /// Node (host) name.
@@ -381,7 +382,9 @@ pub struct Peer {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pod: Option<String>,
     /// The peer's labels (Hubble: `k8s:` prefix dropped; `reserved:world` as
-    /// `reserved:world=""`).
+    /// `reserved:world=""`; Cilium's identity labels kept, such as
+    /// `io.cilium.k8s.namespace.labels.team` and
+    /// `io.cilium.k8s.policy.serviceaccount`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub labels: BTreeMap<String, String>,
 }
@@ -456,9 +459,11 @@ pub struct SyscallEvent {
 /// A workload from a Kubernetes manifest.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Workload {
-    /// `Deployment`, `Pod`, `Service`, `StatefulSet` or `DaemonSet`.
+    /// `Deployment`, `Pod`, `Service`, `StatefulSet`, `DaemonSet`,
+    /// `ReplicaSet`, `Job`, or `Namespace` (a namespace, kept for its labels).
     pub kind: String,
-    /// Namespace (`default` when the manifest names none).
+    /// Namespace (`default` when the manifest names none; a `Namespace`'s
+    /// own name).
     pub namespace: String,
     /// Object name.
     pub name: String,

@@ -1,5 +1,8 @@
 //! Kubernetes manifests to [`Workload`]s: Deployment, StatefulSet,
-//! DaemonSet, ReplicaSet, Job, Pod and Service.
+//! DaemonSet, ReplicaSet, Job, Pod and Service, and Namespace (kept for its
+//! labels, which `namespaceSelector`s match: its `namespace` and `name` are
+//! both the namespace's name, and `labels` gains Kubernetes' automatic
+//! `kubernetes.io/metadata.name` label when the manifest lacks it).
 
 use std::collections::BTreeMap;
 
@@ -16,7 +19,11 @@ pub const WORKLOAD_KINDS: &[&str] = &[
     "Job",
     "Pod",
     "Service",
+    "Namespace",
 ];
+
+/// The label Kubernetes puts on every namespace: its name.
+pub const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";
 
 fn string_map(v: Option<&Value>, what: &str) -> Result<BTreeMap<String, String>, String> {
     match v {
@@ -61,6 +68,21 @@ pub fn workload(doc: &Value) -> Result<Option<Workload>, String> {
         .and_then(Value::as_str)
         .ok_or_else(|| format!("{kind} without metadata.name"))?
         .to_string();
+    if kind == "Namespace" {
+        let mut labels = string_map(meta.get("labels"), "metadata.labels")?;
+        labels
+            .entry(NAMESPACE_NAME_LABEL.to_string())
+            .or_insert_with(|| name.clone());
+        return Ok(Some(Workload {
+            kind: kind.to_string(),
+            namespace: name.clone(),
+            name,
+            labels,
+            pod_labels: BTreeMap::new(),
+            selector: BTreeMap::new(),
+            ports: Vec::new(),
+        }));
+    }
     let namespace = meta
         .get("namespace")
         .and_then(Value::as_str)

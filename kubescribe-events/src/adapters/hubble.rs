@@ -36,12 +36,11 @@ fn hubble_endpoint(v: Option<&Value>) -> Result<Endpoint, Skip> {
                     labels.insert(format!("reserved:{rest}"), String::new());
                     continue;
                 }
+                // Cilium's identity labels are kept as they are: the
+                // namespace's labels (`io.cilium.k8s.namespace.labels.*`) and
+                // the policy labels (`io.cilium.k8s.policy.serviceaccount`,
+                // `.cluster`), which Cilium selectors match on.
                 let (k, val) = rest.split_once('=').unwrap_or((rest, ""));
-                if k.starts_with("io.cilium.k8s.namespace.labels.")
-                    || k.starts_with("io.cilium.k8s.policy.")
-                {
-                    continue;
-                }
                 labels.insert(k.to_string(), val.to_string());
             }
         }
