@@ -63,6 +63,22 @@ impl<'a> LabelView<'a> {
         }
     }
 
+    /// A namespace whose labels are known (from its manifest, or the
+    /// `io.cilium.k8s.namespace.labels.*` labels of a Hubble flow): the set is
+    /// complete, and the automatic name labels are implied where it lacks them.
+    pub fn namespace_known(name: Option<&'a str>, labels: &'a BTreeMap<String, String>) -> Self {
+        LabelView {
+            labels,
+            implied: [
+                ("kubernetes.io/metadata.name", name),
+                ("projectcalico.org/name", name),
+                ("", None),
+            ],
+            complete: true,
+            what: "namespace labels",
+        }
+    }
+
     /// A label set known to be empty.
     pub fn known_empty() -> LabelView<'static> {
         LabelView {
