@@ -37,6 +37,7 @@ fn layer_name(l: Layer) -> &'static str {
         Layer::Schema => "schema",
         Layer::Resource => "resource",
         Layer::Property => "property",
+        Layer::Permissive => "permissive",
     }
 }
 
@@ -454,11 +455,15 @@ impl PyValidator {
 #[pymethods]
 impl PyValidator {
     /// `crds`: CRD or OpenAPI v3 files (paths) or texts to validate against
-    /// as well; `builtin=False` validates against the CRDs only.
+    /// as well; `builtin=False` validates against the CRDs only;
+    /// `permissive=False` leaves out layer 4 (warnings about over-permissive
+    /// rules: `/` allowed, match-all selectors, every address, domain or port).
     #[new]
-    #[pyo3(signature = (crds = None, *, builtin = true))]
-    fn new(crds: Option<Vec<Bound<'_, PyAny>>>, builtin: bool) -> PyResult<Self> {
-        let mut inner = kubescribe_validate::Validator::new().use_builtin(builtin);
+    #[pyo3(signature = (crds = None, *, builtin = true, permissive = true))]
+    fn new(crds: Option<Vec<Bound<'_, PyAny>>>, builtin: bool, permissive: bool) -> PyResult<Self> {
+        let mut inner = kubescribe_validate::Validator::new()
+            .use_builtin(builtin)
+            .permissive(permissive);
         let mut added = Vec::new();
         for c in crds.unwrap_or_default() {
             let kinds = if let Ok(s) = c.cast::<PyString>() {
@@ -503,17 +508,19 @@ impl PyValidator {
 
 /// Validates YAML/JSON text, a document dict, a list of dicts or a file
 /// (`pathlib.Path`) with the built-in schemas (and `crds`); one `Report` per
-/// document. With `store`, layers 2 and 3 against the event store run too.
+/// document. With `store`, layers 2 and 3 against the event store run too;
+/// layer 4 (over-permissive rules, warnings) unless `permissive=False`.
 #[pyfunction]
-#[pyo3(signature = (source, *, crds = None, store = None, name = None))]
+#[pyo3(signature = (source, *, crds = None, store = None, name = None, permissive = true))]
 fn validate(
     py: Python<'_>,
     source: &Bound<'_, PyAny>,
     crds: Option<Vec<Bound<'_, PyAny>>>,
     store: Option<PyRef<'_, PyEventStore>>,
     name: Option<&str>,
+    permissive: bool,
 ) -> PyResult<Vec<Py<PyReport>>> {
-    let v = PyValidator::new(crds, true)?;
+    let v = PyValidator::new(crds, true, permissive)?;
     v.run(py, source, store.as_deref(), name)
 }
 

@@ -17,6 +17,10 @@ pub enum Layer {
     Resource,
     /// Layer 3: properties (ports, protocols, CIDRs) fit the selected workloads.
     Property,
+    /// Layer 4: the policy is valid but over-permissive (allows `/`, every
+    /// pod, every address, domain or port); warnings, from the document
+    /// alone ([`crate::permissive`]).
+    Permissive,
 }
 
 impl Layer {
@@ -27,6 +31,7 @@ impl Layer {
             Layer::Schema => 1,
             Layer::Resource => 2,
             Layer::Property => 3,
+            Layer::Permissive => 4,
         }
     }
 }

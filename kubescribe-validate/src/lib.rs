@@ -16,7 +16,9 @@
 //!
 //! Layer 2 checks the resources a policy names against the event store
 //! ([`resources`]) or a live cluster ([`cluster`]), layer 3 the ports it
-//! names against the pods that serve them ([`cluster`]).
+//! names against the pods that serve them ([`cluster`]). Layer 4
+//! ([`permissive`], on with [`Validator::permissive`]) warns about valid
+//! but over-permissive rules from the document alone.
 //!
 //! It holds the checks only: the event store and the `ClusterContext` trait
 //! come from `kubescribe-events`, the live cluster's HTTP client is
@@ -37,6 +39,7 @@ pub mod cluster;
 pub mod crd;
 pub mod diagnostic;
 pub mod error;
+pub mod permissive;
 pub mod resources;
 pub mod schema_check;
 pub mod suggest;
@@ -127,6 +130,7 @@ pub struct Validator {
     use_builtin: bool,
     crds: HashMap<(String, String), Arc<CompiledSchema>>,
     cel: HashMap<(String, String), Arc<cel::CelRules>>,
+    permissive: bool,
 }
 
 impl Default for Validator {
@@ -142,7 +146,16 @@ impl Validator {
             use_builtin: true,
             crds: HashMap::new(),
             cel: HashMap::new(),
+            permissive: false,
         }
+    }
+
+    /// Whether to add layer 4, the over-permissive warnings of
+    /// [`permissive::check`] (default false: the library's callers choose;
+    /// `kubescribe validate` and `generate` turn it on).
+    pub fn permissive(mut self, yes: bool) -> Self {
+        self.permissive = yes;
+        self
     }
 
     /// Whether to apply the built-in schemas (default true). Turning them off
@@ -283,6 +296,9 @@ impl Validator {
             diagnostics.extend(rules.check(&value));
         }
         diagnostics.extend(apiserver::check(kind, &value));
+        if self.permissive {
+            diagnostics.extend(permissive::check(&value));
+        }
         diagnostics.sort_by_key(|d| (d.severity, d.layer));
         Outcome {
             kind,
@@ -312,6 +328,7 @@ impl Validator {
                     && let Some(p) = &outcome.policy
                 {
                     outcome.diagnostics.extend(more(p));
+                    permissive::drop_repeated(&mut outcome.diagnostics);
                 }
                 let mut diagnostics = outcome
                     .diagnostics

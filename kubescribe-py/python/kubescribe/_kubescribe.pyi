@@ -136,7 +136,13 @@ _Source = str | Mapping[str, Any] | Sequence[Mapping[str, Any]] | os.PathLike[st
 class Validator:
     """Validates policy documents against the built-in schemas and user CRDs."""
 
-    def __init__(self, crds: Sequence[_StrPath] | None = None, *, builtin: bool = True) -> None: ...
+    def __init__(
+        self,
+        crds: Sequence[_StrPath] | None = None,
+        *,
+        builtin: bool = True,
+        permissive: bool = True,
+    ) -> None: ...
     @property
     def crd_kinds(self) -> list[str]: ...
     def validate(
@@ -149,6 +155,7 @@ def validate(
     crds: Sequence[_StrPath] | None = None,
     store: EventStore | None = None,
     name: str | None = None,
+    permissive: bool = True,
 ) -> list[Report]: ...
 def diagnostics_records(reports: Sequence[Report]) -> list[dict[str, Any]]: ...
 
