@@ -6,6 +6,13 @@
 //! cluster. A rule `kube-cel` cannot evaluate (a CEL macro it does not
 //! implement) is reported as a warning naming the rule, never silently
 //! passed as satisfied.
+//!
+//! The interpreter has no step limit, so each rule's cost on the object is
+//! bounded first ([`cost`]); when a rule's bound exceeds
+//! [`CEL_MAX_COST`](kubescribe_core::limits::CEL_MAX_COST), no rule of the
+//! object is evaluated and the error names the rule and the limit.
+
+pub mod cost;
 
 use serde_json::Value;
 
@@ -68,6 +75,10 @@ impl CelRules {
 
     /// Layer-1 diagnostics for the rules `value` breaks.
     pub fn check(&self, value: &Value) -> Vec<Diagnostic> {
+        let over = cost::over_budget(&self.compiled, value);
+        if !over.is_empty() {
+            return over.iter().map(|o| self.over_budget(o)).collect();
+        }
         let validator = kube_cel::Validator::new();
         match validator.validate_compiled_with_context(
             &self.compiled,
@@ -78,6 +89,32 @@ impl CelRules {
             Ok(()) => Vec::new(),
             Err(errors) => errors.iter().map(|e| self.diagnostic(e)).collect(),
         }
+    }
+
+    fn over_budget(&self, o: &cost::OverBudget) -> Diagnostic {
+        let limit = kubescribe_core::LimitExceeded::new(
+            format!("its estimated cost on this object, {} steps,", o.estimate),
+            "CEL_MAX_COST",
+            kubescribe_core::limits::CEL_MAX_COST,
+            "steps",
+            "fixed: the API server's per-call budget",
+        );
+        let mut d = Diagnostic::schema_error(
+            o.pointer.clone(),
+            "x-kubernetes-validations",
+            format!(
+                "CEL rule `{}` not evaluated: {limit}; no CEL rule of this object was evaluated",
+                o.rule
+            ),
+        )
+        .expected(format!(
+            "CEL rules whose cost on the object stays within {} steps",
+            kubescribe_core::limits::CEL_MAX_COST
+        ))
+        .origin(format!("{} (CEL)", self.origin));
+        d.layer = Layer::Schema;
+        d.severity = Severity::Error;
+        d
     }
 
     fn diagnostic(&self, e: &ValidationError) -> Diagnostic {
@@ -183,5 +220,34 @@ mod tests {
         assert_eq!(d[0].message, "min must not exceed max");
         assert!(d[0].is_error());
         assert!(CelRules::compile(&json!({"type": "object"}), "v1", "X", "x").is_none());
+    }
+
+    #[test]
+    fn a_rule_over_the_cost_budget_is_an_error_not_a_hang() {
+        // Cubic in the list: a billion iterations on a thousand items, which
+        // the interpreter (no step limit) would run for minutes.
+        let cubic = "self.l.all(x, self.l.all(y, self.l.all(z, x + y + z >= 0)))";
+        let schema = json!({
+            "type": "object",
+            "properties": {"spec": {"type": "object",
+                "properties": {"l": {"type": "array", "items": {"type": "integer"}}},
+                "x-kubernetes-validations": [
+                    {"rule": cubic},
+                    {"rule": "self.l.all(x, x < 100)", "message": "all under 100"}
+                ]}}
+        });
+        let rules = CelRules::compile(&schema, "example.com/v1", "Big", "big.yaml").unwrap();
+        let list: Vec<i64> = (0..1_000).collect();
+        let d = rules.check(&json!({"spec": {"l": list}}));
+        assert_eq!(d.len(), 1, "{d:#?}");
+        assert!(d[0].is_error());
+        assert_eq!(d[0].pointer, "/spec");
+        for part in [cubic, "CEL_MAX_COST", "1000000 steps"] {
+            assert!(d[0].message.contains(part), "{part}: {}", d[0].message);
+        }
+        // On a small object the same rules are evaluated (and the second fails).
+        let d = rules.check(&json!({"spec": {"l": [1, 200, 2]}}));
+        assert_eq!(d.len(), 1, "{d:#?}");
+        assert_eq!(d[0].message, "all under 100");
     }
 }
