@@ -400,13 +400,17 @@ pub struct NetworkEvent {
     /// The pod's own address.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub local_ip: Option<String>,
-    /// The pod's own port.
+    /// The pod's own port. For ICMP flows (`ICMPv4`, `ICMPv6`), which have
+    /// no ports, the destination's port field (this one for ingress,
+    /// `remote_port` for egress) holds the ICMP type, as flow exporters
+    /// record it (Hubble: `l4.ICMPv4.type`; an echo reply as its echo request).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub local_port: Option<u16>,
     /// The peer's address.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remote_ip: Option<String>,
-    /// The peer's port.
+    /// The peer's port (for ICMP flows, see `local_port`: the ICMP type when
+    /// the peer is the destination).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remote_port: Option<u16>,
     /// The peer workload, when known.

@@ -88,15 +88,31 @@ pub(super) fn hubble(v: &Value) -> Result<Vec<Event>, Skip> {
     let mut dst = hubble_endpoint(flow.get("destination"))?;
     let (mut protocol, mut sport, mut dport) = ("unknown".to_string(), None, None);
     let l4 = obj(flow, "l4")?;
+    let is_reply = matches!(flow.get("is_reply"), Some(Value::Bool(true)))
+        || matches!(flow.get("reply"), Some(Value::Bool(true)));
     if let Some((name, body)) = l4.and_then(Value::as_object).and_then(|m| m.iter().next()) {
         protocol = name.clone();
         if body.is_object() {
             sport = port_of(body, "source_port")?;
             dport = port_of(body, "destination_port")?;
+            if name.eq_ignore_ascii_case("ICMPv4") || name.eq_ignore_ascii_case("ICMPv6") {
+                // ICMP has no ports: the destination's port carries the ICMP
+                // type (as flow exporters do), which Cilium's `icmps` rules
+                // match. A reply describes its request (echo reply: echo).
+                let v6 = name.eq_ignore_ascii_case("ICMPv6");
+                dport = port_of(body, "type")?.map(|t| match (is_reply, v6, t) {
+                    (true, false, 0) => 8,
+                    (true, true, 129) => 128,
+                    _ => t,
+                });
+                sport = None;
+                if is_reply {
+                    // Swapped back below: the type stays on the destination.
+                    std::mem::swap(&mut sport, &mut dport);
+                }
+            }
         }
     }
-    let is_reply = matches!(flow.get("is_reply"), Some(Value::Bool(true)))
-        || matches!(flow.get("reply"), Some(Value::Bool(true)));
     if is_reply {
         // Describe the connection, not the reply packet.
         std::mem::swap(&mut src, &mut dst);
