@@ -48,9 +48,19 @@ pub enum Command {
     /// warning; KubeArmor paths and binaries are compared with what the
     /// selected workloads did.
     ///
+    /// Layer 4 needs no store: valid but over-permissive rules are warnings
+    /// with their JSON pointer and why: a KubeArmor Allow of `dir: /`
+    /// (recursive) or a `/*` pattern; selectors that match every workload
+    /// (`podSelector: {}`, `namespaceSelector: {}`, `endpointSelector: {}`,
+    /// `fromEndpoints: [{}]`, Calico `all()`) in a policy that allows;
+    /// Cilium entities `world` and `all`; 0.0.0.0/0 and ::/0; wildcard
+    /// FQDNs (`*`, `*.com`); every port (Cilium port "0", 1-65535, the
+    /// world with no port); allow-all rules (`ingress: [{}]`, a bare Calico
+    /// Allow). --deny-warnings makes every warning an error.
+    ///
     /// Exit status: 0 all documents valid, 1 some document invalid (including
-    /// malformed YAML), 2 some file could not be read (missing, not UTF-8,
-    /// over the size limit).
+    /// malformed YAML; with --deny-warnings, any warning), 2 some file could
+    /// not be read (missing, not UTF-8, over the size limit).
     Validate(ValidateArgs),
     /// Apply policies to the cluster with server-side apply (field manager
     /// `kubescribe`), after they pass every layer: layer 1 (built-in schema,
@@ -122,9 +132,15 @@ pub enum Command {
     /// app=nginx in namespace shop" --events examples/events/*.jsonl
     /// examples/manifests/shop.yaml`.
     ///
+    /// The printed policy is also checked for over-permissive rules (layer
+    /// 4, as `validate` does: `/` allowed, match-all selectors, the world,
+    /// 0.0.0.0/0, wildcard domains or ports, allow-all rules); each finding
+    /// is a warning on standard error with its JSON pointer.
+    /// --deny-warnings refuses such a policy (exit 1, nothing printed).
+    ///
     /// Exit status: 0 a valid policy was printed, 1 the intent cannot be
-    /// expressed / every attempt failed, 2 the intent, store or model could
-    /// not be read.
+    /// expressed / every attempt failed / a warning with --deny-warnings, 2
+    /// the intent, store or model could not be read.
     Generate(GenerateArgs),
     /// Convert network policies between Kubernetes, Cilium and Calico.
     ///
@@ -136,6 +152,10 @@ pub enum Command {
     /// express is listed as losses on standard error (JSON pointer and line
     /// in the source, the feature, why, what was done), never dropped
     /// silently. A selector with `||` may become several policies.
+    /// Over-permissive rules in a converted policy (allow-all rules, every
+    /// address, match-all selectors: layer 4 of `validate`) are warnings on
+    /// standard error (and `warnings` in the JSON), marked when the source
+    /// had none.
     ///
     /// Examples:
     ///   kubescribe convert np.yaml --to cilium
@@ -276,6 +296,10 @@ pub struct ValidateArgs {
     /// a server-side dry-run apply as the final check.
     #[arg(long)]
     pub cluster: bool,
+    /// Treat warnings (the over-permissive findings of layer 4 among them)
+    /// as errors: the document is reported invalid and the exit status is 1.
+    #[arg(long)]
+    pub deny_warnings: bool,
     #[command(flatten)]
     pub cluster_args: ClusterArgs,
 }
@@ -422,6 +446,10 @@ pub struct GenerateArgs {
     /// policy instead (reported as a fallback).
     #[arg(long)]
     pub fallback_synth: bool,
+    /// Treat warnings (the over-permissive findings of layer 4 among
+    /// them) as errors: the policy is not printed and the exit status is 1.
+    #[arg(long)]
+    pub deny_warnings: bool,
     #[command(flatten)]
     pub apply: GenerateApply,
 }

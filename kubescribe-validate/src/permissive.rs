@@ -371,7 +371,7 @@ fn kubernetes(spec: &Value, base: &str, out: &mut Vec<Diagnostic>) {
                     &rptr,
                     "any-port",
                     format!(
-                        "this {dir} rule allows every address {side} the internet on every port"
+                        "this {dir} rule allows traffic {side} every address (the internet included) on every port"
                     ),
                     "restrict the rule to the ports needed (`ports`), e.g. 443/TCP",
                 ));
@@ -519,7 +519,7 @@ fn cilium(spec: &Value, base: &str, out: &mut Vec<Diagnostic>) {
                 out.push(finding(
                     &rptr,
                     "any-port",
-                    format!("this {dir} rule allows the world {side} every port"),
+                    format!("this {dir} rule allows traffic {side} the world on every port"),
                     "restrict the rule to the ports needed (`toPorts`), e.g. 443/TCP",
                 ));
             }
@@ -682,7 +682,7 @@ fn calico(kind: PolicyKind, spec: &Value, out: &mut Vec<Diagnostic>) {
                     &rptr,
                     "any-port",
                     format!(
-                        "this Allow rule allows every address {peer_word} the internet on every port"
+                        "this Allow rule allows traffic {peer_word} every address (the internet included) on every port"
                     ),
                     "restrict the rule to the ports needed (destination.ports), e.g. [443]",
                 ));

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use kubescribe_core::document::{self, ReadLimits};
 use kubescribe_core::{CoreError, Engine};
 use kubescribe_synth::convert::{self, ConvertError};
-use kubescribe_validate::Validator;
+use kubescribe_validate::{Validator, permissive};
 
 use crate::args::{ConvertArgs, ConvertFormat};
 use crate::input;
@@ -19,6 +19,9 @@ enum Outcome {
     Converted {
         policies: Vec<Value>,
         losses: Vec<(convert::Loss, Option<usize>)>,
+        /// Layer-4 findings on the converted policies: (policy index, finding,
+        /// whether the source had none at all).
+        warnings: Vec<(usize, kubescribe_validate::Diagnostic, bool)>,
     },
     Failed {
         error: String,
@@ -120,7 +123,22 @@ pub fn run(args: ConvertArgs) -> Result<Exit> {
                                     (l, line)
                                 })
                                 .collect();
-                            Outcome::Converted { policies, losses }
+                            // Over-permissive rules in the result, marked when the
+                            // source had none at all.
+                            let widened = permissive::check(&doc.value).is_empty();
+                            let warnings = policies
+                                .iter()
+                                .enumerate()
+                                .flat_map(|(k, v)| {
+                                    permissive::check(v).into_iter().map(move |d| (k, d))
+                                })
+                                .map(|(k, d)| (k, d, widened))
+                                .collect();
+                            Outcome::Converted {
+                                policies,
+                                losses,
+                                warnings,
+                            }
                         }
                     }
                     Err(ConvertError::Strict { losses, .. }) => Outcome::Failed {
@@ -154,7 +172,11 @@ pub fn run(args: ConvertArgs) -> Result<Exit> {
             };
             let head = format!("{}{}: {kind} {name}", set.source, at(start));
             match outcome {
-                Outcome::Converted { policies, losses } => {
+                Outcome::Converted {
+                    policies,
+                    losses,
+                    warnings,
+                } => {
                     if losses.is_empty() {
                         n_clean += 1;
                         writeln!(err, "{head}: converted to {target}")?;
@@ -169,6 +191,18 @@ pub fn run(args: ConvertArgs) -> Result<Exit> {
                             writeln!(err, "  {}{}: {l}", set.source, at(*line))?;
                         }
                     }
+                    for (k, d, new) in &warnings {
+                        writeln!(
+                            err,
+                            "  converted policy {}: {d}{}",
+                            k + 1,
+                            if *new {
+                                " (the source had no over-permissive rule: the conversion wrote it)"
+                            } else {
+                                ""
+                            }
+                        )?;
+                    }
                     if json_out {
                         json_docs.push(json!({
                             "source": set.source,
@@ -178,6 +212,12 @@ pub fn run(args: ConvertArgs) -> Result<Exit> {
                             "name": name,
                             "converted": true,
                             "policies": policies,
+                            "warnings": warnings.iter().map(|(k, d, new)| {
+                                let mut v = serde_json::to_value(d).unwrap_or_default();
+                                v["policy"] = json!(k);
+                                v["introduced_by_conversion"] = json!(new);
+                                v
+                            }).collect::<Vec<_>>(),
                             "losses": losses.iter().map(|(l, line)| {
                                 let mut v = serde_json::to_value(l).unwrap_or_default();
                                 v["line"] = json!(line);

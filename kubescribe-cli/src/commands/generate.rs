@@ -42,7 +42,13 @@ pub fn run(args: GenerateArgs) -> Result<Exit> {
     let apply = args.apply.apply.then_some(&args.apply);
     let json = matches!(args.output, PolicyFormat::Json);
     if args.backend == Backend::Synth && args.trace.is_none() && store.is_none() {
-        return synthesize(source, args.engine.as_deref(), json, apply);
+        return synthesize(
+            source,
+            args.engine.as_deref(),
+            json,
+            apply,
+            args.deny_warnings,
+        );
     }
     let loop_args = model_loop::LoopArgs {
         engine: args.engine.as_deref(),
@@ -54,6 +60,7 @@ pub fn run(args: GenerateArgs) -> Result<Exit> {
         fallback_synth: args.fallback_synth,
         json,
         apply,
+        deny_warnings: args.deny_warnings,
     };
     match source {
         IntentSource::File(path) => model_loop::run(path, &loop_args),
@@ -66,13 +73,15 @@ pub fn run(args: GenerateArgs) -> Result<Exit> {
     }
 }
 
-/// Reads (or parses) the intent, synthesizes, validates, prints; exit 1
-/// when the engine cannot express the intent.
+/// Reads (or parses) the intent, synthesizes, validates (layers 1 and 4),
+/// prints; exit 1 when the engine cannot express the intent, or with
+/// `deny_warnings` when the policy has a warning (then it is not printed).
 fn synthesize(
     source: IntentSource<'_>,
     engine: Option<&str>,
     json: bool,
     apply: Option<&GenerateApply>,
+    deny_warnings: bool,
 ) -> Result<Exit> {
     let intent = match source {
         IntentSource::File(path) => intent_source::read_intent_file(path)?,
@@ -96,7 +105,10 @@ fn synthesize(
         }
     };
     let value = policy.to_value()?;
-    let outcome = Validator::new().validate_value(&value);
+    let outcome = Validator::new().permissive(true).validate_value(&value);
+    if outcome.is_valid() && deny_warnings && !outcome.diagnostics.is_empty() {
+        return Ok(refuse_warnings(&policy, &outcome.diagnostics));
+    }
     if json {
         let out = serde_json::json!({
             "engine": policy.engine().name(),
@@ -112,7 +124,7 @@ fn synthesize(
     if outcome.is_valid() {
         let warnings = outcome.diagnostics.len();
         eprintln!(
-            "kubescribe: {} {} for {}: valid (layer 1: built-in schema and API-server rules){}",
+            "kubescribe: {} {} for {}: valid (layer 1: built-in schema and API-server rules; layer 4: over-permissive rules){}",
             policy.kind().kind(),
             policy.name().unwrap_or(""),
             policy.engine(),
@@ -137,6 +149,27 @@ fn synthesize(
         }
         Ok(Exit::Unusable)
     }
+}
+
+/// `--deny-warnings` and a policy with warnings: the findings on standard
+/// error, as errors, and exit 1; the policy is not printed.
+fn refuse_warnings(
+    policy: &kubescribe_core::Policy,
+    warnings: &[kubescribe_validate::Diagnostic],
+) -> Exit {
+    eprintln!(
+        "kubescribe: {} {} for {}: refused: {} warning(s), errors under --deny-warnings:",
+        policy.kind().kind(),
+        policy.name().unwrap_or(""),
+        policy.engine(),
+        warnings.len()
+    );
+    for d in warnings {
+        let mut d = d.clone();
+        d.severity = kubescribe_validate::Severity::Error;
+        eprintln!("  {d}");
+    }
+    Exit::Invalid
 }
 
 /// `generate --cluster`: the intent read (or parsed, with pod names

@@ -1,6 +1,7 @@
 //! `kubescribe validate`: policy documents checked at layer 1 (built-in
 //! schemas, `--crd`), layers 2/3 against an event store (`--store`) or a
-//! cluster (`--cluster`), reported as text or JSON.
+//! cluster (`--cluster`), layer 4 (over-permissive rules, warnings;
+//! errors with `--deny-warnings`) on every document, reported as text or JSON.
 
 use std::io::{IsTerminal, Write};
 
@@ -23,7 +24,9 @@ struct Unreadable {
 /// the reports: exit 1 when some document is invalid, 2 when some file is
 /// unreadable.
 pub fn run(args: ValidateArgs) -> Result<Exit> {
-    let mut validator = Validator::new().use_builtin(!args.crd_only);
+    let mut validator = Validator::new()
+        .use_builtin(!args.crd_only)
+        .permissive(true);
     let mut cluster = if args.cluster {
         Some(args.cluster_args.connect()?)
     } else {
@@ -103,6 +106,9 @@ pub fn run(args: ValidateArgs) -> Result<Exit> {
             }),
         }
     }
+    if args.deny_warnings {
+        deny_warnings(&mut reports);
+    }
     let mut out = std::io::stdout().lock();
     match args.output {
         Output::Json => {
@@ -121,6 +127,16 @@ pub fn run(args: ValidateArgs) -> Result<Exit> {
         !unreadable.is_empty(),
         reports.iter().any(|r| !r.valid),
     ))
+}
+
+/// `--deny-warnings`: every warning becomes an error, and its document invalid.
+fn deny_warnings(reports: &mut [DocumentReport]) {
+    for r in reports {
+        for d in &mut r.diagnostics {
+            d.severity = kubescribe_validate::Severity::Error;
+        }
+        r.valid &= r.diagnostics.is_empty();
+    }
 }
 
 /// The text report: one line per document, one per finding (with
@@ -186,12 +202,22 @@ fn write_text(
         }
     }
     let invalid = reports.iter().filter(|r| !r.valid).count();
+    let warnings = reports
+        .iter()
+        .flat_map(|r| &r.diagnostics)
+        .filter(|d| !d.is_error())
+        .count();
     writeln!(
         out,
-        "{} document(s): {} valid, {} invalid{}",
+        "{} document(s): {} valid, {} invalid{}{}",
         reports.len(),
         reports.len() - invalid,
         invalid,
+        if warnings > 0 {
+            format!(", {warnings} warning(s)")
+        } else {
+            String::new()
+        },
         if unreadable.is_empty() {
             String::new()
         } else {

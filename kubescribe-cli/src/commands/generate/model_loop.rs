@@ -35,6 +35,8 @@ pub struct LoopArgs<'a> {
     pub json: bool,
     /// Apply the policy to a cluster once it passes every layer there.
     pub apply: Option<&'a GenerateApply>,
+    /// Refuse a policy with warnings (layer 4 among them).
+    pub deny_warnings: bool,
 }
 
 /// Runs the loop and prints the policy; exit 0 a valid policy was printed
@@ -122,6 +124,20 @@ pub fn run_intent(mut intent: Intent, args: &LoopArgs<'_>) -> Result<Exit> {
         );
         return Ok(Exit::Invalid);
     };
+    // Layer 4 on the policy kept: the loop's validator leaves it out, so
+    // that a model is not asked to narrow what the intent asked for.
+    let permissive = kubescribe_validate::permissive::check(&policy.to_value()?);
+    let mut diagnostics = t
+        .attempts
+        .last()
+        .map(|a| a.diagnostics.clone())
+        .unwrap_or_default();
+    diagnostics.extend(permissive.iter().cloned());
+    kubescribe_validate::permissive::drop_repeated(&mut diagnostics);
+    if args.deny_warnings && diagnostics.iter().any(|d| !d.is_error()) {
+        let warnings: Vec<_> = diagnostics.into_iter().filter(|d| !d.is_error()).collect();
+        return Ok(super::refuse_warnings(policy, &warnings));
+    }
     if args.json {
         let out = serde_json::json!({
             "engine": policy.engine().name(),
@@ -129,7 +145,7 @@ pub fn run_intent(mut intent: Intent, args: &LoopArgs<'_>) -> Result<Exit> {
             "policy": policy.to_value()?,
             "status": t.status,
             "attempts": t.attempts.len(),
-            "diagnostics": t.attempts.last().map(|a| a.diagnostics.clone()).unwrap_or_default(),
+            "diagnostics": diagnostics,
         });
         output::print_json(&out)?;
     } else {
@@ -141,12 +157,11 @@ pub fn run_intent(mut intent: Intent, args: &LoopArgs<'_>) -> Result<Exit> {
         "layer 1"
     };
     if let Some(store) = store.as_mut() {
-        let diagnostics = t
-            .attempts
-            .last()
-            .map(|a| a.diagnostics.clone())
-            .unwrap_or_default();
         report(policy, &diagnostics, store);
+    } else {
+        for d in &permissive {
+            eprintln!("  {d}");
+        }
     }
     match t.status {
         Status::Fallback => eprintln!(
@@ -193,6 +208,10 @@ fn report(
             Layer::Property,
             "layer 3 (properties: ports and protocols served, peers exist, CIDRs sane)",
         ),
+        (
+            Layer::Permissive,
+            "layer 4 (over-permissive rules: /, match-all selectors, the world, every port)",
+        ),
     ] {
         let found: Vec<_> = diagnostics.iter().filter(|d| d.layer == layer).collect();
         let errors = found.iter().filter(|d| d.is_error()).count();
@@ -232,7 +251,7 @@ fn report(
     let r = sim.run_weighted(rows.iter().map(|r| (&r.event, r.count)));
     let t = &r.totals;
     eprintln!(
-        "  simulation ({} distinct event(s){}, {} observation(s), replayed; KubeArmor posture block): {} allowed, {} audited, {} blocked, {} unknown (observations)",
+        "  simulation ({} distinct event(s){}, {} observation(s), replayed; KubeArmor posture block): {} allowed, {} audited, {} blocked, {} unknown, {} not simulated (observations)",
         rows.len(),
         policy
             .namespace()
@@ -242,7 +261,8 @@ fn report(
         t.allowed,
         t.audited,
         t.blocked,
-        t.unknown
+        t.unknown,
+        t.not_simulated
     );
     for (row, d) in rows
         .iter()
