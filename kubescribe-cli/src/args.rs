@@ -181,6 +181,9 @@ pub enum Command {
     /// allow-list with the default posture, Audit). An event that lacks data
     /// a rule needs (peer labels, a port, the process) is `unknown`, never
     /// allowed. Parts a policy has that are not simulated are listed.
+    /// Namespace labels (for namespace selectors) and container port names
+    /// (for named ports) come from the Namespace and workload manifests in
+    /// the store, and from the namespace labels Hubble flows carry.
     ///
     /// Examples:
     ///   kubescribe ingest hubble-flows.json manifests.yaml --store kubescribe.db

@@ -529,9 +529,12 @@ fn simulate<'py>(
     let selector = selector_arg(selector)?;
     let store = store.as_deref();
     let report = py.detach(|| -> PyResult<_> {
+        let mut inventory = kubescribe_simulate::Inventory::new();
         if let Some(s) = store {
             let mut guard = s.lock()?;
             let st = opened(&mut guard)?;
+            // Namespace labels and container port names of the store's manifests.
+            inventory = kubescribe_simulate::Inventory::from_store(st).map_err(store_err)?;
             let q = EventQuery {
                 namespace: namespace.clone(),
                 selector: selector.clone(),
@@ -549,7 +552,8 @@ fn simulate<'py>(
                 kubearmor_posture: posture,
             },
         )
-        .map_err(parse_err)?;
+        .map_err(parse_err)?
+        .with_inventory(inventory);
         Ok(sim.run_weighted(rows.iter().map(|(e, n)| (e, *n))))
     })?;
     to_py(py, &report)

@@ -10,7 +10,6 @@ use kubescribe_core::policy::calico::{
 };
 
 use super::flow::{Endpoint, Flow, Way, normalize_protocol};
-use super::selector::LabelView;
 use super::tri::Tri;
 use super::{Decision, Note, PolicyRef, SimError, Verdict};
 use kubescribe_core::selector::Selector;
@@ -237,7 +236,7 @@ impl Compiled {
     fn selects(&self, ep: &Endpoint<'_>) -> Tri {
         let ns = match (&self.namespace, &self.namespace_selector) {
             (Some(ns), _) => ep.in_namespace(ns),
-            (None, Some(sel)) => sel.eval(&LabelView::namespace(ep.namespace)),
+            (None, Some(sel)) => sel.eval(&ep.ns_view()),
             (None, None) => Tri::Yes,
         };
         ns.and(|| self.selector.eval(&ep.view()))
@@ -481,7 +480,10 @@ fn unreachable_no() -> Decision {
     Decision::ungoverned("no match")
 }
 
-fn port_match(list: &[IntOrString], port: Option<u16>) -> Tri {
+/// Whether `ep`'s port is one of `list` (numbers, `lo:hi` ranges, or named
+/// ports of the endpoint's containers for the rule's `protocol`).
+fn port_match(list: &[IntOrString], ep: &Endpoint<'_>, protocol: Option<&str>) -> Tri {
+    let port = ep.port;
     Tri::any(list.iter().map(|p| {
         let (lo, hi) = match p {
             IntOrString::Int(n) => match u16::try_from(*n) {
@@ -499,11 +501,7 @@ fn port_match(list: &[IntOrString], port: Option<u16>) -> Tri {
                 };
                 match parsed {
                     Some(x) => x,
-                    None => {
-                        return Tri::maybe(format!(
-                            "the named port `{s}` needs the container's port names"
-                        ));
-                    }
+                    None => return ep.named_port(s, protocol.unwrap_or("ANY")),
                 }
             }
         };
@@ -514,12 +512,10 @@ fn port_match(list: &[IntOrString], port: Option<u16>) -> Tri {
     }))
 }
 
-fn entity_matches(e: &Entity, ep: &Endpoint<'_>, pol: &Compiled) -> Tri {
+fn entity_matches(e: &Entity, ep: &Endpoint<'_>, pol: &Compiled, protocol: Option<&str>) -> Tri {
     let scope = |ep: &Endpoint<'_>| -> Tri {
         match (&e.namespace_selector, &pol.namespace) {
-            (Some(ns), _) => ep
-                .is_pod()
-                .and(|| ns.eval(&LabelView::namespace(ep.namespace))),
+            (Some(ns), _) => ep.is_pod().and(|| ns.eval(&ep.ns_view())),
             (None, Some(ns)) => ep.in_namespace(ns),
             (None, None) => ep.is_pod(),
         }
@@ -540,10 +536,10 @@ fn entity_matches(e: &Entity, ep: &Endpoint<'_>, pol: &Compiled) -> Tri {
         acc = acc.and(|| Tri::any(nets.iter().map(|n| ep.ip_in(n, &[]))).negate());
     }
     if let Some(ports) = &e.ports {
-        acc = acc.and(|| port_match(ports, ep.port));
+        acc = acc.and(|| port_match(ports, ep, protocol));
     }
     if let Some(ports) = &e.not_ports {
-        acc = acc.and(|| port_match(ports, ep.port).negate());
+        acc = acc.and(|| port_match(ports, ep, protocol).negate());
     }
     for u in &e.unsupported {
         acc = acc.and(|| Tri::maybe(format!("{u} is not simulated")));
@@ -576,8 +572,8 @@ fn matches(rule: &Rule, pol: &Compiled, flow: &Flow<'_>) -> Tri {
     }
     let (src, dst) = flow.src_dst();
     acc = acc
-        .and(|| entity_matches(&rule.source, src, pol))
-        .and(|| entity_matches(&rule.destination, dst, pol));
+        .and(|| entity_matches(&rule.source, src, pol, rule.protocol.as_deref()))
+        .and(|| entity_matches(&rule.destination, dst, pol, rule.protocol.as_deref()));
     for u in &rule.unsupported {
         acc = acc.and(|| Tri::maybe(format!("{u} matching is not simulated")));
     }

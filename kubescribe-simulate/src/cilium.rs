@@ -4,6 +4,10 @@ use kubescribe_core::policy::cilium::{
     CidrGroupSelector, CiliumNetworkPolicySpec, Port, ToCIDRSetItem, ToEntity, ToFQDN,
 };
 
+use kubescribe_core::glob::{Dialect, Glob};
+
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+
 use super::flow::{Endpoint, Flow, Way};
 use super::selector::LabelView;
 use super::tri::Tri;
@@ -28,7 +32,7 @@ fn key_test(ep: &Endpoint<'_>, key: &str, f: impl Fn(&LabelView<'_>, &str) -> Tr
             // A reserved identity has no namespace, hence no namespace labels.
             return f(&LabelView::known_empty(), ns_key);
         }
-        return f(&LabelView::namespace(ep.namespace), ns_key);
+        return f(&ep.ns_view(), ns_key);
     }
     f(&ep.view(), key)
 }
@@ -67,8 +71,10 @@ struct Rule {
     fqdns: Option<Vec<ToFQDN>>,
     unsupported: Vec<&'static str>,
     /// `toPorts`: per entry, its ports and whether it carries L7 rules.
-    ports: Option<Vec<(Vec<Port>, bool)>>,
-    icmps: bool,
+    ports: Option<Vec<(Vec<Port>, L7)>>,
+    /// `icmps`: each field's family (IPv6?) and type (`Err`: a type name
+    /// the simulator does not know).
+    icmps: Option<Vec<(bool, Result<u8, String>)>>,
 }
 
 struct Spec {
@@ -123,7 +129,7 @@ macro_rules! rule {
             fqdns: $fqdns,
             unsupported,
             ports: $ports,
-            icmps: item.icmps.as_ref().is_some_and(|v| !v.is_empty()),
+            icmps: icmp_fields(item.icmps.as_deref()),
         }
     }};
 }
@@ -229,12 +235,7 @@ impl Compiled {
             let ports_of = |tp: &Option<Vec<kubescribe_core::policy::cilium::ToPort>>| {
                 tp.as_ref().map(|v| {
                     v.iter()
-                        .map(|t| {
-                            (
-                                t.ports.clone().unwrap_or_default(),
-                                t.rules.is_some() || t.listener.is_some(),
-                            )
-                        })
+                        .map(|t| (t.ports.clone().unwrap_or_default(), L7::of(t)))
                         .collect::<Vec<_>>()
                 })
             };
@@ -242,7 +243,7 @@ impl Compiled {
                 |tp: &Option<Vec<kubescribe_core::policy::cilium::EgressDenyItemToPort>>| {
                     tp.as_ref().map(|v| {
                         v.iter()
-                            .map(|t| (t.ports.clone().unwrap_or_default(), false))
+                            .map(|t| (t.ports.clone().unwrap_or_default(), L7::None))
                             .collect::<Vec<_>>()
                     })
                 };
@@ -369,29 +370,25 @@ fn entity(e: &ToEntity, ep: &Endpoint<'_>) -> Tri {
 }
 
 /// Cilium's `matchPattern`: `*` is any run of DNS characters but `.`; a
-/// lone `*` matches every name.
-fn fqdn_matches(f: &ToFQDN, name: &str) -> bool {
+/// lone `*` matches every name. Linear time ([`kubescribe_core::glob`]); a
+/// pattern over the length limit is not simulated (unknown, with the
+/// limit's message).
+fn fqdn_matches(f: &ToFQDN, name: &str) -> Tri {
     let name = name.trim_end_matches('.').to_ascii_lowercase();
     if let Some(n) = &f.match_name {
-        return n.trim_end_matches('.').eq_ignore_ascii_case(&name);
+        return Tri::from_bool(n.trim_end_matches('.').eq_ignore_ascii_case(&name));
     }
     let Some(p) = &f.match_pattern else {
-        return false;
+        return Tri::No;
     };
     let p = p.trim_end_matches('.').to_ascii_lowercase();
     if p == "*" {
-        return true;
+        return Tri::Yes;
     }
-    fn go(p: &[u8], n: &[u8]) -> bool {
-        match p.split_first() {
-            None => n.is_empty(),
-            Some((b'*', rest)) => (0..=n.len())
-                .take_while(|&i| i == 0 || n[i - 1] != b'.')
-                .any(|i| go(rest, &n[i..])),
-            Some((c, rest)) => n.first() == Some(c) && go(rest, &n[1..]),
-        }
+    match Glob::new(&p, Dialect::CiliumFqdn) {
+        Ok(g) => Tri::from_bool(g.matches(&name)),
+        Err(e) => Tri::maybe(format!("toFQDNs matchPattern: {e}")),
     }
-    go(p.as_bytes(), name.as_bytes())
 }
 
 fn l3(rule: &Rule, flow: &Flow<'_>, namespace: Option<&str>) -> Tri {
@@ -434,7 +431,9 @@ fn l3(rule: &Rule, flow: &Flow<'_>, namespace: Option<&str>) -> Tri {
     if let Some(fq) = &rule.fqdns {
         any_l3 = true;
         acc = acc.or(|| match flow.dns_name {
-            Some(name) => Tri::from_bool(fq.iter().any(|f| fqdn_matches(f, name))),
+            Some(name) => fq
+                .iter()
+                .fold(Tri::No, |acc, f| acc.or(|| fqdn_matches(f, name))),
             None => Tri::maybe("toFQDNs needs the DNS name of the peer, which the event lacks"),
         });
     }
@@ -444,7 +443,7 @@ fn l3(rule: &Rule, flow: &Flow<'_>, namespace: Option<&str>) -> Tri {
     }
     if any_l3 {
         acc
-    } else if rule.ports.is_some() || rule.icmps {
+    } else if rule.ports.is_some() || rule.icmps.is_some() {
         Tri::Yes
     } else {
         // An empty rule (`ingress: [{}]`) selects no peer.
@@ -452,9 +451,50 @@ fn l3(rule: &Rule, flow: &Flow<'_>, namespace: Option<&str>) -> Tri {
     }
 }
 
+/// The L7 part of a `toPorts` entry.
+enum L7 {
+    /// None: L4 decides.
+    None,
+    /// `rules.dns` only: the DNS proxy answers queries for matching names.
+    Dns(Vec<ToFQDN>),
+    /// HTTP rules, listeners and the like: need request data.
+    Other,
+}
+
+impl L7 {
+    fn of(t: &kubescribe_core::policy::cilium::ToPort) -> L7 {
+        match (&t.rules, &t.listener) {
+            (None, None) => L7::None,
+            (Some(r), None) if r.http.is_none() => match &r.dns {
+                Some(d) => L7::Dns(d.clone()),
+                None => L7::None,
+            },
+            _ => L7::Other,
+        }
+    }
+
+    fn matches(&self, flow: &Flow<'_>) -> Tri {
+        match self {
+            L7::None => Tri::Yes,
+            L7::Other => Tri::maybe("L7 rules need request data the event lacks"),
+            // `matchPattern: "*"` lets every query through.
+            L7::Dns(d)
+                if d.iter()
+                    .any(|f| f.match_pattern.as_deref().map(str::trim) == Some("*")) =>
+            {
+                Tri::Yes
+            }
+            L7::Dns(d) => match flow.dns_name {
+                Some(name) => Tri::any(d.iter().map(|f| fqdn_matches(f, name))),
+                None => Tri::maybe("DNS rules need the queried name, which the event lacks"),
+            },
+        }
+    }
+}
+
 fn l4(rule: &Rule, flow: &Flow<'_>) -> Tri {
     let mut acc = match &rule.ports {
-        None if !rule.icmps => return Tri::Yes,
+        None if rule.icmps.is_none() => return Tri::Yes,
         None => Tri::No,
         Some(tps) => Tri::any(tps.iter().map(|(ports, l7)| {
             let m = if ports.is_empty() {
@@ -462,21 +502,83 @@ fn l4(rule: &Rule, flow: &Flow<'_>) -> Tri {
             } else {
                 Tri::any(ports.iter().map(|p| port(p, flow)))
             };
-            if *l7 {
-                m.and(|| Tri::maybe("L7 rules need request data the event lacks"))
-            } else {
-                m
-            }
+            m.and(|| l7.matches(flow))
         })),
     };
-    if rule.icmps {
-        acc = acc.or(|| {
-            flow.protocol_is("ICMP")
-                .or(|| flow.protocol_is("ICMPV6"))
-                .and(|| Tri::maybe("ICMP type rules need the ICMP type"))
-        });
+    if let Some(fields) = &rule.icmps {
+        for (v6, ty) in fields {
+            acc = acc.or(|| icmp_field(*v6, ty, flow));
+        }
     }
     acc
+}
+
+/// `icmps` of a rule: each field's family and type; `None` when the rule
+/// has none (an empty list counts as none).
+fn icmp_fields(
+    icmps: Option<&[kubescribe_core::policy::cilium::Icmp]>,
+) -> Option<Vec<(bool, Result<u8, String>)>> {
+    use kubescribe_core::policy::cilium::Family;
+    let fields: Vec<(bool, Result<u8, String>)> = icmps?
+        .iter()
+        .flat_map(|i| i.fields.iter().flatten())
+        .map(|f| {
+            let v6 = f.family == Some(Family::IPv6);
+            let ty = match &f.r#type {
+                IntOrString::Int(n) => u8::try_from(*n).map_err(|_| n.to_string()),
+                IntOrString::String(s) => s
+                    .parse::<u8>()
+                    .ok()
+                    .or_else(|| icmp_type_named(s, v6))
+                    .ok_or_else(|| s.clone()),
+            };
+            (v6, ty)
+        })
+        .collect();
+    (!fields.is_empty()).then_some(fields)
+}
+
+/// The ICMP types Cilium accepts by name (the common ones).
+fn icmp_type_named(name: &str, v6: bool) -> Option<u8> {
+    Some(match (name, v6) {
+        ("EchoReply", false) => 0,
+        ("DestinationUnreachable", false) => 3,
+        ("Redirect", false) => 5,
+        ("Echo" | "EchoRequest", false) => 8,
+        ("RouterAdvertisement", false) => 9,
+        ("RouterSelection", false) => 10,
+        ("TimeExceeded", false) => 11,
+        ("ParameterProblem", false) => 12,
+        ("Timestamp", false) => 13,
+        ("TimestampReply", false) => 14,
+        ("DestinationUnreachable", true) => 1,
+        ("PacketTooBig", true) => 2,
+        ("TimeExceeded", true) => 3,
+        ("ParameterProblem", true) => 4,
+        ("EchoRequest", true) => 128,
+        ("EchoReply", true) => 129,
+        ("RouterSolicitation", true) => 133,
+        ("RouterAdvertisement", true) => 134,
+        ("NeighborSolicitation", true) => 135,
+        ("NeighborAdvertisement", true) => 136,
+        ("RedirectMessage", true) => 137,
+        _ => return None,
+    })
+}
+
+/// One `icmps` field against a flow: the family's ICMP protocol and the
+/// type (which flows carry in the destination's port field).
+fn icmp_field(v6: bool, ty: &Result<u8, String>, flow: &Flow<'_>) -> Tri {
+    flow.protocol_is(if v6 { "ICMPV6" } else { "ICMP" })
+        .and(|| match ty {
+            Err(name) => Tri::maybe(format!(
+                "the ICMP type `{name}` is not known to the simulator"
+            )),
+            Ok(t) => match flow.dst_port() {
+                Some(p) => Tri::from_bool(p == u16::from(*t)),
+                None => Tri::maybe("the event does not carry the ICMP type"),
+            },
+        })
 }
 
 fn port(p: &Port, flow: &Flow<'_>) -> Tri {
@@ -484,13 +586,15 @@ fn port(p: &Port, flow: &Flow<'_>) -> Tri {
         .protocol
         .map(|x| format!("{x:?}"))
         .unwrap_or_else(|| "ANY".into());
+    if flow.protocol.is_some_and(|x| x == "ICMP" || x == "ICMPV6") {
+        // Ports never match ICMP (`ANY` is TCP, UDP and SCTP).
+        return Tri::No;
+    }
     flow.protocol_is(&proto).and(|| match p.port.as_deref() {
         None | Some("") => Tri::Yes,
         Some(s) => match s.parse::<u16>() {
             Ok(n) => flow.dst_port_in(n, p.end_port.and_then(|e| u16::try_from(e).ok())),
-            Err(_) => Tri::maybe(format!(
-                "the named port `{s}` needs the container's port names"
-            )),
+            Err(_) => flow.dst_named_port(s, &proto),
         },
     })
 }
@@ -566,15 +670,36 @@ mod tests {
             match_pattern: Some(p.into()),
             match_name: None,
         };
-        assert!(fqdn_matches(&pat("*.github.com"), "api.github.com"));
-        assert!(!fqdn_matches(&pat("*.github.com"), "a.b.github.com"));
-        assert!(fqdn_matches(&pat("*"), "x.y"));
-        assert!(fqdn_matches(&pat("api.*.com"), "API.example.com."));
+        let m = |f: &ToFQDN, n: &str| fqdn_matches(f, n) == Tri::Yes;
+        assert!(m(&pat("*.github.com"), "api.github.com"));
+        assert!(!m(&pat("*.github.com"), "a.b.github.com"));
+        assert!(m(&pat("*"), "x.y"));
+        assert!(m(&pat("api.*.com"), "API.example.com."));
         let name = ToFQDN {
             match_name: Some("pypi.org".into()),
             match_pattern: None,
         };
-        assert!(fqdn_matches(&name, "pypi.org."));
-        assert!(!fqdn_matches(&name, "files.pypi.org"));
+        assert!(m(&name, "pypi.org."));
+        assert!(!m(&name, "files.pypi.org"));
+    }
+
+    #[test]
+    fn pathological_fqdn_patterns_end() {
+        // A backtracking matcher takes exponential time on this pair; the
+        // automaton, (pattern + 1) × (name + 1) steps.
+        let f = ToFQDN {
+            match_pattern: Some("*a*a*a*a*a*a*a*a*a*a*b".into()),
+            match_name: None,
+        };
+        assert_eq!(fqdn_matches(&f, &"a".repeat(10_000)), Tri::No);
+        // Over the length limit: not simulated, and the reason names the limit.
+        let long = ToFQDN {
+            match_pattern: Some("a".repeat(5_000)),
+            match_name: None,
+        };
+        match fqdn_matches(&long, "a") {
+            Tri::Maybe(why) => assert!(why.contains("GLOB_MAX_PATTERN_BYTES"), "{why}"),
+            other => panic!("{other:?}"),
+        }
     }
 }

@@ -6,7 +6,7 @@ use std::net::IpAddr;
 
 use super::selector::LabelView;
 use super::tri::Tri;
-use kubescribe_events::{Direction, Event, EventKind, NetworkEvent};
+use kubescribe_events::{Direction, Event, EventKind, NetworkEvent, WorkloadPort};
 
 /// One end of a flow.
 #[derive(Debug, Clone, Copy)]
@@ -19,12 +19,61 @@ pub struct Endpoint<'a> {
     pub ip: Option<&'a str>,
     /// Its port, when known.
     pub port: Option<u16>,
+    /// Its namespace's labels, when known (a `Namespace` manifest, or the
+    /// `io.cilium.k8s.namespace.labels.*` labels of a Hubble flow).
+    pub ns_labels: Option<&'a BTreeMap<String, String>>,
+    /// The container ports of the workloads this endpoint may belong to
+    /// (one list per candidate workload), when some manifest or stored
+    /// workload matches it.
+    pub container_ports: Option<&'a [Vec<WorkloadPort>]>,
 }
 
 impl<'a> Endpoint<'a> {
     /// The labels as a view.
     pub fn view(&self) -> LabelView<'a> {
         LabelView::pod(self.labels, self.namespace)
+    }
+
+    /// Its namespace's labels as a view: complete when known, else only the
+    /// automatic name labels.
+    pub fn ns_view(&self) -> LabelView<'a> {
+        match self.ns_labels {
+            Some(l) => LabelView::namespace_known(self.namespace, l),
+            None => LabelView::namespace(self.namespace),
+        }
+    }
+
+    /// Whether this endpoint's port is its container port named `name` for
+    /// `protocol` (Kubernetes' named ports, resolved through the container
+    /// ports of the manifests' and the store's workloads). An endpoint that
+    /// is not a pod has no named ports.
+    pub fn named_port(&self, name: &str, protocol: &str) -> Tri {
+        let proto = normalize_protocol(protocol);
+        self.is_pod().and(|| {
+            let Some(port) = self.port else {
+                return Tri::maybe("the event does not carry the destination port");
+            };
+            let Some(candidates) = self.container_ports.filter(|c| !c.is_empty()) else {
+                return Tri::maybe(format!(
+                    "the named port `{name}` needs the container ports of the destination pod; no manifest or stored workload matches it"
+                ));
+            };
+            let resolves = |ports: &Vec<WorkloadPort>| {
+                ports.iter().any(|p| {
+                    p.name.as_deref() == Some(name)
+                        && p.port == port
+                        && (proto.is_none() || normalize_protocol(&p.protocol) == proto)
+                })
+            };
+            let first = resolves(&candidates[0]);
+            if candidates.iter().all(|c| resolves(c) == first) {
+                Tri::from_bool(first)
+            } else {
+                Tri::maybe(format!(
+                    "the named port `{name}`: the workloads the destination pod may belong to declare it differently"
+                ))
+            }
+        })
     }
 
     /// A Cilium reserved identity (`reserved:world`), when the labels name one.
@@ -138,12 +187,16 @@ impl<'a> Flow<'a> {
                     namespace: event.pod.namespace.as_deref(),
                     ip: n.local_ip.as_deref(),
                     port: n.local_port,
+                    ns_labels: None,
+                    container_ports: None,
                 },
                 remote: Endpoint {
                     labels: plabels,
                     namespace: pns,
                     ip: n.remote_ip.as_deref(),
                     port: n.remote_port,
+                    ns_labels: None,
+                    container_ports: None,
                 },
                 way,
                 protocol: normalize_protocol(&n.protocol).filter(|p| *p != "?"),
@@ -194,6 +247,17 @@ impl<'a> Flow<'a> {
             (None, Some(w)) => Tri::maybe(format!("the event does not carry the protocol ({w})")),
             (Some(p), Some(w)) => Tri::from_bool(p == w),
         }
+    }
+
+    /// The destination endpoint.
+    pub fn dst(&self) -> &Endpoint<'a> {
+        self.src_dst().1
+    }
+
+    /// Whether the destination port is the destination pod's container port
+    /// named `name` (for `protocol`; `ANY` for any).
+    pub fn dst_named_port(&self, name: &str, protocol: &str) -> Tri {
+        self.dst().named_port(name, protocol)
     }
 
     /// Whether the destination port lies in `port..=end` (`end` defaults to

@@ -73,7 +73,7 @@ fn peer(p: &NetworkPolicyPeer, remote: &Endpoint<'_>, policy_ns: &str) -> Tri {
     let ns = match &p.namespace_selector {
         Some(ns_sel) => remote
             .is_pod()
-            .and(|| label_selector(ns_sel, &LabelView::namespace(remote.namespace))),
+            .and(|| label_selector(ns_sel, &remote.ns_view())),
         None => remote.in_namespace(policy_ns),
     };
     ns.and(|| match &p.pod_selector {
@@ -83,25 +83,23 @@ fn peer(p: &NetworkPolicyPeer, remote: &Endpoint<'_>, policy_ns: &str) -> Tri {
 }
 
 fn port(p: &NetworkPolicyPort, flow: &Flow<'_>) -> Tri {
-    flow.protocol_is(p.protocol.as_deref().unwrap_or("TCP"))
-        .and(|| match &p.port {
-            None => Tri::Yes,
-            Some(IntOrString::Int(n)) => {
-                let start = u16::try_from(*n).unwrap_or(0);
-                let end = p.end_port.and_then(|e| u16::try_from(e).ok());
-                if start == 0 {
-                    Tri::No
-                } else {
-                    flow.dst_port_in(start, end)
-                }
+    let protocol = p.protocol.as_deref().unwrap_or("TCP");
+    flow.protocol_is(protocol).and(|| match &p.port {
+        None => Tri::Yes,
+        Some(IntOrString::Int(n)) => {
+            let start = u16::try_from(*n).unwrap_or(0);
+            let end = p.end_port.and_then(|e| u16::try_from(e).ok());
+            if start == 0 {
+                Tri::No
+            } else {
+                flow.dst_port_in(start, end)
             }
-            Some(IntOrString::String(name)) => match name.parse::<u16>() {
-                Ok(n) if n > 0 => flow.dst_port_in(n, None),
-                _ => Tri::maybe(format!(
-                    "the named port `{name}` needs the container's port names"
-                )),
-            },
-        })
+        }
+        Some(IntOrString::String(name)) => match name.parse::<u16>() {
+            Ok(n) if n > 0 => flow.dst_port_in(n, None),
+            _ => flow.dst_named_port(name, protocol),
+        },
+    })
 }
 
 pub(crate) fn decide(policies: &[Compiled], flow: &Flow<'_>) -> Option<Decision> {

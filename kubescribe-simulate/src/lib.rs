@@ -15,9 +15,13 @@
 //!   `policyTypes` (default: `Ingress`, plus `Egress` when egress rules are
 //!   given) include a direction is default-deny in that direction; traffic
 //!   is allowed when any rule of any such policy matches (union). Peers by
-//!   `podSelector` (the policy's namespace), `namespaceSelector` (only the
-//!   automatic `kubernetes.io/metadata.name` label of a namespace is known),
-//!   `ipBlock` with `except`; ports by number, `endPort` and protocol.
+//!   `podSelector` (the policy's namespace), `namespaceSelector` (against
+//!   the namespace's labels: from an [`Inventory`] of `Namespace` manifests,
+//!   or the `io.cilium.k8s.namespace.labels.*` labels a Hubble flow carries;
+//!   otherwise only the automatic `kubernetes.io/metadata.name` label is
+//!   known), `ipBlock` with `except`; ports by number, `endPort`, protocol
+//!   and name (a named port is the destination pod's container port of that
+//!   name, from the [`Inventory`]'s workloads; unknown without them).
 //! * **Cilium** (`CiliumNetworkPolicy`, `CiliumClusterwideNetworkPolicy`,
 //!   `spec` and `specs`): the same allow-list union, entered when a
 //!   selecting policy has `ingress`/`ingressDeny` (`egress`/`egressDeny`)
@@ -26,8 +30,13 @@
 //!   to the policy's namespace unless the selector names one), entities
 //!   (`world`, `cluster`, `all`, `host`, ...; from Hubble's `reserved:`
 //!   labels), CIDRs (which never select pods), `toFQDNs` against the event's
-//!   DNS name; `toPorts` by port, range and protocol. L7 rules, services,
-//!   groups and CIDR groups need data events lack: unknown.
+//!   DNS name; `toPorts` by port (named ports as above), range and
+//!   protocol; `icmps` by family and type (a flow carries the type in its
+//!   destination port); DNS rules (`rules.dns`) against the queried name,
+//!   `matchPattern: "*"` admitting every name. Peers are matched on Cilium's
+//!   identity labels as Hubble reports them (`io.cilium.k8s.policy.*`
+//!   included). Other L7 rules, services, groups and CIDR groups need data
+//!   events lack: unknown.
 //! * **Calico** (`NetworkPolicy`, `GlobalNetworkPolicy`): policies applying
 //!   to the endpoint are evaluated in tier order (tiers alphabetically,
 //!   `default` last, as no `Tier` objects are given), then by `order`
@@ -35,7 +44,8 @@
 //!   evaluation, `Pass` skips to the next tier, `Log` records (an event
 //!   logged and then allowed is *audited*) and continues. A tier that has an
 //!   applying policy but no verdict denies; an endpoint no policy applies to
-//!   is allowed (profile). Selectors use Calico's expression grammar
+//!   is allowed (profile). Selectors use Calico's expression grammar (a
+//!   `namespaceSelector` the namespace's labels, as above)
 //!   ([`Selector::eval`](kubescribe_core::selector::Selector::eval)). Staged kinds are not enforced and only
 //!   noted.
 //! * **KubeArmor** (file, process, network, capabilities; see [`kubearmor`]):
@@ -71,6 +81,7 @@
 mod calico;
 mod cilium;
 pub mod flow;
+mod inventory;
 pub mod kubearmor;
 mod kubernetes;
 
@@ -87,6 +98,7 @@ use serde::{Deserialize, Serialize};
 use kubescribe_core::policy::Policy;
 use kubescribe_events::{Direction, Event, EventKind};
 
+pub use inventory::{CILIUM_NS_LABELS, Inventory, namespace_labels_of};
 pub use kubescribe_core::selector::{Selector, SelectorError};
 pub use tri::Tri;
 
@@ -308,6 +320,7 @@ pub struct Simulator {
     calico: calico::Set,
     kubearmor: kubearmor::Set,
     notes: Vec<Note>,
+    inventory: Inventory,
 }
 
 impl fmt::Debug for Simulator {
@@ -333,6 +346,7 @@ impl Simulator {
             calico: calico::Set::default(),
             kubearmor: kubearmor::Set::new(options.kubearmor_posture),
             notes: Vec::new(),
+            inventory: Inventory::new(),
         };
         for (i, p) in policies.iter().enumerate() {
             let r = PolicyRef::of(i, p);
@@ -393,6 +407,16 @@ impl Simulator {
         Ok(sim)
     }
 
+    /// Gives the simulator what is known of the cluster: namespace labels
+    /// (for `namespaceSelector`s) and workloads' container ports (for named
+    /// ports). Without it only the automatic `kubernetes.io/metadata.name`
+    /// label of a namespace and the namespace labels a Hubble flow carries
+    /// are known, and named ports are unknown.
+    pub fn with_inventory(mut self, inventory: Inventory) -> Simulator {
+        self.inventory = inventory;
+        self
+    }
+
     /// Policy parts that are not simulated.
     pub fn notes(&self) -> &[Note] {
         &self.notes
@@ -408,7 +432,33 @@ impl Simulator {
     pub fn judge(&self, event: &Event) -> (Decision, Vec<Decision>) {
         let mut decisions: Vec<Decision> = Vec::new();
         if let EventKind::Network(n) = &event.kind {
-            if let Some((flow, _)) = flow::Flow::from_event(event) {
+            if let Some((mut flow, _)) = flow::Flow::from_event(event) {
+                let peer = n.peer.as_ref();
+                let local_ns = namespace_labels_of(&event.pod.labels);
+                let remote_ns = peer.and_then(|p| namespace_labels_of(&p.labels));
+                let inv = &self.inventory;
+                let known_ns = |carried: &Option<BTreeMap<String, String>>, ns: Option<&str>| {
+                    carried
+                        .clone()
+                        .or_else(|| ns.and_then(|ns| inv.namespace_labels(ns).cloned()))
+                };
+                let local_ns = known_ns(&local_ns, flow.local.namespace);
+                let remote_ns = known_ns(&remote_ns, flow.remote.namespace);
+                let local_ports = inv.container_ports(
+                    flow.local.namespace,
+                    &event.pod.labels,
+                    event.pod.pod.as_deref(),
+                );
+                let remote_ports = match peer {
+                    Some(p) => {
+                        inv.container_ports(flow.remote.namespace, &p.labels, p.pod.as_deref())
+                    }
+                    None => Vec::new(),
+                };
+                flow.local.ns_labels = local_ns.as_ref();
+                flow.remote.ns_labels = remote_ns.as_ref();
+                flow.local.container_ports = Some(&local_ports);
+                flow.remote.container_ports = Some(&remote_ports);
                 let sides = std::iter::once(flow).chain(flow.reversed());
                 for (side, f) in sides.enumerate() {
                     let mut push = |d: Option<Decision>| {

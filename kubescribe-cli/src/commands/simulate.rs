@@ -8,7 +8,7 @@ use anyhow::{Context, Result, bail};
 use kubescribe_core::document::{self, ReadLimits};
 use kubescribe_core::{CoreError, Policy};
 use kubescribe_events::store::{EventQuery, EventStore, EventTable};
-use kubescribe_simulate::{Posture, SimOptions, Simulator, Verdict};
+use kubescribe_simulate::{Inventory, Posture, SimOptions, Simulator, Verdict};
 
 use crate::args::{Output, PostureArg, SimulateArgs};
 use crate::input;
@@ -63,7 +63,9 @@ pub fn run(a: SimulateArgs) -> Result<Exit> {
                 PostureArg::Audit => Posture::Audit,
             },
         },
-    )?;
+    )?
+    // The store's manifests: namespace labels and named container ports.
+    .with_inventory(Inventory::from_store(&mut store)?);
     let q = EventQuery {
         namespace: a.namespace.clone(),
         ..EventQuery::default()

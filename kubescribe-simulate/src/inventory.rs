@@ -1,0 +1,123 @@
+//! What the simulator knows about the cluster besides the events: namespace
+//! labels (from `Namespace` manifests) and the container ports of workloads
+//! (from Deployment, Pod, … manifests), read from the event store or given
+//! by hand. Network policies need both: `namespaceSelector` peers match
+//! namespace labels, and named ports (`port: http`) resolve through the
+//! destination pod's container ports.
+
+use std::collections::BTreeMap;
+
+use kubescribe_events::store::{EventStore, StoreError, pod_candidates};
+use kubescribe_events::{Workload, WorkloadPort};
+
+/// The label-key prefix under which Hubble flows carry an endpoint's
+/// namespace labels (`k8s:io.cilium.k8s.namespace.labels.team=a`).
+pub const CILIUM_NS_LABELS: &str = "io.cilium.k8s.namespace.labels.";
+
+/// Namespace labels and workloads known to the simulator.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Inventory {
+    namespaces: BTreeMap<String, BTreeMap<String, String>>,
+    /// Workloads that run pods, by namespace.
+    workloads: BTreeMap<String, Vec<Workload>>,
+}
+
+impl Inventory {
+    /// Nothing known.
+    pub fn new() -> Inventory {
+        Inventory::default()
+    }
+
+    /// The namespaces and workloads of an event store (what `kubescribe
+    /// ingest` read from manifests).
+    pub fn from_store(store: &mut dyn EventStore) -> Result<Inventory, StoreError> {
+        let mut inv = Inventory::new();
+        for w in store.workloads(None, &BTreeMap::new())? {
+            inv.add_workload(w);
+        }
+        Ok(inv)
+    }
+
+    /// Adds a workload from a manifest; a `Namespace` records its labels,
+    /// a `Service` is not a pod and is ignored here.
+    pub fn add_workload(&mut self, w: Workload) {
+        match w.kind.as_str() {
+            "Namespace" => self.add_namespace(&w.name, w.labels),
+            "Service" | "Endpoints" => {}
+            _ => self
+                .workloads
+                .entry(w.namespace.clone())
+                .or_default()
+                .push(w),
+        }
+    }
+
+    /// Records the labels of a namespace (all of them: the set is taken as
+    /// complete; `kubernetes.io/metadata.name` is implied).
+    pub fn add_namespace(&mut self, name: &str, labels: BTreeMap<String, String>) {
+        self.namespaces.insert(name.to_string(), labels);
+    }
+
+    /// Whether nothing is known.
+    pub fn is_empty(&self) -> bool {
+        self.namespaces.is_empty() && self.workloads.is_empty()
+    }
+
+    /// The labels of namespace `ns`, when known.
+    pub fn namespace_labels(&self, ns: &str) -> Option<&BTreeMap<String, String>> {
+        self.namespaces.get(ns)
+    }
+
+    /// The container ports of each workload a pod may belong to: the
+    /// workloads its name was generated from (a Pod of that name, a
+    /// Deployment's `name-<hash>-<id>`, …), else those of its namespace whose
+    /// pod-template labels it carries. Empty when none matches.
+    pub fn container_ports(
+        &self,
+        namespace: Option<&str>,
+        labels: &BTreeMap<String, String>,
+        pod: Option<&str>,
+    ) -> Vec<Vec<WorkloadPort>> {
+        let Some(ns) = namespace else {
+            return Vec::new();
+        };
+        let Some(in_ns) = self.workloads.get(ns) else {
+            return Vec::new();
+        };
+        if let Some(pod) = pod {
+            let named = pod_candidates(in_ns, pod);
+            let by_name: Vec<Vec<WorkloadPort>> = in_ns
+                .iter()
+                .filter(|w| named.iter().any(|r| r.kind == w.kind && r.name == w.name))
+                .map(|w| w.ports.clone())
+                .collect();
+            if !by_name.is_empty() {
+                return by_name;
+            }
+        }
+        if labels.is_empty() {
+            return Vec::new();
+        }
+        in_ns
+            .iter()
+            .filter(|w| {
+                !w.pod_labels.is_empty()
+                    && w.pod_labels.iter().all(|(k, v)| labels.get(k) == Some(v))
+            })
+            .map(|w| w.ports.clone())
+            .collect()
+    }
+}
+
+/// The namespace labels a Hubble endpoint carries
+/// (`io.cilium.k8s.namespace.labels.<key>`), when it carries any.
+pub fn namespace_labels_of(labels: &BTreeMap<String, String>) -> Option<BTreeMap<String, String>> {
+    let out: BTreeMap<String, String> = labels
+        .iter()
+        .filter_map(|(k, v)| {
+            k.strip_prefix(CILIUM_NS_LABELS)
+                .map(|k| (k.to_string(), v.clone()))
+        })
+        .collect();
+    (!out.is_empty()).then_some(out)
+}
