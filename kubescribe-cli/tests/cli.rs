@@ -114,10 +114,12 @@ fn hostile_input_is_bounded() {
     let f = dir.path().join("bomb.yaml");
     std::fs::write(&f, bomb).unwrap();
     // 10^15 values if expanded: stopped by the parser's budgets (counted
-    // steps, not time), and said so.
+    // steps, not time), and said so: an input over a limit is not read
+    // (exit 2, as for the size limit below), not malformed.
     let o = run(&["validate", f.to_str().unwrap()]);
-    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(text(&o).to_lowercase().contains("budget"), "{}", text(&o));
+    assert!(text(&o).contains("exceeds the limit"), "{}", text(&o));
     // A 50 MB document: refused by size before it is parsed.
     let big = dir.path().join("big.yaml");
     let mut s = String::from("apiVersion: v1\nkind: ConfigMap\ndata:\n  blob: \"");

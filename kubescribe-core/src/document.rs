@@ -15,8 +15,10 @@ use std::sync::OnceLock;
 use serde_json::Value;
 
 use crate::error::CoreError;
+use crate::limits::{self, LimitExceeded};
 
-/// Limits applied while reading untrusted input.
+/// Limits applied while reading untrusted input (defaults from
+/// [`crate::limits`]). An input over one is a [`CoreError::Limit`] naming it.
 #[derive(Debug, Clone)]
 pub struct ReadLimits {
     /// Largest accepted input in bytes (default 16 MiB; the API server itself
@@ -26,8 +28,10 @@ pub struct ReadLimits {
     pub max_depth: usize,
     /// Most alias (`*ref`) uses accepted (default 1,000).
     pub max_aliases: usize,
-    /// Most YAML parser events accepted (default 4,000,000), bounding the
-    /// work an alias bomb can cause.
+    /// Fewest YAML nodes and parser events allowed whatever the size
+    /// (default 4,000,000); above that the allowance is one per byte of
+    /// `max_bytes`, so any well-formed input within the byte limit is read,
+    /// while the work an alias bomb can cause stays bounded.
     pub max_events: usize,
     /// Most documents accepted in one input (default 10,000).
     pub max_documents: usize,
@@ -36,14 +40,24 @@ pub struct ReadLimits {
 impl Default for ReadLimits {
     fn default() -> Self {
         ReadLimits {
-            max_bytes: 16 * 1024 * 1024,
-            max_depth: 128,
-            max_aliases: 1_000,
-            max_events: 4_000_000,
-            max_documents: 10_000,
+            max_bytes: limits::DOCUMENT_MAX_BYTES,
+            max_depth: limits::DOCUMENT_MAX_DEPTH,
+            max_aliases: limits::DOCUMENT_MAX_ALIASES,
+            max_events: limits::DOCUMENT_MIN_EVENTS,
+            max_documents: limits::DOCUMENT_MAX_DOCUMENTS,
         }
     }
 }
+
+impl ReadLimits {
+    /// The YAML nodes and parser events allowed in one input.
+    pub fn max_nodes(&self) -> usize {
+        self.max_events.max(self.max_bytes)
+    }
+}
+
+/// What raises the byte limit (and the node allowance that grows with it).
+const RAISE_BYTES: &str = "raise it with --max-file-mib";
 
 /// One document of an input.
 #[derive(Debug, Clone, PartialEq)]
@@ -99,16 +113,30 @@ pub fn read_file(path: &Path, limits: &ReadLimits) -> Result<DocumentSet, CoreEr
     };
     let meta = std::fs::metadata(path).map_err(|e| unreadable(e.to_string()))?;
     if meta.len() > limits.max_bytes as u64 {
-        return Err(unreadable(too_large(meta.len() as usize, limits.max_bytes)));
+        return Err(too_large(&name, meta.len() as usize, limits.max_bytes));
     }
     let bytes = std::fs::read(path).map_err(|e| unreadable(e.to_string()))?;
     read_bytes(&name, &bytes, limits)
 }
 
-fn too_large(len: usize, max: usize) -> String {
-    format!(
-        "{len} bytes exceeds the {max}-byte limit (the API server rejects objects over ~1.5 MiB)"
+fn too_large(name: &str, len: usize, max: usize) -> CoreError {
+    limit_error(
+        name,
+        LimitExceeded::new(
+            format!("an input of {len} bytes"),
+            "DOCUMENT_MAX_BYTES",
+            max as u64,
+            "bytes",
+            "raise it with --max-file-mib; the API server rejects objects over ~1.5 MiB",
+        ),
     )
+}
+
+fn limit_error(name: &str, limit: LimitExceeded) -> CoreError {
+    CoreError::Limit {
+        source_name: name.to_string(),
+        limit: Box::new(limit),
+    }
 }
 
 /// Reads policy documents from bytes (YAML or JSON, UTF-8).
@@ -118,7 +146,7 @@ pub fn read_bytes(name: &str, bytes: &[u8], limits: &ReadLimits) -> Result<Docum
         reason,
     };
     if bytes.len() > limits.max_bytes {
-        return Err(unreadable(too_large(bytes.len(), limits.max_bytes)));
+        return Err(too_large(name, bytes.len(), limits.max_bytes));
     }
     let text = std::str::from_utf8(bytes).map_err(|e| {
         let upto = &bytes[..e.valid_up_to()];
@@ -159,10 +187,7 @@ pub fn read_bytes(name: &str, bytes: &[u8], limits: &ReadLimits) -> Result<Docum
             value,
         });
         if documents.len() > limits.max_documents {
-            return Err(unreadable(format!(
-                "more than {} documents",
-                limits.max_documents
-            )));
+            return Err(limit_error(name, documents_limit(limits.max_documents)));
         }
     }
     Ok(DocumentSet {
@@ -171,6 +196,16 @@ pub fn read_bytes(name: &str, bytes: &[u8], limits: &ReadLimits) -> Result<Docum
         text: text.to_string(),
         lines: OnceLock::new(),
     })
+}
+
+fn documents_limit(max: usize) -> LimitExceeded {
+    LimitExceeded::new(
+        format!("an input of more than {max} documents"),
+        "DOCUMENT_MAX_DOCUMENTS",
+        max as u64,
+        "documents",
+        "fixed: split the input",
+    )
 }
 
 fn looks_like_json(text: &str) -> bool {
@@ -292,9 +327,14 @@ fn yaml_options(limits: &ReadLimits) -> serde_saphyr::Options {
     let mut budget = serde_saphyr::Budget::default();
     budget.max_depth = limits.max_depth;
     budget.max_aliases = limits.max_aliases;
-    budget.max_events = limits.max_events;
+    // serde-saphyr's default node budget (250,000 for the whole stream)
+    // refused valid multi-document files of a few MiB; the allowance grows
+    // with the byte limit instead.
+    budget.max_events = limits.max_nodes();
+    budget.max_nodes = limits.max_nodes();
     budget.max_documents = limits.max_documents.saturating_add(1);
     budget.max_reader_input_bytes = Some(limits.max_bytes);
+    budget.max_total_scalar_bytes = budget.max_total_scalar_bytes.max(limits.max_bytes);
     let mut opts = serde_saphyr::Options::default();
     opts.budget = Some(budget);
     // kubectl (sigs.k8s.io/yaml, YAML 1.1) reads 0644 as octal.
@@ -305,6 +345,9 @@ fn yaml_options(limits: &ReadLimits) -> serde_saphyr::Options {
 
 fn parse_yaml_stream(name: &str, text: &str, limits: &ReadLimits) -> Result<Vec<Value>, CoreError> {
     serde_saphyr::from_multiple_with_options::<Value>(text, yaml_options(limits)).map_err(|e| {
+        if let Some(limit) = budget_limit(&e, limits) {
+            return limit_error(name, limit);
+        }
         let (line, column) = e
             .location()
             .map(|l| (l.line() as usize, l.column() as usize))
@@ -315,6 +358,80 @@ fn parse_yaml_stream(name: &str, text: &str, limits: &ReadLimits) -> Result<Vec<
             column,
             message: first_line(&e.to_string()),
         }
+    })
+}
+
+/// The limit a YAML budget breach stands for, with what raises it.
+fn budget_limit(e: &serde_saphyr::Error, limits: &ReadLimits) -> Option<LimitExceeded> {
+    use serde_saphyr::Error as E;
+    use serde_saphyr::budget::BudgetBreach as B;
+    let mut e = e;
+    while let E::AliasError { error, .. } | E::WithSnippet { error, .. } = e {
+        e = error;
+    }
+    let E::Budget { breach, .. } = e else {
+        return None;
+    };
+    let nodes = |what: String| {
+        LimitExceeded::new(
+            what,
+            "YAML nodes (one per byte of --max-file-mib, at least DOCUMENT_MIN_EVENTS)",
+            limits.max_nodes() as u64,
+            "nodes and parser events",
+            RAISE_BYTES,
+        )
+    };
+    Some(match breach {
+        B::Nodes { nodes: n } => nodes(format!("an input of more than {} YAML nodes", n - 1)),
+        B::Events { events } => nodes(format!(
+            "an input of more than {} YAML parser events (aliases expanded)",
+            events - 1
+        )),
+        B::Depth { depth } => LimitExceeded::new(
+            format!("nesting {depth} levels deep"),
+            "DOCUMENT_MAX_DEPTH",
+            limits.max_depth as u64,
+            "levels",
+            "fixed",
+        ),
+        B::Aliases { aliases } => LimitExceeded::new(
+            format!("{aliases} alias uses"),
+            "DOCUMENT_MAX_ALIASES",
+            limits.max_aliases as u64,
+            "aliases",
+            "fixed",
+        ),
+        B::AliasAnchorRatio { aliases, anchors } => LimitExceeded::new(
+            format!("{aliases} alias uses of {anchors} anchors"),
+            "DOCUMENT_MAX_ALIASES",
+            limits.max_aliases as u64,
+            "aliases (and at most 10 uses per anchor)",
+            "fixed",
+        ),
+        B::Documents { .. } => documents_limit(limits.max_documents),
+        B::InputBytes { .. } | B::ScalarBytes { .. } => LimitExceeded::new(
+            "the input".to_string(),
+            "DOCUMENT_MAX_BYTES",
+            limits.max_bytes as u64,
+            "bytes",
+            RAISE_BYTES,
+        ),
+        B::RecordedAnchorEvents {
+            recorded_anchor_events,
+        } => LimitExceeded::new(
+            format!("anchors holding {recorded_anchor_events} YAML parser events"),
+            "YAML anchor contents (serde-saphyr's alias budget)",
+            serde_saphyr::Budget::default().max_recorded_anchor_events as u64,
+            "parser events",
+            "fixed",
+        ),
+        other => LimitExceeded::new(
+            format!("the input's YAML structure ({other:?})"),
+            "YAML parser budget",
+            limits.max_nodes() as u64,
+            "units",
+            "fixed",
+        ),
     })
 }
 
@@ -528,9 +645,10 @@ mod tests {
         }
         // 10^12 events if expanded: the parser's event budget stops it after
         // `max_events` steps, whatever the machine's speed (no clock here).
-        let err = read(&s).unwrap_err().to_string();
-        eprintln!("{err}");
-        assert!(err.to_lowercase().contains("budget"), "{err}");
+        let err = read(&s).unwrap_err();
+        assert!(matches!(err, CoreError::Limit { .. }), "{err}");
+        let err = err.to_string();
+        assert!(err.contains("budget") && err.contains("limit"), "{err}");
         // The same shape, three levels deep (1,000 values), is read.
         let small: String = s.lines().take(3).map(|l| format!("{l}\n")).collect();
         assert!(read(&small).is_ok());
@@ -546,7 +664,71 @@ mod tests {
             ..ReadLimits::default()
         };
         let err = read_bytes("x", b"a: 123456789012\n", &limits).unwrap_err();
-        assert!(err.to_string().contains("limit"), "{err}");
+        assert!(matches!(err, CoreError::Limit { .. }), "{err}");
+        assert!(err.to_string().contains("--max-file-mib"), "{err}");
+    }
+
+    /// `n` valid NetworkPolicy documents of `rules` ingress rules each.
+    fn many_policies(n: usize, rules: usize) -> String {
+        let mut s = String::new();
+        for i in 0..n {
+            s.push_str(&format!(
+                "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: p{i}\n  namespace: shop\n  labels: {{app: web, tier: fe}}\nspec:\n  podSelector:\n    matchLabels: {{app: web}}\n  policyTypes: [Ingress]\n  ingress:\n"
+            ));
+            for r in 0..rules {
+                s.push_str(&format!(
+                    "  - from:\n    - podSelector: {{matchLabels: {{app: c{r}}}}}\n    ports:\n    - {{port: {}, protocol: TCP}}\n",
+                    1000 + r
+                ));
+            }
+        }
+        s
+    }
+
+    #[test]
+    fn large_valid_multi_document_files_are_read() {
+        // Over 300,000 YAML nodes in 1,000 documents (~2 MiB): serde-saphyr's
+        // default budget (250,000 nodes per stream) called this malformed.
+        let text = many_policies(1_000, 20);
+        assert!(text.len() < ReadLimits::default().max_bytes);
+        let set = read(&text).unwrap();
+        assert_eq!(set.documents.len(), 1_000);
+        assert_eq!(set.documents[999].value["metadata"]["name"], "p999");
+    }
+
+    #[test]
+    fn limits_name_themselves_and_what_raises_them() {
+        let text = many_policies(50, 20);
+        // A tighter byte limit: refused by size, naming the flag.
+        let tight = ReadLimits {
+            max_bytes: text.len() - 1,
+            ..ReadLimits::default()
+        };
+        let e = read_bytes("big.yaml", text.as_bytes(), &tight).unwrap_err();
+        let CoreError::Limit { limit, .. } = &e else {
+            panic!("{e}")
+        };
+        assert_eq!(limit.limit, "DOCUMENT_MAX_BYTES");
+        assert!(e.to_string().starts_with("big.yaml: "), "{e}");
+        assert!(e.to_string().contains("--max-file-mib"), "{e}");
+        // The node allowance: a limit, not a syntax error.
+        let few_nodes = ReadLimits {
+            max_events: 1_000,
+            max_bytes: 1_000,
+            ..ReadLimits::default()
+        };
+        let small = many_policies(2, 20);
+        let e = parse_yaml_stream("n.yaml", &small, &few_nodes).unwrap_err();
+        assert!(matches!(e, CoreError::Limit { .. }), "{e}");
+        assert!(e.to_string().contains("YAML nodes"), "{e}");
+        assert!(e.to_string().contains("--max-file-mib"), "{e}");
+        // Too many documents.
+        let few_docs = ReadLimits {
+            max_documents: 10,
+            ..ReadLimits::default()
+        };
+        let e = read_bytes("d.yaml", text.as_bytes(), &few_docs).unwrap_err();
+        assert!(e.to_string().contains("DOCUMENT_MAX_DOCUMENTS"), "{e}");
     }
 
     #[test]

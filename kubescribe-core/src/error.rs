@@ -45,6 +45,15 @@ pub enum CoreError {
         /// serde's message (names the field path when it can).
         message: String,
     },
+    /// The input exceeds one of the [limits](crate::limits) on untrusted
+    /// input: well-formed, but more than kubescribe reads.
+    #[error("{source_name}: {limit}")]
+    Limit {
+        /// File name.
+        source_name: String,
+        /// Which limit, its value and what raises it.
+        limit: Box<crate::limits::LimitExceeded>,
+    },
     /// Serialising to YAML or JSON failed.
     #[error("cannot serialise: {0}")]
     Serialize(String),

@@ -17,7 +17,7 @@
 //! | [`DOCUMENT_MAX_DOCUMENTS`] | 10,000 | documents in one input | fixed |
 //! | [`DOCUMENT_MAX_ALIASES`] | 1,000 | YAML alias (`*ref`) uses in one input | fixed |
 //! | nodes / parser events | one per input byte, at least 4,000,000 | YAML nodes and events of one input (alias expansion included) | grows with `--max-file-mib` |
-//! | [`CEL_MAX_COST`] | 1,000,000 steps | one `x-kubernetes-validations` rule on one object (`validate --crd`) | fixed (the API server's per-call budget) |
+//! | [`CEL_MAX_COST`] | 1,000,000 steps (cost bound before evaluation) | one `x-kubernetes-validations` rule on one object (`validate --crd`) | fixed (the API server's per-call budget) |
 //!
 //! A refused input is a [`LimitExceeded`] naming the limit, its value and
 //! what raises it.
@@ -55,11 +55,12 @@ pub const DOCUMENT_MAX_ALIASES: usize = 1_000;
 /// least one byte of text unless an alias repeats it).
 pub const DOCUMENT_MIN_EVENTS: usize = 4_000_000;
 
-/// Cost budget of one CEL rule evaluated on one object: the number of
-/// evaluation steps (each operator, function call, comprehension iteration
-/// and list/map element visited counts one). The API server's per-call
-/// limit is 1,000,000 cost units (`PerCallLimit` in
-/// `k8s.io/apiserver/pkg/apis/cel/config.go`).
+/// Cost budget of one CEL rule on one object, in the API server's cost
+/// units (one per operation; string and list traversals one per ten
+/// elements). `kubescribe-validate` bounds each rule's cost from its syntax
+/// tree and the object's actual sizes before evaluating any rule, and
+/// refuses a rule over the budget. The API server's per-call limit is the
+/// same 1,000,000 (`PerCallLimit` in `k8s.io/apiserver/pkg/apis/cel/config.go`).
 pub const CEL_MAX_COST: u64 = 1_000_000;
 
 /// An input refused because it exceeds one of the limits above.

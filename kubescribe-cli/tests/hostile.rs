@@ -1,0 +1,108 @@
+//! Hostile input through the CLI (issue 19): deep selectors, control
+//! characters in names and keys, large valid files.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_kubescribe"))
+}
+
+fn run(args: &[&str]) -> Output {
+    bin().args(args).output().unwrap()
+}
+
+fn text(o: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+/// An empty event store (simulate needs one).
+fn empty_store(dir: &Path) -> String {
+    let events = dir.join("none.jsonl");
+    std::fs::write(&events, "").unwrap();
+    let store = dir.join("s.db");
+    let o = run(&[
+        "ingest",
+        events.to_str().unwrap(),
+        "--store",
+        store.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    store.to_str().unwrap().to_string()
+}
+
+fn calico_policy(selector: &str) -> String {
+    serde_json::json!({
+        "apiVersion": "projectcalico.org/v3",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": "deep", "namespace": "shop"},
+        "spec": {"selector": selector, "types": ["Ingress"], "ingress": [{"action": "Allow"}]}
+    })
+    .to_string()
+}
+
+#[test]
+fn deep_selectors_are_a_clear_error_in_simulate_and_validate() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = empty_store(dir.path());
+    for (name, selector) in [
+        (
+            "parens",
+            format!("{}app == 'x'{}", "(".repeat(10_000), ")".repeat(10_000)),
+        ),
+        ("bangs", format!("{}has(app)", "!".repeat(300_000))),
+    ] {
+        let file = dir.path().join(format!("{name}.json"));
+        std::fs::write(&file, calico_policy(&selector)).unwrap();
+        let o = run(&["simulate", file.to_str().unwrap(), "--store", &store]);
+        let (out, err) = text(&o);
+        // Before: SIGABRT (stack overflow), no exit code.
+        assert_eq!(o.status.code(), Some(2), "{name}: {out}{err}");
+        assert!(err.contains("/spec/selector"), "{name}: {err}");
+        assert!(err.contains("SELECTOR_MAX_CHARS"), "{name}: {err}");
+        assert!(
+            err.len() < 2_000,
+            "{name}: the error repeats the whole selector"
+        );
+        let o = run(&["validate", file.to_str().unwrap()]);
+        let (out, err) = text(&o);
+        assert!(o.status.code().is_some(), "{name}: killed by a signal");
+        assert_ne!(o.status.code(), Some(0), "{name}: {out}{err}");
+    }
+}
+
+#[test]
+fn large_valid_multi_document_files_validate() {
+    // Over 300,000 YAML nodes in 1,000 valid NetworkPolicies (~2 MiB): the
+    // YAML reader's default node budget (250,000) called this malformed.
+    let mut s = String::new();
+    for i in 0..1_000 {
+        s.push_str(&format!(
+            "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: p{i}\n  namespace: shop\nspec:\n  podSelector:\n    matchLabels: {{app: web}}\n  policyTypes: [Ingress]\n  ingress:\n"
+        ));
+        for r in 0..20 {
+            s.push_str(&format!(
+                "  - from:\n    - podSelector: {{matchLabels: {{app: c{r}}}}}\n    ports:\n    - {{port: {}, protocol: TCP}}\n",
+                1000 + r
+            ));
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("many.yaml");
+    std::fs::write(&f, &s).unwrap();
+    let o = run(&["validate", f.to_str().unwrap(), "-o", "json"]);
+    let (out, err) = text(&o);
+    assert!(!err.contains("malformed"), "{err}");
+    assert!(!err.contains("exceeds the limit"), "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {err}"));
+    let n = v
+        .as_array()
+        .map(Vec::len)
+        .or_else(|| v["reports"].as_array().map(Vec::len))
+        .unwrap_or(0);
+    assert_eq!(n, 1_000, "{err}");
+}
