@@ -215,15 +215,21 @@ fn missing_and_ambiguous_information_is_an_error() {
     let e = parse_intent("block writes to /etc/passwd")
         .unwrap_err()
         .to_string();
-    assert!(e.contains("scope"), "{e}");
+    assert!(e.contains("which pods"), "{e}");
     let e = parse_intent("app=web in namespace shop")
         .unwrap_err()
         .to_string();
-    assert!(e.contains("action") && e.contains("what to govern"), "{e}");
+    assert!(
+        e.contains("what to do") && e.contains("what to govern"),
+        "{e}"
+    );
     let e = parse_intent("block app=web in namespace shop")
         .unwrap_err()
         .to_string();
-    assert!(e.contains("what to govern") && !e.contains("action"), "{e}");
+    assert!(
+        e.contains("what to govern") && !e.contains("what to do"),
+        "{e}"
+    );
     let e = parse_intent("allow and block /etc for app=web in namespace shop").unwrap_err();
     assert!(matches!(e, IntentParseError::AmbiguousAction(..)), "{e}");
     let e =
@@ -233,8 +239,12 @@ fn missing_and_ambiguous_information_is_an_error() {
         parse_intent("block /etc/passwd reads for app=web in namespace shop and namespace prod")
             .unwrap_err();
     assert!(e.to_string().contains("two namespaces"), "{e}");
-    let e = parse_intent("block icmp to app=web in namespace shop").unwrap_err();
-    assert!(matches!(e, IntentParseError::Unsupported(_)), "{e}");
+    // ICMP has no ports: a protocol-only rule (schema version 2).
+    let p = parse_intent("block icmp to app=web in namespace shop").unwrap();
+    assert_eq!(
+        p.intent.resources.protocols,
+        [kubescribe_core::intent::Protocol::Icmp]
+    );
 }
 
 #[test]

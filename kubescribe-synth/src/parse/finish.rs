@@ -2,6 +2,7 @@
 //! and assumptions, and what is still missing.
 
 use super::*;
+use kubescribe_core::intent::IntentGap;
 
 impl<'a> Parser<'a> {
     #[allow(clippy::too_many_arguments)]
@@ -26,6 +27,7 @@ impl<'a> Parser<'a> {
     pub(super) fn finish(
         mut self,
         mut a: Acc,
+        deny: Option<Acc>,
         resolver: Option<&mut dyn PodResolver>,
     ) -> Result<ParsedIntent, IntentParseError> {
         // Engine.
@@ -89,8 +91,13 @@ impl<'a> Parser<'a> {
         } else if !a.ports.is_empty()
             || !a.cidrs.is_empty()
             || !a.fqdns.is_empty()
+            || !a.entities.is_empty()
+            || !a.named_ports.is_empty()
+            || !a.services.is_empty()
             || a.dir_explicit.is_some()
             || a.proto_seen
+            || a.isolate
+            || a.default_deny
             || net_engine
         {
             Some(Domain::Network)
@@ -121,17 +128,12 @@ impl<'a> Parser<'a> {
                 push_uniq(&mut a.binaries, p);
             }
         }
-        if a.proto_global == Some(Protocol::Icmp) && a.ports.is_empty() {
-            return Err(IntentParseError::Unsupported(
-                "a protocol without ports (ICMP): an intent's ports carry the protocol; name the traffic by ports, peers or CIDRs".into(),
-            ));
-        }
-        if let Some(p) = a.proto_global {
-            for port in &mut a.ports {
-                if port.protocol == Protocol::Tcp && p != Protocol::Icmp {
-                    port.protocol = p;
-                }
-            }
+        let (ports, protocols) = ports_and_protocols(&a);
+        if !a.services.is_empty() && ports.is_empty() {
+            return Err(IntentParseError::Missing(vec![format!(
+                "which port: `{}` is a service name, not a port; give its number (e.g. `port 5432`) or its container port's name",
+                a.services.join("`, `")
+            )]));
         }
         // Domain words that describe something else ("processes in app=x must not call ptrace").
         self.ents.retain(|e| {
@@ -140,7 +142,7 @@ impl<'a> Parser<'a> {
         // Who is the subject and who the peers.
         let groups: Vec<Cue> = self.groups.clone();
         let network = domain == Domain::Network;
-        let subject = if network && groups.len() >= 2 {
+        let mut subject = if network && groups.len() >= 2 {
             let pick = |f: &dyn Fn(Cue) -> bool| groups.iter().position(|c| f(*c));
             match a.dir_explicit {
                 Some(Direction::Ingress) => pick(&|c| c != Cue::From),
@@ -151,7 +153,32 @@ impl<'a> Parser<'a> {
         } else {
             0
         };
-        let is_subject = |g: usize| !network || groups.len() < 2 || g == subject;
+        // "only app=web may connect to app=db": the object is protected.
+        let mut flipped = false;
+        if network
+            && a.only_subject
+            && a.dir_explicit.is_none()
+            && groups.first() == Some(&Cue::None)
+            && let Some(to) = groups.iter().position(|c| *c == Cue::To)
+        {
+            subject = to;
+            flipped = true;
+        }
+        // A later, uncued group that only names a namespace ("… on 5432 in
+        // namespace shop") is the subject's namespace, not a peer.
+        let ns_only: Vec<usize> = (1..groups.len())
+            .filter(|&g| {
+                g != subject
+                    && groups[g] == Cue::None
+                    && self
+                        .mentions
+                        .iter()
+                        .filter(|m| m.group == g)
+                        .all(|m| matches!(m.who, Who::Ns(_)))
+            })
+            .collect();
+        let is_subject =
+            |g: usize| !network || groups.len() < 2 || g == subject || ns_only.contains(&g);
         let mut ns: Option<String> = None;
         let mut labels: BTreeMap<String, String> = BTreeMap::new();
         let mut pods: Vec<String> = Vec::new();
@@ -164,6 +191,7 @@ impl<'a> Parser<'a> {
                 (Who::Ns(_), true) => EntityKind::Namespace,
                 (Who::Ns(_), false) => EntityKind::PeerNamespace,
                 (Who::Pod(_), _) => EntityKind::PodName,
+                (Who::NsLabel(..) | Who::AnyNs, _) => EntityKind::PeerNamespace,
             };
             self.ents.push(Entity {
                 kind,
@@ -190,6 +218,13 @@ impl<'a> Parser<'a> {
                         _ => ns = Some(x),
                     },
                     Who::Pod(p) => push_uniq(&mut pods, p),
+                    Who::NsLabel(..) | Who::AnyNs => {
+                        return Err(IntentParseError::Missing(vec![format!(
+                            "which pods: namespaces by label (`{}`) select peers, not the policy's own pods; {}",
+                            &self.text[m.start..m.end],
+                            kubescribe_core::intent::WHICH_PODS
+                        )]));
+                    }
                 }
             } else {
                 let slot = match peers.iter().position(|(g, _, _)| *g == m.group) {
@@ -205,11 +240,16 @@ impl<'a> Parser<'a> {
                         p.labels.insert(k, v);
                     }
                     Who::Ns(x) => p.namespace = Some(x),
+                    Who::NsLabel(k, v) => {
+                        p.namespace_labels.insert(k, v);
+                    }
+                    Who::AnyNs => p.any_namespace = true,
                     Who::Pod(x) => ppods.push(x),
                 }
             }
         }
         // Direction.
+        let isolate_dir = (a.isolate && !a.default_deny).then_some(Direction::Both);
         let direction = if network {
             let from_groups = if groups.len() >= 2 {
                 groups
@@ -230,6 +270,8 @@ impl<'a> Parser<'a> {
             };
             Some(
                 a.dir_explicit
+                    .or(flipped.then_some(Direction::Ingress))
+                    .or(isolate_dir)
                     .or(from_groups)
                     .or(a.dir_implied)
                     .unwrap_or_else(|| {
@@ -270,50 +312,115 @@ impl<'a> Parser<'a> {
                 ppods[0]
             )]));
         }
-        if ns.is_none() && labels.is_empty() && pods.is_empty() && a.selector.is_empty() {
-            return Err(IntentParseError::Missing(vec![
-                "scope: name the workloads' namespace and labels, e.g. `app=nginx in namespace shop`, or a pod".to_string(),
-            ]));
+        let named = !labels.is_empty() || !pods.is_empty() || !a.selector.is_empty();
+        let all_pods = !named
+            && ns.is_some()
+            && !a.cluster_wide_word
+            && (a.all_pods_word || a.default_deny || a.isolate && a.all_pods_word);
+        if all_pods && !a.all_pods_word {
+            self.assume.push(format!(
+                "a default deny in namespace {} selects all its pods",
+                ns.as_deref().unwrap_or_default()
+            ));
         }
-        if ns.is_none() {
+        if ns.is_none() && named && !a.cluster_wide_word {
             self.assume
-                .push("no namespace: cluster-wide where the engine allows it".into());
+                .push("no namespace: the policy applies in the namespace it is created in".into());
         }
-        let read_only = domain == Domain::File
-            && (a.read_only_word
-                || a.reads && !a.writes && action != Action::Block
-                || a.writes && !a.reads && action == Action::Block);
-        let recursive = !a.dirs.is_empty() && !a.non_recursive;
+        let read_only = |x: &Acc, action: Action| {
+            domain == Domain::File
+                && (x.read_only_word
+                    || x.reads && !x.writes && action != Action::Block
+                    || x.writes && !x.reads && action == Action::Block)
+        };
+        let mut resources = Resources {
+            paths: a.paths.iter().map(|(p, _)| p.clone()).collect(),
+            dirs: a.dirs.clone(),
+            recursive: !a.dirs.is_empty() && !a.non_recursive,
+            read_only: read_only(&a, action),
+            owner_only: a.owner_only,
+            sources: a.sources.clone(),
+            binaries: a.binaries.clone(),
+            ports,
+            named_ports: a
+                .named_ports
+                .iter()
+                .map(|n| NamedPort {
+                    name: n.clone(),
+                    protocol: a.protos.first().copied().unwrap_or(Protocol::Tcp),
+                })
+                .collect(),
+            protocols,
+            cidrs: a.cidrs.clone(),
+            except_cidrs: a.except_cidrs.clone(),
+            entities: a.entities.clone(),
+            peers: peers.into_iter().map(|(_, p, _)| p).collect(),
+            fqdns: a.fqdns.clone(),
+            syscalls: a.syscalls.clone(),
+            capabilities: a.caps.clone(),
+            all: false,
+        };
+        resources.all = a.all_word && {
+            let mut named = resources.clone();
+            named.recursive = false;
+            named.read_only = false;
+            named.owner_only = false;
+            named.is_empty()
+        };
+        let deny = deny.map(|b| {
+            let (ports, protocols) = ports_and_protocols(&b);
+            Resources {
+                paths: b.paths.iter().map(|(p, _)| p.clone()).collect(),
+                dirs: b.dirs.clone(),
+                recursive: !b.dirs.is_empty() && !b.non_recursive,
+                read_only: read_only(&b, Action::Block),
+                owner_only: b.owner_only,
+                sources: b.sources.clone(),
+                binaries: b.binaries.clone(),
+                ports,
+                protocols,
+                cidrs: b.cidrs.clone(),
+                except_cidrs: b.except_cidrs.clone(),
+                entities: b.entities.clone(),
+                fqdns: b.fqdns.clone(),
+                syscalls: b.syscalls.clone(),
+                capabilities: b.caps.clone(),
+                ..Resources::default()
+            }
+        });
         let intent = Intent {
             version: None,
-            deny: None,
+            deny,
             engine,
             scope: Scope {
                 namespace: ns,
                 labels,
                 selector: (!a.selector.is_empty()).then(|| a.selector.join(", ")),
                 pod_names: pods,
-                ..Scope::default()
+                all_pods,
+                cluster_wide: a.cluster_wide_word,
             },
             domain,
             action,
             direction,
-            resources: Resources {
-                paths: a.paths.into_iter().map(|(p, _)| p).collect(),
-                dirs: a.dirs,
-                recursive,
-                read_only,
-                binaries: a.binaries,
-                ports: a.ports,
-                cidrs: a.cidrs,
-                peers: peers.into_iter().map(|(_, p, _)| p).collect(),
-                fqdns: a.fqdns,
-                syscalls: a.syscalls,
-                capabilities: a.caps,
-                ..Resources::default()
-            },
+            resources,
             rationale: None,
         };
+        // What is still missing or contradictory is refused, never guessed.
+        let gaps = intent.gaps();
+        let missing: Vec<String> = gaps
+            .iter()
+            .filter_map(|g| match g {
+                IntentGap::Missing(m) => Some(m.clone()),
+                IntentGap::Contradiction(_) => None,
+            })
+            .collect();
+        if !missing.is_empty() {
+            return Err(IntentParseError::Missing(missing));
+        }
+        if let Some(IntentGap::Contradiction(c)) = gaps.first() {
+            return Err(IntentParseError::Ambiguous(format!("contradiction: {c}")));
+        }
         self.ents.sort_by_key(|e| (e.start, e.end));
         Ok(ParsedIntent {
             intent,
@@ -321,6 +428,44 @@ impl<'a> Parser<'a> {
             assumptions: self.assume,
         })
     }
+}
+
+/// The ports (each unbound port once per protocol named beside it, in text
+/// order) and the protocols named without ports (ICMP, or all SCTP).
+fn ports_and_protocols(a: &Acc) -> (Vec<PortSpec>, Vec<Protocol>) {
+    let port_protos: Vec<Protocol> = a
+        .protos
+        .iter()
+        .copied()
+        .filter(|p| *p != Protocol::Icmp)
+        .collect();
+    let mut ports: Vec<PortSpec> = Vec::new();
+    for (p, bound) in &a.ports {
+        let protos = if *bound || port_protos.is_empty() {
+            vec![p.protocol]
+        } else {
+            port_protos.clone()
+        };
+        for protocol in protos {
+            let q = PortSpec {
+                protocol,
+                ..p.clone()
+            };
+            if !ports.contains(&q) {
+                ports.push(q);
+            }
+        }
+    }
+    let protocols = if ports.is_empty() && a.named_ports.is_empty() {
+        a.protos.clone()
+    } else {
+        a.protos
+            .iter()
+            .copied()
+            .filter(|p| *p == Protocol::Icmp)
+            .collect()
+    };
+    (ports, protocols)
 }
 
 /// What a text without an action or a domain still needs.
@@ -332,15 +477,12 @@ pub(super) fn missing_fields(
 ) -> Vec<String> {
     let mut out = Vec::new();
     if p.mentions.is_empty() && a.selector.is_empty() {
-        out.push(
-            "scope: name the workloads' namespace and labels, e.g. `app=nginx in namespace shop`, or a pod"
-                .to_string(),
-        );
+        out.push(kubescribe_core::intent::WHICH_PODS.to_string());
     }
     let no_action = no_action
         || a.allow.is_none() && a.block.is_none() && a.audit.is_none() && !a.only && !a.except;
     if no_action {
-        out.push("action: say allow (or only …), audit or block".to_string());
+        out.push("what to do: allow (or only …), audit or block?".to_string());
     }
     let no_domain = no_domain
         || a.paths.is_empty()
@@ -351,10 +493,14 @@ pub(super) fn missing_fields(
             && a.fqdns.is_empty()
             && a.syscalls.is_empty()
             && a.caps.is_empty()
+            && a.entities.is_empty()
+            && a.named_ports.is_empty()
+            && a.protos.is_empty()
+            && !a.all_word
             && a.dir_explicit.is_none()
             && a.domain_word.is_none();
     if no_domain {
-        out.push("what to govern: name paths, binaries, ports, peers, CIDRs, FQDNs, syscalls or capabilities".to_string());
+        out.push("what to govern: which files, which executables, which traffic (ports, peers, CIDRs, FQDNs), which system calls or which capabilities?".to_string());
     }
     out
 }

@@ -512,6 +512,13 @@ pub(super) const BLOCK_WORDS: &[&str] = &[
     "forbidden",
     "prevent",
     "prevents",
+    "prevented",
+    "disallowed",
+    "refuse",
+    "refused",
+    "isolate",
+    "isolates",
+    "isolated",
     "disallow",
     "disallows",
     "prohibit",
@@ -536,10 +543,17 @@ pub(super) const AUDIT_WORDS: &[&str] = &[
     "monitors",
     "monitored",
     "record",
+    "records",
+    "recorded",
     "alert",
+    "alerts",
     "observe",
     "trace",
     "watch",
+    "watched",
+    "detect",
+    "detects",
+    "report",
 ];
 pub(super) const FILE_VERBS: &[&str] = &[
     "read",
@@ -719,21 +733,58 @@ pub(super) fn port_proto(s: &str) -> Option<((u16, Option<u16>), PortProto)> {
     None
 }
 
-pub(super) fn service_port(s: &str) -> Option<PortSpec> {
-    let (port, protocol) = match s {
-        "http" => (80, Protocol::Tcp),
-        "https" => (443, Protocol::Tcp),
-        "dns" => (53, Protocol::Udp),
-        "ssh" => (22, Protocol::Tcp),
-        "mysql" => (3306, Protocol::Tcp),
-        "postgres" | "postgresql" => (5432, Protocol::Tcp),
-        "redis" => (6379, Protocol::Tcp),
-        _ => return None,
-    };
-    Some(PortSpec {
+/// The protocol names that are their IANA ports (docs/intents.md): DNS is
+/// 53 over UDP and TCP, HTTP 80, HTTPS 443.
+pub(super) fn service_port(s: &str) -> Option<Vec<PortSpec>> {
+    let one = |port, protocol| PortSpec {
         port,
         end_port: None,
         protocol,
+    };
+    Some(match s {
+        "http" => vec![one(80, Protocol::Tcp)],
+        "https" => vec![one(443, Protocol::Tcp)],
+        "dns" => vec![one(53, Protocol::Udp), one(53, Protocol::Tcp)],
+        _ => return None,
+    })
+}
+
+/// Service names that are not ports: a port for them comes from the text or
+/// the store, never from a table.
+pub(super) const SERVICE_NAMES: &[&str] = &[
+    "ssh",
+    "mysql",
+    "postgres",
+    "postgresql",
+    "redis",
+    "mongodb",
+    "mongo",
+    "kafka",
+    "etcd",
+    "memcached",
+    "elasticsearch",
+    "rabbitmq",
+    "smtp",
+    "ldap",
+    "ftp",
+    "grpc",
+    "ntp",
+];
+
+/// A non-workload peer named in words (docs/intents.md, "Entities").
+pub(super) fn entity_word(
+    l: &str,
+    next: &str,
+) -> Option<(kubescribe_core::intent::NetworkEntity, usize)> {
+    use kubescribe_core::intent::NetworkEntity::*;
+    Some(match (l, next) {
+        ("internet", _) | ("world", _) => (World, 1),
+        ("outside", "world") => (World, 2),
+        ("kube-apiserver" | "apiserver" | "kube-api-server", _) => (KubeApiserver, 1),
+        ("api", "server" | "servers") => (KubeApiserver, 2),
+        ("kubernetes", "api") => (KubeApiserver, 2),
+        ("host" | "node", _) => (Host, 1),
+        _ => return None,
     })
 }
 

@@ -7,14 +7,18 @@
 
 mod finish;
 mod lexicon;
+mod restate;
 mod values;
+
+pub use restate::restate;
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
 use kubescribe_core::intent::{
-    Action, Direction, Domain, Intent, PeerSelector, PortSpec, Protocol, Resources, Scope,
+    Action, Direction, Domain, Intent, NamedPort, NetworkEntity, PeerSelector, PortSpec, Protocol,
+    Resources, Scope,
 };
 
 use kubescribe_core::engine::Engine;
@@ -167,6 +171,31 @@ enum Mode {
     Cap,
 }
 
+/// What "all"/"any" before these words covers: the whole domain.
+const ALL_WHAT: &[&str] = &[
+    "traffic",
+    "ingress",
+    "egress",
+    "incoming",
+    "outgoing",
+    "inbound",
+    "outbound",
+    "connections",
+    "network",
+    "communication",
+    "communications",
+    "packets",
+    "process",
+    "processes",
+    "execution",
+    "executions",
+    "file",
+    "files",
+    "binaries",
+    "programs",
+    "commands",
+];
+
 /// The preposition that introduced a group of workload mentions.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Cue {
@@ -183,6 +212,10 @@ enum Cue {
 enum Who {
     Label(String, String),
     Ns(String),
+    /// A label of the namespace ("namespaces labelled team=ops").
+    NsLabel(String, String),
+    /// "from any namespace".
+    AnyNs,
     Pod(String),
 }
 
@@ -227,10 +260,32 @@ struct Acc {
     paths: Vec<(String, usize)>,
     dirs: Vec<String>,
     binaries: Vec<String>,
-    ports: Vec<PortSpec>,
-    proto_global: Option<Protocol>,
+    /// Ports, and whether the text bound each to its protocol (`53/udp`).
+    ports: Vec<(PortSpec, bool)>,
+    named_ports: Vec<String>,
+    /// Protocols named on their own ("TCP and UDP 53", "ICMP"), in order.
+    protos: Vec<Protocol>,
     proto_seen: bool,
     cidrs: Vec<String>,
+    except_cidrs: Vec<String>,
+    /// An "except"/"excluding" came after a CIDR: the next CIDRs are carved out.
+    cidr_except: bool,
+    entities: Vec<NetworkEntity>,
+    /// Executables that act ("only /usr/sbin/nginx may read …").
+    sources: Vec<String>,
+    /// Service names used where a port was expected (never turned into ports).
+    services: Vec<String>,
+    /// "all traffic", "deny all", "default deny", "isolate": the whole domain.
+    all_word: bool,
+    /// "isolate"/"default deny": a default deny (both directions unless said).
+    isolate: bool,
+    default_deny: bool,
+    /// "all pods in namespace X" and friends.
+    all_pods_word: bool,
+    cluster_wide_word: bool,
+    /// "only app=web may connect to …": "only" restricts the subject.
+    only_subject: bool,
+    owner_only: bool,
     fqdns: Vec<String>,
     syscalls: Vec<String>,
     caps: Vec<String>,
@@ -381,7 +436,44 @@ impl<'a> Parser<'a> {
         mut self,
         resolver: Option<&mut dyn PodResolver>,
     ) -> Result<ParsedIntent, IntentParseError> {
+        let n = self.toks.len();
+        let cut = self.deny_clause_start();
         let mut a = Acc::default();
+        self.scan(&mut a, 0, cut.unwrap_or(n));
+        let deny = cut.map(|c| {
+            let mut b = Acc::default();
+            self.scan(&mut b, c, n);
+            b
+        });
+        self.finish(a, deny, resolver)
+    }
+
+    /// Where a second clause that blocks part of an allow-list starts ("allow
+    /// reads of /var/www/ but block /var/www/private/"; "…; deny writes to …").
+    fn deny_clause_start(&self) -> Option<usize> {
+        let n = self.toks.len();
+        let allows = |range: std::ops::Range<usize>| {
+            range.into_iter().any(|j| {
+                let l = self.low(j);
+                ALLOW_WORDS.contains(&l) || l == "only"
+            })
+        };
+        (1..n).find(|&j| {
+            let gap = &self.text[self.toks[j - 1].end..self.toks[j].start];
+            let boundary = self.low(j) == "but" || gap.contains(';') || gap.contains(". ");
+            let blocks = (j..(j + 4).min(n)).any(|k| {
+                let l = self.low(k);
+                BLOCK_WORDS.contains(&l)
+                    || matches!(l, "not" | "never")
+                        && !ALLOW_WORDS.contains(&self.low(k + 1))
+                        && self.low(k + 1) != "be"
+            });
+            boundary && blocks && allows(0..j) && !allows(j..n)
+        })
+    }
+
+    /// Reads tokens `from..to` (one clause) into `a`.
+    fn scan(&mut self, a: &mut Acc, from: usize, to: usize) {
         let lower_all = self.text.to_lowercase();
         let syscall_ctx = lower_all.contains("syscall") || lower_all.contains("system call");
         let cap_ctx = lower_all.contains("capabilit") || lower_all.contains("cap_");
@@ -390,8 +482,8 @@ impl<'a> Parser<'a> {
             .iter()
             .any(|t| EXEC_VERBS.contains(&t.lower.as_str()));
         let mut mode = Mode::None;
-        let n = self.toks.len();
-        let mut i = 0;
+        let n = to;
+        let mut i = from;
         while i < n {
             let t = self.toks[i].clone();
             let l = t.lower.as_str();
@@ -403,7 +495,7 @@ impl<'a> Parser<'a> {
             let next = self.low(i + 1).to_string();
             // Actions (one- to four-word phrases).
             if !(l == "kill" && (syscall_ctx || cap_ctx) && mode == Mode::Syscall)
-                && let Some((act, k, negated)) = self.action_phrase(i, &a)
+                && let Some((act, k, negated)) = self.action_phrase(i, a)
             {
                 let k = k.min(n - 1);
                 let (s, e) = (t.start, self.toks[k].end);
@@ -426,6 +518,27 @@ impl<'a> Parser<'a> {
                 if (i..=k).any(|j| self.low(j) == "only") {
                     a.only = true;
                 }
+                if l == "only" && act == Action::Allow && split_label(&next).is_some() {
+                    // "only app=web may connect to app=db": the subject is the peer.
+                    a.only_subject = true;
+                }
+                if l.starts_with("isolat") {
+                    a.isolate = true;
+                    a.all_word = true;
+                }
+                if prev == "default" && act == Action::Block && k == i
+                    || matches!(l, "deny-all" | "default-deny")
+                {
+                    a.default_deny = true;
+                    a.all_word = true;
+                }
+                if matches!(self.low(k + 1), "all" | "everything" | "any") && {
+                    let w = self.low(k + 2);
+                    ALL_WHAT.contains(&w) || w.is_empty() || self.toks[k + 1].comma
+                } || self.low(k + 1) == "everything"
+                {
+                    a.all_word = true;
+                }
                 self.last_action_tok = Some(k);
                 i = k + 1;
                 continue;
@@ -433,19 +546,150 @@ impl<'a> Parser<'a> {
             if l == "only" {
                 a.only = true;
             }
-            if l == "internet" {
-                self.ent(EntityKind::Cidr, t.start, t.end);
-                push_uniq(&mut a.cidrs, "0.0.0.0/0".into());
-                push_uniq(&mut self.assume, "\"internet\" read as 0.0.0.0/0".into());
-                if prev != "from" {
-                    a.dir_implied.get_or_insert(Direction::Egress);
-                }
+            if matches!(l, "default-deny" | "deny-all") {
+                self.ent(EntityKind::Action, t.start, t.end);
+                a.block.get_or_insert(t.text.to_string());
+                a.default_deny = true;
+                a.all_word = true;
                 i += 1;
+                continue;
+            }
+            // "… and nothing else", "no other …": an allow-list.
+            if (l == "nothing" && matches!(next.as_str(), "else" | "more"))
+                || (l == "no" && matches!(next.as_str(), "other" | "others"))
+            {
+                a.only = true;
+                i += 2;
+                continue;
+            }
+            // "all pods of namespace shop", "every pod", "the whole namespace".
+            if (matches!(l, "all" | "every" | "each")
+                && matches!(next.as_str(), "pods" | "pod" | "workloads" | "workload")
+                || matches!(l, "whole" | "entire") && next == "namespace"
+                || l == "namespace-wide")
+                && self.cue.is_none_or(|c| c == Cue::None)
+            {
+                a.all_pods_word = true;
+                i += if l == "namespace-wide" { 1 } else { 2 };
+                continue;
+            }
+            // "pods in namespace shop …" (no labels): every pod of it.
+            if matches!(l, "pods" | "workloads" | "containers")
+                && matches!(next.as_str(), "in" | "of")
+                && (i == from || matches!(prev.as_str(), "for" | "the" | "on" | "to" | "by"))
+                && self.cue.is_none_or(|c| c == Cue::None)
+            {
+                a.all_pods_word = true;
+            }
+            // A system namespace after "to"/"from": "egress to kube-system".
+            if matches!(self.cue, Some(Cue::To | Cue::From))
+                && (l.ends_with("-system") || l == "kube-public")
+                && is_ns_name(t.text)
+            {
+                self.mention(Who::Ns(t.text.to_string()), i, t.start, t.end);
+                i += 1;
+                continue;
+            }
+            // "cluster-wide", "across the cluster", "in all namespaces".
+            let all_ns = matches!(l, "all" | "every" | "any")
+                && matches!(next.as_str(), "namespaces" | "namespace");
+            if all_ns && matches!(prev.as_str(), "from" | "to") {
+                self.mention(Who::AnyNs, i, t.start, self.toks[i + 1].end);
+                i += 2;
+                continue;
+            }
+            if matches!(l, "cluster-wide" | "clusterwide")
+                || l == "across" && next == "the" && self.low(i + 2) == "cluster"
+                || l == "cluster" && next == "wide"
+                || all_ns
+            {
+                a.cluster_wide_word = true;
+                i += match l {
+                    "across" => 3,
+                    "cluster" => 2,
+                    _ if all_ns => 2,
+                    _ => 1,
+                };
+                continue;
+            }
+            if matches!(l, "all" | "any" | "everything")
+                && (ALL_WHAT.contains(&next.as_str()) || next.is_empty())
+            {
+                a.all_word = true;
+            }
+            // "owner only", "only by its owner".
+            if matches!(l, "owner-only" | "owner")
+                && (l == "owner-only"
+                    || next == "only"
+                    || matches!(prev.as_str(), "its" | "the" | "their") && {
+                        let p2 = if i >= 2 { self.low(i - 2) } else { "" };
+                        matches!(p2, "by" | "only") || self.low(i - 3) == "only"
+                    })
+            {
+                a.owner_only = true;
+                i += if next == "only" { 2 } else { 1 };
+                continue;
+            }
+            // Entities: "the internet", "the kube-apiserver", "to the host".
+            let peer_ctx = matches!(prev.as_str(), "to" | "from" | "the" | "reach")
+                || matches!(self.cue, Some(Cue::To | Cue::From));
+            if let Some((ent, len)) = entity_word(l, &next)
+                && (ent != NetworkEntity::Host || peer_ctx)
+            {
+                let end = self.toks[i + len - 1].end;
+                self.ent(EntityKind::Cidr, t.start, end);
+                if !a.entities.contains(&ent) {
+                    a.entities.push(ent);
+                }
+                let from = prev == "from"
+                    || prev == "the" && i >= 2 && self.low(i - 2) == "from"
+                    || self.cue == Some(Cue::From);
+                if !from {
+                    a.dir_implied.get_or_insert(Direction::Egress);
+                } else {
+                    a.dir_implied.get_or_insert(Direction::Ingress);
+                }
+                self.cue = None;
+                i += len;
+                continue;
+            }
+            // Named ports: "the port named metrics", "named port metrics".
+            if (matches!(l, "port" | "ports")
+                && matches!(next.as_str(), "named" | "name" | "called")
+                || l == "named" && matches!(next.as_str(), "port" | "ports"))
+                && i + 2 < n
+                && is_ns_name(self.toks[i + 2].text)
+                && !reserved(self.low(i + 2))
+            {
+                let nt = self.toks[i + 2].clone();
+                self.ent(EntityKind::Port, nt.start, nt.end);
+                push_uniq(&mut a.named_ports, nt.text.to_string());
+                mode = Mode::Port;
+                i += 3;
+                continue;
+            }
+            // "10.0.0.0/8 except 10.1.0.0/16".
+            if !a.cidrs.is_empty()
+                && (matches!(l, "except" | "excluding" | "excepting")
+                    || l == "but" && next == "not"
+                    || l == "other" && next == "than")
+                && parse_cidr(if l == "except" || l == "excluding" || l == "excepting" {
+                    &next
+                } else {
+                    self.low(i + 2)
+                })
+                .is_some()
+            {
+                a.cidr_except = true;
+                i += if matches!(l, "but" | "other") { 2 } else { 1 };
                 continue;
             }
             // "the nginx app" → app=nginx
             if prev == "the"
-                && matches!(next.as_str(), "app" | "application" | "service")
+                && matches!(
+                    next.as_str(),
+                    "app" | "application" | "service" | "pods" | "deployment" | "workload"
+                )
                 && is_ns_name(t.text)
                 && !reserved(l)
             {
@@ -455,7 +699,10 @@ impl<'a> Parser<'a> {
                     t.start,
                     t.end,
                 );
-                push_uniq(&mut self.assume, format!("\"the {l} app\" read as app={l}"));
+                push_uniq(
+                    &mut self.assume,
+                    format!("\"the {l} {next}\" read as the pods labelled app={l}"),
+                );
                 i += 2;
                 continue;
             }
@@ -516,8 +763,25 @@ impl<'a> Parser<'a> {
                 i += 1;
                 continue;
             }
+            // Namespaces by label: "namespaces labelled team=ops".
+            if matches!(l, "namespace" | "namespaces")
+                && matches!(next.as_str(), "labelled" | "labeled" | "with" | "having")
+            {
+                let k = if matches!(self.low(i + 2), "label" | "labels") {
+                    i + 3
+                } else {
+                    i + 2
+                };
+                if let Some(lt) = self.toks.get(k).cloned()
+                    && let Some((key, v)) = split_label(lt.text)
+                {
+                    self.mention(Who::NsLabel(key, v), k, lt.start, lt.end);
+                    i = k + 1;
+                    continue;
+                }
+            }
             // Namespaces.
-            if matches!(l, "namespace" | "ns" | "namespaces") && i + 1 < n {
+            if matches!(l.trim_end_matches(':'), "namespace" | "ns" | "namespaces") && i + 1 < n {
                 let nt = self.toks[i + 1].clone();
                 if is_ns_name(nt.text) && !not_a_name(&nt.lower) {
                     self.mention(Who::Ns(nt.text.to_string()), i + 1, nt.start, nt.end);
@@ -699,10 +963,9 @@ impl<'a> Parser<'a> {
                 i += 1;
                 continue;
             }
-            let consumed = self.value(&mut a, i, &mut mode, syscall_ctx, cap_ctx, exec_ctx);
+            let consumed = self.value(a, i, &mut mode, syscall_ctx, cap_ctx, exec_ctx);
             i += consumed;
         }
-        self.finish(a, resolver)
     }
 }
 

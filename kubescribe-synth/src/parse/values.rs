@@ -3,6 +3,39 @@
 use super::*;
 
 impl<'a> Parser<'a> {
+    /// Whether the words from token `i` make what came before the actor of a
+    /// file operation: "may read", "can only write", "is allowed to open",
+    /// "to read".
+    pub(super) fn acts_on_files(&self, i: usize) -> bool {
+        let mut j = i;
+        while j < self.toks.len() && j < i + 5 {
+            let l = self.low(j);
+            if FILE_VERBS.contains(&l) && !matches!(l, "read-only" | "readonly") {
+                return j > i;
+            }
+            if !matches!(
+                l,
+                "may"
+                    | "can"
+                    | "should"
+                    | "must"
+                    | "shall"
+                    | "is"
+                    | "are"
+                    | "be"
+                    | "allowed"
+                    | "permitted"
+                    | "to"
+                    | "only"
+                    | "able"
+            ) {
+                return false;
+            }
+            j += 1;
+        }
+        false
+    }
+
     /// Reads a value (path, address, label, port, name …) at token `i`;
     /// returns how many tokens it took.
     pub(super) fn value(
@@ -47,6 +80,10 @@ impl<'a> Parser<'a> {
             } else if *mode == Mode::Exec {
                 self.ent(EntityKind::Binary, t.start, t.end);
                 push_uniq(&mut a.binaries, raw.to_string());
+            } else if !a.file_verb && self.acts_on_files(i + 1) {
+                // "only /usr/sbin/nginx may read /etc/nginx/": the executable acts.
+                self.ent(EntityKind::Binary, t.start, t.end);
+                push_uniq(&mut a.sources, raw.to_string());
             } else {
                 self.ent(EntityKind::Path, t.start, t.end);
                 if !a.paths.iter().any(|(p, _)| p == raw) {
@@ -63,7 +100,11 @@ impl<'a> Parser<'a> {
             if prev == "to" {
                 a.dir_implied.get_or_insert(Direction::Egress);
             }
-            push_uniq(&mut a.cidrs, c);
+            if a.cidr_except {
+                push_uniq(&mut a.except_cidrs, c);
+            } else {
+                push_uniq(&mut a.cidrs, c);
+            }
             return 1;
         }
         if let Some((k, v)) = split_label(raw) {
@@ -140,11 +181,14 @@ impl<'a> Parser<'a> {
                 t.start + qs,
                 t.start + qe,
             );
-            a.ports.push(PortSpec {
-                port: p.0,
-                end_port: p.1,
-                protocol: pr.proto,
-            });
+            a.ports.push((
+                PortSpec {
+                    port: p.0,
+                    end_port: p.1,
+                    protocol: pr.proto,
+                },
+                true,
+            ));
             a.proto_seen = true;
             *mode = Mode::Port;
             return 1;
@@ -152,10 +196,8 @@ impl<'a> Parser<'a> {
         if let Some(p) = proto(l) {
             self.ent(EntityKind::Protocol, t.start, t.end);
             a.proto_seen = true;
-            if p == Protocol::Icmp {
-                a.proto_global.get_or_insert(p);
-            } else {
-                a.proto_global = Some(p);
+            if !a.protos.contains(&p) {
+                a.protos.push(p);
             }
             *mode = Mode::Port;
             return 1;
@@ -175,22 +217,39 @@ impl<'a> Parser<'a> {
                 consumed = 3;
             }
             self.ent(EntityKind::Port, t.start, end);
-            a.ports.push(PortSpec {
-                port: p,
-                end_port,
-                protocol: Protocol::Tcp,
-            });
+            a.ports.push((
+                PortSpec {
+                    port: p,
+                    end_port,
+                    protocol: Protocol::Tcp,
+                },
+                false,
+            ));
             return consumed;
         }
-        if let Some(p) = service_port(l).filter(|_| {
+        if let Some(ps) = service_port(l).filter(|_| {
             matches!(*mode, Mode::Port | Mode::None) && !EXEC_MODE_VERBS.contains(&prev.as_str())
         }) {
             self.ent(EntityKind::Port, t.start, t.end);
+            let said: Vec<String> = ps
+                .iter()
+                .map(|p| format!("{}/{}", p.port, crate::proto_upper(p.protocol)))
+                .collect();
             push_uniq(
                 &mut self.assume,
-                format!("{raw} read as port {}/{:?}", p.port, p.protocol).to_string(),
+                format!(
+                    "{} read as its IANA port {}",
+                    l.to_uppercase(),
+                    said.join(" and ")
+                ),
             );
-            a.ports.push(p);
+            a.ports.extend(ps.into_iter().map(|p| (p, true)));
+            return 1;
+        }
+        if SERVICE_NAMES.contains(&l)
+            && (*mode == Mode::Port || matches!(prev.as_str(), "on" | "over" | "via" | "port"))
+        {
+            push_uniq(&mut a.services, raw.to_string());
             return 1;
         }
         if is_cap(l, *mode, cap_ctx) {
@@ -231,6 +290,15 @@ impl<'a> Parser<'a> {
             && (known.is_some() || EXEC_MODE_VERBS.contains(&prev.as_str()));
         let lexicon_name = known.is_some()
             && (after_action || exec_ctx && !matches!(*mode, Mode::File | Mode::Port | Mode::Pod));
+        if known.is_some() && *mode != Mode::Exec && !a.file_verb && self.acts_on_files(i + 1) {
+            // "allow nginx to read /etc/nginx/": the executable acts.
+            self.ent(EntityKind::Binary, t.start, t.end);
+            if let Some((_, path)) = known {
+                push_uniq(&mut self.assume, format!("binary {raw} resolved to {path}"));
+                push_uniq(&mut a.sources, (*path).to_string());
+            }
+            return 1;
+        }
         if exec_name || lexicon_name {
             self.ent(EntityKind::Binary, t.start, t.end);
             match known {

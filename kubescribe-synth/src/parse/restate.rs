@@ -1,0 +1,256 @@
+//! The intent restated in plain words ("understood as"), so the operator
+//! sees what was understood before anything is applied.
+//!
+//! The restatement is written in the parser's own forms (`docs/intents.md`):
+//! parsing it gives the same intent back, which the tests check.
+
+use std::collections::BTreeMap;
+
+use kubescribe_core::intent::{Action, Direction, Domain, Intent, PeerSelector, Resources};
+
+/// One sentence that says what `intent` means.
+pub fn restate(intent: &Intent) -> String {
+    let mut out: Vec<String> = Vec::new();
+    let r = &intent.resources;
+    let verb = match intent.action {
+        Action::Allow => "allow",
+        Action::Block => "block",
+        Action::Audit => "audit",
+    };
+    match intent.domain {
+        Domain::File if !r.sources.is_empty() => {
+            let ops = file_ops(r, intent.action, true);
+            match intent.action {
+                Action::Block => {
+                    out.push(list(&r.sources));
+                    out.push(format!("may not {ops}"));
+                }
+                _ => {
+                    out.push(verb.into());
+                    out.push(list(&r.sources));
+                    out.push(format!("to {ops}"));
+                }
+            }
+            out.push(files(r));
+        }
+        Domain::File => {
+            out.push(verb.into());
+            out.push(file_ops(r, intent.action, false));
+            out.push(files(r));
+        }
+        Domain::Process => {
+            out.push(verb.into());
+            out.push("execution of".into());
+            let mut all = r.binaries.clone();
+            all.extend(r.paths.iter().cloned());
+            all.extend(r.dirs.iter().cloned());
+            out.push(list(&all));
+            if !r.dirs.is_empty() && !r.recursive {
+                out.push("(non-recursive)".into());
+            }
+        }
+        Domain::Syscall => {
+            out.push(verb.into());
+            out.push("the system calls".into());
+            out.push(list(&r.syscalls));
+        }
+        Domain::Capability => {
+            out.push(verb.into());
+            out.push("the capabilities".into());
+            out.push(list(&r.capabilities));
+        }
+        Domain::Network => {
+            out.push(verb.into());
+            if r.all {
+                out.push("all".into());
+            }
+            out.push(
+                match intent.direction {
+                    Some(Direction::Ingress) | None => "ingress",
+                    Some(Direction::Egress) => "egress",
+                    Some(Direction::Both) => "traffic in both directions",
+                }
+                .into(),
+            );
+        }
+    }
+    out.push(scope(intent));
+    if intent.domain == Domain::Network {
+        out.push(network(intent));
+    }
+    if let Some(e) = intent.engine {
+        out.push(format!("with {}", e.name()));
+    }
+    let mut text = out
+        .into_iter()
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    if let Some(d) = &intent.deny {
+        text.push_str(", but block ");
+        text.push_str(&file_ops(d, Action::Block, false));
+        text.push(' ');
+        text.push_str(&files(d));
+    }
+    text
+}
+
+/// "reads of", "writes to", "access to" (or the verb after a source: "read").
+fn file_ops(r: &Resources, action: Action, bare: bool) -> String {
+    let s = match (r.read_only, action, bare) {
+        (true, Action::Block, false) => "writes to",
+        (true, Action::Block, true) => "write",
+        (true, _, false) => "reads of",
+        (true, _, true) => "read",
+        (false, _, false) => "access to",
+        (false, _, true) => "access",
+    };
+    s.to_string()
+}
+
+fn files(r: &Resources) -> String {
+    let mut all = r.paths.clone();
+    all.extend(r.dirs.iter().cloned());
+    let mut s = list(&all);
+    if !r.dirs.is_empty() && !r.recursive {
+        s.push_str(" (non-recursive)");
+    }
+    if r.owner_only {
+        s.push_str(" (owner only)");
+    }
+    s
+}
+
+fn labels(l: &BTreeMap<String, String>) -> String {
+    l.iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn scope(intent: &Intent) -> String {
+    let s = &intent.scope;
+    let mut out = Vec::new();
+    let cue = if intent.domain == Domain::Network {
+        match intent.direction {
+            Some(Direction::Egress) => "from",
+            Some(Direction::Ingress) | None => "to",
+            Some(Direction::Both) => "for",
+        }
+    } else {
+        "for"
+    };
+    if s.all_pods {
+        out.push(format!("{cue} all pods"));
+    } else if !s.labels.is_empty() {
+        out.push(format!("{cue} pods labelled {}", labels(&s.labels)));
+    } else if !s.pod_names.is_empty() {
+        out.push(format!("{cue} pod {}", s.pod_names.join(", pod ")));
+    } else {
+        out.push(cue.to_string());
+    }
+    if let Some(sel) = &s.selector {
+        out.push(sel.clone());
+    }
+    if let Some(ns) = &s.namespace {
+        out.push(format!("in namespace {ns}"));
+    }
+    if s.cluster_wide {
+        out.push("across the cluster".into());
+    }
+    out.join(" ")
+}
+
+fn peer(p: &PeerSelector) -> String {
+    let mut out = Vec::new();
+    if !p.labels.is_empty() {
+        out.push(format!("pods labelled {}", labels(&p.labels)));
+        if let Some(ns) = &p.namespace {
+            out.push(format!("in namespace {ns}"));
+        }
+    } else if let Some(ns) = &p.namespace {
+        out.push(format!("namespace {ns}"));
+    }
+    if !p.namespace_labels.is_empty() {
+        out.push(format!(
+            "namespaces labelled {}",
+            labels(&p.namespace_labels)
+        ));
+    }
+    if p.any_namespace {
+        out.push("any namespace".into());
+    }
+    out.join(" ")
+}
+
+fn network(intent: &Intent) -> String {
+    let r = &intent.resources;
+    let mut out = Vec::new();
+    let cue = match intent.direction {
+        Some(Direction::Egress) => "to",
+        _ => "from",
+    };
+    let mut peers: Vec<String> = r.peers.iter().map(peer).collect();
+    for c in &r.cidrs {
+        let inside: Vec<&String> = r
+            .except_cidrs
+            .iter()
+            .filter(|e| {
+                let (Some(c), Some(e)) = (
+                    kubescribe_core::cidr::Cidr::parse(c),
+                    kubescribe_core::cidr::Cidr::parse(e),
+                ) else {
+                    return false;
+                };
+                c.prefix <= e.prefix && c.contains(e.addr)
+            })
+            .collect();
+        if inside.is_empty() {
+            peers.push(c.clone());
+        } else {
+            peers.push(format!(
+                "{c} except {}",
+                inside
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" and ")
+            ));
+        }
+    }
+    peers.extend(r.entities.iter().map(|e| format!("the {}", e.name())));
+    peers.extend(r.fqdns.iter().cloned());
+    for p in &peers {
+        out.push(format!("{cue} {p}"));
+    }
+    let mut ports: Vec<String> = r
+        .ports
+        .iter()
+        .map(|p| {
+            let proto = crate::proto_upper(p.protocol).to_lowercase();
+            match p.end_port {
+                Some(e) => format!("{}-{e}/{proto}", p.port),
+                None => format!("{}/{proto}", p.port),
+            }
+        })
+        .collect();
+    for n in &r.named_ports {
+        ports.push(format!("the port named {}", n.name));
+    }
+    if !ports.is_empty() {
+        out.push(format!("on port {}", ports.join(", ")));
+    }
+    if !r.protocols.is_empty() {
+        let p: Vec<&str> = r.protocols.iter().map(|p| crate::proto_upper(*p)).collect();
+        out.push(format!("over {}", p.join(" and ")));
+    }
+    out.join(" ")
+}
+
+fn list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
