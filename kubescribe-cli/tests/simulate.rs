@@ -153,3 +153,95 @@ fn simulate_rejects_bad_input_clearly() {
         "{err}"
     );
 }
+
+/// Tetragon events under a TracingPolicy: calls its selectors match are
+/// blocked (Sigkill), a process start an exec hook may see is "not
+/// simulated", and neither is counted as allowed.
+#[test]
+fn simulate_judges_tetragon_calls_and_counts_what_it_cannot() {
+    let dir = tempfile::tempdir().unwrap();
+    let events = dir.path().join("tetragon.jsonl");
+    let pod = r#""pod":{"namespace":"shop","name":"web-1","pod_labels":{"app":"web"}}"#;
+    let lines = [
+        format!(
+            r#"{{"process_kprobe":{{"process":{{"binary":"/bin/cat",{pod}}},"function_name":"security_file_permission","args":[{{"file_arg":{{"path":"/etc/shadow"}}}},{{"int_arg":4}}]}},"time":"2025-03-01T12:00:00Z"}}"#
+        ),
+        format!(
+            r#"{{"process_exec":{{"process":{{"binary":"/usr/bin/nc",{pod}}}}},"time":"2025-03-01T12:00:01Z"}}"#
+        ),
+    ];
+    std::fs::write(&events, lines.join("\n") + "\n").unwrap();
+    let policy = dir.path().join("tp.yaml");
+    std::fs::write(
+        &policy,
+        r#"apiVersion: cilium.io/v1alpha1
+kind: TracingPolicy
+metadata: {name: guard}
+spec:
+  kprobes:
+  - call: security_file_permission
+    syscall: false
+    args: [{index: 0, type: file}, {index: 1, type: int}]
+    selectors:
+    - matchArgs:
+      - {index: 0, operator: Prefix, values: [/etc/shadow]}
+      - {index: 1, operator: Equal, values: ["4"]}
+      matchActions: [{action: Sigkill}]
+  - call: sys_execve
+    syscall: true
+    args: [{index: 0, type: string}]
+    selectors:
+    - matchArgs: [{index: 0, operator: Postfix, values: [/nc]}]
+      matchActions: [{action: Sigkill}]
+"#,
+    )
+    .unwrap();
+    let store = dir.path().join("s.db");
+    let o = bin()
+        .args([
+            "ingest",
+            events.to_str().unwrap(),
+            "--store",
+            store.to_str().unwrap(),
+            "--quiet",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let o = bin()
+        .args([
+            "simulate",
+            policy.to_str().unwrap(),
+            "--store",
+            store.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(1), "a blocked call exits 1: {out}");
+    assert!(
+        out.contains("0 allowed, 0 audited, 1 blocked, 0 unknown, 1 not simulated"),
+        "{out}"
+    );
+    assert!(out.contains("not simulated events (1)"), "{out}");
+    assert!(out.contains("sys_execve"), "{out}");
+    let o = bin()
+        .args([
+            "simulate",
+            policy.to_str().unwrap(),
+            "--store",
+            store.to_str().unwrap(),
+            "-o",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["totals"]["not_simulated"], 1);
+    assert_eq!(v["totals"]["allowed"], 0);
+}

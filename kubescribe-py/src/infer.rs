@@ -501,11 +501,13 @@ fn event_arg(obj: &Bound<'_, PyAny>, i: usize) -> PyResult<(Event, u64)> {
 }
 
 /// Replays events against policies (what would be allowed, audited,
-/// blocked or unknown, per event and per rule) before they are applied.
+/// blocked, unknown or not simulated, per event and per rule) before they
+/// are applied.
 /// Events come from `store` (all tables, optionally one namespace, each
 /// row counted `count` times) or from `events` (store rows or event dicts).
 /// `posture` is KubeArmor's default posture outside allow-lists (`"block"`
-/// or `"audit"`). Returns the report as a dict: `totals`, `rules`,
+/// or `"audit"`). Returns the report as a dict: `totals` (`allowed`,
+/// `audited`, `blocked`, `unknown`, `not_simulated`), `rules`,
 /// `decisions` (one per event, in order) and `notes` (parts not simulated).
 #[pyfunction]
 #[pyo3(signature = (policies, *, store = None, events = None, namespace = None, selector = None, posture = "block"))]
@@ -550,6 +552,7 @@ fn simulate<'py>(
             &policies,
             SimOptions {
                 kubearmor_posture: posture,
+                ..SimOptions::default()
             },
         )
         .map_err(parse_err)?

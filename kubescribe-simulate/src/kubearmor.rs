@@ -1,5 +1,7 @@
 //! KubeArmor: file, process, network and capability rules with Allow /
-//! Audit / Block actions and the default posture.
+//! Audit / Block actions and the default posture, as KubeArmor's enforcer
+//! applies them (its e2e scenarios, `tests/k8s_env/scenarios/*/cmd*`, are
+//! the reference: `tests/kubearmor_e2e.rs`).
 //!
 //! * A rule's action is its own, else its section's, else the policy's
 //!   (`Block` when none is given).
@@ -9,22 +11,38 @@
 //!   across, `?` one character).
 //! * `fromSource` restricts a rule to events of the named processes (a path
 //!   ending in `/` names a directory); events without a process are unknown.
-//! * `readOnly`: an `Allow` covers reads only; a `Block`/`Audit` covers
-//!   writes only (the file may still be read). Opens of unknown mode are
-//!   unknown.
-//! * `ownerOnly` needs the file owner, which events do not carry: unknown.
-//! * `Block` wins. When a selecting policy has an `Allow` rule for a domain
-//!   (without `fromSource`, or whose `fromSource` names the event's
-//!   process), behaviour it does not allow gets the default posture.
-//!   `Audit` rules, and an audit posture, make what is allowed *audited*.
-//! * Syscall rules, presets and host policies are not simulated (noted).
+//! * `readOnly` and `ownerOnly` narrow what the rule permits: reads only,
+//!   by the file's owner only. An `Allow` rule allows just that; a `Block`
+//!   or `Audit` rule acts on everything else on its paths, so `ownerOnly` +
+//!   `readOnly` under Block blocks writes by anyone and reads by
+//!   non-owners. Opens of unknown mode, and events that do not say whether
+//!   the user owns the file, are unknown.
+//! * `protocol: icmp` matches ICMP sockets (ping), `raw` raw sockets; the
+//!   `net_raw` capability covers raw sockets too. Whether an ICMP socket is
+//!   raw is not recorded, so `raw` and `net_raw` rules on ICMP are unknown.
+//! * `Block` wins. Once a selecting policy has an `Allow` rule for an
+//!   operation kind (file and process, network, capabilities), whatever no
+//!   Allow rule allows in that kind gets the default posture — for every
+//!   process of the container, whatever the Allow rules' `fromSource`
+//!   names. The posture is block unless configured (or, per namespace, the
+//!   `kubearmor-file-posture` / `kubearmor-network-posture` /
+//!   `kubearmor-capabilities-posture` annotations) says audit. `Audit`
+//!   rules, and an audit posture, make what is allowed *audited*.
+//! * `KubeArmorHostPolicy` selects host events (no pod) by the node's
+//!   `kubernetes.io/hostname` (other node labels are unknown); host
+//!   allow-lists get KubeArmor's host default posture, audit.
+//! * Not simulated, and reported so for the events they could govern:
+//!   AppArmor profiles (`apparmor`), `syscalls` rules, `presets`,
+//!   `device` rules and `allowedArgs`.
 
 use std::collections::BTreeMap;
 
+use kubescribe_core::glob::{Dialect, Glob};
+
 use kubescribe_core::policy::kubearmor::{
     Action, KubeArmorClusterPolicy,
-    KubeArmorClusterPolicySpecSelectorMatchExpressionKey as ClusterKey, KubeArmorPolicy, Operator,
-    Selector,
+    KubeArmorClusterPolicySpecSelectorMatchExpressionKey as ClusterKey, KubeArmorHostPolicy,
+    KubeArmorPolicy, Operator, Selector,
 };
 use kubescribe_events::{Event, EventKind, FileOperation, ProcessAction, SyscallKind};
 
@@ -39,6 +57,8 @@ enum Domain {
     Process,
     Network,
     Capability,
+    /// Syscall events (`syscalls` rules, not simulated).
+    Syscall,
 }
 
 impl Domain {
@@ -48,6 +68,63 @@ impl Domain {
             Domain::Process => "process",
             Domain::Network => "network",
             Domain::Capability => "capabilities",
+            Domain::Syscall => "syscalls",
+        }
+    }
+
+    /// The posture kind KubeArmor configures: process shares the file posture.
+    fn posture_kind(self) -> PostureKind {
+        match self {
+            Domain::File | Domain::Process | Domain::Syscall => PostureKind::File,
+            Domain::Network => PostureKind::Network,
+            Domain::Capability => PostureKind::Capabilities,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PostureKind {
+    File,
+    Network,
+    Capabilities,
+}
+
+/// KubeArmor's default postures of one namespace, from its annotations
+/// (`kubearmor-file-posture`, `kubearmor-network-posture`,
+/// `kubearmor-capabilities-posture`: `audit` or `block`); `None` keeps the
+/// simulator's default.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NamespacePosture {
+    /// File and process operations.
+    pub file: Option<Posture>,
+    /// Network operations.
+    pub network: Option<Posture>,
+    /// Capabilities.
+    pub capabilities: Option<Posture>,
+}
+
+impl NamespacePosture {
+    /// Reads a namespace's annotations; other values than `audit` and
+    /// `block` (KubeArmor also knows `allow`, which it treats like audit
+    /// without the alert) leave that kind to the default.
+    pub fn from_annotations(annotations: &BTreeMap<String, String>) -> NamespacePosture {
+        let get = |k: &str| match annotations.get(k).map(|v| v.trim().to_ascii_lowercase()) {
+            Some(v) if v == "block" => Some(Posture::Block),
+            Some(v) if v == "audit" || v == "allow" => Some(Posture::Audit),
+            _ => None,
+        };
+        NamespacePosture {
+            file: get("kubearmor-file-posture"),
+            network: get("kubearmor-network-posture"),
+            capabilities: get("kubearmor-capabilities-posture"),
+        }
+    }
+
+    fn get(&self, kind: PostureKind) -> Option<Posture> {
+        match kind {
+            PostureKind::File => self.file,
+            PostureKind::Network => self.network,
+            PostureKind::Capabilities => self.capabilities,
         }
     }
 }
@@ -70,6 +147,16 @@ struct Rule {
     from_source: Vec<String>,
     read_only: bool,
     owner_only: bool,
+    /// A part of the rule that is not simulated (`allowedArgs`).
+    unsupported: Option<String>,
+}
+
+/// A part of a policy that is not simulated, and the kinds of operation it
+/// governs.
+struct Unsimulated {
+    ptr: String,
+    domains: &'static [Domain],
+    what: String,
 }
 
 enum Scope {
@@ -80,17 +167,28 @@ enum Scope {
     },
     /// `KubeArmorClusterPolicy`: namespace and label expressions.
     Cluster(Vec<(ClusterKey, Operator, Vec<String>)>),
+    /// `KubeArmorHostPolicy`: node labels.
+    Host(BTreeMap<String, String>),
 }
 
 pub(crate) struct Compiled {
     r: PolicyRef,
     scope: Scope,
     rules: Vec<Rule>,
+    unsimulated: Vec<Unsimulated>,
 }
 
+const ALL: &[Domain] = &[
+    Domain::File,
+    Domain::Process,
+    Domain::Network,
+    Domain::Capability,
+    Domain::Syscall,
+];
+
 /// Collects rules from the JSON form of a spec: the four sections share
-/// their shape across policy kinds, so one walk serves both.
-fn collect(r: &PolicyRef, spec: &serde_json::Value, notes: &mut Vec<Note>) -> Vec<Rule> {
+/// their shape across policy kinds, so one walk serves all three.
+fn collect(spec: &serde_json::Value) -> (Vec<Rule>, Vec<Unsimulated>) {
     use serde_json::Value;
     let action_of = |v: &Value| -> Option<Action> {
         match v.get("action").and_then(Value::as_str) {
@@ -102,6 +200,7 @@ fn collect(r: &PolicyRef, spec: &serde_json::Value, notes: &mut Vec<Note>) -> Ve
     };
     let spec_action = action_of(spec).unwrap_or(Action::Block);
     let mut out = Vec::new();
+    let mut unsimulated = Vec::new();
     let sections = [
         ("file", Domain::File),
         ("process", Domain::Process),
@@ -168,15 +267,6 @@ fn collect(r: &PolicyRef, spec: &serde_json::Value, notes: &mut Vec<Note>) -> Ve
                     .filter_map(Value::as_str)
                     .map(str::to_string)
                     .collect();
-                if item.get("allowedArgs").is_some() {
-                    notes.push(Note {
-                        policy: r.clone(),
-                        pointer: format!("/spec/{key}/{list}/{i}/allowedArgs"),
-                        message:
-                            "allowedArgs is not simulated; the rule is matched by binary alone"
-                                .into(),
-                    });
-                }
                 out.push(Rule {
                     ptr: format!("/spec/{key}/{list}/{i}"),
                     domain,
@@ -185,24 +275,37 @@ fn collect(r: &PolicyRef, spec: &serde_json::Value, notes: &mut Vec<Note>) -> Ve
                     from_source,
                     read_only: b("readOnly"),
                     owner_only: b("ownerOnly"),
+                    unsupported: item.get("allowedArgs").map(|_| {
+                        "allowedArgs (the arguments a binary may run with) is not simulated".into()
+                    }),
                 });
             }
         }
     }
-    for (key, what) in [
-        ("syscalls", "syscall rules"),
-        ("presets", "presets"),
-        ("apparmor", "AppArmor profiles"),
-    ] {
+    let parts: [(&str, &'static [Domain], &str); 4] = [
+        (
+            "syscalls",
+            &[Domain::Syscall],
+            "syscall rules are not simulated",
+        ),
+        ("presets", ALL, "presets are not simulated"),
+        (
+            "apparmor",
+            ALL,
+            "the AppArmor profile (apparmor) is not simulated",
+        ),
+        ("device", &[Domain::File], "device rules are not simulated"),
+    ];
+    for (key, domains, what) in parts {
         if spec.get(key).is_some() {
-            notes.push(Note {
-                policy: r.clone(),
-                pointer: format!("/spec/{key}"),
-                message: format!("{what} are not simulated"),
+            unsimulated.push(Unsimulated {
+                ptr: format!("/spec/{key}"),
+                domains,
+                what: what.to_string(),
             });
         }
     }
-    out
+    (out, unsimulated)
 }
 
 /// `CAP_NET_RAW`, `net_raw` → `net_raw`.
@@ -211,7 +314,40 @@ fn normalize_cap(c: &str) -> String {
     c.strip_prefix("cap_").unwrap_or(&c).to_string()
 }
 
+fn note_unsimulated(r: &PolicyRef, unsimulated: &[Unsimulated], notes: &mut Vec<Note>) {
+    for u in unsimulated {
+        notes.push(Note {
+            policy: r.clone(),
+            pointer: u.ptr.clone(),
+            message: format!(
+                "{}; events it could govern are reported as not simulated",
+                u.what
+            ),
+        });
+    }
+}
+
 impl Compiled {
+    fn build(r: PolicyRef, scope: Scope, spec: serde_json::Value, notes: &mut Vec<Note>) -> Self {
+        let (rules, unsimulated) = collect(&spec);
+        note_unsimulated(&r, &unsimulated, notes);
+        for rule in &rules {
+            if let Some(u) = &rule.unsupported {
+                notes.push(Note {
+                    policy: r.clone(),
+                    pointer: format!("{}/allowedArgs", rule.ptr),
+                    message: format!("{u}; events of the binary are reported as not simulated"),
+                });
+            }
+        }
+        Compiled {
+            r,
+            scope,
+            rules,
+            unsimulated,
+        }
+    }
+
     pub fn new(r: PolicyRef, p: &KubeArmorPolicy, notes: &mut Vec<Note>) -> Compiled {
         let spec = serde_json::to_value(&p.spec).unwrap_or_default();
         let namespace = r.namespace.clone().unwrap_or_else(|| {
@@ -222,18 +358,15 @@ impl Compiled {
             });
             "default".into()
         });
-        Compiled {
-            rules: collect(&r, &spec, notes),
-            scope: Scope::Namespaced {
-                namespace,
-                selector: p
-                    .spec
-                    .as_ref()
-                    .and_then(|s| s.selector.clone())
-                    .unwrap_or_default(),
-            },
-            r,
-        }
+        let scope = Scope::Namespaced {
+            namespace,
+            selector: p
+                .spec
+                .as_ref()
+                .and_then(|s| s.selector.clone())
+                .unwrap_or_default(),
+        };
+        Compiled::build(r, scope, spec, notes)
     }
 
     pub fn cluster(r: PolicyRef, p: &KubeArmorClusterPolicy, notes: &mut Vec<Note>) -> Compiled {
@@ -247,16 +380,35 @@ impl Compiled {
             .into_iter()
             .filter_map(|e| Some((e.key?, e.operator?, e.values.unwrap_or_default())))
             .collect();
-        Compiled {
-            rules: collect(&r, &spec, notes),
-            scope: Scope::Cluster(exprs),
-            r,
+        Compiled::build(r, Scope::Cluster(exprs), spec, notes)
+    }
+
+    pub fn host(r: PolicyRef, p: &KubeArmorHostPolicy, notes: &mut Vec<Note>) -> Compiled {
+        let spec = serde_json::to_value(&p.spec).unwrap_or_default();
+        let labels: BTreeMap<String, String> = spec
+            .pointer("/nodeSelector/matchLabels")
+            .and_then(|m| serde_json::from_value(m.clone()).ok())
+            .unwrap_or_default();
+        if spec.pointer("/nodeSelector/matchExpressions").is_some() {
+            notes.push(Note {
+                policy: r.clone(),
+                pointer: "/spec/nodeSelector/matchExpressions".into(),
+                message: "node label expressions are not simulated; the policy is taken to select no node".into(),
+            });
         }
+        Compiled::build(r, Scope::Host(labels), spec, notes)
+    }
+
+    fn is_host(&self) -> bool {
+        matches!(self.scope, Scope::Host(_))
     }
 
     fn selects(&self, event: &Event) -> Tri {
         let pod = LabelView::pod(&event.pod.labels, event.pod.namespace.as_deref());
         let ns = event.pod.namespace.as_deref();
+        if is_host_event(event) != self.is_host() {
+            return Tri::No;
+        }
         let in_ns = |want: &str| match ns {
             Some(n) => Tri::from_bool(n == want),
             None => Tri::maybe("the event does not carry the pod's namespace"),
@@ -300,8 +452,26 @@ impl Compiled {
                     Operator::NotIn => hit.negate(),
                 }
             })),
+            Scope::Host(labels) => Tri::all(labels.iter().map(|(k, v)| {
+                match (k.as_str(), event.pod.node.as_deref()) {
+                    ("kubernetes.io/hostname", Some(node)) => Tri::from_bool(node == v),
+                    ("kubernetes.io/hostname", None) => {
+                        Tri::maybe("the host event does not carry the node name")
+                    }
+                    _ => Tri::maybe(format!(
+                        "the node label `{k}` is not known (only kubernetes.io/hostname is)"
+                    )),
+                }
+            })),
         }
     }
+}
+
+/// An event of the host itself (KubeArmor's host logs): no namespace, pod
+/// or container, a node.
+fn is_host_event(event: &Event) -> bool {
+    let p = &event.pod;
+    p.namespace.is_none() && p.pod.is_none() && p.container.is_none() && p.node.is_some()
 }
 
 /// What an event presents to KubeArmor's rules.
@@ -311,46 +481,63 @@ struct Subject<'a> {
     op: Option<FileOperation>,
     source: Option<&'a str>,
     dns: Option<&'a str>,
+    by_owner: Option<bool>,
+    /// Why a rule's match is only possible (set for the `net_raw` view of
+    /// an ICMP socket, which may or may not be raw).
+    only_maybe: Option<&'static str>,
 }
 
-fn subject(event: &Event) -> Option<Subject<'_>> {
-    Some(match &event.kind {
-        EventKind::File(f) => Subject {
-            domain: Domain::File,
-            target: &f.path,
+const ICMP_RAW: &str =
+    "the event does not say whether the ICMP socket is a raw one (raw and net_raw rules)";
+
+/// The subjects an event presents: one, plus the `net_raw` capability for
+/// a raw (or possibly raw ICMP) socket.
+fn subjects(event: &Event) -> Vec<Subject<'_>> {
+    let one = |domain, target, source| Subject {
+        domain,
+        target,
+        op: None,
+        source,
+        dns: None,
+        by_owner: None,
+        only_maybe: None,
+    };
+    match &event.kind {
+        EventKind::File(f) => vec![Subject {
             op: Some(f.operation),
-            source: f.process.as_deref(),
-            dns: None,
-        },
-        EventKind::Process(p) if p.action == ProcessAction::Exec => Subject {
-            domain: Domain::Process,
-            target: &p.binary,
-            op: None,
-            source: p.parent.as_deref(),
-            dns: None,
-        },
-        EventKind::Process(_) => return None,
+            by_owner: f.by_owner,
+            ..one(Domain::File, &f.path, f.process.as_deref())
+        }],
+        EventKind::Process(p) if p.action == ProcessAction::Exec => vec![Subject {
+            by_owner: p.by_owner,
+            ..one(Domain::Process, &p.binary, p.parent.as_deref())
+        }],
+        EventKind::Process(_) => Vec::new(),
         EventKind::Network(n) => {
             if n.protocol.eq_ignore_ascii_case("unix") {
-                return None;
+                return Vec::new();
             }
-            Subject {
-                domain: Domain::Network,
-                target: &n.protocol,
-                op: None,
-                source: n.process.as_deref(),
+            let source = n.process.as_deref();
+            let mut out = vec![Subject {
                 dns: n.dns_name.as_deref(),
+                ..one(Domain::Network, &n.protocol, source)
+            }];
+            let proto = n.protocol.to_ascii_uppercase();
+            if proto == "RAW" {
+                out.push(one(Domain::Capability, "net_raw", source));
+            } else if proto.starts_with("ICMP") {
+                out.push(Subject {
+                    only_maybe: Some(ICMP_RAW),
+                    ..one(Domain::Capability, "net_raw", source)
+                });
             }
+            out
         }
-        EventKind::Syscall(s) if s.kind == SyscallKind::Capability => Subject {
-            domain: Domain::Capability,
-            target: &s.name,
-            op: None,
-            source: s.process.as_deref(),
-            dns: None,
-        },
-        EventKind::Syscall(_) => return None,
-    })
+        EventKind::Syscall(s) if s.kind == SyscallKind::Capability => {
+            vec![one(Domain::Capability, &s.name, s.process.as_deref())]
+        }
+        EventKind::Syscall(s) => vec![one(Domain::Syscall, &s.name, s.process.as_deref())],
+    }
 }
 
 fn base_name(p: &str) -> &str {
@@ -385,19 +572,20 @@ fn path_eq(observed: &str, want: &str) -> Tri {
 }
 
 /// KubeArmor's glob: `*` within one segment, `**` across, `?` one character.
+/// Linear time ([`kubescribe_core::glob`]); a pattern over the length limit
+/// matches nothing (the simulator itself reports it, see [`glob_tri`]).
 pub fn glob_matches(pattern: &str, text: &str) -> bool {
-    fn go(p: &[u8], t: &[u8]) -> bool {
-        match p {
-            [] => t.is_empty(),
-            [b'*', b'*', rest @ ..] => (0..=t.len()).any(|i| go(rest, &t[i..])),
-            [b'*', rest @ ..] => (0..=t.len())
-                .take_while(|&i| i == 0 || t[i - 1] != b'/')
-                .any(|i| go(rest, &t[i..])),
-            [b'?', rest @ ..] => !t.is_empty() && t[0] != b'/' && go(rest, &t[1..]),
-            [c, rest @ ..] => t.first() == Some(c) && go(rest, &t[1..]),
-        }
+    glob_tri(pattern, text) == Tri::Yes
+}
+
+/// [`glob_matches`] as a verdict: a pattern over
+/// [`GLOB_MAX_PATTERN_BYTES`](kubescribe_core::limits::GLOB_MAX_PATTERN_BYTES)
+/// is not simulated (unknown, with the limit's message).
+fn glob_tri(pattern: &str, text: &str) -> Tri {
+    match Glob::new(pattern, Dialect::KubeArmor) {
+        Ok(g) => Tri::from_bool(g.matches(text)),
+        Err(e) => Tri::maybe(format!("matchPatterns: {e}")),
     }
-    go(pattern.as_bytes(), text.as_bytes())
 }
 
 fn dns_matches(pattern: &str, name: &str) -> bool {
@@ -411,7 +599,7 @@ fn dns_matches(pattern: &str, name: &str) -> bool {
 
 impl Rule {
     fn target(&self, s: &Subject<'_>) -> Tri {
-        match &self.matcher {
+        let t = match &self.matcher {
             Matcher::Path(p) if s.domain == Domain::Process => path_eq(s.target, p),
             Matcher::Path(p) => Tri::from_bool(s.target == p),
             Matcher::ExecName(e) => Tri::from_bool(base_name(s.target) == e),
@@ -425,19 +613,26 @@ impl Rule {
                     Tri::from_bool(in_dir(s.target, dir, *recursive))
                 }
             }
-            Matcher::Pattern(p) => Tri::from_bool(glob_matches(p, s.target)),
-            Matcher::Protocol(p) => match normalize_protocol(s.target) {
-                Some("?") => Tri::maybe("the event does not carry the protocol"),
-                got => Tri::from_bool(
-                    got == normalize_protocol(p)
-                        || p.eq_ignore_ascii_case("raw") && s.target.eq_ignore_ascii_case("raw"),
-                ),
-            },
+            Matcher::Pattern(p) => glob_tri(p, s.target),
+            Matcher::Protocol(p) => {
+                let want = p.trim().to_ascii_uppercase();
+                let got = s.target.trim().to_ascii_uppercase();
+                match normalize_protocol(s.target) {
+                    Some("?") => Tri::maybe("the event does not carry the protocol"),
+                    _ if want == "RAW" && got == "RAW" => Tri::Yes,
+                    _ if want == "RAW" && got.starts_with("ICMP") => Tri::maybe(ICMP_RAW),
+                    got => Tri::from_bool(got == normalize_protocol(p)),
+                }
+            }
             Matcher::Dns(d) => match s.dns {
                 Some(n) => Tri::from_bool(dns_matches(d, n)),
                 None => Tri::No,
             },
             Matcher::Capability(c) => Tri::from_bool(normalize_cap(s.target) == *c),
+        };
+        match (t, s.only_maybe) {
+            (Tri::Yes, Some(why)) => Tri::maybe(why),
+            (t, _) => t,
         }
     }
 
@@ -457,31 +652,43 @@ impl Rule {
         }))
     }
 
-    fn mode(&self, s: &Subject<'_>) -> Tri {
+    /// Whether the operation is one the rule permits by `readOnly` /
+    /// `ownerOnly` (a read, by the owner); `Yes` when it has neither.
+    fn permitted(&self, s: &Subject<'_>) -> Tri {
         let mut t = Tri::Yes;
         if self.read_only
             && let Some(op) = s.op
         {
-            let is_write = match op {
-                FileOperation::Write => Tri::Yes,
-                FileOperation::Read | FileOperation::Exec => Tri::No,
+            t = match op {
+                FileOperation::Read | FileOperation::Exec => Tri::Yes,
+                FileOperation::Write => Tri::No,
                 FileOperation::Open => {
                     Tri::maybe("readOnly needs the open mode, which the event lacks")
                 }
             };
-            t = match self.action {
-                Action::Allow => is_write.negate(),
-                _ => is_write,
-            };
         }
         if self.owner_only {
-            t = t.and(|| Tri::maybe("ownerOnly needs the file owner, which events do not carry"));
+            t = t.and(|| match s.by_owner {
+                Some(b) => Tri::from_bool(b),
+                None => Tri::maybe(
+                    "ownerOnly needs whether the user owns the file, which the event does not say",
+                ),
+            });
         }
         t
     }
 
+    /// Whether the rule's action applies: an Allow rule to what it permits,
+    /// a Block or Audit rule to the rest (all of it without
+    /// `readOnly`/`ownerOnly`).
     fn matches(&self, s: &Subject<'_>) -> Tri {
-        self.target(s).and(|| self.source(s)).and(|| self.mode(s))
+        self.target(s).and(|| self.source(s)).and(|| {
+            match (self.action, self.read_only || self.owner_only) {
+                (Action::Allow, _) => self.permitted(s),
+                (_, false) => Tri::Yes,
+                (_, true) => self.permitted(s).negate(),
+            }
+        })
     }
 }
 
@@ -489,13 +696,17 @@ impl Rule {
 pub(crate) struct Set {
     policies: Vec<Compiled>,
     posture: Posture,
+    namespaces: BTreeMap<String, NamespacePosture>,
 }
 
+type At<'p> = Option<(&'p PolicyRef, String)>;
+
 impl Set {
-    pub fn new(posture: Posture) -> Set {
+    pub fn new(posture: Posture, namespaces: BTreeMap<String, NamespacePosture>) -> Set {
         Set {
             policies: Vec::new(),
             posture,
+            namespaces,
         }
     }
 
@@ -507,47 +718,100 @@ impl Set {
         self.policies.len()
     }
 
+    /// The default posture for an event's operation kind.
+    fn posture(&self, event: &Event, kind: PostureKind) -> Posture {
+        if is_host_event(event) {
+            return Posture::Audit;
+        }
+        event
+            .pod
+            .namespace
+            .as_ref()
+            .and_then(|ns| self.namespaces.get(ns))
+            .and_then(|p| p.get(kind))
+            .unwrap_or(self.posture)
+    }
+
     pub fn decide(&self, event: &Event) -> Option<Decision> {
-        let s = subject(event)?;
-        let mut governed = false;
-        let mut block = (Tri::No, None::<(&PolicyRef, &str)>);
-        let mut audit = (Tri::No, None::<(&PolicyRef, &str)>);
-        let mut allow = (Tri::No, None::<(&PolicyRef, &str)>);
-        let mut allow_list = (Tri::No, None::<(&PolicyRef, String)>);
-        let mut maybe_at: Option<(&PolicyRef, &str)> = None;
-        let mut cache: BTreeMap<usize, Tri> = BTreeMap::new();
-        for (pi, p) in self.policies.iter().enumerate() {
-            for rule in p.rules.iter().filter(|r| r.domain == s.domain) {
-                let sel = cache.entry(pi).or_insert_with(|| p.selects(event)).clone();
-                if sel.is_no() {
-                    break;
+        let mut out: Vec<Decision> = subjects(event)
+            .iter()
+            .filter_map(|s| self.decide_one(event, s))
+            .collect();
+        // Parts of selecting policies that are not simulated.
+        let domain = subjects(event).first().map(|s| s.domain);
+        if let Some(domain) = domain {
+            for p in &self.policies {
+                let Some(u) = p.unsimulated.iter().find(|u| u.domains.contains(&domain)) else {
+                    continue;
+                };
+                if p.selects(event).is_no() {
+                    continue;
                 }
-                governed = true;
-                let hit = sel.clone().and(|| rule.matches(&s));
+                out.push(Decision::new(
+                    Verdict::NotSimulated,
+                    &p.r,
+                    u.ptr.clone(),
+                    format!(
+                        "{} in a policy that selects this pod: its {} verdict is not known",
+                        u.what,
+                        domain.name()
+                    ),
+                ));
+            }
+        }
+        super::strictest(&out)
+    }
+
+    fn decide_one(&self, event: &Event, s: &Subject<'_>) -> Option<Decision> {
+        let mut governed = false;
+        let mut block: (Tri, At) = (Tri::No, None);
+        let mut audit: (Tri, At) = (Tri::No, None);
+        let mut allow: (Tri, At) = (Tri::No, None);
+        let mut allow_list: (Tri, At) = (Tri::No, None);
+        let mut maybe_at: At = None;
+        let mut unsupported: Option<Decision> = None;
+        for p in &self.policies {
+            let mut rules = p.rules.iter().filter(|r| r.domain == s.domain).peekable();
+            if rules.peek().is_none() {
+                continue;
+            }
+            let sel = p.selects(event);
+            if sel.is_no() {
+                continue;
+            }
+            governed = true;
+            for rule in rules {
+                let hit = sel.clone().and(|| rule.matches(s));
                 if let Tri::Maybe(_) = hit {
-                    maybe_at.get_or_insert((&p.r, &rule.ptr));
+                    maybe_at.get_or_insert((&p.r, rule.ptr.clone()));
+                }
+                if let Some(u) = &rule.unsupported
+                    && !rule.target(s).and(|| rule.source(s)).is_no()
+                    && unsupported.is_none()
+                {
+                    unsupported = Some(Decision::new(
+                        Verdict::NotSimulated,
+                        &p.r,
+                        rule.ptr.clone(),
+                        u.clone(),
+                    ));
                 }
                 let slot = match rule.action {
                     Action::Block => &mut block,
                     Action::Audit => &mut audit,
                     Action::Allow => {
-                        // The allow-list this rule opens: its sources, or everything.
-                        let scope = sel.clone().and(|| {
-                            if rule.from_source.is_empty() {
-                                Tri::Yes
-                            } else {
-                                rule.source(&s)
-                            }
-                        });
-                        if !scope.is_no() && allow_list.1.is_none() {
+                        // Any Allow rule turns the kind into an allow-list for
+                        // the whole container, whatever its fromSource names.
+                        if !sel.is_no() && allow_list.1.is_none() {
                             allow_list.1 = Some((&p.r, format!("/spec/{}", s.domain.name())));
                         }
-                        allow_list.0 = std::mem::replace(&mut allow_list.0, Tri::No).or(|| scope);
+                        allow_list.0 =
+                            std::mem::replace(&mut allow_list.0, Tri::No).or(|| sel.clone());
                         &mut allow
                     }
                 };
                 if hit.is_yes() && !slot.0.is_yes() {
-                    slot.1 = Some((&p.r, &rule.ptr));
+                    slot.1 = Some((&p.r, rule.ptr.clone()));
                 }
                 slot.0 = std::mem::replace(&mut slot.0, Tri::No).or(|| hit);
             }
@@ -555,18 +819,25 @@ impl Set {
         if !governed {
             return None;
         }
+        let posture =
+            if s.domain == Domain::Capability && !matches!(&event.kind, EventKind::Syscall(_)) {
+                // The net_raw view of a socket: the capabilities posture.
+                self.posture(event, PostureKind::Capabilities)
+            } else {
+                self.posture(event, s.domain.posture_kind())
+            };
         let what = s.domain.name();
         let outside = allow_list.0.clone().and(|| allow.0.clone().negate());
-        let posture_block = match self.posture {
+        let posture_block = match posture {
             Posture::Block => outside.clone(),
             Posture::Audit => Tri::No,
         };
         let blocked = block.0.clone().or(|| posture_block.clone());
         let unknown = |why: String| {
             let at = maybe_at
-                .map(|(p, r)| (p, r.to_string()))
+                .clone()
                 .or(allow_list.1.clone())
-                .or(block.1.map(|(p, r)| (p, r.to_string())));
+                .or(block.1.clone());
             match at {
                 Some((p, ptr)) => Decision::new(Verdict::Unknown, p, ptr, why),
                 None => Decision {
@@ -577,12 +848,12 @@ impl Set {
                 },
             }
         };
-        match blocked {
-            Tri::Yes => Some(match (block.0.is_yes(), block.1, &allow_list.1) {
+        let decision = match blocked {
+            Tri::Yes => match (block.0.is_yes(), block.1.clone(), &allow_list.1) {
                 (true, Some((p, ptr)), _) => Decision::new(
                     Verdict::Block,
                     p,
-                    ptr.to_string(),
+                    ptr,
                     format!("blocked by a {what} Block rule"),
                 ),
                 (_, _, Some((p, ptr))) => Decision::new(
@@ -594,19 +865,19 @@ impl Set {
                     ),
                 ),
                 _ => Decision::ungoverned("blocked"),
-            }),
-            Tri::Maybe(why) => Some(unknown(why)),
+            },
+            Tri::Maybe(why) => unknown(why),
             Tri::No => {
-                let audited = audit.0.clone().or(|| match self.posture {
+                let audited = audit.0.clone().or(|| match posture {
                     Posture::Audit => outside.clone(),
                     Posture::Block => Tri::No,
                 });
-                Some(match audited {
-                    Tri::Yes => match audit.1 {
+                match audited {
+                    Tri::Yes => match audit.1.clone() {
                         Some((p, ptr)) if audit.0.is_yes() => Decision::new(
                             Verdict::Audit,
                             p,
-                            ptr.to_string(),
+                            ptr,
                             format!("audited by a {what} Audit rule"),
                         ),
                         _ => match &allow_list.1 {
@@ -622,19 +893,24 @@ impl Set {
                         },
                     },
                     Tri::Maybe(why) => unknown(why),
-                    Tri::No => match allow.1 {
+                    Tri::No => match allow.1.clone() {
                         Some((p, ptr)) => Decision::new(
                             Verdict::Allow,
                             p,
-                            ptr.to_string(),
+                            ptr,
                             format!("allowed by a {what} Allow rule"),
                         ),
                         None => Decision::ungoverned(format!(
                             "no {what} rule of the selecting KubeArmor policies matches"
                         )),
                     },
-                })
+                }
             }
+        };
+        // An allowedArgs rule on the binary: only a block stands.
+        match unsupported {
+            Some(u) if decision.verdict != Verdict::Block => Some(u),
+            _ => Some(decision),
         }
     }
 }

@@ -48,18 +48,27 @@
 //!   `namespaceSelector` the namespace's labels, as above)
 //!   ([`Selector::eval`](kubescribe_core::selector::Selector::eval)). Staged kinds are not enforced and only
 //!   noted.
-//! * **KubeArmor** (file, process, network, capabilities; see [`kubearmor`]):
-//!   `Block` wins; once an `Allow` rule exists for a domain (for the rule's
-//!   `fromSource` processes, when it names some), everything else in that
-//!   domain gets the default posture (block unless configured as audit);
-//!   `Audit` marks what is allowed as audited.
+//! * **KubeArmor** (file, process, network, capabilities; container, cluster
+//!   and host policies; see [`kubearmor`]): `Block` wins; once an `Allow`
+//!   rule exists for an operation kind, everything else of that kind in the
+//!   container gets the default posture (block unless configured, or the
+//!   namespace's `kubearmor-*-posture` annotation says, audit); `Audit`
+//!   marks what is allowed as audited; `readOnly`/`ownerOnly`, ICMP and raw
+//!   sockets and `net_raw` as the engine applies them.
+//! * **Tetragon** (`TracingPolicy`, `TracingPolicyNamespaced`): kprobe,
+//!   tracepoint and LSM hook selectors (`matchArgs`, `matchBinaries`, ...)
+//!   on the calls Tetragon reported; `Sigkill`/`Override` block, `Post`
+//!   audits, a call no selector matches is allowed (Tetragon only acts on
+//!   matches). See the `tetragon` module's documentation.
 //!
 //! A network event is judged on the side of its own pod, and also on the
 //! side of the peer when the peer is a known pod (both ends enforce). When
 //! several engines govern an event, the strictest verdict wins
-//! (block > unknown > audit > allow). **Unknown** means an event lacks data
-//! a rule needs (no peer labels for a pod selector, no port for a port rule):
-//! it is never counted as allowed.
+//! (block > unknown > not simulated > audit > allow). **Unknown** means an
+//! event lacks data a rule needs (no peer labels for a pod selector, no port
+//! for a port rule); **not simulated** that a policy which may govern it has
+//! parts the simulator does not model (an AppArmor profile, a Tetragon
+//! uprobe, a `KubeArmorNetworkPolicy`). Neither is ever counted as allowed.
 //!
 //! It holds the replay semantics only: the events and the store come from
 //! `kubescribe-events`, the policy types from `kubescribe-core`.
@@ -84,6 +93,7 @@ pub mod flow;
 mod inventory;
 pub mod kubearmor;
 mod kubernetes;
+mod tetragon;
 
 /// Label selectors (Kubernetes/Cilium and Calico), shared with conversion
 /// and validation; they live in `kubescribe-core`.
@@ -99,6 +109,7 @@ use kubescribe_core::policy::Policy;
 use kubescribe_events::{Direction, Event, EventKind};
 
 pub use inventory::{CILIUM_NS_LABELS, Inventory, namespace_labels_of};
+pub use kubearmor::NamespacePosture;
 pub use kubescribe_core::selector::{Selector, SelectorError};
 pub use tri::Tri;
 
@@ -110,6 +121,11 @@ pub enum Verdict {
     Allow,
     /// Let through and recorded.
     Audit,
+    /// A policy that may govern the event has parts the simulator does not
+    /// model (an AppArmor profile, Tetragon filters, a kind it does not
+    /// simulate): its verdict is not known. Never counted as allowed.
+    #[serde(rename = "not_simulated")]
+    NotSimulated,
     /// The event lacks data a rule needs; it might be allowed or blocked.
     Unknown,
     /// Denied.
@@ -122,6 +138,7 @@ impl Verdict {
         match self {
             Verdict::Allow => "allow",
             Verdict::Audit => "audit",
+            Verdict::NotSimulated => "not simulated",
             Verdict::Unknown => "unknown",
             Verdict::Block => "block",
         }
@@ -147,10 +164,15 @@ pub enum Posture {
 }
 
 /// Simulation settings.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SimOptions {
-    /// KubeArmor's default posture (file, process and network alike).
+    /// KubeArmor's default posture (file, process, network and
+    /// capabilities alike) for containers.
     pub kubearmor_posture: Posture,
+    /// Per namespace, the postures its `kubearmor-*-posture` annotations
+    /// set ([`NamespacePosture::from_annotations`]); they win over
+    /// `kubearmor_posture`.
+    pub kubearmor_namespace_postures: BTreeMap<String, NamespacePosture>,
 }
 
 /// A policy of the simulated set.
@@ -265,6 +287,9 @@ pub struct Counts {
     pub blocked: u64,
     /// Unknown.
     pub unknown: u64,
+    /// Not simulated: a policy that may govern the event is not modelled.
+    #[serde(default)]
+    pub not_simulated: u64,
 }
 
 impl Counts {
@@ -275,12 +300,13 @@ impl Counts {
             Verdict::Audit => self.audited += n,
             Verdict::Block => self.blocked += n,
             Verdict::Unknown => self.unknown += n,
+            Verdict::NotSimulated => self.not_simulated += n,
         }
     }
 
     /// All counted.
     pub fn total(&self) -> u64 {
-        self.allowed + self.audited + self.blocked + self.unknown
+        self.allowed + self.audited + self.blocked + self.unknown + self.not_simulated
     }
 }
 
@@ -311,6 +337,10 @@ pub struct Report {
     pub decisions: Vec<Decision>,
     /// Policy parts that were not simulated.
     pub notes: Vec<Note>,
+    /// Defaults the API server fills in that changed a policy before it
+    /// was simulated (`policyTypes: []` stored as `[Ingress]`, ...).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub defaults: Vec<Note>,
 }
 
 /// Compiled policies, ready to judge events.
@@ -319,7 +349,12 @@ pub struct Simulator {
     cilium: Vec<cilium::Compiled>,
     calico: calico::Set,
     kubearmor: kubearmor::Set,
+    tetragon: tetragon::Set,
+    /// Policies of kinds that are not simulated but govern events: each
+    /// event they could govern is reported as not simulated.
+    unmodelled: Vec<(PolicyRef, &'static str)>,
     notes: Vec<Note>,
+    defaults: Vec<Note>,
     inventory: Inventory,
 }
 
@@ -330,25 +365,37 @@ impl fmt::Debug for Simulator {
             .field("cilium", &self.cilium.len())
             .field("calico", &self.calico.len())
             .field("kubearmor", &self.kubearmor.len())
+            .field("tetragon", &self.tetragon.len())
             .field("notes", &self.notes)
             .finish()
     }
 }
 
 impl Simulator {
-    /// Compiles policies. Kinds the simulator does not model (Tetragon,
-    /// staged Calico kinds, KubeArmor host policies) are listed in
-    /// [`Simulator::notes`].
+    /// Compiles policies. Kinds and parts the simulator does not model
+    /// (`KubeArmorNetworkPolicy`, AppArmor profiles, Tetragon uprobes, ...)
+    /// are listed in [`Simulator::notes`], and the events they could govern
+    /// are reported as [`Verdict::NotSimulated`]. Staged Calico kinds are
+    /// not enforced, so they change no verdict (noted).
     pub fn new(policies: &[Policy], options: SimOptions) -> Result<Simulator, SimError> {
         let mut sim = Simulator {
             kubernetes: Vec::new(),
             cilium: Vec::new(),
             calico: calico::Set::default(),
-            kubearmor: kubearmor::Set::new(options.kubearmor_posture),
+            kubearmor: kubearmor::Set::new(
+                options.kubearmor_posture,
+                options.kubearmor_namespace_postures.clone(),
+            ),
+            tetragon: tetragon::Set::default(),
+            unmodelled: Vec::new(),
+            defaults: Vec::new(),
             notes: Vec::new(),
             inventory: Inventory::new(),
         };
-        for (i, p) in policies.iter().enumerate() {
+        for (i, given) in policies.iter().enumerate() {
+            // As the API server stores it: its defaults first.
+            let stored = defaulted(i, given, &mut sim.defaults);
+            let p = stored.as_ref().unwrap_or(given);
             let r = PolicyRef::of(i, p);
             match p {
                 Policy::NetworkPolicy(np) => {
@@ -386,6 +433,25 @@ impl Simulator {
                 Policy::KubeArmorClusterPolicy(k) => sim
                     .kubearmor
                     .push(kubearmor::Compiled::cluster(r, k, &mut sim.notes)),
+                Policy::KubeArmorHostPolicy(k) => {
+                    sim.kubearmor
+                        .push(kubearmor::Compiled::host(r, k, &mut sim.notes))
+                }
+                Policy::TracingPolicy(t) => {
+                    sim.tetragon
+                        .push(tetragon::Compiled::cluster(r, t, &mut sim.notes))
+                }
+                Policy::TracingPolicyNamespaced(t) => sim
+                    .tetragon
+                    .push(tetragon::Compiled::namespaced(r, t, &mut sim.notes)),
+                Policy::KubeArmorNetworkPolicy(_) => {
+                    sim.notes.push(Note {
+                        policy: r.clone(),
+                        pointer: String::new(),
+                        message: "KubeArmorNetworkPolicy policies are not simulated; the network events they could govern are reported as not simulated".into(),
+                    });
+                    sim.unmodelled.push((r, "KubeArmorNetworkPolicy"));
+                }
                 other => {
                     sim.notes.push(Note {
                         policy: r,
@@ -420,6 +486,12 @@ impl Simulator {
     /// Policy parts that are not simulated.
     pub fn notes(&self) -> &[Note] {
         &self.notes
+    }
+
+    /// The API server's defaults that changed a policy before simulation
+    /// ([`kubescribe_core::policy::defaults`]).
+    pub fn defaults(&self) -> &[Note] {
+        &self.defaults
     }
 
     /// The verdict on one event.
@@ -487,6 +559,20 @@ impl Simulator {
         if let Some(d) = self.kubearmor.decide(event) {
             decisions.push(d);
         }
+        if let Some(d) = self.tetragon.decide(event) {
+            decisions.push(d);
+        }
+        for (r, kind) in &self.unmodelled {
+            // KubeArmorNetworkPolicy (host network firewall): network events.
+            if matches!(event.kind, EventKind::Network(_)) {
+                decisions.push(Decision {
+                    verdict: Verdict::NotSimulated,
+                    policy: Some(r.clone()),
+                    rule: None,
+                    reason: format!("{kind} policies are not simulated"),
+                });
+            }
+        }
         let fin = strictest(&decisions).unwrap_or_else(|| {
             Decision::ungoverned(match &event.kind {
                 EventKind::Network(n) if n.direction == Direction::Listen => {
@@ -518,6 +604,7 @@ impl Simulator {
     {
         let mut report = Report {
             notes: self.notes.clone(),
+            defaults: self.defaults.clone(),
             ..Report::default()
         };
         let mut per_rule: BTreeMap<(Option<PolicyRef>, Option<String>), Counts> = BTreeMap::new();
@@ -547,7 +634,35 @@ impl Simulator {
     }
 }
 
-/// The strictest of several decisions (block > unknown > audit > allow);
+/// The policy as the API server stores it, when its defaults change what
+/// was given ([`kubescribe_core::policy::defaults`]); each change is noted.
+fn defaulted(index: usize, p: &Policy, out: &mut Vec<Note>) -> Option<Policy> {
+    use kubescribe_core::PolicyKind;
+    if !matches!(
+        p.kind(),
+        PolicyKind::NetworkPolicy
+            | PolicyKind::CalicoNetworkPolicy
+            | PolicyKind::CalicoGlobalNetworkPolicy
+    ) {
+        return None;
+    }
+    let mut v = p.to_value().ok()?;
+    let changes = kubescribe_core::policy::defaults::apply(&mut v);
+    if changes.is_empty() {
+        return None;
+    }
+    let stored = Policy::from_value_as(p.kind(), v).ok()?;
+    let r = PolicyRef::of(index, p);
+    out.extend(changes.into_iter().map(|c| Note {
+        policy: r.clone(),
+        pointer: c.pointer.clone(),
+        message: format!("API-server default: {c}"),
+    }));
+    Some(stored)
+}
+
+/// The strictest of several decisions (block > unknown > not simulated >
+/// audit > allow);
 /// among equals, the first.
 fn strictest(decisions: &[Decision]) -> Option<Decision> {
     let mut best: Option<&Decision> = None;

@@ -492,7 +492,8 @@ fn report_counts_per_rule() {
             allowed: 2,
             audited: 0,
             blocked: 1,
-            unknown: 1
+            unknown: 1,
+            not_simulated: 0,
         }
     );
     assert_eq!(r.decisions.len(), 4);
@@ -639,6 +640,7 @@ fn kubearmor_allow_list_and_posture() {
         &ps,
         SimOptions {
             kubearmor_posture: Posture::Audit,
+            ..SimOptions::default()
         },
     )
     .unwrap();

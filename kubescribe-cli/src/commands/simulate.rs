@@ -62,6 +62,7 @@ pub fn run(a: SimulateArgs) -> Result<Exit> {
                 PostureArg::Block => Posture::Block,
                 PostureArg::Audit => Posture::Audit,
             },
+            ..SimOptions::default()
         },
     )?
     // The store's manifests: namespace labels and named container ports.
@@ -93,6 +94,7 @@ pub fn run(a: SimulateArgs) -> Result<Exit> {
             "totals": report.totals,
             "rules": report.rules,
             "notes": report.notes,
+            "defaults": report.defaults,
             "events": events,
         });
         output::write_json(&mut out, &v)?;
@@ -100,20 +102,21 @@ pub fn run(a: SimulateArgs) -> Result<Exit> {
         let t = &report.totals;
         writeln!(
             out,
-            "{} distinct events ({} observations) against {} policies: {} allowed, {} audited, {} blocked, {} unknown (observations)",
+            "{} distinct events ({} observations) against {} policies: {} allowed, {} audited, {} blocked, {} unknown, {} not simulated (observations)",
             rows.len(),
             t.total(),
             policies.len(),
             t.allowed,
             t.audited,
             t.blocked,
-            t.unknown
+            t.unknown,
+            t.not_simulated
         )?;
         writeln!(out, "\nper rule (observations):")?;
         writeln!(
             out,
-            "  {:>8} {:>8} {:>8} {:>8}  rule",
-            "allowed", "audited", "blocked", "unknown"
+            "  {:>8} {:>8} {:>8} {:>8} {:>13}  rule",
+            "allowed", "audited", "blocked", "unknown", "not simulated"
         )?;
         for r in &report.rules {
             let who = match (&r.policy, &r.rule) {
@@ -124,8 +127,8 @@ pub fn run(a: SimulateArgs) -> Result<Exit> {
             let c = &r.counts;
             writeln!(
                 out,
-                "  {:>8} {:>8} {:>8} {:>8}  {who}",
-                c.allowed, c.audited, c.blocked, c.unknown
+                "  {:>8} {:>8} {:>8} {:>8} {:>13}  {who}",
+                c.allowed, c.audited, c.blocked, c.unknown, c.not_simulated
             )?;
         }
         let blocked: Vec<_> = rows
@@ -157,8 +160,43 @@ pub fn run(a: SimulateArgs) -> Result<Exit> {
                 )?;
             }
         }
+        if !report.defaults.is_empty() {
+            writeln!(
+                out,
+                "\nsimulated as the API server stores them (its defaults filled in):"
+            )?;
+            for n in &report.defaults {
+                writeln!(out, "  {} {}: {}", n.policy, n.pointer, n.message)?;
+            }
+        }
+        let unsimulated: Vec<_> = rows
+            .iter()
+            .zip(&report.decisions)
+            .filter(|(_, d)| d.verdict == Verdict::NotSimulated)
+            .collect();
+        if !unsimulated.is_empty() {
+            writeln!(out, "\nnot simulated events ({}):", unsimulated.len())?;
+            for (r, d) in unsimulated.iter().take(a.max_listed) {
+                writeln!(
+                    out,
+                    "  {}#{} x{} {}: {}",
+                    r.table,
+                    r.id,
+                    r.count,
+                    output::describe_event(&r.event),
+                    d.reason
+                )?;
+            }
+            if unsimulated.len() > a.max_listed {
+                writeln!(
+                    out,
+                    "  ... {} more (--max-listed, or -o json for all)",
+                    unsimulated.len() - a.max_listed
+                )?;
+            }
+        }
         if !report.notes.is_empty() {
-            writeln!(out, "\nnot simulated:")?;
+            writeln!(out, "\nnot simulated (policy parts):")?;
             for n in &report.notes {
                 writeln!(out, "  {} {}: {}", n.policy, n.pointer, n.message)?;
             }

@@ -8,6 +8,7 @@
 
 pub mod calico;
 pub mod cilium;
+pub mod defaults;
 pub mod kubearmor;
 pub mod kubernetes;
 pub mod schema;
