@@ -107,7 +107,9 @@ pub enum Command {
     /// validation), coverage rate (share of the reference's essential
     /// resources named), corpus BLEU and chrF++, mean ROUGE-1/2/L and METEOR.
     /// Generations are appended as they finish, so rerunning after an
-    /// interruption resumes.
+    /// interruption resumes; a generation is reused only when it was made
+    /// from the same prompt, decoding settings, model and backend, and a
+    /// directory holding results of other inputs is refused unless --force.
     Eval(EvalArgs),
     /// Generate a validated policy from an intent.
     ///
@@ -400,6 +402,12 @@ pub struct EvalArgs {
     /// WordNet 3.0 dict directory for METEOR synonyms.
     #[arg(long, value_name = "DIR")]
     pub wordnet: Option<PathBuf>,
+    /// Replace what --out holds from an evaluation with other inputs: another
+    /// dataset, other models, or generations made from other prompts,
+    /// settings, models or backends (regenerated). Without it such a
+    /// directory is refused; one with the same inputs is resumed.
+    #[arg(long)]
+    pub force: bool,
     /// No progress bar.
     #[arg(long, short)]
     pub quiet: bool,
@@ -435,6 +443,9 @@ pub struct GenerateArgs {
     /// diagnostics, timings, tokens) as JSON.
     #[arg(long, value_name = "FILE")]
     pub trace: Option<PathBuf>,
+    /// Replace an existing --trace file (refused without it).
+    #[arg(long)]
+    pub force: bool,
     /// Event store: observed context for the prompt, layer-2 checks,
     /// and the report (each layer's findings, the store's events of the
     /// policy's namespace replayed against it).
@@ -584,9 +595,13 @@ pub struct DatasetBuildArgs {
     /// Event store: workload values for augmentation, context in prompts.
     #[arg(long, value_name = "kubescribe.db")]
     pub store: Option<PathBuf>,
-    /// Output directory (created).
+    /// Output directory (created). Files already there of the names it
+    /// writes are refused unless --force.
     #[arg(long)]
     pub out: PathBuf,
+    /// Replace train.jsonl, test.jsonl, skipped.jsonl and manifest.json in --out.
+    #[arg(long)]
+    pub force: bool,
     /// Seed of every random choice.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,

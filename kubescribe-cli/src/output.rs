@@ -55,10 +55,28 @@ pub fn finish(result: Result<Exit>) -> ExitCode {
         Ok(exit) => exit.into(),
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("kubescribe: error: {e:#}");
+            eprintln!("kubescribe: error: {}", error_text(&e));
             Exit::Unusable.into()
         }
     }
+}
+
+/// An error with its causes, `: `-separated, each said once: a cause whose
+/// text its wrapper already shows (`{path}: {source}`, `parser: {0}`) is
+/// not repeated, as anyhow's `{:#}` would.
+pub fn error_text(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if text.is_empty() || out.contains(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    out
 }
 
 /// Whether `e` is (or was caused by) a write to a closed pipe.
@@ -94,6 +112,24 @@ pub fn quiet_on_closed_stdout() {
 pub fn fail(exit: Exit, message: impl Display) -> Exit {
     eprintln!("kubescribe: {message}");
     exit
+}
+
+/// Refuses to replace the first of `paths` that exists unless `force`:
+/// an error naming the file and the `--force` flag.
+pub fn refuse_overwrite<'a>(
+    paths: impl IntoIterator<Item = &'a std::path::Path>,
+    force: bool,
+) -> Result<()> {
+    if force {
+        return Ok(());
+    }
+    if let Some(p) = paths.into_iter().find(|p| p.exists()) {
+        anyhow::bail!(
+            "{} exists; not replacing it without --force (or write somewhere else)",
+            p.display()
+        );
+    }
+    Ok(())
 }
 
 /// Writes `value` as pretty JSON and a newline.

@@ -58,6 +58,15 @@ pub enum InferError {
     /// Writing a report or plot.
     #[error("report: {0}")]
     Report(String),
+    /// An output file holds results made from other inputs or settings,
+    /// which would be replaced (see `EvalOptions::replace_stale`).
+    #[error("{path}: {message}")]
+    Stale {
+        /// The file.
+        path: String,
+        /// What differs and how many results it holds.
+        message: String,
+    },
 }
 
 impl InferError {

@@ -92,6 +92,14 @@ pub trait Generator: Send + Sync {
     /// A short name for reports (`synth`, `smollm2-135m-q8`, …).
     fn name(&self) -> &str;
 
+    /// What the outputs depend on besides the prompt and the decoding
+    /// settings: the model file or URL, the recorded outputs. The
+    /// evaluation harness reuses a stored generation only under the same
+    /// fingerprint (and prompt and settings); the default is the name.
+    fn fingerprint(&self) -> String {
+        self.name().to_string()
+    }
+
     /// Generates text for one prompt.
     fn generate(
         &self,

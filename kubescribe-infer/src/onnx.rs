@@ -849,6 +849,10 @@ impl Generator for OrtGenerator {
         &self.name
     }
 
+    fn fingerprint(&self) -> String {
+        format!("ort {} {}", self.name, self.dir.display())
+    }
+
     fn generate(
         &self,
         prompt: &Prompt,

@@ -348,6 +348,13 @@ impl Generator for OpenAiGenerator {
         &self.name
     }
 
+    fn fingerprint(&self) -> String {
+        format!(
+            "openai {} {} {:?}",
+            self.config.base_url, self.config.model, self.config.endpoint
+        )
+    }
+
     fn generate(
         &self,
         prompt: &Prompt,

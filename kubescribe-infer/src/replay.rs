@@ -71,6 +71,19 @@ impl Generator for ReplayGenerator {
         &self.name
     }
 
+    /// The name and every recorded (prompt, output) pair: other recordings
+    /// under the same name are other outputs.
+    fn fingerprint(&self) -> String {
+        let mut pairs: Vec<(&String, &String)> = self.outputs.iter().collect();
+        pairs.sort();
+        let text = serde_json::to_string(&pairs).unwrap_or_default();
+        format!(
+            "replay {} {:016x}",
+            self.name,
+            crate::eval::fnv1a64(text.as_bytes())
+        )
+    }
+
     fn generate(
         &self,
         prompt: &Prompt,

@@ -63,6 +63,10 @@ impl Generator for SynthGenerator {
         "synth"
     }
 
+    fn fingerprint(&self) -> String {
+        format!("synth {:?}", self.engine)
+    }
+
     fn generate(
         &self,
         prompt: &Prompt,

@@ -209,3 +209,123 @@ fn datasets_are_checked_line_by_line() {
             .contains("missing `prompt`")
     );
 }
+
+/// A generator whose calls are counted and whose recorded outputs are `pairs`.
+fn counting(pairs: Vec<(String, String)>) -> Counting {
+    Counting {
+        inner: ReplayGenerator::from_pairs("x", pairs),
+        calls: AtomicUsize::new(0),
+        fail_on: None,
+    }
+}
+
+#[test]
+fn stored_generations_of_other_settings_prompts_or_outputs_are_never_reused() {
+    let data = dataset();
+    let pairs: Vec<(String, String)> = data
+        .iter()
+        .map(|s| (s.prompt.as_text(), s.reference.clone()))
+        .collect();
+    let out = tempfile::tempdir().unwrap();
+    let gens = out.path().join("generations-counting.jsonl");
+    let run = |g: &Counting, data: &[Sample], opts: &EvalOptions| {
+        eval::run(data, &[g], out.path(), opts, &mut |_| {})
+    };
+    let first = counting(pairs.clone());
+    run(&first, &data, &EvalOptions::default()).unwrap();
+    assert_eq!(first.calls.load(Ordering::SeqCst), 2);
+    let before = std::fs::read_to_string(&gens).unwrap();
+
+    // The same inputs and settings: everything reused.
+    let same = counting(pairs.clone());
+    run(&same, &data, &EvalOptions::default()).unwrap();
+    assert_eq!(same.calls.load(Ordering::SeqCst), 0);
+
+    // Another decoding setting: the stored generations are stale; the run
+    // stops naming the file, and nothing is replaced.
+    let mut hotter = EvalOptions::default();
+    hotter.generation.temperature = 0.7;
+    let g = counting(pairs.clone());
+    let e = run(&g, &data, &hotter).unwrap_err();
+    assert!(matches!(e, InferError::Stale { .. }), "{e}");
+    let msg = e.to_string();
+    assert!(msg.contains("generations-counting.jsonl"), "{msg}");
+    assert!(msg.contains("2 of its 2 generation(s)"), "{msg}");
+    assert_eq!(g.calls.load(Ordering::SeqCst), 0);
+    assert_eq!(std::fs::read_to_string(&gens).unwrap(), before);
+
+    // Asked to replace them: both regenerated, the file holds only the new ones.
+    hotter.replace_stale = true;
+    let g = counting(pairs.clone());
+    run(&g, &data, &hotter).unwrap();
+    assert_eq!(g.calls.load(Ordering::SeqCst), 2);
+    let after = std::fs::read_to_string(&gens).unwrap();
+    assert_eq!(after.lines().count(), 2);
+    assert_ne!(after, before);
+    // …and are reused under those settings.
+    let g = counting(pairs.clone());
+    run(
+        &g,
+        &data,
+        &EvalOptions {
+            replace_stale: false,
+            ..hotter.clone()
+        },
+    )
+    .unwrap();
+    assert_eq!(g.calls.load(Ordering::SeqCst), 0);
+
+    // A changed prompt for one id: that sample alone is regenerated.
+    let mut changed = data.clone();
+    changed[1].prompt = Prompt::Text("write it differently".into());
+    let mut more = pairs.clone();
+    more.push(("write it differently".into(), data[1].reference.clone()));
+    let g = counting(more);
+    let opts = EvalOptions {
+        replace_stale: true,
+        ..hotter.clone()
+    };
+    run(&g, &changed, &opts).unwrap();
+    assert_eq!(g.calls.load(Ordering::SeqCst), 1);
+}
+
+#[test]
+fn other_recorded_outputs_under_the_same_name_are_other_generations() {
+    let data = dataset();
+    let out = tempfile::tempdir().unwrap();
+    let good = ReplayGenerator::from_pairs(
+        "model",
+        data.iter()
+            .map(|s| (s.prompt.as_text(), s.reference.clone())),
+    );
+    let s = eval::run(
+        &data,
+        &[&good],
+        out.path(),
+        &EvalOptions::default(),
+        &mut |_| {},
+    )
+    .unwrap();
+    assert_eq!(s[0].compile_rate, 1.0);
+    // The same name, other outputs (a newer recording): not the cached ones.
+    let bad = ReplayGenerator::from_pairs(
+        "model",
+        data.iter()
+            .map(|s| (s.prompt.as_text(), "not a policy".to_string())),
+    );
+    let e = eval::run(
+        &data,
+        &[&bad],
+        out.path(),
+        &EvalOptions::default(),
+        &mut |_| {},
+    )
+    .unwrap_err();
+    assert!(matches!(e, InferError::Stale { .. }), "{e}");
+    let opts = EvalOptions {
+        replace_stale: true,
+        ..EvalOptions::default()
+    };
+    let s = eval::run(&data, &[&bad], out.path(), &opts, &mut |_| {}).unwrap();
+    assert_eq!(s[0].compile_rate, 0.0);
+}

@@ -36,6 +36,14 @@ pub fn run(a: DatasetBuildArgs) -> Result<Exit> {
             bail!("--policies {}: no such file or directory", p.display());
         }
     }
+    let outputs = [
+        "train.jsonl",
+        "test.jsonl",
+        "skipped.jsonl",
+        "manifest.json",
+    ]
+    .map(|f| a.out.join(f));
+    output::refuse_overwrite(outputs.iter().map(|p| p.as_path()), a.force)?;
     let mut store = a.store.as_deref().map(input::open_store).transpose()?;
     let (seeds, read_skips, documents) = dataset::read_seeds(&a.policies)?;
     let mut pools = Pools::builtin();

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use kubescribe_infer::eval::{self, EvalOptions};
-use kubescribe_infer::{Generator, ReplayGenerator};
+use kubescribe_infer::{Generator, InferError, ReplayGenerator};
 
 use crate::args::{EvalArgs, ModelArgs};
 use crate::backend;
@@ -39,6 +39,64 @@ fn backend(spec: &str, model: &ModelArgs) -> Result<Box<dyn Generator>> {
     }
 }
 
+/// What `--out` holds the results of: the dataset (hash of its bytes) and
+/// the models of the last run, in `eval-inputs.json`.
+const INPUTS_FILE: &str = "eval-inputs.json";
+
+/// Refuses (unless `force`) an output directory whose summary is of another
+/// dataset, or of models this run would drop from it; then records this
+/// run's inputs. The generations themselves are checked per sample by the
+/// harness.
+fn check_out_dir(
+    out: &std::path::Path,
+    dataset: &std::path::Path,
+    models: &[String],
+    force: bool,
+) -> Result<()> {
+    let bytes = std::fs::read(dataset).with_context(|| format!("reading {}", dataset.display()))?;
+    let current = serde_json::json!({
+        "dataset": format!("{:016x}", eval::fnv1a64(&bytes)),
+        "models": models,
+    });
+    let inputs = out.join(INPUTS_FILE);
+    if !force {
+        let hint = "--force replaces them, or choose another --out";
+        match std::fs::read_to_string(&inputs) {
+            Ok(text) => {
+                let prev: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+                if prev["dataset"] != current["dataset"] {
+                    bail!(
+                        "{} holds the results of an evaluation of another dataset (see {INPUTS_FILE}); {hint}",
+                        out.display()
+                    );
+                }
+                let dropped: Vec<&str> = prev["models"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|m| m.as_str())
+                    .filter(|m| !models.iter().any(|n| n == m))
+                    .collect();
+                if !dropped.is_empty() {
+                    bail!(
+                        "{} holds results of model(s) {} that this run would drop from the summary; {hint}",
+                        out.display(),
+                        dropped.join(", ")
+                    );
+                }
+            }
+            Err(_) if out.join("summary.json").exists() => bail!(
+                "{} holds the results of an earlier evaluation whose inputs are not recorded; {hint}",
+                out.display()
+            ),
+            Err(_) => {}
+        }
+    }
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    std::fs::write(&inputs, serde_json::to_string_pretty(&current)?)
+        .with_context(|| format!("writing {}", inputs.display()))
+}
+
 /// Runs the evaluation and prints the summary table.
 pub fn run(args: EvalArgs) -> Result<Exit> {
     let (dataset, model, out) = (&args.dataset, &args.model, &args.out);
@@ -51,8 +109,11 @@ pub fn run(args: EvalArgs) -> Result<Exit> {
         .iter()
         .map(|b| backend(b, model))
         .collect::<Result<_>>()?;
+    let names: Vec<String> = generators.iter().map(|g| g.name().to_string()).collect();
+    check_out_dir(out, dataset, &names, args.force)?;
     let mut opts = EvalOptions {
         generation: model.generation(),
+        replace_stale: args.force,
         ..EvalOptions::default()
     };
     if let Some(dir) = &args.wordnet {
@@ -72,6 +133,12 @@ pub fn run(args: EvalArgs) -> Result<Exit> {
     let summaries = eval::run(&samples, &refs, out, &opts, &mut |p| {
         bar.set_message(p.model.to_string());
         bar.set_position(p.done as u64);
+    })
+    .map_err(|e| match e {
+        InferError::Stale { .. } => anyhow::anyhow!(
+            "{e}; --force regenerates them (replacing that file), or choose another --out"
+        ),
+        e => e.into(),
     })?;
     bar.finish_and_clear();
     let md = std::fs::read_to_string(out.join("summary.md")).unwrap_or_default();

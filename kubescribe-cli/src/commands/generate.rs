@@ -23,6 +23,9 @@ use crate::output::{self, Exit};
 /// Runs `generate`: the synthesizer alone when it writes the policy with no
 /// store and no trace, else the loop.
 pub fn run(args: GenerateArgs) -> Result<Exit> {
+    if let Some(trace) = &args.trace {
+        output::refuse_overwrite([trace.as_path()], args.force)?;
+    }
     // The temporary store lives until the command is done.
     let (_temporary, store) = if args.events.is_empty() {
         (None, args.store.clone())

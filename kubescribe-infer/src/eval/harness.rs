@@ -3,8 +3,14 @@
 //!
 //! Layout of the output directory:
 //! * `generations-<model>.jsonl`: one line per sample as it is generated
-//!   (`id`, `output` or `error`, `elapsed_ms`). A rerun skips the ids already
-//!   there, so an interrupted run resumes where it stopped.
+//!   (`id`, `key`, `output` or `error`, `elapsed_ms`). A rerun skips the ids
+//!   already there, so an interrupted run resumes where it stopped. `key`
+//!   hashes what the generation depended on (the prompt, the decoding
+//!   settings, the generator's [`Generator::fingerprint`]: model, URL or
+//!   recorded outputs; kubescribe's version): a line made under another key
+//!   is never reused. Such lines (or lines of samples the dataset no longer
+//!   has) stop the run with [`InferError::Stale`], unless
+//!   [`EvalOptions::replace_stale`], which regenerates them.
 //! * `scores-<model>.jsonl`: per-sample text metrics (as `kubescribe score`),
 //!   plus `compiles` and `coverage`.
 //! * `summary.json`, `summary.csv`, `summary.md` and the plots ([`super::report`]).
@@ -93,6 +99,9 @@ pub struct EvalOptions {
     pub generation: GenerationConfig,
     /// Text-metric settings (WordNet for METEOR).
     pub metrics: MetricOptions,
+    /// Regenerate (and drop from the generations file) stored generations
+    /// made from other prompts, settings or models, instead of stopping.
+    pub replace_stale: bool,
 }
 
 /// Progress of a run, for a caller's progress bar.
@@ -109,6 +118,9 @@ pub struct Progress<'a> {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct GenerationRecord {
     id: String,
+    /// [`record_key`] of the generation (empty in files of older versions).
+    #[serde(default)]
+    key: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     output: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -128,6 +140,72 @@ pub fn file_stem(model: &str) -> String {
             }
         })
         .collect()
+}
+
+/// 64-bit FNV-1a: a stable hash (the same across builds and platforms) for
+/// cache keys.
+pub fn fnv1a64(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in bytes {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}
+
+/// What one generation depends on: kubescribe's version, the generator's
+/// fingerprint, the decoding settings and the prompt.
+fn record_key(fingerprint: &str, config: &GenerationConfig, prompt: &Prompt) -> String {
+    let text = serde_json::json!({
+        "version": env!("CARGO_PKG_VERSION"),
+        "generator": fingerprint,
+        "config": config,
+        "prompt": prompt,
+    })
+    .to_string();
+    format!("{:016x}", fnv1a64(text.as_bytes()))
+}
+
+/// Drops the records not made under the current keys: an error naming the
+/// file unless `replace`, else the file is rewritten with the others.
+fn drop_stale(
+    path: &Path,
+    records: &mut HashMap<String, GenerationRecord>,
+    keys: &HashMap<&str, String>,
+    replace: bool,
+) -> Result<(), InferError> {
+    let mut stale: Vec<&str> = records
+        .iter()
+        .filter(|(id, r)| keys.get(id.as_str()) != Some(&r.key))
+        .map(|(id, _)| id.as_str())
+        .collect();
+    if stale.is_empty() {
+        return Ok(());
+    }
+    stale.sort_unstable();
+    if !replace {
+        return Err(InferError::Stale {
+            path: path.display().to_string(),
+            message: format!(
+                "{} of its {} generation(s) (sample {:?} first) were made from another prompt, other decoding settings or another model, backend or kubescribe version, or for a sample the dataset no longer has; they are not reused, and regenerating would replace them",
+                stale.len(),
+                records.len(),
+                stale[0]
+            ),
+        });
+    }
+    let stale: Vec<String> = stale.into_iter().map(str::to_string).collect();
+    records.retain(|id, _| !stale.contains(id));
+    let mut kept: Vec<&GenerationRecord> = records.values().collect();
+    kept.sort_by(|a, b| a.id.cmp(&b.id));
+    let mut text = String::new();
+    for r in kept {
+        text.push_str(&serde_json::to_string(r).map_err(|e| InferError::Report(e.to_string()))?);
+        text.push('\n');
+    }
+    let tmp = path.with_extension("jsonl.tmp");
+    std::fs::write(&tmp, text).map_err(|e| InferError::io(&tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| InferError::io(path, e))
 }
 
 fn read_records(path: &Path) -> Result<HashMap<String, GenerationRecord>, InferError> {
@@ -160,7 +238,18 @@ pub fn run(
     for g in generators {
         let model = g.name();
         let gen_path = out_dir.join(format!("generations-{}.jsonl", file_stem(model)));
+        let fingerprint = g.fingerprint();
+        let keys: HashMap<&str, String> = samples
+            .iter()
+            .map(|s| {
+                (
+                    s.id.as_str(),
+                    record_key(&fingerprint, &opts.generation, &s.prompt),
+                )
+            })
+            .collect();
         let mut records = read_records(&gen_path)?;
+        drop_stale(&gen_path, &mut records, &keys, opts.replace_stale)?;
         let mut file = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -184,6 +273,7 @@ pub fn run(
             let result = g.generate(&s.prompt, &opts.generation);
             let rec = GenerationRecord {
                 id: s.id.clone(),
+                key: keys[s.id.as_str()].clone(),
                 elapsed_ms: t.elapsed().as_secs_f64() * 1e3,
                 output: result.as_ref().ok().map(|r| r.text.clone()),
                 error: result.err().map(|e| e.to_string()),

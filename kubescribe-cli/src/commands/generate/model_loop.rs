@@ -45,7 +45,7 @@ pub struct LoopArgs<'a> {
 pub fn run(intent_file: &Path, args: &LoopArgs<'_>) -> Result<Exit> {
     match intent_source::read_intent_file(intent_file) {
         Ok(i) => run_intent(i, args),
-        Err(e) => Ok(output::fail(Exit::Unusable, format_args!("{e:#}"))),
+        Err(e) => Ok(output::fail(Exit::Unusable, output::error_text(&e))),
     }
 }
 
@@ -56,14 +56,14 @@ pub fn run_intent(mut intent: Intent, args: &LoopArgs<'_>) -> Result<Exit> {
     }
     let mut store = match args.store.map(input::open_store).transpose() {
         Ok(s) => s,
-        Err(e) => return Ok(output::fail(Exit::Unusable, format_args!("{e:#}"))),
+        Err(e) => return Ok(output::fail(Exit::Unusable, output::error_text(&e))),
     };
     let generator = match backend::open(args.backend, args.model) {
         Ok(g) => g,
         Err(e) => {
             return Ok(output::fail(
                 Exit::Unusable,
-                format_args!("cannot open the backend: {e:#}"),
+                format_args!("cannot open the backend: {}", output::error_text(&e)),
             ));
         }
     };
