@@ -142,11 +142,12 @@ fn rules(
     Ok(out)
 }
 
-/// `types`, defaulted as Calico does: Ingress, plus Egress when egress rules exist.
-fn types(t: Option<&[Type]>, has_egress: bool) -> (bool, bool) {
+/// `types`, defaulted as Calico does (from the rules present): `[Ingress]`
+/// without egress rules, `[Egress]` with egress rules only, both with both.
+fn types(t: Option<&[Type]>, has_ingress: bool, has_egress: bool) -> (bool, bool) {
     match t {
         Some(t) if !t.is_empty() => (t.contains(&Type::Ingress), t.contains(&Type::Egress)),
-        _ => (true, has_egress),
+        _ => (has_ingress || !has_egress, has_egress),
     }
 }
 
@@ -172,7 +173,11 @@ impl Compiled {
                 message: "serviceAccountSelector is not simulated (events carry no service account); the policy is taken to apply regardless".into(),
             });
         }
-        let (ingress, egress) = types(s.types.as_deref(), s.egress.is_some());
+        let (ingress, egress) = types(
+            s.types.as_deref(),
+            s.ingress.as_ref().is_some_and(|r| !r.is_empty()),
+            s.egress.as_ref().is_some_and(|r| !r.is_empty()),
+        );
         Ok(Compiled {
             tier: s.tier.clone().unwrap_or_else(|| "default".into()),
             order: s.order,
@@ -213,7 +218,11 @@ impl Compiled {
                 });
             }
         }
-        let (ingress, egress) = types(s.types.as_deref(), s.egress.is_some());
+        let (ingress, egress) = types(
+            s.types.as_deref(),
+            s.ingress.as_ref().is_some_and(|r| !r.is_empty()),
+            s.egress.as_ref().is_some_and(|r| !r.is_empty()),
+        );
         Ok(Compiled {
             tier: s.tier.clone().unwrap_or_else(|| "default".into()),
             order: s.order,

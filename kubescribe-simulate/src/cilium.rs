@@ -430,11 +430,18 @@ fn l3(rule: &Rule, flow: &Flow<'_>, namespace: Option<&str>) -> Tri {
     }
     if let Some(fq) = &rule.fqdns {
         any_l3 = true;
-        acc = acc.or(|| match flow.dns_name {
-            Some(name) => fq
+        acc = acc.or(|| match (flow.dns_name, flow.resolved_names) {
+            (Some(name), _) => fq
                 .iter()
                 .fold(Tri::No, |acc, f| acc.or(|| fqdn_matches(f, name))),
-            None => Tri::maybe("toFQDNs needs the DNS name of the peer, which the event lacks"),
+            // The address is one an earlier DNS answer gave for these names:
+            // Cilium allows it when a selected name resolved to it.
+            (None, Some(names)) if !names.is_empty() => names.iter().fold(Tri::No, |acc, name| {
+                acc.or(|| fq.iter().fold(Tri::No, |a, f| a.or(|| fqdn_matches(f, name))))
+            }),
+            (None, _) => Tri::maybe(
+                "toFQDNs needs the DNS name of the peer, which neither the event nor an earlier DNS answer in the store gives",
+            ),
         });
     }
     for u in &rule.unsupported {

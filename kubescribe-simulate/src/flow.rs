@@ -1,7 +1,7 @@
 //! A network event seen as a flow between two endpoints, plus the address,
 //! port and protocol helpers the network engines share.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
 use super::selector::LabelView;
@@ -159,6 +159,9 @@ pub struct Flow<'a> {
     pub protocol: Option<&'a str>,
     /// DNS name of the remote end, when known.
     pub dns_name: Option<&'a str>,
+    /// When the event carries no DNS name: the names earlier DNS answers (in
+    /// the store) gave for the remote address.
+    pub resolved_names: Option<&'a BTreeSet<String>>,
 }
 
 static EMPTY: BTreeMap<String, String> = BTreeMap::new();
@@ -201,6 +204,7 @@ impl<'a> Flow<'a> {
                 way,
                 protocol: normalize_protocol(&n.protocol).filter(|p| *p != "?"),
                 dns_name: n.dns_name.as_deref(),
+                resolved_names: None,
             },
             n,
         ))
@@ -220,6 +224,7 @@ impl<'a> Flow<'a> {
             },
             protocol: self.protocol,
             dns_name: None,
+            resolved_names: None,
         })
     }
 

@@ -3,12 +3,14 @@
 //! (from Deployment, Pod, … manifests), read from the event store or given
 //! by hand. Network policies need both: `namespaceSelector` peers match
 //! namespace labels, and named ports (`port: http`) resolve through the
-//! destination pod's container ports.
+//! destination pod's container ports. It also keeps the names earlier DNS
+//! answers gave for addresses, so a flow seen by address alone can be
+//! judged by Cilium's `toFQDNs`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
-use kubescribe_events::store::{EventStore, StoreError, pod_candidates};
-use kubescribe_events::{Workload, WorkloadPort};
+use kubescribe_events::store::{EventQuery, EventStore, EventTable, StoreError, pod_candidates};
+use kubescribe_events::{Direction, EventKind, Workload, WorkloadPort};
 
 /// The label-key prefix under which Hubble flows carry an endpoint's
 /// namespace labels (`k8s:io.cilium.k8s.namespace.labels.team=a`).
@@ -20,6 +22,8 @@ pub struct Inventory {
     namespaces: BTreeMap<String, BTreeMap<String, String>>,
     /// Workloads that run pods, by namespace.
     workloads: BTreeMap<String, Vec<Workload>>,
+    /// Addresses and the DNS names answers gave for them.
+    dns: BTreeMap<String, BTreeSet<String>>,
 }
 
 impl Inventory {
@@ -29,13 +33,38 @@ impl Inventory {
     }
 
     /// The namespaces and workloads of an event store (what `kubescribe
-    /// ingest` read from manifests).
+    /// ingest` read from manifests), and the names its flows link to
+    /// addresses (an egress flow that carries both the remote address and the
+    /// name it was resolved from, such as Hubble's `destination_names`; flows
+    /// to port 53, the resolver, are not answers).
     pub fn from_store(store: &mut dyn EventStore) -> Result<Inventory, StoreError> {
         let mut inv = Inventory::new();
         for w in store.workloads(None, &BTreeMap::new())? {
             inv.add_workload(w);
         }
+        for row in store.events(EventTable::Flows, &EventQuery::default())? {
+            if let EventKind::Network(n) = &row.event.kind
+                && n.direction == Direction::Egress
+                && n.remote_port != Some(53)
+                && let (Some(ip), Some(name)) = (&n.remote_ip, &n.dns_name)
+            {
+                inv.add_dns_answer(ip, name);
+            }
+        }
         Ok(inv)
+    }
+
+    /// Records that a DNS answer gave `ip` for `name`.
+    pub fn add_dns_answer(&mut self, ip: &str, name: &str) {
+        let name = name.trim_end_matches('.').to_ascii_lowercase();
+        if !name.is_empty() {
+            self.dns.entry(ip.to_string()).or_default().insert(name);
+        }
+    }
+
+    /// The names DNS answers gave for `ip`, when any did.
+    pub fn names_of(&self, ip: &str) -> Option<&BTreeSet<String>> {
+        self.dns.get(ip)
     }
 
     /// Adds a workload from a manifest; a `Namespace` records its labels,
@@ -60,7 +89,7 @@ impl Inventory {
 
     /// Whether nothing is known.
     pub fn is_empty(&self) -> bool {
-        self.namespaces.is_empty() && self.workloads.is_empty()
+        self.namespaces.is_empty() && self.workloads.is_empty() && self.dns.is_empty()
     }
 
     /// The labels of namespace `ns`, when known.

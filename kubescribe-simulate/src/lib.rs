@@ -30,7 +30,8 @@
 //!   to the policy's namespace unless the selector names one), entities
 //!   (`world`, `cluster`, `all`, `host`, ...; from Hubble's `reserved:`
 //!   labels), CIDRs (which never select pods), `toFQDNs` against the event's
-//!   DNS name; `toPorts` by port (named ports as above), range and
+//!   DNS name (or, for a flow seen by address only, the names earlier DNS
+//!   answers in the store gave for it: [`Inventory::names_of`]); `toPorts` by port (named ports as above), range and
 //!   protocol; `icmps` by family and type (a flow carries the type in its
 //!   destination port); DNS rules (`rules.dns`) against the queried name,
 //!   `matchPattern: "*"` admitting every name. Peers are matched on Cilium's
@@ -531,6 +532,9 @@ impl Simulator {
                 flow.remote.ns_labels = remote_ns.as_ref();
                 flow.local.container_ports = Some(&local_ports);
                 flow.remote.container_ports = Some(&remote_ports);
+                if flow.dns_name.is_none() {
+                    flow.resolved_names = flow.remote.ip.and_then(|ip| inv.names_of(ip));
+                }
                 let sides = std::iter::once(flow).chain(flow.reversed());
                 for (side, f) in sides.enumerate() {
                     let mut push = |d: Option<Decision>| {

@@ -447,3 +447,97 @@ spec:
     )];
     assert_eq!(verdict(&ps, &Inventory::new(), &events[0]), Verdict::Allow);
 }
+
+#[test]
+fn fqdn_rules_match_addresses_through_earlier_dns_answers() {
+    use kubescribe_events::store::SqliteStore;
+    // A flow Hubble linked to its name (destination_names), then flows seen
+    // by address only.
+    let flow = |ip: &str, names: &str| {
+        format!(
+            r#"{{"flow":{{"verdict":"FORWARDED","IP":{{"source":"10.0.0.1","destination":"{ip}"}},"l4":{{"TCP":{{"source_port":40000,"destination_port":443}}}},"source":{{"namespace":"shop","labels":["k8s:app=web"],"pod_name":"web-1"}},"destination":{{"labels":["reserved:world"]}},"destination_names":[{names}],"traffic_direction":"EGRESS"}}}}"#
+        )
+    };
+    let lines = [
+        flow("140.82.112.6", r#""api.github.com""#),
+        flow("151.101.0.223", r#""pypi.org""#),
+    ]
+    .join("\n");
+    let mut store = SqliteStore::open_in_memory().unwrap();
+    kubescribe_events::ingest_reader(
+        &mut store,
+        "hubble.jsonl",
+        lines.as_bytes(),
+        &Default::default(),
+        &mut |_| {},
+    )
+    .unwrap();
+    let inv = Inventory::from_store(&mut store).unwrap();
+    let ps = [policy(
+        r#"
+apiVersion: cilium.io/v2
+kind: CiliumNetworkPolicy
+metadata: {name: web, namespace: shop}
+spec:
+  endpointSelector: {matchLabels: {app: web}}
+  egress:
+  - toFQDNs: [{matchPattern: "*.github.com"}]
+"#,
+    )];
+    let by_ip = |ip: &str| {
+        let v: serde_json::Value = serde_json::from_str(&flow(ip, "")).unwrap();
+        let (_, out) = kubescribe_events::convert(&v);
+        let kubescribe_events::Converted::Events(events) = &out[0] else {
+            panic!("{out:?}")
+        };
+        events[0].clone()
+    };
+    assert_eq!(verdict(&ps, &inv, &by_ip("140.82.112.6")), Verdict::Allow);
+    assert_eq!(verdict(&ps, &inv, &by_ip("151.101.0.223")), Verdict::Block);
+    // An address no answer named: undecided.
+    assert_eq!(verdict(&ps, &inv, &by_ip("192.0.2.1")), Verdict::Unknown);
+    assert_eq!(
+        verdict(&ps, &Inventory::new(), &by_ip("140.82.112.6")),
+        Verdict::Unknown
+    );
+}
+
+#[test]
+fn cilium_icmp_types_and_dns_wildcards() {
+    let ps = [policy(
+        r#"
+apiVersion: cilium.io/v2
+kind: CiliumNetworkPolicy
+metadata: {name: c, namespace: shop}
+spec:
+  endpointSelector: {matchLabels: {app: client}}
+  egress:
+  - toEndpoints: [{}]
+    icmps: [{fields: [{type: EchoRequest}]}]
+  - toEndpoints: [{matchLabels: {k8s:io.kubernetes.pod.namespace: kube-system}}]
+    toPorts: [{ports: [{port: "53", protocol: ANY}], rules: {dns: [{matchPattern: "*"}]}}]
+"#,
+    )];
+    let none = Inventory::new();
+    let client = ("shop", "c", "app=client");
+    let server = ("shop", "s", "app=server");
+    let dns = ("kube-system", "coredns-1", "k8s-app=kube-dns");
+    // Echo request (type 8) allowed; an echo reply type (0) or a port is not.
+    assert_eq!(
+        verdict(&ps, &none, &conn(client, server, 8, "ICMPv4")),
+        Verdict::Allow
+    );
+    assert_eq!(
+        verdict(&ps, &none, &conn(client, server, 0, "ICMPv4")),
+        Verdict::Block
+    );
+    assert_eq!(
+        verdict(&ps, &none, &conn(client, server, 8, "TCP")),
+        Verdict::Block
+    );
+    // `matchPattern: "*"`: every query, named or not.
+    assert_eq!(
+        verdict(&ps, &none, &conn(client, dns, 53, "UDP")),
+        Verdict::Allow
+    );
+}
