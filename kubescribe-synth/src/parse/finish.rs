@@ -83,7 +83,17 @@ impl<'a> Parser<'a> {
             Some(Engine::Cilium | Engine::Calico | Engine::Kubernetes)
         );
         let cued_groups = self.groups.iter().filter(|c| **c != Cue::None).count();
-        let exec_paths = a.exec_verb && !a.file_verb;
+        // Executables named without a file verb ("block /bin/sleep", "audit
+        // /usr/sbin/useradd"), or called executables: process execution.
+        let exec_looking = |p: &str| {
+            let dir = p.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
+            dir.ends_with("/bin") || dir.ends_with("/sbin") || dir == "/bin" || dir == "/sbin"
+        };
+        let bare_execs =
+            !a.file_verb && !a.paths.is_empty() && a.paths.iter().all(|(p, _)| exec_looking(p));
+        let exec_paths = a.exec_verb && !a.file_verb
+            || bare_execs
+            || a.domain_word == Some(Domain::Process) && !a.file_verb;
         let domain = if !a.caps.is_empty() {
             Some(Domain::Capability)
         } else if !a.syscalls.is_empty() {
@@ -316,7 +326,9 @@ impl<'a> Parser<'a> {
         let all_pods = !named
             && ns.is_some()
             && !a.cluster_wide_word
-            && (a.all_pods_word || a.default_deny || a.isolate && a.all_pods_word);
+            && (a.all_pods_word
+                || a.default_deny
+                || a.all_word && action == Action::Block && network);
         if all_pods && !a.all_pods_word {
             self.assume.push(format!(
                 "a default deny in namespace {} selects all its pods",
@@ -327,11 +339,12 @@ impl<'a> Parser<'a> {
             self.assume
                 .push("no namespace: the policy applies in the namespace it is created in".into());
         }
+        // Allow + read: read-only access; block/audit + write: writes only.
         let read_only = |x: &Acc, action: Action| {
             domain == Domain::File
                 && (x.read_only_word
-                    || x.reads && !x.writes && action != Action::Block
-                    || x.writes && !x.reads && action == Action::Block)
+                    || x.reads && !x.writes && action == Action::Allow
+                    || x.writes && !x.reads && action != Action::Allow)
         };
         let mut resources = Resources {
             paths: a.paths.iter().map(|(p, _)| p.clone()).collect(),

@@ -28,6 +28,10 @@ pub(super) fn tokenize(text: &str) -> Vec<Tok<'_>> {
             .unwrap_or(raw.len());
         let mut t = &raw[lead..];
         let mut comma = false;
+        if t.starts_with('/') && t.len() > 1 && t.ends_with(':') {
+            t = &t[..t.len() - 1];
+            comma = true;
+        }
         while let Some(c) = t.chars().last() {
             if matches!(
                 c,
@@ -514,6 +518,7 @@ pub(super) const BLOCK_WORDS: &[&str] = &[
     "prevents",
     "prevented",
     "disallowed",
+    "protect",
     "refuse",
     "refused",
     "isolate",
@@ -554,6 +559,8 @@ pub(super) const AUDIT_WORDS: &[&str] = &[
     "detect",
     "detects",
     "report",
+    "notify",
+    "notification",
 ];
 pub(super) const FILE_VERBS: &[&str] = &[
     "read",
@@ -574,6 +581,15 @@ pub(super) const FILE_VERBS: &[&str] = &[
     "deleting",
     "overwrite",
     "tamper",
+    "tampering",
+    "tampered",
+    "modified",
+    "changed",
+    "deleted",
+    "deletion",
+    "removal",
+    "creation",
+    "created",
     "edit",
     "create",
     "read-write",

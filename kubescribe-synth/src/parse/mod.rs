@@ -440,11 +440,28 @@ impl<'a> Parser<'a> {
         let cut = self.deny_clause_start();
         let mut a = Acc::default();
         self.scan(&mut a, 0, cut.unwrap_or(n));
-        let deny = cut.map(|c| {
-            let mut b = Acc::default();
-            self.scan(&mut b, c, n);
-            b
-        });
+        let deny = cut
+            .map(|c| {
+                let mut b = Acc::default();
+                self.scan(&mut b, c, n);
+                b
+            })
+            .filter(|b| {
+                let named = !(b.paths.is_empty()
+                    && b.dirs.is_empty()
+                    && b.binaries.is_empty()
+                    && b.ports.is_empty()
+                    && b.cidrs.is_empty()
+                    && b.fqdns.is_empty()
+                    && b.syscalls.is_empty()
+                    && b.caps.is_empty()
+                    && b.protos.is_empty());
+                if !named {
+                    // "…; everything else is denied": an allow-list.
+                    a.only = true;
+                }
+                named
+            });
         self.finish(a, deny, resolver)
     }
 
@@ -567,7 +584,7 @@ impl<'a> Parser<'a> {
                 && matches!(next.as_str(), "pods" | "pod" | "workloads" | "workload")
                 || matches!(l, "whole" | "entire") && next == "namespace"
                 || l == "namespace-wide")
-                && self.cue.is_none_or(|c| c == Cue::None)
+                && self.cue != Some(Cue::From)
             {
                 a.all_pods_word = true;
                 i += if l == "namespace-wide" { 1 } else { 2 };
@@ -593,7 +610,10 @@ impl<'a> Parser<'a> {
             // "cluster-wide", "across the cluster", "in all namespaces".
             let all_ns = matches!(l, "all" | "every" | "any")
                 && matches!(next.as_str(), "namespaces" | "namespace");
-            if all_ns && matches!(prev.as_str(), "from" | "to") {
+            if all_ns
+                && (matches!(prev.as_str(), "from" | "to")
+                    || matches!(self.cue, Some(Cue::From | Cue::To)))
+            {
                 self.mention(Who::AnyNs, i, t.start, self.toks[i + 1].end);
                 i += 2;
                 continue;
@@ -713,6 +733,15 @@ impl<'a> Parser<'a> {
                 i += 2;
                 continue;
             }
+            if l == "in" && next == "and" && self.low(i + 2) == "out" {
+                self.ent(EntityKind::Direction, t.start, self.toks[i + 2].end);
+                a.dir_explicit = Some(Direction::Both);
+                i += 3;
+                continue;
+            }
+            if l == "sent" && next == "by" {
+                a.dir_implied.get_or_insert(Direction::Egress);
+            }
             if (l == "both" && next == "directions")
                 || l == "bidirectional"
                 || l == "bidirectionally"
@@ -799,7 +828,11 @@ impl<'a> Parser<'a> {
                 i += 1;
                 continue;
             }
-            if next.trim_end_matches(':') == "namespace" && is_ns_name(t.text) && !not_a_name(l) {
+            if next.trim_end_matches(':') == "namespace"
+                && is_ns_name(t.text)
+                && !not_a_name(l)
+                && parse_port(l).is_none()
+            {
                 self.mention(Who::Ns(t.text.to_string()), i, t.start, t.end);
                 i += 2;
                 continue;

@@ -98,10 +98,10 @@ pub fn restate(intent: &Intent) -> String {
 /// "reads of", "writes to", "access to" (or the verb after a source: "read").
 fn file_ops(r: &Resources, action: Action, bare: bool) -> String {
     let s = match (r.read_only, action, bare) {
-        (true, Action::Block, false) => "writes to",
-        (true, Action::Block, true) => "write",
-        (true, _, false) => "reads of",
-        (true, _, true) => "read",
+        (true, Action::Allow, false) => "reads of",
+        (true, Action::Allow, true) => "read",
+        (true, _, false) => "writes to",
+        (true, _, true) => "write",
         (false, _, false) => "access to",
         (false, _, true) => "access",
     };

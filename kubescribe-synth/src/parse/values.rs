@@ -10,8 +10,19 @@ impl<'a> Parser<'a> {
         let mut j = i;
         while j < self.toks.len() && j < i + 5 {
             let l = self.low(j);
-            if FILE_VERBS.contains(&l) && !matches!(l, "read-only" | "readonly") {
-                return j > i;
+            let verb = FILE_VERBS.contains(&l) || EXEC_MODE_VERBS.contains(&l);
+            if verb && !matches!(l, "read-only" | "readonly") {
+                // "/bin/cat accessing …", "useradd modifies …"; not "/etc/passwd reads".
+                return j > i
+                    || l.ends_with("ing")
+                    || matches!(
+                        l,
+                        "modifies" | "accesses" | "opens" | "executes" | "spawns" | "runs"
+                    );
+            }
+            if l == "from" && j == i {
+                j += 1;
+                continue;
             }
             if !matches!(
                 l,
@@ -77,6 +88,11 @@ impl<'a> Parser<'a> {
                     format!("{raw}/")
                 };
                 push_uniq(&mut a.dirs, d);
+            } else if !a.file_verb && !a.exec_verb && self.acts_on_files(i + 1) {
+                // "only /usr/sbin/nginx may read /etc/nginx/", "block /bin/dash
+                // executing /bin/ls": the executable acts.
+                self.ent(EntityKind::Binary, t.start, t.end);
+                push_uniq(&mut a.sources, raw.to_string());
             } else if *mode == Mode::Exec {
                 self.ent(EntityKind::Binary, t.start, t.end);
                 push_uniq(&mut a.binaries, raw.to_string());
@@ -290,7 +306,12 @@ impl<'a> Parser<'a> {
             && (known.is_some() || EXEC_MODE_VERBS.contains(&prev.as_str()));
         let lexicon_name = known.is_some()
             && (after_action || exec_ctx && !matches!(*mode, Mode::File | Mode::Port | Mode::Pod));
-        if known.is_some() && *mode != Mode::Exec && !a.file_verb && self.acts_on_files(i + 1) {
+        if known.is_some()
+            && *mode != Mode::Exec
+            && !a.file_verb
+            && !a.exec_verb
+            && self.acts_on_files(i + 1)
+        {
             // "allow nginx to read /etc/nginx/": the executable acts.
             self.ent(EntityKind::Binary, t.start, t.end);
             if let Some((_, path)) = known {
