@@ -55,8 +55,9 @@ pub enum Command {
     /// `fromEndpoints: [{}]`, Calico `all()`) in a policy that allows;
     /// Cilium entities `world` and `all`; 0.0.0.0/0 and ::/0; wildcard
     /// FQDNs (`*`, `*.com`); every port (Cilium port "0", 1-65535, the
-    /// world with no port); allow-all rules (`ingress: [{}]`, a bare Calico
-    /// Allow). --deny-warnings makes every warning an error.
+    /// world with no port); allow rules with ports but no peer; allow-all
+    /// rules (`ingress: [{}]`, a bare Calico Allow). --deny-warnings makes
+    /// every warning an error.
     ///
     /// Exit status: 0 all documents valid, 1 some document invalid (including
     /// malformed YAML; with --deny-warnings, any warning), 2 some file could

@@ -16,6 +16,7 @@
 //! | `any-address` | `0.0.0.0/0` or `::/0` in an allow: NetworkPolicy `ipBlock.cidr`, Cilium `fromCIDR`/`toCIDR`/`…CIDRSet`, Calico `nets` |
 //! | `wildcard-fqdn` | Cilium `toFQDNs` `matchPattern` `*`, or one whose fixed part is a single label (`*.com`, `api.*`) |
 //! | `any-port` | Cilium port `"0"` (every port), a NetworkPolicy or Calico port range covering 1-65535, an allow rule to or from the whole world (entity or address) with no port restriction |
+//! | `any-peer` | an allow rule that restricts ports but names no peer (NetworkPolicy rule with `ports` and no `from`/`to`, Cilium rule with `toPorts` and no L3 selector, Calico `Allow` with no source/destination selector or nets on the peer side): every address, the internet included |
 //! | `allow-all-rule` | a rule that allows everything in its direction: NetworkPolicy `ingress: [{}]` / `egress: [{}]`, a Calico `Allow` with no source, destination or protocol restriction (also when a conversion wrote it) |
 //!
 //! Deny, Block and Audit rules are not flagged (a wide deny is not
@@ -40,6 +41,7 @@ pub const CODES: &[&str] = &[
     "any-address",
     "wildcard-fqdn",
     "any-port",
+    "any-peer",
     "allow-all-rule",
 ];
 
@@ -178,6 +180,18 @@ fn ka_action<'a>(rule: &'a Value, section: &'a Value, spec: &'a Value) -> Option
     rule.get("action")
         .or_else(|| section.get("action"))
         .or_else(|| spec.get("action"))
+}
+
+/// An allow rule at `pointer` with ports but no peer.
+fn any_peer(pointer: &str, dir: &str, side: &str, suggestion: &str) -> Diagnostic {
+    finding(
+        pointer,
+        "any-peer",
+        format!(
+            "this {dir} rule names no peer: it allows traffic {side} every address (every pod, node and the internet) on its ports"
+        ),
+        suggestion,
+    )
 }
 
 /// The fixed part of a glob, before its first wildcard.
@@ -321,6 +335,16 @@ fn kubernetes(spec: &Value, base: &str, out: &mut Vec<Diagnostic>) {
                     },
                 ));
                 continue;
+            }
+            if peers.is_empty() {
+                out.push(any_peer(
+                    &rptr,
+                    dir,
+                    side,
+                    &format!(
+                        "name the peers (`{peers_key}`: podSelector, namespaceSelector or ipBlock)"
+                    ),
+                ));
             }
             let mut world = false;
             for (j, peer) in peers.iter().enumerate() {
@@ -498,6 +522,27 @@ fn cilium(spec: &Value, base: &str, out: &mut Vec<Diagnostic>) {
                 }
             }
             let to_ports = arr(rule.get("toPorts"));
+            let l3 = [
+                ends,
+                entities,
+                cidr,
+                cidr_set,
+                "toFQDNs",
+                "toServices",
+                "toGroups",
+                "fromNodes",
+                "toNodes",
+            ]
+            .iter()
+            .any(|k| nonempty(rule.get(*k)));
+            if !l3 && (!to_ports.is_empty() || nonempty(rule.get("icmps"))) {
+                out.push(any_peer(
+                    &rptr,
+                    dir,
+                    side,
+                    "name the peers: endpoint selectors, entities, CIDRs or FQDNs",
+                ));
+            }
             for (k, tp) in to_ports.iter().enumerate() {
                 for (m, p) in arr(tp.get("ports")).iter().enumerate() {
                     let port = match p.get("port") {
@@ -624,6 +669,20 @@ fn calico(kind: PolicyKind, spec: &Value, out: &mut Vec<Diagnostic>) {
                     "restrict the rule's peers (selector, nets) and ports",
                 ));
                 continue;
+            }
+            let peer_named = rule.get(peer_side).is_some_and(|e| {
+                CALICO_RESTRICTING
+                    .iter()
+                    .filter(|k| !k.ends_with("orts"))
+                    .any(|k| nonempty(e.get(k)))
+            });
+            if !peer_named {
+                out.push(any_peer(
+                    &rptr,
+                    dir,
+                    peer_word,
+                    &format!("name the peers ({peer_side}.selector, namespaceSelector or nets)"),
+                ));
             }
             let mut world = false;
             for side in ["source", "destination"] {
