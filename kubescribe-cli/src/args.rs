@@ -175,15 +175,23 @@ pub enum Command {
     /// first, within a token budget. Every observation stays covered.
     Context(ContextArgs),
     /// Replay the events of a store against policies: what would be allowed,
-    /// audited or blocked, per rule, before the policies are applied.
+    /// audited or blocked (or is unknown / not simulated), per rule, before
+    /// the policies are applied.
     ///
     /// Kubernetes NetworkPolicy, Cilium and Calico (L3/L4: default deny once
     /// a policy selects a pod in a direction, union of allows, Cilium deny
     /// rules first, Calico order, tiers and Allow/Deny/Pass/Log) and
     /// KubeArmor (file, process, network, capabilities; Block first, then the
-    /// allow-list with the default posture, Audit). An event that lacks data
-    /// a rule needs (peer labels, a port, the process) is `unknown`, never
-    /// allowed. Parts a policy has that are not simulated are listed.
+    /// allow-list of each operation kind with the default posture, Audit)
+    /// and Tetragon (kprobe/tracepoint/LSM selectors on the calls Tetragon
+    /// reported; Sigkill/Override block, Post audits). Policies are taken as
+    /// the API server stores them (policyTypes, protocol and Calico types
+    /// defaulted; the report lists what was filled in). An event that lacks
+    /// data a rule needs (peer labels, a port, the process) is `unknown`;
+    /// one a policy may govern through parts not modelled (an AppArmor
+    /// profile, a Tetragon uprobe, ...) is `not simulated`, with the reason.
+    /// Neither is ever counted as allowed. Parts a policy has that are not
+    /// simulated are listed.
     /// Namespace labels (for namespace selectors) and container port names
     /// (for named ports) come from the Namespace and workload manifests in
     /// the store, and from the namespace labels Hubble flows carry.

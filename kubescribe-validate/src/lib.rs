@@ -259,6 +259,9 @@ impl Validator {
         if let Some(crd) = crd {
             kubescribe_core::policy::schema::apply_defaults(crd.schema(), &mut value);
         }
+        // And those no schema states (NetworkPolicy policyTypes and TCP,
+        // Calico types): what the API server stores is what is checked.
+        kubescribe_core::policy::defaults::apply(&mut value);
         if let (Some(k), true) = (kind, self.use_builtin) {
             match builtin(k) {
                 Ok(schema) => {

@@ -469,7 +469,7 @@ def simulate(
     namespace: str | None = None,
     selector: _Selector | None = None,
     posture: Literal["block", "audit"] = "block",
-) -> dict[str, Any]: ...
+) -> dict[str, Any]: ...  # totals: allowed, audited, blocked, unknown, not_simulated; rules, decisions, notes; defaults (API-server defaults filled in, when any)
 
 # ---- natural-language intents, prompts, conversion --------------------------
 
