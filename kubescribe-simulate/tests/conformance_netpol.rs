@@ -3,6 +3,9 @@
 //! netpol-e2e.yaml`, which cites its source). Every probe of every step must
 //! agree; an `unknown` verdict counts as a disagreement.
 //!
+//! The traffic verdicts of cyclonus' matcher tests
+//! (`netpol-cyclonus.yaml`) are checked the same way.
+//!
 //! Each table is replayed twice: once with the namespaces' labels from
 //! `Namespace` manifests, once with them carried by the flows as Hubble
 //! carries them (`io.cilium.k8s.namespace.labels.*`). Container port names
@@ -326,4 +329,144 @@ fn named_port_and_namespace_label_cases_are_in_the_tables() {
             .iter()
             .any(|c| c.steps.iter().any(|s| !s.namespace_labels.is_empty()))
     );
+}
+
+#[derive(Deserialize)]
+struct CyclonusFixture {
+    source: String,
+    cases: Vec<CyclonusCase>,
+}
+
+#[derive(Deserialize)]
+struct CyclonusCase {
+    name: String,
+    policies: Vec<serde_json::Value>,
+    source: CyclonusPeer,
+    destination: CyclonusPeer,
+    port: u16,
+    protocol: String,
+    allowed: bool,
+}
+
+/// A pod (with a namespace) or an address outside the cluster.
+#[derive(Deserialize)]
+struct CyclonusPeer {
+    #[serde(default)]
+    namespace: Option<String>,
+    #[serde(default)]
+    labels: BTreeMap<String, String>,
+    #[serde(default)]
+    namespace_labels: Option<BTreeMap<String, String>>,
+    ip: String,
+    #[serde(default)]
+    ports: Vec<WorkloadPort>,
+}
+
+impl CyclonusPeer {
+    fn labels(&self) -> BTreeMap<String, String> {
+        match &self.namespace {
+            Some(_) => self.labels.clone(),
+            None => [("reserved:world".to_string(), String::new())].into(),
+        }
+    }
+}
+
+#[test]
+fn cyclonus_matcher_cases_agree() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/conformance/netpol-cyclonus.yaml");
+    let fx: CyclonusFixture =
+        serde_saphyr::from_str(&std::fs::read_to_string(&path).expect("fixture")).expect("parses");
+    let mut bad = Vec::new();
+    for c in &fx.cases {
+        let policies: Vec<Policy> = c
+            .policies
+            .iter()
+            .map(|v| Policy::from_value(v.clone()).expect("fixture policy"))
+            .collect();
+        let mut inv = Inventory::new();
+        for p in [&c.source, &c.destination] {
+            let Some(ns) = &p.namespace else { continue };
+            if let Some(l) = &p.namespace_labels {
+                let mut l = l.clone();
+                l.insert("kubernetes.io/metadata.name".into(), ns.clone());
+                inv.add_namespace(ns, l);
+            }
+            inv.add_workload(Workload {
+                kind: "Pod".into(),
+                namespace: ns.clone(),
+                name: format!("pod-{}", p.ip),
+                labels: p.labels.clone(),
+                pod_labels: p.labels.clone(),
+                selector: BTreeMap::new(),
+                ports: p.ports.clone(),
+            });
+        }
+        // Seen from the source when it is a pod, else from the destination.
+        let (local, remote, direction) = match c.source.namespace {
+            Some(_) => (&c.source, &c.destination, Direction::Egress),
+            None => (&c.destination, &c.source, Direction::Ingress),
+        };
+        let (local_port, remote_port) = match direction {
+            Direction::Egress => (None, Some(c.port)),
+            _ => (Some(c.port), None),
+        };
+        let event = Event {
+            timestamp_ns: None,
+            source: SourceEngine::Hubble,
+            pod: PodMeta {
+                namespace: local.namespace.clone(),
+                pod: Some(format!("pod-{}", local.ip)),
+                labels: local.labels(),
+                ..PodMeta::default()
+            },
+            validity: Default::default(),
+            result: None,
+            kind: EventKind::Network(NetworkEvent {
+                protocol: c.protocol.clone(),
+                direction,
+                local_ip: Some(local.ip.clone()),
+                local_port,
+                remote_ip: Some(remote.ip.clone()),
+                remote_port,
+                peer: Some(Peer {
+                    namespace: remote.namespace.clone(),
+                    pod: remote
+                        .namespace
+                        .as_ref()
+                        .map(|_| format!("pod-{}", remote.ip)),
+                    labels: remote.labels(),
+                }),
+                dns_name: None,
+                process: None,
+            }),
+        };
+        let d = Simulator::new(&policies, SimOptions::default())
+            .expect("compiles")
+            .with_inventory(inv)
+            .decide(&event);
+        let got = match d.verdict {
+            Verdict::Allow => Some(true),
+            Verdict::Block => Some(false),
+            _ => None,
+        };
+        if got != Some(c.allowed) {
+            bad.push(format!(
+                "{}: expected allowed={}, got {} ({})",
+                c.name, c.allowed, d.verdict, d.reason
+            ));
+        }
+    }
+    let total = fx.cases.len();
+    println!(
+        "NetworkPolicy cyclonus matcher cases ({}): {}/{total} agree ({:.1}%)",
+        fx.source,
+        total - bad.len(),
+        100.0 * (total - bad.len()) as f64 / total.max(1) as f64
+    );
+    for b in &bad {
+        println!("  DISAGREES: {b}");
+    }
+    assert!(total >= 6);
+    assert!(bad.is_empty(), "{bad:?}");
 }
