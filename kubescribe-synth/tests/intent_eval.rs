@@ -97,3 +97,27 @@ fn intent_eval_test_split_meets_the_acceptance_thresholds() {
         short.join("; ")
     );
 }
+
+/// The set's own expected intents, without the parser: each synthesizes a
+/// layer-1-valid policy for its engine, and the simulator gives each event
+/// its labelled verdict. A failure here is the synthesizer's (or a wrong
+/// label in the set), not the parser's.
+#[test]
+fn intent_eval_expected_intents_synthesize_and_simulate_as_labelled() {
+    let cases = load("cases.jsonl").unwrap_or_else(|e| panic!("{e}"));
+    let validator = Validator::new();
+    let mut failures = Vec::new();
+    for c in &cases {
+        if let Some((valid, agrees, misses)) = reference_case(&validator, c)
+            && (!valid || (c.has_events() && !agrees))
+        {
+            failures.push(format!("{}: {}", c.id, misses.join("; ")));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} expected intents do not synthesize or simulate as labelled:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
