@@ -182,3 +182,16 @@ def test_bad_arguments_raise_parse_errors():
     assert {"engine": "kubernetes", "api_version": "networking.k8s.io/v1", "kind": "NetworkPolicy",
             "namespaced": True} in kinds
     assert kubescribe.engines() == ["kubearmor", "tetragon", "cilium", "kubernetes", "calico"]
+
+
+def test_over_permissive_rules_are_layer_4_warnings():
+    np = ("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: all-in, namespace: shop}\n"
+          "spec:\n  podSelector: {matchLabels: {app: web}}\n  ingress:\n  - {}\n")
+    [r] = kubescribe.validate(np)
+    assert r.valid
+    [w] = r.warnings
+    assert (w.layer, w.layer_number, w.severity) == ("permissive", 4, "warning")
+    assert (w.rule, w.path, w.line) == ("allow-all-rule", "/spec/ingress/0", 7)
+    [quiet] = kubescribe.validate(np, permissive=False)
+    assert quiet.diagnostics == []
+    assert kubescribe.Validator(permissive=False).validate(np)[0].diagnostics == []
