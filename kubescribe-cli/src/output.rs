@@ -63,8 +63,13 @@ pub fn finish(result: Result<Exit>) -> ExitCode {
 
 /// An error with its causes, `: `-separated, each said once: a cause whose
 /// text its wrapper already shows (`{path}: {source}`, `parser: {0}`) is
-/// not repeated, as anyhow's `{:#}` would.
+/// not repeated, as anyhow's `{:#}` would. One line: control characters in
+/// it (user data an error repeats) are escaped.
 pub fn error_text(e: &anyhow::Error) -> String {
+    kubescribe_core::quote::escape_control(&error_chain(e)).into_owned()
+}
+
+fn error_chain(e: &anyhow::Error) -> String {
     let mut out = String::new();
     for cause in e.chain() {
         let text = cause.to_string();
@@ -109,8 +114,15 @@ pub fn quiet_on_closed_stdout() {
 /// Prints `kubescribe: MESSAGE` on standard error and returns `exit`: for
 /// a command that stops with a status of its own (an intent that cannot be
 /// expressed, a model that cannot be opened) rather than with an error.
+/// The message may span lines (an intent's open questions); other control
+/// characters in it are escaped.
 pub fn fail(exit: Exit, message: impl Display) -> Exit {
-    eprintln!("kubescribe: {message}");
+    let message = message.to_string();
+    let lines: Vec<_> = message
+        .split('\n')
+        .map(kubescribe_core::quote::escape_control)
+        .collect();
+    eprintln!("kubescribe: {}", lines.join("\n"));
     exit
 }
 
@@ -134,7 +146,12 @@ pub fn refuse_overwrite<'a>(
 
 /// Writes `value` as pretty JSON and a newline.
 pub fn write_json(out: &mut dyn Write, value: &Value) -> Result<()> {
-    writeln!(out, "{}", serde_json::to_string_pretty(value)?)?;
+    // serde_json escapes C0 controls; C1 and bidirectional controls too.
+    writeln!(
+        out,
+        "{}",
+        kubescribe_core::quote::to_printable_json(value, true)
+    )?;
     Ok(())
 }
 
@@ -185,5 +202,6 @@ pub fn describe_event(e: &kubescribe_events::Event) -> String {
         ),
         EventKind::Syscall(s) => format!("{} {}", s.kind.as_str(), s.name),
     };
-    format!("{pod}: {what}")
+    // Paths, names and labels come from the events: one inert line.
+    kubescribe_core::quote::escape_control(&format!("{pod}: {what}")).into_owned()
 }

@@ -106,3 +106,106 @@ fn large_valid_multi_document_files_validate() {
         .unwrap_or(0);
     assert_eq!(n, 1_000, "{err}");
 }
+
+/// A Hubble flow (as `hubble observe -o json` prints it) from
+/// `frontend` to `cartservice` in `shop` on TCP `port`, seen at the
+/// destination.
+fn flow(port: u16, n: u32) -> String {
+    let ep = |app: &str, id: u32| {
+        format!(
+            r#"{{"ID":{id},"identity":{id},"namespace":"shop","labels":["k8s:app={app}","k8s:io.kubernetes.pod.namespace=shop"],"pod_name":"{app}-{id}"}}"#
+        )
+    };
+    format!(
+        r#"{{"flow":{{"time":"2025-03-01T12:40:{n:02}.000000000Z","verdict":"FORWARDED","IP":{{"source":"10.1.0.10","destination":"10.1.0.20","ipVersion":"IPv4"}},"l4":{{"TCP":{{"source_port":{},"destination_port":{port},"flags":{{"SYN":true}}}}}},"source":{},"destination":{},"Type":"L3_L4","node_name":"node-a","event_type":{{"type":4}},"traffic_direction":"INGRESS","is_reply":false}},"node_name":"node-a","time":"2025-03-01T12:40:{n:02}.000000000Z"}}"#,
+        40000 + n,
+        ep("frontend", 100 + n),
+        ep("cartservice", 200),
+    )
+}
+
+const FORGED: &str = "x\u{1b}[2J\nFORGED: ok";
+
+/// No raw control character, and no line the input wrote.
+fn assert_inert(what: &str, s: &str) {
+    for c in ['\u{1b}', '\r', '\u{7}', '\u{9b}', '\u{202e}'] {
+        assert!(!s.contains(c), "{what}: raw {c:?} in {s:?}");
+    }
+    assert!(
+        !s.lines().any(|l| l.trim_start().starts_with("FORGED")),
+        "{what}: a forged line in {s}"
+    );
+}
+
+#[test]
+fn control_characters_in_names_and_keys_are_escaped_in_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = serde_json::json!({
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {
+            "name": FORGED,
+            "namespace": "shop",
+            "labels": {"\nFORGED: ok": "\u{1b}[31mred", "a\u{202e}b": "\r\u{7}"}
+        },
+        "spec": {
+            "podSelector": {"matchLabels": {"app": "cartservice"}},
+            "policyTypes": ["Ingress"],
+            "ingress": [{
+                "from": [{"podSelector": {"matchLabels": {"app": "frontend"}}}],
+                "ports": [{"port": 7070, "protocol": "TCP"}]
+            }]
+        }
+    });
+    let file = dir.path().join("hostile.json");
+    std::fs::write(&file, policy.to_string()).unwrap();
+
+    // validate: text and JSON.
+    for format in ["text", "json"] {
+        let o = run(&["validate", file.to_str().unwrap(), "-o", format]);
+        let (out, err) = text(&o);
+        assert!(o.status.code().is_some());
+        assert!(out.contains("NetworkPolicy"), "{out}{err}");
+        assert_inert(&format!("validate -o {format} stdout"), &out);
+        assert_inert(&format!("validate -o {format} stderr"), &err);
+    }
+
+    // simulate: a blocked flow names the policy and its rule.
+    let events = dir.path().join("flows.jsonl");
+    std::fs::write(&events, format!("{}\n{}\n", flow(7070, 1), flow(22, 2))).unwrap();
+    let store = dir.path().join("s.db");
+    let o = run(&[
+        "ingest",
+        events.to_str().unwrap(),
+        "--store",
+        store.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    let o = run(&[
+        "simulate",
+        file.to_str().unwrap(),
+        "--store",
+        store.to_str().unwrap(),
+    ]);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}{err}");
+    assert!(out.contains("blocked events (1)"), "{out}");
+    assert!(out.contains("x\\u{1b}[2J\\nFORGED: ok"), "{out}");
+    assert_inert("simulate stdout", &out);
+    assert_inert("simulate stderr", &err);
+
+    // An error that repeats user data (a selector that does not parse).
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, calico_policy("app == 'x' \u{1b}[2J\nFORGED: ok")).unwrap();
+    let o = run(&[
+        "simulate",
+        bad.to_str().unwrap(),
+        "--store",
+        store.to_str().unwrap(),
+    ]);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{out}{err}");
+    assert!(err.contains("/spec/selector"), "{err}");
+    assert_inert("simulate error", &err);
+}

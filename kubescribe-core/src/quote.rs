@@ -16,7 +16,17 @@
 //!
 //! The result is still valid JSON and decodes to the original string, so a
 //! model (or the synthesizer backend) reading it back loses nothing.
+//!
+//! For a terminal or a report, [`escape_control`] (and [`Printable`], its
+//! `Display` wrapper) makes untrusted text one inert line: every control
+//! character (C0 including line feed, carriage return and ESC; DEL; C1),
+//! the line/paragraph separators and the bidirectional controls are
+//! written as `\n`, `\r`, `\t` or `\u{…}`, so a name or label key cannot
+//! forge an output line, move the cursor or reorder what is shown. Every
+//! command prints user data through it (reports, diagnostics, errors).
 
+use std::borrow::Cow;
+use std::fmt;
 use std::io;
 
 use serde::Serialize;
@@ -31,14 +41,34 @@ pub fn quote(s: &str) -> String {
 /// are escaped as [`quote`] does. Serialising plain data cannot fail; a
 /// value that does (a map with non-string keys) renders as `null`.
 pub fn to_safe_json<T: Serialize + ?Sized>(value: &T, pretty: bool) -> String {
+    json_escaping(value, pretty, needs_escape)
+}
+
+/// `value` as JSON for a terminal or a file: serde_json's escaping (C0
+/// controls) plus `\u` escapes for the rest of what [`escape_control`]
+/// escapes (DEL, C1, separators, bidirectional controls). Decodes to the
+/// same value.
+pub fn to_printable_json<T: Serialize + ?Sized>(value: &T, pretty: bool) -> String {
+    json_escaping(value, pretty, is_unprintable)
+}
+
+fn json_escaping<T: Serialize + ?Sized>(
+    value: &T,
+    pretty: bool,
+    escape: fn(char) -> bool,
+) -> String {
     let mut out = Vec::new();
     let ok = if pretty {
-        let mut ser =
-            serde_json::Serializer::with_formatter(&mut out, SafeFormatter(PrettyFormatter::new()));
+        let mut ser = serde_json::Serializer::with_formatter(
+            &mut out,
+            SafeFormatter(PrettyFormatter::new(), escape),
+        );
         value.serialize(&mut ser).is_ok()
     } else {
-        let mut ser =
-            serde_json::Serializer::with_formatter(&mut out, SafeFormatter(CompactFormatter));
+        let mut ser = serde_json::Serializer::with_formatter(
+            &mut out,
+            SafeFormatter(CompactFormatter, escape),
+        );
         value.serialize(&mut ser).is_ok()
     };
     if !ok {
@@ -48,6 +78,49 @@ pub fn to_safe_json<T: Serialize + ?Sized>(value: &T, pretty: bool) -> String {
     String::from_utf8(out).unwrap_or_else(|_| "null".into())
 }
 
+/// Whether `c` must not reach a terminal raw.
+fn is_unprintable(c: char) -> bool {
+    c.is_control() // C0, DEL, C1
+        || matches!(
+            c,
+            '\u{061C}' // Arabic letter mark
+                | '\u{200E}' | '\u{200F}' // LRM, RLM
+                | '\u{2028}' | '\u{2029}'
+                | '\u{202A}'..='\u{202E}'
+                | '\u{2066}'..='\u{2069}'
+        )
+}
+
+/// `s` with every control, separator and bidirectional-control character
+/// escaped (`\n`, `\r`, `\t`, otherwise `\u{1b}`-style); borrowed when
+/// there is none.
+pub fn escape_control(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(is_unprintable) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if is_unprintable(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Displays its value with [`escape_control`] applied.
+pub struct Printable<T>(pub T);
+
+impl<T: fmt::Display> fmt::Display for Printable<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let text = self.0.to_string();
+        f.pad(&escape_control(&text))
+    }
+}
+
 fn needs_escape(c: char) -> bool {
     matches!(
         c,
@@ -55,8 +128,9 @@ fn needs_escape(c: char) -> bool {
     )
 }
 
-/// A serde_json formatter that also escapes [`needs_escape`] characters in strings.
-struct SafeFormatter<F>(F);
+/// A serde_json formatter that also escapes the characters its predicate
+/// picks ([`needs_escape`], [`is_unprintable`]) in strings.
+struct SafeFormatter<F>(F, fn(char) -> bool);
 
 impl<F: Formatter> Formatter for SafeFormatter<F> {
     fn write_string_fragment<W: ?Sized + io::Write>(
@@ -66,7 +140,7 @@ impl<F: Formatter> Formatter for SafeFormatter<F> {
     ) -> io::Result<()> {
         let mut start = 0;
         for (i, c) in fragment.char_indices() {
-            if needs_escape(c) {
+            if (self.1)(c) {
                 writer.write_all(&fragment.as_bytes()[start..i])?;
                 let mut buf = [0u16; 2];
                 for unit in c.encode_utf16(&mut buf) {
@@ -140,6 +214,25 @@ mod tests {
         assert!(q.starts_with('"') && q.ends_with('"'));
         let back: String = serde_json::from_str(&q).unwrap();
         assert_eq!(back, hostile);
+    }
+
+    #[test]
+    fn control_characters_never_reach_the_terminal() {
+        let hostile = "web\u{1b}[2J\nFORGED: ok\r\t\u{7f}\u{9b}31m\u{202e}gnp.exe\u{2028}x\u{200f}";
+        let e = escape_control(hostile);
+        assert_eq!(
+            e,
+            "web\\u{1b}[2J\\nFORGED: ok\\r\\t\\u{7f}\\u{9b}31m\\u{202e}gnp.exe\\u{2028}x\\u{200f}"
+        );
+        assert!(!e.chars().any(is_unprintable));
+        assert!(matches!(escape_control("/etc/pässwd"), Cow::Borrowed(_)));
+        assert_eq!(Printable("a\nb").to_string(), "a\\nb");
+        let v = serde_json::json!({"k\u{202e}": hostile, "ok": "<{x}>"});
+        let j = to_printable_json(&v, true);
+        assert!(!j.chars().any(|c| is_unprintable(c) && c != '\n'), "{j}");
+        assert!(j.contains("\"<{x}>\""), "{j}");
+        assert_eq!(serde_json::from_str::<serde_json::Value>(&j).unwrap(), v);
+        assert_eq!(format!("{:>5}", Printable("a")), "    a");
     }
 
     #[test]

@@ -141,7 +141,10 @@ impl Diagnostic {
 }
 
 impl fmt::Display for Diagnostic {
+    /// One line; user data in it (pointer, message, expected value, fix) has
+    /// its control characters escaped ([`kubescribe_core::quote::escape_control`]).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use kubescribe_core::quote::Printable as P;
         let sev = match self.severity {
             Severity::Error => "error",
             Severity::Warning => "warning",
@@ -153,16 +156,17 @@ impl fmt::Display for Diagnostic {
         };
         write!(
             f,
-            "{sev}[layer {} {}] {at}: {}",
+            "{sev}[layer {} {}] {}: {}",
             self.layer.number(),
-            self.rule,
-            self.message
+            P(&self.rule),
+            P(at),
+            P(&self.message)
         )?;
         if let Some(e) = &self.expected {
-            write!(f, "; expected {e}")?;
+            write!(f, "; expected {}", P(e))?;
         }
         if let Some(fix) = &self.fix {
-            write!(f, "; fix: {}", fix.message)?;
+            write!(f, "; fix: {}", P(&fix.message))?;
         }
         Ok(())
     }
@@ -210,5 +214,33 @@ mod tests {
             name.fix.as_deref().unwrap().contains("bad-name"),
             "{name:?}"
         );
+    }
+
+    #[test]
+    fn a_diagnostic_prints_as_one_inert_line() {
+        let v = crate::Validator::new().validate_value(&serde_json::json!({
+            "apiVersion": "security.kubearmor.com/v1", "kind": "KubeArmorPolicy",
+            "metadata": {"name": "x\u{1b}[2J\nFORGED: ok", "namespace": "shop",
+                         "labels": {"\nFORGED: ok": "\u{1b}[31m"}},
+            "spec": {"selector": {"matchLabels": {"app\r\nFORGED: ok": "x"}},
+                     "file": {"matchPaths": [{"path": "/etc/\u{1b}]0;t\u{7}"}]}, "action": "Block"}
+        }));
+        // The findings carry the raw text (a pointer names the key as it is)...
+        assert!(
+            v.diagnostics
+                .iter()
+                .any(|d| format!("{}{}", d.pointer, d.message).contains('\n')),
+            "{:#?}",
+            v.diagnostics
+        );
+        // ...and print it escaped.
+        for d in &v.diagnostics {
+            let line = d.to_string();
+            assert!(!line.contains('\n') && !line.contains('\r'), "{line:?}");
+            assert!(
+                !line.contains('\u{1b}') && !line.contains('\u{7}'),
+                "{line:?}"
+            );
+        }
     }
 }

@@ -99,6 +99,9 @@ pub fn run(a: SimulateArgs) -> Result<Exit> {
         });
         output::write_json(&mut out, &v)?;
     } else {
+        // Policy names, rule pointers, reasons and events are user data:
+        // printed with their control characters escaped.
+        use kubescribe_core::quote::Printable as P;
         let t = &report.totals;
         writeln!(
             out,
@@ -120,8 +123,8 @@ pub fn run(a: SimulateArgs) -> Result<Exit> {
         )?;
         for r in &report.rules {
             let who = match (&r.policy, &r.rule) {
-                (Some(p), Some(rule)) => format!("{p} {rule}"),
-                (Some(p), None) => p.to_string(),
+                (Some(p), Some(rule)) => format!("{} {}", P(p), P(rule)),
+                (Some(p), None) => P(p).to_string(),
                 _ => "(no policy governs)".into(),
             };
             let c = &r.counts;
@@ -146,10 +149,10 @@ pub fn run(a: SimulateArgs) -> Result<Exit> {
                     r.id,
                     r.count,
                     output::describe_event(&r.event),
-                    d.reason
+                    P(&d.reason)
                 )?;
                 if let (Some(p), Some(rule)) = (&d.policy, &d.rule) {
-                    writeln!(out, "      by {p} {rule}")?;
+                    writeln!(out, "      by {} {}", P(p), P(rule))?;
                 }
             }
             if blocked.len() > a.max_listed {
@@ -166,7 +169,13 @@ pub fn run(a: SimulateArgs) -> Result<Exit> {
                 "\nsimulated as the API server stores them (its defaults filled in):"
             )?;
             for n in &report.defaults {
-                writeln!(out, "  {} {}: {}", n.policy, n.pointer, n.message)?;
+                writeln!(
+                    out,
+                    "  {} {}: {}",
+                    P(&n.policy),
+                    P(&n.pointer),
+                    P(&n.message)
+                )?;
             }
         }
         let unsimulated: Vec<_> = rows
@@ -184,7 +193,7 @@ pub fn run(a: SimulateArgs) -> Result<Exit> {
                     r.id,
                     r.count,
                     output::describe_event(&r.event),
-                    d.reason
+                    P(&d.reason)
                 )?;
             }
             if unsimulated.len() > a.max_listed {
@@ -198,7 +207,13 @@ pub fn run(a: SimulateArgs) -> Result<Exit> {
         if !report.notes.is_empty() {
             writeln!(out, "\nnot simulated (policy parts):")?;
             for n in &report.notes {
-                writeln!(out, "  {} {}: {}", n.policy, n.pointer, n.message)?;
+                writeln!(
+                    out,
+                    "  {} {}: {}",
+                    P(&n.policy),
+                    P(&n.pointer),
+                    P(&n.message)
+                )?;
             }
         }
     }

@@ -152,18 +152,28 @@ fn write_text(
     } else {
         ("", "", "", "", "")
     };
+    // Names, keys, messages and file names are user data: printed with
+    // their control characters escaped, so none forges a line or drives the
+    // terminal.
+    use kubescribe_core::quote::Printable as P;
     for u in unreadable {
-        writeln!(out, "{}: {red}cannot read{reset}: {}", u.source, u.error)?;
+        writeln!(
+            out,
+            "{}: {red}cannot read{reset}: {}",
+            P(&u.source),
+            P(&u.error)
+        )?;
     }
     for r in reports {
         let what = match (&r.kind, &r.name) {
-            (Some(k), Some(n)) => format!("{k} {n}"),
-            (Some(k), None) => k.clone(),
+            (Some(k), Some(n)) => format!("{} {}", P(k), P(n)),
+            (Some(k), None) => P(k).to_string(),
             _ => format!("document {}", r.index),
         };
+        let source = P(&r.source);
         let at = r.line.map(|l| format!(":{l}")).unwrap_or_default();
         if r.valid && r.diagnostics.is_empty() {
-            writeln!(out, "{}{at}: {what}: {green}valid{reset}", r.source)?;
+            writeln!(out, "{source}{at}: {what}: {green}valid{reset}")?;
             continue;
         }
         let verdict = if r.valid {
@@ -171,7 +181,7 @@ fn write_text(
         } else {
             format!("{red}invalid{reset}")
         };
-        writeln!(out, "{}{at}: {what}: {verdict}", r.source)?;
+        writeln!(out, "{source}{at}: {what}: {verdict}")?;
         for d in &r.diagnostics {
             let line = d.line.map(|l| format!(":{l}")).unwrap_or_default();
             let sev = if d.is_error() {
@@ -186,18 +196,18 @@ fn write_text(
             };
             writeln!(
                 out,
-                "  {}{line}: {sev}: {ptr}: {} {dim}[layer {} {}, {}]{reset}",
-                r.source,
-                d.message,
+                "  {source}{line}: {sev}: {}: {} {dim}[layer {} {}, {}]{reset}",
+                P(ptr),
+                P(&d.message),
                 d.layer.number(),
-                d.rule,
-                d.origin
+                P(&d.rule),
+                P(&d.origin)
             )?;
             if let Some(e) = &d.expected {
-                writeln!(out, "      expected: {e}")?;
+                writeln!(out, "      expected: {}", P(e))?;
             }
             if let Some(f) = &d.fix {
-                writeln!(out, "      fix: {}", f.message)?;
+                writeln!(out, "      fix: {}", P(&f.message))?;
             }
         }
     }
