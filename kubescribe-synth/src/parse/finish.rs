@@ -62,6 +62,11 @@ impl<'a> Parser<'a> {
             }
             (None, Some(_), None) => Action::Block,
             (None, None, Some(_)) => Action::Audit,
+            (None, None, None) if a.modal_allow && !a.negated_allow => {
+                self.assume
+                    .push("\"may\"/\"can\" read as permission: an allow-list".into());
+                Action::Allow
+            }
             (None, None, None) if a.except || a.only => {
                 self.assume.push("\"only\" read as an allow-list".into());
                 Action::Allow
@@ -189,11 +194,36 @@ impl<'a> Parser<'a> {
             .collect();
         let is_subject =
             |g: usize| !network || groups.len() < 2 || g == subject || ns_only.contains(&g);
+        // "color=blue accepts traffic from color=red (namespace default)": a
+        // namespace that joined a peer's group without its own from/to is the
+        // subject's when the subject names none.
+        let subject_has_ns = self
+            .mentions
+            .iter()
+            .any(|m| is_subject(m.group) && matches!(m.who, Who::Ns(_)));
+        let mut moved_ns = false;
+        let mentions: Vec<Mention> = self
+            .mentions
+            .iter()
+            .cloned()
+            .map(|mut m| {
+                if !subject_has_ns
+                    && !moved_ns
+                    && !is_subject(m.group)
+                    && !m.cued
+                    && matches!(m.who, Who::Ns(_))
+                {
+                    moved_ns = true;
+                    m.group = subject;
+                }
+                m
+            })
+            .collect();
         let mut ns: Option<String> = None;
         let mut labels: BTreeMap<String, String> = BTreeMap::new();
         let mut pods: Vec<String> = Vec::new();
         let mut peers: Vec<(usize, PeerSelector, Vec<String>)> = Vec::new();
-        for m in self.mentions.clone() {
+        for m in mentions {
             let subj = is_subject(m.group);
             let kind = match (&m.who, subj) {
                 (Who::Label(..), true) => EntityKind::Label,
@@ -237,8 +267,26 @@ impl<'a> Parser<'a> {
                     }
                 }
             } else {
-                let slot = match peers.iter().position(|(g, _, _)| *g == m.group) {
-                    Some(ix) => ix,
+                // A label key seen again in the same group starts another peer
+                // ("from app=frontend and app=checkout").
+                let clash = |p: &PeerSelector| match &m.who {
+                    Who::Label(k, _) => p.labels.contains_key(k),
+                    _ => false,
+                };
+                let slot = match peers.iter().rposition(|(g, _, _)| *g == m.group) {
+                    Some(ix) if !clash(&peers[ix].1) => ix,
+                    Some(ix) => {
+                        let ns = peers[ix].1.namespace.clone();
+                        peers.push((
+                            m.group,
+                            PeerSelector {
+                                namespace: ns,
+                                ..PeerSelector::default()
+                            },
+                            Vec::new(),
+                        ));
+                        peers.len() - 1
+                    }
                     None => {
                         peers.push((m.group, PeerSelector::default(), Vec::new()));
                         peers.len() - 1
@@ -322,9 +370,30 @@ impl<'a> Parser<'a> {
                 ppods[0]
             )]));
         }
+        // "app=gateway pods from namespace edge": a namespace-only peer right
+        // after a labels-only peer is that peer's namespace.
+        let mut merged: Vec<(usize, PeerSelector, Vec<String>)> = Vec::new();
+        for (g, p, pp) in peers {
+            let ns_only = p.labels.is_empty()
+                && p.namespace.is_some()
+                && p.namespace_labels.is_empty()
+                && !p.any_namespace
+                && pp.is_empty();
+            if let Some(last) = merged.last_mut()
+                && ns_only
+                && last.1.namespace.is_none()
+                && !last.1.labels.is_empty()
+                && last.0 + 1 == g
+            {
+                last.1.namespace = p.namespace;
+                continue;
+            }
+            merged.push((g, p, pp));
+        }
+        let peers = merged;
         let named = !labels.is_empty() || !pods.is_empty() || !a.selector.is_empty();
         let all_pods = !named
-            && ns.is_some()
+            && (ns.is_some() || a.all_pods_word)
             && !a.cluster_wide_word
             && (a.all_pods_word
                 || a.default_deny

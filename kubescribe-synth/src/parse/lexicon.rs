@@ -28,7 +28,15 @@ pub(super) fn tokenize(text: &str) -> Vec<Tok<'_>> {
             .unwrap_or(raw.len());
         let mut t = &raw[lead..];
         let mut comma = false;
-        if t.starts_with('/') && t.len() > 1 && t.ends_with(':') {
+        let word_colon = t.len() > 1 && t.ends_with(':') && {
+            let w = t[..t.len() - 1].to_lowercase();
+            ALLOW_WORDS.contains(&w.as_str())
+                || BLOCK_WORDS.contains(&w.as_str())
+                || AUDIT_WORDS.contains(&w.as_str())
+                || FILE_VERBS.contains(&w.as_str())
+                || matches!(w.as_str(), "denied" | "blocked" | "forbidden" | "prevented")
+        };
+        if (t.starts_with('/') && t.len() > 1 || word_colon) && t.ends_with(':') {
             t = &t[..t.len() - 1];
             comma = true;
         }
@@ -191,6 +199,22 @@ pub(super) const SYSCALLS_CLEAR: &[&str] = &[
     "quotactl",
     "iopl",
     "ioperm",
+    "fchown",
+    "lchown",
+    "fchownat",
+    "fchmod",
+    "fchmodat",
+    "unlinkat",
+    "renameat",
+    "renameat2",
+    "memfd_create",
+    "dup2",
+    "dup3",
+    "setresuid",
+    "setresgid",
+    "capset",
+    "mount_setattr",
+    "open_by_handle_at",
 ];
 pub(super) const SYSCALLS_WORDY: &[&str] = &[
     "mount", "umount", "kill", "open", "read", "write", "connect", "bind", "socket", "clone",
@@ -474,7 +498,7 @@ pub(super) fn engine_word(s: &str) -> Option<(Engine, bool, bool)> {
         "tetragon" => (Engine::Tetragon, false, false),
         "cilium" => (Engine::Cilium, false, false),
         "calico" => (Engine::Calico, false, false),
-        "kubernetes" | "k8s" => (Engine::Kubernetes, false, false),
+        "kubernetes" | "k8s" => (Engine::Kubernetes, false, true),
         "kubearmorpolicy" | "kubearmorhostpolicy" | "ksp" => (Engine::KubeArmor, true, false),
         "tracingpolicy" | "tracingpolicynamespaced" => (Engine::Tetragon, true, false),
         "ciliumnetworkpolicy" | "ciliumclusterwidenetworkpolicy" | "cnp" | "ccnp" => {
@@ -681,6 +705,7 @@ pub(super) fn reserved(l: &str) -> bool {
         || matches!(
             l,
             "both"
+                | "across"
                 | "ingress"
                 | "egress"
                 | "incoming"

@@ -116,7 +116,9 @@ pub enum IntentParseError {
     #[error("incomplete intent, supply: {}", .0.join("; "))]
     Missing(Vec<String>),
     /// The action words contradict each other.
-    #[error("ambiguous action: the text says both {0} and {1}; use one of allow, audit, block")]
+    #[error(
+        "contradiction: the text says both {0} and {1}; use one of allow, audit, block (or \"allow X but block Y\")"
+    )]
     AmbiguousAction(String, String),
     /// Engine words contradict each other.
     #[error("ambiguous engine: the text names both {0} and {1}")]
@@ -225,6 +227,8 @@ struct Mention {
     start: usize,
     end: usize,
     group: usize,
+    /// The mention opened its group after a "from"/"to".
+    cued: bool,
 }
 
 struct Parser<'a> {
@@ -285,6 +289,10 @@ struct Acc {
     cluster_wide_word: bool,
     /// "only app=web may connect to …": "only" restricts the subject.
     only_subject: bool,
+    /// "may"/"can" + a verb, with no action word: permission (allow).
+    modal_allow: bool,
+    /// Protocols named since the last port ("UDP 5060, TCP 5061").
+    pending_protos: Vec<Protocol>,
     owner_only: bool,
     fqdns: Vec<String>,
     syscalls: Vec<String>,
@@ -343,6 +351,7 @@ impl<'a> Parser<'a> {
     }
 
     fn mention(&mut self, who: Who, tok: usize, start: usize, end: usize) {
+        let cued = matches!(self.cue, Some(Cue::From | Cue::To));
         let new_group = match self.cue.take() {
             Some(c) => Some(c),
             None if self.groups.is_empty() || self.brk => Some(Cue::None),
@@ -358,6 +367,7 @@ impl<'a> Parser<'a> {
             start,
             end,
             group: self.groups.len() - 1,
+            cued,
         });
     }
 
@@ -563,6 +573,52 @@ impl<'a> Parser<'a> {
             if l == "only" {
                 a.only = true;
             }
+            if matches!(l, "may" | "can" | "could")
+                && !matches!(next.as_str(), "not" | "never" | "be")
+                && !next.is_empty()
+            {
+                a.modal_allow = true;
+            }
+            if l == "lock" && next == "down" {
+                self.ent(EntityKind::Action, t.start, self.toks[i + 1].end);
+                a.block.get_or_insert("lock down".to_string());
+                a.isolate = true;
+                a.all_word = true;
+                i += 2;
+                continue;
+            }
+            // Policy names: "all-egress-deny", "default-deny-ingress", "allow-all-egress".
+            if l.contains('-') && !l.starts_with('/') && {
+                let parts: Vec<&str> = l.split('-').collect();
+                parts.len() >= 3
+                    && parts.iter().any(|p| matches!(*p, "deny" | "allow"))
+                    && parts.contains(&"all")
+                    && parts.iter().all(|p| {
+                        matches!(
+                            *p,
+                            "deny" | "allow" | "all" | "default" | "ingress" | "egress"
+                        )
+                    })
+            } {
+                let parts: Vec<&str> = l.split('-').collect();
+                self.ent(EntityKind::Action, t.start, t.end);
+                if parts.contains(&"deny") {
+                    a.block.get_or_insert(t.text.to_string());
+                    a.default_deny = true;
+                } else {
+                    a.allow.get_or_insert(t.text.to_string());
+                }
+                a.all_word = true;
+                let (ing, eg) = (parts.contains(&"ingress"), parts.contains(&"egress"));
+                a.dir_explicit = match (ing, eg) {
+                    (true, false) => Some(Direction::Ingress),
+                    (false, true) => Some(Direction::Egress),
+                    (true, true) => Some(Direction::Both),
+                    _ => a.dir_explicit,
+                };
+                i += 1;
+                continue;
+            }
             if matches!(l, "default-deny" | "deny-all") {
                 self.ent(EntityKind::Action, t.start, t.end);
                 a.block.get_or_insert(t.text.to_string());
@@ -588,6 +644,16 @@ impl<'a> Parser<'a> {
             {
                 a.all_pods_word = true;
                 i += if l == "namespace-wide" { 1 } else { 2 };
+                // "every pod of shop"
+                if matches!(self.low(i), "of" | "in")
+                    && let Some(nt) = self.toks.get(i + 1).cloned()
+                    && is_ns_name(nt.text)
+                    && !reserved(&nt.lower)
+                    && !matches!(nt.lower.as_str(), "namespace" | "namespaces")
+                {
+                    self.mention(Who::Ns(nt.text.to_string()), i + 1, nt.start, nt.end);
+                    i += 2;
+                }
                 continue;
             }
             // "pods in namespace shop …" (no labels): every pod of it.
@@ -634,6 +700,7 @@ impl<'a> Parser<'a> {
             }
             if matches!(l, "all" | "any" | "everything")
                 && (ALL_WHAT.contains(&next.as_str()) || next.is_empty())
+                || matches!(l, "anything" | "everything")
             {
                 a.all_word = true;
             }
@@ -857,7 +924,12 @@ impl<'a> Parser<'a> {
                 i += 2;
                 continue;
             }
-            if t.paren && self.after_mention(i) && is_ns_name(t.text) && !reserved(l) {
+            if t.paren
+                && self.after_mention(i)
+                && is_ns_name(t.text)
+                && !reserved(l)
+                && !matches!(next.as_str(), "deny" | "allow" | "block")
+            {
                 self.mention(Who::Ns(t.text.to_string()), i, t.start, t.end);
                 i += 1;
                 continue;

@@ -215,6 +215,9 @@ impl<'a> Parser<'a> {
             if !a.protos.contains(&p) {
                 a.protos.push(p);
             }
+            if p != Protocol::Icmp && !a.pending_protos.contains(&p) {
+                a.pending_protos.push(p);
+            }
             *mode = Mode::Port;
             return 1;
         }
@@ -233,14 +236,29 @@ impl<'a> Parser<'a> {
                 consumed = 3;
             }
             self.ent(EntityKind::Port, t.start, end);
-            a.ports.push((
-                PortSpec {
-                    port: p,
-                    end_port,
-                    protocol: Protocol::Tcp,
-                },
-                false,
-            ));
+            let pending = std::mem::take(&mut a.pending_protos);
+            if pending.is_empty() {
+                a.ports.push((
+                    PortSpec {
+                        port: p,
+                        end_port,
+                        protocol: Protocol::Tcp,
+                    },
+                    false,
+                ));
+            } else {
+                // "UDP 5060, TCP 5061", "TCP and UDP 53".
+                for protocol in pending {
+                    a.ports.push((
+                        PortSpec {
+                            port: p,
+                            end_port,
+                            protocol,
+                        },
+                        true,
+                    ));
+                }
+            }
             return consumed;
         }
         if let Some(ps) = service_port(l).filter(|_| {
@@ -263,7 +281,9 @@ impl<'a> Parser<'a> {
             return 1;
         }
         if SERVICE_NAMES.contains(&l)
-            && (*mode == Mode::Port || matches!(prev.as_str(), "on" | "over" | "via" | "port"))
+            && (*mode == Mode::Port
+                || matches!(prev.as_str(), "on" | "over" | "via" | "port" | "to")
+                || next == "port")
         {
             push_uniq(&mut a.services, raw.to_string());
             return 1;
