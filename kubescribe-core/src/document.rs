@@ -82,13 +82,23 @@ pub struct DocumentSet {
     /// The documents, in input order.
     pub documents: Vec<Document>,
     text: String,
+    /// Pointer -> line, per YAML document: built on the first diagnostic
+    /// that needs a line below a document's root.
     lines: OnceLock<Vec<HashMap<String, usize>>>,
+    /// The line each YAML document starts on (what a report of a whole
+    /// document needs): a walk of the parser's events with no pointer built.
+    starts: OnceLock<Vec<usize>>,
 }
 
 impl DocumentSet {
     /// 1-based line where the value at `pointer` in `doc` starts, if known.
     /// Falls back to the nearest located ancestor of the pointer.
     pub fn line_of(&self, doc: &Document, pointer: &str) -> Option<usize> {
+        if pointer.is_empty() && doc.list_pointer.is_empty() && self.lines.get().is_none() {
+            // The document's own line: no pointer map needed.
+            let starts = self.starts.get_or_init(|| document_starts(&self.text));
+            return starts.get(doc.stream_index).copied();
+        }
         let maps = self.lines.get_or_init(|| locate_lines(&self.text));
         let map = maps.get(doc.stream_index)?;
         let mut p = format!("{}{}", doc.list_pointer, pointer);
@@ -195,6 +205,7 @@ pub fn read_bytes(name: &str, bytes: &[u8], limits: &ReadLimits) -> Result<Docum
         documents,
         text: text.to_string(),
         lines: OnceLock::new(),
+        starts: OnceLock::new(),
     })
 }
 
@@ -462,6 +473,41 @@ pub fn escape_pointer_token(s: &str) -> String {
     s.replace('~', "~0").replace('/', "~1")
 }
 
+/// The 1-based line of each YAML document of `text` that [`locate_lines`]
+/// keeps (those with a non-null root): the line its map gives the root
+/// pointer, from the same walk of events without building pointers.
+fn document_starts(text: &str) -> Vec<usize> {
+    use serde_saphyr::granit_parser::{Event, Parser};
+
+    let mut out = Vec::new();
+    let mut depth = 0usize;
+    let mut start = 0;
+    let mut has_root = false;
+    for ev in Parser::new_from_str(text) {
+        let Ok((event, span)) = ev else { break };
+        match event {
+            Event::DocumentStart(..) => {
+                start = span.start.line();
+                depth = 0;
+                has_root = false;
+            }
+            Event::DocumentEnd if has_root => out.push(start),
+            Event::Scalar(ref s, _, _, None)
+                if depth == 0 && matches!(s.as_ref(), "" | "~" | "null" | "Null" | "NULL") => {}
+            Event::Scalar(..) if depth == 0 => has_root = true,
+            Event::MappingStart(..) | Event::SequenceStart(..) => {
+                if depth == 0 {
+                    has_root = true;
+                }
+                depth += 1;
+            }
+            Event::MappingEnd | Event::SequenceEnd => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    out
+}
+
 /// Maps, per YAML document of `text`, each JSON pointer to its 1-based line.
 fn locate_lines(text: &str) -> Vec<HashMap<String, usize>> {
     use serde_saphyr::granit_parser::{Event, Parser};
@@ -577,6 +623,34 @@ mod tests {
         assert_eq!(set.documents.len(), 2);
         assert_eq!(set.documents[1].value["b"][1], "z");
         assert_eq!(set.line_of(&set.documents[1], "/b/1"), Some(6));
+    }
+
+    /// The document lines of the light walk are the root lines of the full
+    /// pointer map, document for document.
+    #[test]
+    fn document_starts_agree_with_the_pointer_map() {
+        let inputs = [
+            "a: 1\n",
+            "# lead\n\n---\n# c\napiVersion: v1\nkind: X\n---\n---\nnull\n--- ~\n---\n- 1\n- 2\n",
+            "--- {a: 1}\n--- [x]\n...\n# after the end\nb: |\n  text\n  ---x\nc: 2\n--- !!str tagged\n--- plain\n",
+            "%YAML 1.2\n---\nk: &a {x: 1}\nl: *a\n...\n---\n\"quoted\"\n---\n",
+            "{\"kind\": \"List\", \"items\": [{\"a\": 1}, {\"b\": 2}]}",
+            "a: [1, 2\nb: 3\n",
+            "",
+            "# only a comment\n",
+        ];
+        for text in inputs {
+            let roots: Vec<usize> = locate_lines(text).iter().map(|m| m[""]).collect();
+            assert_eq!(document_starts(text), roots, "{text:?}");
+        }
+        let set = read("# lead\n---\napiVersion: v1\n---\n---\nkind: Y\n").unwrap();
+        assert_eq!(set.line_of(&set.documents[0], ""), Some(2));
+        assert_eq!(set.line_of(&set.documents[1], ""), Some(5));
+        assert!(
+            set.lines.get().is_none(),
+            "no pointer map for document lines"
+        );
+        assert_eq!(set.line_of(&set.documents[1], "/kind"), Some(6));
     }
 
     #[test]

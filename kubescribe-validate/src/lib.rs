@@ -254,10 +254,10 @@ impl Validator {
         if let (Some(k), true) = (kind, self.use_builtin)
             && let Ok(schema) = builtin(k)
         {
-            kubescribe_core::policy::schema::apply_defaults(schema.schema(), &mut value);
+            schema.apply_defaults(&mut value);
         }
         if let Some(crd) = crd {
-            kubescribe_core::policy::schema::apply_defaults(crd.schema(), &mut value);
+            crd.apply_defaults(&mut value);
         }
         // And those no schema states (NetworkPolicy policyTypes and TCP,
         // Calico types): what the API server stores is what is checked.

@@ -14,6 +14,8 @@ use crate::suggest;
 pub struct CompiledSchema {
     validator: jsonschema::Validator,
     schema: Value,
+    /// The schema's `default`s, `$ref`s resolved once.
+    defaults: kubescribe_core::policy::schema::Defaults,
     origin: String,
 }
 
@@ -81,9 +83,11 @@ impl CompiledSchema {
                 origin: origin.clone(),
                 message: e.to_string(),
             })?;
+        let defaults = kubescribe_core::policy::schema::Defaults::compile(&schema);
         Ok(CompiledSchema {
             validator,
             schema,
+            defaults,
             origin,
         })
     }
@@ -96,6 +100,12 @@ impl CompiledSchema {
     /// The schema JSON.
     pub fn schema(&self) -> &Value {
         &self.schema
+    }
+
+    /// Fills the schema's `default`s into `value`, as the API server does
+    /// before validating (compiled once per schema).
+    pub fn apply_defaults(&self, value: &mut Value) {
+        self.defaults.apply(value);
     }
 
     /// Whether `value` is valid (fast path, no diagnostics).

@@ -13,6 +13,8 @@
 
 use schemars::JsonSchema;
 use schemars::generate::SchemaSettings;
+use std::collections::HashMap;
+
 use serde_json::{Map, Value, json};
 
 use super::{calico, cilium, kubearmor, kubernetes, tetragon};
@@ -190,8 +192,167 @@ pub fn object_meta_schema() -> Value {
 /// validation: a missing property whose schema has a `default` gets it, at
 /// every level present in the value (through `$ref`, `items`,
 /// `additionalProperties` and single-alternative `allOf`/`anyOf`).
+///
+/// Compiles the schema's defaults each call: for many values, compile once
+/// with [`Defaults::compile`] and [`Defaults::apply`] it.
 pub fn apply_defaults(schema: &Value, value: &mut Value) {
-    fill(schema, schema, value, 0);
+    Defaults::compile(schema).apply(value);
+}
+
+/// A schema's `default`s compiled for [`apply_defaults`]: `$ref`s and
+/// single alternatives resolved once, and every subschema with no default
+/// anywhere below it dropped, so applying them walks only the parts of a
+/// value where a default can land. The result is the same as walking the
+/// schema itself.
+#[derive(Debug, Clone, Default)]
+pub struct Defaults {
+    nodes: Vec<DefaultsNode>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct DefaultsNode {
+    /// In schema order: name, the default (the property's own, else its
+    /// resolved schema's), the node of its resolved schema.
+    props: Vec<(String, Option<Value>, usize)>,
+    /// The node of an object `additionalProperties`, and the names
+    /// `properties` declares (`None`: no `properties`).
+    additional: Option<(usize, Option<std::collections::HashSet<String>>)>,
+    /// The node of an object `items`.
+    items: Option<usize>,
+    /// Whether a default can land at or below this node.
+    useful: bool,
+}
+
+impl Defaults {
+    /// Compiles the defaults of `schema` (its `$ref`s point into itself).
+    pub fn compile(schema: &Value) -> Defaults {
+        let mut d = Defaults { nodes: Vec::new() };
+        let mut ids: HashMap<*const Value, usize> = HashMap::new();
+        d.node(schema, schema, &mut ids);
+        // Usefulness through cycles: a fixed point from the nodes with defaults.
+        loop {
+            let mut changed = false;
+            for i in 0..d.nodes.len() {
+                if d.nodes[i].useful {
+                    continue;
+                }
+                let n = &d.nodes[i];
+                let useful = n
+                    .props
+                    .iter()
+                    .any(|(_, def, c)| def.is_some() || d.nodes[*c].useful)
+                    || n.additional
+                        .as_ref()
+                        .is_some_and(|(c, _)| d.nodes[*c].useful)
+                    || n.items.is_some_and(|c| d.nodes[c].useful);
+                if useful {
+                    d.nodes[i].useful = true;
+                    changed = true;
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        // Properties that can neither take a default nor lead to one.
+        let useful: Vec<bool> = d.nodes.iter().map(|n| n.useful).collect();
+        for n in &mut d.nodes {
+            n.props.retain(|(_, def, c)| def.is_some() || useful[*c]);
+        }
+        d
+    }
+
+    /// The node of the schema `node` resolves to (created on first sight).
+    fn node(
+        &mut self,
+        root: &Value,
+        node: &Value,
+        ids: &mut HashMap<*const Value, usize>,
+    ) -> usize {
+        let schema = resolve(root, node);
+        if let Some(&id) = ids.get(&(schema as *const Value)) {
+            return id;
+        }
+        let id = self.nodes.len();
+        self.nodes.push(DefaultsNode::default());
+        ids.insert(schema as *const Value, id);
+        let mut props = Vec::new();
+        if let Some(ps) = schema.get("properties").and_then(Value::as_object) {
+            for (name, prop) in ps {
+                let prop_schema = resolve(root, prop);
+                let default = prop
+                    .get("default")
+                    .or_else(|| prop_schema.get("default"))
+                    .cloned();
+                let child = self.node(root, prop, ids);
+                props.push((name.clone(), default, child));
+            }
+        }
+        let additional = match schema.get("additionalProperties").filter(|a| a.is_object()) {
+            Some(ap) => {
+                let declared = schema
+                    .get("properties")
+                    .and_then(Value::as_object)
+                    .map(|d| d.keys().cloned().collect());
+                Some((self.node(root, ap, ids), declared))
+            }
+            None => None,
+        };
+        let items = schema
+            .get("items")
+            .filter(|i| i.is_object())
+            .map(|it| self.node(root, it, ids));
+        let n = &mut self.nodes[id];
+        n.props = props;
+        n.additional = additional;
+        n.items = items;
+        id
+    }
+
+    /// Fills the defaults into `value`.
+    pub fn apply(&self, value: &mut Value) {
+        if !self.nodes.is_empty() {
+            self.fill(0, value, 0);
+        }
+    }
+
+    fn fill(&self, id: usize, value: &mut Value, depth: usize) {
+        let n = &self.nodes[id];
+        if depth > 64 || !n.useful {
+            return;
+        }
+        match value {
+            Value::Object(obj) => {
+                for (name, default, child) in &n.props {
+                    if !obj.contains_key(name)
+                        && let Some(d) = default
+                    {
+                        obj.insert(name.clone(), d.clone());
+                    }
+                    if let Some(v) = obj.get_mut(name) {
+                        self.fill(*child, v, depth + 1);
+                    }
+                }
+                if let Some((ap, declared)) = &n.additional
+                    && self.nodes[*ap].useful
+                {
+                    for (k, child) in obj.iter_mut() {
+                        if declared.as_ref().is_none_or(|d| !d.contains(k)) {
+                            self.fill(*ap, child, depth + 1);
+                        }
+                    }
+                }
+            }
+            Value::Array(items) => {
+                if let Some(it) = n.items {
+                    for item in items {
+                        self.fill(it, item, depth + 1);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
 }
 
 fn resolve<'a>(root: &'a Value, mut node: &'a Value) -> &'a Value {
@@ -214,6 +375,9 @@ fn resolve<'a>(root: &'a Value, mut node: &'a Value) -> &'a Value {
     node
 }
 
+/// The walk [`Defaults`] compiles, kept as the reference its tests compare
+/// against.
+#[cfg(test)]
 fn fill(root: &Value, schema: &Value, value: &mut Value, depth: usize) {
     if depth > 64 {
         return;
@@ -281,6 +445,90 @@ mod tests {
             json!({"spec": {"kprobes": [{"call": "x", "args": [{"index": 0, "type": "int"}]}]}});
         apply_defaults(&schema, &mut v);
         assert_eq!(v["spec"]["kprobes"][0]["args"][0]["type"], "int");
+    }
+
+    /// Compiled defaults give exactly what walking the schema gives: keys,
+    /// values and key order, through `$ref` cycles, `additionalProperties`,
+    /// `items` and single alternatives.
+    #[test]
+    fn compiled_defaults_equal_the_schema_walk() {
+        let handmade = json!({
+            "type": "object",
+            "properties": {
+                "a": {"$ref": "#/$defs/node", "default": {"x": 1}},
+                "b": {"type": "array", "items": {"allOf": [{"$ref": "#/$defs/leaf"}]}},
+                "c": {"type": "object", "properties": {"known": {"type": "string"}},
+                      "additionalProperties": {"$ref": "#/$defs/leaf"}},
+                "d": {"type": "object", "additionalProperties": {"type": "object",
+                      "properties": {"z": {"default": 0}}}},
+                "e": {"type": "string", "default": "e"},
+                "none": {"type": "object", "properties": {"deep": {"type": "object"}}}
+            },
+            "$defs": {
+                "node": {"type": "object", "properties": {
+                    "next": {"$ref": "#/$defs/node"},
+                    "kind": {"type": "string", "default": "k"}}},
+                "leaf": {"type": "object", "properties": {"v": {"default": "leaf"},
+                         "w": {"$ref": "#/$defs/leaf"}}}
+            }
+        });
+        let values = [
+            json!({}),
+            json!({"a": {"next": {"next": {}}}, "b": [{}, {"w": {"w": {}}}, 3],
+                   "c": {"known": "x", "other": {}, "more": {"v": 1}},
+                   "d": {"p": {}, "q": {"z": 5}}, "none": {"deep": {}}}),
+            json!({"e": null, "a": [], "b": {}, "c": [], "d": "s"}),
+            json!([{"a": {}}]),
+        ];
+        let compiled = Defaults::compile(&handmade);
+        for v in values {
+            let (mut by_walk, mut by_compiled) = (v.clone(), v.clone());
+            fill(&handmade, &handmade, &mut by_walk, 0);
+            compiled.apply(&mut by_compiled);
+            assert_eq!(
+                serde_json::to_string(&by_compiled).unwrap(),
+                serde_json::to_string(&by_walk).unwrap(),
+                "{v}"
+            );
+        }
+        // A value nested past the walk's depth limit stops where it stops.
+        let mut deep = json!({});
+        for _ in 0..80 {
+            deep = json!({"next": deep});
+        }
+        let mut v = json!({"a": deep});
+        let mut w = v.clone();
+        fill(&handmade, &handmade, &mut w, 0);
+        compiled.apply(&mut v);
+        assert_eq!(v, w);
+        // The built-in schemas on the repository's example policies.
+        let examples = [
+            include_str!("../../../examples/policies/calico-db-ordered.yaml"),
+            include_str!("../../../examples/policies/kubearmor-nginx-www.yaml"),
+            include_str!("../../../examples/policies/network-shop.yaml"),
+            include_str!("../../../examples/policies/tetragon-block-passwd-write.yaml"),
+        ];
+        for text in examples {
+            let set = crate::document::read_bytes(
+                "example",
+                text.as_bytes(),
+                &crate::document::ReadLimits::default(),
+            )
+            .unwrap();
+            for doc in &set.documents {
+                for &kind in PolicyKind::ALL {
+                    let schema = builtin_schema(kind);
+                    let (mut by_walk, mut by_compiled) = (doc.value.clone(), doc.value.clone());
+                    fill(&schema, &schema, &mut by_walk, 0);
+                    Defaults::compile(&schema).apply(&mut by_compiled);
+                    assert_eq!(
+                        serde_json::to_string(&by_compiled).unwrap(),
+                        serde_json::to_string(&by_walk).unwrap(),
+                        "{kind}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

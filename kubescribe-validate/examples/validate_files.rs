@@ -1,0 +1,71 @@
+//! Validates policy files as `kubescribe validate FILE...` does (built-in
+//! schemas, layer 4 on), without the CLI's inference and cluster backends:
+//! the validation path alone, for whole-process timing and profiling
+//! (`scripts/perf/compare.py` runs it beside the Python validators).
+//!
+//! `cargo run --release -p kubescribe-validate --example validate_files -- [--dump] [--files-from LIST] FILE...`
+//!
+//! Prints one line: documents, invalid documents, diagnostics (`--dump`:
+//! before it, the report lines and every report as JSON).
+
+use std::path::PathBuf;
+
+use kubescribe_core::document::{self, ReadLimits};
+use kubescribe_validate::{DocumentReport, Validator, syntax_report};
+
+/// The allocator `kubescribe` itself uses, so runs measure what the CLI does.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut files: Vec<PathBuf> = Vec::new();
+    let mut dump = false;
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        if a == "--dump" {
+            dump = true;
+        } else if a == "--files-from" {
+            let list = std::fs::read_to_string(args.next().ok_or("--files-from LIST")?)?;
+            files.extend(list.lines().filter(|l| !l.is_empty()).map(PathBuf::from));
+        } else {
+            files.push(PathBuf::from(a));
+        }
+    }
+    let validator = Validator::new().permissive(true);
+    let limits = ReadLimits::default();
+    let mut reports: Vec<DocumentReport> = Vec::new();
+    let mut unreadable = 0usize;
+    for file in &files {
+        match document::read_file(file, &limits) {
+            Ok(set) => reports.extend(validator.validate_set(&set)),
+            Err(kubescribe_core::CoreError::Syntax {
+                source_name,
+                line,
+                column,
+                message,
+            }) => reports.push(syntax_report(source_name, line, column, message)),
+            Err(_) => unreadable += 1,
+        }
+    }
+    // Rendered as the CLI's text output would be, so the work is the same.
+    let mut out = String::new();
+    for r in &reports {
+        for d in &r.diagnostics {
+            out.push_str(&format!("{}:{}: {d}\n", r.source, d.line.unwrap_or(0)));
+        }
+    }
+    if dump {
+        print!("{out}");
+        for r in &reports {
+            println!("{}", serde_json::to_string(r)?);
+        }
+    }
+    let invalid = reports.iter().filter(|r| !r.valid).count();
+    let diags: usize = reports.iter().map(|r| r.diagnostics.len()).sum();
+    println!(
+        "{} documents, {invalid} invalid, {diags} diagnostics, {unreadable} unreadable files, {} bytes of report",
+        reports.len(),
+        out.len()
+    );
+    Ok(())
+}
