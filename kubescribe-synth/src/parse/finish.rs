@@ -209,6 +209,7 @@ impl<'a> Parser<'a> {
             .map(|mut m| {
                 if !subject_has_ns
                     && !moved_ns
+                    && !a.cluster_wide_word
                     && !is_subject(m.group)
                     && !m.cued
                     && matches!(m.who, Who::Ns(_))

@@ -36,7 +36,8 @@ pub(super) fn tokenize(text: &str) -> Vec<Tok<'_>> {
                 || FILE_VERBS.contains(&w.as_str())
                 || matches!(w.as_str(), "denied" | "blocked" | "forbidden" | "prevented")
         };
-        if (t.starts_with('/') && t.len() > 1 || word_colon) && t.ends_with(':') {
+        let closes = t.len() > 2 && (t.ends_with("):") || t.ends_with("\":"));
+        if (t.starts_with('/') && t.len() > 1 || word_colon || closes) && t.ends_with(':') {
             t = &t[..t.len() - 1];
             comma = true;
         }
@@ -527,11 +528,16 @@ pub(super) const ALLOW_WORDS: &[&str] = &[
     "restrict",
     "limit",
     "confine",
+    "letting",
+    "allowing",
+    "permitting",
 ];
 pub(super) const BLOCK_WORDS: &[&str] = &[
     "deny",
     "denies",
     "denied",
+    "denying",
+    "blocking",
     "block",
     "blocks",
     "blocked",

@@ -449,7 +449,8 @@ impl<'a> Parser<'a> {
         let n = self.toks.len();
         let cut = self.deny_clause_start();
         let mut a = Acc::default();
-        self.scan(&mut a, 0, cut.unwrap_or(n));
+        let start = self.skip_title(&mut a);
+        self.scan(&mut a, start, cut.unwrap_or(n));
         let deny = cut
             .map(|c| {
                 let mut b = Acc::default();
@@ -473,6 +474,85 @@ impl<'a> Parser<'a> {
                 named
             });
         self.finish(a, deny, resolver)
+    }
+
+    /// A heading before the first colon ("allow-kube-dns: …", "Alert! Someone
+    /// created new user: audit …", "DENY external egress traffic: …") that
+    /// names no workload and no resource, when the rest says what to do: only
+    /// its engine words are kept. Returns the first token after it.
+    fn skip_title(&mut self, a: &mut Acc) -> usize {
+        let n = self.toks.len();
+        let Some(end) = (1..n).find(|&j| {
+            let t = &self.toks[j - 1];
+            self.text[t.start..self.toks[j].start]
+                .trim_end()
+                .ends_with(':')
+        }) else {
+            return 0;
+        };
+        let title_ok = self.toks[..end]
+            .iter()
+            .all(|t| !t.text.contains(['/', '=']) && !t.text.chars().all(|c| c.is_ascii_digit()))
+            && (end >= 2
+                || self.toks[0].text.contains('-')
+                || engine_word(self.low(0).trim_end_matches(':')).is_some());
+        let rest_acts = (end..n).any(|k| {
+            let l = self.low(k);
+            ALLOW_WORDS.contains(&l)
+                || BLOCK_WORDS.contains(&l)
+                || AUDIT_WORDS.contains(&l)
+                || matches!(l, "only" | "may" | "can" | "must" | "should" | "never")
+        });
+        if !title_ok || !rest_acts {
+            return 0;
+        }
+        // Read the heading on the side; keep it only if it named nothing.
+        let saved = (
+            self.ents.len(),
+            self.assume.len(),
+            self.groups.len(),
+            self.mentions.len(),
+            self.cue,
+            self.brk,
+            self.last_mention_tok,
+            self.last_action_tok,
+        );
+        let mut h = Acc::default();
+        self.scan(&mut h, 0, end);
+        let named_nothing = self.mentions.len() == saved.3
+            && h.paths.is_empty()
+            && h.dirs.is_empty()
+            && h.binaries.is_empty()
+            && h.ports.is_empty()
+            && h.cidrs.is_empty()
+            && h.fqdns.is_empty()
+            && h.syscalls.is_empty()
+            && h.caps.is_empty()
+            && h.selector.is_empty()
+            && !h.all_pods_word
+            && !h.cluster_wide_word;
+        let engines: Vec<Entity> = self.ents[saved.0..]
+            .iter()
+            .filter(|e| matches!(e.kind, EntityKind::Engine | EntityKind::Policy))
+            .cloned()
+            .collect();
+        self.ents.truncate(saved.0);
+        self.assume.truncate(saved.1);
+        self.groups.truncate(saved.2);
+        self.mentions.truncate(saved.3);
+        (
+            self.cue,
+            self.brk,
+            self.last_mention_tok,
+            self.last_action_tok,
+        ) = (saved.4, saved.5, saved.6, saved.7);
+        if !named_nothing {
+            return 0;
+        }
+        self.ents.extend(engines);
+        a.engines = h.engines;
+        a.weak_engine = h.weak_engine;
+        end
     }
 
     /// Where a second clause that blocks part of an allow-list starts ("allow
@@ -572,6 +652,16 @@ impl<'a> Parser<'a> {
             }
             if l == "only" {
                 a.only = true;
+                if self.mentions.is_empty() && {
+                    // "only the cartservice pods (app=cartservice) may reach …"
+                    let mut k = i + 1;
+                    while matches!(self.low(k), "the" | "pods" | "pod" | "workloads") {
+                        k += 1;
+                    }
+                    k < n && (split_label(self.low(k)).is_some() || self.low(k + 1) == "pods")
+                } {
+                    a.only_subject = true;
+                }
             }
             if matches!(l, "may" | "can" | "could")
                 && !matches!(next.as_str(), "not" | "never" | "be")
@@ -676,9 +766,13 @@ impl<'a> Parser<'a> {
             // "cluster-wide", "across the cluster", "in all namespaces".
             let all_ns = matches!(l, "all" | "every" | "any")
                 && matches!(next.as_str(), "namespaces" | "namespace");
+            let cued_group = matches!(self.groups.last(), Some(Cue::From | Cue::To))
+                && prev == "in"
+                && self.after_mention(i - 1);
             if all_ns
                 && (matches!(prev.as_str(), "from" | "to")
-                    || matches!(self.cue, Some(Cue::From | Cue::To)))
+                    || matches!(self.cue, Some(Cue::From | Cue::To))
+                    || cued_group)
             {
                 self.mention(Who::AnyNs, i, t.start, self.toks[i + 1].end);
                 i += 2;
@@ -879,8 +973,10 @@ impl<'a> Parser<'a> {
             // Namespaces.
             if matches!(l.trim_end_matches(':'), "namespace" | "ns" | "namespaces") && i + 1 < n {
                 let nt = self.toks[i + 1].clone();
-                if is_ns_name(nt.text) && !not_a_name(&nt.lower) {
-                    self.mention(Who::Ns(nt.text.to_string()), i + 1, nt.start, nt.end);
+                let name = nt.text.trim_end_matches(':');
+                if is_ns_name(name) && !not_a_name(name) {
+                    let end = nt.start + name.len();
+                    self.mention(Who::Ns(name.to_string()), i + 1, nt.start, end);
                     i += 2;
                     continue;
                 }
@@ -910,21 +1006,31 @@ impl<'a> Parser<'a> {
                 && (self.after_mention(i)
                     || matches!(self.low(i + 2), "for" | "by" | "")
                     || self.toks[i + 1].comma)
-                && is_ns_name(self.toks[i + 1].text)
-                && !reserved(&next)
+                && is_ns_name(self.toks[i + 1].text.trim_end_matches(':'))
+                && !reserved(next.trim_end_matches(':'))
                 && !matches!(self.low(i + 2), "namespace" | "app" | "application")
                 && parse_port(&next).is_none()
             {
                 let nt = self.toks[i + 1].clone();
-                self.mention(Who::Ns(nt.text.to_string()), i + 1, nt.start, nt.end);
+                let name = nt.text.trim_end_matches(':');
+                self.mention(
+                    Who::Ns(name.to_string()),
+                    i + 1,
+                    nt.start,
+                    nt.start + name.len(),
+                );
                 push_uniq(
                     &mut self.assume,
-                    format!("\"{l} {}\" read as namespace {}", nt.text, nt.text),
+                    format!("\"{l} {name}\" read as namespace {name}"),
                 );
                 i += 2;
                 continue;
             }
-            if t.paren
+            // "app=web (shop)", "(app=web, shop)", "app=web pods, shop".
+            let closes = self.text[t.end..].starts_with(')');
+            let last = i + 1 == self.toks.len();
+            let after_comma = i > 0 && self.toks[i - 1].comma;
+            if (t.paren || after_comma && (closes || last))
                 && self.after_mention(i)
                 && is_ns_name(t.text)
                 && !reserved(l)

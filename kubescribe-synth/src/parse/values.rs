@@ -10,7 +10,17 @@ impl<'a> Parser<'a> {
         let mut j = i;
         while j < self.toks.len() && j < i + 5 {
             let l = self.low(j);
-            let verb = FILE_VERBS.contains(&l) || EXEC_MODE_VERBS.contains(&l);
+            let exec = EXEC_MODE_VERBS.contains(&l);
+            let verb = FILE_VERBS.contains(&l) || exec;
+            if exec
+                && !{
+                    // "…executing /bin/ls": an executable acts on another; "may run in …" does not.
+                    let o = self.toks.get(j + 1).map(|t| t.text).unwrap_or("");
+                    o.starts_with('/') || BINARIES.iter().any(|(b, _)| *b == o)
+                }
+            {
+                return false;
+            }
             if verb && !matches!(l, "read-only" | "readonly") {
                 // "/bin/cat accessing …", "useradd modifies …"; not "/etc/passwd reads".
                 return j > i
@@ -23,6 +33,10 @@ impl<'a> Parser<'a> {
             if l == "from" && j == i {
                 j += 1;
                 continue;
+            }
+            if l == "be" {
+                // "may only be read by …": the path is what is read.
+                return false;
             }
             if !matches!(
                 l,
@@ -172,10 +186,12 @@ impl<'a> Parser<'a> {
         }
         if raw.ends_with(':')
             && label_key_ok(&raw[..raw.len() - 1])
+            && !reserved(&l[..l.len() - 1])
             && !t.comma
             && i + 1 < n
             && label_val_ok(self.toks[i + 1].text)
             && !reserved(&next)
+            && !matches!(self.low(i + 2), "deny" | "allow" | "block")
         {
             let vt = self.toks[i + 1].clone();
             self.mention(
@@ -321,6 +337,7 @@ impl<'a> Parser<'a> {
         let after_action = self.last_action_tok == Some(i.wrapping_sub(1));
         let exec_name = *mode == Mode::Exec
             && !reserved(l)
+            && (known.is_some() || !(l.ends_with("ed") || l.ends_with("ing") || l.ends_with("ly")))
             && is_ident(raw, &['-', '_', '.'])
             && !raw.chars().all(|c| c.is_ascii_digit())
             && (known.is_some() || EXEC_MODE_VERBS.contains(&prev.as_str()));
