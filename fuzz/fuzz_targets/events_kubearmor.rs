@@ -1,0 +1,12 @@
+//! KubeArmor logs and alerts through the KubeArmor adapter.
+//! Must never panic, hang or blow up memory; the body is shared with the
+//! stable harness (`kubescribe-cli/tests/fuzz_bodies.rs`).
+#![no_main]
+
+#[path = "../src/bodies.rs"]
+#[allow(dead_code)]
+mod bodies;
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| bodies::events_kubearmor(data));

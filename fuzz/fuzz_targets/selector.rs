@@ -1,0 +1,12 @@
+//! Calico selectors: parse, print, re-parse, lower, evaluate.
+//! Must never panic, hang or blow up memory; the body is shared with the
+//! stable harness (`kubescribe-cli/tests/fuzz_bodies.rs`).
+#![no_main]
+
+#[path = "../src/bodies.rs"]
+#[allow(dead_code)]
+mod bodies;
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| bodies::selector(data));
