@@ -25,7 +25,7 @@ pub struct Endpoint<'a> {
     /// The container ports of the workloads this endpoint may belong to
     /// (one list per candidate workload), when some manifest or stored
     /// workload matches it.
-    pub container_ports: Option<&'a [Vec<WorkloadPort>]>,
+    pub container_ports: Option<&'a [&'a [WorkloadPort]]>,
 }
 
 impl<'a> Endpoint<'a> {
@@ -58,14 +58,14 @@ impl<'a> Endpoint<'a> {
                     "the named port `{name}` needs the container ports of the destination pod; no manifest or stored workload matches it"
                 ));
             };
-            let resolves = |ports: &Vec<WorkloadPort>| {
+            let resolves = |ports: &[WorkloadPort]| {
                 ports.iter().any(|p| {
                     p.name.as_deref() == Some(name)
                         && p.port == port
                         && (proto.is_none() || normalize_protocol(&p.protocol) == proto)
                 })
             };
-            let first = resolves(&candidates[0]);
+            let first = resolves(candidates[0]);
             if candidates.iter().all(|c| resolves(c) == first) {
                 Tri::from_bool(first)
             } else {

@@ -106,7 +106,7 @@ impl Inventory {
         namespace: Option<&str>,
         labels: &BTreeMap<String, String>,
         pod: Option<&str>,
-    ) -> Vec<Vec<WorkloadPort>> {
+    ) -> Vec<&[WorkloadPort]> {
         let Some(ns) = namespace else {
             return Vec::new();
         };
@@ -115,10 +115,10 @@ impl Inventory {
         };
         if let Some(pod) = pod {
             let named = pod_candidates(in_ns, pod);
-            let by_name: Vec<Vec<WorkloadPort>> = in_ns
+            let by_name: Vec<&[WorkloadPort]> = in_ns
                 .iter()
                 .filter(|w| named.iter().any(|r| r.kind == w.kind && r.name == w.name))
-                .map(|w| w.ports.clone())
+                .map(|w| w.ports.as_slice())
                 .collect();
             if !by_name.is_empty() {
                 return by_name;
@@ -133,7 +133,7 @@ impl Inventory {
                 !w.pod_labels.is_empty()
                     && w.pod_labels.iter().all(|(k, v)| labels.get(k) == Some(v))
             })
-            .map(|w| w.ports.clone())
+            .map(|w| w.ports.as_slice())
             .collect()
     }
 }

@@ -510,13 +510,6 @@ impl Simulator {
                 let local_ns = namespace_labels_of(&event.pod.labels);
                 let remote_ns = peer.and_then(|p| namespace_labels_of(&p.labels));
                 let inv = &self.inventory;
-                let known_ns = |carried: &Option<BTreeMap<String, String>>, ns: Option<&str>| {
-                    carried
-                        .clone()
-                        .or_else(|| ns.and_then(|ns| inv.namespace_labels(ns).cloned()))
-                };
-                let local_ns = known_ns(&local_ns, flow.local.namespace);
-                let remote_ns = known_ns(&remote_ns, flow.remote.namespace);
                 let local_ports = inv.container_ports(
                     flow.local.namespace,
                     &event.pod.labels,
@@ -528,8 +521,14 @@ impl Simulator {
                     }
                     None => Vec::new(),
                 };
-                flow.local.ns_labels = local_ns.as_ref();
-                flow.remote.ns_labels = remote_ns.as_ref();
+                // Labels the flow carries win over the manifests'.
+                let (lns, rns) = (flow.local.namespace, flow.remote.namespace);
+                flow.local.ns_labels = local_ns
+                    .as_ref()
+                    .or_else(|| lns.and_then(|ns| inv.namespace_labels(ns)));
+                flow.remote.ns_labels = remote_ns
+                    .as_ref()
+                    .or_else(|| rns.and_then(|ns| inv.namespace_labels(ns)));
                 flow.local.container_ports = Some(&local_ports);
                 flow.remote.container_ports = Some(&remote_ports);
                 if flow.dns_name.is_none() {
