@@ -134,6 +134,16 @@ impl<'a> Parser<'a> {
                 &self, &a, false, true,
             )));
         };
+        if domain == Domain::Capability {
+            // "block setuid and setgid capabilities": capability names, not syscalls.
+            for sc in std::mem::take(&mut a.syscalls) {
+                if CAPABILITIES.contains(&sc.as_str()) {
+                    push_uniq(&mut a.caps, sc);
+                } else {
+                    a.syscalls.push(sc);
+                }
+            }
+        }
         if domain == Domain::Process && !a.paths.is_empty() {
             // "allow only /bin/a and /bin/b to run": the paths are the executables.
             for (p, ent) in std::mem::take(&mut a.paths) {
@@ -181,6 +191,17 @@ impl<'a> Parser<'a> {
         }
         // A later, uncued group that only names a namespace ("… on 5432 in
         // namespace shop") is the subject's namespace, not a peer.
+        // The same goes for a group that repeats the subject's labels
+        // ("… into the web pods on 8080 (namespace shop, labels app: web)").
+        let subject_labels: Vec<(String, String)> = self
+            .mentions
+            .iter()
+            .filter(|m| m.group == subject)
+            .filter_map(|m| match &m.who {
+                Who::Label(k, v) => Some((k.clone(), v.clone())),
+                _ => None,
+            })
+            .collect();
         let ns_only: Vec<usize> = (1..groups.len())
             .filter(|&g| {
                 g != subject
@@ -189,7 +210,11 @@ impl<'a> Parser<'a> {
                         .mentions
                         .iter()
                         .filter(|m| m.group == g)
-                        .all(|m| matches!(m.who, Who::Ns(_)))
+                        .all(|m| match &m.who {
+                            Who::Ns(_) => true,
+                            Who::Label(k, v) => subject_labels.contains(&(k.clone(), v.clone())),
+                            _ => false,
+                        })
             })
             .collect();
         let is_subject =
@@ -583,7 +608,13 @@ pub(super) fn missing_fields(
             && a.dir_explicit.is_none()
             && a.domain_word.is_none();
     if no_domain {
-        out.push("what to govern: which files, which executables, which traffic (ports, peers, CIDRs, FQDNs), which system calls or which capabilities?".to_string());
+        out.push(if a.file_verb {
+            "which files: paths (`/etc/passwd`) or directories (`/etc/`)?".to_string()
+        } else if a.exec_verb {
+            "which executables: paths (`/usr/bin/curl`) or directories?".to_string()
+        } else {
+            "what to govern: which files, which executables, which traffic (ports, peers, CIDRs, FQDNs), which system calls or which capabilities?".to_string()
+        });
     }
     out
 }

@@ -386,6 +386,19 @@ impl<'a> Parser<'a> {
         (m + 1..i).all(|j| matches!(self.low(j), "pods" | "pod" | "workloads" | "endpoints"))
     }
 
+    /// Whether "only" at token `i` restricts the first workload named ("only
+    /// app=web may …", "only the cartservice pods may …").
+    fn only_before_subject(&self, i: usize) -> bool {
+        if !self.mentions.is_empty() {
+            return false;
+        }
+        let mut k = i + 1;
+        while matches!(self.low(k), "the" | "pods" | "pod" | "workloads") {
+            k += 1;
+        }
+        k < self.toks.len() && (split_label(self.low(k)).is_some() || self.low(k + 1) == "pods")
+    }
+
     /// An action phrase starting at token `i`: (action, last token, negated allow).
     fn action_phrase(&self, i: usize, a: &Acc) -> Option<(Action, usize, bool)> {
         let l = self.low(i);
@@ -501,7 +514,7 @@ impl<'a> Parser<'a> {
             ALLOW_WORDS.contains(&l)
                 || BLOCK_WORDS.contains(&l)
                 || AUDIT_WORDS.contains(&l)
-                || matches!(l, "only" | "may" | "can" | "must" | "should" | "never")
+                || matches!(l, "may" | "can" | "must" | "should" | "never")
         });
         if !title_ok || !rest_acts {
             return 0;
@@ -552,6 +565,7 @@ impl<'a> Parser<'a> {
         self.ents.extend(engines);
         a.engines = h.engines;
         a.weak_engine = h.weak_engine;
+        a.owner_only = h.owner_only;
         end
     }
 
@@ -625,7 +639,7 @@ impl<'a> Parser<'a> {
                 if (i..=k).any(|j| self.low(j) == "only") {
                     a.only = true;
                 }
-                if l == "only" && act == Action::Allow && split_label(&next).is_some() {
+                if l == "only" && act == Action::Allow && self.only_before_subject(i) {
                     // "only app=web may connect to app=db": the subject is the peer.
                     a.only_subject = true;
                 }
@@ -652,14 +666,7 @@ impl<'a> Parser<'a> {
             }
             if l == "only" {
                 a.only = true;
-                if self.mentions.is_empty() && {
-                    // "only the cartservice pods (app=cartservice) may reach …"
-                    let mut k = i + 1;
-                    while matches!(self.low(k), "the" | "pods" | "pod" | "workloads") {
-                        k += 1;
-                    }
-                    k < n && (split_label(self.low(k)).is_some() || self.low(k + 1) == "pods")
-                } {
+                if self.only_before_subject(i) {
                     a.only_subject = true;
                 }
             }
@@ -737,11 +744,17 @@ impl<'a> Parser<'a> {
                 // "every pod of shop"
                 if matches!(self.low(i), "of" | "in")
                     && let Some(nt) = self.toks.get(i + 1).cloned()
-                    && is_ns_name(nt.text)
-                    && !reserved(&nt.lower)
-                    && !matches!(nt.lower.as_str(), "namespace" | "namespaces")
+                    && let name = nt.text.trim_end_matches(':')
+                    && is_ns_name(name)
+                    && !reserved(name)
+                    && !matches!(name, "namespace" | "namespaces")
                 {
-                    self.mention(Who::Ns(nt.text.to_string()), i + 1, nt.start, nt.end);
+                    self.mention(
+                        Who::Ns(name.to_string()),
+                        i + 1,
+                        nt.start,
+                        nt.start + name.len(),
+                    );
                     i += 2;
                 }
                 continue;

@@ -192,6 +192,7 @@ impl<'a> Parser<'a> {
             && label_val_ok(self.toks[i + 1].text)
             && !reserved(&next)
             && !matches!(self.low(i + 2), "deny" | "allow" | "block")
+            && !matches!(next.as_str(), "cluster-wide" | "clusterwide")
         {
             let vt = self.toks[i + 1].clone();
             self.mention(
@@ -357,7 +358,12 @@ impl<'a> Parser<'a> {
             }
             return 1;
         }
-        if exec_name || lexicon_name {
+        let exec_noun = known.is_some()
+            && matches!(
+                next.as_str(),
+                "execution" | "executions" | "binary" | "process"
+            );
+        if exec_name || lexicon_name || exec_noun {
             self.ent(EntityKind::Binary, t.start, t.end);
             match known {
                 Some((_, path)) => {
