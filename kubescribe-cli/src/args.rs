@@ -532,6 +532,12 @@ pub struct SimulateArgs {
     /// KubeArmor's default posture outside an allow-list.
     #[arg(long, value_enum, default_value_t = PostureArg::Block)]
     pub posture: PostureArg,
+    /// A namespace's own KubeArmor posture, as its annotations set it
+    /// (`kubearmor-file-posture: audit`, ...): `NS=audit` for every
+    /// operation kind, or `NS:file=audit`, `NS:network=block`,
+    /// `NS:capabilities=audit`. Repeatable; wins over --posture there.
+    #[arg(long = "namespace-posture", value_name = "NS[:KIND]=POSTURE")]
+    pub namespace_posture: Vec<String>,
     /// Output format: text (totals, per-rule counts, blocked events) or
     /// json (everything, each event with its decision).
     #[arg(short = 'o', long, value_enum, default_value_t = Output::Text)]

@@ -245,3 +245,70 @@ spec:
     assert_eq!(v["totals"]["not_simulated"], 1);
     assert_eq!(v["totals"]["allowed"], 0);
 }
+
+/// KubeArmor's allow-list falls back to the default posture; a namespace's
+/// own posture (its `kubearmor-file-posture` annotation) is given with
+/// --namespace-posture.
+#[test]
+fn simulate_takes_a_namespace_kubearmor_posture() {
+    let dir = tempfile::tempdir().unwrap();
+    let events = dir.path().join("ka.jsonl");
+    std::fs::write(
+        &events,
+        r#"{"Type":"ContainerLog","Operation":"File","Resource":"/etc/hosts","NamespaceName":"shop","PodName":"web-1","ContainerName":"web","Labels":"app=web","ProcessName":"/bin/cat","Data":"syscall=SYS_OPENAT flags=O_RDONLY","Result":"Passed"}
+"#,
+    )
+    .unwrap();
+    let policy = dir.path().join("ksp.yaml");
+    std::fs::write(
+        &policy,
+        "apiVersion: security.kubearmor.com/v1\nkind: KubeArmorPolicy\nmetadata: {name: secret-only, namespace: shop}\nspec:\n  selector: {matchLabels: {app: web}}\n  file:\n    matchPaths:\n    - path: /secret.txt\n  action: Allow\n",
+    )
+    .unwrap();
+    let store = dir.path().join("s.db");
+    let o = bin()
+        .args([
+            "ingest",
+            events.to_str().unwrap(),
+            "--store",
+            store.to_str().unwrap(),
+            "--quiet",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let run = |extra: &[&str]| {
+        let mut c = bin();
+        c.args([
+            "simulate",
+            policy.to_str().unwrap(),
+            "--store",
+            store.to_str().unwrap(),
+        ]);
+        c.args(extra);
+        c.output().unwrap()
+    };
+    let o = run(&[]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(1), "block posture: {out}");
+    assert!(out.contains("default posture (block)"), "{out}");
+    let o = run(&["--namespace-posture", "shop:file=audit"]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(out.contains("0 allowed, 1 audited, 0 blocked"), "{out}");
+    // The network posture leaves files alone.
+    let o = run(&["--namespace-posture", "shop:network=audit"]);
+    assert_eq!(o.status.code(), Some(1));
+    let o = run(&["--namespace-posture", "shop:disk=audit"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("NS:KIND=POSTURE"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}

@@ -1,5 +1,6 @@
 //! `kubescribe simulate`: replay the event store against policies.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -8,7 +9,7 @@ use anyhow::{Context, Result, bail};
 use kubescribe_core::document::{self, ReadLimits};
 use kubescribe_core::{CoreError, Policy};
 use kubescribe_events::store::{EventQuery, EventStore, EventTable};
-use kubescribe_simulate::{Inventory, Posture, SimOptions, Simulator, Verdict};
+use kubescribe_simulate::{Inventory, NamespacePosture, Posture, SimOptions, Simulator, Verdict};
 
 use crate::args::{Output, PostureArg, SimulateArgs};
 use crate::input;
@@ -49,6 +50,44 @@ fn load(files: &[PathBuf]) -> Result<Vec<(String, Policy)>> {
     Ok(out)
 }
 
+/// `--namespace-posture NS[:KIND]=POSTURE` values, per namespace.
+fn namespace_postures(values: &[String]) -> Result<BTreeMap<String, NamespacePosture>> {
+    let mut out: BTreeMap<String, NamespacePosture> = BTreeMap::new();
+    for v in values {
+        let bad = || {
+            anyhow::anyhow!(
+                "--namespace-posture {v:?}: expected NS=POSTURE or NS:KIND=POSTURE (KIND file, network or capabilities; POSTURE audit or block)"
+            )
+        };
+        let (target, posture) = v.split_once('=').ok_or_else(bad)?;
+        let posture = match posture.trim().to_ascii_lowercase().as_str() {
+            "audit" => Posture::Audit,
+            "block" => Posture::Block,
+            _ => return Err(bad()),
+        };
+        let (ns, kind) = match target.split_once(':') {
+            Some((ns, kind)) => (ns, Some(kind)),
+            None => (target, None),
+        };
+        if ns.is_empty() {
+            return Err(bad());
+        }
+        let p = out.entry(ns.to_string()).or_default();
+        match kind {
+            None => {
+                p.file = Some(posture);
+                p.network = Some(posture);
+                p.capabilities = Some(posture);
+            }
+            Some("file") => p.file = Some(posture),
+            Some("network") => p.network = Some(posture),
+            Some("capabilities") => p.capabilities = Some(posture),
+            Some(_) => return Err(bad()),
+        }
+    }
+    Ok(out)
+}
+
 /// Replays the store's events (of `--namespace`) against the policies and
 /// prints the decisions: exit 1 when some event is blocked.
 pub fn run(a: SimulateArgs) -> Result<Exit> {
@@ -62,7 +101,7 @@ pub fn run(a: SimulateArgs) -> Result<Exit> {
                 PostureArg::Block => Posture::Block,
                 PostureArg::Audit => Posture::Audit,
             },
-            ..SimOptions::default()
+            kubearmor_namespace_postures: namespace_postures(&a.namespace_posture)?,
         },
     )?
     // The store's manifests: namespace labels and named container ports.
