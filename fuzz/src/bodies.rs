@@ -14,8 +14,11 @@ use kubescribe_core::glob::{Dialect, Glob};
 use kubescribe_core::selector::Selector;
 use serde_json::Value;
 
+/// A target's body.
+pub type Body = fn(&[u8]);
+
 /// Every target: its name (the cargo-fuzz binary) and body.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Body)] = &[
     ("parse_validate", documents),
     ("events_falco", events_falco),
     ("events_tetragon", events_tetragon),

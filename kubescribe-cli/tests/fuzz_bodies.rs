@@ -223,7 +223,7 @@ fn rounds(target: &str) -> usize {
     }
 }
 
-fn run_one(target: &str, body: fn(&[u8]), input: &[u8]) {
+fn run_one(target: &str, body: bodies::Body, input: &[u8]) {
     if std::panic::catch_unwind(|| body(input)).is_err() {
         let shown: String = String::from_utf8_lossy(input).chars().take(2_000).collect();
         panic!("fuzz body {target} panicked on {shown:?}");
