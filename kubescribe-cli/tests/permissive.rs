@@ -111,6 +111,40 @@ fn generate_prints_the_finding_and_deny_warnings_refuses() {
 }
 
 #[test]
+fn the_generate_loop_reports_the_finding_too() {
+    // --trace runs the generate → validate loop (with the synthesizer).
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("trace.json");
+    let intent = "allow all egress for app=web in namespace shop";
+    let t = trace.to_str().unwrap();
+    let o = run(&["generate", "--intent", intent, "--trace", t]);
+    let (stdout, stderr) = out(&o);
+    assert_eq!(o.status.code(), Some(0), "{stderr}");
+    assert!(stdout.contains("egress:"), "{stdout}");
+    assert!(
+        stderr.contains("warning[layer 4 allow-all-rule] /spec/egress/0"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("layer 4: 1 warning(s)"), "{stderr}");
+    let o = run(&[
+        "generate",
+        "--intent",
+        intent,
+        "--trace",
+        t,
+        "--force",
+        "--deny-warnings",
+    ]);
+    let (stdout, stderr) = out(&o);
+    assert_eq!(o.status.code(), Some(1), "{stderr}");
+    assert!(stdout.is_empty(), "{stdout}");
+    assert!(
+        stderr.contains("error[layer 4 allow-all-rule] /spec/egress/0"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn convert_marks_allow_all_rules_it_wrote() {
     let f = fixture("cilium-to-entities-world.yaml");
     let o = run(&["convert", f.to_str().unwrap(), "--to", "kubernetes"]);

@@ -151,10 +151,11 @@ pub fn run_intent(mut intent: Intent, args: &LoopArgs<'_>) -> Result<Exit> {
     } else {
         output::print_text(&policy.to_canonical_yaml()?)?;
     }
-    let layers = if args.store.is_some() {
-        "layers 1-3"
-    } else {
-        "layer 1"
+    let layers = match (args.store.is_some(), permissive.len()) {
+        (true, 0) => "layers 1-3".to_string(),
+        (false, 0) => "layer 1".to_string(),
+        (true, n) => format!("layers 1-3; layer 4: {n} warning(s)"),
+        (false, n) => format!("layer 1; layer 4: {n} warning(s)"),
     };
     if let Some(store) = store.as_mut() {
         report(policy, &diagnostics, store);
