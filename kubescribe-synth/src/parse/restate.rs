@@ -141,7 +141,7 @@ fn scope(intent: &Intent) -> String {
         "for"
     };
     if s.all_pods {
-        out.push(format!("{cue} all pods"));
+        out.push("for all pods".to_string());
     } else if !s.labels.is_empty() {
         out.push(format!("{cue} pods labelled {}", labels(&s.labels)));
     } else if !s.pod_names.is_empty() {

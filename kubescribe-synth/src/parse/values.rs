@@ -53,6 +53,8 @@ impl<'a> Parser<'a> {
                     | "to"
                     | "only"
                     | "able"
+                    | "not"
+                    | "never"
             ) {
                 return false;
             }
