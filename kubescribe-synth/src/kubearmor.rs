@@ -1,159 +1,194 @@
-//! KubeArmor: `KubeArmorPolicy` in the intent's namespace, selecting its labels.
+//! KubeArmor: `KubeArmorPolicy` in the intent's namespace selecting its
+//! labels; `KubeArmorClusterPolicy` for `scope.clusterWide`.
 //!
 //! | intent | policy |
 //! |---|---|
-//! | file paths / dirs | `file.matchPaths` / `file.matchDirectories` (`readOnly`, `recursive`) |
+//! | scope labels / `allPods` | `selector.matchLabels` / `selector.matchLabels: {}` (KubeArmor applies a policy with an empty selector to every pod of its namespace) |
+//! | `clusterWide` | `KubeArmorClusterPolicy`; labels as `selector.matchExpressions` (`key: label`, `In`, `k=v`), one per label; none: every pod |
+//! | file paths / dirs | `file.matchPaths` / `file.matchDirectories` (`readOnly`, `recursive`, `ownerOnly`) |
+//! | sources | `fromSource: [{path}]` on every rule |
 //! | binaries (file domain, allow) | also `process.matchPaths`, so the allowed program can run |
-//! | process binaries / dirs | `process.matchPaths` / `process.matchDirectories` |
-//! | network protocols | `network.matchProtocols` (ports, peers, CIDRs, FQDNs: unsupported) |
+//! | process binaries and paths / dirs | `process.matchPaths` / `process.matchDirectories` |
+//! | `all` (file, process) | `matchDirectories: [{dir: /, recursive: true}]`: every file / executable |
+//! | network protocols | `network.matchProtocols` (ports, peers, CIDRs, FQDNs, entities: unsupported) |
 //! | syscalls | `syscalls.matchSyscalls` |
 //! | capabilities | `capabilities.matchCapabilities` |
 //! | action allow / audit / block | `action: Allow / Audit / Block` |
+//! | `deny` part of an allow intent | the same rules with their own `action: Block` |
 
 use serde_json::{Value, json};
 
-use super::{SynthError, metadata, scope_labels};
+use super::{SynthError, dedup_stable, metadata, scope_labels};
 use kubescribe_core::engine::Engine;
-use kubescribe_core::intent::{Action, Domain, Intent, Protocol};
+use kubescribe_core::intent::{Action, Domain, Intent, Protocol, Resources};
 
 const E: Engine = Engine::KubeArmor;
 
-pub(super) fn build(intent: &Intent) -> Result<Value, SynthError> {
-    let labels = scope_labels(intent, E)?;
-    if intent.scope.namespace.is_none() {
-        return Err(SynthError::Incomplete(
-            "a KubeArmorPolicy needs a namespace in the scope".into(),
-        ));
+/// Appends `items` to the array at `spec[section][key]`, each once.
+fn push(spec: &mut Value, section: &str, key: &str, items: Vec<Value>) {
+    if items.is_empty() {
+        return;
     }
-    let r = &intent.resources;
-    let mut spec = json!({
-        "selector": {"matchLabels": labels},
-        "action": match intent.action { Action::Allow => "Allow", Action::Audit => "Audit", Action::Block => "Block" },
-        "severity": if intent.action == Action::Allow { 1 } else { 5 },
-        "tags": ["kubescribe"],
-        "message": intent.rationale.clone().unwrap_or_else(|| format!("kubescribe: {:?} {:?}", intent.action, intent.domain).to_lowercase()),
-    });
-    let paths = |ro: bool| -> Vec<Value> {
-        r.paths
-            .iter()
-            .map(|p| {
-                if ro {
-                    json!({"path": p, "readOnly": true})
-                } else {
-                    json!({"path": p})
-                }
-            })
-            .collect()
+    if spec.get(section).is_none() {
+        spec[section] = json!({});
+    }
+    let list = &mut spec[section][key];
+    if !list.is_array() {
+        *list = json!([]);
+    }
+    if let Some(a) = list.as_array_mut() {
+        a.extend(items);
+        dedup_stable(a);
+    }
+}
+
+/// Adds the rules for `r` to `spec`; `rule_action` is set on each rule
+/// (the deny part of an allow intent), else the policy's action applies.
+fn add_rules(
+    spec: &mut Value,
+    intent: &Intent,
+    r: &Resources,
+    rule_action: Option<&str>,
+) -> Result<(), SynthError> {
+    let sources: Vec<Value> = {
+        let mut s: Vec<Value> = r.sources.iter().map(|p| json!({"path": p})).collect();
+        dedup_stable(&mut s);
+        s
     };
-    let dirs = |ro: bool| -> Vec<Value> {
-        r.dirs
-            .iter()
-            .map(|d| {
-                let mut v = json!({"dir": d});
-                if r.recursive {
-                    v["recursive"] = json!(true);
-                }
-                if ro {
-                    v["readOnly"] = json!(true);
-                }
-                v
-            })
-            .collect()
+    // The options every rule of `r` carries.
+    let decorate = |mut v: Value, file: bool| -> Value {
+        if file && r.read_only {
+            v["readOnly"] = json!(true);
+        }
+        if r.owner_only {
+            v["ownerOnly"] = json!(true);
+        }
+        if !sources.is_empty() {
+            v["fromSource"] = json!(sources);
+        }
+        if let Some(a) = rule_action {
+            v["action"] = json!(a);
+        }
+        v
     };
-    let binaries: Vec<Value> = r.binaries.iter().map(|b| json!({"path": b})).collect();
+    let dir = |d: &str, recursive: bool, file: bool| -> Value {
+        let mut v = json!({"dir": d});
+        if recursive {
+            v["recursive"] = json!(true);
+        }
+        decorate(v, file)
+    };
+    let everything = || vec![dir("/", true, true)];
     match intent.domain {
         Domain::File => {
-            if r.paths.is_empty() && r.dirs.is_empty() {
-                return Err(SynthError::Incomplete(
-                    "a file intent needs paths or directories".into(),
-                ));
-            }
-            let mut file = json!({});
-            if !r.paths.is_empty() {
-                file["matchPaths"] = json!(paths(r.read_only));
-            }
-            if !r.dirs.is_empty() {
-                file["matchDirectories"] = json!(dirs(r.read_only));
-            }
-            spec["file"] = file;
-            if !binaries.is_empty() && intent.action == Action::Allow {
-                spec["process"] = json!({"matchPaths": binaries});
+            let paths = r.paths.iter().map(|p| decorate(json!({"path": p}), true));
+            push(spec, "file", "matchPaths", paths.collect());
+            let dirs: Vec<Value> = if r.all {
+                everything()
+            } else {
+                r.dirs.iter().map(|d| dir(d, r.recursive, true)).collect()
+            };
+            push(spec, "file", "matchDirectories", dirs);
+            if intent.action == Action::Allow && rule_action.is_none() {
+                let binaries = r.binaries.iter().map(|b| json!({"path": b})).collect();
+                push(spec, "process", "matchPaths", binaries);
             }
         }
         Domain::Process => {
-            if r.binaries.is_empty() && r.dirs.is_empty() {
-                return Err(SynthError::Incomplete(
-                    "a process intent needs binaries or directories".into(),
-                ));
-            }
-            let mut process = json!({});
-            if !binaries.is_empty() {
-                process["matchPaths"] = json!(binaries);
-            }
-            if !r.dirs.is_empty() {
-                process["matchDirectories"] = json!(dirs(false));
-            }
-            spec["process"] = process;
+            let paths = r
+                .binaries
+                .iter()
+                .chain(&r.paths)
+                .map(|p| decorate(json!({"path": p}), false));
+            push(spec, "process", "matchPaths", paths.collect());
+            let dirs: Vec<Value> = if r.all {
+                vec![dir("/", true, false)]
+            } else {
+                r.dirs.iter().map(|d| dir(d, r.recursive, false)).collect()
+            };
+            push(spec, "process", "matchDirectories", dirs);
         }
         Domain::Network => {
-            for (what, present) in [
-                ("ports", r.ports.iter().any(|p| p.port != 0)),
-                ("peer selectors", !r.peers.is_empty()),
-                ("CIDRs", !r.cidrs.is_empty()),
-                ("FQDNs", !r.fqdns.is_empty()),
-            ] {
-                if present {
-                    return Err(SynthError::Unsupported {
-                        engine: E,
-                        what: format!("network {what} (its network rules match protocols only)"),
-                        hint: Some("use Cilium, Calico or a Kubernetes NetworkPolicy".into()),
-                    });
-                }
-            }
             let mut protos: Vec<&str> = r
-                .ports
+                .protocols
                 .iter()
-                .map(|p| match p.protocol {
+                .map(|p| match p {
                     Protocol::Tcp => "tcp",
                     Protocol::Udp => "udp",
                     Protocol::Sctp => "sctp",
                     Protocol::Icmp => "icmp",
                 })
                 .collect();
-            protos.dedup();
-            if protos.is_empty() {
-                return Err(SynthError::Incomplete(
-                    "a KubeArmor network intent needs protocols".into(),
-                ));
-            }
-            spec["network"] = json!({"matchProtocols": protos.iter().map(|p| json!({"protocol": p})).collect::<Vec<_>>()});
+            dedup_stable(&mut protos);
+            let rules = protos
+                .iter()
+                .map(|p| decorate(json!({"protocol": p}), false));
+            push(spec, "network", "matchProtocols", rules.collect());
         }
         Domain::Syscall => {
-            if r.syscalls.is_empty() {
-                return Err(SynthError::Incomplete(
-                    "a syscall intent needs syscall names".into(),
-                ));
-            }
-            spec["syscalls"] = json!({"matchSyscalls": [{"syscall": r.syscalls}]});
+            let mut names = r.syscalls.clone();
+            dedup_stable(&mut names);
+            push(
+                spec,
+                "syscalls",
+                "matchSyscalls",
+                vec![decorate(json!({"syscall": names}), false)],
+            );
         }
         Domain::Capability => {
-            if r.capabilities.is_empty() {
-                return Err(SynthError::Incomplete(
-                    "a capability intent needs capability names".into(),
-                ));
-            }
-            let caps: Vec<Value> = r
+            let mut caps: Vec<Value> = r
                 .capabilities
                 .iter()
-                .map(|c| json!({"capability": c.to_lowercase().trim_start_matches("cap_")}))
+                .map(|c| {
+                    decorate(
+                        json!({"capability": c.to_lowercase().trim_start_matches("cap_")}),
+                        false,
+                    )
+                })
                 .collect();
-            spec["capabilities"] = json!({"matchCapabilities": caps});
+            dedup_stable(&mut caps);
+            push(spec, "capabilities", "matchCapabilities", caps);
         }
+    }
+    Ok(())
+}
+
+pub(super) fn build(intent: &Intent) -> Result<Value, SynthError> {
+    let labels = scope_labels(intent, E)?;
+    let cluster = intent.scope.cluster_wide;
+    if intent.scope.namespace.is_none() && !cluster {
+        return Err(SynthError::Incomplete(
+            "a KubeArmorPolicy needs a namespace in the scope (or say cluster-wide)".into(),
+        ));
+    }
+    let selector = if cluster {
+        let exprs: Vec<Value> = labels
+            .iter()
+            .map(|(k, v)| json!({"key": "label", "operator": "In", "values": [format!("{k}={v}")]}))
+            .collect();
+        if exprs.is_empty() {
+            json!({})
+        } else {
+            json!({"matchExpressions": exprs})
+        }
+    } else {
+        json!({"matchLabels": labels})
+    };
+    let mut spec = json!({
+        "selector": selector,
+        "action": match intent.action { Action::Allow => "Allow", Action::Audit => "Audit", Action::Block => "Block" },
+        "severity": if intent.action == Action::Allow { 1 } else { 5 },
+        "tags": ["kubescribe"],
+        "message": intent.rationale.clone().unwrap_or_else(|| format!("kubescribe: {:?} {:?}", intent.action, intent.domain).to_lowercase()),
+    });
+    add_rules(&mut spec, intent, &intent.resources, None)?;
+    if let Some(deny) = &intent.deny {
+        add_rules(&mut spec, intent, deny, Some("Block"))?;
     }
     Ok(json!({
         "apiVersion": "security.kubearmor.com/v1",
-        "kind": "KubeArmorPolicy",
-        "metadata": metadata(intent, E, true),
+        "kind": if cluster { "KubeArmorClusterPolicy" } else { "KubeArmorPolicy" },
+        "metadata": metadata(intent, E, !cluster),
         "spec": spec,
     }))
 }

@@ -2,79 +2,77 @@
 //!
 //! | intent | policy |
 //! |---|---|
-//! | scope labels | `podSelector.matchLabels` |
+//! | scope labels / `allPods` | `podSelector.matchLabels` / `podSelector: {}` |
 //! | direction | `policyTypes` |
-//! | peers | `podSelector` (+ `namespaceSelector` on `kubernetes.io/metadata.name` for a peer namespace) |
-//! | CIDRs | `ipBlock.cidr` |
-//! | ports | `ports` (`protocol`, `port`, `endPort`) |
+//! | peers | `podSelector` (+ `namespaceSelector`: `kubernetes.io/metadata.name` for a peer namespace, its `matchLabels` for `namespaceLabels`, `{}` for `anyNamespace`) |
+//! | CIDRs / excepts | `ipBlock.cidr` / `ipBlock.except` (each except under the CIDRs containing it) |
+//! | ports / ranges / named ports | `ports` (`protocol`, `port`, `endPort`; a named port is its name) |
+//! | protocols (TCP, UDP, SCTP) | a `ports` entry with the protocol and no port |
+//! | `all` with allow / block | `ingress: [{}]` (allow all) / the direction in `policyTypes` with no rules (default deny) |
 //!
-//! Block and audit intents, FQDNs and ICMP are unsupported (use Cilium or Calico).
+//! Block (other than `all`), audit, deny parts, FQDNs, entities, ICMP and
+//! cluster-wide scope are unsupported (the error names Cilium or Calico).
 
 use serde_json::{Value, json};
 
-use super::{
-    SynthError, directions, metadata, proto_upper, require_network_resources, scope_labels,
-};
+use super::net::{PortRef, cidr_blocks, port_entries};
+use super::{SynthError, dedup_stable, directions, metadata, proto_upper, scope_labels};
 use kubescribe_core::engine::Engine;
-use kubescribe_core::intent::{Action, Intent, Protocol};
+use kubescribe_core::intent::Intent;
 
 const E: Engine = Engine::Kubernetes;
 
 pub(super) fn build(intent: &Intent) -> Result<Value, SynthError> {
-    require_network_resources(intent)?;
     let labels = scope_labels(intent, E)?;
     let r = &intent.resources;
-    if intent.action != Action::Allow {
-        return Err(SynthError::Unsupported {
-            engine: E,
-            what: format!("{:?} rules (NetworkPolicy only allows)", intent.action).to_lowercase(),
-            hint: Some("use Cilium (deny rules) or Calico (Deny/Log actions)".into()),
-        });
-    }
-    if !r.fqdns.is_empty() {
-        return Err(SynthError::Unsupported {
-            engine: E,
-            what: "FQDNs".into(),
-            hint: Some("use Cilium toFQDNs".into()),
-        });
-    }
-    if r.ports.iter().any(|p| p.protocol == Protocol::Icmp) {
-        return Err(SynthError::Unsupported {
-            engine: E,
-            what: "ICMP".into(),
-            hint: Some("use Cilium or Calico".into()),
-        });
-    }
-    let Some(ns) = &intent.scope.namespace else {
+    if intent.scope.namespace.is_none() {
         return Err(SynthError::Incomplete(
             "a NetworkPolicy needs a namespace in the scope".into(),
         ));
-    };
-    let _ = ns;
-    let ports: Vec<Value> = r
-        .ports
-        .iter()
-        .map(|p| {
-            let mut v = json!({"protocol": proto_upper(p.protocol), "port": p.port});
-            if let Some(e) = p.end_port {
-                v["endPort"] = json!(e);
+    }
+    let mut ports: Vec<Value> = port_entries(r)
+        .into_iter()
+        .map(|e| {
+            let mut v = json!({"protocol": proto_upper(e.protocol)});
+            match e.port {
+                Some(PortRef::Number(p, end)) => {
+                    v["port"] = json!(p);
+                    if let Some(end) = end {
+                        v["endPort"] = json!(end);
+                    }
+                }
+                Some(PortRef::Name(n)) => v["port"] = json!(n),
+                None => {}
             }
             v
         })
         .collect();
+    dedup_stable(&mut ports);
     let mut peers: Vec<Value> = r
         .peers
         .iter()
         .map(|p| {
             let mut v = json!({"podSelector": {"matchLabels": p.labels}});
+            let mut ns_labels = p.namespace_labels.clone();
             if let Some(ns) = &p.namespace {
-                v["namespaceSelector"] =
-                    json!({"matchLabels": {"kubernetes.io/metadata.name": ns}});
+                ns_labels.insert("kubernetes.io/metadata.name".into(), ns.clone());
+            }
+            if !ns_labels.is_empty() {
+                v["namespaceSelector"] = json!({"matchLabels": ns_labels});
+            } else if p.any_namespace {
+                v["namespaceSelector"] = json!({});
             }
             v
         })
         .collect();
-    peers.extend(r.cidrs.iter().map(|c| json!({"ipBlock": {"cidr": c}})));
+    peers.extend(cidr_blocks(r).into_iter().map(|(cidr, except)| {
+        if except.is_empty() {
+            json!({"ipBlock": {"cidr": cidr}})
+        } else {
+            json!({"ipBlock": {"cidr": cidr, "except": except}})
+        }
+    }));
+    dedup_stable(&mut peers);
     let rule = |key: &str| -> Value {
         let mut rule = json!({});
         if !peers.is_empty() {
@@ -86,18 +84,27 @@ pub(super) fn build(intent: &Intent) -> Result<Value, SynthError> {
         rule
     };
     let (ingress, egress) = directions(intent);
-    let mut spec = json!({"podSelector": {"matchLabels": labels}, "policyTypes": []});
-    if ingress {
-        if let Some(a) = spec["policyTypes"].as_array_mut() {
-            a.push(json!("Ingress"));
+    // `all` with block: the direction in policyTypes and no rule (default deny).
+    let default_deny = r.all && intent.action == kubescribe_core::intent::Action::Block;
+    let pod_selector = if labels.is_empty() {
+        json!({})
+    } else {
+        json!({"matchLabels": labels})
+    };
+    let mut spec = json!({"podSelector": pod_selector, "policyTypes": []});
+    for (on, ty, key, peer_key) in [
+        (ingress, "Ingress", "ingress", "from"),
+        (egress, "Egress", "egress", "to"),
+    ] {
+        if !on {
+            continue;
         }
-        spec["ingress"] = json!([rule("from")]);
-    }
-    if egress {
         if let Some(a) = spec["policyTypes"].as_array_mut() {
-            a.push(json!("Egress"));
+            a.push(json!(ty));
         }
-        spec["egress"] = json!([rule("to")]);
+        if !default_deny {
+            spec[key] = json!([rule(peer_key)]);
+        }
     }
     Ok(json!({
         "apiVersion": "networking.k8s.io/v1",

@@ -29,7 +29,16 @@
 //! the intent says: a resource or action the target engine cannot express is
 //! a [`SynthError::Unsupported`] naming it (e.g. FQDNs in a Kubernetes
 //! NetworkPolicy, a block-list in an allow-only engine), never a silently
-//! weaker policy. Each engine's module documents its mapping.
+//! weaker policy. Each engine's module documents its mapping;
+//! [`features`] says which engine expresses which part of the intent
+//! schema, and the `Unsupported` error names the engines that can.
+//!
+//! An intent with [gaps](Intent::gaps) (no workload named, a contradiction)
+//! is refused with [`SynthError::Incomplete`] listing them, never guessed
+//! at, and so is one naming resources its domain does not use (ports in a
+//! file intent). Synthesis never widens: `0.0.0.0/0`, `dir: /` and
+//! match-all selectors appear only when the intent says so (`cidrs`,
+//! `resources.all`, `scope.allPods`, `scope.clusterWide`).
 //!
 //! Policies are assembled as JSON and decoded into the typed model, so a
 //! synthesized policy is well-typed by construction; the tests check that
@@ -38,8 +47,10 @@
 mod calico;
 mod cilium;
 pub mod convert;
+pub mod features;
 mod kubearmor;
 mod kubernetes;
+mod net;
 pub mod parse;
 pub mod prompt;
 mod tetragon;
@@ -123,6 +134,37 @@ pub fn synthesize(intent: &Intent, engine: Option<Engine>) -> Result<Policy, Syn
     let engine = engine
         .or(intent.engine)
         .unwrap_or_else(|| default_engine(intent.domain));
+    let gaps = intent.gaps();
+    if !gaps.is_empty() {
+        return Err(SynthError::Incomplete(
+            gaps.iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; "),
+        ));
+    }
+    for (part, r) in std::iter::once(("resources", &intent.resources))
+        .chain(intent.deny.as_ref().map(|d| ("deny", d)))
+    {
+        let foreign = foreign_resources(r, intent.domain);
+        if !foreign.is_empty() {
+            return Err(SynthError::Incomplete(format!(
+                "contradiction: a {} intent names {} in `{part}`, which it does not use; write a separate intent for them",
+                format!("{:?}", intent.domain).to_lowercase(),
+                foreign.join(", ")
+            )));
+        }
+    }
+    let both = |r: &kubescribe_core::intent::Resources| {
+        r.peers
+            .iter()
+            .any(|p| p.any_namespace && (p.namespace.is_some() || !p.namespace_labels.is_empty()))
+    };
+    if both(&intent.resources) || intent.deny.as_ref().is_some_and(both) {
+        return Err(SynthError::Incomplete(
+            "contradiction: a peer is in any namespace and in a named (or labelled) namespace; name one".into(),
+        ));
+    }
     if !engines_for(intent.domain).contains(&engine) {
         return Err(SynthError::Unsupported {
             engine,
@@ -137,6 +179,7 @@ pub fn synthesize(intent: &Intent, engine: Option<Engine>) -> Result<Policy, Syn
             )),
         });
     }
+    features::check(intent, engine)?;
     let value = match engine {
         Engine::KubeArmor => kubearmor::build(intent)?,
         Engine::Tetragon => tetragon::build(intent)?,
@@ -214,29 +257,70 @@ pub(crate) fn scope_labels(
 }
 
 /// The directions a network intent covers: as stated, else egress when it
-/// names CIDRs or FQDNs, else ingress.
+/// names CIDRs, FQDNs or entities, else ingress.
 pub(crate) fn directions(intent: &Intent) -> (bool, bool) {
     use kubescribe_core::intent::Direction;
     match intent.direction {
         Some(Direction::Ingress) => (true, false),
         Some(Direction::Egress) => (false, true),
         Some(Direction::Both) => (true, true),
-        None if !intent.resources.cidrs.is_empty() || !intent.resources.fqdns.is_empty() => {
+        None if !intent.resources.cidrs.is_empty()
+            || !intent.resources.fqdns.is_empty()
+            || !intent.resources.entities.is_empty() =>
+        {
             (false, true)
         }
         None => (true, false),
     }
 }
 
-/// A network intent must name something to match.
-pub(crate) fn require_network_resources(intent: &Intent) -> Result<(), SynthError> {
-    let r = &intent.resources;
-    if r.ports.is_empty() && r.peers.is_empty() && r.cidrs.is_empty() && r.fqdns.is_empty() {
-        return Err(SynthError::Incomplete(
-            "a network intent needs ports, peers, CIDRs or FQDNs (an empty allow-list would deny everything)".into(),
-        ));
+/// The resource fields `r` sets that a `domain` intent does not use.
+fn foreign_resources(r: &kubescribe_core::intent::Resources, domain: Domain) -> Vec<&'static str> {
+    let file_like = matches!(domain, Domain::File | Domain::Process);
+    let net = domain == Domain::Network;
+    let mut out = Vec::new();
+    for (name, set, ok) in [
+        ("paths", !r.paths.is_empty(), file_like),
+        ("dirs", !r.dirs.is_empty(), file_like),
+        ("readOnly", r.read_only, domain == Domain::File),
+        ("ownerOnly", r.owner_only, file_like),
+        ("binaries", !r.binaries.is_empty(), file_like),
+        ("ports", !r.ports.is_empty(), net),
+        ("namedPorts", !r.named_ports.is_empty(), net),
+        ("protocols", !r.protocols.is_empty(), net),
+        ("cidrs", !r.cidrs.is_empty(), net),
+        ("exceptCidrs", !r.except_cidrs.is_empty(), net),
+        ("entities", !r.entities.is_empty(), net),
+        ("peers", !r.peers.is_empty(), net),
+        ("fqdns", !r.fqdns.is_empty(), net),
+        (
+            "syscalls",
+            !r.syscalls.is_empty(),
+            domain == Domain::Syscall,
+        ),
+        (
+            "capabilities",
+            !r.capabilities.is_empty(),
+            domain == Domain::Capability,
+        ),
+    ] {
+        if set && !ok {
+            out.push(name);
+        }
     }
-    Ok(())
+    out
+}
+
+/// Removes repeated items, keeping the first of each (order is meaning in
+/// rule lists).
+pub(crate) fn dedup_stable<T: PartialEq>(items: &mut Vec<T>) {
+    let mut kept: Vec<T> = Vec::with_capacity(items.len());
+    for x in items.drain(..) {
+        if !kept.contains(&x) {
+            kept.push(x);
+        }
+    }
+    *items = kept;
 }
 
 pub(crate) fn proto_upper(p: kubescribe_core::intent::Protocol) -> &'static str {
@@ -249,5 +333,7 @@ pub(crate) fn proto_upper(p: kubescribe_core::intent::Protocol) -> &'static str 
     }
 }
 
+#[cfg(test)]
+mod coverage_tests;
 #[cfg(test)]
 mod tests;

@@ -152,7 +152,14 @@ fn what_an_engine_cannot_express_is_reported_not_dropped() {
     .unwrap_err();
     assert!(e.to_string().contains("allow-lists"), "{e}");
     let e = synthesize(
-        &intent(Domain::Capability, Action::Block, Resources::default()),
+        &intent(
+            Domain::Capability,
+            Action::Block,
+            Resources {
+                capabilities: vec!["net_raw".into()],
+                ..Resources::default()
+            },
+        ),
         Some(Engine::Cilium),
     )
     .unwrap_err();

@@ -1,14 +1,19 @@
 //! Tetragon: a `TracingPolicyNamespaced` (or cluster-wide `TracingPolicy`
-//! without a namespace) whose `podSelector` selects the intent's labels.
+//! for `scope.clusterWide`, or without a namespace) whose `podSelector`
+//! selects the intent's labels (none for `allPods`: every pod of the
+//! namespace).
 //!
 //! | intent | policy |
 //! |---|---|
-//! | file paths / dirs | kprobe `security_file_permission` (file, int); `matchArgs` Equal paths / Prefix dirs; read-only → only `MAY_WRITE` (2) matches |
-//! | process binaries / dirs | kprobe `security_bprm_check` (linux_binprm); Equal binaries / Prefix dirs |
+//! | file paths / dirs | kprobe `security_file_permission` (file, int); `matchArgs` Equal paths / Prefix dirs (recursive only); read-only → only `MAY_WRITE` (2) matches |
+//! | process binaries and paths / dirs | kprobe `security_bprm_check` (linux_binprm); Equal / Prefix dirs (recursive only) |
+//! | `all` (file, process) | Prefix `/` |
+//! | sources | `matchBinaries` (`operator: In`) in every selector |
 //! | syscalls | one kprobe per syscall (`sys_<name>`, `syscall: true`) |
-//! | block / audit | `matchActions: Sigkill` / no action (events only) |
+//! | block / audit | `matchActions: Sigkill` / `matchActions: Post` (an event, nothing blocked) |
 //!
-//! Allow-lists, network and capability intents are unsupported (use KubeArmor).
+//! Allow-lists, deny parts, owner-only, non-recursive directories, network
+//! and capability intents are unsupported (use KubeArmor).
 
 use serde_json::{Value, json};
 
@@ -18,13 +23,18 @@ use kubescribe_core::intent::{Action, Domain, Intent};
 
 const E: Engine = Engine::Tetragon;
 
-fn selector(arg_filters: Vec<Value>, action: Action) -> Value {
+fn selector(arg_filters: Vec<Value>, action: Action, sources: &[String]) -> Value {
     let mut s = json!({});
     if !arg_filters.is_empty() {
         s["matchArgs"] = json!(arg_filters);
     }
-    if action == Action::Block {
-        s["matchActions"] = json!([{"action": "Sigkill"}]);
+    if !sources.is_empty() {
+        s["matchBinaries"] = json!([{"operator": "In", "values": sources}]);
+    }
+    match action {
+        Action::Block => s["matchActions"] = json!([{"action": "Sigkill"}]),
+        Action::Audit => s["matchActions"] = json!([{"action": "Post"}]),
+        Action::Allow => {}
     }
     s
 }
@@ -42,6 +52,10 @@ pub(super) fn build(intent: &Intent) -> Result<Value, SynthError> {
     }
     let labels = scope_labels(intent, E)?;
     let r = &intent.resources;
+    let mut sources = r.sources.clone();
+    super::dedup_stable(&mut sources);
+    let root = vec!["/".to_string()];
+    let dirs: &[String] = if r.all { &root } else { &r.dirs };
     let prefix_or_equal = |exact: &[String], prefixes: &[String], index: u32| -> Vec<Value> {
         let mut v = Vec::new();
         if !exact.is_empty() {
@@ -54,19 +68,14 @@ pub(super) fn build(intent: &Intent) -> Result<Value, SynthError> {
     };
     let kprobes: Vec<Value> = match intent.domain {
         Domain::File => {
-            if r.paths.is_empty() && r.dirs.is_empty() {
-                return Err(SynthError::Incomplete(
-                    "a file intent needs paths or directories".into(),
-                ));
-            }
             // One selector per match operator: selectors OR, matchArgs entries AND.
             let mut selectors = Vec::new();
-            for filter in prefix_or_equal(&r.paths, &r.dirs, 0) {
+            for filter in prefix_or_equal(&r.paths, dirs, 0) {
                 let mut args = vec![filter];
                 if r.read_only {
                     args.push(json!({"index": 1, "operator": "Equal", "values": ["2"]}));
                 }
-                selectors.push(selector(args, intent.action));
+                selectors.push(selector(args, intent.action, &sources));
             }
             vec![json!({
                 "call": "security_file_permission",
@@ -76,14 +85,11 @@ pub(super) fn build(intent: &Intent) -> Result<Value, SynthError> {
             })]
         }
         Domain::Process => {
-            if r.binaries.is_empty() && r.dirs.is_empty() {
-                return Err(SynthError::Incomplete(
-                    "a process intent needs binaries or directories".into(),
-                ));
-            }
-            let selectors: Vec<Value> = prefix_or_equal(&r.binaries, &r.dirs, 0)
+            let mut exact: Vec<String> = r.binaries.iter().chain(&r.paths).cloned().collect();
+            super::dedup_stable(&mut exact);
+            let selectors: Vec<Value> = prefix_or_equal(&exact, dirs, 0)
                 .into_iter()
-                .map(|f| selector(vec![f], intent.action))
+                .map(|f| selector(vec![f], intent.action, &sources))
                 .collect();
             vec![json!({
                 "call": "security_bprm_check",
@@ -93,12 +99,9 @@ pub(super) fn build(intent: &Intent) -> Result<Value, SynthError> {
             })]
         }
         Domain::Syscall => {
-            if r.syscalls.is_empty() {
-                return Err(SynthError::Incomplete(
-                    "a syscall intent needs syscall names".into(),
-                ));
-            }
-            r.syscalls
+            let mut names = r.syscalls.clone();
+            super::dedup_stable(&mut names);
+            names
                 .iter()
                 .map(|s| {
                     json!({
@@ -107,16 +110,14 @@ pub(super) fn build(intent: &Intent) -> Result<Value, SynthError> {
                     })
                 })
                 .map(|mut k: Value| {
-                    if intent.action == Action::Block {
-                        k["selectors"] = json!([selector(Vec::new(), intent.action)]);
-                    }
+                    k["selectors"] = json!([selector(Vec::new(), intent.action, &sources)]);
                     k
                 })
                 .collect()
         }
         Domain::Network | Domain::Capability => unreachable!("filtered by engines_for"),
     };
-    let namespaced = intent.scope.namespace.is_some();
+    let namespaced = intent.scope.namespace.is_some() && !intent.scope.cluster_wide;
     let mut spec = json!({"kprobes": kprobes});
     if !labels.is_empty() {
         spec["podSelector"] = json!({"matchLabels": labels});
