@@ -100,6 +100,13 @@ pub trait Generator: Send + Sync {
         self.name().to_string()
     }
 
+    /// Whether the output depends only on the intent the prompt carries
+    /// (the synthesizer): a failed attempt would fail the same way again,
+    /// so the loop does not retry it.
+    fn deterministic(&self) -> bool {
+        false
+    }
+
     /// Generates text for one prompt.
     fn generate(
         &self,

@@ -3,7 +3,8 @@
 //! intent → context (summarized from the event store, when one is given) →
 //! prompt → generate → validate → on failure, the diagnostics go back into
 //! the next prompt and the model tries again, up to
-//! [`PipelineConfig::max_attempts`]. Validation is layer 1 (schema and API
+//! [`PipelineConfig::max_attempts`] (a [deterministic](Generator::deterministic)
+//! generator, the synthesizer, gets one attempt). Validation is layer 1 (schema and API
 //! server rules) always, plus the policy's kind must belong to the intent's
 //! engine; layers 2–3 (resources against the event store) when a store is
 //! given. The answer is the first valid policy, plus a [`Trace`] of every
@@ -546,8 +547,14 @@ impl<'a> Pipeline<'a> {
                 trace.status = Status::Valid;
                 break;
             }
+            if self.generator.deterministic() {
+                // The same intent gives the same answer: no retry.
+                break;
+            }
         }
-        if policy.is_none() && self.config.fallback_to_synth {
+        // The synthesizer that just failed would fail the same way again.
+        let synth_failed = self.generator.deterministic() && self.generator.name() == "synth";
+        if policy.is_none() && self.config.fallback_to_synth && !synth_failed {
             let tg = Instant::now();
             let synthesized = synth::synthesize(intent, Some(engine));
             let generate_ms = ms(tg.elapsed());

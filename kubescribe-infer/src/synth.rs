@@ -67,6 +67,10 @@ impl Generator for SynthGenerator {
         format!("synth {:?}", self.engine)
     }
 
+    fn deterministic(&self) -> bool {
+        true
+    }
+
     fn generate(
         &self,
         prompt: &Prompt,

@@ -238,6 +238,43 @@ fn the_synthesizer_is_one_more_backend() {
     assert_eq!(r.trace.attempts[0].generator, "synth");
 }
 
+#[test]
+fn a_deterministic_failure_is_not_retried() {
+    // A NetworkPolicy cannot block: the synthesizer fails, and would fail
+    // the same way on every retry (and as the fallback).
+    let i: Intent = serde_json::from_str(
+        r#"{"engine": "kubernetes", "scope": {"namespace": "shop", "labels": {"app": "db"}},
+            "domain": "network", "action": "block", "resources": {"ports": [{"port": 22}]}}"#,
+    )
+    .unwrap();
+    let v = Validator::new();
+    let g = SynthGenerator::new();
+    let mut cfg = config(3);
+    cfg.fallback_to_synth = true;
+    let r = Pipeline::new(&g, &PlainPrompts, &v, cfg)
+        .run(&i, None)
+        .unwrap();
+    assert_eq!(r.status(), Status::Failed);
+    assert_eq!(r.trace.attempts.len(), 1, "{:#?}", r.trace.attempts);
+    assert!(
+        r.trace.attempts[0]
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains("cannot express")),
+        "{:?}",
+        r.trace.attempts[0].error
+    );
+    // A model's failures are retried.
+    let g = Scripted::new(vec![
+        Box::new(|_| Err("timeout".into())),
+        Box::new(|_| Err("timeout".into())),
+    ]);
+    let r = Pipeline::new(&g, &PlainPrompts, &v, config(2))
+        .run(&intent(), None)
+        .unwrap();
+    assert_eq!(r.trace.attempts.len(), 2);
+}
+
 fn store() -> SqliteStore {
     let mut s = SqliteStore::open_in_memory().unwrap();
     let dir =
