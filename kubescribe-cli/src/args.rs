@@ -141,8 +141,15 @@ pub enum Command {
     /// is a warning on standard error with its JSON pointer.
     /// --deny-warnings refuses such a policy (exit 1, nothing printed).
     ///
-    /// Exit status: 0 a valid policy was printed, 1 the intent cannot be
-    /// expressed / every attempt failed / a warning with --deny-warnings, 2
+    /// A policy reaches standard output only when it is valid. An intent
+    /// with gaps (no workload named, a missing port, a contradiction) is
+    /// refused with each gap on standard error, never guessed at. The
+    /// deterministic backend (`synth`) gets one attempt: it would fail the
+    /// same way again.
+    ///
+    /// Exit status: 0 a valid policy was printed, 1 the intent is
+    /// underspecified or contradictory / cannot be expressed / the policy is
+    /// not valid / every attempt failed / a warning with --deny-warnings, 2
     /// the intent, store or model could not be read.
     Generate(GenerateArgs),
     /// Convert network policies between Kubernetes, Cilium and Calico.

@@ -269,3 +269,103 @@ fn intent_parse_prints_the_intent_and_entity_spans() {
     ]);
     assert_ne!(o.status.code(), Some(0));
 }
+
+#[test]
+fn an_underspecified_intent_is_refused_not_guessed() {
+    // A namespace alone names no workload: exit 1, the gap on standard
+    // error, nothing on standard output (the old synthesizer wrote a policy
+    // selecting every pod of the namespace).
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("gap.json");
+    std::fs::write(
+        &f,
+        r#"{"scope": {"namespace": "shop"}, "domain": "network", "action": "allow",
+            "resources": {"ports": [{"port": 5432}]}}"#,
+    )
+    .unwrap();
+    for backend in [&[][..], &["--backend", "synth", "--trace"][..]] {
+        let trace = dir.path().join("trace.json");
+        let mut args = vec!["generate", "--intent-file", f.to_str().unwrap()];
+        args.extend_from_slice(backend);
+        if !backend.is_empty() {
+            args.push(trace.to_str().unwrap());
+        }
+        let o = run(&args);
+        assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+        assert!(o.stdout.is_empty(), "{}", text(&o));
+        assert!(
+            String::from_utf8_lossy(&o.stderr).contains("which pods"),
+            "{}",
+            text(&o)
+        );
+    }
+}
+
+#[test]
+fn an_invalid_policy_is_never_printed() {
+    // A namespace name Kubernetes rejects: the synthesized policy fails
+    // layer 1, and nothing reaches standard output (it used to be printed,
+    // exit 2).
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("bad-label.json");
+    std::fs::write(
+        &f,
+        r#"{"scope": {"namespace": "Shop_X", "labels": {"app": "db"}},
+            "domain": "network", "action": "allow", "resources": {"ports": [{"port": 80}]}}"#,
+    )
+    .unwrap();
+    for format in ["yaml", "json"] {
+        let o = run(&[
+            "generate",
+            "--intent-file",
+            f.to_str().unwrap(),
+            "--engine",
+            "kubernetes",
+            "-o",
+            format,
+        ]);
+        assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+        assert!(o.stdout.is_empty(), "{format}: {}", text(&o));
+        assert!(
+            String::from_utf8_lossy(&o.stderr).contains("not valid"),
+            "{}",
+            text(&o)
+        );
+    }
+}
+
+#[test]
+fn the_synthesizer_backend_is_not_retried() {
+    // A NetworkPolicy cannot block: with the loop (--backend synth and a
+    // trace) the deterministic failure is tried once, not three times.
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("block.json");
+    std::fs::write(
+        &f,
+        r#"{"engine": "kubernetes", "scope": {"namespace": "a", "labels": {"app": "x"}},
+            "domain": "network", "action": "block", "resources": {"ports": [{"port": 22}]}}"#,
+    )
+    .unwrap();
+    let trace = dir.path().join("trace.json");
+    let o = run(&[
+        "generate",
+        "--intent-file",
+        f.to_str().unwrap(),
+        "--backend",
+        "synth",
+        "--max-attempts",
+        "3",
+        "--trace",
+        trace.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(o.stdout.is_empty(), "{}", text(&o));
+    let t: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&trace).unwrap()).unwrap();
+    assert_eq!(t["attempts"].as_array().unwrap().len(), 1, "{t:#}");
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("after 1 attempt"),
+        "{}",
+        text(&o)
+    );
+}

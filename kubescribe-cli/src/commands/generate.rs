@@ -77,8 +77,9 @@ pub fn run(args: GenerateArgs) -> Result<Exit> {
 }
 
 /// Reads (or parses) the intent, synthesizes, validates (layers 1 and 4),
-/// prints; exit 1 when the engine cannot express the intent, or with
-/// `deny_warnings` when the policy has a warning (then it is not printed).
+/// prints; exit 1, with nothing printed on standard output, when the intent
+/// has gaps, the engine cannot express it, the policy is not valid, or with
+/// `deny_warnings` the policy has a warning.
 fn synthesize(
     source: IntentSource<'_>,
     engine: Option<&str>,
@@ -94,6 +95,9 @@ fn synthesize(
         },
         IntentSource::Parsed(intent) => *intent,
     };
+    if let Some(exit) = refuse_gaps(&intent) {
+        return Ok(exit);
+    }
     let engine: Option<Engine> = engine
         .map(str::parse)
         .transpose()
@@ -109,7 +113,20 @@ fn synthesize(
     };
     let value = policy.to_value()?;
     let outcome = Validator::new().permissive(true).validate_value(&value);
-    if outcome.is_valid() && deny_warnings && !outcome.diagnostics.is_empty() {
+    if !outcome.is_valid() {
+        // Nothing reaches standard output: the policy is not valid. The
+        // synthesizer's own tests keep this from happening for well-formed
+        // intents; a value the engine rejects (a label value, a name) can.
+        eprintln!(
+            "kubescribe: cannot generate: the synthesized {} is not valid (layer 1), so it is not printed:",
+            policy.kind().kind()
+        );
+        for d in &outcome.diagnostics {
+            eprintln!("  {d}");
+        }
+        return Ok(Exit::Invalid);
+    }
+    if deny_warnings && !outcome.diagnostics.is_empty() {
         return Ok(refuse_warnings(&policy, &outcome.diagnostics));
     }
     if json {
@@ -117,41 +134,49 @@ fn synthesize(
             "engine": policy.engine().name(),
             "kind": policy.kind().kind(),
             "policy": value,
-            "valid": outcome.is_valid(),
+            "valid": true,
             "diagnostics": outcome.diagnostics,
         });
         output::print_json(&out)?;
     } else {
         output::print_text(&policy.to_canonical_yaml()?)?;
     }
-    if outcome.is_valid() {
-        let warnings = outcome.diagnostics.len();
-        eprintln!(
-            "kubescribe: {} {} for {}: valid (layer 1: built-in schema and API-server rules; layer 4: over-permissive rules){}",
-            policy.kind().kind(),
-            policy.name().unwrap_or(""),
-            policy.engine(),
-            if warnings > 0 {
-                format!(", {warnings} warning(s)")
-            } else {
-                String::new()
-            }
-        );
-        for d in &outcome.diagnostics {
-            eprintln!("  {d}");
+    let warnings = outcome.diagnostics.len();
+    eprintln!(
+        "kubescribe: {} {} for {}: valid (layer 1: built-in schema and API-server rules; layer 4: over-permissive rules){}",
+        policy.kind().kind(),
+        policy.name().unwrap_or(""),
+        policy.engine(),
+        if warnings > 0 {
+            format!(", {warnings} warning(s)")
+        } else {
+            String::new()
         }
-        match apply {
-            Some(a) => cluster_apply::apply_generated(a, &policy),
-            None => Ok(Exit::Ok),
-        }
-    } else {
-        // The synthesizer's own tests keep this from happening; say so loudly if it does.
-        eprintln!("kubescribe: internal error: the synthesized policy is invalid:");
-        for d in &outcome.diagnostics {
-            eprintln!("  {d}");
-        }
-        Ok(Exit::Unusable)
+    );
+    for d in &outcome.diagnostics {
+        eprintln!("  {d}");
     }
+    match apply {
+        Some(a) => cluster_apply::apply_generated(a, &policy),
+        None => Ok(Exit::Ok),
+    }
+}
+
+/// An intent with [gaps](Intent::gaps) (no workload named, a
+/// contradiction, …) is refused before anything is generated: each gap on
+/// standard error, nothing on standard output, exit 1. Nothing is guessed.
+pub(crate) fn refuse_gaps(intent: &Intent) -> Option<Exit> {
+    let gaps = intent.gaps();
+    if gaps.is_empty() {
+        return None;
+    }
+    eprintln!(
+        "kubescribe: cannot generate: the intent is underspecified or contradictory (nothing is guessed):"
+    );
+    for g in &gaps {
+        eprintln!("  {g}");
+    }
+    Some(Exit::Invalid)
 }
 
 /// `--deny-warnings` and a policy with warnings: the findings on standard

@@ -51,6 +51,9 @@ pub fn run(intent_file: &Path, args: &LoopArgs<'_>) -> Result<Exit> {
 
 /// The loop for an intent already read (or parsed from natural language).
 pub fn run_intent(mut intent: Intent, args: &LoopArgs<'_>) -> Result<Exit> {
+    if let Some(exit) = super::refuse_gaps(&intent) {
+        return Ok(exit);
+    }
     if let Some(e) = args.engine {
         intent.engine = Some(e.parse::<Engine>().map_err(anyhow::Error::msg)?);
     }
