@@ -151,6 +151,7 @@ pub enum Command {
     /// underspecified or contradictory / cannot be expressed / the policy is
     /// not valid / every attempt failed / a warning with --deny-warnings, 2
     /// the intent, store or model could not be read.
+    #[command(after_long_help = INTENT_FORMS)]
     Generate(GenerateArgs),
     /// Convert network policies between Kubernetes, Cilium and Calico.
     ///
@@ -251,6 +252,10 @@ pub enum IntentCommand {
     /// attempt (--max-attempts), values the model added that are not in the
     /// text are listed as assumptions. Exit 1 when no attempt gave a valid
     /// intent, 2 when the model or store cannot be used.
+    ///
+    /// The plain-language restatement ("understood as: …") goes to standard
+    /// error (in the JSON output: `understoodAs`).
+    #[command(after_long_help = INTENT_FORMS)]
     Parse(IntentParseArgs),
 }
 
@@ -553,6 +558,29 @@ pub struct SimulateArgs {
     #[arg(long, default_value_t = 50)]
     pub max_listed: usize,
 }
+
+/// The intent forms the offline parser reads (docs/intents.md has them all).
+pub const INTENT_FORMS: &str = "\
+Intent forms (docs/intents.md):
+  who     app=web | app: web | pods labelled app=web | the web pods | pod web-0
+          | all pods in namespace shop | ... across the cluster   (+ in namespace shop)
+  action  allow/permit/only .../... and nothing else | block/deny/forbid/must not/
+          is forbidden/isolate/default deny | audit/log/alert on/watch
+  files   reads of / writes to / access to /etc/passwd, /var/www/ (directories end in /,
+          recursive unless 'non-recursive'); only /usr/sbin/nginx may read /etc/nginx/;
+          (owner only)
+  process execution of /usr/bin/curl, /tmp/
+  network ingress/egress, from/to peers (app=web, namespace monitoring, namespaces
+          labelled team=ops), CIDRs (10.0.0.0/8 except 10.1.0.0/16), the internet/world,
+          the host, the kube-apiserver, api.example.com; ports 443/tcp, 8000-8100,
+          TCP and UDP 53, the port named metrics; ICMP; all ingress/egress
+  mixed   allow reads of /var/www/ but block writes to /var/www/uploads/
+Refused (exit 1) when something is missing: which pods, which files, which traffic,
+which port (service names like postgresql are not ports), what to do.
+Examples:
+  kubescribe intent parse \"only app=web may connect to app=db on 5432 in namespace shop\"
+  kubescribe intent parse \"default deny ingress in namespace shop\"
+  kubescribe intent parse \"only /usr/sbin/nginx may read /etc/nginx/ in app=web pods of namespace shop\"";
 
 /// The arguments of `kubescribe intent parse`.
 #[derive(Args)]

@@ -90,6 +90,10 @@ pub fn report_parse(parsed: Result<ParsedIntent, String>) -> Result<Intent, Exit
             for a in &parsed.assumptions {
                 eprintln!("kubescribe: assumed: {a}");
             }
+            eprintln!(
+                "kubescribe: understood as: {}",
+                kubescribe_synth::parse::restate(&parsed.intent)
+            );
             Ok(parsed.intent)
         }
         Err(e) => Err(output::fail(Exit::Invalid, e)),

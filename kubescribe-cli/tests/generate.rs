@@ -226,7 +226,8 @@ fn generate_from_natural_language() {
     // Incomplete: the error names what to supply.
     let o = run(&["generate", "--intent", "block writes to /etc/passwd"]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
-    assert!(text(&o).contains("scope"), "{}", text(&o));
+    assert!(text(&o).contains("which pods"), "{}", text(&o));
+    assert!(o.stdout.is_empty(), "{}", text(&o));
     // One of --intent / --intent-file is required, not both.
     assert_eq!(run(&["generate"]).status.code(), Some(2));
     let o = run(&["generate", "--intent", "x", "--intent-file", "y.json"]);
@@ -259,7 +260,16 @@ fn intent_parse_prints_the_intent_and_entity_spans() {
     assert!(out.contains("entities:") && out.contains("CIDR"), "{out}");
     let o = run(&["intent", "parse", "app=web in namespace shop"]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(text(&o).contains("action"), "{}", text(&o));
+    assert!(text(&o).contains("what to do"), "{}", text(&o));
+    // What was understood is said in words, on standard error.
+    let o = run(&["intent", "parse", t]);
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains(
+            "understood as: block egress from pods labelled app=api in namespace billing to 10.0.0.0/8 on port 443/tcp"
+        ),
+        "{}",
+        text(&o)
+    );
     let o = run(&[
         "intent",
         "parse",

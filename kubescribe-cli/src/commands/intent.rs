@@ -54,8 +54,10 @@ pub fn run(args: IntentParseArgs) -> Result<Exit> {
         Ok(p) => p,
         Err(e) => return Ok(output::fail(Exit::Invalid, e)),
     };
+    let understood = kubescribe_synth::parse::restate(&parsed.intent);
     if matches!(args.output, TextFormat::Json) {
         let mut v = serde_json::to_value(&parsed)?;
+        v["understoodAs"] = understood.into();
         if args.backend.is_some() {
             v["attempts"] = serde_json::to_value(&attempts)?;
         }
@@ -70,6 +72,7 @@ pub fn run(args: IntentParseArgs) -> Result<Exit> {
             }
         }
     }
+    eprintln!("understood as: {understood}");
     println!("intent:");
     for line in serde_json::to_string_pretty(&parsed.intent)?.lines() {
         println!("  {line}");
