@@ -17,6 +17,7 @@
 //! | [`DOCUMENT_MAX_DOCUMENTS`] | 10,000 | documents in one input | fixed |
 //! | [`DOCUMENT_MAX_ALIASES`] | 1,000 | YAML alias (`*ref`) uses in one input | fixed |
 //! | nodes / parser events | one per input byte, at least 4,000,000 | YAML nodes and events of one input (alias expansion included) | grows with `--max-file-mib` |
+//! | [`CEL_RULE_MAX_CHARS`] | 4,096 characters | one CEL rule of a CRD (longer: not compiled, an error) | fixed |
 //! | [`CEL_MAX_COST`] | 1,000,000 steps (cost bound before evaluation) | one `x-kubernetes-validations` rule on one object (`validate --crd`) | fixed (the API server's per-call budget) |
 //!
 //! A refused input is a [`LimitExceeded`] naming the limit, its value and
@@ -62,6 +63,16 @@ pub const DOCUMENT_MIN_EVENTS: usize = 4_000_000;
 /// refuses a rule over the budget. The API server's per-call limit is the
 /// same 1,000,000 (`PerCallLimit` in `k8s.io/apiserver/pkg/apis/cel/config.go`).
 pub const CEL_MAX_COST: u64 = 1_000_000;
+
+/// Longest CEL rule (or `messageExpression`) of a CRD, in characters. The
+/// CEL parser and evaluator recurse once per nesting level and operator, so
+/// this bounds their depth; `kubescribe-validate` also runs them on a thread
+/// with [`CEL_STACK_BYTES`] of stack. Upstream CRDs' rules stay under 200.
+pub const CEL_RULE_MAX_CHARS: usize = 4_096;
+
+/// Stack of the thread that compiles and evaluates CEL rules (reserved
+/// address space; only what the recursion touches is used).
+pub const CEL_STACK_BYTES: usize = 256 * 1024 * 1024;
 
 /// An input refused because it exceeds one of the limits above.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]

@@ -23,6 +23,8 @@ use crate::diagnostic::{Diagnostic, Layer, Severity};
 /// The CEL rules of one CRD version, compiled once.
 pub struct CelRules {
     compiled: CompiledSchema,
+    /// Rules not compiled for their length: (schema pointer, excerpt).
+    too_long: Vec<(String, String)>,
     root: RootContext,
     origin: String,
 }
@@ -62,8 +64,15 @@ impl CelRules {
             .rsplit_once('/')
             .map(|(g, _)| g.to_string())
             .unwrap_or_default();
+        // Over-long rules are left out (and reported on every check); the
+        // parser's recursion grows with a rule's length.
+        let mut schema = open_api_v3_schema.clone();
+        let mut too_long = Vec::new();
+        drop_long_rules(&mut schema, String::new(), &mut too_long);
+        let compiled = on_big_stack(move || kube_cel::compile_schema(&schema));
         Some(CelRules {
-            compiled: kube_cel::compile_schema(open_api_v3_schema),
+            compiled,
+            too_long,
             root: RootContext {
                 api_version: api_version.to_string(),
                 api_group,
@@ -75,20 +84,50 @@ impl CelRules {
 
     /// Layer-1 diagnostics for the rules `value` breaks.
     pub fn check(&self, value: &Value) -> Vec<Diagnostic> {
-        let over = cost::over_budget(&self.compiled, value);
-        if !over.is_empty() {
-            return over.iter().map(|o| self.over_budget(o)).collect();
-        }
-        let validator = kube_cel::Validator::new();
-        match validator.validate_compiled_with_context(
-            &self.compiled,
-            value,
-            None,
-            Some(&self.root),
-        ) {
-            Ok(()) => Vec::new(),
-            Err(errors) => errors.iter().map(|e| self.diagnostic(e)).collect(),
-        }
+        let mut out: Vec<Diagnostic> = self
+            .too_long
+            .iter()
+            .map(|(at, rule)| self.too_long(at, rule))
+            .collect();
+        // Evaluation recurses over the rule's syntax tree: on a thread with
+        // a stack to match (the rules' length is bounded).
+        let found = on_big_stack(|| {
+            let over = cost::over_budget(&self.compiled, value);
+            if !over.is_empty() {
+                return over.iter().map(|o| self.over_budget(o)).collect();
+            }
+            let validator = kube_cel::Validator::new();
+            match validator.validate_compiled_with_context(
+                &self.compiled,
+                value,
+                None,
+                Some(&self.root),
+            ) {
+                Ok(()) => Vec::new(),
+                Err(errors) => errors.iter().map(|e| self.diagnostic(e)).collect(),
+            }
+        });
+        out.extend(found);
+        out
+    }
+
+    fn too_long(&self, at: &str, rule: &str) -> Diagnostic {
+        let limit = kubescribe_core::LimitExceeded::new(
+            format!("the CEL rule at {at} of the CRD's schema (`{rule}`)"),
+            "CEL_RULE_MAX_CHARS",
+            kubescribe_core::limits::CEL_RULE_MAX_CHARS as u64,
+            "characters",
+            "fixed",
+        );
+        let mut d = Diagnostic::schema_error(
+            String::new(),
+            "x-kubernetes-validations",
+            format!("CEL rule not compiled: {limit}"),
+        )
+        .origin(format!("{} (CEL)", self.origin));
+        d.layer = Layer::Schema;
+        d.severity = Severity::Error;
+        d
     }
 
     fn over_budget(&self, o: &cost::OverBudget) -> Diagnostic {
@@ -136,6 +175,71 @@ impl CelRules {
         d.layer = Layer::Schema;
         d.severity = severity;
         d
+    }
+}
+
+/// Runs `f` on a thread with [`CEL_STACK_BYTES`](kubescribe_core::limits::CEL_STACK_BYTES)
+/// of stack (inline when no thread can be started).
+fn on_big_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    let mut f = Some(f);
+    let ran = std::thread::scope(|s| {
+        let builder =
+            std::thread::Builder::new().stack_size(kubescribe_core::limits::CEL_STACK_BYTES);
+        let job = &mut f;
+        match builder.spawn_scoped(s, move || job.take().map(|f| f())) {
+            Ok(handle) => match handle.join() {
+                Ok(out) => out,
+                Err(panic) => std::panic::resume_unwind(panic),
+            },
+            Err(_) => None,
+        }
+    });
+    match (ran, f) {
+        (Some(out), _) => out,
+        (None, Some(f)) => f(),
+        (None, None) => unreachable!("the job ran or is still here"),
+    }
+}
+
+/// Removes the `x-kubernetes-validations` entries whose rule or message
+/// expression is over [`CEL_RULE_MAX_CHARS`](kubescribe_core::limits::CEL_RULE_MAX_CHARS),
+/// noting each (schema pointer, excerpt) in `out`.
+fn drop_long_rules(schema: &mut Value, at: String, out: &mut Vec<(String, String)>) {
+    let max = kubescribe_core::limits::CEL_RULE_MAX_CHARS;
+    let long = |v: &Value, k: &str| {
+        v.get(k)
+            .and_then(Value::as_str)
+            .is_some_and(|r| r.chars().count() > max)
+    };
+    match schema {
+        Value::Object(m) => {
+            if let Some(Value::Array(rules)) = m.get_mut("x-kubernetes-validations") {
+                rules.retain(|r| {
+                    let refuse = long(r, "rule") || long(r, "messageExpression");
+                    if refuse {
+                        let text = r.get("rule").and_then(Value::as_str).unwrap_or_default();
+                        out.push((
+                            format!("{at}/x-kubernetes-validations"),
+                            kubescribe_core::limits::excerpt(text, 60),
+                        ));
+                    }
+                    !refuse
+                });
+            }
+            for (k, v) in m.iter_mut() {
+                let child = format!(
+                    "{at}/{}",
+                    kubescribe_core::document::escape_pointer_token(k)
+                );
+                drop_long_rules(v, child, out);
+            }
+        }
+        Value::Array(a) => {
+            for (i, v) in a.iter_mut().enumerate() {
+                drop_long_rules(v, format!("{at}/{i}"), out);
+            }
+        }
+        _ => {}
     }
 }
 
@@ -220,6 +324,53 @@ mod tests {
         assert_eq!(d[0].message, "min must not exceed max");
         assert!(d[0].is_error());
         assert!(CelRules::compile(&json!({"type": "object"}), "v1", "X", "x").is_none());
+    }
+
+    #[test]
+    fn deeply_nested_rules_do_not_overflow_the_stack() {
+        // A user CRD's rule is attacker-controlled text; the CEL parser and
+        // evaluator recurse over it (these aborted the process).
+        let long = |rule: String| {
+            let schema = json!({
+                "type": "object",
+                "properties": {"spec": {"type": "object",
+                    "x-kubernetes-validations": [{"rule": rule}, {"rule": "self.a == 1", "message": "a is 1"}]}}
+            });
+            let rules = CelRules::compile(&schema, "example.com/v1", "Deep", "deep.yaml").unwrap();
+            rules.check(&json!({"spec": {"a": 2}}))
+        };
+        for rule in [
+            format!("{}true{}", "(".repeat(100_000), ")".repeat(100_000)),
+            format!("{}true", "!".repeat(300_000)),
+            format!("self.a{}", ".b".repeat(100_000)),
+            format!("1{}", " + 1".repeat(100_000)),
+        ] {
+            let d = long(rule);
+            assert_eq!(d.len(), 2, "{d:#?}");
+            assert!(
+                d[0].message.contains("CEL_RULE_MAX_CHARS"),
+                "{}",
+                d[0].message
+            );
+            assert!(d[0].message.len() < 500, "{}", d[0].message);
+            // The other rules of the CRD are still checked.
+            assert_eq!(d[1].message, "a is 1");
+        }
+        // Within the length limit, as deep as the text allows.
+        let limit = kubescribe_core::limits::CEL_RULE_MAX_CHARS;
+        for rule in [
+            format!(
+                "{}true{}",
+                "(".repeat(limit / 2 - 2),
+                ")".repeat(limit / 2 - 2)
+            ),
+            format!("{}true", "!".repeat(limit - 4)),
+            format!("1{} == 1", " + 1".repeat(limit / 4 - 2)),
+            format!("self{}", ".a".repeat(limit / 2 - 4)),
+        ] {
+            // Evaluated or refused, never a crash.
+            let _ = long(rule);
+        }
     }
 
     #[test]
