@@ -115,17 +115,17 @@ fn the_generate_loop_reports_the_finding_too() {
     // --trace runs the generate → validate loop (with the synthesizer).
     let dir = tempfile::tempdir().unwrap();
     let trace = dir.path().join("trace.json");
-    let intent = "allow all egress for app=web in namespace shop";
+    let intent = "allow egress to 0.0.0.0/0 for app=web in namespace shop";
     let t = trace.to_str().unwrap();
     let o = run(&["generate", "--intent", intent, "--trace", t]);
     let (stdout, stderr) = out(&o);
     assert_eq!(o.status.code(), Some(0), "{stderr}");
     assert!(stdout.contains("egress:"), "{stdout}");
     assert!(
-        stderr.contains("warning[layer 4 allow-all-rule] /spec/egress/0"),
+        stderr.contains("warning[layer 4 any-address] /spec/egress/0/to/0/ipBlock/cidr"),
         "{stderr}"
     );
-    assert!(stderr.contains("layer 4: 1 warning(s)"), "{stderr}");
+    assert!(stderr.contains("layer 4: 2 warning(s)"), "{stderr}");
     let o = run(&[
         "generate",
         "--intent",
@@ -139,7 +139,7 @@ fn the_generate_loop_reports_the_finding_too() {
     assert_eq!(o.status.code(), Some(1), "{stderr}");
     assert!(stdout.is_empty(), "{stdout}");
     assert!(
-        stderr.contains("error[layer 4 allow-all-rule] /spec/egress/0"),
+        stderr.contains("error[layer 4 any-address] /spec/egress/0/to/0/ipBlock/cidr"),
         "{stderr}"
     );
 }
