@@ -1,0 +1,145 @@
+//! Sentences into clauses: a heading before the first colon that names
+//! nothing, the main clause, and a second clause that blocks part of an
+//! allow-list ("… but block …"); each clause is read by [`scan`](super::scan).
+
+use super::*;
+
+impl<'a> Parser<'a> {
+    pub(super) fn run(
+        mut self,
+        resolver: Option<&mut dyn PodResolver>,
+    ) -> Result<ParsedIntent, IntentParseError> {
+        let n = self.toks.len();
+        let cut = self.deny_clause_start();
+        let mut a = Acc::default();
+        let start = self.skip_title(&mut a);
+        self.scan(&mut a, start, cut.unwrap_or(n));
+        let deny = cut
+            .map(|c| {
+                let mut b = Acc::default();
+                self.scan(&mut b, c, n);
+                b
+            })
+            .filter(|b| {
+                let named = !(b.paths.is_empty()
+                    && b.dirs.is_empty()
+                    && b.binaries.is_empty()
+                    && b.ports.is_empty()
+                    && b.cidrs.is_empty()
+                    && b.fqdns.is_empty()
+                    && b.syscalls.is_empty()
+                    && b.caps.is_empty()
+                    && b.protos.is_empty());
+                if !named {
+                    // "…; everything else is denied": an allow-list.
+                    a.only = true;
+                }
+                named
+            });
+        self.finish(a, deny, resolver)
+    }
+
+    /// A heading before the first colon ("allow-kube-dns: …", "Alert! Someone
+    /// created new user: audit …", "DENY external egress traffic: …") that
+    /// names no workload and no resource, when the rest says what to do: only
+    /// its engine words are kept. Returns the first token after it.
+    pub(super) fn skip_title(&mut self, a: &mut Acc) -> usize {
+        let n = self.toks.len();
+        let Some(end) = (1..n).find(|&j| {
+            let t = &self.toks[j - 1];
+            self.text[t.start..self.toks[j].start]
+                .trim_end()
+                .ends_with(':')
+        }) else {
+            return 0;
+        };
+        let title_ok = self.toks[..end]
+            .iter()
+            .all(|t| !t.text.contains(['/', '=']) && !t.text.chars().all(|c| c.is_ascii_digit()))
+            && (end >= 2
+                || self.toks[0].text.contains('-')
+                || engine_word(self.low(0).trim_end_matches(':')).is_some());
+        let rest_acts = (end..n).any(|k| {
+            let l = self.low(k);
+            ALLOW_WORDS.contains(&l)
+                || BLOCK_WORDS.contains(&l)
+                || AUDIT_WORDS.contains(&l)
+                || matches!(l, "may" | "can" | "must" | "should" | "never")
+        });
+        if !title_ok || !rest_acts {
+            return 0;
+        }
+        // Read the heading on the side; keep it only if it named nothing.
+        let saved = (
+            self.ents.len(),
+            self.assume.len(),
+            self.groups.len(),
+            self.mentions.len(),
+            self.cue,
+            self.brk,
+            self.last_mention_tok,
+            self.last_action_tok,
+        );
+        let mut h = Acc::default();
+        self.scan(&mut h, 0, end);
+        let named_nothing = self.mentions.len() == saved.3
+            && h.paths.is_empty()
+            && h.dirs.is_empty()
+            && h.binaries.is_empty()
+            && h.ports.is_empty()
+            && h.cidrs.is_empty()
+            && h.fqdns.is_empty()
+            && h.syscalls.is_empty()
+            && h.caps.is_empty()
+            && h.selector.is_empty()
+            && !h.all_pods_word
+            && !h.cluster_wide_word;
+        let engines: Vec<Entity> = self.ents[saved.0..]
+            .iter()
+            .filter(|e| matches!(e.kind, EntityKind::Engine | EntityKind::Policy))
+            .cloned()
+            .collect();
+        self.ents.truncate(saved.0);
+        self.assume.truncate(saved.1);
+        self.groups.truncate(saved.2);
+        self.mentions.truncate(saved.3);
+        (
+            self.cue,
+            self.brk,
+            self.last_mention_tok,
+            self.last_action_tok,
+        ) = (saved.4, saved.5, saved.6, saved.7);
+        if !named_nothing {
+            return 0;
+        }
+        self.ents.extend(engines);
+        a.engines = h.engines;
+        a.weak_engine = h.weak_engine;
+        a.owner_only = h.owner_only;
+        end
+    }
+
+    /// Where a second clause that blocks part of an allow-list starts ("allow
+    /// reads of /var/www/ but block /var/www/private/"; "…; deny writes to …").
+    pub(super) fn deny_clause_start(&self) -> Option<usize> {
+        let n = self.toks.len();
+        let allows = |range: std::ops::Range<usize>| {
+            range.into_iter().any(|j| {
+                let l = self.low(j);
+                ALLOW_WORDS.contains(&l) || l == "only"
+            })
+        };
+        (1..n).find(|&j| {
+            let gap = &self.text[self.toks[j - 1].end..self.toks[j].start];
+            let boundary = self.low(j) == "but" || gap.contains(';') || gap.contains(". ");
+            let blocks = (j..(j + 4).min(n)).any(|k| {
+                let l = self.low(k);
+                BLOCK_WORDS.contains(&l)
+                    || matches!(l, "not" | "never")
+                        && !ALLOW_WORDS.contains(&self.low(k + 1))
+                        && self.low(k + 1) != "be"
+            });
+            boundary && blocks && allows(0..j) && !allows(j..n)
+        })
+    }
+}

@@ -1,0 +1,607 @@
+//! Reading one clause token by token: action phrases, scope words
+//! (namespaces, all pods, cluster-wide), entities, directions, named ports,
+//! CIDR excepts and the resource-mode verbs; values go to
+//! [`value`](super::values).
+
+use super::*;
+
+impl<'a> Parser<'a> {
+    /// Reads tokens `from..to` (one clause) into `a`.
+    pub(super) fn scan(&mut self, a: &mut Acc, from: usize, to: usize) {
+        let lower_all = self.text.to_lowercase();
+        let syscall_ctx = lower_all.contains("syscall") || lower_all.contains("system call");
+        let cap_ctx = lower_all.contains("capabilit") || lower_all.contains("cap_");
+        let exec_ctx = self
+            .toks
+            .iter()
+            .any(|t| EXEC_VERBS.contains(&t.lower.as_str()));
+        let mut mode = Mode::None;
+        let n = to;
+        let mut i = from;
+        while i < n {
+            let t = self.toks[i].clone();
+            let l = t.lower.as_str();
+            let prev = if i > 0 {
+                self.low(i - 1).to_string()
+            } else {
+                String::new()
+            };
+            let next = self.low(i + 1).to_string();
+            // Actions (one- to four-word phrases).
+            if !(l == "kill" && (syscall_ctx || cap_ctx) && mode == Mode::Syscall)
+                && let Some((act, k, negated)) = self.action_phrase(i, a)
+            {
+                let k = k.min(n - 1);
+                let (s, e) = (t.start, self.toks[k].end);
+                self.ent(EntityKind::Action, s, e);
+                let words = self.text[s..e].to_string();
+                match act {
+                    Action::Allow => {
+                        a.allow.get_or_insert(words);
+                    }
+                    Action::Block => {
+                        a.block.get_or_insert(words);
+                    }
+                    Action::Audit => {
+                        a.audit.get_or_insert(words);
+                    }
+                }
+                if negated {
+                    a.negated_allow = true;
+                }
+                if (i..=k).any(|j| self.low(j) == "only") {
+                    a.only = true;
+                }
+                if l == "only" && act == Action::Allow && self.only_before_subject(i) {
+                    // "only app=web may connect to app=db": the subject is the peer.
+                    a.only_subject = true;
+                }
+                if l.starts_with("isolat") {
+                    a.isolate = true;
+                    a.all_word = true;
+                }
+                if prev == "default" && act == Action::Block && k == i
+                    || matches!(l, "deny-all" | "default-deny")
+                {
+                    a.default_deny = true;
+                    a.all_word = true;
+                }
+                if matches!(self.low(k + 1), "all" | "everything" | "any") && {
+                    let w = self.low(k + 2);
+                    ALL_WHAT.contains(&w) || w.is_empty() || self.toks[k + 1].comma
+                } || self.low(k + 1) == "everything"
+                {
+                    a.all_word = true;
+                }
+                self.last_action_tok = Some(k);
+                i = k + 1;
+                continue;
+            }
+            if l == "only" {
+                a.only = true;
+                if self.only_before_subject(i) {
+                    a.only_subject = true;
+                }
+            }
+            if matches!(l, "may" | "can" | "could")
+                && !matches!(next.as_str(), "not" | "never" | "be")
+                && !next.is_empty()
+            {
+                a.modal_allow = true;
+            }
+            if l == "lock" && next == "down" {
+                self.ent(EntityKind::Action, t.start, self.toks[i + 1].end);
+                a.block.get_or_insert("lock down".to_string());
+                a.isolate = true;
+                a.all_word = true;
+                i += 2;
+                continue;
+            }
+            // Policy names: "all-egress-deny", "default-deny-ingress", "allow-all-egress".
+            if l.contains('-') && !l.starts_with('/') && {
+                let parts: Vec<&str> = l.split('-').collect();
+                parts.len() >= 3
+                    && parts.iter().any(|p| matches!(*p, "deny" | "allow"))
+                    && parts.contains(&"all")
+                    && parts.iter().all(|p| {
+                        matches!(
+                            *p,
+                            "deny" | "allow" | "all" | "default" | "ingress" | "egress"
+                        )
+                    })
+            } {
+                let parts: Vec<&str> = l.split('-').collect();
+                self.ent(EntityKind::Action, t.start, t.end);
+                if parts.contains(&"deny") {
+                    a.block.get_or_insert(t.text.to_string());
+                    a.default_deny = true;
+                } else {
+                    a.allow.get_or_insert(t.text.to_string());
+                }
+                a.all_word = true;
+                let (ing, eg) = (parts.contains(&"ingress"), parts.contains(&"egress"));
+                a.dir_explicit = match (ing, eg) {
+                    (true, false) => Some(Direction::Ingress),
+                    (false, true) => Some(Direction::Egress),
+                    (true, true) => Some(Direction::Both),
+                    _ => a.dir_explicit,
+                };
+                i += 1;
+                continue;
+            }
+            if matches!(l, "default-deny" | "deny-all") {
+                self.ent(EntityKind::Action, t.start, t.end);
+                a.block.get_or_insert(t.text.to_string());
+                a.default_deny = true;
+                a.all_word = true;
+                i += 1;
+                continue;
+            }
+            // "… and nothing else", "no other …": an allow-list.
+            if (l == "nothing" && matches!(next.as_str(), "else" | "more"))
+                || (l == "no" && matches!(next.as_str(), "other" | "others"))
+            {
+                a.only = true;
+                i += 2;
+                continue;
+            }
+            // "all pods of namespace shop", "every pod", "the whole namespace".
+            if (matches!(l, "all" | "every" | "each")
+                && matches!(next.as_str(), "pods" | "pod" | "workloads" | "workload")
+                || matches!(l, "whole" | "entire") && next == "namespace"
+                || l == "namespace-wide")
+                && self.cue != Some(Cue::From)
+            {
+                a.all_pods_word = true;
+                i += if l == "namespace-wide" { 1 } else { 2 };
+                // "every pod of shop"
+                if matches!(self.low(i), "of" | "in")
+                    && let Some(nt) = self.toks.get(i + 1).cloned()
+                    && let name = nt.text.trim_end_matches(':')
+                    && is_ns_name(name)
+                    && !reserved(name)
+                    && !matches!(name, "namespace" | "namespaces")
+                {
+                    self.mention(
+                        Who::Ns(name.to_string()),
+                        i + 1,
+                        nt.start,
+                        nt.start + name.len(),
+                    );
+                    i += 2;
+                }
+                continue;
+            }
+            // "pods in namespace shop …" (no labels): every pod of it.
+            if matches!(l, "pods" | "workloads" | "containers")
+                && matches!(next.as_str(), "in" | "of")
+                && (i == from || matches!(prev.as_str(), "for" | "the" | "on" | "to" | "by"))
+                && self.cue.is_none_or(|c| c == Cue::None)
+            {
+                a.all_pods_word = true;
+            }
+            // A system namespace after "to"/"from": "egress to kube-system".
+            if matches!(self.cue, Some(Cue::To | Cue::From))
+                && (l.ends_with("-system") || l == "kube-public")
+                && is_ns_name(t.text)
+            {
+                self.mention(Who::Ns(t.text.to_string()), i, t.start, t.end);
+                i += 1;
+                continue;
+            }
+            // "cluster-wide", "across the cluster", "in all namespaces".
+            let all_ns = matches!(l, "all" | "every" | "any")
+                && matches!(next.as_str(), "namespaces" | "namespace");
+            let cued_group = matches!(self.groups.last(), Some(Cue::From | Cue::To))
+                && prev == "in"
+                && self.after_mention(i - 1);
+            if all_ns
+                && (matches!(prev.as_str(), "from" | "to")
+                    || matches!(self.cue, Some(Cue::From | Cue::To))
+                    || cued_group)
+            {
+                self.mention(Who::AnyNs, i, t.start, self.toks[i + 1].end);
+                i += 2;
+                continue;
+            }
+            if matches!(l, "cluster-wide" | "clusterwide")
+                || l == "across" && next == "the" && self.low(i + 2) == "cluster"
+                || l == "cluster" && next == "wide"
+                || all_ns
+            {
+                a.cluster_wide_word = true;
+                i += match l {
+                    "across" => 3,
+                    "cluster" => 2,
+                    _ if all_ns => 2,
+                    _ => 1,
+                };
+                continue;
+            }
+            if matches!(l, "all" | "any" | "everything")
+                && (ALL_WHAT.contains(&next.as_str()) || next.is_empty())
+                || matches!(l, "anything" | "everything")
+            {
+                a.all_word = true;
+            }
+            // "owner only", "only by its owner".
+            if matches!(l, "owner-only" | "owner")
+                && (l == "owner-only"
+                    || next == "only"
+                    || matches!(prev.as_str(), "its" | "the" | "their") && {
+                        let p2 = if i >= 2 { self.low(i - 2) } else { "" };
+                        matches!(p2, "by" | "only") || self.low(i - 3) == "only"
+                    })
+            {
+                a.owner_only = true;
+                i += if next == "only" { 2 } else { 1 };
+                continue;
+            }
+            // Entities: "the internet", "the kube-apiserver", "to the host".
+            let peer_ctx = matches!(prev.as_str(), "to" | "from" | "the" | "reach")
+                || matches!(self.cue, Some(Cue::To | Cue::From));
+            if let Some((ent, len)) = entity_word(l, &next)
+                && (ent != NetworkEntity::Host || peer_ctx)
+            {
+                let end = self.toks[i + len - 1].end;
+                self.ent(EntityKind::Cidr, t.start, end);
+                if !a.entities.contains(&ent) {
+                    a.entities.push(ent);
+                }
+                let from = prev == "from"
+                    || prev == "the" && i >= 2 && self.low(i - 2) == "from"
+                    || self.cue == Some(Cue::From);
+                if !from {
+                    a.dir_implied.get_or_insert(Direction::Egress);
+                } else {
+                    a.dir_implied.get_or_insert(Direction::Ingress);
+                }
+                self.cue = None;
+                i += len;
+                continue;
+            }
+            // Named ports: "the port named metrics", "named port metrics".
+            if (matches!(l, "port" | "ports")
+                && matches!(next.as_str(), "named" | "name" | "called")
+                || l == "named" && matches!(next.as_str(), "port" | "ports"))
+                && i + 2 < n
+                && is_ns_name(self.toks[i + 2].text)
+                && !reserved(self.low(i + 2))
+            {
+                let nt = self.toks[i + 2].clone();
+                self.ent(EntityKind::Port, nt.start, nt.end);
+                push_uniq(&mut a.named_ports, nt.text.to_string());
+                mode = Mode::Port;
+                i += 3;
+                continue;
+            }
+            // "10.0.0.0/8 except 10.1.0.0/16".
+            if !a.cidrs.is_empty()
+                && (matches!(l, "except" | "excluding" | "excepting")
+                    || l == "but" && next == "not"
+                    || l == "other" && next == "than")
+                && parse_cidr(if l == "except" || l == "excluding" || l == "excepting" {
+                    &next
+                } else {
+                    self.low(i + 2)
+                })
+                .is_some()
+            {
+                a.cidr_except = true;
+                i += if matches!(l, "but" | "other") { 2 } else { 1 };
+                continue;
+            }
+            // "the nginx app" → app=nginx
+            if prev == "the"
+                && matches!(
+                    next.as_str(),
+                    "app" | "application" | "service" | "pods" | "deployment" | "workload"
+                )
+                && is_ns_name(t.text)
+                && !reserved(l)
+            {
+                self.mention(
+                    Who::Label("app".into(), t.text.to_string()),
+                    i,
+                    t.start,
+                    t.end,
+                );
+                push_uniq(
+                    &mut self.assume,
+                    format!("\"the {l} {next}\" read as the pods labelled app={l}"),
+                );
+                i += 2;
+                continue;
+            }
+            if l == "system" && matches!(next.as_str(), "call" | "calls") {
+                self.ent(EntityKind::Domain, t.start, self.toks[i + 1].end);
+                a.domain_word.get_or_insert(Domain::Syscall);
+                mode = Mode::Syscall;
+                i += 2;
+                continue;
+            }
+            if l == "in" && next == "and" && self.low(i + 2) == "out" {
+                self.ent(EntityKind::Direction, t.start, self.toks[i + 2].end);
+                a.dir_explicit = Some(Direction::Both);
+                i += 3;
+                continue;
+            }
+            if l == "sent" && next == "by" {
+                a.dir_implied.get_or_insert(Direction::Egress);
+            }
+            if (l == "both" && next == "directions")
+                || l == "bidirectional"
+                || l == "bidirectionally"
+            {
+                let k = if l == "both" { i + 1 } else { i };
+                self.ent(EntityKind::Direction, t.start, self.toks[k].end);
+                a.dir_explicit = Some(Direction::Both);
+                i = k + 1;
+                continue;
+            }
+            if matches!(l, "network" | "tracing")
+                && matches!(next.trim_end_matches(':'), "policy" | "policies")
+            {
+                let nt = &self.toks[i + 1];
+                let end = nt.start + nt.text.trim_end_matches(':').len();
+                self.ent(EntityKind::Policy, t.start, end);
+                if l == "tracing" {
+                    a.engines.push((Engine::Tetragon, "tracing policy".into()));
+                } else {
+                    a.domain_word.get_or_insert(Domain::Network);
+                }
+                i += 2;
+                continue;
+            }
+            if matches!(
+                l,
+                "non-recursive" | "non-recursively" | "nonrecursive" | "top-level"
+            ) {
+                a.non_recursive = true;
+            }
+            // Engines and policy kinds.
+            if let Some((eng, kind_word, weak)) = engine_word(l.trim_end_matches(':')) {
+                let word = t.text.trim_end_matches(':');
+                self.ent(
+                    if kind_word {
+                        EntityKind::Policy
+                    } else {
+                        EntityKind::Engine
+                    },
+                    t.start,
+                    t.start + word.len(),
+                );
+                if weak {
+                    a.weak_engine.get_or_insert((eng, word.to_string()));
+                } else {
+                    a.engines.push((eng, word.to_string()));
+                }
+                i += 1;
+                continue;
+            }
+            // Namespaces by label: "namespaces labelled team=ops".
+            if matches!(l, "namespace" | "namespaces")
+                && matches!(next.as_str(), "labelled" | "labeled" | "with" | "having")
+            {
+                let k = if matches!(self.low(i + 2), "label" | "labels") {
+                    i + 3
+                } else {
+                    i + 2
+                };
+                if let Some(lt) = self.toks.get(k).cloned()
+                    && let Some((key, v)) = split_label(lt.text)
+                {
+                    self.mention(Who::NsLabel(key, v), k, lt.start, lt.end);
+                    i = k + 1;
+                    continue;
+                }
+            }
+            // Namespaces.
+            if matches!(l.trim_end_matches(':'), "namespace" | "ns" | "namespaces") && i + 1 < n {
+                let nt = self.toks[i + 1].clone();
+                let name = nt.text.trim_end_matches(':');
+                if is_ns_name(name) && !not_a_name(name) {
+                    let end = nt.start + name.len();
+                    self.mention(Who::Ns(name.to_string()), i + 1, nt.start, end);
+                    i += 2;
+                    continue;
+                }
+            }
+            if let Some(v) = l
+                .strip_prefix("namespace=")
+                .or_else(|| l.strip_prefix("ns="))
+                && is_ns_name(v)
+            {
+                let off = t.text.len() - v.len();
+                self.mention(Who::Ns(v.to_string()), i, t.start + off, t.end);
+                i += 1;
+                continue;
+            }
+            if next.trim_end_matches(':') == "namespace"
+                && is_ns_name(t.text)
+                && !not_a_name(l)
+                && parse_port(l).is_none()
+            {
+                self.mention(Who::Ns(t.text.to_string()), i, t.start, t.end);
+                i += 2;
+                continue;
+            }
+            // A bare namespace right after a workload: "app=web in shop", "app=web (shop)".
+            if i + 1 < n
+                && matches!(l, "in" | "of")
+                && (self.after_mention(i)
+                    || matches!(self.low(i + 2), "for" | "by" | "")
+                    || self.toks[i + 1].comma)
+                && is_ns_name(self.toks[i + 1].text.trim_end_matches(':'))
+                && !reserved(next.trim_end_matches(':'))
+                && !matches!(self.low(i + 2), "namespace" | "app" | "application")
+                && parse_port(&next).is_none()
+            {
+                let nt = self.toks[i + 1].clone();
+                let name = nt.text.trim_end_matches(':');
+                self.mention(
+                    Who::Ns(name.to_string()),
+                    i + 1,
+                    nt.start,
+                    nt.start + name.len(),
+                );
+                push_uniq(
+                    &mut self.assume,
+                    format!("\"{l} {name}\" read as namespace {name}"),
+                );
+                i += 2;
+                continue;
+            }
+            // "app=web (shop)", "(app=web, shop)", "app=web pods, shop".
+            let closes = self.text[t.end..].starts_with(')');
+            let last = i + 1 == self.toks.len();
+            let after_comma = i > 0 && self.toks[i - 1].comma;
+            if (t.paren || after_comma && (closes || last))
+                && self.after_mention(i)
+                && is_ns_name(t.text)
+                && !reserved(l)
+                && !matches!(next.as_str(), "deny" | "allow" | "block")
+            {
+                self.mention(Who::Ns(t.text.to_string()), i, t.start, t.end);
+                i += 1;
+                continue;
+            }
+            // Prepositions that say which side of a connection a workload is on.
+            match l {
+                "from" => {
+                    self.cue = Some(Cue::From);
+                    i += 1;
+                    continue;
+                }
+                "to" | "towards" | "into" | "reach" | "reaching" | "reaches" => {
+                    self.cue = Some(Cue::To);
+                    if mode == Mode::None
+                        && (matches!(next.as_str(), "port" | "ports")
+                            || parse_cidr(&next).is_some()
+                            || is_fqdn(&next))
+                    {
+                        a.dir_implied.get_or_insert(Direction::Egress);
+                    }
+                    if l.starts_with("reach") {
+                        a.dir_implied.get_or_insert(Direction::Egress);
+                    }
+                    i += 1;
+                    continue;
+                }
+                "for" | "by" => {
+                    self.cue = Some(Cue::None);
+                    i += 1;
+                    continue;
+                }
+                "accept" | "accepts" | "receive" | "receives" | "receiving" => {
+                    a.dir_implied.get_or_insert(Direction::Ingress);
+                }
+                "send" | "sends" | "sending" | "connect" | "connecting" | "talk" | "call"
+                | "calls" | "opening" => {
+                    a.dir_implied.get_or_insert(Direction::Egress);
+                }
+                _ => {}
+            }
+            match l {
+                "ingress" | "incoming" | "inbound" => {
+                    self.ent(EntityKind::Direction, t.start, t.end);
+                    a.dir_explicit = Some(match a.dir_explicit {
+                        Some(Direction::Egress) | Some(Direction::Both) => Direction::Both,
+                        _ => Direction::Ingress,
+                    });
+                    i += 1;
+                    continue;
+                }
+                "egress" | "outgoing" | "outbound" => {
+                    self.ent(EntityKind::Direction, t.start, t.end);
+                    a.dir_explicit = Some(match a.dir_explicit {
+                        Some(Direction::Ingress) | Some(Direction::Both) => Direction::Both,
+                        _ => Direction::Egress,
+                    });
+                    i += 1;
+                    continue;
+                }
+                "endpoint" | "endpoints" => {
+                    self.ent(EntityKind::Endpoint, t.start, t.end);
+                    push_uniq(
+                        &mut self.assume,
+                        "\"endpoint\" read as the workload selector (Calico/Cilium terms)".into(),
+                    );
+                    i += 1;
+                    continue;
+                }
+                _ => {}
+            }
+            if l == "except" || l == "but" && next == "only" {
+                a.except = true;
+            }
+            // Resource-mode verbs.
+            if FILE_VERBS.contains(&l) && !(mode == Mode::Exec && matches!(l, "access" | "open")) {
+                a.file_verb = true;
+                match l {
+                    "read" | "reads" | "reading" | "view" => a.reads = true,
+                    "read-only" | "readonly" => {
+                        a.reads = true;
+                        a.read_only_word = true;
+                    }
+                    "access" | "accessing" | "open" | "opens" | "opening" | "touch"
+                    | "touching" => {}
+                    _ => a.writes = true,
+                }
+                mode = Mode::File;
+                i += 1;
+                continue;
+            }
+            if EXEC_MODE_VERBS.contains(&l) {
+                a.exec_verb = true;
+                mode = Mode::Exec;
+                i += 1;
+                continue;
+            }
+            if matches!(l, "port" | "ports") {
+                mode = Mode::Port;
+                i += 1;
+                continue;
+            }
+            if matches!(l, "on" | "over") && parse_port(&next).is_some() {
+                mode = Mode::Port;
+                i += 1;
+                continue;
+            }
+            if l == "pod" && is_ns_name(&next) && !reserved(&next) {
+                mode = Mode::Pod;
+                i += 1;
+                continue;
+            }
+            if matches!(l, "calls" | "call" | "calling") && mode != Mode::Port {
+                mode = Mode::Syscall;
+            }
+            // Domain words.
+            let dw = match l {
+                "file" | "files" | "directory" | "directories" | "folder" | "folders"
+                | "filesystem" => Some(Domain::File),
+                "process" | "processes" | "binary" | "binaries" | "executable" | "executables"
+                | "program" | "programs" | "commands" => Some(Domain::Process),
+                "network" | "traffic" | "connection" | "connections" | "connectivity"
+                | "packets" => Some(Domain::Network),
+                "syscall" | "syscalls" => Some(Domain::Syscall),
+                "capability" | "capabilities" => Some(Domain::Capability),
+                _ => None,
+            };
+            if let Some(d) = dw {
+                self.ent(EntityKind::Domain, t.start, t.end);
+                a.domain_word.get_or_insert(d);
+                match d {
+                    Domain::Process => mode = Mode::Exec,
+                    Domain::Syscall => mode = Mode::Syscall,
+                    Domain::Capability => mode = Mode::Cap,
+                    _ => {}
+                }
+                i += 1;
+                continue;
+            }
+            let consumed = self.value(a, i, &mut mode, syscall_ctx, cap_ctx, exec_ctx);
+            i += consumed;
+        }
+    }
+}
