@@ -103,8 +103,9 @@ pub(crate) struct Compiled {
     pod_selector: Option<Value>,
     container_selector: bool,
     hooks: Vec<Hook>,
-    /// Hooks of kinds that are not simulated (uprobes, USDTs, ...).
-    unsimulated: Vec<(String, String)>,
+    /// Probes of kinds that are not simulated (uprobes, USDTs): pointer,
+    /// what, and the binary they are in (`None`: any).
+    unsimulated: Vec<(String, String, Option<String>)>,
 }
 
 fn strings(v: Option<&Value>) -> Vec<String> {
@@ -289,7 +290,7 @@ impl Compiled {
                     });
                     continue;
                 };
-                let args = h
+                let args: Vec<(u64, String)> = h
                     .get("args")
                     .and_then(Value::as_array)
                     .into_iter()
@@ -304,31 +305,71 @@ impl Compiled {
                         ))
                     })
                     .collect();
-                let selectors = compile_selectors(&ptr, h);
-                hooks.push(Hook {
-                    ptr,
-                    kind,
-                    function,
-                    args,
-                    selectors,
-                });
+                // `call: "list:NAME"` hooks every function of the spec's list.
+                let functions = match function.strip_prefix("list:") {
+                    None => vec![(kind, function)],
+                    Some(name) => {
+                        let list = spec
+                            .get("lists")
+                            .and_then(Value::as_array)
+                            .into_iter()
+                            .flatten()
+                            .find(|l| l.get("name").and_then(Value::as_str) == Some(name));
+                        let Some(list) = list else {
+                            notes.push(Note {
+                                policy: r.clone(),
+                                pointer: format!("{ptr}/call"),
+                                message: format!(
+                                    "the list `{name}` is not in spec.lists; the hook is not simulated"
+                                ),
+                            });
+                            continue;
+                        };
+                        let syscalls = list.get("type").and_then(Value::as_str) == Some("syscalls");
+                        strings(list.get("values"))
+                            .into_iter()
+                            .map(|f| (HookKind::Kprobe { syscall: syscalls }, f))
+                            .collect()
+                    }
+                };
+                for (kind, function) in functions {
+                    hooks.push(Hook {
+                        ptr: ptr.clone(),
+                        kind,
+                        function,
+                        args: args.clone(),
+                        selectors: compile_selectors(&ptr, h),
+                    });
+                }
             }
         }
-        for key in ["uprobes", "usdts", "fentries", "fexits", "enforcers"] {
-            if spec
+        // Uprobes and USDTs fire in their binary: the events of a process
+        // running it may be acted on, which is not simulated.
+        for key in ["uprobes", "usdts"] {
+            for (i, probe) in spec
                 .get(key)
                 .and_then(Value::as_array)
-                .is_some_and(|a| !a.is_empty())
+                .into_iter()
+                .flatten()
+                .enumerate()
             {
-                let what = format!("{key} are not simulated");
+                let ptr = format!("/spec/{key}/{i}");
+                let path = probe
+                    .get("path")
+                    .and_then(Value::as_str)
+                    .map(str::to_string);
+                let what = format!(
+                    "{key} are not simulated ({})",
+                    path.as_deref().unwrap_or("any binary")
+                );
                 notes.push(Note {
                     policy: r.clone(),
-                    pointer: format!("/spec/{key}"),
+                    pointer: ptr.clone(),
                     message: format!(
-                        "{what}; events of the selected pods are reported as not simulated"
+                        "{what}; events of processes running that binary are reported as not simulated"
                     ),
                 });
-                unsimulated.push((format!("/spec/{key}"), what));
+                unsimulated.push((ptr, what, path));
             }
         }
         let container_selector = spec.get("containerSelector").is_some();
@@ -651,12 +692,20 @@ impl Set {
             if sel.is_no() {
                 continue;
             }
-            if let Some((ptr, what)) = p.unsimulated.first() {
+            let actor = acting_binary(event);
+            let probe = p
+                .unsimulated
+                .iter()
+                .find(|(_, _, path)| match (path, actor) {
+                    (Some(path), Some(actor)) => path == actor,
+                    _ => true,
+                });
+            if let Some((ptr, what, _)) = probe {
                 out.push(Decision::new(
                     Verdict::NotSimulated,
                     &p.r,
                     ptr.clone(),
-                    format!("{what}; the policy selects this event's pod"),
+                    format!("{what}; the event's process may run it"),
                 ));
             }
             if let Some(d) = p.decide(event, sel) {
@@ -664,6 +713,17 @@ impl Set {
             }
         }
         super::strictest(&out)
+    }
+}
+
+/// The binary of the process that performed the event (a process start:
+/// its parent).
+fn acting_binary(event: &Event) -> Option<&str> {
+    match &event.kind {
+        EventKind::File(f) => f.process.as_deref(),
+        EventKind::Network(n) => n.process.as_deref(),
+        EventKind::Syscall(s) => s.process.as_deref(),
+        EventKind::Process(p) => p.parent.as_deref(),
     }
 }
 
