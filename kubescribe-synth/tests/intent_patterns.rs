@@ -231,3 +231,10 @@ fn peers_by_namespace_labels() {
     assert!(i.resources.peers[0].labels.is_empty());
     let _ = as_json;
 }
+
+#[test]
+fn a_wildcard_over_a_top_level_domain_is_kept() {
+    // It was dropped, which left "egress on 443 to anywhere".
+    let i = parsed("allow egress to *.com on 443/tcp for app=web in namespace shop");
+    assert_eq!(i.resources.fqdns, ["*.com"]);
+}

@@ -442,6 +442,15 @@ pub(super) fn parse_cidr(s: &str) -> Option<(String, bool)> {
 }
 
 pub(super) fn is_fqdn(s: &str) -> bool {
+    // "*.com": a wildcard over a whole top-level domain is still a DNS name
+    // (validation calls it over-permissive); dropping it would widen the rule.
+    if let Some(tld) = s.strip_prefix("*.")
+        && !tld.contains('.')
+        && tld.len() >= 2
+        && tld.chars().all(|c| c.is_ascii_alphabetic())
+    {
+        return true;
+    }
     let s = s.strip_prefix("*.").unwrap_or(s);
     if s.starts_with('/') || !s.contains('.') || s.contains('=') {
         return false;
