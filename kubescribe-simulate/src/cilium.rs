@@ -513,6 +513,19 @@ fn l4(rule: &Rule, flow: &Flow<'_>) -> Tri {
         })),
     };
     if let Some(fields) = &rule.icmps {
+        // Every type of a family listed (0-255): any ICMP packet of that
+        // family matches, whether or not the event carries its type.
+        for v6 in [false, true] {
+            let mut seen = [false; 256];
+            for (f6, ty) in fields {
+                if let (true, Ok(t)) = (*f6 == v6, ty) {
+                    seen[usize::from(*t)] = true;
+                }
+            }
+            if seen.iter().all(|s| *s) {
+                acc = acc.or(|| flow.protocol_is(if v6 { "ICMPV6" } else { "ICMP" }));
+            }
+        }
         for (v6, ty) in fields {
             acc = acc.or(|| icmp_field(*v6, ty, flow));
         }

@@ -576,3 +576,41 @@ fn sources_and_owner_only_on_processes() {
         json!(["/usr/bin/curl"])
     );
 }
+
+#[test]
+fn cilium_any_icmp_matches_an_icmp_event_without_its_type() {
+    use kubescribe_events::*;
+    use kubescribe_simulate::{SimOptions, Simulator, Verdict};
+    let mut v = base("network", "allow", json!({"protocols": ["ICMP"]}));
+    v["direction"] = json!("egress");
+    let policy = synthesize(&intent(v), Some(Engine::Cilium)).unwrap();
+    let sim = Simulator::new(std::slice::from_ref(&policy), SimOptions::default()).unwrap();
+    let event = |protocol: &str, port: Option<u16>| Event {
+        timestamp_ns: Some(1),
+        source: SourceEngine::Hubble,
+        pod: PodMeta {
+            namespace: Some("shop".into()),
+            pod: Some("db-0".into()),
+            container: Some("main".into()),
+            labels: [("app".to_string(), "db".to_string())].into(),
+            node: None,
+        },
+        validity: Validity::Unreviewed,
+        result: None,
+        kind: EventKind::Network(NetworkEvent {
+            protocol: protocol.into(),
+            direction: kubescribe_events::Direction::Egress,
+            local_ip: Some("10.244.0.5".into()),
+            local_port: None,
+            remote_ip: Some("198.51.100.7".into()),
+            remote_port: port,
+            peer: None,
+            dns_name: None,
+            process: None,
+        }),
+    };
+    // Every ICMPv4 type is listed: a ping whose type the event does not
+    // carry is allowed, TCP is not.
+    assert_eq!(sim.decide(&event("ICMP", None)).verdict, Verdict::Allow);
+    assert_eq!(sim.decide(&event("TCP", Some(80))).verdict, Verdict::Block);
+}

@@ -3,7 +3,7 @@
 //!
 //! | intent | policy |
 //! |---|---|
-//! | scope labels / `allPods` | `selector.matchLabels` / `selector.matchLabels: {}` (KubeArmor applies a policy with an empty selector to every pod of its namespace) |
+//! | scope labels / `allPods` | `selector.matchLabels` / `selector.matchLabels: {}` (a policy's identities are its namespace plus its labels, so an empty set selects every pod of the namespace) |
 //! | `clusterWide` | `KubeArmorClusterPolicy`; labels as `selector.matchExpressions` (`key: label`, `In`, `k=v`), one per label; none: every pod |
 //! | file paths / dirs | `file.matchPaths` / `file.matchDirectories` (`readOnly`, `recursive`, `ownerOnly`) |
 //! | sources | `fromSource: [{path}]` on every rule |
