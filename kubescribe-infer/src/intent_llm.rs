@@ -140,7 +140,10 @@ impl<'g> LlmIntentParser<'g> {
     /// The first prompt for `text` (a chat: rules and schema, two examples,
     /// the request).
     pub fn prompt(&self, text: &str) -> Vec<ChatMessage> {
-        let schema = serde_json::to_string(&self.schema).unwrap_or_default();
+        // The schema's structure without its prose: the field names say what
+        // they hold, and the descriptions would take most of a small model's
+        // context (the decoder enforces the full schema either way).
+        let schema = serde_json::to_string(&without_prose(&self.schema)).unwrap_or_default();
         let msg = |role: &str, content: String| ChatMessage {
             role: role.into(),
             content,
@@ -295,6 +298,20 @@ impl<'g> LlmIntentParser<'g> {
         } else {
             Err(problems)
         }
+    }
+}
+
+/// `schema` without `description`, `title` and `$schema` keys, at any depth.
+fn without_prose(schema: &Value) -> Value {
+    match schema {
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .filter(|(k, _)| !matches!(k.as_str(), "description" | "title" | "$schema"))
+                .map(|(k, v)| (k.clone(), without_prose(v)))
+                .collect(),
+        ),
+        Value::Array(a) => Value::Array(a.iter().map(without_prose).collect()),
+        other => other.clone(),
     }
 }
 
