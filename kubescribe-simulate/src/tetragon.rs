@@ -25,6 +25,11 @@
 //!   silently (**allow**); `Post` (the default) and the other actions let
 //!   it pass with an event (**audit**).
 //!
+//! A hook without path arguments is stored as a syscall event whose `args`
+//! list every argument in the hook's order (`string_arg=/etc/passwd
+//! int_arg=-100 ...`), so `matchArgs` find an argument by its position; a
+//! hook with a path argument is stored as a file event, which keeps the path.
+//!
 //! What events do not carry is unknown: `matchNamespaces` (Linux
 //! namespaces), `matchPIDs`, `matchCapabilities`, integer arguments of a
 //! file hook (the store keeps the path; for `security_file_permission` the
@@ -475,6 +480,9 @@ struct Call<'a> {
     ints: Option<Vec<&'a str>>,
     /// Other arguments (`type=value`), in order.
     others: Vec<&'a str>,
+    /// Every argument (`type=value`) in the hook's order, when the event
+    /// kept them all (syscall events; a file event keeps only the path).
+    positional: Option<Vec<&'a str>>,
     /// Whether Tetragon reported the event (else the function is another
     /// engine's syscall name).
     tetragon: bool,
@@ -492,27 +500,19 @@ fn call(event: &Event) -> Option<Call<'_>> {
                 paths: vec![f.path.as_str()],
                 ints: access_mask(function, f.operation).map(|m| vec![m]),
                 others: Vec::new(),
+                positional: None,
                 tetragon,
             }
         }
-        EventKind::Syscall(s) if s.kind == SyscallKind::Syscall => {
-            let mut ints = Vec::new();
-            let mut others = Vec::new();
-            for tok in s.args.as_deref().unwrap_or("").split_whitespace() {
-                match tok.split_once('=') {
-                    Some(("int_arg" | "size_arg", v)) => ints.push(v),
-                    _ => others.push(tok),
-                }
-            }
-            Call {
-                function: &s.name,
-                binary: s.process.as_deref(),
-                paths: Vec::new(),
-                ints: Some(ints),
-                others,
-                tetragon,
-            }
-        }
+        EventKind::Syscall(s) if s.kind == SyscallKind::Syscall => Call {
+            function: &s.name,
+            binary: s.process.as_deref(),
+            paths: Vec::new(),
+            ints: None,
+            others: Vec::new(),
+            positional: Some(s.args.as_deref().unwrap_or("").split_whitespace().collect()),
+            tetragon,
+        },
         EventKind::Syscall(s) => Call {
             // A capability check: the hook's function is kept in `args`.
             function: s.args.as_deref()?,
@@ -520,6 +520,7 @@ fn call(event: &Event) -> Option<Call<'_>> {
             paths: Vec::new(),
             ints: None,
             others: Vec::new(),
+            positional: None,
             tetragon,
         },
         EventKind::Process(_) | EventKind::Network(_) => return None,
@@ -603,6 +604,19 @@ impl Hook {
             )));
         };
         let ty = self.args[pos].1.clone();
+        if let Some(all) = &c.positional {
+            // Tetragon lists the arguments in the hook's order.
+            return match all.get(pos) {
+                Some(tok) => Ok((
+                    ty,
+                    tok.split_once('=')
+                        .map_or(tok.to_string(), |(_, v)| v.to_string()),
+                )),
+                None => Err(Tri::maybe(format!(
+                    "the event does not carry argument {index} ({ty})"
+                ))),
+            };
+        }
         let rank = |group: &dyn Fn(&str) -> bool| {
             self.args[..pos].iter().filter(|(_, t)| group(t)).count()
         };

@@ -175,3 +175,42 @@ spec:
     let dup3 = kprobe("__x64_sys_dup3", serde_json::json!([]), "/usr/bin/bash");
     assert_eq!(sim.decide(&dup3[0]).verdict, Verdict::Allow, "not listed");
 }
+
+/// Arguments are matched by position, whatever their types (an `int`
+/// before a `uint32`, strings around them).
+#[test]
+fn match_args_find_each_argument_by_its_position() {
+    let p = policy(
+        r#"
+apiVersion: cilium.io/v1alpha1
+kind: TracingPolicy
+metadata: {name: pos}
+spec:
+  kprobes:
+  - call: sys_example
+    syscall: true
+    args:
+    - {index: 0, type: string}
+    - {index: 1, type: int}
+    - {index: 2, type: uint32}
+    - {index: 3, type: string}
+    selectors:
+    - matchArgs:
+      - {index: 2, operator: Equal, values: ["7"]}
+      - {index: 3, operator: Prefix, values: [/tmp/]}
+      matchActions: [{action: Override, argError: -1}]
+"#,
+    );
+    let sim = Simulator::new(std::slice::from_ref(&p), SimOptions::default()).unwrap();
+    let call = |third: u32, fourth: &str| {
+        kprobe(
+            "__x64_sys_example",
+            serde_json::json!([{"string_arg": "/etc/passwd"}, {"int_arg": -100},
+                               {"uint_arg": third}, {"string_arg": fourth}]),
+            "/bin/ln",
+        )
+    };
+    assert_eq!(sim.decide(&call(7, "/tmp/pw")[0]).verdict, Verdict::Block);
+    assert_eq!(sim.decide(&call(8, "/tmp/pw")[0]).verdict, Verdict::Allow);
+    assert_eq!(sim.decide(&call(7, "/var/pw")[0]).verdict, Verdict::Allow);
+}

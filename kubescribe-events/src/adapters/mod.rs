@@ -525,6 +525,23 @@ mod tests {
     }
 
     #[test]
+    fn tetragon_kprobe_arguments_keep_their_order() {
+        // A TracingPolicy's matchArgs name arguments by position.
+        let e = events(json!({"process_kprobe": {
+            "process": {"binary": "/bin/ln", "pod": {"namespace": "ns", "name": "p"}},
+            "function_name": "__x64_sys_symlinkat",
+            "args": [{"string_arg": "/etc/passwd"}, {"int_arg": -100},
+                     {"uint_arg": 7}, {"string_arg": "/tmp/pw"}]}}));
+        match &e[0].kind {
+            EventKind::Syscall(s) => assert_eq!(
+                s.args.as_deref(),
+                Some("string_arg=/etc/passwd int_arg=-100 uint_arg=7 string_arg=/tmp/pw")
+            ),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
     fn kubearmor_ping_is_icmp_and_arping_raw() {
         // ping's socket: raw type, ICMP protocol; KubeArmor's `protocol: icmp` matches it.
         for resource in [

@@ -168,7 +168,9 @@ fn tetragon_hook(
     };
     let mut out = Vec::new();
     let mut ints = Vec::new();
-    let mut other_args = Vec::new();
+    // Every argument but the paths, `type=value` in the policy's order (a
+    // TracingPolicy's matchArgs name arguments by position).
+    let mut listed = Vec::new();
     for a in args {
         let Some(m) = a.as_object() else {
             return Err(invalid(format!(
@@ -190,6 +192,7 @@ fn tetragon_hook(
                     if let Some(i) = val.as_i64() {
                         ints.push(i);
                     }
+                    listed.push(format!("{k}={}", compact(val)));
                 }
                 "sock_arg" | "skb_arg" | "sockaddr_arg" => {
                     let net = NetworkEvent {
@@ -225,7 +228,7 @@ fn tetragon_hook(
                         }),
                     )]);
                 }
-                _ => other_args.push(format!("{k}={}", compact(val))),
+                _ => listed.push(format!("{k}={}", compact(val))),
             }
         }
     }
@@ -248,8 +251,7 @@ fn tetragon_hook(
             })
             .collect());
     }
-    let mut all: Vec<String> = ints.iter().map(|i| format!("int_arg={i}")).collect();
-    all.extend(other_args);
+    let all = listed;
     Ok(vec![ev(
         result,
         EventKind::Syscall(SyscallEvent {
