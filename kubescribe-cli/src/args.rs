@@ -326,6 +326,11 @@ pub struct ValidateArgs {
     /// as errors: the document is reported invalid and the exit status is 1.
     #[arg(long)]
     pub deny_warnings: bool,
+    /// Files validated at once, each on its own thread (0: one per CPU).
+    /// The output is the same, in the files' order. With --store or
+    /// --cluster files are validated one at a time.
+    #[arg(short = 'j', long, default_value_t = 0, value_name = "N")]
+    pub jobs: usize,
     #[command(flatten)]
     pub cluster_args: ClusterArgs,
 }

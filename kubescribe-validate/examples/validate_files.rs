@@ -3,7 +3,8 @@
 //! the validation path alone, for whole-process timing and profiling
 //! (`scripts/perf/compare.py` runs it beside the Python validators).
 //!
-//! `cargo run --release -p kubescribe-validate --example validate_files -- [--dump] [--files-from LIST] FILE...`
+//! `cargo run --release -p kubescribe-validate --example validate_files -- [--jobs N] [--dump] [--files-from LIST] FILE...`
+//! (`--jobs`: files on N threads, 0 one per CPU, default 1, as `kubescribe validate --jobs`)
 //!
 //! Prints one line: documents, invalid documents, diagnostics (`--dump`:
 //! before it, the report lines and every report as JSON).
@@ -11,7 +12,7 @@
 use std::path::PathBuf;
 
 use kubescribe_core::document::{self, ReadLimits};
-use kubescribe_validate::{DocumentReport, Validator, syntax_report};
+use kubescribe_validate::{DocumentReport, Validator};
 
 /// The allocator `kubescribe` itself uses, so runs measure what the CLI does.
 #[global_allocator]
@@ -20,10 +21,13 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut files: Vec<PathBuf> = Vec::new();
     let mut dump = false;
+    let mut jobs = 1;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         if a == "--dump" {
             dump = true;
+        } else if a == "--jobs" {
+            jobs = args.next().ok_or("--jobs N")?.parse()?;
         } else if a == "--files-from" {
             let list = std::fs::read_to_string(args.next().ok_or("--files-from LIST")?)?;
             files.extend(list.lines().filter(|l| !l.is_empty()).map(PathBuf::from));
@@ -35,15 +39,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let limits = ReadLimits::default();
     let mut reports: Vec<DocumentReport> = Vec::new();
     let mut unreadable = 0usize;
-    for file in &files {
-        match document::read_file(file, &limits) {
-            Ok(set) => reports.extend(validator.validate_set(&set)),
-            Err(kubescribe_core::CoreError::Syntax {
-                source_name,
-                line,
-                column,
-                message,
-            }) => reports.push(syntax_report(source_name, line, column, message)),
+    for result in validator.validate_files(&files, jobs, |f| document::read_file(f, &limits)) {
+        match result {
+            Ok(v) => reports.extend(v.reports),
             Err(_) => unreadable += 1,
         }
     }

@@ -361,6 +361,72 @@ impl Validator {
             .collect()
     }
 
+    /// Reads (with `read`) and validates `files` on up to `jobs` threads
+    /// (0: one per CPU), each file whole on one thread; the results come
+    /// in the files' order and are what [`Validator::validate_set`] gives
+    /// file by file. Malformed YAML/JSON is a report with a `parse`
+    /// diagnostic ([`syntax_report`]); any other read error is the file's
+    /// `Err`.
+    pub fn validate_files<F>(
+        &self,
+        files: &[std::path::PathBuf],
+        jobs: usize,
+        read: F,
+    ) -> Vec<Result<ValidatedFile, CoreError>>
+    where
+        F: Fn(&Path) -> Result<DocumentSet, CoreError> + Sync,
+    {
+        let one = |file: &std::path::PathBuf| match read(file) {
+            Ok(set) => Ok(ValidatedFile {
+                empty: set.documents.is_empty(),
+                reports: self.validate_set(&set),
+                source: set.source,
+            }),
+            Err(CoreError::Syntax {
+                source_name,
+                line,
+                column,
+                message,
+            }) => Ok(ValidatedFile {
+                source: source_name.clone(),
+                empty: false,
+                reports: vec![syntax_report(source_name, line, column, message)],
+            }),
+            Err(e) => Err(e),
+        };
+        let jobs = match jobs {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
+        }
+        .min(files.len());
+        if jobs <= 1 {
+            return files.iter().map(one).collect();
+        }
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let mut done: Vec<(usize, Result<ValidatedFile, CoreError>)> =
+            std::thread::scope(|scope| {
+                let workers: Vec<_> = (0..jobs)
+                    .map(|_| {
+                        scope.spawn(|| {
+                            let mut mine = Vec::new();
+                            loop {
+                                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                                let Some(file) = files.get(i) else { break };
+                                mine.push((i, one(file)));
+                            }
+                            mine
+                        })
+                    })
+                    .collect();
+                workers
+                    .into_iter()
+                    .flat_map(|w| w.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                    .collect()
+            });
+        done.sort_by_key(|(i, _)| *i);
+        done.into_iter().map(|(_, r)| r).collect()
+    }
+
     /// Reads and validates a file. A file that cannot be read (I/O, encoding,
     /// size) is an `Err`; malformed YAML is a report with a `parse` diagnostic.
     pub fn validate_file(
@@ -379,6 +445,17 @@ impl Validator {
             Err(e) => Err(e.into()),
         }
     }
+}
+
+/// One file read and validated by [`Validator::validate_files`].
+#[derive(Debug, Clone)]
+pub struct ValidatedFile {
+    /// The file's name as read.
+    pub source: String,
+    /// It was read and holds no document.
+    pub empty: bool,
+    /// One report per document (one `parse` report for malformed input).
+    pub reports: Vec<DocumentReport>,
 }
 
 /// A report for input that is not well-formed YAML/JSON.

@@ -73,7 +73,31 @@ pub fn run(args: ValidateArgs) -> Result<Exit> {
     };
     let mut reports: Vec<DocumentReport> = Vec::new();
     let mut unreadable: Vec<Unreadable> = Vec::new();
-    for file in &args.files {
+    // Files on several threads when nothing per policy needs the store or
+    // the cluster (one connection each); the output is the same either way.
+    let parallel = cluster.is_none() && args.store.is_none() && args.jobs != 1;
+    let results = if parallel {
+        validator.validate_files(&args.files, args.jobs, |f| {
+            input::read_documents(f, &limits)
+        })
+    } else {
+        Vec::new()
+    };
+    for (file, result) in args.files.iter().zip(results) {
+        match result {
+            Ok(v) => {
+                if v.empty {
+                    eprintln!("{}: warning: no documents", v.source);
+                }
+                reports.extend(v.reports);
+            }
+            Err(e) => unreadable.push(Unreadable {
+                source: file.display().to_string(),
+                error: e.to_string(),
+            }),
+        }
+    }
+    for file in args.files.iter().filter(|_| !parallel) {
         match input::read_documents(file, &limits) {
             Ok(set) => {
                 if set.documents.is_empty() {
