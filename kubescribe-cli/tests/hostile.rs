@@ -209,3 +209,66 @@ fn control_characters_in_names_and_keys_are_escaped_in_reports() {
     assert!(err.contains("/spec/selector"), "{err}");
     assert_inert("simulate error", &err);
 }
+
+#[test]
+fn deep_crds_and_documents_are_a_limit_not_a_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    // A CRD schema nested 480 levels (YAML): reading it overflowed the
+    // stack (the CRD reader allowed 512 levels).
+    let mut lines: Vec<String> = [
+        "apiVersion: apiextensions.k8s.io/v1",
+        "kind: CustomResourceDefinition",
+        "metadata: {name: ws.example.com}",
+        "spec:",
+        "  group: example.com",
+        "  names: {kind: W, plural: ws}",
+        "  scope: Namespaced",
+        "  versions:",
+        "  - name: v1",
+        "    served: true",
+        "    storage: true",
+        "    schema:",
+        "      openAPIV3Schema:",
+        "        type: object",
+        "        properties:",
+        "          spec:",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let mut indent = 12;
+    for _ in 0..240 {
+        lines.push(format!("{}type: object", " ".repeat(indent)));
+        lines.push(format!("{}properties:", " ".repeat(indent)));
+        lines.push(format!("{}a:", " ".repeat(indent + 2)));
+        indent += 4;
+    }
+    lines.push(format!("{}type: string", " ".repeat(indent)));
+    let crd = dir.path().join("crd.yaml");
+    std::fs::write(&crd, lines.join("\n") + "\n").unwrap();
+    let doc = dir.path().join("w.json");
+    std::fs::write(
+        &doc,
+        r#"{"apiVersion":"example.com/v1","kind":"W","metadata":{"name":"w","namespace":"x"},"spec":{}}"#,
+    )
+    .unwrap();
+    let o = run(&[
+        "validate",
+        doc.to_str().unwrap(),
+        "--crd",
+        crd.to_str().unwrap(),
+    ]);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{out}{err}");
+    assert!(err.contains("DOCUMENT_MAX_DEPTH"), "{err}");
+    // JSON nested past serde_json's limit: a limit too, not "malformed YAML".
+    let deep = dir.path().join("deep.json");
+    std::fs::write(&deep, format!("{}1{}", "[".repeat(300), "]".repeat(300))).unwrap();
+    let o = run(&["validate", deep.to_str().unwrap()]);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{out}{err}");
+    assert!(
+        format!("{out}{err}").contains("DOCUMENT_MAX_DEPTH"),
+        "{out}{err}"
+    );
+}

@@ -314,6 +314,19 @@ fn parse_json_stream(name: &str, text: &str) -> Result<Vec<Value>, CoreError> {
         match stream.next() {
             None => break,
             Some(Ok(v)) => out.push(v.0),
+            Some(Err(e)) if e.to_string().starts_with("recursion limit exceeded") => {
+                // serde_json's fixed nesting limit (128), the same as YAML's default.
+                return Err(limit_error(
+                    name,
+                    LimitExceeded::new(
+                        format!("JSON nested more than 128 levels deep (line {})", e.line()),
+                        "DOCUMENT_MAX_DEPTH",
+                        128,
+                        "levels",
+                        "fixed",
+                    ),
+                ));
+            }
             Some(Err(e)) => {
                 return Err(CoreError::Syntax {
                     source_name: name.to_string(),
@@ -355,7 +368,12 @@ fn yaml_options(limits: &ReadLimits) -> serde_saphyr::Options {
 }
 
 fn parse_yaml_stream(name: &str, text: &str, limits: &ReadLimits) -> Result<Vec<Value>, CoreError> {
-    serde_saphyr::from_multiple_with_options::<Value>(text, yaml_options(limits)).map_err(|e| {
+    // The reader recurses per nesting level: on a stack sized for the depth
+    // limit, whatever thread calls.
+    let parsed = limits::with_stack(limits::PARSE_STACK_BYTES, || {
+        serde_saphyr::from_multiple_with_options::<Value>(text, yaml_options(limits))
+    });
+    parsed.map_err(|e| {
         if let Some(limit) = budget_limit(&e, limits) {
             return limit_error(name, limit);
         }
@@ -803,6 +821,18 @@ mod tests {
         };
         let e = read_bytes("d.yaml", text.as_bytes(), &few_docs).unwrap_err();
         assert!(e.to_string().contains("DOCUMENT_MAX_DOCUMENTS"), "{e}");
+    }
+
+    #[test]
+    fn deep_json_and_yaml_are_limits_not_syntax_errors() {
+        let json = format!("{}1{}", "[".repeat(200), "]".repeat(200));
+        let e = read(&json).unwrap_err();
+        assert!(matches!(e, CoreError::Limit { .. }), "{e}");
+        assert!(e.to_string().contains("DOCUMENT_MAX_DEPTH"), "{e}");
+        let yaml = format!("a: {}1{}\n", "[".repeat(200), "]".repeat(200));
+        let e = read(&yaml).unwrap_err();
+        assert!(matches!(e, CoreError::Limit { .. }), "{e}");
+        assert!(e.to_string().contains("DOCUMENT_MAX_DEPTH"), "{e}");
     }
 
     #[test]

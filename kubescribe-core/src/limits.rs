@@ -13,6 +13,7 @@
 //! | [`SELECTOR_MAX_DEPTH`] | 128 | nesting of `!` and `(` in a Calico selector | fixed |
 //! | [`GLOB_MAX_PATTERN_BYTES`] | 4,096 bytes | a KubeArmor `matchPatterns` pattern, a Cilium `toFQDNs.matchPattern` | fixed (Linux `PATH_MAX`) |
 //! | [`DOCUMENT_MAX_BYTES`] | 16 MiB | one input file | `--max-file-mib` (`validate`, `convert`) |
+//! | [`CRD_MAX_BYTES`], [`CRD_MAX_DEPTH`] | 64 MiB, 128 | a CRD file (`validate --crd`) | fixed |
 //! | [`DOCUMENT_MAX_DEPTH`] | 128 | nesting of mappings/sequences in a document | fixed |
 //! | [`DOCUMENT_MAX_DOCUMENTS`] | 10,000 | documents in one input | fixed |
 //! | [`DOCUMENT_MAX_ALIASES`] | 1,000 | YAML alias (`*ref`) uses in one input | fixed |
@@ -64,6 +65,15 @@ pub const DOCUMENT_MIN_EVENTS: usize = 4_000_000;
 /// same 1,000,000 (`PerCallLimit` in `k8s.io/apiserver/pkg/apis/cel/config.go`).
 pub const CEL_MAX_COST: u64 = 1_000_000;
 
+/// Largest CRD or OpenAPI document (`validate --crd`): upstream CRD bundles
+/// run to several MiB.
+pub const CRD_MAX_BYTES: usize = 64 * 1024 * 1024;
+
+/// Deepest nesting in a CRD document. Upstream CRDs nest at most ~30
+/// levels; reading nests a few stack frames per level, so deeper input
+/// would overflow the stack (512 levels did, in a debug build).
+pub const CRD_MAX_DEPTH: usize = 128;
+
 /// Longest CEL rule (or `messageExpression`) of a CRD, in characters. The
 /// CEL parser and evaluator recurse once per nesting level and operator, so
 /// this bounds their depth; `kubescribe-validate` also runs them on a thread
@@ -106,6 +116,37 @@ impl LimitExceeded {
             unit,
             raise,
         }
+    }
+}
+
+/// Stack of the thread that parses a YAML input: the reader nests several
+/// frames per level, and 128 levels overflow a 2 MiB thread stack in a
+/// debug build (reserved address space; only what is used is touched).
+pub const PARSE_STACK_BYTES: usize = 64 * 1024 * 1024;
+
+/// Runs `f` on a thread with `stack_bytes` of stack, so recursion bounded
+/// by a limit above never depends on the caller's stack (a test thread has
+/// 2 MiB, a Python thread may have less). Runs it inline when no thread
+/// can be started; a panic in `f` resumes in the caller.
+pub fn with_stack<T: Send>(stack_bytes: usize, f: impl FnOnce() -> T + Send) -> T {
+    let mut job = Some(f);
+    let ran = std::thread::scope(|s| {
+        let slot = &mut job;
+        let spawned = std::thread::Builder::new()
+            .stack_size(stack_bytes)
+            .spawn_scoped(s, move || slot.take().map(|f| f()));
+        match spawned {
+            Ok(handle) => match handle.join() {
+                Ok(out) => out,
+                Err(panic) => std::panic::resume_unwind(panic),
+            },
+            Err(_) => None,
+        }
+    });
+    match (ran, job) {
+        (Some(out), _) => out,
+        (None, Some(f)) => f(),
+        (None, None) => unreachable!("the job either ran or is still here"),
     }
 }
 

@@ -179,26 +179,9 @@ impl CelRules {
 }
 
 /// Runs `f` on a thread with [`CEL_STACK_BYTES`](kubescribe_core::limits::CEL_STACK_BYTES)
-/// of stack (inline when no thread can be started).
+/// of stack.
 fn on_big_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
-    let mut f = Some(f);
-    let ran = std::thread::scope(|s| {
-        let builder =
-            std::thread::Builder::new().stack_size(kubescribe_core::limits::CEL_STACK_BYTES);
-        let job = &mut f;
-        match builder.spawn_scoped(s, move || job.take().map(|f| f())) {
-            Ok(handle) => match handle.join() {
-                Ok(out) => out,
-                Err(panic) => std::panic::resume_unwind(panic),
-            },
-            Err(_) => None,
-        }
-    });
-    match (ran, f) {
-        (Some(out), _) => out,
-        (None, Some(f)) => f(),
-        (None, None) => unreachable!("the job ran or is still here"),
-    }
+    kubescribe_core::limits::with_stack(kubescribe_core::limits::CEL_STACK_BYTES, f)
 }
 
 /// Removes the `x-kubernetes-validations` entries whose rule or message

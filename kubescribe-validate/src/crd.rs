@@ -39,8 +39,8 @@ pub fn load(origin: &str, text: &str) -> Result<Vec<CrdSchema>, ValidateError> {
         message,
     };
     let limits = kubescribe_core::ReadLimits {
-        max_bytes: 64 * 1024 * 1024,
-        max_depth: 512,
+        max_bytes: kubescribe_core::limits::CRD_MAX_BYTES,
+        max_depth: kubescribe_core::limits::CRD_MAX_DEPTH,
         ..Default::default()
     };
     let set = kubescribe_core::document::read_bytes(origin, text.as_bytes(), &limits)?;
