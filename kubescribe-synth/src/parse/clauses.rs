@@ -61,6 +61,9 @@ impl<'a> Parser<'a> {
                 || engine_word(self.low(0).trim_end_matches(':')).is_some());
         let rest_acts = (end..n).any(|k| {
             let l = self.low(k);
+            if k > 0 && matches!(self.low(k - 1), "namespace" | "ns") {
+                return false; // a namespace called "audit"
+            }
             ALLOW_WORDS.contains(&l)
                 || BLOCK_WORDS.contains(&l)
                 || AUDIT_WORDS.contains(&l)

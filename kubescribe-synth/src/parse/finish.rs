@@ -217,8 +217,46 @@ impl<'a> Parser<'a> {
                         })
             })
             .collect();
-        let is_subject =
-            |g: usize| !network || groups.len() < 2 || g == subject || ns_only.contains(&g);
+        // A group after "to"/"from" that only repeats the subject's labels is
+        // the subject ("from app=frontend into the web pods … (labels app: web)").
+        let opposite = |c: Cue| match c {
+            Cue::From => Cue::To,
+            Cue::To => Cue::From,
+            Cue::None => Cue::None,
+        };
+        let repeats_subject = |g: usize| {
+            !subject_labels.is_empty()
+                // …and another group holds the peers ("from app=frontend").
+                && groups[g] != Cue::None
+                && (0..groups.len())
+                    .any(|h| h != g && h != subject && groups[h] == opposite(groups[g]))
+                && self
+                    .mentions
+                    .iter()
+                    .filter(|m| m.group == g)
+                    .all(|m| match &m.who {
+                        Who::Label(k, v) => subject_labels.contains(&(k.clone(), v.clone())),
+                        _ => false,
+                    })
+        };
+        // "every pod may send DNS to k8s-app=kube-dns": the one group named,
+        // after "to"/"from", is a peer when the subject is all pods or the
+        // whole cluster.
+        let lone_peer = network
+            && groups.len() == 1
+            && groups[0] != Cue::None
+            && (a.all_pods_word
+                || self
+                    .mentions
+                    .iter()
+                    .all(|m| matches!(m.who, Who::NsLabel(..) | Who::AnyNs)));
+        let is_subject = |g: usize| {
+            !network
+                || (groups.len() < 2 && !lone_peer)
+                || g == subject && !lone_peer
+                || ns_only.contains(&g)
+                || g != subject && groups.len() >= 2 && repeats_subject(g)
+        };
         // "color=blue accepts traffic from color=red (namespace default)": a
         // namespace that joined a peer's group without its own from/to is the
         // subject's when the subject names none.
@@ -345,6 +383,12 @@ impl<'a> Parser<'a> {
                         Cue::To => Some(Direction::Egress),
                         Cue::None => None,
                     })
+            } else if lone_peer {
+                match groups.first() {
+                    Some(Cue::From) => Some(Direction::Ingress),
+                    Some(Cue::To) => Some(Direction::Egress),
+                    _ => None,
+                }
             } else {
                 match groups.first() {
                     Some(Cue::From) => Some(Direction::Egress),
@@ -352,17 +396,22 @@ impl<'a> Parser<'a> {
                     _ => None,
                 }
             };
-            Some(
-                a.dir_explicit
-                    .or(flipped.then_some(Direction::Ingress))
-                    .or(isolate_dir)
-                    .or(from_groups)
-                    .or(a.dir_implied)
-                    .unwrap_or_else(|| {
-                        self.assume.push("no direction given: ingress".into());
-                        Direction::Ingress
-                    }),
-            )
+            // KubeArmor's network rules have no direction: none is assumed.
+            let kubearmor = engine == Some(Engine::KubeArmor);
+            let said = a
+                .dir_explicit
+                .or(flipped.then_some(Direction::Ingress))
+                .or(isolate_dir)
+                .or(from_groups)
+                .or(a.dir_implied);
+            match said {
+                Some(d) => Some(d),
+                None if kubearmor => None,
+                None => {
+                    self.assume.push("no direction given: ingress".into());
+                    Some(Direction::Ingress)
+                }
+            }
         } else {
             None
         };
@@ -416,7 +465,12 @@ impl<'a> Parser<'a> {
             }
             merged.push((g, p, pp));
         }
-        let peers = merged;
+        let mut peers: Vec<(usize, PeerSelector, Vec<String>)> = Vec::new();
+        for p in merged {
+            if !peers.iter().any(|q| q.1 == p.1 && q.2 == p.2) {
+                peers.push(p);
+            }
+        }
         let named = !labels.is_empty() || !pods.is_empty() || !a.selector.is_empty();
         let all_pods = !named
             && (ns.is_some() || a.all_pods_word)

@@ -66,9 +66,10 @@ pub fn restate(intent: &Intent) -> String {
             }
             out.push(
                 match intent.direction {
-                    Some(Direction::Ingress) | None => "ingress",
+                    Some(Direction::Ingress) => "ingress",
                     Some(Direction::Egress) => "egress",
                     Some(Direction::Both) => "traffic in both directions",
+                    None => "traffic",
                 }
                 .into(),
             );
