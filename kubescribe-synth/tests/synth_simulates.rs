@@ -9,7 +9,8 @@
 //! * in simulation, hold the intent: for an allow-list, the named behaviour
 //!   is allowed and the rest blocked; for a block intent, the named
 //!   behaviour is blocked and the rest not; for an audit intent, the named
-//!   behaviour is audited and nothing is blocked.
+//!   behaviour is audited and nothing is blocked; what the deny part of
+//!   an allow intent names (files, executables, capabilities) is blocked.
 //!
 //! Syscall intents and Tetragon policies are checked at layers 1–2 only (the
 //! simulator does not model them).
@@ -64,7 +65,7 @@ fn actor(i: &Intent) -> String {
 }
 
 /// Events the simulator cannot decide for this intent, or that this test
-/// does not build: deny parts, owner-only rules (the store does not keep
+/// does not build: network deny parts, owner-only rules (the store does not keep
 /// whether the user owns the file), named ports (resolved through
 /// container ports), namespace labels, entities other than the world.
 /// Two more are left to the unit tests because layers 2-3 misjudge them:
@@ -79,7 +80,9 @@ fn unmodelled(i: &Intent) -> bool {
             .iter()
             .any(|q| q.port == p.port && q.protocol != p.protocol)
     });
-    i.deny.is_some()
+    i.deny
+        .as_ref()
+        .is_some_and(|d| i.domain == Domain::Network || d.owner_only)
         || shared_port
         || r.peers.iter().any(|p| p.any_namespace)
         || r.owner_only
@@ -228,6 +231,57 @@ fn events_for(i: &Intent, engine: Engine) -> (Vec<Event>, Vec<Event>) {
         }
         Domain::Network => network_events(i, engine, &mut named, &mut other),
         Domain::Syscall => {}
+    }
+    // What a deny part names, done by the process its rules apply from.
+    if let Some(d) = &i.deny {
+        let by = |mut e: Event| {
+            if let Some(src) = d.sources.first() {
+                match &mut e.kind {
+                    EventKind::File(f) => f.process = Some(src.clone()),
+                    EventKind::Process(p) => p.parent = Some(src.clone()),
+                    EventKind::Syscall(s) => s.process = Some(src.clone()),
+                    EventKind::Network(_) => {}
+                }
+            }
+            e
+        };
+        match i.domain {
+            Domain::File => {
+                for p in &d.paths {
+                    named.push(by(file(i, p, FileOperation::Write)));
+                }
+                for dir in &d.dirs {
+                    named.push(by(file(
+                        i,
+                        &format!("{dir}kubescribe-denied.txt"),
+                        FileOperation::Write,
+                    )));
+                }
+            }
+            Domain::Process => {
+                for b in d.binaries.iter().chain(&d.paths) {
+                    named.push(by(exec(i, b)));
+                }
+                for dir in &d.dirs {
+                    named.push(by(exec(i, &format!("{dir}kubescribe-denied-tool"))));
+                }
+            }
+            Domain::Capability => {
+                for c in &d.capabilities {
+                    let name = format!("CAP_{}", c.to_uppercase().trim_start_matches("CAP_"));
+                    named.push(by(ev(
+                        i,
+                        EventKind::Syscall(SyscallEvent {
+                            kind: SyscallKind::Capability,
+                            name,
+                            args: None,
+                            process: Some(actor(i)),
+                        }),
+                    )));
+                }
+            }
+            Domain::Network | Domain::Syscall => {}
+        }
     }
     // Mark the unnamed events through their process, which the store keeps.
     for e in &mut other {
@@ -471,6 +525,38 @@ fn network_events(i: &Intent, engine: Engine, named: &mut Vec<Event>, other: &mu
     }
 }
 
+/// Whether the intent's deny part (an allow intent's carve-out) governs
+/// the event: then it must be blocked, whatever the allow part says.
+fn denied(i: &Intent, e: &Event) -> bool {
+    let Some(d) = &i.deny else {
+        return false;
+    };
+    let from =
+        |p: Option<&String>| d.sources.is_empty() || p.is_some_and(|p| d.sources.contains(p));
+    let covered = |path: &str| {
+        d.paths.iter().chain(&d.binaries).any(|x| x == path)
+            || d.dirs.iter().any(|dir| {
+                path.strip_prefix(dir.as_str())
+                    .is_some_and(|rest| !rest.is_empty() && (d.recursive || !rest.contains('/')))
+            })
+    };
+    match &e.kind {
+        EventKind::File(f) => {
+            covered(&f.path)
+                && from(f.process.as_ref())
+                && !(d.read_only && f.operation == FileOperation::Read)
+        }
+        EventKind::Process(p) => covered(&p.binary) && from(p.parent.as_ref()),
+        EventKind::Syscall(s) if s.kind == SyscallKind::Capability => {
+            d.capabilities
+                .iter()
+                .any(|c| format!("CAP_{}", c.to_uppercase().trim_start_matches("CAP_")) == s.name)
+                && from(s.process.as_ref())
+        }
+        _ => false,
+    }
+}
+
 fn expect(i: &Intent, named: bool, v: Verdict) -> Result<(), String> {
     let ok = match (i.action, named) {
         (Action::Allow, true) => v == Verdict::Allow,
@@ -505,6 +591,7 @@ fn synthesized_policies_validate_against_their_store_and_hold_the_intent_in_simu
     let mut checked = 0usize;
     let mut simulated: BTreeMap<Engine, usize> = BTreeMap::new();
     let mut failures: Vec<String> = Vec::new();
+    let mut denied_checked = 0usize;
     let mut n = 0usize;
     let enough = |checked: usize, simulated: &BTreeMap<Engine, usize>| {
         checked >= 1000 && simulated.get(&Engine::Kubernetes).copied().unwrap_or(0) >= 30
@@ -571,7 +658,21 @@ fn synthesized_policies_validate_against_their_store_and_hold_the_intent_in_simu
             for row in &rows {
                 let is_named = !is_other(&row.event);
                 let d = sim.decide(&row.event);
-                if let Err(msg) = expect(&i, is_named, d.verdict) {
+                let verdict = if denied(&i, &row.event) {
+                    denied_checked += 1;
+                    if d.verdict == Verdict::Block {
+                        Ok(())
+                    } else {
+                        Err(format!(
+                            "denied part, {} event: {}",
+                            if is_named { "named" } else { "unnamed" },
+                            d.verdict
+                        ))
+                    }
+                } else {
+                    expect(&i, is_named, d.verdict)
+                };
+                if let Err(msg) = verdict {
                     if failures.len() < 12 {
                         failures.push(format!(
                             "{engine}: {msg}: {:?}\n  decision: {d:?}\n{}",
@@ -585,7 +686,13 @@ fn synthesized_policies_validate_against_their_store_and_hold_the_intent_in_simu
             }
         }
     }
-    eprintln!("checked {checked} synthesized policies; simulated per engine: {simulated:?}");
+    eprintln!(
+        "checked {checked} synthesized policies; simulated per engine: {simulated:?}; {denied_checked} events of deny parts"
+    );
+    assert!(
+        denied_checked >= 20,
+        "only {denied_checked} events of deny parts simulated"
+    );
     assert!(checked >= 1000, "only {checked} policies");
     for e in [
         Engine::KubeArmor,
