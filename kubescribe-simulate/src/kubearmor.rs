@@ -573,7 +573,7 @@ fn path_eq(observed: &str, want: &str) -> Tri {
 
 /// KubeArmor's glob: `*` within one segment, `**` across, `?` one character.
 /// Linear time ([`kubescribe_core::glob`]); a pattern over the length limit
-/// matches nothing (the simulator itself reports it, see [`glob_tri`]).
+/// matches nothing (the simulator reports such a rule as not decided).
 pub fn glob_matches(pattern: &str, text: &str) -> bool {
     glob_tri(pattern, text) == Tri::Yes
 }
