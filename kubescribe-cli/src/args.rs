@@ -562,6 +562,9 @@ pub struct SimulateArgs {
     /// How many blocked events the text output lists.
     #[arg(long, default_value_t = 50)]
     pub max_listed: usize,
+    /// Largest accepted policy file, in MiB.
+    #[arg(long, default_value_t = 16)]
+    pub max_file_mib: usize,
 }
 
 /// The intent forms the offline parser reads (docs/intents.md has them all).

@@ -272,3 +272,38 @@ fn deep_crds_and_documents_are_a_limit_not_a_crash() {
         "{out}{err}"
     );
 }
+
+#[test]
+fn simulate_names_the_file_limit_and_its_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = empty_store(dir.path());
+    let file = dir.path().join("big.yaml");
+    let mut s = String::new();
+    for i in 0..3_000 {
+        s.push_str(&format!(
+            "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {{name: p{i}, namespace: shop}}\nspec: {{podSelector: {{}}, policyTypes: [Ingress], ingress: [{{from: [{{podSelector: {{matchLabels: {{app: a{i}}}}}}}]}}]}}\n"
+        ));
+    }
+    assert!(s.len() > 400_000 && s.len() < 1024 * 1024, "{}", s.len());
+    std::fs::write(&file, &s).unwrap();
+    // Over a limit of 0 MiB: refused, naming the flag that raises it.
+    let o = run(&[
+        "simulate",
+        file.to_str().unwrap(),
+        "--store",
+        &store,
+        "--max-file-mib",
+        "0",
+    ]);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{out}{err}");
+    assert!(
+        err.contains("DOCUMENT_MAX_BYTES") && err.contains("--max-file-mib"),
+        "{err}"
+    );
+    // Within it: simulated.
+    let o = run(&["simulate", file.to_str().unwrap(), "--store", &store]);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}{err}");
+    assert!(out.contains("against 3000 policies"), "{out}");
+}

@@ -12,7 +12,7 @@
 //! | [`SELECTOR_MAX_CHARS`] | 1,024 characters | a Calico selector (the CRD's `maxLength`) | fixed |
 //! | [`SELECTOR_MAX_DEPTH`] | 128 | nesting of `!` and `(` in a Calico selector | fixed |
 //! | [`GLOB_MAX_PATTERN_BYTES`] | 4,096 bytes | a KubeArmor `matchPatterns` pattern, a Cilium `toFQDNs.matchPattern` | fixed (Linux `PATH_MAX`) |
-//! | [`DOCUMENT_MAX_BYTES`] | 16 MiB | one input file | `--max-file-mib` (`validate`, `convert`) |
+//! | [`DOCUMENT_MAX_BYTES`] | 16 MiB | one input file | `--max-file-mib` (`validate`, `convert`, `simulate`) |
 //! | [`CRD_MAX_BYTES`], [`CRD_MAX_DEPTH`] | 64 MiB, 128 | a CRD file (`validate --crd`) | fixed |
 //! | [`DOCUMENT_MAX_DEPTH`] | 128 | nesting of mappings/sequences in a document | fixed |
 //! | [`DOCUMENT_MAX_DOCUMENTS`] | 10,000 | documents in one input | fixed |

@@ -15,8 +15,11 @@ use crate::args::{Output, PostureArg, SimulateArgs};
 use crate::input;
 use crate::output::{self, Exit};
 
-fn load(files: &[PathBuf]) -> Result<Vec<(String, Policy)>> {
-    let limits = ReadLimits::default();
+fn load(files: &[PathBuf], max_file_mib: usize) -> Result<Vec<(String, Policy)>> {
+    let limits = ReadLimits {
+        max_bytes: max_file_mib.saturating_mul(1024 * 1024),
+        ..ReadLimits::default()
+    };
     let mut out = Vec::new();
     for f in files {
         let set = document::read_file(f, &limits).map_err(|e| match e {
@@ -92,7 +95,7 @@ fn namespace_postures(values: &[String]) -> Result<BTreeMap<String, NamespacePos
 /// prints the decisions: exit 1 when some event is blocked.
 pub fn run(a: SimulateArgs) -> Result<Exit> {
     let mut store = input::open_store(&a.store)?;
-    let loaded = load(&a.policies)?;
+    let loaded = load(&a.policies, a.max_file_mib)?;
     let policies: Vec<Policy> = loaded.iter().map(|(_, p)| p.clone()).collect();
     let sim = Simulator::new(
         &policies,
