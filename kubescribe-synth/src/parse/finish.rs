@@ -522,6 +522,16 @@ impl<'a> Parser<'a> {
             capabilities: a.caps.clone(),
             all: false,
         };
+        // "block all outbound traffic except to 10.0.0.0/8": an allow-list of
+        // what follows "except".
+        let mut action = action;
+        if action == Action::Block && a.all_word && a.except && resources.names_network() {
+            self.assume.push(
+                "\"block all … except X\" read as an allow-list of X (everything else denied)"
+                    .into(),
+            );
+            action = Action::Allow;
+        }
         resources.all = a.all_word && {
             let mut named = resources.clone();
             named.recursive = false;

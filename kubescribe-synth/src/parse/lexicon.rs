@@ -643,6 +643,11 @@ pub(super) const FILE_VERBS: &[&str] = &[
     "touching",
 ];
 pub(super) const EXEC_MODE_VERBS: &[&str] = &[
+    "spawned",
+    "spawns",
+    "launched",
+    "launches",
+    "invoked",
     "run",
     "runs",
     "running",
