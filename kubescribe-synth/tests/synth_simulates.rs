@@ -65,9 +65,10 @@ fn actor(i: &Intent) -> String {
 }
 
 /// Events the simulator cannot decide for this intent, or that this test
-/// does not build: network deny parts, owner-only rules (the store does not keep
+/// does not build: owner-only rules (the store does not keep
 /// whether the user owns the file), named ports (resolved through
-/// container ports), namespace labels, entities other than the world.
+/// container ports), namespace labels, entities other than the world; in
+/// a deny part also entities, excepts and peers in other namespaces.
 /// Two more are left to the unit tests because layers 2-3 misjudge them:
 /// a Cilium peer in any namespace (the namespace key `Exists`; layer 2
 /// looks in the policy's namespace only) and one port number over two
@@ -80,10 +81,15 @@ fn unmodelled(i: &Intent) -> bool {
             .iter()
             .any(|q| q.port == p.port && q.protocol != p.protocol)
     });
-    i.deny
-        .as_ref()
-        .is_some_and(|d| i.domain == Domain::Network || d.owner_only)
-        || shared_port
+    i.deny.as_ref().is_some_and(|d| {
+        d.owner_only
+            || !d.named_ports.is_empty()
+            || !d.entities.is_empty()
+            || !d.except_cidrs.is_empty()
+            || d.peers
+                .iter()
+                .any(|p| p.any_namespace || !p.namespace_labels.is_empty())
+    }) || shared_port
         || r.peers.iter().any(|p| p.any_namespace)
         || r.owner_only
         || !r.named_ports.is_empty()
@@ -367,6 +373,18 @@ fn network_events(i: &Intent, engine: Engine, named: &mut Vec<Event>, other: &mu
                 ));
             }
         }
+        for p in i.deny.iter().flat_map(|d| &d.protocols) {
+            let p = proto_name(*p);
+            named.push(net(
+                i,
+                Direction::Egress,
+                p,
+                (p != "ICMP").then_some(80),
+                None,
+                "10.0.0.9",
+                None,
+            ));
+        }
         return;
     }
     let (ingress, egress) = match i.direction {
@@ -523,6 +541,43 @@ fn network_events(i: &Intent, engine: Engine, named: &mut Vec<Event>, other: &mu
             }
         }
     }
+    // What the deny part names, on its ports (or the allow part's first).
+    if let Some(d) = &i.deny {
+        let port = d
+            .ports
+            .first()
+            .map(|p| (proto_name(p.protocol), Some(p.port)))
+            .or_else(|| {
+                d.protocols.first().map(|p| match p {
+                    Protocol::Icmp => ("ICMP", None),
+                    other => (proto_name(*other), Some(8080)),
+                })
+            })
+            .unwrap_or(ports[0]);
+        for &dir in &dirs {
+            for p in &d.peers {
+                let peer = Peer {
+                    namespace: Some(p.namespace.clone().unwrap_or_else(|| ns.clone())),
+                    pod: Some("denied-0".into()),
+                    labels: p.labels.clone(),
+                };
+                named.push(net(i, dir, port.0, port.1, Some(peer), "10.244.8.8", None));
+            }
+            for c in &d.cidrs {
+                if let Some(block) = Cidr::parse(c) {
+                    let ip = match block.addr {
+                        std::net::IpAddr::V4(a) => {
+                            std::net::Ipv4Addr::from(u32::from(a) | 1).to_string()
+                        }
+                        std::net::IpAddr::V6(a) => {
+                            std::net::Ipv6Addr::from(u128::from(a) | 1).to_string()
+                        }
+                    };
+                    named.push(net(i, dir, port.0, port.1, world(), &ip, None));
+                }
+            }
+        }
+    }
 }
 
 /// Whether the intent's deny part (an allow intent's carve-out) governs
@@ -553,8 +608,42 @@ fn denied(i: &Intent, e: &Event) -> bool {
                 .any(|c| format!("CAP_{}", c.to_uppercase().trim_start_matches("CAP_")) == s.name)
                 && from(s.process.as_ref())
         }
+        EventKind::Network(n) => denied_flow(i, d, n),
         _ => false,
     }
+}
+
+/// Whether a deny part's network resources match the flow (its peers or
+/// CIDRs, or every peer when it names none; its ports or protocols, or
+/// every port).
+fn denied_flow(i: &Intent, d: &intent::Resources, n: &NetworkEvent) -> bool {
+    let ns = pod(i).namespace.unwrap_or_default();
+    let addr: Option<std::net::IpAddr> = n.remote_ip.as_deref().and_then(|x| x.parse().ok());
+    let in_block = |c: &str| Cidr::parse(c).is_some_and(|b| addr.is_some_and(|a| b.contains(a)));
+    let peer_named = d.peers.is_empty() && d.cidrs.is_empty()
+        || d.peers.iter().any(|p| {
+            n.peer.as_ref().is_some_and(|peer| {
+                let ns_ok = match &p.namespace {
+                    Some(want) => peer.namespace.as_deref() == Some(want.as_str()),
+                    None => p.any_namespace || peer.namespace.as_deref() == Some(ns.as_str()),
+                };
+                ns_ok && p.labels.iter().all(|(k, v)| peer.labels.get(k) == Some(v))
+            })
+        })
+        || d.cidrs.iter().any(|c| in_block(c))
+            && !d.except_cidrs.iter().any(|e| in_block(e))
+            && n.peer.as_ref().is_none_or(|p| p.pod.is_none());
+    let port = match n.direction {
+        Direction::Ingress => n.local_port,
+        _ => n.remote_port,
+    };
+    let port_named = d.ports.is_empty() && d.protocols.is_empty() && d.named_ports.is_empty()
+        || d.ports.iter().any(|p| {
+            proto_name(p.protocol) == n.protocol
+                && port.is_some_and(|x| x >= p.port && x <= p.end_port.unwrap_or(p.port))
+        })
+        || d.protocols.iter().any(|p| proto_name(*p) == n.protocol);
+    peer_named && port_named
 }
 
 fn expect(i: &Intent, named: bool, v: Verdict) -> Result<(), String> {
