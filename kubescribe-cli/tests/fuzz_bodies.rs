@@ -215,12 +215,19 @@ fn corpus_seeds(root: &Path, target: &str) -> Vec<Vec<u8>> {
 }
 
 /// Mutations per seed: the validating and event targets cost more per run.
+/// `KUBESCRIBE_FUZZ_ROUNDS=N` multiplies them (a longer sweep; same seeds).
 fn rounds(target: &str) -> usize {
-    match target {
-        "parse_validate" => 16,
-        t if t.starts_with("events_") => 64,
-        _ => 256,
-    }
+    let times = std::env::var("KUBESCRIBE_FUZZ_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(1)
+        .max(1);
+    times
+        * match target {
+            "parse_validate" => 16,
+            t if t.starts_with("events_") => 64,
+            _ => 256,
+        }
 }
 
 fn run_one(target: &str, body: bodies::Body, input: &[u8]) {
