@@ -88,6 +88,27 @@ impl<'a> Parser<'a> {
             Some(Engine::Cilium | Engine::Calico | Engine::Kubernetes)
         );
         let cued_groups = self.groups.iter().filter(|c| **c != Cue::None).count();
+        if a.binaries.is_empty()
+            && a.paths.is_empty()
+            && a.dirs.is_empty()
+            && !a.listed.is_empty()
+            && (a.domain_word.is_none() || a.domain_word == Some(Domain::Process))
+            && a.ports.is_empty()
+            && a.protos.is_empty()
+        {
+            for b in std::mem::take(&mut a.listed) {
+                self.assume
+                    .push(format!("{b} taken from the list of programs"));
+                push_uniq(&mut a.binaries, b);
+            }
+        } else {
+            // A gloss ("ICMP (ping)"): its entities are not resources.
+            let listed = std::mem::take(&mut a.listed);
+            self.ents.retain(|e| {
+                !(e.kind == EntityKind::Binary
+                    && listed.iter().any(|b| b.ends_with(&format!("/{}", e.text))))
+            });
+        }
         // Executables named without a file verb ("block /bin/sleep", "audit
         // /usr/sbin/useradd"), or called executables: process execution.
         let exec_looking = |p: &str| {
@@ -245,7 +266,7 @@ impl<'a> Parser<'a> {
         let lone_peer = network
             && groups.len() == 1
             && groups[0] != Cue::None
-            && (a.all_pods_word
+            && (a.all_pods_word && !a.all_pods_cued
                 || self
                     .mentions
                     .iter()

@@ -118,6 +118,11 @@ pub(super) const BINARIES: &[(&str, &str)] = &[
     ("passwd", "/usr/bin/passwd"),
     ("mount", "/bin/mount"),
     ("kubectl", "/usr/local/bin/kubectl"),
+    ("yum", "/usr/bin/yum"),
+    ("dnf", "/usr/bin/dnf"),
+    ("apk", "/sbin/apk"),
+    ("pip", "/usr/bin/pip"),
+    ("zypper", "/usr/bin/zypper"),
 ];
 
 pub(super) const KNOWN_DIRS: &[&str] = &[

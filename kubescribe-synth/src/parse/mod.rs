@@ -279,6 +279,9 @@ struct Acc {
     entities: Vec<NetworkEntity>,
     /// Executables that act ("only /usr/sbin/nginx may read …").
     sources: Vec<String>,
+    /// Programs named in a parenthesised list ("(apt, apt-get, yum)"): the
+    /// binaries when no path is given for them.
+    listed: Vec<String>,
     /// Service names used where a port was expected (never turned into ports).
     services: Vec<String>,
     /// "all traffic", "deny all", "default deny", "isolate": the whole domain.
@@ -288,6 +291,8 @@ struct Acc {
     default_deny: bool,
     /// "all pods in namespace X" and friends.
     all_pods_word: bool,
+    /// …said right after "from"/"to" ("from every pod in namespace shop").
+    all_pods_cued: bool,
     cluster_wide_word: bool,
     /// "only app=web may connect to …": "only" restricts the subject.
     only_subject: bool,

@@ -146,12 +146,17 @@ impl<'a> Parser<'a> {
                 continue;
             }
             // "all pods of namespace shop", "every pod", "the whole namespace".
-            if (matches!(l, "all" | "every" | "each")
-                && matches!(next.as_str(), "pods" | "pod" | "workloads" | "workload")
+            if matches!(l, "all" | "every" | "each")
+                && matches!(
+                    next.as_str(),
+                    "pods" | "pod" | "workloads" | "workload" | "containers" | "container"
+                )
                 || matches!(l, "whole" | "entire") && next == "namespace"
-                || l == "namespace-wide")
-                && self.cue != Some(Cue::From)
+                || l == "namespace-wide"
             {
+                // After "from"/"to" the phrase is inside a group: the group's
+                // namespace then means every pod of it (subject or peer).
+                a.all_pods_cued |= matches!(self.cue, Some(Cue::From | Cue::To));
                 a.all_pods_word = true;
                 i += if l == "namespace-wide" { 1 } else { 2 };
                 // "every pod of shop"
@@ -418,6 +423,7 @@ impl<'a> Parser<'a> {
                 continue;
             }
             if next.trim_end_matches(':') == "namespace"
+                && !self.toks[i + 1].paren
                 && is_ns_name(t.text)
                 && !not_a_name(l)
                 && parse_port(l).is_none()

@@ -344,8 +344,19 @@ impl<'a> Parser<'a> {
             && is_ident(raw, &['-', '_', '.'])
             && !raw.chars().all(|c| c.is_ascii_digit())
             && (known.is_some() || EXEC_MODE_VERBS.contains(&prev.as_str()));
+        // "block package managers (apt, apt-get, yum)": a parenthesised list,
+        // kept aside (a gloss when paths are given too).
         let lexicon_name = known.is_some()
             && (after_action || exec_ctx && !matches!(*mode, Mode::File | Mode::Port | Mode::Pod));
+        if let Some((_, path)) = known
+            && !lexicon_name
+            && !a.file_verb
+            && (t.paren || !a.listed.is_empty())
+        {
+            self.ent(EntityKind::Binary, t.start, t.end);
+            push_uniq(&mut a.listed, (*path).to_string());
+            return 1;
+        }
         if known.is_some()
             && *mode != Mode::Exec
             && !a.file_verb
