@@ -507,7 +507,7 @@ impl<'a> Parser<'a> {
         }
         if ns.is_none() && named && !a.cluster_wide_word {
             self.assume
-                .push("no namespace: the policy applies in the namespace it is created in".into());
+                .push("no namespace given: Kubernetes and KubeArmor policies need one, and Cilium, Calico and Tetragon select these labels in every namespace; name a namespace to narrow it".into());
         }
         // Allow + read: read-only access; block/audit + write: writes only.
         let read_only = |x: &Acc, action: Action| {
