@@ -336,7 +336,9 @@ impl ClusterSnapshot {
     ///   the manifests' `Namespace` objects.
     ///
     /// Events without a namespace (host processes) are left out. CRDs are
-    /// none (the store knows no engines).
+    /// none (the store knows no engines). Cost: the workloads, one look-up
+    /// per pod for processes, files and syscalls
+    /// ([`EventStore::pods_with_events`]), and the flow rows.
     pub fn from_store(store: &mut dyn EventStore) -> Result<ClusterSnapshot, StoreError> {
         type Key = (String, String, BTreeMap<String, String>);
         let mut pods: BTreeMap<Key, BTreeSet<PodPort>> = BTreeMap::new();
@@ -380,8 +382,21 @@ impl ClusterSnapshot {
                     protocol: p.protocol.clone(),
                 }));
         }
+        // Processes, files and syscalls name pods only: their pods, not
+        // their rows (a store with a pod index answers per pod).
+        for table in [
+            EventTable::Processes,
+            EventTable::Files,
+            EventTable::Syscalls,
+        ] {
+            for pod in store.pods_with_events(table)? {
+                let Some(ns) = pod.namespace else { continue };
+                let name = pod.pod.unwrap_or_else(|| "(unnamed pod)".into());
+                pods.entry((ns, name, pod.labels)).or_default();
+            }
+        }
         let all = EventQuery::default();
-        for table in EventTable::ALL {
+        for table in [EventTable::Flows] {
             for row in store.events(table, &all)? {
                 let e = &row.event;
                 let Some(ns) = e.pod.namespace.clone() else {

@@ -358,3 +358,41 @@ fn the_pod_id_cache_is_bounded_and_exact() {
         SqliteOptions::POD_CACHE_ENTRIES
     );
 }
+
+/// The pods with rows in a table, answered from the pods (one index probe
+/// each): the same pods as every row's pod, and no peer that has no row.
+#[test]
+fn pods_with_events_are_the_pods_of_the_rows() {
+    let mut store = store_with(30);
+    // A pod with processes only.
+    write(
+        &mut store,
+        &events_of(&pod("solo", "solo-0", "solo"), 2, "solo")[..1],
+    );
+    for table in EventTable::ALL {
+        let mut from_rows: Vec<PodMeta> = store
+            .events(table, &EventQuery::default())
+            .unwrap()
+            .into_iter()
+            .map(|r| r.event.pod)
+            .collect();
+        from_rows.sort();
+        from_rows.dedup();
+        let mut listed = store.pods_with_events(table).unwrap();
+        let n = listed.len();
+        listed.sort();
+        listed.dedup();
+        assert_eq!(n, listed.len(), "{table}: each pod once");
+        assert_eq!(listed, from_rows, "{table}");
+        let solo = listed
+            .iter()
+            .any(|p| p.namespace.as_deref() == Some("solo"));
+        assert_eq!(solo, table == EventTable::Processes, "{table}");
+        assert!(
+            listed
+                .iter()
+                .all(|p| p.namespace.as_deref() != Some("peers")),
+            "{table}: flow peers have no rows of their own"
+        );
+    }
+}

@@ -331,6 +331,9 @@ def cmd_context(a):
             med = statistics.median(times[n])
             print(f"  store of {n:>9,} events: median {med * 1000:7.1f} ms ({len(times[n])} runs), "
                   f"{med / base:4.2f}x the smallest; {last[n]}")
+        for n in sizes:
+            _, line = run([str(scope), "--snapshot", stores[n], "shop", "app=web"], a.cpu)
+            print(f"  store of {n:>9,} events: {line}")
 
 
 def for_ints(s):

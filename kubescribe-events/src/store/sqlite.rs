@@ -1058,6 +1058,28 @@ impl EventStore for SqliteStore {
         Ok(out)
     }
 
+    fn pods_with_events(&mut self, table: EventTable) -> Result<Vec<PodMeta>, StoreError> {
+        // One index probe per pod (`<table>_by_pod`), no event row read.
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT p.namespace, p.pod, p.container, p.node, p.labels FROM pods p \
+             WHERE EXISTS (SELECT 1 FROM {} t WHERE t.pod_id = p.id) ORDER BY p.id",
+            table.as_str()
+        ))?;
+        let mut rows = stmt.query([])?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            let labels: String = r.get(4)?;
+            out.push(pod_meta(
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                &labels,
+            )?);
+        }
+        Ok(out)
+    }
+
     fn workloads(
         &mut self,
         namespace: Option<&str>,
