@@ -78,7 +78,22 @@ impl Glob {
         Ok(Glob { tokens, separator })
     }
 
-    /// Whether the glob matches all of `text`.
+    /// Whether the glob matches all of `text`, refusing a text over
+    /// [`GLOB_MAX_TEXT_BYTES`](crate::limits::GLOB_MAX_TEXT_BYTES).
+    pub fn try_matches(&self, text: &str) -> Result<bool, LimitExceeded> {
+        if text.len() > limits::GLOB_MAX_TEXT_BYTES {
+            return Err(LimitExceeded::new(
+                format!("a text of {} bytes to match a glob against", text.len()),
+                "GLOB_MAX_TEXT_BYTES",
+                limits::GLOB_MAX_TEXT_BYTES as u64,
+                "bytes",
+                "fixed: Linux's PATH_MAX",
+            ));
+        }
+        Ok(self.matches(text))
+    }
+
+    /// Whether the glob matches all of `text` (any length).
     pub fn matches(&self, text: &str) -> bool {
         self.matches_counting(text).0
     }
@@ -237,6 +252,15 @@ mod tests {
         // And with a match at the end.
         let g = Glob::new("*a*a*a*a*a*a*a*a*a*a*b", Dialect::KubeArmor).unwrap();
         assert!(g.matches(&format!("{text}b")));
+    }
+
+    #[test]
+    fn long_texts_are_refused_with_the_limit() {
+        let g = Glob::new("**a**b", Dialect::KubeArmor).unwrap();
+        let long = "a".repeat(limits::GLOB_MAX_TEXT_BYTES + 1);
+        let e = g.try_matches(&long).unwrap_err();
+        assert_eq!(e.limit, "GLOB_MAX_TEXT_BYTES");
+        assert_eq!(g.try_matches(&long[1..]), Ok(false));
     }
 
     #[test]

@@ -12,6 +12,7 @@
 //! | [`SELECTOR_MAX_CHARS`] | 1,024 characters | a Calico selector (the CRD's `maxLength`) | fixed |
 //! | [`SELECTOR_MAX_DEPTH`] | 128 | nesting of `!` and `(` in a Calico selector | fixed |
 //! | [`GLOB_MAX_PATTERN_BYTES`] | 4,096 bytes | a KubeArmor `matchPatterns` pattern, a Cilium `toFQDNs.matchPattern` | fixed (Linux `PATH_MAX`) |
+//! | [`GLOB_MAX_TEXT_BYTES`] | 4,096 bytes | the path or name a glob is matched against (longer: not simulated) | fixed (Linux `PATH_MAX`) |
 //! | [`DOCUMENT_MAX_BYTES`] | 16 MiB | one input file | `--max-file-mib` (`validate`, `convert`, `simulate`) |
 //! | [`CRD_MAX_BYTES`], [`CRD_MAX_DEPTH`] | 64 MiB, 128 | a CRD file (`validate --crd`) | fixed |
 //! | [`DOCUMENT_MAX_DEPTH`] | 128 | nesting of mappings/sequences in a document | fixed |
@@ -39,6 +40,12 @@ pub const SELECTOR_MAX_DEPTH: usize = 128;
 /// `toFQDNs.matchPattern`), in bytes: Linux's `PATH_MAX`. Matching takes at
 /// most (pattern length + 1) × (text length + 1) steps.
 pub const GLOB_MAX_PATTERN_BYTES: usize = 4_096;
+
+/// Longest text a glob is matched against, in bytes: Linux's `PATH_MAX`
+/// (a DNS name has at most 253). A longer path in an event cannot come from
+/// a system call; matching it is refused rather than run for
+/// pattern × text steps.
+pub const GLOB_MAX_TEXT_BYTES: usize = 4_096;
 
 /// Largest input file (default of `--max-file-mib`).
 pub const DOCUMENT_MAX_BYTES: usize = 16 * 1024 * 1024;

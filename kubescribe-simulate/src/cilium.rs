@@ -385,8 +385,8 @@ fn fqdn_matches(f: &ToFQDN, name: &str) -> Tri {
     if p == "*" {
         return Tri::Yes;
     }
-    match Glob::new(&p, Dialect::CiliumFqdn) {
-        Ok(g) => Tri::from_bool(g.matches(&name)),
+    match Glob::new(&p, Dialect::CiliumFqdn).and_then(|g| g.try_matches(&name)) {
+        Ok(m) => Tri::from_bool(m),
         Err(e) => Tri::maybe(format!("toFQDNs matchPattern: {e}")),
     }
 }
@@ -711,7 +711,12 @@ mod tests {
             match_pattern: Some("*a*a*a*a*a*a*a*a*a*a*b".into()),
             match_name: None,
         };
-        assert_eq!(fqdn_matches(&f, &"a".repeat(10_000)), Tri::No);
+        assert_eq!(fqdn_matches(&f, &"a".repeat(4_000)), Tri::No);
+        // A name longer than any path or DNS name: not matched at all.
+        match fqdn_matches(&f, &"a".repeat(10_000)) {
+            Tri::Maybe(why) => assert!(why.contains("GLOB_MAX_TEXT_BYTES"), "{why}"),
+            other => panic!("{other:?}"),
+        }
         // Over the length limit: not simulated, and the reason names the limit.
         let long = ToFQDN {
             match_pattern: Some("a".repeat(5_000)),

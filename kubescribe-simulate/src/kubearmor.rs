@@ -579,11 +579,12 @@ pub fn glob_matches(pattern: &str, text: &str) -> bool {
 }
 
 /// [`glob_matches`] as a verdict: a pattern over
-/// [`GLOB_MAX_PATTERN_BYTES`](kubescribe_core::limits::GLOB_MAX_PATTERN_BYTES)
+/// [`GLOB_MAX_PATTERN_BYTES`](kubescribe_core::limits::GLOB_MAX_PATTERN_BYTES) (or a path over
+/// [`GLOB_MAX_TEXT_BYTES`](kubescribe_core::limits::GLOB_MAX_TEXT_BYTES))
 /// is not simulated (unknown, with the limit's message).
 fn glob_tri(pattern: &str, text: &str) -> Tri {
-    match Glob::new(pattern, Dialect::KubeArmor) {
-        Ok(g) => Tri::from_bool(g.matches(text)),
+    match Glob::new(pattern, Dialect::KubeArmor).and_then(|g| g.try_matches(text)) {
+        Ok(m) => Tri::from_bool(m),
         Err(e) => Tri::maybe(format!("matchPatterns: {e}")),
     }
 }
