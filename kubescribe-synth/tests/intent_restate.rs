@@ -96,6 +96,27 @@ fn file_intent() -> impl Strategy<Value = Intent> {
         )
 }
 
+/// An allow-list with a blocked part ("allow reads of /var/www/, but block
+/// writes to /var/www/uploads/").
+fn allow_with_deny() -> impl Strategy<Value = Intent> {
+    (
+        file_intent(),
+        some(s(&["/var/www/uploads/", "/etc/nginx/conf.d/"]), 1, 2),
+        any::<bool>(),
+    )
+        .prop_map(|(mut i, dirs, read_only)| {
+            i.action = Action::Allow;
+            i.resources.sources.clear();
+            i.deny = Some(Resources {
+                recursive: true,
+                dirs,
+                read_only,
+                ..Resources::default()
+            });
+            i
+        })
+}
+
 fn process_intent() -> impl Strategy<Value = Intent> {
     (
         scope(),
@@ -252,6 +273,9 @@ proptest! {
 
     #[test]
     fn process_intents_round_trip(i in process_intent()) { check(&i)?; }
+
+    #[test]
+    fn allow_intents_with_a_deny_part_round_trip(i in allow_with_deny()) { check(&i)?; }
 
     #[test]
     fn network_intents_round_trip(i in network_intent()) { check(&i)?; }
