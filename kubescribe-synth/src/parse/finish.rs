@@ -147,6 +147,9 @@ impl<'a> Parser<'a> {
             Some(Domain::Process)
         } else if self.groups.len() >= 2 && cued_groups > 0 {
             Some(Domain::Network)
+        } else if a.file_verb && !a.exec_verb && a.domain_word == Some(Domain::Process) {
+            // "kill processes that read sensitive files": files are what is governed.
+            Some(Domain::File)
         } else {
             a.domain_word
         };
