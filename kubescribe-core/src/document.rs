@@ -493,8 +493,88 @@ pub fn escape_pointer_token(s: &str) -> String {
 
 /// The 1-based line of each YAML document of `text` that [`locate_lines`]
 /// keeps (those with a non-null root): the line its map gives the root
-/// pointer, from the same walk of events without building pointers.
+/// pointer. From the lines themselves when the text is plain block YAML
+/// ([`document_starts_from_lines`]), else from the same walk of events as
+/// the map, without building pointers.
 fn document_starts(text: &str) -> Vec<usize> {
+    if let Some(starts) = document_starts_from_lines(text) {
+        return starts;
+    }
+    document_starts_by_events(text)
+}
+
+/// Document start lines read off the lines of plain block YAML, the common
+/// case: a document starts at a `---` marker line, or (implicitly) at its
+/// first line of content; `...` ends one; a document counts when its content
+/// begins with anything but a null scalar. `None` (let the parser decide)
+/// for JSON, directives, carriage returns, and a document whose content
+/// begins with a tag, anchor, alias, block scalar, complex key or null.
+fn document_starts_from_lines(text: &str) -> Option<Vec<usize>> {
+    if looks_like_json(text) || text.contains('\r') {
+        return None;
+    }
+    let marker = |line: &str, m: &str| {
+        line.strip_prefix(m)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t']))
+    };
+    // Whether the first content of a document makes a root; `None`: unsure.
+    let root = |content: &str| -> Option<bool> {
+        let first = content.chars().next()?;
+        if matches!(first, '!' | '&' | '*' | '|' | '>' | '%' | '@' | '`' | '?') {
+            return None;
+        }
+        let word = content.split(" #").next().unwrap_or(content).trim_end();
+        if matches!(word, "" | "~" | "null" | "Null" | "NULL") {
+            return None;
+        }
+        Some(true)
+    };
+    let mut out = Vec::new();
+    // The open document: its start line and whether it has a root yet.
+    let mut open: Option<(usize, bool)> = None;
+    for (i, line) in text.split('\n').enumerate() {
+        let ln = i + 1;
+        if line.starts_with('%') {
+            return None;
+        }
+        if marker(line, "---") {
+            if let Some((start, true)) = open {
+                out.push(start);
+            }
+            let rest = line[3..].trim_start();
+            let has_root = if rest.is_empty() || rest.starts_with('#') {
+                false
+            } else {
+                root(rest)?
+            };
+            open = Some((ln, has_root));
+            continue;
+        }
+        if marker(line, "...") {
+            if let Some((start, true)) = open {
+                out.push(start);
+            }
+            open = None;
+            continue;
+        }
+        let content = line.trim_start();
+        if content.is_empty() || content.starts_with('#') {
+            continue;
+        }
+        match &mut open {
+            None => open = Some((ln, root(content)?)),
+            Some((_, has_root @ false)) => *has_root = root(content)?,
+            Some(_) => {}
+        }
+    }
+    if let Some((start, true)) = open {
+        out.push(start);
+    }
+    Some(out)
+}
+
+/// Document start lines from a walk of the parser's events.
+fn document_starts_by_events(text: &str) -> Vec<usize> {
     use serde_saphyr::granit_parser::{Event, Parser};
 
     let mut out = Vec::new();
@@ -659,7 +739,37 @@ mod tests {
         ];
         for text in inputs {
             let roots: Vec<usize> = locate_lines(text).iter().map(|m| m[""]).collect();
-            assert_eq!(document_starts(text), roots, "{text:?}");
+            assert_eq!(document_starts_by_events(text), roots, "{text:?}");
+            // Lines are only asked of input that parsed.
+            if read(text).is_ok() {
+                assert_eq!(document_starts(text), roots, "{text:?}");
+            }
+        }
+        // Plain block YAML is read off its lines, agreeing with the parser.
+        let plain = [
+            "a: 1\n",
+            "\n# lead\n\napiVersion: v1\nkind: X\nspec:\n  x: |\n    # not a comment\n---\n",
+            "---\n# c\n\nkind: X\n---\n---\nkind: Y\n...\n# gap\nkind: Z\n--- {a: 1}\n--- [x]\n",
+            "--- # comment\nkind: X\n...\n...\n---\n  - indented\n- item\n",
+            "- a\n- b\n---\n\"quoted\": 1\n---\n'single': 2\n",
+            "",
+            "# only a comment\n",
+        ];
+        for text in plain {
+            let roots: Vec<usize> = locate_lines(text).iter().map(|m| m[""]).collect();
+            assert_eq!(document_starts_from_lines(text), Some(roots), "{text:?}");
+        }
+        // The parser decides the rest.
+        for text in [
+            "%YAML 1.2\n---\na: 1\n",
+            "--- !tag\na: 1\n",
+            "--- |\n  text\n",
+            "&a\nb: 1\n",
+            "---\nnull\n",
+            "a: 1\r\n",
+            "{\"a\": 1}",
+        ] {
+            assert_eq!(document_starts_from_lines(text), None, "{text:?}");
         }
         let set = read("# lead\n---\napiVersion: v1\n---\n---\nkind: Y\n").unwrap();
         assert_eq!(set.line_of(&set.documents[0], ""), Some(2));
