@@ -129,7 +129,7 @@ impl<'a> Parser<'a> {
         let allows = |range: std::ops::Range<usize>| {
             range.into_iter().any(|j| {
                 let l = self.low(j);
-                ALLOW_WORDS.contains(&l) || l == "only"
+                ALLOW_WORDS.contains(&l) || matches!(l, "only" | "may" | "can")
             })
         };
         (1..n).find(|&j| {

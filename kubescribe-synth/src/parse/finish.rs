@@ -158,6 +158,8 @@ impl<'a> Parser<'a> {
                 &self, &a, false, true,
             )));
         };
+        // An executable that acts is not also one that is run.
+        a.binaries.retain(|b| !a.sources.contains(b));
         if domain == Domain::Capability {
             // "block setuid and setgid capabilities": capability names, not syscalls.
             for sc in std::mem::take(&mut a.syscalls) {
@@ -270,6 +272,8 @@ impl<'a> Parser<'a> {
             && groups.len() == 1
             && groups[0] != Cue::None
             && (a.all_pods_word && !a.all_pods_cued
+                || groups[0] == Cue::From && a.dir_explicit == Some(Direction::Ingress)
+                || groups[0] == Cue::To && a.dir_explicit == Some(Direction::Egress)
                 || self
                     .mentions
                     .iter()
@@ -672,7 +676,11 @@ pub(super) fn missing_fields(
     no_domain: bool,
 ) -> Vec<String> {
     let mut out = Vec::new();
-    if p.mentions.is_empty() && a.selector.is_empty() {
+    let names_pods = p
+        .mentions
+        .iter()
+        .any(|m| matches!(m.who, Who::Label(..) | Who::Pod(_)));
+    if !names_pods && a.selector.is_empty() && !a.all_pods_word && !a.cluster_wide_word {
         out.push(kubescribe_core::intent::WHICH_PODS.to_string());
     }
     let no_action = no_action
@@ -695,6 +703,25 @@ pub(super) fn missing_fields(
             && !a.all_word
             && a.dir_explicit.is_none()
             && a.domain_word.is_none();
+    let no_resources = a.paths.is_empty()
+        && a.dirs.is_empty()
+        && a.binaries.is_empty()
+        && a.syscalls.is_empty()
+        && a.caps.is_empty();
+    if !no_domain && no_resources {
+        // The domain is said but not what in it: "shadow file read via …".
+        match a.domain_word {
+            Some(Domain::File) => {
+                out.push("which files: paths (`/etc/passwd`) or directories (`/etc/`)?".into())
+            }
+            Some(Domain::Process) => {
+                out.push("which executables: paths (`/usr/bin/curl`) or directories?".into())
+            }
+            Some(Domain::Syscall) => out.push("which system calls?".into()),
+            Some(Domain::Capability) => out.push("which capabilities?".into()),
+            _ => {}
+        }
+    }
     if no_domain {
         out.push(if a.file_verb {
             "which files: paths (`/etc/passwd`) or directories (`/etc/`)?".to_string()

@@ -205,6 +205,8 @@ pub(super) const SYSCALLS_CLEAR: &[&str] = &[
     "quotactl",
     "iopl",
     "ioperm",
+    "linkat",
+    "symlinkat",
     "fchown",
     "lchown",
     "fchownat",
@@ -545,6 +547,8 @@ pub(super) const ALLOW_WORDS: &[&str] = &[
     "letting",
     "allowing",
     "permitting",
+    "admit",
+    "admits",
 ];
 pub(super) const BLOCK_WORDS: &[&str] = &[
     "deny",
@@ -716,6 +720,32 @@ pub(super) fn not_a_name(l: &str) -> bool {
         )
 }
 
+/// Words never read as the name after an explicit "namespace"/"ns": the
+/// filler words (`apps`, `services`) can be namespace names there.
+pub(super) fn not_a_ns_after_keyword(l: &str) -> bool {
+    STOP.contains(&l)
+        || matches!(
+            l,
+            "the"
+                | "a"
+                | "this"
+                | "that"
+                | "same"
+                | "other"
+                | "each"
+                | "every"
+                | "any"
+                | "all"
+                | "labelled"
+                | "labeled"
+                | "with"
+                | "label"
+                | "labels"
+                | "namespaces"
+                | "pods"
+        )
+}
+
 /// Words never read as a bare namespace or pod name.
 pub(super) fn reserved(l: &str) -> bool {
     STOP.contains(&l)
@@ -858,7 +888,9 @@ pub(super) fn is_cap(l: &str, mode: Mode, ctx: bool) -> bool {
     if let Some(rest) = l.strip_prefix("cap_") {
         return CAPABILITIES.contains(&rest);
     }
-    CAPABILITIES.contains(&l) && (mode == Mode::Cap || ctx && l.contains('_'))
+    // With "capability"/"caps" in the text, capability names are capabilities
+    // ("watch chown and fowner capabilities", "block cap setuid").
+    CAPABILITIES.contains(&l) && (mode == Mode::Cap || ctx)
 }
 
 pub(super) fn is_syscall(l: &str, mode: Mode, ctx: bool) -> bool {

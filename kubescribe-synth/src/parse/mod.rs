@@ -400,10 +400,16 @@ impl<'a> Parser<'a> {
             return false;
         }
         let mut k = i + 1;
-        while matches!(self.low(k), "the" | "pods" | "pod" | "workloads") {
+        while matches!(
+            self.low(k),
+            "the" | "pods" | "pod" | "workloads" | "labelled" | "labeled" | "with" | "label"
+        ) {
             k += 1;
         }
-        k < self.toks.len() && (split_label(self.low(k)).is_some() || self.low(k + 1) == "pods")
+        k < self.toks.len()
+            && (split_label(self.low(k)).is_some()
+                || self.low(k + 1) == "pods"
+                || self.low(k) == "from" && k > i + 1)
     }
 
     /// An action phrase starting at token `i`: (action, last token, negated allow).

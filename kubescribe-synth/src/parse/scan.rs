@@ -10,7 +10,12 @@ impl<'a> Parser<'a> {
     pub(super) fn scan(&mut self, a: &mut Acc, from: usize, to: usize) {
         let lower_all = self.text.to_lowercase();
         let syscall_ctx = lower_all.contains("syscall") || lower_all.contains("system call");
-        let cap_ctx = lower_all.contains("capabilit") || lower_all.contains("cap_");
+        let cap_ctx = lower_all.contains("capabilit")
+            || lower_all.contains("cap_")
+            || self
+                .toks
+                .iter()
+                .any(|t| matches!(t.lower.as_str(), "cap" | "caps"));
         let exec_ctx = self
             .toks
             .iter()
@@ -86,8 +91,61 @@ impl<'a> Parser<'a> {
             if matches!(l, "may" | "can" | "could")
                 && !matches!(next.as_str(), "not" | "never" | "be")
                 && !next.is_empty()
+                || matches!(l, "need" | "needs" | "require" | "requires")
+                || l == "able" && matches!(prev.as_str(), "be" | "is" | "are")
+                || matches!(l, "has" | "have") && matches!(next.as_str(), "to" | "access")
             {
                 a.modal_allow = true;
+            }
+            // "no pod should be able to …": every pod, blocked.
+            if l == "no"
+                && matches!(
+                    next.as_str(),
+                    "pod" | "pods" | "workload" | "workloads" | "container" | "containers"
+                )
+            {
+                a.all_pods_word = true;
+                a.block.get_or_insert(format!("no {next}"));
+                self.ent(EntityKind::Action, t.start, self.toks[i + 1].end);
+                i += 2;
+                continue;
+            }
+            // "nobody else gets in": an allow-list.
+            if matches!(l, "nobody" | "noone") || l == "no" && next == "one" {
+                a.only = true;
+            }
+            // "open UDP ports 10000 through 20000": permission for ports.
+            if l == "open"
+                && (matches!(next.as_str(), "port" | "ports")
+                    || proto(&next).is_some()
+                    || parse_port(&next).is_some())
+            {
+                self.ent(EntityKind::Action, t.start, t.end);
+                a.allow.get_or_insert("open".to_string());
+                mode = Mode::Port;
+                i += 1;
+                continue;
+            }
+            // "DNS out", "-> only DNS out".
+            if l == "out" && prev != "and" && !matches!(next.as_str(), "of") {
+                a.dir_implied.get_or_insert(Direction::Egress);
+            }
+            // "anything in the cluster": the cluster entity.
+            if matches!(l, "anything" | "anywhere" | "everything" | "everywhere")
+                && next == "in"
+                && self.low(i + 2) == "the"
+                && self.low(i + 3) == "cluster"
+            {
+                self.ent(EntityKind::Cidr, t.start, self.toks[i + 3].end);
+                if !a.entities.contains(&NetworkEntity::Cluster) {
+                    a.entities.push(NetworkEntity::Cluster);
+                }
+                if prev == "from" || self.cue == Some(Cue::From) {
+                    a.dir_implied.get_or_insert(Direction::Ingress);
+                }
+                self.cue = None;
+                i += 4;
+                continue;
             }
             if l == "lock" && next == "down" {
                 self.ent(EntityKind::Action, t.start, self.toks[i + 1].end);
@@ -209,7 +267,7 @@ impl<'a> Parser<'a> {
                 i += 2;
                 continue;
             }
-            if matches!(l, "cluster-wide" | "clusterwide")
+            if matches!(l.trim_end_matches(':'), "cluster-wide" | "clusterwide")
                 || l == "across" && next == "the" && self.low(i + 2) == "cluster"
                 || l == "cluster" && next == "wide"
                 || all_ns
@@ -297,7 +355,12 @@ impl<'a> Parser<'a> {
                 continue;
             }
             // "the nginx app" → app=nginx
+            let labelled_after = self
+                .toks
+                .get(i + 2)
+                .is_some_and(|n| n.paren && split_label(n.text).is_some());
             if prev == "the"
+                && !labelled_after
                 && matches!(
                     next.as_str(),
                     "app" | "application" | "service" | "pods" | "deployment" | "workload"
@@ -405,7 +468,7 @@ impl<'a> Parser<'a> {
             if matches!(l.trim_end_matches(':'), "namespace" | "ns" | "namespaces") && i + 1 < n {
                 let nt = self.toks[i + 1].clone();
                 let name = nt.text.trim_end_matches(':');
-                if is_ns_name(name) && !not_a_name(name) {
+                if is_ns_name(name) && !not_a_ns_after_keyword(name) {
                     let end = nt.start + name.len();
                     self.mention(Who::Ns(name.to_string()), i + 1, nt.start, end);
                     i += 2;
@@ -422,7 +485,7 @@ impl<'a> Parser<'a> {
                 i += 1;
                 continue;
             }
-            if next.trim_end_matches(':') == "namespace"
+            if matches!(next.trim_end_matches(':'), "namespace" | "ns")
                 && !self.toks[i + 1].paren
                 && is_ns_name(t.text)
                 && !not_a_name(l)
@@ -462,8 +525,12 @@ impl<'a> Parser<'a> {
             let closes = self.text[t.end..].starts_with(')');
             let last = i + 1 == self.toks.len();
             let after_comma = i > 0 && self.toks[i - 1].comma;
-            if (t.paren || after_comma && (closes || last))
-                && self.after_mention(i)
+            let label_next = self
+                .toks
+                .get(i + 1)
+                .is_some_and(|n| split_label(n.text).is_some());
+            if ((t.paren && (closes || t.comma)) && (self.after_mention(i) || label_next)
+                || after_comma && (closes || last) && self.after_mention(i))
                 && is_ns_name(t.text)
                 && !reserved(l)
                 && !matches!(next.as_str(), "deny" | "allow" | "block")
@@ -479,7 +546,8 @@ impl<'a> Parser<'a> {
                     i += 1;
                     continue;
                 }
-                "to" | "towards" | "into" | "reach" | "reaching" | "reaches" => {
+                "to" | "towards" | "into" | "reach" | "reaching" | "reaches" | "hit"
+                | "contact" | "scrape" | "scrapes" => {
                     self.cue = Some(Cue::To);
                     if mode == Mode::None
                         && (matches!(next.as_str(), "port" | "ports")

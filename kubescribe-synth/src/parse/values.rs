@@ -35,7 +35,15 @@ impl<'a> Parser<'a> {
                 continue;
             }
             if l == "be" {
-                // "may only be read by …": the path is what is read.
+                // "should be blocked from reading …": the path acts; "may only
+                // be read by …": it is what is read.
+                let n1 = self.low(j + 1);
+                if (BLOCK_WORDS.contains(&n1) || ALLOW_WORDS.contains(&n1))
+                    && self.low(j + 2) == "from"
+                {
+                    j += 3;
+                    continue;
+                }
                 return false;
             }
             if !matches!(
@@ -194,7 +202,10 @@ impl<'a> Parser<'a> {
             && label_val_ok(self.toks[i + 1].text)
             && !reserved(&next)
             && !matches!(self.low(i + 2), "deny" | "allow" | "block")
-            && !matches!(next.as_str(), "cluster-wide" | "clusterwide")
+            && !matches!(
+                next.as_str(),
+                "cluster-wide" | "clusterwide" | "every" | "each" | "no" | "all" | "any"
+            )
         {
             let vt = self.toks[i + 1].clone();
             self.mention(
@@ -239,6 +250,16 @@ impl<'a> Parser<'a> {
             }
             *mode = Mode::Port;
             return 1;
+        }
+        // "allow outbound 443", "inbound 8080".
+        if *mode == Mode::None
+            && matches!(
+                prev.as_str(),
+                "outbound" | "inbound" | "ingress" | "egress" | "incoming" | "outgoing"
+            )
+            && parse_port(raw).is_some()
+        {
+            *mode = Mode::Port;
         }
         if let (Mode::Port, Some((p, e))) = (*mode, parse_port(raw)) {
             let mut end = t.end;
@@ -307,7 +328,11 @@ impl<'a> Parser<'a> {
             push_uniq(&mut a.services, raw.to_string());
             return 1;
         }
-        if is_cap(l, *mode, cap_ctx) {
+        // NET_ADMIN, SYS_PTRACE: capability names as the kernel writes them.
+        let upper_cap = raw.contains('_')
+            && raw.chars().all(|c| c.is_ascii_uppercase() || c == '_')
+            && CAPABILITIES.contains(&l);
+        if upper_cap || is_cap(l, *mode, cap_ctx) {
             self.ent(EntityKind::Capability, t.start, t.end);
             push_uniq(&mut a.caps, l.trim_start_matches("cap_").to_string());
             *mode = Mode::Cap;
