@@ -198,7 +198,19 @@ impl<'a> Parser<'a> {
             match a.dir_explicit {
                 Some(Direction::Ingress) => pick(&|c| c != Cue::From),
                 Some(Direction::Egress) => pick(&|c| c != Cue::To),
-                _ => pick(&|c| c == Cue::None).or_else(|| pick(&|c| c == Cue::To)),
+                _ => {
+                    // The first uncued group that names workloads (not one
+                    // that only gives a namespace), else the "to" group.
+                    let names = |g: usize| {
+                        self.mentions
+                            .iter()
+                            .any(|m| m.group == g && matches!(m.who, Who::Label(..) | Who::Pod(_)))
+                    };
+                    (0..groups.len())
+                        .find(|&g| groups[g] == Cue::None && names(g))
+                        .or_else(|| pick(&|c| c == Cue::To))
+                        .or_else(|| pick(&|c| c == Cue::None))
+                }
             }
             .unwrap_or(0)
         } else {
@@ -323,7 +335,7 @@ impl<'a> Parser<'a> {
                 (Who::Ns(_), true) => EntityKind::Namespace,
                 (Who::Ns(_), false) => EntityKind::PeerNamespace,
                 (Who::Pod(_), _) => EntityKind::PodName,
-                (Who::NsLabel(..) | Who::AnyNs, _) => EntityKind::PeerNamespace,
+                (Who::NsLabel(..) | Who::AnyNs | Who::SameNs, _) => EntityKind::PeerNamespace,
             };
             self.ents.push(Entity {
                 kind,
@@ -350,7 +362,7 @@ impl<'a> Parser<'a> {
                         _ => ns = Some(x),
                     },
                     Who::Pod(p) => push_uniq(&mut pods, p),
-                    Who::NsLabel(..) | Who::AnyNs => {
+                    Who::NsLabel(..) | Who::AnyNs | Who::SameNs => {
                         return Err(IntentParseError::Missing(vec![format!(
                             "which pods: namespaces by label (`{}`) select peers, not the policy's own pods; {}",
                             &self.text[m.start..m.end],
@@ -394,6 +406,7 @@ impl<'a> Parser<'a> {
                         p.namespace_labels.insert(k, v);
                     }
                     Who::AnyNs => p.any_namespace = true,
+                    Who::SameNs => {}
                     Who::Pod(x) => ppods.push(x),
                 }
             }

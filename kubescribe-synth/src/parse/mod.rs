@@ -220,6 +220,8 @@ enum Who {
     NsLabel(String, String),
     /// "from any namespace".
     AnyNs,
+    /// "from pods in its own namespace": every pod of the policy's namespace.
+    SameNs,
     Pod(String),
 }
 

@@ -37,6 +37,15 @@ impl<'a> Parser<'a> {
                 && let Some((act, k, negated)) = self.action_phrase(i, a)
             {
                 let k = k.min(n - 1);
+                if act == Action::Block
+                    && matches!(self.low(k + 1), "everything" | "anything" | "all")
+                    && self.low(k + 2) == "else"
+                {
+                    // "…; block everything else": the allow-list's posture.
+                    a.only = true;
+                    i = k + 3;
+                    continue;
+                }
                 let (s, e) = (t.start, self.toks[k].end);
                 self.ent(EntityKind::Action, s, e);
                 let words = self.text[s..e].to_string();
@@ -108,6 +117,61 @@ impl<'a> Parser<'a> {
                 a.block.get_or_insert(format!("no {next}"));
                 self.ent(EntityKind::Action, t.start, self.toks[i + 1].end);
                 i += 2;
+                continue;
+            }
+            // "everything else: denied", "everything else is blocked": the
+            // allow-list's posture, not a block of its own.
+            if matches!(l, "everything" | "anything" | "all" | "nothing")
+                && matches!(next.as_str(), "else" | "other")
+            {
+                a.only = true;
+                let mut k = i + 2;
+                while k < n && k < i + 6 {
+                    let w = self.low(k);
+                    if BLOCK_WORDS.contains(&w) || matches!(w, "denied" | "blocked" | "dropped") {
+                        k += 1;
+                        break;
+                    }
+                    if !matches!(
+                        w,
+                        "is" | "are"
+                            | "gets"
+                            | "get"
+                            | "will"
+                            | "be"
+                            | "should"
+                            | "must"
+                            | "coming"
+                            | "in"
+                            | "out"
+                    ) {
+                        k = i + 2;
+                        break;
+                    }
+                    k += 1;
+                }
+                i = k.max(i + 2);
+                continue;
+            }
+            // "X exchanges traffic with Y": both directions, permitted.
+            if matches!(l, "exchange" | "exchanges" | "exchanging") {
+                a.dir_explicit.get_or_insert(Direction::Both);
+                a.modal_allow = true;
+                self.cue = Some(Cue::To);
+                i += 1;
+                while matches!(self.low(i), "traffic" | "packets" | "data" | "with") {
+                    i += 1;
+                }
+                continue;
+            }
+            // "from pods in its own namespace": the policy's namespace, every pod.
+            if matches!(l, "its" | "their" | "the")
+                && matches!(next.as_str(), "own" | "same")
+                && matches!(self.low(i + 2), "namespace" | "ns")
+                && matches!(self.cue, Some(Cue::From | Cue::To))
+            {
+                self.mention(Who::SameNs, i, t.start, self.toks[i + 2].end);
+                i += 3;
                 continue;
             }
             // "nobody else gets in": an allow-list.
@@ -503,6 +567,7 @@ impl<'a> Parser<'a> {
                     || self.toks[i + 1].comma)
                 && is_ns_name(self.toks[i + 1].text.trim_end_matches(':'))
                 && !reserved(next.trim_end_matches(':'))
+                && !matches!(next.as_str(), "namespaces" | "namespace")
                 && !matches!(self.low(i + 2), "namespace" | "app" | "application")
                 && parse_port(&next).is_none()
             {
@@ -571,7 +636,9 @@ impl<'a> Parser<'a> {
                     a.dir_implied.get_or_insert(Direction::Ingress);
                 }
                 "send" | "sends" | "sending" | "connect" | "connecting" | "talk" | "call"
-                | "calls" | "opening" => {
+                | "calls" | "opening" | "push" | "pushes" | "upload" | "uploads" | "fetch"
+                | "fetches" | "download" | "downloads" | "pull" | "pulls" | "query" | "queries"
+                | "resolve" => {
                     a.dir_implied.get_or_insert(Direction::Egress);
                 }
                 _ => {}

@@ -8,8 +8,19 @@ impl<'a> Parser<'a> {
     /// "to read".
     pub(super) fn acts_on_files(&self, i: usize) -> bool {
         let mut j = i;
-        while j < self.toks.len() && j < i + 5 {
+        let mut window = i + 5;
+        while j < self.toks.len() && j < window {
             let l = self.low(j);
+            // "/usr/sbin/php-fpm in app=php (ns apps) may not spawn …": a
+            // location phrase between the executable and its verb.
+            if split_label(l).is_some()
+                || matches!(l, "in" | "of" | "pods" | "pod" | "ns" | "namespace")
+                || j > i && matches!(self.low(j - 1), "ns" | "namespace")
+            {
+                window = (window + 1).min(i + 10);
+                j += 1;
+                continue;
+            }
             let exec = EXEC_MODE_VERBS.contains(&l);
             let verb = FILE_VERBS.contains(&l) || exec;
             if exec
@@ -146,6 +157,22 @@ impl<'a> Parser<'a> {
                 push_uniq(&mut a.cidrs, c);
             }
             return 1;
+        }
+        // "setuid/setgid": a list written with slashes.
+        if !raw.starts_with('/') && raw.contains('/') && !raw.contains('=') {
+            let parts: Vec<&str> = l.split('/').collect();
+            if parts.len() > 1
+                && parts
+                    .iter()
+                    .all(|p| SYSCALLS_CLEAR.contains(p) || SYSCALLS_WORDY.contains(p))
+                && (syscall_ctx || parts.iter().all(|p| SYSCALLS_CLEAR.contains(p)))
+            {
+                self.ent(EntityKind::Syscall, t.start, t.end);
+                for p in parts {
+                    push_uniq(&mut a.syscalls, p.to_string());
+                }
+                return 1;
+            }
         }
         if let Some((k, v)) = split_label(raw) {
             if k != "namespace" && k != "ns" {
