@@ -131,30 +131,19 @@ impl LimitExceeded {
 /// debug build (reserved address space; only what is used is touched).
 pub const PARSE_STACK_BYTES: usize = 64 * 1024 * 1024;
 
-/// Runs `f` on a thread with `stack_bytes` of stack, so recursion bounded
-/// by a limit above never depends on the caller's stack (a test thread has
-/// 2 MiB, a Python thread may have less). Runs it inline when no thread
-/// can be started; a panic in `f` resumes in the caller.
+/// Runs `f` with at least `stack_bytes` of stack, so recursion bounded by a
+/// limit above never depends on the caller's stack (a test thread has
+/// 2 MiB, a Python thread may have less): inline when that much is left,
+/// else on a stack segment of that size switched to on this thread
+/// (`stacker`; reserved address space, only what is used is touched). No
+/// thread is started per call: a new thread cost each parsed file tens of
+/// microseconds and fresh allocator pages. A panic in `f` resumes in the
+/// caller.
 pub fn with_stack<T: Send>(stack_bytes: usize, f: impl FnOnce() -> T + Send) -> T {
-    let mut job = Some(f);
-    let ran = std::thread::scope(|s| {
-        let slot = &mut job;
-        let spawned = std::thread::Builder::new()
-            .stack_size(stack_bytes)
-            .spawn_scoped(s, move || slot.take().map(|f| f()));
-        match spawned {
-            Ok(handle) => match handle.join() {
-                Ok(out) => out,
-                Err(panic) => std::panic::resume_unwind(panic),
-            },
-            Err(_) => None,
-        }
-    });
-    match (ran, job) {
-        (Some(out), _) => out,
-        (None, Some(f)) => f(),
-        (None, None) => unreachable!("the job either ran or is still here"),
+    if stacker::remaining_stack().is_some_and(|left| left >= stack_bytes) {
+        return f();
     }
+    stacker::grow(stack_bytes, f)
 }
 
 /// The nodes and parser events allowed for an input of `max_bytes`.
