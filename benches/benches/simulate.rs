@@ -85,6 +85,7 @@ fn flows(n: usize) -> Vec<Event> {
                     }),
                     dns_name: None,
                     process: None,
+                    http: None,
                 }),
             }
         })

@@ -349,6 +349,10 @@ impl ClusterSnapshot {
                 declared.insert(w.name);
                 continue;
             }
+            if w.kind == "Endpoints" || w.kind == "EndpointSlice" {
+                // A Service's backends: addresses, no pods of their own.
+                continue;
+            }
             if w.kind == "Service" {
                 services.push(ServiceInfo {
                     namespace: w.namespace.clone(),

@@ -423,6 +423,29 @@ pub struct NetworkEvent {
     /// The binary of the process, when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub process: Option<String>,
+    /// The HTTP request of the flow, when an L7 proxy saw it (Hubble's
+    /// `l7.http`); Cilium's `rules.http` match on it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http: Option<HttpRequest>,
+}
+
+/// An HTTP request as an L7 proxy reports it (Hubble's `l7.http`). Each
+/// field is absent when the record lacks it.
+#[derive(
+    Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+pub struct HttpRequest {
+    /// The method (`GET`, `POST`, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
+    /// The request target as HTTP/2's `:path` carries it: the URL's path,
+    /// with `?query` when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// The host (the URL's authority, HTTP/2's `:authority`), port included
+    /// when the request names one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
 }
 
 /// Whether a syscall event is a plain syscall or a capability use.
@@ -464,7 +487,8 @@ pub struct SyscallEvent {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Workload {
     /// `Deployment`, `Pod`, `Service`, `StatefulSet`, `DaemonSet`,
-    /// `ReplicaSet`, `Job`, or `Namespace` (a namespace, kept for its labels).
+    /// `ReplicaSet`, `Job`, `Namespace` (a namespace, kept for its labels),
+    /// `Endpoints` or `EndpointSlice` (kept for their addresses).
     pub kind: String,
     /// Namespace (`default` when the manifest names none; a `Namespace`'s
     /// own name).
@@ -481,9 +505,14 @@ pub struct Workload {
     /// Label selector (`spec.selector.matchLabels`, a Service's `spec.selector`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub selector: BTreeMap<String, String>,
-    /// Container ports, or a Service's ports.
+    /// Container ports, a Service's ports, or an `Endpoints` /
+    /// `EndpointSlice`'s ports.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ports: Vec<WorkloadPort>,
+    /// The addresses of an `Endpoints` or `EndpointSlice` (its ready and
+    /// not-ready addresses); empty for other kinds.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub addresses: Vec<String>,
 }
 
 /// A port a workload declares.

@@ -2,7 +2,11 @@
 //! DaemonSet, ReplicaSet, Job, Pod and Service, and Namespace (kept for its
 //! labels, which `namespaceSelector`s match: its `namespace` and `name` are
 //! both the namespace's name, and `labels` gains Kubernetes' automatic
-//! `kubernetes.io/metadata.name` label when the manifest lacks it).
+//! `kubernetes.io/metadata.name` label when the manifest lacks it), and
+//! `Endpoints` and `EndpointSlice` (kept for their addresses and ports: the
+//! backends of a Service, a selector-less one's only record of them; an
+//! `EndpointSlice` names its Service in the `kubernetes.io/service-name`
+//! label).
 
 use std::collections::BTreeMap;
 
@@ -20,7 +24,12 @@ pub const WORKLOAD_KINDS: &[&str] = &[
     "Pod",
     "Service",
     "Namespace",
+    "Endpoints",
+    "EndpointSlice",
 ];
+
+/// The label of an `EndpointSlice` that names its Service.
+pub const SERVICE_NAME_LABEL: &str = "kubernetes.io/service-name";
 
 /// The label Kubernetes puts on every namespace: its name.
 pub const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";
@@ -81,6 +90,7 @@ pub fn workload(doc: &Value) -> Result<Option<Workload>, String> {
             pod_labels: BTreeMap::new(),
             selector: BTreeMap::new(),
             ports: Vec::new(),
+            addresses: Vec::new(),
         }));
     }
     let namespace = meta
@@ -98,7 +108,12 @@ pub fn workload(doc: &Value) -> Result<Option<Workload>, String> {
         pod_labels: BTreeMap::new(),
         selector: BTreeMap::new(),
         ports: Vec::new(),
+        addresses: Vec::new(),
     };
+    if kind == "Endpoints" || kind == "EndpointSlice" {
+        endpoints(kind, doc, &mut w)?;
+        return Ok(Some(w));
+    }
     if kind == "Service" {
         w.selector = string_map(spec.get("selector"), "spec.selector")?;
         for (i, p) in spec
@@ -170,4 +185,73 @@ pub fn workload(doc: &Value) -> Result<Option<Workload>, String> {
         }
     }
     Ok(Some(w))
+}
+
+fn array<'a>(v: Option<&'a Value>, what: &str) -> Result<&'a [Value], String> {
+    match v {
+        None | Some(Value::Null) => Ok(&[]),
+        Some(Value::Array(a)) => Ok(a),
+        Some(_) => Err(format!("{what} must be a list")),
+    }
+}
+
+/// An `Endpoints`' `subsets[].addresses` and `.notReadyAddresses` (their
+/// `ip`s) and `.ports`, or an `EndpointSlice`'s `endpoints[].addresses` and
+/// `ports` (a port without a number, which stands for every port, is left
+/// out). Addresses are kept once each, in the manifest's order.
+fn endpoints(kind: &str, doc: &Value, w: &mut Workload) -> Result<(), String> {
+    let add = |w: &mut Workload, ip: &str| {
+        if !w.addresses.iter().any(|a| a == ip) {
+            w.addresses.push(ip.to_string());
+        }
+    };
+    let port_of = |p: &Value, what: &str, required: bool| -> Result<Option<WorkloadPort>, String> {
+        let port = match p.get("port") {
+            None | Some(Value::Null) if !required => return Ok(None),
+            v => port_number(v.unwrap_or(&Value::Null), &format!("{what}.port"))?,
+        };
+        Ok(Some(WorkloadPort {
+            container: None,
+            name: p.get("name").and_then(Value::as_str).map(str::to_string),
+            port,
+            target_port: None,
+            protocol: protocol(p),
+        }))
+    };
+    if kind == "Endpoints" {
+        for (si, subset) in array(doc.get("subsets"), "subsets")?.iter().enumerate() {
+            for key in ["addresses", "notReadyAddresses"] {
+                let what = format!("subsets[{si}].{key}");
+                for (ai, a) in array(subset.get(key), &what)?.iter().enumerate() {
+                    let ip = a
+                        .get("ip")
+                        .and_then(Value::as_str)
+                        .ok_or_else(|| format!("{what}[{ai}].ip must be a string"))?;
+                    add(w, ip);
+                }
+            }
+            let what = format!("subsets[{si}].ports");
+            for (pi, p) in array(subset.get("ports"), &what)?.iter().enumerate() {
+                if let Some(port) = port_of(p, &format!("{what}[{pi}]"), true)? {
+                    w.ports.push(port);
+                }
+            }
+        }
+        return Ok(());
+    }
+    for (ei, e) in array(doc.get("endpoints"), "endpoints")?.iter().enumerate() {
+        let what = format!("endpoints[{ei}].addresses");
+        for (ai, a) in array(e.get("addresses"), &what)?.iter().enumerate() {
+            let ip = a
+                .as_str()
+                .ok_or_else(|| format!("{what}[{ai}] must be a string"))?;
+            add(w, ip);
+        }
+    }
+    for (pi, p) in array(doc.get("ports"), "ports")?.iter().enumerate() {
+        if let Some(port) = port_of(p, &format!("ports[{pi}]"), false)? {
+            w.ports.push(port);
+        }
+    }
+    Ok(())
 }

@@ -76,6 +76,7 @@ fn events_of(pod: &PodMeta, n: usize, tag: &str) -> Vec<Event> {
                 }),
                 dns_name: None,
                 process: None,
+                http: None,
             }),
             i as i64,
         ));
@@ -250,7 +251,7 @@ fn a_version_2_store_gains_the_pod_indexes_when_opened() {
             |r| r.get(0),
         )
         .unwrap();
-    assert_eq!(version, "3");
+    assert_eq!(version, "4", "the current version");
     let q = EventQuery {
         namespace: Some("shop".into()),
         ..EventQuery::default()

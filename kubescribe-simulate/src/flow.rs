@@ -6,7 +6,7 @@ use std::net::IpAddr;
 
 use super::selector::LabelView;
 use super::tri::Tri;
-use kubescribe_events::{Direction, Event, EventKind, NetworkEvent, WorkloadPort};
+use kubescribe_events::{Direction, Event, EventKind, HttpRequest, NetworkEvent, WorkloadPort};
 
 /// One end of a flow.
 #[derive(Debug, Clone, Copy)]
@@ -162,6 +162,9 @@ pub struct Flow<'a> {
     /// When the event carries no DNS name: the names earlier DNS answers (in
     /// the store) gave for the remote address.
     pub resolved_names: Option<&'a BTreeSet<String>>,
+    /// The HTTP request an L7 proxy saw on the flow, when the event
+    /// carries one.
+    pub http: Option<&'a HttpRequest>,
 }
 
 static EMPTY: BTreeMap<String, String> = BTreeMap::new();
@@ -205,6 +208,7 @@ impl<'a> Flow<'a> {
                 protocol: normalize_protocol(&n.protocol).filter(|p| *p != "?"),
                 dns_name: n.dns_name.as_deref(),
                 resolved_names: None,
+                http: n.http.as_ref(),
             },
             n,
         ))
@@ -225,6 +229,8 @@ impl<'a> Flow<'a> {
             protocol: self.protocol,
             dns_name: None,
             resolved_names: None,
+            // The same request, seen by the other end's proxy.
+            http: self.http,
         })
     }
 

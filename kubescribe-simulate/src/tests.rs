@@ -58,6 +58,7 @@ pub(crate) fn flow(
             }),
             dns_name: None,
             process: None,
+            http: None,
         }),
     }
 }

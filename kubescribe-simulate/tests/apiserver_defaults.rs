@@ -44,6 +44,7 @@ fn flow(app: &str, dir: Direction, peer_app: &str, remote_ip: &str, port: u16) -
             }),
             dns_name: None,
             process: None,
+            http: None,
         }),
     }
 }

@@ -70,6 +70,7 @@ fn event(p: &Probe) -> Event {
             }),
             dns_name: None,
             process: None,
+            http: None,
         }),
     }
 }

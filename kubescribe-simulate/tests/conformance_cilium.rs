@@ -152,6 +152,7 @@ fn inventory(pods: &[Pod]) -> Inventory {
             } else {
                 Vec::new()
             },
+            addresses: Vec::new(),
         });
     }
     inv
@@ -215,6 +216,7 @@ impl Probe<'_> {
                 peer: Some(peer),
                 dns_name: None,
                 process: None,
+                http: None,
             }),
         }
     }

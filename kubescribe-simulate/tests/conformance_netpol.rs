@@ -155,6 +155,7 @@ impl World {
                     pod_labels: BTreeMap::new(),
                     selector: BTreeMap::new(),
                     ports: Vec::new(),
+                    addresses: Vec::new(),
                 });
             }
         }
@@ -181,6 +182,7 @@ impl World {
                 pod_labels: labels.clone(),
                 selector: BTreeMap::new(),
                 ports,
+                addresses: Vec::new(),
             });
         }
         inv
@@ -223,6 +225,7 @@ impl World {
                 }),
                 dns_name: None,
                 process: None,
+                http: None,
             }),
         }
     }
@@ -400,6 +403,7 @@ fn cyclonus_matcher_cases_agree() {
                 pod_labels: p.labels.clone(),
                 selector: BTreeMap::new(),
                 ports: p.ports.clone(),
+                addresses: Vec::new(),
             });
         }
         // Seen from the source when it is a pod, else from the destination.
@@ -439,6 +443,7 @@ fn cyclonus_matcher_cases_agree() {
                 }),
                 dns_name: None,
                 process: None,
+                http: None,
             }),
         };
         let d = Simulator::new(&policies, SimOptions::default())

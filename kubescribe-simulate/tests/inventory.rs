@@ -52,6 +52,7 @@ fn conn(src: (&str, &str, &str), dst: (&str, &str, &str), port: u16, proto: &str
             }),
             dns_name: None,
             process: None,
+            http: None,
         }),
     }
 }
@@ -74,6 +75,7 @@ fn deployment(ns: &str, name: &str, pod_labels: &str, ports: &[(&str, u16, &str)
                 protocol: proto.to_string(),
             })
             .collect(),
+        addresses: Vec::new(),
     }
 }
 
@@ -88,6 +90,7 @@ fn namespace(name: &str, lbls: &str) -> Workload {
         pod_labels: BTreeMap::new(),
         selector: BTreeMap::new(),
         ports: Vec::new(),
+        addresses: Vec::new(),
     }
 }
 

@@ -145,6 +145,7 @@ fn event(case: &Case) -> Event {
             peer: None,
             dns_name: None,
             process: Some(process.clone()),
+            http: None,
         }),
     };
     Event {

@@ -80,6 +80,7 @@ fn socket(protocol: &str, process: &str) -> Event {
             peer: None,
             dns_name: None,
             process: Some(process.into()),
+            http: None,
         }),
     )
 }

@@ -607,6 +607,7 @@ fn cilium_any_icmp_matches_an_icmp_event_without_its_type() {
             peer: None,
             dns_name: None,
             process: None,
+            http: None,
         }),
     };
     // Every ICMPv4 type is listed: a ping whose type the event does not

@@ -386,6 +386,7 @@ fn event(local: &Pod, remote: &Remote, dir: Direction, proto: &str, port: u16) -
             peer,
             dns_name: None,
             process: None,
+            http: None,
         }),
     }
 }

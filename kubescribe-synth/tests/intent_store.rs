@@ -31,6 +31,7 @@ fn workload(kind: &str, ns: &str, name: &str, pod_labels: &[(&str, &str)]) -> Wo
             BTreeMap::new()
         },
         ports: Vec::new(),
+        addresses: Vec::new(),
     }
 }
 

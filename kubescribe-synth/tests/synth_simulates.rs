@@ -338,6 +338,7 @@ fn net(
             peer,
             dns_name: dns.map(str::to_string),
             process: Some(actor(i)),
+            http: None,
         }),
     );
     e.source = SourceEngine::Hubble;
@@ -706,6 +707,7 @@ fn synthesized_policies_validate_against_their_store_and_hold_the_intent_in_simu
                     pod_labels: i.scope.labels.clone(),
                     selector: i.scope.labels.clone(),
                     ports: Vec::new(),
+                    addresses: Vec::new(),
                 })
                 .unwrap();
                 for e in named.iter().chain(&other) {

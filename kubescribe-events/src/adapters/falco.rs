@@ -254,6 +254,7 @@ fn falco_network<F: Fields + ?Sized>(
             peer: None,
             dns_name: None,
             process,
+            http: None,
         }
     } else {
         NetworkEvent {
@@ -266,6 +267,7 @@ fn falco_network<F: Fields + ?Sized>(
             peer: None,
             dns_name: string_of(f, "fd.sip.name")?,
             process,
+            http: None,
         }
     })
 }

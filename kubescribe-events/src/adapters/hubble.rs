@@ -1,6 +1,7 @@
 //! Hubble (Cilium) flows to network events.
 
 use super::*;
+use crate::HttpRequest;
 
 struct Endpoint {
     namespace: Option<String>,
@@ -164,6 +165,16 @@ pub(super) fn hubble(v: &Value) -> Result<Vec<Event>, Skip> {
             .and_then(Value::as_str)
             .map(str::to_string);
     }
+    let http = match flow.get("l7").and_then(|l| l.get("http")) {
+        None | Some(Value::Null) => None,
+        Some(h) if h.is_object() => Some(hubble_http(h)?),
+        Some(other) => {
+            return Err(invalid(format!(
+                "flow `l7.http` must be an object, found {}",
+                type_name(other)
+            )));
+        }
+    };
     Ok(vec![event(
         SourceEngine::Hubble,
         ts,
@@ -179,6 +190,55 @@ pub(super) fn hubble(v: &Value) -> Result<Vec<Event>, Skip> {
             peer,
             dns_name,
             process: None,
+            http,
         }),
     )])
+}
+
+/// Hubble's `l7.http` (a request, or a response that repeats its request's
+/// method and URL) as the request Cilium's HTTP rules match: the method,
+/// the URL's path with its query (Envoy's `:path`) and its host (the
+/// `:authority`; a `host` header when the URL has none).
+fn hubble_http(h: &Value) -> Result<HttpRequest, Skip> {
+    let method = string_of(h, "method")?.filter(|m| !m.is_empty());
+    let (mut host, path) = match str_of(h, "url")? {
+        Some(url) => split_url(url),
+        None => (None, None),
+    };
+    if host.is_none()
+        && let Some(Value::Array(headers)) = h.get("headers")
+    {
+        host = headers.iter().find_map(|kv| {
+            let key = kv.get("key").and_then(Value::as_str)?;
+            (key.eq_ignore_ascii_case("host") || key == ":authority")
+                .then(|| kv.get("value").and_then(Value::as_str))
+                .flatten()
+                .map(str::to_string)
+        });
+    }
+    Ok(HttpRequest { method, path, host })
+}
+
+/// `http://host:80/p?q` → (`host:80`, `/p?q`); a URL without a scheme is
+/// a path. The fragment is not part of a request.
+fn split_url(url: &str) -> (Option<String>, Option<String>) {
+    let url = url.split('#').next().unwrap_or("");
+    let Some((_, rest)) = url.split_once("://") else {
+        return (None, (!url.is_empty()).then(|| url.to_string()));
+    };
+    let (authority, path) = match rest.find(['/', '?']) {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, "/"),
+    };
+    // Userinfo is not part of the host.
+    let authority = authority.rsplit('@').next().unwrap_or(authority);
+    let path = if path.starts_with('?') {
+        format!("/{path}")
+    } else {
+        path.to_string()
+    };
+    (
+        (!authority.is_empty()).then(|| authority.to_string()),
+        Some(path),
+    )
 }

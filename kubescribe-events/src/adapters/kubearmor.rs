@@ -128,6 +128,7 @@ pub(super) fn kubearmor(v: &Value) -> Result<Vec<Event>, Skip> {
                 peer: None,
                 dns_name: None,
                 process: process_name,
+                http: None,
             })
         }
         "Syscall" | "Capabilities" => {
@@ -277,5 +278,6 @@ fn kubearmor_network(
         peer: None,
         dns_name,
         process,
+        http: None,
     }
 }

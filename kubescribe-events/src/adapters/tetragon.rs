@@ -98,6 +98,7 @@ pub(super) fn tetragon(v: &Value) -> Result<Vec<Event>, Skip> {
                     peer: None,
                     dns_name: None,
                     process: Some(binary.clone()),
+                    http: None,
                 }),
             )]
         }
@@ -213,6 +214,7 @@ fn tetragon_hook(
                         peer: None,
                         dns_name: None,
                         process: Some(binary.to_string()),
+                        http: None,
                     };
                     return Ok(vec![ev(result, EventKind::Network(net))]);
                 }

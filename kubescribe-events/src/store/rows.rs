@@ -6,7 +6,7 @@
 //!
 //! A row's identity is its table plus the columns of the table's unique key,
 //! in a fixed layout ([`RowKey`], [`key_columns`]): up to four integer and
-//! eight text columns. Lookups borrow the event's strings; only a row seen for
+//! eleven text columns. Lookups borrow the event's strings; only a row seen for
 //! the first time is copied. Rows keep the order they were first seen in, so
 //! rows written in one flush get ids in the order the events came.
 //!
@@ -26,7 +26,12 @@ use crate::{Direction, Event, EventKind};
 /// Integer key columns per row (unused ones are 0).
 pub const INTS: usize = 4;
 /// Text key columns per row (unused ones are empty).
-pub const TEXTS: usize = 8;
+pub const TEXTS: usize = 11;
+/// The text columns of schema version 3 and before, always hashed; the
+/// columns after them (schema 4: a flow's HTTP method, path and host) are
+/// hashed only when one of them is set, so every row an older store holds
+/// keeps its hash ([`RowKey::stable_hash`]).
+pub const TEXTS_V3: usize = 8;
 
 /// A row's identity: table and unique-key columns. The column layout per
 /// table is [`RowKey::of`]'s; the SQL that writes a row must use the same.
@@ -71,6 +76,9 @@ pub fn key_columns(table: EventTable) -> (&'static [&'static str], &'static [&'s
                 "remote_ip",
                 "dns_name",
                 "process",
+                "http_method",
+                "http_path",
+                "http_host",
             ],
         ),
         EventTable::Syscalls => (
@@ -83,7 +91,8 @@ pub fn key_columns(table: EventTable) -> (&'static [&'static str], &'static [&'s
 impl<S: AsRef<str>> RowKey<S> {
     /// The row's hash as stored (`key_hash`): XXH3-64 of the table name,
     /// the integer columns (little-endian) and each text column prefixed by
-    /// its length. Stable across platforms and releases; distinct keys may
+    /// its length; the columns after [`TEXTS_V3`] only when one of them is
+    /// not empty. Stable across platforms and releases; distinct keys may
     /// share it (a store probes on).
     pub fn stable_hash(&self) -> i64 {
         let mut h = Xxh3Default::new();
@@ -91,7 +100,13 @@ impl<S: AsRef<str>> RowKey<S> {
         for i in self.ints {
             h.update(&i.to_le_bytes());
         }
-        for t in &self.texts {
+        let added = &self.texts[TEXTS_V3..];
+        let n = if added.iter().all(|t| t.as_ref().is_empty()) {
+            TEXTS_V3
+        } else {
+            TEXTS
+        };
+        for t in &self.texts[..n] {
             let t = t.as_ref().as_bytes();
             h.update(&(t.len() as u64).to_le_bytes());
             h.update(t);
@@ -124,6 +139,9 @@ impl<'a> RowKey<&'a str> {
                     opt(&x.parent),
                     "",
                     "",
+                    "",
+                    "",
+                    "",
                 ],
             ),
             EventKind::File(x) => (
@@ -138,9 +156,18 @@ impl<'a> RowKey<&'a str> {
                     opt(&x.syscall),
                     opt(&x.process),
                     "",
+                    "",
+                    "",
+                    "",
                 ],
             ),
             EventKind::Network(x) => {
+                let http = x.http.as_ref();
+                let (method, path, host) = (
+                    http.map_or("", |h| opt(&h.method)),
+                    http.map_or("", |h| opt(&h.path)),
+                    http.map_or("", |h| opt(&h.host)),
+                );
                 let (local_port, remote_port) = match x.direction {
                     Direction::Egress => (0, x.remote_port.unwrap_or(0)),
                     Direction::Ingress => (x.local_port.unwrap_or(0), 0),
@@ -163,6 +190,9 @@ impl<'a> RowKey<&'a str> {
                         opt(&x.remote_ip),
                         opt(&x.dns_name),
                         opt(&x.process),
+                        method,
+                        path,
+                        host,
                     ],
                 )
             }
@@ -176,6 +206,9 @@ impl<'a> RowKey<&'a str> {
                     &x.name,
                     opt(&x.args),
                     opt(&x.process),
+                    "",
+                    "",
+                    "",
                     "",
                     "",
                 ],

@@ -22,6 +22,14 @@
 //! once. Stores of schema version 1 (a unique index over the key columns)
 //! are rebuilt into version 2 when opened.
 //!
+//! Schema 4 adds a flow's HTTP request (`http_method`, `http_path`,
+//! `http_host`: key columns, so two requests on one connection endpoint
+//! stay two rows) and the addresses of `Endpoints` / `EndpointSlice`
+//! workloads (`workloads.addresses`, a JSON list). Older stores gain the
+//! columns when opened (empty: no HTTP request, no addresses); their rows
+//! keep their `key_hash` ([`RowKey::stable_hash`] hashes the new columns
+//! only when one is set).
+//!
 //! Every event table is indexed on `pod_id` (schema 3), so the queries the
 //! pipeline makes for one workload (`context`, `prompt`, `validate
 //! --store`, `simulate --namespace`) read that workload's rows through the
@@ -52,21 +60,31 @@ use rusqlite::{
     Connection, OptionalExtension, StatementStatus, TransactionBehavior, params, params_from_iter,
 };
 
-use super::rows::{INTS, PendingRows, RowKey, Seen, key_columns};
+use super::rows::{INTS, PendingRows, RowKey, Seen, TEXTS, key_columns};
 use super::{
     EventQuery, EventStore, EventTable, IngestedFile, StoreCounts, StoreError, StoreWriter,
     StoredEvent,
 };
 use crate::{
-    Direction, Event, EventKind, FileEvent, FileOperation, NetworkEvent, Peer, PodMeta,
-    ProcessAction, ProcessEvent, SourceEngine, SyscallEvent, SyscallKind, Validity, Workload,
-    WorkloadPort,
+    Direction, Event, EventKind, FileEvent, FileOperation, HttpRequest, NetworkEvent, Peer,
+    PodMeta, ProcessAction, ProcessEvent, SourceEngine, SyscallEvent, SyscallKind, Validity,
+    Workload, WorkloadPort,
 };
 
 /// Version 2 finds event rows by `key_hash` ([`RowKey::stable_hash`])
 /// instead of a unique index over their key columns; version 3 adds the
-/// `pod_id` indexes. Older stores are migrated when opened.
-const SCHEMA_VERSION: &str = "3";
+/// `pod_id` indexes; version 4 a flow's HTTP request and the addresses of
+/// `Endpoints` workloads. Older stores are migrated when opened.
+const SCHEMA_VERSION: &str = "4";
+
+/// The columns schema 4 added, as `ALTER TABLE ... ADD COLUMN` declares
+/// them (also in [`SCHEMA`]).
+const ADDED_IN_V4: &[(&str, &str, &str)] = &[
+    ("flows", "http_method", "TEXT NOT NULL DEFAULT ''"),
+    ("flows", "http_path", "TEXT NOT NULL DEFAULT ''"),
+    ("flows", "http_host", "TEXT NOT NULL DEFAULT ''"),
+    ("workloads", "addresses", "TEXT NOT NULL DEFAULT '[]'"),
+];
 
 const SCHEMA: &str = r#"
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -104,6 +122,8 @@ CREATE TABLE IF NOT EXISTS flows (
     protocol TEXT NOT NULL, direction TEXT NOT NULL, local_ip TEXT NOT NULL,
     local_port INTEGER NOT NULL, remote_ip TEXT NOT NULL, remote_port INTEGER NOT NULL,
     peer_id INTEGER NOT NULL, dns_name TEXT NOT NULL, process TEXT NOT NULL,
+    http_method TEXT NOT NULL DEFAULT '', http_path TEXT NOT NULL DEFAULT '',
+    http_host TEXT NOT NULL DEFAULT '',
     count INTEGER NOT NULL, first_seen INTEGER, last_seen INTEGER,
     validity TEXT NOT NULL DEFAULT 'unreviewed',
     key_hash INTEGER NOT NULL UNIQUE);
@@ -121,6 +141,7 @@ CREATE INDEX IF NOT EXISTS syscalls_by_pod ON syscalls (pod_id);
 CREATE TABLE IF NOT EXISTS workloads (
     id INTEGER PRIMARY KEY, kind TEXT NOT NULL, namespace TEXT NOT NULL, name TEXT NOT NULL,
     labels TEXT NOT NULL, pod_labels TEXT NOT NULL, selector TEXT NOT NULL,
+    addresses TEXT NOT NULL DEFAULT '[]',
     UNIQUE (kind, namespace, name));
 CREATE INDEX IF NOT EXISTS workloads_by_namespace ON workloads (namespace);
 CREATE TABLE IF NOT EXISTS workload_ports (
@@ -131,9 +152,9 @@ CREATE INDEX IF NOT EXISTS workload_ports_by_port ON workload_ports (port, proto
 "#;
 
 /// The upsert of one pending row into `table`. Parameters follow
-/// [`RowKey`]'s layout: `?1`–`?4` its integer columns, `?5`–`?12` its text
-/// columns (a table leaves those it lacks unreferenced), then `?13` the
-/// count, `?14` first seen, `?15` last seen and `?16` the key hash. A row
+/// [`RowKey`]'s layout: `?1`–`?4` its integer columns, `?5`–`?15` its text
+/// columns (a table leaves those it lacks unreferenced), then `?16` the
+/// count, `?17` first seen, `?18` last seen and `?19` the key hash. A row
 /// holding the hash with other key columns (a collision) is left alone and
 /// the statement changes nothing: the caller probes the next hash value.
 /// Rows are never deleted, so a probe sequence never has a gap.
@@ -150,9 +171,10 @@ fn upsert_sql(table: EventTable) -> &'static str {
                 .iter()
                 .map(|c| format!("{c} = excluded.{c}"))
                 .collect();
+            let n = INTS + TEXTS;
             format!(
                 "INSERT INTO {table} ({}, count, first_seen, last_seen, key_hash) \
-                 VALUES ({}, ?13, ?14, ?15, ?16) \
+                 VALUES ({}, ?{}, ?{}, ?{}, ?{}) \
                  ON CONFLICT (key_hash) DO UPDATE SET count = count + excluded.count, \
                  first_seen = CASE WHEN first_seen IS NULL OR excluded.first_seen < first_seen \
                      THEN coalesce(excluded.first_seen, first_seen) ELSE first_seen END, \
@@ -161,6 +183,10 @@ fn upsert_sql(table: EventTable) -> &'static str {
                  WHERE {}",
                 columns.join(", "),
                 values.join(", "),
+                n + 1,
+                n + 2,
+                n + 3,
+                n + 4,
                 same.join(" AND ")
             )
         })
@@ -190,6 +216,12 @@ fn migrate_v1(tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError> {
     for table in EventTable::ALL {
         let t = table.as_str();
         let (ints, texts) = key_columns(table);
+        // The columns a version-1 table has (schema 4's are left empty).
+        let n_texts = texts
+            .iter()
+            .take_while(|c| !ADDED_IN_V4.iter().any(|(at, ac, _)| *at == t && ac == *c))
+            .count();
+        let texts = &texts[..n_texts];
         let columns = ints
             .iter()
             .chain(texts)
@@ -240,6 +272,22 @@ fn migrate_v1(tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Adds the columns of schema 4 that a store of an older version lacks
+/// (a version-1 store's event tables were rebuilt with them already).
+fn add_v4_columns(tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError> {
+    for (table, column, decl) in ADDED_IN_V4 {
+        let has: bool = tx
+            .prepare(&format!(
+                "SELECT 1 FROM pragma_table_info('{table}') WHERE name = ?1"
+            ))?
+            .exists([column])?;
+        if !has {
+            tx.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {column} {decl}"))?;
+        }
+    }
+    Ok(())
+}
+
 /// Writes one row with `stmt` (its table's [`upsert_sql`]): `count` events
 /// with the given time range, merged into the row with the same key if there
 /// is one.
@@ -249,10 +297,12 @@ fn write_row(
     seen: &Seen,
 ) -> Result<(), StoreError> {
     let [i1, i2, i3, i4] = &key.ints;
-    let [t1, t2, t3, t4, t5, t6, t7, t8] = &key.texts;
+    let [t1, t2, t3, t4, t5, t6, t7, t8, t9, t10, t11] = &key.texts;
+    const _: () = assert!(TEXTS == 11, "write_row binds every text column");
     let mut hash = key.stable_hash();
     while stmt.execute(params![
-        i1, i2, i3, i4, t1, t2, t3, t4, t5, t6, t7, t8, seen.count, seen.first, seen.last, hash
+        i1, i2, i3, i4, t1, t2, t3, t4, t5, t6, t7, t8, t9, t10, t11, seen.count, seen.first,
+        seen.last, hash
     ])? == 0
     {
         hash = hash.wrapping_add(1);
@@ -392,6 +442,15 @@ fn labels_json(l: &BTreeMap<String, String>) -> String {
     serde_json::to_string(l).unwrap_or_else(|_| "{}".into())
 }
 
+fn addresses_json(a: &[String]) -> String {
+    serde_json::to_string(a).unwrap_or_else(|_| "[]".into())
+}
+
+fn parse_addresses(s: &str) -> Result<Vec<String>, StoreError> {
+    serde_json::from_str(s)
+        .map_err(|e| StoreError::Corrupt(format!("workload addresses {s:?}: {e}")))
+}
+
 fn parse_labels(s: &str) -> Result<BTreeMap<String, String>, StoreError> {
     serde_json::from_str(s).map_err(|e| StoreError::Corrupt(format!("labels {s:?}: {e}")))
 }
@@ -502,9 +561,13 @@ impl SqliteStore {
                 )?;
             }
             Some(v) if v == SCHEMA_VERSION => {}
-            Some(v) if v == "1" => migrate_v1(&tx)?,
-            // SCHEMA above added the `pod_id` indexes.
-            Some(v) if v == "2" => {
+            // SCHEMA above added the `pod_id` indexes (version 3); then the
+            // columns of version 4.
+            Some(v) if v == "1" || v == "2" || v == "3" => {
+                if v == "1" {
+                    migrate_v1(&tx)?;
+                }
+                add_v4_columns(&tx)?;
                 tx.execute(
                     "UPDATE meta SET value = ?1 WHERE key = 'schema_version'",
                     [SCHEMA_VERSION],
@@ -709,12 +772,12 @@ impl StoreWriter for SqliteWriter<'_> {
         let tx = self.tx()?;
         let id: i64 = tx
             .prepare_cached(
-                "INSERT INTO workloads (kind, namespace, name, labels, pod_labels, selector) VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+                "INSERT INTO workloads (kind, namespace, name, labels, pod_labels, selector, addresses) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) \
                  ON CONFLICT (kind, namespace, name) DO UPDATE SET labels = excluded.labels, \
-                 pod_labels = excluded.pod_labels, selector = excluded.selector RETURNING id",
+                 pod_labels = excluded.pod_labels, selector = excluded.selector, addresses = excluded.addresses RETURNING id",
             )?
             .query_row(
-                params![w.kind, w.namespace, w.name, labels_json(&w.labels), labels_json(&w.pod_labels), labels_json(&w.selector)],
+                params![w.kind, w.namespace, w.name, labels_json(&w.labels), labels_json(&w.pod_labels), labels_json(&w.selector), addresses_json(&w.addresses)],
                 |r| r.get(0),
             )?;
         tx.prepare_cached("DELETE FROM labels WHERE kind IN ('workload', 'selector') AND id = ?1")?
@@ -867,7 +930,7 @@ fn event_sql(table: EventTable, q: &EventQuery) -> (String, Vec<String>) {
             }
             (
                 "t.protocol, t.direction, t.local_ip, t.local_port, t.remote_ip, t.remote_port, t.dns_name, t.process, \
-                 q.id, q.namespace, q.pod, q.labels",
+                 q.id, q.namespace, q.pod, q.labels, t.http_method, t.http_path, t.http_host",
                 " LEFT JOIN pods q ON q.id = t.peer_id".to_string(),
             )
         }
@@ -1019,6 +1082,14 @@ impl EventStore for SqliteStore {
                         peer,
                         dns_name: s(18)?,
                         process: s(19)?,
+                        http: {
+                            let h = HttpRequest {
+                                method: s(24)?,
+                                path: s(25)?,
+                                host: s(26)?,
+                            };
+                            (h != HttpRequest::default()).then_some(h)
+                        },
                     })
                 }
                 EventTable::Syscalls => {
@@ -1087,7 +1158,7 @@ impl EventStore for SqliteStore {
     ) -> Result<Vec<Workload>, StoreError> {
         let mut args: Vec<String> = Vec::new();
         let mut sql = String::from(
-            "SELECT w.id, w.kind, w.namespace, w.name, w.labels, w.pod_labels, w.selector FROM workloads w WHERE 1 = 1",
+            "SELECT w.id, w.kind, w.namespace, w.name, w.labels, w.pod_labels, w.selector, w.addresses FROM workloads w WHERE 1 = 1",
         );
         if let Some(ns) = namespace {
             args.push(ns.to_string());
@@ -1105,7 +1176,8 @@ impl EventStore for SqliteStore {
         }
         sql.push_str(" ORDER BY w.namespace, w.kind, w.name");
         let mut stmt = self.conn.prepare(&sql)?;
-        let rows: Vec<(i64, String, String, String, String, String, String)> = stmt
+        type Row = (i64, String, String, String, String, String, String, String);
+        let rows: Vec<Row> = stmt
             .query_map(params_from_iter(args.iter()), |r| {
                 Ok((
                     r.get(0)?,
@@ -1115,6 +1187,7 @@ impl EventStore for SqliteStore {
                     r.get(4)?,
                     r.get(5)?,
                     r.get(6)?,
+                    r.get(7)?,
                 ))
             })?
             .collect::<Result<_, _>>()?;
@@ -1122,7 +1195,7 @@ impl EventStore for SqliteStore {
             "SELECT container, name, port, target_port, protocol FROM workload_ports WHERE workload_id = ?1 ORDER BY rowid",
         )?;
         let mut out = Vec::new();
-        for (id, kind, namespace, name, labels, pod_labels, sel) in rows {
+        for (id, kind, namespace, name, labels, pod_labels, sel, addresses) in rows {
             let ps: Vec<WorkloadPort> = ports
                 .query_map([id], |r| {
                     let port: i64 = r.get(2)?;
@@ -1143,6 +1216,7 @@ impl EventStore for SqliteStore {
                 pod_labels: parse_labels(&pod_labels)?,
                 selector: parse_labels(&sel)?,
                 ports: ps,
+                addresses: parse_addresses(&addresses)?,
             });
         }
         Ok(out)
