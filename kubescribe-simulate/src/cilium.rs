@@ -1,8 +1,12 @@
-//! CiliumNetworkPolicy and CiliumClusterwideNetworkPolicy (L3/L4).
+//! CiliumNetworkPolicy and CiliumClusterwideNetworkPolicy (L3/L4, DNS and
+//! HTTP rules, `toServices`).
 
 use kubescribe_core::policy::cilium::{
-    CidrGroupSelector, CiliumNetworkPolicySpec, Port, ToCIDRSetItem, ToEntity, ToFQDN,
+    CidrGroupSelector, CiliumNetworkPolicySpec, HttpItem, Port, ToCIDRSetItem, ToEntity, ToFQDN,
+    ToService,
 };
+use kubescribe_events::HttpRequest;
+use regex::{Regex, RegexBuilder};
 
 use kubescribe_core::glob::{Dialect, Glob};
 
@@ -11,7 +15,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use super::flow::{Endpoint, Flow, Way};
 use super::selector::LabelView;
 use super::tri::Tri;
-use super::{AllowList, Decision, Note, PolicyRef, Verdict};
+use super::{AllowList, Decision, Inventory, Note, PolicyRef, Verdict};
 
 /// A Cilium label key without its source (`k8s:app` → `app`); `reserved:`
 /// keys stay as they are.
@@ -69,6 +73,8 @@ struct Rule {
     entities: Option<Vec<ToEntity>>,
     cidrs: Option<Vec<ToCIDRSetItem>>,
     fqdns: Option<Vec<ToFQDN>>,
+    /// `toServices` of an egress allow rule.
+    services: Option<Vec<ToService>>,
     unsupported: Vec<&'static str>,
     /// `toPorts`: per entry, its ports and whether it carries L7 rules.
     ports: Option<Vec<(Vec<Port>, L7)>>,
@@ -127,6 +133,7 @@ macro_rules! rule {
             entities: field!(item, $pfx, entities).clone(),
             cidrs: cidr_items(field!(item, $pfx, cidr), field!(item, $pfx, cidr_set)),
             fqdns: $fqdns,
+            services: None,
             unsupported,
             ports: $ports,
             icmps: icmp_fields(item.icmps.as_deref()),
@@ -285,14 +292,16 @@ impl Compiled {
                 .flatten()
                 .enumerate()
                 .map(|(i, it)| {
-                    rule!(
+                    let mut r = rule!(
                         format!("{ptr}/egress/{i}"),
                         it,
                         to,
                         ports_of(&it.to_ports),
                         it.to_fqd_ns.clone(),
-                        it.to_services.is_some()
-                    )
+                        false
+                    );
+                    r.services = it.to_services.clone();
+                    r
                 })
                 .collect();
             let egress_deny: Vec<Rule> = s
@@ -391,7 +400,104 @@ fn fqdn_matches(f: &ToFQDN, name: &str) -> Tri {
     }
 }
 
-fn l3(rule: &Rule, flow: &Flow<'_>, namespace: Option<&str>) -> Tri {
+/// `toServices` (egress allow rules) against the flow's destination,
+/// through the Services and their `Endpoints` / `EndpointSlice`s in the
+/// [`Inventory`], as Cilium translates them (`pkg/policy/k8s/service.go`):
+///
+/// * `k8sService` selects the Service of that name in its `namespace`
+///   (any namespace when none is given); `k8sServiceSelector` the Services
+///   whose own labels its selector matches (in its `namespace`, or any).
+/// * A selector-less Service becomes CIDR rules of its backends' addresses
+///   (so, like any CIDR rule, it never selects a cluster pod).
+/// * A Service with a selector becomes an endpoint selector: its selector
+///   plus its namespace (Cilium 1.17 and later, cilium/cilium#34208; before
+///   it, such a Service selected nothing and only selector-less Services
+///   were translated). A peer whose labels the event lacks still matches
+///   when its address is one of the Service's backends.
+///
+/// Unknown when no manifest gives the Service (or, for a selector-less
+/// one, its backends); `egressDeny` `toServices`, which the translation
+/// does not visit, stay "not simulated".
+fn services(list: &[ToService], flow: &Flow<'_>, inv: &Inventory) -> Tri {
+    let remote = &flow.remote;
+    let mut acc = Tri::No;
+    for (i, ts) in list.iter().enumerate() {
+        let ns_ok = |want: Option<&String>, ns: &str| want.is_none_or(|w| w.is_empty() || w == ns);
+        let (what, selected): (String, Vec<_>) = if let Some(r) = &ts.k8s_service {
+            let Some(name) = r.service_name.as_deref().filter(|n| !n.is_empty()) else {
+                acc = acc.or(|| Tri::maybe(format!("toServices[{i}].k8sService names no service")));
+                continue;
+            };
+            (
+                format!(
+                    "the Service {}/{name}",
+                    r.namespace.as_deref().unwrap_or("*")
+                ),
+                inv.services()
+                    .filter(|s| s.name == name && ns_ok(r.namespace.as_ref(), &s.namespace))
+                    .collect(),
+            )
+        } else if let Some(r) = &ts.k8s_service_selector {
+            (
+                "a Service its k8sServiceSelector matches".to_string(),
+                inv.services()
+                    .filter(|s| ns_ok(r.namespace.as_ref(), &s.namespace))
+                    .filter(|s| {
+                        let svc = Endpoint {
+                            labels: &s.labels,
+                            namespace: Some(&s.namespace),
+                            ip: None,
+                            port: None,
+                            ns_labels: None,
+                            container_ports: None,
+                        };
+                        endpoint_selector(&r.selector, &svc).is_yes()
+                    })
+                    .collect(),
+            )
+        } else {
+            continue;
+        };
+        if selected.is_empty() {
+            acc = acc.or(|| {
+                Tri::maybe(format!(
+                    "toServices selects {what}, which no Service manifest gives"
+                ))
+            });
+            continue;
+        }
+        for svc in selected {
+            let backends = inv.backends(&svc.namespace, &svc.name);
+            let by_address = || match (remote.ip, backends) {
+                (Some(ip), Some(b)) => Tri::from_bool(b.contains(ip)),
+                (None, _) => Tri::maybe("the event does not carry the peer's address"),
+                (Some(_), None) => Tri::maybe(format!(
+                    "the Service {}/{} has no selector and no Endpoints or EndpointSlice manifest lists its backends",
+                    svc.namespace, svc.name
+                )),
+            };
+            let m = if svc.selector.is_empty() {
+                remote.is_pod().negate().and(by_address)
+            } else {
+                let view = remote.view();
+                let by_labels = remote
+                    .in_namespace(&svc.namespace)
+                    .and(|| Tri::all(svc.selector.iter().map(|(k, v)| view.equals(k, v))));
+                match by_labels {
+                    Tri::Maybe(why) => match by_address() {
+                        Tri::Yes => Tri::Yes,
+                        _ => Tri::Maybe(why),
+                    },
+                    other => other,
+                }
+            };
+            acc = acc.or(|| m);
+        }
+    }
+    acc
+}
+
+fn l3(rule: &Rule, flow: &Flow<'_>, namespace: Option<&str>, inv: &Inventory) -> Tri {
     let remote = &flow.remote;
     let mut any_l3 = false;
     let mut acc = Tri::No;
@@ -444,6 +550,10 @@ fn l3(rule: &Rule, flow: &Flow<'_>, namespace: Option<&str>) -> Tri {
             ),
         });
     }
+    if let Some(list) = &rule.services {
+        any_l3 = true;
+        acc = acc.or(|| services(list, flow, inv));
+    }
     for u in &rule.unsupported {
         any_l3 = true;
         acc = acc.or(|| Tri::maybe(format!("{u} is not simulated")));
@@ -464,17 +574,91 @@ enum L7 {
     None,
     /// `rules.dns` only: the DNS proxy answers queries for matching names.
     Dns(Vec<ToFQDN>),
-    /// HTTP rules, listeners and the like: need request data.
+    /// `rules.http`: the HTTP proxy lets a request through when any rule
+    /// matches it.
+    Http(Vec<HttpRule>),
+    /// Listeners and the like: need data events lack.
     Other,
+}
+
+/// The most memory one compiled HTTP-rule regex may take (the `regex`
+/// crate's `size_limit`; matching is linear in the input whatever the
+/// pattern). A pattern that needs more is not simulated.
+pub(crate) const HTTP_REGEX_SIZE_LIMIT: usize = 1 << 20;
+
+/// One `rules.http` entry: each field a regex anchored to the whole value
+/// (Envoy's `safe_regex` header match on `:method`, `:path`,
+/// `:authority`), `Err` with the reason when it does not compile.
+struct HttpRule {
+    method: Option<Result<Regex, String>>,
+    path: Option<Result<Regex, String>>,
+    host: Option<Result<Regex, String>>,
+    /// `headers` / `headerMatches`: events carry no headers.
+    headers: bool,
+}
+
+fn http_regex(field: &str, pattern: &Option<String>) -> Option<Result<Regex, String>> {
+    let p = pattern.as_deref().filter(|p| !p.is_empty())?;
+    Some(
+        RegexBuilder::new(&format!("^(?:{p})$"))
+            .size_limit(HTTP_REGEX_SIZE_LIMIT)
+            .dfa_size_limit(HTTP_REGEX_SIZE_LIMIT)
+            .build()
+            .map_err(|e| match e {
+                regex::Error::CompiledTooBig(n) => format!(
+                    "rules.http {field} `{p}` compiles past HTTP_REGEX_SIZE_LIMIT ({n} bytes) and is not simulated"
+                ),
+                other => format!("rules.http {field} `{p}` is not a regex the simulator reads: {other}"),
+            }),
+    )
+}
+
+impl HttpRule {
+    fn new(h: &HttpItem) -> HttpRule {
+        HttpRule {
+            method: http_regex("method", &h.method),
+            path: http_regex("path", &h.path),
+            host: http_regex("host", &h.host),
+            headers: h.headers.as_ref().is_some_and(|v| !v.is_empty())
+                || h.header_matches.as_ref().is_some_and(|v| !v.is_empty()),
+        }
+    }
+
+    /// Every field given matches (an entry with none matches every request).
+    fn matches(&self, req: &HttpRequest) -> Tri {
+        let field = |re: &Option<Result<Regex, String>>, value: &Option<String>, name: &str| match (
+            re, value,
+        ) {
+            (None, _) => Tri::Yes,
+            (Some(Err(why)), _) => Tri::maybe(why.clone()),
+            (Some(Ok(re)), Some(v)) => Tri::from_bool(re.is_match(v)),
+            (Some(Ok(_)), None) => Tri::maybe(format!(
+                "the event's HTTP request does not carry its {name}"
+            )),
+        };
+        field(&self.method, &req.method, "method")
+            .and(|| field(&self.path, &req.path, "path"))
+            .and(|| field(&self.host, &req.host, "host"))
+            .and(|| {
+                if self.headers {
+                    Tri::maybe(
+                        "HTTP header rules need the request's headers, which events do not keep",
+                    )
+                } else {
+                    Tri::Yes
+                }
+            })
+    }
 }
 
 impl L7 {
     fn of(t: &kubescribe_core::policy::cilium::ToPort) -> L7 {
         match (&t.rules, &t.listener) {
             (None, None) => L7::None,
-            (Some(r), None) if r.http.is_none() => match &r.dns {
-                Some(d) => L7::Dns(d.clone()),
-                None => L7::None,
+            (Some(r), None) => match (&r.http, &r.dns) {
+                (Some(h), _) if !h.is_empty() => L7::Http(h.iter().map(HttpRule::new).collect()),
+                (_, Some(d)) => L7::Dns(d.clone()),
+                _ => L7::None,
             },
             _ => L7::Other,
         }
@@ -484,6 +668,14 @@ impl L7 {
         match self {
             L7::None => Tri::Yes,
             L7::Other => Tri::maybe("L7 rules need request data the event lacks"),
+            L7::Http(rules) => match flow.http {
+                Some(req) => Tri::any(rules.iter().map(|r| r.matches(req))),
+                // Cilium redirects the port to its HTTP proxy; an L4 record
+                // of it says nothing of the requests.
+                None => Tri::maybe(
+                    "the port has HTTP rules (Cilium's L7 proxy); the event is an L4 flow and carries no HTTP request",
+                ),
+            },
             // `matchPattern: "*"` lets every query through.
             L7::Dns(d)
                 if d.iter()
@@ -619,7 +811,7 @@ fn port(p: &Port, flow: &Flow<'_>) -> Tri {
     })
 }
 
-pub(crate) fn decide(policies: &[Compiled], flow: &Flow<'_>) -> Option<Decision> {
+pub(crate) fn decide(policies: &[Compiled], flow: &Flow<'_>, inv: &Inventory) -> Option<Decision> {
     let way = flow.way.as_str();
     let mut acc = AllowList::new();
     let mut denied = Tri::No;
@@ -649,7 +841,7 @@ pub(crate) fn decide(policies: &[Compiled], flow: &Flow<'_>) -> Option<Decision>
             for d in deny {
                 let hit = selects
                     .clone()
-                    .and(|| l3(d, flow, c.namespace.as_deref()).and(|| l4(d, flow)));
+                    .and(|| l3(d, flow, c.namespace.as_deref(), inv).and(|| l4(d, flow)));
                 if !hit.is_no() && (deny_at.is_none() || (hit.is_yes() && !denied.is_yes())) {
                     deny_at = Some((&c.r, d.ptr.clone()));
                 }
@@ -659,7 +851,7 @@ pub(crate) fn decide(policies: &[Compiled], flow: &Flow<'_>) -> Option<Decision>
                 acc.policy(&c.r, selects.clone(), &format!("{}/{list}", s.ptr));
             }
             for rl in allow {
-                let m = l3(rl, flow, c.namespace.as_deref()).and(|| l4(rl, flow));
+                let m = l3(rl, flow, c.namespace.as_deref(), inv).and(|| l4(rl, flow));
                 acc.rule(&c.r, &selects, m, rl.ptr.clone());
             }
         }

@@ -5,10 +5,12 @@
 //! namespace labels, and named ports (`port: http`) resolve through the
 //! destination pod's container ports. It also keeps the names earlier DNS
 //! answers gave for addresses, so a flow seen by address alone can be
-//! judged by Cilium's `toFQDNs`.
+//! judged by Cilium's `toFQDNs`, and the Services with their backends'
+//! addresses (`Endpoints`, `EndpointSlice`), for Cilium's `toServices`.
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use kubescribe_events::manifest::SERVICE_NAME_LABEL;
 use kubescribe_events::store::{EventQuery, EventStore, EventTable, StoreError, pod_candidates};
 use kubescribe_events::{Direction, EventKind, Workload, WorkloadPort};
 
@@ -24,6 +26,25 @@ pub struct Inventory {
     workloads: BTreeMap<String, Vec<Workload>>,
     /// Addresses and the DNS names answers gave for them.
     dns: BTreeMap<String, BTreeSet<String>>,
+    /// Services by namespace and name.
+    services: BTreeMap<(String, String), KnownService>,
+    /// The addresses of each Service's `Endpoints` and `EndpointSlice`s, by
+    /// the Service's namespace and name.
+    backends: BTreeMap<(String, String), BTreeSet<String>>,
+}
+
+/// A Service, as `toServices` selects it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KnownService {
+    /// Its namespace.
+    pub namespace: String,
+    /// Its name.
+    pub name: String,
+    /// The Service's own labels (`k8sServiceSelector` matches them).
+    pub labels: BTreeMap<String, String>,
+    /// Its pod selector; empty for a selector-less Service, whose backends
+    /// are only what its `Endpoints` / `EndpointSlice`s list.
+    pub selector: BTreeMap<String, String>,
 }
 
 impl Inventory {
@@ -67,12 +88,38 @@ impl Inventory {
         self.dns.get(ip)
     }
 
-    /// Adds a workload from a manifest; a `Namespace` records its labels,
-    /// a `Service` is not a pod and is ignored here.
+    /// Adds a workload from a manifest; a `Namespace` records its labels, a
+    /// `Service` its labels and selector, an `Endpoints` (named after its
+    /// Service) or `EndpointSlice` (its Service in the
+    /// `kubernetes.io/service-name` label; a slice without it is ignored)
+    /// the Service's backend addresses.
     pub fn add_workload(&mut self, w: Workload) {
         match w.kind.as_str() {
             "Namespace" => self.add_namespace(&w.name, w.labels),
-            "Service" | "Endpoints" => {}
+            "Service" => {
+                self.services.insert(
+                    (w.namespace.clone(), w.name.clone()),
+                    KnownService {
+                        namespace: w.namespace,
+                        name: w.name,
+                        labels: w.labels,
+                        selector: w.selector,
+                    },
+                );
+            }
+            "Endpoints" => self
+                .backends
+                .entry((w.namespace, w.name))
+                .or_default()
+                .extend(w.addresses),
+            "EndpointSlice" => {
+                if let Some(svc) = w.labels.get(SERVICE_NAME_LABEL) {
+                    self.backends
+                        .entry((w.namespace.clone(), svc.clone()))
+                        .or_default()
+                        .extend(w.addresses);
+                }
+            }
             _ => self
                 .workloads
                 .entry(w.namespace.clone())
@@ -89,7 +136,23 @@ impl Inventory {
 
     /// Whether nothing is known.
     pub fn is_empty(&self) -> bool {
-        self.namespaces.is_empty() && self.workloads.is_empty() && self.dns.is_empty()
+        self.namespaces.is_empty()
+            && self.workloads.is_empty()
+            && self.dns.is_empty()
+            && self.services.is_empty()
+            && self.backends.is_empty()
+    }
+
+    /// The Services known, in namespace and name order.
+    pub fn services(&self) -> impl Iterator<Item = &KnownService> {
+        self.services.values()
+    }
+
+    /// The backend addresses of Service `namespace/name` (its `Endpoints`
+    /// and `EndpointSlice`s), when any manifest lists them.
+    pub fn backends(&self, namespace: &str, name: &str) -> Option<&BTreeSet<String>> {
+        self.backends
+            .get(&(namespace.to_string(), name.to_string()))
     }
 
     /// The labels of namespace `ns`, when known.

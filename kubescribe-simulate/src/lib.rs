@@ -109,7 +109,7 @@ use serde::{Deserialize, Serialize};
 use kubescribe_core::policy::Policy;
 use kubescribe_events::{Direction, Event, EventKind};
 
-pub use inventory::{CILIUM_NS_LABELS, Inventory, namespace_labels_of};
+pub use inventory::{CILIUM_NS_LABELS, Inventory, KnownService, namespace_labels_of};
 pub use kubearmor::NamespacePosture;
 pub use kubescribe_core::selector::{Selector, SelectorError};
 pub use tri::Tri;
@@ -545,7 +545,7 @@ impl Simulator {
                         }
                     };
                     push(kubernetes::decide(&self.kubernetes, &f));
-                    push(cilium::decide(&self.cilium, &f));
+                    push(cilium::decide(&self.cilium, &f, &self.inventory));
                     push(self.calico.decide(&f));
                 }
             } else if matches!(n.direction, Direction::Unknown) && self.network_governs_somebody() {
