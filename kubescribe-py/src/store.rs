@@ -388,7 +388,8 @@ impl PyContext {
     fn render(&self) -> String {
         self.inner.render()
     }
-    /// The summary as a dict: binaries, files, remotes, ports, dns_names, observations.
+    /// The summary as a dict: binaries, files, remotes, inbound_ports, outbound_ports,
+    /// container_ports, inbound_peers, outbound_peers, dns_names, observations, cut.
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         to_py(py, &self.inner)
     }

@@ -20,4 +20,4 @@ pub mod workload;
 pub use ips::{CidrEntry, summarize_ips};
 pub use paths::{PathEntry, summarize_paths};
 pub use ports::{PortRange, summarize_ports};
-pub use workload::{Observed, WorkloadContext, estimate_tokens};
+pub use workload::{Observed, PeerEntry, WorkloadContext, estimate_tokens};

@@ -12,6 +12,12 @@ use crate::EventKind;
 use crate::store::{EventQuery, EventStore, EventTable, StoreError};
 
 /// What the selected workloads were observed doing, summarized.
+///
+/// Network observations are kept by direction, seen from the selected
+/// workloads: *inbound* (they accepted the connection, or listened), and
+/// *outbound* (they opened it); *container ports* are what their manifests
+/// declare. A prompt says which is which, since an ingress rule is about the
+/// first and an egress rule about the second.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct WorkloadContext {
     /// Namespace of the scope.
@@ -24,13 +30,61 @@ pub struct WorkloadContext {
     pub files: Vec<PathEntry>,
     /// Remote addresses of flows.
     pub remotes: Vec<CidrEntry>,
-    /// Ports of flows (the workload's own port inbound, the remote port outbound).
+    /// Every port of flows in either direction (the workload's own port
+    /// inbound, the remote port outbound): [`WorkloadContext::inbound_ports`]
+    /// and [`WorkloadContext::outbound_ports`] together, for callers that
+    /// do not care about the direction. Not rendered nor serialized.
+    #[serde(skip)]
     pub ports: Vec<PortRange>,
+    /// Ports the workloads accepted connections on (inbound flows' own
+    /// port; listening sockets too).
+    pub inbound_ports: Vec<PortRange>,
+    /// Ports the workloads connected to (outbound flows' remote port).
+    pub outbound_ports: Vec<PortRange>,
+    /// Ports the workloads' containers declare (manifests).
+    pub container_ports: Vec<PortRange>,
+    /// Who connected to the workloads, most frequent first.
+    pub inbound_peers: Vec<PeerEntry>,
+    /// Whom the workloads connected to, most frequent first.
+    pub outbound_peers: Vec<PeerEntry>,
     /// DNS names looked up or connected to, most frequent first.
     pub dns_names: Vec<(String, u64)>,
     /// Events the summary covers.
     pub observations: u64,
+    /// What summarizing within the budget did: lists collapsed into fewer
+    /// entries (every observation still covered) or entries left out (DNS
+    /// names, peers), one phrase each; empty when nothing was cut.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub cut: Vec<String>,
 }
+
+/// A peer of the workloads' connections: a workload by its labels (and
+/// namespace), a pod by name, or an address.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PeerEntry {
+    /// The peer's namespace, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    /// The peer's labels (empty when not known).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+    /// The peer's pod name, when its labels are not known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pod: Option<String>,
+    /// The peer's address, when nothing else is known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    /// Observations.
+    pub count: u64,
+}
+
+/// A peer as the key observations are counted under.
+type PeerKey = (
+    Option<String>,
+    BTreeMap<String, String>,
+    Option<String>,
+    Option<String>,
+);
 
 /// Raw observations collected from the store, before summarization.
 #[derive(Debug, Clone, Default)]
@@ -38,9 +92,73 @@ pub struct Observed {
     binaries: Vec<(String, u64)>,
     files: Vec<(String, u64)>,
     ips: Vec<(IpAddr, u64)>,
-    ports: Vec<(u16, String, u64)>,
+    inbound_ports: Vec<(u16, String, u64)>,
+    outbound_ports: Vec<(u16, String, u64)>,
+    container_ports: Vec<(u16, String, u64)>,
+    inbound_peers: BTreeMap<PeerKey, u64>,
+    outbound_peers: BTreeMap<PeerKey, u64>,
     dns: BTreeMap<String, u64>,
     total: u64,
+}
+
+/// Whether a network event's pod accepted the connection (or listened).
+fn is_inbound(d: crate::Direction) -> bool {
+    matches!(d, crate::Direction::Ingress | crate::Direction::Listen)
+}
+
+fn peer_key(n: &crate::NetworkEvent) -> Option<PeerKey> {
+    let peer = n.peer.as_ref();
+    let labels: BTreeMap<String, String> = peer
+        .map(|p| {
+            p.labels
+                .iter()
+                // Cilium's identity labels say nothing a selector would name.
+                .filter(|(k, _)| !k.starts_with("io.cilium.") && !k.starts_with("io.kubernetes."))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let namespace = peer.and_then(|p| p.namespace.clone());
+    let pod = peer
+        .filter(|_| labels.is_empty())
+        .and_then(|p| p.pod.clone());
+    let address = if labels.is_empty() && pod.is_none() {
+        n.remote_ip.clone()
+    } else {
+        None
+    };
+    if labels.is_empty() && pod.is_none() && address.is_none() {
+        return None;
+    }
+    Some((namespace, labels, pod, address))
+}
+
+fn ranked_peers(map: &BTreeMap<PeerKey, u64>, keep: usize) -> Vec<PeerEntry> {
+    let mut v: Vec<PeerEntry> = map
+        .iter()
+        .map(|((namespace, labels, pod, address), count)| PeerEntry {
+            namespace: namespace.clone(),
+            labels: labels.clone(),
+            pod: pod.clone(),
+            address: address.clone(),
+            count: *count,
+        })
+        .collect();
+    // Most frequent first; the map's order breaks ties.
+    v.sort_by(|a, b| b.count.cmp(&a.count));
+    v.truncate(keep);
+    v
+}
+
+/// The distinct ports of (port, protocol, count) observations.
+fn distinct_ports(list: &[(u16, String, u64)]) -> usize {
+    let mut v: Vec<(u16, String)> = list
+        .iter()
+        .map(|(p, proto, _)| (*p, proto.to_uppercase()))
+        .collect();
+    v.sort();
+    v.dedup();
+    v.len()
 }
 
 impl Observed {
@@ -62,26 +180,65 @@ impl Observed {
                 match &row.event.kind {
                     EventKind::Process(p) => o.binaries.push((p.binary.clone(), row.count)),
                     EventKind::File(f) => o.files.push((f.path.clone(), row.count)),
-                    EventKind::Network(n) => {
-                        if let Some(ip) = n.remote_ip.as_deref().and_then(|s| s.parse().ok()) {
-                            o.ips.push((ip, row.count));
-                        }
-                        let port = match n.direction {
-                            crate::Direction::Ingress => n.local_port,
-                            _ => n.remote_port,
-                        };
-                        if let Some(p) = port {
-                            o.ports.push((p, n.protocol.to_uppercase(), row.count));
-                        }
-                        if let Some(d) = &n.dns_name {
-                            *o.dns.entry(d.clone()).or_default() += row.count;
-                        }
-                    }
+                    EventKind::Network(n) => o.add_flow(n, row.count),
                     EventKind::Syscall(_) => {}
                 }
             }
         }
+        for w in store.workloads(namespace, selector)? {
+            o.add_workload(&w);
+        }
         Ok(o)
+    }
+
+    /// Adds one observed flow (`count` times).
+    pub fn add_flow(&mut self, n: &crate::NetworkEvent, count: u64) {
+        if let Some(ip) = n.remote_ip.as_deref().and_then(|s| s.parse().ok()) {
+            self.ips.push((ip, count));
+        }
+        let proto = n.protocol.to_uppercase();
+        if is_inbound(n.direction) {
+            if let Some(p) = n.local_port {
+                self.inbound_ports.push((p, proto, count));
+            }
+        } else if let Some(p) = n.remote_port {
+            self.outbound_ports.push((p, proto, count));
+        }
+        // A listening socket has no peer.
+        if n.direction != crate::Direction::Listen
+            && let Some(key) = peer_key(n)
+        {
+            let map = if is_inbound(n.direction) {
+                &mut self.inbound_peers
+            } else {
+                &mut self.outbound_peers
+            };
+            *map.entry(key).or_default() += count;
+        }
+        if let Some(d) = &n.dns_name {
+            *self.dns.entry(d.clone()).or_default() += count;
+        }
+    }
+
+    /// Adds the container ports a workload's manifest declares (a Service,
+    /// an `Endpoints` or `EndpointSlice` and a `Namespace` declare none).
+    pub fn add_workload(&mut self, w: &crate::Workload) {
+        if matches!(
+            w.kind.as_str(),
+            "Service" | "Endpoints" | "EndpointSlice" | "Namespace"
+        ) {
+            return;
+        }
+        for p in &w.ports {
+            self.container_ports
+                .push((p.port, p.protocol.to_uppercase(), 1));
+        }
+    }
+
+    /// Adds one observation of something the summary does not list
+    /// (a syscall), so the total counts it.
+    pub fn count_other(&mut self, count: u64) {
+        self.total += count;
     }
 
     /// Summarizes with at most `per_kind` entries of each kind.
@@ -94,16 +251,88 @@ impl Observed {
         let mut dns: Vec<(String, u64)> = self.dns.iter().map(|(k, v)| (k.clone(), *v)).collect();
         dns.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         dns.truncate(per_kind);
-        WorkloadContext {
+        let all_ports: Vec<(u16, String, u64)> = self
+            .inbound_ports
+            .iter()
+            .chain(&self.outbound_ports)
+            .cloned()
+            .collect();
+        let mut c = WorkloadContext {
             namespace: namespace.map(str::to_string),
             selector: selector.clone(),
             binaries: summarize_paths(&self.binaries, per_kind),
             files: summarize_paths(&self.files, per_kind),
             remotes: summarize_ips(&self.ips, per_kind),
-            ports: summarize_ports(&self.ports, per_kind),
+            ports: summarize_ports(&all_ports, per_kind),
+            inbound_ports: summarize_ports(&self.inbound_ports, per_kind),
+            outbound_ports: summarize_ports(&self.outbound_ports, per_kind),
+            container_ports: summarize_ports(&self.container_ports, per_kind),
+            inbound_peers: ranked_peers(&self.inbound_peers, per_kind),
+            outbound_peers: ranked_peers(&self.outbound_peers, per_kind),
             dns_names: dns,
             observations: self.total,
+            cut: Vec::new(),
+        };
+        c.cut = self.cut_note(&c);
+        c
+    }
+
+    /// What `c` collapsed or left out of these observations.
+    fn cut_note(&self, c: &WorkloadContext) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut collapsed = |what: &str, distinct: usize, entries: usize| {
+            if entries < distinct {
+                out.push(format!("{distinct} {what} in {entries} entries"));
+            }
+        };
+        let distinct_paths = |v: &[(String, u64)]| {
+            let mut p: Vec<&str> = v.iter().map(|(s, _)| s.as_str()).collect();
+            p.sort_unstable();
+            p.dedup();
+            p.len()
+        };
+        collapsed("binaries", distinct_paths(&self.binaries), c.binaries.len());
+        collapsed("files", distinct_paths(&self.files), c.files.len());
+        let mut ips: Vec<IpAddr> = self.ips.iter().map(|(ip, _)| *ip).collect();
+        ips.sort_unstable();
+        ips.dedup();
+        collapsed("remote addresses", ips.len(), c.remotes.len());
+        collapsed(
+            "inbound ports",
+            distinct_ports(&self.inbound_ports),
+            c.inbound_ports.len(),
+        );
+        collapsed(
+            "outbound ports",
+            distinct_ports(&self.outbound_ports),
+            c.outbound_ports.len(),
+        );
+        collapsed(
+            "container ports",
+            distinct_ports(&self.container_ports),
+            c.container_ports.len(),
+        );
+        for (what, total, kept) in [
+            (
+                "inbound peers",
+                self.inbound_peers.len(),
+                c.inbound_peers.len(),
+            ),
+            (
+                "outbound peers",
+                self.outbound_peers.len(),
+                c.outbound_peers.len(),
+            ),
+            ("DNS names", self.dns.len(), c.dns_names.len()),
+        ] {
+            if kept < total {
+                out.push(format!(
+                    "{} of {total} {what} left out (the least frequent)",
+                    total - kept
+                ));
+            }
         }
+        out
     }
 
     /// The most detailed summary whose rendering fits `max_tokens`
@@ -180,23 +409,45 @@ impl WorkloadContext {
                 });
             }
         }
-        if !self.ports.is_empty() {
-            let _ = writeln!(out, "Ports:");
-            for p in &self.ports {
-                let r = if p.first == p.last {
-                    p.first.to_string()
-                } else {
-                    format!("{}-{}", p.first, p.last)
-                };
-                // Protocol names come from logs: plain when a bare word, quoted otherwise.
-                let proto = if !p.protocol.is_empty()
-                    && p.protocol.chars().all(|c| c.is_ascii_alphanumeric())
-                {
-                    p.protocol.clone()
-                } else {
-                    q(&p.protocol)
-                };
-                let _ = writeln!(out, "- {}/{} x{}", r, proto, p.count);
+        for (title, list, counted) in [
+            (
+                "Inbound ports (the workloads accepted connections on)",
+                &self.inbound_ports,
+                true,
+            ),
+            (
+                "Outbound ports (the workloads connected to)",
+                &self.outbound_ports,
+                true,
+            ),
+            (
+                "Container ports (declared in the manifests)",
+                &self.container_ports,
+                false,
+            ),
+        ] {
+            if !list.is_empty() {
+                let _ = writeln!(out, "{title}:");
+                for p in list {
+                    let _ = writeln!(out, "- {}", port_text(p, counted));
+                }
+            }
+        }
+        for (title, list) in [
+            (
+                "Inbound peers (connected to the workloads)",
+                &self.inbound_peers,
+            ),
+            (
+                "Outbound peers (the workloads connected to)",
+                &self.outbound_peers,
+            ),
+        ] {
+            if !list.is_empty() {
+                let _ = writeln!(out, "{title}:");
+                for p in list {
+                    let _ = writeln!(out, "- {} x{}", peer_text(p), p.count);
+                }
             }
         }
         if !self.remotes.is_empty() {
@@ -211,6 +462,175 @@ impl WorkloadContext {
                 let _ = writeln!(out, "- {} x{n}", q(d));
             });
         }
+        if !self.cut.is_empty() {
+            let _ = writeln!(
+                out,
+                "(Summarized to fit: {}; every observation above is still covered unless left out.)",
+                self.cut.join(", ")
+            );
+        }
         out
+    }
+}
+
+/// `80/TCP x12`, `30000-30009/TCP x10`; without `counted` (declared
+/// ports), `8080/TCP`.
+fn port_text(p: &PortRange, counted: bool) -> String {
+    let r = if p.first == p.last {
+        p.first.to_string()
+    } else {
+        format!("{}-{}", p.first, p.last)
+    };
+    // Protocol names come from logs: plain when a bare word, quoted otherwise.
+    let proto = if !p.protocol.is_empty() && p.protocol.chars().all(|c| c.is_ascii_alphanumeric()) {
+        p.protocol.clone()
+    } else {
+        kubescribe_core::quote::quote(&p.protocol)
+    };
+    if counted {
+        format!("{r}/{proto} x{}", p.count)
+    } else {
+        format!("{r}/{proto}")
+    }
+}
+
+/// A peer as a prompt line: labels (and namespace), pod or address, quoted.
+fn peer_text(p: &PeerEntry) -> String {
+    let q = kubescribe_core::quote::quote;
+    let who = if !p.labels.is_empty() {
+        format!(
+            "pods with labels {}",
+            kubescribe_core::quote::to_safe_json(&p.labels, false)
+        )
+    } else if let Some(pod) = &p.pod {
+        format!("pod {}", q(pod))
+    } else if let Some(a) = &p.address {
+        format!("address {}", q(a))
+    } else {
+        "unknown".to_string()
+    };
+    match &p.namespace {
+        Some(ns) => format!("{who} in namespace {}", q(ns)),
+        None => who,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Direction, NetworkEvent, Peer, Workload, WorkloadPort};
+
+    fn flow(direction: Direction, local: u16, remote: u16, peer: &[(&str, &str)]) -> NetworkEvent {
+        NetworkEvent {
+            protocol: "tcp".into(),
+            direction,
+            local_ip: Some("10.0.0.5".into()),
+            local_port: Some(local),
+            remote_ip: Some("10.0.0.9".into()),
+            remote_port: Some(remote),
+            peer: (!peer.is_empty()).then(|| Peer {
+                namespace: Some("shop".into()),
+                pod: None,
+                labels: peer
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+            }),
+            dns_name: None,
+            process: None,
+            http: None,
+        }
+    }
+
+    fn observed() -> Observed {
+        let mut o = Observed::default();
+        // frontend -> us on 8080 (our port), us -> db on 5432 (its port)
+        o.add_flow(
+            &flow(Direction::Ingress, 8080, 41000, &[("app", "frontend")]),
+            3,
+        );
+        o.add_flow(&flow(Direction::Egress, 42000, 5432, &[("app", "db")]), 2);
+        o.add_flow(&flow(Direction::Listen, 9090, 0, &[]), 1);
+        o.add_workload(&Workload {
+            kind: "Deployment".into(),
+            namespace: "shop".into(),
+            name: "api".into(),
+            labels: BTreeMap::new(),
+            pod_labels: BTreeMap::from([("app".into(), "api".into())]),
+            selector: BTreeMap::new(),
+            ports: vec![WorkloadPort {
+                container: Some("api".into()),
+                name: Some("http".into()),
+                port: 8080,
+                target_port: None,
+                protocol: "TCP".into(),
+            }],
+            addresses: Vec::new(),
+        });
+        o
+    }
+
+    #[test]
+    fn ports_and_peers_are_kept_by_direction() {
+        let c = observed().summarize(Some("shop"), &BTreeMap::new(), 8);
+        let firsts = |v: &[PortRange]| v.iter().map(|p| p.first).collect::<Vec<_>>();
+        assert_eq!(firsts(&c.inbound_ports), [8080, 9090]);
+        assert_eq!(firsts(&c.outbound_ports), [5432]);
+        assert_eq!(firsts(&c.container_ports), [8080]);
+        // the ephemeral ports of the other end are no one's service port
+        assert!(!firsts(&c.ports).contains(&41000) && !firsts(&c.ports).contains(&42000));
+        assert_eq!(c.inbound_peers.len(), 1);
+        assert_eq!(c.inbound_peers[0].labels["app"], "frontend");
+        assert_eq!(c.outbound_peers[0].labels["app"], "db");
+        assert!(c.cut.is_empty(), "{:?}", c.cut);
+        let text = c.render();
+        let section = |title: &str| {
+            let at = text
+                .find(title)
+                .unwrap_or_else(|| panic!("{title} in\n{text}"));
+            text[at..].lines().nth(1).unwrap_or("").to_string()
+        };
+        assert_eq!(section("Inbound ports"), "- 8080/TCP x3");
+        assert_eq!(section("Outbound ports"), "- 5432/TCP x2");
+        assert_eq!(section("Container ports"), "- 8080/TCP");
+        assert_eq!(
+            section("Inbound peers"),
+            r#"- pods with labels {"app":"frontend"} in namespace "shop" x3"#
+        );
+        assert_eq!(
+            section("Outbound peers"),
+            r#"- pods with labels {"app":"db"} in namespace "shop" x2"#
+        );
+        assert!(!text.contains("\nPorts:"), "{text}");
+    }
+
+    #[test]
+    fn a_tight_budget_says_what_was_cut() {
+        let mut o = observed();
+        for i in 0..20u16 {
+            let mut f = flow(Direction::Egress, 40000, 1000 + i * 100, &[]);
+            f.dns_name = Some(format!("svc{i}.example.com"));
+            f.remote_ip = Some(format!("192.0.2.{i}"));
+            o.add_flow(&f, 1);
+        }
+        let c = o.summarize(Some("shop"), &BTreeMap::new(), 2);
+        assert!(c.outbound_ports.len() <= 2);
+        assert!(
+            c.cut.iter().any(|n| n.starts_with("21 outbound ports in")),
+            "{:?}",
+            c.cut
+        );
+        assert!(
+            c.cut.iter().any(|n| n.contains("of 20 DNS names left out")),
+            "{:?}",
+            c.cut
+        );
+        assert!(c.render().contains("(Summarized to fit: "));
+        // a roomy budget cuts nothing
+        assert!(
+            o.summarize(Some("shop"), &BTreeMap::new(), 64)
+                .cut
+                .is_empty()
+        );
     }
 }
