@@ -32,6 +32,7 @@ pub mod dataset;
 pub mod decode;
 pub mod error;
 pub mod eval;
+pub mod fidelity;
 pub mod generator;
 pub mod intent_llm;
 pub mod onnx;

@@ -38,6 +38,7 @@ fn layer_name(l: Layer) -> &'static str {
         Layer::Resource => "resource",
         Layer::Property => "property",
         Layer::Permissive => "permissive",
+        Layer::Fidelity => "fidelity",
     }
 }
 

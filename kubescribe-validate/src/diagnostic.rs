@@ -21,6 +21,10 @@ pub enum Layer {
     /// pod, every address, domain or port); warnings, from the document
     /// alone ([`crate::permissive`]).
     Permissive,
+    /// Intent fidelity: the policy implements the intent it was written for
+    /// (scope, resources, actions, nothing more, replayed events); checked
+    /// by `kubescribe_infer::fidelity` when an intent is given.
+    Fidelity,
 }
 
 impl Layer {
@@ -32,6 +36,7 @@ impl Layer {
             Layer::Resource => 2,
             Layer::Property => 3,
             Layer::Permissive => 4,
+            Layer::Fidelity => 5,
         }
     }
 }
