@@ -161,8 +161,16 @@ fn no_match(
                 pointer: lp,
                 replacement: Some(Value::from(near)),
             })
+        } else if !values.is_empty() {
+            // The key is right, no value is near: say what the pods carry.
+            let carried: Vec<String> = values.iter().map(|x| format!("{k}={x}")).collect();
+            Some(Fix {
+                message: format!("no pod has {k}={v}; pods carry {}", carried.join(", ")),
+                pointer: lp,
+                replacement: None,
+            })
         } else {
-            suggest::nearest(k, keys.iter().copied()).map(|near| Fix {
+            suggest::nearest(k, keys.iter().copied().filter(|x| x != k)).map(|near| Fix {
                 message: format!("no pod has a `{k}` label; did you mean `{near}`?"),
                 pointer: lp,
                 replacement: None,

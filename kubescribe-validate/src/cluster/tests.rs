@@ -87,6 +87,22 @@ fn selector_matching_no_pod_is_an_error_with_the_nearest_label() {
 }
 
 #[test]
+fn selector_value_far_from_every_pod_value_names_the_values_pods_carry() {
+    // Was: "no pod has a `app` label; did you mean `app`?" (pods carry app).
+    let d = check(
+        &netpol("shop", "frontend-gateway", "db", json!(8080)),
+        &mut cluster(),
+    )
+    .unwrap();
+    let fix = d[0].fix.as_ref().unwrap();
+    assert_eq!(
+        fix.message,
+        "no pod has app=frontend-gateway; pods carry app=db, app=plain, app=web"
+    );
+    assert_eq!(fix.replacement, None);
+}
+
+#[test]
 fn missing_peer_and_unserved_port_are_flagged() {
     let d = check(&netpol("shop", "web", "dbb", json!(8081)), &mut cluster()).unwrap();
     assert_eq!(
