@@ -223,7 +223,9 @@ fn check_network_policy(value: &Value, out: &mut Vec<Diagnostic>) {
     }
 }
 
-fn check_np_port(p: &str, port: &Value, out: &mut Vec<Diagnostic>) {
+/// NetworkPolicy's rules for one `ports` entry at `p` (also Calico's staged
+/// Kubernetes policy: [`crate::ports`]).
+pub(crate) fn check_np_port(p: &str, port: &Value, out: &mut Vec<Diagnostic>) {
     if let Some(proto) = port.get("protocol")
         && !matches!(proto.as_str(), Some("TCP") | Some("UDP") | Some("SCTP"))
     {

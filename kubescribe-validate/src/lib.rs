@@ -10,7 +10,9 @@
 //!
 //! both with the API server's semantics: nulls pruned, strict field
 //! validation (unknown fields rejected), int-or-string, the server's
-//! own object rules ([`apiserver`]) and a CRD's CEL rules ([`cel`]). A
+//! own object rules ([`apiserver`]), the port values each engine refuses
+//! although its CRD lets them through ([`ports`]) and a CRD's CEL rules
+//! ([`cel`]). A
 //! document valid under the built-in schema is also decoded into its typed
 //! model.
 //!
@@ -40,6 +42,7 @@ pub mod crd;
 pub mod diagnostic;
 pub mod error;
 pub mod permissive;
+pub mod ports;
 pub mod resources;
 pub mod schema_check;
 pub mod suggest;
@@ -299,6 +302,7 @@ impl Validator {
             diagnostics.extend(rules.check(&value));
         }
         diagnostics.extend(apiserver::check(kind, &value));
+        diagnostics.extend(ports::check(kind, &value));
         if self.permissive {
             diagnostics.extend(permissive::check(&value));
         }
