@@ -26,9 +26,7 @@ pub enum CoreError {
         message: String,
     },
     /// A document has no usable `apiVersion`/`kind` or names a kind kubescribe does not model.
-    #[error(
-        "unknown kind: apiVersion {api_version:?}, kind {kind:?} (expected one of: {expected})"
-    )]
+    #[error("{}", unknown_kind_text(api_version.as_deref(), kind.as_deref(), expected))]
     UnknownKind {
         /// The document's `apiVersion`, if any.
         api_version: Option<String>,
@@ -57,4 +55,41 @@ pub enum CoreError {
     /// Serialising to YAML or JSON failed.
     #[error("cannot serialise: {0}")]
     Serialize(String),
+}
+
+/// `unsupported kind v1/ConfigMap (kubescribe handles …)`, or what the
+/// document lacks, in plain words.
+fn unknown_kind_text(api_version: Option<&str>, kind: Option<&str>, expected: &str) -> String {
+    let what = match (api_version, kind) {
+        (Some(a), Some(k)) => format!("unsupported kind {a}/{k}"),
+        (None, Some(k)) => format!("kind {k} without an apiVersion"),
+        (Some(a), None) => format!("a document of apiVersion {a} without a kind"),
+        (None, None) => "a document without apiVersion and kind".to_string(),
+    };
+    format!("{what} (kubescribe handles {expected})")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unknown_kind_is_said_in_plain_words() {
+        // Was: unknown kind: apiVersion Some("v1"), kind Some("ConfigMap") (…)
+        let e = CoreError::UnknownKind {
+            api_version: Some("v1".into()),
+            kind: Some("ConfigMap".into()),
+            expected: "networking.k8s.io/v1/NetworkPolicy".into(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "unsupported kind v1/ConfigMap (kubescribe handles networking.k8s.io/v1/NetworkPolicy)"
+        );
+        let e = CoreError::UnknownKind {
+            api_version: None,
+            kind: None,
+            expected: "x".into(),
+        };
+        assert!(!e.to_string().contains("None"), "{e}");
+    }
 }
