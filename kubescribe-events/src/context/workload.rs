@@ -365,6 +365,61 @@ pub fn estimate_tokens(text: &str) -> usize {
 }
 
 impl WorkloadContext {
+    /// The longest list's length: what [`WorkloadContext::truncated`] can
+    /// cut down from.
+    pub fn longest_list(&self) -> usize {
+        [
+            self.binaries.len(),
+            self.files.len(),
+            self.remotes.len(),
+            self.inbound_ports.len(),
+            self.outbound_ports.len(),
+            self.container_ports.len(),
+            self.inbound_peers.len(),
+            self.outbound_peers.len(),
+            self.dns_names.len(),
+        ]
+        .into_iter()
+        .max()
+        .unwrap_or(0)
+    }
+
+    /// The summary with at most `per_list` entries in each list (the most
+    /// frequent kept; each list is ranked so), for a prompt that must get
+    /// shorter than the summarizer's budget made it. What was left out is
+    /// added to [`WorkloadContext::cut`], so the rendering says so: unlike
+    /// the summarizer's collapsing, leaving entries out loses coverage.
+    pub fn truncated(&self, per_list: usize) -> WorkloadContext {
+        let mut c = self.clone();
+        let mut notes = Vec::new();
+        fn cut<T>(v: &mut Vec<T>, keep: usize, what: &str, notes: &mut Vec<String>) {
+            if v.len() > keep {
+                notes.push(format!(
+                    "{} of {} {what} entries left out to fit the model's context",
+                    v.len() - keep,
+                    v.len()
+                ));
+                v.truncate(keep);
+            }
+        }
+        cut(&mut c.binaries, per_list, "binary", &mut notes);
+        cut(&mut c.files, per_list, "file", &mut notes);
+        cut(&mut c.remotes, per_list, "remote address", &mut notes);
+        cut(&mut c.inbound_ports, per_list, "inbound port", &mut notes);
+        cut(&mut c.outbound_ports, per_list, "outbound port", &mut notes);
+        cut(
+            &mut c.container_ports,
+            per_list,
+            "container port",
+            &mut notes,
+        );
+        cut(&mut c.inbound_peers, per_list, "inbound peer", &mut notes);
+        cut(&mut c.outbound_peers, per_list, "outbound peer", &mut notes);
+        cut(&mut c.dns_names, per_list, "DNS name", &mut notes);
+        c.cut.extend(notes);
+        c
+    }
+
     /// Plain-text rendering for prompts. Values from logs (and the scope's
     /// namespace and labels) are quoted as JSON strings with line breaks,
     /// backticks, angle brackets and braces escaped
