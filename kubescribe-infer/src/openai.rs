@@ -14,12 +14,28 @@
 //! `top_k` and `repetition_penalty` are not OpenAI parameters; they are sent
 //! only when set (vLLM, llama.cpp and TGI accept them), so plain OpenAI
 //! endpoints keep working with the defaults.
+//!
+//! **Constrained generation** ([`Generator::generate_constrained`]) sends the
+//! target's JSON Schema so the server's own grammar engine enforces it:
+//! `response_format: {"type": "json_schema", "json_schema": {"name", "schema",
+//! "strict"}}` (OpenAI, vLLM, llama.cpp's `llama-server`, TGI), plus the
+//! server-specific field [`OpenAiConfig::schema_field`] names (llama.cpp's
+//! top-level `json_schema`, vLLM's `guided_json`). `strict` is `false`:
+//! OpenAI's strict mode accepts only a subset of JSON Schema (every property
+//! required) that policy schemas are not; servers with a grammar engine
+//! enforce the schema whatever `strict` says, others treat it as a hint, and
+//! the validator checks the answer either way.
+//!
+//! [`OpenAiGenerator::probe`] checks that the server answers at all before a
+//! loop starts, so an unreachable server is a configuration error naming the
+//! URL rather than a failed attempt.
 
 use std::io::{BufRead, BufReader};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+use crate::constrained::{ConstraintTarget, TargetDocument, bounded_schema, generation_schema};
 use crate::error::InferError;
 use crate::generator::{ChatMessage, Generation, GenerationConfig, Generator, Prompt};
 
@@ -34,6 +50,22 @@ pub enum Endpoint {
     Chat,
     /// `POST /completions` (raw text in, raw text out).
     Completions,
+}
+
+/// Where a constrained request carries its JSON Schema besides the standard
+/// `response_format` (which every request with a schema carries).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SchemaField {
+    /// `response_format` only (OpenAI, and servers that follow it).
+    #[default]
+    ResponseFormat,
+    /// Also llama.cpp's top-level `json_schema` (its `/completions`
+    /// endpoint reads only that).
+    LlamaCpp,
+    /// Also vLLM's `guided_json`.
+    Vllm,
+    /// No schema at all: the server generates freely (as before).
+    Off,
 }
 
 /// Settings of the HTTP backend.
@@ -58,6 +90,8 @@ pub struct OpenAiConfig {
     pub initial_backoff: Duration,
     /// Longest backoff (also caps a server's `Retry-After`).
     pub max_backoff: Duration,
+    /// Where constrained requests carry the JSON Schema.
+    pub schema_field: SchemaField,
 }
 
 impl OpenAiConfig {
@@ -75,6 +109,7 @@ impl OpenAiConfig {
             max_retries: 3,
             initial_backoff: Duration::from_millis(500),
             max_backoff: Duration::from_secs(30),
+            schema_field: SchemaField::default(),
         }
     }
 }
@@ -141,6 +176,73 @@ impl OpenAiGenerator {
             Endpoint::Chat => format!("{}/chat/completions", self.config.base_url),
             Endpoint::Completions => format!("{}/completions", self.config.base_url),
         }
+    }
+
+    /// Checks that the server answers (`GET {base_url}/models`, within the
+    /// connect timeout and at most 10 s): `Err` naming the URL when it cannot
+    /// be reached or refuses the API key (401/403); any other answer, even
+    /// 404 from a server without that endpoint, is fine.
+    pub fn probe(&self) -> Result<(), InferError> {
+        let url = format!("{}/models", self.config.base_url);
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_connect(Some(self.config.connect_timeout))
+            .timeout_global(Some(self.config.timeout.min(Duration::from_secs(10))))
+            .build()
+            .new_agent();
+        let mut req = agent.get(&url);
+        if let Some(key) = &self.config.api_key {
+            req = req.header("Authorization", format!("Bearer {key}"));
+        }
+        let resp = req
+            .call()
+            .map_err(|e| self.http_err(&url, None, describe_transport(&e, &self.config)))?;
+        let status = resp.status().as_u16();
+        if status == 401 || status == 403 {
+            return Err(self.http_err(
+                &url,
+                Some(status),
+                format!(
+                    "the server refused the request (HTTP {status}): set the API key in {API_KEY_ENV} or OPENAI_API_KEY"
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The JSON request body of a constrained request: [`Self::request_body`]
+    /// with the target's JSON Schema where [`OpenAiConfig::schema_field`] says.
+    pub fn constrained_body(
+        &self,
+        prompt: &Prompt,
+        config: &GenerationConfig,
+        target: &ConstraintTarget,
+        stream: bool,
+    ) -> Result<Value, InferError> {
+        let mut body = self.request_body(prompt, config, stream);
+        if self.config.schema_field == SchemaField::Off {
+            return Ok(body);
+        }
+        let (name, schema) = target_schema(target)?;
+        if let Some(obj) = body.as_object_mut() {
+            obj.insert(
+                "response_format".into(),
+                json!({
+                    "type": "json_schema",
+                    "json_schema": {"name": name, "schema": schema, "strict": false},
+                }),
+            );
+            match self.config.schema_field {
+                SchemaField::LlamaCpp => {
+                    obj.insert("json_schema".into(), schema);
+                }
+                SchemaField::Vllm => {
+                    obj.insert("guided_json".into(), schema);
+                }
+                SchemaField::ResponseFormat | SchemaField::Off => {}
+            }
+        }
+        Ok(body)
     }
 
     /// The JSON request body.
@@ -249,148 +351,15 @@ impl OpenAiGenerator {
         }
     }
 
-    fn parse_answer(
+    /// Posts a streaming request body; reads the server-sent events.
+    fn stream(
         &self,
-        url: &str,
-        text: &str,
-    ) -> Result<(String, Option<usize>, Option<usize>), InferError> {
-        let v: Value = serde_json::from_str(text).map_err(|e| {
-            self.http_err(
-                url,
-                None,
-                format!("the answer is not JSON ({e}): {}", clip(text)),
-            )
-        })?;
-        let choice = v.get("choices").and_then(|c| c.get(0)).ok_or_else(|| {
-            self.http_err(
-                url,
-                None,
-                format!("the answer has no `choices`: {}", clip(text)),
-            )
-        })?;
-        let content = choice
-            .pointer("/message/content")
-            .or_else(|| choice.get("text"))
-            .and_then(Value::as_str)
-            .ok_or_else(|| {
-                self.http_err(
-                    url,
-                    None,
-                    format!(
-                        "the answer's first choice has no `message.content` or `text`: {}",
-                        clip(text)
-                    ),
-                )
-            })?;
-        let usage = |k: &str| {
-            v.pointer(&format!("/usage/{k}"))
-                .and_then(Value::as_u64)
-                .map(|n| n as usize)
-        };
-        Ok((
-            content.to_string(),
-            usage("prompt_tokens"),
-            usage("completion_tokens"),
-        ))
-    }
-}
-
-/// What a transport-level failure means for the user.
-fn describe_transport(e: &ureq::Error, cfg: &OpenAiConfig) -> String {
-    match e {
-        ureq::Error::Timeout(t) => format!(
-            "no answer in time ({t}; timeout {} s, connect timeout {} s)",
-            cfg.timeout.as_secs_f64(),
-            cfg.connect_timeout.as_secs_f64()
-        ),
-        ureq::Error::ConnectionFailed | ureq::Error::HostNotFound => {
-            format!("cannot reach the server ({e}): is it running, and is the base URL right?")
-        }
-        ureq::Error::Io(io) => match io.kind() {
-            std::io::ErrorKind::ConnectionRefused => {
-                "cannot reach the server: connection refused (is it running, and is the base URL right?)".into()
-            }
-            std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock => format!(
-                "no answer in time (timeout {} s)",
-                cfg.timeout.as_secs_f64()
-            ),
-            _ => format!("connection failed: {io}"),
-        },
-        other => format!("request failed: {other}"),
-    }
-}
-
-/// The `error.message` of an OpenAI-style error body, else the body itself.
-fn server_message(text: &str) -> String {
-    serde_json::from_str::<Value>(text)
-        .ok()
-        .and_then(|v| {
-            v.pointer("/error/message")
-                .or_else(|| v.get("error"))
-                .or_else(|| v.get("message"))
-                .and_then(Value::as_str)
-                .map(str::to_string)
-        })
-        .unwrap_or_else(|| clip(text))
-}
-
-fn clip(text: &str) -> String {
-    let t: String = text.chars().take(300).collect();
-    if t.len() < text.len() {
-        format!("{t}…")
-    } else {
-        t
-    }
-}
-
-impl Generator for OpenAiGenerator {
-    fn name(&self) -> &str {
-        &self.name
-    }
-
-    fn fingerprint(&self) -> String {
-        format!(
-            "openai {} {} {:?}",
-            self.config.base_url, self.config.model, self.config.endpoint
-        )
-    }
-
-    fn generate(
-        &self,
-        prompt: &Prompt,
-        config: &GenerationConfig,
-    ) -> Result<Generation, InferError> {
-        let t = Instant::now();
-        let url = self.url();
-        let body = self.request_body(prompt, config, false).to_string();
-        let mut resp = self.send(&self.agent, &url, &body)?;
-        let text = resp
-            .body_mut()
-            .with_config()
-            .limit(64 * 1024 * 1024)
-            .read_to_string()
-            .map_err(|e| self.http_err(&url, None, describe_transport(&e, &self.config)))?;
-        let (text, prompt_tokens, completion_tokens) = self.parse_answer(&url, &text)?;
-        Ok(Generation {
-            text,
-            prompt_tokens,
-            completion_tokens,
-            elapsed: t.elapsed(),
-        })
-    }
-
-    /// Streams over server-sent events; each `delta.content` (chat) or
-    /// `text` (completions) piece goes to `on_text`. Returning `false` from
-    /// the callback closes the connection, which makes the server stop.
-    fn generate_stream(
-        &self,
-        prompt: &Prompt,
-        config: &GenerationConfig,
+        body: &Value,
         on_text: &mut dyn FnMut(&str) -> bool,
     ) -> Result<Generation, InferError> {
         let t = Instant::now();
         let url = self.url();
-        let body = self.request_body(prompt, config, true).to_string();
+        let body = body.to_string();
         let resp = self.send(&self.stream_agent, &url, &body)?;
         let reader = BufReader::new(resp.into_body().into_reader());
         let mut text = String::new();
@@ -479,5 +448,227 @@ impl Generator for OpenAiGenerator {
             completion_tokens,
             elapsed: t.elapsed(),
         })
+    }
+
+    /// Posts a non-streaming request body; the answer's text and usage.
+    fn post(&self, body: &Value) -> Result<Generation, InferError> {
+        let t = Instant::now();
+        let url = self.url();
+        let body = body.to_string();
+        let mut resp = self.send(&self.agent, &url, &body)?;
+        let text = resp
+            .body_mut()
+            .with_config()
+            .limit(64 * 1024 * 1024)
+            .read_to_string()
+            .map_err(|e| self.http_err(&url, None, describe_transport(&e, &self.config)))?;
+        let (text, prompt_tokens, completion_tokens) = self.parse_answer(&url, &text)?;
+        Ok(Generation {
+            text,
+            prompt_tokens,
+            completion_tokens,
+            elapsed: t.elapsed(),
+        })
+    }
+
+    fn parse_answer(
+        &self,
+        url: &str,
+        text: &str,
+    ) -> Result<(String, Option<usize>, Option<usize>), InferError> {
+        let v: Value = serde_json::from_str(text).map_err(|e| {
+            self.http_err(
+                url,
+                None,
+                format!("the answer is not JSON ({e}): {}", clip(text)),
+            )
+        })?;
+        let choice = v.get("choices").and_then(|c| c.get(0)).ok_or_else(|| {
+            self.http_err(
+                url,
+                None,
+                format!("the answer has no `choices`: {}", clip(text)),
+            )
+        })?;
+        let content = choice
+            .pointer("/message/content")
+            .or_else(|| choice.get("text"))
+            .and_then(Value::as_str)
+            .ok_or_else(|| {
+                self.http_err(
+                    url,
+                    None,
+                    format!(
+                        "the answer's first choice has no `message.content` or `text`: {}",
+                        clip(text)
+                    ),
+                )
+            })?;
+        let usage = |k: &str| {
+            v.pointer(&format!("/usage/{k}"))
+                .and_then(Value::as_u64)
+                .map(|n| n as usize)
+        };
+        Ok((
+            content.to_string(),
+            usage("prompt_tokens"),
+            usage("completion_tokens"),
+        ))
+    }
+}
+
+/// The name (`[a-zA-Z0-9_-]`, as OpenAI wants it) and the plain JSON Schema
+/// of a constraint target: the generation schema of a policy kind, or the
+/// given schema, bounded; llguidance's own keys (`x-guidance`) left out.
+pub fn target_schema(target: &ConstraintTarget) -> Result<(String, Value), InferError> {
+    let (name, mut schema) = match &target.document {
+        TargetDocument::Policy(kind) => (
+            kind.kind().to_string(),
+            generation_schema(*kind, &target.tightening, &target.limits)?,
+        ),
+        TargetDocument::Schema(s) => (
+            s.get("title")
+                .and_then(Value::as_str)
+                .unwrap_or("document")
+                .to_string(),
+            bounded_schema(s, &target.limits)?,
+        ),
+    };
+    strip_guidance(&mut schema);
+    let name: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(64)
+        .collect();
+    Ok((name, schema))
+}
+
+fn strip_guidance(v: &mut Value) {
+    match v {
+        Value::Object(m) => {
+            m.remove("x-guidance");
+            m.values_mut().for_each(strip_guidance);
+        }
+        Value::Array(a) => a.iter_mut().for_each(strip_guidance),
+        _ => {}
+    }
+}
+
+/// What a transport-level failure means for the user.
+fn describe_transport(e: &ureq::Error, cfg: &OpenAiConfig) -> String {
+    match e {
+        ureq::Error::Timeout(t) => format!(
+            "no answer in time ({t}; timeout {} s, connect timeout {} s)",
+            cfg.timeout.as_secs_f64(),
+            cfg.connect_timeout.as_secs_f64()
+        ),
+        ureq::Error::ConnectionFailed | ureq::Error::HostNotFound => {
+            format!("cannot reach the server ({e}): is it running, and is the base URL right?")
+        }
+        ureq::Error::Io(io) => match io.kind() {
+            std::io::ErrorKind::ConnectionRefused => {
+                "cannot reach the server: connection refused (is it running, and is the base URL right?)".into()
+            }
+            std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock => format!(
+                "no answer in time (timeout {} s)",
+                cfg.timeout.as_secs_f64()
+            ),
+            _ => format!("connection failed: {io}"),
+        },
+        other => format!("request failed: {other}"),
+    }
+}
+
+/// The `error.message` of an OpenAI-style error body, else the body itself.
+fn server_message(text: &str) -> String {
+    serde_json::from_str::<Value>(text)
+        .ok()
+        .and_then(|v| {
+            v.pointer("/error/message")
+                .or_else(|| v.get("error"))
+                .or_else(|| v.get("message"))
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        })
+        .unwrap_or_else(|| clip(text))
+}
+
+fn clip(text: &str) -> String {
+    let t: String = text.chars().take(300).collect();
+    if t.len() < text.len() {
+        format!("{t}…")
+    } else {
+        t
+    }
+}
+
+impl Generator for OpenAiGenerator {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn fingerprint(&self) -> String {
+        format!(
+            "openai {} {} {:?}",
+            self.config.base_url, self.config.model, self.config.endpoint
+        )
+    }
+
+    fn generate(
+        &self,
+        prompt: &Prompt,
+        config: &GenerationConfig,
+    ) -> Result<Generation, InferError> {
+        self.post(&self.request_body(prompt, config, false))
+    }
+
+    /// Sends the target's JSON Schema with the request (see the module
+    /// docs), so a server with a grammar engine produces a document of the
+    /// target's shape; with [`SchemaField::Off`], `Ok(None)` (unconstrained).
+    fn generate_constrained(
+        &self,
+        prompt: &Prompt,
+        config: &GenerationConfig,
+        target: &ConstraintTarget,
+    ) -> Result<Option<Generation>, InferError> {
+        if self.config.schema_field == SchemaField::Off {
+            return Ok(None);
+        }
+        let body = self.constrained_body(prompt, config, target, false)?;
+        self.post(&body).map(Some)
+    }
+
+    /// Streams over server-sent events; each `delta.content` (chat) or
+    /// `text` (completions) piece goes to `on_text`. Returning `false` from
+    /// the callback closes the connection, which makes the server stop.
+    fn generate_stream(
+        &self,
+        prompt: &Prompt,
+        config: &GenerationConfig,
+        on_text: &mut dyn FnMut(&str) -> bool,
+    ) -> Result<Generation, InferError> {
+        self.stream(&self.request_body(prompt, config, true), on_text)
+    }
+
+    /// Streams with the target's JSON Schema in the request (see
+    /// [`Generator::generate_constrained`]).
+    fn generate_constrained_stream(
+        &self,
+        prompt: &Prompt,
+        config: &GenerationConfig,
+        target: &ConstraintTarget,
+        on_text: &mut dyn FnMut(&str) -> bool,
+    ) -> Result<Option<Generation>, InferError> {
+        if self.config.schema_field == SchemaField::Off {
+            return Ok(None);
+        }
+        let body = self.constrained_body(prompt, config, target, true)?;
+        self.stream(&body, on_text).map(Some)
     }
 }

@@ -353,3 +353,101 @@ fn a_base_url_without_scheme_is_rejected() {
     let e = OpenAiGenerator::new(OpenAiConfig::new("localhost:8000/v1", "m")).unwrap_err();
     assert!(e.to_string().contains("http://"), "{e}");
 }
+
+fn network_target() -> kubescribe_infer::constrained::ConstraintTarget {
+    kubescribe_infer::constrained::ConstraintTarget::new(kubescribe_core::PolicyKind::NetworkPolicy)
+}
+
+#[test]
+fn a_constrained_request_carries_the_json_schema() {
+    let (base, rx) = serve(vec![Reply::Full(
+        200,
+        vec![],
+        chat_answer(r#"{"apiVersion":"networking.k8s.io/v1"}"#),
+    )]);
+    let g = OpenAiGenerator::new(config(&base)).unwrap();
+    let out = g
+        .generate_constrained(
+            &chat_prompt(),
+            &GenerationConfig::default(),
+            &network_target(),
+        )
+        .unwrap()
+        .expect("the HTTP backend sends the schema");
+    assert!(out.text.starts_with('{'));
+    let seen = rx.recv().unwrap();
+    let rf = &seen.body["response_format"];
+    assert_eq!(rf["type"], "json_schema");
+    assert_eq!(rf["json_schema"]["name"], "NetworkPolicy");
+    assert_eq!(rf["json_schema"]["strict"], false);
+    let schema = &rf["json_schema"]["schema"];
+    assert_eq!(schema["type"], "object");
+    assert!(schema["properties"]["spec"].is_object(), "{schema}");
+    // llguidance's own settings stay home
+    assert!(!schema.to_string().contains("x-guidance"), "{schema}");
+    // the default adds no server-specific field
+    assert!(seen.body.get("json_schema").is_none());
+    assert!(seen.body.get("guided_json").is_none());
+}
+
+#[test]
+fn llama_cpp_and_vllm_get_their_own_schema_fields() {
+    use kubescribe_infer::openai::SchemaField;
+    for (field, key) in [
+        (SchemaField::LlamaCpp, "json_schema"),
+        (SchemaField::Vllm, "guided_json"),
+    ] {
+        let (base, rx) = serve(vec![Reply::Full(200, vec![], chat_answer("{}"))]);
+        let mut c = config(&base);
+        c.schema_field = field;
+        let g = OpenAiGenerator::new(c).unwrap();
+        g.generate_constrained(
+            &chat_prompt(),
+            &GenerationConfig::default(),
+            &network_target(),
+        )
+        .unwrap();
+        let seen = rx.recv().unwrap();
+        assert_eq!(
+            seen.body[key], seen.body["response_format"]["json_schema"]["schema"],
+            "{key}"
+        );
+    }
+    // off: nothing sent, the caller generates freely
+    let mut c = config("http://127.0.0.1:9/v1");
+    c.schema_field = SchemaField::Off;
+    let g = OpenAiGenerator::new(c).unwrap();
+    assert!(
+        g.generate_constrained(
+            &chat_prompt(),
+            &GenerationConfig::default(),
+            &network_target()
+        )
+        .unwrap()
+        .is_none()
+    );
+}
+
+#[test]
+fn the_probe_names_the_url_of_an_unreachable_server() {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let g = OpenAiGenerator::new(config(&format!("http://127.0.0.1:{port}/v1"))).unwrap();
+    let e = g.probe().unwrap_err();
+    let text = e.to_string();
+    assert!(
+        text.contains(&format!("http://127.0.0.1:{port}/v1/models")),
+        "{text}"
+    );
+    assert!(text.contains("cannot reach the server"), "{text}");
+    // a server that answers, even 404, passes
+    let (base, rx) = serve(vec![Reply::Full(404, vec![], "{}".into())]);
+    OpenAiGenerator::new(config(&base))
+        .unwrap()
+        .probe()
+        .unwrap();
+    assert_eq!(rx.recv().unwrap().path, "/v1/models");
+}
