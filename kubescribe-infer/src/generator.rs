@@ -144,6 +144,37 @@ pub trait Generator: Send + Sync {
         Ok(None)
     }
 
+    /// [`Generator::generate_constrained`] with a callback per piece of
+    /// text as it is decoded (for progress); returning `false` stops
+    /// generation. Backends that cannot stream call it once with the whole
+    /// text.
+    fn generate_constrained_stream(
+        &self,
+        prompt: &Prompt,
+        config: &GenerationConfig,
+        target: &ConstraintTarget,
+        on_text: &mut dyn FnMut(&str) -> bool,
+    ) -> Result<Option<Generation>, InferError> {
+        let g = self.generate_constrained(prompt, config, target)?;
+        if let Some(g) = &g {
+            on_text(&g.text);
+        }
+        Ok(g)
+    }
+
+    /// The positions the model holds, prompt and output together
+    /// (`max_position_embeddings`, `llama.context_length`), when known.
+    fn context_window(&self) -> Option<usize> {
+        None
+    }
+
+    /// The prompt's length in the model's own tokens (chat template
+    /// applied), when the backend can count them.
+    fn count_tokens(&self, prompt: &Prompt) -> Option<usize> {
+        let _ = prompt;
+        None
+    }
+
     /// Generates for several prompts; backends that batch override this.
     fn generate_batch(
         &self,

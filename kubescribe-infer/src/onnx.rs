@@ -136,6 +136,8 @@ pub struct OrtGenerator {
     layout: Layout,
     provider: String,
     vocab: usize,
+    /// `max_position_embeddings` of config.json, when given.
+    context: Option<usize>,
     constraints: ConstraintCache,
 }
 
@@ -278,10 +280,17 @@ impl OrtGenerator {
         });
         // The logits width: config.json's vocab_size (padded embeddings
         // may exceed the tokenizer), else the tokenizer's.
-        let vocab = read_json(&dir.join("config.json"))?
+        let config = read_json(&dir.join("config.json"))?;
+        let vocab = config
+            .as_ref()
             .and_then(|c| c.get("vocab_size").and_then(Value::as_u64))
             .map(|n| n as usize)
             .unwrap_or_else(|| tokenizer.get_vocab_size(true));
+        // The positions the model was trained for, when config.json says.
+        let context = config
+            .as_ref()
+            .and_then(|c| c.get("max_position_embeddings").and_then(Value::as_u64))
+            .map(|n| n as usize);
         Ok(OrtGenerator {
             name,
             dir,
@@ -291,6 +300,7 @@ impl OrtGenerator {
             layout,
             provider,
             vocab,
+            context,
             constraints: ConstraintCache::default(),
         })
     }
@@ -971,10 +981,28 @@ impl Generator for OrtGenerator {
         config: &GenerationConfig,
         target: &ConstraintTarget,
     ) -> Result<Option<Generation>, InferError> {
+        self.generate_constrained_stream(prompt, config, target, &mut |_| true)
+    }
+
+    fn context_window(&self) -> Option<usize> {
+        self.context
+    }
+
+    fn count_tokens(&self, prompt: &Prompt) -> Option<usize> {
+        self.encode(prompt).ok().map(|ids| ids.len())
+    }
+
+    fn generate_constrained_stream(
+        &self,
+        prompt: &Prompt,
+        config: &GenerationConfig,
+        target: &ConstraintTarget,
+        on_text: &mut dyn FnMut(&str) -> bool,
+    ) -> Result<Option<Generation>, InferError> {
         let t = Instant::now();
         let ids = self.encode(prompt)?;
         let mut c = self.constraint(target)?;
-        let out = self.run_tokens(&ids, config, Some(&mut c), &mut |_| true)?;
+        let out = self.run_tokens(&ids, config, Some(&mut c), on_text)?;
         let text = self
             .tokenizer
             .decode(&out.tokens, true)
