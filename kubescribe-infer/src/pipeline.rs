@@ -7,12 +7,23 @@
 //! generator, the synthesizer, gets one attempt). Validation is layer 1 (schema and API
 //! server rules) always, plus the policy's kind must belong to the intent's
 //! engine; layers 2–3 (resources against the event store) when a store is
-//! given. The answer is the first valid policy, plus a [`Trace`] of every
-//! attempt: prompt, raw output, diagnostics, feedback passed in, timings and
-//! token counts.
+//! given; then [intent fidelity](crate::fidelity) (on by default,
+//! [`PipelineConfig::fidelity`]): the policy must implement the intent —
+//! its scope, each resource with the intent's action, nothing more, and,
+//! with a store, the intent's verdicts on the store's events replayed. A
+//! valid but unfaithful answer is a failed attempt like an invalid one.
+//! The answer is the first valid and faithful policy, plus a [`Trace`] of
+//! every attempt: prompt, raw output, diagnostics, feedback passed in,
+//! timings and token counts.
+//!
+//! A retry's prompt shows the model its previous answer and every error
+//! found in it, validation and fidelity alike
+//! ([`PromptSource::build_retry`]).
 //!
 //! If every attempt fails, the result says so ([`Status::Failed`]) with the
-//! last diagnostics; with [`PipelineConfig::fallback_to_synth`] the
+//! last diagnostics, and keeps the last valid but unfaithful policy as
+//! [`PipelineResult::best_effort`] (never as [`PipelineResult::policy`]);
+//! with [`PipelineConfig::fallback_to_synth`] the
 //! deterministic synthesizer answers instead and the trace marks it
 //! ([`Status::Fallback`]), never passing it off as the model's work.
 //!
@@ -35,6 +46,7 @@ use kubescribe_validate::{Validator, resources};
 
 use crate::constrained::{ConstraintTarget, Tightening};
 use crate::error::InferError;
+use crate::fidelity;
 use crate::generator::{ChatMessage, GenerationConfig, Generator, Prompt};
 
 /// Builds the prompt of an attempt.
@@ -47,6 +59,56 @@ pub trait PromptSource: Send + Sync {
         context: Option<&WorkloadContext>,
         diagnostics: &[Diagnostic],
     ) -> Result<Prompt, InferError>;
+
+    /// The prompt of a retry: `previous` is the model's last answer and
+    /// `diagnostics` what was found in it. The default builds the prompt
+    /// with [`build`](PromptSource::build) and adds the previous answer to
+    /// its last user message (or the text), so that the model corrects its
+    /// own answer instead of starting over.
+    fn build_retry(
+        &self,
+        intent: &Intent,
+        context: Option<&WorkloadContext>,
+        previous: &str,
+        diagnostics: &[Diagnostic],
+    ) -> Result<Prompt, InferError> {
+        let prompt = self.build(intent, context, diagnostics)?;
+        Ok(with_previous_answer(prompt, previous))
+    }
+}
+
+/// Longest previous answer quoted in a retry prompt (characters).
+const PREVIOUS_ANSWER_CHARS: usize = 4000;
+
+/// `prompt` with the model's previous answer quoted in its last user
+/// message (or at the end of a text prompt).
+pub fn with_previous_answer(prompt: Prompt, previous: &str) -> Prompt {
+    let previous = previous.trim();
+    if previous.is_empty() {
+        return prompt;
+    }
+    let cut: String = previous.chars().take(PREVIOUS_ANSWER_CHARS).collect();
+    let note = format!(
+        "\n\nYour previous answer (corrected by the findings above; keep what was right):\n```\n{cut}{}\n```\n",
+        if cut.len() < previous.len() {
+            "\n…"
+        } else {
+            ""
+        }
+    );
+    match prompt {
+        Prompt::Text(t) => Prompt::Text(format!("{t}{note}")),
+        Prompt::Chat(mut messages) => {
+            match messages.iter_mut().rev().find(|m| m.role == "user") {
+                Some(m) => m.content.push_str(&note),
+                None => messages.push(ChatMessage {
+                    role: "user".into(),
+                    content: note.trim_start().to_string(),
+                }),
+            }
+            Prompt::Chat(messages)
+        }
+    }
 }
 
 /// A minimal prompt: a system message naming the engine, and a user message
@@ -101,7 +163,7 @@ impl PromptSource for PlainPrompts {
 /// The validator's findings as a prompt section, one per line.
 pub fn feedback_text(diagnostics: &[Diagnostic]) -> String {
     let mut s = String::from(
-        "Your previous policy was rejected by the validator. Fix every finding and answer with the corrected policy:",
+        "Your previous policy was rejected (by the validator, or because it does not implement the intent). Fix every finding and answer with the corrected policy:",
     );
     for (i, d) in diagnostics.iter().enumerate() {
         let ptr = if d.pointer.is_empty() {
@@ -150,6 +212,13 @@ pub struct PipelineConfig {
     /// on backends that can ([`Generator::generate_constrained`]: candle,
     /// ort); the others generate freely and the trace says so.
     pub constrain: bool,
+    /// Require intent fidelity ([`crate::fidelity::check`]) of the answer:
+    /// a valid policy that does not implement the intent is a failed
+    /// attempt, with the gaps fed back.
+    pub fidelity: bool,
+    /// Observed needs the policy may allow beside the intent
+    /// ([`FidelityOptions::keep`](crate::fidelity::FidelityOptions::keep)).
+    pub keep: Option<kubescribe_core::intent::Resources>,
 }
 
 impl Default for PipelineConfig {
@@ -160,6 +229,8 @@ impl Default for PipelineConfig {
             context_budget: 400,
             fallback_to_synth: false,
             constrain: true,
+            fidelity: true,
+            keep: None,
         }
     }
 }
@@ -184,8 +255,10 @@ pub struct Attempt {
     pub error: Option<String>,
     /// What validation found (errors and warnings).
     pub diagnostics: Vec<Diagnostic>,
-    /// No error-severity diagnostics.
+    /// No error-severity diagnostics from validation (layers 0–3).
     pub valid: bool,
+    /// Valid, and no intent-fidelity errors (or fidelity not checked).
+    pub faithful: bool,
     /// Prompt tokens, when the backend counts them.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub prompt_tokens: Option<usize>,
@@ -204,11 +277,11 @@ pub struct Attempt {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Status {
-    /// The generator produced a valid policy.
+    /// The generator produced a valid policy that implements the intent.
     Valid,
     /// Every attempt failed; the deterministic synthesizer answered.
     Fallback,
-    /// Every attempt failed; no policy.
+    /// Every attempt failed (invalid, or valid but unfaithful); no policy.
     Failed,
 }
 
@@ -251,8 +324,12 @@ impl Trace {
 /// The loop's answer.
 #[derive(Debug, Clone)]
 pub struct PipelineResult {
-    /// The valid policy (from the generator, or the fallback).
+    /// The valid and faithful policy (from the generator, or the fallback).
     pub policy: Option<Policy>,
+    /// When no attempt was both valid and faithful: the last valid policy
+    /// that failed the fidelity check, for a caller that asks for a
+    /// best-effort answer (and marks it as such).
+    pub best_effort: Option<Policy>,
     /// The trace.
     pub trace: Trace,
 }
@@ -292,6 +369,18 @@ fn reborrow<'s>(store: &'s mut Option<&mut dyn EventStore>) -> Option<&'s mut dy
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
+}
+
+/// Events per table replayed by the fidelity check, from a store.
+const REPLAYED_PER_TABLE: usize = 2000;
+
+/// One answer checked.
+struct Checked {
+    /// The policy, when it passed validation (layers 0–3).
+    policy: Option<Policy>,
+    diagnostics: Vec<Diagnostic>,
+    /// Valid, and no fidelity errors (or not checked).
+    faithful: bool,
 }
 
 fn parse_diag(rule: &str, message: String) -> Diagnostic {
@@ -345,9 +434,63 @@ impl<'a> Pipeline<'a> {
         }
     }
 
-    /// Validates one answer: parse, layer 1, the engine, and (with a store)
-    /// layers 2–3. Returns the policy when it has no errors.
+    /// Validates one answer: parse, layer 1, the engine, (with a store)
+    /// layers 2–3, and intent fidelity when the loop checks it. Returns the
+    /// policy when it has no errors.
     pub fn validate(
+        &self,
+        intent: &Intent,
+        output: &str,
+        store: Option<&mut dyn EventStore>,
+    ) -> (Option<Policy>, Vec<Diagnostic>) {
+        let c = self.check_answer(intent, output, store);
+        (c.policy.filter(|_| c.faithful), c.diagnostics)
+    }
+
+    /// [`validate`](Self::validate), keeping a valid policy that failed
+    /// only the fidelity check.
+    fn check_answer(
+        &self,
+        intent: &Intent,
+        output: &str,
+        mut store: Option<&mut dyn EventStore>,
+    ) -> Checked {
+        let (policy, mut diagnostics) = self.validate_layers(intent, output, reborrow(&mut store));
+        let mut faithful = policy.is_some();
+        if let Some(p) = &policy
+            && self.config.fidelity
+        {
+            let events = match reborrow(&mut store) {
+                Some(s) => {
+                    fidelity::events_in_scope(s, intent, REPLAYED_PER_TABLE).unwrap_or_default()
+                }
+                None => Vec::new(),
+            };
+            let options = fidelity::FidelityOptions {
+                keep: self.config.keep.clone(),
+                events,
+            };
+            match p.to_value() {
+                Ok(v) => {
+                    let found = fidelity::check(intent, &v, &options);
+                    faithful = fidelity::is_faithful(&found);
+                    diagnostics.extend(found);
+                }
+                Err(e) => {
+                    faithful = false;
+                    diagnostics.push(parse_diag("model", e.to_string()));
+                }
+            }
+        }
+        Checked {
+            policy,
+            diagnostics,
+            faithful,
+        }
+    }
+
+    /// Parse, layer 1, the engine, and (with a store) layers 2–3.
+    fn validate_layers(
         &self,
         intent: &Intent,
         output: &str,
@@ -486,10 +629,17 @@ impl<'a> Pipeline<'a> {
         });
         trace.constrained_to = target.as_ref().map(|t| t.document.label());
         let mut feedback: Vec<Diagnostic> = Vec::new();
+        let mut previous = String::new();
         let mut policy = None;
+        let mut best_effort = None;
         for number in 1..=self.config.max_attempts.max(1) {
             let tp = Instant::now();
-            let prompt = self.prompts.build(intent, context.as_ref(), &feedback)?;
+            let prompt = if feedback.is_empty() || previous.is_empty() {
+                self.prompts.build(intent, context.as_ref(), &feedback)?
+            } else {
+                self.prompts
+                    .build_retry(intent, context.as_ref(), &previous, &feedback)?
+            };
             let prompt_ms = ms(tp.elapsed());
             let tg = Instant::now();
             let cfg = &self.config.generation;
@@ -512,6 +662,7 @@ impl<'a> Pipeline<'a> {
                 error: None,
                 diagnostics: Vec::new(),
                 valid: false,
+                faithful: false,
                 prompt_tokens: None,
                 completion_tokens: None,
                 prompt_ms,
@@ -521,21 +672,27 @@ impl<'a> Pipeline<'a> {
             match generated {
                 Ok(g) => {
                     let tv = Instant::now();
-                    let (p, diags) = self.validate(intent, &g.text, reborrow(&mut store));
+                    let c = self.check_answer(intent, &g.text, reborrow(&mut store));
                     attempt.validate_ms = ms(tv.elapsed());
+                    previous = g.text.clone();
                     attempt.output = g.text;
                     attempt.prompt_tokens = g.prompt_tokens;
                     attempt.completion_tokens = g.completion_tokens;
-                    attempt.valid = p.is_some();
-                    attempt.diagnostics = diags;
-                    policy = p;
+                    attempt.valid = c.policy.is_some();
+                    attempt.faithful = c.faithful;
+                    attempt.diagnostics = c.diagnostics;
+                    if c.faithful {
+                        policy = c.policy;
+                    } else if c.policy.is_some() {
+                        best_effort = c.policy;
+                    }
                 }
                 Err(e) => {
                     // a failed call is not the model's mistake: nothing to feed back
                     attempt.error = Some(e.to_string());
                 }
             }
-            let valid = attempt.valid;
+            let valid = attempt.faithful;
             feedback = attempt
                 .diagnostics
                 .iter()
@@ -568,6 +725,7 @@ impl<'a> Pipeline<'a> {
                 error: None,
                 diagnostics: Vec::new(),
                 valid: false,
+                faithful: false,
                 prompt_tokens: None,
                 completion_tokens: None,
                 prompt_ms: 0.0,
@@ -580,14 +738,15 @@ impl<'a> Pipeline<'a> {
             {
                 Ok(yaml) => {
                     let tv = Instant::now();
-                    let (p, diags) = self.validate(intent, &yaml, reborrow(&mut store));
+                    let c = self.check_answer(intent, &yaml, reborrow(&mut store));
                     attempt.validate_ms = ms(tv.elapsed());
                     attempt.output = yaml;
-                    attempt.valid = p.is_some();
-                    attempt.diagnostics = diags;
-                    if p.is_some() {
+                    attempt.valid = c.policy.is_some();
+                    attempt.faithful = c.faithful;
+                    attempt.diagnostics = c.diagnostics;
+                    if c.faithful && c.policy.is_some() {
                         trace.status = Status::Fallback;
-                        policy = p;
+                        policy = c.policy;
                     }
                 }
                 Err(e) => attempt.error = Some(e),
@@ -595,6 +754,10 @@ impl<'a> Pipeline<'a> {
             trace.attempts.push(attempt);
         }
         trace.total_ms = ms(t0.elapsed());
-        Ok(PipelineResult { policy, trace })
+        Ok(PipelineResult {
+            best_effort: if policy.is_none() { best_effort } else { None },
+            policy,
+            trace,
+        })
     }
 }

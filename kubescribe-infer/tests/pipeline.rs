@@ -336,3 +336,66 @@ fn policy_text_is_found_in_prose_and_fences() {
     assert_eq!(extract_policy_text("{\"kind\": 1}"), "{\"kind\": 1}");
     assert_eq!(extract_policy_text("nothing"), "nothing");
 }
+
+/// Valid, but an empty shell: it names no executable.
+const SHELL: &str = "apiVersion: security.kubearmor.com/v1\nkind: KubeArmorPolicy\nmetadata:\n  name: block-bash\n  namespace: shop\nspec:\n  selector:\n    matchLabels:\n      app: nginx\n  action: Block\n";
+
+#[test]
+fn a_valid_but_unfaithful_answer_fails_and_the_retry_shows_it_with_the_gaps() {
+    let g = Scripted::new(vec![
+        Box::new(|_| Ok(SHELL.to_string())),
+        // right only if the retry quotes the previous answer and the gap
+        Box::new(|prompt| {
+            if prompt.contains("Your previous answer")
+                && prompt.contains("action: Block\n```")
+                && prompt.contains("fidelity.missing")
+                && prompt.contains("process path /bin/bash")
+            {
+                Ok(good())
+            } else {
+                Ok(SHELL.to_string())
+            }
+        }),
+    ]);
+    let v = Validator::new();
+    let r = Pipeline::new(&g, &PlainPrompts, &v, config(3))
+        .run(&intent(), None)
+        .unwrap();
+    assert_eq!(r.status(), Status::Valid, "{:#?}", r.trace.attempts);
+    let first = &r.trace.attempts[0];
+    assert!(first.valid && !first.faithful);
+    assert!(
+        first
+            .diagnostics
+            .iter()
+            .any(|d| d.layer == Layer::Fidelity && d.rule == "fidelity.missing")
+    );
+    assert!(r.trace.attempts[1].faithful);
+    assert!(r.best_effort.is_none());
+}
+
+#[test]
+fn only_unfaithful_answers_fail_and_keep_a_best_effort_policy() {
+    let g = Scripted::new(vec![
+        Box::new(|_| Ok(SHELL.to_string())),
+        Box::new(|_| Ok(SHELL.to_string())),
+    ]);
+    let v = Validator::new();
+    let r = Pipeline::new(&g, &PlainPrompts, &v, config(2))
+        .run(&intent(), None)
+        .unwrap();
+    assert_eq!(r.status(), Status::Failed);
+    assert!(r.policy.is_none());
+    assert_eq!(
+        r.best_effort.as_ref().map(|p| p.name()),
+        Some(Some("block-bash"))
+    );
+    // Without the fidelity check the shell passes, as it did before issue 17.
+    let g = Scripted::new(vec![Box::new(|_| Ok(SHELL.to_string()))]);
+    let mut cfg = config(1);
+    cfg.fidelity = false;
+    let r = Pipeline::new(&g, &PlainPrompts, &v, cfg)
+        .run(&intent(), None)
+        .unwrap();
+    assert_eq!(r.status(), Status::Valid);
+}
