@@ -184,3 +184,180 @@ pub trait Generator: Send + Sync {
         prompts.iter().map(|p| self.generate(p, config)).collect()
     }
 }
+
+/// What [`WithProgress`] reports about each generation it passes on.
+#[derive(Debug, Clone, PartialEq)]
+pub enum GenerationProgress {
+    /// Generation `call` (1-based) starts.
+    Started {
+        /// 1-based count of generations through the wrapper.
+        call: usize,
+        /// The prompt's length in the model's tokens, when it counts them.
+        prompt_tokens: Option<usize>,
+        /// Whether decoding is constrained to a schema.
+        constrained: bool,
+    },
+    /// More output arrived.
+    Tokens {
+        /// The generation.
+        call: usize,
+        /// Pieces of output so far (one per decoding step on the local
+        /// backends, one per streamed delta on HTTP ones).
+        tokens: usize,
+        /// Since the generation started.
+        elapsed: Duration,
+    },
+    /// Generation `call` ended.
+    Finished {
+        /// The generation.
+        call: usize,
+        /// Generated tokens, when the backend counts them (else pieces).
+        tokens: usize,
+        /// Its wall time.
+        elapsed: Duration,
+        /// Whether it failed.
+        failed: bool,
+    },
+}
+
+/// A generator that reports the progress of every generation through a
+/// callback (streaming from the wrapped one), for a caller that shows it:
+/// libraries never print, the CLI draws a progress line.
+pub struct WithProgress<'a> {
+    inner: &'a dyn Generator,
+    on_progress: &'a (dyn Fn(&GenerationProgress) + Send + Sync),
+    calls: std::sync::atomic::AtomicUsize,
+}
+
+impl<'a> WithProgress<'a> {
+    /// Wraps `inner`; `on_progress` sees every event.
+    pub fn new(
+        inner: &'a dyn Generator,
+        on_progress: &'a (dyn Fn(&GenerationProgress) + Send + Sync),
+    ) -> Self {
+        WithProgress {
+            inner,
+            on_progress,
+            calls: std::sync::atomic::AtomicUsize::new(0),
+        }
+    }
+
+    fn observe<T>(
+        &self,
+        prompt: &Prompt,
+        constrained: bool,
+        run: &mut dyn FnMut(&mut dyn FnMut(&str) -> bool) -> Result<T, InferError>,
+        tokens_of: fn(&T) -> Option<usize>,
+    ) -> Result<T, InferError> {
+        let call = self
+            .calls
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            + 1;
+        (self.on_progress)(&GenerationProgress::Started {
+            call,
+            prompt_tokens: self.inner.count_tokens(prompt),
+            constrained,
+        });
+        let started = std::time::Instant::now();
+        let mut pieces = 0usize;
+        let result = run(&mut |_piece: &str| {
+            pieces += 1;
+            (self.on_progress)(&GenerationProgress::Tokens {
+                call,
+                tokens: pieces,
+                elapsed: started.elapsed(),
+            });
+            true
+        });
+        let tokens = match &result {
+            Ok(r) => tokens_of(r),
+            Err(_) => Some(pieces),
+        };
+        // `None` from a declined constrained call: nothing was generated.
+        if pieces > 0 || result.is_err() || tokens.is_some() {
+            (self.on_progress)(&GenerationProgress::Finished {
+                call,
+                tokens: tokens.unwrap_or(pieces),
+                elapsed: started.elapsed(),
+                failed: result.is_err(),
+            });
+        }
+        result
+    }
+}
+
+impl Generator for WithProgress<'_> {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+    fn fingerprint(&self) -> String {
+        self.inner.fingerprint()
+    }
+    fn deterministic(&self) -> bool {
+        self.inner.deterministic()
+    }
+    fn context_window(&self) -> Option<usize> {
+        self.inner.context_window()
+    }
+    fn count_tokens(&self, prompt: &Prompt) -> Option<usize> {
+        self.inner.count_tokens(prompt)
+    }
+    fn generate(
+        &self,
+        prompt: &Prompt,
+        config: &GenerationConfig,
+    ) -> Result<Generation, InferError> {
+        self.observe(
+            prompt,
+            false,
+            &mut |on| self.inner.generate_stream(prompt, config, on),
+            |g| g.completion_tokens,
+        )
+    }
+    fn generate_stream(
+        &self,
+        prompt: &Prompt,
+        config: &GenerationConfig,
+        on_text: &mut dyn FnMut(&str) -> bool,
+    ) -> Result<Generation, InferError> {
+        self.observe(
+            prompt,
+            false,
+            &mut |on| {
+                self.inner.generate_stream(prompt, config, &mut |t| {
+                    on(t);
+                    on_text(t)
+                })
+            },
+            |g| g.completion_tokens,
+        )
+    }
+    /// A backend that cannot constrain (`Ok(None)`) takes back its
+    /// `Started` (the next one repeats the call number): the caller
+    /// generates freely next, and that is the attempt.
+    fn generate_constrained(
+        &self,
+        prompt: &Prompt,
+        config: &GenerationConfig,
+        target: &ConstraintTarget,
+    ) -> Result<Option<Generation>, InferError> {
+        let mut declined = false;
+        let out = self.observe(
+            prompt,
+            true,
+            &mut |on| {
+                let r = self
+                    .inner
+                    .generate_constrained_stream(prompt, config, target, on);
+                declined = matches!(r, Ok(None));
+                r
+            },
+            |g| g.as_ref().and_then(|g| g.completion_tokens),
+        );
+        if declined {
+            self.calls
+                .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        out
+    }
+}

@@ -38,6 +38,7 @@ pub mod intent_llm;
 pub mod onnx;
 pub mod openai;
 pub mod pipeline;
+pub mod prompts;
 pub mod replay;
 pub mod sampling;
 pub mod synth;
@@ -48,7 +49,9 @@ pub use constrained::{
     ConstraintTarget, ConstraintTokenizer, SchemaConstraint, SchemaLimits, Tightening,
 };
 pub use error::InferError;
-pub use generator::{ChatMessage, Generation, GenerationConfig, Generator, Prompt};
+pub use generator::{
+    ChatMessage, Generation, GenerationConfig, GenerationProgress, Generator, Prompt, WithProgress,
+};
 pub use intent_llm::{IntentAttempt, LlmIntentError, LlmIntentParser, LlmParse};
 pub use kubescribe_metrics as metrics;
 pub use onnx::{OrtDevice, OrtGenerator, OrtOptions};
