@@ -10,6 +10,13 @@
 //! hash, so re-ingesting the same content is a no-op and concurrent ingestion
 //! from several processes neither loses nor doubles anything.
 //!
+//! Event streams are read on two threads: a parse thread reads, hashes,
+//! frames, converts and counts records while the calling thread writes the
+//! previous batches into the store. Batches of 1,024 records pass through a
+//! channel bounded at four batches, so memory stays bounded whatever the
+//! input's size, and the counts, skipped-record errors and progress reports
+//! are those of a sequential run.
+//!
 //! YAML files (`.yaml`/`.yml`, or text starting with `---`/`apiVersion:`) are
 //! read as Kubernetes manifests with [`kubescribe_core::document::read_file`].
 
@@ -26,6 +33,7 @@ use sha2::{Digest, Sha256};
 use super::reader::{FrameError, RecordReader};
 use crate::adapters::{Converted, InputFormat, convert};
 use crate::store::{EventStore, IngestedFile, StoreError, StoreWriter};
+use crate::{Event, Workload};
 use kubescribe_core::document::{self, ReadLimits};
 use kubescribe_core::error::CoreError;
 
@@ -283,21 +291,57 @@ pub fn ingest_file(
 
 /// Ingests event JSON from any reader (standard input, a socket). The
 /// content hash is computed while reading; already-ingested content is
-/// rolled back.
+/// rolled back. The reader is read on a second (scoped) thread, hence
+/// `Send`: pass `std::io::stdin()` rather than its lock.
 pub fn ingest_reader(
     store: &mut dyn EventStore,
     name: &str,
-    reader: impl Read,
+    reader: impl Read + Send,
     options: &IngestOptions,
     progress: &mut dyn FnMut(&Progress<'_>),
 ) -> Result<IngestSummary, IngestError> {
     ingest_stream(store, name, reader, None, options, progress)
 }
 
+/// Records the parse thread converts before handing them to the writer.
+const BATCH_RECORDS: usize = 1_024;
+/// Batches in flight between the parse thread and the writer: with
+/// [`BATCH_RECORDS`], memory between the two stays bounded by a few thousand
+/// records' events whatever the input's size.
+const BATCHES_IN_FLIGHT: usize = 4;
+
+/// What one record gives the store.
+// Events are the bulk and move by value (boxing each would allocate per
+// event); workloads are rare and boxed.
+#[allow(clippy::large_enum_variant)]
+enum Item {
+    Event(Event),
+    Workload(Box<Workload>),
+}
+
+/// Converted records on their way from the parse thread to the writer.
+struct Batch {
+    items: Vec<Item>,
+    /// `(bytes read, records read)` to report once the batch is written.
+    report: Option<(u64, u64)>,
+}
+
+/// What the parse thread found: every count of the summary (the writer
+/// only stores), the bytes read and the content hash.
+struct Parsed {
+    sum: IngestSummary,
+    hash: String,
+}
+
+/// Ingests a stream on two threads: a scoped parse thread reads, hashes,
+/// frames and converts records (and counts them), the calling thread writes
+/// what it sends into one store transaction. Batches travel through a
+/// bounded channel, so neither side runs ahead of the other by more than
+/// [`BATCHES_IN_FLIGHT`] batches.
 fn ingest_stream(
     store: &mut dyn EventStore,
     name: &str,
-    reader: impl Read,
+    reader: impl Read + Send,
     total: Option<u64>,
     options: &IngestOptions,
     progress: &mut dyn FnMut(&Progress<'_>),
@@ -306,42 +350,33 @@ fn ingest_stream(
         source_name: name.to_string(),
         error,
     };
-    let hashing = HashingReader {
-        inner: reader,
-        hasher: Sha256::new(),
-    };
-    let mut records = RecordReader::new(
-        BufReader::with_capacity(1 << 16, hashing),
-        options.max_record_bytes,
-    );
-    let mut sum = IngestSummary {
-        files: 1,
-        ..IngestSummary::default()
-    };
     let mut writer = store.begin()?;
-    let every = options.progress_every.max(1);
-    let mut next_report = every;
-    while let Some((line, text)) = records.next_text().map_err(io)? {
-        process_record(&mut *writer, name, line, text, options, &mut sum)?;
-        if sum.records_read >= next_report {
-            next_report = sum.records_read + every;
-            progress(&Progress {
-                source: name,
-                bytes_read: records.bytes_read(),
-                total_bytes: total,
-                records_read: sum.records_read,
-            });
+    let (parsed, written) = std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(BATCHES_IN_FLIGHT);
+        let parser = scope.spawn(move || parse_stream(name, reader, options, &tx));
+        let mut written = Ok(());
+        for batch in rx.iter() {
+            written = write_batch(&mut *writer, batch, name, total, progress);
+            if written.is_err() {
+                break;
+            }
         }
-    }
-    sum.bytes = records.bytes_read();
+        // A writer that stopped early drops the receiver: the parser's next
+        // send fails and it returns.
+        drop(rx);
+        match parser.join() {
+            Ok(parsed) => (parsed, written),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    });
+    written?;
+    let Parsed { sum, hash } = parsed.map_err(io)?;
     progress(&Progress {
         source: name,
         bytes_read: sum.bytes,
         total_bytes: total,
         records_read: sum.records_read,
     });
-    let hashing = records.into_inner().into_inner();
-    let hash = hex(&hashing.hasher.finalize());
     if writer.is_ingested(&hash)? {
         drop(writer);
         return Ok(IngestSummary {
@@ -361,6 +396,89 @@ fn ingest_stream(
     Ok(sum)
 }
 
+/// The writer's side: stores one batch, then reports progress if due.
+fn write_batch(
+    writer: &mut dyn StoreWriter,
+    batch: Batch,
+    name: &str,
+    total: Option<u64>,
+    progress: &mut dyn FnMut(&Progress<'_>),
+) -> Result<(), StoreError> {
+    for item in &batch.items {
+        match item {
+            Item::Event(e) => writer.add_event(e)?,
+            Item::Workload(w) => writer.add_workload(w)?,
+        }
+    }
+    if let Some((bytes_read, records_read)) = batch.report {
+        progress(&Progress {
+            source: name,
+            bytes_read,
+            total_bytes: total,
+            records_read,
+        });
+    }
+    Ok(())
+}
+
+/// The parse thread: reads, hashes, frames and converts every record,
+/// counting as it goes, and sends what is to be stored in batches. Stops
+/// early (its result then unused) when the writer has gone.
+fn parse_stream(
+    name: &str,
+    reader: impl Read,
+    options: &IngestOptions,
+    tx: &std::sync::mpsc::SyncSender<Batch>,
+) -> std::io::Result<Parsed> {
+    let hashing = HashingReader {
+        inner: reader,
+        hasher: Sha256::new(),
+    };
+    let mut records = RecordReader::new(
+        BufReader::with_capacity(1 << 16, hashing),
+        options.max_record_bytes,
+    );
+    let mut sum = IngestSummary {
+        files: 1,
+        ..IngestSummary::default()
+    };
+    let every = options.progress_every.max(1);
+    let mut next_report = every;
+    let mut items = Vec::with_capacity(BATCH_RECORDS);
+    let mut in_batch = 0;
+    while let Some((line, text)) = records.next_text()? {
+        convert_record(name, line, text, options, &mut sum, &mut items);
+        in_batch += 1;
+        let report = (sum.records_read >= next_report).then(|| {
+            next_report = sum.records_read + every;
+            (records.bytes_read(), sum.records_read)
+        });
+        if in_batch >= BATCH_RECORDS || report.is_some() {
+            let batch = Batch {
+                items: std::mem::replace(&mut items, Vec::with_capacity(BATCH_RECORDS)),
+                report,
+            };
+            in_batch = 0;
+            if tx.send(batch).is_err() {
+                break;
+            }
+        }
+    }
+    if !items.is_empty() {
+        // A failed send means the writer stopped; its error is the one reported.
+        let _ = tx.send(Batch {
+            items,
+            report: None,
+        });
+    }
+    sum.bytes = records.bytes_read();
+    let hashing = records.into_inner().into_inner();
+    Ok(Parsed {
+        sum,
+        hash: hex(&hashing.hasher.finalize()),
+    })
+}
+
 /// Adds `n` to a count by name, allocating the name only the first time.
 fn bump(counts: &mut BTreeMap<String, u64>, key: &str, n: u64) {
     match counts.get_mut(key) {
@@ -378,14 +496,16 @@ fn counts_only(sum: &IngestSummary) -> IngestSummary {
     }
 }
 
-fn process_record(
-    writer: &mut dyn StoreWriter,
+/// Converts one framed record: what is to be stored goes to `items`, every
+/// count (and any skip) to `sum`.
+fn convert_record(
     name: &str,
     line: usize,
     text: Result<&str, FrameError>,
     options: &IngestOptions,
     sum: &mut IngestSummary,
-) -> Result<(), StoreError> {
+    items: &mut Vec<Item>,
+) {
     let keep = options.max_errors_kept;
     let text = match text {
         Ok(t) => t,
@@ -397,7 +517,7 @@ fn process_record(
                 format!("record of {bytes} bytes exceeds the {limit}-byte limit"),
                 keep,
             );
-            return Ok(());
+            return;
         }
         Err(FrameError::NotUtf8) => {
             sum.skip(
@@ -407,7 +527,7 @@ fn process_record(
                 "record is not UTF-8".into(),
                 keep,
             );
-            return Ok(());
+            return;
         }
         Err(FrameError::Truncated) => {
             sum.skip(
@@ -417,13 +537,14 @@ fn process_record(
                 "JSON value still open at end of input".into(),
                 keep,
             );
-            return Ok(());
+            return;
         }
     };
     // Falco alerts, the bulk of most inputs, skip the generic `Value`.
     if let Some(outcome) = crate::adapters::falco_fast::try_convert(text) {
         bump(&mut sum.formats, InputFormat::Falco.as_str(), 1);
-        return store_outcome(writer, name, line, outcome, sum, keep);
+        count_outcome(name, line, outcome, sum, keep, items);
+        return;
     }
     let value: Value = match serde_json::from_str(text) {
         Ok(v) => v,
@@ -435,7 +556,7 @@ fn process_record(
             };
             let at = line + e.line().saturating_sub(1);
             sum.skip(name, at, reason, e.to_string(), keep);
-            return Ok(());
+            return;
         }
     };
     let (format, outcomes) = convert(&value);
@@ -447,43 +568,42 @@ fn process_record(
             "Elasticsearch response without hits".into(),
             keep,
         );
-        return Ok(());
+        return;
     }
     if let Some(f) = format {
         bump(&mut sum.formats, f.as_str(), outcomes.len() as u64);
     }
     for outcome in outcomes {
-        store_outcome(writer, name, line, outcome, sum, keep)?;
+        count_outcome(name, line, outcome, sum, keep, items);
     }
-    Ok(())
 }
 
-fn store_outcome(
-    writer: &mut dyn StoreWriter,
+/// Counts one outcome and queues what it stores.
+fn count_outcome(
     name: &str,
     line: usize,
     outcome: Converted,
     sum: &mut IngestSummary,
     keep: usize,
-) -> Result<(), StoreError> {
+    items: &mut Vec<Item>,
+) {
     match outcome {
         Converted::Events(events) => {
             sum.records_read += 1;
             sum.records_stored += 1;
-            for e in &events {
-                writer.add_event(e)?;
+            for e in events {
                 bump(&mut sum.events_stored, e.kind.name(), 1);
+                items.push(Item::Event(e));
             }
         }
         Converted::Workload(w) => {
             sum.records_read += 1;
             sum.records_stored += 1;
-            writer.add_workload(&w)?;
             sum.workloads_stored += 1;
+            items.push(Item::Workload(Box::new(w)));
         }
         Converted::Skipped { reason, message } => sum.skip(name, line, reason, message, keep),
     }
-    Ok(())
 }
 
 fn ingest_manifest(
@@ -510,8 +630,15 @@ fn ingest_manifest(
                 if let Some(f) = format {
                     bump(&mut sum.formats, f.as_str(), outcomes.len() as u64);
                 }
+                let mut items = Vec::new();
                 for outcome in outcomes {
-                    store_outcome(&mut *writer, name, line, outcome, &mut sum, keep)?;
+                    count_outcome(name, line, outcome, &mut sum, keep, &mut items);
+                }
+                for item in &items {
+                    match item {
+                        Item::Event(e) => writer.add_event(e)?,
+                        Item::Workload(w) => writer.add_workload(w)?,
+                    }
                 }
             }
         }

@@ -43,7 +43,7 @@ pub fn run(args: IngestArgs) -> Result<Exit> {
             ingest_reader(
                 &mut store,
                 "<stdin>",
-                std::io::stdin().lock(),
+                std::io::stdin(),
                 &options,
                 &mut on_progress,
             )

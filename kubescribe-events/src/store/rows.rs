@@ -15,10 +15,10 @@
 //! every platform and release), instead of a unique index over the key's
 //! text columns, whose maintenance was most of the cost of writing a row.
 
-use std::hash::Hash;
+use std::hash::{BuildHasherDefault, Hash, Hasher};
 
 use indexmap::{Equivalent, IndexMap};
-use xxhash_rust::xxh3::Xxh3Default;
+use xxhash_rust::xxh3::xxh3_64;
 
 use super::EventTable;
 use crate::{Direction, Event, EventKind};
@@ -95,10 +95,16 @@ impl<S: AsRef<str>> RowKey<S> {
     /// not empty. Stable across platforms and releases; distinct keys may
     /// share it (a store probes on).
     pub fn stable_hash(&self) -> i64 {
-        let mut h = Xxh3Default::new();
-        h.update(self.table.as_str().as_bytes());
+        self.stable_hash_in(&mut Vec::new())
+    }
+
+    /// [`RowKey::stable_hash`], encoding the key into `buf` (cleared first;
+    /// a caller hashing many keys reuses it) and hashing it in one call.
+    pub fn stable_hash_in(&self, buf: &mut Vec<u8>) -> i64 {
+        buf.clear();
+        buf.extend_from_slice(self.table.as_str().as_bytes());
         for i in self.ints {
-            h.update(&i.to_le_bytes());
+            buf.extend_from_slice(&i.to_le_bytes());
         }
         let added = &self.texts[TEXTS_V3..];
         let n = if added.iter().all(|t| t.as_ref().is_empty()) {
@@ -108,10 +114,10 @@ impl<S: AsRef<str>> RowKey<S> {
         };
         for t in &self.texts[..n] {
             let t = t.as_ref().as_bytes();
-            h.update(&(t.len() as u64).to_le_bytes());
-            h.update(t);
+            buf.extend_from_slice(&(t.len() as u64).to_le_bytes());
+            buf.extend_from_slice(t);
         }
-        h.digest() as i64
+        xxh3_64(buf) as i64
     }
 }
 
@@ -227,14 +233,6 @@ impl<'a> RowKey<&'a str> {
     }
 }
 
-impl Equivalent<RowKey<String>> for RowKey<&str> {
-    fn equivalent(&self, key: &RowKey<String>) -> bool {
-        self.table == key.table
-            && self.ints == key.ints
-            && self.texts.iter().zip(&key.texts).all(|(a, b)| *a == b)
-    }
-}
-
 /// How often and when a pending row was seen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Seen {
@@ -256,10 +254,128 @@ impl Seen {
     }
 }
 
+/// A pending row's key, owned: its text columns in one buffer (one
+/// allocation per row instead of one per column), with its stored hash.
+#[derive(Debug)]
+struct OwnedKey {
+    hash: i64,
+    table: EventTable,
+    ints: [i64; INTS],
+    text: String,
+    /// Where each text column ends in `text`.
+    ends: [u32; TEXTS],
+}
+
+impl OwnedKey {
+    fn new(key: &RowKey<&str>, hash: i64) -> OwnedKey {
+        let len = key.texts.iter().map(|t| t.len()).sum();
+        let mut text = String::with_capacity(len);
+        let mut ends = [0u32; TEXTS];
+        for (t, end) in key.texts.iter().zip(&mut ends) {
+            text.push_str(t);
+            // A record is at most `max_record_bytes` (4 MiB by default);
+            // a longer key saturates and is then never equal to a probe.
+            *end = u32::try_from(text.len()).unwrap_or(u32::MAX);
+        }
+        OwnedKey {
+            hash,
+            table: key.table,
+            ints: key.ints,
+            text,
+            ends,
+        }
+    }
+
+    /// The key with its text columns borrowed from the buffer.
+    fn key(&self) -> RowKey<&str> {
+        let mut texts = [""; TEXTS];
+        let mut start = 0usize;
+        for (t, &end) in texts.iter_mut().zip(&self.ends) {
+            let end = (end as usize).min(self.text.len());
+            *t = self.text.get(start..end).unwrap_or("");
+            start = end;
+        }
+        RowKey {
+            table: self.table,
+            ints: self.ints,
+            texts,
+        }
+    }
+}
+
+impl Hash for OwnedKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_i64(self.hash);
+    }
+}
+
+impl PartialEq for OwnedKey {
+    fn eq(&self, other: &OwnedKey) -> bool {
+        self.hash == other.hash
+            && self.table == other.table
+            && self.ints == other.ints
+            && self.ends == other.ends
+            && self.text == other.text
+    }
+}
+
+impl Eq for OwnedKey {}
+
+/// A look-up of an event's key (borrowed) with its stored hash.
+struct Probe<'k, 'a> {
+    hash: i64,
+    key: &'k RowKey<&'a str>,
+}
+
+impl Hash for Probe<'_, '_> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_i64(self.hash);
+    }
+}
+
+impl Equivalent<OwnedKey> for Probe<'_, '_> {
+    fn equivalent(&self, owned: &OwnedKey) -> bool {
+        if self.hash != owned.hash || self.key.table != owned.table || self.key.ints != owned.ints {
+            return false;
+        }
+        let mut start = 0usize;
+        for (t, &end) in self.key.texts.iter().zip(&owned.ends) {
+            let end = end as usize;
+            if owned.text.as_bytes().get(start..end) != Some(t.as_bytes()) {
+                return false;
+            }
+            start = end;
+        }
+        true
+    }
+}
+
+/// The map's hasher: the keys carry their XXH3 hash already
+/// ([`RowKey::stable_hash`]), so hashing passes it through.
+#[derive(Default)]
+struct StoredHash(u64);
+
+impl Hasher for StoredHash {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `write_i64` is used; fold anything else in.
+        for b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
+        }
+    }
+    fn write_i64(&mut self, v: i64) {
+        self.0 = v as u64;
+    }
+}
+
 /// Rows not yet written, in first-seen order.
 #[derive(Debug, Default)]
 pub struct PendingRows {
-    rows: IndexMap<RowKey<String>, Seen, foldhash::fast::RandomState>,
+    rows: IndexMap<OwnedKey, Seen, BuildHasherDefault<StoredHash>>,
+    /// The encoding buffer of [`RowKey::stable_hash_in`].
+    scratch: Vec<u8>,
 }
 
 impl PendingRows {
@@ -267,21 +383,27 @@ impl PendingRows {
     /// distinct rows one input holds (a row is a few hundred bytes).
     pub const FLUSH_AT: usize = 1 << 16;
 
-    /// Folds one event (its key and timestamp) in.
+    /// Folds one event (its key and timestamp) in. The key's stored hash
+    /// ([`RowKey::stable_hash`]) is computed here, once, and serves both
+    /// this map and the store.
     pub fn add(&mut self, key: &RowKey<&str>, ts: Option<i64>) {
-        match self.rows.get_mut(key) {
-            Some(seen) => seen.add(ts),
-            None => {
-                self.rows.insert(
-                    key.to_owned_key(),
-                    Seen {
-                        count: 1,
-                        first: ts,
-                        last: ts,
-                    },
-                );
-            }
+        let hash = key.stable_hash_in(&mut self.scratch);
+        if let Some(seen) = self.rows.get_mut(&Probe { hash, key }) {
+            seen.add(ts);
+            return;
         }
+        if self.rows.capacity() == 0 {
+            // Sized once for a whole flush: no rehashing while it fills.
+            self.rows.reserve(Self::FLUSH_AT);
+        }
+        self.rows.insert(
+            OwnedKey::new(key, hash),
+            Seen {
+                count: 1,
+                first: ts,
+                last: ts,
+            },
+        );
     }
 
     /// Distinct rows held.
@@ -299,9 +421,17 @@ impl PendingRows {
         self.rows.len() >= Self::FLUSH_AT
     }
 
-    /// Takes the rows out, in first-seen order.
-    pub fn drain(&mut self) -> impl Iterator<Item = (RowKey<String>, Seen)> + '_ {
-        self.rows.drain(..)
+    /// Takes the rows out in first-seen order, calling `write` with each
+    /// one's key, stored hash ([`RowKey::stable_hash`]) and sightings. Stops
+    /// at `write`'s first error; the rows not yet taken are dropped then.
+    pub fn drain_each<E>(
+        &mut self,
+        mut write: impl FnMut(&RowKey<&str>, i64, &Seen) -> Result<(), E>,
+    ) -> Result<(), E> {
+        for (owned, seen) in self.rows.drain(..) {
+            write(&owned.key(), owned.hash, &seen)?;
+        }
+        Ok(())
     }
 
     /// Forgets every row (a rolled-back transaction).
@@ -346,7 +476,13 @@ mod tests {
             let e = exec(b, ts);
             p.add(&RowKey::of(&e, 1, 0), e.timestamp_ns);
         }
-        let rows: Vec<_> = p.drain().collect();
+        let mut rows = Vec::new();
+        p.drain_each(|k, hash, seen| {
+            assert_eq!(hash, k.stable_hash());
+            rows.push((k.to_owned_key(), *seen));
+            Ok::<_, ()>(())
+        })
+        .unwrap();
         assert_eq!(rows.len(), 2);
         assert_eq!(rows[0].0.texts[3], "/bin/sh", "first-seen order");
         assert_eq!(

@@ -290,16 +290,17 @@ fn add_v4_columns(tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError> {
 
 /// Writes one row with `stmt` (its table's [`upsert_sql`]): `count` events
 /// with the given time range, merged into the row with the same key if there
-/// is one.
+/// is one. `hash` is the key's [`RowKey::stable_hash`].
 fn write_row(
     stmt: &mut rusqlite::Statement<'_>,
-    key: &RowKey<String>,
+    key: &RowKey<&str>,
+    hash: i64,
     seen: &Seen,
 ) -> Result<(), StoreError> {
     let [i1, i2, i3, i4] = &key.ints;
     let [t1, t2, t3, t4, t5, t6, t7, t8, t9, t10, t11] = &key.texts;
     const _: () = assert!(TEXTS == 11, "write_row binds every text column");
-    let mut hash = key.stable_hash();
+    let mut hash = hash;
     while stmt.execute(params![
         i1, i2, i3, i4, t1, t2, t3, t4, t5, t6, t7, t8, t9, t10, t11, seen.count, seen.first,
         seen.last, hash
@@ -669,9 +670,9 @@ impl SqliteWriter<'_> {
         for table in EventTable::ALL {
             stmts.push(tx.prepare_cached(upsert_sql(table))?);
         }
-        for (key, seen) in self.pending.drain() {
-            write_row(&mut stmts[key.table as usize], &key, &seen)?;
-        }
+        self.pending.drain_each(|key, hash, seen| {
+            write_row(&mut stmts[key.table as usize], key, hash, seen)
+        })?;
         Ok(())
     }
 
