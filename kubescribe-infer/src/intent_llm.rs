@@ -140,10 +140,32 @@ impl<'g> LlmIntentParser<'g> {
     /// The first prompt for `text` (a chat: rules and schema, two examples,
     /// the request).
     pub fn prompt(&self, text: &str) -> Vec<ChatMessage> {
+        self.prompt_with(text, true, 2)
+    }
+
+    /// The prompt with or without the schema and with `examples` (0–2)
+    /// worked examples.
+    fn prompt_with(
+        &self,
+        text: &str,
+        with_schema: bool,
+        examples_shown: usize,
+    ) -> Vec<ChatMessage> {
         // The schema's structure without its prose: the field names say what
         // they hold, and the descriptions would take most of a small model's
         // context (the decoder enforces the full schema either way).
-        let schema = serde_json::to_string(&without_prose(&self.schema)).unwrap_or_default();
+        let schema = if with_schema {
+            format!(
+                "valid under this JSON Schema:\n{}\n",
+                serde_json::to_string(&without_prose(&self.schema)).unwrap_or_default()
+            )
+        } else {
+            // What a constrained decoder enforces anyway, in a line.
+            "with the keys scope (namespace, labels, podNames), domain (file, process, network, \
+             syscall, capability), action (allow, audit, block), direction (ingress, egress) and \
+             resources (paths, dirs, binaries, ports, peers, cidrs, fqdns, syscalls, capabilities).\n"
+                .to_string()
+        };
         let msg = |role: &str, content: String| ChatMessage {
             role: role.into(),
             content,
@@ -152,19 +174,51 @@ impl<'g> LlmIntentParser<'g> {
             "system",
             format!(
                 "You turn a security request about Kubernetes workloads into one JSON object, an Intent, \
-                 valid under this JSON Schema:\n{schema}\n\
+                 {schema}\
                  Rules: take namespaces, labels, pod names, paths, binaries, ports, addresses, DNS names, \
                  syscalls and capabilities only from the request; directories end with `/`; \
                  `allow` means an allow-list (everything else denied); leave out what the request does not say. \
                  Reply with the JSON object only."
             ),
         )];
-        for (q, a) in examples() {
+        for (q, a) in examples().into_iter().take(examples_shown) {
             m.push(msg("user", q.to_string()));
             m.push(msg("assistant", a.to_string()));
         }
         m.push(msg("user", text.to_string()));
         m
+    }
+
+    /// The most complete prompt for `text` that leaves room for the reply in
+    /// the model's context ([`Generator::context_window`], counted in its
+    /// tokens): with the schema and two examples, then fewer examples, then
+    /// the schema's keys in a line instead of the schema (a constrained
+    /// decoder enforces it anyway). A model that does not say its window
+    /// gets the full prompt.
+    pub fn fitted_prompt(&self, text: &str) -> Vec<ChatMessage> {
+        let full = self.prompt(text);
+        let Some(limit) = self.prompt_limit() else {
+            return full;
+        };
+        for (with_schema, n) in [(true, 2), (true, 1), (true, 0), (false, 2), (false, 1)] {
+            let p = self.prompt_with(text, with_schema, n);
+            if self.fits(&p, limit) {
+                return p;
+            }
+        }
+        self.prompt_with(text, false, 0)
+    }
+
+    /// Prompt tokens the model's context leaves after the reply's room.
+    fn prompt_limit(&self) -> Option<usize> {
+        let window = self.generator.context_window()?;
+        Some(window.saturating_sub(self.config.max_new_tokens.min(384).min(window / 2)))
+    }
+
+    fn fits(&self, chat: &[ChatMessage], limit: usize) -> bool {
+        self.generator
+            .count_tokens(&Prompt::Chat(chat.to_vec()))
+            .is_none_or(|n| n <= limit)
     }
 
     /// Parses `text` into an intent.
@@ -184,7 +238,8 @@ impl<'g> LlmIntentParser<'g> {
         if text.trim().is_empty() {
             return Err(IntentParseError::Empty.into());
         }
-        let mut chat = self.prompt(text);
+        let base = self.fitted_prompt(text);
+        let mut chat = base.clone();
         let mut attempts = Vec::new();
         loop {
             let t = Instant::now();
@@ -235,17 +290,28 @@ impl<'g> LlmIntentParser<'g> {
                     });
                 }
                 Err(problems) => {
-                    chat.push(ChatMessage {
-                        role: "assistant".into(),
-                        content: g.text,
-                    });
-                    chat.push(ChatMessage {
-                        role: "user".into(),
-                        content: format!(
-                            "That reply is not a valid Intent:\n- {}\nReply with the corrected JSON object only.",
-                            problems.join("\n- ")
-                        ),
-                    });
+                    let retry = [
+                        ChatMessage {
+                            role: "assistant".into(),
+                            content: g.text,
+                        },
+                        ChatMessage {
+                            role: "user".into(),
+                            content: format!(
+                                "That reply is not a valid Intent:\n- {}\nReply with the corrected JSON object only.",
+                                problems.join("\n- ")
+                            ),
+                        },
+                    ];
+                    chat.extend(retry.iter().cloned());
+                    // Over the model's context: only the last exchange
+                    // after the first prompt.
+                    if let Some(limit) = self.prompt_limit()
+                        && !self.fits(&chat, limit)
+                    {
+                        chat = base.clone();
+                        chat.extend(retry);
+                    }
                 }
             }
         }

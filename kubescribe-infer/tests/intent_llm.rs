@@ -265,3 +265,51 @@ fn a_model_answering_like_the_offline_parser_gives_its_intent() {
         }
     }
 }
+
+/// A model with SmolLM2's 2,048-position context that counts characters / 2
+/// as tokens (SmolLM2's tokenizer gives ~2.3 characters per token on this
+/// schema-heavy prompt: ~2,100 tokens).
+struct SmallContext;
+
+impl Generator for SmallContext {
+    fn name(&self) -> &str {
+        "small-context"
+    }
+    fn generate(&self, _: &Prompt, _: &GenerationConfig) -> Result<Generation, InferError> {
+        Err(InferError::Generation {
+            generator: "small-context".into(),
+            message: "not called".into(),
+        })
+    }
+    fn context_window(&self) -> Option<usize> {
+        Some(2048)
+    }
+    fn count_tokens(&self, prompt: &Prompt) -> Option<usize> {
+        Some(prompt.as_text().len().div_ceil(2))
+    }
+}
+
+#[test]
+fn the_prompt_fits_a_small_models_context() {
+    let g = SmallContext;
+    let p = LlmIntentParser::new(&g, GenerationConfig::default(), 1).unwrap();
+    let text = "block writes to /etc for app=nginx in namespace shop";
+    let full = Prompt::Chat(p.prompt(text));
+    // the full prompt (schema and two examples) is over the window
+    assert!(
+        g.count_tokens(&full).unwrap() > 2048 - 384,
+        "{}",
+        g.count_tokens(&full).unwrap()
+    );
+    let fitted = Prompt::Chat(p.fitted_prompt(text));
+    let n = g.count_tokens(&fitted).unwrap();
+    assert!(n <= 2048 - 384, "{n}");
+    // still the rules and the request
+    let t = fitted.as_text();
+    assert!(t.contains("Reply with the JSON object only"), "{t}");
+    assert!(t.ends_with(text), "{t}");
+    // a model that does not say its window gets the full prompt
+    let s = Scripted::new(&[]);
+    let q = LlmIntentParser::new(&s, GenerationConfig::default(), 1).unwrap();
+    assert_eq!(q.fitted_prompt(text), q.prompt(text));
+}
