@@ -74,9 +74,29 @@ pub enum Command {
     /// rejected by the server (nothing applied for it), 2 unreadable input or
     /// no reachable cluster.
     Apply(ApplyArgs),
-    /// Show what the cluster runs: policy engines (by their CRDs),
-    /// namespaces, pods (labels, container ports, owning controller) and
-    /// Services (selectors, ports).
+    /// Show what `apply` would change: each object's server-side dry run
+    /// against the live object, as a unified diff (kubectl diff's output;
+    /// server-managed fields such as `managedFields`, `resourceVersion`,
+    /// `uid` and `status` left out).
+    ///
+    /// Exit status (kubectl diff's): 0 no differences, 1 some object would
+    /// change (or would be created), 2 unreadable input or the cluster
+    /// cannot be used (unreachable, a kind it does not serve).
+    Diff(DiffArgs),
+    /// Delete the objects the files name (apiVersion, kind, namespace,
+    /// name), as `kubectl delete -f` does.
+    ///
+    /// Exit status: 0 every object deleted (or, with --ignore-not-found,
+    /// already gone), 1 some object did not exist, 2 unreadable input or the
+    /// cluster cannot be used.
+    Delete(DeleteArgs),
+    /// Show what the cluster runs: policy engines (installed: their CRDs;
+    /// running: their agent DaemonSet's pods ready on the nodes, like
+    /// `karmor probe`, as far as the API shows it), namespaces, pods
+    /// (labels, container ports, owning controller) and Services
+    /// (selectors, ports).
+    ///
+    /// Exit status: 0 shown, 2 the cluster cannot be used.
     Cluster(ClusterInfoArgs),
     /// Score generated policies against references: BLEU and chrF++ (as
     /// sacrebleu), ROUGE-1/2/L/Lsum (as rouge-score, with and without
@@ -295,42 +315,79 @@ pub enum SchemaCommand {
     Kinds,
 }
 
+/// Files to read, as kubectl takes them: positional, or `-f/--filename`
+/// (files, directories, `-` for standard input), `-R` into subdirectories.
+#[derive(Args, Clone, Debug)]
+pub struct FileArgs {
+    /// Policy files or directories; `-` reads standard input.
+    #[arg(value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// A file or directory (its .yaml, .yml and .json files) to read, or
+    /// `-` for standard input; repeatable (kubectl's -f).
+    #[arg(short = 'f', long = "filename", value_name = "FILE|DIR")]
+    pub filenames: Vec<PathBuf>,
+    /// Read directories given with -f (or as FILE) recursively.
+    #[arg(short = 'R', long)]
+    pub recursive: bool,
+}
+
 /// The arguments of `kubescribe validate`.
 #[derive(Args)]
 pub struct ValidateArgs {
-    /// Policy files; `-` reads standard input.
-    #[arg(required = true)]
-    pub files: Vec<PathBuf>,
+    #[command(flatten)]
+    pub input: FileArgs,
     /// A CRD (YAML/JSON) or OpenAPI v3 document to validate against as well; repeatable.
     #[arg(long = "crd", value_name = "CRD.yaml")]
     pub crds: Vec<PathBuf>,
     /// Validate against the --crd schemas only, not the built-in ones.
     #[arg(long, requires = "crds")]
     pub crd_only: bool,
-    /// Output format.
-    #[arg(short = 'o', long, value_enum, default_value_t = Output::Text)]
-    pub output: Output,
+    /// Output format: text, json, junit (JUnit XML, one test case per
+    /// document), tap (Test Anything Protocol), name (`kind/name` of each
+    /// valid document).
+    #[arg(short = 'o', long, value_enum, default_value_t = ValidateOutput::Text)]
+    pub output: ValidateOutput,
+    /// Print only the totals line (text output).
+    #[arg(long)]
+    pub summary: bool,
     /// Largest accepted input file, in MiB.
     #[arg(long, default_value_t = 16)]
     pub max_file_mib: usize,
     /// An event store (see `kubescribe ingest`) for the layer-2/3 checks.
     #[arg(long)]
     pub store: Option<PathBuf>,
-    /// Also validate against the cluster: layer 1 against the CRDs it
-    /// holds (CEL rules included), layers 2/3 against live pods and
-    /// Services (selected pods exist, peers exist, ports are served), then
-    /// a server-side dry-run apply as the final check.
+    /// The namespace of documents of namespaced kinds that name none
+    /// (kubectl's -n); a document naming another one is refused with --live.
+    #[arg(short = 'n', long, value_name = "NS")]
+    pub namespace: Option<String>,
+    /// Also validate against the live cluster: layer 1 against the CRDs it
+    /// holds (their CEL rules evaluated client-side; when the server
+    /// dropped them, the rules of the upstream CRD kubescribe bundles, with
+    /// a note saying which), layers 2/3 against live pods and Services
+    /// (selected pods exist, peers exist, ports are served), then a
+    /// server-side dry-run apply of the document as written as the final
+    /// check. (Was `--cluster`, which is now kubectl's `--cluster NAME`.)
     #[arg(long)]
-    pub cluster: bool,
+    pub live: bool,
     /// Treat warnings (the over-permissive findings of layer 4 among them)
     /// as errors: the document is reported invalid and the exit status is 1.
     #[arg(long)]
     pub deny_warnings: bool,
     /// Files validated at once, each on its own thread (0: one per CPU).
     /// The output is the same, in the files' order. With --store or
-    /// --cluster files are validated one at a time.
+    /// --live files are validated one at a time.
     #[arg(short = 'j', long, default_value_t = 0, value_name = "N")]
     pub jobs: usize,
+    /// Also check intent fidelity: every policy must implement this
+    /// intent, in natural language (see `kubescribe intent parse`): its
+    /// scope exactly, each resource with the intent's action, nothing
+    /// more, and with --store the intent's verdicts on the store's events
+    /// replayed. Gaps are layer-5 errors (exit 1).
+    #[arg(long, value_name = "TEXT", conflicts_with = "intent_file")]
+    pub intent: Option<String>,
+    /// As --intent, from an intent JSON file.
+    #[arg(long, value_name = "INTENT.json")]
+    pub intent_file: Option<PathBuf>,
     #[command(flatten)]
     pub cluster_args: ClusterArgs,
 }
@@ -338,22 +395,74 @@ pub struct ValidateArgs {
 /// The arguments of `kubescribe apply`.
 #[derive(Args)]
 pub struct ApplyArgs {
-    /// Policy files (YAML/JSON, multi-document); `-` reads standard input.
-    #[arg(required = true)]
-    pub files: Vec<PathBuf>,
-    /// `server`: server-side dry run (validated and admitted, not stored).
-    #[arg(long, value_enum, default_value_t = DryRun::None, value_name = "MODE")]
+    #[command(flatten)]
+    pub input: FileArgs,
+    /// `none` applies; `server`: server-side dry run (validated and admitted,
+    /// not stored); `client`: every layer checked, nothing sent to the
+    /// server for the apply. Bare `--dry-run` is `client`, as in kubectl;
+    /// a value needs `=` (`--dry-run=server`), so a file after it stays a file.
+    #[arg(long, value_enum, default_value_t = DryRun::None, value_name = "MODE",
+          num_args = 0..=1, require_equals = true, default_missing_value = "client")]
     pub dry_run: DryRun,
     /// Take over fields another field manager owns.
     #[arg(long)]
     pub force_conflicts: bool,
+    /// The field manager to apply as.
+    #[arg(long, default_value = kubescribe_kube::FIELD_MANAGER, value_name = "NAME")]
+    pub field_manager: String,
     /// Apply without the layer-2/3 checks against live objects (e.g. before the workloads exist).
     #[arg(long)]
     pub skip_resource_checks: bool,
     /// A CRD to validate against in place of the cluster's (repeatable).
     #[arg(long = "crd", value_name = "CRD.yaml")]
     pub crds: Vec<PathBuf>,
-    /// Output format.
+    /// The namespace of objects of namespaced kinds that name none
+    /// (default: the context's); an object naming another one is refused.
+    #[arg(short = 'n', long, value_name = "NS")]
+    pub namespace: Option<String>,
+    /// Output format: text (one line per object), json, yaml (the objects
+    /// as the server returned them), name (`kind/name`).
+    #[arg(short = 'o', long, value_enum, default_value_t = Format::Text)]
+    pub output: Format,
+    #[command(flatten)]
+    pub cluster_args: ClusterArgs,
+}
+
+/// The arguments of `kubescribe diff`.
+#[derive(Args)]
+pub struct DiffArgs {
+    #[command(flatten)]
+    pub input: FileArgs,
+    /// The namespace of objects of namespaced kinds that name none.
+    #[arg(short = 'n', long, value_name = "NS")]
+    pub namespace: Option<String>,
+    /// The field manager the dry run applies as.
+    #[arg(long, default_value = kubescribe_kube::FIELD_MANAGER, value_name = "NAME")]
+    pub field_manager: String,
+    /// Take over fields another field manager owns (as `apply --force-conflicts` would).
+    #[arg(long)]
+    pub force_conflicts: bool,
+    #[command(flatten)]
+    pub cluster_args: ClusterArgs,
+}
+
+/// The arguments of `kubescribe delete`.
+#[derive(Args)]
+pub struct DeleteArgs {
+    #[command(flatten)]
+    pub input: FileArgs,
+    /// The namespace of objects of namespaced kinds that name none.
+    #[arg(short = 'n', long, value_name = "NS")]
+    pub namespace: Option<String>,
+    /// `server`: the server checks the deletion and deletes nothing;
+    /// `client`: only says what would be deleted. Bare `--dry-run` is `client`.
+    #[arg(long, value_enum, default_value_t = DryRun::None, value_name = "MODE",
+          num_args = 0..=1, require_equals = true, default_missing_value = "client")]
+    pub dry_run: DryRun,
+    /// An object that does not exist is no error.
+    #[arg(long)]
+    pub ignore_not_found: bool,
+    /// Output format: text or name (`kind/name`).
     #[arg(short = 'o', long, value_enum, default_value_t = Format::Text)]
     pub output: Format,
     #[command(flatten)]
@@ -486,10 +595,18 @@ pub struct GenerateArgs {
     /// policy instead (reported as a fallback).
     #[arg(long)]
     pub fallback_synth: bool,
+    /// When no attempt is both valid and faithful to the intent, print the
+    /// last valid policy anyway, marked BEST EFFORT (a comment on its first
+    /// line, and the gaps on standard error); the exit status stays 1.
+    /// Without it, an unfaithful policy is never printed.
+    #[arg(long)]
+    pub best_effort: bool,
     /// Treat warnings (the over-permissive findings of layer 4 among
     /// them) as errors: the policy is not printed and the exit status is 1.
     #[arg(long)]
     pub deny_warnings: bool,
+    #[command(flatten)]
+    pub prompting: PromptingArgs,
     #[command(flatten)]
     pub apply: GenerateApply,
 }
@@ -680,7 +797,7 @@ pub struct DatasetBuildArgs {
     pub quiet: bool,
 }
 
-/// Where the cluster is: as kubectl finds it.
+/// Where the cluster is: as kubectl finds it, with kubectl's flags.
 #[derive(Args, Clone, Debug)]
 pub struct ClusterArgs {
     /// Kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then the
@@ -690,20 +807,95 @@ pub struct ClusterArgs {
     /// Kubeconfig context to use (default: the current context).
     #[arg(long, value_name = "NAME")]
     pub context: Option<String>,
-    /// Seconds to wait for the API server to connect and to answer each request.
-    #[arg(long, value_name = "SECS", default_value_t = 10)]
-    pub request_timeout: u64,
+    /// Kubeconfig cluster to use (default: the context's), as in kubectl.
+    #[arg(long = "cluster", value_name = "NAME", num_args = 0..=1, default_missing_value = "")]
+    pub cluster_name: Option<String>,
+    /// The API server's address, in place of the kubeconfig's.
+    #[arg(short = 's', long, value_name = "URL")]
+    pub server: Option<String>,
+    /// Bearer token for the API server.
+    #[arg(long, value_name = "TOKEN")]
+    pub token: Option<String>,
+    /// Do not check the server's certificate (insecure).
+    #[arg(long)]
+    pub insecure_skip_tls_verify: bool,
+    /// The user to act as (impersonation).
+    #[arg(long = "as", value_name = "USER")]
+    pub impersonate: Option<String>,
+    /// How long to wait for the API server to connect and to answer each
+    /// request: `5s`, `1m`, `500ms`, or plain seconds.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    pub request_timeout: Duration,
+}
+
+/// A duration as kubectl writes one: `5s`, `1m30s`, `500ms`, `2h`, or a
+/// plain number of seconds.
+pub fn parse_duration(s: &str) -> std::result::Result<Duration, String> {
+    let bad = || format!("`{s}` is not a duration (e.g. 5s, 1m, 500ms, or seconds)");
+    let t = s.trim();
+    if let Ok(secs) = t.parse::<u64>() {
+        return Ok(Duration::from_secs(secs));
+    }
+    let mut total = Duration::ZERO;
+    let mut rest = t;
+    if rest.is_empty() {
+        return Err(bad());
+    }
+    while !rest.is_empty() {
+        let digits = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .ok_or_else(bad)?;
+        let (num, tail) = rest.split_at(digits);
+        let n: f64 = num.parse().map_err(|_| bad())?;
+        let unit_len = tail
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(tail.len());
+        let (unit, next) = tail.split_at(unit_len);
+        let factor = match unit {
+            "ms" => 0.001,
+            "s" => 1.0,
+            "m" => 60.0,
+            "h" => 3600.0,
+            _ => return Err(bad()),
+        };
+        total += Duration::from_secs_f64(n * factor);
+        rest = next;
+    }
+    Ok(total)
 }
 
 impl ClusterArgs {
     /// Connects (no request yet).
     pub fn connect(&self) -> Result<KubeCluster> {
+        let cluster = match self.cluster_name.as_deref() {
+            Some("") => anyhow::bail!(
+                "--cluster takes a kubeconfig cluster name, as in kubectl (--cluster NAME); to check against the live cluster use --live"
+            ),
+            Some(name) if std::path::Path::new(name).is_file() => anyhow::bail!(
+                "--cluster takes a kubeconfig cluster name, as in kubectl, and `{name}` is a file; to check against the live cluster use --live"
+            ),
+            other => other.map(str::to_string),
+        };
         let opts = ClusterOptions {
             kubeconfig: self.kubeconfig.clone(),
             context: self.context.clone(),
-            timeout: Duration::from_secs(self.request_timeout.max(1)),
+            cluster,
+            server: self.server.clone(),
+            token: self.token.clone(),
+            insecure_skip_tls_verify: self.insecure_skip_tls_verify,
+            impersonate: self.impersonate.clone(),
+            timeout: self.request_timeout.max(Duration::from_secs(1)),
         };
         Ok(KubeCluster::connect(&opts)?)
+    }
+
+    /// Whether any flag names a cluster (for commands where that only
+    /// makes sense with --live).
+    pub fn names_a_cluster(&self) -> bool {
+        self.cluster_name.is_some()
+            || self.context.is_some()
+            || self.server.is_some()
+            || self.kubeconfig.is_some()
     }
 }
 
@@ -714,8 +906,8 @@ pub struct GenerateApply {
     /// its pods and their Deployments/StatefulSets/DaemonSets, and the
     /// engine defaults to one the cluster runs (network intents: Cilium,
     /// then Calico, then Kubernetes NetworkPolicy; others: KubeArmor, then
-    /// Tetragon).
-    #[arg(long = "cluster")]
+    /// Tetragon). (Was `--cluster`, which is now kubectl's `--cluster NAME`.)
+    #[arg(long = "live")]
     pub use_cluster: bool,
     /// Apply the generated policy to the cluster (server-side apply, field
     /// manager `kubescribe`) once it passes every layer there: the cluster's
@@ -723,8 +915,10 @@ pub struct GenerateApply {
     /// report goes to standard error.
     #[arg(long)]
     pub apply: bool,
-    /// With --apply: `server` only dry-runs it on the server.
-    #[arg(long, value_enum, default_value_t = DryRun::None, value_name = "MODE", requires = "apply")]
+    /// With --apply: `server` only dry-runs it on the server; `client`
+    /// checks every layer and sends nothing. A value needs `=`.
+    #[arg(long, value_enum, default_value_t = DryRun::None, value_name = "MODE", requires = "apply",
+          num_args = 0..=1, require_equals = true, default_missing_value = "client")]
     pub dry_run: DryRun,
     #[command(flatten)]
     pub cluster: ClusterArgs,
@@ -751,9 +945,22 @@ pub struct ModelArgs {
     /// Sampling seed.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Threads for a local model (0 = the runtime's default, one per core).
+    /// Threads for a local model (0 = the runtime's default, one per core):
+    /// ort's intra-op threads; candle's CPU thread pools
+    /// (CANDLE_NUM_THREADS and RAYON_NUM_THREADS are set to it).
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
+    /// candle, GGUF files: requantize weights of another block format
+    /// (Q4_1, Q4_0, K-quants) to Q8_0 at load (the default: candle's
+    /// fastest CPU kernels), or keep the file's formats.
+    #[arg(long, value_name = "q8_0|keep", default_value = "q8_0")]
+    pub quantize: String,
+    /// openai: where a constrained request carries the JSON Schema besides
+    /// `response_format` (json_schema): `llama-cpp` adds llama.cpp's
+    /// top-level `json_schema`, `vllm` adds `guided_json`; `off` sends no
+    /// schema (the server generates freely).
+    #[arg(long, value_enum, default_value_t = SchemaFieldArg::ResponseFormat)]
+    pub schema_field: SchemaFieldArg,
     /// Run a local model on the GPU (ort: the CUDA execution provider, needs
     /// a CUDA-enabled ONNX Runtime; candle: CUDA device 0; both need a build
     /// with the `cuda` feature).
@@ -768,6 +975,42 @@ pub struct ModelArgs {
     pub no_constrain: bool,
 }
 
+/// `--schema-field` of the model backends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SchemaFieldArg {
+    /// `response_format` only (OpenAI and servers that follow it).
+    ResponseFormat,
+    /// Also llama.cpp's `json_schema`.
+    LlamaCpp,
+    /// Also vLLM's `guided_json`.
+    Vllm,
+    /// No schema.
+    Off,
+}
+
+/// How `generate` builds the model's prompts.
+#[derive(Debug, Clone, Args)]
+pub struct PromptingArgs {
+    /// The prompt template: few-shot (worked examples, then the task),
+    /// zero-shot, checklist, schema-first (a skeleton of the kind), minimal
+    /// (see `kubescribe prompt`).
+    #[arg(long, value_name = "NAME", default_value = "few-shot")]
+    pub template: String,
+    /// Worked examples in the prompt (fewer when the model's context is
+    /// short): the policies of --examples nearest the intent (same engine,
+    /// then domain, action, direction, resources), else built-in ones.
+    #[arg(long, value_name = "N", default_value_t = 2)]
+    pub few_shot: usize,
+    /// Policies to draw examples from (files or directories, e.g.
+    /// ../shared/corpus/policies); those an intent cannot state are left out.
+    #[arg(long, value_name = "DIR", num_args = 1..)]
+    pub examples: Vec<PathBuf>,
+    /// No progress on standard error (the attempt lines and the decoding
+    /// progress with tokens/s).
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
 impl ModelArgs {
     /// The decoding settings.
     pub fn generation(&self) -> GenerationConfig {
@@ -780,13 +1023,28 @@ impl ModelArgs {
     }
 }
 
-/// `-o` of `validate` and `simulate`.
+/// `-o` of `simulate`.
 #[derive(Clone, Copy, ValueEnum)]
 pub enum Output {
     /// Human-readable, one line per finding with file:line.
     Text,
     /// One JSON document: a list of per-document reports.
     Json,
+}
+
+/// `-o` of `validate`: kubectl's and kubeconform's formats.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ValidateOutput {
+    /// Human-readable, one line per finding with file:line.
+    Text,
+    /// One JSON document: a list of per-document reports.
+    Json,
+    /// JUnit XML: one test case per document, failures with their findings.
+    Junit,
+    /// Test Anything Protocol: one test point per document.
+    Tap,
+    /// `kind/name` of each valid document.
+    Name,
 }
 
 /// `-o` of `intent parse` and `prompt`.
@@ -829,17 +1087,23 @@ pub enum PostureArg {
 pub enum DryRun {
     /// Apply for real.
     None,
+    /// Checked here only (every layer); nothing sent for the change itself.
+    Client,
     /// Server-side dry run: validated and admitted by the server, not stored.
     Server,
 }
 
-/// Output of `apply` and `cluster`.
-#[derive(Clone, Copy, Debug, ValueEnum)]
+/// Output of `apply`, `delete` and `cluster`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     /// Human-readable.
     Text,
     /// JSON.
     Json,
+    /// YAML (apply: the objects as the server returned them).
+    Yaml,
+    /// `kind/name` per object.
+    Name,
 }
 
 /// A generator backend.

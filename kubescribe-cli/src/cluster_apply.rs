@@ -1,6 +1,8 @@
 //! Validating on a cluster and applying there, shared by `kubescribe apply`
 //! and `generate --apply`: every layer with the cluster's CRDs and live
-//! objects, then server-side apply, and the report of both.
+//! objects, then server-side apply, and the report of both — complete also
+//! when a later document fails (every object touched is listed, then the
+//! cause of the failure).
 
 use std::io::Write;
 
@@ -8,42 +10,103 @@ use anyhow::{Context, Result};
 use serde_json::{Value, json};
 
 use kubescribe_core::document::{self, ReadLimits};
+use kubescribe_events::cluster::ClusterError;
 use kubescribe_kube::{Action, ApplyOptions, ApplyReport, ApplyResult, KubeCluster, checks};
 use kubescribe_validate::{Diagnostic, DocumentReport, Validator};
 
 use crate::args::{DryRun, Format, GenerateApply};
 use crate::output::{self, Exit};
 
-/// Layer-1 validation with the cluster's CRDs, then layers 2/3 and the
-/// server-side dry run for what passed. Returns the reports (all layers)
-/// and the documents that passed every layer.
+/// Layer-1 validation with the cluster's CRDs, then layers 2/3 and (with
+/// `dry_run`) the server-side dry run of each document as written. Returns
+/// the reports (all layers). A cluster that cannot be asked is an error:
+/// nothing is called valid or invalid without having been checked.
 pub fn validate_on_cluster(
     cluster: &mut KubeCluster,
-    mut validator: Validator,
+    validator: &mut Validator,
     set: &kubescribe_core::DocumentSet,
     layers23: bool,
     dry_run: bool,
+    opts: &ApplyOptions,
     notes: &mut Vec<String>,
-) -> Result<Vec<DocumentReport>> {
-    notes.extend(
-        checks::add_cluster_crds(
-            cluster,
-            &mut validator,
-            set.documents.iter().map(|d| &d.value),
-        )
-        .context("reading CRDs from the cluster")?,
-    );
+) -> Result<Vec<DocumentReport>, ClusterError> {
+    notes.extend(checks::add_cluster_crds(
+        cluster,
+        validator,
+        set.documents.iter().map(|d| &d.value),
+    )?);
+    let mut failure: Option<ClusterError> = None;
+    let mut used = vec![false; set.documents.len()];
     let mut more = |p: &kubescribe_core::Policy| -> Vec<Diagnostic> {
-        if layers23 {
-            checks::final_checks(cluster, p, dry_run)
-        } else {
-            Vec::new()
+        if !layers23 || failure.is_some() {
+            return Vec::new();
+        }
+        let document = document_of(set, p, &mut used);
+        match checks::final_checks(cluster, p, &document, dry_run, opts) {
+            Ok(d) => d,
+            Err(e) => {
+                failure = Some(e);
+                Vec::new()
+            }
         }
     };
-    Ok(validator.validate_set_with(set, &mut more))
+    let reports = validator.validate_set_with(set, &mut more);
+    match failure {
+        Some(e) => Err(e),
+        None => Ok(reports),
+    }
+}
+
+/// The user's document a validated policy came from (same apiVersion,
+/// kind, name and namespace; the first not yet used), so the cluster gets
+/// the document as written rather than the model's rendering of it.
+pub fn document_of(
+    set: &kubescribe_core::DocumentSet,
+    policy: &kubescribe_core::Policy,
+    used: &mut [bool],
+) -> Value {
+    let rendered = policy.to_value().unwrap_or(Value::Null);
+    let key = |v: &Value| {
+        [
+            "/apiVersion",
+            "/kind",
+            "/metadata/name",
+            "/metadata/namespace",
+        ]
+        .map(|p| {
+            v.pointer(p)
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string()
+        })
+    };
+    let want = key(&rendered);
+    for (i, doc) in set.documents.iter().enumerate() {
+        let mut got = key(&doc.value);
+        if got[3].is_empty() {
+            got[3] = want[3].clone();
+        }
+        if !used[i] && got == want {
+            used[i] = true;
+            return doc.value.clone();
+        }
+    }
+    rendered
+}
+
+/// The object a document names, as kubectl prints it: `kind/ns/name`.
+fn object_name(doc: &Value) -> String {
+    let s = |p: &str| doc.pointer(p).and_then(Value::as_str).unwrap_or("?");
+    let ns = doc
+        .pointer("/metadata/namespace")
+        .and_then(Value::as_str)
+        .map(|n| format!("{n}/"))
+        .unwrap_or_default();
+    format!("{}/{ns}{}", s("/kind").to_lowercase(), s("/metadata/name"))
 }
 
 fn print_reports(out: &mut dyn Write, reports: &[DocumentReport]) -> Result<()> {
+    use kubescribe_core::quote::Printable as P;
     for r in reports {
         let what = format!(
             "{} {}",
@@ -53,8 +116,9 @@ fn print_reports(out: &mut dyn Write, reports: &[DocumentReport]) -> Result<()> 
         let at = r.line.map(|l| format!(":{l}")).unwrap_or_default();
         writeln!(
             out,
-            "{}{at}: {what}: {}",
-            r.source,
+            "{}{at}: {}: {}",
+            P(&r.source),
+            P(&what),
             if r.valid {
                 "valid"
             } else {
@@ -66,19 +130,19 @@ fn print_reports(out: &mut dyn Write, reports: &[DocumentReport]) -> Result<()> 
             writeln!(
                 out,
                 "  {}{line}: {} [layer {} {}, {}]",
-                r.source,
-                d,
+                P(&r.source),
+                P(&d.to_string()),
                 d.layer.number(),
-                d.rule,
-                d.origin
+                P(&d.rule),
+                P(&d.origin)
             )?;
         }
     }
     Ok(())
 }
 
-fn report_line(r: &ApplyReport) -> String {
-    let obj = format!(
+fn report_object(r: &ApplyReport) -> String {
+    format!(
         "{}/{}{}",
         r.kind.to_lowercase(),
         r.namespace
@@ -86,7 +150,10 @@ fn report_line(r: &ApplyReport) -> String {
             .map(|n| format!("{n}/"))
             .unwrap_or_default(),
         r.name
-    );
+    )
+}
+
+fn report_line(r: &ApplyReport) -> String {
     let verb = match (r.action, r.dry_run) {
         (Action::Created, false) => "created",
         (Action::Created, true) => "would be created (server dry run)",
@@ -94,7 +161,7 @@ fn report_line(r: &ApplyReport) -> String {
         (Action::Configured, true) => "would be configured (server dry run)",
         (Action::Unchanged, _) => "unchanged",
     };
-    let mut s = format!("{obj} {verb}");
+    let mut s = format!("{} {verb}", report_object(r));
     if !r.changed.is_empty() {
         s.push_str(&format!(": {}", r.changed.join(", ")));
     }
@@ -102,6 +169,42 @@ fn report_line(r: &ApplyReport) -> String {
         s.push_str(&format!(" (after {} attempts)", r.attempts));
     }
     s
+}
+
+/// What happened to one document.
+enum Outcome {
+    /// Sent and accepted (or dry-run accepted).
+    Applied(ApplyReport),
+    /// Every layer passed; `--dry-run=client` sent nothing.
+    Checked(String),
+    /// The server refused it.
+    Rejected {
+        object: String,
+        code: u16,
+        reason: String,
+        message: String,
+        diagnostics: Vec<Diagnostic>,
+    },
+    /// The cluster could not take it (a kind it does not serve, a request
+    /// that failed); the cause.
+    Failed { object: String, error: String },
+}
+
+/// How [`apply_sets`] applies.
+#[derive(Debug, Clone)]
+pub struct ApplySettings {
+    /// none, client or server.
+    pub dry_run: DryRun,
+    /// Take over fields another manager owns.
+    pub force_conflicts: bool,
+    /// Skip layers 2/3 against live objects.
+    pub skip_resource_checks: bool,
+    /// Field manager.
+    pub field_manager: String,
+    /// `-n`.
+    pub namespace: Option<String>,
+    /// Output format.
+    pub format: Format,
 }
 
 /// Applies one generated policy (see [`GenerateApply`]); the report goes to
@@ -114,102 +217,255 @@ pub fn apply_generated(args: &GenerateApply, policy: &kubescribe_core::Policy) -
         &mut cluster,
         Validator::new(),
         &[set],
-        args.dry_run == DryRun::Server,
-        false,
-        false,
-        Format::Text,
+        &ApplySettings {
+            dry_run: args.dry_run,
+            force_conflicts: false,
+            skip_resource_checks: false,
+            field_manager: kubescribe_kube::FIELD_MANAGER.to_string(),
+            namespace: None,
+            format: Format::Text,
+        },
         &mut std::io::stderr().lock(),
     )
 }
 
 /// Validates (all layers) and applies document sets, writing the report to
 /// `out`: [`Exit::Invalid`] when some document failed a layer or the server
-/// rejected it.
-#[allow(clippy::too_many_arguments)]
+/// rejected it, [`Exit::Unusable`] when the cluster could not take some
+/// document (after the report of everything that was done, and the cause
+/// on standard error).
 pub fn apply_sets(
     cluster: &mut KubeCluster,
     validator: Validator,
     sets: &[kubescribe_core::DocumentSet],
-    dry_run: bool,
-    force_conflicts: bool,
-    skip_resource_checks: bool,
-    format: Format,
+    settings: &ApplySettings,
     out: &mut dyn Write,
 ) -> Result<Exit> {
     let mut notes = Vec::new();
     let mut all_reports = Vec::new();
-    let mut results = Vec::new();
-    let mut failed = false;
-    let stderr = &mut std::io::stderr().lock();
-    for set in sets {
+    let mut results: Vec<(String, Outcome)> = Vec::new();
+    let mut invalid = false;
+    let mut causes: Vec<String> = Vec::new();
+    let opts = ApplyOptions {
+        dry_run: settings.dry_run == DryRun::Server,
+        force: settings.force_conflicts,
+        field_manager: settings.field_manager.clone(),
+        namespace: settings.namespace.clone(),
+        ..Default::default()
+    };
+    let mut validator = validator;
+    'sets: for set in sets {
         // Layers 1-3 here; the apply itself is the server's final check.
-        let reports = validate_on_cluster(
+        let reports = match validate_on_cluster(
             cluster,
-            validator.clone(),
+            &mut validator,
             set,
-            !skip_resource_checks,
+            !settings.skip_resource_checks,
             false,
+            &opts,
             &mut notes,
-        )?;
+        ) {
+            Ok(r) => r,
+            Err(e) => {
+                causes.push(format!("{}: {e}", set.source));
+                break 'sets;
+            }
+        };
         for (doc, report) in set.documents.iter().zip(&reports) {
             if !report.valid {
-                failed = true;
+                invalid = true;
                 continue;
             }
-            let opts = ApplyOptions {
-                dry_run,
-                force: force_conflicts,
-                ..Default::default()
-            };
-            let result = cluster.apply(&doc.value, &opts)?;
-            failed |= matches!(result, ApplyResult::Rejected { .. });
-            results.push((set.source.clone(), result));
+            if settings.dry_run == DryRun::Client {
+                results.push((
+                    set.source.clone(),
+                    Outcome::Checked(object_name(&doc.value)),
+                ));
+                continue;
+            }
+            match cluster.apply(&doc.value, &opts) {
+                Ok(ApplyResult::Applied(a)) => {
+                    results.push((set.source.clone(), Outcome::Applied(a)))
+                }
+                Ok(ApplyResult::Rejected {
+                    code,
+                    reason,
+                    message,
+                    diagnostics,
+                }) => {
+                    invalid = true;
+                    results.push((
+                        set.source.clone(),
+                        Outcome::Rejected {
+                            object: object_name(&doc.value),
+                            code,
+                            reason,
+                            message,
+                            diagnostics,
+                        },
+                    ));
+                }
+                Err(e) => {
+                    let stop = matches!(
+                        e,
+                        ClusterError::Unreachable { .. }
+                            | ClusterError::Timeout { .. }
+                            | ClusterError::Config(_)
+                    );
+                    causes.push(e.to_string());
+                    results.push((
+                        set.source.clone(),
+                        Outcome::Failed {
+                            object: object_name(&doc.value),
+                            error: e.to_string(),
+                        },
+                    ));
+                    if stop {
+                        // Nothing later would get through either.
+                        break 'sets;
+                    }
+                }
+            }
         }
         all_reports.extend(reports);
     }
+    let mut stderr = std::io::stderr().lock();
     for n in &notes {
         writeln!(stderr, "note: {n}")?;
     }
+    write_results(out, &mut stderr, settings.format, &all_reports, &results)?;
+    for c in &causes {
+        writeln!(
+            stderr,
+            "kubescribe: error: {}",
+            kubescribe_core::quote::escape_control(c)
+        )?;
+    }
+    Ok(Exit::of(!causes.is_empty(), invalid))
+}
+
+/// The server's copy of an object without its bookkeeping (`-o yaml`).
+pub fn without_bookkeeping(v: &Value) -> Value {
+    let mut v = v.clone();
+    if let Some(Value::Object(m)) = v.pointer_mut("/metadata") {
+        m.remove("managedFields");
+    }
+    v
+}
+
+fn write_results(
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+    format: Format,
+    all_reports: &[DocumentReport],
+    results: &[(String, Outcome)],
+) -> Result<()> {
+    use kubescribe_core::quote::Printable as P;
+    let invalid_reports: Vec<DocumentReport> = all_reports
+        .iter()
+        .filter(|r| !r.valid || !r.diagnostics.is_empty())
+        .cloned()
+        .collect();
     match format {
         Format::Json => {
             let results: Vec<Value> = results
                 .iter()
                 .map(|(source, r)| match r {
-                    ApplyResult::Applied(a) => json!({"source": source, "applied": a}),
-                    ApplyResult::Rejected { code, reason, message, diagnostics } => json!({
-                        "source": source,
+                    Outcome::Applied(a) => json!({"source": source, "applied": a}),
+                    Outcome::Checked(o) => json!({"source": source, "checked": o, "dryRun": "client"}),
+                    Outcome::Rejected { object, code, reason, message, diagnostics } => json!({
+                        "source": source, "object": object,
                         "rejected": {"code": code, "reason": reason, "message": message, "diagnostics": diagnostics}}),
+                    Outcome::Failed { object, error } => json!({"source": source, "object": object, "error": error}),
                 })
                 .collect();
-            output::write_json(out, &json!({"validation": all_reports, "results": results}))?
+            output::write_json(out, &json!({"validation": all_reports, "results": results}))?;
+            return Ok(());
         }
-        Format::Text => {
-            let shown: Vec<DocumentReport> = all_reports
-                .iter()
-                .filter(|r| !r.valid || !r.diagnostics.is_empty())
-                .cloned()
-                .collect();
-            print_reports(out, &shown)?;
-            for (source, r) in &results {
-                match r {
-                    ApplyResult::Applied(a) => writeln!(out, "{}", report_line(a))?,
-                    ApplyResult::Rejected {
-                        code,
-                        reason,
-                        message,
-                        diagnostics,
-                    } => {
-                        writeln!(
-                            out,
-                            "{source}: rejected by the API server ({code} {reason}): {message}"
-                        )?;
-                        for d in diagnostics {
-                            writeln!(out, "  {d}")?;
+        Format::Yaml | Format::Name => {
+            // The objects on standard output; findings and failures on standard error.
+            print_reports(err, &invalid_reports)?;
+            let mut first = true;
+            for (_, r) in results {
+                match (r, format) {
+                    (Outcome::Applied(a), Format::Yaml) => {
+                        if !first {
+                            writeln!(out, "---")?;
                         }
+                        first = false;
+                        let text = document::to_yaml(&without_bookkeeping(&a.after))
+                            .context("rendering YAML")?;
+                        write!(out, "{text}")?;
                     }
+                    (Outcome::Applied(a), _) => writeln!(out, "{}", report_object(a))?,
+                    (Outcome::Checked(o), _) => writeln!(out, "{}", P(o))?,
+                    (other, _) => write_failure(err, "", other)?,
                 }
             }
+            return Ok(());
+        }
+        Format::Text => {}
+    }
+    print_reports(out, &invalid_reports)?;
+    for (source, r) in results {
+        match r {
+            Outcome::Applied(a) => writeln!(out, "{}", P(&report_line(a)))?,
+            Outcome::Checked(o) => writeln!(
+                out,
+                "{} passes every layer; not sent (client dry run)",
+                P(o)
+            )?,
+            other => write_failure(out, source, other)?,
         }
     }
-    Ok(Exit::of(false, failed))
+    Ok(())
+}
+
+/// A refused or failed document, in plain words: a 409 is a conflict with
+/// another field manager, a 403 a request the user may not make, anything
+/// else the server's rejection with its findings.
+fn write_failure(out: &mut dyn Write, source: &str, r: &Outcome) -> Result<()> {
+    use kubescribe_core::quote::Printable as P;
+    let at = if source.is_empty() {
+        String::new()
+    } else {
+        format!("{}: ", P(source))
+    };
+    match r {
+        Outcome::Rejected {
+            object,
+            code: 409,
+            message,
+            ..
+        } => writeln!(out, "{at}{}: conflict: {}", P(object), P(message))?,
+        Outcome::Rejected {
+            object,
+            code: 403,
+            message,
+            ..
+        } => writeln!(out, "{at}{}: forbidden: {}", P(object), P(message))?,
+        Outcome::Rejected {
+            object,
+            code,
+            reason,
+            message,
+            diagnostics,
+        } => {
+            writeln!(
+                out,
+                "{at}{}: rejected by the API server ({code} {}): {}",
+                P(object),
+                P(reason),
+                P(message)
+            )?;
+            for d in diagnostics {
+                writeln!(out, "  {}", P(&d.to_string()))?;
+            }
+        }
+        Outcome::Failed { object, error } => {
+            writeln!(out, "{at}{}: not applied: {}", P(object), P(error))?
+        }
+        Outcome::Applied(_) | Outcome::Checked(_) => {}
+    }
+    Ok(())
 }

@@ -12,6 +12,7 @@ mod commands;
 mod input;
 mod intent_source;
 mod output;
+mod progress;
 
 use std::process::ExitCode;
 
@@ -29,6 +30,8 @@ fn main() -> ExitCode {
     let result = match Cli::parse().command {
         Command::Validate(a) => commands::validate::run(a),
         Command::Apply(a) => commands::apply::run(a),
+        Command::Diff(a) => commands::diff::run(a),
+        Command::Delete(a) => commands::delete::run(a),
         Command::Cluster(a) => commands::cluster::run(a),
         Command::Score(a) => commands::score::run(a),
         Command::Ingest(a) => commands::ingest::run(a),

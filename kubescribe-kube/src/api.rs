@@ -5,7 +5,7 @@ use std::future::Future;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use k8s_openapi::api::apps::v1::ReplicaSet;
+use k8s_openapi::api::apps::v1::{DaemonSet, ReplicaSet};
 use k8s_openapi::api::core::v1::{Namespace, Pod, Service};
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
@@ -352,6 +352,43 @@ impl KubeApi {
             m.insert(key, r.clone());
         }
         Ok(r)
+    }
+}
+
+/// A DaemonSet's rollout as the API shows it (`kubescribe cluster`: is an
+/// engine's agent running on the nodes?).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct DaemonSetStatus {
+    /// Namespace.
+    pub namespace: String,
+    /// Name.
+    pub name: String,
+    /// Pods that should run (one per eligible node).
+    pub desired: i32,
+    /// Pods running and ready.
+    pub ready: i32,
+}
+
+impl KubeApi {
+    /// Every DaemonSet with its desired and ready pod counts.
+    pub async fn daemonsets(&self) -> Result<Vec<DaemonSetStatus>, ClusterError> {
+        let api: Api<DaemonSet> = Api::all(self.client.clone());
+        let list = self
+            .bounded("list daemonsets", api.list(&ListParams::default()))
+            .await?;
+        Ok(list
+            .items
+            .into_iter()
+            .map(|d| {
+                let st = d.status.unwrap_or_default();
+                DaemonSetStatus {
+                    namespace: d.metadata.namespace.unwrap_or_default(),
+                    name: d.metadata.name.unwrap_or_default(),
+                    desired: st.desired_number_scheduled,
+                    ready: st.number_ready,
+                }
+            })
+            .collect())
     }
 }
 

@@ -37,6 +37,12 @@ pub struct ApplyOptions {
     pub attempts: u32,
     /// First backoff; doubled each retry, capped at 8× this.
     pub backoff: Duration,
+    /// The field manager to apply as (`--field-manager`; default [`FIELD_MANAGER`]).
+    pub field_manager: String,
+    /// The namespace of namespaced objects that name none (`-n`; default:
+    /// the context's). An object naming another namespace is refused, as
+    /// kubectl refuses it.
+    pub namespace: Option<String>,
 }
 
 impl Default for ApplyOptions {
@@ -46,6 +52,8 @@ impl Default for ApplyOptions {
             force: false,
             attempts: 5,
             backoff: Duration::from_millis(200),
+            field_manager: FIELD_MANAGER.to_string(),
+            namespace: None,
         }
     }
 }
@@ -82,6 +90,34 @@ pub struct ApplyReport {
     pub dry_run: bool,
     /// Attempts made (1 = no retry).
     pub attempts: u32,
+    /// The live object before (none when it did not exist), as the server
+    /// returned it (for `kubescribe diff`).
+    #[serde(skip)]
+    pub before: Option<Value>,
+    /// The object after applying (in a dry run: as it would be stored).
+    #[serde(skip)]
+    pub after: Value,
+}
+
+/// What `kubescribe delete` did to one object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Deleted {
+    /// The server deleted it (or, in a dry run, would).
+    Deleted,
+    /// There was no such object.
+    NotFound,
+}
+
+/// The object an apply or delete addresses.
+struct Target {
+    api: Api<DynamicObject>,
+    api_version: String,
+    kind: String,
+    namespace: Option<String>,
+    name: String,
+    /// The object with the namespace it goes to filled in.
+    object: Value,
 }
 
 /// The outcome of applying one object.
@@ -312,12 +348,13 @@ fn user_view(v: &Value) -> Value {
 }
 
 impl KubeApi {
-    /// Applies one object (server-side apply as [`FIELD_MANAGER`]), or dry-runs it.
-    pub async fn apply(
+    /// Where `object` goes: its resource (discovery), namespace (its own,
+    /// else `namespace`, else the context's, for namespaced kinds) and name.
+    async fn target(
         &self,
         object: &Value,
-        opts: &ApplyOptions,
-    ) -> Result<ApplyResult, ClusterError> {
+        namespace: Option<&str>,
+    ) -> Result<Target, ClusterError> {
         let s = |p: &str| {
             object
                 .pointer(p)
@@ -328,18 +365,26 @@ impl KubeApi {
         let (api_version, kind, name) = (s("/apiVersion"), s("/kind"), s("/metadata/name"));
         if api_version.is_empty() || kind.is_empty() || name.is_empty() {
             return Err(ClusterError::Other(
-                "cannot apply an object without apiVersion, kind and metadata.name".into(),
+                "an object needs apiVersion, kind and metadata.name to be sent to the cluster"
+                    .into(),
             ));
         }
         let (ar, namespaced) = self.resource(&api_version, &kind).await?;
         let mut object = object.clone();
         let namespace = if namespaced {
-            let ns = match object
+            let own = object
                 .pointer("/metadata/namespace")
                 .and_then(Value::as_str)
-            {
-                Some(ns) => ns.to_string(),
-                None => self.default_namespace().to_string(),
+                .filter(|n| !n.is_empty());
+            let ns = match (own, namespace) {
+                (Some(own), Some(flag)) if own != flag => {
+                    return Err(ClusterError::Other(format!(
+                        "{kind} {name}: its namespace `{own}` does not match the namespace `{flag}` given with -n"
+                    )));
+                }
+                (Some(own), _) => own.to_string(),
+                (None, Some(flag)) => flag.to_string(),
+                (None, None) => self.default_namespace().to_string(),
             };
             if let Some(Value::Object(m)) = object.pointer_mut("/metadata") {
                 m.insert("namespace".into(), Value::from(ns.clone()));
@@ -352,7 +397,80 @@ impl KubeApi {
             Some(ns) => Api::namespaced_with(self.client.clone(), ns, &ar),
             None => Api::all_with(self.client.clone(), &ar),
         };
-        let mut params = PatchParams::apply(FIELD_MANAGER).validation_strict();
+        Ok(Target {
+            api,
+            api_version,
+            kind,
+            namespace,
+            name,
+            object,
+        })
+    }
+
+    /// The live object `object` names (`None`: there is none), as JSON
+    /// without `managedFields`.
+    pub async fn live(
+        &self,
+        object: &Value,
+        namespace: Option<&str>,
+    ) -> Result<Option<Value>, ClusterError> {
+        let t = self.target(object, namespace).await?;
+        let got = self
+            .bounded(
+                &format!("get {} {}", t.kind, t.name),
+                t.api.get_opt(&t.name),
+            )
+            .await?;
+        Ok(got.and_then(|o| serde_json::to_value(o).ok()))
+    }
+
+    /// Deletes the object `object` names (with `dry_run`, a server-side
+    /// dry run of it).
+    pub async fn delete(
+        &self,
+        object: &Value,
+        namespace: Option<&str>,
+        dry_run: bool,
+    ) -> Result<(String, Deleted), ClusterError> {
+        let t = self.target(object, namespace).await?;
+        let what = format!(
+            "{}/{}{}",
+            t.kind.to_lowercase(),
+            t.namespace
+                .as_deref()
+                .map(|n| format!("{n}/"))
+                .unwrap_or_default(),
+            t.name
+        );
+        let params = kube::api::DeleteParams {
+            dry_run,
+            ..Default::default()
+        };
+        match self
+            .bounded(&format!("delete {what}"), t.api.delete(&t.name, &params))
+            .await
+        {
+            Ok(_) => Ok((what, Deleted::Deleted)),
+            Err(ClusterError::Api { code: 404, .. }) => Ok((what, Deleted::NotFound)),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Applies one object (server-side apply as [`FIELD_MANAGER`]), or dry-runs it.
+    pub async fn apply(
+        &self,
+        object: &Value,
+        opts: &ApplyOptions,
+    ) -> Result<ApplyResult, ClusterError> {
+        let Target {
+            api,
+            api_version,
+            kind,
+            namespace,
+            name,
+            object,
+        } = self.target(object, opts.namespace.as_deref()).await?;
+        let mut params = PatchParams::apply(&opts.field_manager).validation_strict();
         if opts.dry_run {
             params = params.dry_run();
         }
@@ -403,6 +521,8 @@ impl KubeApi {
                         changed,
                         dry_run: opts.dry_run,
                         attempts: attempt,
+                        before,
+                        after,
                     }));
                 }
                 Err(Attempt::Rejected(status)) => {
@@ -417,7 +537,10 @@ impl KubeApi {
                         } else {
                             status.message.clone()
                         },
-                        diagnostics: status_diagnostics_for(&status, &object),
+                        diagnostics: labelled(
+                            status.code,
+                            status_diagnostics_for(&status, &object),
+                        ),
                     });
                 }
                 Err(Attempt::Failed(e)) => {
@@ -469,6 +592,22 @@ impl KubeApi {
             )),
         }
     }
+}
+
+/// A refusal that is not about the document's validity is said so: 409 a
+/// conflict with another field manager, 403 a request the user may not make.
+fn labelled(code: u16, mut diagnostics: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    let (rule, origin) = match code {
+        409 => ("conflict", "apiserver (field manager conflict)"),
+        403 => ("forbidden", "apiserver (not permitted)"),
+        _ => return diagnostics,
+    };
+    for d in &mut diagnostics {
+        d.rule = rule.into();
+        d.origin = origin.into();
+        d.layer = Layer::Resource;
+    }
+    diagnostics
 }
 
 enum Attempt {

@@ -5,8 +5,9 @@ use serde_json::Value;
 
 use kubescribe_events::cluster::{ClusterContext, ClusterError, CrdInfo, PodInfo, ServiceInfo};
 
+use crate::api::DaemonSetStatus;
 use crate::api::KubeApi;
-use crate::apply::{ApplyOptions, ApplyResult};
+use crate::apply::{ApplyOptions, ApplyResult, Deleted};
 use crate::config::ClusterOptions;
 
 /// A blocking client of one cluster. Do not use from inside an async runtime.
@@ -45,6 +46,32 @@ impl KubeCluster {
     /// Server-side apply (or its dry run) of one object.
     pub fn apply(&self, object: &Value, opts: &ApplyOptions) -> Result<ApplyResult, ClusterError> {
         self.rt.block_on(self.api.apply(object, opts))
+    }
+
+    /// The live object `object` names, if any ([`KubeApi::live`]).
+    pub fn live(
+        &self,
+        object: &Value,
+        namespace: Option<&str>,
+    ) -> Result<Option<Value>, ClusterError> {
+        self.rt.block_on(self.api.live(object, namespace))
+    }
+
+    /// Deletes the object `object` names ([`KubeApi::delete`]): its
+    /// `kind/namespace/name` and what happened.
+    pub fn delete(
+        &self,
+        object: &Value,
+        namespace: Option<&str>,
+        dry_run: bool,
+    ) -> Result<(String, Deleted), ClusterError> {
+        self.rt
+            .block_on(self.api.delete(object, namespace, dry_run))
+    }
+
+    /// Every DaemonSet's rollout ([`KubeApi::daemonsets`]).
+    pub fn daemonsets(&self) -> Result<Vec<DaemonSetStatus>, ClusterError> {
+        self.rt.block_on(self.api.daemonsets())
     }
 }
 

@@ -12,10 +12,11 @@ use serde_json::Value;
 
 use kubescribe_core::Policy;
 use kubescribe_events::cluster::{ClusterContext, ClusterError};
-use kubescribe_validate::{Diagnostic, Layer, Validator};
+use kubescribe_validate::{Diagnostic, Validator};
 
 use crate::apply::{ApplyOptions, ApplyResult};
 use crate::blocking::KubeCluster;
+use crate::bundled;
 
 /// Adds to `validator` the cluster's CRD for every custom `apiVersion`/`kind`
 /// among `docs` (skipping kinds a user-supplied CRD already covers, since the
@@ -42,7 +43,7 @@ pub fn add_cluster_crds<'a>(
         }
         if validator.has_crd(&api_version, &kind) {
             notes.push(format!(
-                "{api_version} {kind}: using the CRD given with --crd"
+                "{api_version} {kind}: checked against the CRD given with --crd (its CEL rules, if any, evaluated client-side), not the cluster's"
             ));
             continue;
         }
@@ -53,11 +54,43 @@ pub fn add_cluster_crds<'a>(
                     .and_then(Value::as_str)
                     .unwrap_or("?")
                     .to_string();
+                let version = api_version.rsplit_once('/').map_or("", |(_, v)| v);
+                let own_rules = crd
+                    .pointer("/spec/versions")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .find(|v| v.get("name").and_then(Value::as_str) == Some(version))
+                    .and_then(|v| v.pointer("/schema/openAPIV3Schema"))
+                    .is_some_and(kubescribe_validate::cel::has_rules);
                 let origin = format!("cluster CRD {name}");
+                let (crd, note) = if own_rules {
+                    (
+                        crd,
+                        format!(
+                            "{api_version} {kind}: checked against {origin}: its schema, and its CEL rules (x-kubernetes-validations) evaluated client-side"
+                        ),
+                    )
+                } else if let Some(merged) = bundled::with_bundled_rules(&crd, &api_version, &kind)
+                {
+                    (
+                        merged,
+                        format!(
+                            "{api_version} {kind}: checked against {origin}'s schema; the cluster stores it without CEL rules (API servers before 1.25 drop x-kubernetes-validations), so the CEL rules of the upstream CRD kubescribe bundles were evaluated client-side"
+                        ),
+                    )
+                } else {
+                    (
+                        crd,
+                        format!(
+                            "{api_version} {kind}: checked against {origin}'s schema; it carries no CEL rules and kubescribe bundles none for this kind, so no CEL rule was evaluated (pass the upstream CRD with --crd to evaluate its rules)"
+                        ),
+                    )
+                };
                 validator
                     .add_crd_value(&origin, &crd)
                     .map_err(|e| ClusterError::Other(e.to_string()))?;
-                notes.push(format!("{api_version} {kind}: validated against {origin}"));
+                notes.push(note);
             }
             None => notes.push(format!(
                 "{api_version} {kind}: the cluster has no CRD for it (engine not installed?)"
@@ -67,39 +100,43 @@ pub fn add_cluster_crds<'a>(
     Ok(notes)
 }
 
-fn cluster_error(e: &ClusterError) -> Diagnostic {
-    let mut d = Diagnostic::schema_error("", "cluster", format!("cluster: {e}")).origin("cluster");
-    d.layer = Layer::Resource;
-    d
-}
-
 /// Layers 2/3 against live objects, then (when they found no error and
-/// `dry_run` is set) a server-side dry-run apply, whose rejection becomes
-/// diagnostics at the server's field paths. A cluster that cannot be asked is
-/// one error diagnostic, never a panic.
-pub fn final_checks(cluster: &mut KubeCluster, policy: &Policy, dry_run: bool) -> Vec<Diagnostic> {
-    let mut out = match kubescribe_validate::cluster::check(policy, cluster) {
-        Ok(d) => d,
-        Err(e) => return vec![cluster_error(&e)],
-    };
+/// `dry_run` is set) a server-side dry-run apply of `document` — the user's
+/// document exactly as written, never the model's rendering with defaults
+/// filled in — whose rejection becomes diagnostics at the server's field
+/// paths. A cluster that cannot be asked (unreachable, timed out, forbidden)
+/// is an error: the policy was not checked, so it is not called invalid.
+pub fn final_checks(
+    cluster: &mut KubeCluster,
+    policy: &Policy,
+    document: &Value,
+    dry_run: bool,
+    opts: &ApplyOptions,
+) -> Result<Vec<Diagnostic>, ClusterError> {
+    let mut out = kubescribe_validate::cluster::check(policy, cluster)?;
     if !dry_run || out.iter().any(Diagnostic::is_error) {
-        return out;
+        return Ok(out);
     }
-    let value = match policy.to_value() {
-        Ok(v) => v,
-        Err(e) => {
-            out.push(Diagnostic::schema_error("", "model", e.to_string()));
-            return out;
-        }
-    };
     let opts = ApplyOptions {
         dry_run: true,
-        ..Default::default()
+        ..opts.clone()
     };
-    match cluster.apply(&value, &opts) {
-        Ok(ApplyResult::Applied(_)) => {}
-        Ok(ApplyResult::Rejected { diagnostics, .. }) => out.extend(diagnostics),
-        Err(e) => out.push(cluster_error(&e)),
+    match cluster.apply(document, &opts)? {
+        ApplyResult::Applied(_) => {}
+        ApplyResult::Rejected {
+            code: 403,
+            reason,
+            message,
+            ..
+        } => {
+            return Err(ClusterError::Api {
+                what: "server-side dry run".into(),
+                code: 403,
+                reason,
+                message,
+            });
+        }
+        ApplyResult::Rejected { diagnostics, .. } => out.extend(diagnostics),
     }
-    out
+    Ok(out)
 }

@@ -35,11 +35,12 @@
 pub mod api;
 pub mod apply;
 pub mod blocking;
+pub mod bundled;
 pub mod checks;
 pub mod config;
 
-pub use api::KubeApi;
-pub use apply::{Action, ApplyOptions, ApplyReport, ApplyResult, FIELD_MANAGER};
+pub use api::{DaemonSetStatus, KubeApi};
+pub use apply::{Action, ApplyOptions, ApplyReport, ApplyResult, Deleted, FIELD_MANAGER};
 pub use blocking::KubeCluster;
 pub use config::ClusterOptions;
 pub use kubescribe_events::cluster::ClusterError;

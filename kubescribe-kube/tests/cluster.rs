@@ -49,8 +49,8 @@ fn env() -> Option<Env> {
 fn connect(env: &Env) -> KubeCluster {
     KubeCluster::connect(&ClusterOptions {
         kubeconfig: Some(env.kubeconfig.clone()),
-        context: None,
         timeout: Duration::from_secs(20),
+        ..Default::default()
     })
     .expect("connect")
 }
@@ -200,7 +200,7 @@ fn layer1(cluster: &mut KubeCluster, v: &Value) -> Vec<Diagnostic> {
     assert!(
         notes
             .iter()
-            .all(|n| n.contains("validated against cluster CRD")),
+            .all(|n| n.contains("checked against cluster CRD")),
         "{notes:?}"
     );
     validator.validate_value(v).diagnostics
@@ -292,6 +292,19 @@ fn cel_rules_are_caught_client_side_where_the_server_does_not() {
     );
     // Without the CRD's rules, layer 1 passes too ...
     assert!(Validator::new().validate_value(&tp).is_valid());
+    // ... but with the cluster's CRD (stored without its rules) the rules
+    // of the bundled upstream CRD are evaluated, and the note says so
+    // (issue 21: they were skipped, the note said "validated against").
+    let mut from_cluster = Validator::new();
+    let mut c = connect(&env);
+    let notes = checks::add_cluster_crds(&mut c, &mut from_cluster, [&tp]).unwrap();
+    assert!(notes[0].contains("kubescribe bundles"), "{notes:?}");
+    let d = from_cluster.validate_value(&tp).diagnostics;
+    assert!(
+        d.iter()
+            .any(|d| d.rule == "x-kubernetes-validations" && d.pointer == "/spec/hostSelector"),
+        "{d:#?}"
+    );
     // ... with them (kube-cel), both rules are broken.
     let mut validator = Validator::new();
     validator
@@ -397,6 +410,38 @@ fn pods_and_services_are_found_by_selector_and_engines_detected() {
     }
 }
 
+/// Layers 2/3 and the server-side dry run of the policy's own rendering.
+fn final_checks(cluster: &mut KubeCluster, p: &Policy) -> Vec<Diagnostic> {
+    checks::final_checks(
+        cluster,
+        p,
+        &p.to_value().unwrap(),
+        true,
+        &ApplyOptions::default(),
+    )
+    .unwrap()
+}
+
+#[test]
+fn the_dry_run_sends_the_document_as_written_not_its_defaults() {
+    // Issue 21: a valid TracingPolicyNamespaced whose kprobe args carry no
+    // `resolve` was reported invalid (`/spec/kprobes/0/args/0/resolve:
+    // Invalid value: "null"`): the dry run sent the model's rendering with
+    // schema defaults filled in, where `apply --dry-run=server` sends the file.
+    let Some(env) = env() else { return };
+    let mut cluster = connect(&env);
+    install_crds(&env, &cluster);
+    let ns = namespace(&cluster, "asis");
+    let doc = json!({"apiVersion": "cilium.io/v1alpha1", "kind": "TracingPolicyNamespaced",
+        "metadata": {"name": "openat", "namespace": ns},
+        "spec": {"kprobes": [{"call": "sys_openat", "syscall": true,
+                              "args": [{"index": 1, "type": "string"}]}]}});
+    let policy = Policy::from_value(doc.clone()).unwrap();
+    let d =
+        checks::final_checks(&mut cluster, &policy, &doc, true, &ApplyOptions::default()).unwrap();
+    assert!(d.is_empty(), "{d:#?}");
+}
+
 #[test]
 fn cluster_validation_flags_unmatched_selectors_and_unserved_ports() {
     let Some(env) = env() else { return };
@@ -428,10 +473,10 @@ fn cluster_validation_flags_unmatched_selectors_and_unserved_ports() {
         .unwrap()
     };
     // Good: passes layers 2/3 and the server-side dry run.
-    let d = checks::final_checks(&mut cluster, &netpol("web", json!(8080)), true);
+    let d = final_checks(&mut cluster, &netpol("web", json!(8080)));
     assert!(d.is_empty(), "{d:#?}");
     // Selector matching no pod, with the nearest label as the fix.
-    let d = checks::final_checks(&mut cluster, &netpol("wbe", json!(8080)), true);
+    let d = final_checks(&mut cluster, &netpol("wbe", json!(8080)));
     assert_eq!(
         pointers(&d),
         ["/spec/podSelector/matchLabels/app"],
@@ -439,7 +484,7 @@ fn cluster_validation_flags_unmatched_selectors_and_unserved_ports() {
     );
     assert_eq!(d[0].fix.as_ref().unwrap().replacement, Some(json!("web")));
     // A port no selected pod serves.
-    let d = checks::final_checks(&mut cluster, &netpol("web", json!(9999)), true);
+    let d = final_checks(&mut cluster, &netpol("web", json!(9999)));
     assert_eq!(pointers(&d), ["/spec/ingress/0/ports/0/port"], "{d:#?}");
     // Cilium: the same through its own selectors.
     let cnp = Policy::from_value(
@@ -450,7 +495,7 @@ fn cluster_validation_flags_unmatched_selectors_and_unserved_ports() {
                               "toPorts": [{"ports": [{"port": "8080", "protocol": "TCP"}]}]}]}}),
     )
     .unwrap();
-    let d = checks::final_checks(&mut cluster, &cnp, true);
+    let d = final_checks(&mut cluster, &cnp);
     assert_eq!(
         pointers(&d),
         ["/spec/ingress/0/fromEndpoints/0/matchLabels/app"],

@@ -5,8 +5,8 @@ use anyhow::{Context, Result};
 use kubescribe_core::document::ReadLimits;
 use kubescribe_validate::Validator;
 
-use crate::args::{ApplyArgs, DryRun};
-use crate::cluster_apply;
+use crate::args::ApplyArgs;
+use crate::cluster_apply::{self, ApplySettings};
 use crate::input;
 use crate::output::Exit;
 
@@ -19,9 +19,10 @@ pub fn run(args: ApplyArgs) -> Result<Exit> {
             .with_context(|| format!("loading CRD {}", crd.display()))?;
     }
     let mut sets = Vec::new();
-    for f in &args.files {
-        let set = input::read_documents(f, &ReadLimits::default())
+    for f in input::expand_files(&args.input)? {
+        let mut set = input::read_documents(&f, &ReadLimits::default())
             .with_context(|| format!("reading {}", f.display()))?;
+        input::default_namespace(&mut set, args.namespace.as_deref());
         sets.push(set);
     }
     let mut cluster = args.cluster_args.connect()?;
@@ -29,10 +30,14 @@ pub fn run(args: ApplyArgs) -> Result<Exit> {
         &mut cluster,
         validator,
         &sets,
-        args.dry_run == DryRun::Server,
-        args.force_conflicts,
-        args.skip_resource_checks,
-        args.output,
+        &ApplySettings {
+            dry_run: args.dry_run,
+            force_conflicts: args.force_conflicts,
+            skip_resource_checks: args.skip_resource_checks,
+            field_manager: args.field_manager,
+            namespace: args.namespace,
+            format: args.output,
+        },
         &mut std::io::stdout().lock(),
     )
 }

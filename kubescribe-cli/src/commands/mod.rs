@@ -8,6 +8,8 @@ pub mod cluster;
 pub mod context;
 pub mod convert;
 pub mod dataset;
+pub mod delete;
+pub mod diff;
 pub mod eval;
 pub mod generate;
 pub mod ingest;

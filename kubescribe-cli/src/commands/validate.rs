@@ -1,7 +1,9 @@
 //! `kubescribe validate`: policy documents checked at layer 1 (built-in
 //! schemas, `--crd`), layers 2/3 against an event store (`--store`) or a
 //! cluster (`--cluster`), layer 4 (over-permissive rules, warnings;
-//! errors with `--deny-warnings`) on every document, reported as text or JSON.
+//! errors with `--deny-warnings`) on every document, and with `--intent` /
+//! `--intent-file` intent fidelity (layer 5: the policy implements the
+//! intent), reported as text or JSON.
 
 use std::io::{IsTerminal, Write};
 
@@ -10,14 +12,16 @@ use kubescribe_core::CoreError;
 use kubescribe_core::document::ReadLimits;
 use kubescribe_validate::{DocumentReport, Validator, syntax_report};
 
-use crate::args::{Output, ValidateArgs};
+use crate::args::{ValidateArgs, ValidateOutput};
 use crate::input;
 use crate::output::{self, Exit};
 
+mod junit_tap;
+
 /// A file that could not be read at all.
-struct Unreadable {
-    source: String,
-    error: String,
+pub(crate) struct Unreadable {
+    pub(crate) source: String,
+    pub(crate) error: String,
 }
 
 /// Validates every document of every file (`-`: standard input) and prints
@@ -27,11 +31,26 @@ pub fn run(args: ValidateArgs) -> Result<Exit> {
     let mut validator = Validator::new()
         .use_builtin(!args.crd_only)
         .permissive(true);
-    let mut cluster = if args.cluster {
+    if !args.live && args.cluster_args.cluster_name.is_some() {
+        // `--cluster` alone (the old switch) or with a file gets connect's message.
+        args.cluster_args.connect()?;
+        anyhow::bail!(
+            "--cluster NAME picks the kubeconfig cluster (as in kubectl) that --live validates against; add --live"
+        );
+    }
+    let files = input::expand_files(&args.input)?;
+    let mut cluster = if args.live {
         Some(args.cluster_args.connect()?)
     } else {
         None
     };
+    let dry_run_opts = kubescribe_kube::ApplyOptions {
+        namespace: args.namespace.clone(),
+        ..Default::default()
+    };
+    // The first failure of the cluster: the command then stops with it
+    // (exit 2) rather than call a policy invalid that was not checked.
+    let mut cluster_failure: Option<kubescribe_events::cluster::ClusterError> = None;
     let mut store = args.store.as_deref().map(input::open_store).transpose()?;
     // The store presented as a cluster, read once for every policy.
     let mut snapshot = match store.as_mut() {
@@ -41,8 +60,21 @@ pub fn run(args: ValidateArgs) -> Result<Exit> {
         ),
         None => None,
     };
+    let intent = match (&args.intent, &args.intent_file) {
+        (Some(text), _) => match crate::intent_source::parse_text(text, args.store.as_deref())? {
+            Ok(i) => Some(i),
+            Err(exit) => return Ok(exit),
+        },
+        (None, Some(path)) => match crate::intent_source::read_intent_file(path) {
+            Ok(i) => Some(i),
+            Err(e) => return Ok(output::fail(Exit::Unusable, output::error_text(&e))),
+        },
+        (None, None) => None,
+    };
     let mut layer2 = |policy: &kubescribe_core::Policy,
-                      cluster: Option<&mut kubescribe_kube::KubeCluster>|
+                      cluster: Option<&mut kubescribe_kube::KubeCluster>,
+                      document: &serde_json::Value,
+                      failure: &mut Option<kubescribe_events::cluster::ClusterError>|
      -> Vec<kubescribe_validate::Diagnostic> {
         let mut out = match store
             .as_mut()
@@ -57,8 +89,34 @@ pub fn run(args: ValidateArgs) -> Result<Exit> {
                 format!("event store: {e}"),
             )],
         };
-        if let Some(c) = cluster {
-            out.extend(kubescribe_kube::checks::final_checks(c, policy, true));
+        if let Some(c) = cluster
+            && failure.is_none()
+        {
+            // The document as written goes to the server's dry run.
+            match kubescribe_kube::checks::final_checks(c, policy, document, true, &dry_run_opts) {
+                Ok(d) => out.extend(d),
+                Err(e) => *failure = Some(e),
+            }
+        }
+        if let Some(i) = &intent {
+            let events = match store.as_mut() {
+                Some(s) => {
+                    kubescribe_infer::fidelity::events_in_scope(s, i, 2000).unwrap_or_default()
+                }
+                None => Vec::new(),
+            };
+            let options = kubescribe_infer::fidelity::FidelityOptions {
+                events,
+                ..Default::default()
+            };
+            match policy.to_value() {
+                Ok(v) => out.extend(kubescribe_infer::fidelity::check(i, &v, &options)),
+                Err(e) => out.push(kubescribe_validate::Diagnostic::schema_error(
+                    "",
+                    "fidelity",
+                    e.to_string(),
+                )),
+            }
         }
         out
     };
@@ -75,15 +133,20 @@ pub fn run(args: ValidateArgs) -> Result<Exit> {
     let mut unreadable: Vec<Unreadable> = Vec::new();
     // Files on several threads when nothing per policy needs the store or
     // the cluster (one connection each); the output is the same either way.
-    let parallel = cluster.is_none() && args.store.is_none() && args.jobs != 1;
-    let results = if parallel {
-        validator.validate_files(&args.files, args.jobs, |f| {
-            input::read_documents(f, &limits)
+    let parallel = cluster.is_none() && args.store.is_none() && intent.is_none() && args.jobs != 1;
+    let namespace = args.namespace.as_deref();
+    let read = |f: &std::path::Path| {
+        input::read_documents(f, &limits).map(|mut set| {
+            input::default_namespace(&mut set, namespace);
+            set
         })
+    };
+    let results = if parallel {
+        validator.validate_files(&files, args.jobs, read)
     } else {
         Vec::new()
     };
-    for (file, result) in args.files.iter().zip(results) {
+    for (file, result) in files.iter().zip(results) {
         match result {
             Ok(v) => {
                 if v.empty {
@@ -97,8 +160,11 @@ pub fn run(args: ValidateArgs) -> Result<Exit> {
             }),
         }
     }
-    for file in args.files.iter().filter(|_| !parallel) {
-        match input::read_documents(file, &limits) {
+    for file in files.iter().filter(|_| !parallel) {
+        if cluster_failure.is_some() {
+            break;
+        }
+        match read(file) {
             Ok(set) => {
                 if set.documents.is_empty() {
                     eprintln!("{}: warning: no documents", set.source);
@@ -114,9 +180,11 @@ pub fn run(args: ValidateArgs) -> Result<Exit> {
                         eprintln!("note: {n}");
                     }
                 }
-                reports.extend(
-                    validator.validate_set_with(&set, &mut |p| layer2(p, cluster.as_mut())),
-                );
+                let mut used = vec![false; set.documents.len()];
+                reports.extend(validator.validate_set_with(&set, &mut |p| {
+                    let document = crate::cluster_apply::document_of(&set, p, &mut used);
+                    layer2(p, cluster.as_mut(), &document, &mut cluster_failure)
+                }));
             }
             Err(CoreError::Syntax {
                 source_name,
@@ -130,12 +198,15 @@ pub fn run(args: ValidateArgs) -> Result<Exit> {
             }),
         }
     }
+    if let Some(e) = cluster_failure {
+        return Err(anyhow::Error::new(e).context("cannot validate against the cluster"));
+    }
     if args.deny_warnings {
         deny_warnings(&mut reports);
     }
     let mut out = std::io::stdout().lock();
     match args.output {
-        Output::Json => {
+        ValidateOutput::Json => {
             let mut list: Vec<serde_json::Value> = reports
                 .iter()
                 .map(serde_json::to_value)
@@ -145,7 +216,26 @@ pub fn run(args: ValidateArgs) -> Result<Exit> {
             ));
             output::write_json(&mut out, &serde_json::Value::Array(list))?;
         }
-        Output::Text => write_text(&mut out, &reports, &unreadable)?,
+        ValidateOutput::Text => write_text(&mut out, &reports, &unreadable, args.summary)?,
+        ValidateOutput::Junit => junit_tap::write_junit(&mut out, &reports, &unreadable)?,
+        ValidateOutput::Tap => junit_tap::write_tap(&mut out, &reports, &unreadable)?,
+        ValidateOutput::Name => {
+            use kubescribe_core::quote::Printable as P;
+            for r in reports.iter().filter(|r| r.valid) {
+                writeln!(
+                    out,
+                    "{}/{}",
+                    P(r.kind.as_deref().unwrap_or("document").to_lowercase()),
+                    P(r.name.as_deref().unwrap_or(""))
+                )?;
+            }
+            for r in reports.iter().filter(|r| !r.valid) {
+                eprintln!("{}", junit_tap::finding_summary(r));
+            }
+            for u in &unreadable {
+                eprintln!("{}: cannot read: {}", P(&u.source), P(&u.error));
+            }
+        }
     }
     Ok(Exit::of(
         !unreadable.is_empty(),
@@ -169,6 +259,7 @@ fn write_text(
     out: &mut impl Write,
     reports: &[DocumentReport],
     unreadable: &[Unreadable],
+    summary_only: bool,
 ) -> Result<()> {
     let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let (red, yellow, green, dim, reset) = if color {
@@ -180,7 +271,7 @@ fn write_text(
     // their control characters escaped, so none forges a line or drives the
     // terminal.
     use kubescribe_core::quote::Printable as P;
-    for u in unreadable {
+    for u in unreadable.iter().filter(|_| !summary_only) {
         writeln!(
             out,
             "{}: {red}cannot read{reset}: {}",
@@ -188,7 +279,7 @@ fn write_text(
             P(&u.error)
         )?;
     }
-    for r in reports {
+    for r in reports.iter().filter(|_| !summary_only) {
         let what = match (&r.kind, &r.name) {
             (Some(k), Some(n)) => format!("{} {}", P(k), P(n)),
             (Some(k), None) => P(k).to_string(),
