@@ -200,7 +200,32 @@ fn refuse_warnings(
     Exit::Invalid
 }
 
-/// `generate --cluster`: the intent read (or parsed, with pod names
+/// Pod names resolved through the cluster, keeping the cluster's failure.
+struct RecordingPods<'a> {
+    pods: ClusterPods<'a>,
+    failure: Option<kubescribe_events::cluster::ClusterError>,
+}
+
+impl kubescribe_events::PodResolver for RecordingPods<'_> {
+    fn resolve_pod(
+        &mut self,
+        namespace: Option<&str>,
+        name: &str,
+    ) -> std::result::Result<
+        Vec<kubescribe_core::intent::ResolvedPod>,
+        Box<dyn std::error::Error + Send + Sync>,
+    > {
+        match self.pods.0.pods(namespace) {
+            Ok(pods) => Ok(kubescribe_events::cluster::resolve_pod_name(&pods, name)),
+            Err(e) => {
+                self.failure = Some(e.clone());
+                Err(Box::new(e))
+            }
+        }
+    }
+}
+
+/// `generate --live`: the intent read (or parsed, with pod names
 /// resolved through the cluster's pods), its engine defaulted to one the
 /// cluster runs unless `--engine` or the intent names one. A parse error is
 /// printed and becomes `Err(exit status)`.
@@ -214,8 +239,19 @@ fn cluster_intent(
         IntentSource::File(path) => intent_source::read_intent_file(path)?,
         IntentSource::Parsed(intent) => *intent,
         IntentSource::Text(text) => {
-            let mut pods = ClusterPods(&mut cluster);
-            match intent_source::report_parse(intent_source::parse_with(text, Some(&mut pods))) {
+            let mut pods = RecordingPods {
+                pods: ClusterPods(&mut cluster),
+                failure: None,
+            };
+            let parsed = intent_source::parse_with(text, Some(&mut pods));
+            // A cluster that cannot be asked is exit 2 with its cause, not
+            // an intent that cannot be parsed (exit 1).
+            if let Some(e) = pods.failure {
+                return Err(
+                    anyhow::Error::new(e).context("resolving pod names through the cluster")
+                );
+            }
+            match intent_source::report_parse(parsed) {
                 Ok(intent) => intent,
                 Err(code) => return Ok(Err(code)),
             }
