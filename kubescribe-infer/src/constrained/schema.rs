@@ -80,14 +80,24 @@ impl Default for SchemaLimits {
     }
 }
 
-/// Per-request tightening from the event store: values the model may use
-/// instead of any string. Empty sets leave the field as the schema has it.
+/// Per-request tightening from the intent and the event store: values the
+/// model may use instead of any string. Empty sets leave the field as the
+/// schema has it.
 ///
 /// Applied by field name wherever the field occurs: `metadata.namespace`;
-/// every `matchLabels` map (keys and values as observed); numeric or string
-/// `port` fields; KubeArmor `process.matchPaths[].path` and Tetragon
-/// `matchBinaries[].values[]` (binaries); KubeArmor
-/// `file.matchDirectories[].dir` (path prefixes).
+/// `matchLabels` maps (keys and values as given: `peer_labels` for every
+/// map but the scope's when set, else `labels`); numeric or string `port`
+/// fields; KubeArmor `process.matchPaths[].path` and Tetragon
+/// `matchBinaries[].values[]` (binaries); KubeArmor `file.matchPaths[].path`
+/// (`paths`); KubeArmor `matchDirectories[].dir` (path prefixes).
+///
+/// The *skeleton* (`forced`, `required`) is applied by path (property names
+/// from the document's root joined with `.`, `[]` for an array's items):
+/// a forced path has exactly the given value (the scope selector, the
+/// action, `policyTypes`); a required path's object must have the listed
+/// properties (an array among them at least one item), so a model only
+/// fills in what is left open. [`crate::ConstraintTarget::for_intent`] builds
+/// all of it from the intent.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Tightening {
     /// Observed namespaces.
@@ -100,6 +110,19 @@ pub struct Tightening {
     pub binaries: BTreeSet<String>,
     /// Observed directory prefixes (ending in `/`).
     pub path_prefixes: BTreeSet<String>,
+    /// File paths (KubeArmor `file.matchPaths[].path`).
+    #[serde(default)]
+    pub paths: BTreeSet<String>,
+    /// Labels of peers: every `matchLabels` map that is not forced (key →
+    /// values); empty: `labels` applies there too.
+    #[serde(default)]
+    pub peer_labels: BTreeMap<String, BTreeSet<String>>,
+    /// Values forced at paths (`spec.podSelector.matchLabels`, `spec.action`).
+    #[serde(default)]
+    pub forced: BTreeMap<String, Value>,
+    /// Properties required at paths (`spec` → `ingress`, `policyTypes`).
+    #[serde(default)]
+    pub required: BTreeMap<String, BTreeSet<String>>,
 }
 
 impl Tightening {
@@ -110,6 +133,10 @@ impl Tightening {
             && self.ports.is_empty()
             && self.binaries.is_empty()
             && self.path_prefixes.is_empty()
+            && self.paths.is_empty()
+            && self.peer_labels.is_empty()
+            && self.forced.is_empty()
+            && self.required.is_empty()
     }
 
     /// What a workload's summarized context observed.
@@ -255,7 +282,12 @@ fn metadata_schema(kind: PolicyKind, t: &Tightening, limits: &SchemaLimits) -> V
 
 /// A label map: observed labels when there are some, else bounded label keys and values.
 fn label_map(t: &Tightening, limits: &SchemaLimits) -> Value {
-    if t.labels.is_empty() {
+    labels_schema(&t.labels, limits)
+}
+
+/// A label map of `labels` (key → allowed values), or any bounded labels when empty.
+fn labels_schema(labels: &BTreeMap<String, BTreeSet<String>>, limits: &SchemaLimits) -> Value {
+    if labels.is_empty() {
         json!({
             "type": "object",
             "patternProperties": {
@@ -265,8 +297,7 @@ fn label_map(t: &Tightening, limits: &SchemaLimits) -> Value {
             "maxProperties": limits.max_map_entries,
         })
     } else {
-        let props: Map<String, Value> = t
-            .labels
+        let props: Map<String, Value> = labels
             .iter()
             .map(|(k, vs)| (k.clone(), json!({"enum": vs.iter().collect::<Vec<_>>()})))
             .collect();
@@ -411,6 +442,9 @@ impl Shaper<'_> {
         if path.len() > self.limits.max_depth && !required {
             return Ok(None);
         }
+        if let Some(v) = self.tight.forced.get(&path.join(".")) {
+            return Ok(Some(json!({"const": v})));
+        }
         if let Some(v) = self.tightened(node, path) {
             return Ok(Some(v));
         }
@@ -481,6 +515,29 @@ impl Shaper<'_> {
                     shaped.insert(name.clone(), s);
                 }
             }
+            if let Some(names) = self.tight.required.get(&path.join(".")) {
+                let mut req: Vec<Value> = out
+                    .get("required")
+                    .and_then(Value::as_array)
+                    .cloned()
+                    .unwrap_or_default();
+                for n in names {
+                    let Some(sub) = shaped.get_mut(n) else {
+                        continue;
+                    };
+                    if !req.iter().any(|r| r == n.as_str()) {
+                        req.push(json!(n));
+                    }
+                    // A required rule list has at least one rule.
+                    if let Some(o) = sub.as_object_mut()
+                        && (o.get("type") == Some(&json!("array")) || o.contains_key("items"))
+                    {
+                        let min = o.get("minItems").and_then(Value::as_u64).unwrap_or(0);
+                        o.insert("minItems".into(), json!(min.max(1)));
+                    }
+                }
+                out.insert("required".into(), Value::Array(req));
+            }
             out.insert("properties".into(), Value::Object(shaped));
         }
         match node.get("additionalProperties") {
@@ -534,6 +591,20 @@ impl Shaper<'_> {
                 }
                 if shaped.is_empty() {
                     return Ok(None);
+                }
+                if key != "allOf" {
+                    let wanted = self.tight.required.get(&path.join("."));
+                    if let Some(names) = wanted.and_then(|w| chosen_alternative(&shaped, w)) {
+                        // The skeleton picks one alternative: it holds, the others' names go.
+                        choose(&mut out, &shaped, &names);
+                        continue;
+                    }
+                    let small = out
+                        .get("properties")
+                        .is_some_and(|p| p.to_string().len() <= OPEN_ALTERNATIVES_BYTES);
+                    if small {
+                        open_alternatives(&mut shaped, out.get("properties"));
+                    }
                 }
                 out.insert(key.into(), Value::Array(shaped));
             }
@@ -600,6 +671,10 @@ impl Shaper<'_> {
         let t = self.tight;
         let last = *path.last()?;
         let parent = path.len().checked_sub(2).map(|i| path[i]);
+        if last == "matchLabels" && !t.peer_labels.is_empty() {
+            // Not the scope's (forced above): a peer's.
+            return Some(labels_schema(&t.peer_labels, self.limits));
+        }
         if last == "matchLabels" && !t.labels.is_empty() {
             return Some(label_map(t, self.limits));
         }
@@ -612,6 +687,16 @@ impl Shaper<'_> {
             });
         }
         let grand = path.len().checked_sub(4).map(|i| path[i]);
+        if last == "path"
+            && parent == Some("[]")
+            && !t.paths.is_empty()
+            && path.len() >= 3
+            && path[path.len() - 3] == "matchPaths"
+            && grand == Some("file")
+        {
+            // KubeArmor file.matchPaths[].path
+            return Some(json!({"enum": t.paths.iter().collect::<Vec<_>>()}));
+        }
         if last == "path" && parent == Some("[]") && !t.binaries.is_empty() {
             // KubeArmor process.matchPaths[].path
             if path.len() >= 3 && path[path.len() - 3] == "matchPaths" && grand == Some("process") {
@@ -632,6 +717,98 @@ impl Shaper<'_> {
             }
         }
         None
+    }
+}
+
+/// Largest parent (its properties as JSON) whose alternatives are opened
+/// ([`open_alternatives`]); a larger one copied into every alternative
+/// makes a grammar llguidance refuses as too large.
+const OPEN_ALTERNATIVES_BYTES: usize = 8192;
+
+fn required_names(a: &Value) -> BTreeSet<String> {
+    a.get("required")
+        .and_then(Value::as_array)
+        .map(|r| {
+            r.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The required names of the one alternative the skeleton's `wanted`
+/// properties select (all its required names wanted, no other
+/// alternative's), if exactly one does.
+fn chosen_alternative(alts: &[Value], wanted: &BTreeSet<String>) -> Option<BTreeSet<String>> {
+    let reqs: Vec<BTreeSet<String>> = alts.iter().map(required_names).collect();
+    let fits: Vec<&BTreeSet<String>> = reqs
+        .iter()
+        .filter(|r| !r.is_empty() && r.is_subset(wanted))
+        .collect();
+    match fits.as_slice() {
+        [one] => Some((*one).clone()),
+        _ => None,
+    }
+}
+
+/// `out` narrowed to the chosen alternative: its names required, the
+/// names only other alternatives require left out.
+fn choose(out: &mut Map<String, Value>, alts: &[Value], names: &BTreeSet<String>) {
+    let others: BTreeSet<String> = alts
+        .iter()
+        .flat_map(required_names)
+        .filter(|n| !names.contains(n))
+        .collect();
+    if let Some(Value::Object(props)) = out.get_mut("properties") {
+        props.retain(|k, _| !others.contains(k));
+    }
+    let mut req: Vec<Value> = out
+        .get("required")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    for n in names {
+        if !req.iter().any(|r| r == n.as_str()) {
+            req.push(json!(n));
+        }
+    }
+    out.insert("required".into(), Value::Array(req));
+}
+
+/// Alternatives that only say which property must be present (`oneOf:
+/// [{required: [endpointSelector]}, {required: [nodeSelector]}]`) are
+/// closed objects once shaped, which would forbid every other property of
+/// their parent (a Cilium spec could then hold its selector and nothing
+/// else). Each such alternative gets the parent's properties, less the
+/// ones the other alternatives require, so the alternatives stay disjoint
+/// (one of them, as `oneOf` means) and the parent's rules can be written.
+fn open_alternatives(alts: &mut [Value], parent: Option<&Value>) {
+    let Some(parent) = parent.and_then(Value::as_object) else {
+        return;
+    };
+    let requireds: Vec<BTreeSet<String>> = alts.iter().map(required_names).collect();
+    for (i, alt) in alts.iter_mut().enumerate() {
+        let Some(o) = alt.as_object_mut() else {
+            continue;
+        };
+        if o.contains_key("type") || requireds[i].is_empty() {
+            continue;
+        }
+        let others: BTreeSet<&String> = requireds
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| *j != i)
+            .flat_map(|(_, r)| r.iter())
+            .filter(|n| !requireds[i].contains(*n))
+            .collect();
+        let props: Map<String, Value> = parent
+            .iter()
+            .filter(|(k, _)| !others.contains(k))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        o.insert("properties".into(), Value::Object(props));
+        o.insert("additionalProperties".into(), Value::Bool(false));
     }
 }
 

@@ -7,6 +7,7 @@ use std::sync::{Mutex, OnceLock};
 use kubescribe_core::intent::Intent;
 use kubescribe_core::{Engine, PolicyKind};
 use kubescribe_synth as synth;
+use serde_json::Value;
 use tokenizers::Tokenizer;
 
 use super::{ConstraintTokenizer, SchemaConstraint, SchemaLimits, Tightening, bounded_schema};
@@ -60,10 +61,18 @@ impl ConstraintTarget {
         }
     }
 
-    /// The target for an intent on `engine`: the kind the deterministic
-    /// synthesizer would write for it (else the engine's first kind), and
-    /// the intent's namespace and scope labels as tightening, plus
-    /// `observed` (what the event store saw) when given.
+    /// The target for an intent on `engine`, shaped by the intent: the kind
+    /// the deterministic synthesizer writes for it (else the engine's first
+    /// kind), its namespace, and — from that faithful policy — a forced
+    /// skeleton (the scope selector, the action, `policyTypes`/`types`,
+    /// the rule sections and fields the intent needs: [`Tightening::forced`],
+    /// [`Tightening::required`]) and the values the rules may use: the
+    /// intent's peers' labels (`peer_labels`), ports, file paths, binaries
+    /// and directories. `observed` (what the event store saw) fills in only
+    /// what the intent leaves open (ports, binaries, directories it does
+    /// not name); observed labels are the scope's own, so they never
+    /// widen a peer. An intent the synthesizer cannot write for `engine`
+    /// gets the namespace and scope labels only.
     pub fn for_intent(intent: &Intent, engine: Engine, observed: Option<&Tightening>) -> Self {
         let kind = target_kind(intent, engine);
         let mut tightening = observed.cloned().unwrap_or_default();
@@ -74,12 +83,21 @@ impl ConstraintTarget {
             tightening.namespaces.clear();
             tightening.namespaces.insert(ns.clone());
         }
-        for (k, v) in &intent.scope.labels {
-            tightening
-                .labels
-                .entry(k.clone())
-                .or_default()
-                .insert(v.clone());
+        let reference = synth::synthesize(intent, Some(engine))
+            .ok()
+            .filter(|p| p.kind() == kind)
+            .and_then(|p| p.to_value().ok());
+        match reference {
+            Some(r) => shape_by_reference(&mut tightening, &r),
+            None => {
+                for (k, v) in &intent.scope.labels {
+                    tightening
+                        .labels
+                        .entry(k.clone())
+                        .or_default()
+                        .insert(v.clone());
+                }
+            }
         }
         ConstraintTarget {
             document: TargetDocument::Policy(kind),
@@ -95,6 +113,163 @@ impl ConstraintTarget {
             tightening: Tightening::default(),
             limits: SchemaLimits::default(),
         }
+    }
+}
+
+/// Where each kind keeps its scope selector.
+const SCOPE_PATHS: &[&str] = &["spec.podSelector", "spec.endpointSelector", "spec.selector"];
+
+/// Fields of the faithful policy forced as they are (beside the scope).
+const FORCED_FIELDS: &[&str] = &[
+    "spec.action",
+    "spec.policyTypes",
+    "spec.types",
+    "spec.enableDefaultDeny",
+];
+
+/// `t` shaped by `reference`, the faithful policy: its skeleton forced and
+/// required, its values the only ones its rules may use.
+fn shape_by_reference(t: &mut Tightening, reference: &Value) {
+    // Observed labels are the scope's own: they neither select nor name peers.
+    t.labels.clear();
+    let spec = reference.get("spec").cloned().unwrap_or(Value::Null);
+    t.required
+        .entry(String::new())
+        .or_default()
+        .insert("spec".into());
+    for p in SCOPE_PATHS {
+        let ptr = format!("/{}", p.replace('.', "/"));
+        if let Some(v) = reference.pointer(&ptr) {
+            t.forced.insert((*p).to_string(), v.clone());
+        }
+    }
+    for p in FORCED_FIELDS {
+        let ptr = format!("/{}", p.replace('.', "/"));
+        if let Some(v) = reference.pointer(&ptr) {
+            t.forced.insert((*p).to_string(), v.clone());
+        }
+    }
+    let mut found = Found::default();
+    skeleton(&spec, "spec", t, &mut found);
+    if !found.ports.is_empty() {
+        t.ports = found.ports;
+    }
+    if !found.binaries.is_empty() {
+        t.binaries = found.binaries;
+    }
+    if !found.dirs.is_empty() {
+        t.path_prefixes = found.dirs;
+    }
+    t.paths = found.paths;
+    t.peer_labels = found.peer_labels;
+}
+
+/// Values the faithful policy's rules use.
+#[derive(Default)]
+struct Found {
+    ports: std::collections::BTreeSet<u16>,
+    binaries: std::collections::BTreeSet<String>,
+    dirs: std::collections::BTreeSet<String>,
+    paths: std::collections::BTreeSet<String>,
+    peer_labels: std::collections::BTreeMap<String, std::collections::BTreeSet<String>>,
+}
+
+/// Walks the faithful policy below `path`: each object's keys become
+/// required there (for an array's items, the keys every item has), and
+/// the values of ports, paths, directories and peer labels are collected.
+fn skeleton(v: &Value, path: &str, t: &mut Tightening, found: &mut Found) {
+    if t.forced.contains_key(path) {
+        return;
+    }
+    match v {
+        Value::Object(m) => {
+            let last = path.rsplit('.').next().unwrap_or("");
+            if last == "matchLabels" {
+                for (k, val) in m {
+                    if let Some(val) = val.as_str() {
+                        found
+                            .peer_labels
+                            .entry(k.clone())
+                            .or_default()
+                            .insert(val.to_string());
+                    }
+                }
+                return;
+            }
+            let keys: std::collections::BTreeSet<String> = m
+                .iter()
+                .filter(|(_, x)| !x.is_null())
+                .map(|(k, _)| k.clone())
+                .collect();
+            if !keys.is_empty() {
+                t.required.entry(path.to_string()).or_default().extend(keys);
+            }
+            for (k, x) in m {
+                let child = format!("{path}.{k}");
+                match (k.as_str(), x) {
+                    ("port", Value::Number(n)) => {
+                        if let Some(p) = n.as_u64().and_then(|p| u16::try_from(p).ok()) {
+                            found.ports.insert(p);
+                        }
+                    }
+                    ("port", Value::String(p)) => {
+                        if let Ok(p) = p.parse::<u16>()
+                            && p > 0
+                        {
+                            found.ports.insert(p);
+                        }
+                    }
+                    ("path", Value::String(p)) if path.contains("process.matchPaths") => {
+                        found.binaries.insert(p.clone());
+                    }
+                    ("path", Value::String(p)) if path.contains("file.matchPaths") => {
+                        found.paths.insert(p.clone());
+                    }
+                    ("dir", Value::String(d)) => {
+                        found.dirs.insert(d.clone());
+                    }
+                    _ => skeleton(x, &child, t, found),
+                }
+            }
+        }
+        Value::Array(items) => {
+            let child = format!("{path}.[]");
+            // Each item's own requirements; where items differ (an ICMP
+            // rule beside a ports rule), a path keeps the names every item
+            // that has it agrees on.
+            let mut merged: std::collections::BTreeMap<String, std::collections::BTreeSet<String>> =
+                std::collections::BTreeMap::new();
+            let mut common: Option<std::collections::BTreeSet<String>> = None;
+            for item in items {
+                let keys: std::collections::BTreeSet<String> = item
+                    .as_object()
+                    .map(|m| m.keys().cloned().collect())
+                    .unwrap_or_default();
+                common = Some(match common {
+                    None => keys,
+                    Some(c) => c.intersection(&keys).cloned().collect(),
+                });
+                let mut sub = Tightening::default();
+                std::mem::swap(&mut sub.forced, &mut t.forced);
+                skeleton(item, &child, &mut sub, found);
+                std::mem::swap(&mut sub.forced, &mut t.forced);
+                for (p, names) in sub.required {
+                    match merged.get_mut(&p) {
+                        Some(m) => *m = m.intersection(&names).cloned().collect(),
+                        None => {
+                            merged.insert(p, names);
+                        }
+                    }
+                }
+            }
+            merged.insert(child, common.unwrap_or_default());
+            for (p, names) in merged {
+                if !names.is_empty() {
+                    t.required.entry(p).or_default().extend(names);
+                }
+            }
+        }
+        _ => {}
     }
 }
 

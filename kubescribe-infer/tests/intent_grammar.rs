@@ -1,0 +1,226 @@
+//! Grammar shaped by the intent (issue 17): the constrained decoder can
+//! write the policy the intent asks for — peers and ports included — and
+//! cannot write an empty shell, which the fidelity check rejects as well.
+//!
+//! The decoder is driven by a script: at each step the longest token the
+//! grammar allows that continues the wanted text is committed (as a model
+//! that wanted to write it would), over the byte-level vocabulary of the
+//! tiny test model.
+
+use kubescribe_core::Engine;
+use kubescribe_core::intent::Intent;
+use kubescribe_infer::candle::fixture::{TinyConfig, write_tiny_llama};
+use kubescribe_infer::candle::{CandleGenerator, LoadOptions};
+use kubescribe_infer::constrained::target::TargetDocument;
+use kubescribe_infer::constrained::{
+    SchemaConstraint, SchemaLimits, Tightening, generation_schema,
+};
+use kubescribe_infer::fidelity::{FidelityOptions, check, is_faithful};
+use kubescribe_infer::{ConstraintTarget, ConstraintTokenizer};
+use kubescribe_validate::Validator;
+use serde_json::{Map, Value, json};
+
+fn intent() -> Intent {
+    serde_json::from_value(json!({
+        "scope": {"namespace": "shop", "labels": {"app": "web"}},
+        "domain": "network", "action": "allow", "direction": "ingress",
+        "resources": {"peers": [{"labels": {"app": "frontend"}}],
+                      "ports": [{"port": 8080, "protocol": "TCP"}]}
+    }))
+    .unwrap()
+}
+
+/// What the store saw for app=web: its own labels and an outbound port.
+fn observed() -> Tightening {
+    let mut t = Tightening::default();
+    t.namespaces.insert("shop".into());
+    t.labels
+        .entry("app".into())
+        .or_default()
+        .insert("web".into());
+    t.ports.insert(5432);
+    t
+}
+
+/// `v` with its keys in the order of `schema`'s properties (the order the
+/// grammar emits them in).
+fn ordered(v: &Value, schema: &Value) -> Value {
+    let alts = ["anyOf", "oneOf", "allOf"]
+        .iter()
+        .filter_map(|k| schema.get(*k).and_then(Value::as_array))
+        .flatten()
+        .cloned()
+        .collect::<Vec<_>>();
+    match v {
+        Value::Object(m) => {
+            let props = schema
+                .get("properties")
+                .and_then(Value::as_object)
+                .cloned()
+                .or_else(|| {
+                    alts.iter()
+                        .filter_map(|a| a.get("properties").and_then(Value::as_object))
+                        .find(|p| m.keys().all(|k| p.contains_key(k)))
+                        .cloned()
+                })
+                .unwrap_or_default();
+            let mut out = Map::new();
+            for (k, sub) in &props {
+                if let Some(x) = m.get(k) {
+                    out.insert(k.clone(), ordered(x, sub));
+                }
+            }
+            for (k, x) in m {
+                out.entry(k.clone()).or_insert_with(|| x.clone());
+            }
+            Value::Object(out)
+        }
+        Value::Array(a) => {
+            let items = schema.get("items").cloned().unwrap_or(Value::Null);
+            Value::Array(a.iter().map(|x| ordered(x, &items)).collect())
+        }
+        other => other.clone(),
+    }
+}
+
+/// Drives `c` through `text`; `Err(offset)` where the grammar refuses to go on.
+fn drive(c: &mut SchemaConstraint, tok: &ConstraintTokenizer, text: &str) -> Result<(), usize> {
+    let bytes = text.as_bytes();
+    let mut at = 0;
+    while at < bytes.len() {
+        let allowed = c.allowed().map_err(|_| at)?;
+        let rest = &bytes[at..];
+        let best = (0..tok.vocab_size() as u32)
+            .filter(|&id| allowed.is_allowed(id))
+            .map(|id| (id, tok.token_bytes(id)))
+            .filter(|(_, b)| !b.is_empty() && rest.starts_with(b))
+            .max_by_key(|(_, b)| b.len());
+        let Some((id, b)) = best else {
+            return Err(at);
+        };
+        at += b.len();
+        c.commit(id).map_err(|_| at)?;
+    }
+    if c.is_accepting() { Ok(()) } else { Err(at) }
+}
+
+/// The synthesizer's policy for `i` on `e`, without the metadata labels and
+/// annotations it adds (a model writes its own metadata).
+fn reference(i: &Intent, e: Engine) -> Option<Value> {
+    let mut v = kubescribe_synth::synthesize(i, Some(e))
+        .ok()?
+        .to_value()
+        .ok()?;
+    let m = v["metadata"].as_object_mut()?;
+    m.remove("labels");
+    m.remove("annotations");
+    Some(v)
+}
+
+fn setup() -> (tempfile::TempDir, CandleGenerator) {
+    let tmp = tempfile::tempdir().unwrap();
+    let m = write_tiny_llama(tmp.path(), &TinyConfig::default()).unwrap();
+    let g = CandleGenerator::load(&m.dir, &LoadOptions::default()).unwrap();
+    (tmp, g)
+}
+
+#[test]
+fn the_intents_peer_and_port_can_be_written_and_an_empty_shell_cannot() {
+    let (_tmp, g) = setup();
+    let tok = g.constraint_tokenizer().unwrap();
+    let i = intent();
+    let target = ConstraintTarget::for_intent(&i, Engine::Kubernetes, Some(&observed()));
+    let TargetDocument::Policy(kind) = target.document.clone() else {
+        panic!("a policy target")
+    };
+    assert_eq!(kind.kind(), "NetworkPolicy");
+    let schema = generation_schema(kind, &target.tightening, &target.limits).unwrap();
+    let faithful = reference(&i, Engine::Kubernetes).unwrap();
+    let text = serde_json::to_string(&ordered(&faithful, &schema)).unwrap();
+    let mut c = g
+        .constraint(kind, &target.tightening, &target.limits)
+        .unwrap();
+    drive(&mut c, tok, &text).unwrap_or_else(|at| {
+        panic!(
+            "the shaped grammar refuses the faithful policy at byte {at}: …{}\n{schema:#}",
+            &text[at.saturating_sub(40)..at]
+        )
+    });
+    let written: Value = serde_json::from_str(&tok.decode(c.tokens())).unwrap();
+    assert!(Validator::new().validate_value(&written).is_valid());
+    assert!(check(&i, &written, &FidelityOptions::default()).is_empty());
+
+    // The tightening before issue 17 (every matchLabels the scope's, every
+    // port an observed one) could not write it.
+    let mut old = observed();
+    old.namespaces.insert("shop".into());
+    let mut c = g.constraint(kind, &old, &SchemaLimits::default()).unwrap();
+    let old_schema = generation_schema(kind, &old, &SchemaLimits::default()).unwrap();
+    let old_text = serde_json::to_string(&ordered(&faithful, &old_schema)).unwrap();
+    let at = drive(&mut c, tok, &old_text).expect_err("the old grammar should refuse peer or port");
+    assert!(
+        old_text[..at + 12].contains("frontend") || old_text[..at + 6].contains("8080"),
+        "refused at {at}: {}",
+        &old_text[..at]
+    );
+
+    // An empty shell: refused by the grammar (the skeleton forces the
+    // selector, policyTypes and the ingress rule) and by the fidelity check.
+    let shell = json!({
+        "apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+        "metadata": {"name": "web", "namespace": "shop"},
+        "spec": {"podSelector": {}, "policyTypes": []}
+    });
+    let shell_text = serde_json::to_string(&ordered(&shell, &schema)).unwrap();
+    let mut c = g
+        .constraint(kind, &target.tightening, &target.limits)
+        .unwrap();
+    assert!(drive(&mut c, tok, &shell_text).is_err());
+    assert!(Validator::new().validate_value(&shell).is_valid());
+    let d = check(&i, &shell, &FidelityOptions::default());
+    assert!(!is_faithful(&d), "{d:#?}");
+    assert!(d.iter().any(|x| x.rule == "fidelity.scope"), "{d:#?}");
+}
+
+#[test]
+fn every_engine_can_write_the_synthesizers_policy_under_the_shaped_grammar() {
+    let (_tmp, g) = setup();
+    let tok = g.constraint_tokenizer().unwrap();
+    let intents = [
+        json!({"scope": {"namespace": "shop", "labels": {"app": "nginx"}}, "domain": "file",
+               "action": "allow", "resources": {"dirs": ["/var/www/"], "recursive": true,
+               "readOnly": true, "binaries": ["/usr/sbin/nginx"]}}),
+        json!({"scope": {"namespace": "shop", "labels": {"app": "nginx"}}, "domain": "process",
+               "action": "block", "resources": {"binaries": ["/bin/bash"]}}),
+        json!({"scope": {"namespace": "shop", "labels": {"app": "web"}}, "domain": "network",
+               "action": "allow", "direction": "egress",
+               "resources": {"peers": [{"labels": {"app": "db"}}], "ports": [{"port": 5432}]}}),
+    ];
+    let mut written = 0;
+    for iv in intents {
+        let i: Intent = serde_json::from_value(iv).unwrap();
+        for &e in kubescribe_synth::engines_for(i.domain) {
+            let Some(faithful) = reference(&i, e) else {
+                continue;
+            };
+            let target = ConstraintTarget::for_intent(&i, e, Some(&observed()));
+            let TargetDocument::Policy(kind) = target.document.clone() else {
+                continue;
+            };
+            let schema = generation_schema(kind, &target.tightening, &target.limits).unwrap();
+            let text = serde_json::to_string(&ordered(&faithful, &schema)).unwrap();
+            let mut c = g
+                .constraint(kind, &target.tightening, &target.limits)
+                .unwrap();
+            drive(&mut c, tok, &text).unwrap_or_else(|at| {
+                panic!(
+                    "{}: refused at byte {at}: …{}",
+                    kind.kind(),
+                    &text[at.saturating_sub(60)..at]
+                )
+            });
+            written += 1;
+        }
+    }
+    assert!(written >= 6, "{written}");
+}
