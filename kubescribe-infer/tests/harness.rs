@@ -23,6 +23,7 @@ fn dataset() -> Vec<Sample> {
             id: format!("s{i}"),
             prompt: Prompt::Text(format!("write the policy in {f}")),
             reference: std::fs::read_to_string(dir.join(f)).unwrap(),
+            intent: None,
         });
     }
     out
@@ -111,7 +112,7 @@ fn oracle_scores_perfectly_and_broken_output_does_not_compile() {
     assert!(svg.contains("<svg") && svg.contains("oracle") && svg.contains("coverage"));
     let md = std::fs::read_to_string(out.path().join("summary.md")).unwrap();
     assert!(
-        md.contains("| oracle | 2 | 0 | 100.0 | 100.0 | 100.00 |"),
+        md.contains("| oracle | 2 | 0 | 100.0 | 100.0 | - | 100.00 |"),
         "{md}"
     );
     let scores = std::fs::read_to_string(out.path().join("scores-broken.jsonl")).unwrap();
@@ -328,4 +329,46 @@ fn other_recorded_outputs_under_the_same_name_are_other_generations() {
     };
     let s = eval::run(&data, &[&bad], out.path(), &opts, &mut |_| {}).unwrap();
     assert_eq!(s[0].compile_rate, 0.0);
+}
+
+/// Prompts as `generate` builds them, fidelity beside the text metrics:
+/// the synthesizer is faithful on every intent, an empty shell on none.
+#[test]
+fn samples_with_intents_are_prompted_like_generate_and_scored_for_fidelity() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
+    let data = eval::load_dataset(&dir.join("eval/dataset.jsonl")).unwrap();
+    assert!(data.iter().all(|s| s.intent.is_some()));
+    let opts = EvalOptions::default();
+    assert!(opts.constrain);
+    // What the builder asks: generate's prompt for each intent.
+    let prompts: Vec<String> = data
+        .iter()
+        .map(|s| {
+            opts.prompts
+                .build(s.intent.as_ref().unwrap(), None, &[])
+                .unwrap()
+                .as_text()
+        })
+        .collect();
+    assert!(
+        prompts
+            .iter()
+            .all(|p| p.contains("Answer with the policy only"))
+    );
+    let synth = kubescribe_infer::SynthGenerator::new();
+    let shell = ReplayGenerator::from_pairs(
+        "shell",
+        prompts.iter().map(|p| {
+            (
+                p.clone(),
+                "apiVersion: security.kubearmor.com/v1\nkind: KubeArmorPolicy\nmetadata:\n  name: x\n  namespace: shop\nspec:\n  action: Allow\n".to_string(),
+            )
+        }),
+    );
+    let out = tempfile::tempdir().unwrap();
+    let summaries = eval::run(&data, &[&synth, &shell], out.path(), &opts, &mut |_| {}).unwrap();
+    assert_eq!(summaries[0].fidelity_rate, Some(1.0), "{:?}", summaries[0]);
+    assert_eq!(summaries[1].fidelity_rate, Some(0.0), "{:?}", summaries[1]);
+    let md = std::fs::read_to_string(out.path().join("summary.md")).unwrap();
+    assert!(md.contains("fidelity %"), "{md}");
 }

@@ -12,7 +12,16 @@
 //!   has) stop the run with [`InferError::Stale`], unless
 //!   [`EvalOptions::replace_stale`], which regenerates them.
 //! * `scores-<model>.jsonl`: per-sample text metrics (as `kubescribe score`),
-//!   plus `compiles` and `coverage`.
+//!   plus `compiles`, `coverage` and, for samples with an intent,
+//!   `faithful` (the output implements the intent: [`crate::fidelity`]).
+//!
+//! The harness measures what `kubescribe generate` does: for a sample with
+//! an intent, the prompt comes from the same builder as generate's
+//! ([`EvalOptions::prompts`], [`PlainPrompts`] by default) and decoding is
+//! constrained to the schema shaped by the intent
+//! ([`ConstraintTarget::for_intent`]) on backends that can
+//! ([`EvalOptions::constrain`], on by default); samples without an intent
+//! use their prompt as written, unconstrained.
 //! * `summary.json`, `summary.csv`, `summary.md` and the plots ([`super::report`]).
 
 use std::collections::HashMap;
@@ -26,10 +35,14 @@ use serde_json::Value;
 use kubescribe_metrics::{Options as MetricOptions, Pair, score_batch};
 use kubescribe_validate::Validator;
 
+use kubescribe_core::intent::Intent;
+
+use crate::constrained::ConstraintTarget;
 use crate::error::InferError;
 use crate::eval::policy::{compiles, coverage_text};
 use crate::eval::report::ModelSummary;
 use crate::generator::{GenerationConfig, Generator, Prompt};
+use crate::pipeline::{PlainPrompts, PromptSource, extract_policy_text, target_engine};
 
 /// One dataset sample.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -40,6 +53,11 @@ pub struct Sample {
     pub prompt: Prompt,
     /// The reference policy text.
     pub reference: String,
+    /// The intent, when the dataset gives one (an `intent` object, or a
+    /// prompt that is an intent's JSON): the prompt is then built as
+    /// `generate` builds it, decoding is constrained, and fidelity is scored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intent: Option<Intent>,
 }
 
 /// Reads a dataset: JSONL lines `{"id", "prompt", "reference"}` (`prompt` a
@@ -76,6 +94,14 @@ pub fn load_dataset(path: &Path) -> Result<Vec<Sample>, InferError> {
         let prompt: Prompt = serde_json::from_value(prompt_value.clone()).map_err(|_| {
             bad("`prompt` must be a string or a list of {role, content} messages".into())
         })?;
+        let intent: Option<Intent> = v
+            .get("intent")
+            .filter(|i| i.is_object())
+            .and_then(|i| serde_json::from_value(i.clone()).ok())
+            .or_else(|| match &prompt {
+                Prompt::Text(t) => serde_json::from_str(t).ok(),
+                Prompt::Chat(_) => None,
+            });
         let reference = v
             .get("reference")
             .and_then(Value::as_str)
@@ -87,13 +113,14 @@ pub fn load_dataset(path: &Path) -> Result<Vec<Sample>, InferError> {
             id,
             prompt,
             reference: reference.to_string(),
+            intent,
         });
     }
     Ok(out)
 }
 
 /// Settings of an evaluation run.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone)]
 pub struct EvalOptions {
     /// Decoding settings passed to every generator (fixed seed by default).
     pub generation: GenerationConfig,
@@ -102,6 +129,53 @@ pub struct EvalOptions {
     /// Regenerate (and drop from the generations file) stored generations
     /// made from other prompts, settings or models, instead of stopping.
     pub replace_stale: bool,
+    /// Constrain decoding of samples with an intent to the schema shaped
+    /// by it, as `generate` does (default on; backends that cannot
+    /// constrain generate freely).
+    pub constrain: bool,
+    /// The prompt builder of samples with an intent (default: generate's,
+    /// [`PlainPrompts`]).
+    pub prompts: std::sync::Arc<dyn PromptSource>,
+}
+
+impl Default for EvalOptions {
+    fn default() -> Self {
+        EvalOptions {
+            generation: GenerationConfig::default(),
+            metrics: MetricOptions::default(),
+            replace_stale: false,
+            constrain: true,
+            prompts: std::sync::Arc::new(PlainPrompts),
+        }
+    }
+}
+
+impl std::fmt::Debug for EvalOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EvalOptions")
+            .field("generation", &self.generation)
+            .field("replace_stale", &self.replace_stale)
+            .field("constrain", &self.constrain)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The prompt a sample is generated from, and the target its decoding is
+/// constrained to (when it has an intent and `opts.constrain`).
+fn sample_request(
+    s: &Sample,
+    opts: &EvalOptions,
+) -> Result<(Prompt, Option<ConstraintTarget>), InferError> {
+    match &s.intent {
+        Some(i) => {
+            let prompt = opts.prompts.build(i, None, &[])?;
+            let target = opts
+                .constrain
+                .then(|| ConstraintTarget::for_intent(i, target_engine(i), None));
+            Ok((prompt, target))
+        }
+        None => Ok((s.prompt.clone(), None)),
+    }
 }
 
 /// Progress of a run, for a caller's progress bar.
@@ -155,14 +229,27 @@ pub fn fnv1a64(bytes: &[u8]) -> u64 {
 
 /// What one generation depends on: kubescribe's version, the generator's
 /// fingerprint, the decoding settings and the prompt.
-fn record_key(fingerprint: &str, config: &GenerationConfig, prompt: &Prompt) -> String {
-    let text = serde_json::json!({
+fn record_key(
+    fingerprint: &str,
+    config: &GenerationConfig,
+    prompt: &Prompt,
+    constrained_to: Option<&ConstraintTarget>,
+) -> String {
+    let mut v = serde_json::json!({
         "version": env!("CARGO_PKG_VERSION"),
         "generator": fingerprint,
         "config": config,
         "prompt": prompt,
-    })
-    .to_string();
+    });
+    if let Some(t) = constrained_to {
+        // Unconstrained keys stay as they were, so older files resume.
+        v["constrained_to"] = serde_json::json!({
+            "document": t.document.label(),
+            "tightening": t.tightening,
+            "limits": t.limits,
+        });
+    }
+    let text = v.to_string();
     format!("{:016x}", fnv1a64(text.as_bytes()))
 }
 
@@ -239,12 +326,16 @@ pub fn run(
         let model = g.name();
         let gen_path = out_dir.join(format!("generations-{}.jsonl", file_stem(model)));
         let fingerprint = g.fingerprint();
-        let keys: HashMap<&str, String> = samples
+        let requests: HashMap<&str, (Prompt, Option<ConstraintTarget>)> = samples
             .iter()
-            .map(|s| {
+            .map(|s| Ok((s.id.as_str(), sample_request(s, opts)?)))
+            .collect::<Result<_, InferError>>()?;
+        let keys: HashMap<&str, String> = requests
+            .iter()
+            .map(|(id, (prompt, target))| {
                 (
-                    s.id.as_str(),
-                    record_key(&fingerprint, &opts.generation, &s.prompt),
+                    *id,
+                    record_key(&fingerprint, &opts.generation, prompt, target.as_ref()),
                 )
             })
             .collect();
@@ -270,7 +361,15 @@ pub fn run(
             .collect();
         for (k, s) in todo.into_iter().enumerate() {
             let t = Instant::now();
-            let result = g.generate(&s.prompt, &opts.generation);
+            let (prompt, target) = &requests[s.id.as_str()];
+            let result = match target {
+                Some(t) => match g.generate_constrained(prompt, &opts.generation, t) {
+                    Ok(Some(out)) => Ok(out),
+                    Ok(None) => g.generate(prompt, &opts.generation),
+                    Err(e) => Err(e),
+                },
+                None => g.generate(prompt, &opts.generation),
+            };
             let rec = GenerationRecord {
                 id: s.id.clone(),
                 key: keys[s.id.as_str()].clone(),
@@ -296,6 +395,26 @@ pub fn run(
     }
     crate::eval::report::write_all(out_dir, &summaries)?;
     Ok(summaries)
+}
+
+/// Whether `output` (a model's answer) holds one policy that implements `intent`.
+fn faithful_text(intent: &Intent, output: &str) -> bool {
+    let text = extract_policy_text(output);
+    let Ok(set) = kubescribe_core::document::read_bytes(
+        "output",
+        text.as_bytes(),
+        &kubescribe_core::document::ReadLimits::default(),
+    ) else {
+        return false;
+    };
+    match set.documents.as_slice() {
+        [d] => crate::fidelity::is_faithful(&crate::fidelity::check(
+            intent,
+            &d.value,
+            &crate::fidelity::FidelityOptions::default(),
+        )),
+        _ => false,
+    }
 }
 
 fn score_model(
@@ -330,8 +449,14 @@ fn score_model(
         std::fs::File::create(&path).map_err(|e| InferError::io(&path, e))?,
     );
     let (mut compiled, mut cov_sum, mut cov_n) = (0usize, 0.0, 0usize);
+    let (mut faithful_n, mut with_intent) = (0usize, 0usize);
     for ((s, o), scores) in samples.iter().zip(&outputs).zip(&batch.pairs) {
         let ok = compiles(validator, o);
+        let faithful = s.intent.as_ref().map(|i| ok && faithful_text(i, o));
+        if let Some(f) = faithful {
+            with_intent += 1;
+            faithful_n += f as usize;
+        }
         let cov = coverage_text(validator, o, &s.reference);
         compiled += ok as usize;
         if let Some(c) = cov {
@@ -344,6 +469,9 @@ fn score_model(
             m.insert("model".into(), Value::from(model));
             m.insert("compiles".into(), Value::from(ok));
             m.insert("coverage".into(), cov.map_or(Value::Null, Value::from));
+            if let Some(f) = faithful {
+                m.insert("faithful".into(), Value::from(f));
+            }
             if let Some(err) = records.get(&s.id).and_then(|r| r.error.clone()) {
                 m.insert("error".into(), Value::from(err));
             }
@@ -370,6 +498,7 @@ fn score_model(
         } else {
             cov_sum / cov_n as f64
         },
+        fidelity_rate: (with_intent > 0).then(|| faithful_n as f64 / with_intent as f64),
         bleu: batch.corpus.bleu,
         chrf_pp: batch.corpus.chrf_pp,
         rouge1: batch.corpus.rouge1,

@@ -23,6 +23,10 @@ pub struct ModelSummary {
     /// Mean coverage of the references' essential resources (0–1), over
     /// samples whose reference is a valid policy.
     pub coverage_rate: f64,
+    /// Share of outputs that are valid and implement their intent (0–1),
+    /// over samples with an intent; `None` when no sample has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fidelity_rate: Option<f64>,
     /// Corpus BLEU (0–100, sacrebleu).
     pub bleu: f64,
     /// Corpus chrF++ (0–100, sacrebleu).
@@ -76,7 +80,7 @@ pub fn write_all(dir: &Path, summaries: &[ModelSummary]) -> Result<(), InferErro
 
 fn csv(summaries: &[ModelSummary]) -> String {
     let mut out = String::from(
-        "model,samples,errors,compile_rate,coverage_rate,bleu,chrf_pp,rouge1,rouge2,rougeL,meteor,mean_latency_ms\n",
+        "model,samples,errors,compile_rate,coverage_rate,fidelity_rate,bleu,chrf_pp,rouge1,rouge2,rougeL,meteor,mean_latency_ms\n",
     );
     for s in summaries {
         let model = if s.model.contains([',', '"']) {
@@ -86,11 +90,12 @@ fn csv(summaries: &[ModelSummary]) -> String {
         };
         let _ = writeln!(
             out,
-            "{model},{},{},{},{},{},{},{},{},{},{},{}",
+            "{model},{},{},{},{},{},{},{},{},{},{},{},{}",
             s.samples,
             s.errors,
             s.compile_rate,
             s.coverage_rate,
+            s.fidelity_rate.map(|f| f.to_string()).unwrap_or_default(),
             s.bleu,
             s.chrf_pp,
             s.rouge1,
@@ -105,17 +110,19 @@ fn csv(summaries: &[ModelSummary]) -> String {
 
 fn markdown(summaries: &[ModelSummary]) -> String {
     let mut out = String::from(
-        "| model | samples | errors | compile % | coverage % | BLEU | chrF++ | ROUGE-1 | ROUGE-2 | ROUGE-L | METEOR | ms/sample |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+        "| model | samples | errors | compile % | coverage % | fidelity % | BLEU | chrF++ | ROUGE-1 | ROUGE-2 | ROUGE-L | METEOR | ms/sample |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     for s in summaries {
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {:.1} | {:.1} | {:.2} | {:.2} | {:.4} | {:.4} | {:.4} | {:.4} | {:.1} |",
+            "| {} | {} | {} | {:.1} | {:.1} | {} | {:.2} | {:.2} | {:.4} | {:.4} | {:.4} | {:.4} | {:.1} |",
             s.model.replace('|', "\\|"),
             s.samples,
             s.errors,
             s.compile_rate * 100.0,
             s.coverage_rate * 100.0,
+            s.fidelity_rate
+                .map_or_else(|| "-".to_string(), |f| format!("{:.1}", f * 100.0)),
             s.bleu,
             s.chrf_pp,
             s.rouge1,
@@ -125,7 +132,7 @@ fn markdown(summaries: &[ModelSummary]) -> String {
             s.mean_latency_ms
         );
     }
-    out.push_str("\nBLEU and chrF++ are corpus scores (sacrebleu, 0–100); ROUGE and METEOR are per-sample means (0–1); compile = parses and passes layer-1 validation; coverage = share of the reference's essential resources named.\n");
+    out.push_str("\nBLEU and chrF++ are corpus scores (sacrebleu, 0–100); ROUGE and METEOR are per-sample means (0–1); compile = parses and passes layer-1 validation; coverage = share of the reference's essential resources named; fidelity = valid and implements the sample's intent (scope, resources, actions, nothing more; `-`: no sample has an intent).\n");
     out
 }
 
