@@ -124,9 +124,16 @@ pub enum Command {
     /// summary table (Markdown, CSV, JSON) and a plot, per model.
     ///
     /// The dataset is JSONL: {"id", "prompt" (text or chat messages),
-    /// "reference"}. Metrics: compile rate (parses and passes layer-1
-    /// validation), coverage rate (share of the reference's essential
-    /// resources named), corpus BLEU and chrF++, mean ROUGE-1/2/L and METEOR.
+    /// "reference"}, optionally "intent" (an intent object; a prompt that is
+    /// an intent's JSON counts as one). A sample with an intent is run as
+    /// `generate` runs it: the prompt from generate's builder, decoding
+    /// constrained to the schema shaped by the intent on backends that can
+    /// (candle, ort; --no-constrain turns it off), and scored for fidelity.
+    /// A sample without one is sent its prompt as written, unconstrained.
+    /// Metrics: compile rate (parses and passes layer-1 validation),
+    /// coverage rate (share of the reference's essential resources named),
+    /// fidelity rate (valid and implements the intent, over samples with
+    /// one), corpus BLEU and chrF++, mean ROUGE-1/2/L and METEOR.
     /// Generations are appended as they finish, so rerunning after an
     /// interruption resumes; a generation is reused only when it was made
     /// from the same prompt, decoding settings, model and backend, and a
@@ -888,15 +895,6 @@ impl ClusterArgs {
         };
         Ok(KubeCluster::connect(&opts)?)
     }
-
-    /// Whether any flag names a cluster (for commands where that only
-    /// makes sense with --live).
-    pub fn names_a_cluster(&self) -> bool {
-        self.cluster_name.is_some()
-            || self.context.is_some()
-            || self.server.is_some()
-            || self.kubeconfig.is_some()
-    }
 }
 
 /// `generate --apply`: where and how to apply a generated policy.
@@ -970,7 +968,9 @@ pub struct ModelArgs {
     #[arg(long, default_value_t = 120)]
     pub timeout: u64,
     /// Let a local model (candle, ort) decode freely instead of constrained
-    /// to the target kind's schema (the default), e.g. to compare the two.
+    /// to the target kind's schema shaped by the intent (the default, in
+    /// generate and in eval for samples with an intent), e.g. to compare
+    /// the two.
     #[arg(long)]
     pub no_constrain: bool,
 }
