@@ -114,6 +114,7 @@ pub fn run(args: EvalArgs) -> Result<Exit> {
     let mut opts = EvalOptions {
         generation: model.generation(),
         replace_stale: args.force,
+        constrain: !model.no_constrain,
         ..EvalOptions::default()
     };
     if let Some(dir) = &args.wordnet {
