@@ -11,7 +11,7 @@ use kubescribe_infer::onnx::{OrtDevice, OrtGenerator, OrtOptions};
 use kubescribe_infer::openai::{OpenAiConfig, OpenAiGenerator};
 use kubescribe_infer::{Generator, SynthGenerator};
 
-use crate::args::{Backend, ModelArgs};
+use crate::args::{Backend, ModelArgs, SchemaFieldArg};
 
 /// Opens a backend; `model` is required for all but `synth`.
 pub fn open(backend: Backend, args: &ModelArgs) -> Result<Box<dyn Generator>> {
@@ -50,17 +50,43 @@ fn open_ort(dir: &str, args: &ModelArgs) -> Result<OrtGenerator> {
 }
 
 fn open_candle(path: &str, args: &ModelArgs) -> Result<kubescribe_infer::CandleGenerator> {
+    use kubescribe_infer::candle::THREAD_ENV;
+    let quantize = args
+        .quantize
+        .parse()
+        .map_err(|e: String| anyhow::anyhow!("--quantize: {e}"))?;
+    if args.threads > 0 {
+        for var in THREAD_ENV {
+            // SAFETY: candle sizes its thread pools from these variables
+            // when it first computes, which is after this; the CLI runs no
+            // other thread here (ingestion has finished, nothing else
+            // started), so no thread reads the environment concurrently.
+            unsafe { std::env::set_var(var, args.threads.to_string()) };
+        }
+    }
     let options = kubescribe_infer::LoadOptions {
         cuda: args.gpu,
+        quantize,
         ..Default::default()
     };
     Ok(kubescribe_infer::CandleGenerator::load(path, &options)?)
 }
 
 fn open_openai(url: &str, model: &str, args: &ModelArgs) -> Result<OpenAiGenerator> {
+    use kubescribe_infer::openai::SchemaField;
     let mut cfg = OpenAiConfig::new(url, model);
     cfg.timeout = Duration::from_secs(args.timeout.max(1));
-    Ok(OpenAiGenerator::new(cfg)?)
+    cfg.schema_field = match args.schema_field {
+        SchemaFieldArg::ResponseFormat => SchemaField::ResponseFormat,
+        SchemaFieldArg::LlamaCpp => SchemaField::LlamaCpp,
+        SchemaFieldArg::Vllm => SchemaField::Vllm,
+        SchemaFieldArg::Off => SchemaField::Off,
+    };
+    let g = OpenAiGenerator::new(cfg)?;
+    // An unreachable server is a configuration error (exit 2, the URL
+    // named), found before any attempt rather than as three failed ones.
+    g.probe()?;
+    Ok(g)
 }
 
 /// Parses an `eval --backend` value: `synth`, `synth:ENGINE`, `ort:DIR`,

@@ -215,6 +215,9 @@ pub enum GenerationProgress {
         tokens: usize,
         /// Its wall time.
         elapsed: Duration,
+        /// When the first piece of output arrived (after the prompt's
+        /// forward pass), since the start; `None` when none did.
+        first_piece: Option<Duration>,
         /// Whether it failed.
         failed: bool,
     },
@@ -260,8 +263,10 @@ impl<'a> WithProgress<'a> {
         });
         let started = std::time::Instant::now();
         let mut pieces = 0usize;
+        let mut first_piece = None;
         let result = run(&mut |_piece: &str| {
             pieces += 1;
+            first_piece.get_or_insert_with(|| started.elapsed());
             (self.on_progress)(&GenerationProgress::Tokens {
                 call,
                 tokens: pieces,
@@ -279,6 +284,7 @@ impl<'a> WithProgress<'a> {
                 call,
                 tokens: tokens.unwrap_or(pieces),
                 elapsed: started.elapsed(),
+                first_piece,
                 failed: result.is_err(),
             });
         }

@@ -64,6 +64,8 @@ pub fn run(args: GenerateArgs) -> Result<Exit> {
         json,
         apply,
         deny_warnings: args.deny_warnings,
+        best_effort: args.best_effort,
+        prompting: &args.prompting,
     };
     match source {
         IntentSource::File(path) => model_loop::run(path, &loop_args),

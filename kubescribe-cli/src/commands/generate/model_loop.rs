@@ -8,10 +8,10 @@ use anyhow::{Context, Result};
 use kubescribe_core::Engine;
 use kubescribe_core::intent::Intent;
 use kubescribe_events::store::{EventStore, SqliteStore};
-use kubescribe_infer::pipeline::{Pipeline, PipelineConfig, PlainPrompts, Status};
+use kubescribe_infer::pipeline::{Pipeline, PipelineConfig, Status};
 use kubescribe_validate::Validator;
 
-use crate::args::{Backend, GenerateApply, ModelArgs};
+use crate::args::{Backend, GenerateApply, ModelArgs, PromptingArgs, SchemaFieldArg};
 use crate::output::{self, Exit};
 use crate::{backend, cluster_apply, input, intent_source};
 
@@ -37,11 +37,19 @@ pub struct LoopArgs<'a> {
     pub apply: Option<&'a GenerateApply>,
     /// Refuse a policy with warnings (layer 4 among them).
     pub deny_warnings: bool,
+    /// Template, examples, progress.
+    pub prompting: &'a PromptingArgs,
+    /// Print the last valid but unfaithful policy, marked, when no attempt
+    /// was faithful (the exit status stays 1).
+    pub best_effort: bool,
 }
 
-/// Runs the loop and prints the policy; exit 0 a valid policy was printed
-/// (from the model, or the marked fallback), 1 every attempt failed, 2 the
-/// intent, store or model could not be read.
+/// Runs the loop and prints the policy; exit 0 a valid policy that
+/// implements the intent was printed (from the model, or the marked
+/// fallback), 1 every attempt failed (invalid, or valid but unfaithful to
+/// the intent: the gaps are named; with `--best-effort` the last valid
+/// policy is printed, marked), 2 the intent, store or model could not be
+/// read.
 pub fn run(intent_file: &Path, args: &LoopArgs<'_>) -> Result<Exit> {
     match intent_source::read_intent_file(intent_file) {
         Ok(i) => run_intent(i, args),
@@ -78,8 +86,31 @@ pub fn run_intent(mut intent: Intent, args: &LoopArgs<'_>) -> Result<Exit> {
         constrain: !args.model.no_constrain,
         ..PipelineConfig::default()
     };
-    let pipeline = Pipeline::new(generator.as_ref(), &PlainPrompts, &validator, config);
+    let bank = match example_bank(args) {
+        Ok(b) => b,
+        Err(e) => return Ok(output::fail(Exit::Unusable, output::error_text(&e))),
+    };
+    let prompts = match prompts(args, generator.as_ref(), bank.as_ref()) {
+        Ok(p) => p,
+        Err(e) => return Ok(output::fail(Exit::Unusable, output::error_text(&e))),
+    };
+    let progress = crate::progress::AttemptProgress::new(
+        args.prompting.quiet || args.backend == Backend::Synth,
+        config.max_attempts,
+        generator.name().to_string(),
+    );
+    let on_progress = |e: &kubescribe_infer::GenerationProgress| progress.report(e);
+    let observed = kubescribe_infer::WithProgress::new(generator.as_ref(), &on_progress);
+    let pipeline = Pipeline::new(&observed, &prompts, &validator, config);
     let result = pipeline.run(&intent, store.as_mut().map(|s| s as &mut dyn EventStore))?;
+    // A backend that failed every attempt without answering (a server gone,
+    // a prompt over the model's context) is unusable, not a model mistake.
+    if let Some(e) = all_failed(&result.trace) {
+        return Ok(output::fail(
+            Exit::Unusable,
+            format_args!("the backend failed on every attempt: {e}"),
+        ));
+    }
     if let Some(path) = args.trace {
         let json = serde_json::to_string_pretty(&result.trace)?;
         std::fs::write(path, json)
@@ -87,13 +118,14 @@ pub fn run_intent(mut intent: Intent, args: &LoopArgs<'_>) -> Result<Exit> {
     }
     let t = &result.trace;
     for a in &t.attempts {
-        let what = match (&a.error, a.valid) {
-            (Some(e), _) => format!("generator failed: {e}"),
-            (None, true) => "valid".to_string(),
-            (None, false) => format!(
-                "{} error(s)",
-                a.diagnostics.iter().filter(|d| d.is_error()).count()
-            ),
+        let errors = a.diagnostics.iter().filter(|d| d.is_error()).count();
+        let what = match (&a.error, a.valid, a.faithful) {
+            (Some(e), _, _) => format!("generator failed: {e}"),
+            (None, true, true) => "valid, implements the intent".to_string(),
+            (None, true, false) => {
+                format!("valid but does not implement the intent: {errors} gap(s)")
+            }
+            (None, false, _) => format!("{errors} error(s)"),
         };
         eprintln!(
             "kubescribe: attempt {} ({}{}): {what} [{:.0} ms{}]",
@@ -108,7 +140,7 @@ pub fn run_intent(mut intent: Intent, args: &LoopArgs<'_>) -> Result<Exit> {
                 .map(|n| format!(", {n} tokens"))
                 .unwrap_or_default()
         );
-        if !a.valid {
+        if !a.faithful {
             for d in a.diagnostics.iter().filter(|d| d.is_error()) {
                 eprintln!("    {d}");
             }
@@ -116,7 +148,7 @@ pub fn run_intent(mut intent: Intent, args: &LoopArgs<'_>) -> Result<Exit> {
     }
     let Some(policy) = result.policy.as_ref() else {
         eprintln!(
-            "kubescribe: no valid policy after {} attempt(s) with {}{}",
+            "kubescribe: no policy that is valid and implements the intent after {} attempt(s) with {}{}",
             t.attempts.len(),
             t.generator,
             if args.trace.is_none() {
@@ -125,6 +157,15 @@ pub fn run_intent(mut intent: Intent, args: &LoopArgs<'_>) -> Result<Exit> {
                 ""
             }
         );
+        if let Some(p) = &result.best_effort {
+            if args.best_effort {
+                print_best_effort(p, result.last_diagnostics(), args.json)?;
+            } else {
+                eprintln!(
+                    "kubescribe: a valid policy that does not implement the intent was kept back (--best-effort prints it, marked)"
+                );
+            }
+        }
         return Ok(Exit::Invalid);
     };
     // Layer 4 on the policy kept: the loop's validator leaves it out, so
@@ -188,6 +229,110 @@ pub fn run_intent(mut intent: Intent, args: &LoopArgs<'_>) -> Result<Exit> {
     }
 }
 
+/// `--best-effort`: the last valid but unfaithful policy on standard
+/// output, marked as such (a YAML comment, or `"bestEffort": true` in
+/// JSON), with a note on standard error.
+fn print_best_effort(
+    policy: &kubescribe_core::Policy,
+    diagnostics: &[kubescribe_validate::diagnostic::Diagnostic],
+    json: bool,
+) -> Result<()> {
+    use kubescribe_validate::diagnostic::Layer;
+    let gaps: Vec<_> = diagnostics
+        .iter()
+        .filter(|d| d.is_error() && d.layer == Layer::Fidelity)
+        .collect();
+    eprintln!(
+        "kubescribe: BEST EFFORT: the policy printed is valid but does not implement the intent ({} gap(s) above); review it before use",
+        gaps.len()
+    );
+    if json {
+        output::print_json(&serde_json::json!({
+            "engine": policy.engine().name(),
+            "kind": policy.kind().kind(),
+            "policy": policy.to_value()?,
+            "status": "best-effort",
+            "bestEffort": true,
+            "diagnostics": diagnostics,
+        }))
+    } else {
+        let mut text = String::from(
+            "# kubescribe: BEST EFFORT - valid, but does NOT implement the intent; gaps:\n",
+        );
+        for d in gaps {
+            let line = kubescribe_core::quote::escape_control(&d.message);
+            text.push_str(&format!("#   {}: {line}\n", d.pointer));
+        }
+        text.push_str(&policy.to_canonical_yaml()?);
+        output::print_text(&text)
+    }
+}
+
+/// The policies of `--examples` as an example bank (none when no example
+/// is shown).
+fn example_bank(args: &LoopArgs<'_>) -> Result<Option<kubescribe_infer::prompts::ExampleBank>> {
+    if args.prompting.examples.is_empty() || few_shot(args) == 0 {
+        return Ok(None);
+    }
+    let (bank, _) = kubescribe_infer::prompts::ExampleBank::from_dirs(&args.prompting.examples)
+        .context("reading the --examples policies")?;
+    Ok(Some(bank))
+}
+
+/// The examples to show: none for the synthesizer, which reads only the intent.
+fn few_shot(args: &LoopArgs<'_>) -> usize {
+    if args.backend == Backend::Synth {
+        0
+    } else {
+        args.prompting.few_shot
+    }
+}
+
+/// Template, examples and answer form from the arguments; the model
+/// measures the prompts (see `kubescribe_infer::prompts`).
+fn prompts<'g>(
+    args: &LoopArgs<'_>,
+    generator: &'g dyn kubescribe_infer::Generator,
+    bank: Option<&'g kubescribe_infer::prompts::ExampleBank>,
+) -> Result<kubescribe_infer::prompts::TemplatePrompts<'g>> {
+    use kubescribe_infer::prompts::TemplatePrompts;
+    use kubescribe_synth::prompt::{OutputFormat, Template};
+    let template: Template = args
+        .prompting
+        .template
+        .parse()
+        .map_err(|e: String| anyhow::anyhow!("--template: {e}"))?;
+    // Constrained decoding writes JSON; the prompt asks for what is enforced.
+    let constrained = !args.model.no_constrain
+        && args.backend != Backend::Synth
+        && !(args.backend == Backend::Openai && args.model.schema_field == SchemaFieldArg::Off);
+    let format = if constrained {
+        OutputFormat::Json
+    } else {
+        OutputFormat::Yaml
+    };
+    let mut source = TemplatePrompts::new(template, few_shot(args), format);
+    source.bank = bank;
+    source.generator = Some(generator);
+    // room for the answer: a policy rarely needs more than 512 tokens
+    source.answer_tokens = args.model.max_new_tokens.min(512);
+    Ok(source)
+}
+
+/// The first generator error, when every attempt failed with one (nothing
+/// was generated).
+fn all_failed(trace: &kubescribe_infer::pipeline::Trace) -> Option<&str> {
+    let model: Vec<_> = trace
+        .attempts
+        .iter()
+        .filter(|a| !a.generator.contains("fallback"))
+        .collect();
+    if model.is_empty() || model.iter().any(|a| a.error.is_none()) {
+        return None;
+    }
+    model.first().and_then(|a| a.error.as_deref())
+}
+
 /// The validation report of a policy checked against a store, on standard
 /// error: each layer with its findings, then the store's events of the
 /// policy's namespace replayed against it (what it would allow, audit,
@@ -215,6 +360,10 @@ fn report(
         (
             Layer::Permissive,
             "layer 4 (over-permissive rules: /, match-all selectors, the world, every port)",
+        ),
+        (
+            Layer::Fidelity,
+            "layer 5 (intent fidelity: scope, resources and actions, replayed events)",
         ),
     ] {
         let found: Vec<_> = diagnostics.iter().filter(|d| d.layer == layer).collect();
