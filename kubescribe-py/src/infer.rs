@@ -199,6 +199,8 @@ impl PyGenerator {
             lora,
             tokenizer,
             name,
+            // GGUF block formats requantized to Q8_0, as the CLI does
+            quantize: kubescribe_infer::candle::Quantize::default(),
         };
         let g = py
             .detach(|| kubescribe_infer::CandleGenerator::load(&model, &options))
