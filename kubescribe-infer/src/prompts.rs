@@ -2,7 +2,8 @@
 //! ([`TemplatePrompts`], a [`PromptSource`]): the system message (role, the
 //! engine's grammar essentials, the answer's form), few-shot examples
 //! retrieved nearest the intent ([`ExampleBank`]), the engine and scope, the
-//! summarized context, the intent, on a retry the validator's findings, and
+//! summarized context, the intent, on a retry the previous answer (quoted)
+//! and the findings on it (validation and fidelity), and
 //! an answer instruction that says what the decoder enforces (JSON when
 //! decoding is constrained, YAML otherwise). The templates are
 //! [`kubescribe_synth::prompt`]'s.
@@ -326,6 +327,41 @@ impl PromptSource for TemplatePrompts<'_> {
         context: Option<&WorkloadContext>,
         diagnostics: &[Diagnostic],
     ) -> Result<Prompt, InferError> {
+        self.fitted(intent, context, diagnostics, None)
+    }
+
+    /// The retry's prompt carries the previous answer (quoted) inside the
+    /// template, before the findings, and is fitted like the first one.
+    fn build_retry(
+        &self,
+        intent: &Intent,
+        context: Option<&WorkloadContext>,
+        previous: &str,
+        diagnostics: &[Diagnostic],
+    ) -> Result<Prompt, InferError> {
+        let previous = previous.trim();
+        let cut: String = previous.chars().take(PREVIOUS_ANSWER_CHARS).collect();
+        self.fitted(
+            intent,
+            context,
+            diagnostics,
+            Some(&cut).filter(|c| !c.is_empty()),
+        )
+    }
+}
+
+/// Longest previous answer quoted in a retry prompt (characters).
+const PREVIOUS_ANSWER_CHARS: usize = 4000;
+
+impl TemplatePrompts<'_> {
+    /// The prompt, fitted to the model's context (see the module docs).
+    fn fitted(
+        &self,
+        intent: &Intent,
+        context: Option<&WorkloadContext>,
+        diagnostics: &[Diagnostic],
+        previous: Option<&String>,
+    ) -> Result<Prompt, InferError> {
         let err = |e: prompt::PromptError| InferError::Generation {
             generator: "prompt".into(),
             message: e.to_string(),
@@ -338,7 +374,7 @@ impl PromptSource for TemplatePrompts<'_> {
                 format: self.format,
                 examples: examples.iter().take(n).cloned().collect(),
                 feedback: feedback.clone(),
-                previous_answer: None,
+                previous_answer: previous.cloned(),
             };
             prompt::build_prompt_with(intent, ctx, &options)
                 .map(|b| chat(&b))

@@ -221,3 +221,36 @@ fn the_corpus_gives_examples_of_the_intents_engine_and_domain() {
         assert_eq!(e.intent.direction, api_ingress().direction, "{}", e.source);
     }
 }
+
+#[test]
+fn a_retry_carries_the_previous_answer_inside_the_fitted_prompt() {
+    let model = Small { window: 2048 };
+    let mut prompts = TemplatePrompts::new(Template::ZeroShot, 0, OutputFormat::Json);
+    prompts.generator = Some(&model);
+    prompts.answer_tokens = 512;
+    let previous = r#"{"apiVersion":"networking.k8s.io/v1","kind":"NetworkPolicy","spec":{}}"#;
+    let diag = kubescribe_validate::diagnostic::Diagnostic::schema_error(
+        "/spec/podSelector",
+        "required",
+        "podSelector is required".to_string(),
+    );
+    let p = prompts
+        .build_retry(&api_ingress(), Some(&big_context()), previous, &[diag])
+        .unwrap();
+    let text = p.as_text();
+    assert!(model.count_tokens(&p).unwrap() <= 2048 - 512, "{text}");
+    let start = text
+        .find("<previous-answer>")
+        .expect("the previous answer is shown");
+    assert!(text[start..].contains("networking.k8s.io/v1"), "{text}");
+    assert!(
+        start < text.find("podSelector is required").unwrap(),
+        "{text}"
+    );
+    // once, inside the template (not appended again after it)
+    assert_eq!(
+        text.matches("NetworkPolicy\\\",\\\"spec").count(),
+        1,
+        "{text}"
+    );
+}
