@@ -10,6 +10,10 @@
 //! end-of-sequence tokens. `scripts/models/llama_to_onnx.py` writes such a
 //! directory from Hugging Face Llama weights without torch.
 //!
+//! Size: one backend — loading, the export's KV-cache layout, single and
+//! batched decoding, and its `Generator` implementation — kept together
+//! because every part reads the same session layout.
+//!
 //! ONNX Runtime is never downloaded at build time: the shared library is
 //! loaded at run time from [`OrtOptions::dylib`] or the `ORT_DYLIB_PATH`
 //! environment variable — the `onnxruntime` Python wheel (≥ 1.22; 1.32.0
