@@ -5,6 +5,9 @@
 //! Only definitions live here, so that every other module can use them;
 //! the help texts are the doc comments, so a reworded comment changes
 //! `--help`.
+//!
+//! Size: the whole command line, one struct per command plus the shared
+//! groups, in one place so that `--help` reads off one set of definitions.
 
 use std::path::PathBuf;
 use std::time::Duration;
