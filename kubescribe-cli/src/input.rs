@@ -83,6 +83,12 @@ pub fn expand_files(args: &crate::args::FileArgs) -> Result<Vec<std::path::PathB
                 );
             }
         } else {
+            if matches!(f.to_str(), Some("none" | "client" | "server")) && !f.exists() {
+                bail!(
+                    "{0}: no such file; --dry-run takes its value with `=` (--dry-run={0}), so a file after it stays a file",
+                    f.display()
+                );
+            }
             out.push(f.clone());
         }
     }

@@ -36,19 +36,38 @@ fn kubeconfig(dir: &Path, server: &str) -> std::path::PathBuf {
 }
 
 const POLICY: &str = "examples/policies/kubearmor-nginx-www.yaml";
+const NETPOL: &str = "examples/policies/network-shop.yaml";
 
 fn commands<'a>(extra: &'a [&'a str]) -> Vec<Vec<&'a str>> {
     let with = |base: &[&'a str]| base.iter().chain(extra).copied().collect::<Vec<_>>();
     vec![
         with(&["apply", POLICY]),
-        with(&["apply", POLICY, "--dry-run", "server"]),
+        with(&["apply", POLICY, "--dry-run=server"]),
         with(&["cluster"]),
-        with(&["validate", POLICY, "--cluster"]),
+        with(&["validate", POLICY, "--live"]),
+        // Every kind: a NetworkPolicy needs no CRD, so the first request is
+        // layer 2's (issue 21: it exited 1 and called the policy invalid).
+        with(&["validate", NETPOL, "--live"]),
+        with(&[
+            "validate",
+            "examples/policies/tetragon-block-passwd-write.yaml",
+            "--live",
+        ]),
+        with(&["diff", "-f", POLICY]),
+        with(&["delete", "-f", POLICY]),
         with(&[
             "generate",
             "--intent-file",
             "examples/intents/nginx-www.json",
             "--apply",
+        ]),
+        // Pod names resolved through the cluster (issue 21: a silent
+        // server made this exit 1, an intent "that cannot be parsed").
+        with(&[
+            "generate",
+            "--intent",
+            "allow ingress to pod web-1 in namespace shop on tcp port 8080",
+            "--live",
         ]),
     ]
 }
@@ -76,14 +95,17 @@ fn an_unreachable_or_silent_server_fails_within_the_timeout() {
     let port = closed.local_addr().unwrap().port();
     drop(closed);
     let kc = kubeconfig(dir.path(), &format!("https://127.0.0.1:{port}"));
-    for args in commands(&["--request-timeout", "2"]) {
+    for args in commands(&["--request-timeout", "2s"]) {
         let o = kubescribe(&args, Some(&kc), dir.path());
         assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
         assert!(
-            stderr(&o).contains("cannot reach the cluster"),
+            stderr(&o).contains(&format!(
+                "cannot reach the cluster at https://127.0.0.1:{port}"
+            )),
             "{args:?}: {}",
             stderr(&o)
         );
+        assert!(!stderr(&o).contains("invalid"), "{args:?}: {}", stderr(&o));
     }
     // Accepts connections, never answers: bounded by --request-timeout.
     let silent = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -100,6 +122,7 @@ fn an_unreachable_or_silent_server_fails_within_the_timeout() {
             e.contains("did not answer within") || e.contains("cannot reach"),
             "{args:?}: {e}"
         );
+        assert!(e.contains("https://127.0.0.1:"), "{args:?}: {e}");
     }
     drop(silent);
 }
@@ -179,7 +202,7 @@ fn generate_apply_applies_only_what_passes_every_layer() {
     );
     create("cart-2", "cart", 7070);
     create("frontend-1", "frontend", 80);
-    let o = generate(&["--dry-run", "server"]);
+    let o = generate(&["--dry-run=server"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(
         stderr(&o).contains("would be created (server dry run)"),
@@ -241,7 +264,7 @@ fn generate_cluster_resolves_pod_names_and_targets_an_engine_the_cluster_runs() 
             "generate",
             "--intent",
             &text,
-            "--cluster",
+            "--live",
             "--kubeconfig",
             kcs,
             "-o",
@@ -271,7 +294,7 @@ fn generate_cluster_resolves_pod_names_and_targets_an_engine_the_cluster_runs() 
             "generate",
             "--intent",
             &format!("allow ingress to pod nosuch-1 in namespace {ns} on tcp port 8080"),
-            "--cluster",
+            "--live",
             "--kubeconfig",
             kcs,
         ],
@@ -280,4 +303,222 @@ fn generate_cluster_resolves_pod_names_and_targets_an_engine_the_cluster_runs() 
     );
     assert_ne!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stderr(&o).contains("nosuch-1"), "{}", stderr(&o));
+}
+
+/// Installs the Tetragon namespaced CRD (its `default: ""` lines dropped,
+/// as scripts/cluster/install-crds.sh does) with a plain create.
+fn install_tetragon_crd(cluster: &kubescribe_kube::KubeCluster) {
+    use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+    use kube::api::{Api, PostParams};
+    fn drop_empty_defaults(v: &mut serde_json::Value) {
+        match v {
+            serde_json::Value::Object(m) => {
+                if m.get("default") == Some(&serde_json::json!("")) {
+                    m.remove("default");
+                }
+                m.values_mut().for_each(drop_empty_defaults);
+            }
+            serde_json::Value::Array(a) => a.iter_mut().for_each(drop_empty_defaults),
+            _ => {}
+        }
+    }
+    let corpus = kubescribe_testkit::corpus::corpus().expect("KUBESCRIBE_CORPUS");
+    let path = corpus.join("crds/tetragon/cilium-tetragon/pkg/k8s/apis/cilium.io/client/crds/v1alpha1/cilium.io_tracingpoliciesnamespaced.yaml");
+    let text = std::fs::read_to_string(path).unwrap();
+    let set = kubescribe_core::document::read_bytes(
+        "crd",
+        text.as_bytes(),
+        &kubescribe_core::document::ReadLimits {
+            max_bytes: 64 << 20,
+            max_depth: 512,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let mut v = set.documents.into_iter().next().unwrap().value;
+    drop_empty_defaults(&mut v);
+    let crd: CustomResourceDefinition = serde_json::from_value(v).unwrap();
+    let api: Api<CustomResourceDefinition> = Api::all(cluster.api().client());
+    match cluster.block_on(api.create(&PostParams::default(), &crd)) {
+        Ok(_) => std::thread::sleep(std::time::Duration::from_secs(3)),
+        Err(kube::Error::Api(s)) if s.code == 409 => {}
+        Err(e) => panic!("installing the Tetragon CRD: {e}"),
+    }
+}
+
+#[test]
+fn the_kubectl_workflow_against_a_real_apiserver() {
+    use kube::api::{Api, PostParams};
+    let Some(kc) = std::env::var_os("KUBESCRIBE_TEST_KUBECONFIG") else {
+        eprintln!(
+            "NOT RUN: set KUBESCRIBE_TEST_KUBECONFIG (scripts/cluster/start.sh) to run the cluster CLI test"
+        );
+        return;
+    };
+    if kubescribe_testkit::corpus::corpus().is_none() {
+        eprintln!("NOT RUN: set KUBESCRIBE_CORPUS for the Tetragon CRD");
+        return;
+    }
+    let kc = std::path::PathBuf::from(kc);
+    let kcs = kc.to_str().unwrap().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let cluster = kubescribe_kube::KubeCluster::connect(&kubescribe_kube::ClusterOptions {
+        kubeconfig: Some(kc.clone()),
+        ..Default::default()
+    })
+    .unwrap();
+    install_tetragon_crd(&cluster);
+    let ns = format!("kubectl-{}", std::process::id());
+    let nss: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(cluster.api().client());
+    let n = serde_json::from_value(serde_json::json!({"metadata": {"name": ns}})).unwrap();
+    cluster
+        .block_on(nss.create(&PostParams::default(), &n))
+        .unwrap();
+    let write = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p.to_str().unwrap().to_string()
+    };
+    let run = |args: &[&str]| {
+        let mut a: Vec<&str> = args.to_vec();
+        a.extend(["--kubeconfig", &kcs]);
+        kubescribe(&a, None, dir.path())
+    };
+    let out = |o: &Output| String::from_utf8_lossy(&o.stdout).into_owned();
+
+    // 1. The document as written is dry-run: a kprobe arg without
+    //    `resolve` is valid (was: `/spec/kprobes/0/args/0/resolve: Invalid
+    //    value: "null"`), and the CEL rules the server dropped are
+    //    evaluated from the bundled upstream CRD, the note says so.
+    let tp = write(
+        "tp.yaml",
+        &format!(
+            "apiVersion: cilium.io/v1alpha1\nkind: TracingPolicyNamespaced\nmetadata: {{name: openat}}\nspec:\n  kprobes:\n  - call: sys_openat\n    syscall: true\n    args: [{{index: 1, type: string}}]\n"
+        ),
+    );
+    let o = run(&["validate", "--live", "-n", &ns, "-f", &tp]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", out(&o), stderr(&o));
+    assert!(stderr(&o).contains("kubescribe bundles"), "{}", stderr(&o));
+    let host = write(
+        "host.yaml",
+        &format!(
+            "apiVersion: cilium.io/v1alpha1\nkind: TracingPolicyNamespaced\nmetadata: {{name: host, namespace: {ns}}}\nspec:\n  hostSelector: {{matchLabels: {{kubernetes.io/hostname: node-1}}}}\n  kprobes:\n  - call: sys_openat\n    syscall: true\n    args: [{{index: 1, type: string}}]\n"
+        ),
+    );
+    let o = run(&["validate", "--live", &host]);
+    assert_eq!(o.status.code(), Some(1), "{}{}", out(&o), stderr(&o));
+    assert!(
+        out(&o).contains("The hostSelector should be either null or {}."),
+        "{}",
+        out(&o)
+    );
+
+    // 2. apply a b, where b's kind is not served: a is reported created,
+    //    b not applied with the cause, exit 2 (was: abort without a's line).
+    let a = write(
+        "a.yaml",
+        &format!(
+            "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {{name: deny, namespace: {ns}}}\nspec:\n  podSelector: {{}}\n  policyTypes: [Ingress]\n"
+        ),
+    );
+    let b = write(
+        "b.yaml",
+        &format!(
+            "apiVersion: projectcalico.org/v3\nkind: NetworkPolicy\nmetadata: {{name: c, namespace: {ns}}}\nspec:\n  selector: all()\n  types: [Ingress]\n"
+        ),
+    );
+    let o = run(&["apply", &a, &b, "--skip-resource-checks"]);
+    assert_eq!(o.status.code(), Some(2), "{}{}", out(&o), stderr(&o));
+    assert!(
+        out(&o).contains(&format!("networkpolicy/{ns}/deny created")),
+        "{}",
+        out(&o)
+    );
+    assert!(out(&o).contains("not applied"), "{}", out(&o));
+    assert!(stderr(&o).contains("does not serve"), "{}", stderr(&o));
+
+    // 3. diff: nothing to change is exit 0 and no output; a change is a
+    //    unified diff and exit 1.
+    let o = run(&["diff", "-f", &a]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", out(&o), stderr(&o));
+    assert_eq!(out(&o), "");
+    let a2 = write(
+        "a2.yaml",
+        &format!(
+            "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {{name: deny, namespace: {ns}}}\nspec:\n  podSelector: {{matchLabels: {{app: web}}}}\n  policyTypes: [Ingress]\n"
+        ),
+    );
+    let o = run(&["diff", "-f", &a2]);
+    assert_eq!(o.status.code(), Some(1), "{}{}", out(&o), stderr(&o));
+    let d = out(&o);
+    assert!(
+        d.contains(&format!("--- live/networkpolicy/{ns}/deny")),
+        "{d}"
+    );
+    assert!(d.contains("+      app: web"), "{d}");
+
+    // 4. A field another manager owns: a conflict, said so (was:
+    //    `[layer 1 FieldManagerConflict]`); --force-conflicts takes it over.
+    let o = run(&[
+        "apply",
+        &a2,
+        "--skip-resource-checks",
+        "--field-manager",
+        "someone-else",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}{}", out(&o), stderr(&o));
+    assert!(out(&o).contains(": conflict: "), "{}", out(&o));
+    assert!(!out(&o).contains("[layer"), "{}", out(&o));
+    let o = run(&[
+        "apply",
+        &a2,
+        "--skip-resource-checks",
+        "--field-manager",
+        "someone-else",
+        "--force-conflicts",
+        "-o",
+        "yaml",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", out(&o), stderr(&o));
+    assert!(
+        out(&o).contains("kind: NetworkPolicy") && out(&o).contains("app: web"),
+        "{}",
+        out(&o)
+    );
+    assert!(!out(&o).contains("managedFields"), "{}", out(&o));
+
+    // 5. delete, then again: not found is exit 1 unless --ignore-not-found.
+    let o = run(&["delete", "-f", &a]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", out(&o), stderr(&o));
+    assert!(
+        out(&o).contains(&format!("networkpolicy/{ns}/deny deleted")),
+        "{}",
+        out(&o)
+    );
+    let o = run(&["delete", "-f", &a]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("not found"), "{}", stderr(&o));
+    let o = run(&["delete", "-f", &a, "--ignore-not-found"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+
+    // 6. cluster: engines installed (CRDs) and whether they run (no
+    //    DaemonSet on this cluster); a closed standard output ends quietly
+    //    with 0 (was: "Broken pipe", exit 2).
+    let o = run(&["cluster", "-n", &ns]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        out(&o).contains("tetragon: installed, NOT running (no agent DaemonSet)"),
+        "{}",
+        out(&o)
+    );
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_kubescribe"))
+        .args(["cluster", "--kubeconfig", &kcs])
+        .stdout(std::process::Stdio::from(writer))
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(o.stderr.is_empty(), "{}", stderr(&o));
 }
