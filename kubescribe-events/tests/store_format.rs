@@ -255,12 +255,10 @@ fn a_version_1_store_is_migrated_keeping_ids_counts_and_validity() {
         [
             "files_by_path",
             "files_by_pod",
-            "flows_by_dns",
             "flows_by_peer",
             "flows_by_pod",
             "flows_by_remote",
             "labels_by_selector",
-            "processes_by_binary",
             "processes_by_pod",
             "syscalls_by_pod",
             "workload_ports_by_port",
@@ -272,4 +270,42 @@ fn a_version_1_store_is_migrated_keeping_ids_counts_and_validity() {
     drop(store);
     let mut again = SqliteStore::open(&path).unwrap();
     assert_eq!(again.counts().unwrap().processes, 2);
+}
+
+#[test]
+fn indexes_no_query_reads_are_dropped_by_the_next_write() {
+    // A store written by an earlier release: schema 4 with an index on a
+    // process's binary and on a flow's DNS name, which no query reads.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.db");
+    let mut store = SqliteStore::open(&path).unwrap();
+    write_all(&mut store, &[exec("/bin/sh", "-c a", 1)]);
+    let unused = |store: &SqliteStore| -> Vec<String> {
+        store
+            .connection()
+            .prepare("SELECT name FROM sqlite_master WHERE name IN ('processes_by_binary', 'flows_by_dns') ORDER BY name")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    };
+    assert!(unused(&store).is_empty(), "a new store has neither");
+    store
+        .connection()
+        .execute_batch(
+            "CREATE INDEX processes_by_binary ON processes (binary); \
+             CREATE INDEX flows_by_dns ON flows (dns_name);",
+        )
+        .unwrap();
+    drop(store);
+    let mut store = SqliteStore::open(&path).unwrap();
+    assert_eq!(unused(&store).len(), 2, "opening writes nothing");
+    write_all(&mut store, &[exec("/bin/sh", "-c a", 5), read("/etc/x", 6)]);
+    assert!(unused(&store).is_empty());
+    assert_eq!(
+        rows(&mut store, EventTable::Processes),
+        vec![(1, 2, 1, 5, "/bin/sh -c a".into())]
+    );
+    assert_eq!(store.counts().unwrap().observations, 3);
 }

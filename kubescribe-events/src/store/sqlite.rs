@@ -8,8 +8,8 @@
 //! are rows here too), a normalised `labels(kind, id, key, value)` table
 //! indexed on `(kind, key, value)` so label selectors are index lookups, the
 //! event tables `processes`, `files` (indexed on `path`: a prefix is a range
-//! `path >= p AND path < p || U+10FFFF`), `flows` (indexed on the peer, the
-//! remote address and the DNS name) and `syscalls`, each row unique on its
+//! `path >= p AND path < p || U+10FFFF`), `flows` (indexed on the peer and the
+//! remote address) and `syscalls`, each row unique on its
 //! content with `count`, `first_seen`, `last_seen` and `validity`; and
 //! `workloads` + `workload_ports` from manifests. `ingested_files` keeps
 //! content hashes for idempotent re-ingestion.
@@ -106,7 +106,6 @@ CREATE TABLE IF NOT EXISTS processes (
     count INTEGER NOT NULL, first_seen INTEGER, last_seen INTEGER,
     validity TEXT NOT NULL DEFAULT 'unreviewed',
     key_hash INTEGER NOT NULL UNIQUE);
-CREATE INDEX IF NOT EXISTS processes_by_binary ON processes (binary);
 CREATE INDEX IF NOT EXISTS processes_by_pod ON processes (pod_id);
 CREATE TABLE IF NOT EXISTS files (
     id INTEGER PRIMARY KEY, pod_id INTEGER NOT NULL, source TEXT NOT NULL, result TEXT NOT NULL,
@@ -129,7 +128,6 @@ CREATE TABLE IF NOT EXISTS flows (
     key_hash INTEGER NOT NULL UNIQUE);
 CREATE INDEX IF NOT EXISTS flows_by_peer ON flows (peer_id);
 CREATE INDEX IF NOT EXISTS flows_by_remote ON flows (remote_ip, remote_port);
-CREATE INDEX IF NOT EXISTS flows_by_dns ON flows (dns_name);
 CREATE INDEX IF NOT EXISTS flows_by_pod ON flows (pod_id);
 CREATE TABLE IF NOT EXISTS syscalls (
     id INTEGER PRIMARY KEY, pod_id INTEGER NOT NULL, source TEXT NOT NULL, result TEXT NOT NULL,
@@ -150,6 +148,14 @@ CREATE TABLE IF NOT EXISTS workload_ports (
 CREATE INDEX IF NOT EXISTS workload_ports_by_workload ON workload_ports (workload_id);
 CREATE INDEX IF NOT EXISTS workload_ports_by_port ON workload_ports (port, protocol);
 "#;
+
+/// Indexes earlier releases created that no query reads (no query filters
+/// on a process's binary or a flow's DNS name): each cost every ingested
+/// row an index insertion. A write transaction drops them where they are
+/// left ([`SqliteStore::begin`]); the format is otherwise the same, so the
+/// schema version stays.
+const UNUSED_INDEXES: &str = "DROP INDEX IF EXISTS processes_by_binary; \
+     DROP INDEX IF EXISTS flows_by_dns;";
 
 /// The upsert of one pending row into `table`. Parameters follow
 /// [`RowKey`]'s layout: `?1`–`?4` its integer columns, `?5`–`?15` its text
@@ -989,6 +995,7 @@ impl EventStore for SqliteStore {
             pending,
         } = self;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute_batch(UNUSED_INDEXES)?;
         pending.clear();
         Ok(Box::new(SqliteWriter {
             tx: Some(tx),
