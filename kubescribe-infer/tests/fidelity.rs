@@ -194,7 +194,7 @@ fn dropped_peer_port_widened_selector_wrong_action_and_extra_path_are_caught() {
     let mut v = base;
     v["spec"]["policyTypes"] = json!(["Ingress", "Egress"]);
     let d = findings(&i, &v);
-    has(&d, "fidelity.extra", "/spec/policyTypes", "egress");
+    has(&d, "fidelity.extra", "/spec/policyTypes", "isolates egress");
 
     // Wrong action: the write block becomes an allow-list.
     let i = example("block-passwd-write.json");

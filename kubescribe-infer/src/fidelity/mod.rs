@@ -268,14 +268,16 @@ fn rule_findings(want: &Shape, got: &Shape, tolerated: Option<&Shape>, out: &mut
         }
     };
     for (what, f) in missing.iter().take(SHOWN) {
-        out.push(diag(
-            &place(&f.pointer),
-            "fidelity.missing",
-            format!(
+        let message = match what.split_once(": everything not allowed below") {
+            Some((dir, _)) if f.action == "default-deny" => format!(
+                "the policy does not isolate {dir} traffic (default deny: only what its rules allow), which the intent asks for"
+            ),
+            _ => format!(
                 "the policy does not state `{what}` with action {}, which the intent asks for",
                 verb(&f.action)
             ),
-        ));
+        };
+        out.push(diag(&place(&f.pointer), "fidelity.missing", message));
     }
     if missing.len() > SHOWN {
         out.push(diag(
@@ -303,14 +305,16 @@ fn rule_findings(want: &Shape, got: &Shape, tolerated: Option<&Shape>, out: &mut
         );
     }
     for (what, g) in extra.iter().take(SHOWN) {
-        out.push(diag(
-            &g.pointer,
-            "fidelity.extra",
-            format!(
+        let message = match what.split_once(": everything not allowed below") {
+            Some((dir, _)) if g.action == "default-deny" => format!(
+                "the policy isolates {dir} traffic (default deny: everything its rules do not allow is blocked), which the intent does not ask for"
+            ),
+            _ => format!(
                 "the policy states `{what}` ({}), which the intent does not name",
                 verb(&g.action)
             ),
-        ));
+        };
+        out.push(diag(&g.pointer, "fidelity.extra", message));
     }
     if extra.len() > SHOWN {
         out.push(diag(
