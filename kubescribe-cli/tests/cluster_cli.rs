@@ -392,9 +392,7 @@ fn the_kubectl_workflow_against_a_real_apiserver() {
     //    evaluated from the bundled upstream CRD, the note says so.
     let tp = write(
         "tp.yaml",
-        &format!(
-            "apiVersion: cilium.io/v1alpha1\nkind: TracingPolicyNamespaced\nmetadata: {{name: openat}}\nspec:\n  kprobes:\n  - call: sys_openat\n    syscall: true\n    args: [{{index: 1, type: string}}]\n"
-        ),
+        "apiVersion: cilium.io/v1alpha1\nkind: TracingPolicyNamespaced\nmetadata: {name: openat}\nspec:\n  kprobes:\n  - call: sys_openat\n    syscall: true\n    args: [{index: 1, type: string}]\n",
     );
     let o = run(&["validate", "--live", "-n", &ns, "-f", &tp]);
     assert_eq!(o.status.code(), Some(0), "{}{}", out(&o), stderr(&o));
