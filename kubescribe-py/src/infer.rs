@@ -307,10 +307,20 @@ fn status_name(s: Status) -> &'static str {
 
 #[pymethods]
 impl PyPipelineResult {
-    /// The first valid policy (or the marked synthesizer fallback); None when every attempt failed.
+    /// The first valid policy that implements the intent (or the marked
+    /// synthesizer fallback); None when every attempt failed.
     #[getter]
     fn policy(&self) -> Option<PyPolicy> {
         self.inner.policy.clone().map(|inner| PyPolicy { inner })
+    }
+    /// When every attempt failed: the last valid policy that does not
+    /// implement the intent (never the answer; review before use).
+    #[getter]
+    fn best_effort(&self) -> Option<PyPolicy> {
+        self.inner
+            .best_effort
+            .clone()
+            .map(|inner| PyPolicy { inner })
     }
     /// `"valid"` (the generator produced a valid policy), `"fallback"` or `"failed"`.
     #[getter]
@@ -346,6 +356,7 @@ impl PyPipelineResult {
             .iter()
             .map(|a| {
                 json!({"number": a.number, "generator": a.generator, "valid": a.valid,
+                       "faithful": a.faithful,
                        "error": a.error,
                        "errors": a.diagnostics.iter().filter(|d| d.is_error()).count(),
                        "prompt_tokens": a.prompt_tokens, "completion_tokens": a.completion_tokens,
@@ -380,8 +391,10 @@ impl PyPipelineResult {
 
 /// The generate → validate → regenerate loop over one generator: intent →
 /// context (from the store, when given) → prompt → generate → validate
-/// (layer 1 and the intent's engine; layers 2-3 with a store) → the findings go
-/// into the next prompt, up to `max_attempts`. `constrain` (default on)
+/// (layer 1 and the intent's engine; layers 2-3 with a store; then intent
+/// fidelity unless `fidelity=False`: a valid policy that does not implement
+/// the intent is a failed attempt) → the findings and the previous answer
+/// go into the next prompt, up to `max_attempts`. `constrain` (default on)
 /// constrains decoding to the target kind's schema on backends that can
 /// (candle, ort); `template` picks a prompt-builder template instead of the
 /// CLI's plain prompts.
@@ -397,7 +410,7 @@ impl PyPipeline {
     #[new]
     #[pyo3(signature = (generator, *, max_attempts = 3, fallback_to_synth = false,
                         context_budget = 400, max_new_tokens = 1024, temperature = 0.0, seed = 0,
-                        template = None, constrain = true))]
+                        template = None, constrain = true, fidelity = true))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         generator: PyRef<'_, PyGenerator>,
@@ -409,6 +422,7 @@ impl PyPipeline {
         seed: u64,
         template: Option<&str>,
         constrain: bool,
+        fidelity: bool,
     ) -> PyResult<Self> {
         let template = template.map(crate::convert::template_arg).transpose()?;
         Ok(PyPipeline {
@@ -420,6 +434,8 @@ impl PyPipeline {
                 context_budget,
                 fallback_to_synth,
                 constrain,
+                fidelity,
+                keep: None,
             },
         })
     }

@@ -428,7 +428,9 @@ class PipelineResult:
     """The policy, status and trace of one `Pipeline.run`."""
 
     @property
-    def policy(self) -> Policy | None: ...
+    def policy(self) -> Policy | None: ...  # valid and implements the intent
+    @property
+    def best_effort(self) -> Policy | None: ...  # when failed: the last valid policy that does not implement the intent
     @property
     def status(self) -> Literal["valid", "fallback", "failed"]: ...
     @property
@@ -458,6 +460,7 @@ class Pipeline:
         seed: int = 0,
         template: _TemplateName | None = None,
         constrain: bool = True,
+        fidelity: bool = True,
     ) -> None: ...
     def run(self, intent: Intent | Mapping[str, Any] | str, *, store: EventStore | None = None) -> PipelineResult: ...
 
