@@ -127,15 +127,25 @@ fn print_reports(out: &mut dyn Write, reports: &[DocumentReport]) -> Result<()> 
         )?;
         for d in &r.diagnostics {
             let line = d.line.map(|l| format!(":{l}")).unwrap_or_default();
+            let ptr = if d.pointer.is_empty() {
+                "/"
+            } else {
+                d.pointer.as_str()
+            };
             writeln!(
                 out,
-                "  {}{line}: {} [layer {} {}, {}]",
+                "  {}{line}: {}: {}: {} [layer {} {}, {}]",
                 P(&r.source),
-                P(&d.to_string()),
+                if d.is_error() { "error" } else { "warning" },
+                P(ptr),
+                P(&d.message),
                 d.layer.number(),
                 P(&d.rule),
                 P(&d.origin)
             )?;
+            if let Some(f) = &d.fix {
+                writeln!(out, "      fix: {}", P(&f.message))?;
+            }
         }
     }
     Ok(())
@@ -245,7 +255,9 @@ pub fn apply_sets(
     let mut all_reports = Vec::new();
     let mut results: Vec<(String, Outcome)> = Vec::new();
     let mut invalid = false;
+    // Causes not shown in the report itself (standard error, once each).
     let mut causes: Vec<String> = Vec::new();
+    let mut unusable = false;
     let opts = ApplyOptions {
         dry_run: settings.dry_run == DryRun::Server,
         force: settings.force_conflicts,
@@ -267,6 +279,7 @@ pub fn apply_sets(
         ) {
             Ok(r) => r,
             Err(e) => {
+                unusable = true;
                 causes.push(format!("{}: {e}", set.source));
                 break 'sets;
             }
@@ -312,7 +325,8 @@ pub fn apply_sets(
                             | ClusterError::Timeout { .. }
                             | ClusterError::Config(_)
                     );
-                    causes.push(e.to_string());
+                    // Said once, in the report's line for the document.
+                    unusable = true;
                     results.push((
                         set.source.clone(),
                         Outcome::Failed {
@@ -341,7 +355,7 @@ pub fn apply_sets(
             kubescribe_core::quote::escape_control(c)
         )?;
     }
-    Ok(Exit::of(!causes.is_empty(), invalid))
+    Ok(Exit::of(unusable, invalid))
 }
 
 /// The server's copy of an object without its bookkeeping (`-o yaml`).

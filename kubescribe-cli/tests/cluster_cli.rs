@@ -432,8 +432,21 @@ fn the_kubectl_workflow_against_a_real_apiserver() {
         "{}",
         out(&o)
     );
-    assert!(out(&o).contains("not applied"), "{}", out(&o));
-    assert!(stderr(&o).contains("does not serve"), "{}", stderr(&o));
+    assert!(
+        out(&o).contains(&format!("networkpolicy/{ns}/c: not applied: ")),
+        "{}",
+        out(&o)
+    );
+    // The cause once (was: once on standard error, and the report lost).
+    assert_eq!(
+        format!("{}{}", out(&o), stderr(&o))
+            .matches("does not serve")
+            .count(),
+        1,
+        "{}{}",
+        out(&o),
+        stderr(&o)
+    );
 
     // 3. diff: nothing to change is exit 0 and no output; a change is a
     //    unified diff and exit 1.
