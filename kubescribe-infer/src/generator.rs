@@ -223,6 +223,9 @@ pub enum GenerationProgress {
     },
 }
 
+/// A per-piece text callback, as the streaming methods take it.
+type OnText<'c> = &'c mut dyn FnMut(&str) -> bool;
+
 /// A generator that reports the progress of every generation through a
 /// callback (streaming from the wrapped one), for a caller that shows it:
 /// libraries never print, the CLI draws a progress line.
@@ -249,7 +252,7 @@ impl<'a> WithProgress<'a> {
         &self,
         prompt: &Prompt,
         constrained: bool,
-        run: &mut dyn FnMut(&mut dyn FnMut(&str) -> bool) -> Result<T, InferError>,
+        run: &mut dyn FnMut(OnText<'_>) -> Result<T, InferError>,
         tokens_of: fn(&T) -> Option<usize>,
     ) -> Result<T, InferError> {
         let call = self

@@ -145,7 +145,7 @@ fn ranked_peers(map: &BTreeMap<PeerKey, u64>, keep: usize) -> Vec<PeerEntry> {
         })
         .collect();
     // Most frequent first; the map's order breaks ties.
-    v.sort_by(|a, b| b.count.cmp(&a.count));
+    v.sort_by_key(|e| std::cmp::Reverse(e.count));
     v.truncate(keep);
     v
 }

@@ -769,12 +769,10 @@ impl CandleGenerator {
         let t0 = Instant::now();
         let mut logits = loaded.forward(prompt, 0)?;
         let prefill = t0.elapsed();
-        let mut pos = prompt.len();
         let t1 = Instant::now();
-        for _ in 0..steps {
+        for pos in prompt.len()..prompt.len() + steps {
             let tok = crate::sampling::argmax(&logits);
             logits = loaded.forward(&[tok], pos)?;
-            pos += 1;
         }
         Ok((prefill, t1.elapsed()))
     }

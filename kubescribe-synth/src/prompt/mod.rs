@@ -549,7 +549,8 @@ pub fn build_prompt_with(
             let mut shown = ex.intent.clone();
             shown.engine = Some(engine);
             context! {
-                intent_json => to_safe_json(&shown, true),
+                // compact: a worked example costs fewer of a small model's tokens
+                intent_json => to_safe_json(&shown, false),
                 policy => ex.policy.trim_end(),
             }
         })
@@ -580,7 +581,7 @@ pub fn build_prompt_with(
     let previous_answer = options
         .previous_answer
         .as_deref()
-        .map(|a| a.lines().map(|l| quote(l)).collect::<Vec<_>>().join("\n"));
+        .map(|a| a.lines().map(quote).collect::<Vec<_>>().join("\n"));
     let mut shown = intent.clone();
     shown.engine = Some(engine);
     let user = tmpl
