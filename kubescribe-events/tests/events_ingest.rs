@@ -734,3 +734,119 @@ fn concurrent_open_of_a_new_store_file() {
         }
     }
 }
+
+/// A long stream, read on the parse thread and written on the caller's in
+/// many batches: counts, the skipped lines (in order), progress reports and
+/// the stored rows are those of reading it record by record.
+#[test]
+fn a_stream_of_many_batches_is_counted_reported_and_stored_in_order() {
+    let n = 5_000usize;
+    let mut text = String::new();
+    for i in 1..=n {
+        if i % 7 == 0 {
+            text.push_str("not json\n");
+        } else if i % 1_000 == 0 {
+            text.push_str(&format!(
+                r#"{{"apiVersion":"apps/v1","kind":"Deployment","metadata":{{"name":"w{i}","namespace":"shop"}},"spec":{{"template":{{"metadata":{{"labels":{{"app":"w{i}"}}}}}}}}}}"#
+            ));
+            text.push('\n');
+        } else {
+            // Every third line repeats an earlier one's row.
+            let job = if i % 3 == 0 { i - 1 } else { i };
+            text.push_str(&format!(
+                r#"{{"rule":"r","priority":"Notice","output_fields":{{"evt.time":{i},"evt.type":"execve","proc.exepath":"/bin/sh","proc.cmdline":"sh -c job-{job}","k8s.ns.name":"shop","k8s.pod.name":"web-0"}}}}"#
+            ));
+            text.push('\n');
+        }
+    }
+    let options = IngestOptions {
+        progress_every: 100,
+        max_errors_kept: 10_000,
+        ..IngestOptions::default()
+    };
+    let mut reports = Vec::new();
+    let mut store = SqliteStore::open_in_memory().unwrap();
+    let sum = kubescribe_events::ingest_reader(
+        &mut store,
+        "many.jsonl",
+        text.as_bytes(),
+        &options,
+        &mut |p| reports.push((p.records_read, p.bytes_read)),
+    )
+    .unwrap();
+    let malformed = n / 7;
+    let workloads = (1..=n).filter(|i| i % 1_000 == 0 && i % 7 != 0).count();
+    assert_eq!(sum.records_read, n as u64);
+    assert_eq!(sum.records_skipped(), malformed as u64);
+    assert_eq!(sum.workloads_stored, workloads as u64);
+    let events = (n - malformed - workloads) as u64;
+    assert_eq!(sum.events_stored.get("process"), Some(&events));
+    let lines: Vec<usize> = sum.errors.iter().map(|e| e.line).collect();
+    assert_eq!(lines, (7..=n).step_by(7).collect::<Vec<_>>());
+    // A report every 100 records, as a sequential run makes them, then the last.
+    let expected: Vec<u64> = (100..=n as u64).step_by(100).chain([n as u64]).collect();
+    assert_eq!(reports.iter().map(|r| r.0).collect::<Vec<_>>(), expected);
+    assert!(reports.windows(2).all(|w| w[0].1 <= w[1].1));
+    assert_eq!(reports.last().unwrap().1, text.len() as u64);
+    let c = store.counts().unwrap();
+    assert_eq!(c.observations, events);
+    assert_eq!(c.workloads, workloads as u64);
+    // Rows in first-seen order: ids follow the jobs' first lines.
+    let rows = store
+        .events(EventTable::Processes, &EventQuery::default())
+        .unwrap();
+    let mut by_id: Vec<(i64, String, u64)> = rows
+        .iter()
+        .map(|r| match &r.event.kind {
+            EventKind::Process(p) => (r.id, p.args.clone().unwrap_or_default(), r.count),
+            _ => unreachable!(),
+        })
+        .collect();
+    by_id.sort();
+    let jobs: Vec<usize> = by_id
+        .iter()
+        .map(|(_, a, _)| a.trim_start_matches("-c job-").parse().unwrap())
+        .collect();
+    assert!(jobs.windows(2).all(|w| w[0] < w[1]), "first-seen order");
+    assert_eq!(
+        by_id.iter().map(|r| r.2).sum::<u64>(),
+        events,
+        "every event counted once"
+    );
+}
+
+/// A reader failing mid-stream stops ingestion with the error; nothing of
+/// the input is committed.
+#[test]
+fn a_read_error_on_the_parse_thread_is_returned_and_nothing_is_kept() {
+    struct Failing {
+        data: Vec<u8>,
+        at: usize,
+    }
+    impl std::io::Read for Failing {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            if self.at >= self.data.len() {
+                return Err(std::io::Error::other("disk on fire"));
+            }
+            let n = buf.len().min(self.data.len() - self.at).min(4096);
+            buf[..n].copy_from_slice(&self.data[self.at..self.at + n]);
+            self.at += n;
+            Ok(n)
+        }
+    }
+    let line = std::fs::read_to_string(fixture("falco.jsonl")).unwrap();
+    let line = line.lines().next().unwrap();
+    let data = format!("{line}\n").repeat(3_000).into_bytes();
+    let mut store = SqliteStore::open_in_memory().unwrap();
+    let err = kubescribe_events::ingest_reader(
+        &mut store,
+        "failing.jsonl",
+        Failing { data, at: 0 },
+        &IngestOptions::default(),
+        &mut |_| {},
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("disk on fire"), "{err}");
+    let c = store.counts().unwrap();
+    assert_eq!((c.observations, c.ingested_files), (0, 0));
+}
