@@ -224,7 +224,7 @@ fn eval_with_a_replay_backend_writes_the_report() {
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert!(
-        text(&o).contains("| model-a | 1 | 0 | 100.0 | 100.0 | 100.00 |"),
+        text(&o).contains("| model-a | 1 | 0 | 100.0 | 100.0 | - | 100.00 |"),
         "{}",
         text(&o)
     );
