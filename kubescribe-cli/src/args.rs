@@ -360,6 +360,12 @@ pub struct ValidateArgs {
     /// Print only the totals line (text output).
     #[arg(long)]
     pub summary: bool,
+    /// The Kubernetes version the documents are for (`1.20`, `v1.30.2`):
+    /// fields of the built-in kinds its API server does not know (and
+    /// would drop silently, e.g. a NetworkPolicy `endPort` before 1.22)
+    /// are errors. Files are then validated one at a time.
+    #[arg(long, value_name = "X.Y")]
+    pub kubernetes_version: Option<String>,
     /// Largest accepted input file, in MiB.
     #[arg(long, default_value_t = 16)]
     pub max_file_mib: usize,

@@ -274,3 +274,41 @@ fn a_closed_standard_output_ends_quietly() {
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     assert!(o.stderr.is_empty(), "{}", text(&o.stderr));
 }
+
+#[test]
+fn kubernetes_version_flags_fields_an_older_server_drops() {
+    let home = tempfile::tempdir().unwrap();
+    let f = home.path().join("range.yaml");
+    std::fs::write(
+        &f,
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: r, namespace: shop}\nspec:\n  podSelector: {}\n  policyTypes: [Egress]\n  egress:\n  - ports:\n    - {port: 8000, endPort: 8100, protocol: TCP}\n",
+    )
+    .unwrap();
+    let fs = f.to_str().unwrap();
+    let o = kubescribe(
+        &["validate", fs, "--kubernetes-version", "1.20"],
+        home.path(),
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stdout));
+    let out = text(&o.stdout);
+    assert!(
+        out.contains(":9: error: /spec/egress/0/ports/0/endPort"),
+        "{out}"
+    );
+    assert!(out.contains("needs Kubernetes 1.22 or later"), "{out}");
+    let o = kubescribe(
+        &["validate", fs, "--kubernetes-version", "v1.30.2"],
+        home.path(),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stdout));
+    let o = kubescribe(
+        &["validate", fs, "--kubernetes-version", "latest"],
+        home.path(),
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o.stderr).contains("not a Kubernetes version"),
+        "{}",
+        text(&o.stderr)
+    );
+}

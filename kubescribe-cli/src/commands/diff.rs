@@ -149,7 +149,7 @@ pub fn unified(a: &str, b: &str, a_name: &str, b_name: &str) -> String {
                 ops.push((Op::Keep, i, j));
                 i += 1;
                 j += 1;
-            } else if j < m && (i == n || l[i * (m + 1) + j + 1] >= l[(i + 1) * (m + 1) + j]) {
+            } else if j < m && (i == n || l[i * (m + 1) + j + 1] > l[(i + 1) * (m + 1) + j]) {
                 ops.push((Op::Add, i, j));
                 j += 1;
             } else {

@@ -17,6 +17,7 @@ use crate::input;
 use crate::output::{self, Exit};
 
 mod junit_tap;
+mod versions;
 
 /// A file that could not be read at all.
 pub(crate) struct Unreadable {
@@ -39,6 +40,12 @@ pub fn run(args: ValidateArgs) -> Result<Exit> {
         );
     }
     let files = input::expand_files(&args.input)?;
+    let version = args
+        .kubernetes_version
+        .as_deref()
+        .map(versions::parse)
+        .transpose()
+        .map_err(anyhow::Error::msg)?;
     let mut cluster = if args.live {
         Some(args.cluster_args.connect()?)
     } else {
@@ -133,7 +140,11 @@ pub fn run(args: ValidateArgs) -> Result<Exit> {
     let mut unreadable: Vec<Unreadable> = Vec::new();
     // Files on several threads when nothing per policy needs the store or
     // the cluster (one connection each); the output is the same either way.
-    let parallel = cluster.is_none() && args.store.is_none() && intent.is_none() && args.jobs != 1;
+    let parallel = cluster.is_none()
+        && args.store.is_none()
+        && intent.is_none()
+        && version.is_none()
+        && args.jobs != 1;
     let namespace = args.namespace.as_deref();
     let read = |f: &std::path::Path| {
         input::read_documents(f, &limits).map(|mut set| {
@@ -181,10 +192,20 @@ pub fn run(args: ValidateArgs) -> Result<Exit> {
                     }
                 }
                 let mut used = vec![false; set.documents.len()];
-                reports.extend(validator.validate_set_with(&set, &mut |p| {
+                let mut these = validator.validate_set_with(&set, &mut |p| {
                     let document = crate::cluster_apply::document_of(&set, p, &mut used);
                     layer2(p, cluster.as_mut(), &document, &mut cluster_failure)
-                }));
+                });
+                if let Some(v) = version {
+                    for (doc, r) in set.documents.iter().zip(&mut these) {
+                        for mut d in versions::findings(&doc.value, v) {
+                            d.line = set.line_of(doc, &d.pointer);
+                            r.diagnostics.push(d);
+                            r.valid = false;
+                        }
+                    }
+                }
+                reports.extend(these);
             }
             Err(CoreError::Syntax {
                 source_name,
