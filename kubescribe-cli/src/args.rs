@@ -62,9 +62,14 @@ pub enum Command {
     /// rules (`ingress: [{}]`, a bare Calico Allow). --deny-warnings makes
     /// every warning an error.
     ///
+    /// `--live` adds the cluster (see --live); `-o junit|tap` writes the
+    /// reports for CI pipelines.
+    ///
     /// Exit status: 0 all documents valid, 1 some document invalid (including
     /// malformed YAML; with --deny-warnings, any warning), 2 some file could
-    /// not be read (missing, not UTF-8, over the size limit).
+    /// not be read (missing, not UTF-8, over the size limit), or the store or
+    /// the cluster could not be used (the cause and, for a cluster, its URL
+    /// on standard error).
     Validate(ValidateArgs),
     /// Apply policies to the cluster with server-side apply (field manager
     /// `kubescribe`), after they pass every layer: layer 1 (built-in schema,

@@ -1,7 +1,7 @@
 //! `kubescribe generate`: an intent → a validated policy. The deterministic
 //! synthesizer writes it offline (here); a model backend, a store or a
 //! trace runs the generate → validate → regenerate loop ([`model_loop`]).
-//! `--events` ingests into a temporary store first; `--cluster` reads the
+//! `--events` ingests into a temporary store first; `--live` reads the
 //! intent against the cluster and `--apply` applies the policy there.
 
 mod model_loop;

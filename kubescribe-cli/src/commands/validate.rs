@@ -1,6 +1,6 @@
 //! `kubescribe validate`: policy documents checked at layer 1 (built-in
 //! schemas, `--crd`), layers 2/3 against an event store (`--store`) or a
-//! cluster (`--cluster`), layer 4 (over-permissive rules, warnings;
+//! live cluster (`--live`), layer 4 (over-permissive rules, warnings;
 //! errors with `--deny-warnings`) on every document, and with `--intent` /
 //! `--intent-file` intent fidelity (layer 5: the policy implements the
 //! intent), reported as text or JSON.
