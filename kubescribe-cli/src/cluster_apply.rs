@@ -306,7 +306,13 @@ pub fn apply_sets(
                     message,
                     diagnostics,
                 }) => {
-                    invalid = true;
+                    // 403: the user may not do it, the cluster cannot be used
+                    // for it (exit 2); any other refusal is about the document.
+                    if code == 403 {
+                        unusable = true;
+                    } else {
+                        invalid = true;
+                    }
                     results.push((
                         set.source.clone(),
                         Outcome::Rejected {
