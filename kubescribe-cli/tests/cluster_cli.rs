@@ -498,6 +498,20 @@ fn the_kubectl_workflow_against_a_real_apiserver() {
     );
     assert!(!out(&o).contains("managedFields"), "{}", out(&o));
 
+    // 4b. --as: a user without rights is refused (403), exit 2 with the
+    //     cause, not an invalid policy.
+    let o = run(&["apply", &a2, "--skip-resource-checks", "--as", "nobody"]);
+    assert_eq!(o.status.code(), Some(2), "{}{}", out(&o), stderr(&o));
+    assert!(
+        format!("{}{}", out(&o), stderr(&o)).contains("forbidden"),
+        "{}{}",
+        out(&o),
+        stderr(&o)
+    );
+    let o = run(&["validate", "--live", &a2, "--as", "nobody"]);
+    assert_eq!(o.status.code(), Some(2), "{}{}", out(&o), stderr(&o));
+    assert!(!out(&o).contains("invalid"), "{}", out(&o));
+
     // 5. delete, then again: not found is exit 1 unless --ignore-not-found.
     let o = run(&["delete", "-f", &a]);
     assert_eq!(o.status.code(), Some(0), "{}{}", out(&o), stderr(&o));
