@@ -529,10 +529,28 @@ fn the_kubectl_workflow_against_a_real_apiserver() {
     // 6. cluster: engines installed (CRDs) and whether they run (no
     //    DaemonSet on this cluster); a closed standard output ends quietly
     //    with 0 (was: "Broken pipe", exit 2).
+    // An agent DaemonSet nothing schedules (no controller here): found,
+    // and not running.
+    let dss: Api<k8s_openapi::api::apps::v1::DaemonSet> =
+        Api::namespaced(cluster.api().client(), &ns);
+    let ds = serde_json::from_value(serde_json::json!({
+        "metadata": {"name": "tetragon"},
+        "spec": {"selector": {"matchLabels": {"app": "tetragon"}},
+                 "template": {"metadata": {"labels": {"app": "tetragon"}},
+                              "spec": {"containers": [{"name": "t", "image": "img"}]}}}}))
+    .unwrap();
+    cluster
+        .block_on(dss.create(&PostParams::default(), &ds))
+        .unwrap();
     let o = run(&["cluster", "-n", &ns]);
+    assert!(
+        out(&o).contains(&format!("DaemonSet {ns}/tetragon 0/0 pods ready")),
+        "{}",
+        out(&o)
+    );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    // (On the test apiserver nothing runs: "installed, NOT running (no
-    // agent DaemonSet)"; a real cluster may run Tetragon.)
+    // (On the test apiserver nothing runs: "installed, NOT running"; a
+    // real cluster may run Tetragon.)
     let line = out(&o)
         .lines()
         .find(|l| l.trim_start().starts_with("tetragon: "))
