@@ -312,3 +312,21 @@ fn kubernetes_version_flags_fields_an_older_server_drops() {
         text(&o.stderr)
     );
 }
+
+#[test]
+fn namespace_flag_fills_and_refuses_like_kubectl() {
+    let home = tempfile::tempdir().unwrap();
+    let f = home.path().join("a.yaml");
+    std::fs::write(&f, NETPOL).unwrap();
+    let fs = f.to_str().unwrap();
+    let o = kubescribe(&["validate", fs, "-n", "shop"], home.path());
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stdout));
+    let o = kubescribe(&["validate", fs, "--namespace", "other"], home.path());
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stdout));
+    assert!(
+        text(&o.stdout)
+            .contains("namespace `shop` does not match the namespace `other` given with -n"),
+        "{}",
+        text(&o.stdout)
+    );
+}

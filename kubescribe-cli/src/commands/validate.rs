@@ -51,10 +51,9 @@ pub fn run(args: ValidateArgs) -> Result<Exit> {
     } else {
         None
     };
-    let dry_run_opts = kubescribe_kube::ApplyOptions {
-        namespace: args.namespace.clone(),
-        ..Default::default()
-    };
+    // -n is filled into the documents as they are read; one naming another
+    // namespace is an error of its own (below), as kubectl refuses it.
+    let dry_run_opts = kubescribe_kube::ApplyOptions::default();
     // The first failure of the cluster: the command then stops with it
     // (exit 2) rather than call a policy invalid that was not checked.
     let mut cluster_failure: Option<kubescribe_events::cluster::ClusterError> = None;
@@ -144,6 +143,7 @@ pub fn run(args: ValidateArgs) -> Result<Exit> {
         && args.store.is_none()
         && intent.is_none()
         && version.is_none()
+        && args.namespace.is_none()
         && args.jobs != 1;
     let namespace = args.namespace.as_deref();
     let read = |f: &std::path::Path| {
@@ -196,6 +196,26 @@ pub fn run(args: ValidateArgs) -> Result<Exit> {
                     let document = crate::cluster_apply::document_of(&set, p, &mut used);
                     layer2(p, cluster.as_mut(), &document, &mut cluster_failure)
                 });
+                for (doc, r) in set.documents.iter().zip(&mut these) {
+                    let own = doc
+                        .value
+                        .pointer("/metadata/namespace")
+                        .and_then(serde_json::Value::as_str);
+                    if let (Some(own), Some(flag)) = (own, args.namespace.as_deref())
+                        && own != flag
+                    {
+                        let mut d = kubescribe_validate::Diagnostic::schema_error(
+                            "/metadata/namespace",
+                            "namespace",
+                            format!(
+                                "the document's namespace `{own}` does not match the namespace `{flag}` given with -n"
+                            ),
+                        );
+                        d.line = set.line_of(doc, &d.pointer);
+                        r.diagnostics.push(d);
+                        r.valid = false;
+                    }
+                }
                 if let Some(v) = version {
                     for (doc, r) in set.documents.iter().zip(&mut these) {
                         for mut d in versions::findings(&doc.value, v) {
