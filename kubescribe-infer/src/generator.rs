@@ -311,6 +311,8 @@ impl Generator for WithProgress<'_> {
     fn count_tokens(&self, prompt: &Prompt) -> Option<usize> {
         self.inner.count_tokens(prompt)
     }
+    /// Generates as the wrapped generator's `generate` does (an HTTP backend
+    /// would stream otherwise), reporting the answer once it is there.
     fn generate(
         &self,
         prompt: &Prompt,
@@ -319,7 +321,11 @@ impl Generator for WithProgress<'_> {
         self.observe(
             prompt,
             false,
-            &mut |on| self.inner.generate_stream(prompt, config, on),
+            &mut |on| {
+                let g = self.inner.generate(prompt, config)?;
+                on(&g.text);
+                Ok(g)
+            },
             |g| g.completion_tokens,
         )
     }

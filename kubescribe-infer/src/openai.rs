@@ -352,6 +352,11 @@ impl OpenAiGenerator {
     }
 
     /// Posts a streaming request body; reads the server-sent events.
+    ///
+    /// Constrained generation does not stream (the default
+    /// `generate_constrained_stream` reports the whole answer once): a
+    /// stream carries no token counts unless the server is asked for them,
+    /// and not every server streams under a schema.
     fn stream(
         &self,
         body: &Value,
@@ -654,21 +659,5 @@ impl Generator for OpenAiGenerator {
         on_text: &mut dyn FnMut(&str) -> bool,
     ) -> Result<Generation, InferError> {
         self.stream(&self.request_body(prompt, config, true), on_text)
-    }
-
-    /// Streams with the target's JSON Schema in the request (see
-    /// [`Generator::generate_constrained`]).
-    fn generate_constrained_stream(
-        &self,
-        prompt: &Prompt,
-        config: &GenerationConfig,
-        target: &ConstraintTarget,
-        on_text: &mut dyn FnMut(&str) -> bool,
-    ) -> Result<Option<Generation>, InferError> {
-        if self.config.schema_field == SchemaField::Off {
-            return Ok(None);
-        }
-        let body = self.constrained_body(prompt, config, target, true)?;
-        self.stream(&body, on_text).map(Some)
     }
 }
