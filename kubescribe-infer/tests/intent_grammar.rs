@@ -196,7 +196,7 @@ fn every_engine_can_write_the_synthesizers_policy_under_the_shaped_grammar() {
                "action": "allow", "direction": "egress",
                "resources": {"peers": [{"labels": {"app": "db"}}], "ports": [{"port": 5432}]}}),
     ];
-    let mut written = 0;
+    let (mut written, mut refused) = (0, 0);
     for iv in intents {
         let i: Intent = serde_json::from_value(iv).unwrap();
         for &e in kubescribe_synth::engines_for(i.domain) {
@@ -220,7 +220,26 @@ fn every_engine_can_write_the_synthesizers_policy_under_the_shaped_grammar() {
                 )
             });
             written += 1;
+            // What the faithful policy states one way is forced: a flag
+            // flipped, or a peer selector emptied, cannot be written.
+            for (from, to) in [
+                ("\"readOnly\":true", "\"readOnly\":false"),
+                ("\"matchLabels\":{\"app\":\"db\"}", "\"matchLabels\":{}"),
+            ] {
+                if text.contains(from) {
+                    let mut c = g
+                        .constraint(kind, &target.tightening, &target.limits)
+                        .unwrap();
+                    assert!(
+                        drive(&mut c, tok, &text.replacen(from, to, 1)).is_err(),
+                        "{}: {to} was writable",
+                        kind.kind()
+                    );
+                    refused += 1;
+                }
+            }
         }
     }
     assert!(written >= 6, "{written}");
+    assert!(refused >= 3, "{refused}");
 }

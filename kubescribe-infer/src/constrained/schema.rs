@@ -123,6 +123,10 @@ pub struct Tightening {
     /// Properties required at paths (`spec` → `ingress`, `policyTypes`).
     #[serde(default)]
     pub required: BTreeMap<String, BTreeSet<String>>,
+    /// Every key of `peer_labels` is required (the intent names one peer
+    /// selector).
+    #[serde(default)]
+    pub peer_labels_exact: bool,
 }
 
 impl Tightening {
@@ -673,7 +677,11 @@ impl Shaper<'_> {
         let parent = path.len().checked_sub(2).map(|i| path[i]);
         if last == "matchLabels" && !t.peer_labels.is_empty() {
             // Not the scope's (forced above): a peer's.
-            return Some(labels_schema(&t.peer_labels, self.limits));
+            let mut m = labels_schema(&t.peer_labels, self.limits);
+            if t.peer_labels_exact {
+                m["required"] = json!(t.peer_labels.keys().collect::<Vec<_>>());
+            }
+            return Some(m);
         }
         if last == "matchLabels" && !t.labels.is_empty() {
             return Some(label_map(t, self.limits));

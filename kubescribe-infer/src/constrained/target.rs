@@ -151,6 +151,15 @@ fn shape_by_reference(t: &mut Tightening, reference: &Value) {
     }
     let mut found = Found::default();
     skeleton(&spec, "spec", t, &mut found);
+    // A flag, action or protocol the faithful policy states the same way
+    // everywhere at a path is forced there.
+    for (path, v) in found.uniform {
+        if let Some(v) = v {
+            t.forced.entry(path).or_insert(v);
+        }
+    }
+    // One peer selector: all its labels are needed.
+    t.peer_labels_exact = found.label_maps == 1;
     if !found.ports.is_empty() {
         t.ports = found.ports;
     }
@@ -172,7 +181,23 @@ struct Found {
     dirs: std::collections::BTreeSet<String>,
     paths: std::collections::BTreeSet<String>,
     peer_labels: std::collections::BTreeMap<String, std::collections::BTreeSet<String>>,
+    /// `matchLabels` maps seen (besides the scope's).
+    label_maps: usize,
+    /// Scalars of [`UNIFORM_KEYS`] by path: `Some` while every occurrence agrees.
+    uniform: std::collections::BTreeMap<String, Option<Value>>,
 }
+
+/// Fields forced when the faithful policy gives them one value at a path.
+const UNIFORM_KEYS: &[&str] = &[
+    "readOnly",
+    "recursive",
+    "ownerOnly",
+    "action",
+    "protocol",
+    "operator",
+    "call",
+    "syscall",
+];
 
 /// Walks the faithful policy below `path`: each object's keys become
 /// required there (for an array's items, the keys every item has), and
@@ -185,6 +210,7 @@ fn skeleton(v: &Value, path: &str, t: &mut Tightening, found: &mut Found) {
         Value::Object(m) => {
             let last = path.rsplit('.').next().unwrap_or("");
             if last == "matchLabels" {
+                found.label_maps += 1;
                 for (k, val) in m {
                     if let Some(val) = val.as_str() {
                         found
@@ -206,6 +232,16 @@ fn skeleton(v: &Value, path: &str, t: &mut Tightening, found: &mut Found) {
             }
             for (k, x) in m {
                 let child = format!("{path}.{k}");
+                if UNIFORM_KEYS.contains(&k.as_str()) && (x.is_string() || x.is_boolean()) {
+                    let slot = found
+                        .uniform
+                        .entry(child.clone())
+                        .or_insert_with(|| Some(x.clone()));
+                    if slot.as_ref() != Some(x) {
+                        *slot = None;
+                    }
+                    continue;
+                }
                 match (k.as_str(), x) {
                     ("port", Value::Number(n)) => {
                         if let Some(p) = n.as_u64().and_then(|p| u16::try_from(p).ok()) {
