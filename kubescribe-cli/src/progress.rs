@@ -93,6 +93,7 @@ impl AttemptProgress {
                 tokens,
                 elapsed,
                 first_piece,
+                pieces,
                 failed,
             } => {
                 if let Some(b) = bar.take() {
@@ -102,11 +103,14 @@ impl AttemptProgress {
                     *f = None;
                 }
                 let decoding = match first_piece {
-                    Some(f) if *tokens > 1 => format!(
+                    Some(f) if *tokens > 1 && *pieces > 1 => format!(
                         "; prompt {:.1} s, then {:.1} tokens/s",
                         f.as_secs_f64(),
                         rate(tokens - 1, elapsed.saturating_sub(*f))
                     ),
+                    _ if *tokens > 0 && !*failed => {
+                        format!(" ({:.1} tokens/s)", rate(*tokens, *elapsed))
+                    }
                     _ => String::new(),
                 };
                 eprintln!(

@@ -27,17 +27,23 @@ fn intent() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/intents/nginx-www.json")
 }
 
-const BAD: &str = "apiVersion: security.kubearmor.com/v1\nkind: KubeArmorPolicy\nmetadata:\n  name: Nginx_WWW\n  namespace: shop\nspec:\n  selector:\n    matchLabels:\n      app: nginx\n  file:\n    matchDirectories:\n    - dir: /var/www/\n      readOnly: true\n  action: Allow\n";
+/// Implements the intent (so it passes the fidelity check once its name is
+/// fixed) but has an invalid name.
+const BAD: &str = "apiVersion: security.kubearmor.com/v1\nkind: KubeArmorPolicy\nmetadata:\n  name: Nginx_WWW\n  namespace: shop\nspec:\n  selector:\n    matchLabels:\n      app: nginx\n  file:\n    matchDirectories:\n    - dir: /var/www/\n      readOnly: true\n      recursive: true\n  process:\n    matchPaths:\n    - path: /usr/sbin/nginx\n  action: Allow\n";
 
-/// Answers chat requests with `answers` in turn; returns the base URL.
+/// Answers chat requests with `answers` in turn (a `GET`, the CLI's check
+/// that the server answers, gets an empty model list); returns the base URL.
 fn serve(answers: Vec<String>) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     thread::spawn(move || {
-        for answer in answers {
+        let mut answers = answers.into_iter();
+        while let Some(answer) = answers.next() {
             let (mut s, _) = listener.accept().unwrap();
             let mut r = BufReader::new(s.try_clone().unwrap());
             let mut len = 0usize;
+            let mut request = String::new();
+            r.read_line(&mut request).unwrap();
             loop {
                 let mut h = String::new();
                 r.read_line(&mut h).unwrap();
@@ -50,6 +56,20 @@ fn serve(answers: Vec<String>) -> String {
             }
             let mut body = vec![0u8; len];
             r.read_exact(&mut body).unwrap();
+            if request.starts_with("GET") {
+                let out = r#"{"object":"list","data":[]}"#;
+                let _ = write!(
+                    s,
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{out}",
+                    out.len()
+                );
+                // this answer is still owed to the next request
+                answers = std::iter::once(answer)
+                    .chain(answers)
+                    .collect::<Vec<_>>()
+                    .into_iter();
+                continue;
+            }
             let out = serde_json::json!({"choices": [{"index": 0, "message": {"role": "assistant", "content": answer}}],
                                          "usage": {"prompt_tokens": 100, "completion_tokens": 50}})
             .to_string();
@@ -87,8 +107,9 @@ fn the_loop_feeds_diagnostics_back_and_writes_a_trace() {
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(stdout.contains("name: nginx-www"), "{stdout}");
     let stderr = String::from_utf8_lossy(&o.stderr);
+    // the server gets the schema, so the attempt counts as constrained
     assert!(
-        stderr.contains("attempt 1 (openai:test): 1 error(s)"),
+        stderr.contains("attempt 1 (openai:test, constrained to security.kubearmor.com/v1/KubeArmorPolicy): 1 error(s)"),
         "{stderr}"
     );
     assert!(
@@ -126,7 +147,7 @@ fn failing_every_attempt_exits_1_unless_the_fallback_is_asked_for() {
     let o = run(&base);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(
-        text(&o).contains("no valid policy after 1 attempt(s)"),
+        text(&o).contains("no policy that is valid and implements the intent after 1 attempt(s)"),
         "{}",
         text(&o)
     );
@@ -175,8 +196,16 @@ fn a_missing_model_or_server_is_a_clear_error() {
         "--max-attempts",
         "1",
     ]);
-    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    // an unreachable server is a configuration error, said once, with its URL
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(text(&o).contains("cannot reach the server"), "{}", text(&o));
+    assert_eq!(
+        text(&o).matches(&format!("{url}/models")).count(),
+        1,
+        "{}",
+        text(&o)
+    );
+    assert!(!text(&o).contains("attempt 1"), "{}", text(&o));
 }
 
 #[test]

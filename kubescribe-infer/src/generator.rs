@@ -218,6 +218,8 @@ pub enum GenerationProgress {
         /// When the first piece of output arrived (after the prompt's
         /// forward pass), since the start; `None` when none did.
         first_piece: Option<Duration>,
+        /// Pieces of output seen (1 for an answer that came whole).
+        pieces: usize,
         /// Whether it failed.
         failed: bool,
     },
@@ -288,6 +290,7 @@ impl<'a> WithProgress<'a> {
                 tokens: tokens.unwrap_or(pieces),
                 elapsed: started.elapsed(),
                 first_piece,
+                pieces,
                 failed: result.is_err(),
             });
         }
