@@ -104,8 +104,11 @@ pub fn run_intent(mut intent: Intent, args: &LoopArgs<'_>) -> Result<Exit> {
     let pipeline = Pipeline::new(&observed, &prompts, &validator, config);
     let result = pipeline.run(&intent, store.as_mut().map(|s| s as &mut dyn EventStore))?;
     // A backend that failed every attempt without answering (a server gone,
-    // a prompt over the model's context) is unusable, not a model mistake.
-    if let Some(e) = all_failed(&result.trace) {
+    // a prompt over the model's context) is unusable, not a model mistake;
+    // the synthesizer failing is the intent's gap (exit 1).
+    if args.backend != Backend::Synth
+        && let Some(e) = all_failed(&result.trace)
+    {
         return Ok(output::fail(
             Exit::Unusable,
             format_args!("the backend failed on every attempt: {e}"),
