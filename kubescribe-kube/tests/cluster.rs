@@ -436,7 +436,18 @@ fn the_dry_run_sends_the_document_as_written_not_its_defaults() {
         "metadata": {"name": "openat", "namespace": ns},
         "spec": {"kprobes": [{"call": "sys_openat", "syscall": true,
                               "args": [{"index": 1, "type": "string"}]}]}});
-    let policy = Policy::from_value(doc.clone()).unwrap();
+    // The policy the validator hands on carries the schema's defaults
+    // (`resolve: ""` and more), which this server refuses.
+    let policy = Validator::new().validate_value(&doc).policy.unwrap();
+    let rendered = policy.to_value().unwrap();
+    assert_eq!(
+        rendered.pointer("/spec/kprobes/0/args/0/resolve"),
+        Some(&json!(""))
+    );
+    assert!(matches!(
+        dry_run(&cluster, &rendered),
+        ApplyResult::Rejected { .. }
+    ));
     let d =
         checks::final_checks(&mut cluster, &policy, &doc, true, &ApplyOptions::default()).unwrap();
     assert!(d.is_empty(), "{d:#?}");
