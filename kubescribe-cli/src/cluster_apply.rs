@@ -489,3 +489,34 @@ fn write_failure(out: &mut dyn Write, source: &str, r: &Outcome) -> Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::document_of;
+    use kubescribe_core::document::{ReadLimits, read_bytes};
+    use kubescribe_validate::Validator;
+
+    #[test]
+    fn the_cluster_gets_the_document_as_written() {
+        // Offline half of issue 21's first bug: the validator's policy
+        // carries the schema's defaults (`resolve: ""`, …); what the dry run
+        // sends is the user's document, matched by kind, name and namespace.
+        let text = "apiVersion: cilium.io/v1alpha1\nkind: TracingPolicyNamespaced\nmetadata: {name: a}\nspec:\n  kprobes: [{call: sys_openat, syscall: true, args: [{index: 1, type: string}]}]\n---\napiVersion: cilium.io/v1alpha1\nkind: TracingPolicyNamespaced\nmetadata: {name: b}\nspec:\n  kprobes: [{call: sys_close, syscall: true}]\n";
+        let set = read_bytes("t.yaml", text.as_bytes(), &ReadLimits::default()).unwrap();
+        let mut used = vec![false; 2];
+        for i in [1, 0] {
+            let policy = Validator::new()
+                .validate_value(&set.documents[i].value)
+                .policy
+                .unwrap();
+            assert!(
+                policy.to_value().unwrap().to_string().contains("resolve")
+                    || policy.to_value().unwrap() != set.documents[i].value
+            );
+            assert_eq!(
+                document_of(&set, &policy, &mut used),
+                set.documents[i].value
+            );
+        }
+    }
+}
