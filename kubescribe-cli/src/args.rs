@@ -78,9 +78,14 @@ pub enum Command {
     /// retried with backoff; the report says what was created, configured
     /// (with the changed fields) or unchanged.
     ///
+    /// The report lists every object touched, also when a later document
+    /// fails, then the cause; a conflict with another field manager is said
+    /// as a conflict, a 403 as forbidden.
+    ///
     /// Exit status: 0 everything applied, 1 some document invalid or
-    /// rejected by the server (nothing applied for it), 2 unreadable input or
-    /// no reachable cluster.
+    /// rejected by the server (nothing applied for it), 2 unreadable input,
+    /// no reachable cluster, or a document the cluster could not take (a
+    /// kind it does not serve, a request it forbids).
     Apply(ApplyArgs),
     /// Show what `apply` would change: each object's server-side dry run
     /// against the live object, as a unified diff (kubectl diff's output;
