@@ -59,7 +59,6 @@ fn each_generation_is_reported_start_tokens_end() {
     assert_eq!(g.generate(&prompt, &cfg).unwrap().text, "abc");
     assert_eq!(g.generate(&prompt, &cfg).unwrap().text, "abc");
     assert_eq!(g.name(), "three");
-    drop(g);
     let seen = seen.into_inner().unwrap();
     let summary: Vec<String> = seen
         .iter()
@@ -142,7 +141,6 @@ fn constrained_decoding_is_reported_token_by_token() {
         )
         .unwrap();
     assert_eq!(out.unwrap().text, "{}");
-    drop(g);
     let seen = seen.into_inner().unwrap();
     assert_eq!(seen.len(), 5, "{seen:?}");
     assert!(matches!(
