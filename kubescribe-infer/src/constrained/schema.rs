@@ -127,6 +127,13 @@ pub struct Tightening {
     /// selector).
     #[serde(default)]
     pub peer_labels_exact: bool,
+    /// The only properties allowed at paths (the faithful policy's keys
+    /// there: no rule section or field the intent does not need).
+    #[serde(default)]
+    pub closed: BTreeMap<String, BTreeSet<String>>,
+    /// Tetragon `matchArgs[].values[]` (the intent's paths and prefixes).
+    #[serde(default)]
+    pub arg_values: BTreeSet<String>,
 }
 
 impl Tightening {
@@ -141,6 +148,8 @@ impl Tightening {
             && self.peer_labels.is_empty()
             && self.forced.is_empty()
             && self.required.is_empty()
+            && self.closed.is_empty()
+            && self.arg_values.is_empty()
     }
 
     /// What a workload's summarized context observed.
@@ -519,6 +528,9 @@ impl Shaper<'_> {
                     shaped.insert(name.clone(), s);
                 }
             }
+            if let Some(allowed) = self.tight.closed.get(&path.join(".")) {
+                shaped.retain(|k, _| allowed.contains(k));
+            }
             if let Some(names) = self.tight.required.get(&path.join(".")) {
                 let mut req: Vec<Value> = out
                     .get("required")
@@ -717,6 +729,15 @@ impl Shaper<'_> {
             && path[path.len() - 3] == "matchDirectories"
         {
             return Some(json!({"enum": t.path_prefixes.iter().collect::<Vec<_>>()}));
+        }
+        if last == "[]"
+            && parent == Some("values")
+            && !t.arg_values.is_empty()
+            && path.len() >= 4
+            && path[path.len() - 4] == "matchArgs"
+        {
+            // Tetragon matchArgs[].values[]
+            return Some(json!({"enum": t.arg_values.iter().collect::<Vec<_>>()}));
         }
         if last == "[]" && parent == Some("values") && !t.binaries.is_empty() {
             // Tetragon matchBinaries[].values[]

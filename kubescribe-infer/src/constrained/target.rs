@@ -197,6 +197,7 @@ const UNIFORM_KEYS: &[&str] = &[
     "operator",
     "call",
     "syscall",
+    "args",
 ];
 
 /// Walks the faithful policy below `path`: each object's keys become
@@ -228,11 +229,17 @@ fn skeleton(v: &Value, path: &str, t: &mut Tightening, found: &mut Found) {
                 .map(|(k, _)| k.clone())
                 .collect();
             if !keys.is_empty() {
+                t.closed
+                    .entry(path.to_string())
+                    .or_default()
+                    .extend(keys.iter().cloned());
                 t.required.entry(path.to_string()).or_default().extend(keys);
             }
             for (k, x) in m {
                 let child = format!("{path}.{k}");
-                if UNIFORM_KEYS.contains(&k.as_str()) && (x.is_string() || x.is_boolean()) {
+                if UNIFORM_KEYS.contains(&k.as_str())
+                    && (x.is_string() || x.is_boolean() || (k == "args" && x.is_array()))
+                {
                     let slot = found
                         .uniform
                         .entry(child.clone())
@@ -264,6 +271,10 @@ fn skeleton(v: &Value, path: &str, t: &mut Tightening, found: &mut Found) {
                     ("dir", Value::String(d)) => {
                         found.dirs.insert(d.clone());
                     }
+                    ("values", Value::Array(vs)) if path.contains("matchArgs") => {
+                        t.arg_values
+                            .extend(vs.iter().filter_map(Value::as_str).map(str::to_string));
+                    }
                     _ => skeleton(x, &child, t, found),
                 }
             }
@@ -289,6 +300,10 @@ fn skeleton(v: &Value, path: &str, t: &mut Tightening, found: &mut Found) {
                 std::mem::swap(&mut sub.forced, &mut t.forced);
                 skeleton(item, &child, &mut sub, found);
                 std::mem::swap(&mut sub.forced, &mut t.forced);
+                for (p, names) in sub.closed {
+                    t.closed.entry(p).or_default().extend(names);
+                }
+                t.arg_values.extend(sub.arg_values);
                 for (p, names) in sub.required {
                     match merged.get_mut(&p) {
                         Some(m) => *m = m.intersection(&names).cloned().collect(),
