@@ -194,6 +194,8 @@ fn every_engine_can_write_the_synthesizers_policy_under_the_shaped_grammar() {
                "action": "block", "resources": {"binaries": ["/bin/bash"]}}),
         json!({"scope": {"clusterWide": true}, "domain": "file", "action": "block",
                "resources": {"paths": ["/etc/passwd"], "readOnly": true}}),
+        json!({"scope": {"namespace": "wp", "labels": {"app": "wordpress"}}, "domain": "file",
+               "action": "block", "resources": {"paths": ["/etc/shadow"], "sources": ["/bin/cat"]}}),
         json!({"scope": {"namespace": "shop", "labels": {"app": "web"}}, "domain": "network",
                "action": "allow", "direction": "egress",
                "resources": {"peers": [{"labels": {"app": "db"}}], "ports": [{"port": 5432}]}}),
@@ -232,6 +234,8 @@ fn every_engine_can_write_the_synthesizers_policy_under_the_shaped_grammar() {
                     "\"values\":[\"/etc/passwd\"]",
                     "\"values\":[\"/usr/bin/curl\"]",
                 ),
+                // the source and the path swapped
+                ("\"path\":\"/bin/cat\"", "\"path\":\"/etc/shadow\""),
                 // a rule section the intent does not need
                 ("\"spec\":{", "\"spec\":{\"network\":{},"),
             ] {

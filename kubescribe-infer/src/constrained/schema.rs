@@ -134,6 +134,9 @@ pub struct Tightening {
     /// Tetragon `matchArgs[].values[]` (the intent's paths and prefixes).
     #[serde(default)]
     pub arg_values: BTreeSet<String>,
+    /// KubeArmor `fromSource[].path` (the intent's source executables).
+    #[serde(default)]
+    pub sources: BTreeSet<String>,
 }
 
 impl Tightening {
@@ -150,6 +153,7 @@ impl Tightening {
             && self.required.is_empty()
             && self.closed.is_empty()
             && self.arg_values.is_empty()
+            && self.sources.is_empty()
     }
 
     /// What a workload's summarized context observed.
@@ -278,7 +282,11 @@ fn metadata_schema(kind: PolicyKind, t: &Tightening, limits: &SchemaLimits) -> V
         };
         props.insert("namespace".into(), ns);
     }
-    props.insert("labels".into(), label_map(t, limits));
+    // A document shaped by the intent names no labels of its own (a
+    // small model fills a free map with repeated keys).
+    if t.forced.is_empty() {
+        props.insert("labels".into(), label_map(t, limits));
+    }
     // An observed namespace is the one to use, not an option.
     let required = if kind.namespaced() && !t.namespaces.is_empty() {
         json!(["name", "namespace"])
@@ -716,6 +724,15 @@ impl Shaper<'_> {
         {
             // KubeArmor file.matchPaths[].path
             return Some(json!({"enum": t.paths.iter().collect::<Vec<_>>()}));
+        }
+        if last == "path"
+            && parent == Some("[]")
+            && !t.sources.is_empty()
+            && path.len() >= 3
+            && path[path.len() - 3] == "fromSource"
+        {
+            // KubeArmor fromSource[].path
+            return Some(json!({"enum": t.sources.iter().collect::<Vec<_>>()}));
         }
         if last == "path" && parent == Some("[]") && !t.binaries.is_empty() {
             // KubeArmor process.matchPaths[].path

@@ -198,7 +198,13 @@ const UNIFORM_KEYS: &[&str] = &[
     "call",
     "syscall",
     "args",
+    "matchArgs",
+    "message",
+    "tags",
 ];
+
+/// Keys of [`UNIFORM_KEYS`] whose value is a list, forced whole.
+const UNIFORM_LISTS: &[&str] = &["args", "matchArgs", "tags"];
 
 /// Walks the faithful policy below `path`: each object's keys become
 /// required there (for an array's items, the keys every item has), and
@@ -238,7 +244,9 @@ fn skeleton(v: &Value, path: &str, t: &mut Tightening, found: &mut Found) {
             for (k, x) in m {
                 let child = format!("{path}.{k}");
                 if UNIFORM_KEYS.contains(&k.as_str())
-                    && (x.is_string() || x.is_boolean() || (k == "args" && x.is_array()))
+                    && (x.is_string()
+                        || x.is_boolean()
+                        || (UNIFORM_LISTS.contains(&k.as_str()) && x.is_array()))
                 {
                     let slot = found
                         .uniform
@@ -262,11 +270,14 @@ fn skeleton(v: &Value, path: &str, t: &mut Tightening, found: &mut Found) {
                             found.ports.insert(p);
                         }
                     }
-                    ("path", Value::String(p)) if path.contains("process.matchPaths") => {
+                    ("path", Value::String(p)) if path.ends_with("process.matchPaths.[]") => {
                         found.binaries.insert(p.clone());
                     }
-                    ("path", Value::String(p)) if path.contains("file.matchPaths") => {
+                    ("path", Value::String(p)) if path.ends_with("file.matchPaths.[]") => {
                         found.paths.insert(p.clone());
+                    }
+                    ("path", Value::String(p)) if path.ends_with("fromSource.[]") => {
+                        t.sources.insert(p.clone());
                     }
                     ("dir", Value::String(d)) => {
                         found.dirs.insert(d.clone());
@@ -304,6 +315,7 @@ fn skeleton(v: &Value, path: &str, t: &mut Tightening, found: &mut Found) {
                     t.closed.entry(p).or_default().extend(names);
                 }
                 t.arg_values.extend(sub.arg_values);
+                t.sources.extend(sub.sources);
                 for (p, names) in sub.required {
                     match merged.get_mut(&p) {
                         Some(m) => *m = m.intersection(&names).cloned().collect(),
