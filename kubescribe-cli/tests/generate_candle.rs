@@ -76,6 +76,8 @@ fn candle_backend_generates_a_valid_policy_with_constrained_decoding() {
     assert_eq!(t["attempts"][0]["generator"], "tiny");
 
     // The same model unconstrained: garbage, every attempt fails (exit 1).
+    // Its own trace file: generate never replaces an earlier one without --force.
+    let unconstrained_trace = dir.path().join("trace-unconstrained.json");
     let o = run(&[
         "generate",
         "--intent-file",
@@ -90,10 +92,11 @@ fn candle_backend_generates_a_valid_policy_with_constrained_decoding() {
         "1",
         "--no-constrain",
         "--trace",
-        trace.to_str().unwrap(),
+        unconstrained_trace.to_str().unwrap(),
     ]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
-    let t: Value = serde_json::from_str(&std::fs::read_to_string(&trace).unwrap()).unwrap();
+    let t: Value =
+        serde_json::from_str(&std::fs::read_to_string(&unconstrained_trace).unwrap()).unwrap();
     assert!(t.get("constrained_to").is_none(), "{t}");
     assert_eq!(t["attempts"][0]["constrained"], false);
     assert_eq!(t["attempts"][0]["valid"], false);
