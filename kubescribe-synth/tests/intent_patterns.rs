@@ -238,3 +238,19 @@ fn a_wildcard_over_a_top_level_domain_is_kept() {
     let i = parsed("allow egress to *.com on 443/tcp for app=web in namespace shop");
     assert_eq!(i.resources.fqdns, ["*.com"]);
 }
+
+#[test]
+fn a_name_glossed_by_its_labels_is_the_workload_not_an_executable() {
+    // The README's main job: "nginx" is the workload the parenthesis
+    // describes; every writer of /etc/nginx/ is blocked, not only nginx.
+    let i = parsed(
+        "nginx (app=nginx, namespace shop) must never modify its configuration under /etc/nginx/",
+    );
+    assert_eq!(i.action, Action::Block);
+    assert_eq!(i.scope.namespace.as_deref(), Some("shop"));
+    assert_eq!(i.resources.dirs, ["/etc/nginx/"]);
+    assert!(i.resources.sources.is_empty(), "{:?}", i.resources.sources);
+    // Named as the acting program, it still is one.
+    let i = parsed("allow nginx to read /etc/nginx/ for app=web in namespace shop");
+    assert_eq!(i.resources.sources, ["/usr/sbin/nginx"]);
+}

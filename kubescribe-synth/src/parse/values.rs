@@ -6,6 +6,16 @@ impl<'a> Parser<'a> {
     /// Whether the words from token `i` make what came before the actor of a
     /// file operation: "may read", "can only write", "is allowed to open",
     /// "to read".
+    /// "nginx (app=nginx, namespace shop) must never modify …": a bare name
+    /// glossed by a parenthesis that opens with a label or a namespace names
+    /// the workload, not an executable acting on files.
+    pub(super) fn glossed_as_workload(&self, i: usize) -> bool {
+        self.toks.get(i + 1).is_some_and(|t| t.paren) && {
+            let l = self.low(i + 1);
+            split_label(l).is_some() || matches!(l, "namespace" | "ns")
+        }
+    }
+
     pub(super) fn acts_on_files(&self, i: usize) -> bool {
         let mut j = i;
         let mut window = i + 5;
@@ -413,6 +423,7 @@ impl<'a> Parser<'a> {
             && *mode != Mode::Exec
             && !a.file_verb
             && !a.exec_verb
+            && !self.glossed_as_workload(i)
             && self.acts_on_files(i + 1)
         {
             // "allow nginx to read /etc/nginx/": the executable acts.
