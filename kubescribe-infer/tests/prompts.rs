@@ -5,7 +5,6 @@
 //! note of what was cut.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use kubescribe_core::Engine;
