@@ -573,3 +573,41 @@ fn the_kubectl_workflow_against_a_real_apiserver() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(o.stderr.is_empty(), "{}", stderr(&o));
 }
+
+/// Issue 21: `validate --cluster` on a lone Kubernetes NetworkPolicy (no CRD
+/// to look up, so layer 2's pod query is the first request) against a
+/// closed port exited 1 and called the policy invalid.
+#[test]
+fn a_lone_network_policy_against_a_closed_port_is_a_cluster_failure() {
+    let dir = tempfile::tempdir().unwrap();
+    let closed = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let kc = kubeconfig(dir.path(), &format!("https://127.0.0.1:{port}"));
+    let np = dir.path().join("np.yaml");
+    std::fs::write(
+        &np,
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: cart, namespace: shop}\nspec:\n  podSelector: {matchLabels: {app: cart}}\n  ingress:\n  - from: [{podSelector: {matchLabels: {app: frontend}}}]\n    ports: [{port: 7070}]\n",
+    )
+    .unwrap();
+    let o = kubescribe(
+        &[
+            "validate",
+            np.to_str().unwrap(),
+            "--live",
+            "--request-timeout",
+            "2s",
+        ],
+        Some(&kc),
+        dir.path(),
+    );
+    let e = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{e}");
+    assert!(
+        e.contains(&format!(
+            "cannot reach the cluster at https://127.0.0.1:{port}"
+        )),
+        "{e}"
+    );
+    assert!(!e.contains("invalid"), "{e}");
+}
