@@ -29,11 +29,11 @@ def test_parse_intent_turns_text_into_an_intent_with_entities():
 
 
 def test_parse_intent_errors_say_what_is_missing_or_unknown(tmp_path):
-    with pytest.raises(kubescribe.ParseError, match="scope"):
+    with pytest.raises(kubescribe.ParseError, match="which pods"):
         kubescribe.parse_intent("block writes to /etc/passwd")
     with pytest.raises(kubescribe.ParseError, match="empty intent"):
         kubescribe.parse_intent("   ")
-    with pytest.raises(kubescribe.ParseError, match="ambiguous action"):
+    with pytest.raises(kubescribe.ParseError, match="both allow and block"):
         kubescribe.parse_intent("allow and block /etc for app=web in namespace shop")
     # Pod names stay names without a store; with one they must resolve to a known workload.
     text = "block all traffic to pod db-9 in namespace shop"
@@ -103,7 +103,10 @@ def test_the_pipeline_can_use_a_prompt_template(nginx_store):
 
 def test_generate_batch_answers_each_prompt_in_order():
     g = kubescribe.Generator.synth()
-    block = dict(NGINX, action="block")
+    # A file block intent names the programs it applies from as sources
+    # (intent schema 2); binaries there would be a process rule.
+    res = {k: v for k, v in NGINX["resources"].items() if k != "binaries"}
+    block = dict(NGINX, action="block", resources=dict(res, sources=NGINX["resources"]["binaries"]))
     outs = g.generate_batch([json.dumps(NGINX), json.dumps(block)])
     assert [kubescribe.Policy.from_yaml(o["text"]) for o in outs] == [
         kubescribe.synthesize(NGINX), kubescribe.synthesize(block)]
