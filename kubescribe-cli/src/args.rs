@@ -557,6 +557,8 @@ pub struct EvalArgs {
     pub backends: Vec<String>,
     #[command(flatten)]
     pub model: ModelArgs,
+    #[command(flatten)]
+    pub prompting: PromptingArgs,
     /// Output directory.
     #[arg(long)]
     pub out: PathBuf,
@@ -633,6 +635,10 @@ pub struct GenerateArgs {
     pub deny_warnings: bool,
     #[command(flatten)]
     pub prompting: PromptingArgs,
+    /// No progress on standard error (the attempt lines and the decoding
+    /// progress with tokens/s).
+    #[arg(long, short)]
+    pub quiet: bool,
     #[command(flatten)]
     pub apply: GenerateApply,
 }
@@ -1007,7 +1013,7 @@ pub enum SchemaFieldArg {
     Off,
 }
 
-/// How `generate` builds the model's prompts.
+/// How `generate` and `eval` build the model's prompts.
 #[derive(Debug, Clone, Args)]
 pub struct PromptingArgs {
     /// The prompt template: few-shot (worked examples, then the task),
@@ -1024,10 +1030,30 @@ pub struct PromptingArgs {
     /// ../shared/corpus/policies); those an intent cannot state are left out.
     #[arg(long, value_name = "DIR", num_args = 1..)]
     pub examples: Vec<PathBuf>,
-    /// No progress on standard error (the attempt lines and the decoding
-    /// progress with tokens/s).
-    #[arg(long, short)]
-    pub quiet: bool,
+}
+
+impl PromptingArgs {
+    /// The template `--template` names.
+    pub fn template(&self) -> anyhow::Result<kubescribe_synth::prompt::Template> {
+        self.template
+            .parse()
+            .map_err(|e: String| anyhow::anyhow!("--template: {e}"))
+    }
+
+    /// The policies of `--examples` as an example bank (none when none are
+    /// given or no example is shown).
+    pub fn bank(
+        &self,
+        few_shot: usize,
+    ) -> anyhow::Result<Option<kubescribe_infer::prompts::ExampleBank>> {
+        use anyhow::Context;
+        if self.examples.is_empty() || few_shot == 0 {
+            return Ok(None);
+        }
+        let (bank, _) = kubescribe_infer::prompts::ExampleBank::from_dirs(&self.examples)
+            .context("reading the --examples policies")?;
+        Ok(Some(bank))
+    }
 }
 
 impl ModelArgs {

@@ -352,3 +352,63 @@ fn a_closed_pipe_ends_output_quietly() {
         );
     }
 }
+
+/// eval builds the prompts of samples with an intent as generate does:
+/// `--template` changes them (so the generations' cache keys differ), and an
+/// unknown template is a usage error.
+#[test]
+fn eval_prompts_follow_the_template() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = examples().join("../..");
+    let intent: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root.join("examples/intents/nginx-www.json")).unwrap(),
+    )
+    .unwrap();
+    let reference = std::fs::read_to_string(examples().join("kubearmor-nginx-www.yaml")).unwrap();
+    let dataset = dir.path().join("data.jsonl");
+    std::fs::write(
+        &dataset,
+        format!(
+            "{}\n",
+            serde_json::json!({"id": "1", "prompt": "nginx may only read /var/www", "intent": intent, "reference": reference})
+        ),
+    )
+    .unwrap();
+    let key = |template: &str| {
+        let out = dir.path().join(template);
+        let o = run(&[
+            "eval",
+            "--dataset",
+            dataset.to_str().unwrap(),
+            "--backend",
+            "synth",
+            "--template",
+            template,
+            "--out",
+            out.to_str().unwrap(),
+            "-q",
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+        let line = std::fs::read_to_string(out.join("generations-synth.jsonl")).unwrap();
+        let v: serde_json::Value = serde_json::from_str(line.lines().next().unwrap()).unwrap();
+        v["key"].as_str().unwrap().to_string()
+    };
+    assert_ne!(key("few-shot"), key("minimal"));
+    let o = run(&[
+        "eval",
+        "--dataset",
+        dataset.to_str().unwrap(),
+        "--backend",
+        "synth",
+        "--template",
+        "nope",
+        "--out",
+        dir.path().join("x").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("--template: unknown template"),
+        "{}",
+        text(&o)
+    );
+}

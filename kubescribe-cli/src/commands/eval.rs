@@ -4,7 +4,9 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use kubescribe_infer::eval::{self, EvalOptions};
+use kubescribe_infer::prompts::TemplatePrompts;
 use kubescribe_infer::{Generator, InferError, ReplayGenerator};
+use kubescribe_synth::prompt::OutputFormat;
 
 use crate::args::{EvalArgs, ModelArgs};
 use crate::backend;
@@ -111,10 +113,29 @@ pub fn run(args: EvalArgs) -> Result<Exit> {
         .collect::<Result<_>>()?;
     let names: Vec<String> = generators.iter().map(|g| g.name().to_string()).collect();
     check_out_dir(out, dataset, &names, args.force)?;
+    // Prompts as generate builds them (template, examples nearest each
+    // intent); not fitted to one model's context, since several may run.
+    let few_shot = args.prompting.few_shot;
+    let mut prompts = TemplatePrompts::new(
+        args.prompting.template()?,
+        few_shot,
+        if model.no_constrain {
+            OutputFormat::Yaml
+        } else {
+            OutputFormat::Json
+        },
+    );
+    // The bank lives as long as the process: the options hold the prompts.
+    prompts.bank = args
+        .prompting
+        .bank(few_shot)?
+        .map(|b| &*Box::leak(Box::new(b)));
+    prompts.answer_tokens = model.max_new_tokens.min(512);
     let mut opts = EvalOptions {
         generation: model.generation(),
         replace_stale: args.force,
         constrain: !model.no_constrain,
+        prompts: std::sync::Arc::new(prompts),
         ..EvalOptions::default()
     };
     if let Some(dir) = &args.wordnet {

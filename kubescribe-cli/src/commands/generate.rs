@@ -66,6 +66,7 @@ pub fn run(args: GenerateArgs) -> Result<Exit> {
         deny_warnings: args.deny_warnings,
         best_effort: args.best_effort,
         prompting: &args.prompting,
+        quiet: args.quiet,
     };
     match source {
         IntentSource::File(path) => model_loop::run(path, &loop_args),

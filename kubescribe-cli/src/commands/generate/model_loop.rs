@@ -37,8 +37,10 @@ pub struct LoopArgs<'a> {
     pub apply: Option<&'a GenerateApply>,
     /// Refuse a policy with warnings (layer 4 among them).
     pub deny_warnings: bool,
-    /// Template, examples, progress.
+    /// Template and examples.
     pub prompting: &'a PromptingArgs,
+    /// No progress on standard error.
+    pub quiet: bool,
     /// Print the last valid but unfaithful policy, marked, when no attempt
     /// was faithful (the exit status stays 1).
     pub best_effort: bool,
@@ -95,7 +97,7 @@ pub fn run_intent(mut intent: Intent, args: &LoopArgs<'_>) -> Result<Exit> {
         Err(e) => return Ok(output::fail(Exit::Unusable, output::error_text(&e))),
     };
     let progress = crate::progress::AttemptProgress::new(
-        args.prompting.quiet || args.backend == Backend::Synth,
+        args.quiet || args.backend == Backend::Synth,
         config.max_attempts,
         generator.name().to_string(),
     );
@@ -275,12 +277,7 @@ fn print_best_effort(
 /// The policies of `--examples` as an example bank (none when no example
 /// is shown).
 fn example_bank(args: &LoopArgs<'_>) -> Result<Option<kubescribe_infer::prompts::ExampleBank>> {
-    if args.prompting.examples.is_empty() || few_shot(args) == 0 {
-        return Ok(None);
-    }
-    let (bank, _) = kubescribe_infer::prompts::ExampleBank::from_dirs(&args.prompting.examples)
-        .context("reading the --examples policies")?;
-    Ok(Some(bank))
+    args.prompting.bank(few_shot(args))
 }
 
 /// The examples to show: none for the synthesizer, which reads only the intent.
@@ -301,11 +298,7 @@ fn prompts<'g>(
 ) -> Result<kubescribe_infer::prompts::TemplatePrompts<'g>> {
     use kubescribe_infer::prompts::TemplatePrompts;
     use kubescribe_synth::prompt::{OutputFormat, Template};
-    let template: Template = args
-        .prompting
-        .template
-        .parse()
-        .map_err(|e: String| anyhow::anyhow!("--template: {e}"))?;
+    let template: Template = args.prompting.template()?;
     // Constrained decoding writes JSON; the prompt asks for what is enforced.
     let constrained = !args.model.no_constrain
         && args.backend != Backend::Synth
