@@ -98,6 +98,23 @@ pub fn expand_files(args: &crate::args::FileArgs) -> Result<Vec<std::path::PathB
     Ok(out)
 }
 
+/// The documents of every file `args` names (directories expanded), each
+/// set given `namespace` where a document names none (`-n`), as `apply`,
+/// `diff` and `delete` read them.
+pub fn read_object_files(
+    args: &crate::args::FileArgs,
+    namespace: Option<&str>,
+) -> Result<Vec<DocumentSet>> {
+    let mut sets = Vec::new();
+    for f in expand_files(args)? {
+        let mut set = read_documents(&f, &ReadLimits::default())
+            .with_context(|| format!("reading {}", f.display()))?;
+        default_namespace(&mut set, namespace);
+        sets.push(set);
+    }
+    Ok(sets)
+}
+
 /// `-n`: documents of namespaced kinds that name no namespace get `ns`.
 pub fn default_namespace(set: &mut DocumentSet, ns: Option<&str>) {
     let Some(ns) = ns else { return };

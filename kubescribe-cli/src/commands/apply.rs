@@ -2,7 +2,6 @@
 //! cluster, then server-side applied.
 
 use anyhow::{Context, Result};
-use kubescribe_core::document::ReadLimits;
 use kubescribe_validate::Validator;
 
 use crate::args::ApplyArgs;
@@ -18,13 +17,7 @@ pub fn run(args: ApplyArgs) -> Result<Exit> {
             .add_crd_file(crd)
             .with_context(|| format!("loading CRD {}", crd.display()))?;
     }
-    let mut sets = Vec::new();
-    for f in input::expand_files(&args.input)? {
-        let mut set = input::read_documents(&f, &ReadLimits::default())
-            .with_context(|| format!("reading {}", f.display()))?;
-        input::default_namespace(&mut set, args.namespace.as_deref());
-        sets.push(set);
-    }
+    let sets = input::read_object_files(&args.input, args.namespace.as_deref())?;
     let mut cluster = args.cluster_args.connect()?;
     cluster_apply::apply_sets(
         &mut cluster,

@@ -2,8 +2,7 @@
 
 use std::io::Write;
 
-use anyhow::{Context, Result};
-use kubescribe_core::document::ReadLimits;
+use anyhow::Result;
 use kubescribe_kube::Deleted;
 
 use crate::args::{DeleteArgs, DryRun, Format};
@@ -13,13 +12,7 @@ use crate::output::Exit;
 /// Deletes every object named; exit 1 when one did not exist (unless
 /// `--ignore-not-found`), 2 when the cluster could not take a request.
 pub fn run(args: DeleteArgs) -> Result<Exit> {
-    let mut sets = Vec::new();
-    for f in input::expand_files(&args.input)? {
-        let mut set = input::read_documents(&f, &ReadLimits::default())
-            .with_context(|| format!("reading {}", f.display()))?;
-        input::default_namespace(&mut set, args.namespace.as_deref());
-        sets.push(set);
-    }
+    let sets = input::read_object_files(&args.input, args.namespace.as_deref())?;
     let cluster = args.cluster_args.connect()?;
     let mut out = std::io::stdout().lock();
     let (mut missing, mut failed) = (false, false);

@@ -3,8 +3,8 @@
 
 use std::io::Write;
 
-use anyhow::{Context, Result};
-use kubescribe_core::document::{self, ReadLimits};
+use anyhow::Result;
+use kubescribe_core::document;
 use kubescribe_kube::{ApplyOptions, ApplyResult};
 use serde_json::Value;
 
@@ -42,13 +42,7 @@ fn comparable(v: &Value) -> Value {
 /// Prints every object's diff; exit 0 without differences, 1 with some, 2
 /// when an object could not be dry-run (the cause on standard error).
 pub fn run(args: DiffArgs) -> Result<Exit> {
-    let mut sets = Vec::new();
-    for f in input::expand_files(&args.input)? {
-        let mut set = input::read_documents(&f, &ReadLimits::default())
-            .with_context(|| format!("reading {}", f.display()))?;
-        input::default_namespace(&mut set, args.namespace.as_deref());
-        sets.push(set);
-    }
+    let sets = input::read_object_files(&args.input, args.namespace.as_deref())?;
     let cluster = args.cluster_args.connect()?;
     let opts = ApplyOptions {
         dry_run: true,
