@@ -81,15 +81,17 @@ const TIEFIGHTER: &[(&str, &str)] = &[("org", "empire"), ("class", "tiefighter")
 const XWING: &[(&str, &str)] = &[("org", "alliance"), ("class", "xwing")];
 
 fn star_wars() -> Simulator {
-    let corpus = std::env::var("KUBESCRIBE_CORPUS").ok();
-    // The demo policy, from the corpus when it is there (the same text
-    // otherwise, so the test runs without it).
+    // The demo policy, from the corpus when KUBESCRIBE_CORPUS is set (a
+    // relative path resolved as every corpus test does; a missing file
+    // fails), else the same text, so the test also runs without it.
+    let corpus =
+        std::env::var_os("KUBESCRIBE_CORPUS").and_then(|_| kubescribe_testkit::corpus::corpus());
     let text = corpus
         .map(|c| {
-            std::path::Path::new(&c)
-                .join("policies/cilium/cilium-cilium/examples/minikube/sw_l3_l4_l7_policy.yaml")
+            let p =
+                c.join("policies/cilium/cilium-cilium/examples/minikube/sw_l3_l4_l7_policy.yaml");
+            std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
         })
-        .and_then(|p| std::fs::read_to_string(p).ok())
         .unwrap_or_else(|| {
             r#"
 apiVersion: "cilium.io/v2"
