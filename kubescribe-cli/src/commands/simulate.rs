@@ -176,35 +176,14 @@ pub fn run(a: SimulateArgs) -> Result<Exit> {
                 c.allowed, c.audited, c.blocked, c.unknown, c.not_simulated
             )?;
         }
-        let blocked: Vec<_> = rows
-            .iter()
-            .zip(&report.decisions)
-            .filter(|(_, d)| d.verdict == Verdict::Block)
-            .collect();
-        if !blocked.is_empty() {
-            writeln!(out, "\nblocked events ({}):", blocked.len())?;
-            for (r, d) in blocked.iter().take(a.max_listed) {
-                writeln!(
-                    out,
-                    "  {}#{} x{} {}: {}",
-                    r.table,
-                    r.id,
-                    r.count,
-                    output::describe_event(&r.event),
-                    P(&d.reason)
-                )?;
-                if let (Some(p), Some(rule)) = (&d.policy, &d.rule) {
-                    writeln!(out, "      by {} {}", P(p), P(rule))?;
-                }
-            }
-            if blocked.len() > a.max_listed {
-                writeln!(
-                    out,
-                    "  ... {} more (--max-listed, or -o json for all)",
-                    blocked.len() - a.max_listed
-                )?;
-            }
-        }
+        list_events(
+            &mut out,
+            "blocked events",
+            &rows,
+            &report.decisions,
+            Verdict::Block,
+            a.max_listed,
+        )?;
         if !report.defaults.is_empty() {
             writeln!(
                 out,
@@ -220,32 +199,14 @@ pub fn run(a: SimulateArgs) -> Result<Exit> {
                 )?;
             }
         }
-        let unsimulated: Vec<_> = rows
-            .iter()
-            .zip(&report.decisions)
-            .filter(|(_, d)| d.verdict == Verdict::NotSimulated)
-            .collect();
-        if !unsimulated.is_empty() {
-            writeln!(out, "\nnot simulated events ({}):", unsimulated.len())?;
-            for (r, d) in unsimulated.iter().take(a.max_listed) {
-                writeln!(
-                    out,
-                    "  {}#{} x{} {}: {}",
-                    r.table,
-                    r.id,
-                    r.count,
-                    output::describe_event(&r.event),
-                    P(&d.reason)
-                )?;
-            }
-            if unsimulated.len() > a.max_listed {
-                writeln!(
-                    out,
-                    "  ... {} more (--max-listed, or -o json for all)",
-                    unsimulated.len() - a.max_listed
-                )?;
-            }
-        }
+        list_events(
+            &mut out,
+            "not simulated events",
+            &rows,
+            &report.decisions,
+            Verdict::NotSimulated,
+            a.max_listed,
+        )?;
         if !report.notes.is_empty() {
             writeln!(out, "\nnot simulated (policy parts):")?;
             for n in &report.notes {
@@ -260,4 +221,48 @@ pub fn run(a: SimulateArgs) -> Result<Exit> {
         }
     }
     Ok(Exit::of(false, report.totals.blocked > 0))
+}
+
+/// Lists the events whose verdict is `verdict` (at most `max_listed`), each
+/// with its reason and the deciding rule when there is one.
+fn list_events(
+    out: &mut impl Write,
+    title: &str,
+    rows: &[kubescribe_events::store::StoredEvent],
+    decisions: &[kubescribe_simulate::Decision],
+    verdict: Verdict,
+    max_listed: usize,
+) -> Result<()> {
+    use kubescribe_core::quote::Printable as P;
+    let listed: Vec<_> = rows
+        .iter()
+        .zip(decisions)
+        .filter(|(_, d)| d.verdict == verdict)
+        .collect();
+    if listed.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "\n{title} ({}):", listed.len())?;
+    for (r, d) in listed.iter().take(max_listed) {
+        writeln!(
+            out,
+            "  {}#{} x{} {}: {}",
+            r.table,
+            r.id,
+            r.count,
+            output::describe_event(&r.event),
+            P(&d.reason)
+        )?;
+        if let (Some(p), Some(rule)) = (&d.policy, &d.rule) {
+            writeln!(out, "      by {} {}", P(p), P(rule))?;
+        }
+    }
+    if listed.len() > max_listed {
+        writeln!(
+            out,
+            "  ... {} more (--max-listed, or -o json for all)",
+            listed.len() - max_listed
+        )?;
+    }
+    Ok(())
 }
