@@ -3,9 +3,7 @@
 //! stable harness (`kubescribe-cli/tests/fuzz_bodies.rs`).
 #![no_main]
 
-#[path = "../src/bodies.rs"]
-#[allow(dead_code)]
-mod bodies;
+use kubescribe_fuzz::bodies;
 
 use libfuzzer_sys::fuzz_target;
 
