@@ -135,7 +135,7 @@ fn a_version_3_store_gains_the_http_and_address_columns_and_keeps_its_rows() {
             |r| r.get(0),
         )
         .unwrap();
-    assert_eq!(version, "4");
+    assert_eq!(version, kubescribe_events::store::sqlite::SCHEMA_VERSION);
     // The L4 flow seen again lands on its old row (same key hash); a
     // request is a row of its own.
     let get = events(&landing("GET", "http://deathstar/public"));

@@ -213,7 +213,7 @@ fn a_version_1_store_is_migrated_keeping_ids_counts_and_validity() {
             |r| r.get(0),
         )
         .unwrap();
-    assert_eq!(version, "4");
+    assert_eq!(version, kubescribe_events::store::sqlite::SCHEMA_VERSION);
     let procs = store
         .events(EventTable::Processes, &EventQuery::default())
         .unwrap();

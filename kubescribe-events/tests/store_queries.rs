@@ -251,7 +251,11 @@ fn a_version_2_store_gains_the_pod_indexes_when_opened() {
             |r| r.get(0),
         )
         .unwrap();
-    assert_eq!(version, "4", "the current version");
+    assert_eq!(
+        version,
+        kubescribe_events::store::sqlite::SCHEMA_VERSION,
+        "the current version"
+    );
     let q = EventQuery {
         namespace: Some("shop".into()),
         ..EventQuery::default()

@@ -236,6 +236,7 @@ impl PyEventStore {
             remote_ip,
             validity: validity.map(validity_arg).transpose()?,
             limit,
+            ..EventQuery::default()
         };
         let rows = self.with(py, |s| s.events(table, &query).map_err(store_err))?;
         to_py(py, &rows)

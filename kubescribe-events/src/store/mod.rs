@@ -2,11 +2,16 @@
 //! namespace + label selector, path prefix and peer.
 //!
 //! [`EventStore`] is the backend-neutral interface; [`SqliteStore`] is the
-//! embedded implementation (a PostgreSQL backend can implement the same
-//! trait for clusters that outgrow one machine). Rows are deduplicated: the
-//! same behaviour observed many times is one row with a count and first /
-//! last seen times.
+//! embedded implementation, and the `kubescribe-store-pg` crate implements
+//! the same trait on PostgreSQL for clusters that outgrow one machine (the
+//! same test suite runs on both). Rows are deduplicated: the same behaviour
+//! observed many times is one row with a count and first / last seen times.
+//!
+//! Time: a query may be limited to a window ([`EventQuery::since`],
+//! [`EventQuery::until`]), and [`EventStore::prune`] deletes the rows whose
+//! every observation is older than a point in time (retention).
 
+pub mod decode;
 pub mod rows;
 pub mod sqlite;
 
@@ -28,6 +33,9 @@ pub enum StoreError {
     /// The store file holds data this version cannot read.
     #[error("store: {0}")]
     Corrupt(String),
+    /// Another backend (PostgreSQL) reported an error.
+    #[error("store: {0}")]
+    Backend(Box<dyn std::error::Error + Send + Sync>),
 }
 
 /// The event tables.
@@ -101,8 +109,44 @@ pub struct EventQuery {
     pub remote_ip: Option<String>,
     /// Only rows with this validity.
     pub validity: Option<Validity>,
+    /// Only rows observed at or after this time (ns since the epoch): a
+    /// row's last observation is not before it. A row is one deduplicated
+    /// behaviour with its first and last observation times; a window keeps
+    /// the rows whose observations overlap it, with their whole count, and
+    /// leaves out rows without a time.
+    pub since: Option<i64>,
+    /// Only rows observed before this time (ns since the epoch): a row's
+    /// first observation is before it (see [`EventQuery::since`]).
+    pub until: Option<i64>,
     /// At most this many rows (all when `None`).
     pub limit: Option<usize>,
+}
+
+impl EventQuery {
+    /// Whether a row seen from `first` to `last` is inside the query's time
+    /// window (always, without one; never for a row without times when
+    /// there is one). The SQL of every backend states the same condition.
+    pub fn in_window(&self, first: Option<i64>, last: Option<i64>) -> bool {
+        let after = self.since.is_none_or(|s| last.is_some_and(|l| l >= s));
+        let before = self.until.is_none_or(|u| first.is_some_and(|f| f < u));
+        after && before
+    }
+}
+
+/// What [`EventStore::prune`] deleted.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct PruneSummary {
+    /// Rows deleted, per table (in [`EventTable::ALL`] order).
+    pub rows: [u64; 4],
+    /// The observations those rows counted.
+    pub observations: u64,
+}
+
+impl PruneSummary {
+    /// Rows deleted from all tables.
+    pub fn total_rows(&self) -> u64 {
+        self.rows.iter().sum()
+    }
 }
 
 /// A stored (deduplicated) event row.
@@ -208,6 +252,12 @@ pub trait EventStore {
     fn ingested_files(&mut self) -> Result<Vec<IngestedFile>, StoreError>;
     /// Row counts.
     fn counts(&mut self) -> Result<StoreCounts, StoreError>;
+    /// Retention: deletes the event rows last observed before `before` (ns
+    /// since the epoch), in one write transaction (waits for other
+    /// writers). Rows without a time, pods, workloads and the record of
+    /// ingested files are kept (re-ingesting a file whose rows were pruned
+    /// is still recognised as a repeat).
+    fn prune(&mut self, before: i64) -> Result<PruneSummary, StoreError>;
 }
 
 /// Every store resolves pod names through its workloads table: a name is a

@@ -233,6 +233,54 @@ impl<'a> RowKey<&'a str> {
     }
 }
 
+/// An event table seen by its stored hashes, for [`close_probe_gaps`].
+pub trait ProbeTable {
+    /// The backend's error.
+    type Error;
+    /// The key of the row stored at `hash`, if any.
+    fn key_at(&mut self, hash: i64) -> Result<Option<RowKey<String>>, Self::Error>;
+    /// Moves the row stored at `from` to the free hash `to`.
+    fn move_row(&mut self, from: i64, to: i64) -> Result<(), Self::Error>;
+}
+
+/// Keeps the probe sequences whole after rows were deleted (pruning): a
+/// row that collided was stored at the next free hash after its own
+/// ([`RowKey::stable_hash`]), and a writer looks for it by probing from its
+/// own hash up to the first free one. A deleted row leaves a gap that would
+/// end that probe early (the row would be written again, twice stored), so
+/// after each gap (`deleted`: the hashes deleted rows held) the rows that
+/// follow up to the next free hash are re-seated, as a linear-probing hash
+/// table deletes: each row not at its own hash moves to the first free hash
+/// from its own. Returns the rows moved (almost always none: a collision
+/// of 64-bit hashes is rare).
+pub fn close_probe_gaps<T: ProbeTable>(
+    table: &mut T,
+    deleted: impl IntoIterator<Item = i64>,
+) -> Result<u64, T::Error> {
+    let mut moved = 0;
+    for gap in deleted {
+        let mut at = gap.wrapping_add(1);
+        while let Some(key) = table.key_at(at)? {
+            let home = key.stable_hash();
+            if home != at {
+                let mut free = home;
+                while free != at && table.key_at(free)?.is_some() {
+                    free = free.wrapping_add(1);
+                }
+                if free != at {
+                    table.move_row(at, free)?;
+                    moved += 1;
+                }
+            }
+            at = at.wrapping_add(1);
+            if at == gap {
+                break;
+            }
+        }
+    }
+    Ok(moved)
+}
+
 /// How often and when a pending row was seen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Seen {

@@ -39,6 +39,19 @@
 //! `labels` index serves selectors by kind (`pod`, `workload`,
 //! `selector`); no query filters on time, so no time index is kept.
 //!
+//! Migrations are versioned ([`MIGRATIONS`]): the schema version lives in
+//! `meta.schema_version`, each step brings a store of the version before it
+//! to its own, in one write transaction, and `schema_migrations` records
+//! each version reached (schema 5 added that history; a store created new
+//! records every version as created). A store of a newer version than this
+//! kubescribe knows is refused, never written.
+//!
+//! Time windows ([`EventQuery::since`], [`EventQuery::until`]) and
+//! [`EventStore::prune`] filter on `first_seen` / `last_seen` without an
+//! index: an index on them would cost every ingested row an insertion for
+//! the rare retention run, and a window is combined with the pod set, whose
+//! rows are reached through `pod_id`.
+//!
 //! Opening a store that is already at this schema version reads the version
 //! and takes no lock: a reader (`context` during an `ingest`) never waits
 //! for a writer and sees what is committed. Only creating the schema or
@@ -60,22 +73,86 @@ use rusqlite::{
     Connection, OptionalExtension, StatementStatus, TransactionBehavior, params, params_from_iter,
 };
 
-use super::rows::{INTS, PendingRows, RowKey, Seen, TEXTS, key_columns};
+use super::decode::{
+    HEAD_COLUMNS, RowRead, addresses_json, decode_event, labels_json, opt, parse_addresses,
+    parse_labels, pod_meta, table_columns, unopt,
+};
+use super::rows::{
+    INTS, PendingRows, ProbeTable, RowKey, Seen, TEXTS, close_probe_gaps, key_columns,
+};
 use super::{
-    EventQuery, EventStore, EventTable, IngestedFile, StoreCounts, StoreError, StoreWriter,
-    StoredEvent,
+    EventQuery, EventStore, EventTable, IngestedFile, PruneSummary, StoreCounts, StoreError,
+    StoreWriter, StoredEvent,
 };
-use crate::{
-    Direction, Event, EventKind, FileEvent, FileOperation, HttpRequest, NetworkEvent, Peer,
-    PodMeta, ProcessAction, ProcessEvent, SourceEngine, SyscallEvent, SyscallKind, Validity,
-    Workload, WorkloadPort,
-};
+use crate::{Event, EventKind, NetworkEvent, PodMeta, Validity, Workload, WorkloadPort};
 
-/// Version 2 finds event rows by `key_hash` ([`RowKey::stable_hash`])
-/// instead of a unique index over their key columns; version 3 adds the
-/// `pod_id` indexes; version 4 a flow's HTTP request and the addresses of
-/// `Endpoints` workloads. Older stores are migrated when opened.
-const SCHEMA_VERSION: &str = "4";
+/// The schema version this kubescribe writes: the last of [`MIGRATIONS`].
+pub const SCHEMA_VERSION: &str = "5";
+
+/// The schema's versions, oldest first, and what each changed. A store of
+/// version `v` is migrated by the steps of every later version, in order
+/// ([`migrate_step`]).
+pub const MIGRATIONS: &[(u32, &str)] = &[
+    (1, "event tables unique on their key columns"),
+    (
+        2,
+        "event rows found by key_hash instead of a unique index over their key columns",
+    ),
+    (3, "every event table indexed on pod_id"),
+    (
+        4,
+        "a flow's HTTP request (method, path, host); addresses of Endpoints workloads",
+    ),
+    (5, "schema_migrations: the history of versions reached"),
+];
+
+/// The history of versions reached (schema 5).
+const MIGRATION_HISTORY: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (\
+     version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at INTEGER NOT NULL, \
+     how TEXT NOT NULL)";
+
+/// The `pod_id` indexes of schema 3 (also in [`SCHEMA`]).
+const POD_INDEXES: &str = "CREATE INDEX IF NOT EXISTS processes_by_pod ON processes (pod_id); \
+     CREATE INDEX IF NOT EXISTS files_by_pod ON files (pod_id); \
+     CREATE INDEX IF NOT EXISTS flows_by_pod ON flows (pod_id); \
+     CREATE INDEX IF NOT EXISTS syscalls_by_pod ON syscalls (pod_id);";
+
+/// Brings a store of version `version - 1` to `version`.
+fn migrate_step(tx: &rusqlite::Transaction<'_>, version: u32) -> Result<(), StoreError> {
+    match version {
+        2 => migrate_v1(tx),
+        3 => Ok(tx.execute_batch(POD_INDEXES)?),
+        4 => add_v4_columns(tx),
+        5 => Ok(tx.execute_batch(MIGRATION_HISTORY)?),
+        v => Err(StoreError::Corrupt(format!(
+            "no migration to schema version {v}"
+        ))),
+    }
+}
+
+/// Records in `schema_migrations` that versions `versions` were reached.
+fn record_versions(
+    tx: &rusqlite::Transaction<'_>,
+    versions: impl Iterator<Item = u32>,
+    how: &str,
+) -> Result<(), StoreError> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    let mut stmt = tx.prepare(
+        "INSERT OR REPLACE INTO schema_migrations (version, description, applied_at, how) \
+         VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    for v in versions {
+        let description = MIGRATIONS
+            .iter()
+            .find(|(n, _)| *n == v)
+            .map_or("", |(_, d)| d);
+        stmt.execute(params![v, description, now, how])?;
+    }
+    Ok(())
+}
 
 /// The columns schema 4 added, as `ALTER TABLE ... ADD COLUMN` declares
 /// them (also in [`SCHEMA`]).
@@ -147,6 +224,9 @@ CREATE TABLE IF NOT EXISTS workload_ports (
     port INTEGER NOT NULL, target_port TEXT NOT NULL, protocol TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS workload_ports_by_workload ON workload_ports (workload_id);
 CREATE INDEX IF NOT EXISTS workload_ports_by_port ON workload_ports (port, protocol);
+CREATE TABLE IF NOT EXISTS schema_migrations (
+    version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at INTEGER NOT NULL,
+    how TEXT NOT NULL);
 "#;
 
 /// Indexes earlier releases created that no query reads (no query filters
@@ -163,7 +243,8 @@ const UNUSED_INDEXES: &str = "DROP INDEX IF EXISTS processes_by_binary; \
 /// count, `?17` first seen, `?18` last seen and `?19` the key hash. A row
 /// holding the hash with other key columns (a collision) is left alone and
 /// the statement changes nothing: the caller probes the next hash value.
-/// Rows are never deleted, so a probe sequence never has a gap.
+/// Pruning closes the gaps it leaves in probe sequences
+/// ([`close_probe_gaps`]), so a probe never stops short of its row.
 fn upsert_sql(table: EventTable) -> &'static str {
     static SQL: LazyLock<[String; 4]> = LazyLock::new(|| {
         EventTable::ALL.map(|table| {
@@ -271,10 +352,6 @@ fn migrate_v1(tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError> {
         }
         tx.execute_batch(&format!("DROP TABLE {t}_v1"))?;
     }
-    tx.execute(
-        "UPDATE meta SET value = ?1 WHERE key = 'schema_version'",
-        [SCHEMA_VERSION],
-    )?;
     Ok(())
 }
 
@@ -437,31 +514,6 @@ pub struct SqliteStore {
     pending: PendingRows,
 }
 
-fn opt(s: &Option<String>) -> &str {
-    s.as_deref().unwrap_or("")
-}
-
-fn unopt(s: String) -> Option<String> {
-    (!s.is_empty()).then_some(s)
-}
-
-fn labels_json(l: &BTreeMap<String, String>) -> String {
-    serde_json::to_string(l).unwrap_or_else(|_| "{}".into())
-}
-
-fn addresses_json(a: &[String]) -> String {
-    serde_json::to_string(a).unwrap_or_else(|_| "[]".into())
-}
-
-fn parse_addresses(s: &str) -> Result<Vec<String>, StoreError> {
-    serde_json::from_str(s)
-        .map_err(|e| StoreError::Corrupt(format!("workload addresses {s:?}: {e}")))
-}
-
-fn parse_labels(s: &str) -> Result<BTreeMap<String, String>, StoreError> {
-    serde_json::from_str(s).map_err(|e| StoreError::Corrupt(format!("labels {s:?}: {e}")))
-}
-
 impl SqliteStore {
     /// Opens (creating if needed) a store file.
     pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
@@ -560,21 +612,24 @@ impl SqliteStore {
                 |r| r.get(0),
             )
             .optional()?;
+        let latest = MIGRATIONS.last().map_or(0, |(v, _)| *v);
         match version {
             None => {
                 tx.execute(
                     "INSERT INTO meta (key, value) VALUES ('schema_version', ?1)",
                     [SCHEMA_VERSION],
                 )?;
+                record_versions(&tx, MIGRATIONS.iter().map(|(v, _)| *v), "created")?;
             }
             Some(v) if v == SCHEMA_VERSION => {}
-            // SCHEMA above added the `pod_id` indexes (version 3); then the
-            // columns of version 4.
-            Some(v) if v == "1" || v == "2" || v == "3" => {
-                if v == "1" {
-                    migrate_v1(&tx)?;
+            // Each later version's step, in order (SCHEMA above created
+            // what is missing: a step finds its tables there).
+            Some(v) if v.parse::<u32>().is_ok_and(|n| (1..latest).contains(&n)) => {
+                let from: u32 = v.parse().unwrap_or(latest);
+                for step in from + 1..=latest {
+                    migrate_step(&tx, step)?;
                 }
-                add_v4_columns(&tx)?;
+                record_versions(&tx, from + 1..=latest, "migrated")?;
                 tx.execute(
                     "UPDATE meta SET value = ?1 WHERE key = 'schema_version'",
                     [SCHEMA_VERSION],
@@ -582,7 +637,7 @@ impl SqliteStore {
             }
             Some(v) => {
                 return Err(StoreError::Corrupt(format!(
-                    "schema version {v}, this kubescribe reads version {SCHEMA_VERSION}"
+                    "schema version {v}, this kubescribe reads versions 1 to {SCHEMA_VERSION}"
                 )));
             }
         }
@@ -643,6 +698,65 @@ pub struct QueryCost {
     pub vm_steps: u64,
     /// Steps of full table scans (0 when every table is reached by index).
     pub fullscan_steps: u64,
+}
+
+/// One event table of a write transaction, for [`close_probe_gaps`].
+struct SqliteProbe<'t, 'c> {
+    tx: &'t rusqlite::Transaction<'c>,
+    table: EventTable,
+}
+
+impl ProbeTable for SqliteProbe<'_, '_> {
+    type Error = StoreError;
+
+    fn key_at(&mut self, hash: i64) -> Result<Option<RowKey<String>>, StoreError> {
+        let (ints, texts) = key_columns(self.table);
+        let columns: Vec<&str> = ints.iter().chain(texts).copied().collect();
+        let mut stmt = self.tx.prepare_cached(&format!(
+            "SELECT {} FROM {} WHERE key_hash = ?1",
+            columns.join(", "),
+            self.table.as_str()
+        ))?;
+        let mut rows = stmt.query([hash])?;
+        let Some(row) = rows.next()? else {
+            return Ok(None);
+        };
+        let mut key = RowKey {
+            table: self.table,
+            ints: [0; INTS],
+            texts: Default::default(),
+        };
+        for (i, slot) in key.ints.iter_mut().take(ints.len()).enumerate() {
+            *slot = row.get(i)?;
+        }
+        for (i, slot) in key.texts.iter_mut().take(texts.len()).enumerate() {
+            *slot = row.get(ints.len() + i)?;
+        }
+        Ok(Some(key))
+    }
+
+    fn move_row(&mut self, from: i64, to: i64) -> Result<(), StoreError> {
+        self.tx.execute(
+            &format!(
+                "UPDATE {} SET key_hash = ?2 WHERE key_hash = ?1",
+                self.table.as_str()
+            ),
+            params![from, to],
+        )?;
+        Ok(())
+    }
+}
+
+impl RowRead for rusqlite::Row<'_> {
+    fn text(&self, i: usize) -> Result<String, StoreError> {
+        Ok(self.get(i)?)
+    }
+    fn int(&self, i: usize) -> Result<i64, StoreError> {
+        Ok(self.get(i)?)
+    }
+    fn opt_int(&self, i: usize) -> Result<Option<i64>, StoreError> {
+        Ok(self.get(i)?)
+    }
 }
 
 /// A write transaction on a [`SqliteStore`].
@@ -906,8 +1020,24 @@ fn event_sql(table: EventTable, q: &EventQuery) -> (String, Vec<String>) {
         args.push(v.as_str().to_string());
         wh.push_str(&format!(" AND t.validity = ?{}", args.len()));
     }
-    let (cols, join) = match table {
-        EventTable::Processes => ("t.action, t.binary, t.args, t.parent, t.uid", String::new()),
+    // The window of `EventQuery::in_window` (NULL times compare false).
+    if let Some(since) = q.since {
+        args.push(since.to_string());
+        wh.push_str(&format!(
+            " AND t.last_seen >= CAST(?{} AS INTEGER)",
+            args.len()
+        ));
+    }
+    if let Some(until) = q.until {
+        args.push(until.to_string());
+        wh.push_str(&format!(
+            " AND t.first_seen < CAST(?{} AS INTEGER)",
+            args.len()
+        ));
+    }
+    let (cols, join) = table_columns(table);
+    match table {
+        EventTable::Processes | EventTable::Syscalls => {}
         EventTable::Files => {
             if let Some(prefix) = &q.path_prefix {
                 args.push(prefix.clone());
@@ -918,10 +1048,6 @@ fn event_sql(table: EventTable, q: &EventQuery) -> (String, Vec<String>) {
                     args.len()
                 ));
             }
-            (
-                "t.path, t.operation, t.flags, t.syscall, t.process",
-                String::new(),
-            )
         }
         EventTable::Flows => {
             wh.push_str(&pod_set_clause(
@@ -935,42 +1061,15 @@ fn event_sql(table: EventTable, q: &EventQuery) -> (String, Vec<String>) {
                 args.push(ip.clone());
                 wh.push_str(&format!(" AND t.remote_ip = ?{}", args.len()));
             }
-            (
-                "t.protocol, t.direction, t.local_ip, t.local_port, t.remote_ip, t.remote_port, t.dns_name, t.process, \
-                 q.id, q.namespace, q.pod, q.labels, t.http_method, t.http_path, t.http_host",
-                " LEFT JOIN pods q ON q.id = t.peer_id".to_string(),
-            )
         }
-        EventTable::Syscalls => ("t.kind, t.name, t.args, t.process", String::new()),
-    };
+    }
     let limit = q.limit.map(|l| format!(" LIMIT {l}")).unwrap_or_default();
     let sql = format!(
-        "SELECT t.id, t.count, t.first_seen, t.last_seen, t.validity, t.source, t.result, \
-         p.namespace, p.pod, p.container, p.node, p.labels, {cols} \
+        "SELECT {HEAD_COLUMNS}, {cols} \
          FROM {} t JOIN pods p ON p.id = t.pod_id{join}{wh} ORDER BY t.count DESC, t.id{limit}",
         table.as_str()
     );
     (sql, args)
-}
-
-fn pod_meta(
-    namespace: String,
-    pod: String,
-    container: String,
-    node: String,
-    labels: &str,
-) -> Result<PodMeta, StoreError> {
-    Ok(PodMeta {
-        namespace: unopt(namespace),
-        pod: unopt(pod),
-        container: unopt(container),
-        labels: parse_labels(labels)?,
-        node: unopt(node),
-    })
-}
-
-fn corrupt(what: &str, v: &str) -> StoreError {
-    StoreError::Corrupt(format!("unknown {what} {v:?}"))
 }
 
 impl EventStore for SqliteStore {
@@ -1027,112 +1126,7 @@ impl EventStore for SqliteStore {
         let mut rows = stmt.query(params_from_iter(args.iter()))?;
         let mut out = Vec::new();
         while let Some(r) = rows.next()? {
-            let validity: String = r.get(4)?;
-            let source: String = r.get(5)?;
-            let labels: String = r.get(11)?;
-            let pod = pod_meta(r.get(7)?, r.get(8)?, r.get(9)?, r.get(10)?, &labels)?;
-            let s = |i: usize| -> Result<Option<String>, StoreError> {
-                Ok(unopt(r.get::<_, String>(i)?))
-            };
-            let kind = match table {
-                EventTable::Processes => {
-                    let action: String = r.get(12)?;
-                    let uid: i64 = r.get(16)?;
-                    EventKind::Process(ProcessEvent {
-                        action: match action.as_str() {
-                            "exec" => ProcessAction::Exec,
-                            "exit" => ProcessAction::Exit,
-                            other => return Err(corrupt("process action", other)),
-                        },
-                        binary: r.get(13)?,
-                        args: s(14)?,
-                        parent: s(15)?,
-                        uid: (uid >= 0).then_some(uid),
-                        by_owner: None,
-                    })
-                }
-                EventTable::Files => {
-                    let op: String = r.get(13)?;
-                    EventKind::File(FileEvent {
-                        path: r.get(12)?,
-                        operation: FileOperation::parse(&op)
-                            .ok_or_else(|| corrupt("file operation", &op))?,
-                        flags: s(14)?,
-                        syscall: s(15)?,
-                        process: s(16)?,
-                        by_owner: None,
-                    })
-                }
-                EventTable::Flows => {
-                    let dir: String = r.get(13)?;
-                    let lp: i64 = r.get(15)?;
-                    let rp: i64 = r.get(17)?;
-                    let peer_id: Option<i64> = r.get(20)?;
-                    let peer = match peer_id {
-                        Some(_) => {
-                            let pl: String = r.get(23)?;
-                            Some(Peer {
-                                namespace: unopt(r.get(21)?),
-                                pod: unopt(r.get(22)?),
-                                labels: parse_labels(&pl)?,
-                            })
-                        }
-                        None => None,
-                    };
-                    EventKind::Network(NetworkEvent {
-                        protocol: r.get(12)?,
-                        direction: Direction::parse(&dir)
-                            .ok_or_else(|| corrupt("direction", &dir))?,
-                        local_ip: s(14)?,
-                        local_port: u16::try_from(lp).ok().filter(|p| *p > 0),
-                        remote_ip: s(16)?,
-                        remote_port: u16::try_from(rp).ok().filter(|p| *p > 0),
-                        peer,
-                        dns_name: s(18)?,
-                        process: s(19)?,
-                        http: {
-                            let h = HttpRequest {
-                                method: s(24)?,
-                                path: s(25)?,
-                                host: s(26)?,
-                            };
-                            (h != HttpRequest::default()).then_some(h)
-                        },
-                    })
-                }
-                EventTable::Syscalls => {
-                    let kind: String = r.get(12)?;
-                    EventKind::Syscall(SyscallEvent {
-                        kind: match kind.as_str() {
-                            "syscall" => SyscallKind::Syscall,
-                            "capability" => SyscallKind::Capability,
-                            other => return Err(corrupt("syscall kind", other)),
-                        },
-                        name: r.get(13)?,
-                        args: s(14)?,
-                        process: s(15)?,
-                    })
-                }
-            };
-            let first_seen: Option<i64> = r.get(2)?;
-            let count: i64 = r.get(1)?;
-            out.push(StoredEvent {
-                table,
-                id: r.get(0)?,
-                count: count.max(0) as u64,
-                first_seen,
-                last_seen: r.get(3)?,
-                event: Event {
-                    timestamp_ns: first_seen,
-                    source: SourceEngine::parse(&source)
-                        .ok_or_else(|| corrupt("source", &source))?,
-                    pod,
-                    validity: Validity::parse(&validity)
-                        .ok_or_else(|| corrupt("validity", &validity))?,
-                    result: unopt(r.get(6)?),
-                    kind,
-                },
-            });
+            out.push(decode_event(table, r)?);
         }
         Ok(out)
     }
@@ -1272,5 +1266,32 @@ impl EventStore for SqliteStore {
         };
         tx.commit()?;
         Ok(counts)
+    }
+
+    fn prune(&mut self, before: i64) -> Result<PruneSummary, StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut summary = PruneSummary::default();
+        for table in EventTable::ALL {
+            let mut deleted: Vec<i64> = Vec::new();
+            {
+                let mut stmt = tx.prepare(&format!(
+                    "DELETE FROM {} WHERE last_seen < ?1 RETURNING key_hash, count",
+                    table.as_str()
+                ))?;
+                let mut rows = stmt.query([before])?;
+                while let Some(r) = rows.next()? {
+                    deleted.push(r.get(0)?);
+                    let count: i64 = r.get(1)?;
+                    summary.observations += count.max(0) as u64;
+                }
+            }
+            summary.rows[table as usize] = deleted.len() as u64;
+            deleted.sort_unstable();
+            close_probe_gaps(&mut SqliteProbe { tx: &tx, table }, deleted)?;
+        }
+        tx.commit()?;
+        Ok(summary)
     }
 }
