@@ -47,6 +47,7 @@
 mod calico;
 mod cilium;
 pub mod convert;
+pub mod discover;
 pub mod features;
 mod kubearmor;
 mod kubernetes;
