@@ -29,6 +29,10 @@
 //! list every argument in the hook's order (`string_arg=/etc/passwd
 //! int_arg=-100 ...`), so `matchArgs` find an argument by its position; a
 //! hook with a path argument is stored as a file event, which keeps the path.
+//! A process start (whichever engine observed it) meets a
+//! `security_bprm_check` kprobe as that call: its `linux_binprm` argument is
+//! the executed binary, `matchBinaries` sees the parent; other exec hooks
+//! (`sys_execve`, ...) keep arguments a process event lacks (below).
 //!
 //! What events do not carry is unknown: `matchNamespaces` (Linux
 //! namespaces), `matchPIDs`, `matchCapabilities`, integer arguments of a
@@ -43,7 +47,9 @@
 use serde_json::Value;
 
 use kubescribe_core::policy::tetragon::{TracingPolicy, TracingPolicyNamespaced};
-use kubescribe_events::{Event, EventKind, FileOperation, SourceEngine, SyscallKind};
+use kubescribe_events::{
+    Event, EventKind, FileOperation, ProcessAction, SourceEngine, SyscallKind,
+};
 
 use super::selector::LabelView;
 use super::tri::Tri;
@@ -527,6 +533,29 @@ fn call(event: &Event) -> Option<Call<'_>> {
     })
 }
 
+/// The kernel function every program start passes through with the
+/// executed file as its `linux_binprm` argument.
+const BPRM_CHECK: &str = "security_bprm_check";
+
+/// A process start as the `security_bprm_check` call the kernel makes for
+/// it: the executed binary is the `linux_binprm` argument (every engine
+/// reports it, so the call is judged whoever observed the start), the
+/// calling process the parent.
+fn exec_call(event: &Event) -> Option<Call<'_>> {
+    match &event.kind {
+        EventKind::Process(p) if p.action == ProcessAction::Exec => Some(Call {
+            function: BPRM_CHECK,
+            binary: p.parent.as_deref(),
+            paths: vec![p.binary.as_str()],
+            ints: None,
+            others: Vec::new(),
+            positional: None,
+            tetragon: true,
+        }),
+        _ => None,
+    }
+}
+
 /// The access mask of a `security_file_permission` call, which the stored
 /// file event keeps as its operation (the adapter read it from there): a
 /// read is `MAY_READ` (4), a write `MAY_WRITE` (2), an exec `MAY_EXEC` (1).
@@ -751,7 +780,9 @@ fn maybe_verdict(why: &str) -> Verdict {
 
 impl Compiled {
     fn decide(&self, event: &Event, sel: Tri) -> Option<Decision> {
-        let Some(c) = call(event) else {
+        // A process start under a `security_bprm_check` kprobe is that call.
+        let bprm = exec_call(event).filter(|c| self.hooks.iter().any(|h| h.fires_on(c)));
+        let Some(c) = bprm.or_else(|| call(event)) else {
             // Network events keep no kernel function, process starts are
             // not hook calls: a socket hook may have fired on a connection,
             // an exec hook on a process start, with arguments not kept.
