@@ -10,14 +10,22 @@ impl<'a> Parser<'a> {
         resolver: Option<&mut dyn PodResolver>,
     ) -> Result<ParsedIntent, IntentParseError> {
         let n = self.toks.len();
-        let cut = self.deny_clause_start();
         let mut a = Acc::default();
+        // The heading goes first: a clause split inside it ("Allow only
+        // internal connections. Block external connections: …") would cut
+        // the intent off from its own words.
         let start = self.skip_title(&mut a);
-        self.scan(&mut a, start, cut.unwrap_or(n));
+        let cut = self.deny_clause_start(start);
+        let main_end = self.reason_clause_start(start, cut.unwrap_or(n));
+        self.scan(&mut a, start, main_end);
+        if a.dir_explicit.is_none() {
+            a.dir_explicit = a.heading_dir;
+        }
         let deny = cut
             .map(|c| {
                 let mut b = Acc::default();
-                self.scan(&mut b, c, n);
+                let end = self.reason_clause_start(c, n);
+                self.scan(&mut b, c, end);
                 b
             })
             .filter(|b| {
@@ -119,12 +127,14 @@ impl<'a> Parser<'a> {
         a.engines = h.engines;
         a.weak_engine = h.weak_engine;
         a.owner_only = h.owner_only;
+        a.heading_dir = h.dir_explicit;
+        a.read_only_word = h.read_only_word;
         end
     }
 
     /// Where a second clause that blocks part of an allow-list starts ("allow
     /// reads of /var/www/ but block /var/www/private/"; "…; deny writes to …").
-    pub(super) fn deny_clause_start(&self) -> Option<usize> {
+    pub(super) fn deny_clause_start(&self, from: usize) -> Option<usize> {
         let n = self.toks.len();
         let allows = |range: std::ops::Range<usize>| {
             range.into_iter().any(|j| {
@@ -132,7 +142,7 @@ impl<'a> Parser<'a> {
                 ALLOW_WORDS.contains(&l) || matches!(l, "only" | "may" | "can")
             })
         };
-        (1..n).find(|&j| {
+        (from.max(1)..n).find(|&j| {
             let gap = &self.text[self.toks[j - 1].end..self.toks[j].start];
             let boundary = self.low(j) == "but" || gap.contains(';') || gap.contains(". ");
             let blocks = (j..(j + 4).min(n)).any(|k| {
@@ -142,7 +152,33 @@ impl<'a> Parser<'a> {
                         && !ALLOW_WORDS.contains(&self.low(k + 1))
                         && self.low(k + 1) != "be"
             });
-            boundary && blocks && allows(0..j) && !allows(j..n)
+            boundary && blocks && allows(from..j) && !allows(j..n)
         })
+    }
+
+    /// Where a clause that only gives a reason starts ("block /bin/ping …
+    /// since NET_RAW is off anyway", "…, because attackers use it"): what
+    /// follows "since"/"because" up to the end of its sentence names no
+    /// resource of the intent. Returns `to` when there is none.
+    pub(super) fn reason_clause_start(&self, from: usize, to: usize) -> usize {
+        (from + 1..to)
+            .find(|&j| {
+                let l = self.low(j);
+                // "since"/"because" after something was said (not "because
+                // of", which names a cause inside the clause).
+                matches!(l, "since" | "because") && self.low(j + 1) != "of" && {
+                    // Nothing after it but the reason: no further sentence.
+                    !(j..to).any(|k| {
+                        let gap = &self.text[self.toks[k].end
+                            ..self
+                                .toks
+                                .get(k + 1)
+                                .map(|t| t.start)
+                                .unwrap_or(self.text.len())];
+                        gap.contains(". ") || gap.contains(';')
+                    })
+                }
+            })
+            .unwrap_or(to)
     }
 }

@@ -45,7 +45,14 @@ impl<'a> Parser<'a> {
             engine = a.weak_engine.take();
         }
         let engine = engine.map(|(e, _)| e);
-        // Action.
+        // Action. An alert tag is the action only when nothing else is.
+        if a.allow.is_none()
+            && a.block.is_none()
+            && a.audit.is_none()
+            && !(a.modal_allow || a.only || a.except)
+        {
+            a.audit = a.audit_tag.take();
+        }
         let action = match (&a.allow, &a.block, &a.audit) {
             (Some(_), Some(_), _) if a.negated_allow => Action::Block,
             (Some(_), Some(_), _) if a.except => Action::Allow,
@@ -111,10 +118,6 @@ impl<'a> Parser<'a> {
         }
         // Executables named without a file verb ("block /bin/sleep", "audit
         // /usr/sbin/useradd"), or called executables: process execution.
-        let exec_looking = |p: &str| {
-            let dir = p.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
-            dir.ends_with("/bin") || dir.ends_with("/sbin") || dir == "/bin" || dir == "/sbin"
-        };
         let bare_execs =
             !a.file_verb && !a.paths.is_empty() && a.paths.iter().all(|(p, _)| exec_looking(p));
         let exec_paths = a.exec_verb && !a.file_verb
@@ -534,7 +537,7 @@ impl<'a> Parser<'a> {
             domain == Domain::File
                 && (x.read_only_word
                     || x.reads && !x.writes && action == Action::Allow
-                    || x.writes && !x.reads && action != Action::Allow)
+                    || x.writes && !x.reads && !x.any_access && action != Action::Allow)
         };
         let mut resources = Resources {
             paths: a.paths.iter().map(|(p, _)| p.clone()).collect(),

@@ -125,6 +125,43 @@ pub(super) const BINARIES: &[(&str, &str)] = &[
     ("zypper", "/usr/bin/zypper"),
 ];
 
+/// Whether an absolute path looks like an executable: it lies in a `bin` or
+/// `sbin` directory, or its name is a program of the lexicon
+/// (`/mgmt/tm/util/bash`); a name with a data or script extension
+/// (`.js`, `.conf`, `.yaml` …) is a file, wherever it lies.
+pub(super) fn exec_looking(p: &str) -> bool {
+    let (dir, name) = p.rsplit_once('/').unwrap_or(("", p));
+    let data = name.rsplit_once('.').is_some_and(|(_, ext)| {
+        matches!(
+            ext.to_ascii_lowercase().as_str(),
+            "js" | "json"
+                | "conf"
+                | "cnf"
+                | "cfg"
+                | "ini"
+                | "yaml"
+                | "yml"
+                | "xml"
+                | "txt"
+                | "log"
+                | "properties"
+                | "pem"
+                | "key"
+                | "crt"
+                | "php"
+                | "html"
+                | "db"
+        )
+    });
+    !data
+        && !name.is_empty()
+        && (dir.ends_with("/bin")
+            || dir.ends_with("/sbin")
+            || dir == "/bin"
+            || dir == "/sbin"
+            || BINARIES.iter().any(|(b, _)| *b == name))
+}
+
 pub(super) const KNOWN_DIRS: &[&str] = &[
     "/etc",
     "/tmp",
@@ -625,6 +662,12 @@ pub(super) const FILE_VERBS: &[&str] = &[
     "modifications",
     "change",
     "changes",
+    "changing",
+    "creating",
+    "removing",
+    "editing",
+    "overwriting",
+    "renaming",
     "delete",
     "deleting",
     "overwrite",

@@ -242,6 +242,8 @@ struct Parser<'a> {
     assume: Vec<String>,
     /// Preposition waiting for the next workload mention.
     cue: Option<Cue>,
+    /// Token index of the preposition in `cue`.
+    cue_at: usize,
     /// A resource came between the last mention and the next one.
     brk: bool,
     groups: Vec<Cue>,
@@ -260,10 +262,16 @@ struct Acc {
     allow: Option<String>,
     block: Option<String>,
     audit: Option<String>,
+    /// An alert message's tag ("Alert! …", "(Notification) …"): audit only
+    /// when nothing else in the text says what to do.
+    audit_tag: Option<String>,
     negated_allow: bool,
     except: bool,
     only: bool,
     dir_explicit: Option<Direction>,
+    /// The direction a skipped heading named ("DENY external egress: …"),
+    /// used when the intent itself names none.
+    heading_dir: Option<Direction>,
     dir_implied: Option<Direction>,
     paths: Vec<(String, usize)>,
     dirs: Vec<String>,
@@ -310,6 +318,9 @@ struct Acc {
     reads: bool,
     writes: bool,
     read_only_word: bool,
+    /// "access"/"open": any operation, whatever else is said ("accessed or
+    /// modified").
+    any_access: bool,
     file_verb: bool,
     exec_verb: bool,
     non_recursive: bool,
@@ -329,6 +340,7 @@ impl<'a> Parser<'a> {
             ents: Vec::new(),
             assume: Vec::new(),
             cue: None,
+            cue_at: 0,
             brk: false,
             groups: Vec::new(),
             mentions: Vec::new(),
@@ -382,6 +394,34 @@ impl<'a> Parser<'a> {
 
     fn low(&self, i: usize) -> &str {
         self.toks.get(i).map(|t| t.lower.as_str()).unwrap_or("")
+    }
+
+    /// Whether token `i` is an alert message's tag: an audit word that opens
+    /// its sentence and ends in "!" or stands in parentheses ("Alert! …",
+    /// "(Notification) …").
+    fn alert_tag(&self, i: usize) -> bool {
+        let Some(t) = self.toks.get(i) else {
+            return false;
+        };
+        let after = &self.text[t.end..];
+        let opens = i == 0 || self.ends_clause(i - 1) || {
+            let gap = &self.text[self.toks[i - 1].end..t.start];
+            gap.contains('!')
+        };
+        opens && (after.starts_with('!') || t.paren && after.starts_with(')'))
+    }
+
+    /// Whether token `i` ends a clause: a trailing comma, full stop,
+    /// semicolon or colon.
+    fn ends_clause(&self, i: usize) -> bool {
+        self.toks.get(i).is_some_and(|t| {
+            let next = self
+                .toks
+                .get(i + 1)
+                .map(|n| n.start)
+                .unwrap_or(self.text.len());
+            t.comma || self.text[t.start..next].trim_end().ends_with(':')
+        })
     }
 
     /// Whether token `i` directly follows a workload mention (skipping a few filler words).

@@ -26,6 +26,16 @@ impl<'a> Parser<'a> {
         while i < n {
             let t = self.toks[i].clone();
             let l = t.lower.as_str();
+            // A "from"/"to" waiting for its workload lapses at the end of its
+            // clause ("put into the default deny mode at egress: role=x …"):
+            // a workload named after a comma, colon or full stop is not its object.
+            if i > from
+                && matches!(self.cue, Some(Cue::From | Cue::To))
+                && self.cue_at < i - 1
+                && self.ends_clause(i - 1)
+            {
+                self.cue = None;
+            }
             let prev = if i > 0 {
                 self.low(i - 1).to_string()
             } else {
@@ -55,6 +65,9 @@ impl<'a> Parser<'a> {
                     }
                     Action::Block => {
                         a.block.get_or_insert(words);
+                    }
+                    Action::Audit if k == i && self.alert_tag(i) => {
+                        a.audit_tag.get_or_insert(words);
                     }
                     Action::Audit => {
                         a.audit.get_or_insert(words);
@@ -158,6 +171,7 @@ impl<'a> Parser<'a> {
                 a.dir_explicit.get_or_insert(Direction::Both);
                 a.modal_allow = true;
                 self.cue = Some(Cue::To);
+                self.cue_at = i;
                 i += 1;
                 while matches!(self.low(i), "traffic" | "packets" | "data" | "with") {
                     i += 1;
@@ -608,12 +622,14 @@ impl<'a> Parser<'a> {
             match l {
                 "from" => {
                     self.cue = Some(Cue::From);
+                    self.cue_at = i;
                     i += 1;
                     continue;
                 }
                 "to" | "towards" | "into" | "reach" | "reaching" | "reaches" | "hit"
                 | "contact" | "scrape" | "scrapes" => {
                     self.cue = Some(Cue::To);
+                    self.cue_at = i;
                     if mode == Mode::None
                         && (matches!(next.as_str(), "port" | "ports")
                             || parse_cidr(&next).is_some()
@@ -643,9 +659,14 @@ impl<'a> Parser<'a> {
                 }
                 _ => {}
             }
-            match l {
+            // A direction word may end a heading ("… at egress: …").
+            match l.trim_end_matches(':') {
                 "ingress" | "incoming" | "inbound" => {
-                    self.ent(EntityKind::Direction, t.start, t.end);
+                    self.ent(
+                        EntityKind::Direction,
+                        t.start,
+                        t.start + l.trim_end_matches(':').len(),
+                    );
                     a.dir_explicit = Some(match a.dir_explicit {
                         Some(Direction::Egress) | Some(Direction::Both) => Direction::Both,
                         _ => Direction::Ingress,
@@ -654,7 +675,11 @@ impl<'a> Parser<'a> {
                     continue;
                 }
                 "egress" | "outgoing" | "outbound" => {
-                    self.ent(EntityKind::Direction, t.start, t.end);
+                    self.ent(
+                        EntityKind::Direction,
+                        t.start,
+                        t.start + l.trim_end_matches(':').len(),
+                    );
                     a.dir_explicit = Some(match a.dir_explicit {
                         Some(Direction::Ingress) | Some(Direction::Both) => Direction::Both,
                         _ => Direction::Egress,
@@ -688,6 +713,19 @@ impl<'a> Parser<'a> {
                     "access" | "accessing" | "open" | "opens" | "opening" | "touch"
                     | "touching" => {}
                     _ => a.writes = true,
+                }
+                // "accessed or modified", "modify or access": any operation.
+                let access = |w: &str| {
+                    matches!(
+                        w,
+                        "access" | "accessed" | "accesses" | "accessing" | "open" | "opened"
+                    )
+                };
+                let coordinated = |k: usize| matches!(self.low(k), "or" | "and");
+                if access(l) && coordinated(i + 1)
+                    || i >= 2 && coordinated(i - 1) && access(self.low(i - 2))
+                {
+                    a.any_access = true;
                 }
                 mode = Mode::File;
                 i += 1;

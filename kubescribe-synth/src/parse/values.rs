@@ -92,6 +92,48 @@ impl<'a> Parser<'a> {
         false
     }
 
+    /// The last token of the coordinated list of paths that starts at token
+    /// `i` ("/bin/rm, /bin/rmdir and /bin/mv"); `i` itself when none follows.
+    pub(super) fn path_list_end(&self, i: usize) -> usize {
+        let mut j = i;
+        loop {
+            let mut k = j + 1;
+            if matches!(self.low(k), "and" | "or" | "&") {
+                k += 1;
+            } else if !self.toks[j].comma || self.text[self.toks[j].end..].starts_with('.') {
+                break;
+            }
+            match self.toks.get(k) {
+                Some(t) if t.text.starts_with('/') && t.text.len() > 1 => j = k,
+                _ => break,
+            }
+        }
+        j
+    }
+
+    /// Whether a verb directly follows token `i - 1`: a participle
+    /// ("writing", "executing"), "from" and a participle, or a modal and
+    /// its verb ("may not modify", "must only read").
+    pub(super) fn acts_directly(&self, i: usize) -> bool {
+        let verb = |w: &str| FILE_VERBS.contains(&w) || EXEC_MODE_VERBS.contains(&w);
+        let l = self.low(i);
+        if verb(l) && l.ends_with("ing") {
+            return true;
+        }
+        if l == "from" {
+            let n = self.low(i + 1);
+            return verb(n) && n.ends_with("ing");
+        }
+        if matches!(l, "may" | "must" | "should" | "can" | "cannot" | "shall") {
+            let mut k = i + 1;
+            while matches!(self.low(k), "not" | "never" | "only") {
+                k += 1;
+            }
+            return verb(self.low(k));
+        }
+        false
+    }
+
     /// Reads a value (path, address, label, port, name …) at token `i`;
     /// returns how many tokens it took.
     pub(super) fn value(
@@ -119,6 +161,10 @@ impl<'a> Parser<'a> {
                 .chain(i + 1..(i + 2).min(n))
                 .any(|j| matches!(self.low(j), "directory" | "folder" | "dir" | "under"));
             let is_dir = raw.ends_with('/') || KNOWN_DIRS.contains(&raw) || dir_word;
+            let list_end = self.path_list_end(i);
+            // After a file or exec verb only an executable that a verb
+            // directly follows acts ("audit /usr/bin/touch writing to /dev/").
+            let exec_or_unverbed = !a.file_verb && !a.exec_verb || exec_looking(raw);
             if is_dir {
                 self.ent(EntityKind::Dir, t.start, t.end);
                 let d = if raw.ends_with('/') {
@@ -133,15 +179,20 @@ impl<'a> Parser<'a> {
                     format!("{raw}/")
                 };
                 push_uniq(&mut a.dirs, d);
-            } else if !a.file_verb && !a.exec_verb && self.acts_on_files(i + 1) {
+            } else if (!a.file_verb && !a.exec_verb || self.acts_directly(list_end + 1))
+                && exec_or_unverbed
+                && self.acts_on_files(list_end + 1)
+            {
                 // "only /usr/sbin/nginx may read /etc/nginx/", "block /bin/dash
-                // executing /bin/ls": the executable acts.
+                // executing /bin/ls", "stop /bin/rm, /bin/rmdir and /bin/mv
+                // from modifying …": the executables act (every one of a
+                // coordinated list whose verb follows the list).
                 self.ent(EntityKind::Binary, t.start, t.end);
                 push_uniq(&mut a.sources, raw.to_string());
             } else if *mode == Mode::Exec {
                 self.ent(EntityKind::Binary, t.start, t.end);
                 push_uniq(&mut a.binaries, raw.to_string());
-            } else if !a.file_verb && self.acts_on_files(i + 1) {
+            } else if !a.file_verb && self.acts_on_files(list_end + 1) {
                 // "only /usr/sbin/nginx may read /etc/nginx/": the executable acts.
                 self.ent(EntityKind::Binary, t.start, t.end);
                 push_uniq(&mut a.sources, raw.to_string());

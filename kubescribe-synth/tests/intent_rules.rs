@@ -1,0 +1,155 @@
+//! General rules of the intent parser found on the intent evaluation set's
+//! dev split (issue 16): clause structure (headings, reason clauses, where a
+//! preposition's reach ends), alert tags, actors named in lists, executables
+//! by name, service names, ports after verbs. Each test states the rule with
+//! phrasings of its own (not the evaluation cases'), and fails without it.
+
+use kubescribe_core::intent::{Action, Direction, Domain, Intent, NetworkEntity, Protocol};
+use kubescribe_synth::parse::parse_intent;
+
+fn parsed(text: &str) -> Intent {
+    match parse_intent(text) {
+        Ok(p) => p.intent,
+        Err(e) => panic!("{text:?} was refused: {e}"),
+    }
+}
+
+fn refused(text: &str) -> String {
+    match parse_intent(text) {
+        Ok(p) => panic!(
+            "{text:?} was accepted as {}",
+            serde_json::to_string(&p.intent).unwrap()
+        ),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn a_heading_is_set_aside_before_the_clauses_are_split() {
+    // Allow and block words inside a heading do not split the intent.
+    let i = parsed(
+        "Allow only internal traffic. Block outside traffic: egress from app=db (ns data) to the internet is denied",
+    );
+    assert_eq!(i.action, Action::Block);
+    assert_eq!(i.direction, Some(Direction::Egress));
+    assert_eq!(i.resources.entities, [NetworkEntity::World]);
+    assert!(i.deny.is_none());
+    assert_eq!(i.scope.namespace.as_deref(), Some("data"));
+}
+
+#[test]
+fn a_reason_clause_names_nothing() {
+    // "since …"/"because …" gives a reason; what it mentions is not governed.
+    let i =
+        parsed("Block /usr/bin/nc in app=api (ns prod) since SYS_ADMIN is dropped there anyway");
+    assert_eq!((i.domain, i.action), (Domain::Process, Action::Block));
+    assert_eq!(i.resources.binaries, ["/usr/bin/nc"]);
+    assert!(i.resources.capabilities.is_empty());
+    let i = parsed(
+        "deny egress to 10.9.0.0/16 for app=api in namespace prod because port 22 is open there",
+    );
+    assert!(i.resources.ports.is_empty());
+    assert_eq!(i.resources.cidrs, ["10.9.0.0/16"]);
+    // "because of" stays inside the clause.
+    let i = parsed("block /bin/su for app=api in namespace prod because of CVE-2021-3156");
+    assert_eq!(i.resources.binaries, ["/bin/su"]);
+}
+
+#[test]
+fn a_preposition_reaches_no_further_than_its_clause() {
+    // "into" waits for a workload; the label after the colon is the target's.
+    let i =
+        parsed("Put the pods into lockdown at egress: tier=batch in namespace jobs, default deny");
+    assert_eq!(
+        i.scope.labels.get("tier").map(String::as_str),
+        Some("batch")
+    );
+    assert!(i.resources.peers.is_empty());
+    assert_eq!(i.direction, Some(Direction::Egress));
+    // Within the clause the preposition still names the peer.
+    let i = parsed("tier=batch in namespace jobs may connect to app=queue on 5672");
+    assert_eq!(i.resources.peers.len(), 1);
+    assert_eq!(i.direction, Some(Direction::Egress));
+}
+
+#[test]
+fn an_alert_tag_is_the_action_only_when_nothing_else_is() {
+    // The message's tag in front of an intent that says what to do.
+    let i = parsed(
+        "Alert! Unexpected programs ran. Allow only /usr/bin/redis-server in app=redis (ns cache)",
+    );
+    assert_eq!(i.action, Action::Allow);
+    let i = parsed("(Notification) block /usr/bin/scp in app=files, namespace share");
+    assert_eq!(i.action, Action::Block);
+    // Alone, the tag is an audit.
+    let i = parsed("Alert! /etc/gshadow read in app=files, namespace share");
+    assert_eq!(i.action, Action::Audit);
+}
+
+#[test]
+fn every_executable_of_a_list_acts_when_the_verb_follows_the_list() {
+    let i = parsed(
+        "/usr/bin/shred, /usr/bin/truncate and /usr/bin/dd must not modify /srv/data/ in app=store (ns data)",
+    );
+    assert_eq!(i.domain, Domain::File);
+    assert_eq!(
+        i.resources.sources,
+        ["/usr/bin/shred", "/usr/bin/truncate", "/usr/bin/dd"]
+    );
+    assert!(i.resources.paths.is_empty());
+    assert_eq!(i.resources.dirs, ["/srv/data/"]);
+    let i =
+        parsed("prevent /bin/cp or /bin/mv from changing /etc/ssl/ for app=web in namespace web");
+    assert_eq!(i.resources.sources, ["/bin/cp", "/bin/mv"]);
+    // Files listed before their verb stay files.
+    let i = parsed(
+        "block writes to /etc/a.conf, /etc/b.conf and /etc/c.conf in app=web, namespace web",
+    );
+    assert_eq!(i.resources.paths.len(), 3);
+    assert!(i.resources.sources.is_empty());
+}
+
+#[test]
+fn an_executable_followed_by_its_verb_acts_even_after_another_verb() {
+    // "creation" was a file verb already; /usr/bin/install still acts.
+    let i = parsed(
+        "Directory creation under /opt/ is suspicious. Audit /usr/bin/install writing to /opt/ in app=web, namespace web",
+    );
+    assert_eq!(i.resources.sources, ["/usr/bin/install"]);
+    assert_eq!(i.resources.dirs, ["/opt/"]);
+    assert!(i.resources.paths.is_empty());
+}
+
+#[test]
+fn executables_are_known_by_their_directory_or_their_program_name() {
+    // A lexicon program outside bin/sbin is still an executable.
+    let i = parsed("Block /opt/vendor/tools/python3 for app=etl in namespace etl");
+    assert_eq!(i.domain, Domain::Process);
+    assert_eq!(i.resources.binaries, ["/opt/vendor/tools/python3"]);
+    // A script or data file in a bin directory is a file.
+    let i = parsed("Block /opt/app/bin/settings.yaml for app=etl in namespace etl");
+    assert_eq!(i.domain, Domain::File);
+    assert_eq!(i.resources.paths, ["/opt/app/bin/settings.yaml"]);
+}
+
+#[test]
+fn accessed_or_modified_is_any_operation() {
+    let i = parsed("Alert! /etc/crontab accessed or modified in app=cron, namespace ops");
+    assert_eq!(i.action, Action::Audit);
+    assert!(!i.resources.read_only);
+    let i = parsed("block any attempt to access or change /etc/crontab in app=cron, namespace ops");
+    assert!(!i.resources.read_only);
+    // A write verb alone still means writes only; an access word in another
+    // sentence does not change that.
+    let i =
+        parsed("Secrets were accessed. Block writes to /etc/crontab in app=cron, namespace ops");
+    assert!(i.resources.read_only);
+}
+
+#[test]
+fn a_heading_keeps_its_read_only_word() {
+    let i = parsed("Read-only: allow /srv/www/ for app=web in namespace web");
+    assert_eq!(i.action, Action::Allow);
+    assert!(i.resources.read_only);
+    assert_eq!(i.resources.dirs, ["/srv/www/"]);
+}
