@@ -370,3 +370,74 @@ fn a_prompt_that_fills_the_context_is_a_clear_error_and_output_stops_at_its_end(
         );
     }
 }
+
+/// Drives a constraint with a seeded pseudo-random choice among the allowed
+/// tokens until it finishes; the tokens it committed.
+fn drive(c: &mut kubescribe_infer::constrained::SchemaConstraint, seed: u64) -> Vec<u32> {
+    let mut state = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
+    for _ in 0..2000 {
+        c.forced_tokens().unwrap();
+        if c.is_finished() {
+            break;
+        }
+        let allowed = c.allowed().unwrap();
+        let ids: Vec<u32> = (0..allowed.len() as u32)
+            .filter(|&t| allowed.is_allowed(t))
+            .collect();
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        // Past 300 tokens, close the document out.
+        let t = if c.tokens().len() > 300 {
+            c.closing_token().unwrap()
+        } else {
+            ids[(state >> 33) as usize % ids.len()]
+        };
+        c.commit(t).unwrap();
+    }
+    c.tokens().to_vec()
+}
+
+#[test]
+fn one_grammar_compiler_serves_every_schema_as_separate_compiles_would() {
+    use kubescribe_infer::constrained::SchemaConstraint;
+    use kubescribe_infer::constrained::{ConstraintCache, ConstraintTarget, GrammarCompiler};
+    let tmp = tempfile::tempdir().unwrap();
+    let m = write_tiny_llama(tmp.path(), &TinyConfig::default()).unwrap();
+    let g = CandleGenerator::load(&m.dir, &LoadOptions::default()).unwrap();
+    let tok = g.constraint_tokenizer().unwrap();
+    let compiler = GrammarCompiler::new(tok).unwrap();
+    let cache = ConstraintCache::default();
+    let own = cache
+        .tokenizer(g.tokenizer(), g.eos(), Some(tok.vocab_size()))
+        .unwrap();
+    let kinds = [
+        PolicyKind::NetworkPolicy,
+        PolicyKind::KubeArmorPolicy,
+        PolicyKind::TracingPolicy,
+        PolicyKind::CiliumNetworkPolicy,
+    ];
+    for (i, kind) in kinds.into_iter().enumerate() {
+        let limits = SchemaLimits::default();
+        let mut shared = compiler
+            .compile_kind(kind, &Tightening::default(), &limits)
+            .unwrap();
+        let mut alone =
+            SchemaConstraint::for_kind(kind, &Tightening::default(), &limits, tok).unwrap();
+        let mut cached = cache.constraint(&ConstraintTarget::new(kind), own).unwrap();
+        assert_eq!(shared.schema(), alone.schema());
+        for seed in 0..3u64 {
+            shared.reset();
+            alone.reset();
+            cached.reset();
+            let a = drive(&mut shared, seed + 10 * i as u64);
+            let b = drive(&mut alone, seed + 10 * i as u64);
+            let c = drive(&mut cached, seed + 10 * i as u64);
+            assert_eq!(a, b, "{kind:?} seed {seed}");
+            assert_eq!(a, c, "{kind:?} seed {seed}");
+            let text = tok.decode(&a);
+            let v: Value = serde_json::from_str(&text).unwrap();
+            assert_eq!(v["kind"], kind.kind(), "{text}");
+        }
+    }
+}

@@ -49,7 +49,8 @@ fn err(message: impl Into<String>) -> InferError {
 /// and inside a JSON string: structural closers first (the closing quote
 /// inside a string), then short filler, openers last. Single-byte tokens
 /// only (every byte-level and byte-fallback vocabulary has them) plus EOS.
-fn closing_orders(tok: &ConstraintTokenizer) -> (Vec<u32>, Vec<u32>) {
+fn closing_orders(env: &toktrie::TokEnv) -> (Vec<u32>, Vec<u32>) {
+    let trie = env.tok_trie();
     let outside = |b: u8| -> u32 {
         match b {
             b'}' => 0,
@@ -78,9 +79,9 @@ fn closing_orders(tok: &ConstraintTokenizer) -> (Vec<u32>, Vec<u32>) {
         }
     };
     let order = |rank: &dyn Fn(u8) -> u32| {
-        let mut order: Vec<(u32, u32)> = tok.eos().iter().map(|&e| (0, e)).collect();
-        for id in 0..tok.vocab_size() as u32 {
-            if let [b] = tok.token_bytes(id) {
+        let mut order: Vec<(u32, u32)> = trie.eos_tokens().iter().map(|&e| (0, e)).collect();
+        for id in 0..trie.vocab_size() as u32 {
+            if let [b] = trie.token(id) {
                 order.push((1 + rank(*b), id));
             }
         }
@@ -117,6 +118,78 @@ impl StringState {
     }
 }
 
+/// What compiling a schema for one tokenizer needs that does not depend on
+/// the schema: llguidance's parser factory, whose token-slice tables take
+/// longer to build than most schemas take to compile (~70 ms for a 49k
+/// vocabulary, against 3–70 ms per policy kind), and the close-out token
+/// orders. Build it once per tokenizer and compile every schema with it
+/// ([`crate::constrained::ConstraintCache`] does). Cheap to clone.
+#[derive(Clone)]
+pub struct GrammarCompiler {
+    factory: Arc<ParserFactory>,
+    closing: Arc<(Vec<u32>, Vec<u32>)>,
+}
+
+impl std::fmt::Debug for GrammarCompiler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GrammarCompiler")
+            .field("vocab", &self.factory.tok_env().tok_trie().vocab_size())
+            .finish_non_exhaustive()
+    }
+}
+
+impl GrammarCompiler {
+    /// The compiler for `tok`'s vocabulary.
+    pub fn new(tok: &ConstraintTokenizer) -> Result<Self, InferError> {
+        let mut factory =
+            ParserFactory::new_simple(tok.env()).map_err(|e| err(format!("token trie: {e}")))?;
+        factory.quiet();
+        Ok(GrammarCompiler {
+            closing: Arc::new(closing_orders(tok.env())),
+            factory: Arc::new(factory),
+        })
+    }
+
+    /// A constraint for a policy kind: its generation schema
+    /// ([`generation_schema`]) with the request's tightening.
+    pub fn compile_kind(
+        &self,
+        kind: PolicyKind,
+        tightening: &Tightening,
+        limits: &SchemaLimits,
+    ) -> Result<SchemaConstraint, InferError> {
+        let schema = generation_schema(kind, tightening, limits)?;
+        self.compile(schema).map_err(|e| match e {
+            InferError::Constraint(m) => err(format!("{}: {m}", kind.kind())),
+            other => other,
+        })
+    }
+
+    /// A constraint from any JSON Schema llguidance compiles.
+    pub fn compile(&self, schema: Value) -> Result<SchemaConstraint, InferError> {
+        let parser = self
+            .factory
+            .create_parser(TopLevelGrammar::from_json_schema(schema.clone()))
+            .map_err(|e| err(format!("schema does not compile: {e}")))?;
+        let matcher = Matcher::new(Ok(parser));
+        if let Some(e) = matcher.get_error() {
+            return Err(err(format!("schema does not compile: {e}")));
+        }
+        let env = self.factory.tok_env();
+        Ok(SchemaConstraint {
+            fresh: matcher.deep_clone(),
+            matcher,
+            closing: self.closing.clone(),
+            string: StringState::default(),
+            env: env.clone(),
+            vocab: env.tok_trie().vocab_size(),
+            tokens: Vec::new(),
+            eos: env.tok_trie().eos_tokens().to_vec(),
+            schema: Arc::new(schema),
+        })
+    }
+}
+
 /// A compiled generation schema bound to a tokenizer; cheap to clone into
 /// per-request constraints.
 #[derive(Clone)]
@@ -150,37 +223,15 @@ impl SchemaConstraint {
         limits: &SchemaLimits,
         tok: &ConstraintTokenizer,
     ) -> Result<Self, InferError> {
-        let schema = generation_schema(kind, tightening, limits)?;
-        Self::from_schema(schema, tok).map_err(|e| match e {
-            InferError::Constraint(m) => err(format!("{}: {m}", kind.kind())),
-            other => other,
-        })
+        GrammarCompiler::new(tok)?.compile_kind(kind, tightening, limits)
     }
 
     /// A constraint from any JSON Schema llguidance compiles (e.g. the
-    /// intent schema for the intent parser).
+    /// intent schema for the intent parser). Builds the tokenizer's
+    /// [`GrammarCompiler`] first; to compile several schemas for one
+    /// tokenizer, build that once and use [`GrammarCompiler::compile`].
     pub fn from_schema(schema: Value, tok: &ConstraintTokenizer) -> Result<Self, InferError> {
-        let mut factory =
-            ParserFactory::new_simple(tok.env()).map_err(|e| err(format!("token trie: {e}")))?;
-        factory.quiet();
-        let parser = factory
-            .create_parser(TopLevelGrammar::from_json_schema(schema.clone()))
-            .map_err(|e| err(format!("schema does not compile: {e}")))?;
-        let matcher = Matcher::new(Ok(parser));
-        if let Some(e) = matcher.get_error() {
-            return Err(err(format!("schema does not compile: {e}")));
-        }
-        Ok(SchemaConstraint {
-            fresh: matcher.deep_clone(),
-            matcher,
-            closing: Arc::new(closing_orders(tok)),
-            string: StringState::default(),
-            env: tok.env().clone(),
-            vocab: tok.vocab_size(),
-            tokens: Vec::new(),
-            eos: tok.eos().to_vec(),
-            schema: Arc::new(schema),
-        })
+        GrammarCompiler::new(tok)?.compile(schema)
     }
 
     /// The schema this constraint enforces.

@@ -10,7 +10,10 @@ use kubescribe_synth as synth;
 use serde_json::Value;
 use tokenizers::Tokenizer;
 
-use super::{ConstraintTokenizer, SchemaConstraint, SchemaLimits, Tightening, bounded_schema};
+use super::{
+    ConstraintTokenizer, GrammarCompiler, SchemaConstraint, SchemaLimits, Tightening,
+    bounded_schema,
+};
 use crate::error::InferError;
 
 /// What a constrained generation must produce.
@@ -352,11 +355,14 @@ pub fn target_kind(intent: &Intent, engine: Engine) -> PolicyKind {
         .unwrap_or(PolicyKind::NetworkPolicy)
 }
 
-/// Compiled constraints of one model: the tokenizer's token trie (built
-/// once) and the last few compiled schemas, so the attempts of a
-/// regeneration loop compile their target once.
+/// Compiled constraints of one model: the tokenizer's token trie and its
+/// [`GrammarCompiler`] (built once), and the last few compiled schemas, so
+/// the attempts of a regeneration loop compile their target once and every
+/// other target (eval's samples, the intent parser) pays only for its own
+/// schema.
 pub struct ConstraintCache {
     tokenizer: OnceLock<Result<ConstraintTokenizer, String>>,
+    compiler: OnceLock<Result<GrammarCompiler, String>>,
     compiled: Mutex<Vec<(ConstraintTarget, SchemaConstraint)>>,
 }
 
@@ -367,6 +373,7 @@ impl Default for ConstraintCache {
     fn default() -> Self {
         ConstraintCache {
             tokenizer: OnceLock::new(),
+            compiler: OnceLock::new(),
             compiled: Mutex::new(Vec::new()),
         }
     }
@@ -409,12 +416,25 @@ impl ConstraintCache {
                 return Ok(c);
             }
         }
+        let own;
+        let compiler = match self.tokenizer.get() {
+            // The cache's own tokenizer: its compiler, built once.
+            Some(Ok(cached)) if std::ptr::eq(cached, tok) => self
+                .compiler
+                .get_or_init(|| GrammarCompiler::new(tok).map_err(|e| e.to_string()))
+                .as_ref()
+                .map_err(|e| InferError::Constraint(e.clone()))?,
+            _ => {
+                own = GrammarCompiler::new(tok)?;
+                &own
+            }
+        };
         let c = match &target.document {
             TargetDocument::Policy(kind) => {
-                SchemaConstraint::for_kind(*kind, &target.tightening, &target.limits, tok)?
+                compiler.compile_kind(*kind, &target.tightening, &target.limits)?
             }
             TargetDocument::Schema(schema) => {
-                SchemaConstraint::from_schema(bounded_schema(schema, &target.limits)?, tok)?
+                compiler.compile(bounded_schema(schema, &target.limits)?)?
             }
         };
         let mut cache = self.compiled.lock().map_err(|_| poisoned())?;
