@@ -169,6 +169,19 @@ pub struct Flow<'a> {
 
 static EMPTY: BTreeMap<String, String> = BTreeMap::new();
 
+/// The namespace a peer's identity labels name when the record gives none:
+/// Cilium's `io.kubernetes.pod.namespace`, or the automatic
+/// `kubernetes.io/metadata.name` label of its namespace as Hubble carries
+/// it (`io.cilium.k8s.namespace.labels.kubernetes.io/metadata.name`), which
+/// Kubernetes sets to the namespace's name.
+pub fn namespace_label(labels: &BTreeMap<String, String>) -> Option<&str> {
+    labels
+        .get("io.kubernetes.pod.namespace")
+        .or_else(|| labels.get("io.cilium.k8s.namespace.labels.kubernetes.io/metadata.name"))
+        .map(String::as_str)
+        .filter(|n| !n.is_empty())
+}
+
 impl<'a> Flow<'a> {
     /// The flow an event describes, from its own pod's side. `None` for
     /// events that are not connections (listen, unknown direction are
@@ -183,7 +196,12 @@ impl<'a> Flow<'a> {
             Direction::Listen | Direction::Unknown => return None,
         };
         let (plabels, pns) = match &n.peer {
-            Some(p) => (&p.labels, p.namespace.as_deref()),
+            Some(p) => (
+                &p.labels,
+                p.namespace
+                    .as_deref()
+                    .or_else(|| namespace_label(&p.labels)),
+            ),
             None => (&EMPTY, None),
         };
         Some((

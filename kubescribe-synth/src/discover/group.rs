@@ -36,6 +36,17 @@ pub fn identity_labels(labels: &BTreeMap<String, String>) -> BTreeMap<String, St
         .collect()
 }
 
+/// The namespace a pod's identity labels name, when a record gives none
+/// (Hubble peers): Cilium's `io.kubernetes.pod.namespace`, or the automatic
+/// `kubernetes.io/metadata.name` label of its namespace.
+fn namespace_label(labels: &BTreeMap<String, String>) -> Option<&str> {
+    labels
+        .get("io.kubernetes.pod.namespace")
+        .or_else(|| labels.get("io.cilium.k8s.namespace.labels.kubernetes.io/metadata.name"))
+        .map(String::as_str)
+        .filter(|n| !n.is_empty())
+}
+
 /// A workload as discovery groups it.
 #[derive(
     Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
@@ -104,7 +115,9 @@ pub fn resolve(
     labels: &BTreeMap<String, String>,
     workloads: &[Workload],
 ) -> Option<WorkloadId> {
-    let namespace = namespace.filter(|n| !n.is_empty())?;
+    let namespace = namespace
+        .filter(|n| !n.is_empty())
+        .or_else(|| namespace_label(labels))?;
     let ident = identity_labels(labels);
     if ident.is_empty() {
         return None;

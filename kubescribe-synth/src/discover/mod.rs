@@ -91,6 +91,10 @@ pub enum Peer {
     Entity {
         /// Its name.
         name: String,
+        /// The address it was seen at (`/32`, `/128`), for engines that
+        /// name peers by address only.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cidr: Option<String>,
     },
     /// An address outside the cluster's pods, with the DNS name it was
     /// reached by when known.
@@ -111,7 +115,7 @@ impl Peer {
             Peer::Pods {
                 namespace, name, ..
             } => format!("{namespace}/{name}"),
-            Peer::Entity { name } => format!("entity {name}"),
+            Peer::Entity { name, .. } => format!("entity {name}"),
             Peer::External { cidr, fqdn } => match (fqdn, cidr) {
                 (Some(f), _) => f.clone(),
                 (None, Some(c)) => c.clone(),
@@ -276,10 +280,12 @@ impl Builder<'_> {
         };
         if let Some(p) = &n.peer {
             if let Some(reserved) = p.labels.keys().find_map(|k| k.strip_prefix("reserved:")) {
+                let cidr = n.remote_ip.as_deref().and_then(host_cidr);
                 if reserved == "world" {
                     return (
                         external().or(Some(Peer::Entity {
                             name: "world".into(),
+                            cidr,
                         })),
                         None,
                     );
@@ -287,6 +293,7 @@ impl Builder<'_> {
                 return (
                     Some(Peer::Entity {
                         name: reserved.to_string(),
+                        cidr,
                     }),
                     None,
                 );
@@ -582,20 +589,9 @@ pub fn discover(
         skipped,
         ..Discovery::default()
     };
-    let mut names = render::Names::default();
     for (id, (raw, indices)) in b.by_id {
         let peerless: Vec<usize> = raw.peerless.iter().copied().collect();
         let allow = finish(raw, options.dir_threshold, &mut out.notes, &id);
-        let base = names.name_for(&id);
-        for &engine in &options.engines {
-            if let Some(policy) = render::render(engine, &id, &base, &allow, &mut out.notes)? {
-                out.policies.push(DiscoveredPolicy {
-                    workload: id.clone(),
-                    engine,
-                    policy,
-                });
-            }
-        }
         out.workloads.push(WorkloadDiscovery {
             workload: id,
             allow,
@@ -603,7 +599,66 @@ pub fn discover(
             peerless,
         });
     }
+    let mut names = render::Names::default();
+    for w in &out.workloads {
+        let id = &w.workload;
+        let base = names.name_for(id);
+        for &engine in &options.engines {
+            let merged;
+            let allow = if engine == Engine::Tetragon {
+                merged = with_overlapping(w, &out.workloads, &mut out.notes);
+                &merged
+            } else {
+                &w.allow
+            };
+            if let Some(policy) = render::render(engine, id, &base, allow, &mut out.notes)? {
+                out.policies.push(DiscoveredPolicy {
+                    workload: id.clone(),
+                    engine,
+                    policy,
+                });
+            }
+        }
+    }
     Ok(out)
+}
+
+/// Tetragon's allow-list is a kill of every other binary, so two policies
+/// selecting one pod intersect rather than add up: a workload whose
+/// selector also selects another workload's pods (its labels a subset of
+/// theirs, same namespace) allows their executables too (noted).
+fn with_overlapping(
+    w: &WorkloadDiscovery,
+    all: &[WorkloadDiscovery],
+    notes: &mut Vec<String>,
+) -> AllowList {
+    let mut a = w.allow.clone();
+    for other in all {
+        let o = &other.workload;
+        if o == &w.workload
+            || o.namespace != w.workload.namespace
+            || !w
+                .workload
+                .labels
+                .iter()
+                .all(|(k, v)| o.labels.get(k) == Some(v))
+        {
+            continue;
+        }
+        if other.allow.processes.is_empty() && other.allow.exec_names.is_empty() {
+            continue;
+        }
+        notes.push(format!(
+            "{}: tetragon: its selector also selects the pods of {}, so it allows their executables too (Tetragon policies on one pod intersect)",
+            w.workload.display(),
+            o.display()
+        ));
+        a.processes.extend(other.allow.processes.iter().cloned());
+        a.exec_names.extend(other.allow.exec_names.iter().cloned());
+    }
+    a.processes.sort();
+    a.processes.dedup_by(|x, y| x.path == y.path);
+    a
 }
 
 #[cfg(test)]

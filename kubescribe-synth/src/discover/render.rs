@@ -68,7 +68,7 @@ pub(super) fn render(
     notes: &mut Vec<String>,
 ) -> Result<Option<Policy>, SynthError> {
     let v = match engine {
-        Engine::KubeArmor => kubearmor(id, name, a),
+        Engine::KubeArmor => kubearmor(id, name, a, notes),
         Engine::Tetragon => tetragon(id, name, a),
         Engine::Cilium => cilium(id, name, a, notes),
         Engine::Kubernetes => kubernetes(id, name, a, notes),
@@ -81,7 +81,45 @@ fn non_empty(v: &Value) -> bool {
     v.as_object().is_some_and(|o| !o.is_empty())
 }
 
-fn kubearmor(id: &WorkloadId, name: &str, a: &AllowList) -> Option<Value> {
+/// The capabilities KubeArmor's CRD accepts (its `capability` pattern).
+const KUBEARMOR_CAPABILITIES: &[&str] = &[
+    "chown",
+    "dac_override",
+    "dac_read_search",
+    "fowner",
+    "fsetid",
+    "kill",
+    "setgid",
+    "setuid",
+    "setpcap",
+    "linux_immutable",
+    "net_bind_service",
+    "net_broadcast",
+    "net_admin",
+    "net_raw",
+    "ipc_lock",
+    "ipc_owner",
+    "sys_module",
+    "sys_rawio",
+    "sys_chroot",
+    "sys_ptrace",
+    "sys_pacct",
+    "sys_admin",
+    "sys_boot",
+    "sys_nice",
+    "sys_resource",
+    "sys_time",
+    "sys_tty_config",
+    "mknod",
+    "lease",
+    "audit_write",
+    "audit_control",
+    "setfcap",
+    "mac_override",
+    "mac_admin",
+];
+
+fn kubearmor(id: &WorkloadId, name: &str, a: &AllowList, notes: &mut Vec<String>) -> Option<Value> {
     let mut spec = json!({
         "selector": {"matchLabels": id.labels},
         "action": "Allow",
@@ -141,7 +179,24 @@ fn kubearmor(id: &WorkloadId, name: &str, a: &AllowList) -> Option<Value> {
         let p: Vec<Value> = a.protocols.iter().map(|p| json!({"protocol": p})).collect();
         spec["network"] = json!({"matchProtocols": p});
     }
-    if !a.capabilities.is_empty() {
+    // A capability KubeArmor cannot name would be denied by an allow-list
+    // of the others: then no capability rule at all (noted).
+    let unnamed: Vec<&String> = a
+        .capabilities
+        .iter()
+        .filter(|c| !KUBEARMOR_CAPABILITIES.contains(&c.as_str()))
+        .collect();
+    if !unnamed.is_empty() {
+        notes.push(format!(
+            "{}: kubearmor: capabilities left unrestricted: it cannot name {}",
+            id.display(),
+            unnamed
+                .iter()
+                .map(|c| c.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    } else if !a.capabilities.is_empty() {
         let c: Vec<Value> = a
             .capabilities
             .iter()
@@ -250,7 +305,7 @@ fn cilium_peer(own_ns: &str, peer: &Peer, egress: bool) -> Option<Value> {
             }
             json!({ep: [{"matchLabels": l}]})
         }
-        Peer::Entity { name } => json!({ent: [name]}),
+        Peer::Entity { name, .. } => json!({ent: [name]}),
         Peer::External { cidr: c, fqdn: f } => match (egress, f, c) {
             (true, Some(f), _) => json!({"toFQDNs": [{"matchName": f}]}),
             (_, _, Some(c)) => json!({cidr: [c]}),
@@ -302,8 +357,15 @@ fn cilium(id: &WorkloadId, name: &str, a: &AllowList, notes: &mut Vec<String>) -
                 out.push(r);
             }
         }
-        if !out.is_empty() {
-            spec[key] = json!(out);
+        // One entity seen at several addresses: one rule.
+        let mut unique: Vec<Value> = Vec::new();
+        for r in out {
+            if !unique.contains(&r) {
+                unique.push(r);
+            }
+        }
+        if !unique.is_empty() {
+            spec[key] = json!(unique);
         }
     }
     (spec.get("ingress").is_some() || spec.get("egress").is_some()).then(|| {
@@ -328,8 +390,10 @@ fn k8s_peer(own_ns: &str, peer: &Peer) -> Result<Value, &'static str> {
             }
             Ok(v)
         }
-        Peer::Entity { .. } => Err("a Cilium identity (no address)"),
-        Peer::External { cidr: Some(c), .. } => Ok(json!({"ipBlock": {"cidr": c}})),
+        Peer::Entity { cidr: Some(c), .. } | Peer::External { cidr: Some(c), .. } => {
+            Ok(json!({"ipBlock": {"cidr": c}}))
+        }
+        Peer::Entity { .. } => Err("a Cilium identity seen at no address"),
         Peer::External { .. } => Err("a DNS name without an address"),
     }
 }
@@ -416,8 +480,10 @@ fn calico_peer(own_ns: &str, peer: &Peer) -> Result<Value, &'static str> {
             }
             Ok(v)
         }
-        Peer::Entity { .. } => Err("a Cilium identity (no address)"),
-        Peer::External { cidr: Some(c), .. } => Ok(json!({"nets": [c]})),
+        Peer::Entity { cidr: Some(c), .. } | Peer::External { cidr: Some(c), .. } => {
+            Ok(json!({"nets": [c]}))
+        }
+        Peer::Entity { .. } => Err("a Cilium identity seen at no address"),
         Peer::External { .. } => Err("a DNS name without an address"),
     }
 }
