@@ -55,6 +55,10 @@ pub enum InferError {
         /// What is wrong and what was expected.
         message: String,
     },
+    /// Discovery: the event store could not be read, or a discovered
+    /// policy could not be built or simulated.
+    #[error("discover: {0}")]
+    Discover(String),
     /// Writing a report or plot.
     #[error("report: {0}")]
     Report(String),

@@ -30,6 +30,7 @@ pub mod candle;
 pub mod constrained;
 pub mod dataset;
 pub mod decode;
+pub mod discover;
 pub mod error;
 pub mod eval;
 pub mod fidelity;
