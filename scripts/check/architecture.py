@@ -24,7 +24,7 @@ MAX_LINES = 1000
 LAYERS = [
     ["kubescribe-core", "kubescribe-metrics"],
     ["kubescribe-events", "kubescribe-testkit"],
-    ["kubescribe-simulate", "kubescribe-validate"],
+    ["kubescribe-simulate", "kubescribe-validate", "kubescribe-store-pg"],
     ["kubescribe-synth", "kubescribe-kube"],
     ["kubescribe-infer"],
     ["kubescribe-cli", "kubescribe-py", "kubescribe-benches"],

@@ -22,7 +22,7 @@ pub const HEAD_COLUMNS: &str = "t.id, t.count, t.first_seen, t.last_seen, t.vali
 /// join they need (flows: the peer's pod as `q`).
 pub fn table_columns(table: EventTable) -> (&'static str, &'static str) {
     match table {
-        EventTable::Processes => ("t.action, t.binary, t.args, t.parent, t.uid", ""),
+        EventTable::Processes => ("t.action, t.\"binary\", t.args, t.parent, t.uid", ""),
         EventTable::Files => ("t.path, t.operation, t.flags, t.syscall, t.process", ""),
         EventTable::Flows => (
             "t.protocol, t.direction, t.local_ip, t.local_port, t.remote_ip, t.remote_port, t.dns_name, t.process, \

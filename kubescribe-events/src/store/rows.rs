@@ -51,7 +51,7 @@ pub fn key_columns(table: EventTable) -> (&'static [&'static str], &'static [&'s
     match table {
         EventTable::Processes => (
             &["pod_id", "uid"],
-            &["source", "result", "action", "binary", "args", "parent"],
+            &["source", "result", "action", "\"binary\"", "args", "parent"],
         ),
         EventTable::Files => (
             &["pod_id"],
