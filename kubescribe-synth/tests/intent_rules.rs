@@ -153,3 +153,77 @@ fn a_heading_keeps_its_read_only_word() {
     assert!(i.resources.read_only);
     assert_eq!(i.resources.dirs, ["/srv/www/"]);
 }
+
+#[test]
+fn a_service_name_asks_for_a_port_only_where_traffic_is_meant() {
+    // Beside files, or naming pods, a service name is no port request.
+    let i = parsed(
+        "Reads of the redis data directory: audit /var/lib/redis/ for app=redis in namespace cache",
+    );
+    assert_eq!(i.domain, Domain::File);
+    assert_eq!(i.resources.dirs, ["/var/lib/redis/"]);
+    let i = parsed("shell spawned on kafka pods: block /bin/sh for app=kafka in namespace stream");
+    assert_eq!(i.domain, Domain::Process);
+    // Where traffic is meant, a service name is still refused.
+    assert!(refused("app=web in namespace shop may connect to redis").contains("which port"));
+}
+
+#[test]
+fn a_bare_number_after_accept_or_receive_is_a_port() {
+    let i = parsed("app=queue in namespace jobs accepts 5672 from app=worker only");
+    assert_eq!(i.resources.ports.len(), 1);
+    assert_eq!(i.resources.ports[0].port, 5672);
+    assert_eq!(i.direction, Some(Direction::Ingress));
+    let i = parsed("app=dns in namespace infra accepts 53/udp from app=client");
+    assert_eq!(i.resources.ports[0].protocol, Protocol::Udp);
+}
+
+#[test]
+fn reachable_and_accessible_grant_permission() {
+    let i = parsed(
+        "The api (app=api, namespace prod) should be reachable on port 8443 from app=gateway",
+    );
+    assert_eq!(i.action, Action::Allow);
+    assert_eq!(i.direction, Some(Direction::Ingress));
+    assert_eq!(i.resources.ports[0].port, 8443);
+    // Negated, it is a block.
+    let i = parsed("app=db in namespace prod must not be reachable from app=web");
+    assert_eq!(i.action, Action::Block);
+}
+
+#[test]
+fn a_word_describing_processes_is_not_an_executable() {
+    // "…ran, possible …": the verb's clause ended at the comma.
+    let i =
+        parsed("Tools ran, possible intrusion: block /usr/bin/nmap for app=web in namespace web");
+    assert_eq!(i.resources.binaries, ["/usr/bin/nmap"]);
+    // "spawns odd child processes like curl": nginx acts, curl is run.
+    let i =
+        parsed("Alert when nginx spawns odd child processes like curl (app=nginx, namespace web)");
+    assert_eq!(i.action, Action::Audit);
+    assert_eq!(i.resources.sources, ["/usr/sbin/nginx"]);
+    assert_eq!(i.resources.binaries, ["/usr/bin/curl"]);
+}
+
+#[test]
+fn setuid_bits_are_file_modes_not_system_calls() {
+    let i = parsed(
+        "Setting the setuid bit with chmod is forbidden in app=web (ns prod): block /bin/chmod",
+    );
+    assert_eq!(i.domain, Domain::Process);
+    assert!(i.resources.syscalls.is_empty() && i.resources.capabilities.is_empty());
+    assert_eq!(i.resources.binaries, ["/bin/chmod"]);
+    assert_eq!(i.scope.namespace.as_deref(), Some("prod"));
+}
+
+#[test]
+fn what_is_set_aside_is_not_governed() {
+    let i = parsed(
+        "Block the SYS_PTRACE capability instead of the ptrace syscall for app=web in ns shop",
+    );
+    assert_eq!(i.domain, Domain::Capability);
+    assert!(i.resources.syscalls.is_empty());
+    let i = parsed("allow port 443 rather than 80 for egress of app=web in namespace shop");
+    assert_eq!(i.resources.ports.len(), 1);
+    assert_eq!(i.resources.ports[0].port, 443);
+}

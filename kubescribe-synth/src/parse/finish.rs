@@ -132,7 +132,12 @@ impl<'a> Parser<'a> {
             || !a.fqdns.is_empty()
             || !a.entities.is_empty()
             || !a.named_ports.is_empty()
+            // A service named beside files or executables is not traffic
+            // ("access to elasticsearch indices: audit /usr/share/…").
             || !a.services.is_empty()
+                && a.paths.is_empty()
+                && a.dirs.is_empty()
+                && a.binaries.is_empty()
             || a.dir_explicit.is_some()
             || a.proto_seen
             || a.isolate
@@ -183,7 +188,7 @@ impl<'a> Parser<'a> {
             }
         }
         let (ports, protocols) = ports_and_protocols(&a);
-        if !a.services.is_empty() && ports.is_empty() {
+        if !a.services.is_empty() && ports.is_empty() && domain == Domain::Network {
             return Err(IntentParseError::Missing(vec![format!(
                 "which port: `{}` is a service name, not a port; give its number (e.g. `port 5432`) or its container port's name",
                 a.services.join("`, `")

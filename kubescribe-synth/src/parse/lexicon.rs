@@ -720,6 +720,10 @@ pub(super) const EXEC_MODE_VERBS: &[&str] = &[
 ];
 /// Words that keep a resource list going ("read /a, /b and the /c directory").
 pub(super) const LIST_GLUE: &[&str] = &[
+    // "child processes like curl or wget", "tools such as nmap", "including".
+    "like",
+    "such",
+    "including",
     "and",
     "or",
     "&",

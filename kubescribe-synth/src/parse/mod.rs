@@ -468,6 +468,24 @@ impl<'a> Parser<'a> {
             }
             return Some((Action::Block, k, true));
         }
+        // "should be reachable/accessible from …": permission, passive.
+        if matches!(
+            l,
+            "must"
+                | "should"
+                | "may"
+                | "can"
+                | "shall"
+                | "will"
+                | "is"
+                | "are"
+                | "stays"
+                | "remain"
+        ) && next == "be"
+            && matches!(self.low(i + 2), "reachable" | "accessible" | "reached")
+        {
+            return Some((Action::Allow, i + 2, false));
+        }
         if matches!(l, "do" | "does") && next == "not" && is_allow(self.low(i + 2)) {
             return Some((Action::Block, i + 2, true));
         }

@@ -188,6 +188,24 @@ impl<'a> Parser<'a> {
                 i += 3;
                 continue;
             }
+            // "the NET_RAW capability instead of ICMP", "rather than port 80":
+            // what is set aside is not governed; skip it up to the next
+            // preposition, action word or clause end.
+            if l == "instead" && next == "of" || l == "rather" && next == "than" {
+                let mut k = i + 2;
+                while k < n
+                    && !matches!(self.low(k), "for" | "in" | "on" | "to" | "from" | "of")
+                    && self.action_phrase(k, a).is_none()
+                {
+                    let end = self.ends_clause(k);
+                    k += 1;
+                    if end {
+                        break;
+                    }
+                }
+                i = k;
+                continue;
+            }
             // "nobody else gets in": an allow-list.
             if matches!(l, "nobody" | "noone") || l == "no" && next == "one" {
                 a.only = true;
@@ -612,7 +630,10 @@ impl<'a> Parser<'a> {
                 || after_comma && (closes || last) && self.after_mention(i))
                 && is_ns_name(t.text)
                 && !reserved(l)
-                && !matches!(next.as_str(), "deny" | "allow" | "block")
+                // "(shop) deny …" may name an action's object; "app=web
+                // (prod): block …" closes the scope before the action.
+                && (closes && self.ends_clause(i)
+                    || !matches!(next.as_str(), "deny" | "allow" | "block"))
             {
                 self.mention(Who::Ns(t.text.to_string()), i, t.start, t.end);
                 i += 1;

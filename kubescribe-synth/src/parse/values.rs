@@ -35,9 +35,21 @@ impl<'a> Parser<'a> {
             let verb = FILE_VERBS.contains(&l) || exec;
             if exec
                 && !{
-                    // "…executing /bin/ls": an executable acts on another; "may run in …" does not.
-                    let o = self.toks.get(j + 1).map(|t| t.text).unwrap_or("");
-                    o.starts_with('/') || BINARIES.iter().any(|(b, _)| *b == o)
+                    // "…executing /bin/ls", "spawns suspicious child processes
+                    // like curl": an executable acts on another named within
+                    // its clause; "may run in …" does not.
+                    let mut found = false;
+                    for k in j + 1..(j + 7).min(self.toks.len()) {
+                        let o = self.toks[k].text;
+                        if o.starts_with('/') || BINARIES.iter().any(|(b, _)| *b == o) {
+                            found = true;
+                            break;
+                        }
+                        if self.toks[k].comma || split_label(o).is_some() {
+                            break;
+                        }
+                    }
+                    found
                 }
             {
                 return false;
@@ -339,11 +351,26 @@ impl<'a> Parser<'a> {
             *mode = Mode::Port;
             return 1;
         }
-        // "allow outbound 443", "inbound 8080".
+        // "allow outbound 443", "inbound 8080", "accepts 3306 from …".
         if *mode == Mode::None
             && matches!(
                 prev.as_str(),
-                "outbound" | "inbound" | "ingress" | "egress" | "incoming" | "outgoing"
+                "outbound"
+                    | "inbound"
+                    | "ingress"
+                    | "egress"
+                    | "incoming"
+                    | "outgoing"
+                    | "accept"
+                    | "accepts"
+                    | "receive"
+                    | "receives"
+                    | "expose"
+                    | "exposes"
+                    | "serve"
+                    | "serves"
+                    | "listen"
+                    | "listens"
             )
             && parse_port(raw).is_some()
         {
@@ -408,12 +435,44 @@ impl<'a> Parser<'a> {
             a.ports.extend(ps.into_iter().map(|p| (p, true)));
             return 1;
         }
+        // "mysql" where a port is expected; not "the elasticsearch pod(s)",
+        // which names a workload.
         if SERVICE_NAMES.contains(&l)
             && (*mode == Mode::Port
                 || matches!(prev.as_str(), "on" | "over" | "via" | "port" | "to")
                 || next == "port")
+            && !matches!(
+                next.as_str(),
+                "pod"
+                    | "pods"
+                    | "app"
+                    | "application"
+                    | "deployment"
+                    | "workload"
+                    | "container"
+                    | "containers"
+                    | "indices"
+                    | "data"
+                    | "logs"
+                    | "files"
+                    | "directory"
+                    | "binaries"
+                    | "binary"
+                    | "process"
+                    | "server"
+                    | "config"
+                    | "configuration"
+            )
         {
             push_uniq(&mut a.services, raw.to_string());
+            return 1;
+        }
+        // "the setuid or setgid bit": file mode bits, neither system calls
+        // nor capabilities.
+        let bit = |w: &str| matches!(w, "bit" | "bits" | "flag" | "flags");
+        if matches!(l, "setuid" | "setgid" | "suid" | "sgid" | "sticky")
+            && (bit(&next) || matches!(next.as_str(), "or" | "and" | "/") && bit(self.low(i + 3)))
+        {
             return 1;
         }
         // NET_ADMIN, SYS_PTRACE: capability names as the kernel writes them.
@@ -456,7 +515,30 @@ impl<'a> Parser<'a> {
             && (known.is_some() || !(l.ends_with("ed") || l.ends_with("ing") || l.ends_with("ly")))
             && is_ident(raw, &['-', '_', '.'])
             && !raw.chars().all(|c| c.is_ascii_digit())
-            && (known.is_some() || EXEC_MODE_VERBS.contains(&prev.as_str()));
+            && (known.is_some()
+                || EXEC_MODE_VERBS.contains(&prev.as_str())
+                    // "invoked, possible …": the verb's clause has ended;
+                    // "suspicious child processes", "exec style shells": a
+                    // word before a noun describes it.
+                    && !self.toks[i - 1].comma
+                    && !matches!(
+                        next.as_str(),
+                        "child"
+                            | "process"
+                            | "processes"
+                            | "shell"
+                            | "shells"
+                            | "binary"
+                            | "binaries"
+                            | "program"
+                            | "programs"
+                            | "command"
+                            | "commands"
+                            | "executables"
+                            | "tools"
+                            | "utilities"
+                            | "scripts"
+                    ));
         // "block package managers (apt, apt-get, yum)": a parenthesised list,
         // kept aside (a gloss when paths are given too).
         let lexicon_name = known.is_some()
