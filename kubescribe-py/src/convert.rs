@@ -49,7 +49,7 @@ pub(crate) fn parse_name<T: serde::de::DeserializeOwned>(
     accepted: &[&str],
 ) -> PyResult<T> {
     serde_json::from_value(Value::String(s.to_string())).map_err(|_| {
-        parse_err(format!(
+        crate::errors::arg_err(format!(
             "{what}: unknown value {s:?} (expected one of: {})",
             accepted.join(", ")
         ))
@@ -59,10 +59,50 @@ pub(crate) fn parse_name<T: serde::de::DeserializeOwned>(
 /// Parses an engine name (`kubearmor`, `tetragon`, `cilium`, `kubernetes`,
 /// `calico`, or an alias the CLI accepts such as `k8s`).
 pub(crate) fn engine(s: &str) -> PyResult<kubescribe_core::Engine> {
-    s.parse().map_err(parse_err)
+    s.parse().map_err(crate::errors::arg_err)
 }
 
 /// A template name (`zero-shot`, `few-shot`, `checklist`, `schema-first`, `minimal`).
 pub(crate) fn template_arg(name: &str) -> PyResult<Template> {
-    name.parse::<Template>().map_err(parse_err)
+    name.parse::<Template>().map_err(crate::errors::arg_err)
+}
+
+/// A count or size argument (`budget`, `limit`, `max_attempts`, …): a Python
+/// `int` ≥ 0. A negative or too large one raises `ArgumentError` (a
+/// `ValueError`) naming the value, not the `OverflowError` of a plain `usize`;
+/// a non-int is a `TypeError`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Count(pub usize);
+
+impl<'a, 'py> FromPyObject<'a, 'py> for Count {
+    type Error = PyErr;
+
+    fn extract(obj: pyo3::Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        use pyo3::types::{PyBool, PyInt};
+        if obj.is_instance_of::<PyBool>() || !obj.is_instance_of::<PyInt>() {
+            return Err(crate::errors::type_err(format!(
+                "expected an int, got {}",
+                obj.get_type().name()?
+            )));
+        }
+        let n: i128 = obj.extract()?;
+        usize::try_from(n).map(Count).map_err(|_| {
+            crate::errors::arg_err(if n < 0 {
+                format!("expected an int >= 0, got {n}")
+            } else {
+                format!("{n} is too large")
+            })
+        })
+    }
+}
+
+/// `n`, which must be at least 1 (`what` names the argument).
+pub(crate) fn at_least_one(n: usize, what: &str) -> PyResult<usize> {
+    if n == 0 {
+        Err(crate::errors::arg_err(format!(
+            "{what} must be at least 1, got 0"
+        )))
+    } else {
+        Ok(n)
+    }
 }

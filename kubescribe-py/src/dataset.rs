@@ -8,9 +8,8 @@ use pyo3::prelude::*;
 use kubescribe_events::store::EventStore;
 use kubescribe_infer::dataset::{self, Dataset, DatasetConfig, Pools};
 
-use crate::convert::template_arg;
-use crate::convert::to_py;
-use crate::errors::{parse_err, store_err};
+use crate::convert::{Count, template_arg, to_py};
+use crate::errors::{arg_err, check_path, store_err};
 use crate::store::{PyEventStore, opened};
 
 /// A built dataset: seeded, grouped train/test split of (prompt, policy)
@@ -76,8 +75,8 @@ impl PyDataset {
 /// the scope, and a seeded split by seed policy. The same arguments give the
 /// same dataset.
 #[pyfunction]
-#[pyo3(signature = (policies, *, store = None, seed = 0, test_share = 0.2, augment = 4,
-                    templates = None, context_budget = 300))]
+#[pyo3(signature = (policies, *, store = None, seed = 0, test_share = 0.2, augment = Count(4),
+                    templates = None, context_budget = Count(300)))]
 #[allow(clippy::too_many_arguments)]
 fn build_dataset(
     py: Python<'_>,
@@ -85,22 +84,18 @@ fn build_dataset(
     store: Option<PyRef<'_, PyEventStore>>,
     seed: u64,
     test_share: f64,
-    augment: usize,
+    augment: Count,
     templates: Option<Vec<String>>,
-    context_budget: usize,
+    context_budget: Count,
 ) -> PyResult<PyDataset> {
+    let (augment, context_budget) = (augment.0, context_budget.0);
     if !(0.0..=1.0).contains(&test_share) {
-        return Err(parse_err(format!(
+        return Err(arg_err(format!(
             "test_share {test_share} is not between 0 and 1"
         )));
     }
     for p in &policies {
-        if !p.exists() {
-            return Err(parse_err(format!(
-                "policies: {}: no such file or directory",
-                p.display()
-            )));
-        }
+        check_path(p)?;
     }
     let templates = match templates {
         Some(names) if !names.is_empty() => names

@@ -8,7 +8,7 @@ use rayon::prelude::*;
 use kubescribe_infer::eval::policy as pm;
 use kubescribe_validate::Validator;
 
-use crate::errors::parse_err;
+use crate::errors::{parse_err, type_err};
 use crate::policy::PyPolicy;
 use crate::validate::PyValidator;
 
@@ -30,7 +30,7 @@ impl PolicyArg {
         if let Ok(s) = obj.cast::<PyString>() {
             return Ok(PolicyArg::Text(s.to_cow()?.into_owned()));
         }
-        Err(parse_err(format!(
+        Err(type_err(format!(
             "{what}: expected a Policy or YAML/JSON text, got {}",
             obj.get_type().name()?
         )))

@@ -17,7 +17,7 @@ use kubescribe_events::store::{EventQuery, EventStore, EventTable};
 use kubescribe_infer::onnx::{OrtDevice, OrtGenerator, OrtOptions};
 use kubescribe_infer::openai::{OpenAiConfig, OpenAiGenerator};
 use kubescribe_infer::pipeline::{
-    Pipeline, PipelineConfig, PipelineResult, PlainPrompts, PromptSource, Status,
+    Pipeline, PipelineConfig, PipelineResult, PlainPrompts, PromptSource,
 };
 use kubescribe_infer::{
     ChatMessage, Generation, GenerationConfig, Generator, InferError, Prompt, ReplayGenerator,
@@ -27,12 +27,14 @@ use kubescribe_simulate::{Posture, SimOptions, Simulator};
 use kubescribe_synth::prompt::{Feedback, Template, build_prompt};
 use kubescribe_validate::diagnostic::Diagnostic;
 
-use crate::convert::{from_py, parse_name, to_json, to_py, to_yaml};
+use crate::convert::{Count, at_least_one, from_py, parse_name, to_py};
 use crate::errors::{model_err, parse_err, store_err};
 use crate::intent::intent_arg;
+use crate::pipeline_result::PyPipelineResult;
 use crate::policy::{PyPolicy, parse_all};
+use crate::simulation::PySimulation;
 use crate::store::{PyEventStore, opened, selector_arg};
-use crate::validate::{Input, PyDiagnostic};
+use crate::validate::Input;
 
 pub(crate) fn generation_config(
     max_new_tokens: usize,
@@ -138,9 +140,10 @@ impl PyGenerator {
                 .map_err(|_: PyErr| parse_err("replay: expected a dict of str to str"))?;
             ReplayGenerator::from_pairs(name, pairs)
         } else {
-            let p: PathBuf = outputs
-                .extract()
-                .map_err(|_| parse_err("replay: expected a dict or a path to a JSONL file"))?;
+            let p: PathBuf = outputs.extract().map_err(|_| {
+                crate::errors::type_err("replay: expected a dict or a path to a JSONL file")
+            })?;
+            crate::errors::check_readable_file(&p)?;
             ReplayGenerator::from_jsonl(name, &p).map_err(model_err)?
         };
         Ok(PyGenerator { inner: Arc::new(g) })
@@ -152,6 +155,7 @@ impl PyGenerator {
     #[staticmethod]
     #[pyo3(signature = (model_dir, *, threads = 0, gpu = false))]
     fn ort(py: Python<'_>, model_dir: PathBuf, threads: usize, gpu: bool) -> PyResult<Self> {
+        crate::errors::check_path(&model_dir)?;
         let options = OrtOptions {
             intra_threads: threads,
             device: if gpu {
@@ -183,12 +187,18 @@ impl PyGenerator {
         name: Option<String>,
     ) -> PyResult<Self> {
         use kubescribe_infer::candle::Precision;
+        for p in [Some(&model), lora.as_ref(), tokenizer.as_ref()]
+            .into_iter()
+            .flatten()
+        {
+            crate::errors::check_path(p)?;
+        }
         let precision = match precision {
             "f32" => Precision::F32,
             "bf16" => Precision::Bf16,
             "f16" => Precision::F16,
             other => {
-                return Err(parse_err(format!(
+                return Err(crate::errors::arg_err(format!(
                     "precision: unknown value {other:?} (expected one of: f32, bf16, f16)"
                 )));
             }
@@ -290,105 +300,6 @@ impl PyGenerator {
     }
 }
 
-/// The result of `Pipeline.run`: the policy (when one is valid), the status
-/// and the trace of every attempt.
-#[pyclass(name = "PipelineResult", module = "kubescribe", frozen)]
-pub struct PyPipelineResult {
-    inner: PipelineResult,
-}
-
-fn status_name(s: Status) -> &'static str {
-    match s {
-        Status::Valid => "valid",
-        Status::Fallback => "fallback",
-        Status::Failed => "failed",
-    }
-}
-
-#[pymethods]
-impl PyPipelineResult {
-    /// The first valid policy that implements the intent (or the marked
-    /// synthesizer fallback); None when every attempt failed.
-    #[getter]
-    fn policy(&self) -> Option<PyPolicy> {
-        self.inner.policy.clone().map(|inner| PyPolicy { inner })
-    }
-    /// When every attempt failed: the last valid policy that does not
-    /// implement the intent (never the answer; review before use).
-    #[getter]
-    fn best_effort(&self) -> Option<PyPolicy> {
-        self.inner
-            .best_effort
-            .clone()
-            .map(|inner| PyPolicy { inner })
-    }
-    /// `"valid"` (the generator produced a valid policy), `"fallback"` or `"failed"`.
-    #[getter]
-    fn status(&self) -> &'static str {
-        status_name(self.inner.status())
-    }
-    /// Number of attempts made.
-    #[getter]
-    fn attempts(&self) -> usize {
-        self.inner.trace.attempts.len()
-    }
-    /// The diagnostics of the last attempt.
-    #[getter]
-    fn diagnostics(&self) -> Vec<PyDiagnostic> {
-        self.inner
-            .last_diagnostics()
-            .iter()
-            .map(|d| PyDiagnostic { inner: d.clone() })
-            .collect()
-    }
-    /// The trace as a dict: generator, intent, engine, context, attempts
-    /// (prompt, output, diagnostics, feedback, timings, tokens), status.
-    #[getter]
-    fn trace<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        to_py(py, &self.inner.trace)
-    }
-    /// One record per attempt (number, generator, valid, errors, timings, tokens).
-    fn attempt_records<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let rows: Vec<Value> = self
-            .inner
-            .trace
-            .attempts
-            .iter()
-            .map(|a| {
-                json!({"number": a.number, "generator": a.generator, "valid": a.valid,
-                       "faithful": a.faithful,
-                       "error": a.error,
-                       "errors": a.diagnostics.iter().filter(|d| d.is_error()).count(),
-                       "prompt_tokens": a.prompt_tokens, "completion_tokens": a.completion_tokens,
-                       "prompt_ms": a.prompt_ms, "generate_ms": a.generate_ms,
-                       "validate_ms": a.validate_ms})
-            })
-            .collect();
-        to_py(py, &rows)
-    }
-    /// The trace as a dict (same as `.trace`).
-    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.trace(py)
-    }
-    /// The trace as JSON.
-    #[pyo3(signature = (indent = false))]
-    fn to_json(&self, indent: bool) -> PyResult<String> {
-        to_json(&self.inner.trace, indent)
-    }
-    /// The trace as YAML.
-    fn to_yaml(&self) -> PyResult<String> {
-        to_yaml(&self.inner.trace)
-    }
-    fn __repr__(&self) -> String {
-        format!(
-            "PipelineResult(status={:?}, attempts={}, policy={:?})",
-            self.status(),
-            self.attempts(),
-            self.inner.policy.as_ref().and_then(|p| p.name())
-        )
-    }
-}
-
 /// The generate → validate → regenerate loop over one generator: intent →
 /// context (from the store, when given) → prompt → generate → validate
 /// (layer 1 and the intent's engine; layers 2-3 with a store; then intent
@@ -408,16 +319,16 @@ pub struct PyPipeline {
 #[pymethods]
 impl PyPipeline {
     #[new]
-    #[pyo3(signature = (generator, *, max_attempts = 3, fallback_to_synth = false,
-                        context_budget = 400, max_new_tokens = 1024, temperature = 0.0, seed = 0,
+    #[pyo3(signature = (generator, *, max_attempts = Count(3), fallback_to_synth = false,
+                        context_budget = Count(400), max_new_tokens = Count(1024), temperature = 0.0, seed = 0,
                         template = None, constrain = true, fidelity = true))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         generator: PyRef<'_, PyGenerator>,
-        max_attempts: usize,
+        max_attempts: Count,
         fallback_to_synth: bool,
-        context_budget: usize,
-        max_new_tokens: usize,
+        context_budget: Count,
+        max_new_tokens: Count,
         temperature: f64,
         seed: u64,
         template: Option<&str>,
@@ -425,13 +336,20 @@ impl PyPipeline {
         fidelity: bool,
     ) -> PyResult<Self> {
         let template = template.map(crate::convert::template_arg).transpose()?;
+        let max_attempts = at_least_one(max_attempts.0, "max_attempts")?;
+        let max_new_tokens = at_least_one(max_new_tokens.0, "max_new_tokens")?;
+        if !(temperature.is_finite() && temperature >= 0.0) {
+            return Err(crate::errors::arg_err(format!(
+                "temperature must be a number >= 0, got {temperature}"
+            )));
+        }
         Ok(PyPipeline {
             template,
             generator: generator.inner.clone(),
             config: PipelineConfig {
-                max_attempts: max_attempts.max(1),
+                max_attempts,
                 generation: generation_config(max_new_tokens, temperature, seed, None),
-                context_budget,
+                context_budget: context_budget.0,
                 fallback_to_synth,
                 constrain,
                 fidelity,
@@ -475,7 +393,7 @@ impl PyPipeline {
             }
             .map_err(model_err)
         })?;
-        Ok(PyPipelineResult { inner })
+        PyPipelineResult::new(inner)
     }
 
     fn __repr__(&self) -> String {
@@ -487,15 +405,15 @@ impl PyPipeline {
     }
 }
 
-/// Policies given as a Policy, text, a dict, or a list of those.
+/// Policies given as a Policy, a dict, a file (`str` or `os.PathLike`), or a list or tuple of those.
 fn policies_arg(py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<Vec<kubescribe_core::Policy>> {
     if let Ok(p) = obj.cast::<PyPolicy>() {
         return Ok(vec![p.get().inner.clone()]);
     }
-    if let Ok(list) = obj.cast::<PyList>() {
+    if obj.is_instance_of::<PyList>() || obj.is_instance_of::<pyo3::types::PyTuple>() {
         let mut out = Vec::new();
-        for item in list.iter() {
-            out.extend(policies_arg(py, &item)?);
+        for item in obj.try_iter()? {
+            out.extend(policies_arg(py, &item?)?);
         }
         return Ok(out);
     }
@@ -524,9 +442,11 @@ fn event_arg(obj: &Bound<'_, PyAny>, i: usize) -> PyResult<(Event, u64)> {
 /// Events come from `store` (all tables, optionally one namespace, each
 /// row counted `count` times) or from `events` (store rows or event dicts).
 /// `posture` is KubeArmor's default posture outside allow-lists (`"block"`
-/// or `"audit"`). Returns the report as a dict: `totals` (`allowed`,
-/// `audited`, `blocked`, `unknown`, `not_simulated`), `rules`,
-/// `decisions` (one per event, in order) and `notes` (parts not simulated).
+/// or `"audit"`). Policies are `Policy` objects, dicts, files (`str` or
+/// `os.PathLike`) or a list of those. Returns a `Simulation`: a read-only
+/// mapping with `totals` (`allowed`, `audited`, `blocked`, `unknown`,
+/// `not_simulated`), `rules`, `decisions` (one per event, in order) and
+/// `notes` (parts not simulated); `.to_pandas()` gives one row per event.
 #[pyfunction]
 #[pyo3(signature = (policies, *, store = None, events = None, namespace = None, selector = None, posture = "block"))]
 fn simulate<'py>(
@@ -537,7 +457,7 @@ fn simulate<'py>(
     namespace: Option<String>,
     selector: Option<&Bound<'py, PyAny>>,
     posture: &str,
-) -> PyResult<Bound<'py, PyAny>> {
+) -> PyResult<PySimulation> {
     let policies = policies_arg(py, policies)?;
     let posture: Posture = parse_name(posture, "posture", &["block", "audit"])?;
     let mut rows: Vec<(Event, u64)> = Vec::new();
@@ -577,13 +497,12 @@ fn simulate<'py>(
         .with_inventory(inventory);
         Ok(sim.run_weighted(rows.iter().map(|(e, n)| (e, *n))))
     })?;
-    to_py(py, &report)
+    PySimulation::new(&report, &rows)
 }
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyGenerator>()?;
     m.add_class::<PyPipeline>()?;
-    m.add_class::<PyPipelineResult>()?;
     m.add_function(wrap_pyfunction!(simulate, m)?)?;
     Ok(())
 }

@@ -9,8 +9,9 @@ use serde_json::Value;
 use kubescribe_core::intent::Intent;
 
 use crate::convert::{engine, from_py, to_json, to_py, to_yaml};
-use crate::errors::{SynthesisError, parse_err};
+use crate::errors::{SynthesisError, check_readable_file, parse_err, type_err};
 use crate::policy::PyPolicy;
+use crate::state::{self, State, pyrepr};
 
 /// An engine-agnostic security intent: who (scope), which behaviour
 /// (domain), what to do (action, direction) and which resources. Field names
@@ -25,19 +26,41 @@ fn from_value(v: Value) -> PyResult<Intent> {
     serde_json::from_value(v).map_err(|e| parse_err(format!("intent: {e}")))
 }
 
-/// An `Intent`, a dict or JSON text, as an intent.
+impl State for PyIntent {
+    const NAME: &'static str = "Intent";
+    fn state(&self) -> PyResult<Value> {
+        serde_json::to_value(&self.inner).map_err(parse_err)
+    }
+    fn from_state(state: Value) -> PyResult<Self> {
+        Ok(PyIntent {
+            inner: from_value(state)?,
+        })
+    }
+}
+
+/// An intent read from a JSON file (`MissingFileError` when it does not exist).
+fn intent_file(path: &std::path::Path) -> PyResult<Intent> {
+    check_readable_file(path)?;
+    let text = std::fs::read_to_string(path).map_err(|e| crate::errors::io_err(path, &e))?;
+    serde_json::from_str(&text).map_err(|e| parse_err(format!("intent: {}: {e}", path.display())))
+}
+
+/// An `Intent`, a dict, or a path (`str` or `os.PathLike`) to an intent's
+/// JSON file, as an intent; JSON text goes through `Intent.from_json`.
 pub(crate) fn intent_arg(obj: &Bound<'_, PyAny>) -> PyResult<Intent> {
     if let Ok(i) = obj.cast::<PyIntent>() {
         return Ok(i.get().inner.clone());
     }
-    if let Ok(s) = obj.cast::<PyString>() {
-        return serde_json::from_str(&s.to_cow()?).map_err(|e| parse_err(format!("intent: {e}")));
-    }
     if obj.is_instance_of::<PyDict>() {
         return from_value(from_py(obj, "intent")?);
     }
-    Err(parse_err(format!(
-        "intent: expected an Intent, a dict or JSON text, got {}",
+    if obj.is_instance_of::<PyString>() || obj.hasattr("__fspath__")? {
+        let p: std::path::PathBuf = obj.extract()?;
+        return intent_file(&p);
+    }
+    Err(type_err(format!(
+        "intent: expected an Intent, a dict or a path to an intent JSON file, got {} \
+         (JSON text goes through Intent.from_json)",
         obj.get_type().name()?
     )))
 }
@@ -68,7 +91,10 @@ impl PyIntent {
     #[staticmethod]
     fn from_dict(data: &Bound<'_, PyAny>) -> PyResult<Self> {
         if !data.is_instance_of::<PyDict>() {
-            return Err(parse_err("intent: expected a dict"));
+            return Err(type_err(format!(
+                "intent: expected a dict, got {}",
+                data.get_type().name()?
+            )));
         }
         Ok(PyIntent {
             inner: from_value(from_py(data, "intent")?)?,
@@ -79,6 +105,13 @@ impl PyIntent {
     fn from_json(text: &str) -> PyResult<Self> {
         Ok(PyIntent {
             inner: serde_json::from_str(text).map_err(|e| parse_err(format!("intent: {e}")))?,
+        })
+    }
+    /// An intent from a JSON file (`str` or `os.PathLike`).
+    #[staticmethod]
+    fn from_file(path: std::path::PathBuf) -> PyResult<Self> {
+        Ok(PyIntent {
+            inner: intent_file(&path)?,
         })
     }
     /// The JSON Schema intents follow (what an LLM intent parser is constrained to).
@@ -140,16 +173,28 @@ impl PyIntent {
         inner.engine = Some(engine(engine_name)?);
         Ok(PyIntent { inner })
     }
-    fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
-        other
-            .cast::<PyIntent>()
-            .is_ok_and(|o| o.get().inner == self.inner)
+    fn __eq__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        state::eq(py, self, other)
     }
-    fn __repr__(&self) -> String {
-        format!(
-            "Intent({})",
-            serde_json::to_string(&self.inner).unwrap_or_default()
-        )
+    fn __hash__(&self) -> PyResult<u64> {
+        state::hash(self)
+    }
+    fn __reduce__<'py>(
+        &self,
+        py: Python<'py>,
+    ) -> PyResult<(Bound<'py, PyAny>, (&'static str, String))> {
+        state::reduce(py, self)
+    }
+    /// `Intent(scope={...}, domain='file', ...)`: the keyword arguments that
+    /// build the same intent.
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        let d = to_py(py, &self.inner)?;
+        let d = d.cast::<PyDict>()?;
+        let mut parts = Vec::new();
+        for (k, v) in d.iter() {
+            parts.push(format!("{}={}", k.str()?, pyrepr(py, v)));
+        }
+        Ok(format!("Intent({})", parts.join(", ")))
     }
 }
 

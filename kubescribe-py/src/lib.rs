@@ -18,7 +18,7 @@
 //! | `bleu`, `chrf`, `rouge`, `meteor`, `score`, `score_batch`, `WordNet` … | `kubescribe_metrics` |
 //! | `compile_rate`, `compiles`, `coverage`, `essential_resources` | `kubescribe_infer::eval::policy` |
 //! | `Generator`, `Pipeline`, `PipelineResult` | `kubescribe_infer` backends and `pipeline` |
-//! | `simulate` | `kubescribe_simulate` |
+//! | `simulate`, `Simulation` | `kubescribe_simulate` |
 //! | `parse_intent`, `ParsedIntent` | `kubescribe_synth::parse::parse_intent_with` |
 //! | `build_prompt`, `Prompt`, `templates`, `system_prompt` | `kubescribe_synth::prompt` |
 //! | `convert`, `Conversion` | `kubescribe_synth::convert` |
@@ -43,8 +43,11 @@ mod eval;
 mod infer;
 mod intent;
 mod metrics;
+mod pipeline_result;
 mod policy;
 mod prompt;
+mod simulation;
+mod state;
 mod store;
 mod validate;
 
@@ -60,7 +63,10 @@ fn _kubescribe(m: &Bound<'_, PyModule>) -> PyResult<()> {
     metrics::register(m)?;
     eval::register(m)?;
     infer::register(m)?;
+    pipeline_result::register(m)?;
+    simulation::register(m)?;
     prompt::register(m)?;
     dataset::register(m)?;
+    state::register(m)?;
     Ok(())
 }

@@ -36,6 +36,7 @@ impl PyWordNet {
     /// malformed file.
     #[new]
     fn new(py: Python<'_>, dir: PathBuf) -> PyResult<Self> {
+        crate::errors::check_path(&dir)?;
         let d = dir.clone();
         let inner = py.detach(move || WordNet::load(&d)).map_err(metrics_err)?;
         Ok(PyWordNet {
@@ -54,8 +55,17 @@ impl PyWordNet {
         v.sort();
         v
     }
-    fn __repr__(&self) -> String {
-        format!("WordNet({:?})", self.dir.display().to_string())
+    fn __repr__(&self, py: Python<'_>) -> String {
+        format!(
+            "WordNet({})",
+            crate::state::pyrepr(py, self.dir.display().to_string())
+        )
+    }
+    /// Pickles as its directory: the database is loaded again on the other side.
+    fn __reduce__<'py>(
+        slf: &Bound<'py, Self>,
+    ) -> PyResult<(Bound<'py, pyo3::types::PyType>, (PathBuf,))> {
+        Ok((slf.get_type(), (slf.get().dir.clone(),)))
     }
 }
 
@@ -374,6 +384,42 @@ impl PyBatchScores {
             self.inner.corpus.chrf_pp,
             self.inner.corpus.meteor
         )
+    }
+    /// The per-pair scores as a `pandas.DataFrame` (id plus every metric;
+    /// needs pandas, imported only here).
+    fn to_pandas<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        crate::state::data_frame(
+            py,
+            to_py(py, &self.inner.pairs)?,
+            Some(&crate::state::SCORE_COLUMNS),
+        )
+    }
+    fn _repr_html_(&self) -> PyResult<String> {
+        crate::state::batch_scores_html(&self.inner)
+    }
+    fn __eq__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        crate::state::eq(py, self, other)
+    }
+    fn __hash__(&self) -> PyResult<u64> {
+        crate::state::hash(self)
+    }
+    fn __reduce__<'py>(
+        &self,
+        py: Python<'py>,
+    ) -> PyResult<(Bound<'py, PyAny>, (&'static str, String))> {
+        crate::state::reduce(py, self)
+    }
+}
+
+impl crate::state::State for PyBatchScores {
+    const NAME: &'static str = "BatchScores";
+    fn state(&self) -> PyResult<Value> {
+        crate::state::batch_scores_state(&self.inner)
+    }
+    fn from_state(state: Value) -> PyResult<Self> {
+        Ok(PyBatchScores {
+            inner: crate::state::batch_scores_from_state(state)?,
+        })
     }
 }
 

@@ -9,7 +9,8 @@ use kubescribe_core::{Policy, PolicyKind};
 use kubescribe_validate::{DocumentReport, Validator};
 
 use crate::convert::{to_json, to_py};
-use crate::errors::{core_err, parse_err};
+use crate::errors::{core_err, parse_err, type_err};
+use crate::state::{self, State, html, pyrepr};
 use crate::validate::{Input, PyReport, validation_error};
 
 /// A policy that passed layer-1 validation, decoded into kubescribe's typed
@@ -19,6 +20,18 @@ use crate::validate::{Input, PyReport, validation_error};
 #[derive(Clone)]
 pub struct PyPolicy {
     pub(crate) inner: Policy,
+}
+
+impl State for PyPolicy {
+    const NAME: &'static str = "Policy";
+    fn state(&self) -> PyResult<Value> {
+        self.inner.to_value().map_err(core_err)
+    }
+    fn from_state(state: Value) -> PyResult<Self> {
+        Ok(PyPolicy {
+            inner: Policy::from_value(state).map_err(core_err)?,
+        })
+    }
 }
 
 /// Reads and validates every document of `input`; malformed YAML/JSON raises
@@ -109,9 +122,24 @@ impl PyPolicy {
     #[staticmethod]
     fn from_dict(py: Python<'_>, document: &Bound<'_, PyAny>) -> PyResult<Self> {
         if !document.is_instance_of::<pyo3::types::PyDict>() {
-            return Err(parse_err("from_dict: expected a dict"));
+            return Err(type_err(format!(
+                "from_dict: expected a dict, got {}",
+                document.get_type().name()?
+            )));
         }
         parse_one(py, Input::extract(document)?, None)
+    }
+
+    /// Reads and validates the one policy document of a file (`str` or
+    /// `os.PathLike`); `MissingFileError` when it does not exist.
+    #[staticmethod]
+    fn from_file(py: Python<'_>, path: &Bound<'_, PyAny>) -> PyResult<Self> {
+        if path.is_instance_of::<pyo3::types::PyDict>() {
+            return Err(type_err(
+                "from_file: expected a path, got dict (use from_dict)",
+            ));
+        }
+        parse_one(py, Input::extract(path)?, None)
     }
 
     /// The engine: `kubearmor`, `tetragon`, `cilium`, `kubernetes` or `calico`.
@@ -154,35 +182,63 @@ impl PyPolicy {
         let v = self.inner.to_value().map_err(core_err)?;
         to_json(&v, indent)
     }
-    fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
-        other
-            .cast::<PyPolicy>()
-            .is_ok_and(|o| o.get().inner == self.inner)
+    fn __eq__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        Ok(match other.cast::<PyPolicy>() {
+            Ok(o) => pyo3::types::PyBool::new(py, o.get().inner == self.inner)
+                .to_owned()
+                .into_any()
+                .unbind(),
+            Err(_) => py.NotImplemented(),
+        })
+    }
+    fn __hash__(&self) -> PyResult<u64> {
+        state::hash(self)
+    }
+    fn __reduce__<'py>(
+        &self,
+        py: Python<'py>,
+    ) -> PyResult<(Bound<'py, PyAny>, (&'static str, String))> {
+        state::reduce(py, self)
     }
     fn __str__(&self) -> PyResult<String> {
         self.to_yaml()
     }
-    fn __repr__(&self) -> String {
+    fn __repr__(&self, py: Python<'_>) -> String {
         format!(
-            "Policy(kind={:?}, name={:?}, namespace={:?})",
-            self.kind(),
-            self.name(),
-            self.namespace()
+            "Policy(kind={}, name={}, namespace={})",
+            pyrepr(py, self.kind()),
+            pyrepr(py, self.name()),
+            pyrepr(py, self.namespace())
         )
+    }
+    fn _repr_html_(&self) -> PyResult<String> {
+        Ok(format!(
+            "<p><b>{}</b> {}{} ({}, <code>{}</code>)</p><pre>{}</pre>",
+            html(self.kind()),
+            html(self.name().unwrap_or("")),
+            self.namespace()
+                .map(|n| format!(" in namespace {}", html(n)))
+                .unwrap_or_default(),
+            html(self.engine()),
+            html(self.api_version()),
+            html(&self.to_yaml()?)
+        ))
     }
 }
 
-/// Parses and validates every document of YAML/JSON text, a dict, a list of
-/// dicts or a file (`pathlib.Path`); raises `ValidationError` (with
-/// `.reports` and `.diagnostics`) if any document is invalid.
+/// Parses and validates every document of a file (`str` or
+/// `os.PathLike`), a dict, a list of dicts, or YAML/JSON text given as
+/// `text=`; raises `ValidationError` (with `.reports` and `.diagnostics`) if
+/// any document is invalid.
 #[pyfunction]
-#[pyo3(signature = (source, *, name = None))]
+#[pyo3(signature = (source = None, *, text = None, name = None))]
 fn parse_policies(
     py: Python<'_>,
-    source: &Bound<'_, PyAny>,
+    source: Option<&Bound<'_, PyAny>>,
+    text: Option<String>,
     name: Option<&str>,
 ) -> PyResult<Vec<PyPolicy>> {
-    let input = Input::extract(source)?;
+    let input = Input::source_or_text(source, text)?;
     Ok(parse_all(py, input, name)?
         .into_iter()
         .map(|inner| PyPolicy { inner })
@@ -213,10 +269,10 @@ pub(crate) fn find_kind(kind: &str) -> PyResult<PolicyKind> {
         .collect();
     match found.as_slice() {
         [k] => Ok(*k),
-        [] => Err(parse_err(format!(
+        [] => Err(crate::errors::arg_err(format!(
             "unknown kind {kind:?}; policy_kinds() lists them"
         ))),
-        many => Err(parse_err(format!(
+        many => Err(crate::errors::arg_err(format!(
             "{kind:?} is ambiguous: {}",
             many.iter()
                 .map(|k| format!("{}/{}", k.api_version(), k.kind()))

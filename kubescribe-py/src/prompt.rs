@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use pyo3::prelude::*;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use kubescribe_infer::{IntentAttempt, LlmIntentError, LlmIntentParser};
 use kubescribe_synth::convert::{ConvertError, Loss};
@@ -14,12 +14,15 @@ use kubescribe_synth::prompt::{
     BuiltPrompt, ChatTemplate, Feedback, Template, build_prompt, context_for, system_prompt,
 };
 
-use crate::convert::{engine as engine_arg, from_py, template_arg, to_json, to_py};
+use crate::convert::{
+    Count, at_least_one, engine as engine_arg, from_py, template_arg, to_json, to_py,
+};
 use crate::errors::model_err;
 use crate::errors::{ConversionError, ModelError, core_err, parse_err};
 use crate::infer::{PyGenerator, generation_config};
 use crate::intent::{PyIntent, intent_arg};
-use crate::policy::{PyPolicy, parse_all};
+use crate::policy::{PyPolicy, find_kind, parse_all};
+use crate::state::{self, State, field, pyrepr};
 use crate::store::{PyContext, PyEventStore, opened};
 use crate::validate::{Input, PyDiagnostic};
 
@@ -31,7 +34,37 @@ use crate::validate::{Input, PyDiagnostic};
 #[pyclass(name = "ParsedIntent", module = "kubescribe", frozen)]
 pub struct PyParsedIntent {
     inner: ParsedIntent,
-    attempts: Vec<IntentAttempt>,
+    /// The model's attempts as the `attempts` property gives them.
+    attempts: Value,
+}
+
+fn attempt_rows(attempts: &[IntentAttempt]) -> Value {
+    Value::Array(
+        attempts
+            .iter()
+            .map(|a| {
+                json!({"raw": a.raw, "problems": a.problems,
+                       "elapsed_s": a.elapsed.as_secs_f64(), "completion_tokens": a.completion_tokens,
+                       "constrained": a.constrained})
+            })
+            .collect(),
+    )
+}
+
+impl State for PyParsedIntent {
+    const NAME: &'static str = "ParsedIntent";
+    fn state(&self) -> PyResult<Value> {
+        Ok(json!({
+            "parsed": serde_json::to_value(&self.inner).map_err(parse_err)?,
+            "attempts": self.attempts,
+        }))
+    }
+    fn from_state(state: Value) -> PyResult<Self> {
+        Ok(PyParsedIntent {
+            inner: field(&state, "parsed", Self::NAME)?,
+            attempts: field(&state, "attempts", Self::NAME)?,
+        })
+    }
 }
 
 #[pymethods]
@@ -58,16 +91,7 @@ impl PyParsedIntent {
     /// for the offline parser.
     #[getter]
     fn attempts<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let rows: Vec<_> = self
-            .attempts
-            .iter()
-            .map(|a| {
-                json!({"raw": a.raw, "problems": a.problems,
-                       "elapsed_s": a.elapsed.as_secs_f64(), "completion_tokens": a.completion_tokens,
-                       "constrained": a.constrained})
-            })
-            .collect();
-        to_py(py, &rows)
+        to_py(py, &self.attempts)
     }
     /// `{"intent", "entities", "assumptions"}`.
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
@@ -78,13 +102,31 @@ impl PyParsedIntent {
     fn to_json(&self, indent: bool) -> PyResult<String> {
         to_json(&self.inner, indent)
     }
-    fn __repr__(&self) -> String {
-        format!(
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        let intent = Bound::new(
+            py,
+            PyIntent {
+                inner: self.inner.intent.clone(),
+            },
+        )?;
+        Ok(format!(
             "ParsedIntent(intent={}, entities={}, assumptions={})",
-            serde_json::to_string(&self.inner.intent).unwrap_or_default(),
+            intent.repr()?,
             self.inner.entities.len(),
-            self.inner.assumptions.len()
-        )
+            pyrepr(py, self.inner.assumptions.clone())
+        ))
+    }
+    fn __eq__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        state::eq(py, self, other)
+    }
+    fn __hash__(&self) -> PyResult<u64> {
+        state::hash(self)
+    }
+    fn __reduce__<'py>(
+        &self,
+        py: Python<'py>,
+    ) -> PyResult<(Bound<'py, PyAny>, (&'static str, String))> {
+        state::reduce(py, self)
     }
 }
 
@@ -103,19 +145,21 @@ fn llm_err(e: LlmIntentError) -> PyErr {
 /// workloads' labels. Raises `ParseError` saying what is missing, ambiguous
 /// or unknown, `ModelError` when the model fails or never gives a valid intent.
 #[pyfunction]
-#[pyo3(signature = (text, *, store = None, generator = None, max_attempts = 3,
-                    max_new_tokens = 512, temperature = 0.0, seed = 0))]
+#[pyo3(signature = (text, *, store = None, generator = None, max_attempts = Count(3),
+                    max_new_tokens = Count(512), temperature = 0.0, seed = 0))]
 #[allow(clippy::too_many_arguments)]
 fn parse_intent(
     py: Python<'_>,
     text: &str,
     store: Option<PyRef<'_, PyEventStore>>,
     generator: Option<PyRef<'_, PyGenerator>>,
-    max_attempts: usize,
-    max_new_tokens: usize,
+    max_attempts: Count,
+    max_new_tokens: Count,
     temperature: f64,
     seed: u64,
 ) -> PyResult<PyParsedIntent> {
+    let max_attempts = at_least_one(max_attempts.0, "max_attempts")?;
+    let max_new_tokens = at_least_one(max_new_tokens.0, "max_new_tokens")?;
     let store = store.as_deref();
     let generator = generator.as_deref().map(|g| g.inner.clone());
     py.detach(|| -> PyResult<PyParsedIntent> {
@@ -130,7 +174,7 @@ fn parse_intent(
         match generator {
             None => Ok(PyParsedIntent {
                 inner: parse_intent_with(text, resolver).map_err(parse_err)?,
-                attempts: Vec::new(),
+                attempts: Value::Array(Vec::new()),
             }),
             Some(g) => {
                 let cfg = generation_config(max_new_tokens, temperature, seed, None);
@@ -139,7 +183,7 @@ fn parse_intent(
                 let out = parser.parse_with(text, resolver).map_err(llm_err)?;
                 Ok(PyParsedIntent {
                     inner: out.parsed,
-                    attempts: out.attempts,
+                    attempts: attempt_rows(&out.attempts),
                 })
             }
         }
@@ -152,6 +196,34 @@ fn parse_intent(
 #[pyclass(name = "Prompt", module = "kubescribe", frozen)]
 pub struct PyPrompt {
     pub(crate) inner: BuiltPrompt,
+}
+
+impl State for PyPrompt {
+    const NAME: &'static str = "Prompt";
+    fn state(&self) -> PyResult<Value> {
+        let p = &self.inner;
+        Ok(json!({
+            "engine": p.engine.name(),
+            "kind": format!("{}/{}", p.kind.api_version(), p.kind.kind()),
+            "template": p.template.name(),
+            "system": p.system,
+            "user": p.user,
+        }))
+    }
+    fn from_state(state: Value) -> PyResult<Self> {
+        let engine: String = field(&state, "engine", Self::NAME)?;
+        let kind: String = field(&state, "kind", Self::NAME)?;
+        let template: String = field(&state, "template", Self::NAME)?;
+        Ok(PyPrompt {
+            inner: BuiltPrompt {
+                engine: engine_arg(&engine)?,
+                kind: find_kind(&kind)?,
+                template: template_arg(&template)?,
+                system: field(&state, "system", Self::NAME)?,
+                user: field(&state, "user", Self::NAME)?,
+            },
+        })
+    }
 }
 
 #[pymethods]
@@ -204,8 +276,11 @@ impl PyPrompt {
             (Some(src), _) => {
                 ChatTemplate::new(src, "template argument", "", "").map_err(parse_err)?
             }
-            (None, Some(path)) => ChatTemplate::for_model_or_chatml(&path)
-                .map_err(|e| ModelError::new_err(e.to_string()))?,
+            (None, Some(path)) => {
+                crate::errors::check_path(&path)?;
+                ChatTemplate::for_model_or_chatml(&path)
+                    .map_err(|e| ModelError::new_err(e.to_string()))?
+            }
             (None, None) => ChatTemplate::chatml(),
         };
         self.inner.format_chat(&ct).map_err(parse_err)
@@ -222,19 +297,32 @@ impl PyPrompt {
     fn __str__(&self) -> String {
         self.inner.to_text()
     }
-    fn __repr__(&self) -> String {
+    fn __repr__(&self, py: Python<'_>) -> String {
         format!(
-            "Prompt(engine={:?}, kind={:?}, template={:?}, chars={})",
-            self.inner.engine.name(),
-            self.inner.kind.kind(),
-            self.inner.template.name(),
-            self.inner.system.len() + self.inner.user.len()
+            "Prompt(engine={}, kind={}, template={}, chars={})",
+            pyrepr(py, self.inner.engine.name()),
+            pyrepr(py, self.inner.kind.kind()),
+            pyrepr(py, self.inner.template.name()),
+            self.inner.system.chars().count() + self.inner.user.chars().count()
         )
+    }
+    fn __eq__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        state::eq(py, self, other)
+    }
+    fn __hash__(&self) -> PyResult<u64> {
+        state::hash(self)
+    }
+    fn __reduce__<'py>(
+        &self,
+        py: Python<'py>,
+    ) -> PyResult<(Bound<'py, PyAny>, (&'static str, String))> {
+        state::reduce(py, self)
     }
 }
 
-/// Findings on a previous answer: `Diagnostic` objects or dicts with
-/// `layer`, `pointer`, `message` and optional `rule`, `fix`.
+/// Findings on a previous answer: `Diagnostic` objects or dicts with the
+/// keys of `Diagnostic.to_dict()` (`layer` as a name or number, or
+/// `layer_number`; `path`, `message`, optional `rule`, `suggestion`).
 fn feedback_arg(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<Feedback>> {
     let Some(obj) = obj else {
         return Ok(Vec::new());
@@ -246,14 +334,64 @@ fn feedback_arg(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<Feedback>> {
             out.push(Feedback::from(&d.get().inner));
             continue;
         }
+        if !item.is_instance_of::<pyo3::types::PyDict>() {
+            return Err(crate::errors::type_err(format!(
+                "feedback[{i}]: expected a Diagnostic or a dict, got {}",
+                item.get_type().name()?
+            )));
+        }
         let v = from_py(&item, &format!("feedback[{i}]"))?;
-        out.push(serde_json::from_value(v).map_err(|e| {
+        out.push(feedback_of(&v).ok_or_else(|| {
             parse_err(format!(
-                "feedback[{i}]: expected a Diagnostic or a dict with layer, pointer, message (and rule, fix): {e}"
+                "feedback[{i}]: expected the keys of Diagnostic.to_dict(): layer (name or number), \
+                 path, message (and rule, suggestion)"
             ))
         })?);
     }
     Ok(out)
+}
+
+/// A feedback item from a dict shaped like `Diagnostic.to_dict()`.
+fn feedback_of(v: &Value) -> Option<Feedback> {
+    let text = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
+    let layer = match (v.get("layer_number"), v.get("layer")) {
+        (Some(n), _) if n.is_u64() => u8::try_from(n.as_u64()?).ok()?,
+        (_, Some(Value::Number(n))) => u8::try_from(n.as_u64()?).ok()?,
+        (_, Some(Value::String(name))) => [
+            "parse",
+            "schema",
+            "resource",
+            "property",
+            "permissive",
+            "fidelity",
+        ]
+        .iter()
+        .position(|l| l == name)
+        .and_then(|p| u8::try_from(p).ok())?,
+        _ => return None,
+    };
+    // As `Feedback::from(&Diagnostic)` words it: the expected value after
+    // the message, the replacement after the fix.
+    let mut message = text("message")?;
+    if let Some(e) = text("expected") {
+        message.push_str(&format!(" (expected: {e})"));
+    }
+    let fix = text("suggestion").map(|f| {
+        match (
+            text("fix_path"),
+            v.get("replacement").filter(|r| !r.is_null()),
+        ) {
+            (Some(at), Some(r)) => format!("{f} (set {at} to {r})"),
+            _ => f,
+        }
+    });
+    Some(Feedback {
+        layer,
+        rule: text("rule").filter(|r| !r.is_empty()),
+        pointer: text("path")?,
+        message,
+        fix,
+    })
 }
 
 /// Builds the prompt for an intent (an `Intent`, dict or JSON text) with one
@@ -262,16 +400,17 @@ fn feedback_arg(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<Feedback>> {
 /// intent's scope within `context_budget` tokens. `feedback` carries the
 /// validator's findings on a previous answer (for regeneration prompts).
 #[pyfunction]
-#[pyo3(name = "build_prompt", signature = (intent, *, template = "zero-shot", store = None, context = None, context_budget = 400, feedback = None))]
+#[pyo3(name = "build_prompt", signature = (intent, *, template = "zero-shot", store = None, context = None, context_budget = Count(400), feedback = None))]
 fn build_prompt_py(
     py: Python<'_>,
     intent: &Bound<'_, PyAny>,
     template: &str,
     store: Option<PyRef<'_, PyEventStore>>,
     context: Option<PyRef<'_, PyContext>>,
-    context_budget: usize,
+    context_budget: Count,
     feedback: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<PyPrompt> {
+    let context_budget = context_budget.0;
     let intent = intent_arg(intent)?;
     let template = template_arg(template)?;
     let feedback = feedback_arg(feedback)?;
@@ -312,7 +451,37 @@ fn system_prompt_py(engine: &str) -> PyResult<String> {
 #[pyclass(name = "Conversion", module = "kubescribe", frozen)]
 pub struct PyConversion {
     policies: Vec<kubescribe_core::Policy>,
-    losses: Vec<Loss>,
+    /// What could not be expressed, as the `losses` property gives it.
+    losses: Vec<Value>,
+}
+
+impl State for PyConversion {
+    const NAME: &'static str = "Conversion";
+    fn state(&self) -> PyResult<Value> {
+        let policies = self
+            .policies
+            .iter()
+            .map(|p| p.to_value().map_err(core_err))
+            .collect::<PyResult<Vec<_>>>()?;
+        Ok(json!({"policies": policies, "losses": self.losses}))
+    }
+    fn from_state(state: Value) -> PyResult<Self> {
+        let policies: Vec<Value> = field(&state, "policies", Self::NAME)?;
+        Ok(PyConversion {
+            policies: policies
+                .into_iter()
+                .map(|v| kubescribe_core::Policy::from_value(v).map_err(core_err))
+                .collect::<PyResult<_>>()?,
+            losses: field(&state, "losses", Self::NAME)?,
+        })
+    }
+}
+
+fn loss_values(losses: &[Loss]) -> PyResult<Vec<Value>> {
+    losses
+        .iter()
+        .map(|l| serde_json::to_value(l).map_err(parse_err))
+        .collect()
 }
 
 #[pymethods]
@@ -365,10 +534,22 @@ impl PyConversion {
             self.losses.len()
         )
     }
+    fn __eq__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        state::eq(py, self, other)
+    }
+    fn __hash__(&self) -> PyResult<u64> {
+        state::hash(self)
+    }
+    fn __reduce__<'py>(
+        &self,
+        py: Python<'py>,
+    ) -> PyResult<(Bound<'py, PyAny>, (&'static str, String))> {
+        state::reduce(py, self)
+    }
 }
 
-/// Converts a network policy (Kubernetes, Cilium or Calico; a `Policy`,
-/// text or dict with one document) to `target`. Losses are listed in the
+/// Converts a network policy (Kubernetes, Cilium or Calico; a `Policy`, a
+/// dict, or a file (`str` or `os.PathLike`) with one document) to `target`. Losses are listed in the
 /// result; with `strict`, any loss raises `ConversionError` (its
 /// `.losses` lists them). A policy of another engine or one the target
 /// cannot express at all raises `ConversionError`.
@@ -394,8 +575,8 @@ fn convert<'py>(
     };
     match py.detach(|| kubescribe_synth::convert::convert(source, target, strict)) {
         Ok(c) => Ok(PyConversion {
+            losses: loss_values(&c.losses)?,
             policies: c.policies,
-            losses: c.losses,
         }),
         Err(e) => {
             let losses: &[Loss] = match &e {

@@ -12,8 +12,9 @@ use kubescribe_events::context::{Observed, WorkloadContext, estimate_tokens};
 use kubescribe_events::store::{EventQuery, EventStore, EventTable, SqliteStore};
 use kubescribe_events::{IngestOptions, IngestSummary, Validity, ingest_file, ingest_reader};
 
-use crate::convert::{from_py, parse_name, to_py, to_yaml};
-use crate::errors::{parse_err, store_err};
+use crate::convert::{Count, from_py, parse_name, to_py, to_yaml};
+use crate::errors::{check_path, check_readable_file, parse_err, store_err, type_err};
+use crate::state::pyrepr;
 
 /// The store behind a Python `EventStore`; `None` once closed.
 pub(crate) type Slot = Option<SqliteStore>;
@@ -44,7 +45,7 @@ pub(crate) fn selector_arg(obj: Option<&Bound<'_, PyAny>>) -> PyResult<BTreeMap<
         return Ok(out);
     }
     obj.extract::<BTreeMap<String, String>>().map_err(|_| {
-        parse_err("selector: expected a dict of str to str, or \"key=value,key=value\"")
+        type_err("selector: expected a dict of str to str, or \"key=value,key=value\"")
     })
 }
 
@@ -106,6 +107,12 @@ impl PyEventStore {
     #[new]
     #[pyo3(signature = (path = None))]
     fn new(py: Python<'_>, path: Option<PathBuf>) -> PyResult<Self> {
+        if let Some(p) = &path {
+            // The file is created when missing, its directory is not.
+            if let Some(dir) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
+                check_path(dir)?;
+            }
+        }
         let p = path.clone();
         let store = py.detach(move || match &p {
             Some(p) => SqliteStore::open(p),
@@ -138,14 +145,17 @@ impl PyEventStore {
     /// ingested (same content) is skipped. Returns the summary as a dict:
     /// records read/stored/skipped, events per table, formats, skip reasons
     /// and the first bad records with file and line.
-    #[pyo3(signature = (*paths, max_record_mib = 4))]
+    #[pyo3(signature = (*paths, max_record_mib = Count(4)))]
     fn ingest_files<'py>(
         &self,
         py: Python<'py>,
         paths: Vec<PathBuf>,
-        max_record_mib: usize,
+        max_record_mib: Count,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let options = ingest_options(max_record_mib);
+        for p in &paths {
+            check_readable_file(p)?;
+        }
+        let options = ingest_options(max_record_mib.0);
         let total = self.with(py, |s| {
             let mut total = IngestSummary::default();
             for p in &paths {
@@ -162,14 +172,15 @@ impl PyEventStore {
     /// a message queue. `name` labels the source in error messages. The
     /// content is hashed like a file: ingesting the same records again is a
     /// no-op.
-    #[pyo3(signature = (records, *, name = "<python>", max_record_mib = 4))]
+    #[pyo3(signature = (records, *, name = "<python>", max_record_mib = Count(4)))]
     fn ingest<'py>(
         &self,
         py: Python<'py>,
         records: &Bound<'py, PyAny>,
         name: &str,
-        max_record_mib: usize,
+        max_record_mib: Count,
     ) -> PyResult<Bound<'py, PyAny>> {
+        let max_record_mib = max_record_mib.0;
         let mut buf: Vec<u8> = Vec::new();
         for (i, item) in records.try_iter()?.enumerate() {
             let item = item?;
@@ -181,7 +192,7 @@ impl PyEventStore {
                 let v = from_py(&item, &format!("records[{i}]"))?;
                 serde_json::to_writer(&mut buf, &v).map_err(parse_err)?;
             } else {
-                return Err(parse_err(format!(
+                return Err(type_err(format!(
                     "records[{i}]: expected a dict, str or bytes, got {}",
                     item.get_type().name()?
                 )));
@@ -224,8 +235,9 @@ impl PyEventStore {
         peer_selector: Option<&Bound<'py, PyAny>>,
         remote_ip: Option<String>,
         validity: Option<&str>,
-        limit: Option<usize>,
+        limit: Option<Count>,
     ) -> PyResult<Bound<'py, PyAny>> {
+        let limit = limit.map(|c| c.0);
         let table = table_arg(table)?;
         let query = EventQuery {
             namespace,
@@ -240,6 +252,46 @@ impl PyEventStore {
         };
         let rows = self.with(py, |s| s.events(table, &query).map_err(store_err))?;
         to_py(py, &rows)
+    }
+
+    /// `events(...)` as a `pandas.DataFrame` (the same filters), the nested
+    /// `event` flattened into columns (`event.kind.path`, `event.pod.namespace`,
+    /// …) by `pandas.json_normalize`. Needs pandas (imported only here).
+    #[pyo3(signature = (table, *, namespace = None, selector = None, path_prefix = None,
+                        peer_namespace = None, peer_selector = None, remote_ip = None,
+                        validity = None, limit = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn to_pandas<'py>(
+        &self,
+        py: Python<'py>,
+        table: &str,
+        namespace: Option<String>,
+        selector: Option<&Bound<'py, PyAny>>,
+        path_prefix: Option<String>,
+        peer_namespace: Option<String>,
+        peer_selector: Option<&Bound<'py, PyAny>>,
+        remote_ip: Option<String>,
+        validity: Option<&str>,
+        limit: Option<Count>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let rows = self.events(
+            py,
+            table,
+            namespace,
+            selector,
+            path_prefix,
+            peer_namespace,
+            peer_selector,
+            remote_ip,
+            validity,
+            limit,
+        )?;
+        let pandas = py.import("pandas").map_err(|_| {
+            pyo3::exceptions::PyImportError::new_err(
+                "to_pandas() needs pandas, which kubescribe does not install: pip install pandas",
+            )
+        })?;
+        pandas.getattr("json_normalize")?.call1((rows,))
     }
 
     /// Workloads from ingested manifests, filtered by namespace and the
@@ -280,7 +332,7 @@ impl PyEventStore {
             Ok(id) => vec![id],
             Err(_) => ids
                 .extract()
-                .map_err(|_| parse_err("ids: expected an int or a list of ints"))?,
+                .map_err(|_| type_err("ids: expected an int or a list of ints"))?,
         };
         self.with(py, |s| {
             let mut n = 0;
@@ -308,15 +360,16 @@ impl PyEventStore {
     /// ranges, most frequent first): the most detailed summary within
     /// `budget` tokens (characters / 4), or with `per_kind` entries of each
     /// kind when that is given instead.
-    #[pyo3(signature = (*, namespace = None, selector = None, budget = 400, per_kind = None))]
+    #[pyo3(signature = (*, namespace = None, selector = None, budget = Count(400), per_kind = None))]
     fn context(
         &self,
         py: Python<'_>,
         namespace: Option<String>,
         selector: Option<&Bound<'_, PyAny>>,
-        budget: usize,
-        per_kind: Option<usize>,
+        budget: Count,
+        per_kind: Option<Count>,
     ) -> PyResult<PyContext> {
+        let (budget, per_kind) = (budget.0, per_kind.map(|c| c.0));
         let selector = selector_arg(selector)?;
         let inner = self.with(py, |s| {
             let observed =
@@ -349,11 +402,11 @@ impl PyEventStore {
         Ok(false)
     }
 
-    fn __repr__(&self) -> String {
-        match &self.path {
-            Some(p) => format!("EventStore({:?})", p.display().to_string()),
-            None => "EventStore(None)".to_string(),
-        }
+    fn __repr__(&self, py: Python<'_>) -> String {
+        format!(
+            "EventStore({})",
+            pyrepr(py, self.path.as_ref().map(|p| p.display().to_string()))
+        )
     }
 }
 
@@ -401,10 +454,12 @@ impl PyContext {
     fn __str__(&self) -> String {
         self.inner.render()
     }
-    fn __repr__(&self) -> String {
+    fn __repr__(&self, py: Python<'_>) -> String {
         format!(
-            "Context(namespace={:?}, selector={:?}, observations={})",
-            self.inner.namespace, self.inner.selector, self.inner.observations
+            "Context(namespace={}, selector={}, observations={})",
+            pyrepr(py, self.inner.namespace.as_deref()),
+            pyrepr(py, self.inner.selector.clone()),
+            self.inner.observations
         )
     }
 }

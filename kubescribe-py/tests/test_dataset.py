@@ -15,7 +15,7 @@ def test_builds_valid_reproducible_split_pairs(tmp_path):
     pairs = d.train + d.test
     assert len(d) == len(pairs) > 0 and d.documents > 0
     for p in pairs:
-        [report] = kubescribe.validate(p["reference"])
+        [report] = kubescribe.validate(text=p["reference"])
         assert report.valid, (p["id"], report.to_dict())
         assert [m["role"] for m in p["prompt"]] == ["system", "user"]
         assert p["template"] in kubescribe.templates() and p["origin"] in {"corpus", "synth"}
@@ -49,9 +49,11 @@ def test_templates_share_store_and_bad_arguments():
     store.ingest_files(EXAMPLES / "events" / "shop-workloads.yaml", EXAMPLES / "events" / "kubearmor-nginx.jsonl")
     grounded = kubescribe.build_dataset([POLICIES], store=store, augment=1)
     assert any("<workload-context>" in p["prompt"][1]["content"] for p in grounded.train + grounded.test)
-    with pytest.raises(kubescribe.ParseError, match="unknown template"):
+    with pytest.raises(kubescribe.ArgumentError, match="unknown template"):
         kubescribe.build_dataset([POLICIES], templates=["haiku"])
-    with pytest.raises(kubescribe.ParseError, match="between 0 and 1"):
+    with pytest.raises(ValueError, match="between 0 and 1"):
         kubescribe.build_dataset([POLICIES], test_share=1.5)
-    with pytest.raises(kubescribe.ParseError, match="no such file"):
+    with pytest.raises(FileNotFoundError, match="No such file"):
         kubescribe.build_dataset([POLICIES / "nope"])
+    with pytest.raises(ValueError, match=">= 0"):
+        kubescribe.build_dataset([POLICIES], augment=-1)

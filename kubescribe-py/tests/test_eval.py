@@ -39,8 +39,8 @@ def test_coverage_compares_essential_resources():
     assert kubescribe.coverage("not: [a policy", KSP) == 0.0
     assert kubescribe.coverage(KSP, "kind: Nope") is None
     for row in ROWS:
-        generated = kubescribe.synthesize(row["prompt"])
+        generated = kubescribe.synthesize(kubescribe.Intent.from_json(row["prompt"]))
         c = kubescribe.coverage(generated, row["reference"])
         assert c is not None and 0.0 < c <= 1.0
-    with pytest.raises(kubescribe.ParseError):
+    with pytest.raises(TypeError):
         kubescribe.coverage(1, KSP)  # type: ignore[arg-type]

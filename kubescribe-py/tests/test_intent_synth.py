@@ -40,7 +40,7 @@ def test_synthesize_gives_a_validated_policy_per_engine():
     spec = p.to_dict()["spec"]
     assert spec["selector"]["matchLabels"] == {"app": "nginx"}
     assert spec["action"] == "Allow"
-    [r] = kubescribe.validate(p.to_yaml())
+    [r] = kubescribe.validate(text=p.to_yaml())
     assert r.valid
     block = json.loads((EXAMPLES / "intents" / "block-passwd-write.json").read_text())
     for engine in ["tetragon", "kubearmor"]:
@@ -50,7 +50,11 @@ def test_synthesize_gives_a_validated_policy_per_engine():
     # Network intents: the domain's default engine, or any that can express it.
     assert kubescribe.synthesize(CART).kind == "NetworkPolicy"
     for engine in ["kubernetes", "cilium", "calico"]:
-        assert kubescribe.synthesize(json.dumps(CART), engine).engine == engine
+        assert kubescribe.synthesize(kubescribe.Intent.from_json(json.dumps(CART)), engine).engine == engine
+    # A str is the path of an intent's JSON file.
+    assert kubescribe.synthesize(str(EXAMPLES / "intents" / "nginx-www.json")) == kubescribe.synthesize(NGINX)
+    with pytest.raises(kubescribe.MissingFileError):
+        kubescribe.synthesize(json.dumps(CART))
     assert kubescribe.engines_for("network") == ["kubernetes", "cilium", "calico", "kubearmor"]
 
 
@@ -59,6 +63,6 @@ def test_what_an_engine_cannot_express_is_a_synthesis_error():
         kubescribe.synthesize(NGINX, engine="tetragon")
     with pytest.raises(kubescribe.SynthesisError, match="cilium cannot express file intents"):
         kubescribe.synthesize(NGINX, engine="cilium")
-    with pytest.raises(kubescribe.ParseError, match="unknown engine"):
+    with pytest.raises(kubescribe.ArgumentError, match="unknown engine"):
         kubescribe.synthesize(NGINX, engine="selinux")
     assert issubclass(kubescribe.SynthesisError, kubescribe.KubescribeError)

@@ -25,7 +25,7 @@ def dataset_pairs():
     for line in (EXAMPLES / "eval" / "dataset.jsonl").read_text().splitlines():
         if line.strip():
             row = json.loads(line)
-            hyp = kubescribe.synthesize(row["prompt"]).to_yaml()
+            hyp = kubescribe.synthesize(kubescribe.Intent.from_json(row["prompt"])).to_yaml()
             pairs.append((hyp, row["reference"]))
     pairs += [
         ("The cat sat on the mat.", "The cat is sitting on the mat."),
@@ -135,7 +135,7 @@ def test_wordnet_synonyms_drive_meteor():
     with_wn = kubescribe.meteor("permit traffic from the frontend", "allow traffic from the frontend", wordnet=wn)
     without = kubescribe.meteor("permit traffic from the frontend", "allow traffic from the frontend")
     assert with_wn > without
-    with pytest.raises(kubescribe.MetricsError):
+    with pytest.raises(kubescribe.MissingFileError):
         kubescribe.WordNet(REPO / "no-such-dir")
 
 

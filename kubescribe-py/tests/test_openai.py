@@ -97,6 +97,15 @@ def test_the_loop_feeds_validator_findings_back_to_the_model(fake_openai, nginx_
     [first, second] = result.attempt_records()
     assert (first["valid"], second["valid"]) == (False, True) and first["errors"] >= 1
     assert second["completion_tokens"] == 7
+    # The trace's diagnostics and feedback use Diagnostic's keys (path, suggestion), not Rust's.
+    t1, t2 = result.trace["attempts"]
+    keys = set(kubescribe.validate(text=broken)[0].errors[0].to_dict())
+    name = next(d for d in t1["diagnostics"] if d["path"] == "/metadata/name")
+    assert set(name) == keys and name["suggestion"] and name["severity"] == "error"
+    assert t2["feedback"] and all(set(f) == keys for f in t2["feedback"])
+    assert "/metadata/name" in {f["path"] for f in t2["feedback"]}
+    # ...so the trace's feedback can be handed back to build_prompt as it is.
+    assert '"/metadata/name"' in kubescribe.build_prompt(NGINX, feedback=t2["feedback"]).user
 
 
 def test_generate_batch_over_http_keeps_the_order(fake_openai):

@@ -17,7 +17,7 @@ def test_the_synth_generator_answers_intent_json_with_a_valid_policy():
     g = kubescribe.Generator.synth()
     out = g.generate(json.dumps(NGINX))
     assert set(out) == {"text", "prompt_tokens", "completion_tokens", "elapsed_s"}
-    [r] = kubescribe.validate(out["text"])
+    [r] = kubescribe.validate(text=out["text"])
     assert r.valid and r.kind == "KubeArmorPolicy"
     assert kubescribe.Generator.synth("tetragon").generate(json.dumps(BLOCK_PASSWD))["text"].count("TracingPolicy") >= 1
 
@@ -40,14 +40,14 @@ def test_failed_attempts_regenerate_then_fail_or_fall_back():
     bad = kubescribe.Generator.replay({"some other prompt": "kind: Nope"})
     failed = kubescribe.Pipeline(bad, max_attempts=3).run(kubescribe.Intent.from_dict(NGINX))
     assert failed.status == "failed" and failed.policy is None and failed.attempts == 3
-    fallback = kubescribe.Pipeline(bad, max_attempts=2, fallback_to_synth=True).run(json.dumps(NGINX))
+    fallback = kubescribe.Pipeline(bad, max_attempts=2, fallback_to_synth=True).run(NGINX)
     assert fallback.status == "fallback" and fallback.policy == kubescribe.synthesize(NGINX)
 
 
-def test_unreachable_or_missing_models_raise_model_errors(tmp_path):
+def test_unreachable_or_missing_models_raise_model_or_file_errors(tmp_path):
     with pytest.raises(kubescribe.ModelError):
         kubescribe.Generator.openai("http://127.0.0.1:9/v1", timeout_s=2).generate("hello")
-    with pytest.raises(kubescribe.ModelError):
+    with pytest.raises(FileNotFoundError):
         kubescribe.Generator.ort(tmp_path / "no-model")
     assert issubclass(kubescribe.ModelError, kubescribe.KubescribeError)
 
@@ -65,7 +65,7 @@ def test_simulate_replays_store_events_against_policies():
     rows = store.events("files", namespace="shop") + store.events("processes", namespace="shop")
     assert kubescribe.simulate([block], events=rows)["totals"] == report["totals"]
     allow = kubescribe.synthesize(NGINX)
-    strict = kubescribe.simulate(allow.to_yaml(), store=store, namespace="shop")
+    strict = kubescribe.simulate(allow.to_dict(), store=store, namespace="shop")
     assert strict["totals"]["blocked"] >= 2  # /bin/sh and the /etc/passwd read are outside the allow-list
     audit = kubescribe.simulate(allow, store=store, namespace="shop", posture="audit")
     assert audit["totals"]["blocked"] == 0 and audit["totals"]["audited"] >= 2
@@ -74,9 +74,11 @@ def test_simulate_replays_store_events_against_policies():
 
 
 def test_the_candle_backend_loads_a_local_model_or_says_why(tmp_path):
-    with pytest.raises(kubescribe.ModelError):
+    with pytest.raises(kubescribe.MissingFileError):
         kubescribe.Generator.candle(tmp_path / "no-model")
-    with pytest.raises(kubescribe.ParseError, match="precision"):
+    with pytest.raises(kubescribe.ModelError):
+        kubescribe.Generator.candle(tmp_path)  # a directory without a model
+    with pytest.raises(kubescribe.ArgumentError, match="precision"):
         kubescribe.Generator.candle(tmp_path, precision="f8")
     model = os.environ.get("KUBESCRIBE_SMOLLM2_HF")
     if not model:

@@ -8,7 +8,7 @@ import kubescribe
 from conftest import EXAMPLES
 
 NGINX = json.loads((EXAMPLES / "intents" / "nginx-www.json").read_text())
-SHOP = (EXAMPLES / "policies" / "network-shop.yaml").read_text()
+SHOP = EXAMPLES / "policies" / "network-shop.yaml"
 
 
 def test_parse_intent_turns_text_into_an_intent_with_entities():
@@ -67,7 +67,7 @@ def test_build_prompt_uses_the_engine_kind_template_and_store_context():
     assert kubescribe.build_prompt(NGINX, context=ctx, template="few-shot").user == grounded.user
     texts = {t: kubescribe.build_prompt(NGINX, template=t).user for t in kubescribe.templates()}
     assert len(set(texts.values())) == 5
-    with pytest.raises(kubescribe.ParseError, match="unknown template"):
+    with pytest.raises(kubescribe.ArgumentError, match="unknown template"):
         kubescribe.build_prompt(NGINX, template="haiku")
     # The synthesizer backend reads the intent back out of a built prompt.
     out = kubescribe.Generator.synth().generate(grounded.to_text())["text"]
@@ -84,10 +84,13 @@ def test_validator_findings_become_the_feedback_section():
     prompt = kubescribe.build_prompt(NGINX, feedback=report.diagnostics)
     assert '[layer 1 metadata.name] at "/metadata/name"' in prompt.user
     as_dict = kubescribe.build_prompt(
-        NGINX, feedback=[{"layer": 1, "pointer": "/spec/x", "message": "no such field"}])
-    assert '"/spec/x"' in as_dict.user and "no such field" in as_dict.user
+        NGINX, feedback=[{"layer": "schema", "path": "/spec/x", "message": "no such field", "suggestion": "drop it"}])
+    assert '"/spec/x"' in as_dict.user and "no such field" in as_dict.user and "drop it" in as_dict.user
+    # Diagnostic.to_dict() rows are feedback as they are: the same keys.
+    from_dicts = kubescribe.build_prompt(NGINX, feedback=[d.to_dict() for d in report.diagnostics])
+    assert from_dicts.user == prompt.user
     with pytest.raises(kubescribe.ParseError, match="feedback"):
-        kubescribe.build_prompt(NGINX, feedback=[{"pointer": 3}])
+        kubescribe.build_prompt(NGINX, feedback=[{"path": 3}])
 
 
 def test_the_pipeline_can_use_a_prompt_template(nginx_store):
@@ -97,7 +100,7 @@ def test_the_pipeline_can_use_a_prompt_template(nginx_store):
     prompt = result.trace["attempts"][0]["prompt"]
     assert prompt == kubescribe.build_prompt(NGINX, template="schema-first", store=nginx_store).messages()
     assert prompt[0] == {"role": "system", "content": kubescribe.system_prompt("kubearmor")}
-    with pytest.raises(kubescribe.ParseError):
+    with pytest.raises(kubescribe.ArgumentError):
         kubescribe.Pipeline(kubescribe.Generator.synth(), template="nope")
 
 
@@ -126,12 +129,12 @@ def test_convert_network_policies_between_engines():
     assert rule["from"] == [{"podSelector": {"matchLabels": {"app": "frontend"}}}]
     assert rule["ports"] == [{"port": 7070, "protocol": "TCP"}]
     assert "kind: NetworkPolicy" in conv.to_yaml()
-    [to_calico] = kubescribe.convert(netpol.to_yaml(), "calico").policies
+    [to_calico] = kubescribe.convert(netpol.to_dict(), "calico").policies
     assert (to_calico.engine, to_calico.kind) == ("calico", "NetworkPolicy")
     assert to_calico.to_dict()["apiVersion"] == "projectcalico.org/v3"
     assert kubescribe.convert(calico, "calico").policies == [calico]
 
-    ordered = (EXAMPLES / "policies" / "calico-db-ordered.yaml").read_text()
+    ordered = EXAMPLES / "policies" / "calico-db-ordered.yaml"
     lossy = kubescribe.convert(ordered, "kubernetes")
     assert not lossy.lossless
     assert any(loss["pointer"] == "/spec/order" for loss in lossy.losses)

@@ -84,4 +84,8 @@ def test_stubs_list_every_public_method_and_property_of_each_class():
         # pyo3 classes define __enter__/__exit__/__len__ in vars(); compare what the stub covers.
         dunder = {m for m in runtime if m.startswith("__")}
         assert dunder <= declared, (name, dunder - declared)
-        assert runtime - dunder == {m for m in declared if not m.startswith("__")}, name
+        assert runtime - dunder == {m for m in declared if not m.startswith("_")}, name
+        # Private hooks the stubs declare (_repr_html_) exist.
+        for m in declared:
+            if m.startswith("_") and not m.startswith("__"):
+                assert hasattr(cls, m), (name, m)

@@ -39,7 +39,7 @@ def test_a_file_with_mistakes_gives_pointers_lines_and_fixes():
 
 def test_text_and_dict_input_agree_on_pointers_dicts_have_no_lines():
     text = MISTAKES.read_text()
-    [from_text] = kubescribe.validate(text, name="mistakes.yaml")
+    [from_text] = kubescribe.validate(text=text, name="mistakes.yaml")
     assert from_text.source == "mistakes.yaml"
     doc = {
         "apiVersion": "security.kubearmor.com/v1",
@@ -71,7 +71,7 @@ def test_a_valid_policy_and_its_reports_as_dicts_yaml_and_json():
 
 
 def test_malformed_yaml_is_a_parse_diagnostic_with_a_line():
-    [r] = kubescribe.validate("apiVersion: v1\nkind: [unclosed\n")
+    [r] = kubescribe.validate(text="apiVersion: v1\nkind: [unclosed\n")
     assert not r.valid
     [d] = r.diagnostics
     assert (d.layer, d.layer_number, d.rule) == ("parse", 0, "yaml")
@@ -144,7 +144,7 @@ spec:
             properties:
               size: {type: integer, minimum: 1}
 """
-    v = kubescribe.Validator([crd])
+    v = kubescribe.Validator(crd_texts=[crd])
     assert v.crd_kinds == ["example.com/v1/Widget"]
     [r] = v.validate({"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"},
                       "spec": {"size": 0}})
@@ -155,28 +155,31 @@ def test_layer_2_against_the_store(shop_store):
     ksp = ("apiVersion: security.kubearmor.com/v1\nkind: KubeArmorPolicy\n"
            "metadata: {name: db, namespace: shop}\nspec:\n  selector: {matchLabels: {app: APP}}\n"
            "  file:\n    matchPaths:\n    - path: PATH\n  action: Block\n")
-    [r] = kubescribe.validate(ksp.replace("APP", "dbb").replace("PATH", "/etc/mysql/my.cnf"), store=shop_store)
+    [r] = kubescribe.validate(text=ksp.replace("APP", "dbb").replace("PATH", "/etc/mysql/my.cnf"), store=shop_store)
     sel = next(d for d in r.diagnostics if d.rule == "selector")
     assert (sel.layer, sel.layer_number, sel.severity) == ("resource", 2, "error")
     assert (sel.path, sel.line, sel.replacement) == ("/spec/selector/matchLabels/app", 5, "db")
-    [ok] = kubescribe.validate(ksp.replace("APP", "db").replace("PATH", "/etc/mysql/my.cnf"), store=shop_store)
+    [ok] = kubescribe.validate(text=ksp.replace("APP", "db").replace("PATH", "/etc/mysql/my.cnf"), store=shop_store)
     assert ok.valid and ok.diagnostics == []
-    [w] = kubescribe.validate(ksp.replace("APP", "db").replace("PATH", "/etc/mysql/my.conf"), store=shop_store)
+    [w] = kubescribe.validate(text=ksp.replace("APP", "db").replace("PATH", "/etc/mysql/my.conf"), store=shop_store)
     [d] = w.diagnostics
     assert (d.severity, d.path, d.replacement) == ("warning", "/spec/file/matchPaths/0/path", "/etc/mysql/my.cnf")
     assert w.valid
     # Without a store, layer 2 does not run.
-    [no_store] = kubescribe.validate(ksp.replace("APP", "dbb").replace("PATH", "/x"))
+    [no_store] = kubescribe.validate(text=ksp.replace("APP", "dbb").replace("PATH", "/x"))
     assert no_store.valid
 
 
-def test_bad_arguments_raise_parse_errors():
-    with pytest.raises(kubescribe.ParseError):
+def test_bad_arguments_raise_type_and_value_errors():
+    with pytest.raises(TypeError):
         kubescribe.validate(42)  # type: ignore[arg-type]
-    with pytest.raises(kubescribe.ParseError):
+    with pytest.raises(TypeError):
         kubescribe.validate([{"a": 1}, "x"])  # type: ignore[list-item]
-    with pytest.raises(kubescribe.ParseError):
+    with pytest.raises(TypeError, match="text="):
+        kubescribe.validate()
+    with pytest.raises(kubescribe.ArgumentError) as e:
         kubescribe.policy_schema("NoSuchKind")
+    assert isinstance(e.value, ValueError)
     assert kubescribe.policy_schema("KubeArmorPolicy")["type"] == "object"
     kinds = kubescribe.policy_kinds()
     assert {"engine": "kubernetes", "api_version": "networking.k8s.io/v1", "kind": "NetworkPolicy",
@@ -187,11 +190,42 @@ def test_bad_arguments_raise_parse_errors():
 def test_over_permissive_rules_are_layer_4_warnings():
     np = ("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: all-in, namespace: shop}\n"
           "spec:\n  podSelector: {matchLabels: {app: web}}\n  ingress:\n  - {}\n")
-    [r] = kubescribe.validate(np)
+    [r] = kubescribe.validate(text=np)
     assert r.valid
     [w] = r.warnings
     assert (w.layer, w.layer_number, w.severity) == ("permissive", 4, "warning")
     assert (w.rule, w.path, w.line) == ("allow-all-rule", "/spec/ingress/0", 7)
-    [quiet] = kubescribe.validate(np, permissive=False)
+    [quiet] = kubescribe.validate(text=np, permissive=False)
     assert quiet.diagnostics == []
-    assert kubescribe.Validator(permissive=False).validate(np)[0].diagnostics == []
+    assert kubescribe.Validator(permissive=False).validate(text=np)[0].diagnostics == []
+
+
+def test_a_str_is_a_path_and_text_goes_through_text():
+    # The same file given as str, as pathlib.Path and as text= gives the same report.
+    [as_str] = kubescribe.validate(str(MISTAKES))
+    [as_path] = kubescribe.validate(MISTAKES)
+    [as_text] = kubescribe.validate(text=MISTAKES.read_text(), name=str(MISTAKES))
+    assert as_str == as_path == as_text
+    # YAML passed positionally is taken as a path and is not found (the old meaning is gone).
+    with pytest.raises(kubescribe.MissingFileError):
+        kubescribe.validate("apiVersion: v1\nkind: NetworkPolicy\n")
+    assert kubescribe.parse_policies(str(GOOD)) == kubescribe.parse_policies(text=GOOD.read_text())
+    assert kubescribe.Policy.from_file(str(GOOD)) == kubescribe.Policy.from_yaml(GOOD.read_text())
+
+
+def test_validate_files_validates_many_files_in_input_order():
+    files = sorted((EXAMPLES / "policies").rglob("*.yaml"))
+    assert len(files) >= 5
+    reports = kubescribe.validate_files(files)
+    one_by_one = [r for f in files for r in kubescribe.validate(f)]
+    assert reports == one_by_one
+    assert [r.source for r in reports] == [r.source for r in one_by_one]
+    assert any(not r.valid for r in reports) and any(r.valid for r in reports)
+    # str and PathLike both; a missing file is reported before anything is validated.
+    assert kubescribe.validate_files([str(f) for f in files]) == reports
+    with pytest.raises(FileNotFoundError) as e:
+        kubescribe.validate_files([files[0], EXAMPLES / "no-such.yaml"])
+    assert isinstance(e.value, kubescribe.KubescribeError) and e.value.filename.endswith("no-such.yaml")
+    with pytest.raises(TypeError):
+        kubescribe.validate_files([{"kind": "x"}])  # type: ignore[list-item]
+    assert kubescribe.Validator().validate_files(files) == reports

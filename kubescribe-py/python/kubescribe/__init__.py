@@ -7,6 +7,7 @@ only re-exports it. See ``_kubescribe.pyi`` for the typed API.
 """
 
 from kubescribe._kubescribe import (
+    ArgumentError,
     BatchScores,
     Context,
     Conversion,
@@ -14,9 +15,11 @@ from kubescribe._kubescribe import (
     Dataset,
     Diagnostic,
     EventStore,
+    FileReadError,
     Generator,
     Intent,
     KubescribeError,
+    MissingFileError,
     MetricsError,
     ModelError,
     ParseError,
@@ -26,6 +29,7 @@ from kubescribe._kubescribe import (
     Policy,
     Prompt,
     Report,
+    Simulation,
     StoreError,
     SynthesisError,
     ValidationError,
@@ -67,9 +71,11 @@ from kubescribe._kubescribe import (
     templates,
     to_yaml,
     validate,
+    validate_files,
 )
 
 __all__ = [
+    "ArgumentError",
     "BatchScores",
     "Context",
     "Conversion",
@@ -77,9 +83,11 @@ __all__ = [
     "Dataset",
     "Diagnostic",
     "EventStore",
+    "FileReadError",
     "Generator",
     "Intent",
     "KubescribeError",
+    "MissingFileError",
     "MetricsError",
     "ModelError",
     "ParseError",
@@ -89,6 +97,7 @@ __all__ = [
     "Policy",
     "Prompt",
     "Report",
+    "Simulation",
     "StoreError",
     "SynthesisError",
     "ValidationError",
@@ -130,4 +139,5 @@ __all__ = [
     "templates",
     "to_yaml",
     "validate",
+    "validate_files",
 ]

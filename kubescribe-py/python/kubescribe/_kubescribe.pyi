@@ -5,39 +5,50 @@ Every public name the extension exports is declared here;
 """
 
 import os
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Literal, TypedDict, final
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Literal, TypedDict, final, overload
 
 __version__: str
 
 _StrPath = str | os.PathLike[str]
-_Selector = Mapping[str, str] | str
+_Selector = dict[str, str] | str
 _Table = Literal["processes", "files", "flows", "syscalls"]
 _ValidityName = Literal["unreviewed", "approved", "denied"]
 _TemplateName = Literal["zero-shot", "few-shot", "checklist", "schema-first", "minimal"]
 _EngineName = Literal["kubearmor", "tetragon", "cilium", "kubernetes", "calico"]
 
 # ---- exceptions -------------------------------------------------------------
+# Defined in kubescribe/_errors.py; every one compares by value, hashes and
+# pickles. Missing files are FileNotFoundErrors, bad values ValueErrors.
 
 class KubescribeError(Exception):
     """Base class of every error kubescribe raises."""
 
-class ParseError(KubescribeError):
-    """Input is not well-formed (YAML/JSON syntax, an intent or argument that does not fit its schema)."""
+class FileReadError(KubescribeError, OSError):
+    """A file exists but cannot be read (``errno``, ``strerror``, ``filename`` set)."""
 
-class ValidationError(KubescribeError):
+class MissingFileError(FileReadError, FileNotFoundError):
+    """A path argument names no file or directory."""
+
+class ArgumentError(KubescribeError, ValueError):
+    """An argument's value is out of range or not one of the accepted names."""
+
+class ParseError(KubescribeError, ValueError):
+    """Input is not well-formed (YAML/JSON syntax, a document or intent that does not fit its schema)."""
+
+class ValidationError(KubescribeError, ValueError):
     """A policy failed validation."""
 
     diagnostics: list[Diagnostic]
     reports: list[Report]
 
-class SynthesisError(KubescribeError):
+class SynthesisError(KubescribeError, ValueError):
     """The synthesizer cannot express an intent for the chosen engine, or it is incomplete."""
 
 class ModelError(KubescribeError):
     """A generator backend or model failed."""
 
-class ConversionError(KubescribeError):
+class ConversionError(KubescribeError, ValueError):
     """A network policy cannot be converted (or, strict, not without losses)."""
 
     losses: list[dict[str, str]]
@@ -45,8 +56,8 @@ class ConversionError(KubescribeError):
 class StoreError(KubescribeError):
     """The event store failed."""
 
-class MetricsError(KubescribeError):
-    """Metric set-up failed (WordNet unreadable, mismatched input lengths)."""
+class MetricsError(KubescribeError, ValueError):
+    """Metric inputs do not fit (mismatched lengths, an unknown metric)."""
 
 # ---- validation -------------------------------------------------------------
 
@@ -100,6 +111,7 @@ class Diagnostic:
     @property
     def is_error(self) -> bool: ...
     def to_dict(self) -> _DiagnosticDict: ...
+    def __hash__(self) -> int: ...
 
 @final
 class Report:
@@ -129,8 +141,12 @@ class Report:
     def to_dict(self) -> dict[str, Any]: ...
     def to_yaml(self) -> str: ...
     def to_json(self, indent: bool = False) -> str: ...
+    def to_pandas(self) -> Any: ...  # pandas.DataFrame, one row per diagnostic (pandas imported lazily)
+    def _repr_html_(self) -> str: ...
+    def __hash__(self) -> int: ...
 
-_Source = str | Mapping[str, Any] | Sequence[Mapping[str, Any]] | os.PathLike[str]
+# A path (str or os.PathLike), one document (dict) or several; text goes through text=.
+_Source = _StrPath | dict[str, Any] | Sequence[dict[str, Any]]
 
 @final
 class Validator:
@@ -140,21 +156,44 @@ class Validator:
         self,
         crds: Sequence[_StrPath] | None = None,
         *,
+        crd_texts: Sequence[str] | None = None,
         builtin: bool = True,
         permissive: bool = True,
     ) -> None: ...
     @property
     def crd_kinds(self) -> list[str]: ...
-    def validate(
-        self, source: _Source, *, store: EventStore | None = None, name: str | None = None
-    ) -> list[Report]: ...
+    @overload
+    def validate(self, source: _Source, *, store: EventStore | None = None, name: str | None = None) -> list[Report]: ...
+    @overload
+    def validate(self, *, text: str, store: EventStore | None = None, name: str | None = None) -> list[Report]: ...
+    def validate_files(self, paths: Sequence[_StrPath], *, store: EventStore | None = None) -> list[Report]: ...
 
+@overload
 def validate(
     source: _Source,
     *,
     crds: Sequence[_StrPath] | None = None,
+    crd_texts: Sequence[str] | None = None,
     store: EventStore | None = None,
     name: str | None = None,
+    permissive: bool = True,
+) -> list[Report]: ...
+@overload
+def validate(
+    *,
+    text: str,
+    crds: Sequence[_StrPath] | None = None,
+    crd_texts: Sequence[str] | None = None,
+    store: EventStore | None = None,
+    name: str | None = None,
+    permissive: bool = True,
+) -> list[Report]: ...
+def validate_files(
+    paths: Sequence[_StrPath],
+    *,
+    crds: Sequence[_StrPath] | None = None,
+    crd_texts: Sequence[str] | None = None,
+    store: EventStore | None = None,
     permissive: bool = True,
 ) -> list[Report]: ...
 def diagnostics_records(reports: Sequence[Report]) -> list[dict[str, Any]]: ...
@@ -170,7 +209,9 @@ class Policy:
     @staticmethod
     def from_json(text: str) -> Policy: ...
     @staticmethod
-    def from_dict(document: Mapping[str, Any]) -> Policy: ...
+    def from_dict(document: dict[str, Any]) -> Policy: ...
+    @staticmethod
+    def from_file(path: _StrPath) -> Policy: ...
     @property
     def engine(self) -> _EngineName: ...
     @property
@@ -184,8 +225,13 @@ class Policy:
     def to_dict(self) -> dict[str, Any]: ...
     def to_yaml(self) -> str: ...
     def to_json(self, indent: bool = True) -> str: ...
+    def _repr_html_(self) -> str: ...
+    def __hash__(self) -> int: ...
 
+@overload
 def parse_policies(source: _Source, *, name: str | None = None) -> list[Policy]: ...
+@overload
+def parse_policies(*, text: str, name: str | None = None) -> list[Policy]: ...
 def to_yaml(policies: Sequence[Policy]) -> str: ...
 def policy_schema(kind: str) -> dict[str, Any]: ...
 def policy_kinds() -> list[dict[str, Any]]: ...
@@ -199,9 +245,11 @@ class Intent:
 
     def __init__(self, **fields: Any) -> None: ...
     @staticmethod
-    def from_dict(data: Mapping[str, Any]) -> Intent: ...
+    def from_dict(data: dict[str, Any]) -> Intent: ...
     @staticmethod
     def from_json(text: str) -> Intent: ...
+    @staticmethod
+    def from_file(path: _StrPath) -> Intent: ...
     @staticmethod
     def schema() -> dict[str, Any]: ...
     @property
@@ -222,8 +270,12 @@ class Intent:
     def to_json(self, indent: bool = False) -> str: ...
     def to_yaml(self) -> str: ...
     def with_engine(self, engine_name: str) -> Intent: ...
+    def __hash__(self) -> int: ...
 
-def synthesize(intent: Intent | Mapping[str, Any] | str, engine: str | None = None) -> Policy: ...
+# An Intent, its fields as a dict, or the path of an intent JSON file (JSON text: Intent.from_json).
+_IntentArg = Intent | dict[str, Any] | _StrPath
+
+def synthesize(intent: _IntentArg, engine: str | None = None) -> Policy: ...
 def engines_for(domain: str) -> list[str]: ...
 
 # ---- event store ----------------------------------------------------------
@@ -256,7 +308,7 @@ class EventStore:
     def ingest_files(self, *paths: _StrPath, max_record_mib: int = 4) -> dict[str, Any]: ...
     def ingest(
         self,
-        records: Iterable[Mapping[str, Any] | str | bytes],
+        records: Iterable[dict[str, Any] | str | bytes],
         *,
         name: str = "<python>",
         max_record_mib: int = 4,
@@ -275,6 +327,19 @@ class EventStore:
         validity: _ValidityName | None = None,
         limit: int | None = None,
     ) -> list[dict[str, Any]]: ...
+    def to_pandas(
+        self,
+        table: _Table,
+        *,
+        namespace: str | None = None,
+        selector: _Selector | None = None,
+        path_prefix: str | None = None,
+        peer_namespace: str | None = None,
+        peer_selector: _Selector | None = None,
+        remote_ip: str | None = None,
+        validity: _ValidityName | None = None,
+        limit: int | None = None,
+    ) -> Any: ...  # pandas.DataFrame of events(...), flattened (pandas imported lazily)
     def workloads(
         self, namespace: str | None = None, selector: _Selector | None = None
     ) -> list[dict[str, Any]]: ...
@@ -357,6 +422,9 @@ class BatchScores:
     def corpus(self) -> dict[str, Any]: ...
     def column(self, metric: str) -> list[float]: ...
     def __len__(self) -> int: ...
+    def to_pandas(self) -> Any: ...  # pandas.DataFrame, one row per pair (pandas imported lazily)
+    def _repr_html_(self) -> str: ...
+    def __hash__(self) -> int: ...
 
 def score_batch(
     hypotheses: Sequence[str],
@@ -385,7 +453,7 @@ class Generator:
     @staticmethod
     def synth(engine: str | None = None) -> Generator: ...
     @staticmethod
-    def replay(outputs: Mapping[str, str] | _StrPath, *, name: str = "replay") -> Generator: ...
+    def replay(outputs: dict[str, str] | _StrPath, *, name: str = "replay") -> Generator: ...
     @staticmethod
     def ort(model_dir: _StrPath, *, threads: int = 0, gpu: bool = False) -> Generator: ...
     @staticmethod
@@ -440,9 +508,11 @@ class PipelineResult:
     @property
     def trace(self) -> dict[str, Any]: ...
     def attempt_records(self) -> list[dict[str, Any]]: ...
+    def to_pandas(self) -> Any: ...  # pandas.DataFrame of attempt_records()
     def to_dict(self) -> dict[str, Any]: ...
     def to_json(self, indent: bool = False) -> str: ...
     def to_yaml(self) -> str: ...
+    def __hash__(self) -> int: ...
 
 @final
 class Pipeline:
@@ -462,17 +532,40 @@ class Pipeline:
         constrain: bool = True,
         fidelity: bool = True,
     ) -> None: ...
-    def run(self, intent: Intent | Mapping[str, Any] | str, *, store: EventStore | None = None) -> PipelineResult: ...
+    def run(self, intent: _IntentArg, *, store: EventStore | None = None) -> PipelineResult: ...
+
+@final
+class Simulation(Mapping[str, Any]):
+    """The verdicts of ``simulate``: a read-only mapping (totals, rules, decisions, notes, defaults)."""
+
+    def __getitem__(self, key: str) -> Any: ...
+    def __len__(self) -> int: ...
+    def __iter__(self) -> Iterator[str]: ...
+    def __contains__(self, key: object) -> bool: ...
+    def keys(self) -> list[str]: ...  # type: ignore[override]
+    def items(self) -> list[tuple[str, Any]]: ...  # type: ignore[override]
+    def values(self) -> list[Any]: ...  # type: ignore[override]
+    def get(self, key: str, default: Any = None) -> Any: ...
+    @property
+    def totals(self) -> dict[str, int]: ...
+    @property
+    def decisions(self) -> list[dict[str, Any]]: ...
+    @property
+    def events(self) -> list[dict[str, Any]]: ...
+    def to_dict(self) -> dict[str, Any]: ...
+    def records(self) -> list[dict[str, Any]]: ...
+    def to_pandas(self) -> Any: ...  # pandas.DataFrame, one row per event
+    def __hash__(self) -> int: ...
 
 def simulate(
-    policies: Policy | _Source | Sequence[Policy],
+    policies: Policy | _Source | Sequence[Policy | dict[str, Any] | _StrPath],
     *,
     store: EventStore | None = None,
-    events: Iterable[Mapping[str, Any]] | None = None,
+    events: Iterable[dict[str, Any]] | None = None,
     namespace: str | None = None,
     selector: _Selector | None = None,
     posture: Literal["block", "audit"] = "block",
-) -> dict[str, Any]: ...  # totals: allowed, audited, blocked, unknown, not_simulated; rules, decisions, notes; defaults (API-server defaults filled in, when any)
+) -> Simulation: ...  # totals: allowed, audited, blocked, unknown, not_simulated; rules, decisions, notes; defaults (API-server defaults filled in, when any)
 
 # ---- natural-language intents, prompts, conversion --------------------------
 
@@ -496,6 +589,7 @@ class ParsedIntent:
     def attempts(self) -> list[dict[str, Any]]: ...  # raw, problems, elapsed_s, completion_tokens, constrained
     def to_dict(self) -> dict[str, Any]: ...
     def to_json(self, indent: bool = False) -> str: ...
+    def __hash__(self) -> int: ...
 
 def parse_intent(
     text: str,
@@ -529,15 +623,16 @@ class Prompt:
     def format_chat(self, *, model: _StrPath | None = None, template: str | None = None) -> str: ...
     def to_dict(self) -> dict[str, Any]: ...
     def to_json(self, indent: bool = False) -> str: ...
+    def __hash__(self) -> int: ...
 
 def build_prompt(
-    intent: Intent | Mapping[str, Any] | str,
+    intent: _IntentArg,
     *,
     template: _TemplateName = "zero-shot",
     store: EventStore | None = None,
     context: Context | None = None,
     context_budget: int = 400,
-    feedback: Iterable[Diagnostic | Mapping[str, Any]] | None = None,
+    feedback: Iterable[Diagnostic | dict[str, Any]] | None = None,
 ) -> Prompt: ...
 def templates() -> list[_TemplateName]: ...
 def system_prompt(engine: _EngineName | str) -> str: ...
@@ -555,9 +650,10 @@ class Conversion:
     def to_yaml(self) -> str: ...
     def to_dict(self) -> dict[str, Any]: ...
     def __len__(self) -> int: ...
+    def __hash__(self) -> int: ...
 
 def convert(
-    policy: Policy | _Source,
+    policy: Policy | dict[str, Any] | _StrPath,
     target: Literal["kubernetes", "cilium", "calico"] | str,
     *,
     strict: bool = False,
