@@ -168,14 +168,27 @@ impl Observed {
         namespace: Option<&str>,
         selector: &BTreeMap<String, String>,
     ) -> Result<Observed, StoreError> {
-        let query = EventQuery {
-            namespace: namespace.map(str::to_string),
-            selector: selector.clone(),
-            ..EventQuery::default()
-        };
+        Self::from_query(
+            store,
+            &EventQuery {
+                namespace: namespace.map(str::to_string),
+                selector: selector.clone(),
+                ..EventQuery::default()
+            },
+        )
+    }
+
+    /// Reads the events `query` selects (its namespace and selector also
+    /// pick the workloads; its time window, [`EventQuery::since`] and
+    /// [`EventQuery::until`], limits the events).
+    pub fn from_query(
+        store: &mut dyn EventStore,
+        query: &EventQuery,
+    ) -> Result<Observed, StoreError> {
+        let (namespace, selector) = (query.namespace.as_deref(), &query.selector);
         let mut o = Observed::default();
         for table in [EventTable::Processes, EventTable::Files, EventTable::Flows] {
-            for row in store.events(table, &query)? {
+            for row in store.events(table, query)? {
                 o.total += row.count;
                 match &row.event.kind {
                     EventKind::Process(p) => o.binaries.push((p.binary.clone(), row.count)),
