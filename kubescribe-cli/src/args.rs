@@ -255,6 +255,50 @@ pub enum Command {
     /// selector).
     #[command(verbatim_doc_comment)]
     Simulate(SimulateArgs),
+    /// Discover least-privilege allow-list policies per workload from what
+    /// the store observed, with no intent: each workload (grouped by its
+    /// owning manifest's pod labels, else its pods' labels without per-pod
+    /// hashes; never by pod name) gets, per engine, a policy allowing what
+    /// it did: KubeArmor (executables; files, aggregated into a directory
+    /// when more than --dir-threshold distinct entries were seen under it,
+    /// never `/`; `readOnly` where only reads were seen; socket protocols;
+    /// capabilities), Tetragon (executions: `security_bprm_check` kills any
+    /// other binary), Cilium, Kubernetes NetworkPolicy and Calico (ingress
+    /// and egress peers by labels and namespace, CIDR or FQDN, with ports
+    /// and protocols; a flow between two workloads is an egress rule of one
+    /// and an ingress rule of the other). Events an operator marked denied
+    /// are never allowed.
+    ///
+    /// Every policy is validated (layer 1 schema and API-server rules,
+    /// layers 2-3 against the store, layer 4 over-permissive findings) and
+    /// replayed against the store (`simulate`'s semantics): the events it
+    /// was derived from must all be allowed, and what it would block is
+    /// listed. Policies go to standard output (YAML, or JSON with -o json),
+    /// the report to standard error.
+    ///
+    /// Examples:
+    ///   kubescribe ingest examples/events/*.jsonl examples/manifests/shop.yaml --store shop.db
+    ///   kubescribe discover --store shop.db -n shop --engine kubearmor --engine cilium > discovered.yaml
+    ///   kubescribe discover --store shop.db -n shop --intent "and block writes to /etc/"
+    ///   kubescribe discover --store shop.db -n shop --diff discovered.yaml
+    ///   kubescribe discover --store shop.db --holdout 0.5 --thresholds 0,1,2,3,5 -o json
+    ///
+    /// --intent refines the allow-lists in words: the text is parsed as
+    /// `intent parse` does; an intent that names no pods applies to each
+    /// discovered workload. Its policies are printed and replayed with the
+    /// discovered ones, and the events they block are listed apart.
+    /// --diff OLD compares with a previous discovery: per policy, the
+    /// permissions (a binary, a file rule, a peer on a port) added and gone.
+    /// --holdout F discovers on the first F of the recorded window (events
+    /// by the time each was first seen) and replays the rest, per
+    /// aggregation threshold: held-out benign events blocked (false blocks)
+    /// against the rules' breadth; `scripts/discover/holdout_plot.py` plots it.
+    ///
+    /// Exit status: 0 every policy valid and every training event allowed,
+    /// 1 some policy invalid or some training event not allowed (or an
+    /// intent with gaps), 2 unreadable store or file.
+    #[command(verbatim_doc_comment)]
+    Discover(DiscoverArgs),
     /// Work with natural-language intents.
     Intent {
         #[command(subcommand)]
@@ -714,6 +758,51 @@ pub struct SimulateArgs {
     /// Largest accepted policy file, in MiB.
     #[arg(long, default_value_t = 16)]
     pub max_file_mib: usize,
+}
+
+/// The arguments of `kubescribe discover`.
+#[derive(Args)]
+pub struct DiscoverArgs {
+    /// The store (see `kubescribe ingest`).
+    #[arg(long, default_value = "kubescribe.db")]
+    pub store: PathBuf,
+    /// Only workloads of this namespace.
+    #[arg(short = 'n', long)]
+    pub namespace: Option<String>,
+    /// Only workloads whose pods carry these labels (`app=web,tier=front`).
+    #[arg(short = 'l', long, value_name = "K=V,...")]
+    pub selector: Option<String>,
+    /// An engine to write policies for (kubearmor, tetragon, cilium,
+    /// kubernetes, calico); repeatable. Default: kubearmor and cilium.
+    #[arg(long = "engine", value_name = "ENGINE")]
+    pub engines: Vec<String>,
+    /// A directory with more than N distinct observed entries directly
+    /// under it is allowed whole (recursive); 0 keeps every path exact.
+    /// discovery-engine's fixed value is 3.
+    #[arg(long, default_value_t = 3, value_name = "N")]
+    pub dir_threshold: usize,
+    /// Refine the allow-lists with an intent in words (parsed offline as
+    /// `intent parse` does); without pods named it applies to each
+    /// discovered workload.
+    #[arg(long, value_name = "TEXT")]
+    pub intent: Option<String>,
+    /// A previous discovery (YAML/JSON policies) to compare with.
+    #[arg(long, value_name = "OLD.yaml")]
+    pub diff: Option<PathBuf>,
+    /// Held-out replay instead of policies: discover on this first fraction
+    /// of the recorded window, replay the rest.
+    #[arg(long, value_name = "FRACTION")]
+    pub holdout: Option<f64>,
+    /// The aggregation thresholds --holdout compares (0: exact paths).
+    #[arg(long, value_delimiter = ',', default_values_t = vec![0, 1, 2, 3, 5, 10])]
+    pub thresholds: Vec<usize>,
+    /// Output: yaml (the policies; the report on standard error) or json
+    /// (policies, workloads, validation, replay, diff or held-out points).
+    #[arg(short = 'o', long, value_enum, default_value_t = PolicyFormat::Yaml)]
+    pub output: PolicyFormat,
+    /// How many not-allowed events the report lists per engine.
+    #[arg(long, default_value_t = 20)]
+    pub max_listed: usize,
 }
 
 /// The intent forms the offline parser reads (docs/intents.md has them all).

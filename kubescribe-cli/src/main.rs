@@ -40,6 +40,7 @@ fn main() -> ExitCode {
         Command::Convert(a) => commands::convert::run(a),
         Command::Context(a) => commands::context::run(a),
         Command::Simulate(a) => commands::simulate::run(a),
+        Command::Discover(a) => commands::discover::run(a),
         Command::Intent {
             what: IntentCommand::Parse(a),
         } => commands::intent::run(a),

@@ -10,6 +10,7 @@ pub mod convert;
 pub mod dataset;
 pub mod delete;
 pub mod diff;
+pub mod discover;
 pub mod eval;
 pub mod generate;
 pub mod ingest;
