@@ -1,6 +1,7 @@
 """A small typed program against the stubs; CI runs `mypy --strict` on it
 (and executes it), so the stubs and the module cannot drift apart silently."""
 
+import pickle
 from pathlib import Path
 from typing import Any
 
@@ -61,7 +62,18 @@ def main() -> None:
     chat: str = prompt.format_chat()
     result = kubescribe.Pipeline(kubescribe.Generator.synth(), max_attempts=2, template="few-shot").run(parsed.intent)
     status: str = result.status
-    report: dict[str, Any] = kubescribe.simulate(policies["kubearmor"], events=[])
+    sim: kubescribe.Simulation = kubescribe.simulate(policies["kubearmor"], events=[])
+    report: dict[str, Any] = sim.to_dict()
+    totals: dict[str, int] = sim["totals"]
+    # Results are values: they pickle, compare and hash; errors have Python's base classes.
+    same: bool = pickle.loads(pickle.dumps(result)) == result and hash(policies["kubearmor"]) != 0
+    try:
+        kubescribe.validate(REPO / "no-such.yaml")
+    except FileNotFoundError as missing:
+        assert isinstance(missing, kubescribe.KubescribeError)
+    from_text: list[Report] = kubescribe.validate(text=yaml_text)
+    many: list[Report] = kubescribe.validate_files([REPO / "examples" / "policies" / "kubearmor-nginx-www.yaml"])
+    assert same and totals is not None and from_text and many
     network = kubescribe.synthesize(
         {"scope": {"namespace": "shop", "labels": {"app": "cart"}}, "domain": "network", "action": "allow",
          "direction": "ingress", "resources": {"ports": [{"port": 7070, "protocol": "TCP"}]}}, "cilium")
