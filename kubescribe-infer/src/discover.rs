@@ -307,6 +307,8 @@ pub struct HoldoutPoint {
     pub judged: u64,
     /// Of those, blocked (false blocks).
     pub false_blocks: u64,
+    /// False blocks by event kind (`process`, `file`, `network`, `syscall`).
+    pub false_blocks_by_kind: BTreeMap<String, u64>,
     /// Of those, neither allowed nor blocked (unknown, not simulated).
     pub undecided: u64,
     /// `false_blocks / judged` (0 when nothing was judged).
@@ -327,8 +329,8 @@ pub struct HoldoutPoint {
 /// The held-out replay's result.
 #[derive(Debug, Clone, Serialize)]
 pub struct Holdout {
-    /// The split: events first seen at or before this time (ns) train.
-    pub cutoff_ns: Option<i64>,
+    /// Workloads whose window was split.
+    pub workloads: usize,
     /// The fraction of the window asked for.
     pub fraction: f64,
     /// Distinct events in the training part / held-out part.
@@ -339,8 +341,9 @@ pub struct Holdout {
     pub points: Vec<HoldoutPoint>,
 }
 
-/// Held-out replay: the events (distinct rows, by the time each was first
-/// seen) are split at `fraction` of the recorded window; discovery runs on
+/// Held-out replay: each workload's events (distinct rows, by the time each
+/// was first seen) are split at `fraction` of that workload's recorded
+/// window (a flow counts for the workload that reported it); discovery runs on
 /// the first part for each aggregation threshold and the held-out part is
 /// replayed against the result, each engine's policies together. A
 /// held-out event of a workload discovered in training that is blocked is
@@ -355,23 +358,60 @@ pub fn holdout(
     fraction: f64,
     thresholds: &[Option<usize>],
 ) -> Result<Holdout, InferError> {
-    let times: Vec<i64> = events.iter().filter_map(|r| r.first_seen).collect();
-    let (lo, hi) = (
-        times.iter().copied().min().unwrap_or(0),
-        times.iter().copied().max().unwrap_or(0),
-    );
+    // Each workload's own recorded window: a store often holds recordings
+    // of different days (the corpus: years apart), so one global cutoff
+    // would hold out whole recordings rather than the rest of one.
     let fraction = fraction.clamp(0.0, 1.0);
-    let cutoff = (!times.is_empty()).then(|| lo + ((hi - lo) as f64 * fraction) as i64);
-    let is_train = |r: &StoredEvent| match (r.first_seen, cutoff) {
-        (Some(t), Some(c)) => t <= c,
-        _ => true,
+    let owner = |r: &StoredEvent| {
+        let e = &r.event;
+        group::resolve(
+            e.pod.namespace.as_deref(),
+            e.pod.pod.as_deref(),
+            &e.pod.labels,
+            workloads,
+        )
     };
+    let owners: Vec<Option<WorkloadId>> = events.iter().map(owner).collect();
+    let mut windows: BTreeMap<&WorkloadId, (i64, i64)> = BTreeMap::new();
+    for (r, id) in events.iter().zip(&owners) {
+        if let (Some(id), Some(t)) = (id, r.first_seen) {
+            let w = windows.entry(id).or_insert((t, t));
+            w.0 = w.0.min(t);
+            w.1 = w.1.max(t);
+        }
+    }
+    let cutoffs: BTreeMap<&WorkloadId, i64> = windows
+        .iter()
+        .map(|(id, (lo, hi))| (*id, lo + ((hi - lo) as f64 * fraction) as i64))
+        .collect();
+    let train_mask: Vec<bool> = events
+        .iter()
+        .zip(&owners)
+        .map(
+            |(r, id)| match (id.as_ref().and_then(|id| cutoffs.get(id)), r.first_seen) {
+                (Some(c), Some(t)) => t <= *c,
+                _ => true,
+            },
+        )
+        .collect();
     let train: Vec<Event> = events
         .iter()
-        .filter(|r| is_train(r))
-        .map(|r| r.event.clone())
+        .zip(&train_mask)
+        .filter(|(_, t)| **t)
+        .map(|(r, _)| r.event.clone())
         .collect();
-    let test: Vec<&StoredEvent> = events.iter().filter(|r| !is_train(r)).collect();
+    let train_observations: u64 = events
+        .iter()
+        .zip(&train_mask)
+        .filter(|(_, t)| **t)
+        .map(|(r, _)| r.count)
+        .sum();
+    let test: Vec<&StoredEvent> = events
+        .iter()
+        .zip(&train_mask)
+        .filter(|(_, t)| !**t)
+        .map(|(r, _)| r)
+        .collect();
     let mut points = Vec::new();
     for &t in thresholds {
         let o = DiscoverOptions {
@@ -386,9 +426,10 @@ pub fn holdout(
             .with_inventory(inventory.clone());
         let mut p = HoldoutPoint {
             threshold: t,
-            train_observations: events.iter().filter(|r| is_train(r)).map(|r| r.count).sum(),
+            train_observations,
             judged: 0,
             false_blocks: 0,
+            false_blocks_by_kind: BTreeMap::new(),
             undecided: 0,
             false_block_rate: 0.0,
             denied_blocked: 0,
@@ -434,7 +475,12 @@ pub fn holdout(
             }
             p.judged += r.count;
             match v {
-                Verdict::Block => p.false_blocks += r.count,
+                Verdict::Block => {
+                    p.false_blocks += r.count;
+                    *p.false_blocks_by_kind
+                        .entry(e.kind.name().to_string())
+                        .or_default() += r.count;
+                }
                 Verdict::Allow | Verdict::Audit => {}
                 Verdict::Unknown | Verdict::NotSimulated => p.undecided += r.count,
             }
@@ -445,7 +491,7 @@ pub fn holdout(
         points.push(p);
     }
     Ok(Holdout {
-        cutoff_ns: cutoff,
+        workloads: cutoffs.len(),
         fraction,
         train_events: train.len(),
         test_events: test.len(),

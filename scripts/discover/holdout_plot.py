@@ -69,14 +69,15 @@ def main() -> int:
         return 1
 
     print(
-        f"cutoff at {data['fraction']:.0%} of the window: {data['train_events']} distinct events train, "
+        f"{data['workloads']} workloads, each split at {data['fraction']:.0%} of its window: {data['train_events']} distinct events train, "
         f"{data['test_events']} held out"
     )
-    print(f"{'threshold':>9} {'judged':>7} {'blocked':>7} {'rate':>7} {'undecided':>9} {'rules':>6} {'dirs':>5}")
+    print(f"{'threshold':>9} {'judged':>7} {'blocked':>7} {'rate':>7} {'undecided':>9} {'rules':>6} {'dirs':>5}  blocked by kind")
     for p in points:
         print(
             f"{label(p['threshold']):>9} {p['judged']:>7} {p['false_blocks']:>7} "
-            f"{p['false_block_rate']:>7.1%} {p['undecided']:>9} {p['path_rules']:>6} {p['dir_rules']:>5}"
+            f"{p['false_block_rate']:>7.1%} {p['undecided']:>9} {p['path_rules']:>6} {p['dir_rules']:>5}  "
+            + ", ".join(f"{k} {v}" for k, v in sorted(p.get("false_blocks_by_kind", {}).items()))
         )
 
     import matplotlib
@@ -85,19 +86,20 @@ def main() -> int:
     import matplotlib.pyplot as plt
 
     xs = list(range(len(points)))
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig, ax = plt.subplots(figsize=(7, 4.6))
     ax.plot(xs, [100 * p["false_block_rate"] for p in points], "o-", color="tab:red", label="false blocks (%)")
     ax.set_xticks(xs, [label(p["threshold"]) for p in points])
     ax.set_xlabel("directory aggregation threshold (a directory with more entries is allowed whole)")
     ax.set_ylabel("held-out benign observations blocked (%)", color="tab:red")
-    ax.set_ylim(bottom=0)
+    top = max(100 * p["false_block_rate"] for p in points)
+    ax.set_ylim(0, max(5.0, top * 1.2))
     ax2 = ax.twinx()
     ax2.bar([x - 0.15 for x in xs], [p["path_rules"] for p in points], width=0.3, alpha=0.35, color="tab:blue", label="file/exec rules")
     ax2.bar([x + 0.15 for x in xs], [p["dir_rules"] for p in points], width=0.3, alpha=0.35, color="tab:green", label="of which directories")
     ax2.set_ylabel("rules written (breadth)")
     lines = ax.get_legend_handles_labels()
     bars = ax2.get_legend_handles_labels()
-    ax.legend(lines[0] + bars[0], lines[1] + bars[1], loc="upper right", fontsize=8)
+    ax.legend(lines[0] + bars[0], lines[1] + bars[1], loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=3, fontsize=8)
     judged = points[0]["judged"]
     ax.set_title(f"{args.title}\n(train on the first {data['fraction']:.0%}, {judged} held-out observations judged)", fontsize=10)
     fig.tight_layout()

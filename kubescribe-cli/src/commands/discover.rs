@@ -15,9 +15,10 @@ use kubescribe_core::engine::Engine;
 use kubescribe_core::intent::Intent;
 use kubescribe_core::quote::Printable as P;
 use kubescribe_events::PodResolver;
-use kubescribe_events::store::{EventStore, SqliteStore};
+use kubescribe_events::store::EventStore;
 use kubescribe_infer::discover::{self as check, DiscoverRun, EngineReplay, Judged};
 use kubescribe_simulate::Inventory;
+use kubescribe_store_pg::AnyStore;
 use kubescribe_synth::discover::{DiscoverOptions, WorkloadDiscovery, diff};
 use kubescribe_synth::parse::{IntentParseError, parse_intent_with, restate};
 
@@ -136,7 +137,7 @@ fn read_policies(path: &std::path::Path) -> Result<Vec<Policy>> {
 /// engine (nor its own) can express is printed and becomes exit 1.
 fn intent_policies(
     text: &str,
-    store: &mut SqliteStore,
+    store: &mut AnyStore,
     workloads: &[WorkloadDiscovery],
     engines: &[Engine],
 ) -> std::result::Result<Vec<Policy>, Exit> {
@@ -217,7 +218,7 @@ fn intent_policies(
 fn holdout(
     a: &DiscoverArgs,
     o: &DiscoverOptions,
-    store: &mut SqliteStore,
+    store: &mut AnyStore,
     fraction: f64,
 ) -> Result<Exit> {
     if !(0.0..=1.0).contains(&fraction) {
@@ -236,32 +237,38 @@ fn holdout(
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
-        "held-out replay: {} distinct event(s) before the cutoff ({:.0}% of the window), {} after",
-        h.train_events,
+        "held-out replay: {} workload(s), each discovered on the first {:.0}% of its own recorded window: {} distinct event(s) before, {} after",
+        h.workloads,
         h.fraction * 100.0,
+        h.train_events,
         h.test_events
     )?;
     writeln!(
         out,
-        "{:>9} {:>9} {:>9} {:>12} {:>10} {:>10} {:>8}",
+        "{:>9} {:>9} {:>9} {:>12} {:>10} {:>10} {:>8}  blocked by kind",
         "threshold", "judged", "blocked", "false-block%", "undecided", "path-rules", "dirs"
     )?;
     for p in &h.points {
         writeln!(
             out,
-            "{:>9} {:>9} {:>9} {:>11.1}% {:>10} {:>10} {:>8}",
+            "{:>9} {:>9} {:>9} {:>11.1}% {:>10} {:>10} {:>8}  {}",
             p.threshold.map_or("exact".into(), |t| t.to_string()),
             p.judged,
             p.false_blocks,
             p.false_block_rate * 100.0,
             p.undecided,
             p.path_rules,
-            p.dir_rules
+            p.dir_rules,
+            p.false_blocks_by_kind
+                .iter()
+                .map(|(k, n)| format!("{k} {n}"))
+                .collect::<Vec<_>>()
+                .join(", ")
         )?;
     }
     writeln!(
         out,
-        "(observations of held-out benign events of workloads discovered before the cutoff; operator-denied ones left out)"
+        "(observations of held-out benign events of workloads discovered from the first part; operator-denied ones left out)"
     )?;
     Ok(Exit::Ok)
 }
