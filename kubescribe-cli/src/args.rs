@@ -133,6 +133,29 @@ pub enum Command {
     /// activity, e.g. Falco audit alerts), 1 some records malformed or of an
     /// unsupported type, 2 some file unreadable or the store failed.
     Ingest(IngestArgs),
+    /// Collect events live into the store: Hubble Relay, Tetragon and the
+    /// KubeArmor relay over gRPC, Falco's http_output on an HTTP listener.
+    ///
+    /// Every record goes through the adapters `ingest` uses, so a collected
+    /// event is stored as the same event read from a file. A progress line
+    /// (events/s per source) goes to standard error (-q silences it). Ctrl-C
+    /// stops cleanly: everything received is committed, then the summary
+    /// is printed. Dropped connections are retried with backoff; Hubble is
+    /// resumed from the last flow's time (and, after a restart, from the
+    /// store), and repeats are recognised by content, so nothing is stored
+    /// twice. With --on-full drop, records the store cannot keep up with
+    /// are dropped and counted, never silently.
+    ///
+    /// Examples:
+    ///   kubescribe collect --hubble localhost:4245 --tetragon localhost:54321 --store live.db
+    ///   kubescribe collect --kubearmor kubearmor-relay:32767 --falco-listen 0.0.0.0:2801 --falco-token "$TOKEN"
+    ///   kubescribe collect --hubble hubble-relay:443 --tls-ca-cert ca.crt --tls-client-cert tls.crt \
+    ///       --tls-client-key tls.key --tls-server-name instance.hubble-relay.cilium.io
+    ///
+    /// Exit status: 0 nothing dropped, 1 records dropped or skipped as
+    /// malformed or unsupported, 2 the store or a source's settings failed.
+    #[command(verbatim_doc_comment)]
+    Collect(crate::commands::collect::CollectArgs),
     /// Evaluate generators on a dataset: per-sample outputs and scores, a
     /// summary table (Markdown, CSV, JSON) and a plot, per model.
     ///
@@ -320,6 +343,44 @@ pub enum Command {
         #[command(subcommand)]
         what: SchemaCommand,
     },
+    /// Manage the event store: retention (`store prune`).
+    Store {
+        #[command(subcommand)]
+        what: StoreCommand,
+    },
+}
+
+// `kubescribe store …`.
+#[derive(Subcommand)]
+pub enum StoreCommand {
+    /// Retention: delete the events last observed before a time, so weeks
+    /// of events stay usable.
+    ///
+    /// A stored row is one behaviour with a count and its first and last
+    /// observation; the rows whose last observation is before --before are
+    /// deleted, in one transaction (it waits for writers; readers are not
+    /// blocked). Rows without a time, workloads and the record of ingested
+    /// files are kept: re-ingesting a pruned file is still a no-op. Works on
+    /// both backends (SQLite file, postgres:// URL).
+    Prune(StorePruneArgs),
+}
+
+/// The arguments of `kubescribe store prune`.
+#[derive(Args)]
+pub struct StorePruneArgs {
+    /// Delete rows last observed before this time: RFC 3339
+    /// (2025-03-01T00:00:00Z), a duration before now (30d, 12h) or ns since
+    /// the epoch.
+    #[arg(long, value_name = "TIME", value_parser = crate::input::parse_time)]
+    pub before: i64,
+    /// The store: an SQLite file or a PostgreSQL URL
+    /// (`postgres://user@host:port/db`); default $KUBESCRIBE_STORE, else
+    /// kubescribe.db.
+    #[arg(long, value_name = "FILE|URL")]
+    pub store: Option<PathBuf>,
+    /// Output format: text or json (the counts deleted per table).
+    #[arg(short = 'o', long, value_enum, default_value_t = TextFormat::Text)]
+    pub output: TextFormat,
 }
 
 // `kubescribe intent …`.
@@ -571,9 +632,11 @@ pub struct IngestArgs {
     /// Event files (JSON lines or pretty JSON) and manifests (YAML/JSON); `-` reads event JSON from standard input.
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
-    /// The store (an SQLite file, created if missing).
-    #[arg(long, default_value = "kubescribe.db")]
-    pub store: PathBuf,
+    /// The store: an SQLite file (created if missing) or a PostgreSQL URL
+    /// (`postgres://user@host:port/db`; its tables are created by versioned
+    /// migrations); default $KUBESCRIBE_STORE, else kubescribe.db.
+    #[arg(long, value_name = "FILE|URL")]
+    pub store: Option<PathBuf>,
     /// Longest accepted record, in MiB.
     #[arg(long, default_value_t = 4)]
     pub max_record_mib: usize,
@@ -710,9 +773,20 @@ pub struct ConvertArgs {
 /// The arguments of `kubescribe context`.
 #[derive(Args)]
 pub struct ContextArgs {
-    /// The store (see `kubescribe ingest`).
-    #[arg(long, default_value = "kubescribe.db")]
-    pub store: PathBuf,
+    /// The store: an SQLite file or a PostgreSQL URL
+    /// (`postgres://user@host:port/db`); default $KUBESCRIBE_STORE, else
+    /// kubescribe.db.
+    #[arg(long, value_name = "FILE|URL")]
+    pub store: Option<PathBuf>,
+    /// Only events observed at or after this time: RFC 3339
+    /// (2025-03-01T00:00:00Z), a duration before now (30m, 12h, 7d) or ns
+    /// since the epoch. A stored row (one behaviour, counted) is in the
+    /// window when its first-to-last observation overlaps it.
+    #[arg(long, value_name = "TIME", value_parser = crate::input::parse_time)]
+    pub since: Option<i64>,
+    /// Only events observed before this time (as --since).
+    #[arg(long, value_name = "TIME", value_parser = crate::input::parse_time)]
+    pub until: Option<i64>,
     /// Namespace of the workloads.
     #[arg(long)]
     pub namespace: Option<String>,
@@ -733,9 +807,20 @@ pub struct SimulateArgs {
     /// Policy files (YAML/JSON, multi-document).
     #[arg(required = true, value_name = "POLICY.yaml")]
     pub policies: Vec<PathBuf>,
-    /// The store (see `kubescribe ingest`).
-    #[arg(long, default_value = "kubescribe.db")]
-    pub store: PathBuf,
+    /// The store: an SQLite file or a PostgreSQL URL
+    /// (`postgres://user@host:port/db`); default $KUBESCRIBE_STORE, else
+    /// kubescribe.db.
+    #[arg(long, value_name = "FILE|URL")]
+    pub store: Option<PathBuf>,
+    /// Only events observed at or after this time: RFC 3339
+    /// (2025-03-01T00:00:00Z), a duration before now (30m, 12h, 7d) or ns
+    /// since the epoch. A stored row (one behaviour, counted) is in the
+    /// window when its first-to-last observation overlaps it.
+    #[arg(long, value_name = "TIME", value_parser = crate::input::parse_time)]
+    pub since: Option<i64>,
+    /// Only events observed before this time (as --since).
+    #[arg(long, value_name = "TIME", value_parser = crate::input::parse_time)]
+    pub until: Option<i64>,
     /// Only events of pods in this namespace.
     #[arg(long)]
     pub namespace: Option<String>,
@@ -863,9 +948,19 @@ pub struct PromptArgs {
     /// Target engine (default: the intent's, else by domain).
     #[arg(long)]
     pub engine: Option<String>,
-    /// Event store for the workload context (and pod names in --intent).
-    #[arg(long, value_name = "kubescribe.db")]
+    /// Event store for the workload context (and pod names in --intent): an
+    /// SQLite file or a postgres:// URL; default $KUBESCRIBE_STORE.
+    #[arg(long, value_name = "FILE|URL")]
     pub store: Option<PathBuf>,
+    /// Only events observed at or after this time: RFC 3339
+    /// (2025-03-01T00:00:00Z), a duration before now (30m, 12h, 7d) or ns
+    /// since the epoch. A stored row (one behaviour, counted) is in the
+    /// window when its first-to-last observation overlaps it.
+    #[arg(long, value_name = "TIME", value_parser = crate::input::parse_time)]
+    pub since: Option<i64>,
+    /// Only events observed before this time (as --since).
+    #[arg(long, value_name = "TIME", value_parser = crate::input::parse_time)]
+    pub until: Option<i64>,
     /// zero-shot, few-shot, checklist, schema-first or minimal.
     #[arg(long, default_value = "zero-shot", value_parser = parse_template)]
     pub template: kubescribe_synth::prompt::Template,

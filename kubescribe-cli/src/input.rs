@@ -2,12 +2,12 @@
 //! standard input, and an existing event store.
 
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use kubescribe_core::CoreError;
 use kubescribe_core::document::{self, DocumentSet, ReadLimits};
-use kubescribe_events::store::SqliteStore;
+use kubescribe_store_pg::{AnyStore, STORE_ENV, StoreLocation};
 
 /// Reads the documents of `file` (`-`: standard input, read up to the size
 /// limit), within `limits`.
@@ -27,17 +27,82 @@ pub fn read_documents(file: &Path, limits: &ReadLimits) -> Result<DocumentSet, C
     }
 }
 
-/// Opens the event store at `path`, which must exist (the error says how to
-/// make one).
-pub fn open_store(path: &Path) -> Result<SqliteStore> {
-    if !path.exists() {
+/// The store `arg` names (`--store`), else the one `KUBESCRIBE_STORE`
+/// names, else none.
+pub fn store_arg(arg: &Option<PathBuf>) -> Option<PathBuf> {
+    arg.clone().or_else(|| {
+        std::env::var_os(STORE_ENV)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    })
+}
+
+/// [`store_arg`], else `kubescribe.db` (the commands whose store is not
+/// optional).
+pub fn store_or_default(arg: &Option<PathBuf>) -> PathBuf {
+    store_arg(arg).unwrap_or_else(|| PathBuf::from("kubescribe.db"))
+}
+
+/// Where `path` points: a `postgres://` URL is a PostgreSQL store, anything
+/// else an SQLite file.
+pub fn location(path: &Path) -> StoreLocation {
+    StoreLocation::parse(&path.to_string_lossy())
+}
+
+/// Opens the event store at `path` (a file, which must exist: the error
+/// says how to make one; or a `postgres://` URL).
+pub fn open_store(path: &Path) -> Result<AnyStore> {
+    let loc = location(path);
+    if !loc.exists() {
         bail!(
             "no store at {} (create one with `kubescribe ingest FILE... --store {}`)",
-            path.display(),
-            path.display()
+            loc.display(),
+            loc.display()
         );
     }
-    SqliteStore::open(path).with_context(|| format!("opening {}", path.display()))
+    kubescribe_store_pg::open(&loc).with_context(|| format!("opening {}", loc.display()))
+}
+
+/// Opens the event store at `path`, creating it if missing (a file; a
+/// PostgreSQL database gets its tables).
+pub fn open_or_create_store(path: &Path) -> Result<AnyStore> {
+    let loc = location(path);
+    kubescribe_store_pg::open(&loc).with_context(|| format!("opening store {}", loc.display()))
+}
+
+/// A point in time given on the command line, as ns since the epoch: an
+/// RFC 3339 time (`2025-03-01T00:00:00Z`), a duration before now (`90s`,
+/// `30m`, `12h`, `7d`), or nanoseconds since the epoch.
+pub fn parse_time(s: &str) -> Result<i64, String> {
+    let s = s.trim();
+    if let Some(t) = kubescribe_events::time::parse_rfc3339(s) {
+        return Ok(t);
+    }
+    if let Ok(ns) = s.parse::<i64>() {
+        return Ok(ns);
+    }
+    let unit = s.chars().last().unwrap_or(' ');
+    let secs = match unit {
+        's' => 1,
+        'm' => 60,
+        'h' => 3_600,
+        'd' => 86_400,
+        'w' => 7 * 86_400,
+        _ => 0,
+    };
+    let n = s[..s.len() - unit.len_utf8().min(s.len())].parse::<i64>();
+    match n {
+        Ok(n) if secs > 0 && n >= 0 => {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_err(|e| e.to_string())?
+                .as_nanos() as i64;
+            Ok(now.saturating_sub(n.saturating_mul(secs).saturating_mul(1_000_000_000)))
+        }
+        _ => Err(format!(
+            "{s:?}: expected an RFC 3339 time (2025-03-01T00:00:00Z), a duration before now (30m, 12h, 7d) or nanoseconds since the epoch"
+        )),
+    }
 }
 
 /// The files `args` names, as kubectl reads them: positional files and

@@ -18,7 +18,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use args::{Cli, Command, DatasetCommand, IntentCommand};
+use args::{Cli, Command, DatasetCommand, IntentCommand, StoreCommand};
 
 /// mimalloc: ingestion allocates a few short strings per event, and the
 /// system allocator costs it ~8% of its throughput (see the issue-4 note).
@@ -35,6 +35,7 @@ fn main() -> ExitCode {
         Command::Cluster(a) => commands::cluster::run(a),
         Command::Score(a) => commands::score::run(a),
         Command::Ingest(a) => commands::ingest::run(a),
+        Command::Collect(a) => commands::collect::run(a),
         Command::Eval(a) => commands::eval::run(a),
         Command::Generate(a) => commands::generate::run(a),
         Command::Convert(a) => commands::convert::run(a),
@@ -49,6 +50,9 @@ fn main() -> ExitCode {
             what: DatasetCommand::Build(a),
         } => commands::dataset::run(a),
         Command::Schema { what } => commands::schema::run(what),
+        Command::Store {
+            what: StoreCommand::Prune(a),
+        } => commands::store::prune(a),
     };
     output::finish(result)
 }

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use anyhow::{Result, bail};
 use kubescribe_events::context::Observed;
+use kubescribe_events::store::Windowed;
 
 use crate::args::ContextArgs;
 use crate::input;
@@ -23,7 +24,12 @@ fn parse_selector(s: &str) -> Result<BTreeMap<String, String>> {
 
 /// Prints the summary (text, or JSON).
 pub fn run(args: ContextArgs) -> Result<Exit> {
-    let mut s = input::open_store(&args.store)?;
+    let mut opened = input::open_store(&input::store_or_default(&args.store))?;
+    let mut s = Windowed {
+        store: &mut opened,
+        since: args.since,
+        until: args.until,
+    };
     let namespace = args.namespace.as_deref();
     let selector = args
         .selector

@@ -44,7 +44,10 @@ pub fn run(a: DatasetBuildArgs) -> Result<Exit> {
     ]
     .map(|f| a.out.join(f));
     output::refuse_overwrite(outputs.iter().map(|p| p.as_path()), a.force)?;
-    let mut store = a.store.as_deref().map(input::open_store).transpose()?;
+    let mut store = input::store_arg(&a.store)
+        .as_deref()
+        .map(input::open_store)
+        .transpose()?;
     let (seeds, read_skips, documents) = dataset::read_seeds(&a.policies)?;
     let mut pools = Pools::builtin();
     if let Some(s) = store.as_mut() {

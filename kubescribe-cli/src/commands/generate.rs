@@ -17,6 +17,7 @@ use kubescribe_validate::Validator;
 
 use crate::args::{Backend, GenerateApply, GenerateArgs, PolicyFormat};
 use crate::cluster_apply;
+use crate::input;
 use crate::intent_source::{self, IntentSource};
 use crate::output::{self, Exit};
 
@@ -28,7 +29,7 @@ pub fn run(args: GenerateArgs) -> Result<Exit> {
     }
     // The temporary store lives until the command is done.
     let (_temporary, store) = if args.events.is_empty() {
-        (None, args.store.clone())
+        (None, input::store_arg(&args.store))
     } else {
         let (dir, path) = ingest_events(&args.events)?;
         (Some(dir), Some(path))

@@ -3,19 +3,20 @@
 
 use std::io::Write;
 
-use anyhow::{Context, Result};
-use kubescribe_events::store::{EventStore, SqliteStore};
+use anyhow::Result;
+use kubescribe_events::store::EventStore;
 use kubescribe_events::{IngestOptions, IngestSummary, SkipReason, ingest_file, ingest_reader};
 
 use crate::args::IngestArgs;
+use crate::input;
 use crate::output::{self, Exit};
 
 /// Ingests every file (`-`: standard input) and prints the summary: exit 1
 /// when records were malformed or unsupported, 2 when a file was unreadable.
 pub fn run(args: IngestArgs) -> Result<Exit> {
-    let (files, store_path, show_errors) = (&args.files, &args.store, args.show_errors);
-    let mut store = SqliteStore::open(store_path)
-        .with_context(|| format!("opening store {}", store_path.display()))?;
+    let (files, show_errors) = (&args.files, args.show_errors);
+    let store_path = input::store_or_default(&args.store);
+    let mut store = input::open_or_create_store(&store_path)?;
     let options = IngestOptions {
         max_record_bytes: args.max_record_mib.saturating_mul(1024 * 1024),
         ..IngestOptions::default()
@@ -137,7 +138,7 @@ pub fn run(args: IngestArgs) -> Result<Exit> {
     writeln!(
         out,
         "store {}: {} process, {} file, {} flow, {} syscall rows ({} observations), {} workloads, {} pods",
-        store_path.display(),
+        input::location(&store_path).display(),
         counts.processes,
         counts.files,
         counts.flows,

@@ -45,7 +45,8 @@ fn parse_llm(
 /// Prints the parse: the intent, the entities with byte spans, the
 /// assumptions (and, with a model, the attempts).
 pub fn run(args: IntentParseArgs) -> Result<Exit> {
-    let (text, store) = (args.text.as_str(), args.store.as_deref());
+    let store_path = input::store_arg(&args.store);
+    let (text, store) = (args.text.as_str(), store_path.as_deref());
     let result = match args.backend {
         None => intent_source::parse(text, store)?.map(|p| (p, Vec::new())),
         Some(model_backend) => parse_llm(text, store, model_backend, &args)?,

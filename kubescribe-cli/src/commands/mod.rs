@@ -5,6 +5,7 @@
 
 pub mod apply;
 pub mod cluster;
+pub mod collect;
 pub mod context;
 pub mod convert;
 pub mod dataset;
@@ -19,4 +20,5 @@ pub mod prompt;
 pub mod schema;
 pub mod score;
 pub mod simulate;
+pub mod store;
 pub mod validate;

@@ -12,11 +12,17 @@ use crate::output::{self, Exit};
 /// Builds and prints the prompt. Exit 0 printed, 1 the intent text could
 /// not be parsed, 2 unreadable intent, store or model file.
 pub fn run(a: PromptArgs) -> Result<Exit> {
-    let mut store = a.store.as_deref().map(input::open_store).transpose()?;
+    let store_path = input::store_arg(&a.store);
+    let mut opened = store_path.as_deref().map(input::open_store).transpose()?;
+    let mut store = opened.as_mut().map(|s| kubescribe_events::store::Windowed {
+        store: s,
+        since: a.since,
+        until: a.until,
+    });
     let source = IntentSource::from_args(a.intent.as_deref(), a.intent_file.as_deref());
     let mut intent = match source {
         IntentSource::File(path) => intent_source::read_intent_file(path)?,
-        IntentSource::Text(text) => match intent_source::parse_text(text, a.store.as_deref())? {
+        IntentSource::Text(text) => match intent_source::parse_text(text, store_path.as_deref())? {
             Ok(intent) => intent,
             Err(exit) => return Ok(exit),
         },

@@ -94,7 +94,12 @@ fn namespace_postures(values: &[String]) -> Result<BTreeMap<String, NamespacePos
 /// Replays the store's events (of `--namespace`) against the policies and
 /// prints the decisions: exit 1 when some event is blocked.
 pub fn run(a: SimulateArgs) -> Result<Exit> {
-    let mut store = input::open_store(&a.store)?;
+    let mut opened = input::open_store(&input::store_or_default(&a.store))?;
+    let mut store = kubescribe_events::store::Windowed {
+        store: &mut opened,
+        since: a.since,
+        until: a.until,
+    };
     let loaded = load(&a.policies, a.max_file_mib)?;
     let policies: Vec<Policy> = loaded.iter().map(|(_, p)| p.clone()).collect();
     let sim = Simulator::new(

@@ -57,7 +57,8 @@ pub fn run(args: ValidateArgs) -> Result<Exit> {
     // The first failure of the cluster: the command then stops with it
     // (exit 2) rather than call a policy invalid that was not checked.
     let mut cluster_failure: Option<kubescribe_events::cluster::ClusterError> = None;
-    let mut store = args.store.as_deref().map(input::open_store).transpose()?;
+    let store_path = input::store_arg(&args.store);
+    let mut store = store_path.as_deref().map(input::open_store).transpose()?;
     // The store presented as a cluster, read once for every policy.
     let mut snapshot = match store.as_mut() {
         Some(s) => Some(
@@ -67,7 +68,7 @@ pub fn run(args: ValidateArgs) -> Result<Exit> {
         None => None,
     };
     let intent = match (&args.intent, &args.intent_file) {
-        (Some(text), _) => match crate::intent_source::parse_text(text, args.store.as_deref())? {
+        (Some(text), _) => match crate::intent_source::parse_text(text, store_path.as_deref())? {
             Ok(i) => Some(i),
             Err(exit) => return Ok(exit),
         },
@@ -140,7 +141,7 @@ pub fn run(args: ValidateArgs) -> Result<Exit> {
     // Files on several threads when nothing per policy needs the store or
     // the cluster (one connection each); the output is the same either way.
     let parallel = cluster.is_none()
-        && args.store.is_none()
+        && store_path.is_none()
         && intent.is_none()
         && version.is_none()
         && args.namespace.is_none()

@@ -260,6 +260,92 @@ pub trait EventStore {
     fn prune(&mut self, before: i64) -> Result<PruneSummary, StoreError>;
 }
 
+/// A store seen through a time window: every [`EventStore::events`] query
+/// is limited to `since`..`until` (intersected with the query's own
+/// window), so any reader (context summaries, prompts, simulation, layer-2
+/// checks) sees only the window's events. Workloads, files and counts are
+/// the store's; writes go to the store.
+pub struct Windowed<'s> {
+    /// The store.
+    pub store: &'s mut dyn EventStore,
+    /// Only rows observed at or after this time (ns since the epoch).
+    pub since: Option<i64>,
+    /// Only rows observed before this time (ns since the epoch).
+    pub until: Option<i64>,
+}
+
+impl Windowed<'_> {
+    /// `q` with the window applied.
+    pub fn limit(&self, q: &EventQuery) -> EventQuery {
+        let mut q = q.clone();
+        q.since = match (q.since, self.since) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+        q.until = match (q.until, self.until) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        q
+    }
+}
+
+impl EventStore for Windowed<'_> {
+    fn is_ingested(&mut self, hash: &str) -> Result<bool, StoreError> {
+        self.store.is_ingested(hash)
+    }
+    fn ingested_as(&mut self, path: &str, bytes: u64) -> Result<bool, StoreError> {
+        self.store.ingested_as(path, bytes)
+    }
+    fn begin(&mut self) -> Result<Box<dyn StoreWriter + '_>, StoreError> {
+        self.store.begin()
+    }
+    fn set_validity(
+        &mut self,
+        table: EventTable,
+        id: i64,
+        validity: Validity,
+    ) -> Result<bool, StoreError> {
+        self.store.set_validity(table, id, validity)
+    }
+    fn events(
+        &mut self,
+        table: EventTable,
+        query: &EventQuery,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        let q = self.limit(query);
+        self.store.events(table, &q)
+    }
+    fn pods_with_events(&mut self, table: EventTable) -> Result<Vec<PodMeta>, StoreError> {
+        if self.since.is_none() && self.until.is_none() {
+            return self.store.pods_with_events(table);
+        }
+        let mut pods: Vec<PodMeta> = Vec::new();
+        for r in self.events(table, &EventQuery::default())? {
+            if !pods.contains(&r.event.pod) {
+                pods.push(r.event.pod);
+            }
+        }
+        Ok(pods)
+    }
+    fn workloads(
+        &mut self,
+        namespace: Option<&str>,
+        selector: &BTreeMap<String, String>,
+    ) -> Result<Vec<Workload>, StoreError> {
+        self.store.workloads(namespace, selector)
+    }
+    fn ingested_files(&mut self) -> Result<Vec<IngestedFile>, StoreError> {
+        self.store.ingested_files()
+    }
+    fn counts(&mut self) -> Result<StoreCounts, StoreError> {
+        self.store.counts()
+    }
+    fn prune(&mut self, before: i64) -> Result<PruneSummary, StoreError> {
+        self.store.prune(before)
+    }
+}
+
 /// Every store resolves pod names through its workloads table: a name is a
 /// workload's own name (`productpage`, a bare Pod) or a name generated for
 /// its pods (`productpage-v1-6b746f74dc-9stvs` of Deployment

@@ -7,7 +7,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use kubescribe_core::Engine;
 use kubescribe_core::intent::Intent;
-use kubescribe_events::store::{EventStore, SqliteStore};
+use kubescribe_events::store::EventStore;
 use kubescribe_infer::pipeline::{Pipeline, PipelineConfig, Status};
 use kubescribe_validate::Validator;
 
@@ -337,7 +337,7 @@ fn all_failed(trace: &kubescribe_infer::pipeline::Trace) -> Option<&str> {
 fn report(
     policy: &kubescribe_core::Policy,
     diagnostics: &[kubescribe_validate::diagnostic::Diagnostic],
-    store: &mut SqliteStore,
+    store: &mut dyn EventStore,
 ) {
     use kubescribe_events::store::{EventQuery, EventTable};
     use kubescribe_simulate::{SimOptions, Simulator, Verdict};
