@@ -58,6 +58,12 @@ use serde_json::Value;
 use kubescribe_core::document::{self, DocumentSet, ReadLimits};
 use kubescribe_core::{CoreError, Policy, PolicyKind};
 
+/// Stack of a thread of [`Validator::validate_files`]: the YAML reader's
+/// ([`kubescribe_core::limits::PARSE_STACK_BYTES`], so it runs in place)
+/// and room for the frames below it. Reserved address space; only what is
+/// used is touched, once per thread.
+const WORKER_STACK_BYTES: usize = kubescribe_core::limits::PARSE_STACK_BYTES + 8 * 1024 * 1024;
+
 pub use diagnostic::{Diagnostic, Fix, Layer, Severity};
 pub use error::ValidateError;
 pub use schema_check::CompiledSchema;
@@ -371,6 +377,12 @@ impl Validator {
     /// file by file. Malformed YAML/JSON is a report with a `parse`
     /// diagnostic ([`syntax_report`]); any other read error is the file's
     /// `Err`.
+    ///
+    /// The files are read on worker threads (one when `jobs` is 1) whose
+    /// stack holds the YAML reader's ([`kubescribe_core::limits::PARSE_STACK_BYTES`]), so no
+    /// file needs a stack segment of its own: mapping one per file and
+    /// faulting its pages in again was a quarter of validating a small
+    /// file. Where no thread can be started, the files are validated here.
     pub fn validate_files<F>(
         &self,
         files: &[std::path::PathBuf],
@@ -403,29 +415,38 @@ impl Validator {
             n => n,
         }
         .min(files.len());
-        if jobs <= 1 {
-            return files.iter().map(one).collect();
+        if jobs == 0 {
+            return Vec::new();
         }
         let next = std::sync::atomic::AtomicUsize::new(0);
+        let work = || {
+            let mut mine = Vec::new();
+            loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(file) = files.get(i) else { break };
+                mine.push((i, one(file)));
+            }
+            mine
+        };
         let mut done: Vec<(usize, Result<ValidatedFile, CoreError>)> =
             std::thread::scope(|scope| {
                 let workers: Vec<_> = (0..jobs)
-                    .map(|_| {
-                        scope.spawn(|| {
-                            let mut mine = Vec::new();
-                            loop {
-                                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                                let Some(file) = files.get(i) else { break };
-                                mine.push((i, one(file)));
-                            }
-                            mine
-                        })
+                    .map_while(|_| {
+                        std::thread::Builder::new()
+                            .name("kubescribe-validate".into())
+                            .stack_size(WORKER_STACK_BYTES)
+                            .spawn_scoped(scope, work)
+                            .ok()
                     })
                     .collect();
-                workers
+                let mut done: Vec<_> = workers
                     .into_iter()
                     .flat_map(|w| w.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-                    .collect()
+                    .collect();
+                // No thread could be started (or fewer than asked): what is
+                // left is done here.
+                done.extend(work());
+                done
             });
         done.sort_by_key(|(i, _)| *i);
         done.into_iter().map(|(_, r)| r).collect()
