@@ -289,8 +289,8 @@ pub enum Command {
     /// discovered ones, and the events they block are listed apart.
     /// --diff OLD compares with a previous discovery: per policy, the
     /// permissions (a binary, a file rule, a peer on a port) added and gone.
-    /// --holdout F discovers on the first F of the recorded window (events
-    /// by the time each was first seen) and replays the rest, per
+    /// --holdout F discovers on the first F of each workload's recorded
+    /// window (events by the time each was first seen) and replays the rest, per
     /// aggregation threshold: held-out benign events blocked (false blocks)
     /// against the rules' breadth; `scripts/discover/holdout_plot.py` plots it.
     ///
@@ -852,7 +852,7 @@ pub struct DiscoverArgs {
     #[arg(long, value_name = "OLD.yaml")]
     pub diff: Option<PathBuf>,
     /// Held-out replay instead of policies: discover on this first fraction
-    /// of the recorded window, replay the rest.
+    /// of each workload's recorded window, replay the rest.
     #[arg(long, value_name = "FRACTION")]
     pub holdout: Option<f64>,
     /// The aggregation thresholds --holdout compares (0: exact paths).
