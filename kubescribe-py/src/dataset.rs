@@ -1,15 +1,21 @@
 //! The dataset builder (`kubescribe_infer::dataset`): (prompt, policy) pairs
 //! for fine-tuning and evaluation, as `kubescribe dataset build` makes them.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use pyo3::prelude::*;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
 
+use kubescribe_core::intent::Intent;
 use kubescribe_events::store::EventStore;
-use kubescribe_infer::dataset::{self, Dataset, DatasetConfig, Pools};
+use kubescribe_infer::dataset::{self, Dataset, DatasetConfig, Pair, Pools, Skipped};
+use kubescribe_synth::prompt::Template;
 
 use crate::convert::{Count, template_arg, to_py};
-use crate::errors::{arg_err, check_path, store_err};
+use crate::errors::{arg_err, check_path, parse_err, store_err};
+use crate::state::{self, State, field};
 use crate::store::{PyEventStore, opened};
 
 /// A built dataset: seeded, grouped train/test split of (prompt, policy)
@@ -18,6 +24,105 @@ use crate::store::{PyEventStore, opened};
 pub struct PyDataset {
     inner: Dataset,
     config: DatasetConfig,
+}
+
+/// A dataset pair's pickled form (the Rust type only serializes).
+#[derive(Serialize, Deserialize)]
+struct PairState {
+    id: String,
+    prompt: kubescribe_infer::Prompt,
+    reference: String,
+    intent: Intent,
+    engine: kubescribe_core::Engine,
+    kind: String,
+    template: Template,
+    origin: String,
+    group: String,
+    source: String,
+}
+
+fn pair_states(pairs: &[Pair]) -> Vec<PairState> {
+    pairs
+        .iter()
+        .map(|p| PairState {
+            id: p.id.clone(),
+            prompt: p.prompt.clone(),
+            reference: p.reference.clone(),
+            intent: p.intent.clone(),
+            engine: p.engine,
+            kind: p.kind.clone(),
+            template: p.template,
+            origin: p.origin.to_string(),
+            group: p.group.clone(),
+            source: p.source.clone(),
+        })
+        .collect()
+}
+
+fn pairs_of(states: Vec<PairState>) -> PyResult<Vec<Pair>> {
+    states
+        .into_iter()
+        .map(|p| {
+            let origin = match p.origin.as_str() {
+                "corpus" => "corpus",
+                "synth" => "synth",
+                other => return Err(parse_err(format!("Dataset state: origin {other:?}"))),
+            };
+            Ok(Pair {
+                id: p.id,
+                prompt: p.prompt,
+                reference: p.reference,
+                intent: p.intent,
+                engine: p.engine,
+                kind: p.kind,
+                template: p.template,
+                origin,
+                group: p.group,
+                source: p.source,
+            })
+        })
+        .collect()
+}
+
+impl State for PyDataset {
+    const NAME: &'static str = "Dataset";
+    fn state(&self) -> PyResult<Value> {
+        let d = &self.inner;
+        let c = &self.config;
+        Ok(json!({
+            "train": serde_json::to_value(pair_states(&d.train)).map_err(parse_err)?,
+            "test": serde_json::to_value(pair_states(&d.test)).map_err(parse_err)?,
+            "skipped": d.skipped.iter().map(|s| json!({"source": s.source, "reason": s.reason})).collect::<Vec<_>>(),
+            "documents": d.documents,
+            "config": {"seed": c.seed, "test_share": c.test_share, "augment": c.augment,
+                       "templates": c.templates, "context_budget": c.context_budget},
+        }))
+    }
+    fn from_state(state: Value) -> PyResult<Self> {
+        let skipped: Vec<BTreeMap<String, String>> = field(&state, "skipped", Self::NAME)?;
+        let config = state.get("config").cloned().unwrap_or(Value::Null);
+        Ok(PyDataset {
+            inner: Dataset {
+                train: pairs_of(field(&state, "train", Self::NAME)?)?,
+                test: pairs_of(field(&state, "test", Self::NAME)?)?,
+                skipped: skipped
+                    .into_iter()
+                    .map(|mut s| Skipped {
+                        source: s.remove("source").unwrap_or_default(),
+                        reason: s.remove("reason").unwrap_or_default(),
+                    })
+                    .collect(),
+                documents: field(&state, "documents", Self::NAME)?,
+            },
+            config: DatasetConfig {
+                seed: field(&config, "seed", Self::NAME)?,
+                test_share: field(&config, "test_share", Self::NAME)?,
+                augment: field(&config, "augment", Self::NAME)?,
+                templates: field(&config, "templates", Self::NAME)?,
+                context_budget: field(&config, "context_budget", Self::NAME)?,
+            },
+        })
+    }
 }
 
 #[pymethods]
@@ -55,6 +160,18 @@ impl PyDataset {
     }
     fn __len__(&self) -> usize {
         self.inner.train.len() + self.inner.test.len()
+    }
+    fn __eq__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        state::eq(py, self, other)
+    }
+    fn __hash__(&self) -> PyResult<u64> {
+        state::hash(self)
+    }
+    fn __reduce__<'py>(
+        &self,
+        py: Python<'py>,
+    ) -> PyResult<(Bound<'py, PyAny>, (&'static str, String))> {
+        state::reduce(py, self)
     }
     fn __repr__(&self) -> String {
         format!(

@@ -295,8 +295,8 @@ impl PyGenerator {
             .collect()
     }
 
-    fn __repr__(&self) -> String {
-        format!("Generator({:?})", self.inner.name())
+    fn __repr__(&self, py: Python<'_>) -> String {
+        format!("Generator({})", crate::state::pyrepr(py, self.inner.name()))
     }
 }
 
@@ -396,10 +396,10 @@ impl PyPipeline {
         PyPipelineResult::new(inner)
     }
 
-    fn __repr__(&self) -> String {
+    fn __repr__(&self, py: Python<'_>) -> String {
         format!(
-            "Pipeline(generator={:?}, max_attempts={})",
-            self.generator.name(),
+            "Pipeline(generator={}, max_attempts={})",
+            crate::state::pyrepr(py, self.generator.name()),
             self.config.max_attempts
         )
     }

@@ -36,6 +36,7 @@
 
 use pyo3::prelude::*;
 
+mod context_state;
 mod convert;
 mod dataset;
 mod errors;

@@ -185,12 +185,14 @@ where
 
 /// The classes `_restore` rebuilds.
 fn restorers() -> Vec<(&'static str, Restorer)> {
+    use crate::dataset::PyDataset;
     use crate::intent::PyIntent;
     use crate::metrics::PyBatchScores;
     use crate::pipeline_result::PyPipelineResult;
     use crate::policy::PyPolicy;
     use crate::prompt::{PyConversion, PyParsedIntent, PyPrompt};
     use crate::simulation::PySimulation;
+    use crate::store::PyContext;
     use crate::validate::{PyDiagnostic, PyReport};
     vec![
         (PyDiagnostic::NAME, restorer::<PyDiagnostic>),
@@ -203,6 +205,8 @@ fn restorers() -> Vec<(&'static str, Restorer)> {
         (PyBatchScores::NAME, restorer::<PyBatchScores>),
         (PyPipelineResult::NAME, restorer::<PyPipelineResult>),
         (PySimulation::NAME, restorer::<PySimulation>),
+        (PyContext::NAME, restorer::<PyContext>),
+        (PyDataset::NAME, restorer::<PyDataset>),
     ]
 }
 

@@ -454,6 +454,18 @@ impl PyContext {
     fn __str__(&self) -> String {
         self.inner.render()
     }
+    fn __eq__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        crate::state::eq(py, self, other)
+    }
+    fn __hash__(&self) -> PyResult<u64> {
+        crate::state::hash(self)
+    }
+    fn __reduce__<'py>(
+        &self,
+        py: Python<'py>,
+    ) -> PyResult<(Bound<'py, PyAny>, (&'static str, String))> {
+        crate::state::reduce(py, self)
+    }
     fn __repr__(&self, py: Python<'_>) -> String {
         format!(
             "Context(namespace={}, selector={}, observations={})",

@@ -39,6 +39,9 @@ def results(store):
         ],
         "Simulation": [kubescribe.simulate(kubescribe.synthesize(BLOCK), store=store, namespace="shop"),
                        kubescribe.simulate(policy, store=store, namespace="shop")],
+        "Context": [store.context(namespace="shop", selector={"app": "nginx"}), store.context(namespace="shop", per_kind=1)],
+        "Dataset": [kubescribe.build_dataset([EXAMPLES / "policies"], store=store, seed=1, augment=1),
+                    kubescribe.build_dataset([EXAMPLES / "policies"], seed=2, augment=1, templates=["minimal"])],
     }
 
 
@@ -69,6 +72,12 @@ def test_every_result_type_pickles_deep_copies_compares_and_hashes(nginx_store):
     assert res.policy == objs["PipelineResult"][0].policy and res.attempt_records() == objs["PipelineResult"][0].attempt_records()
     assert pickle.loads(pickle.dumps(objs["Prompt"][1])).messages() == objs["Prompt"][1].messages()
     assert pickle.loads(pickle.dumps(objs["BatchScores"][0])).column("bleu") == objs["BatchScores"][0].column("bleu")
+    ds = pickle.loads(pickle.dumps(objs["Dataset"][0]))
+    assert (ds.train, ds.test, ds.skipped, ds.documents) == (
+        objs["Dataset"][0].train, objs["Dataset"][0].test, objs["Dataset"][0].skipped, objs["Dataset"][0].documents)
+    ctx = pickle.loads(pickle.dumps(objs["Context"][0]))
+    assert ctx.render() == objs["Context"][0].render() and ctx.to_dict() == objs["Context"][0].to_dict()
+    assert kubescribe.build_prompt(NGINX, context=ctx).user == kubescribe.build_prompt(NGINX, context=objs["Context"][0]).user
     sim = pickle.loads(pickle.dumps(objs["Simulation"][0]))
     assert sim["totals"] == objs["Simulation"][0]["totals"] and sim.records() == objs["Simulation"][0].records()
 
@@ -128,6 +137,8 @@ def test_reprs_are_python():
     res = kubescribe.Pipeline(kubescribe.Generator.synth()).run(NGINX)
     assert repr(res) == f"PipelineResult(status='valid', attempts=1, policy={res.policy.name!r})"
     assert repr(kubescribe.Validator()) == "Validator(crd_kinds=[])"
+    assert repr(kubescribe.Generator.synth()) == "Generator('synth')"
+    assert repr(kubescribe.Pipeline(kubescribe.Generator.synth())) == "Pipeline(generator='synth', max_attempts=3)"
     for obj in [r, d, p, i, ctx, res, kubescribe.build_prompt(NGINX), kubescribe.parse_intent(
             "block writes to /etc/passwd for app=nginx in namespace shop")]:
         assert "Some(" not in repr(obj) and '\\"' not in repr(obj), repr(obj)
