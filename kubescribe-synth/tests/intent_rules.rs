@@ -227,3 +227,160 @@ fn what_is_set_aside_is_not_governed() {
     assert_eq!(i.resources.ports.len(), 1);
     assert_eq!(i.resources.ports[0].port, 443);
 }
+
+#[test]
+fn kubernetes_named_as_the_platform_is_no_engine_choice() {
+    let i = parsed("Block /usr/bin/kubeadm in the k8s environment for app=ci in namespace build");
+    assert_eq!(i.domain, Domain::Process);
+    assert_eq!(i.engine, None);
+    // As a policy kind it still picks the engine.
+    let i = parsed("NetworkPolicy: app=ci in namespace build accepts 8080 from app=web");
+    assert_eq!(i.engine, Some(kubescribe_core::engine::Engine::Kubernetes));
+}
+
+#[test]
+fn a_heading_word_before_a_colon_is_no_label() {
+    let i = parsed("Persistence at Boot: audit /usr/sbin/insmod for app=node in namespace ops");
+    assert_eq!(i.scope.labels.len(), 1);
+    assert_eq!(i.domain, Domain::Process);
+    let i = parsed("a deny-all policy: isolate all pods in namespace vault");
+    assert!(i.scope.labels.is_empty() && i.scope.all_pods);
+    // A lower-case key before a value is still a label.
+    let i = parsed("tier: db (namespace data) accepts 5432 from tier: api");
+    assert_eq!(i.scope.labels.get("tier").map(String::as_str), Some("db"));
+}
+
+#[test]
+fn a_name_before_file_is_a_file_not_a_dns_name() {
+    let i = parsed(
+        "libc.so.6 file opened by unknown process: alert on /lib/libc.so.6 for app=x in namespace y",
+    );
+    assert_eq!(i.domain, Domain::File);
+    assert!(i.resources.fqdns.is_empty());
+}
+
+#[test]
+fn an_adjective_after_run_is_no_executable() {
+    let i = parsed("audit when app=etl in namespace data runs rogue payloads or /usr/bin/nc");
+    assert_eq!(i.resources.binaries, ["/usr/bin/nc"]);
+}
+
+#[test]
+fn a_service_reached_asks_for_its_port() {
+    assert!(refused("app=api in namespace prod may reach mongodb").contains("which port"));
+}
+
+#[test]
+fn initiating_connections_is_egress() {
+    let i = parsed("app=httpd in namespace web is allowed to initiate UDP connections");
+    assert_eq!(i.direction, Some(Direction::Egress));
+}
+
+#[test]
+fn all_other_traffic_denied_is_the_allow_list_posture() {
+    let i = parsed(
+        "app=db (ns data) accepts 5432 from app=api. All other incoming network traffic should be denied.",
+    );
+    assert_eq!(i.action, Action::Allow);
+    assert_eq!(i.direction, Some(Direction::Ingress));
+    assert_eq!(i.resources.peers.len(), 1);
+}
+
+#[test]
+fn allow_only_x_to_reach_y_protects_y() {
+    for text in [
+        "Allow only pods labelled tier=web to reach app=db in namespace data",
+        "Only allow tier=web pods to reach app=db in namespace data",
+    ] {
+        let i = parsed(text);
+        assert_eq!(
+            i.scope.labels.get("app").map(String::as_str),
+            Some("db"),
+            "{text}"
+        );
+        assert_eq!(i.direction, Some(Direction::Ingress), "{text}");
+        assert_eq!(
+            i.resources.peers[0].labels.get("tier").map(String::as_str),
+            Some("web"),
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn allow_nothing_is_a_default_deny() {
+    let i = parsed("select all pods in namespace vault and allow nothing, ingress and egress");
+    assert_eq!(i.action, Action::Block);
+    assert!(i.resources.all && i.scope.all_pods);
+    assert_eq!(i.direction, Some(Direction::Both));
+    // "nothing else" stays an allow-list.
+    let i = parsed("app=web in namespace shop may read /var/www/ and nothing else");
+    assert_eq!(i.action, Action::Allow);
+}
+
+#[test]
+fn a_conditional_heading_is_set_aside() {
+    let i = parsed(
+        "If egress is blocked, pods cannot reach DNS: allow UDP 53 from every pod in namespace shop to k8s-app=kube-dns in namespace kube-system",
+    );
+    assert_eq!(i.action, Action::Allow);
+    assert_eq!(i.direction, Some(Direction::Egress));
+    assert!(i.scope.all_pods);
+}
+
+#[test]
+fn a_namespace_named_after_its_keyword_wins_over_the_word_before() {
+    let i = parsed("Isolate the restricted namespace vault");
+    assert_eq!(i.scope.namespace.as_deref(), Some("vault"));
+    let i = parsed("Isolate the vault namespace");
+    assert_eq!(i.scope.namespace.as_deref(), Some("vault"));
+}
+
+#[test]
+fn leading_sentences_that_name_nothing_are_context() {
+    // "run" in the first sentence does not make the intent about execution.
+    let i = parsed(
+        "Attackers drop payloads in temporary folders and run them. Audit /var/tmp/ in app=web, namespace web",
+    );
+    assert_eq!(i.domain, Domain::File);
+    let i = parsed("Shell history touched -- audit /root/.ash_history in app=web, namespace web");
+    assert_eq!(i.action, Action::Audit);
+    assert_eq!(i.resources.paths, ["/root/.ash_history"]);
+}
+
+#[test]
+fn block_all_the_traffic_except_x_is_an_allow_list() {
+    let i = parsed(
+        "Block all the traffic except DNS: cluster-wide, pods may only send DNS to k8s-app=kube-dns in kube-system",
+    );
+    assert_eq!(i.action, Action::Allow);
+    assert!(i.scope.cluster_wide);
+    // Under a cluster-wide scope the one workload named after "to" is the peer.
+    assert_eq!(i.resources.peers.len(), 1);
+    assert_eq!(
+        i.resources.peers[0].namespace.as_deref(),
+        Some("kube-system")
+    );
+}
+
+#[test]
+fn the_parser_never_panics_on_parts_of_the_dev_texts() {
+    // Every prefix and suffix (at word boundaries) of every dev text.
+    let dev = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/intent_eval/dev.jsonl"),
+    )
+    .unwrap();
+    let mut n = 0;
+    for line in dev.lines().filter(|l| !l.trim().is_empty()) {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        let text = v["text"].as_str().unwrap();
+        let cuts: Vec<usize> = text.match_indices(' ').map(|(i, _)| i).collect();
+        for &c in &cuts {
+            let _ = parse_intent(&text[..c]);
+            let _ = parse_intent(&text[c + 1..]);
+            n += 2;
+        }
+    }
+    assert!(n > 1000, "{n} texts parsed");
+}

@@ -48,19 +48,47 @@ impl<'a> Parser<'a> {
     }
 
     /// A heading before the first colon ("allow-kube-dns: …", "Alert! Someone
-    /// created new user: audit …", "DENY external egress traffic: …") that
-    /// names no workload and no resource, when the rest says what to do: only
-    /// its engine words are kept. Returns the first token after it.
+    /// created new user: audit …", "DENY external egress traffic: …"), or
+    /// leading sentences ("Bash history accessed -- audit …", "Possibly the
+    /// adversary runs code. Audit /etc/rc0.d/ …"), that name no workload and
+    /// no resource, when the rest says what to do: only its engine,
+    /// direction, owner-only and read-only words are kept. The longest such
+    /// prefix is set aside. Returns the first token after it.
     pub(super) fn skip_title(&mut self, a: &mut Acc) -> usize {
         let n = self.toks.len();
-        let Some(end) = (1..n).find(|&j| {
+        let colon = (1..n).find(|&j| {
             let t = &self.toks[j - 1];
             self.text[t.start..self.toks[j].start]
                 .trim_end()
                 .ends_with(':')
-        }) else {
-            return 0;
-        };
+        });
+        // Sentence ends and dashes before the first colon (or anywhere
+        // without one).
+        let limit = colon.unwrap_or(n);
+        let mut ends: Vec<(usize, bool)> = (1..limit)
+            .filter(|&j| {
+                let gap = &self.text[self.toks[j - 1].end..self.toks[j].start];
+                let g = gap.trim_start();
+                g.starts_with(['.', '!', '?']) && gap.ends_with(char::is_whitespace)
+                    || matches!(self.toks[j - 1].text, "--" | "—" | "-")
+            })
+            .map(|j| (j, false))
+            .collect();
+        if let Some(c) = colon {
+            ends.push((c, true));
+        }
+        for &(end, is_colon) in ends.iter().rev() {
+            if self.try_heading(a, end, is_colon) {
+                return end;
+            }
+        }
+        0
+    }
+
+    /// Sets tokens `..end` aside as a heading when they name nothing and the
+    /// rest says what to do (see [`skip_title`](Self::skip_title)).
+    fn try_heading(&mut self, a: &mut Acc, end: usize, colon: bool) -> bool {
+        let n = self.toks.len();
         let title_ok = self.toks[..end]
             .iter()
             .all(|t| !t.text.contains(['/', '=']) && !t.text.chars().all(|c| c.is_ascii_digit()))
@@ -78,7 +106,7 @@ impl<'a> Parser<'a> {
                 || matches!(l, "may" | "can" | "must" | "should" | "never")
         });
         if !title_ok || !rest_acts {
-            return 0;
+            return false;
         }
         // Read the heading on the side; keep it only if it named nothing.
         let saved = (
@@ -120,8 +148,14 @@ impl<'a> Parser<'a> {
             self.last_mention_tok,
             self.last_action_tok,
         ) = (saved.4, saved.5, saved.6, saved.7);
-        if !named_nothing {
-            return 0;
+        // A heading that is a condition or a reason ("When egress is denied,
+        // pods cannot resolve DNS names: allow …") is set aside whatever it names.
+        let condition = matches!(
+            self.low(0),
+            "when" | "if" | "once" | "since" | "because" | "after" | "before" | "whenever"
+        );
+        if !named_nothing && !(condition && colon) {
+            return false;
         }
         self.ents.extend(engines);
         a.engines = h.engines;
@@ -129,7 +163,7 @@ impl<'a> Parser<'a> {
         a.owner_only = h.owner_only;
         a.heading_dir = h.dir_explicit;
         a.read_only_word = h.read_only_word;
-        end
+        true
     }
 
     /// Where a second clause that blocks part of an allow-list starts ("allow

@@ -41,10 +41,12 @@ impl<'a> Parser<'a> {
                 None => engine = Some((*e, w.clone())),
             }
         }
+        let mut weak = false;
         if engine.is_none() {
             engine = a.weak_engine.take();
+            weak = engine.is_some();
         }
-        let engine = engine.map(|(e, _)| e);
+        let mut engine = engine.map(|(e, _)| e);
         // Action. An alert tag is the action only when nothing else is.
         if a.allow.is_none()
             && a.block.is_none()
@@ -90,10 +92,11 @@ impl<'a> Parser<'a> {
             }
         };
         // Domain.
-        let net_engine = matches!(
-            engine,
-            Some(Engine::Cilium | Engine::Calico | Engine::Kubernetes)
-        );
+        // "Kubernetes"/"k8s" alone ("in the k8s environment") picks the
+        // network domain only when no files or executables are named.
+        let names_host_things = !(a.paths.is_empty() && a.dirs.is_empty() && a.binaries.is_empty());
+        let net_engine = matches!(engine, Some(Engine::Cilium | Engine::Calico))
+            || engine == Some(Engine::Kubernetes) && !(weak && names_host_things);
         let cued_groups = self.groups.iter().filter(|c| **c != Cue::None).count();
         if a.binaries.is_empty()
             && a.paths.is_empty()
@@ -166,6 +169,10 @@ impl<'a> Parser<'a> {
                 &self, &a, false, true,
             )));
         };
+        if weak && domain != Domain::Network {
+            // The word named the platform, not a policy kind.
+            engine = None;
+        }
         // An executable that acts is not also one that is run.
         a.binaries.retain(|b| !a.sources.contains(b));
         if domain == Domain::Capability {
@@ -292,6 +299,12 @@ impl<'a> Parser<'a> {
             && groups.len() == 1
             && groups[0] != Cue::None
             && (a.all_pods_word && !a.all_pods_cued
+                // Cluster-wide, a lone "to"/"from" group is the peer unless the
+                // direction says it receives ("all ingress to app=web across
+                // the cluster") or sends.
+                || a.cluster_wide_word
+                    && !(groups[0] == Cue::To && a.dir_explicit == Some(Direction::Ingress))
+                    && !(groups[0] == Cue::From && a.dir_explicit == Some(Direction::Egress))
                 || groups[0] == Cue::From && a.dir_explicit == Some(Direction::Ingress)
                 || groups[0] == Cue::To && a.dir_explicit == Some(Direction::Egress)
                 || self

@@ -444,7 +444,17 @@ impl<'a> Parser<'a> {
         let mut k = i + 1;
         while matches!(
             self.low(k),
-            "the" | "pods" | "pod" | "workloads" | "labelled" | "labeled" | "with" | "label"
+            "the"
+                | "pods"
+                | "pod"
+                | "workloads"
+                | "labelled"
+                | "labeled"
+                | "with"
+                | "label"
+                | "allow"
+                | "let"
+                | "permit"
         ) {
             k += 1;
         }

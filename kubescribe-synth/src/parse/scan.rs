@@ -56,6 +56,17 @@ impl<'a> Parser<'a> {
                     i = k + 3;
                     continue;
                 }
+                // "allow nothing" (not "nothing else"): a default deny.
+                let (act, negated) = if act == Action::Allow
+                    && self.low(k + 1) == "nothing"
+                    && !matches!(self.low(k + 2), "else" | "more" | "but")
+                {
+                    a.all_word = true;
+                    a.default_deny = true;
+                    (Action::Block, false)
+                } else {
+                    (act, negated)
+                };
                 let (s, e) = (t.start, self.toks[k].end);
                 self.ent(EntityKind::Action, s, e);
                 let words = self.text[s..e].to_string();
@@ -79,7 +90,10 @@ impl<'a> Parser<'a> {
                 if (i..=k).any(|j| self.low(j) == "only") {
                     a.only = true;
                 }
-                if l == "only" && act == Action::Allow && self.only_before_subject(i) {
+                if act == Action::Allow
+                    && (l == "only" || self.low(k) == "only")
+                    && self.only_before_subject(k)
+                {
                     // "only app=web may connect to app=db": the subject is the peer.
                     a.only_subject = true;
                 }
@@ -94,7 +108,12 @@ impl<'a> Parser<'a> {
                     a.all_word = true;
                 }
                 if matches!(self.low(k + 1), "all" | "everything" | "any") && {
-                    let w = self.low(k + 2);
+                    // "block all the traffic", "deny all of the traffic".
+                    let mut j = k + 2;
+                    while matches!(self.low(j), "the" | "of") {
+                        j += 1;
+                    }
+                    let w = self.low(j);
                     ALL_WHAT.contains(&w) || w.is_empty() || self.toks[k + 1].comma
                 } || self.low(k + 1) == "everything"
                 {
@@ -139,15 +158,30 @@ impl<'a> Parser<'a> {
             {
                 a.only = true;
                 let mut k = i + 2;
-                while k < n && k < i + 6 {
+                while k < n && k < i + 9 {
                     let w = self.low(k);
                     if BLOCK_WORDS.contains(&w) || matches!(w, "denied" | "blocked" | "dropped") {
                         k += 1;
                         break;
                     }
+                    if let Some(d) = match w {
+                        "ingress" | "incoming" | "inbound" => Some(Direction::Ingress),
+                        "egress" | "outgoing" | "outbound" => Some(Direction::Egress),
+                        _ => None,
+                    } {
+                        a.dir_implied.get_or_insert(d);
+                        k += 1;
+                        continue;
+                    }
                     if !matches!(
                         w,
-                        "is" | "are"
+                        "traffic"
+                            | "network"
+                            | "connections"
+                            | "requests"
+                            | "communication"
+                            | "is"
+                            | "are"
                             | "gets"
                             | "get"
                             | "will"
@@ -389,7 +423,7 @@ impl<'a> Parser<'a> {
                     || next == "only"
                     || matches!(prev.as_str(), "its" | "the" | "their") && {
                         let p2 = if i >= 2 { self.low(i - 2) } else { "" };
-                        matches!(p2, "by" | "only") || self.low(i - 3) == "only"
+                        matches!(p2, "by" | "only") || i >= 3 && self.low(i - 3) == "only"
                     })
             {
                 a.owner_only = true;
@@ -581,11 +615,22 @@ impl<'a> Parser<'a> {
                 i += 1;
                 continue;
             }
+            // "the shop namespace"; not "the protected namespace shop", where
+            // the name follows the keyword.
+            let named_after = matches!(next.as_str(), "namespace") && {
+                let w = self.low(i + 2).trim_end_matches([':', ',']);
+                self.toks.get(i + 1).is_some_and(|t| !t.comma)
+                    && is_ns_name(w)
+                    && !not_a_ns_after_keyword(w)
+                    && !reserved(w)
+                    && !FILLER.contains(&w)
+            };
             if matches!(next.trim_end_matches(':'), "namespace" | "ns")
                 && !self.toks[i + 1].paren
                 && is_ns_name(t.text)
                 && !not_a_name(l)
                 && parse_port(l).is_none()
+                && !named_after
             {
                 self.mention(Who::Ns(t.text.to_string()), i, t.start, t.end);
                 i += 2;
@@ -672,10 +717,10 @@ impl<'a> Parser<'a> {
                 "accept" | "accepts" | "receive" | "receives" | "receiving" => {
                     a.dir_implied.get_or_insert(Direction::Ingress);
                 }
-                "send" | "sends" | "sending" | "connect" | "connecting" | "talk" | "call"
-                | "calls" | "opening" | "push" | "pushes" | "upload" | "uploads" | "fetch"
-                | "fetches" | "download" | "downloads" | "pull" | "pulls" | "query" | "queries"
-                | "resolve" => {
+                "initiate" | "initiates" | "initiating" | "send" | "sends" | "sending"
+                | "connect" | "connecting" | "talk" | "call" | "calls" | "opening" | "push"
+                | "pushes" | "upload" | "uploads" | "fetch" | "fetches" | "download"
+                | "downloads" | "pull" | "pulls" | "query" | "queries" | "resolve" => {
                     a.dir_implied.get_or_insert(Direction::Egress);
                 }
                 _ => {}

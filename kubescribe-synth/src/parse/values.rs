@@ -294,8 +294,19 @@ impl<'a> Parser<'a> {
                 return 3;
             }
         }
+        // "tier: db"; not "System Boot: keep …" (label keys are written in
+        // lower case in prose; a capitalised word before a colon is a heading).
         if raw.ends_with(':')
             && label_key_ok(&raw[..raw.len() - 1])
+            && !raw.starts_with(|c: char| c.is_ascii_uppercase())
+            // "a default-deny policy: select all pods": a heading noun and a
+            // verb, not a label.
+            && !matches!(
+                &l[..l.len() - 1],
+                "policy" | "rule" | "rules" | "title" | "target" | "scope" | "goal" | "reason"
+                    | "description" | "message" | "note" | "example" | "summary" | "effect"
+                    | "intent" | "result" | "action" | "alert" | "warning"
+            )
             && !reserved(&l[..l.len() - 1])
             && !t.comma
             && i + 1 < n
@@ -439,7 +450,10 @@ impl<'a> Parser<'a> {
         // which names a workload.
         if SERVICE_NAMES.contains(&l)
             && (*mode == Mode::Port
-                || matches!(prev.as_str(), "on" | "over" | "via" | "port" | "to")
+                || matches!(
+                    prev.as_str(),
+                    "on" | "over" | "via" | "port" | "to" | "reach" | "reaches" | "contact"
+                )
                 || next == "port")
             && !matches!(
                 next.as_str(),
@@ -502,7 +516,22 @@ impl<'a> Parser<'a> {
             push_uniq(&mut a.syscalls, l.trim_end_matches(['(', ')']).to_string());
             return 1;
         }
-        if is_fqdn(raw) {
+        // "the ld.so.preload file": a file name, not a DNS name.
+        if is_fqdn(raw)
+            && !matches!(
+                next.as_str(),
+                "file"
+                    | "files"
+                    | "directory"
+                    | "folder"
+                    | "binary"
+                    | "library"
+                    | "module"
+                    | "package"
+                    | "script"
+                    | "config"
+            )
+        {
             self.ent(EntityKind::Fqdn, t.start, t.end);
             push_uniq(&mut a.fqdns, l.to_string());
             a.dir_implied.get_or_insert(Direction::Egress);
@@ -521,6 +550,14 @@ impl<'a> Parser<'a> {
                     // "suspicious child processes", "exec style shells": a
                     // word before a noun describes it.
                     && !self.toks[i - 1].comma
+                    // "run malicious code": a plain word follows the
+                    // adjective; a name ends its phrase.
+                    && (t.comma
+                        || next.is_empty()
+                        || !next.chars().all(|c| c.is_ascii_lowercase())
+                        || reserved(&next)
+                        || LIST_GLUE.contains(&next.as_str())
+                        || STOP.contains(&next.as_str()))
                     && !matches!(
                         next.as_str(),
                         "child"
