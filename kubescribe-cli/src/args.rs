@@ -133,6 +133,29 @@ pub enum Command {
     /// activity, e.g. Falco audit alerts), 1 some records malformed or of an
     /// unsupported type, 2 some file unreadable or the store failed.
     Ingest(IngestArgs),
+    /// Collect events live into the store: Hubble Relay, Tetragon and the
+    /// KubeArmor relay over gRPC, Falco's http_output on an HTTP listener.
+    ///
+    /// Every record goes through the adapters `ingest` uses, so a collected
+    /// event is stored as the same event read from a file. A progress line
+    /// (events/s per source) goes to standard error (-q silences it). Ctrl-C
+    /// stops cleanly: everything received is committed, then the summary
+    /// is printed. Dropped connections are retried with backoff; Hubble is
+    /// resumed from the last flow's time (and, after a restart, from the
+    /// store), and repeats are recognised by content, so nothing is stored
+    /// twice. With --on-full drop, records the store cannot keep up with
+    /// are dropped and counted, never silently.
+    ///
+    /// Examples:
+    ///   kubescribe collect --hubble localhost:4245 --tetragon localhost:54321 --store live.db
+    ///   kubescribe collect --kubearmor kubearmor-relay:32767 --falco-listen 0.0.0.0:2801 --falco-token "$TOKEN"
+    ///   kubescribe collect --hubble hubble-relay:443 --tls-ca-cert ca.crt --tls-client-cert tls.crt \
+    ///       --tls-client-key tls.key --tls-server-name instance.hubble-relay.cilium.io
+    ///
+    /// Exit status: 0 nothing dropped, 1 records dropped or skipped as
+    /// malformed or unsupported, 2 the store or a source's settings failed.
+    #[command(verbatim_doc_comment)]
+    Collect(crate::commands::collect::CollectArgs),
     /// Evaluate generators on a dataset: per-sample outputs and scores, a
     /// summary table (Markdown, CSV, JSON) and a plot, per model.
     ///

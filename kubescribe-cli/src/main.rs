@@ -35,6 +35,7 @@ fn main() -> ExitCode {
         Command::Cluster(a) => commands::cluster::run(a),
         Command::Score(a) => commands::score::run(a),
         Command::Ingest(a) => commands::ingest::run(a),
+        Command::Collect(a) => commands::collect::run(a),
         Command::Eval(a) => commands::eval::run(a),
         Command::Generate(a) => commands::generate::run(a),
         Command::Convert(a) => commands::convert::run(a),

@@ -47,6 +47,7 @@ mod metrics;
 mod pipeline_result;
 mod policy;
 mod prompt;
+mod restore;
 mod simulation;
 mod state;
 mod store;
@@ -68,6 +69,6 @@ fn _kubescribe(m: &Bound<'_, PyModule>) -> PyResult<()> {
     simulation::register(m)?;
     prompt::register(m)?;
     dataset::register(m)?;
-    state::register(m)?;
+    restore::register(m)?;
     Ok(())
 }

@@ -5,6 +5,7 @@
 
 pub mod apply;
 pub mod cluster;
+pub mod collect;
 pub mod context;
 pub mod convert;
 pub mod dataset;
