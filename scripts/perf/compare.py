@@ -2,7 +2,7 @@
 """Whole-process speed of kubescribe against the tools a user would otherwise run,
 measured in the same run on the same inputs, alternating runs, median ratios.
 
-    python3 scripts/perf/compare.py validate [--rounds 5] [--times 1,10] [--cpu 0]
+    python3 scripts/perf/compare.py validate [--rounds 5] [--times 1,10] [--cpu 0] [--baseline BIN]
     python3 scripts/perf/compare.py ingest FALCO.jsonl [--rounds 3] [--cpu 0]
     python3 scripts/perf/compare.py context [--sizes 10000,1000000] [--rounds 7]
 
@@ -188,6 +188,17 @@ def run(cmd, cpu):
     return dt, p.stdout.strip().splitlines()[-1] if p.stdout.strip() else ""
 
 
+def run_cpu(cmd, cpu):
+    """`run`, and the process's CPU time (user + system, from the children's rusage): less
+    disturbed than wall time when other processes share the CPU."""
+    import resource
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    dt, line = run(cmd, cpu)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    used = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return dt, used, line
+
+
 def versions():
     out = {"machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.processor() or ''}".strip(", ")}
     try:
@@ -226,19 +237,27 @@ def cmd_validate(a):
             fh.write("\n".join(files * k) + "\n")
             lst = fh.name
         cmds = {"kubescribe": [str(binary), "--files-from", lst]}
+        if a.baseline:
+            # Another build of validate_files (e.g. the commit before a change), in the same rounds.
+            cmds["kubescribe (baseline)"] = [a.baseline, "--files-from", lst]
         for t in tools:
             cmds[t] = [PYTHON, __file__, "worker", t, lst]
         times = {n: [] for n in cmds}
+        cpu = {n: [] for n in cmds}
         last = {}
         for _ in range(a.rounds):
             for n, c in cmds.items():
-                dt, line = run(c, a.cpu)
+                dt, used, line = run_cpu(c, a.cpu)
                 times[n].append(dt)
+                cpu[n].append(used)
                 last[n] = line
         print(f"validate: {len(files)} files x {k}")
         base = statistics.median(times["kubescribe"])
+        base_cpu = statistics.median(cpu["kubescribe"])
         for n in cmds:
             report(n, times[n], base)
+            print(f"      CPU (user + system) median {statistics.median(cpu[n]):8.3f} s"
+                  f"  {statistics.median(cpu[n]) / base_cpu:6.1f}x kubescribe's")
             print(f"      {last[n]}")
         os.unlink(lst)
 
@@ -351,6 +370,7 @@ def main():
     v.add_argument("--times", default="1,10", help="the file list repeated this many times (comma list)")
     v.add_argument("--tools", default="py-jsonschema,py-jsonschema+libyaml,jsonschema-rs,jsonschema-rs+libyaml,kubernetes-validate")
     v.add_argument("--cpu", type=int, default=0)
+    v.add_argument("--baseline", help="another validate_files binary timed in the same rounds (before/after)")
     i = sub.add_parser("ingest")
     i.add_argument("file")
     i.add_argument("--rounds", type=int, default=3)
