@@ -384,3 +384,29 @@ fn the_parser_never_panics_on_parts_of_the_dev_texts() {
     }
     assert!(n > 1000, "{n} texts parsed");
 }
+
+#[test]
+fn the_workload_that_acts_on_it_is_the_peer() {
+    // "it" is the workload named first; the one named after a colon that
+    // scrapes or talks to it is the peer it receives from.
+    let i = parsed("app=api in namespace prod: let app=scraper scrape it on port 9090");
+    assert_eq!(i.scope.labels.get("app").map(String::as_str), Some("api"));
+    assert_eq!(i.direction, Some(Direction::Ingress));
+    assert_eq!(
+        i.resources.peers[0].labels.get("app").map(String::as_str),
+        Some("scraper")
+    );
+    // Words between two mentions start another group.
+    let i = parsed(
+        "Limit access to the cache (tier=cache, namespace data) so that only pods with label tier=api can communicate with it on TCP 6379",
+    );
+    assert_eq!(
+        i.scope.labels.get("tier").map(String::as_str),
+        Some("cache")
+    );
+    assert_eq!(i.direction, Some(Direction::Ingress));
+    assert_eq!(
+        i.resources.peers[0].labels.get("tier").map(String::as_str),
+        Some("api")
+    );
+}

@@ -154,7 +154,7 @@ impl<'a> Parser<'a> {
             self.low(0),
             "when" | "if" | "once" | "since" | "because" | "after" | "before" | "whenever"
         );
-        if !named_nothing && !(condition && colon) {
+        if !(named_nothing || condition && colon) {
             return false;
         }
         self.ents.extend(engines);

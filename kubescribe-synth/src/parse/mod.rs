@@ -373,9 +373,38 @@ impl<'a> Parser<'a> {
 
     fn mention(&mut self, who: Who, tok: usize, start: usize, end: usize) {
         let cued = matches!(self.cue, Some(Cue::From | Cue::To));
+        // Words between two mentions that are not glue start another group
+        // ("to the backend (role=backend) so that only pods with label
+        // role=client can …").
+        let far = self.last_mention_tok.is_some_and(|m| {
+            m < tok
+                && (m + 1..tok)
+                    .filter(|&j| {
+                        !matches!(
+                            self.low(j),
+                            "and"
+                                | "or"
+                                | "in"
+                                | "of"
+                                | "the"
+                                | "pods"
+                                | "pod"
+                                | "namespace"
+                                | "ns"
+                                | "labelled"
+                                | "labeled"
+                                | "with"
+                                | "label"
+                                | "labels"
+                                | "app"
+                        )
+                    })
+                    .count()
+                    > 2
+        });
         let new_group = match self.cue.take() {
             Some(c) => Some(c),
-            None if self.groups.is_empty() || self.brk => Some(Cue::None),
+            None if self.groups.is_empty() || self.brk || far => Some(Cue::None),
             None => None,
         };
         if let Some(c) = new_group {

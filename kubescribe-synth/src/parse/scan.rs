@@ -36,6 +36,14 @@ impl<'a> Parser<'a> {
             {
                 self.cue = None;
             }
+            // A colon, semicolon or full stop ends a group of workloads: "app=web
+            // in namespace shop: let app=prometheus scrape it".
+            if i > from && self.toks.get(i).is_some() && {
+                let gap = &self.text[self.toks[i - 1].start..self.toks[i].start];
+                gap.trim_end().ends_with([':', ';']) || gap.contains(". ")
+            } {
+                self.brk = true;
+            }
             let prev = if i > 0 {
                 self.low(i - 1).to_string()
             } else {
@@ -681,6 +689,37 @@ impl<'a> Parser<'a> {
                     || !matches!(next.as_str(), "deny" | "allow" | "block"))
             {
                 self.mention(Who::Ns(t.text.to_string()), i, t.start, t.end);
+                i += 1;
+                continue;
+            }
+            // "let app=prometheus scrape it", "only role=client can
+            // communicate with it": "it" is the workload named first; the
+            // group named since then acts on it, so it is the peer it
+            // receives from.
+            if matches!(l, "it" | "them")
+                && (matches!(self.cue, Some(Cue::To)) && self.cue_at + 1 == i
+                    || prev == "with"
+                        && i >= 2
+                        && matches!(
+                            self.low(i - 2),
+                            "communicate"
+                                | "communicates"
+                                | "talk"
+                                | "talks"
+                                | "connect"
+                                | "connects"
+                                | "interact"
+                                | "speak"
+                        ))
+                && self.groups.len() >= 2
+                && self.groups.last() == Some(&Cue::None)
+            {
+                let g = self.groups.len() - 1;
+                self.groups[g] = Cue::From;
+                for m in self.mentions.iter_mut().filter(|m| m.group == g) {
+                    m.cued = true;
+                }
+                self.cue = None;
                 i += 1;
                 continue;
             }
