@@ -238,6 +238,75 @@ impl PyGenerator {
         Ok(PyGenerator { inner: Arc::new(g) })
     }
 
+    /// Any in-process model as a generator: `fn(messages)` gets the prompt
+    /// as chat messages (`[{"role", "content"}]`) and returns the text (or
+    /// a dict with `text` and optionally `prompt_tokens`,
+    /// `completion_tokens`). With `constrained=True` the loop's constrained
+    /// attempts call `fn(messages, target)` with a `ConstraintTarget` (the
+    /// intent-shaped schema) for the callable to constrain its own decoding
+    /// (e.g. with `IntentLogitsProcessor`); with `settings=True` the loop's
+    /// `max_new_tokens`, `temperature` and `seed` go along as keywords. An
+    /// exception in `fn` fails the attempt with `ModelError`.
+    #[staticmethod]
+    #[pyo3(signature = (r#fn, *, name = "callable", constrained = false, settings = false))]
+    fn from_callable(
+        r#fn: &Bound<'_, PyAny>,
+        name: &str,
+        constrained: bool,
+        settings: bool,
+    ) -> PyResult<Self> {
+        if !r#fn.is_callable() {
+            return Err(pyo3::exceptions::PyTypeError::new_err(format!(
+                "from_callable: expected a callable, got {}",
+                r#fn.get_type().name()?
+            )));
+        }
+        let g = crate::generator::CallableGenerator::new(
+            r#fn.clone().unbind(),
+            name.to_string(),
+            constrained,
+            settings,
+        );
+        Ok(PyGenerator { inner: Arc::new(g) })
+    }
+
+    /// A Hugging Face `transformers` model and its (fast) tokenizer in this
+    /// process: `from_callable` over `kubescribe.transformers_callable`,
+    /// which applies the tokenizer's chat template, runs `model.generate`
+    /// (the loop's `max_new_tokens`, `temperature`, `seed`; `gen_kwargs`
+    /// override them) and, with `constrain` (default), decodes under the
+    /// intent-shaped grammar through `IntentLogitsProcessor`.
+    #[staticmethod]
+    #[pyo3(signature = (model, tokenizer, *, name = None, constrain = true, **gen_kwargs))]
+    fn from_transformers(
+        py: Python<'_>,
+        model: &Bound<'_, PyAny>,
+        tokenizer: &Bound<'_, PyAny>,
+        name: Option<String>,
+        constrain: bool,
+        gen_kwargs: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<Self> {
+        let adapter = py
+            .import("kubescribe._transformers")?
+            .getattr("transformers_callable")?;
+        let kwargs = PyDict::new(py);
+        if let Some(g) = gen_kwargs {
+            kwargs.update(g.as_mapping())?;
+        }
+        let f = adapter.call((model, tokenizer), Some(&kwargs))?;
+        let name = match name {
+            Some(n) => n,
+            None => adapter
+                .py()
+                .import("kubescribe._transformers")?
+                .getattr("model_name")?
+                .call1((model,))?
+                .extract()?,
+        };
+        let g = crate::generator::CallableGenerator::new(f.unbind(), name, constrain, true);
+        Ok(PyGenerator { inner: Arc::new(g) })
+    }
+
     /// The generator's name in reports.
     #[getter]
     fn name(&self) -> String {

@@ -17,7 +17,8 @@
 //! | `EventStore`, `Context` | `kubescribe_events::{store, context}` and the event types |
 //! | `bleu`, `chrf`, `rouge`, `meteor`, `score`, `score_batch`, `WordNet` … | `kubescribe_metrics` |
 //! | `compile_rate`, `compiles`, `coverage`, `essential_resources` | `kubescribe_infer::eval::policy` |
-//! | `Generator`, `Pipeline`, `PipelineResult` | `kubescribe_infer` backends and `pipeline` |
+//! | `Generator`, `Pipeline`, `PipelineResult` | `kubescribe_infer` backends and `pipeline` (`Generator.from_callable`: `generator`) |
+//! | `ConstraintTarget`, `ConstraintVocab`, `TokenConstraint` | `kubescribe_infer::constrained` (the intent-shaped grammar, for Python decoders) |
 //! | `simulate`, `Simulation` | `kubescribe_simulate` |
 //! | `parse_intent`, `ParsedIntent` | `kubescribe_synth::parse::parse_intent_with` |
 //! | `build_prompt`, `Prompt`, `templates`, `system_prompt` | `kubescribe_synth::prompt` |
@@ -36,11 +37,13 @@
 
 use pyo3::prelude::*;
 
+mod constraint;
 mod context_state;
 mod convert;
 mod dataset;
 mod errors;
 mod eval;
+mod generator;
 mod infer;
 mod intent;
 mod metrics;
@@ -67,6 +70,7 @@ fn _kubescribe(m: &Bound<'_, PyModule>) -> PyResult<()> {
     infer::register(m)?;
     pipeline_result::register(m)?;
     simulation::register(m)?;
+    constraint::register(m)?;
     prompt::register(m)?;
     dataset::register(m)?;
     restore::register(m)?;

@@ -3,6 +3,7 @@
 
 import pickle
 from pathlib import Path
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import kubescribe
@@ -79,6 +80,16 @@ def main() -> None:
          "direction": "ingress", "resources": {"ports": [{"port": 7070, "protocol": "TCP"}]}}, "cilium")
     converted: list[Policy] = kubescribe.convert(network, "kubernetes").policies
     assert kinds and chat and status == "valid" and report["totals"] and converted
+
+    # Your own model in the loop: a callable, constrained to the intent-shaped schema.
+    def my_model(messages: Sequence[Mapping[str, str]], target: kubescribe.ConstraintTarget | None = None,
+                 **settings: Any) -> str:
+        return policies["kubearmor"].to_yaml()
+
+    mine = kubescribe.Generator.from_callable(my_model, name="mine", constrained=True, settings=True)
+    target = kubescribe.ConstraintTarget.for_intent(parsed.intent, "kubearmor")
+    schema: dict[str, Any] = target.schema()
+    assert mine.name == "mine" and target.kind == "KubeArmorPolicy" and schema["properties"]
 
     dataset = kubescribe.build_dataset([REPO / "examples" / "policies"], seed=1, augment=1, templates=["minimal"])
     references: list[str] = [row["reference"] for row in dataset.train + dataset.test]

@@ -364,6 +364,24 @@ impl SchemaConstraint {
         Ok(Some(sim.tokens.len() - start))
     }
 
+    /// [`SchemaConstraint::tokens_to_close`] after committing `token`,
+    /// simulated on a copy (this constraint is unchanged): `None` when the
+    /// grammar refuses the token or the close-out needs more than `limit`.
+    /// A decoder that picks only tokens with `Some(n)`, `n` within its
+    /// budget, can always finish the document.
+    pub fn tokens_to_close_after(
+        &self,
+        token: u32,
+        limit: usize,
+    ) -> Result<Option<usize>, InferError> {
+        let mut sim = self.clone();
+        sim.matcher = self.matcher.deep_clone();
+        if sim.commit(token).is_err() {
+            return Ok(None);
+        }
+        sim.tokens_to_close(limit)
+    }
+
     /// Every token committed so far (forced ones included).
     pub fn tokens(&self) -> &[u32] {
         &self.tokens

@@ -188,6 +188,75 @@ impl Tightening {
     }
 }
 
+/// A string of characters YAML can carry (no C0/C1 control characters,
+/// no U+FFFE/U+FFFF), for strings the schema leaves free.
+const PRINTABLE: &str = r"^[^\x00-\x1F\x7F-\x9F\uFFFE\uFFFF]*$";
+
+/// The characters [`PRINTABLE`] leaves out, as a class body.
+const UNPRINTABLE: &str = r"\x00-\x1F\x7F-\x9F\uFFFE\uFFFF";
+
+/// `pattern` for values YAML can carry: every construct that matches any
+/// character (`.`, negated classes, `\S`, `\D`, `\W`) narrowed to printable
+/// characters (positive classes and literals kept as they are), and the
+/// match anchored at both ends (JSON Schema patterns search: `^.*` alone
+/// would let anything after the match through). The pattern's own anchors
+/// (llguidance takes them only at the ends) are dropped and stand for the
+/// outer ones; where it has none, printable characters may come before or
+/// after its match.
+fn printable_pattern(pattern: &str) -> String {
+    let any = format!("[^{UNPRINTABLE}]*");
+    let (core, start, end) = narrow(pattern);
+    let head = if start { "" } else { any.as_str() };
+    let tail = if end { "" } else { any.as_str() };
+    format!("^{head}(?:{core}){tail}$")
+}
+
+/// [`printable_pattern`]'s narrowing of one regex, without its anchors, and
+/// whether it had a `^` and a `$`.
+fn narrow(pattern: &str) -> (String, bool, bool) {
+    let mut out = String::with_capacity(pattern.len() + 32);
+    let (mut start, mut end) = (false, false);
+    let mut chars = pattern.chars().peekable();
+    let mut in_class = false;
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next() {
+                Some(e @ ('S' | 'D' | 'W')) if !in_class => {
+                    let base = match e {
+                        'S' => r"\s",
+                        'D' => "0-9",
+                        _ => r"\w",
+                    };
+                    out.push_str(&format!("[^{base}{UNPRINTABLE}]"));
+                }
+                Some(e) => {
+                    out.push('\\');
+                    out.push(e);
+                }
+                None => out.push('\\'),
+            },
+            '^' if !in_class => start = true,
+            '$' if !in_class => end = true,
+            '.' if !in_class => out.push_str(&format!("[^{UNPRINTABLE}]")),
+            '[' if !in_class => {
+                in_class = true;
+                out.push('[');
+                if chars.peek() == Some(&'^') {
+                    chars.next();
+                    out.push('^');
+                    out.push_str(UNPRINTABLE);
+                }
+            }
+            ']' if in_class => {
+                in_class = false;
+                out.push(']');
+            }
+            other => out.push(other),
+        }
+    }
+    (out, start, end)
+}
+
 /// Any JSON Schema (e.g. the Intent's) shaped for generation the way
 /// [`generation_schema`] shapes a policy kind's: sizes bounded by `limits`
 /// (string lengths, items, map entries, numbers), formats llguidance does
@@ -242,6 +311,8 @@ pub fn generation_schema(
         .or_insert_with(|| json!({}))
         .as_object_mut()
         .ok_or_else(|| InferError::Constraint("root `properties` is not an object".into()))?;
+    // The API server writes `status`; a policy someone writes never has one.
+    props.remove("status");
     props.insert("apiVersion".into(), json!({"const": kind.api_version()}));
     props.insert("kind".into(), json!({"const": kind.kind()}));
     props.insert("metadata".into(), metadata_schema(kind, tightening, limits));
@@ -635,11 +706,23 @@ impl Shaper<'_> {
         }
         let types = types_of(node);
         let has_values = out.contains_key("enum") || out.contains_key("const");
+        // A leaf without a type takes any JSON value: bound its strings and numbers too.
+        let untyped = types.is_empty()
+            && !["anyOf", "oneOf", "allOf", "$ref", "properties", "items"]
+                .iter()
+                .any(|k| out.contains_key(*k));
         if !has_values {
-            if types.contains(&"string") {
+            if types.contains(&"string") || untyped {
                 cap(&mut out, "maxLength", self.limits.max_string_len);
+                // JSON lets C1 control characters stand raw in a string,
+                // YAML (the documents' reader) refuses them.
+                let printable = match out.get("pattern").and_then(Value::as_str) {
+                    Some(p) => printable_pattern(p),
+                    None => PRINTABLE.to_string(),
+                };
+                out.insert("pattern".into(), json!(printable));
             }
-            if types.contains(&"integer") || types.contains(&"number") {
+            if types.contains(&"integer") || types.contains(&"number") || untyped {
                 let m = self.limits.max_number;
                 if !out.contains_key("maximum") && !out.contains_key("exclusiveMaximum") {
                     out.insert("maximum".into(), json!(m));
@@ -670,6 +753,19 @@ impl Shaper<'_> {
             return Ok(Some(
                 json!({"type": "integer", "minimum": 1, "maximum": 65535}),
             ));
+        }
+        // Calico: `ports` items are int-or-string (a port, a range "80:90" or a
+        // named port); generated ones are port numbers, the intent's when it names some.
+        if self
+            .kind
+            .is_some_and(|k| k.engine() == kubescribe_core::Engine::Calico)
+            && path.ends_with(&["ports", "[]"])
+        {
+            return Ok(Some(if self.tight.ports.is_empty() {
+                json!({"type": "integer", "minimum": 1, "maximum": 65535})
+            } else {
+                json!({"enum": self.tight.ports.iter().collect::<Vec<_>>()})
+            }));
         }
         // NetworkPolicy: the API server accepts only these protocols.
         if self.kind == Some(PolicyKind::NetworkPolicy)
@@ -864,4 +960,30 @@ fn cap(out: &mut Map<String, Value>, key: &str, limit: usize) {
         .and_then(Value::as_u64)
         .map_or(limit as u64, |x| x.min(limit as u64));
     out.insert(key.into(), json!(v));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patterns_are_narrowed_to_characters_yaml_can_carry() {
+        let any = format!("[^{UNPRINTABLE}]*");
+        assert_eq!(printable_pattern("^.*"), format!("^(?:{any}){any}$"));
+        assert_eq!(
+            printable_pattern(r"^\/+.*[^\/]$"),
+            format!(r"^(?:\/+{any}[^{UNPRINTABLE}\/])$")
+        );
+        // Anchors inside alternatives stand for the outer ones.
+        assert_eq!(
+            printable_pattern(r"(^\/$)|(^[a-z]+$)"),
+            r"^(?:(\/)|([a-z]+))$"
+        );
+        // Literals, escapes and positive classes stay; a dot in a class is a dot.
+        assert_eq!(
+            printable_pattern(r"[a-z0-9.\-]+\.x\$"),
+            format!(r"^{any}(?:[a-z0-9.\-]+\.x\$){any}$")
+        );
+        assert_eq!(narrow(r"\S+").0, format!(r"[^\s{UNPRINTABLE}]+"));
+    }
 }

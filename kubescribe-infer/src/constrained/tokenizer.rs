@@ -215,6 +215,19 @@ impl ConstraintTokenizer {
         })
     }
 
+    /// [`ConstraintTokenizer::new`] from a `tokenizer.json` document (what
+    /// a Hugging Face fast tokenizer's `backend_tokenizer.to_str()` gives).
+    pub fn from_json(
+        tokenizer_json: &str,
+        eos: &[u32],
+        model_vocab: Option<usize>,
+    ) -> Result<Self, InferError> {
+        let tokenizer: Tokenizer = tokenizer_json
+            .parse()
+            .map_err(|e| err(format!("not a tokenizer.json document: {e}")))?;
+        Self::new(&tokenizer, eos, model_vocab)
+    }
+
     /// The token environment llguidance uses.
     pub fn env(&self) -> &TokEnv {
         &self.env

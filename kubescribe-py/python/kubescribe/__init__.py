@@ -9,6 +9,8 @@ only re-exports it. See ``_kubescribe.pyi`` for the typed API.
 from kubescribe._kubescribe import (
     ArgumentError,
     BatchScores,
+    ConstraintTarget,
+    ConstraintVocab,
     Context,
     Conversion,
     ConversionError,
@@ -32,6 +34,7 @@ from kubescribe._kubescribe import (
     Simulation,
     StoreError,
     SynthesisError,
+    TokenConstraint,
     ValidationError,
     Validator,
     WordNet,
@@ -73,10 +76,13 @@ from kubescribe._kubescribe import (
     validate,
     validate_files,
 )
+from kubescribe._transformers import IntentLogitsProcessor, constraint_vocab, transformers_callable
 
 __all__ = [
     "ArgumentError",
     "BatchScores",
+    "ConstraintTarget",
+    "ConstraintVocab",
     "Context",
     "Conversion",
     "ConversionError",
@@ -99,7 +105,9 @@ __all__ = [
     "Report",
     "Simulation",
     "StoreError",
+    "IntentLogitsProcessor",
     "SynthesisError",
+    "TokenConstraint",
     "ValidationError",
     "Validator",
     "WordNet",
@@ -112,6 +120,7 @@ __all__ = [
     "chrf_batch",
     "compile_rate",
     "compiles",
+    "constraint_vocab",
     "convert",
     "corpus_bleu",
     "corpus_chrf",
@@ -138,6 +147,7 @@ __all__ = [
     "system_prompt",
     "templates",
     "to_yaml",
+    "transformers_callable",
     "validate",
     "validate_files",
 ]
