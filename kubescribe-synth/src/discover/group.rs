@@ -26,8 +26,9 @@ const VOLATILE: &[&str] = &[
 pub fn identity_labels(labels: &BTreeMap<String, String>) -> BTreeMap<String, String> {
     labels
         .iter()
-        .filter(|(k, _)| {
-            !VOLATILE.contains(&k.as_str())
+        .filter(|(k, v)| {
+            valid_label(k, v)
+                && !VOLATILE.contains(&k.as_str())
                 && !k.starts_with("io.cilium.k8s.")
                 && !k.starts_with("io.cilium.")
                 && !k.starts_with("reserved:")
@@ -45,6 +46,29 @@ fn namespace_label(labels: &BTreeMap<String, String>) -> Option<&str> {
         .or_else(|| labels.get("io.cilium.k8s.namespace.labels.kubernetes.io/metadata.name"))
         .map(String::as_str)
         .filter(|n| !n.is_empty())
+}
+
+/// A label Kubernetes accepts: `[prefix/]name` with a DNS-subdomain prefix
+/// and a name and value of at most 63 alphanumerics, `-`, `_`, `.`,
+/// beginning and ending alphanumeric (the value may be empty). Events are
+/// untrusted: anything else (a quote that would end a Calico selector's
+/// string) is never put into a selector.
+fn valid_label(key: &str, value: &str) -> bool {
+    let segment = |s: &str, max: usize| {
+        !s.is_empty()
+            && s.len() <= max
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+            && s.starts_with(|c: char| c.is_ascii_alphanumeric())
+            && s.ends_with(|c: char| c.is_ascii_alphanumeric())
+    };
+    let (prefix, name) = match key.rsplit_once('/') {
+        Some((p, n)) => (Some(p), n),
+        None => (None, key),
+    };
+    let prefix_ok = prefix
+        .is_none_or(|p| p.len() <= 253 && p.split('.').all(|l| segment(l, 63) && !l.contains('_')));
+    prefix_ok && segment(name, 63) && (value.is_empty() || segment(value, 63))
 }
 
 /// A workload as discovery groups it.
@@ -219,6 +243,16 @@ mod tests {
         )
         .unwrap();
         assert_eq!((c.name.as_str(), c.labels.len()), ("web", 1));
+        // A label no Kubernetes object can carry (a quote would end a
+        // Calico selector's string) is never selected on.
+        let d = resolve(
+            Some("shop"),
+            None,
+            &l(&[("app", "web' || all()"), ("tier", "front")]),
+            &[],
+        )
+        .unwrap();
+        assert_eq!(d.labels, l(&[("tier", "front")]));
         // No labels, no namespace: nothing could select it.
         assert!(resolve(Some("shop"), Some("x"), &BTreeMap::new(), &[]).is_none());
         assert!(resolve(None, Some("x"), &l(&[("app", "x")]), &[]).is_none());
