@@ -5,16 +5,25 @@
 //! tables), then the same targets again (cached in memory). One JSON line per
 //! stage on standard output; `scripts/perf/grammar_setup.py` runs it.
 //!
+//! With a `.gguf` model instead of a tokenizer, what a `generate` run waits
+//! for after loading the model (which prepares the trie and the compiler on
+//! a thread beside the weights): the first target's constraint up to its
+//! first mask, and the same from a cold cache for comparison.
+//!
 //! ```text
 //! cargo build --release -p kubescribe-infer --example grammar_setup
 //! target/release/examples/grammar_setup TOKENIZER.json EOS_ID [KIND...]
+//! target/release/examples/grammar_setup MODEL.gguf 0 [KIND...]
 //! ```
 
 use std::process::ExitCode;
 use std::time::Instant;
 
 use kubescribe_core::PolicyKind;
-use kubescribe_infer::constrained::{ConstraintCache, ConstraintTarget, GrammarCompiler};
+use kubescribe_infer::candle::{CandleGenerator, LoadOptions};
+use kubescribe_infer::constrained::{
+    ConstraintCache, ConstraintTarget, GrammarCompiler, SchemaLimits, Tightening,
+};
 
 fn ms(t: Instant) -> f64 {
     t.elapsed().as_secs_f64() * 1000.0
@@ -44,6 +53,9 @@ fn main() -> ExitCode {
             PolicyKind::KubeArmorPolicy,
             PolicyKind::TracingPolicy,
         ];
+    }
+    if path.ends_with(".gguf") {
+        return after_load(path, &kinds);
     }
     let tokenizer = match tokenizers::Tokenizer::from_file(path) {
         Ok(t) => t,
@@ -95,5 +107,53 @@ fn main() -> ExitCode {
             );
         }
     }
+    ExitCode::SUCCESS
+}
+
+/// Set-up after a model load: prepared (as `generate` finds it) and cold.
+fn after_load(path: &str, kinds: &[PolicyKind]) -> ExitCode {
+    let t = Instant::now();
+    let g = match CandleGenerator::load(path, &LoadOptions::default()) {
+        Ok(g) => g,
+        Err(e) => {
+            eprintln!("grammar_setup: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    println!("{{\"stage\":\"model load\",\"ms\":{:.2}}}", ms(t));
+    let Some(kind) = kinds.first().copied() else {
+        return ExitCode::from(2);
+    };
+    let t = Instant::now();
+    let first = g
+        .constraint(kind, &Tightening::default(), &SchemaLimits::default())
+        .and_then(|mut c| c.forced_tokens().and_then(|_| c.allowed()));
+    if let Err(e) = first {
+        eprintln!("grammar_setup: {e}");
+        return ExitCode::from(1);
+    }
+    println!(
+        "{{\"stage\":\"after load, prepared\",\"kind\":\"{}\",\"ms\":{:.2}}}",
+        kind.kind(),
+        ms(t)
+    );
+    let Ok(vocab) = g.constraint_tokenizer().map(|t| t.vocab_size()) else {
+        return ExitCode::from(1);
+    };
+    let cold = ConstraintCache::default();
+    let t = Instant::now();
+    let first = cold
+        .tokenizer(g.tokenizer(), g.eos(), Some(vocab))
+        .and_then(|tok| cold.constraint(&ConstraintTarget::new(kind), tok))
+        .and_then(|mut c| c.forced_tokens().and_then(|_| c.allowed()));
+    if let Err(e) = first {
+        eprintln!("grammar_setup: {e}");
+        return ExitCode::from(1);
+    }
+    println!(
+        "{{\"stage\":\"cold cache\",\"kind\":\"{}\",\"ms\":{:.2}}}",
+        kind.kind(),
+        ms(t)
+    );
     ExitCode::SUCCESS
 }

@@ -440,4 +440,15 @@ fn one_grammar_compiler_serves_every_schema_as_separate_compiles_would() {
             assert_eq!(v["kind"], kind.kind(), "{text}");
         }
     }
+    // A GGUF load prepares the trie and the compiler beside the weights:
+    // its constraints are those of a compile from scratch.
+    let gg = CandleGenerator::load(&m.gguf, &LoadOptions::default()).unwrap();
+    let gtok = gg.constraint_tokenizer().unwrap();
+    for kind in [PolicyKind::NetworkPolicy, PolicyKind::KubeArmorPolicy] {
+        let limits = SchemaLimits::default();
+        let mut prepared = gg.constraint(kind, &Tightening::default(), &limits).unwrap();
+        let mut alone =
+            SchemaConstraint::for_kind(kind, &Tightening::default(), &limits, gtok).unwrap();
+        assert_eq!(drive(&mut prepared, 7), drive(&mut alone, 7), "{kind:?}");
+    }
 }

@@ -588,15 +588,23 @@ impl CandleGenerator {
             .get("llama.context_length")
             .and_then(|v| v.to_u64().ok())
             .map_or(usize::MAX, |n| n as usize);
-        let net = match options.quantize {
-            Quantize::Q8_0 if needs_requantizing(&content) => {
-                let (content, mut bytes) =
-                    requantize(&content, &mut file).map_err(|e| model_err(path, e))?;
-                quantized_llama::ModelWeights::from_gguf(content, &mut bytes, &dev)
+        // The constraint tokenizer and its grammar compiler (~100 ms for a
+        // 49k vocabulary) are built beside the weights, so a constrained
+        // generation finds them ready.
+        let (net, constraints) = std::thread::scope(|scope| {
+            let prepare = scope.spawn(|| ConstraintCache::prepared(&tokenizer, &eos, Some(vocab)));
+            let net = match options.quantize {
+                Quantize::Q8_0 if needs_requantizing(&content) => requantize(&content, &mut file)
+                    .and_then(|(content, mut bytes)| {
+                        quantized_llama::ModelWeights::from_gguf(content, &mut bytes, &dev)
+                    }),
+                _ => quantized_llama::ModelWeights::from_gguf(content, &mut file, &dev),
             }
-            _ => quantized_llama::ModelWeights::from_gguf(content, &mut file, &dev),
-        }
-        .map_err(|e| model_err(path, e))?;
+            .map_err(|e| model_err(path, e));
+            // A preparation that panicked leaves the cache to build lazily.
+            (net, prepare.join().unwrap_or_default())
+        });
+        let net = net?;
         Ok(CandleGenerator {
             name: options.name.clone().unwrap_or_else(|| file_name(path)),
             loaded: Mutex::new(Loaded {
@@ -608,7 +616,7 @@ impl CandleGenerator {
             tokenizer,
             eos,
             template,
-            constraints: ConstraintCache::default(),
+            constraints,
         })
     }
 

@@ -386,6 +386,20 @@ impl std::fmt::Debug for ConstraintCache {
 }
 
 impl ConstraintCache {
+    /// A cache whose token trie and grammar compiler are built now (a model
+    /// loader runs this on a thread beside the weights). A tokenizer that
+    /// cannot be prepared is kept as the error
+    /// [`ConstraintCache::tokenizer`] then gives.
+    pub fn prepared(tokenizer: &Tokenizer, eos: &[u32], model_vocab: Option<usize>) -> Self {
+        let cache = ConstraintCache::default();
+        if let Ok(tok) = cache.tokenizer(tokenizer, eos, model_vocab) {
+            let _ = cache
+                .compiler
+                .get_or_init(|| GrammarCompiler::new(tok).map_err(|e| e.to_string()));
+        }
+        cache
+    }
+
     /// The tokenizer prepared for constrained decoding (built on first use).
     pub fn tokenizer(
         &self,
