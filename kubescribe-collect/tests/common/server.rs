@@ -7,6 +7,8 @@
 //! (a server that replays what it sent last) — so the client has repeats to
 //! recognise.
 
+#![allow(dead_code)]
+
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -233,7 +235,12 @@ impl Drop for Server {
 /// Starts a server for `script` on 127.0.0.1 (a free port), on its own
 /// thread and runtime.
 pub fn start(script: Arc<Script>) -> Server {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    start_on(script, ([127, 0, 0, 1], 0).into())
+}
+
+/// Starts a server for `script` on `addr`.
+pub fn start_on(script: Arc<Script>, addr: SocketAddr) -> Server {
+    let listener = std::net::TcpListener::bind(addr).expect("bind");
     listener.set_nonblocking(true).expect("nonblocking");
     let addr = listener.local_addr().expect("addr");
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
