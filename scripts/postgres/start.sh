@@ -8,7 +8,8 @@
 # Prints:  KUBESCRIBE_PG_URL=postgres://kubescribe@127.0.0.1:PORT/kubescribe
 #          KUBESCRIBE_PG_STATE=STATE_DIR          (scripts/postgres/stop.sh STATE_DIR stops it)
 # Env:     PG_BIN (default: the newest /usr/lib/postgresql/*/bin, else initdb on PATH),
-#          PG_PORT (default: a free port), PG_USER (default: kubescribe-pg when root)
+#          PG_PORT (default: a free port), PG_USER (default: kubescribe-pg when root),
+#          PG_SERVER_OPTIONS (more server settings, e.g. "-c shared_buffers=512MB -c max_wal_size=4GB")
 set -euo pipefail
 if [ -z "${PG_BIN:-}" ]; then
   PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1 || true)
@@ -38,7 +39,7 @@ chmod 700 "$W"
 "${as_user[@]}" "$PG_BIN/initdb" -D "$W/data" -U kubescribe --auth=trust -E UTF8 --locale=C.UTF-8 \
   >"$W/initdb.log" 2>&1 || { cat "$W/initdb.log" >&2; exit 1; }
 "${as_user[@]}" "$PG_BIN/pg_ctl" -D "$W/data" -l "$W/server.log" -w -t 60 start \
-  -o "-p $PORT -k $W -c listen_addresses=127.0.0.1 -c max_connections=200" >/dev/null \
+  -o "-p $PORT -k $W -c listen_addresses=127.0.0.1 -c max_connections=200 ${PG_SERVER_OPTIONS:-}" >/dev/null \
   || { cat "$W/server.log" >&2; exit 1; }
 echo "$PG_BIN" > "$W/pg_bin"
 "$PG_BIN/psql" -h 127.0.0.1 -p "$PORT" -U kubescribe -d postgres -qAt \
