@@ -153,8 +153,9 @@ impl PyGenerator {
     /// loaded from `$ORT_DYLIB_PATH`. `gpu` asks for the CUDA execution
     /// provider (CPU when the library lacks it).
     #[staticmethod]
-    #[pyo3(signature = (model_dir, *, threads = 0, gpu = false))]
-    fn ort(py: Python<'_>, model_dir: PathBuf, threads: usize, gpu: bool) -> PyResult<Self> {
+    #[pyo3(signature = (model_dir, *, threads = Count(0), gpu = false))]
+    fn ort(py: Python<'_>, model_dir: PathBuf, threads: Count, gpu: bool) -> PyResult<Self> {
+        let threads = threads.0;
         crate::errors::check_path(&model_dir)?;
         let options = OrtOptions {
             intra_threads: threads,
@@ -316,18 +317,18 @@ impl PyGenerator {
     /// Generates text for a prompt (text, or chat messages); returns
     /// `{"text", "prompt_tokens", "completion_tokens", "elapsed_s"}`.
     /// Raises `ModelError` when the backend fails.
-    #[pyo3(signature = (prompt, *, max_new_tokens = 1024, temperature = 0.0, seed = 0, stop = None))]
+    #[pyo3(signature = (prompt, *, max_new_tokens = Count(1024), temperature = 0.0, seed = 0, stop = None))]
     fn generate<'py>(
         &self,
         py: Python<'py>,
         prompt: &Bound<'py, PyAny>,
-        max_new_tokens: usize,
+        max_new_tokens: Count,
         temperature: f64,
         seed: u64,
         stop: Option<Vec<String>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let prompt = prompt_arg(prompt)?;
-        let cfg = generation_config(max_new_tokens, temperature, seed, stop);
+        let cfg = generation_config(max_new_tokens.0, temperature, seed, stop);
         let g = py
             .detach(|| self.inner.generate(&prompt, &cfg))
             .map_err(model_err)?;
@@ -338,12 +339,12 @@ impl PyGenerator {
     /// into one forward pass per step; seeded output equals one-by-one
     /// output). Returns one dict per prompt, in order; raises `ModelError`
     /// naming the first prompt that failed.
-    #[pyo3(signature = (prompts, *, max_new_tokens = 1024, temperature = 0.0, seed = 0, stop = None))]
+    #[pyo3(signature = (prompts, *, max_new_tokens = Count(1024), temperature = 0.0, seed = 0, stop = None))]
     fn generate_batch<'py>(
         &self,
         py: Python<'py>,
         prompts: &Bound<'py, PyAny>,
-        max_new_tokens: usize,
+        max_new_tokens: Count,
         temperature: f64,
         seed: u64,
         stop: Option<Vec<String>>,
@@ -352,7 +353,7 @@ impl PyGenerator {
             .try_iter()?
             .map(|p| prompt_arg(&p?))
             .collect::<PyResult<_>>()?;
-        let cfg = generation_config(max_new_tokens, temperature, seed, stop);
+        let cfg = generation_config(max_new_tokens.0, temperature, seed, stop);
         let results = py.detach(|| self.inner.generate_batch(&prompts, &cfg));
         results
             .iter()
