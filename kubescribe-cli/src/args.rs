@@ -371,7 +371,7 @@ pub struct StorePruneArgs {
     /// Delete rows last observed before this time: RFC 3339
     /// (2025-03-01T00:00:00Z), a duration before now (30d, 12h) or ns since
     /// the epoch.
-    #[arg(long, value_name = "TIME", value_parser = crate::input::parse_time)]
+    #[arg(long, value_name = "TIME", value_parser = crate::when::parse_time)]
     pub before: i64,
     /// The store: an SQLite file or a PostgreSQL URL
     /// (`postgres://user@host:port/db`); default $KUBESCRIBE_STORE, else
@@ -782,10 +782,10 @@ pub struct ContextArgs {
     /// (2025-03-01T00:00:00Z), a duration before now (30m, 12h, 7d) or ns
     /// since the epoch. A stored row (one behaviour, counted) is in the
     /// window when its first-to-last observation overlaps it.
-    #[arg(long, value_name = "TIME", value_parser = crate::input::parse_time)]
+    #[arg(long, value_name = "TIME", value_parser = crate::when::parse_time)]
     pub since: Option<i64>,
     /// Only events observed before this time (as --since).
-    #[arg(long, value_name = "TIME", value_parser = crate::input::parse_time)]
+    #[arg(long, value_name = "TIME", value_parser = crate::when::parse_time)]
     pub until: Option<i64>,
     /// Namespace of the workloads.
     #[arg(long)]
@@ -816,10 +816,10 @@ pub struct SimulateArgs {
     /// (2025-03-01T00:00:00Z), a duration before now (30m, 12h, 7d) or ns
     /// since the epoch. A stored row (one behaviour, counted) is in the
     /// window when its first-to-last observation overlaps it.
-    #[arg(long, value_name = "TIME", value_parser = crate::input::parse_time)]
+    #[arg(long, value_name = "TIME", value_parser = crate::when::parse_time)]
     pub since: Option<i64>,
     /// Only events observed before this time (as --since).
-    #[arg(long, value_name = "TIME", value_parser = crate::input::parse_time)]
+    #[arg(long, value_name = "TIME", value_parser = crate::when::parse_time)]
     pub until: Option<i64>,
     /// Only events of pods in this namespace.
     #[arg(long)]
@@ -956,10 +956,10 @@ pub struct PromptArgs {
     /// (2025-03-01T00:00:00Z), a duration before now (30m, 12h, 7d) or ns
     /// since the epoch. A stored row (one behaviour, counted) is in the
     /// window when its first-to-last observation overlaps it.
-    #[arg(long, value_name = "TIME", value_parser = crate::input::parse_time)]
+    #[arg(long, value_name = "TIME", value_parser = crate::when::parse_time)]
     pub since: Option<i64>,
     /// Only events observed before this time (as --since).
-    #[arg(long, value_name = "TIME", value_parser = crate::input::parse_time)]
+    #[arg(long, value_name = "TIME", value_parser = crate::when::parse_time)]
     pub until: Option<i64>,
     /// zero-shot, few-shot, checklist, schema-first or minimal.
     #[arg(long, default_value = "zero-shot", value_parser = parse_template)]
