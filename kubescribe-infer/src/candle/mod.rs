@@ -434,80 +434,106 @@ impl CandleGenerator {
             .clone()
             .unwrap_or_else(|| dir.join("tokenizer.json"));
         let tokenizer = load_tokenizer(&tok_path)?;
-        let dev = device(options.cuda)?;
-        let dtype = options.precision.dtype();
-        let mut tensors: HashMap<String, Tensor> = HashMap::new();
-        for f in weight_files(dir)? {
-            let t = candle_core::safetensors::load(&f, &dev).map_err(|e| model_err(&f, e))?;
-            tensors.extend(t);
-        }
-        if let Some(adapter) = &options.lora {
-            lora::merge(adapter, &mut tensors)?;
-        }
-        let vb = VarBuilder::from_tensors(tensors, dtype, &dev);
-        let model_type = config
-            .get("model_type")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string();
-        let bad = |what: &str, e: serde_json::Error| {
-            model_err(&config_path, format!("not a valid {what} config: {e}"))
-        };
-        let (net, vocab) = match model_type.as_str() {
-            "llama" => {
-                let c: llama::LlamaConfig =
-                    serde_json::from_value(config.clone()).map_err(|e| bad("llama", e))?;
-                let c = c.into_config(false);
-                let model = llama::Llama::load(vb, &c).map_err(|e| model_err(dir, e))?;
-                let cache =
-                    llama::Cache::new(true, dtype, &c, &dev).map_err(|e| model_err(dir, e))?;
-                let vocab = c.vocab_size;
-                (
-                    Net::Llama {
-                        model,
-                        cache,
-                        config: c,
-                        dtype,
-                        device: dev.clone(),
-                    },
-                    vocab,
-                )
-            }
-            "mistral" => {
-                let c: mistral::Config =
-                    serde_json::from_value(config.clone()).map_err(|e| bad("mistral", e))?;
-                let vocab = c.vocab_size;
-                (
-                    Net::Mistral(mistral::Model::new(&c, vb).map_err(|e| model_err(dir, e))?),
-                    vocab,
-                )
-            }
-            "qwen2" => {
-                let c: qwen2::Config =
-                    serde_json::from_value(config.clone()).map_err(|e| bad("qwen2", e))?;
-                let vocab = c.vocab_size;
-                (
-                    Net::Qwen2(
-                        qwen2::ModelForCausalLM::new(&c, vb).map_err(|e| model_err(dir, e))?,
-                    ),
-                    vocab,
-                )
-            }
-            other => {
-                return Err(model_err(
-                    &config_path,
-                    format!(
-                        "model_type {other:?} is not supported (llama, mistral, qwen2; GGUF: llama)"
-                    ),
-                ));
-            }
-        };
+        let eos = eos_ids(&config, tok_config.as_ref(), &tokenizer);
+        // The constraint tokenizer and its grammar compiler are built beside
+        // the weights (as for GGUF), when config.json names the vocabulary.
+        let early_vocab = config
+            .get("vocab_size")
+            .and_then(Value::as_u64)
+            .map(|n| n as usize);
+        let (loaded, prepared) = std::thread::scope(|scope| {
+            let prepare = early_vocab.map(|v| {
+                let (tokenizer, eos) = (&tokenizer, &eos);
+                scope.spawn(move || ConstraintCache::prepared(tokenizer, eos, Some(v)))
+            });
+            let loaded = (|| -> Result<_, InferError> {
+                let dev = device(options.cuda)?;
+                let dtype = options.precision.dtype();
+                let mut tensors: HashMap<String, Tensor> = HashMap::new();
+                for f in weight_files(dir)? {
+                    let t =
+                        candle_core::safetensors::load(&f, &dev).map_err(|e| model_err(&f, e))?;
+                    tensors.extend(t);
+                }
+                if let Some(adapter) = &options.lora {
+                    lora::merge(adapter, &mut tensors)?;
+                }
+                let vb = VarBuilder::from_tensors(tensors, dtype, &dev);
+                let model_type = config
+                    .get("model_type")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string();
+                let bad = |what: &str, e: serde_json::Error| {
+                    model_err(&config_path, format!("not a valid {what} config: {e}"))
+                };
+                let (net, vocab) = match model_type.as_str() {
+                    "llama" => {
+                        let c: llama::LlamaConfig =
+                            serde_json::from_value(config.clone()).map_err(|e| bad("llama", e))?;
+                        let c = c.into_config(false);
+                        let model = llama::Llama::load(vb, &c).map_err(|e| model_err(dir, e))?;
+                        let cache = llama::Cache::new(true, dtype, &c, &dev)
+                            .map_err(|e| model_err(dir, e))?;
+                        let vocab = c.vocab_size;
+                        (
+                            Net::Llama {
+                                model,
+                                cache,
+                                config: c,
+                                dtype,
+                                device: dev.clone(),
+                            },
+                            vocab,
+                        )
+                    }
+                    "mistral" => {
+                        let c: mistral::Config = serde_json::from_value(config.clone())
+                            .map_err(|e| bad("mistral", e))?;
+                        let vocab = c.vocab_size;
+                        (
+                            Net::Mistral(
+                                mistral::Model::new(&c, vb).map_err(|e| model_err(dir, e))?,
+                            ),
+                            vocab,
+                        )
+                    }
+                    "qwen2" => {
+                        let c: qwen2::Config =
+                            serde_json::from_value(config.clone()).map_err(|e| bad("qwen2", e))?;
+                        let vocab = c.vocab_size;
+                        (
+                            Net::Qwen2(
+                                qwen2::ModelForCausalLM::new(&c, vb)
+                                    .map_err(|e| model_err(dir, e))?,
+                            ),
+                            vocab,
+                        )
+                    }
+                    other => {
+                        return Err(model_err(
+                            &config_path,
+                            format!(
+                                "model_type {other:?} is not supported (llama, mistral, qwen2; GGUF: llama)"
+                            ),
+                        ));
+                    }
+                };
+                Ok((net, vocab, dev))
+            })();
+            let prepared = prepare.and_then(|h| h.join().ok());
+            (loaded, prepared)
+        });
+        let (net, vocab, dev) = loaded?;
+        // A vocabulary other than config.json's (never seen): built lazily.
+        let constraints = prepared
+            .filter(|_| early_vocab == Some(vocab))
+            .unwrap_or_default();
         let template = tok_config
             .as_ref()
             .and_then(|c| c.get("chat_template"))
             .and_then(Value::as_str)
             .map_or(ChatTemplate::Plain, ChatTemplate::detect);
-        let eos = eos_ids(&config, tok_config.as_ref(), &tokenizer);
         let context = config
             .get("max_position_embeddings")
             .and_then(Value::as_u64)
@@ -523,7 +549,7 @@ impl CandleGenerator {
             tokenizer,
             eos,
             template,
-            constraints: ConstraintCache::default(),
+            constraints,
         })
     }
 
