@@ -272,7 +272,23 @@ impl OrtGenerator {
         if let OrtDevice::Cuda(id) = options.device {
             provider = register_cuda(&mut builder, id);
         }
-        let session = builder.commit_from_file(&model).map_err(ort_err)?;
+        // The logits width: config.json's vocab_size (padded embeddings
+        // may exceed the tokenizer), else the tokenizer's.
+        let config = read_json(&dir.join("config.json"))?;
+        let vocab = config
+            .as_ref()
+            .and_then(|c| c.get("vocab_size").and_then(Value::as_u64))
+            .map(|n| n as usize)
+            .unwrap_or_else(|| tokenizer.get_vocab_size(true));
+        // The constraint tokenizer and its grammar compiler are built while
+        // the session loads, so a constrained generation finds them ready.
+        let (session, constraints) = std::thread::scope(|scope| {
+            let prepare = scope.spawn(|| ConstraintCache::prepared(&tokenizer, &eos, Some(vocab)));
+            let session = builder.commit_from_file(&model).map_err(ort_err);
+            // A preparation that panicked leaves the cache to build lazily.
+            (session, prepare.join().unwrap_or_default())
+        });
+        let session = session?;
         let layout = layout(&session, &model, &dir)?;
         let name = options.name.clone().unwrap_or_else(|| {
             format!(
@@ -282,14 +298,6 @@ impl OrtGenerator {
                     .unwrap_or_default()
             )
         });
-        // The logits width: config.json's vocab_size (padded embeddings
-        // may exceed the tokenizer), else the tokenizer's.
-        let config = read_json(&dir.join("config.json"))?;
-        let vocab = config
-            .as_ref()
-            .and_then(|c| c.get("vocab_size").and_then(Value::as_u64))
-            .map(|n| n as usize)
-            .unwrap_or_else(|| tokenizer.get_vocab_size(true));
         // The positions the model was trained for, when config.json says.
         let context = config
             .as_ref()
@@ -305,7 +313,7 @@ impl OrtGenerator {
             provider,
             vocab,
             context,
-            constraints: ConstraintCache::default(),
+            constraints,
         })
     }
 
