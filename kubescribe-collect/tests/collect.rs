@@ -38,6 +38,22 @@ fn hubble_messages() -> Vec<(i64, Bytes)> {
                 (t.map_or(0, |t| t.as_nanos()), m)
             })
             .collect();
+    // Without the corpus the samples are a handful of flows: copies with
+    // their own uuid, a second apart, give the drops and stalls below room.
+    let base = flows.clone();
+    let mut copy = 0i64;
+    while flows.len() < 40 && !base.is_empty() {
+        copy += 1;
+        for (t, m) in &base {
+            let mut m = m.clone();
+            let t = t + copy * 1_000_000_000;
+            if let Some(hubble::Response::Flow(f)) = &mut m.response {
+                f.uuid = format!("copy-{copy}");
+                f.time = Some(proto::Timestamp::from_nanos(t));
+            }
+            flows.push((t, m));
+        }
+    }
     // A relay streams in time order; resuming `since` a time relies on it.
     flows.sort_by_key(|(t, _)| *t);
     server::distinct(server::encode(&flows))
@@ -67,8 +83,26 @@ fn kubearmor_messages(alerts: bool) -> Vec<(i64, Bytes)> {
             .and_then(Value::as_str)
             .is_some_and(|t| t.starts_with("Matched"))
     };
+    let mut chosen: Vec<Value> = records
+        .iter()
+        .filter(|v| is_alert(v) == alerts)
+        .cloned()
+        .collect();
+    if chosen.is_empty() && alerts {
+        // The samples without the corpus hold logs only: alerts made of them
+        // (a policy matched the same operation).
+        chosen = records
+            .into_iter()
+            .map(|mut v| {
+                v["Type"] = Value::from("MatchedPolicy");
+                v["PolicyName"] = Value::from("ksp-test");
+                v["Action"] = Value::from("Block");
+                v
+            })
+            .collect();
+    }
     let mut out = Vec::new();
-    for v in records.into_iter().filter(|v| is_alert(v) == alerts) {
+    for v in chosen {
         let bytes = if alerts {
             serde_json::from_value::<kubearmor::Alert>(v).map(|m| m.encode_to_vec())
         } else {

@@ -240,6 +240,19 @@ pub fn start(script: Arc<Script>) -> Server {
 
 /// Starts a server for `script` on `addr`.
 pub fn start_on(script: Arc<Script>, addr: SocketAddr) -> Server {
+    start_with(script, addr, None)
+}
+
+/// Starts a server for `script` on 127.0.0.1 (a free port) with TLS.
+pub fn start_tls(script: Arc<Script>, tls: tonic::transport::ServerTlsConfig) -> Server {
+    start_with(script, ([127, 0, 0, 1], 0).into(), Some(tls))
+}
+
+fn start_with(
+    script: Arc<Script>,
+    addr: SocketAddr,
+    tls: Option<tonic::transport::ServerTlsConfig>,
+) -> Server {
     let listener = std::net::TcpListener::bind(addr).expect("bind");
     listener.set_nonblocking(true).expect("nonblocking");
     let addr = listener.local_addr().expect("addr");
@@ -256,7 +269,11 @@ pub fn start_on(script: Arc<Script>, addr: SocketAddr) -> Server {
             let svc = Http {
                 replay: Replay { script },
             };
-            let _ = tonic::transport::Server::builder()
+            let mut builder = tonic::transport::Server::builder();
+            if let Some(tls) = tls {
+                builder = builder.tls_config(tls).expect("server TLS");
+            }
+            let _ = builder
                 .serve_with_incoming_shutdown(svc, incoming, async {
                     let _ = stop_rx.await;
                 })
