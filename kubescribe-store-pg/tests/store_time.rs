@@ -438,3 +438,55 @@ fn the_summarizer_reads_the_same_from_every_backend() {
         assert_eq!(first.2, other.2, "{} vs {} (windowed)", first.0, other.0);
     }
 }
+
+/// A reader opens and reads while a writer's transaction holds the write
+/// lock and has written (flushed) rows it has not committed: it sees the
+/// committed state at once and never waits; after the commit it sees all.
+#[test]
+fn readers_never_wait_for_a_writer() {
+    each_backend("readers_never_wait_for_a_writer", |b| {
+        let mut writer_store = b.open();
+        write_all(&mut writer_store, &[exec("/bin/sh", "committed", Some(1))]);
+        let mut w = writer_store.begin().unwrap();
+        // More distinct rows than a flush holds: rows written, uncommitted.
+        for i in 0..PendingRows::FLUSH_AT + 10 {
+            w.add_event(&exec("/bin/sh", &format!("open-{i}"), Some(2)))
+                .unwrap();
+        }
+        let backend = b.clone();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut reader = match &backend {
+                // A writer holds SQLite's lock: a reader must not need it.
+                Backend::Sqlite(p) => AnyStore::Sqlite(
+                    kubescribe_events::store::SqliteStore::open_with(
+                        p,
+                        &kubescribe_events::store::SqliteOptions {
+                            busy_timeout: std::time::Duration::from_millis(20),
+                            ..Default::default()
+                        },
+                    )
+                    .unwrap(),
+                ),
+                Backend::Postgres { .. } => backend.open(),
+            };
+            let counts = reader.counts().unwrap();
+            let rows = reader
+                .events(EventTable::Processes, &EventQuery::default())
+                .unwrap()
+                .len();
+            tx.send((counts.processes, rows)).unwrap();
+        });
+        // Generous: a reader that waited for the writer would wait forever.
+        let seen = rx
+            .recv_timeout(std::time::Duration::from_secs(120))
+            .expect("the reader waited for the writer");
+        assert_eq!(seen, (1, 1), "only what was committed");
+        w.commit().unwrap();
+        let mut reader = b.open();
+        assert_eq!(
+            reader.counts().unwrap().processes,
+            PendingRows::FLUSH_AT as u64 + 11
+        );
+    });
+}
