@@ -1,13 +1,18 @@
 //! Text metrics (`kubescribe_metrics`): sentence-level, corpus-level and
 //! batch functions. Batch and corpus functions release the GIL and run on
-//! rayon's global pool (`RAYON_NUM_THREADS` sets its size); values are the
+//! rayon's global pool (`RAYON_NUM_THREADS` sets its size); the per-metric
+//! batch calls take their texts across in one piece (`Texts`) and build
+//! their results directly (`scripts/py/bench_batch_lengths.py` times them
+//! against pure Rust at three text lengths); values are the
 //! Rust crate's, which equal sacrebleu 2.6.0, rouge-score 0.1.2 and nltk
 //! 3.10.4 (see the crate docs for the exact settings).
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use pyo3::intern;
 use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList, PyString};
 use rayon::prelude::*;
 use serde_json::{Value, json};
 
@@ -112,6 +117,94 @@ fn par_map<T: Send>(
     py.detach(|| pairs.par_iter().map(|(h, r)| f(h, r)).collect())
 }
 
+/// The texts of a batch argument, converted once: Python joins them with
+/// NUL (one C loop) and the joined text crosses into Rust as one UTF-8
+/// copy, cut back into pieces here; item by item only when a text holds a
+/// NUL itself. On short pairs the per-item conversion cost as much as the
+/// metric.
+enum Texts {
+    Joined(String, Vec<std::ops::Range<usize>>),
+    Each(Vec<String>),
+}
+
+impl Texts {
+    fn len(&self) -> usize {
+        match self {
+            Texts::Joined(_, spans) => spans.len(),
+            Texts::Each(v) => v.len(),
+        }
+    }
+    fn get(&self, i: usize) -> &str {
+        match self {
+            Texts::Joined(buf, spans) => &buf[spans[i].clone()],
+            Texts::Each(v) => &v[i],
+        }
+    }
+}
+
+fn texts_arg(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Texts> {
+    let py = obj.py();
+    let wrong =
+        || pyo3::exceptions::PyTypeError::new_err(format!("{what}: expected a sequence of str"));
+    if obj.is_instance_of::<PyString>() {
+        return Err(wrong());
+    }
+    let list = match obj.cast::<PyList>() {
+        Ok(l) => l.clone(),
+        Err(_) => PyList::new(py, obj.try_iter()?.collect::<PyResult<Vec<_>>>()?)?,
+    };
+    let joined = intern!(py, "\0")
+        .call_method1(intern!(py, "join"), (&list,))
+        .map_err(|_| wrong())?;
+    let buf: String = joined.extract()?;
+    let mut spans = Vec::with_capacity(list.len());
+    let mut start = 0;
+    for (i, b) in buf.bytes().enumerate() {
+        if b == 0 {
+            spans.push(start..i);
+            start = i + 1;
+        }
+    }
+    if !list.is_empty() {
+        spans.push(start..buf.len());
+    }
+    if spans.len() == list.len() {
+        Ok(Texts::Joined(buf, spans))
+    } else {
+        Ok(Texts::Each(list.extract().map_err(|_| wrong())?))
+    }
+}
+
+/// Hypotheses and references of equal length, converted once each.
+fn text_pairs(hyps: &Bound<'_, PyAny>, refs: &Bound<'_, PyAny>) -> PyResult<(Texts, Texts)> {
+    let (h, r) = (
+        texts_arg(hyps, "hypotheses")?,
+        texts_arg(refs, "references")?,
+    );
+    if h.len() != r.len() {
+        return Err(metrics_err(format!(
+            "{} hypotheses but {} references: they must pair up",
+            h.len(),
+            r.len()
+        )));
+    }
+    Ok((h, r))
+}
+
+/// [`par_map`] over batch texts.
+fn par_map_texts<T: Send>(
+    py: Python<'_>,
+    (hyps, refs): &(Texts, Texts),
+    f: impl Fn(&str, &str) -> T + Sync + Send,
+) -> Vec<T> {
+    py.detach(|| {
+        (0..hyps.len())
+            .into_par_iter()
+            .map(|i| f(hyps.get(i), refs.get(i)))
+            .collect()
+    })
+}
+
 // ---- BLEU -----------------------------------------------------------------
 
 /// Sentence BLEU (0–100): sacrebleu `sentence_bleu(hyp, [ref])` (13a
@@ -132,11 +225,11 @@ fn corpus_bleu(py: Python<'_>, hypotheses: Vec<String>, references: Vec<String>)
 #[pyfunction]
 fn bleu_batch(
     py: Python<'_>,
-    hypotheses: Vec<String>,
-    references: Vec<String>,
+    hypotheses: &Bound<'_, PyAny>,
+    references: &Bound<'_, PyAny>,
 ) -> PyResult<Vec<f64>> {
-    let pairs = pairs_arg(hypotheses, references)?;
-    Ok(par_map(py, &pairs, sentence_bleu))
+    let texts = text_pairs(hypotheses, references)?;
+    Ok(par_map_texts(py, &texts, sentence_bleu))
 }
 
 // ---- chrF -----------------------------------------------------------------
@@ -167,13 +260,15 @@ fn corpus_chrf(
 #[pyo3(signature = (hypotheses, references, *, word_order = 2))]
 fn chrf_batch(
     py: Python<'_>,
-    hypotheses: Vec<String>,
-    references: Vec<String>,
+    hypotheses: &Bound<'_, PyAny>,
+    references: &Bound<'_, PyAny>,
     word_order: usize,
 ) -> PyResult<Vec<f64>> {
-    let pairs = pairs_arg(hypotheses, references)?;
+    let texts = text_pairs(hypotheses, references)?;
     let cfg = chrf_cfg(word_order);
-    Ok(par_map(py, &pairs, |h, r| sentence_chrf_with(h, r, &cfg)))
+    Ok(par_map_texts(py, &texts, |h, r| {
+        sentence_chrf_with(h, r, &cfg)
+    }))
 }
 
 // ---- ROUGE ----------------------------------------------------------------
@@ -206,13 +301,32 @@ fn rouge<'py>(
 #[pyo3(signature = (hypotheses, references, *, stem = false))]
 fn rouge_batch<'py>(
     py: Python<'py>,
-    hypotheses: Vec<String>,
-    references: Vec<String>,
+    hypotheses: &Bound<'py, PyAny>,
+    references: &Bound<'py, PyAny>,
     stem: bool,
-) -> PyResult<Bound<'py, PyAny>> {
-    let pairs = pairs_arg(hypotheses, references)?;
-    let rows = par_map(py, &pairs, |h, r| rouge_value(&rouge_scores(r, h, stem)));
-    to_py(py, &rows)
+) -> PyResult<Bound<'py, PyList>> {
+    let texts = text_pairs(hypotheses, references)?;
+    let scores = par_map_texts(py, &texts, |h, r| rouge_scores(r, h, stem));
+    // The records built directly (interned keys, no JSON detour): on short
+    // pairs building them costs as much as scoring them.
+    let keys = [
+        intern!(py, "rouge1"),
+        intern!(py, "rouge2"),
+        intern!(py, "rougeL"),
+        intern!(py, "rougeLsum"),
+    ];
+    let rows = scores
+        .iter()
+        .map(|s| {
+            let d = PyDict::new(py);
+            d.set_item(keys[0], s.rouge1.fmeasure)?;
+            d.set_item(keys[1], s.rouge2.fmeasure)?;
+            d.set_item(keys[2], s.rouge_l.fmeasure)?;
+            d.set_item(keys[3], s.rouge_lsum.fmeasure)?;
+            Ok(d)
+        })
+        .collect::<PyResult<Vec<_>>>()?;
+    PyList::new(py, rows)
 }
 
 /// Corpus ROUGE: the mean F-measure of each variant over the pairs (as
@@ -262,13 +376,15 @@ fn meteor(hypothesis: &str, reference: &str, wordnet: Option<PyRef<'_, PyWordNet
 #[pyo3(signature = (hypotheses, references, *, wordnet = None))]
 fn meteor_batch(
     py: Python<'_>,
-    hypotheses: Vec<String>,
-    references: Vec<String>,
+    hypotheses: &Bound<'_, PyAny>,
+    references: &Bound<'_, PyAny>,
     wordnet: Option<PyRef<'_, PyWordNet>>,
 ) -> PyResult<Vec<f64>> {
-    let pairs = pairs_arg(hypotheses, references)?;
+    let texts = text_pairs(hypotheses, references)?;
     let w = wn(wordnet.as_ref());
-    Ok(par_map(py, &pairs, |h, r| rs_meteor(h, r, w.as_deref())))
+    Ok(par_map_texts(py, &texts, |h, r| {
+        rs_meteor(h, r, w.as_deref())
+    }))
 }
 
 /// Corpus METEOR: the mean over the pairs (0 for no pairs).
@@ -276,12 +392,12 @@ fn meteor_batch(
 #[pyo3(signature = (hypotheses, references, *, wordnet = None))]
 fn corpus_meteor(
     py: Python<'_>,
-    hypotheses: Vec<String>,
-    references: Vec<String>,
+    hypotheses: &Bound<'_, PyAny>,
+    references: &Bound<'_, PyAny>,
     wordnet: Option<PyRef<'_, PyWordNet>>,
 ) -> PyResult<f64> {
-    let n = hypotheses.len();
     let v = meteor_batch(py, hypotheses, references, wordnet)?;
+    let n = v.len();
     let mut s = 0.0;
     for x in &v {
         s += x;

@@ -150,3 +150,22 @@ def test_mismatched_lengths_and_unknown_columns_raise():
         kubescribe.bleu_batch("ab", "ab")  # type: ignore[arg-type]
     assert kubescribe.corpus_bleu([], []) == 0.0
     assert kubescribe.corpus_meteor([], []) == 0.0
+
+
+def test_batch_texts_are_converted_once_and_score_as_one_by_one():
+    # Texts cross into Rust joined by NUL; one holding a NUL itself goes item by item.
+    hyps = ("a\x00b c", "the cat sat", "", "ünïcode ✓ text")
+    refs = ["a b c", "the cat sat on the mat", "x", "unicode text"]
+    plain = [h.replace("\x00", " ") for h in hyps]
+    for texts in (hyps, plain):
+        expected = [kubescribe.bleu(h, r) for h, r in zip(texts, refs)]
+        for arg in (list(texts), tuple(texts), iter(texts)):
+            assert kubescribe.bleu_batch(arg, refs) == expected
+    assert kubescribe.chrf_batch(hyps, refs) == [kubescribe.chrf(h, r) for h, r in zip(hyps, refs)]
+    assert kubescribe.rouge_batch(hyps, refs, stem=True) == [kubescribe.rouge(h, r, stem=True)
+                                                            for h, r in zip(hyps, refs)]
+    assert kubescribe.meteor_batch(hyps, refs) == [kubescribe.meteor(h, r) for h, r in zip(hyps, refs)]
+    assert kubescribe.rouge_batch([""], [""]) == [kubescribe.rouge("", "")]
+    assert kubescribe.bleu_batch([], []) == []
+    with pytest.raises(TypeError):
+        kubescribe.rouge_batch(["a", 1], ["a", "b"])  # type: ignore[list-item]
