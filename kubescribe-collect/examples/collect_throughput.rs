@@ -11,6 +11,10 @@
 #[path = "../tests/common/server.rs"]
 mod server;
 
+/// The CLI's allocator (kubescribe-cli's main.rs), so the numbers are the command's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::time::Instant;
 
 use bytes::Bytes;
