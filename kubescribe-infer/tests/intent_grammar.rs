@@ -256,3 +256,22 @@ fn every_engine_can_write_the_synthesizers_policy_under_the_shaped_grammar() {
     assert!(written >= 6, "{written}");
     assert!(refused >= 8, "{refused}");
 }
+
+#[test]
+fn network_policy_types_are_the_api_servers() {
+    // The OpenAPI schema says only "string"; layer 1 refuses anything but
+    // Ingress and Egress, so the grammar must not offer other values.
+    let schema = kubescribe_infer::constrained::generation_schema(
+        kubescribe_core::PolicyKind::NetworkPolicy,
+        &Tightening::default(),
+        &SchemaLimits::default(),
+    )
+    .unwrap();
+    let types = &schema["properties"]["spec"]["properties"]["policyTypes"];
+    assert_eq!(
+        types["items"],
+        json!({"enum": ["Ingress", "Egress"]}),
+        "{types}"
+    );
+    assert_eq!(types["maxItems"], json!(2));
+}
