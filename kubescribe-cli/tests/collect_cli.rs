@@ -1,14 +1,17 @@
 //! `kubescribe collect` end to end: Falco posts to its listener, Ctrl-C
 //! (SIGINT) stops it, and everything received is in the store, as `ingest`
-//! stores the same alerts from a file. (The gRPC sources are tested against
-//! in-process tonic servers in kubescribe-collect's tests.)
+//! stores the same alerts from a file — into an SQLite file, and into
+//! PostgreSQL when `KUBESCRIBE_TEST_POSTGRES` names a server (NOT RUN
+//! otherwise). (The gRPC sources are tested against in-process tonic servers
+//! in kubescribe-collect's tests.)
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use kubescribe_events::store::{EventStore, SqliteStore};
+use kubescribe_events::store::EventStore;
+use kubescribe_store_pg::StoreLocation;
 
 fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_kubescribe"))
@@ -27,8 +30,35 @@ fn post(addr: &str, token: &str, body: &str) -> String {
     answer
 }
 
+/// The stores to collect into: a new SQLite file, and a new PostgreSQL
+/// schema on the test server when one is named.
+fn stores(dir: &Path) -> Vec<String> {
+    let mut out = vec![dir.join("live.db").display().to_string()];
+    match std::env::var("KUBESCRIBE_TEST_POSTGRES") {
+        Ok(url) if !url.is_empty() => {
+            let schema = format!("collect_cli_{}", std::process::id());
+            let mut c = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+            c.batch_execute(&format!(
+                "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
+            ))
+            .unwrap();
+            let sep = if url.contains('?') { '&' } else { '?' };
+            out.push(format!("{url}{sep}options=-csearch_path%3D{schema}"));
+        }
+        _ => println!("NOT RUN (collect into PostgreSQL): set KUBESCRIBE_TEST_POSTGRES"),
+    }
+    out
+}
+
 #[test]
 fn collect_from_falco_stops_on_ctrl_c_with_everything_committed() {
+    let dir = tempfile::tempdir().unwrap();
+    for store in stores(dir.path()) {
+        collect_into(&store, dir.path());
+    }
+}
+
+fn collect_into(store: &str, dir: &Path) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
     let sample = root.join("examples/events/falco.jsonl");
     let alerts: Vec<String> = std::fs::read_to_string(&sample)
@@ -38,8 +68,6 @@ fn collect_from_falco_stops_on_ctrl_c_with_everything_committed() {
         .map(str::to_string)
         .collect();
     assert!(alerts.len() >= 3);
-    let dir = tempfile::tempdir().unwrap();
-    let store = dir.path().join("live.db");
     let mut child = bin()
         .args([
             "collect",
@@ -48,8 +76,7 @@ fn collect_from_falco_stops_on_ctrl_c_with_everything_committed() {
             "--falco-token",
             "t0k",
         ])
-        .arg("--store")
-        .arg(&store)
+        .args(["--store", store])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -90,8 +117,9 @@ fn collect_from_falco_stops_on_ctrl_c_with_everything_committed() {
         "{stdout}"
     );
     // The store holds what `ingest` stores from the same alerts as a file.
-    let mut live = SqliteStore::open(&store).unwrap();
-    let file_store = dir.path().join("file.db");
+    let mut live = kubescribe_store_pg::open(&StoreLocation::parse(store)).unwrap();
+    let file_store = dir.join("file.db");
+    let _ = std::fs::remove_file(&file_store);
     let ingest = bin()
         .arg("ingest")
         .arg(&sample)
@@ -100,7 +128,9 @@ fn collect_from_falco_stops_on_ctrl_c_with_everything_committed() {
         .output()
         .unwrap();
     assert!(ingest.status.success());
-    let mut from_file = SqliteStore::open(&file_store).unwrap();
+    let mut from_file =
+        kubescribe_store_pg::open(&StoreLocation::parse(&file_store.display().to_string()))
+            .unwrap();
     let (a, b) = (live.counts().unwrap(), from_file.counts().unwrap());
     assert_eq!(
         (

@@ -261,7 +261,9 @@ impl Writer<'_> {
             return Ok(());
         }
         let uncommitted = (self.pending.len() + queued) as u64;
-        self.write()
+        // The store may be a blocking client with a runtime of its own
+        // (PostgreSQL's): write outside this runtime's context.
+        tokio::task::block_in_place(|| self.write())
             .map_err(|error| CollectError::Store { error, uncommitted })?;
         let pending = std::mem::take(&mut self.pending);
         for r in pending {

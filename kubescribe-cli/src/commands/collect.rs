@@ -7,21 +7,23 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use clap::{Args, ValueEnum};
 use kubescribe_collect::{
     CollectOptions, CollectReport, OnFull, Source, SourceKind, SourceState, Stop, TlsOptions,
 };
-use kubescribe_events::store::SqliteStore;
 
+use crate::input;
 use crate::output::{self, Exit};
 
 /// The arguments of `kubescribe collect`.
 #[derive(Args)]
 pub struct CollectArgs {
-    /// The store (an SQLite file, created if missing).
-    #[arg(long, default_value = "kubescribe.db")]
-    pub store: PathBuf,
+    /// The store: an SQLite file (created if missing) or a PostgreSQL URL
+    /// (`postgres://user@host:port/db`); default $KUBESCRIBE_STORE, else
+    /// kubescribe.db.
+    #[arg(long, value_name = "FILE|URL")]
+    pub store: Option<PathBuf>,
     /// A Hubble Relay (`observer.Observer/GetFlows`), e.g. `hubble-relay:4245`; repeatable.
     #[arg(long, value_name = "HOST:PORT")]
     pub hubble: Vec<String>,
@@ -217,8 +219,7 @@ pub fn run(args: CollectArgs) -> Result<Exit> {
     if sources.is_empty() {
         bail!("nothing to collect from: give --hubble, --tetragon, --kubearmor or --falco-listen");
     }
-    let mut store = SqliteStore::open(&args.store)
-        .with_context(|| format!("opening store {}", args.store.display()))?;
+    let mut store = input::open_or_create_store(&input::store_or_default(&args.store))?;
     let options = CollectOptions {
         queue_records: args.queue.max(1),
         batch_records: args.batch.max(1),
