@@ -10,8 +10,8 @@ use anyhow::{Context, Result};
 use kubescribe_core::intent::Intent;
 use kubescribe_synth::parse::{ParsedIntent, PodResolver, parse_intent_with};
 
-use crate::input;
 use crate::output::{self, Exit};
+use crate::store_location;
 
 /// Where the intent comes from.
 pub enum IntentSource<'a> {
@@ -59,7 +59,7 @@ pub fn read_intent_file(intent_file: &Path) -> Result<Intent> {
 /// when given). A store that cannot be opened is the outer error; a text
 /// that does not parse is the inner one.
 pub fn parse(text: &str, store: Option<&Path>) -> Result<Result<ParsedIntent, String>> {
-    let mut opened = store.map(input::open_store).transpose()?;
+    let mut opened = store.map(store_location::open_store).transpose()?;
     Ok(parse_with(
         text,
         opened.as_mut().map(|s| s as &mut dyn PodResolver),

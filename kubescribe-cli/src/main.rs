@@ -13,6 +13,7 @@ mod input;
 mod intent_source;
 mod output;
 mod progress;
+mod store_location;
 mod when;
 
 use std::process::ExitCode;

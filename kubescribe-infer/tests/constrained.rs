@@ -446,7 +446,9 @@ fn one_grammar_compiler_serves_every_schema_as_separate_compiles_would() {
     let gtok = gg.constraint_tokenizer().unwrap();
     for kind in [PolicyKind::NetworkPolicy, PolicyKind::KubeArmorPolicy] {
         let limits = SchemaLimits::default();
-        let mut prepared = gg.constraint(kind, &Tightening::default(), &limits).unwrap();
+        let mut prepared = gg
+            .constraint(kind, &Tightening::default(), &limits)
+            .unwrap();
         let mut alone =
             SchemaConstraint::for_kind(kind, &Tightening::default(), &limits, gtok).unwrap();
         assert_eq!(drive(&mut prepared, 7), drive(&mut alone, 7), "{kind:?}");

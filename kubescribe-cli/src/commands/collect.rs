@@ -13,8 +13,8 @@ use kubescribe_collect::{
     CollectOptions, CollectReport, OnFull, Source, SourceKind, SourceState, Stop, TlsOptions,
 };
 
-use crate::input;
 use crate::output::{self, Exit};
+use crate::store_location;
 
 /// The arguments of `kubescribe collect`.
 #[derive(Args)]
@@ -219,7 +219,8 @@ pub fn run(args: CollectArgs) -> Result<Exit> {
     if sources.is_empty() {
         bail!("nothing to collect from: give --hubble, --tetragon, --kubearmor or --falco-listen");
     }
-    let mut store = input::open_or_create_store(&input::store_or_default(&args.store))?;
+    let mut store =
+        store_location::open_or_create_store(&store_location::store_or_default(&args.store))?;
     let options = CollectOptions {
         queue_records: args.queue.max(1),
         batch_records: args.batch.max(1),

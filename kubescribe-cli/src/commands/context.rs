@@ -7,8 +7,8 @@ use kubescribe_events::context::Observed;
 use kubescribe_events::store::Windowed;
 
 use crate::args::ContextArgs;
-use crate::input;
 use crate::output::{self, Exit};
+use crate::store_location;
 
 /// Parses `k=v[,k=v...]`.
 fn parse_selector(s: &str) -> Result<BTreeMap<String, String>> {
@@ -24,7 +24,7 @@ fn parse_selector(s: &str) -> Result<BTreeMap<String, String>> {
 
 /// Prints the summary (text, or JSON).
 pub fn run(args: ContextArgs) -> Result<Exit> {
-    let mut opened = input::open_store(&input::store_or_default(&args.store))?;
+    let mut opened = store_location::open_store(&store_location::store_or_default(&args.store))?;
     let mut s = Windowed {
         store: &mut opened,
         since: args.since,

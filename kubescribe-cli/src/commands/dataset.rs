@@ -9,8 +9,8 @@ use kubescribe_infer::dataset::{self, DatasetConfig, Pools, Skipped};
 use kubescribe_synth::prompt::Template;
 
 use crate::args::DatasetBuildArgs;
-use crate::input;
 use crate::output::{self, Exit};
+use crate::store_location;
 
 /// The reason's kind, for the summary: the text before its details.
 fn reason_kind(s: &Skipped) -> String {
@@ -44,9 +44,9 @@ pub fn run(a: DatasetBuildArgs) -> Result<Exit> {
     ]
     .map(|f| a.out.join(f));
     output::refuse_overwrite(outputs.iter().map(|p| p.as_path()), a.force)?;
-    let mut store = input::store_arg(&a.store)
+    let mut store = store_location::store_arg(&a.store)
         .as_deref()
-        .map(input::open_store)
+        .map(store_location::open_store)
         .transpose()?;
     let (seeds, read_skips, documents) = dataset::read_seeds(&a.policies)?;
     let mut pools = Pools::builtin();

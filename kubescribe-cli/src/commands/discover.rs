@@ -25,6 +25,7 @@ use kubescribe_synth::parse::{IntentParseError, parse_intent_with, restate};
 use crate::args::{DiscoverArgs, PolicyFormat};
 use crate::input;
 use crate::output::{self, Exit};
+use crate::store_location;
 
 fn options(a: &DiscoverArgs) -> Result<DiscoverOptions> {
     let mut o = DiscoverOptions {
@@ -55,7 +56,7 @@ fn options(a: &DiscoverArgs) -> Result<DiscoverOptions> {
 /// Runs `discover`.
 pub fn run(a: DiscoverArgs) -> Result<Exit> {
     let o = options(&a)?;
-    let mut store = input::open_store(&a.store)?;
+    let mut store = store_location::open_store(&a.store)?;
     if let Some(fraction) = a.holdout {
         return holdout(&a, &o, &mut store, fraction);
     }

@@ -17,9 +17,9 @@ use kubescribe_validate::Validator;
 
 use crate::args::{Backend, GenerateApply, GenerateArgs, PolicyFormat};
 use crate::cluster_apply;
-use crate::input;
 use crate::intent_source::{self, IntentSource};
 use crate::output::{self, Exit};
+use crate::store_location;
 
 /// Runs `generate`: the synthesizer alone when it writes the policy with no
 /// store and no trace, else the loop.
@@ -29,7 +29,7 @@ pub fn run(args: GenerateArgs) -> Result<Exit> {
     }
     // The temporary store lives until the command is done.
     let (_temporary, store) = if args.events.is_empty() {
-        (None, input::store_arg(&args.store))
+        (None, store_location::store_arg(&args.store))
     } else {
         let (dir, path) = ingest_events(&args.events)?;
         (Some(dir), Some(path))

@@ -8,15 +8,15 @@ use kubescribe_events::store::EventStore;
 use kubescribe_events::{IngestOptions, IngestSummary, SkipReason, ingest_file, ingest_reader};
 
 use crate::args::IngestArgs;
-use crate::input;
 use crate::output::{self, Exit};
+use crate::store_location;
 
 /// Ingests every file (`-`: standard input) and prints the summary: exit 1
 /// when records were malformed or unsupported, 2 when a file was unreadable.
 pub fn run(args: IngestArgs) -> Result<Exit> {
     let (files, show_errors) = (&args.files, args.show_errors);
-    let store_path = input::store_or_default(&args.store);
-    let mut store = input::open_or_create_store(&store_path)?;
+    let store_path = store_location::store_or_default(&args.store);
+    let mut store = store_location::open_or_create_store(&store_path)?;
     let options = IngestOptions {
         max_record_bytes: args.max_record_mib.saturating_mul(1024 * 1024),
         ..IngestOptions::default()
@@ -138,7 +138,7 @@ pub fn run(args: IngestArgs) -> Result<Exit> {
     writeln!(
         out,
         "store {}: {} process, {} file, {} flow, {} syscall rows ({} observations), {} workloads, {} pods",
-        input::location(&store_path).display(),
+        store_location::location(&store_path).display(),
         counts.processes,
         counts.files,
         counts.flows,

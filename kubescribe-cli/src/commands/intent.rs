@@ -10,7 +10,8 @@ use kubescribe_synth::parse::{ParsedIntent, PodResolver};
 
 use crate::args::{Backend, IntentParseArgs, TextFormat};
 use crate::output::{self, Exit};
-use crate::{backend, input, intent_source};
+use crate::store_location;
+use crate::{backend, intent_source};
 
 /// Parses `text` with a model: the parse and its attempts, or (as `Err` in
 /// the inner result) why no valid intent came out. Model and store failures
@@ -27,7 +28,7 @@ fn parse_llm(
             "--backend synth writes policies, not intents: leave --backend out for the offline parser, or use ort/openai"
         );
     }
-    let mut opened = store.map(input::open_store).transpose()?;
+    let mut opened = store.map(store_location::open_store).transpose()?;
     let generator = backend::open(model_backend, &args.model)?;
     let parser = LlmIntentParser::new(
         generator.as_ref(),
@@ -45,7 +46,7 @@ fn parse_llm(
 /// Prints the parse: the intent, the entities with byte spans, the
 /// assumptions (and, with a model, the attempts).
 pub fn run(args: IntentParseArgs) -> Result<Exit> {
-    let store_path = input::store_arg(&args.store);
+    let store_path = store_location::store_arg(&args.store);
     let (text, store) = (args.text.as_str(), store_path.as_deref());
     let result = match args.backend {
         None => intent_source::parse(text, store)?.map(|p| (p, Vec::new())),

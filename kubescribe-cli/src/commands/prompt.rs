@@ -5,15 +5,18 @@ use kubescribe_core::Engine;
 use kubescribe_synth::prompt::{self, ChatTemplate};
 
 use crate::args::{PromptArgs, TextFormat};
-use crate::input;
 use crate::intent_source::{self, IntentSource};
 use crate::output::{self, Exit};
+use crate::store_location;
 
 /// Builds and prints the prompt. Exit 0 printed, 1 the intent text could
 /// not be parsed, 2 unreadable intent, store or model file.
 pub fn run(a: PromptArgs) -> Result<Exit> {
-    let store_path = input::store_arg(&a.store);
-    let mut opened = store_path.as_deref().map(input::open_store).transpose()?;
+    let store_path = store_location::store_arg(&a.store);
+    let mut opened = store_path
+        .as_deref()
+        .map(store_location::open_store)
+        .transpose()?;
     let mut store = opened.as_mut().map(|s| kubescribe_events::store::Windowed {
         store: s,
         since: a.since,

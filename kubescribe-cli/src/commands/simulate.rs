@@ -12,8 +12,8 @@ use kubescribe_events::store::{EventQuery, EventStore, EventTable};
 use kubescribe_simulate::{Inventory, NamespacePosture, Posture, SimOptions, Simulator, Verdict};
 
 use crate::args::{Output, PostureArg, SimulateArgs};
-use crate::input;
 use crate::output::{self, Exit};
+use crate::store_location;
 
 fn load(files: &[PathBuf], max_file_mib: usize) -> Result<Vec<(String, Policy)>> {
     let limits = ReadLimits {
@@ -94,7 +94,7 @@ fn namespace_postures(values: &[String]) -> Result<BTreeMap<String, NamespacePos
 /// Replays the store's events (of `--namespace`) against the policies and
 /// prints the decisions: exit 1 when some event is blocked.
 pub fn run(a: SimulateArgs) -> Result<Exit> {
-    let mut opened = input::open_store(&input::store_or_default(&a.store))?;
+    let mut opened = store_location::open_store(&store_location::store_or_default(&a.store))?;
     let mut store = kubescribe_events::store::Windowed {
         store: &mut opened,
         since: a.since,

@@ -4,16 +4,16 @@ use anyhow::{Context, Result};
 use kubescribe_events::store::{EventStore, EventTable};
 
 use crate::args::{StorePruneArgs, TextFormat};
-use crate::input;
 use crate::output::{self, Exit};
+use crate::store_location;
 
 /// Deletes the rows last observed before `--before` and prints what went.
 pub fn prune(a: StorePruneArgs) -> Result<Exit> {
-    let path = input::store_or_default(&a.store);
-    let mut store = input::open_store(&path)?;
+    let path = store_location::store_or_default(&a.store);
+    let mut store = store_location::open_store(&path)?;
     let sum = store
         .prune(a.before)
-        .with_context(|| format!("pruning {}", input::location(&path).display()))?;
+        .with_context(|| format!("pruning {}", store_location::location(&path).display()))?;
     let before = kubescribe_events::time::format_rfc3339(a.before);
     match a.output {
         TextFormat::Json => {

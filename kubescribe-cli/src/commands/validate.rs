@@ -15,6 +15,7 @@ use kubescribe_validate::{DocumentReport, Validator, syntax_report};
 use crate::args::{ValidateArgs, ValidateOutput};
 use crate::input;
 use crate::output::{self, Exit};
+use crate::store_location;
 
 mod junit_tap;
 mod versions;
@@ -57,8 +58,11 @@ pub fn run(args: ValidateArgs) -> Result<Exit> {
     // The first failure of the cluster: the command then stops with it
     // (exit 2) rather than call a policy invalid that was not checked.
     let mut cluster_failure: Option<kubescribe_events::cluster::ClusterError> = None;
-    let store_path = input::store_arg(&args.store);
-    let mut store = store_path.as_deref().map(input::open_store).transpose()?;
+    let store_path = store_location::store_arg(&args.store);
+    let mut store = store_path
+        .as_deref()
+        .map(store_location::open_store)
+        .transpose()?;
     // The store presented as a cluster, read once for every policy.
     let mut snapshot = match store.as_mut() {
         Some(s) => Some(

@@ -13,7 +13,8 @@ use kubescribe_validate::Validator;
 
 use crate::args::{Backend, GenerateApply, ModelArgs, PromptingArgs, SchemaFieldArg};
 use crate::output::{self, Exit};
-use crate::{backend, cluster_apply, input, intent_source};
+use crate::store_location;
+use crate::{backend, cluster_apply, intent_source};
 
 /// What `generate` was asked for, beyond the intent.
 pub struct LoopArgs<'a> {
@@ -67,7 +68,7 @@ pub fn run_intent(mut intent: Intent, args: &LoopArgs<'_>) -> Result<Exit> {
     if let Some(e) = args.engine {
         intent.engine = Some(e.parse::<Engine>().map_err(anyhow::Error::msg)?);
     }
-    let mut store = match args.store.map(input::open_store).transpose() {
+    let mut store = match args.store.map(store_location::open_store).transpose() {
         Ok(s) => s,
         Err(e) => return Ok(output::fail(Exit::Unusable, output::error_text(&e))),
     };
