@@ -848,9 +848,17 @@ pub struct SimulateArgs {
 /// The arguments of `kubescribe discover`.
 #[derive(Args)]
 pub struct DiscoverArgs {
-    /// The store (see `kubescribe ingest`).
-    #[arg(long, default_value = "kubescribe.db")]
-    pub store: PathBuf,
+    /// The store (see `kubescribe ingest`): an SQLite file or a PostgreSQL
+    /// URL; default $KUBESCRIBE_STORE, else kubescribe.db.
+    #[arg(long, value_name = "FILE|URL")]
+    pub store: Option<PathBuf>,
+    /// Only events observed at or after this time (as `context --since`):
+    /// discovery, replay and --holdout see this window only.
+    #[arg(long, value_name = "TIME", value_parser = crate::when::parse_time)]
+    pub since: Option<i64>,
+    /// Only events observed before this time (as --since).
+    #[arg(long, value_name = "TIME", value_parser = crate::when::parse_time)]
+    pub until: Option<i64>,
     /// Only workloads of this namespace.
     #[arg(short = 'n', long)]
     pub namespace: Option<String>,

@@ -241,3 +241,48 @@ fn discover_refuses_what_it_cannot_use() {
     let (o, _, err) = discover(&store, &["--engine", "apparmor"]);
     assert_eq!(o.status.code(), Some(2), "{err}");
 }
+
+/// The distinct events of the report's first line ("… from N distinct event(s)").
+fn distinct_events(err: &str) -> usize {
+    let first = err.lines().next().unwrap_or_default();
+    first
+        .split(" from ")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no event count in {first:?}"))
+}
+
+#[test]
+fn discover_reads_the_window_and_the_store_variable() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("s.db");
+    ingest(&store, ALL);
+    let (o, all_out, all_err) = discover(&store, &[]);
+    assert_eq!(o.status.code(), Some(0), "{all_err}");
+    // The samples have no row spanning the cut (store_cli.rs checks it).
+    let cut = "2026-01-01T00:00:00Z";
+    let (o, late_out, late_err) = discover(&store, &["--since", cut]);
+    assert_eq!(o.status.code(), Some(0), "{late_err}");
+    let (o, early_out, early_err) = discover(&store, &["--until", cut]);
+    assert_eq!(o.status.code(), Some(0), "{early_err}");
+    let (all, late, early) = (
+        distinct_events(&all_err),
+        distinct_events(&late_err),
+        distinct_events(&early_err),
+    );
+    assert!(late > 0 && early > 0, "{late_err}\n{early_err}");
+    assert_eq!(late + early, all, "{late_err}\n{early_err}\n{all_err}");
+    assert!(late_out.len() < all_out.len() && early_out.len() < all_out.len());
+    // A window holding everything discovers what no window does.
+    let (_, whole, _) = discover(&store, &["--since", "0"]);
+    assert_eq!(whole, all_out);
+    // KUBESCRIBE_STORE stands in for --store.
+    let o = bin()
+        .arg("discover")
+        .env("KUBESCRIBE_STORE", &store)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&o.stdout), all_out);
+}

@@ -15,10 +15,9 @@ use kubescribe_core::engine::Engine;
 use kubescribe_core::intent::Intent;
 use kubescribe_core::quote::Printable as P;
 use kubescribe_events::PodResolver;
-use kubescribe_events::store::EventStore;
+use kubescribe_events::store::{EventStore, Windowed};
 use kubescribe_infer::discover::{self as check, DiscoverRun, EngineReplay, Judged};
 use kubescribe_simulate::Inventory;
-use kubescribe_store_pg::AnyStore;
 use kubescribe_synth::discover::{DiscoverOptions, WorkloadDiscovery, diff};
 use kubescribe_synth::parse::{IntentParseError, parse_intent_with, restate};
 
@@ -56,7 +55,12 @@ fn options(a: &DiscoverArgs) -> Result<DiscoverOptions> {
 /// Runs `discover`.
 pub fn run(a: DiscoverArgs) -> Result<Exit> {
     let o = options(&a)?;
-    let mut store = store_location::open_store(&a.store)?;
+    let mut opened = store_location::open_store(&store_location::store_or_default(&a.store))?;
+    let mut store = Windowed {
+        store: &mut opened,
+        since: a.since,
+        until: a.until,
+    };
     if let Some(fraction) = a.holdout {
         return holdout(&a, &o, &mut store, fraction);
     }
@@ -138,7 +142,7 @@ fn read_policies(path: &std::path::Path) -> Result<Vec<Policy>> {
 /// engine (nor its own) can express is printed and becomes exit 1.
 fn intent_policies(
     text: &str,
-    store: &mut AnyStore,
+    store: &mut Windowed<'_>,
     workloads: &[WorkloadDiscovery],
     engines: &[Engine],
 ) -> std::result::Result<Vec<Policy>, Exit> {
@@ -219,7 +223,7 @@ fn intent_policies(
 fn holdout(
     a: &DiscoverArgs,
     o: &DiscoverOptions,
-    store: &mut AnyStore,
+    store: &mut dyn EventStore,
     fraction: f64,
 ) -> Result<Exit> {
     if !(0.0..=1.0).contains(&fraction) {
