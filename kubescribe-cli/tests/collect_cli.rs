@@ -5,6 +5,8 @@
 //! otherwise). (The gRPC sources are tested against in-process tonic servers
 //! in kubescribe-collect's tests.)
 
+mod common;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
@@ -30,30 +32,10 @@ fn post(addr: &str, token: &str, body: &str) -> String {
     answer
 }
 
-/// The stores to collect into: a new SQLite file, and a new PostgreSQL
-/// schema on the test server when one is named.
-fn stores(dir: &Path) -> Vec<String> {
-    let mut out = vec![dir.join("live.db").display().to_string()];
-    match std::env::var("KUBESCRIBE_TEST_POSTGRES") {
-        Ok(url) if !url.is_empty() => {
-            let schema = format!("collect_cli_{}", std::process::id());
-            let mut c = postgres::Client::connect(&url, postgres::NoTls).unwrap();
-            c.batch_execute(&format!(
-                "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
-            ))
-            .unwrap();
-            let sep = if url.contains('?') { '&' } else { '?' };
-            out.push(format!("{url}{sep}options=-csearch_path%3D{schema}"));
-        }
-        _ => println!("NOT RUN (collect into PostgreSQL): set KUBESCRIBE_TEST_POSTGRES"),
-    }
-    out
-}
-
 #[test]
 fn collect_from_falco_stops_on_ctrl_c_with_everything_committed() {
     let dir = tempfile::tempdir().unwrap();
-    for store in stores(dir.path()) {
+    for store in common::stores(dir.path(), "live.db", "collect_cli") {
         collect_into(&store, dir.path());
     }
 }

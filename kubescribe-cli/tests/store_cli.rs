@@ -3,6 +3,8 @@
 //! otherwise), `KUBESCRIBE_STORE` in place of `--store`, `--since`/`--until`
 //! windows on `context` and `simulate`, and `store prune`.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -26,26 +28,6 @@ fn ok(out: Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-/// The stores to run on: a new SQLite file, and a new PostgreSQL schema on
-/// the test server (its URL with `options=-csearch_path=…`) when named.
-fn stores(dir: &Path, test: &str) -> Vec<String> {
-    let mut out = vec![dir.join("s.db").display().to_string()];
-    match std::env::var("KUBESCRIBE_TEST_POSTGRES") {
-        Ok(url) if !url.is_empty() => {
-            let schema = format!("cli_{}_{test}", std::process::id());
-            let mut c = postgres::Client::connect(&url, postgres::NoTls).unwrap();
-            c.batch_execute(&format!(
-                "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
-            ))
-            .unwrap();
-            let sep = if url.contains('?') { '&' } else { '?' };
-            out.push(format!("{url}{sep}options=-csearch_path%3D{schema}"));
-        }
-        _ => println!("NOT RUN ({test} on PostgreSQL): set KUBESCRIBE_TEST_POSTGRES"),
-    }
-    out
-}
-
 /// The observation count of `context`'s first line ("… (N events):").
 fn events_of(context: &str) -> u64 {
     let first = context.lines().next().unwrap_or("");
@@ -59,7 +41,7 @@ fn events_of(context: &str) -> u64 {
 #[test]
 fn windows_prune_and_the_store_variable_on_every_backend() {
     let dir = tempfile::tempdir().unwrap();
-    for store in stores(dir.path(), "windows_prune") {
+    for store in common::stores(dir.path(), "s.db", "cli_windows_prune") {
         let mut c = bin();
         c.args(["ingest", "--quiet"]);
         for f in [
