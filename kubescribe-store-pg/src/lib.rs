@@ -23,6 +23,7 @@
 
 mod any;
 mod schema;
+mod stage;
 mod writer;
 
 use std::collections::BTreeMap;

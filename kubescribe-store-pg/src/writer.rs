@@ -1,8 +1,8 @@
 //! The write side of the PostgreSQL store: a transaction that folds events
-//! into pending rows ([`PendingRows`]) and writes each table's rows with one
-//! `INSERT … SELECT FROM unnest(…) ON CONFLICT (key_hash) DO UPDATE` per
-//! [`UPSERT_CHUNK`] rows; pods and workloads; probing past a hash another
-//! key holds, and closing the gaps pruning leaves ([`PgProbe`]).
+//! into pending rows ([`PendingRows`]) and writes each table's rows in bulk
+//! (a binary `COPY` into a staging table, then one merge and one insert:
+//! [`Staged`]); pods and workloads; probing past a hash another key holds,
+//! and closing the gaps pruning leaves ([`PgProbe`]).
 
 use std::collections::BTreeMap;
 
@@ -14,17 +14,16 @@ use kubescribe_events::{Event, EventKind, NetworkEvent, Workload};
 use postgres::Transaction;
 use postgres::types::ToSql;
 
+use crate::stage::Staged;
 use crate::{digest, now_secs, pg};
 
 /// Writers queue on this transaction-scoped advisory lock (one per schema).
 pub(crate) const WRITER_LOCK: &str =
     "SELECT pg_advisory_xact_lock(hashtext(current_schema() || '/kubescribe-writer'))";
 
-/// Rows per upsert statement of a flush.
-const UPSERT_CHUNK: usize = 8_192;
-
 /// The upsert of `table`'s rows from arrays (one per key column, then
-/// count, first seen, last seen, key hash): rows merged into an existing
+/// count, first seen, last seen, key hash; used for the rows written one
+/// by one, probing past a hash another key holds): rows merged into an existing
 /// row with the same key, or inserted; `RETURNING key_hash` names the rows
 /// written, so a row whose hash another key holds (not returned) is probed
 /// on by the caller.
@@ -102,22 +101,6 @@ impl Columns {
         self.hash.len()
     }
 
-    /// Row `i` as a key (for probing one row on).
-    fn key(&self, table: EventTable, i: usize) -> RowKey<String> {
-        let mut key: RowKey<String> = RowKey {
-            table,
-            ints: [0; INTS],
-            texts: Default::default(),
-        };
-        for (slot, col) in key.ints.iter_mut().zip(&self.ints) {
-            *slot = col[i];
-        }
-        for (slot, col) in key.texts.iter_mut().zip(&self.texts) {
-            slot.clone_from(&col[i]);
-        }
-        key
-    }
-
     /// Writes the rows with `stmt` (the table's [`upsert_sql`]); returns the
     /// indexes of rows not written (their hash is another key's).
     fn upsert<S>(&self, tx: &mut Transaction<'_>, stmt: &S) -> Result<Vec<usize>, StoreError>
@@ -189,14 +172,17 @@ fn finished() -> StoreError {
 }
 
 impl PgWriter<'_> {
-    /// Writes the pending rows: per table, one upsert per chunk of
-    /// [`UPSERT_CHUNK`] rows, then the rows whose hash another key holds one
-    /// by one, probing on.
+    /// Writes the pending rows: per table, one binary `COPY` of them into
+    /// the session's staging table, one `UPDATE … FROM` merging those whose
+    /// key a row holds and one `INSERT … SELECT` of those whose hash no row
+    /// holds ([`Staged`]); then the rows whose hash another key holds, and
+    /// the rows of this flush sharing a hash with an earlier one, one by
+    /// one, probing on.
     fn flush(&mut self) -> Result<(), StoreError> {
         if self.pending.is_empty() {
             return Ok(());
         }
-        let mut chunks: Vec<Vec<Columns>> = EventTable::ALL.iter().map(|_| Vec::new()).collect();
+        let mut staged: Vec<Option<Staged>> = EventTable::ALL.iter().map(|_| None).collect();
         // Two keys of one flush sharing a hash cannot go in one statement
         // (it would update one row twice): the later ones are written one
         // by one after the rest.
@@ -204,42 +190,23 @@ impl PgWriter<'_> {
         let mut single: Vec<(EventTable, Columns)> = Vec::new();
         self.pending.drain_each(|key, hash, seen| {
             if hashes.insert((key.table, hash)) {
-                let list = &mut chunks[key.table as usize];
-                if list.last().is_none_or(|c| c.len() >= UPSERT_CHUNK) {
-                    list.push(Columns::new(key.table));
-                }
-                if let Some(c) = list.last_mut() {
-                    c.push(key, hash, seen);
-                }
+                staged[key.table as usize]
+                    .get_or_insert_with(|| Staged::new(key.table))
+                    .push(key, hash, seen)
             } else {
                 let mut one = Columns::new(key.table);
                 one.push(key, hash, seen);
                 single.push((key.table, one));
+                Ok(())
             }
-            Ok::<(), StoreError>(())
         })?;
         let tx = self.tx.as_mut().ok_or_else(finished)?;
-        for (table, list) in EventTable::ALL.iter().zip(chunks) {
-            if list.is_empty() {
-                continue;
-            }
-            let sql = upsert_sql(*table);
-            let stmt = tx.prepare(&sql).map_err(pg)?;
-            for chunk in list {
-                for i in chunk.upsert(tx, &stmt)? {
-                    let key = chunk.key(*table, i);
-                    let mut one = Columns::new(*table);
-                    one.push(
-                        &borrow_key(&key),
-                        chunk.hash[i].wrapping_add(1),
-                        &Seen {
-                            count: chunk.count[i],
-                            first: chunk.first[i],
-                            last: chunk.last[i],
-                        },
-                    );
-                    write_probing(tx, &sql, one)?;
-                }
+        for s in staged.into_iter().flatten() {
+            let table = s.table;
+            for (key, hash, seen) in s.write(tx)? {
+                let mut one = Columns::new(table);
+                one.push(&borrow_key(&key), hash.wrapping_add(1), &seen);
+                write_probing(tx, &upsert_sql(table), one)?;
             }
         }
         for (table, one) in single {
