@@ -410,3 +410,144 @@ fn the_workload_that_acts_on_it_is_the_peer() {
         Some("api")
     );
 }
+
+// Rules found on the fifth dev batch (`w-…`: OpenShift/OKD and
+// network-policy-api docs, Tracee signatures, Sigma rules, RHEL STIG items,
+// Falco rules no earlier case used), each in phrasings of its own.
+
+#[test]
+fn a_project_is_a_namespace() {
+    // OpenShift's word for a namespace, after a preposition.
+    let i = parsed("block /usr/bin/curl for app=web in project payments");
+    assert_eq!(i.scope.namespace.as_deref(), Some("payments"));
+    let i = parsed("deny writes to /etc/ for the app=api pods of project billing");
+    assert_eq!(i.scope.namespace.as_deref(), Some("billing"));
+    // Not a namespace when it is not introduced so.
+    let e = refused("give the project a default deny");
+    assert!(e.contains("which"), "{e}");
+}
+
+#[test]
+fn an_allow_verb_whose_object_is_no_traffic_is_a_default_deny() {
+    let i = parsed("app=cache in namespace data allows no ingress");
+    assert_eq!(i.action, Action::Block);
+    assert!(i.resources.all);
+    assert_eq!(i.direction, Some(Direction::Ingress));
+    let i = parsed("every pod of namespace data accepts no traffic at all");
+    assert_eq!(i.action, Action::Block);
+    assert!(i.resources.all && i.scope.all_pods);
+    // "no other" keeps the allow-list.
+    let i = parsed("app=web in namespace shop accepts port 443 and no other port");
+    assert_eq!(i.action, Action::Allow);
+    assert_eq!(i.resources.ports[0].port, 443);
+}
+
+#[test]
+fn namespaces_labelled_in_yaml_form_are_peers() {
+    let i = parsed("allow ingress to app=db in namespace data from namespaces labelled team: ops");
+    assert_eq!(i.scope.labels.get("app").map(String::as_str), Some("db"));
+    assert_eq!(
+        i.resources.peers[0]
+            .namespace_labels
+            .get("team")
+            .map(String::as_str),
+        Some("ops")
+    );
+}
+
+#[test]
+fn a_subject_of_namespaces_only_reaches_the_protected_workload() {
+    // Namespaces by label cannot be the policy's pods: the workload they
+    // reach is the target, receiving.
+    let i = parsed(
+        "pods in namespaces labelled env=ci may connect to app=registry in namespace infra on port 5000",
+    );
+    assert_eq!(
+        i.scope.labels.get("app").map(String::as_str),
+        Some("registry")
+    );
+    assert_eq!(i.scope.namespace.as_deref(), Some("infra"));
+    assert_eq!(i.direction, Some(Direction::Ingress));
+    assert_eq!(
+        i.resources.peers[0]
+            .namespace_labels
+            .get("env")
+            .map(String::as_str),
+        Some("ci")
+    );
+}
+
+#[test]
+fn an_entity_word_before_a_noun_only_modifies_it() {
+    let i = parsed(
+        "app=cfg in namespace ops accepts connections from the kube-apiserver operator pods (app=operator, namespace operators)",
+    );
+    assert!(
+        i.resources.entities.is_empty(),
+        "{:?}",
+        i.resources.entities
+    );
+    assert_eq!(i.direction, Some(Direction::Ingress));
+    assert_eq!(
+        i.resources.peers[0].labels.get("app").map(String::as_str),
+        Some("operator")
+    );
+    // Alone, it is the entity.
+    let i = parsed("app=cfg in namespace ops may connect to the kube-apiserver");
+    assert_eq!(i.resources.entities, [NetworkEntity::KubeApiserver]);
+}
+
+#[test]
+fn outside_the_cluster_is_the_world() {
+    let i = parsed("app=batch in namespace jobs must never reach anything outside of the cluster");
+    assert_eq!(i.action, Action::Block);
+    assert_eq!(i.direction, Some(Direction::Egress));
+    assert_eq!(i.resources.entities, [NetworkEntity::World]);
+    let i = parsed("deny connections from outside the cluster to app=ui in namespace web");
+    assert_eq!(i.direction, Some(Direction::Ingress));
+    assert_eq!(i.resources.entities, [NetworkEntity::World]);
+}
+
+#[test]
+fn a_quoted_name_before_a_colon_is_a_heading() {
+    // The rule's name names a program and an action; neither is the intent's.
+    let i = parsed(
+        "Rule \"Unexpected curl Egress\": app=web in namespace shop may only connect out on TCP 443",
+    );
+    assert_eq!((i.domain, i.action), (Domain::Network, Action::Allow));
+    assert_eq!(i.direction, Some(Direction::Egress));
+    assert!(i.resources.binaries.is_empty());
+    assert_eq!(i.resources.ports[0].port, 443);
+}
+
+#[test]
+fn the_agent_of_a_passive_file_verb_acts() {
+    let i = parsed("/etc/hosts must not be written by /usr/bin/tee in app=web, namespace shop");
+    assert_eq!(i.domain, Domain::File);
+    assert_eq!(i.resources.paths, ["/etc/hosts"]);
+    assert_eq!(i.resources.sources, ["/usr/bin/tee"]);
+}
+
+#[test]
+fn a_program_called_a_command_or_tool_is_an_executable() {
+    let i = parsed("Every run of the curl command must be blocked in app=web (namespace shop)");
+    assert_eq!((i.domain, i.action), (Domain::Process, Action::Block));
+    assert_eq!(i.resources.binaries, ["/usr/bin/curl"]);
+}
+
+#[test]
+fn every_pod_after_from_or_to_is_the_peers_and_leaves_the_target_unnamed() {
+    let e = refused("Allow egress to all pods in all namespaces");
+    assert!(e.contains("which pods"), "{e}");
+    let e = refused("Deny ingress from every pod in namespace shop");
+    assert!(e.contains("which pods"), "{e}");
+}
+
+#[test]
+fn the_noun_that_ends_a_phrase_picks_the_domain() {
+    // "network"/"file" describe the tools; what is missing is which ones.
+    let e = refused("Audit the network sniffing tools in app=web pods of namespace shop");
+    assert!(e.contains("which executables"), "{e}");
+    let e = refused("block the file transfer utilities for app=web in namespace shop");
+    assert!(e.contains("which executables"), "{e}");
+}

@@ -154,7 +154,21 @@ impl<'a> Parser<'a> {
             self.low(0),
             "when" | "if" | "once" | "since" | "because" | "after" | "before" | "whenever"
         );
-        if !(named_nothing || condition && colon) {
+        // A heading that quotes a name ("Falco 'Disallowed SSH Connection':
+        // …") titles what follows whatever the name says.
+        let quoted = colon && {
+            let head = &self.text[..self.toks[end].start];
+            let q: Vec<usize> = head
+                .char_indices()
+                .filter(|(_, c)| matches!(c, '\'' | '"' | '‘' | '’' | '“' | '”'))
+                .map(|(i, _)| i)
+                .collect();
+            q.len() >= 2 && {
+                let inner = &head[q[0]..q[q.len() - 1]];
+                inner.split_whitespace().count() >= 2
+            }
+        };
+        if !(named_nothing || condition && colon || quoted) {
             return false;
         }
         self.ents.extend(engines);

@@ -242,6 +242,22 @@ impl<'a> Parser<'a> {
             subject = to;
             flipped = true;
         }
+        // "pods in namespaces labelled team=ops may reach app=api": a subject
+        // that names namespaces only cannot be the policy's pods; the workload
+        // it reaches is protected.
+        if network
+            && !flipped
+            && a.dir_explicit.is_none()
+            && groups.first() == Some(&Cue::None)
+            && groups.get(subject) == Some(&Cue::To)
+            && self
+                .mentions
+                .iter()
+                .filter(|m| m.group == 0)
+                .all(|m| matches!(m.who, Who::NsLabel(..) | Who::AnyNs))
+        {
+            flipped = true;
+        }
         // A later, uncued group that only names a namespace ("… on 5432 in
         // namespace shop") is the subject's namespace, not a peer.
         // The same goes for a group that repeats the subject's labels
@@ -534,6 +550,11 @@ impl<'a> Parser<'a> {
             }
         }
         let named = !labels.is_empty() || !pods.is_empty() || !a.selector.is_empty();
+        // "from all pods in all namespaces": after "from"/"to", with no
+        // namespace of the policy's own, every pod is the peers', not a scope.
+        if a.all_pods_cued && ns.is_none() && !a.cluster_wide_word {
+            a.all_pods_word = false;
+        }
         let all_pods = !named
             && (ns.is_some() || a.all_pods_word)
             && !a.cluster_wide_word

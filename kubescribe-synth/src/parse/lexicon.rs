@@ -914,6 +914,39 @@ pub(super) const SERVICE_NAMES: &[&str] = &[
     "ntp",
 ];
 
+/// Nouns after an entity word that make it a modifier ("the kube-apiserver
+/// operator", "the host pods"): then the noun, not the entity, is named.
+pub(super) const ENTITY_MODIFIED: &[&str] = &[
+    "operator",
+    "operators",
+    "pod",
+    "pods",
+    "namespace",
+    "namespaces",
+    "deployment",
+    "controller",
+    "team",
+    "logs",
+    "certificate",
+    "certificates",
+    "token",
+    "tokens",
+];
+
+/// Nouns that end a phrase about executables ("network scanning tools").
+pub(super) const PROCESS_HEADS: &[&str] = &[
+    "tool",
+    "tools",
+    "utility",
+    "utilities",
+    "command",
+    "commands",
+    "program",
+    "programs",
+    "binaries",
+    "executables",
+];
+
 /// A non-workload peer named in words (docs/intents.md, "Entities").
 pub(super) fn entity_word(
     l: &str,

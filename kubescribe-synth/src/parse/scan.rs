@@ -65,9 +65,13 @@ impl<'a> Parser<'a> {
                     continue;
                 }
                 // "allow nothing" (not "nothing else"): a default deny.
+                // "accepts no traffic", "allows no ingress": the same (a
+                // quantifier that negates the object), but not "no other …".
                 let (act, negated) = if act == Action::Allow
-                    && self.low(k + 1) == "nothing"
-                    && !matches!(self.low(k + 2), "else" | "more" | "but")
+                    && (self.low(k + 1) == "nothing"
+                        && !matches!(self.low(k + 2), "else" | "more" | "but")
+                        || self.low(k + 1) == "no"
+                            && !matches!(self.low(k + 2), "other" | "others" | "one" | "more"))
                 {
                     a.all_word = true;
                     a.default_deny = true;
@@ -285,6 +289,25 @@ impl<'a> Parser<'a> {
                 i += 4;
                 continue;
             }
+            // "anything outside the cluster", "outside of the cluster": the world.
+            if l == "outside"
+                && let k = if next == "of" { i + 2 } else { i + 1 }
+                && self.low(k) == "the"
+                && self.low(k + 1) == "cluster"
+            {
+                self.ent(EntityKind::Cidr, t.start, self.toks[k + 1].end);
+                if !a.entities.contains(&NetworkEntity::World) {
+                    a.entities.push(NetworkEntity::World);
+                }
+                if prev == "from" || self.cue == Some(Cue::From) {
+                    a.dir_implied.get_or_insert(Direction::Ingress);
+                } else {
+                    a.dir_implied.get_or_insert(Direction::Egress);
+                }
+                self.cue = None;
+                i = k + 2;
+                continue;
+            }
             if l == "lock" && next == "down" {
                 self.ent(EntityKind::Action, t.start, self.toks[i + 1].end);
                 a.block.get_or_insert("lock down".to_string());
@@ -378,6 +401,8 @@ impl<'a> Parser<'a> {
                 && matches!(next.as_str(), "in" | "of")
                 && (i == from || matches!(prev.as_str(), "for" | "the" | "on" | "to" | "by"))
                 && self.cue.is_none_or(|c| c == Cue::None)
+                // "pods in namespaces labelled …" name peers by namespace.
+                && self.low(i + 2) != "namespaces"
             {
                 a.all_pods_word = true;
             }
@@ -443,6 +468,9 @@ impl<'a> Parser<'a> {
                 || matches!(self.cue, Some(Cue::To | Cue::From));
             if let Some((ent, len)) = entity_word(l, &next)
                 && (ent != NetworkEntity::Host || peer_ctx)
+                // "the kube-apiserver operator", "the host pods": the word
+                // modifies the noun after it, which is what is named.
+                && !ENTITY_MODIFIED.contains(&self.low(i + len))
             {
                 let end = self.toks[i + len - 1].end;
                 self.ent(EntityKind::Cidr, t.start, end);
@@ -601,6 +629,23 @@ impl<'a> Parser<'a> {
                     i = k + 1;
                     continue;
                 }
+                // "namespaces labelled team: ops" (YAML's form).
+                if let Some(kt) = self.toks.get(k).cloned()
+                    && let Some(key) = kt.text.strip_suffix(':')
+                    && label_key_ok(key)
+                    && let Some(vt) = self.toks.get(k + 1).cloned()
+                    && label_val_ok(vt.text)
+                    && !reserved(&vt.lower)
+                {
+                    self.mention(
+                        Who::NsLabel(key.to_string(), vt.text.to_string()),
+                        k + 1,
+                        kt.start,
+                        vt.end,
+                    );
+                    i = k + 2;
+                    continue;
+                }
             }
             // Namespaces.
             if matches!(l.trim_end_matches(':'), "namespace" | "ns" | "namespaces") && i + 1 < n {
@@ -612,6 +657,27 @@ impl<'a> Parser<'a> {
                     i += 2;
                     continue;
                 }
+            }
+            // "in project billing", "the pods of project db": OpenShift's
+            // word for a namespace.
+            if matches!(l, "project" | "openshift-project")
+                && matches!(prev.as_str(), "in" | "of" | "for" | "from" | "to")
+                && let Some(nt) = self.toks.get(i + 1).cloned()
+                && let name = nt.text.trim_end_matches(':')
+                && is_ns_name(name)
+                && !not_a_ns_after_keyword(name)
+                && !reserved(name)
+                && !ALLOW_WORDS.contains(&name)
+                && !BLOCK_WORDS.contains(&name)
+            {
+                self.mention(
+                    Who::Ns(name.to_string()),
+                    i + 1,
+                    nt.start,
+                    nt.start + name.len(),
+                );
+                i += 2;
+                continue;
             }
             if let Some(v) = l
                 .strip_prefix("namespace=")
@@ -652,7 +718,7 @@ impl<'a> Parser<'a> {
                     || self.toks[i + 1].comma)
                 && is_ns_name(self.toks[i + 1].text.trim_end_matches(':'))
                 && !reserved(next.trim_end_matches(':'))
-                && !matches!(next.as_str(), "namespaces" | "namespace")
+                && !matches!(next.as_str(), "namespaces" | "namespace" | "project")
                 && !matches!(self.low(i + 2), "namespace" | "app" | "application")
                 && parse_port(&next).is_none()
             {
@@ -865,12 +931,24 @@ impl<'a> Parser<'a> {
                 "file" | "files" | "directory" | "directories" | "folder" | "folders"
                 | "filesystem" => Some(Domain::File),
                 "process" | "processes" | "binary" | "binaries" | "executable" | "executables"
-                | "program" | "programs" | "commands" => Some(Domain::Process),
+                | "program" | "programs" | "commands" | "tools" | "utilities" => {
+                    Some(Domain::Process)
+                }
                 "network" | "traffic" | "connection" | "connections" | "connectivity"
                 | "packets" => Some(Domain::Network),
                 "syscall" | "syscalls" => Some(Domain::Syscall),
                 "capability" | "capabilities" => Some(Domain::Capability),
                 _ => None,
+            };
+            // "network scanning tools", "file transfer programs": the noun
+            // that ends the phrase says what is governed, not its modifier.
+            let dw = match dw {
+                Some(Domain::Network | Domain::File)
+                    if (i + 1..(i + 3).min(n)).any(|j| PROCESS_HEADS.contains(&self.low(j))) =>
+                {
+                    Some(Domain::Process)
+                }
+                d => d,
             };
             if let Some(d) = dw {
                 self.ent(EntityKind::Domain, t.start, t.end);

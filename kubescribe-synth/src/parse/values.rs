@@ -191,6 +191,15 @@ impl<'a> Parser<'a> {
                     format!("{raw}/")
                 };
                 push_uniq(&mut a.dirs, d);
+            } else if prev == "by"
+                && exec_looking(raw)
+                && (!a.paths.is_empty() || !a.dirs.is_empty())
+                && *mode != Mode::Exec
+            {
+                // "/etc/shadow may not be touched by /bin/ln": the agent of a
+                // passive verb on the files named before it acts on them.
+                self.ent(EntityKind::Binary, t.start, t.end);
+                push_uniq(&mut a.sources, raw.to_string());
             } else if (!a.file_verb && !a.exec_verb || self.acts_directly(list_end + 1))
                 && exec_or_unverbed
                 && self.acts_on_files(list_end + 1)
@@ -607,7 +616,15 @@ impl<'a> Parser<'a> {
         let exec_noun = known.is_some()
             && matches!(
                 next.as_str(),
-                "execution" | "executions" | "binary" | "process"
+                "execution"
+                    | "executions"
+                    | "binary"
+                    | "process"
+                    | "command"
+                    | "commands"
+                    | "tool"
+                    | "utility"
+                    | "program"
             );
         if exec_name || lexicon_name || exec_noun {
             self.ent(EntityKind::Binary, t.start, t.end);
