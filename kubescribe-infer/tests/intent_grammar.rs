@@ -275,3 +275,126 @@ fn network_policy_types_are_the_api_servers() {
     );
     assert_eq!(types["maxItems"], json!(2));
 }
+
+#[test]
+fn several_paths_or_directories_are_each_written_once() {
+    // With each entry a free choice among the intent's values, SmolLM2
+    // dropped one directory and wrote another twice (docs/model-fidelity.md):
+    // a list of several entries is forced as the intent enumerates it.
+    let (_tmp, g) = setup();
+    let tok = g.constraint_tokenizer().unwrap();
+    let i: Intent = serde_json::from_value(json!({
+        "scope": {"namespace": "shop", "labels": {"app": "api"}}, "domain": "file",
+        "action": "block",
+        "resources": {"paths": ["/etc/profile", "/root/.bashrc"],
+                      "dirs": ["/bin/", "/sbin/", "/usr/bin/"], "recursive": true,
+                      "readOnly": true}
+    }))
+    .unwrap();
+    let target = ConstraintTarget::for_intent(&i, Engine::KubeArmor, Some(&observed()));
+    let TargetDocument::Policy(kind) = target.document.clone() else {
+        panic!("a policy target")
+    };
+    let schema = generation_schema(kind, &target.tightening, &target.limits).unwrap();
+    let faithful = reference(&i, Engine::KubeArmor).unwrap();
+    let text = serde_json::to_string(&ordered(&faithful, &schema)).unwrap();
+    assert!(
+        text.contains("\"/sbin/\"") && text.contains("\"/root/.bashrc\""),
+        "{text}"
+    );
+    let mut c = g
+        .constraint(kind, &target.tightening, &target.limits)
+        .unwrap();
+    drive(&mut c, tok, &text).unwrap_or_else(|at| panic!("refused at {at}: {text}"));
+    let written: Value = serde_json::from_str(&tok.decode(c.tokens())).unwrap();
+    assert!(check(&i, &written, &FidelityOptions::default()).is_empty());
+    // One directory dropped for another written twice, or a file path
+    // written twice: both were writable before, neither is now.
+    for (from, to) in [
+        ("\"dir\":\"/sbin/\"", "\"dir\":\"/bin/\""),
+        ("\"path\":\"/root/.bashrc\"", "\"path\":\"/etc/profile\""),
+    ] {
+        assert!(text.contains(from), "{from} in {text}");
+        let mut c = g
+            .constraint(kind, &target.tightening, &target.limits)
+            .unwrap();
+        let unfaithful = text.replacen(from, to, 1);
+        assert!(
+            drive(&mut c, tok, &unfaithful).is_err(),
+            "writable: {unfaithful}"
+        );
+        let v: Value = serde_json::from_str(&unfaithful).unwrap();
+        assert!(!is_faithful(&check(&i, &v, &FidelityOptions::default())));
+    }
+}
+
+#[test]
+fn what_the_intent_names_is_forced_in_every_engine() {
+    // Leaves the intent fixes but no value list narrowed: a capability, a
+    // system call, a Calico peer selector, a Cilium entity, the labels of
+    // a peer in another namespace. Each can be written as the intent says and not otherwise.
+    let (_tmp, g) = setup();
+    let tok = g.constraint_tokenizer().unwrap();
+    let cases = [
+        (
+            json!({"scope": {"namespace": "shop", "labels": {"app": "web"}}, "domain": "capability",
+                   "action": "block", "resources": {"capabilities": ["net_raw"]}}),
+            Engine::KubeArmor,
+            ("\"net_raw\"", "\"net_admin\""),
+        ),
+        (
+            json!({"scope": {"namespace": "shop", "labels": {"app": "web"}}, "domain": "syscall",
+                   "action": "audit", "resources": {"syscalls": ["unlink"]}}),
+            Engine::KubeArmor,
+            ("\"unlink\"", "\"rmdir\""),
+        ),
+        (
+            json!({"scope": {"namespace": "shop", "labels": {"color": "red"}}, "domain": "network",
+                   "action": "allow", "direction": "ingress",
+                   "resources": {"peers": [{"labels": {"color": "blue"}}],
+                                 "ports": [{"port": 6379, "protocol": "TCP"}]}}),
+            Engine::Calico,
+            ("color == 'blue'", "color == 'red'"),
+        ),
+        (
+            json!({"scope": {"namespace": "shop", "labels": {"app": "web"}}, "domain": "network",
+                   "action": "allow", "direction": "egress",
+                   "resources": {"entities": ["cluster"]}}),
+            Engine::Cilium,
+            ("\"cluster\"", "\"world\""),
+        ),
+        (
+            json!({"scope": {"namespace": "shop", "labels": {"app": "web"}}, "domain": "network",
+                   "action": "allow", "direction": "ingress",
+                   "resources": {"peers": [{"labels": {"app": "prom"}, "namespace": "monitoring"}]}}),
+            Engine::Kubernetes,
+            // every pod of the namespace instead of app=prom
+            ("\"matchLabels\":{\"app\":\"prom\"}", "\"matchLabels\":{}"),
+        ),
+    ];
+    for (iv, e, (from, to)) in cases {
+        let i: Intent = serde_json::from_value(iv).unwrap();
+        let target = ConstraintTarget::for_intent(&i, e, Some(&observed()));
+        let TargetDocument::Policy(kind) = target.document.clone() else {
+            panic!("a policy target")
+        };
+        let schema = generation_schema(kind, &target.tightening, &target.limits).unwrap();
+        let faithful = reference(&i, e).unwrap();
+        let text = serde_json::to_string(&ordered(&faithful, &schema)).unwrap();
+        let mut c = g
+            .constraint(kind, &target.tightening, &target.limits)
+            .unwrap();
+        drive(&mut c, tok, &text)
+            .unwrap_or_else(|at| panic!("{}: refused at {at}: {text}", kind.kind()));
+        assert!(text.contains(from), "{from} in {text}");
+        let mut c = g
+            .constraint(kind, &target.tightening, &target.limits)
+            .unwrap();
+        let other = text.replacen(from, to, 1);
+        assert!(
+            drive(&mut c, tok, &other).is_err(),
+            "{}: writable: {other}",
+            kind.kind()
+        );
+    }
+}

@@ -68,7 +68,10 @@ impl ConstraintTarget {
     /// the deterministic synthesizer writes for it (else the engine's first
     /// kind), its namespace, and — from that faithful policy — a forced
     /// skeleton (the scope selector, the action, `policyTypes`/`types`,
-    /// the rule sections and fields the intent needs: [`Tightening::forced`],
+    /// every list of several entries or of values — the intent's paths,
+    /// directories, ports, peers, rules or system calls, each once —, every
+    /// string, flag and peer label map stated one way at its path, the
+    /// rule sections and fields the intent needs: [`Tightening::forced`],
     /// [`Tightening::required`]) and the values the rules may use: the
     /// intent's peers' labels (`peer_labels`), ports, file paths, binaries
     /// and directories. `observed` (what the event store saw) fills in only
@@ -154,8 +157,8 @@ fn shape_by_reference(t: &mut Tightening, reference: &Value) {
     }
     let mut found = Found::default();
     skeleton(&spec, "spec", t, &mut found);
-    // A flag, action or protocol the faithful policy states the same way
-    // everywhere at a path is forced there.
+    // A string, flag, value list or peer label map the faithful policy
+    // states the same way everywhere at a path is forced there.
     for (path, v) in found.uniform {
         if let Some(v) = v {
             t.forced.entry(path).or_insert(v);
@@ -186,11 +189,14 @@ struct Found {
     peer_labels: std::collections::BTreeMap<String, std::collections::BTreeSet<String>>,
     /// `matchLabels` maps seen (besides the scope's).
     label_maps: usize,
-    /// Scalars of [`UNIFORM_KEYS`] by path: `Some` while every occurrence agrees.
+    /// Strings, flags, lists of [`UNIFORM_LISTS`] and peer label maps by
+    /// path: `Some` while every occurrence agrees.
     uniform: std::collections::BTreeMap<String, Option<Value>>,
 }
 
-/// Fields forced when the faithful policy gives them one value at a path.
+/// Fields forced when the faithful policy gives them one value at a path
+/// whose values are not also collected for the tightening (every string
+/// and flag is forced so; these are not walked further).
 const UNIFORM_KEYS: &[&str] = &[
     "readOnly",
     "recursive",
@@ -211,7 +217,8 @@ const UNIFORM_LISTS: &[&str] = &["args", "matchArgs", "tags"];
 
 /// Walks the faithful policy below `path`: each object's keys become
 /// required there (for an array's items, the keys every item has), and
-/// the values of ports, paths, directories and peer labels are collected.
+/// the values of ports, paths, directories and peer labels are collected;
+/// an array of several entries is forced as it is.
 fn skeleton(v: &Value, path: &str, t: &mut Tightening, found: &mut Found) {
     if t.forced.contains_key(path) {
         return;
@@ -220,6 +227,9 @@ fn skeleton(v: &Value, path: &str, t: &mut Tightening, found: &mut Found) {
         Value::Object(m) => {
             let last = path.rsplit('.').next().unwrap_or("");
             if last == "matchLabels" {
+                // A peer's labels, as the intent names them: forced where
+                // the faithful policy has one map at this path.
+                note_uniform(found, path, v);
                 found.label_maps += 1;
                 for (k, val) in m {
                     if let Some(val) = val.as_str() {
@@ -246,19 +256,17 @@ fn skeleton(v: &Value, path: &str, t: &mut Tightening, found: &mut Found) {
             }
             for (k, x) in m {
                 let child = format!("{path}.{k}");
-                if UNIFORM_KEYS.contains(&k.as_str())
-                    && (x.is_string()
-                        || x.is_boolean()
-                        || (UNIFORM_LISTS.contains(&k.as_str()) && x.is_array()))
+                // Every string and flag the faithful policy states one way
+                // at a path (a capability, a Calico selector, a CIDR, an
+                // FQDN, a path) is the intent's: forced there.
+                if x.is_string()
+                    || x.is_boolean()
+                    || (UNIFORM_LISTS.contains(&k.as_str()) && x.is_array())
                 {
-                    let slot = found
-                        .uniform
-                        .entry(child.clone())
-                        .or_insert_with(|| Some(x.clone()));
-                    if slot.as_ref() != Some(x) {
-                        *slot = None;
+                    note_uniform(found, &child, x);
+                    if UNIFORM_KEYS.contains(&k.as_str()) {
+                        continue;
                     }
-                    continue;
                 }
                 match (k.as_str(), x) {
                     ("port", Value::Number(n)) => {
@@ -292,6 +300,15 @@ fn skeleton(v: &Value, path: &str, t: &mut Tightening, found: &mut Found) {
                     _ => skeleton(x, &child, t, found),
                 }
             }
+        }
+        Value::Array(items) if items.len() > 1 || items.iter().any(|i| !i.is_object()) => {
+            // A list of several entries is the intent's enumeration (its
+            // paths, directories, ports, peers or rules), written once each,
+            // and a list of values (system calls, entities, CIDRs, ports)
+            // is the intent's too: forced whole. Left to a choice among the
+            // allowed values per entry, a small model dropped one entry and
+            // repeated another.
+            t.forced.insert(path.to_string(), v.clone());
         }
         Value::Array(items) => {
             let child = format!("{path}.[]");
@@ -336,6 +353,17 @@ fn skeleton(v: &Value, path: &str, t: &mut Tightening, found: &mut Found) {
             }
         }
         _ => {}
+    }
+}
+
+/// Records `v` at `path`: `Some` while every occurrence agrees.
+fn note_uniform(found: &mut Found, path: &str, v: &Value) {
+    let slot = found
+        .uniform
+        .entry(path.to_string())
+        .or_insert_with(|| Some(v.clone()));
+    if slot.as_ref() != Some(v) {
+        *slot = None;
     }
 }
 
