@@ -20,7 +20,9 @@
 //! `response_format: {"type": "json_schema", "json_schema": {"name", "schema",
 //! "strict"}}` (OpenAI, vLLM, llama.cpp's `llama-server`, TGI), plus the
 //! server-specific field [`OpenAiConfig::schema_field`] names (llama.cpp's
-//! top-level `json_schema`, vLLM's `guided_json`). `strict` is `false`:
+//! top-level `json_schema`, vLLM's `guided_json`), or in the form
+//! llama-cpp-python's server reads (`{"type": "json_object", "schema"}`,
+//! [`SchemaField::JsonObject`]). `strict` is `false`:
 //! OpenAI's strict mode accepts only a subset of JSON Schema (every property
 //! required) that policy schemas are not; servers with a grammar engine
 //! enforce the schema whatever `strict` says, others treat it as a hint, and
@@ -64,6 +66,11 @@ pub enum SchemaField {
     LlamaCpp,
     /// Also vLLM's `guided_json`.
     Vllm,
+    /// `response_format: {"type": "json_object", "schema": …}` instead of
+    /// the `json_schema` form: llama-cpp-python's server
+    /// (`python -m llama_cpp.server`) accepts only `text` and `json_object`
+    /// there and compiles the schema to its grammar from this form.
+    JsonObject,
     /// No schema at all: the server generates freely (as before).
     Off,
 }
@@ -225,13 +232,15 @@ impl OpenAiGenerator {
         }
         let (name, schema) = target_schema(target)?;
         if let Some(obj) = body.as_object_mut() {
-            obj.insert(
-                "response_format".into(),
+            let format = if self.config.schema_field == SchemaField::JsonObject {
+                json!({"type": "json_object", "schema": schema})
+            } else {
                 json!({
                     "type": "json_schema",
                     "json_schema": {"name": name, "schema": schema, "strict": false},
-                }),
-            );
+                })
+            };
+            obj.insert("response_format".into(), format);
             match self.config.schema_field {
                 SchemaField::LlamaCpp => {
                     obj.insert("json_schema".into(), schema);
@@ -239,7 +248,7 @@ impl OpenAiGenerator {
                 SchemaField::Vllm => {
                     obj.insert("guided_json".into(), schema);
                 }
-                SchemaField::ResponseFormat | SchemaField::Off => {}
+                SchemaField::ResponseFormat | SchemaField::JsonObject | SchemaField::Off => {}
             }
         }
         Ok(body)

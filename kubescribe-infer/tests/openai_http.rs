@@ -413,6 +413,23 @@ fn llama_cpp_and_vllm_get_their_own_schema_fields() {
             "{key}"
         );
     }
+    // llama-cpp-python's server reads only the json_object form
+    let (base, rx) = serve(vec![Reply::Full(200, vec![], chat_answer("{}"))]);
+    let mut c = config(&base);
+    c.schema_field = SchemaField::JsonObject;
+    let g = OpenAiGenerator::new(c).unwrap();
+    g.generate_constrained(
+        &chat_prompt(),
+        &GenerationConfig::default(),
+        &network_target(),
+    )
+    .unwrap();
+    let seen = rx.recv().unwrap();
+    let rf = &seen.body["response_format"];
+    assert_eq!(rf["type"], "json_object", "{rf}");
+    assert_eq!(rf["schema"]["type"], "object", "{rf}");
+    assert!(rf["schema"]["properties"]["spec"].is_object(), "{rf}");
+    assert!(rf.get("json_schema").is_none(), "{rf}");
     // off: nothing sent, the caller generates freely
     let mut c = config("http://127.0.0.1:9/v1");
     c.schema_field = SchemaField::Off;
