@@ -1172,8 +1172,10 @@ pub struct ModelArgs {
     pub quantize: String,
     /// openai: where a constrained request carries the JSON Schema besides
     /// `response_format` (json_schema): `llama-cpp` adds llama.cpp's
-    /// top-level `json_schema`, `vllm` adds `guided_json`; `off` sends no
-    /// schema (the server generates freely).
+    /// top-level `json_schema`, `vllm` adds `guided_json`; `json-object`
+    /// sends it as `{"type": "json_object", "schema": …}` instead
+    /// (llama-cpp-python's server, scripts/models/openai_server.sh); `off`
+    /// sends no schema (the server generates freely).
     #[arg(long, value_enum, default_value_t = SchemaFieldArg::ResponseFormat)]
     pub schema_field: SchemaFieldArg,
     /// Run a local model on the GPU (ort: the CUDA execution provider, needs
@@ -1201,6 +1203,9 @@ pub enum SchemaFieldArg {
     LlamaCpp,
     /// Also vLLM's `guided_json`.
     Vllm,
+    /// `response_format` as `{"type": "json_object", "schema": …}`
+    /// (llama-cpp-python's server).
+    JsonObject,
     /// No schema.
     Off,
 }

@@ -80,6 +80,7 @@ fn open_openai(url: &str, model: &str, args: &ModelArgs) -> Result<OpenAiGenerat
         SchemaFieldArg::ResponseFormat => SchemaField::ResponseFormat,
         SchemaFieldArg::LlamaCpp => SchemaField::LlamaCpp,
         SchemaFieldArg::Vllm => SchemaField::Vllm,
+        SchemaFieldArg::JsonObject => SchemaField::JsonObject,
         SchemaFieldArg::Off => SchemaField::Off,
     };
     let g = OpenAiGenerator::new(cfg)?;
