@@ -551,3 +551,74 @@ fn the_noun_that_ends_a_phrase_picks_the_domain() {
     let e = refused("block the file transfer utilities for app=web in namespace shop");
     assert!(e.contains("which executables"), "{e}");
 }
+
+// Rules found on the sixth dev batch (`v-…`), read blind after the rules
+// above: in phrasings of their own.
+
+#[test]
+fn query_takes_the_workload_queried_as_its_object() {
+    let i = parsed("only pods labelled role=ui may query app=search in namespace web");
+    assert_eq!(
+        i.scope.labels.get("app").map(String::as_str),
+        Some("search")
+    );
+    assert_eq!(i.direction, Some(Direction::Ingress));
+    assert_eq!(
+        i.resources.peers[0].labels.get("role").map(String::as_str),
+        Some("ui")
+    );
+}
+
+#[test]
+fn receiving_or_sending_nothing_is_a_default_deny_that_way() {
+    let i = parsed("app=ledger in namespace bank receives nothing");
+    assert_eq!(i.action, Action::Block);
+    assert!(i.resources.all);
+    assert_eq!(i.direction, Some(Direction::Ingress));
+    let i = parsed("app=ledger in namespace bank sends no traffic");
+    assert_eq!(i.direction, Some(Direction::Egress));
+    assert!(i.resources.all);
+}
+
+#[test]
+fn a_namespace_topic_that_opens_the_text_is_a_heading() {
+    // "Namespace separation:" is a topic when the text names its namespace.
+    let i = parsed(
+        "Namespace separation: pods in namespace red must not receive traffic from namespace blue",
+    );
+    assert_eq!(i.scope.namespace.as_deref(), Some("red"));
+    assert_eq!(i.resources.peers[0].namespace.as_deref(), Some("blue"));
+    // After the keyword's own colon an action word is no namespace's name;
+    // a namespace called like an action word still is one.
+    let i = parsed("Tools that cross namespaces: block /usr/bin/nsenter for app=x in namespace ci");
+    assert_eq!(i.scope.namespace.as_deref(), Some("ci"));
+    let i = parsed("block /etc/x for app=y in namespace audit");
+    assert_eq!(i.scope.namespace.as_deref(), Some("audit"));
+}
+
+#[test]
+fn restricted_and_limited_are_allow_lists_but_not_as_adjectives() {
+    let i = parsed("Egress of app=ci in namespace build is limited to 10.1.0.0/16");
+    assert_eq!(
+        (i.action, i.direction),
+        (Action::Allow, Some(Direction::Egress))
+    );
+    assert_eq!(i.resources.cidrs, ["10.1.0.0/16"]);
+    // After a determiner the participle describes a noun.
+    let e = refused("deny all egress of the restricted workloads");
+    assert!(e.contains("which pods"), "{e}");
+}
+
+#[test]
+fn a_dash_between_a_heading_and_the_intent_is_no_executable() {
+    let i = parsed(
+        "Shell Binaries Executed -- audit /bin/sh and /bin/bash in every pod of namespace ci",
+    );
+    assert_eq!(i.resources.binaries, ["/bin/sh", "/bin/bash"]);
+}
+
+#[test]
+fn it_with_nothing_named_before_is_asked_about() {
+    let e = refused("Only pods labelled role=ui may reach it");
+    assert!(e.contains("which pods"), "{e}");
+}

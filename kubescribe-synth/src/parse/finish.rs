@@ -47,6 +47,12 @@ impl<'a> Parser<'a> {
             weak = engine.is_some();
         }
         let mut engine = engine.map(|(e, _)| e);
+        if a.dangling_it {
+            return Err(IntentParseError::Missing(vec![format!(
+                "{} (\"it\" refers to no workload named before it)",
+                kubescribe_core::intent::WHICH_PODS
+            )]));
+        }
         // Action. An alert tag is the action only when nothing else is.
         if a.allow.is_none()
             && a.block.is_none()

@@ -324,6 +324,8 @@ struct Acc {
     file_verb: bool,
     exec_verb: bool,
     non_recursive: bool,
+    /// "it"/"them" as what is reached, with no workload named before it.
+    dangling_it: bool,
 }
 
 fn push_uniq(v: &mut Vec<String>, s: String) {
@@ -563,6 +565,17 @@ impl<'a> Parser<'a> {
         } else {
             return None;
         };
+        // "the restricted endpoints", "a limited set": a participle after a
+        // determiner describes a noun.
+        if l.ends_with("ed")
+            && i > 0
+            && matches!(
+                self.low(i - 1),
+                "the" | "a" | "an" | "these" | "those" | "this" | "that" | "its" | "their"
+            )
+        {
+            return None;
+        }
         let k = if next == "only" { i + 1 } else { i };
         Some((act, k, false))
     }

@@ -163,6 +163,24 @@ impl<'a> Parser<'a> {
                 i += 2;
                 continue;
             }
+            // "receives nothing", "sends no traffic": a default deny that way.
+            if matches!(l, "receive" | "receives" | "send" | "sends" | "gets")
+                && (next == "nothing"
+                    || next == "no"
+                        && !matches!(self.low(i + 2), "other" | "others" | "one" | "more"))
+            {
+                self.ent(EntityKind::Action, t.start, self.toks[i + 1].end);
+                a.block.get_or_insert(format!("{l} {next}"));
+                a.default_deny = true;
+                a.all_word = true;
+                a.dir_implied.get_or_insert(if l.starts_with("send") {
+                    Direction::Egress
+                } else {
+                    Direction::Ingress
+                });
+                i += 2;
+                continue;
+            }
             // "everything else: denied", "everything else is blocked": the
             // allow-list's posture, not a block of its own.
             if matches!(l, "everything" | "anything" | "all" | "nothing")
@@ -651,7 +669,20 @@ impl<'a> Parser<'a> {
             if matches!(l.trim_end_matches(':'), "namespace" | "ns" | "namespaces") && i + 1 < n {
                 let nt = self.toks[i + 1].clone();
                 let name = nt.text.trim_end_matches(':');
-                if is_ns_name(name) && !not_a_ns_after_keyword(name) {
+                // "… switch namespaces: block …": an action word after the
+                // keyword's colon names no namespace. "Namespace isolation:
+                // … in namespace shop": a topic that opens the text, when the
+                // text names its namespace again, is a heading.
+                let topic = i == 0
+                    && nt.text.ends_with(':')
+                    && (i + 2..self.toks.len()).any(|k| {
+                        matches!(self.low(k), "namespace" | "ns") && self.low(k + 1) != name
+                    });
+                let action_word = l.ends_with(':')
+                    && (ALLOW_WORDS.contains(&name)
+                        || BLOCK_WORDS.contains(&name)
+                        || AUDIT_WORDS.contains(&name));
+                if is_ns_name(name) && !not_a_ns_after_keyword(name) && !topic && !action_word {
                     let end = nt.start + name.len();
                     self.mention(Who::Ns(name.to_string()), i + 1, nt.start, end);
                     i += 2;
@@ -789,6 +820,15 @@ impl<'a> Parser<'a> {
                 i += 1;
                 continue;
             }
+            // "only role=x can query it" with nothing named before: "it"
+            // refers to no workload.
+            if matches!(l, "it" | "them")
+                && matches!(self.cue, Some(Cue::To))
+                && self.cue_at + 1 == i
+                && self.groups.len() == 1
+            {
+                a.dangling_it = true;
+            }
             // Prepositions that say which side of a connection a workload is on.
             match l {
                 "from" => {
@@ -798,7 +838,7 @@ impl<'a> Parser<'a> {
                     continue;
                 }
                 "to" | "towards" | "into" | "reach" | "reaching" | "reaches" | "hit"
-                | "contact" | "scrape" | "scrapes" => {
+                | "contact" | "scrape" | "scrapes" | "query" | "queries" => {
                     self.cue = Some(Cue::To);
                     self.cue_at = i;
                     if mode == Mode::None
@@ -808,7 +848,7 @@ impl<'a> Parser<'a> {
                     {
                         a.dir_implied.get_or_insert(Direction::Egress);
                     }
-                    if l.starts_with("reach") {
+                    if l.starts_with("reach") || l.starts_with("quer") {
                         a.dir_implied.get_or_insert(Direction::Egress);
                     }
                     i += 1;
@@ -825,7 +865,7 @@ impl<'a> Parser<'a> {
                 "initiate" | "initiates" | "initiating" | "send" | "sends" | "sending"
                 | "connect" | "connecting" | "talk" | "call" | "calls" | "opening" | "push"
                 | "pushes" | "upload" | "uploads" | "fetch" | "fetches" | "download"
-                | "downloads" | "pull" | "pulls" | "query" | "queries" | "resolve" => {
+                | "downloads" | "pull" | "pulls" | "resolve" => {
                     a.dir_implied.get_or_insert(Direction::Egress);
                 }
                 _ => {}

@@ -552,6 +552,8 @@ impl<'a> Parser<'a> {
             && !reserved(l)
             && (known.is_some() || !(l.ends_with("ed") || l.ends_with("ing") || l.ends_with("ly")))
             && is_ident(raw, &['-', '_', '.'])
+            // "--" or "-" between a heading and the intent is punctuation.
+            && raw.chars().any(|c| c.is_ascii_alphabetic())
             && !raw.chars().all(|c| c.is_ascii_digit())
             && (known.is_some()
                 || EXEC_MODE_VERBS.contains(&prev.as_str())
