@@ -112,7 +112,7 @@ impl PyConstraintTarget {
 /// Build it once per tokenizer; it is shared by every `TokenConstraint`.
 #[pyclass(name = "ConstraintVocab", module = "kubescribe", frozen)]
 pub struct PyConstraintVocab {
-    inner: Arc<ConstraintTokenizer>,
+    pub(crate) inner: Arc<ConstraintTokenizer>,
 }
 
 #[pymethods]

@@ -1,7 +1,8 @@
 //! A Python callable as a `kubescribe_infer::Generator`, so the generate →
 //! validate → fidelity → regenerate loop (`Pipeline`) drives any in-process
 //! model: `Generator.from_callable(fn)` and, on top of it in Python,
-//! `Generator.from_transformers(model, tokenizer, **gen_kwargs)`.
+//! `Generator.from_transformers(model, tokenizer, **gen_kwargs)`. The
+//! token-level form (`from_callable(fn, vocab=...)`) is `token_generator`.
 //!
 //! The loop runs with the GIL released; each call into the callable takes
 //! it back for the call's length only.
@@ -17,6 +18,17 @@ use kubescribe_infer::{ChatMessage, Generation, GenerationConfig, Generator, Inf
 
 use crate::constraint::PyConstraintTarget;
 use crate::convert::{from_py, to_py};
+
+/// The prompt as chat messages (plain text is one user message).
+pub(crate) fn messages(prompt: &Prompt) -> Vec<ChatMessage> {
+    match prompt {
+        Prompt::Chat(m) => m.clone(),
+        Prompt::Text(t) => vec![ChatMessage {
+            role: "user".into(),
+            content: t.clone(),
+        }],
+    }
+}
 
 /// Calls `fn(messages)` (and, when it constrains its own decoding,
 /// `fn(messages, target)`) for every generation; with `settings`, the
@@ -50,17 +62,6 @@ impl CallableGenerator {
         }
     }
 
-    /// The prompt as chat messages (plain text is one user message).
-    fn messages(prompt: &Prompt) -> Vec<ChatMessage> {
-        match prompt {
-            Prompt::Chat(m) => m.clone(),
-            Prompt::Text(t) => vec![ChatMessage {
-                role: "user".into(),
-                content: t.clone(),
-            }],
-        }
-    }
-
     fn call(
         &self,
         prompt: &Prompt,
@@ -69,7 +70,7 @@ impl CallableGenerator {
     ) -> Result<Generation, InferError> {
         let started = Instant::now();
         Python::attach(|py| -> Result<Generation, InferError> {
-            let messages = to_py(py, &Self::messages(prompt)).map_err(|e| self.fail(e))?;
+            let messages = to_py(py, &messages(prompt)).map_err(|e| self.fail(e))?;
             let kwargs = PyDict::new(py);
             if self.settings {
                 let settings = || -> PyResult<()> {

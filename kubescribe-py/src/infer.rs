@@ -248,19 +248,39 @@ impl PyGenerator {
     /// (e.g. with `IntentLogitsProcessor`); with `settings=True` the loop's
     /// `max_new_tokens`, `temperature` and `seed` go along as keywords. An
     /// exception in `fn` fails the attempt with `ModelError`.
+    ///
+    /// Token level, with `vocab` (a `ConstraintVocab`): `fn(messages,
+    /// tokens)` is the model, not the decoder. It gets the output token ids
+    /// so far and returns the next token's logits (`vocab_size` floats, or
+    /// fewer: the rest never win) or a token id; kubescribe's decoding loop
+    /// does the rest (sampling by the loop's `temperature` and `seed`, EOS,
+    /// the token budget) and decodes every attempt under the intent-shaped
+    /// grammar of the Rust decoders, so each output is a document of the
+    /// target's schema. A token id the grammar refuses fails the attempt.
+    /// `constrained` is implied.
     #[staticmethod]
-    #[pyo3(signature = (r#fn, *, name = "callable", constrained = false, settings = false))]
+    #[pyo3(signature = (r#fn, *, name = "callable", constrained = false, settings = false, vocab = None))]
     fn from_callable(
         r#fn: &Bound<'_, PyAny>,
         name: &str,
         constrained: bool,
         settings: bool,
+        vocab: Option<PyRef<'_, crate::constraint::PyConstraintVocab>>,
     ) -> PyResult<Self> {
         if !r#fn.is_callable() {
             return Err(pyo3::exceptions::PyTypeError::new_err(format!(
                 "from_callable: expected a callable, got {}",
                 r#fn.get_type().name()?
             )));
+        }
+        if let Some(v) = vocab {
+            let g = crate::token_generator::TokenCallableGenerator::new(
+                r#fn.clone().unbind(),
+                name.to_string(),
+                v.inner.clone(),
+                settings,
+            );
+            return Ok(PyGenerator { inner: Arc::new(g) });
         }
         let g = crate::generator::CallableGenerator::new(
             r#fn.clone().unbind(),

@@ -17,7 +17,7 @@
 //! | `EventStore`, `Context` | `kubescribe_events::{store, context}` and the event types |
 //! | `bleu`, `chrf`, `rouge`, `meteor`, `score`, `score_batch`, `WordNet` … | `kubescribe_metrics` |
 //! | `compile_rate`, `compiles`, `coverage`, `essential_resources` | `kubescribe_infer::eval::policy` |
-//! | `Generator`, `Pipeline`, `PipelineResult` | `kubescribe_infer` backends and `pipeline` (`Generator.from_callable`: `generator`) |
+//! | `Generator`, `Pipeline`, `PipelineResult` | `kubescribe_infer` backends and `pipeline` (`Generator.from_callable`: `generator`; its token-level form: `token_generator`) |
 //! | `ConstraintTarget`, `ConstraintVocab`, `TokenConstraint` | `kubescribe_infer::constrained` (the intent-shaped grammar, for Python decoders) |
 //! | `simulate`, `Simulation` | `kubescribe_simulate` |
 //! | `parse_intent`, `ParsedIntent` | `kubescribe_synth::parse::parse_intent_with` |
@@ -37,6 +37,13 @@
 
 use pyo3::prelude::*;
 
+/// The CLI's allocator for the Rust side of the module (Python objects keep
+/// Python's): the batch metrics allocate a few short vectors per pair, and
+/// inside the Python process glibc's allocator cost them up to 1.6× their
+/// time in a pure-Rust process (docs/perf.md, *Python batch metrics*).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod constraint;
 mod context_state;
 mod convert;
@@ -54,6 +61,7 @@ mod restore;
 mod simulation;
 mod state;
 mod store;
+mod token_generator;
 mod validate;
 
 /// The `kubescribe._kubescribe` extension module.

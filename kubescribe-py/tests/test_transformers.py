@@ -11,10 +11,12 @@ they are skipped with the reason (NOT RUN).
 """
 
 import json
+import random
 
 import pytest
 
 import kubescribe
+from _vocab import byte_vocab
 from conftest import EXAMPLES
 
 NGINX = json.loads((EXAMPLES / "intents" / "nginx-www.json").read_text())
@@ -103,6 +105,55 @@ def test_callable_failures_fail_the_attempt_and_non_callables_are_type_errors():
     assert kubescribe.Generator.from_callable(lambda m: m[0]["content"].upper()).generate("hi")["text"] == "HI"
     with pytest.raises(TypeError):
         kubescribe.Generator.from_callable("not callable")
+
+
+# ---- token-level from_callable (no torch needed) ---------------------------------------
+
+
+def test_a_token_level_callable_writes_only_valid_policies():
+    vocab = byte_vocab()
+    calls = []
+
+    def model(messages, tokens):
+        # Deterministic noise with no idea of policies: the grammar decides the form.
+        calls.append(list(tokens))
+        rng = random.Random(len(tokens))
+        return [rng.uniform(-4.0, 4.0) for _ in range(vocab.vocab_size)]
+
+    g = kubescribe.Generator.from_callable(model, vocab=vocab, name="noise")
+    assert g.name == "noise"
+    attempts = 0
+    for intent, engine in CASES:
+        result = kubescribe.Pipeline(g, max_attempts=2, max_new_tokens=400, temperature=1.0, seed=3).run(
+            dict(intent, engine=engine))
+        records = result.attempt_records()
+        attempts += len(records)
+        assert records and all(r["valid"] for r in records), result.trace
+        assert result.trace["constrained_to"] == kubescribe.ConstraintTarget.for_intent(intent, engine).label
+    assert attempts >= len(CASES)
+    # Each call saw the output so far: within an attempt, the previous call's tokens and more.
+    grown = sum(b[:len(a)] == a and len(b) > len(a) for a, b in zip(calls, calls[1:]))
+    assert grown >= len(calls) - attempts
+    # The same loop, seed and noise give the same policy.
+    first, again = (kubescribe.Pipeline(g, max_attempts=1, max_new_tokens=400, temperature=1.0, seed=3).run(CART)
+                    for _ in range(2))
+    assert (first.policy or first.best_effort) is not None
+    assert (first.policy or first.best_effort) == (again.policy or again.best_effort)
+
+
+def test_a_token_level_callable_may_answer_with_a_token_id():
+    vocab = byte_vocab()
+    g = kubescribe.Generator.from_callable(lambda messages, tokens: ord("k") if len(tokens) < 3 else 256,
+                                           vocab=vocab)
+    # Unconstrained (`generate`): the ids as they come, up to EOS.
+    assert g.generate("hi", max_new_tokens=10)["text"] == "kkk"
+    # Constrained: a token the grammar refuses fails the attempt, naming it.
+    always_k = kubescribe.Generator.from_callable(lambda messages, tokens: ord("k"), vocab=vocab)
+    result = kubescribe.Pipeline(always_k, max_attempts=1).run(NGINX)
+    assert result.status == "failed"
+    assert "token 107" in result.attempt_records()[0]["error"]
+    with pytest.raises(kubescribe.ModelError, match="logits"):
+        kubescribe.Generator.from_callable(lambda messages, tokens: "text", vocab=vocab).generate("hi")
 
 
 # ---- transformers ----------------------------------------------------------------------

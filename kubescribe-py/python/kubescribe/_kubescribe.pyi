@@ -524,12 +524,13 @@ class Generator:
     ) -> Generator: ...
     @staticmethod
     def from_callable(
-        fn: Callable[..., str | Mapping[str, Any]],
+        fn: Callable[..., str | Mapping[str, Any] | Sequence[float] | int],
         *,
         name: str = "callable",
         constrained: bool = False,
         settings: bool = False,
-    ) -> Generator: ...  # fn(messages[, target][, max_new_tokens=, temperature=, seed=]) -> text or {"text", ...}
+        vocab: ConstraintVocab | None = None,
+    ) -> Generator: ...  # fn(messages[, target][, max_new_tokens=, temperature=, seed=]) -> text or {"text", ...}; with vocab: fn(messages, tokens[, ...]) -> next-token logits or a token id
     @staticmethod
     def from_transformers(
         model: Any, tokenizer: Any, *, name: str | None = None, constrain: bool = True, **gen_kwargs: Any
