@@ -1,6 +1,10 @@
 //! Times each metric over a JSONL pairs file, sequentially and on rayon's
 //! global pool, and prints one JSON object with seconds per metric.
-//! Used by `scripts/metrics/bench.py`.
+//! Used by `scripts/metrics/bench.py` and, as the pure-Rust reference of the
+//! Python batch calls, `scripts/py/bench_batch_lengths.py`: it runs on the
+//! allocator the CLI and the Python module use (mimalloc), and rayon's pool
+//! is started before the first timing, as it is in a Python process that
+//! has called a batch function before.
 //!
 //! Usage: `bench_metrics PAIRS.jsonl [--wordnet DIR]`
 
@@ -14,6 +18,11 @@ use kubescribe_metrics::{
 };
 use rayon::prelude::*;
 use serde_json::{Map, Value, json};
+
+/// The CLI's and the Python module's allocator, so the reference runs the
+/// same code as they do.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// One metric applied to one pair.
 type MetricFn<'a> = dyn Fn(&Pair) -> f64 + Sync + 'a;
@@ -48,6 +57,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     let mut out = Map::new();
+    // Start the pool's threads outside the timings.
+    rayon::broadcast(|_| ());
     let t = Instant::now();
     let wn = wn_dir.map(WordNet::load).transpose()?.map(Arc::new);
     out.insert("wordnet_load_s".into(), json!(t.elapsed().as_secs_f64()));
