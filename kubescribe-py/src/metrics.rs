@@ -1,9 +1,10 @@
 //! Text metrics (`kubescribe_metrics`): sentence-level, corpus-level and
 //! batch functions. Batch and corpus functions release the GIL and run on
 //! rayon's global pool (`RAYON_NUM_THREADS` sets its size); the per-metric
-//! batch calls take their texts across in one piece (`Texts`) and build
-//! their results directly (`scripts/py/bench_batch_lengths.py` times them
-//! against pure Rust at three text lengths); values are the
+//! batch calls and `score_batch` read their texts in place (`utf8_views`:
+//! no copy) and the per-metric ones build their results directly
+//! (`scripts/py/bench_batch_lengths.py` times them against pure Rust at
+//! three text lengths; docs/perf.md has the table); values are the
 //! Rust crate's, which equal sacrebleu 2.6.0, rouge-score 0.1.2 and nltk
 //! 3.10.4 (see the crate docs for the exact settings).
 
@@ -22,7 +23,7 @@ use kubescribe_metrics::{
     rouge_scores, score_batch as rs_score_batch, score_corpus, score_pair, sentence_bleu,
 };
 
-use crate::convert::to_py;
+use crate::convert::{Count, to_py};
 use crate::errors::metrics_err;
 
 /// A WordNet 3.0 database (the `dict` directory: `data.noun`, `index.sense`,
@@ -117,66 +118,63 @@ fn par_map<T: Send>(
     py.detach(|| pairs.par_iter().map(|(h, r)| f(h, r)).collect())
 }
 
-/// The texts of a batch argument, converted once: Python joins them with
-/// NUL (one C loop) and the joined text crosses into Rust as one UTF-8
-/// copy, cut back into pieces here; item by item only when a text holds a
-/// NUL itself. On short pairs the per-item conversion cost as much as the
-/// metric.
-enum Texts {
-    Joined(String, Vec<std::ops::Range<usize>>),
-    Each(Vec<String>),
-}
-
-impl Texts {
-    fn len(&self) -> usize {
-        match self {
-            Texts::Joined(_, spans) => spans.len(),
-            Texts::Each(v) => v.len(),
-        }
-    }
-    fn get(&self, i: usize) -> &str {
-        match self {
-            Texts::Joined(buf, spans) => &buf[spans[i].clone()],
-            Texts::Each(v) => &v[i],
-        }
-    }
-}
-
-fn texts_arg(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Texts> {
-    let py = obj.py();
+/// The `str` items of a batch argument, each held (a strong reference, so
+/// the caller cannot free one while the GIL is released), read in place.
+fn texts_arg<'py>(obj: &Bound<'py, PyAny>, what: &str) -> PyResult<Vec<Bound<'py, PyString>>> {
     let wrong =
         || pyo3::exceptions::PyTypeError::new_err(format!("{what}: expected a sequence of str"));
     if obj.is_instance_of::<PyString>() {
         return Err(wrong());
     }
-    let list = match obj.cast::<PyList>() {
-        Ok(l) => l.clone(),
-        Err(_) => PyList::new(py, obj.try_iter()?.collect::<PyResult<Vec<_>>>()?)?,
-    };
-    let joined = intern!(py, "\0")
-        .call_method1(intern!(py, "join"), (&list,))
-        .map_err(|_| wrong())?;
-    let buf: String = joined.extract()?;
-    let mut spans = Vec::with_capacity(list.len());
-    let mut start = 0;
-    for (i, b) in buf.bytes().enumerate() {
-        if b == 0 {
-            spans.push(start..i);
-            start = i + 1;
-        }
-    }
-    if !list.is_empty() {
-        spans.push(start..buf.len());
-    }
-    if spans.len() == list.len() {
-        Ok(Texts::Joined(buf, spans))
-    } else {
-        Ok(Texts::Each(list.extract().map_err(|_| wrong())?))
+    let item = |o: Bound<'py, PyAny>| o.cast_into::<PyString>().map_err(|_| wrong());
+    match obj.cast::<PyList>() {
+        Ok(l) => l.iter().map(item).collect(),
+        Err(_) => obj.try_iter()?.map(|o| item(o?)).collect(),
     }
 }
 
-/// Hypotheses and references of equal length, converted once each.
-fn text_pairs(hyps: &Bound<'_, PyAny>, refs: &Bound<'_, PyAny>) -> PyResult<(Texts, Texts)> {
+// `PyUnicode_AsUTF8AndSize` is in the stable ABI from 3.10, so pyo3's
+// abi3-py39 build does not declare it, but CPython has exported it since
+// 3.3: the module still loads on 3.9.
+unsafe extern "C" {
+    fn PyUnicode_AsUTF8AndSize(
+        unicode: *mut pyo3::ffi::PyObject,
+        size: *mut pyo3::ffi::Py_ssize_t,
+    ) -> *const std::ffi::c_char;
+}
+
+/// The UTF-8 text of each string, without a copy: CPython's own UTF-8 form
+/// (an ASCII string's data, or the UTF-8 copy CPython caches in the object
+/// on first use). The earlier conversion (join with NUL, encode, copy, cut)
+/// was a fifth of a long-text METEOR batch (`perf`, docs/perf.md).
+fn utf8_views<'a>(strings: &'a [Bound<'_, PyString>]) -> PyResult<Vec<&'a str>> {
+    strings
+        .iter()
+        .map(|s| {
+            let mut len: pyo3::ffi::Py_ssize_t = 0;
+            // SAFETY: `s` is a live `str` (a strong reference in
+            // `strings`) and the GIL is held. The returned buffer belongs
+            // to the string object, which is immutable and outlives the
+            // borrow of `strings`; CPython frees it only with the object.
+            // The bytes are UTF-8 (CPython fails, returning NULL, for a
+            // string with lone surrogates).
+            unsafe {
+                let p = PyUnicode_AsUTF8AndSize(s.as_ptr(), &mut len);
+                if p.is_null() {
+                    return Err(PyErr::fetch(s.py()));
+                }
+                let bytes = std::slice::from_raw_parts(p.cast::<u8>(), len as usize);
+                Ok(std::str::from_utf8_unchecked(bytes))
+            }
+        })
+        .collect()
+}
+
+/// A batch's hypotheses and references (the string objects, held).
+type TextPairs<'py> = (Vec<Bound<'py, PyString>>, Vec<Bound<'py, PyString>>);
+
+/// Hypotheses and references of equal length (the string objects, held).
+fn text_pairs<'py>(hyps: &Bound<'py, PyAny>, refs: &Bound<'py, PyAny>) -> PyResult<TextPairs<'py>> {
     let (h, r) = (
         texts_arg(hyps, "hypotheses")?,
         texts_arg(refs, "references")?,
@@ -191,18 +189,19 @@ fn text_pairs(hyps: &Bound<'_, PyAny>, refs: &Bound<'_, PyAny>) -> PyResult<(Tex
     Ok((h, r))
 }
 
-/// [`par_map`] over batch texts.
+/// [`par_map`] over batch texts, read in place with the GIL released.
 fn par_map_texts<T: Send>(
     py: Python<'_>,
-    (hyps, refs): &(Texts, Texts),
+    (hyps, refs): &TextPairs<'_>,
     f: impl Fn(&str, &str) -> T + Sync + Send,
-) -> Vec<T> {
-    py.detach(|| {
-        (0..hyps.len())
-            .into_par_iter()
-            .map(|i| f(hyps.get(i), refs.get(i)))
+) -> PyResult<Vec<T>> {
+    let (h, r) = (utf8_views(hyps)?, utf8_views(refs)?);
+    Ok(py.detach(|| {
+        h.par_iter()
+            .zip(r.par_iter())
+            .map(|(h, r)| f(h, r))
             .collect()
-    })
+    }))
 }
 
 // ---- BLEU -----------------------------------------------------------------
@@ -229,7 +228,7 @@ fn bleu_batch(
     references: &Bound<'_, PyAny>,
 ) -> PyResult<Vec<f64>> {
     let texts = text_pairs(hypotheses, references)?;
-    Ok(par_map_texts(py, &texts, sentence_bleu))
+    par_map_texts(py, &texts, sentence_bleu)
 }
 
 // ---- chrF -----------------------------------------------------------------
@@ -237,38 +236,36 @@ fn bleu_batch(
 /// Sentence chrF++ (0–100; `word_order=0` gives chrF): sacrebleu
 /// `CHRF(word_order=...).sentence_score(hyp, [ref])`.
 #[pyfunction]
-#[pyo3(signature = (hypothesis, reference, *, word_order = 2))]
-fn chrf(hypothesis: &str, reference: &str, word_order: usize) -> f64 {
-    sentence_chrf_with(hypothesis, reference, &chrf_cfg(word_order))
+#[pyo3(signature = (hypothesis, reference, *, word_order = Count(2)))]
+fn chrf(hypothesis: &str, reference: &str, word_order: Count) -> f64 {
+    sentence_chrf_with(hypothesis, reference, &chrf_cfg(word_order.0))
 }
 
 /// Corpus chrF++ (0–100): sacrebleu `CHRF(word_order=...).corpus_score(hyps, [refs])`.
 #[pyfunction]
-#[pyo3(signature = (hypotheses, references, *, word_order = 2))]
+#[pyo3(signature = (hypotheses, references, *, word_order = Count(2)))]
 fn corpus_chrf(
     py: Python<'_>,
     hypotheses: Vec<String>,
     references: Vec<String>,
-    word_order: usize,
+    word_order: Count,
 ) -> PyResult<f64> {
     let pairs = pairs_arg(hypotheses, references)?;
-    Ok(py.detach(|| corpus_chrf_with(&pairs, &chrf_cfg(word_order))))
+    Ok(py.detach(|| corpus_chrf_with(&pairs, &chrf_cfg(word_order.0))))
 }
 
 /// Sentence chrF++ of each pair, computed in parallel.
 #[pyfunction]
-#[pyo3(signature = (hypotheses, references, *, word_order = 2))]
+#[pyo3(signature = (hypotheses, references, *, word_order = Count(2)))]
 fn chrf_batch(
     py: Python<'_>,
     hypotheses: &Bound<'_, PyAny>,
     references: &Bound<'_, PyAny>,
-    word_order: usize,
+    word_order: Count,
 ) -> PyResult<Vec<f64>> {
     let texts = text_pairs(hypotheses, references)?;
-    let cfg = chrf_cfg(word_order);
-    Ok(par_map_texts(py, &texts, |h, r| {
-        sentence_chrf_with(h, r, &cfg)
-    }))
+    let cfg = chrf_cfg(word_order.0);
+    par_map_texts(py, &texts, |h, r| sentence_chrf_with(h, r, &cfg))
 }
 
 // ---- ROUGE ----------------------------------------------------------------
@@ -306,7 +303,7 @@ fn rouge_batch<'py>(
     stem: bool,
 ) -> PyResult<Bound<'py, PyList>> {
     let texts = text_pairs(hypotheses, references)?;
-    let scores = par_map_texts(py, &texts, |h, r| rouge_scores(r, h, stem));
+    let scores = par_map_texts(py, &texts, |h, r| rouge_scores(r, h, stem))?;
     // The records built directly (interned keys, no JSON detour): on short
     // pairs building them costs as much as scoring them.
     let keys = [
@@ -382,9 +379,7 @@ fn meteor_batch(
 ) -> PyResult<Vec<f64>> {
     let texts = text_pairs(hypotheses, references)?;
     let w = wn(wordnet.as_ref());
-    Ok(par_map_texts(py, &texts, |h, r| {
-        rs_meteor(h, r, w.as_deref())
-    }))
+    par_map_texts(py, &texts, |h, r| rs_meteor(h, r, w.as_deref()))
 }
 
 /// Corpus METEOR: the mean over the pairs (0 for no pairs).
@@ -545,39 +540,43 @@ impl crate::state::State for PyBatchScores {
 #[pyo3(signature = (hypotheses, references, *, ids = None, wordnet = None, parallel = true))]
 fn score_batch(
     py: Python<'_>,
-    hypotheses: Vec<String>,
-    references: Vec<String>,
+    hypotheses: &Bound<'_, PyAny>,
+    references: &Bound<'_, PyAny>,
     ids: Option<Vec<Bound<'_, PyAny>>>,
     wordnet: Option<PyRef<'_, PyWordNet>>,
     parallel: bool,
 ) -> PyResult<PyBatchScores> {
-    let pairs = pairs_arg(hypotheses, references)?;
+    let (hyps, refs) = text_pairs(hypotheses, references)?;
+    let (hyps, refs) = (utf8_views(&hyps)?, utf8_views(&refs)?);
     let ids: Vec<Value> = match ids {
         Some(ids) => {
-            if ids.len() != pairs.len() {
+            if ids.len() != hyps.len() {
                 return Err(metrics_err(format!(
                     "{} ids for {} pairs",
                     ids.len(),
-                    pairs.len()
+                    hyps.len()
                 )));
             }
             ids.iter()
                 .map(|i| crate::convert::from_py(i, "ids"))
                 .collect::<PyResult<_>>()?
         }
-        None => (0..pairs.len()).map(Value::from).collect(),
+        None => (0..hyps.len()).map(Value::from).collect(),
     };
-    let pairs: Vec<Pair> = pairs
-        .into_iter()
-        .zip(ids)
-        .map(|((hypothesis, reference), id)| Pair {
-            id,
-            hypothesis,
-            reference,
-        })
-        .collect();
     let opts = options(wordnet.as_ref(), parallel);
-    let inner = py.detach(|| rs_score_batch(&pairs, &opts));
+    let inner = py.detach(|| {
+        let pairs: Vec<Pair> = hyps
+            .iter()
+            .zip(refs)
+            .zip(ids)
+            .map(|((h, r), id)| Pair {
+                id,
+                hypothesis: (*h).to_owned(),
+                reference: r.to_owned(),
+            })
+            .collect();
+        rs_score_batch(&pairs, &opts)
+    });
     Ok(PyBatchScores { inner })
 }
 

@@ -95,6 +95,9 @@ def test_a_directory_where_a_file_is_expected_is_an_os_error():
     (lambda: kubescribe.policy_schema("NoSuchKind"), "unknown kind"),
     (lambda: kubescribe.EventStore().events("nope"), "expected one of"),  # type: ignore[arg-type]
     (lambda: kubescribe.bleu_batch(["a", "b"], ["a"]), "2 hypotheses"),
+    (lambda: kubescribe.chrf("a b", "a c", word_order=-1), ">= 0"),
+    (lambda: kubescribe.chrf_batch(["a b"], ["a c"], word_order=-1), ">= 0"),
+    (lambda: kubescribe.corpus_chrf(["a b"], ["a c"], word_order=-2), ">= 0"),
     (lambda: kubescribe.Policy.from_yaml("a: ["), "malformed"),
     (lambda: kubescribe.Intent.from_dict({**NGINX, "oops": 1}), "oops"),
     (lambda: kubescribe.synthesize(NGINX, engine="cilium"), "cilium"),

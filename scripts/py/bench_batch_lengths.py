@@ -6,13 +6,18 @@ Builds three pair sets from scripts/metrics/make_pairs.py's pairs, each text cut
 words (short: 8, medium: 80, long: 800; texts shorter than the window are repeated), with about
 the same number of words per set. For each set, in the same run, it times the Rust example
 `bench_metrics` (each metric over the pairs on rayon's global pool: `par_s`) and the matching
-`kubescribe` calls, whose time includes converting the Python lists and building the results.
-Each side runs `--repeat` times, alternating; the best time counts. Prints seconds per call and the
-Python/Rust ratio per length and metric.
+`kubescribe` calls, whose time includes reading the Python lists and building the results.
+Like for like: both sides run the same `kubescribe_metrics` functions on the same texts, built
+with the same profile (`--release`; the wheel must be a `--release` or `--profile wheel` build: a
+dev build measures debug code), on the same allocator (mimalloc, the CLI's), with rayon's pool
+already started and of the same size (rayon's default, or RAYON_NUM_THREADS for both; the
+Rust side prints its count). Rust and Python alternate `--repeat` times; the best time of each
+counts. Prints seconds per call and the Python/Rust ratio per length and metric.
 
 Usage: bench_batch_lengths.py [--repeat 5] [--words 200000] [--wordnet DIR] [--target-dir DIR]
-Needs the `kubescribe` wheel in the running interpreter (a release or `--profile wheel` build:
-a dev build measures debug code) and cargo for the example (built with --release).
+                              [--rust-exe PATH]
+`--rust-exe` times another build of the example (e.g. one on the system allocator) instead of
+building it. Needs the `kubescribe` wheel in the running interpreter and cargo.
 """
 
 import argparse
@@ -54,6 +59,7 @@ def main():
     ap.add_argument("--words", type=int, default=200_000, help="words per set (each side)")
     ap.add_argument("--wordnet", default=os.environ.get("KUBESCRIBE_WORDNET", "/usr/share/wordnet"))
     ap.add_argument("--target-dir", default=os.environ.get("CARGO_TARGET_DIR", str(REPO / "target")))
+    ap.add_argument("--rust-exe", help="a bench_metrics binary to time instead of building one")
     args = ap.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="ks-bench-lengths-"))
@@ -62,16 +68,20 @@ def main():
                     "--count", "400"], check=True)
     seeds = [json.loads(line) for line in base.read_text(encoding="utf-8").split("\n") if line.strip()]
 
-    env = dict(os.environ, CARGO_TARGET_DIR=args.target_dir)
-    subprocess.run(["cargo", "build", "--release", "-q", "-p", "kubescribe-metrics", "--example", "bench_metrics"],
-                   cwd=REPO, check=True, env=env)
-    exe = Path(args.target_dir) / "release" / "examples" / "bench_metrics"
+    if args.rust_exe:
+        exe = Path(args.rust_exe)
+    else:
+        env = dict(os.environ, CARGO_TARGET_DIR=args.target_dir)
+        subprocess.run(["cargo", "build", "--release", "-q", "-p", "kubescribe-metrics", "--example",
+                        "bench_metrics"], cwd=REPO, check=True, env=env)
+        exe = Path(args.target_dir) / "release" / "examples" / "bench_metrics"
     wordnet = args.wordnet if os.path.isdir(args.wordnet) else None
     wn = kubescribe.WordNet(wordnet) if wordnet else None
 
-    print(f"kubescribe {kubescribe.__version__}; best of {args.repeat}; WordNet: {wordnet or 'none'}")
+    print(f"kubescribe {kubescribe.__version__}; best of {args.repeat}; WordNet: {wordnet or 'none'}; "
+          f"Rust reference: {exe}")
     print(f"{'length':<8}{'pairs':>7}{'metric':>12}{'python s':>11}{'rust s':>10}{'ratio':>8}")
-    worst = 0.0
+    worst, threads = 0.0, None
     for name, words in LENGTHS.items():
         count = max(1, args.words // words)
         pairs = []
@@ -99,6 +109,7 @@ def main():
         cmd = [str(exe), str(path)] + (["--wordnet", wordnet] if wordnet else [])
         for _ in range(args.repeat):
             out = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
+            threads = out.get("threads")
             for k, v in out.items():
                 if isinstance(v, dict) and "par_s" in v:
                     rust[k] = min(rust.get(k, float("inf")), v["par_s"])
@@ -108,7 +119,7 @@ def main():
             ratio = py[metric] / rust[metric]
             worst = max(worst, ratio)
             print(f"{name:<8}{count:>7}{metric:>12}{py[metric]:>11.4f}{rust[metric]:>10.4f}{ratio:>8.2f}")
-    print(f"worst ratio {worst:.2f} (target <= 1.1)")
+    print(f"worst ratio {worst:.2f} (target <= 1.1); rayon threads: {threads}")
 
 
 if __name__ == "__main__":
