@@ -8,6 +8,7 @@
 mod clauses;
 mod finish;
 mod lexicon;
+mod phrases;
 mod restate;
 mod scan;
 mod values;

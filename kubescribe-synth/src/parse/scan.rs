@@ -163,24 +163,6 @@ impl<'a> Parser<'a> {
                 i += 2;
                 continue;
             }
-            // "receives nothing", "sends no traffic": a default deny that way.
-            if matches!(l, "receive" | "receives" | "send" | "sends" | "gets")
-                && (next == "nothing"
-                    || next == "no"
-                        && !matches!(self.low(i + 2), "other" | "others" | "one" | "more"))
-            {
-                self.ent(EntityKind::Action, t.start, self.toks[i + 1].end);
-                a.block.get_or_insert(format!("{l} {next}"));
-                a.default_deny = true;
-                a.all_word = true;
-                a.dir_implied.get_or_insert(if l.starts_with("send") {
-                    Direction::Egress
-                } else {
-                    Direction::Ingress
-                });
-                i += 2;
-                continue;
-            }
             // "everything else: denied", "everything else is blocked": the
             // allow-list's posture, not a block of its own.
             if matches!(l, "everything" | "anything" | "all" | "nothing")
@@ -290,88 +272,9 @@ impl<'a> Parser<'a> {
             if l == "out" && prev != "and" && !matches!(next.as_str(), "of") {
                 a.dir_implied.get_or_insert(Direction::Egress);
             }
-            // "anything in the cluster": the cluster entity.
-            if matches!(l, "anything" | "anywhere" | "everything" | "everywhere")
-                && next == "in"
-                && self.low(i + 2) == "the"
-                && self.low(i + 3) == "cluster"
-            {
-                self.ent(EntityKind::Cidr, t.start, self.toks[i + 3].end);
-                if !a.entities.contains(&NetworkEntity::Cluster) {
-                    a.entities.push(NetworkEntity::Cluster);
-                }
-                if prev == "from" || self.cue == Some(Cue::From) {
-                    a.dir_implied.get_or_insert(Direction::Ingress);
-                }
-                self.cue = None;
-                i += 4;
-                continue;
-            }
-            // "anything outside the cluster", "outside of the cluster": the world.
-            if l == "outside"
-                && let k = if next == "of" { i + 2 } else { i + 1 }
-                && self.low(k) == "the"
-                && self.low(k + 1) == "cluster"
-            {
-                self.ent(EntityKind::Cidr, t.start, self.toks[k + 1].end);
-                if !a.entities.contains(&NetworkEntity::World) {
-                    a.entities.push(NetworkEntity::World);
-                }
-                if prev == "from" || self.cue == Some(Cue::From) {
-                    a.dir_implied.get_or_insert(Direction::Ingress);
-                } else {
-                    a.dir_implied.get_or_insert(Direction::Egress);
-                }
-                self.cue = None;
-                i = k + 2;
-                continue;
-            }
-            if l == "lock" && next == "down" {
-                self.ent(EntityKind::Action, t.start, self.toks[i + 1].end);
-                a.block.get_or_insert("lock down".to_string());
-                a.isolate = true;
-                a.all_word = true;
-                i += 2;
-                continue;
-            }
-            // Policy names: "all-egress-deny", "default-deny-ingress", "allow-all-egress".
-            if l.contains('-') && !l.starts_with('/') && {
-                let parts: Vec<&str> = l.split('-').collect();
-                parts.len() >= 3
-                    && parts.iter().any(|p| matches!(*p, "deny" | "allow"))
-                    && parts.contains(&"all")
-                    && parts.iter().all(|p| {
-                        matches!(
-                            *p,
-                            "deny" | "allow" | "all" | "default" | "ingress" | "egress"
-                        )
-                    })
-            } {
-                let parts: Vec<&str> = l.split('-').collect();
-                self.ent(EntityKind::Action, t.start, t.end);
-                if parts.contains(&"deny") {
-                    a.block.get_or_insert(t.text.to_string());
-                    a.default_deny = true;
-                } else {
-                    a.allow.get_or_insert(t.text.to_string());
-                }
-                a.all_word = true;
-                let (ing, eg) = (parts.contains(&"ingress"), parts.contains(&"egress"));
-                a.dir_explicit = match (ing, eg) {
-                    (true, false) => Some(Direction::Ingress),
-                    (false, true) => Some(Direction::Egress),
-                    (true, true) => Some(Direction::Both),
-                    _ => a.dir_explicit,
-                };
-                i += 1;
-                continue;
-            }
-            if matches!(l, "default-deny" | "deny-all") {
-                self.ent(EntityKind::Action, t.start, t.end);
-                a.block.get_or_insert(t.text.to_string());
-                a.default_deny = true;
-                a.all_word = true;
-                i += 1;
+            // Entity phrases, default-deny phrases and policy names.
+            if let Some(k) = self.posture_phrase(a, i) {
+                i = k;
                 continue;
             }
             // "… and nothing else", "no other …": an allow-list.

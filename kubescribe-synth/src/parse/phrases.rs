@@ -1,0 +1,117 @@
+//! Whole phrases that say a posture or name a peer in words: "receives
+//! nothing", "anything in the cluster", "outside the cluster", "lock down",
+//! policy names such as "default-deny-ingress". Read by
+//! [`scan`](super::scan) before single words.
+
+use super::*;
+
+impl<'a> Parser<'a> {
+    /// The phrase starting at token `i`, if it is one of these: what it says
+    /// goes to `a`; returns the token after it.
+    pub(super) fn posture_phrase(&mut self, a: &mut Acc, i: usize) -> Option<usize> {
+        let t = self.toks[i].clone();
+        let l = t.lower.as_str();
+        let prev = if i > 0 {
+            self.low(i - 1).to_string()
+        } else {
+            String::new()
+        };
+        let next = self.low(i + 1).to_string();
+        // "receives nothing", "sends no traffic": a default deny that way.
+        if matches!(l, "receive" | "receives" | "send" | "sends" | "gets")
+            && (next == "nothing"
+                || next == "no" && !matches!(self.low(i + 2), "other" | "others" | "one" | "more"))
+        {
+            self.ent(EntityKind::Action, t.start, self.toks[i + 1].end);
+            a.block.get_or_insert(format!("{l} {next}"));
+            a.default_deny = true;
+            a.all_word = true;
+            a.dir_implied.get_or_insert(if l.starts_with("send") {
+                Direction::Egress
+            } else {
+                Direction::Ingress
+            });
+            return Some(i + 2);
+        }
+        // "anything in the cluster": the cluster entity.
+        if matches!(l, "anything" | "anywhere" | "everything" | "everywhere")
+            && next == "in"
+            && self.low(i + 2) == "the"
+            && self.low(i + 3) == "cluster"
+        {
+            self.ent(EntityKind::Cidr, t.start, self.toks[i + 3].end);
+            if !a.entities.contains(&NetworkEntity::Cluster) {
+                a.entities.push(NetworkEntity::Cluster);
+            }
+            if prev == "from" || self.cue == Some(Cue::From) {
+                a.dir_implied.get_or_insert(Direction::Ingress);
+            }
+            self.cue = None;
+            return Some(i + 4);
+        }
+        // "anything outside the cluster", "outside of the cluster": the world.
+        if l == "outside"
+            && let k = if next == "of" { i + 2 } else { i + 1 }
+            && self.low(k) == "the"
+            && self.low(k + 1) == "cluster"
+        {
+            self.ent(EntityKind::Cidr, t.start, self.toks[k + 1].end);
+            if !a.entities.contains(&NetworkEntity::World) {
+                a.entities.push(NetworkEntity::World);
+            }
+            if prev == "from" || self.cue == Some(Cue::From) {
+                a.dir_implied.get_or_insert(Direction::Ingress);
+            } else {
+                a.dir_implied.get_or_insert(Direction::Egress);
+            }
+            self.cue = None;
+            return Some(k + 2);
+        }
+        if l == "lock" && next == "down" {
+            self.ent(EntityKind::Action, t.start, self.toks[i + 1].end);
+            a.block.get_or_insert("lock down".to_string());
+            a.isolate = true;
+            a.all_word = true;
+            return Some(i + 2);
+        }
+        // Policy names: "all-egress-deny", "default-deny-ingress", "allow-all-egress".
+        if l.contains('-') && !l.starts_with('/') && {
+            let parts: Vec<&str> = l.split('-').collect();
+            parts.len() >= 3
+                && parts.iter().any(|p| matches!(*p, "deny" | "allow"))
+                && parts.contains(&"all")
+                && parts.iter().all(|p| {
+                    matches!(
+                        *p,
+                        "deny" | "allow" | "all" | "default" | "ingress" | "egress"
+                    )
+                })
+        } {
+            let parts: Vec<&str> = l.split('-').collect();
+            self.ent(EntityKind::Action, t.start, t.end);
+            if parts.contains(&"deny") {
+                a.block.get_or_insert(t.text.to_string());
+                a.default_deny = true;
+            } else {
+                a.allow.get_or_insert(t.text.to_string());
+            }
+            a.all_word = true;
+            let (ing, eg) = (parts.contains(&"ingress"), parts.contains(&"egress"));
+            a.dir_explicit = match (ing, eg) {
+                (true, false) => Some(Direction::Ingress),
+                (false, true) => Some(Direction::Egress),
+                (true, true) => Some(Direction::Both),
+                _ => a.dir_explicit,
+            };
+            return Some(i + 1);
+        }
+        if matches!(l, "default-deny" | "deny-all") {
+            self.ent(EntityKind::Action, t.start, t.end);
+            a.block.get_or_insert(t.text.to_string());
+            a.default_deny = true;
+            a.all_word = true;
+            return Some(i + 1);
+        }
+        None
+    }
+}
