@@ -301,3 +301,75 @@ fn intent_parse_with_a_model_feeds_problems_back() {
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(text(&o).contains("--model"), "{}", text(&o));
 }
+
+#[test]
+fn a_valid_but_unfaithful_answer_is_printed_only_with_best_effort_and_never_exits_0() {
+    // Valid at layer 1 but not the intent's policy: /var/log/ instead of
+    // the web root, and nginx not among the processes.
+    let unfaithful = BAD
+        .replace("Nginx_WWW", "nginx-www")
+        .replace("/var/www/", "/var/log/");
+    let i = intent();
+    let args = |url: &str, best: bool| {
+        let mut a = vec![
+            "generate".to_string(),
+            "--intent-file".into(),
+            i.to_str().unwrap().into(),
+            "--backend".into(),
+            "openai".into(),
+            "--model".into(),
+            url.into(),
+            "--max-attempts".into(),
+            "2".into(),
+        ];
+        if best {
+            a.push("--best-effort".into());
+        }
+        a
+    };
+    let run_owned = |a: Vec<String>| run(&a.iter().map(String::as_str).collect::<Vec<_>>());
+
+    let url = serve(vec![unfaithful.clone(), unfaithful.clone()]);
+    let o = run_owned(args(&url, false));
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(o.stdout.is_empty(), "printed: {}", text(&o));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.contains("fidelity.missing"), "{stderr}");
+    assert!(
+        stderr.contains("kept back (--best-effort prints it"),
+        "{stderr}"
+    );
+
+    let url = serve(vec![unfaithful.clone(), unfaithful]);
+    let o = run_owned(args(&url, true));
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(stdout.starts_with("# kubescribe: BEST EFFORT"), "{stdout}");
+    // the gaps named in the comment, then the policy with /var/log/
+    assert!(
+        stdout.contains("#   /spec/file/matchDirectories: the policy does not state")
+            && stdout.contains("dir: /var/log/"),
+        "{stdout}"
+    );
+    // the marked policy is still the model's valid one, and validates as printed
+    let dir = tempfile::tempdir().unwrap();
+    let printed = dir.path().join("best-effort.yaml");
+    std::fs::write(&printed, stdout.as_bytes()).unwrap();
+    let v = run(&["validate", printed.to_str().unwrap()]);
+    assert_eq!(v.status.code(), Some(0), "{}", text(&v));
+    // and `validate --intent` names the same gap
+    let v = run(&[
+        "validate",
+        printed.to_str().unwrap(),
+        "--intent-file",
+        i.to_str().unwrap(),
+    ]);
+    assert_eq!(v.status.code(), Some(1), "{}", text(&v));
+    assert!(text(&v).contains("fidelity."), "{}", text(&v));
+    assert!(
+        String::from_utf8_lossy(&o.stderr)
+            .contains("BEST EFFORT: the policy printed is valid but does not implement the intent"),
+        "{}",
+        text(&o)
+    );
+}
