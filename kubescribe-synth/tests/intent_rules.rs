@@ -622,3 +622,42 @@ fn it_with_nothing_named_before_is_asked_about() {
     let e = refused("Only pods labelled role=ui may reach it");
     assert!(e.contains("which pods"), "{e}");
 }
+
+// Rules found on the seventh dev batch (`u-…`), read blind after the rules
+// above: in phrasings of their own.
+
+#[test]
+fn allow_nothing_as_a_heading_or_a_policy_name_is_a_default_deny() {
+    let i = parsed("Allow nothing: every pod in namespace vault");
+    assert_eq!(i.action, Action::Block);
+    assert!(i.resources.all && i.scope.all_pods);
+    let i = parsed("give every workload of namespace vault an allow-none policy");
+    assert_eq!(i.action, Action::Block);
+    assert!(i.resources.all && i.scope.all_pods);
+}
+
+#[test]
+fn any_pod_of_a_namespace_is_every_pod_of_it() {
+    let i = parsed("block /usr/bin/nmap in any pod of namespace lab");
+    assert!(i.scope.all_pods);
+    assert_eq!(i.scope.namespace.as_deref(), Some("lab"));
+}
+
+#[test]
+fn a_subject_that_is_no_one_blocks() {
+    let i = parsed("nothing in app=vault (namespace sec) may read /vault/keys/");
+    assert_eq!((i.domain, i.action), (Domain::File, Action::Block));
+    assert_eq!(i.resources.dirs, ["/vault/keys/"]);
+    assert!(!i.resources.read_only);
+    let i = parsed("Nobody in app=web, namespace shop, can run /usr/bin/gdb");
+    assert_eq!((i.domain, i.action), (Domain::Process, Action::Block));
+    // "nobody else" is still the allow-list's posture.
+    let i = parsed("app=db in namespace data accepts port 5432 from app=api; nobody else gets in");
+    assert_eq!(i.action, Action::Allow);
+}
+
+#[test]
+fn newer_system_calls_are_system_calls() {
+    let i = parsed("block the clone3 and openat2 system calls for app=x in namespace ci");
+    assert_eq!(i.resources.syscalls, ["clone3", "openat2"]);
+}

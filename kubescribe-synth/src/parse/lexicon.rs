@@ -260,6 +260,20 @@ pub(super) const SYSCALLS_CLEAR: &[&str] = &[
     "capset",
     "mount_setattr",
     "open_by_handle_at",
+    // Newer than the KubeArmor table, still system calls.
+    "clone3",
+    "openat2",
+    "pidfd_open",
+    "pidfd_getfd",
+    "pidfd_send_signal",
+    "io_uring_setup",
+    "io_uring_enter",
+    "fsopen",
+    "fsmount",
+    "move_mount",
+    "open_tree",
+    "process_madvise",
+    "faccessat2",
 ];
 pub(super) const SYSCALLS_WORDY: &[&str] = &[
     "mount", "umount", "kill", "open", "read", "write", "connect", "bind", "socket", "clone",
@@ -921,39 +935,6 @@ pub(super) const SERVICE_NAMES: &[&str] = &[
     "ftp",
     "grpc",
     "ntp",
-];
-
-/// Nouns after an entity word that make it a modifier ("the kube-apiserver
-/// operator", "the host pods"): then the noun, not the entity, is named.
-pub(super) const ENTITY_MODIFIED: &[&str] = &[
-    "operator",
-    "operators",
-    "pod",
-    "pods",
-    "namespace",
-    "namespaces",
-    "deployment",
-    "controller",
-    "team",
-    "logs",
-    "certificate",
-    "certificates",
-    "token",
-    "tokens",
-];
-
-/// Nouns that end a phrase about executables ("network scanning tools").
-pub(super) const PROCESS_HEADS: &[&str] = &[
-    "tool",
-    "tools",
-    "utility",
-    "utilities",
-    "command",
-    "commands",
-    "program",
-    "programs",
-    "binaries",
-    "executables",
 ];
 
 /// A non-workload peer named in words (docs/intents.md, "Entities").

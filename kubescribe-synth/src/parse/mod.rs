@@ -30,6 +30,7 @@ pub use kubescribe_core::intent::ResolvedPod;
 pub use kubescribe_events::PodResolver;
 
 use lexicon::*;
+use phrases::{ENTITY_MODIFIED, PROCESS_HEADS};
 
 /// Longest text accepted, in bytes.
 pub const MAX_INTENT_BYTES: usize = 16 * 1024;

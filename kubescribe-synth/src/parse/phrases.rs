@@ -5,6 +5,39 @@
 
 use super::*;
 
+/// Nouns after an entity word that make it a modifier ("the kube-apiserver
+/// operator", "the host pods"): then the noun, not the entity, is named.
+pub(super) const ENTITY_MODIFIED: &[&str] = &[
+    "operator",
+    "operators",
+    "pod",
+    "pods",
+    "namespace",
+    "namespaces",
+    "deployment",
+    "controller",
+    "team",
+    "logs",
+    "certificate",
+    "certificates",
+    "token",
+    "tokens",
+];
+
+/// Nouns that end a phrase about executables ("network scanning tools").
+pub(super) const PROCESS_HEADS: &[&str] = &[
+    "tool",
+    "tools",
+    "utility",
+    "utilities",
+    "command",
+    "commands",
+    "program",
+    "programs",
+    "binaries",
+    "executables",
+];
+
 impl<'a> Parser<'a> {
     /// The phrase starting at token `i`, if it is one of these: what it says
     /// goes to `a`; returns the token after it.
@@ -105,7 +138,10 @@ impl<'a> Parser<'a> {
             };
             return Some(i + 1);
         }
-        if matches!(l, "default-deny" | "deny-all") {
+        if matches!(
+            l,
+            "default-deny" | "deny-all" | "allow-nothing" | "allow-none"
+        ) {
             self.ent(EntityKind::Action, t.start, t.end);
             a.block.get_or_insert(t.text.to_string());
             a.default_deny = true;

@@ -68,7 +68,7 @@ impl<'a> Parser<'a> {
                 // "accepts no traffic", "allows no ingress": the same (a
                 // quantifier that negates the object), but not "no other …".
                 let (act, negated) = if act == Action::Allow
-                    && (self.low(k + 1) == "nothing"
+                    && (self.low(k + 1).trim_end_matches(':') == "nothing"
                         && !matches!(self.low(k + 2), "else" | "more" | "but")
                         || self.low(k + 1) == "no"
                             && !matches!(self.low(k + 2), "other" | "others" | "one" | "more"))
@@ -149,6 +149,19 @@ impl<'a> Parser<'a> {
                 || matches!(l, "has" | "have") && matches!(next.as_str(), "to" | "access")
             {
                 a.modal_allow = true;
+            }
+            // "nothing in app=x may read …", "nobody may exec …": a subject
+            // that is no one, at the start of a clause, with a modal: blocked.
+            if (matches!(l, "nothing" | "nobody" | "noone") || l == "no" && next == "one")
+                && (i == from || self.ends_clause(i - 1))
+                && (i + 1..(i + 8).min(n))
+                    .any(|k| matches!(self.low(k), "may" | "can" | "should" | "must" | "is"))
+                && !matches!(next.as_str(), "else" | "more")
+            {
+                self.ent(EntityKind::Action, t.start, t.end);
+                a.block.get_or_insert(t.text.to_string());
+                i += if l == "no" { 2 } else { 1 };
+                continue;
             }
             // "no pod should be able to …": every pod, blocked.
             if l == "no"
@@ -285,8 +298,9 @@ impl<'a> Parser<'a> {
                 i += 2;
                 continue;
             }
-            // "all pods of namespace shop", "every pod", "the whole namespace".
-            if matches!(l, "all" | "every" | "each")
+            // "all pods of namespace shop", "every pod", "any pod of shop",
+            // "the whole namespace".
+            if matches!(l, "all" | "every" | "each" | "any")
                 && matches!(
                     next.as_str(),
                     "pods" | "pod" | "workloads" | "workload" | "containers" | "container"
