@@ -398,3 +398,19 @@ fn what_the_intent_names_is_forced_in_every_engine() {
         );
     }
 }
+
+#[test]
+fn a_gguf_context_is_what_candle_can_hold() {
+    // SmolLM2's GGUF says 8,192 positions; candle's quantized llama has
+    // rotary tables for 4,096, and a 4,500-token Cilium prompt failed
+    // inside the model instead of being fitted to the context.
+    use kubescribe_infer::Generator;
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = TinyConfig {
+        context: 8192,
+        ..TinyConfig::default()
+    };
+    let m = write_tiny_llama(tmp.path(), &cfg).unwrap();
+    let g = CandleGenerator::load(&m.gguf, &LoadOptions::default()).unwrap();
+    assert_eq!(g.context_window(), Some(4096));
+}

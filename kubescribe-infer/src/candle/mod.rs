@@ -609,11 +609,17 @@ impl CandleGenerator {
             .get("token_embd.weight")
             .map(|t| t.shape.dims()[0])
             .unwrap_or_else(|| tokenizer.get_vocab_size(true));
+        // candle's quantized llama has rotary tables for MAX_SEQ_LEN (4,096)
+        // positions whatever the file says (SmolLM2: 8,192): a longer
+        // prompt failed inside the model ("narrow invalid args") instead of
+        // being fitted to the context.
         let context = content
             .metadata
             .get("llama.context_length")
             .and_then(|v| v.to_u64().ok())
-            .map_or(usize::MAX, |n| n as usize);
+            .map_or(quantized_llama::MAX_SEQ_LEN, |n| {
+                (n as usize).min(quantized_llama::MAX_SEQ_LEN)
+            });
         // The constraint tokenizer and its grammar compiler (~100 ms for a
         // 49k vocabulary) are built beside the weights, so a constrained
         // generation finds them ready.
