@@ -661,3 +661,43 @@ fn newer_system_calls_are_system_calls() {
     let i = parsed("block the clone3 and openat2 system calls for app=x in namespace ci");
     assert_eq!(i.resources.syscalls, ["clone3", "openat2"]);
 }
+
+#[test]
+fn it_refers_to_a_workload_of_an_earlier_clause() {
+    // Not dangling: the workload named before the comma is what "it" means.
+    let i = parsed("app=web in namespace shop serves the shop, so allow ingress to it on port 80");
+    assert_eq!(i.scope.labels.get("app").map(String::as_str), Some("web"));
+    assert_eq!(i.direction, Some(Direction::Ingress));
+    assert_eq!(i.resources.ports[0].port, 80);
+}
+
+#[test]
+fn receiving_no_traffic_except_is_an_allow_list() {
+    // "no … except …" states the allow-list's posture, not a default deny.
+    let i = parsed("app=db in namespace data receives no traffic except from app=api");
+    assert_eq!(i.action, Action::Allow);
+    assert!(!i.resources.all);
+    assert_eq!(
+        i.resources.peers[0].labels.get("app").map(String::as_str),
+        Some("api")
+    );
+}
+
+#[test]
+fn a_participle_after_a_determiner_is_the_action_only_when_nothing_else_is() {
+    let i = parsed("the permitted egress of app=web in namespace shop is TCP 443");
+    assert_eq!(i.action, Action::Allow);
+    let i = parsed("make every pod of namespace vault an isolated pod");
+    assert_eq!(i.action, Action::Block);
+    assert!(i.resources.all);
+}
+
+#[test]
+fn a_namespace_topic_is_kept_when_the_later_namespace_is_a_peers() {
+    let i = parsed("Namespace shop: deny all ingress from namespace monitoring");
+    assert_eq!(i.scope.namespace.as_deref(), Some("shop"));
+    assert_eq!(
+        i.resources.peers[0].namespace.as_deref(),
+        Some("monitoring")
+    );
+}

@@ -61,6 +61,23 @@ impl<'a> Parser<'a> {
         {
             a.audit = a.audit_tag.take();
         }
+        // A participle that describes a noun is the action only when nothing
+        // else is ("the allowed ports are 80 and 443 for app=x").
+        if a.allow.is_none()
+            && a.block.is_none()
+            && a.audit.is_none()
+            && let Some((act, w)) = a.adjective_action.take()
+        {
+            if w.to_lowercase().starts_with("isolat") {
+                a.isolate = true;
+                a.all_word = true;
+            }
+            match act {
+                Action::Allow => a.allow = Some(w),
+                Action::Block => a.block = Some(w),
+                Action::Audit => a.audit = Some(w),
+            }
+        }
         let action = match (&a.allow, &a.block, &a.audit) {
             (Some(_), Some(_), _) if a.negated_allow => Action::Block,
             (Some(_), Some(_), _) if a.except => Action::Allow,

@@ -328,6 +328,10 @@ struct Acc {
     non_recursive: bool,
     /// "it"/"them" as what is reached, with no workload named before it.
     dangling_it: bool,
+    /// An action participle after a determiner ("the restricted endpoints",
+    /// "an isolated namespace"): it describes a noun, and is the action only
+    /// when nothing else in the text is.
+    adjective_action: Option<(Action, String)>,
 }
 
 fn push_uniq(v: &mut Vec<String>, s: String) {
@@ -423,6 +427,29 @@ impl<'a> Parser<'a> {
             group: self.groups.len() - 1,
             cued,
         });
+    }
+
+    /// Whether the clause from token `i` carves an exception out ("… no
+    /// traffic except from app=api", "nothing but port 443"): then "no" and
+    /// "nothing" state an allow-list's posture, not a default deny.
+    fn excepts_after(&self, i: usize) -> bool {
+        let mut j = i;
+        while j < self.toks.len() && j < i + 8 {
+            let l = self.low(j);
+            if matches!(
+                l,
+                "except" | "excepting" | "excluding" | "but" | "besides" | "unless"
+            ) || l == "other" && self.low(j + 1) == "than"
+                || l == "apart" && self.low(j + 1) == "from"
+            {
+                return true;
+            }
+            if self.ends_clause(j) {
+                return false;
+            }
+            j += 1;
+        }
+        false
     }
 
     fn low(&self, i: usize) -> &str {
@@ -567,17 +594,6 @@ impl<'a> Parser<'a> {
         } else {
             return None;
         };
-        // "the restricted endpoints", "a limited set": a participle after a
-        // determiner describes a noun.
-        if l.ends_with("ed")
-            && i > 0
-            && matches!(
-                self.low(i - 1),
-                "the" | "a" | "an" | "these" | "those" | "this" | "that" | "its" | "their"
-            )
-        {
-            return None;
-        }
         let k = if next == "only" { i + 1 } else { i };
         Some((act, k, false))
     }

@@ -54,6 +54,7 @@ impl<'a> Parser<'a> {
         if matches!(l, "receive" | "receives" | "send" | "sends" | "gets")
             && (next == "nothing"
                 || next == "no" && !matches!(self.low(i + 2), "other" | "others" | "one" | "more"))
+            && !self.excepts_after(i + 1)
         {
             self.ent(EntityKind::Action, t.start, self.toks[i + 1].end);
             a.block.get_or_insert(format!("{l} {next}"));

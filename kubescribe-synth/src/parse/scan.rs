@@ -55,6 +55,17 @@ impl<'a> Parser<'a> {
                 && let Some((act, k, negated)) = self.action_phrase(i, a)
             {
                 let k = k.min(n - 1);
+                if k == i
+                    && l.ends_with("ed")
+                    && matches!(
+                        prev.as_str(),
+                        "the" | "a" | "an" | "these" | "those" | "this" | "that" | "its" | "their"
+                    )
+                {
+                    a.adjective_action.get_or_insert((act, t.text.to_string()));
+                    i += 1;
+                    continue;
+                }
                 if act == Action::Block
                     && matches!(self.low(k + 1), "everything" | "anything" | "all")
                     && self.low(k + 2) == "else"
@@ -72,6 +83,7 @@ impl<'a> Parser<'a> {
                         && !matches!(self.low(k + 2), "else" | "more" | "but")
                         || self.low(k + 1) == "no"
                             && !matches!(self.low(k + 2), "other" | "others" | "one" | "more"))
+                    && !self.excepts_after(k + 1)
                 {
                     a.all_word = true;
                     a.default_deny = true;
@@ -593,7 +605,12 @@ impl<'a> Parser<'a> {
                 let topic = i == 0
                     && nt.text.ends_with(':')
                     && (i + 2..self.toks.len()).any(|k| {
-                        matches!(self.low(k), "namespace" | "ns") && self.low(k + 1) != name
+                        matches!(self.low(k), "namespace" | "ns")
+                            && self.low(k + 1) != name
+                            // Not a peer's ("… from namespace dev").
+                            && !(k.saturating_sub(3)..k).any(|j| {
+                                matches!(self.low(j), "from" | "to" | "into" | "reach" | "reaches")
+                            })
                     });
                 let action_word = l.ends_with(':')
                     && (ALLOW_WORDS.contains(&name)
@@ -743,6 +760,13 @@ impl<'a> Parser<'a> {
                 && matches!(self.cue, Some(Cue::To))
                 && self.cue_at + 1 == i
                 && self.groups.len() == 1
+                // The one group named is this clause's own subject; one named
+                // in an earlier clause is what "it" refers to ("app=web in
+                // namespace shop, so allow ingress to it").
+                && self.mentions.first().is_some_and(|m| {
+                    let between = &self.text[m.end..t.start];
+                    !between.contains([',', ':', ';']) && !between.contains(". ")
+                })
             {
                 a.dangling_it = true;
             }
