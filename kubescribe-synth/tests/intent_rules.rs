@@ -701,3 +701,42 @@ fn a_namespace_topic_is_kept_when_the_later_namespace_is_a_peers() {
         Some("monitoring")
     );
 }
+
+// Rules found on the eighth dev batch (`s-…`), read blind after the rules
+// above: in phrasings of their own.
+
+#[test]
+fn a_word_before_a_colon_followed_by_a_verb_and_its_object_is_no_label() {
+    let i = parsed("Hardening in place: do it for app=web in namespace shop, block /usr/bin/wget");
+    assert_eq!(i.scope.labels.len(), 1, "{:?}", i.scope.labels);
+    assert_eq!(i.scope.namespace.as_deref(), Some("shop"));
+}
+
+#[test]
+fn the_namespace_keyword_that_ends_its_clause_names_none() {
+    // "each namespace" is every namespace; the word after its comma is no name.
+    let i = parsed("in each namespace, selecting all pods, deny all ingress");
+    assert!(i.scope.cluster_wide);
+    assert!(i.scope.namespace.is_none());
+}
+
+#[test]
+fn in_x_is_a_namespace_only_beside_a_workload() {
+    // "are in place" names no namespace.
+    let i = parsed("cluster-wide default deny of all ingress is in place");
+    assert!(i.scope.cluster_wide && i.scope.namespace.is_none());
+    // A guessed "in X" gives way to a namespace named with its keyword.
+    let i =
+        parsed("Shells are prohibited in staging for app=api in namespace stage: block /bin/sh");
+    assert_eq!(i.scope.namespace.as_deref(), Some("stage"));
+}
+
+#[test]
+fn a_program_name_listed_with_system_calls_is_a_system_call() {
+    let i = parsed("deny chmod, fchmodat and chown for app=files in namespace data");
+    assert_eq!(i.domain, Domain::Syscall);
+    assert_eq!(i.resources.syscalls, ["chmod", "fchmodat", "chown"]);
+    // Before a colon too.
+    let i = parsed("forbid setns and pivot_root: app=box in namespace ci");
+    assert_eq!(i.resources.syscalls, ["setns", "pivot_root"]);
+}

@@ -24,6 +24,12 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// Whether namespace `x` was only guessed from a bare "in X".
+    fn guessed_ns(&self, x: &str) -> bool {
+        let tail = format!("read as namespace {x}");
+        self.assume.iter().any(|s| s.ends_with(&tail))
+    }
+
     pub(super) fn finish(
         mut self,
         mut a: Acc,
@@ -414,6 +420,13 @@ impl<'a> Parser<'a> {
                         labels.insert(k, v);
                     }
                     Who::Ns(x) => match &ns {
+                        // "prohibited in production for app=api in namespace
+                        // prod": a namespace guessed from a bare "in X" gives
+                        // way to one named with its keyword.
+                        Some(old) if *old != x && self.guessed_ns(old) && !self.guessed_ns(&x) => {
+                            ns = Some(x)
+                        }
+                        Some(old) if *old != x && self.guessed_ns(&x) && !self.guessed_ns(old) => {}
                         Some(old) if *old != x => {
                             return Err(IntentParseError::Ambiguous(format!(
                                 "two namespaces for the selected workloads ({old}, {x}); name one, or use one intent per namespace"

@@ -964,7 +964,7 @@ pub(super) fn is_cap(l: &str, mode: Mode, ctx: bool) -> bool {
 }
 
 pub(super) fn is_syscall(l: &str, mode: Mode, ctx: bool) -> bool {
-    let l = l.trim_end_matches(['(', ')']);
+    let l = l.trim_end_matches(['(', ')', ':']);
     SYSCALLS_CLEAR.contains(&l) && (ctx || mode != Mode::Exec)
         || SYSCALLS_WORDY.contains(&l)
             && (mode == Mode::Syscall || ctx && mode != Mode::File && mode != Mode::Exec)

@@ -363,7 +363,7 @@ impl<'a> Parser<'a> {
                 continue;
             }
             // "cluster-wide", "across the cluster", "in all namespaces".
-            let all_ns = matches!(l, "all" | "every" | "any")
+            let all_ns = matches!(l, "all" | "every" | "any" | "each")
                 && matches!(next.as_str(), "namespaces" | "namespace");
             let cued_group = matches!(self.groups.last(), Some(Cue::From | Cue::To))
                 && prev == "in"
@@ -616,7 +616,15 @@ impl<'a> Parser<'a> {
                     && (ALLOW_WORDS.contains(&name)
                         || BLOCK_WORDS.contains(&name)
                         || AUDIT_WORDS.contains(&name));
-                if is_ns_name(name) && !not_a_ns_after_keyword(name) && !topic && !action_word {
+                // "within each namespace, selecting …": the keyword ends its
+                // clause; the next word names no namespace.
+                let ended = t.comma && !l.ends_with(':');
+                if is_ns_name(name)
+                    && !not_a_ns_after_keyword(name)
+                    && !topic
+                    && !action_word
+                    && !ended
+                {
                     let end = nt.start + name.len();
                     self.mention(Who::Ns(name.to_string()), i + 1, nt.start, end);
                     i += 2;
@@ -679,8 +687,11 @@ impl<'a> Parser<'a> {
             if i + 1 < n
                 && matches!(l, "in" | "of")
                 && (self.after_mention(i)
-                    || matches!(self.low(i + 2), "for" | "by" | "")
-                    || self.toks[i + 1].comma)
+                    // "… in shop for app=web", "block … in shop": only where
+                    // a workload is named too ("are in place" names none).
+                    || (matches!(self.low(i + 2), "for" | "by" | "") || self.toks[i + 1].comma)
+                        && (!self.mentions.is_empty()
+                            || (i + 2..n).any(|k| split_label(self.low(k)).is_some())))
                 && is_ns_name(self.toks[i + 1].text.trim_end_matches(':'))
                 && !reserved(next.trim_end_matches(':'))
                 && !matches!(next.as_str(), "namespaces" | "namespace" | "project")

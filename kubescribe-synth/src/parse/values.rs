@@ -147,6 +147,49 @@ impl<'a> Parser<'a> {
     }
 
     /// Reads a value (path, address, label, port, name …) at token `i`;
+    /// Whether token `i` stands in a coordinated list ("a, b and c") with a
+    /// name that is only a system call (not `setuid`/`setgid`, file modes too).
+    fn listed_with_syscall(&self, i: usize) -> bool {
+        let clear = |j: usize| {
+            let w = self.low(j);
+            SYSCALLS_CLEAR.contains(&w) && !matches!(w, "setuid" | "setgid")
+        };
+        let n = self.toks.len();
+        let mut j = i;
+        loop {
+            if self.toks[j].comma {
+                j += 1;
+            } else if matches!(self.low(j + 1), "and" | "or") {
+                j += 2;
+            } else {
+                break;
+            }
+            if j >= n || j > i + 6 {
+                break;
+            }
+            if clear(j) {
+                return true;
+            }
+        }
+        let mut j = i;
+        loop {
+            if j >= 1 && self.toks[j - 1].comma {
+                j -= 1;
+            } else if j >= 2 && matches!(self.low(j - 1), "and" | "or") {
+                j -= 2;
+            } else {
+                break;
+            }
+            if clear(j) {
+                return true;
+            }
+            if i - j > 6 {
+                break;
+            }
+        }
+        false
+    }
+
     /// returns how many tokens it took.
     pub(super) fn value(
         &mut self,
@@ -322,6 +365,12 @@ impl<'a> Parser<'a> {
             && label_val_ok(self.toks[i + 1].text)
             && !reserved(&next)
             && !matches!(self.low(i + 2), "deny" | "allow" | "block")
+            // "… in place: do it for …", "pivot_root: apply it to …": a verb
+            // and its object, not a label's value.
+            && !matches!(
+                self.low(i + 2),
+                "it" | "them" | "this" | "that" | "these" | "those"
+            )
             && !matches!(
                 next.as_str(),
                 "cluster-wide" | "clusterwide" | "every" | "each" | "no" | "all" | "any"
@@ -509,7 +558,10 @@ impl<'a> Parser<'a> {
             return 1;
         }
         let syscall_next = matches!(next.as_str(), "syscall" | "syscalls")
-            || next == "system" && self.low(i + 2).starts_with("call");
+            || next == "system" && self.low(i + 2).starts_with("call")
+            // "forbids mount, umount2 and pivot_root": a name that is also a
+            // program is a system call in a list of system calls.
+            || SYSCALLS_WORDY.contains(&l) && self.listed_with_syscall(i);
         if is_syscall(l, *mode, syscall_ctx)
             || syscall_next
                 && (SYSCALLS_CLEAR.contains(&l.trim_end_matches(['(', ')']))
@@ -522,7 +574,10 @@ impl<'a> Parser<'a> {
                 t.end
             };
             self.ent(EntityKind::Syscall, t.start, end);
-            push_uniq(&mut a.syscalls, l.trim_end_matches(['(', ')']).to_string());
+            push_uniq(
+                &mut a.syscalls,
+                l.trim_end_matches(['(', ')', ':']).to_string(),
+            );
             return 1;
         }
         // "the ld.so.preload file": a file name, not a DNS name.
