@@ -726,6 +726,14 @@ pub struct GenerateArgs {
     /// ingested into a temporary store used as --store is.
     #[arg(long, num_args = 1.., value_name = "FILE", conflicts_with = "store")]
     pub events: Vec<PathBuf>,
+    /// Only events observed at or after this time (as `context --since`):
+    /// the prompt's context, the layer-2 checks and the report's replay
+    /// see this window of the store (or of --events) only.
+    #[arg(long, value_name = "TIME", value_parser = crate::when::parse_time)]
+    pub since: Option<i64>,
+    /// Only events observed before this time (as --since).
+    #[arg(long, value_name = "TIME", value_parser = crate::when::parse_time)]
+    pub until: Option<i64>,
     /// When every attempt fails, print the deterministic synthesizer's
     /// policy instead (reported as a fallback).
     #[arg(long)]

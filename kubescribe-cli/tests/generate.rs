@@ -379,3 +379,69 @@ fn the_synthesizer_backend_is_not_retried() {
         text(&o)
     );
 }
+
+/// The distinct events the report says it replayed (`simulation (N distinct
+/// event(s)`), from `generate`'s standard error.
+fn replayed(o: &Output) -> usize {
+    let err = String::from_utf8_lossy(&o.stderr);
+    let Some(at) = err.find("simulation (") else {
+        panic!("no simulation line: {}", text(o))
+    };
+    let rest = &err[at + "simulation (".len()..];
+    rest.split_whitespace()
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no count: {}", text(o)))
+}
+
+#[test]
+fn generate_sees_only_the_since_until_window_of_the_store() {
+    // The sample Falco alerts are at 2025-11-20 10:15:01, :04, :09 and :12
+    // (their evt.time); the report replays the rows the window holds.
+    let intent = examples().join("intents").join("block-passwd-write.json");
+    let events = examples().join("events").join("falco.jsonl");
+    let gen_with = |window: &[&str]| {
+        let mut args = vec![
+            "generate",
+            "--intent-file",
+            intent.to_str().unwrap(),
+            "--backend",
+            "synth",
+            "--events",
+            events.to_str().unwrap(),
+        ];
+        args.extend_from_slice(window);
+        let o = run(&args);
+        assert_eq!(o.status.code(), Some(0), "{window:?}: {}", text(&o));
+        o
+    };
+    let all = replayed(&gen_with(&[]));
+    assert!(all >= 4, "the sample's events: {all}");
+    let none = replayed(&gen_with(&["--until", "2025-11-20T10:00:00Z"]));
+    assert_eq!(none, 0, "a window before every event replays nothing");
+    let early = replayed(&gen_with(&["--until", "2025-11-20T10:15:05Z"]));
+    let late = replayed(&gen_with(&["--since", "2025-11-20T10:15:05Z"]));
+    assert!(early > 0 && late > 0, "early {early}, late {late}");
+    assert_eq!(early + late, all, "the halves of a cut add up to the whole");
+    let both = replayed(&gen_with(&[
+        "--since",
+        "2025-11-20T10:15:00Z",
+        "--until",
+        "2025-11-20T10:16:00Z",
+    ]));
+    assert_eq!(both, all);
+    // Without a store the window means nothing: refused, not ignored.
+    let o = Command::new(env!("CARGO_BIN_EXE_kubescribe"))
+        .args([
+            "generate",
+            "--intent-file",
+            intent.to_str().unwrap(),
+            "--since",
+            "1h",
+        ])
+        .env_remove("KUBESCRIBE_STORE")
+        .output()
+        .expect("run kubescribe");
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("--since/--until"), "{}", text(&o));
+}

@@ -43,6 +43,12 @@ pub fn run(args: GenerateArgs) -> Result<Exit> {
     } else {
         source
     };
+    if store.is_none() && (args.since.is_some() || args.until.is_some()) {
+        return Ok(output::fail(
+            Exit::Unusable,
+            "--since/--until window the store's events: give --store (or KUBESCRIBE_STORE) or --events",
+        ));
+    }
     let apply = args.apply.apply.then_some(&args.apply);
     let json = matches!(args.output, PolicyFormat::Json);
     if args.backend == Backend::Synth && args.trace.is_none() && store.is_none() {
@@ -61,6 +67,8 @@ pub fn run(args: GenerateArgs) -> Result<Exit> {
         max_attempts: args.max_attempts,
         trace: args.trace.as_deref(),
         store: store.as_deref(),
+        since: args.since,
+        until: args.until,
         fallback_synth: args.fallback_synth,
         json,
         apply,

@@ -7,7 +7,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use kubescribe_core::Engine;
 use kubescribe_core::intent::Intent;
-use kubescribe_events::store::EventStore;
+use kubescribe_events::store::{EventStore, Windowed};
 use kubescribe_infer::pipeline::{Pipeline, PipelineConfig, Status};
 use kubescribe_validate::Validator;
 
@@ -30,6 +30,10 @@ pub struct LoopArgs<'a> {
     pub trace: Option<&'a Path>,
     /// Event store for the context and layer-2 checks.
     pub store: Option<&'a Path>,
+    /// Only the store's events observed at or after this time (ns).
+    pub since: Option<i64>,
+    /// Only the store's events observed before this time (ns).
+    pub until: Option<i64>,
     /// Fall back to the synthesizer when every attempt fails.
     pub fallback_synth: bool,
     /// Print JSON instead of YAML.
@@ -68,10 +72,17 @@ pub fn run_intent(mut intent: Intent, args: &LoopArgs<'_>) -> Result<Exit> {
     if let Some(e) = args.engine {
         intent.engine = Some(e.parse::<Engine>().map_err(anyhow::Error::msg)?);
     }
-    let mut store = match args.store.map(store_location::open_store).transpose() {
+    let mut opened = match args.store.map(store_location::open_store).transpose() {
         Ok(s) => s,
         Err(e) => return Ok(output::fail(Exit::Unusable, output::error_text(&e))),
     };
+    // Every reader of the store (context, layer 2, the report) sees the
+    // --since/--until window only.
+    let mut store = opened.as_mut().map(|s| Windowed {
+        store: s,
+        since: args.since,
+        until: args.until,
+    });
     let generator = match backend::open(args.backend, args.model) {
         Ok(g) => g,
         Err(e) => {
