@@ -46,6 +46,14 @@
 //! records every version as created). A store of a newer version than this
 //! kubescribe knows is refused, never written.
 //!
+//! A write transaction whose first flush holds many rows
+//! (`DEFER_INDEXES_FROM_ROWS`) drops the secondary indexes of the event
+//! tables that are still empty and creates them again just before it
+//! commits, in the same transaction: a first bulk load sorts each index once
+//! instead of inserting every row into it. The `key_hash` unique index the
+//! upsert relies on is always kept, and a load that is rolled back or killed
+//! leaves the indexes as they were.
+//!
 //! Time windows ([`EventQuery::since`], [`EventQuery::until`]) and
 //! [`EventStore::prune`] filter on `first_seen` / `last_seen` without an
 //! index: an index on them would cost every ingested row an insertion for
@@ -380,18 +388,61 @@ fn write_row(
     hash: i64,
     seen: &Seen,
 ) -> Result<(), StoreError> {
-    let [i1, i2, i3, i4] = &key.ints;
-    let [t1, t2, t3, t4, t5, t6, t7, t8, t9, t10, t11] = &key.texts;
-    const _: () = assert!(TEXTS == 11, "write_row binds every text column");
+    // Only the parameters the table's statement reads are bound (the
+    // others are unreferenced): binding is a good part of a row's cost.
+    let (ints, texts) = key_columns(key.table);
+    for (i, v) in key.ints.iter().take(ints.len()).enumerate() {
+        stmt.raw_bind_parameter(1 + i, v)?;
+    }
+    for (i, t) in key.texts.iter().take(texts.len()).enumerate() {
+        stmt.raw_bind_parameter(INTS + 1 + i, t)?;
+    }
+    let n = INTS + TEXTS;
+    stmt.raw_bind_parameter(n + 1, seen.count)?;
+    stmt.raw_bind_parameter(n + 2, seen.first)?;
+    stmt.raw_bind_parameter(n + 3, seen.last)?;
     let mut hash = hash;
-    while stmt.execute(params![
-        i1, i2, i3, i4, t1, t2, t3, t4, t5, t6, t7, t8, t9, t10, t11, seen.count, seen.first,
-        seen.last, hash
-    ])? == 0
-    {
+    loop {
+        stmt.raw_bind_parameter(n + 4, hash)?;
+        if stmt.raw_execute()? != 0 {
+            return Ok(());
+        }
         hash = hash.wrapping_add(1);
     }
-    Ok(())
+}
+
+/// Drops the secondary indexes (not the `key_hash` unique index the
+/// upsert needs) of every event table that holds no row yet, returning
+/// their `CREATE INDEX` statements for [`SqliteWriter::commit`] to run.
+/// A bulk load into an empty table then inserts each row into its table
+/// and `key_hash` index only, and each secondary index is built once from
+/// the sorted rows, which costs less than one insertion per row into it.
+/// Both happen in the write transaction: a rolled-back or killed ingestion
+/// leaves the indexes as they were.
+fn defer_indexes(tx: &rusqlite::Transaction<'_>) -> Result<Vec<String>, StoreError> {
+    let mut deferred = Vec::new();
+    for table in EventTable::ALL {
+        let t = table.as_str();
+        let empty: bool =
+            tx.query_row(&format!("SELECT NOT EXISTS (SELECT 1 FROM {t})"), [], |r| {
+                r.get(0)
+            })?;
+        if !empty {
+            continue;
+        }
+        let indexes: Vec<(String, String)> = tx
+            .prepare(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ?1 \
+                 AND sql IS NOT NULL ORDER BY name",
+            )?
+            .query_map([t], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        for (name, sql) in indexes {
+            tx.execute_batch(&format!("DROP INDEX \"{name}\""))?;
+            deferred.push(sql);
+        }
+    }
+    Ok(deferred)
 }
 
 /// Settings for opening a store.
@@ -430,78 +481,80 @@ impl Default for SqliteOptions {
     }
 }
 
-type PodKey = (String, String, String, String, String);
-type RecentPod = (
-    String,
-    String,
-    String,
-    String,
-    BTreeMap<String, String>,
-    i64,
-);
+/// A pod the writer's cache holds: its identity, owned, and its id.
+struct CachedPod {
+    namespace: String,
+    pod: String,
+    container: String,
+    node: String,
+    labels: BTreeMap<String, String>,
+    id: i64,
+}
 
-/// Pod ids handed out: the last few without allocating, up to a bound by
-/// key (least recently used dropped first).
+impl CachedPod {
+    fn is(
+        &self,
+        namespace: &str,
+        pod: &str,
+        container: &str,
+        node: &str,
+        labels: &BTreeMap<String, String>,
+    ) -> bool {
+        self.namespace == namespace
+            && self.pod == pod
+            && self.container == container
+            && self.node == node
+            && &self.labels == labels
+    }
+}
+
+/// Pod ids handed out, up to a bound (least recently used dropped first),
+/// found by a 64-bit hash of the pod's identity computed from the event's
+/// borrowed fields: a hit allocates nothing and serializes no labels. An
+/// entry is used only when its identity equals the event's, so two pods
+/// sharing a hash cost a look-up in the `pods` table, never a wrong id.
 struct PodCache {
-    ids: LruCache<PodKey, i64>,
-    recent: Vec<RecentPod>,
-    next: usize,
+    ids: LruCache<u64, CachedPod>,
+    /// The encoding buffer of [`PodCache::hash`].
+    scratch: Vec<u8>,
 }
 
 impl PodCache {
-    const RECENT: usize = 4;
-
     fn new(entries: usize) -> PodCache {
         PodCache {
             ids: LruCache::new(entries.max(1)),
-            recent: Vec::with_capacity(Self::RECENT),
-            next: 0,
+            scratch: Vec::new(),
         }
     }
 
     fn clear(&mut self) {
         self.ids.clear();
-        self.recent.clear();
-        self.next = 0;
     }
 
-    fn find_recent(
-        &self,
-        ns: &str,
-        pod: &str,
-        container: &str,
-        node: &str,
-        labels: &BTreeMap<String, String>,
-    ) -> Option<i64> {
-        self.recent
-            .iter()
-            .find(|r| r.0 == ns && r.1 == pod && r.2 == container && r.3 == node && &r.4 == labels)
-            .map(|r| r.5)
-    }
-
-    fn remember(
+    /// XXH3 of the identity, each text length-prefixed (in memory only,
+    /// never stored).
+    fn hash(
         &mut self,
-        ns: &str,
+        namespace: &str,
         pod: &str,
         container: &str,
         node: &str,
         labels: &BTreeMap<String, String>,
-        id: i64,
-    ) {
-        let entry = (
-            ns.to_string(),
-            pod.to_string(),
-            container.to_string(),
-            node.to_string(),
-            labels.clone(),
-            id,
-        );
-        if self.recent.len() < Self::RECENT {
-            self.recent.push(entry);
-        } else {
-            self.recent[self.next] = entry;
-            self.next = (self.next + 1) % Self::RECENT;
+    ) -> u64 {
+        let buf = &mut self.scratch;
+        buf.clear();
+        let mut put = |s: &str| {
+            buf.extend_from_slice(&(s.len() as u64).to_le_bytes());
+            buf.extend_from_slice(s.as_bytes());
+        };
+        for s in [namespace, pod, container, node] {
+            put(s);
         }
+        for (k, v) in labels {
+            put(k);
+            put(v);
+        }
+        xxhash_rust::xxh3::xxh3_64(buf)
     }
 }
 
@@ -764,7 +817,17 @@ pub struct SqliteWriter<'a> {
     tx: Option<rusqlite::Transaction<'a>>,
     pod_ids: &'a mut PodCache,
     pending: &'a mut PendingRows,
+    /// Whether the first flush decided which indexes to defer.
+    deferral_checked: bool,
+    /// The `CREATE INDEX` statements of the secondary indexes dropped for
+    /// this transaction's bulk load ([`SqliteWriter::defer_indexes`]),
+    /// run again before it commits.
+    deferred_indexes: Vec<String>,
 }
+
+/// Pending rows from which a first flush into an empty event table builds
+/// that table's secondary indexes once, at commit, instead of row by row.
+const DEFER_INDEXES_FROM_ROWS: usize = 4_096;
 
 impl Drop for SqliteWriter<'_> {
     fn drop(&mut self) {
@@ -784,6 +847,12 @@ impl SqliteWriter<'_> {
         };
         if self.pending.is_empty() {
             return Ok(());
+        }
+        if !self.deferral_checked {
+            self.deferral_checked = true;
+            if self.pending.len() >= DEFER_INDEXES_FROM_ROWS {
+                self.deferred_indexes = defer_indexes(tx)?;
+            }
         }
         // One statement per table for the whole flush (no cache look-up per row).
         let mut stmts = Vec::with_capacity(EventTable::ALL.len());
@@ -810,32 +879,20 @@ impl SqliteWriter<'_> {
         node: &str,
         labels: &BTreeMap<String, String>,
     ) -> Result<i64, StoreError> {
-        if let Some(id) = self
-            .pod_ids
-            .find_recent(namespace, pod, container, node, labels)
+        let hash = self.pod_ids.hash(namespace, pod, container, node, labels);
+        if let Some(cached) = self.pod_ids.ids.get(&hash)
+            && cached.is(namespace, pod, container, node, labels)
         {
-            return Ok(id);
+            return Ok(cached.id);
         }
         let lj = labels_json(labels);
-        let key = (
-            namespace.to_string(),
-            pod.to_string(),
-            container.to_string(),
-            node.to_string(),
-            lj,
-        );
-        if let Some(&id) = self.pod_ids.ids.get(&key) {
-            self.pod_ids
-                .remember(namespace, pod, container, node, labels, id);
-            return Ok(id);
-        }
         let tx = self.tx()?;
         let inserted = tx
             .prepare_cached(
                 "INSERT INTO pods (namespace, pod, container, node, labels) VALUES (?1, ?2, ?3, ?4, ?5) \
                  ON CONFLICT DO NOTHING",
             )?
-            .execute(params![key.0, key.1, key.2, key.3, key.4])?;
+            .execute(params![namespace, pod, container, node, lj])?;
         let id = if inserted == 1 {
             let id = tx.last_insert_rowid();
             let mut stmt = tx.prepare_cached(
@@ -849,11 +906,20 @@ impl SqliteWriter<'_> {
             tx.prepare_cached(
                 "SELECT id FROM pods WHERE namespace = ?1 AND pod = ?2 AND container = ?3 AND node = ?4 AND labels = ?5",
             )?
-            .query_row(params![key.0, key.1, key.2, key.3, key.4], |r| r.get(0))?
+            .query_row(params![namespace, pod, container, node, lj], |r| r.get(0))?
         };
-        self.pod_ids.ids.insert(key, id);
-        self.pod_ids
-            .remember(namespace, pod, container, node, labels, id);
+        // A pod that shares its hash with a cached one takes its place.
+        self.pod_ids.ids.insert(
+            hash,
+            CachedPod {
+                namespace: namespace.to_string(),
+                pod: pod.to_string(),
+                container: container.to_string(),
+                node: node.to_string(),
+                labels: labels.clone(),
+                id,
+            },
+        );
         Ok(id)
     }
 }
@@ -947,6 +1013,11 @@ impl StoreWriter for SqliteWriter<'_> {
         self.flush()?;
         match self.tx.take() {
             Some(tx) => {
+                // In the same transaction: a store is never committed
+                // without its indexes.
+                for sql in self.deferred_indexes.drain(..) {
+                    tx.execute_batch(&sql)?;
+                }
                 if let Err(e) = tx.commit() {
                     self.pod_ids.clear();
                     return Err(e.into());
@@ -1100,6 +1171,8 @@ impl EventStore for SqliteStore {
             tx: Some(tx),
             pod_ids,
             pending,
+            deferral_checked: false,
+            deferred_indexes: Vec::new(),
         }))
     }
 
