@@ -101,7 +101,7 @@ impl DocumentSet {
             let starts = self.starts.get_or_init(|| document_starts(&self.text));
             return starts.get(doc.stream_index).copied();
         }
-        let maps = self.lines.get_or_init(|| pointer_lines(&self.text));
+        let maps = self.lines.get_or_init(|| plain::pointer_lines(&self.text));
         let map = maps.get(doc.stream_index)?;
         let mut p = format!("{}{}", doc.list_pointer, pointer);
         loop {
@@ -381,26 +381,11 @@ fn yaml_options(limits: &ReadLimits) -> serde_saphyr::Options {
     opts
 }
 
-/// The bounds the plain-YAML reader keeps to for `limits`.
-fn plain_bounds(limits: &ReadLimits) -> plain::Bounds {
-    plain::Bounds {
-        max_depth: limits.max_depth,
-        max_documents: limits.max_documents,
-        max_nodes: limits.max_nodes(),
-    }
-}
-
-/// A plain scalar shaped like a number, typed by serde-saphyr on its own
-/// (what the plain-YAML reader does not type itself).
-fn saphyr_scalar(text: &str, limits: &ReadLimits) -> Option<Value> {
-    serde_saphyr::from_str_with_options::<Value>(text, yaml_options(limits)).ok()
-}
-
 fn parse_yaml_stream(name: &str, text: &str, limits: &ReadLimits) -> Result<Vec<Value>, CoreError> {
     // Plain block YAML, nearly every policy file, is read in one pass over its
     // lines; anything else by serde-saphyr (`plain` says what falls back).
-    if let Some(read) = plain::read(text, plain_bounds(limits), false, &|t| {
-        saphyr_scalar(t, limits)
+    if let Some(read) = plain::read(text, plain::bounds(limits), false, &|t| {
+        plain::saphyr_scalar(t, limits)
     }) {
         return Ok(read.values);
     }
@@ -645,21 +630,6 @@ fn document_starts_by_events(text: &str) -> Vec<usize> {
         }
     }
     out
-}
-
-/// [`locate_lines`], by the plain-YAML reader when the text is plain block
-/// YAML (the map is the same, in a fraction of the time).
-fn pointer_lines(text: &str) -> Vec<HashMap<String, usize>> {
-    let limits = ReadLimits::default();
-    let bounds = plain::Bounds {
-        max_depth: usize::MAX,
-        max_documents: usize::MAX,
-        max_nodes: usize::MAX,
-    };
-    match plain::read(text, bounds, true, &|t| saphyr_scalar(t, &limits)) {
-        Some(read) => read.lines,
-        None => locate_lines(text),
-    }
 }
 
 /// Maps, per YAML document of `text`, each JSON pointer to its 1-based line.
