@@ -9,6 +9,7 @@
 //! Prints one line: documents, invalid documents, diagnostics (`--dump`:
 //! before it, the report lines and every report as JSON).
 
+use std::io::Write;
 use std::path::PathBuf;
 
 use kubescribe_core::document::{self, ReadLimits};
@@ -45,25 +46,54 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             Err(_) => unreadable += 1,
         }
     }
-    // Rendered as the CLI's text output would be, so the work is the same.
-    let mut out = String::new();
+    // Rendered as the CLI's text output is, line by line into a buffered
+    // writer (here one that only counts, but with `--dump`), so the work is the same.
+    let stdout = std::io::stdout();
+    let mut out = Counted {
+        to: std::io::BufWriter::new(if dump {
+            Box::new(stdout.lock()) as Box<dyn Write>
+        } else {
+            Box::new(std::io::sink())
+        }),
+        bytes: 0,
+    };
     for r in &reports {
         for d in &r.diagnostics {
-            out.push_str(&format!("{}:{}: {d}\n", r.source, d.line.unwrap_or(0)));
+            writeln!(out, "{}:{}: {d}", r.source, d.line.unwrap_or(0))?;
         }
     }
+    let rendered = out.bytes;
     if dump {
-        print!("{out}");
         for r in &reports {
-            println!("{}", serde_json::to_string(r)?);
+            serde_json::to_writer(&mut out, r)?;
+            writeln!(out)?;
         }
     }
+    out.flush()?;
+    drop(out);
     let invalid = reports.iter().filter(|r| !r.valid).count();
     let diags: usize = reports.iter().map(|r| r.diagnostics.len()).sum();
     println!(
         "{} documents, {invalid} invalid, {diags} diagnostics, {unreadable} unreadable files, {} bytes of report",
         reports.len(),
-        out.len()
+        rendered
     );
     Ok(())
+}
+
+/// A writer that counts what passes through it.
+struct Counted<W: Write> {
+    to: W,
+    bytes: usize,
+}
+
+impl<W: Write> Write for Counted<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.to.write(buf)?;
+        self.bytes += n;
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.to.flush()
+    }
 }

@@ -250,7 +250,9 @@ pub fn run(args: ValidateArgs) -> Result<Exit> {
     if args.deny_warnings {
         deny_warnings(&mut reports);
     }
-    let mut out = std::io::stdout().lock();
+    // Buffered: stdout alone writes (one system call) per line, thousands
+    // for a large report.
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     match args.output {
         ValidateOutput::Json => {
             let mut list: Vec<serde_json::Value> = reports
@@ -283,6 +285,7 @@ pub fn run(args: ValidateArgs) -> Result<Exit> {
             }
         }
     }
+    out.flush()?;
     Ok(Exit::of(
         !unreadable.is_empty(),
         reports.iter().any(|r| !r.valid),
