@@ -13,8 +13,11 @@
 //! and two transactions upserting the same rows in different orders would
 //! otherwise deadlock. Rows are found by the same stored key hash as in
 //! SQLite ([`RowKey::stable_hash`], probing past a collision); a flush
-//! writes each table's pending rows with one `INSERT … SELECT FROM
-//! unnest(…) ON CONFLICT (key_hash) DO UPDATE` per 8,192 rows.
+//! writes each table's pending rows with a binary `COPY` into a temporary
+//! staging table, one `UPDATE … FROM` of the keys already stored and one
+//! plain `INSERT … SELECT` of the hashes absent (the writer lock keeps them
+//! absent). Commits are synchronous (the server's `synchronous_commit` is
+//! left as configured): a committed input survives a server crash.
 //!
 //! Limits: the connection is plain TCP or a Unix socket (no TLS:
 //! `sslmode=require` is refused by the driver's `NoTls`); PostgreSQL text

@@ -182,12 +182,19 @@ impl Staged {
         std::io::Write::write_all(&mut copy, &self.buf)
             .map_err(|e| StoreError::Backend(format!("PostgreSQL COPY: {e}").into()))?;
         copy.finish().map_err(pg)?;
+        // Each staged row is one probe of the key-hash index: a hash or
+        // merge join would read the whole table per flush instead (the
+        // planner picks one for a large stage; the table only grows).
+        tx.batch_execute("SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off")
+            .map_err(pg)?;
         let merged = tx.execute(&sql.merge, &[]).map_err(pg)?;
         let inserted = if merged < self.rows {
             tx.execute(&sql.insert, &[]).map_err(pg)?
         } else {
             0
         };
+        tx.batch_execute("RESET enable_hashjoin; RESET enable_mergejoin")
+            .map_err(pg)?;
         if merged + inserted == self.rows {
             return Ok(Vec::new());
         }
