@@ -1,9 +1,13 @@
-//! Throughput of `collect` into an on-disk SQLite store: an in-process
-//! Hubble relay (the test server) streams N distinct flows (the sample flows
-//! of examples/events/hubble.jsonl, each with its own uuid and time, as a
-//! busy relay repeats the same behaviour), collected until all are stored.
+//! Throughput of `collect` into a store: an in-process Hubble relay (the
+//! test server) streams N distinct flows (the sample flows of
+//! examples/events/hubble.jsonl, each with its own uuid and time, as a busy
+//! relay repeats the same behaviour), collected until all are stored.
 //!
-//!   cargo run --release -p kubescribe-collect --example collect_throughput -- 300000
+//!   cargo run --release -p kubescribe-collect --example collect_throughput -- 300000 [STORE]
+//!
+//! STORE: an SQLite file (must not exist yet; default a temporary one) or a
+//! PostgreSQL URL (`postgres://user@host:port/db`, as `kubescribe collect
+//! --store` takes it: the store goes in a fresh schema, `bench_<pid>`).
 //!
 //! With `--serve PORT` it only serves the flows (follow: the stream stays
 //! open) for trying `kubescribe collect --hubble 127.0.0.1:PORT` by hand.
@@ -20,7 +24,8 @@ use std::time::Instant;
 use bytes::Bytes;
 use kubescribe_collect::proto::{Timestamp, hubble};
 use kubescribe_collect::{CollectOptions, Source, SourceKind, Stop, collect};
-use kubescribe_events::store::{EventStore, SqliteStore};
+use kubescribe_events::store::EventStore;
+use kubescribe_store_pg::{AnyStore, PgOptions, PgStore, StoreLocation};
 use prost::Message;
 
 fn flows(n: usize) -> Vec<(i64, Bytes)> {
@@ -66,8 +71,23 @@ fn main() {
     let script = server::Script::new(msgs, vec![], server::ResumeMode::Since);
     let srv = server::start(script);
     let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("collect.db");
-    let mut store = SqliteStore::open(&path).expect("store");
+    let location = match args.get(1) {
+        Some(s) => StoreLocation::parse(s),
+        None => StoreLocation::parse(&dir.path().join("collect.db").to_string_lossy()),
+    };
+    let mut store = match &location {
+        StoreLocation::Postgres(url) => AnyStore::Postgres(
+            PgStore::open_with(
+                url,
+                &PgOptions {
+                    schema: Some(format!("bench_{}", std::process::id())),
+                    ..PgOptions::default()
+                },
+            )
+            .expect("PostgreSQL store"),
+        ),
+        loc => kubescribe_store_pg::open(loc).expect("store"),
+    };
     let sources = vec![Source::Grpc {
         kind: SourceKind::Hubble,
         endpoint: srv.addr.to_string(),
@@ -101,7 +121,7 @@ fn main() {
         "{} flows ({:.1} MiB of protobuf) from an in-process Hubble relay into {}: {} stored, {} repeats, {} dropped, {} transactions, {:.2} s, {:.0} events/s ({} observations in {} rows)",
         n,
         bytes as f64 / (1024.0 * 1024.0),
-        path.display(),
+        location.display(),
         s.stored,
         s.duplicates,
         s.dropped,
