@@ -3,7 +3,7 @@
 measured in the same run on the same inputs, alternating runs, median ratios.
 
     python3 scripts/perf/compare.py validate [--rounds 5] [--times 1,10] [--cpu 0] [--baseline BIN]
-    python3 scripts/perf/compare.py ingest FALCO.jsonl [--rounds 3] [--cpu 0]
+    python3 scripts/perf/compare.py ingest FALCO.jsonl [--rounds 3] [--cpu 0] [--baseline OTHER/ingest_file]
     python3 scripts/perf/compare.py context [--sizes 10000,1000000] [--rounds 7]
 
 `validate`: the corpus's policy files (KUBESCRIBE_CORPUS, default ../shared/corpus:
@@ -21,7 +21,8 @@ times over, validated by
 `context`: one workload's `context` (target/release/examples/context_scope) on stores of
 10k and 1M events where the workload's own events are the same 1,000.
 `ingest`: records/s of target/release/examples/ingest_file against a Python baseline
-(`json.loads` per line + `executemany` into SQLite, one transaction), and `wc -l`.
+(`json.loads` per line + `executemany` into SQLite, one transaction), and `wc -l`, wall and
+CPU time (user + system); `--baseline` times another ingest_file build in the same rounds.
 
 Every command runs pinned to one CPU (`taskset -c CPU`), rounds alternate the tools,
 the median wall time of each is reported with the ratio to kubescribe's.
@@ -282,29 +283,38 @@ def cmd_ingest(a):
         "db.executemany('INSERT INTO ev VALUES (?,?,?,?,?,?)',rows); db.commit()\n"
         "print('done')\n"
     )
-    times = {"kubescribe": [], "python json+sqlite": [], "wc -l": []}
+    names = ["kubescribe"] + (["kubescribe (baseline)"] if a.baseline else []) + ["python json+sqlite", "wc -l"]
+    times = {n: [] for n in names}
+    cpu = {n: [] for n in names}
     with tempfile.TemporaryDirectory() as d:
         for r in range(a.rounds):
             for n in times:
                 store = os.path.join(d, f"{n.split()[0]}-{r}.db")
                 if n == "kubescribe":
                     cmd = [str(binary), store, a.file]
+                elif n == "kubescribe (baseline)":
+                    # Another build of ingest_file (e.g. the commit before a change), same rounds.
+                    cmd = [a.baseline, store, a.file]
                 elif n == "wc -l":
                     cmd = ["wc", "-l", a.file]
                 else:
                     cmd = [PYTHON, "-c", base_code, store, a.file]
-                dt, _ = run(cmd, a.cpu)
+                dt, used, _ = run_cpu(cmd, a.cpu)
                 times[n].append(dt)
+                cpu[n].append(used)
                 for ext in ("", "-wal", "-shm"):
                     try:
                         os.unlink(store + ext)
                     except OSError:
                         pass
     base = statistics.median(times["kubescribe"])
+    base_cpu = statistics.median(cpu["kubescribe"])
     print(f"ingest: {a.file}, {lines} records, {os.path.getsize(a.file) / 1e6:.0f} MB")
-    print(f"  kubescribe: {lines / base:,.0f} records/s")
+    print(f"  kubescribe: {lines / base:,.0f} records/s (wall), {lines / base_cpu:,.0f} records/s (CPU)")
     for n in times:
         report(n, times[n], base)
+        print(f"      CPU (user + system) median {statistics.median(cpu[n]):8.3f} s"
+              f"  {statistics.median(cpu[n]) / base_cpu:6.1f}x kubescribe's")
 
 
 def falco_line(t, ns, pod, app, binary):
@@ -375,6 +385,7 @@ def main():
     i.add_argument("file")
     i.add_argument("--rounds", type=int, default=3)
     i.add_argument("--cpu", type=int, default=0)
+    i.add_argument("--baseline", help="another ingest_file binary timed in the same rounds (before/after)")
     c = sub.add_parser("context")
     c.add_argument("--sizes", default="10000,1000000")
     c.add_argument("--rounds", type=int, default=7)
