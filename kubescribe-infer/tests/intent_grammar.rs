@@ -414,3 +414,43 @@ fn a_gguf_context_is_what_candle_can_hold() {
     let g = CandleGenerator::load(&m.gguf, &LoadOptions::default()).unwrap();
     assert_eq!(g.context_window(), Some(4096));
 }
+
+#[test]
+fn a_default_deny_rule_stays_empty() {
+    // "deny all ingress to kind=echo" on Cilium is `ingress: [{}]`; with the
+    // rule's contents left free, SmolLM2 wrote `fromEndpoints` and a port
+    // into it, an allow rule the intent never named (docs/model-fidelity.md).
+    let (_tmp, g) = setup();
+    let tok = g.constraint_tokenizer().unwrap();
+    let i: Intent = serde_json::from_value(json!({
+        "engine": "cilium", "scope": {"namespace": "cilium-test", "labels": {"kind": "echo"}},
+        "domain": "network", "action": "block", "direction": "ingress",
+        "resources": {"all": true}
+    }))
+    .unwrap();
+    let target = ConstraintTarget::for_intent(&i, Engine::Cilium, Some(&observed()));
+    let TargetDocument::Policy(kind) = target.document.clone() else {
+        panic!("a policy target")
+    };
+    let schema = generation_schema(kind, &target.tightening, &target.limits).unwrap();
+    let faithful = reference(&i, Engine::Cilium).unwrap();
+    let text = serde_json::to_string(&ordered(&faithful, &schema)).unwrap();
+    assert!(text.contains("\"ingress\":[{}]"), "{text}");
+    let mut c = g
+        .constraint(kind, &target.tightening, &target.limits)
+        .unwrap();
+    drive(&mut c, tok, &text).unwrap_or_else(|at| panic!("refused at {at}: {text}"));
+    let written: Value = serde_json::from_str(&tok.decode(c.tokens())).unwrap();
+    assert!(check(&i, &written, &FidelityOptions::default()).is_empty());
+    let filled = text.replacen(
+        "\"ingress\":[{}]",
+        "\"ingress\":[{\"fromEndpoints\":[{\"matchLabels\":{\"kind\":\"echo\"}}]}]",
+        1,
+    );
+    let mut c = g
+        .constraint(kind, &target.tightening, &target.limits)
+        .unwrap();
+    assert!(drive(&mut c, tok, &filled).is_err(), "writable: {filled}");
+    let v: Value = serde_json::from_str(&filled).unwrap();
+    assert!(!is_faithful(&check(&i, &v, &FidelityOptions::default())));
+}

@@ -301,13 +301,20 @@ fn skeleton(v: &Value, path: &str, t: &mut Tightening, found: &mut Found) {
                 }
             }
         }
-        Value::Array(items) if items.len() > 1 || items.iter().any(|i| !i.is_object()) => {
+        Value::Array(items)
+            if items.len() > 1
+                || items
+                    .iter()
+                    .any(|i| i.as_object().is_none_or(|m| m.is_empty())) =>
+        {
             // A list of several entries is the intent's enumeration (its
             // paths, directories, ports, peers or rules), written once each,
             // and a list of values (system calls, entities, CIDRs, ports)
             // is the intent's too: forced whole. Left to a choice among the
             // allowed values per entry, a small model dropped one entry and
-            // repeated another.
+            // repeated another. An empty rule (Cilium's `ingress: [{}]`, a
+            // default deny that way) is forced too: left open, SmolLM2
+            // filled it with a peer and a port the intent never named.
             t.forced.insert(path.to_string(), v.clone());
         }
         Value::Array(items) => {
