@@ -446,10 +446,11 @@ impl<'a> Parser<'a, '_> {
         }
         let first = text.as_bytes()[0];
         if first.is_ascii_digit() || matches!(first, b'+' | b'-' | b'.') {
-            if text.bytes().all(|b| b.is_ascii_digit()) && (text.len() == 1 || first != b'0') {
-                if let Ok(n) = text.parse::<u64>() {
-                    return Ok(Value::from(n));
-                }
+            if text.bytes().all(|b| b.is_ascii_digit())
+                && (text.len() == 1 || first != b'0')
+                && let Ok(n) = text.parse::<u64>()
+            {
+                return Ok(Value::from(n));
             }
             // Anything else shaped like a number: serde-saphyr on its own.
             return match (self.scalar)(text) {
