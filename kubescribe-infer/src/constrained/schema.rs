@@ -22,7 +22,9 @@
 //! * rules that need two fields at once and are not in the schema language
 //!   (NetworkPolicy `endPort` ≥ `port`, `except` inside `cidr`, a named
 //!   `port` must be an IANA name) are avoided by leaving out `endPort` and
-//!   `except` and making NetworkPolicy ports numeric 1–65535;
+//!   `except` (unless the intent-shaped tightening requires them: then their
+//!   values are the intent's, forced) and making NetworkPolicy ports numeric
+//!   1–65535;
 //! * annotations (`description`, `default`, `x-kubernetes-*`) are dropped.
 //!
 //! Key order follows the schema's `properties` (llguidance emits keys in
@@ -689,6 +691,17 @@ impl Shaper<'_> {
                 }
                 if key != "allOf" {
                     let wanted = self.tight.required.get(&path.join("."));
+                    if key == "anyOf"
+                        && wanted.is_some_and(|w| required_only_alternative_holds(alts, w))
+                    {
+                        // "at least one of these properties" (Cilium's spec:
+                        // ingress, ingressDeny, egress or egressDeny), and
+                        // the skeleton requires one or more of them: the
+                        // required names make it hold. Choosing one (or
+                        // keeping them disjoint, as oneOf's) would forbid a
+                        // policy with two sections.
+                        continue;
+                    }
                     if let Some(names) = wanted.and_then(|w| chosen_alternative(&shaped, w)) {
                         // The skeleton picks one alternative: it holds, the others' names go.
                         choose(&mut out, &shaped, &names);
@@ -784,14 +797,22 @@ impl Shaper<'_> {
         Ok(Some(Value::Object(out)))
     }
 
-    /// Fields left out of generation (cross-field rules, see the module docs).
+    /// Fields left out of generation (cross-field rules, see the module
+    /// docs), unless the faithful policy states them here (the intent's own
+    /// port range or excepted CIDRs, forced as the intent gives them).
     fn left_out(&self, path: &[&str], name: &str) -> bool {
-        match self.kind {
+        let cross_field = match self.kind {
             Some(PolicyKind::NetworkPolicy) => {
                 name == "endPort" || (name == "except" && path.last() == Some(&"ipBlock"))
             }
             _ => false,
-        }
+        };
+        cross_field
+            && !self
+                .tight
+                .required
+                .get(&path.join("."))
+                .is_some_and(|names| names.contains(name))
     }
 
     /// The observed values for this field, when the request tightens it.
@@ -900,6 +921,29 @@ fn chosen_alternative(alts: &[Value], wanted: &BTreeSet<String>) -> Option<BTree
         [one] => Some((*one).clone()),
         _ => None,
     }
+}
+
+/// Whether `alts` (unshaped) only name properties that must be present
+/// and `wanted` (the names the skeleton requires) includes those of one of
+/// them: an `anyOf` of them then holds whatever else is written.
+fn required_only_alternative_holds(alts: &[Value], wanted: &BTreeSet<String>) -> bool {
+    // `{required: [x]}`, or with `properties: {x: {}}` (no constraint).
+    let required_only = alts.iter().all(|a| {
+        a.as_object().is_some_and(|o| {
+            o.iter().all(|(k, v)| {
+                k == "required"
+                    || (k == "properties"
+                        && v.as_object().is_some_and(|p| {
+                            p.values().all(|s| s.as_object().is_some_and(Map::is_empty))
+                        }))
+            })
+        })
+    });
+    required_only
+        && alts.iter().any(|a| {
+            let names = required_names(a);
+            !names.is_empty() && names.is_subset(wanted)
+        })
 }
 
 /// `out` narrowed to the chosen alternative: its names required, the

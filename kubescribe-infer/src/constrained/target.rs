@@ -262,6 +262,7 @@ fn skeleton(v: &Value, path: &str, t: &mut Tightening, found: &mut Found) {
                 if x.is_string()
                     || x.is_boolean()
                     || (UNIFORM_LISTS.contains(&k.as_str()) && x.is_array())
+                    || k == "endPort"
                 {
                     note_uniform(found, &child, x);
                     if UNIFORM_KEYS.contains(&k.as_str()) {
