@@ -7,8 +7,8 @@
 //! that wanted to write it would), over the byte-level vocabulary of the
 //! tiny test model.
 
-use kubescribe_core::Engine;
 use kubescribe_core::intent::Intent;
+use kubescribe_core::{Engine, PolicyKind};
 use kubescribe_infer::candle::fixture::{TinyConfig, write_tiny_llama};
 use kubescribe_infer::candle::{CandleGenerator, LoadOptions};
 use kubescribe_infer::constrained::target::TargetDocument;
@@ -115,6 +115,40 @@ fn reference(i: &Intent, e: Engine) -> Option<Value> {
     m.remove("labels");
     m.remove("annotations");
     Some(v)
+}
+
+/// The intent-shaped target of `i` on `e`, its policy kind, and the
+/// faithful policy as JSON in the grammar's key order.
+fn faithful_text(i: &Intent, e: Engine) -> (ConstraintTarget, PolicyKind, String) {
+    let target = ConstraintTarget::for_intent(i, e, Some(&observed()));
+    let TargetDocument::Policy(kind) = target.document.clone() else {
+        panic!("a policy target")
+    };
+    let schema = generation_schema(kind, &target.tightening, &target.limits).unwrap();
+    let faithful = reference(i, e).unwrap();
+    let text = serde_json::to_string(&ordered(&faithful, &schema)).unwrap();
+    (target, kind, text)
+}
+
+/// `unfaithful` cannot be written under `target`'s grammar, and the
+/// fidelity check rejects it too.
+fn assert_unwritable(
+    g: &CandleGenerator,
+    tok: &ConstraintTokenizer,
+    kind: PolicyKind,
+    target: &ConstraintTarget,
+    i: &Intent,
+    unfaithful: &str,
+) {
+    let mut c = g
+        .constraint(kind, &target.tightening, &target.limits)
+        .unwrap();
+    assert!(
+        drive(&mut c, tok, unfaithful).is_err(),
+        "writable: {unfaithful}"
+    );
+    let v: Value = serde_json::from_str(unfaithful).unwrap();
+    assert!(!is_faithful(&check(i, &v, &FidelityOptions::default())));
 }
 
 fn setup() -> (tempfile::TempDir, CandleGenerator) {
@@ -291,13 +325,7 @@ fn several_paths_or_directories_are_each_written_once() {
                       "readOnly": true}
     }))
     .unwrap();
-    let target = ConstraintTarget::for_intent(&i, Engine::KubeArmor, Some(&observed()));
-    let TargetDocument::Policy(kind) = target.document.clone() else {
-        panic!("a policy target")
-    };
-    let schema = generation_schema(kind, &target.tightening, &target.limits).unwrap();
-    let faithful = reference(&i, Engine::KubeArmor).unwrap();
-    let text = serde_json::to_string(&ordered(&faithful, &schema)).unwrap();
+    let (target, kind, text) = faithful_text(&i, Engine::KubeArmor);
     assert!(
         text.contains("\"/sbin/\"") && text.contains("\"/root/.bashrc\""),
         "{text}"
@@ -315,16 +343,7 @@ fn several_paths_or_directories_are_each_written_once() {
         ("\"path\":\"/root/.bashrc\"", "\"path\":\"/etc/profile\""),
     ] {
         assert!(text.contains(from), "{from} in {text}");
-        let mut c = g
-            .constraint(kind, &target.tightening, &target.limits)
-            .unwrap();
-        let unfaithful = text.replacen(from, to, 1);
-        assert!(
-            drive(&mut c, tok, &unfaithful).is_err(),
-            "writable: {unfaithful}"
-        );
-        let v: Value = serde_json::from_str(&unfaithful).unwrap();
-        assert!(!is_faithful(&check(&i, &v, &FidelityOptions::default())));
+        assert_unwritable(&g, tok, kind, &target, &i, &text.replacen(from, to, 1));
     }
 }
 
@@ -428,13 +447,7 @@ fn a_default_deny_rule_stays_empty() {
         "resources": {"all": true}
     }))
     .unwrap();
-    let target = ConstraintTarget::for_intent(&i, Engine::Cilium, Some(&observed()));
-    let TargetDocument::Policy(kind) = target.document.clone() else {
-        panic!("a policy target")
-    };
-    let schema = generation_schema(kind, &target.tightening, &target.limits).unwrap();
-    let faithful = reference(&i, Engine::Cilium).unwrap();
-    let text = serde_json::to_string(&ordered(&faithful, &schema)).unwrap();
+    let (target, kind, text) = faithful_text(&i, Engine::Cilium);
     assert!(text.contains("\"ingress\":[{}]"), "{text}");
     let mut c = g
         .constraint(kind, &target.tightening, &target.limits)
@@ -447,12 +460,7 @@ fn a_default_deny_rule_stays_empty() {
         "\"ingress\":[{\"fromEndpoints\":[{\"matchLabels\":{\"kind\":\"echo\"}}]}]",
         1,
     );
-    let mut c = g
-        .constraint(kind, &target.tightening, &target.limits)
-        .unwrap();
-    assert!(drive(&mut c, tok, &filled).is_err(), "writable: {filled}");
-    let v: Value = serde_json::from_str(&filled).unwrap();
-    assert!(!is_faithful(&check(&i, &v, &FidelityOptions::default())));
+    assert_unwritable(&g, tok, kind, &target, &i, &filled);
 }
 
 /// Every labelled intent of the intent evaluation set's dev split: the

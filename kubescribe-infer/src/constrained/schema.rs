@@ -43,7 +43,7 @@ use crate::error::InferError;
 
 mod alternatives;
 use alternatives::{
-    OPEN_ALTERNATIVES_BYTES, choose, chosen_alternative, open_alternatives,
+    OPEN_ALTERNATIVES_BYTES, choose, chosen_alternative, names, open_alternatives,
     required_only_alternative_holds,
 };
 
@@ -593,16 +593,7 @@ impl Shaper<'_> {
                 }
             }
         }
-        let req: BTreeSet<String> = node
-            .get("required")
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_string)
-                    .collect()
-            })
-            .unwrap_or_default();
+        let req = names(node.get("required"));
         if let Some(Value::Object(props)) = node.get("properties") {
             let mut shaped = Map::new();
             for (name, sub) in props {

@@ -12,8 +12,14 @@ use serde_json::{Map, Value, json};
 /// makes a grammar llguidance refuses as too large.
 pub(super) const OPEN_ALTERNATIVES_BYTES: usize = 8192;
 
+/// The names a schema object's `required` lists.
 pub(super) fn required_names(a: &Value) -> BTreeSet<String> {
-    a.get("required")
+    names(a.get("required"))
+}
+
+/// The strings of a `required` list (none when absent).
+pub(super) fn names(required: Option<&Value>) -> BTreeSet<String> {
+    required
         .and_then(Value::as_array)
         .map(|r| {
             r.iter()
