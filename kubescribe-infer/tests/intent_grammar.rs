@@ -393,28 +393,14 @@ fn what_the_intent_names_is_forced_in_every_engine() {
     ];
     for (iv, e, (from, to)) in cases {
         let i: Intent = serde_json::from_value(iv).unwrap();
-        let target = ConstraintTarget::for_intent(&i, e, Some(&observed()));
-        let TargetDocument::Policy(kind) = target.document.clone() else {
-            panic!("a policy target")
-        };
-        let schema = generation_schema(kind, &target.tightening, &target.limits).unwrap();
-        let faithful = reference(&i, e).unwrap();
-        let text = serde_json::to_string(&ordered(&faithful, &schema)).unwrap();
+        let (target, kind, text) = faithful_text(&i, e);
         let mut c = g
             .constraint(kind, &target.tightening, &target.limits)
             .unwrap();
         drive(&mut c, tok, &text)
             .unwrap_or_else(|at| panic!("{}: refused at {at}: {text}", kind.kind()));
         assert!(text.contains(from), "{from} in {text}");
-        let mut c = g
-            .constraint(kind, &target.tightening, &target.limits)
-            .unwrap();
-        let other = text.replacen(from, to, 1);
-        assert!(
-            drive(&mut c, tok, &other).is_err(),
-            "{}: writable: {other}",
-            kind.kind()
-        );
+        assert_unwritable(&g, tok, kind, &target, &i, &text.replacen(from, to, 1));
     }
 }
 
