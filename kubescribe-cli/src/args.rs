@@ -1159,7 +1159,10 @@ pub struct ModelArgs {
     /// The model name an OpenAI-compatible server serves.
     #[arg(long, value_name = "NAME", default_value = "default")]
     pub model_name: String,
-    /// Most new tokens per generation.
+    /// Most new tokens per generation. `generate` raises it for an intent
+    /// whose policy is longer (e.g. Cilium "deny ICMP" lists every ICMP
+    /// type): to the deterministic synthesizer's policy for the intent, in
+    /// the model's tokens, plus a quarter and 64, and says so.
     #[arg(long, default_value_t = 1024)]
     pub max_new_tokens: usize,
     /// Sampling temperature (0 = greedy).

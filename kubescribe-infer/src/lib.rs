@@ -25,6 +25,7 @@
 //! assert!(out.text.contains("kind: KubeArmorPolicy"));
 //! ```
 
+pub mod budget;
 #[cfg(feature = "candle")]
 pub mod candle;
 pub mod constrained;

@@ -41,9 +41,11 @@ use kubescribe_core::{Engine, Policy};
 use kubescribe_events::context::WorkloadContext;
 use kubescribe_events::store::EventStore;
 use kubescribe_synth as synth;
+use kubescribe_synth::prompt::OutputFormat;
 use kubescribe_validate::diagnostic::{Diagnostic, Layer, Severity};
 use kubescribe_validate::{Validator, resources};
 
+use crate::budget;
 use crate::constrained::{ConstraintTarget, Tightening};
 use crate::error::InferError;
 use crate::fidelity;
@@ -290,6 +292,9 @@ pub enum Status {
 pub struct Trace {
     /// The generator's name.
     pub generator: String,
+    /// Where a local model ran (`cpu`, `cuda:0`); absent for the others.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub device: Option<String>,
     /// The intent.
     pub intent: Intent,
     /// The target engine.
@@ -303,6 +308,10 @@ pub struct Trace {
     /// loop asked for constrained decoding.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub constrained_to: Option<String>,
+    /// The answer budget, when `max_new_tokens` was raised to what the
+    /// intent's policy needs ([`crate::budget`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub answer_budget_raised_to: Option<usize>,
     /// The attempts in order (a fallback is the last).
     pub attempts: Vec<Attempt>,
     /// How it ended.
@@ -614,11 +623,13 @@ impl<'a> Pipeline<'a> {
         };
         let mut trace = Trace {
             generator: self.generator.name().to_string(),
+            device: self.generator.device().map(|d| d.to_string()),
             intent: intent.clone(),
             engine: engine.name().to_string(),
             context: context.as_ref().map(WorkloadContext::render),
             context_ms: ms(tc.elapsed()),
             constrained_to: None,
+            answer_budget_raised_to: None,
             attempts: Vec::new(),
             status: Status::Failed,
             total_ms: 0.0,
@@ -628,6 +639,21 @@ impl<'a> Pipeline<'a> {
             ConstraintTarget::for_intent(intent, engine, observed.as_ref())
         });
         trace.constrained_to = target.as_ref().map(|t| t.document.label());
+        // An answer's budget covers the shortest faithful policy (see
+        // `budget`): a shorter one could only fail, every attempt alike.
+        let mut generation = self.config.generation.clone();
+        let format = if target.is_some() {
+            OutputFormat::Json
+        } else {
+            OutputFormat::Yaml
+        };
+        if let Some(need) =
+            budget::answer_tokens_needed(intent, engine, Some(self.generator), format)
+            && need > generation.max_new_tokens
+        {
+            trace.answer_budget_raised_to = Some(need);
+            generation.max_new_tokens = need;
+        }
         let mut feedback: Vec<Diagnostic> = Vec::new();
         let mut previous = String::new();
         let mut policy = None;
@@ -642,7 +668,7 @@ impl<'a> Pipeline<'a> {
             };
             let prompt_ms = ms(tp.elapsed());
             let tg = Instant::now();
-            let cfg = &self.config.generation;
+            let cfg = &generation;
             let (generated, constrained) = match &target {
                 Some(t) => match self.generator.generate_constrained(&prompt, cfg, t) {
                     Ok(Some(g)) => (Ok(g), true),

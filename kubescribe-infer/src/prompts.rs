@@ -37,6 +37,7 @@ use kubescribe_synth::prompt::{
 };
 use kubescribe_validate::diagnostic::Diagnostic;
 
+use crate::budget;
 use crate::error::InferError;
 use crate::generator::{ChatMessage, Generator, Prompt};
 use crate::pipeline::PromptSource;
@@ -220,7 +221,8 @@ pub struct TemplatePrompts<'a> {
     pub exclude_source: Option<String>,
     /// The model, to measure prompts in its tokens and learn its window.
     pub generator: Option<&'a dyn Generator>,
-    /// Tokens kept free for the answer (at most half the window).
+    /// Tokens kept free for the answer (at most half the window), or what
+    /// the intent's policy needs when that is more ([`crate::budget`]).
     pub answer_tokens: usize,
 }
 
@@ -384,7 +386,23 @@ impl TemplatePrompts<'_> {
         let Some(window) = self.generator.and_then(|g| g.context_window()) else {
             return Ok(first);
         };
-        let limit = window.saturating_sub(self.answer_tokens.min(window / 2));
+        // The answer's room: the usual reserve (at most half the window),
+        // or what the intent's policy needs when that is more.
+        let engine = crate::pipeline::target_engine(intent);
+        let answer = self.answer_tokens.min(window / 2).max(
+            budget::answer_tokens_needed(intent, engine, self.generator, self.format).unwrap_or(0),
+        );
+        if answer >= window {
+            return Err(InferError::Generation {
+                generator: "prompt".into(),
+                message: format!(
+                    "the policy this intent needs is about {answer} tokens (the synthesizer's, \
+                     plus room for wording), but the model's context holds {window}: \
+                     use a model with a longer context, or split the intent"
+                ),
+            });
+        }
+        let limit = window - answer;
         let mut need = self.measure(&first);
         if need <= limit {
             return Ok(first);
@@ -435,8 +453,7 @@ impl TemplatePrompts<'_> {
             generator: "prompt".into(),
             message: format!(
                 "even the shortest prompt is {need} tokens, but the model's context holds {window} \
-                 and {} are kept for the answer: shorten the intent or use a model with a longer context",
-                window - limit
+                 and {answer} are kept for the answer: shorten the intent or use a model with a longer context"
             ),
         })
     }

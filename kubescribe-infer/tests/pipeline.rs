@@ -399,3 +399,66 @@ fn only_unfaithful_answers_fail_and_keep_a_best_effort_policy() {
         .unwrap();
     assert_eq!(r.status(), Status::Valid);
 }
+
+/// Answers with the synthesizer's policy and records each answer's budget.
+struct Budgeted {
+    budgets: Mutex<Vec<usize>>,
+}
+
+impl Generator for Budgeted {
+    fn name(&self) -> &str {
+        "budgeted"
+    }
+
+    fn generate(
+        &self,
+        _prompt: &Prompt,
+        config: &GenerationConfig,
+    ) -> Result<Generation, InferError> {
+        self.budgets.lock().unwrap().push(config.max_new_tokens);
+        let i: Intent = serde_json::from_str(ICMP_DENY).unwrap();
+        let text = kubescribe_synth::synthesize(&i, None)
+            .map_err(|e| e.to_string())
+            .and_then(|p| p.to_canonical_yaml().map_err(|e| e.to_string()))
+            .map_err(|message| InferError::Generation {
+                generator: "budgeted".into(),
+                message,
+            })?;
+        Ok(Generation {
+            text,
+            prompt_tokens: None,
+            completion_tokens: None,
+            elapsed: Duration::from_millis(1),
+        })
+    }
+}
+
+/// Cilium cannot deny ICMP as a whole: the policy lists every ICMP type.
+const ICMP_DENY: &str = r#"{"engine":"cilium","scope":{"namespace":"cilium-test","labels":{"kind":"client"}},
+    "domain":"network","action":"block","direction":"ingress",
+    "resources":{"protocols":["ICMP"],"peers":[{"labels":{"other":"client"}}]}}"#;
+
+#[test]
+fn an_answer_budget_too_short_for_the_intents_policy_is_raised_and_said() {
+    let v = Validator::new();
+    let g = Budgeted {
+        budgets: Mutex::new(Vec::new()),
+    };
+    let icmp: Intent = serde_json::from_str(ICMP_DENY).unwrap();
+    let r = Pipeline::new(&g, &PlainPrompts, &v, config(1))
+        .run(&icmp, None)
+        .unwrap();
+    assert_eq!(r.status(), Status::Valid);
+    let budget = g.budgets.lock().unwrap()[0];
+    assert!(budget > GenerationConfig::default().max_new_tokens, "{budget}");
+    assert_eq!(r.trace.answer_budget_raised_to, Some(budget));
+    // an intent whose policy fits keeps the configured budget
+    let r = Pipeline::new(&g, &PlainPrompts, &v, config(1))
+        .run(&intent(), None)
+        .unwrap();
+    assert_eq!(r.trace.answer_budget_raised_to, None);
+    assert_eq!(
+        g.budgets.lock().unwrap()[1],
+        GenerationConfig::default().max_new_tokens
+    );
+}

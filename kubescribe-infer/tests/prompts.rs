@@ -204,6 +204,42 @@ fn a_prompt_over_the_models_context_is_fitted_context_first() {
 }
 
 #[test]
+fn the_prompt_leaves_room_for_the_policy_the_intent_needs() {
+    // Cilium cannot deny ICMP as a whole: the policy lists every ICMP type
+    // of both families, far over the usual answer reserve.
+    let icmp = intent(
+        r#"{"engine":"cilium","scope":{"namespace":"cilium-test","labels":{"kind":"client"}},"domain":"network",
+            "action":"block","direction":"ingress","resources":{"protocols":["ICMP"],"peers":[{"labels":{"other":"client"}}]}}"#,
+    );
+    let bank = bank();
+    let ctx = big_context();
+    let model = Small { window: 4096 };
+    let mut prompts = TemplatePrompts::new(Template::FewShot, 2, OutputFormat::Json);
+    prompts.bank = Some(&bank);
+    prompts.answer_tokens = 512;
+    prompts.generator = Some(&model);
+    let need = kubescribe_infer::budget::answer_tokens_needed(
+        &icmp,
+        Engine::Cilium,
+        Some(&model),
+        OutputFormat::Json,
+    )
+    .unwrap();
+    assert!(need > 2048, "{need}");
+    let fitted = prompts.build(&icmp, Some(&ctx), &[]).unwrap();
+    assert!(model.count_tokens(&fitted).unwrap() <= 4096 - need);
+    // a model whose whole context is shorter than the policy: said so
+    let short = Small { window: 2048 };
+    prompts.generator = Some(&short);
+    let e = prompts
+        .build(&icmp, Some(&ctx), &[])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("the policy this intent needs is about"), "{e}");
+    assert!(e.contains("the model's context holds 2048"), "{e}");
+}
+
+#[test]
 fn the_corpus_gives_examples_of_the_intents_engine_and_domain() {
     // The corpus path resolved as the other corpus tests do (cargo runs this
     // binary in the crate's folder, where `../shared/corpus` points nowhere).

@@ -134,6 +134,13 @@ pub fn run_intent(mut intent: Intent, args: &LoopArgs<'_>) -> Result<Exit> {
             .with_context(|| format!("writing the trace to {}", path.display()))?;
     }
     let t = &result.trace;
+    if let Some(n) = t.answer_budget_raised_to {
+        eprintln!(
+            "kubescribe: the policy this intent needs is long: each answer had up to {n} tokens \
+             (--max-new-tokens {})",
+            args.model.max_new_tokens
+        );
+    }
     for a in &t.attempts {
         let errors = a.diagnostics.iter().filter(|d| d.is_error()).count();
         let what = match (&a.error, a.valid, a.faithful) {
