@@ -113,146 +113,237 @@ pub fn decode(
     prompt: &[u32],
     config: &GenerationConfig,
     eos: &[u32],
-    mut constraint: Option<&mut SchemaConstraint>,
+    constraint: Option<&mut SchemaConstraint>,
     decode_text: &dyn Fn(&[u32]) -> String,
     on_text: &mut dyn FnMut(&str) -> bool,
 ) -> Result<DecodeOutput, InferError> {
-    let mut stats = DecodeStats {
-        prompt_tokens: prompt.len(),
-        ..DecodeStats::default()
-    };
-    if prompt.is_empty() {
-        return Err(InferError::Generation {
-            generator: "decode".into(),
-            message: "empty prompt".into(),
-        });
-    }
+    let mut seq = Sequence::new(prompt, config, config.max_new_tokens, constraint)?;
     model.reset();
-    let mut sampler = Sampler::new(config);
-    let budget = config.max_new_tokens;
-    let mut out: Vec<u32> = Vec::new();
-    let mut context: Vec<u32> = prompt.to_vec();
-    let mut pending: Vec<u32> = prompt.to_vec();
-    let mut pos = 0usize;
-    let mut emitted = 0usize;
-    let mut closing = false;
-    let mut last_need = 0usize;
-    let mut max_burst = 1usize;
-    let mut finish = FinishReason::Length;
-    let mut step = 0usize;
-    loop {
-        if let Some(c) = constraint.as_deref_mut() {
-            let t0 = Instant::now();
-            let ff = c.forced_tokens()?;
-            stats.mask += t0.elapsed();
-            stats.forced_tokens += ff.len();
-            max_burst = max_burst.max(ff.len() + 1);
-            out.extend_from_slice(&ff);
-            context.extend_from_slice(&ff);
-            pending.extend_from_slice(&ff);
-            if c.is_finished() {
-                finish = FinishReason::Eos;
+    let ends = Ends {
+        eos,
+        stop: &config.stop,
+        decode_text,
+    };
+    while seq.advance(&ends, on_text)? {
+        let t0 = Instant::now();
+        let logits = model.forward(&seq.pending, seq.pos)?;
+        seq.accept(logits, t0.elapsed(), &ends, on_text)?;
+    }
+    Ok(seq.into_output())
+}
+
+/// What ends a sequence besides its budget and grammar: end-of-sequence
+/// ids and stop strings (found in the text `decode_text` makes).
+pub(crate) struct Ends<'a> {
+    pub(crate) eos: &'a [u32],
+    pub(crate) stop: &'a [String],
+    pub(crate) decode_text: &'a dyn Fn(&[u32]) -> String,
+}
+
+/// One sequence's decoding state between forward passes: the loop of
+/// [`decode`] cut at the model, so that several sequences can share one
+/// batched forward pass ([`crate::decode_batch`]) and still decode each
+/// exactly as alone (own sampler, constraint, stop strings, budget).
+pub(crate) struct Sequence<'c> {
+    constraint: Option<&'c mut SchemaConstraint>,
+    sampler: Sampler,
+    budget: usize,
+    out: Vec<u32>,
+    context: Vec<u32>,
+    /// Tokens to feed at the next forward pass, from position `pos`.
+    pub(crate) pending: Vec<u32>,
+    /// Tokens fed so far (the position of `pending[0]`).
+    pub(crate) pos: usize,
+    emitted: usize,
+    closing: bool,
+    last_need: usize,
+    max_burst: usize,
+    step: usize,
+    finish: Option<FinishReason>,
+    stats: DecodeStats,
+}
+
+impl<'c> Sequence<'c> {
+    /// A sequence after `prompt` with `budget` new tokens at most.
+    pub(crate) fn new(
+        prompt: &[u32],
+        config: &GenerationConfig,
+        budget: usize,
+        constraint: Option<&'c mut SchemaConstraint>,
+    ) -> Result<Self, InferError> {
+        if prompt.is_empty() {
+            return Err(InferError::Generation {
+                generator: "decode".into(),
+                message: "empty prompt".into(),
+            });
+        }
+        Ok(Sequence {
+            constraint,
+            sampler: Sampler::new(config),
+            budget,
+            out: Vec::new(),
+            context: prompt.to_vec(),
+            pending: prompt.to_vec(),
+            pos: 0,
+            emitted: 0,
+            closing: false,
+            last_need: 0,
+            max_burst: 1,
+            step: 0,
+            finish: None,
+            stats: DecodeStats {
+                prompt_tokens: prompt.len(),
+                ..DecodeStats::default()
+            },
+        })
+    }
+
+    /// Goes on without the model (forced tokens, the grammar-only
+    /// close-out) until the next token needs a forward pass of `pending`
+    /// (`true`) or the sequence has ended (`false`).
+    pub(crate) fn advance(
+        &mut self,
+        ends: &Ends<'_>,
+        on_text: &mut dyn FnMut(&str) -> bool,
+    ) -> Result<bool, InferError> {
+        while self.finish.is_none() {
+            if let Some(c) = self.constraint.as_deref_mut() {
+                let t0 = Instant::now();
+                let ff = c.forced_tokens()?;
+                self.stats.mask += t0.elapsed();
+                self.stats.forced_tokens += ff.len();
+                self.max_burst = self.max_burst.max(ff.len() + 1);
+                self.out.extend_from_slice(&ff);
+                self.context.extend_from_slice(&ff);
+                self.pending.extend_from_slice(&ff);
+                if c.is_finished() {
+                    self.finish = Some(FinishReason::Eos);
+                    break;
+                }
+            }
+            if self.out.len() >= self.budget {
+                self.finish = Some(FinishReason::Length);
                 break;
             }
-        }
-        if out.len() >= budget {
-            break;
-        }
-        let remaining = budget - out.len();
-        // Switch to the close-out while it still fits.
-        if let Some(c) = constraint.as_deref_mut()
-            && !closing
-            && (step.is_multiple_of(16) || remaining <= 2 * last_need + 4 * max_burst + 64)
-        {
-            let t0 = Instant::now();
-            let need = c.tokens_to_close(remaining)?;
-            stats.close_check += t0.elapsed();
-            match need {
-                Some(n) => {
-                    last_need = n;
-                    if n + max_burst + 2 >= remaining {
-                        closing = true;
+            let remaining = self.budget - self.out.len();
+            // Switch to the close-out while it still fits.
+            if let Some(c) = self.constraint.as_deref_mut()
+                && !self.closing
+                && (self.step.is_multiple_of(16)
+                    || remaining <= 2 * self.last_need + 4 * self.max_burst + 64)
+            {
+                let t0 = Instant::now();
+                let need = c.tokens_to_close(remaining)?;
+                self.stats.close_check += t0.elapsed();
+                match need {
+                    Some(n) => {
+                        self.last_need = n;
+                        if n + self.max_burst + 2 >= remaining {
+                            self.closing = true;
+                        }
                     }
+                    None => self.closing = true,
                 }
-                None => closing = true,
             }
-        }
-        step += 1;
-        let token = if closing {
-            let c = constraint
+            self.step += 1;
+            if !self.closing {
+                return Ok(true);
+            }
+            let c = self
+                .constraint
                 .as_deref_mut()
                 .ok_or_else(|| InferError::Constraint("close-out without a constraint".into()))?;
             let t0 = Instant::now();
-            let t = c.closing_token()?;
-            stats.mask += t0.elapsed();
-            stats.closing_tokens += 1;
-            t
+            let token = c.closing_token()?;
+            self.stats.mask += t0.elapsed();
+            self.stats.closing_tokens += 1;
+            self.take(token, ends, on_text)?;
+        }
+        Ok(false)
+    }
+
+    /// The logits of the forward pass of `pending` (which took `elapsed`):
+    /// masks, samples and takes the next token.
+    pub(crate) fn accept(
+        &mut self,
+        mut logits: Vec<f32>,
+        elapsed: Duration,
+        ends: &Ends<'_>,
+        on_text: &mut dyn FnMut(&str) -> bool,
+    ) -> Result<(), InferError> {
+        if self.pos == 0 {
+            self.stats.prefill += elapsed;
         } else {
+            self.stats.decode += elapsed;
+            self.stats.decode_steps += 1;
+        }
+        self.pos += self.pending.len();
+        self.pending.clear();
+        if let Some(c) = self.constraint.as_deref_mut() {
             let t0 = Instant::now();
-            let mut logits = model.forward(&pending, pos)?;
-            if pos == 0 {
-                stats.prefill += t0.elapsed();
-            } else {
-                stats.decode += t0.elapsed();
-                stats.decode_steps += 1;
-            }
-            pos += pending.len();
-            pending.clear();
-            if let Some(c) = constraint.as_deref_mut() {
-                let t0 = Instant::now();
-                c.mask(&mut logits)?;
-                stats.mask += t0.elapsed();
-            }
-            if !logits.iter().any(|l| l.is_finite()) {
-                return Err(InferError::Generation {
-                    generator: "decode".into(),
-                    message: "the model produced no finite logit".into(),
-                });
-            }
-            let t = sampler.sample(&mut logits, &context);
-            stats.sampled_tokens += 1;
-            t
-        };
-        if let Some(c) = constraint.as_deref_mut() {
+            c.mask(&mut logits)?;
+            self.stats.mask += t0.elapsed();
+        }
+        if !logits.iter().any(|l| l.is_finite()) {
+            return Err(InferError::Generation {
+                generator: "decode".into(),
+                message: "the model produced no finite logit".into(),
+            });
+        }
+        let token = self.sampler.sample(&mut logits, &self.context);
+        self.stats.sampled_tokens += 1;
+        self.take(token, ends, on_text)
+    }
+
+    /// Appends a chosen token: the grammar commits it, EOS ends the
+    /// sequence, stop strings cut it, the callback sees the new text.
+    fn take(
+        &mut self,
+        token: u32,
+        ends: &Ends<'_>,
+        on_text: &mut dyn FnMut(&str) -> bool,
+    ) -> Result<(), InferError> {
+        if let Some(c) = self.constraint.as_deref_mut() {
             let t0 = Instant::now();
             c.commit(token)?;
-            stats.mask += t0.elapsed();
+            self.stats.mask += t0.elapsed();
         }
-        if eos.contains(&token) {
-            finish = FinishReason::Eos;
-            break;
+        if ends.eos.contains(&token) {
+            self.finish = Some(FinishReason::Eos);
+            return Ok(());
         }
-        out.push(token);
-        context.push(token);
-        pending.push(token);
+        self.out.push(token);
+        self.context.push(token);
+        self.pending.push(token);
         // Stop strings and streaming work on text.
-        if constraint.is_none() && !config.stop.is_empty() {
-            let text = decode_text(&out);
-            if let Some(cut) = config
-                .stop
-                .iter()
-                .filter_map(|s| text.find(s.as_str()))
-                .min()
-            {
+        if self.constraint.is_none() && !ends.stop.is_empty() {
+            let text = (ends.decode_text)(&self.out);
+            if let Some(cut) = ends.stop.iter().filter_map(|s| text.find(s.as_str())).min() {
                 // Keep only the tokens whose text precedes the stop string.
-                while !out.is_empty() && decode_text(&out).len() > cut {
-                    out.pop();
+                while !self.out.is_empty() && (ends.decode_text)(&self.out).len() > cut {
+                    self.out.pop();
                 }
-                finish = FinishReason::Stop;
-                break;
+                self.finish = Some(FinishReason::Stop);
+                return Ok(());
             }
         }
-        if !on_text(&decode_text(&out[emitted..])) {
-            finish = FinishReason::Cancelled;
-            break;
+        if !on_text(&(ends.decode_text)(&self.out[self.emitted..])) {
+            self.finish = Some(FinishReason::Cancelled);
+            return Ok(());
         }
-        emitted = out.len();
+        self.emitted = self.out.len();
+        Ok(())
     }
-    stats.output_tokens = out.len();
-    Ok(DecodeOutput {
-        tokens: out,
-        finish,
-        force_closed: stats.closing_tokens > 0,
-        stats,
-    })
+
+    /// The record of the run.
+    pub(crate) fn into_output(self) -> DecodeOutput {
+        let mut stats = self.stats;
+        stats.output_tokens = self.out.len();
+        DecodeOutput {
+            tokens: self.out,
+            finish: self.finish.unwrap_or(FinishReason::Length),
+            force_closed: stats.closing_tokens > 0,
+            stats,
+        }
+    }
 }

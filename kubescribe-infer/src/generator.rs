@@ -183,6 +183,41 @@ pub trait Generator: Send + Sync {
     ) -> Vec<Result<Generation, InferError>> {
         prompts.iter().map(|p| self.generate(p, config)).collect()
     }
+
+    /// Generates for several requests, each constrained to its target if it
+    /// has one; a constrained request on a backend that cannot constrain is
+    /// generated freely (as [`Generator::generate_constrained`] documents).
+    /// The answers are in the order of `requests`, each as it would be
+    /// alone. Backends that decode several sequences at once override this
+    /// (the candle backend, for Llama-family safetensors models); the
+    /// default runs them one at a time.
+    fn generate_requests(
+        &self,
+        requests: &[BatchRequest<'_>],
+        config: &GenerationConfig,
+    ) -> Vec<Result<Generation, InferError>> {
+        requests
+            .iter()
+            .map(|r| match r.target {
+                Some(t) => match self.generate_constrained(r.prompt, config, t) {
+                    Ok(Some(g)) => Ok(g),
+                    Ok(None) => self.generate(r.prompt, config),
+                    Err(e) => Err(e),
+                },
+                None => self.generate(r.prompt, config),
+            })
+            .collect()
+    }
+}
+
+/// One request of [`Generator::generate_requests`]: a prompt, and the
+/// schema its decoding is constrained to, if any.
+#[derive(Debug, Clone, Copy)]
+pub struct BatchRequest<'a> {
+    /// The prompt.
+    pub prompt: &'a Prompt,
+    /// The constraint target (`None`: free decoding).
+    pub target: Option<&'a ConstraintTarget>,
 }
 
 /// What [`WithProgress`] reports about each generation it passes on.
@@ -349,6 +384,39 @@ impl Generator for WithProgress<'_> {
             },
             |g| g.completion_tokens,
         )
+    }
+    /// Passes the whole batch on (so a batching backend still batches),
+    /// reporting each request as started before and finished after it.
+    fn generate_requests(
+        &self,
+        requests: &[BatchRequest<'_>],
+        config: &GenerationConfig,
+    ) -> Vec<Result<Generation, InferError>> {
+        use std::sync::atomic::Ordering;
+        let first = self.calls.fetch_add(requests.len(), Ordering::Relaxed) + 1;
+        for (k, r) in requests.iter().enumerate() {
+            (self.on_progress)(&GenerationProgress::Started {
+                call: first + k,
+                prompt_tokens: self.inner.count_tokens(r.prompt),
+                constrained: r.target.is_some(),
+            });
+        }
+        let out = self.inner.generate_requests(requests, config);
+        for (k, r) in out.iter().enumerate() {
+            let (tokens, elapsed) = match r {
+                Ok(g) => (g.completion_tokens.unwrap_or(1), g.elapsed),
+                Err(_) => (0, std::time::Duration::ZERO),
+            };
+            (self.on_progress)(&GenerationProgress::Finished {
+                call: first + k,
+                tokens,
+                elapsed,
+                first_piece: None,
+                pieces: usize::from(r.is_ok()),
+                failed: r.is_err(),
+            });
+        }
+        out
     }
     /// A backend that cannot constrain (`Ok(None)`) takes back its
     /// `Started` (the next one repeats the call number): the caller

@@ -31,6 +31,7 @@ pub mod candle;
 pub mod constrained;
 pub mod dataset;
 pub mod decode;
+pub mod decode_batch;
 pub mod discover;
 pub mod error;
 pub mod eval;
@@ -52,7 +53,8 @@ pub use constrained::{
 };
 pub use error::InferError;
 pub use generator::{
-    ChatMessage, Generation, GenerationConfig, GenerationProgress, Generator, Prompt, WithProgress,
+    BatchRequest, ChatMessage, Generation, GenerationConfig, GenerationProgress, Generator, Prompt,
+    WithProgress,
 };
 pub use intent_llm::{IntentAttempt, LlmIntentError, LlmIntentParser, LlmParse};
 pub use kubescribe_metrics as metrics;

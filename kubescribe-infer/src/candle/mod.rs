@@ -24,9 +24,16 @@
 //! Decoding (KV cache, sampling, stop strings, constrained decoding) is the
 //! shared loop of [`crate::decode`].
 
+mod batch;
 pub mod fixture;
 pub mod gguf;
 pub mod lora;
+mod packed_llama;
+mod template;
+
+pub use batch::TokenRequest;
+pub use template::ChatTemplate;
+
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -47,7 +54,7 @@ use crate::constrained::{
 };
 use crate::decode::{DecodeOutput, TokenModel, decode};
 use crate::error::InferError;
-use crate::generator::{ChatMessage, Generation, GenerationConfig, Generator, Prompt};
+use crate::generator::{BatchRequest, Generation, GenerationConfig, Generator, Prompt};
 
 /// Weight precision for safetensors models (GGUF keeps its own).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -129,13 +136,9 @@ fn model_err(path: &Path, message: impl std::fmt::Display) -> InferError {
 
 /// The loaded network.
 enum Net {
-    Llama {
-        model: llama::Llama,
-        cache: llama::Cache,
-        config: llama::Config,
-        dtype: DType,
-        device: Device,
-    },
+    /// Our own Llama forward ([`packed_llama`]): one KV cache per
+    /// sequence, so it also decodes batches.
+    Llama(packed_llama::PackedLlama),
     Mistral(mistral::Model),
     Qwen2(qwen2::ModelForCausalLM),
     Gguf(quantized_llama::ModelWeights),
@@ -157,17 +160,7 @@ impl TokenModel for Loaded {
 
     fn reset(&mut self) {
         match &mut self.net {
-            Net::Llama {
-                cache,
-                config,
-                dtype,
-                device,
-                ..
-            } => {
-                if let Ok(c) = llama::Cache::new(true, *dtype, config, device) {
-                    *cache = c;
-                }
-            }
+            Net::Llama(m) => m.reset(1),
             Net::Mistral(m) => m.clear_kv_cache(),
             Net::Qwen2(m) => m.clear_kv_cache(),
             Net::Gguf(m) => m.clear_kv_cache(),
@@ -176,12 +169,16 @@ impl TokenModel for Loaded {
 
     fn forward(&mut self, tokens: &[u32], pos: usize) -> Result<Vec<f32>, InferError> {
         let mut run = || -> candle_core::Result<Vec<f32>> {
-            let input = Tensor::new(tokens, &self.device)?.unsqueeze(0)?;
+            let input = || Tensor::new(tokens, &self.device)?.unsqueeze(0);
             let logits = match &mut self.net {
-                Net::Llama { model, cache, .. } => model.forward(&input, pos, cache)?,
-                Net::Mistral(m) => m.forward(&input, pos)?,
-                Net::Qwen2(m) => m.forward(&input, pos)?,
-                Net::Gguf(m) => m.forward(&input, pos)?,
+                Net::Llama(m) => m.forward(&[packed_llama::Input {
+                    seq: 0,
+                    tokens,
+                    pos,
+                }])?,
+                Net::Mistral(m) => m.forward(&input()?, pos)?,
+                Net::Qwen2(m) => m.forward(&input()?, pos)?,
+                Net::Gguf(m) => m.forward(&input()?, pos)?,
             };
             let logits = logits.squeeze(0)?;
             // Mistral/Qwen2 return [1, vocab] for the last position.
@@ -196,101 +193,6 @@ impl TokenModel for Loaded {
             generator: "candle".into(),
             message: e.to_string(),
         })
-    }
-}
-
-/// The chat template families recognized in `tokenizer_config.json` / GGUF
-/// metadata (no Jinja engine: the known shapes are rendered directly).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ChatTemplate {
-    /// `<|im_start|>role\n…<|im_end|>` (SmolLM2, Qwen2).
-    ChatMl,
-    /// Llama-3 headers.
-    Llama3,
-    /// `[INST] … [/INST]` (Llama-2, CodeLlama, Mistral).
-    Inst,
-    /// DeepSeek-Coder's `### Instruction:` / `### Response:`.
-    DeepSeek,
-    /// No template: `role: content` lines.
-    Plain,
-}
-
-impl ChatTemplate {
-    /// Recognizes a Jinja chat template by its markers.
-    pub fn detect(template: &str) -> ChatTemplate {
-        if template.contains("<|im_start|>") {
-            ChatTemplate::ChatMl
-        } else if template.contains("<|start_header_id|>") {
-            ChatTemplate::Llama3
-        } else if template.contains("### Instruction") {
-            ChatTemplate::DeepSeek
-        } else if template.contains("[INST]") {
-            ChatTemplate::Inst
-        } else {
-            ChatTemplate::Plain
-        }
-    }
-
-    /// Renders messages with the assistant turn opened.
-    pub fn render(self, msgs: &[ChatMessage]) -> String {
-        let mut s = String::new();
-        match self {
-            ChatTemplate::ChatMl => {
-                for m in msgs {
-                    s.push_str(&format!(
-                        "<|im_start|>{}\n{}<|im_end|>\n",
-                        m.role, m.content
-                    ));
-                }
-                s.push_str("<|im_start|>assistant\n");
-            }
-            ChatTemplate::Llama3 => {
-                s.push_str("<|begin_of_text|>");
-                for m in msgs {
-                    s.push_str(&format!(
-                        "<|start_header_id|>{}<|end_header_id|>\n\n{}<|eot_id|>",
-                        m.role, m.content
-                    ));
-                }
-                s.push_str("<|start_header_id|>assistant<|end_header_id|>\n\n");
-            }
-            ChatTemplate::Inst => {
-                let system: Vec<&str> = msgs
-                    .iter()
-                    .filter(|m| m.role == "system")
-                    .map(|m| m.content.as_str())
-                    .collect();
-                let mut first = true;
-                for m in msgs.iter().filter(|m| m.role != "system") {
-                    if m.role == "user" {
-                        let sys = if first && !system.is_empty() {
-                            format!("<<SYS>>\n{}\n<</SYS>>\n\n", system.join("\n"))
-                        } else {
-                            String::new()
-                        };
-                        s.push_str(&format!("[INST] {sys}{} [/INST]", m.content));
-                        first = false;
-                    } else {
-                        s.push_str(&format!(" {} ", m.content));
-                    }
-                }
-            }
-            ChatTemplate::DeepSeek => {
-                for m in msgs {
-                    match m.role.as_str() {
-                        "user" => s.push_str(&format!("### Instruction:\n{}\n", m.content)),
-                        "assistant" => s.push_str(&format!("### Response:\n{}\n", m.content)),
-                        _ => s.push_str(&format!("{}\n", m.content)),
-                    }
-                }
-                s.push_str("### Response:\n");
-            }
-            ChatTemplate::Plain => {
-                s = Prompt::Chat(msgs.to_vec()).as_text();
-                s.push_str("\nassistant: ");
-            }
-        }
-        s
     }
 }
 
@@ -472,20 +374,9 @@ impl CandleGenerator {
                         let c: llama::LlamaConfig =
                             serde_json::from_value(config.clone()).map_err(|e| bad("llama", e))?;
                         let c = c.into_config(false);
-                        let model = llama::Llama::load(vb, &c).map_err(|e| model_err(dir, e))?;
-                        let cache = llama::Cache::new(true, dtype, &c, &dev)
+                        let model = packed_llama::PackedLlama::load(vb, &c)
                             .map_err(|e| model_err(dir, e))?;
-                        let vocab = c.vocab_size;
-                        (
-                            Net::Llama {
-                                model,
-                                cache,
-                                config: c,
-                                dtype,
-                                device: dev.clone(),
-                            },
-                            vocab,
-                        )
+                        (Net::Llama(model), c.vocab_size)
                     }
                     "mistral" => {
                         let c: mistral::Config = serde_json::from_value(config.clone())
@@ -937,6 +828,32 @@ impl Generator for CandleGenerator {
             .constraint(target, self.constraint_tokenizer()?)?;
         let out = self.run(prompt, config, Some(&mut c), on_text)?;
         Ok(Some(self.generation(&out, started)))
+    }
+
+    /// Decodes the prompts together (see [`CandleGenerator::run_tokens_batch`]).
+    fn generate_batch(
+        &self,
+        prompts: &[Prompt],
+        config: &GenerationConfig,
+    ) -> Vec<Result<Generation, InferError>> {
+        let requests: Vec<BatchRequest<'_>> = prompts
+            .iter()
+            .map(|prompt| BatchRequest {
+                prompt,
+                target: None,
+            })
+            .collect();
+        self.batch_generations(&requests, config)
+    }
+
+    /// Decodes the requests together, each with its own constraint (see
+    /// [`CandleGenerator::run_tokens_batch`]).
+    fn generate_requests(
+        &self,
+        requests: &[BatchRequest<'_>],
+        config: &GenerationConfig,
+    ) -> Vec<Result<Generation, InferError>> {
+        self.batch_generations(requests, config)
     }
 
     fn context_window(&self) -> Option<usize> {
