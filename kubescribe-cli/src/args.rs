@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use anyhow::Result;
 use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
-use kubescribe_infer::GenerationConfig;
+use kubescribe_infer::{Device, GenerationConfig};
 use kubescribe_kube::{ClusterOptions, KubeCluster};
 
 // The whole command line. (A `///` comment here would become the long help.)
@@ -1189,11 +1189,15 @@ pub struct ModelArgs {
     /// sends no schema (the server generates freely).
     #[arg(long, value_enum, default_value_t = SchemaFieldArg::ResponseFormat)]
     pub schema_field: SchemaFieldArg,
-    /// Run a local model on the GPU (ort: the CUDA execution provider, needs
-    /// a CUDA-enabled ONNX Runtime; candle: CUDA device 0; both need a build
-    /// with the `cuda` feature).
-    #[arg(long)]
-    pub gpu: bool,
+    /// Where a local model runs: `cpu`, or the CUDA GPU `cuda:N` (`cuda` is
+    /// `cuda:0`). candle needs a build with the `cuda` feature
+    /// (scripts/gpu/build.sh); ort needs a GPU build of ONNX Runtime
+    /// (`onnxruntime-gpu`) in ORT_DYLIB_PATH. A GPU that cannot be used is
+    /// an error (exit 2), never a silent fall back to the CPU; the device
+    /// in use is printed on standard error and recorded in --trace.
+    #[arg(long, value_name = "cpu|cuda[:N]", default_value = "cpu",
+          value_parser = parse_device)]
+    pub device: Device,
     /// HTTP timeout in seconds (openai).
     #[arg(long, default_value_t = 120)]
     pub timeout: u64,
@@ -1262,6 +1266,12 @@ impl PromptingArgs {
             .context("reading the --examples policies")?;
         Ok(Some(bank))
     }
+}
+
+/// `--device`: clap shows the parse error's reason.
+fn parse_device(s: &str) -> Result<Device, String> {
+    s.parse()
+        .map_err(|e: kubescribe_infer::device::DeviceParseError| e.to_string())
 }
 
 impl ModelArgs {

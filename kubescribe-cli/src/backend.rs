@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use clap::ValueEnum;
-use kubescribe_infer::onnx::{OrtDevice, OrtGenerator, OrtOptions};
+use kubescribe_infer::onnx::{OrtGenerator, OrtOptions};
 use kubescribe_infer::openai::{OpenAiConfig, OpenAiGenerator};
 use kubescribe_infer::{Generator, SynthGenerator};
 
@@ -35,17 +35,16 @@ pub fn open(backend: Backend, args: &ModelArgs) -> Result<Box<dyn Generator>> {
 fn open_ort(dir: &str, args: &ModelArgs) -> Result<OrtGenerator> {
     let options = OrtOptions {
         intra_threads: args.threads,
-        device: if args.gpu {
-            OrtDevice::Cuda(0)
-        } else {
-            OrtDevice::Cpu
-        },
+        device: args.device,
         ..OrtOptions::default()
     };
     let g = OrtGenerator::load(PathBuf::from(dir), &options)?;
-    if args.gpu && g.provider() != "CUDAExecutionProvider" {
-        eprintln!("kubescribe: note: running on {}", g.provider());
-    }
+    eprintln!(
+        "kubescribe: {}: running on {} ({})",
+        g.name(),
+        g.device(),
+        g.provider()
+    );
     Ok(g)
 }
 
@@ -65,11 +64,17 @@ fn open_candle(path: &str, args: &ModelArgs) -> Result<kubescribe_infer::CandleG
         }
     }
     let options = kubescribe_infer::LoadOptions {
-        cuda: args.gpu,
+        device: args.device,
         quantize,
         ..Default::default()
     };
-    Ok(kubescribe_infer::CandleGenerator::load(path, &options)?)
+    let g = kubescribe_infer::CandleGenerator::load(path, &options)?;
+    eprintln!(
+        "kubescribe: {}: running on {} (candle)",
+        g.name(),
+        args.device
+    );
+    Ok(g)
 }
 
 fn open_openai(url: &str, model: &str, args: &ModelArgs) -> Result<OpenAiGenerator> {

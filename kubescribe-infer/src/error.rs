@@ -55,6 +55,16 @@ pub enum InferError {
         /// What is wrong and what was expected.
         message: String,
     },
+    /// A model was asked to run on a device it cannot use: a GPU in a build
+    /// without its backend, a machine without a GPU or its libraries, an
+    /// ONNX Runtime library without the CUDA execution provider.
+    #[error("device {device}: {message}")]
+    Device {
+        /// The device asked for (`cuda:0`).
+        device: String,
+        /// Why it cannot be used, and what to do.
+        message: String,
+    },
     /// Discovery: the event store could not be read, or a discovered
     /// policy could not be built or simulated.
     #[error("discover: {0}")]

@@ -100,6 +100,12 @@ pub trait Generator: Send + Sync {
         self.name().to_string()
     }
 
+    /// Where a local model runs (candle, ONNX Runtime); `None` for the
+    /// others (a server, the synthesizer, recorded outputs).
+    fn device(&self) -> Option<crate::device::Device> {
+        None
+    }
+
     /// Whether the output depends only on the intent the prompt carries
     /// (the synthesizer): a failed attempt would fail the same way again,
     /// so the loop does not retry it.
@@ -342,6 +348,9 @@ impl Generator for WithProgress<'_> {
     }
     fn deterministic(&self) -> bool {
         self.inner.deterministic()
+    }
+    fn device(&self) -> Option<crate::device::Device> {
+        self.inner.device()
     }
     fn context_window(&self) -> Option<usize> {
         self.inner.context_window()

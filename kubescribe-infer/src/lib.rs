@@ -32,6 +32,7 @@ pub mod constrained;
 pub mod dataset;
 pub mod decode;
 pub mod decode_batch;
+pub mod device;
 pub mod discover;
 pub mod error;
 pub mod eval;
@@ -51,6 +52,7 @@ pub use candle::{CandleGenerator, LoadOptions};
 pub use constrained::{
     ConstraintTarget, ConstraintTokenizer, SchemaConstraint, SchemaLimits, Tightening,
 };
+pub use device::Device;
 pub use error::InferError;
 pub use generator::{
     BatchRequest, ChatMessage, Generation, GenerationConfig, GenerationProgress, Generator, Prompt,
@@ -58,7 +60,7 @@ pub use generator::{
 };
 pub use intent_llm::{IntentAttempt, LlmIntentError, LlmIntentParser, LlmParse};
 pub use kubescribe_metrics as metrics;
-pub use onnx::{OrtDevice, OrtGenerator, OrtOptions};
+pub use onnx::{OrtGenerator, OrtOptions};
 pub use openai::{OpenAiConfig, OpenAiGenerator};
 pub use replay::ReplayGenerator;
 pub use synth::SynthGenerator;

@@ -18,10 +18,11 @@
 //! loaded at run time from [`OrtOptions::dylib`] or the `ORT_DYLIB_PATH`
 //! environment variable — the `onnxruntime` Python wheel (≥ 1.22; 1.32.0
 //! checked) ships it as `onnxruntime/capi/libonnxruntime.so.<version>`.
-//! Sessions run on the CPU by default; built with the `cuda` feature and
-//! asked for [`OrtDevice::Cuda`], the CUDA execution provider is registered
-//! when the loaded library has it (`onnxruntime-gpu`), else the CPU is used
-//! and [`OrtGenerator::provider`] says so.
+//! Sessions run on the CPU by default; asked for [`Device::Cuda`], in any
+//! build, they get the CUDA execution provider, which the loaded library
+//! must have (`onnxruntime-gpu`'s does, the `onnxruntime` wheel's does not:
+//! loading then fails, see [`provider`]); [`OrtGenerator::provider`] names
+//! the provider in use.
 //!
 //! One session serves all callers (`Send + Sync`): generations queue on a
 //! mutex around it. Chat prompts are rendered in ChatML
@@ -40,6 +41,7 @@ use crate::constrained::{
     ConstraintCache, ConstraintTarget, ConstraintTokenizer, SchemaConstraint,
 };
 use crate::decode::{DecodeOutput, TokenModel, decode};
+use crate::device::Device;
 use crate::error::InferError;
 use crate::generator::{Generation, GenerationConfig, Generator, Prompt};
 use crate::sampling::{Sampler, StopScanner};
@@ -47,16 +49,9 @@ use crate::sampling::{Sampler, StopScanner};
 /// Environment variable naming the ONNX Runtime shared library.
 pub const DYLIB_ENV: &str = "ORT_DYLIB_PATH";
 
-/// Where the session runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum OrtDevice {
-    /// CPU execution provider.
-    #[default]
-    Cpu,
-    /// CUDA execution provider on this device id (needs the `cuda` feature
-    /// and a CUDA-enabled ONNX Runtime library; falls back to the CPU).
-    Cuda(i32),
-}
+pub mod provider;
+
+pub use provider::Provider;
 
 /// Loading options.
 #[derive(Debug, Clone, Default)]
@@ -65,8 +60,9 @@ pub struct OrtOptions {
     pub dylib: Option<PathBuf>,
     /// Intra-op threads (0 = ONNX Runtime's default, one per core).
     pub intra_threads: usize,
-    /// Where to run.
-    pub device: OrtDevice,
+    /// Where to run: the CPU, or a GPU through the CUDA execution provider
+    /// (the library must have it).
+    pub device: Device,
     /// Name for reports; defaults to `ort:<directory name>`.
     pub name: Option<String>,
 }
@@ -138,7 +134,7 @@ pub struct OrtGenerator {
     tokenizer: Tokenizer,
     eos: Vec<u32>,
     layout: Layout,
-    provider: String,
+    provider: Provider,
     vocab: usize,
     /// `max_position_embeddings` of config.json, when given.
     context: Option<usize>,
@@ -259,7 +255,7 @@ impl OrtGenerator {
         let tokenizer = Tokenizer::from_file(&tok_path)
             .map_err(|e| model_err(&tok_path, format!("cannot read the tokenizer: {e}")))?;
         let eos = eos_ids(&dir, &tokenizer)?;
-        let (_, env) = runtime(options.dylib.as_deref())?;
+        let (library, env) = runtime(options.dylib.as_deref())?;
 
         let ort_err = |e: ort::Error| model_err(&model, e.to_string());
         let mut builder = Session::builder(&env).map_err(ort_err)?;
@@ -268,10 +264,10 @@ impl OrtGenerator {
                 .with_intra_threads(options.intra_threads)
                 .map_err(|e| ort_err(e.into()))?;
         }
-        let mut provider = "CPUExecutionProvider".to_string();
-        if let OrtDevice::Cuda(id) = options.device {
-            provider = register_cuda(&mut builder, id);
-        }
+        let has_cuda = options.device.is_cuda()
+            && provider::library_has_cuda().map_err(|e| model_err(&library, e.to_string()))?;
+        let provider = provider::select(options.device, has_cuda, &library)?;
+        provider::register(&mut builder, provider, &library)?;
         // The logits width: config.json's vocab_size (padded embeddings
         // may exceed the tokenizer), else the tokenizer's.
         let config = read_json(&dir.join("config.json"))?;
@@ -319,7 +315,15 @@ impl OrtGenerator {
 
     /// The execution provider in use (`CPUExecutionProvider`, `CUDAExecutionProvider`).
     pub fn provider(&self) -> &str {
-        &self.provider
+        self.provider.name()
+    }
+
+    /// Where the session runs.
+    pub fn device(&self) -> Device {
+        match self.provider {
+            Provider::Cpu => Device::Cpu,
+            Provider::Cuda { device_id } => Device::Cuda(device_id.unsigned_abs()),
+        }
     }
 
     /// The tokenizer.
@@ -721,26 +725,6 @@ impl TokenModel for OrtStepper<'_> {
     }
 }
 
-/// Registers the CUDA execution provider when the library has it; returns
-/// the provider the session will use.
-#[cfg(feature = "cuda")]
-fn register_cuda(builder: &mut ort::session::builder::SessionBuilder, id: i32) -> String {
-    use ort::ep::ExecutionProvider;
-    let cuda = ort::ep::CUDA::default().with_device_id(id);
-    match cuda.is_available() {
-        Ok(true) => match cuda.register(builder) {
-            Ok(()) => "CUDAExecutionProvider".into(),
-            Err(e) => format!("CPUExecutionProvider (CUDA registration failed: {e})"),
-        },
-        _ => "CPUExecutionProvider (the loaded ONNX Runtime has no CUDA provider)".into(),
-    }
-}
-
-#[cfg(not(feature = "cuda"))]
-fn register_cuda(_builder: &mut ort::session::builder::SessionBuilder, _id: i32) -> String {
-    "CPUExecutionProvider (built without the `cuda` feature)".into()
-}
-
 /// Reads the decoder's input/output names and cache shapes.
 fn layout(session: &Session, model: &Path, dir: &Path) -> Result<Layout, InferError> {
     let names: Vec<&str> = session.inputs().iter().map(|i| i.name()).collect();
@@ -869,6 +853,10 @@ pub fn chatml(msgs: &[crate::generator::ChatMessage]) -> String {
 impl Generator for OrtGenerator {
     fn name(&self) -> &str {
         &self.name
+    }
+
+    fn device(&self) -> Option<Device> {
+        Some(OrtGenerator::device(self))
     }
 
     fn fingerprint(&self) -> String {

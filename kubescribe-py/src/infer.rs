@@ -14,7 +14,8 @@ use kubescribe_core::intent::Intent;
 use kubescribe_events::Event;
 use kubescribe_events::context::WorkloadContext;
 use kubescribe_events::store::{EventQuery, EventStore, EventTable};
-use kubescribe_infer::onnx::{OrtDevice, OrtGenerator, OrtOptions};
+use kubescribe_infer::Device;
+use kubescribe_infer::onnx::{OrtGenerator, OrtOptions};
 use kubescribe_infer::openai::{OpenAiConfig, OpenAiGenerator};
 use kubescribe_infer::pipeline::{
     Pipeline, PipelineConfig, PipelineResult, PlainPrompts, PromptSource,
@@ -151,7 +152,8 @@ impl PyGenerator {
 
     /// An ONNX export (optimum layout, with KV cache) run by ONNX Runtime,
     /// loaded from `$ORT_DYLIB_PATH`. `gpu` asks for the CUDA execution
-    /// provider (CPU when the library lacks it).
+    /// provider on GPU 0 (a library without it, such as the `onnxruntime`
+    /// wheel's, is an error: install `onnxruntime-gpu`).
     #[staticmethod]
     #[pyo3(signature = (model_dir, *, threads = Count(0), gpu = false))]
     fn ort(py: Python<'_>, model_dir: PathBuf, threads: Count, gpu: bool) -> PyResult<Self> {
@@ -159,11 +161,7 @@ impl PyGenerator {
         crate::errors::check_path(&model_dir)?;
         let options = OrtOptions {
             intra_threads: threads,
-            device: if gpu {
-                OrtDevice::Cuda(0)
-            } else {
-                OrtDevice::Cpu
-            },
+            device: if gpu { Device::Cuda(0) } else { Device::Cpu },
             ..OrtOptions::default()
         };
         let g = py
@@ -206,7 +204,7 @@ impl PyGenerator {
         };
         let options = kubescribe_infer::LoadOptions {
             precision,
-            cuda: gpu,
+            device: if gpu { Device::Cuda(0) } else { Device::Cpu },
             lora,
             tokenizer,
             name,

@@ -34,7 +34,6 @@ mod template;
 pub use batch::TokenRequest;
 pub use template::ChatTemplate;
 
-
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -115,8 +114,10 @@ impl std::str::FromStr for Quantize {
 pub struct LoadOptions {
     /// Weight precision (safetensors only).
     pub precision: Precision,
-    /// Run on CUDA device 0 (needs the `cuda` feature).
-    pub cuda: bool,
+    /// Where to run: the CPU (default) or a CUDA GPU (a build with the
+    /// `cuda` feature on a machine with an NVIDIA GPU and CUDA 13's
+    /// libraries; anything else is an error, never a fallback to the CPU).
+    pub device: crate::device::Device,
     /// A PEFT LoRA adapter directory to merge (safetensors only).
     pub lora: Option<PathBuf>,
     /// A `tokenizer.json` to use instead of the one found with the model.
@@ -200,6 +201,8 @@ impl TokenModel for Loaded {
 /// turns on the one KV cache.
 pub struct CandleGenerator {
     name: String,
+    /// Where the model runs.
+    device: crate::device::Device,
     loaded: Mutex<Loaded>,
     tokenizer: Tokenizer,
     eos: Vec<u32>,
@@ -290,14 +293,55 @@ fn eos_ids(config: &Value, tok_config: Option<&Value>, tokenizer: &Tokenizer) ->
     eos
 }
 
-fn device(cuda: bool) -> Result<Device, InferError> {
-    if cuda {
-        Device::new_cuda(0).map_err(|e| InferError::Model {
-            path: "cuda:0".into(),
-            message: e.to_string(),
-        })
-    } else {
-        Ok(Device::Cpu)
+fn device(target: crate::device::Device) -> Result<Device, InferError> {
+    match target {
+        crate::device::Device::Cpu => Ok(Device::Cpu),
+        crate::device::Device::Cuda(n) => cuda_device(n),
+    }
+}
+
+/// A build without the `cuda` feature has no GPU backend.
+#[cfg(not(feature = "cuda"))]
+fn cuda_device(n: u32) -> Result<Device, InferError> {
+    Err(InferError::Device {
+        device: format!("cuda:{n}"),
+        message: "this kubescribe was built without candle's CUDA backend (the `cuda` \
+                  feature): build one with scripts/gpu/build.sh (see docs/gpu.md), or run \
+                  on the CPU"
+            .into(),
+    })
+}
+
+/// Opens GPU `n`. The CUDA libraries are loaded now, not when the program
+/// starts (the build loads them at run time), so their absence is checked
+/// first: the loader would panic on a missing one.
+#[cfg(feature = "cuda")]
+fn cuda_device(n: u32) -> Result<Device, InferError> {
+    let err = |message: String| InferError::Device {
+        device: format!("cuda:{n}"),
+        message,
+    };
+    // SAFETY: opening a CUDA library runs its initialisers, which have no
+    // preconditions; the handle is closed again at once.
+    let missing = crate::device::cuda_libraries_missing(|soname| unsafe {
+        libloading::Library::new(soname).is_ok()
+    });
+    if !missing.is_empty() {
+        return Err(err(format!(
+            "cannot load {}: a machine without an NVIDIA GPU and its driver cannot run \
+             candle on CUDA (run on the CPU); with one, put CUDA 13's libraries on \
+             LD_LIBRARY_PATH (e.g. the nvidia-cublas, nvidia-cuda-nvrtc and nvidia-curand \
+             wheels' nvidia/cu13/lib)",
+            missing.join(", ")
+        )));
+    }
+    let ordinal = n as usize;
+    match std::panic::catch_unwind(|| Device::new_cuda(ordinal)) {
+        Ok(Ok(dev)) => Ok(dev),
+        Ok(Err(e)) => Err(err(format!("cannot open the GPU: {e}"))),
+        Err(_) => Err(err(
+            "the CUDA libraries could not be used (the reason is printed above)".into(),
+        )),
     }
 }
 
@@ -349,7 +393,7 @@ impl CandleGenerator {
                 scope.spawn(move || ConstraintCache::prepared(tokenizer, eos, Some(v)))
             });
             let loaded = (|| -> Result<_, InferError> {
-                let dev = device(options.cuda)?;
+                let dev = device(options.device)?;
                 let dtype = options.precision.dtype();
                 let mut tensors: HashMap<String, Tensor> = HashMap::new();
                 for f in weight_files(dir)? {
@@ -431,6 +475,7 @@ impl CandleGenerator {
             .map_or(usize::MAX, |n| n as usize);
         Ok(CandleGenerator {
             name: options.name.clone().unwrap_or_else(|| file_name(dir)),
+            device: options.device,
             loaded: Mutex::new(Loaded {
                 net,
                 device: dev,
@@ -451,7 +496,7 @@ impl CandleGenerator {
                 "LoRA adapters are merged into safetensors weights only, not into a GGUF file",
             ));
         }
-        let dev = device(options.cuda)?;
+        let dev = device(options.device)?;
         let mut file = std::fs::File::open(path).map_err(|e| InferError::io(path, e))?;
         let content = candle_core::quantized::gguf_file::Content::read(&mut file)
             .map_err(|e| model_err(path, format!("GGUF: {e}")))?;
@@ -530,6 +575,7 @@ impl CandleGenerator {
         let net = net?;
         Ok(CandleGenerator {
             name: options.name.clone().unwrap_or_else(|| file_name(path)),
+            device: options.device,
             loaded: Mutex::new(Loaded {
                 net: Net::Gguf(net),
                 device: dev,
@@ -783,6 +829,10 @@ fn file_name(p: &Path) -> String {
 impl Generator for CandleGenerator {
     fn name(&self) -> &str {
         &self.name
+    }
+
+    fn device(&self) -> Option<crate::device::Device> {
+        Some(self.device)
     }
 
     fn generate(
