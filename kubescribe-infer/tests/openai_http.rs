@@ -430,6 +430,12 @@ fn llama_cpp_and_vllm_get_their_own_schema_fields() {
     assert_eq!(rf["schema"]["type"], "object", "{rf}");
     assert!(rf["schema"]["properties"]["spec"].is_object(), "{rf}");
     assert!(rf.get("json_schema").is_none(), "{rf}");
+    // its grammar converter cannot take an escaped dot (metadata.name's
+    // DNS-1123 pattern): the same expression is sent without the escape
+    let name = &rf["schema"]["properties"]["metadata"]["properties"]["name"]["pattern"];
+    let name = name.as_str().expect("metadata.name has a pattern");
+    assert!(!name.contains("\\."), "{name}");
+    assert!(name.contains("[.]"), "{name}");
     // off: nothing sent, the caller generates freely
     let mut c = config("http://127.0.0.1:9/v1");
     c.schema_field = SchemaField::Off;

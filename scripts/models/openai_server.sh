@@ -14,7 +14,8 @@
 #
 # `start` installs what is missing, starts the server on a free port of 127.0.0.1 with the GGUF
 # of scripts/models/install.sh (KUBESCRIBE_SMOLLM2_GGUF, else install.sh is run), one thread
-# (KUBESCRIBE_OPENAI_THREADS), a 2,048-token context, waits until /v1/models answers and prints
+# (KUBESCRIBE_OPENAI_THREADS), the model's 8,192-token context (KUBESCRIBE_OPENAI_CTX: the longest
+# policies, Cilium's "deny ICMP" listing every ICMP type, need ~4,300 tokens of answer), waits until /v1/models answers and prints
 # `export` lines on stdout (progress on stderr). `stop` ends the server it started (its pid is
 # kept in the models directory). The server's log: $HOME_DIR/openai-server.log.
 set -euo pipefail
@@ -60,7 +61,7 @@ start() {
   nohup "$VENV/bin/python" -m llama_cpp.server --model "$KUBESCRIBE_SMOLLM2_GGUF" \
     --model_alias "$MODEL_NAME" --host 127.0.0.1 --port "$port" \
     --n_threads "${KUBESCRIBE_OPENAI_THREADS:-1}" --n_threads_batch "${KUBESCRIBE_OPENAI_THREADS:-1}" \
-    --n_ctx 2048 >"$LOG" 2>&1 &
+    --n_ctx "${KUBESCRIBE_OPENAI_CTX:-8192}" >"$LOG" 2>&1 &
   echo $! >"$PIDFILE"
   for _ in $(seq 1 120); do
     if python3 -c "import urllib.request, sys; urllib.request.urlopen('http://127.0.0.1:$port/v1/models', timeout=2)" 2>/dev/null; then
