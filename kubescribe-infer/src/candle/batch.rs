@@ -11,13 +11,15 @@
 //! outputs, without the speed-up); [`CandleGenerator::unbatched_reason`]
 //! says so.
 //!
-//! Greedy outputs of a batch are those of each prompt alone: every
-//! sequence's attention is the same computation as alone; only the
-//! token-wise matrix products see more rows, which can change a float's
-//! last bits (a different kernel blocking) — never observed to change a
-//! greedy token in the tests and the benchmark (see docs/perf.md).
+//! A sequence decoded in a batch gets bit for bit the logits it gets
+//! alone, so the same tokens, greedy or sampled: every layer computes each
+//! sequence's rows as it computes them alone (linear layers through a row
+//! kernel whose result for a row does not depend on the other rows,
+//! prompts through candle's matmul one sequence at a time, attention over
+//! the sequence's own cache, padded with exact zeros); see
+//! [`super::row_linear`] and [`super::packed_llama`].
 
-use crate::constrained::SchemaConstraint;
+use crate::constrained::{ConstraintTarget, SchemaConstraint};
 use crate::decode::DecodeOutput;
 use crate::decode_batch::{BatchInput, BatchItem, BatchOutput, BatchTokenModel, decode_batch};
 use crate::error::InferError;
@@ -184,6 +186,17 @@ impl CandleGenerator {
             .collect()
     }
 
+    /// A constraint for `target` bound to this model's tokenizer (compiled
+    /// once per target, then cloned), as
+    /// [`crate::Generator::generate_constrained`] builds it.
+    pub fn constraint_for(
+        &self,
+        target: &ConstraintTarget,
+    ) -> Result<SchemaConstraint, InferError> {
+        self.constraints
+            .constraint(target, self.constraint_tokenizer()?)
+    }
+
     /// [`crate::Generator::generate_requests`]: prompts encoded and
     /// constraints built per request (a failure fails its request only),
     /// then one [`Self::run_tokens_batch`]. A generation's `elapsed` runs
@@ -199,10 +212,7 @@ impl CandleGenerator {
             .map(|r| {
                 let ids = self.encode(r.prompt)?;
                 let constraint = match r.target {
-                    Some(t) => Some(
-                        self.constraints
-                            .constraint(t, self.constraint_tokenizer()?)?,
-                    ),
+                    Some(t) => Some(self.constraint_for(t)?),
                     None => None,
                 };
                 Ok(TokenRequest { ids, constraint })

@@ -29,6 +29,7 @@ pub mod fixture;
 pub mod gguf;
 pub mod lora;
 mod packed_llama;
+mod row_linear;
 mod template;
 
 pub use batch::TokenRequest;

@@ -11,21 +11,29 @@
 //! grammar forced) are concatenated into one `[tokens, hidden]` matrix for
 //! everything that works token by token — embeddings, norms, the q/k/v/o
 //! projections, the MLP, rotary embeddings with each token's own position —
-//! and attention alone runs per sequence, over that sequence's cache. No
-//! padding is computed or masked, and a sequence's attention is the same
-//! computation whatever else is in the batch.
+//! and attention alone looks at sequences: prompts (and bursts of forced
+//! tokens) attend one sequence at a time over its own cache, the one-token
+//! decoding steps of all sequences together over the batch's caches padded
+//! at the end with masked positions, which add exact zeros. A sequence's
+//! attention is the same computation whatever else is in the batch.
 //!
 //! The weights are those of the Hugging Face layout (`model.embed_tokens`,
 //! `model.layers.N.{self_attn,mlp}.*`, `model.norm`, `lm_head` or tied
 //! embeddings), read from the same `VarBuilder` candle-transformers reads.
-//! Each cache is one preallocated `[kv_heads, capacity, head_dim]` buffer
-//! per layer, written in place and grown by doubling, so a decoding step
-//! copies only the new keys and values; grouped-query attention groups the
+//! The caches are one preallocated `[sequences, kv_heads, capacity,
+//! head_dim]` buffer per layer, written in place and grown by doubling, so
+//! a decoding step copies only the new keys and values; the decoding steps
+//! of all sequences attend in one batched product over it, right-padded to
+//! the longest sequence and masked; grouped-query attention groups the
 //! query heads over their key/value head instead of repeating the cache.
+//! Linear layers are [`super::row_linear::RowLinear`]s, so a sequence's
+//! logits do not depend on what else is in the batch.
 
 use candle_core::{DType, Device, Module, Tensor};
-use candle_nn::{Embedding, Linear, RmsNorm, VarBuilder};
+use candle_nn::{Embedding, RmsNorm, VarBuilder};
 use candle_transformers::models::llama::{Config, Llama3RopeConfig, Llama3RopeType};
+
+use super::row_linear::RowLinear;
 
 /// One sequence's new tokens for a forward pass.
 #[derive(Debug, Clone, Copy)]
@@ -40,22 +48,54 @@ pub(crate) struct Input<'a> {
 
 struct Layer {
     input_norm: RmsNorm,
-    q: Linear,
-    k: Linear,
-    v: Linear,
-    o: Linear,
+    q: RowLinear,
+    k: RowLinear,
+    v: RowLinear,
+    o: RowLinear,
     post_norm: RmsNorm,
-    gate: Linear,
-    up: Linear,
-    down: Linear,
+    gate: RowLinear,
+    up: RowLinear,
+    down: RowLinear,
 }
 
-/// One sequence's keys and values per layer: `[kv_heads, capacity,
-/// head_dim]` buffers of which the first `len` positions are filled.
+/// The KV caches of a batch: per layer, keys and values of every sequence
+/// in one `[sequences, kv_heads, capacity, head_dim]` buffer, of which
+/// sequence `s` fills the first `lens[s]` positions.
 #[derive(Default)]
-struct SeqCache {
-    layers: Vec<Option<(Tensor, Tensor)>>,
-    len: usize,
+struct Caches {
+    layers: Vec<(Tensor, Tensor)>,
+    lens: Vec<usize>,
+}
+
+impl Caches {
+    fn capacity(&self) -> candle_core::Result<usize> {
+        self.layers.first().map_or(Ok(0), |(k, _)| k.dim(2))
+    }
+}
+
+/// What every layer's attention shares in one forward pass.
+struct Plan {
+    /// Inputs of one token: attended together over the whole batch's
+    /// cache, right-padded to the longest (`None`: there are none).
+    singles: Option<Singles>,
+    /// Per input: its causal mask when it has several tokens.
+    masks: Vec<Option<Tensor>>,
+    /// Per input, its number of tokens (rows of the packed input).
+    segments: Vec<usize>,
+}
+
+struct Singles {
+    /// Per sequence of the batch, the packed row of its query (any row for
+    /// a sequence without a single-token input).
+    rows: Tensor,
+    /// `[sequences, 1, 1, longest]`: 0 where a sequence's query sees a
+    /// cached position, -inf elsewhere (position 0 alone for sequences
+    /// without a query, so their discarded rows stay finite).
+    mask: Tensor,
+    longest: usize,
+    /// Whether the inputs are exactly the batch's sequences in order (the
+    /// batch's result is then the packed result as it is).
+    all_in_order: bool,
 }
 
 /// The model and its per-sequence caches.
@@ -63,7 +103,7 @@ pub(crate) struct PackedLlama {
     embed: Embedding,
     layers: Vec<Layer>,
     norm: RmsNorm,
-    lm_head: Linear,
+    lm_head: RowLinear,
     /// Rotary tables, `[positions, head_dim / 2]`.
     cos: Tensor,
     sin: Tensor,
@@ -72,11 +112,11 @@ pub(crate) struct PackedLlama {
     head_dim: usize,
     dtype: DType,
     device: Device,
-    caches: Vec<SeqCache>,
+    caches: Caches,
 }
 
-fn linear(vb: &VarBuilder, name: &str, i: usize, o: usize) -> candle_core::Result<Linear> {
-    candle_nn::linear_no_bias(i, o, vb.pp(name))
+fn linear(vb: &VarBuilder, name: &str, i: usize, o: usize) -> candle_core::Result<RowLinear> {
+    Ok(RowLinear::new(vb.pp(name).get((o, i), "weight")?))
 }
 
 /// The rotary frequencies, with Llama-3's scaling when the config has it
@@ -130,7 +170,7 @@ impl PackedLlama {
         let head_dim = h / heads;
         let embed = candle_nn::embedding(cfg.vocab_size, h, vb.pp("model.embed_tokens"))?;
         let lm_head = if cfg.tie_word_embeddings {
-            Linear::new(embed.embeddings().clone(), None)
+            RowLinear::new(embed.embeddings().clone())
         } else {
             linear(&vb, "lm_head", h, cfg.vocab_size)?
         };
@@ -179,14 +219,19 @@ impl PackedLlama {
             head_dim,
             dtype,
             device,
-            caches: vec![SeqCache::default()],
+            caches: Caches {
+                layers: Vec::new(),
+                lens: vec![0],
+            },
         })
     }
 
     /// Forgets every cache; `sequences` empty ones.
     pub(crate) fn reset(&mut self, sequences: usize) {
-        self.caches.clear();
-        self.caches.resize_with(sequences.max(1), SeqCache::default);
+        self.caches = Caches {
+            layers: Vec::new(),
+            lens: vec![0; sequences.max(1)],
+        };
     }
 
     /// Feeds every input's tokens to its sequence; `[inputs, vocab]` f32
@@ -197,22 +242,21 @@ impl PackedLlama {
         let mut pos = Vec::new();
         let mut last = Vec::with_capacity(inputs.len());
         for (k, inp) in inputs.iter().enumerate() {
-            let Some(cache) = self.caches.get(inp.seq) else {
+            let Some(&cached) = self.caches.lens.get(inp.seq) else {
                 candle_core::bail!(
                     "no sequence {} in a batch of {}",
                     inp.seq,
-                    self.caches.len()
+                    self.caches.lens.len()
                 );
             };
             if inp.tokens.is_empty() {
                 candle_core::bail!("sequence {} has no tokens to feed", inp.seq);
             }
-            if inp.pos > cache.len {
+            if inp.pos > cached {
                 candle_core::bail!(
-                    "sequence {} fed at position {} but holds {}",
+                    "sequence {} fed at position {} but holds {cached}",
                     inp.seq,
-                    inp.pos,
-                    cache.len
+                    inp.pos
                 );
             }
             if inputs[..k].iter().any(|o| o.seq == inp.seq) {
@@ -235,23 +279,140 @@ impl PackedLlama {
         let cos = self.cos.index_select(&pos, 0)?.reshape((n, 1, half))?;
         let sin = self.sin.index_select(&pos, 0)?.reshape((n, 1, half))?;
         let mut x = self.embed.forward(&Tensor::new(ids, &self.device)?)?;
+        let longest = inputs
+            .iter()
+            .map(|i| i.pos + i.tokens.len())
+            .max()
+            .unwrap_or(0);
+        self.reserve(longest)?;
+        let plan = self.plan(inputs)?;
         for l in 0..self.layers.len() {
             let h = self.layers[l].input_norm.forward(&x)?;
-            let a = self.attention(l, &h, &cos, &sin, inputs)?;
+            let a = self.attention(l, &h, &cos, &sin, inputs, &plan)?;
             x = (a + &x)?;
             let layer = &self.layers[l];
             let h = layer.post_norm.forward(&x)?;
-            let m = (candle_nn::ops::silu(&layer.gate.forward(&h)?)? * layer.up.forward(&h)?)?;
-            x = (layer.down.forward(&m)? + &x)?;
+            let m = (candle_nn::ops::silu(&layer.gate.forward(&h, &plan.segments)?)?
+                * layer.up.forward(&h, &plan.segments)?)?;
+            x = (layer.down.forward(&m, &plan.segments)? + &x)?;
+        }
+        for inp in inputs {
+            self.caches.lens[inp.seq] = inp.pos + inp.tokens.len();
         }
         let last = Tensor::new(last, &self.device)?;
         let x = self.norm.forward(&x.index_select(&last, 0)?)?;
-        self.lm_head.forward(&x)?.to_dtype(DType::F32)
+        self.lm_head
+            .forward(&x, &vec![1; inputs.len()])?
+            .to_dtype(DType::F32)
+    }
+
+    /// Makes every layer's cache hold `positions` per sequence (doubling
+    /// capacity, by multiples of 128).
+    fn reserve(&mut self, positions: usize) -> candle_core::Result<()> {
+        let cap = self.caches.capacity()?;
+        if positions <= cap && !self.caches.layers.is_empty() {
+            return Ok(());
+        }
+        let new_cap = positions.max(cap * 2).next_multiple_of(128);
+        let shape = (
+            self.caches.lens.len(),
+            self.kv_heads,
+            new_cap,
+            self.head_dim,
+        );
+        let grow = |old: Option<&Tensor>| -> candle_core::Result<Tensor> {
+            let fresh = Tensor::zeros(shape, self.dtype, &self.device)?;
+            if let Some(old) = old {
+                fresh.slice_set(old, 2, 0)?;
+            }
+            Ok(fresh)
+        };
+        let layers = (0..self.layers.len())
+            .map(|l| {
+                let old = self.caches.layers.get(l);
+                Ok((grow(old.map(|o| &o.0))?, grow(old.map(|o| &o.1))?))
+            })
+            .collect::<candle_core::Result<Vec<_>>>()?;
+        self.caches.layers = layers;
+        Ok(())
+    }
+
+    /// The masks and indices every layer's attention uses in this pass.
+    fn plan(&self, inputs: &[Input<'_>]) -> candle_core::Result<Plan> {
+        let rep = self.heads / self.kv_heads;
+        let sequences = self.caches.lens.len();
+        let mut masks = Vec::with_capacity(inputs.len());
+        let mut row_of: Vec<Option<usize>> = vec![None; sequences];
+        let mut lens = vec![0usize; sequences];
+        let mut off = 0;
+        for inp in inputs {
+            let t = inp.tokens.len();
+            let len = inp.pos + t;
+            if t == 1 {
+                row_of[inp.seq] = Some(off);
+                lens[inp.seq] = len;
+                masks.push(None);
+            } else {
+                // causal: token i (position pos + i) sees positions ≤ pos + i;
+                // rows are token * rep + head in the group
+                let mask: Vec<f32> = (0..t * rep)
+                    .flat_map(|r| {
+                        let limit = inp.pos + r / rep;
+                        (0..len).map(move |j| if j > limit { f32::NEG_INFINITY } else { 0.0 })
+                    })
+                    .collect();
+                masks.push(Some(Tensor::from_vec(
+                    mask,
+                    (1, t * rep, len),
+                    &self.device,
+                )?));
+            }
+            off += t;
+        }
+        let longest = lens.iter().copied().max().unwrap_or(0);
+        let singles = if longest == 0 {
+            None
+        } else {
+            let rows: Vec<u32> = row_of.iter().map(|r| r.unwrap_or(0) as u32).collect();
+            let mask: Vec<f32> = lens
+                .iter()
+                .flat_map(|&len| {
+                    (0..longest).map(move |j| {
+                        if j < len.max(1) {
+                            0.0
+                        } else {
+                            f32::NEG_INFINITY
+                        }
+                    })
+                })
+                .collect();
+            let all_in_order = inputs.len() == sequences
+                && inputs
+                    .iter()
+                    .enumerate()
+                    .all(|(k, i)| i.seq == k && i.tokens.len() == 1);
+            Some(Singles {
+                rows: Tensor::new(rows, &self.device)?,
+                mask: Tensor::from_vec(mask, (sequences, 1, 1, longest), &self.device)?,
+                longest,
+                all_in_order,
+            })
+        };
+        Ok(Plan {
+            singles,
+            masks,
+            segments: inputs.iter().map(|i| i.tokens.len()).collect(),
+        })
     }
 
     /// Self-attention of layer `l` over packed `[tokens, hidden]` input:
-    /// projections and rotary embeddings for all tokens at once, attention
-    /// per sequence over its cache.
+    /// projections and rotary embeddings for all tokens at once; the
+    /// new keys and values into their sequences' caches; then one
+    /// attention for all single-token inputs (decoding steps) over the
+    /// batch's cache, right-padded to the longest sequence and masked, and
+    /// one per sequence for inputs of several tokens (prompts, forced
+    /// tokens). A sequence's padded attention sums the same terms in the
+    /// same order plus exact zeros, so it does not depend on the batch.
     fn attention(
         &mut self,
         l: usize,
@@ -259,123 +420,108 @@ impl PackedLlama {
         cos: &Tensor,
         sin: &Tensor,
         inputs: &[Input<'_>],
+        plan: &Plan,
     ) -> candle_core::Result<Tensor> {
+        let segments = &plan.segments;
         let (n, hd, heads, kvh) = (h.dim(0)?, self.head_dim, self.heads, self.kv_heads);
         let rep = heads / kvh;
+        let sequences = self.caches.lens.len();
         let layer = &self.layers[l];
         // [tokens, heads, 1, head_dim]: rotary embeddings with each
         // token's position (its row of `cos` / `sin`).
-        let q = layer.q.forward(h)?.reshape((n, heads, 1, hd))?;
-        let k = layer.k.forward(h)?.reshape((n, kvh, 1, hd))?;
-        let v = layer.v.forward(h)?.reshape((n, kvh, hd))?;
+        let q = layer.q.forward(h, segments)?.reshape((n, heads, 1, hd))?;
+        let k = layer.k.forward(h, segments)?.reshape((n, kvh, 1, hd))?;
+        let v = layer.v.forward(h, segments)?.reshape((n, kvh, hd))?;
         let q = candle_nn::rotary_emb::rope(&q, cos, sin)?;
-        let k = candle_nn::rotary_emb::rope(&k, cos, sin)?.reshape((n, kvh, hd))?;
+        let k = candle_nn::rotary_emb::rope(&k, cos, sin)?
+            .reshape((n, kvh, hd))?
+            .to_dtype(self.dtype)?;
+        let v = v.to_dtype(self.dtype)?;
         let q = (q.to_dtype(DType::F32)? * (1.0 / (hd as f64).sqrt()))?;
-        let cpu = self.device.is_cpu();
-        let mut ys = Vec::with_capacity(inputs.len());
+        let Some((kc, vc)) = self.caches.layers.get(l) else {
+            candle_core::bail!("no cache for layer {l}");
+        };
+        // this pass's keys and values, [kv_heads, t, head_dim] per input,
+        // at their positions
         let mut off = 0;
         for inp in inputs {
             let t = inp.tokens.len();
-            let len = inp.pos + t;
-            // This sequence's keys and values, [kv_heads, t, head_dim],
-            // into its cache.
-            let kt = k.narrow(0, off, t)?.transpose(0, 1)?.contiguous()?;
-            let vt = v.narrow(0, off, t)?.transpose(0, 1)?.contiguous()?;
-            let (kc, vc) = self.cache_append(inp.seq, l, &kt, &vt, inp.pos)?;
-            let (kc, vc) = (kc.to_dtype(DType::F32)?, vc.to_dtype(DType::F32)?);
-            let (kc, vc) = if cpu {
-                (kc, vc)
+            let (kt, vt) = if t == 1 {
+                (
+                    k.narrow(0, off, 1)?.reshape((kvh, 1, hd))?,
+                    v.narrow(0, off, 1)?.reshape((kvh, 1, hd))?,
+                )
             } else {
-                (kc.contiguous()?, vc.contiguous()?)
+                (
+                    k.narrow(0, off, t)?.transpose(0, 1)?.contiguous()?,
+                    v.narrow(0, off, t)?.transpose(0, 1)?.contiguous()?,
+                )
             };
-            // Queries grouped over their key/value head: [kv_heads,
-            // t * rep, head_dim], row = token * rep + head in the group.
-            let qi = q.narrow(0, off, t)?.reshape((t, kvh, rep, hd))?;
-            let qi = if t == 1 {
-                qi.reshape((kvh, rep, hd))?
+            kc.get(inp.seq)?.slice_set(&kt, 1, inp.pos)?;
+            vc.get(inp.seq)?.slice_set(&vt, 1, inp.pos)?;
+            off += t;
+        }
+        let f32_view = |t: Tensor| -> candle_core::Result<Tensor> {
+            let t = t.to_dtype(DType::F32)?;
+            if self.device.is_cpu() {
+                Ok(t)
             } else {
-                qi.transpose(0, 1)?
-                    .contiguous()?
-                    .reshape((kvh, t * rep, hd))?
-            };
-            let att = qi.matmul(&kc.t()?)?;
-            let att = if t > 1 {
-                // causal: token i (position pos + i) sees positions ≤ pos + i
-                let mask: Vec<f32> = (0..t * rep)
-                    .flat_map(|r| {
-                        let limit = inp.pos + r / rep;
-                        (0..len).map(move |j| if j > limit { f32::NEG_INFINITY } else { 0.0 })
-                    })
-                    .collect();
-                let mask = Tensor::from_vec(mask, (1, t * rep, len), &self.device)?;
-                att.broadcast_add(&mask)?
-            } else {
-                att
-            };
-            let att = candle_nn::ops::softmax_last_dim(&att)?;
-            let y = att.matmul(&vc)?;
-            let y = if t == 1 {
-                y.reshape((1, heads * hd))?
-            } else {
-                y.reshape((kvh, t, rep, hd))?
-                    .transpose(0, 1)?
-                    .contiguous()?
-                    .reshape((t, heads * hd))?
+                t.contiguous()
+            }
+        };
+        // all single-token inputs at once: [sequences, kv_heads, rep, hd]
+        let batched = match &plan.singles {
+            Some(s) => {
+                let qb = q
+                    .reshape((n, heads * hd))?
+                    .index_select(&s.rows, 0)?
+                    .reshape((sequences, kvh, rep, hd))?;
+                let kb = f32_view(kc.narrow(2, 0, s.longest)?)?;
+                let vb = f32_view(vc.narrow(2, 0, s.longest)?)?;
+                let att = qb.matmul(&kb.t()?)?.broadcast_add(&s.mask)?;
+                let att = candle_nn::ops::softmax_last_dim(&att)?;
+                Some(att.matmul(&vb)?.reshape((sequences, heads * hd))?)
+            }
+            None => None,
+        };
+        if let (Some(b), Some(s)) = (&batched, &plan.singles)
+            && s.all_in_order
+        {
+            return self.layers[l].o.forward(&b.to_dtype(self.dtype)?, segments);
+        }
+        let mut ys = Vec::with_capacity(inputs.len());
+        let mut off = 0;
+        for (inp, mask) in inputs.iter().zip(&plan.masks) {
+            let t = inp.tokens.len();
+            let y = match (mask, &batched) {
+                (None, Some(b)) => b.narrow(0, inp.seq, 1)?,
+                (None, None) => candle_core::bail!("single-token input without a plan"),
+                (Some(mask), _) => {
+                    let len = inp.pos + t;
+                    let ks = f32_view(kc.get(inp.seq)?.narrow(1, 0, len)?)?;
+                    let vs = f32_view(vc.get(inp.seq)?.narrow(1, 0, len)?)?;
+                    // queries grouped over their key/value head: [kv_heads,
+                    // t * rep, head_dim], row = token * rep + head in the group
+                    let qi = q
+                        .narrow(0, off, t)?
+                        .reshape((t, kvh, rep, hd))?
+                        .transpose(0, 1)?
+                        .contiguous()?
+                        .reshape((kvh, t * rep, hd))?;
+                    let att = qi.matmul(&ks.t()?)?.broadcast_add(mask)?;
+                    let att = candle_nn::ops::softmax_last_dim(&att)?;
+                    att.matmul(&vs)?
+                        .reshape((kvh, t, rep, hd))?
+                        .transpose(0, 1)?
+                        .contiguous()?
+                        .reshape((t, heads * hd))?
+                }
             };
             ys.push(y);
             off += t;
         }
         let y = Tensor::cat(&ys, 0)?;
-        self.layers[l].o.forward(&y.to_dtype(self.dtype)?)
-    }
-
-    /// Writes `[kv_heads, t, head_dim]` keys and values at `pos` in layer
-    /// `l` of sequence `seq`'s cache (growing it when full); views of the
-    /// `pos + t` positions it then holds.
-    fn cache_append(
-        &mut self,
-        seq: usize,
-        l: usize,
-        k: &Tensor,
-        v: &Tensor,
-        pos: usize,
-    ) -> candle_core::Result<(Tensor, Tensor)> {
-        let (kvh, t, hd) = k.dims3()?;
-        let layers = self.layers.len();
-        let (dtype, device) = (self.dtype, self.device.clone());
-        let Some(cache) = self.caches.get_mut(seq) else {
-            candle_core::bail!("no sequence {seq}");
-        };
-        cache.layers.resize_with(layers, || None);
-        let len = pos + t;
-        let slot = &mut cache.layers[l];
-        let cap = slot.as_ref().map_or(Ok(0), |(kc, _)| kc.dim(1))?;
-        if len > cap {
-            let new_cap = len.max(cap * 2).next_multiple_of(128);
-            let grow = |old: Option<&Tensor>| -> candle_core::Result<Tensor> {
-                let fresh = Tensor::zeros((kvh, new_cap, hd), dtype, &device)?;
-                if let Some(old) = old
-                    && pos > 0
-                {
-                    fresh.slice_set(&old.narrow(1, 0, pos)?.contiguous()?, 1, 0)?;
-                }
-                Ok(fresh)
-            };
-            let (kc, vc) = match slot.take() {
-                Some((kc, vc)) => (grow(Some(&kc))?, grow(Some(&vc))?),
-                None => (grow(None)?, grow(None)?),
-            };
-            *slot = Some((kc, vc));
-        }
-        let Some((kc, vc)) = slot.as_ref() else {
-            candle_core::bail!("cache of layer {l} not allocated");
-        };
-        kc.slice_set(&k.to_dtype(dtype)?, 1, pos)?;
-        vc.slice_set(&v.to_dtype(dtype)?, 1, pos)?;
-        if l + 1 == layers {
-            cache.len = len;
-        }
-        Ok((kc.narrow(1, 0, len)?, vc.narrow(1, 0, len)?))
+        self.layers[l].o.forward(&y.to_dtype(self.dtype)?, segments)
     }
 }
 
