@@ -672,6 +672,15 @@ pub struct EvalArgs {
     /// WordNet 3.0 dict directory for METEOR synonyms.
     #[arg(long, value_name = "DIR")]
     pub wordnet: Option<PathBuf>,
+    /// Generate N samples at a time. candle with a Llama-family
+    /// safetensors model (Llama, CodeLlama, DeepSeek-Coder, SmolLM2)
+    /// decodes them together, one KV cache each, faster (docs/perf.md) and
+    /// with the outputs they get one at a time; the other backends (candle
+    /// with GGUF, Mistral or Qwen2; ort, openai, synth, replay) run them one
+    /// after another. elapsed_ms is then from the start of a sample's batch
+    /// to its end.
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub batch: u16,
     /// Replace what --out holds from an evaluation with other inputs: another
     /// dataset, other models, or generations made from other prompts,
     /// settings, models or backends (regenerated). Without it such a

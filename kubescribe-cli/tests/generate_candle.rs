@@ -122,3 +122,54 @@ fn candle_backend_generates_a_valid_policy_with_constrained_decoding() {
         text(&o)
     );
 }
+
+#[test]
+fn eval_batch_stores_the_generations_of_eval_one_at_a_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = write_tiny_llama(&dir.path().join("tiny"), &TinyConfig::default()).unwrap();
+    let dataset = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/eval/dataset.jsonl");
+    let backend = format!("candle:{}", model.dir.display());
+    let generations = |batch: &str| {
+        let out = dir.path().join(format!("eval-{batch}"));
+        let o = run(&[
+            "eval",
+            "--dataset",
+            dataset.to_str().unwrap(),
+            "--backend",
+            &backend,
+            "--max-new-tokens",
+            "160",
+            "--batch",
+            batch,
+            "--out",
+            out.to_str().unwrap(),
+            "-q",
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+        let text = std::fs::read_to_string(out.join("generations-tiny.jsonl")).unwrap();
+        let mut outputs: Vec<(String, String)> = text
+            .lines()
+            .map(|l| {
+                let v: Value = serde_json::from_str(l).unwrap();
+                (v["id"].to_string(), v["output"].to_string())
+            })
+            .collect();
+        outputs.sort();
+        outputs
+    };
+    let one = generations("1");
+    assert_eq!(one.len(), 3, "{one:?}");
+    assert_eq!(generations("3"), one);
+    let o = run(&[
+        "eval",
+        "--dataset",
+        dataset.to_str().unwrap(),
+        "--backend",
+        &backend,
+        "--batch",
+        "0",
+        "--out",
+        dir.path().join("zero").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+}

@@ -286,3 +286,67 @@ fn gguf_models_run_a_batch_one_request_after_another() {
         assert_eq!(b.unwrap().text, g.generate(p, &cfg).unwrap().text);
     }
 }
+
+#[test]
+fn eval_in_batches_stores_the_generations_of_eval_one_at_a_time() {
+    use kubescribe_infer::eval::{self, EvalOptions, Sample};
+    let tmp = tempfile::tempdir().unwrap();
+    let m = tiny(&tmp.path().join("model"));
+    let g = CandleGenerator::load(&m.dir, &LoadOptions::default()).unwrap();
+    let intent: kubescribe_core::intent::Intent = serde_json::from_str(
+        &std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../examples/intents/nginx-www.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    // free prompts of different lengths, and intents (constrained decoding)
+    let mut samples: Vec<Sample> = ["allow dns", "deny all ingress in namespace shop", "x"]
+        .iter()
+        .enumerate()
+        .map(|(i, p)| Sample {
+            id: format!("free-{i}"),
+            prompt: Prompt::Text(p.to_string()),
+            reference: "kind: NetworkPolicy".into(),
+            intent: None,
+        })
+        .collect();
+    for i in 0..2 {
+        samples.push(Sample {
+            id: format!("intent-{i}"),
+            prompt: Prompt::Text(String::new()),
+            reference: "kind: KubeArmorPolicy".into(),
+            intent: Some(intent.clone()),
+        });
+    }
+    let outputs = |batch: usize| {
+        let out = tmp.path().join(format!("eval-{batch}"));
+        let opts = EvalOptions {
+            generation: greedy(120),
+            batch,
+            ..EvalOptions::default()
+        };
+        eval::run(&samples, &[&g], &out, &opts, &mut |_| {}).unwrap();
+        let text = std::fs::read_to_string(out.join(format!(
+            "generations-{}.jsonl",
+            eval::harness::file_stem(g.name())
+        )))
+        .unwrap();
+        let mut lines: Vec<(String, String)> = text
+            .lines()
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                (
+                    v["id"].as_str().unwrap().to_string(),
+                    v["output"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        lines.sort();
+        lines
+    };
+    let one = outputs(1);
+    assert_eq!(one.len(), samples.len());
+    assert_eq!(outputs(3), one);
+}

@@ -136,6 +136,7 @@ pub fn run(args: EvalArgs) -> Result<Exit> {
         replace_stale: args.force,
         constrain: !model.no_constrain,
         prompts: std::sync::Arc::new(prompts),
+        batch: usize::from(args.batch),
         ..EvalOptions::default()
     };
     if let Some(dir) = &args.wordnet {

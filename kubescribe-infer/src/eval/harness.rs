@@ -23,6 +23,11 @@
 //! ([`EvalOptions::constrain`], on by default); samples without an intent
 //! use their prompt as written, unconstrained.
 //! * `summary.json`, `summary.csv`, `summary.md` and the plots ([`super::report`]).
+//!
+//! With [`EvalOptions::batch`] above 1, samples go to the generator that
+//! many at a time ([`Generator::generate_requests`]): the candle backend
+//! decodes them together (Llama-family safetensors models), each with its
+//! own constraint, and gives each the output it gets alone.
 
 use std::collections::HashMap;
 use std::io::{BufRead, Write};
@@ -41,7 +46,7 @@ use crate::constrained::ConstraintTarget;
 use crate::error::InferError;
 use crate::eval::policy::{compiles, coverage_text};
 use crate::eval::report::ModelSummary;
-use crate::generator::{GenerationConfig, Generator, Prompt};
+use crate::generator::{BatchRequest, Generation, GenerationConfig, Generator, Prompt};
 use crate::pipeline::{PlainPrompts, PromptSource, extract_policy_text, target_engine};
 
 /// One dataset sample.
@@ -136,6 +141,13 @@ pub struct EvalOptions {
     /// The prompt builder of samples with an intent (default: generate's,
     /// [`PlainPrompts`]).
     pub prompts: std::sync::Arc<dyn PromptSource>,
+    /// Samples generated together ([`Generator::generate_requests`];
+    /// default 1: one at a time). Backends that decode batches (candle
+    /// with a Llama-family safetensors model) run them in one batch, each
+    /// as it would be alone; the others one after another. A sample's
+    /// `elapsed_ms` is then from the start of its batch to the end of its
+    /// own output.
+    pub batch: usize,
 }
 
 impl Default for EvalOptions {
@@ -146,6 +158,7 @@ impl Default for EvalOptions {
             replace_stale: false,
             constrain: true,
             prompts: std::sync::Arc::new(PlainPrompts),
+            batch: 1,
         }
     }
 }
@@ -156,6 +169,7 @@ impl std::fmt::Debug for EvalOptions {
             .field("generation", &self.generation)
             .field("replace_stale", &self.replace_stale)
             .field("constrain", &self.constrain)
+            .field("batch", &self.batch)
             .finish_non_exhaustive()
     }
 }
@@ -359,35 +373,58 @@ pub fn run(
             .iter()
             .filter(|s| !records.contains_key(&s.id))
             .collect();
-        for (k, s) in todo.into_iter().enumerate() {
+        let mut done = resumed;
+        for chunk in todo.chunks(opts.batch.max(1)) {
             let t = Instant::now();
-            let (prompt, target) = &requests[s.id.as_str()];
-            let result = match target {
-                Some(t) => match g.generate_constrained(prompt, &opts.generation, t) {
-                    Ok(Some(out)) => Ok(out),
-                    Ok(None) => g.generate(prompt, &opts.generation),
-                    Err(e) => Err(e),
-                },
-                None => g.generate(prompt, &opts.generation),
+            let results: Vec<Result<Generation, InferError>> = if chunk.len() == 1 {
+                let (prompt, target) = &requests[chunk[0].id.as_str()];
+                vec![match target {
+                    Some(t) => match g.generate_constrained(prompt, &opts.generation, t) {
+                        Ok(Some(out)) => Ok(out),
+                        Ok(None) => g.generate(prompt, &opts.generation),
+                        Err(e) => Err(e),
+                    },
+                    None => g.generate(prompt, &opts.generation),
+                }]
+            } else {
+                let batch: Vec<BatchRequest<'_>> = chunk
+                    .iter()
+                    .map(|s| {
+                        let (prompt, target) = &requests[s.id.as_str()];
+                        BatchRequest {
+                            prompt,
+                            target: target.as_ref(),
+                        }
+                    })
+                    .collect();
+                g.generate_requests(&batch, &opts.generation)
             };
-            let rec = GenerationRecord {
-                id: s.id.clone(),
-                key: keys[s.id.as_str()].clone(),
-                elapsed_ms: t.elapsed().as_secs_f64() * 1e3,
-                output: result.as_ref().ok().map(|r| r.text.clone()),
-                error: result.err().map(|e| e.to_string()),
-            };
-            let line =
-                serde_json::to_string(&rec).map_err(|e| InferError::Report(e.to_string()))?;
-            writeln!(file, "{line}")
-                .and_then(|_| file.flush())
-                .map_err(|e| InferError::io(&gen_path, e))?;
-            records.insert(rec.id.clone(), rec);
-            progress(Progress {
-                model,
-                done: resumed + k + 1,
-                total: samples.len(),
-            });
+            let whole = t.elapsed();
+            for (s, result) in chunk.iter().zip(results) {
+                let elapsed = match (&result, chunk.len()) {
+                    (Ok(r), n) if n > 1 => r.elapsed,
+                    _ => whole,
+                };
+                let rec = GenerationRecord {
+                    id: s.id.clone(),
+                    key: keys[s.id.as_str()].clone(),
+                    elapsed_ms: elapsed.as_secs_f64() * 1e3,
+                    output: result.as_ref().ok().map(|r| r.text.clone()),
+                    error: result.err().map(|e| e.to_string()),
+                };
+                let line =
+                    serde_json::to_string(&rec).map_err(|e| InferError::Report(e.to_string()))?;
+                writeln!(file, "{line}")
+                    .and_then(|_| file.flush())
+                    .map_err(|e| InferError::io(&gen_path, e))?;
+                records.insert(rec.id.clone(), rec);
+                done += 1;
+                progress(Progress {
+                    model,
+                    done,
+                    total: samples.len(),
+                });
+            }
         }
         summaries.push(score_model(
             model, samples, &records, &validator, opts, out_dir,
