@@ -33,7 +33,7 @@ use candle_core::{DType, Device, Module, Tensor};
 use candle_nn::{Embedding, RmsNorm, VarBuilder};
 use candle_transformers::models::llama::{Config, Llama3RopeConfig, Llama3RopeType};
 
-use super::row_linear::RowLinear;
+use super::row_linear::{ROW_KERNEL_MAX, RowLinear};
 
 /// One sequence's new tokens for a forward pass.
 #[derive(Debug, Clone, Copy)]
@@ -236,11 +236,39 @@ impl PackedLlama {
 
     /// Feeds every input's tokens to its sequence; `[inputs, vocab]` f32
     /// logits after each input's last token.
+    ///
+    /// On the CPU, inputs longer than [`ROW_KERNEL_MAX`] tokens (prompts)
+    /// each get a pass of their own: a prompt's prefill is compute-bound
+    /// alone already, and packing several only adds copies of large
+    /// activations.
     pub(crate) fn forward(&mut self, inputs: &[Input<'_>]) -> candle_core::Result<Tensor> {
+        self.check(inputs)?;
+        let long = |i: &Input<'_>| i.tokens.len() > ROW_KERNEL_MAX;
+        if !self.device.is_cpu() || inputs.len() < 2 || !inputs.iter().any(long) {
+            return self.forward_packed(inputs);
+        }
+        let short: Vec<Input<'_>> = inputs.iter().filter(|i| !long(i)).copied().collect();
+        let short_rows = if short.is_empty() {
+            None
+        } else {
+            Some(self.forward_packed(&short)?)
+        };
+        let mut rows = Vec::with_capacity(inputs.len());
+        let mut k = 0;
+        for inp in inputs {
+            if long(inp) {
+                rows.push(self.forward_packed(std::slice::from_ref(inp))?);
+            } else if let Some(r) = short_rows.as_ref() {
+                rows.push(r.narrow(0, k, 1)?);
+                k += 1;
+            }
+        }
+        Tensor::cat(&rows, 0)
+    }
+
+    /// Refuses inputs the caches cannot take.
+    fn check(&self, inputs: &[Input<'_>]) -> candle_core::Result<()> {
         let positions = self.cos.dim(0)?;
-        let mut ids = Vec::new();
-        let mut pos = Vec::new();
-        let mut last = Vec::with_capacity(inputs.len());
         for (k, inp) in inputs.iter().enumerate() {
             let Some(&cached) = self.caches.lens.get(inp.seq) else {
                 candle_core::bail!(
@@ -269,6 +297,16 @@ impl PackedLlama {
                     inp.pos + inp.tokens.len()
                 );
             }
+        }
+        Ok(())
+    }
+
+    /// One pass over all `inputs` packed together.
+    fn forward_packed(&mut self, inputs: &[Input<'_>]) -> candle_core::Result<Tensor> {
+        let mut ids = Vec::new();
+        let mut pos = Vec::new();
+        let mut last = Vec::with_capacity(inputs.len());
+        for inp in inputs {
             ids.extend_from_slice(inp.tokens);
             pos.extend((inp.pos..inp.pos + inp.tokens.len()).map(|p| p as u32));
             last.push((ids.len() - 1) as u32);
