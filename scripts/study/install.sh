@@ -28,7 +28,7 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   apt-get update -qq >&2
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >&2
 fi
-if ! "$PY" -c "import numpy, torch, transformers, peft, accelerate, safetensors, matplotlib, yaml, jinja2; assert numpy.__version__ == "1.26.4" and jinja2.__version__ == "3.1.4" and transformers.__version__ == '4.46.3' and peft.__version__ == '0.13.2'" 2>/dev/null; then
+if ! "$PY" -c "import numpy, torch, transformers, peft, accelerate, safetensors, matplotlib, yaml, jinja2; assert numpy.__version__ == '1.26.4' and jinja2.__version__ == '3.1.4' and transformers.__version__ == '4.46.3' and peft.__version__ == '0.13.2'" 2>/dev/null; then
   echo "== study: creating $VENV" >&2
   /usr/bin/python3 -m venv --system-site-packages "$VENV"
   "$VENV/bin/pip" install -q --disable-pip-version-check "transformers==4.46.3" "safetensors>=0.4.3" \

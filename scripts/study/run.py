@@ -284,6 +284,7 @@ def main() -> int:
     ap.add_argument("--rows", help="comma-separated row slugs to run (the name lower-case, runs of other "
                     "characters as '-': base-constrained-zero-shot); default all. Other rows' results of "
                     "the same subset size are kept from OUT/study.json")
+    ap.add_argument("--max-new-tokens", type=int, help="override the config's max_new_tokens")
     ap.add_argument("--data", type=Path, default=ROOT / "target/study/data")
     ap.add_argument("--out", type=Path, default=ROOT / "target/study/results")
     ap.add_argument("--doc", type=Path, help="write DOC.md's table, DOC.csv, DOC.json, DOC-*.svg")
@@ -295,6 +296,8 @@ def main() -> int:
         return 0
     conf = tomllib.loads(a.config.read_text())
     cfg = conf["study"]
+    if a.max_new_tokens:
+        cfg["max_new_tokens"] = a.max_new_tokens
     n = cfg.get("subset", 0) if a.subset is None else a.subset
     test = rows_of(a.data / "test.jsonl")
     subset_rows = test[:n] if n else test

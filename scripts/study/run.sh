@@ -52,7 +52,8 @@ train() {  # $1 runs dir; then the [train] values. A step whose output is there 
   # round 2 continues round 1's adapter on the accepted answers plus fresh records (another seed)
   if [ ! -f "$runs/tuned-r2/merged/config.json" ]; then
     "$PY" scripts/study/finetune.py --out "$runs/tuned-r2" --resume-adapter "$runs/tuned-r1/adapter" \
-      --extra "$runs/selftrain-r1/accepted.jsonl" --max-examples "$e2" --seed 26 --max-seconds "$s2" 2>"$runs/tuned-r2.log"
+      --extra "$runs/selftrain-r1/accepted.jsonl" --max-examples "$e2" --seed 26 --grad-accum 1 \
+      --max-seconds "$s2" 2>"$runs/tuned-r2.log"
   fi
 }
 if [ "$CI" = 1 ]; then
@@ -60,7 +61,7 @@ if [ "$CI" = 1 ]; then
   rm -rf "$KUBESCRIBE_STUDY_RUNS" target/study/results-ci
   mkdir -p "$KUBESCRIBE_STUDY_RUNS"
   train "$KUBESCRIBE_STUDY_RUNS" 2 30 1 1 1 20
-  "$PY" scripts/study/run.py --config "$CONFIG" --subset 2 --out target/study/results-ci \
+  "$PY" scripts/study/run.py --config "$CONFIG" --subset 2 --max-new-tokens 256 --out target/study/results-ci \
     --rows synth,base-constrained-zero-shot,tuned-free-zero-shot,tuned-constrained-few-shot-regeneration
   "$PY" - <<'PYEOF'
 import json

@@ -173,10 +173,14 @@ def main() -> int:
     write_jsonl(out / "skipped.jsonl", skipped)
     bank = out / "bank"
     bank.mkdir(exist_ok=True)
+    keep = {f"{r['id']}.yaml" for r in train}
     for old in bank.glob("*.yaml"):
-        old.unlink()
-    for r in train:
-        (bank / f"{r['id']}.yaml").write_text(r["reference"])
+        if old.name not in keep:
+            old.unlink()
+    for r in train:  # unchanged files are left alone: a running study may be reading them
+        f = bank / f"{r['id']}.yaml"
+        if not f.exists() or f.read_text() != r["reference"]:
+            f.write_text(r["reference"])
 
     def counts(rows: list[dict]) -> dict:
         c: dict[str, int] = {}
