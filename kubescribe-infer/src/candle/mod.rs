@@ -22,7 +22,9 @@
 //! candle will use.
 //!
 //! Decoding (KV cache, sampling, stop strings, constrained decoding) is the
-//! shared loop of [`crate::decode`].
+//! shared loop of [`crate::decode`]; several prompts decode together with
+//! [`CandleGenerator::run_tokens_batch`] (Llama-family safetensors models,
+//! see the `batch` module), each exactly as alone.
 
 mod batch;
 pub mod fixture;
