@@ -164,6 +164,8 @@ def training_figures() -> dict:
             d = json.loads(p.read_text())
             d.pop("losses", None)
             out[key] = d
+    if (runs / "heldout-loss.json").exists():
+        out["heldout_loss"] = json.loads((runs / "heldout-loss.json").read_text())
     return out
 
 
@@ -187,6 +189,12 @@ def training_table(t: dict) -> str:
                  f"{s['candidates']} candidates; {s['valid']} valid, {s['faithful']} valid and faithful, "
                  f"{s['accepted']} accepted as round-2 data ({s['intents_with_an_accepted_answer']} intents); "
                  f"{s['sampling_s']} s of sampling.")
+    if "heldout_loss" in t:
+        h = t["heldout_loss"]
+        text += (f"\n\nHeld-out answer loss (scripts/study/heldout_loss.py: mean cross-entropy per reference answer "
+                 f"token, teacher-forced, on the first {h['n']} test samples' zero-shot prompts; lower is better):\n\n"
+                 "| model | JSON answers (constrained prompt) | YAML answers (free prompt) |\n|---|---:|---:|\n")
+        text += "\n".join(f"| {k} | {v['loss_json']} | {v['loss_yaml']} |" for k, v in h["models"].items())
     return text
 
 

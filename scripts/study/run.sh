@@ -55,12 +55,16 @@ train() {  # $1 runs dir; then the [train] values. A step whose output is there 
       --extra "$runs/selftrain-r1/accepted.jsonl" --max-examples "$e2" --seed 26 --grad-accum 1 \
       --max-seconds "$s2" 2>"$runs/tuned-r2.log"
   fi
+  if [ ! -f "$runs/heldout-loss.json" ]; then
+    "$PY" scripts/study/heldout_loss.py --n "$8" --out "$runs/heldout-loss.json" base="$KUBESCRIBE_SMOLLM2_HF" \
+      r1="$runs/tuned-r1/merged" r2="$runs/tuned-r2/merged" 2>/dev/null
+  fi
 }
 if [ "$CI" = 1 ]; then
   export KUBESCRIBE_STUDY_RUNS="$ROOT/target/study/runs-ci"
   rm -rf "$KUBESCRIBE_STUDY_RUNS" target/study/results-ci
   mkdir -p "$KUBESCRIBE_STUDY_RUNS"
-  train "$KUBESCRIBE_STUDY_RUNS" 2 30 1 1 1 20
+  train "$KUBESCRIBE_STUDY_RUNS" 2 30 1 1 1 20 1
   "$PY" scripts/study/run.py --config "$CONFIG" --subset 2 --max-new-tokens 256 --out target/study/results-ci \
     --rows synth,base-constrained-zero-shot,tuned-free-zero-shot,tuned-constrained-few-shot-regeneration
   "$PY" - <<'PYEOF'
@@ -79,12 +83,13 @@ fi
 export KUBESCRIBE_STUDY_RUNS="${KUBESCRIBE_STUDY_RUNS:-$ROOT/target/study/runs}"
 mkdir -p "$KUBESCRIBE_STUDY_RUNS"
 if [ "$RETRAIN" = 1 ]; then
-  rm -rf "$KUBESCRIBE_STUDY_RUNS/tuned-r1" "$KUBESCRIBE_STUDY_RUNS/selftrain-r1" "$KUBESCRIBE_STUDY_RUNS/tuned-r2"
+  rm -rf "$KUBESCRIBE_STUDY_RUNS/tuned-r1" "$KUBESCRIBE_STUDY_RUNS/selftrain-r1" "$KUBESCRIBE_STUDY_RUNS/tuned-r2" \
+    "$KUBESCRIBE_STUDY_RUNS/heldout-loss.json"
 fi
-if [ ! -f "$KUBESCRIBE_STUDY_RUNS/tuned-r2/merged/config.json" ]; then
-  read -r E1 S1 SI SS E2 S2 < <("$PY" -c "
+if [ ! -f "$KUBESCRIBE_STUDY_RUNS/heldout-loss.json" ]; then
+  read -r E1 S1 SI SS E2 S2 HL < <("$PY" -c "
 import tomllib,sys; t=tomllib.load(open(sys.argv[1],'rb'))['train']
-print(t['round1_examples'], t['round1_seconds'], t['selftrain_intents'], t['selftrain_samples'], t['round2_examples'], t['round2_seconds'])" "$CONFIG")
-  train "$KUBESCRIBE_STUDY_RUNS" "$E1" "$S1" "$SI" "$SS" "$E2" "$S2"
+print(t['round1_examples'], t['round1_seconds'], t['selftrain_intents'], t['selftrain_samples'], t['round2_examples'], t['round2_seconds'], t['heldout_loss_samples'])" "$CONFIG")
+  train "$KUBESCRIBE_STUDY_RUNS" "$E1" "$S1" "$SI" "$SS" "$E2" "$S2" "$HL"
 fi
 "$PY" scripts/study/run.py --config "$CONFIG" "${SUBSET[@]}" "${ROWS[@]}" --doc docs/model-study
