@@ -18,7 +18,6 @@
 
 use kubescribe_core::Engine;
 use kubescribe_core::intent::Intent;
-use kubescribe_events::context::estimate_tokens;
 use kubescribe_synth as synth;
 use kubescribe_synth::prompt::OutputFormat;
 
@@ -29,7 +28,7 @@ pub const SLACK_TOKENS: usize = 64;
 
 /// The tokens a faithful answer to `intent` for `engine` needs at least
 /// (with room for the model's wording), in `generator`'s tokens when it
-/// counts them (else estimated at four characters a token); `None` when
+/// counts them (else bounded at two characters a token, plus half); `None` when
 /// the synthesizer cannot write the intent (an underspecified intent: the
 /// loop's checks say why).
 pub fn answer_tokens_needed(
@@ -43,10 +42,18 @@ pub fn answer_tokens_needed(
         OutputFormat::Json => serde_json::to_string(&policy.to_value().ok()?).ok()?,
         OutputFormat::Yaml => policy.to_canonical_yaml().ok()?,
     };
-    let tokens = generator
-        .and_then(|g| g.count_tokens(&Prompt::Text(text.clone())))
-        .unwrap_or_else(|| estimate_tokens(&text));
-    Some(tokens + tokens / 4 + SLACK_TOKENS)
+    match generator.and_then(|g| g.count_tokens(&Prompt::Text(text.clone()))) {
+        Some(tokens) => Some(tokens + tokens / 4 + SLACK_TOKENS),
+        // Without the model's tokenizer, a bound rather than a guess: JSON
+        // with numbers and punctuation runs ~2.3 characters a token
+        // (SmolLM2's on Cilium's ICMP list), and the model's own spacing
+        // adds more; a server that cannot close the document early (an
+        // OpenAI-compatible one) cuts a short budget's answer off.
+        None => {
+            let tokens = text.chars().count().div_ceil(2);
+            Some(tokens + tokens / 2 + SLACK_TOKENS)
+        }
+    }
 }
 
 #[cfg(test)]

@@ -93,7 +93,10 @@ def run_one(args, name, engine, intent, text, tmp: Path) -> dict:
     cmd += ["--backend", args.backend, "--model", args.model, "--max-attempts", str(args.max_attempts),
             "--trace", str(trace), "--force", "-q"]
     if args.backend == "openai":
-        cmd += ["--model-name", args.model_name, "--schema-field", "json-object"]
+        # the server's answer may take minutes on a loaded machine (a ~4,000-token policy at a
+        # few tokens/s): its HTTP timeout is the intent's own
+        cmd += ["--model-name", args.model_name, "--schema-field", "json-object",
+                "--timeout", str(args.timeout)]
     else:
         cmd += ["--threads", str(args.threads)]
     t0 = time.time()
