@@ -14,7 +14,8 @@ nothing there (a 2-core CPU budget).
 Outputs in OUT: `adapter/` (PEFT LoRA adapter: adapter_config.json, adapter_model.safetensors),
 `merged/` (the adapter merged into the weights: config.json, model.safetensors f32, tokenizer;
 `kubescribe eval --backend candle:OUT/merged` loads it), `train.json` (examples, tokens, steps,
-seconds, losses), and with --onnx `onnx/` (scripts/models/llama_to_onnx.py, for `ort`).
+seconds, losses), and with --onnx `onnx/` (scripts/models/llama_to_onnx.py with
+$KUBESCRIBE_MODELS_PYTHON, for `--backend ort`).
 
 Training data from the validator in the loop: `--extra FILE` adds JSONL lines {"messages", "answer"}
 (scripts/study/selftrain.py writes them: sampled answers that validated and implement the intent).
@@ -190,8 +191,9 @@ def main() -> int:
         if (a.base / f).exists():
             shutil.copy(a.base / f, mdir / f)
     if a.onnx:
-        subprocess.run([sys.executable, str(ROOT / "scripts/models/llama_to_onnx.py"), str(mdir), str(a.out / "onnx")],
-                       check=True)
+        # the models venv of scripts/models/install.sh has onnx (the study venv does not)
+        py = os.environ.get("KUBESCRIBE_MODELS_PYTHON", sys.executable)
+        subprocess.run([py, str(ROOT / "scripts/models/llama_to_onnx.py"), str(mdir), str(a.out / "onnx")], check=True)
     info = {
         "base": str(a.base), "resume_adapter": str(a.resume_adapter) if a.resume_adapter else None,
         "examples": len(enc), "examples_by_form": {f: sum(e["form"] == f for e in examples) for f in ("json", "yaml", "extra")},

@@ -4,7 +4,7 @@
 Each row runs on the first N samples of the held-out test set (target/study/data/test.jsonl,
 scripts/study/testset.py):
 
-- single-attempt rows: `kubescribe eval --dataset SUBSET --backend synth|candle:MODEL --template T
+- single-attempt rows: `kubescribe eval --dataset SUBSET --backend synth|candle:MODEL|ort:DIR --template T
   --few-shot N --examples BANK [--no-constrain] --max-new-tokens M --threads K`;
 - rows with `attempts` > 1: `kubescribe generate --backend candle --model MODEL --intent-file …
   --max-attempts A --best-effort --trace …` per sample (the regeneration loop with validation and
@@ -62,13 +62,14 @@ def rows_of(path: Path) -> list[dict]:
 def model_path(spec: str, cfg: dict) -> Path | None:
     runs = Path(os.environ.get("KUBESCRIBE_STUDY_RUNS", ROOT / "target/study/runs"))
     named = {"base": os.environ.get("KUBESCRIBE_SMOLLM2_HF"), "tuned": runs / "tuned-r2/merged",
-             "tuned-r1": runs / "tuned-r1/merged"}
+             "tuned-r1": runs / "tuned-r1/merged", "base-onnx": os.environ.get("KUBESCRIBE_SMOLLM2_ONNX"),
+             "tuned-onnx": runs / "tuned-r2/onnx"}
     p = named.get(spec, spec)
     return Path(p) if p else None
 
 
 def run_eval(kb: str, subset: Path, row: dict, model: Path | None, out: Path, cfg: dict, bank: Path) -> None:
-    backend = "synth" if row.get("backend") == "synth" else f"candle:{model}"
+    backend = "synth" if row.get("backend") == "synth" else f"{row.get('backend', 'candle')}:{model}"
     cmd = [kb, "eval", "--dataset", str(subset), "--backend", backend, "--out", str(out), "-q", "--force",
            "--template", row.get("template", "few-shot"), "--few-shot", str(row.get("few_shot", 2)),
            "--examples", str(bank), "--max-new-tokens", str(cfg["max_new_tokens"]),
@@ -88,7 +89,7 @@ def run_loop(kb: str, subset: Path, row: dict, model: Path, out: Path, cfg: dict
         with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
             json.dump(s["intent"], f)
         tr = out / f"trace-{s['id']}.json"
-        cmd = [kb, "generate", "--intent-file", f.name, "--backend", "candle", "--model", str(model),
+        cmd = [kb, "generate", "--intent-file", f.name, "--backend", row.get("backend", "candle"), "--model", str(model),
                "--template", tmpl, "--few-shot", str(k), "--examples", str(bank),
                "--max-attempts", str(row["attempts"]), "--max-new-tokens", str(cfg["max_new_tokens"]),
                "--threads", str(cfg["threads"]), "--trace", str(tr), "--force", "--best-effort", "-q"]
@@ -172,7 +173,7 @@ def training_figures() -> dict:
 def training_table(t: dict) -> str:
     if not t:
         return "No training records (scripts/study/finetune.py has not run)."
-    lines = ["| round | examples (JSON / YAML / accepted) | tokens trained (answer) | steps (optimizer) | "
+    lines = ["| round | examples prepared (JSON / YAML / accepted) | tokens trained (answer) | examples seen (optimizer steps) | "
              "train s | tok/s | loss first 8 -> last 8 | stopped |", "|---|---|---:|---:|---:|---:|---|---|"]
     for key in ("round1", "round2"):
         if key in t:
@@ -330,7 +331,7 @@ def main() -> int:
                 results.append(prev[name])
             continue
         model = None if row.get("backend") == "synth" else model_path(row.get("model", "base"), conf)
-        if row.get("backend") != "synth" and (model is None or not (model / "config.json").exists()):
+        if row.get("backend") != "synth" and (model is None or not (model / "config.json").exists()):  # ONNX dirs have one too
             print(f"{name}: NOT RUN (no model at {model}; scripts/study/finetune.py makes the tuned ones)", file=sys.stderr)
             continue
         out = a.out / "rows" / slug(name)

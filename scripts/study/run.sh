@@ -52,7 +52,7 @@ train() {  # $1 runs dir; then the [train] values. A step whose output is there 
   fi
   # round 2 continues round 1's adapter on the accepted answers plus fresh records (another seed)
   if [ ! -f "$runs/tuned-r2/merged/config.json" ]; then
-    "$PY" scripts/study/finetune.py --out "$runs/tuned-r2" --resume-adapter "$runs/tuned-r1/adapter" \
+    "$PY" scripts/study/finetune.py --out "$runs/tuned-r2" --resume-adapter "$runs/tuned-r1/adapter" --onnx \
       --extra "$runs/selftrain-r1/accepted.jsonl" --max-examples "$e2" --seed 26 --grad-accum 1 \
       --max-seconds "$s2" 2>"$runs/tuned-r2.log"
   fi
