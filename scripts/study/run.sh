@@ -7,8 +7,8 @@
 #   scripts/study/run.sh --ci      # the small slice CI runs: 2 samples, 4 rows, a seconds-long training
 #
 # --subset N: the first N samples of the held-out test set (default: the config's `subset`, 12:
-#   62 min of rows on the shared 2-core VM, after 14 min of training, 3 of sampling and 18 of
-#   held-out loss; --subset 4 keeps the rows near 20 min; 0 = all 415, hours on CPU).
+#   62 min of rows on the shared 2-core VM, after ~15 min of training, 3 of sampling and 18 of
+#   held-out loss; --subset 4 should take about a third of that; 0 = all 415, hours on CPU).
 # Training runs the steps whose outputs are missing (target/study/runs/tuned-r1, selftrain-r1,
 # tuned-r2), or all of them again with --retrain.
 # Needs: the README's set-up (Rust toolchain, the corpus at ../shared/corpus), apt and PyPI once
