@@ -121,87 +121,136 @@ fn fma_available() -> bool {
     }
 }
 
-/// `out[j * m + i] = x_i · w_j` for the weight rows `w` (`k` wide).
+/// `out[j * m + i] = x_i · w_j` for the weight rows `w` (`k` wide): blocks
+/// of up to 8 input rows against 1–4 weight rows (more weight rows for
+/// fewer input rows, so one row still keeps several multiply-add chains
+/// in flight).
 fn rows_times(x: &[f32], m: usize, k: usize, w: &[f32], out: &mut [f32]) {
-    for (wj, oj) in w.chunks_exact(k).zip(out.chunks_exact_mut(m)) {
-        let mut i = 0;
-        while i < m {
-            let r = (m - i).min(8);
-            let xs = &x[i * k..(i + r) * k];
-            let o = &mut oj[i..i + r];
-            match r {
-                8 => dots::<8>(xs, k, wj, o),
-                7 => dots::<7>(xs, k, wj, o),
-                6 => dots::<6>(xs, k, wj, o),
-                5 => dots::<5>(xs, k, wj, o),
-                4 => dots::<4>(xs, k, wj, o),
-                3 => dots::<3>(xs, k, wj, o),
-                2 => dots::<2>(xs, k, wj, o),
-                _ => dots::<1>(xs, k, wj, o),
+    let n = w.len() / k;
+    let mut i = 0;
+    while i < m {
+        let r = (m - i).min(8);
+        let per = match r {
+            1 | 2 => 4,
+            3 | 4 => 2,
+            _ => 1,
+        };
+        let xs = &x[i * k..(i + r) * k];
+        let mut j = 0;
+        while j < n {
+            let c = (n - j).min(per);
+            let ws = &w[j * k..(j + c) * k];
+            let at = Block { m, i, j };
+            match (r, c) {
+                (1, 1) => dots::<1, 1>(xs, k, ws, out, at),
+                (1, 2) => dots::<1, 2>(xs, k, ws, out, at),
+                (1, 3) => dots::<1, 3>(xs, k, ws, out, at),
+                (1, _) => dots::<1, 4>(xs, k, ws, out, at),
+                (2, 1) => dots::<2, 1>(xs, k, ws, out, at),
+                (2, 2) => dots::<2, 2>(xs, k, ws, out, at),
+                (2, 3) => dots::<2, 3>(xs, k, ws, out, at),
+                (2, _) => dots::<2, 4>(xs, k, ws, out, at),
+                (3, 1) => dots::<3, 1>(xs, k, ws, out, at),
+                (3, _) => dots::<3, 2>(xs, k, ws, out, at),
+                (4, 1) => dots::<4, 1>(xs, k, ws, out, at),
+                (4, _) => dots::<4, 2>(xs, k, ws, out, at),
+                (5, _) => dots::<5, 1>(xs, k, ws, out, at),
+                (6, _) => dots::<6, 1>(xs, k, ws, out, at),
+                (7, _) => dots::<7, 1>(xs, k, ws, out, at),
+                _ => dots::<8, 1>(xs, k, ws, out, at),
             }
-            i += r;
+            j += c;
         }
+        i += r;
     }
 }
 
-/// `o[r] = x_r · w` for `R` rows of `x` (each `k` wide): the same
-/// operations per row whatever `R` is.
+/// Where a block's results go in `out[j * m + i]`.
+#[derive(Clone, Copy)]
+struct Block {
+    m: usize,
+    i: usize,
+    j: usize,
+}
+
+/// `out[(j + c) * m + i + r] = x_r · w_c` for `R` rows of `x` and `C`
+/// rows of `w` (each `k` wide): every result is the same operations
+/// whatever `R` and `C` are (its own 8-lane accumulator over the chunks in
+/// order, a fixed reduction of the lanes, then the tail in order).
 #[inline(always)]
-fn dots<const R: usize>(x: &[f32], k: usize, w: &[f32], o: &mut [f32]) {
+fn dots<const R: usize, const C: usize>(
+    x: &[f32],
+    k: usize,
+    w: &[f32],
+    out: &mut [f32],
+    at: Block,
+) {
     let body = k - k % LANES;
-    let mut acc = [[0f32; LANES]; R];
+    let mut acc = [[[0f32; LANES]; C]; R];
     #[cfg(target_arch = "x86_64")]
     {
         // SAFETY: RowLinear runs the kernel only where fma_available()
-        // found AVX2 and FMA; the slices hold R rows of k and k values.
-        unsafe { lanes_avx2::<R>(x, k, w, body, &mut acc) }
+        // found AVX2 and FMA; x holds R rows of k, w C rows of k.
+        unsafe { lanes_avx2::<R, C>(x, k, w, body, &mut acc) }
     }
     #[cfg(not(target_arch = "x86_64"))]
     for c in (0..body).step_by(LANES) {
-        for (r, a) in acc.iter_mut().enumerate() {
-            for l in 0..LANES {
-                a[l] = x[r * k + c + l].mul_add(w[c + l], a[l]);
+        for (r, row) in acc.iter_mut().enumerate() {
+            for (cj, a) in row.iter_mut().enumerate() {
+                for l in 0..LANES {
+                    a[l] = x[r * k + c + l].mul_add(w[cj * k + c + l], a[l]);
+                }
             }
         }
     }
-    for (r, a) in acc.iter().enumerate() {
-        // a fixed reduction of the lanes, then the tail in order
-        let mut s = ((a[0] + a[4]) + (a[2] + a[6])) + ((a[1] + a[5]) + (a[3] + a[7]));
-        for c in body..k {
-            s = x[r * k + c].mul_add(w[c], s);
+    for (r, row) in acc.iter().enumerate() {
+        for (cj, a) in row.iter().enumerate() {
+            let mut s = ((a[0] + a[4]) + (a[2] + a[6])) + ((a[1] + a[5]) + (a[3] + a[7]));
+            for c in body..k {
+                s = x[r * k + c].mul_add(w[cj * k + c], s);
+            }
+            out[(at.j + cj) * at.m + at.i + r] = s;
         }
-        o[r] = s;
     }
 }
 
 /// The 8-lane multiply-adds of [`dots`] over `0..body` with AVX2.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn lanes_avx2<const R: usize>(
+unsafe fn lanes_avx2<const R: usize, const C: usize>(
     x: &[f32],
     k: usize,
     w: &[f32],
     body: usize,
-    acc: &mut [[f32; LANES]; R],
+    acc: &mut [[[f32; LANES]; C]; R],
 ) {
     use std::arch::x86_64::*;
-    debug_assert!(x.len() >= R * k && w.len() >= body);
-    let mut v = [_mm256_setzero_ps(); R];
+    debug_assert!(x.len() >= R * k && w.len() >= C * k && body <= k);
+    let mut v = [[_mm256_setzero_ps(); C]; R];
     let (xp, wp) = (x.as_ptr(), w.as_ptr());
     let mut c = 0;
     while c < body {
-        // SAFETY: c + 8 <= body <= k: inside row r of x (r < R) and w.
+        // SAFETY: c + 8 <= body <= k: inside row r < R of x and row
+        // cj < C of w.
         unsafe {
-            let wv = _mm256_loadu_ps(wp.add(c));
-            for (r, a) in v.iter_mut().enumerate() {
-                *a = _mm256_fmadd_ps(_mm256_loadu_ps(xp.add(r * k + c)), wv, *a);
+            let mut wv = [_mm256_setzero_ps(); C];
+            for (cj, wv) in wv.iter_mut().enumerate() {
+                *wv = _mm256_loadu_ps(wp.add(cj * k + c));
+            }
+            for (r, row) in v.iter_mut().enumerate() {
+                let xv = _mm256_loadu_ps(xp.add(r * k + c));
+                for (a, wv) in row.iter_mut().zip(&wv) {
+                    *a = _mm256_fmadd_ps(xv, *wv, *a);
+                }
             }
         }
         c += LANES;
     }
-    for (a, out) in v.iter().zip(acc.iter_mut()) {
-        // SAFETY: out holds 8 floats.
-        unsafe { _mm256_storeu_ps(out.as_mut_ptr(), *a) };
+    for (row, out) in v.iter().zip(acc.iter_mut()) {
+        for (a, o) in row.iter().zip(out.iter_mut()) {
+            // SAFETY: o holds 8 floats.
+            unsafe { _mm256_storeu_ps(o.as_mut_ptr(), *a) };
+        }
     }
 }
 
