@@ -733,7 +733,10 @@ mod tests {
         let dns = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$";
         let class = r"^[a-z\.]+\d$";
         for (before, after) in [
-            (dns, r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?([.][a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"),
+            (
+                dns,
+                r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?([.][a-z0-9]([-a-z0-9]*[a-z0-9])?)*$",
+            ),
             (class, r"^[a-z.]+\d$"),
         ] {
             assert_eq!(dot_without_escape(before), after);
@@ -741,7 +744,9 @@ mod tests {
                 regex::Regex::new(before).unwrap(),
                 regex::Regex::new(after).unwrap(),
             );
-            for s in ["a.b", "a-b.c", "ab", "a..b", "a:b", "ab.1", "a.b7", "x7", "-a"] {
+            for s in [
+                "a.b", "a-b.c", "ab", "a..b", "a:b", "ab.1", "a.b7", "x7", "-a",
+            ] {
                 assert_eq!(b.is_match(s), a.is_match(s), "{s}");
             }
         }

@@ -450,7 +450,10 @@ fn an_answer_budget_too_short_for_the_intents_policy_is_raised_and_said() {
         .unwrap();
     assert_eq!(r.status(), Status::Valid);
     let budget = g.budgets.lock().unwrap()[0];
-    assert!(budget > GenerationConfig::default().max_new_tokens, "{budget}");
+    assert!(
+        budget > GenerationConfig::default().max_new_tokens,
+        "{budget}"
+    );
     assert_eq!(r.trace.answer_budget_raised_to, Some(budget));
     // an intent whose policy fits keeps the configured budget
     let r = Pipeline::new(&g, &PlainPrompts, &v, config(1))
