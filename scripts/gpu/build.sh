@@ -48,30 +48,41 @@ src = {p["name"]: os.path.dirname(p["manifest_path"]) for p in meta["packages"]
 versions = {p["name"]: p["version"] for p in meta["packages"] if p["name"] in src}
 assert set(src) == {"candle-core", "candle-kernels"}, src
 
-def copy(name):
+def copy(name, edits):
+    """The registry's sources with `edits` ({file: (old, new)}), written only where they differ
+    from the copy already there: cargo rebuilds a path crate whose files are newer."""
     dst = os.path.join(out, f"{name}-{versions[name]}")
-    shutil.rmtree(dst, ignore_errors=True)
-    shutil.copytree(src[name], dst)
+    want = {}
+    for d, _, files in os.walk(src[name]):
+        for f in files:
+            rel = os.path.relpath(os.path.join(d, f), src[name])
+            want[rel] = open(os.path.join(d, f), "rb").read()
+    for rel, (old, new) in edits.items():
+        text = want[rel].decode()
+        if text.count(old) != 1:
+            sys.exit(f"scripts/gpu/build.sh: {name}/{rel}: expected one {old!r} to replace, found "
+                     f"{text.count(old)} (a new candle version? check whether it loads CUDA at "
+                     "run time by itself and drop the patch)")
+        want[rel] = text.replace(old, new).encode()
+    for rel, data in want.items():
+        path = os.path.join(dst, rel)
+        if os.path.isfile(path) and open(path, "rb").read() == data:
+            continue
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as f:
+            f.write(data)
+        if rel not in edits:
+            shutil.copystat(os.path.join(src[name], rel), path)
     return dst
 
-def edit(path, old, new):
-    text = open(path).read()
-    if text.count(old) != 1:
-        sys.exit(f"scripts/gpu/build.sh: {path}: expected one {old!r} to replace, found "
-                 f"{text.count(old)} (a new candle version? check whether it loads CUDA at run "
-                 "time by itself and drop the patch)")
-    open(path, "w").write(text.replace(old, new))
-
-core = copy("candle-core")
 # only the cudarc dependency's feature list names dynamic-linking
-edit(os.path.join(core, "Cargo.toml"), '"dynamic-linking",', '"fallback-dynamic-loading",')
-kernels = copy("candle-kernels")
-edit(os.path.join(kernels, "build.rs"), 'println!("cargo:rustc-link-lib=dylib=cudart");',
+core = copy("candle-core", {"Cargo.toml": ('"dynamic-linking",', '"fallback-dynamic-loading",')})
+kernels = copy("candle-kernels", {"build.rs": ('println!("cargo:rustc-link-lib=dylib=cudart");',
      'if let Ok(root) = env::var("CUDA_ROOT") { println!("cargo:rustc-link-search=native={root}/lib"); }\n'
      '    println!("cargo:rerun-if-env-changed=CUDA_ROOT");\n'
      '    println!("cargo:rustc-link-lib=static=cudart_static");\n'
      '    println!("cargo:rustc-link-lib=dylib=dl");\n'
-     '    println!("cargo:rustc-link-lib=dylib=rt");')
+     '    println!("cargo:rustc-link-lib=dylib=rt");')})
 with open(os.path.join(out, "patch.toml"), "w") as f:
     f.write("[patch.crates-io]\n")
     f.write(f'candle-core = {{ path = "{core}" }}\n')

@@ -5,7 +5,8 @@
 #   bash scripts/gpu/check.sh prepare [--cpu]
 #       Here, where Rust and the network are: builds the `cuda` binaries (scripts/gpu/build.sh;
 #       --cpu: the default CPU build instead, to try the check on this machine) and fills .gpu/
-#       (ignored by git): bin/decode_speed.gz and bin/kubescribe.gz (stripped, gzipped), the
+#       (ignored by git): bin/decode_speed.xz and bin/kubescribe.xz (stripped, xz: the cuda
+#       builds are ~100 MiB each with their GPU kernels, ~18 MiB compressed), the
 #       bundled SmolLM2 tokenizer and its config.json (scripts/models/install.sh). Prints what
 #       travels: the working tree and .gpu/ must stay under the device machine's 64 MiB.
 #
@@ -38,7 +39,7 @@ prepare)
   mkdir -p "$PAYLOAD/bin" "$PAYLOAD/tokenizer"
   for b in examples/decode_speed kubescribe; do
     strip -o "$PAYLOAD/bin/$(basename "$b")" "$BIN_DIR/$b"
-    gzip -9 "$PAYLOAD/bin/$(basename "$b")"
+    xz -6 -T2 "$PAYLOAD/bin/$(basename "$b")"
   done
   cp "$KUBESCRIBE_SMOLLM2_HF/tokenizer.json" "$KUBESCRIBE_SMOLLM2_HF/tokenizer_config.json" \
     "$PAYLOAD/tokenizer/"
@@ -67,9 +68,10 @@ run)
   trap 'rm -rf "$WORK"' EXIT
   mkdir -p "$WORK/payload/bin"
   cp -r "$PAYLOAD/tokenizer" "$PAYLOAD/smollm2-config.json" "$WORK/payload/"
-  for gz in "$PAYLOAD"/bin/*.gz; do
-    b="$WORK/payload/bin/$(basename "$gz" .gz)"
-    gunzip -c "$gz" >"$b"
+  for xz in "$PAYLOAD"/bin/*.xz; do
+    b="$WORK/payload/bin/$(basename "$xz" .xz)"
+    # Python's lzma: the GPU machine may have no xz tool
+    "$PY" -c 'import lzma, shutil, sys; shutil.copyfileobj(lzma.open(sys.argv[1]), open(sys.argv[2], "wb"))' "$xz" "$b"
     chmod +x "$b"
   done
   echo "check.sh: $(cat "$PAYLOAD/BUILD") build; $("$WORK/payload/bin/kubescribe" --version 2>/dev/null || true)" >&2
