@@ -610,27 +610,18 @@ impl Shaper<'_> {
                 shaped.retain(|k, _| allowed.contains(k));
             }
             if let Some(names) = self.tight.required.get(&path.join(".")) {
-                let mut req: Vec<Value> = out
-                    .get("required")
-                    .and_then(Value::as_array)
-                    .cloned()
-                    .unwrap_or_default();
-                for n in names {
-                    let Some(sub) = shaped.get_mut(n) else {
-                        continue;
-                    };
-                    if !req.iter().any(|r| r == n.as_str()) {
-                        req.push(json!(n));
-                    }
+                let present: Vec<&String> =
+                    names.iter().filter(|n| shaped.contains_key(*n)).collect();
+                for n in &present {
                     // A required rule list has at least one rule.
-                    if let Some(o) = sub.as_object_mut()
+                    if let Some(o) = shaped.get_mut(*n).and_then(Value::as_object_mut)
                         && (o.get("type") == Some(&json!("array")) || o.contains_key("items"))
                     {
                         let min = o.get("minItems").and_then(Value::as_u64).unwrap_or(0);
                         o.insert("minItems".into(), json!(min.max(1)));
                     }
                 }
-                out.insert("required".into(), Value::Array(req));
+                alternatives::require(&mut out, present);
             }
             out.insert("properties".into(), Value::Object(shaped));
         }

@@ -82,6 +82,14 @@ pub(super) fn choose(out: &mut Map<String, Value>, alts: &[Value], names: &BTree
     if let Some(Value::Object(props)) = out.get_mut("properties") {
         props.retain(|k, _| !others.contains(k));
     }
+    require(out, names);
+}
+
+/// `names` added to `out`'s `required` list (each once, after those there).
+pub(super) fn require<'n>(
+    out: &mut Map<String, Value>,
+    names: impl IntoIterator<Item = &'n String>,
+) {
     let mut req: Vec<Value> = out
         .get("required")
         .and_then(Value::as_array)
