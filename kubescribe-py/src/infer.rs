@@ -396,7 +396,9 @@ impl PyGenerator {
 /// go into the next prompt, up to `max_attempts`. `constrain` (default on)
 /// constrains decoding to the target kind's schema on backends that can
 /// (candle, ort); `template` picks a prompt-builder template instead of the
-/// CLI's plain prompts.
+/// CLI's plain prompts. A `max_new_tokens` shorter than the policy the
+/// intent needs is raised to that size, as the CLI does; the trace's
+/// `answer_budget_raised_to` says to what.
 #[pyclass(name = "Pipeline", module = "kubescribe", frozen)]
 pub struct PyPipeline {
     generator: Arc<dyn Generator>,

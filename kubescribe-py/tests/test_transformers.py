@@ -79,16 +79,33 @@ def test_a_constrained_callable_gets_the_intent_shaped_target_and_the_settings()
         return kubescribe.synthesize(CART, engine="cilium").to_yaml()
 
     g = kubescribe.Generator.from_callable(model, constrained=True, settings=True)
-    result = kubescribe.Pipeline(g, max_new_tokens=321, seed=5).run(dict(CART, engine="cilium"))
+    result = kubescribe.Pipeline(g, max_new_tokens=3210, seed=5).run(dict(CART, engine="cilium"))
     assert result.status == "valid"
     [(target, settings)] = calls
     assert isinstance(target, kubescribe.ConstraintTarget)
     assert target.kind == "CiliumNetworkPolicy"
     assert target == kubescribe.ConstraintTarget.for_intent(CART, "cilium")
-    assert settings == {"max_new_tokens": 321, "temperature": 0.0, "seed": 5}
+    # A budget above what the intent's policy needs is passed through unchanged.
+    assert settings == {"max_new_tokens": 3210, "temperature": 0.0, "seed": 5}
+    assert "answer_budget_raised_to" not in result.trace
     assert result.trace["constrained_to"] == target.label
     # The schema the target stands for forces the intent's scope.
     assert "cartservice" in json.dumps(target.schema())
+
+
+def test_a_budget_shorter_than_the_intents_policy_is_raised_and_the_trace_says_so():
+    calls = []
+
+    def model(messages, target=None, **settings):
+        calls.append(settings["max_new_tokens"])
+        return kubescribe.synthesize(CART, engine="cilium").to_yaml()
+
+    g = kubescribe.Generator.from_callable(model, constrained=True, settings=True)
+    result = kubescribe.Pipeline(g, max_new_tokens=8, seed=5).run(dict(CART, engine="cilium"))
+    assert result.status == "valid"
+    raised = result.trace["answer_budget_raised_to"]
+    assert isinstance(raised, int) and raised > 8
+    assert calls == [raised]
 
 
 def test_callable_failures_fail_the_attempt_and_non_callables_are_type_errors():

@@ -590,7 +590,7 @@ class Pipeline:
         max_attempts: int = 3,
         fallback_to_synth: bool = False,
         context_budget: int = 400,
-        max_new_tokens: int = 1024,
+        max_new_tokens: int = 1024,  # raised to the intent's policy size when shorter (trace: answer_budget_raised_to)
         temperature: float = 0.0,
         seed: int = 0,
         template: _TemplateName | None = None,
