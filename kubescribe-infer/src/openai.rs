@@ -41,6 +41,9 @@ use crate::constrained::{ConstraintTarget, TargetDocument, bounded_schema, gener
 use crate::error::InferError;
 use crate::generator::{ChatMessage, Generation, GenerationConfig, Generator, Prompt};
 
+mod server_schema;
+pub use server_schema::server_schema;
+
 /// Environment variable read for the API key (falls back to `OPENAI_API_KEY`).
 pub const API_KEY_ENV: &str = "KUBESCRIBE_OPENAI_API_KEY";
 
@@ -232,8 +235,10 @@ impl OpenAiGenerator {
         }
         let (name, schema) = target_schema(target)?;
         if let Some(obj) = body.as_object_mut() {
-            let format = if self.config.schema_field == SchemaField::JsonObject {
-                json!({"type": "json_object", "schema": gbnf_safe_patterns(&schema)})
+            let json_object = self.config.schema_field == SchemaField::JsonObject;
+            let schema = server_schema(&schema, json_object);
+            let format = if json_object {
+                json!({"type": "json_object", "schema": schema})
             } else {
                 json!({
                     "type": "json_schema",
@@ -531,59 +536,6 @@ impl OpenAiGenerator {
     }
 }
 
-/// `schema` with every `pattern`'s escaped dot written so llama-cpp-python
-/// 0.3's schema-to-grammar converter can take it: the converter copies
-/// `\.` into a GBNF literal, which llama.cpp's grammar parser rejects
-/// ("unknown escape"), and the server then dies on the request. Outside a
-/// character class `\.` becomes `[.]`, inside one a plain `.`: the same
-/// regular expression. Everything else is unchanged.
-pub fn gbnf_safe_patterns(schema: &Value) -> Value {
-    match schema {
-        Value::Object(map) => Value::Object(
-            map.iter()
-                .map(|(k, v)| {
-                    let v = match (k.as_str(), v) {
-                        ("pattern", Value::String(p)) => Value::String(dot_without_escape(p)),
-                        _ => gbnf_safe_patterns(v),
-                    };
-                    (k.clone(), v)
-                })
-                .collect(),
-        ),
-        Value::Array(items) => Value::Array(items.iter().map(gbnf_safe_patterns).collect()),
-        other => other.clone(),
-    }
-}
-
-/// `\.` of a regular expression as `[.]` (or `.` inside a class).
-fn dot_without_escape(pattern: &str) -> String {
-    let mut out = String::with_capacity(pattern.len() + 8);
-    let mut in_class = false;
-    let mut chars = pattern.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' => match chars.next() {
-                Some('.') => out.push_str(if in_class { "." } else { "[.]" }),
-                Some(next) => {
-                    out.push(c);
-                    out.push(next);
-                }
-                None => out.push(c),
-            },
-            '[' if !in_class => {
-                in_class = true;
-                out.push(c);
-            }
-            ']' if in_class => {
-                in_class = false;
-                out.push(c);
-            }
-            _ => out.push(c),
-        }
-    }
-    out
-}
-
 /// The name (`[a-zA-Z0-9_-]`, as OpenAI wants it) and the plain JSON Schema
 /// of a constraint target: the generation schema of a policy kind, or the
 /// given schema, bounded; llguidance's own keys (`x-guidance`) left out.
@@ -721,39 +673,5 @@ impl Generator for OpenAiGenerator {
         on_text: &mut dyn FnMut(&str) -> bool,
     ) -> Result<Generation, InferError> {
         self.stream(&self.request_body(prompt, config, true), on_text)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn an_escaped_dot_is_rewritten_to_the_same_expression() {
-        let dns = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$";
-        let class = r"^[a-z\.]+\d$";
-        for (before, after) in [
-            (
-                dns,
-                r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?([.][a-z0-9]([-a-z0-9]*[a-z0-9])?)*$",
-            ),
-            (class, r"^[a-z.]+\d$"),
-        ] {
-            assert_eq!(dot_without_escape(before), after);
-            let (b, a) = (
-                regex::Regex::new(before).unwrap(),
-                regex::Regex::new(after).unwrap(),
-            );
-            for s in [
-                "a.b", "a-b.c", "ab", "a..b", "a:b", "ab.1", "a.b7", "x7", "-a",
-            ] {
-                assert_eq!(b.is_match(s), a.is_match(s), "{s}");
-            }
-        }
-        let schema = serde_json::json!({"properties": {"name": {"type": "string", "pattern": dns}},
-                                        "items": [{"pattern": r"\."}], "description": r"\."});
-        let safe = gbnf_safe_patterns(&schema);
-        assert_eq!(safe["items"][0]["pattern"], "[.]");
-        assert_eq!(safe["description"], r"\.");
     }
 }
