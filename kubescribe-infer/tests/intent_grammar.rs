@@ -449,6 +449,78 @@ fn a_default_deny_rule_stays_empty() {
     assert_unwritable(&g, tok, kind, &target, &i, &filled);
 }
 
+#[test]
+fn a_cilium_policy_is_one_spec_with_no_specs_list_beside_it() {
+    // "role=frontend may reach role=backend on TCP 80" (Cilium's l4 example):
+    // llama.cpp's server grammar dropped the schema's anyOf of rule sections
+    // inside `specs`, and SmolLM2 added `specs: [{endpointSelector: {}}]`, a
+    // spec without rules (docs/model-fidelity-test-split.md, cil-027).
+    let (_tmp, g) = setup();
+    let tok = g.constraint_tokenizer().unwrap();
+    let i: Intent = serde_json::from_value(json!({
+        "engine": "cilium", "scope": {"namespace": "default", "labels": {"role": "frontend"}},
+        "domain": "network", "action": "allow", "direction": "egress",
+        "resources": {"ports": [{"port": 80, "protocol": "TCP"}],
+                      "peers": [{"labels": {"role": "backend"}}]}
+    }))
+    .unwrap();
+    let (target, kind, text) = faithful_text(&i, Engine::Cilium);
+    let schema = generation_schema(kind, &target.tightening, &target.limits).unwrap();
+    let top: Vec<&String> = schema["properties"].as_object().unwrap().keys().collect();
+    assert_eq!(top, ["apiVersion", "kind", "metadata", "spec"]);
+    let mut c = g
+        .constraint(kind, &target.tightening, &target.limits)
+        .unwrap();
+    drive(&mut c, tok, &text).unwrap_or_else(|at| panic!("refused at {at}: {text}"));
+    let with_specs = format!(
+        "{},\"specs\":[{{\"endpointSelector\":{{}}}}]}}",
+        text.strip_suffix('}').unwrap()
+    );
+    let mut c = g
+        .constraint(kind, &target.tightening, &target.limits)
+        .unwrap();
+    assert!(
+        drive(&mut c, tok, &with_specs).is_err(),
+        "writable: {with_specs}"
+    );
+}
+
+#[test]
+fn a_one_entry_rule_list_takes_no_second_entry() {
+    // "Using Tetragon, prevent /bin/cat from opening /etc/secret/password"
+    // (Tetragon's file-block-kubectl-exec-access example): through llama.cpp's
+    // server SmolLM2 repeated the kprobe and its selector four times each
+    // until the answer budget ran out (test/ka-file-070).
+    let (_tmp, g) = setup();
+    let tok = g.constraint_tokenizer().unwrap();
+    let i: Intent = serde_json::from_value(json!({
+        "engine": "tetragon", "scope": {"namespace": "default", "labels": {"app": "bigsecret"}},
+        "domain": "file", "action": "block",
+        "resources": {"paths": ["/etc/secret/password"], "sources": ["/bin/cat"]}
+    }))
+    .unwrap();
+    let (target, kind, text) = faithful_text(&i, Engine::Tetragon);
+    let mut c = g
+        .constraint(kind, &target.tightening, &target.limits)
+        .unwrap();
+    drive(&mut c, tok, &text).unwrap_or_else(|at| panic!("refused at {at}: {text}"));
+    let faithful: Value = serde_json::from_str(&text).unwrap();
+    for list in ["/spec/kprobes", "/spec/kprobes/0/selectors"] {
+        let mut twice = faithful.clone();
+        let entries = twice
+            .pointer_mut(list)
+            .and_then(Value::as_array_mut)
+            .unwrap();
+        assert_eq!(entries.len(), 1, "{list} in {text}");
+        entries.push(entries[0].clone());
+        let twice = serde_json::to_string(&twice).unwrap();
+        let mut c = g
+            .constraint(kind, &target.tightening, &target.limits)
+            .unwrap();
+        assert!(drive(&mut c, tok, &twice).is_err(), "writable: {twice}");
+    }
+}
+
 /// Every labelled intent of the intent evaluation set's dev split: the
 /// faithful policy can be written under its intent-shaped grammar on each
 /// engine the intent names (or each that can express its domain). A schema

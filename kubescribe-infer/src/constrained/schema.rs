@@ -145,6 +145,12 @@ pub struct Tightening {
     /// KubeArmor `fromSource[].path` (the intent's source executables).
     #[serde(default)]
     pub sources: BTreeSet<String>,
+    /// The most items of the list at a path (the faithful policy's
+    /// one-entry rule and selector lists stay one entry: left at the
+    /// schema-wide limit, a small model repeated a Tetragon kprobe and its
+    /// selectors until the answer budget ran out).
+    #[serde(default)]
+    pub max_items: BTreeMap<String, usize>,
 }
 
 impl Tightening {
@@ -162,6 +168,7 @@ impl Tightening {
             && self.closed.is_empty()
             && self.arg_values.is_empty()
             && self.sources.is_empty()
+            && self.max_items.is_empty()
     }
 
     /// What a workload's summarized context observed.
@@ -739,6 +746,9 @@ impl Shaper<'_> {
                     "maxItems",
                     if unique { 1 } else { self.limits.max_items },
                 );
+                if let Some(&n) = self.tight.max_items.get(&path.join(".")) {
+                    cap(&mut out, "maxItems", n);
+                }
                 let min = out.get("minItems").and_then(Value::as_u64).unwrap_or(0);
                 if let Some(max) = out.get("maxItems").and_then(Value::as_u64)
                     && max < min

@@ -143,6 +143,16 @@ fn shape_by_reference(t: &mut Tightening, reference: &Value) {
         .entry(String::new())
         .or_default()
         .insert("spec".into());
+    // The document's own top-level fields only: Cilium's optional `specs`
+    // list, for one, would let a model add rule-less specs beside `spec`
+    // (a server whose grammar drops the schema's anyOf of rule sections
+    // wrote `specs: [{endpointSelector: {}}]`).
+    if let Some(top) = reference.as_object() {
+        t.closed
+            .entry(String::new())
+            .or_default()
+            .extend(top.keys().cloned());
+    }
     for p in SCOPE_PATHS {
         let ptr = format!("/{}", p.replace('.', "/"));
         if let Some(v) = reference.pointer(&ptr) {
@@ -320,6 +330,10 @@ fn skeleton(v: &Value, path: &str, t: &mut Tightening, found: &mut Found) {
         }
         Value::Array(items) => {
             let child = format!("{path}.[]");
+            // One rule or selector: one, not the same one repeated.
+            if !items.is_empty() {
+                t.max_items.insert(path.to_string(), items.len());
+            }
             // Each item's own requirements; where items differ (an ICMP
             // rule beside a ports rule), a path keeps the names every item
             // that has it agrees on.
@@ -344,6 +358,7 @@ fn skeleton(v: &Value, path: &str, t: &mut Tightening, found: &mut Found) {
                 }
                 t.arg_values.extend(sub.arg_values);
                 t.sources.extend(sub.sources);
+                t.max_items.extend(sub.max_items);
                 for (p, names) in sub.required {
                     match merged.get_mut(&p) {
                         Some(m) => *m = m.intersection(&names).cloned().collect(),
