@@ -20,7 +20,7 @@ in it; the case's `engine` is passed as `--engine`.
 
     eval "$(bash scripts/models/install.sh)"   # KUBESCRIBE_SMOLLM2_{GGUF,ONNX}, ORT_DYLIB_PATH
     cargo build --release -p kubescribe-cli
-    python3 scripts/models/fidelity_table.py --backend candle --model "$KUBESCRIBE_SMOLLM2_GGUF"
+    python3 scripts/models/fidelity_table.py --backend candle --model "$KUBESCRIBE_SMOLLM2_GGUF"   # or _HF (f32, 8,192 positions)
     python3 scripts/models/fidelity_table.py --backend ort --model "$KUBESCRIBE_SMOLLM2_ONNX"
     eval "$(bash scripts/models/openai_server.sh start)"   # KUBESCRIBE_OPENAI_URL
     python3 scripts/models/fidelity_table.py --backend openai --model "$KUBESCRIBE_OPENAI_URL"
@@ -45,7 +45,9 @@ TEST = ROOT / "kubescribe-synth/tests/fixtures/intent_eval/test.jsonl"
 # The README's main job, in words (`generate --intent "…"`).
 README_INTENT = "nginx (app=nginx, namespace shop) must never modify its configuration under /etc/nginx/"
 BACKEND_NOTES = {
-    "candle": "candle, GGUF requantized to Q8_0 at load, constrained by kubescribe's grammar",
+    "candle": "candle, constrained by kubescribe's grammar (a GGUF is requantized to Q8_0 at load and holds "
+              "4,096 positions, candle's quantized llama's rotary tables; a safetensors directory runs in f32 "
+              "with the model's own context)",
     "ort": "ort (ONNX Runtime 1.32.0), the f32 ONNX export, constrained by kubescribe's grammar",
     "openai": "llama.cpp's OpenAI-compatible server (PyPI `llama-cpp-python[server]`, started by "
               "`scripts/models/openai_server.sh`) on the same GGUF, constrained by the server's own "
@@ -149,6 +151,9 @@ def render(results: dict, per_family: int, max_attempts: int, results_path: Path
     flags = f"--per-family {per_family}"
     if results_path.resolve() != (ROOT / "docs/model-fidelity.json").resolve():
         flags += f" --results {rel(results_path)} --out {rel(out_path)}"
+    # The model the candle rows were measured with: the GGUF or the safetensors directory.
+    candle_label = results.get("candle", {}).get("model_label", "")
+    candle_model = "$KUBESCRIBE_SMOLLM2_GGUF" if candle_label.endswith(".gguf") else "$KUBESCRIBE_SMOLLM2_HF"
     lines = [
         "# SmolLM2-135M through `kubescribe generate`: valid and faithful",
         "",
@@ -164,7 +169,7 @@ def render(results: dict, per_family: int, max_attempts: int, results_path: Path
         "```",
         'eval "$(bash scripts/models/install.sh)"',
         "cargo build --release -p kubescribe-cli",
-        f'python3 scripts/models/fidelity_table.py {flags} --backend candle --model "$KUBESCRIBE_SMOLLM2_GGUF"',
+        f'python3 scripts/models/fidelity_table.py {flags} --backend candle --model "{candle_model}"',
         f'python3 scripts/models/fidelity_table.py {flags} --backend ort --model "$KUBESCRIBE_SMOLLM2_ONNX"',
         'eval "$(bash scripts/models/openai_server.sh start)"',
         f'python3 scripts/models/fidelity_table.py {flags} --backend openai --model "$KUBESCRIBE_OPENAI_URL"',
@@ -234,7 +239,8 @@ def main() -> int:
         sys.exit("--model is needed (a GGUF, an ONNX directory or a server URL)")
     old = {r["name"]: r for r in results.get(args.backend, {}).get("rows", [])}
     only = set(args.only.split(",")) if args.only else None
-    commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+    # `-dirty` when tracked files differ from the commit (the binary may hold changes it does not)
+    commit = subprocess.run(["git", "-C", str(ROOT), "describe", "--always", "--dirty", "--abbrev=7"],
                             capture_output=True, text=True).stdout.strip()
     load = os.getloadavg()[0]
     rows = []
