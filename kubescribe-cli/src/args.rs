@@ -1210,6 +1210,13 @@ pub struct ModelArgs {
     /// HTTP timeout in seconds (openai).
     #[arg(long, default_value_t = 120)]
     pub timeout: u64,
+    /// openai: the server's context in tokens, prompt and answer together
+    /// (llama.cpp's --ctx-size; scripts/models/openai_server.sh prints it
+    /// as KUBESCRIBE_OPENAI_CTX), so prompts are fitted to leave the answer
+    /// its room. Without it, a vLLM server's `max_model_len` from /models;
+    /// else prompts are sent whole and a prompt too long is the server's error.
+    #[arg(long, value_name = "TOKENS")]
+    pub context_window: Option<usize>,
     /// Let a local model (candle, ort) decode freely instead of constrained
     /// to the target kind's schema shaped by the intent (the default, in
     /// generate and in eval for samples with an intent), e.g. to compare

@@ -81,6 +81,7 @@ fn open_openai(url: &str, model: &str, args: &ModelArgs) -> Result<OpenAiGenerat
     use kubescribe_infer::openai::SchemaField;
     let mut cfg = OpenAiConfig::new(url, model);
     cfg.timeout = Duration::from_secs(args.timeout.max(1));
+    cfg.context_window = args.context_window.filter(|n| *n > 0);
     cfg.schema_field = match args.schema_field {
         SchemaFieldArg::ResponseFormat => SchemaField::ResponseFormat,
         SchemaFieldArg::LlamaCpp => SchemaField::LlamaCpp,

@@ -102,6 +102,11 @@ pub struct OpenAiConfig {
     pub max_backoff: Duration,
     /// Where constrained requests carry the JSON Schema.
     pub schema_field: SchemaField,
+    /// The server's context in tokens, prompt and answer together (llama.cpp's
+    /// `--ctx-size`), when known: prompts are fitted to leave the answer its
+    /// room. `None`: what [`OpenAiGenerator::probe`] reads from `/models`
+    /// (vLLM's `max_model_len`), else unknown and prompts are sent whole.
+    pub context_window: Option<usize>,
 }
 
 impl OpenAiConfig {
@@ -120,6 +125,7 @@ impl OpenAiConfig {
             initial_backoff: Duration::from_millis(500),
             max_backoff: Duration::from_secs(30),
             schema_field: SchemaField::default(),
+            context_window: None,
         }
     }
 }
@@ -139,6 +145,8 @@ pub struct OpenAiGenerator {
     name: String,
     agent: ureq::Agent,
     stream_agent: ureq::Agent,
+    /// The context the server reported to [`Self::probe`].
+    reported_window: std::sync::OnceLock<usize>,
 }
 
 impl OpenAiGenerator {
@@ -173,6 +181,7 @@ impl OpenAiGenerator {
             name,
             agent,
             stream_agent,
+            reported_window: std::sync::OnceLock::new(),
         })
     }
 
@@ -191,7 +200,9 @@ impl OpenAiGenerator {
     /// Checks that the server answers (`GET {base_url}/models`, within the
     /// connect timeout and at most 10 s): `Err` naming the URL when it cannot
     /// be reached or refuses the API key (401/403); any other answer, even
-    /// 404 from a server without that endpoint, is fine.
+    /// 404 from a server without that endpoint, is fine. A model entry with
+    /// a `max_model_len` (vLLM) gives the context window when the
+    /// configuration does not.
     pub fn probe(&self) -> Result<(), InferError> {
         let url = format!("{}/models", self.config.base_url);
         let agent = ureq::Agent::config_builder()
@@ -216,6 +227,13 @@ impl OpenAiGenerator {
                     "the server refused the request (HTTP {status}): set the API key in {API_KEY_ENV} or OPENAI_API_KEY"
                 ),
             ));
+        }
+        if (200..300).contains(&status)
+            && let Ok(text) = resp.into_body().read_to_string()
+            && let Ok(models) = serde_json::from_str::<Value>(&text)
+            && let Some(n) = served_context(&models, &self.config.model)
+        {
+            let _ = self.reported_window.set(n);
         }
         Ok(())
     }
@@ -536,6 +554,22 @@ impl OpenAiGenerator {
     }
 }
 
+/// The context a `/models` answer gives for `model` (vLLM's
+/// `max_model_len`; the only entry's when no entry has that id).
+fn served_context(models: &Value, model: &str) -> Option<usize> {
+    let entries = models.get("data")?.as_array()?;
+    let entry = entries
+        .iter()
+        .find(|e| e.get("id").and_then(Value::as_str) == Some(model))
+        .or(if entries.len() == 1 {
+            entries.first()
+        } else {
+            None
+        })?;
+    let n = entry.get("max_model_len")?.as_u64()?;
+    usize::try_from(n).ok().filter(|n| *n > 0)
+}
+
 /// The name (`[a-zA-Z0-9_-]`, as OpenAI wants it) and the plain JSON Schema
 /// of a constraint target: the generation schema of a policy kind, or the
 /// given schema, bounded; llguidance's own keys (`x-guidance`) left out.
@@ -645,6 +679,13 @@ impl Generator for OpenAiGenerator {
         config: &GenerationConfig,
     ) -> Result<Generation, InferError> {
         self.post(&self.request_body(prompt, config, false))
+    }
+
+    /// [`OpenAiConfig::context_window`], else what the server reported.
+    fn context_window(&self) -> Option<usize> {
+        self.config
+            .context_window
+            .or_else(|| self.reported_window.get().copied())
     }
 
     /// Sends the target's JSON Schema with the request (see the module

@@ -9,12 +9,14 @@
 //! [`kubescribe_synth::prompt`]'s.
 //!
 //! **Fitting the model's context.** With a generator that knows its context
-//! window and counts tokens ([`Generator::context_window`],
-//! [`Generator::count_tokens`]), the prompt is measured in the model's own
-//! tokens and shrunk until it leaves room for the answer: the context first
-//! (fewer entries per list, each cut noted in the prompt, then none), then
-//! the examples (fewer, then none), then the minimal template. A prompt that
-//! still does not fit is an error saying by how much.
+//! window ([`Generator::context_window`]), the prompt is measured in the
+//! model's own tokens ([`Generator::count_tokens`]; without a tokenizer, an
+//! OpenAI-compatible server, bounded at two characters a token) and shrunk
+//! until it leaves room for the answer: the context first (fewer entries
+//! per list, each cut noted in the prompt, then none), then the examples
+//! (fewer, then none), then the minimal template, and last a retry's
+//! quoted previous answer (its findings stay). A prompt that still does
+//! not fit is an error saying by how much.
 //!
 //! **Examples** come from policies (a corpus directory): each valid one
 //! whose meaning an [`Intent`] states ([`crate::dataset::intent_of`]) is an
@@ -31,7 +33,7 @@ use std::path::PathBuf;
 
 use kubescribe_core::intent::{Intent, Resources};
 use kubescribe_core::{Engine, Policy};
-use kubescribe_events::context::{WorkloadContext, estimate_tokens};
+use kubescribe_events::context::WorkloadContext;
 use kubescribe_synth::prompt::{
     self, BuiltPrompt, Example, Feedback, OutputFormat, PromptOptions, Template,
 };
@@ -283,9 +285,14 @@ impl<'a> TemplatePrompts<'a> {
     /// The prompt's length in the model's tokens (estimated as characters
     /// / 4 without a generator that counts).
     fn measure(&self, p: &Prompt) -> usize {
+        // Without the model's tokenizer (an OpenAI-compatible server), a
+        // bound rather than the context summary's guess of four characters
+        // a token: SmolLM2 reads kubescribe's prompts at ~2.5 characters a
+        // token, and a prompt measured short is a request the server
+        // refuses for its length.
         self.generator
             .and_then(|g| g.count_tokens(p))
-            .unwrap_or_else(|| estimate_tokens(&p.as_text()))
+            .unwrap_or_else(|| p.as_text().chars().count().div_ceil(2))
     }
 }
 
@@ -370,7 +377,10 @@ impl TemplatePrompts<'_> {
         };
         let examples = self.examples(intent);
         let feedback = feedback_of(diagnostics);
-        let render = |template: Template, ctx: Option<&WorkloadContext>, n: usize| {
+        let render_with = |template: Template,
+                           ctx: Option<&WorkloadContext>,
+                           n: usize,
+                           previous: Option<&String>| {
             let options = PromptOptions {
                 template,
                 format: self.format,
@@ -381,6 +391,9 @@ impl TemplatePrompts<'_> {
             prompt::build_prompt_with(intent, ctx, &options)
                 .map(|b| chat(&b))
                 .map_err(err)
+        };
+        let render = |template: Template, ctx: Option<&WorkloadContext>, n: usize| {
+            render_with(template, ctx, n, previous)
         };
         let first = render(self.template, context, examples.len())?;
         let Some(window) = self.generator.and_then(|g| g.context_window()) else {
@@ -448,6 +461,14 @@ impl TemplatePrompts<'_> {
         need = self.measure(&p);
         if need <= limit {
             return Ok(p);
+        }
+        // 4. a retry without the previous answer (its findings stay)
+        if previous.is_some() {
+            let p = render_with(Template::Minimal, smallest_context.as_ref(), 0, None)?;
+            need = self.measure(&p);
+            if need <= limit {
+                return Ok(p);
+            }
         }
         Err(InferError::Generation {
             generator: "prompt".into(),

@@ -474,3 +474,35 @@ fn the_probe_names_the_url_of_an_unreachable_server() {
         .unwrap();
     assert_eq!(rx.recv().unwrap().path, "/v1/models");
 }
+
+#[test]
+fn the_context_window_is_the_configured_one_else_what_vllm_reports() {
+    // Nothing known: prompts go whole.
+    let g = OpenAiGenerator::new(config("http://127.0.0.1:9/v1")).unwrap();
+    assert_eq!(g.context_window(), None);
+    // vLLM's /models lists the served model with its max_model_len.
+    let models = json!({"object": "list", "data": [
+        {"id": "other", "max_model_len": 2048},
+        {"id": "smollm2", "object": "model", "max_model_len": 16384}
+    ]});
+    let (base, _rx) = serve(vec![Reply::Full(200, vec![], models.to_string())]);
+    let g = OpenAiGenerator::new(config(&base)).unwrap();
+    g.probe().unwrap();
+    assert_eq!(g.context_window(), Some(16384));
+    // The configured one wins (llama.cpp's servers do not report theirs).
+    let (base, _rx) = serve(vec![Reply::Full(200, vec![], models.to_string())]);
+    let mut c = config(&base);
+    c.context_window = Some(8192);
+    let g = OpenAiGenerator::new(c).unwrap();
+    g.probe().unwrap();
+    assert_eq!(g.context_window(), Some(8192));
+    // A listing without the field leaves it unknown.
+    let (base, _rx) = serve(vec![Reply::Full(
+        200,
+        vec![],
+        r#"{"data": [{"id": "smollm2"}]}"#.into(),
+    )]);
+    let g = OpenAiGenerator::new(config(&base)).unwrap();
+    g.probe().unwrap();
+    assert_eq!(g.context_window(), None);
+}

@@ -239,6 +239,70 @@ fn the_prompt_leaves_room_for_the_policy_the_intent_needs() {
     assert!(e.contains("the model's context holds 2048"), "{e}");
 }
 
+/// An OpenAI-compatible server: its context is known (`--context-window`),
+/// its tokenizer is not.
+struct Server {
+    window: usize,
+}
+
+impl Generator for Server {
+    fn name(&self) -> &str {
+        "server"
+    }
+    fn generate(&self, _: &Prompt, _: &GenerationConfig) -> Result<Generation, InferError> {
+        Small { window: 0 }.generate(&Prompt::Text(String::new()), &GenerationConfig::default())
+    }
+    fn context_window(&self) -> Option<usize> {
+        Some(self.window)
+    }
+}
+
+#[test]
+fn a_servers_prompt_is_fitted_without_its_tokenizer_and_a_retry_drops_the_previous_answer_last() {
+    // llama.cpp's server with 8,192 positions on Cilium's "deny ICMP": the
+    // whole prompt (4,499 tokens) and the answer did not fit, and the retry
+    // quoting the cut-off answer was refused for its length (HTTP 400).
+    let icmp = intent(
+        r#"{"engine":"cilium","scope":{"namespace":"cilium-test","labels":{"kind":"client"}},"domain":"network",
+            "action":"block","direction":"ingress","resources":{"protocols":["ICMP"],"peers":[{"labels":{"other":"client"}}]}}"#,
+    );
+    let bank = bank();
+    let ctx = big_context();
+    let server = Server { window: 8192 };
+    let mut prompts = TemplatePrompts::new(Template::FewShot, 2, OutputFormat::Json);
+    prompts.bank = Some(&bank);
+    prompts.generator = Some(&server);
+    let need = kubescribe_infer::budget::answer_tokens_needed(
+        &icmp,
+        Engine::Cilium,
+        Some(&server),
+        OutputFormat::Json,
+    )
+    .unwrap();
+    // Measured without a tokenizer: at most two characters a token.
+    let bound = |p: &Prompt| p.as_text().chars().count().div_ceil(2);
+    let first = prompts.build(&icmp, Some(&ctx), &[]).unwrap();
+    assert!(bound(&first) + need <= 8192, "{} + {need}", bound(&first));
+    let previous =
+        "{\"apiVersion\": \"cilium.io/v2\", \"kind\": \"CiliumNetworkPolicy\"".repeat(60);
+    let retry = prompts
+        .build_retry(&icmp, Some(&ctx), &previous, &[])
+        .unwrap();
+    assert!(bound(&retry) + need <= 8192, "{} + {need}", bound(&retry));
+    assert!(
+        !retry.as_text().contains("<previous-answer>"),
+        "the previous answer left out"
+    );
+    // A short previous answer still goes along.
+    let short = "{\"kind\": \"CiliumNetworkPolicy\", \"spec\": {}}";
+    let retry = prompts.build_retry(&icmp, Some(&ctx), short, &[]).unwrap();
+    assert!(
+        retry.as_text().contains("<previous-answer>"),
+        "{}",
+        retry.as_text()
+    );
+}
+
 #[test]
 fn the_corpus_gives_examples_of_the_intents_engine_and_domain() {
     // The corpus path resolved as the other corpus tests do (cargo runs this

@@ -219,20 +219,24 @@ impl PyGenerator {
 
     /// An OpenAI-compatible chat-completions server (`base_url` such as
     /// `http://127.0.0.1:8000/v1`); the key comes from `api_key` or the
-    /// environment as the CLI reads it.
+    /// environment as the CLI reads it. `context_window`: the server's
+    /// context in tokens (the CLI's `--context-window`), so prompts are
+    /// fitted to leave the answer its room.
     #[staticmethod]
-    #[pyo3(signature = (base_url, model = "default", *, api_key = None, timeout_s = 120.0))]
+    #[pyo3(signature = (base_url, model = "default", *, api_key = None, timeout_s = 120.0, context_window = None))]
     fn openai(
         base_url: &str,
         model: &str,
         api_key: Option<String>,
         timeout_s: f64,
+        context_window: Option<Count>,
     ) -> PyResult<Self> {
         let mut cfg = OpenAiConfig::new(base_url, model);
         if api_key.is_some() {
             cfg.api_key = api_key;
         }
         cfg.timeout = Duration::from_secs_f64(timeout_s.max(0.001));
+        cfg.context_window = context_window.map(|c| c.0).filter(|n| *n > 0);
         let g = OpenAiGenerator::new(cfg).map_err(model_err)?;
         Ok(PyGenerator { inner: Arc::new(g) })
     }

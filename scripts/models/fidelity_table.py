@@ -99,6 +99,8 @@ def run_one(args, name, engine, intent, text, tmp: Path) -> dict:
         # few tokens/s): its HTTP timeout is the intent's own
         cmd += ["--model-name", args.model_name, "--schema-field", "json-object",
                 "--timeout", str(args.timeout)]
+        if os.environ.get("KUBESCRIBE_OPENAI_CTX"):  # the server's context (openai_server.sh prints it)
+            cmd += ["--context-window", os.environ["KUBESCRIBE_OPENAI_CTX"]]
     else:
         cmd += ["--threads", str(args.threads)]
     t0 = time.time()

@@ -4,9 +4,10 @@
 # cmake wheel from PyPI and the machine's C/C++ compiler, about 15-30 minutes on 2 cores, once;
 # the venv is reused after that).
 #
-#   eval "$(bash scripts/models/openai_server.sh start)"   # exports KUBESCRIBE_OPENAI_URL
+#   eval "$(bash scripts/models/openai_server.sh start)"   # exports KUBESCRIBE_OPENAI_URL, _CTX
 #   kubescribe generate --intent-file examples/intents/nginx-www.json \
-#       --backend openai --model "$KUBESCRIBE_OPENAI_URL" --model-name smollm2-135m --schema-field json-object
+#       --backend openai --model "$KUBESCRIBE_OPENAI_URL" --model-name smollm2-135m --schema-field json-object \
+#       --context-window "$KUBESCRIBE_OPENAI_CTX"
 #   bash scripts/models/openai_server.sh stop
 #
 # `--schema-field json-object`: llama-cpp-python's server takes `response_format` only as `text`
@@ -67,6 +68,8 @@ start() {
     if python3 -c "import urllib.request, sys; urllib.request.urlopen('http://127.0.0.1:$port/v1/models', timeout=2)" 2>/dev/null; then
       echo "export KUBESCRIBE_OPENAI_URL='http://127.0.0.1:$port/v1'"
       echo "export KUBESCRIBE_OPENAI_MODEL_NAME='$MODEL_NAME'"
+      # the server's context, for `--context-window` (its /models does not say it)
+      echo "export KUBESCRIBE_OPENAI_CTX='${KUBESCRIBE_OPENAI_CTX:-8192}'"
       return
     fi
     if ! kill -0 "$(cat "$PIDFILE")" 2>/dev/null; then

@@ -520,7 +520,12 @@ class Generator:
     ) -> Generator: ...
     @staticmethod
     def openai(
-        base_url: str, model: str = "default", *, api_key: str | None = None, timeout_s: float = 120.0
+        base_url: str,
+        model: str = "default",
+        *,
+        api_key: str | None = None,
+        timeout_s: float = 120.0,
+        context_window: int | None = None,
     ) -> Generator: ...
     @staticmethod
     def from_callable(
