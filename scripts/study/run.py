@@ -298,6 +298,7 @@ def main() -> int:
     ap.add_argument("--out", type=Path, default=ROOT / "target/study/results")
     ap.add_argument("--doc", type=Path, help="write DOC.md's table, DOC.csv, DOC.json, DOC-*.svg")
     ap.add_argument("--render-only", action="store_true", help="rewrite --doc from OUT/study.json")
+    ap.add_argument("--command", help="the command the report names (default: run.sh with this --subset)")
     ap.add_argument("--kubescribe", default=os.environ.get("KUBESCRIBE_BIN", str(ROOT / "target/release/kubescribe")))
     a = ap.parse_args()
     if a.render_only:
@@ -365,7 +366,7 @@ def main() -> int:
         res = {"subset": len(subset_rows), "by_source": ", ".join(f"{k} {v}" for k, v in sorted(by_source.items())),
                "machine": f"{platform.machine()}, {os.cpu_count()} CPU(s), {platform.platform()}",
                "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-               "command": "scripts/study/run.sh" + (f" --subset {a.subset}" if a.subset is not None else ""),
+               "command": a.command or ("scripts/study/run.sh" + (f" --subset {a.subset}" if a.subset is not None else "")),
                "rows": results, "training": training_figures()}
         (a.out / "study.json").write_text(json.dumps(res, indent=1) + "\n")
     if a.doc and results:

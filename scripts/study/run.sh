@@ -4,6 +4,8 @@
 # and the report (docs/model-study.{md,csv,json}, docs/model-study-*.svg).
 #
 #   scripts/study/run.sh [--subset N] [--rows SLUG,...] [--retrain] [--config FILE]
+#   scripts/study/run.sh --quick   # the whole study in under 30 min here: the config's [quick] values
+#                                    (4 samples, shorter training), report in target/study/results-quick/
 #   scripts/study/run.sh --ci      # the small slice CI runs: 2 samples, 4 rows, a seconds-long training
 #
 # --subset N: the first N samples of the held-out test set (default: the config's `subset`, 12:
@@ -22,6 +24,7 @@ SUBSET=()
 ROWS=()
 RETRAIN=0
 CI=0
+QUICK=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --subset) SUBSET=(--subset "$2"); shift 2 ;;
@@ -29,10 +32,12 @@ while [ $# -gt 0 ]; do
     --retrain) RETRAIN=1; shift ;;
     --config) CONFIG="$2"; shift 2 ;;
     --ci) CI=1; shift ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    --quick) QUICK=1; shift ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
+START=$(date +%s)
 eval "$(bash scripts/study/install.sh)"
 export KUBESCRIBE_BIN="${KUBESCRIBE_BIN:-$ROOT/target/release/kubescribe}"
 if [ ! -x "$KUBESCRIBE_BIN" ]; then
@@ -81,6 +86,15 @@ print("study slice: " + "; ".join(f"{r['name']}: compile {r['summary']['compile_
 PYEOF
   exit 0
 fi
+OUT=(--doc docs/model-study)
+if [ "$QUICK" = 1 ]; then
+  export KUBESCRIBE_STUDY_RUNS="$ROOT/target/study/runs-quick"
+  OUT=(--out target/study/results-quick --doc target/study/results-quick/model-study --command "scripts/study/run.sh --quick")
+  read -r QSUB QMAX < <("$PY" -c "
+import tomllib,sys; q=tomllib.load(open(sys.argv[1],'rb'))['quick']; print(q['subset'], q['max_new_tokens'])" "$CONFIG")
+  [ ${#SUBSET[@]} -eq 0 ] && SUBSET=(--subset "$QSUB")
+  OUT+=(--max-new-tokens "$QMAX")
+fi
 export KUBESCRIBE_STUDY_RUNS="${KUBESCRIBE_STUDY_RUNS:-$ROOT/target/study/runs}"
 mkdir -p "$KUBESCRIBE_STUDY_RUNS"
 if [ "$RETRAIN" = 1 ]; then
@@ -89,8 +103,10 @@ if [ "$RETRAIN" = 1 ]; then
 fi
 if [ ! -f "$KUBESCRIBE_STUDY_RUNS/heldout-loss.json" ]; then
   read -r E1 S1 SI SS E2 S2 HL < <("$PY" -c "
-import tomllib,sys; t=tomllib.load(open(sys.argv[1],'rb'))['train']
-print(t['round1_examples'], t['round1_seconds'], t['selftrain_intents'], t['selftrain_samples'], t['round2_examples'], t['round2_seconds'], t['heldout_loss_samples'])" "$CONFIG")
+import tomllib,sys; c=tomllib.load(open(sys.argv[1],'rb')); t=c['train']
+if sys.argv[2] == '1': t.update(c['quick'])
+print(t['round1_examples'], t['round1_seconds'], t['selftrain_intents'], t['selftrain_samples'], t['round2_examples'], t['round2_seconds'], t['heldout_loss_samples'])" "$CONFIG" "$QUICK")
   train "$KUBESCRIBE_STUDY_RUNS" "$E1" "$S1" "$SI" "$SS" "$E2" "$S2" "$HL"
 fi
-"$PY" scripts/study/run.py --config "$CONFIG" "${SUBSET[@]}" "${ROWS[@]}" --doc docs/model-study
+"$PY" scripts/study/run.py --config "$CONFIG" "${SUBSET[@]}" "${ROWS[@]}" "${OUT[@]}"
+echo "study: $(( ($(date +%s) - START + 59) / 60 )) min (training, sampling and held-out loss included where they ran)" >&2
