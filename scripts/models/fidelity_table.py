@@ -51,7 +51,8 @@ BACKEND_NOTES = {
     "ort": "ort (ONNX Runtime 1.32.0), the f32 ONNX export, constrained by kubescribe's grammar",
     "openai": "llama.cpp's OpenAI-compatible server (PyPI `llama-cpp-python[server]`, started by "
               "`scripts/models/openai_server.sh`) on the same GGUF, constrained by the server's own "
-              "grammar engine from the JSON Schema kubescribe sends (`response_format`)",
+              "grammar engine from the JSON Schema kubescribe sends (`response_format`), prompts fitted to the "
+              "server's context (`--context-window`, from `KUBESCRIBE_OPENAI_CTX`)",
 }
 
 
@@ -164,8 +165,9 @@ def render(results: dict, per_family: int, max_attempts: int, results_path: Path
         "feedback, `--threads 1`. Intents: the 4 example intents (`examples/intents/*.json`, 3, and the",
         "README's intent in words, 1: `examples/` holds no other intent, not the 15 issue 17 speaks of)",
         taken,
-        "Each intent is the case's labelled intent (the parser is not in the loop). On an idle 2-core",
-        "machine an intent takes ~4 s through ort and ~15 s through candle. Regenerate (each command",
+        "Each intent is the case's labelled intent (the parser is not in the loop); the table's last",
+        "column but one is the mean wall time per intent on the 2-core VM (with the load each run",
+        "started under, below). Regenerate (each command",
         f"replaces its backend's rows in `{rel(results_path)}` and rewrites this page):",
         "",
         "```",
@@ -187,8 +189,8 @@ def render(results: dict, per_family: int, max_attempts: int, results_path: Path
             "",
         ]
     lines += [
-        "| backend | intents | valid (layer 1) | faithful | honest exit (0 exactly when valid and faithful was printed) | commit |",
-        "|---|---:|---:|---:|---:|---|",
+        "| backend | intents | valid (layer 1) | faithful | honest exit (0 exactly when valid and faithful was printed) | s/intent | commit |",
+        "|---|---:|---:|---:|---:|---:|---|",
     ]
     order = [b for b in ("candle", "ort", "openai") if b in results] + \
         [b for b in results if b not in ("candle", "ort", "openai")]
@@ -198,7 +200,8 @@ def render(results: dict, per_family: int, max_attempts: int, results_path: Path
         v = sum(r["valid"] for r in rows)
         f = sum(r["faithful"] for r in rows)
         h = sum(r["honest"] for r in rows)
-        lines.append(f"| {b} | {n} | {v}/{n} | {f}/{n} ({100 * f // max(n, 1)}%) | {h}/{n} | "
+        secs = sum(r["secs"] for r in rows) / max(n, 1)
+        lines.append(f"| {b} | {n} | {v}/{n} | {f}/{n} ({100 * f // max(n, 1)}%) | {h}/{n} | {secs:.1f} | "
                      f"{results[b].get('commit', '?')} |")
     for b in order:
         res = results[b]
