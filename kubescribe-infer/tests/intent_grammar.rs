@@ -130,6 +130,21 @@ fn faithful_text(i: &Intent, e: Engine) -> (ConstraintTarget, PolicyKind, String
     (target, kind, text)
 }
 
+/// Drives `text` through `target`'s grammar: the constraint after all of
+/// it, or the byte offset where the grammar refused it.
+fn write(
+    g: &CandleGenerator,
+    tok: &ConstraintTokenizer,
+    kind: PolicyKind,
+    target: &ConstraintTarget,
+    text: &str,
+) -> Result<SchemaConstraint, usize> {
+    let mut c = g
+        .constraint(kind, &target.tightening, &target.limits)
+        .unwrap();
+    drive(&mut c, tok, text).map(|()| c)
+}
+
 /// `unfaithful` cannot be written under `target`'s grammar, and the
 /// fidelity check rejects it too.
 fn assert_unwritable(
@@ -330,10 +345,8 @@ fn several_paths_or_directories_are_each_written_once() {
         text.contains("\"/sbin/\"") && text.contains("\"/root/.bashrc\""),
         "{text}"
     );
-    let mut c = g
-        .constraint(kind, &target.tightening, &target.limits)
-        .unwrap();
-    drive(&mut c, tok, &text).unwrap_or_else(|at| panic!("refused at {at}: {text}"));
+    let c =
+        write(&g, tok, kind, &target, &text).unwrap_or_else(|at| panic!("refused at {at}: {text}"));
     let written: Value = serde_json::from_str(&tok.decode(c.tokens())).unwrap();
     assert!(check(&i, &written, &FidelityOptions::default()).is_empty());
     // One directory dropped for another written twice, or a file path
@@ -435,10 +448,8 @@ fn a_default_deny_rule_stays_empty() {
     .unwrap();
     let (target, kind, text) = faithful_text(&i, Engine::Cilium);
     assert!(text.contains("\"ingress\":[{}]"), "{text}");
-    let mut c = g
-        .constraint(kind, &target.tightening, &target.limits)
-        .unwrap();
-    drive(&mut c, tok, &text).unwrap_or_else(|at| panic!("refused at {at}: {text}"));
+    let c =
+        write(&g, tok, kind, &target, &text).unwrap_or_else(|at| panic!("refused at {at}: {text}"));
     let written: Value = serde_json::from_str(&tok.decode(c.tokens())).unwrap();
     assert!(check(&i, &written, &FidelityOptions::default()).is_empty());
     let filled = text.replacen(
@@ -468,19 +479,13 @@ fn a_cilium_policy_is_one_spec_with_no_specs_list_beside_it() {
     let schema = generation_schema(kind, &target.tightening, &target.limits).unwrap();
     let top: Vec<&String> = schema["properties"].as_object().unwrap().keys().collect();
     assert_eq!(top, ["apiVersion", "kind", "metadata", "spec"]);
-    let mut c = g
-        .constraint(kind, &target.tightening, &target.limits)
-        .unwrap();
-    drive(&mut c, tok, &text).unwrap_or_else(|at| panic!("refused at {at}: {text}"));
+    write(&g, tok, kind, &target, &text).unwrap_or_else(|at| panic!("refused at {at}: {text}"));
     let with_specs = format!(
         "{},\"specs\":[{{\"endpointSelector\":{{}}}}]}}",
         text.strip_suffix('}').unwrap()
     );
-    let mut c = g
-        .constraint(kind, &target.tightening, &target.limits)
-        .unwrap();
     assert!(
-        drive(&mut c, tok, &with_specs).is_err(),
+        write(&g, tok, kind, &target, &with_specs).is_err(),
         "writable: {with_specs}"
     );
 }
@@ -500,10 +505,7 @@ fn a_one_entry_rule_list_takes_no_second_entry() {
     }))
     .unwrap();
     let (target, kind, text) = faithful_text(&i, Engine::Tetragon);
-    let mut c = g
-        .constraint(kind, &target.tightening, &target.limits)
-        .unwrap();
-    drive(&mut c, tok, &text).unwrap_or_else(|at| panic!("refused at {at}: {text}"));
+    write(&g, tok, kind, &target, &text).unwrap_or_else(|at| panic!("refused at {at}: {text}"));
     let faithful: Value = serde_json::from_str(&text).unwrap();
     for list in ["/spec/kprobes", "/spec/kprobes/0/selectors"] {
         let mut twice = faithful.clone();
@@ -514,10 +516,10 @@ fn a_one_entry_rule_list_takes_no_second_entry() {
         assert_eq!(entries.len(), 1, "{list} in {text}");
         entries.push(entries[0].clone());
         let twice = serde_json::to_string(&twice).unwrap();
-        let mut c = g
-            .constraint(kind, &target.tightening, &target.limits)
-            .unwrap();
-        assert!(drive(&mut c, tok, &twice).is_err(), "writable: {twice}");
+        assert!(
+            write(&g, tok, kind, &target, &twice).is_err(),
+            "writable: {twice}"
+        );
     }
 }
 

@@ -203,14 +203,19 @@ fn a_prompt_over_the_models_context_is_fitted_context_first() {
     assert!(e.contains("the model's context holds 120"), "{e}");
 }
 
-#[test]
-fn the_prompt_leaves_room_for_the_policy_the_intent_needs() {
-    // Cilium cannot deny ICMP as a whole: the policy lists every ICMP type
-    // of both families, far over the usual answer reserve.
-    let icmp = intent(
+/// Cilium's "deny ICMP from other clients": Cilium cannot deny ICMP as a
+/// whole, so the policy lists every ICMP type of both families (~3,400
+/// tokens), far over the usual answer reserve.
+fn deny_icmp() -> Intent {
+    intent(
         r#"{"engine":"cilium","scope":{"namespace":"cilium-test","labels":{"kind":"client"}},"domain":"network",
             "action":"block","direction":"ingress","resources":{"protocols":["ICMP"],"peers":[{"labels":{"other":"client"}}]}}"#,
-    );
+    )
+}
+
+#[test]
+fn the_prompt_leaves_room_for_the_policy_the_intent_needs() {
+    let icmp = deny_icmp();
     let bank = bank();
     let ctx = big_context();
     let model = Small { window: 4096 };
@@ -262,10 +267,7 @@ fn a_servers_prompt_is_fitted_without_its_tokenizer_and_a_retry_drops_the_previo
     // llama.cpp's server with 8,192 positions on Cilium's "deny ICMP": the
     // whole prompt (4,499 tokens) and the answer did not fit, and the retry
     // quoting the cut-off answer was refused for its length (HTTP 400).
-    let icmp = intent(
-        r#"{"engine":"cilium","scope":{"namespace":"cilium-test","labels":{"kind":"client"}},"domain":"network",
-            "action":"block","direction":"ingress","resources":{"protocols":["ICMP"],"peers":[{"labels":{"other":"client"}}]}}"#,
-    );
+    let icmp = deny_icmp();
     let bank = bank();
     let ctx = big_context();
     let server = Server { window: 8192 };
