@@ -244,11 +244,11 @@ def main() -> int:
         sys.exit("--model is needed (a GGUF, an ONNX directory or a server URL)")
     old = {r["name"]: r for r in results.get(args.backend, {}).get("rows", [])}
     only = set(args.only.split(",")) if args.only else None
-    # `-dirty` when tracked files other than the results pages differ from the commit (the
-    # binary may hold changes it does not)
+    # `-dirty` when tracked files other than the results pages and Markdown differ from the
+    # commit (the binary may hold changes it does not)
     git = ["git", "-C", str(ROOT)]
     commit = subprocess.run(git + ["rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
-    if subprocess.run(git + ["status", "--porcelain", "--untracked-files=no", "--", ".", ":!docs"],
+    if subprocess.run(git + ["status", "--porcelain", "--untracked-files=no", "--", ".", ":!docs", ":!*.md"],
                       capture_output=True, text=True).stdout.strip():
         commit += "-dirty"
     load = os.getloadavg()[0]
