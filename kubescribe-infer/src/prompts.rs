@@ -282,8 +282,8 @@ impl<'a> TemplatePrompts<'a> {
         out
     }
 
-    /// The prompt's length in the model's tokens (estimated as characters
-    /// / 4 without a generator that counts).
+    /// The prompt's length in the model's tokens (bounded at two
+    /// characters a token without a generator that counts).
     fn measure(&self, p: &Prompt) -> usize {
         // Without the model's tokenizer (an OpenAI-compatible server), a
         // bound rather than the context summary's guess of four characters
