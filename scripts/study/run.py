@@ -286,6 +286,19 @@ def plots(doc: Path, rows: list[dict], n: int) -> None:
     plt.close(fig)
 
 
+def save(a: argparse.Namespace, subset_rows: list[dict], results: list[dict]) -> None:
+    """OUT/study.json: the rows so far, with the subset, machine, time and command."""
+    by_source: dict[str, int] = {}
+    for s in subset_rows:
+        by_source[s["origin_set"]] = by_source.get(s["origin_set"], 0) + 1
+    res = {"subset": len(subset_rows), "by_source": ", ".join(f"{k} {v}" for k, v in sorted(by_source.items())),
+           "machine": f"{platform.machine()}, {os.cpu_count()} CPU(s), {platform.platform()}",
+           "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+           "command": a.command or ("scripts/study/run.sh" + (f" --subset {a.subset}" if a.subset is not None else "")),
+           "rows": results, "training": training_figures()}
+    (a.out / "study.json").write_text(json.dumps(res, indent=1) + "\n")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--config", type=Path, default=ROOT / "examples/study.toml")
@@ -360,15 +373,9 @@ def main() -> int:
         results.append(r)
         print(f"  compile {summ['compile_rate'] * 100:.0f}%, fidelity {fmt(summ.get('fidelity_rate'), 100, 0)}%, "
               f"sim {ex['sim_ok']}/{ex['sim_n']}, {wall:.0f} s", file=sys.stderr, flush=True)
-        by_source = {}
-        for s in subset_rows:
-            by_source[s["origin_set"]] = by_source.get(s["origin_set"], 0) + 1
-        res = {"subset": len(subset_rows), "by_source": ", ".join(f"{k} {v}" for k, v in sorted(by_source.items())),
-               "machine": f"{platform.machine()}, {os.cpu_count()} CPU(s), {platform.platform()}",
-               "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-               "command": a.command or ("scripts/study/run.sh" + (f" --subset {a.subset}" if a.subset is not None else "")),
-               "rows": results, "training": training_figures()}
-        (a.out / "study.json").write_text(json.dumps(res, indent=1) + "\n")
+        save(a, subset_rows, results)  # after every row: an interrupted run keeps what it ran
+    # and at the end: rows kept from the last run (--rows) after the last row run this time
+    save(a, subset_rows, results)
     if a.doc and results:
         write_doc(a.doc, json.loads((a.out / "study.json").read_text()))
     return 0
