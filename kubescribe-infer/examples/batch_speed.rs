@@ -29,12 +29,9 @@ use kubescribe_infer::{ConstraintTarget, GenerationConfig};
 
 const INTENTS: &str = include_str!("../../kubescribe-synth/tests/fixtures/intents.jsonl");
 
-fn arg(args: &[String], name: &str) -> Option<String> {
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .cloned()
-}
+#[path = "common/args.rs"]
+mod args;
+use args::{arg, num};
 
 fn main() -> ExitCode {
     match run() {
@@ -67,14 +64,9 @@ fn run() -> Result<bool, String> {
     let model = arg(&args, "--model").ok_or(
         "usage: batch_speed --model DIR [--threads N] [--n 8] [--max-new 64] [--constrained]",
     )?;
-    let num = |name: &str, default: usize| -> Result<usize, String> {
-        arg(&args, name).map_or(Ok(default), |s| {
-            s.parse().map_err(|_| format!("{name} {s:?}: not a number"))
-        })
-    };
-    let threads = num("--threads", 1)?;
-    let n = num("--n", 8)?;
-    let max_new = num("--max-new", 64)?;
+    let threads = num(&args, "--threads", 1)?;
+    let n = num(&args, "--n", 8)?;
+    let max_new = num(&args, "--max-new", 64)?;
     let constrained = args.iter().any(|a| a == "--constrained");
     if cpu_threads() != threads {
         return Err(format!(

@@ -43,12 +43,9 @@ const PROMPT: &str = "Write a Kubernetes NetworkPolicy for the pods labelled app
 shop: allow ingress only from pods labelled app=frontend on TCP port 8080, and egress only to \
 pods labelled app=db on TCP port 5432. Answer with the policy as JSON.";
 
-fn arg(args: &[String], name: &str) -> Option<String> {
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .cloned()
-}
+#[path = "common/args.rs"]
+mod args;
+use args::{arg, num};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
@@ -58,15 +55,22 @@ fn main() -> ExitCode {
         );
         return ExitCode::from(2);
     };
-    let threads: usize = arg(&args, "--threads")
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(1);
-    let steps: usize = arg(&args, "--steps")
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(64);
-    let runs: usize = arg(&args, "--runs")
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(3);
+    let nums = || -> Result<_, String> {
+        Ok((
+            num(&args, "--threads", 1)?,
+            num(&args, "--steps", 64)?,
+            num(&args, "--runs", 3)?,
+            num(&args, "--constrained-tokens", 128)?,
+            num(&args, "--batch", 0)?,
+        ))
+    };
+    let (threads, steps, runs, constrained_tokens, batch) = match nums() {
+        Ok(n) => n,
+        Err(e) => {
+            eprintln!("decode_speed: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let quantize: Quantize = match arg(&args, "--quantize").unwrap_or("q8_0".into()).parse() {
         Ok(q) => q,
         Err(e) => {
@@ -91,12 +95,6 @@ fn main() -> ExitCode {
         }
     };
     let constrained = args.iter().any(|a| a == "--constrained");
-    let constrained_tokens: usize = arg(&args, "--constrained-tokens")
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(128);
-    let batch: usize = arg(&args, "--batch")
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
     let prompt = Prompt::Chat(vec![ChatMessage {
         role: "user".into(),
         content: PROMPT.into(),
