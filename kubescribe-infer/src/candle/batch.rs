@@ -16,8 +16,8 @@
 //! sequence's rows as it computes them alone (linear layers through a row
 //! kernel whose result for a row does not depend on the other rows,
 //! prompts through candle's matmul one sequence at a time, attention over
-//! the sequence's own cache, padded with exact zeros); see
-//! [`super::row_linear`] and [`super::packed_llama`].
+//! the sequence's own cache); see [`super::row_linear`],
+//! [`super::step_attention`] and [`super::packed_llama`].
 
 use crate::constrained::{ConstraintTarget, SchemaConstraint};
 use crate::decode::DecodeOutput;

@@ -32,6 +32,7 @@ pub mod gguf;
 pub mod lora;
 mod packed_llama;
 mod row_linear;
+mod step_attention;
 mod template;
 
 pub use batch::TokenRequest;

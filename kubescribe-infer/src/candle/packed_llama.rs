@@ -13,19 +13,21 @@
 //! projections, the MLP, rotary embeddings with each token's own position —
 //! and attention alone looks at sequences: prompts (and bursts of forced
 //! tokens) attend one sequence at a time over its own cache, the one-token
-//! decoding steps of all sequences together over the batch's caches padded
-//! at the end with masked positions, which add exact zeros. A sequence's
-//! attention is the same computation whatever else is in the batch.
+//! decoding steps of all sequences in one pass: on the CPU over f32 caches
+//! each reads its own length of the cache in place
+//! ([`super::step_attention`]), elsewhere one product over the batch's
+//! caches padded at the end with masked positions, which add exact zeros.
+//! A sequence's attention is the same computation whatever else is in the
+//! batch.
 //!
 //! The weights are those of the Hugging Face layout (`model.embed_tokens`,
 //! `model.layers.N.{self_attn,mlp}.*`, `model.norm`, `lm_head` or tied
 //! embeddings), read from the same `VarBuilder` candle-transformers reads.
 //! The caches are one preallocated `[sequences, kv_heads, capacity,
 //! head_dim]` buffer per layer, written in place and grown by doubling, so
-//! a decoding step copies only the new keys and values; the decoding steps
-//! of all sequences attend in one batched product over it, right-padded to
-//! the longest sequence and masked; grouped-query attention groups the
-//! query heads over their key/value head instead of repeating the cache.
+//! a decoding step copies only the new keys and values; grouped-query
+//! attention groups the query heads over their key/value head instead of
+//! repeating the cache.
 //! Linear layers are [`super::row_linear::RowLinear`]s, so a sequence's
 //! logits do not depend on what else is in the batch.
 
@@ -33,7 +35,8 @@ use candle_core::{DType, Device, Module, Tensor};
 use candle_nn::{Embedding, RmsNorm, VarBuilder};
 use candle_transformers::models::llama::{Config, Llama3RopeConfig, Llama3RopeType};
 
-use super::row_linear::{ROW_KERNEL_MAX, RowLinear};
+use super::row_linear::{ROW_KERNEL_MAX, RowLinear, fma_available};
+use super::step_attention::{CacheShape, step_attention};
 
 /// One sequence's new tokens for a forward pass.
 #[derive(Debug, Clone, Copy)]
@@ -85,8 +88,12 @@ struct Plan {
 }
 
 struct Singles {
-    /// Per sequence of the batch, the packed row of its query (any row for
-    /// a sequence without a single-token input).
+    /// Per sequence of the batch, the packed row of its query, if it has
+    /// a single-token input.
+    queries: Vec<Option<usize>>,
+    /// Per sequence, its cached positions after this pass.
+    lens: Vec<usize>,
+    /// `queries` as a tensor (row 0 for a sequence without a query).
     rows: Tensor,
     /// `[sequences, 1, 1, longest]`: 0 where a sequence's query sees a
     /// cached position, -inf elsewhere (position 0 alone for sequences
@@ -430,6 +437,8 @@ impl PackedLlama {
                     .enumerate()
                     .all(|(k, i)| i.seq == k && i.tokens.len() == 1);
             Some(Singles {
+                queries: row_of,
+                lens,
                 rows: Tensor::new(rows, &self.device)?,
                 mask: Tensor::from_vec(mask, (sequences, 1, 1, longest), &self.device)?,
                 longest,
@@ -446,11 +455,12 @@ impl PackedLlama {
     /// Self-attention of layer `l` over packed `[tokens, hidden]` input:
     /// projections and rotary embeddings for all tokens at once; the
     /// new keys and values into their sequences' caches; then one
-    /// attention for all single-token inputs (decoding steps) over the
-    /// batch's cache, right-padded to the longest sequence and masked, and
-    /// one per sequence for inputs of several tokens (prompts, forced
-    /// tokens). A sequence's padded attention sums the same terms in the
-    /// same order plus exact zeros, so it does not depend on the batch.
+    /// attention for all single-token inputs (decoding steps) — on the CPU
+    /// over f32 caches each sequence over its own length in place, else
+    /// over the batch's cache right-padded to the longest sequence and
+    /// masked (the same terms in the same order plus exact zeros) — and one
+    /// per sequence for inputs of several tokens (prompts, forced tokens),
+    /// so a sequence's attention does not depend on the batch.
     fn attention(
         &mut self,
         l: usize,
@@ -509,6 +519,9 @@ impl PackedLlama {
         };
         // all single-token inputs at once: [sequences, kv_heads, rep, hd]
         let batched = match &plan.singles {
+            Some(s) if self.device.is_cpu() && self.dtype == DType::F32 && fma_available() => {
+                Some(cpu_steps(&q, kc, vc, s, heads)?)
+            }
             Some(s) => {
                 let qb = q
                     .reshape((n, heads * hd))?
@@ -561,6 +574,57 @@ impl PackedLlama {
         let y = Tensor::cat(&ys, 0)?;
         self.layers[l].o.forward(&y.to_dtype(self.dtype)?, segments)
     }
+}
+
+/// The `len` f32 values of a contiguous CPU cache buffer.
+fn cache_slice<'a>(
+    storage: &'a candle_core::Storage,
+    layout: &candle_core::Layout,
+    len: usize,
+) -> candle_core::Result<&'a [f32]> {
+    match storage {
+        candle_core::Storage::Cpu(c) if layout.is_contiguous() => {
+            let o = layout.start_offset();
+            c.as_slice::<f32>()?
+                .get(o..o + len)
+                .ok_or_else(|| candle_core::Error::Msg("KV cache storage too short".into()))
+        }
+        _ => candle_core::bail!("decoding attention: the KV cache is not a CPU buffer"),
+    }
+}
+
+/// The decoding steps' attention on the CPU, over the f32 caches in place
+/// ([`step_attention`]): `[sequences, heads * head_dim]`.
+fn cpu_steps(
+    q: &Tensor,
+    kc: &Tensor,
+    vc: &Tensor,
+    s: &Singles,
+    heads: usize,
+) -> candle_core::Result<Tensor> {
+    let (sequences, kv_heads, capacity, head_dim) = kc.dims4()?;
+    let q: Vec<f32> = q.flatten_all()?.to_vec1()?;
+    let (ks, kl) = kc.storage_and_layout();
+    let (vs, vl) = vc.storage_and_layout();
+    let len = sequences * kv_heads * capacity * head_dim;
+    let slice = |st, layout| cache_slice(st, layout, len);
+    let shape = CacheShape {
+        sequences,
+        heads,
+        kv_heads,
+        capacity,
+        head_dim,
+    };
+    let out = step_attention(
+        &q,
+        &s.queries,
+        &s.lens,
+        slice(&ks, kl)?,
+        slice(&vs, vl)?,
+        shape,
+    );
+    drop((ks, vs));
+    Tensor::from_vec(out, (sequences, heads * head_dim), &Device::Cpu)
 }
 
 #[cfg(test)]
