@@ -331,5 +331,12 @@ mod tests {
         let long = x.narrow(0, 2, 18).unwrap().matmul(&w.t().unwrap()).unwrap();
         assert_eq!(mixed[..2], all[..2]);
         assert_eq!(mixed[2..], long.to_vec2::<f32>().unwrap()[..]);
+        // a pool of one thread runs the kernel on the caller: same bits
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
+        let inline = pool.install(|| lin.forward(&x, &[1; 20]).unwrap());
+        assert_eq!(inline.to_vec2::<f32>().unwrap(), all);
     }
 }

@@ -236,5 +236,12 @@ mod tests {
         // a sequence alone gets the same bits as in the batch
         let alone = step_attention(&q, &[None, None, Some(0)], &lens, &k, &v, shape);
         assert_eq!(alone[2 * width..], got[2 * width..]);
+        // and the same bits on the caller's thread as on a pool
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
+        let inline = pool.install(|| step_attention(&q, &queries, &lens, &k, &v, shape));
+        assert_eq!(inline, got);
     }
 }
