@@ -151,15 +151,8 @@ fn exp_nonpositive(x: f32) -> f32 {
 
 #[cfg(test)]
 mod tests {
+    use super::super::row_linear::tests::data;
     use super::*;
-
-    fn data(n: usize, seed: u32) -> Vec<f32> {
-        (0..n)
-            .map(|i| {
-                ((i as u32).wrapping_mul(2654435761).wrapping_add(seed) % 1000) as f32 / 500.0 - 1.0
-            })
-            .collect()
-    }
 
     /// The textbook computation, in f64.
     fn reference(q: &[f32], keys: &[f32], values: &[f32], hd: usize) -> Vec<f64> {
