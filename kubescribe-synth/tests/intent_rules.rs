@@ -740,3 +740,71 @@ fn a_program_name_listed_with_system_calls_is_a_system_call() {
     let i = parsed("forbid setns and pivot_root: app=box in namespace ci");
     assert_eq!(i.resources.syscalls, ["setns", "pivot_root"]);
 }
+
+#[test]
+fn a_filler_word_between_a_determiner_and_namespace_is_its_name() {
+    // "apps" is a filler word elsewhere ("all apps"); "the apps namespace"
+    // names namespace apps (it was dropped from the scope).
+    let i = parsed("block all ingress to app=web in the apps namespace");
+    assert_eq!(i.scope.namespace.as_deref(), Some("apps"));
+    let i = parsed("Put a default-deny ingress policy on the services namespace");
+    assert_eq!(i.scope.namespace.as_deref(), Some("services"));
+    assert!(i.scope.all_pods && i.resources.all);
+    assert_eq!(i.action, Action::Block);
+}
+
+#[test]
+fn a_leading_clause_that_ends_in_a_semicolon_and_names_nothing_is_background() {
+    // The status quo before ";" is no second action.
+    let i = parsed(
+        "Out of the box everything may talk to everything; deny all ingress to app=vault in namespace secrets",
+    );
+    assert_eq!(i.action, Action::Block);
+    assert_eq!(i.direction, Some(Direction::Ingress));
+    assert!(i.resources.all);
+    assert_eq!(i.scope.labels.get("app").map(String::as_str), Some("vault"));
+}
+
+#[test]
+fn an_all_pods_subject_keeps_the_workload_it_reaches_as_its_peer() {
+    let i = parsed("all pods in namespace shop may reach app=cache on TCP 6379");
+    assert!(i.scope.all_pods);
+    assert_eq!(i.scope.namespace.as_deref(), Some("shop"));
+    assert!(i.scope.labels.is_empty());
+    assert_eq!(i.direction, Some(Direction::Egress));
+    assert_eq!(i.resources.peers.len(), 1);
+    assert_eq!(
+        i.resources.peers[0].labels.get("app").map(String::as_str),
+        Some("cache")
+    );
+}
+
+#[test]
+fn a_port_said_without_a_value_is_asked_for() {
+    for text in [
+        "allow app=web to reach app=db in namespace shop on the database's port",
+        "let app=web in namespace shop connect to app=api on its port",
+    ] {
+        let e = refused(text);
+        assert!(e.contains("which port"), "{text}: {e}");
+    }
+}
+
+#[test]
+fn a_default_deny_beside_an_allow_is_the_allow_lists_posture() {
+    let i = parsed(
+        "Set a default deny ingress policy for app=ledger in namespace bank and allow traffic from app=teller on 9443",
+    );
+    assert_eq!(i.action, Action::Allow);
+    assert_eq!(i.direction, Some(Direction::Ingress));
+    assert!(!i.resources.all, "nothing is allowed wholesale");
+    assert_eq!(i.resources.ports.len(), 1);
+    assert_eq!(i.resources.ports[0].port, 9443);
+    assert_eq!(
+        i.resources.peers[0].labels.get("app").map(String::as_str),
+        Some("teller")
+    );
+    // with nothing allowed by name, the refusal asks for it
+    let e = refused("default deny egress in namespace bank and allow the rest");
+    assert!(e.contains("which traffic"), "{e}");
+}

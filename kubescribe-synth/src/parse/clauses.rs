@@ -50,7 +50,8 @@ impl<'a> Parser<'a> {
     /// A heading before the first colon ("allow-kube-dns: …", "Alert! Someone
     /// created new user: audit …", "DENY external egress traffic: …"), or
     /// leading sentences ("Bash history accessed -- audit …", "Possibly the
-    /// adversary runs code. Audit /etc/rc0.d/ …"), that name no workload and
+    /// adversary runs code. Audit /etc/rc0.d/ …", "By default all egress is
+    /// allowed; block …"), that name no workload and
     /// no resource, when the rest says what to do: only its engine,
     /// direction, owner-only and read-only words are kept. The longest such
     /// prefix is set aside. Returns the first token after it.
@@ -69,7 +70,7 @@ impl<'a> Parser<'a> {
             .filter(|&j| {
                 let gap = &self.text[self.toks[j - 1].end..self.toks[j].start];
                 let g = gap.trim_start();
-                g.starts_with(['.', '!', '?']) && gap.ends_with(char::is_whitespace)
+                g.starts_with(['.', '!', '?', ';']) && gap.ends_with(char::is_whitespace)
                     || matches!(self.toks[j - 1].text, "--" | "—" | "-")
             })
             .map(|j| (j, false))

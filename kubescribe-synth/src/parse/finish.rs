@@ -87,6 +87,17 @@ impl<'a> Parser<'a> {
         let action = match (&a.allow, &a.block, &a.audit) {
             (Some(_), Some(_), _) if a.negated_allow => Action::Block,
             (Some(_), Some(_), _) if a.except => Action::Allow,
+            // "default deny ingress for app=db, allow app=api on 5432": the
+            // default deny is the allow-list's posture, not a second action
+            // (nothing is allowed wholesale: the deny's "all" goes).
+            (Some(_), Some(_), _) if a.default_deny && a.audit.is_none() => {
+                self.assume.push(
+                    "a default deny beside an allow read as an allow-list: what is allowed, and nothing else".into(),
+                );
+                a.only = true;
+                a.all_word = false;
+                Action::Allow
+            }
             (Some(x), Some(y), _) => {
                 return Err(IntentParseError::AmbiguousAction(x.clone(), y.clone()));
             }
@@ -230,6 +241,15 @@ impl<'a> Parser<'a> {
                 a.services.join("`, `")
             )]));
         }
+        if let Some(said) = &a.unnamed_port
+            && ports.is_empty()
+            && a.named_ports.is_empty()
+            && domain == Domain::Network
+        {
+            return Err(IntentParseError::Missing(vec![format!(
+                "which port: \"{said}\" names no port; give its number (e.g. `port 5432`) or its container port's name (`the port named http`)"
+            )]));
+        }
         // Domain words that describe something else ("processes in app=x must not call ptrace").
         self.ents.retain(|e| {
             e.kind != EntityKind::Domain || domain_of_word(&e.text.to_lowercase()) == Some(domain)
@@ -250,8 +270,11 @@ impl<'a> Parser<'a> {
                             .iter()
                             .any(|m| m.group == g && matches!(m.who, Who::Label(..) | Who::Pod(_)))
                     };
+                    // "every pod in namespace apps may reach app=dns": an
+                    // uncued all-pods subject names its namespace only.
+                    let all_pods_subject = a.all_pods_word && !a.all_pods_cued;
                     (0..groups.len())
-                        .find(|&g| groups[g] == Cue::None && names(g))
+                        .find(|&g| groups[g] == Cue::None && (names(g) || all_pods_subject))
                         .or_else(|| pick(&|c| c == Cue::To))
                         .or_else(|| pick(&|c| c == Cue::None))
                 }

@@ -296,6 +296,8 @@ struct Acc {
     listed: Vec<String>,
     /// Service names used where a port was expected (never turned into ports).
     services: Vec<String>,
+    /// A port said but not given ("the backend's port").
+    unnamed_port: Option<String>,
     /// "all traffic", "deny all", "default deny", "isolate": the whole domain.
     all_word: bool,
     /// "isolate"/"default deny": a default deny (both directions unless said).

@@ -672,10 +672,17 @@ impl<'a> Parser<'a> {
                     && !reserved(w)
                     && !FILLER.contains(&w)
             };
+            // Between a determiner and the keyword the word is a name even
+            // when it is a filler word elsewhere ("the apps namespace").
+            let determined = matches!(prev.as_str(), "the" | "this" | "that");
             if matches!(next.trim_end_matches(':'), "namespace" | "ns")
                 && !self.toks[i + 1].paren
                 && is_ns_name(t.text)
-                && !not_a_name(l)
+                && !(if determined {
+                    not_a_ns_after_keyword(l)
+                } else {
+                    not_a_name(l)
+                })
                 && parse_port(l).is_none()
                 && !named_after
             {
@@ -901,6 +908,17 @@ impl<'a> Parser<'a> {
                 continue;
             }
             if matches!(l, "port" | "ports") {
+                // "on the backend's port", "on its port": a port said but
+                // not given (refused with `which port` when none is).
+                let possessive = matches!(prev.as_str(), "its" | "their")
+                    || prev.ends_with("'s")
+                    || prev.ends_with("’s")
+                    || prev.ends_with("s'");
+                if possessive && parse_port(&next).is_none() {
+                    let from = self.toks[i - 1].start;
+                    a.unnamed_port
+                        .get_or_insert(self.text[from..t.end].to_string());
+                }
                 mode = Mode::Port;
                 i += 1;
                 continue;
