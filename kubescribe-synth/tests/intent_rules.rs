@@ -808,3 +808,19 @@ fn a_default_deny_beside_an_allow_is_the_allow_lists_posture() {
     let e = refused("default deny egress in namespace bank and allow the rest");
     assert!(e.contains("which traffic"), "{e}");
 }
+
+#[test]
+fn modification_and_alteration_nouns_name_writes() {
+    for text in [
+        "Watch /etc/hosts for modification in app=dns (namespace infra)",
+        "audit any alteration of /etc/resolv.conf in app=dns, namespace infra",
+    ] {
+        let i = parsed(text);
+        assert_eq!(
+            (i.domain, i.action),
+            (Domain::File, Action::Audit),
+            "{text}"
+        );
+        assert!(i.resources.read_only, "{text}: writes only");
+    }
+}
