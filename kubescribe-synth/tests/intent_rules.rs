@@ -824,3 +824,22 @@ fn modification_and_alteration_nouns_name_writes() {
         assert!(i.resources.read_only, "{text}: writes only");
     }
 }
+
+#[test]
+fn a_modal_after_a_system_call_or_executable_describes_it() {
+    // "X can …" says what X can do; the clause after ";" says what to do.
+    let i = parsed(
+        "userfaultfd can stall the kernel for an exploit; block the userfaultfd system call for app=api in namespace prod",
+    );
+    assert_eq!((i.domain, i.action), (Domain::Syscall, Action::Block));
+    assert_eq!(i.resources.syscalls, ["userfaultfd"]);
+    assert!(i.deny.is_none());
+    let i =
+        parsed("/usr/bin/scp can copy data out; block /usr/bin/scp in app=web (namespace shop)");
+    assert_eq!((i.domain, i.action), (Domain::Process, Action::Block));
+    assert!(i.deny.is_none());
+    // a workload's "may" is still permission beside a blocked part
+    let i = parsed("app=web may read /var/www/; block writes to /var/www/ in namespace shop");
+    assert_eq!(i.action, Action::Allow);
+    assert!(i.deny.is_some());
+}

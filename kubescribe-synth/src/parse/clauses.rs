@@ -185,10 +185,21 @@ impl<'a> Parser<'a> {
     /// reads of /var/www/ but block /var/www/private/"; "…; deny writes to …").
     pub(super) fn deny_clause_start(&self, from: usize) -> Option<usize> {
         let n = self.toks.len();
+        // "memfd_create can run binaries …", "/usr/bin/curl can download
+        // …": a modal after a system call or an executable says what it can
+        // do, not what is permitted.
+        let describes = |j: usize| {
+            j > 0 && {
+                let p = self.low(j - 1);
+                p.starts_with('/') || SYSCALLS_CLEAR.contains(&p)
+            }
+        };
         let allows = |range: std::ops::Range<usize>| {
             range.into_iter().any(|j| {
                 let l = self.low(j);
-                ALLOW_WORDS.contains(&l) || matches!(l, "only" | "may" | "can")
+                ALLOW_WORDS.contains(&l)
+                    || l == "only"
+                    || matches!(l, "may" | "can") && !describes(j)
             })
         };
         (from.max(1)..n).find(|&j| {
