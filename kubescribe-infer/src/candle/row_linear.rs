@@ -157,42 +157,24 @@ pub(crate) fn rows_times(x: &[f32], m: usize, k: usize, w: &[f32], out: &mut [f3
             let r = (m - i).min(rows_per);
             let xs = &x[i * k..(i + r) * k];
             let at = Block { m, i, j };
+            // c is at most weights_per: each wildcard is the block's widest
             match (r, c) {
                 (1, 1) => dots::<1, 1>(xs, k, ws, out, at),
                 (1, 2) => dots::<1, 2>(xs, k, ws, out, at),
                 (1, 3) => dots::<1, 3>(xs, k, ws, out, at),
-                (1, 4) => dots::<1, 4>(xs, k, ws, out, at),
+                (1, _) => dots::<1, 4>(xs, k, ws, out, at),
                 (2, 1) => dots::<2, 1>(xs, k, ws, out, at),
                 (2, 2) => dots::<2, 2>(xs, k, ws, out, at),
                 (2, 3) => dots::<2, 3>(xs, k, ws, out, at),
-                (2, 4) => dots::<2, 4>(xs, k, ws, out, at),
+                (2, _) => dots::<2, 4>(xs, k, ws, out, at),
                 (3, 1) => dots::<3, 1>(xs, k, ws, out, at),
-                (3, 2) => dots::<3, 2>(xs, k, ws, out, at),
+                (3, _) => dots::<3, 2>(xs, k, ws, out, at),
                 (4, 1) => dots::<4, 1>(xs, k, ws, out, at),
-                (4, 2) => dots::<4, 2>(xs, k, ws, out, at),
-                (5, 1) => dots::<5, 1>(xs, k, ws, out, at),
-                (6, 1) => dots::<6, 1>(xs, k, ws, out, at),
-                (7, 1) => dots::<7, 1>(xs, k, ws, out, at),
-                (8, 1) => dots::<8, 1>(xs, k, ws, out, at),
-                // not produced by the blocking above; one result at a time
-                _ => {
-                    for rr in 0..r {
-                        for cc in 0..c {
-                            let at = Block {
-                                m,
-                                i: i + rr,
-                                j: j + cc,
-                            };
-                            dots::<1, 1>(
-                                &xs[rr * k..(rr + 1) * k],
-                                k,
-                                &ws[cc * k..(cc + 1) * k],
-                                out,
-                                at,
-                            );
-                        }
-                    }
-                }
+                (4, _) => dots::<4, 2>(xs, k, ws, out, at),
+                (5, _) => dots::<5, 1>(xs, k, ws, out, at),
+                (6, _) => dots::<6, 1>(xs, k, ws, out, at),
+                (7, _) => dots::<7, 1>(xs, k, ws, out, at),
+                _ => dots::<8, 1>(xs, k, ws, out, at),
             }
             i += r;
         }
