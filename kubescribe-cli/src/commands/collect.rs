@@ -146,8 +146,12 @@ fn sources(args: &CollectArgs) -> Vec<Source> {
 }
 
 /// Stops `stop` on the first Ctrl-C (the collection then commits what it
-/// received and returns); a second Ctrl-C exits at once.
+/// received and returns); a second Ctrl-C exits at once. Returns once the
+/// handler is in place, so a Ctrl-C that comes right after the listener says
+/// where it listens is not met by the default action (ending the process
+/// with nothing committed).
 fn stop_on_ctrl_c(stop: Stop) {
+    let (ready, registered) = std::sync::mpsc::channel::<()>();
     std::thread::spawn(move || {
         let Ok(rt) = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -156,7 +160,16 @@ fn stop_on_ctrl_c(stop: Stop) {
             return;
         };
         rt.block_on(async {
-            if tokio::signal::ctrl_c().await.is_ok() {
+            let mut first = std::pin::pin!(tokio::signal::ctrl_c());
+            // The first poll registers the handler.
+            let polled =
+                std::future::poll_fn(|cx| std::task::Poll::Ready(first.as_mut().poll(cx))).await;
+            drop(ready);
+            let got = match polled {
+                std::task::Poll::Ready(r) => r,
+                std::task::Poll::Pending => first.await,
+            };
+            if got.is_ok() {
                 eprintln!("\nkubescribe: stopping: committing what was received (Ctrl-C again to quit at once)");
                 stop.stop();
                 if tokio::signal::ctrl_c().await.is_ok() {
@@ -165,6 +178,8 @@ fn stop_on_ctrl_c(stop: Stop) {
             }
         });
     });
+    // Ends when the thread registered the handler (or could not).
+    let _ = registered.recv();
 }
 
 fn count(n: u64) -> String {
