@@ -271,6 +271,20 @@ fn a_service_reached_asks_for_its_port() {
 }
 
 #[test]
+fn a_service_qualifying_connections_asks_for_its_port() {
+    // "SSH connections", "IRC traffic": the service names the traffic, and
+    // no port is guessed for it.
+    assert!(
+        refused("app=chat in namespace irc must not make outbound IRC connections")
+            .contains("which port")
+    );
+    assert!(refused("block SSH traffic to app=db in namespace data").contains("which port"));
+    // With its port said, the port is what the rule governs.
+    let i = parsed("block outbound IRC connections on TCP 6667 from app=bot in namespace chat");
+    assert_eq!(i.resources.ports[0].port, 6667);
+}
+
+#[test]
 fn initiating_connections_is_egress() {
     let i = parsed("app=httpd in namespace web is allowed to initiate UDP connections");
     assert_eq!(i.direction, Some(Direction::Egress));

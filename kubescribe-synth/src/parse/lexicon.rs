@@ -942,6 +942,13 @@ pub(super) const SERVICE_NAMES: &[&str] = &[
     "ftp",
     "grpc",
     "ntp",
+    "irc",
+    "telnet",
+    "rdp",
+    "vnc",
+    "smb",
+    "amqp",
+    "mqtt",
 ];
 
 /// A non-workload peer named in words (docs/intents.md, "Entities").

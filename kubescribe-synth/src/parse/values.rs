@@ -512,7 +512,13 @@ impl<'a> Parser<'a> {
                     prev.as_str(),
                     "on" | "over" | "via" | "port" | "to" | "reach" | "reaches" | "contact"
                 )
-                || next == "port")
+                || next == "port"
+                // "outbound IRC connections", "SSH traffic": the service
+                // qualifies the traffic.
+                || matches!(
+                    next.as_str(),
+                    "connection" | "connections" | "traffic" | "request" | "requests" | "session" | "sessions"
+                ))
             && !matches!(
                 next.as_str(),
                 "pod"
