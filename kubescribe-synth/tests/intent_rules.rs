@@ -285,6 +285,23 @@ fn a_service_qualifying_connections_asks_for_its_port() {
 }
 
 #[test]
+fn a_system_call_or_executable_that_lets_something_happen_is_described_not_permitted() {
+    let i = parsed(
+        "ptrace lets a process read another's memory: block the ptrace system call for app=api in namespace prod",
+    );
+    assert_eq!(i.action, Action::Block);
+    assert_eq!(i.domain, Domain::Syscall);
+    let i = parsed(
+        "/usr/bin/nsenter allows an attacker to enter the host's namespaces, so deny /usr/bin/nsenter for app=ops in namespace tools",
+    );
+    assert_eq!(i.action, Action::Block);
+    assert_eq!(i.resources.binaries, ["/usr/bin/nsenter"]);
+    // A workload that lets something happen is still a permission.
+    let i = parsed("let app=web in namespace shop reach app=db on TCP 5432");
+    assert_eq!(i.action, Action::Allow);
+}
+
+#[test]
 fn initiating_connections_is_egress() {
     let i = parsed("app=httpd in namespace web is allowed to initiate UDP connections");
     assert_eq!(i.direction, Some(Direction::Egress));

@@ -579,6 +579,40 @@ impl<'a> Parser<'a> {
         if l == "only" && ALLOW_WORDS.contains(&next) {
             return Some((Action::Allow, i + 1, false));
         }
+        // "unshare and setns let a container switch namespaces", "ptrace
+        // allows a process to …", "/usr/bin/nsenter lets an attacker …": a
+        // system call or an executable as the subject of a permissive verb
+        // says what it does, not what is permitted.
+        if matches!(
+            l,
+            "let" | "lets" | "allow" | "allows" | "permit" | "permits" | "enable" | "enables"
+        ) && i > 0
+            && {
+                let p = self.low(i - 1);
+                let p = p.trim_end_matches(['(', ')']);
+                p.starts_with('/') || SYSCALLS_CLEAR.contains(&p)
+            }
+            && matches!(
+                next,
+                "a" | "an"
+                    | "the"
+                    | "one"
+                    | "any"
+                    | "attackers"
+                    | "attacker"
+                    | "processes"
+                    | "process"
+                    | "containers"
+                    | "container"
+                    | "users"
+                    | "user"
+                    | "programs"
+                    | "code"
+                    | "you"
+            )
+        {
+            return None;
+        }
         let act = if ALLOW_WORDS.contains(&l) {
             Action::Allow
         } else if BLOCK_WORDS.contains(&l) {
