@@ -302,6 +302,27 @@ fn a_system_call_or_executable_that_lets_something_happen_is_described_not_permi
 }
 
 #[test]
+fn capabilities_dropped_but_one_added_back_is_an_allow_list_of_it() {
+    // It was read as "block NET_BIND_SERVICE": the one capability meant to stay.
+    for text in [
+        "drop all capabilities except NET_BIND_SERVICE for app=api in namespace prod",
+        "app=api in namespace prod: drop ALL capabilities, add NET_BIND_SERVICE",
+        "pods of app=api (namespace prod) drop all capabilities and only add back CAP_CHOWN",
+    ] {
+        let i = parsed(text);
+        assert_eq!(i.action, Action::Allow, "{text}");
+        assert_eq!(i.domain, Domain::Capability, "{text}");
+        assert_eq!(i.resources.capabilities.len(), 1, "{text}");
+    }
+    // Dropping one stays a block; dropping all is said as all, not asked
+    // "which capabilities?".
+    let i = parsed("drop NET_RAW for app=api in namespace prod");
+    assert_eq!(i.action, Action::Block);
+    let i = parsed("drop all capabilities for app=api in namespace prod");
+    assert_eq!((i.action, i.resources.all), (Action::Block, true));
+}
+
+#[test]
 fn initiating_connections_is_egress() {
     let i = parsed("app=httpd in namespace web is allowed to initiate UDP connections");
     assert_eq!(i.direction, Some(Direction::Egress));

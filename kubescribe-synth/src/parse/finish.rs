@@ -664,10 +664,16 @@ impl<'a> Parser<'a> {
             capabilities: a.caps.clone(),
             all: false,
         };
-        // "block all outbound traffic except to 10.0.0.0/8": an allow-list of
-        // what follows "except".
+        // "block all outbound traffic except to 10.0.0.0/8", "drop all
+        // capabilities except NET_BIND_SERVICE": an allow-list of what
+        // follows "except" (where "all" is the whole kind, not a file tree).
         let mut action = action;
-        if action == Action::Block && a.all_word && a.except && resources.names_network() {
+        let whole_kind = resources.names_network()
+            || !(resources.capabilities.is_empty() && resources.syscalls.is_empty())
+                && resources.paths.is_empty()
+                && resources.dirs.is_empty()
+                && resources.binaries.is_empty();
+        if action == Action::Block && a.all_word && a.except && whole_kind {
             self.assume.push(
                 "\"block all … except X\" read as an allow-list of X (everything else denied)"
                     .into(),

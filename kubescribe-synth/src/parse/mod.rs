@@ -199,6 +199,7 @@ const ALL_WHAT: &[&str] = &[
     "files",
     "binaries",
     "programs",
+    "capabilities",
     "commands",
 ];
 

@@ -56,8 +56,12 @@ pub fn restate(intent: &Intent) -> String {
         }
         Domain::Capability => {
             out.push(verb.into());
-            out.push("the capabilities".into());
-            out.push(list(&r.capabilities));
+            if r.all {
+                out.push("all capabilities".into());
+            } else {
+                out.push("the capabilities".into());
+                out.push(list(&r.capabilities));
+            }
         }
         Domain::Network => {
             out.push(verb.into());

@@ -868,7 +868,16 @@ impl<'a> Parser<'a> {
                 }
                 _ => {}
             }
-            if l == "except" || l == "but" && next == "only" {
+            // "drop all capabilities and only add back NET_BIND_SERVICE",
+            // "drop ALL, add NET_BIND_SERVICE": what is added back is the
+            // exception to the drop.
+            let adds_back = l == "add"
+                && (matches!(next.as_str(), "back" | "only")
+                    || a.all_word
+                        && a.block.as_deref().is_some_and(|b| {
+                            b.eq_ignore_ascii_case("drop") || b.eq_ignore_ascii_case("drops")
+                        }));
+            if l == "except" || l == "but" && next == "only" || adds_back {
                 a.except = true;
             }
             // Resource-mode verbs.
