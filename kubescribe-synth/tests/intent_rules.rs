@@ -323,6 +323,39 @@ fn capabilities_dropped_but_one_added_back_is_an_allow_list_of_it() {
 }
 
 #[test]
+fn nobody_else_reaching_a_workload_protects_it() {
+    // "nothing else may reach httpbin": the workload reached is the one
+    // the allow-list protects, as after "only app=web may connect to …".
+    for text in [
+        "Let app=client pods (namespace web) talk to app=api on port 9000 -- nothing else may reach the api",
+        "allow app=client to connect to app=api on TCP 9000 in namespace web; nobody else can connect to it",
+        "app=client may reach app=api on TCP 9000 in namespace web and no one else may access app=api",
+    ] {
+        let i = parsed(text);
+        assert_eq!(
+            i.scope.labels.get("app").map(String::as_str),
+            Some("api"),
+            "{text}"
+        );
+        assert_eq!(i.scope.namespace.as_deref(), Some("web"), "{text}");
+        assert_eq!(i.direction, Some(Direction::Ingress), "{text}");
+        assert_eq!(
+            i.resources.peers.len(),
+            1,
+            "{text}: {:?}",
+            i.resources.peers
+        );
+        assert_eq!(
+            i.resources.peers[0].labels.get("app").map(String::as_str),
+            Some("client")
+        );
+    }
+    // "… and nothing else" after the object keeps the subject's egress.
+    let i = parsed("app=client in namespace web may reach app=api on TCP 9000 and nothing else");
+    assert_eq!(i.direction, Some(Direction::Egress));
+}
+
+#[test]
 fn initiating_connections_is_egress() {
     let i = parsed("app=httpd in namespace web is allowed to initiate UDP connections");
     assert_eq!(i.direction, Some(Direction::Egress));

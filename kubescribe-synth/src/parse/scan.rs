@@ -188,6 +188,57 @@ impl<'a> Parser<'a> {
                 i += 2;
                 continue;
             }
+            // "… -- nothing else may reach httpbin", "nobody else gets in":
+            // as the subject of reaching, the workload reached is protected
+            // (as "only app=web may connect to app=db").
+            let no_one_else = matches!(l, "nothing" | "nobody" | "noone" | "none")
+                && next == "else"
+                || l == "no" && next == "one" && self.low(i + 2) == "else";
+            if no_one_else
+                && (i + 2..(i + 6).min(n)).any(|k| {
+                    matches!(
+                        self.low(k),
+                        "reach"
+                            | "reaches"
+                            | "talk"
+                            | "talks"
+                            | "connect"
+                            | "connects"
+                            | "access"
+                            | "accesses"
+                            | "gets"
+                            | "get"
+                            | "enter"
+                            | "enters"
+                    )
+                })
+            {
+                a.only = true;
+                a.only_subject = true;
+                i += if l == "no" { 3 } else { 2 };
+                // The rest of its sentence repeats the protected workload
+                // ("… may reach httpbin", "… connect to it"): nothing new,
+                // unless it names a port or a path.
+                let mut end = i;
+                while end < n {
+                    let gap_after = self
+                        .toks
+                        .get(end + 1)
+                        .map(|t| &self.text[self.toks[end].end..t.start])
+                        .unwrap_or("");
+                    end += 1;
+                    if gap_after.contains(';') || gap_after.contains(". ") {
+                        break;
+                    }
+                }
+                if (i..end).all(|k| {
+                    let w = self.low(k);
+                    !w.starts_with('/') && !w.bytes().any(|b| b.is_ascii_digit())
+                }) {
+                    i = end;
+                }
+                continue;
+            }
             // "everything else: denied", "everything else is blocked": the
             // allow-list's posture, not a block of its own.
             if matches!(l, "everything" | "anything" | "all" | "nothing")
