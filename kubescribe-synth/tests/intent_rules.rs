@@ -356,6 +356,34 @@ fn nobody_else_reaching_a_workload_protects_it() {
 }
 
 #[test]
+fn an_address_the_pods_access_is_egress() {
+    for text in [
+        "block app=batch in namespace jobs from accessing 10.20.0.0/16",
+        "deny access to the metadata server 169.254.169.254 for all pods in namespace jobs",
+        "pods labelled app=batch (namespace jobs) must not query the internal resolver at 10.0.0.10",
+    ] {
+        let i = parsed(text);
+        assert_eq!(i.direction, Some(Direction::Egress), "{text}");
+    }
+    // An address the traffic comes from stays ingress.
+    let i = parsed("block access from 10.20.0.0/16 to app=batch in namespace jobs");
+    assert_eq!(i.direction, Some(Direction::Ingress));
+}
+
+#[test]
+fn an_infinitive_to_names_no_side_of_a_connection() {
+    // "the correct way to forbid all pods …": no "to" cue on the pods
+    // (they were read as the side traffic goes to: ingress).
+    let i = parsed(
+        "How do I find the right way to forbid all pods in namespace jobs to reach 10.20.0.0/16?",
+    );
+    assert_eq!(i.direction, Some(Direction::Egress));
+    assert!(i.scope.all_pods);
+    let i = parsed("I want to block every pod of namespace jobs from reaching 10.20.0.0/16");
+    assert_eq!(i.direction, Some(Direction::Egress));
+}
+
+#[test]
 fn initiating_connections_is_egress() {
     let i = parsed("app=httpd in namespace web is allowed to initiate UDP connections");
     assert_eq!(i.direction, Some(Direction::Egress));

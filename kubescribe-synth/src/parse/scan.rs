@@ -839,6 +839,20 @@ impl<'a> Parser<'a> {
             {
                 a.dangling_it = true;
             }
+            // "the correct way to forbid all pods …", "I want to block …": an
+            // infinitive's "to" names no side of a connection.
+            if l == "to"
+                && (ALLOW_WORDS.contains(&next.as_str())
+                    || BLOCK_WORDS.contains(&next.as_str())
+                    || AUDIT_WORDS.contains(&next.as_str())
+                    || matches!(
+                        prev.as_str(),
+                        "way" | "how" | "want" | "wants" | "need" | "needs" | "trying" | "try"
+                    ))
+            {
+                i += 1;
+                continue;
+            }
             // Prepositions that say which side of a connection a workload is on.
             match l {
                 "from" => {

@@ -273,7 +273,32 @@ impl<'a> Parser<'a> {
             if single {
                 push_uniq(&mut self.assume, format!("address {raw} read as {c}"));
             }
-            if prev == "to" {
+            // "to 10.0.0.0/8", "access metadata endpoint 169.254.169.254",
+            // "from accessing 10.0.0.0/8": the pods reach the address.
+            let reached = prev == "to"
+                || (i.saturating_sub(5)..i).rev().any(|k| {
+                    matches!(
+                        self.low(k),
+                        "to" | "access"
+                            | "accesses"
+                            | "accessing"
+                            | "reach"
+                            | "reaches"
+                            | "reaching"
+                            | "contact"
+                            | "contacts"
+                            | "contacting"
+                            | "query"
+                            | "queries"
+                            | "querying"
+                            | "call"
+                            | "calls"
+                            | "calling"
+                    )
+                }) && !(i.saturating_sub(5)..i).any(|k| {
+                    self.low(k) == "from" && k + 1 < i && !self.low(k + 1).ends_with("ing")
+                });
+            if reached {
                 a.dir_implied.get_or_insert(Direction::Egress);
             }
             if a.cidr_except {
