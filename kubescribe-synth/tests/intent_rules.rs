@@ -384,6 +384,82 @@ fn an_infinitive_to_names_no_side_of_a_connection() {
 }
 
 #[test]
+fn ports_listed_with_a_slash_are_each_a_port() {
+    let i =
+        parsed("deny inbound connections to the VNC port (5900/5901) of app=desk in namespace vdi");
+    let ports: Vec<u16> = i.resources.ports.iter().map(|p| p.port).collect();
+    assert_eq!(ports, [5900, 5901]);
+    // A port and its protocol keep their meaning.
+    let i = parsed("allow 53/udp to app=dns in namespace infra");
+    assert_eq!(i.resources.ports.len(), 1);
+    assert_eq!(i.resources.ports[0].protocol, Protocol::Udp);
+}
+
+#[test]
+fn a_resource_noun_after_in_namespace_is_its_name() {
+    // "in namespace files" named no namespace: the intent lost it.
+    let i = parsed("block ingress on TCP 21 to app=ftp in namespace files");
+    assert_eq!(i.scope.namespace.as_deref(), Some("files"));
+}
+
+#[test]
+fn shutting_access_is_blocking_it() {
+    let i = parsed("shut all ingress to app=db in namespace data");
+    assert_eq!(i.action, Action::Block);
+}
+
+#[test]
+fn limiting_the_blast_radius_is_a_purpose_not_an_allow() {
+    let i = parsed(
+        "Worker pods (app=worker, namespace jobs) need egress controls to limit the blast radius of a breach. Allow TCP 443 to 10.0.0.0/8, deny all other egress",
+    );
+    assert_eq!(i.action, Action::Allow);
+    assert_eq!(i.direction, Some(Direction::Egress));
+    assert_eq!(i.resources.cidrs, ["10.0.0.0/8"]);
+}
+
+#[test]
+fn deny_all_other_traffic_is_the_allow_lists_posture() {
+    let i = parsed("app=api in namespace shop: allow UDP 53, deny all other egress");
+    assert_eq!(i.action, Action::Allow);
+    assert_eq!(i.direction, Some(Direction::Egress));
+    assert!(!i.resources.all);
+}
+
+#[test]
+fn access_to_an_api_or_service_asks_which_traffic() {
+    let e = refused("Block access to the cloud metadata API for app=web pods in namespace shop");
+    assert!(e.contains("which traffic"), "{e}");
+    // Access to something unnamed otherwise still asks for files.
+    let e = refused("block access to the secrets for app=web in namespace shop");
+    assert!(e.contains("which files"), "{e}");
+}
+
+#[test]
+fn a_program_named_in_a_network_intent_describes_the_traffic() {
+    // "ping", "SSH server": the program's name is no executable rule of a
+    // network intent (it made the intent unsynthesizable).
+    let i = parsed(
+        "A netcat listener that is running in a pod can be used as a backdoor: block incoming connections on TCP 4444 to app=bastion in namespace ops",
+    );
+    assert_eq!(i.domain, Domain::Network);
+    assert!(
+        i.resources.binaries.is_empty(),
+        "{:?}",
+        i.resources.binaries
+    );
+    assert_eq!(i.resources.ports[0].port, 4444);
+    let i = parsed(
+        "log outbound ICMP of app=probe in namespace ops -- for instance somebody running ping",
+    );
+    assert!(
+        i.resources.binaries.is_empty(),
+        "{:?}",
+        i.resources.binaries
+    );
+}
+
+#[test]
 fn initiating_connections_is_egress() {
     let i = parsed("app=httpd in namespace web is allowed to initiate UDP connections");
     assert_eq!(i.direction, Some(Direction::Egress));

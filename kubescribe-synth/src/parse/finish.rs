@@ -637,6 +637,20 @@ impl<'a> Parser<'a> {
                     || x.reads && !x.writes && action == Action::Allow
                     || x.writes && !x.reads && !x.any_access && action != Action::Allow)
         };
+        // "An SSH server … may be used by attackers: block incoming
+        // connections to the SSH port (22/2222)", "e.g. someone running ping":
+        // in a network intent a program's name describes the traffic; an
+        // executable given as a path is still refused there.
+        if domain == Domain::Network
+            && !a.binaries.is_empty()
+            && a.binaries.iter().all(|b| a.named_binaries.contains(b))
+        {
+            let names = std::mem::take(&mut a.binaries);
+            self.assume.push(format!(
+                "{} read as describing the traffic, not as executables (a network intent governs traffic)",
+                names.join(", ")
+            ));
+        }
         let mut resources = Resources {
             paths: a.paths.iter().map(|(p, _)| p.clone()).collect(),
             dirs: a.dirs.clone(),
@@ -842,8 +856,27 @@ pub(super) fn missing_fields(
             _ => {}
         }
     }
+    // "block access to the metadata API": what is accessed is a network
+    // service, not a file.
+    let net_object = p.toks.iter().any(|t| {
+        matches!(
+            t.lower.as_str(),
+            "api"
+                | "apis"
+                | "endpoint"
+                | "endpoints"
+                | "service"
+                | "services"
+                | "server"
+                | "url"
+                | "urls"
+        )
+    });
     if no_domain {
-        out.push(if a.file_verb {
+        out.push(if a.file_verb && net_object {
+            "which traffic: ports, peers (labels), CIDRs, FQDNs, entities (world, host) or \"all\"?"
+                .to_string()
+        } else if a.file_verb {
             "which files: paths (`/etc/passwd`) or directories (`/etc/`)?".to_string()
         } else if a.exec_verb {
             "which executables: paths (`/usr/bin/curl`) or directories?".to_string()

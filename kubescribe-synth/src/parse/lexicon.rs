@@ -610,6 +610,8 @@ pub(super) const ALLOW_WORDS: &[&str] = &[
     "admits",
 ];
 pub(super) const BLOCK_WORDS: &[&str] = &[
+    "shut",
+    "shuts",
     "deny",
     "denies",
     "denied",

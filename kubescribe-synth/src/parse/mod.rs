@@ -311,6 +311,9 @@ struct Acc {
     cluster_wide_word: bool,
     /// "only app=web may connect to …": "only" restricts the subject.
     only_subject: bool,
+    /// Executables resolved from a program's name ("ssh", "ping"), not
+    /// given as paths.
+    named_binaries: Vec<String>,
     /// "may"/"can" + a verb, with no action word: permission (allow).
     modal_allow: bool,
     /// Protocols named since the last port ("UDP 5060, TCP 5061").
@@ -612,6 +615,24 @@ impl<'a> Parser<'a> {
                     | "you"
             )
         {
+            return None;
+        }
+        // "to limit the blast radius of a compromised pod", "to reduce the
+        // attack surface": a purpose, not what the policy allows.
+        if matches!(
+            l,
+            "limit" | "limits" | "restrict" | "restricts" | "reduce" | "reduces" | "minimize"
+        ) && {
+            let k = if matches!(next, "the" | "its" | "their" | "any") {
+                i + 2
+            } else {
+                i + 1
+            };
+            matches!(
+                self.low(k),
+                "blast" | "impact" | "damage" | "exposure" | "attack" | "risk" | "risks"
+            )
+        } {
             return None;
         }
         let act = if ALLOW_WORDS.contains(&l) {

@@ -75,6 +75,25 @@ impl<'a> Parser<'a> {
                     i = k + 3;
                     continue;
                 }
+                if act == Action::Block
+                    && matches!(self.low(k + 1), "all" | "any")
+                    && self.low(k + 2) == "other"
+                {
+                    // "Allow DNS (UDP/TCP 53), Deny all other egress": the
+                    // allow-list's posture, in the direction it names.
+                    a.only = true;
+                    match self.low(k + 3) {
+                        "ingress" | "incoming" | "inbound" => {
+                            a.dir_implied.get_or_insert(Direction::Ingress);
+                        }
+                        "egress" | "outgoing" | "outbound" => {
+                            a.dir_implied.get_or_insert(Direction::Egress);
+                        }
+                        _ => {}
+                    }
+                    i = k + 3;
+                    continue;
+                }
                 // "allow nothing" (not "nothing else"): a default deny.
                 // "accepts no traffic", "allows no ingress": the same (a
                 // quantifier that negates the object), but not "no other …".
@@ -670,8 +689,26 @@ impl<'a> Parser<'a> {
                 // "within each namespace, selecting …": the keyword ends its
                 // clause; the next word names no namespace.
                 let ended = t.comma && !l.ends_with(':');
+                // "in namespace files": after "in/of/from/to namespace" a
+                // noun that elsewhere names a resource kind is the name (it
+                // was dropped, leaving the intent without its namespace).
+                let named_kind = matches!(prev.as_str(), "in" | "of" | "from" | "to" | "into")
+                    && matches!(
+                        name,
+                        "files"
+                            | "file"
+                            | "binaries"
+                            | "binary"
+                            | "processes"
+                            | "process"
+                            | "programs"
+                            | "program"
+                            | "commands"
+                            | "command"
+                            | "executables"
+                    );
                 if is_ns_name(name)
-                    && !not_a_ns_after_keyword(name)
+                    && (!not_a_ns_after_keyword(name) || named_kind)
                     && !topic
                     && !action_word
                     && !ended

@@ -470,6 +470,37 @@ impl<'a> Parser<'a> {
         {
             *mode = Mode::Port;
         }
+        // "the SSH port (22/2222)": ports listed with a slash.
+        if *mode == Mode::Port
+            && raw.contains('/')
+            && let Some(list) = raw
+                .split('/')
+                .map(|x| match parse_port(x) {
+                    Some((p, None)) => Some(p),
+                    _ => None,
+                })
+                .collect::<Option<Vec<u16>>>()
+        {
+            self.ent(EntityKind::Port, t.start, t.end);
+            let pending = std::mem::take(&mut a.pending_protos);
+            for p in list {
+                for protocol in pending
+                    .iter()
+                    .copied()
+                    .chain(pending.is_empty().then_some(Protocol::Tcp))
+                {
+                    a.ports.push((
+                        PortSpec {
+                            port: p,
+                            end_port: None,
+                            protocol,
+                        },
+                        !pending.is_empty(),
+                    ));
+                }
+            }
+            return 1;
+        }
         if let (Mode::Port, Some((p, e))) = (*mode, parse_port(raw)) {
             let mut end = t.end;
             let mut end_port = e;
@@ -720,6 +751,7 @@ impl<'a> Parser<'a> {
                 Some((_, path)) => {
                     push_uniq(&mut self.assume, format!("binary {raw} resolved to {path}"));
                     push_uniq(&mut a.binaries, (*path).to_string());
+                    push_uniq(&mut a.named_binaries, (*path).to_string());
                 }
                 None => {
                     push_uniq(
