@@ -213,6 +213,43 @@ fn network_intent() -> impl Strategy<Value = Intent> {
         )
 }
 
+/// "allow all egress …, but block traffic to 10.0.0.0/8 on port 22/tcp":
+/// the deny part of a network intent (it was restated as "block access to"
+/// with nothing after it).
+fn network_allow_all_with_deny() -> impl Strategy<Value = Intent> {
+    (
+        scope(),
+        prop::sample::select(vec![Direction::Ingress, Direction::Egress]),
+        prop::sample::select(vec!["10.0.0.0/8", "192.168.0.0/16"]),
+        prop::option::of(prop::sample::select(vec![22u16, 3306])),
+    )
+        .prop_map(|(scope, direction, cidr, port)| Intent {
+            version: None,
+            engine: None,
+            scope,
+            domain: Domain::Network,
+            action: Action::Allow,
+            direction: Some(direction),
+            resources: Resources {
+                all: true,
+                ..Resources::default()
+            },
+            deny: Some(Resources {
+                cidrs: vec![cidr.into()],
+                ports: port
+                    .map(|port| PortSpec {
+                        port,
+                        end_port: None,
+                        protocol: Protocol::Tcp,
+                    })
+                    .into_iter()
+                    .collect(),
+                ..Resources::default()
+            }),
+            rationale: None,
+        })
+}
+
 fn other_intent() -> impl Strategy<Value = Intent> {
     (
         scope(),
@@ -282,4 +319,7 @@ proptest! {
 
     #[test]
     fn syscall_and_capability_intents_round_trip(i in other_intent()) { check(&i)?; }
+
+    #[test]
+    fn network_intents_with_a_deny_part_round_trip(i in network_allow_all_with_deny()) { check(&i)?; }
 }

@@ -81,7 +81,7 @@ pub fn restate(intent: &Intent) -> String {
     }
     out.push(scope(intent));
     if intent.domain == Domain::Network {
-        out.push(network(intent));
+        out.push(network(r, intent.direction));
     }
     if let Some(e) = intent.engine {
         out.push(format!("with {}", e.name()));
@@ -93,9 +93,14 @@ pub fn restate(intent: &Intent) -> String {
         .join(" ");
     if let Some(d) = &intent.deny {
         text.push_str(", but block ");
-        text.push_str(&file_ops(d, Action::Block, false));
-        text.push(' ');
-        text.push_str(&files(d));
+        if intent.domain == Domain::Network {
+            text.push_str("traffic ");
+            text.push_str(&network(d, intent.direction));
+        } else {
+            text.push_str(&file_ops(d, Action::Block, false));
+            text.push(' ');
+            text.push_str(&files(d));
+        }
     }
     text
 }
@@ -188,10 +193,11 @@ fn peer(p: &PeerSelector) -> String {
     out.join(" ")
 }
 
-fn network(intent: &Intent) -> String {
-    let r = &intent.resources;
+/// The peers, ports and protocols of network resources `r`, with the cue
+/// of `direction` ("to" for egress, "from" otherwise).
+fn network(r: &Resources, direction: Option<Direction>) -> String {
     let mut out = Vec::new();
-    let cue = match intent.direction {
+    let cue = match direction {
         Some(Direction::Egress) => "to",
         _ => "from",
     };
