@@ -29,6 +29,7 @@ fn main() -> ExitCode {
     let mut show_test = false;
     let mut write: Option<String> = None;
     let mut reference = false;
+    let mut prefix: Option<String> = None;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
@@ -38,13 +39,17 @@ fn main() -> ExitCode {
             },
             "--show-test" => show_test = true,
             "--reference" => reference = true,
+            "--prefix" => match args.next() {
+                Some(p) => prefix = Some(p),
+                None => return usage("--prefix needs an id prefix (e.g. `o-`)"),
+            },
             "--write" => match args.next() {
                 Some(f) => write = Some(f),
                 None => return usage("--write needs a file"),
             },
             "-h" | "--help" => {
                 println!(
-                    "usage: intent_eval [--split dev|test|all] [--show-test] [--write FILE] [--reference]"
+                    "usage: intent_eval [--split dev|test|all] [--prefix ID-PREFIX] [--show-test] [--write FILE] [--reference]\n  --prefix: only the cases whose id starts with it (one batch's figures)"
                 );
                 return ExitCode::SUCCESS;
             }
@@ -52,7 +57,10 @@ fn main() -> ExitCode {
         }
     }
     let cases = match load_split(&split) {
-        Ok(c) => c,
+        Ok(c) => c
+            .into_iter()
+            .filter(|c| prefix.as_deref().is_none_or(|p| c.id.starts_with(p)))
+            .collect::<Vec<_>>(),
         Err(e) => {
             eprintln!("error: {e}");
             return ExitCode::from(2);

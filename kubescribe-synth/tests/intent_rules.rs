@@ -460,6 +460,33 @@ fn a_program_named_in_a_network_intent_describes_the_traffic() {
 }
 
 #[test]
+fn deny_all_traffic_but_allow_is_an_allow_list() {
+    // It was refused as a contradiction ("both allow and deny").
+    let i =
+        parsed("deny all ingress to app=cache in namespace data but allow app=worker on TCP 6379");
+    assert_eq!(i.action, Action::Allow);
+    assert_eq!(i.direction, Some(Direction::Ingress));
+    assert_eq!(i.scope.labels.get("app").map(String::as_str), Some("cache"));
+    assert_eq!(i.resources.peers.len(), 1);
+    assert!(!i.resources.all);
+    let i = parsed(
+        "block all outgoing traffic from app=worker in namespace data, but allow TCP 443 to 10.0.0.0/8",
+    );
+    assert_eq!(
+        (i.action, i.direction),
+        (Action::Allow, Some(Direction::Egress))
+    );
+    assert_eq!(i.resources.cidrs, ["10.0.0.0/8"]);
+    // Allow-all with a carved-out deny keeps its deny part.
+    let i = parsed("allow all egress from app=worker in namespace data but block 10.0.0.0/8");
+    assert!(i.resources.all);
+    assert_eq!(
+        i.deny.map(|d| d.cidrs),
+        Some(vec!["10.0.0.0/8".to_string()])
+    );
+}
+
+#[test]
 fn initiating_connections_is_egress() {
     let i = parsed("app=httpd in namespace web is allowed to initiate UDP connections");
     assert_eq!(i.direction, Some(Direction::Egress));

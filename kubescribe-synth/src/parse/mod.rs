@@ -304,6 +304,8 @@ struct Acc {
     /// "isolate"/"default deny": a default deny (both directions unless said).
     isolate: bool,
     default_deny: bool,
+    /// "deny all (incoming) traffic" said before any allow.
+    deny_all_first: bool,
     /// "all pods in namespace X" and friends.
     all_pods_word: bool,
     /// …said right after "from"/"to" ("from every pod in namespace shop").

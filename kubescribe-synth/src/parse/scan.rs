@@ -157,10 +157,38 @@ impl<'a> Parser<'a> {
                         j += 1;
                     }
                     let w = self.low(j);
+                    // "deny all incoming traffic … but allow …": a deny of
+                    // all traffic before any allow is the allow-list's
+                    // posture when an allow follows.
+                    if act == Action::Block
+                        && a.allow.is_none()
+                        && matches!(
+                            w,
+                            "traffic"
+                                | "ingress"
+                                | "egress"
+                                | "incoming"
+                                | "outgoing"
+                                | "inbound"
+                                | "outbound"
+                                | "connections"
+                                | "network"
+                                | "communication"
+                                | "communications"
+                                | "packets"
+                        )
+                    {
+                        a.deny_all_first = true;
+                    }
                     ALL_WHAT.contains(&w) || w.is_empty() || self.toks[k + 1].comma
                 } || self.low(k + 1) == "everything"
                 {
                     a.all_word = true;
+                }
+                // "deny all ingress to app=db … but allow app=api …": an
+                // action word between two workloads separates them.
+                if self.last_mention_tok.is_some() {
+                    self.brk = true;
                 }
                 self.last_action_tok = Some(k);
                 i = k + 1;
