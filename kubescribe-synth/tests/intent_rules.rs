@@ -487,6 +487,61 @@ fn deny_all_traffic_but_allow_is_an_allow_list() {
 }
 
 #[test]
+fn traffic_not_destined_for_x_is_an_exception() {
+    let i = parsed(
+        "this policy blocks all egress not bound for the kube-apiserver for every pod in namespace jobs",
+    );
+    assert_eq!(i.action, Action::Allow);
+    assert_eq!(i.direction, Some(Direction::Egress));
+    assert_eq!(i.resources.entities.len(), 1);
+}
+
+#[test]
+fn a_deny_of_other_traffic_beside_an_allow_is_the_posture() {
+    let i = parsed(
+        "* allow traffic from app=api to app=db in namespace data on TCP 5432\n* the policy denies non-whitelisted traffic",
+    );
+    assert_eq!(i.action, Action::Allow);
+    let i = parsed(
+        "Lets every pod in namespace data receive traffic from the pods of the same namespace (denies inbound traffic to every pod in namespace data from other namespaces)",
+    );
+    assert_eq!(i.action, Action::Allow);
+    // The parenthesis restates the edge: no peer of its own.
+    assert_eq!(i.resources.peers.len(), 1, "{:?}", i.resources.peers);
+    assert!(i.resources.peers[0].namespace.is_none());
+}
+
+#[test]
+fn a_reason_that_opens_its_sentence_ends_at_its_comma() {
+    let i = parsed(
+        "Note: Since policies are enforced, only pods with label role=client can connect to this database (app=pg, namespace data).",
+    );
+    assert_eq!(i.action, Action::Allow);
+    assert_eq!(i.scope.labels.get("app").map(String::as_str), Some("pg"));
+}
+
+#[test]
+fn host_before_a_process_noun_is_no_network_entity() {
+    let i = parsed(
+        "nsenter_escape: Detects /usr/bin/nsenter targeting PID 1 (host init) in app=ci pods of namespace build -- entering the host process namespace is an escape attempt",
+    );
+    assert_eq!(i.domain, Domain::Process);
+    assert!(i.resources.entities.is_empty());
+}
+
+#[test]
+fn a_peer_of_every_pod_of_the_namespace_is_restated() {
+    let i =
+        parsed("allow ingress for all pods in namespace data from all pods in the same namespace");
+    let text = kubescribe_synth::parse::restate(&i);
+    assert!(
+        text.ends_with("from all pods in the same namespace"),
+        "{text}"
+    );
+    assert_eq!(parsed(&text), i);
+}
+
+#[test]
 fn initiating_connections_is_egress() {
     let i = parsed("app=httpd in namespace web is allowed to initiate UDP connections");
     assert_eq!(i.direction, Some(Direction::Egress));

@@ -226,7 +226,15 @@ impl<'a> Parser<'a> {
                 let l = self.low(j);
                 // "since"/"because" after something was said (not "because
                 // of", which names a cause inside the clause).
-                matches!(l, "since" | "because") && self.low(j + 1) != "of" && {
+                matches!(l, "since" | "because") && self.low(j + 1) != "of"
+                // "Note: Since NetworkPolicy is enabled, only pods with …":
+                // a reason that opens its sentence ends at its comma, and the
+                // sentence goes on.
+                && !(self.ends_clause(j - 1) || {
+                    let gap = &self.text[self.toks[j - 1].end..self.toks[j].start];
+                    gap.contains(". ")
+                })
+                && {
                     // Nothing after it but the reason: no further sentence.
                     !(j..to).any(|k| {
                         let gap = &self.text[self.toks[k].end

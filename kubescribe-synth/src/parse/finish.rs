@@ -90,7 +90,9 @@ impl<'a> Parser<'a> {
             // "default deny ingress for app=db, allow app=api on 5432": the
             // default deny is the allow-list's posture, not a second action
             // (nothing is allowed wholesale: the deny's "all" goes).
-            (Some(_), Some(_), _) if (a.default_deny || a.deny_all_first) && a.audit.is_none() => {
+            (Some(_), Some(_), _)
+                if (a.default_deny || a.deny_all_first || a.deny_others) && a.audit.is_none() =>
+            {
                 self.assume.push(
                     "a default deny beside an allow read as an allow-list: what is allowed, and nothing else".into(),
                 );

@@ -306,6 +306,8 @@ struct Acc {
     default_deny: bool,
     /// "deny all (incoming) traffic" said before any allow.
     deny_all_first: bool,
+    /// A deny of "other"/"non-whitelisted" traffic.
+    deny_others: bool,
     /// "all pods in namespace X" and friends.
     all_pods_word: bool,
     /// …said right after "from"/"to" ("from every pod in namespace shop").

@@ -22,6 +22,17 @@ pub(super) const ENTITY_MODIFIED: &[&str] = &[
     "certificates",
     "token",
     "tokens",
+    // "targeting PID 1 (host init)", "the host process namespace".
+    "init",
+    "process",
+    "processes",
+    "pid",
+    "filesystem",
+    "kernel",
+    "path",
+    "paths",
+    "mount",
+    "mounts",
 ];
 
 /// Nouns that end a phrase about executables ("network scanning tools").

@@ -190,6 +190,11 @@ fn peer(p: &PeerSelector) -> String {
     if p.any_namespace {
         out.push("any namespace".into());
     }
+    if out.is_empty() {
+        // A peer that selects nothing in particular: every pod of the
+        // policy's own namespace.
+        out.push("all pods in the same namespace".into());
+    }
     out.join(" ")
 }
 

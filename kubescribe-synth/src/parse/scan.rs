@@ -150,6 +150,52 @@ impl<'a> Parser<'a> {
                     a.default_deny = true;
                     a.all_word = true;
                 }
+                // "NetworkPolicy denies non-whitelisted traffic", "(denies
+                // inbound traffic … from other namespaces)": a deny of what
+                // is not allowed, the allow-list's posture beside an allow.
+                if act == Action::Block
+                    && (k + 1..(k + 13).min(n))
+                        .take_while(|&j| j == k + 1 || !self.ends_clause(j - 1))
+                        .any(|j| {
+                            matches!(
+                                self.low(j),
+                                "other"
+                                    | "others"
+                                    | "non-whitelisted"
+                                    | "non-allowlisted"
+                                    | "non-allowed"
+                                    | "unlisted"
+                                    | "unallowed"
+                            )
+                        })
+                {
+                    a.deny_others = true;
+                }
+                // After an allow, that deny's sentence (or parenthesis)
+                // restates the allow-list's edge ("(denies inbound traffic to
+                // all pods in namespace kube-system from other namespaces)"):
+                // nothing in it is a peer, unless it names a port or a path.
+                let mut posture_end = None;
+                if a.deny_others && a.allow.is_some() {
+                    let mut end = k + 1;
+                    while end < n {
+                        let gap = self
+                            .toks
+                            .get(end + 1)
+                            .map(|t| &self.text[self.toks[end].end..t.start])
+                            .unwrap_or("");
+                        end += 1;
+                        if gap.contains(')') || gap.contains(';') || gap.contains(". ") {
+                            break;
+                        }
+                    }
+                    if (k + 1..end).all(|j| {
+                        let w = self.low(j);
+                        !w.starts_with('/') && !w.bytes().any(|b| b.is_ascii_digit())
+                    }) {
+                        posture_end = Some(end);
+                    }
+                }
                 if matches!(self.low(k + 1), "all" | "everything" | "any") && {
                     // "block all the traffic", "deny all of the traffic".
                     let mut j = k + 2;
@@ -191,7 +237,7 @@ impl<'a> Parser<'a> {
                     self.brk = true;
                 }
                 self.last_action_tok = Some(k);
-                i = k + 1;
+                i = posture_end.unwrap_or(k + 1);
                 continue;
             }
             if l == "only" {
@@ -1007,7 +1053,15 @@ impl<'a> Parser<'a> {
                         && a.block.as_deref().is_some_and(|b| {
                             b.eq_ignore_ascii_case("drop") || b.eq_ignore_ascii_case("drops")
                         }));
-            if l == "except" || l == "but" && next == "only" || adds_back {
+            // "all egress traffic not destined for the kube-apiserver",
+            // "traffic other than DNS": an exception.
+            let not_bound_for = l == "not"
+                && matches!(
+                    next.as_str(),
+                    "destined" | "bound" | "addressed" | "headed" | "going"
+                )
+                || l == "other" && next == "than";
+            if l == "except" || l == "but" && next == "only" || adds_back || not_bound_for {
                 a.except = true;
             }
             // Resource-mode verbs.
