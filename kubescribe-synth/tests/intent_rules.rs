@@ -542,6 +542,84 @@ fn a_peer_of_every_pod_of_the_namespace_is_restated() {
 }
 
 #[test]
+fn not_able_to_and_disallowing_block() {
+    let i = parsed(
+        "make sure the service user is not able to write to /srv/static/ (app=site, namespace www)",
+    );
+    assert_eq!(i.action, Action::Block);
+    let i = parsed("app=site in namespace www should be unable to read /etc/shadow");
+    assert_eq!(i.action, Action::Block);
+    let i = parsed("consider disallowing unshare for app=site in namespace www");
+    assert_eq!((i.action, i.domain), (Action::Block, Domain::Syscall));
+}
+
+#[test]
+fn dockers_capability_flags_are_understood() {
+    let i = parsed("run app=site in namespace www with --cap-drop=ALL --cap-add=CHOWN");
+    assert_eq!((i.action, i.domain), (Action::Allow, Domain::Capability));
+    assert_eq!(i.resources.capabilities, ["chown"]);
+    let i = parsed("--cap-drop=NET_RAW for app=site in namespace www");
+    assert_eq!(i.action, Action::Block);
+    assert_eq!(i.resources.capabilities, ["net_raw"]);
+}
+
+#[test]
+fn nothing_else_on_the_internet_is_the_edge_not_a_peer() {
+    let i = parsed(
+        "app=bot in namespace chat may reach only api.example.com and nothing else on the internet",
+    );
+    assert!(
+        i.resources.entities.is_empty(),
+        "{:?}",
+        i.resources.entities
+    );
+    assert_eq!(i.resources.fqdns, ["api.example.com"]);
+}
+
+#[test]
+fn unnamed_application_ports_ask_which_port() {
+    let e =
+        refused("allow traffic from app=web to app=api on the application ports in namespace shop");
+    assert!(e.contains("which port"), "{e}");
+}
+
+#[test]
+fn ping_between_workloads_is_icmp() {
+    let i = parsed("Block ping from app=probe in namespace ops to the db node 10.0.0.40");
+    assert_eq!(i.resources.protocols, [Protocol::Icmp]);
+    assert_eq!(i.resources.cidrs, ["10.0.0.40/32"]);
+    assert_eq!(i.direction, Some(Direction::Egress));
+    assert!(
+        i.resources.entities.is_empty(),
+        "{:?}",
+        i.resources.entities
+    );
+    // The executable stays an executable.
+    let i = parsed("block /bin/ping for app=probe in namespace ops");
+    assert_eq!(i.domain, Domain::Process);
+}
+
+#[test]
+fn a_word_before_a_colon_is_a_label_key_only_when_it_is_one() {
+    // "something like: AllowExec …" gave the label like=AllowExec.
+    let i = parsed(
+        "My pods (app=httpd, namespace web) are simple and I want to do something like: AllowExec /usr/sbin/httpd, DenyExec all other executable files",
+    );
+    assert_eq!(i.scope.labels.len(), 1, "{:?}", i.scope.labels);
+    let i = parsed("allow reads of /srv/ for pods (tier: frontend) in namespace web");
+    assert_eq!(
+        i.scope.labels.get("tier").map(String::as_str),
+        Some("frontend")
+    );
+}
+
+#[test]
+fn io_uring_register_is_a_system_call() {
+    let i = parsed("block io_uring_setup and io_uring_register for app=api in namespace prod");
+    assert_eq!(i.resources.syscalls.len(), 2);
+}
+
+#[test]
 fn initiating_connections_is_egress() {
     let i = parsed("app=httpd in namespace web is allowed to initiate UDP connections");
     assert_eq!(i.direction, Some(Direction::Egress));

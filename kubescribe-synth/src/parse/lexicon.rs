@@ -268,6 +268,7 @@ pub(super) const SYSCALLS_CLEAR: &[&str] = &[
     "pidfd_send_signal",
     "io_uring_setup",
     "io_uring_enter",
+    "io_uring_register",
     "fsopen",
     "fsmount",
     "move_mount",
@@ -635,6 +636,7 @@ pub(super) const BLOCK_WORDS: &[&str] = &[
     "isolated",
     "disallow",
     "disallows",
+    "disallowing",
     "prohibit",
     "prohibits",
     "prohibited",
@@ -923,6 +925,34 @@ pub(super) fn service_port(s: &str) -> Option<Vec<PortSpec>> {
         _ => return None,
     })
 }
+
+/// Label keys written without a prefix that prose uses as such ("tier: db").
+pub(super) const COMMON_LABEL_KEYS: &[&str] = &[
+    "app",
+    "application",
+    "tier",
+    "role",
+    "component",
+    "name",
+    "env",
+    "environment",
+    "team",
+    "version",
+    "run",
+    "release",
+    "service",
+    "owner",
+    "project",
+    "stage",
+    "kind",
+    "color",
+    "type",
+    "layer",
+    "group",
+    "instance",
+    "part-of",
+    "managed-by",
+];
 
 /// Service names that are not ports: a port for them comes from the text or
 /// the store, never from a table.

@@ -572,6 +572,13 @@ impl<'a> Parser<'a> {
         if matches!(l, "don't" | "dont" | "doesn't") && is_allow(next) {
             return Some((Action::Block, i + 1, true));
         }
+        // "the appuser is not able to write …", "unable to reach …".
+        if l == "not" && next == "able" && self.low(i + 2) == "to" {
+            return Some((Action::Block, i + 2, true));
+        }
+        if l == "unable" && next == "to" {
+            return Some((Action::Block, i + 1, true));
+        }
         if matches!(l, "cannot" | "can't" | "never") {
             let k = if is_allow(next) { i + 1 } else { i };
             return Some((Action::Block, k, true));

@@ -36,6 +36,30 @@ impl<'a> Parser<'a> {
             {
                 self.cue = None;
             }
+            // Docker's flags: "--cap-drop=ALL, --cap-add=NET_BIND_SERVICE".
+            if let Some((flag, value)) = l
+                .trim_end_matches([',', ';'])
+                .strip_prefix("--")
+                .and_then(|f| f.split_once('='))
+                && matches!(flag, "cap-drop" | "cap-add")
+            {
+                let cap = value.trim_start_matches("cap_");
+                self.ent(EntityKind::Action, t.start, t.end);
+                a.domain_word.get_or_insert(Domain::Capability);
+                if flag == "cap-drop" {
+                    a.block.get_or_insert("drop".to_string());
+                    if cap == "all" {
+                        a.all_word = true;
+                    } else {
+                        push_uniq(&mut a.caps, cap.to_string());
+                    }
+                } else {
+                    a.except = true;
+                    push_uniq(&mut a.caps, cap.to_string());
+                }
+                i += 1;
+                continue;
+            }
             // A colon, semicolon or full stop ends a group of workloads: "app=web
             // in namespace shop: let app=prometheus scrape it".
             if i > from && self.toks.get(i).is_some() && {
@@ -557,7 +581,16 @@ impl<'a> Parser<'a> {
             // Entities: "the internet", "the kube-apiserver", "to the host".
             let peer_ctx = matches!(prev.as_str(), "to" | "from" | "the" | "reach")
                 || matches!(self.cue, Some(Cue::To | Cue::From));
+            // "… and nothing else on the internet": the allow-list's edge,
+            // not a peer.
+            let else_on = (i.saturating_sub(4)..i).any(|j| self.low(j) == "else")
+                && matches!(prev.as_str(), "the" | "on" | "in")
+                && matches!(l, "internet" | "world");
+            // "to redis node 10.0.0.13": the address names the node.
+            let addressed = matches!(l, "node" | "host") && parse_cidr(&next).is_some();
             if let Some((ent, len)) = entity_word(l, &next)
+                && !else_on
+                && !addressed
                 && (ent != NetworkEntity::Host || peer_ctx)
                 // "the kube-apiserver operator", "the host pods": the word
                 // modifies the noun after it, which is what is named.
@@ -1106,7 +1139,9 @@ impl<'a> Parser<'a> {
                 let possessive = matches!(prev.as_str(), "its" | "their")
                     || prev.ends_with("'s")
                     || prev.ends_with("’s")
-                    || prev.ends_with("s'");
+                    || prev.ends_with("s'")
+                    // "on application ports", "the service port".
+                    || matches!(prev.as_str(), "application" | "app" | "service" | "exposed" | "container");
                 if possessive && parse_port(&next).is_none() {
                     let from = self.toks[i - 1].start;
                     a.unnamed_port

@@ -275,29 +275,21 @@ impl<'a> Parser<'a> {
             }
             // "to 10.0.0.0/8", "access metadata endpoint 169.254.169.254",
             // "from accessing 10.0.0.0/8": the pods reach the address.
-            let reached = prev == "to"
-                || (i.saturating_sub(5)..i).rev().any(|k| {
-                    matches!(
-                        self.low(k),
-                        "to" | "access"
-                            | "accesses"
-                            | "accessing"
-                            | "reach"
-                            | "reaches"
-                            | "reaching"
-                            | "contact"
-                            | "contacts"
-                            | "contacting"
-                            | "query"
-                            | "queries"
-                            | "querying"
-                            | "call"
-                            | "calls"
-                            | "calling"
-                    )
-                }) && !(i.saturating_sub(5)..i).any(|k| {
-                    self.low(k) == "from" && k + 1 < i && !self.low(k + 1).ends_with("ing")
-                });
+            let reached = prev == "to" || {
+                // The nearest cue before it within five words: "to", or a
+                // verb of reaching, makes it the destination; "from" (not
+                // "from accessing") its source.
+                (i.saturating_sub(5)..i)
+                    .rev()
+                    .find_map(|k| match self.low(k) {
+                        "from" if !self.low(k + 1).ends_with("ing") => Some(false),
+                        "to" | "access" | "accesses" | "accessing" | "reach" | "reaches"
+                        | "reaching" | "contact" | "contacts" | "contacting" | "query"
+                        | "queries" | "querying" | "call" | "calls" | "calling" => Some(true),
+                        _ => None,
+                    })
+                    .unwrap_or(false)
+            };
             if reached {
                 a.dir_implied.get_or_insert(Direction::Egress);
             }
@@ -373,8 +365,32 @@ impl<'a> Parser<'a> {
         }
         // "tier: db"; not "System Boot: keep …" (label keys are written in
         // lower case in prose; a capitalised word before a colon is a heading).
+        // The key is a usual label key, a qualified one ("app.kubernetes.io/
+        // name:", "k8s-app:"), or one said as a label ("labels app: x",
+        // "(tier: db)"): "something like: AllowExec …", "zero blast radius:
+        // spec.podSelector …", "one demonset: nginx-test" are prose.
+        let key_said_as_label = |key: &str| {
+            COMMON_LABEL_KEYS.contains(&key)
+                || key.contains(['.', '/', '-', '_'])
+                || t.paren
+                || (i.saturating_sub(3)..i).any(|j| {
+                    matches!(
+                        self.low(j),
+                        "label"
+                            | "labels"
+                            | "labelled"
+                            | "labeled"
+                            | "matchlabels"
+                            | "matchlabels:"
+                            | "selector"
+                            | "selector:"
+                            | "podselector:"
+                    )
+                })
+        };
         if raw.ends_with(':')
             && label_key_ok(&raw[..raw.len() - 1])
+            && key_said_as_label(&l[..l.len() - 1])
             && !raw.starts_with(|c: char| c.is_ascii_uppercase())
             // "a default-deny policy: select all pods": a heading noun and a
             // verb, not a label.
@@ -433,7 +449,23 @@ impl<'a> Parser<'a> {
             *mode = Mode::Port;
             return 1;
         }
-        if let Some(p) = proto(l) {
+        // "Block ping from X to Y", "allow ping requests": the traffic ping
+        // sends, ICMP (not the executable, as in "block /bin/ping" or
+        // "someone running ping").
+        let ping_traffic = matches!(l, "ping" | "pings")
+            && *mode != Mode::Exec
+            && matches!(
+                next.as_str(),
+                "from" | "to" | "requests" | "request" | "traffic" | "packets" | "replies"
+            );
+        let proto_said = proto(l).or(ping_traffic.then_some(Protocol::Icmp));
+        if ping_traffic {
+            push_uniq(
+                &mut self.assume,
+                "\"ping\" read as ICMP traffic".to_string(),
+            );
+        }
+        if let Some(p) = proto_said {
             self.ent(EntityKind::Protocol, t.start, t.end);
             a.proto_seen = true;
             if !a.protos.contains(&p) {
@@ -596,6 +628,13 @@ impl<'a> Parser<'a> {
                     | "server"
                     | "config"
                     | "configuration"
+                    | "node"
+                    | "nodes"
+                    | "host"
+                    | "hosts"
+                    | "instance"
+                    | "instances"
+                    | "cluster"
             )
         {
             push_uniq(&mut a.services, raw.to_string());
