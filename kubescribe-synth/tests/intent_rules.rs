@@ -620,6 +620,17 @@ fn io_uring_register_is_a_system_call() {
 }
 
 #[test]
+fn a_name_is_only_ever_a_destination() {
+    // "to sandbox an application (…)": an infinitive and its object, no
+    // "to" side; and an FQDN peer makes the rule egress.
+    let i = parsed(
+        "We use Cilium to sandbox an application (app=agent in namespace ai): it may connect only to api.example.com",
+    );
+    assert_eq!(i.direction, Some(Direction::Egress));
+    assert_eq!(i.resources.fqdns, ["api.example.com"]);
+}
+
+#[test]
 fn initiating_connections_is_egress() {
     let i = parsed("app=httpd in namespace web is allowed to initiate UDP connections");
     assert_eq!(i.direction, Some(Direction::Egress));

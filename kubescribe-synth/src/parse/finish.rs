@@ -537,8 +537,12 @@ impl<'a> Parser<'a> {
             };
             // KubeArmor's network rules have no direction: none is assumed.
             let kubearmor = engine == Some(Engine::KubeArmor);
+            // A name (FQDN) is only ever a destination: no engine matches
+            // traffic by the name it comes from.
+            let to_names = (!a.fqdns.is_empty()).then_some(Direction::Egress);
             let said = a
                 .dir_explicit
+                .or(to_names)
                 .or(flipped.then_some(Direction::Ingress))
                 .or(isolate_dir)
                 .or(from_groups)

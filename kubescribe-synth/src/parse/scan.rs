@@ -992,7 +992,17 @@ impl<'a> Parser<'a> {
                     || matches!(
                         prev.as_str(),
                         "way" | "how" | "want" | "wants" | "need" | "needs" | "trying" | "try"
-                    ))
+                    )
+                    // "to sandbox an application", "to protect the database":
+                    // a verb and its object.
+                    || next.chars().all(|c| c.is_ascii_lowercase())
+                        && !next.is_empty()
+                        && !matches!(next.as_str(), "pods" | "pod" | "all" | "any" | "every" | "each" | "only")
+                        && matches!(
+                            self.low(i + 2),
+                            "a" | "an" | "the" | "my" | "our" | "your" | "their" | "its" | "this"
+                                | "these" | "those"
+                        ))
             {
                 i += 1;
                 continue;
