@@ -2,29 +2,15 @@
 //! them"): each phrasing below was misread before the clause-level parser.
 //! The expected intents follow `docs/intents.md`.
 
-use kubescribe_core::intent::{Action, Direction, Domain, Intent, NetworkEntity, Protocol};
-use kubescribe_synth::parse::{IntentParseError, parse_intent};
-use serde_json::json;
+mod parse_helpers;
 
-fn parsed(text: &str) -> Intent {
-    match parse_intent(text) {
-        Ok(p) => p.intent,
-        Err(e) => panic!("{text:?} was refused: {e}"),
-    }
-}
+use kubescribe_core::intent::{Action, Direction, Domain, NetworkEntity, Protocol};
+use kubescribe_synth::parse::{IntentParseError, parse_intent};
+use parse_helpers::{parsed, refused};
+use serde_json::json;
 
 fn as_json(text: &str) -> serde_json::Value {
     serde_json::to_value(parsed(text)).unwrap()
-}
-
-fn refused(text: &str) -> String {
-    match parse_intent(text) {
-        Ok(p) => panic!(
-            "{text:?} was accepted as {}",
-            serde_json::to_string(&p.intent).unwrap()
-        ),
-        Err(e) => e.to_string(),
-    }
 }
 
 #[test]

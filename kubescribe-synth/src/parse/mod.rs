@@ -5,11 +5,13 @@
 //! recognised (kind, text, byte span) and the assumptions it made. Missing or
 //! ambiguous information is an [`IntentParseError`] naming what to supply.
 
+mod actions;
 mod clauses;
 mod finish;
 mod lexicon;
 mod phrases;
 mod restate;
+mod runtime_names;
 mod scan;
 mod values;
 
@@ -31,6 +33,7 @@ pub use kubescribe_events::PodResolver;
 
 use lexicon::*;
 use phrases::{ENTITY_MODIFIED, PROCESS_HEADS};
+use runtime_names::*;
 
 /// Longest text accepted, in bytes.
 pub const MAX_INTENT_BYTES: usize = 16 * 1024;

@@ -1,0 +1,251 @@
+//! Action phrases once found ("block", "must not", "deny all … but
+//! allow …"): what each says beyond its action — allow-list postures,
+//! default denies, "all", the subject "only" restricts — recorded in the
+//! accumulator while scanning a clause.
+
+use super::*;
+
+impl<'a> Parser<'a> {
+    /// Records the action phrase `act` that runs from token `i` to `k`
+    /// (`negated`: a negated allow) in `a`; returns the token to scan next.
+    /// `n` ends the clause.
+    pub(super) fn take_action(
+        &mut self,
+        a: &mut Acc,
+        i: usize,
+        k: usize,
+        (act, negated): (Action, bool),
+        n: usize,
+    ) -> usize {
+        let t = self.toks[i].clone();
+        let l = t.lower.as_str();
+        let prev = if i > 0 {
+            self.low(i - 1).to_string()
+        } else {
+            String::new()
+        };
+        let k = k.min(n - 1);
+        if k == i
+            && l.ends_with("ed")
+            && matches!(
+                prev.as_str(),
+                "the" | "a" | "an" | "these" | "those" | "this" | "that" | "its" | "their"
+            )
+        {
+            a.adjective_action.get_or_insert((act, t.text.to_string()));
+            return i + 1;
+        }
+        if act == Action::Block
+            && matches!(self.low(k + 1), "everything" | "anything" | "all")
+            && self.low(k + 2) == "else"
+        {
+            // "…; block everything else": the allow-list's posture.
+            a.only = true;
+            return k + 3;
+        }
+        if act == Action::Block
+            && matches!(self.low(k + 1), "all" | "any")
+            && self.low(k + 2) == "other"
+        {
+            // "Allow DNS (UDP/TCP 53), Deny all other egress": the
+            // allow-list's posture, in the direction it names.
+            a.only = true;
+            match self.low(k + 3) {
+                "ingress" | "incoming" | "inbound" => {
+                    a.dir_implied.get_or_insert(Direction::Ingress);
+                }
+                "egress" | "outgoing" | "outbound" => {
+                    a.dir_implied.get_or_insert(Direction::Egress);
+                }
+                _ => {}
+            }
+            return k + 3;
+        }
+        // "allow nothing" (not "nothing else"): a default deny.
+        // "accepts no traffic", "allows no ingress": the same (a
+        // quantifier that negates the object), but not "no other …".
+        let (act, negated) = if act == Action::Allow
+            && (self.low(k + 1).trim_end_matches(':') == "nothing"
+                && !matches!(self.low(k + 2), "else" | "more" | "but")
+                || self.low(k + 1) == "no"
+                    && !matches!(self.low(k + 2), "other" | "others" | "one" | "more"))
+            && !self.excepts_after(k + 1)
+        {
+            a.all_word = true;
+            a.default_deny = true;
+            (Action::Block, false)
+        } else {
+            (act, negated)
+        };
+        let (s, e) = (t.start, self.toks[k].end);
+        self.ent(EntityKind::Action, s, e);
+        let words = self.text[s..e].to_string();
+        match act {
+            Action::Allow => {
+                a.allow.get_or_insert(words);
+            }
+            Action::Block => {
+                a.block.get_or_insert(words);
+            }
+            Action::Audit if k == i && self.alert_tag(i) => {
+                a.audit_tag.get_or_insert(words);
+            }
+            Action::Audit => {
+                a.audit.get_or_insert(words);
+            }
+        }
+        if negated {
+            a.negated_allow = true;
+        }
+        if (i..=k).any(|j| self.low(j) == "only") {
+            a.only = true;
+        }
+        if act == Action::Allow
+            && (l == "only" || self.low(k) == "only")
+            && self.only_before_subject(k)
+        {
+            // "only app=web may connect to app=db": the subject is the peer.
+            a.only_subject = true;
+        }
+        if l.starts_with("isolat") {
+            a.isolate = true;
+            a.all_word = true;
+        }
+        if prev == "default" && act == Action::Block && k == i
+            || matches!(l, "deny-all" | "default-deny")
+        {
+            a.default_deny = true;
+            a.all_word = true;
+        }
+        // "NetworkPolicy denies non-whitelisted traffic", "(denies
+        // inbound traffic … from other namespaces)": a deny of what
+        // is not allowed, the allow-list's posture beside an allow.
+        if act == Action::Block
+            && (k + 1..(k + 13).min(n))
+                .take_while(|&j| j == k + 1 || !self.ends_clause(j - 1))
+                .any(|j| {
+                    matches!(
+                        self.low(j),
+                        "other"
+                            | "others"
+                            | "non-whitelisted"
+                            | "non-allowlisted"
+                            | "non-allowed"
+                            | "unlisted"
+                            | "unallowed"
+                    )
+                })
+        {
+            a.deny_others = true;
+        }
+        // After an allow, that deny's sentence (or parenthesis)
+        // restates the allow-list's edge ("(denies inbound traffic to
+        // all pods in namespace kube-system from other namespaces)"):
+        // nothing in it is a peer, unless it names a port or a path.
+        let posture_end = if a.deny_others && a.allow.is_some() {
+            self.restating_end(k + 1, n)
+        } else {
+            None
+        };
+        if matches!(self.low(k + 1), "all" | "everything" | "any") && {
+            // "block all the traffic", "deny all of the traffic".
+            let mut j = k + 2;
+            while matches!(self.low(j), "the" | "of") {
+                j += 1;
+            }
+            let w = self.low(j);
+            // "deny all incoming traffic … but allow …": a deny of
+            // all traffic before any allow is the allow-list's
+            // posture when an allow follows.
+            if act == Action::Block
+                && a.allow.is_none()
+                && matches!(
+                    w,
+                    "traffic"
+                        | "ingress"
+                        | "egress"
+                        | "incoming"
+                        | "outgoing"
+                        | "inbound"
+                        | "outbound"
+                        | "connections"
+                        | "network"
+                        | "communication"
+                        | "communications"
+                        | "packets"
+                )
+            {
+                a.deny_all_first = true;
+            }
+            ALL_WHAT.contains(&w) || w.is_empty() || self.toks[k + 1].comma
+        } || self.low(k + 1) == "everything"
+        {
+            a.all_word = true;
+        }
+        // "deny all ingress to app=db … but allow app=api …": an
+        // action word between two workloads separates them.
+        if self.last_mention_tok.is_some() {
+            self.brk = true;
+        }
+        self.last_action_tok = Some(k);
+        posture_end.unwrap_or(k + 1)
+    }
+
+    /// "… -- nothing else may reach httpbin", "nobody else gets in": as the
+    /// subject of reaching, the workload reached is protected (as "only
+    /// app=web may connect to app=db"). Returns the token to scan next.
+    pub(super) fn no_one_else_reaches(&mut self, a: &mut Acc, i: usize, n: usize) -> Option<usize> {
+        let (l, next) = (self.low(i), self.low(i + 1));
+        let no_one_else = matches!(l, "nothing" | "nobody" | "noone" | "none") && next == "else"
+            || l == "no" && next == "one" && self.low(i + 2) == "else";
+        let reaching = (i + 2..(i + 6).min(n)).any(|k| {
+            matches!(
+                self.low(k),
+                "reach"
+                    | "reaches"
+                    | "talk"
+                    | "talks"
+                    | "connect"
+                    | "connects"
+                    | "access"
+                    | "accesses"
+                    | "gets"
+                    | "get"
+                    | "enter"
+                    | "enters"
+            )
+        });
+        if !(no_one_else && reaching) {
+            return None;
+        }
+        a.only = true;
+        a.only_subject = true;
+        let after = i + if l == "no" { 3 } else { 2 };
+        // The rest of its sentence repeats the protected workload ("… may
+        // reach httpbin", "… connect to it").
+        Some(self.restating_end(after, n).unwrap_or(after))
+    }
+
+    /// Where the sentence (or parenthesis) from token `from` ends, when it
+    /// only restates what was said: nothing in it names a port or a path.
+    fn restating_end(&self, from: usize, n: usize) -> Option<usize> {
+        let mut end = from;
+        while end < n {
+            let gap = self
+                .toks
+                .get(end + 1)
+                .map(|t| &self.text[self.toks[end].end..t.start])
+                .unwrap_or("");
+            end += 1;
+            if gap.contains(')') || gap.contains(';') || gap.contains(". ") {
+                break;
+            }
+        }
+        (from..end)
+            .all(|j| {
+                let w = self.low(j);
+                !w.starts_with('/') && !w.bytes().any(|b| b.is_ascii_digit())
+            })
+            .then_some(end)
+    }
+}

@@ -1,0 +1,24 @@
+//! What the intent-parser tests share: a text parsed (or refused) with the
+//! text in the failure message.
+
+use kubescribe_core::intent::Intent;
+use kubescribe_synth::parse::parse_intent;
+
+/// The intent `text` parses to; panics with the refusal.
+pub fn parsed(text: &str) -> Intent {
+    match parse_intent(text) {
+        Ok(p) => p.intent,
+        Err(e) => panic!("{text:?} was refused: {e}"),
+    }
+}
+
+/// The refusal of `text`; panics with the intent when it was accepted.
+pub fn refused(text: &str) -> String {
+    match parse_intent(text) {
+        Ok(p) => panic!(
+            "{text:?} was accepted as {}",
+            serde_json::to_string(&p.intent).unwrap()
+        ),
+        Err(e) => e.to_string(),
+    }
+}
