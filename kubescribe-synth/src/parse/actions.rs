@@ -19,11 +19,7 @@ impl<'a> Parser<'a> {
     ) -> usize {
         let t = self.toks[i].clone();
         let l = t.lower.as_str();
-        let prev = if i > 0 {
-            self.low(i - 1).to_string()
-        } else {
-            String::new()
-        };
+        let prev = self.prev_low(i).to_string();
         let k = k.min(n - 1);
         if k == i
             && l.ends_with("ed")
@@ -159,21 +155,16 @@ impl<'a> Parser<'a> {
             // posture when an allow follows.
             if act == Action::Block
                 && a.allow.is_none()
-                && matches!(
-                    w,
-                    "traffic"
-                        | "ingress"
-                        | "egress"
-                        | "incoming"
-                        | "outgoing"
-                        | "inbound"
-                        | "outbound"
-                        | "connections"
-                        | "network"
-                        | "communication"
-                        | "communications"
-                        | "packets"
-                )
+                && (DIRECTION_WORDS.contains(&w)
+                    || matches!(
+                        w,
+                        "traffic"
+                            | "connections"
+                            | "network"
+                            | "communication"
+                            | "communications"
+                            | "packets"
+                    ))
             {
                 a.deny_all_first = true;
             }

@@ -595,16 +595,11 @@ pub(super) fn reserved(l: &str) -> bool {
         || EXEC_MODE_VERBS.contains(&l)
         || engine_word(l).is_some()
         || proto(l).is_some()
+        || DIRECTION_WORDS.contains(&l)
         || matches!(
             l,
             "both"
                 | "across"
-                | "ingress"
-                | "egress"
-                | "incoming"
-                | "outgoing"
-                | "inbound"
-                | "outbound"
                 | "port"
                 | "ports"
                 | "traffic"
@@ -620,6 +615,11 @@ pub(super) fn reserved(l: &str) -> bool {
                 | "particular"
         )
 }
+
+/// Words that name a direction of traffic.
+pub(super) const DIRECTION_WORDS: &[&str] = &[
+    "ingress", "egress", "incoming", "outgoing", "inbound", "outbound",
+];
 
 /// The domain a domain word names.
 pub(super) fn domain_of_word(l: &str) -> Option<Domain> {

@@ -469,6 +469,11 @@ impl<'a> Parser<'a> {
         self.toks.get(i).map(|t| t.lower.as_str()).unwrap_or("")
     }
 
+    /// The lower-cased word before token `i` ("" at the start).
+    fn prev_low(&self, i: usize) -> &str {
+        i.checked_sub(1).map_or("", |j| self.low(j))
+    }
+
     /// Whether token `i` is an alert message's tag: an audit word that opens
     /// its sentence and ends in "!" or stands in parentheses ("Alert! …",
     /// "(Notification) …").

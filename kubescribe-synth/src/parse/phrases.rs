@@ -55,11 +55,7 @@ impl<'a> Parser<'a> {
     pub(super) fn posture_phrase(&mut self, a: &mut Acc, i: usize) -> Option<usize> {
         let t = self.toks[i].clone();
         let l = t.lower.as_str();
-        let prev = if i > 0 {
-            self.low(i - 1).to_string()
-        } else {
-            String::new()
-        };
+        let prev = self.prev_low(i).to_string();
         let next = self.low(i + 1).to_string();
         // "receives nothing", "sends no traffic": a default deny that way.
         if matches!(l, "receive" | "receives" | "send" | "sends" | "gets")

@@ -68,11 +68,7 @@ impl<'a> Parser<'a> {
             } {
                 self.brk = true;
             }
-            let prev = if i > 0 {
-                self.low(i - 1).to_string()
-            } else {
-                String::new()
-            };
+            let prev = self.prev_low(i).to_string();
             let next = self.low(i + 1).to_string();
             // Actions (one- to four-word phrases).
             if !(l == "kill" && (syscall_ctx || cap_ctx) && mode == Mode::Syscall)

@@ -204,7 +204,7 @@ impl<'a> Parser<'a> {
         let t = self.toks[i].clone();
         let l = t.lower.as_str();
         let raw = t.text;
-        let prev = if i > 0 { self.low(i - 1) } else { "" }.to_string();
+        let prev = self.prev_low(i).to_string();
         let next = self.low(i + 1).to_string();
         if raw.starts_with('/')
             && raw.len() > 1
