@@ -930,7 +930,11 @@ Intent forms (docs/intents.md):
           labelled team=ops), CIDRs (10.0.0.0/8 except 10.1.0.0/16), the internet/world,
           the host, the kube-apiserver, api.example.com; ports 443/tcp, 8000-8100,
           TCP and UDP 53, the port named metrics; ICMP; all ingress/egress
-  mixed   allow reads of /var/www/ but block writes to /var/www/uploads/
+  syscall block the ptrace and unshare system calls
+  caps    block CAP_SYS_ADMIN; drop all capabilities except NET_BIND_SERVICE (also
+          --cap-drop=ALL --cap-add=NET_BIND_SERVICE): an allow-list of NET_BIND_SERVICE
+  mixed   allow reads of /var/www/ but block writes to /var/www/uploads/;
+          deny all ingress to app=db but allow app=api on 5432 (an allow-list)
 Refused (exit 1) when something is missing: which pods, which files, which traffic,
 which port (service names like postgresql are not ports), what to do.
 Examples:
