@@ -370,3 +370,13 @@ fn a_name_is_only_ever_a_destination() {
     assert_eq!(i.direction, Some(Direction::Egress));
     assert_eq!(i.resources.fqdns, ["api.example.com"]);
 }
+
+#[test]
+fn adding_rules_allows_what_they_name() {
+    let i = parsed("Add an ingress rule for TCP 9090 from app=prom to app=api in namespace mon");
+    assert_eq!(i.action, Action::Allow);
+    assert_eq!(i.resources.ports[0].port, 9090);
+    // A rule that says what it does keeps its action.
+    let i = parsed("add a rule that blocks TCP 22 to app=api in namespace mon");
+    assert_eq!(i.action, Action::Block);
+}

@@ -122,6 +122,13 @@ impl<'a> Parser<'a> {
                 self.assume.push("\"only\" read as an allow-list".into());
                 Action::Allow
             }
+            (None, None, None) if a.adds_rule => {
+                self.assume.push(
+                    "\"add … rules\" read as allowing what the rules name (a network policy's rules allow)"
+                        .into(),
+                );
+                Action::Allow
+            }
             (None, None, None) if a.read_only_word => {
                 self.assume
                     .push("\"read-only\" read as: block writes, reads stay allowed".into());

@@ -311,6 +311,8 @@ struct Acc {
     deny_all_first: bool,
     /// A deny of "other"/"non-whitelisted" traffic.
     deny_others: bool,
+    /// "add egress rules for …", "add an ingress rule": rules to allow.
+    adds_rule: bool,
     /// "all pods in namespace X" and friends.
     all_pods_word: bool,
     /// …said right after "from"/"to" ("from every pod in namespace shop").

@@ -36,6 +36,13 @@ impl<'a> Parser<'a> {
             {
                 self.cue = None;
             }
+            // "Add egress rules for API server ports …", "add an ingress rule
+            // for …": rules are what a network policy allows.
+            if matches!(l, "add" | "adds" | "adding")
+                && (i + 1..(i + 4).min(n)).any(|j| matches!(self.low(j), "rule" | "rules"))
+            {
+                a.adds_rule = true;
+            }
             // Docker's flags: "--cap-drop=ALL, --cap-add=NET_BIND_SERVICE".
             if let Some((flag, value)) = l
                 .trim_end_matches([',', ';'])
