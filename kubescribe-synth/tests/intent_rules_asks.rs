@@ -380,3 +380,28 @@ fn adding_rules_allows_what_they_name() {
     let i = parsed("add a rule that blocks TCP 22 to app=api in namespace mon");
     assert_eq!(i.action, Action::Block);
 }
+
+#[test]
+fn shutting_a_workload_in_beside_an_allow_is_the_allow_list() {
+    // Refused as a contradiction ("lock down" and "allow") before.
+    let i = parsed(
+        "Title: lock down memcached\n- target: app=memcached (ns cache)\n- allow: app=web on 11211/tcp\n- everything else: denied",
+    );
+    assert_eq!(i.action, Action::Allow);
+    assert_eq!(i.direction, Some(Direction::Ingress));
+    assert_eq!(
+        i.scope.labels.get("app").map(String::as_str),
+        Some("memcached")
+    );
+    let i = parsed("isolate app=memcached in namespace cache but allow app=web on TCP 11211");
+    assert_eq!(
+        (i.action, i.direction),
+        (Action::Allow, Some(Direction::Ingress))
+    );
+    // Alone, isolating is a default deny both ways.
+    let i = parsed("isolate app=memcached in namespace cache");
+    assert_eq!(
+        (i.action, i.direction),
+        (Action::Block, Some(Direction::Both))
+    );
+}

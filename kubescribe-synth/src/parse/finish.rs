@@ -84,6 +84,14 @@ impl<'a> Parser<'a> {
                 Action::Audit => a.audit = Some(w),
             }
         }
+        // "lock down redis … allow: app=cart on 6379", "isolate app=db but
+        // allow app=api": a word for shutting a workload in, beside an
+        // allow, is the allow-list's posture (in the allow's direction).
+        let shuts_in = a.isolate
+            || a.block.as_deref().is_some_and(|b| {
+                let b = b.to_lowercase();
+                b.starts_with("lock") || b.starts_with("isolat")
+            });
         let action = match (&a.allow, &a.block, &a.audit) {
             (Some(_), Some(_), _) if a.negated_allow => Action::Block,
             (Some(_), Some(_), _) if a.except => Action::Allow,
@@ -91,7 +99,8 @@ impl<'a> Parser<'a> {
             // default deny is the allow-list's posture, not a second action
             // (nothing is allowed wholesale: the deny's "all" goes).
             (Some(_), Some(_), _)
-                if (a.default_deny || a.deny_all_first || a.deny_others) && a.audit.is_none() =>
+                if (a.default_deny || a.deny_all_first || a.deny_others || shuts_in)
+                    && a.audit.is_none() =>
             {
                 self.assume.push(
                     "a default deny beside an allow read as an allow-list: what is allowed, and nothing else".into(),
@@ -517,7 +526,8 @@ impl<'a> Parser<'a> {
             }
         }
         // Direction.
-        let isolate_dir = (a.isolate && !a.default_deny).then_some(Direction::Both);
+        let isolate_dir =
+            (a.isolate && !a.default_deny && action != Action::Allow).then_some(Direction::Both);
         let direction = if network {
             let from_groups = if groups.len() >= 2 {
                 groups
