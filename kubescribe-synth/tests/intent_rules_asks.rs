@@ -405,3 +405,15 @@ fn shutting_a_workload_in_beside_an_allow_is_the_allow_list() {
         (Action::Block, Some(Direction::Both))
     );
 }
+
+#[test]
+fn a_generic_word_before_pods_names_no_workload() {
+    // "the application pods" gave app=application beside the real label.
+    let i = parsed(
+        "only the application pods labelled app=client in namespace shop may connect to app=db on TCP 5432",
+    );
+    assert_eq!(i.scope.labels.get("app").map(String::as_str), Some("db"));
+    assert_eq!(i.resources.peers.len(), 1);
+    let i = parsed("block /bin/sh in the nginx pods of namespace web");
+    assert_eq!(i.scope.labels.get("app").map(String::as_str), Some("nginx"));
+}

@@ -430,6 +430,26 @@ impl<'a> Parser<'a> {
                 )
                 && is_ns_name(t.text)
                 && !reserved(l)
+                // "the application pods matching …", "the selected pods": a
+                // word that names no workload.
+                && !matches!(
+                    l,
+                    "application"
+                        | "applications"
+                        | "app"
+                        | "service"
+                        | "target"
+                        | "other"
+                        | "same"
+                        | "selected"
+                        | "matching"
+                        | "relevant"
+                        | "affected"
+                        | "following"
+                        | "existing"
+                        | "remaining"
+                        | "current"
+                )
             {
                 self.mention(
                     Who::Label("app".into(), t.text.to_string()),
