@@ -103,7 +103,7 @@ impl<'a> Parser<'a> {
                     && a.audit.is_none() =>
             {
                 self.assume.push(
-                    "a default deny beside an allow read as an allow-list: what is allowed, and nothing else".into(),
+                    "a deny of everything (a default deny, \"deny all\", \"deny the rest\", a lock-down) beside an allow read as an allow-list: what is allowed, and nothing else".into(),
                 );
                 a.only = true;
                 a.all_word = false;

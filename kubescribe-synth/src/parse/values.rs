@@ -516,20 +516,7 @@ impl<'a> Parser<'a> {
             self.ent(EntityKind::Port, t.start, t.end);
             let pending = std::mem::take(&mut a.pending_protos);
             for p in list {
-                for protocol in pending
-                    .iter()
-                    .copied()
-                    .chain(pending.is_empty().then_some(Protocol::Tcp))
-                {
-                    a.ports.push((
-                        PortSpec {
-                            port: p,
-                            end_port: None,
-                            protocol,
-                        },
-                        !pending.is_empty(),
-                    ));
-                }
+                push_port(a, p, None, &pending);
             }
             return 1;
         }
@@ -549,28 +536,7 @@ impl<'a> Parser<'a> {
             }
             self.ent(EntityKind::Port, t.start, end);
             let pending = std::mem::take(&mut a.pending_protos);
-            if pending.is_empty() {
-                a.ports.push((
-                    PortSpec {
-                        port: p,
-                        end_port,
-                        protocol: Protocol::Tcp,
-                    },
-                    false,
-                ));
-            } else {
-                // "UDP 5060, TCP 5061", "TCP and UDP 53".
-                for protocol in pending {
-                    a.ports.push((
-                        PortSpec {
-                            port: p,
-                            end_port,
-                            protocol,
-                        },
-                        true,
-                    ));
-                }
-            }
+            push_port(a, p, end_port, &pending);
             return consumed;
         }
         if let Some(ps) = service_port(l).filter(|_| {
@@ -821,5 +787,22 @@ impl<'a> Parser<'a> {
             *mode = Mode::None;
         }
         1
+    }
+}
+
+/// Records port `port` (to `end_port`) once per protocol named before it
+/// ("UDP 5060, TCP 5061", "TCP and UDP 53"), or as TCP when none was (the
+/// protocol then only assumed).
+fn push_port(a: &mut Acc, port: u16, end_port: Option<u16>, pending: &[Protocol]) {
+    let said = !pending.is_empty();
+    for &protocol in if said { pending } else { &[Protocol::Tcp][..] } {
+        a.ports.push((
+            PortSpec {
+                port,
+                end_port,
+                protocol,
+            },
+            said,
+        ));
     }
 }
