@@ -9,6 +9,7 @@ mod actions;
 mod clauses;
 mod finish;
 mod lexicon;
+mod namespaces;
 mod phrases;
 mod restate;
 mod runtime_names;

@@ -1,0 +1,222 @@
+//! Namespace phrases inside a clause: "namespaces labelled team=ops",
+//! "in namespace shop", "the shop namespace", "namespace=shop", OpenShift's
+//! "project billing", and a bare name right after a workload ("app=web in
+//! shop", "app=web (shop)").
+
+use super::*;
+
+impl<'a> Parser<'a> {
+    /// Reads a namespace phrase at token `i` (of a clause ending before `n`;
+    /// `prev`/`next` are the neighbouring words, lower-cased). Returns the
+    /// index after the phrase, or `None` when no namespace is named at `i`.
+    pub(super) fn scan_namespace(
+        &mut self,
+        mut i: usize,
+        n: usize,
+        prev: &str,
+        next: &str,
+    ) -> Option<usize> {
+        let t = self.toks[i].clone();
+        let l = t.lower.as_str();
+        // Namespaces by label: "namespaces labelled team=ops".
+        if matches!(l, "namespace" | "namespaces")
+            && matches!(next, "labelled" | "labeled" | "with" | "having")
+        {
+            let k = if matches!(self.low(i + 2), "label" | "labels") {
+                i + 3
+            } else {
+                i + 2
+            };
+            if let Some(lt) = self.toks.get(k).cloned()
+                && let Some((key, v)) = split_label(lt.text)
+            {
+                self.mention(Who::NsLabel(key, v), k, lt.start, lt.end);
+                i = k + 1;
+                return Some(i);
+            }
+            // "namespaces labelled team: ops" (YAML's form).
+            if let Some(kt) = self.toks.get(k).cloned()
+                && let Some(key) = kt.text.strip_suffix(':')
+                && label_key_ok(key)
+                && let Some(vt) = self.toks.get(k + 1).cloned()
+                && label_val_ok(vt.text)
+                && !reserved(&vt.lower)
+            {
+                self.mention(
+                    Who::NsLabel(key.to_string(), vt.text.to_string()),
+                    k + 1,
+                    kt.start,
+                    vt.end,
+                );
+                i = k + 2;
+                return Some(i);
+            }
+        }
+        // Namespaces.
+        if matches!(l.trim_end_matches(':'), "namespace" | "ns" | "namespaces") && i + 1 < n {
+            let nt = self.toks[i + 1].clone();
+            let name = nt.text.trim_end_matches(':');
+            // "… switch namespaces: block …": an action word after the
+            // keyword's colon names no namespace. "Namespace isolation:
+            // … in namespace shop": a topic that opens the text, when the
+            // text names its namespace again, is a heading.
+            let topic = i == 0
+                && nt.text.ends_with(':')
+                && (i + 2..self.toks.len()).any(|k| {
+                    matches!(self.low(k), "namespace" | "ns")
+                        && self.low(k + 1) != name
+                        // Not a peer's ("… from namespace dev").
+                        && !(k.saturating_sub(3)..k).any(|j| {
+                            matches!(self.low(j), "from" | "to" | "into" | "reach" | "reaches")
+                        })
+                });
+            let action_word = l.ends_with(':')
+                && (ALLOW_WORDS.contains(&name)
+                    || BLOCK_WORDS.contains(&name)
+                    || AUDIT_WORDS.contains(&name));
+            // "within each namespace, selecting …": the keyword ends its
+            // clause; the next word names no namespace.
+            let ended = t.comma && !l.ends_with(':');
+            // "in namespace files": after "in/of/from/to namespace" a
+            // noun that elsewhere names a resource kind is the name (it
+            // was dropped, leaving the intent without its namespace).
+            let named_kind = matches!(prev, "in" | "of" | "from" | "to" | "into")
+                && matches!(
+                    name,
+                    "files"
+                        | "file"
+                        | "binaries"
+                        | "binary"
+                        | "processes"
+                        | "process"
+                        | "programs"
+                        | "program"
+                        | "commands"
+                        | "command"
+                        | "executables"
+                );
+            if is_ns_name(name)
+                && (!not_a_ns_after_keyword(name) || named_kind)
+                && !topic
+                && !action_word
+                && !ended
+            {
+                let end = nt.start + name.len();
+                self.mention(Who::Ns(name.to_string()), i + 1, nt.start, end);
+                i += 2;
+                return Some(i);
+            }
+        }
+        // "in project billing", "the pods of project db": OpenShift's
+        // word for a namespace.
+        if matches!(l, "project" | "openshift-project")
+            && matches!(prev, "in" | "of" | "for" | "from" | "to")
+            && let Some(nt) = self.toks.get(i + 1).cloned()
+            && let name = nt.text.trim_end_matches(':')
+            && is_ns_name(name)
+            && !not_a_ns_after_keyword(name)
+            && !reserved(name)
+            && !ALLOW_WORDS.contains(&name)
+            && !BLOCK_WORDS.contains(&name)
+        {
+            self.mention(
+                Who::Ns(name.to_string()),
+                i + 1,
+                nt.start,
+                nt.start + name.len(),
+            );
+            i += 2;
+            return Some(i);
+        }
+        if let Some(v) = l
+            .strip_prefix("namespace=")
+            .or_else(|| l.strip_prefix("ns="))
+            && is_ns_name(v)
+        {
+            let off = t.text.len() - v.len();
+            self.mention(Who::Ns(v.to_string()), i, t.start + off, t.end);
+            i += 1;
+            return Some(i);
+        }
+        // "the shop namespace"; not "the protected namespace shop", where
+        // the name follows the keyword.
+        let named_after = matches!(next, "namespace") && {
+            let w = self.low(i + 2).trim_end_matches([':', ',']);
+            self.toks.get(i + 1).is_some_and(|t| !t.comma)
+                && is_ns_name(w)
+                && !not_a_ns_after_keyword(w)
+                && !reserved(w)
+                && !FILLER.contains(&w)
+        };
+        // Between a determiner and the keyword the word is a name even
+        // when it is a filler word elsewhere ("the apps namespace").
+        let determined = matches!(prev, "the" | "this" | "that");
+        if matches!(next.trim_end_matches(':'), "namespace" | "ns")
+            && !self.toks[i + 1].paren
+            && is_ns_name(t.text)
+            && !(if determined {
+                not_a_ns_after_keyword(l)
+            } else {
+                not_a_name(l)
+            })
+            && parse_port(l).is_none()
+            && !named_after
+        {
+            self.mention(Who::Ns(t.text.to_string()), i, t.start, t.end);
+            i += 2;
+            return Some(i);
+        }
+        // A bare namespace right after a workload: "app=web in shop", "app=web (shop)".
+        if i + 1 < n
+            && matches!(l, "in" | "of")
+            && (self.after_mention(i)
+                // "… in shop for app=web", "block … in shop": only where
+                // a workload is named too ("are in place" names none).
+                || (matches!(self.low(i + 2), "for" | "by" | "") || self.toks[i + 1].comma)
+                    && (!self.mentions.is_empty()
+                        || (i + 2..n).any(|k| split_label(self.low(k)).is_some())))
+            && is_ns_name(self.toks[i + 1].text.trim_end_matches(':'))
+            && !reserved(next.trim_end_matches(':'))
+            && !matches!(next, "namespaces" | "namespace" | "project")
+            && !matches!(self.low(i + 2), "namespace" | "app" | "application")
+            && parse_port(&next).is_none()
+        {
+            let nt = self.toks[i + 1].clone();
+            let name = nt.text.trim_end_matches(':');
+            self.mention(
+                Who::Ns(name.to_string()),
+                i + 1,
+                nt.start,
+                nt.start + name.len(),
+            );
+            push_uniq(
+                &mut self.assume,
+                format!("\"{l} {name}\" read as namespace {name}"),
+            );
+            i += 2;
+            return Some(i);
+        }
+        // "app=web (shop)", "(app=web, shop)", "app=web pods, shop".
+        let closes = self.text[t.end..].starts_with(')');
+        let last = i + 1 == self.toks.len();
+        let after_comma = i > 0 && self.toks[i - 1].comma;
+        let label_next = self
+            .toks
+            .get(i + 1)
+            .is_some_and(|n| split_label(n.text).is_some());
+        if ((t.paren && (closes || t.comma)) && (self.after_mention(i) || label_next)
+            || after_comma && (closes || last) && self.after_mention(i))
+            && is_ns_name(t.text)
+            && !reserved(l)
+            // "(shop) deny …" may name an action's object; "app=web
+            // (prod): block …" closes the scope before the action.
+            && (closes && self.ends_clause(i)
+                || !matches!(next, "deny" | "allow" | "block"))
+        {
+            self.mention(Who::Ns(t.text.to_string()), i, t.start, t.end);
+            i += 1;
+            return Some(i);
+        }
+        None
+    }
+}
