@@ -133,7 +133,8 @@ impl<'a> Parser<'a> {
             && h.caps.is_empty()
             && h.selector.is_empty()
             && !h.all_pods_word
-            && !h.cluster_wide_word;
+            && !h.cluster_wide_word
+            && !h.each_ns_word;
         let engines: Vec<Entity> = self.ents[saved.0..]
             .iter()
             .filter(|e| matches!(e.kind, EntityKind::Engine | EntityKind::Policy))

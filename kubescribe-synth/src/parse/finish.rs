@@ -36,6 +36,9 @@ impl<'a> Parser<'a> {
         deny: Option<Acc>,
         resolver: Option<&mut dyn PodResolver>,
     ) -> Result<ParsedIntent, IntentParseError> {
+        if a.each_ns_word && !self.mentions.iter().any(|m| matches!(m.who, Who::Ns(_))) {
+            a.cluster_wide_word = true;
+        }
         // Engine.
         let mut engine: Option<(Engine, String)> = None;
         for (e, w) in &a.engines {
@@ -277,17 +280,25 @@ impl<'a> Parser<'a> {
         let network = domain == Domain::Network;
         let mut subject = if network && groups.len() >= 2 {
             let pick = |f: &dyn Fn(Cue) -> bool| groups.iter().position(|c| f(*c));
+            let names = |g: usize| {
+                self.mentions
+                    .iter()
+                    .any(|m| m.group == g && matches!(m.who, Who::Label(..) | Who::Pod(_)))
+            };
+            // On the direction's side, a group that names workloads before one
+            // that only frames a namespace ("in namespace shop, block egress
+            // from app=web to …").
+            let pick_named = |f: &dyn Fn(Cue) -> bool| {
+                (0..groups.len())
+                    .find(|&g| f(groups[g]) && names(g))
+                    .or_else(|| pick(f))
+            };
             match a.dir_explicit {
-                Some(Direction::Ingress) => pick(&|c| c != Cue::From),
-                Some(Direction::Egress) => pick(&|c| c != Cue::To),
+                Some(Direction::Ingress) => pick_named(&|c| c != Cue::From),
+                Some(Direction::Egress) => pick_named(&|c| c != Cue::To),
                 _ => {
                     // The first uncued group that names workloads (not one
                     // that only gives a namespace), else the "to" group.
-                    let names = |g: usize| {
-                        self.mentions
-                            .iter()
-                            .any(|m| m.group == g && matches!(m.who, Who::Label(..) | Who::Pod(_)))
-                    };
                     // "every pod in namespace apps may reach app=dns": an
                     // uncued all-pods subject names its namespace only.
                     let all_pods_subject = a.all_pods_word && !a.all_pods_cued;

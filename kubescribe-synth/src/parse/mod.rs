@@ -319,6 +319,10 @@ struct Acc {
     /// …said right after "from"/"to" ("from every pod in namespace shop").
     all_pods_cued: bool,
     cluster_wide_word: bool,
+    /// "in each namespace", "every namespace" (singular): a policy per
+    /// namespace — the one named when the text names one ("… in each
+    /// namespace: do it for namespace payments"), else cluster-wide.
+    each_ns_word: bool,
     /// "only app=web may connect to …": "only" restricts the subject.
     only_subject: bool,
     /// Executables resolved from a program's name ("ssh", "ping"), not
@@ -445,6 +449,39 @@ impl<'a> Parser<'a> {
         });
     }
 
+    /// Whether token `i` opens a closing aside that names the policy's own
+    /// workload: "allow ingress on 3550 from app=frontend (namespace shop,
+    /// app=productcatalogservice)". Only when every workload named so far
+    /// came after "from"/"to" (no subject yet), and the aside, the text's
+    /// last words, gives a label and a namespace.
+    fn scope_aside(&self, i: usize) -> bool {
+        let Some(t) = self.toks.get(i) else {
+            return false;
+        };
+        if !t.paren || self.groups.is_empty() || self.groups.contains(&Cue::None) {
+            return false;
+        }
+        let Some(close) = self.text[t.start..].find(')').map(|k| t.start + k) else {
+            return false;
+        };
+        if !self.text[close + 1..]
+            .trim()
+            .chars()
+            .all(|c| c.is_ascii_punctuation())
+        {
+            return false;
+        }
+        let inside: Vec<usize> = (i..self.toks.len())
+            .take_while(|&k| self.toks[k].start < close)
+            .collect();
+        inside
+            .iter()
+            .any(|&k| split_label(self.toks[k].text).is_some())
+            && inside
+                .iter()
+                .any(|&k| matches!(self.low(k).trim_start_matches('('), "namespace" | "ns"))
+    }
+
     /// Whether the clause from token `i` carves an exception out ("… no
     /// traffic except from app=api", "nothing but port 443"): then "no" and
     /// "nothing" state an allow-list's posture, not a default deny.
@@ -519,7 +556,10 @@ impl<'a> Parser<'a> {
     /// Whether "only" at token `i` restricts the first workload named ("only
     /// app=web may …", "only the cartservice pods may …").
     fn only_before_subject(&self, i: usize) -> bool {
-        if !self.mentions.is_empty() {
+        // A namespace said first frames the text ("in namespace billing,
+        // only app=api may reach …"); any other workload before "only" is
+        // its subject.
+        if self.mentions.iter().any(|m| !matches!(m.who, Who::Ns(_))) {
             return false;
         }
         let mut k = i + 1;

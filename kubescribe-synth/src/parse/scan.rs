@@ -75,6 +75,10 @@ impl<'a> Parser<'a> {
             } {
                 self.brk = true;
             }
+            if self.scope_aside(i) {
+                self.brk = true;
+                self.cue = None;
+            }
             let prev = self.prev_low(i).to_string();
             let next = self.low(i + 1).to_string();
             // Actions (one- to four-word phrases).
@@ -287,7 +291,11 @@ impl<'a> Parser<'a> {
             // "pods in namespace shop …" (no labels): every pod of it.
             if matches!(l, "pods" | "workloads" | "containers")
                 && matches!(next.as_str(), "in" | "of")
-                && (i == from || matches!(prev.as_str(), "for" | "the" | "on" | "to" | "by"))
+                // At a clause's start, also after a heading ("Namespace
+                // isolation: pods in namespace team-a only receive …").
+                && (i == from
+                    || self.ends_clause(i - 1)
+                    || matches!(prev.as_str(), "for" | "the" | "on" | "to" | "by"))
                 && self.cue.is_none_or(|c| c == Cue::None)
                 // "pods in namespaces labelled …" name peers by namespace.
                 && self.low(i + 2) != "namespaces"
@@ -306,8 +314,14 @@ impl<'a> Parser<'a> {
             // "cluster-wide", "across the cluster", "in all namespaces".
             let all_ns = matches!(l, "all" | "every" | "any" | "each")
                 && matches!(next.as_str(), "namespaces" | "namespace");
-            let cued_group = matches!(self.groups.last(), Some(Cue::From | Cue::To))
-                && prev == "in"
+            // "… from app=api in all namespaces": the peers' namespaces; not
+            // "ingress to app=web in all namespaces", where the group after
+            // "to" receives: the policy's own pods.
+            let cued_group = match self.groups.last() {
+                Some(Cue::From) => a.dir_explicit != Some(Direction::Egress),
+                Some(Cue::To) => a.dir_explicit != Some(Direction::Ingress),
+                _ => false,
+            } && prev == "in"
                 && self.after_mention(i - 1);
             if all_ns
                 && (matches!(prev.as_str(), "from" | "to")
@@ -323,7 +337,11 @@ impl<'a> Parser<'a> {
                 || l == "cluster" && next == "wide"
                 || all_ns
             {
-                a.cluster_wide_word = true;
+                if all_ns && matches!(l, "each" | "every") && next == "namespace" {
+                    a.each_ns_word = true;
+                } else {
+                    a.cluster_wide_word = true;
+                }
                 i += match l {
                     "across" => 3,
                     "cluster" => 2,

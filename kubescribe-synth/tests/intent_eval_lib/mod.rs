@@ -215,7 +215,9 @@ fn check(raw: RawCase) -> Result<Case, String> {
 /// The intent as compared: equal meanings compare equal. Absent `version`
 /// reads as 2; a network intent without a direction gets the documented
 /// default (egress when it names CIDRs, FQDNs or entities and no peer, else
-/// ingress); capability names are lower-case without `cap_`.
+/// ingress); capability names are lower-case without `cap_`; a peer's
+/// namespace that is the policy's own is the same as none (every engine
+/// reads a peer without one in the policy's namespace).
 pub fn normalize(i: &Intent) -> Intent {
     let mut i = i.clone();
     i.version = None;
@@ -235,9 +237,19 @@ pub fn normalize(i: &Intent) -> Intent {
             *x = l.strip_prefix("cap_").unwrap_or(&l).to_string();
         }
     };
+    let own_ns = i.scope.namespace.clone();
+    let peers = |r: &mut kubescribe_core::intent::Resources| {
+        for p in r.peers.iter_mut() {
+            if own_ns.is_some() && p.namespace == own_ns {
+                p.namespace = None;
+            }
+        }
+    };
     caps(&mut i.resources.capabilities);
+    peers(&mut i.resources);
     if let Some(d) = i.deny.as_mut() {
         caps(&mut d.capabilities);
+        peers(d);
     }
     i
 }
