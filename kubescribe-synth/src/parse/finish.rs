@@ -123,6 +123,21 @@ impl<'a> Parser<'a> {
                 );
                 Action::Block
             }
+            // "isolate namespace pg, but pods in it can talk to each other":
+            // a permission said with "can"/"may" beside a shut-in is the
+            // allow-list's exception too.
+            (None, Some(_), None)
+                if a.modal_allow
+                    && !a.negated_allow
+                    && (a.default_deny || a.deny_all_first || a.deny_others || shuts_in) =>
+            {
+                self.assume.push(
+                    "a deny of everything beside what \"can\"/\"may\" happen read as an allow-list: what is allowed, and nothing else".into(),
+                );
+                a.only = true;
+                a.all_word = false;
+                Action::Allow
+            }
             (None, Some(_), None) => Action::Block,
             (None, None, Some(_)) => Action::Audit,
             (None, None, None) if a.modal_allow && !a.negated_allow => {
@@ -233,6 +248,11 @@ impl<'a> Parser<'a> {
         if weak && domain != Domain::Network {
             // The word named the platform, not a policy kind.
             engine = None;
+        }
+        // "… to manage iptables on the underlying host": outside a network
+        // intent an entity word is prose (no other domain has entities).
+        if domain != Domain::Network {
+            a.entities.clear();
         }
         // An executable that acts is not also one that is run.
         a.binaries.retain(|b| !a.sources.contains(b));
@@ -487,6 +507,8 @@ impl<'a> Parser<'a> {
                         _ => ns = Some(x),
                     },
                     Who::Pod(p) => push_uniq(&mut pods, p),
+                    // "pods in the same namespace … each other": every pod of it.
+                    Who::SameNs if a.each_other => a.all_pods_word = true,
                     Who::NsLabel(..) | Who::AnyNs | Who::SameNs => {
                         return Err(IntentParseError::Missing(vec![format!(
                             "which pods: namespaces by label (`{}`) select peers, not the policy's own pods; {}",
@@ -535,6 +557,14 @@ impl<'a> Parser<'a> {
                     Who::Pod(x) => ppods.push(x),
                 }
             }
+        }
+        // "… talk to each other": the selected pods are the peers.
+        if a.each_other && network && peers.is_empty() {
+            let p = PeerSelector {
+                labels: labels.clone(),
+                ..PeerSelector::default()
+            };
+            peers.push((usize::MAX, p, pods.clone()));
         }
         // Direction.
         let isolate_dir =
@@ -652,6 +682,7 @@ impl<'a> Parser<'a> {
             && (ns.is_some() || a.all_pods_word)
             && !a.cluster_wide_word
             && (a.all_pods_word
+                || a.each_other
                 || a.default_deny
                 || a.all_word && action == Action::Block && network);
         if all_pods && !a.all_pods_word {
@@ -727,6 +758,15 @@ impl<'a> Parser<'a> {
                     .into(),
             );
             action = Action::Allow;
+        } else if action == Action::Allow && a.all_word && a.except && !a.only && whole_kind {
+            // The mirror: "allow all egress except to 169.254.169.254/32" asks
+            // to block what follows "except" (it was an allow-list of it:
+            // exactly what the operator meant to shut out).
+            self.assume.push(
+                "\"allow all … except X\" read as a block of X (everything else stays allowed)"
+                    .into(),
+            );
+            action = Action::Block;
         }
         resources.all = a.all_word && {
             let mut named = resources.clone();

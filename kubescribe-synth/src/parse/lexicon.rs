@@ -323,7 +323,8 @@ pub(super) fn engine_word(s: &str) -> Option<(Engine, bool, bool)> {
         "kubearmor" => (Engine::KubeArmor, false, false),
         "tetragon" => (Engine::Tetragon, false, false),
         "cilium" => (Engine::Cilium, false, false),
-        "calico" => (Engine::Calico, false, false),
+        // The project's GitHub name, as operators write it.
+        "calico" | "projectcalico" | "calicoproject" => (Engine::Calico, false, false),
         "kubernetes" | "k8s" => (Engine::Kubernetes, false, true),
         "kubearmorpolicy" | "kubearmorhostpolicy" | "ksp" => (Engine::KubeArmor, true, false),
         "tracingpolicy" | "tracingpolicynamespaced" => (Engine::Tetragon, true, false),
@@ -335,6 +336,32 @@ pub(super) fn engine_word(s: &str) -> Option<(Engine, bool, bool)> {
         _ => return None,
     })
 }
+
+/// Nouns for kinds of programs ("shells", "binaries", "tools"): what an
+/// executable is, never its name.
+pub(super) const EXEC_NOUNS: &[&str] = &[
+    "process",
+    "processes",
+    "shell",
+    "shells",
+    "binary",
+    "binaries",
+    "program",
+    "programs",
+    "command",
+    "commands",
+    "executable",
+    "executables",
+    "tool",
+    "tools",
+    "utility",
+    "utilities",
+    "script",
+    "scripts",
+    "interpreter",
+    "interpreters",
+    "daemons",
+];
 
 pub(super) const ALLOW_WORDS: &[&str] = &[
     "allow",
@@ -554,7 +581,25 @@ pub(super) fn not_a_name(l: &str) -> bool {
         || FILLER.contains(&l)
         || matches!(
             l,
-            "the" | "a" | "this" | "that" | "same" | "other" | "each" | "every" | "any" | "all"
+            "the"
+                | "a"
+                | "this"
+                | "that"
+                | "same"
+                | "other"
+                | "each"
+                | "every"
+                | "any"
+                | "all"
+                // "my prometheus instance in another namespace"
+                | "another"
+                | "different"
+                | "separate"
+                | "my"
+                | "our"
+                | "your"
+                | "their"
+                | "its"
         )
 }
 
@@ -574,6 +619,14 @@ pub(super) fn not_a_ns_after_keyword(l: &str) -> bool {
                 | "every"
                 | "any"
                 | "all"
+                | "another"
+                | "different"
+                | "separate"
+                | "my"
+                | "our"
+                | "your"
+                | "their"
+                | "its"
                 | "labelled"
                 | "labeled"
                 | "with"
@@ -581,6 +634,26 @@ pub(super) fn not_a_ns_after_keyword(l: &str) -> bool {
                 | "labels"
                 | "namespaces"
                 | "pods"
+                // "… in a different namespace cannot reach it": a verb
+                // follows the keyword.
+                | "cannot"
+                | "can't"
+                | "can"
+                | "could"
+                | "may"
+                | "must"
+                | "should"
+                | "will"
+                | "would"
+                | "is"
+                | "are"
+                | "was"
+                | "were"
+                | "has"
+                | "have"
+                | "does"
+                | "doesn't"
+                | "isn't"
         )
 }
 

@@ -14,6 +14,7 @@ mod phrases;
 mod restate;
 mod runtime_names;
 mod scan;
+mod sentences;
 mod values;
 
 pub use restate::restate;
@@ -165,6 +166,24 @@ pub fn parse_intent_with(
     }
     if text.trim().is_empty() {
         return Err(IntentParseError::Empty);
+    }
+    let mut resolver = resolver;
+    // Background around one imperative sentence that says it all.
+    if let Some(masked) = sentences::imperative_only(text) {
+        let again: Option<&mut dyn PodResolver> = match resolver {
+            Some(ref mut r) => Some(&mut **r),
+            None => None,
+        };
+        let alone = Parser::new(&masked).run(again);
+        if let Ok(mut p) = alone
+            && sentences::complete(&p)
+        {
+            p.assumptions.push(
+                "the sentences around the one that asks (\"Allow …\", \"Block …\") read as background"
+                    .into(),
+            );
+            return Ok(p);
+        }
     }
     Parser::new(text).run(resolver)
 }
@@ -323,6 +342,9 @@ struct Acc {
     /// namespace — the one named when the text names one ("… in each
     /// namespace: do it for namespace payments"), else cluster-wide.
     each_ns_word: bool,
+    /// "pods in the same namespace talk to each other": the selected pods
+    /// are their own peers.
+    each_other: bool,
     /// "only app=web may connect to …": "only" restricts the subject.
     only_subject: bool,
     /// Executables resolved from a program's name ("ssh", "ping"), not
@@ -482,6 +504,26 @@ impl<'a> Parser<'a> {
                 .any(|&k| matches!(self.low(k).trim_start_matches('('), "namespace" | "ns"))
     }
 
+    /// Whether token `i` stands in what access is granted to: "exclusively
+    /// to", "only to", "solely to" a few words before it ("… exclusively to
+    /// mysqld and mysqladmin (/usr/sbin/mysqld, /usr/bin/mysqladmin)").
+    fn granted_to(&self, i: usize) -> bool {
+        (i.saturating_sub(8)..i).any(|j| {
+            matches!(self.low(j), "exclusively" | "only" | "solely") && self.low(j + 1) == "to"
+        })
+    }
+
+    /// Whether addresses in parentheses follow token `i` (after at most one
+    /// noun): "the IPs of the K8s API server endpoints (10.137.16.20, …)" —
+    /// the addresses are what is named, the entity only describes them.
+    fn addresses_follow(&self, i: usize) -> bool {
+        (i..i + 2).any(|k| {
+            self.toks.get(k).is_some_and(|t| {
+                t.paren && parse_cidr(t.text.trim_matches(|c: char| "(),;".contains(c))).is_some()
+            })
+        })
+    }
+
     /// Whether the clause from token `i` carves an exception out ("… no
     /// traffic except from app=api", "nothing but port 443"): then "no" and
     /// "nothing" state an allow-list's posture, not a default deny.
@@ -597,6 +639,18 @@ impl<'a> Parser<'a> {
             if self.low(k + 1) == "be" && is_allow(self.low(k + 2)) {
                 k += 2;
             }
+            return Some((Action::Block, k, true));
+        }
+        // "Apache shouldn't be allowed to spawn shells", "mustn't".
+        if matches!(
+            l.replace('’', "'").as_str(),
+            "mustn't" | "shouldn't" | "shan't" | "won't" | "wouldn't" | "mayn't"
+        ) {
+            let k = if next == "be" && is_allow(self.low(i + 2)) {
+                i + 2
+            } else {
+                i
+            };
             return Some((Action::Block, k, true));
         }
         // "should be reachable/accessible from …": permission, passive.

@@ -179,7 +179,7 @@ impl<'a> Parser<'a> {
             && !reserved(next.trim_end_matches(':'))
             && !matches!(next, "namespaces" | "namespace" | "project")
             && !matches!(self.low(i + 2), "namespace" | "app" | "application")
-            && parse_port(&next).is_none()
+            && parse_port(next).is_none()
         {
             let nt = self.toks[i + 1].clone();
             let name = nt.text.trim_end_matches(':');

@@ -194,6 +194,17 @@ impl<'a> Parser<'a> {
                 }
                 continue;
             }
+            // "allow pods in namespace shop to talk to each other": the
+            // selected pods receive from themselves.
+            if l == "each" && next.trim_end_matches([',', '.']) == "other"
+                || l == "one" && next.trim_end_matches([',', '.']) == "another"
+            {
+                a.each_other = true;
+                a.dir_explicit.get_or_insert(Direction::Ingress);
+                self.cue = None;
+                i += 2;
+                continue;
+            }
             // "from pods in its own namespace": the policy's namespace, every pod.
             if matches!(l, "its" | "their" | "the")
                 && matches!(next.as_str(), "own" | "same")
@@ -352,7 +363,9 @@ impl<'a> Parser<'a> {
             }
             if matches!(l, "all" | "any" | "everything")
                 && (ALL_WHAT.contains(&next.as_str()) || next.is_empty())
-                || matches!(l, "anything" | "everything")
+                || matches!(l, "anything" | "everything" | "anywhere" | "everywhere")
+                // A securityContext's "drop: [ALL]".
+                || l == "all" && matches!(prev.as_str(), "drop" | "drops")
             {
                 a.all_word = true;
             }
@@ -382,6 +395,7 @@ impl<'a> Parser<'a> {
             if let Some((ent, len)) = entity_word(l, &next)
                 && !else_on
                 && !addressed
+                && !self.addresses_follow(i + len)
                 && (ent != NetworkEntity::Host || peer_ctx)
                 // "the kube-apiserver operator", "the host pods": the word
                 // modifies the noun after it, which is what is named.
@@ -528,9 +542,38 @@ impl<'a> Parser<'a> {
             ) {
                 a.non_recursive = true;
             }
-            // Engines and policy kinds.
-            if let Some((eng, kind_word, weak)) = engine_word(l.trim_end_matches(':')) {
-                let word = t.text.trim_end_matches(':');
+            // Engines and policy kinds. The platform's name picks its engine
+            // only before a policy word ("a Kubernetes network policy"), not
+            // where it qualifies something else ("the K8s API server", "in
+            // the k8s environment").
+            let platform_only = matches!(l.trim_end_matches(':'), "kubernetes" | "k8s")
+                && !matches!(
+                    next.trim_end_matches([':', ',']),
+                    "network"
+                        | "networkpolicy"
+                        | "networkpolicies"
+                        | "netpol"
+                        | "policy"
+                        | "policies"
+                );
+            // Calico's kind in words: "a Global Network Policy".
+            let global_policy = l == "global"
+                && next == "network"
+                && self
+                    .low(i + 2)
+                    .trim_end_matches([':', ','])
+                    .starts_with("polic");
+            let kind = if global_policy {
+                Some((Engine::Calico, true, false))
+            } else if platform_only {
+                None
+            } else {
+                engine_word(l.trim_end_matches(':'))
+            };
+            if let Some((eng, kind_word, weak)) = kind {
+                let last = if global_policy { i + 2 } else { i };
+                let end = self.toks[last].start + self.toks[last].text.trim_end_matches(':').len();
+                let word = &self.text[t.start..end];
                 self.ent(
                     if kind_word {
                         EntityKind::Policy
@@ -538,14 +581,14 @@ impl<'a> Parser<'a> {
                         EntityKind::Engine
                     },
                     t.start,
-                    t.start + word.len(),
+                    end,
                 );
                 if weak {
                     a.weak_engine.get_or_insert((eng, word.to_string()));
                 } else {
                     a.engines.push((eng, word.to_string()));
                 }
-                i += 1;
+                i = last + 1;
                 continue;
             }
             if let Some(j) = self.scan_namespace(i, n, &prev, &next) {
@@ -706,7 +749,8 @@ impl<'a> Parser<'a> {
             // "drop all capabilities and only add back NET_BIND_SERVICE",
             // "drop ALL, add NET_BIND_SERVICE": what is added back is the
             // exception to the drop.
-            let adds_back = l == "add"
+            // A securityContext's "drop: [ALL] add: [NET_ADMIN]" too.
+            let adds_back = l.trim_end_matches(':') == "add"
                 && (matches!(next.as_str(), "back" | "only")
                     || a.all_word
                         && a.block.as_deref().is_some_and(|b| {
@@ -723,7 +767,22 @@ impl<'a> Parser<'a> {
             if l == "except" || l == "but" && next == "only" || adds_back || not_bound_for {
                 a.except = true;
             }
-            // Resource-mode verbs.
+            // Resource-mode verbs; "write/modify access", "read/write":
+            // each verb of a slash-joined pair.
+            let pair: Vec<&str> = l.split('/').collect();
+            if pair.len() > 1 && pair.iter().all(|w| FILE_VERBS.contains(w)) {
+                a.file_verb = true;
+                for w in pair {
+                    match w {
+                        "read" | "reads" | "reading" | "view" => a.reads = true,
+                        "access" | "accessing" | "open" | "opens" | "opening" => {}
+                        _ => a.writes = true,
+                    }
+                }
+                mode = Mode::File;
+                i += 1;
+                continue;
+            }
             if FILE_VERBS.contains(&l) && !(mode == Mode::Exec && matches!(l, "access" | "open")) {
                 a.file_verb = true;
                 match l {

@@ -73,19 +73,27 @@ impl<'a> Parser<'a> {
                 let n1 = self.low(j + 1);
                 if (BLOCK_WORDS.contains(&n1) || ALLOW_WORDS.contains(&n1))
                     && self.low(j + 2) == "from"
+                    // "shouldn't be allowed to spawn …": the path acts.
+                    || ALLOW_WORDS.contains(&n1) && self.low(j + 2) == "to"
                 {
+                    window = (window + 3).min(i + 10);
                     j += 3;
                     continue;
                 }
                 return false;
             }
             if !matches!(
-                l,
+                l.replace('’', "'").as_str(),
                 "may"
                     | "can"
                     | "should"
                     | "must"
                     | "shall"
+                    | "cannot"
+                    | "can't"
+                    | "shouldn't"
+                    | "mustn't"
+                    | "won't"
                     | "is"
                     | "are"
                     | "be"
@@ -136,7 +144,18 @@ impl<'a> Parser<'a> {
             let n = self.low(i + 1);
             return verb(n) && n.ends_with("ing");
         }
-        if matches!(l, "may" | "must" | "should" | "can" | "cannot" | "shall") {
+        if matches!(
+            l.replace('’', "'").as_str(),
+            "may"
+                | "must"
+                | "should"
+                | "can"
+                | "cannot"
+                | "shall"
+                | "can't"
+                | "shouldn't"
+                | "mustn't"
+        ) {
             let mut k = i + 1;
             while matches!(self.low(k), "not" | "never" | "only") {
                 k += 1;
@@ -234,13 +253,15 @@ impl<'a> Parser<'a> {
                     format!("{raw}/")
                 };
                 push_uniq(&mut a.dirs, d);
-            } else if prev == "by"
+            } else if (prev == "by" || self.granted_to(i))
                 && exec_looking(raw)
                 && (!a.paths.is_empty() || !a.dirs.is_empty())
                 && *mode != Mode::Exec
             {
                 // "/etc/shadow may not be touched by /bin/ln": the agent of a
-                // passive verb on the files named before it acts on them.
+                // passive verb on the files named before it acts on them; so do
+                // the executables access is granted to ("limit /var/lib/mysql/
+                // access exclusively to mysqld (/usr/sbin/mysqld)").
                 self.ent(EntityKind::Binary, t.start, t.end);
                 push_uniq(&mut a.sources, raw.to_string());
             } else if (!a.file_verb && !a.exec_verb || self.acts_directly(list_end + 1))
@@ -415,6 +436,12 @@ impl<'a> Parser<'a> {
             && !matches!(
                 next.as_str(),
                 "cluster-wide" | "clusterwide" | "every" | "each" | "no" | "all" | "any"
+            )
+            // "use-case: if setuid() is invoked …": a clause opens after the
+            // colon, no label value.
+            && !matches!(
+                next.as_str(),
+                "if" | "when" | "whenever" | "once" | "where" | "while" | "the" | "a" | "an"
             )
         {
             let vt = self.toks[i + 1].clone();
@@ -691,24 +718,11 @@ impl<'a> Parser<'a> {
                         || reserved(&next)
                         || LIST_GLUE.contains(&next.as_str())
                         || STOP.contains(&next.as_str()))
-                    && !matches!(
-                        next.as_str(),
-                        "child"
-                            | "process"
-                            | "processes"
-                            | "shell"
-                            | "shells"
-                            | "binary"
-                            | "binaries"
-                            | "program"
-                            | "programs"
-                            | "command"
-                            | "commands"
-                            | "executables"
-                            | "tools"
-                            | "utilities"
-                            | "scripts"
-                    ));
+                    && next != "child"
+                    && !EXEC_NOUNS.contains(&next.as_str()))
+            // "spawning shells (/bin/sh, /bin/bash)": a kind of program, not
+            // one's name.
+            && !EXEC_NOUNS.contains(&l);
         // "block package managers (apt, apt-get, yum)": a parenthesised list,
         // kept aside (a gloss when paths are given too).
         let lexicon_name = known.is_some()

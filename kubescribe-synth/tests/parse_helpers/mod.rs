@@ -1,6 +1,9 @@
 //! What the intent-parser tests share: a text parsed (or refused) with the
 //! text in the failure message.
 
+// Each test binary that includes this module uses some of it.
+#![allow(dead_code)]
+
 use kubescribe_core::intent::Intent;
 use kubescribe_synth::parse::parse_intent;
 

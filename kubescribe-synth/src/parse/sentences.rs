@@ -1,0 +1,133 @@
+//! Operators' posts around the ask: "With the following configuration I am
+//! unable to scrape metrics … This is because the chart only exposes ports
+//! 8080 and 8443, not 9090. Allow ingress to app=keycloak … on port 9090 from
+//! namespace observability". When exactly one sentence is an imperative and
+//! it says the whole intent on its own (what to do, to which pods in which
+//! namespace, on what), the other sentences are background: their ports,
+//! namespaces and verbs describe the situation, not the policy.
+
+use super::*;
+
+/// Verbs that open an imperative sentence: the ask.
+const IMPERATIVE: &[&str] = &[
+    "allow", "block", "deny", "permit", "prevent", "restrict", "audit", "log", "forbid", "drop",
+    "reject", "isolate", "disallow", "monitor", "detect", "watch", "stop", "kill", "protect",
+    "only", "let", "add", "create", "write", "enforce", "ensure", "alert",
+];
+
+/// Byte ranges of the sentences of `text`: a sentence ends at `.`, `!` or
+/// `?` followed by white space and a capital letter (or an opening quote,
+/// bracket or list mark), or at a line break.
+fn sentence_spans(text: &str) -> Vec<(usize, usize)> {
+    let mut spans = Vec::new();
+    let mut start = 0;
+    let b = text.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        let end_mark = matches!(c, b'.' | b'!' | b'?');
+        if c == b'\n' || end_mark && b.get(i + 1).is_some_and(|x| x.is_ascii_whitespace()) {
+            let mut j = i + 1;
+            while j < b.len() && b[j].is_ascii_whitespace() {
+                j += 1;
+            }
+            let opens = b
+                .get(j)
+                .is_some_and(|x| x.is_ascii_uppercase() || b"`\"'([*-".contains(x));
+            if c == b'\n' || opens {
+                if text[start..=i].trim().len() > 1 {
+                    spans.push((start, i + 1));
+                }
+                start = j;
+                i = j;
+                continue;
+            }
+        }
+        i += 1;
+    }
+    if text[start.min(text.len())..].trim().len() > 1 {
+        spans.push((start, text.len()));
+    }
+    spans
+}
+
+/// Whether the sentence opens with an imperative verb ("Allow …", "Please
+/// block …", "- deny …"); not an alert's tag ("Alert! …").
+fn imperative(s: &str) -> bool {
+    let s = s.trim_start_matches(|c: char| !c.is_ascii_alphabetic());
+    let mut words = s.split_whitespace();
+    let mut w = words.next().unwrap_or("");
+    if w.eq_ignore_ascii_case("please") {
+        w = words.next().unwrap_or("");
+    }
+    let bare = w.trim_end_matches([':', ',', ';']);
+    if w.ends_with('!') {
+        return false;
+    }
+    IMPERATIVE.iter().any(|v| bare.eq_ignore_ascii_case(v))
+}
+
+/// `text` with every sentence but the one imperative blanked out (offsets
+/// kept), when there are several sentences and exactly one is imperative.
+pub(super) fn imperative_only(text: &str) -> Option<String> {
+    let spans = sentence_spans(text);
+    if spans.len() < 2 {
+        return None;
+    }
+    let imp: Vec<usize> = (0..spans.len())
+        .filter(|&k| imperative(&text[spans[k].0..spans[k].1]))
+        .collect();
+    let [keep] = imp[..] else {
+        return None;
+    };
+    let (from, to) = spans[keep];
+    Some(
+        text.char_indices()
+            .map(|(i, c)| {
+                if (from..to).contains(&i) {
+                    c.to_string()
+                } else {
+                    " ".repeat(c.len_utf8())
+                }
+            })
+            .collect(),
+    )
+}
+
+/// Whether `p` stands on its own: its pods are named with a namespace (or
+/// every namespace), nothing assumed about a missing one.
+pub(super) fn complete(p: &ParsedIntent) -> bool {
+    let s = &p.intent.scope;
+    s.namespace.is_some() || s.cluster_wide
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sentences_end_before_a_capital_not_inside_addresses_or_lists() {
+        let t = "I use 10.0.0.1. This is because ports 80, etc. are open. Allow app=x on 443";
+        let s: Vec<&str> = sentence_spans(t).iter().map(|&(a, b)| &t[a..b]).collect();
+        assert_eq!(
+            s,
+            [
+                "I use 10.0.0.1.",
+                "This is because ports 80, etc. are open.",
+                "Allow app=x on 443"
+            ]
+        );
+    }
+
+    #[test]
+    fn one_imperative_among_background_keeps_offsets() {
+        let t = "My pods fail. Block /bin/sh in app=x, namespace y. It is bad.";
+        let m = imperative_only(t).unwrap();
+        assert_eq!(m.len(), t.len());
+        assert_eq!(m.trim(), "Block /bin/sh in app=x, namespace y.");
+        // Two imperatives, or none: the whole text is the intent.
+        assert!(imperative_only("Block /bin/sh. Allow /bin/ls in app=x.").is_none());
+        assert!(imperative_only("Alert! Block /bin/sh in app=x. It runs.").is_some());
+        assert!(imperative_only("My pods fail. They run /bin/sh.").is_none());
+    }
+}

@@ -1,0 +1,178 @@
+//! Rules of the intent parser found on the `l-` and `k-` blind batches
+//! (network and runtime asks in GitHub threads and Q&A posts, near
+//! verbatim): background sentences around the ask, engines named in passing,
+//! "allow all … except", reciprocal traffic, securityContext fragments,
+//! contractions, kinds of programs. Each test states the rule with phrasings
+//! of its own (not the evaluation cases') and fails without it.
+
+mod parse_helpers;
+
+use kubescribe_core::engine::Engine;
+use kubescribe_core::intent::{Action, Direction, Domain};
+use parse_helpers::parsed;
+
+#[test]
+fn one_imperative_sentence_among_background_is_the_intent() {
+    // The story's ports, namespaces and verbs describe the situation.
+    let i = parsed(
+        "We run Grafana in namespace dashboards and it cannot load panels. The chart opens only ports 3000 and 3001. Allow ingress to app=loki (namespace logs) on port 3100 from namespace dashboards",
+    );
+    assert_eq!(i.action, Action::Allow);
+    assert_eq!(i.scope.namespace.as_deref(), Some("logs"));
+    assert_eq!(i.resources.ports.len(), 1);
+    assert_eq!(i.resources.ports[0].port, 3100);
+    assert_eq!(
+        i.resources.peers[0].namespace.as_deref(),
+        Some("dashboards")
+    );
+    // Where the ask needs another sentence (its namespace), the whole text is read.
+    let i = parsed("Block /usr/bin/curl for app=web. The pods run in namespace shop.");
+    assert_eq!(i.scope.namespace.as_deref(), Some("shop"));
+}
+
+#[test]
+fn the_platforms_name_picks_no_engine_but_a_policy_kind_in_words_does() {
+    // "the K8s API server" names the platform: the entity needs an engine
+    // that can express it (it pinned Kubernetes NetworkPolicy, which cannot).
+    let i = parsed("app=ci in namespace build may only reach the K8s API server");
+    assert_eq!(i.engine, None);
+    let i =
+        parsed("write a Kubernetes network policy: app=web in namespace shop accepts only TCP 80");
+    assert_eq!(i.engine, Some(Engine::Kubernetes));
+    let i = parsed(
+        "a Global Network Policy that blocks egress to 10.9.0.0/16 for app=web in namespace shop",
+    );
+    assert_eq!(i.engine, Some(Engine::Calico));
+    let i = parsed(
+        "with projectcalico policies, deny egress to 10.9.0.0/16 for app=web in namespace shop",
+    );
+    assert_eq!(i.engine, Some(Engine::Calico));
+}
+
+#[test]
+fn addresses_given_for_an_entity_are_what_is_named() {
+    let i = parsed(
+        "allow egress to the API server endpoints (10.20.0.5, 10.20.0.6) on TCP 6443 for app=ci in namespace build",
+    );
+    assert!(i.resources.entities.is_empty());
+    assert_eq!(i.resources.cidrs, ["10.20.0.5/32", "10.20.0.6/32"]);
+}
+
+#[test]
+fn allow_all_except_blocks_the_exception() {
+    // It allowed exactly what was to be shut out.
+    let i =
+        parsed("allow all outbound traffic except to 192.168.0.0/16 for app=api in namespace prod");
+    assert_eq!(i.action, Action::Block);
+    assert_eq!(i.direction, Some(Direction::Egress));
+    assert_eq!(i.resources.cidrs, ["192.168.0.0/16"]);
+    assert!(!i.resources.all);
+    let i = parsed("app=api in namespace prod may connect anywhere except port 25");
+    assert_eq!(i.action, Action::Block);
+    assert_eq!(i.resources.ports[0].port, 25);
+    // "anywhere" alone is all of it.
+    let i = parsed("let app=api in namespace prod send traffic anywhere");
+    assert_eq!(i.action, Action::Allow);
+    assert!(i.resources.all);
+    // The deny form stays an allow-list.
+    let i =
+        parsed("deny all outbound traffic except to 192.168.0.0/16 for app=api in namespace prod");
+    assert_eq!(i.action, Action::Allow);
+}
+
+#[test]
+fn pods_that_talk_to_each_other_are_their_own_peers() {
+    let i = parsed("let the pods of namespace lab talk to each other");
+    assert!(i.scope.all_pods);
+    assert_eq!(i.scope.namespace.as_deref(), Some("lab"));
+    assert_eq!(i.action, Action::Allow);
+    assert_eq!(i.direction, Some(Direction::Ingress));
+    assert_eq!(i.resources.peers.len(), 1);
+    assert!(i.resources.peers[0].labels.is_empty());
+    let i = parsed("app=worker pods in namespace jobs may reach one another on TCP 7946");
+    assert_eq!(i.resources.peers[0].labels["app"], "worker");
+    assert_eq!(i.resources.ports[0].port, 7946);
+    // Beside a shut-in, what "can" happen is the allow-list.
+    let i = parsed("Isolate namespace lab; the pods in it can still talk to each other");
+    assert_eq!(i.action, Action::Allow);
+    assert!(i.scope.all_pods);
+}
+
+#[test]
+fn another_namespace_names_none() {
+    let i = parsed(
+        "our collector in a different namespace cannot reach it: allow ingress to app=api (namespace prod) on 9100 from namespace otel",
+    );
+    assert_eq!(i.resources.peers.len(), 1);
+    assert_eq!(i.resources.peers[0].namespace.as_deref(), Some("otel"));
+}
+
+#[test]
+fn executables_access_is_granted_to_act_on_the_files() {
+    let i = parsed(
+        "limit /srv/keys/ access solely to the signer (/opt/sign/bin/signer) for app=sign in namespace pki",
+    );
+    assert_eq!(i.domain, Domain::File);
+    assert_eq!(i.resources.sources, ["/opt/sign/bin/signer"]);
+    assert_eq!(i.resources.dirs, ["/srv/keys/"]);
+}
+
+#[test]
+fn slash_joined_verbs_are_each_a_verb() {
+    let i = parsed("block create/modify access to /etc/crontab for app=web in namespace shop");
+    assert!(i.resources.read_only, "writes only");
+    let i = parsed("audit read/write access to /etc/crontab for app=web in namespace shop");
+    assert!(!i.resources.read_only);
+}
+
+#[test]
+fn a_clause_after_a_colon_is_no_label_value() {
+    let i = parsed("scenario: when ptrace is called in app=api pods of namespace prod, alert");
+    assert_eq!(i.scope.labels.len(), 1);
+    assert_eq!(i.scope.labels["app"], "api");
+}
+
+#[test]
+fn contractions_negate() {
+    let i = parsed(
+        "/usr/bin/python3 shouldn't be allowed to execute /bin/sh for app=ml in namespace lab",
+    );
+    assert_eq!(i.action, Action::Block);
+    assert_eq!(i.resources.sources, ["/usr/bin/python3"]);
+    assert_eq!(i.resources.binaries, ["/bin/sh"]);
+    let i = parsed("app=ml pods in namespace lab mustn't run /usr/bin/nc");
+    assert_eq!(i.action, Action::Block);
+}
+
+#[test]
+fn a_kind_of_program_is_not_its_name() {
+    let i = parsed(
+        "block running interpreters (/usr/bin/python3, /usr/bin/perl) and shells (/bin/sh) in app=web, namespace shop",
+    );
+    assert_eq!(
+        i.resources.binaries,
+        ["/usr/bin/python3", "/usr/bin/perl", "/bin/sh"]
+    );
+    let i = parsed("prevent spawning shells (/bin/sh, /bin/dash) in app=web, namespace shop");
+    assert_eq!(i.resources.binaries, ["/bin/sh", "/bin/dash"]);
+}
+
+#[test]
+fn a_security_context_fragment_is_an_allow_list() {
+    let i = parsed(
+        "for app=vpn in namespace edge: securityContext: capabilities: drop: [ALL] add: [NET_ADMIN]",
+    );
+    assert_eq!(i.domain, Domain::Capability);
+    assert_eq!(i.action, Action::Allow);
+    assert_eq!(i.resources.capabilities, ["net_admin"]);
+}
+
+#[test]
+fn an_entity_word_outside_a_network_intent_is_prose() {
+    // "on the host" described where the program works; it made the intent
+    // unsynthesizable.
+    let i =
+        parsed("app=agent in namespace ops manages routes on the host; drop CAP_SYS_MODULE for it");
+    assert_eq!(i.domain, Domain::Capability);
+    assert!(i.resources.entities.is_empty());
+}
