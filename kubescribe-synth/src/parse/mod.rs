@@ -475,7 +475,7 @@ impl<'a> Parser<'a> {
     /// workload: "allow ingress on 3550 from app=frontend (namespace shop,
     /// app=productcatalogservice)". Only when every workload named so far
     /// came after "from"/"to" (no subject yet), and the aside, the text's
-    /// last words, gives a label and a namespace.
+    /// last words, gives a label (or "all pods") and a namespace.
     fn scope_aside(&self, i: usize) -> bool {
         let Some(t) = self.toks.get(i) else {
             return false;
@@ -496,9 +496,14 @@ impl<'a> Parser<'a> {
         let inside: Vec<usize> = (i..self.toks.len())
             .take_while(|&k| self.toks[k].start < close)
             .collect();
-        inside
-            .iter()
-            .any(|&k| split_label(self.toks[k].text).is_some())
+        let all_pods = inside.iter().any(|&k| {
+            matches!(self.low(k).trim_start_matches('('), "all" | "every")
+                && matches!(self.low(k + 1), "pods" | "pod")
+        });
+        (all_pods
+            || inside
+                .iter()
+                .any(|&k| split_label(self.toks[k].text).is_some()))
             && inside
                 .iter()
                 .any(|&k| matches!(self.low(k).trim_start_matches('('), "namespace" | "ns"))
@@ -615,15 +620,38 @@ impl<'a> Parser<'a> {
                 | "labeled"
                 | "with"
                 | "label"
+                | "labels"
+                | "this"
+                | "these"
+                | "that"
+                | "those"
+                | "a"
+                | "an"
+                | "matching"
+                | "having"
                 | "allow"
                 | "let"
                 | "permit"
         ) {
             k += 1;
         }
+        // "only access pods inside …": a verb, not the subject's name.
+        let verb = matches!(
+            self.low(k),
+            "access"
+                | "reach"
+                | "connect"
+                | "talk"
+                | "send"
+                | "receive"
+                | "accept"
+                | "contact"
+                | "call"
+                | "query"
+        );
         k < self.toks.len()
             && (split_label(self.low(k)).is_some()
-                || self.low(k + 1) == "pods"
+                || self.low(k + 1) == "pods" && !verb
                 || self.low(k) == "from" && k > i + 1)
     }
 
@@ -631,7 +659,19 @@ impl<'a> Parser<'a> {
     fn action_phrase(&self, i: usize, a: &Acc) -> Option<(Action, usize, bool)> {
         let l = self.low(i);
         let next = self.low(i + 1);
-        let is_allow = |w: &str| matches!(w, "allow" | "allowed" | "let" | "permit" | "permitted");
+        let is_allow = |w: &str| {
+            matches!(
+                w,
+                "allow"
+                    | "allowed"
+                    | "allowing"
+                    | "let"
+                    | "letting"
+                    | "permit"
+                    | "permitted"
+                    | "permitting"
+            )
+        };
         if matches!(l, "must" | "should" | "may" | "can" | "shall" | "will")
             && matches!(next, "not" | "never")
         {

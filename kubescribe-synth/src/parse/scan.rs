@@ -206,13 +206,36 @@ impl<'a> Parser<'a> {
                 continue;
             }
             // "from pods in its own namespace": the policy's namespace, every pod.
-            if matches!(l, "its" | "their" | "the")
+            // "… only access services and pods inside their namespace": the
+            // object of a verb of reaching, inside the pods' own namespace.
+            let own_ns_words = if matches!(l, "its" | "their" | "the")
                 && matches!(next.as_str(), "own" | "same")
                 && matches!(self.low(i + 2), "namespace" | "ns")
-                && matches!(self.cue, Some(Cue::From | Cue::To))
             {
-                self.mention(Who::SameNs, i, t.start, self.toks[i + 2].end);
-                i += 3;
+                3
+            } else if matches!(l, "its" | "their")
+                && matches!(next.trim_end_matches([',', '.', ')']), "namespace" | "ns")
+            {
+                2
+            } else {
+                0
+            };
+            if own_ns_words > 0
+                && self.cue.is_none_or(|c| c == Cue::None)
+                && matches!(prev.as_str(), "inside" | "within")
+                && (i.saturating_sub(8)..i).any(|k| {
+                    matches!(
+                        self.low(k),
+                        "access" | "reach" | "connect" | "talk" | "send" | "call" | "contact"
+                    )
+                })
+            {
+                self.cue = Some(Cue::To);
+                self.cue_at = i;
+            }
+            if own_ns_words > 0 && matches!(self.cue, Some(Cue::From | Cue::To)) {
+                self.mention(Who::SameNs, i, t.start, self.toks[i + own_ns_words - 1].end);
+                i += own_ns_words;
                 continue;
             }
             // "the NET_RAW capability instead of ICMP", "rather than port 80":
@@ -454,8 +477,14 @@ impl<'a> Parser<'a> {
                 .toks
                 .get(i + 2)
                 .is_some_and(|n| n.paren && split_label(n.text).is_some());
+            // "the metadata service at 169.254.169.254", "the DNS service
+            // (10.96.0.10)": the address is what is named.
+            let addressed_after = self.low(i + 2) == "at"
+                && parse_cidr(self.low(i + 3).trim_end_matches([',', '.'])).is_some()
+                || self.addresses_follow(i + 2);
             if prev == "the"
                 && !labelled_after
+                && !addressed_after
                 && matches!(
                     next.as_str(),
                     "app" | "application" | "service" | "pods" | "deployment" | "workload"

@@ -306,7 +306,11 @@ impl<'a> Parser<'a> {
                         "from" if !self.low(k + 1).ends_with("ing") => Some(false),
                         "to" | "access" | "accesses" | "accessing" | "reach" | "reaches"
                         | "reaching" | "contact" | "contacts" | "contacting" | "query"
-                        | "queries" | "querying" | "call" | "calls" | "calling" => Some(true),
+                        | "queries" | "querying" | "call" | "calls" | "calling" | "connect"
+                        | "connects" | "connecting" | "fetch" | "fetches" | "download"
+                        | "downloads" | "hit" | "hits"
+                        // "an attacker could curl the metadata service at …"
+                        | "curl" | "wget" | "ping" => Some(true),
                         _ => None,
                     })
                     .unwrap_or(false)
