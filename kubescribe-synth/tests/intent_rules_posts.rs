@@ -176,3 +176,43 @@ fn an_entity_word_outside_a_network_intent_is_prose() {
     assert_eq!(i.domain, Domain::Capability);
     assert!(i.resources.entities.is_empty());
 }
+
+#[test]
+fn a_service_given_by_its_address_is_the_address() {
+    // "the metadata service at …" gave the peer label app=metadata.
+    let i = parsed(
+        "an attacker in app=shop pods (namespace web) could wget the credentials service at 169.254.170.2: block that",
+    );
+    assert!(i.resources.peers.is_empty());
+    assert_eq!(i.resources.cidrs, ["169.254.170.2/32"]);
+    assert_eq!(i.direction, Some(Direction::Egress));
+    assert_eq!(i.action, Action::Block);
+}
+
+#[test]
+fn not_allowing_negates() {
+    let i = parsed("app=ledger in namespace bank answers requests, not allowing any outbound traffic");
+    assert_eq!(i.action, Action::Block);
+    assert_eq!(i.direction, Some(Direction::Egress));
+}
+
+#[test]
+fn only_pods_with_this_label_are_the_allowed_peers() {
+    let i = parsed(
+        "only pods with this label (role=reporter) may reach my warehouse (app=dwh, namespace bi) on port 5439",
+    );
+    assert_eq!(i.scope.labels["app"], "dwh");
+    assert_eq!(i.direction, Some(Direction::Ingress));
+    assert_eq!(i.resources.peers[0].labels["role"], "reporter");
+}
+
+#[test]
+fn inside_their_namespace_after_a_verb_of_reaching_is_their_own() {
+    let i = parsed("can I restrict pods to only reach pods inside their namespace (every pod in namespace lab)?");
+    assert_eq!(i.scope.namespace.as_deref(), Some("lab"));
+    assert!(i.scope.all_pods);
+    assert_eq!(i.direction, Some(Direction::Egress));
+    assert_eq!(i.resources.peers.len(), 1);
+    assert!(i.resources.peers[0].labels.is_empty());
+    assert_eq!(i.resources.peers[0].namespace, None);
+}

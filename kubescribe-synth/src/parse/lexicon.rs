@@ -38,7 +38,12 @@ pub(super) fn tokenize(text: &str) -> Vec<Tok<'_>> {
                 || matches!(w.as_str(), "denied" | "blocked" | "forbidden" | "prevented")
         };
         let closes = t.len() > 2 && (t.ends_with("):") || t.ends_with("\":"));
-        if (t.starts_with('/') && t.len() > 1 || word_colon || closes) && t.ends_with(':') {
+        // "… at 169.254.170.2: block that": an address before a colon.
+        let address_colon =
+            t.len() > 1 && t.ends_with(':') && parse_cidr(&t[..t.len() - 1]).is_some();
+        if (t.starts_with('/') && t.len() > 1 || word_colon || closes || address_colon)
+            && t.ends_with(':')
+        {
             t = &t[..t.len() - 1];
             comma = true;
         }
