@@ -445,6 +445,35 @@ impl Intent {
             if d.is_empty() {
                 out.push(Missing("what to block inside the allowed set?".into()));
             }
+            // "allow port 80 and deny port 80": the same thing both ways. A
+            // deny of writes inside a read-only allow is no clash.
+            let mut both: Vec<String> = r
+                .ports
+                .iter()
+                .filter(|p| d.ports.contains(p))
+                .map(|p| match p.end_port {
+                    Some(e) => format!("ports {}-{e}", p.port),
+                    None => format!("port {}", p.port),
+                })
+                .collect();
+            let same = |a: &[String], b: &[String]| -> Vec<String> {
+                a.iter().filter(|x| b.contains(x)).cloned().collect()
+            };
+            if !(r.read_only && d.read_only) {
+                both.extend(same(&r.paths, &d.paths));
+                both.extend(same(&r.dirs, &d.dirs));
+            }
+            both.extend(same(&r.binaries, &d.binaries));
+            both.extend(same(&r.cidrs, &d.cidrs));
+            both.extend(same(&r.fqdns, &d.fqdns));
+            both.extend(same(&r.syscalls, &d.syscalls));
+            both.extend(same(&r.capabilities, &d.capabilities));
+            if !both.is_empty() {
+                out.push(Contradiction(format!(
+                    "{} both allowed and blocked",
+                    both.join(", ")
+                )));
+            }
         }
         out
     }
@@ -530,6 +559,27 @@ mod gap_tests {
         assert!(
             matches!(&empty.gaps()[..], [IntentGap::Missing(m)] if m.starts_with("which traffic"))
         );
+    }
+
+    #[test]
+    fn the_same_thing_allowed_and_denied_is_a_contradiction() {
+        let clash = base(serde_json::json!({
+            "scope": {"namespace": "shop", "labels": {"app": "web"}},
+            "domain": "network", "action": "allow",
+            "resources": {"ports": [{"port": 80}, {"port": 443}]},
+            "deny": {"ports": [{"port": 80}]}}));
+        assert!(
+            matches!(&clash.gaps()[..], [IntentGap::Contradiction(m)] if m == "port 80 both allowed and blocked"),
+            "{:?}",
+            clash.gaps()
+        );
+        // Reads allowed, writes denied under the same directory: no clash.
+        let rw = base(serde_json::json!({
+            "scope": {"namespace": "shop", "labels": {"app": "web"}},
+            "domain": "file", "action": "allow",
+            "resources": {"dirs": ["/var/www/"], "recursive": true, "readOnly": true},
+            "deny": {"dirs": ["/var/www/"], "recursive": true, "readOnly": true}}));
+        assert!(rw.gaps().is_empty(), "{:?}", rw.gaps());
     }
 
     #[test]

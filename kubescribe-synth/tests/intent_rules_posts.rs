@@ -191,7 +191,8 @@ fn a_service_given_by_its_address_is_the_address() {
 
 #[test]
 fn not_allowing_negates() {
-    let i = parsed("app=ledger in namespace bank answers requests, not allowing any outbound traffic");
+    let i =
+        parsed("app=ledger in namespace bank answers requests, not allowing any outbound traffic");
     assert_eq!(i.action, Action::Block);
     assert_eq!(i.direction, Some(Direction::Egress));
 }
@@ -208,7 +209,9 @@ fn only_pods_with_this_label_are_the_allowed_peers() {
 
 #[test]
 fn inside_their_namespace_after_a_verb_of_reaching_is_their_own() {
-    let i = parsed("can I restrict pods to only reach pods inside their namespace (every pod in namespace lab)?");
+    let i = parsed(
+        "can I restrict pods to only reach pods inside their namespace (every pod in namespace lab)?",
+    );
     assert_eq!(i.scope.namespace.as_deref(), Some("lab"));
     assert!(i.scope.all_pods);
     assert_eq!(i.direction, Some(Direction::Egress));

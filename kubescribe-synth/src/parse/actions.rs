@@ -107,7 +107,9 @@ impl<'a> Parser<'a> {
             a.isolate = true;
             a.all_word = true;
         }
-        if prev == "default" && act == Action::Block && k == i
+        // "default deny"; not "… by default; block …", where a clause ends
+        // between the two words.
+        if prev == "default" && act == Action::Block && k == i && !self.ends_clause(i - 1)
             || matches!(l, "deny-all" | "default-deny")
         {
             a.default_deny = true;

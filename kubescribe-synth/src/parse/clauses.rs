@@ -29,16 +29,19 @@ impl<'a> Parser<'a> {
                 b
             })
             .filter(|b| {
-                let named = !(b.paths.is_empty()
-                    && b.dirs.is_empty()
-                    && b.binaries.is_empty()
-                    && b.ports.is_empty()
-                    && b.cidrs.is_empty()
-                    && b.fqdns.is_empty()
-                    && b.syscalls.is_empty()
-                    && b.caps.is_empty()
-                    && b.protos.is_empty());
-                if !named {
+                // An engine named in the deny clause names the policy's
+                // ("… but drop packets to 1.0.0.0/8 (CiliumNetworkPolicy …)").
+                a.engines.extend(b.engines.iter().cloned());
+                if a.weak_engine.is_none() {
+                    a.weak_engine.clone_from(&b.weak_engine);
+                }
+                let named = names_values(b);
+                if !named && !names_values(&a) && b.domain_word.is_some() {
+                    // "Profiles allow a lot by default; block risky system
+                    // calls …": the allow names nothing, the block names a
+                    // kind without its values — what is missing is asked for.
+                    a.domain_word = b.domain_word;
+                } else if !named {
                     // "…; everything else is denied": an allow-list.
                     a.only = true;
                 }
@@ -134,7 +137,7 @@ impl<'a> Parser<'a> {
             && h.selector.is_empty()
             && !h.all_pods_word
             && !h.cluster_wide_word
-            && !h.each_ns_word;
+            && !h.wide_unless_ns;
         let engines: Vec<Entity> = self.ents[saved.0..]
             .iter()
             .filter(|e| matches!(e.kind, EntityKind::Engine | EntityKind::Policy))
@@ -205,7 +208,16 @@ impl<'a> Parser<'a> {
         };
         (from.max(1)..n).find(|&j| {
             let gap = &self.text[self.toks[j - 1].end..self.toks[j].start];
-            let boundary = self.low(j) == "but" || gap.contains(';') || gap.contains(". ");
+            // "allow port 443 and block port 22", "allow only port 443 and
+            // block other ports …": "and" too, once the allow named something.
+            let named_before = (from..j).any(|k| {
+                let t = self.toks[k].text;
+                t.starts_with('/') || t.contains('=') || t.chars().any(|c| c.is_ascii_digit())
+            });
+            let boundary = self.low(j) == "but"
+                || self.low(j) == "and" && named_before
+                || gap.contains(';')
+                || gap.contains(". ");
             let blocks = (j..(j + 4).min(n)).any(|k| {
                 let l = self.low(k);
                 BLOCK_WORDS.contains(&l)
@@ -250,4 +262,18 @@ impl<'a> Parser<'a> {
             })
             .unwrap_or(to)
     }
+}
+
+/// Whether `x` names any value a rule governs (paths, executables, ports,
+/// addresses, names, system calls, capabilities, protocols).
+fn names_values(x: &Acc) -> bool {
+    !(x.paths.is_empty()
+        && x.dirs.is_empty()
+        && x.binaries.is_empty()
+        && x.ports.is_empty()
+        && x.cidrs.is_empty()
+        && x.fqdns.is_empty()
+        && x.syscalls.is_empty()
+        && x.caps.is_empty()
+        && x.protos.is_empty())
 }

@@ -36,7 +36,7 @@ impl<'a> Parser<'a> {
         deny: Option<Acc>,
         resolver: Option<&mut dyn PodResolver>,
     ) -> Result<ParsedIntent, IntentParseError> {
-        if a.each_ns_word && !self.mentions.iter().any(|m| matches!(m.who, Who::Ns(_))) {
+        if a.wide_unless_ns && !self.mentions.iter().any(|m| matches!(m.who, Who::Ns(_))) {
             a.cluster_wide_word = true;
         }
         // Engine.
@@ -113,6 +113,15 @@ impl<'a> Parser<'a> {
                 Action::Allow
             }
             (Some(x), Some(y), _) => {
+                // "block dangerous syscalls that could allow …" with none
+                // named: what is missing comes first (the contradiction may
+                // be prose around an ask that names nothing).
+                let gaps = missing_fields(&self, &a, false, false);
+                if !gaps.is_empty() {
+                    let mut gaps = gaps;
+                    gaps.push(format!("and one action: the text says both {x} and {y}"));
+                    return Err(IntentParseError::Missing(gaps));
+                }
                 return Err(IntentParseError::AmbiguousAction(x.clone(), y.clone()));
             }
             (Some(_), None, Some(_)) => Action::Audit,
@@ -947,7 +956,10 @@ pub(super) fn missing_fields(
         )
     });
     if no_domain {
-        out.push(if a.file_verb && net_object {
+        out.push(if let Some(said) = &a.unnamed_port {
+            // "block the unnecessary ports of app=api": ports, but which?
+            format!("which port: \"{said}\" names no port; give its number (e.g. `port 5432`)")
+        } else if a.file_verb && net_object {
             "which traffic: ports, peers (labels), CIDRs, FQDNs, entities (world, host) or \"all\"?"
                 .to_string()
         } else if a.file_verb {

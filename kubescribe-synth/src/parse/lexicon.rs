@@ -639,6 +639,11 @@ pub(super) fn not_a_ns_after_keyword(l: &str) -> bool {
                 | "labels"
                 | "namespaces"
                 | "pods"
+                // "… in their namespace without restrictions"
+                | "without"
+                | "except"
+                | "unless"
+                | "but"
                 // "… in a different namespace cannot reach it": a verb
                 // follows the keyword.
                 | "cannot"

@@ -203,6 +203,11 @@ enum Mode {
 /// What "all"/"any" before these words covers: the whole domain.
 const ALL_WHAT: &[&str] = &[
     "traffic",
+    // "block all ports except 443": every port is all the traffic.
+    "ports",
+    "destinations",
+    "addresses",
+    "ips",
     "ingress",
     "egress",
     "incoming",
@@ -340,8 +345,10 @@ struct Acc {
     cluster_wide_word: bool,
     /// "in each namespace", "every namespace" (singular): a policy per
     /// namespace — the one named when the text names one ("… in each
-    /// namespace: do it for namespace payments"), else cluster-wide.
-    each_ns_word: bool,
+    /// namespace: do it for namespace payments"), else cluster-wide. A
+    /// cluster-wide kind (CiliumClusterwideNetworkPolicy, GlobalNetworkPolicy)
+    /// reads the same way.
+    wide_unless_ns: bool,
     /// "pods in the same namespace talk to each other": the selected pods
     /// are their own peers.
     each_other: bool,
@@ -725,6 +732,16 @@ impl<'a> Parser<'a> {
             return Some((Action::Block, i + 1, true));
         }
         if matches!(l, "cannot" | "can't" | "never") {
+            // "I'm trying to allow …, but can't.": a complaint that ends its
+            // sentence asks for nothing.
+            let t = &self.toks[i];
+            if l != "never"
+                && self.text[t.end..]
+                    .trim_start()
+                    .starts_with(['.', '?', '!', ','])
+            {
+                return None;
+            }
             let k = if is_allow(next) { i + 1 } else { i };
             return Some((Action::Block, k, true));
         }
@@ -738,6 +755,18 @@ impl<'a> Parser<'a> {
         }
         if l == "only" && ALLOW_WORDS.contains(&next) {
             return Some((Action::Allow, i + 1, false));
+        }
+        // "restrict all pods in my cluster from accessing 10.20.0.0/16",
+        // "limit app=x from reaching …": kept from doing it, a block (not the
+        // allow-list of "restrict … to").
+        if matches!(
+            l,
+            "restrict" | "restricts" | "restricting" | "limit" | "limits"
+        ) && (i + 1..(i + 9).min(self.toks.len()))
+            .take_while(|&k| self.low(k) != "to")
+            .any(|k| self.low(k) == "from" && self.low(k + 1).ends_with("ing"))
+        {
+            return Some((Action::Block, i, false));
         }
         // "unshare and setns let a container switch namespaces", "ptrace
         // allows a process to …", "/usr/bin/nsenter lets an attacker …": a

@@ -161,6 +161,9 @@ impl<'a> Parser<'a> {
             })
             && parse_port(l).is_none()
             && !named_after
+            // "running in a seperate namespace": an indefinite article's
+            // word describes the namespace, it does not name it.
+            && !matches!(prev, "a" | "an")
         {
             self.mention(Who::Ns(t.text.to_string()), i, t.start, t.end);
             i += 2;

@@ -81,6 +81,16 @@ impl<'a> Parser<'a> {
             }
             let prev = self.prev_low(i).to_string();
             let next = self.low(i + 1).to_string();
+            // "by removing the NET_RAW and SYS_CHROOT capability": taking a
+            // capability away is dropping it.
+            if cap_ctx
+                && matches!(l, "remove" | "removes" | "removing" | "removed")
+                && a.paths.is_empty()
+                && a.dirs.is_empty()
+            {
+                i = self.take_action(a, i, i, (Action::Block, false), n);
+                continue;
+            }
             // Actions (one- to four-word phrases).
             if !(l == "kill" && (syscall_ctx || cap_ctx) && mode == Mode::Syscall)
                 && let Some((act, k, negated)) = self.action_phrase(i, a)
@@ -304,12 +314,40 @@ impl<'a> Parser<'a> {
                 a.all_pods_cued |= matches!(self.cue, Some(Cue::From | Cue::To));
                 a.all_pods_word = true;
                 i += if l == "namespace-wide" { 1 } else { 2 };
+                // "should allow all pods from any namespace to reach …": the
+                // subject is every pod of every namespace.
+                if !a.all_pods_cued
+                    && matches!(self.low(i), "from" | "in")
+                    && matches!(self.low(i + 1), "any" | "all" | "every" | "each")
+                    && matches!(self.low(i + 2), "namespace" | "namespaces")
+                {
+                    a.cluster_wide_word = true;
+                    i += 3;
+                    continue;
+                }
+                // "all pods in my cluster", "every pod in the cluster".
+                if matches!(self.low(i), "of" | "in" | "across") {
+                    let k = if matches!(
+                        self.low(i + 1),
+                        "my" | "our" | "the" | "this" | "your" | "whole" | "entire"
+                    ) {
+                        i + 2
+                    } else {
+                        i + 1
+                    };
+                    if self.low(k).trim_end_matches([',', '.', ')']) == "cluster" {
+                        a.cluster_wide_word = true;
+                        i = k + 1;
+                        continue;
+                    }
+                }
                 // "every pod of shop"
                 if matches!(self.low(i), "of" | "in")
                     && let Some(nt) = self.toks.get(i + 1).cloned()
                     && let name = nt.text.trim_end_matches(':')
                     && is_ns_name(name)
                     && !reserved(name)
+                    && !not_a_name(name)
                     && !matches!(name, "namespace" | "namespaces")
                 {
                     self.mention(
@@ -372,7 +410,7 @@ impl<'a> Parser<'a> {
                 || all_ns
             {
                 if all_ns && matches!(l, "each" | "every") && next == "namespace" {
-                    a.each_ns_word = true;
+                    a.wide_unless_ns = true;
                 } else {
                     a.cluster_wide_word = true;
                 }
@@ -601,6 +639,16 @@ impl<'a> Parser<'a> {
             };
             if let Some((eng, kind_word, weak)) = kind {
                 let last = if global_policy { i + 2 } else { i };
+                // A cluster-wide kind applies across the cluster unless a
+                // namespace is named.
+                if global_policy
+                    || matches!(
+                        l.trim_end_matches([':', ',']),
+                        "ciliumclusterwidenetworkpolicy" | "ccnp" | "globalnetworkpolicy" | "gnp"
+                    )
+                {
+                    a.wide_unless_ns = true;
+                }
                 let end = self.toks[last].start + self.toks[last].text.trim_end_matches(':').len();
                 let word = &self.text[t.start..end];
                 self.ent(
@@ -736,6 +784,23 @@ impl<'a> Parser<'a> {
                 }
                 _ => {}
             }
+            // Cilium's deny sections named as operators paste them: "an
+            // egressDeny rule", "ingressDeny:": a block that way.
+            if let Some(dir) = match l.trim_end_matches([':', ',']) {
+                "egressdeny" => Some(Direction::Egress),
+                "ingressdeny" => Some(Direction::Ingress),
+                _ => None,
+            } {
+                self.ent(EntityKind::Action, t.start, t.end);
+                a.block
+                    .get_or_insert(t.text.trim_end_matches([':', ',']).to_string());
+                a.dir_explicit = Some(match a.dir_explicit {
+                    Some(d) if d != dir => Direction::Both,
+                    _ => dir,
+                });
+                i += 1;
+                continue;
+            }
             // A direction word may end a heading ("… at egress: …").
             match l.trim_end_matches(':') {
                 "ingress" | "incoming" | "inbound" => {
@@ -847,6 +912,16 @@ impl<'a> Parser<'a> {
                 i += 1;
                 continue;
             }
+            // "the NodePort range (e.g. 30000-32767)": the numbers are ports.
+            if matches!(l, "nodeport" | "nodeports")
+                || l == "range" && matches!(prev.as_str(), "port" | "nodeport")
+                || matches!(l, "eg." | "e.g." | "e.g" | "eg" | "i.e." | "i.e" | "ie")
+                    && mode == Mode::Port
+            {
+                mode = Mode::Port;
+                i += 1;
+                continue;
+            }
             if matches!(l, "port" | "ports") {
                 // "on the backend's port", "on its port": a port said but
                 // not given (refused with `which port` when none is).
@@ -855,7 +930,14 @@ impl<'a> Parser<'a> {
                     || prev.ends_with("’s")
                     || prev.ends_with("s'")
                     // "on application ports", "the service port".
-                    || matches!(prev.as_str(), "application" | "app" | "service" | "exposed" | "container");
+                    || matches!(prev.as_str(), "application" | "app" | "service" | "exposed" | "container")
+                    // "block unused or unnecessary ports": which ones?
+                    || matches!(
+                        prev.as_str(),
+                        "unused" | "unnecessary" | "unneeded" | "open" | "other" | "specific"
+                            | "certain" | "required" | "needed" | "necessary" | "extra"
+                            | "listening" | "some"
+                    );
                 if possessive && parse_port(&next).is_none() {
                     let from = self.toks[i - 1].start;
                     a.unnamed_port

@@ -297,10 +297,10 @@ impl<'a> Parser<'a> {
             // "to 10.0.0.0/8", "access metadata endpoint 169.254.169.254",
             // "from accessing 10.0.0.0/8": the pods reach the address.
             let reached = prev == "to" || {
-                // The nearest cue before it within five words: "to", or a
+                // The nearest cue before it within seven words: "to", or a
                 // verb of reaching, makes it the destination; "from" (not
                 // "from accessing") its source.
-                (i.saturating_sub(5)..i)
+                (i.saturating_sub(7)..i)
                     .rev()
                     .find_map(|k| match self.low(k) {
                         "from" if !self.low(k + 1).ends_with("ing") => Some(false),
@@ -800,8 +800,12 @@ impl<'a> Parser<'a> {
             self.mention(Who::Pod(name.to_string()), i, t.start + 4, t.end);
             return 1;
         }
-        // A word that ends a value list.
-        if !LIST_GLUE.contains(&l) && !matches!(*mode, Mode::Syscall | Mode::Cap) {
+        // A word that ends a value list; not "except" ("all ports except
+        // 443": the exception is of the same kind).
+        if !LIST_GLUE.contains(&l)
+            && !matches!(l, "except" | "excluding" | "excepting" | "besides")
+            && !matches!(*mode, Mode::Syscall | Mode::Cap)
+        {
             *mode = Mode::None;
         }
         1
