@@ -26,6 +26,15 @@ fn sentence_spans(text: &str) -> Vec<(usize, usize)> {
     while i < b.len() {
         let c = b[i];
         let end_mark = matches!(c, b'.' | b'!' | b'?');
+        // "…, so block sh and bash (…)": a conclusion that asks starts anew.
+        if c == b',' && text[i + 1..].starts_with(" so ") && imperative(&text[i + 5..]) {
+            if text[start..i].trim().len() > 1 {
+                spans.push((start, i + 1));
+            }
+            start = i + 2;
+            i += 2;
+            continue;
+        }
         if c == b'\n' || end_mark && b.get(i + 1).is_some_and(|x| x.is_ascii_whitespace()) {
             let mut j = i + 1;
             while j < b.len() && b[j].is_ascii_whitespace() {
@@ -57,11 +66,15 @@ fn imperative(s: &str) -> bool {
     let s = s.trim_start_matches(|c: char| !c.is_ascii_alphabetic());
     let mut words = s.split_whitespace();
     let mut w = words.next().unwrap_or("");
-    if w.eq_ignore_ascii_case("please") {
+    if ["please", "so", "then"]
+        .iter()
+        .any(|x| w.eq_ignore_ascii_case(x))
+    {
         w = words.next().unwrap_or("");
     }
-    let bare = w.trim_end_matches([':', ',', ';']);
-    if w.ends_with('!') {
+    let bare = w.trim_end_matches([',', ';']);
+    // "Alert! …" is a tag; "drop:" or "- allow: …" a key of pasted config.
+    if w.ends_with('!') || w.ends_with(':') || words.next().is_none() {
         return false;
     }
     IMPERATIVE.iter().any(|v| bare.eq_ignore_ascii_case(v))
@@ -81,10 +94,23 @@ pub(super) fn imperative_only(text: &str) -> Option<String> {
         return None;
     };
     let (from, to) = spans[keep];
+    // Pasted configuration around the ask ("securityContext: capabilities:
+    // drop: [ALL] add: [NET_ADMIN]") is part of it: no background then.
+    let outside = format!("{} {}", &text[..from], &text[to..]);
+    let keys = outside
+        .split_whitespace()
+        .filter(|w| w.len() > 1 && w.ends_with(':'))
+        .count();
+    if keys >= 2 || outside.contains("```") {
+        return None;
+    }
+    // Asides elsewhere that say which pods ("(app=zdm-proxy, namespace
+    // zdm)") are kept: the background often names the workload.
+    let asides = scope_asides(text);
     Some(
         text.char_indices()
             .map(|(i, c)| {
-                if (from..to).contains(&i) {
+                if (from..to).contains(&i) || asides.iter().any(|r| r.contains(&i)) {
                     c.to_string()
                 } else {
                     " ".repeat(c.len_utf8())
@@ -92,6 +118,32 @@ pub(super) fn imperative_only(text: &str) -> Option<String> {
             })
             .collect(),
     )
+}
+
+/// Byte ranges of the parenthesised asides of `text` that name a workload
+/// (a `key=value` label or a namespace).
+fn scope_asides(text: &str) -> Vec<std::ops::Range<usize>> {
+    let mut out = Vec::new();
+    let mut open = None;
+    for (i, c) in text.char_indices() {
+        match c {
+            '(' => open = Some(i),
+            ')' => {
+                if let Some(o) = open.take() {
+                    let inner = &text[o + 1..i];
+                    let names = inner.contains('=')
+                        || inner.split(|c: char| !c.is_ascii_alphanumeric()).any(|w| {
+                            w.eq_ignore_ascii_case("namespace") || w.eq_ignore_ascii_case("ns")
+                        });
+                    if names {
+                        out.push(o..i + 1);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    out
 }
 
 /// Whether `p` stands on its own: its pods are named with a namespace (or
@@ -129,5 +181,18 @@ mod tests {
         assert!(imperative_only("Block /bin/sh. Allow /bin/ls in app=x.").is_none());
         assert!(imperative_only("Alert! Block /bin/sh in app=x. It runs.").is_some());
         assert!(imperative_only("My pods fail. They run /bin/sh.").is_none());
+        // A conclusion that asks, and the workload named in the background.
+        let t = "Shells are risky in prod (app=p, namespace q), so block /bin/sh.";
+        let m = imperative_only(t).unwrap();
+        assert_eq!(
+            m.split_whitespace().collect::<Vec<_>>(),
+            ["(app=p,", "namespace", "q)", "so", "block", "/bin/sh."]
+        );
+        // Pasted configuration is part of the ask; a config key is no verb.
+        assert!(
+            imperative_only("Drop what is not needed. securityContext: capabilities: drop: [ALL]")
+                .is_none()
+        );
+        assert!(imperative_only("Title: redis\n- allow: app=cart on 6379\n- deny: rest").is_none());
     }
 }
