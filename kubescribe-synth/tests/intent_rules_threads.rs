@@ -142,3 +142,30 @@ fn a_preposition_after_namespace_names_none() {
     let e = refused("pods should talk freely in their namespace without limits");
     assert!(e.contains("which pods"), "{e}");
 }
+
+#[test]
+fn rules_added_to_a_policy_of_a_workload_are_that_workloads() {
+    // "to … NetworkPolicy" is where the rules go, no side of a connection.
+    let i = parsed(
+        "add an egress rule for TCP 9092 to the streams NetworkPolicy of app=flink in namespace data",
+    );
+    assert_eq!(i.scope.labels["app"], "flink");
+    assert_eq!(i.direction, Some(Direction::Egress));
+    assert!(i.resources.peers.is_empty());
+}
+
+#[test]
+fn a_cluster_wide_kind_still_needs_its_pods_said() {
+    // The kind says where the policy lives, not which pods it selects.
+    let e = refused("use a GlobalNetworkPolicy to shield port 10250 from the outside world");
+    assert!(e.contains("which pods"), "{e}");
+    // Calico's "selector: all()" says every endpoint.
+    let i = parsed(
+        "kind: GlobalNetworkPolicy, metadata: name: default-deny, spec: selector: all(), types: - Egress",
+    );
+    assert!(i.scope.cluster_wide);
+    assert!(i.scope.labels.is_empty(), "{:?}", i.scope.labels);
+    assert_eq!(i.action, Action::Block);
+    assert_eq!(i.direction, Some(Direction::Egress));
+    assert!(i.resources.all);
+}

@@ -36,7 +36,18 @@ impl<'a> Parser<'a> {
         deny: Option<Acc>,
         resolver: Option<&mut dyn PodResolver>,
     ) -> Result<ParsedIntent, IntentParseError> {
-        if a.wide_unless_ns && !self.mentions.iter().any(|m| matches!(m.who, Who::Ns(_))) {
+        // Cluster-wide where no namespace is named, once the pods are said
+        // (labels, a selector or "all pods"): the kind alone says where the
+        // policy lives, not which pods it selects.
+        if a.wide_unless_ns
+            && !self.mentions.iter().any(|m| matches!(m.who, Who::Ns(_)))
+            && (a.all_pods_word
+                || !a.selector.is_empty()
+                || self
+                    .mentions
+                    .iter()
+                    .any(|m| matches!(m.who, Who::Label(..) | Who::Pod(_))))
+        {
             a.cluster_wide_word = true;
         }
         // Engine.

@@ -218,7 +218,12 @@ pub(super) fn label_key_ok(k: &str) -> bool {
         && k.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
 }
 pub(super) fn label_val_ok(v: &str) -> bool {
-    is_ident(v, &['-', '_', '.']) && v.len() <= 63
+    // Kubernetes: alphanumerics at both ends ("types: - Ingress" is a YAML
+    // list item, not the value "-").
+    is_ident(v, &['-', '_', '.'])
+        && v.len() <= 63
+        && v.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && v.ends_with(|c: char| c.is_ascii_alphanumeric())
 }
 
 pub(super) fn split_label(s: &str) -> Option<(String, String)> {
@@ -400,6 +405,8 @@ pub(super) const ALLOW_WORDS: &[&str] = &[
     "admits",
 ];
 pub(super) const BLOCK_WORDS: &[&str] = &[
+    "shield",
+    "shields",
     "shut",
     "shuts",
     "deny",

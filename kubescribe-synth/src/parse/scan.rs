@@ -360,6 +360,12 @@ impl<'a> Parser<'a> {
                 }
                 continue;
             }
+            // Calico's selector for every endpoint: "selector: all()".
+            if matches!(l.trim_end_matches([',', '.']), "all()" | "all(") {
+                a.all_pods_word = true;
+                i += 1;
+                continue;
+            }
             // "pods in namespace shop …" (no labels): every pod of it.
             if matches!(l, "pods" | "workloads" | "containers")
                 && matches!(next.as_str(), "in" | "of")
@@ -608,6 +614,16 @@ impl<'a> Parser<'a> {
                 "non-recursive" | "non-recursively" | "nonrecursive" | "top-level"
             ) {
                 a.non_recursive = true;
+            }
+            // "Add egress rules … to the allow-kafka-access NetworkPolicy of
+            // app=kafka": "to" a policy is where rules go, no side of a
+            // connection.
+            if matches!(self.cue, Some(Cue::To))
+                && i <= self.cue_at + 3
+                && (matches!(l.trim_end_matches([',', '.']), "policy" | "policies")
+                    || engine_word(l.trim_end_matches([',', '.'])).is_some_and(|(_, kind, _)| kind))
+            {
+                self.cue = None;
             }
             // Engines and policy kinds. The platform's name picks its engine
             // only before a policy word ("a Kubernetes network policy"), not

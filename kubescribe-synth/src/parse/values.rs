@@ -416,6 +416,8 @@ impl<'a> Parser<'a> {
         if raw.ends_with(':')
             && label_key_ok(&raw[..raw.len() - 1])
             && key_said_as_label(&l[..l.len() - 1])
+            // "metadata: name: default-deny": the policy's own name.
+            && !(l == "name:" && prev.trim_end_matches(':') == "metadata")
             && !raw.starts_with(|c: char| c.is_ascii_uppercase())
             // "a default-deny policy: select all pods": a heading noun and a
             // verb, not a label.
