@@ -1,6 +1,6 @@
-//! Rules of the intent parser found on the `l-` and `k-` blind batches
-//! (network and runtime asks in GitHub threads and Q&A posts, near
-//! verbatim): background sentences around the ask, engines named in passing,
+//! Rules of the intent parser found on the `l-`, `k-`, `g-` and `h-` blind
+//! batches (network and runtime asks in GitHub threads, Q&A and blog posts,
+//! READMEs, kept near verbatim): background sentences around the ask, engines named in passing,
 //! "allow all … except", reciprocal traffic, securityContext fragments,
 //! contractions, kinds of programs. Each test states the rule with phrasings
 //! of its own (not the evaluation cases') and fails without it.
@@ -9,7 +9,7 @@ mod parse_helpers;
 
 use kubescribe_core::engine::Engine;
 use kubescribe_core::intent::{Action, Direction, Domain};
-use parse_helpers::parsed;
+use parse_helpers::{parsed, refused};
 
 #[test]
 fn one_imperative_sentence_among_background_is_the_intent() {
@@ -218,4 +218,98 @@ fn inside_their_namespace_after_a_verb_of_reaching_is_their_own() {
     assert_eq!(i.resources.peers.len(), 1);
     assert!(i.resources.peers[0].labels.is_empty());
     assert_eq!(i.resources.peers[0].namespace, None);
+}
+
+#[test]
+fn the_ask_among_background_takes_the_engine_the_background_names() {
+    let i = parsed(
+        "FQDN policies in Cilium let you filter by name. Allow app=ci in namespace build to reach ghcr.io on 443.",
+    );
+    assert_eq!(i.engine, Some(Engine::Cilium));
+    assert_eq!(i.resources.fqdns, ["ghcr.io"]);
+}
+
+#[test]
+fn asks_open_with_lead_words_gerunds_or_a_modal_restriction() {
+    let i = parsed(
+        "Every pod can reach every other pod by default, so a compromised pod in namespace dev can reach prod. Start by denying all ingress to the payments namespace.",
+    );
+    assert_eq!(i.scope.namespace.as_deref(), Some("payments"));
+    assert!(i.scope.all_pods);
+    assert_eq!(i.action, Action::Block);
+    let i = parsed(
+        "Containers should be immutable. A Redis container (app=cache, namespace data) should only run Redis (/usr/local/bin/redis-server). An attacker will try bash or sh first.",
+    );
+    assert_eq!(i.action, Action::Allow);
+    assert_eq!(i.resources.binaries, ["/usr/local/bin/redis-server"]);
+}
+
+#[test]
+fn protecting_by_allowing_only_is_the_allow_list() {
+    let i = parsed(
+        "we protect the cache (app=redis, namespace data) by allowing only app=worker to reach it on 6379",
+    );
+    assert_eq!(i.action, Action::Allow);
+    assert_eq!(i.scope.labels["app"], "redis");
+    assert_eq!(i.resources.peers[0].labels["app"], "worker");
+}
+
+#[test]
+fn the_action_said_as_a_command_decides_between_clauses() {
+    // The allow is background in another clause; the command is the ask.
+    let i = parsed(
+        "Runtimes grant SYS_CHROOT by default to allow old init scripts to work: drop it for app=web in namespace shop",
+    );
+    assert_eq!(i.action, Action::Block);
+    assert_eq!(i.resources.capabilities, ["sys_chroot"]);
+    // In one clause it stays a contradiction.
+    assert!(
+        refused("Block and allow TCP 22 into app=admin in namespace ops").contains("contradiction")
+    );
+}
+
+#[test]
+fn words_that_describe_are_no_resources_or_actions() {
+    // "host directories" are directories, not the host entity.
+    let i = parsed(
+        "audit writes to sensitive host directories like /etc/ and /usr/bin/ in app=agent, namespace ops",
+    );
+    assert_eq!(i.domain, Domain::File);
+    assert!(i.resources.entities.is_empty());
+    // "is never changed" describes; it blocks nothing.
+    let e = refused(
+        "Egress is open by default and that default is never changed. For app=api in namespace prod we restrict outbound traffic to trusted destinations.",
+    );
+    assert!(e.contains("which traffic"), "{e}");
+    // "networkPolicy.allowExternal" is a configuration key, not a DNS name.
+    let e = refused("allow egress to networkPolicy.allowExternal for app=x in namespace y");
+    assert!(e.contains("which traffic"), "{e}");
+}
+
+#[test]
+fn destinations_and_ports_said_without_values_are_asked_for() {
+    let e = refused("app=api in namespace prod may only reach approved domains");
+    assert!(e.contains("which traffic"), "{e}");
+    let e = refused(
+        "app=db in namespace data accepts connections from app=api only on the ports used by MySQL",
+    );
+    assert!(e.contains("which port"), "{e}");
+}
+
+#[test]
+fn a_capabilities_key_from_yaml_is_its_verb() {
+    let i = parsed(
+        "Adds `capabilities.drop: [ALL]` to app=proxy (namespace edge), with NET_ADMIN added back.",
+    );
+    assert_eq!(i.action, Action::Allow);
+    assert_eq!(i.resources.capabilities, ["net_admin"]);
+}
+
+#[test]
+fn a_program_named_as_an_example_is_no_capability_rules_executable() {
+    let i = parsed(
+        "NET_RAW is granted so that tools like ping work; drop NET_RAW for app=web in namespace shop",
+    );
+    assert_eq!(i.domain, Domain::Capability);
+    assert!(i.resources.binaries.is_empty());
 }

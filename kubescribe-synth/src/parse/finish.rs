@@ -30,6 +30,61 @@ impl<'a> Parser<'a> {
         self.assume.iter().any(|s| s.ends_with(&tail))
     }
 
+    /// The action of the action words said as commands — first in their
+    /// sentence or after a colon or semicolon ("…: drop it for app=x",
+    /// "…. Block …") — when they all agree.
+    /// Only where the other action words stand in other clauses ("allow
+    /// and deny TCP 22" stays a contradiction).
+    fn commanded_action(&self) -> Option<Action> {
+        let classed: Vec<(&Entity, Action)> = self
+            .ents
+            .iter()
+            .filter(|e| e.kind == EntityKind::Action)
+            .filter_map(|e| {
+                let w = e.text.to_lowercase();
+                let first = w.split_whitespace().next().unwrap_or("");
+                let act =
+                    if w.contains(" not") || w.contains("never") || BLOCK_WORDS.contains(&first) {
+                        Action::Block
+                    } else if ALLOW_WORDS.contains(&first) {
+                        Action::Allow
+                    } else if AUDIT_WORDS.contains(&first) {
+                        Action::Audit
+                    } else {
+                        return None;
+                    };
+                Some((e, act))
+            })
+            .collect();
+        let apart = |x: &Entity, y: &Entity| {
+            let (a, b) = if x.start < y.start { (x, y) } else { (y, x) };
+            self.text[a.end.min(b.start)..b.start].contains(['.', ':', ';', '!'])
+        };
+        for (i, (x, xa)) in classed.iter().enumerate() {
+            for (y, ya) in &classed[i + 1..] {
+                if xa != ya && !apart(x, y) {
+                    return None;
+                }
+            }
+        }
+        let mut found: Option<Action> = None;
+        for (e, act) in &classed {
+            let before = self.text[..e.start].trim_end();
+            let commanded = before.is_empty()
+                || before.ends_with(['.', ':', ';', '!'])
+                || before.ends_with(" so")
+                || before.ends_with(" then");
+            if !commanded {
+                continue;
+            }
+            match found {
+                Some(f) if f != *act => return None,
+                _ => found = Some(*act),
+            }
+        }
+        found
+    }
+
     pub(super) fn finish(
         mut self,
         mut a: Acc,
@@ -101,10 +156,15 @@ impl<'a> Parser<'a> {
         // "lock down redis … allow: app=cart on 6379", "isolate app=db but
         // allow app=api": a word for shutting a workload in, beside an
         // allow, is the allow-list's posture (in the allow's direction).
+        // "protect the database pod by allowing only the API pod": how it is
+        // protected is the allow-list.
         let shuts_in = a.isolate
             || a.block.as_deref().is_some_and(|b| {
                 let b = b.to_lowercase();
-                b.starts_with("lock") || b.starts_with("isolat")
+                b.starts_with("lock")
+                    || b.starts_with("isolat")
+                    || b.starts_with("protect")
+                    || b.starts_with("shield")
             });
         let action = match (&a.allow, &a.block, &a.audit) {
             (Some(_), Some(_), _) if a.negated_allow => Action::Block,
@@ -122,6 +182,11 @@ impl<'a> Parser<'a> {
                 a.only = true;
                 a.all_word = false;
                 Action::Allow
+            }
+            // "Most runtimes grant NET_RAW by default to allow ping …: drop it
+            // for app=x": the one action said as a command decides.
+            (Some(_), Some(_), None) if self.commanded_action().is_some() => {
+                self.commanded_action().unwrap_or(Action::Block)
             }
             (Some(x), Some(y), _) => {
                 // "block dangerous syscalls that could allow …" with none
@@ -300,6 +365,16 @@ impl<'a> Parser<'a> {
             return Err(IntentParseError::Missing(vec![format!(
                 "which port: `{}` is a service name, not a port; give its number (e.g. `port 5432`) or its container port's name",
                 a.services.join("`, `")
+            )]));
+        }
+        if let Some(said) = &a.unnamed_peer
+            && a.fqdns.is_empty()
+            && a.cidrs.is_empty()
+            && domain == Domain::Network
+            && !self.mentions.iter().any(|m| m.cued)
+        {
+            return Err(IntentParseError::Missing(vec![format!(
+                "which traffic: \"{said}\" names no destination; give the FQDNs (`api.example.com`), CIDRs or pod labels"
             )]));
         }
         if let Some(said) = &a.unnamed_port
@@ -726,13 +801,22 @@ impl<'a> Parser<'a> {
         // connections to the SSH port (22/2222)", "e.g. someone running ping":
         // in a network intent a program's name describes the traffic; an
         // executable given as a path is still refused there.
-        if domain == Domain::Network
-            && !a.binaries.is_empty()
+        // So in a capability or system-call intent: "NET_RAW lets tools like
+        // ping work" names an example, not a rule's executable.
+        if matches!(
+            domain,
+            Domain::Network | Domain::Capability | Domain::Syscall
+        ) && !a.binaries.is_empty()
             && a.binaries.iter().all(|b| a.named_binaries.contains(b))
         {
             let names = std::mem::take(&mut a.binaries);
+            let what = match domain {
+                Domain::Network => "the traffic (a network intent governs traffic)",
+                Domain::Capability => "the capability (the rule governs the capability)",
+                _ => "the system calls (the rule governs the calls)",
+            };
             self.assume.push(format!(
-                "{} read as describing the traffic, not as executables (a network intent governs traffic)",
+                "{} read as describing {what}, not as executables",
                 names.join(", ")
             ));
         }

@@ -27,6 +27,14 @@ pub(super) fn tokenize(text: &str) -> Vec<Tok<'_>> {
             .find(|(_, c)| !matches!(c, '(' | '"' | '`' | '\'' | '[' | '{' | '<'))
             .map(|(i, _)| i)
             .unwrap_or(raw.len());
+        let mut lead = lead;
+        // "`capabilities.drop: [ALL]`": the key's last part is the word.
+        if let Some(k) = raw.get(lead..lead + 13)
+            && k.eq_ignore_ascii_case("capabilities.")
+            && raw.len() > lead + 13
+        {
+            lead += 13;
+        }
         let mut t = &raw[lead..];
         let mut comma = false;
         let word_colon = t.len() > 1 && t.ends_with(':') && {
@@ -283,7 +291,15 @@ pub(super) fn is_fqdn(s: &str) -> bool {
     }
     let parts: Vec<&str> = s.split('.').collect();
     let tld = parts.last().copied().unwrap_or("");
-    parts.iter().all(|p| is_ident(p, &['-']))
+    // "networkPolicy.allowExternal", "capabilities.drop": a camelCase or
+    // dotted key path of configuration, not a DNS name.
+    let camel = |p: &&str| {
+        p.as_bytes()
+            .windows(2)
+            .any(|w| w[0].is_ascii_lowercase() && w[1].is_ascii_uppercase())
+    };
+    !parts.iter().any(camel)
+        && parts.iter().all(|p| is_ident(p, &['-']))
         && tld.len() >= 2
         && tld.chars().all(|c| c.is_ascii_alphabetic())
         && !matches!(

@@ -178,6 +178,9 @@ pub fn parse_intent_with(
         if let Ok(mut p) = alone
             && sentences::complete(&p)
         {
+            if p.intent.engine.is_none() {
+                p.intent.engine = sentences::engine_in(text, p.intent.domain);
+            }
             p.assumptions.push(
                 "the sentences around the one that asks (\"Allow …\", \"Block …\") read as background"
                     .into(),
@@ -327,6 +330,9 @@ struct Acc {
     services: Vec<String>,
     /// A port said but not given ("the backend's port").
     unnamed_port: Option<String>,
+    /// Destinations said but not given: "explicitly approved domains",
+    /// "trusted IPs" (refused with `which traffic`).
+    unnamed_peer: Option<String>,
     /// "all traffic", "deny all", "default deny", "isolate": the whole domain.
     all_word: bool,
     /// "isolate"/"default deny": a default deny (both directions unless said).
@@ -730,6 +736,17 @@ impl<'a> Parser<'a> {
         }
         if l == "unable" && next == "to" {
             return Some((Action::Block, i + 1, true));
+        }
+        // "that default is never changed": a passive that describes.
+        if l == "never"
+            && next.ends_with("ed")
+            && i > 0
+            && matches!(
+                self.low(i - 1),
+                "is" | "are" | "was" | "were" | "gets" | "get" | "be"
+            )
+        {
+            return None;
         }
         if matches!(l, "cannot" | "can't" | "never") {
             // "I'm trying to allow …, but can't.": a complaint that ends its

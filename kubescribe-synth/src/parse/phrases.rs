@@ -8,6 +8,17 @@ use super::*;
 /// Nouns after an entity word that make it a modifier ("the kube-apiserver
 /// operator", "the host pods"): then the noun, not the entity, is named.
 pub(super) const ENTITY_MODIFIED: &[&str] = &[
+    // "sensitive host directories", "the host filesystem": where files are.
+    "directories",
+    "directory",
+    "dirs",
+    "files",
+    "file",
+    "filesystem",
+    "paths",
+    "binaries",
+    "processes",
+    "process",
     "operator",
     "operators",
     "pod",

@@ -336,7 +336,10 @@ impl<'a> Parser<'a> {
                         i + 1
                     };
                     if self.low(k).trim_end_matches([',', '.', ')']) == "cluster" {
-                        a.cluster_wide_word = true;
+                        // Background beside a named namespace ("every pod in
+                        // your cluster can reach … For app=x in namespace
+                        // shop, …") gives way to it.
+                        a.wide_unless_ns = true;
                         i = k + 1;
                         continue;
                     }
@@ -860,7 +863,7 @@ impl<'a> Parser<'a> {
             // "drop ALL, add NET_BIND_SERVICE": what is added back is the
             // exception to the drop.
             // A securityContext's "drop: [ALL] add: [NET_ADMIN]" too.
-            let adds_back = l.trim_end_matches(':') == "add"
+            let adds_back = matches!(l.trim_end_matches(':'), "add" | "added")
                 && (matches!(next.as_str(), "back" | "only")
                     || a.all_word
                         && a.block.as_deref().is_some_and(|b| {
@@ -928,6 +931,35 @@ impl<'a> Parser<'a> {
                 i += 1;
                 continue;
             }
+            // "restrict outbound traffic to explicitly approved domains":
+            // destinations said, none given.
+            if matches!(
+                l.trim_end_matches([',', '.']),
+                "domains" | "hostnames" | "destinations" | "urls" | "ips" | "endpoints"
+            ) && matches!(
+                prev.as_str(),
+                "approved"
+                    | "allowed"
+                    | "specific"
+                    | "certain"
+                    | "known"
+                    | "trusted"
+                    | "whitelisted"
+                    | "allowlisted"
+                    | "permitted"
+                    | "sanctioned"
+                    | "authorized"
+                    | "required"
+                    | "needed"
+                    | "necessary"
+            ) {
+                let from = self.toks[i - 1].start;
+                a.unnamed_peer.get_or_insert(
+                    self.text[from..t.end]
+                        .trim_end_matches([',', '.'])
+                        .to_string(),
+                );
+            }
             // "the NodePort range (e.g. 30000-32767)": the numbers are ports.
             if matches!(l, "nodeport" | "nodeports")
                 || l == "range" && matches!(prev.as_str(), "port" | "nodeport")
@@ -942,6 +974,8 @@ impl<'a> Parser<'a> {
                 // "on the backend's port", "on its port": a port said but
                 // not given (refused with `which port` when none is).
                 let possessive = matches!(prev.as_str(), "its" | "their")
+                    // "on its internal port"
+                    || i >= 2 && matches!(self.low(i - 2), "its" | "their")
                     || prev.ends_with("'s")
                     || prev.ends_with("’s")
                     || prev.ends_with("s'")
@@ -954,8 +988,10 @@ impl<'a> Parser<'a> {
                             | "certain" | "required" | "needed" | "necessary" | "extra"
                             | "listening" | "some"
                     );
+                // "on the ports used by the PostgreSQL and MSSQL databases".
+                let possessive = possessive || next == "used";
                 if possessive && parse_port(&next).is_none() {
-                    let from = self.toks[i - 1].start;
+                    let from = self.toks[i.saturating_sub(1)].start;
                     a.unnamed_port
                         .get_or_insert(self.text[from..t.end].to_string());
                 }

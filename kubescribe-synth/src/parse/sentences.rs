@@ -60,17 +60,59 @@ fn sentence_spans(text: &str) -> Vec<(usize, usize)> {
     spans
 }
 
-/// Whether the sentence opens with an imperative verb ("Allow …", "Please
-/// block …", "- deny …"); not an alert's tag ("Alert! …").
+/// Whether the sentence asks for something: it opens with an imperative
+/// verb ("Allow …", "Please block …", "Now, add …", "Start by denying …",
+/// "- deny …"; not an alert's tag "Alert! …"), or it restricts with a modal
+/// ("An Nginx container should only run Nginx", "X must not read …").
+fn asks(s: &str) -> bool {
+    imperative(s) || modal_restriction(s)
+}
+
+/// "should only", "must not", "may never": a modal and its restriction.
+fn modal_restriction(s: &str) -> bool {
+    let words: Vec<String> = s
+        .split_whitespace()
+        .map(|w| {
+            w.trim_matches(|c: char| !c.is_ascii_alphanumeric() && c != '\'')
+                .to_ascii_lowercase()
+        })
+        .collect();
+    words.windows(2).any(|w| {
+        matches!(w[0].as_str(), "must" | "should" | "may" | "shall")
+            && matches!(w[1].as_str(), "only" | "not" | "never")
+            || matches!(w[0].as_str(), "mustn't" | "shouldn't")
+    })
+}
+
+/// Whether the sentence opens with an imperative verb.
 fn imperative(s: &str) -> bool {
     let s = s.trim_start_matches(|c: char| !c.is_ascii_alphabetic());
-    let mut words = s.split_whitespace();
+    let mut words = s.split_whitespace().peekable();
     let mut w = words.next().unwrap_or("");
-    if ["please", "so", "then"]
-        .iter()
-        .any(|x| w.eq_ignore_ascii_case(x))
+    while [
+        "please", "so", "then", "now,", "now", "next,", "next", "first,", "finally,",
+    ]
+    .iter()
+    .any(|x| w.eq_ignore_ascii_case(x))
     {
         w = words.next().unwrap_or("");
+    }
+    // "Start by denying all ingress …": the gerund is the verb.
+    let gerund: String;
+    if ["start", "begin"].iter().any(|x| w.eq_ignore_ascii_case(x))
+        && words.peek().is_some_and(|x| x.eq_ignore_ascii_case("by"))
+    {
+        words.next();
+        let g = words.next().unwrap_or("").to_ascii_lowercase();
+        gerund = match g.strip_suffix("ing") {
+            Some("isolat") => "isolate".to_string(),
+            Some(stem) => stem.to_string(),
+            None => String::new(),
+        };
+        w = &gerund;
+        if words.peek().is_none() {
+            return false;
+        }
     }
     let bare = w.trim_end_matches([',', ';']);
     // "Alert! …" is a tag; "drop:" or "- allow: …" a key of pasted config.
@@ -88,7 +130,7 @@ pub(super) fn imperative_only(text: &str) -> Option<String> {
         return None;
     }
     let imp: Vec<usize> = (0..spans.len())
-        .filter(|&k| imperative(&text[spans[k].0..spans[k].1]))
+        .filter(|&k| asks(&text[spans[k].0..spans[k].1]))
         .collect();
     let [keep] = imp[..] else {
         return None;
@@ -151,6 +193,32 @@ fn scope_asides(text: &str) -> Vec<std::ops::Range<usize>> {
 pub(super) fn complete(p: &ParsedIntent) -> bool {
     let s = &p.intent.scope;
     s.namespace.is_some() || s.cluster_wide
+}
+
+/// The engine the whole text names ("DNS-based egress policies in Cilium
+/// … Allow …", "A default deny NetworkPolicy … add allow rules …") when the
+/// ask alone names none: one engine or policy kind, named by its own word
+/// (not the platform's name).
+pub(super) fn engine_in(text: &str, domain: Domain) -> Option<Engine> {
+    let mut found: Option<Engine> = None;
+    for w in text.split_whitespace() {
+        let w = w
+            .trim_matches(|c: char| !c.is_ascii_alphanumeric())
+            .to_ascii_lowercase();
+        if matches!(w.as_str(), "kubernetes" | "k8s") {
+            continue;
+        }
+        if let Some((e, _, weak)) = engine_word(&w) {
+            if weak && domain != Domain::Network {
+                continue;
+            }
+            match found {
+                Some(f) if f != e => return None,
+                _ => found = Some(e),
+            }
+        }
+    }
+    found
 }
 
 #[cfg(test)]

@@ -770,6 +770,15 @@ impl<'a> Parser<'a> {
                     | "utility"
                     | "program"
             );
+        // "should only run Redis (/usr/local/bin/redis-server)": the path in
+        // parentheses is the program's own; the name only introduces it.
+        let glossed = self
+            .toks
+            .get(i + 1)
+            .is_some_and(|n| n.paren && n.text.starts_with('/'));
+        if (exec_name || lexicon_name || exec_noun) && glossed {
+            return 1;
+        }
         if exec_name || lexicon_name || exec_noun {
             self.ent(EntityKind::Binary, t.start, t.end);
             match known {
