@@ -934,7 +934,10 @@ Intent forms (docs/intents.md):
   caps    block CAP_SYS_ADMIN; drop all capabilities except NET_BIND_SERVICE (also
           --cap-drop=ALL --cap-add=NET_BIND_SERVICE): an allow-list of NET_BIND_SERVICE
   mixed   allow reads of /var/www/ but block writes to /var/www/uploads/;
-          deny all ingress to app=db but allow app=api on 5432 (an allow-list)
+          deny all ingress to app=db but allow app=api on 5432 (an allow-list);
+          allow all egress except to 169.254.169.254 (a block of it)
+  posts   a story around one ask (\"... Allow ingress to app=x (namespace y) on 9090\"):
+          the other sentences are background; asides naming the pods still count
 Refused (exit 1) when something is missing: which pods, which files, which traffic,
 which port (service names like postgresql are not ports), what to do.
 Examples:

@@ -313,3 +313,26 @@ fn a_program_named_as_an_example_is_no_capability_rules_executable() {
     assert_eq!(i.domain, Domain::Capability);
     assert!(i.resources.binaries.is_empty());
 }
+
+#[test]
+fn everyone_else_being_denied_is_the_allow_lists_edge() {
+    // "non-X cannot connect" after "only X may …" was read as a block.
+    let i = parsed(
+        "only pods in namespaces labelled tier=web may connect to app=cache in namespace data on 6379, non-web pods cannot connect",
+    );
+    assert_eq!(i.action, Action::Allow);
+    assert_eq!(i.direction, Some(Direction::Ingress));
+    assert_eq!(i.scope.labels["app"], "cache");
+}
+
+#[test]
+fn opening_a_shell_runs_it_and_a_capitalised_slash_is_prose() {
+    let i = parsed(
+        "The image ships /bin/sh and /bin/ash. It must not open a shell (app=api pods, namespace prod)",
+    );
+    assert_eq!(i.domain, Domain::Process);
+    assert_eq!(i.resources.binaries, ["/bin/sh", "/bin/ash"]);
+    let i = parsed("Design /Review notes: block /usr/bin/nc for app=api in namespace prod");
+    assert!(i.resources.paths.is_empty());
+    assert_eq!(i.resources.binaries, ["/usr/bin/nc"]);
+}

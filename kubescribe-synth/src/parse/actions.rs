@@ -136,6 +136,19 @@ impl<'a> Parser<'a> {
         {
             a.deny_others = true;
         }
+        // "…, non-NRM systems cannot connect", "other pods must not reach
+        // it": the subject of the deny is everyone else (the allow-list's
+        // posture beside an allow).
+        if act == Action::Block
+            && (i.saturating_sub(3)..i).any(|j| {
+                let w = self.low(j);
+                (w.starts_with("non-")
+                    || matches!(w, "other" | "others" | "everyone" | "everybody"))
+                    && (j..i).all(|k| !self.ends_clause(k))
+            })
+        {
+            a.deny_others = true;
+        }
         // After an allow, that deny's sentence (or parenthesis)
         // restates the allow-list's edge ("(denies inbound traffic to
         // all pods in namespace kube-system from other namespaces)"):

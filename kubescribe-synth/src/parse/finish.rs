@@ -167,7 +167,7 @@ impl<'a> Parser<'a> {
                     || b.starts_with("shield")
             });
         let action = match (&a.allow, &a.block, &a.audit) {
-            (Some(_), Some(_), _) if a.negated_allow => Action::Block,
+            (Some(_), Some(_), _) if a.negated_allow && !a.deny_others => Action::Block,
             (Some(_), Some(_), _) if a.except => Action::Allow,
             // "default deny ingress for app=db, allow app=api on 5432": the
             // default deny is the allow-list's posture, not a second action
@@ -213,7 +213,9 @@ impl<'a> Parser<'a> {
             // allow-list's exception too.
             (None, Some(_), None)
                 if a.modal_allow
-                    && !a.negated_allow
+                    // "…, non-NRM systems cannot connect": the negation is
+                    // about everyone else.
+                    && (!a.negated_allow || a.deny_others)
                     && (a.default_deny || a.deny_all_first || a.deny_others || shuts_in) =>
             {
                 self.assume.push(

@@ -880,6 +880,23 @@ impl<'a> Parser<'a> {
             if l == "except" || l == "but" && next == "only" || adds_back || not_bound_for {
                 a.except = true;
             }
+            // "It must not open a shell session": starting a program.
+            if l == "open"
+                && matches!(
+                    (if matches!(next.as_str(), "a" | "an" | "the") {
+                        self.low(i + 2)
+                    } else {
+                        next.as_str()
+                    })
+                    .trim_end_matches([',', '.']),
+                    "shell" | "shells" | "terminal" | "console" | "session"
+                )
+            {
+                a.exec_verb = true;
+                mode = Mode::Exec;
+                i += 1;
+                continue;
+            }
             // Resource-mode verbs; "write/modify access", "read/write":
             // each verb of a slash-joined pair.
             let pair: Vec<&str> = l.split('/').collect();

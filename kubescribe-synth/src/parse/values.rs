@@ -225,10 +225,17 @@ impl<'a> Parser<'a> {
         let raw = t.text;
         let prev = self.prev_low(i).to_string();
         let next = self.low(i + 1).to_string();
+        // "Test Plan /Acceptance Criteria": a slash between capitalised
+        // words is prose, not a one-segment path.
+        let prose_slash = raw.starts_with('/')
+            && !raw[1..].contains('/')
+            && raw[1..].starts_with(|c: char| c.is_ascii_uppercase())
+            && !KNOWN_DIRS.contains(&raw);
         if raw.starts_with('/')
             && raw.len() > 1
             && !raw.contains("//")
             && !raw.contains('=')
+            && !prose_slash
             && parse_cidr(raw).is_none()
         {
             let dir_word = (i.saturating_sub(2)..i)
