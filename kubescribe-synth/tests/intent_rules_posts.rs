@@ -336,3 +336,42 @@ fn opening_a_shell_runs_it_and_a_capitalised_slash_is_prose() {
     assert!(i.resources.paths.is_empty());
     assert_eq!(i.resources.binaries, ["/usr/bin/nc"]);
 }
+
+#[test]
+fn rules_from_the_e_and_f_batches() {
+    // An arrow between workloads is "to".
+    let i = parsed("allow egress: api (app=api, namespace shop) -> db (role=db) on port 5432");
+    assert_eq!(i.scope.labels["app"], "api");
+    assert_eq!(i.direction, Some(Direction::Egress));
+    assert_eq!(i.resources.peers[0].labels["role"], "db");
+    // A policy added allows; a service name still asks for its port.
+    let e = refused("add redis netpol egress for app=worker in namespace jobs");
+    assert!(e.contains("which port"), "{e}");
+    // An aside after "namespace" names none; a lone name in parentheses does.
+    let i = parsed(
+        "app=db accepts TCP 5432 from pods in the same namespace (service calls) and from namespace ops, namespace data",
+    );
+    assert_eq!(i.scope.namespace.as_deref(), Some("data"));
+    // Archaic modals, YAML label lists, describing words.
+    let i = parsed("app=agent in namespace ops shalt not run /usr/bin/curl");
+    assert_eq!(i.action, Action::Block);
+    let i = parsed(
+        "for pods with labels app: hub, component: worker allow egress to 10.0.0.0/8 in namespace jh",
+    );
+    assert_eq!(i.scope.labels["component"], "worker");
+    let i = parsed(
+        "in my running distroless container (app=api, namespace prod) block /usr/bin/podman",
+    );
+    assert_eq!(i.resources.binaries, ["/usr/bin/podman"]);
+    // A lock-down of named files is a file rule; a program named while
+    // auditing files is an example.
+    let i =
+        parsed("lock down the config: /etc/app/ must not be modified in app=api, namespace prod");
+    assert_eq!(i.domain, Domain::File);
+    let i = parsed(
+        "audit changes to /etc/passwd in app=api, namespace prod, e.g. someone editing it with vim",
+    );
+    assert!(i.resources.binaries.is_empty());
+    let i = parsed("block kcmp and ptrace for app=api in namespace prod");
+    assert_eq!(i.resources.syscalls, ["kcmp", "ptrace"]);
+}

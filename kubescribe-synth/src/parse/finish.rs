@@ -306,8 +306,9 @@ impl<'a> Parser<'a> {
                 && a.binaries.is_empty()
             || a.dir_explicit.is_some()
             || a.proto_seen
-            || a.isolate
-            || a.default_deny
+            // "lock down the root filesystem … /etc/ssl/private/": a
+            // lock-down of named files is no network isolation.
+            || (a.isolate || a.default_deny) && !names_host_things
             || net_engine
         {
             Some(Domain::Network)
@@ -805,16 +806,23 @@ impl<'a> Parser<'a> {
         // executable given as a path is still refused there.
         // So in a capability or system-call intent: "NET_RAW lets tools like
         // ping work" names an example, not a rule's executable.
-        if matches!(
-            domain,
-            Domain::Network | Domain::Capability | Domain::Syscall
-        ) && !a.binaries.is_empty()
+        // A file allow-list may name what runs beside what is read ("only let
+        // app=nginx read /var/www and run nginx"); a file block or audit
+        // cannot, so there a program's name is an example.
+        let example_domain = match domain {
+            Domain::Network | Domain::Capability | Domain::Syscall => true,
+            Domain::File => action != Action::Allow,
+            Domain::Process => false,
+        };
+        if example_domain
+            && !a.binaries.is_empty()
             && a.binaries.iter().all(|b| a.named_binaries.contains(b))
         {
             let names = std::mem::take(&mut a.binaries);
             let what = match domain {
                 Domain::Network => "the traffic (a network intent governs traffic)",
                 Domain::Capability => "the capability (the rule governs the capability)",
+                Domain::File => "how the files are reached (the rule governs the files)",
                 _ => "the system calls (the rule governs the calls)",
             };
             self.assume.push(format!(

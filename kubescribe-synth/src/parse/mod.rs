@@ -685,8 +685,10 @@ impl<'a> Parser<'a> {
                     | "permitting"
             )
         };
-        if matches!(l, "must" | "should" | "may" | "can" | "shall" | "will")
-            && matches!(next, "not" | "never")
+        if matches!(
+            l,
+            "must" | "should" | "may" | "can" | "shall" | "shalt" | "will"
+        ) && matches!(next, "not" | "never")
         {
             let mut k = i + 1;
             if self.low(k + 1) == "be" && is_allow(self.low(k + 2)) {

@@ -53,7 +53,13 @@ impl<'a> Parser<'a> {
             }
         }
         // Namespaces.
-        if matches!(l.trim_end_matches(':'), "namespace" | "ns" | "namespaces") && i + 1 < n {
+        // "pods in the same namespace (inter-service communication)": an
+        // aside after the keyword names no namespace; "(tenant-a-prod)", a
+        // name alone in parentheses, does.
+        if matches!(l.trim_end_matches(':'), "namespace" | "ns" | "namespaces")
+            && i + 1 < n
+            && (!self.toks[i + 1].paren || self.text[self.toks[i + 1].end..].starts_with(')'))
+        {
             let nt = self.toks[i + 1].clone();
             let name = nt.text.trim_end_matches(':');
             // "… switch namespaces: block …": an action word after the

@@ -130,6 +130,7 @@ pub(super) const KNOWN_DIRS: &[&str] = &[
 
 pub(super) const SYSCALLS_CLEAR: &[&str] = &[
     "ptrace",
+    "kcmp",
     "unshare",
     "setns",
     "init_module",

@@ -38,8 +38,10 @@ impl<'a> Parser<'a> {
             }
             // "Add egress rules for API server ports …", "add an ingress rule
             // for …": rules are what a network policy allows.
+            // "add postgresql netpol egress for …": a policy added allows too.
             if matches!(l, "add" | "adds" | "adding")
-                && (i + 1..(i + 4).min(n)).any(|j| matches!(self.low(j), "rule" | "rules"))
+                && (i + 1..(i + 4).min(n))
+                    .any(|j| matches!(self.low(j), "rule" | "rules" | "netpol" | "networkpolicy"))
             {
                 a.adds_rule = true;
             }
@@ -762,6 +764,12 @@ impl<'a> Parser<'a> {
                 i += 1;
                 continue;
             }
+            // "backup (…) -> primary (…)": an arrow is "to" (the tokenizer
+            // leaves its shaft).
+            let arrow = ["->", "=>", "→"]
+                .iter()
+                .any(|a| self.text[t.start..].starts_with(a));
+            let l = if arrow { "to" } else { l };
             // Prepositions that say which side of a connection a workload is on.
             match l {
                 "from" => {

@@ -439,7 +439,11 @@ impl<'a> Parser<'a> {
             && i + 1 < n
             && label_val_ok(self.toks[i + 1].text)
             && !reserved(&next)
-            && !matches!(self.low(i + 2), "deny" | "allow" | "block")
+            // "tier: db deny …" is a heading's key; not the next label of a
+            // list ("labels app: jupyterhub, component: singleuser-server
+            // allow egress …").
+            && (!matches!(self.low(i + 2), "deny" | "allow" | "block")
+                || i >= 2 && self.toks[i - 1].comma && self.toks[i - 2].text.ends_with(':'))
             // "… in place: do it for …", "pivot_root: apply it to …": a verb
             // and its object, not a label's value.
             && !matches!(
@@ -612,6 +616,8 @@ impl<'a> Parser<'a> {
                 || matches!(
                     next.as_str(),
                     "connection" | "connections" | "traffic" | "request" | "requests" | "session" | "sessions"
+                        // "add postgresql netpol egress": a policy for it.
+                        | "netpol" | "networkpolicy" | "egress" | "ingress"
                 ))
             && !matches!(
                 next.as_str(),
@@ -732,7 +738,15 @@ impl<'a> Parser<'a> {
                         || LIST_GLUE.contains(&next.as_str())
                         || STOP.contains(&next.as_str()))
                     && next != "child"
-                    && !EXEC_NOUNS.contains(&next.as_str()))
+                    && !EXEC_NOUNS.contains(&next.as_str())
+                    // "a running rootless container": a word before a
+                    // workload noun describes it.
+                    && !matches!(
+                        next.as_str(),
+                        "container" | "containers" | "pod" | "pods" | "image" | "images"
+                            | "instance" | "instances" | "service" | "services" | "node"
+                            | "nodes" | "cluster" | "workload" | "workloads"
+                    ))
             // "spawning shells (/bin/sh, /bin/bash)": a kind of program, not
             // one's name.
             && !EXEC_NOUNS.contains(&l);
