@@ -375,3 +375,24 @@ fn rules_from_the_e_and_f_batches() {
     let i = parsed("block kcmp and ptrace for app=api in namespace prod");
     assert_eq!(i.resources.syscalls, ["kcmp", "ptrace"]);
 }
+
+#[test]
+fn lists_and_asides_inside_a_rule() {
+    // A parenthesis opened in a port list stays one.
+    let i = parsed(
+        "app=ci in namespace build: egress to the world only on whitelisted ports (80 and 443 for web, 9418 for git)",
+    );
+    let ports: Vec<u16> = i.resources.ports.iter().map(|p| p.port).collect();
+    assert_eq!(ports, [80, 443, 9418]);
+    // "… from namespace X (aside) and pods in the same namespace": two peers.
+    let i = parsed(
+        "app=api in namespace prod accepts traffic from the gateway in the edge namespace (north-south traffic) and pods in the same namespace",
+    );
+    assert_eq!(i.resources.peers.len(), 2);
+    assert_eq!(i.resources.peers[0].namespace.as_deref(), Some("edge"));
+    assert_eq!(i.resources.peers[1].namespace, None);
+    // "no executables besides X": an allow-list of X.
+    let i = parsed("app=job in namespace batch must not run any executables besides /app/run");
+    assert_eq!(i.action, Action::Allow);
+    assert_eq!(i.resources.binaries, ["/app/run"]);
+}

@@ -618,14 +618,21 @@ impl<'a> Parser<'a> {
             } else {
                 // A label key seen again in the same group starts another peer
                 // ("from app=frontend and app=checkout").
+                // "… from the ingress controller in namespace openshift-ingress
+                // and pods in the same namespace": the pods of the policy's
+                // own namespace are a peer of their own.
                 let clash = |p: &PeerSelector| match &m.who {
                     Who::Label(k, _) => p.labels.contains_key(k),
+                    Who::SameNs => p.namespace.is_some() || !p.namespace_labels.is_empty(),
                     _ => false,
                 };
                 let slot = match peers.iter().rposition(|(g, _, _)| *g == m.group) {
                     Some(ix) if !clash(&peers[ix].1) => ix,
                     Some(ix) => {
-                        let ns = peers[ix].1.namespace.clone();
+                        let ns = match m.who {
+                            Who::SameNs => None,
+                            _ => peers[ix].1.namespace.clone(),
+                        };
                         peers.push((
                             m.group,
                             PeerSelector {
@@ -861,7 +868,10 @@ impl<'a> Parser<'a> {
         // capabilities except NET_BIND_SERVICE": an allow-list of what
         // follows "except" (where "all" is the whole kind, not a file tree).
         let mut action = action;
+        // ("block all executables except the entrypoint": every program
+        // is the kind too.)
         let whole_kind = resources.names_network()
+            || domain == Domain::Process
             || !(resources.capabilities.is_empty() && resources.syscalls.is_empty())
                 && resources.paths.is_empty()
                 && resources.dirs.is_empty()

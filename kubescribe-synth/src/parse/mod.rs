@@ -229,6 +229,7 @@ const ALL_WHAT: &[&str] = &[
     "file",
     "files",
     "binaries",
+    "executables",
     "programs",
     "capabilities",
     "commands",

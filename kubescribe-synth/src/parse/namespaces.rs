@@ -153,6 +153,12 @@ impl<'a> Parser<'a> {
                 && !not_a_ns_after_keyword(w)
                 && !reserved(w)
                 && !FILLER.contains(&w)
+                // "the openshift-ingress namespace (SMO traffic …)": an aside
+                // after the keyword names nothing.
+                && self
+                    .toks
+                    .get(i + 2)
+                    .is_some_and(|t| !t.paren || self.text[t.end..].starts_with(')'))
         };
         // Between a determiner and the keyword the word is a name even
         // when it is a filler word elsewhere ("the apps namespace").

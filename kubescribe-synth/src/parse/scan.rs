@@ -23,9 +23,24 @@ impl<'a> Parser<'a> {
         let mut mode = Mode::None;
         let n = to;
         let mut i = from;
+        // A parenthesis opened in a port list stays one ("(80 and 443 for
+        // http/s, 9418 for git)"): its glosses do not end the list.
+        let mut port_paren_until: Option<usize> = None;
         while i < n {
             let t = self.toks[i].clone();
             let l = t.lower.as_str();
+            if let Some(close) = port_paren_until {
+                if t.start < close {
+                    mode = Mode::Port;
+                } else {
+                    port_paren_until = None;
+                }
+            } else if mode == Mode::Port
+                && t.paren
+                && let Some(k) = self.text[t.start..].find(')')
+            {
+                port_paren_until = Some(t.start + k);
+            }
             // A "from"/"to" waiting for its workload lapses at the end of its
             // clause ("put into the default deny mode at egress: role=x …"):
             // a workload named after a comma, colon or full stop is not its object.
@@ -245,7 +260,14 @@ impl<'a> Parser<'a> {
                 self.cue = Some(Cue::To);
                 self.cue_at = i;
             }
-            if own_ns_words > 0 && matches!(self.cue, Some(Cue::From | Cue::To)) {
+            // "… from namespace openshift-ingress and pods in the same
+            // namespace": the list goes on after "and".
+            let listed = matches!(self.groups.last(), Some(Cue::From | Cue::To))
+                && (i.saturating_sub(4)..i).any(|k| self.low(k) == "and");
+            if own_ns_words > 0 && (matches!(self.cue, Some(Cue::From | Cue::To)) || listed) {
+                if self.cue.is_none_or(|c| c == Cue::None) {
+                    self.cue = self.groups.last().copied();
+                }
                 self.mention(Who::SameNs, i, t.start, self.toks[i + own_ns_words - 1].end);
                 i += own_ns_words;
                 continue;
@@ -885,7 +907,14 @@ impl<'a> Parser<'a> {
                     "destined" | "bound" | "addressed" | "headed" | "going"
                 )
                 || l == "other" && next == "than";
-            if l == "except" || l == "but" && next == "only" || adds_back || not_bound_for {
+            // "… not have any executables besides the entrypoint".
+            let besides = matches!(l, "besides" | "excluding") || l == "apart" && next == "from";
+            if l == "except"
+                || l == "but" && next == "only"
+                || besides
+                || adds_back
+                || not_bound_for
+            {
                 a.except = true;
             }
             // "It must not open a shell session": starting a program.
