@@ -396,3 +396,22 @@ fn lists_and_asides_inside_a_rule() {
     assert_eq!(i.action, Action::Allow);
     assert_eq!(i.resources.binaries, ["/app/run"]);
 }
+
+#[test]
+fn rules_from_the_d_batch() {
+    // "anything but X" is an exception, as "anything except X" is.
+    let i = parsed(
+        "deny ingress to all pods in namespace web from anything but the ingress controllers (namespace ingress)",
+    );
+    assert_eq!(i.action, Action::Allow);
+    assert_eq!(i.resources.peers[0].namespace.as_deref(), Some("ingress"));
+    // A purpose's "to" names no side ("to overcome …").
+    let i = parsed(
+        "we add a policy to overcome the limitation and allow this app (app=exporter, namespace mon) access to 10.0.0.1 on 443",
+    );
+    assert_eq!(i.scope.labels["app"], "exporter");
+    assert_eq!(i.direction, Some(Direction::Egress));
+    // A service with its port glued on.
+    let i = parsed("allow ingress on Redis(6379) to app=cache in namespace data from app=api");
+    assert_eq!(i.resources.ports[0].port, 6379);
+}

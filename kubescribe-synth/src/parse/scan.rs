@@ -772,6 +772,14 @@ impl<'a> Parser<'a> {
                         prev.as_str(),
                         "way" | "how" | "want" | "wants" | "need" | "needs" | "trying" | "try"
                     )
+                    // "… to overcome cilium limitation and allow this app …":
+                    // a purpose's verb.
+                    || matches!(
+                        next.as_str(),
+                        "overcome" | "ensure" | "make" | "avoid" | "enable" | "support" | "fix"
+                            | "keep" | "implement" | "harden" | "secure" | "mitigate" | "comply"
+                            | "reduce" | "improve" | "address" | "resolve" | "solve"
+                    )
                     // "to sandbox an application", "to protect the database":
                     // a verb and its object.
                     || next.chars().all(|c| c.is_ascii_lowercase())
@@ -907,8 +915,15 @@ impl<'a> Parser<'a> {
                     "destined" | "bound" | "addressed" | "headed" | "going"
                 )
                 || l == "other" && next == "than";
-            // "… not have any executables besides the entrypoint".
-            let besides = matches!(l, "besides" | "excluding") || l == "apart" && next == "from";
+            // "… not have any executables besides the entrypoint", "deny
+            // ingress from anything but the ingress controllers".
+            let besides = matches!(l, "besides" | "excluding")
+                || l == "apart" && next == "from"
+                || l == "but"
+                    && matches!(
+                        prev.as_str(),
+                        "anything" | "everything" | "all" | "anyone" | "everyone"
+                    );
             if l == "except"
                 || l == "but" && next == "only"
                 || besides

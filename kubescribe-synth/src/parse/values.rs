@@ -332,6 +332,17 @@ impl<'a> Parser<'a> {
             }
             return 1;
         }
+        // "Redis(6379)": a service with its port glued on.
+        if let Some((name, rest)) = raw.split_once('(')
+            && name.chars().all(|c| c.is_ascii_alphabetic())
+            && !name.is_empty()
+            && let Some((p, None)) = parse_port(rest.trim_end_matches(')'))
+        {
+            self.ent(EntityKind::Port, t.start, t.end);
+            let pending = std::mem::take(&mut a.pending_protos);
+            push_port(a, p, None, &pending);
+            return 1;
+        }
         // "setuid/setgid": a list written with slashes.
         if !raw.starts_with('/') && raw.contains('/') && !raw.contains('=') {
             let parts: Vec<&str> = l.split('/').collect();
