@@ -605,57 +605,40 @@ pub(super) const LIST_GLUE: &[&str] = &[
 /// Words never read as a namespace name even where the grammar expects one
 /// ("namespace X", "the X namespace"); direction or engine words can be names.
 pub(super) fn not_a_name(l: &str) -> bool {
-    STOP.contains(&l)
-        || FILLER.contains(&l)
-        || matches!(
-            l,
-            "the"
-                | "a"
-                | "this"
-                | "that"
-                | "same"
-                | "other"
-                | "each"
-                | "every"
-                | "any"
-                | "all"
-                // "my prometheus instance in another namespace"
-                | "another"
-                | "different"
-                | "separate"
-                | "my"
-                | "our"
-                | "your"
-                | "their"
-                | "its"
-        )
+    STOP.contains(&l) || FILLER.contains(&l) || DETERMINERS.contains(&l)
 }
+
+/// Words that determine a noun ("the", "my", "another" namespace): never
+/// its name ("my prometheus instance in another namespace").
+const DETERMINERS: &[&str] = &[
+    "the",
+    "a",
+    "this",
+    "that",
+    "same",
+    "other",
+    "each",
+    "every",
+    "any",
+    "all",
+    "another",
+    "different",
+    "separate",
+    "my",
+    "our",
+    "your",
+    "their",
+    "its",
+];
 
 /// Words never read as the name after an explicit "namespace"/"ns": the
 /// filler words (`apps`, `services`) can be namespace names there.
 pub(super) fn not_a_ns_after_keyword(l: &str) -> bool {
     STOP.contains(&l)
+        || DETERMINERS.contains(&l)
         || matches!(
             l,
-            "the"
-                | "a"
-                | "this"
-                | "that"
-                | "same"
-                | "other"
-                | "each"
-                | "every"
-                | "any"
-                | "all"
-                | "another"
-                | "different"
-                | "separate"
-                | "my"
-                | "our"
-                | "your"
-                | "their"
-                | "its"
-                | "labelled"
+            "labelled"
                 | "labeled"
                 | "with"
                 | "label"
