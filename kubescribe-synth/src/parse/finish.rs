@@ -4,6 +4,8 @@
 use super::*;
 use kubescribe_core::intent::IntentGap;
 
+use super::missing::missing_fields;
+
 impl<'a> Parser<'a> {
     #[allow(clippy::too_many_arguments)]
     pub(super) fn ent_sorted(
@@ -28,61 +30,6 @@ impl<'a> Parser<'a> {
     fn guessed_ns(&self, x: &str) -> bool {
         let tail = format!("read as namespace {x}");
         self.assume.iter().any(|s| s.ends_with(&tail))
-    }
-
-    /// The action of the action words said as commands — first in their
-    /// sentence or after a colon or semicolon ("…: drop it for app=x",
-    /// "…. Block …") — when they all agree.
-    /// Only where the other action words stand in other clauses ("allow
-    /// and deny TCP 22" stays a contradiction).
-    fn commanded_action(&self) -> Option<Action> {
-        let classed: Vec<(&Entity, Action)> = self
-            .ents
-            .iter()
-            .filter(|e| e.kind == EntityKind::Action)
-            .filter_map(|e| {
-                let w = e.text.to_lowercase();
-                let first = w.split_whitespace().next().unwrap_or("");
-                let act =
-                    if w.contains(" not") || w.contains("never") || BLOCK_WORDS.contains(&first) {
-                        Action::Block
-                    } else if ALLOW_WORDS.contains(&first) {
-                        Action::Allow
-                    } else if AUDIT_WORDS.contains(&first) {
-                        Action::Audit
-                    } else {
-                        return None;
-                    };
-                Some((e, act))
-            })
-            .collect();
-        let apart = |x: &Entity, y: &Entity| {
-            let (a, b) = if x.start < y.start { (x, y) } else { (y, x) };
-            self.text[a.end.min(b.start)..b.start].contains(['.', ':', ';', '!'])
-        };
-        for (i, (x, xa)) in classed.iter().enumerate() {
-            for (y, ya) in &classed[i + 1..] {
-                if xa != ya && !apart(x, y) {
-                    return None;
-                }
-            }
-        }
-        let mut found: Option<Action> = None;
-        for (e, act) in &classed {
-            let before = self.text[..e.start].trim_end();
-            let commanded = before.is_empty()
-                || before.ends_with(['.', ':', ';', '!'])
-                || before.ends_with(" so")
-                || before.ends_with(" then");
-            if !commanded {
-                continue;
-            }
-            match found {
-                Some(f) if f != *act => return None,
-                _ => found = Some(*act),
-            }
-        }
-        found
     }
 
     pub(super) fn finish(
@@ -998,92 +945,4 @@ fn ports_and_protocols(a: &Acc) -> (Vec<PortSpec>, Vec<Protocol>) {
             .collect()
     };
     (ports, protocols)
-}
-
-/// What a text without an action or a domain still needs.
-pub(super) fn missing_fields(
-    p: &Parser<'_>,
-    a: &Acc,
-    no_action: bool,
-    no_domain: bool,
-) -> Vec<String> {
-    let mut out = Vec::new();
-    let names_pods = p
-        .mentions
-        .iter()
-        .any(|m| matches!(m.who, Who::Label(..) | Who::Pod(_)));
-    if !names_pods && a.selector.is_empty() && !a.all_pods_word && !a.cluster_wide_word {
-        out.push(kubescribe_core::intent::WHICH_PODS.to_string());
-    }
-    let no_action = no_action
-        || a.allow.is_none() && a.block.is_none() && a.audit.is_none() && !a.only && !a.except;
-    if no_action {
-        out.push("what to do: allow (or only …), audit or block?".to_string());
-    }
-    let no_domain = no_domain
-        || a.paths.is_empty()
-            && a.dirs.is_empty()
-            && a.binaries.is_empty()
-            && a.ports.is_empty()
-            && a.cidrs.is_empty()
-            && a.fqdns.is_empty()
-            && a.syscalls.is_empty()
-            && a.caps.is_empty()
-            && a.entities.is_empty()
-            && a.named_ports.is_empty()
-            && a.protos.is_empty()
-            && !a.all_word
-            && a.dir_explicit.is_none()
-            && a.domain_word.is_none();
-    let no_resources = a.paths.is_empty()
-        && a.dirs.is_empty()
-        && a.binaries.is_empty()
-        && a.syscalls.is_empty()
-        && a.caps.is_empty();
-    if !no_domain && no_resources {
-        // The domain is said but not what in it: "shadow file read via …".
-        match a.domain_word {
-            Some(Domain::File) => {
-                out.push("which files: paths (`/etc/passwd`) or directories (`/etc/`)?".into())
-            }
-            Some(Domain::Process) => {
-                out.push("which executables: paths (`/usr/bin/curl`) or directories?".into())
-            }
-            Some(Domain::Syscall) => out.push("which system calls?".into()),
-            Some(Domain::Capability) => out.push("which capabilities?".into()),
-            _ => {}
-        }
-    }
-    // "block access to the metadata API": what is accessed is a network
-    // service, not a file.
-    let net_object = p.toks.iter().any(|t| {
-        matches!(
-            t.lower.as_str(),
-            "api"
-                | "apis"
-                | "endpoint"
-                | "endpoints"
-                | "service"
-                | "services"
-                | "server"
-                | "url"
-                | "urls"
-        )
-    });
-    if no_domain {
-        out.push(if let Some(said) = &a.unnamed_port {
-            // "block the unnecessary ports of app=api": ports, but which?
-            format!("which port: \"{said}\" names no port; give its number (e.g. `port 5432`)")
-        } else if a.file_verb && net_object {
-            "which traffic: ports, peers (labels), CIDRs, FQDNs, entities (world, host) or \"all\"?"
-                .to_string()
-        } else if a.file_verb {
-            "which files: paths (`/etc/passwd`) or directories (`/etc/`)?".to_string()
-        } else if a.exec_verb {
-            "which executables: paths (`/usr/bin/curl`) or directories?".to_string()
-        } else {
-            "what to govern: which files, which executables, which traffic (ports, peers, CIDRs, FQDNs), which system calls or which capabilities?".to_string()
-        });
-    }
-    out
 }

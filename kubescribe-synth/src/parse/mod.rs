@@ -7,13 +7,16 @@
 
 mod actions;
 mod clauses;
+mod engines;
 mod finish;
 mod lexicon;
+mod missing;
 mod namespaces;
 mod phrases;
 mod restate;
 mod runtime_names;
 mod scan;
+mod scope_words;
 mod sentences;
 mod values;
 

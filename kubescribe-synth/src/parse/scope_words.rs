@@ -1,0 +1,157 @@
+//! Scope words inside a clause: every pod ("all pods of namespace shop",
+//! "the whole namespace", Calico's `all()`), the cluster ("all pods in my
+//! cluster", "cluster-wide", "in all namespaces", "each namespace"), and
+//! the namespaces of peers ("from any namespace", "egress to kube-system").
+
+use super::*;
+
+impl<'a> Parser<'a> {
+    /// Reads a scope phrase at token `i` of the clause that starts at `from`
+    /// (`prev`/`next`: the neighbouring words, lower-cased). Returns the index
+    /// after the phrase, or `None` when none is at `i` (some words only set
+    /// a flag and let the clause's reading go on).
+    pub(super) fn scan_scope(
+        &mut self,
+        a: &mut Acc,
+        mut i: usize,
+        from: usize,
+        prev: &str,
+        next: &str,
+    ) -> Option<usize> {
+        let t = self.toks[i].clone();
+        let l = t.lower.as_str();
+        // "all pods of namespace shop", "every pod", "any pod of shop",
+        // "the whole namespace".
+        if matches!(l, "all" | "every" | "each" | "any")
+            && matches!(
+                next,
+                "pods" | "pod" | "workloads" | "workload" | "containers" | "container"
+            )
+            || matches!(l, "whole" | "entire") && next == "namespace"
+            || l == "namespace-wide"
+        {
+            // After "from"/"to" the phrase is inside a group: the group's
+            // namespace then means every pod of it (subject or peer).
+            a.all_pods_cued |= matches!(self.cue, Some(Cue::From | Cue::To));
+            a.all_pods_word = true;
+            i += if l == "namespace-wide" { 1 } else { 2 };
+            // "should allow all pods from any namespace to reach …": the
+            // subject is every pod of every namespace.
+            if !a.all_pods_cued
+                && matches!(self.low(i), "from" | "in")
+                && matches!(self.low(i + 1), "any" | "all" | "every" | "each")
+                && matches!(self.low(i + 2), "namespace" | "namespaces")
+            {
+                a.cluster_wide_word = true;
+                i += 3;
+                return Some(i);
+            }
+            // "all pods in my cluster", "every pod in the cluster".
+            if matches!(self.low(i), "of" | "in" | "across") {
+                let k = if matches!(
+                    self.low(i + 1),
+                    "my" | "our" | "the" | "this" | "your" | "whole" | "entire"
+                ) {
+                    i + 2
+                } else {
+                    i + 1
+                };
+                if self.low(k).trim_end_matches([',', '.', ')']) == "cluster" {
+                    // Background beside a named namespace ("every pod in
+                    // your cluster can reach … For app=x in namespace
+                    // shop, …") gives way to it.
+                    a.wide_unless_ns = true;
+                    i = k + 1;
+                    return Some(i);
+                }
+            }
+            // "every pod of shop"
+            if matches!(self.low(i), "of" | "in")
+                && let Some(nt) = self.toks.get(i + 1).cloned()
+                && let name = nt.text.trim_end_matches(':')
+                && is_ns_name(name)
+                && !reserved(name)
+                && !not_a_name(name)
+                && !matches!(name, "namespace" | "namespaces")
+            {
+                self.mention(
+                    Who::Ns(name.to_string()),
+                    i + 1,
+                    nt.start,
+                    nt.start + name.len(),
+                );
+                i += 2;
+            }
+            return Some(i);
+        }
+        // Calico's selector for every endpoint: "selector: all()".
+        if matches!(l.trim_end_matches([',', '.']), "all()" | "all(") {
+            a.all_pods_word = true;
+            i += 1;
+            return Some(i);
+        }
+        // "pods in namespace shop …" (no labels): every pod of it.
+        if matches!(l, "pods" | "workloads" | "containers")
+            && matches!(next, "in" | "of")
+            // At a clause's start, also after a heading ("Namespace
+            // isolation: pods in namespace team-a only receive …").
+            && (i == from
+                || self.ends_clause(i - 1)
+                || matches!(prev, "for" | "the" | "on" | "to" | "by"))
+            && self.cue.is_none_or(|c| c == Cue::None)
+            // "pods in namespaces labelled …" name peers by namespace.
+            && self.low(i + 2) != "namespaces"
+        {
+            a.all_pods_word = true;
+        }
+        // A system namespace after "to"/"from": "egress to kube-system".
+        if matches!(self.cue, Some(Cue::To | Cue::From))
+            && (l.ends_with("-system") || l == "kube-public")
+            && is_ns_name(t.text)
+        {
+            self.mention(Who::Ns(t.text.to_string()), i, t.start, t.end);
+            i += 1;
+            return Some(i);
+        }
+        // "cluster-wide", "across the cluster", "in all namespaces".
+        let all_ns = matches!(l, "all" | "every" | "any" | "each")
+            && matches!(next, "namespaces" | "namespace");
+        // "… from app=api in all namespaces": the peers' namespaces; not
+        // "ingress to app=web in all namespaces", where the group after
+        // "to" receives: the policy's own pods.
+        let cued_group = match self.groups.last() {
+            Some(Cue::From) => a.dir_explicit != Some(Direction::Egress),
+            Some(Cue::To) => a.dir_explicit != Some(Direction::Ingress),
+            _ => false,
+        } && prev == "in"
+            && self.after_mention(i - 1);
+        if all_ns
+            && (matches!(prev, "from" | "to")
+                || matches!(self.cue, Some(Cue::From | Cue::To))
+                || cued_group)
+        {
+            self.mention(Who::AnyNs, i, t.start, self.toks[i + 1].end);
+            i += 2;
+            return Some(i);
+        }
+        if matches!(l.trim_end_matches(':'), "cluster-wide" | "clusterwide")
+            || l == "across" && next == "the" && self.low(i + 2) == "cluster"
+            || l == "cluster" && next == "wide"
+            || all_ns
+        {
+            if all_ns && matches!(l, "each" | "every") && next == "namespace" {
+                a.wide_unless_ns = true;
+            } else {
+                a.cluster_wide_word = true;
+            }
+            i += match l {
+                "across" => 3,
+                "cluster" => 2,
+                _ if all_ns => 2,
+                _ => 1,
+            };
+            return Some(i);
+        }
+        None
+    }
+}
