@@ -415,3 +415,20 @@ fn rules_from_the_d_batch() {
     let i = parsed("allow ingress on Redis(6379) to app=cache in namespace data from app=api");
     assert_eq!(i.resources.ports[0].port, 6379);
 }
+
+#[test]
+fn words_of_file_modes_and_code_are_no_entities() {
+    // "world readable permissions", "the node code" made these network
+    // intents that could not be written.
+    let i = parsed(
+        "the key /etc/app/key.pem must not be world readable: allow reads by its owner only, app=web in namespace shop",
+    );
+    assert_eq!(i.domain, Domain::File);
+    assert!(i.resources.entities.is_empty());
+    let i = parsed("the node code must not modify /app/ in app=web, namespace shop");
+    assert_eq!(i.domain, Domain::File);
+    // "Namespace change (setns)" names no namespace "change".
+    let i = parsed("audit setns (namespace change) for app=web in namespace shop");
+    assert_eq!(i.scope.namespace.as_deref(), Some("shop"));
+    assert_eq!(i.resources.syscalls, ["setns"]);
+}

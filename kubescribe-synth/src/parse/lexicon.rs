@@ -645,6 +645,14 @@ pub(super) fn not_a_ns_after_keyword(l: &str) -> bool {
                 | "labels"
                 | "namespaces"
                 | "pods"
+                // "Namespace change (setns)", "namespace escape": a noun after
+                // the keyword.
+                | "change"
+                | "changes"
+                | "creation"
+                | "escape"
+                | "breakout"
+                | "switching"
                 // "… in their namespace without restrictions"
                 | "without"
                 | "except"

@@ -8,6 +8,12 @@ use super::*;
 /// Nouns after an entity word that make it a modifier ("the kube-apiserver
 /// operator", "the host pods"): then the noun, not the entity, is named.
 pub(super) const ENTITY_MODIFIED: &[&str] = &[
+    // "world readable permissions", "the node code": a file's mode, code.
+    "readable",
+    "writable",
+    "writeable",
+    "permissions",
+    "code",
     // "sensitive host directories", "the host filesystem": where files are.
     "directories",
     "directory",

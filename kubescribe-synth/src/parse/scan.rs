@@ -365,7 +365,7 @@ impl<'a> Parser<'a> {
                 && (ent != NetworkEntity::Host || peer_ctx)
                 // "the kube-apiserver operator", "the host pods": the word
                 // modifies the noun after it, which is what is named.
-                && !ENTITY_MODIFIED.contains(&self.low(i + len))
+                && !ENTITY_MODIFIED.contains(&self.low(i + len).trim_end_matches([':', ',', '.']))
             {
                 let end = self.toks[i + len - 1].end;
                 self.ent(EntityKind::Cidr, t.start, end);
@@ -453,6 +453,14 @@ impl<'a> Parser<'a> {
                         | "existing"
                         | "remaining"
                         | "current"
+                        // "the default service account", "the main app".
+                        | "default"
+                        | "main"
+                        | "new"
+                        | "whole"
+                        | "entire"
+                        | "first"
+                        | "last"
                 )
             {
                 self.mention(

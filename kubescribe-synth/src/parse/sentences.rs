@@ -1,8 +1,8 @@
 //! Operators' posts around the ask: "With the following configuration I am
 //! unable to scrape metrics … This is because the chart only exposes ports
 //! 8080 and 8443, not 9090. Allow ingress to app=keycloak … on port 9090 from
-//! namespace observability". When exactly one sentence is an imperative and
-//! it says the whole intent on its own (what to do, to which pods in which
+//! namespace observability". When exactly one sentence asks (a command or a
+//! modal restriction) and it says the whole intent on its own (what to do, to which pods in which
 //! namespace, on what), the other sentences are background: their ports,
 //! namespaces and verbs describe the situation, not the policy.
 
@@ -122,8 +122,9 @@ fn imperative(s: &str) -> bool {
     IMPERATIVE.iter().any(|v| bare.eq_ignore_ascii_case(v))
 }
 
-/// `text` with every sentence but the one imperative blanked out (offsets
-/// kept), when there are several sentences and exactly one is imperative.
+/// `text` with every sentence but the one that asks blanked out (offsets
+/// kept; asides naming the workload stay), when there are several sentences
+/// and exactly one asks, and no configuration is pasted around it.
 pub(super) fn imperative_only(text: &str) -> Option<String> {
     let spans = sentence_spans(text);
     if spans.len() < 2 {
