@@ -113,6 +113,7 @@ impl<'a> Parser<'a> {
                     || b.starts_with("protect")
                     || b.starts_with("shield")
             });
+        let commanded = self.commanded_action();
         let action = match (&a.allow, &a.block, &a.audit) {
             (Some(_), Some(_), _) if a.negated_allow && !a.deny_others => Action::Block,
             (Some(_), Some(_), _) if a.except => Action::Allow,
@@ -132,9 +133,7 @@ impl<'a> Parser<'a> {
             }
             // "Most runtimes grant NET_RAW by default to allow ping …: drop it
             // for app=x": the one action said as a command decides.
-            (Some(_), Some(_), None) if self.commanded_action().is_some() => {
-                self.commanded_action().unwrap_or(Action::Block)
-            }
+            (Some(_), Some(_), None) if let Some(act) = commanded => act,
             (Some(x), Some(y), _) => {
                 // "block dangerous syscalls that could allow …" with none
                 // named: what is missing comes first (the contradiction may

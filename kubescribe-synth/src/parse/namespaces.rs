@@ -6,6 +6,18 @@
 use super::*;
 
 impl<'a> Parser<'a> {
+    /// Mentions token `k` as a namespace (a colon after it trimmed).
+    pub(super) fn mention_ns_at(&mut self, k: usize) {
+        let nt = self.toks[k].clone();
+        let name = nt.text.trim_end_matches(':');
+        self.mention(
+            Who::Ns(name.to_string()),
+            k,
+            nt.start,
+            nt.start + name.len(),
+        );
+    }
+
     /// Reads a namespace phrase at token `i` (of a clause ending before `n`;
     /// `prev`/`next` are the neighbouring words, lower-cased). Returns the
     /// index after the phrase, or `None` when no namespace is named at `i`.
@@ -107,8 +119,7 @@ impl<'a> Parser<'a> {
                 && !action_word
                 && !ended
             {
-                let end = nt.start + name.len();
-                self.mention(Who::Ns(name.to_string()), i + 1, nt.start, end);
+                self.mention_ns_at(i + 1);
                 i += 2;
                 return Some(i);
             }
@@ -125,12 +136,7 @@ impl<'a> Parser<'a> {
             && !ALLOW_WORDS.contains(&name)
             && !BLOCK_WORDS.contains(&name)
         {
-            self.mention(
-                Who::Ns(name.to_string()),
-                i + 1,
-                nt.start,
-                nt.start + name.len(),
-            );
+            self.mention_ns_at(i + 1);
             i += 2;
             return Some(i);
         }
@@ -196,14 +202,8 @@ impl<'a> Parser<'a> {
             && !matches!(self.low(i + 2), "namespace" | "app" | "application")
             && parse_port(next).is_none()
         {
-            let nt = self.toks[i + 1].clone();
-            let name = nt.text.trim_end_matches(':');
-            self.mention(
-                Who::Ns(name.to_string()),
-                i + 1,
-                nt.start,
-                nt.start + name.len(),
-            );
+            self.mention_ns_at(i + 1);
+            let name = self.toks[i + 1].text.trim_end_matches(':');
             push_uniq(
                 &mut self.assume,
                 format!("\"{l} {name}\" read as namespace {name}"),

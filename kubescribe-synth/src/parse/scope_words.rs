@@ -74,12 +74,7 @@ impl<'a> Parser<'a> {
                 && !not_a_name(name)
                 && !matches!(name, "namespace" | "namespaces")
             {
-                self.mention(
-                    Who::Ns(name.to_string()),
-                    i + 1,
-                    nt.start,
-                    nt.start + name.len(),
-                );
+                self.mention_ns_at(i + 1);
                 i += 2;
             }
             return Some(i);
