@@ -290,6 +290,9 @@ impl<'a> Parser<'a> {
         }
         // An executable that acts is not also one that is run.
         a.binaries.retain(|b| !a.sources.contains(b));
+        if domain == Domain::File {
+            self.file_sources(&mut a, action);
+        }
         if domain == Domain::Capability {
             // "block setuid and setgid capabilities": capability names, not syscalls.
             for sc in std::mem::take(&mut a.syscalls) {

@@ -8,6 +8,7 @@
 mod actions;
 mod clauses;
 mod engines;
+mod file_sources;
 mod finish;
 mod lexicon;
 mod missing;
@@ -327,6 +328,10 @@ struct Acc {
     entities: Vec<NetworkEntity>,
     /// Executables that act ("only /usr/sbin/nginx may read …").
     sources: Vec<String>,
+    /// Executables glossing a program's name ("keysigner
+    /// (/usr/local/bin/keysigner)"), also kept as paths: the sources of a
+    /// file intent that names other files.
+    programs: Vec<String>,
     /// Programs named in a parenthesised list ("(apt, apt-get, yum)"): the
     /// binaries when no path is given for them.
     listed: Vec<String>,

@@ -18,7 +18,21 @@ impl<'a> Parser<'a> {
 
     pub(super) fn acts_on_files(&self, i: usize) -> bool {
         let mut j = i;
-        let mut window = i + 5;
+        // "node (/usr/local/bin/node), directly or via a shell, spawns …": an
+        // aside set off by commas comes between the executable and its verb.
+        if i > 0 && self.toks[i - 1].comma {
+            let plain = |k: usize| {
+                let t = self.toks[k].text;
+                !t.contains(['/', '=']) && !self.toks[k].paren
+            };
+            if let Some(k) = (i..(i + 6).min(self.toks.len()))
+                .take_while(|&k| plain(k))
+                .find(|&k| self.toks[k].comma)
+            {
+                j = k + 1;
+            }
+        }
+        let mut window = j + 5;
         while j < self.toks.len() && j < window {
             let l = self.low(j);
             // "/usr/sbin/php-fpm in app=php (ns apps) may not spawn …": a
@@ -227,6 +241,12 @@ impl<'a> Parser<'a> {
         let next = self.low(i + 1).to_string();
         // "Test Plan /Acceptance Criteria": a slash between capitalised
         // words is prose, not a one-segment path.
+        // "/srv/mount/**": a glob of everything under a directory is the
+        // directory, recursively.
+        let raw = raw
+            .strip_suffix("**")
+            .filter(|d| d.ends_with('/'))
+            .unwrap_or(raw);
         let prose_slash = raw.starts_with('/')
             && !raw[1..].contains('/')
             && raw[1..].starts_with(|c: char| c.is_ascii_uppercase())
@@ -289,6 +309,9 @@ impl<'a> Parser<'a> {
                 self.ent(EntityKind::Binary, t.start, t.end);
                 push_uniq(&mut a.sources, raw.to_string());
             } else {
+                if self.glosses_program(i, raw) {
+                    push_uniq(&mut a.programs, raw.to_string());
+                }
                 self.ent(EntityKind::Path, t.start, t.end);
                 if !a.paths.iter().any(|(p, _)| p == raw) {
                     a.paths.push((raw.to_string(), self.ents.len() - 1));
