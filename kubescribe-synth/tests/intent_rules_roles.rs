@@ -51,3 +51,28 @@ fn an_aside_between_an_executable_and_its_verb_keeps_it_the_actor() {
     assert_eq!(i.resources.sources, ["/usr/bin/python3"]);
     assert_eq!(i.resources.binaries, ["/usr/bin/nc"]);
 }
+
+#[test]
+fn a_group_giving_one_key_two_values_lists_the_peers() {
+    // The list comes first, after "to"; the selector the policy can have
+    // comes after it.
+    let i = parsed(
+        "limit ingress on 11211 to api + jobs (tier=api, tier=jobs), for the cache pods (tier=cache, namespace store)",
+    );
+    assert_eq!(i.scope.namespace.as_deref(), Some("store"));
+    assert_eq!(
+        i.scope.labels.get("tier").map(String::as_str),
+        Some("cache")
+    );
+    assert_eq!(
+        i.direction,
+        Some(kubescribe_core::intent::Direction::Ingress)
+    );
+    let peers: Vec<_> = i
+        .resources
+        .peers
+        .iter()
+        .map(|p| p.labels["tier"].clone())
+        .collect();
+    assert_eq!(peers, ["api", "jobs"]);
+}

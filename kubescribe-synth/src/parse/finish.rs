@@ -379,8 +379,26 @@ impl<'a> Parser<'a> {
         } else {
             0
         };
-        // "only app=web may connect to app=db": the object is protected.
+        // "restrict ingress to backend + workers (app=backend, app=worker),
+        // for the redis pods (app=redis)": a group that gives one key two
+        // values cannot be the policy's selector; it lists peers, and the
+        // group that can be one is the subject.
         let mut flipped = false;
+        if network && self.one_key_twice(subject) {
+            let other = (0..groups.len()).find(|&g| {
+                g != subject
+                    && !self.one_key_twice(g)
+                    && self
+                        .mentions
+                        .iter()
+                        .any(|m| m.group == g && matches!(m.who, Who::Label(..)))
+            });
+            if let Some(g) = other {
+                subject = g;
+                flipped = true;
+            }
+        }
+        // "only app=web may connect to app=db": the object is protected.
         if network
             && a.only_subject
             && a.dir_explicit.is_none()

@@ -149,4 +149,21 @@ impl<'a> Parser<'a> {
         }
         None
     }
+
+    /// Whether group `g` gives one label key two values ("app=backend,
+    /// app=worker"): a list of workloads, not one selector.
+    pub(super) fn one_key_twice(&self, g: usize) -> bool {
+        let labels: Vec<(&str, &str)> = self
+            .mentions
+            .iter()
+            .filter(|m| m.group == g)
+            .filter_map(|m| match &m.who {
+                Who::Label(k, v) => Some((k.as_str(), v.as_str())),
+                _ => None,
+            })
+            .collect();
+        labels
+            .iter()
+            .any(|(k, v)| labels.iter().any(|(k2, v2)| k == k2 && v != v2))
+    }
 }
