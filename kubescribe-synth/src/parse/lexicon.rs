@@ -35,6 +35,15 @@ pub(super) fn tokenize(text: &str) -> Vec<Tok<'_>> {
         {
             lead += 13;
         }
+        // Compose's "cap_drop: [ALL]", "cap_add:": the word after the prefix.
+        if let Some(k) = raw.get(lead..lead + 4)
+            && k.eq_ignore_ascii_case("cap_")
+            && raw[lead + 4..]
+                .get(..3)
+                .is_some_and(|w| w.eq_ignore_ascii_case("dro") || w.eq_ignore_ascii_case("add"))
+        {
+            lead += 4;
+        }
         let mut t = &raw[lead..];
         let mut comma = false;
         let word_colon = t.len() > 1 && t.ends_with(':') && {

@@ -796,6 +796,15 @@ impl<'a> Parser<'a> {
         {
             return Some((Action::Block, i, false));
         }
+        // "all egress should be restricted, including …": kept in, a block;
+        // "access is restricted to pods in namespace x" stays an allow-list.
+        if l == "restricted"
+            && i > 0
+            && matches!(self.low(i - 1), "be" | "is" | "are" | "been" | "being")
+            && !(i + 1..(i + 4).min(self.toks.len())).any(|k| self.low(k) == "to")
+        {
+            return Some((Action::Block, i, false));
+        }
         // "unshare and setns let a container switch namespaces", "ptrace
         // allows a process to …", "/usr/bin/nsenter lets an attacker …": a
         // system call or an executable as the subject of a permissive verb

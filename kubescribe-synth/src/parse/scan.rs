@@ -109,9 +109,12 @@ impl<'a> Parser<'a> {
                 continue;
             }
             // Actions (one- to four-word phrases).
-            if !(l == "kill" && (syscall_ctx || cap_ctx) && mode == Mode::Syscall)
-                && let Some((act, k, negated)) = self.action_phrase(i, a)
-            {
+            // "kill" in a list of calls or capabilities ("CHOWN, NET_RAW
+            // and KILL") names one.
+            let kill_named = l == "kill"
+                && ((syscall_ctx || cap_ctx) && mode == Mode::Syscall
+                    || cap_ctx && (mode == Mode::Cap || self.toks[i].text == "KILL"));
+            if !kill_named && let Some((act, k, negated)) = self.action_phrase(i, a) {
                 i = self.take_action(a, i, k, (act, negated), n);
                 continue;
             }
@@ -143,17 +146,27 @@ impl<'a> Parser<'a> {
                 i += if l == "no" { 2 } else { 1 };
                 continue;
             }
-            // "no pod should be able to …": every pod, blocked.
-            if l == "no"
-                && matches!(
-                    next.as_str(),
+            // "no pod should be able to …", "none of the pods can connect
+            // to …": every pod, blocked.
+            let pod_noun = |w: &str| {
+                matches!(
+                    w,
                     "pod" | "pods" | "workload" | "workloads" | "container" | "containers"
                 )
-            {
+            };
+            let noun_at = if l == "no" && pod_noun(&next) {
+                Some(i + 1)
+            } else if l == "none" && next == "of" {
+                (i + 2..(i + 4).min(n)).find(|&k| pod_noun(self.low(k)))
+            } else {
+                None
+            };
+            if let Some(k) = noun_at {
                 a.all_pods_word = true;
-                a.block.get_or_insert(format!("no {next}"));
-                self.ent(EntityKind::Action, t.start, self.toks[i + 1].end);
-                i += 2;
+                a.block
+                    .get_or_insert(self.text[t.start..self.toks[k].end].to_string());
+                self.ent(EntityKind::Action, t.start, self.toks[k].end);
+                i = k + 1;
                 continue;
             }
             if let Some(next_tok) = self.no_one_else_reaches(a, i, n) {
@@ -331,7 +344,10 @@ impl<'a> Parser<'a> {
                 && (ALL_WHAT.contains(&next.as_str()) || next.is_empty())
                 || matches!(l, "anything" | "everything" | "anywhere" | "everywhere")
                 // A securityContext's "drop: [ALL]".
-                || l == "all" && matches!(prev.as_str(), "drop" | "drops")
+                // Its YAML list form: "drop:\n  - ALL".
+                || l == "all"
+                    && (matches!(prev.as_str(), "drop" | "drops")
+                        || prev == "-" && i >= 2 && self.low(i - 2) == "drop")
             {
                 a.all_word = true;
             }
@@ -716,12 +732,14 @@ impl<'a> Parser<'a> {
             // "drop ALL, add NET_BIND_SERVICE": what is added back is the
             // exception to the drop.
             // A securityContext's "drop: [ALL] add: [NET_ADMIN]" too.
-            let adds_back = matches!(l.trim_end_matches(':'), "add" | "added")
-                && (matches!(next.as_str(), "back" | "only")
-                    || a.all_word
-                        && a.block.as_deref().is_some_and(|b| {
-                            b.eq_ignore_ascii_case("drop") || b.eq_ignore_ascii_case("drops")
-                        }));
+            let adds_back = matches!(
+                l.trim_end_matches(':'),
+                "add" | "added" | "re-add" | "re-added" | "readd"
+            ) && (matches!(next.as_str(), "back" | "only")
+                || a.all_word
+                    && a.block.as_deref().is_some_and(|b| {
+                        b.eq_ignore_ascii_case("drop") || b.eq_ignore_ascii_case("drops")
+                    }));
             // "all egress traffic not destined for the kube-apiserver",
             // "traffic other than DNS": an exception.
             let not_bound_for = l == "not"
@@ -888,7 +906,7 @@ impl<'a> Parser<'a> {
                 i += 1;
                 continue;
             }
-            if l == "pod" && is_ns_name(&next) && !reserved(&next) {
+            if l == "pod" && self.pod_name_like(i + 1) {
                 mode = Mode::Pod;
                 i += 1;
                 continue;

@@ -166,4 +166,74 @@ impl<'a> Parser<'a> {
             .iter()
             .any(|(k, v)| labels.iter().any(|(k2, v2)| k == k2 && v != v2))
     }
+
+    /// Whether token `i` can be a pod's name (`web-0`, `productpage`,
+    /// `` `debug` ``): not a word of prose about pods ("the pod has
+    /// unrestricted egress", "the pod cidr", "pod status on port 8000").
+    pub(super) fn pod_name_like(&self, i: usize) -> bool {
+        let Some(t) = self.toks.get(i) else {
+            return false;
+        };
+        let quoted =
+            t.start > 0 && matches!(self.text.as_bytes()[t.start - 1], b'`' | b'"' | b'\'');
+        is_ns_name(t.text)
+            && !reserved(&t.lower)
+            && (quoted || !NOT_A_POD_NAME.contains(&t.lower.as_str()))
+    }
 }
+
+/// Words that follow "pod" in prose about pods, not a pod's name.
+const NOT_A_POD_NAME: &[&str] = &[
+    "has",
+    "have",
+    "had",
+    "was",
+    "were",
+    "will",
+    "would",
+    "could",
+    "gets",
+    "got",
+    "needs",
+    "cidr",
+    "cidrs",
+    "subnet",
+    "address",
+    "addresses",
+    "ip",
+    "ips",
+    "range",
+    "ranges",
+    "network",
+    "networking",
+    "status",
+    "level",
+    "spec",
+    "template",
+    "templates",
+    "security",
+    "selector",
+    "selectors",
+    "label",
+    "labels",
+    "name",
+    "names",
+    "logs",
+    "log",
+    "count",
+    "restarts",
+    "lifecycle",
+    "identity",
+    "sandbox",
+    "startup",
+    "itself",
+    "there",
+    "here",
+    "that",
+    "which",
+    "running",
+    "itself",
+    "directly",
+    "inside",
+    "traffic",
+];

@@ -1,10 +1,11 @@
 //! Operators' posts around the ask: "With the following configuration I am
 //! unable to scrape metrics … This is because the chart only exposes ports
 //! 8080 and 8443, not 9090. Allow ingress to app=keycloak … on port 9090 from
-//! namespace observability". When exactly one sentence asks (a command or a
-//! modal restriction) and it says the whole intent on its own (what to do, to which pods in which
-//! namespace, on what), the other sentences are background: their ports,
-//! namespaces and verbs describe the situation, not the policy.
+//! namespace observability". When some sentences ask (a command, a modal
+//! restriction, a labelled "Fix: …" or "Expected result: …") and others do
+//! not, and the asks say the whole intent on their own (what to do, to which
+//! pods in which namespace, on what), the other sentences are background:
+//! their ports, namespaces and verbs describe the situation, not the policy.
 
 use super::*;
 
@@ -65,7 +66,47 @@ fn sentence_spans(text: &str) -> Vec<(usize, usize)> {
 /// "- deny …"; not an alert's tag "Alert! …"), or it restricts with a modal
 /// ("An Nginx container should only run Nginx", "X must not read …").
 fn asks(s: &str) -> bool {
-    imperative(s) || modal_restriction(s)
+    imperative(s) || modal_restriction(s) || labelled_ask(s) || imperative_after_colon(s)
+}
+
+/// "seccomp: block io_uring …", "Until we find the source: alert whenever
+/// …": a short lead-in, a colon, then a command.
+fn imperative_after_colon(s: &str) -> bool {
+    s.split_once(": ")
+        .is_some_and(|(lead, rest)| lead.split_whitespace().count() <= 6 && imperative(rest))
+}
+
+/// Labels that introduce what an issue or a pull request asks for: "Fix: …",
+/// "Expected result: …", "Goal: …".
+const ASK_LABELS: &[&str] = &[
+    "fix",
+    "the fix",
+    "proposed fix",
+    "solution",
+    "proposed solution",
+    "proposal",
+    "goal",
+    "requirement",
+    "requirements",
+    "request",
+    "expected result",
+    "expected behavior",
+    "expected behaviour",
+    "desired behavior",
+    "desired behaviour",
+    "desired state",
+];
+
+/// Whether the sentence opens with a label of what is asked ("Expected
+/// Result: all egress should be restricted").
+fn labelled_ask(s: &str) -> bool {
+    let s = s.trim_start_matches(|c: char| !c.is_ascii_alphabetic());
+    s.split_once(':').is_some_and(|(label, rest)| {
+        !rest.trim().is_empty()
+            && ASK_LABELS
+                .iter()
+                .any(|l| label.trim().eq_ignore_ascii_case(l))
+    })
 }
 
 /// "should only", "must not", "may never": a modal and its restriction.
@@ -122,9 +163,10 @@ fn imperative(s: &str) -> bool {
     IMPERATIVE.iter().any(|v| bare.eq_ignore_ascii_case(v))
 }
 
-/// `text` with every sentence but the one that asks blanked out (offsets
-/// kept; asides naming the workload stay), when there are several sentences
-/// and exactly one asks, and no configuration is pasted around it.
+/// `text` with every sentence but those that ask blanked out (offsets kept;
+/// asides naming the workload stay), when some sentences ask and others do
+/// not (a title and its "Fix: …" ask together), and no configuration is
+/// pasted around them.
 pub(super) fn imperative_only(text: &str) -> Option<String> {
     let spans = sentence_spans(text);
     if spans.len() < 2 {
@@ -133,18 +175,21 @@ pub(super) fn imperative_only(text: &str) -> Option<String> {
     let imp: Vec<usize> = (0..spans.len())
         .filter(|&k| asks(&text[spans[k].0..spans[k].1]))
         .collect();
-    let [keep] = imp[..] else {
+    if imp.is_empty() || imp.len() == spans.len() {
         return None;
-    };
-    let (from, to) = spans[keep];
+    }
+    let kept: Vec<(usize, usize)> = imp.iter().map(|&k| spans[k]).collect();
     // Pasted configuration around the ask ("securityContext: capabilities:
     // drop: [ALL] add: [NET_ADMIN]") is part of it: no background then.
-    let outside = format!("{} {}", &text[..from], &text[to..]);
-    let keys = outside
-        .split_whitespace()
-        .filter(|w| w.len() > 1 && w.ends_with(':'))
-        .count();
-    if keys >= 2 || outside.contains("```") {
+    // A terminal session or a listing pasted as evidence ("```\n$ ps aux
+    // …```") is background like any other.
+    let outside = |at: usize| !kept.iter().any(|&(f, t)| (f..t).contains(&at));
+    let mut fences = text.match_indices("```").map(|(i, _)| i);
+    let mut config_block = false;
+    while let (Some(open), Some(close)) = (fences.next(), fences.next()) {
+        config_block |= outside(open) && config_keys(&text[open..close], |_| true) >= 1;
+    }
+    if config_keys(text, outside) >= 2 || config_block {
         return None;
     }
     // Asides elsewhere that say which pods ("(app=zdm-proxy, namespace
@@ -153,7 +198,9 @@ pub(super) fn imperative_only(text: &str) -> Option<String> {
     Some(
         text.char_indices()
             .map(|(i, c)| {
-                if (from..to).contains(&i) || asides.iter().any(|r| r.contains(&i)) {
+                if kept.iter().any(|&(f, t)| (f..t).contains(&i))
+                    || asides.iter().any(|r| r.contains(&i))
+                {
                     c.to_string()
                 } else {
                     " ".repeat(c.len_utf8())
@@ -161,6 +208,44 @@ pub(super) fn imperative_only(text: &str) -> Option<String> {
             })
             .collect(),
     )
+}
+
+/// How many words of `text` (at the offsets `counted` accepts) are keys of
+/// pasted configuration: a word ending
+/// in `:` at the start of a line or list item (`- allow:`), in code form
+/// (`allowExternal:`, `cap_add:`), or followed by a value that is no prose (a
+/// nested key, a list or map, a number, a boolean) — not the labels of prose
+/// ("Problem: The operator …", "is silently blocked: pelican, …").
+fn config_keys(text: &str, counted: impl Fn(usize) -> bool) -> usize {
+    let words: Vec<(usize, &str)> = text
+        .split_whitespace()
+        .map(|w| (w.as_ptr() as usize - text.as_ptr() as usize, w))
+        .collect();
+    words
+        .iter()
+        .enumerate()
+        .filter(|(k, (at, w))| {
+            if !counted(*at) {
+                return false;
+            }
+            let Some(key) = w.strip_suffix(':').filter(|k| !k.is_empty()) else {
+                return false;
+            };
+            let line_start = text[..*at].trim_end_matches([' ', '\t']).ends_with('\n')
+                || text[..*at].trim().is_empty()
+                || *k > 0 && words[k - 1].1 == "-";
+            let code = key.contains('_')
+                || key.contains('.')
+                || key.chars().skip(1).any(|c| c.is_ascii_uppercase())
+                    && key.starts_with(|c: char| c.is_ascii_lowercase());
+            let value = words.get(k + 1).map(|(_, v)| *v).unwrap_or("");
+            let config_value = value.ends_with(':')
+                || value.starts_with(['[', '{', '-'])
+                || value.parse::<f64>().is_ok()
+                || matches!(value, "true" | "false" | "null" | "~");
+            line_start || code || config_value
+        })
+        .count()
 }
 
 /// Byte ranges of the parenthesised asides of `text` that name a workload
@@ -246,8 +331,25 @@ mod tests {
         let m = imperative_only(t).unwrap();
         assert_eq!(m.len(), t.len());
         assert_eq!(m.trim(), "Block /bin/sh in app=x, namespace y.");
-        // Two imperatives, or none: the whole text is the intent.
+        // Every sentence asks, or none: the whole text is the intent.
         assert!(imperative_only("Block /bin/sh. Allow /bin/ls in app=x.").is_none());
+        // Two asks among background are kept together.
+        let t = "fix: block /bin/sh. It ran twice. Fix: also for app=x (namespace y).";
+        let m = imperative_only(t).unwrap();
+        assert_eq!(
+            m.split_whitespace().collect::<Vec<_>>(),
+            [
+                "fix:",
+                "block",
+                "/bin/sh.",
+                "Fix:",
+                "also",
+                "for",
+                "app=x",
+                "(namespace",
+                "y)."
+            ]
+        );
         assert!(imperative_only("Alert! Block /bin/sh in app=x. It runs.").is_some());
         assert!(imperative_only("My pods fail. They run /bin/sh.").is_none());
         // A conclusion that asks, and the workload named in the background.
@@ -263,5 +365,17 @@ mod tests {
                 .is_none()
         );
         assert!(imperative_only("Title: redis\n- allow: app=cart on 6379\n- deny: rest").is_none());
+        // Prose labels are no configuration; a terminal session is evidence.
+        assert!(
+            imperative_only("Problem: it fails: pelican, home. Block /bin/sh in app=x.").is_some()
+        );
+        assert!(
+            imperative_only("It runs:\n```\n$ ps\n1 root /bin/sh\n```\nBlock /bin/sh in app=x.")
+                .is_some()
+        );
+        assert!(
+            imperative_only("It has:\n```\ncap_add:\n  - KILL\n```\nBlock /bin/sh in app=x.")
+                .is_none()
+        );
     }
 }

@@ -580,6 +580,35 @@ impl<'a> Parser<'a> {
         {
             *mode = Mode::Port;
         }
+        // "allowing 6379 from all namespaces", "open 8443 to the API
+        // server": a bare number an action verb governs, where a peer or the
+        // clause's end follows.
+        if *mode == Mode::None
+            && matches!(
+                prev.as_str(),
+                "allow"
+                    | "allows"
+                    | "allowing"
+                    | "permit"
+                    | "permits"
+                    | "permitting"
+                    | "open"
+                    | "opens"
+                    | "opening"
+                    | "block"
+                    | "blocks"
+                    | "blocking"
+                    | "deny"
+                    | "denies"
+                    | "denying"
+            )
+            && matches!(parse_port(raw), Some((_, None)))
+            && (t.comma
+                || i + 1 == n
+                || matches!(next.as_str(), "from" | "to" | "for" | "and" | "on" | "in"))
+        {
+            *mode = Mode::Port;
+        }
         // "the SSH port (22/2222)": ports listed with a slash.
         if *mode == Mode::Port
             && raw.contains('/')
@@ -855,7 +884,7 @@ impl<'a> Parser<'a> {
             *mode = Mode::Exec;
             return 1;
         }
-        if *mode == Mode::Pod && is_ns_name(raw) && !reserved(l) {
+        if *mode == Mode::Pod && self.pod_name_like(i) {
             self.mention(Who::Pod(raw.to_string()), i, t.start, t.end);
             if t.comma {
                 *mode = Mode::None;

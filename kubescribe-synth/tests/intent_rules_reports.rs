@@ -1,0 +1,102 @@
+//! Rules of the intent parser found on the `a-` and `b-` blind batches
+//! (runtime and network asks in issue reports, pull requests and advisories,
+//! near verbatim): labelled asks ("Fix: …", "Expected result: …") and asks
+//! after a short lead-in, several asks kept together, terminal transcripts
+//! as background, prose that names no pod, passive restrictions, bare ports
+//! after an action verb, Compose capability lists. Each test states the rule
+//! with phrasings of its own (not the evaluation cases') and fails without it.
+
+mod parse_helpers;
+
+use kubescribe_core::intent::{Action, Direction, Domain};
+use parse_helpers::parsed;
+
+#[test]
+fn a_labelled_fix_is_the_ask_and_the_problem_is_background() {
+    let i = parsed(
+        "Problem: the chart's policy only admits port 9000 from the web namespace. Every consumer elsewhere is silently blocked: jobs, cron. Fix: an extra policy for the minio pods (app=minio, namespace store) allowing 9000 from all namespaces.",
+    );
+    assert_eq!(i.action, Action::Allow);
+    assert_eq!(i.direction, Some(Direction::Ingress));
+    assert_eq!(i.resources.ports.len(), 1);
+    assert_eq!(i.resources.ports[0].port, 9000);
+    assert_eq!(i.resources.peers.len(), 1, "{:?}", i.resources.peers);
+    assert!(i.resources.peers[0].any_namespace);
+}
+
+#[test]
+fn a_command_after_a_short_lead_in_is_the_ask() {
+    let i = parsed(
+        "A miner was dropped into /var/tmp last night. Until we know how: alert whenever /usr/bin/python3 spawns /usr/bin/curl in the app=etl pods of namespace data.",
+    );
+    assert_eq!(i.action, Action::Audit);
+    assert!(i.resources.dirs.is_empty(), "{:?}", i.resources.dirs);
+    assert_eq!(i.resources.sources, ["/usr/bin/python3"]);
+    assert_eq!(i.resources.binaries, ["/usr/bin/curl"]);
+}
+
+#[test]
+fn a_title_and_its_fix_are_read_together() {
+    let i = parsed(
+        "feat(api): allow egress to pypi.org. The build fails: pip cannot connect. Fix: in the api policy (app=api, namespace build) add an egress rule on port 443 for pypi.org.",
+    );
+    assert_eq!(i.action, Action::Allow);
+    assert_eq!(i.resources.fqdns, ["pypi.org"]);
+}
+
+#[test]
+fn a_pasted_terminal_session_is_background() {
+    let i = parsed(
+        "Something odd runs in my worker (app=worker, namespace jobs):\n```\n/app # ps\n  1 root  /sbin/tini -- /entry.sh\n  9 app   /usr/local/bin/python3 /app/run.py\n```\nBlock executing anything from /dev/shm/ in these pods.",
+    );
+    assert_eq!(i.domain, Domain::Process);
+    assert_eq!(i.resources.dirs, ["/dev/shm/"]);
+    assert!(
+        i.resources.binaries.is_empty(),
+        "{:?}",
+        i.resources.binaries
+    );
+}
+
+#[test]
+fn prose_after_the_word_pod_names_no_pod() {
+    let i = parsed(
+        "all egress from all pods in namespace lab should be restricted, including the pod cidr",
+    );
+    assert!(i.scope.pod_names.is_empty());
+    assert!(i.scope.all_pods);
+    assert_eq!(i.action, Action::Block);
+    // A name still names one.
+    let i = parsed("block all ingress to pod api-7 in namespace lab");
+    assert_eq!(i.scope.pod_names, ["api-7"]);
+    let i = parsed("block all ingress to pod api in namespace lab");
+    assert_eq!(i.scope.pod_names, ["api"]);
+    let i = parsed("block all ingress to pod `api` in namespace lab");
+    assert_eq!(i.scope.pod_names, ["api"]);
+}
+
+#[test]
+fn none_of_the_pods_is_a_block_for_every_pod() {
+    let i = parsed("make sure none of the pods in namespace lab can connect to 10.8.0.0/16");
+    assert!(i.scope.all_pods);
+    assert_eq!(i.action, Action::Block);
+    assert_eq!(i.resources.cidrs, ["10.8.0.0/16"]);
+}
+
+#[test]
+fn restricted_without_a_target_blocks_and_restricted_to_allows() {
+    let i = parsed("all egress from app=a in namespace lab should be restricted");
+    assert_eq!(i.action, Action::Block);
+    let i = parsed("egress from app=a in namespace lab is restricted to 10.0.0.0/8");
+    assert_eq!(i.action, Action::Allow);
+}
+
+#[test]
+fn a_compose_capability_list_is_an_allow_list() {
+    let i = parsed(
+        "The app=relay pods (namespace edge) now have:\n```yaml\ncap_drop:\n  - ALL\ncap_add:\n  - NET_BIND_SERVICE\n  - KILL\n```",
+    );
+    assert_eq!(i.domain, Domain::Capability);
+    assert_eq!(i.action, Action::Allow);
+    assert_eq!(i.resources.capabilities, ["net_bind_service", "kill"]);
+}
