@@ -100,3 +100,24 @@ fn a_compose_capability_list_is_an_allow_list() {
     assert_eq!(i.action, Action::Allow);
     assert_eq!(i.resources.capabilities, ["net_bind_service", "kill"]);
 }
+
+#[test]
+fn a_dotted_word_without_a_top_level_domain_is_code_not_a_dns_name() {
+    let i = parsed(
+        "only let `runner.exec` start /usr/bin/git and /usr/bin/make in the app=ci pods of namespace build",
+    );
+    assert!(i.resources.fqdns.is_empty(), "{:?}", i.resources.fqdns);
+    assert_eq!(i.domain, Domain::Process);
+    let i =
+        parsed("allow app=ci in namespace build to reach pkg.example.io and repo.corp.internal");
+    assert_eq!(i.resources.fqdns, ["pkg.example.io", "repo.corp.internal"]);
+}
+
+#[test]
+fn a_noun_of_namespaces_after_the_keyword_names_none() {
+    let i = parsed(
+        "Audit for the app=vault pods in namespace sec: setns (namespace manipulation) and unshare",
+    );
+    assert_eq!(i.scope.namespace.as_deref(), Some("sec"));
+    assert_eq!(i.resources.syscalls, ["setns", "unshare"]);
+}

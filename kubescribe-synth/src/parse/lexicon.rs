@@ -307,10 +307,13 @@ pub(super) fn is_fqdn(s: &str) -> bool {
             .windows(2)
             .any(|w| w[0].is_ascii_lowercase() && w[1].is_ascii_uppercase())
     };
+    // A country code, or a generic top-level domain in use ("command.exec",
+    // "os.environ" are code).
+    let tld_lower = tld.to_ascii_lowercase();
     !parts.iter().any(camel)
         && parts.iter().all(|p| is_ident(p, &['-']))
-        && tld.len() >= 2
         && tld.chars().all(|c| c.is_ascii_alphabetic())
+        && (tld.len() == 2 || GENERIC_TLDS.contains(&tld_lower.as_str()))
         && !matches!(
             tld,
             "conf"
@@ -330,6 +333,114 @@ pub(super) fn is_fqdn(s: &str) -> bool {
                 | "js"
         )
 }
+
+/// Generic top-level domains a policy's DNS names end in: the original and
+/// common new ones, and the suffixes of names inside clusters and private
+/// networks (`svc.cluster.local`, `corp.internal`).
+const GENERIC_TLDS: &[&str] = &[
+    "com",
+    "org",
+    "net",
+    "edu",
+    "gov",
+    "mil",
+    "int",
+    "arpa",
+    "info",
+    "biz",
+    "name",
+    "pro",
+    "aero",
+    "coop",
+    "museum",
+    "mobi",
+    "asia",
+    "tel",
+    "travel",
+    "jobs",
+    "cat",
+    "xxx",
+    "post",
+    "io",
+    "ai",
+    "dev",
+    "app",
+    "cloud",
+    "tech",
+    "online",
+    "site",
+    "store",
+    "shop",
+    "xyz",
+    "one",
+    "run",
+    "page",
+    "blog",
+    "live",
+    "news",
+    "space",
+    "website",
+    "services",
+    "systems",
+    "solutions",
+    "network",
+    "digital",
+    "email",
+    "global",
+    "group",
+    "zone",
+    "works",
+    "tools",
+    "host",
+    "software",
+    "codes",
+    "team",
+    "company",
+    "center",
+    "world",
+    "link",
+    "click",
+    "today",
+    "city",
+    "media",
+    "agency",
+    "studio",
+    "design",
+    "science",
+    "academy",
+    "foundation",
+    "social",
+    "chat",
+    "bank",
+    "finance",
+    "health",
+    "care",
+    "energy",
+    "engineering",
+    "computer",
+    "technology",
+    "security",
+    "google",
+    "microsoft",
+    "amazon",
+    "aws",
+    "azure",
+    "goog",
+    "local",
+    "internal",
+    "svc",
+    "cluster",
+    "lan",
+    "corp",
+    "home",
+    "intranet",
+    "private",
+    "test",
+    "example",
+    "invalid",
+    "localhost",
+    "localdomain",
+];
 
 pub(super) fn parse_port(s: &str) -> Option<(u16, Option<u16>)> {
     let one = |x: &str| x.parse::<u16>().ok().filter(|p| *p > 0);
@@ -662,6 +773,15 @@ pub(super) fn not_a_ns_after_keyword(l: &str) -> bool {
                 | "escape"
                 | "breakout"
                 | "switching"
+                // "restricted namespace networking", "Namespace manipulation:".
+                | "networking"
+                | "isolation"
+                | "manipulation"
+                | "separation"
+                | "segmentation"
+                | "boundaries"
+                | "boundary"
+                | "tenancy"
                 // "… in their namespace without restrictions"
                 | "without"
                 | "except"
