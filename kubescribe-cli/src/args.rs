@@ -936,8 +936,10 @@ Intent forms (docs/intents.md):
   mixed   allow reads of /var/www/ but block writes to /var/www/uploads/;
           deny all ingress to app=db but allow app=api on 5432 (an allow-list);
           allow all egress except to 169.254.169.254 (a block of it)
-  posts   a story around one ask (\"... Allow ingress to app=x (namespace y) on 9090\"):
-          the other sentences are background; asides naming the pods still count
+  posts   a story around the ask (\"... Allow ingress to app=x (namespace y) on 9090\",
+          \"Fix: ...\", \"Expected result: ...\", a PR title with its fix): the other
+          sentences and pasted terminal output are background; asides naming the pods
+          still count; pasted configuration (cap_drop: [ALL], cap_add: ...) is read whole
 Refused (exit 1) when something is missing: which pods, which files, which traffic,
 which port (service names like postgresql are not ports), what to do.
 Examples:
