@@ -121,3 +121,73 @@ fn a_noun_of_namespaces_after_the_keyword_names_none() {
     assert_eq!(i.scope.namespace.as_deref(), Some("sec"));
     assert_eq!(i.resources.syscalls, ["setns", "unshare"]);
 }
+
+#[test]
+fn an_entity_beside_files_that_are_read_is_prose() {
+    let i = parsed(
+        "Detect when a process in the app=shop pods (namespace web) reads /etc/shadow or the token at /run/secrets/token, which it could use to log in to the API server",
+    );
+    assert_eq!(i.domain, Domain::File);
+    assert_eq!(i.action, Action::Audit);
+    assert!(i.resources.entities.is_empty());
+}
+
+#[test]
+fn a_word_kept_as_a_program_name_is_prose_in_a_network_intent() {
+    let i = parsed(
+        "Pods running sensitive or regulated workloads (app=ledger, namespace fin) must not reach the internet",
+    );
+    assert_eq!(i.domain, Domain::Network);
+    assert!(
+        i.resources.binaries.is_empty(),
+        "{:?}",
+        i.resources.binaries
+    );
+}
+
+#[test]
+fn a_chart_values_path_is_no_label() {
+    let i = parsed(
+        "With `--set serviceMonitor.enabled=true`, allow ingress on 9100 to app=exporter (namespace mon) from namespace prom",
+    );
+    assert_eq!(i.scope.labels.len(), 1, "{:?}", i.scope.labels);
+    assert!(i.resources.peers.iter().all(|p| p.labels.is_empty()));
+}
+
+#[test]
+fn the_x_pods_followed_by_their_labels_are_those_labels() {
+    let i = parsed(
+        "Block CAP_NET_RAW for the tunnel pods, app.kubernetes.io/name=tunnel in namespace edge",
+    );
+    assert_eq!(i.scope.labels.len(), 1, "{:?}", i.scope.labels);
+    assert_eq!(
+        i.scope
+            .labels
+            .get("app.kubernetes.io/name")
+            .map(String::as_str),
+        Some("tunnel")
+    );
+}
+
+#[test]
+fn a_heading_that_labels_the_ask_makes_the_next_sentence_the_ask() {
+    let i = parsed(
+        "Policy not enforced on our test cluster.\n\nExpected Behaviour\n\n/usr/bin/wget should be blocked for app=probe (namespace qa).\n\nActual Behaviour\n\nIt runs and downloads /tmp/x.sh.",
+    );
+    assert_eq!(i.action, Action::Block);
+    assert_eq!(i.resources.binaries, ["/usr/bin/wget"]);
+}
+
+#[test]
+fn a_recommended_fix_is_the_ask() {
+    let i = parsed(
+        "Finding: agents (app=agent, namespace ai) have unrestricted outbound internet access. Recommended fix: an egress allowlist permitting only api.example.com and pypi.org.",
+    );
+    assert_eq!(i.action, Action::Allow);
+    assert!(
+        i.resources.entities.is_empty(),
+        "{:?}",
+        i.resources.entities
+    );
+    assert_eq!(i.resources.fqdns, ["api.example.com", "pypi.org"]);
+}

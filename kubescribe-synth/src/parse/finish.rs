@@ -242,7 +242,10 @@ impl<'a> Parser<'a> {
         } else if !a.ports.is_empty()
             || !a.cidrs.is_empty()
             || !a.fqdns.is_empty()
-            || !a.entities.is_empty()
+            // "reads /etc/shadow … or the token … to authenticate to the API
+            // server": beside files that are read or written, an entity alone
+            // is prose.
+            || !a.entities.is_empty() && !(a.file_verb && !(a.paths.is_empty() && a.dirs.is_empty()))
             || !a.named_ports.is_empty()
             // A service named beside files or executables is not traffic
             // ("access to elasticsearch indices: audit /usr/share/…").
@@ -788,9 +791,13 @@ impl<'a> Parser<'a> {
             Domain::File => action != Action::Allow,
             Domain::Process => false,
         };
+        // A word kept as a program's name that is no path ("pods running
+        // critical or confidential applications") is prose there too.
         if example_domain
             && !a.binaries.is_empty()
-            && a.binaries.iter().all(|b| a.named_binaries.contains(b))
+            && a.binaries
+                .iter()
+                .all(|b| a.named_binaries.contains(b) || !b.starts_with('/'))
         {
             let names = std::mem::take(&mut a.binaries);
             let what = match domain {

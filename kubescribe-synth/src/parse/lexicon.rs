@@ -231,8 +231,17 @@ pub(super) fn is_ident(s: &str, extra: &[char]) -> bool {
 }
 
 pub(super) fn label_key_ok(k: &str) -> bool {
+    // "--set metrics.serviceMonitor.enabled=true", "networkPolicy.enabled:
+    // false": a dotted path of chart values in camelCase, not a label key
+    // (a label key's dotted prefix is a lower-case DNS name before a `/`).
+    let values_path = !k.contains('/')
+        && k.contains('.')
+        && k.as_bytes()
+            .windows(2)
+            .any(|w| w[0].is_ascii_lowercase() && w[1].is_ascii_uppercase());
     is_ident(k, &['-', '_', '.', '/'])
         && k.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && !values_path
 }
 pub(super) fn label_val_ok(v: &str) -> bool {
     // Kubernetes: alphanumerics at both ends ("types: - Ingress" is a YAML

@@ -432,10 +432,10 @@ impl<'a> Parser<'a> {
                 continue;
             }
             // "the nginx app" → app=nginx
-            let labelled_after = self
-                .toks
-                .get(i + 2)
-                .is_some_and(|n| n.paren && split_label(n.text).is_some());
+            // "the muster pods, app.kubernetes.io/name=muster …" too.
+            let labelled_after = self.toks.get(i + 2).is_some_and(|n| {
+                (n.paren || self.toks[i + 1].comma) && split_label(n.text).is_some()
+            });
             // "the metadata service at 169.254.169.254", "the DNS service
             // (10.96.0.10)": the address is what is named.
             let addressed_after = self.low(i + 2) == "at"

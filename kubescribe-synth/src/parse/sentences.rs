@@ -82,6 +82,15 @@ const ASK_LABELS: &[&str] = &[
     "fix",
     "the fix",
     "proposed fix",
+    "suggested fix",
+    "recommended fix",
+    "remediation",
+    "recommendation",
+    "recommended action",
+    "mitigation",
+    "suggested solution",
+    "acceptance criteria",
+    "proposed change",
     "solution",
     "proposed solution",
     "proposal",
@@ -172,8 +181,15 @@ pub(super) fn imperative_only(text: &str) -> Option<String> {
     if spans.len() < 2 {
         return None;
     }
+    // A heading that labels the ask ("Expected Behaviour", "## Fix") makes
+    // the sentence under it one.
+    let heading = |k: usize| {
+        let h = text[spans[k].0..spans[k].1]
+            .trim_matches(|c: char| c.is_whitespace() || matches!(c, '#' | '*' | ':' | '_'));
+        ASK_LABELS.iter().any(|l| h.eq_ignore_ascii_case(l))
+    };
     let imp: Vec<usize> = (0..spans.len())
-        .filter(|&k| asks(&text[spans[k].0..spans[k].1]))
+        .filter(|&k| asks(&text[spans[k].0..spans[k].1]) || k > 0 && heading(k - 1))
         .collect();
     if imp.is_empty() || imp.len() == spans.len() {
         return None;
