@@ -191,3 +191,20 @@ fn a_recommended_fix_is_the_ask() {
     );
     assert_eq!(i.resources.fqdns, ["api.example.com", "pypi.org"]);
 }
+
+#[test]
+fn one_sentence_that_says_a_whole_intent_stands_when_the_whole_text_cannot() {
+    // The background allows what the ask blocks: as a whole, a contradiction.
+    let i = parsed(
+        "The runtime lets containers call about 300 syscalls; it allows keyctl too. In namespace ci, deny keyctl and add_key for the app=sandbox pods.",
+    );
+    assert_eq!(i.domain, Domain::Syscall);
+    assert_eq!(i.action, Action::Block);
+    assert_eq!(i.resources.syscalls, ["keyctl", "add_key"]);
+    // A text that refers to values it does not give stays refused, whatever
+    // its background says.
+    let e = parse_helpers::refused(
+        "By default every pod in your cluster can reach any IP on the internet. For app=web in namespace shop, restrict egress to the approved domains.",
+    );
+    assert!(e.contains("which traffic"), "{e}");
+}

@@ -192,7 +192,47 @@ pub fn parse_intent_with(
             return Ok(p);
         }
     }
-    Parser::new(text).run(resolver)
+    let again: Option<&mut dyn PodResolver> = match resolver {
+        Some(ref mut r) => Some(&mut **r),
+        None => None,
+    };
+    let whole = Parser::new(text).run(again);
+    let Err(e) = whole else {
+        return whole;
+    };
+    // A text that refers to values it does not give ("restrict outbound
+    // traffic to explicitly approved domains") stays refused.
+    if matches!(&e, IntentParseError::Missing(m) if m.iter().any(|x| x.contains(" names no "))) {
+        return Err(e);
+    }
+    // A story the whole of which reads as no one intent (its background
+    // allows what its ask blocks, names other pods): the one sentence that
+    // says a whole intent on its own.
+    let mut found: Vec<ParsedIntent> = Vec::new();
+    for one in sentences::each_sentence(text) {
+        let again: Option<&mut dyn PodResolver> = match resolver {
+            Some(ref mut r) => Some(&mut **r),
+            None => None,
+        };
+        if let Ok(p) = Parser::new(&one).run(again)
+            && sentences::complete(&p)
+            && !found.iter().any(|f| f.intent == p.intent)
+        {
+            found.push(p);
+        }
+    }
+    match <[ParsedIntent; 1]>::try_from(found) {
+        Ok([mut p]) => {
+            if p.intent.engine.is_none() {
+                p.intent.engine = sentences::engine_in(text, p.intent.domain);
+            }
+            p.assumptions.push(format!(
+                "the whole text reads as no one intent ({e}); one sentence says one on its own, the others read as background"
+            ));
+            Ok(p)
+        }
+        Err(_) => Err(e),
+    }
 }
 
 /// Which resources the words being read are about.

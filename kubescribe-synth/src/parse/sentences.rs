@@ -208,22 +208,36 @@ pub(super) fn imperative_only(text: &str) -> Option<String> {
     if config_keys(text, outside) >= 2 || config_block {
         return None;
     }
-    // Asides elsewhere that say which pods ("(app=zdm-proxy, namespace
-    // zdm)") are kept: the background often names the workload.
+    Some(keep_only(text, &kept))
+}
+
+/// `text` with everything but the byte ranges `kept` blanked out (offsets
+/// kept). Asides elsewhere that say which pods ("(app=zdm-proxy, namespace
+/// zdm)") are kept too: the background often names the workload.
+fn keep_only(text: &str, kept: &[(usize, usize)]) -> String {
     let asides = scope_asides(text);
-    Some(
-        text.char_indices()
-            .map(|(i, c)| {
-                if kept.iter().any(|&(f, t)| (f..t).contains(&i))
-                    || asides.iter().any(|r| r.contains(&i))
-                {
-                    c.to_string()
-                } else {
-                    " ".repeat(c.len_utf8())
-                }
-            })
-            .collect(),
-    )
+    text.char_indices()
+        .map(|(i, c)| {
+            if kept.iter().any(|&(f, t)| (f..t).contains(&i))
+                || asides.iter().any(|r| r.contains(&i))
+            {
+                c.to_string()
+            } else {
+                " ".repeat(c.len_utf8())
+            }
+        })
+        .collect()
+}
+
+/// Each sentence of `text` on its own (with the asides that name pods),
+/// when there are several: the candidates when the whole text cannot be
+/// read as one intent.
+pub(super) fn each_sentence(text: &str) -> Vec<String> {
+    let spans = sentence_spans(text);
+    if spans.len() < 2 {
+        return Vec::new();
+    }
+    spans.iter().map(|&s| keep_only(text, &[s])).collect()
 }
 
 /// How many words of `text` (at the offsets `counted` accepts) are keys of
