@@ -208,3 +208,31 @@ fn one_sentence_that_says_a_whole_intent_stands_when_the_whole_text_cannot() {
     );
     assert!(e.contains("which traffic"), "{e}");
 }
+
+#[test]
+fn words_after_a_pod_name_are_prose_unless_listed() {
+    let e = parse_helpers::refused(
+        "it would be bad if a single pod getting hacked gave attackers the API: pods must not reach the kube-apiserver",
+    );
+    assert!(e.contains("which pods"), "{e}");
+    let i = parsed("block all ingress to pod api-0, api-1 and api-2 in namespace lab");
+    assert_eq!(i.scope.pod_names, ["api-0", "api-1", "api-2"]);
+}
+
+#[test]
+fn a_chart_value_that_holds_the_port_is_no_port() {
+    let e = parse_helpers::refused(
+        "the policy of app=api (namespace web) should allow ingress from namespace monitoring to `metrics.exporter.port`",
+    );
+    assert!(e.contains("which port"), "{e}");
+}
+
+#[test]
+fn a_port_in_a_capability_intent_says_what_the_capability_is_for() {
+    let i = parsed(
+        "the app=edge pods (namespace dmz) bind :80 and :443 as non-root: allow only NET_BIND_SERVICE",
+    );
+    assert_eq!(i.domain, Domain::Capability);
+    assert!(i.resources.ports.is_empty());
+    assert_eq!(i.resources.capabilities, ["net_bind_service"]);
+}

@@ -291,6 +291,16 @@ impl<'a> Parser<'a> {
         if domain != Domain::Network {
             a.entities.clear();
         }
+        // "binds :80/:443 via CAP_NET_BIND_SERVICE": in a capability intent
+        // a port says what the capability is for.
+        if domain == Domain::Capability && !a.ports.is_empty() {
+            let said: Vec<String> = a.ports.iter().map(|(p, _)| p.port.to_string()).collect();
+            self.assume.push(format!(
+                "port {} read as what the capability is for, not as traffic",
+                said.join(", ")
+            ));
+            a.ports.clear();
+        }
         // An executable that acts is not also one that is run.
         a.binaries.retain(|b| !a.sources.contains(b));
         if domain == Domain::File {

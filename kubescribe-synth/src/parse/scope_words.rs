@@ -176,9 +176,12 @@ impl<'a> Parser<'a> {
         };
         let quoted =
             t.start > 0 && matches!(self.text.as_bytes()[t.start - 1], b'`' | b'"' | b'\'');
+        // A plain "-ing"/"-ed" word ("a pod getting pwned") is a verb.
+        let verb_form = ["ing", "ed"].iter().any(|e| t.lower.ends_with(e))
+            && t.lower.chars().all(|c| c.is_ascii_lowercase());
         is_ns_name(t.text)
             && !reserved(&t.lower)
-            && (quoted || !NOT_A_POD_NAME.contains(&t.lower.as_str()))
+            && (quoted || !NOT_A_POD_NAME.contains(&t.lower.as_str()) && !verb_form)
     }
 }
 

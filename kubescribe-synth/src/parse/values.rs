@@ -355,6 +355,20 @@ impl<'a> Parser<'a> {
             }
             return 1;
         }
+        // "to `backend.metricsListener.port`", "`service.httpPort`": a chart
+        // value that holds the port, not the port.
+        if raw.contains('.')
+            && !raw.contains('/')
+            && raw.rsplit('.').next().is_some_and(|last| {
+                last.to_ascii_lowercase().ends_with("port") && is_ident(last, &[])
+            })
+            && raw
+                .split('.')
+                .all(|p| is_ident(p, &['-', '_']) && !p.is_empty())
+        {
+            a.unnamed_port.get_or_insert(raw.to_string());
+            return 1;
+        }
         // "Redis(6379)": a service with its port glued on.
         if let Some((name, rest)) = raw.split_once('(')
             && name.chars().all(|c| c.is_ascii_alphabetic())
@@ -884,9 +898,14 @@ impl<'a> Parser<'a> {
             *mode = Mode::Exec;
             return 1;
         }
-        if *mode == Mode::Pod && self.pod_name_like(i) {
+        // "pod web-0, pod web-1", "pods api-0 and api-1": names follow the
+        // keyword or a list mark ("a pod getting pwned gave …" is prose).
+        let listed_after = i > 0
+            && (self.toks[i - 1].comma || matches!(prev.as_str(), "pod" | "pods" | "and" | "or"));
+        if *mode == Mode::Pod && listed_after && self.pod_name_like(i) {
             self.mention(Who::Pod(raw.to_string()), i, t.start, t.end);
-            if t.comma {
+            // "pod api-0, api-1 and api-2": the list goes on.
+            if t.comma && !self.pod_name_like(i + 1) {
                 *mode = Mode::None;
             }
             return 1;
