@@ -19,6 +19,7 @@ mod runtime_names;
 mod scan;
 mod scope_words;
 mod sentences;
+mod token_kinds;
 mod values;
 
 pub use restate::restate;
@@ -40,6 +41,7 @@ pub use kubescribe_events::PodResolver;
 use lexicon::*;
 use phrases::{ENTITY_MODIFIED, PROCESS_HEADS};
 use runtime_names::*;
+use token_kinds::*;
 
 /// Longest text accepted, in bytes.
 pub const MAX_INTENT_BYTES: usize = 16 * 1024;
