@@ -236,3 +236,30 @@ fn a_port_in_a_capability_intent_says_what_the_capability_is_for() {
     assert!(i.resources.ports.is_empty());
     assert_eq!(i.resources.capabilities, ["net_bind_service"]);
 }
+
+#[test]
+fn a_name_before_labels_in_an_aside_that_names_the_namespace_is_the_workload() {
+    let i = parsed(
+        "Allow the application (billing, app=billing in namespace pay) to connect to app=ledger on 5432",
+    );
+    assert_eq!(i.scope.namespace.as_deref(), Some("pay"));
+    assert_eq!(
+        i.scope.labels.get("app").map(String::as_str),
+        Some("billing")
+    );
+}
+
+#[test]
+fn the_x_pods_are_the_label_the_text_gives_x_as_value_of() {
+    let i = parsed(
+        "This lets app=api (namespace web) connect on 6379 to any pod, not just the cache-ha pods. Restrict egress to specific pod selectors:\n```yaml\n- ports:\n    - port: 6379\n  to:\n    - podSelector:\n        matchLabels:\n          app.kubernetes.io/name: cache-ha\n```",
+    );
+    assert_eq!(i.resources.peers.len(), 1, "{:?}", i.resources.peers);
+    assert_eq!(
+        i.resources.peers[0]
+            .labels
+            .get("app.kubernetes.io/name")
+            .map(String::as_str),
+        Some("cache-ha")
+    );
+}

@@ -219,7 +219,15 @@ impl<'a> Parser<'a> {
             .toks
             .get(i + 1)
             .is_some_and(|n| split_label(n.text).is_some());
-        if ((t.paren && (closes || t.comma)) && (self.after_mention(i) || label_next)
+        // "(web, app=web in namespace shop)": a name before labels whose
+        // aside names the namespace by its keyword is the workload's name.
+        let keyword_in_aside = label_next
+            && self.text[t.end..].split(')').next().is_some_and(|inner| {
+                inner
+                    .split_whitespace()
+                    .any(|w| matches!(w, "namespace" | "ns" | "namespace:"))
+            });
+        if ((t.paren && (closes || t.comma)) && (self.after_mention(i) || label_next && !keyword_in_aside)
             || after_comma && (closes || last) && self.after_mention(i))
             && is_ns_name(t.text)
             && !reserved(l)

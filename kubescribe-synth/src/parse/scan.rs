@@ -441,8 +441,20 @@ impl<'a> Parser<'a> {
             let addressed_after = self.low(i + 2) == "at"
                 && parse_cidr(self.low(i + 3).trim_end_matches([',', '.'])).is_some()
                 || self.addresses_follow(i + 2);
+            // "the redis-ha pods … `app.kubernetes.io/name: redis-ha`": the
+            // text gives the label that has the name as its value.
+            let labelled_elsewhere = (0..self.toks.len()).any(|k| {
+                let w = self.toks[k].text;
+                split_label(w).is_some_and(|(_, v)| v == t.text)
+                    || w.len() > 1
+                        && w.ends_with(':')
+                        && w[..w.len() - 1].contains(['.', '/'])
+                        && label_key_ok(&w[..w.len() - 1])
+                        && self.toks.get(k + 1).is_some_and(|x| x.text == t.text)
+            });
             if prev == "the"
                 && !labelled_after
+                && !labelled_elsewhere
                 && !addressed_after
                 && matches!(
                     next.as_str(),
