@@ -263,3 +263,15 @@ fn the_x_pods_are_the_label_the_text_gives_x_as_value_of() {
         Some("cache-ha")
     );
 }
+
+#[test]
+fn of_a_word_names_a_namespace_only_after_a_workload_noun() {
+    let i = parsed(
+        "Egress to the internet must be blocked for app=etl (namespace data); reaching a miner pool is the proof of compromise.",
+    );
+    assert_eq!(i.scope.namespace.as_deref(), Some("data"));
+    assert!(i.resources.peers.is_empty(), "{:?}", i.resources.peers);
+    assert!(!i.resources.peers.iter().any(|p| p.namespace.is_some()));
+    let i = parsed("Block unshare system calls in the app=api containers of lab");
+    assert_eq!(i.scope.namespace.as_deref(), Some("lab"));
+}

@@ -192,8 +192,15 @@ impl<'a> Parser<'a> {
             && matches!(l, "in" | "of")
             && (self.after_mention(i)
                 // "… in shop for app=web", "block … in shop": only where
-                // a workload is named too ("are in place" names none).
-                || (matches!(self.low(i + 2), "for" | "by" | "") || self.toks[i + 1].comma)
+                // a workload is named too ("are in place" names none; "the
+                // proof of vulnerability." names none either).
+                || (l == "in"
+                    || matches!(
+                        self.prev_low(i),
+                        "pods" | "pod" | "containers" | "container" | "workloads" | "deployment"
+                            | "deployments" | "services" | "apps"
+                    ))
+                    && (matches!(self.low(i + 2), "for" | "by" | "") || self.toks[i + 1].comma)
                     && (!self.mentions.is_empty()
                         || (i + 2..n).any(|k| split_label(self.low(k)).is_some())))
             && is_ns_name(self.toks[i + 1].text.trim_end_matches(':'))
