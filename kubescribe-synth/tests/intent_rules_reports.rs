@@ -275,3 +275,95 @@ fn of_a_word_names_a_namespace_only_after_a_workload_noun() {
     let i = parsed("Block unshare system calls in the app=api containers of lab");
     assert_eq!(i.scope.namespace.as_deref(), Some("lab"));
 }
+
+#[test]
+fn an_aside_in_a_reason_still_says_which_pods() {
+    let i = parsed(
+        "drop CAP_NET_ADMIN from the VPN pods since routing moved to the node (the VPN pods: app=vpn, namespace net)",
+    );
+    assert_eq!(i.scope.namespace.as_deref(), Some("net"));
+    assert_eq!(i.resources.capabilities, ["net_admin"]);
+}
+
+#[test]
+fn what_metrics_are_collected_from_is_reached() {
+    let i = parsed(
+        "pods in namespace obs may collect metrics from app=node-agent (namespace agents) on port 9100",
+    );
+    // The collectors send; the agents are reached.
+    assert_eq!(i.scope.namespace.as_deref(), Some("obs"));
+    assert_eq!(
+        i.direction,
+        Some(kubescribe_core::intent::Direction::Egress)
+    );
+    assert_eq!(
+        i.resources.peers[0].labels.get("app").map(String::as_str),
+        Some("node-agent")
+    );
+}
+
+#[test]
+fn any_short_label_with_an_ask_word_labels_the_ask() {
+    let i = parsed(
+        "The controller's egress covers DNS on 53 only. Tracing is dead. Fix shape: an egress rule to app=otel (namespace obs) on port 4317 for the controller pods (app=ctrl, namespace sys).",
+    );
+    assert_eq!(i.scope.namespace.as_deref(), Some("sys"));
+    assert_eq!(i.resources.ports.len(), 1);
+    assert_eq!(i.resources.ports[0].port, 4317);
+}
+
+#[test]
+fn a_noun_compound_of_an_audit_word_is_no_action() {
+    let i = parsed(
+        "- [x] only allow connections from the job pods (app=job, namespace ci) to pypi.org\n- [x] add more log statements",
+    );
+    assert_eq!(i.action, Action::Allow);
+}
+
+#[test]
+fn a_commit_title_area_is_no_label() {
+    let i = parsed(
+        "kube-alerts: add an audit of /bin/sh and /bin/bash runs in the app=api pods of namespace prod",
+    );
+    assert_eq!(i.scope.labels.len(), 1, "{:?}", i.scope.labels);
+}
+
+#[test]
+fn only_x_can_access_y_protects_y() {
+    let i = parsed(
+        "Only the gateway pods (app=gw in namespace edge) can access the auth service (app=auth, namespace idp) on port 8080",
+    );
+    assert_eq!(i.scope.namespace.as_deref(), Some("idp"));
+    assert_eq!(
+        i.direction,
+        Some(kubescribe_core::intent::Direction::Ingress)
+    );
+}
+
+#[test]
+fn traffic_between_the_nodes_of_a_workload_is_with_each_other() {
+    let i = parsed(
+        "allow traffic on ports 7000 and 17000 between the nodes of the cache cluster (app=cache, namespace data)",
+    );
+    assert_eq!(i.resources.peers.len(), 1);
+    assert_eq!(
+        i.resources.peers[0].labels.get("app").map(String::as_str),
+        Some("cache")
+    );
+}
+
+#[test]
+fn a_participle_after_namespace_names_none() {
+    let i = parsed(
+        "a CCNP letting app=ha egress to any app namespace carrying the label access/ha=true",
+    );
+    assert_eq!(i.scope.namespace, None);
+    assert!(
+        !i.resources
+            .peers
+            .iter()
+            .any(|p| p.namespace.as_deref() == Some("carrying")),
+        "{:?}",
+        i.resources.peers
+    );
+}

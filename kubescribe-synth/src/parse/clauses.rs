@@ -18,6 +18,12 @@ impl<'a> Parser<'a> {
         let cut = self.deny_clause_start(start);
         let main_end = self.reason_clause_start(start, cut.unwrap_or(n));
         self.scan(&mut a, start, main_end);
+        // "remove CAP_SYS_ADMIN from DAL pods since mounts are no longer
+        // needed (the DAL pods: app=jarvice-dal, namespace …)": an aside in
+        // the reason that says which pods still counts.
+        for (from, to) in self.scope_asides_in(main_end, cut.unwrap_or(n)) {
+            self.scan(&mut a, from, to);
+        }
         if a.dir_explicit.is_none() {
             a.dir_explicit = a.heading_dir;
         }
@@ -227,6 +233,32 @@ impl<'a> Parser<'a> {
             });
             boundary && blocks && allows(from..j) && !allows(j..n)
         })
+    }
+
+    /// The parenthesised asides among tokens `from..to` that name a workload
+    /// (a `key=value` label or a namespace): token ranges, closing token
+    /// included.
+    fn scope_asides_in(&self, from: usize, to: usize) -> Vec<(usize, usize)> {
+        let mut out = Vec::new();
+        let mut k = from;
+        while k < to {
+            if self.toks[k].paren {
+                let close = (k..to).find(|&j| self.text[self.toks[j].end..].starts_with(')'));
+                if let Some(c) = close {
+                    let names = (k..=c).any(|j| {
+                        split_label(self.toks[j].text).is_some()
+                            || matches!(self.low(j), "namespace" | "ns")
+                    });
+                    if names {
+                        out.push((k, c + 1));
+                    }
+                    k = c + 1;
+                    continue;
+                }
+            }
+            k += 1;
+        }
+        out
     }
 
     /// Where a clause that only gives a reason starts ("block /bin/ping …

@@ -536,6 +536,13 @@ pub(super) fn not_a_ns_after_keyword(l: &str) -> bool {
                 | "escape"
                 | "breakout"
                 | "switching"
+                // "any app namespace carrying the label …": a participle.
+                | "carrying"
+                | "having"
+                | "containing"
+                | "matching"
+                | "bearing"
+                | "hosting"
                 // "restricted namespace networking", "Namespace manipulation:".
                 | "networking"
                 | "isolation"

@@ -899,6 +899,46 @@ impl<'a> Parser<'a> {
         } {
             return None;
         }
+        // "Fix: an egress rule to app=otel on 4317 for …": a rule of a
+        // network policy, with no verb, lets the traffic through.
+        if matches!(l, "rule" | "rules")
+            && i >= 2
+            && matches!(self.low(i - 1), "egress" | "ingress")
+            && matches!(self.low(i - 2), "an" | "a" | "new" | "extra" | "additional")
+            && a.allow.is_none()
+            && a.block.is_none()
+            && a.audit.is_none()
+        {
+            return Some((Action::Allow, i, false));
+        }
+        // "add additional log statements", "log level", "alert rules": the
+        // noun of a compound, not the verb.
+        if matches!(l, "log" | "alert" | "audit" | "monitor" | "record")
+            && matches!(
+                next,
+                "statement"
+                    | "statements"
+                    | "message"
+                    | "messages"
+                    | "line"
+                    | "lines"
+                    | "level"
+                    | "levels"
+                    | "output"
+                    | "entries"
+                    | "format"
+                    | "rotation"
+                    | "shipping"
+                    | "aggregation"
+                    | "collector"
+                    | "collectors"
+                    | "stack"
+                    | "files"
+                    | "file"
+            )
+        {
+            return None;
+        }
         let act = if ALLOW_WORDS.contains(&l) {
             Action::Allow
         } else if BLOCK_WORDS.contains(&l) {

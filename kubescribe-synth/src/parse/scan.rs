@@ -236,8 +236,19 @@ impl<'a> Parser<'a> {
             }
             // "allow pods in namespace shop to talk to each other": the
             // selected pods receive from themselves.
+            // "… between the nodes within the same redis-cluster", "among
+            // the members": the selected pods with each other (not "between
+            // the web pods and the db pods").
+            let among_themselves = matches!(l, "between" | "among" | "amongst")
+                && next == "the"
+                && matches!(
+                    self.low(i + 2).trim_end_matches([',', '.']),
+                    "nodes" | "pods" | "members" | "instances" | "replicas" | "brokers"
+                )
+                && !(i + 3..(i + 7).min(n)).any(|k| matches!(self.low(k), "and" | "&"));
             if l == "each" && next.trim_end_matches([',', '.']) == "other"
                 || l == "one" && next.trim_end_matches([',', '.']) == "another"
+                || among_themselves
             {
                 a.each_other = true;
                 a.dir_explicit.get_or_insert(Direction::Ingress);
@@ -645,8 +656,44 @@ impl<'a> Parser<'a> {
             let l = if arrow { "to" } else { l };
             // Prepositions that say which side of a connection a workload is on.
             match l {
+                // "collect metrics from the NATS pods", "scrape from …": what
+                // is collected from is reached.
+                "from"
+                    if (i.saturating_sub(3)..i).any(|k| {
+                        matches!(
+                            self.low(k),
+                            "scrape"
+                                | "scrapes"
+                                | "scraping"
+                                | "collect"
+                                | "collects"
+                                | "collecting"
+                                | "gather"
+                                | "gathers"
+                                | "gathering"
+                        )
+                    }) =>
+                {
+                    self.cue = Some(Cue::To);
+                    self.cue_at = i;
+                    i += 1;
+                    continue;
+                }
                 "from" => {
                     self.cue = Some(Cue::From);
+                    self.cue_at = i;
+                    i += 1;
+                    continue;
+                }
+                // "only Traefik pods (…) can access the auth service (…)":
+                // what is accessed is reached.
+                "access" | "accesses"
+                    if matches!(
+                        prev.as_str(),
+                        "can" | "may" | "could" | "should" | "must" | "cannot" | "to" | "only"
+                    ) && !matches!(next.as_str(), "to" | "from") =>
+                {
+                    self.cue = Some(Cue::To);
                     self.cue_at = i;
                     i += 1;
                     continue;

@@ -76,46 +76,47 @@ fn imperative_after_colon(s: &str) -> bool {
         .is_some_and(|(lead, rest)| lead.split_whitespace().count() <= 6 && imperative(rest))
 }
 
-/// Labels that introduce what an issue or a pull request asks for: "Fix: …",
-/// "Expected result: …", "Goal: …".
-const ASK_LABELS: &[&str] = &[
+/// Words of the labels that introduce what an issue or a pull request asks
+/// for: "Fix: …", "Fix shape: …", "Expected result: …", "Goal: …",
+/// "Suggested fix: …", "Remediation: …".
+const ASK_LABEL_WORDS: &[&str] = &[
     "fix",
-    "the fix",
-    "proposed fix",
-    "suggested fix",
-    "recommended fix",
+    "solution",
+    "proposal",
     "remediation",
     "recommendation",
-    "recommended action",
     "mitigation",
-    "suggested solution",
-    "acceptance criteria",
-    "proposed change",
-    "solution",
-    "proposed solution",
-    "proposal",
     "goal",
     "requirement",
     "requirements",
     "request",
-    "expected result",
-    "expected behavior",
-    "expected behaviour",
-    "desired behavior",
-    "desired behaviour",
-    "desired state",
+    "expected",
+    "desired",
+    "criteria",
 ];
+
+/// Whether `label` (a heading, or the words before a colon) labels the
+/// ask: at most four words, one of them an ask label's word.
+fn ask_label(label: &str) -> bool {
+    let words: Vec<String> = label
+        .split_whitespace()
+        .map(|w| {
+            w.trim_matches(|c: char| !c.is_ascii_alphabetic())
+                .to_ascii_lowercase()
+        })
+        .filter(|w| !w.is_empty())
+        .collect();
+    !words.is_empty()
+        && words.len() <= 4
+        && words.iter().any(|w| ASK_LABEL_WORDS.contains(&w.as_str()))
+}
 
 /// Whether the sentence opens with a label of what is asked ("Expected
 /// Result: all egress should be restricted").
 fn labelled_ask(s: &str) -> bool {
     let s = s.trim_start_matches(|c: char| !c.is_ascii_alphabetic());
-    s.split_once(':').is_some_and(|(label, rest)| {
-        !rest.trim().is_empty()
-            && ASK_LABELS
-                .iter()
-                .any(|l| label.trim().eq_ignore_ascii_case(l))
-    })
+    s.split_once(':')
+        .is_some_and(|(label, rest)| !rest.trim().is_empty() && ask_label(label))
 }
 
 /// "should only", "must not", "may never": a modal and its restriction.
@@ -184,9 +185,8 @@ pub(super) fn imperative_only(text: &str) -> Option<String> {
     // A heading that labels the ask ("Expected Behaviour", "## Fix") makes
     // the sentence under it one.
     let heading = |k: usize| {
-        let h = text[spans[k].0..spans[k].1]
-            .trim_matches(|c: char| c.is_whitespace() || matches!(c, '#' | '*' | ':' | '_'));
-        ASK_LABELS.iter().any(|l| h.eq_ignore_ascii_case(l))
+        let h = &text[spans[k].0..spans[k].1];
+        !h.trim_end().ends_with(['.', '!', '?']) && !h.contains(": ") && ask_label(h)
     };
     let imp: Vec<usize> = (0..spans.len())
         .filter(|&k| asks(&text[spans[k].0..spans[k].1]) || k > 0 && heading(k - 1))

@@ -508,6 +508,16 @@ impl<'a> Parser<'a> {
                 next.as_str(),
                 "if" | "when" | "whenever" | "once" | "where" | "while" | "the" | "a" | "an"
             )
+            // "kube-monitoring: add Falco alert …": a commit title's area and
+            // its verb.
+            && !(i == 0
+                && matches!(
+                    next.as_str(),
+                    "add" | "adds" | "fix" | "fixes" | "remove" | "removes" | "update"
+                        | "updates" | "bump" | "use" | "make" | "support" | "set" | "enable"
+                        | "disable" | "drop" | "harden" | "restrict" | "tighten" | "introduce"
+                        | "implement" | "refactor" | "move" | "rename" | "improve" | "allow"
+                ))
         {
             let vt = self.toks[i + 1].clone();
             self.mention(
