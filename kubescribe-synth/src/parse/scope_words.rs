@@ -150,6 +150,87 @@ impl<'a> Parser<'a> {
         None
     }
 
+    /// "the nginx app", "the redis pods": the pods labelled app=X, unless
+    /// the text gives their labels right after ("the muster pods,
+    /// app.kubernetes.io/name=muster …") or elsewhere, or names an address.
+    /// Records the mention; whether it did (the two words are read).
+    pub(super) fn the_x_pods(&mut self, i: usize) -> bool {
+        let t = self.toks[i].clone();
+        let l = t.lower.as_str();
+        let next = self.low(i + 1).to_string();
+        // "the muster pods, app.kubernetes.io/name=muster …" too.
+        let labelled_after = self
+            .toks
+            .get(i + 2)
+            .is_some_and(|n| (n.paren || self.toks[i + 1].comma) && split_label(n.text).is_some());
+        // "the metadata service at 169.254.169.254", "the DNS service
+        // (10.96.0.10)": the address is what is named.
+        let addressed_after = self.low(i + 2) == "at"
+            && parse_cidr(self.low(i + 3).trim_end_matches([',', '.'])).is_some()
+            || self.addresses_follow(i + 2);
+        // "the redis-ha pods … `app.kubernetes.io/name: redis-ha`": the
+        // text gives the label that has the name as its value.
+        let labelled_elsewhere = (0..self.toks.len()).any(|k| {
+            let w = self.toks[k].text;
+            split_label(w).is_some_and(|(_, v)| v == t.text)
+                || w.len() > 1
+                    && w.ends_with(':')
+                    && w[..w.len() - 1].contains(['.', '/'])
+                    && label_key_ok(&w[..w.len() - 1])
+                    && self.toks.get(k + 1).is_some_and(|x| x.text == t.text)
+        });
+        let guess = !labelled_after
+            && !labelled_elsewhere
+            && !addressed_after
+            && matches!(
+                next.as_str(),
+                "app" | "application" | "service" | "pods" | "deployment" | "workload"
+            )
+            && is_ns_name(t.text)
+            && !reserved(l)
+            // "the application pods matching …", "the selected pods": a
+            // word that names no workload.
+            && !matches!(
+                l,
+                "application"
+                    | "applications"
+                    | "app"
+                    | "service"
+                    | "target"
+                    | "other"
+                    | "same"
+                    | "selected"
+                    | "matching"
+                    | "relevant"
+                    | "affected"
+                    | "following"
+                    | "existing"
+                    | "remaining"
+                    | "current"
+                    // "the default service account", "the main app".
+                    | "default"
+                    | "main"
+                    | "new"
+                    | "whole"
+                    | "entire"
+                    | "first"
+                    | "last"
+            );
+        if guess {
+            self.mention(
+                Who::Label("app".into(), t.text.to_string()),
+                i,
+                t.start,
+                t.end,
+            );
+            push_uniq(
+                &mut self.assume,
+                format!("\"the {l} {next}\" read as the pods labelled app={l}"),
+            );
+        }
+        guess
+    }
+
     /// Whether group `g` gives one label key two values ("app=backend,
     /// app=worker"): a list of workloads, not one selector.
     pub(super) fn one_key_twice(&self, g: usize) -> bool {
