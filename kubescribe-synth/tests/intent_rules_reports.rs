@@ -367,3 +367,17 @@ fn a_participle_after_namespace_names_none() {
         i.resources.peers
     );
 }
+
+#[test]
+fn source_files_and_empty_comparisons_name_nothing() {
+    let i = parsed(
+        "The runner is mounted read-write (see runner.ts line 12). Block writes to /srv/src/ for app=runner in namespace agents.",
+    );
+    assert!(i.resources.fqdns.is_empty(), "{:?}", i.resources.fqdns);
+    assert_eq!(i.domain, Domain::File);
+    let i = parsed(
+        "Audit memfd_create for the app=ml pods of namespace lab, as a rule like `proc.name == \"\" and proc.tty == 0` would",
+    );
+    assert_eq!(i.scope.labels.len(), 1, "{:?}", i.scope.labels);
+    assert_eq!(i.resources.syscalls, ["memfd_create"]);
+}

@@ -120,6 +120,19 @@ pub(super) fn is_fqdn(s: &str) -> bool {
                 | "so"
                 | "html"
                 | "js"
+                // Source files ("container-runner.ts", "main.go").
+                | "ts"
+                | "go"
+                | "rs"
+                | "rb"
+                | "md"
+                | "cc"
+                | "pl"
+                | "ko"
+                | "cs"
+                | "kt"
+                | "gz"
+                | "xz"
         )
 }
 
@@ -137,7 +150,6 @@ const GENERIC_TLDS: &[&str] = &[
     "arpa",
     "info",
     "biz",
-    "name",
     "pro",
     "aero",
     "coop",

@@ -419,7 +419,13 @@ impl<'a> Parser<'a> {
         // Calico selector syntax: `app == 'web'`, `tier != 'db'`.
         if label_key_ok(raw) && matches!(next.as_str(), "==" | "!=") && i + 2 < n {
             let vt = self.toks[i + 2].clone();
-            if label_val_ok(vt.text) {
+            // `exec.file.path == ""` compares with nothing: the next word is
+            // no value.
+            // Calico quotes what `==` compares with (`app == 'web'`).
+            let after_op = self.text[self.toks[i + 1].end..].trim_start();
+            let empty = after_op.starts_with("\"\"") || after_op.starts_with("''");
+            let quoted = after_op.starts_with(['\'', '"']);
+            if label_val_ok(vt.text) && !empty && (quoted || next == "!=") {
                 let mut end = vt.end;
                 if matches!(self.text[end..].chars().next(), Some('\'' | '"')) {
                     end += 1;
