@@ -381,3 +381,12 @@ fn source_files_and_empty_comparisons_name_nothing() {
     assert_eq!(i.scope.labels.len(), 1, "{:?}", i.scope.labels);
     assert_eq!(i.resources.syscalls, ["memfd_create"]);
 }
+
+#[test]
+fn comments_in_pasted_configuration_describe_it() {
+    let i = parsed(
+        "Hardening for the api pods (app=api, namespace web):\n```diff\n+    # keeps the two capabilities it needs and loses the rest (SYS_ADMIN, NET_RAW)\n+    cap_drop: [ALL]\n+    cap_add: [CHOWN, KILL]  # KILL for the reaper\n```",
+    );
+    assert_eq!(i.action, Action::Allow);
+    assert_eq!(i.resources.capabilities, ["chown", "kill"]);
+}

@@ -173,6 +173,8 @@ pub fn parse_intent_with(
     if text.trim().is_empty() {
         return Err(IntentParseError::Empty);
     }
+    let uncommented = sentences::without_config_comments(text);
+    let text = uncommented.as_deref().unwrap_or(text);
     let mut resolver = resolver;
     // Background around one imperative sentence that says it all.
     if let Some(masked) = sentences::imperative_only(text) {

@@ -229,6 +229,41 @@ fn keep_only(text: &str, kept: &[(usize, usize)]) -> String {
         .collect()
 }
 
+/// `text` with the comments of pasted configuration blanked out (offsets
+/// kept): inside a code fence, from a `#` that opens a line (after a diff's
+/// `+`/`-` and indentation) or follows white space, to the line's end.
+/// "# … loses the rest (SYS_ADMIN, NET_RAW, MKNOD)" above `cap_drop: [ALL]`
+/// describes the configuration; the keys and values are what it sets.
+pub(super) fn without_config_comments(text: &str) -> Option<String> {
+    let mut out = String::with_capacity(text.len());
+    let mut in_fence = false;
+    let mut changed = false;
+    for line in text.split_inclusive('\n') {
+        if line.trim_start().starts_with("```") {
+            in_fence = !in_fence;
+            out.push_str(line);
+            continue;
+        }
+        let body = line.trim_start_matches(['+', '-', ' ', '\t']);
+        let hash = if body.starts_with('#') {
+            Some(line.len() - body.len())
+        } else {
+            line.find(" #").map(|k| k + 1)
+        };
+        match hash.filter(|_| in_fence) {
+            Some(k) => {
+                changed = true;
+                out.push_str(&line[..k]);
+                let end = line.trim_end_matches(['\n', '\r']).len();
+                out.extend(line[k..end].chars().map(|c| " ".repeat(c.len_utf8())));
+                out.push_str(&line[end..]);
+            }
+            None => out.push_str(line),
+        }
+    }
+    changed.then_some(out)
+}
+
 /// Each sentence of `text` on its own (with the asides that name pods),
 /// when there are several: the candidates when the whole text cannot be
 /// read as one intent.
