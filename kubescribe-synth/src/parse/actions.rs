@@ -1,11 +1,253 @@
-//! Action phrases once found ("block", "must not", "deny all … but
-//! allow …"): what each says beyond its action — allow-list postures,
-//! default denies, "all", the subject "only" restricts — recorded in the
-//! accumulator while scanning a clause.
+//! Action phrases: which words say an action ("block", "must not", "only",
+//! "restrict … from", not "log statements" or "X lets a process …"), and,
+//! once found ("deny all … but allow …"), what each says beyond its action
+//! — allow-list postures, default denies, "all", the subject "only"
+//! restricts — recorded in the accumulator while scanning a clause.
 
 use super::*;
 
 impl<'a> Parser<'a> {
+    /// An action phrase starting at token `i`: (action, last token, negated allow).
+    pub(super) fn action_phrase(&self, i: usize, a: &Acc) -> Option<(Action, usize, bool)> {
+        let l = self.low(i);
+        let next = self.low(i + 1);
+        let is_allow = |w: &str| {
+            matches!(
+                w,
+                "allow"
+                    | "allowed"
+                    | "allowing"
+                    | "let"
+                    | "letting"
+                    | "permit"
+                    | "permitted"
+                    | "permitting"
+            )
+        };
+        if matches!(
+            l,
+            "must" | "should" | "may" | "can" | "shall" | "shalt" | "will"
+        ) && matches!(next, "not" | "never")
+        {
+            let mut k = i + 1;
+            if self.low(k + 1) == "be" && is_allow(self.low(k + 2)) {
+                k += 2;
+            }
+            return Some((Action::Block, k, true));
+        }
+        // "Apache shouldn't be allowed to spawn shells", "mustn't".
+        if matches!(
+            l.replace('’', "'").as_str(),
+            "mustn't" | "shouldn't" | "shan't" | "won't" | "wouldn't" | "mayn't"
+        ) {
+            let k = if next == "be" && is_allow(self.low(i + 2)) {
+                i + 2
+            } else {
+                i
+            };
+            return Some((Action::Block, k, true));
+        }
+        // "should be reachable/accessible from …": permission, passive.
+        if matches!(
+            l,
+            "must"
+                | "should"
+                | "may"
+                | "can"
+                | "shall"
+                | "will"
+                | "is"
+                | "are"
+                | "stays"
+                | "remain"
+        ) && next == "be"
+            && matches!(self.low(i + 2), "reachable" | "accessible" | "reached")
+        {
+            return Some((Action::Allow, i + 2, false));
+        }
+        if matches!(l, "do" | "does") && next == "not" && is_allow(self.low(i + 2)) {
+            return Some((Action::Block, i + 2, true));
+        }
+        if matches!(l, "don't" | "dont" | "doesn't") && is_allow(next) {
+            return Some((Action::Block, i + 1, true));
+        }
+        // "the appuser is not able to write …", "unable to reach …".
+        if l == "not" && next == "able" && self.low(i + 2) == "to" {
+            return Some((Action::Block, i + 2, true));
+        }
+        if l == "unable" && next == "to" {
+            return Some((Action::Block, i + 1, true));
+        }
+        // "that default is never changed": a passive that describes.
+        if l == "never"
+            && next.ends_with("ed")
+            && i > 0
+            && matches!(
+                self.low(i - 1),
+                "is" | "are" | "was" | "were" | "gets" | "get" | "be"
+            )
+        {
+            return None;
+        }
+        if matches!(l, "cannot" | "can't" | "never") {
+            // "I'm trying to allow …, but can't.": a complaint that ends its
+            // sentence asks for nothing.
+            let t = &self.toks[i];
+            if l != "never"
+                && self.text[t.end..]
+                    .trim_start()
+                    .starts_with(['.', '?', '!', ','])
+            {
+                return None;
+            }
+            let k = if is_allow(next) { i + 1 } else { i };
+            return Some((Action::Block, k, true));
+        }
+        if l == "not" {
+            if is_allow(next) {
+                return Some((Action::Block, i + 1, true));
+            }
+            if next == "be" && is_allow(self.low(i + 2)) {
+                return Some((Action::Block, i + 2, true));
+            }
+        }
+        if l == "only" && ALLOW_WORDS.contains(&next) {
+            return Some((Action::Allow, i + 1, false));
+        }
+        // "restrict all pods in my cluster from accessing 10.20.0.0/16",
+        // "limit app=x from reaching …": kept from doing it, a block (not the
+        // allow-list of "restrict … to").
+        if matches!(
+            l,
+            "restrict" | "restricts" | "restricting" | "limit" | "limits"
+        ) && (i + 1..(i + 9).min(self.toks.len()))
+            .take_while(|&k| self.low(k) != "to")
+            .any(|k| self.low(k) == "from" && self.low(k + 1).ends_with("ing"))
+        {
+            return Some((Action::Block, i, false));
+        }
+        // "all egress should be restricted, including …": kept in, a block;
+        // "access is restricted to pods in namespace x" stays an allow-list.
+        if l == "restricted"
+            && i > 0
+            && matches!(self.low(i - 1), "be" | "is" | "are" | "been" | "being")
+            && !(i + 1..(i + 4).min(self.toks.len())).any(|k| self.low(k) == "to")
+        {
+            return Some((Action::Block, i, false));
+        }
+        // "unshare and setns let a container switch namespaces", "ptrace
+        // allows a process to …", "/usr/bin/nsenter lets an attacker …": a
+        // system call or an executable as the subject of a permissive verb
+        // says what it does, not what is permitted.
+        if matches!(
+            l,
+            "let" | "lets" | "allow" | "allows" | "permit" | "permits" | "enable" | "enables"
+        ) && i > 0
+            && {
+                let p = self.low(i - 1);
+                let p = p.trim_end_matches(['(', ')']);
+                p.starts_with('/') || SYSCALLS_CLEAR.contains(&p)
+            }
+            && matches!(
+                next,
+                "a" | "an"
+                    | "the"
+                    | "one"
+                    | "any"
+                    | "attackers"
+                    | "attacker"
+                    | "processes"
+                    | "process"
+                    | "containers"
+                    | "container"
+                    | "users"
+                    | "user"
+                    | "programs"
+                    | "code"
+                    | "you"
+            )
+        {
+            return None;
+        }
+        // "to limit the blast radius of a compromised pod", "to reduce the
+        // attack surface": a purpose, not what the policy allows.
+        if matches!(
+            l,
+            "limit" | "limits" | "restrict" | "restricts" | "reduce" | "reduces" | "minimize"
+        ) && {
+            let k = if matches!(next, "the" | "its" | "their" | "any") {
+                i + 2
+            } else {
+                i + 1
+            };
+            matches!(
+                self.low(k),
+                "blast" | "impact" | "damage" | "exposure" | "attack" | "risk" | "risks"
+            )
+        } {
+            return None;
+        }
+        // "Fix: an egress rule to app=otel on 4317 for …": a rule of a
+        // network policy, with no verb, lets the traffic through.
+        if matches!(l, "rule" | "rules")
+            && i >= 2
+            && matches!(self.low(i - 1), "egress" | "ingress")
+            && matches!(self.low(i - 2), "an" | "a" | "new" | "extra" | "additional")
+            && a.allow.is_none()
+            && a.block.is_none()
+            && a.audit.is_none()
+        {
+            return Some((Action::Allow, i, false));
+        }
+        // "add additional log statements", "log level", "alert rules": the
+        // noun of a compound, not the verb.
+        if matches!(l, "log" | "alert" | "audit" | "monitor" | "record")
+            && matches!(
+                next,
+                "statement"
+                    | "statements"
+                    | "message"
+                    | "messages"
+                    | "line"
+                    | "lines"
+                    | "level"
+                    | "levels"
+                    | "output"
+                    | "entries"
+                    | "format"
+                    | "rotation"
+                    | "shipping"
+                    | "aggregation"
+                    | "collector"
+                    | "collectors"
+                    | "stack"
+                    | "files"
+                    | "file"
+            )
+        {
+            return None;
+        }
+        let act = if ALLOW_WORDS.contains(&l) {
+            Action::Allow
+        } else if BLOCK_WORDS.contains(&l) {
+            Action::Block
+        } else if AUDIT_WORDS.contains(&l) {
+            Action::Audit
+        } else if l == "only"
+            && a.allow.is_none()
+            && a.block.is_none()
+            && a.audit.is_none()
+            && !next.is_empty()
+            && !self.toks[i].comma
+        {
+            return Some((Action::Allow, i, false));
+        } else {
+            return None;
+        };
+        let k = if next == "only" { i + 1 } else { i };
+        Some((act, k, false))
+    }
+
     /// The action of the action words said as commands — first in their
     /// sentence or after a colon or semicolon ("…: drop it for app=x",
     /// "…. Block …") — when they all agree.
