@@ -441,15 +441,7 @@ impl<'a> Parser<'a> {
         // namespace shop") is the subject's namespace, not a peer.
         // The same goes for a group that repeats the subject's labels
         // ("… into the web pods on 8080 (namespace shop, labels app: web)").
-        let subject_labels: Vec<(String, String)> = self
-            .mentions
-            .iter()
-            .filter(|m| m.group == subject)
-            .filter_map(|m| match &m.who {
-                Who::Label(k, v) => Some((k.clone(), v.clone())),
-                _ => None,
-            })
-            .collect();
+        let subject_labels = self.group_labels(subject);
         let ns_only: Vec<usize> = (1..groups.len())
             .filter(|&g| {
                 g != subject

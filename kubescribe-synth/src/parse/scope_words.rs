@@ -234,18 +234,22 @@ impl<'a> Parser<'a> {
     /// Whether group `g` gives one label key two values ("app=backend,
     /// app=worker"): a list of workloads, not one selector.
     pub(super) fn one_key_twice(&self, g: usize) -> bool {
-        let labels: Vec<(&str, &str)> = self
-            .mentions
-            .iter()
-            .filter(|m| m.group == g)
-            .filter_map(|m| match &m.who {
-                Who::Label(k, v) => Some((k.as_str(), v.as_str())),
-                _ => None,
-            })
-            .collect();
+        let labels = self.group_labels(g);
         labels
             .iter()
             .any(|(k, v)| labels.iter().any(|(k2, v2)| k == k2 && v != v2))
+    }
+
+    /// The labels the mentions of group `g` give, in order.
+    pub(super) fn group_labels(&self, g: usize) -> Vec<(String, String)> {
+        self.mentions
+            .iter()
+            .filter(|m| m.group == g)
+            .filter_map(|m| match &m.who {
+                Who::Label(k, v) => Some((k.clone(), v.clone())),
+                _ => None,
+            })
+            .collect()
     }
 
     /// Whether token `i` can be a pod's name (`web-0`, `productpage`,
