@@ -390,3 +390,30 @@ fn comments_in_pasted_configuration_describe_it() {
     assert_eq!(i.action, Action::Allow);
     assert_eq!(i.resources.capabilities, ["chown", "kill"]);
 }
+
+#[test]
+fn a_file_readable_only_by_a_program_is_read_by_it_alone() {
+    let i = parsed(
+        "The broker's credentials file (/etc/broker/creds.ini in the app=broker pods, namespace mq) should only be readable by the broker process (/usr/local/bin/broker).",
+    );
+    assert_eq!(i.domain, Domain::File);
+    assert_eq!(i.action, Action::Allow);
+    assert!(i.resources.read_only);
+    assert_eq!(i.resources.paths, ["/etc/broker/creds.ini"]);
+    assert_eq!(i.resources.sources, ["/usr/local/bin/broker"]);
+    // Without the file it asks for it.
+    let e = parse_helpers::refused(
+        "Any keystore should only be readable by the broker process (/usr/local/bin/broker in the app=broker pods, namespace mq).",
+    );
+    assert!(e.contains("which files"), "{e}");
+}
+
+#[test]
+fn a_file_in_a_capability_intent_is_context() {
+    let i = parsed(
+        "Block CAP_NET_RAW for the job pods (app=job, namespace ci); the probe writes to /dev/null anyway",
+    );
+    assert_eq!(i.domain, Domain::Capability);
+    assert!(i.resources.paths.is_empty());
+    assert_eq!(i.resources.capabilities, ["net_raw"]);
+}

@@ -581,6 +581,30 @@ impl<'a> Parser<'a> {
     fn granted_to(&self, i: usize) -> bool {
         (i.saturating_sub(8)..i).any(|j| {
             matches!(self.low(j), "exclusively" | "only" | "solely") && self.low(j + 1) == "to"
+        }) || self.agent_of_access(i)
+    }
+
+    /// Whether token `i` names who a file is readable or writable by ("…
+    /// should only be readable by the Lenses process (/opt/lenses/bin/lenses)",
+    /// "readable only by user running nginx (/usr/sbin/nginx)").
+    pub(super) fn agent_of_access(&self, i: usize) -> bool {
+        (i.saturating_sub(6)..i).any(|j| {
+            self.low(j) == "by"
+                && (j.saturating_sub(3)..j).any(|k| {
+                    matches!(
+                        self.low(k),
+                        "readable"
+                            | "writable"
+                            | "writeable"
+                            | "accessible"
+                            | "read"
+                            | "written"
+                            | "accessed"
+                            | "opened"
+                            | "modified"
+                    )
+                })
+                && (j..i).all(|k| !self.toks[k].text.starts_with('/') && !self.ends_clause(k))
         })
     }
 

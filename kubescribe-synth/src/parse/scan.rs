@@ -773,6 +773,21 @@ impl<'a> Parser<'a> {
                 i += 1;
                 continue;
             }
+            // "should only be readable by the Lenses process (…)": who may
+            // read, and nothing else.
+            if matches!(l, "readable" | "writable" | "writeable")
+                && matches!(next.as_str(), "by" | "only")
+            {
+                a.file_verb = true;
+                if l == "readable" {
+                    a.reads = true;
+                } else {
+                    a.writes = true;
+                }
+                mode = Mode::File;
+                i += 1;
+                continue;
+            }
             // Resource-mode verbs; "write/modify access", "read/write":
             // each verb of a slash-joined pair.
             let pair: Vec<&str> = l.split('/').collect();

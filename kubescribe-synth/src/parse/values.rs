@@ -281,9 +281,11 @@ impl<'a> Parser<'a> {
                 };
                 push_uniq(&mut a.dirs, d);
             } else if (prev == "by" || self.granted_to(i))
+                && *mode != Mode::Exec
                 && exec_looking(raw)
                 && (!a.paths.is_empty() || !a.dirs.is_empty())
-                && *mode != Mode::Exec
+                // "… readable by the Lenses process (/opt/…)": files or not.
+                || self.agent_of_access(i) && exec_looking(raw)
             {
                 // "/etc/shadow may not be touched by /bin/ln": the agent of a
                 // passive verb on the files named before it acts on them; so do
