@@ -7,6 +7,7 @@
 
 mod actions;
 mod clauses;
+mod context_values;
 mod engines;
 mod file_sources;
 mod finish;
@@ -173,6 +174,25 @@ pub fn parse_intent_with(
     if text.trim().is_empty() {
         return Err(IntentParseError::Empty);
     }
+    // The parts read may have blanks where the input had background or
+    // comments: the entities quote the input itself.
+    parse_read_parts(text, resolver).map(|mut p| {
+        for e in &mut p.entities {
+            if let Some(said) = text.get(e.start..e.end) {
+                e.text = said.to_string();
+            }
+        }
+        p
+    })
+}
+
+/// Parses `text` (without its configuration comments): the asks alone when
+/// the rest is background, else the whole text, else the one sentence that
+/// says a whole intent.
+fn parse_read_parts(
+    text: &str,
+    resolver: Option<&mut dyn PodResolver>,
+) -> Result<ParsedIntent, IntentParseError> {
     let uncommented = sentences::without_config_comments(text);
     let text = uncommented.as_deref().unwrap_or(text);
     let mut resolver = resolver;
