@@ -417,3 +417,24 @@ fn a_file_in_a_capability_intent_is_context() {
     assert!(i.resources.paths.is_empty());
     assert_eq!(i.resources.capabilities, ["net_raw"]);
 }
+
+#[test]
+fn an_entity_an_address_named_stays_that_address() {
+    let i = parsed(
+        "## Expected\nthe pod (app=bot in namespace tools) reaches the api server (172.31.0.1) on port 443\n\n## Context\nwe want to allow a pod to reach the apiserver.",
+    );
+    assert!(
+        i.resources.entities.is_empty(),
+        "{:?}",
+        i.resources.entities
+    );
+    assert_eq!(i.resources.cidrs, ["172.31.0.1/32"]);
+}
+
+#[test]
+fn a_verb_after_pod_is_no_pod_name() {
+    let e = parse_helpers::refused(
+        "the keycloak pod returns a timeout when it connects to port 465: allow egress on 465",
+    );
+    assert!(e.contains("which pods"), "{e}");
+}

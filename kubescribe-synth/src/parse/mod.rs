@@ -390,6 +390,8 @@ struct Acc {
     /// An "except"/"excluding" came after a CIDR: the next CIDRs are carved out.
     cidr_except: bool,
     entities: Vec<NetworkEntity>,
+    /// Entities an address named ("the api server (172.31.0.1)").
+    addressed_entities: Vec<NetworkEntity>,
     /// Executables that act ("only /usr/sbin/nginx may read …").
     sources: Vec<String>,
     /// Executables glossing a program's name ("keysigner

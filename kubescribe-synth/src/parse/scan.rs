@@ -385,10 +385,19 @@ impl<'a> Parser<'a> {
                 && matches!(l, "internet" | "world");
             // "to redis node 10.0.0.13": the address names the node.
             let addressed = matches!(l, "node" | "host") && parse_cidr(&next).is_some();
+            // "the api server (172.31.0.1) … reach the apiserver": once an
+            // address names it, later mentions are that address too.
+            if let Some((ent, len)) = entity_word(l, &next)
+                && self.addresses_follow(i + len)
+                && !a.addressed_entities.contains(&ent)
+            {
+                a.addressed_entities.push(ent);
+            }
             if let Some((ent, len)) = entity_word(l, &next)
                 && !else_on
                 && !addressed
                 && !self.addresses_follow(i + len)
+                && !a.addressed_entities.contains(&ent)
                 && (ent != NetworkEntity::Host || peer_ctx)
                 // "the kube-apiserver operator", "the host pods": the word
                 // modifies the noun after it, which is what is named.

@@ -272,6 +272,21 @@ impl<'a> Parser<'a> {
 
 /// Words that follow "pod" in prose about pods, not a pod's name.
 const NOT_A_POD_NAME: &[&str] = &[
+    // "the Keycloak pod returns a timeout": a verb.
+    "returns",
+    "sends",
+    "uses",
+    "runs",
+    "tries",
+    "fails",
+    "works",
+    "starts",
+    "keeps",
+    "shows",
+    "cannot",
+    "does",
+    "is",
+    "are",
     "has",
     "have",
     "had",
