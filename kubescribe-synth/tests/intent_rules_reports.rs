@@ -438,3 +438,18 @@ fn a_verb_after_pod_is_no_pod_name() {
     );
     assert!(e.contains("which pods"), "{e}");
 }
+
+#[test]
+fn pods_that_talk_to_themselves_in_their_namespace_are_their_own_peers() {
+    let i = parsed(
+        "* Allow traffic from Alloy (name=alloy) to Loki (name=loki) in logs\n* Allow traffic from Loki (name=loki) to Loki in logs",
+    );
+    assert_eq!(i.scope.labels.get("name").map(String::as_str), Some("loki"));
+    let peers: Vec<_> = i
+        .resources
+        .peers
+        .iter()
+        .map(|p| p.labels.get("name").cloned().unwrap_or_default())
+        .collect();
+    assert_eq!(peers, ["alloy", "loki"]);
+}

@@ -454,8 +454,17 @@ impl<'a> Parser<'a> {
             !subject_labels.is_empty()
                 // …and another group holds the peers ("from app=frontend").
                 && groups[g] != Cue::None
-                && (0..groups.len())
-                    .any(|h| h != g && h != subject && groups[h] == opposite(groups[g]))
+                && (0..groups.len()).any(|h| {
+                    h != g
+                        && h != subject
+                        && groups[h] == opposite(groups[g])
+                        // Not a group that only frames a namespace ("from
+                        // Prometheus (name=prometheus) to Prometheus in
+                        // monitoring": the pods talk to themselves).
+                        && self.mentions.iter().any(|m| {
+                            m.group == h && !matches!(m.who, Who::Ns(_))
+                        })
+                })
                 && self
                     .mentions
                     .iter()
