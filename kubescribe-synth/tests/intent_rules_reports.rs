@@ -453,3 +453,43 @@ fn pods_that_talk_to_themselves_in_their_namespace_are_their_own_peers() {
         .collect();
     assert_eq!(peers, ["alloy", "loki"]);
 }
+
+#[test]
+fn permitted_subnets_said_but_not_given_are_asked_for() {
+    let e = parse_helpers::refused(
+        "restrict all incoming and outgoing traffic of the app=db pods (namespace data) to permitted subnets",
+    );
+    assert!(e.contains("which traffic"), "{e}");
+}
+
+#[test]
+fn the_calls_seccomp_profiles_deny_by_name_are_system_calls() {
+    let i = parsed("block vfork and setgroups in the app=build pods of namespace ci");
+    assert_eq!(i.domain, Domain::Syscall);
+    assert_eq!(i.resources.syscalls, ["vfork", "setgroups"]);
+}
+
+#[test]
+fn restricting_write_access_to_files_blocks_the_writes() {
+    let i = parsed(
+        "Restrict write access to the plugin directory (/opt/app/plugins/) in the app=app pods of namespace web",
+    );
+    assert_eq!(i.domain, Domain::File);
+    assert_eq!(i.action, Action::Block);
+    assert!(i.resources.read_only);
+    assert_eq!(i.resources.dirs, ["/opt/app/plugins/"]);
+}
+
+#[test]
+fn everybody_but_x_is_an_allow_list_of_x() {
+    let i = parsed("deny ingress to app=pg (namespace db) on port 5432 from everybody but app=api");
+    assert_eq!(i.action, Action::Allow);
+    assert_eq!(
+        i.direction,
+        Some(kubescribe_core::intent::Direction::Ingress)
+    );
+    assert_eq!(
+        i.resources.peers[0].labels.get("app").map(String::as_str),
+        Some("api")
+    );
+}

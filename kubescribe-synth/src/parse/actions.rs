@@ -126,6 +126,17 @@ impl<'a> Parser<'a> {
         {
             return Some((Action::Block, i, false));
         }
+        // "restrict write access to model repositories (/models/)": the
+        // writes are kept out of the files, a block (reads stay).
+        if matches!(
+            l,
+            "restrict" | "restricts" | "restricting" | "limit" | "limits"
+        ) && matches!(next, "write" | "writes" | "modify")
+            && self.low(i + 2) == "access"
+            && self.low(i + 3) == "to"
+        {
+            return Some((Action::Block, i, false));
+        }
         // "all egress should be restricted, including …": kept in, a block;
         // "access is restricted to pods in namespace x" stays an allow-list.
         if l == "restricted"

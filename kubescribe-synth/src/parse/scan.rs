@@ -755,7 +755,13 @@ impl<'a> Parser<'a> {
                 || l == "but"
                     && matches!(
                         prev.as_str(),
-                        "anything" | "everything" | "all" | "anyone" | "everyone"
+                        "anything"
+                            | "everything"
+                            | "all"
+                            | "anyone"
+                            | "everyone"
+                            | "anybody"
+                            | "everybody"
                     );
             if l == "except"
                 || l == "but" && next == "only"
@@ -764,6 +770,16 @@ impl<'a> Parser<'a> {
                 || not_bound_for
             {
                 a.except = true;
+            }
+            // "denied to everybody but app=api": everyone is the whole kind,
+            // as "all" is ("block all … except X" is an allow-list of X).
+            if l == "but"
+                && matches!(
+                    prev.as_str(),
+                    "anyone" | "everyone" | "anybody" | "everybody" | "anything" | "everything"
+                )
+            {
+                a.all_word = true;
             }
             // "It must not open a shell session": starting a program.
             if l == "open"
@@ -852,7 +868,18 @@ impl<'a> Parser<'a> {
             // destinations said, none given.
             if matches!(
                 l.trim_end_matches([',', '.']),
-                "domains" | "hostnames" | "destinations" | "urls" | "ips" | "endpoints"
+                "domains"
+                    | "hostnames"
+                    | "destinations"
+                    | "urls"
+                    | "ips"
+                    | "endpoints"
+                    | "subnets"
+                    | "networks"
+                    | "ranges"
+                    | "cidrs"
+                    | "hosts"
+                    | "addresses"
             ) && matches!(
                 prev.as_str(),
                 "approved"
