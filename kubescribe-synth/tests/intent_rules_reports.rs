@@ -493,3 +493,10 @@ fn everybody_but_x_is_an_allow_list_of_x() {
         Some("api")
     );
 }
+
+#[test]
+fn shared_memory_and_scratch_places_are_directories() {
+    let i = parsed("block execution of anything in /dev/shm for the app=php pods of namespace web");
+    assert_eq!(i.resources.dirs, ["/dev/shm/"]);
+    assert!(i.resources.paths.is_empty());
+}

@@ -126,6 +126,19 @@ pub(super) const KNOWN_DIRS: &[&str] = &[
     "/usr/share/nginx/html",
     "/run/secrets",
     "/var/run/secrets",
+    // Shared memory and the usual writable scratch places attackers drop
+    // payloads in.
+    "/dev/shm",
+    "/dev/mqueue",
+    "/run/shm",
+    "/run/user",
+    "/var/www/html",
+    "/etc/cron.d",
+    "/etc/init.d",
+    "/etc/systemd",
+    "/root/.ssh",
+    "/usr/local/sbin",
+    "/usr/lib64",
 ];
 
 pub(super) const SYSCALLS_CLEAR: &[&str] = &[
