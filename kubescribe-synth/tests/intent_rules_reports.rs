@@ -500,3 +500,25 @@ fn shared_memory_and_scratch_places_are_directories() {
     assert_eq!(i.resources.dirs, ["/dev/shm/"]);
     assert!(i.resources.paths.is_empty());
 }
+
+#[test]
+fn who_a_port_is_open_to_reaches_it() {
+    let i = parsed("port 8080 of app=web (namespace shop) should only be accessible to app=prom");
+    assert_eq!(
+        i.direction,
+        Some(kubescribe_core::intent::Direction::Ingress)
+    );
+    assert_eq!(i.scope.labels.get("app").map(String::as_str), Some("web"));
+    let i =
+        parsed("access to app=web (namespace shop) is restricted to pods in namespace monitoring");
+    assert_eq!(
+        i.direction,
+        Some(kubescribe_core::intent::Direction::Ingress)
+    );
+    // Egress restricted to a peer still goes to it.
+    let i = parsed("egress from app=a (namespace b) is restricted to app=c");
+    assert_eq!(
+        i.direction,
+        Some(kubescribe_core::intent::Direction::Egress)
+    );
+}

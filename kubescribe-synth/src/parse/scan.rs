@@ -639,6 +639,23 @@ impl<'a> Parser<'a> {
                     self.cue = Some(Cue::To);
                     self.cue_at = i;
                 }
+                // "port 8080 of app=web should only be accessible to
+                // app=prom", "access to app=pg is restricted to app=api":
+                // who it is open to reaches it.
+                "to" if matches!(
+                    prev.as_str(),
+                    "accessible" | "available" | "exposed" | "denied" | "granted"
+                ) || matches!(prev.as_str(), "restricted" | "limited")
+                    && (i.saturating_sub(10)..i)
+                        .any(|k| self.low(k) == "access" && self.low(k + 1) == "to")
+                    && !(i.saturating_sub(10)..i)
+                        .any(|k| matches!(self.low(k), "egress" | "outbound" | "outgoing")) =>
+                {
+                    self.cue = Some(Cue::From);
+                    self.cue_at = i;
+                    i += 1;
+                    continue;
+                }
                 "to" | "towards" | "into" | "reach" | "reaching" | "reaches" | "hit"
                 | "contact" | "scrape" | "scrapes" | "query" | "queries" => {
                     self.cue = Some(Cue::To);
