@@ -522,3 +522,12 @@ fn who_a_port_is_open_to_reaches_it() {
         Some(kubescribe_core::intent::Direction::Egress)
     );
 }
+
+#[test]
+fn a_path_said_again_as_a_directory_is_the_directory() {
+    let i = parsed(
+        "block reads of /srv/keys and of the whole /srv/keys/ directory for app=vault in namespace sec",
+    );
+    assert!(i.resources.paths.is_empty(), "{:?}", i.resources.paths);
+    assert_eq!(i.resources.dirs, ["/srv/keys/"]);
+}

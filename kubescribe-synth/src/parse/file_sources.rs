@@ -38,6 +38,9 @@ impl<'a> Parser<'a> {
     /// /srv/mount/**"): no engine has a file rule that also runs them. (A
     /// file allow-list may name what runs beside what is read.)
     pub(super) fn file_sources(&mut self, a: &mut Acc, action: Action) {
+        // "/etc/ssl/private" beside "/etc/ssl/private/": the directory.
+        a.paths
+            .retain(|(p, _)| !a.dirs.iter().any(|d| d.trim_end_matches('/') == p.as_str()));
         if !a.dirs.is_empty() || a.paths.iter().any(|(p, _)| !a.programs.contains(p)) {
             for prog in std::mem::take(&mut a.programs) {
                 if let Some(ix) = a.paths.iter().position(|(p, _)| *p == prog) {
