@@ -531,3 +531,12 @@ fn a_path_said_again_as_a_directory_is_the_directory() {
     assert!(i.resources.paths.is_empty(), "{:?}", i.resources.paths);
     assert_eq!(i.resources.dirs, ["/srv/keys/"]);
 }
+
+#[test]
+fn the_pod_namespace_is_no_pod() {
+    let i = parsed(
+        "Allow an egress rule (port 6379 TCP, broad; no pod/namespace selector) for the hub pods (app=hub, namespace dev)",
+    );
+    assert!(i.scope.pod_names.is_empty(), "{:?}", i.scope.pod_names);
+    assert_eq!(i.scope.labels.get("app").map(String::as_str), Some("hub"));
+}

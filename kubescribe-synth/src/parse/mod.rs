@@ -20,6 +20,7 @@ mod runtime_names;
 mod scan;
 mod scope_words;
 mod sentences;
+mod sides;
 mod token_kinds;
 mod values;
 

@@ -271,7 +271,16 @@ impl<'a> Parser<'a> {
 }
 
 /// Words that follow "pod" in prose about pods, not a pod's name.
-const NOT_A_POD_NAME: &[&str] = &[
+pub(super) const NOT_A_POD_NAME: &[&str] = &[
+    // "the pod namespace", "pod security context", "pod-to-pod".
+    "namespace",
+    "namespaces",
+    "context",
+    "policy",
+    "policies",
+    "disruption",
+    "affinity",
+    "annotations",
     // "the Keycloak pod returns a timeout": a verb.
     "returns",
     "sends",

@@ -928,7 +928,11 @@ impl<'a> Parser<'a> {
             }
             return 1;
         }
-        if let Some(name) = raw.strip_prefix("pod/").filter(|p| is_ns_name(p)) {
+        // "pod/web-0"; not "no pod/namespace selector".
+        if let Some(name) = raw
+            .strip_prefix("pod/")
+            .filter(|p| is_ns_name(p) && !scope_words::NOT_A_POD_NAME.contains(p))
+        {
             self.mention(Who::Pod(name.to_string()), i, t.start + 4, t.end);
             return 1;
         }

@@ -1,0 +1,112 @@
+//! Which side of a connection a workload is on: the prepositions and verbs
+//! that cue the next workload mentioned as a peer sent to or received
+//! from ("from", "to", "reach", "collect metrics from", "accessible to"),
+//! and the verbs that imply a direction ("accepts", "sends").
+
+use super::*;
+
+impl<'a> Parser<'a> {
+    /// Reads token `i` (lower-cased `l`) as a side or direction word;
+    /// whether it is used up (the scan goes on with the next token).
+    pub(super) fn side_word(
+        &mut self,
+        a: &mut Acc,
+        i: usize,
+        l: &str,
+        prev: &str,
+        next: &str,
+        mode: Mode,
+    ) -> bool {
+        match l {
+            // "collect metrics from the NATS pods", "scrape from …": what
+            // is collected from is reached.
+            "from"
+                if (i.saturating_sub(3)..i).any(|k| {
+                    matches!(
+                        self.low(k),
+                        "scrape"
+                            | "scrapes"
+                            | "scraping"
+                            | "collect"
+                            | "collects"
+                            | "collecting"
+                            | "gather"
+                            | "gathers"
+                            | "gathering"
+                    )
+                }) =>
+            {
+                self.cue = Some(Cue::To);
+                self.cue_at = i;
+                true
+            }
+            "from" => {
+                self.cue = Some(Cue::From);
+                self.cue_at = i;
+                true
+            }
+            // "only Traefik pods (…) can access the auth service (…)":
+            // what is accessed is reached.
+            "access" | "accesses"
+                if matches!(
+                    prev,
+                    "can" | "may" | "could" | "should" | "must" | "cannot" | "to" | "only"
+                ) && !matches!(next, "to" | "from") =>
+            {
+                // A file verb too ("allow nginx to access /etc/passwd"):
+                // read on.
+                self.cue = Some(Cue::To);
+                self.cue_at = i;
+                false
+            }
+            // "port 8080 of app=web should only be accessible to
+            // app=prom", "access to app=pg is restricted to app=api":
+            // who it is open to reaches it.
+            "to" if matches!(
+                prev,
+                "accessible" | "available" | "exposed" | "denied" | "granted"
+            ) || matches!(prev, "restricted" | "limited")
+                && (i.saturating_sub(10)..i)
+                    .any(|k| self.low(k) == "access" && self.low(k + 1) == "to")
+                && !(i.saturating_sub(10)..i)
+                    .any(|k| matches!(self.low(k), "egress" | "outbound" | "outgoing")) =>
+            {
+                self.cue = Some(Cue::From);
+                self.cue_at = i;
+                true
+            }
+            "to" | "towards" | "into" | "reach" | "reaching" | "reaches" | "hit" | "contact"
+            | "scrape" | "scrapes" | "query" | "queries" => {
+                self.cue = Some(Cue::To);
+                self.cue_at = i;
+                if mode == Mode::None
+                    && (matches!(next, "port" | "ports")
+                        || parse_cidr(next).is_some()
+                        || is_fqdn(next))
+                {
+                    a.dir_implied.get_or_insert(Direction::Egress);
+                }
+                if l.starts_with("reach") || l.starts_with("quer") {
+                    a.dir_implied.get_or_insert(Direction::Egress);
+                }
+                true
+            }
+            "for" | "by" => {
+                self.cue = Some(Cue::None);
+                true
+            }
+            "accept" | "accepts" | "receive" | "receives" | "receiving" => {
+                a.dir_implied.get_or_insert(Direction::Ingress);
+                false
+            }
+            "initiate" | "initiates" | "initiating" | "send" | "sends" | "sending" | "connect"
+            | "connecting" | "talk" | "call" | "calls" | "opening" | "push" | "pushes"
+            | "upload" | "uploads" | "fetch" | "fetches" | "download" | "downloads" | "pull"
+            | "pulls" | "resolve" => {
+                a.dir_implied.get_or_insert(Direction::Egress);
+                false
+            }
+            _ => false,
+        }
+    }
+}
