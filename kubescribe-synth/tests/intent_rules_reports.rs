@@ -540,3 +540,17 @@ fn the_pod_namespace_is_no_pod() {
     assert!(i.scope.pod_names.is_empty(), "{:?}", i.scope.pod_names);
     assert_eq!(i.scope.labels.get("app").map(String::as_str), Some("hub"));
 }
+
+#[test]
+fn flags_of_code_are_no_labels() {
+    let i = parsed(
+        "the tool runs with `subprocess.run(cmd, shell=False)` and `dryRun=true`; block /usr/bin/curl in the app=agent pods of namespace ai",
+    );
+    assert_eq!(i.scope.labels.len(), 1, "{:?}", i.scope.labels);
+    // A label's value may still be true.
+    let i = parsed("block /usr/bin/curl in the pods labelled debug=true of namespace ai");
+    assert_eq!(
+        i.scope.labels.get("debug").map(String::as_str),
+        Some("true")
+    );
+}

@@ -35,7 +35,13 @@ pub(super) fn label_val_ok(v: &str) -> bool {
 pub(super) fn split_label(s: &str) -> Option<(String, String)> {
     let (k, v) = s.split_once('=')?;
     let v = v.trim_start_matches('=');
-    if label_key_ok(k) && label_val_ok(v) && !k.contains("//") {
+    // `shell=False`, `canRunCommands=true`: a flag of code, not a label.
+    let camel = k
+        .as_bytes()
+        .windows(2)
+        .any(|w| w[0].is_ascii_lowercase() && w[1].is_ascii_uppercase());
+    let flag = matches!(v, "True" | "False") || camel && matches!(v, "true" | "false");
+    if label_key_ok(k) && label_val_ok(v) && !k.contains("//") && !flag {
         Some((k.to_string(), v.to_string()))
     } else {
         None
