@@ -238,11 +238,28 @@ impl<'a> Parser<'a> {
         {
             return None;
         }
+        // "altering them can shut down or restart the node": powering a
+        // machine off, not a policy's deny.
+        if matches!(l, "shut" | "shuts")
+            && next == "down"
+            && (i + 2..(i + 7).min(self.toks.len())).any(|k| {
+                matches!(
+                    self.low(k).trim_end_matches(['.', ',']),
+                    "node" | "nodes" | "host" | "hosts" | "system" | "machine" | "server" | "vm"
+                )
+            })
+        {
+            return None;
+        }
         let act = if ALLOW_WORDS.contains(&l) {
             Action::Allow
         } else if BLOCK_WORDS.contains(&l) {
             Action::Block
         } else if AUDIT_WORDS.contains(&l) {
+            // "REPL shells are not audited": says what is missing.
+            if matches!(self.prev_low(i), "not" | "never" | "isn't" | "aren't") {
+                return None;
+            }
             Action::Audit
         } else if l == "only"
             && a.allow.is_none()
@@ -417,8 +434,27 @@ impl<'a> Parser<'a> {
         }
         // "default deny"; not "… by default; block …", where a clause ends
         // between the two words.
+        // "deny network traffic by default and allow … by exception", "deny
+        // the whole namespace as a default": the allow-list's posture.
+        let span =
+            || (k + 1..(k + 9).min(n)).take_while(|&j| j == k + 1 || !self.ends_clause(j - 1));
+        let by_default = act == Action::Block
+            && span().any(|j| {
+                matches!(self.low(j), "by" | "a" | "as")
+                    && self.low(j + 1).trim_end_matches([',', '.']) == "default"
+            })
+            // Traffic or a whole namespace, not one system call ("drop
+            // unshare by default").
+            && span().any(|j| {
+                matches!(
+                    self.low(j),
+                    "traffic" | "communications" | "connections" | "ingress" | "egress" | "namespace"
+                        | "everything" | "all"
+                )
+            });
         if prev == "default" && act == Action::Block && k == i && !self.ends_clause(i - 1)
             || matches!(l, "deny-all" | "default-deny")
+            || by_default
         {
             a.default_deny = true;
             a.all_word = true;
@@ -448,7 +484,7 @@ impl<'a> Parser<'a> {
         // it": the subject of the deny is everyone else (the allow-list's
         // posture beside an allow).
         if act == Action::Block
-            && (i.saturating_sub(3)..i).any(|j| {
+            && (i.saturating_sub(5)..i).any(|j| {
                 let w = self.low(j);
                 (w.starts_with("non-")
                     || matches!(w, "other" | "others" | "everyone" | "everybody"))

@@ -271,14 +271,19 @@ impl<'a> Parser<'a> {
                 let l = self.low(j);
                 // "since"/"because" after something was said (not "because
                 // of", which names a cause inside the clause).
-                matches!(l, "since" | "because") && self.low(j + 1) != "of"
+                (matches!(l, "since" | "because") && self.low(j + 1) != "of"
+                    // "…, so they can't reach the metadata service": a
+                    // purpose that restates what the ask keeps out.
+                    || l == "so" && self.negative_purpose(j))
                 // "Note: Since NetworkPolicy is enabled, only pods with …":
                 // a reason that opens its sentence ends at its comma, and the
                 // sentence goes on.
-                && !(self.ends_clause(j - 1) || {
+                // "…, since changing it lets an attacker …" after a comma
+                // is a trailing reason all the same.
+                && !{
                     let gap = &self.text[self.toks[j - 1].end..self.toks[j].start];
-                    gap.contains(". ")
-                })
+                    self.ends_clause(j - 1) && !gap.trim_start().starts_with(',')
+                }
                 && {
                     // Nothing after it but the reason: no further sentence.
                     !(j..to).any(|k| {
@@ -288,11 +293,24 @@ impl<'a> Parser<'a> {
                                 .get(k + 1)
                                 .map(|t| t.start)
                                 .unwrap_or(self.text.len())];
-                        gap.contains(". ") || gap.contains(';')
+                        gap.contains(". ") || gap.contains(';') || gap.contains('\n')
                     })
                 }
             })
             .unwrap_or(to)
+    }
+}
+
+impl Parser<'_> {
+    /// Whether "so" at token `j` opens a negative purpose ("so they can't
+    /// …", "so that nothing can …"): a negation within its first words.
+    fn negative_purpose(&self, j: usize) -> bool {
+        (j + 1..(j + 5).min(self.toks.len())).any(|k| {
+            matches!(
+                self.low(k),
+                "can't" | "cannot" | "won't" | "never" | "not" | "couldn't" | "nothing" | "nobody"
+            )
+        })
     }
 }
 

@@ -173,6 +173,11 @@ impl<'a> Parser<'a> {
             }
             (None, Some(_), None) => Action::Block,
             (None, None, Some(_)) => Action::Audit,
+            (None, None, None) if a.read_only_state => {
+                self.assume
+                    .push("\"read-only\" read as: block writes, reads stay allowed".into());
+                Action::Block
+            }
             (None, None, None) if a.modal_allow && !a.negated_allow => {
                 self.assume
                     .push("\"may\"/\"can\" read as permission: an allow-list".into());
@@ -639,8 +644,13 @@ impl<'a> Parser<'a> {
             peers.push((usize::MAX, p, pods.clone()));
         }
         // Direction.
+        // "lock down app=x: it must not reach anything outside the cluster":
+        // what is shut out, with its side, says the direction.
+        let shut_out_named =
+            a.dir_implied.is_some() && (!a.entities.is_empty() || !a.cidrs.is_empty());
         let isolate_dir =
-            (a.isolate && !a.default_deny && action != Action::Allow).then_some(Direction::Both);
+            (a.isolate && !a.default_deny && action != Action::Allow && !shut_out_named)
+                .then_some(Direction::Both);
         let direction = if network {
             let from_groups = if groups.len() >= 2 {
                 groups

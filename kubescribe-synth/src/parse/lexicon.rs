@@ -17,6 +17,26 @@ pub(super) struct Tok<'a> {
     pub(super) paren: bool,
 }
 
+/// A negated modal typed without its apostrophe ("shouldnt", "cant",
+/// "wont"), as chat and tickets write it: read as written with one.
+fn with_apostrophe(l: String) -> String {
+    let fixed = match l.as_str() {
+        "shouldnt" => "shouldn't",
+        "cant" => "can't",
+        "wont" => "won't",
+        "dont" => "don't",
+        "doesnt" => "doesn't",
+        "mustnt" => "mustn't",
+        "couldnt" => "couldn't",
+        "wouldnt" => "wouldn't",
+        "isnt" => "isn't",
+        "arent" => "aren't",
+        "didnt" => "didn't",
+        _ => return l,
+    };
+    fixed.to_string()
+}
+
 pub(super) fn tokenize(text: &str) -> Vec<Tok<'_>> {
     let mut out = Vec::new();
     let mut start = None;
@@ -81,7 +101,7 @@ pub(super) fn tokenize(text: &str) -> Vec<Tok<'_>> {
             let st = s + lead;
             out.push(Tok {
                 text: t,
-                lower: t.to_lowercase(),
+                lower: with_apostrophe(t.to_lowercase()),
                 start: st,
                 end: st + t.len(),
                 comma,
@@ -270,6 +290,13 @@ pub(super) const EXEC_NOUNS: &[&str] = &[
     "interpreter",
     "interpreters",
     "daemons",
+    "compiler",
+    "compilers",
+    "repl",
+    "repls",
+    "debugger",
+    "debuggers",
+    "applications",
 ];
 
 pub(super) const ALLOW_WORDS: &[&str] = &[
@@ -304,6 +331,7 @@ pub(super) const ALLOW_WORDS: &[&str] = &[
     "admits",
 ];
 pub(super) const BLOCK_WORDS: &[&str] = &[
+    "disable",
     "shield",
     "shields",
     "shut",
@@ -711,6 +739,17 @@ pub(super) const COMMON_LABEL_KEYS: &[&str] = &[
 /// the store, never from a table.
 pub(super) const SERVICE_NAMES: &[&str] = &[
     "ssh",
+    "syslog",
+    "snmp",
+    "nfs",
+    "imap",
+    "pop3",
+    "sftp",
+    "tftp",
+    "radius",
+    "kerberos",
+    "rsync",
+    "statsd",
     "mysql",
     "postgres",
     "postgresql",
@@ -760,6 +799,19 @@ pub(super) fn is_cap(l: &str, mode: Mode, ctx: bool) -> bool {
     // With "capability"/"caps" in the text, capability names are capabilities
     // ("watch chown and fowner capabilities", "block cap setuid").
     CAPABILITIES.contains(&l) && (mode == Mode::Cap || ctx)
+}
+
+/// The system call a kernel entry point names ("sys_setns",
+/// "__x64_sys_openat"); `None` for anything else, capabilities included.
+pub(super) fn kernel_entry_syscall(l: &str) -> Option<&str> {
+    if CAPABILITIES.contains(&l) {
+        return None;
+    }
+    let rest = ["__x64_sys_", "__arm64_sys_", "__ia32_sys_", "sys_"]
+        .iter()
+        .find_map(|p| l.strip_prefix(p))?;
+    let bare = rest.trim_end_matches(['(', ')', ':']);
+    (SYSCALLS_CLEAR.contains(&bare) || SYSCALLS_WORDY.contains(&bare)).then_some(rest)
 }
 
 pub(super) fn is_syscall(l: &str, mode: Mode, ctx: bool) -> bool {

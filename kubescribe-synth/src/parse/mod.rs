@@ -14,6 +14,7 @@ mod finish;
 mod lexicon;
 mod missing;
 mod namespaces;
+mod paren_ports;
 mod phrases;
 mod restate;
 mod runtime_names;
@@ -451,6 +452,8 @@ struct Acc {
     reads: bool,
     writes: bool,
     read_only_word: bool,
+    /// …said as a state the files keep ("must stay read-only").
+    read_only_state: bool,
     /// "access"/"open": any operation, whatever else is said ("accessed or
     /// modified").
     any_access: bool,
@@ -604,7 +607,12 @@ impl<'a> Parser<'a> {
     fn granted_to(&self, i: usize) -> bool {
         (i.saturating_sub(8)..i).any(|j| {
             matches!(self.low(j), "exclusively" | "only" | "solely") && self.low(j + 1) == "to"
-        }) || self.agent_of_access(i)
+        })
+            // "access to /var/run/secrets/ is restricted to /usr/bin/app".
+            || i >= 2
+                && self.low(i - 1) == "to"
+                && matches!(self.low(i - 2), "restricted" | "limited" | "confined" | "reserved")
+            || self.agent_of_access(i)
     }
 
     /// Whether token `i` names who a file is readable or writable by ("…
@@ -640,6 +648,53 @@ impl<'a> Parser<'a> {
                 t.paren && parse_cidr(t.text.trim_matches(|c: char| "(),;".contains(c))).is_some()
             })
         })
+    }
+
+    /// Whether a label in parentheses follows token `i` right away: "the API
+    /// server (app=api-server)" names pods so labelled, not the entity.
+    fn labels_follow(&self, i: usize) -> bool {
+        self.toks.get(i).is_some_and(|t| {
+            t.paren && split_label(t.text.trim_matches(|c: char| "(),;".contains(c))).is_some()
+        })
+    }
+
+    /// The index of the address at token `k` or after a few words that only
+    /// describe it ("except the private IP ranges 10.0.0.0/8, …", "except
+    /// RFC 1918 networks: 10.0.0.0/8"); `None` when none follows.
+    fn cidr_after_description(&self, k: usize) -> Option<usize> {
+        (k..(k + 6).min(self.toks.len()))
+            .take_while(|&j| {
+                j == k
+                    || matches!(
+                        self.low(j - 1).trim_end_matches([':', ',']),
+                        "the"
+                            | "for"
+                            | "private"
+                            | "internal"
+                            | "local"
+                            | "link-local"
+                            | "ip"
+                            | "ips"
+                            | "ipv4"
+                            | "address"
+                            | "addresses"
+                            | "range"
+                            | "ranges"
+                            | "network"
+                            | "networks"
+                            | "subnet"
+                            | "subnets"
+                            | "cidr"
+                            | "cidrs"
+                            | "block"
+                            | "blocks"
+                            | "rfc"
+                            | "rfc1918"
+                            | "1918"
+                    ) && !self.ends_clause(j - 1)
+                    || self.low(j - 1).ends_with(':')
+            })
+            .find(|&j| parse_cidr(self.low(j).trim_end_matches([',', '.', ')'])).is_some())
     }
 
     /// Whether the clause from token `i` carves an exception out ("… no

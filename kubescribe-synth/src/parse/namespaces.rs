@@ -78,8 +78,9 @@ impl<'a> Parser<'a> {
             // keyword's colon names no namespace. "Namespace isolation:
             // … in namespace shop": a topic that opens the text, when the
             // text names its namespace again, is a heading.
+            // (The tokenizer takes the colon off a verb: "Namespace access:".)
             let topic = i == 0
-                && nt.text.ends_with(':')
+                && (nt.text.ends_with(':') || self.text[nt.end..].starts_with(':'))
                 && (i + 2..self.toks.len()).any(|k| {
                     matches!(self.low(k), "namespace" | "ns")
                         && self.low(k + 1) != name

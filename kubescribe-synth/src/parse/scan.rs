@@ -135,6 +135,22 @@ impl<'a> Parser<'a> {
             }
             // "nothing in app=x may read …", "nobody may exec …": a subject
             // that is no one, at the start of a clause, with a modal: blocked.
+            // "observe-only, nothing is blocked": says what does not happen.
+            let nothing_blocked = l == "nothing"
+                && matches!(next.as_str(), "is" | "gets" | "will" | "should")
+                && (i + 2..(i + 4).min(n)).any(|k| {
+                    matches!(
+                        self.low(k),
+                        "blocked" | "denied" | "prevented" | "dropped" | "enforced" | "killed"
+                    )
+                });
+            if nothing_blocked {
+                i += 1;
+                while i < n && !self.ends_clause(i - 1) {
+                    i += 1;
+                }
+                continue;
+            }
             if (matches!(l, "nothing" | "nobody" | "noone") || l == "no" && next == "one")
                 && (i == from || self.ends_clause(i - 1))
                 && (i + 1..(i + 8).min(n))
@@ -397,6 +413,7 @@ impl<'a> Parser<'a> {
                 && !else_on
                 && !addressed
                 && !self.addresses_follow(i + len)
+                && !self.labels_follow(i + len)
                 && !a.addressed_entities.contains(&ent)
                 && (ent != NetworkEntity::Host || peer_ctx)
                 // "the kube-apiserver operator", "the host pods": the word
@@ -435,20 +452,20 @@ impl<'a> Parser<'a> {
                 i += 3;
                 continue;
             }
-            // "10.0.0.0/8 except 10.1.0.0/16".
+            // "10.0.0.0/8 except 10.1.0.0/16", "0.0.0.0/0 except the
+            // private IP ranges 10.0.0.0/8, …".
             if !a.cidrs.is_empty()
-                && (matches!(l, "except" | "excluding" | "excepting")
-                    || l == "but" && next == "not"
-                    || l == "other" && next == "than")
-                && parse_cidr(if l == "except" || l == "excluding" || l == "excepting" {
-                    &next
+                && let Some(k) = if matches!(l, "except" | "excluding" | "excepting") {
+                    Some(i + 1)
+                } else if l == "but" && next == "not" || l == "other" && next == "than" {
+                    Some(i + 2)
                 } else {
-                    self.low(i + 2)
-                })
-                .is_some()
+                    None
+                }
+                && let Some(at) = self.cidr_after_description(k)
             {
                 a.cidr_except = true;
-                i += if matches!(l, "but" | "other") { 2 } else { 1 };
+                i = at;
                 continue;
             }
             // "the nginx app" → app=nginx
@@ -764,6 +781,12 @@ impl<'a> Parser<'a> {
                     "read-only" | "readonly" => {
                         a.reads = true;
                         a.read_only_word = true;
+                        // "… have to stay read-only", "must be readonly": a
+                        // state the files keep, whatever the modal.
+                        a.read_only_state |= matches!(
+                            prev.as_str(),
+                            "be" | "stay" | "stays" | "remain" | "remains" | "kept"
+                        );
                     }
                     "access" | "accessing" | "open" | "opens" | "opening" | "touch"
                     | "touching" => {}
@@ -860,8 +883,16 @@ impl<'a> Parser<'a> {
                             | "certain" | "required" | "needed" | "necessary" | "extra"
                             | "listening" | "some"
                     );
-                // "on the ports used by the PostgreSQL and MSSQL databases".
-                let possessive = possessive || next == "used";
+                // "on the ports used by the PostgreSQL and MSSQL databases",
+                // "on the database port", "the redis ports": a port named
+                // by what listens on it.
+                let possessive = possessive
+                    || next == "used"
+                    || i >= 2
+                        && self.low(i - 2) == "the"
+                        && prev != "named"
+                        && parse_port(&prev).is_none()
+                        && proto(&prev).is_none();
                 if possessive && parse_port(&next).is_none() {
                     let from = self.toks[i.saturating_sub(1)].start;
                     a.unnamed_port

@@ -34,7 +34,12 @@ impl<'a> Parser<'a> {
             // namespace then means every pod of it (subject or peer).
             a.all_pods_cued |= matches!(self.cue, Some(Cue::From | Cue::To));
             a.all_pods_word = true;
-            i += if l == "namespace-wide" { 1 } else { 2 };
+            // "the whole namespace payments": the keyword then names it.
+            i += if l == "namespace-wide" || matches!(l, "whole" | "entire") {
+                1
+            } else {
+                2
+            };
             // "should allow all pods from any namespace to reach …": the
             // subject is every pod of every namespace.
             if !a.all_pods_cued

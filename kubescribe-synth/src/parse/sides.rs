@@ -75,8 +75,8 @@ impl<'a> Parser<'a> {
                 self.cue_at = i;
                 true
             }
-            "to" | "towards" | "into" | "reach" | "reaching" | "reaches" | "hit" | "contact"
-            | "scrape" | "scrapes" | "query" | "queries" => {
+            "to" | "toward" | "towards" | "into" | "reach" | "reaching" | "reaches" | "hit"
+            | "contact" | "scrape" | "scrapes" | "query" | "queries" => {
                 self.cue = Some(Cue::To);
                 self.cue_at = i;
                 if mode == Mode::None

@@ -94,6 +94,13 @@ impl<'a> Parser<'a> {
                     j += 3;
                     continue;
                 }
+                // "only /usr/local/bin/kube-apiserver should be reading …":
+                // the path acts, in the progressive.
+                if n1.ends_with("ing")
+                    && (FILE_VERBS.contains(&n1) || EXEC_MODE_VERBS.contains(&n1))
+                {
+                    return true;
+                }
                 return false;
             }
             if !matches!(
@@ -659,6 +666,9 @@ impl<'a> Parser<'a> {
             }
             return 1;
         }
+        if *mode != Mode::Port && self.port_in_parens(i) {
+            *mode = Mode::Port;
+        }
         if let (Mode::Port, Some((p, e))) = (*mode, parse_port(raw)) {
             let mut end = t.end;
             let mut end_port = e;
@@ -765,12 +775,22 @@ impl<'a> Parser<'a> {
             *mode = Mode::Cap;
             return 1;
         }
+        // "sys_setns", "__x64_sys_openat": the kernel's entry for the call
+        // (not a capability such as sys_ptrace).
+        let l = kernel_entry_syscall(l).unwrap_or(l);
         let syscall_next = matches!(next.as_str(), "syscall" | "syscalls")
             || next == "system" && self.low(i + 2).starts_with("call")
             // "forbids mount, umount2 and pivot_root": a name that is also a
             // program is a system call in a list of system calls.
             || SYSCALLS_WORDY.contains(&l) && self.listed_with_syscall(i);
-        if is_syscall(l, *mode, syscall_ctx)
+        // "after every reboot", "a mount": the event as a noun, unless the
+        // text says it is the system call.
+        let noun = matches!(
+            prev.as_str(),
+            "every" | "each" | "a" | "an" | "after" | "any"
+        ) && !syscall_next
+            && *mode != Mode::Syscall;
+        if is_syscall(l, *mode, syscall_ctx) && !noun
             || syscall_next
                 && (SYSCALLS_CLEAR.contains(&l.trim_end_matches(['(', ')']))
                     || SYSCALLS_WORDY.contains(&l.trim_end_matches(['(', ')'])))

@@ -1,0 +1,53 @@
+//! Ports given in parentheses after the name of what listens on them:
+//! "postgres (5432)", "on epmd (4369), stream replication (6000-6500) and
+//! CLI tooling (35672 to 35682)". The number is the port; the name only
+//! says what it is.
+
+use super::*;
+
+impl<'a> Parser<'a> {
+    /// Whether token `i`, a number that opens a parenthesis, is a port named
+    /// by the words before it: the parenthesis holds only the port (or a
+    /// range), and the name is a service's, or follows "on"/"over"/"via"
+    /// a few words before, or continues a list of such ports.
+    pub(super) fn port_in_parens(&self, i: usize) -> bool {
+        let Some(t) = self.toks.get(i) else {
+            return false;
+        };
+        if !t.paren || parse_port(t.text).is_none() || i == 0 {
+            return false;
+        }
+        // The parenthesis closes after the number, or after "to N" / "- N".
+        let closes = |k: usize| {
+            self.toks
+                .get(k)
+                .is_some_and(|x| self.text[x.end..].starts_with(')'))
+        };
+        let whole = closes(i)
+            || matches!(self.low(i + 1), "to" | "through" | "-")
+                && parse_port(self.low(i + 2)).is_some()
+                && closes(i + 2);
+        if !whole {
+            return false;
+        }
+        let prev = self.low(i - 1);
+        let named_service = SERVICE_NAMES.contains(&prev)
+            || service_port(prev).is_some()
+            || matches!(prev, "port" | "ports");
+        // "on epmd (4369)", "over the management API (15672)".
+        let after_on = (i.saturating_sub(5)..i - 1).any(|k| {
+            matches!(self.low(k), "on" | "over" | "via")
+                && (k..i - 1).all(|j| !self.ends_clause(j) && !self.toks[j + 1].paren)
+        });
+        // "…, clustering (25672) and CLI tooling (35672 to 35682)": the list
+        // of such ports goes on.
+        let listed = (i.saturating_sub(6)..i - 1).any(|k| {
+            self.toks[k].paren
+                && parse_port(self.toks[k].text).is_some()
+                && (k + 1..i).all(|j| !self.toks[j].paren)
+                && (self.ends_clause(k)
+                    || (k + 1..i).any(|j| matches!(self.low(j), "and" | "or" | "&")))
+        });
+        named_service || after_on || listed
+    }
+}

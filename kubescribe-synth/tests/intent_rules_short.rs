@@ -1,0 +1,238 @@
+//! Rules of the intent parser found on blind batches of short asks, as an
+//! operator types them into a policy tool (the evaluation set's `aj-` …
+//! `am-` batches: network docs, rule descriptions, capability and
+//! cluster-wide asks, ticket one-liners): "toward", excepts after a few
+//! describing words, ports in parentheses after a name, a port named by
+//! what listens on it, the progressive "should be reading", trailing
+//! reasons after a comma, files that must stay read-only, events said as
+//! nouns. Each test states the rule with phrasings of its own (not the
+//! evaluation cases'), and fails without it.
+
+mod parse_helpers;
+
+use kubescribe_core::intent::{Action, Direction, Domain, NetworkEntity};
+use parse_helpers::{parsed, refused};
+
+#[test]
+fn toward_a_namespace_names_the_peer() {
+    let i = parsed(
+        "the web pods (app=web, ns shop) may send traffic on port 9090 toward the monitoring namespace",
+    );
+    assert_eq!(i.scope.namespace.as_deref(), Some("shop"));
+    assert_eq!(i.direction, Some(Direction::Egress));
+    assert_eq!(i.resources.peers.len(), 1, "{:?}", i.resources.peers);
+    assert_eq!(
+        i.resources.peers[0].namespace.as_deref(),
+        Some("monitoring")
+    );
+}
+
+#[test]
+fn an_except_after_describing_words_carves_the_ranges_out() {
+    let i = parsed(
+        "app=crawler in namespace web may open connections to 0.0.0.0/0 except the internal networks 10.0.0.0/8 and 100.64.0.0/10",
+    );
+    assert_eq!(i.resources.cidrs, ["0.0.0.0/0"]);
+    assert_eq!(i.resources.except_cidrs, ["10.0.0.0/8", "100.64.0.0/10"]);
+}
+
+#[test]
+fn ports_in_parentheses_after_their_names_are_the_ports() {
+    let i = parsed(
+        "allow ingress to app=broker in ns mq from app=client on amqp (5672), the management ui (15672) and mqtt (1883 to 1885)",
+    );
+    let ports: Vec<(u16, Option<u16>)> = i
+        .resources
+        .ports
+        .iter()
+        .map(|p| (p.port, p.end_port))
+        .collect();
+    assert_eq!(ports, [(5672, None), (15672, None), (1883, Some(1885))]);
+    let i = parsed("allow egress from app=api in ns shop to app=db on mysql (3306)");
+    assert_eq!(i.resources.ports.len(), 1);
+    assert_eq!(i.resources.ports[0].port, 3306);
+}
+
+#[test]
+fn a_port_named_by_what_listens_on_it_is_asked_for() {
+    let e = refused("the cache pods (app=cache, ns shop) accept the memcached port from app=web");
+    assert!(e.contains("which port"), "{e}");
+    let e = refused("allow app=api in ns shop to reach app=queue on the broker port");
+    assert!(e.contains("which port"), "{e}");
+}
+
+#[test]
+fn an_api_server_glossed_with_labels_is_pods_not_the_entity() {
+    let i = parsed(
+        "only the API server (app=api-server) may reach the cache pods (app=cache, namespace shop) on 6379",
+    );
+    assert!(
+        i.resources.entities.is_empty(),
+        "{:?}",
+        i.resources.entities
+    );
+    assert_eq!(i.resources.peers.len(), 1);
+}
+
+#[test]
+fn a_lockdown_with_what_is_shut_out_takes_its_direction() {
+    let i = parsed(
+        "lock down the exporter pods (app=exporter, ns obs) with Cilium: they must never reach anything outside the cluster",
+    );
+    assert_eq!(i.action, Action::Block);
+    assert_eq!(i.direction, Some(Direction::Egress));
+    assert_eq!(i.resources.entities, [NetworkEntity::World]);
+}
+
+#[test]
+fn an_executable_path_in_the_progressive_acts_on_the_files() {
+    let i = parsed(
+        "in the app=vault pods of namespace sec, only /bin/vault should be reading the keys in /vault/keys/",
+    );
+    assert_eq!(i.domain, Domain::File);
+    assert_eq!(i.resources.sources, ["/bin/vault"]);
+    assert!(i.resources.paths.is_empty(), "{:?}", i.resources.paths);
+}
+
+#[test]
+fn a_reason_after_a_comma_is_background() {
+    let i = parsed(
+        "nothing in app=web (ns shop) may modify /etc/hosts, since rewriting it lets anyone redirect traffic",
+    );
+    assert_eq!(i.action, Action::Block);
+    assert_eq!(i.resources.paths, ["/etc/hosts"]);
+}
+
+#[test]
+fn files_that_have_to_stay_read_only_are_kept_from_writes() {
+    let i = parsed("/etc/cron.d/ has to stay read-only for the app=batch pods in namespace jobs");
+    assert_eq!(i.action, Action::Block);
+    assert!(i.resources.read_only);
+    let i = parsed("/etc/ssh/sshd_config needs to be readonly in app=bastion pods of ns ops");
+    assert_eq!(i.action, Action::Block);
+}
+
+#[test]
+fn shutting_a_machine_down_is_no_deny() {
+    let i = parsed(
+        "watch writes to /proc/sys/kernel/panic for app=agent in ns ops, since changing it could shut down the host",
+    );
+    assert_eq!(i.action, Action::Audit);
+    let i = parsed(
+        "monitor writes to /proc/sys/vm/drop_caches for app=agent in ns ops. Writing it can shut down or hang the node.",
+    );
+    assert_eq!(i.action, Action::Audit);
+}
+
+#[test]
+fn an_event_said_as_a_noun_is_no_system_call() {
+    let i = parsed(
+        "/etc/init.d/ must remain read-only in the app=vm pods of ns legacy. Attackers drop scripts there to survive every reboot.",
+    );
+    assert_eq!(i.domain, Domain::File);
+    assert!(i.resources.syscalls.is_empty());
+}
+
+#[test]
+fn kinds_of_programs_are_no_executables() {
+    let i = parsed(
+        "Containers should not run debuggers. For app=api in namespace shop, block gdb and strace (/usr/bin/gdb, /usr/bin/strace).",
+    );
+    assert_eq!(i.resources.binaries, ["/usr/bin/gdb", "/usr/bin/strace"]);
+}
+
+#[test]
+fn negated_modals_without_their_apostrophe_still_negate() {
+    let i = parsed("the app=api pods (ns shop) shouldnt be able to call mount");
+    assert_eq!(i.action, Action::Block);
+    let i = parsed("app=worker in ns jobs cant read /etc/shadow");
+    assert_eq!(i.action, Action::Block);
+    assert!(i.scope.pod_names.is_empty(), "{:?}", i.scope.pod_names);
+}
+
+#[test]
+fn nothing_is_blocked_says_the_ask_only_watches() {
+    let i = parsed(
+        "record every read of /etc/gshadow by the app=ldap pods in namespace auth; audit mode, nothing gets blocked",
+    );
+    assert_eq!(i.action, Action::Audit);
+}
+
+#[test]
+fn a_negative_purpose_after_a_comma_is_background() {
+    let i = parsed(
+        "for app=ci in namespace build, allow egress to 0.0.0.0/0 except 10.0.0.0/8, so that builds cannot reach internal services",
+    );
+    assert_eq!(i.action, Action::Allow);
+    assert_eq!(i.resources.except_cidrs, ["10.0.0.0/8"]);
+}
+
+#[test]
+fn protocol_names_without_a_port_are_asked_for() {
+    let e = refused("allow snmp traffic into the app=router pods in namespace net");
+    assert!(e.contains("which port"), "{e}");
+}
+
+#[test]
+fn access_restricted_to_an_executable_makes_it_the_source() {
+    let i = parsed(
+        "in the app=agent pods (ns ops) access to /etc/agent/keys/ is limited to /opt/agent/bin/agent",
+    );
+    assert_eq!(i.action, Action::Allow);
+    assert_eq!(i.resources.sources, ["/opt/agent/bin/agent"]);
+    assert!(i.resources.paths.is_empty(), "{:?}", i.resources.paths);
+}
+
+#[test]
+fn a_heading_that_opens_with_namespace_and_a_verb_names_no_namespace() {
+    let i =
+        parsed("Namespace access: audit the unshare syscall in app=runner pods of namespace ci.");
+    assert_eq!(i.scope.namespace.as_deref(), Some("ci"));
+}
+
+#[test]
+fn a_kernel_entry_names_its_system_call() {
+    let i =
+        parsed("alert whenever __x64_sys_openat or sys_unshare is called by app=x in namespace y");
+    assert_eq!(i.domain, Domain::Syscall);
+    assert_eq!(i.resources.syscalls, ["openat", "unshare"]);
+    // A capability keeps its name.
+    let i = parsed("block the sys_ptrace capability for app=x in namespace y");
+    assert_eq!(i.domain, Domain::Capability);
+}
+
+#[test]
+fn disable_blocks_and_a_negated_audit_word_is_no_action() {
+    let i = parsed(
+        "debug consoles are not audited, so disable the consoles in app=shop (namespace web): /usr/bin/rails and /usr/bin/irb",
+    );
+    assert_eq!(i.action, Action::Block);
+    assert_eq!(i.domain, Domain::Process);
+}
+
+#[test]
+fn a_deny_by_default_beside_an_allow_is_the_allow_lists_posture() {
+    let i = parsed(
+        "for the search pods (app=search, namespace web): deny incoming connections by default and allow connections from app=frontend on 9200 by exception",
+    );
+    assert_eq!(i.action, Action::Allow);
+    assert_eq!(i.resources.peers.len(), 1);
+    // One system call dropped by default stays a block.
+    let i = parsed("drop keyctl by default for the app=build pods in namespace ci");
+    assert_eq!(i.action, Action::Block);
+}
+
+#[test]
+fn all_other_traffic_denied_is_the_allow_lists_posture() {
+    let i = parsed(
+        "ingress to the app=ledger pods (namespace fin) is restricted to app=teller on 8443, and all other traffic is strictly denied",
+    );
+    assert_eq!(i.action, Action::Allow);
+}
+
+#[test]
+fn the_whole_namespace_with_its_name_is_every_pod_of_it() {
+    let i = parsed("deny the entire namespace billing as a default");
+    assert_eq!(i.scope.namespace.as_deref(), Some("billing"));
+    assert!(i.scope.all_pods);
+}
