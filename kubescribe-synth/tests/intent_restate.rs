@@ -126,8 +126,10 @@ fn process_intent() -> impl Strategy<Value = Intent> {
             1,
             3,
         ),
+        // The programs that run them (KubeArmor `fromSource`), or none.
+        some(s(&["/usr/sbin/nginx", "/usr/bin/node"]), 0, 2),
     )
-        .prop_map(|(scope, action, binaries)| Intent {
+        .prop_map(|(scope, action, binaries, sources)| Intent {
             version: None,
             engine: None,
             scope,
@@ -136,6 +138,7 @@ fn process_intent() -> impl Strategy<Value = Intent> {
             direction: None,
             resources: Resources {
                 binaries,
+                sources,
                 ..Resources::default()
             },
             deny: None,

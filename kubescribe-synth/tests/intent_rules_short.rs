@@ -236,3 +236,159 @@ fn the_whole_namespace_with_its_name_is_every_pod_of_it() {
     assert_eq!(i.scope.namespace.as_deref(), Some("billing"));
     assert!(i.scope.all_pods);
 }
+
+#[test]
+fn only_a_name_glossed_with_labels_restricts_the_subject() {
+    let i = parsed(
+        "make a policy to allow only grafana (app=grafana) to access loki (app=loki, ns obs) on 3100",
+    );
+    assert_eq!(i.scope.labels.get("app").map(String::as_str), Some("loki"));
+    assert_eq!(i.direction, Some(Direction::Ingress));
+}
+
+#[test]
+fn in_every_namespace_after_a_workload_names_no_namespace() {
+    let i = parsed(
+        "GlobalNetworkPolicy: for the cache endpoints (role=cache) in every namespace: allow TCP from role=api to port 11211",
+    );
+    assert!(i.scope.cluster_wide);
+    assert_eq!(i.scope.namespace, None);
+}
+
+#[test]
+fn containers_present_in_the_cluster_are_cluster_wide() {
+    let i = parsed(
+        "KubeArmorClusterPolicy: block /usr/bin/wget in all containers running in the cluster",
+    );
+    assert!(i.scope.cluster_wide);
+    assert_eq!(i.engine, Some(kubescribe_core::engine::Engine::KubeArmor));
+}
+
+#[test]
+fn prepositions_after_an_exec_verb_name_no_program() {
+    let e = refused(
+        "Processes spawned beneath the web server are suspicious. Block that for app=web in namespace shop.",
+    );
+    assert!(e.contains("which executables"), "{e}");
+}
+
+#[test]
+fn asking_to_write_the_policy_is_no_file_write() {
+    let e = refused(
+        "if anything in the app=api pods (ns shop) starts an unknown shell, kill it. could you write that?",
+    );
+    assert!(e.contains("which executables"), "{e}");
+}
+
+#[test]
+fn a_lower_case_command_after_a_full_stop_starts_a_sentence() {
+    let i = parsed(
+        "the app=proxy pods (ns edge) ship a shell that can help an attacker in case of a breach. block /bin/sh from being executed.",
+    );
+    assert_eq!(i.action, Action::Block);
+    assert_eq!(i.resources.binaries, ["/bin/sh"]);
+}
+
+#[test]
+fn a_command_after_pls_is_the_ask() {
+    let i = parsed(
+        "users can point our webhook sender at any host, so the api (app=hooks, ns notify) can be used to probe internal networks. pls block its egress to 10.0.0.0/8",
+    );
+    assert_eq!(i.action, Action::Block);
+    assert_eq!(i.resources.cidrs, ["10.0.0.0/8"]);
+}
+
+#[test]
+fn a_verb_after_the_ns_keyword_names_no_namespace() {
+    let i = parsed(
+        "our workers (app=worker, ns jobs) can't reach the queue since the ns got locked down. can we allow egress on port 5672 for them pls",
+    );
+    assert!(i.resources.peers.is_empty(), "{:?}", i.resources.peers);
+    assert_eq!(i.scope.namespace.as_deref(), Some("jobs"));
+}
+
+#[test]
+fn a_compound_adjective_before_app_is_no_name() {
+    let i = parsed(
+        "our wiki (app=wiki, ns docs) should not let the public-facing app change /srv/wiki/conf/. pls block writes to that directory",
+    );
+    assert_eq!(i.scope.labels.get("app").map(String::as_str), Some("wiki"));
+}
+
+#[test]
+fn nothing_in_a_long_workload_phrase_may_is_a_block() {
+    let i = parsed(
+        "Nothing in the app=shop pods of namespace retail may run /usr/bin/wget or /usr/bin/curl.",
+    );
+    assert_eq!(i.action, Action::Block);
+}
+
+#[test]
+fn the_host_namespace_is_a_kernel_namespace() {
+    let i = parsed(
+        "log every setns from the app=runner pods (namespace ci), a switch from container to host namespace is an escape",
+    );
+    assert_eq!(i.scope.namespace.as_deref(), Some("ci"));
+}
+
+#[test]
+fn a_hyphenated_key_that_opens_the_text_is_a_title() {
+    let i = parsed(
+        "02-privileged-calls: hook ptrace and log every call from the app=dbg pods (namespace tools)",
+    );
+    assert_eq!(i.scope.labels.len(), 1, "{:?}", i.scope.labels);
+}
+
+#[test]
+fn otherwise_opens_a_consequence() {
+    let i = parsed(
+        "make sure egress from app=api (ns shop) to k8s-app=kube-dns in kube-system on 53/udp is allowed, otherwise lookups won't work",
+    );
+    assert_eq!(i.action, Action::Allow);
+}
+
+#[test]
+fn only_a_namespace_restricts_the_subject() {
+    let i = parsed(
+        "allow only the ops namespace to reach the app=admin pods of namespace tools on 8443",
+    );
+    assert_eq!(i.scope.namespace.as_deref(), Some("tools"));
+    assert_eq!(i.direction, Some(Direction::Ingress));
+    assert_eq!(i.resources.peers[0].namespace.as_deref(), Some("ops"));
+}
+
+#[test]
+fn a_namespace_after_of_before_a_colon_is_the_pods_namespace() {
+    let i = parsed("for the app=cart containers of shop: stop /bin/sh from being launched");
+    assert_eq!(i.scope.namespace.as_deref(), Some("shop"));
+}
+
+#[test]
+fn between_pods_in_the_same_namespace_is_each_other() {
+    let i = parsed(
+        "for all pods in namespace team-b: allow traffic between pods in the same namespace, but block traffic between pods in different namespaces",
+    );
+    assert_eq!(i.action, Action::Allow);
+    assert_eq!(i.resources.peers.len(), 1);
+}
+
+#[test]
+fn restrict_without_to_beside_a_deny_blocks() {
+    let i = parsed(
+        "Restrict tool access in the app=web pods (namespace shop): deny /usr/bin/curl and /usr/bin/wget",
+    );
+    assert_eq!(i.action, Action::Block);
+}
+
+#[test]
+fn the_program_shells_are_spawned_from_is_their_source() {
+    let i = parsed(
+        "deny shells (/bin/sh, /bin/bash) spawned from the app server process /usr/local/bin/node in app=api of namespace shop",
+    );
+    assert_eq!(i.resources.sources, ["/usr/local/bin/node"]);
+    assert_eq!(i.resources.binaries, ["/bin/sh", "/bin/bash"]);
+    let i = parsed(
+        "nginx must not spawn a shell -- block /usr/sbin/nginx from executing /bin/sh (shop, app=web)",
+    );
+    assert_eq!(i.resources.binaries, ["/bin/sh"]);
+}

@@ -126,6 +126,21 @@ impl<'a> Parser<'a> {
         {
             return Some((Action::Block, i, false));
         }
+        // "Restrict shell access in app=x: deny …": restricted, with no "to"
+        // of what stays allowed in its clause and a deny said: a block.
+        if matches!(l, "restrict" | "restricts" | "limit" | "limits")
+            && !(i + 1..self.toks.len())
+                .take_while(|&k| k == i + 1 || !self.ends_clause(k - 1))
+                .any(|k| matches!(self.low(k), "to" | "only" | "except"))
+            && (i + 1..self.toks.len()).any(|k| {
+                matches!(
+                    self.low(k),
+                    "deny" | "block" | "prevent" | "forbid" | "disallow"
+                )
+            })
+        {
+            return Some((Action::Block, i, false));
+        }
         // "restrict write access to model repositories (/models/)": the
         // writes are kept out of the files, a block (reads stay).
         if matches!(

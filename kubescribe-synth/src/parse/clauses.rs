@@ -198,10 +198,12 @@ impl<'a> Parser<'a> {
         // "memfd_create can run binaries …", "/usr/bin/curl can download
         // …": a modal after a system call or an executable says what it can
         // do, not what is permitted.
+        // So does one in a relative clause ("a shell that can help an
+        // attacker").
         let describes = |j: usize| {
             j > 0 && {
                 let p = self.low(j - 1);
-                p.starts_with('/') || SYSCALLS_CLEAR.contains(&p)
+                p.starts_with('/') || SYSCALLS_CLEAR.contains(&p) || matches!(p, "that" | "which")
             }
         };
         let allows = |range: std::ops::Range<usize>| {
@@ -271,7 +273,7 @@ impl<'a> Parser<'a> {
                 let l = self.low(j);
                 // "since"/"because" after something was said (not "because
                 // of", which names a cause inside the clause).
-                (matches!(l, "since" | "because") && self.low(j + 1) != "of"
+                (matches!(l, "since" | "because" | "otherwise") && self.low(j + 1) != "of"
                     // "…, so they can't reach the metadata service": a
                     // purpose that restates what the ask keeps out.
                     || l == "so" && self.negative_purpose(j))

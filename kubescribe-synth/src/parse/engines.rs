@@ -50,7 +50,11 @@ impl<'a> Parser<'a> {
             if global_policy
                 || matches!(
                     l.trim_end_matches([':', ',']),
-                    "ciliumclusterwidenetworkpolicy" | "ccnp" | "globalnetworkpolicy" | "gnp"
+                    "ciliumclusterwidenetworkpolicy"
+                        | "ccnp"
+                        | "globalnetworkpolicy"
+                        | "gnp"
+                        | "kubearmorclusterpolicy"
                 )
             {
                 a.wide_unless_ns = true;

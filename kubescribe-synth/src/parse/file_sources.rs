@@ -21,6 +21,26 @@ impl<'a> Parser<'a> {
             && (i.saturating_sub(2)..i).any(|k| word(k) == name)
     }
 
+    /// Whether the executable path at token `i` is what runs others: it
+    /// follows "from"/"by" a few words after a word for spawning ("shell
+    /// spawns (…) from the web server process /usr/sbin/nginx", "shells
+    /// spawned by /usr/bin/node").
+    pub(super) fn spawned_from(&self, i: usize) -> bool {
+        (i.saturating_sub(5)..i).any(|k| {
+            matches!(self.low(k), "from" | "by")
+                // "… from executing /bin/sh": what is run, not who runs it.
+                && (k + 1..i).all(|j| {
+                    !self.toks[j].text.starts_with('/') && !EXEC_MODE_VERBS.contains(&self.low(j))
+                })
+                && (k.saturating_sub(6)..k).any(|j| {
+                    matches!(
+                        self.low(j),
+                        "spawn" | "spawns" | "spawned" | "spawning" | "forked" | "launched"
+                    )
+                })
+        })
+    }
+
     /// Whether a file verb comes within five words before the executable
     /// path `raw`: what is read or written, not what acts.
     fn file_verb_object(&self, raw: &str) -> bool {

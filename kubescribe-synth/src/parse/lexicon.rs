@@ -227,6 +227,10 @@ pub(super) const STOP: &[&str] = &[
     "labelled",
     "labeled",
     "under",
+    "below",
+    "beneath",
+    "underneath",
+    "above",
     "files",
     "file",
     "via",
@@ -255,7 +259,9 @@ pub(super) fn engine_word(s: &str) -> Option<(Engine, bool, bool)> {
         // The project's GitHub name, as operators write it.
         "calico" | "projectcalico" | "calicoproject" => (Engine::Calico, false, false),
         "kubernetes" | "k8s" => (Engine::Kubernetes, false, true),
-        "kubearmorpolicy" | "kubearmorhostpolicy" | "ksp" => (Engine::KubeArmor, true, false),
+        "kubearmorpolicy" | "kubearmorhostpolicy" | "kubearmorclusterpolicy" | "ksp" => {
+            (Engine::KubeArmor, true, false)
+        }
         "tracingpolicy" | "tracingpolicynamespaced" => (Engine::Tetragon, true, false),
         "ciliumnetworkpolicy" | "ciliumclusterwidenetworkpolicy" | "cnp" | "ccnp" => {
             (Engine::Cilium, true, false)
@@ -472,6 +478,7 @@ pub(super) const EXEC_MODE_VERBS: &[&str] = &[
     "spawn",
     "spawning",
     "start",
+    "starts",
     "invoke",
     "invoking",
 ];
@@ -564,6 +571,13 @@ pub(super) fn not_a_ns_after_keyword(l: &str) -> bool {
                 | "escape"
                 | "breakout"
                 | "switching"
+                // "since the ns got locked down": a verb after the keyword.
+                | "got"
+                | "gets"
+                | "had"
+                | "did"
+                | "became"
+                | "becomes"
                 // "any app namespace carrying the label …": a participle.
                 | "carrying"
                 | "having"

@@ -658,6 +658,26 @@ impl<'a> Parser<'a> {
         })
     }
 
+    /// Whether "write" at token `i` asks for the policy ("can you write
+    /// that", "pls write me a kubearmor policy …"), not a write of files.
+    fn asks_to_write_policy(&self, i: usize) -> bool {
+        let policy_word = |k: usize| {
+            let w = self.low(k).trim_end_matches([',', '.', '?', ':']);
+            matches!(
+                w,
+                "policy" | "policies" | "rule" | "rules" | "netpol" | "manifest" | "yaml"
+            ) || engine_word(w).is_some()
+        };
+        matches!(
+            self.prev_low(i),
+            "you" | "u" | "please" | "pls" | "plz" | "pl"
+        ) || matches!(
+            self.low(i + 1).trim_end_matches(['.', '?', '!']),
+            "me" | "that" | "this" | "up"
+        ) || matches!(self.low(i + 1), "a" | "an" | "the" | "one")
+            && (i + 2..(i + 5).min(self.toks.len())).any(policy_word)
+    }
+
     /// The index of the address at token `k` or after a few words that only
     /// describe it ("except the private IP ranges 10.0.0.0/8, …", "except
     /// RFC 1918 networks: 10.0.0.0/8"); `None` when none follows.
@@ -817,10 +837,27 @@ impl<'a> Parser<'a> {
                 | "call"
                 | "query"
         );
+        // "only gitlab (app=gitlab) …", "only the Empire's TIE fighters
+        // (org=empire) can …": a name glossed with its labels.
+        let glossed = !verb
+            && (k..(k + 5).min(self.toks.len()))
+                .take_while(|&j| {
+                    !(matches!(
+                        self.low(j),
+                        "can" | "may" | "to" | "should" | "must" | "could"
+                    ) || j > k && self.ends_clause(j - 1))
+                })
+                .any(|j| {
+                    self.toks[j].paren
+                        && split_label(self.low(j).trim_end_matches([',', ')'])).is_some()
+                });
         k < self.toks.len()
             && (split_label(self.low(k)).is_some()
                 || self.low(k + 1) == "pods" && !verb
-                || self.low(k) == "from" && k > i + 1)
+                || self.low(k) == "from" && k > i + 1
+                // "allow only the frontend namespace to reach …".
+                || self.low(k + 1) == "namespace" && is_ns_name(self.low(k)) && !verb
+                || glossed)
     }
 }
 

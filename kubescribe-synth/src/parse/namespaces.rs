@@ -183,6 +183,11 @@ impl<'a> Parser<'a> {
             // "running in a seperate namespace": an indefinite article's
             // word describes the namespace, it does not name it.
             && !matches!(prev, "a" | "an")
+            // "from container to host namespace", "the PID namespace": a
+            // kernel namespace, not a Kubernetes one (unless "the … ns" is
+            // written with the determiner).
+            && (determined
+                || !matches!(l, "host" | "pid" | "mount" | "user" | "ipc" | "uts" | "cgroup" | "kernel"))
         {
             self.mention(Who::Ns(t.text.to_string()), i, t.start, t.end);
             i += 2;
@@ -201,13 +206,24 @@ impl<'a> Parser<'a> {
                         "pods" | "pod" | "containers" | "container" | "workloads" | "deployment"
                             | "deployments" | "services" | "apps"
                     ))
-                    && (matches!(self.low(i + 2), "for" | "by" | "") || self.toks[i + 1].comma)
+                    && (matches!(self.low(i + 2), "for" | "by" | "")
+                        || self.toks[i + 1].comma
+                        // "for the app=x containers of payments: stop …".
+                        || self.toks[i + 1].text.ends_with(':'))
                     && (!self.mentions.is_empty()
                         || (i + 2..n).any(|k| split_label(self.low(k)).is_some())))
             && is_ns_name(self.toks[i + 1].text.trim_end_matches(':'))
             && !reserved(next.trim_end_matches(':'))
             && !matches!(next, "namespaces" | "namespace" | "project")
-            && !matches!(self.low(i + 2), "namespace" | "app" | "application")
+            && !matches!(
+                self.low(i + 2).trim_end_matches([':', ',']),
+                "namespace" | "app" | "application"
+            )
+            // "in every namespace:", "in all of them": no name.
+            && !matches!(
+                next.trim_end_matches([':', ',']),
+                "every" | "each" | "all" | "any" | "the" | "my" | "our" | "this" | "that"
+            )
             && parse_port(next).is_none()
         {
             self.mention_ns_at(i + 1);

@@ -39,8 +39,23 @@ pub fn restate(intent: &Intent) -> String {
             out.push(files(r));
         }
         Domain::Process => {
-            out.push(verb.into());
-            out.push("execution of".into());
+            // The programs that run them: "block /usr/sbin/nginx from
+            // executing /bin/sh".
+            if r.sources.is_empty() {
+                out.push(verb.into());
+                out.push("execution of".into());
+            } else {
+                out.push(verb.into());
+                out.push(list(&r.sources));
+                out.push(
+                    match intent.action {
+                        Action::Block => "from executing",
+                        Action::Allow => "to execute",
+                        Action::Audit => "executing",
+                    }
+                    .into(),
+                );
+            }
             let mut all = r.binaries.clone();
             all.extend(r.paths.iter().cloned());
             all.extend(r.dirs.iter().cloned());

@@ -153,7 +153,13 @@ impl<'a> Parser<'a> {
             }
             if (matches!(l, "nothing" | "nobody" | "noone") || l == "no" && next == "one")
                 && (i == from || self.ends_clause(i - 1))
-                && (i + 1..(i + 8).min(n))
+                // "Nothing in the app=x pods of namespace y may run …".
+                && (i + 1..(i + 11).min(n))
+                    .take_while(|&k| {
+                        k == i + 1
+                            || !self.text[self.toks[k - 1].end..self.toks[k].start]
+                                .contains(['.', ';', '?', '!'])
+                    })
                     .any(|k| matches!(self.low(k), "may" | "can" | "should" | "must" | "is"))
                 && !matches!(next.as_str(), "else" | "more")
             {
@@ -255,13 +261,19 @@ impl<'a> Parser<'a> {
             // "… between the nodes within the same redis-cluster", "among
             // the members": the selected pods with each other (not "between
             // the web pods and the db pods").
+            // "between pods in the same namespace".
             let among_themselves = matches!(l, "between" | "among" | "amongst")
-                && next == "the"
-                && matches!(
-                    self.low(i + 2).trim_end_matches([',', '.']),
-                    "nodes" | "pods" | "members" | "instances" | "replicas" | "brokers"
-                )
-                && !(i + 3..(i + 7).min(n)).any(|k| matches!(self.low(k), "and" | "&"));
+                && next == "pods"
+                && self.low(i + 2) == "in"
+                && matches!(self.low(i + 3), "the" | "their" | "its")
+                && matches!(self.low(i + 4), "same" | "own")
+                || matches!(l, "between" | "among" | "amongst")
+                    && next == "the"
+                    && matches!(
+                        self.low(i + 2).trim_end_matches([',', '.']),
+                        "nodes" | "pods" | "members" | "instances" | "replicas" | "brokers"
+                    )
+                    && !(i + 3..(i + 7).min(n)).any(|k| matches!(self.low(k), "and" | "&"));
             if l == "each" && next.trim_end_matches([',', '.']) == "other"
                 || l == "one" && next.trim_end_matches([',', '.']) == "another"
                 || among_themselves
@@ -771,6 +783,12 @@ impl<'a> Parser<'a> {
                     }
                 }
                 mode = Mode::File;
+                i += 1;
+                continue;
+            }
+            // "can you write that", "pls write me a policy": asking for
+            // the policy, not a write of files.
+            if l == "write" && self.asks_to_write_policy(i) {
                 i += 1;
                 continue;
             }

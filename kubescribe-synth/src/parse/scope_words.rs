@@ -51,6 +51,14 @@ impl<'a> Parser<'a> {
                 i += 3;
                 return Some(i);
             }
+            // "all containers present in the cluster": a participle first.
+            if matches!(
+                self.low(i),
+                "present" | "running" | "deployed" | "scheduled"
+            ) && matches!(self.low(i + 1), "of" | "in" | "across")
+            {
+                i += 1;
+            }
             // "all pods in my cluster", "every pod in the cluster".
             if matches!(self.low(i), "of" | "in" | "across") {
                 let k = if matches!(
@@ -220,7 +228,15 @@ impl<'a> Parser<'a> {
                     | "entire"
                     | "first"
                     | "last"
-            );
+            )
+            // "the internet-exposed app", "the public-facing service": a
+            // compound adjective describes the workload, it is no name.
+            && ![
+                "-exposed", "-facing", "-based", "-driven", "-enabled", "-owned", "-managed",
+                "-hosted",
+            ]
+            .iter()
+            .any(|s| l.ends_with(s));
         if guess {
             self.mention(
                 Who::Label("app".into(), t.text.to_string()),

@@ -41,9 +41,12 @@ fn sentence_spans(text: &str) -> Vec<(usize, usize)> {
             while j < b.len() && b[j].is_ascii_whitespace() {
                 j += 1;
             }
+            // "… in case of a breach. block /bin/sh …": chat's lower-case
+            // sentence that opens with a command starts anew too.
             let opens = b
                 .get(j)
-                .is_some_and(|x| x.is_ascii_uppercase() || b"`\"'([*-".contains(x));
+                .is_some_and(|x| x.is_ascii_uppercase() || b"`\"'([*-".contains(x))
+                || end_mark && c == b'.' && imperative(&text[j..]);
             if c == b'\n' || opens {
                 if text[start..=i].trim().len() > 1 {
                     spans.push((start, i + 1));
@@ -141,7 +144,7 @@ fn imperative(s: &str) -> bool {
     let mut words = s.split_whitespace().peekable();
     let mut w = words.next().unwrap_or("");
     while [
-        "please", "so", "then", "now,", "now", "next,", "next", "first,", "finally,",
+        "please", "pls", "plz", "so", "then", "now,", "now", "next,", "next", "first,", "finally,",
     ]
     .iter()
     .any(|x| w.eq_ignore_ascii_case(x))

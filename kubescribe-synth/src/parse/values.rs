@@ -310,6 +310,11 @@ impl<'a> Parser<'a> {
                 // coordinated list whose verb follows the list).
                 self.ent(EntityKind::Binary, t.start, t.end);
                 push_uniq(&mut a.sources, raw.to_string());
+            } else if *mode == Mode::Exec && exec_looking(raw) && self.spawned_from(i) {
+                // "deny shell spawns (/bin/sh) from the web server process
+                // /usr/sbin/nginx": the parent that runs them.
+                self.ent(EntityKind::Binary, t.start, t.end);
+                push_uniq(&mut a.sources, raw.to_string());
             } else if *mode == Mode::Exec {
                 self.ent(EntityKind::Binary, t.start, t.end);
                 push_uniq(&mut a.binaries, raw.to_string());
@@ -464,9 +469,12 @@ impl<'a> Parser<'a> {
         // name:", "k8s-app:"), or one said as a label ("labels app: x",
         // "(tier: db)"): "something like: AllowExec …", "zero blast radius:
         // spec.podSelector …", "one demonset: nginx-test" are prose.
+        // A hyphenated key that opens the text is a title ("01-namespace-
+        // changes: hook …").
         let key_said_as_label = |key: &str| {
             COMMON_LABEL_KEYS.contains(&key)
-                || key.contains(['.', '/', '-', '_'])
+                || key.contains(['.', '/'])
+                || key.contains(['-', '_']) && i > 0
                 || t.paren
                 || (i.saturating_sub(3)..i).any(|j| {
                     matches!(
@@ -789,7 +797,10 @@ impl<'a> Parser<'a> {
             prev.as_str(),
             "every" | "each" | "a" | "an" | "after" | "any"
         ) && !syscall_next
-            && *mode != Mode::Syscall;
+            && *mode != Mode::Syscall
+            // English words, not "every setns".
+            && (SYSCALLS_WORDY.contains(&l)
+                || matches!(l, "reboot" | "shutdown" | "sync" | "pause" | "exit"));
         if is_syscall(l, *mode, syscall_ctx) && !noun
             || syscall_next
                 && (SYSCALLS_CLEAR.contains(&l.trim_end_matches(['(', ')']))
