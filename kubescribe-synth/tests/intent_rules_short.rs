@@ -392,3 +392,31 @@ fn the_program_shells_are_spawned_from_is_their_source() {
     );
     assert_eq!(i.resources.binaries, ["/bin/sh"]);
 }
+
+#[test]
+fn wanted_to_be_accessible_is_an_allow() {
+    let i = parsed("we want grafana (app=grafana, ns obs) to be accessible on 3000 to app=proxy");
+    assert_eq!(i.action, Action::Allow);
+    assert_eq!(i.direction, Some(Direction::Ingress));
+}
+
+#[test]
+fn accessible_by_names_who_reaches_it() {
+    let i = parsed(
+        "Make the cache (app=memcached, namespace shop) only accessible by the web pods (app=web).",
+    );
+    assert_eq!(
+        i.scope.labels.get("app").map(String::as_str),
+        Some("memcached")
+    );
+    assert_eq!(i.direction, Some(Direction::Ingress));
+    assert_eq!(i.resources.peers.len(), 1);
+}
+
+#[test]
+fn a_pod_at_a_sentence_end_names_no_pod_after_it() {
+    let e = refused(
+        "The proxy listens on 8181 and takes all inbound traffic to the pod. backend should never receive traffic directly on 8080.",
+    );
+    assert!(e.contains("which pods"), "{e}");
+}

@@ -60,6 +60,8 @@ impl<'a> Parser<'a> {
                 | "are"
                 | "stays"
                 | "remain"
+                // "we want tomcat to be accessible on 8080 to …".
+                | "to"
         ) && next == "be"
             && matches!(self.low(i + 2), "reachable" | "accessible" | "reached")
         {

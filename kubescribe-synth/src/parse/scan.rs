@@ -925,7 +925,8 @@ impl<'a> Parser<'a> {
                 i += 1;
                 continue;
             }
-            if l == "pod" && self.pod_name_like(i + 1) {
+            // Not across a sentence: "… to the pod. webservice should …".
+            if l == "pod" && !self.ends_clause(i) && self.pod_name_like(i + 1) {
                 mode = Mode::Pod;
                 i += 1;
                 continue;

@@ -62,10 +62,18 @@ impl<'a> Parser<'a> {
             // "port 8080 of app=web should only be accessible to
             // app=prom", "access to app=pg is restricted to app=api":
             // who it is open to reaches it.
-            "to" if matches!(
-                prev,
-                "accessible" | "available" | "exposed" | "denied" | "granted"
-            ) || matches!(prev, "restricted" | "limited")
+            // "accessible on 3000 to app=proxy": a port between.
+            "to" if (i.saturating_sub(4)..i).any(|k| {
+                matches!(
+                    self.low(k),
+                    "accessible" | "available" | "exposed" | "denied" | "granted"
+                ) && (k..i).all(|j| !self.ends_clause(j))
+                    && (k + 1..i).all(|j| {
+                        matches!(self.low(j), "on" | "over" | "via" | "port" | "ports")
+                            || parse_port(self.low(j)).is_some()
+                            || proto(self.low(j)).is_some()
+                    })
+            }) || matches!(prev, "restricted" | "limited")
                 && (i.saturating_sub(10)..i)
                     .any(|k| self.low(k) == "access" && self.low(k + 1) == "to")
                 && !(i.saturating_sub(10)..i)
@@ -89,6 +97,12 @@ impl<'a> Parser<'a> {
                 if l.starts_with("reach") || l.starts_with("quer") {
                     a.dir_implied.get_or_insert(Direction::Egress);
                 }
+                true
+            }
+            // "make the db only accessible by app=api": who reaches it.
+            "by" if matches!(prev, "accessible" | "reachable" | "available") => {
+                self.cue = Some(Cue::From);
+                self.cue_at = i;
                 true
             }
             "for" | "by" => {
