@@ -420,3 +420,21 @@ fn a_pod_at_a_sentence_end_names_no_pod_after_it() {
     );
     assert!(e.contains("which pods"), "{e}");
 }
+
+#[test]
+fn a_reason_that_opens_a_sentence_is_set_aside_up_to_its_comma() {
+    let i = parsed(
+        "the cache dir is writable today. since the app only needs to write in /data, block writes to /etc/app/ for app=notes in ns notes",
+    );
+    assert_eq!(i.action, Action::Block);
+    assert_eq!(i.resources.dirs, ["/etc/app/"]);
+}
+
+#[test]
+fn accessed_only_by_names_who_reaches_it() {
+    let i = parsed(
+        "The broker (app=kafka, namespace data) must be accessed only by the producers (app=producer) and the consumers (app=consumer) in the same namespace.",
+    );
+    assert_eq!(i.scope.labels.get("app").map(String::as_str), Some("kafka"));
+    assert_eq!(i.resources.peers.len(), 2, "{:?}", i.resources.peers);
+}

@@ -17,7 +17,14 @@ impl<'a> Parser<'a> {
         let start = self.skip_title(&mut a);
         let cut = self.deny_clause_start(start);
         let main_end = self.reason_clause_start(start, cut.unwrap_or(n));
-        self.scan(&mut a, start, main_end);
+        // "…. since radicale only needs /data, block writes to /config/": a
+        // reason that opens its sentence, up to its comma, is set aside.
+        let mut from = start;
+        for (r0, r1) in self.opening_reasons(start, main_end) {
+            self.scan(&mut a, from, r0);
+            from = r1;
+        }
+        self.scan(&mut a, from, main_end);
         // "remove CAP_SYS_ADMIN from DAL pods since mounts are no longer
         // needed (the DAL pods: app=jarvice-dal, namespace …)": an aside in
         // the reason that says which pods still counts.
@@ -259,6 +266,36 @@ impl<'a> Parser<'a> {
                 }
             }
             k += 1;
+        }
+        out
+    }
+
+    /// The reasons among tokens `from..to` that open their sentence and end
+    /// at a comma before the ask ("Since the app only writes /data, block
+    /// writes to /config/"): token ranges, the comma's token included.
+    fn opening_reasons(&self, from: usize, to: usize) -> Vec<(usize, usize)> {
+        let mut out = Vec::new();
+        let mut j = from;
+        while j < to {
+            let opens = j == from || {
+                let gap = &self.text[self.toks[j - 1].end..self.toks[j].start];
+                gap.contains(['.', ':', ';', '!', '?'])
+            };
+            if opens && matches!(self.low(j), "since" | "because") && self.low(j + 1) != "of" {
+                // Up to its comma, within its sentence, with more after it.
+                let comma = (j + 1..to.saturating_sub(1))
+                    .take_while(|&k| {
+                        !self.text[self.toks[k].end..self.toks[k + 1].start]
+                            .contains(['.', ';', '?', '!'])
+                    })
+                    .find(|&k| self.text[self.toks[k].end..self.toks[k + 1].start].contains(','));
+                if let Some(c) = comma {
+                    out.push((j, c + 1));
+                    j = c + 1;
+                    continue;
+                }
+            }
+            j += 1;
         }
         out
     }

@@ -316,6 +316,19 @@ impl<'a> Parser<'a> {
             // namespace": the list goes on after "and".
             let listed = matches!(self.groups.last(), Some(Cue::From | Cue::To))
                 && (i.saturating_sub(4)..i).any(|k| self.low(k) == "and");
+            // "from Keycloak (app=keycloak) and Gitlab (app=gitlab) in the
+            // same namespace": where the peers just named are, no peer of
+            // its own (a peer's namespace is the policy's by default).
+            if own_ns_words > 0
+                && (matches!(self.cue, Some(Cue::From | Cue::To)) || listed)
+                && prev == "in"
+                && i >= 1
+                && self.after_mention(i - 1)
+                && matches!(self.low(i + 1), "same" | "own")
+            {
+                i += own_ns_words;
+                continue;
+            }
             if own_ns_words > 0 && (matches!(self.cue, Some(Cue::From | Cue::To)) || listed) {
                 if self.cue.is_none_or(|c| c == Cue::None) {
                     self.cue = self.groups.last().copied();

@@ -100,7 +100,16 @@ impl<'a> Parser<'a> {
                 true
             }
             // "make the db only accessible by app=api": who reaches it.
-            "by" if matches!(prev, "accessible" | "reachable" | "available") => {
+            // "needs to be accessed only by Keycloak (app=keycloak)".
+            "by" if matches!(
+                prev,
+                "accessible" | "reachable" | "available" | "accessed" | "reached" | "contacted"
+            ) || prev == "only"
+                && matches!(
+                    self.low(i.saturating_sub(2)),
+                    "accessed" | "reached" | "contacted"
+                ) =>
+            {
                 self.cue = Some(Cue::From);
                 self.cue_at = i;
                 true
