@@ -383,6 +383,17 @@ impl Intent {
                 "\"all pods\" and a workload selector both given; name one".into(),
             ));
         }
+        // Kubernetes' string form (`app in (a, b), tier != db`), the one
+        // every engine's selector is written from.
+        if let Some(e) = s
+            .selector
+            .as_deref()
+            .and_then(|t| crate::selector::Selector::parse_kubernetes(t).err())
+        {
+            out.push(Contradiction(format!(
+                "scope.selector: {e}; write it as Kubernetes does (`app in (a, b), tier != db`)"
+            )));
+        }
         let r = &self.resources;
         if r.all {
             let mut rest = r.clone();

@@ -24,22 +24,38 @@ use super::net::{PortRef, cidr_blocks, port_entries};
 use super::{SynthError, dedup_stable, directions, metadata, proto_upper};
 use kubescribe_core::engine::Engine;
 use kubescribe_core::intent::{Action, Intent, Protocol, Resources};
+use kubescribe_core::selector::Selector;
 
 const E: Engine = Engine::Calico;
 
-fn selector_expr(labels: &BTreeMap<String, String>, extra: Option<&str>) -> String {
+fn selector_expr(labels: &BTreeMap<String, String>, extra: Option<&Selector>) -> String {
     let mut parts: Vec<String> = labels
         .iter()
         .map(|(k, v)| format!("{k} == '{v}'"))
         .collect();
-    if let Some(e) = extra.filter(|e| !e.trim().is_empty()) {
-        parts.push(format!("({e})"));
+    if let Some(e) = extra.filter(|e| !e.is_all()) {
+        parts.push(match e {
+            Selector::Or(_) => format!("({e})"),
+            _ => e.to_string(),
+        });
     }
     if parts.is_empty() {
         "all()".into()
     } else {
         parts.join(" && ")
     }
+}
+
+/// The scope's selector expression (Kubernetes' string form, `app in (a,
+/// b), tier != db`), read so that it can be written in Calico's syntax.
+fn scope_selector(intent: &Intent) -> Result<Option<Selector>, SynthError> {
+    intent
+        .scope
+        .selector
+        .as_deref()
+        .map(Selector::parse_kubernetes)
+        .transpose()
+        .map_err(|e| SynthError::Incomplete(format!("scope.selector: {e}")))
 }
 
 /// The rules of one direction matching `r`, each with `action`.
@@ -171,7 +187,7 @@ pub(super) fn build(intent: &Intent) -> Result<Value, SynthError> {
     };
     let (ingress, egress) = directions(intent);
     let mut spec = json!({
-        "selector": selector_expr(&intent.scope.labels, intent.scope.selector.as_deref()),
+        "selector": selector_expr(&intent.scope.labels, scope_selector(intent)?.as_ref()),
         "types": [],
     });
     for (on, ty, key, inbound) in [

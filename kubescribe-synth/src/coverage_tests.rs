@@ -73,7 +73,7 @@ fn probe(f: Feature) -> (Intent, Vec<&'static str>) {
         Feature::SelectorExpression => {
             let mut v = net_allow();
             v["scope"]["selector"] = json!("tier in (a, b)");
-            (v, vec!["(tier in (a, b))"])
+            (v, vec!["tier in {'a', 'b'}"])
         }
         Feature::Sources => (
             base(

@@ -18,6 +18,7 @@
 //! label sets that may be incomplete: `Selector::eval` in
 //! [`labels`]).
 
+mod kube_syntax;
 pub mod labels;
 pub mod tri;
 
