@@ -438,3 +438,58 @@ fn accessed_only_by_names_who_reaches_it() {
     assert_eq!(i.scope.labels.get("app").map(String::as_str), Some("kafka"));
     assert_eq!(i.resources.peers.len(), 2, "{:?}", i.resources.peers);
 }
+
+#[test]
+fn a_pod_manifest_names_no_pod() {
+    let e = refused(
+        "block creation of YAML files in the kubelet's static pod manifest directory from the agent pods (app=agent, namespace ops)",
+    );
+    assert!(e.contains("which files"), "{e}");
+}
+
+#[test]
+fn namespace_owners_are_people_not_a_namespace() {
+    let i = parsed(
+        "default guardrail: deny all ingress to every pod in the cluster by default, so namespace owners have to open what they need themselves",
+    );
+    assert!(i.scope.cluster_wide);
+    assert_eq!(i.action, Action::Block);
+    assert!(i.resources.all);
+}
+
+#[test]
+fn namespaces_with_the_label_are_peers_by_namespace_label() {
+    let i = parsed(
+        "allow connections to app=db in namespace data only from pods with the label role=client in namespaces with the label team=blue",
+    );
+    assert_eq!(i.resources.peers.len(), 1);
+    assert_eq!(
+        i.resources.peers[0]
+            .namespace_labels
+            .get("team")
+            .map(String::as_str),
+        Some("blue")
+    );
+}
+
+#[test]
+fn a_boolean_label_said_after_labelled_is_a_label() {
+    let i = parsed(
+        "for all pods in namespace game: allow incoming traffic from the namespaces labelled systemManaged=true",
+    );
+    assert_eq!(
+        i.resources.peers[0]
+            .namespace_labels
+            .get("systemManaged")
+            .map(String::as_str),
+        Some("true")
+    );
+}
+
+#[test]
+fn a_system_calls_manual_section_is_no_port() {
+    let i = parsed("alert whenever ptrace(2) is called in the app=api pods of namespace prod");
+    assert_eq!(i.domain, Domain::Syscall);
+    assert!(i.resources.ports.is_empty(), "{:?}", i.resources.ports);
+    assert_eq!(i.resources.syscalls, ["ptrace"]);
+}

@@ -195,6 +195,9 @@ impl<'a> Parser<'a> {
         a.owner_only = h.owner_only;
         a.heading_dir = h.dir_explicit;
         a.read_only_word = h.read_only_word;
+        // "Essential traffic must stay available across the cluster: every
+        // pod accepts …": the heading says how wide.
+        a.cluster_wide_word |= h.cluster_wide_word;
         true
     }
 
@@ -350,6 +353,14 @@ impl Parser<'_> {
                 "can't" | "cannot" | "won't" | "never" | "not" | "couldn't" | "nothing" | "nobody"
             )
         })
+            // "…, so namespace owners have to open known traffic themselves":
+            // a consequence that names no value.
+            || (j + 1..(j + 6).min(self.toks.len()))
+                .any(|k| matches!(self.low(k), "have" | "has" | "need" | "needs" | "must"))
+                && (j + 1..self.toks.len()).all(|k| {
+                    let t = self.toks[k].text;
+                    !t.contains(['=', '/']) && !t.chars().any(|c| c.is_ascii_digit())
+                })
     }
 }
 

@@ -547,6 +547,9 @@ const DETERMINERS: &[&str] = &[
     "your",
     "their",
     "its",
+    // "whatever namespace owners do".
+    "whatever",
+    "whichever",
 ];
 
 /// Words never read as the name after an explicit "namespace"/"ns": the
@@ -571,6 +574,11 @@ pub(super) fn not_a_ns_after_keyword(l: &str) -> bool {
                 | "escape"
                 | "breakout"
                 | "switching"
+                // "whatever namespace owners do": the people, not a name.
+                | "owners"
+                | "owner"
+                | "admins"
+                | "administrators"
                 // "since the ns got locked down": a verb after the keyword.
                 | "got"
                 | "gets"

@@ -34,13 +34,16 @@ impl<'a> Parser<'a> {
         if matches!(l, "namespace" | "namespaces")
             && matches!(next, "labelled" | "labeled" | "with" | "having")
         {
-            let k = if matches!(self.low(i + 2), "label" | "labels") {
-                i + 3
-            } else {
-                i + 2
-            };
+            // "namespaces with the label user=alice".
+            let mut k = i + 2;
+            if matches!(self.low(k), "the" | "a") {
+                k += 1;
+            }
+            if matches!(self.low(k), "label" | "labels") {
+                k += 1;
+            }
             if let Some(lt) = self.toks.get(k).cloned()
-                && let Some((key, v)) = split_label(lt.text)
+                && let Some((key, v)) = split_said_label(lt.text)
             {
                 self.mention(Who::NsLabel(key, v), k, lt.start, lt.end);
                 i = k + 1;

@@ -17,6 +17,13 @@ impl<'a> Parser<'a> {
         if !t.paren || parse_port(t.text).is_none() || i == 0 {
             return false;
         }
+        // "ptrace(2)": a manual section glued to its word, no port.
+        if !self.text[..t.start]
+            .trim_end_matches('(')
+            .ends_with(char::is_whitespace)
+        {
+            return false;
+        }
         // The parenthesis closes after the number, or after "to N" / "- N".
         let closes = |k: usize| {
             self.toks

@@ -344,6 +344,11 @@ pub(super) const NOT_A_POD_NAME: &[&str] = &[
     "spec",
     "template",
     "templates",
+    // "the static pod manifest directory".
+    "manifest",
+    "manifests",
+    "definition",
+    "definitions",
     "security",
     "selector",
     "selectors",

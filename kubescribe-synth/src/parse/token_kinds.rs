@@ -32,6 +32,16 @@ pub(super) fn label_val_ok(v: &str) -> bool {
         && v.ends_with(|c: char| c.is_ascii_alphanumeric())
 }
 
+/// A `key=value` the text says is a label ("namespaces labelled
+/// systemCreated=true"): a camelCase key with a boolean is one there.
+pub(super) fn split_said_label(s: &str) -> Option<(String, String)> {
+    split_label(s).or_else(|| {
+        let (k, v) = s.split_once('=')?;
+        (label_key_ok(k) && label_val_ok(v) && matches!(v, "true" | "false"))
+            .then(|| (k.to_string(), v.to_string()))
+    })
+}
+
 pub(super) fn split_label(s: &str) -> Option<(String, String)> {
     let (k, v) = s.split_once('=')?;
     let v = v.trim_start_matches('=');

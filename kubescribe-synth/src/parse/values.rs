@@ -383,10 +383,13 @@ impl<'a> Parser<'a> {
             a.unnamed_port.get_or_insert(raw.to_string());
             return 1;
         }
-        // "Redis(6379)": a service with its port glued on.
+        // "Redis(6379)": a service with its port glued on; not "ptrace(2)",
+        // a system call's manual section.
         if let Some((name, rest)) = raw.split_once('(')
             && name.chars().all(|c| c.is_ascii_alphabetic())
             && !name.is_empty()
+            && !SYSCALLS_CLEAR.contains(&name.to_ascii_lowercase().as_str())
+            && !SYSCALLS_WORDY.contains(&name.to_ascii_lowercase().as_str())
             && let Some((p, None)) = parse_port(rest.trim_end_matches(')'))
         {
             self.ent(EntityKind::Port, t.start, t.end);
@@ -786,6 +789,11 @@ impl<'a> Parser<'a> {
         // "sys_setns", "__x64_sys_openat": the kernel's entry for the call
         // (not a capability such as sys_ptrace).
         let l = kernel_entry_syscall(l).unwrap_or(l);
+        // "ptrace(2)": the manual's section after the name.
+        let l = l
+            .split_once('(')
+            .filter(|(_, s)| s.chars().all(|c| c.is_ascii_digit()) && !s.is_empty())
+            .map_or(l, |(name, _)| name);
         let syscall_next = matches!(next.as_str(), "syscall" | "syscalls")
             || next == "system" && self.low(i + 2).starts_with("call")
             // "forbids mount, umount2 and pivot_root": a name that is also a
