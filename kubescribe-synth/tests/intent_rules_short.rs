@@ -493,3 +493,29 @@ fn a_system_calls_manual_section_is_no_port() {
     assert!(i.resources.ports.is_empty(), "{:?}", i.resources.ports);
     assert_eq!(i.resources.syscalls, ["ptrace"]);
 }
+
+#[test]
+fn a_program_after_the_word_command_is_run() {
+    let i = parsed("block execution of command wget in the app=ci pods of namespace build");
+    assert_eq!(i.resources.binaries, ["/usr/bin/wget"]);
+}
+
+#[test]
+fn a_calico_label_whose_key_is_a_verb_is_a_label() {
+    let i = parsed(
+        "Use a Calico GlobalNetworkPolicy to deny all ingress to the api pods (run == 'api').",
+    );
+    assert_eq!(i.scope.labels.get("run").map(String::as_str), Some("api"));
+    assert!(!i.scope.labels.contains_key("app"), "{:?}", i.scope.labels);
+}
+
+#[test]
+fn addresses_a_port_is_opened_to_reach_the_pods() {
+    let i = parsed("port 8443 of app=admin (ns ops) should only be accessible to 10.8.0.0/16");
+    assert_eq!(i.direction, Some(Direction::Ingress));
+    let i = parsed(
+        "the git server (app=git in namespace scm) should be exposed only to the VPN range: 10.9.0.0/24, on port 22",
+    );
+    assert_eq!(i.direction, Some(Direction::Ingress));
+    assert_eq!(i.resources.cidrs, ["10.9.0.0/24"]);
+}

@@ -840,7 +840,8 @@ impl<'a> Parser<'a> {
                 i += 1;
                 continue;
             }
-            if EXEC_MODE_VERBS.contains(&l) {
+            // Not "run == 'webserver'": a label key of Calico's syntax.
+            if EXEC_MODE_VERBS.contains(&l) && !matches!(next.as_str(), "==" | "!=") {
                 a.exec_verb = true;
                 mode = Mode::Exec;
                 i += 1;

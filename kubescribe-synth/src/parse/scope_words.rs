@@ -186,6 +186,8 @@ impl<'a> Parser<'a> {
         let labelled_elsewhere = (0..self.toks.len()).any(|k| {
             let w = self.toks[k].text;
             split_label(w).is_some_and(|(_, v)| v == t.text)
+                // Calico's "(run == 'webserver')".
+                || w == "==" && self.toks.get(k + 1).is_some_and(|x| x.text == t.text)
                 || w.len() > 1
                     && w.ends_with(':')
                     && w[..w.len() - 1].contains(['.', '/'])

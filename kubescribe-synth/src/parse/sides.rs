@@ -66,11 +66,13 @@ impl<'a> Parser<'a> {
             "to" if (i.saturating_sub(4)..i).any(|k| {
                 matches!(
                     self.low(k),
-                    "accessible" | "available" | "exposed" | "denied" | "granted"
+                    "accessible" | "available" | "exposed" | "expose" | "denied" | "granted"
                 ) && (k..i).all(|j| !self.ends_clause(j))
                     && (k + 1..i).all(|j| {
-                        matches!(self.low(j), "on" | "over" | "via" | "port" | "ports")
-                            || parse_port(self.low(j)).is_some()
+                        matches!(
+                            self.low(j),
+                            "on" | "over" | "via" | "port" | "ports" | "only" | "it"
+                        ) || parse_port(self.low(j)).is_some()
                             || proto(self.low(j)).is_some()
                     })
             }) || matches!(prev, "restricted" | "limited")
@@ -81,6 +83,13 @@ impl<'a> Parser<'a> {
             {
                 self.cue = Some(Cue::From);
                 self.cue_at = i;
+                // "accessible to 10.1.0.0/16", "expose it only to specific
+                // source IPs: 10.0.9.204": the addresses reach the pods.
+                if (i + 1..(i + 5).min(self.toks.len()))
+                    .any(|k| parse_cidr(self.low(k).trim_end_matches([',', '.'])).is_some())
+                {
+                    a.dir_implied.get_or_insert(Direction::Ingress);
+                }
                 true
             }
             "to" | "toward" | "towards" | "into" | "reach" | "reaching" | "reaches" | "hit"

@@ -913,7 +913,7 @@ impl<'a> Parser<'a> {
             return 1;
         }
         let exec_noun = known.is_some()
-            && matches!(
+            && (matches!(
                 next.as_str(),
                 "execution"
                     | "executions"
@@ -924,7 +924,12 @@ impl<'a> Parser<'a> {
                     | "tool"
                     | "utility"
                     | "program"
-            );
+            )
+                // "block execution of command curl", "the binary nc".
+                || matches!(
+                    prev.as_str(),
+                    "command" | "binary" | "tool" | "utility" | "program" | "executable"
+                ));
         // "should only run Redis (/usr/local/bin/redis-server)": the path in
         // parentheses is the program's own; the name only introduces it.
         let glossed = self
