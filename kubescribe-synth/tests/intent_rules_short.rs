@@ -519,3 +519,25 @@ fn addresses_a_port_is_opened_to_reach_the_pods() {
     assert_eq!(i.direction, Some(Direction::Ingress));
     assert_eq!(i.resources.cidrs, ["10.9.0.0/24"]);
 }
+
+#[test]
+fn a_known_directory_named_as_a_binary_is_the_program() {
+    let i =
+        parsed("only the /app binary may run in the app=api pods of namespace shop, nothing else");
+    assert_eq!(i.resources.binaries, ["/app"]);
+    assert!(i.resources.dirs.is_empty(), "{:?}", i.resources.dirs);
+}
+
+#[test]
+fn edits_are_writes() {
+    let i = parsed("deny edits to /etc/app/config.yaml in the app=api pods of namespace shop");
+    assert!(i.resources.read_only);
+}
+
+#[test]
+fn drop_all_capabilities_and_allow_only_one_is_an_allow_list() {
+    let i = parsed("for app=web in namespace shop: drop ALL capabilities and allow only CHOWN");
+    assert_eq!(i.domain, Domain::Capability);
+    assert_eq!(i.action, Action::Allow);
+    assert_eq!(i.resources.capabilities, ["chown"]);
+}

@@ -117,6 +117,20 @@ impl<'a> Parser<'a> {
         let action = match (&a.allow, &a.block, &a.audit) {
             (Some(_), Some(_), _) if a.negated_allow && !a.deny_others => Action::Block,
             (Some(_), Some(_), _) if a.except => Action::Allow,
+            // "drop ALL capabilities and allow only NET_BIND_SERVICE": the
+            // allow-list of what is added back.
+            (Some(_), Some(_), None)
+                if a.all_word
+                    && !a.caps.is_empty()
+                    && a.paths.is_empty()
+                    && a.binaries.is_empty()
+                    && a.ports.is_empty()
+                    && a.syscalls.is_empty() =>
+            {
+                a.only = true;
+                a.all_word = false;
+                Action::Allow
+            }
             // "default deny ingress for app=db, allow app=api on 5432": the
             // default deny is the allow-list's posture, not a second action
             // (nothing is allowed wholesale: the deny's "all" goes).

@@ -429,6 +429,8 @@ pub(super) const FILE_VERBS: &[&str] = &[
     "creating",
     "removing",
     "editing",
+    "edit",
+    "edits",
     "overwriting",
     "renaming",
     "delete",

@@ -36,7 +36,13 @@ fn sentence_spans(text: &str) -> Vec<(usize, usize)> {
             i += 2;
             continue;
         }
-        if c == b'\n' || end_mark && b.get(i + 1).is_some_and(|x| x.is_ascii_whitespace()) {
+        // "…, so the pods listen on 8080 now; accept ingress on 8080 only": a
+        // command after a semicolon is a sentence of its own.
+        let semicolon_command = c == b';' && imperative(&text[i + 1..]);
+        if c == b'\n'
+            || semicolon_command
+            || end_mark && b.get(i + 1).is_some_and(|x| x.is_ascii_whitespace())
+        {
             let mut j = i + 1;
             while j < b.len() && b[j].is_ascii_whitespace() {
                 j += 1;
@@ -47,7 +53,7 @@ fn sentence_spans(text: &str) -> Vec<(usize, usize)> {
                 .get(j)
                 .is_some_and(|x| x.is_ascii_uppercase() || b"`\"'([*-".contains(x))
                 || end_mark && c == b'.' && imperative(&text[j..]);
-            if c == b'\n' || opens {
+            if c == b'\n' || opens || semicolon_command {
                 if text[start..=i].trim().len() > 1 {
                     spans.push((start, i + 1));
                 }

@@ -268,7 +268,12 @@ impl<'a> Parser<'a> {
             let dir_word = (i.saturating_sub(2)..i)
                 .chain(i + 1..(i + 2).min(n))
                 .any(|j| matches!(self.low(j), "directory" | "folder" | "dir" | "under"));
-            let is_dir = raw.ends_with('/') || KNOWN_DIRS.contains(&raw) || dir_word;
+            // "the /app binary": a known directory's name can be a program.
+            let named_file = matches!(
+                next.as_str(),
+                "binary" | "executable" | "program" | "file" | "script"
+            );
+            let is_dir = raw.ends_with('/') || KNOWN_DIRS.contains(&raw) && !named_file || dir_word;
             let list_end = self.path_list_end(i);
             // After a file or exec verb only an executable that a verb
             // directly follows acts ("audit /usr/bin/touch writing to /dev/").
