@@ -541,3 +541,41 @@ fn drop_all_capabilities_and_allow_only_one_is_an_allow_list() {
     assert_eq!(i.action, Action::Allow);
     assert_eq!(i.resources.capabilities, ["chown"]);
 }
+
+#[test]
+fn a_label_in_yaml_form_in_parentheses_names_the_pods_not_a_guess() {
+    let i = parsed(
+        "allow every pod of namespace shop to receive traffic from the gateway pods (app: gateway) in namespace edge",
+    );
+    assert_eq!(i.resources.peers.len(), 1, "{:?}", i.resources.peers);
+    assert_eq!(i.resources.peers[0].namespace.as_deref(), Some("edge"));
+}
+
+#[test]
+fn a_possessive_namespace_noun_gives_way_to_the_named_namespace() {
+    let i = parsed(
+        "do the same for our team namespace: block all ingress to every pod in namespace team-b",
+    );
+    assert_eq!(i.scope.namespace.as_deref(), Some("team-b"));
+}
+
+#[test]
+fn an_except_after_our_own_nodes_carves_them_out() {
+    let i = parsed(
+        "all pods in namespace dev must not reach 10.0.0.0/8, except our own worker nodes at 10.1.2.0/27",
+    );
+    assert_eq!(i.resources.except_cidrs, ["10.1.2.0/27"]);
+}
+
+#[test]
+fn a_protocol_in_a_capability_intent_is_context() {
+    let i = parsed(
+        "block NET_RAW for the app=orders pods in namespace shop: NET_RAW is required to generate packets not supported by the normal tcp/ip stack, such as ICMP, or traceroute.",
+    );
+    assert_eq!(i.domain, Domain::Capability);
+    assert!(
+        i.resources.protocols.is_empty(),
+        "{:?}",
+        i.resources.protocols
+    );
+}

@@ -14,6 +14,9 @@ impl<'a> Parser<'a> {
         // intent an entity word is prose (no other domain has entities).
         if domain != Domain::Network {
             a.entities.clear();
+            // "NET_RAW is needed for ICMP": a protocol outside a network
+            // intent is prose too.
+            a.protos.clear();
         }
         // "… mounts /dev/null …": in a capability or system-call intent a
         // file that is no executable (no rule's source) is context.

@@ -711,6 +711,20 @@ impl<'a> Parser<'a> {
                             | "rfc"
                             | "rfc1918"
                             | "1918"
+                            // "except our own worker nodes at …", "the VPC CIDR".
+                            | "our"
+                            | "own"
+                            | "my"
+                            | "vpc"
+                            | "vnet"
+                            | "node"
+                            | "nodes"
+                            | "worker"
+                            | "workers"
+                            | "at"
+                            | "cluster"
+                            | "office"
+                            | "corporate"
                     ) && !self.ends_clause(j - 1)
                     || self.low(j - 1).ends_with(':')
             })

@@ -173,6 +173,19 @@ impl<'a> Parser<'a> {
         // Between a determiner and the keyword the word is a name even
         // when it is a filler word elsewhere ("the apps namespace").
         let determined = matches!(prev, "the" | "this" | "that");
+        // "do it for our tenant namespace: … in namespace tenant-a": a
+        // possessive's noun, where the text names the namespace by its
+        // keyword, describes it.
+        let described = matches!(prev, "our" | "my" | "your" | "their")
+            && (0..self.toks.len()).any(|k| {
+                k != i + 1
+                    && matches!(self.low(k), "namespace" | "ns")
+                    && self
+                        .toks
+                        .get(k + 1)
+                        .is_some_and(|x| is_ns_name(x.text.trim_end_matches([':', ',', '.', ')'])))
+                    && k > i + 1
+            });
         if matches!(next.trim_end_matches(':'), "namespace" | "ns")
             && !self.toks[i + 1].paren
             && is_ns_name(t.text)
@@ -186,6 +199,7 @@ impl<'a> Parser<'a> {
             // "running in a seperate namespace": an indefinite article's
             // word describes the namespace, it does not name it.
             && !matches!(prev, "a" | "an")
+            && !described
             // "from container to host namespace", "the PID namespace": a
             // kernel namespace, not a Kubernetes one (unless "the … ns" is
             // written with the determiner).

@@ -188,9 +188,11 @@ impl<'a> Parser<'a> {
             split_label(w).is_some_and(|(_, v)| v == t.text)
                 // Calico's "(run == 'webserver')".
                 || w == "==" && self.toks.get(k + 1).is_some_and(|x| x.text == t.text)
+                // "(app: istio-ingressgateway)", "(k8s-app: kube-dns …)".
                 || w.len() > 1
                     && w.ends_with(':')
-                    && w[..w.len() - 1].contains(['.', '/'])
+                    && (w[..w.len() - 1].contains(['.', '/', '-'])
+                        || COMMON_LABEL_KEYS.contains(&&w[..w.len() - 1]))
                     && label_key_ok(&w[..w.len() - 1])
                     && self.toks.get(k + 1).is_some_and(|x| x.text == t.text)
         });
