@@ -579,3 +579,18 @@ fn a_protocol_in_a_capability_intent_is_context() {
         i.resources.protocols
     );
 }
+
+#[test]
+fn any_other_access_blocked_is_the_allow_lists_posture() {
+    let i = parsed(
+        "for the vault pods (app=vault, namespace sec): /vault/data/ may only be accessed by /bin/vault, any other access is unauthorized and has to be blocked",
+    );
+    assert_eq!(i.action, Action::Allow);
+    assert_eq!(i.resources.sources, ["/bin/vault"]);
+}
+
+#[test]
+fn a_known_directory_an_exec_verb_runs_is_the_program() {
+    let i = parsed("the app=api pods in namespace shop should execute /app only");
+    assert_eq!(i.resources.binaries, ["/app"]);
+}

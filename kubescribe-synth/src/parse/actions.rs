@@ -500,6 +500,16 @@ impl<'a> Parser<'a> {
         // "…, non-NRM systems cannot connect", "other pods must not reach
         // it": the subject of the deny is everyone else (the allow-list's
         // posture beside an allow).
+        // "…, any other access is unauthorized … and has to be blocked".
+        if act == Action::Block
+            && (i.saturating_sub(12)..i).any(|j| {
+                matches!(self.low(j), "other" | "others")
+                    && matches!(self.prev_low(j), "any" | "all" | "every")
+                    && (j..i).all(|k| !self.ends_clause(k))
+            })
+        {
+            a.deny_others = true;
+        }
         if act == Action::Block
             && (i.saturating_sub(5)..i).any(|j| {
                 let w = self.low(j);

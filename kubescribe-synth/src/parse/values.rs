@@ -269,10 +269,11 @@ impl<'a> Parser<'a> {
                 .chain(i + 1..(i + 2).min(n))
                 .any(|j| matches!(self.low(j), "directory" | "folder" | "dir" | "under"));
             // "the /app binary": a known directory's name can be a program.
+            // So does one an exec verb runs ("should execute /app only").
             let named_file = matches!(
                 next.as_str(),
                 "binary" | "executable" | "program" | "file" | "script"
-            );
+            ) || EXEC_MODE_VERBS.contains(&prev.as_str());
             let is_dir = raw.ends_with('/') || KNOWN_DIRS.contains(&raw) && !named_file || dir_word;
             let list_end = self.path_list_end(i);
             // After a file or exec verb only an executable that a verb
