@@ -594,3 +594,53 @@ fn a_known_directory_an_exec_verb_runs_is_the_program() {
     let i = parsed("the app=api pods in namespace shop should execute /app only");
     assert_eq!(i.resources.binaries, ["/app"]);
 }
+
+#[test]
+fn a_port_in_parentheses_after_a_word_of_a_network_ask() {
+    let i = parsed(
+        "restrict ingress to the kafka pods (app=kafka, namespace mq) to clients (9092) and replication (9093)",
+    );
+    let ports: Vec<u16> = i.resources.ports.iter().map(|p| p.port).collect();
+    assert_eq!(ports, [9092, 9093]);
+}
+
+#[test]
+fn ports_joined_by_a_spaced_slash_are_a_list() {
+    let i = parsed("allow the app=etcd pods in ns kv to talk to each other on 2379 / 2380");
+    let ports: Vec<u16> = i.resources.ports.iter().map(|p| p.port).collect();
+    assert_eq!(ports, [2379, 2380]);
+}
+
+#[test]
+fn every_incoming_packet_is_all_of_that_direction() {
+    let i = parsed(
+        "Calico: log every incoming packet to the api pods (app=api in namespace shop); nothing is blocked",
+    );
+    assert_eq!(i.action, Action::Audit);
+    assert!(i.resources.all);
+}
+
+#[test]
+fn make_a_directory_read_only_blocks_writes() {
+    let i = parsed(
+        "The agent pods only need to read files. Make /var/lib/agent read-only for the agent DaemonSet (app=agent, namespace ops).",
+    );
+    assert_eq!(i.action, Action::Block);
+    assert!(i.resources.read_only);
+}
+
+#[test]
+fn a_noun_glossed_with_a_kind_and_labels_is_no_guessed_label() {
+    let i = parsed(
+        "Add a deny-all egress NetworkPolicy for the builders (Deployment builder, app.kubernetes.io/component=builder, namespace ci).",
+    );
+    assert_eq!(i.scope.labels.len(), 1, "{:?}", i.scope.labels);
+}
+
+#[test]
+fn a_negative_purpose_that_names_nothing_is_background() {
+    let i = parsed(
+        "only the signer, /usr/local/bin/signer, may read /etc/keys/hmac.key in app=api pods of namespace pay, so that an exploit in the web server cannot leak it",
+    );
+    assert_eq!(i.action, Action::Allow);
+}

@@ -347,20 +347,34 @@ impl Parser<'_> {
     /// Whether "so" at token `j` opens a negative purpose ("so they can't
     /// …", "so that nothing can …"): a negation within its first words.
     fn negative_purpose(&self, j: usize) -> bool {
-        (j + 1..(j + 5).min(self.toks.len())).any(|k| {
-            matches!(
-                self.low(k),
-                "can't" | "cannot" | "won't" | "never" | "not" | "couldn't" | "nothing" | "nobody"
-            )
-        })
+        let names_no_value = (j + 1..self.toks.len()).all(|k| {
+            let t = self.toks[k].text;
+            !t.contains(['=', '/']) && !t.chars().any(|c| c.is_ascii_digit())
+        });
+        let negated = |reach: usize| {
+            (j + 1..(j + reach).min(self.toks.len())).any(|k| {
+                matches!(
+                    self.low(k),
+                    "can't"
+                        | "cannot"
+                        | "won't"
+                        | "never"
+                        | "not"
+                        | "couldn't"
+                        | "nothing"
+                        | "nobody"
+                )
+            })
+        };
+        negated(5)
+            // "so that an unnoticed exploit in the server cannot expose it":
+            // further on, only where the purpose names no value.
+            || negated(12) && names_no_value
             // "…, so namespace owners have to open known traffic themselves":
             // a consequence that names no value.
             || (j + 1..(j + 6).min(self.toks.len()))
                 .any(|k| matches!(self.low(k), "have" | "has" | "need" | "needs" | "must"))
-                && (j + 1..self.toks.len()).all(|k| {
-                    let t = self.toks[k].text;
-                    !t.contains(['=', '/']) && !t.chars().any(|c| c.is_ascii_digit())
-                })
+                && names_no_value
     }
 }
 

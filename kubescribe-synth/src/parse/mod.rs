@@ -292,6 +292,8 @@ const ALL_WHAT: &[&str] = &[
     "communication",
     "communications",
     "packets",
+    "packet",
+    "connection",
     "process",
     "processes",
     "execution",

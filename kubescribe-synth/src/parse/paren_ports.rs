@@ -55,6 +55,29 @@ impl<'a> Parser<'a> {
                 && (self.ends_clause(k)
                     || (k + 1..i).any(|j| matches!(self.low(j), "and" | "or" | "&")))
         });
-        named_service || after_on || listed
+        // "xtrabackup (3307) on the mysql pods", "to client (2181), …": a
+        // word and its port, not a count ("replicas (3)").
+        let named_port = parse_port(t.text).is_some_and(|(p, _)| p >= 20)
+            && prev.chars().all(|c| c.is_ascii_lowercase() || c == '-')
+            && !prev.is_empty()
+            && (0..self.toks.len()).any(|k| {
+                matches!(
+                    self.low(k),
+                    "ingress"
+                        | "egress"
+                        | "accessible"
+                        | "reachable"
+                        | "traffic"
+                        | "port"
+                        | "ports"
+                        | "connect"
+                        | "reach"
+                        | "accept"
+                        | "allow"
+                        | "restrict"
+                        | "open"
+                )
+            });
+        named_service || after_on || listed || named_port
     }
 }

@@ -392,8 +392,12 @@ impl<'a> Parser<'a> {
                 i = j;
                 continue;
             }
+            // "log every incoming packet to …".
             if matches!(l, "all" | "any" | "everything")
                 && (ALL_WHAT.contains(&next.as_str()) || next.is_empty())
+                || l == "every"
+                    && matches!(next.as_str(), "incoming" | "outgoing" | "inbound" | "outbound")
+                    && ALL_WHAT.contains(&self.low(i + 2))
                 || matches!(l, "anything" | "everything" | "anywhere" | "everywhere")
                 // A securityContext's "drop: [ALL]".
                 // Its YAML list form: "drop:\n  - ALL".
@@ -817,7 +821,11 @@ impl<'a> Parser<'a> {
                         a.read_only_state |= matches!(
                             prev.as_str(),
                             "be" | "stay" | "stays" | "remain" | "remains" | "kept"
-                        );
+                        )
+                            // "Make /var/log read-only for …".
+                            || (i.saturating_sub(3)..i).any(|k| {
+                                matches!(self.low(k), "make" | "keep" | "mount") && k + 2 >= i
+                            });
                     }
                     "access" | "accessing" | "open" | "opens" | "opening" | "touch"
                     | "touching" => {}

@@ -196,8 +196,11 @@ impl<'a> Parser<'a> {
                     && label_key_ok(&w[..w.len() - 1])
                     && self.toks.get(k + 1).is_some_and(|x| x.text == t.text)
         });
+        // "the workers (Deployment worker, …)": the noun after is inside
+        // the gloss, no "the X deployment".
         let guess = !labelled_after
             && !labelled_elsewhere
+            && !self.toks.get(i + 1).is_some_and(|n| n.paren)
             && !addressed_after
             && matches!(
                 next.as_str(),

@@ -13,7 +13,7 @@ use super::*;
 const IMPERATIVE: &[&str] = &[
     "allow", "block", "deny", "permit", "prevent", "restrict", "audit", "log", "forbid", "drop",
     "reject", "isolate", "disallow", "monitor", "detect", "watch", "stop", "kill", "protect",
-    "only", "let", "add", "create", "write", "enforce", "ensure", "alert",
+    "only", "let", "add", "create", "write", "enforce", "ensure", "alert", "make", "keep",
 ];
 
 /// Byte ranges of the sentences of `text`: a sentence ends at `.`, `!` or

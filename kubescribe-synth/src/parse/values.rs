@@ -683,6 +683,15 @@ impl<'a> Parser<'a> {
             }
             return 1;
         }
+        // "on 6379 / 26379": a slash between ports keeps the list going.
+        if *mode == Mode::Port
+            && raw == "/"
+            && parse_port(self.low(i + 1)).is_some()
+            && i > 0
+            && parse_port(&prev).is_some()
+        {
+            return 1;
+        }
         if *mode != Mode::Port && self.port_in_parens(i) {
             *mode = Mode::Port;
         }
