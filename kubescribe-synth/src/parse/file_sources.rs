@@ -1,9 +1,194 @@
 //! Which executables act in a file intent: the programs a file rule
-//! applies from (KubeArmor `fromSource`), told apart from the files.
+//! applies from (KubeArmor `fromSource`), told apart from the files, and
+//! the words around a path that make it the actor ("may read", "modifies").
 
 use super::*;
 
 impl<'a> Parser<'a> {
+    /// "nginx (app=nginx, namespace shop) must never modify …": a bare name
+    /// glossed by a parenthesis that opens with a label or a namespace names
+    /// the workload, not an executable acting on files.
+    pub(super) fn glossed_as_workload(&self, i: usize) -> bool {
+        self.toks.get(i + 1).is_some_and(|t| t.paren) && {
+            let l = self.low(i + 1);
+            split_label(l).is_some() || matches!(l, "namespace" | "ns")
+        }
+    }
+
+    /// Whether the words from token `i` make what came before the actor of a
+    /// file operation: "may read", "can only write", "is allowed to open",
+    /// "to read".
+    pub(super) fn acts_on_files(&self, i: usize) -> bool {
+        let mut j = i;
+        // "node (/usr/local/bin/node), directly or via a shell, spawns …": an
+        // aside set off by commas comes between the executable and its verb.
+        if i > 0 && self.toks[i - 1].comma {
+            let plain = |k: usize| {
+                let t = self.toks[k].text;
+                !t.contains(['/', '=']) && !self.toks[k].paren
+            };
+            if let Some(k) = (i..(i + 6).min(self.toks.len()))
+                .take_while(|&k| plain(k))
+                .find(|&k| self.toks[k].comma)
+            {
+                j = k + 1;
+            }
+        }
+        let mut window = j + 5;
+        while j < self.toks.len() && j < window {
+            let l = self.low(j);
+            // "/usr/sbin/php-fpm in app=php (ns apps) may not spawn …": a
+            // location phrase between the executable and its verb.
+            if split_label(l).is_some()
+                || matches!(l, "in" | "of" | "pods" | "pod" | "ns" | "namespace")
+                || j > i && matches!(self.low(j - 1), "ns" | "namespace")
+            {
+                window = (window + 1).min(i + 10);
+                j += 1;
+                continue;
+            }
+            let exec = EXEC_MODE_VERBS.contains(&l);
+            let verb = FILE_VERBS.contains(&l) || exec;
+            if exec
+                && !{
+                    // "…executing /bin/ls", "spawns suspicious child processes
+                    // like curl": an executable acts on another named within
+                    // its clause; "may run in …" does not.
+                    let mut found = false;
+                    for k in j + 1..(j + 7).min(self.toks.len()) {
+                        let o = self.toks[k].text;
+                        if o.starts_with('/') || BINARIES.iter().any(|(b, _)| *b == o) {
+                            found = true;
+                            break;
+                        }
+                        if self.toks[k].comma || split_label(o).is_some() {
+                            break;
+                        }
+                    }
+                    found
+                }
+            {
+                return false;
+            }
+            if verb && !matches!(l, "read-only" | "readonly") {
+                // "/bin/cat accessing …", "useradd modifies …"; not "/etc/passwd reads".
+                return j > i
+                    || l.ends_with("ing")
+                    || matches!(
+                        l,
+                        "modifies" | "accesses" | "opens" | "executes" | "spawns" | "runs"
+                    );
+            }
+            if l == "from" && j == i {
+                j += 1;
+                continue;
+            }
+            if l == "be" {
+                // "should be blocked from reading …": the path acts; "may only
+                // be read by …": it is what is read.
+                let n1 = self.low(j + 1);
+                if (BLOCK_WORDS.contains(&n1) || ALLOW_WORDS.contains(&n1))
+                    && self.low(j + 2) == "from"
+                    // "shouldn't be allowed to spawn …": the path acts.
+                    || ALLOW_WORDS.contains(&n1) && self.low(j + 2) == "to"
+                {
+                    window = (window + 3).min(i + 10);
+                    j += 3;
+                    continue;
+                }
+                // "only /usr/local/bin/kube-apiserver should be reading …":
+                // the path acts, in the progressive.
+                if n1.ends_with("ing")
+                    && (FILE_VERBS.contains(&n1) || EXEC_MODE_VERBS.contains(&n1))
+                {
+                    return true;
+                }
+                return false;
+            }
+            if !matches!(
+                l.replace('’', "'").as_str(),
+                "may"
+                    | "can"
+                    | "should"
+                    | "must"
+                    | "shall"
+                    | "cannot"
+                    | "can't"
+                    | "shouldn't"
+                    | "mustn't"
+                    | "won't"
+                    | "is"
+                    | "are"
+                    | "be"
+                    | "allowed"
+                    | "permitted"
+                    | "to"
+                    | "only"
+                    | "able"
+                    | "not"
+                    | "never"
+            ) {
+                return false;
+            }
+            j += 1;
+        }
+        false
+    }
+
+    /// The last token of the coordinated list of paths that starts at token
+    /// `i` ("/bin/rm, /bin/rmdir and /bin/mv"); `i` itself when none follows.
+    pub(super) fn path_list_end(&self, i: usize) -> usize {
+        let mut j = i;
+        loop {
+            let mut k = j + 1;
+            if matches!(self.low(k), "and" | "or" | "&") {
+                k += 1;
+            } else if !self.toks[j].comma || self.text[self.toks[j].end..].starts_with('.') {
+                break;
+            }
+            match self.toks.get(k) {
+                Some(t) if t.text.starts_with('/') && t.text.len() > 1 => j = k,
+                _ => break,
+            }
+        }
+        j
+    }
+
+    /// Whether a verb directly follows token `i - 1`: a participle
+    /// ("writing", "executing"), "from" and a participle, or a modal and
+    /// its verb ("may not modify", "must only read").
+    pub(super) fn acts_directly(&self, i: usize) -> bool {
+        let verb = |w: &str| FILE_VERBS.contains(&w) || EXEC_MODE_VERBS.contains(&w);
+        let l = self.low(i);
+        if verb(l) && l.ends_with("ing") {
+            return true;
+        }
+        if l == "from" {
+            let n = self.low(i + 1);
+            return verb(n) && n.ends_with("ing");
+        }
+        if matches!(
+            l.replace('’', "'").as_str(),
+            "may"
+                | "must"
+                | "should"
+                | "can"
+                | "cannot"
+                | "shall"
+                | "can't"
+                | "shouldn't"
+                | "mustn't"
+        ) {
+            let mut k = i + 1;
+            while matches!(self.low(k), "not" | "never" | "only") {
+                k += 1;
+            }
+            return verb(self.low(k));
+        }
+        false
+    }
+
+    /// Reads a value (path, address, label, port, name …) at token `i`;
     /// Whether the executable path `raw` at token `i` glosses the name of the
     /// program just before it ("keysigner (/usr/local/bin/keysigner)", "the
     /// node code (/usr/local/bin/node)"), not a file ("the nginx binary
