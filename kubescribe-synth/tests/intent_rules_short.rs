@@ -644,3 +644,36 @@ fn a_negative_purpose_that_names_nothing_is_background() {
     );
     assert_eq!(i.action, Action::Allow);
 }
+
+#[test]
+fn a_system_namespace_after_in_needs_no_workload_before_it() {
+    let i = parsed(
+        "metrics-server in kube-system (k8s-app=metrics-server) may reach 10.0.0.0/8 on 10250",
+    );
+    assert_eq!(i.scope.namespace.as_deref(), Some("kube-system"));
+}
+
+#[test]
+fn not_to_be_granted_blocks() {
+    let i = parsed(
+        "CAP_SYS_MODULE, which allows loading kernel modules, is not to be granted to the app=agent containers (namespace ops).",
+    );
+    assert_eq!(i.action, Action::Block);
+}
+
+#[test]
+fn pods_in_a_different_namespace_that_cannot_access_are_the_posture() {
+    let i = parsed(
+        "all Pods in namespace tenant-red may only be accessed by Pods in the same namespace; Pods in a different namespace cannot access them.",
+    );
+    assert_eq!(i.action, Action::Allow);
+}
+
+#[test]
+fn no_workload_is_permitted_is_a_block() {
+    let i = parsed(
+        "No workload in namespace billing is permitted to run a shell (/bin/sh or /bin/bash), because an attacker could get shell access to the container.",
+    );
+    assert_eq!(i.action, Action::Block);
+    assert_eq!(i.domain, Domain::Process);
+}

@@ -112,6 +112,13 @@ impl<'a> Parser<'a> {
             if next == "be" && is_allow(self.low(i + 2)) {
                 return Some((Action::Block, i + 2, true));
             }
+            // "… are not to be granted to the ledger containers".
+            if next == "to"
+                && self.low(i + 2) == "be"
+                && (is_allow(self.low(i + 3)) || matches!(self.low(i + 3), "granted" | "given"))
+            {
+                return Some((Action::Block, i + 3, true));
+            }
         }
         if l == "only" && ALLOW_WORDS.contains(&next) {
             return Some((Action::Allow, i + 1, false));
@@ -514,7 +521,8 @@ impl<'a> Parser<'a> {
             && (i.saturating_sub(5)..i).any(|j| {
                 let w = self.low(j);
                 (w.starts_with("non-")
-                    || matches!(w, "other" | "others" | "everyone" | "everybody"))
+                    // "Pods and Services in a different namespace cannot …".
+                    || matches!(w, "other" | "others" | "everyone" | "everybody" | "different"))
                     && (j..i).all(|k| !self.ends_clause(k))
             })
         {

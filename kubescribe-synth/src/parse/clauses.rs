@@ -324,7 +324,12 @@ impl<'a> Parser<'a> {
                 // is a trailing reason all the same.
                 && !{
                     let gap = &self.text[self.toks[j - 1].end..self.toks[j].start];
-                    self.ends_clause(j - 1) && !gap.trim_start().starts_with(',')
+                    // "… (/bin/sh or /bin/bash), because …": the comma after
+                    // a parenthesis too.
+                    self.ends_clause(j - 1)
+                        && !gap
+                            .trim_start_matches([' ', ')', ']', '"', '\'', '`'])
+                            .starts_with(',')
                 }
                 && {
                     // Nothing after it but the reason: no further sentence.

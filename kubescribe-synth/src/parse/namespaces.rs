@@ -214,6 +214,11 @@ impl<'a> Parser<'a> {
         if i + 1 < n
             && matches!(l, "in" | "of")
             && (self.after_mention(i)
+                // "core-dns in kube-system (k8s-app=kube-dns)": a system
+                // namespace needs no workload before it.
+                || l == "in"
+                    && (next.trim_end_matches([',', '.']).ends_with("-system")
+                        || next == "kube-public")
                 // "… in shop for app=web", "block … in shop": only where
                 // a workload is named too ("are in place" names none; "the
                 // proof of vulnerability." names none either).

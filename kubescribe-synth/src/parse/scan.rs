@@ -184,6 +184,14 @@ impl<'a> Parser<'a> {
                 None
             };
             if let Some(k) = noun_at {
+                // "No workload in namespace x is permitted to run …": the
+                // permission is what no pod has.
+                if (k + 1..(k + 8).min(n))
+                    .take_while(|&j| !self.ends_clause(j - 1))
+                    .any(|j| matches!(self.low(j), "permitted" | "allowed"))
+                {
+                    a.negated_allow = true;
+                }
                 a.all_pods_word = true;
                 a.block
                     .get_or_insert(self.text[t.start..self.toks[k].end].to_string());
