@@ -1,7 +1,8 @@
 //! Which side of a connection a workload is on: the prepositions and verbs
 //! that cue the next workload mentioned as a peer sent to or received
 //! from ("from", "to", "reach", "collect metrics from", "accessible to"),
-//! and the verbs that imply a direction ("accepts", "sends").
+//! the verbs that imply a direction ("accepts", "sends"), and the pods
+//! with each other or in their own namespace.
 
 use super::*;
 
@@ -140,5 +141,105 @@ impl<'a> Parser<'a> {
             }
             _ => false,
         }
+    }
+
+    /// The pods with each other, or the policy's own namespace as a peer, at
+    /// token `i` (of a clause ending before `n`): "talk to each other",
+    /// "between the nodes within the same cluster", "between pods in the
+    /// same namespace", "from pods in its own namespace", "… and Gitlab in
+    /// the same namespace" (where named peers are). The index after the
+    /// phrase, or `None`.
+    pub(super) fn among_themselves(
+        &mut self,
+        a: &mut Acc,
+        mut i: usize,
+        n: usize,
+        prev: &str,
+        next: &str,
+    ) -> Option<usize> {
+        let t = self.toks[i].clone();
+        let l = t.lower.as_str();
+        // "allow pods in namespace shop to talk to each other": the
+        // selected pods receive from themselves.
+        // "… between the nodes within the same redis-cluster", "among
+        // the members": the selected pods with each other (not "between
+        // the web pods and the db pods").
+        // "between pods in the same namespace".
+        let among_themselves = matches!(l, "between" | "among" | "amongst")
+            && next == "pods"
+            && self.low(i + 2) == "in"
+            && matches!(self.low(i + 3), "the" | "their" | "its")
+            && matches!(self.low(i + 4), "same" | "own")
+            || matches!(l, "between" | "among" | "amongst")
+                && next == "the"
+                && matches!(
+                    self.low(i + 2).trim_end_matches([',', '.']),
+                    "nodes" | "pods" | "members" | "instances" | "replicas" | "brokers"
+                )
+                && !(i + 3..(i + 7).min(n)).any(|k| matches!(self.low(k), "and" | "&"));
+        if l == "each" && next.trim_end_matches([',', '.']) == "other"
+            || l == "one" && next.trim_end_matches([',', '.']) == "another"
+            || among_themselves
+        {
+            a.each_other = true;
+            a.dir_explicit.get_or_insert(Direction::Ingress);
+            self.cue = None;
+            i += 2;
+            return Some(i);
+        }
+        // "from pods in its own namespace": the policy's namespace, every pod.
+        // "… only access services and pods inside their namespace": the
+        // object of a verb of reaching, inside the pods' own namespace.
+        let own_ns_words = if matches!(l, "its" | "their" | "the")
+            && matches!(next, "own" | "same")
+            && matches!(self.low(i + 2), "namespace" | "ns")
+        {
+            3
+        } else if matches!(l, "its" | "their")
+            && matches!(next.trim_end_matches([',', '.', ')']), "namespace" | "ns")
+        {
+            2
+        } else {
+            0
+        };
+        if own_ns_words > 0
+            && self.cue.is_none_or(|c| c == Cue::None)
+            && matches!(prev, "inside" | "within")
+            && (i.saturating_sub(8)..i).any(|k| {
+                matches!(
+                    self.low(k),
+                    "access" | "reach" | "connect" | "talk" | "send" | "call" | "contact"
+                )
+            })
+        {
+            self.cue = Some(Cue::To);
+            self.cue_at = i;
+        }
+        // "… from namespace openshift-ingress and pods in the same
+        // namespace": the list goes on after "and".
+        let listed = matches!(self.groups.last(), Some(Cue::From | Cue::To))
+            && (i.saturating_sub(4)..i).any(|k| self.low(k) == "and");
+        // "from Keycloak (app=keycloak) and Gitlab (app=gitlab) in the
+        // same namespace": where the peers just named are, no peer of
+        // its own (a peer's namespace is the policy's by default).
+        if own_ns_words > 0
+            && (matches!(self.cue, Some(Cue::From | Cue::To)) || listed)
+            && prev == "in"
+            && i >= 1
+            && self.after_mention(i - 1)
+            && matches!(self.low(i + 1), "same" | "own")
+        {
+            i += own_ns_words;
+            return Some(i);
+        }
+        if own_ns_words > 0 && (matches!(self.cue, Some(Cue::From | Cue::To)) || listed) {
+            if self.cue.is_none_or(|c| c == Cue::None) {
+                self.cue = self.groups.last().copied();
+            }
+            self.mention(Who::SameNs, i, t.start, self.toks[i + own_ns_words - 1].end);
+            i += own_ns_words;
+            return Some(i);
+        }
+        None
     }
 }
