@@ -8,7 +8,7 @@
 
 use std::collections::BTreeSet;
 
-use super::{SELECTOR_ECHO_CHARS, Selector, SelectorError};
+use super::{SELECTOR_ECHO_CHARS, Selector, SelectorError, is_key_char};
 use crate::limits;
 
 impl Selector {
@@ -68,10 +68,9 @@ fn split_requirements(text: &str) -> Vec<(usize, &str)> {
     out
 }
 
+/// A label key as Calico's reader takes one ([`is_key_char`]).
 fn key_ok(k: &str) -> bool {
-    !k.is_empty()
-        && k.chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'))
+    !k.is_empty() && k.bytes().all(is_key_char)
 }
 
 fn value_ok(v: &str) -> bool {

@@ -177,14 +177,13 @@ impl<'a> Parser<'a> {
         // possessive's noun, where the text names the namespace by its
         // keyword, describes it.
         let described = matches!(prev, "our" | "my" | "your" | "their")
-            && (0..self.toks.len()).any(|k| {
-                k != i + 1
-                    && matches!(self.low(k), "namespace" | "ns")
+            // (the keyword after this phrase's own).
+            && (i + 2..self.toks.len()).any(|k| {
+                matches!(self.low(k), "namespace" | "ns")
                     && self
                         .toks
                         .get(k + 1)
                         .is_some_and(|x| is_ns_name(x.text.trim_end_matches([':', ',', '.', ')'])))
-                    && k > i + 1
             });
         if matches!(next.trim_end_matches(':'), "namespace" | "ns")
             && !self.toks[i + 1].paren
