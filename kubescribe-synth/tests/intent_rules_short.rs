@@ -677,3 +677,29 @@ fn no_workload_is_permitted_is_a_block() {
     assert_eq!(i.action, Action::Block);
     assert_eq!(i.domain, Domain::Process);
 }
+
+#[test]
+fn the_whole_system_call_table_is_known() {
+    let i = parsed(
+        "watch the system calls setxattr, swapoff, sethostname and syslog in app=node-agent, namespace agents",
+    );
+    assert_eq!(i.domain, Domain::Syscall);
+    assert_eq!(
+        i.resources.syscalls,
+        ["setxattr", "swapoff", "sethostname", "syslog"]
+    );
+    let i = parsed("deny mknodat and fsconfig to the app=csi pods in ns storage");
+    assert_eq!(i.resources.syscalls, ["mknodat", "fsconfig"]);
+}
+
+#[test]
+fn english_words_are_system_calls_only_when_written_as_calls() {
+    let i = parsed("block the access() and stat(2) calls in app=x, ns y");
+    assert_eq!(i.resources.syscalls, ["access", "stat"]);
+    assert!(i.resources.ports.is_empty(), "{:?}", i.resources.ports);
+    let i = parsed("audit ptrace and time in app=x, namespace y");
+    assert_eq!(i.resources.syscalls, ["ptrace", "time"]);
+    // "a seccomp syscall filter" is the filter, not the seccomp call.
+    let e = refused("add a seccomp syscall filter to the app=x pods in ns y");
+    assert!(e.contains("which system calls"), "{e}");
+}

@@ -212,6 +212,7 @@ impl<'a> Parser<'a> {
             && !name.is_empty()
             && !SYSCALLS_CLEAR.contains(&name.to_ascii_lowercase().as_str())
             && !SYSCALLS_WORDY.contains(&name.to_ascii_lowercase().as_str())
+            && !SYSCALLS_ENGLISH.contains(&name.to_ascii_lowercase().as_str())
             && let Some((p, None)) = parse_port(rest.trim_end_matches(')'))
         {
             self.ent(EntityKind::Port, t.start, t.end);
@@ -621,15 +622,26 @@ impl<'a> Parser<'a> {
         // (not a capability such as sys_ptrace).
         let l = kernel_entry_syscall(l).unwrap_or(l);
         // "ptrace(2)": the manual's section after the name.
-        let l = l
+        let manual = l
             .split_once('(')
-            .filter(|(_, s)| s.chars().all(|c| c.is_ascii_digit()) && !s.is_empty())
-            .map_or(l, |(name, _)| name);
-        let syscall_next = matches!(next.as_str(), "syscall" | "syscalls")
-            || next == "system" && self.low(i + 2).starts_with("call")
+            .filter(|(_, s)| s.chars().all(|c| c.is_ascii_digit()) && !s.is_empty());
+        let l = manual.map_or(l, |(name, _)| name);
+        let english = SYSCALLS_ENGLISH.contains(&l.trim_end_matches('('));
+        // "a seccomp syscall filter": the name qualifies the filter.
+        let filter_after = |j: usize| {
+            matches!(
+                self.low(j),
+                "filter" | "filters" | "filtering" | "profile" | "profiles"
+            )
+        };
+        let syscall_next = matches!(next.as_str(), "syscall" | "syscalls") && !filter_after(i + 2)
+            || next == "system" && self.low(i + 2).starts_with("call") && !filter_after(i + 3)
             // "forbids mount, umount2 and pivot_root": a name that is also a
             // program is a system call in a list of system calls.
-            || SYSCALLS_WORDY.contains(&l) && self.listed_with_syscall(i);
+            || (SYSCALLS_WORDY.contains(&l) || english) && self.listed_with_syscall(i)
+            // "access()", "stat(2)": an English word written as a call.
+            || english
+                && (manual.is_some() || raw.ends_with('(') && self.text[t.end..].starts_with(')'));
         // "after every reboot", "a mount": the event as a noun, unless the
         // text says it is the system call.
         let noun = matches!(
@@ -643,7 +655,8 @@ impl<'a> Parser<'a> {
         if is_syscall(l, *mode, syscall_ctx) && !noun
             || syscall_next
                 && (SYSCALLS_CLEAR.contains(&l.trim_end_matches(['(', ')']))
-                    || SYSCALLS_WORDY.contains(&l.trim_end_matches(['(', ')'])))
+                    || SYSCALLS_WORDY.contains(&l.trim_end_matches(['(', ')']))
+                    || english)
         {
             // `ptrace()`: the tokenizer took the `)` off as punctuation.
             let end = if raw.ends_with('(') && self.text[t.end..].starts_with(')') {
