@@ -703,3 +703,12 @@ fn english_words_are_system_calls_only_when_written_as_calls() {
     let e = refused("add a seccomp syscall filter to the app=x pods in ns y");
     assert!(e.contains("which system calls"), "{e}");
 }
+
+#[test]
+fn a_block_the_text_rules_out_beside_an_audit_is_not_the_action() {
+    let i = parsed("record every exec of /usr/bin/nc in app=edge, ns dmz; don't block it yet");
+    assert_eq!(i.action, Action::Audit);
+    let i = parsed("alert on writes under /srv/www for app=site in namespace web but do not deny them");
+    assert_eq!(i.action, Action::Audit);
+    assert_eq!(i.domain, Domain::File);
+}

@@ -144,7 +144,17 @@ impl<'a> Parser<'a> {
                         "blocked" | "denied" | "prevented" | "dropped" | "enforced" | "killed"
                     )
                 });
-            if nothing_blocked {
+            // "alert on it, don't block", "log but do not deny": what the
+            // policy must not do, beside what it does.
+            let block_word = |w: &str| {
+                matches!(
+                    w,
+                    "block" | "deny" | "drop" | "kill" | "prevent" | "enforce" | "stop"
+                )
+            };
+            let not_blocking = matches!(l, "don't" | "dont") && block_word(&next)
+                || l == "do" && next == "not" && block_word(self.low(i + 2));
+            if nothing_blocked || not_blocking {
                 i += 1;
                 while i < n && !self.ends_clause(i - 1) {
                     i += 1;
