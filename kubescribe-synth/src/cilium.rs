@@ -5,7 +5,7 @@
 //! | intent | policy |
 //! |---|---|
 //! | scope labels / `allPods` | `endpointSelector.matchLabels` / `endpointSelector: {}` |
-//! | peers | `fromEndpoints` / `toEndpoints` (`k8s:io.kubernetes.pod.namespace` for a peer namespace, `k8s:io.cilium.k8s.namespace.labels.<key>` for `namespaceLabels`, the namespace key `Exists` for `anyNamespace`) |
+//! | peers | `fromEndpoints` / `toEndpoints` (`k8s:io.kubernetes.pod.namespace` for a peer namespace, `k8s:io.cilium.k8s.namespace.labels.<key>` for `namespaceLabels`; the namespace key `Exists` for `anyNamespace` and beside `namespaceLabels`, since Cilium confines a selector without it to the policy's namespace) |
 //! | CIDRs / excepts | `fromCIDR` / `toCIDR`; a CIDR with excepts: `fromCIDRSet` / `toCIDRSet` `{cidr, except}` |
 //! | entities | `fromEntities` / `toEntities` |
 //! | FQDNs (egress) | `toFQDNs` (`matchName`, or `matchPattern` with `*`) plus the DNS rule to kube-dns that FQDN policies need |
@@ -53,7 +53,10 @@ fn direction_rules(r: &Resources, dir_in: bool) -> Vec<Value> {
                 m.insert(format!("{NS_LABELS_PREFIX}{k}"), v.clone());
             }
             let mut sel = json!({"matchLabels": m});
-            if p.any_namespace && p.namespace.is_none() && p.namespace_labels.is_empty() {
+            // A selector without the namespace key is confined to the
+            // policy's own namespace (Cilium adds it): a peer in any namespace,
+            // or in the namespaces a label picks, names the key itself.
+            if p.namespace.is_none() && (p.any_namespace || !p.namespace_labels.is_empty()) {
                 sel["matchExpressions"] = json!([{"key": NS_LABEL, "operator": "Exists"}]);
             }
             sel

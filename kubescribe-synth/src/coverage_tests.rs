@@ -498,7 +498,8 @@ fn scopes_peers_and_audit() {
     let c = synth(v.clone(), Engine::Cilium);
     assert_eq!(
         c["spec"]["ingress"][0]["fromEndpoints"],
-        json!([{"matchLabels": {"app": "web", "k8s:io.cilium.k8s.namespace.labels.team": "ops"}},
+        json!([{"matchLabels": {"app": "web", "k8s:io.cilium.k8s.namespace.labels.team": "ops"},
+                "matchExpressions": [{"key": "k8s:io.kubernetes.pod.namespace", "operator": "Exists"}]},
                {"matchLabels": {"app": "prom"},
                 "matchExpressions": [{"key": "k8s:io.kubernetes.pod.namespace", "operator": "Exists"}]}])
     );

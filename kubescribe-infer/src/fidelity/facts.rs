@@ -587,14 +587,18 @@ fn cilium(spec: &Value, base: &str, shape: &mut Shape) {
                     if let Some(ns) = ns {
                         text.push_str(&format!(" in namespace {ns}"));
                     }
-                    if !ns_labels.is_empty() {
+                    let by_labels = !ns_labels.is_empty();
+                    if by_labels {
                         let nsel = ScopeSel {
                             labels: ns_labels,
                             ..ScopeSel::default()
                         };
                         text.push_str(&format!(" in namespaces {}", render_sel(&nsel)));
                     }
-                    if any_ns {
+                    // Beside namespace labels the namespace key's `Exists`
+                    // only lifts Cilium's confinement to the policy's own
+                    // namespace: the labels say which namespaces.
+                    if any_ns && !by_labels {
                         text.push_str(" in any namespace");
                     }
                     peers.push(text);

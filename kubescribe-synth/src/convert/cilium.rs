@@ -746,9 +746,19 @@ fn endpoint_json(pods: &LabelSelector, nss: Option<&LabelSelector>, sas: &[Strin
                 Requirement::DoesNotExist(k) => Requirement::DoesNotExist(key(k)),
             });
         }
-        if n.is_empty() {
-            all.match_expressions
-                .push(Requirement::Exists(format!("k8s:{NS_NAME}")));
+        // Cilium confines a selector without the namespace key to the
+        // policy's own namespace: any namespace, or those a label picks,
+        // says the key exists.
+        let ns_key = format!("k8s:{NS_NAME}");
+        let names_namespace = all.match_labels.contains_key(&ns_key)
+            || all.match_expressions.iter().any(|r| match r {
+                Requirement::In(k, _)
+                | Requirement::NotIn(k, _)
+                | Requirement::Exists(k)
+                | Requirement::DoesNotExist(k) => *k == ns_key,
+            });
+        if !names_namespace {
+            all.match_expressions.push(Requirement::Exists(ns_key));
         }
     }
     match sas {
