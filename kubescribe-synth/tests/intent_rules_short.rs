@@ -712,3 +712,29 @@ fn a_block_the_text_rules_out_beside_an_audit_is_not_the_action() {
     assert_eq!(i.action, Action::Audit);
     assert_eq!(i.domain, Domain::File);
 }
+
+#[test]
+fn flag_asks_for_an_audit() {
+    let i = parsed("flag every write under /etc/cron.d/ in app=scheduler, namespace batch");
+    assert_eq!(i.action, Action::Audit);
+    assert_eq!(i.domain, Domain::File);
+    // The noun is no ask.
+    let e = refused("set the feature flag for app=scheduler in namespace batch");
+    assert!(e.contains("what to do") || e.contains("which"), "{e}");
+}
+
+#[test]
+fn programs_named_after_by_and_then_given_as_paths_are_the_sources() {
+    let i = parsed(
+        "audit reads of /etc/ssl/private/ by openssl and curl (/usr/bin/openssl, /usr/bin/curl) in app=edge, ns dmz",
+    );
+    assert_eq!(i.resources.sources, ["/usr/bin/openssl", "/usr/bin/curl"]);
+    assert_eq!(i.resources.dirs, ["/etc/ssl/private/"]);
+}
+
+#[test]
+fn what_a_program_invoked_or_started_runs_has_it_as_source() {
+    let i = parsed("alert on /usr/bin/curl invoked from the worker process /usr/local/bin/celery in app=tasks, namespace jobs");
+    assert_eq!(i.resources.binaries, ["/usr/bin/curl"]);
+    assert_eq!(i.resources.sources, ["/usr/local/bin/celery"]);
+}

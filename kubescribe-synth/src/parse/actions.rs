@@ -284,6 +284,15 @@ impl<'a> Parser<'a> {
             if matches!(self.prev_low(i), "not" | "never" | "isn't" | "aren't") {
                 return None;
             }
+            // "a feature flag", "the --privileged flag": the noun.
+            if l.starts_with("flag")
+                && matches!(
+                    self.prev_low(i),
+                    "a" | "the" | "this" | "that" | "feature" | "command-line" | "cli"
+                )
+            {
+                return None;
+            }
             Action::Audit
         } else if l == "only"
             && a.allow.is_none()

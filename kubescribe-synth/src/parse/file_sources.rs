@@ -5,6 +5,35 @@
 use super::*;
 
 impl<'a> Parser<'a> {
+    /// Whether token `i` is in what follows "by", over a list of programs
+    /// named and then given as paths: "by cat, nano or vi (/bin/cat,
+    /// /bin/nano, /usr/bin/vi)", "by the mysqld process (/usr/sbin/mysqld)".
+    pub(super) fn after_by(&self, i: usize) -> bool {
+        let mut j = i;
+        while j > 0 && i - j < 10 {
+            let between = &self.text[self.toks[j - 1].end..self.toks[j].start];
+            if between.contains(['.', ';', ':']) {
+                return false;
+            }
+            j -= 1;
+            let w = self.low(j).trim_matches(['(', ')', ',']);
+            if w == "by" {
+                return true;
+            }
+            let name = !w.is_empty()
+                && w.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '.' | '_' | '-'))
+                && !FILE_VERBS.contains(&w)
+                && !ALLOW_WORDS.contains(&w)
+                && !BLOCK_WORDS.contains(&w)
+                && !AUDIT_WORDS.contains(&w);
+            if !name {
+                return false;
+            }
+        }
+        false
+    }
+
     /// "nginx (app=nginx, namespace shop) must never modify …": a bare name
     /// glossed by a parenthesis that opens with a label or a namespace names
     /// the workload, not an executable acting on files.
@@ -211,7 +240,7 @@ impl<'a> Parser<'a> {
     /// spawns (…) from the web server process /usr/sbin/nginx", "shells
     /// spawned by /usr/bin/node").
     pub(super) fn spawned_from(&self, i: usize) -> bool {
-        (i.saturating_sub(5)..i).any(|k| {
+        (i.saturating_sub(7)..i).any(|k| {
             matches!(self.low(k), "from" | "by")
                 // "… from executing /bin/sh": what is run, not who runs it.
                 && (k + 1..i).all(|j| {
@@ -220,7 +249,14 @@ impl<'a> Parser<'a> {
                 && (k.saturating_sub(6)..k).any(|j| {
                     matches!(
                         self.low(j),
-                        "spawn" | "spawns" | "spawned" | "spawning" | "forked" | "launched"
+                        "spawn"
+                            | "spawns"
+                            | "spawned"
+                            | "spawning"
+                            | "forked"
+                            | "launched"
+                            | "invoked"
+                            | "started"
                     )
                 })
         })

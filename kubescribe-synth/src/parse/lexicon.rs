@@ -400,8 +400,12 @@ pub(super) const AUDIT_WORDS: &[&str] = &[
     "detect",
     "detects",
     "report",
+    "reported",
     "notify",
     "notification",
+    "flag",
+    "flags",
+    "flagged",
 ];
 pub(super) const FILE_VERBS: &[&str] = &[
     "read",

@@ -109,7 +109,7 @@ impl<'a> Parser<'a> {
                     format!("{raw}/")
                 };
                 push_uniq(&mut a.dirs, d);
-            } else if (prev == "by" || self.granted_to(i))
+            } else if (self.after_by(i) || self.granted_to(i))
                 && *mode != Mode::Exec
                 && exec_looking(raw)
                 && (!a.paths.is_empty() || !a.dirs.is_empty())
