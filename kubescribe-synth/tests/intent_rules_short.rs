@@ -738,3 +738,39 @@ fn what_a_program_invoked_or_started_runs_has_it_as_source() {
     assert_eq!(i.resources.binaries, ["/usr/bin/curl"]);
     assert_eq!(i.resources.sources, ["/usr/local/bin/celery"]);
 }
+
+#[test]
+fn a_name_glossing_a_port_keeps_the_port_list_going() {
+    let i = parsed(
+        "app=gateway in ns edge: ingress only 9443 (admin-api) + 9090 (metrics exporter), from app=ops",
+    );
+    let ports: Vec<u16> = i.resources.ports.iter().map(|p| p.port).collect();
+    assert_eq!(ports, [9443, 9090]);
+    // A gloss that names a service adds no IANA port of its own.
+    let i = parsed("allow ingress to app=x in ns y on 8443 (https) and 9000");
+    let ports: Vec<u16> = i.resources.ports.iter().map(|p| p.port).collect();
+    assert_eq!(ports, [8443, 9000]);
+    // Protocols in the parenthesis still count.
+    let i = parsed("allow egress from app=x in ns y to port 5353 (UDP and TCP)");
+    assert_eq!(i.resources.ports.len(), 2, "{:?}", i.resources.ports);
+}
+
+#[test]
+fn what_the_ask_leaves_as_it_is_bounds_it() {
+    let i = parsed("namespace billing, all pods: deny all egress. ingress remains open (the LB must still reach them)");
+    assert_eq!(i.direction, Some(Direction::Egress));
+    assert!(i.resources.all);
+    let i = parsed(
+        "app=api in ns shop must drop egress to 10.0.0.0/8; all other traffic stays allowed",
+    );
+    assert_eq!(i.action, Action::Block);
+    assert_eq!(i.resources.cidrs, ["10.0.0.0/8"]);
+    let i = parsed("block writes under /opt/app/ for app=api in ns shop. reads are fine");
+    assert!(i.resources.read_only);
+}
+
+#[test]
+fn without_blocking_anything_is_no_block() {
+    let i = parsed("log each incoming connection of the db pods (app=db, ns data), without blocking any of them");
+    assert_eq!(i.action, Action::Audit);
+}

@@ -23,6 +23,7 @@ mod scope_words;
 mod sentences;
 mod sides;
 mod token_kinds;
+mod untouched;
 mod values;
 
 pub use restate::restate;
@@ -197,6 +198,8 @@ fn parse_read_parts(
 ) -> Result<ParsedIntent, IntentParseError> {
     let uncommented = sentences::without_config_comments(text);
     let text = uncommented.as_deref().unwrap_or(text);
+    let bounded = untouched::without_untouched(text);
+    let text = bounded.as_deref().unwrap_or(text);
     let mut resolver = resolver;
     // Background around one imperative sentence that says it all.
     if let Some(masked) = sentences::imperative_only(text) {

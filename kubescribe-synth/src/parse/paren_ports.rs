@@ -6,6 +6,26 @@
 use super::*;
 
 impl<'a> Parser<'a> {
+    /// Whether the words of a parenthesis after a port only say what
+    /// listens there ("8443 (kube-rbac-proxy)", "8000 (instance-manager
+    /// status)"): no number, protocol, label or namespace, which say more.
+    pub(super) fn port_gloss(&self, inner: &str) -> bool {
+        !inner.contains(|c: char| c.is_ascii_digit() || c == '=' || c == ':')
+            && inner
+                .split(|c: char| !c.is_ascii_alphanumeric() && c != '-')
+                .filter(|w| !w.is_empty())
+                .all(|w| {
+                    let w = w.to_ascii_lowercase();
+                    proto(&w).is_none()
+                        && engine_word(&w).is_none()
+                        && !matches!(
+                            w.as_str(),
+                            "namespace" | "ns" | "pods" | "pod" | "labels" | "label" | "for" | "from"
+                                | "to" | "only" | "and" | "or"
+                        )
+                })
+    }
+
     /// Whether token `i`, a number that opens a parenthesis, is a port named
     /// by the words before it: the parenthesis holds only the port (or a
     /// range), and the name is a service's, or follows "on"/"over"/"via"

@@ -29,6 +29,21 @@ impl<'a> Parser<'a> {
         while i < n {
             let t = self.toks[i].clone();
             let l = t.lower.as_str();
+            // "8443 (kube-rbac-proxy) + 8943 (core-bff)": words glossing the
+            // port before them say what listens there; the list goes on.
+            if mode == Mode::Port
+                && t.paren
+                && i > from
+                && parse_port(self.low(i - 1)).is_some()
+                && let Some(k) = self.text[t.start..].find(')')
+                && self.port_gloss(&self.text[t.start..t.start + k])
+            {
+                let close = t.start + k;
+                while i < n && self.toks[i].start < close {
+                    i += 1;
+                }
+                continue;
+            }
             if let Some(close) = port_paren_until {
                 if t.start < close {
                     mode = Mode::Port;
@@ -153,7 +168,13 @@ impl<'a> Parser<'a> {
                 )
             };
             let not_blocking = matches!(l, "don't" | "dont") && block_word(&next)
-                || l == "do" && next == "not" && block_word(self.low(i + 2));
+                || l == "do" && next == "not" && block_word(self.low(i + 2))
+                // "log it, without dropping anything".
+                || l == "without"
+                    && matches!(
+                        next.as_str(),
+                        "blocking" | "denying" | "dropping" | "killing" | "enforcing" | "stopping"
+                    );
             if nothing_blocked || not_blocking {
                 i += 1;
                 while i < n && !self.ends_clause(i - 1) {
@@ -338,7 +359,7 @@ impl<'a> Parser<'a> {
             // "log every incoming packet to …".
             if matches!(l, "all" | "any" | "everything")
                 && (ALL_WHAT.contains(&next.as_str()) || next.is_empty())
-                || l == "every"
+                || matches!(l, "every" | "each")
                     && matches!(next.as_str(), "incoming" | "outgoing" | "inbound" | "outbound")
                     && ALL_WHAT.contains(&self.low(i + 2))
                 || matches!(l, "anything" | "everything" | "anywhere" | "everywhere")

@@ -428,7 +428,22 @@ impl<'a> Parser<'a> {
             *mode = Mode::Port;
             return 1;
         }
-        // "allow outbound 443", "inbound 8080", "accepts 3306 from …".
+        // "allow outbound 443", "inbound 8080", "accepts 3306 from …",
+        // "ingress only 8443".
+        let direction_word = |w: &str| {
+            matches!(
+                w,
+                "outbound" | "inbound" | "ingress" | "egress" | "incoming" | "outgoing"
+            )
+        };
+        if *mode == Mode::None
+            && prev == "only"
+            && i >= 2
+            && direction_word(self.low(i - 2))
+            && parse_port(raw).is_some()
+        {
+            *mode = Mode::Port;
+        }
         if *mode == Mode::None
             && matches!(
                 prev.as_str(),
@@ -500,12 +515,14 @@ impl<'a> Parser<'a> {
             }
             return 1;
         }
-        // "on 6379 / 26379": a slash between ports keeps the list going.
+        // "on 6379 / 26379", "8443 + 8943": a slash or a plus between ports
+        // keeps the list going.
         if *mode == Mode::Port
-            && raw == "/"
+            && matches!(raw, "/" | "+")
             && parse_port(self.low(i + 1)).is_some()
             && i > 0
-            && parse_port(&prev).is_some()
+            // After a port, or after the gloss that closes on it.
+            && (parse_port(&prev).is_some() || self.text[..t.start].trim_end().ends_with(')'))
         {
             return 1;
         }

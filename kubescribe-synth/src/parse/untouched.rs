@@ -1,0 +1,154 @@
+//! What the ask leaves as it is: "deny all ingress, all pods. egress stays
+//! open", "must drop ingress from …; all other traffic stays allowed",
+//! "deny writes below /bin/. reads ok". Such a clause bounds the policy (the
+//! other direction, the other traffic, the other operation are not its
+//! business); it asks for nothing, and its direction or allow word must not
+//! join the intent. It is blanked out (offsets kept) before parsing, with a
+//! parenthesis right after it ("egress stays open (curl must still work)").
+
+/// Words naming the traffic or operation a clause leaves alone.
+const SUBJECTS: &[&str] = &[
+    "traffic", "ingress", "egress", "inbound", "outbound", "incoming", "outgoing", "reads",
+    "read", "reading", "writes", "everything", "anything", "rest", "connections",
+];
+
+/// Words that may come before the subject: "all other traffic", "the rest
+/// of the traffic", "any other egress".
+const LEADS: &[&str] = &["all", "other", "the", "of", "any", "remaining", "else"];
+
+/// Verbs of staying: "stays", "remains", "is still", "can stay".
+const STAYS: &[&str] = &[
+    "stays", "stay", "remains", "remain", "is", "are", "still", "can", "will", "should", "keeps",
+];
+
+/// What it stays.
+const STATES: &[&str] = &[
+    "open",
+    "allowed",
+    "permitted",
+    "unrestricted",
+    "untouched",
+    "unaffected",
+    "unchanged",
+    "fine",
+    "ok",
+    "okay",
+];
+
+/// `text` with the clauses that leave traffic or an operation as it is
+/// blanked out, or `None` when it has none.
+pub(super) fn without_untouched(text: &str) -> Option<String> {
+    let mut blank: Vec<(usize, usize)> = Vec::new();
+    for (start, end) in clauses(text) {
+        let clause = &text[start..end];
+        let words: Vec<String> = clause
+            .split_whitespace()
+            .map(|w| {
+                w.trim_matches(|c: char| !c.is_ascii_alphanumeric())
+                    .to_ascii_lowercase()
+            })
+            .filter(|w| !w.is_empty())
+            .collect();
+        if leaves_alone(&words) {
+            let mut to = end;
+            // "(curl to the outside must still work)": its reason goes too.
+            let after = &text[end..];
+            let skipped = after.len() - after.trim_start().len();
+            if after.trim_start().starts_with('(')
+                && let Some(k) = after.find(')')
+            {
+                to = end + k.max(skipped) + 1;
+            }
+            blank.push((start, to));
+        }
+    }
+    if blank.is_empty() {
+        return None;
+    }
+    Some(
+        text.char_indices()
+            .map(|(i, c)| {
+                if blank.iter().any(|&(f, t)| (f..t).contains(&i)) {
+                    " ".repeat(c.len_utf8())
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect(),
+    )
+}
+
+/// Whether a clause's words are only "[leads] subject [stays] state":
+/// "egress stays open", "all other traffic stays allowed", "reads ok",
+/// "the rest of the traffic remains unrestricted".
+fn leaves_alone(words: &[String]) -> bool {
+    let Some(s) = words.iter().position(|w| SUBJECTS.contains(&w.as_str())) else {
+        return false;
+    };
+    let Some(last) = words.last().filter(|_| s + 1 < words.len()) else {
+        return false;
+    };
+    let verbs = &words[s + 1..words.len() - 1];
+    words[..s].iter().all(|w| LEADS.contains(&w.as_str()))
+        && STATES.contains(&last.as_str())
+        && verbs.iter().all(|w| STAYS.contains(&w.as_str()))
+        // "egress open" alone could be an order; a verb, or "ok"/"fine".
+        && (!verbs.is_empty() || matches!(last.as_str(), "ok" | "okay" | "fine"))
+}
+
+/// Byte ranges of the clauses of `text`: split at `.`, `;`, `,`, `:`, line
+/// breaks and parentheses (a dot inside a word, as in an address, does not
+/// split).
+fn clauses(text: &str) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let b = text.as_bytes();
+    for (i, &c) in b.iter().enumerate() {
+        let mark = match c {
+            b';' | b'\n' | b'(' | b')' => true,
+            b'.' | b',' | b':' => b.get(i + 1).is_none_or(|x| x.is_ascii_whitespace()),
+            _ => false,
+        };
+        if mark {
+            if text[start..i].trim().len() > 1 {
+                out.push((start, i));
+            }
+            start = i + 1;
+        }
+    }
+    if text[start..].trim().len() > 1 {
+        out.push((start, text.len()));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kept(t: &str) -> String {
+        without_untouched(t)
+            .map(|m| {
+                assert_eq!(m.len(), t.len());
+                m.split_whitespace().collect::<Vec<_>>().join(" ")
+            })
+            .unwrap_or_else(|| "-".into())
+    }
+
+    #[test]
+    fn clauses_that_leave_traffic_alone_are_blanked() {
+        assert_eq!(
+            kept("deny all ingress, all pods. egress stays open (curl must work)"),
+            "deny all ingress, all pods."
+        );
+        assert_eq!(
+            kept("drop ingress from ns b; all other traffic stays allowed."),
+            "drop ingress from ns b; ."
+        );
+        assert_eq!(kept("deny writes below /bin/. reads ok"), "deny writes below /bin/.");
+        // Orders and other clauses stay.
+        assert_eq!(kept("keep egress open to 10.0.0.0/8"), "-");
+        assert_eq!(kept("allow egress, block ingress"), "-");
+        assert_eq!(kept("egress open"), "-");
+    }
+}
