@@ -774,3 +774,22 @@ fn without_blocking_anything_is_no_block() {
     let i = parsed("log each incoming connection of the db pods (app=db, ns data), without blocking any of them");
     assert_eq!(i.action, Action::Audit);
 }
+
+#[test]
+fn a_request_in_chat_is_the_ask_and_what_follows_its_question_mark_background() {
+    let i = parsed(
+        "could you please audit exec of /usr/bin/scp in the bastion pods (app=bastion, ns ops)? today nobody would ever block it or know.",
+    );
+    assert_eq!(i.action, Action::Audit);
+    assert_eq!(i.resources.binaries, ["/usr/bin/scp"]);
+}
+
+#[test]
+fn an_obligation_in_the_passive_asks_when_nothing_else_does() {
+    let i = parsed(
+        "The exploit needs outbound HTTP to attacker hosts on the internet. Thus egress of the worker pods (app=worker, namespace jobs) needs to be limited to the queue (app=rabbitmq) on 5672.",
+    );
+    assert_eq!(i.action, Action::Allow);
+    assert!(i.resources.entities.is_empty(), "{:?}", i.resources.entities);
+    assert_eq!(i.resources.peers.len(), 1);
+}

@@ -52,7 +52,10 @@ fn sentence_spans(text: &str) -> Vec<(usize, usize)> {
             let opens = b
                 .get(j)
                 .is_some_and(|x| x.is_ascii_uppercase() || b"`\"'([*-".contains(x))
-                || end_mark && c == b'.' && imperative(&text[j..]);
+                || end_mark && c == b'.' && imperative(&text[j..])
+                // "can you watch …? if someone drops a tool …": chat's
+                // question or exclamation ends its sentence in any case.
+                || matches!(c, b'?' | b'!') && j < b.len();
             if c == b'\n' || opens || semicolon_command {
                 if text[start..=i].trim().len() > 1 {
                     spans.push((start, i + 1));
@@ -75,7 +78,62 @@ fn sentence_spans(text: &str) -> Vec<(usize, usize)> {
 /// "- deny …"; not an alert's tag "Alert! …"), or it restricts with a modal
 /// ("An Nginx container should only run Nginx", "X must not read …").
 fn asks(s: &str) -> bool {
-    imperative(s) || modal_restriction(s) || labelled_ask(s) || imperative_after_colon(s)
+    imperative(s)
+        || modal_restriction(s)
+        || labelled_ask(s)
+        || imperative_after_colon(s)
+        || request(s)
+}
+
+/// The sentence's words, lower case, without the punctuation around them.
+fn words_of(s: &str) -> Vec<String> {
+    s.split_whitespace()
+        .map(|w| {
+            w.trim_matches(|c: char| !c.is_ascii_alphanumeric() && c != '\'')
+                .to_ascii_lowercase()
+        })
+        .collect()
+}
+
+/// "can you watch for writes …", "…, but could you please log every …":
+/// a request for what an imperative verb says.
+fn request(s: &str) -> bool {
+    let w = words_of(s);
+    (0..w.len().saturating_sub(2)).any(|k| {
+        matches!(w[k].as_str(), "can" | "could" | "would" | "will")
+            && matches!(w[k + 1].as_str(), "you" | "u")
+            && {
+                let v = if w[k + 2] == "please" { k + 3 } else { k + 2 };
+                w.get(v).is_some_and(|v| IMPERATIVE.contains(&v.as_str()))
+            }
+    })
+}
+
+/// "egress of the logstash pods has to be restricted to …", "… needs to be
+/// blocked": an obligation on the pods, in the passive (an ask when no
+/// sentence asks with a command or a request).
+fn obligation(s: &str) -> bool {
+    let w = words_of(s);
+    w.windows(4).any(|x| {
+        matches!(
+            (x[0].as_str(), x[1].as_str(), x[2].as_str()),
+            ("has" | "have" | "needs" | "need" | "ought", "to", "be")
+        ) && matches!(
+            x[3].as_str(),
+            "restricted"
+                | "limited"
+                | "blocked"
+                | "denied"
+                | "allowed"
+                | "permitted"
+                | "prevented"
+                | "isolated"
+                | "audited"
+                | "logged"
+                | "monitored"
+                | "dropped"
+        )
+    })
 }
 
 /// "seccomp: block io_uring …", "Until we find the source: alert whenever
@@ -197,9 +255,15 @@ pub(super) fn imperative_only(text: &str) -> Option<String> {
         let h = &text[spans[k].0..spans[k].1];
         !h.trim_end().ends_with(['.', '!', '?']) && !h.contains(": ") && ask_label(h)
     };
-    let imp: Vec<usize> = (0..spans.len())
+    let mut imp: Vec<usize> = (0..spans.len())
         .filter(|&k| asks(&text[spans[k].0..spans[k].1]) || k > 0 && heading(k - 1))
         .collect();
+    // An obligation in the passive asks when nothing asks more directly.
+    if imp.is_empty() {
+        imp = (0..spans.len())
+            .filter(|&k| obligation(&text[spans[k].0..spans[k].1]))
+            .collect();
+    }
     if imp.is_empty() || imp.len() == spans.len() {
         return None;
     }
