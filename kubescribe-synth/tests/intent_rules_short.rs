@@ -793,3 +793,15 @@ fn an_obligation_in_the_passive_asks_when_nothing_else_does() {
     assert!(i.resources.entities.is_empty(), "{:?}", i.resources.entities);
     assert_eq!(i.resources.peers.len(), 1);
 }
+
+#[test]
+fn labels_given_after_the_pods_noun_replace_the_guess_from_the_name() {
+    let i = parsed("the cache pods labelled tier=memcached in namespace shop may only accept 11211");
+    assert_eq!(i.scope.labels.len(), 1, "{:?}", i.scope.labels);
+    assert_eq!(i.scope.labels["tier"], "memcached");
+    let i = parsed(
+        "the batch worker pods (team.io/role=batch, namespace jobs) may only send egress to app=queue on 5672",
+    );
+    assert_eq!(i.scope.labels.len(), 1, "{:?}", i.scope.labels);
+    assert_eq!(i.scope.labels["team.io/role"], "batch");
+}

@@ -172,10 +172,16 @@ impl<'a> Parser<'a> {
         let l = t.lower.as_str();
         let next = self.low(i + 1).to_string();
         // "the muster pods, app.kubernetes.io/name=muster …" too.
-        let labelled_after = self
-            .toks
-            .get(i + 2)
-            .is_some_and(|n| (n.paren || self.toks[i + 1].comma) && split_label(n.text).is_some());
+        // "the build pods labelled role=builder", "the synced workload pods
+        // (vcluster.loft.sh/managed-by=dev-team, …)": given after the noun.
+        let labels_at = |k: usize| {
+            self.toks.get(k).is_some_and(|n| {
+                (n.paren || self.toks[k - 1].comma) && split_label(n.text).is_some()
+            }) || matches!(self.low(k), "labelled" | "labeled")
+                && (k + 1..k + 3).any(|j| self.toks.get(j).is_some_and(|x| split_label(x.text).is_some()))
+        };
+        let labelled_after = labels_at(i + 2)
+            || matches!(self.low(i + 2), "pods" | "containers") && labels_at(i + 3);
         // "the metadata service at 169.254.169.254", "the DNS service
         // (10.96.0.10)": the address is what is named.
         let addressed_after = self.low(i + 2) == "at"
