@@ -708,7 +708,8 @@ fn english_words_are_system_calls_only_when_written_as_calls() {
 fn a_block_the_text_rules_out_beside_an_audit_is_not_the_action() {
     let i = parsed("record every exec of /usr/bin/nc in app=edge, ns dmz; don't block it yet");
     assert_eq!(i.action, Action::Audit);
-    let i = parsed("alert on writes under /srv/www for app=site in namespace web but do not deny them");
+    let i =
+        parsed("alert on writes under /srv/www for app=site in namespace web but do not deny them");
     assert_eq!(i.action, Action::Audit);
     assert_eq!(i.domain, Domain::File);
 }
@@ -734,7 +735,9 @@ fn programs_named_after_by_and_then_given_as_paths_are_the_sources() {
 
 #[test]
 fn what_a_program_invoked_or_started_runs_has_it_as_source() {
-    let i = parsed("alert on /usr/bin/curl invoked from the worker process /usr/local/bin/celery in app=tasks, namespace jobs");
+    let i = parsed(
+        "alert on /usr/bin/curl invoked from the worker process /usr/local/bin/celery in app=tasks, namespace jobs",
+    );
     assert_eq!(i.resources.binaries, ["/usr/bin/curl"]);
     assert_eq!(i.resources.sources, ["/usr/local/bin/celery"]);
 }
@@ -757,7 +760,9 @@ fn a_name_glossing_a_port_keeps_the_port_list_going() {
 
 #[test]
 fn what_the_ask_leaves_as_it_is_bounds_it() {
-    let i = parsed("namespace billing, all pods: deny all egress. ingress remains open (the LB must still reach them)");
+    let i = parsed(
+        "namespace billing, all pods: deny all egress. ingress remains open (the LB must still reach them)",
+    );
     assert_eq!(i.direction, Some(Direction::Egress));
     assert!(i.resources.all);
     let i = parsed(
@@ -771,7 +776,9 @@ fn what_the_ask_leaves_as_it_is_bounds_it() {
 
 #[test]
 fn without_blocking_anything_is_no_block() {
-    let i = parsed("log each incoming connection of the db pods (app=db, ns data), without blocking any of them");
+    let i = parsed(
+        "log each incoming connection of the db pods (app=db, ns data), without blocking any of them",
+    );
     assert_eq!(i.action, Action::Audit);
 }
 
@@ -790,13 +797,18 @@ fn an_obligation_in_the_passive_asks_when_nothing_else_does() {
         "The exploit needs outbound HTTP to attacker hosts on the internet. Thus egress of the worker pods (app=worker, namespace jobs) needs to be limited to the queue (app=rabbitmq) on 5672.",
     );
     assert_eq!(i.action, Action::Allow);
-    assert!(i.resources.entities.is_empty(), "{:?}", i.resources.entities);
+    assert!(
+        i.resources.entities.is_empty(),
+        "{:?}",
+        i.resources.entities
+    );
     assert_eq!(i.resources.peers.len(), 1);
 }
 
 #[test]
 fn labels_given_after_the_pods_noun_replace_the_guess_from_the_name() {
-    let i = parsed("the cache pods labelled tier=memcached in namespace shop may only accept 11211");
+    let i =
+        parsed("the cache pods labelled tier=memcached in namespace shop may only accept 11211");
     assert_eq!(i.scope.labels.len(), 1, "{:?}", i.scope.labels);
     assert_eq!(i.scope.labels["tier"], "memcached");
     let i = parsed(
@@ -804,4 +816,37 @@ fn labels_given_after_the_pods_noun_replace_the_guess_from_the_name() {
     );
     assert_eq!(i.scope.labels.len(), 1, "{:?}", i.scope.labels);
     assert_eq!(i.scope.labels["team.io/role"], "batch");
+}
+
+#[test]
+fn a_word_describing_the_namespace_the_keyword_names_is_no_namespace() {
+    let i = parsed("block CAP_NET_RAW for all pods in project namespace proj-blue");
+    assert_eq!(i.scope.namespace.as_deref(), Some("proj-blue"));
+    // The gloss's namespace labels say which namespaces.
+    let i = parsed(
+        "allow ingress to app=api in namespace shop from the edge namespace (namespaces labelled zone=edge) on 443",
+    );
+    assert_eq!(i.resources.peers.len(), 1, "{:?}", i.resources.peers);
+    assert_eq!(i.resources.peers[0].namespace, None);
+    assert_eq!(i.resources.peers[0].namespace_labels["zone"], "edge");
+}
+
+#[test]
+fn the_tenants_namespace_is_the_policys_own() {
+    let i = parsed(
+        "tenant namespace acme (all pods): deny all ingress into the tenant namespace, then allow ingress from pods within the tenant's namespace",
+    );
+    assert_eq!(i.scope.namespace.as_deref(), Some("acme"));
+    assert_eq!(i.resources.peers.len(), 1, "{:?}", i.resources.peers);
+    assert_eq!(i.resources.peers[0].namespace, None);
+    assert!(i.resources.peers[0].labels.is_empty());
+}
+
+#[test]
+fn a_conclusion_that_denies_in_the_passive_is_the_ask() {
+    let i = parsed(
+        "a compromised pod can load kernel modules and escape, so CAP_SYS_MODULE must be denied to the app=agent pods in namespace infra",
+    );
+    assert_eq!(i.action, Action::Block);
+    assert_eq!(i.resources.capabilities, ["sys_module"]);
 }

@@ -157,7 +157,7 @@ impl<'a> Parser<'a> {
         // "the shop namespace"; not "the protected namespace shop", where
         // the name follows the keyword.
         let named_after = matches!(next, "namespace") && {
-            let w = self.low(i + 2).trim_end_matches([':', ',']);
+            let w = self.low(i + 2).trim_end_matches([':', ',', '.', ';']);
             self.toks.get(i + 1).is_some_and(|t| !t.comma)
                 && is_ns_name(w)
                 && !not_a_ns_after_keyword(w)
@@ -176,10 +176,13 @@ impl<'a> Parser<'a> {
         // "do it for our tenant namespace: … in namespace tenant-a": a
         // possessive's noun, where the text names the namespace by its
         // keyword, describes it.
-        let described = matches!(prev, "our" | "my" | "your" | "their")
-            // (the keyword after this phrase's own).
-            && (i + 2..self.toks.len()).any(|k| {
-                matches!(self.low(k), "namespace" | "ns")
+        // So does "the tenant namespace" beside "tenant namespace lease-4f2a".
+        let described = (matches!(prev, "our" | "my" | "your" | "their")
+            || prev == "the" && matches!(l, "tenant" | "team" | "project" | "customer" | "tenant's"))
+            // (the keyword after this phrase's own; anywhere for "the tenant").
+            && (if prev == "the" { 0 } else { i + 2 }..self.toks.len()).any(|k| {
+                k != i + 1
+                    && matches!(self.low(k), "namespace" | "ns")
                     && self
                         .toks
                         .get(k + 1)
@@ -199,6 +202,19 @@ impl<'a> Parser<'a> {
             // word describes the namespace, it does not name it.
             && !matches!(prev, "a" | "an")
             && !described
+            // "the internal ingress namespace (namespaces labelled
+            // name=ingress-internal)": the labels in the gloss say which.
+            && !self.toks.get(i + 2).is_some_and(|g| {
+                g.paren
+                    && matches!(
+                        g.lower.trim_start_matches('('),
+                        "namespaces" | "namespace" | "ns"
+                    )
+                    && (i + 3..(i + 6).min(self.toks.len())).any(|k| {
+                        split_label(self.toks[k].text.trim_matches(['(', ')', ',']))
+                            .is_some()
+                    })
+            })
             // "from container to host namespace", "the PID namespace": a
             // kernel namespace, not a Kubernetes one (unless "the … ns" is
             // written with the determiner).

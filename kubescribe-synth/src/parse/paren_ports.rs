@@ -20,8 +20,18 @@ impl<'a> Parser<'a> {
                         && engine_word(&w).is_none()
                         && !matches!(
                             w.as_str(),
-                            "namespace" | "ns" | "pods" | "pod" | "labels" | "label" | "for" | "from"
-                                | "to" | "only" | "and" | "or"
+                            "namespace"
+                                | "ns"
+                                | "pods"
+                                | "pod"
+                                | "labels"
+                                | "label"
+                                | "for"
+                                | "from"
+                                | "to"
+                                | "only"
+                                | "and"
+                                | "or"
                         )
                 })
     }

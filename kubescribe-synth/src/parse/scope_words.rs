@@ -86,6 +86,9 @@ impl<'a> Parser<'a> {
                 && !reserved(name)
                 && !not_a_name(name)
                 && !matches!(name, "namespace" | "namespaces")
+                // "all pods in tenant namespace tenant-orange": a word
+                // describing the namespace the keyword then names.
+                && !matches!(self.low(i + 2), "namespace" | "ns")
             {
                 self.mention_ns_at(i + 1);
                 i += 2;
@@ -178,7 +181,11 @@ impl<'a> Parser<'a> {
             self.toks.get(k).is_some_and(|n| {
                 (n.paren || self.toks[k - 1].comma) && split_label(n.text).is_some()
             }) || matches!(self.low(k), "labelled" | "labeled")
-                && (k + 1..k + 3).any(|j| self.toks.get(j).is_some_and(|x| split_label(x.text).is_some()))
+                && (k + 1..k + 3).any(|j| {
+                    self.toks
+                        .get(j)
+                        .is_some_and(|x| split_label(x.text).is_some())
+                })
         };
         let labelled_after = labels_at(i + 2)
             || matches!(self.low(i + 2), "pods" | "containers") && labels_at(i + 3);

@@ -28,7 +28,13 @@ fn sentence_spans(text: &str) -> Vec<(usize, usize)> {
         let c = b[i];
         let end_mark = matches!(c, b'.' | b'!' | b'?');
         // "…, so block sh and bash (…)": a conclusion that asks starts anew.
-        if c == b',' && text[i + 1..].starts_with(" so ") && imperative(&text[i + 5..]) {
+        // "…, so CAP_SYS_ADMIN must be denied to …": so does a conclusion
+        // that denies in the passive.
+        let conclusion = |rest: &str| {
+            let end = rest.find(['.', '!', '?']).unwrap_or(rest.len());
+            imperative(rest) || passive_denial(&rest[..end])
+        };
+        if c == b',' && text[i + 1..].starts_with(" so ") && conclusion(&text[i + 5..]) {
             if text[start..i].trim().len() > 1 {
                 spans.push((start, i + 1));
             }
@@ -199,6 +205,18 @@ fn modal_restriction(s: &str) -> bool {
         matches!(w[0].as_str(), "must" | "should" | "may" | "shall")
             && matches!(w[1].as_str(), "only" | "not" | "never")
             || matches!(w[0].as_str(), "mustn't" | "shouldn't")
+    })
+}
+
+/// "CAP_SYS_ADMIN must be denied to …": a modal's passive denial.
+fn passive_denial(s: &str) -> bool {
+    words_of(s).windows(3).any(|w| {
+        matches!(w[0].as_str(), "must" | "shall")
+            && w[1] == "be"
+            && matches!(
+                w[2].as_str(),
+                "denied" | "blocked" | "prevented" | "forbidden" | "dropped" | "restricted"
+            )
     })
 }
 

@@ -199,6 +199,20 @@ impl<'a> Parser<'a> {
             && matches!(next.trim_end_matches([',', '.', ')']), "namespace" | "ns")
         {
             2
+        } else if l == "the"
+            // "from containers within the tenant's namespace": the owner
+            // the policy is written for, by a common noun.
+            && matches!(
+                next.trim_end_matches("'s").trim_end_matches("’s"),
+                "tenant" | "team" | "app" | "application" | "workload" | "project" | "pod"
+            )
+            && (next.ends_with("'s") || next.ends_with("’s"))
+            && matches!(
+                self.low(i + 2).trim_end_matches([',', '.', ')']),
+                "namespace" | "ns"
+            )
+        {
+            3
         } else {
             0
         };

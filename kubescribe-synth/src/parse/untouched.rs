@@ -8,8 +8,21 @@
 
 /// Words naming the traffic or operation a clause leaves alone.
 const SUBJECTS: &[&str] = &[
-    "traffic", "ingress", "egress", "inbound", "outbound", "incoming", "outgoing", "reads",
-    "read", "reading", "writes", "everything", "anything", "rest", "connections",
+    "traffic",
+    "ingress",
+    "egress",
+    "inbound",
+    "outbound",
+    "incoming",
+    "outgoing",
+    "reads",
+    "read",
+    "reading",
+    "writes",
+    "everything",
+    "anything",
+    "rest",
+    "connections",
 ];
 
 /// Words that may come before the subject: "all other traffic", "the rest
@@ -145,7 +158,10 @@ mod tests {
             kept("drop ingress from ns b; all other traffic stays allowed."),
             "drop ingress from ns b; ."
         );
-        assert_eq!(kept("deny writes below /bin/. reads ok"), "deny writes below /bin/.");
+        assert_eq!(
+            kept("deny writes below /bin/. reads ok"),
+            "deny writes below /bin/."
+        );
         // Orders and other clauses stay.
         assert_eq!(kept("keep egress open to 10.0.0.0/8"), "-");
         assert_eq!(kept("allow egress, block ingress"), "-");
