@@ -850,3 +850,16 @@ fn a_conclusion_that_denies_in_the_passive_is_the_ask() {
     assert_eq!(i.action, Action::Block);
     assert_eq!(i.resources.capabilities, ["sys_module"]);
 }
+
+#[test]
+fn yaml_labels_glossing_the_pods_replace_the_name_and_mark_the_subject() {
+    let i = parsed("Don't let the runner pods (component: ci-runner, namespace ci) reach 10.0.0.0/8");
+    assert_eq!(i.scope.labels.len(), 1, "{:?}", i.scope.labels);
+    assert_eq!(i.scope.labels["component"], "ci-runner");
+    // "Only the … pods (k: v) may send to …": they are the peer.
+    let i = parsed(
+        "Only the batch api pods (app.kubernetes.io/component: api) may send requests to the queue pods (app.kubernetes.io/component: queue, namespace jobs) over port 5672",
+    );
+    assert_eq!(i.direction, Some(Direction::Ingress));
+    assert_eq!(i.scope.labels["app.kubernetes.io/component"], "queue");
+}

@@ -867,12 +867,19 @@ impl<'a> Parser<'a> {
                     ) || j > k && self.ends_clause(j - 1))
                 })
                 .any(|j| {
+                    let w = self
+                        .low(j)
+                        .trim_start_matches('(')
+                        .trim_end_matches([',', ')']);
+                    // YAML's "(app.kubernetes.io/component: api)" too.
                     self.toks[j].paren
-                        && split_label(self.low(j).trim_end_matches([',', ')'])).is_some()
+                        && (split_label(w).is_some()
+                            || w.strip_suffix(':')
+                                .is_some_and(|key| !key.is_empty() && label_key_ok(key)))
                 });
         k < self.toks.len()
             && (split_label(self.low(k)).is_some()
-                || self.low(k + 1) == "pods" && !verb
+                || (self.low(k + 1) == "pods" || self.low(k + 2) == "pods") && !verb
                 || self.low(k) == "from" && k > i + 1
                 // "allow only the frontend namespace to reach …".
                 || self.low(k + 1) == "namespace" && is_ns_name(self.low(k)) && !verb

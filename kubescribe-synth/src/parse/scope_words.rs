@@ -177,9 +177,22 @@ impl<'a> Parser<'a> {
         // "the muster pods, app.kubernetes.io/name=muster …" too.
         // "the build pods labelled role=builder", "the synced workload pods
         // (vcluster.loft.sh/managed-by=dev-team, …)": given after the noun.
+        // YAML's form too: "(component: singleuser-server, …)".
+        let yaml_label = |k: usize| {
+            self.toks.get(k).is_some_and(|n| {
+                n.text
+                    .strip_suffix(':')
+                    .is_some_and(|key| !key.is_empty() && label_key_ok(key))
+                    && self
+                        .toks
+                        .get(k + 1)
+                        .is_some_and(|v| label_val_ok(v.text.trim_end_matches([',', ')'])))
+            })
+        };
         let labels_at = |k: usize| {
             self.toks.get(k).is_some_and(|n| {
-                (n.paren || self.toks[k - 1].comma) && split_label(n.text).is_some()
+                (n.paren || self.toks[k - 1].comma)
+                    && (split_label(n.text).is_some() || yaml_label(k))
             }) || matches!(self.low(k), "labelled" | "labeled")
                 && (k + 1..k + 3).any(|j| {
                     self.toks
