@@ -853,7 +853,8 @@ fn a_conclusion_that_denies_in_the_passive_is_the_ask() {
 
 #[test]
 fn yaml_labels_glossing_the_pods_replace_the_name_and_mark_the_subject() {
-    let i = parsed("Don't let the runner pods (component: ci-runner, namespace ci) reach 10.0.0.0/8");
+    let i =
+        parsed("Don't let the runner pods (component: ci-runner, namespace ci) reach 10.0.0.0/8");
     assert_eq!(i.scope.labels.len(), 1, "{:?}", i.scope.labels);
     assert_eq!(i.scope.labels["component"], "ci-runner");
     // "Only the … pods (k: v) may send to …": they are the peer.
@@ -862,4 +863,32 @@ fn yaml_labels_glossing_the_pods_replace_the_name_and_mark_the_subject() {
     );
     assert_eq!(i.direction, Some(Direction::Ingress));
     assert_eq!(i.scope.labels["app.kubernetes.io/component"], "queue");
+}
+
+#[test]
+fn typing_slips_in_keywords_are_read_as_the_keyword_and_said() {
+    let p = kubescribe_synth::parse::parse_intent(
+        "pls alow ingres to app=web in namepsace shop from app=lb on 8080",
+    )
+    .unwrap();
+    assert_eq!(p.intent.action, Action::Allow);
+    assert_eq!(p.intent.direction, Some(Direction::Ingress));
+    assert_eq!(p.intent.scope.namespace.as_deref(), Some("shop"));
+    assert!(
+        p.assumptions.iter().any(|a| a.contains("\"alow\" read as \"allow\"")),
+        "{:?}",
+        p.assumptions
+    );
+    // Values keep their spelling; English words near a keyword stay.
+    let i = parsed("block egress from app=alow in ns egres to 10.0.0.0/8");
+    assert_eq!(i.scope.labels["app"], "alow");
+    assert_eq!(i.scope.namespace.as_deref(), Some("egres"));
+}
+
+#[test]
+fn a_block_of_a_bare_kind_except_some_is_an_allow_list() {
+    let i = parsed("app=db in namespace data: block ingress traffic except from app=api");
+    assert_eq!(i.action, Action::Allow);
+    assert_eq!(i.resources.peers.len(), 1);
+    assert_eq!(i.resources.peers[0].labels["app"], "api");
 }

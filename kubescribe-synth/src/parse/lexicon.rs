@@ -101,7 +101,13 @@ pub(super) fn tokenize(text: &str) -> Vec<Tok<'_>> {
             let st = s + lead;
             out.push(Tok {
                 text: t,
-                lower: with_apostrophe(t.to_lowercase()),
+                lower: {
+                    let l = t.to_lowercase();
+                    match super::typos::corrected(&l) {
+                        Some(k) => k.to_string(),
+                        None => with_apostrophe(l),
+                    }
+                },
                 start: st,
                 end: st + t.len(),
                 comma,

@@ -23,6 +23,7 @@ mod scope_words;
 mod sentences;
 mod sides;
 mod token_kinds;
+mod typos;
 mod untouched;
 mod values;
 
@@ -481,11 +482,23 @@ fn push_uniq(v: &mut Vec<String>, s: String) {
 
 impl<'a> Parser<'a> {
     fn new(text: &'a str) -> Self {
+        let toks = tokenize(text);
+        // "alow" read as "allow": said, as every reading that is not literal.
+        let assume = toks
+            .iter()
+            .filter(|t| !t.lower.contains('\'') && t.lower != t.text.to_lowercase())
+            .map(|t| format!("\"{}\" read as \"{}\"", t.text, t.lower))
+            .fold(Vec::new(), |mut v: Vec<String>, a| {
+                if !v.contains(&a) {
+                    v.push(a);
+                }
+                v
+            });
         Parser {
             text,
-            toks: tokenize(text),
+            toks,
             ents: Vec::new(),
-            assume: Vec::new(),
+            assume,
             cue: None,
             cue_at: 0,
             brk: false,

@@ -708,6 +708,31 @@ impl<'a> Parser<'a> {
                 || not_bound_for
             {
                 a.except = true;
+                // "block ingress traffic except from app=coderd": the kind
+                // right after the verb, with no value, is all of it.
+                let kind_word = |w: &str| {
+                    matches!(
+                        w,
+                        "ingress"
+                            | "egress"
+                            | "inbound"
+                            | "outbound"
+                            | "incoming"
+                            | "outgoing"
+                            | "traffic"
+                            | "connections"
+                            | "network"
+                            | "communication"
+                            | "the"
+                    )
+                };
+                let mut k = i;
+                while k > 0 && kind_word(self.low(k - 1)) {
+                    k -= 1;
+                }
+                if k < i && k > 0 && BLOCK_WORDS.contains(&self.low(k - 1)) {
+                    a.all_word = true;
+                }
             }
             // "denied to everybody but app=api": everyone is the whole kind,
             // as "all" is ("block all … except X" is an allow-list of X).
