@@ -523,9 +523,11 @@ impl<'a> Parser<'a> {
             self.cue = None;
             self.brk = true;
         }
+        // Offsets come from the text's tokens; a word read otherwise (a
+        // slip corrected) never moves them past the text.
         self.ents.push(Entity {
             kind,
-            text: self.text[start..end].to_string(),
+            text: self.text.get(start..end).unwrap_or_default().to_string(),
             start,
             end,
         });

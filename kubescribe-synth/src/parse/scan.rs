@@ -633,7 +633,7 @@ impl<'a> Parser<'a> {
                     self.ent(
                         EntityKind::Direction,
                         t.start,
-                        t.start + l.trim_end_matches(':').len(),
+                        t.start + t.text.trim_end_matches(':').len(),
                     );
                     a.dir_explicit = Some(match a.dir_explicit {
                         Some(Direction::Egress) | Some(Direction::Both) => Direction::Both,
@@ -646,7 +646,7 @@ impl<'a> Parser<'a> {
                     self.ent(
                         EntityKind::Direction,
                         t.start,
-                        t.start + l.trim_end_matches(':').len(),
+                        t.start + t.text.trim_end_matches(':').len(),
                     );
                     a.dir_explicit = Some(match a.dir_explicit {
                         Some(Direction::Ingress) | Some(Direction::Both) => Direction::Both,
