@@ -875,7 +875,9 @@ fn typing_slips_in_keywords_are_read_as_the_keyword_and_said() {
     assert_eq!(p.intent.direction, Some(Direction::Ingress));
     assert_eq!(p.intent.scope.namespace.as_deref(), Some("shop"));
     assert!(
-        p.assumptions.iter().any(|a| a.contains("\"alow\" read as \"allow\"")),
+        p.assumptions
+            .iter()
+            .any(|a| a.contains("\"alow\" read as \"allow\"")),
         "{:?}",
         p.assumptions
     );
@@ -891,4 +893,13 @@ fn a_block_of_a_bare_kind_except_some_is_an_allow_list() {
     assert_eq!(i.action, Action::Allow);
     assert_eq!(i.resources.peers.len(), 1);
     assert_eq!(i.resources.peers[0].labels["app"], "api");
+}
+
+#[test]
+fn a_gloss_that_says_it_names_the_ports_adds_none() {
+    let i = parsed(
+        "the search pods (app=search, ns data) should only accept 9200 and 9300 (the HTTP and transport ports) from app=kibana",
+    );
+    let ports: Vec<u16> = i.resources.ports.iter().map(|p| p.port).collect();
+    assert_eq!(ports, [9200, 9300]);
 }

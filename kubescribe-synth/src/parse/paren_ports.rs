@@ -8,32 +8,33 @@ use super::*;
 impl<'a> Parser<'a> {
     /// Whether the words of a parenthesis after a port only say what
     /// listens there ("8443 (kube-rbac-proxy)", "8000 (instance-manager
-    /// status)"): no number, protocol, label or namespace, which say more.
+    /// status)"): no number, protocol, label or namespace, which say more;
+    /// or say that they name the ports before ("(the HTTP and native
+    /// protocol ports)"), whatever they list.
     pub(super) fn port_gloss(&self, inner: &str) -> bool {
-        !inner.contains(|c: char| c.is_ascii_digit() || c == '=' || c == ':')
-            && inner
-                .split(|c: char| !c.is_ascii_alphanumeric() && c != '-')
-                .filter(|w| !w.is_empty())
-                .all(|w| {
-                    let w = w.to_ascii_lowercase();
-                    proto(&w).is_none()
-                        && engine_word(&w).is_none()
-                        && !matches!(
-                            w.as_str(),
-                            "namespace"
-                                | "ns"
-                                | "pods"
-                                | "pod"
-                                | "labels"
-                                | "label"
-                                | "for"
-                                | "from"
-                                | "to"
-                                | "only"
-                                | "and"
-                                | "or"
-                        )
-                })
+        if inner.contains(|c: char| c.is_ascii_digit() || c == '=' || c == ':') {
+            return false;
+        }
+        let words: Vec<String> = inner
+            .split(|c: char| !c.is_ascii_alphanumeric() && c != '-')
+            .filter(|w| !w.is_empty())
+            .map(|w| w.to_ascii_lowercase())
+            .collect();
+        let elsewhere = |w: &str| matches!(w, "namespace" | "ns" | "pods" | "pod" | "from" | "to");
+        let names_the_ports = words
+            .last()
+            .is_some_and(|w| matches!(w.as_str(), "port" | "ports"))
+            && !words.iter().any(|w| elsewhere(w));
+        names_the_ports
+            || words.iter().all(|w| {
+                proto(w).is_none()
+                    && engine_word(w).is_none()
+                    && !elsewhere(w)
+                    && !matches!(
+                        w.as_str(),
+                        "labels" | "label" | "for" | "only" | "and" | "or"
+                    )
+            })
     }
 
     /// Whether token `i`, a number that opens a parenthesis, is a port named
