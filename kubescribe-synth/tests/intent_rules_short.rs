@@ -903,3 +903,12 @@ fn a_gloss_that_says_it_names_the_ports_adds_none() {
     let ports: Vec<u16> = i.resources.ports.iter().map(|p| p.port).collect();
     assert_eq!(ports, [9200, 9300]);
 }
+
+#[test]
+fn the_program_of_a_relative_clause_runs_what_it_spawns() {
+    let i = parsed(
+        "audit every /usr/bin/nc or /bin/sh that postgres (/usr/lib/postgresql/bin/postgres) spawns in app=db, namespace data",
+    );
+    assert_eq!(i.resources.sources, ["/usr/lib/postgresql/bin/postgres"]);
+    assert_eq!(i.resources.binaries, ["/usr/bin/nc", "/bin/sh"]);
+}

@@ -239,6 +239,20 @@ impl<'a> Parser<'a> {
     /// follows "from"/"by" a few words after a word for spawning ("shell
     /// spawns (…) from the web server process /usr/sbin/nginx", "shells
     /// spawned by /usr/bin/node").
+    /// "every /bin/sh or /usr/bin/curl that mongod (/usr/bin/mongod)
+    /// spawns": the program of the relative clause runs them.
+    pub(super) fn relative_spawner(&self, i: usize) -> bool {
+        i >= 1
+            && (matches!(self.low(i - 1), "that" | "which")
+                || i >= 2
+                    && matches!(self.low(i - 2), "that" | "which")
+                    && !self.toks[i - 1].text.starts_with('/'))
+            && matches!(
+                self.low(i + 1).trim_end_matches([',', '.', ';']),
+                "spawns" | "starts" | "launches" | "forks" | "invokes" | "executes" | "runs"
+            )
+    }
+
     pub(super) fn spawned_from(&self, i: usize) -> bool {
         (i.saturating_sub(7)..i).any(|k| {
             matches!(self.low(k), "from" | "by")

@@ -132,7 +132,10 @@ impl<'a> Parser<'a> {
                 // coordinated list whose verb follows the list).
                 self.ent(EntityKind::Binary, t.start, t.end);
                 push_uniq(&mut a.sources, raw.to_string());
-            } else if *mode == Mode::Exec && exec_looking(raw) && self.spawned_from(i) {
+            } else if exec_looking(raw)
+                && (*mode == Mode::Exec && self.spawned_from(i)
+                    || !a.file_verb && self.relative_spawner(i))
+            {
                 // "deny shell spawns (/bin/sh) from the web server process
                 // /usr/sbin/nginx": the parent that runs them.
                 self.ent(EntityKind::Binary, t.start, t.end);
