@@ -719,9 +719,13 @@ fn flag_asks_for_an_audit() {
     let i = parsed("flag every write under /etc/cron.d/ in app=scheduler, namespace batch");
     assert_eq!(i.action, Action::Audit);
     assert_eq!(i.domain, Domain::File);
-    // The noun is no ask.
+    // The noun is no ask, nor is "flag if …" (tell the writer).
     let e = refused("set the feature flag for app=scheduler in namespace batch");
     assert!(e.contains("what to do") || e.contains("which"), "{e}");
+    let i = parsed(
+        "allow ingress to app=web in namespace web from app=prom on 8000 (flag if any of these are wrong)",
+    );
+    assert_eq!(i.action, Action::Allow);
 }
 
 #[test]

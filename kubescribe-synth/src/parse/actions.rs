@@ -284,12 +284,13 @@ impl<'a> Parser<'a> {
             if matches!(self.prev_low(i), "not" | "never" | "isn't" | "aren't") {
                 return None;
             }
-            // "a feature flag", "the --privileged flag": the noun.
+            // "a feature flag", "the --privileged flag": the noun; "(flag if
+            // any are wrong)": point it out to the writer.
             if l.starts_with("flag")
-                && matches!(
+                && (matches!(
                     self.prev_low(i),
                     "a" | "the" | "this" | "that" | "feature" | "command-line" | "cli"
-                )
+                ) || matches!(next, "if" | "whether"))
             {
                 return None;
             }
