@@ -83,7 +83,7 @@ fn one_slip(a: &str, b: &str) -> bool {
     let (ra, rb) = (&a[pre..], &b[pre..]);
     match ra.len() as isize - rb.len() as isize {
         0 => {
-            ra.len() >= 1 && ra[1..] == rb[1..]
+            !ra.is_empty() && ra[1..] == rb[1..]
                 || ra.len() >= 2 && ra[0] == rb[1] && ra[1] == rb[0] && ra[2..] == rb[2..]
         }
         1 => ra[1..] == *rb,
