@@ -916,3 +916,30 @@ fn the_program_of_a_relative_clause_runs_what_it_spawns() {
     assert_eq!(i.resources.sources, ["/usr/lib/postgresql/bin/postgres"]);
     assert_eq!(i.resources.binaries, ["/usr/bin/nc", "/bin/sh"]);
 }
+
+#[test]
+fn exceptions_to_every_one_of_a_kind_are_the_allow_list() {
+    // Each of these blocked exactly what it meant to keep.
+    let i = parsed("block all of its egress apart from HTTPS for app=fetcher in ns jobs");
+    assert_eq!(i.action, Action::Allow);
+    assert_eq!(i.resources.ports[0].port, 443);
+    let i = parsed("every program other than /usr/bin/node is blocked from running in app=web, ns shop");
+    assert_eq!(i.action, Action::Allow);
+    assert_eq!(i.resources.binaries, ["/usr/bin/node"]);
+    let i = parsed("drop every capability save for NET_BIND_SERVICE in app=proxy, namespace edge");
+    assert_eq!(i.action, Action::Allow);
+    assert_eq!(i.resources.capabilities, ["net_bind_service"]);
+    let i = parsed("app=crawler in ns web may send egress to 0.0.0.0/0 save for 10.0.0.0/8");
+    assert_eq!(i.resources.except_cidrs, ["10.0.0.0/8"]);
+}
+
+#[test]
+fn nobody_but_x_is_only_x() {
+    let i = parsed(
+        "nobody but the gateway (app=gateway in namespace edge) should be able to reach the admin port 9901 of the envoy pods (app=envoy, namespace mesh)",
+    );
+    assert_eq!(i.action, Action::Allow);
+    assert_eq!(i.direction, Some(Direction::Ingress));
+    assert_eq!(i.scope.labels["app"], "envoy");
+    assert_eq!(i.resources.peers[0].labels["app"], "gateway");
+}

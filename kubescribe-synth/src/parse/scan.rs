@@ -182,6 +182,25 @@ impl<'a> Parser<'a> {
                 }
                 continue;
             }
+            // "nobody but Prometheus (…) should be able to reach …": only
+            // Prometheus may.
+            let but_at = if l == "no" && next == "one" {
+                i + 2
+            } else {
+                i + 1
+            };
+            if (matches!(l, "nobody" | "noone") || l == "no" && next == "one")
+                && matches!(self.low(but_at), "but" | "except")
+            {
+                a.only = true;
+                if self.only_before_subject(but_at) {
+                    a.only_subject = true;
+                }
+                self.ent(EntityKind::Action, t.start, self.toks[but_at].end);
+                a.allow.get_or_insert("only".to_string());
+                i = but_at + 1;
+                continue;
+            }
             if (matches!(l, "nothing" | "nobody" | "noone") || l == "no" && next == "one")
                 && (i == from || self.ends_clause(i - 1))
                 // "Nothing in the app=x pods of namespace y may run …".
@@ -357,8 +376,30 @@ impl<'a> Parser<'a> {
                 continue;
             }
             // "log every incoming packet to …".
+            // "every binary other than …", "drop every capability save for
+            // …": every one of a kind is all of it.
+            let every_one = |w: &str| {
+                matches!(
+                    w,
+                    "binary"
+                        | "executable"
+                        | "program"
+                        | "process"
+                        | "command"
+                        | "capability"
+                        | "port"
+                        | "connection"
+                        | "packet"
+                )
+            };
             if matches!(l, "all" | "any" | "everything")
                 && (ALL_WHAT.contains(&next.as_str()) || next.is_empty())
+                // "block all of its egress apart from DNS".
+                || l == "all"
+                    && next == "of"
+                    && matches!(self.low(i + 2), "its" | "their" | "the" | "his" | "her")
+                    && ALL_WHAT.contains(&self.low(i + 3))
+                || matches!(l, "every" | "each" | "any") && every_one(&next)
                 || matches!(l, "every" | "each")
                     && matches!(next.as_str(), "incoming" | "outgoing" | "inbound" | "outbound")
                     && ALL_WHAT.contains(&self.low(i + 2))
@@ -450,7 +491,11 @@ impl<'a> Parser<'a> {
             if !a.cidrs.is_empty()
                 && let Some(k) = if matches!(l, "except" | "excluding" | "excepting") {
                     Some(i + 1)
-                } else if l == "but" && next == "not" || l == "other" && next == "than" {
+                } else if l == "but" && next == "not"
+                    || l == "other" && next == "than"
+                    || l == "save" && next == "for"
+                    || l == "apart" && next == "from"
+                {
                     Some(i + 2)
                 } else {
                     None
@@ -690,6 +735,7 @@ impl<'a> Parser<'a> {
             // ingress from anything but the ingress controllers".
             let besides = matches!(l, "besides" | "excluding")
                 || l == "apart" && next == "from"
+                || l == "save" && next == "for"
                 || l == "but"
                     && matches!(
                         prev.as_str(),

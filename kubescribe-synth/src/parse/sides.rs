@@ -46,6 +46,30 @@ impl<'a> Parser<'a> {
                 self.cue_at = i;
                 true
             }
+            // "reach the metrics port 9090 of the mcp-server pods (…)": the
+            // pods whose port is reached.
+            "of" if (parse_port(prev).is_some() || matches!(prev, "port" | "ports"))
+                && (i.saturating_sub(6)..i).any(|k| {
+                    matches!(
+                        self.low(k),
+                        "reach"
+                            | "reaches"
+                            | "reaching"
+                            | "access"
+                            | "accesses"
+                            | "hit"
+                            | "contact"
+                            | "connect"
+                            | "call"
+                            | "query"
+                            | "scrape"
+                    )
+                }) =>
+            {
+                self.cue = Some(Cue::To);
+                self.cue_at = i;
+                true
+            }
             // "only Traefik pods (…) can access the auth service (…)":
             // what is accessed is reached.
             "access" | "accesses"
