@@ -943,3 +943,18 @@ fn nobody_but_x_is_only_x() {
     assert_eq!(i.scope.labels["app"], "envoy");
     assert_eq!(i.resources.peers[0].labels["app"], "gateway");
 }
+
+#[test]
+fn only_x_should_be_able_to_read_makes_x_the_source() {
+    let i = parsed(
+        "in the api pods (app=api, namespace shop) only /usr/local/bin/api should be able to read /etc/api/token",
+    );
+    assert_eq!(i.resources.sources, ["/usr/local/bin/api"]);
+    assert_eq!(i.resources.paths, ["/etc/api/token"]);
+}
+
+#[test]
+fn nothing_may_after_a_connective_still_blocks() {
+    let i = parsed("until the patch lands, and till then nothing in app=ci (ns build) may run /usr/bin/pkexec");
+    assert_eq!(i.action, Action::Block);
+}

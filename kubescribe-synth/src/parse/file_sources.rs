@@ -120,6 +120,8 @@ impl<'a> Parser<'a> {
                     && self.low(j + 2) == "from"
                     // "shouldn't be allowed to spawn …": the path acts.
                     || ALLOW_WORDS.contains(&n1) && self.low(j + 2) == "to"
+                    // "only /usr/local/bin/x should be able to read …".
+                    || n1 == "able" && self.low(j + 2) == "to"
                 {
                     window = (window + 3).min(i + 10);
                     j += 3;

@@ -202,7 +202,10 @@ impl<'a> Parser<'a> {
                 continue;
             }
             if (matches!(l, "nothing" | "nobody" | "noone") || l == "no" && next == "one")
-                && (i == from || self.ends_clause(i - 1))
+                && (i == from
+                    || self.ends_clause(i - 1)
+                    // "till then nothing in the piston pods may run …".
+                    || matches!(prev.as_str(), "then" | "so" | "now" | "meanwhile" | "and"))
                 // "Nothing in the app=x pods of namespace y may run …".
                 && (i + 1..(i + 11).min(n))
                     .take_while(|&k| {
