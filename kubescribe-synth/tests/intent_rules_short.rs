@@ -955,6 +955,6 @@ fn only_x_should_be_able_to_read_makes_x_the_source() {
 
 #[test]
 fn nothing_may_after_a_connective_still_blocks() {
-    let i = parsed("until the patch lands, and till then nothing in app=ci (ns build) may run /usr/bin/pkexec");
+    let i = parsed("until the patch lands. till then nothing in app=ci (ns build) may run /usr/bin/pkexec");
     assert_eq!(i.action, Action::Block);
 }

@@ -205,7 +205,7 @@ impl<'a> Parser<'a> {
                 && (i == from
                     || self.ends_clause(i - 1)
                     // "till then nothing in the piston pods may run …".
-                    || matches!(prev.as_str(), "then" | "so" | "now" | "meanwhile" | "and"))
+                    || matches!(prev.as_str(), "then" | "so" | "now" | "meanwhile"))
                 // "Nothing in the app=x pods of namespace y may run …".
                 && (i + 1..(i + 11).min(n))
                     .take_while(|&k| {
