@@ -923,7 +923,9 @@ fn exceptions_to_every_one_of_a_kind_are_the_allow_list() {
     let i = parsed("block all of its egress apart from HTTPS for app=fetcher in ns jobs");
     assert_eq!(i.action, Action::Allow);
     assert_eq!(i.resources.ports[0].port, 443);
-    let i = parsed("every program other than /usr/bin/node is blocked from running in app=web, ns shop");
+    let i = parsed(
+        "every program other than /usr/bin/node is blocked from running in app=web, ns shop",
+    );
     assert_eq!(i.action, Action::Allow);
     assert_eq!(i.resources.binaries, ["/usr/bin/node"]);
     let i = parsed("drop every capability save for NET_BIND_SERVICE in app=proxy, namespace edge");
@@ -955,6 +957,8 @@ fn only_x_should_be_able_to_read_makes_x_the_source() {
 
 #[test]
 fn nothing_may_after_a_connective_still_blocks() {
-    let i = parsed("until the patch lands. till then nothing in app=ci (ns build) may run /usr/bin/pkexec");
+    let i = parsed(
+        "until the patch lands. till then nothing in app=ci (ns build) may run /usr/bin/pkexec",
+    );
     assert_eq!(i.action, Action::Block);
 }

@@ -9,6 +9,7 @@ mod actions;
 mod clauses;
 mod context_values;
 mod engines;
+mod exceptions;
 mod file_sources;
 mod finish;
 mod lexicon;
