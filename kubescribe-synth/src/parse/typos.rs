@@ -52,8 +52,29 @@ const KEYWORDS: &[&str] = &[
 
 /// English words one slip away from a keyword: never corrected.
 const NEIGHBOURS: &[&str] = &[
-    "allot", "alloy", "allows", "black", "clock", "flock", "bloc", "blocs", "blocks", "regress",
-    "excess", "accuse", "labeled", "labelled", "proceed", "blacked", "flocked", "clocked",
+    "allot",
+    "alloy",
+    "allows",
+    "black",
+    "clock",
+    "flock",
+    "bloc",
+    "blocs",
+    "blocks",
+    "regress",
+    "excess",
+    "accuse",
+    "labeled",
+    "labelled",
+    "proceed",
+    "blacked",
+    "flocked",
+    "clocked",
+    "blocker",
+    "blockers",
+    "namespaced",
+    "processed",
+    "containerd",
 ];
 
 /// The keyword `word` (lower case) is a slip of, or `None`.
@@ -71,8 +92,9 @@ pub(super) fn corrected(word: &str) -> Option<&'static str> {
     hits.next().is_none().then_some(*first)
 }
 
-/// Whether `a` and `b` differ by one letter missing, added or changed, or
-/// two neighbouring letters swapped, after the same first letter.
+/// Whether `a` and `b` differ by one letter missing, added (not at the
+/// end) or changed, or two neighbouring letters swapped, after the same
+/// first letter.
 fn one_slip(a: &str, b: &str) -> bool {
     let (a, b) = (a.as_bytes(), b.as_bytes());
     let pre = a.iter().zip(b).take_while(|(x, y)| x == y).count();
@@ -86,7 +108,9 @@ fn one_slip(a: &str, b: &str) -> bool {
             !ra.is_empty() && ra[1..] == rb[1..]
                 || ra.len() >= 2 && ra[0] == rb[1] && ra[1] == rb[0] && ra[2..] == rb[2..]
         }
-        1 => ra[1..] == *rb,
+        // A letter added at the end is an inflection ("executed",
+        // "namespaced", "containerd", "blocker"), not a slip.
+        1 => !rb.is_empty() && ra[1..] == *rb,
         -1 => *ra == rb[1..],
         _ => false,
     }
@@ -124,6 +148,12 @@ mod tests {
             "ingress-nginx",
             "web1",
             "Allow",
+            "executed",
+            "namespaced",
+            "containerd",
+            "blocker",
+            "received",
+            "restricts",
         ] {
             assert_eq!(corrected(w), None, "{w}");
         }
