@@ -11,6 +11,11 @@ impl<'a> Parser<'a> {
     pub(super) fn action_phrase(&self, i: usize, a: &Acc) -> Option<(Action, usize, bool)> {
         let l = self.low(i);
         let next = self.low(i + 1);
+        // "kubearmor-capabilities-posture: block", "default posture block":
+        // the posture's value, not the ask's action.
+        if i > 0 && self.prev_low(i).trim_end_matches(':').ends_with("posture") {
+            return None;
+        }
         let is_allow = |w: &str| {
             matches!(
                 w,
@@ -251,6 +256,8 @@ impl<'a> Parser<'a> {
                     | "entries"
                     | "format"
                     | "rotation"
+                    | "rotate"
+                    | "rotator"
                     | "shipping"
                     | "aggregation"
                     | "collector"

@@ -123,6 +123,26 @@ impl<'a> Parser<'a> {
                 i = self.take_action(a, i, i, (Action::Block, false), n);
                 continue;
             }
+            // "… limited to the CIDRs A and B - it must not contact IPs
+            // outside of the specified CIDRs": the allow-list's edge.
+            let negated = matches!(l, "mustn't" | "shouldn't" | "cannot" | "can't")
+                || matches!(l, "must" | "should" | "may" | "can" | "shall") && next == "not";
+            if negated
+                && (i + 1..(i + 7).min(n)).any(|k| self.low(k) == "outside")
+                && (i + 2..(i + 11).min(n)).any(|k| {
+                    matches!(
+                        self.low(k),
+                        "specified" | "listed" | "named" | "given" | "above" | "these" | "those"
+                    )
+                })
+            {
+                a.only = true;
+                i += 1;
+                while i < n && !self.ends_clause(i - 1) {
+                    i += 1;
+                }
+                continue;
+            }
             // Actions (one- to four-word phrases).
             // "kill" in a list of calls or capabilities ("CHOWN, NET_RAW
             // and KILL") names one.
@@ -168,6 +188,17 @@ impl<'a> Parser<'a> {
                 )
             };
             let not_blocking = matches!(l, "don't" | "dont") && block_word(&next)
+                // "instead of just blocking google.com: …": what the ask
+                // replaces.
+                || l == "instead" && next == "of" && {
+                    let w = self.low(i + 2);
+                    let w = if matches!(w, "just" | "only" | "simply") {
+                        self.low(i + 3)
+                    } else {
+                        w
+                    };
+                    w.ends_with("ing")
+                }
                 || l == "do" && next == "not" && block_word(self.low(i + 2))
                 // "log it, without dropping anything".
                 || l == "without"
@@ -723,7 +754,7 @@ impl<'a> Parser<'a> {
                     } else {
                         next.as_str()
                     })
-                    .trim_end_matches([',', '.']),
+                    .trim_end_matches([',', '.', ':', ';']),
                     "shell" | "shells" | "terminal" | "console" | "session"
                 )
             {

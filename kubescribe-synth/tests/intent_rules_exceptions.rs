@@ -1,0 +1,94 @@
+//! Rules of the intent parser found on the blind batches `bw-` … `cb-`
+//! (exceptions and exclusions, the engines' vocabulary in prose, tickets,
+//! jobs and sidecars): exceptions to every one of a kind, "nobody but X",
+//! "must not contact … outside of the listed …", what an ask replaces, a
+//! posture's value. Each test states the rule with phrasings of its own
+//! and fails without it.
+
+mod parse_helpers;
+
+use kubescribe_core::intent::{Action, Direction, Domain};
+use parse_helpers::parsed;
+
+#[test]
+fn exceptions_to_every_one_of_a_kind_are_the_allow_list() {
+    // Each of these blocked exactly what it meant to keep.
+    let i = parsed("block all of its egress apart from HTTPS for app=fetcher in ns jobs");
+    assert_eq!(i.action, Action::Allow);
+    assert_eq!(i.resources.ports[0].port, 443);
+    let i = parsed(
+        "every program other than /usr/bin/node is blocked from running in app=web, ns shop",
+    );
+    assert_eq!(i.action, Action::Allow);
+    assert_eq!(i.resources.binaries, ["/usr/bin/node"]);
+    let i = parsed("drop every capability save for NET_BIND_SERVICE in app=proxy, namespace edge");
+    assert_eq!(i.action, Action::Allow);
+    assert_eq!(i.resources.capabilities, ["net_bind_service"]);
+    let i = parsed("app=crawler in ns web may send egress to 0.0.0.0/0 save for 10.0.0.0/8");
+    assert_eq!(i.resources.except_cidrs, ["10.0.0.0/8"]);
+}
+
+#[test]
+fn nobody_but_x_is_only_x() {
+    let i = parsed(
+        "nobody but the gateway (app=gateway in namespace edge) should be able to reach the admin port 9901 of the envoy pods (app=envoy, namespace mesh)",
+    );
+    assert_eq!(i.action, Action::Allow);
+    assert_eq!(i.direction, Some(Direction::Ingress));
+    assert_eq!(i.scope.labels["app"], "envoy");
+    assert_eq!(i.resources.peers[0].labels["app"], "gateway");
+}
+
+#[test]
+fn only_x_should_be_able_to_read_makes_x_the_source() {
+    let i = parsed(
+        "in the api pods (app=api, namespace shop) only /usr/local/bin/api should be able to read /etc/api/token",
+    );
+    assert_eq!(i.resources.sources, ["/usr/local/bin/api"]);
+    assert_eq!(i.resources.paths, ["/etc/api/token"]);
+}
+
+#[test]
+fn nothing_may_after_a_connective_still_blocks() {
+    let i = parsed(
+        "until the patch lands. till then nothing in app=ci (ns build) may run /usr/bin/pkexec",
+    );
+    assert_eq!(i.action, Action::Block);
+}
+
+#[test]
+fn must_not_reach_outside_the_named_ones_is_the_allow_lists_edge() {
+    // It was a block of the very CIDRs the ask limits egress to.
+    let i = parsed(
+        "egress of app=etl in namespace data should be limited to 10.20.0.0/16 - it must not contact addresses outside of the listed range",
+    );
+    assert_eq!(i.action, Action::Allow);
+    assert_eq!(i.resources.cidrs, ["10.20.0.0/16"]);
+}
+
+#[test]
+fn what_the_ask_replaces_and_a_postures_value_are_no_action() {
+    let i = parsed(
+        "instead of just blocking example.com: app=bot in namespace chat may only reach api.slack.com over 443",
+    );
+    assert_eq!(i.action, Action::Allow);
+    let i = parsed(
+        "namespace media has kubearmor-file-posture: block. the transcoder pods (app=transcoder) may only use the capability NET_BIND_SERVICE",
+    );
+    assert_eq!(i.action, Action::Allow);
+    // "instead of ICMP" names no verb: the rest of its clause still counts.
+    let i = parsed("Block the NET_RAW capability instead of ICMP for app=web in ns shop");
+    assert_eq!(i.scope.namespace.as_deref(), Some("shop"));
+}
+
+#[test]
+fn a_log_rotate_sidecar_is_no_audit_and_opening_a_shell_runs_one() {
+    let i = parsed(
+        "in the mon pods (app=mon, namespace ceph) only /usr/sbin/logrotate may write to /var/lib/logrotate/ - the log rotate sidecar needs it",
+    );
+    assert_eq!(i.action, Action::Allow);
+    let i = parsed(
+        "the app=job pods in namespace batch shouldn't be able to open a shell: block /bin/sh and /bin/dash",
+    );
+    assert_eq!(i.domain, Domain::Process);
+}
