@@ -9,7 +9,7 @@
 mod parse_helpers;
 
 use kubescribe_core::intent::{Action, Direction, Domain, Protocol};
-use parse_helpers::{parsed, refused};
+use parse_helpers::{parsed, port_numbers, refused};
 
 #[test]
 fn a_service_qualifying_connections_asks_for_its_port() {
@@ -128,7 +128,7 @@ fn an_infinitive_to_names_no_side_of_a_connection() {
 fn ports_listed_with_a_slash_are_each_a_port() {
     let i =
         parsed("deny inbound connections to the VNC port (5900/5901) of app=desk in namespace vdi");
-    let ports: Vec<u16> = i.resources.ports.iter().map(|p| p.port).collect();
+    let ports = port_numbers(&i);
     assert_eq!(ports, [5900, 5901]);
     // A port and its protocol keep their meaning.
     let i = parsed("allow 53/udp to app=dns in namespace infra");

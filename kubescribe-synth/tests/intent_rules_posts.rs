@@ -9,7 +9,7 @@ mod parse_helpers;
 
 use kubescribe_core::engine::Engine;
 use kubescribe_core::intent::{Action, Direction, Domain};
-use parse_helpers::{parsed, refused};
+use parse_helpers::{parsed, port_numbers, refused};
 
 #[test]
 fn one_imperative_sentence_among_background_is_the_intent() {
@@ -382,7 +382,7 @@ fn lists_and_asides_inside_a_rule() {
     let i = parsed(
         "app=ci in namespace build: egress to the world only on whitelisted ports (80 and 443 for web, 9418 for git)",
     );
-    let ports: Vec<u16> = i.resources.ports.iter().map(|p| p.port).collect();
+    let ports = port_numbers(&i);
     assert_eq!(ports, [80, 443, 9418]);
     // "… from namespace X (aside) and pods in the same namespace": two peers.
     let i = parsed(

@@ -11,7 +11,7 @@
 mod parse_helpers;
 
 use kubescribe_core::intent::{Action, Direction, Domain, NetworkEntity};
-use parse_helpers::{parsed, refused};
+use parse_helpers::{parsed, port_numbers, refused};
 
 #[test]
 fn toward_a_namespace_names_the_peer() {
@@ -600,14 +600,14 @@ fn a_port_in_parentheses_after_a_word_of_a_network_ask() {
     let i = parsed(
         "restrict ingress to the kafka pods (app=kafka, namespace mq) to clients (9092) and replication (9093)",
     );
-    let ports: Vec<u16> = i.resources.ports.iter().map(|p| p.port).collect();
+    let ports = port_numbers(&i);
     assert_eq!(ports, [9092, 9093]);
 }
 
 #[test]
 fn ports_joined_by_a_spaced_slash_are_a_list() {
     let i = parsed("allow the app=etcd pods in ns kv to talk to each other on 2379 / 2380");
-    let ports: Vec<u16> = i.resources.ports.iter().map(|p| p.port).collect();
+    let ports = port_numbers(&i);
     assert_eq!(ports, [2379, 2380]);
 }
 
@@ -751,11 +751,11 @@ fn a_name_glossing_a_port_keeps_the_port_list_going() {
     let i = parsed(
         "app=gateway in ns edge: ingress only 9443 (admin-api) + 9090 (metrics exporter), from app=ops",
     );
-    let ports: Vec<u16> = i.resources.ports.iter().map(|p| p.port).collect();
+    let ports = port_numbers(&i);
     assert_eq!(ports, [9443, 9090]);
     // A gloss that names a service adds no IANA port of its own.
     let i = parsed("allow ingress to app=x in ns y on 8443 (https) and 9000");
-    let ports: Vec<u16> = i.resources.ports.iter().map(|p| p.port).collect();
+    let ports = port_numbers(&i);
     assert_eq!(ports, [8443, 9000]);
     // Protocols in the parenthesis still count.
     let i = parsed("allow egress from app=x in ns y to port 5353 (UDP and TCP)");
@@ -904,7 +904,7 @@ fn a_gloss_that_says_it_names_the_ports_adds_none() {
     let i = parsed(
         "the search pods (app=search, ns data) should only accept 9200 and 9300 (the HTTP and transport ports) from app=kibana",
     );
-    let ports: Vec<u16> = i.resources.ports.iter().map(|p| p.port).collect();
+    let ports = port_numbers(&i);
     assert_eq!(ports, [9200, 9300]);
 }
 

@@ -25,3 +25,8 @@ pub fn refused(text: &str) -> String {
         Err(e) => e.to_string(),
     }
 }
+
+/// The port numbers of `i`'s resources, in order.
+pub fn port_numbers(i: &Intent) -> Vec<u16> {
+    i.resources.ports.iter().map(|p| p.port).collect()
+}
