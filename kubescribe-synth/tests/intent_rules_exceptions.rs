@@ -8,7 +8,7 @@
 mod parse_helpers;
 
 use kubescribe_core::intent::{Action, Direction, Domain};
-use parse_helpers::parsed;
+use parse_helpers::{parsed, port_numbers, refused};
 
 #[test]
 fn exceptions_to_every_one_of_a_kind_are_the_allow_list() {
@@ -91,4 +91,86 @@ fn a_log_rotate_sidecar_is_no_audit_and_opening_a_shell_runs_one() {
         "the app=job pods in namespace batch shouldn't be able to open a shell: block /bin/sh and /bin/dash",
     );
     assert_eq!(i.domain, Domain::Process);
+}
+
+#[test]
+fn pods_left_out_of_the_scope_are_a_selector_expression() {
+    // The left-out label was the scope: the policy governed exactly the
+    // pods the ask spared, and none of the others.
+    let i =
+        parsed("block egress to 198.51.100.7 for every pod in namespace ops except tier=backup");
+    assert_eq!(i.scope.selector.as_deref(), Some("tier != backup"));
+    assert!(i.scope.labels.is_empty());
+    assert_eq!(i.action, Action::Block);
+    let i = parsed(
+        "the workloads of the ledger namespace other than role=auditor must not reach 203.0.113.0/24",
+    );
+    assert_eq!(i.scope.selector.as_deref(), Some("role != auditor"));
+    // A peer's exception is not the scope's.
+    let i = parsed("allow ingress to app=db in ns shop from all pods except app=x on 5432");
+    assert_eq!(i.scope.selector, None);
+}
+
+#[test]
+fn an_executable_excepted_from_a_denial_is_the_only_one_allowed() {
+    // Each of these blocked the one program the ask meant to let in.
+    for text in [
+        "in the app=keys pods of ns vault deny access to /srv/keys/ unless it is /usr/bin/keyd doing the reading",
+        "in the app=keys pods of ns vault deny access to /srv/keys/ except by /usr/bin/keyd",
+        "deny access to /srv/keys/ for every process other than /usr/bin/keyd (app=keys, ns vault)",
+    ] {
+        let i = parsed(text);
+        assert_eq!(i.action, Action::Allow, "{text}");
+        assert_eq!(i.resources.sources, ["/usr/bin/keyd"], "{text}");
+        assert_eq!(i.resources.dirs, ["/srv/keys/"], "{text}");
+    }
+}
+
+#[test]
+fn a_path_carved_out_of_an_allowed_directory_is_denied() {
+    // It was allowed along with the directory.
+    let i = parsed("allow /var/cache/app/ except /var/cache/app/token for app=c in ns c");
+    assert_eq!(i.action, Action::Allow);
+    assert_eq!(i.resources.dirs, ["/var/cache/app/"]);
+    assert!(i.resources.paths.is_empty());
+    assert_eq!(i.deny.expect("a deny part").paths, ["/var/cache/app/token"]);
+}
+
+#[test]
+fn any_port_other_than_one_is_the_allow_list_of_it() {
+    // "other than port P" blocked P; "other than P" lost the port.
+    for text in [
+        "app=gw in namespace edge must not accept connections on any port other than port 8443",
+        "app=gw in namespace edge must not accept connections on any port other than 8443.",
+    ] {
+        let i = parsed(text);
+        assert_eq!(i.action, Action::Allow, "{text}");
+        assert_eq!(port_numbers(&i), [8443], "{text}");
+        assert_eq!(i.direction, Some(Direction::Ingress), "{text}");
+    }
+}
+
+#[test]
+fn what_is_not_on_the_allowed_list_is_blocked_and_the_list_is_needed() {
+    // The list's "allowed" was an allow beside the block: a contradiction.
+    let i = parsed(
+        "stop the api pods (app=api, ns web) from running programs that aren't on the approved list: /app/server and /bin/busybox",
+    );
+    assert_eq!(i.action, Action::Allow);
+    assert_eq!(i.resources.binaries, ["/app/server", "/bin/busybox"]);
+    // With no list given, what it holds is asked for.
+    let e = refused("alert on processes in app=api (ns web) that are not in our allowlist");
+    assert!(e.contains("which executables"), "{e}");
+    let e = refused("deny all egress of app=api in ns web unless explicitly allowlisted");
+    assert!(e.contains("which traffic"), "{e}");
+}
+
+#[test]
+fn nobody_but_after_so_is_the_ask_not_a_purpose() {
+    // ", so nobody but X should read …" was set aside as a purpose clause.
+    let i = parsed(
+        "/etc/app/tls/ holds the key, so nobody but the server (/usr/bin/server) should read it in the app=tls pods of namespace web",
+    );
+    assert_eq!(i.action, Action::Allow);
+    assert_eq!(i.resources.sources, ["/usr/bin/server"]);
 }

@@ -516,7 +516,7 @@ impl<'a> Parser<'a> {
                             | "non-allowed"
                             | "unlisted"
                             | "unallowed"
-                    )
+                    ) && !self.other_than(j)
                 })
         {
             a.deny_others = true;
@@ -528,6 +528,7 @@ impl<'a> Parser<'a> {
         if act == Action::Block
             && (i.saturating_sub(12)..i).any(|j| {
                 matches!(self.low(j), "other" | "others")
+                    && !self.other_than(j)
                     && matches!(self.prev_low(j), "any" | "all" | "every")
                     && (j..i).all(|k| !self.ends_clause(k))
             })
@@ -540,6 +541,7 @@ impl<'a> Parser<'a> {
                 (w.starts_with("non-")
                     // "Pods and Services in a different namespace cannot …".
                     || matches!(w, "other" | "others" | "everyone" | "everybody" | "different"))
+                    && !self.other_than(j)
                     && (j..i).all(|k| !self.ends_clause(k))
             })
         {

@@ -15,7 +15,9 @@ impl<'a> Parser<'a> {
         // internal connections. Block external connections: …") would cut
         // the intent off from its own words.
         let start = self.skip_title(&mut a);
-        let cut = self.deny_clause_start(start);
+        let cut = self
+            .deny_clause_start(start)
+            .or_else(|| self.carved_out_path(start));
         let main_end = self.reason_clause_start(start, cut.unwrap_or(n));
         // "…. since radicale only needs /data, block writes to /config/": a
         // reason that opens its sentence, up to its comma, is set aside.
@@ -368,7 +370,7 @@ impl Parser<'_> {
                         | "couldn't"
                         | "nothing"
                         | "nobody"
-                )
+                ) && !matches!(self.low(k + 1), "but" | "except" | "other" | "else")
             })
         };
         negated(5)

@@ -9,6 +9,12 @@ impl<'a> Parser<'a> {
     /// Records in `a` the exception word at token `i` (`l`, between `prev`
     /// and `next`), and whether what it excepts from is a whole kind.
     pub(super) fn exception_word(&self, a: &mut Acc, i: usize, l: &str, prev: &str, next: &str) {
+        // "the pods in namespace prod other than app=x": a selector, no
+        // exception to the action.
+        if let Some(k) = self.excluded_pods_label(i) {
+            a.excluded_label = Some(k);
+            return;
+        }
         // "drop all capabilities and only add back NET_BIND_SERVICE",
         // "drop ALL, add NET_BIND_SERVICE": what is added back is the
         // exception to the drop.
@@ -83,5 +89,76 @@ impl<'a> Parser<'a> {
         {
             a.all_word = true;
         }
+    }
+
+    /// Whether token `j` opens "other than": an exception ("any port other
+    /// than 10443"), not the others a deny is about ("other pods").
+    pub(super) fn other_than(&self, j: usize) -> bool {
+        self.low(j) == "other" && self.low(j + 1) == "than"
+    }
+
+    /// "processes that are not on the explicitly allowed processes list",
+    /// "not in our allowlist", "unless explicitly allow-listed": what a
+    /// block leaves out is the allow-list (its "allowed" is no action of
+    /// its own). The last token of the phrase opening at token `i`.
+    pub(super) fn unlisted_phrase(&self, i: usize) -> Option<usize> {
+        let word = |k: usize| self.low(k).trim_end_matches([',', '.', ':', ';', ')']);
+        let listed = |w: &str| {
+            matches!(
+                w,
+                "allowlisted" | "allow-listed" | "whitelisted" | "white-listed" | "safelisted"
+            )
+        };
+        let list = |w: &str| {
+            matches!(
+                w,
+                "list" | "allowlist" | "allow-list" | "whitelist" | "safelist" | "safe-list"
+            )
+        };
+        if !matches!(word(i), "not" | "unless" | "aren't" | "isn't") {
+            return None;
+        }
+        let mut k = i + 1;
+        while matches!(word(k), "explicitly" | "specifically" | "expressly") {
+            k += 1;
+        }
+        if listed(word(k)) {
+            return Some(k);
+        }
+        if word(i) == "unless" || !matches!(word(k), "on" | "in") {
+            return None;
+        }
+        (k + 1..(k + 7).min(self.toks.len()))
+            .take_while(|&j| !self.ends_clause(j - 1) || j == k + 1)
+            .find(|&j| list(word(j)))
+    }
+
+    /// "allow /tmp/, apart from /tmp/credentials which must stay denied",
+    /// "allow /tmp/ except /tmp/credentials": a path inside a directory an
+    /// allow named, after an exception word, is carved out of it — the
+    /// token where that deny starts (its path).
+    pub(super) fn carved_out_path(&self, from: usize) -> Option<usize> {
+        let n = self.toks.len();
+        let allowed_at = (from..n).find(|&k| ALLOW_WORDS.contains(&self.low(k)))?;
+        (allowed_at + 1..n).find_map(|j| {
+            let width = match self.low(j) {
+                "except" | "excluding" | "excepting" | "besides" => 1,
+                "apart" | "save" if matches!(self.low(j + 1), "from" | "for") => 2,
+                "but" if self.low(j + 1) == "not" => 2,
+                _ if self.other_than(j) => 2,
+                _ => return None,
+            };
+            let k = j + width + usize::from(self.low(j + width) == "for");
+            let path = self
+                .toks
+                .get(k)?
+                .text
+                .trim_end_matches([',', '.', ';', ')']);
+            let inside = (allowed_at..j).any(|d| {
+                let dir = self.toks[d].text.trim_end_matches([',', '.', ';', ')']);
+                dir.ends_with('/') && path.starts_with(dir) && path.len() > dir.len()
+            });
+            inside.then_some(k)
+        })
     }
 }

@@ -329,4 +329,62 @@ impl<'a> Parser<'a> {
             }
         }
     }
+
+    /// Whether the executable at token `i` is excepted from a denial of the
+    /// files named before it: "deny access to /vault/ except by /bin/vault",
+    /// "… unless it is /bin/vault doing the access", "… for every process
+    /// other than /usr/sbin/sshd". Only it may then access them: an
+    /// allow-list of its access (blocking it would do the opposite).
+    pub(super) fn excepted_actor(&self, i: usize) -> bool {
+        const BETWEEN: &[&str] = &[
+            "by",
+            "for",
+            "from",
+            "the",
+            "process",
+            "processes",
+            "binary",
+            "program",
+            "it",
+            "is",
+            "it's",
+            "when",
+            "if",
+            "done",
+            "being",
+            "via",
+            "access",
+            "accessed",
+            "read",
+            "written",
+            "of",
+            "than",
+            "from",
+            "when",
+        ];
+        let mut k = i;
+        while k > 0 && i - k < 6 {
+            k -= 1;
+            if self.ends_clause(k) && k + 1 < i {
+                return false;
+            }
+            let w = self.low(k).trim_end_matches(',');
+            if matches!(w, "except" | "excepting" | "unless" | "besides" | "save")
+                || w == "other" && self.low(k + 1) == "than"
+                || w == "apart" && self.low(k + 1) == "from"
+                || w == "but"
+                    && k > 0
+                    && matches!(
+                        self.low(k - 1),
+                        "process" | "anything" | "anyone" | "nobody" | "everything"
+                    )
+            {
+                return true;
+            }
+            if !BETWEEN.contains(&w) {
+                return false;
+            }
+        }
+        false
+    }
 }

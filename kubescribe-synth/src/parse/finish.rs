@@ -185,6 +185,15 @@ impl<'a> Parser<'a> {
                 a.all_word = false;
                 Action::Allow
             }
+            // "deny access to /vault/ unless it is /bin/vault doing it".
+            (None, Some(_), None) if a.excepted_sources => {
+                self.assume.push(
+                    "\"deny … except by X\" read as: only X may access the files (an allow-list)"
+                        .into(),
+                );
+                a.only = true;
+                Action::Allow
+            }
             (None, Some(_), None) => Action::Block,
             (None, None, Some(_)) => Action::Audit,
             (None, None, None) if a.read_only_state => {
@@ -346,6 +355,29 @@ impl<'a> Parser<'a> {
             return Err(IntentParseError::Missing(vec![format!(
                 "which traffic: \"{said}\" names no destination; give the FQDNs (`api.example.com`), CIDRs or pod labels"
             )]));
+        }
+        if let Some(said) = &a.unnamed_list {
+            let what = if domain == Domain::Process || a.domain_word == Some(Domain::Process) {
+                a.binaries
+                    .is_empty()
+                    .then_some("which executables: paths (`/usr/bin/curl`)")
+            } else if domain == Domain::Network {
+                (ports.is_empty()
+                    && a.cidrs.is_empty()
+                    && a.fqdns.is_empty()
+                    && a.entities.is_empty()
+                    && a.named_ports.is_empty()
+                    && !self.mentions.iter().any(|m| m.cued))
+                .then_some("which traffic: the ports, peers (labels), CIDRs or FQDNs")
+            } else {
+                (a.paths.is_empty() && a.dirs.is_empty())
+                    .then_some("which files: paths (`/etc/passwd`) or directories")
+            };
+            if let Some(what) = what {
+                return Err(IntentParseError::Missing(vec![format!(
+                    "{what} that \"{said}\" holds; the list is not given"
+                )]));
+            }
         }
         if let Some(said) = &a.unnamed_port
             && ports.is_empty()

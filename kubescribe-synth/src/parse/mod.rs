@@ -10,6 +10,7 @@ mod clauses;
 mod context_values;
 mod engines;
 mod exceptions;
+mod excluded_pods;
 mod file_sources;
 mod finish;
 mod lexicon;
@@ -379,6 +380,8 @@ struct Acc {
     audit_tag: Option<String>,
     negated_allow: bool,
     except: bool,
+    /// The token of a label left out of the scope ("pods other than app=x").
+    excluded_label: Option<usize>,
     only: bool,
     dir_explicit: Option<Direction>,
     /// The direction a skipped heading named ("DENY external egress: …"),
@@ -417,6 +420,9 @@ struct Acc {
     /// Destinations said but not given: "explicitly approved domains",
     /// "trusted IPs" (refused with `which traffic`).
     unnamed_peer: Option<String>,
+    /// An allow-list said but perhaps not given ("not on our allowlist"):
+    /// refused when the intent names nothing it holds.
+    unnamed_list: Option<String>,
     /// "all traffic", "deny all", "default deny", "isolate": the whole domain.
     all_word: bool,
     /// "isolate"/"default deny": a default deny (both directions unless said).
@@ -444,6 +450,9 @@ struct Acc {
     each_other: bool,
     /// "only app=web may connect to …": "only" restricts the subject.
     only_subject: bool,
+    /// The executables acting on the files were excepted from their denial
+    /// ("deny /vault/ unless it is /bin/vault"): only they may access them.
+    excepted_sources: bool,
     /// Executables resolved from a program's name ("ssh", "ping"), not
     /// given as paths.
     named_binaries: Vec<String>,

@@ -143,6 +143,17 @@ impl<'a> Parser<'a> {
                 }
                 continue;
             }
+            // "… processes that are not on the allowed list: A and B": the
+            // rest of a kind, an allow-list of what the list holds.
+            if let Some(k) = self.unlisted_phrase(i) {
+                a.except = true;
+                a.all_word = true;
+                let said = &self.text[t.start..self.toks[k].end];
+                a.unnamed_list
+                    .get_or_insert(said.trim_end_matches([',', '.', ':']).to_string());
+                i = k + 1;
+                continue;
+            }
             // Actions (one- to four-word phrases).
             // "kill" in a list of calls or capabilities ("CHOWN, NET_RAW
             // and KILL") names one.

@@ -109,6 +109,16 @@ impl<'a> Parser<'a> {
                     format!("{raw}/")
                 };
                 push_uniq(&mut a.dirs, d);
+            } else if (*mode != Mode::Exec || a.file_verb && !a.exec_verb)
+                && exec_looking(raw)
+                && (!a.paths.is_empty() || !a.dirs.is_empty())
+                && self.excepted_actor(i)
+            {
+                // "deny access to /vault/ unless it is /bin/vault doing the
+                // access": only it may.
+                self.ent(EntityKind::Binary, t.start, t.end);
+                push_uniq(&mut a.sources, raw.to_string());
+                a.excepted_sources = true;
             } else if (self.after_by(i) || self.granted_to(i))
                 && *mode != Mode::Exec
                 && exec_looking(raw)
@@ -240,7 +250,10 @@ impl<'a> Parser<'a> {
             }
         }
         if let Some((k, v)) = split_label(raw) {
-            if k != "namespace" && k != "ns" {
+            if a.excluded_label == Some(i) {
+                self.ent(EntityKind::Label, t.start, t.end);
+                a.selector.push(format!("{k} != {v}"));
+            } else if k != "namespace" && k != "ns" {
                 self.mention(Who::Label(k, v), i, t.start, t.end);
             }
             return 1;
@@ -848,6 +861,8 @@ impl<'a> Parser<'a> {
         // 443": the exception is of the same kind).
         if !LIST_GLUE.contains(&l)
             && !matches!(l, "except" | "excluding" | "excepting" | "besides")
+            && !self.other_than(i)
+            && !(l == "than" && self.other_than(i.saturating_sub(1)))
             && !matches!(*mode, Mode::Syscall | Mode::Cap)
         {
             *mode = Mode::None;

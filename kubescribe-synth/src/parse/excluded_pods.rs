@@ -1,0 +1,80 @@
+//! Pods left out of the scope: "the pods in namespace prod other than
+//! app=billing-sync", "every pod except app=canary", "all workloads apart
+//! from the ones labelled tier=batch". The left-out label becomes a
+//! selector expression (`app != billing-sync`), which every network engine
+//! and KubeArmor's `matchExpressions` can say; the exception word then
+//! excepts nothing from what the intent does.
+
+use super::*;
+
+/// Words naming the pods a policy applies to.
+const POD_WORDS: &[&str] = &[
+    "pod",
+    "pods",
+    "workload",
+    "workloads",
+    "container",
+    "containers",
+    "endpoint",
+    "endpoints",
+];
+
+/// Words between the exception word and the label it leaves out.
+const FILLER: &[&str] = &[
+    "the", "those", "any", "pods", "pod", "ones", "with", "labelled", "labeled", "label",
+    "carrying", "that", "have", "has",
+];
+
+impl<'a> Parser<'a> {
+    /// Where token `i` opens an exception that leaves pods of the scope out
+    /// ("… pods in namespace prod other than app=x"), the token of the label
+    /// it leaves out.
+    pub(super) fn excluded_pods_label(&self, i: usize) -> Option<usize> {
+        let l = self.low(i);
+        let next = self.low(i + 1);
+        let width = match l {
+            "except" | "excepting" if next == "for" => 2,
+            "except" | "excluding" | "besides" | "but" => 1,
+            "other" if next == "than" => 2,
+            "apart" if next == "from" => 2,
+            _ => return None,
+        };
+        let mut k = i + width;
+        while FILLER.contains(&self.low(k)) {
+            k += 1;
+        }
+        let label = self.toks.get(k)?;
+        let (key, _) = split_label(label.text.trim_end_matches(['.', ',', ';', ')']))?;
+        if matches!(key.as_str(), "namespace" | "ns") || !self.pods_before(i) {
+            return None;
+        }
+        Some(k)
+    }
+
+    /// Whether the words before token `i` name the scope's pods: "the pods
+    /// other than", "the pods in namespace prod other than"; not peers
+    /// ("from all pods except …", "to the pods but …").
+    fn pods_before(&self, i: usize) -> bool {
+        let word = |k: usize| self.low(k).trim_end_matches(',');
+        let mut k = i;
+        // "in (the) namespace prod", "in the prod namespace", "of ns prod".
+        if k >= 2 && matches!(word(k - 2), "namespace" | "ns") {
+            k -= 2;
+        } else if k >= 1 && matches!(word(k - 1), "namespace" | "ns") {
+            k -= 1;
+            if k >= 1 && !matches!(word(k - 1), "in" | "of" | "the") {
+                k -= 1;
+            }
+        }
+        while k >= 1 && matches!(word(k - 1), "in" | "of" | "the") {
+            k -= 1;
+        }
+        if k == 0 || !POD_WORDS.contains(&word(k - 1)) {
+            return false;
+        }
+        // The pods word and the few words before it ("for all the pods").
+        let pods = k - 1;
+        let from = pods.saturating_sub(3);
+        !(from..pods).any(|j| matches!(word(j), "from" | "to" | "toward" | "towards" | "reach"))
+    }
+}
