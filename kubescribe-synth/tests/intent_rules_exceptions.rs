@@ -174,3 +174,29 @@ fn nobody_but_after_so_is_the_ask_not_a_purpose() {
     assert_eq!(i.action, Action::Allow);
     assert_eq!(i.resources.sources, ["/usr/bin/server"]);
 }
+
+#[test]
+fn an_exception_for_what_is_required_leaves_the_traffic_unsaid() {
+    // It was a block of all traffic: the exception was dropped.
+    let e = refused(
+        "cut off all ingress and egress of the suspect pods (app=miner, ns ci), except where strictly necessary",
+    );
+    assert!(e.contains("which traffic"), "{e}");
+    // Named after it, the traffic is the allow-list.
+    let i = parsed("block all egress of app=x in ns y except where needed: 10.1.0.0/16");
+    assert_eq!(i.action, Action::Allow);
+    assert_eq!(i.resources.cidrs, ["10.1.0.0/16"]);
+    // After a named value the words add nothing.
+    let i = parsed("block /usr/bin/nc unless really needed for app=x in ns y");
+    assert_eq!(i.action, Action::Block);
+}
+
+#[test]
+fn cidrs_carved_out_with_names_of_their_own() {
+    // "except for the seed network X": X was allowed with the rest.
+    let i = parsed(
+        "allow egress of app=x in ns y to 10.0.0.0/8, except for the build network 10.9.0.0/16 and the lab network 10.8.0.0/16",
+    );
+    assert_eq!(i.resources.cidrs, ["10.0.0.0/8"]);
+    assert_eq!(i.resources.except_cidrs, ["10.9.0.0/16", "10.8.0.0/16"]);
+}

@@ -269,6 +269,29 @@ impl<'a> Parser<'a> {
         {
             return None;
         }
+        // "the error log /var/log/mysql/error.log", "its access log": a
+        // file, not the verb.
+        if l == "log"
+            && matches!(
+                self.prev_low(i),
+                "error"
+                    | "access"
+                    | "slow"
+                    | "query"
+                    | "general"
+                    | "debug"
+                    | "the"
+                    | "its"
+                    | "their"
+                    | "this"
+                    | "that"
+                    | "a"
+                    | "an"
+            )
+            && !self.ends_clause(i - 1)
+        {
+            return None;
+        }
         // "altering them can shut down or restart the node": powering a
         // machine off, not a policy's deny.
         if matches!(l, "shut" | "shuts")

@@ -318,7 +318,10 @@ impl<'a> Parser<'a> {
                 (matches!(l, "since" | "because" | "otherwise") && self.low(j + 1) != "of"
                     // "…, so they can't reach the metadata service": a
                     // purpose that restates what the ask keeps out.
-                    || l == "so" && self.negative_purpose(j))
+                    || l == "so" && self.negative_purpose(j)
+                    // "… to the collector process (/otelcol-contrib) to
+                    // prevent tampering with raw data": a purpose.
+                    || l == "to" && self.purpose(j))
                 // "Note: Since NetworkPolicy is enabled, only pods with …":
                 // a reason that opens its sentence ends at its comma, and the
                 // sentence goes on.
@@ -351,6 +354,18 @@ impl<'a> Parser<'a> {
 }
 
 impl Parser<'_> {
+    /// Whether "to" at token `j` opens a purpose that names no value ("to
+    /// prevent tampering with raw data", "to avoid data exfiltration").
+    fn purpose(&self, j: usize) -> bool {
+        matches!(
+            self.low(j + 1),
+            "prevent" | "avoid" | "stop" | "protect" | "mitigate" | "reduce" | "guard" | "minimize"
+        ) && (j + 1..self.toks.len()).all(|k| {
+            let t = self.toks[k].text;
+            !t.contains(['=', '/']) && !t.chars().any(|c| c.is_ascii_digit())
+        })
+    }
+
     /// Whether "so" at token `j` opens a negative purpose ("so they can't
     /// …", "so that nothing can …"): a negation within its first words.
     fn negative_purpose(&self, j: usize) -> bool {

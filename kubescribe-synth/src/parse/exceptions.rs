@@ -100,8 +100,10 @@ impl<'a> Parser<'a> {
     /// "processes that are not on the explicitly allowed processes list",
     /// "not in our allowlist", "unless explicitly allow-listed": what a
     /// block leaves out is the allow-list (its "allowed" is no action of
-    /// its own). The last token of the phrase opening at token `i`.
-    pub(super) fn unlisted_phrase(&self, i: usize) -> Option<usize> {
+    /// its own); "except where absolutely required" is one that names
+    /// nothing. The last token of the phrase opening at token `i`, and
+    /// whether it is of the second kind (an exception for what is needed).
+    pub(super) fn unlisted_phrase(&self, i: usize) -> Option<(usize, bool)> {
         let word = |k: usize| self.low(k).trim_end_matches([',', '.', ':', ';', ')']);
         let listed = |w: &str| {
             matches!(
@@ -115,6 +117,28 @@ impl<'a> Parser<'a> {
                 "list" | "allowlist" | "allow-list" | "whitelist" | "safelist" | "safe-list"
             )
         };
+        // "except where absolutely required", "unless strictly necessary".
+        if matches!(word(i), "except" | "unless") {
+            let mut k = i + 1;
+            while matches!(
+                word(k),
+                "where"
+                    | "when"
+                    | "if"
+                    | "as"
+                    | "it's"
+                    | "it"
+                    | "is"
+                    | "absolutely"
+                    | "strictly"
+                    | "really"
+            ) {
+                k += 1;
+            }
+            if k > i + 1 && matches!(word(k), "required" | "needed" | "necessary" | "essential") {
+                return Some((k, true));
+            }
+        }
         if !matches!(word(i), "not" | "unless" | "aren't" | "isn't") {
             return None;
         }
@@ -123,7 +147,7 @@ impl<'a> Parser<'a> {
             k += 1;
         }
         if listed(word(k)) {
-            return Some(k);
+            return Some((k, false));
         }
         if word(i) == "unless" || !matches!(word(k), "on" | "in") {
             return None;
@@ -131,6 +155,7 @@ impl<'a> Parser<'a> {
         (k + 1..(k + 7).min(self.toks.len()))
             .take_while(|&j| !self.ends_clause(j - 1) || j == k + 1)
             .find(|&j| list(word(j)))
+            .map(|j| (j, false))
     }
 
     /// "allow /tmp/, apart from /tmp/credentials which must stay denied",

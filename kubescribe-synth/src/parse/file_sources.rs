@@ -304,6 +304,8 @@ impl<'a> Parser<'a> {
                     let (p, e) = a.paths.remove(ix);
                     self.ents[e].kind = EntityKind::Binary;
                     push_uniq(&mut a.sources, p);
+                } else if let Some(ix) = a.binaries.iter().position(|b| *b == prog) {
+                    push_uniq(&mut a.sources, a.binaries.remove(ix));
                 }
             }
         }

@@ -367,8 +367,9 @@ impl<'a> Parser<'a> {
                     && a.fqdns.is_empty()
                     && a.entities.is_empty()
                     && a.named_ports.is_empty()
-                    && !self.mentions.iter().any(|m| m.cued))
-                .then_some("which traffic: the ports, peers (labels), CIDRs or FQDNs")
+                    // One group of workloads is the scope: no peer named.
+                    && self.groups.len() < 2)
+                    .then_some("which traffic: the ports, peers (labels), CIDRs or FQDNs")
             } else {
                 (a.paths.is_empty() && a.dirs.is_empty())
                     .then_some("which files: paths (`/etc/passwd`) or directories")

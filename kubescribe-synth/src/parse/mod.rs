@@ -757,6 +757,13 @@ impl<'a> Parser<'a> {
                             | "corporate"
                     ) && !self.ends_clause(j - 1)
                     || self.low(j - 1).ends_with(':')
+                    // "the seed network 10.180.0.0/16": a name of its own
+                    // before a word for a network.
+                    || matches!(
+                        self.low(j),
+                        "network" | "networks" | "range" | "ranges" | "subnet" | "subnets" | "cidr"
+                    ) && self.low(j - 1).chars().all(|c| c.is_ascii_alphabetic() || c == '-')
+                        && !self.ends_clause(j - 1)
             })
             .find(|&j| parse_cidr(self.low(j).trim_end_matches([',', '.', ')'])).is_some())
     }

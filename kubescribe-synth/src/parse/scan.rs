@@ -82,19 +82,24 @@ impl<'a> Parser<'a> {
                 .and_then(|f| f.split_once('='))
                 && matches!(flag, "cap-drop" | "cap-add")
             {
-                let cap = value.trim_start_matches("cap_");
                 self.ent(EntityKind::Action, t.start, t.end);
                 a.domain_word.get_or_insert(Domain::Capability);
                 if flag == "cap-drop" {
                     a.block.get_or_insert("drop".to_string());
-                    if cap == "all" {
-                        a.all_word = true;
-                    } else {
-                        push_uniq(&mut a.caps, cap.to_string());
-                    }
                 } else {
                     a.except = true;
-                    push_uniq(&mut a.caps, cap.to_string());
+                }
+                // "--cap-drop=SETGID,SETUID`:": a comma-separated list, in
+                // backticks or not.
+                for cap in value.split(',') {
+                    let cap = cap
+                        .trim_matches(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+                        .trim_start_matches("cap_");
+                    if flag == "cap-drop" && cap == "all" {
+                        a.all_word = true;
+                    } else if !cap.is_empty() {
+                        push_uniq(&mut a.caps, cap.to_string());
+                    }
                 }
                 i += 1;
                 continue;
@@ -145,7 +150,14 @@ impl<'a> Parser<'a> {
             }
             // "… processes that are not on the allowed list: A and B": the
             // rest of a kind, an allow-list of what the list holds.
-            if let Some(k) = self.unlisted_phrase(i) {
+            // "block all … except where absolutely required": which traffic
+            // is needed goes unsaid ("block /bin/sh unless needed" names
+            // what is blocked: the words add nothing).
+            if let Some((k, needed)) = self.unlisted_phrase(i) {
+                if needed && !(a.all_word || a.isolate || a.default_deny || a.deny_all_first) {
+                    i = k + 1;
+                    continue;
+                }
                 a.except = true;
                 a.all_word = true;
                 let said = &self.text[t.start..self.toks[k].end];
@@ -534,7 +546,9 @@ impl<'a> Parser<'a> {
             // "10.0.0.0/8 except 10.1.0.0/16", "0.0.0.0/0 except the
             // private IP ranges 10.0.0.0/8, …".
             if !a.cidrs.is_empty()
-                && let Some(k) = if matches!(l, "except" | "excluding" | "excepting") {
+                && let Some(k) = if matches!(l, "except" | "excepting") && next == "for" {
+                    Some(i + 2)
+                } else if matches!(l, "except" | "excluding" | "excepting") {
                     Some(i + 1)
                 } else if l == "but" && next == "not"
                     || l == "other" && next == "than"

@@ -13,7 +13,7 @@ use super::*;
 const IMPERATIVE: &[&str] = &[
     "allow", "block", "deny", "permit", "prevent", "restrict", "audit", "log", "forbid", "drop",
     "reject", "isolate", "disallow", "monitor", "detect", "watch", "stop", "kill", "protect",
-    "only", "let", "add", "create", "write", "enforce", "ensure", "alert", "make", "keep",
+    "only", "let", "add", "create", "write", "enforce", "ensure", "alert", "make", "keep", "flag",
 ];
 
 /// Byte ranges of the sentences of `text`: a sentence ends at `.`, `!` or
@@ -285,6 +285,14 @@ pub(super) fn imperative_only(text: &str) -> Option<String> {
     if imp.is_empty() || imp.len() == spans.len() {
         return None;
     }
+    // "… in /var/lib/otelcol/. restrict access to that directory to …": an
+    // ask that points back takes its values from the sentences before.
+    if imp
+        .iter()
+        .any(|&k| points_back(&text[spans[k].0..spans[k].1]))
+    {
+        return None;
+    }
     let kept: Vec<(usize, usize)> = imp.iter().map(|&k| spans[k]).collect();
     // Pasted configuration around the ask ("securityContext: capabilities:
     // drop: [ALL] add: [NET_ADMIN]") is part of it: no background then.
@@ -300,6 +308,18 @@ pub(super) fn imperative_only(text: &str) -> Option<String> {
         return None;
     }
     Some(keep_only(text, &kept))
+}
+
+/// Whether sentence `s` names what it governs by pointing back: "that
+/// directory", "those files", "this path".
+fn points_back(s: &str) -> bool {
+    words_of(s).windows(2).any(|w| {
+        matches!(w[0].as_str(), "that" | "this" | "those" | "these")
+            && matches!(
+                w[1].as_str(),
+                "directory" | "directories" | "folder" | "file" | "files" | "path" | "paths"
+            )
+    })
 }
 
 /// `text` with everything but the byte ranges `kept` blanked out (offsets

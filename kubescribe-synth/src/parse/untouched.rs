@@ -101,7 +101,17 @@ fn leaves_alone(words: &[String]) -> bool {
     let Some(last) = words.last().filter(|_| s + 1 < words.len()) else {
         return false;
     };
-    let verbs = &words[s + 1..words.len() - 1];
+    // "reading them stays fine": what is read may follow its verb.
+    let mut from = s + 1;
+    if matches!(
+        words.get(from).map(String::as_str),
+        Some("them" | "it" | "those" | "these")
+    ) {
+        from += 1;
+    }
+    let Some(verbs) = words.get(from..words.len() - 1) else {
+        return false;
+    };
     words[..s].iter().all(|w| LEADS.contains(&w.as_str()))
         && STATES.contains(&last.as_str())
         && verbs.iter().all(|w| STAYS.contains(&w.as_str()))
@@ -161,6 +171,10 @@ mod tests {
         assert_eq!(
             kept("deny writes below /bin/. reads ok"),
             "deny writes below /bin/."
+        );
+        assert_eq!(
+            kept("block changes to /etc/passwd; reading it stays fine"),
+            "block changes to /etc/passwd;"
         );
         // Orders and other clauses stay.
         assert_eq!(kept("keep egress open to 10.0.0.0/8"), "-");

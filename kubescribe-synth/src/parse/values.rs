@@ -152,6 +152,13 @@ impl<'a> Parser<'a> {
                 push_uniq(&mut a.sources, raw.to_string());
             } else if *mode == Mode::Exec {
                 self.ent(EntityKind::Binary, t.start, t.end);
+                // "the collector process (/otelcol-contrib)": a program's
+                // gloss, the actor when files are named.
+                if self.glosses_program(i, raw)
+                    || t.paren && matches!(prev.as_str(), "process" | "daemon" | "server")
+                {
+                    push_uniq(&mut a.programs, raw.to_string());
+                }
                 push_uniq(&mut a.binaries, raw.to_string());
             } else if !a.file_verb && self.acts_on_files(list_end + 1) {
                 // "only /usr/sbin/nginx may read /etc/nginx/": the executable acts.
@@ -542,6 +549,13 @@ impl<'a> Parser<'a> {
         {
             return 1;
         }
+        // "plus the whole 11000-11999 range": a range of numbers said as one.
+        if *mode == Mode::None
+            && matches!(parse_port(raw), Some((_, Some(_))))
+            && next.trim_end_matches([',', '.', ';']) == "range"
+        {
+            *mode = Mode::Port;
+        }
         if *mode != Mode::Port && self.port_in_parens(i) {
             *mode = Mode::Port;
         }
@@ -564,8 +578,18 @@ impl<'a> Parser<'a> {
             push_port(a, p, end_port, &pending);
             return consumed;
         }
+        // "http (10902)": the port in parentheses is the one meant, not the
+        // protocol's own.
+        let glossed_port = self.toks.get(i + 1).is_some_and(|g| {
+            g.paren
+                && parse_port(g.lower.trim_matches(['(', ')', ',', '.', ';'])).is_some_and(
+                    |(p, _)| service_port(l).is_some_and(|ps| ps.iter().all(|s| s.port != p)),
+                )
+        });
         if let Some(ps) = service_port(l).filter(|_| {
-            matches!(*mode, Mode::Port | Mode::None) && !EXEC_MODE_VERBS.contains(&prev.as_str())
+            matches!(*mode, Mode::Port | Mode::None)
+                && !EXEC_MODE_VERBS.contains(&prev.as_str())
+                && !glossed_port
         }) {
             self.ent(EntityKind::Port, t.start, t.end);
             let said: Vec<String> = ps
