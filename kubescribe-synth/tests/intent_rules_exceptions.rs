@@ -200,3 +200,13 @@ fn cidrs_carved_out_with_names_of_their_own() {
     assert_eq!(i.resources.cidrs, ["10.0.0.0/8"]);
     assert_eq!(i.resources.except_cidrs, ["10.9.0.0/16", "10.8.0.0/16"]);
 }
+
+#[test]
+fn cidrs_carved_out_after_a_list_of_adjectives() {
+    // "except the private, loopback and multicast ranges A, B and C" allowed them.
+    let i = parsed(
+        "allow egress of app=r in ns ci to 0.0.0.0/0 except the private, loopback and multicast ranges 10.0.0.0/8, 127.0.0.0/8 and 224.0.0.0/4",
+    );
+    assert_eq!(i.resources.cidrs, ["0.0.0.0/0"]);
+    assert_eq!(i.resources.except_cidrs.len(), 3);
+}

@@ -78,3 +78,45 @@ fn flag_opens_an_ask() {
     assert_eq!(i.action, Action::Audit);
     assert!(i.resources.read_only);
 }
+
+#[test]
+fn services_listed_with_slashes_and_their_ports() {
+    // "SSH/HTTP/HTTPS (22/80/443)" lost the ports.
+    let i =
+        parsed("egress of app=r in ns ci permits public SSH/HTTP/HTTPS (22/80/443) to 0.0.0.0/0");
+    assert_eq!(port_numbers(&i), [22, 80, 443]);
+}
+
+#[test]
+fn a_port_that_stays_open_is_not_blocked() {
+    // "8883 stays open" was blocked with 1883.
+    let i = parsed(
+        "for the broker pods (app=mq, ns iot) block incoming traffic on 1883; 8883 stays open.",
+    );
+    assert_eq!(port_numbers(&i), [1883]);
+}
+
+#[test]
+fn only_before_a_colon_is_an_allow_list() {
+    // "… only: A and B" said no action.
+    let i = parsed(
+        "app=sync (namespace ops) gets egress to the vendor API only: api.vendor.example on 443",
+    );
+    assert_eq!(i.action, Action::Allow);
+    assert_eq!(i.resources.fqdns, ["api.vendor.example"]);
+}
+
+#[test]
+fn pods_named_in_prose_are_not_pod_names_or_guessed_labels() {
+    // "each pod consists of …" named a pod "consists"; "the build pods are
+    // labelled role=x" added app=build.
+    let i = parsed(
+        "Each proxy pod consists of two containers, so the proxy pods (app=px, namespace edge) should only run /usr/bin/px.",
+    );
+    assert!(i.scope.pod_names.is_empty());
+    let i = parsed(
+        "block /usr/bin/sudo in the build phase - the runner pods are labelled role=runner, namespace ci",
+    );
+    assert_eq!(i.scope.labels.len(), 1);
+    assert_eq!(i.scope.labels["role"], "runner");
+}

@@ -97,6 +97,25 @@ impl<'a> Parser<'a> {
         self.low(j) == "other" && self.low(j + 1) == "than"
     }
 
+    /// Records in `a` an allow-list phrase at token `i` (see
+    /// [`unlisted_phrase`](Self::unlisted_phrase)): the rest of a kind is
+    /// blocked, what the list holds allowed (refused when it is not given).
+    /// "block all … except where absolutely required" leaves which traffic
+    /// is needed unsaid; after what is blocked ("block /bin/sh unless
+    /// needed") the words add nothing. The token after the phrase.
+    pub(super) fn unlisted(&self, a: &mut Acc, i: usize) -> Option<usize> {
+        let (k, needed) = self.unlisted_phrase(i)?;
+        if needed && !(a.all_word || a.isolate || a.default_deny || a.deny_all_first) {
+            return Some(k + 1);
+        }
+        a.except = true;
+        a.all_word = true;
+        let said = &self.text[self.toks[i].start..self.toks[k].end];
+        a.unnamed_list
+            .get_or_insert(said.trim_end_matches([',', '.', ':']).to_string());
+        Some(k + 1)
+    }
+
     /// "processes that are not on the explicitly allowed processes list",
     /// "not in our allowlist", "unless explicitly allow-listed": what a
     /// block leaves out is the allow-list (its "allowed" is no action of

@@ -4,7 +4,7 @@
 use super::*;
 use kubescribe_core::intent::IntentGap;
 
-use super::missing::missing_fields;
+use super::missing::{missing_fields, unnamed_values};
 
 impl<'a> Parser<'a> {
     #[allow(clippy::too_many_arguments)]
@@ -340,54 +340,9 @@ impl<'a> Parser<'a> {
             }
         }
         let (ports, protocols) = ports_and_protocols(&a);
-        if !a.services.is_empty() && ports.is_empty() && domain == Domain::Network {
-            return Err(IntentParseError::Missing(vec![format!(
-                "which port: `{}` is a service name, not a port; give its number (e.g. `port 5432`) or its container port's name",
-                a.services.join("`, `")
-            )]));
-        }
-        if let Some(said) = &a.unnamed_peer
-            && a.fqdns.is_empty()
-            && a.cidrs.is_empty()
-            && domain == Domain::Network
-            && !self.mentions.iter().any(|m| m.cued)
-        {
-            return Err(IntentParseError::Missing(vec![format!(
-                "which traffic: \"{said}\" names no destination; give the FQDNs (`api.example.com`), CIDRs or pod labels"
-            )]));
-        }
-        if let Some(said) = &a.unnamed_list {
-            let what = if domain == Domain::Process || a.domain_word == Some(Domain::Process) {
-                a.binaries
-                    .is_empty()
-                    .then_some("which executables: paths (`/usr/bin/curl`)")
-            } else if domain == Domain::Network {
-                (ports.is_empty()
-                    && a.cidrs.is_empty()
-                    && a.fqdns.is_empty()
-                    && a.entities.is_empty()
-                    && a.named_ports.is_empty()
-                    // One group of workloads is the scope: no peer named.
-                    && self.groups.len() < 2)
-                    .then_some("which traffic: the ports, peers (labels), CIDRs or FQDNs")
-            } else {
-                (a.paths.is_empty() && a.dirs.is_empty())
-                    .then_some("which files: paths (`/etc/passwd`) or directories")
-            };
-            if let Some(what) = what {
-                return Err(IntentParseError::Missing(vec![format!(
-                    "{what} that \"{said}\" holds; the list is not given"
-                )]));
-            }
-        }
-        if let Some(said) = &a.unnamed_port
-            && ports.is_empty()
-            && a.named_ports.is_empty()
-            && domain == Domain::Network
-        {
-            return Err(IntentParseError::Missing(vec![format!(
-                "which port: \"{said}\" names no port; give its number (e.g. `port 5432`) or its container port's name (`the port named http`)"
-            )]));
+        // Values referred to but not given ("the approved destinations").
+        if let Some(gap) = unnamed_values(&self, &a, domain, &ports) {
+            return Err(IntentParseError::Missing(vec![gap]));
         }
         // Domain words that describe something else ("processes in app=x must not call ptrace").
         self.ents.retain(|e| {

@@ -821,6 +821,12 @@ pub(super) fn entity_word(
         ("kube-apiserver" | "apiserver" | "kube-api-server", _) => (KubeApiserver, 1),
         ("api", "server" | "servers") => (KubeApiserver, 2),
         ("kubernetes", "api") => (KubeApiserver, 2),
+        // "the edge node subnet 172.20.0.0/16" names addresses, not the host.
+        (
+            "host" | "node",
+            "subnet" | "subnets" | "cidr" | "cidrs" | "range" | "ranges" | "ip" | "ips"
+            | "addresses",
+        ) => return None,
         ("host" | "node", _) => (Host, 1),
         _ => return None,
     })

@@ -90,3 +90,64 @@ pub(super) fn missing_fields(
     }
     out
 }
+
+/// What a network, file or process intent refers to without giving it: a
+/// service's name where a port goes, "the approved destinations", "not on
+/// our allowlist", "the backend's port". The refusal's words, if any.
+pub(super) fn unnamed_values(
+    p: &Parser<'_>,
+    a: &Acc,
+    domain: Domain,
+    ports: &[PortSpec],
+) -> Option<String> {
+    if !a.services.is_empty() && ports.is_empty() && domain == Domain::Network {
+        return Some(format!(
+            "which port: `{}` is a service name, not a port; give its number (e.g. `port 5432`) or its container port's name",
+            a.services.join("`, `")
+        ));
+    }
+    if let Some(said) = &a.unnamed_peer
+        && a.fqdns.is_empty()
+        && a.cidrs.is_empty()
+        && domain == Domain::Network
+        && !p.mentions.iter().any(|m| m.cued)
+    {
+        return Some(format!(
+            "which traffic: \"{said}\" names no destination; give the FQDNs (`api.example.com`), CIDRs or pod labels"
+        ));
+    }
+    if let Some(said) = &a.unnamed_list {
+        let what = if domain == Domain::Process || a.domain_word == Some(Domain::Process) {
+            a.binaries
+                .is_empty()
+                .then_some("which executables: paths (`/usr/bin/curl`)")
+        } else if domain == Domain::Network {
+            (ports.is_empty()
+                && a.cidrs.is_empty()
+                && a.fqdns.is_empty()
+                && a.entities.is_empty()
+                && a.named_ports.is_empty()
+                // One group of workloads is the scope: no peer named.
+                && p.groups.len() < 2)
+                .then_some("which traffic: the ports, peers (labels), CIDRs or FQDNs")
+        } else {
+            (a.paths.is_empty() && a.dirs.is_empty())
+                .then_some("which files: paths (`/etc/passwd`) or directories")
+        };
+        if let Some(what) = what {
+            return Some(format!(
+                "{what} that \"{said}\" holds; the list is not given"
+            ));
+        }
+    }
+    if let Some(said) = &a.unnamed_port
+        && ports.is_empty()
+        && a.named_ports.is_empty()
+        && domain == Domain::Network
+    {
+        return Some(format!(
+            "which port: \"{said}\" names no port; give its number (e.g. `port 5432`) or its container port's name (`the port named http`)"
+        ));
+    }
+    None
+}

@@ -712,6 +712,26 @@ impl<'a> Parser<'a> {
     /// describe it ("except the private IP ranges 10.0.0.0/8, …", "except
     /// RFC 1918 networks: 10.0.0.0/8"); `None` when none follows.
     fn cidr_after_description(&self, k: usize) -> Option<usize> {
+        // "except the private, loopback, link-local and multicast ranges
+        // 10.0.0.0/8, …": a list of adjectives before the word for them.
+        let plain = |j: usize| {
+            let w = self.low(j).trim_end_matches(',');
+            !w.is_empty() && w.chars().all(|c| c.is_ascii_alphabetic() || c == '-')
+        };
+        if let Some(c) = (k..(k + 14).min(self.toks.len()))
+            .take_while(|&j| {
+                plain(j) || parse_cidr(self.low(j).trim_end_matches([',', '.', ')'])).is_some()
+            })
+            .find(|&j| parse_cidr(self.low(j).trim_end_matches([',', '.', ')'])).is_some())
+            && c > k
+            && matches!(
+                self.low(c - 1).trim_end_matches(':'),
+                "ranges" | "networks" | "subnets" | "cidrs" | "blocks" | "addresses"
+            )
+            && (k..c - 1).any(|j| self.toks[j].comma || matches!(self.low(j), "and" | "or"))
+        {
+            return Some(c);
+        }
         (k..(k + 6).min(self.toks.len()))
             .take_while(|&j| {
                 j == k
@@ -909,8 +929,16 @@ impl<'a> Parser<'a> {
                             || w.strip_suffix(':')
                                 .is_some_and(|key| !key.is_empty() && label_key_ok(key)))
                 });
+        // "only pods labelled jenkins/slave: true may …": a label written
+        // as a key and its value.
+        let key_value = self.low(k).strip_suffix(':').is_some_and(|key| {
+            !key.is_empty()
+                && label_key_ok(key)
+                && matches!(self.low(k - 1), "labelled" | "labeled")
+        });
         k < self.toks.len()
             && (split_label(self.low(k)).is_some()
+                || key_value
                 || (self.low(k + 1) == "pods" || self.low(k + 2) == "pods") && !verb
                 || self.low(k) == "from" && k > i + 1
                 // "allow only the frontend namespace to reach …".

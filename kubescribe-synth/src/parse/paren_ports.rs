@@ -45,7 +45,12 @@ impl<'a> Parser<'a> {
         let Some(t) = self.toks.get(i) else {
             return false;
         };
-        if !t.paren || parse_port(t.text).is_none() || i == 0 {
+        // "(22/80/443)" after "SSH/HTTP/HTTPS": a list written with slashes.
+        let slash_list = t.text.contains('/')
+            && t.text
+                .split('/')
+                .all(|p| matches!(parse_port(p), Some((_, None))));
+        if !t.paren || parse_port(t.text).is_none() && !slash_list || i == 0 {
             return false;
         }
         // "ptrace(2)": a manual section glued to its word, no port.
@@ -69,8 +74,9 @@ impl<'a> Parser<'a> {
             return false;
         }
         let prev = self.low(i - 1);
-        let named_service = SERVICE_NAMES.contains(&prev)
-            || service_port(prev).is_some()
+        let service = |w: &str| SERVICE_NAMES.contains(&w) || service_port(w).is_some();
+        let named_service = service(prev)
+            || prev.contains('/') && prev.split('/').all(service)
             || matches!(prev, "port" | "ports");
         // "on epmd (4369)", "over the management API (15672)".
         let after_on = (i.saturating_sub(5)..i - 1).any(|k| {

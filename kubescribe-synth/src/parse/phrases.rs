@@ -175,4 +175,39 @@ impl<'a> Parser<'a> {
         }
         None
     }
+
+    /// Docker's capability flags at token `i` ("--cap-drop=ALL",
+    /// "--cap-add=NET_BIND_SERVICE", "`--cap-drop=SETGID,SETUID`"): what is
+    /// added back is the exception to the drop. Whether token `i` is one.
+    pub(super) fn docker_cap_flag(&mut self, a: &mut Acc, i: usize) -> bool {
+        let t = self.toks[i].clone();
+        let Some((flag, value)) = t
+            .lower
+            .trim_end_matches([',', ';'])
+            .strip_prefix("--")
+            .and_then(|f| f.split_once('='))
+            .filter(|(flag, _)| matches!(*flag, "cap-drop" | "cap-add"))
+        else {
+            return false;
+        };
+        self.ent(EntityKind::Action, t.start, t.end);
+        a.domain_word.get_or_insert(Domain::Capability);
+        if flag == "cap-drop" {
+            a.block.get_or_insert("drop".to_string());
+        } else {
+            a.except = true;
+        }
+        // A comma-separated list, in backticks or not.
+        for cap in value.split(',') {
+            let cap = cap
+                .trim_matches(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+                .trim_start_matches("cap_");
+            if flag == "cap-drop" && cap == "all" {
+                a.all_word = true;
+            } else if !cap.is_empty() {
+                push_uniq(&mut a.caps, cap.to_string());
+            }
+        }
+        true
+    }
 }

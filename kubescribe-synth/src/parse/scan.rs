@@ -76,31 +76,7 @@ impl<'a> Parser<'a> {
                 a.adds_rule = true;
             }
             // Docker's flags: "--cap-drop=ALL, --cap-add=NET_BIND_SERVICE".
-            if let Some((flag, value)) = l
-                .trim_end_matches([',', ';'])
-                .strip_prefix("--")
-                .and_then(|f| f.split_once('='))
-                && matches!(flag, "cap-drop" | "cap-add")
-            {
-                self.ent(EntityKind::Action, t.start, t.end);
-                a.domain_word.get_or_insert(Domain::Capability);
-                if flag == "cap-drop" {
-                    a.block.get_or_insert("drop".to_string());
-                } else {
-                    a.except = true;
-                }
-                // "--cap-drop=SETGID,SETUID`:": a comma-separated list, in
-                // backticks or not.
-                for cap in value.split(',') {
-                    let cap = cap
-                        .trim_matches(|c: char| !c.is_ascii_alphanumeric() && c != '_')
-                        .trim_start_matches("cap_");
-                    if flag == "cap-drop" && cap == "all" {
-                        a.all_word = true;
-                    } else if !cap.is_empty() {
-                        push_uniq(&mut a.caps, cap.to_string());
-                    }
-                }
+            if self.docker_cap_flag(a, i) {
                 i += 1;
                 continue;
             }
@@ -148,22 +124,9 @@ impl<'a> Parser<'a> {
                 }
                 continue;
             }
-            // "… processes that are not on the allowed list: A and B": the
-            // rest of a kind, an allow-list of what the list holds.
-            // "block all … except where absolutely required": which traffic
-            // is needed goes unsaid ("block /bin/sh unless needed" names
-            // what is blocked: the words add nothing).
-            if let Some((k, needed)) = self.unlisted_phrase(i) {
-                if needed && !(a.all_word || a.isolate || a.default_deny || a.deny_all_first) {
-                    i = k + 1;
-                    continue;
-                }
-                a.except = true;
-                a.all_word = true;
-                let said = &self.text[t.start..self.toks[k].end];
-                a.unnamed_list
-                    .get_or_insert(said.trim_end_matches([',', '.', ':']).to_string());
-                i = k + 1;
+            // "… processes that are not on the allowed list: A and B".
+            if let Some(k) = self.unlisted(a, i) {
+                i = k;
                 continue;
             }
             // Actions (one- to four-word phrases).
@@ -176,7 +139,8 @@ impl<'a> Parser<'a> {
                 i = self.take_action(a, i, k, (act, negated), n);
                 continue;
             }
-            if l == "only" {
+            // "… to the GitHub API only: api.github.com …".
+            if l.trim_end_matches([':', ',']) == "only" {
                 a.only = true;
                 if self.only_before_subject(i) {
                     a.only_subject = true;
@@ -728,6 +692,23 @@ impl<'a> Parser<'a> {
                     Some(d) if d != dir => Direction::Both,
                     _ => dir,
                 });
+                i += 1;
+                continue;
+            }
+            // "the ingress controller", "an egress gateway": a component's
+            // name, no direction.
+            if matches!(l, "ingress" | "egress")
+                && matches!(
+                    next.trim_end_matches([',', '.', ';', ':']),
+                    "controller"
+                        | "controllers"
+                        | "gateway"
+                        | "gateways"
+                        | "proxy"
+                        | "proxies"
+                        | "router"
+                )
+            {
                 i += 1;
                 continue;
             }

@@ -200,8 +200,9 @@ impl<'a> Parser<'a> {
                         .is_some_and(|x| split_label(x.text).is_some())
                 })
         };
+        // "the build pods are labelled role=build-job" too.
         let labelled_after = labels_at(i + 2)
-            || matches!(self.low(i + 2), "pods" | "containers") && labels_at(i + 3);
+            || matches!(self.low(i + 2), "pods" | "containers" | "are" | "is") && labels_at(i + 3);
         // "the metadata service at 169.254.169.254", "the DNS service
         // (10.96.0.10)": the address is what is named.
         let addressed_after = self.low(i + 2) == "at"
@@ -316,8 +317,27 @@ impl<'a> Parser<'a> {
         let quoted =
             t.start > 0 && matches!(self.text.as_bytes()[t.start - 1], b'`' | b'"' | b'\'');
         // A plain "-ing"/"-ed" word ("a pod getting pwned") is a verb.
-        let verb_form = ["ing", "ed"].iter().any(|e| t.lower.ends_with(e))
-            && t.lower.chars().all(|c| c.is_ascii_lowercase());
+        let plain = t.lower.chars().all(|c| c.is_ascii_lowercase());
+        // So is a word in "-s" before what it governs ("each pod consists
+        // of …", "the pod talks to …").
+        let third_person = t.lower.ends_with('s')
+            && !t.lower.ends_with("ss")
+            && matches!(
+                self.low(i + 1),
+                "of" | "to"
+                    | "the"
+                    | "a"
+                    | "an"
+                    | "with"
+                    | "from"
+                    | "into"
+                    | "its"
+                    | "their"
+                    | "no"
+                    | "only"
+            );
+        let verb_form =
+            plain && (["ing", "ed"].iter().any(|e| t.lower.ends_with(e)) || third_person);
         is_ns_name(t.text)
             && !reserved(&t.lower)
             && (quoted || !NOT_A_POD_NAME.contains(&t.lower.as_str()) && !verb_form)

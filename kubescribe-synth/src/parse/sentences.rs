@@ -59,6 +59,13 @@ fn sentence_spans(text: &str) -> Vec<(usize, usize)> {
                 .get(j)
                 .is_some_and(|x| x.is_ascii_uppercase() || b"`\"'([*-".contains(x))
                 || end_mark && c == b'.' && imperative(&text[j..])
+                // "… by default. cloudcore (…) should only accept …": so does
+                // one that restricts with a modal.
+                || end_mark && c == b'.' && {
+                    let rest = &text[j..];
+                    let end = rest.find(". ").unwrap_or(rest.len());
+                    modal_restriction(&rest[..end])
+                }
                 // "can you watch …? if someone drops a tool …": chat's
                 // question or exclamation ends its sentence in any case.
                 || matches!(c, b'?' | b'!') && j < b.len();

@@ -48,23 +48,26 @@ impl<'a> Parser<'a> {
             }
             // "reach the metrics port 9090 of the mcp-server pods (…)": the
             // pods whose port is reached.
-            "of" if (parse_port(prev).is_some() || matches!(prev, "port" | "ports"))
-                && (i.saturating_sub(6)..i).any(|k| {
-                    matches!(
-                        self.low(k),
-                        "reach"
-                            | "reaches"
-                            | "reaching"
-                            | "access"
-                            | "accesses"
-                            | "hit"
-                            | "contact"
-                            | "connect"
-                            | "call"
-                            | "query"
-                            | "scrape"
-                    )
-                }) =>
+            // "connect to 8001 and 8444 on the kong gateway pods": so are
+            // the pods the ports are on.
+            "of" | "on"
+                if (parse_port(prev).is_some() || matches!(prev, "port" | "ports"))
+                    && (i.saturating_sub(6)..i).any(|k| {
+                        matches!(
+                            self.low(k),
+                            "reach"
+                                | "reaches"
+                                | "reaching"
+                                | "access"
+                                | "accesses"
+                                | "hit"
+                                | "contact"
+                                | "connect"
+                                | "call"
+                                | "query"
+                                | "scrape"
+                        )
+                    }) =>
             {
                 self.cue = Some(Cue::To);
                 self.cue_at = i;
@@ -110,8 +113,13 @@ impl<'a> Parser<'a> {
                 self.cue_at = i;
                 // "accessible to 10.1.0.0/16", "expose it only to specific
                 // source IPs: 10.0.9.204": the addresses reach the pods.
-                if (i + 1..(i + 5).min(self.toks.len()))
-                    .any(|k| parse_cidr(self.low(k).trim_end_matches([',', '.'])).is_some())
+                // "… restricted to the office VPN range 10.8.0.0/16".
+                let cidr_at =
+                    |k: usize| parse_cidr(self.low(k).trim_end_matches([',', '.'])).is_some();
+                if (i + 1..(i + 5).min(self.toks.len())).any(cidr_at)
+                    || (i + 1..(i + 7).min(self.toks.len()))
+                        .take_while(|&k| k == i + 1 || !self.ends_clause(k - 1))
+                        .any(cidr_at)
                 {
                     a.dir_implied.get_or_insert(Direction::Ingress);
                 }
@@ -121,10 +129,32 @@ impl<'a> Parser<'a> {
             | "contact" | "scrape" | "scrapes" | "query" | "queries" => {
                 self.cue = Some(Cue::To);
                 self.cue_at = i;
+                // "towards the PLC subnet 192.168.10.0/24": an address after
+                // a few words naming it.
+                let mut k = i + 1;
+                while k < i + 5
+                    && !matches!(
+                        self.low(k),
+                        "from" | "on" | "for" | "in" | "with" | "and" | "or" | "by" | "of"
+                    )
+                    && self
+                        .low(k)
+                        .chars()
+                        .all(|c| c.is_ascii_alphabetic() || c == '-')
+                    && !self.low(k).is_empty()
+                    && !self.ends_clause(k)
+                {
+                    k += 1;
+                }
+                let addressed = k > i + 1 && {
+                    let w = self.low(k).trim_end_matches([',', '.', ';', ')']);
+                    parse_cidr(w).is_some() || is_fqdn(w)
+                };
                 if mode == Mode::None
                     && (matches!(next, "port" | "ports")
                         || parse_cidr(next).is_some()
                         || is_fqdn(next))
+                    || addressed
                 {
                     a.dir_implied.get_or_insert(Direction::Egress);
                 }

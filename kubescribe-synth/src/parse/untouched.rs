@@ -27,7 +27,17 @@ const SUBJECTS: &[&str] = &[
 
 /// Words that may come before the subject: "all other traffic", "the rest
 /// of the traffic", "any other egress".
-const LEADS: &[&str] = &["all", "other", "the", "of", "any", "remaining", "else"];
+const LEADS: &[&str] = &[
+    "all",
+    "other",
+    "the",
+    "of",
+    "any",
+    "remaining",
+    "else",
+    "port",
+    "ports",
+];
 
 /// Verbs of staying: "stays", "remains", "is still", "can stay".
 const STAYS: &[&str] = &[
@@ -95,7 +105,15 @@ pub(super) fn without_untouched(text: &str) -> Option<String> {
 /// "egress stays open", "all other traffic stays allowed", "reads ok",
 /// "the rest of the traffic remains unrestricted".
 fn leaves_alone(words: &[String]) -> bool {
-    let Some(s) = words.iter().position(|w| SUBJECTS.contains(&w.as_str())) else {
+    // "8883 stays open", "port 22/tcp remains allowed": a port.
+    let port = |w: &str| {
+        let n = w.split('/').next().unwrap_or(w);
+        !n.is_empty() && n.len() <= 5 && n.chars().all(|c| c.is_ascii_digit())
+    };
+    let Some(s) = words
+        .iter()
+        .position(|w| SUBJECTS.contains(&w.as_str()) || port(w))
+    else {
         return false;
     };
     let Some(last) = words.last().filter(|_| s + 1 < words.len()) else {
@@ -171,6 +189,10 @@ mod tests {
         assert_eq!(
             kept("deny writes below /bin/. reads ok"),
             "deny writes below /bin/."
+        );
+        assert_eq!(
+            kept("block ingress on 1883; 8883 stays open."),
+            "block ingress on 1883; ."
         );
         assert_eq!(
             kept("block changes to /etc/passwd; reading it stays fine"),

@@ -354,7 +354,9 @@ impl<'a> Parser<'a> {
                     | "description" | "message" | "note" | "example" | "summary" | "effect"
                     | "intent" | "result" | "action" | "alert" | "warning"
             )
-            && !reserved(&l[..l.len() - 1])
+            // "(run: jenkins-master)": a usual key in parentheses is one.
+            && (!reserved(&l[..l.len() - 1])
+                || t.paren && COMMON_LABEL_KEYS.contains(&&l[..l.len() - 1]))
             && !t.comma
             && i + 1 < n
             && label_val_ok(self.toks[i + 1].text)
@@ -520,6 +522,10 @@ impl<'a> Parser<'a> {
         {
             *mode = Mode::Port;
         }
+        // "SSH/HTTP/HTTPS (22/80/443)": the services' ports, listed.
+        if *mode != Mode::Port && raw.contains('/') && self.port_in_parens(i) {
+            *mode = Mode::Port;
+        }
         // "the SSH port (22/2222)": ports listed with a slash.
         if *mode == Mode::Port
             && raw.contains('/')
@@ -548,6 +554,19 @@ impl<'a> Parser<'a> {
             && (parse_port(&prev).is_some() || self.text[..t.start].trim_end().ends_with(')'))
         {
             return 1;
+        }
+        // "may connect to 8001 and 8444 on …", "access to 9901 must …": a
+        // bare number reached is a port.
+        if matches!(*mode, Mode::None | Mode::File)
+            && prev == "to"
+            && i >= 2
+            && matches!(
+                self.low(i - 2),
+                "connect" | "connects" | "connecting" | "access" | "talk" | "talks" | "connections"
+            )
+            && matches!(parse_port(raw), Some((_, None)))
+        {
+            *mode = Mode::Port;
         }
         // "plus the whole 11000-11999 range": a range of numbers said as one.
         if *mode == Mode::None
@@ -883,12 +902,12 @@ impl<'a> Parser<'a> {
         }
         // A word that ends a value list; not "except" ("all ports except
         // 443": the exception is of the same kind).
-        if !LIST_GLUE.contains(&l)
-            && !matches!(l, "except" | "excluding" | "excepting" | "besides")
-            && !self.other_than(i)
-            && !(l == "than" && self.other_than(i.saturating_sub(1)))
-            && !matches!(*mode, Mode::Syscall | Mode::Cap)
-        {
+        let keeps_list = LIST_GLUE.contains(&l)
+            || matches!(l, "except" | "excluding" | "excepting" | "besides")
+            || self.other_than(i)
+            || l == "than" && self.other_than(i.saturating_sub(1))
+            || matches!(*mode, Mode::Syscall | Mode::Cap);
+        if !keeps_list {
             *mode = Mode::None;
         }
         1
