@@ -276,6 +276,11 @@ impl<'a> Parser<'a> {
                 self.prev_low(i),
                 "error"
                     | "access"
+                    | "file"
+                    | "event"
+                    | "process"
+                    | "runtime"
+                    | "system"
                     | "slow"
                     | "query"
                     | "general"

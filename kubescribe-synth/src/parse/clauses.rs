@@ -318,7 +318,11 @@ impl<'a> Parser<'a> {
                 (matches!(l, "since" | "because" | "otherwise") && self.low(j + 1) != "of"
                     // "…, so they can't reach the metadata service": a
                     // purpose that restates what the ask keeps out.
-                    || l == "so" && self.negative_purpose(j)
+                    // Not "Write a TracingPolicy so /usr/bin/nsenter can't
+                    // be executed …": the clause before names nothing.
+                    || l == "so"
+                        && self.negative_purpose(j)
+                        && (self.names_value(from, j) || !self.names_value(j, to))
                     // "… to the collector process (/otelcol-contrib) to
                     // prevent tampering with raw data": a purpose.
                     || l == "to" && self.purpose(j))
@@ -354,6 +358,15 @@ impl<'a> Parser<'a> {
 }
 
 impl Parser<'_> {
+    /// Whether tokens `from..to` name a value or a workload (a path, a
+    /// label, a number).
+    fn names_value(&self, from: usize, to: usize) -> bool {
+        (from..to).any(|k| {
+            let t = self.toks[k].text;
+            t.contains(['=', '/']) || t.chars().any(|c| c.is_ascii_digit())
+        })
+    }
+
     /// Whether "to" at token `j` opens a purpose that names no value ("to
     /// prevent tampering with raw data", "to avoid data exfiltration").
     fn purpose(&self, j: usize) -> bool {

@@ -8,7 +8,14 @@ use super::*;
 impl<'a> Parser<'a> {
     /// Records in `a` the exception word at token `i` (`l`, between `prev`
     /// and `next`), and whether what it excepts from is a whole kind.
-    pub(super) fn exception_word(&self, a: &mut Acc, i: usize, l: &str, prev: &str, next: &str) {
+    pub(super) fn exception_word(
+        &mut self,
+        a: &mut Acc,
+        i: usize,
+        l: &str,
+        prev: &str,
+        next: &str,
+    ) {
         // "the pods in namespace prod other than app=x": a selector, no
         // exception to the action.
         if let Some(k) = self.excluded_pods_label(i) {
@@ -50,6 +57,7 @@ impl<'a> Parser<'a> {
                         | "everyone"
                         | "anybody"
                         | "everybody"
+                        | "anywhere"
                 );
         if l == "except" || l == "but" && next == "only" || besides || adds_back || not_bound_for {
             a.except = true;
@@ -79,15 +87,69 @@ impl<'a> Parser<'a> {
                 a.all_word = true;
             }
         }
-        // "denied to everybody but app=api": everyone is the whole kind,
-        // as "all" is ("block all … except X" is an allow-list of X).
-        if l == "but"
-            && matches!(
-                prev,
-                "anyone" | "everyone" | "anybody" | "everybody" | "anything" | "everything"
-            )
-        {
+        // "denied to everybody but app=api", "reachable by anybody other
+        // than 10.60.4.0/24", "anywhere but 0.0.0.0/0", "all hosts except
+        // trusted hosts": everyone is the whole kind, as "all" is ("block
+        // all … except X" is an allow-list of X).
+        let everyone = matches!(
+            prev,
+            "anyone"
+                | "everyone"
+                | "anybody"
+                | "everybody"
+                | "anything"
+                | "everything"
+                | "anywhere"
+                | "hosts"
+                | "clients"
+                | "sources"
+                | "callers"
+        ) && (prev.starts_with(['a', 'e'])
+            || i >= 2 && matches!(self.low(i - 2), "all" | "any" | "every"));
+        if everyone && (l == "but" || l == "except" || l == "other" && next == "than") {
             a.all_word = true;
+            a.except = true;
+            // Who is excepted must be named: "anything other than the
+            // configured scrape source" names nobody.
+            let k = i + if l == "other" { 2 } else { 1 };
+            // Those excepted are on the other side: "access … for all
+            // hosts except the web pods" lets them in; "anywhere but X",
+            // "talk to anyone but X" lets the pods out to them.
+            let out = prev == "anywhere" || (i.saturating_sub(3)..i).any(|k| self.low(k) == "to");
+            self.cue = Some(if out { Cue::To } else { Cue::From });
+            self.cue_at = i;
+            // ("anywhere except port 25" names it at once.)
+            let valued = (k..(k + 4).min(self.toks.len())).any(|j| {
+                let t = self.toks[j].text;
+                t.contains(['=', '/', '.']) || t.chars().any(|c| c.is_ascii_digit())
+            });
+            if !valued {
+                a.excepted_who.get_or_insert(
+                    self.text[self.toks[i - 1].start..self.toks[k.min(self.toks.len() - 1)].end]
+                        .to_string(),
+                );
+            }
+        }
+        // "exec anything that isn't uwsgi (…)": the rest of a kind.
+        let negated_is =
+            matches!(l, "isn't" | "aren't") || l == "not" && matches!(prev, "is" | "are");
+        if negated_is
+            && (i.saturating_sub(4)..i).any(|k| {
+                matches!(self.low(k), "that" | "which")
+                    && k > 0
+                    && matches!(
+                        self.low(k - 1),
+                        "anything" | "everything" | "binary" | "program" | "process" | "executable"
+                    )
+            })
+        {
+            a.except = true;
+            a.all_word = true;
+            // What it is not must be named: "not one of those defined
+            // processes" names nothing.
+            let end = (i + 6).min(self.toks.len() - 1);
+            a.unnamed_list
+                .get_or_insert(self.text[self.toks[i].start..self.toks[end].end].to_string());
         }
     }
 
@@ -204,5 +266,36 @@ impl<'a> Parser<'a> {
             });
             inside.then_some(k)
         })
+    }
+
+    /// "nobody but X", "no one except X", "nothing other than X", "no
+    /// process besides X" at token `i`, followed by a modal: only X may.
+    /// The last token of the exception's words.
+    pub(super) fn no_one_but(&self, i: usize) -> Option<usize> {
+        let l = self.low(i);
+        let next = self.low(i + 1);
+        let at = match l {
+            "nobody" | "noone" | "nothing" => i + 1,
+            "no" if matches!(
+                next,
+                "one" | "process" | "program" | "binary" | "pod" | "container" | "workload"
+            ) =>
+            {
+                i + 2
+            }
+            _ => return None,
+        };
+        let last = match self.low(at) {
+            "but" | "except" | "besides" => at,
+            "other" if self.low(at + 1) == "than" => at + 1,
+            "apart" | "save" if matches!(self.low(at + 1), "from" | "for") => at + 1,
+            _ => return None,
+        };
+        // "nothing but port 443" states a posture; the modal makes the
+        // subject of a permission.
+        let modal = (last + 1..(last + 12).min(self.toks.len()))
+            .take_while(|&k| !self.ends_clause(k - 1) || k == last + 1)
+            .any(|k| matches!(self.low(k), "may" | "can" | "should" | "must" | "shall"));
+        (l != "nothing" || modal).then_some(last)
     }
 }

@@ -4,7 +4,7 @@
 use super::*;
 use kubescribe_core::intent::IntentGap;
 
-use super::missing::{missing_fields, unnamed_values};
+use super::missing::{empty_exception, missing_fields, unnamed_values};
 
 impl<'a> Parser<'a> {
     #[allow(clippy::too_many_arguments)]
@@ -859,7 +859,8 @@ impl<'a> Parser<'a> {
                 && resources.paths.is_empty()
                 && resources.dirs.is_empty()
                 && resources.binaries.is_empty();
-        if action == Action::Block && a.all_word && a.except && whole_kind {
+        let excepted = action == Action::Block && a.all_word && a.except && whole_kind;
+        if excepted {
             self.assume.push(
                 "\"block all … except X\" read as an allow-list of X (everything else denied)"
                     .into(),
@@ -882,6 +883,10 @@ impl<'a> Parser<'a> {
             named.owner_only = false;
             named.is_empty()
         };
+        // An exception that names nothing would allow the whole kind.
+        if (excepted || action == Action::Block && a.all_word && a.except) && resources.all {
+            return Err(IntentParseError::Missing(vec![empty_exception(domain)]));
+        }
         let deny = deny.map(|b| {
             let (ports, protocols) = ports_and_protocols(&b);
             Resources {

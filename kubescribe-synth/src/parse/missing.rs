@@ -116,6 +116,17 @@ pub(super) fn unnamed_values(
             "which traffic: \"{said}\" names no destination; give the FQDNs (`api.example.com`), CIDRs or pod labels"
         ));
     }
+    if let Some(said) = &a.excepted_who
+        && domain == Domain::Network
+        && a.cidrs.is_empty()
+        && a.fqdns.is_empty()
+        && a.entities.is_empty()
+        && p.groups.len() < 2
+    {
+        return Some(format!(
+            "which traffic: who \"{said} …\" lets in or out is not given; name the peers (labels), CIDRs or FQDNs"
+        ));
+    }
     if let Some(said) = &a.unnamed_list {
         let what = if domain == Domain::Process || a.domain_word == Some(Domain::Process) {
             a.binaries
@@ -150,4 +161,17 @@ pub(super) fn unnamed_values(
         ));
     }
     None
+}
+
+/// The refusal of "block all … except …" whose exception names nothing of
+/// `domain` (allowing all of it would be the opposite of the ask).
+pub(super) fn empty_exception(domain: Domain) -> String {
+    let what = match domain {
+        Domain::Network => "which traffic: the ports, peers (labels), CIDRs or FQDNs",
+        Domain::Process => "which executables: paths (`/usr/bin/curl`)",
+        Domain::File => "which files: paths (`/etc/passwd`) or directories",
+        Domain::Capability => "which capabilities",
+        Domain::Syscall => "which system calls",
+    };
+    format!("{what} stay allowed? the exception to \"block all\" names none")
 }

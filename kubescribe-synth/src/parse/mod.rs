@@ -17,6 +17,7 @@ mod lexicon;
 mod missing;
 mod namespaces;
 mod paren_ports;
+mod pasted;
 mod phrases;
 mod restate;
 mod runtime_names;
@@ -201,6 +202,8 @@ fn parse_read_parts(
 ) -> Result<ParsedIntent, IntentParseError> {
     let uncommented = sentences::without_config_comments(text);
     let text = uncommented.as_deref().unwrap_or(text);
+    let unpasted = pasted::without_pasted(text);
+    let text = unpasted.as_deref().unwrap_or(text);
     let bounded = untouched::without_untouched(text);
     let text = bounded.as_deref().unwrap_or(text);
     let mut resolver = resolver;
@@ -423,6 +426,9 @@ struct Acc {
     /// An allow-list said but perhaps not given ("not on our allowlist"):
     /// refused when the intent names nothing it holds.
     unnamed_list: Option<String>,
+    /// Everyone but someone ("anybody other than …"): refused when no peer
+    /// is named.
+    excepted_who: Option<String>,
     /// "all traffic", "deny all", "default deny", "isolate": the whole domain.
     all_word: bool,
     /// "isolate"/"default deny": a default deny (both directions unless said).

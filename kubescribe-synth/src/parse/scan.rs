@@ -202,21 +202,16 @@ impl<'a> Parser<'a> {
             }
             // "nobody but Prometheus (…) should be able to reach …": only
             // Prometheus may.
-            let but_at = if l == "no" && next == "one" {
-                i + 2
-            } else {
-                i + 1
-            };
-            if (matches!(l, "nobody" | "noone") || l == "no" && next == "one")
-                && matches!(self.low(but_at), "but" | "except")
-            {
+            // "nothing but kong (…) should reach …", "Nothing other than
+            // mariadbd (…) may read …", "no process besides X may …".
+            if let Some(last) = self.no_one_but(i) {
                 a.only = true;
-                if self.only_before_subject(but_at) {
+                if self.only_before_subject(last) {
                     a.only_subject = true;
                 }
-                self.ent(EntityKind::Action, t.start, self.toks[but_at].end);
+                self.ent(EntityKind::Action, t.start, self.toks[last].end);
                 a.allow.get_or_insert("only".to_string());
-                i = but_at + 1;
+                i = last + 1;
                 continue;
             }
             if (matches!(l, "nothing" | "nobody" | "noone") || l == "no" && next == "one")
@@ -278,6 +273,7 @@ impl<'a> Parser<'a> {
             // allow-list's posture, not a block of its own.
             if matches!(l, "everything" | "anything" | "all" | "nothing")
                 && matches!(next.as_str(), "else" | "other")
+                && !self.other_than(i + 1)
             {
                 a.only = true;
                 let mut k = i + 2;

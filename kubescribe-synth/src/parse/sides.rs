@@ -51,7 +51,8 @@ impl<'a> Parser<'a> {
             // "connect to 8001 and 8444 on the kong gateway pods": so are
             // the pods the ports are on.
             "of" | "on"
-                if (parse_port(prev).is_some() || matches!(prev, "port" | "ports"))
+                if (parse_port(prev.trim_start_matches(':')).is_some()
+                    || matches!(prev, "port" | "ports"))
                     && (i.saturating_sub(6)..i).any(|k| {
                         matches!(
                             self.low(k),

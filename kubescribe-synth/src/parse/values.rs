@@ -124,7 +124,13 @@ impl<'a> Parser<'a> {
                 && exec_looking(raw)
                 && (!a.paths.is_empty() || !a.dirs.is_empty())
                 // "… readable by the Lenses process (/opt/…)": files or not.
-                || self.agent_of_access(i) && exec_looking(raw)
+                // "/x/token to be readable only by /knoxAutoPolicy": right
+                // after the "by", with the files named, any program.
+                || self.agent_of_access(i)
+                    && (exec_looking(raw)
+                        || matches!(prev.as_str(), "by" | "only")
+                            && !raw.contains('.')
+                            && (!a.paths.is_empty() || !a.dirs.is_empty()))
             {
                 // "/etc/shadow may not be touched by /bin/ln": the agent of a
                 // passive verb on the files named before it acts on them; so do
@@ -321,24 +327,26 @@ impl<'a> Parser<'a> {
         // A hyphenated key that opens the text is a title ("01-namespace-
         // changes: hook …").
         let key_said_as_label = |key: &str| {
-            COMMON_LABEL_KEYS.contains(&key)
-                || key.contains(['.', '/'])
-                || key.contains(['-', '_']) && i > 0
-                || t.paren
-                || (i.saturating_sub(3)..i).any(|j| {
-                    matches!(
-                        self.low(j),
-                        "label"
-                            | "labels"
-                            | "labelled"
-                            | "labeled"
-                            | "matchlabels"
-                            | "matchlabels:"
-                            | "selector"
-                            | "selector:"
-                            | "podselector:"
-                    )
-                })
+            // "… or pidfd_getfd: they read …": a system call ends a list.
+            !(SYSCALLS_CLEAR.contains(&key) || SYSCALLS_WORDY.contains(&key))
+                && (COMMON_LABEL_KEYS.contains(&key)
+                    || key.contains(['.', '/'])
+                    || key.contains(['-', '_']) && i > 0
+                    || t.paren
+                    || (i.saturating_sub(3)..i).any(|j| {
+                        matches!(
+                            self.low(j),
+                            "label"
+                                | "labels"
+                                | "labelled"
+                                | "labeled"
+                                | "matchlabels"
+                                | "matchlabels:"
+                                | "selector"
+                                | "selector:"
+                                | "podselector:"
+                        )
+                    }))
         };
         if raw.ends_with(':')
             && label_key_ok(&raw[..raw.len() - 1])
@@ -450,6 +458,17 @@ impl<'a> Parser<'a> {
             if p != Protocol::Icmp && !a.pending_protos.contains(&p) {
                 a.pending_protos.push(p);
             }
+            *mode = Mode::Port;
+            return 1;
+        }
+        // "/metrics on :9091": a port written as an address's suffix.
+        if let Some((p, None)) = raw
+            .strip_prefix(':')
+            .and_then(|r| parse_port(r.trim_end_matches([',', '.', ';', ')'])))
+        {
+            self.ent(EntityKind::Port, t.start, t.end);
+            let pending = std::mem::take(&mut a.pending_protos);
+            push_port(a, p, None, &pending);
             *mode = Mode::Port;
             return 1;
         }
@@ -772,6 +791,12 @@ impl<'a> Parser<'a> {
         let after_action = self.last_action_tok == Some(i.wrapping_sub(1));
         let exec_name = *mode == Mode::Exec
             && !reserved(l)
+            // "every execution out of /tmp/": an adverb, no program.
+            && !matches!(
+                l,
+                "out" | "off" | "up" | "inside" | "outside" | "within" | "there" | "here" | "again"
+                    | "anything" | "everything" | "nothing"
+            )
             && (known.is_some() || !(l.ends_with("ed") || l.ends_with("ing") || l.ends_with("ly")))
             && is_ident(raw, &['-', '_', '.'])
             // "--" or "-" between a heading and the intent is punctuation.

@@ -1,0 +1,378 @@
+//! Evidence pasted before the ask: a runtime tool's alert or log line
+//! ("10:37:09.1: Notice Unexpected connection … (command=fetcher
+//! k8s.ns=fission-function … connection=…:443)", a Tetragon or KubeArmor
+//! JSON event, `"Labels": "app=x", "Resource": "/etc/shadow"`). Its fields
+//! (users, images, container ids, the pod that fired, the file it touched)
+//! describe what happened, not the policy: they are blanked out (offsets
+//! kept) before parsing, so only the operator's own words name the
+//! workload, the values and the action.
+
+/// Field names of alert and event outputs (Falco, Tetragon, KubeArmor,
+/// Hubble, auditd) that are no label keys of a workload.
+const FIELD_KEYS: &[&str] = &[
+    "user",
+    "user_loginuid",
+    "user.name",
+    "command",
+    "cmdline",
+    "k8s.ns",
+    "k8s.pod",
+    "k8s.ns.name",
+    "k8s.pod.name",
+    "container",
+    "container_id",
+    "container.id",
+    "container.name",
+    "image",
+    "container.image",
+    "parent",
+    "shell",
+    "terminal",
+    "file",
+    "connection",
+    "fd",
+    "fd.name",
+    "syscall",
+    "flags",
+    "sa_family",
+    "sin_port",
+    "sin_addr",
+    "proc.name",
+    "proc.cmdline",
+    "proc.pname",
+    "evt.type",
+    "binary",
+    "arguments",
+    "pid",
+    "ppid",
+    "uid",
+    "exe",
+    "comm",
+    "id",
+    "name",
+];
+
+/// Quoted keys of JSON events (Tetragon, KubeArmor, Falco's JSON output).
+const EVENT_KEYS: &[&str] = &[
+    "\"pod\"",
+    "\"process\"",
+    "\"arguments\"",
+    "\"flags\"",
+    "\"parent\"",
+    "\"node_name\"",
+    "\"time\"",
+    "\"PodName\"",
+    "\"PolicyName\"",
+    "\"Operation\"",
+    "\"Resource\"",
+    "\"Result\"",
+    "\"Severity\"",
+    "\"output\"",
+    "\"rule\"",
+    "\"priority\"",
+    "\"Labels\"",
+    "\"NamespaceName\"",
+    "\"ProcessName\"",
+    "\"Data\"",
+];
+
+/// `text` with pasted alert and event output blanked out, or `None` when
+/// it has none.
+pub(super) fn without_pasted(text: &str) -> Option<String> {
+    let mut blank: Vec<(usize, usize)> = Vec::new();
+    json_objects(text, &mut blank);
+    quoted_fields(text, &mut blank);
+    field_runs(text, &mut blank);
+    alert_lines(text, &mut blank);
+    absorb_trailing_fields(text, &mut blank);
+    if blank.is_empty() {
+        return None;
+    }
+    Some(
+        text.char_indices()
+            .map(|(i, c)| {
+                if blank.iter().any(|&(f, t)| (f..t).contains(&i)) {
+                    " ".repeat(c.len_utf8())
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect(),
+    )
+}
+
+/// `{"binary":"/usr/bin/nsenter", …}`: a JSON object (balanced braces
+/// holding a quoted key and a colon).
+fn json_objects(text: &str, out: &mut Vec<(usize, usize)>) {
+    let b = text.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'{' {
+            let mut depth = 0;
+            let mut end = None;
+            for (j, &c) in b.iter().enumerate().skip(i) {
+                match c {
+                    b'{' => depth += 1,
+                    b'}' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            end = Some(j + 1);
+                            break;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            // An event's keys, not a pasted policy's ("denyExec": …).
+            if let Some(e) = end
+                && EVENT_KEYS.iter().any(|k| text[i..e].contains(k))
+            {
+                out.push((i, e));
+                i = e;
+                continue;
+            }
+        }
+        i += 1;
+    }
+}
+
+/// `"PodName": "x", "Labels": "app=x", "Resource": "/etc/shadow"`: two or
+/// more quoted keys with values, from the first to the end of the last.
+fn quoted_fields(text: &str, out: &mut Vec<(usize, usize)>) {
+    let mut pairs: Vec<(usize, usize)> = Vec::new();
+    let mut rest = 0;
+    while let Some(k) = text[rest..].find("\": \"").map(|k| k + rest) {
+        // The key's opening quote and the value's closing one.
+        let start = text[..k].rfind('"');
+        let end = text[k + 4..].find('"').map(|e| k + 4 + e + 1);
+        match (start, end) {
+            (Some(s), Some(e))
+                if text[s + 1..k]
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_') =>
+            {
+                pairs.push((s, e));
+                rest = e;
+            }
+            _ => rest = k + 4,
+        }
+    }
+    let event = pairs
+        .iter()
+        .any(|&(s, e)| EVENT_KEYS.iter().any(|k| text[s..e].starts_with(k)));
+    if pairs.len() >= 2 && event {
+        out.push((pairs[0].0, pairs[pairs.len() - 1].1));
+    }
+}
+
+/// Whether the word `w` is an alert's `field=value`.
+fn field(w: &str) -> bool {
+    let w = w.trim_start_matches(['(', '`', '"']);
+    w.split_once('=').is_some_and(|(k, v)| {
+        FIELD_KEYS.contains(&k.to_ascii_lowercase().as_str()) && !v.is_empty()
+    })
+}
+
+/// Whether `w` is an alert field whose key is no usual label key ("name",
+/// "id" may be a workload's labels), outside a parenthesis.
+fn strong_field(w: &str) -> bool {
+    !w.starts_with('(')
+        && field(w)
+        && !w
+            .trim_start_matches(['`', '"'])
+            .split_once('=')
+            .is_some_and(|(k, _)| matches!(k, "name" | "id"))
+}
+
+/// "(user=root command=touch /bin/hack file=/bin/hack)", "binary=/tmp/x
+/// arguments=\"-v …\" parent=/usr/local/go/bin/go": a parenthesis holding
+/// two or more alert fields, or a run of them (with the words of their
+/// values between) outside one.
+fn field_runs(text: &str, out: &mut Vec<(usize, usize)>) {
+    // Parentheses first.
+    let mut open = None;
+    for (i, c) in text.char_indices() {
+        match c {
+            '(' => open = Some(i),
+            ')' => {
+                if let Some(o) = open.take() {
+                    let inner = &text[o + 1..i];
+                    let keys: Vec<&str> = inner
+                        .split_whitespace()
+                        .filter(|w| field(w))
+                        .filter_map(|w| w.split_once('=').map(|(k, _)| k))
+                        .collect();
+                    let strong = keys
+                        .iter()
+                        .filter(|k| !matches!(**k, "name" | "id"))
+                        .count();
+                    if (inner.contains("k8s.") || keys.len() >= 2) && strong >= 1 {
+                        out.push((o, i + 1));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    // Runs outside: words from the first field to the last of two or
+    // more, on one line, with no sentence end between.
+    let words: Vec<(usize, &str)> = text
+        .split_whitespace()
+        .map(|w| (w.as_ptr() as usize - text.as_ptr() as usize, w))
+        .collect();
+    let mut k = 0;
+    while k < words.len() {
+        if !strong_field(words[k].1) || out.iter().any(|&(f, t)| (f..t).contains(&words[k].0)) {
+            k += 1;
+            continue;
+        }
+        let mut last = k;
+        let mut j = k + 1;
+        while j < words.len() && j <= last + 6 {
+            let between = &text[words[j - 1].0..words[j].0];
+            if between.contains('\n') || words[j - 1].1.ends_with(['.', ';']) {
+                break;
+            }
+            if strong_field(words[j].1) {
+                last = j;
+            }
+            j += 1;
+        }
+        if last > k {
+            let (s, w) = words[last];
+            // A quoted value runs to its closing quote.
+            let mut end = s + w.trim_end_matches(['.', ',', ';']).len();
+            if let Some(q) = w.find("=\"")
+                && !w[q + 2..].contains('"')
+                && let Some(close) = text[end..].find('"')
+            {
+                end += close + 1;
+            }
+            out.push((words[k].0, end));
+        }
+        k = last + 1;
+    }
+}
+
+/// "(user=root … file=/etc/shadow) container=host (id=host)": the fields
+/// right after a blanked part (alone, or a parenthesis of nothing else)
+/// belong to it.
+fn absorb_trailing_fields(text: &str, out: &mut [(usize, usize)]) {
+    for r in out.iter_mut() {
+        loop {
+            let rest = &text[r.1..];
+            let gap = rest.len() - rest.trim_start_matches([' ', '\t']).len();
+            let word_end = rest[gap..]
+                .find(char::is_whitespace)
+                .unwrap_or(rest.len() - gap);
+            let word = &rest[gap..gap + word_end];
+            let inner = word.strip_prefix('(').and_then(|w| w.strip_suffix(')'));
+            if word.is_empty()
+                || !(field(word) && !word.starts_with('(') || inner.is_some_and(field))
+            {
+                break;
+            }
+            r.1 += gap + word.trim_end_matches(['.', ',', ';']).len();
+        }
+    }
+}
+
+/// "10:37:09.101509967: Notice Unexpected connection …", "23:46:19.82:
+/// Notice A shell was spawned …": an alert that opens with its time stamp,
+/// to the end of its line, or (on a line that goes on with the ask) to the
+/// end of the alert's fields.
+fn alert_lines(text: &str, out: &mut Vec<(usize, usize)>) {
+    let b = text.as_bytes();
+    let mut i = 0;
+    while i + 8 < b.len() {
+        let stamp = b[i].is_ascii_digit()
+            && b[i + 1].is_ascii_digit()
+            && b[i + 2] == b':'
+            && b[i + 3].is_ascii_digit()
+            && b[i + 4].is_ascii_digit()
+            && b[i + 5] == b':'
+            && b[i + 6].is_ascii_digit()
+            && b[i + 7].is_ascii_digit()
+            && (i == 0 || !b[i - 1].is_ascii_digit());
+        if !stamp {
+            i += 1;
+            continue;
+        }
+        let line_end = text[i..].find('\n').map_or(text.len(), |e| i + e);
+        // Within the line, the alert ends where its last blanked field run
+        // or parenthesis ends (or a closing backtick), when the ask follows.
+        let fields_end = out
+            .iter()
+            .filter(|&&(f, t)| f >= i && t <= line_end)
+            .map(|&(_, t)| t)
+            .max();
+        let tick = text[i..line_end].find('`').map(|e| i + e);
+        let end = match (tick, fields_end) {
+            (Some(t), _) => t,
+            (None, Some(f)) if line_end == text.len() => f,
+            _ => line_end,
+        };
+        out.push((i, end));
+        i = end.max(i + 1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kept(t: &str) -> String {
+        without_pasted(t)
+            .map(|m| {
+                assert_eq!(m.len(), t.len());
+                m.split_whitespace().collect::<Vec<_>>().join(" ")
+            })
+            .unwrap_or_else(|| "-".into())
+    }
+
+    #[test]
+    fn alert_output_is_blanked_and_the_ask_kept() {
+        assert_eq!(
+            kept(
+                "12:01:02.5: Notice shell (user=root k8s.pod=web-1 image=nginx)\nblock /bin/sh in app=web, ns x"
+            ),
+            "block /bin/sh in app=web, ns x"
+        );
+        assert_eq!(
+            kept(
+                "event {\"binary\":\"/usr/bin/nsenter\",\"pod\":{\"name\":\"p\"}} -- block it in app=a"
+            ),
+            "event -- block it in app=a"
+        );
+        assert_eq!(
+            kept(
+                "log: \"PodName\": \"p-1\", \"Labels\": \"app=x\". only /bin/a may read /etc/s in app=x"
+            ),
+            "log: . only /bin/a may read /etc/s in app=x"
+        );
+        assert_eq!(
+            kept("exec: binary=/tmp/m arguments=\"-v -u x\" parent=/bin/go. block /tmp/ in app=o"),
+            "exec: . block /tmp/ in app=o"
+        );
+        // Labels of the workload stay, and a pasted policy.
+        assert_eq!(
+            kept("block /bin/sh in the pods (app=web, name=front, ns x)"),
+            "-"
+        );
+        assert_eq!(
+            kept("allow from Grafana (name=grafana) to Prometheus (name=prometheus)"),
+            "-"
+        );
+        assert_eq!(
+            kept("`\"denyExec\": [{ \"binary\": \"/bin/cat\" }]` (app=a)"),
+            "-"
+        );
+        assert_eq!(kept("at 10:30 every day"), "-");
+        assert_eq!(
+            kept(
+                "Warning read (user=root file=/etc/shadow) container=host (id=host)\nonly /bin/cmp may read /etc/shadow in app=b"
+            ),
+            "Warning read only /bin/cmp may read /etc/shadow in app=b"
+        );
+    }
+}
