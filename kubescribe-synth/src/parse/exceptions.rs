@@ -59,7 +59,22 @@ impl<'a> Parser<'a> {
                         | "everybody"
                         | "anywhere"
                 );
-        if l == "except" || l == "but" && next == "only" || besides || adds_back || not_bound_for {
+        // "…, but only on pods labelled app=runner": where, no exception.
+        let only_where = l == "but"
+            && next == "only"
+            && matches!(self.low(i + 2), "on" | "in" | "within" | "for")
+            && (i + 3..(i + 6).min(self.toks.len())).any(|k| {
+                matches!(
+                    self.low(k),
+                    "pods" | "pod" | "labelled" | "labeled" | "namespace" | "ns" | "containers"
+                )
+            });
+        if l == "except"
+            || l == "but" && next == "only" && !only_where
+            || besides
+            || adds_back
+            || not_bound_for
+        {
             a.except = true;
             // "block ingress traffic except from app=coderd": the kind
             // right after the verb, with no value, is all of it.

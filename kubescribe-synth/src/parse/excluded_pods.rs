@@ -77,4 +77,28 @@ impl<'a> Parser<'a> {
         let from = pods.saturating_sub(3);
         !(from..pods).any(|j| matches!(word(j), "from" | "to" | "toward" | "towards" | "reach"))
     }
+
+    /// Where token `i` opens a set-based selector ("tier in (cache)",
+    /// "app.kubernetes.io/component in (backend, web)", "k8s-app notin
+    /// (kube-dns, node-local-dns)"), the token that closes its list: a
+    /// label key, `in`/`notin`, and a parenthesis of label values only.
+    pub(super) fn set_selector(&self, i: usize) -> Option<usize> {
+        let key = self.toks[i].text;
+        let keyish = COMMON_LABEL_KEYS.contains(&key) || key.contains(['.', '/', '-']);
+        if !keyish || !label_key_ok(key) || !matches!(self.low(i + 1), "in" | "notin") {
+            return None;
+        }
+        let open = self.toks.get(i + 2).filter(|t| t.paren)?;
+        if !self.text[..open.start].ends_with('(') {
+            return None;
+        }
+        let close = (i + 2..(i + 12).min(self.toks.len()))
+            .find(|&j| self.text[self.toks[j].end..].starts_with(')'))?;
+        (i + 2..=close)
+            .all(|j| {
+                let v = self.toks[j].text.trim_matches(['(', ')', ',']);
+                label_val_ok(v) && !v.contains('=') && !matches!(v, "namespace" | "ns")
+            })
+            .then_some(close)
+    }
 }

@@ -99,9 +99,21 @@ impl<'a> Parser<'a> {
             {
                 return false;
             }
+            // "whenever /etc/shadow is read or modified": what is read.
+            if verb
+                && j > i
+                && matches!(
+                    self.low(j - 1),
+                    "is" | "are" | "was" | "were" | "gets" | "get" | "got" | "been" | "being"
+                )
+            {
+                return false;
+            }
             if verb && !matches!(l, "read-only" | "readonly") {
                 // "/bin/cat accessing …", "useradd modifies …"; not "/etc/passwd reads".
+                // "deny /bin/cat and /usr/bin/tail access to /app/.env".
                 return j > i
+                    || l == "access" && self.low(j + 1) == "to"
                     || l.ends_with("ing")
                     || matches!(
                         l,

@@ -343,6 +343,8 @@ pub(super) const ALLOW_WORDS: &[&str] = &[
     "admits",
 ];
 pub(super) const BLOCK_WORDS: &[&str] = &[
+    "inaccessible",
+    "unreachable",
     "disable",
     "shield",
     "shields",
@@ -409,6 +411,8 @@ pub(super) const AUDIT_WORDS: &[&str] = &[
     "reported",
     "notify",
     "notification",
+    "notified",
+    "informed",
     "flag",
     "flags",
     "flagged",

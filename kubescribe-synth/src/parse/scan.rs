@@ -140,7 +140,16 @@ impl<'a> Parser<'a> {
                 continue;
             }
             // "… to the GitHub API only: api.github.com …".
-            if l.trim_end_matches([':', ',']) == "only" {
+            // "… but only on pods labelled app=runner": where it applies,
+            // no allow-list.
+            let only_where = matches!(next.as_str(), "on" | "in" | "within" | "inside")
+                && (i + 2..(i + 5).min(n)).any(|k| {
+                    matches!(
+                        self.low(k),
+                        "pods" | "pod" | "labelled" | "labeled" | "namespace" | "ns" | "containers"
+                    )
+                });
+            if l.trim_end_matches([':', ',']) == "only" && !only_where {
                 a.only = true;
                 if self.only_before_subject(i) {
                     a.only_subject = true;

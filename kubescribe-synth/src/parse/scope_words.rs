@@ -355,6 +355,12 @@ pub(super) const NOT_A_POD_NAME: &[&str] = &[
     "disruption",
     "affinity",
     "annotations",
+    // "the vault sidecar in the same pod still needs it": an adverb.
+    "still",
+    "also",
+    "itself",
+    "again",
+    "too",
     // "the Keycloak pod returns a timeout": a verb.
     "returns",
     "sends",

@@ -30,9 +30,19 @@ fn sentence_spans(text: &str) -> Vec<(usize, usize)> {
         // "…, so block sh and bash (…)": a conclusion that asks starts anew.
         // "…, so CAP_SYS_ADMIN must be denied to …": so does a conclusion
         // that denies in the passive.
+        // "…, so the billing-api pods (…) should only execute …": so does
+        // one that restricts with a modal.
+        // (Not "…, so it should only be accessible to …": "it" points
+        // back to what the clause before names.)
         let conclusion = |rest: &str| {
             let end = rest.find(['.', '!', '?']).unwrap_or(rest.len());
-            imperative(rest) || passive_denial(&rest[..end])
+            let points_back = rest
+                .split_whitespace()
+                .next()
+                .is_some_and(|w| matches!(w, "it" | "they" | "this" | "that" | "these" | "those"));
+            imperative(rest)
+                || passive_denial(&rest[..end])
+                || modal_restriction(&rest[..end]) && !points_back
         };
         if c == b',' && text[i + 1..].starts_with(" so ") && conclusion(&text[i + 5..]) {
             if text[start..i].trim().len() > 1 {
@@ -230,6 +240,17 @@ fn passive_denial(s: &str) -> bool {
 /// Whether the sentence opens with an imperative verb.
 fn imperative(s: &str) -> bool {
     let s = s.trim_start_matches(|c: char| !c.is_ascii_alphabetic());
+    // "With a Tetragon policy, prevent …", "Using Calico, log …": a
+    // leading phrase of how, up to its comma.
+    let lead = s.split_whitespace().next().unwrap_or("");
+    if ["with", "using", "via"]
+        .iter()
+        .any(|x| lead.eq_ignore_ascii_case(x))
+        && let Some(c) = s.find(", ")
+        && s[..c].split_whitespace().count() <= 6
+    {
+        return imperative(&s[c + 2..]);
+    }
     let mut words = s.split_whitespace().peekable();
     let mut w = words.next().unwrap_or("");
     while [

@@ -70,6 +70,17 @@ impl<'a> Parser<'a> {
             .strip_suffix("**")
             .filter(|d| d.ends_with('/'))
             .unwrap_or(raw);
+        // "block all writes under /": the root directory.
+        if raw == "/"
+            && matches!(
+                prev.as_str(),
+                "under" | "below" | "beneath" | "to" | "in" | "of"
+            )
+        {
+            self.ent(EntityKind::Dir, t.start, t.end);
+            push_uniq(&mut a.dirs, "/".to_string());
+            return 1;
+        }
         let prose_slash = raw.starts_with('/')
             && !raw[1..].contains('/')
             && raw[1..].starts_with(|c: char| c.is_ascii_uppercase())
@@ -285,6 +296,24 @@ impl<'a> Parser<'a> {
             a.selector.push(format!("{k} != {v}"));
             return 1;
         }
+        // Set-based selectors: "tier in (cache)", "k8s-app notin (kube-dns,
+        // node-local-dns)" — the pods the policy selects.
+        if let Some(k) = self.set_selector(i) {
+            let close = self.toks[k].end;
+            let values: Vec<String> = (i + 2..=k)
+                .map(|j| self.toks[j].text.trim_matches(['(', ')', ',']).to_string())
+                .collect();
+            self.ents.push(Entity {
+                kind: EntityKind::Label,
+                text: self.text[t.start..close].to_string(),
+                start: t.start,
+                end: close,
+            });
+            self.last_mention_tok = Some(i);
+            a.selector
+                .push(format!("{raw} {next} ({})", values.join(", ")));
+            return k + 1 - i;
+        }
         // Calico selector syntax: `app == 'web'`, `tier != 'db'`.
         if label_key_ok(raw) && matches!(next.as_str(), "==" | "!=") && i + 2 < n {
             let vt = self.toks[i + 2].clone();
@@ -326,10 +355,14 @@ impl<'a> Parser<'a> {
         // spec.podSelector …", "one demonset: nginx-test" are prose.
         // A hyphenated key that opens the text is a title ("01-namespace-
         // changes: hook …").
+        // "(app: canary-demo, track: canary)": the next key of a list of
+        // labels.
+        let listed_key = i >= 2 && self.toks[i - 1].comma && self.toks[i - 2].text.ends_with(':');
         let key_said_as_label = |key: &str| {
             // "… or pidfd_getfd: they read …": a system call ends a list.
             !(SYSCALLS_CLEAR.contains(&key) || SYSCALLS_WORDY.contains(&key))
                 && (COMMON_LABEL_KEYS.contains(&key)
+                    || listed_key
                     || key.contains(['.', '/'])
                     || key.contains(['-', '_']) && i > 0
                     || t.paren
@@ -909,6 +942,15 @@ impl<'a> Parser<'a> {
         // keyword or a list mark ("a pod getting pwned gave …" is prose).
         let listed_after = i > 0
             && (self.toks[i - 1].comma || matches!(prev.as_str(), "pod" | "pods" | "and" | "or"));
+        // "pod app-0 (statefulset.kubernetes.io/pod-name=app-0)": the label
+        // in parentheses says which pod; the name needs no resolving.
+        let glossed_by_label = self
+            .toks
+            .get(i + 1)
+            .is_some_and(|g| g.paren && split_label(g.text.trim_end_matches([',', ')'])).is_some());
+        if *mode == Mode::Pod && listed_after && self.pod_name_like(i) && glossed_by_label {
+            return 1;
+        }
         if *mode == Mode::Pod && listed_after && self.pod_name_like(i) {
             self.mention(Who::Pod(raw.to_string()), i, t.start, t.end);
             // "pod api-0, api-1 and api-2": the list goes on.
