@@ -269,6 +269,19 @@ impl<'a> Parser<'a> {
         {
             return None;
         }
+        // "whenever kill, pkill or killall (/bin/kill, …) runs": programs
+        // named in a list, not the action.
+        if l == "kill"
+            && (self.toks[i].comma || matches!(next, "or" | "and"))
+            && (i + 1..(i + 4).min(self.toks.len())).any(|k| {
+                matches!(
+                    self.low(k).trim_end_matches(','),
+                    "pkill" | "killall" | "kill"
+                )
+            })
+        {
+            return None;
+        }
         // "the error log /var/log/mysql/error.log", "its access log": a
         // file, not the verb.
         if l == "log"

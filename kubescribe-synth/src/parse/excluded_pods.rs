@@ -101,4 +101,26 @@ impl<'a> Parser<'a> {
             })
             .then_some(close)
     }
+
+    /// Records in `a` the set-based selector at token `i` (see
+    /// [`set_selector`](Self::set_selector)); how many tokens it takes.
+    pub(super) fn take_set_selector(&mut self, a: &mut Acc, i: usize) -> Option<usize> {
+        let k = self.set_selector(i)?;
+        let t = self.toks[i].clone();
+        let close = self.toks[k].end;
+        let values: Vec<String> = (i + 2..=k)
+            .map(|j| self.toks[j].text.trim_matches(['(', ')', ',']).to_string())
+            .collect();
+        self.ents.push(Entity {
+            kind: EntityKind::Label,
+            text: self.text[t.start..close].to_string(),
+            start: t.start,
+            end: close,
+        });
+        self.last_mention_tok = Some(i);
+        let op = self.low(i + 1).to_string();
+        a.selector
+            .push(format!("{} {op} ({})", t.text, values.join(", ")));
+        Some(k + 1 - i)
+    }
 }

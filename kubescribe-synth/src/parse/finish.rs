@@ -595,22 +595,28 @@ impl<'a> Parser<'a> {
                 // "… from the ingress controller in namespace openshift-ingress
                 // and pods in the same namespace": the pods of the policy's
                 // own namespace are a peer of their own.
+                // "from the monitoring and argus-system namespaces": a
+                // second namespace is a peer of its own (with the same
+                // labels).
                 let clash = |p: &PeerSelector| match &m.who {
                     Who::Label(k, _) => p.labels.contains_key(k),
                     Who::SameNs => p.namespace.is_some() || !p.namespace_labels.is_empty(),
+                    Who::Ns(x) => p.namespace.as_ref().is_some_and(|n| n != x),
                     _ => false,
                 };
                 let slot = match peers.iter().rposition(|(g, _, _)| *g == m.group) {
                     Some(ix) if !clash(&peers[ix].1) => ix,
                     Some(ix) => {
-                        let ns = match m.who {
-                            Who::SameNs => None,
-                            _ => peers[ix].1.namespace.clone(),
+                        let (ns, labels) = match m.who {
+                            Who::SameNs => (None, Default::default()),
+                            Who::Ns(_) => (None, peers[ix].1.labels.clone()),
+                            _ => (peers[ix].1.namespace.clone(), Default::default()),
                         };
                         peers.push((
                             m.group,
                             PeerSelector {
                                 namespace: ns,
+                                labels,
                                 ..PeerSelector::default()
                             },
                             Vec::new(),

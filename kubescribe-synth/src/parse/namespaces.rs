@@ -154,6 +154,54 @@ impl<'a> Parser<'a> {
             i += 1;
             return Some(i);
         }
+        // "from the monitoring and argus-system namespaces": each name of
+        // a list before the plural keyword.
+        if next.trim_end_matches([',', '.', ';', ':']) == "namespaces"
+            && is_ns_name(t.text)
+            && !reserved(l)
+            && i >= 2
+            && (matches!(prev, "and" | "or") || self.toks[i - 1].comma)
+        {
+            let mut names = vec![i];
+            let mut k = i;
+            loop {
+                let before = if matches!(self.low(k - 1), "and" | "or") {
+                    k - 2
+                } else {
+                    k - 1
+                };
+                let linked = matches!(self.low(k - 1), "and" | "or") || self.toks[k - 1].comma;
+                let w = self.toks[before].text.trim_end_matches(',');
+                let lw = w.to_lowercase();
+                // ("monitoring" is a name here, though a word elsewhere.)
+                let word = matches!(
+                    lw.as_str(),
+                    "the" | "a" | "an" | "all" | "other" | "both" | "from" | "to"
+                ) || ALLOW_WORDS.contains(&lw.as_str())
+                    || BLOCK_WORDS.contains(&lw.as_str());
+                if !linked || !is_ns_name(w) || word {
+                    break;
+                }
+                names.push(before);
+                k = before;
+                if k < 2 {
+                    break;
+                }
+            }
+            if names.len() > 1 {
+                for &k in names.iter().rev() {
+                    let tk = self.toks[k].clone();
+                    let name = tk.text.trim_end_matches(',');
+                    self.mention(
+                        Who::Ns(name.to_string()),
+                        k,
+                        tk.start,
+                        tk.start + name.len(),
+                    );
+                }
+                return Some(i + 2);
+            }
+        }
         // "the shop namespace"; not "the protected namespace shop", where
         // the name follows the keyword.
         let named_after = matches!(next, "namespace") && {

@@ -1,7 +1,7 @@
 //! Ports given in parentheses after the name of what listens on them:
 //! "postgres (5432)", "on epmd (4369), stream replication (6000-6500) and
 //! CLI tooling (35672 to 35682)". The number is the port; the name only
-//! says what it is.
+//! says what it is. Also a port written as an address's suffix (":9091").
 
 use super::*;
 
@@ -116,5 +116,22 @@ impl<'a> Parser<'a> {
                 )
             });
         named_service || after_on || listed || named_port
+    }
+
+    /// "/metrics on :9091": a port written as an address's suffix at token
+    /// `i`, recorded in `a`. Whether there is one.
+    pub(super) fn suffix_port(&mut self, a: &mut Acc, i: usize) -> bool {
+        let t = self.toks[i].clone();
+        let Some((p, None)) = t
+            .text
+            .strip_prefix(':')
+            .and_then(|r| parse_port(r.trim_end_matches([',', '.', ';', ')'])))
+        else {
+            return false;
+        };
+        self.ent(EntityKind::Port, t.start, t.end);
+        let pending = std::mem::take(&mut a.pending_protos);
+        super::values::push_port(a, p, None, &pending);
+        true
     }
 }

@@ -125,7 +125,16 @@ impl<'a> Parser<'a> {
             self.cue = None;
             return Some(k + 2);
         }
-        if l == "lock" && next == "down" {
+        if matches!(l, "lock" | "locks" | "locking") && next == "down" {
+            // "locking down db egress ports": ports said, none given.
+            if let Some(k) = (i + 2..(i + 6).min(self.toks.len()))
+                .find(|&k| matches!(self.low(k), "port" | "ports"))
+                && !(i + 2..(k + 3).min(self.toks.len()))
+                    .any(|j| self.toks[j].text.chars().any(|c| c.is_ascii_digit()))
+            {
+                a.unnamed_port
+                    .get_or_insert(self.text[self.toks[i + 2].start..self.toks[k].end].to_string());
+            }
             self.ent(EntityKind::Action, t.start, self.toks[i + 1].end);
             a.block.get_or_insert("lock down".to_string());
             a.isolate = true;
@@ -209,5 +218,72 @@ impl<'a> Parser<'a> {
             }
         }
         true
+    }
+
+    /// "everything else: denied", "everything else is blocked", "…, rest
+    /// blocked" at token `i` (of a clause ending before `n`): the
+    /// allow-list's posture, not a block of its own. The token after it.
+    pub(super) fn else_denied(&mut self, a: &mut Acc, i: usize, n: usize) -> Option<usize> {
+        let l = self.low(i).to_string();
+        let l = l.as_str();
+        // "everything else: denied", "everything else is blocked": the
+        // allow-list's posture, not a block of its own.
+        // "…, rest blocked", "the rest is denied": the same posture.
+        let rest_denied = l == "rest"
+            && (i + 1..(i + 3).min(n)).any(|k| {
+                matches!(
+                    self.low(k).trim_end_matches(['.', ',']),
+                    "blocked" | "denied" | "dropped"
+                )
+            });
+        if matches!(l, "everything" | "anything" | "all" | "nothing")
+            && matches!(self.low(i + 1), "else" | "other")
+            && !self.other_than(i + 1)
+            || rest_denied
+        {
+            a.only = true;
+            let mut k = i + 2;
+            while k < n && k < i + 9 {
+                let w = self.low(k);
+                if BLOCK_WORDS.contains(&w) || matches!(w, "denied" | "blocked" | "dropped") {
+                    k += 1;
+                    break;
+                }
+                if let Some(d) = match w {
+                    "ingress" | "incoming" | "inbound" => Some(Direction::Ingress),
+                    "egress" | "outgoing" | "outbound" => Some(Direction::Egress),
+                    _ => None,
+                } {
+                    a.dir_implied.get_or_insert(d);
+                    k += 1;
+                    continue;
+                }
+                if !matches!(
+                    w,
+                    "traffic"
+                        | "network"
+                        | "connections"
+                        | "requests"
+                        | "communication"
+                        | "is"
+                        | "are"
+                        | "gets"
+                        | "get"
+                        | "will"
+                        | "be"
+                        | "should"
+                        | "must"
+                        | "coming"
+                        | "in"
+                        | "out"
+                ) {
+                    k = i + 2;
+                    break;
+                }
+                k += 1;
+            }
+            return Some(k.max(i + 2));
+        }
+        None
     }
 }

@@ -278,58 +278,20 @@ impl<'a> Parser<'a> {
                 i = next_tok;
                 continue;
             }
-            // "everything else: denied", "everything else is blocked": the
-            // allow-list's posture, not a block of its own.
-            if matches!(l, "everything" | "anything" | "all" | "nothing")
-                && matches!(next.as_str(), "else" | "other")
-                && !self.other_than(i + 1)
-            {
-                a.only = true;
-                let mut k = i + 2;
-                while k < n && k < i + 9 {
-                    let w = self.low(k);
-                    if BLOCK_WORDS.contains(&w) || matches!(w, "denied" | "blocked" | "dropped") {
-                        k += 1;
-                        break;
-                    }
-                    if let Some(d) = match w {
-                        "ingress" | "incoming" | "inbound" => Some(Direction::Ingress),
-                        "egress" | "outgoing" | "outbound" => Some(Direction::Egress),
-                        _ => None,
-                    } {
-                        a.dir_implied.get_or_insert(d);
-                        k += 1;
-                        continue;
-                    }
-                    if !matches!(
-                        w,
-                        "traffic"
-                            | "network"
-                            | "connections"
-                            | "requests"
-                            | "communication"
-                            | "is"
-                            | "are"
-                            | "gets"
-                            | "get"
-                            | "will"
-                            | "be"
-                            | "should"
-                            | "must"
-                            | "coming"
-                            | "in"
-                            | "out"
-                    ) {
-                        k = i + 2;
-                        break;
-                    }
-                    k += 1;
-                }
-                i = k.max(i + 2);
+            // "everything else: denied", "…, rest blocked": the allow-list's
+            // posture.
+            if let Some(k) = self.else_denied(a, i, n) {
+                i = k;
                 continue;
             }
             // "X exchanges traffic with Y": both directions, permitted.
-            if matches!(l, "exchange" | "exchanges" | "exchanging") {
+            // (Not "a symlink exchange attack": a noun.)
+            if matches!(l, "exchange" | "exchanges" | "exchanging")
+                && matches!(
+                    next.as_str(),
+                    "traffic" | "packets" | "data" | "with" | "messages"
+                )
+            {
                 a.dir_explicit.get_or_insert(Direction::Both);
                 a.modal_allow = true;
                 self.cue = Some(Cue::To);

@@ -116,9 +116,13 @@ impl<'a> Parser<'a> {
             a.all_pods_word = true;
         }
         // A system namespace after "to"/"from": "egress to kube-system".
+        // (The last of a list before "namespaces" is read with the list.)
+        let listed = matches!(next, "namespaces" | "namespaces," | "namespaces;")
+            && (matches!(prev, "and" | "or") || i > 0 && self.toks[i - 1].comma);
         if matches!(self.cue, Some(Cue::To | Cue::From))
             && (l.ends_with("-system") || l == "kube-public")
             && is_ns_name(t.text)
+            && !listed
         {
             self.mention(Who::Ns(t.text.to_string()), i, t.start, t.end);
             i += 1;

@@ -14,6 +14,7 @@ const IMPERATIVE: &[&str] = &[
     "allow", "block", "deny", "permit", "prevent", "restrict", "audit", "log", "forbid", "drop",
     "reject", "isolate", "disallow", "monitor", "detect", "watch", "stop", "kill", "protect",
     "only", "let", "add", "create", "write", "enforce", "ensure", "alert", "make", "keep", "flag",
+    "give", "grant",
 ];
 
 /// Byte ranges of the sentences of `text`: a sentence ends at `.`, `!` or

@@ -79,6 +79,13 @@ const NEIGHBOURS: &[&str] = &[
 
 /// The keyword `word` (lower case) is a slip of, or `None`.
 pub(super) fn corrected(word: &str) -> Option<&'static str> {
+    // Chat's short forms: "egr only https to …", "keep /etc/nginx/ ro".
+    match word {
+        "egr" => return Some("egress"),
+        "ing" => return Some("ingress"),
+        "ro" | "r/o" => return Some("read-only"),
+        _ => {}
+    }
     if word.len() < 4
         || !word.bytes().all(|b| b.is_ascii_lowercase())
         || KEYWORDS.contains(&word)

@@ -82,6 +82,19 @@ pub(super) fn without_untouched(text: &str) -> Option<String> {
             {
                 to = end + k.max(skipped) + 1;
             }
+            // "egress stays open, the AI workloads still need to pull
+            // models": the reason after it, to its sentence's end, when it
+            // names no value.
+            let rest = &text[to..];
+            if rest.trim_start().starts_with(',') {
+                let end = rest.find(". ").map_or(text.len(), |e| to + e);
+                let reason = &text[to..end];
+                if !reason.contains(['=', '/', ':', ';'])
+                    && !reason.chars().any(|c| c.is_ascii_digit())
+                {
+                    to = end;
+                }
+            }
             blank.push((start, to));
         }
     }
@@ -189,6 +202,10 @@ mod tests {
         assert_eq!(
             kept("deny writes below /bin/. reads ok"),
             "deny writes below /bin/."
+        );
+        assert_eq!(
+            kept("deny ingress to app=a. egress stays open, the jobs still need models."),
+            "deny ingress to app=a."
         );
         assert_eq!(
             kept("block ingress on 1883; 8883 stays open."),

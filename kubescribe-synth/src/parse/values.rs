@@ -296,23 +296,9 @@ impl<'a> Parser<'a> {
             a.selector.push(format!("{k} != {v}"));
             return 1;
         }
-        // Set-based selectors: "tier in (cache)", "k8s-app notin (kube-dns,
-        // node-local-dns)" — the pods the policy selects.
-        if let Some(k) = self.set_selector(i) {
-            let close = self.toks[k].end;
-            let values: Vec<String> = (i + 2..=k)
-                .map(|j| self.toks[j].text.trim_matches(['(', ')', ',']).to_string())
-                .collect();
-            self.ents.push(Entity {
-                kind: EntityKind::Label,
-                text: self.text[t.start..close].to_string(),
-                start: t.start,
-                end: close,
-            });
-            self.last_mention_tok = Some(i);
-            a.selector
-                .push(format!("{raw} {next} ({})", values.join(", ")));
-            return k + 1 - i;
+        // Set-based selectors: "tier in (cache)".
+        if let Some(used) = self.take_set_selector(a, i) {
+            return used;
         }
         // Calico selector syntax: `app == 'web'`, `tier != 'db'`.
         if label_key_ok(raw) && matches!(next.as_str(), "==" | "!=") && i + 2 < n {
@@ -494,14 +480,8 @@ impl<'a> Parser<'a> {
             *mode = Mode::Port;
             return 1;
         }
-        // "/metrics on :9091": a port written as an address's suffix.
-        if let Some((p, None)) = raw
-            .strip_prefix(':')
-            .and_then(|r| parse_port(r.trim_end_matches([',', '.', ';', ')'])))
-        {
-            self.ent(EntityKind::Port, t.start, t.end);
-            let pending = std::mem::take(&mut a.pending_protos);
-            push_port(a, p, None, &pending);
+        // "/metrics on :9091".
+        if self.suffix_port(a, i) {
             *mode = Mode::Port;
             return 1;
         }
@@ -574,8 +554,16 @@ impl<'a> Parser<'a> {
         {
             *mode = Mode::Port;
         }
-        // "SSH/HTTP/HTTPS (22/80/443)": the services' ports, listed.
-        if *mode != Mode::Port && raw.contains('/') && self.port_in_parens(i) {
+        // "SSH/HTTP/HTTPS (22/80/443)": the services' ports, listed; "on
+        // 80/443" too.
+        let slash_ports = raw.contains('/')
+            && raw
+                .split('/')
+                .all(|x| matches!(parse_port(x), Some((_, None))));
+        if *mode != Mode::Port
+            && raw.contains('/')
+            && (self.port_in_parens(i) || slash_ports && matches!(prev.as_str(), "on" | "ports"))
+        {
             *mode = Mode::Port;
         }
         // "the SSH port (22/2222)": ports listed with a slash.
@@ -780,7 +768,19 @@ impl<'a> Parser<'a> {
             // English words, not "every setns".
             && (SYSCALLS_WORDY.contains(&l)
                 || matches!(l, "reboot" | "shutdown" | "sync" | "pause" | "exit"));
-        if is_syscall(l, *mode, syscall_ctx) && !noun
+        // "setuid apps like /usr/bin/sudo": a kind of program.
+        let adjective = matches!(
+            next.as_str(),
+            "apps"
+                | "applications"
+                | "binaries"
+                | "programs"
+                | "executables"
+                | "files"
+                | "bit"
+                | "bits"
+        );
+        if is_syscall(l, *mode, syscall_ctx) && !noun && !adjective
             || syscall_next
                 && (SYSCALLS_CLEAR.contains(&l.trim_end_matches(['(', ')']))
                     || SYSCALLS_WORDY.contains(&l.trim_end_matches(['(', ')']))
@@ -984,7 +984,7 @@ impl<'a> Parser<'a> {
 /// Records port `port` (to `end_port`) once per protocol named before it
 /// ("UDP 5060, TCP 5061", "TCP and UDP 53"), or as TCP when none was (the
 /// protocol then only assumed).
-fn push_port(a: &mut Acc, port: u16, end_port: Option<u16>, pending: &[Protocol]) {
+pub(super) fn push_port(a: &mut Acc, port: u16, end_port: Option<u16>, pending: &[Protocol]) {
     let said = !pending.is_empty();
     for &protocol in if said { pending } else { &[Protocol::Tcp][..] } {
         a.ports.push((
