@@ -14,6 +14,7 @@ mod excluded_pods;
 mod file_sources;
 mod finish;
 mod lexicon;
+mod masks;
 mod missing;
 mod namespaces;
 mod paren_ports;

@@ -85,20 +85,7 @@ pub(super) fn without_pasted(text: &str) -> Option<String> {
     field_runs(text, &mut blank);
     alert_lines(text, &mut blank);
     absorb_trailing_fields(text, &mut blank);
-    if blank.is_empty() {
-        return None;
-    }
-    Some(
-        text.char_indices()
-            .map(|(i, c)| {
-                if blank.iter().any(|&(f, t)| (f..t).contains(&i)) {
-                    " ".repeat(c.len_utf8())
-                } else {
-                    c.to_string()
-                }
-            })
-            .collect(),
-    )
+    super::masks::blanked(text, &blank)
 }
 
 /// `{"binary":"/usr/bin/nsenter", …}`: a JSON object (balanced braces
@@ -190,28 +177,19 @@ fn strong_field(w: &str) -> bool {
 /// values between) outside one.
 fn field_runs(text: &str, out: &mut Vec<(usize, usize)>) {
     // Parentheses first.
-    let mut open = None;
-    for (i, c) in text.char_indices() {
-        match c {
-            '(' => open = Some(i),
-            ')' => {
-                if let Some(o) = open.take() {
-                    let inner = &text[o + 1..i];
-                    let keys: Vec<&str> = inner
-                        .split_whitespace()
-                        .filter(|w| field(w))
-                        .filter_map(|w| w.split_once('=').map(|(k, _)| k))
-                        .collect();
-                    let strong = keys
-                        .iter()
-                        .filter(|k| !matches!(**k, "name" | "id"))
-                        .count();
-                    if (inner.contains("k8s.") || keys.len() >= 2) && strong >= 1 {
-                        out.push((o, i + 1));
-                    }
-                }
-            }
-            _ => {}
+    for (o, i) in super::masks::parentheses(text) {
+        let inner = &text[o + 1..i];
+        let keys: Vec<&str> = inner
+            .split_whitespace()
+            .filter(|w| field(w))
+            .filter_map(|w| w.split_once('=').map(|(k, _)| k))
+            .collect();
+        let strong = keys
+            .iter()
+            .filter(|k| !matches!(**k, "name" | "id"))
+            .count();
+        if (inner.contains("k8s.") || keys.len() >= 2) && strong >= 1 {
+            out.push((o, i + 1));
         }
     }
     // Runs outside: words from the first field to the last of two or
@@ -322,12 +300,7 @@ mod tests {
     use super::*;
 
     fn kept(t: &str) -> String {
-        without_pasted(t)
-            .map(|m| {
-                assert_eq!(m.len(), t.len());
-                m.split_whitespace().collect::<Vec<_>>().join(" ")
-            })
-            .unwrap_or_else(|| "-".into())
+        super::super::masks::kept_words(t, without_pasted(t))
     }
 
     #[test]

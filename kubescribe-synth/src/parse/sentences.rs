@@ -456,27 +456,17 @@ fn config_keys(text: &str, counted: impl Fn(usize) -> bool) -> usize {
 /// Byte ranges of the parenthesised asides of `text` that name a workload
 /// (a `key=value` label or a namespace).
 fn scope_asides(text: &str) -> Vec<std::ops::Range<usize>> {
-    let mut out = Vec::new();
-    let mut open = None;
-    for (i, c) in text.char_indices() {
-        match c {
-            '(' => open = Some(i),
-            ')' => {
-                if let Some(o) = open.take() {
-                    let inner = &text[o + 1..i];
-                    let names = inner.contains('=')
-                        || inner.split(|c: char| !c.is_ascii_alphanumeric()).any(|w| {
-                            w.eq_ignore_ascii_case("namespace") || w.eq_ignore_ascii_case("ns")
-                        });
-                    if names {
-                        out.push(o..i + 1);
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-    out
+    super::masks::parentheses(text)
+        .into_iter()
+        .filter(|&(o, i)| {
+            let inner = &text[o + 1..i];
+            inner.contains('=')
+                || inner
+                    .split(|c: char| !c.is_ascii_alphanumeric())
+                    .any(|w| w.eq_ignore_ascii_case("namespace") || w.eq_ignore_ascii_case("ns"))
+        })
+        .map(|(o, i)| o..i + 1)
+        .collect()
 }
 
 /// Whether `p` stands on its own: its pods are named with a namespace (or

@@ -98,20 +98,7 @@ pub(super) fn without_untouched(text: &str) -> Option<String> {
             blank.push((start, to));
         }
     }
-    if blank.is_empty() {
-        return None;
-    }
-    Some(
-        text.char_indices()
-            .map(|(i, c)| {
-                if blank.iter().any(|&(f, t)| (f..t).contains(&i)) {
-                    " ".repeat(c.len_utf8())
-                } else {
-                    c.to_string()
-                }
-            })
-            .collect(),
-    )
+    super::masks::blanked(text, &blank)
 }
 
 /// Whether a clause's words are only "[leads] subject [stays] state":
@@ -181,12 +168,7 @@ mod tests {
     use super::*;
 
     fn kept(t: &str) -> String {
-        without_untouched(t)
-            .map(|m| {
-                assert_eq!(m.len(), t.len());
-                m.split_whitespace().collect::<Vec<_>>().join(" ")
-            })
-            .unwrap_or_else(|| "-".into())
+        super::super::masks::kept_words(t, without_untouched(t))
     }
 
     #[test]
