@@ -920,6 +920,7 @@ pub const INTENT_FORMS: &str = "\
 Intent forms (docs/intents.md):
   who     app=web | app: web | pods labelled app=web | the web pods | pod web-0
           | all pods in namespace shop | ... across the cluster   (+ in namespace shop)
+          | tier in (cache) | pods in namespace shop other than app=canary (app != canary)
   action  allow/permit/only .../... and nothing else | block/deny/forbid/must not/
           is forbidden/isolate/default deny | audit/log/alert on/watch
   files   reads of / writes to / access to /etc/passwd, /var/www/ (directories end in /,
@@ -936,10 +937,14 @@ Intent forms (docs/intents.md):
   mixed   allow reads of /var/www/ but block writes to /var/www/uploads/;
           deny all ingress to app=db but allow app=api on 5432 (an allow-list);
           allow all egress except to 169.254.169.254 (a block of it)
+  except  deny /vault/ unless it is /bin/vault doing it (only /bin/vault may);
+          allow /tmp/ except /tmp/key (a deny part); reachable by nobody other than
+          10.0.0.0/8 (an allow-list); an exception that names nothing is refused
   posts   a story around the ask (\"... Allow ingress to app=x (namespace y) on 9090\",
           \"Fix: ...\", \"Expected result: ...\", a PR title with its fix): the other
           sentences and pasted terminal output are background; asides naming the pods
-          still count; pasted configuration (cap_drop: [ALL], cap_add: ...) is read whole
+          still count; pasted configuration (cap_drop: [ALL], cap_add: ...) is read whole;
+          a pasted alert or event (Falco line, Tetragon/KubeArmor JSON) is background
 Refused (exit 1) when something is missing: which pods, which files, which traffic,
 which port (service names like postgresql are not ports), what to do.
 Examples:

@@ -210,3 +210,20 @@ fn cidrs_carved_out_after_a_list_of_adjectives() {
     assert_eq!(i.resources.cidrs, ["0.0.0.0/0"]);
     assert_eq!(i.resources.except_cidrs.len(), 3);
 }
+
+#[test]
+fn pods_of_a_bare_name_other_than_a_label_are_no_scope_of_that_label() {
+    // "the pods of shop other than app=x" made app=x the scope.
+    let i = parsed("block egress to 192.0.2.9 for the pods of shop other than app=canary");
+    assert_eq!(i.scope.selector.as_deref(), Some("app != canary"));
+    assert!(i.scope.labels.is_empty());
+}
+
+#[test]
+fn a_destination_before_the_pods_is_no_peer_cue() {
+    // "egress to 192.0.2.9 for pods … other than app=x": the "to" is the
+    // address's, the pods are the scope.
+    let i = parsed("block egress to 192.0.2.9 for pods in namespace shop other than app=canary");
+    assert_eq!(i.scope.selector.as_deref(), Some("app != canary"));
+    assert_eq!(i.scope.namespace.as_deref(), Some("shop"));
+}

@@ -69,13 +69,25 @@ impl<'a> Parser<'a> {
         while k >= 1 && matches!(word(k - 1), "in" | "of" | "the") {
             k -= 1;
         }
+        // "the pods of shop other than app=x": a bare name after "of"/"in".
+        if k >= 3 && matches!(word(k - 2), "of" | "in") && POD_WORDS.contains(&word(k - 3)) {
+            k -= 2;
+        }
         if k == 0 || !POD_WORDS.contains(&word(k - 1)) {
             return false;
         }
-        // The pods word and the few words before it ("for all the pods").
-        let pods = k - 1;
-        let from = pods.saturating_sub(3);
-        !(from..pods).any(|j| matches!(word(j), "from" | "to" | "toward" | "towards" | "reach"))
+        // A peer's pods follow "from"/"to" (after "the", "all", …): "to the
+        // pods …"; not "egress to 1.2.3.4 for pods …".
+        let mut j = k - 1;
+        while j > 0
+            && matches!(
+                word(j - 1),
+                "the" | "all" | "every" | "any" | "those" | "these"
+            )
+        {
+            j -= 1;
+        }
+        !(j > 0 && matches!(word(j - 1), "from" | "to" | "toward" | "towards" | "reach"))
     }
 
     /// Where token `i` opens a set-based selector ("tier in (cache)",
