@@ -217,7 +217,8 @@ fn check(raw: RawCase) -> Result<Case, String> {
 /// default (egress when it names CIDRs, FQDNs or entities and no peer, else
 /// ingress); capability names are lower-case without `cap_`; a peer's
 /// namespace that is the policy's own is the same as none (every engine
-/// reads a peer without one in the policy's namespace).
+/// reads a peer without one in the policy's namespace); every list is a set,
+/// so the order the values were written in does not count.
 pub fn normalize(i: &Intent) -> Intent {
     let mut i = i.clone();
     i.version = None;
@@ -247,11 +248,34 @@ pub fn normalize(i: &Intent) -> Intent {
     };
     caps(&mut i.resources.capabilities);
     peers(&mut i.resources);
+    as_sets(&mut i.resources);
     if let Some(d) = i.deny.as_mut() {
         caps(&mut d.capabilities);
         peers(d);
+        as_sets(d);
     }
     i
+}
+
+/// Puts every list of `r` in one order (that of the values' JSON).
+fn as_sets(r: &mut kubescribe_core::intent::Resources) {
+    fn sort<T: serde::Serialize>(v: &mut [T]) {
+        v.sort_by_cached_key(|x| serde_json::to_string(x).unwrap_or_default());
+    }
+    sort(&mut r.paths);
+    sort(&mut r.dirs);
+    sort(&mut r.sources);
+    sort(&mut r.binaries);
+    sort(&mut r.ports);
+    sort(&mut r.named_ports);
+    sort(&mut r.protocols);
+    sort(&mut r.cidrs);
+    sort(&mut r.except_cidrs);
+    sort(&mut r.entities);
+    sort(&mut r.peers);
+    sort(&mut r.fqdns);
+    sort(&mut r.syscalls);
+    sort(&mut r.capabilities);
 }
 
 fn verdict_name(v: Verdict) -> &'static str {
