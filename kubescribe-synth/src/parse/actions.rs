@@ -323,9 +323,14 @@ impl<'a> Parser<'a> {
         {
             return None;
         }
+        // "keep the voip pods (…) from running modprobe": a block.
+        let keep_from = matches!(l, "keep" | "keeps")
+            && (i + 1..(i + 12).min(self.toks.len()))
+                .take_while(|&k| !self.toks[k - 1].text.ends_with(['.', ';', ':']))
+                .any(|k| self.low(k) == "from" && self.low(k + 1).ends_with("ing"));
         let act = if ALLOW_WORDS.contains(&l) {
             Action::Allow
-        } else if BLOCK_WORDS.contains(&l) {
+        } else if BLOCK_WORDS.contains(&l) || keep_from {
             Action::Block
         } else if AUDIT_WORDS.contains(&l) {
             // "REPL shells are not audited": says what is missing.

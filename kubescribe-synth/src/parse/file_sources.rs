@@ -66,13 +66,15 @@ impl<'a> Parser<'a> {
         let mut window = j + 5;
         while j < self.toks.len() && j < window {
             let l = self.low(j);
-            // "/usr/sbin/php-fpm in app=php (ns apps) may not spawn …": a
+            // "/usr/sbin/php-fpm in app=php (ns apps) may not spawn …", "java
+            // (…) in the app=x pods of namespace mc must not spawn …": a
             // location phrase between the executable and its verb.
             if split_label(l).is_some()
                 || matches!(l, "in" | "of" | "pods" | "pod" | "ns" | "namespace")
+                || l == "the" && j > i && matches!(self.low(j - 1), "in" | "of")
                 || j > i && matches!(self.low(j - 1), "ns" | "namespace")
             {
-                window = (window + 1).min(i + 10);
+                window = (window + 1).min(i + 12);
                 j += 1;
                 continue;
             }
@@ -247,6 +249,33 @@ impl<'a> Parser<'a> {
                 "binary" | "binaries" | "file" | "files" | "executable" | "executables"
             )
             && (i.saturating_sub(2)..i).any(|k| word(k) == name)
+    }
+
+    /// "running modprobe or insmod (/sbin/modprobe, /sbin/insmod)": the
+    /// name at token `i` (lower-case `name`) opens a list of names that a
+    /// parenthesised list of paths glosses, one of them its own.
+    pub(super) fn names_glossed_later(&self, i: usize, name: &str) -> bool {
+        let Some(open) = (i + 1..(i + 6).min(self.toks.len())).find(|&k| self.toks[k].paren) else {
+            return false;
+        };
+        let plain = |k: usize| !self.toks[k].text.contains(['/', '(', ')', '.', ';', ':']);
+        if !(i + 1..open).all(plain) {
+            return false;
+        }
+        let mut k = open;
+        while let Some(t) = self.toks.get(k) {
+            let path = t
+                .text
+                .trim_matches(|c: char| matches!(c, '(' | ')' | ',' | '.' | ';'));
+            if path.starts_with('/') && path.rsplit('/').next() == Some(name) {
+                return true;
+            }
+            if t.text.contains(')') {
+                break;
+            }
+            k += 1;
+        }
+        false
     }
 
     /// Whether the executable path at token `i` is what runs others: it

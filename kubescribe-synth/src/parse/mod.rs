@@ -17,6 +17,7 @@ mod lexicon;
 mod masks;
 mod missing;
 mod namespaces;
+mod numbers;
 mod paren_ports;
 mod pasted;
 mod phrases;

@@ -69,7 +69,10 @@ impl<'a> Parser<'a> {
         let whole = closes(i)
             || matches!(self.low(i + 1), "to" | "through" | "-")
                 && parse_port(self.low(i + 2)).is_some()
-                && closes(i + 2);
+                && closes(i + 2)
+            // "LAN Serf (8301, TCP and UDP)": the protocols it is served
+            // over close it.
+            || self.protocols_closing(i).is_some();
         if !whole {
             return false;
         }
@@ -116,6 +119,39 @@ impl<'a> Parser<'a> {
                 )
             });
         named_service || after_on || listed || named_port
+    }
+
+    /// Whether a port and its parenthesised gloss come right before token
+    /// `i` ("port 4191 (linkerd-admin) of …").
+    pub(super) fn port_glossed_before(&self, i: usize) -> bool {
+        i >= 2
+            && self.text[..self.toks[i].start].trim_end().ends_with(')')
+            && (i.saturating_sub(4)..i)
+                .find(|&k| self.toks[k].paren)
+                .is_some_and(|k| k > 0 && parse_port(self.low(k - 1)).is_some())
+    }
+
+    /// "(8301, TCP and UDP)", "on 53 tcp and udp, 443 …": the last token of
+    /// the protocols that follow the number at token `i` and close its
+    /// parenthesis (or its item of a list of ports), if they do.
+    pub(super) fn protocols_closing(&self, i: usize) -> Option<usize> {
+        let closes = |k: usize| self.text[self.toks[k].end..].starts_with(')');
+        let paren = self.toks[i].paren;
+        for k in i + 1..(i + 6).min(self.toks.len()) {
+            let named = proto(self.low(k).trim_end_matches([',', ')'])).is_some();
+            let item_ends = if paren {
+                closes(k) || self.toks[k].text.ends_with(')')
+            } else {
+                self.toks[k].comma && parse_port(self.low(k + 1)).is_some()
+            };
+            if named && item_ends {
+                return Some(k);
+            }
+            if !named && !matches!(self.low(k), "and" | "or" | "&") {
+                return None;
+            }
+        }
+        None
     }
 
     /// "/metrics on :9091": a port written as an address's suffix at token

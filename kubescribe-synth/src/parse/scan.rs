@@ -890,7 +890,13 @@ impl<'a> Parser<'a> {
                 // "on the ports used by the PostgreSQL and MSSQL databases",
                 // "on the database port", "the redis ports": a port named
                 // by what listens on it.
+                // "on the port coredns serves its metrics on": a port said by
+                // what is served there.
                 let possessive = possessive
+                    || prev == "the"
+                        && l == "port"
+                        && next.chars().all(|c| c.is_ascii_lowercase() || c == '-')
+                        && !matches!(next.as_str(), "named" | "number" | "" | "and" | "or")
                     || next == "used"
                     || i >= 2
                         && self.low(i - 2) == "the"

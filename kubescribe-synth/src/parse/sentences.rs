@@ -77,6 +77,9 @@ fn sentence_spans(text: &str) -> Vec<(usize, usize)> {
                     let end = rest.find(". ").unwrap_or(rest.len());
                     modal_restriction(&rest[..end])
                 }
+                // "… should not be blocked. what i need: block …": so does
+                // a labelled ask.
+                || end_mark && c == b'.' && labelled_ask(&text[j..])
                 // "can you watch …? if someone drops a tool …": chat's
                 // question or exclamation ends its sentence in any case.
                 || matches!(c, b'?' | b'!') && j < b.len();
@@ -184,6 +187,9 @@ const ASK_LABEL_WORDS: &[&str] = &[
     "expected",
     "desired",
     "criteria",
+    // "What I want: …", "what i need: …".
+    "want",
+    "need",
 ];
 
 /// Whether `label` (a heading, or the words before a colon) labels the
@@ -305,6 +311,21 @@ pub(super) fn imperative_only(text: &str) -> Option<String> {
     let mut imp: Vec<usize> = (0..spans.len())
         .filter(|&k| asks(&text[spans[k].0..spans[k].1]) || k > 0 && heading(k - 1))
         .collect();
+    // "… /etc/hostname should not be blocked. what i need: block …": the
+    // writer's wish, labelled, sets off what came before it as the
+    // situation.
+    let wish = |k: usize| {
+        let s = &text[spans[k].0..spans[k].1];
+        labelled_ask(s)
+            && s.split_once(':').is_some_and(|(label, _)| {
+                words_of(label)
+                    .iter()
+                    .any(|w| matches!(w.as_str(), "want" | "need"))
+            })
+    };
+    if let Some(first) = imp.iter().copied().find(|&k| wish(k)) {
+        imp.retain(|&k| k >= first);
+    }
     // An obligation in the passive asks when nothing asks more directly.
     if imp.is_empty() {
         imp = (0..spans.len())
@@ -342,12 +363,27 @@ pub(super) fn imperative_only(text: &str) -> Option<String> {
 /// Whether sentence `s` names what it governs by pointing back: "that
 /// directory", "those files", "this path".
 fn points_back(s: &str) -> bool {
-    words_of(s).windows(2).any(|w| {
-        matches!(w[0].as_str(), "that" | "this" | "those" | "these")
-            && matches!(
-                w[1].as_str(),
-                "directory" | "directories" | "folder" | "file" | "files" | "path" | "paths"
-            )
+    // "that private key", "those two ports": a word may come between; a
+    // sentence that gives the value itself ("that healthz port, 8080")
+    // points nowhere.
+    let has_path = s
+        .split_whitespace()
+        .any(|w| w.trim_start_matches(['(', '`', '"']).starts_with('/'));
+    let has_number = words_of(s)
+        .iter()
+        .any(|w| !w.is_empty() && w.len() <= 5 && w.chars().all(|c| c.is_ascii_digit()));
+    let noun = |w: &str| match w {
+        "directory" | "directories" | "folder" | "file" | "files" | "path" | "paths" => true,
+        "key" | "keys" | "certificate" | "socket" | "binary" | "binaries" => !has_path,
+        "port" | "ports" | "address" | "addresses" | "ip" => !has_number,
+        _ => false,
+    };
+    let words = words_of(s);
+    (0..words.len()).any(|k| {
+        matches!(words[k].as_str(), "that" | "this" | "those" | "these")
+            && words[k + 1..(k + 3).min(words.len())]
+                .iter()
+                .any(|w| noun(w))
     })
 }
 

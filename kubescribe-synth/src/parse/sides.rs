@@ -42,6 +42,17 @@ impl<'a> Parser<'a> {
                 true
             }
             "from" => {
+                // "block the outside world from port 9000 of …": what is kept
+                // from the pods comes in.
+                if i >= 2
+                    && entity_word(prev, next)
+                        .is_some_and(|(e, _)| e == kubescribe_core::intent::NetworkEntity::World)
+                    && (i.saturating_sub(5)..i - 1).any(|k| BLOCK_WORDS.contains(&self.low(k)))
+                {
+                    a.dir_implied = Some(Direction::Ingress);
+                    self.cue = Some(Cue::None);
+                    return true;
+                }
                 self.cue = Some(Cue::From);
                 self.cue_at = i;
                 true
@@ -50,10 +61,13 @@ impl<'a> Parser<'a> {
             // pods whose port is reached.
             // "connect to 8001 and 8444 on the kong gateway pods": so are
             // the pods the ports are on.
+            // "scrape port 4191 (linkerd-admin) of the web pods": its gloss
+            // between.
             "of" | "on"
                 if (parse_port(prev.trim_start_matches(':')).is_some()
-                    || matches!(prev, "port" | "ports"))
-                    && (i.saturating_sub(6)..i).any(|k| {
+                    || matches!(prev, "port" | "ports")
+                    || self.port_glossed_before(i))
+                    && (i.saturating_sub(8)..i).any(|k| {
                         matches!(
                             self.low(k),
                             "reach"
@@ -76,7 +90,9 @@ impl<'a> Parser<'a> {
             }
             // "only Traefik pods (…) can access the auth service (…)":
             // what is accessed is reached.
-            "access" | "accesses"
+            // "only the router (…) may call the function pods (…)": so is
+            // what is called or scraped.
+            "access" | "accesses" | "call" | "scrape" | "query" | "contact"
                 if matches!(
                     prev,
                     "can" | "may" | "could" | "should" | "must" | "cannot" | "to" | "only"
@@ -130,6 +146,15 @@ impl<'a> Parser<'a> {
             | "contact" | "scrape" | "scrapes" | "query" | "queries" => {
                 self.cue = Some(Cue::To);
                 self.cue_at = i;
+                // "allow prometheus (…) into the coredns pods (…)": the pods
+                // let into are protected, as in "only X may connect to Y".
+                if l == "into"
+                    && !self.groups.is_empty()
+                    && (i.saturating_sub(10)..i)
+                        .any(|k| matches!(self.low(k), "allow" | "let" | "permit" | "admit"))
+                {
+                    a.only_subject = true;
+                }
                 // "towards the PLC subnet 192.168.10.0/24": an address after
                 // a few words naming it.
                 let mut k = i + 1;
@@ -191,7 +216,20 @@ impl<'a> Parser<'a> {
             | "connecting" | "talk" | "call" | "calls" | "opening" | "push" | "pushes"
             | "upload" | "uploads" | "fetch" | "fetches" | "download" | "downloads" | "pull"
             | "pulls" | "resolve" => {
-                a.dir_implied.get_or_insert(Direction::Egress);
+                // "for app=db, only app=api may connect on 5432": the one
+                // let in connects to the pods named before, no object said.
+                let objectless =
+                    matches!(next, "on" | "over" | "via" | "at" | "") || parse_port(next).is_some();
+                let only_subject = (i.saturating_sub(6)..i).any(|k| self.low(k) == "only")
+                    && (i.saturating_sub(6)..i).any(|k| split_label(self.low(k)).is_some());
+                let scoped_before = self.groups.len() >= 2;
+                a.dir_implied.get_or_insert(
+                    if l.starts_with("connect") && objectless && only_subject && scoped_before {
+                        Direction::Ingress
+                    } else {
+                        Direction::Egress
+                    },
+                );
                 false
             }
             _ => false,

@@ -52,6 +52,8 @@ const STATES: &[&str] = &[
     "unrestricted",
     "untouched",
     "unaffected",
+    "public",
+    "reachable",
     "unchanged",
     "fine",
     "ok",
@@ -63,16 +65,15 @@ const STATES: &[&str] = &[
 pub(super) fn without_untouched(text: &str) -> Option<String> {
     let mut blank: Vec<(usize, usize)> = Vec::new();
     for (start, end) in clauses(text) {
+        // "players on 25565 are unaffected and rcon-cli keeps working": the
+        // part before an "and" may be the one that leaves something alone.
         let clause = &text[start..end];
-        let words: Vec<String> = clause
-            .split_whitespace()
-            .map(|w| {
-                w.trim_matches(|c: char| !c.is_ascii_alphanumeric())
-                    .to_ascii_lowercase()
-            })
-            .filter(|w| !w.is_empty())
-            .collect();
-        if leaves_alone(&words) {
+        let end = std::iter::once(clause.len())
+            .chain(clause.match_indices(" and ").map(|(k, _)| k))
+            .map(|k| start + k)
+            .find(|&e| leaves_alone(&words(&text[start..e])))
+            .unwrap_or(start);
+        if end > start {
             let mut to = end;
             // "(curl to the outside must still work)": its reason goes too.
             let after = &text[end..];
@@ -99,6 +100,18 @@ pub(super) fn without_untouched(text: &str) -> Option<String> {
         }
     }
     super::masks::blanked(text, &blank)
+}
+
+/// The lower-case words of `clause`, without their punctuation.
+fn words(clause: &str) -> Vec<String> {
+    clause
+        .split_whitespace()
+        .map(|w| {
+            w.trim_matches(|c: char| !c.is_ascii_alphanumeric())
+                .to_ascii_lowercase()
+        })
+        .filter(|w| !w.is_empty())
+        .collect()
 }
 
 /// Whether a clause's words are only "[leads] subject [stays] state":
@@ -130,11 +143,25 @@ fn leaves_alone(words: &[String]) -> bool {
     let Some(verbs) = words.get(from..words.len() - 1) else {
         return false;
     };
-    words[..s].iter().all(|w| LEADS.contains(&w.as_str()))
+    // "players on 25565 are unaffected": who uses the port, then "on".
+    let users = (2..=3).contains(&s)
+        && matches!(words[s - 1].as_str(), "on" | "via" | "over")
+        && words[..s - 1]
+            .iter()
+            .all(|w| w.chars().all(|c| c.is_ascii_lowercase()) && !is_order(w));
+    (users || words[..s].iter().all(|w| LEADS.contains(&w.as_str())))
         && STATES.contains(&last.as_str())
         && verbs.iter().all(|w| STAYS.contains(&w.as_str()))
         // "egress open" alone could be an order; a verb, or "ok"/"fine".
         && (!verbs.is_empty() || matches!(last.as_str(), "ok" | "okay" | "fine"))
+}
+
+/// Whether `w` orders something done to traffic ("block", "allow" …).
+fn is_order(w: &str) -> bool {
+    matches!(
+        w,
+        "block" | "allow" | "deny" | "drop" | "permit" | "reject" | "open" | "close" | "restrict"
+    )
 }
 
 /// Byte ranges of the clauses of `text`: split at `.`, `;`, `,`, `:`, line
@@ -196,6 +223,10 @@ mod tests {
         assert_eq!(
             kept("block changes to /etc/passwd; reading it stays fine"),
             "block changes to /etc/passwd;"
+        );
+        assert_eq!(
+            kept("block 25575; players on 25565 are unaffected and rcon-cli keeps working."),
+            "block 25575; and rcon-cli keeps working."
         );
         // Orders and other clauses stay.
         assert_eq!(kept("keep egress open to 10.0.0.0/8"), "-");

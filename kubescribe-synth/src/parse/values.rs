@@ -554,88 +554,8 @@ impl<'a> Parser<'a> {
         {
             *mode = Mode::Port;
         }
-        // "SSH/HTTP/HTTPS (22/80/443)": the services' ports, listed; "on
-        // 80/443" too.
-        let slash_ports = raw.contains('/')
-            && raw
-                .split('/')
-                .all(|x| matches!(parse_port(x), Some((_, None))));
-        if *mode != Mode::Port
-            && raw.contains('/')
-            && (self.port_in_parens(i) || slash_ports && matches!(prev.as_str(), "on" | "ports"))
-        {
-            *mode = Mode::Port;
-        }
-        // "the SSH port (22/2222)": ports listed with a slash.
-        if *mode == Mode::Port
-            && raw.contains('/')
-            && let Some(list) = raw
-                .split('/')
-                .map(|x| match parse_port(x) {
-                    Some((p, None)) => Some(p),
-                    _ => None,
-                })
-                .collect::<Option<Vec<u16>>>()
-        {
-            self.ent(EntityKind::Port, t.start, t.end);
-            let pending = std::mem::take(&mut a.pending_protos);
-            for p in list {
-                push_port(a, p, None, &pending);
-            }
-            return 1;
-        }
-        // "on 6379 / 26379", "8443 + 8943": a slash or a plus between ports
-        // keeps the list going.
-        if *mode == Mode::Port
-            && matches!(raw, "/" | "+")
-            && parse_port(self.low(i + 1)).is_some()
-            && i > 0
-            // After a port, or after the gloss that closes on it.
-            && (parse_port(&prev).is_some() || self.text[..t.start].trim_end().ends_with(')'))
-        {
-            return 1;
-        }
-        // "may connect to 8001 and 8444 on …", "access to 9901 must …": a
-        // bare number reached is a port.
-        if matches!(*mode, Mode::None | Mode::File)
-            && prev == "to"
-            && i >= 2
-            && matches!(
-                self.low(i - 2),
-                "connect" | "connects" | "connecting" | "access" | "talk" | "talks" | "connections"
-            )
-            && matches!(parse_port(raw), Some((_, None)))
-        {
-            *mode = Mode::Port;
-        }
-        // "plus the whole 11000-11999 range": a range of numbers said as one.
-        if *mode == Mode::None
-            && matches!(parse_port(raw), Some((_, Some(_))))
-            && next.trim_end_matches([',', '.', ';']) == "range"
-        {
-            *mode = Mode::Port;
-        }
-        if *mode != Mode::Port && self.port_in_parens(i) {
-            *mode = Mode::Port;
-        }
-        if let (Mode::Port, Some((p, e))) = (*mode, parse_port(raw)) {
-            let mut end = t.end;
-            let mut end_port = e;
-            let mut consumed = 1;
-            if e.is_none()
-                && matches!(next.as_str(), "to" | "through" | "-")
-                && i + 2 < n
-                && let Some((q, None)) = parse_port(self.low(i + 2))
-                && q > p
-            {
-                end = self.toks[i + 2].end;
-                end_port = Some(q);
-                consumed = 3;
-            }
-            self.ent(EntityKind::Port, t.start, end);
-            let pending = std::mem::take(&mut a.pending_protos);
-            push_port(a, p, end_port, &pending);
-            return consumed;
+        if let Some(k) = self.number_port(a, i, mode) {
+            return k;
         }
         // "http (10902)": the port in parentheses is the one meant, not the
         // protocol's own.
@@ -645,10 +565,29 @@ impl<'a> Parser<'a> {
                     |(p, _)| service_port(l).is_some_and(|ps| ps.iter().all(|s| s.port != p)),
                 )
         });
+        // "DNS over TLS (TCP 853)", "DNS over HTTPS": another service, with
+        // a port of its own, neither DNS's nor HTTPS's.
+        let carrier = |w: &str| {
+            matches!(
+                w.trim_matches(|c: char| !c.is_ascii_alphanumeric()),
+                "tls" | "https" | "quic" | "http" | "ssl" | "dtls"
+            )
+        };
+        let carried = next == "over" && carrier(self.low(i + 2))
+            || prev == "over" && carrier(l) && i >= 2 && service_port(self.low(i - 2)).is_some();
         if let Some(ps) = service_port(l).filter(|_| {
             matches!(*mode, Mode::Port | Mode::None)
                 && !EXEC_MODE_VERBS.contains(&prev.as_str())
                 && !glossed_port
+                && !carried
+                // "into the dns pods (…)": pods named for what they serve.
+                && !matches!(
+                    next.as_str(),
+                    "pod" | "pods" | "deployment" | "deployments" | "workload" | "workloads"
+                        | "container" | "containers"
+                )
+                // "on the port dns serves its metrics on": the server.
+                && !(prev == "port" && i >= 2 && self.low(i - 2) == "the")
         }) {
             self.ent(EntityKind::Port, t.start, t.end);
             let said: Vec<String> = ps
@@ -663,7 +602,14 @@ impl<'a> Parser<'a> {
                     said.join(" and ")
                 ),
             );
-            a.ports.extend(ps.into_iter().map(|p| (p, true)));
+            // "DNS over TCP": that protocol's port only.
+            let over = (next == "over")
+                .then(|| proto(self.low(i + 2).trim_end_matches([',', '.', ';'])))
+                .flatten();
+            let ps = ps
+                .into_iter()
+                .filter(|p| over.is_none_or(|o| o == p.protocol));
+            a.ports.extend(ps.map(|p| (p, true)));
             return 1;
         }
         // "mysql" where a port is expected; not "the elasticsearch pod(s)",
@@ -913,7 +859,8 @@ impl<'a> Parser<'a> {
         let glossed = self
             .toks
             .get(i + 1)
-            .is_some_and(|n| n.paren && n.text.starts_with('/'));
+            .is_some_and(|n| n.paren && n.text.starts_with('/'))
+            || self.names_glossed_later(i, l);
         if (exec_name || lexicon_name || exec_noun) && glossed {
             return 1;
         }

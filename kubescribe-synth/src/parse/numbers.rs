@@ -1,0 +1,135 @@
+//! Reading a number as a port: ranges ("8000-8100", "6000 to 6500"), lists
+//! written with slashes or plusses ("22/80/443", "8443 + 8943"), bare
+//! numbers a verb reaches ("connect to 8001"), and ports in parentheses
+//! after what listens on them, with the protocols they are served over
+//! ("LAN Serf (8301, TCP and UDP)").
+
+use super::values::push_port;
+use super::*;
+
+impl<'a> Parser<'a> {
+    /// The port (or ports) at token `i`, recorded in `a` when `mode`, the
+    /// words before or the parenthesis it opens make it one: how many tokens
+    /// it took, or `None` when it is no port.
+    pub(super) fn number_port(&mut self, a: &mut Acc, i: usize, mode: &mut Mode) -> Option<usize> {
+        let n = self.toks.len();
+        let t = self.toks[i].clone();
+        let raw = t.text;
+        let prev = self.prev_low(i).to_string();
+        let next = self.low(i + 1).to_string();
+        // "SSH/HTTP/HTTPS (22/80/443)": the services' ports, listed; "on
+        // 80/443" too.
+        let slash_ports = raw.contains('/')
+            && raw
+                .split('/')
+                .all(|x| matches!(parse_port(x), Some((_, None))));
+        if *mode != Mode::Port
+            && raw.contains('/')
+            && (self.port_in_parens(i) || slash_ports && matches!(prev.as_str(), "on" | "ports"))
+        {
+            *mode = Mode::Port;
+        }
+        // "the SSH port (22/2222)": ports listed with a slash.
+        if *mode == Mode::Port
+            && raw.contains('/')
+            && let Some(list) = raw
+                .split('/')
+                .map(|x| match parse_port(x) {
+                    Some((p, None)) => Some(p),
+                    _ => None,
+                })
+                .collect::<Option<Vec<u16>>>()
+        {
+            self.ent(EntityKind::Port, t.start, t.end);
+            let pending = std::mem::take(&mut a.pending_protos);
+            for p in list {
+                push_port(a, p, None, &pending);
+            }
+            return Some(1);
+        }
+        // "on 6379 / 26379", "8443 + 8943": a slash or a plus between ports
+        // keeps the list going.
+        if *mode == Mode::Port
+            && matches!(raw, "/" | "+")
+            && parse_port(self.low(i + 1)).is_some()
+            && i > 0
+            // After a port, or after the gloss that closes on it.
+            && (parse_port(&prev).is_some() || self.text[..t.start].trim_end().ends_with(')'))
+        {
+            return Some(1);
+        }
+        // "may connect to 8001 and 8444 on …", "access to 9901 must …": a
+        // bare number reached is a port.
+        if matches!(*mode, Mode::None | Mode::File)
+            && prev == "to"
+            && i >= 2
+            && matches!(
+                self.low(i - 2),
+                "connect" | "connects" | "connecting" | "access" | "talk" | "talks" | "connections"
+            )
+            && matches!(parse_port(raw), Some((_, None)))
+        {
+            *mode = Mode::Port;
+        }
+        // "plus the whole 11000-11999 range": a range of numbers said as one.
+        if *mode == Mode::None
+            && matches!(parse_port(raw), Some((_, Some(_))))
+            && next.trim_end_matches([',', '.', ';']) == "range"
+        {
+            *mode = Mode::Port;
+        }
+        // "ports used by kubelet, including 10250 and 10255": the ports
+        // said, listed.
+        if *mode != Mode::Port
+            && matches!(
+                prev.as_str(),
+                "including" | "incl." | "namely" | "e.g." | "like"
+            )
+            && matches!(
+                parse_port(raw.trim_end_matches([',', '.', ';'])),
+                Some((_, None))
+            )
+            && (i.saturating_sub(8)..i).any(|k| matches!(self.low(k), "port" | "ports"))
+        {
+            *mode = Mode::Port;
+        }
+        if *mode != Mode::Port && self.port_in_parens(i) {
+            *mode = Mode::Port;
+        }
+        if let (Mode::Port, Some((p, e))) = (*mode, parse_port(raw)) {
+            let mut end = t.end;
+            let mut end_port = e;
+            let mut consumed = 1;
+            if e.is_none()
+                && matches!(next.as_str(), "to" | "through" | "-")
+                && i + 2 < n
+                && let Some((q, None)) = parse_port(self.low(i + 2))
+                && q > p
+            {
+                end = self.toks[i + 2].end;
+                end_port = Some(q);
+                consumed = 3;
+            }
+            self.ent(EntityKind::Port, t.start, end);
+            let mut pending = std::mem::take(&mut a.pending_protos);
+            // "(8301, TCP and UDP)", "53 tcp and udp, 443": the protocols in
+            // its parenthesis, or its item of the list, are this port's alone.
+            if let Some(last) = self.protocols_closing(i) {
+                for k in i + 1..=last {
+                    let x = self.toks[k].clone();
+                    if let Some(pr) = proto(x.lower.trim_end_matches([',', ')'])) {
+                        self.ent(EntityKind::Protocol, x.start, x.end);
+                        a.proto_seen = true;
+                        if !pending.contains(&pr) {
+                            pending.push(pr);
+                        }
+                    }
+                }
+                consumed = last + 1 - i;
+            }
+            push_port(a, p, end_port, &pending);
+            return Some(consumed);
+        }
+        None
+    }
+}
