@@ -133,3 +133,51 @@ fn an_ask_about_those_ports_takes_them_from_before() {
     assert!(i.resources.paths.is_empty());
     assert_eq!(port_numbers(&i), [8080]);
 }
+
+#[test]
+fn the_intended_service_names_no_workload() {
+    // "only the intended event source … the intended service" became the
+    // pods labelled app=intended.
+    let e = refused("harden app=fn in ns jobs: it can only reach out to the approved service");
+    assert!(e.contains("which traffic"), "{e}");
+}
+
+#[test]
+fn a_reason_between_and_and_its_command_is_set_aside() {
+    // "drop all capabilities, and since … (it listens on 80) add
+    // NET_BIND_SERVICE back" lost the add-back to the reason.
+    let i = parsed(
+        "for app=web in ns shop: drop all capabilities, and since it binds port 443 (a privileged port) add NET_BIND_SERVICE back.",
+    );
+    assert_eq!(i.action, Action::Allow);
+    assert_eq!(i.resources.capabilities, ["net_bind_service"]);
+}
+
+#[test]
+fn dropping_all_the_others_keeps_what_was_named() {
+    // "that is the one capability we grant; drop all the others" blocked
+    // the one capability granted.
+    let i = parsed("the vault pods (app=vault, ns sec) keep IPC_LOCK; drop all the others.");
+    assert_eq!(i.action, Action::Allow);
+    assert_eq!(i.resources.capabilities, ["ipc_lock"]);
+    let i = parsed("app=api in ns web runs /usr/bin/api; block the rest");
+    assert_eq!(i.action, Action::Allow);
+    // KubeArmor's "owner only, block others" stays the owner-only block.
+    let i = parsed("/usr/bin/top is owner only, block others, for app=x in namespace y");
+    assert_eq!(i.action, Action::Block);
+}
+
+#[test]
+fn blocking_a_workloads_incoming_traffic_except_a_port_allows_the_port() {
+    // "block ingress to app=x in ns y except port 8012" and "block traffic
+    // to the hello pods (…) unless it goes through 8012" blocked 8012.
+    let i = parsed("block ingress to app=hello in ns serve except port 8012");
+    assert_eq!(i.action, Action::Allow);
+    assert_eq!(port_numbers(&i), [8012]);
+    let i = parsed(
+        "block traffic to the hello pods (app=hello, namespace serve) unless it goes through the proxy port, 8012/tcp",
+    );
+    assert_eq!(i.action, Action::Allow);
+    assert_eq!(i.direction, Some(Direction::Ingress));
+    assert_eq!(port_numbers(&i), [8012]);
+}

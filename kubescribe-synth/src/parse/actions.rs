@@ -553,8 +553,9 @@ impl<'a> Parser<'a> {
             && (k + 1..(k + 13).min(n))
                 .take_while(|&j| j == k + 1 || !self.ends_clause(j - 1))
                 .any(|j| {
+                    // "…; drop all the others.": its period too.
                     matches!(
-                        self.low(j),
+                        self.low(j).trim_end_matches(['.', ',', ';', '!']),
                         "other"
                             | "others"
                             | "non-whitelisted"

@@ -286,6 +286,17 @@ impl<'a> Parser<'a> {
                 let gap = &self.text[self.toks[j - 1].end..self.toks[j].start];
                 gap.contains(['.', ':', ';', '!', '?'])
             };
+            // "…, and since a port below 1024 is detected add X back": a
+            // reason set between "and" and its command.
+            if j > from
+                && self.low(j - 1) == "and"
+                && matches!(self.low(j), "since" | "because")
+                && let Some(c) = self.command_after(j, to)
+            {
+                out.push((j, c));
+                j = c;
+                continue;
+            }
             if opens && matches!(self.low(j), "since" | "because") && self.low(j + 1) != "of" {
                 // Up to its comma, within its sentence, with more after it.
                 let comma = (j + 1..to.saturating_sub(1))
@@ -303,6 +314,23 @@ impl<'a> Parser<'a> {
             j += 1;
         }
         out
+    }
+
+    /// The command verb that ends the reason at token `j` within its
+    /// sentence (before `to`), if one does: "since … (it listens on 80)
+    /// add NET_BIND_SERVICE back".
+    fn command_after(&self, j: usize, to: usize) -> Option<usize> {
+        (j + 2..to)
+            .take_while(|&k| {
+                let gap = &self.text[self.toks[k - 1].end..self.toks[k].start];
+                !gap.contains(". ") && !gap.contains(';')
+            })
+            .find(|&k| {
+                matches!(
+                    self.low(k),
+                    "add" | "drop" | "allow" | "block" | "deny" | "remove" | "grant" | "permit"
+                ) && !matches!(self.low(k - 1), "to" | "can" | "could" | "will" | "would")
+            })
     }
 
     /// Where a clause that only gives a reason starts ("block /bin/ping …
@@ -331,6 +359,7 @@ impl<'a> Parser<'a> {
                 // sentence goes on.
                 // "…, since changing it lets an attacker …" after a comma
                 // is a trailing reason all the same.
+                && !(self.low(j - 1) == "and" && self.command_after(j, to).is_some())
                 && !{
                     let gap = &self.text[self.toks[j - 1].end..self.toks[j].start];
                     // "… (/bin/sh or /bin/bash), because …": the comma after

@@ -69,7 +69,24 @@ impl<'a> Parser<'a> {
                     "pods" | "pod" | "labelled" | "labeled" | "namespace" | "ns" | "containers"
                 )
             });
+        // "… unless it goes through the queue-port, 8012/tcp".
+        let unless_it_goes = l == "unless"
+            && matches!(next, "it" | "they")
+            && matches!(
+                self.low(i + 2),
+                "goes"
+                    | "go"
+                    | "comes"
+                    | "come"
+                    | "arrives"
+                    | "arrive"
+                    | "is"
+                    | "are"
+                    | "uses"
+                    | "use"
+            );
         if l == "except"
+            || unless_it_goes
             || l == "but" && next == "only" && !only_where
             || besides
             || adds_back
@@ -95,6 +112,12 @@ impl<'a> Parser<'a> {
                 )
             };
             let mut k = i;
+            // "block ingress to app=x in ns y except on 8012", "block traffic
+            // to the hello pods (…) unless it goes through 8012": the pods
+            // whose incoming traffic it is come between.
+            if let Some(to) = self.incoming_to_pods_before(i) {
+                k = to;
+            }
             while k > 0 && kind_word(self.low(k - 1)) {
                 k -= 1;
             }
@@ -252,6 +275,34 @@ impl<'a> Parser<'a> {
             .take_while(|&j| !self.ends_clause(j - 1) || j == k + 1)
             .find(|&j| list(word(j)))
             .map(|j| (j, false))
+    }
+
+    /// The token of "to"/"for" in "<incoming kind> to <the pods …>" ending
+    /// right before the exception word at token `i`, when what comes
+    /// between only says which pods: those pods are the policy's, and the
+    /// kind before them is the whole of their incoming traffic.
+    fn incoming_to_pods_before(&self, i: usize) -> Option<usize> {
+        let to = (i.saturating_sub(12)..i)
+            .rev()
+            .find(|&j| matches!(self.low(j), "to" | "for"))?;
+        let incoming = to > 0
+            && matches!(
+                self.low(to - 1),
+                "ingress" | "inbound" | "incoming" | "traffic" | "connections"
+            );
+        let pods_only = (to + 1..i).all(|j| {
+            let w = self
+                .low(j)
+                .trim_matches(|c: char| matches!(c, '(' | ')' | ','));
+            split_label(w).is_some()
+                || matches!(w, "the" | "pods" | "pod" | "in" | "ns" | "namespace")
+                || j > 0 && matches!(self.low(j - 1), "ns" | "namespace" | "namespace,")
+                || self.toks[j].paren
+                || w.chars().all(|c| c.is_ascii_lowercase() || c == '-')
+                    && self.low(j + 1).trim_start_matches('(') == "pods"
+        }) && (to + 1..i)
+            .any(|j| split_label(self.low(j).trim_matches(['(', ')', ','])).is_some());
+        (incoming && pods_only).then_some(to)
     }
 
     /// "allow /tmp/, apart from /tmp/credentials which must stay denied",

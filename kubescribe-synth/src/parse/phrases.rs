@@ -286,4 +286,38 @@ impl<'a> Parser<'a> {
         }
         None
     }
+
+    /// "should keep IPC_LOCK; drop all the others.": what was named before
+    /// stays, the drop at token `i` is the allow-list's posture. The token
+    /// after it.
+    pub(super) fn drop_the_others(&mut self, a: &mut Acc, i: usize) -> Option<usize> {
+        let named = !a.caps.is_empty()
+            || !a.binaries.is_empty()
+            || !a.paths.is_empty()
+            || !a.dirs.is_empty();
+        if !named || !matches!(self.low(i), "drop" | "deny" | "block" | "remove") {
+            return None;
+        }
+        let end = self.the_others_after(i)?;
+        a.only = true;
+        Some(end)
+    }
+
+    /// The token after "all the others", "all others", "the others" or "the
+    /// rest" right after token `i`, closing its clause.
+    fn the_others_after(&self, i: usize) -> Option<usize> {
+        let word = |k: usize| self.low(k).trim_end_matches(['.', ',', ';', '!']);
+        let mut k = i + 1;
+        if word(k) == "all" {
+            k += 1;
+        }
+        if word(k) == "the" {
+            k += 1;
+        }
+        // ("owner only, block others": the owner-only posture's own words.)
+        (k > i + 1
+            && matches!(word(k), "others" | "rest")
+            && (k + 1 >= self.toks.len() || self.ends_clause(k)))
+        .then_some(k + 1)
+    }
 }

@@ -129,6 +129,10 @@ impl<'a> Parser<'a> {
                 i = k;
                 continue;
             }
+            if let Some(k) = self.drop_the_others(a, i) {
+                i = k;
+                continue;
+            }
             // Actions (one- to four-word phrases).
             // "kill" in a list of calls or capabilities ("CHOWN, NET_RAW
             // and KILL") names one.

@@ -266,6 +266,26 @@ impl<'a> Parser<'a> {
                     | "entire"
                     | "first"
                     | "last"
+                    // "the intended service", "the approved app": which one
+                    // is not said.
+                    | "intended"
+                    | "approved"
+                    | "allowed"
+                    | "trusted"
+                    | "expected"
+                    | "required"
+                    | "specific"
+                    | "authorized"
+                    | "authorised"
+                    | "permitted"
+                    | "designated"
+                    | "legitimate"
+                    | "correct"
+                    | "right"
+                    | "proper"
+                    | "known"
+                    | "necessary"
+                    | "needed"
             )
             // "the internet-exposed app", "the public-facing service": a
             // compound adjective describes the workload, it is no name.
