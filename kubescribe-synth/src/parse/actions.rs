@@ -349,6 +349,16 @@ impl<'a> Parser<'a> {
             }
             Action::Audit
         } else if l == "only"
+            && a.isolate
+            && matches!(
+                next,
+                "goes" | "go" | "flows" | "flow" | "leaves" | "reaches" | "talks" | "connects"
+            )
+        {
+            // "lock down X so their egress only goes to the kube-apiserver":
+            // the allow-list that the lock-down leaves.
+            return Some((Action::Allow, i, false));
+        } else if l == "only"
             && a.allow.is_none()
             && a.block.is_none()
             && a.audit.is_none()
@@ -508,9 +518,15 @@ impl<'a> Parser<'a> {
         if (i..=k).any(|j| self.low(j) == "only") {
             a.only = true;
         }
+        // "pods with run=client are the only ones allowed to talk to …".
+        let the_only_ones = |j: usize| {
+            self.low(j) == "only"
+                && self.prev_low(j) == "the"
+                && matches!(self.low(j + 1), "ones" | "one")
+        };
         if act == Action::Allow
             && (l == "only" || self.low(k) == "only")
-            && self.only_before_subject(k)
+            && (self.only_before_subject(k) || the_only_ones(i) || the_only_ones(k))
         {
             // "only app=web may connect to app=db": the subject is the peer.
             a.only_subject = true;

@@ -110,10 +110,12 @@ pub(super) fn unnamed_values(
         && a.fqdns.is_empty()
         && a.cidrs.is_empty()
         && domain == Domain::Network
-        && !p.mentions.iter().any(|m| m.cued)
+        // A cued workload that is the only one is the policy's own ("port
+        // 9999 of app=x … to trusted networks only"), no peer.
+        && !(p.groups.len() >= 2 && p.mentions.iter().any(|m| m.cued))
     {
         return Some(format!(
-            "which traffic: \"{said}\" names no destination; give the FQDNs (`api.example.com`), CIDRs or pod labels"
+            "which traffic: \"{said}\" names no peer; give the FQDNs (`api.example.com`), CIDRs or pod labels"
         ));
     }
     if let Some(said) = &a.excepted_who

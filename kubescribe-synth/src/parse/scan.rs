@@ -116,6 +116,15 @@ impl<'a> Parser<'a> {
                         "specified" | "listed" | "named" | "given" | "above" | "these" | "those"
                     )
                 })
+                // "…; copying data to a storage account outside the
+                // workspace must not work": the same edge, said before.
+                || negated && a.only && a.allow.is_some() && {
+                    let mut k = i;
+                    while k > 0 && !self.ends_clause(k - 1) {
+                        k -= 1;
+                    }
+                    (k..i).any(|j| matches!(self.low(j), "outside" | "elsewhere"))
+                }
             {
                 a.only = true;
                 i += 1;
@@ -155,7 +164,11 @@ impl<'a> Parser<'a> {
                 });
             if l.trim_end_matches([':', ',']) == "only" && !only_where {
                 a.only = true;
-                if self.only_before_subject(i) {
+                // "pods with run=client are the only ones allowed to talk to
+                // run=nginx" after an allow: the subject is the one let in.
+                if self.only_before_subject(i)
+                    || prev == "the" && matches!(next.as_str(), "ones" | "one")
+                {
                     a.only_subject = true;
                 }
             }
@@ -200,6 +213,12 @@ impl<'a> Parser<'a> {
                     w.ends_with("ing")
                 }
                 || l == "do" && next == "not" && block_word(self.low(i + 2))
+                // "just record it, no blocking".
+                || l == "no"
+                    && matches!(
+                        next.trim_end_matches(['.', ',', ';', '!']),
+                        "blocking" | "enforcement" | "enforcing" | "denying" | "dropping"
+                    )
                 // "log it, without dropping anything".
                 || l == "without"
                     && matches!(
@@ -835,13 +854,20 @@ impl<'a> Parser<'a> {
                     | "endpoints"
                     | "subnets"
                     | "networks"
+                    | "network"
+                    | "vpn"
+                    | "vpns"
                     | "ranges"
                     | "cidrs"
                     | "hosts"
                     | "addresses"
             ) && matches!(
                 prev.as_str(),
-                "approved"
+                // "from the office VPN", "to the corporate network".
+                "office"
+                    | "corporate"
+                    | "company"
+                    | "approved"
                     | "allowed"
                     | "specific"
                     | "certain"
@@ -888,6 +914,7 @@ impl<'a> Parser<'a> {
                     || matches!(
                         prev.as_str(),
                         "unused" | "unnecessary" | "unneeded" | "open" | "other" | "specific"
+                            | "whatever" | "whichever"
                             | "certain" | "required" | "needed" | "necessary" | "extra"
                             | "listening" | "some"
                     );

@@ -391,7 +391,23 @@ fn points_back(s: &str) -> bool {
 /// kept). Asides elsewhere that say which pods ("(app=zdm-proxy, namespace
 /// zdm)") are kept too: the background often names the workload.
 fn keep_only(text: &str, kept: &[(usize, usize)]) -> String {
-    let asides = scope_asides(text);
+    // "Deny ingress from run=lg to the php Deployment (pods app=php,
+    // namespace default)": an ask that names its pods by labels and their
+    // namespace needs none from the background.
+    let said = |pred: &dyn Fn(&str) -> bool| {
+        kept.iter().any(|&(f, t)| {
+            text[f..t]
+                .split_whitespace()
+                .any(|w| pred(w.trim_matches(|c: char| matches!(c, '(' | ')' | ',' | '.' | ';'))))
+        })
+    };
+    let labelled = said(&|w| split_label(w).is_some())
+        && said(&|w| matches!(w.to_ascii_lowercase().as_str(), "namespace" | "ns"));
+    let asides = if labelled {
+        Vec::new()
+    } else {
+        scope_asides(text)
+    };
     text.char_indices()
         .map(|(i, c)| {
             if kept.iter().any(|&(f, t)| (f..t).contains(&i))

@@ -54,6 +54,10 @@ const STATES: &[&str] = &[
     "unaffected",
     "public",
     "reachable",
+    "writable",
+    "writeable",
+    "readable",
+    "accessible",
     "unchanged",
     "fine",
     "ok",
@@ -123,11 +127,21 @@ fn leaves_alone(words: &[String]) -> bool {
         let n = w.split('/').next().unwrap_or(w);
         !n.is_empty() && n.len() <= 5 && n.chars().all(|c| c.is_ascii_digit())
     };
+    // "while /srv/data/ stays writable": a path.
+    let path =
+        |w: &str| w.contains('/') && w.chars().next().is_some_and(|c| c.is_ascii_alphabetic());
     let Some(s) = words
         .iter()
-        .position(|w| SUBJECTS.contains(&w.as_str()) || port(w))
+        .position(|w| SUBJECTS.contains(&w.as_str()) || port(w) || path(w))
     else {
         return false;
+    };
+    // "… stays writable for the pastes": the purpose after the state.
+    let words = match words.iter().rposition(|w| w == "for") {
+        Some(k) if k > s + 1 && words[k..].iter().all(|w| !w.contains('/') && !port(w)) => {
+            &words[..k]
+        }
+        _ => words,
     };
     let Some(last) = words.last().filter(|_| s + 1 < words.len()) else {
         return false;
@@ -149,7 +163,21 @@ fn leaves_alone(words: &[String]) -> bool {
         && words[..s - 1]
             .iter()
             .all(|w| w.chars().all(|c| c.is_ascii_lowercase()) && !is_order(w));
-    (users || words[..s].iter().all(|w| LEADS.contains(&w.as_str())))
+    // "the webhook port 9443 stays open": the port's name before it.
+    let named_port = (1..=4).contains(&s)
+        && matches!(words[s - 1].as_str(), "port" | "ports")
+        && words[..s - 1].iter().all(|w| {
+            w.chars().all(|c| c.is_ascii_lowercase() || c == '-')
+                && !is_order(w)
+                // "… on TCP port 8000 is allowed": part of a sentence.
+                && !matches!(
+                    w.as_str(),
+                    "on" | "to" | "from" | "at" | "via" | "over" | "for" | "tcp" | "udp" | "sctp"
+                )
+        });
+    let leads =
+        |w: &String| LEADS.contains(&w.as_str()) || matches!(w.as_str(), "while" | "whereas");
+    (users || named_port || words[..s].iter().all(leads))
         && STATES.contains(&last.as_str())
         && verbs.iter().all(|w| STAYS.contains(&w.as_str()))
         // "egress open" alone could be an order; a verb, or "ok"/"fine".
@@ -227,6 +255,14 @@ mod tests {
         assert_eq!(
             kept("block 25575; players on 25565 are unaffected and rcon-cli keeps working."),
             "block 25575; and rcon-cli keeps working."
+        );
+        assert_eq!(
+            kept("drop ingress on 10082; the webhook port 9443 stays open."),
+            "drop ingress on 10082; ."
+        );
+        assert_eq!(
+            kept("make /srv/cfg/ read-only, while /srv/data/ stays writable for the pastes."),
+            "make /srv/cfg/ read-only, ."
         );
         // Orders and other clauses stay.
         assert_eq!(kept("keep egress open to 10.0.0.0/8"), "-");

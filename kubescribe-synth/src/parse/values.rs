@@ -586,8 +586,14 @@ impl<'a> Parser<'a> {
                     "pod" | "pods" | "deployment" | "deployments" | "workload" | "workloads"
                         | "container" | "containers"
                 )
-                // "on the port dns serves its metrics on": the server.
+                // "on the port dns serves its metrics on": the server;
+                // "more IPs than DNS hands back": what answers.
                 && !(prev == "port" && i >= 2 && self.low(i - 2) == "the")
+                && !(prev == "than"
+                    || matches!(
+                        next.as_str(),
+                        "hands" | "returns" | "resolves" | "answers" | "gives" | "says"
+                    ))
         }) {
             self.ent(EntityKind::Port, t.start, t.end);
             let said: Vec<String> = ps
