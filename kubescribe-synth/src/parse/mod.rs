@@ -29,6 +29,7 @@ mod sentences;
 mod sides;
 mod token_kinds;
 mod typos;
+mod unnamed;
 mod untouched;
 mod values;
 

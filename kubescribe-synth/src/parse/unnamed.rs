@@ -1,0 +1,112 @@
+//! Values an ask refers to without giving them: "explicitly approved
+//! domains", "the office VPN", "trusted networks" (which peers?), "on its
+//! port", "the port coredns serves its metrics on", "whatever port it
+//! uses" (which port?). Recorded so that `finish` refuses with what is
+//! missing when no value of the kind is given elsewhere.
+
+use super::*;
+
+impl<'a> Parser<'a> {
+    /// Notes at token `i` a word for destinations or networks that an
+    /// adjective says are known without naming them.
+    pub(super) fn note_unnamed_peer(&self, a: &mut Acc, i: usize) {
+        let t = &self.toks[i];
+        let l = t.lower.as_str();
+        let prev = self.prev_low(i);
+        // "restrict outbound traffic to explicitly approved domains":
+        // destinations said, none given.
+        if matches!(
+            l.trim_end_matches([',', '.']),
+            "domains"
+                | "hostnames"
+                | "destinations"
+                | "urls"
+                | "ips"
+                | "endpoints"
+                | "subnets"
+                | "networks"
+                | "network"
+                | "vpn"
+                | "vpns"
+                | "ranges"
+                | "cidrs"
+                | "hosts"
+                | "addresses"
+        ) && matches!(
+            prev,
+            // "from the office VPN", "to the corporate network".
+            "office"
+                | "corporate"
+                | "company"
+                | "approved"
+                | "allowed"
+                | "specific"
+                | "certain"
+                | "known"
+                | "trusted"
+                | "whitelisted"
+                | "allowlisted"
+                | "permitted"
+                | "sanctioned"
+                | "authorized"
+                | "required"
+                | "needed"
+                | "necessary"
+        ) {
+            let from = self.toks[i - 1].start;
+            a.unnamed_peer.get_or_insert(
+                self.text[from..t.end]
+                    .trim_end_matches([',', '.'])
+                    .to_string(),
+            );
+        }
+    }
+
+    /// Notes at token `i` ("port"/"ports") a port said by whose it is or
+    /// what listens on it, not by its number.
+    pub(super) fn note_unnamed_port(&self, a: &mut Acc, i: usize) {
+        let t = &self.toks[i];
+        let l = t.lower.as_str();
+        let prev = self.prev_low(i).to_string();
+        let next = self.low(i + 1).to_string();
+        // "on the backend's port", "on its port": a port said but
+        // not given (refused with `which port` when none is).
+        let possessive = matches!(prev.as_str(), "its" | "their")
+            // "on its internal port"
+            || i >= 2 && matches!(self.low(i - 2), "its" | "their")
+            || prev.ends_with("'s")
+            || prev.ends_with("’s")
+            || prev.ends_with("s'")
+            // "on application ports", "the service port".
+            || matches!(prev.as_str(), "application" | "app" | "service" | "exposed" | "container")
+            // "block unused or unnecessary ports": which ones?
+            || matches!(
+                prev.as_str(),
+                "unused" | "unnecessary" | "unneeded" | "open" | "other" | "specific"
+                    | "whatever" | "whichever"
+                    | "certain" | "required" | "needed" | "necessary" | "extra"
+                    | "listening" | "some"
+            );
+        // "on the ports used by the PostgreSQL and MSSQL databases",
+        // "on the database port", "the redis ports": a port named
+        // by what listens on it.
+        // "on the port coredns serves its metrics on": a port said by
+        // what is served there.
+        let possessive = possessive
+            || prev == "the"
+                && l == "port"
+                && next.chars().all(|c| c.is_ascii_lowercase() || c == '-')
+                && !matches!(next.as_str(), "named" | "number" | "" | "and" | "or")
+            || next == "used"
+            || i >= 2
+                && self.low(i - 2) == "the"
+                && prev != "named"
+                && parse_port(&prev).is_none()
+                && proto(&prev).is_none();
+        if possessive && parse_port(&next).is_none() {
+            let from = self.toks[i.saturating_sub(1)].start;
+            a.unnamed_port
+                .get_or_insert(self.text[from..t.end].to_string());
+        }
+    }
+}
