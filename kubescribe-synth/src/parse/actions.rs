@@ -11,6 +11,27 @@ impl<'a> Parser<'a> {
     pub(super) fn action_phrase(&self, i: usize, a: &Acc) -> Option<(Action, usize, bool)> {
         let l = self.low(i);
         let next = self.low(i + 1);
+        // "nothing in them can write under /bin/", "nobody may exec …": no
+        // one may (not "nobody but X may …", an exception).
+        if (matches!(l, "nothing" | "nobody" | "noone") || l == "no" && next == "one")
+            && self.no_one_but(i).is_none()
+        {
+            let at = if l == "no" { i + 2 } else { i + 1 };
+            // ("nothing else may run": the allow-list's posture; "nothing
+            // should be blocked": a refusal to block.)
+            if let Some(m) = (at..(at + 6).min(self.toks.len())).find(|&k| {
+                matches!(
+                    self.low(k),
+                    "can" | "may" | "should" | "must" | "shall" | "will"
+                )
+            }) && (at..m).all(|k| !self.ends_clause(k))
+                && !matches!(self.low(at), "else" | "other" | "more")
+                && !matches!(self.low(m + 1), "not" | "never")
+                && (self.low(m + 1) != "be" || self.low(m + 2) == "able")
+            {
+                return Some((Action::Block, i, false));
+            }
+        }
         // "kubearmor-capabilities-posture: block", "default posture block":
         // the posture's value, not the ask's action.
         if i > 0 && self.prev_low(i).trim_end_matches(':').ends_with("posture") {

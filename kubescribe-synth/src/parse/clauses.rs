@@ -36,32 +36,42 @@ impl<'a> Parser<'a> {
         if a.dir_explicit.is_none() {
             a.dir_explicit = a.heading_dir;
         }
-        let deny = cut
-            .map(|c| {
-                let mut b = Acc::default();
-                let end = self.reason_clause_start(c, n);
-                self.scan(&mut b, c, end);
-                b
-            })
-            .filter(|b| {
-                // An engine named in the deny clause names the policy's
-                // ("… but drop packets to 1.0.0.0/8 (CiliumNetworkPolicy …)").
-                a.engines.extend(b.engines.iter().cloned());
-                if a.weak_engine.is_none() {
-                    a.weak_engine.clone_from(&b.weak_engine);
-                }
-                let named = names_values(b);
-                if !named && !names_values(&a) && b.domain_word.is_some() {
-                    // "Profiles allow a lot by default; block risky system
-                    // calls …": the allow names nothing, the block names a
-                    // kind without its values — what is missing is asked for.
-                    a.domain_word = b.domain_word;
-                } else if !named {
-                    // "…; everything else is denied": an allow-list.
-                    a.only = true;
-                }
-                named
-            });
+        let mut deny = cut.map(|c| {
+            let mut b = Acc::default();
+            let end = self.reason_clause_start(c, n);
+            self.scan(&mut b, c, end);
+            b
+        });
+        // "the user should be able to start the app but not exec /bin/sh":
+        // what is allowed names nothing, what is not is the ask.
+        // (Not "allow all ingress … but block 10.0.0.0/8": an allow said.)
+        if !names_values(&a)
+            && a.block.is_none()
+            && a.allow.is_none()
+            && !a.all_word
+            && let Some(b) = deny.take_if(|b| names_values(b) && b.allow.is_none())
+        {
+            take_values(&mut a, b);
+        }
+        let deny = deny.filter(|b| {
+            // An engine named in the deny clause names the policy's
+            // ("… but drop packets to 1.0.0.0/8 (CiliumNetworkPolicy …)").
+            a.engines.extend(b.engines.iter().cloned());
+            if a.weak_engine.is_none() {
+                a.weak_engine.clone_from(&b.weak_engine);
+            }
+            let named = names_values(b);
+            if !named && !names_values(&a) && b.domain_word.is_some() {
+                // "Profiles allow a lot by default; block risky system
+                // calls …": the allow names nothing, the block names a
+                // kind without its values — what is missing is asked for.
+                a.domain_word = b.domain_word;
+            } else if !named {
+                // "…; everything else is denied": an allow-list.
+                a.only = true;
+            }
+            named
+        });
         self.finish(a, deny, resolver)
     }
 
@@ -224,6 +234,15 @@ impl<'a> Parser<'a> {
                 ALLOW_WORDS.contains(&l)
                     || l == "only"
                     || matches!(l, "may" | "can") && !describes(j)
+                    // "the user should be able to start the app but not
+                    // exec /bin/sh".
+                    // (Not "must not be able to influence …".)
+                    || l == "able"
+                        && self.low(j + 1) == "to"
+                        && !(j.saturating_sub(3)..j).any(|k| {
+                            let w = self.low(k);
+                            matches!(w, "not" | "never" | "no") || w.ends_with("n't")
+                        })
             })
         };
         (from.max(1)..n).find(|&j| {
@@ -240,7 +259,9 @@ impl<'a> Parser<'a> {
                 || gap.contains(". ");
             let blocks = (j..(j + 4).min(n)).any(|k| {
                 let l = self.low(k);
+                // "… SYS_CHROOT and KILL": the capability.
                 BLOCK_WORDS.contains(&l)
+                    && self.toks[k].text.trim_end_matches(['.', ',', ';', ')']) != "KILL"
                     || matches!(l, "not" | "never")
                         && !ALLOW_WORDS.contains(&self.low(k + 1))
                         && self.low(k + 1) != "be"
@@ -350,7 +371,10 @@ impl<'a> Parser<'a> {
                     // be executed …": the clause before names nothing.
                     || l == "so"
                         && self.negative_purpose(j)
-                        && (self.names_value(from, j) || !self.names_value(j, to))
+                        // ("restricting the pods (app=p, …) so nothing in them
+                        // can write under /bin/": the clause before only
+                        // says which pods.)
+                        && (self.names_resource(from, j) || !self.names_value(j, to))
                     // "… to the collector process (/otelcol-contrib) to
                     // prevent tampering with raw data": a purpose.
                     || l == "to" && self.purpose(j))
@@ -393,6 +417,16 @@ impl Parser<'_> {
         (from..to).any(|k| {
             let t = self.toks[k].text;
             t.contains(['=', '/']) || t.chars().any(|c| c.is_ascii_digit())
+        })
+    }
+
+    /// Whether tokens `from..to` name a value other than the pods' labels.
+    fn names_resource(&self, from: usize, to: usize) -> bool {
+        (from..to).any(|k| {
+            let t = self.toks[k].text;
+            let bare = t.trim_matches(|c: char| matches!(c, '(' | ')' | ',' | '.' | ';'));
+            split_label(bare).is_none()
+                && (t.contains(['=', '/']) || t.chars().any(|c| c.is_ascii_digit()))
         })
     }
 
@@ -444,6 +478,25 @@ impl Parser<'_> {
 
 /// Whether `x` names any value a rule governs (paths, executables, ports,
 /// addresses, names, system calls, capabilities, protocols).
+/// Moves the values and verbs of the denied clause `b` into `a`, which
+/// becomes their block.
+fn take_values(a: &mut Acc, b: Acc) {
+    a.paths.extend(b.paths);
+    a.dirs.extend(b.dirs);
+    a.binaries.extend(b.binaries);
+    a.sources.extend(b.sources);
+    a.ports.extend(b.ports);
+    a.cidrs.extend(b.cidrs);
+    a.fqdns.extend(b.fqdns);
+    a.syscalls.extend(b.syscalls);
+    a.caps.extend(b.caps);
+    a.protos.extend(b.protos);
+    a.file_verb |= b.file_verb;
+    a.exec_verb |= b.exec_verb;
+    a.allow = None;
+    a.block = Some("not".to_string());
+}
+
 fn names_values(x: &Acc) -> bool {
     !(x.paths.is_empty()
         && x.dirs.is_empty()

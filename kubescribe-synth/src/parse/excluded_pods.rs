@@ -40,7 +40,13 @@ impl<'a> Parser<'a> {
             _ => return None,
         };
         let mut k = i + width;
-        while FILLER.contains(&self.low(k)) {
+        // "other than the ones labelled role=x".
+        while FILLER.contains(&self.low(k))
+            || matches!(
+                self.low(k),
+                "ones" | "one" | "pods" | "labelled" | "labeled" | "with" | "label" | "having"
+            )
+        {
             k += 1;
         }
         let label = self.toks.get(k)?;
@@ -66,7 +72,11 @@ impl<'a> Parser<'a> {
                 k -= 1;
             }
         }
-        while k >= 1 && matches!(word(k - 1), "in" | "of" | "the") {
+        // "every pod in the cluster other than …".
+        if k >= 3 && word(k - 1) == "cluster" && word(k - 2) == "the" {
+            k -= 2;
+        }
+        while k >= 1 && matches!(word(k - 1), "in" | "of" | "the" | "across") {
             k -= 1;
         }
         // "the pods of shop other than app=x": a bare name after "of"/"in".

@@ -97,6 +97,17 @@ pub(super) fn tokenize(text: &str) -> Vec<Tok<'_>> {
                 break;
             }
         }
+        // "KC_HTTPS_CERTIFICATE_KEY_FILE=/opt/keycloak/conf/keycloak.key":
+        // an environment variable's path is the path.
+        if let Some(eq) = t.find("=/")
+            && t[..eq].contains('_')
+            && t[..eq]
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+        {
+            t = &t[eq + 1..];
+            lead += eq + 1;
+        }
         if !t.is_empty() {
             let st = s + lead;
             out.push(Tok {

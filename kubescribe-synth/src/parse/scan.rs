@@ -147,7 +147,9 @@ impl<'a> Parser<'a> {
             // and KILL") names one.
             let kill_named = l == "kill"
                 && ((syscall_ctx || cap_ctx) && mode == Mode::Syscall
-                    || cap_ctx && (mode == Mode::Cap || self.toks[i].text == "KILL"));
+                    || cap_ctx
+                        && (mode == Mode::Cap
+                            || self.toks[i].text.trim_end_matches(['.', ',', ';', ')']) == "KILL"));
             if !kill_named && let Some((act, k, negated)) = self.action_phrase(i, a) {
                 i = self.take_action(a, i, k, (act, negated), n);
                 continue;
@@ -430,7 +432,12 @@ impl<'a> Parser<'a> {
                     || matches!(prev.as_str(), "its" | "the" | "their") && {
                         let p2 = if i >= 2 { self.low(i - 2) } else { "" };
                         matches!(p2, "by" | "only") || i >= 3 && self.low(i - 3) == "only"
-                    })
+                    }
+                    // "only accessible to the file owner".
+                    || prev == "file"
+                        && i >= 2
+                        && matches!(self.low(i - 2), "the" | "its")
+                        && (i.saturating_sub(6)..i).any(|k| self.low(k) == "only"))
             {
                 a.owner_only = true;
                 i += if next == "only" { 2 } else { 1 };

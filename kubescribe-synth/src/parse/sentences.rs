@@ -110,6 +110,33 @@ fn asks(s: &str) -> bool {
         || labelled_ask(s)
         || imperative_after_colon(s)
         || request(s)
+        || how_to(s)
+}
+
+/// "How do I make every pod in namespace x drop incoming ping?", "is there
+/// a way to block …?", "any way to only allow …?": a question that asks
+/// for what its verb says.
+fn how_to(s: &str) -> bool {
+    let w = words_of(s);
+    let opens = |p: &[&str]| w.len() > p.len() && w.iter().zip(p).all(|(a, b)| a == b);
+    let after = [
+        &["how", "do", "i"][..],
+        &["how", "can", "i"],
+        &["how", "do", "we"],
+        &["how", "can", "we"],
+        &["how", "to"],
+        &["is", "there", "a", "way", "to"],
+        &["is", "it", "possible", "to"],
+        &["any", "way", "to"],
+    ]
+    .iter()
+    .find(|p| opens(p))
+    .map(|p| p.len());
+    after.is_some_and(|k| {
+        let v = if w[k] == "only" { k + 1 } else { k };
+        w.get(v)
+            .is_some_and(|v| IMPERATIVE.contains(&v.as_str()) || v == "make")
+    })
 }
 
 /// The sentence's words, lower case, without the punctuation around them.

@@ -51,7 +51,9 @@ pub(super) fn split_label(s: &str) -> Option<(String, String)> {
         .windows(2)
         .any(|w| w[0].is_ascii_lowercase() && w[1].is_ascii_uppercase());
     let flag = matches!(v, "True" | "False") || camel && matches!(v, "true" | "false");
-    if label_key_ok(k) && label_val_ok(v) && !k.contains("//") && !flag {
+    // `ENABLE_SENDMAIL=false`: an environment variable, not a label.
+    let env = k.contains('_') && !k.chars().any(|c| c.is_ascii_lowercase());
+    if label_key_ok(k) && label_val_ok(v) && !k.contains("//") && !flag && !env {
         Some((k.to_string(), v.to_string()))
     } else {
         None

@@ -75,7 +75,10 @@ pub(super) fn without_untouched(text: &str) -> Option<String> {
         let end = std::iter::once(clause.len())
             .chain(clause.match_indices(" and ").map(|(k, _)| k))
             .map(|k| start + k)
-            .find(|&e| leaves_alone(&words(&text[start..e])))
+            .find(|&e| {
+                let w = words(&text[start..e]);
+                leaves_alone(&w) || still_written(&w)
+            })
             .unwrap_or(start);
         if end > start {
             let mut to = end;
@@ -184,6 +187,42 @@ fn leaves_alone(words: &[String]) -> bool {
         && (!verbs.is_empty() || matches!(last.as_str(), "ok" | "okay" | "fine"))
 }
 
+/// "it keeps writing its scratch files to /tmp/", "they still need to
+/// write to /var/cache/": what the workload goes on writing is left
+/// writable by the ask.
+fn still_written(words: &[String]) -> bool {
+    let Some(w) = words
+        .iter()
+        .position(|w| matches!(w.as_str(), "write" | "writes" | "writing"))
+    else {
+        return false;
+    };
+    matches!(
+        words.first().map(String::as_str),
+        Some("it" | "they" | "which")
+    ) && (1..w).all(|k| {
+        matches!(
+            words[k].as_str(),
+            "keeps"
+                | "keep"
+                | "still"
+                | "needs"
+                | "need"
+                | "has"
+                | "have"
+                | "to"
+                | "must"
+                | "should"
+                | "be"
+                | "able"
+                | "will"
+                | "continues"
+                | "continue"
+        )
+    }) && w > 1
+        && !words.iter().any(|w| is_order(w))
+}
+
 /// Whether `w` orders something done to traffic ("block", "allow" …).
 fn is_order(w: &str) -> bool {
     matches!(
@@ -263,6 +302,10 @@ mod tests {
         assert_eq!(
             kept("make /srv/cfg/ read-only, while /srv/data/ stays writable for the pastes."),
             "make /srv/cfg/ read-only, ."
+        );
+        assert_eq!(
+            kept("make /home/app/ read-only; it keeps writing its scratch files to /tmp/."),
+            "make /home/app/ read-only; ."
         );
         // Orders and other clauses stay.
         assert_eq!(kept("keep egress open to 10.0.0.0/8"), "-");

@@ -200,10 +200,10 @@ impl<'a> Parser<'a> {
             // "to 10.0.0.0/8", "access metadata endpoint 169.254.169.254",
             // "from accessing 10.0.0.0/8": the pods reach the address.
             let reached = prev == "to" || {
-                // The nearest cue before it within seven words: "to", or a
+                // The nearest cue before it within twelve words: "to", or a
                 // verb of reaching, makes it the destination; "from" (not
                 // "from accessing") its source.
-                (i.saturating_sub(7)..i)
+                (i.saturating_sub(12)..i)
                     .rev()
                     .find_map(|k| match self.low(k) {
                         "from" if !self.low(k + 1).ends_with("ing") => Some(false),
@@ -580,6 +580,13 @@ impl<'a> Parser<'a> {
                 && !EXEC_MODE_VERBS.contains(&prev.as_str())
                 && !glossed_port
                 && !carried
+                // "the HTTP replication port 9093": the port's kind, its
+                // number given.
+                && !(i + 1..(i + 4).min(n)).any(|k| {
+                    matches!(self.low(k), "port" | "ports")
+                        && parse_port(self.low(k + 1).trim_end_matches([',', '.', ';', ')']))
+                            .is_some()
+                })
                 // "into the dns pods (…)": pods named for what they serve.
                 && !matches!(
                     next.as_str(),
