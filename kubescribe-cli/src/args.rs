@@ -944,9 +944,13 @@ Intent forms (docs/intents.md):
           \"Fix: ...\", \"Expected result: ...\", a PR title with its fix): the other
           sentences and pasted terminal output are background; asides naming the pods
           still count; pasted configuration (cap_drop: [ALL], cap_add: ...) is read whole;
-          a pasted alert or event (Falco line, Tetragon/KubeArmor JSON) is background
-Refused (exit 1) when something is missing: which pods, which files, which traffic,
-which port (service names like postgresql are not ports), what to do.
+          a pasted alert or event (Falco line, Tetragon/KubeArmor JSON) is background;
+          \"What I want: ...\" and \"How do I ...?\" are the ask
+  bounds  8443 stays open; /srv/data/ stays writable; it keeps writing to /tmp/
+          (left alone, not added)
+Refused (exit 1) when something is missing: which pods, which files, which traffic
+(\"trusted networks\", \"the office VPN\" name none), which port (service names like
+postgresql are not ports; \"whatever port it uses\" gives none), what to do.
 Examples:
   kubescribe intent parse \"only app=web may connect to app=db on 5432 in namespace shop\"
   kubescribe intent parse \"default deny ingress in namespace shop\"
