@@ -109,3 +109,60 @@ fn pods_left_out_of_the_cluster_are_a_selector() {
     assert_eq!(i.action, Action::Block);
     assert_eq!(i.direction, Some(Direction::Egress));
 }
+
+#[test]
+fn camel_case_labels_with_one_dot_are_labels() {
+    // "(weblogic.clusterName=cluster-1, …)" was read as a chart value.
+    let i = parsed("block /bin/sh for the servers (weblogic.clusterName=cluster-1, namespace wls)");
+    assert_eq!(
+        i.scope
+            .labels
+            .get("weblogic.clusterName")
+            .map(String::as_str),
+        Some("cluster-1")
+    );
+    // A chart value's flag is still none.
+    let e =
+        parse_helpers::refused("set networkPolicy.enabled=true and block /bin/sh in namespace wls");
+    assert!(e.contains("which pods"), "{e}");
+}
+
+#[test]
+fn a_section_number_before_a_colon_is_no_label() {
+    // "PCI DSS 1.3.4: Do not allow …" made the label 1.3.4=Do.
+    let e = parse_helpers::refused(
+        "PCI DSS 1.3.4: Do not allow outbound traffic from the cardholder data environment (namespace cde) to the Internet.",
+    );
+    assert!(e.contains("which pods"), "{e}");
+}
+
+#[test]
+fn the_server_on_a_numbered_port_is_that_port_alone() {
+    // "the HTTP server on 8042 stays reachable" blocked 80 and 8042.
+    let i = parsed(
+        "Drop incoming connections to the DICOM port 4242 of the pacs pods (app: pacs, namespace rad); the HTTP server on 8042 stays reachable.",
+    );
+    assert_eq!(port_numbers(&i), [4242]);
+}
+
+#[test]
+fn only_the_owner_named_by_the_file_is_owner_only() {
+    // "restrict access to X … to only the keytab owner" lost owner-only.
+    let i = parsed(
+        "restrict access to /etc/krb5.keytab in the web pods (app=web, ns corp) to only the keytab owner.",
+    );
+    assert!(i.resources.owner_only);
+}
+
+#[test]
+fn sources_said_defined_are_asked_for() {
+    // "should only accept our defined sources" opened the port to all.
+    let e = parse_helpers::refused(
+        "the scp of the pacs pods (app=pacs, namespace rad) on port 104 should only accept our defined sources.",
+    );
+    assert!(e.contains("which traffic"), "{e}");
+    // "well defined network requirements" names no peer.
+    let i =
+        parsed("it has well defined network requirements: egress from app=m in ns k only on 443");
+    assert_eq!(port_numbers(&i), [443]);
+}

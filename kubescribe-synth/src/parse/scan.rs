@@ -433,11 +433,12 @@ impl<'a> Parser<'a> {
                         let p2 = if i >= 2 { self.low(i - 2) } else { "" };
                         matches!(p2, "by" | "only") || i >= 3 && self.low(i - 3) == "only"
                     }
-                    // "only accessible to the file owner".
-                    || prev == "file"
+                    // "only accessible to the file owner", "… to only the
+                    // keytab owner".
+                    || !matches!(prev.as_str(), "its" | "the" | "their" | "")
                         && i >= 2
                         && matches!(self.low(i - 2), "the" | "its")
-                        && (i.saturating_sub(6)..i).any(|k| self.low(k) == "only"))
+                        && (i.saturating_sub(6)..i - 2).any(|k| self.low(k) == "only"))
             {
                 a.owner_only = true;
                 i += if next == "only" { 2 } else { 1 };

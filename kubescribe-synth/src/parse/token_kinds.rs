@@ -53,7 +53,24 @@ pub(super) fn split_label(s: &str) -> Option<(String, String)> {
     let flag = matches!(v, "True" | "False") || camel && matches!(v, "true" | "false");
     // `ENABLE_SENDMAIL=false`: an environment variable, not a label.
     let env = k.contains('_') && !k.chars().any(|c| c.is_ascii_lowercase());
-    if label_key_ok(k) && label_val_ok(v) && !k.contains("//") && !flag && !env {
+    // "weblogic.clusterName=cluster-1": an operator's label in camelCase,
+    // one dot and a name for its value (a chart value's path has more, or a
+    // flag or number for its value).
+    let camel_label = k.matches('.').count() == 1
+        && !k.contains('/')
+        && is_ident(k, &['-', '_', '.'])
+        && k.starts_with(|c: char| c.is_ascii_lowercase())
+        && v.chars().any(|c| c.is_ascii_alphabetic())
+        && !matches!(v, "true" | "false");
+    // "PCI DSS 1.3.4: Do not …": a version or section number, no key.
+    let number = k.chars().all(|c| c.is_ascii_digit() || c == '.');
+    if (label_key_ok(k) || camel_label)
+        && label_val_ok(v)
+        && !k.contains("//")
+        && !flag
+        && !env
+        && !number
+    {
         Some((k.to_string(), v.to_string()))
     } else {
         None

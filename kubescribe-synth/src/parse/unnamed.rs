@@ -32,10 +32,19 @@ impl<'a> Parser<'a> {
                 | "cidrs"
                 | "hosts"
                 | "addresses"
+                | "sources"
+                | "clients"
         ) && matches!(
             prev,
             // "from the office VPN", "to the corporate network".
-            "office"
+            // "only accept our defined sources", "the clients on our
+            // invited list".
+            "defined"
+                | "invited"
+                | "listed"
+                | "configured"
+                | "registered"
+                | "office"
                 | "corporate"
                 | "company"
                 | "approved"
@@ -52,7 +61,15 @@ impl<'a> Parser<'a> {
                 | "required"
                 | "needed"
                 | "necessary"
-        ) {
+        )
+            // "well defined network requirements": a noun goes on.
+            && (t.comma
+                || !matches!(
+                    self.low(i + 1).trim_end_matches([':', ',', '.', ';']),
+                    "requirements" | "policy" | "policies" | "rules" | "traffic" | "access"
+                        | "settings" | "configuration" | "connectivity"
+                ))
+        {
             let from = self.toks[i - 1].start;
             a.unnamed_peer.get_or_insert(
                 self.text[from..t.end]

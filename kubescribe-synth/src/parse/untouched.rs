@@ -161,7 +161,7 @@ fn leaves_alone(words: &[String]) -> bool {
         return false;
     };
     // "players on 25565 are unaffected": who uses the port, then "on".
-    let users = (2..=3).contains(&s)
+    let users = (2..=4).contains(&s)
         && matches!(words[s - 1].as_str(), "on" | "via" | "over")
         && words[..s - 1]
             .iter()
@@ -294,6 +294,10 @@ mod tests {
         assert_eq!(
             kept("block 25575; players on 25565 are unaffected and rcon-cli keeps working."),
             "block 25575; and rcon-cli keeps working."
+        );
+        assert_eq!(
+            kept("drop ingress on 4242; the HTTP server on 8042 stays reachable."),
+            "drop ingress on 4242; ."
         );
         assert_eq!(
             kept("drop ingress on 10082; the webhook port 9443 stays open."),

@@ -369,6 +369,8 @@ impl<'a> Parser<'a> {
         };
         if raw.ends_with(':')
             && label_key_ok(&raw[..raw.len() - 1])
+            // "PCI DSS 1.3.4: Do not …": a section number.
+            && !raw[..raw.len() - 1].chars().all(|c| c.is_ascii_digit() || c == '.')
             && key_said_as_label(&l[..l.len() - 1])
             // "metadata: name: default-deny": the policy's own name.
             && !(l == "name:" && prev.trim_end_matches(':') == "metadata")
@@ -580,10 +582,10 @@ impl<'a> Parser<'a> {
                 && !EXEC_MODE_VERBS.contains(&prev.as_str())
                 && !glossed_port
                 && !carried
-                // "the HTTP replication port 9093": the port's kind, its
-                // number given.
+                // "the HTTP replication port 9093", "the HTTP server on 8042":
+                // the port's kind, its number given.
                 && !(i + 1..(i + 4).min(n)).any(|k| {
-                    matches!(self.low(k), "port" | "ports")
+                    matches!(self.low(k), "port" | "ports" | "on")
                         && parse_port(self.low(k + 1).trim_end_matches([',', '.', ';', ')']))
                             .is_some()
                 })
