@@ -115,3 +115,55 @@ fn a_service_that_answers_is_no_port() {
     );
     assert!(i.resources.ports.is_empty(), "{:?}", i.resources.ports);
 }
+
+#[test]
+fn the_edge_of_an_allow_list_after_its_modal_sets_off_the_background() {
+    // "… should accept connections on 5800 and nothing else" was no ask,
+    // so the background's 5900 joined it.
+    let i = parsed(
+        "By default, both ports 5800 and 5900 are exposed. We want the web GUI only, to reduce exposure: the desk pods (app=desk, namespace vdi) should accept connections on 5800 and nothing else.",
+    );
+    assert_eq!(port_numbers(&i), [5800]);
+}
+
+#[test]
+fn no_other_internet_access_is_the_edge_not_a_peer() {
+    // "may only connect to huggingface.co on 443, no other internet
+    // access" allowed the whole internet.
+    let i = parsed(
+        "the ml pods (app=ml, namespace photos) may only connect to huggingface.co on 443, no other internet access.",
+    );
+    assert!(i.resources.entities.is_empty());
+    assert_eq!(i.resources.fqdns, ["huggingface.co"]);
+}
+
+#[test]
+fn what_is_left_unrestricted_or_still_read_is_left_alone() {
+    // "while leaving egress unrestricted" made the policy both ways;
+    // "sshd still has to read it" made a block of every access.
+    let i = parsed(
+        "restrict ingress to the ha pods (app: ha, namespace home) to the operator namespace (op-system) on 8123, while leaving egress unrestricted.",
+    );
+    assert_eq!(i.direction, Some(Direction::Ingress));
+    let i = parsed(
+        "for the bastion pods (app=bastion, namespace ssh), block any modification of /etc/ssh/sshd_config; sshd still has to read it.",
+    );
+    assert!(i.resources.read_only);
+}
+
+#[test]
+fn access_limited_to_its_owner_is_owner_only() {
+    let i = parsed(
+        "for the agent pods (app: agent, namespace ops), access to /var/lib/agent/ is limited to its owner.",
+    );
+    assert!(i.resources.owner_only);
+}
+
+#[test]
+fn whose_http_port_is_asked_for() {
+    // "jellyfin's HTTP port … on its new port only" became port 80.
+    let e = refused(
+        "We changed the media server's HTTP port. Allow app=media in ns home inbound from 192.168.1.0/24 on its new port only.",
+    );
+    assert!(e.contains("which port"), "{e}");
+}

@@ -431,7 +431,12 @@ impl<'a> Parser<'a> {
                     || next == "only"
                     || matches!(prev.as_str(), "its" | "the" | "their") && {
                         let p2 = if i >= 2 { self.low(i - 2) } else { "" };
-                        matches!(p2, "by" | "only") || i >= 3 && self.low(i - 3) == "only"
+                        matches!(p2, "by" | "only")
+                            || i >= 3 && self.low(i - 3) == "only"
+                            // "access to X is limited to its owner".
+                            || p2 == "to"
+                                && i >= 3
+                                && matches!(self.low(i - 3), "limited" | "restricted" | "confined")
                     }
                     // "only accessible to the file owner", "… to only the
                     // keytab owner".
@@ -449,8 +454,10 @@ impl<'a> Parser<'a> {
                 || matches!(self.cue, Some(Cue::To | Cue::From));
             // "… and nothing else on the internet": the allow-list's edge,
             // not a peer.
-            let else_on = (i.saturating_sub(4)..i).any(|j| self.low(j) == "else")
+            // "…, no other internet access": the same edge.
+            let else_on = ((i.saturating_sub(4)..i).any(|j| self.low(j) == "else")
                 && matches!(prev.as_str(), "the" | "on" | "in")
+                || prev == "other" && i >= 2 && matches!(self.low(i - 2), "no" | "any"))
                 && matches!(l, "internet" | "world");
             // "to redis node 10.0.0.13": the address names the node.
             let addressed = matches!(l, "node" | "host") && parse_cidr(&next).is_some();

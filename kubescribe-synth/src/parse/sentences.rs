@@ -252,11 +252,17 @@ fn modal_restriction(s: &str) -> bool {
                 .to_ascii_lowercase()
         })
         .collect();
+    // "… should accept connections on 5800 and nothing else": a modal whose
+    // allow-list's edge follows.
+    let modal = |w: &str| matches!(w, "must" | "should" | "may" | "shall" | "can");
     words.windows(2).any(|w| {
         matches!(w[0].as_str(), "must" | "should" | "may" | "shall")
             && matches!(w[1].as_str(), "only" | "not" | "never")
             || matches!(w[0].as_str(), "mustn't" | "shouldn't")
-    })
+    }) || words.iter().any(|w| modal(w))
+        && words
+            .windows(2)
+            .any(|w| w[0] == "nothing" && w[1] == "else" || w[0] == "no" && w[1] == "other")
 }
 
 /// "CAP_SYS_ADMIN must be denied to …": a modal's passive denial.

@@ -91,6 +91,8 @@ impl<'a> Parser<'a> {
         let possessive = matches!(prev.as_str(), "its" | "their")
             // "on its internal port"
             || i >= 2 && matches!(self.low(i - 2), "its" | "their")
+            // "jellyfin's HTTP port": whose, and of what kind.
+            || i >= 2 && (self.low(i - 2).ends_with("'s") || self.low(i - 2).ends_with("’s"))
             || prev.ends_with("'s")
             || prev.ends_with("’s")
             || prev.ends_with("s'")

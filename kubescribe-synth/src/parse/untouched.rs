@@ -178,48 +178,59 @@ fn leaves_alone(words: &[String]) -> bool {
                     "on" | "to" | "from" | "at" | "via" | "over" | "for" | "tcp" | "udp" | "sctp"
                 )
         });
-    let leads =
-        |w: &String| LEADS.contains(&w.as_str()) || matches!(w.as_str(), "while" | "whereas");
+    let leads = |w: &String| {
+        LEADS.contains(&w.as_str())
+            || matches!(w.as_str(), "while" | "whereas" | "leaving" | "keeping")
+    };
     (users || named_port || words[..s].iter().all(leads))
         && STATES.contains(&last.as_str())
         && verbs.iter().all(|w| STAYS.contains(&w.as_str()))
-        // "egress open" alone could be an order; a verb, or "ok"/"fine".
-        && (!verbs.is_empty() || matches!(last.as_str(), "ok" | "okay" | "fine"))
+        // "egress open" alone could be an order; a verb, or "ok"/"fine", or
+        // "while leaving egress unrestricted".
+        && (!verbs.is_empty()
+            || matches!(last.as_str(), "ok" | "okay" | "fine")
+            || words[..s].iter().any(|w| matches!(w.as_str(), "leaving" | "keeping")))
 }
 
 /// "it keeps writing its scratch files to /tmp/", "they still need to
 /// write to /var/cache/": what the workload goes on writing is left
 /// writable by the ask.
 fn still_written(words: &[String]) -> bool {
-    let Some(w) = words
-        .iter()
-        .position(|w| matches!(w.as_str(), "write" | "writes" | "writing"))
-    else {
+    let Some(w) = words.iter().position(|w| {
+        matches!(
+            w.as_str(),
+            "write" | "writes" | "writing" | "read" | "reads" | "reading"
+        )
+    }) else {
         return false;
     };
-    matches!(
+    // "…; sshd still has to read it": a program that goes on reading.
+    (matches!(
         words.first().map(String::as_str),
         Some("it" | "they" | "which")
-    ) && (1..w).all(|k| {
-        matches!(
-            words[k].as_str(),
-            "keeps"
-                | "keep"
-                | "still"
-                | "needs"
-                | "need"
-                | "has"
-                | "have"
-                | "to"
-                | "must"
-                | "should"
-                | "be"
-                | "able"
-                | "will"
-                | "continues"
-                | "continue"
-        )
-    }) && w > 1
+    ) || words.get(1).is_some_and(|w| w == "still")
+        && words[0].chars().all(|c| c.is_ascii_lowercase() || c == '-'))
+        && (1..w).all(|k| {
+            matches!(
+                words[k].as_str(),
+                "keeps"
+                    | "keep"
+                    | "still"
+                    | "needs"
+                    | "need"
+                    | "has"
+                    | "have"
+                    | "to"
+                    | "must"
+                    | "should"
+                    | "be"
+                    | "able"
+                    | "will"
+                    | "continues"
+                    | "continue"
+            )
+        })
+        && w > 1
         && !words.iter().any(|w| is_order(w))
 }
 
@@ -306,6 +317,14 @@ mod tests {
         assert_eq!(
             kept("make /srv/cfg/ read-only, while /srv/data/ stays writable for the pastes."),
             "make /srv/cfg/ read-only, ."
+        );
+        assert_eq!(
+            kept("allow ingress from namespace ops, while leaving egress unrestricted."),
+            "allow ingress from namespace ops, ."
+        );
+        assert_eq!(
+            kept("block any modification of /root/.ssh/keys; sshd still has to read it"),
+            "block any modification of /root/.ssh/keys;"
         );
         assert_eq!(
             kept("make /home/app/ read-only; it keeps writing its scratch files to /tmp/."),

@@ -589,6 +589,10 @@ impl<'a> Parser<'a> {
                         && parse_port(self.low(k + 1).trim_end_matches([',', '.', ';', ')']))
                             .is_some()
                 })
+                // "jellyfin's HTTP port", "its HTTPS port": a port of that
+                // kind, whose number is not given.
+                && !(matches!(next.as_str(), "port" | "ports")
+                    && (prev.ends_with("'s") || matches!(prev.as_str(), "its" | "their")))
                 // "into the dns pods (…)": pods named for what they serve.
                 && !matches!(
                     next.as_str(),
