@@ -8,7 +8,7 @@
 mod parse_helpers;
 
 use kubescribe_core::intent::{Action, Protocol};
-use parse_helpers::{parsed, port_numbers};
+use parse_helpers::{parsed, port_numbers, port_protocols};
 
 #[test]
 fn names_listed_before_their_paths_are_those_paths() {
@@ -44,14 +44,8 @@ fn protocols_in_a_ports_parenthesis_are_its_own() {
     let i = parsed(
         "allow app=db in ns data to receive on the RPC port (7000) and gossip (7946, TCP and UDP)",
     );
-    let ports: Vec<(u16, Protocol)> = i
-        .resources
-        .ports
-        .iter()
-        .map(|p| (p.port, p.protocol))
-        .collect();
     assert_eq!(
-        ports,
+        port_protocols(&i),
         [
             (7000, Protocol::Tcp),
             (7946, Protocol::Tcp),

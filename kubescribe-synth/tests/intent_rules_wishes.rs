@@ -9,7 +9,7 @@
 mod parse_helpers;
 
 use kubescribe_core::intent::{Action, Direction, Protocol};
-use parse_helpers::{parsed, port_numbers, refused};
+use parse_helpers::{parsed, port_numbers, port_protocols, refused};
 
 fn label<'a>(m: &'a std::collections::BTreeMap<String, String>, k: &str) -> Option<&'a str> {
     m.get(k).map(String::as_str)
@@ -55,14 +55,8 @@ fn pods_someone_is_let_into_are_protected() {
 fn protocols_after_one_item_of_a_port_list_are_its_own() {
     // "only on 53 tcp and udp, 443, 6443" gave 443 and 6443 UDP too.
     let i = parsed("egress from app=m in ns k only on 53 tcp and udp, 443 and 10250");
-    let ports: Vec<(u16, Protocol)> = i
-        .resources
-        .ports
-        .iter()
-        .map(|p| (p.port, p.protocol))
-        .collect();
     assert_eq!(
-        ports,
+        port_protocols(&i),
         [
             (53, Protocol::Tcp),
             (53, Protocol::Udp),

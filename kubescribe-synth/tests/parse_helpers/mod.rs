@@ -30,3 +30,12 @@ pub fn refused(text: &str) -> String {
 pub fn port_numbers(i: &Intent) -> Vec<u16> {
     i.resources.ports.iter().map(|p| p.port).collect()
 }
+
+/// The (port, protocol) pairs of `i`'s resources, in order.
+pub fn port_protocols(i: &Intent) -> Vec<(u16, kubescribe_core::intent::Protocol)> {
+    i.resources
+        .ports
+        .iter()
+        .map(|p| (p.port, p.protocol))
+        .collect()
+}
