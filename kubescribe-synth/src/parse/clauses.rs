@@ -15,9 +15,13 @@ impl<'a> Parser<'a> {
         // internal connections. Block external connections: …") would cut
         // the intent off from its own words.
         let start = self.skip_title(&mut a);
+        // "… sorry, 6443 not 443": the writer's correction, read apart.
+        let correction = self.correction_start(start);
+        let n = correction.map_or(n, |(k, _)| k);
         let cut = self
             .deny_clause_start(start)
-            .or_else(|| self.carved_out_path(start));
+            .or_else(|| self.carved_out_path(start))
+            .filter(|&c| c < n);
         let main_end = self.reason_clause_start(start, cut.unwrap_or(n));
         // "…. since radicale only needs /data, block writes to /config/": a
         // reason that opens its sentence, up to its comma, is set aside.
@@ -32,6 +36,19 @@ impl<'a> Parser<'a> {
         // the reason that says which pods still counts.
         for (from, to) in self.scope_asides_in(main_end, cut.unwrap_or(n)) {
             self.scan(&mut a, from, to);
+        }
+        if let Some((k, kind)) = correction {
+            let all = self.toks.len();
+            let end = self.reason_clause_start(k, all);
+            let c = self.read_correction(k, end, !a.ports.is_empty());
+            if self.undecided(k) {
+                let about_port = (k..all).any(|j| matches!(self.low(j), "port" | "ports"));
+                return Err(IntentParseError::Missing(vec![
+                    super::corrections::still_open(&c, about_port),
+                ]));
+            }
+            let struck = self.struck(k);
+            super::corrections::merge(&mut a, c, kind, &struck);
         }
         if a.dir_explicit.is_none() {
             a.dir_explicit = a.heading_dir;

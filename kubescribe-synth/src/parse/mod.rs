@@ -8,6 +8,7 @@
 mod actions;
 mod clauses;
 mod context_values;
+mod corrections;
 mod engines;
 mod exceptions;
 mod excluded_pods;
@@ -476,6 +477,9 @@ struct Acc {
     domain_word: Option<Domain>,
     reads: bool,
     writes: bool,
+    /// A correction narrowed the operation to writes ("actually only the
+    /// writes").
+    only_writes: bool,
     read_only_word: bool,
     /// …said as a state the files keep ("must stay read-only").
     read_only_state: bool,

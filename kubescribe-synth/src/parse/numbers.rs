@@ -63,10 +63,16 @@ impl<'a> Parser<'a> {
         if matches!(*mode, Mode::None | Mode::File)
             && prev == "to"
             && i >= 2
-            && matches!(
+            && (matches!(
                 self.low(i - 2),
                 "connect" | "connects" | "connecting" | "access" | "talk" | "talks" | "connections"
+                    // "egress … restricted to 53 tcp and udp, 27017, …".
+                    | "restricted" | "limited"
             )
+                // "deny ingress from the world to 8200 and 8201".
+                || (i.saturating_sub(6)..i).any(|k| {
+                    matches!(self.low(k), "ingress" | "egress" | "inbound" | "outbound")
+                }))
             && matches!(parse_port(raw), Some((_, None)))
         {
             *mode = Mode::Port;

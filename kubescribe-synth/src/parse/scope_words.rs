@@ -129,8 +129,10 @@ impl<'a> Parser<'a> {
             return Some(i);
         }
         // "cluster-wide", "across the cluster", "in all namespaces".
+        // ("… in every namespace: block …": its colon too.)
+        let ns_word = next.trim_end_matches([':', ',', '.', ';']);
         let all_ns = matches!(l, "all" | "every" | "any" | "each")
-            && matches!(next, "namespaces" | "namespace");
+            && matches!(ns_word, "namespaces" | "namespace");
         // "… from app=api in all namespaces": the peers' namespaces; not
         // "ingress to app=web in all namespaces", where the group after
         // "to" receives: the policy's own pods.
@@ -154,7 +156,7 @@ impl<'a> Parser<'a> {
             || l == "cluster" && next == "wide"
             || all_ns
         {
-            if all_ns && matches!(l, "each" | "every") && next == "namespace" {
+            if all_ns && matches!(l, "each" | "every") && ns_word == "namespace" {
                 a.wide_unless_ns = true;
             } else {
                 a.cluster_wide_word = true;
