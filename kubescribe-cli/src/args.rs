@@ -948,6 +948,8 @@ Intent forms (docs/intents.md):
           \"What I want: ...\" and \"How do I ...?\" are the ask
   bounds  8443 stays open; /srv/data/ stays writable; it keeps writing to /tmp/
           (left alone, not added)
+  fixes   ... on 443. sorry, 6443 not 443 | ... no wait, block them | oh and /bin/sh too
+          (the last word counts; \"not sure yet\" is refused)
 Refused (exit 1) when something is missing: which pods, which files, which traffic
 (\"trusted networks\", \"the office VPN\" name none), which port (service names like
 postgresql are not ports; \"whatever port it uses\" gives none), what to do.
