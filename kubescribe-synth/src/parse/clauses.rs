@@ -498,18 +498,10 @@ impl Parser<'_> {
 /// Moves the values and verbs of the denied clause `b` into `a`, which
 /// becomes their block.
 fn take_values(a: &mut Acc, b: Acc) {
-    a.paths.extend(b.paths);
-    a.dirs.extend(b.dirs);
-    a.binaries.extend(b.binaries);
-    a.sources.extend(b.sources);
-    a.ports.extend(b.ports);
-    a.cidrs.extend(b.cidrs);
-    a.fqdns.extend(b.fqdns);
-    a.syscalls.extend(b.syscalls);
-    a.caps.extend(b.caps);
-    a.protos.extend(b.protos);
+    a.protos.extend(b.protos.iter().copied());
     a.file_verb |= b.file_verb;
     a.exec_verb |= b.exec_verb;
+    super::corrections::join_values(a, b, super::corrections::Correction::Adds);
     a.allow = None;
     a.block = Some("not".to_string());
 }

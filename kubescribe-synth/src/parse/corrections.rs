@@ -148,9 +148,9 @@ pub(super) fn merge(a: &mut Acc, mut c: Acc, kind: Correction, struck: &[String]
         || c.block.is_some()
         || c.audit.is_some();
     if kind == Correction::Replaces && ordered {
-        a.allow = c.allow;
-        a.block = c.block;
-        a.audit = c.audit;
+        a.allow = c.allow.take();
+        a.block = c.block.take();
+        a.audit = c.audit.take();
         a.only |= c.only;
     }
     // "… except 10.224.6.10. wait, make the except the whole
@@ -170,6 +170,35 @@ pub(super) fn merge(a: &mut Acc, mut c: Acc, kind: Correction, struck: &[String]
     let struck_port = |p: &PortSpec| struck.iter().any(|s| s == &p.port.to_string());
     let bare = |x: &str| x.trim_end_matches("/32").to_string();
     let struck_value = |v: &String| struck.iter().any(|s| s == v || bare(v) == *s);
+    c.ports.retain(|(p, _)| !struck_port(p));
+    // Executables named anew replace the directories they were run from
+    // ("anything from /sbin/ - hmm, just /sbin/apk and /sbin/mii-tool").
+    let named_execs = !c.binaries.is_empty() || c.paths.iter().any(|(p, _)| exec_looking(p));
+    if kind == Correction::Replaces
+        && named_execs
+        && c.dirs.is_empty()
+        && a.dirs.iter().all(|d| d.ends_with("bin/"))
+    {
+        a.dirs.clear();
+    }
+    let only_writes = c.only_writes;
+    join_values(a, c, kind);
+    a.ports.retain(|(p, _)| !struck_port(p));
+    a.cidrs.retain(|x| !struck_value(x));
+    a.binaries.retain(|x| !struck_value(x));
+    a.dirs.retain(|x| !struck_value(x));
+    a.paths.retain(|(x, _)| !struck_value(x));
+    // "… actually only the writes": the operation narrowed.
+    if only_writes {
+        a.reads = false;
+        a.writes = true;
+        a.read_only_word = true;
+    }
+}
+
+/// Moves the values `c` names into `a`: each kind `c` names replaces `a`'s
+/// (`Replaces`) or joins it (`Adds`), without repeats.
+pub(super) fn join_values(a: &mut Acc, c: Acc, kind: Correction) {
     fn take<T: PartialEq>(to: &mut Vec<T>, from: Vec<T>, kind: Correction) {
         if from.is_empty() {
             return;
@@ -183,45 +212,14 @@ pub(super) fn merge(a: &mut Acc, mut c: Acc, kind: Correction, struck: &[String]
             }
         }
     }
-    let ports: Vec<(PortSpec, bool)> = c
-        .ports
-        .into_iter()
-        .filter(|(p, _)| !struck_port(p))
-        .collect();
-    take(&mut a.ports, ports, kind);
-    a.ports.retain(|(p, _)| !struck_port(p));
+    take(&mut a.ports, c.ports, kind);
     take(&mut a.cidrs, c.cidrs, kind);
-    a.cidrs.retain(|x| !struck_value(x));
     take(&mut a.except_cidrs, c.except_cidrs, kind);
     take(&mut a.fqdns, c.fqdns, kind);
     take(&mut a.syscalls, c.syscalls, kind);
     take(&mut a.caps, c.caps, kind);
     take(&mut a.sources, c.sources, kind);
-    // Executables named anew replace the directories they were run from
-    // ("anything from /sbin/ - hmm, just /sbin/apk and /sbin/mii-tool").
-    let named_execs = !c.binaries.is_empty() || c.paths.iter().any(|(p, _)| exec_looking(p));
-    if kind == Correction::Replaces
-        && named_execs
-        && c.dirs.is_empty()
-        && a.dirs.iter().all(|d| d.ends_with("bin/"))
-    {
-        a.dirs.clear();
-    }
     take(&mut a.binaries, c.binaries, kind);
     take(&mut a.dirs, c.dirs, kind);
-    if !c.paths.is_empty() {
-        if kind == Correction::Replaces {
-            a.paths.clear();
-        }
-        a.paths.extend(c.paths);
-    }
-    a.binaries.retain(|x| !struck_value(x));
-    a.dirs.retain(|x| !struck_value(x));
-    a.paths.retain(|(x, _)| !struck_value(x));
-    // "… actually only the writes": the operation narrowed.
-    if c.only_writes {
-        a.reads = false;
-        a.writes = true;
-        a.read_only_word = true;
-    }
+    take(&mut a.paths, c.paths, kind);
 }
