@@ -359,8 +359,14 @@ impl<'a> Parser<'a> {
         };
         // "nothing but port 443" states a posture; the modal makes the
         // subject of a permission.
+        // (A comma inside a parenthesis glossing the subject ends no clause:
+        // "nothing but the medusa server (node, /usr/local/bin/node) may …".)
+        let in_parens = |k: usize| {
+            let between = &self.text[self.toks[last].end..self.toks[k].start];
+            between.matches('(').count() > between.matches(')').count()
+        };
         let modal = (last + 1..(last + 12).min(self.toks.len()))
-            .take_while(|&k| !self.ends_clause(k - 1) || k == last + 1)
+            .take_while(|&k| !self.ends_clause(k - 1) || k == last + 1 || in_parens(k))
             .any(|k| matches!(self.low(k), "may" | "can" | "should" | "must" | "shall"));
         (l != "nothing" || modal).then_some(last)
     }

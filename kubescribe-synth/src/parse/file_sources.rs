@@ -405,10 +405,19 @@ impl<'a> Parser<'a> {
             "from",
             "when",
         ];
-        let mut k = i;
-        while k > 0 && i - k < 6 {
+        // "unless it is php-fpm (/usr/local/sbin/php-fpm) doing …", "but
+        // the server (node, /usr/local/bin/node)": the path glosses the name
+        // before its parenthesis; the words before that name decide.
+        let opened = (i.saturating_sub(3)..=i)
+            .rev()
+            .find(|&j| self.toks[j].paren)
+            .filter(|&j| j > 0 && !self.text[self.toks[j].start..self.toks[i].start].contains(')'));
+        let mut k = opened.map_or(i, |j| j - 1);
+        let mut steps = 0;
+        while k > 0 && steps < 6 {
             k -= 1;
-            if self.ends_clause(k) && k + 1 < i {
+            steps += 1;
+            if self.ends_clause(k) && k + 1 < i && opened.is_none_or(|j| k + 1 < j) {
                 return false;
             }
             let w = self.low(k).trim_end_matches(',');

@@ -5,6 +5,7 @@ use super::*;
 use kubescribe_core::intent::IntentGap;
 
 use super::missing::{empty_exception, missing_fields, unnamed_values};
+use super::numbers::ports_and_protocols;
 
 impl<'a> Parser<'a> {
     #[allow(clippy::too_many_arguments)]
@@ -533,6 +534,13 @@ impl<'a> Parser<'a> {
                 m
             })
             .collect();
+        // Every namespace named for the policy's own pods (for a refusal).
+        let mut own_nss: Vec<String> = Vec::new();
+        for m in mentions.iter().filter(|m| is_subject(m.group)) {
+            if let Who::Ns(x) = &m.who {
+                push_uniq(&mut own_nss, x.clone());
+            }
+        }
         let mut ns: Option<String> = None;
         let mut labels: BTreeMap<String, String> = BTreeMap::new();
         let mut pods: Vec<String> = Vec::new();
@@ -573,7 +581,9 @@ impl<'a> Parser<'a> {
                         Some(old) if *old != x && self.guessed_ns(&x) && !self.guessed_ns(old) => {}
                         Some(old) if *old != x => {
                             return Err(IntentParseError::Ambiguous(format!(
-                                "two namespaces for the selected workloads ({old}, {x}); name one, or use one intent per namespace"
+                                "{} namespaces for the selected workloads ({}): which namespace? One intent holds one namespace (or is cluster-wide): name one, or use one intent per namespace",
+                                if own_nss.len() > 2 { "several" } else { "two" },
+                                own_nss.join(", ")
                             )));
                         }
                         _ => ns = Some(x),
@@ -954,42 +964,4 @@ impl<'a> Parser<'a> {
             assumptions: self.assume,
         })
     }
-}
-
-/// The ports (each unbound port once per protocol named beside it, in text
-/// order) and the protocols named without ports (ICMP, or all SCTP).
-fn ports_and_protocols(a: &Acc) -> (Vec<PortSpec>, Vec<Protocol>) {
-    let port_protos: Vec<Protocol> = a
-        .protos
-        .iter()
-        .copied()
-        .filter(|p| *p != Protocol::Icmp)
-        .collect();
-    let mut ports: Vec<PortSpec> = Vec::new();
-    for (p, bound) in &a.ports {
-        let protos = if *bound || port_protos.is_empty() {
-            vec![p.protocol]
-        } else {
-            port_protos.clone()
-        };
-        for protocol in protos {
-            let q = PortSpec {
-                protocol,
-                ..p.clone()
-            };
-            if !ports.contains(&q) {
-                ports.push(q);
-            }
-        }
-    }
-    let protocols = if ports.is_empty() && a.named_ports.is_empty() {
-        a.protos.clone()
-    } else {
-        a.protos
-            .iter()
-            .copied()
-            .filter(|p| *p == Protocol::Icmp)
-            .collect()
-    };
-    (ports, protocols)
 }

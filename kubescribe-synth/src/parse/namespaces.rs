@@ -18,6 +18,38 @@ impl<'a> Parser<'a> {
         );
     }
 
+    /// The token of the label that names namespaces at token `i`
+    /// ("namespaces labelled team=ops", "namespaces with the label
+    /// user=alice", "namespaces that have the nginx-ingress=true label",
+    /// YAML's "namespaces labelled team: ops"), if `i` starts such a phrase.
+    pub(super) fn ns_label_at(&self, i: usize) -> Option<usize> {
+        if !matches!(self.low(i), "namespace" | "namespaces") {
+            return None;
+        }
+        let mut k = i + 1;
+        match self.low(k) {
+            "labelled" | "labeled" | "with" | "having" | "carrying" | "bearing" => k += 1,
+            "that" | "which"
+                if matches!(
+                    self.low(k + 1),
+                    "have" | "has" | "carry" | "carries" | "bear"
+                ) =>
+            {
+                k += 2
+            }
+            _ => return None,
+        }
+        if matches!(self.low(k), "the" | "a") {
+            k += 1;
+        }
+        if matches!(self.low(k), "label" | "labels") {
+            k += 1;
+        }
+        let t = self.toks.get(k)?;
+        let yaml = t.text.strip_suffix(':').is_some_and(label_key_ok);
+        (split_said_label(t.text).is_some() || yaml).then_some(k)
+    }
+
     /// Reads a namespace phrase at token `i` (of a clause ending before `n`;
     /// `prev`/`next` are the neighbouring words, lower-cased). Returns the
     /// index after the phrase, or `None` when no namespace is named at `i`.
@@ -31,22 +63,12 @@ impl<'a> Parser<'a> {
         let t = self.toks[i].clone();
         let l = t.lower.as_str();
         // Namespaces by label: "namespaces labelled team=ops".
-        if matches!(l, "namespace" | "namespaces")
-            && matches!(next, "labelled" | "labeled" | "with" | "having")
-        {
-            // "namespaces with the label user=alice".
-            let mut k = i + 2;
-            if matches!(self.low(k), "the" | "a") {
-                k += 1;
-            }
-            if matches!(self.low(k), "label" | "labels") {
-                k += 1;
-            }
-            if let Some(lt) = self.toks.get(k).cloned()
-                && let Some((key, v)) = split_said_label(lt.text)
-            {
+        if let Some(k) = self.ns_label_at(i) {
+            let lt = self.toks[k].clone();
+            if let Some((key, v)) = split_said_label(lt.text) {
                 self.mention(Who::NsLabel(key, v), k, lt.start, lt.end);
-                i = k + 1;
+                // "… that have the nginx-ingress=true label".
+                i = k + 1 + usize::from(matches!(self.low(k + 1), "label" | "labels"));
                 return Some(i);
             }
             // "namespaces labelled team: ops" (YAML's form).
@@ -125,6 +147,37 @@ impl<'a> Parser<'a> {
             {
                 self.mention_ns_at(i + 1);
                 i += 2;
+                // "in namespaces ns1, ns2 and ns3": each name of the list
+                // after the plural keyword (several namespaces, which one
+                // intent cannot hold, are then refused, not cut to one).
+                while l == "namespaces" && i < n {
+                    let linked = self.toks[i - 1].comma;
+                    let k = if matches!(self.low(i), "and" | "or") {
+                        i + 1
+                    } else {
+                        i
+                    };
+                    let Some(w) = self
+                        .toks
+                        .get(k)
+                        .map(|x| x.text.trim_end_matches([',', '.', ';', ':']))
+                    else {
+                        break;
+                    };
+                    let lw = w.to_lowercase();
+                    if !(linked || k > i)
+                        || !is_ns_name(w)
+                        || reserved(&lw)
+                        || not_a_ns_after_keyword(&lw)
+                        || ALLOW_WORDS.contains(&lw.as_str())
+                        || BLOCK_WORDS.contains(&lw.as_str())
+                        || AUDIT_WORDS.contains(&lw.as_str())
+                    {
+                        break;
+                    }
+                    self.mention_ns_at(k);
+                    i = k + 1;
+                }
                 return Some(i);
             }
         }

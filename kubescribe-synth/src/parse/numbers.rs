@@ -2,7 +2,8 @@
 //! written with slashes or plusses ("22/80/443", "8443 + 8943"), bare
 //! numbers a verb reaches ("connect to 8001"), and ports in parentheses
 //! after what listens on them, with the protocols they are served over
-//! ("LAN Serf (8301, TCP and UDP)").
+//! ("LAN Serf (8301, TCP and UDP)"); and the ports and protocols an
+//! intent gets from what was read.
 
 use super::values::push_port;
 use super::*;
@@ -77,6 +78,24 @@ impl<'a> Parser<'a> {
         {
             *mode = Mode::Port;
         }
+        // "…, 9090 should only be reachable from 10.0.0.0/8": a bare number
+        // that opens its clause as what is reachable or exposed.
+        if *mode == Mode::None
+            && parse_port(raw).is_some()
+            && (i == 0 || self.ends_clause(i - 1))
+            && matches!(
+                next.as_str(),
+                "should" | "must" | "may" | "can" | "is" | "are"
+            )
+            && (i + 2..(i + 6).min(n)).any(|k| {
+                matches!(
+                    self.low(k),
+                    "reachable" | "accessible" | "exposed" | "open" | "restricted" | "limited"
+                )
+            })
+        {
+            *mode = Mode::Port;
+        }
         // "plus the whole 11000-11999 range": a range of numbers said as one.
         if *mode == Mode::None
             && matches!(parse_port(raw), Some((_, Some(_))))
@@ -138,4 +157,42 @@ impl<'a> Parser<'a> {
         }
         None
     }
+}
+
+/// The ports (each unbound port once per protocol named beside it, in text
+/// order) and the protocols named without ports (ICMP, or all SCTP).
+pub(super) fn ports_and_protocols(a: &Acc) -> (Vec<PortSpec>, Vec<Protocol>) {
+    let port_protos: Vec<Protocol> = a
+        .protos
+        .iter()
+        .copied()
+        .filter(|p| *p != Protocol::Icmp)
+        .collect();
+    let mut ports: Vec<PortSpec> = Vec::new();
+    for (p, bound) in &a.ports {
+        let protos = if *bound || port_protos.is_empty() {
+            vec![p.protocol]
+        } else {
+            port_protos.clone()
+        };
+        for protocol in protos {
+            let q = PortSpec {
+                protocol,
+                ..p.clone()
+            };
+            if !ports.contains(&q) {
+                ports.push(q);
+            }
+        }
+    }
+    let protocols = if ports.is_empty() && a.named_ports.is_empty() {
+        a.protos.clone()
+    } else {
+        a.protos
+            .iter()
+            .copied()
+            .filter(|p| *p == Protocol::Icmp)
+            .collect()
+    };
+    (ports, protocols)
 }

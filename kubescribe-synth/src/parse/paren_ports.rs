@@ -115,6 +115,9 @@ impl<'a> Parser<'a> {
                         | "accept"
                         | "allow"
                         | "restrict"
+                        | "restricted"
+                        | "limited"
+                        | "exposed"
                         | "open"
                 )
             });

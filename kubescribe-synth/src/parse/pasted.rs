@@ -84,6 +84,7 @@ pub(super) fn without_pasted(text: &str) -> Option<String> {
     quoted_fields(text, &mut blank);
     field_runs(text, &mut blank);
     alert_lines(text, &mut blank);
+    error_messages(text, &mut blank);
     absorb_trailing_fields(text, &mut blank);
     super::masks::blanked(text, &blank)
 }
@@ -295,6 +296,34 @@ fn alert_lines(text: &str, out: &mut Vec<(usize, usize)>) {
     }
 }
 
+/// "(without it: ERROR: Cannot open TUN/TAP dev /dev/net/tun)": a program's
+/// error or warning message quoted in a parenthesis, from its level word to
+/// the parenthesis' end — what the program says, not what to do ("Cannot
+/// open" asks for no block).
+fn error_messages(text: &str, out: &mut Vec<(usize, usize)>) {
+    const LEVELS: &[&str] = &[
+        "error", "err", "fatal", "panic", "warn", "warning", "critical",
+    ];
+    for (o, c) in super::masks::parentheses(text) {
+        let inner = &text[o + 1..c];
+        let level = inner
+            .match_indices(|ch: char| ch.is_ascii_alphabetic())
+            .map(|(at, _)| at)
+            .filter(|&at| at == 0 || !inner.as_bytes()[at - 1].is_ascii_alphanumeric())
+            .find(|&at| {
+                let word: String = inner[at..]
+                    .chars()
+                    .take_while(char::is_ascii_alphabetic)
+                    .collect();
+                LEVELS.contains(&word.to_ascii_lowercase().as_str())
+                    && inner[at + word.len()..].starts_with(':')
+            });
+        if let Some(at) = level {
+            out.push((o + 1 + at, c));
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -326,6 +355,11 @@ mod tests {
         assert_eq!(
             kept("exec: binary=/tmp/m arguments=\"-v -u x\" parent=/bin/go. block /tmp/ in app=o"),
             "exec: . block /tmp/ in app=o"
+        );
+        // A program's error message quoted in a parenthesis.
+        assert_eq!(
+            kept("tun (without it: ERROR: Cannot open /dev/net/tun). only /x may open it"),
+            "tun (without it: ). only /x may open it"
         );
         // Labels of the workload stay, and a pasted policy.
         assert_eq!(

@@ -131,8 +131,10 @@ impl<'a> Parser<'a> {
         // "cluster-wide", "across the cluster", "in all namespaces".
         // ("… in every namespace: block …": its colon too.)
         let ns_word = next.trim_end_matches([':', ',', '.', ';']);
+        // ("all namespaces that have the team=x label": namespaces by label.)
         let all_ns = matches!(l, "all" | "every" | "any" | "each")
-            && matches!(ns_word, "namespaces" | "namespace");
+            && matches!(ns_word, "namespaces" | "namespace")
+            && self.ns_label_at(i + 1).is_none();
         // "… from app=api in all namespaces": the peers' namespaces; not
         // "ingress to app=web in all namespaces", where the group after
         // "to" receives: the policy's own pods.
@@ -152,8 +154,9 @@ impl<'a> Parser<'a> {
             return Some(i);
         }
         if matches!(l.trim_end_matches(':'), "cluster-wide" | "clusterwide")
-            || l == "across" && next == "the" && self.low(i + 2) == "cluster"
-            || l == "cluster" && next == "wide"
+            // "Across the cluster: pods may …" too.
+            || l == "across" && next == "the" && self.low(i + 2).trim_end_matches([':', ',']) == "cluster"
+            || l == "cluster" && next.trim_end_matches(':') == "wide"
             || all_ns
         {
             if all_ns && matches!(l, "each" | "every") && ns_word == "namespace" {

@@ -405,10 +405,17 @@ fn points_back(s: &str) -> bool {
     let has_number = words_of(s)
         .iter()
         .any(|w| !w.is_empty() && w.len() <= 5 && w.chars().all(|c| c.is_ascii_digit()));
+    // "those four upstreams", "these IPs": addresses said before.
+    let has_address = s.split_whitespace().any(|w| {
+        parse_cidr(w.trim_matches(|c: char| matches!(c, '(' | ')' | ',' | '.' | ';' | ':')))
+            .is_some()
+    });
     let noun = |w: &str| match w {
         "directory" | "directories" | "folder" | "file" | "files" | "path" | "paths" => true,
         "key" | "keys" | "certificate" | "socket" | "binary" | "binaries" => !has_path,
-        "port" | "ports" | "address" | "addresses" | "ip" => !has_number,
+        "port" | "ports" => !has_number,
+        "address" | "addresses" | "ip" | "ips" | "upstream" | "upstreams" | "servers" | "hosts"
+        | "ranges" | "cidrs" | "subnets" | "networks" => !has_address,
         _ => false,
     };
     let words = words_of(s);

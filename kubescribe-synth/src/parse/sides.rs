@@ -7,6 +7,24 @@
 use super::*;
 
 impl<'a> Parser<'a> {
+    /// Whether the "to" at `i` ("… limited to", "… restricted to") follows
+    /// a port of the pods as its subject: "metrics (8443) should be limited
+    /// to the monitoring namespace", "port 9090 is restricted to …" — the
+    /// port is the pods' own, what it is limited to reaches it.
+    fn port_restricted(&self, i: usize) -> bool {
+        (i.saturating_sub(7)..i.saturating_sub(1))
+            .rev()
+            .take_while(|&k| !self.ends_clause(k) || self.toks[k].paren)
+            .any(|k| {
+                let w = self
+                    .low(k)
+                    .trim_matches(|c: char| matches!(c, '(' | ')' | ','));
+                parse_port(w).is_some()
+                    && (self.toks[k].paren || k > 0 && matches!(self.low(k - 1), "port" | "ports"))
+                    && (k + 1..i).all(|j| !matches!(self.low(j), "to" | "from" | "on"))
+            })
+    }
+
     /// Reads token `i` (lower-cased `l`) as a side or direction word;
     /// whether it is used up (the scan goes on with the next token).
     pub(super) fn side_word(
@@ -121,8 +139,9 @@ impl<'a> Parser<'a> {
                             || proto(self.low(j)).is_some()
                     })
             }) || matches!(prev, "restricted" | "limited")
-                && (i.saturating_sub(10)..i)
+                && ((i.saturating_sub(10)..i)
                     .any(|k| self.low(k) == "access" && self.low(k + 1) == "to")
+                    || self.port_restricted(i))
                 && !(i.saturating_sub(10)..i)
                     .any(|k| matches!(self.low(k), "egress" | "outbound" | "outgoing")) =>
             {

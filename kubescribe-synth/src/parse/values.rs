@@ -221,7 +221,20 @@ impl<'a> Parser<'a> {
             if reached {
                 a.dir_implied.get_or_insert(Direction::Egress);
             }
-            if a.cidr_except {
+            // "to 10.0.0.0/8 except 10.244.0.0/16, 172.16.0.0/12 or
+            // 192.168.0.0/16": after an exception inside the range, one
+            // outside every range given goes on with the ranges.
+            let inside = |c: &str| {
+                kubescribe_core::cidr::Cidr::parse(c).is_some_and(|x| {
+                    a.cidrs
+                        .iter()
+                        .filter_map(|r| kubescribe_core::cidr::Cidr::parse(r))
+                        .any(|r| r.prefix <= x.prefix && r.contains(x.addr))
+                })
+            };
+            if a.cidr_except && !a.except_cidrs.is_empty() && !a.cidrs.is_empty() && !inside(&c) {
+                push_uniq(&mut a.cidrs, c);
+            } else if a.cidr_except {
                 push_uniq(&mut a.except_cidrs, c);
             } else {
                 push_uniq(&mut a.cidrs, c);
@@ -780,15 +793,60 @@ impl<'a> Parser<'a> {
                     | "config"
             )
         {
+            // "dev.internal.lan goes to 192.168.1.10, intranet.internal.lan
+            // to 172.16.10.10": where a name is forwarded or resolves, said
+            // to describe the addresses; the addresses are the peers.
+            let addr_at =
+                |k: usize| parse_cidr(self.low(k).trim_end_matches([',', '.', ';'])).is_some();
+            let maps = matches!(
+                next.as_str(),
+                "goes" | "go" | "resolves" | "points" | "maps" | "->" | "→"
+            ) && (addr_at(i + 2) || self.low(i + 2) == "to" && addr_at(i + 3))
+                || next == "to"
+                    && addr_at(i + 2)
+                    && i > 0
+                    && (self.toks[i - 1].comma || self.prev_low(i).ends_with(':'));
+            if maps {
+                return 1;
+            }
             self.ent(EntityKind::Fqdn, t.start, t.end);
             push_uniq(&mut a.fqdns, l.to_string());
             a.dir_implied.get_or_insert(Direction::Egress);
             return 1;
         }
-        let known = BINARIES.iter().find(|(b, _)| *b == l);
+        // "on every node", "the node": a Kubernetes node, not Node.js.
+        let cluster_node = l == "node"
+            && matches!(
+                prev.as_str(),
+                "every"
+                    | "each"
+                    | "the"
+                    | "a"
+                    | "per"
+                    | "any"
+                    | "one"
+                    | "that"
+                    | "this"
+                    | "same"
+                    | "worker"
+                    | "its"
+            );
+        let known = BINARIES
+            .iter()
+            .find(|(b, _)| *b == l)
+            .filter(|_| !cluster_node);
+        // "as part of the execution job": a noun the word before describes.
+        let compound = matches!(prev.as_str(), "execution" | "executions")
+            && i >= 2
+            && matches!(
+                self.low(i - 2),
+                "the" | "an" | "a" | "this" | "that" | "each" | "every" | "our" | "its"
+            );
         let after_action = self.last_action_tok == Some(i.wrapping_sub(1));
         let exec_name = *mode == Mode::Exec
             && !reserved(l)
+            && !cluster_node
+            && !compound
             // "every execution out of /tmp/": an adverb, no program.
             && !matches!(
                 l,
