@@ -243,7 +243,7 @@ impl<'a> Parser<'a> {
             j > 0 && {
                 let p = self.low(j - 1);
                 p.starts_with('/') || SYSCALLS_CLEAR.contains(&p) || matches!(p, "that" | "which")
-            }
+            } || self.threat_modal(j)
         };
         let allows = |range: std::ops::Range<usize>| {
             range.into_iter().any(|j| {
@@ -369,6 +369,33 @@ impl<'a> Parser<'a> {
                     "add" | "drop" | "allow" | "block" | "deny" | "remove" | "grant" | "permit"
                 ) && !matches!(self.low(k - 1), "to" | "can" | "could" | "will" | "would")
             })
+    }
+
+    /// Whether the modal at `i` says what an attacker could do ("if an
+    /// attacker compromises a pod, they can use this capability …", "an
+    /// attacker may read …"): a threat, no permission.
+    pub(super) fn threat_modal(&self, i: usize) -> bool {
+        let threat_word = |w: &str| {
+            matches!(
+                w,
+                "attacker"
+                    | "attackers"
+                    | "adversary"
+                    | "adversaries"
+                    | "hacker"
+                    | "hackers"
+                    | "intruder"
+                    | "intruders"
+            )
+        };
+        let subject = self.prev_low(i);
+        (threat_word(subject) || matches!(subject, "they" | "he" | "she" | "someone"))
+            && (i.saturating_sub(12)..i)
+                .rev()
+                .take_while(|&k| {
+                    !self.text[self.toks[k].end..self.toks[k + 1].start].contains(['.', '!', '?'])
+                })
+                .any(|k| threat_word(self.low(k)))
     }
 
     /// Where a clause that only gives a reason starts ("block /bin/ping …

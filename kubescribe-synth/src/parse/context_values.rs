@@ -7,6 +7,42 @@
 use super::*;
 
 impl<'a> Parser<'a> {
+    /// Values that only point at paths the text gives: a program's name
+    /// beside its path ("the postgres binary in that listing" beside the
+    /// listing's /usr/lib/postgresql/11/bin/postgres: the path given, not
+    /// the name's usual one), and a directory said of them ("the two /tmp
+    /// binaries" beside /tmp/kdevtmpfsi and /tmp/kinsing: where they lie,
+    /// no directory of the rule).
+    pub(super) fn given_paths_over_names(&self, a: &mut Acc) {
+        let base = |b: &str| b.rsplit('/').next().unwrap_or(b).to_string();
+        let given: Vec<String> = (a.binaries.iter())
+            .filter(|b| b.starts_with('/') && !a.named_binaries.contains(b))
+            .map(|b| base(b))
+            .collect();
+        // (A name's path written out too stays: "the mount binary: deny
+        // /bin/mount and /usr/bin/mount".)
+        let written = |b: &str| {
+            self.toks.iter().any(|t| {
+                t.text
+                    .trim_matches(|c: char| matches!(c, '(' | ')' | ',' | '.' | ';' | '`'))
+                    == b
+            })
+        };
+        a.binaries
+            .retain(|b| !a.named_binaries.contains(b) || !given.contains(&base(b)) || written(b));
+        let toks = &self.toks;
+        let binaries = &a.binaries;
+        a.dirs.retain(|d| {
+            let d = d.trim_end_matches('/');
+            !((0..toks.len()).any(|k| {
+                toks[k].lower.trim_end_matches('/') == d
+                    && toks.get(k + 1).is_some_and(|n| {
+                        matches!(n.lower.as_str(), "binaries" | "executables" | "programs")
+                    })
+            }) && binaries.iter().any(|b| b.starts_with(&format!("{d}/"))))
+        });
+    }
+
     /// Sets aside the values of `a` that a `domain` intent cannot govern
     /// and that the text said as context.
     pub(super) fn set_context_aside(&mut self, a: &mut Acc, domain: Domain) {

@@ -740,6 +740,8 @@ impl<'a> Parser<'a> {
                 }
             }
         }
+        // "the pods behind that service", "-n db": a pasted session's.
+        self.session_scope(&mut ns, &mut labels, &pods, a.cluster_wide_word);
         if let Some((_, _, ppods)) = peers.iter().find(|(_, _, p)| !p.is_empty()) {
             return Err(IntentParseError::Missing(vec![format!(
                 "labels of peer pod {}: name its labels (e.g. `app=web`) or resolve pod names through an event store",
@@ -836,6 +838,9 @@ impl<'a> Parser<'a> {
                 names.join(", ")
             ));
         }
+        // A name beside the path given for it; a directory naming where
+        // given paths lie.
+        self.given_paths_over_names(&mut a);
         let mut resources = Resources {
             paths: a.paths.iter().map(|(p, _)| p.clone()).collect(),
             dirs: a.dirs.clone(),

@@ -73,6 +73,8 @@ pub(super) fn tokenize(text: &str) -> Vec<Tok<'_>> {
                 || AUDIT_WORDS.contains(&w.as_str())
                 || FILE_VERBS.contains(&w.as_str())
                 || matches!(w.as_str(), "denied" | "blocked" | "forbidden" | "prevented")
+                // "have CAP_SYS_PTRACE: deny that one".
+                || super::runtime_names::CAPABILITIES.contains(&w.trim_start_matches("cap_"))
         };
         let closes = t.len() > 2 && (t.ends_with("):") || t.ends_with("\":"));
         // "… at 169.254.170.2: block that": an address before a colon.

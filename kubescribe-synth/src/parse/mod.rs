@@ -22,18 +22,22 @@ mod numbers;
 mod paren_ports;
 mod pasted;
 mod phrases;
+mod program_names;
+mod read;
 mod restate;
 mod runtime_names;
 mod scan;
 mod scope_words;
 mod sentences;
 mod sides;
+mod terminal;
 mod token_kinds;
 mod typos;
 mod unnamed;
 mod untouched;
 mod values;
 
+pub use read::{parse_intent, parse_intent_with};
 pub use restate::restate;
 
 use std::collections::BTreeMap;
@@ -169,111 +173,6 @@ pub enum IntentParseError {
     Resolver(String),
 }
 
-/// Parses `text` into an intent without resolving pod names (they stay in `scope.podNames`).
-pub fn parse_intent(text: &str) -> Result<ParsedIntent, IntentParseError> {
-    parse_intent_with(text, None)
-}
-
-/// Parses `text`, resolving pod names to labels through `resolver` when one is given.
-pub fn parse_intent_with(
-    text: &str,
-    resolver: Option<&mut dyn PodResolver>,
-) -> Result<ParsedIntent, IntentParseError> {
-    if text.len() > MAX_INTENT_BYTES {
-        return Err(IntentParseError::TooLong(text.len()));
-    }
-    if text.trim().is_empty() {
-        return Err(IntentParseError::Empty);
-    }
-    // The parts read may have blanks where the input had background or
-    // comments: the entities quote the input itself.
-    parse_read_parts(text, resolver).map(|mut p| {
-        for e in &mut p.entities {
-            if let Some(said) = text.get(e.start..e.end) {
-                e.text = said.to_string();
-            }
-        }
-        p
-    })
-}
-
-/// Parses `text` (without its configuration comments): the asks alone when
-/// the rest is background, else the whole text, else the one sentence that
-/// says a whole intent.
-fn parse_read_parts(
-    text: &str,
-    resolver: Option<&mut dyn PodResolver>,
-) -> Result<ParsedIntent, IntentParseError> {
-    let uncommented = sentences::without_config_comments(text);
-    let text = uncommented.as_deref().unwrap_or(text);
-    let unpasted = pasted::without_pasted(text);
-    let text = unpasted.as_deref().unwrap_or(text);
-    let bounded = untouched::without_untouched(text);
-    let text = bounded.as_deref().unwrap_or(text);
-    let mut resolver = resolver;
-    // Background around one imperative sentence that says it all.
-    if let Some(masked) = sentences::imperative_only(text) {
-        let again: Option<&mut dyn PodResolver> = match resolver {
-            Some(ref mut r) => Some(&mut **r),
-            None => None,
-        };
-        let alone = Parser::new(&masked).run(again);
-        if let Ok(mut p) = alone
-            && sentences::complete(&p)
-        {
-            if p.intent.engine.is_none() {
-                p.intent.engine = sentences::engine_in(text, p.intent.domain);
-            }
-            p.assumptions.push(
-                "the sentences around the one that asks (\"Allow …\", \"Block …\") read as background"
-                    .into(),
-            );
-            return Ok(p);
-        }
-    }
-    let again: Option<&mut dyn PodResolver> = match resolver {
-        Some(ref mut r) => Some(&mut **r),
-        None => None,
-    };
-    let whole = Parser::new(text).run(again);
-    let Err(e) = whole else {
-        return whole;
-    };
-    // A text that refers to values it does not give ("restrict outbound
-    // traffic to explicitly approved domains") stays refused.
-    if matches!(&e, IntentParseError::Missing(m) if m.iter().any(|x| x.contains(" names no "))) {
-        return Err(e);
-    }
-    // A story the whole of which reads as no one intent (its background
-    // allows what its ask blocks, names other pods): the one sentence that
-    // says a whole intent on its own.
-    let mut found: Vec<ParsedIntent> = Vec::new();
-    for one in sentences::each_sentence(text) {
-        let again: Option<&mut dyn PodResolver> = match resolver {
-            Some(ref mut r) => Some(&mut **r),
-            None => None,
-        };
-        if let Ok(p) = Parser::new(&one).run(again)
-            && sentences::complete(&p)
-            && !found.iter().any(|f| f.intent == p.intent)
-        {
-            found.push(p);
-        }
-    }
-    match <[ParsedIntent; 1]>::try_from(found) {
-        Ok([mut p]) => {
-            if p.intent.engine.is_none() {
-                p.intent.engine = sentences::engine_in(text, p.intent.domain);
-            }
-            p.assumptions.push(format!(
-                "the whole text reads as no one intent ({e}); one sentence says one on its own, the others read as background"
-            ));
-            Ok(p)
-        }
-        Err(_) => Err(e),
-    }
-}
-
 /// Which resources the words being read are about.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Mode {
@@ -372,6 +271,8 @@ struct Parser<'a> {
     last_mention_tok: Option<usize>,
     /// Token index of the last action word.
     last_action_tok: Option<usize>,
+    /// What a terminal session pasted with the ask gives it.
+    session: terminal::Session,
 }
 
 #[derive(Default)]
@@ -529,6 +430,7 @@ impl<'a> Parser<'a> {
             mentions: Vec::new(),
             last_mention_tok: None,
             last_action_tok: None,
+            session: terminal::Session::default(),
         }
     }
 
@@ -655,6 +557,13 @@ impl<'a> Parser<'a> {
             || i >= 2
                 && self.low(i - 1) == "to"
                 && matches!(self.low(i - 2), "restricted" | "limited" | "confined" | "reserved")
+            // "reading that file should only be possible for the JVM,
+            // /usr/share/…/java".
+            || (i.saturating_sub(6)..i).any(|j| {
+                matches!(self.low(j), "possible" | "permitted" | "reserved")
+                    && self.low(j + 1) == "for"
+                    && (j + 1..i).all(|k| !self.toks[k].text.starts_with('/'))
+            })
             || self.agent_of_access(i)
     }
 

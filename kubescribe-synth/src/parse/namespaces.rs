@@ -183,8 +183,15 @@ impl<'a> Parser<'a> {
         }
         // "in project billing", "the pods of project db": OpenShift's
         // word for a namespace.
+        // "(app=uid-demo, project rhel-examples)": an aside's item too.
+        let aside_item = i > 0 && self.toks[i - 1].comma && {
+            let before = &self.text[..t.start];
+            before
+                .rfind('(')
+                .is_some_and(|o| !before[o..].contains(')'))
+        };
         if matches!(l, "project" | "openshift-project")
-            && matches!(prev, "in" | "of" | "for" | "from" | "to")
+            && (matches!(prev, "in" | "of" | "for" | "from" | "to") || aside_item)
             && let Some(nt) = self.toks.get(i + 1).cloned()
             && let name = nt.text.trim_end_matches(':')
             && is_ns_name(name)

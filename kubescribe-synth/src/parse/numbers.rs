@@ -96,6 +96,17 @@ impl<'a> Parser<'a> {
         {
             *mode = Mode::Port;
         }
+        // "block the internet from reaching 6379 on …": what is reached.
+        if *mode == Mode::None
+            && matches!(prev.as_str(), "reaching" | "reach" | "reaches")
+            && matches!(parse_port(raw), Some((_, None)))
+            && !matches!(
+                next.as_str(),
+                "%" | "percent" | "times" | "seconds" | "requests"
+            )
+        {
+            *mode = Mode::Port;
+        }
         // "plus the whole 11000-11999 range": a range of numbers said as one.
         if *mode == Mode::None
             && matches!(parse_port(raw), Some((_, Some(_))))

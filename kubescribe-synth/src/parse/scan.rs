@@ -177,6 +177,7 @@ impl<'a> Parser<'a> {
             if matches!(l, "may" | "can" | "could")
                 && !matches!(next.as_str(), "not" | "never" | "be")
                 && !next.is_empty()
+                && !self.threat_modal(i)
                 || matches!(l, "need" | "needs" | "require" | "requires")
                 || l == "able" && matches!(prev.as_str(), "be" | "is" | "are")
                 || matches!(l, "has" | "have") && matches!(next.as_str(), "to" | "access")

@@ -140,7 +140,7 @@ fn how_to(s: &str) -> bool {
 }
 
 /// The sentence's words, lower case, without the punctuation around them.
-fn words_of(s: &str) -> Vec<String> {
+pub(super) fn words_of(s: &str) -> Vec<String> {
     s.split_whitespace()
         .map(|w| {
             w.trim_matches(|c: char| !c.is_ascii_alphanumeric() && c != '\'')
@@ -368,14 +368,30 @@ pub(super) fn imperative_only(text: &str) -> Option<String> {
     if imp.is_empty() || imp.len() == spans.len() {
         return None;
     }
+    // "/tmp/kdevtmpfsi\n/tmp/kinsing\n… prevent the two /tmp binaries in
+    // that ps from executing": lines of values alone (what a pasted
+    // session kept) are what the ask points at, never background.
+    let values_only = |k: usize| {
+        let words: Vec<&str> = text[spans[k].0..spans[k].1].split_whitespace().collect();
+        !words.is_empty()
+            && words.iter().all(|w| {
+                let w = w.trim_end_matches([',', '.', ';']);
+                w.starts_with('/') || parse_cidr(w).is_some()
+            })
+    };
+    let listed: Vec<usize> = (0..spans.len()).filter(|&k| values_only(k)).collect();
     // "… in /var/lib/otelcol/. restrict access to that directory to …": an
     // ask that points back takes its values from the sentences before.
-    if imp
-        .iter()
-        .any(|&k| points_back(&text[spans[k].0..spans[k].1]))
+    if listed.is_empty()
+        && imp
+            .iter()
+            .any(|&k| points_back(&text[spans[k].0..spans[k].1]))
     {
         return None;
     }
+    imp.extend(listed);
+    imp.sort_unstable();
+    imp.dedup();
     let kept: Vec<(usize, usize)> = imp.iter().map(|&k| spans[k]).collect();
     // Pasted configuration around the ask ("securityContext: capabilities:
     // drop: [ALL] add: [NET_ADMIN]") is part of it: no background then.

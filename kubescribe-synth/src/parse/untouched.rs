@@ -77,7 +77,7 @@ pub(super) fn without_untouched(text: &str) -> Option<String> {
             .map(|k| start + k)
             .find(|&e| {
                 let w = words(&text[start..e]);
-                leaves_alone(&w) || still_written(&w)
+                leaves_alone(&w) || still_written(&w) || still_runs(&w)
             })
             .unwrap_or(start);
         if end > start {
@@ -232,6 +232,48 @@ fn still_written(words: &[String]) -> bool {
         })
         && w > 1
         && !words.iter().any(|w| is_order(w))
+}
+
+/// "redis-server has to keep running", "nginx must still run": a program
+/// the ask leaves running.
+fn still_runs(words: &[String]) -> bool {
+    let [name, verbs @ .., last] = words else {
+        return false;
+    };
+    name.chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.')
+        && !is_order(name)
+        && matches!(
+            last.as_str(),
+            "running" | "run" | "working" | "work" | "starting" | "start"
+        )
+        && verbs.iter().any(|w| {
+            matches!(
+                w.as_str(),
+                "keep" | "keeps" | "still" | "continue" | "continues"
+            )
+        })
+        && verbs.iter().all(|w| {
+            matches!(
+                w.as_str(),
+                "keep"
+                    | "keeps"
+                    | "still"
+                    | "continue"
+                    | "continues"
+                    | "has"
+                    | "have"
+                    | "to"
+                    | "must"
+                    | "should"
+                    | "needs"
+                    | "need"
+                    | "will"
+                    | "can"
+                    | "be"
+                    | "able"
+            )
+        })
 }
 
 /// Whether `w` orders something done to traffic ("block", "allow" …).

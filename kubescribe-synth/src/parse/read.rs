@@ -1,0 +1,117 @@
+//! Which parts of a text are read, and in which order of tries: its
+//! configuration comments, pasted alerts and terminal sessions, and what it
+//! leaves alone are set aside (offsets kept); then the asks alone when the
+//! rest is background, else the whole text, else the one sentence that says
+//! a whole intent.
+
+use super::*;
+
+/// Parses `text` into an intent without resolving pod names (they stay in `scope.podNames`).
+pub fn parse_intent(text: &str) -> Result<ParsedIntent, IntentParseError> {
+    parse_intent_with(text, None)
+}
+
+/// Parses `text`, resolving pod names to labels through `resolver` when one is given.
+pub fn parse_intent_with(
+    text: &str,
+    resolver: Option<&mut dyn PodResolver>,
+) -> Result<ParsedIntent, IntentParseError> {
+    if text.len() > MAX_INTENT_BYTES {
+        return Err(IntentParseError::TooLong(text.len()));
+    }
+    if text.trim().is_empty() {
+        return Err(IntentParseError::Empty);
+    }
+    // The parts read may have blanks where the input had background or
+    // comments: the entities quote the input itself.
+    parse_read_parts(text, resolver).map(|mut p| {
+        for e in &mut p.entities {
+            if let Some(said) = text.get(e.start..e.end) {
+                e.text = said.to_string();
+            }
+        }
+        p
+    })
+}
+
+/// Parses `text` (without a pasted terminal session, its configuration
+/// comments and pasted alerts): the asks alone when
+/// the rest is background, else the whole text, else the one sentence that
+/// says a whole intent.
+fn parse_read_parts(
+    text: &str,
+    resolver: Option<&mut dyn PodResolver>,
+) -> Result<ParsedIntent, IntentParseError> {
+    // (A pasted session first: "/data # ps aux" is a prompt, not a comment.)
+    let (session_less, session) = terminal::without_session(text).unzip();
+    let text = session_less.as_deref().unwrap_or(text);
+    let session = session.unwrap_or_default();
+    let uncommented = sentences::without_config_comments(text);
+    let text = uncommented.as_deref().unwrap_or(text);
+    let unpasted = pasted::without_pasted(text);
+    let text = unpasted.as_deref().unwrap_or(text);
+    let bounded = untouched::without_untouched(text);
+    let text = bounded.as_deref().unwrap_or(text);
+    let mut resolver = resolver;
+    // Background around one imperative sentence that says it all.
+    if let Some(masked) = sentences::imperative_only(text) {
+        let again: Option<&mut dyn PodResolver> = match resolver {
+            Some(ref mut r) => Some(&mut **r),
+            None => None,
+        };
+        let alone = Parser::new(&masked).with_session(&session).run(again);
+        if let Ok(mut p) = alone
+            && sentences::complete(&p)
+        {
+            if p.intent.engine.is_none() {
+                p.intent.engine = sentences::engine_in(text, p.intent.domain);
+            }
+            p.assumptions.push(
+                "the sentences around the one that asks (\"Allow …\", \"Block …\") read as background"
+                    .into(),
+            );
+            return Ok(p);
+        }
+    }
+    let again: Option<&mut dyn PodResolver> = match resolver {
+        Some(ref mut r) => Some(&mut **r),
+        None => None,
+    };
+    let whole = Parser::new(text).with_session(&session).run(again);
+    let Err(e) = whole else {
+        return whole;
+    };
+    // A text that refers to values it does not give ("restrict outbound
+    // traffic to explicitly approved domains") stays refused.
+    if matches!(&e, IntentParseError::Missing(m) if m.iter().any(|x| x.contains(" names no "))) {
+        return Err(e);
+    }
+    // A story the whole of which reads as no one intent (its background
+    // allows what its ask blocks, names other pods): the one sentence that
+    // says a whole intent on its own.
+    let mut found: Vec<ParsedIntent> = Vec::new();
+    for one in sentences::each_sentence(text) {
+        let again: Option<&mut dyn PodResolver> = match resolver {
+            Some(ref mut r) => Some(&mut **r),
+            None => None,
+        };
+        if let Ok(p) = Parser::new(&one).with_session(&session).run(again)
+            && sentences::complete(&p)
+            && !found.iter().any(|f| f.intent == p.intent)
+        {
+            found.push(p);
+        }
+    }
+    match <[ParsedIntent; 1]>::try_from(found) {
+        Ok([mut p]) => {
+            if p.intent.engine.is_none() {
+                p.intent.engine = sentences::engine_in(text, p.intent.domain);
+            }
+            p.assumptions.push(format!(
+                "the whole text reads as no one intent ({e}); one sentence says one on its own, the others read as background"
+            ));
+            Ok(p)
+        }
+        Err(_) => Err(e),
+    }
+}
