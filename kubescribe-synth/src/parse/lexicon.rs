@@ -42,6 +42,28 @@ pub(super) fn tokenize(text: &str) -> Vec<Tok<'_>> {
     let mut start = None;
     fn push<'t>(text: &'t str, out: &mut Vec<Tok<'t>>, s: usize, e: usize) {
         let raw = &text[s..e];
+        // Docker's "--cap-drop=ALL", "--cap-add NET_ADMIN": the flag's
+        // verb, then its value.
+        if raw.len() > 6 && raw.is_char_boundary(6) && raw[..6].eq_ignore_ascii_case("--cap-") {
+            match raw.find('=') {
+                Some(eq) if eq + 1 < raw.len() => {
+                    push(text, out, s + 6, s + eq);
+                    // "--cap-drop=SETUID,SETGID": each value, its comma
+                    // kept (a list goes on).
+                    let mut from = s + eq + 1;
+                    for (k, _) in raw[eq + 1..].match_indices(',') {
+                        let to = s + eq + 1 + k + 1;
+                        push(text, out, from, to);
+                        from = to;
+                    }
+                    if from < e {
+                        push(text, out, from, e);
+                    }
+                }
+                _ => push(text, out, s + 6, e),
+            }
+            return;
+        }
         let lead = raw
             .char_indices()
             .find(|(_, c)| !matches!(c, '(' | '"' | '`' | '\'' | '[' | '{' | '<'))
@@ -73,8 +95,9 @@ pub(super) fn tokenize(text: &str) -> Vec<Tok<'_>> {
                 || AUDIT_WORDS.contains(&w.as_str())
                 || FILE_VERBS.contains(&w.as_str())
                 || matches!(w.as_str(), "denied" | "blocked" | "forbidden" | "prevented")
-                // "have CAP_SYS_PTRACE: deny that one".
-                || super::runtime_names::CAPABILITIES.contains(&w.trim_start_matches("cap_"))
+                // "have CAP_SYS_PTRACE: deny that one", "`… MKNOD`:".
+                || super::runtime_names::CAPABILITIES
+                    .contains(&w.trim_start_matches("cap_").trim_end_matches(['`', '"']))
         };
         let closes = t.len() > 2 && (t.ends_with("):") || t.ends_with("\":"));
         // "… at 169.254.170.2: block that": an address before a colon.

@@ -78,21 +78,45 @@ impl<'a> Parser<'a> {
         {
             *mode = Mode::Port;
         }
-        // "…, 9090 should only be reachable from 10.0.0.0/8": a bare number
-        // that opens its clause as what is reachable or exposed.
+        // "…, 9090 should only be reachable from 10.0.0.0/8", "2888 & 3888
+        // are Zookeeper only ports": bare numbers that open their clause as
+        // what is reachable, exposed or a port.
+        if *mode == Mode::None && parse_port(raw).is_some() && self.subject_ports(i) {
+            *mode = Mode::Port;
+        }
+        // "should only take 9092 from app=audit": what a pod takes or serves.
         if *mode == Mode::None
-            && parse_port(raw).is_some()
-            && (i == 0 || self.ends_clause(i - 1))
             && matches!(
-                next.as_str(),
-                "should" | "must" | "may" | "can" | "is" | "are"
+                prev.as_str(),
+                "take"
+                    | "takes"
+                    | "accept"
+                    | "accepts"
+                    | "receive"
+                    | "receives"
+                    | "serve"
+                    | "serves"
             )
-            && (i + 2..(i + 6).min(n)).any(|k| {
-                matches!(
-                    self.low(k),
-                    "reachable" | "accessible" | "exposed" | "open" | "restricted" | "limited"
-                )
-            })
+            && matches!(parse_port(raw), Some((_, None)))
+            && (next.is_empty()
+                || t.comma
+                || matches!(
+                    next.as_str(),
+                    "from" | "only" | "and" | "or" | "on" | "tcp" | "udp"
+                ))
+        {
+            *mode = Mode::Port;
+        }
+        // "broker port 9092, TLS port 9093, schema registry 8081": an item
+        // of a list of named ports that names its port without the word.
+        if *mode == Mode::None
+            && matches!(parse_port(raw), Some((_, None)))
+            && let Some(k) = (i.saturating_sub(4)..i).rev().find(|&k| self.toks[k].comma)
+            && k + 1 < i
+            && (k + 1..i).all(|j| self.low(j).chars().all(|c| c.is_ascii_alphabetic()))
+            && parse_port(self.low(k).trim_end_matches([',', ';'])).is_some()
+            && k > 0
+            && matches!(self.low(k - 1), "port" | "ports")
         {
             *mode = Mode::Port;
         }
@@ -167,6 +191,41 @@ impl<'a> Parser<'a> {
             return Some(consumed);
         }
         None
+    }
+}
+
+impl Parser<'_> {
+    /// Whether the number at `i` is one of a list of numbers that opens its
+    /// clause as what is reachable, exposed or a port ("9090 should only be
+    /// reachable from …", "2888 & 3888 are Zookeeper only ports").
+    fn subject_ports(&self, i: usize) -> bool {
+        let n = self.toks.len();
+        let item = |k: usize| {
+            let w = self.low(k).trim_end_matches(',');
+            parse_port(w).is_some() || matches!(w, "&" | "and" | "or" | "/")
+        };
+        let mut first = i;
+        while first > 0 && item(first - 1) && !self.ends_clause(first - 1) {
+            first -= 1;
+        }
+        let mut after = i + 1;
+        while after < n && item(after) && !self.ends_clause(after - 1) {
+            after += 1;
+        }
+        (first == 0 || self.ends_clause(first - 1))
+            && matches!(
+                self.low(after),
+                "should" | "must" | "may" | "can" | "is" | "are" | "need" | "needs" | "will"
+                    | "shall" | "has" | "have"
+            )
+            // ("443 is only the service port": which port it is, said.)
+            && (after + 1..(after + 6).min(n)).any(|k| {
+                matches!(
+                    self.low(k).trim_end_matches([',', '.']),
+                    "reachable" | "accessible" | "exposed" | "open" | "restricted" | "limited"
+                        | "ports" | "accessed" | "reached"
+                )
+            })
     }
 }
 

@@ -61,6 +61,8 @@ impl<'a> Parser<'a> {
             && !matches!(
                 l,
                 "out" | "off" | "up" | "inside" | "outside" | "within" | "there" | "here" | "again"
+                    // "should run like `s2i build --cap-drop=…`".
+                    | "like"
                     | "anything" | "everything" | "nothing"
             )
             && (known.is_some() || !(l.ends_with("ed") || l.ends_with("ing") || l.ends_with("ly")))

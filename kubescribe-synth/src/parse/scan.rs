@@ -12,6 +12,8 @@ impl<'a> Parser<'a> {
         let syscall_ctx = lower_all.contains("syscall") || lower_all.contains("system call");
         let cap_ctx = lower_all.contains("capabilit")
             || lower_all.contains("cap_")
+            // Docker's "--cap-drop=ALL".
+            || lower_all.contains("--cap-")
             || self
                 .toks
                 .iter()

@@ -231,6 +231,15 @@ impl<'a> Parser<'a> {
                         || COMMON_LABEL_KEYS.contains(&&w[..w.len() - 1]))
                     && label_key_ok(&w[..w.len() - 1])
                     && self.toks.get(k + 1).is_some_and(|x| x.text == t.text)
+                // "zk pods strimzi.io/name=zk … (the zk pods talking …)":
+                // the same pods named with their labels before.
+                || k != i
+                    && self.toks[k].lower == l
+                    && self.low(k + 1) == "pods"
+                    && self
+                        .toks
+                        .get(k + 2)
+                        .is_some_and(|x| split_label(x.text.trim_end_matches([',', '.', ':'])).is_some())
         });
         // "the workers (Deployment worker, …)": the noun after is inside
         // the gloss, no "the X deployment".

@@ -49,7 +49,9 @@ fn sentence_spans(text: &str) -> Vec<(usize, usize)> {
             if text[start..i].trim().len() > 1 {
                 spans.push((start, i + 1));
             }
-            start = i + 2;
+            // (The conclusion without its "so", which alone would read as
+            // a purpose.)
+            start = i + 5;
             i += 2;
             continue;
         }
@@ -660,7 +662,7 @@ mod tests {
         let m = imperative_only(t).unwrap();
         assert_eq!(
             m.split_whitespace().collect::<Vec<_>>(),
-            ["(app=p,", "namespace", "q)", "so", "block", "/bin/sh."]
+            ["(app=p,", "namespace", "q)", "block", "/bin/sh."]
         );
         // Pasted configuration is part of the ask; a config key is no verb.
         assert!(

@@ -7,6 +7,22 @@
 use super::*;
 
 impl<'a> Parser<'a> {
+    /// The "to" of a "limit/restrict access to" that the word at `i`
+    /// follows in its clause ("limit networked access to the REST port
+    /// 8081 of app=x").
+    fn limits_access(&self, i: usize) -> Option<usize> {
+        (i.saturating_sub(12)..i).find_map(|k| {
+            let limits = matches!(
+                self.low(k),
+                "limit" | "limits" | "limiting" | "restrict" | "restricts" | "restricting"
+            ) && (k..i).all(|j| !self.ends_clause(j) || self.toks[j].paren);
+            (k + 1..(k + 4).min(i))
+                .find(|&j| self.low(j) == "access" && self.low(j + 1) == "to")
+                .filter(|_| limits)
+                .map(|j| j + 1)
+        })
+    }
+
     /// Whether the "to" at `i` ("… limited to", "… restricted to") follows
     /// a port of the pods as its subject: "metrics (8443) should be limited
     /// to the monitoring namespace", "port 9090 is restricted to …" — the
@@ -102,7 +118,13 @@ impl<'a> Parser<'a> {
                         )
                     }) =>
             {
-                self.cue = Some(Cue::To);
+                // "limit access to port 8081 of app=x": the pods whose port
+                // is kept are the policy's.
+                self.cue = Some(if self.limits_access(i).is_some() {
+                    Cue::None
+                } else {
+                    Cue::To
+                });
                 self.cue_at = i;
                 true
             }
@@ -143,7 +165,16 @@ impl<'a> Parser<'a> {
                     .any(|k| self.low(k) == "access" && self.low(k + 1) == "to")
                     || self.port_restricted(i))
                 && !(i.saturating_sub(10)..i)
-                    .any(|k| matches!(self.low(k), "egress" | "outbound" | "outgoing")) =>
+                    .any(|k| matches!(self.low(k), "egress" | "outbound" | "outgoing"))
+                // "limit access to port 8081 of app=x (…) to app=op": who
+                // may reach it.
+                || self.limits_access(i).is_some_and(|to| to < i)
+                    // ("… as only the apiserver needs to access it": an
+                    // infinitive.)
+                    && !matches!(
+                        next,
+                        "access" | "reach" | "connect" | "talk" | "call" | "be" | "send" | "use"
+                    ) =>
             {
                 self.cue = Some(Cue::From);
                 self.cue_at = i;
@@ -302,7 +333,10 @@ impl<'a> Parser<'a> {
         // "from pods in its own namespace": the policy's namespace, every pod.
         // "… only access services and pods inside their namespace": the
         // object of a verb of reaching, inside the pods' own namespace.
-        let own_ns_words = if matches!(l, "its" | "their" | "the")
+        // "to same-namespace traffic only".
+        let own_ns_words = if matches!(l, "same-namespace" | "intra-namespace") {
+            1
+        } else if matches!(l, "its" | "their" | "the")
             && matches!(next, "own" | "same")
             && matches!(self.low(i + 2), "namespace" | "ns")
         {

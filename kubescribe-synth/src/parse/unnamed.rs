@@ -34,8 +34,13 @@ impl<'a> Parser<'a> {
                 | "addresses"
                 | "sources"
                 | "clients"
+                // "… and specific pod labels", "from certain namespaces".
+                | "labels"
+                | "pods"
+                | "namespaces"
+                | "workloads"
         ) && matches!(
-            prev,
+            if prev == "pod" { self.low(i.saturating_sub(2)) } else { prev },
             // "from the office VPN", "to the corporate network".
             // "only accept our defined sources", "the clients on our
             // invited list".
@@ -70,7 +75,7 @@ impl<'a> Parser<'a> {
                         | "settings" | "configuration" | "connectivity"
                 ))
         {
-            let from = self.toks[i - 1].start;
+            let from = self.toks[i - if prev == "pod" { 2 } else { 1 }].start;
             a.unnamed_peer.get_or_insert(
                 self.text[from..t.end]
                     .trim_end_matches([',', '.'])
@@ -105,6 +110,8 @@ impl<'a> Parser<'a> {
                     | "whatever" | "whichever"
                     | "certain" | "required" | "needed" | "necessary" | "extra"
                     | "listening" | "some"
+                    // "Cassandra JMX monitoring port": what it serves.
+                    | "monitoring" | "metrics" | "admin" | "management" | "debug" | "jmx"
             );
         // "on the ports used by the PostgreSQL and MSSQL databases",
         // "on the database port", "the redis ports": a port named
