@@ -331,6 +331,17 @@ impl<'a> Parser<'a> {
         {
             return None;
         }
+        // "blocks execution of privileged and restricted binaries": a word
+        // that describes the noun after it, no action.
+        if matches!(
+            l,
+            "restricted" | "blocked" | "allowed" | "permitted" | "denied" | "forbidden"
+        ) && matches!(
+            next.trim_end_matches([',', '.', ')']),
+            "binaries" | "executables" | "programs" | "commands" | "tools" | "utilities"
+        ) {
+            return None;
+        }
         // "altering them can shut down or restart the node": powering a
         // machine off, not a policy's deny.
         if matches!(l, "shut" | "shuts")

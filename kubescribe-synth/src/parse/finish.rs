@@ -342,8 +342,12 @@ impl<'a> Parser<'a> {
         }
         let (ports, protocols) = ports_and_protocols(&a);
         // Values referred to but not given ("the approved destinations").
+        // (With the pods, when they are missing too.)
         if let Some(gap) = unnamed_values(&self, &a, domain, &ports) {
-            return Err(IntentParseError::Missing(vec![gap]));
+            let mut gaps = missing_fields(&self, &a, false, false);
+            gaps.retain(|g| g == kubescribe_core::intent::WHICH_PODS);
+            gaps.push(gap);
+            return Err(IntentParseError::Missing(gaps));
         }
         // Domain words that describe something else ("processes in app=x must not call ptrace").
         self.ents.retain(|e| {

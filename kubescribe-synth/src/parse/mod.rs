@@ -595,11 +595,18 @@ impl<'a> Parser<'a> {
     /// noun): "the IPs of the K8s API server endpoints (10.137.16.20, …)" —
     /// the addresses are what is named, the entity only describes them.
     fn addresses_follow(&self, i: usize) -> bool {
-        (i..i + 2).any(|k| {
+        let cidr = |k: usize| {
             self.toks.get(k).is_some_and(|t| {
-                t.paren && parse_cidr(t.text.trim_matches(|c: char| "(),;".contains(c))).is_some()
+                parse_cidr(t.text.trim_matches(|c: char| "(),;".contains(c))).is_some()
             })
-        })
+        };
+        (i..i + 2).any(|k| cidr(k) && self.toks[k].paren)
+            // "the apiserver at 172.18.0.2", "the apiserver endpoint
+            // 172.18.0.2", "our node subnet 192.168.10.0/24".
+            || matches!(
+                self.low(i),
+                "at" | "endpoint" | "address" | "ip" | "subnet" | "network" | "range" | "cidr"
+            ) && cidr(i + 1)
     }
 
     /// Whether a label in parentheses follows token `i` right away: "the API

@@ -50,6 +50,17 @@ impl<'a> Parser<'a> {
         (split_said_label(t.text).is_some() || yaml).then_some(k)
     }
 
+    /// Whether token `i` opens an item after the first of a parenthesised
+    /// aside ("(app=x, namespace files)").
+    fn aside_item(&self, i: usize) -> bool {
+        i > 0 && self.toks[i - 1].comma && {
+            let before = &self.text[..self.toks[i].start];
+            before
+                .rfind('(')
+                .is_some_and(|o| !before[o..].contains(')'))
+        }
+    }
+
     /// Reads a namespace phrase at token `i` (of a clause ending before `n`;
     /// `prev`/`next` are the neighbouring words, lower-cased). Returns the
     /// index after the phrase, or `None` when no namespace is named at `i`.
@@ -77,7 +88,9 @@ impl<'a> Parser<'a> {
                 && label_key_ok(key)
                 && let Some(vt) = self.toks.get(k + 1).cloned()
                 && label_val_ok(vt.text)
-                && !reserved(&vt.lower)
+                // ("namespaces labelled name: ingress": any value but an order.)
+                && !ALLOW_WORDS.contains(&vt.lower.as_str())
+                && !BLOCK_WORDS.contains(&vt.lower.as_str())
             {
                 self.mention(
                     Who::NsLabel(key.to_string(), vt.text.to_string()),
@@ -124,7 +137,9 @@ impl<'a> Parser<'a> {
             // "in namespace files": after "in/of/from/to namespace" a
             // noun that elsewhere names a resource kind is the name (it
             // was dropped, leaving the intent without its namespace).
-            let named_kind = matches!(prev, "in" | "of" | "from" | "to" | "into")
+            // ("(app=filebrowser, namespace files)": an aside's item too.)
+            let named_kind = (matches!(prev, "in" | "of" | "from" | "to" | "into")
+                || self.aside_item(i))
                 && matches!(
                     name,
                     "files"
@@ -184,14 +199,8 @@ impl<'a> Parser<'a> {
         // "in project billing", "the pods of project db": OpenShift's
         // word for a namespace.
         // "(app=uid-demo, project rhel-examples)": an aside's item too.
-        let aside_item = i > 0 && self.toks[i - 1].comma && {
-            let before = &self.text[..t.start];
-            before
-                .rfind('(')
-                .is_some_and(|o| !before[o..].contains(')'))
-        };
         if matches!(l, "project" | "openshift-project")
-            && (matches!(prev, "in" | "of" | "for" | "from" | "to") || aside_item)
+            && (matches!(prev, "in" | "of" | "for" | "from" | "to") || self.aside_item(i))
             && let Some(nt) = self.toks.get(i + 1).cloned()
             && let name = nt.text.trim_end_matches(':')
             && is_ns_name(name)

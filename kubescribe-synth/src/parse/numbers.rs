@@ -84,7 +84,8 @@ impl<'a> Parser<'a> {
         if *mode == Mode::None && parse_port(raw).is_some() && self.subject_ports(i) {
             *mode = Mode::Port;
         }
-        // "should only take 9092 from app=audit": what a pod takes or serves.
+        // "should only take 9092 from app=audit": what a pod takes or serves;
+        // "permit 8443 into the gatekeeper pods": what is let in.
         if *mode == Mode::None
             && matches!(
                 prev.as_str(),
@@ -96,13 +97,16 @@ impl<'a> Parser<'a> {
                     | "receives"
                     | "serve"
                     | "serves"
+                    | "permit"
+                    | "allow"
+                    | "open"
             )
             && matches!(parse_port(raw), Some((_, None)))
             && (next.is_empty()
                 || t.comma
                 || matches!(
                     next.as_str(),
-                    "from" | "only" | "and" | "or" | "on" | "tcp" | "udp"
+                    "from" | "only" | "and" | "or" | "on" | "tcp" | "udp" | "into" | "to"
                 ))
         {
             *mode = Mode::Port;

@@ -85,6 +85,7 @@ pub(super) fn without_pasted(text: &str) -> Option<String> {
     field_runs(text, &mut blank);
     alert_lines(text, &mut blank);
     error_messages(text, &mut blank);
+    error_lines(text, &mut blank);
     absorb_trailing_fields(text, &mut blank);
     super::masks::blanked(text, &blank)
 }
@@ -324,6 +325,48 @@ fn error_messages(text: &str, out: &mut Vec<(usize, usize)>) {
     }
 }
 
+/// "failed calling webhook \"x.io\": dial tcp 10.228.0.5:15017: i/o
+/// timeout.", "Error from server (Forbidden): …": a program's error pasted
+/// as a sentence of its own (from the text's or a line's start, or after a
+/// sentence), to its end — its names, addresses and ports are what failed,
+/// not the policy's.
+fn error_lines(text: &str, out: &mut Vec<(usize, usize)>) {
+    const OPENERS: &[&str] = &[
+        "failed calling webhook",
+        "failed to call webhook",
+        "error from server",
+        "internal error occurred",
+        "dial tcp",
+        "error:",
+        "fatal:",
+        "panic:",
+    ];
+    let starts = std::iter::once(0)
+        .chain(text.match_indices('\n').map(|(k, _)| k + 1))
+        .chain(text.match_indices(". ").map(|(k, _)| k + 2));
+    for at in starts {
+        let rest = &text[at..];
+        let lead = rest.len() - rest.trim_start().len();
+        let low = rest.trim_start().to_ascii_lowercase();
+        if !OPENERS.iter().any(|o| low.starts_with(o)) {
+            continue;
+        }
+        let from = at + lead;
+        // To the sentence's end: a full stop before a capital (or the
+        // line's end).
+        let b = text.as_bytes();
+        let mut end = text[from..].find('\n').map_or(text.len(), |e| from + e);
+        if let Some(e) = (from..end).find(|&k| {
+            b[k] == b'.'
+                && b.get(k + 1) == Some(&b' ')
+                && b.get(k + 2).is_some_and(|c| c.is_ascii_uppercase())
+        }) {
+            end = e + 1;
+        }
+        out.push((from, end));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -355,6 +398,13 @@ mod tests {
         assert_eq!(
             kept("exec: binary=/tmp/m arguments=\"-v -u x\" parent=/bin/go. block /tmp/ in app=o"),
             "exec: . block /tmp/ in app=o"
+        );
+        // A program's error pasted as a sentence.
+        assert_eq!(
+            kept(
+                "failed calling webhook \"a.io\": dial tcp 10.0.0.5:443: i/o timeout. Only X may reach it"
+            ),
+            "Only X may reach it"
         );
         // A program's error message quoted in a parenthesis.
         assert_eq!(

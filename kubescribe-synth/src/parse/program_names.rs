@@ -41,10 +41,22 @@ impl<'a> Parser<'a> {
         // "the SSH server": the daemon, not the client.
         let ssh_daemon = l == "ssh" && matches!(next.as_str(), "server" | "daemon" | "service");
         let name = if ssh_daemon { "sshd" } else { l };
+        // "in the nginx pods, app=nginx": the workload, named by its program.
+        let workload = matches!(
+            next.trim_end_matches([',', '.', ';']),
+            "pods"
+                | "pod"
+                | "containers"
+                | "deployment"
+                | "workload"
+                | "workloads"
+                | "daemonset"
+                | "statefulset"
+        );
         let known = BINARIES
             .iter()
             .find(|(b, _)| *b == name)
-            .filter(|_| !cluster_node);
+            .filter(|_| !cluster_node && !workload);
         // "as part of the execution job": a noun the word before describes.
         let compound = matches!(prev.as_str(), "execution" | "executions")
             && i >= 2

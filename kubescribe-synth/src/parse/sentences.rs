@@ -262,9 +262,13 @@ fn modal_restriction(s: &str) -> bool {
             && matches!(w[1].as_str(), "only" | "not" | "never")
             || matches!(w[0].as_str(), "mustn't" | "shouldn't")
     }) || words.iter().any(|w| modal(w))
-        && words
-            .windows(2)
-            .any(|w| w[0] == "nothing" && w[1] == "else" || w[0] == "no" && w[1] == "other")
+        && words.windows(2).any(|w| {
+            w[0] == "nothing" && w[1] == "else"
+                || w[0] == "no" && w[1] == "other"
+                // "nothing but /metrics-server should touch …".
+                || matches!(w[0].as_str(), "nothing" | "nobody" | "noone")
+                    && matches!(w[1].as_str(), "but" | "except" | "besides")
+        })
 }
 
 /// "CAP_SYS_ADMIN must be denied to …": a modal's passive denial.

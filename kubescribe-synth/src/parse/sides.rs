@@ -78,10 +78,16 @@ impl<'a> Parser<'a> {
             "from" => {
                 // "block the outside world from port 9000 of …": what is kept
                 // from the pods comes in.
+                // "block the pod network 10.244.0.0/16 from port 8443 of …":
+                // an address kept from a port of the pods too.
+                let from_port = parse_cidr(prev).is_some()
+                    && (matches!(next, "port" | "ports") || parse_port(next).is_some());
                 if i >= 2
-                    && entity_word(prev, next)
-                        .is_some_and(|(e, _)| e == kubescribe_core::intent::NetworkEntity::World)
-                    && (i.saturating_sub(5)..i - 1).any(|k| BLOCK_WORDS.contains(&self.low(k)))
+                    && (from_port
+                        || entity_word(prev, next).is_some_and(|(e, _)| {
+                            e == kubescribe_core::intent::NetworkEntity::World
+                        }))
+                    && (i.saturating_sub(6)..i - 1).any(|k| BLOCK_WORDS.contains(&self.low(k)))
                 {
                     a.dir_implied = Some(Direction::Ingress);
                     self.cue = Some(Cue::None);
@@ -190,6 +196,17 @@ impl<'a> Parser<'a> {
                 {
                     a.dir_implied.get_or_insert(Direction::Ingress);
                 }
+                true
+            }
+            // "Apply that to the redis pods …": the pods the policy is for.
+            "to" if (i.saturating_sub(3)..i)
+                .any(|k| matches!(self.low(k), "apply" | "applies" | "applied" | "applying"))
+                && !matches!(
+                    next,
+                    "all" | "every" | "each" | "any" | "it" | "them" | "this" | "that"
+                ) =>
+            {
+                self.cue = Some(Cue::None);
                 true
             }
             "to" | "toward" | "towards" | "into" | "reach" | "reaching" | "reaches" | "hit"

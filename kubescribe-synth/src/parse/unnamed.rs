@@ -40,7 +40,13 @@ impl<'a> Parser<'a> {
                 | "namespaces"
                 | "workloads"
         ) && matches!(
-            if prev == "pod" { self.low(i.saturating_sub(2)) } else { prev },
+            // ("specific pod labels", "trusted IP ranges": the noun's
+            // noun between.)
+            if matches!(prev, "pod" | "ip" | "network" | "address" | "source") {
+                self.low(i.saturating_sub(2))
+            } else {
+                prev
+            },
             // "from the office VPN", "to the corporate network".
             // "only accept our defined sources", "the clients on our
             // invited list".
@@ -75,7 +81,13 @@ impl<'a> Parser<'a> {
                         | "settings" | "configuration" | "connectivity"
                 ))
         {
-            let from = self.toks[i - if prev == "pod" { 2 } else { 1 }].start;
+            let from =
+                self.toks[i - if matches!(prev, "pod" | "ip" | "network" | "address" | "source") {
+                    2
+                } else {
+                    1
+                }]
+                .start;
             a.unnamed_peer.get_or_insert(
                 self.text[from..t.end]
                     .trim_end_matches([',', '.'])
@@ -129,7 +141,15 @@ impl<'a> Parser<'a> {
                 && prev != "named"
                 && parse_port(&prev).is_none()
                 && proto(&prev).is_none();
-        if possessive && parse_port(&next).is_none() {
+        // ("whether it's the image or an exposed port": any port, none the
+        // ask refers to.)
+        let any_one = i >= 2
+            && matches!(self.low(i - 2), "a" | "an" | "any")
+            && matches!(
+                prev.as_str(),
+                "exposed" | "open" | "listening" | "extra" | "other"
+            );
+        if possessive && !any_one && parse_port(&next).is_none() {
             let from = self.toks[i.saturating_sub(1)].start;
             a.unnamed_port
                 .get_or_insert(self.text[from..t.end].to_string());

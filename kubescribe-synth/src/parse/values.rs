@@ -387,6 +387,12 @@ impl<'a> Parser<'a> {
             && key_said_as_label(&l[..l.len() - 1])
             // "metadata: name: default-deny": the policy's own name.
             && !(l == "name:" && prev.trim_end_matches(':') == "metadata")
+            // "remediation owner: platform": a ticket's field.
+            && !matches!(
+                prev.as_str(),
+                "remediation" | "action" | "ticket" | "task" | "incident" | "risk" | "change"
+                    | "request" | "item" | "fix"
+            )
             && !raw.starts_with(|c: char| c.is_ascii_uppercase())
             // "a default-deny policy: select all pods": a heading noun and a
             // verb, not a label.
