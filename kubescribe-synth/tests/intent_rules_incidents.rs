@@ -1,9 +1,12 @@
-//! Rules of the intent parser found on the blind batches `ec-` and `ed-`
-//! (post-mortem action items, commit messages and PR titles): a ticket's
+//! Rules of the intent parser found on the blind batches `ea-` … `ed-`
+//! (access requests, ATT&CK techniques, post-mortem action items, commit
+//! messages and PR titles): a ticket's
 //! fields are no labels, "apply that to the X pods" names the policy's
 //! pods, an adjective is no action, a workload named by its program is no
 //! program, an aside's namespace may be a common word, and a value said as
-//! trusted but not given is refused. Each test states the rule with
+//! trusted but not given is refused; "requesting egress" asks for it, a
+//! "drop" may be a place, and a path set off after "only by the service
+//! itself," is the one reading. Each test states the rule with
 //! phrasings of its own and fails without it.
 
 mod parse_helpers;
@@ -75,4 +78,47 @@ fn trusted_ranges_not_given_are_refused() {
         "Restrict access to the api pods (app=api, namespace web) on port 8000 to trusted IP ranges only.",
     );
     assert!(e.contains("which traffic"), "{e}");
+}
+
+#[test]
+fn requesting_egress_asks_for_it() {
+    let i = parsed(
+        "requesting egress for the billing pods (app=billing, ns fin) to smtp.example.com on 587.",
+    );
+    assert_eq!(i.action, Action::Allow);
+    assert_eq!(i.direction, Some(Direction::Egress));
+}
+
+#[test]
+fn a_drop_may_be_a_place() {
+    // "our partner SFTP drop (…) needs its sshd, but limit network access
+    // to it: …" was a contradiction of "drop" and "limit".
+    let i = parsed(
+        "our vendor FTP drop (app: ftp, namespace vendors) needs its daemon, but limit network access to it: port 21 should only be reachable from 198.51.100.0/24.",
+    );
+    assert_eq!(i.action, Action::Allow);
+    assert_eq!(port_numbers(&i), [21]);
+}
+
+#[test]
+fn the_path_set_off_after_the_reader_is_the_reader() {
+    // "… must be readable only by the service itself, /app/orders-svc"
+    // made /app/orders-svc one of the files.
+    let i = parsed(
+        "In the cart service (app=cart, namespace shop) that token /run/secrets/token must be readable only by the service itself, /app/cart-svc.",
+    );
+    assert_eq!(i.resources.sources, ["/app/cart-svc"]);
+    assert_eq!(i.resources.paths, ["/run/secrets/token"]);
+}
+
+#[test]
+fn an_ask_after_a_colon_behind_an_aside_asks() {
+    // "The build runners (role=x, namespace y) get no kubectl: block
+    // /usr/local/bin/kubectl there. Removing it … comes later." read the
+    // later removal as a write.
+    let i = parsed(
+        "The test runners (role=tester, namespace ci) get no helm: block /usr/local/bin/helm there. Removing it from the image comes later.",
+    );
+    assert_eq!(i.resources.binaries, ["/usr/local/bin/helm"]);
+    assert!(i.resources.paths.is_empty(), "{:?}", i.resources.paths);
 }

@@ -331,6 +331,41 @@ impl<'a> Parser<'a> {
         {
             return None;
         }
+        // "our partner SFTP drop (app: sftp, …)": a noun, no action.
+        if l == "drop"
+            && i > 0
+            && (matches!(
+                self.prev_low(i),
+                "the" | "a" | "an" | "our" | "their" | "its" | "file"
+            ) || self.toks[i - 1].text.len() >= 2
+                && self.toks[i - 1]
+                    .text
+                    .chars()
+                    .all(|c| c.is_ascii_uppercase()))
+            && !matches!(
+                next,
+                "all"
+                    | "traffic"
+                    | "packets"
+                    | "ingress"
+                    | "egress"
+                    | "incoming"
+                    | "outgoing"
+                    | "connections"
+                    | "capabilities"
+                    | "every"
+                    | "any"
+            )
+        {
+            return None;
+        }
+        // "requesting egress for the mailer pods … to …": the access asked
+        // for.
+        if matches!(l, "request" | "requesting" | "requested")
+            && matches!(next, "egress" | "ingress" | "access" | "connectivity")
+        {
+            return Some((Action::Allow, i, false));
+        }
         // "blocks execution of privileged and restricted binaries": a word
         // that describes the noun after it, no action.
         if matches!(

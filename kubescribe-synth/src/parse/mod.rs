@@ -587,7 +587,11 @@ impl<'a> Parser<'a> {
                             | "modified"
                     )
                 })
-                && (j..i).all(|k| !self.toks[k].text.starts_with('/') && !self.ends_clause(k))
+                // ("… only by the service itself, /app/orders-svc": the path
+                // set off by a comma names it.)
+                && (j..i).all(|k| {
+                    !self.toks[k].text.starts_with('/') && (!self.ends_clause(k) || k + 1 == i)
+                })
         })
     }
 

@@ -195,8 +195,20 @@ fn obligation(s: &str) -> bool {
 /// "seccomp: block io_uring …", "Until we find the source: alert whenever
 /// …": a short lead-in, a colon, then a command.
 fn imperative_after_colon(s: &str) -> bool {
+    // (An aside naming the pods does not count: "The build runners
+    // (role=x, namespace y) get no kubectl: block …".)
+    let words = |lead: &str| {
+        let mut depth = 0usize;
+        lead.split_whitespace()
+            .filter(|w| {
+                let inside = depth > 0 || w.starts_with('(');
+                depth = (depth + w.matches('(').count()).saturating_sub(w.matches(')').count());
+                !inside
+            })
+            .count()
+    };
     s.split_once(": ")
-        .is_some_and(|(lead, rest)| lead.split_whitespace().count() <= 6 && imperative(rest))
+        .is_some_and(|(lead, rest)| words(lead) <= 6 && imperative(rest))
 }
 
 /// Words of the labels that introduce what an issue or a pull request asks

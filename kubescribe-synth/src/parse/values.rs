@@ -139,7 +139,9 @@ impl<'a> Parser<'a> {
                 // after the "by", with the files named, any program.
                 || self.agent_of_access(i)
                     && (exec_looking(raw)
-                        || matches!(prev.as_str(), "by" | "only")
+                        || (matches!(prev.as_str(), "by" | "only")
+                            // "… only by the service itself, /app/orders-svc".
+                            || i > 0 && self.toks[i - 1].comma)
                             && !raw.contains('.')
                             && (!a.paths.is_empty() || !a.dirs.is_empty()))
             {
