@@ -305,6 +305,22 @@ impl<'a> Parser<'a> {
         }
         // "the error log /var/log/mysql/error.log", "its access log": a
         // file, not the verb.
+        // "the security of log data": what logs hold.
+        if l == "log"
+            && matches!(
+                next,
+                "data"
+                    | "files"
+                    | "entries"
+                    | "lines"
+                    | "messages"
+                    | "output"
+                    | "level"
+                    | "retention"
+            )
+        {
+            return None;
+        }
         if l == "log"
             && matches!(
                 self.prev_low(i),

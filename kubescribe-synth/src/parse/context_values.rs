@@ -30,6 +30,9 @@ impl<'a> Parser<'a> {
         };
         a.binaries
             .retain(|b| !a.named_binaries.contains(b) || !given.contains(&base(b)) || written(b));
+        // "running top …" beside /usr/bin/top: a bare name of a path given.
+        a.binaries
+            .retain(|b| b.starts_with('/') || !given.contains(&base(b)));
         let toks = &self.toks;
         let binaries = &a.binaries;
         a.dirs.retain(|d| {

@@ -28,7 +28,7 @@ impl<'a> Parser<'a> {
         // A securityContext's "drop: [ALL] add: [NET_ADMIN]" too.
         let adds_back = matches!(
             l.trim_end_matches(':'),
-            "add" | "added" | "re-add" | "re-added" | "readd"
+            "add" | "added" | "re-add" | "re-added" | "readd" | "restore" | "restores"
         ) && (matches!(next, "back" | "only")
             || a.all_word
                 && a.block.as_deref().is_some_and(|b| {

@@ -626,6 +626,8 @@ pub(super) fn not_a_ns_after_keyword(l: &str) -> bool {
                 | "escape"
                 | "breakout"
                 | "switching"
+                // "process namespace sharing is enabled".
+                | "sharing"
                 // "whatever namespace owners do": the people, not a name.
                 | "owners"
                 | "owner"

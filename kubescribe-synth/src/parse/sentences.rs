@@ -337,6 +337,9 @@ fn imperative(s: &str) -> bool {
         }
     }
     let bare = w.trim_end_matches([',', ';']);
+    // "pls alow egres …": a command typed in a hurry.
+    let lower = bare.to_ascii_lowercase();
+    let bare = super::typos::corrected(&lower).unwrap_or(bare);
     // "Alert! …" is a tag; "drop:" or "- allow: …" a key of pasted config.
     if w.ends_with('!') || w.ends_with(':') || words.next().is_none() {
         return false;
@@ -376,6 +379,15 @@ pub(super) fn imperative_only(text: &str) -> Option<String> {
     };
     if let Some(first) = imp.iter().copied().find(|&k| wish(k)) {
         imp.retain(|&k| k >= first);
+    }
+    // "… should not be allowed, but X needs it. Audit every access to Y
+    // instead.": the ask that says it replaces the one before.
+    if let Some(&k) = imp.iter().find(|&&k| {
+        words_of(&text[spans[k].0..spans[k].1])
+            .iter()
+            .any(|w| w == "instead")
+    }) {
+        imp.retain(|&x| x >= k);
     }
     // An obligation in the passive asks when nothing asks more directly.
     if imp.is_empty() {
@@ -453,12 +465,20 @@ fn points_back(s: &str) -> bool {
         _ => false,
     };
     let words = words_of(s);
-    (0..words.len()).any(|k| {
-        matches!(words[k].as_str(), "that" | "this" | "those" | "these")
-            && words[k + 1..(k + 3).min(words.len())]
-                .iter()
-                .any(|w| noun(w))
-    })
+    // "pls alow it to access …": the subject said before.
+    let allowed_it = words.windows(3).any(|w| {
+        let verb = super::typos::corrected(&w[0]).unwrap_or(&w[0]);
+        matches!(verb, "allow" | "let" | "permit")
+            && matches!(w[1].as_str(), "it" | "them")
+            && w[2] == "to"
+    });
+    allowed_it
+        || (0..words.len()).any(|k| {
+            matches!(words[k].as_str(), "that" | "this" | "those" | "these")
+                && words[k + 1..(k + 3).min(words.len())]
+                    .iter()
+                    .any(|w| noun(w))
+        })
 }
 
 /// `text` with everything but the byte ranges `kept` blanked out (offsets

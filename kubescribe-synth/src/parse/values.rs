@@ -194,7 +194,23 @@ impl<'a> Parser<'a> {
             }
             return 1;
         }
-        if let Some((c, single)) = parse_cidr(raw) {
+        // "Under 10.2.1.2 audit logs must …", "per PCI 1.3.1": a section
+        // of a standard, no address.
+        let section = !raw.contains('/')
+            && matches!(
+                prev.as_str(),
+                "under"
+                    | "per"
+                    | "requirement"
+                    | "req"
+                    | "section"
+                    | "pci"
+                    | "dss"
+                    | "control"
+                    | "item"
+                    | "§"
+            );
+        if let Some((c, single)) = parse_cidr(raw).filter(|_| !section) {
             self.ent(EntityKind::Cidr, t.start, t.end);
             if single {
                 push_uniq(&mut self.assume, format!("address {raw} read as {c}"));
@@ -711,7 +727,8 @@ impl<'a> Parser<'a> {
             return 1;
         }
         // NET_ADMIN, SYS_PTRACE: capability names as the kernel writes them.
-        let upper_cap = raw.contains('_')
+        // "(MKNOD)", "(CHOWN)": one in capitals, glossing what it allows.
+        let upper_cap = (raw.contains('_') || t.paren)
             && raw.chars().all(|c| c.is_ascii_uppercase() || c == '_')
             && CAPABILITIES.contains(&l);
         if upper_cap || is_cap(l, *mode, cap_ctx) {
