@@ -942,10 +942,14 @@ Intent forms (docs/intents.md):
           10.0.0.0/8 (an allow-list); an exception that names nothing is refused
   posts   a story around the ask (\"... Allow ingress to app=x (namespace y) on 9090\",
           \"Fix: ...\", \"Expected result: ...\", a PR title with its fix): the other
-          sentences and pasted terminal output are background; asides naming the pods
-          still count; pasted configuration (cap_drop: [ALL], cap_add: ...) is read whole;
-          a pasted alert or event (Falco line, Tetragon/KubeArmor JSON) is background;
+          sentences are background; asides naming the pods still count; pasted
+          configuration (cap_drop: [ALL], cap_add: ...) is read whole; a pasted alert or
+          event (Falco line, Tetragon/KubeArmor JSON) or error is background;
           \"What I want: ...\" and \"How do I ...?\" are the ask
+  session a pasted terminal session ($ kubectl -n db ... -- ps, netstat, ls -l,
+          kubectl get svc -o wide): its commands are no programs of the ask; what the
+          ask points at counts (\"the /tmp binaries in that ps\", \"that foreign
+          address\", \"the pods behind that service\"), and -n db names the namespace
   bounds  8443 stays open; /srv/data/ stays writable; it keeps writing to /tmp/
           (left alone, not added)
   fixes   ... on 443. sorry, 6443 not 443 | ... no wait, block them | oh and /bin/sh too
