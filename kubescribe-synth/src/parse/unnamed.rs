@@ -13,6 +13,9 @@ impl<'a> Parser<'a> {
         let t = &self.toks[i];
         let l = t.lower.as_str();
         let prev = self.prev_low(i);
+        // ("specific pod labels", "trusted IP ranges": the noun's noun
+        // between the adjective and the word.)
+        let noun_between = matches!(prev, "pod" | "ip" | "network" | "address" | "source");
         // "restrict outbound traffic to explicitly approved domains":
         // destinations said, none given.
         if matches!(
@@ -40,9 +43,7 @@ impl<'a> Parser<'a> {
                 | "namespaces"
                 | "workloads"
         ) && matches!(
-            // ("specific pod labels", "trusted IP ranges": the noun's
-            // noun between.)
-            if matches!(prev, "pod" | "ip" | "network" | "address" | "source") {
+            if noun_between {
                 self.low(i.saturating_sub(2))
             } else {
                 prev
@@ -81,13 +82,7 @@ impl<'a> Parser<'a> {
                         | "settings" | "configuration" | "connectivity"
                 ))
         {
-            let from =
-                self.toks[i - if matches!(prev, "pod" | "ip" | "network" | "address" | "source") {
-                    2
-                } else {
-                    1
-                }]
-                .start;
+            let from = self.toks[i - if noun_between { 2 } else { 1 }].start;
             a.unnamed_peer.get_or_insert(
                 self.text[from..t.end]
                     .trim_end_matches([',', '.'])
