@@ -456,6 +456,31 @@ impl<'a> Parser<'a> {
         Some((act, k, false))
     }
 
+    /// "give it CHOWN and SETUID, and drop every other capability": a
+    /// capability granted by a verb of giving before the drop of the
+    /// others (the allow-list said the way Docker's flags say it).
+    pub(super) fn granted_caps(&self, a: &Acc) -> bool {
+        a.deny_others
+            && !a.caps.is_empty()
+            && a.paths.is_empty()
+            && a.binaries.is_empty()
+            && a.ports.is_empty()
+            && a.syscalls.is_empty()
+            && (0..self.toks.len()).any(|k| {
+                matches!(
+                    self.low(k),
+                    "give" | "gives" | "grant" | "grants" | "add" | "adds"
+                ) && (k + 1..(k + 4).min(self.toks.len())).any(|j| {
+                    let w = self
+                        .low(j)
+                        .trim_matches(|c: char| !c.is_ascii_alphanumeric() && c != '_');
+                    a.caps
+                        .iter()
+                        .any(|c| c.eq_ignore_ascii_case(w.trim_start_matches("cap_")))
+                })
+            })
+    }
+
     /// The action of the action words said as commands — first in their
     /// sentence or after a colon or semicolon ("…: drop it for app=x",
     /// "…. Block …") — when they all agree.

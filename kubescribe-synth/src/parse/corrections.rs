@@ -40,7 +40,8 @@ impl<'a> Parser<'a> {
                 ("no", "wait") | ("wait", _) | ("sorry", _) | ("scratch", _) => {
                     Correction::Replaces
                 }
-                ("actually", _) | ("hmm", _) | ("i", "mean") | ("no", "not") => {
+                // "not sure yet whether to block it or just alert on it".
+                ("actually", _) | ("hmm", _) | ("i", "mean") | ("no", "not") | ("not", "sure") => {
                     Correction::Replaces
                 }
                 ("oh", "and") | ("oh", "also") => Correction::Adds,

@@ -43,6 +43,14 @@ impl<'a> Parser<'a> {
         } else {
             engine_word(l.trim_end_matches(':'))
         };
+        // "tetragon caught this on …", "KubeArmor stopped hping3 in …",
+        // "process_kprobe from tetragon:": the engine that reported what
+        // the ask quotes, not one the ask picks.
+        if kind.is_some_and(|(_, kind_word, _)| !kind_word)
+            && reporter(self.prev_low(i), t.text, next)
+        {
+            return Some(i + 1);
+        }
         if let Some((eng, kind_word, weak)) = kind {
             let last = if global_policy { i + 2 } else { i };
             // A cluster-wide kind applies across the cluster unless a
@@ -80,4 +88,32 @@ impl<'a> Parser<'a> {
         }
         None
     }
+}
+
+/// Whether an engine's name (`word`, between the lower-case `prev` and
+/// `next`) names the engine that reported what the ask quotes ("tetragon
+/// caught this on …", "KubeArmor stopped hping3 in …", "process_kprobe
+/// from tetragon:"), not one the ask picks.
+pub(super) fn reporter(prev: &str, word: &str, next: &str) -> bool {
+    matches!(
+        next.trim_end_matches([':', ',', '.']),
+        "caught"
+            | "stopped"
+            | "flagged"
+            | "reported"
+            | "detected"
+            | "saw"
+            | "logged"
+            | "alerted"
+            | "fired"
+            | "showed"
+            | "shows"
+            | "raised"
+            | "blocked"
+            | "denied"
+            | "killed"
+            | "says"
+            | "said"
+            | "emitted"
+    ) || prev == "from" && word.ends_with(':')
 }

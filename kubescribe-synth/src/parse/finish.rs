@@ -6,6 +6,7 @@ use kubescribe_core::intent::IntentGap;
 
 use super::missing::{empty_exception, missing_fields, unnamed_values};
 use super::numbers::ports_and_protocols;
+use super::sides::merged_peers;
 
 impl<'a> Parser<'a> {
     #[allow(clippy::too_many_arguments)]
@@ -184,6 +185,10 @@ impl<'a> Parser<'a> {
                 );
                 a.only = true;
                 a.all_word = false;
+                Action::Allow
+            }
+            (None, Some(_), None) if self.granted_caps(&a) => {
+                a.only = true;
                 Action::Allow
             }
             // "deny access to /vault/ unless it is /bin/vault doing it".
@@ -549,6 +554,8 @@ impl<'a> Parser<'a> {
         let mut labels: BTreeMap<String, String> = BTreeMap::new();
         let mut pods: Vec<String> = Vec::new();
         let mut peers: Vec<(usize, PeerSelector, Vec<String>)> = Vec::new();
+        // Where the last peer mention ended.
+        let mut prev_end: Option<usize> = None;
         for m in mentions {
             let subj = is_subject(m.group);
             let kind = match (&m.who, subj) {
@@ -612,10 +619,27 @@ impl<'a> Parser<'a> {
                 // "from the monitoring and argus-system namespaces": a
                 // second namespace is a peer of its own (with the same
                 // labels).
+                // "batch jobs (job-type=batch, namespace batch) and
+                // prometheus (app=prometheus, …)": after a peer named with
+                // its namespace, a label joined by "and"/"or" names another.
+                let listed = |p: &PeerSelector, at: usize| {
+                    p.namespace.is_some()
+                        && !p.labels.is_empty()
+                        && prev_end.is_some_and(|e| {
+                            let between = self.text.get(e..at).unwrap_or("");
+                            between.contains(" and ") || between.contains(" or ")
+                        })
+                };
                 let clash = |p: &PeerSelector| match &m.who {
-                    Who::Label(k, _) => p.labels.contains_key(k),
+                    Who::Label(k, _) => p.labels.contains_key(k) || listed(p, m.start),
                     Who::SameNs => p.namespace.is_some() || !p.namespace_labels.is_empty(),
                     Who::Ns(x) => p.namespace.as_ref().is_some_and(|n| n != x),
+                    // "namespaces labelled a=1 or b=2": either namespace.
+                    Who::NsLabel(k, _) => {
+                        p.namespace_labels.contains_key(k)
+                            || !p.namespace_labels.is_empty()
+                                && self.text[..m.start].trim_end().ends_with(" or")
+                    }
                     _ => false,
                 };
                 let slot = match peers.iter().rposition(|(g, _, _)| *g == m.group) {
@@ -624,6 +648,9 @@ impl<'a> Parser<'a> {
                         let (ns, labels) = match m.who {
                             Who::SameNs => (None, Default::default()),
                             Who::Ns(_) => (None, peers[ix].1.labels.clone()),
+                            Who::Label(..) if listed(&peers[ix].1, m.start) => {
+                                (None, Default::default())
+                            }
                             _ => (peers[ix].1.namespace.clone(), Default::default()),
                         };
                         peers.push((
@@ -655,6 +682,7 @@ impl<'a> Parser<'a> {
                     Who::SameNs => {}
                     Who::Pod(x) => ppods.push(x),
                 }
+                prev_end = Some(m.end);
             }
         }
         // "… talk to each other": the selected pods are the peers.
@@ -752,32 +780,7 @@ impl<'a> Parser<'a> {
                 ppods[0]
             )]));
         }
-        // "app=gateway pods from namespace edge": a namespace-only peer right
-        // after a labels-only peer is that peer's namespace.
-        let mut merged: Vec<(usize, PeerSelector, Vec<String>)> = Vec::new();
-        for (g, p, pp) in peers {
-            let ns_only = p.labels.is_empty()
-                && p.namespace.is_some()
-                && p.namespace_labels.is_empty()
-                && !p.any_namespace
-                && pp.is_empty();
-            if let Some(last) = merged.last_mut()
-                && ns_only
-                && last.1.namespace.is_none()
-                && !last.1.labels.is_empty()
-                && last.0 + 1 == g
-            {
-                last.1.namespace = p.namespace;
-                continue;
-            }
-            merged.push((g, p, pp));
-        }
-        let mut peers: Vec<(usize, PeerSelector, Vec<String>)> = Vec::new();
-        for p in merged {
-            if !peers.iter().any(|q| q.1 == p.1 && q.2 == p.2) {
-                peers.push(p);
-            }
-        }
+        let peers = merged_peers(peers);
         let named = !labels.is_empty() || !pods.is_empty() || !a.selector.is_empty();
         // "from all pods in all namespaces": after "from"/"to", with no
         // namespace of the policy's own, every pod is the peers', not a scope.

@@ -64,6 +64,32 @@ pub(super) fn tokenize(text: &str) -> Vec<Tok<'_>> {
             }
             return;
         }
+        // A selector as kubectl takes it, "tier=frontend,app=dvwa-web":
+        // each label, its comma kept (a list goes on).
+        let parts: Vec<&str> = raw.trim_end_matches([',', '.', ')']).split(',').collect();
+        if parts.len() > 1
+            && parts.iter().all(|p| {
+                p.split_once('=').is_some_and(|(k, v)| {
+                    let k = k.trim_start_matches(['(', '"', '`', '\'']);
+                    !k.is_empty()
+                        && !v.is_empty()
+                        && k.chars().all(|c| {
+                            c.is_ascii_alphanumeric() || matches!(c, '.' | '/' | '_' | '-')
+                        })
+                })
+            })
+        {
+            let mut from = s;
+            for (k, _) in raw.match_indices(',') {
+                if s + k + 1 >= e {
+                    break;
+                }
+                push(text, out, from, s + k + 1);
+                from = s + k + 1;
+            }
+            push(text, out, from, e);
+            return;
+        }
         let lead = raw
             .char_indices()
             .find(|(_, c)| !matches!(c, '(' | '"' | '`' | '\'' | '[' | '{' | '<'))
@@ -869,6 +895,10 @@ pub(super) fn entity_word(
             "subnet" | "subnets" | "cidr" | "cidrs" | "range" | "ranges" | "ip" | "ips"
             | "addresses",
         ) => return None,
+        // "the node exporter pods": a workload named for what it watches.
+        ("node", "exporter" | "exporters" | "problem-detector" | "feature-discovery") => {
+            return None;
+        }
         ("host" | "node", _) => (Host, 1),
         _ => return None,
     })

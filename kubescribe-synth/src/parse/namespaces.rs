@@ -50,6 +50,15 @@ impl<'a> Parser<'a> {
         (split_said_label(t.text).is_some() || yaml).then_some(k)
     }
 
+    /// Whether the text names `name` after a namespace keyword somewhere
+    /// ("namespace dev1", "ns dev1").
+    fn named_by_keyword(&self, name: &str) -> bool {
+        (1..self.toks.len()).any(|k| {
+            matches!(self.low(k - 1), "namespace" | "ns")
+                && self.low(k).trim_end_matches([':', ',', '.', ')']) == name
+        })
+    }
+
     /// Whether token `i` opens an item after the first of a parenthesised
     /// aside ("(app=x, namespace files)").
     fn aside_item(&self, i: usize) -> bool {
@@ -80,6 +89,31 @@ impl<'a> Parser<'a> {
                 self.mention(Who::NsLabel(key, v), k, lt.start, lt.end);
                 // "… that have the nginx-ingress=true label".
                 i = k + 1 + usize::from(matches!(self.low(k + 1), "label" | "labels"));
+                // "namespaces labelled team=a or team=b": the list goes on
+                // naming namespaces.
+                while i < n {
+                    let j = i + usize::from(matches!(self.low(i), "or" | "and"));
+                    let joined = j > i || self.toks[i - 1].comma;
+                    let Some((key, v)) = self
+                        .toks
+                        .get(j)
+                        // ("… team=a and app=x pods": pods follow.)
+                        .filter(|_| {
+                            joined
+                                && j < n
+                                && !matches!(
+                                    self.low(j + 1),
+                                    "pods" | "pod" | "workloads" | "containers"
+                                )
+                        })
+                        .and_then(|t| split_said_label(t.text))
+                    else {
+                        break;
+                    };
+                    let t = self.toks[j].clone();
+                    self.mention(Who::NsLabel(key, v), j, t.start, t.end);
+                    i = j + 1;
+                }
                 return Some(i);
             }
             // "namespaces labelled team: ops" (YAML's form).
@@ -365,7 +399,11 @@ impl<'a> Parser<'a> {
                         // "for the app=x containers of payments: stop …".
                         || self.toks[i + 1].text.ends_with(':'))
                     && (!self.mentions.is_empty()
-                        || (i + 2..n).any(|k| split_label(self.low(k)).is_some())))
+                        || (i + 2..n).any(|k| split_label(self.low(k)).is_some()))
+                // "anything other than pods of dev1" in a text that says
+                // "namespace dev1" elsewhere.
+                || matches!(self.prev_low(i), "pods" | "pod" | "workloads")
+                    && self.named_by_keyword(next.trim_end_matches([':', ',', '.'])))
             && is_ns_name(self.toks[i + 1].text.trim_end_matches(':'))
             && !reserved(next.trim_end_matches(':'))
             && !matches!(next, "namespaces" | "namespace" | "project")

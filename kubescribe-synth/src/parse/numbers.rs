@@ -67,6 +67,8 @@ impl<'a> Parser<'a> {
             && (matches!(
                 self.low(i - 2),
                 "connect" | "connects" | "connecting" | "access" | "talk" | "talks" | "connections"
+                    // "log every incoming connection to 9115".
+                    | "connection" | "traffic" | "requests"
                     // "egress … restricted to 53 tcp and udp, 27017, …".
                     | "restricted" | "limited"
             )
@@ -100,6 +102,9 @@ impl<'a> Parser<'a> {
                     | "permit"
                     | "allow"
                     | "open"
+                    // "restrict 1234 to the tekton build steps".
+                    | "restrict"
+                    | "limit"
             )
             && matches!(parse_port(raw), Some((_, None)))
             && (next.is_empty()

@@ -720,6 +720,29 @@ impl<'a> Parser<'a> {
                 i += 1;
                 continue;
             }
+            // "the inbound agents (role=agent) may connect to …": a kind of
+            // workload, no direction.
+            if matches!(l, "inbound" | "outbound" | "incoming" | "outgoing")
+                && matches!(prev.as_str(), "the" | "our" | "its" | "their")
+                && matches!(
+                    next.trim_end_matches([',', '.', ';', ':']),
+                    "agent"
+                        | "agents"
+                        | "worker"
+                        | "workers"
+                        | "runner"
+                        | "runners"
+                        | "client"
+                        | "clients"
+                        | "relay"
+                        | "relays"
+                        | "pods"
+                        | "pod"
+                )
+            {
+                i += 1;
+                continue;
+            }
             // A direction word may end a heading ("… at egress: …").
             match l.trim_end_matches(':') {
                 "ingress" | "incoming" | "inbound" => {

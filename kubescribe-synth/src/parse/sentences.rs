@@ -628,11 +628,22 @@ pub(super) fn complete(p: &ParsedIntent) -> bool {
 /// (not the platform's name).
 pub(super) fn engine_in(text: &str, domain: Domain) -> Option<Engine> {
     let mut found: Option<Engine> = None;
-    for w in text.split_whitespace() {
-        let w = w
+    let words: Vec<&str> = text.split_whitespace().collect();
+    for (k, raw) in words.iter().enumerate() {
+        let w = raw
             .trim_matches(|c: char| !c.is_ascii_alphanumeric())
             .to_ascii_lowercase();
         if matches!(w.as_str(), "kubernetes" | "k8s") {
+            continue;
+        }
+        let low = |j: usize| {
+            words
+                .get(j)
+                .map(|x| x.to_ascii_lowercase())
+                .unwrap_or_default()
+        };
+        let prev = k.checked_sub(1).map(low).unwrap_or_default();
+        if super::engines::reporter(&prev, raw, &low(k + 1)) {
             continue;
         }
         if let Some((e, _, weak)) = engine_word(&w) {

@@ -409,6 +409,14 @@ impl<'a> Parser<'a> {
             i += own_ns_words;
             return Some(i);
         }
+        // "allow same-namespace ingress": the peer before the direction.
+        if own_ns_words == 1 && self.cue.is_none_or(|c| c == Cue::None) {
+            self.cue = match next {
+                "ingress" | "inbound" | "incoming" => Some(Cue::From),
+                "egress" | "outbound" | "outgoing" => Some(Cue::To),
+                _ => self.cue,
+            };
+        }
         if own_ns_words > 0 && (matches!(self.cue, Some(Cue::From | Cue::To)) || listed) {
             if self.cue.is_none_or(|c| c == Cue::None) {
                 self.cue = self.groups.last().copied();
@@ -419,4 +427,38 @@ impl<'a> Parser<'a> {
         }
         None
     }
+}
+
+/// The peers of a clause, each with its group and pod names, as the
+/// intent holds them: "app=gateway pods from namespace edge", a
+/// namespace-only peer right after a labels-only peer, is that peer's
+/// namespace; a peer said twice is one.
+pub(super) fn merged_peers(
+    peers: Vec<(usize, PeerSelector, Vec<String>)>,
+) -> Vec<(usize, PeerSelector, Vec<String>)> {
+    let mut merged: Vec<(usize, PeerSelector, Vec<String>)> = Vec::new();
+    for (g, p, pp) in peers {
+        let ns_only = p.labels.is_empty()
+            && p.namespace.is_some()
+            && p.namespace_labels.is_empty()
+            && !p.any_namespace
+            && pp.is_empty();
+        if let Some(last) = merged.last_mut()
+            && ns_only
+            && last.1.namespace.is_none()
+            && !last.1.labels.is_empty()
+            && last.0 + 1 == g
+        {
+            last.1.namespace = p.namespace;
+            continue;
+        }
+        merged.push((g, p, pp));
+    }
+    let mut peers: Vec<(usize, PeerSelector, Vec<String>)> = Vec::new();
+    for p in merged {
+        if !peers.iter().any(|q| q.1 == p.1 && q.2 == p.2) {
+            peers.push(p);
+        }
+    }
+    peers
 }

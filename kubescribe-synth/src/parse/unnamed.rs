@@ -101,13 +101,18 @@ impl<'a> Parser<'a> {
         // "on the backend's port", "on its port": a port said but
         // not given (refused with `which port` when none is).
         let possessive = matches!(prev.as_str(), "its" | "their")
-            // "on its internal port"
-            || i >= 2 && matches!(self.low(i - 2), "its" | "their")
+            // "on its internal port", "on its TCP agent listener port".
+            || (i.saturating_sub(4)..i.saturating_sub(1)).any(|k| {
+                matches!(self.low(k), "its" | "their")
+                    && (k + 1..i).all(|j| self.low(j).chars().all(|c| c.is_ascii_alphabetic()))
+            })
             // "jellyfin's HTTP port": whose, and of what kind.
             || i >= 2 && (self.low(i - 2).ends_with("'s") || self.low(i - 2).ends_with("’s"))
             || prev.ends_with("'s")
             || prev.ends_with("’s")
             || prev.ends_with("s'")
+            // "block non-business ports".
+            || prev.starts_with("non-")
             // "on application ports", "the service port".
             || matches!(prev.as_str(), "application" | "app" | "service" | "exposed" | "container")
             // "block unused or unnecessary ports": which ones?

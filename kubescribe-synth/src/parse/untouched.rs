@@ -77,9 +77,25 @@ pub(super) fn without_untouched(text: &str) -> Option<String> {
             .map(|k| start + k)
             .find(|&e| {
                 let w = words(&text[start..e]);
-                leaves_alone(&w) || still_written(&w) || still_runs(&w)
+                leaves_alone(&w)
+                    || still_written(&w)
+                    || still_runs(&w)
+                    || keeps_flowing(&w)
+                    || not_isolating(&w)
             })
             .unwrap_or(start);
+        // "the x pods can keep egress to everything": from its verb on.
+        let start = if end > start {
+            start
+        } else {
+            match kept_open_from(clause) {
+                Some(k) => {
+                    blank.push((start + k, start + clause.len()));
+                    continue;
+                }
+                None => start,
+            }
+        };
         if end > start {
             let mut to = end;
             // "(curl to the outside must still work)": its reason goes too.
@@ -149,13 +165,22 @@ fn leaves_alone(words: &[String]) -> bool {
     let Some(last) = words.last().filter(|_| s + 1 < words.len()) else {
         return false;
     };
-    // "reading them stays fine": what is read may follow its verb.
+    // "reading them stays fine": what is read may follow its verb;
+    // "reading the checkout is fine": in a few words.
     let mut from = s + 1;
     if matches!(
         words.get(from).map(String::as_str),
         Some("them" | "it" | "those" | "these")
     ) {
         from += 1;
+    } else if matches!(words[s].as_str(), "reading" | "reads" | "read")
+        && let Some(k) =
+            (s + 1..(s + 4).min(words.len())).find(|&k| STAYS.contains(&words[k].as_str()))
+        && words[s + 1..k]
+            .iter()
+            .all(|w| w.chars().all(|c| c.is_ascii_lowercase()))
+    {
+        from = k;
     }
     let Some(verbs) = words.get(from..words.len() - 1) else {
         return false;
@@ -190,6 +215,116 @@ fn leaves_alone(words: &[String]) -> bool {
         && (!verbs.is_empty()
             || matches!(last.as_str(), "ok" | "okay" | "fine")
             || words[..s].iter().any(|w| matches!(w.as_str(), "leaving" | "keeping")))
+}
+
+/// "all other traffic has to keep flowing as before", "the rest of the
+/// egress should continue to work": traffic the ask leaves going.
+fn keeps_flowing(words: &[String]) -> bool {
+    // "… as before", "… as usual", "… normally".
+    let words = match words {
+        [w @ .., a, b]
+            if a == "as" && matches!(b.as_str(), "before" | "usual" | "is" | "today") =>
+        {
+            w
+        }
+        [w @ .., n] if n == "normally" => w,
+        w => w,
+    };
+    let Some(s) = words.iter().position(|w| SUBJECTS.contains(&w.as_str())) else {
+        return false;
+    };
+    let Some((last, verbs)) = words[s + 1..].split_last() else {
+        return false;
+    };
+    words[..s].iter().all(|w| LEADS.contains(&w.as_str()))
+        && matches!(
+            last.as_str(),
+            "flowing" | "flow" | "working" | "work" | "going"
+        )
+        && verbs
+            .iter()
+            .any(|w| matches!(w.as_str(), "keep" | "keeps" | "continue" | "continues"))
+        && verbs.iter().all(|w| {
+            matches!(
+                w.as_str(),
+                "keep"
+                    | "keeps"
+                    | "continue"
+                    | "continues"
+                    | "has"
+                    | "have"
+                    | "to"
+                    | "must"
+                    | "should"
+                    | "needs"
+                    | "need"
+                    | "will"
+                    | "can"
+                    | "still"
+            )
+        })
+}
+
+/// "without putting the pods into default-deny", "without isolating
+/// them": the posture the ask says it does not want.
+fn not_isolating(words: &[String]) -> bool {
+    words.first().is_some_and(|w| w == "without")
+        && words.iter().any(|w| {
+            matches!(
+                w.as_str(),
+                "default-deny" | "isolating" | "isolation" | "isolated" | "lockdown"
+            ) || w == "default" && words.iter().any(|d| d == "deny")
+        })
+        && !words
+            .iter()
+            .any(|w| w.contains(['/', '=']) || w.chars().any(|c| c.is_ascii_digit()))
+}
+
+/// Where "can keep egress to everything", "may still keep all traffic
+/// open" starts in `clause` (a byte offset), when the clause ends with it:
+/// the pods it names stay the ask's, what they keep is left alone.
+fn kept_open_from(clause: &str) -> Option<usize> {
+    let spans: Vec<(usize, String)> = clause
+        .split_whitespace()
+        .map(|w| {
+            let at = w.as_ptr() as usize - clause.as_ptr() as usize;
+            let low = w
+                .trim_matches(|c: char| !c.is_ascii_alphanumeric())
+                .to_ascii_lowercase();
+            (at, low)
+        })
+        .collect();
+    let k = spans
+        .iter()
+        .position(|(_, w)| w == "keep" || w == "keeps")?;
+    let rest: Vec<&str> = spans[k + 1..].iter().map(|(_, w)| w.as_str()).collect();
+    let rest = match rest.as_slice() {
+        ["full" | "all" | "their" | "its" | "unrestricted", r @ ..] => r,
+        r => r,
+    };
+    let open = match rest {
+        [
+            subject,
+            "to" | "from",
+            "everything" | "anything" | "everywhere" | "anywhere",
+        ] => SUBJECTS.contains(subject),
+        [subject, "open" | "unrestricted"] => SUBJECTS.contains(subject),
+        _ => false,
+    };
+    if !open {
+        return None;
+    }
+    // The modal before it: "can keep", "may still keep".
+    let mut from = k;
+    while from > 0
+        && matches!(
+            spans[from - 1].1.as_str(),
+            "can" | "may" | "will" | "should" | "must" | "still"
+        )
+    {
+        from -= 1;
+    }
+    Some(spans[from].0)
 }
 
 /// "it keeps writing its scratch files to /tmp/", "they still need to
@@ -295,6 +430,12 @@ fn clauses(text: &str) -> Vec<(usize, usize)> {
         let mark = match c {
             b';' | b'\n' | b'(' | b')' => true,
             b'.' | b',' | b':' => b.get(i + 1).is_none_or(|x| x.is_ascii_whitespace()),
+            // "… under /w/ - reading the checkout is fine": a dash between spaces.
+            b'-' => {
+                i > 0
+                    && b[i - 1].is_ascii_whitespace()
+                    && b.get(i + 1).is_some_and(|x| x.is_ascii_whitespace())
+            }
             _ => false,
         };
         if mark {
@@ -371,6 +512,22 @@ mod tests {
         assert_eq!(
             kept("make /home/app/ read-only; it keeps writing its scratch files to /tmp/."),
             "make /home/app/ read-only; ."
+        );
+        assert_eq!(
+            kept(
+                "deny access to 10.0.0.1, without putting pods into default-deny. all other traffic has to keep flowing as before."
+            ),
+            "deny access to 10.0.0.1, . ."
+        );
+        assert_eq!(
+            kept(
+                "The app=x pods can keep egress to everything, but egress to 10.0.0.0/8 must be blocked"
+            ),
+            "The app=x pods , but egress to 10.0.0.0/8 must be blocked"
+        );
+        assert_eq!(
+            kept("alert on writes under /w/ - reading the checkout is fine"),
+            "alert on writes under /w/ -"
         );
         // Orders and other clauses stay.
         assert_eq!(kept("keep egress open to 10.0.0.0/8"), "-");

@@ -162,7 +162,7 @@ impl<'a> Parser<'a> {
                 self.ent(EntityKind::Binary, t.start, t.end);
                 push_uniq(&mut a.sources, raw.to_string());
             } else if exec_looking(raw)
-                && (*mode == Mode::Exec && self.spawned_from(i)
+                && ((*mode == Mode::Exec || a.exec_verb && !a.file_verb) && self.spawned_from(i)
                     || !a.file_verb && self.relative_spawner(i))
             {
                 // "deny shell spawns (/bin/sh) from the web server process
