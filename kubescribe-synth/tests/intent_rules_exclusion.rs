@@ -72,3 +72,34 @@ fn pods_of_the_policys_namespace_are_the_same_namespace() {
     assert!(peer.labels.is_empty() && peer.namespace_labels.is_empty());
     assert!(peer.namespace.is_none() || peer.namespace == i.scope.namespace);
 }
+
+#[test]
+fn nothing_may_connect_to_some_pods_blocks_all_their_ingress() {
+    // "nothing should be able to connect to the target=isolated pods in
+    // namespace x any more" named no traffic.
+    let i = parsed("no one should be able to reach the role=vault pods in namespace secrets");
+    assert_eq!(i.action, Action::Block);
+    assert_eq!(i.direction, Some(Direction::Ingress));
+    assert!(i.resources.all);
+    assert_eq!(
+        i.scope.labels.get("role").map(String::as_str),
+        Some("vault")
+    );
+}
+
+#[test]
+fn what_the_ask_leaves_as_it_is_or_out_of_its_scope_is_no_direction() {
+    // "… explicit deny on all egress traffic, so the client is not able to
+    // contact the server in the same namespace any more. Incoming traffic
+    // stays as it is." blocked both directions, from the same namespace.
+    let i = parsed(
+        "all pods of namespace quarantine get a deny on all outgoing traffic, so the agent can no longer call the backend in the same namespace. Ingress traffic stays as is.",
+    );
+    assert_eq!(i.direction, Some(Direction::Egress));
+    assert!(i.resources.all && i.resources.peers.is_empty(), "{i:?}");
+    // "their own outgoing connections are not part of this test".
+    let i = parsed(
+        "block all ingress to the app=db pods in namespace x; their outgoing connections are out of scope.",
+    );
+    assert_eq!(i.direction, Some(Direction::Ingress));
+}

@@ -153,6 +153,23 @@ impl<'a> Parser<'a> {
                         && (mode == Mode::Cap
                             || self.toks[i].text.trim_end_matches(['.', ',', ';', ')']) == "KILL"));
             if !kill_named && let Some((act, k, negated)) = self.action_phrase(i, a) {
+                // "nothing should be able to connect to the app=db pods":
+                // all of their ingress.
+                if matches!(l, "nothing" | "nobody" | "noone" | "no")
+                    && (i + 1..(i + 8).min(n))
+                        .take_while(|&j| !self.ends_clause(j - 1))
+                        .take_while(|&j| self.low(j) != "from")
+                        .any(|j| {
+                            matches!(self.low(j), "connect" | "reach" | "contact" | "talk")
+                                && matches!(self.low(j + 1), "to" | "the" | "with")
+                                // The pods reached, by their labels.
+                                && (j + 1..(j + 5).min(n))
+                                    .any(|k| split_label(self.low(k).trim_matches(['(', ')', ','])).is_some())
+                        })
+                {
+                    a.all_word = true;
+                    a.dir_explicit.get_or_insert(Direction::Ingress);
+                }
                 i = self.take_action(a, i, k, (act, negated), n);
                 continue;
             }

@@ -81,6 +81,8 @@ pub(super) fn without_untouched(text: &str) -> Option<String> {
                     || still_written(&w)
                     || still_runs(&w)
                     || keeps_flowing(&w)
+                    || out_of_scope(&w)
+                    || effect_after(&w)
                     || not_isolating(&w)
             })
             .unwrap_or(start);
@@ -139,8 +141,19 @@ fn words(clause: &str) -> Vec<String> {
 
 /// Whether a clause's words are only "[leads] subject [stays] state":
 /// "egress stays open", "all other traffic stays allowed", "reads ok",
-/// "the rest of the traffic remains unrestricted".
+/// "the rest of the traffic remains unrestricted", "incoming traffic stays
+/// as it is".
 fn leaves_alone(words: &[String]) -> bool {
+    let as_is = match words {
+        [w @ .., a, i, s] if a == "as" && i == "it" && s == "is" => Some(w),
+        [w @ .., a, s] if a == "as" && matches!(s.as_str(), "is" | "before" | "usual") => Some(w),
+        _ => None,
+    };
+    if let Some(w) = as_is {
+        let mut w = w.to_vec();
+        w.push("unchanged".to_string());
+        return leaves_alone(&w);
+    }
     // "8883 stays open", "port 22/tcp remains allowed": a port.
     let port = |w: &str| {
         let n = w.split('/').next().unwrap_or(w);
@@ -149,12 +162,19 @@ fn leaves_alone(words: &[String]) -> bool {
     // "while /srv/data/ stays writable": a path.
     let path =
         |w: &str| w.contains('/') && w.chars().next().is_some_and(|c| c.is_ascii_alphabetic());
-    let Some(s) = words
+    let Some(mut s) = words
         .iter()
         .position(|w| SUBJECTS.contains(&w.as_str()) || port(w) || path(w))
     else {
         return false;
     };
+    // "incoming traffic stays …": the subject's last word.
+    while words
+        .get(s + 1)
+        .is_some_and(|w| SUBJECTS.contains(&w.as_str()))
+    {
+        s += 1;
+    }
     // "… stays writable for the pastes": the purpose after the state.
     let words = match words.iter().rposition(|w| w == "for") {
         Some(k) if k > s + 1 && words[k..].iter().all(|w| !w.contains('/') && !port(w)) => {
@@ -205,6 +225,7 @@ fn leaves_alone(words: &[String]) -> bool {
         });
     let leads = |w: &String| {
         LEADS.contains(&w.as_str())
+            || SUBJECTS.contains(&w.as_str())
             || matches!(w.as_str(), "while" | "whereas" | "leaving" | "keeping")
     };
     (users || named_port || words[..s].iter().all(leads))
@@ -215,6 +236,39 @@ fn leaves_alone(words: &[String]) -> bool {
         && (!verbs.is_empty()
             || matches!(last.as_str(), "ok" | "okay" | "fine")
             || words[..s].iter().any(|w| matches!(w.as_str(), "leaving" | "keeping")))
+}
+
+/// "…, so the client is not able to contact the server any more": what
+/// the ask's policy will do, said after it.
+fn effect_after(words: &[String]) -> bool {
+    let w: Vec<&str> = words.iter().map(String::as_str).collect();
+    w.first() == Some(&"so")
+        && w.windows(3).any(|x| {
+            matches!(
+                x,
+                ["not", "able", "to"] | ["no", "longer", _] | ["can't" | "cannot" | "cant", _, _]
+            ) || x[0] == "can" && x[1] == "no" && x[2] == "longer"
+        })
+        && (w.ends_with(&["any", "more"]) || w.ends_with(&["anymore"]) || w.contains(&"longer"))
+}
+
+/// "their own outgoing connections are not part of this test", "egress
+/// is out of scope": traffic the ask says it is not about.
+fn out_of_scope(words: &[String]) -> bool {
+    let Some(s) = words.iter().rposition(|w| SUBJECTS.contains(&w.as_str())) else {
+        return false;
+    };
+    let rest: Vec<&str> = words[s + 1..].iter().map(String::as_str).collect();
+    words[..s].iter().all(|w| {
+        LEADS.contains(&w.as_str())
+            || SUBJECTS.contains(&w.as_str())
+            || matches!(w.as_str(), "their" | "its" | "own")
+    }) && matches!(
+        rest.as_slice(),
+        ["is" | "are", "not", "part", "of", ..]
+            | ["is" | "are", "out", "of", "scope", ..]
+            | ["is" | "are", "not", "in", "scope", ..]
+    )
 }
 
 /// "all other traffic has to keep flowing as before", "the rest of the
@@ -528,6 +582,22 @@ mod tests {
         assert_eq!(
             kept("alert on writes under /w/ - reading the checkout is fine"),
             "alert on writes under /w/ -"
+        );
+        assert_eq!(
+            kept("deny egress of ns a. Incoming traffic stays as it is."),
+            "deny egress of ns a. ."
+        );
+        assert_eq!(
+            kept(
+                "block ingress to app=a. their own outgoing connections are not part of this test."
+            ),
+            "block ingress to app=a. ."
+        );
+        assert_eq!(
+            kept(
+                "deny all egress of ns a, so the client is not able to contact the server any more."
+            ),
+            "deny all egress of ns a, ."
         );
         // Orders and other clauses stay.
         assert_eq!(kept("keep egress open to 10.0.0.0/8"), "-");
