@@ -103,3 +103,55 @@ fn what_the_ask_leaves_as_it_is_or_out_of_its_scope_is_no_direction() {
     );
     assert_eq!(i.direction, Some(Direction::Ingress));
 }
+
+#[test]
+fn the_selected_pods_themselves_are_a_peer_among_others() {
+    // "only the sentinels (…) and the redis pods themselves may connect to
+    // 6379 on the redis pods (…)" left the redis pods out.
+    let i = parsed(
+        "only the proxies (app=proxy) and the etcd pods themselves may connect to 2380 on the etcd pods (app=etcd, namespace kv)",
+    );
+    assert_eq!(i.resources.peers.len(), 2, "{:?}", i.resources.peers);
+    assert!(
+        i.resources
+            .peers
+            .iter()
+            .any(|p| p.labels.get("app").map(String::as_str) == Some("etcd"))
+    );
+    // "reachable only by the other cockroachdb pods and by ledger-api".
+    let i = parsed(
+        "allow 2888 on the zk pods (app=zookeeper, namespace kafka) only from the other zookeeper pods",
+    );
+    assert_eq!(i.resources.peers.len(), 1, "{:?}", i.resources.peers);
+    assert_eq!(
+        i.resources.peers[0].labels.get("app").map(String::as_str),
+        Some("zookeeper")
+    );
+}
+
+#[test]
+fn a_deny_of_the_catch_all_address_beside_allowed_ones_is_the_allow_list() {
+    // "… to A, B and C. Deny everything else to 0.0.0.0/0." denied C and
+    // the catch-all (which would override the allows).
+    let i = parsed(
+        "the app=sync pods in namespace ops may reach 198.18.0.0/15 and 100.64.0.0/10. Block the rest to 0.0.0.0/0.",
+    );
+    assert_eq!(i.action, Action::Allow);
+    assert_eq!(i.resources.cidrs.len(), 2, "{:?}", i.resources.cidrs);
+    assert!(i.deny.is_none(), "{:?}", i.deny);
+}
+
+#[test]
+fn the_internet_spelled_as_the_catch_all_with_excepts_is_no_world() {
+    // "need public internet access but not the private networks: egress to
+    // 0.0.0.0/0 except …" added the world, which lets the excepts back in.
+    let i = parsed(
+        "the crawler pods (app=crawler, ns web) need internet access but not the internal ranges: egress to 0.0.0.0/0 except 10.0.0.0/8",
+    );
+    assert!(
+        i.resources.entities.is_empty(),
+        "{:?}",
+        i.resources.entities
+    );
+    assert_eq!(i.resources.except_cidrs, vec!["10.0.0.0/8"]);
+}

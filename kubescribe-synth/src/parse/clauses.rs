@@ -276,6 +276,13 @@ impl<'a> Parser<'a> {
                 || gap.contains(". ");
             let blocks = (j..(j + 4).min(n)).any(|k| {
                 let l = self.low(k);
+                // "… and 198.51.100.0/24. Deny everything else": the list's
+                // last item, before the next sentence's deny.
+                if self.low(j) == "and"
+                    && self.text[self.toks[j].start..self.toks[k].start].contains(". ")
+                {
+                    return false;
+                }
                 // "… SYS_CHROOT and KILL": the capability.
                 BLOCK_WORDS.contains(&l)
                     && self.toks[k].text.trim_end_matches(['.', ',', ';', ')']) != "KILL"

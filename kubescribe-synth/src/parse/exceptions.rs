@@ -371,3 +371,30 @@ impl<'a> Parser<'a> {
         (l != "nothing" || modal).then_some(last)
     }
 }
+
+/// What the catch-all address says beside others (`deny`: the clause that
+/// blocks part of an allow, if any): "allow … to A, B and C. Deny
+/// everything else to 0.0.0.0/0" is an allow-list (a deny of the catch-all
+/// would override the allows), so the deny goes; "public internet access
+/// but not the private networks: egress to 0.0.0.0/0 except 10.0.0.0/8 …"
+/// says with the address what the word meant (the world would let the
+/// excepted ranges back in), so the world goes.
+pub(super) fn catch_all_addresses(a: &mut Acc, deny: Option<Acc>) -> Option<Acc> {
+    let catch_all = |c: &String| c == "0.0.0.0/0" || c == "::/0";
+    if !a.except_cidrs.is_empty() && a.cidrs.iter().any(catch_all) {
+        a.entities
+            .retain(|e| *e != kubescribe_core::intent::NetworkEntity::World);
+    }
+    let rest_said = deny.as_ref().is_some_and(|b| {
+        !b.cidrs.is_empty()
+            && b.cidrs.iter().all(catch_all)
+            && b.ports.is_empty()
+            && b.fqdns.is_empty()
+            && b.entities.is_empty()
+    });
+    if rest_said && !a.cidrs.is_empty() {
+        a.only = true;
+        return None;
+    }
+    deny
+}

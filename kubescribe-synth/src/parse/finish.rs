@@ -40,6 +40,7 @@ impl<'a> Parser<'a> {
         deny: Option<Acc>,
         resolver: Option<&mut dyn PodResolver>,
     ) -> Result<ParsedIntent, IntentParseError> {
+        let deny = super::exceptions::catch_all_addresses(&mut a, deny);
         // Cluster-wide where no namespace is named, once the pods are said
         // (labels, a selector or "all pods"): the kind alone says where the
         // policy lives, not which pods it selects.
@@ -686,7 +687,10 @@ impl<'a> Parser<'a> {
             }
         }
         // "… talk to each other": the selected pods are the peers.
-        if a.each_other && network && peers.is_empty() {
+        let named_self = a.self_peer.as_ref().is_some_and(|w| {
+            !labels.is_empty() && (w.is_empty() || labels.values().any(|v| v.contains(w.as_str())))
+        });
+        if (a.each_other && peers.is_empty() || named_self) && network {
             let p = PeerSelector {
                 labels: labels.clone(),
                 ..PeerSelector::default()

@@ -359,6 +359,10 @@ struct Acc {
     /// "pods in the same namespace talk to each other": the selected pods
     /// are their own peers.
     each_other: bool,
+    /// "… and the redis pods themselves", "the other cockroachdb pods": the
+    /// selected pods among other peers (the name said, empty for
+    /// "themselves"; it must be one of their label values).
+    self_peer: Option<String>,
     /// "only app=web may connect to …": "only" restricts the subject.
     only_subject: bool,
     /// The executables acting on the files were excepted from their denial

@@ -337,6 +337,43 @@ impl<'a> Parser<'a> {
                     "nodes" | "pods" | "members" | "instances" | "replicas" | "brokers"
                 )
                 && !(i + 3..(i + 7).min(n)).any(|k| matches!(self.low(k), "and" | "&"));
+        // "only the sentinels and the redis pods themselves", "only from
+        // the other cockroachdb pods", "from other cache-a nodes": the
+        // selected pods are a peer too.
+        let members = |w: &str| {
+            matches!(
+                w.trim_end_matches([',', '.', ')', ';']),
+                "pods" | "nodes" | "replicas" | "members" | "instances" | "brokers"
+            )
+        };
+        let self_named =
+            if l.trim_end_matches([',', '.', ')', ';']) == "themselves" && members(prev) {
+                Some((String::new(), i + 1))
+            } else if l == "other"
+                && members(self.low(i + 2))
+                && next
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                && next.len() > 1
+                && !matches!(next, "than" | "the" | "than:")
+            {
+                Some((next.to_string(), i + 3))
+            } else {
+                None
+            };
+        if let Some((name, end)) = self_named {
+            // "… only from other cache-a nodes": the side they are on.
+            let side = match self.cue {
+                Some(Cue::From) => Some(Direction::Ingress),
+                Some(Cue::To) => Some(Direction::Egress),
+                _ => None,
+            };
+            if a.dir_implied.is_none() {
+                a.dir_implied = side;
+            }
+            a.self_peer = Some(name);
+            return Some(end);
+        }
         if l == "each" && next.trim_end_matches([',', '.']) == "other"
             || l == "one" && next.trim_end_matches([',', '.']) == "another"
             || among_themselves
