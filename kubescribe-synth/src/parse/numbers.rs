@@ -221,6 +221,20 @@ impl Parser<'_> {
         while after < n && item(after) && !self.ends_clause(after - 1) {
             after += 1;
         }
+        // "15090 on the gateway pods (istio=ingressgateway, ns x) should
+        // only be reachable from …": whose port, before the verb.
+        if matches!(self.low(after), "on" | "of")
+            && let Some(m) = (after + 1..(after + 12).min(n)).find(|&k| {
+                matches!(
+                    self.low(k),
+                    "should" | "must" | "may" | "can" | "shall" | "will"
+                )
+            })
+            && !self.text[self.toks[after].start..self.toks[m].start].contains(';')
+            && !self.text[self.toks[after].start..self.toks[m].start].contains(". ")
+        {
+            after = m;
+        }
         (first == 0 || self.ends_clause(first - 1))
             && matches!(
                 self.low(after),

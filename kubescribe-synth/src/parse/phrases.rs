@@ -107,6 +107,23 @@ impl<'a> Parser<'a> {
             self.cue = None;
             return Some(i + 4);
         }
+        // "only from inside the cluster", "from within the cluster": the
+        // cluster entity, where traffic comes from or goes to.
+        if matches!(l, "inside" | "within")
+            && matches!(prev.as_str(), "from" | "to")
+            && next == "the"
+            && self.low(i + 2).trim_end_matches([',', '.', ';']) == "cluster"
+        {
+            self.ent(EntityKind::Cidr, t.start, self.toks[i + 2].end);
+            if !a.entities.contains(&NetworkEntity::Cluster) {
+                a.entities.push(NetworkEntity::Cluster);
+            }
+            if prev == "from" {
+                a.dir_implied.get_or_insert(Direction::Ingress);
+            }
+            self.cue = None;
+            return Some(i + 3);
+        }
         // "anything outside the cluster", "outside of the cluster": the world.
         if l == "outside"
             && let k = if next == "of" { i + 2 } else { i + 1 }

@@ -231,6 +231,12 @@ impl<'a> Parser<'a> {
                         || COMMON_LABEL_KEYS.contains(&&w[..w.len() - 1]))
                     && label_key_ok(&w[..w.len() - 1])
                     && self.toks.get(k + 1).is_some_and(|x| x.text == t.text)
+                // "the egress gateway (istio: egressgateway, …). The
+                // gateway pods may …": a label value that holds the name.
+                || l.len() >= 4
+                    && w.len() > 1
+                    && w.ends_with(':')
+                    && self.toks.get(k + 1).is_some_and(|x| x.lower.contains(l))
                 // "zk pods strimzi.io/name=zk … (the zk pods talking …)":
                 // the same pods named with their labels before.
                 || k != i

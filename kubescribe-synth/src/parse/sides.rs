@@ -346,21 +346,27 @@ impl<'a> Parser<'a> {
                 "pods" | "nodes" | "replicas" | "members" | "instances" | "brokers"
             )
         };
-        let self_named =
-            if l.trim_end_matches([',', '.', ')', ';']) == "themselves" && members(prev) {
-                Some((String::new(), i + 1))
-            } else if l == "other"
-                && members(self.low(i + 2))
-                && next
-                    .chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-                && next.len() > 1
-                && !matches!(next, "than" | "the" | "than:")
-            {
-                Some((next.to_string(), i + 3))
-            } else {
-                None
-            };
+        // ("The gateway pods themselves may only connect out …": the
+        // subject said again, no peer: only in a list or after a cue.)
+        let listed = matches!(self.cue, Some(Cue::From | Cue::To))
+            || (i.saturating_sub(4)..i).any(|k| matches!(self.low(k), "and" | "or"));
+        let self_named = if l.trim_end_matches([',', '.', ')', ';']) == "themselves"
+            && members(prev)
+            && listed
+        {
+            Some((String::new(), i + 1))
+        } else if l == "other"
+            && members(self.low(i + 2))
+            && next
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            && next.len() > 1
+            && !matches!(next, "than" | "the" | "than:")
+        {
+            Some((next.to_string(), i + 3))
+        } else {
+            None
+        };
         if let Some((name, end)) = self_named {
             // "… only from other cache-a nodes": the side they are on.
             let side = match self.cue {

@@ -644,6 +644,13 @@ impl<'a> Parser<'a> {
                         next.as_str(),
                         "hands" | "returns" | "resolves" | "answers" | "gives" | "says"
                     ))
+                // "the file used for HTTP Basic authentication": a scheme of
+                // the protocol, no traffic.
+                && !matches!(
+                    next.as_str(),
+                    "basic" | "auth" | "authentication" | "header" | "headers" | "cookie"
+                        | "cookies" | "status" | "method" | "methods"
+                )
         }) {
             self.ent(EntityKind::Port, t.start, t.end);
             let said: Vec<String> = ps
