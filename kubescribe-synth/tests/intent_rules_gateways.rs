@@ -52,3 +52,33 @@ fn http_basic_authentication_is_no_traffic() {
     assert_eq!(i.domain, Domain::File);
     assert!(i.resources.ports.is_empty());
 }
+
+#[test]
+fn access_limited_to_a_subnet_through_a_yaml_gloss_is_ingress() {
+    // "… listener bound to port 8080. Limit access to port 8080 of X
+    // (app.kubernetes.io/name: x, ns y) to the admin subnet …" was egress.
+    let i = parsed(
+        "The console starts with a listener bound to port 9443. Limit access to port 9443 of the console (app.kubernetes.io/name: console, ns ops) to the VPN range 10.8.0.0/16.",
+    );
+    assert_eq!(i.direction, Some(Direction::Ingress));
+    assert_eq!(i.resources.cidrs, vec!["10.8.0.0/16"]);
+}
+
+#[test]
+fn a_number_its_protocol_follows_is_a_port() {
+    // "should only take metrics ingress: 9464 TCP from …" allowed every
+    // TCP port.
+    let i = parsed("app=api in ns web should only take scrapes: 9090 TCP from app=prom");
+    assert_eq!(port_numbers(&i), vec![9090]);
+}
+
+#[test]
+fn a_list_of_namespaces_before_the_plural_keyword_after_from_is_the_peers() {
+    // "9464 TCP from the openshift-monitoring, gmp-system, gke-gmp-system
+    // and monitoring namespaces" made them the policy's namespaces.
+    let i = parsed(
+        "allow ingress to app=api in namespace web on 8080 from the edge, tools and batch namespaces",
+    );
+    assert_eq!(i.scope.namespace.as_deref(), Some("web"));
+    assert_eq!(i.resources.peers.len(), 3, "{:?}", i.resources.peers);
+}

@@ -292,6 +292,17 @@ impl<'a> Parser<'a> {
                 }
             }
             if names.len() > 1 {
+                // "from the bb, cc and dd namespaces": the list's commas
+                // ended the "from" before it; the list is still its peers.
+                let first = names[names.len() - 1];
+                let at = first - usize::from(first > 0 && self.low(first - 1) == "the");
+                if self.cue.is_none_or(|c| c == Cue::None) && at > 0 {
+                    match self.low(at - 1) {
+                        "from" => (self.cue, self.cue_at) = (Some(Cue::From), at - 1),
+                        "to" => (self.cue, self.cue_at) = (Some(Cue::To), at - 1),
+                        _ => {}
+                    }
+                }
                 for &k in names.iter().rev() {
                     let tk = self.toks[k].clone();
                     let name = tk.text.trim_end_matches(',');

@@ -80,6 +80,13 @@ impl<'a> Parser<'a> {
         {
             *mode = Mode::Port;
         }
+        // "metrics ingress: 9464 TCP from …": a number its protocol follows.
+        if *mode == Mode::None
+            && matches!(parse_port(raw), Some((p, None)) if p >= 20)
+            && proto(next.trim_end_matches([',', '.', ';', ')'])).is_some()
+        {
+            *mode = Mode::Port;
+        }
         // "…, 9090 should only be reachable from 10.0.0.0/8", "2888 & 3888
         // are Zookeeper only ports": bare numbers that open their clause as
         // what is reachable, exposed or a port.

@@ -341,10 +341,15 @@ fn imperative(s: &str) -> bool {
     let lower = bare.to_ascii_lowercase();
     let bare = super::typos::corrected(&lower).unwrap_or(bare);
     // "Alert! …" is a tag; "drop:" or "- allow: …" a key of pasted config.
-    if w.ends_with('!') || w.ends_with(':') || words.next().is_none() {
+    let Some(second) = words.next() else {
+        return false;
+    };
+    if w.ends_with('!') || w.ends_with(':') {
         return false;
     }
+    // "Limit access to port 8080 of X to …" (not "Limit the ability of …").
     IMPERATIVE.iter().any(|v| bare.eq_ignore_ascii_case(v))
+        || bare.eq_ignore_ascii_case("limit") && second.eq_ignore_ascii_case("access")
 }
 
 /// `text` with every sentence but those that ask blanked out (offsets kept;

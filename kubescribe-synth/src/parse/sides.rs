@@ -15,7 +15,14 @@ impl<'a> Parser<'a> {
             let limits = matches!(
                 self.low(k),
                 "limit" | "limits" | "limiting" | "restrict" | "restricts" | "restricting"
-            ) && (k..i).all(|j| !self.ends_clause(j) || self.toks[j].paren);
+            ) && (k..i).all(|j| {
+                // (Inside a gloss: "of hivemq-edge (app.kubernetes.io/name:
+                // hivemq-edge, ns shopfloor) to …".)
+                let upto = &self.text[self.toks[k].start..self.toks[j].end];
+                !self.ends_clause(j)
+                    || self.toks[j].paren
+                    || upto.matches('(').count() > upto.matches(')').count()
+            });
             (k + 1..(k + 4).min(i))
                 .find(|&j| self.low(j) == "access" && self.low(j + 1) == "to")
                 .filter(|_| limits)
