@@ -44,6 +44,24 @@ const STAYS: &[&str] = &[
     "stays", "stay", "remains", "remain", "is", "are", "still", "can", "will", "should", "keeps",
 ];
 
+/// Verbs of going on: "has to keep", "should still", "will continue".
+const GOING_ON: &[&str] = &[
+    "keep",
+    "keeps",
+    "still",
+    "continue",
+    "continues",
+    "has",
+    "have",
+    "to",
+    "must",
+    "should",
+    "needs",
+    "need",
+    "will",
+    "can",
+];
+
 /// What it stays.
 const STATES: &[&str] = &[
     "open",
@@ -298,25 +316,7 @@ fn keeps_flowing(words: &[String]) -> bool {
         && verbs
             .iter()
             .any(|w| matches!(w.as_str(), "keep" | "keeps" | "continue" | "continues"))
-        && verbs.iter().all(|w| {
-            matches!(
-                w.as_str(),
-                "keep"
-                    | "keeps"
-                    | "continue"
-                    | "continues"
-                    | "has"
-                    | "have"
-                    | "to"
-                    | "must"
-                    | "should"
-                    | "needs"
-                    | "need"
-                    | "will"
-                    | "can"
-                    | "still"
-            )
-        })
+        && verbs.iter().all(|w| GOING_ON.contains(&w.as_str()))
 }
 
 /// "without putting the pods into default-deny", "without isolating
@@ -442,27 +442,9 @@ fn still_runs(words: &[String]) -> bool {
                 "keep" | "keeps" | "still" | "continue" | "continues"
             )
         })
-        && verbs.iter().all(|w| {
-            matches!(
-                w.as_str(),
-                "keep"
-                    | "keeps"
-                    | "still"
-                    | "continue"
-                    | "continues"
-                    | "has"
-                    | "have"
-                    | "to"
-                    | "must"
-                    | "should"
-                    | "needs"
-                    | "need"
-                    | "will"
-                    | "can"
-                    | "be"
-                    | "able"
-            )
-        })
+        && verbs
+            .iter()
+            .all(|w| GOING_ON.contains(&w.as_str()) || matches!(w.as_str(), "be" | "able"))
 }
 
 /// Whether `w` orders something done to traffic ("block", "allow" …).
