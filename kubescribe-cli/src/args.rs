@@ -950,8 +950,12 @@ Intent forms (docs/intents.md):
           kubectl get svc -o wide): its commands are no programs of the ask; what the
           ask points at counts (\"the /tmp binaries in that ps\", \"that foreign
           address\", \"the pods behind that service\"), and -n db names the namespace
-  bounds  8443 stays open; /srv/data/ stays writable; it keeps writing to /tmp/
+  bounds  8443 stays open; /srv/data/ stays writable; it keeps writing to /tmp/;
+          all other traffic has to keep flowing; incoming traffic stays as it is
           (left alone, not added)
+  peers   namespaces labelled a=1 or b=2; from the a, b and c namespaces; ... and the
+          redis pods themselves (the pods' own labels); same-namespace ingress; from
+          inside the cluster; nothing should be able to connect to app=db (all ingress)
   fixes   ... on 443. sorry, 6443 not 443 | ... no wait, block them | oh and /bin/sh too
           (the last word counts; \"not sure yet\" is refused)
 Refused (exit 1) when something is missing: which pods, which files, which traffic
