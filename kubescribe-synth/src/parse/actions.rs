@@ -406,6 +406,14 @@ impl<'a> Parser<'a> {
         {
             return None;
         }
+        // "the secondary interface is isolated in its own VRF": a state
+        // described, no order.
+        if l == "isolated"
+            && matches!(self.prev_low(i), "is" | "are")
+            && matches!(self.low(i + 1), "in" | "within")
+        {
+            return None;
+        }
         // "keep the voip pods (…) from running modprobe": a block.
         let keep_from = matches!(l, "keep" | "keeps")
             && (i + 1..(i + 12).min(self.toks.len()))
@@ -418,6 +426,15 @@ impl<'a> Parser<'a> {
         } else if AUDIT_WORDS.contains(&l) {
             // "REPL shells are not audited": says what is missing.
             if matches!(self.prev_low(i), "not" | "never" | "isn't" | "aren't") {
+                return None;
+            }
+            // "DNS records", "TXT records": entries of a zone.
+            if l.starts_with("record")
+                && matches!(
+                    self.prev_low(i),
+                    "dns" | "txt" | "srv" | "cname" | "mx" | "ptr" | "aaaa"
+                )
+            {
                 return None;
             }
             // "a feature flag", "the --privileged flag": the noun; "(flag if
@@ -460,11 +477,12 @@ impl<'a> Parser<'a> {
     /// capability granted by a verb of giving before the drop of the
     /// others (the allow-list said the way Docker's flags say it).
     pub(super) fn granted_caps(&self, a: &Acc) -> bool {
-        a.deny_others
+        // ("capabilities add NET_BIND_SERVICE, drop all": Docker's and a
+        // securityContext's way.)
+        (a.deny_others || a.all_word)
             && !a.caps.is_empty()
             && a.paths.is_empty()
             && a.binaries.is_empty()
-            && a.ports.is_empty()
             && a.syscalls.is_empty()
             && (0..self.toks.len()).any(|k| {
                 matches!(

@@ -319,6 +319,36 @@ impl<'a> Parser<'a> {
         })
     }
 
+    /// "keep freeswitch (/usr/bin/freeswitch) in the … pods from spawning
+    /// /bin/sh", "stop /usr/sbin/nginx from executing …": the executable at
+    /// `i` is kept from running others, so it is their parent.
+    pub(super) fn kept_from_running(&self, i: usize) -> bool {
+        (i.saturating_sub(3)..i).any(|k| {
+            matches!(
+                self.low(k),
+                "keep" | "keeps" | "prevent" | "prevents" | "stop" | "stops"
+            )
+        }) && (i + 1..(i + 16).min(self.toks.len()))
+            .take_while(|&k| !self.toks[k].text.trim_start_matches('(').starts_with('/'))
+            .any(|k| {
+                self.low(k) == "from"
+                    && matches!(
+                        self.low(k + 1),
+                        "spawning"
+                            | "executing"
+                            | "running"
+                            | "starting"
+                            | "launching"
+                            | "forking"
+                            | "invoking"
+                    )
+                    // What it runs is named ("prevent X from running" alone
+                    // keeps X itself from running).
+                    && (k + 2..(k + 5).min(self.toks.len()))
+                        .any(|j| self.toks[j].text.trim_start_matches('(').starts_with('/'))
+            })
+    }
+
     /// Whether a file verb comes within five words before the executable
     /// path `raw`: what is read or written, not what acts.
     fn file_verb_object(&self, raw: &str) -> bool {

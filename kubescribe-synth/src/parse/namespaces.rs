@@ -428,6 +428,12 @@ impl<'a> Parser<'a> {
                 "every" | "each" | "all" | "any" | "the" | "my" | "our" | "this" | "that"
             )
             && parse_port(next).is_none()
+            // "x-wing in cluster1 … io.cilium.k8s.policy.cluster=cluster1": a
+            // label's value the text gives, no namespace.
+            && !self.toks.iter().any(|x| {
+                split_label(x.text.trim_end_matches([',', '.', ')', ';']))
+                    .is_some_and(|(_, v)| v == next.trim_end_matches([':', ',', '.']))
+            })
         {
             self.mention_ns_at(i + 1);
             let name = self.toks[i + 1].text.trim_end_matches(':');

@@ -147,6 +147,20 @@ impl<'a> Parser<'a> {
         {
             *mode = Mode::Port;
         }
+        // "Block the outside world from 8265 on the ray head pods": what
+        // the world is kept from.
+        if *mode == Mode::None
+            && prev == "from"
+            && matches!(parse_port(raw), Some((_, None)))
+            && i >= 2
+            && matches!(
+                self.low(i - 2).trim_end_matches(','),
+                "world" | "internet" | "outside" | "everyone" | "anyone" | "everything"
+            )
+            && matches!(next.as_str(), "on" | "of" | "in" | "at")
+        {
+            *mode = Mode::Port;
+        }
         // "plus the whole 11000-11999 range": a range of numbers said as one.
         if *mode == Mode::None
             && matches!(parse_port(raw), Some((_, Some(_))))

@@ -211,6 +211,17 @@ fn leaves_alone(words: &[String]) -> bool {
         Some("them" | "it" | "those" | "these")
     ) {
         from += 1;
+    } else if matches!(words.get(s + 1).map(String::as_str), Some("to" | "from"))
+        && let Some(k) = (s + 2..(s + 10).min(words.len()))
+            .find(|&k| matches!(words[k].as_str(), "stays" | "stay" | "remains" | "remain"))
+        && words[s + 2..k].iter().all(|w| {
+            w.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        })
+    {
+        // "its outgoing traffic to the k8s api and the cloud provider stays
+        // as it is": where it goes, named in words.
+        from = k;
     } else if matches!(words[s].as_str(), "reading" | "reads" | "read")
         && let Some(k) =
             (s + 1..(s + 4).min(words.len())).find(|&k| STAYS.contains(&words[k].as_str()))
@@ -244,6 +255,7 @@ fn leaves_alone(words: &[String]) -> bool {
     let leads = |w: &String| {
         LEADS.contains(&w.as_str())
             || SUBJECTS.contains(&w.as_str())
+            || matches!(w.as_str(), "its" | "their")
             || matches!(w.as_str(), "while" | "whereas" | "leaving" | "keeping")
     };
     (users || named_port || words[..s].iter().all(leads))
@@ -580,6 +592,12 @@ mod tests {
                 "deny all egress of ns a, so the client is not able to contact the server any more."
             ),
             "deny all egress of ns a, ."
+        );
+        assert_eq!(
+            kept(
+                "deny all ingress to app=a. its outgoing traffic to the cloud provider stays as it is"
+            ),
+            "deny all ingress to app=a."
         );
         // Orders and other clauses stay.
         assert_eq!(kept("keep egress open to 10.0.0.0/8"), "-");

@@ -161,6 +161,11 @@ impl<'a> Parser<'a> {
                 // coordinated list whose verb follows the list).
                 self.ent(EntityKind::Binary, t.start, t.end);
                 push_uniq(&mut a.sources, raw.to_string());
+            } else if exec_looking(raw) && self.kept_from_running(i) {
+                // "keep freeswitch (/usr/bin/freeswitch) … from spawning
+                // /bin/sh": the parent.
+                self.ent(EntityKind::Binary, t.start, t.end);
+                push_uniq(&mut a.sources, raw.to_string());
             } else if exec_looking(raw)
                 && ((*mode == Mode::Exec || a.exec_verb && !a.file_verb) && self.spawned_from(i)
                     || !a.file_verb && self.relative_spawner(i))
@@ -650,6 +655,8 @@ impl<'a> Parser<'a> {
                     next.as_str(),
                     "basic" | "auth" | "authentication" | "header" | "headers" | "cookie"
                         | "cookies" | "status" | "method" | "methods"
+                        // "Cloud DNS records management": names, no traffic.
+                        | "records" | "record" | "zone" | "zones" | "entries"
                 )
         }) {
             self.ent(EntityKind::Port, t.start, t.end);
