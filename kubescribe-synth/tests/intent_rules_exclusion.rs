@@ -155,3 +155,13 @@ fn the_internet_spelled_as_the_catch_all_with_excepts_is_no_world() {
     );
     assert_eq!(i.resources.except_cidrs, vec!["10.0.0.0/8"]);
 }
+
+#[test]
+fn other_pods_named_by_no_label_of_the_selected_ones_are_asked_for() {
+    // "only from the other web pods" of app=db dropped the peer, allowing
+    // every source on 5432.
+    let e = parse_helpers::refused(
+        "allow ingress to app=db in ns shop on 5432 only from the other web pods",
+    );
+    assert!(e.contains("which peers"), "{e}");
+}

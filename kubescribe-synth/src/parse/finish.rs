@@ -690,6 +690,18 @@ impl<'a> Parser<'a> {
         let named_self = a.self_peer.as_ref().is_some_and(|w| {
             !labels.is_empty() && (w.is_empty() || labels.values().any(|v| v.contains(w.as_str())))
         });
+        // "only from the other web pods" of app=db: pods said by a name
+        // that is not the selected pods' own are no peer the text gives.
+        if let Some(w) = a.self_peer.as_ref().filter(|_| !named_self && network) {
+            let said = if w.is_empty() {
+                "themselves".to_string()
+            } else {
+                format!("the other {w} pods")
+            };
+            return Err(IntentParseError::Missing(vec![format!(
+                "which peers: \"{said}\" names pods by no labels of the selected ones; give their labels (e.g. `app=web`)"
+            )]));
+        }
         if (a.each_other && peers.is_empty() || named_self) && network {
             let p = PeerSelector {
                 labels: labels.clone(),
