@@ -50,6 +50,17 @@ impl<'a> Parser<'a> {
                     | "permitting"
             )
         };
+        // "the solr pods can't be upgraded this sprint", "will not be
+        // patched": the workload's state, said as background, no ask.
+        let upkept = |k: usize| self.low(k) == "be" && UPKEEP.contains(&self.low(k + 1));
+        if matches!(
+            l.replace('’', "'").as_str(),
+            "cannot" | "can't" | "won't" | "wouldn't" | "couldn't" | "never"
+        ) && upkept(i + 1)
+            || matches!(l, "can" | "will" | "could" | "would") && next == "not" && upkept(i + 2)
+        {
+            return None;
+        }
         if matches!(
             l,
             "must" | "should" | "may" | "can" | "shall" | "shalt" | "will"
@@ -416,7 +427,7 @@ impl<'a> Parser<'a> {
         }
         // "keep the voip pods (…) from running modprobe": a block.
         let keep_from = matches!(l, "keep" | "keeps")
-            && (i + 1..(i + 12).min(self.toks.len()))
+            && (i + 1..(i + 16).min(self.toks.len()))
                 .take_while(|&k| !self.toks[k - 1].text.ends_with(['.', ';', ':']))
                 .any(|k| self.low(k) == "from" && self.low(k + 1).ends_with("ing"));
         let act = if ALLOW_WORDS.contains(&l) {
@@ -485,17 +496,24 @@ impl<'a> Parser<'a> {
             && a.binaries.is_empty()
             && a.syscalls.is_empty()
             && (0..self.toks.len()).any(|k| {
-                matches!(
-                    self.low(k),
-                    "give" | "gives" | "grant" | "grants" | "add" | "adds"
-                ) && (k + 1..(k + 4).min(self.toks.len())).any(|j| {
-                    let w = self
-                        .low(j)
-                        .trim_matches(|c: char| !c.is_ascii_alphanumeric() && c != '_');
-                    a.caps
-                        .iter()
-                        .any(|c| c.eq_ignore_ascii_case(w.trim_start_matches("cap_")))
-                })
+                // "keep IPC_LOCK and drop every other capability": what is
+                // kept is granted (not "keep SYS_ADMIN out/away from …").
+                let keeps = matches!(self.low(k), "keep" | "keeps" | "retain" | "retains");
+                (keeps
+                    || matches!(
+                        self.low(k),
+                        "give" | "gives" | "grant" | "grants" | "add" | "adds"
+                    ))
+                    && (k + 1..(k + 4).min(self.toks.len())).any(|j| {
+                        let w = self
+                            .low(j)
+                            .trim_matches(|c: char| !c.is_ascii_alphanumeric() && c != '_');
+                        a.caps
+                            .iter()
+                            .any(|c| c.eq_ignore_ascii_case(w.trim_start_matches("cap_")))
+                            && !(keeps
+                                && matches!(self.low(j + 1), "from" | "out" | "away" | "off"))
+                    })
             })
     }
 
@@ -842,3 +860,22 @@ impl<'a> Parser<'a> {
             .then_some(end)
     }
 }
+
+/// Upkeep done to a workload ("can't be upgraded", "won't be patched"):
+/// what keeps it as it is, not an operation a policy governs.
+const UPKEEP: &[&str] = &[
+    "upgraded",
+    "updated",
+    "patched",
+    "rebuilt",
+    "fixed",
+    "replaced",
+    "migrated",
+    "restarted",
+    "redeployed",
+    "retired",
+    "decommissioned",
+    "rolled",
+    "bumped",
+    "moved",
+];

@@ -323,7 +323,8 @@ impl<'a> Parser<'a> {
     /// /bin/sh", "stop /usr/sbin/nginx from executing …": the executable at
     /// `i` is kept from running others, so it is their parent.
     pub(super) fn kept_from_running(&self, i: usize) -> bool {
-        (i.saturating_sub(3)..i).any(|k| {
+        // ("keep the member JVM (/opt/java/…/java) from …": a name first.)
+        (i.saturating_sub(5)..i).any(|k| {
             matches!(
                 self.low(k),
                 "keep" | "keeps" | "prevent" | "prevents" | "stop" | "stops"

@@ -785,6 +785,31 @@ impl<'a> Parser<'a> {
         })
     }
 
+    /// Whether the words before token `i` in its clause (at most six) say
+    /// something is not used or needed ("we don't use the UDP feature
+    /// anywhere"): a description, where "anywhere" is nowhere, not a
+    /// scope (unlike "not allowing connections anywhere", a block).
+    fn unused_before(&self, i: usize) -> bool {
+        let words: Vec<String> = (i.saturating_sub(6)..i)
+            .rev()
+            .take_while(|&k| !self.ends_clause(k))
+            .map(|k| self.low(k).replace('’', "'"))
+            .collect();
+        let negated = words.iter().any(|w| {
+            matches!(
+                w.as_str(),
+                "don't" | "dont" | "doesn't" | "didn't" | "not" | "never" | "won't" | "nor"
+            )
+        });
+        negated
+            && words.iter().any(|w| {
+                matches!(
+                    w.as_str(),
+                    "use" | "uses" | "using" | "need" | "needs" | "run" | "runs"
+                )
+            })
+    }
+
     /// Whether token `i` directly follows a workload mention (skipping a few filler words).
     fn after_mention(&self, i: usize) -> bool {
         let Some(m) = self.last_mention_tok else {

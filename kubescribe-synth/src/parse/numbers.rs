@@ -75,7 +75,9 @@ impl<'a> Parser<'a> {
                 // "deny ingress from the world to 8200 and 8201".
                 || (i.saturating_sub(6)..i).any(|k| {
                     matches!(self.low(k), "ingress" | "egress" | "inbound" | "outbound")
-                }))
+                })
+                // "limit egress of app=x (…) to 1935 toward live.example.net".
+                || matches!(next.as_str(), "toward" | "towards"))
             && matches!(parse_port(raw), Some((_, None)))
         {
             *mode = Mode::Port;
@@ -256,7 +258,15 @@ impl Parser<'_> {
         {
             after = m;
         }
-        (first == 0 || self.ends_clause(first - 1))
+        // "…: 8545 only from our trusted machines": the port, then whom.
+        let opens = first == 0
+            || self.ends_clause(first - 1)
+            // "For us that means 4000 on the beacon pods (…) should …".
+            || matches!(self.low(first - 1), "means" | "meaning" | "i.e." | "so");
+        if opens && self.low(after) == "only" && matches!(self.low(after + 1), "from" | "to") {
+            return true;
+        }
+        opens
             && matches!(
                 self.low(after),
                 "should" | "must" | "may" | "can" | "is" | "are" | "need" | "needs" | "will"

@@ -436,7 +436,9 @@ impl<'a> Parser<'a> {
                 || matches!(l, "every" | "each")
                     && matches!(next.as_str(), "incoming" | "outgoing" | "inbound" | "outbound")
                     && ALL_WHAT.contains(&self.low(i + 2))
-                || matches!(l, "anything" | "everything" | "anywhere" | "everywhere")
+                || matches!(l, "anything" | "everything")
+                // ("we don't use the UDP feature anywhere": nowhere, said.)
+                || matches!(l, "anywhere" | "everywhere") && !self.unused_before(i)
                 // A securityContext's "drop: [ALL]".
                 // Its YAML list form: "drop:\n  - ALL".
                 || l == "all"

@@ -30,6 +30,16 @@ impl<'a> Parser<'a> {
             || matches!(l, "whole" | "entire") && next == "namespace"
             || l == "namespace-wide"
         {
+            // "that port is reachable by every pod": who reaches it, said of
+            // no namespace, is no scope.
+            if prev == "by"
+                && (self.text[self.toks[i + 1].start
+                    ..self.toks.get(i + 2).map_or(self.text.len(), |t| t.start)]
+                    .contains(['.', ',', ';', ':', '!', '?'])
+                    || !matches!(self.low(i + 2), "in" | "of" | "across"))
+            {
+                return Some(i + 2);
+            }
             // After "from"/"to" the phrase is inside a group: the group's
             // namespace then means every pod of it (subject or peer).
             a.all_pods_cued |= matches!(self.cue, Some(Cue::From | Cue::To));

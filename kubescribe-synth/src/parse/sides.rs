@@ -371,6 +371,15 @@ impl<'a> Parser<'a> {
             && !matches!(next, "than" | "the" | "than:")
         {
             Some((next.to_string(), i + 3))
+        } else if l == "other"
+            && prev == "the"
+            && members(next)
+            && next.trim_end_matches([',', '.', ')', ';']) != "pods"
+            && matches!(self.cue, Some(Cue::From | Cue::To))
+        {
+            // "accept 5701 only from the other members": the members of
+            // the same cluster (not "the other pods", any pod).
+            Some((String::new(), i + 2))
         } else {
             None
         };

@@ -34,6 +34,9 @@ impl<'a> Parser<'a> {
                 | "ranges"
                 | "cidrs"
                 | "hosts"
+                // "8545 only from our trusted machines".
+                | "machines"
+                | "servers"
                 | "addresses"
                 | "sources"
                 | "clients"
@@ -73,7 +76,12 @@ impl<'a> Parser<'a> {
                 | "required"
                 | "needed"
                 | "necessary"
-        )
+                | "private"
+                | "internal"
+        ) && (!matches!(prev, "private" | "internal")
+            // "11211 only from our private network": whose, not which
+            // (not "loopback, private network, link-local": kinds listed).
+            || matches!(self.low(i.saturating_sub(2)), "our" | "the" | "my" | "your"))
             // "well defined network requirements": a noun goes on.
             && (t.comma
                 || !matches!(
@@ -124,6 +132,8 @@ impl<'a> Parser<'a> {
                     | "listening" | "some"
                     // "Cassandra JMX monitoring port": what it serves.
                     | "monitoring" | "metrics" | "admin" | "management" | "debug" | "jmx"
+                    // "the private API port", "the RPC port".
+                    | "api" | "rpc"
             );
         // "on the ports used by the PostgreSQL and MSSQL databases",
         // "on the database port", "the redis ports": a port named

@@ -86,7 +86,26 @@ const STATES: &[&str] = &[
 /// blanked out, or `None` when it has none.
 pub(super) fn without_untouched(text: &str) -> Option<String> {
     let mut blank: Vec<(usize, usize)> = Vec::new();
+    let mut before: Vec<String> = Vec::new();
     for (start, end) in clauses(text) {
+        // "nothing else inbound, supervisor's http server on 9001
+        // included": what the allow-list shuts out, named as an example.
+        let denied_example = words(&text[start..end])
+            .last()
+            .is_some_and(|w| w == "included")
+            && matches!(
+                before
+                    .iter()
+                    .map(String::as_str)
+                    .collect::<Vec<_>>()
+                    .as_slice(),
+                ["nothing" | "no", "else" | "other", ..]
+            );
+        before = words(&text[start..end]);
+        if denied_example {
+            blank.push((start, end));
+            continue;
+        }
         // "players on 25565 are unaffected and rcon-cli keeps working": the
         // part before an "and" may be the one that leaves something alone.
         let clause = &text[start..end];
@@ -257,6 +276,8 @@ fn leaves_alone(words: &[String]) -> bool {
             || SUBJECTS.contains(&w.as_str())
             || matches!(w.as_str(), "its" | "their")
             || matches!(w.as_str(), "while" | "whereas" | "leaving" | "keeping")
+            // "TCP 11211 stays as it is": the port's protocol.
+            || matches!(w.as_str(), "tcp" | "udp" | "sctp")
     };
     (users || named_port || words[..s].iter().all(leads))
         && STATES.contains(&last.as_str())
@@ -505,6 +526,24 @@ mod tests {
 
     fn kept(t: &str) -> String {
         super::super::masks::kept_words(t, without_untouched(t))
+    }
+
+    #[test]
+    fn a_port_with_its_protocol_left_as_it_is_is_blanked() {
+        assert_eq!(
+            kept("block UDP 11211 for app=m; TCP 11211 stays as it is."),
+            "block UDP 11211 for app=m; ."
+        );
+    }
+
+    #[test]
+    fn an_example_of_what_nothing_else_shuts_out_is_blanked() {
+        assert_eq!(
+            kept(
+                "app=v should be reachable on UDP 2456 only; nothing else inbound, supervisor's http server on 9001 included."
+            ),
+            "app=v should be reachable on UDP 2456 only; nothing else inbound, ."
+        );
     }
 
     #[test]
