@@ -61,6 +61,15 @@ impl<'a> Parser<'a> {
         {
             return None;
         }
+        // "they should not get anywhere from there: they may only connect
+        // to …": the allow-list's posture, said before it.
+        if matches!(next, "not" | "never")
+            && matches!(self.low(i + 2), "get" | "go")
+            && self.low(i + 3).trim_end_matches([',', '.', ':', ';']) == "anywhere"
+            && (i + 4..(i + 16).min(self.toks.len())).any(|k| self.low(k) == "only")
+        {
+            return None;
+        }
         if matches!(
             l,
             "must" | "should" | "may" | "can" | "shall" | "shalt" | "will"

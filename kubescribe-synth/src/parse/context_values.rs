@@ -33,6 +33,11 @@ impl<'a> Parser<'a> {
         // "running top …" beside /usr/bin/top: a bare name of a path given.
         a.binaries
             .retain(|b| b.starts_with('/') || !given.contains(&base(b)));
+        // `plugin_directory = "/vault/plugins"` beside "the binaries under
+        // /vault/plugins/": the directory, written once without its slash.
+        let dirs = a.dirs.clone();
+        a.binaries
+            .retain(|b| !dirs.iter().any(|d| d.trim_end_matches('/') == b));
         let toks = &self.toks;
         let binaries = &a.binaries;
         a.dirs.retain(|d| {

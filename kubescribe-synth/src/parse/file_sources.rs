@@ -319,6 +319,37 @@ impl<'a> Parser<'a> {
         })
     }
 
+    /// "the gunicorn master /usr/local/bin/gunicorn in the storefront pods
+    /// (…) must not spawn /usr/bin/curl": the executable at `i` is the
+    /// subject of a spawning verb whose object is another executable, so
+    /// it is their parent.
+    pub(super) fn spawns_later(&self, i: usize) -> bool {
+        let n = self.toks.len();
+        let Some(v) = (i + 1..(i + 16).min(n))
+            .take_while(|&k| {
+                !self.toks[k].text.trim_start_matches('(').starts_with('/')
+                    && !self.text[self.toks[k - 1].end..self.toks[k].start].contains(['.', ';'])
+            })
+            .find(|&k| matches!(self.low(k), "spawn" | "fork" | "launch"))
+        else {
+            return false;
+        };
+        matches!(
+            self.low(v - 1),
+            "not"
+                | "never"
+                | "may"
+                | "can"
+                | "cannot"
+                | "can't"
+                | "mustn't"
+                | "shouldn't"
+                | "only"
+                | "must"
+                | "should"
+        ) && (v + 1..(v + 3).min(n)).any(|k| self.toks[k].text.starts_with('/'))
+    }
+
     /// "keep freeswitch (/usr/bin/freeswitch) in the … pods from spawning
     /// /bin/sh", "stop /usr/sbin/nginx from executing …": the executable at
     /// `i` is kept from running others, so it is their parent.

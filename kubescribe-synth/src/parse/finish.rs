@@ -702,7 +702,7 @@ impl<'a> Parser<'a> {
                 "which peers: \"{said}\" names pods by no labels of the selected ones; give their labels (e.g. `app=web`)"
             )]));
         }
-        if (a.each_other && peers.is_empty() || named_self) && network {
+        if (a.each_other || named_self) && network {
             let p = PeerSelector {
                 labels: labels.clone(),
                 ..PeerSelector::default()

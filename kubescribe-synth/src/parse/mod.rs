@@ -853,6 +853,9 @@ impl<'a> Parser<'a> {
                 | "allow"
                 | "let"
                 | "permit"
+                // "nothing but our own NFs (the pods labelled …) …".
+                | "our"
+                | "own"
         ) {
             k += 1;
         }

@@ -114,6 +114,9 @@ impl<'a> Parser<'a> {
                     // "restrict 1234 to the tekton build steps".
                     | "restrict"
                     | "limit"
+                    // "only prometheus may scrape 8081 on the pods …".
+                    | "scrape"
+                    | "scrapes"
             )
             && matches!(parse_port(raw), Some((_, None)))
             && (next.is_empty()

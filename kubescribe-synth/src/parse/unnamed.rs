@@ -13,6 +13,49 @@ impl<'a> Parser<'a> {
         let t = &self.toks[i];
         let l = t.lower.as_str();
         let prev = self.prev_low(i);
+        // "only … for the NFs that legitimately need it", "the secret
+        // backends it has been configured with": peers said by what they
+        // need or how they were set up, none named.
+        let head = if prev == "the" {
+            Some(i - 1)
+        } else if i >= 2 && self.low(i - 2) == "the" && prev.chars().all(|c| c.is_ascii_lowercase())
+        {
+            Some(i - 2)
+        } else {
+            None
+        };
+        if let Some(head) = head
+            && matches!(
+                l,
+                "nfs"
+                    | "backends"
+                    | "services"
+                    | "clients"
+                    | "peers"
+                    | "apps"
+                    | "callers"
+                    | "consumers"
+                    | "destinations"
+                    | "servers"
+                    | "systems"
+            )
+            && (i + 1..(i + 6).min(self.toks.len()))
+                .take_while(|&k| k == i + 1 || !self.ends_clause(k - 1))
+                .any(|k| {
+                    matches!(
+                        self.low(k).trim_end_matches([',', '.', ';']),
+                        "need" | "needs" | "require" | "requires" | "configured"
+                    )
+                })
+            && matches!(
+                self.low(i + 1),
+                "that" | "which" | "who" | "it" | "they" | "we"
+            )
+        {
+            a.unnamed_peer
+                .get_or_insert(self.text[self.toks[head].start..t.end].to_string());
+            return;
+        }
         // ("specific pod labels", "trusted IP ranges": the noun's noun
         // between the adjective and the word.)
         let noun_between = matches!(prev, "pod" | "ip" | "network" | "address" | "source");

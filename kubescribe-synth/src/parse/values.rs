@@ -161,7 +161,7 @@ impl<'a> Parser<'a> {
                 // coordinated list whose verb follows the list).
                 self.ent(EntityKind::Binary, t.start, t.end);
                 push_uniq(&mut a.sources, raw.to_string());
-            } else if exec_looking(raw) && self.kept_from_running(i) {
+            } else if exec_looking(raw) && (self.kept_from_running(i) || self.spawns_later(i)) {
                 // "keep freeswitch (/usr/bin/freeswitch) … from spawning
                 // /bin/sh": the parent.
                 self.ent(EntityKind::Binary, t.start, t.end);
