@@ -52,7 +52,17 @@ impl<'a> Parser<'a> {
         };
         // "the solr pods can't be upgraded this sprint", "will not be
         // patched": the workload's state, said as background, no ask.
-        let upkept = |k: usize| self.low(k) == "be" && UPKEEP.contains(&self.low(k + 1));
+        // ("we can't patch the legacy broker before …" too.)
+        let upkept = |k: usize| {
+            self.low(k) == "be" && UPKEEP.contains(&self.low(k + 1))
+                || UPKEEP
+                    .iter()
+                    .any(|u| u.strip_suffix("ed").is_some_and(|v| self.low(k) == v))
+                || matches!(
+                    self.low(k),
+                    "rebuild" | "upgrade" | "update" | "replace" | "retire"
+                )
+        };
         if matches!(
             l.replace('’', "'").as_str(),
             "cannot" | "can't" | "won't" | "wouldn't" | "couldn't" | "never"
@@ -67,6 +77,21 @@ impl<'a> Parser<'a> {
             && matches!(self.low(i + 2), "get" | "go")
             && self.low(i + 3).trim_end_matches([',', '.', ':', ';']) == "anywhere"
             && (i + 4..(i + 16).min(self.toks.len())).any(|k| self.low(k) == "only")
+        {
+            return None;
+        }
+        // "The FastCGI port 9000 should not be exposed to the wide network
+        // … In namespace cloud, only the web pods may reach 9000 …": what
+        // the later allow-list shuts out, said first.
+        if matches!(l, "should" | "must" | "shall")
+            && next == "not"
+            && self.low(i + 2) == "be"
+            && self.low(i + 3).trim_end_matches([',', '.', ';']) == "exposed"
+            && (i + 4..self.toks.len()).any(|k| {
+                self.low(k) == "only"
+                    && (k + 1..(k + 8).min(self.toks.len()))
+                        .any(|j| matches!(self.low(j), "may" | "can" | "should" | "must"))
+            })
         {
             return None;
         }
@@ -473,6 +498,8 @@ impl<'a> Parser<'a> {
             && matches!(
                 next,
                 "goes" | "go" | "flows" | "flow" | "leaves" | "reaches" | "talks" | "connects"
+                    // "lock down X so that 8090 only takes connections from …".
+                    | "takes" | "accepts" | "receives" | "gets"
             )
         {
             // "lock down X so their egress only goes to the kube-apiserver":

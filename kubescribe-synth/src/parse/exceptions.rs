@@ -365,8 +365,13 @@ impl<'a> Parser<'a> {
             let between = &self.text[self.toks[last].end..self.toks[k].start];
             between.matches('(').count() > between.matches(')').count()
         };
+        // ("Nothing but /bin/sh, /usr/bin/sudo and /usr/local/bin/php
+        // should execute …": a list of paths between.)
+        let listed_path = |k: usize| self.toks[k - 1].text.starts_with('/');
         let modal = (last + 1..(last + 12).min(self.toks.len()))
-            .take_while(|&k| !self.ends_clause(k - 1) || k == last + 1 || in_parens(k))
+            .take_while(|&k| {
+                !self.ends_clause(k - 1) || k == last + 1 || in_parens(k) || listed_path(k)
+            })
             .any(|k| matches!(self.low(k), "may" | "can" | "should" | "must" | "shall"));
         (l != "nothing" || modal).then_some(last)
     }

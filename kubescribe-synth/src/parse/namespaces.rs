@@ -430,10 +430,17 @@ impl<'a> Parser<'a> {
             && parse_port(next).is_none()
             // "x-wing in cluster1 … io.cilium.k8s.policy.cluster=cluster1": a
             // label's value the text gives, no namespace.
-            && !self.toks.iter().any(|x| {
-                split_label(x.text.trim_end_matches([',', '.', ')', ';']))
-                    .is_some_and(|(_, v)| v == next.trim_end_matches([':', ',', '.']))
-            })
+            // (Not right after a label: "(app.kubernetes.io/name=ingress-nginx,
+            // app.kubernetes.io/component=controller in ingress-nginx)".)
+            && (self.text[self.toks[i + 1].start..]
+                .split_whitespace()
+                .next()
+                .is_some_and(|w| w.contains(')'))
+                && split_label(self.prev_low(i).trim_start_matches('(')).is_some()
+                || !self.toks.iter().any(|x| {
+                    split_label(x.text.trim_end_matches([',', '.', ')', ';']))
+                        .is_some_and(|(_, v)| v == next.trim_end_matches([':', ',', '.', ')']))
+                }))
         {
             self.mention_ns_at(i + 1);
             let name = self.toks[i + 1].text.trim_end_matches(':');

@@ -207,6 +207,7 @@ impl<'a> Parser<'a> {
             }
             self.ent(EntityKind::Port, t.start, end);
             let mut pending = std::mem::take(&mut a.pending_protos);
+            let said_before = pending.clone();
             // "(8301, TCP and UDP)", "53 tcp and udp, 443": the protocols in
             // its parenthesis, or its item of the list, are this port's alone.
             if let Some(last) = self.protocols_closing(i) {
@@ -223,6 +224,15 @@ impl<'a> Parser<'a> {
                 consumed = last + 1 - i;
             }
             push_port(a, p, end_port, &pending);
+            // "TCP 80 and 443 and UDP 16384-32768": the protocol said before
+            // a list goes on to its next port.
+            let last = i + consumed - 1;
+            let goes_on = self.toks[last].comma && parse_port(self.low(last + 1)).is_some()
+                || matches!(self.low(last + 1), "and" | "or" | "&")
+                    && parse_port(self.low(last + 2)).is_some();
+            if goes_on && !said_before.is_empty() {
+                a.pending_protos = said_before;
+            }
             return Some(consumed);
         }
         None
@@ -265,8 +275,16 @@ impl Parser<'_> {
         let opens = first == 0
             || self.ends_clause(first - 1)
             // "For us that means 4000 on the beacon pods (…) should …".
-            || matches!(self.low(first - 1), "means" | "meaning" | "i.e." | "so");
-        if opens && self.low(after) == "only" && matches!(self.low(after + 1), "from" | "to") {
+            || matches!(self.low(first - 1), "means" | "meaning" | "i.e." | "so")
+            // "lock down app=x so that 8090 only takes connections from …".
+            || first >= 2 && self.low(first - 1) == "that" && self.low(first - 2) == "so";
+        if opens
+            && self.low(after) == "only"
+            && matches!(
+                self.low(after + 1),
+                "from" | "to" | "takes" | "accepts" | "receives" | "gets" | "allows"
+            )
+        {
             return true;
         }
         opens

@@ -41,6 +41,28 @@ impl<'a> Parser<'a> {
     /// by the words before it: the parenthesis holds only the port (or a
     /// range), and the name is a service's, or follows "on"/"over"/"via"
     /// a few words before, or continues a list of such ports.
+    /// The port right before the parenthesis that token `i`, a protocol,
+    /// stands in with only protocols before it ("8074 (TCP and UDP)").
+    pub(super) fn port_before_paren(&self, i: usize) -> Option<u16> {
+        let opens_before = |k: usize| {
+            k > 0 && self.text[self.toks[k - 1].end..self.toks[k].start].contains('(')
+                || self.toks[k].text.starts_with('(')
+        };
+        let mut k = i;
+        while !opens_before(k) {
+            let w = self.low(k.checked_sub(1)?).trim_end_matches(',');
+            if k + 4 <= i || !(proto(w).is_some() || matches!(w, "and" | "or" | "&" | "+")) {
+                return None;
+            }
+            k -= 1;
+        }
+        let before = self.low(k.checked_sub(1)?).trim_end_matches([',', '(']);
+        match parse_port(before) {
+            Some((p, None)) => Some(p),
+            _ => None,
+        }
+    }
+
     pub(super) fn port_in_parens(&self, i: usize) -> bool {
         let Some(t) = self.toks.get(i) else {
             return false;

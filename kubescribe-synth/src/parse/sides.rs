@@ -129,6 +129,11 @@ impl<'a> Parser<'a> {
                                 | "query"
                                 | "scrape"
                         )
+                            // "… should be able to open 5672 on rabbitmq (…)"
+                            // (not "keep 8080 open on …").
+                            || matches!(self.low(k), "open" | "opens")
+                                && k > 0
+                                && matches!(self.low(k - 1), "to" | "can" | "may" | "could")
                     }) =>
             {
                 // "limit access to port 8081 of app=x": the pods whose port

@@ -56,6 +56,18 @@ impl<'a> Parser<'a> {
                 .get_or_insert(self.text[self.toks[head].start..t.end].to_string());
             return;
         }
+        // "should only accept 8090 from the intranet": a network said by
+        // its kind, none given.
+        if l.trim_end_matches([',', '.', ';']) == "intranet"
+            && matches!(prev, "the" | "our" | "their" | "company" | "corporate")
+        {
+            a.unnamed_peer.get_or_insert(
+                self.text[self.toks[i - 1].start..t.end]
+                    .trim_end_matches([',', '.', ';'])
+                    .to_string(),
+            );
+            return;
+        }
         // ("specific pod labels", "trusted IP ranges": the noun's noun
         // between the adjective and the word.)
         let noun_between = matches!(prev, "pod" | "ip" | "network" | "address" | "source");
@@ -155,7 +167,10 @@ impl<'a> Parser<'a> {
             // "on its internal port", "on its TCP agent listener port".
             || (i.saturating_sub(4)..i.saturating_sub(1)).any(|k| {
                 matches!(self.low(k), "its" | "their")
-                    && (k + 1..i).all(|j| self.low(j).chars().all(|c| c.is_ascii_alphabetic()))
+                    && (k + 1..i).all(|j| {
+                        // "on its transaction-mode port".
+                        self.low(j).chars().all(|c| c.is_ascii_alphabetic() || c == '-')
+                    })
             })
             // "jellyfin's HTTP port": whose, and of what kind.
             || i >= 2 && (self.low(i - 2).ends_with("'s") || self.low(i - 2).ends_with("’s"))

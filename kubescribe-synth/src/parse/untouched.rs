@@ -169,8 +169,14 @@ fn words(clause: &str) -> Vec<String> {
     clause
         .split_whitespace()
         .map(|w| {
-            w.trim_matches(|c: char| !c.is_ascii_alphanumeric())
-                .to_ascii_lowercase()
+            let w = w.trim_matches(|c: char| !c.is_ascii_alphanumeric() && c != '/');
+            // A path keeps its slashes; any other word loses a slash at
+            // its end ("ingress/", "tcp/").
+            if w.starts_with('/') {
+                w.to_ascii_lowercase()
+            } else {
+                w.trim_end_matches('/').to_ascii_lowercase()
+            }
         })
         .filter(|w| !w.is_empty())
         .collect()
@@ -197,8 +203,8 @@ fn leaves_alone(words: &[String]) -> bool {
         !n.is_empty() && n.len() <= 5 && n.chars().all(|c| c.is_ascii_digit())
     };
     // "while /srv/data/ stays writable": a path.
-    let path =
-        |w: &str| w.contains('/') && w.chars().next().is_some_and(|c| c.is_ascii_alphabetic());
+    // (The words keep a path's slashes: "/pb_data/ stays writable".)
+    let path = |w: &str| w.len() > 1 && w.starts_with('/');
     let Some(mut s) = words
         .iter()
         .position(|w| SUBJECTS.contains(&w.as_str()) || port(w) || path(w))
@@ -282,6 +288,13 @@ fn leaves_alone(words: &[String]) -> bool {
     (users || named_port || words[..s].iter().all(leads))
         && STATES.contains(&last.as_str())
         && verbs.iter().all(|w| STAYS.contains(&w.as_str()))
+        // A path that "is writeable" says how it is now (the ask may change
+        // it); one that "stays writable" is left as it is.
+        && (!path(&words[s])
+            || verbs.iter().any(|w| {
+                matches!(w.as_str(), "stays" | "stay" | "remains" | "remain" | "still" | "keeps")
+            })
+            || words[..s].iter().any(|w| matches!(w.as_str(), "while" | "whereas" | "leaving" | "keeping")))
         // "egress open" alone could be an order; a verb, or "ok"/"fine", or
         // "while leaving egress unrestricted".
         && (!verbs.is_empty()

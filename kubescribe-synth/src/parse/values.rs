@@ -515,6 +515,30 @@ impl<'a> Parser<'a> {
         if let Some(p) = proto_said {
             self.ent(EntityKind::Protocol, t.start, t.end);
             a.proto_seen = true;
+            // "on 8074 (TCP and UDP) and 8075": the parenthesis after a port
+            // says its protocols, not the others'.
+            if p != Protocol::Icmp
+                && let Some(port) = self.port_before_paren(i)
+                && let Some(k) = a.ports.iter().rposition(|(q, _)| q.port == port)
+            {
+                if a.ports[k].1 {
+                    let mut q = a.ports[k].0.clone();
+                    q.protocol = p;
+                    if !a.ports.iter().any(|(x, _)| *x == q) {
+                        a.ports.push((q, true));
+                    }
+                } else {
+                    a.ports[k] = (
+                        PortSpec {
+                            protocol: p,
+                            ..a.ports[k].0.clone()
+                        },
+                        true,
+                    );
+                }
+                *mode = Mode::Port;
+                return 1;
+            }
             if !a.protos.contains(&p) {
                 a.protos.push(p);
             }
