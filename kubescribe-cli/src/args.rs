@@ -951,16 +951,19 @@ Intent forms (docs/intents.md):
           ask points at counts (\"the /tmp binaries in that ps\", \"that foreign
           address\", \"the pods behind that service\"), and -n db names the namespace
   bounds  8443 stays open; /srv/data/ stays writable; it keeps writing to /tmp/;
-          all other traffic has to keep flowing; incoming traffic stays as it is
+          all other traffic has to keep flowing; incoming traffic stays as it is;
+          TCP 11211 stays as it is; nothing else inbound, 9001 included
           (left alone, not added)
   peers   namespaces labelled a=1 or b=2; from the a, b and c namespaces; ... and the
-          redis pods themselves (the pods' own labels); same-namespace ingress; from
-          inside the cluster; nothing should be able to connect to app=db (all ingress)
+          redis pods themselves, the other members, each other (the pods' own labels);
+          same-namespace ingress; from inside the cluster; nothing should be able to
+          connect to app=db (all ingress); nothing but our own X (the pods labelled ...)
   fixes   ... on 443. sorry, 6443 not 443 | ... no wait, block them | oh and /bin/sh too
           (the last word counts; \"not sure yet\" is refused)
 Refused (exit 1) when something is missing: which pods, which files, which traffic
-(\"trusted networks\", \"the office VPN\" name none), which port (service names like
-postgresql are not ports; \"whatever port it uses\" gives none), what to do.
+(\"trusted networks\", \"the office VPN\", \"the intranet\", \"the clients that need
+it\" name none), which port (service names like postgresql are not ports; \"whatever
+port it uses\", \"the private API port\" give none), what to do.
 Examples:
   kubescribe intent parse \"only app=web may connect to app=db on 5432 in namespace shop\"
   kubescribe intent parse \"default deny ingress in namespace shop\"
