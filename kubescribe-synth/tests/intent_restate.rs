@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 
 use kubescribe_core::intent::{
-    Action, Direction, Domain, Intent, NetworkEntity, PeerSelector, PortSpec, Protocol, Resources,
-    Scope,
+    Action, Direction, Domain, Intent, NamedPort, NetworkEntity, PeerSelector, PortSpec, Protocol,
+    Resources, Scope,
 };
 use kubescribe_synth::parse::{parse_intent, restate};
 use proptest::prelude::*;
@@ -181,13 +181,23 @@ fn network_intent() -> impl Strategy<Value = Intent> {
             NetworkEntity::KubeApiserver,
         ])),
         any::<bool>(),
+        // The container port's name ("on the port named metrics"), beside
+        // numbered ports or alone.
+        prop::option::of(prop::sample::select(vec!["http", "metrics"])),
     )
         .prop_map(
-            |(scope, action, direction, mut ports, peers, cidr, entity, icmp)| {
+            |(scope, action, direction, mut ports, peers, cidr, entity, icmp, named)| {
                 ports.dedup();
                 let mut r = Resources {
                     ports,
                     peers,
+                    named_ports: named
+                        .map(|name| NamedPort {
+                            name: name.into(),
+                            protocol: Protocol::Tcp,
+                        })
+                        .into_iter()
+                        .collect(),
                     ..Resources::default()
                 };
                 if let Some((c, e)) = cidr {

@@ -32,6 +32,31 @@ impl<'a> Parser<'a> {
                 return Some((Action::Block, i, false));
             }
         }
+        // "… policy-verdict:none INGRESS DENIED", "DROPPED (Policy denied)":
+        // a pasted flow log's verdict, no ask.
+        let raw = self.toks[i]
+            .text
+            .trim_matches(|c: char| !c.is_ascii_alphabetic());
+        if raw.len() > 1
+            && raw.chars().all(|c| c.is_ascii_uppercase())
+            && matches!(
+                l.trim_matches(|c: char| !c.is_ascii_alphabetic()),
+                "denied" | "dropped" | "allowed" | "blocked" | "rejected" | "forwarded" | "audited"
+            )
+        {
+            return None;
+        }
+        // "by default, they block port 25": what someone else does,
+        // described (not "a rule which allows it to receive …").
+        if i > 0
+            && self.low(i - 1) == "they"
+            && matches!(
+                l,
+                "block" | "blocks" | "allow" | "allows" | "deny" | "denies" | "drop" | "drops"
+            )
+        {
+            return None;
+        }
         // "kubearmor-capabilities-posture: block", "default posture block":
         // the posture's value, not the ask's action.
         if i > 0 && self.prev_low(i).trim_end_matches(':').ends_with("posture") {

@@ -878,7 +878,9 @@ impl<'a> Parser<'a> {
                 .iter()
                 .map(|n| NamedPort {
                     name: n.clone(),
-                    protocol: a.protos.first().copied().unwrap_or(Protocol::Tcp),
+                    // (ICMP has no ports: "the port named http over ICMP".)
+                    protocol: (a.protos.iter().copied().find(|p| *p != Protocol::Icmp))
+                        .unwrap_or(Protocol::Tcp),
                 })
                 .collect(),
             protocols,

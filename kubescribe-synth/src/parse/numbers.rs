@@ -277,7 +277,10 @@ impl Parser<'_> {
             // "For us that means 4000 on the beacon pods (…) should …".
             || matches!(self.low(first - 1), "means" | "meaning" | "i.e." | "so")
             // "lock down app=x so that 8090 only takes connections from …".
-            || first >= 2 && self.low(first - 1) == "that" && self.low(first - 2) == "so";
+            || first >= 2 && self.low(first - 1) == "that" && self.low(first - 2) == "so"
+            // "for our cluster (app=es, namespace logging) 9300 should …":
+            // after the gloss of whose it is.
+            || self.text[..self.toks[first].start].trim_end().ends_with(')');
         if opens
             && self.low(after) == "only"
             && matches!(

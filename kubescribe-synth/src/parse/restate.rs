@@ -196,14 +196,16 @@ fn peer(p: &PeerSelector) -> String {
     } else if let Some(ns) = &p.namespace {
         out.push(format!("namespace {ns}"));
     }
+    // ("pods labelled a=1 in namespaces labelled b=2": one peer.)
+    let of_pods = if p.labels.is_empty() { "" } else { "in " };
     if !p.namespace_labels.is_empty() {
         out.push(format!(
-            "namespaces labelled {}",
+            "{of_pods}namespaces labelled {}",
             labels(&p.namespace_labels)
         ));
     }
     if p.any_namespace {
-        out.push("any namespace".into());
+        out.push(format!("{of_pods}any namespace"));
     }
     if out.is_empty() {
         // A peer that selects nothing in particular: every pod of the
@@ -254,7 +256,7 @@ fn network(r: &Resources, direction: Option<Direction>) -> String {
     for p in &peers {
         out.push(format!("{cue} {p}"));
     }
-    let mut ports: Vec<String> = r
+    let ports: Vec<String> = r
         .ports
         .iter()
         .map(|p| {
@@ -265,11 +267,17 @@ fn network(r: &Resources, direction: Option<Direction>) -> String {
             }
         })
         .collect();
-    for n in &r.named_ports {
-        ports.push(format!("the port named {}", n.name));
-    }
-    if !ports.is_empty() {
-        out.push(format!("on port {}", ports.join(", ")));
+    // ("on the port named http", not "on port the port named http".)
+    let named: Vec<String> = r
+        .named_ports
+        .iter()
+        .map(|n| format!("the port named {}", n.name))
+        .collect();
+    match (ports.is_empty(), named.is_empty()) {
+        (false, true) => out.push(format!("on port {}", ports.join(", "))),
+        (false, false) => out.push(format!("on port {} and {}", ports.join(", "), list(&named))),
+        (true, false) => out.push(format!("on {}", list(&named))),
+        (true, true) => {}
     }
     if !r.protocols.is_empty() {
         let p: Vec<&str> = r.protocols.iter().map(|p| crate::proto_upper(*p)).collect();

@@ -272,7 +272,8 @@ impl<'a> Parser<'a> {
                 && (i == from
                     || self.ends_clause(i - 1)
                     // "till then nothing in the piston pods may run …".
-                    || matches!(prev.as_str(), "then" | "so" | "now" | "meanwhile"))
+                    // "is there a way that nothing in … can modify …?".
+                    || matches!(prev.as_str(), "then" | "so" | "now" | "meanwhile" | "that"))
                 // "Nothing in the app=x pods of namespace y may run …".
                 && (i + 1..(i + 11).min(n))
                     .take_while(|&k| {
@@ -896,7 +897,12 @@ impl<'a> Parser<'a> {
                 continue;
             }
             // Not "run == 'webserver'": a label key of Calico's syntax.
-            if EXEC_MODE_VERBS.contains(&l) && !matches!(next.as_str(), "==" | "!=") {
+            // (Nor "until the pods run 3.68.1": a release, not a program.)
+            let release = next
+                .trim_start_matches('v')
+                .starts_with(|c: char| c.is_ascii_digit())
+                && next.contains('.');
+            if EXEC_MODE_VERBS.contains(&l) && !matches!(next.as_str(), "==" | "!=") && !release {
                 a.exec_verb = true;
                 mode = Mode::Exec;
                 i += 1;

@@ -96,6 +96,11 @@ pub(super) fn parse_cidr(s: &str) -> Option<(String, bool)> {
         return None;
     }
     let v6 = ip.contains(':');
+    // "every instance is on 0.46.6.1": a release; no host has an address
+    // in 0.0.0.0/8 but 0.0.0.0 itself.
+    if bits.is_none() && !v6 && ip.starts_with("0.") && ip != "0.0.0.0" {
+        return None;
+    }
     match bits {
         Some(b) => {
             let n: u8 = b.parse().ok()?;

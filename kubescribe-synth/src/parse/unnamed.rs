@@ -45,6 +45,8 @@ impl<'a> Parser<'a> {
                     matches!(
                         self.low(k).trim_end_matches([',', '.', ';']),
                         "need" | "needs" | "require" | "requires" | "configured"
+                            // "from the services that actually use it".
+                            | "use" | "uses"
                     )
                 })
             && matches!(
@@ -192,6 +194,8 @@ impl<'a> Parser<'a> {
                     | "monitoring" | "metrics" | "admin" | "management" | "debug" | "jmx"
                     // "the private API port", "the RPC port".
                     | "api" | "rpc"
+                    // "let namespace ci in on that port" (whatever it is set to).
+                    | "that"
             );
         // "on the ports used by the PostgreSQL and MSSQL databases",
         // "on the database port", "the redis ports": a port named

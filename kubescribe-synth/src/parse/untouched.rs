@@ -101,8 +101,18 @@ pub(super) fn without_untouched(text: &str) -> Option<String> {
                     .as_slice(),
                 ["nothing" | "no", "else" | "other", ..]
             );
+        // "… only goes to github.com on 443; pool.supportxmr.com and the
+        // other pools must not work": what the allow-list shuts out, named.
+        let shut_out = matches!(
+            words(&text[start..end])
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>()
+                .as_slice(),
+            [.., "must" | "should" | "will" | "shall", "not", "work"] | [.., "must", "fail"]
+        ) && text[..start].to_ascii_lowercase().contains(" only ");
         before = words(&text[start..end]);
-        if denied_example {
+        if denied_example || shut_out {
             blank.push((start, end));
             continue;
         }
@@ -249,7 +259,8 @@ fn leaves_alone(words: &[String]) -> bool {
         from = k;
     } else if matches!(words[s].as_str(), "reading" | "reads" | "read")
         && let Some(k) =
-            (s + 1..(s + 4).min(words.len())).find(|&k| STAYS.contains(&words[k].as_str()))
+            // ("reading the DAGs there stays fine": a few words more.)
+            (s + 1..(s + 6).min(words.len())).find(|&k| STAYS.contains(&words[k].as_str()))
         && words[s + 1..k]
             .iter()
             .all(|w| w.chars().all(|c| c.is_ascii_lowercase()))
@@ -285,7 +296,13 @@ fn leaves_alone(words: &[String]) -> bool {
             // "TCP 11211 stays as it is": the port's protocol.
             || matches!(w.as_str(), "tcp" | "udp" | "sctp")
     };
-    (users || named_port || words[..s].iter().all(leads))
+    // "Uploads under /var/www/html/wp-content/uploads/ stay writable": what
+    // lies there, then the path.
+    let placed = s == 2
+        && path(&words[s])
+        && matches!(words[1].as_str(), "under" | "in" | "below" | "beneath")
+        && words[0].chars().all(|c| c.is_ascii_lowercase());
+    (users || named_port || placed || words[..s].iter().all(leads))
         && STATES.contains(&last.as_str())
         && verbs.iter().all(|w| STAYS.contains(&w.as_str()))
         // A path that "is writeable" says how it is now (the ask may change
@@ -511,7 +528,9 @@ fn clauses(text: &str) -> Vec<(usize, usize)> {
     for (i, &c) in b.iter().enumerate() {
         let mark = match c {
             b';' | b'\n' | b'(' | b')' => true,
-            b'.' | b',' | b':' => b.get(i + 1).is_none_or(|x| x.is_ascii_whitespace()),
+            b'.' | b',' | b':' | b'?' | b'!' => {
+                b.get(i + 1).is_none_or(|x| x.is_ascii_whitespace())
+            }
             // "… under /w/ - reading the checkout is fine": a dash between spaces.
             b'-' => {
                 i > 0
@@ -539,6 +558,16 @@ mod tests {
 
     fn kept(t: &str) -> String {
         super::super::masks::kept_words(t, without_untouched(t))
+    }
+
+    #[test]
+    fn what_an_allow_list_says_must_not_work_is_blanked() {
+        assert_eq!(
+            kept(
+                "app=r may only reach github.com on 443; pool.example.com and the other pools must not work."
+            ),
+            "app=r may only reach github.com on 443; ."
+        );
     }
 
     #[test]

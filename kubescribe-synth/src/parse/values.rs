@@ -161,7 +161,9 @@ impl<'a> Parser<'a> {
                 // coordinated list whose verb follows the list).
                 self.ent(EntityKind::Binary, t.start, t.end);
                 push_uniq(&mut a.sources, raw.to_string());
-            } else if exec_looking(raw) && (self.kept_from_running(i) || self.spawns_later(i)) {
+            } else if !raw.ends_with('/') && (self.kept_from_running(i) || self.spawns_later(i)) {
+                // (What runs others is an executable wherever it lies:
+                // "stop soffice.bin (/usr/lib/libreoffice/program/soffice.bin)".)
                 // "keep freeswitch (/usr/bin/freeswitch) … from spawning
                 // /bin/sh": the parent.
                 self.ent(EntityKind::Binary, t.start, t.end);
