@@ -201,6 +201,16 @@ impl<'a> Parser<'a> {
             let k = if is_allow(next) { i + 1 } else { i };
             return Some((Action::Block, k, true));
         }
+        // "in case that the origin is not allowed the server will reply with
+        // a 400": what happens under a condition, no ask.
+        if l == "not"
+            && (i.saturating_sub(8)..i)
+                .rev()
+                .take_while(|&k| !self.ends_clause(k))
+                .any(|k| matches!(self.low(k), "if" | "when" | "whenever" | "unless" | "case"))
+        {
+            return None;
+        }
         if l == "not" {
             if is_allow(next) {
                 return Some((Action::Block, i + 1, true));
@@ -565,7 +575,9 @@ impl<'a> Parser<'a> {
                         self.low(k),
                         "give" | "gives" | "grant" | "grants" | "add" | "adds"
                     ))
-                    && (k + 1..(k + 4).min(self.toks.len())).any(|j| {
+                    // ("give the geoserver pods (app=…, namespace gis) CHOWN,
+                    // SETUID and SETGID": whom, glossed, before what.)
+                    && (k + 1..(k + if keeps { 4 } else { 12 }).min(self.toks.len())).any(|j| {
                         let w = self
                             .low(j)
                             .trim_matches(|c: char| !c.is_ascii_alphanumeric() && c != '_');

@@ -285,11 +285,13 @@ impl<'a> Parser<'a> {
     /// "every /bin/sh or /usr/bin/curl that mongod (/usr/bin/mongod)
     /// spawns": the program of the relative clause runs them.
     pub(super) fn relative_spawner(&self, i: usize) -> bool {
+        // ("every /bin/sh that the agent (/usr/bin/newrelic-infra) spawns":
+        // a name before its path.)
         i >= 1
-            && (matches!(self.low(i - 1), "that" | "which")
-                || i >= 2
-                    && matches!(self.low(i - 2), "that" | "which")
-                    && !self.toks[i - 1].text.starts_with('/'))
+            && (1..=3.min(i)).any(|d| {
+                matches!(self.low(i - d), "that" | "which")
+                    && (i - d + 1..i).all(|k| !self.toks[k].text.starts_with('/'))
+            })
             && matches!(
                 self.low(i + 1).trim_end_matches([',', '.', ';']),
                 "spawns" | "starts" | "launches" | "forks" | "invokes" | "executes" | "runs"

@@ -118,7 +118,8 @@ impl<'a> Parser<'a> {
                     | "scrape"
                     | "scrapes"
             )
-            && matches!(parse_port(raw), Some((_, None)))
+            // ("Permit 35000-35100 into the session pods": a range too.)
+            && parse_port(raw).is_some()
             && (next.is_empty()
                 || t.comma
                 || matches!(

@@ -84,6 +84,7 @@ impl<'a> Parser<'a> {
                 | "ips"
                 | "endpoints"
                 | "subnets"
+                | "subnet"
                 | "networks"
                 | "network"
                 | "vpn"
