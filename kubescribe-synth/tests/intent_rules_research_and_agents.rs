@@ -67,3 +67,13 @@ fn what_happens_when_something_is_not_allowed_orders_nothing() {
     );
     assert_eq!(i.action, Action::Allow);
 }
+
+#[test]
+fn updating_files_stays_an_ask_beside_upkeep_that_describes() {
+    // The upkeep said of a workload ("can't be upgraded", "we can't patch
+    // the broker") describes; what is done to files stays an ask.
+    let i = parsed("nginx (app=nginx, namespace shop) should never update /etc/nginx/nginx.conf.");
+    assert_eq!(i.action, Action::Block);
+    let i = parsed("In the web pods (app=web, namespace shop), /etc/hosts can't be updated.");
+    assert_eq!(i.action, Action::Block);
+}

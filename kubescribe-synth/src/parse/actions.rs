@@ -78,15 +78,16 @@ impl<'a> Parser<'a> {
         // "the solr pods can't be upgraded this sprint", "will not be
         // patched": the workload's state, said as background, no ask.
         // ("we can't patch the legacy broker before …" too.)
+        // (Said actively only by the people who run it: "nginx should never
+        // update /etc/nginx/" is an ask.)
+        let by_us = i > 0 && matches!(self.low(i - 1), "we" | "i" | "you" | "they");
         let upkept = |k: usize| {
             self.low(k) == "be" && UPKEEP.contains(&self.low(k + 1))
-                || UPKEEP
-                    .iter()
-                    .any(|u| u.strip_suffix("ed").is_some_and(|v| self.low(k) == v))
-                || matches!(
-                    self.low(k),
-                    "rebuild" | "upgrade" | "update" | "replace" | "retire"
-                )
+                || by_us
+                    && (UPKEEP
+                        .iter()
+                        .any(|u| u.strip_suffix("ed").is_some_and(|v| self.low(k) == v))
+                        || matches!(self.low(k), "rebuild" | "upgrade" | "retire"))
         };
         if matches!(
             l.replace('’', "'").as_str(),
@@ -935,14 +936,13 @@ impl<'a> Parser<'a> {
 }
 
 /// Upkeep done to a workload ("can't be upgraded", "won't be patched"):
-/// what keeps it as it is, not an operation a policy governs.
+/// what keeps it as it is, not an operation a policy governs (not what is
+/// done to files: "updated", "replaced", "moved" stay asks).
 const UPKEEP: &[&str] = &[
     "upgraded",
-    "updated",
     "patched",
     "rebuilt",
     "fixed",
-    "replaced",
     "migrated",
     "restarted",
     "redeployed",
@@ -950,5 +950,4 @@ const UPKEEP: &[&str] = &[
     "decommissioned",
     "rolled",
     "bumped",
-    "moved",
 ];
