@@ -268,6 +268,15 @@ impl<'a> Parser<'a> {
         {
             return Some((Action::Block, i, false));
         }
+        // "…, and every other capability is dropped", "…, every other
+        // capability dropped": the allow-list's edge, a block of the rest.
+        if matches!(l.trim_end_matches(['.', ',', ';']), "dropped" | "removed")
+            && (i.saturating_sub(5)..i).any(|k| {
+                matches!(self.low(k), "every" | "all" | "any") && self.low(k + 1) == "other"
+            })
+        {
+            return Some((Action::Block, i, false));
+        }
         // "all egress should be restricted, including …": kept in, a block;
         // "access is restricted to pods in namespace x" stays an allow-list.
         if l == "restricted"
@@ -496,9 +505,18 @@ impl<'a> Parser<'a> {
             return None;
         }
         // "keep the voip pods (…) from running modprobe": a block.
+        // (A label inside an aside, "(app.kubernetes.io/component: worker,
+        // …)", ends no clause.)
+        let t_start = self.toks[i].start;
+        let open_aside = |k: usize| {
+            let said = &self.text[t_start..self.toks[k].start];
+            said.matches('(').count() > said.matches(')').count()
+        };
         let keep_from = matches!(l, "keep" | "keeps")
             && (i + 1..(i + 16).min(self.toks.len()))
-                .take_while(|&k| !self.toks[k - 1].text.ends_with(['.', ';', ':']))
+                .take_while(|&k| {
+                    !self.toks[k - 1].text.ends_with(['.', ';', ':']) || open_aside(k - 1)
+                })
                 .any(|k| self.low(k) == "from" && self.low(k + 1).ends_with("ing"));
         let act = if ALLOW_WORDS.contains(&l) {
             Action::Allow
@@ -570,7 +588,12 @@ impl<'a> Parser<'a> {
             && (0..self.toks.len()).any(|k| {
                 // "keep IPC_LOCK and drop every other capability": what is
                 // kept is granted (not "keep SYS_ADMIN out/away from …").
-                let keeps = matches!(self.low(k), "keep" | "keeps" | "retain" | "retains");
+                // ("… get NET_RAW back, and every other capability is
+                // dropped": what they get back too.)
+                let keeps = matches!(
+                    self.low(k),
+                    "keep" | "keeps" | "retain" | "retains" | "get" | "gets"
+                );
                 (keeps
                     || matches!(
                         self.low(k),

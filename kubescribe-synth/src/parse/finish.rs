@@ -4,7 +4,7 @@
 use super::*;
 use kubescribe_core::intent::IntentGap;
 
-use super::missing::{empty_exception, missing_fields, unnamed_values};
+use super::missing::{empty_exception, missing_fields, unnamed_values, vague_peer};
 use super::numbers::ports_and_protocols;
 use super::sides::merged_peers;
 
@@ -954,6 +954,9 @@ impl<'a> Parser<'a> {
                 ..Resources::default()
             }
         });
+        if let Some(gap) = vague_peer(&a, direction, &resources, deny.is_some()) {
+            return Err(IntentParseError::Missing(vec![gap]));
+        }
         let intent = Intent {
             version: None,
             deny,

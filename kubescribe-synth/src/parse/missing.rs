@@ -165,6 +165,28 @@ pub(super) fn unnamed_values(
     None
 }
 
+/// "may only reach the CrowdStrike cloud on 443": a peer said by a common
+/// noun alone, on the side the intent governs, and no peer of any kind
+/// given (the rule would hold for everyone). The refusal's words, if so.
+pub(super) fn vague_peer(
+    a: &Acc,
+    direction: Option<Direction>,
+    resources: &Resources,
+    has_deny: bool,
+) -> Option<String> {
+    let (said, side) = a.vague_peer.as_ref()?;
+    (direction == Some(*side)
+        && !has_deny
+        && !resources.all
+        && resources.peers.is_empty()
+        && resources.cidrs.is_empty()
+        && resources.fqdns.is_empty()
+        && resources.entities.is_empty())
+    .then(|| {
+        format!("which traffic: \"{said}\" names no peer; give the pod labels, CIDRs or FQDNs")
+    })
+}
+
 /// The refusal of "block all … except …" whose exception names nothing of
 /// `domain` (allowing all of it would be the opposite of the ask).
 pub(super) fn empty_exception(domain: Domain) -> String {

@@ -328,6 +328,9 @@ struct Acc {
     /// Destinations said but not given: "explicitly approved domains",
     /// "trusted IPs" (refused with `which traffic`).
     unnamed_peer: Option<String>,
+    /// A peer said by a common noun alone ("from the exam room"), with the
+    /// direction its preposition gives: refused when no peer is named.
+    vague_peer: Option<(String, Direction)>,
     /// An allow-list said but perhaps not given ("not on our allowlist"):
     /// refused when the intent names nothing it holds.
     unnamed_list: Option<String>,
@@ -908,6 +911,8 @@ impl<'a> Parser<'a> {
                 || self.low(k) == "from" && k > i + 1
                 // "allow only the frontend namespace to reach …".
                 || self.low(k + 1) == "namespace" && is_ns_name(self.low(k)) && !verb
+                // "only namespace ingress-nginx may reach 5678 on …".
+                || matches!(self.low(k), "namespace" | "ns") && is_ns_name(self.low(k + 1))
                 || glossed)
     }
 }

@@ -60,6 +60,13 @@ fn parse_read_parts(
             None => None,
         };
         let alone = Parser::new(&masked).with_session(&session).run(again);
+        // The ask refers to a value it does not give ("may only reach the
+        // CrowdStrike cloud"): refused, not filled from the background.
+        if let Err(IntentParseError::Missing(m)) = &alone
+            && m.iter().any(|x| x.contains(" names no "))
+        {
+            return alone;
+        }
         if let Ok(mut p) = alone
             && sentences::complete(&p)
         {

@@ -68,6 +68,7 @@ impl<'a> Parser<'a> {
             {
                 self.cue = None;
             }
+            self.note_vague_peer(a, i);
             // "Add egress rules for API server ports …", "add an ingress rule
             // for …": rules are what a network policy allows.
             // "add postgresql netpol egress for …": a policy added allows too.

@@ -36,13 +36,19 @@ fn sentence_spans(text: &str) -> Vec<(usize, usize)> {
         // (Not "…, so it should only be accessible to …": "it" points
         // back to what the clause before names.)
         let conclusion = |rest: &str| {
-            let end = rest.find(['.', '!', '?']).unwrap_or(rest.len());
+            // (Its end: not the dot of "app.kubernetes.io/name".)
+            let end = rest
+                .match_indices(['.', '!', '?'])
+                .map(|(k, _)| k)
+                .find(|&k| rest[k + 1..].chars().next().is_none_or(char::is_whitespace))
+                .unwrap_or(rest.len());
             let points_back = rest
                 .split_whitespace()
                 .next()
                 .is_some_and(|w| matches!(w, "it" | "they" | "this" | "that" | "these" | "those"));
             imperative(rest)
                 || passive_denial(&rest[..end])
+                || drops_the_rest(&rest[..end])
                 || modal_restriction(&rest[..end]) && !points_back
         };
         if c == b',' && text[i + 1..].starts_with(" so ") && conclusion(&text[i + 5..]) {
@@ -58,6 +64,21 @@ fn sentence_spans(text: &str) -> Vec<(usize, usize)> {
         // "…, so the pods listen on 8080 now; accept ingress on 8080 only": a
         // command after a semicolon is a sentence of its own.
         let semicolon_command = c == b';' && imperative(&text[i + 1..]);
+        // "… and auto add.' We turned …": a quotation's closing mark goes
+        // with the sentence it ends.
+        if end_mark {
+            let closers = text[i + 1..]
+                .chars()
+                .take_while(|c| matches!(c, '\'' | '"' | ')' | '’' | '”'))
+                .map(char::len_utf8)
+                .sum::<usize>();
+            if closers > 0
+                && b.get(i + 1 + closers)
+                    .is_some_and(|x| x.is_ascii_whitespace())
+            {
+                i += closers;
+            }
+        }
         if c == b'\n'
             || semicolon_command
             || end_mark && b.get(i + 1).is_some_and(|x| x.is_ascii_whitespace())
@@ -108,11 +129,33 @@ fn sentence_spans(text: &str) -> Vec<(usize, usize)> {
 /// ("An Nginx container should only run Nginx", "X must not read …").
 fn asks(s: &str) -> bool {
     imperative(s)
+        || drops_the_rest(s)
         || modal_restriction(s)
         || labelled_ask(s)
         || imperative_after_colon(s)
         || request(s)
         || how_to(s)
+}
+
+/// "… keep IPC_LOCK and SYS_NICE and drop every other capability": an
+/// allow-list's edge said as a command (not "the chart drops all other
+/// capabilities": a description).
+fn drops_the_rest(s: &str) -> bool {
+    let w = words_of(s);
+    // "…, and every other capability is dropped": the same, in the passive.
+    let passive = (0..w.len().saturating_sub(1)).any(|k| {
+        matches!(w[k].as_str(), "every" | "all" | "any")
+            && w[k + 1] == "other"
+            && w[k + 2..(k + 5).min(w.len())]
+                .iter()
+                .any(|x| matches!(x.as_str(), "dropped" | "removed" | "denied" | "blocked"))
+    });
+    passive
+        || w.windows(3).any(|w| {
+            matches!(w[0].as_str(), "drop" | "deny" | "block" | "remove")
+                && matches!(w[1].as_str(), "every" | "all" | "any")
+                && w[2] == "other"
+        })
 }
 
 /// "How do I make every pod in namespace x drop incoming ping?", "is there
@@ -208,7 +251,16 @@ fn imperative_after_colon(s: &str) -> bool {
             .count()
     };
     s.split_once(": ")
-        .is_some_and(|(lead, rest)| words(lead) <= 6 && imperative(rest))
+        .is_some_and(|(lead, rest)| words(lead) <= 30 && imperative(rest))
+}
+
+/// Where the command starts in a sentence that tells a story of more than
+/// six words before a colon and then commands ("… would be somebody poking
+/// around: audit every execution of …"), when the story asks nothing itself.
+fn story_before_command(s: &str) -> Option<usize> {
+    let (lead, rest) = s.split_once(": ")?;
+    (lead.split_whitespace().count() > 6 && imperative(rest) && !asks(lead))
+        .then_some(lead.len() + 2)
 }
 
 /// Words of the labels that introduce what an issue or a pull request asks
@@ -269,18 +321,29 @@ fn modal_restriction(s: &str) -> bool {
     // "… should accept connections on 5800 and nothing else": a modal whose
     // allow-list's edge follows.
     let modal = |w: &str| matches!(w, "must" | "should" | "may" | "shall" | "can");
-    words.windows(2).any(|w| {
-        matches!(w[0].as_str(), "must" | "should" | "may" | "shall")
-            && matches!(w[1].as_str(), "only" | "not" | "never")
-            || matches!(w[0].as_str(), "mustn't" | "shouldn't")
-    }) || words.iter().any(|w| modal(w))
-        && words.windows(2).any(|w| {
-            w[0] == "nothing" && w[1] == "else"
+    // "should accept only 25/tcp", "should be reachable only from …",
+    // "should take 27017 only from …": the restriction a few words on.
+    let raw: Vec<&str> = s.split_whitespace().collect();
+    let later_only = (0..words.len()).any(|k| {
+        matches!(words[k].as_str(), "must" | "should" | "shall")
+            && (k + 1..(k + 5).min(words.len()))
+                .take_while(|&j| !raw[j - 1].ends_with([',', ';', '.', ':']))
+                .any(|j| words[j] == "only")
+    });
+    later_only
+        || words.windows(2).any(|w| {
+            matches!(w[0].as_str(), "must" | "should" | "may" | "shall")
+                && matches!(w[1].as_str(), "only" | "not" | "never")
+                || matches!(w[0].as_str(), "mustn't" | "shouldn't")
+        })
+        || words.iter().any(|w| modal(w))
+            && words.windows(2).any(|w| {
+                w[0] == "nothing" && w[1] == "else"
                 || w[0] == "no" && w[1] == "other"
                 // "nothing but /metrics-server should touch …".
                 || matches!(w[0].as_str(), "nothing" | "nobody" | "noone")
                     && matches!(w[1].as_str(), "but" | "except" | "besides")
-        })
+            })
 }
 
 /// "CAP_SYS_ADMIN must be denied to …": a modal's passive denial.
@@ -300,12 +363,42 @@ fn imperative(s: &str) -> bool {
     let s = s.trim_start_matches(|c: char| !c.is_ascii_alphabetic());
     // "With a Tetragon policy, prevent …", "Using Calico, log …": a
     // leading phrase of how, up to its comma.
+    // "Until the QA instance is upgraded, block …", "For now, deny …": a
+    // leading clause of when or why, up to its comma (not "if"/"when": a
+    // manual's condition, "If your environment restricts …, allow …").
     let lead = s.split_whitespace().next().unwrap_or("");
-    if ["with", "using", "via"]
+    let lead_words = if ["with", "using", "via"]
         .iter()
         .any(|x| lead.eq_ignore_ascii_case(x))
+    {
+        6
+    } else if [
+        "until",
+        "once",
+        "while",
+        "before",
+        "after",
+        "since",
+        "because",
+        "for",
+        "during",
+        "meanwhile,",
+        "now",
+        "given",
+    ]
+    .iter()
+    .any(|x| lead.eq_ignore_ascii_case(x))
+    {
+        12
+    } else {
+        0
+    };
+    // (Its comma, not one inside an aside: "for now keep the runner (…,
+    // namespace ci) from …".)
+    if lead_words > 0
         && let Some(c) = s.find(", ")
-        && s[..c].split_whitespace().count() <= 6
+        && s[..c].split_whitespace().count() <= lead_words
+        && s[..c].matches('(').count() == s[..c].matches(')').count()
     {
         return imperative(&s[c + 2..]);
     }
@@ -317,6 +410,15 @@ fn imperative(s: &str) -> bool {
     .iter()
     .any(|x| w.eq_ignore_ascii_case(x))
     {
+        w = words.next().unwrap_or("");
+    }
+    // "for now keep the n8n process …", "for now, deny …".
+    if w.eq_ignore_ascii_case("for")
+        && words
+            .peek()
+            .is_some_and(|x| x.trim_end_matches(',').eq_ignore_ascii_case("now"))
+    {
+        words.next();
         w = words.next().unwrap_or("");
     }
     // "Start by denying all ingress …": the gerund is the verb.
@@ -427,7 +529,15 @@ pub(super) fn imperative_only(text: &str) -> Option<String> {
     imp.extend(listed);
     imp.sort_unstable();
     imp.dedup();
-    let kept: Vec<(usize, usize)> = imp.iter().map(|&k| spans[k]).collect();
+    // "We run three, with Redis as its own deployment: only the ToolJet
+    // server pods …": a long lead-in before the command is background too.
+    let kept: Vec<(usize, usize)> = imp
+        .iter()
+        .map(|&k| {
+            let (f, t) = spans[k];
+            (f + story_before_command(&text[f..t]).unwrap_or(0), t)
+        })
+        .collect();
     // Pasted configuration around the ask ("securityContext: capabilities:
     // drop: [ALL] add: [NET_ADMIN]") is part of it: no background then.
     // A terminal session or a listing pasted as evidence ("```\n$ ps aux
@@ -462,7 +572,8 @@ fn points_back(s: &str) -> bool {
             .is_some()
     });
     let noun = |w: &str| match w {
-        "directory" | "directories" | "folder" | "file" | "files" | "path" | "paths" => true,
+        "directory" | "directories" | "folder" | "file" | "files" | "path" | "paths" | "token"
+        | "tokens" => true,
         "key" | "keys" | "certificate" | "socket" | "binary" | "binaries" => !has_path,
         "port" | "ports" => !has_number,
         "address" | "addresses" | "ip" | "ips" | "upstream" | "upstreams" | "servers" | "hosts"
@@ -584,7 +695,9 @@ fn config_keys(text: &str, counted: impl Fn(usize) -> bool) -> usize {
             if !counted(*at) {
                 return false;
             }
-            let Some(key) = w.strip_suffix(':').filter(|k| !k.is_empty()) else {
+            // (Not a quoted message's first word: "'ping: socket: …'".)
+            let quoted = |w: &str| w.starts_with(['\'', '"']) && !w[1..].contains(['\'', '"']);
+            let Some(key) = w.strip_suffix(':').filter(|k| !k.is_empty() && !quoted(k)) else {
                 return false;
             };
             let line_start = text[..*at].trim_end_matches([' ', '\t']).ends_with('\n')
@@ -595,7 +708,7 @@ fn config_keys(text: &str, counted: impl Fn(usize) -> bool) -> usize {
                 || key.chars().skip(1).any(|c| c.is_ascii_uppercase())
                     && key.starts_with(|c: char| c.is_ascii_lowercase());
             let value = words.get(k + 1).map(|(_, v)| *v).unwrap_or("");
-            let config_value = value.ends_with(':')
+            let config_value = value.ends_with(':') && !quoted(value)
                 || value.starts_with(['[', '{', '-'])
                 || value.parse::<f64>().is_ok()
                 || matches!(value, "true" | "false" | "null" | "~");

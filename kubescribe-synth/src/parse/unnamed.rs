@@ -157,6 +157,115 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// Notes at token `i` ("from", "reach", "connect to") a peer said by a
+    /// common noun and nothing else: "only accept 443 from the exam room",
+    /// "may only reach the CrowdStrike cloud on 443". Kept with the
+    /// direction its preposition gives; `finish` refuses when the intent
+    /// names no peer of any kind (it would allow or block everyone).
+    pub(super) fn note_vague_peer(&self, a: &mut Acc, i: usize) {
+        let l = self.low(i);
+        let prev = self.prev_low(i);
+        let direction = match l {
+            "from" => Direction::Ingress,
+            "reach" | "reaches" | "reaching" => Direction::Egress,
+            "to" if matches!(
+                prev,
+                "connect"
+                    | "connects"
+                    | "connecting"
+                    | "connections"
+                    | "connection"
+                    | "talk"
+                    | "talks"
+                    | "egress"
+                    | "outbound"
+                    | "calls"
+                    | "requests"
+                    | "send"
+                    | "sends"
+            ) =>
+            {
+                Direction::Egress
+            }
+            _ => return,
+        };
+        if !matches!(self.low(i + 1), "the" | "our" | "their") || self.ends_clause(i + 1) {
+            return;
+        }
+        let start = i + 2;
+        let words = |k: usize| {
+            let t = &self.toks[k];
+            !t.paren
+                && t.text
+                    .trim_end_matches([',', '.', ';', ':'])
+                    .chars()
+                    .all(|c| c.is_alphabetic() || c == '-')
+        };
+        let Some(end) = (start..(start + 3).min(self.toks.len()))
+            .take_while(|&k| words(k))
+            .find(|&k| {
+                let next = self.low(k + 1);
+                self.ends_clause(k)
+                    || k + 1 == self.toks.len()
+                    || matches!(next, "on" | "over" | "via" | "at" | "only")
+                        && !self.toks[k + 1].paren
+                    || parse_port(next).is_some()
+            })
+        else {
+            return;
+        };
+        // Words that name a peer of their own, or the policy's pods.
+        let named = (start..=end).any(|k| {
+            matches!(
+                self.low(k).trim_end_matches([',', '.', ';', ':']),
+                "pod"
+                    | "pods"
+                    | "namespace"
+                    | "namespaces"
+                    | "internet"
+                    | "world"
+                    | "web"
+                    | "outside"
+                    | "public"
+                    | "cluster"
+                    | "node"
+                    | "nodes"
+                    | "host"
+                    | "hosts"
+                    | "apiserver"
+                    | "api"
+                    | "kubelet"
+                    | "dns"
+                    | "metadata"
+                    | "same"
+                    | "rest"
+                    | "container"
+                    | "containers"
+                    | "workload"
+                    | "workloads"
+                    | "app"
+                    | "application"
+                    | "deployment"
+                    | "everything"
+                    | "anywhere"
+                    | "tcp"
+                    | "udp"
+                    | "sctp"
+                    | "icmp"
+                    | "port"
+                    | "ports"
+            )
+        });
+        if !named {
+            a.vague_peer.get_or_insert((
+                self.text[self.toks[i + 1].start..self.toks[end].end]
+                    .trim_end_matches([',', '.', ';', ':'])
+                    .to_string(),
+                direction,
+            ));
+        }
+    }
+
     /// Notes at token `i` ("port"/"ports") a port said by whose it is or
     /// what listens on it, not by its number.
     pub(super) fn note_unnamed_port(&self, a: &mut Acc, i: usize) {
@@ -173,6 +282,26 @@ impl<'a> Parser<'a> {
                     && (k + 1..i).all(|j| {
                         // "on its transaction-mode port".
                         self.low(j).chars().all(|c| c.is_ascii_alphabetic() || c == '-')
+                    })
+            })
+            // "on the passive agent port": what listens there, in words.
+            // (Not "at the IP address or port level": "port" is no noun
+            // there, and the words are a list.)
+            || !matches!(
+                next.as_str(),
+                "level" | "range" | "ranges" | "number" | "numbers" | "mapping" | "forwarding"
+            ) && (i.saturating_sub(4)..i.saturating_sub(2)).any(|k| {
+                self.low(k) == "the"
+                    && (k + 1..i).all(|j| {
+                        let w = self.low(j);
+                        w.chars().all(|c| c.is_ascii_alphabetic() || c == '-')
+                            && proto(w).is_none()
+                            && !matches!(
+                                w,
+                                "named" | "same" | "default" | "standard" | "http" | "https"
+                                    | "following" | "above" | "below" | "well-known" | "or"
+                                    | "and"
+                            )
                     })
             })
             // "jellyfin's HTTP port": whose, and of what kind.

@@ -70,6 +70,12 @@ impl<'a> Parser<'a> {
             .strip_suffix("**")
             .filter(|d| d.ends_with('/'))
             .unwrap_or(raw);
+        // "/var/lib/zabbix/enc:ro": a volume's mount written as Compose and
+        // `docker run -v` write it; the mode is no part of the path.
+        let raw = [":ro", ":rw"]
+            .iter()
+            .find_map(|m| raw.strip_suffix(m).filter(|p| p.starts_with('/')))
+            .unwrap_or(raw);
         // "block all writes under /": the root directory.
         if raw == "/"
             && matches!(
