@@ -497,7 +497,15 @@ impl<'a> Parser<'a> {
             {
                 return true;
             }
-            if !BETWEEN.contains(&w) {
+            // "except from the php process (/usr/local/bin/php)": the
+            // program's name before its kind.
+            let named_kind = matches!(
+                self.low(k + 1),
+                "process" | "processes" | "binary" | "program" | "daemon"
+            ) && w
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'));
+            if !BETWEEN.contains(&w) && !named_kind {
                 return false;
             }
         }

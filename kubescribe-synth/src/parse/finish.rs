@@ -362,85 +362,7 @@ impl<'a> Parser<'a> {
         // Who is the subject and who the peers.
         let groups: Vec<Cue> = self.groups.clone();
         let network = domain == Domain::Network;
-        let mut subject = if network && groups.len() >= 2 {
-            let pick = |f: &dyn Fn(Cue) -> bool| groups.iter().position(|c| f(*c));
-            let names = |g: usize| {
-                self.mentions
-                    .iter()
-                    .any(|m| m.group == g && matches!(m.who, Who::Label(..) | Who::Pod(_)))
-            };
-            // On the direction's side, a group that names workloads before one
-            // that only frames a namespace ("in namespace shop, block egress
-            // from app=web to …").
-            let pick_named = |f: &dyn Fn(Cue) -> bool| {
-                (0..groups.len())
-                    .find(|&g| f(groups[g]) && names(g))
-                    .or_else(|| pick(f))
-            };
-            match a.dir_explicit {
-                Some(Direction::Ingress) => pick_named(&|c| c != Cue::From),
-                Some(Direction::Egress) => pick_named(&|c| c != Cue::To),
-                _ => {
-                    // The first uncued group that names workloads (not one
-                    // that only gives a namespace), else the "to" group.
-                    // "every pod in namespace apps may reach app=dns": an
-                    // uncued all-pods subject names its namespace only.
-                    let all_pods_subject = a.all_pods_word && !a.all_pods_cued;
-                    (0..groups.len())
-                        .find(|&g| groups[g] == Cue::None && (names(g) || all_pods_subject))
-                        .or_else(|| pick(&|c| c == Cue::To))
-                        .or_else(|| pick(&|c| c == Cue::None))
-                }
-            }
-            .unwrap_or(0)
-        } else {
-            0
-        };
-        // "restrict ingress to backend + workers (app=backend, app=worker),
-        // for the redis pods (app=redis)": a group that gives one key two
-        // values cannot be the policy's selector; it lists peers, and the
-        // group that can be one is the subject.
-        let mut flipped = false;
-        if network && self.one_key_twice(subject) {
-            let other = (0..groups.len()).find(|&g| {
-                g != subject
-                    && !self.one_key_twice(g)
-                    && self
-                        .mentions
-                        .iter()
-                        .any(|m| m.group == g && matches!(m.who, Who::Label(..)))
-            });
-            if let Some(g) = other {
-                subject = g;
-                flipped = true;
-            }
-        }
-        // "only app=web may connect to app=db": the object is protected.
-        if network
-            && a.only_subject
-            && a.dir_explicit.is_none()
-            && groups.first() == Some(&Cue::None)
-            && let Some(to) = groups.iter().position(|c| *c == Cue::To)
-        {
-            subject = to;
-            flipped = true;
-        }
-        // "pods in namespaces labelled team=ops may reach app=api": a subject
-        // that names namespaces only cannot be the policy's pods; the workload
-        // it reaches is protected.
-        if network
-            && !flipped
-            && a.dir_explicit.is_none()
-            && groups.first() == Some(&Cue::None)
-            && groups.get(subject) == Some(&Cue::To)
-            && self
-                .mentions
-                .iter()
-                .filter(|m| m.group == 0)
-                .all(|m| matches!(m.who, Who::NsLabel(..) | Who::AnyNs))
-        {
-            flipped = true;
-        }
+        let (subject, flipped) = self.subject_group(&a, network);
         // A later, uncued group that only names a namespace ("… on 5432 in
         // namespace shop") is the subject's namespace, not a peer.
         // The same goes for a group that repeats the subject's labels
@@ -749,7 +671,7 @@ impl<'a> Parser<'a> {
             let said = a
                 .dir_explicit
                 .or(to_names)
-                .or(flipped.then_some(Direction::Ingress))
+                .or((flipped || self.only_addresses_come_in()).then_some(Direction::Ingress))
                 .or(isolate_dir)
                 .or(from_groups)
                 .or(a.dir_implied);

@@ -30,6 +30,7 @@ mod scan;
 mod scope_words;
 mod sentences;
 mod sides;
+mod subject;
 mod terminal;
 mod token_kinds;
 mod typos;
@@ -331,6 +332,8 @@ struct Acc {
     /// A peer said by a common noun alone ("from the exam room"), with the
     /// direction its preposition gives: refused when no peer is named.
     vague_peer: Option<(String, Direction)>,
+    /// The group of workloads "Applies to:" names (it is the policy's).
+    applies_to_group: Option<usize>,
     /// An allow-list said but perhaps not given ("not on our allowlist"):
     /// refused when the intent names nothing it holds.
     unnamed_list: Option<String>,
@@ -913,6 +916,10 @@ impl<'a> Parser<'a> {
                 || self.low(k + 1) == "namespace" && is_ns_name(self.low(k)) && !verb
                 // "only namespace ingress-nginx may reach 5678 on …".
                 || matches!(self.low(k), "namespace" | "ns") && is_ns_name(self.low(k + 1))
+                // "Only namespaces labelled growthbook-sdk=enabled … should
+                // reach 3300 on …".
+                || matches!(self.low(k), "namespaces" | "namespace")
+                    && matches!(self.low(k + 1), "labelled" | "labeled" | "with")
                 || glossed)
     }
 }

@@ -175,6 +175,21 @@ impl<'a> Parser<'a> {
         {
             *mode = Mode::Port;
         }
+        // "7777 on the websocket pods (…) should only take connections
+        // from …": a port said first, on the pods.
+        if *mode == Mode::None
+            && matches!(parse_port(raw), Some((_, None)))
+            && (i == 0 || self.ends_clause(i - 1))
+            && matches!(next.as_str(), "on" | "of")
+            && (i + 2..(i + 6).min(self.toks.len())).any(|k| {
+                matches!(
+                    self.low(k).trim_end_matches([',', '.']),
+                    "pods" | "pod" | "containers"
+                )
+            })
+        {
+            *mode = Mode::Port;
+        }
         // "plus the whole 11000-11999 range": a range of numbers said as one.
         if *mode == Mode::None
             && matches!(parse_port(raw), Some((_, Some(_))))

@@ -86,6 +86,7 @@ pub(super) fn without_pasted(text: &str) -> Option<String> {
     alert_lines(text, &mut blank);
     error_messages(text, &mut blank);
     error_lines(text, &mut blank);
+    quoted_errors(text, &mut blank);
     absorb_trailing_fields(text, &mut blank);
     super::masks::blanked(text, &blank)
 }
@@ -287,9 +288,21 @@ fn alert_lines(text: &str, out: &mut Vec<(usize, usize)>) {
             .map(|&(_, t)| t)
             .max();
         let tick = text[i..line_end].find('`').map(|e| i + e);
-        let end = match (tick, fields_end) {
-            (Some(t), _) => t,
-            (None, Some(f)) if line_end == text.len() => f,
+        // "2022-06-26 15:56:07: Cannot reach … FATAL: Failed to reach …. Our
+        // egress policy is what drops it: let …": on the text's last line,
+        // with no fields, the message ends with its sentence.
+        let b = text.as_bytes();
+        let sentence_end = (i..line_end)
+            .find(|&k| {
+                b[k] == b'.'
+                    && b.get(k + 1) == Some(&b' ')
+                    && b.get(k + 2).is_some_and(|c| c.is_ascii_uppercase())
+            })
+            .map(|k| k + 1);
+        let end = match (tick, fields_end, sentence_end) {
+            (Some(t), _, _) => t,
+            (None, Some(f), _) if line_end == text.len() => f,
+            (None, None, Some(e)) if line_end == text.len() => e,
             _ => line_end,
         };
         out.push((i, end));
@@ -340,6 +353,12 @@ fn error_lines(text: &str, out: &mut Vec<(usize, usize)>) {
         "error:",
         "fatal:",
         "panic:",
+        // A shell's complaint: "-bash: line 1: /etc/x: Permission denied".
+        "-bash:",
+        "bash:",
+        "sh:",
+        "/bin/sh:",
+        "/bin/bash:",
     ];
     let starts = std::iter::once(0)
         .chain(text.match_indices('\n').map(|(k, _)| k + 1))
@@ -364,6 +383,46 @@ fn error_lines(text: &str, out: &mut Vec<(usize, usize)>) {
             end = e + 1;
         }
         out.push((from, end));
+    }
+}
+
+/// `"/start.sh: exec: line 25: /vaultwarden: Operation not permitted"`: a
+/// program's failure quoted as the system reports it (ending in an errno
+/// message) — what went wrong, not what to do ("not permitted" asks for no
+/// block).
+fn quoted_errors(text: &str, out: &mut Vec<(usize, usize)>) {
+    const ERRNO: &[&str] = &[
+        "operation not permitted",
+        "permission denied",
+        "no such file or directory",
+        "connection refused",
+        "connection timed out",
+        "could not resolve host",
+    ];
+    let b = text.as_bytes();
+    for (open, quote) in text.match_indices(['"', '\'']) {
+        // An opening mark (not the apostrophe of "don't"), and its closing
+        // one: the same mark before a space, punctuation or the end.
+        let opens = open == 0 || matches!(b[open - 1], b' ' | b'\n' | b'(' | b'[' | b',' | b':');
+        let Some(len) = opens
+            .then(|| {
+                text[open + 1..]
+                    .match_indices(quote)
+                    .map(|(k, _)| k)
+                    .find(|&k| {
+                        b.get(open + 2 + k)
+                            .is_none_or(|c| !c.is_ascii_alphanumeric())
+                    })
+            })
+            .flatten()
+        else {
+            continue;
+        };
+        let inner = &text[open + 1..open + 1 + len];
+        let low = inner.trim_end_matches(['.', '!', '?']).to_ascii_lowercase();
+        if inner.contains(':') && ERRNO.iter().any(|e| low.ends_with(e)) {
+            out.push((open + 1, open + 1 + len));
+        }
     }
 }
 

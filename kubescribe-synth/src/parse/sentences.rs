@@ -14,7 +14,7 @@ const IMPERATIVE: &[&str] = &[
     "allow", "block", "deny", "permit", "prevent", "restrict", "audit", "log", "forbid", "drop",
     "reject", "isolate", "disallow", "monitor", "detect", "watch", "stop", "kill", "protect",
     "only", "let", "add", "create", "write", "enforce", "ensure", "alert", "make", "keep", "flag",
-    "give", "grant",
+    "give", "grant", "lock", "tighten", "harden",
 ];
 
 /// Byte ranges of the sentences of `text`: a sentence ends at `.`, `!` or
@@ -130,11 +130,26 @@ fn sentence_spans(text: &str) -> Vec<(usize, usize)> {
 fn asks(s: &str) -> bool {
     imperative(s)
         || drops_the_rest(s)
+        || only_may(s)
+        || story_before_command(s).is_some()
         || modal_restriction(s)
         || labelled_ask(s)
         || imperative_after_colon(s)
         || request(s)
         || how_to(s)
+}
+
+/// "only /bin/aws-ebs-csi-driver, /bin/mount and /bin/umount may be
+/// executed", "only the mirth pods should be able to connect": an
+/// allow-list's subject and its modal.
+fn only_may(s: &str) -> bool {
+    let w = words_of(s);
+    (0..w.len()).any(|k| {
+        w[k] == "only"
+            && w[k + 1..(k + 13).min(w.len())]
+                .iter()
+                .any(|x| matches!(x.as_str(), "may" | "should" | "must" | "shall"))
+    })
 }
 
 /// "… keep IPC_LOCK and SYS_NICE and drop every other capability": an
@@ -258,9 +273,32 @@ fn imperative_after_colon(s: &str) -> bool {
 /// six words before a colon and then commands ("… would be somebody poking
 /// around: audit every execution of …"), when the story asks nothing itself.
 fn story_before_command(s: &str) -> Option<usize> {
-    let (lead, rest) = s.split_once(": ")?;
-    (lead.split_whitespace().count() > 6 && imperative(rest) && !asks(lead))
-        .then_some(lead.len() + 2)
+    // (Not the colon of an aside's "app: web".)
+    let mut depth = 0i32;
+    let at = s.char_indices().find_map(|(k, c)| {
+        match c {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            ':' if depth == 0 && s[k + 1..].starts_with(' ') => return Some(k),
+            _ => {}
+        }
+        None
+    })?;
+    let (lead, rest) = (&s[..at], &s[at + 2..]);
+    // A lead that names the pods ("Do the same for the workspace pods (…)
+    // in namespace gitpod: they must not …") is part of the ask.
+    // (Its asides stay anyway.)
+    let mut depth = 0usize;
+    let names_pods = lead.split_whitespace().any(|w| {
+        let inside = depth > 0 || w.starts_with('(');
+        depth = (depth + w.matches('(').count()).saturating_sub(w.matches(')').count());
+        let w = w.trim_matches(|c: char| matches!(c, '(' | ')' | ',' | '.' | ';'));
+        !inside
+            && (split_label(w).is_some()
+                || matches!(w.to_ascii_lowercase().as_str(), "namespace" | "ns"))
+    });
+    (lead.split_whitespace().count() > 6 && !names_pods && asks(rest) && !asks(lead))
+        .then_some(at + 2)
 }
 
 /// Words of the labels that introduce what an issue or a pull request asks
@@ -326,7 +364,7 @@ fn modal_restriction(s: &str) -> bool {
     let raw: Vec<&str> = s.split_whitespace().collect();
     let later_only = (0..words.len()).any(|k| {
         matches!(words[k].as_str(), "must" | "should" | "shall")
-            && (k + 1..(k + 5).min(words.len()))
+            && (k + 1..(k + 16).min(words.len()))
                 .take_while(|&j| !raw[j - 1].ends_with([',', ';', '.', ':']))
                 .any(|j| words[j] == "only")
     });
@@ -472,6 +510,16 @@ pub(super) fn imperative_only(text: &str) -> Option<String> {
     let mut imp: Vec<usize> = (0..spans.len())
         .filter(|&k| asks(&text[spans[k].0..spans[k].1]) || k > 0 && heading(k - 1))
         .collect();
+    // "… and nothing else should talk to the server directly, so lock down
+    // the unleash pods …": the reason before a conclusion that asks is
+    // background.
+    let premise = |k: usize| {
+        text[spans[k].0..spans[k].1].ends_with(',')
+            && text[spans[k].1..].starts_with(" so ")
+            && imp.contains(&(k + 1))
+    };
+    let premises: Vec<usize> = imp.iter().copied().filter(|&k| premise(k)).collect();
+    imp.retain(|k| !premises.contains(k));
     // "… /etc/hostname should not be blocked. what i need: block …": the
     // writer's wish, labelled, sets off what came before it as the
     // situation.

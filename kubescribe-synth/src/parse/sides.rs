@@ -30,6 +30,22 @@ impl<'a> Parser<'a> {
         })
     }
 
+    /// Whether the "to" at `i` ends "restrict port 22 on the bastion pods
+    /// (…) to …": a port of the pods, the verb's object, kept for who follows.
+    fn restricts_a_port(&self, i: usize) -> bool {
+        (i.saturating_sub(12)..i).any(|k| {
+            matches!(self.low(k), "restrict" | "restricts" | "limit" | "limits")
+                && (matches!(self.low(k + 1), "port" | "ports")
+                    && parse_port(self.low(k + 2)).is_some()
+                    || parse_port(self.low(k + 1)).is_some())
+                && (k..i).all(|j| {
+                    let upto = &self.text[self.toks[k].start..self.toks[j].end];
+                    !self.ends_clause(j) || upto.matches('(').count() > upto.matches(')').count()
+                })
+                && (k..i).all(|j| !matches!(self.low(j), "egress" | "outbound" | "outgoing" | "to"))
+        })
+    }
+
     /// Whether the "to" at `i` ("… limited to", "… restricted to") follows
     /// a port of the pods as its subject: "metrics (8443) should be limited
     /// to the monitoring namespace", "port 9090 is restricted to …" — the
@@ -59,6 +75,12 @@ impl<'a> Parser<'a> {
         next: &str,
         mode: Mode,
     ) -> bool {
+        // "Applies to: the etcd pods …": the next group is the policy's.
+        if l.trim_end_matches(':') == "to"
+            && matches!(prev, "applies" | "apply" | "applied" | "applying")
+        {
+            a.applies_to_group.get_or_insert(self.groups.len());
+        }
         match l {
             // "collect metrics from the NATS pods", "scrape from …": what
             // is collected from is reached.
@@ -186,6 +208,7 @@ impl<'a> Parser<'a> {
                     .any(|k| matches!(self.low(k), "egress" | "outbound" | "outgoing"))
                 // "limit access to port 8081 of app=x (…) to app=op": who
                 // may reach it.
+                || self.restricts_a_port(i)
                 || self.limits_access(i).is_some_and(|to| to < i)
                     // ("… as only the apiserver needs to access it": an
                     // infinitive.)
@@ -313,6 +336,29 @@ impl<'a> Parser<'a> {
             }
             _ => false,
         }
+    }
+
+    /// "Only the office VPN, 10.8.0.0/16, may connect to 5005 on the
+    /// gateway pods", "only the internet may reach …": addresses that "only"
+    /// names before the modal and a verb of reaching are who comes in.
+    pub(super) fn only_addresses_come_in(&self) -> bool {
+        (0..self.toks.len()).any(|i| {
+            self.low(i) == "only"
+                && (i + 1..(i + 8).min(self.toks.len()))
+                    .take_while(|&k| !matches!(self.low(k), "may" | "can" | "should" | "must"))
+                    .any(|k| {
+                        let w = self.low(k).trim_end_matches([',', ')', ';']);
+                        parse_cidr(w.trim_start_matches('(')).is_some()
+                            || matches!(w, "internet" | "world")
+                    })
+                && (i + 2..(i + 10).min(self.toks.len())).any(|k| {
+                    matches!(self.low(k), "may" | "can" | "should" | "must")
+                        && matches!(
+                            self.low(k + 1),
+                            "connect" | "reach" | "access" | "call" | "contact" | "talk"
+                        )
+                })
+        })
     }
 
     /// The pods with each other, or the policy's own namespace as a peer, at

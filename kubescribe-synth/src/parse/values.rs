@@ -147,7 +147,13 @@ impl<'a> Parser<'a> {
                     && (exec_looking(raw)
                         || (matches!(prev.as_str(), "by" | "only")
                             // "… only by the service itself, /app/orders-svc".
-                            || i > 0 && self.toks[i - 1].comma)
+                            || i > 0 && self.toks[i - 1].comma
+                            // "… only by the vaultwarden binary (/vaultwarden)".
+                            || t.paren
+                                && matches!(
+                                    prev.as_str(),
+                                    "binary" | "process" | "program" | "daemon" | "executable"
+                                ))
                             && !raw.contains('.')
                             && (!a.paths.is_empty() || !a.dirs.is_empty()))
             {
@@ -439,6 +445,10 @@ impl<'a> Parser<'a> {
             && !t.comma
             && i + 1 < n
             && label_val_ok(self.toks[i + 1].text)
+            // "erpnext-nginx: FRAPPE_SOCKETIO is …": an environment
+            // variable's name, no label value.
+            && (!self.toks[i + 1].text.contains('_')
+                || self.toks[i + 1].text.chars().any(|c| c.is_ascii_lowercase()))
             && !reserved(&next)
             // "tier: db deny …" is a heading's key; not the next label of a
             // list ("labels app: jupyterhub, component: singleuser-server
@@ -446,11 +456,13 @@ impl<'a> Parser<'a> {
             && (!matches!(self.low(i + 2), "deny" | "allow" | "block")
                 || i >= 2 && self.toks[i - 1].comma && self.toks[i - 2].text.ends_with(':'))
             // "… in place: do it for …", "pivot_root: apply it to …": a verb
-            // and its object, not a label's value.
-            && !matches!(
-                self.low(i + 2),
-                "it" | "them" | "this" | "that" | "these" | "those"
-            )
+            // and its object, not a label's value ("(app.kubernetes.io/name:
+            // growthbook, it pushes …)" ends the value at its comma).
+            && (self.toks[i + 1].comma
+                || !matches!(
+                    self.low(i + 2),
+                    "it" | "them" | "this" | "that" | "these" | "those"
+                ))
             && !matches!(
                 next.as_str(),
                 "cluster-wide" | "clusterwide" | "every" | "each" | "no" | "all" | "any"
