@@ -876,9 +876,6 @@ impl<'a> Parser<'a> {
                 ..Resources::default()
             }
         });
-        if let Some(gap) = vague_peer(&a, direction, &resources, deny.is_some()) {
-            return Err(IntentParseError::Missing(vec![gap]));
-        }
         let intent = Intent {
             version: None,
             deny,
@@ -899,13 +896,19 @@ impl<'a> Parser<'a> {
         };
         // What is still missing or contradictory is refused, never guessed.
         let gaps = intent.gaps();
-        let missing: Vec<String> = gaps
+        let mut missing: Vec<String> = gaps
             .iter()
             .filter_map(|g| match g {
                 IntentGap::Missing(m) => Some(m.clone()),
                 IntentGap::Contradiction(_) => None,
             })
             .collect();
+        missing.extend(vague_peer(
+            &a,
+            intent.direction,
+            &intent.resources,
+            intent.deny.is_some(),
+        ));
         if !missing.is_empty() {
             return Err(IntentParseError::Missing(missing));
         }

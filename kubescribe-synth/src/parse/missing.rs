@@ -175,7 +175,8 @@ pub(super) fn vague_peer(
     has_deny: bool,
 ) -> Option<String> {
     let (said, side) = a.vague_peer.as_ref()?;
-    (direction == Some(*side)
+    (side.is_none_or(|s| direction == Some(s))
+        && direction.is_some()
         && !has_deny
         && !resources.all
         && resources.peers.is_empty()

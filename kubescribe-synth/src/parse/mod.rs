@@ -331,7 +331,7 @@ struct Acc {
     unnamed_peer: Option<String>,
     /// A peer said by a common noun alone ("from the exam room"), with the
     /// direction its preposition gives: refused when no peer is named.
-    vague_peer: Option<(String, Direction)>,
+    vague_peer: Option<(String, Option<Direction>)>,
     /// The group of workloads "Applies to:" names (it is the policy's).
     applies_to_group: Option<usize>,
     /// An allow-list said but perhaps not given ("not on our allowlist"):

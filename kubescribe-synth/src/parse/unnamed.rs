@@ -70,9 +70,21 @@ impl<'a> Parser<'a> {
             );
             return;
         }
-        // ("specific pod labels", "trusted IP ranges": the noun's noun
-        // between the adjective and the word.)
-        let noun_between = matches!(prev, "pod" | "ip" | "network" | "address" | "source");
+        // ("specific pod labels", "trusted IP ranges", "our trusted admin
+        // IPs": the noun's noun between the adjective and the word.)
+        let noun_between = matches!(
+            prev,
+            "pod"
+                | "ip"
+                | "network"
+                | "address"
+                | "source"
+                | "admin"
+                | "partner"
+                | "customer"
+                | "client"
+                | "management"
+        );
         // "restrict outbound traffic to explicitly approved domains":
         // destinations said, none given.
         if matches!(
@@ -165,10 +177,8 @@ impl<'a> Parser<'a> {
     pub(super) fn note_vague_peer(&self, a: &mut Acc, i: usize) {
         let l = self.low(i);
         let prev = self.prev_low(i);
-        let direction = match l {
-            "from" => Direction::Ingress,
-            "reach" | "reaches" | "reaching" => Direction::Egress,
-            "to" if matches!(
+        let connect_to = l == "to"
+            && matches!(
                 prev,
                 "connect"
                     | "connects"
@@ -183,16 +193,31 @@ impl<'a> Parser<'a> {
                     | "requests"
                     | "send"
                     | "sends"
-            ) =>
-            {
-                Direction::Egress
-            }
+            );
+        // "restrict the admin page (9101) of the haproxy pods to infra
+        // nodes": what it is restricted to, on whichever side it says.
+        let restricted_to = l == "to"
+            && (i.saturating_sub(16)..i)
+                .rev()
+                .take_while(|&k| {
+                    // (A comma inside an aside ends no clause.)
+                    let after = &self.text[self.toks[k].end..self.toks[i].start];
+                    !self.ends_clause(k) || after.matches(')').count() > after.matches('(').count()
+                })
+                .any(|k| matches!(self.low(k), "restrict" | "restricts" | "limit" | "limits"));
+        let direction = match l {
+            "from" => Some(Direction::Ingress),
+            "reach" | "reaches" | "reaching" => Some(Direction::Egress),
+            _ if connect_to => Some(Direction::Egress),
+            _ if restricted_to => None,
             _ => return,
         };
-        if !matches!(self.low(i + 1), "the" | "our" | "their") || self.ends_clause(i + 1) {
+        // (Without a determiner only there: "to infra nodes".)
+        let determiner = matches!(self.low(i + 1), "the" | "our" | "their");
+        if !(determiner || restricted_to) || determiner && self.ends_clause(i + 1) {
             return;
         }
-        let start = i + 2;
+        let start = i + if determiner { 2 } else { 1 };
         let words = |k: usize| {
             let t = &self.toks[k];
             !t.paren
@@ -214,7 +239,19 @@ impl<'a> Parser<'a> {
         else {
             return;
         };
+        // "to client (2181), server (2888)": glossed with its value;
+        // "to those two": said before.
+        if self.toks.get(end + 1).is_some_and(|t| t.paren) && !self.ends_clause(end)
+            || matches!(
+                self.low(start),
+                "those" | "these" | "them" | "it" | "that" | "this" | "both" | "all" | "each"
+            )
+        {
+            return;
+        }
         // Words that name a peer of their own, or the policy's pods.
+        // ("the nodes", "the designated hosts": which ones is not said; "the
+        // host" is the node's own entity.)
         let named = (start..=end).any(|k| {
             matches!(
                 self.low(k).trim_end_matches([',', '.', ';', ':']),
@@ -229,9 +266,7 @@ impl<'a> Parser<'a> {
                     | "public"
                     | "cluster"
                     | "node"
-                    | "nodes"
                     | "host"
-                    | "hosts"
                     | "apiserver"
                     | "api"
                     | "kubelet"

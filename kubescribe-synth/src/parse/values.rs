@@ -228,7 +228,15 @@ impl<'a> Parser<'a> {
                     | "control"
                     | "item"
                     | "§"
-            );
+            )
+            // "4.2.1.5 Ensure remote rsyslog messages are …": a benchmark's
+            // item number opening its title.
+            || !raw.contains('/')
+                && (i == 0 || self.ends_clause(i - 1) || self.text[..t.start].ends_with('\n'))
+                && self
+                    .toks
+                    .get(i + 1)
+                    .is_some_and(|n| n.text.starts_with(|c: char| c.is_ascii_uppercase()));
         if let Some((c, single)) = parse_cidr(raw).filter(|_| !section) {
             self.ent(EntityKind::Cidr, t.start, t.end);
             if single {
