@@ -518,9 +518,15 @@ impl<'a> Parser<'a> {
                     !self.toks[k - 1].text.ends_with(['.', ';', ':']) || open_aside(k - 1)
                 })
                 .any(|k| self.low(k) == "from" && self.low(k + 1).ends_with("ing"));
+        // "must be kept off port 8888", "keep the world off port 8080 of
+        // …", "keep them out of …": shut out.
+        let kept_off = matches!(l, "kept" | "keep" | "keeps")
+            && (i + 1..(i + 8).min(self.toks.len()))
+                .take_while(|&k| k == i + 1 || !self.ends_clause(k - 1))
+                .any(|k| matches!(self.low(k), "off" | "out" | "away"));
         let act = if ALLOW_WORDS.contains(&l) {
             Action::Allow
-        } else if BLOCK_WORDS.contains(&l) || keep_from {
+        } else if BLOCK_WORDS.contains(&l) || keep_from || kept_off {
             Action::Block
         } else if AUDIT_WORDS.contains(&l) {
             // "REPL shells are not audited": says what is missing.

@@ -367,7 +367,10 @@ impl<'a> Parser<'a> {
         };
         // ("Nothing but /bin/sh, /usr/bin/sudo and /usr/local/bin/php
         // should execute …": a list of paths between.)
-        let listed_path = |k: usize| self.toks[k - 1].text.starts_with('/');
+        // ("nothing but the server itself, /app/server, should open it": the
+        // path set off by commas glosses the name.)
+        let listed_path =
+            |k: usize| self.toks[k - 1].text.starts_with('/') || self.toks[k].text.starts_with('/');
         let modal = (last + 1..(last + 12).min(self.toks.len()))
             .take_while(|&k| {
                 !self.ends_clause(k - 1) || k == last + 1 || in_parens(k) || listed_path(k)

@@ -56,9 +56,12 @@ impl<'a> Parser<'a> {
                 let t = self.toks[k].text;
                 !t.contains(['/', '=']) && !self.toks[k].paren
             };
+            // (An aside closes with a comma, not the sentence's full stop:
+            // "…, /app/server, should open it.")
             if let Some(k) = (i..(i + 6).min(self.toks.len()))
                 .take_while(|&k| plain(k))
                 .find(|&k| self.toks[k].comma)
+                .filter(|&k| self.text[self.toks[k].end..].starts_with(','))
             {
                 j = k + 1;
             }

@@ -310,7 +310,10 @@ impl<'a> Parser<'a> {
             // "kill processes that read sensitive files": files are what is governed.
             Some(Domain::File)
         } else {
+            // ("may only reach the approved providers": traffic, its peer
+            // unnamed — asked for below.)
             a.domain_word
+                .or(a.vague_peer.as_ref().map(|_| Domain::Network))
         };
         let Some(domain) = domain else {
             return Err(IntentParseError::Missing(missing_fields(
@@ -903,12 +906,16 @@ impl<'a> Parser<'a> {
                 IntentGap::Contradiction(_) => None,
             })
             .collect();
-        missing.extend(vague_peer(
+        if let Some(gap) = vague_peer(
             &a,
             intent.direction,
             &intent.resources,
             intent.deny.is_some(),
-        ));
+        ) {
+            // (It says which traffic more precisely than the kinds listed.)
+            missing.retain(|m| !m.starts_with("which traffic:"));
+            missing.push(gap);
+        }
         if !missing.is_empty() {
             return Err(IntentParseError::Missing(missing));
         }

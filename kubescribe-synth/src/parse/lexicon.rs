@@ -129,7 +129,15 @@ pub(super) fn tokenize(text: &str) -> Vec<Tok<'_>> {
         // "… at 169.254.170.2: block that": an address before a colon.
         let address_colon =
             t.len() > 1 && t.ends_with(':') && parse_cidr(&t[..t.len() - 1]).is_some();
-        if (t.starts_with('/') && t.len() > 1 || word_colon || closes || address_colon)
+        // "pods app=strelaysrv: block …": a label before a colon.
+        let label_colon = t.len() > 1
+            && t.ends_with(':')
+            && super::token_kinds::split_label(&t[..t.len() - 1]).is_some();
+        if (t.starts_with('/') && t.len() > 1
+            || word_colon
+            || closes
+            || address_colon
+            || label_colon)
             && t.ends_with(':')
         {
             t = &t[..t.len() - 1];

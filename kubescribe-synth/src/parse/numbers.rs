@@ -163,8 +163,9 @@ impl<'a> Parser<'a> {
                 self.low(i - 2).trim_end_matches(','),
                 "world" | "internet" | "outside" | "everyone" | "anyone" | "everything"
             )
-            // ("… from 5066 and 7443 on …", "from 5066, 7443 on": a list.)
-            && (matches!(next.as_str(), "on" | "of" | "in" | "at")
+            // ("… from 5066 and 7443 on …", "from 5066, 7443 on": a list;
+            // "from 22070 there".)
+            && (matches!(next.as_str(), "on" | "of" | "in" | "at" | "there" | "here")
                 || (t.comma || matches!(next.as_str(), "and" | "or"))
                     && (i + 1..(i + 3).min(self.toks.len())).any(|k| {
                         matches!(

@@ -420,7 +420,20 @@ fn quoted_errors(text: &str, out: &mut Vec<(usize, usize)>) {
         };
         let inner = &text[open + 1..open + 1 + len];
         let low = inner.trim_end_matches(['.', '!', '?']).to_ascii_lowercase();
-        if inner.contains(':') && ERRNO.iter().any(|e| low.ends_with(e)) {
+        // ("Starting Asterisk PBX: Unable to install capabilities": a
+        // program's failure after its colon.)
+        let failed = low.rsplit_once(": ").is_some_and(|(_, said)| {
+            [
+                "unable to ",
+                "cannot ",
+                "can't ",
+                "failed to ",
+                "could not ",
+            ]
+            .iter()
+            .any(|f| said.starts_with(f))
+        });
+        if inner.contains(':') && (failed || ERRNO.iter().any(|e| low.ends_with(e))) {
             out.push((open + 1, open + 1 + len));
         }
     }

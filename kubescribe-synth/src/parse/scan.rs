@@ -962,6 +962,19 @@ impl<'a> Parser<'a> {
                 {
                     Some(Domain::Process)
                 }
+                // "… should be accessible only by that ruby process
+                // (/usr/local/bin/ruby)": the program that acts on the files
+                // named, glossed with its path.
+                Some(Domain::Process)
+                    if (i.saturating_sub(4)..i).any(|k| self.low(k) == "by")
+                        && (!a.paths.is_empty() || !a.dirs.is_empty())
+                        && self
+                            .toks
+                            .get(i + 1)
+                            .is_some_and(|t| t.paren && t.text.starts_with('/')) =>
+                {
+                    None
+                }
                 d => d,
             };
             if let Some(d) = dw {

@@ -128,7 +128,18 @@ fn sentence_spans(text: &str) -> Vec<(usize, usize)> {
 /// "- deny …"; not an alert's tag "Alert! …"), or it restricts with a modal
 /// ("An Nginx container should only run Nginx", "X must not read …").
 fn asks(s: &str) -> bool {
+    // "NOTE: The software should NOT be installed …": a manual's
+    // admonition asks only as a command ("Note: block …").
+    if s.trim_start().split_once(": ").is_some_and(|(lead, _)| {
+        matches!(
+            lead.to_ascii_lowercase().as_str(),
+            "note" | "warning" | "caution" | "important" | "tip" | "hint" | "danger"
+        )
+    }) {
+        return imperative_after_colon(s);
+    }
     imperative(s)
+        || passive_denial(s)
         || drops_the_rest(s)
         || only_may(s)
         || story_before_command(s).is_some()
@@ -246,6 +257,10 @@ fn obligation(s: &str) -> bool {
                 | "logged"
                 | "monitored"
                 | "dropped"
+                // "5038 … needs to be reachable by the fop2 pods and by
+                // nothing else".
+                | "reachable"
+                | "accessible"
         )
     })
 }
@@ -392,6 +407,8 @@ fn passive_denial(s: &str) -> bool {
             && matches!(
                 w[2].as_str(),
                 "denied" | "blocked" | "prevented" | "forbidden" | "dropped" | "restricted"
+                    // "Anybody other than X must be kept off port 8888 …".
+                    | "kept"
             )
     })
 }

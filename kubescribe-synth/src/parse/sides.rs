@@ -104,6 +104,17 @@ impl<'a> Parser<'a> {
                 self.cue_at = i;
                 true
             }
+            // "keep the world off port 8080 of …", "must be kept off port
+            // 8888 of …": who is kept off the pods' port comes in.
+            "off"
+                if (matches!(next, "port" | "ports") || parse_port(next).is_some())
+                    && (i.saturating_sub(8)..i)
+                        .any(|k| matches!(self.low(k), "keep" | "keeps" | "kept")) =>
+            {
+                a.dir_implied = Some(Direction::Ingress);
+                self.cue = Some(Cue::None);
+                true
+            }
             "from" => {
                 // "block the outside world from port 9000 of …": what is kept
                 // from the pods comes in.
@@ -325,8 +336,19 @@ impl<'a> Parser<'a> {
                 let only_subject = (i.saturating_sub(6)..i).any(|k| self.low(k) == "only")
                     && (i.saturating_sub(6)..i).any(|k| split_label(self.low(k)).is_some());
                 let scoped_before = self.groups.len() >= 2;
+                // "only the SIP proxy pods (…) should be able to send to that
+                // port": the pods' own port, said before, is reached.
+                let to_their_port = next == "to"
+                    && matches!(self.low(i + 2), "that" | "this" | "its" | "their")
+                    && matches!(
+                        self.low(i + 3).trim_end_matches(['.', ',', ';']),
+                        "port" | "ports"
+                    )
+                    && scoped_before;
                 a.dir_implied.get_or_insert(
-                    if l.starts_with("connect") && objectless && only_subject && scoped_before {
+                    if l.starts_with("connect") && objectless && only_subject && scoped_before
+                        || to_their_port
+                    {
                         Direction::Ingress
                     } else {
                         Direction::Egress
@@ -560,6 +582,22 @@ pub(super) fn merged_peers(
             && last.0 + 1 == g
         {
             last.1.namespace = p.namespace;
+            continue;
+        }
+        // "pods labelled role=restic-client, from any namespace": where the
+        // pods before may be, not every pod of every namespace.
+        let any_ns_only = p.labels.is_empty()
+            && p.namespace.is_none()
+            && p.namespace_labels.is_empty()
+            && p.any_namespace
+            && pp.is_empty();
+        if let Some(last) = merged.last_mut()
+            && any_ns_only
+            && last.1.namespace.is_none()
+            && !last.1.labels.is_empty()
+            && last.0 + 1 == g
+        {
+            last.1.any_namespace = true;
             continue;
         }
         merged.push((g, p, pp));

@@ -88,6 +88,20 @@ impl<'a> Parser<'a> {
         {
             flipped = true;
         }
+        // "Our rtpengine pods (…) listen on UDP 22222, and only the SIP
+        // proxy pods labelled role=sip-proxy should be able to send to that
+        // port": the pods "only" names later are who comes in.
+        if network
+            && !flipped
+            && a.only_subject
+            && a.dir_explicit.is_none()
+            && subject == 0
+            && groups.len() == 2
+            && groups[1] == Cue::None
+            && a.applies_to_group.is_none()
+        {
+            flipped = true;
+        }
         // "only the apisix pods (…) may connect to 2379. Applies to: the etcd
         // pods (…)": the pods it applies to, reached by the ones named first.
         if network

@@ -139,7 +139,13 @@ pub(super) fn is_fqdn(s: &str) -> bool {
     // A country code, or a generic top-level domain in use ("command.exec",
     // "os.environ" are code).
     let tld_lower = tld.to_ascii_lowercase();
-    !parts.iter().any(camel)
+    // "The Handle.Net software", "ASP.NET": a product's name, capitalised
+    // after its dot.
+    let product = parts[1..]
+        .iter()
+        .any(|p| p.starts_with(|c: char| c.is_ascii_uppercase()));
+    !product
+        && !parts.iter().any(camel)
         && parts.iter().all(|p| is_ident(p, &['-']))
         && tld.chars().all(|c| c.is_ascii_alphabetic())
         && (tld.len() == 2 || GENERIC_TLDS.contains(&tld_lower.as_str()))

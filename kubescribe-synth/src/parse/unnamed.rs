@@ -193,6 +193,8 @@ impl<'a> Parser<'a> {
                     | "requests"
                     | "send"
                     | "sends"
+                    | "upload"
+                    | "uploads"
             );
         // "restrict the admin page (9101) of the haproxy pods to infra
         // nodes": what it is restricted to, on whichever side it says.
@@ -226,7 +228,7 @@ impl<'a> Parser<'a> {
                     .chars()
                     .all(|c| c.is_alphabetic() || c == '-')
         };
-        let Some(end) = (start..(start + 3).min(self.toks.len()))
+        let Some(end) = (start..(start + 4).min(self.toks.len()))
             .take_while(|&k| words(k))
             .find(|&k| {
                 let next = self.low(k + 1);
@@ -235,6 +237,9 @@ impl<'a> Parser<'a> {
                     || matches!(next, "on" | "over" | "via" | "at" | "only")
                         && !self.toks[k + 1].paren
                     || parse_port(next).is_some()
+                    // "the OAI-PMH providers our collections are configured
+                    // to harvest from": a relative clause says which.
+                    || matches!(next, "our" | "we" | "that" | "which" | "who" | "they")
             })
         else {
             return;
