@@ -133,3 +133,23 @@ fn peers_said_by_their_kind_are_asked_for() {
     );
     assert!(e.contains("names no peer"), "{e}");
 }
+
+#[test]
+fn a_preposition_after_execution_is_no_program() {
+    // "remote code execution through the creation of cron jobs" made
+    // "through" an executable to block (an invalid policy).
+    let i = parsed(
+        "An attacker can achieve code execution through the creation of cron jobs. Nothing in the cms pods (app=cms, namespace web) should run /usr/bin/at.",
+    );
+    assert_eq!(i.resources.binaries, vec!["/usr/bin/at"]);
+}
+
+#[test]
+fn where_writes_keep_going_is_left_alone() {
+    // "make /srv/app/src/ … read-only …; uploads keep going to
+    // /var/lib/ckan/" made the upload directory read-only too.
+    let i = parsed(
+        "make /srv/site/ read-only in the cms pods (app=cms, namespace web); uploads still go to /srv/uploads/.",
+    );
+    assert_eq!(i.resources.dirs, vec!["/srv/site/"]);
+}

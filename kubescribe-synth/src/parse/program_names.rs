@@ -77,6 +77,15 @@ impl<'a> Parser<'a> {
                     | "like"
                     | "anything" | "everything" | "nothing"
             )
+            // "code execution through the creation of cron jobs": a
+            // preposition, no program.
+            && (known.is_some()
+                || !matches!(
+                    l,
+                    "through" | "via" | "by" | "with" | "from" | "into" | "onto" | "for" | "of"
+                        | "in" | "on" | "under" | "across" | "without" | "during" | "after"
+                        | "before" | "upon" | "inside"
+                ))
             && (known.is_some() || !(l.ends_with("ed") || l.ends_with("ing") || l.ends_with("ly")))
             && is_ident(raw, &['-', '_', '.'])
             // "--" or "-" between a heading and the intent is punctuation.

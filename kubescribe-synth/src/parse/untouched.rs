@@ -128,6 +128,7 @@ pub(super) fn without_untouched(text: &str) -> Option<String> {
                     || still_written(&w)
                     || still_runs(&w)
                     || keeps_flowing(&w)
+                    || still_lands(&w)
                     || out_of_scope(&w)
                     || effect_after(&w)
                     || not_isolating(&w)
@@ -380,6 +381,24 @@ fn keeps_flowing(words: &[String]) -> bool {
             .iter()
             .any(|w| matches!(w.as_str(), "keep" | "keeps" | "continue" | "continues"))
         && verbs.iter().all(|w| GOING_ON.contains(&w.as_str()))
+}
+
+/// "uploads keep going to /var/lib/ckan/", "logs still land in
+/// /var/log/app/": where writes go on as they did (the path is no part of
+/// the block said before).
+fn still_lands(words: &[String]) -> bool {
+    matches!(
+        words,
+        [what, on, verb, prep, path]
+            if what.chars().all(|c| c.is_ascii_lowercase())
+                && matches!(on.as_str(), "keep" | "keeps" | "still")
+                && matches!(
+                    verb.as_str(),
+                    "going" | "go" | "goes" | "landing" | "land" | "lands" | "written"
+                )
+                && matches!(prep.as_str(), "to" | "in" | "into" | "under")
+                && path.starts_with('/')
+    )
 }
 
 /// "without putting the pods into default-deny", "without isolating
