@@ -6,6 +6,7 @@
 //! ambiguous information is an [`IntentParseError`] naming what to supply.
 
 mod actions;
+mod chat;
 mod clauses;
 mod context_values;
 mod corrections;

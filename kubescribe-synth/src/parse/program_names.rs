@@ -76,6 +76,8 @@ impl<'a> Parser<'a> {
                     // "should run like `s2i build --cap-drop=…`".
                     | "like"
                     | "anything" | "everything" | "nothing"
+                    // "should never run what it scans".
+                    | "what" | "whatever" | "which" | "whichever"
             )
             // "code execution through the creation of cron jobs": a
             // preposition, no program.

@@ -53,6 +53,28 @@ fn parse_read_parts(
     let bounded = untouched::without_untouched(text);
     let text = bounded.as_deref().unwrap_or(text);
     let mut resolver = resolver;
+    // A chat thread: its last message that asks is the intent (refused
+    // when it leaves something out); the discussion before is background.
+    if let Some(masked) = chat::last_ask(text) {
+        let again: Option<&mut dyn PodResolver> = match resolver {
+            Some(ref mut r) => Some(&mut **r),
+            None => None,
+        };
+        match Parser::new(&masked).with_session(&session).run(again) {
+            Ok(mut p) if sentences::complete(&p) => {
+                if p.intent.engine.is_none() {
+                    p.intent.engine = sentences::engine_in(text, p.intent.domain);
+                }
+                p.assumptions.push(
+                    "a chat thread: its last message that asks read as the intent, the discussion before it as background"
+                        .into(),
+                );
+                return Ok(p);
+            }
+            Err(e @ IntentParseError::Missing(_)) => return Err(e),
+            _ => {}
+        }
+    }
     // Background around one imperative sentence that says it all.
     if let Some(masked) = sentences::imperative_only(text) {
         let again: Option<&mut dyn PodResolver> = match resolver {

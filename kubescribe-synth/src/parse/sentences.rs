@@ -127,7 +127,7 @@ fn sentence_spans(text: &str) -> Vec<(usize, usize)> {
 /// verb ("Allow …", "Please block …", "Now, add …", "Start by denying …",
 /// "- deny …"; not an alert's tag "Alert! …"), or it restricts with a modal
 /// ("An Nginx container should only run Nginx", "X must not read …").
-fn asks(s: &str) -> bool {
+pub(super) fn asks(s: &str) -> bool {
     // "NOTE: The software should NOT be installed …": a manual's
     // admonition asks only as a command ("Note: block …").
     if s.trim_start().split_once(": ").is_some_and(|(lead, _)| {
