@@ -962,7 +962,8 @@ Intent forms (docs/intents.md):
           (the last word counts; \"not sure yet\" is refused)
 Refused (exit 1) when something is missing: which pods, which files, which traffic
 (\"trusted networks\", \"the office VPN\", \"the intranet\", \"the clients that need
-it\" name none), which port (service names like postgresql are not ports; \"whatever
+it\", \"from the exam room\", \"reach the CrowdStrike cloud\", \"to infra nodes\" name
+none), which port (service names like postgresql are not ports; \"whatever
 port it uses\", \"the private API port\" give none), what to do.
 Examples:
   kubescribe intent parse \"only app=web may connect to app=db on 5432 in namespace shop\"
