@@ -67,3 +67,13 @@ fn what_a_scanner_scans_is_no_program() {
     );
     assert_eq!(i.resources.dirs, vec!["/srv/inbox/"]);
 }
+
+#[test]
+fn a_structured_ask_is_no_chat_thread() {
+    // Fields of a form ("Scope: …", "What: …", "Why: …") are read together.
+    let i = parsed(
+        "Scope: the web pods, app=web in namespace shop\nWhat: block egress to 10.0.0.0/8\nWhy: the pods have no business in the office network",
+    );
+    assert_eq!(i.scope.labels.get("app").map(String::as_str), Some("web"));
+    assert_eq!(i.resources.cidrs, vec!["10.0.0.0/8"]);
+}

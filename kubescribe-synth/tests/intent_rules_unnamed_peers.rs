@@ -53,3 +53,17 @@ fn a_benchmark_items_number_is_no_address() {
     );
     assert_eq!(i.resources.cidrs, vec!["10.9.0.5/32"]);
 }
+
+#[test]
+fn a_peer_said_by_its_kind_before_to_is_asked_for() {
+    // "allow ingress from the ingress controller to app=web … on 443"
+    // allowed 443 from everyone.
+    let e =
+        refused("allow ingress from the ingress controller to app=web in namespace shop on 443");
+    assert!(e.contains("names no peer"), "{e}");
+    // Its namespace given, it is a peer.
+    let i = parsed(
+        "allow ingress from the ingress controller in namespace ingress-nginx to app=web in namespace shop on 443",
+    );
+    assert_eq!(i.resources.peers.len(), 1);
+}

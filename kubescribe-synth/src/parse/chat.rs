@@ -23,6 +23,13 @@ fn turn(line: &str) -> Option<(&str, usize)> {
             "app" | "name" | "namespace" | "ns" | "labels" | "pods" | "fix" | "goal" | "note"
                 | "problem" | "expected" | "description" | "summary" | "title" | "action"
                 | "selector" | "message" | "severity" | "rule" | "output" | "priority"
+                // A structured ask's fields ("Scope: …", "What: …", "Why: …").
+                | "scope" | "what" | "why" | "where" | "when" | "who" | "how" | "target"
+                | "reason" | "impact" | "owner" | "ticket" | "status" | "request" | "ask"
+                | "context" | "background" | "environment" | "env" | "team" | "service"
+                | "component" | "cluster" | "policy" | "engine" | "direction" | "port"
+                | "ports" | "path" | "paths" | "files" | "binary" | "binaries" | "peers"
+                | "peer" | "source" | "destination" | "requirement" | "requirements"
         );
     (handle_ok && message.split_whitespace().count() >= 3).then(|| (handle, handle.len() + 2))
 }

@@ -234,8 +234,10 @@ impl<'a> Parser<'a> {
                 let next = self.low(k + 1);
                 self.ends_clause(k)
                     || k + 1 == self.toks.len()
-                    || matches!(next, "on" | "over" | "via" | "at" | "only")
-                        && !self.toks[k + 1].paren
+                    || matches!(
+                        next,
+                        "on" | "over" | "via" | "at" | "only" | "to" | "into" | "in" | "and" | "or"
+                    ) && !self.toks[k + 1].paren
                     || parse_port(next).is_some()
                     // "the OAI-PMH providers our collections are configured
                     // to harvest from": a relative clause says which.
