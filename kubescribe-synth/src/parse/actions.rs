@@ -555,12 +555,20 @@ impl<'a> Parser<'a> {
             Action::Audit
         } else if l == "only"
             && a.isolate
-            && matches!(
+            && (matches!(
                 next,
                 "goes" | "go" | "flows" | "flow" | "leaves" | "reaches" | "talks" | "connects"
                     // "lock down X so that 8090 only takes connections from …".
                     | "takes" | "accepts" | "receives" | "gets"
             )
+                // "Lock down the npd pods (…): only /a and /b may be executed".
+                || (i + 1..(i + 12).min(self.toks.len()))
+                    .take_while(|&k| {
+                        k == i + 1
+                            || !self.ends_clause(k - 1)
+                            || self.toks[k - 1].text.starts_with('/')
+                    })
+                    .any(|k| matches!(self.low(k), "may" | "can" | "should" | "must")))
         {
             // "lock down X so their egress only goes to the kube-apiserver":
             // the allow-list that the lock-down leaves.
@@ -817,7 +825,7 @@ impl<'a> Parser<'a> {
                 .take_while(|&j| j == k + 1 || !self.ends_clause(j - 1))
                 .any(|j| {
                     // "…; drop all the others.": its period too.
-                    matches!(
+                    (matches!(
                         self.low(j).trim_end_matches(['.', ',', ';', '!']),
                         "other"
                             | "others"
@@ -826,7 +834,10 @@ impl<'a> Parser<'a> {
                             | "non-allowed"
                             | "unlisted"
                             | "unallowed"
-                    ) && !self.other_than(j)
+                    ) || self.low(j).trim_end_matches(['.', ',', ';', '!']) == "else"
+                        // "… shouldn't be able to call anything else".
+                        && matches!(self.low(j - 1), "anything" | "anyone" | "anywhere"))
+                        && !self.other_than(j)
                 })
         {
             a.deny_others = true;

@@ -153,7 +153,14 @@ impl<'a> Parser<'a> {
             // Those excepted are on the other side: "access … for all
             // hosts except the web pods" lets them in; "anywhere but X",
             // "talk to anyone but X" lets the pods out to them.
-            let out = prev == "anywhere" || (i.saturating_sub(3)..i).any(|k| self.low(k) == "to");
+            // ("must not reach anything but coderd (…)": reached too.)
+            let out = prev == "anywhere"
+                || (i.saturating_sub(3)..i).any(|k| {
+                    matches!(
+                        self.low(k),
+                        "to" | "reach" | "reaches" | "contact" | "call" | "calls"
+                    )
+                });
             self.cue = Some(if out { Cue::To } else { Cue::From });
             self.cue_at = i;
             // ("anywhere except port 25" names it at once.)

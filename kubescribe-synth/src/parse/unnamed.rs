@@ -215,7 +215,10 @@ impl<'a> Parser<'a> {
             _ => return,
         };
         // (Without a determiner only there: "to infra nodes".)
-        let determiner = matches!(self.low(i + 1), "the" | "our" | "their");
+        // ("only from CloudFront's origin-facing servers": a possessive too.)
+        let determiner = matches!(self.low(i + 1), "the" | "our" | "their")
+            || self.low(i + 1).ends_with("'s")
+            || self.low(i + 1).ends_with("’s");
         if !(determiner || restricted_to) || determiner && self.ends_clause(i + 1) {
             return;
         }
