@@ -508,10 +508,7 @@ impl<'a> Parser<'a> {
         // (A label inside an aside, "(app.kubernetes.io/component: worker,
         // …)", ends no clause.)
         let t_start = self.toks[i].start;
-        let open_aside = |k: usize| {
-            let said = &self.text[t_start..self.toks[k].start];
-            said.matches('(').count() > said.matches(')').count()
-        };
+        let open_aside = |k: usize| self.paren_depth(t_start, self.toks[k].start) > 0;
         let keep_from = matches!(l, "keep" | "keeps")
             && (i + 1..(i + 16).min(self.toks.len()))
                 .take_while(|&k| {

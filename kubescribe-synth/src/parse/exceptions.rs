@@ -368,10 +368,7 @@ impl<'a> Parser<'a> {
         // subject of a permission.
         // (A comma inside a parenthesis glossing the subject ends no clause:
         // "nothing but the medusa server (node, /usr/local/bin/node) may …".)
-        let in_parens = |k: usize| {
-            let between = &self.text[self.toks[last].end..self.toks[k].start];
-            between.matches('(').count() > between.matches(')').count()
-        };
+        let in_parens = |k: usize| self.paren_depth(self.toks[last].end, self.toks[k].start) > 0;
         // ("Nothing but /bin/sh, /usr/bin/sudo and /usr/local/bin/php
         // should execute …": a list of paths between.)
         // ("nothing but the server itself, /app/server, should open it": the

@@ -755,6 +755,14 @@ impl<'a> Parser<'a> {
         false
     }
 
+    /// How many more parentheses the text between byte offsets `from` and
+    /// `to` opens than it closes (negative: it closes more): whether a
+    /// clause mark there lies inside an aside ("(app: web, ns shop)").
+    fn paren_depth(&self, from: usize, to: usize) -> isize {
+        let s = &self.text[from..to];
+        s.matches('(').count() as isize - s.matches(')').count() as isize
+    }
+
     fn low(&self, i: usize) -> &str {
         self.toks.get(i).map(|t| t.lower.as_str()).unwrap_or("")
     }

@@ -18,10 +18,9 @@ impl<'a> Parser<'a> {
             ) && (k..i).all(|j| {
                 // (Inside a gloss: "of hivemq-edge (app.kubernetes.io/name:
                 // hivemq-edge, ns shopfloor) to …".)
-                let upto = &self.text[self.toks[k].start..self.toks[j].end];
                 !self.ends_clause(j)
                     || self.toks[j].paren
-                    || upto.matches('(').count() > upto.matches(')').count()
+                    || self.paren_depth(self.toks[k].start, self.toks[j].end) > 0
             });
             (k + 1..(k + 4).min(i))
                 .find(|&j| self.low(j) == "access" && self.low(j + 1) == "to")
@@ -39,8 +38,8 @@ impl<'a> Parser<'a> {
                     && parse_port(self.low(k + 2)).is_some()
                     || parse_port(self.low(k + 1)).is_some())
                 && (k..i).all(|j| {
-                    let upto = &self.text[self.toks[k].start..self.toks[j].end];
-                    !self.ends_clause(j) || upto.matches('(').count() > upto.matches(')').count()
+                    !self.ends_clause(j)
+                        || self.paren_depth(self.toks[k].start, self.toks[j].end) > 0
                 })
                 && (k..i).all(|j| !matches!(self.low(j), "egress" | "outbound" | "outgoing" | "to"))
         })

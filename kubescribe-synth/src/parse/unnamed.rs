@@ -203,8 +203,8 @@ impl<'a> Parser<'a> {
                 .rev()
                 .take_while(|&k| {
                     // (A comma inside an aside ends no clause.)
-                    let after = &self.text[self.toks[k].end..self.toks[i].start];
-                    !self.ends_clause(k) || after.matches(')').count() > after.matches('(').count()
+                    !self.ends_clause(k)
+                        || self.paren_depth(self.toks[k].end, self.toks[i].start) < 0
                 })
                 .any(|k| matches!(self.low(k), "restrict" | "restricts" | "limit" | "limits"));
         let direction = match l {
