@@ -34,9 +34,11 @@ fn the_one_let_in_without_an_object_connects_to_the_pods_named_before() {
     assert_eq!(i.direction, Some(Direction::Ingress));
     let i = parsed("lock down app=cache in ns data so that only app=web can connect on 6379");
     assert_eq!(i.direction, Some(Direction::Ingress));
-    // Alone, the subject is the pods, and it connects out.
-    let i = parsed("only app=web in ns data may connect on 6379");
-    assert_eq!(i.direction, Some(Direction::Egress));
+    // Alone, who connects is said but not the pods connected to: asked
+    // for (it once read web's egress on 6379, an allow-list of web's
+    // traffic nobody asked for).
+    let e = refused("only app=web in ns data may connect on 6379");
+    assert!(e.contains("which pods"), "{e}");
 }
 
 #[test]

@@ -170,6 +170,31 @@ impl<'a> Parser<'a> {
         if matches!(l, "don't" | "dont" | "doesn't") && is_allow(next) {
             return Some((Action::Block, i + 1, true));
         }
+        // "SYS_ADMIN is no longer allowed for …".
+        if l == "no" && next == "longer" && is_allow(self.low(i + 2)) {
+            return Some((Action::Block, i + 2, true));
+        }
+        // "the piston pods don't need any egress at all", "does not
+        // require NET_RAW": what a workload does without is blocked (not
+        // "we don't need to block it").
+        let need = |k: usize| matches!(self.low(k), "need" | "needs" | "require" | "requires");
+        let at = if matches!(l, "don't" | "dont" | "doesn't" | "doesnt") && need(i + 1) {
+            Some(i + 1)
+        } else if matches!(l, "do" | "does") && next == "not" && need(i + 2) {
+            Some(i + 2)
+        } else {
+            None
+        };
+        // (Nor a relative clause's "pods that do not need to communicate
+        // with Cassandra are blocked".)
+        if let Some(k) = at
+            && !(i > 0 && matches!(self.low(i - 1), "that" | "which" | "who"))
+            && !(self.low(k + 1) == "to"
+                && k + 2 < self.toks.len()
+                && self.action_phrase(k + 2, a).is_some())
+        {
+            return Some((Action::Block, k, true));
+        }
         // "the appuser is not able to write …", "unable to reach …".
         if l == "not" && next == "able" && self.low(i + 2) == "to" {
             return Some((Action::Block, i + 2, true));
@@ -911,64 +936,6 @@ impl<'a> Parser<'a> {
         }
         self.last_action_tok = Some(k);
         posture_end.unwrap_or(k + 1)
-    }
-
-    /// "… -- nothing else may reach httpbin", "nobody else gets in": as the
-    /// subject of reaching, the workload reached is protected (as "only
-    /// app=web may connect to app=db"). Returns the token to scan next.
-    pub(super) fn no_one_else_reaches(&mut self, a: &mut Acc, i: usize, n: usize) -> Option<usize> {
-        let (l, next) = (self.low(i), self.low(i + 1));
-        let no_one_else = matches!(l, "nothing" | "nobody" | "noone" | "none") && next == "else"
-            || l == "no" && next == "one" && self.low(i + 2) == "else";
-        let reaching = (i + 2..(i + 6).min(n)).any(|k| {
-            matches!(
-                self.low(k),
-                "reach"
-                    | "reaches"
-                    | "talk"
-                    | "talks"
-                    | "connect"
-                    | "connects"
-                    | "access"
-                    | "accesses"
-                    | "gets"
-                    | "get"
-                    | "enter"
-                    | "enters"
-            )
-        });
-        if !(no_one_else && reaching) {
-            return None;
-        }
-        a.only = true;
-        a.only_subject = true;
-        let after = i + if l == "no" { 3 } else { 2 };
-        // The rest of its sentence repeats the protected workload ("… may
-        // reach httpbin", "… connect to it").
-        Some(self.restating_end(after, n).unwrap_or(after))
-    }
-
-    /// Where the sentence (or parenthesis) from token `from` ends, when it
-    /// only restates what was said: nothing in it names a port or a path.
-    fn restating_end(&self, from: usize, n: usize) -> Option<usize> {
-        let mut end = from;
-        while end < n {
-            let gap = self
-                .toks
-                .get(end + 1)
-                .map(|t| &self.text[self.toks[end].end..t.start])
-                .unwrap_or("");
-            end += 1;
-            if gap.contains(')') || gap.contains(';') || gap.contains(". ") {
-                break;
-            }
-        }
-        (from..end)
-            .all(|j| {
-                let w = self.low(j);
-                !w.starts_with('/') && !w.bytes().any(|b| b.is_ascii_digit())
-            })
-            .then_some(end)
     }
 }
 

@@ -37,7 +37,7 @@ fn turn(line: &str) -> Option<(&str, usize)> {
 /// Whether a message asks for something: a sentence that asks, or an
 /// action word of the lexicon.
 fn asks(message: &str) -> bool {
-    super::sentences::asks(message)
+    super::ask_forms::asks(message)
         || message.split_whitespace().any(|w| {
             let w = w
                 .trim_matches(|c: char| !c.is_ascii_alphabetic())

@@ -118,6 +118,26 @@ pub(super) fn unnamed_values(
             "which traffic: \"{said}\" names no peer; give the FQDNs (`api.example.com`), CIDRs or pod labels"
         ));
     }
+    // (A namespace said alone is no pods: "… in namespace links".)
+    let pod_groups = |p: &Parser<'_>| {
+        let mut g: Vec<usize> = p
+            .mentions
+            .iter()
+            .filter(|m| matches!(m.who, Who::Label(..) | Who::Pod(_)))
+            .map(|m| m.group)
+            .collect();
+        g.sort_unstable();
+        g.dedup();
+        g.len()
+    };
+    if let Some(said) = &a.connects_to_unnamed
+        && domain == Domain::Network
+        && pod_groups(p) < 2
+    {
+        return Some(format!(
+            "which pods: \"{said}\" says who connects, not to which pods; name the pods connected to (labels or pod names)"
+        ));
+    }
     if let Some(said) = &a.excepted_who
         && domain == Domain::Network
         && a.cidrs.is_empty()

@@ -6,6 +6,7 @@
 //! ambiguous information is an [`IntentParseError`] naming what to supply.
 
 mod actions;
+mod ask_forms;
 mod chat;
 mod clauses;
 mod context_values;
@@ -372,6 +373,10 @@ struct Acc {
     self_peer: Option<String>,
     /// "only app=web may connect to …": "only" restricts the subject.
     only_subject: bool,
+    /// "Only app=shlink may connect on 6379 in namespace links": the pods
+    /// "only" lets connect, with no object and no pods named before (the
+    /// words said): the pods connected to are missing.
+    connects_to_unnamed: Option<String>,
     /// The executables acting on the files were excepted from their denial
     /// ("deny /vault/ unless it is /bin/vault"): only they may access them.
     excepted_sources: bool,

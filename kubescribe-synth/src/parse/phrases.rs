@@ -337,4 +337,62 @@ impl<'a> Parser<'a> {
             && (k + 1 >= self.toks.len() || self.ends_clause(k)))
         .then_some(k + 1)
     }
+
+    /// "… -- nothing else may reach httpbin", "nobody else gets in": as the
+    /// subject of reaching, the workload reached is protected (as "only
+    /// app=web may connect to app=db"). Returns the token to scan next.
+    pub(super) fn no_one_else_reaches(&mut self, a: &mut Acc, i: usize, n: usize) -> Option<usize> {
+        let (l, next) = (self.low(i), self.low(i + 1));
+        let no_one_else = matches!(l, "nothing" | "nobody" | "noone" | "none") && next == "else"
+            || l == "no" && next == "one" && self.low(i + 2) == "else";
+        let reaching = (i + 2..(i + 6).min(n)).any(|k| {
+            matches!(
+                self.low(k),
+                "reach"
+                    | "reaches"
+                    | "talk"
+                    | "talks"
+                    | "connect"
+                    | "connects"
+                    | "access"
+                    | "accesses"
+                    | "gets"
+                    | "get"
+                    | "enter"
+                    | "enters"
+            )
+        });
+        if !(no_one_else && reaching) {
+            return None;
+        }
+        a.only = true;
+        a.only_subject = true;
+        let after = i + if l == "no" { 3 } else { 2 };
+        // The rest of its sentence repeats the protected workload ("… may
+        // reach httpbin", "… connect to it").
+        Some(self.restating_end(after, n).unwrap_or(after))
+    }
+
+    /// Where the sentence (or parenthesis) from token `from` ends, when it
+    /// only restates what was said: nothing in it names a port or a path.
+    pub(super) fn restating_end(&self, from: usize, n: usize) -> Option<usize> {
+        let mut end = from;
+        while end < n {
+            let gap = self
+                .toks
+                .get(end + 1)
+                .map(|t| &self.text[self.toks[end].end..t.start])
+                .unwrap_or("");
+            end += 1;
+            if gap.contains(')') || gap.contains(';') || gap.contains(". ") {
+                break;
+            }
+        }
+        (from..end)
+            .all(|j| {
+                let w = self.low(j);
+                !w.starts_with('/') && !w.bytes().any(|b| b.is_ascii_digit())
+            })
+            .then_some(end)
+    }
 }

@@ -148,11 +148,12 @@ impl<'a> Parser<'a> {
             // Actions (one- to four-word phrases).
             // "kill" in a list of calls or capabilities ("CHOWN, NET_RAW
             // and KILL") names one.
+            // ("drop CHOWN, KILL and SETGID": in capitals, after one.)
+            let capital = self.toks[i].text.trim_end_matches(['.', ',', ';', ')']) == "KILL";
             let kill_named = l == "kill"
                 && ((syscall_ctx || cap_ctx) && mode == Mode::Syscall
-                    || cap_ctx
-                        && (mode == Mode::Cap
-                            || self.toks[i].text.trim_end_matches(['.', ',', ';', ')']) == "KILL"));
+                    || cap_ctx && (mode == Mode::Cap || capital)
+                    || capital && mode == Mode::Cap);
             if !kill_named && let Some((act, k, negated)) = self.action_phrase(i, a) {
                 // "nothing should be able to connect to the app=db pods":
                 // all of their ingress.

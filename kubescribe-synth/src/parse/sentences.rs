@@ -7,15 +7,8 @@
 //! pods in which namespace, on what), the other sentences are background:
 //! their ports, namespaces and verbs describe the situation, not the policy.
 
+use super::ask_forms::*;
 use super::*;
-
-/// Verbs that open an imperative sentence: the ask.
-const IMPERATIVE: &[&str] = &[
-    "allow", "block", "deny", "permit", "prevent", "restrict", "audit", "log", "forbid", "drop",
-    "reject", "isolate", "disallow", "monitor", "detect", "watch", "stop", "kill", "protect",
-    "only", "let", "add", "create", "write", "enforce", "ensure", "alert", "make", "keep", "flag",
-    "give", "grant", "lock", "tighten", "harden",
-];
 
 /// Byte ranges of the sentences of `text`: a sentence ends at `.`, `!` or
 /// `?` followed by white space and a capital letter (or an opening quote,
@@ -48,6 +41,8 @@ fn sentence_spans(text: &str) -> Vec<(usize, usize)> {
                 .is_some_and(|w| matches!(w, "it" | "they" | "this" | "that" | "these" | "those"));
             imperative(rest)
                 || passive_denial(&rest[..end])
+                || prohibition(&rest[..end])
+                || kept_read_only(&rest[..end])
                 || drops_the_rest(&rest[..end])
                 || modal_restriction(&rest[..end]) && !points_back
         };
@@ -63,7 +58,9 @@ fn sentence_spans(text: &str) -> Vec<(usize, usize)> {
         }
         // "…, so the pods listen on 8080 now; accept ingress on 8080 only": a
         // command after a semicolon is a sentence of its own.
-        let semicolon_command = c == b';' && imperative(&text[i + 1..]);
+        // "…; how do I make /etc/passwd read-only in …?": so is a how-to
+        // question.
+        let semicolon_command = c == b';' && (imperative(&text[i + 1..]) || how_to(&text[i + 1..]));
         // "… and auto add.' We turned …": a quotation's closing mark goes
         // with the sentence it ends.
         if end_mark {
@@ -91,7 +88,9 @@ fn sentence_spans(text: &str) -> Vec<(usize, usize)> {
             // sentence that opens with a command starts anew too.
             let opens = b
                 .get(j)
-                .is_some_and(|x| x.is_ascii_uppercase() || b"`\"'([*-".contains(x))
+                // ("… at start. /srv/plugins/ has to stay read-only": a path
+                // opens one too.)
+                .is_some_and(|x| x.is_ascii_uppercase() || b"`\"'([*-/".contains(x))
                 || end_mark && c == b'.' && imperative(&text[j..])
                 // "… by default. cloudcore (…) should only accept …": so does
                 // one that restricts with a modal.
@@ -123,398 +122,12 @@ fn sentence_spans(text: &str) -> Vec<(usize, usize)> {
     spans
 }
 
-/// Whether the sentence asks for something: it opens with an imperative
-/// verb ("Allow …", "Please block …", "Now, add …", "Start by denying …",
-/// "- deny …"; not an alert's tag "Alert! …"), or it restricts with a modal
-/// ("An Nginx container should only run Nginx", "X must not read …").
-pub(super) fn asks(s: &str) -> bool {
-    // "NOTE: The software should NOT be installed …": a manual's
-    // admonition asks only as a command ("Note: block …").
-    if s.trim_start().split_once(": ").is_some_and(|(lead, _)| {
-        matches!(
-            lead.to_ascii_lowercase().as_str(),
-            "note" | "warning" | "caution" | "important" | "tip" | "hint" | "danger"
-        )
-    }) {
-        return imperative_after_colon(s);
-    }
-    imperative(s)
-        || passive_denial(s)
-        || drops_the_rest(s)
-        || only_may(s)
-        || story_before_command(s).is_some()
-        || modal_restriction(s)
-        || labelled_ask(s)
-        || imperative_after_colon(s)
-        || request(s)
-        || how_to(s)
-}
-
-/// "only /bin/aws-ebs-csi-driver, /bin/mount and /bin/umount may be
-/// executed", "only the mirth pods should be able to connect": an
-/// allow-list's subject and its modal.
-fn only_may(s: &str) -> bool {
-    let w = words_of(s);
-    (0..w.len()).any(|k| {
-        w[k] == "only"
-            && w[k + 1..(k + 13).min(w.len())]
-                .iter()
-                .any(|x| matches!(x.as_str(), "may" | "should" | "must" | "shall"))
-    })
-}
-
-/// "… keep IPC_LOCK and SYS_NICE and drop every other capability": an
-/// allow-list's edge said as a command (not "the chart drops all other
-/// capabilities": a description).
-fn drops_the_rest(s: &str) -> bool {
-    let w = words_of(s);
-    // "…, and every other capability is dropped": the same, in the passive.
-    let passive = (0..w.len().saturating_sub(1)).any(|k| {
-        matches!(w[k].as_str(), "every" | "all" | "any")
-            && w[k + 1] == "other"
-            && w[k + 2..(k + 5).min(w.len())]
-                .iter()
-                .any(|x| matches!(x.as_str(), "dropped" | "removed" | "denied" | "blocked"))
-    });
-    passive
-        || w.windows(3).any(|w| {
-            matches!(w[0].as_str(), "drop" | "deny" | "block" | "remove")
-                && matches!(w[1].as_str(), "every" | "all" | "any")
-                && w[2] == "other"
-        })
-}
-
-/// "How do I make every pod in namespace x drop incoming ping?", "is there
-/// a way to block …?", "any way to only allow …?": a question that asks
-/// for what its verb says.
-fn how_to(s: &str) -> bool {
-    let w = words_of(s);
-    let opens = |p: &[&str]| w.len() > p.len() && w.iter().zip(p).all(|(a, b)| a == b);
-    let after = [
-        &["how", "do", "i"][..],
-        &["how", "can", "i"],
-        &["how", "do", "we"],
-        &["how", "can", "we"],
-        &["how", "to"],
-        &["is", "there", "a", "way", "to"],
-        &["is", "it", "possible", "to"],
-        &["any", "way", "to"],
-    ]
-    .iter()
-    .find(|p| opens(p))
-    .map(|p| p.len());
-    after.is_some_and(|k| {
-        let v = if w[k] == "only" { k + 1 } else { k };
-        w.get(v)
-            .is_some_and(|v| IMPERATIVE.contains(&v.as_str()) || v == "make")
-    })
-}
-
-/// The sentence's words, lower case, without the punctuation around them.
-pub(super) fn words_of(s: &str) -> Vec<String> {
-    s.split_whitespace()
-        .map(|w| {
-            w.trim_matches(|c: char| !c.is_ascii_alphanumeric() && c != '\'')
-                .to_ascii_lowercase()
-        })
-        .collect()
-}
-
-/// "can you watch for writes …", "…, but could you please log every …":
-/// a request for what an imperative verb says.
-fn request(s: &str) -> bool {
-    let w = words_of(s);
-    (0..w.len().saturating_sub(2)).any(|k| {
-        matches!(w[k].as_str(), "can" | "could" | "would" | "will")
-            && matches!(w[k + 1].as_str(), "you" | "u")
-            && {
-                let v = if w[k + 2] == "please" { k + 3 } else { k + 2 };
-                w.get(v).is_some_and(|v| IMPERATIVE.contains(&v.as_str()))
-            }
-    })
-}
-
-/// "egress of the logstash pods has to be restricted to …", "… needs to be
-/// blocked": an obligation on the pods, in the passive (an ask when no
-/// sentence asks with a command or a request).
-fn obligation(s: &str) -> bool {
-    let w = words_of(s);
-    w.windows(4).any(|x| {
-        matches!(
-            (x[0].as_str(), x[1].as_str(), x[2].as_str()),
-            ("has" | "have" | "needs" | "need" | "ought", "to", "be")
-        ) && matches!(
-            x[3].as_str(),
-            "restricted"
-                | "limited"
-                | "blocked"
-                | "denied"
-                | "allowed"
-                | "permitted"
-                | "prevented"
-                | "isolated"
-                | "audited"
-                | "logged"
-                | "monitored"
-                | "dropped"
-                // "5038 … needs to be reachable by the fop2 pods and by
-                // nothing else".
-                | "reachable"
-                | "accessible"
-        )
-    })
-}
-
-/// "seccomp: block io_uring …", "Until we find the source: alert whenever
-/// …": a short lead-in, a colon, then a command.
-fn imperative_after_colon(s: &str) -> bool {
-    // (An aside naming the pods does not count: "The build runners
-    // (role=x, namespace y) get no kubectl: block …".)
-    let words = |lead: &str| {
-        let mut depth = 0usize;
-        lead.split_whitespace()
-            .filter(|w| {
-                let inside = depth > 0 || w.starts_with('(');
-                depth = (depth + w.matches('(').count()).saturating_sub(w.matches(')').count());
-                !inside
-            })
-            .count()
-    };
-    s.split_once(": ")
-        .is_some_and(|(lead, rest)| words(lead) <= 30 && imperative(rest))
-}
-
-/// Where the command starts in a sentence that tells a story of more than
-/// six words before a colon and then commands ("… would be somebody poking
-/// around: audit every execution of …"), when the story asks nothing itself.
-fn story_before_command(s: &str) -> Option<usize> {
-    // (Not the colon of an aside's "app: web".)
-    let mut depth = 0i32;
-    let at = s.char_indices().find_map(|(k, c)| {
-        match c {
-            '(' => depth += 1,
-            ')' => depth -= 1,
-            ':' if depth == 0 && s[k + 1..].starts_with(' ') => return Some(k),
-            _ => {}
-        }
-        None
-    })?;
-    let (lead, rest) = (&s[..at], &s[at + 2..]);
-    // A lead that names the pods ("Do the same for the workspace pods (…)
-    // in namespace gitpod: they must not …") is part of the ask.
-    // (Its asides stay anyway.)
-    let mut depth = 0usize;
-    let names_pods = lead.split_whitespace().any(|w| {
-        let inside = depth > 0 || w.starts_with('(');
-        depth = (depth + w.matches('(').count()).saturating_sub(w.matches(')').count());
-        let w = w.trim_matches(|c: char| matches!(c, '(' | ')' | ',' | '.' | ';'));
-        !inside
-            && (split_label(w).is_some()
-                || matches!(w.to_ascii_lowercase().as_str(), "namespace" | "ns"))
-    });
-    (lead.split_whitespace().count() > 6 && !names_pods && asks(rest) && !asks(lead))
-        .then_some(at + 2)
-}
-
-/// Words of the labels that introduce what an issue or a pull request asks
-/// for: "Fix: …", "Fix shape: …", "Expected result: …", "Goal: …",
-/// "Suggested fix: …", "Remediation: …".
-const ASK_LABEL_WORDS: &[&str] = &[
-    "fix",
-    "solution",
-    "proposal",
-    "remediation",
-    "recommendation",
-    "mitigation",
-    "goal",
-    "requirement",
-    "requirements",
-    "request",
-    "expected",
-    "desired",
-    "criteria",
-    // "What I want: …", "what i need: …".
-    "want",
-    "need",
-];
-
-/// Whether `label` (a heading, or the words before a colon) labels the
-/// ask: at most four words, one of them an ask label's word.
-fn ask_label(label: &str) -> bool {
-    let words: Vec<String> = label
-        .split_whitespace()
-        .map(|w| {
-            w.trim_matches(|c: char| !c.is_ascii_alphabetic())
-                .to_ascii_lowercase()
-        })
-        .filter(|w| !w.is_empty())
-        .collect();
-    !words.is_empty()
-        && words.len() <= 4
-        && words.iter().any(|w| ASK_LABEL_WORDS.contains(&w.as_str()))
-}
-
-/// Whether the sentence opens with a label of what is asked ("Expected
-/// Result: all egress should be restricted").
-fn labelled_ask(s: &str) -> bool {
-    let s = s.trim_start_matches(|c: char| !c.is_ascii_alphabetic());
-    s.split_once(':')
-        .is_some_and(|(label, rest)| !rest.trim().is_empty() && ask_label(label))
-}
-
-/// "should only", "must not", "may never": a modal and its restriction.
-fn modal_restriction(s: &str) -> bool {
-    let words: Vec<String> = s
-        .split_whitespace()
-        .map(|w| {
-            w.trim_matches(|c: char| !c.is_ascii_alphanumeric() && c != '\'')
-                .to_ascii_lowercase()
-        })
-        .collect();
-    // "… should accept connections on 5800 and nothing else": a modal whose
-    // allow-list's edge follows.
-    let modal = |w: &str| matches!(w, "must" | "should" | "may" | "shall" | "can");
-    // "should accept only 25/tcp", "should be reachable only from …",
-    // "should take 27017 only from …": the restriction a few words on.
-    let raw: Vec<&str> = s.split_whitespace().collect();
-    let later_only = (0..words.len()).any(|k| {
-        matches!(words[k].as_str(), "must" | "should" | "shall")
-            && (k + 1..(k + 16).min(words.len()))
-                .take_while(|&j| !raw[j - 1].ends_with([',', ';', '.', ':']))
-                .any(|j| words[j] == "only")
-    });
-    later_only
-        || words.windows(2).any(|w| {
-            matches!(w[0].as_str(), "must" | "should" | "may" | "shall")
-                && matches!(w[1].as_str(), "only" | "not" | "never")
-                || matches!(w[0].as_str(), "mustn't" | "shouldn't")
-        })
-        || words.iter().any(|w| modal(w))
-            && words.windows(2).any(|w| {
-                w[0] == "nothing" && w[1] == "else"
-                || w[0] == "no" && w[1] == "other"
-                // "nothing but /metrics-server should touch …".
-                || matches!(w[0].as_str(), "nothing" | "nobody" | "noone")
-                    && matches!(w[1].as_str(), "but" | "except" | "besides")
-            })
-}
-
-/// "CAP_SYS_ADMIN must be denied to …": a modal's passive denial.
-fn passive_denial(s: &str) -> bool {
-    words_of(s).windows(3).any(|w| {
-        matches!(w[0].as_str(), "must" | "shall")
-            && w[1] == "be"
-            && matches!(
-                w[2].as_str(),
-                "denied" | "blocked" | "prevented" | "forbidden" | "dropped" | "restricted"
-                    // "Anybody other than X must be kept off port 8888 …".
-                    | "kept"
-            )
-    })
-}
-
-/// Whether the sentence opens with an imperative verb.
-fn imperative(s: &str) -> bool {
-    let s = s.trim_start_matches(|c: char| !c.is_ascii_alphabetic());
-    // "With a Tetragon policy, prevent …", "Using Calico, log …": a
-    // leading phrase of how, up to its comma.
-    // "Until the QA instance is upgraded, block …", "For now, deny …": a
-    // leading clause of when or why, up to its comma (not "if"/"when": a
-    // manual's condition, "If your environment restricts …, allow …").
-    let lead = s.split_whitespace().next().unwrap_or("");
-    let lead_words = if ["with", "using", "via"]
-        .iter()
-        .any(|x| lead.eq_ignore_ascii_case(x))
-    {
-        6
-    } else if [
-        "until",
-        "once",
-        "while",
-        "before",
-        "after",
-        "since",
-        "because",
-        "for",
-        "during",
-        "meanwhile,",
-        "now",
-        "given",
-    ]
-    .iter()
-    .any(|x| lead.eq_ignore_ascii_case(x))
-    {
-        12
-    } else {
-        0
-    };
-    // (Its comma, not one inside an aside: "for now keep the runner (…,
-    // namespace ci) from …".)
-    if lead_words > 0
-        && let Some(c) = s.find(", ")
-        && s[..c].split_whitespace().count() <= lead_words
-        && s[..c].matches('(').count() == s[..c].matches(')').count()
-    {
-        return imperative(&s[c + 2..]);
-    }
-    let mut words = s.split_whitespace().peekable();
-    let mut w = words.next().unwrap_or("");
-    while [
-        "please", "pls", "plz", "so", "then", "now,", "now", "next,", "next", "first,", "finally,",
-    ]
-    .iter()
-    .any(|x| w.eq_ignore_ascii_case(x))
-    {
-        w = words.next().unwrap_or("");
-    }
-    // "for now keep the n8n process …", "for now, deny …".
-    if w.eq_ignore_ascii_case("for")
-        && words
-            .peek()
-            .is_some_and(|x| x.trim_end_matches(',').eq_ignore_ascii_case("now"))
-    {
-        words.next();
-        w = words.next().unwrap_or("");
-    }
-    // "Start by denying all ingress …": the gerund is the verb.
-    let gerund: String;
-    if ["start", "begin"].iter().any(|x| w.eq_ignore_ascii_case(x))
-        && words.peek().is_some_and(|x| x.eq_ignore_ascii_case("by"))
-    {
-        words.next();
-        let g = words.next().unwrap_or("").to_ascii_lowercase();
-        gerund = match g.strip_suffix("ing") {
-            Some("isolat") => "isolate".to_string(),
-            Some(stem) => stem.to_string(),
-            None => String::new(),
-        };
-        w = &gerund;
-        if words.peek().is_none() {
-            return false;
-        }
-    }
-    let bare = w.trim_end_matches([',', ';']);
-    // "pls alow egres …": a command typed in a hurry.
-    let lower = bare.to_ascii_lowercase();
-    let bare = super::typos::corrected(&lower).unwrap_or(bare);
-    // "Alert! …" is a tag; "drop:" or "- allow: …" a key of pasted config.
-    let Some(second) = words.next() else {
-        return false;
-    };
-    if w.ends_with('!') || w.ends_with(':') {
-        return false;
-    }
-    // "Limit access to port 8080 of X to …" (not "Limit the ability of …").
-    IMPERATIVE.iter().any(|v| bare.eq_ignore_ascii_case(v))
-        || bare.eq_ignore_ascii_case("limit") && second.eq_ignore_ascii_case("access")
-}
-
 /// `text` with every sentence but those that ask blanked out (offsets kept;
 /// asides naming the workload stay), when some sentences ask and others do
 /// not (a title and its "Fix: …" ask together), and no configuration is
 /// pasted around them.
 pub(super) fn imperative_only(text: &str) -> Option<String> {
-    let spans = sentence_spans(text);
+    let mut spans = sentence_spans(text);
     if spans.len() < 2 {
         return None;
     }
@@ -527,6 +140,35 @@ pub(super) fn imperative_only(text: &str) -> Option<String> {
     let mut imp: Vec<usize> = (0..spans.len())
         .filter(|&k| asks(&text[spans[k].0..spans[k].1]) || k > 0 && heading(k - 1))
         .collect();
+    // "block access to /dev/kmsg for … . /dev/kmsg isn't the only way to
+    // read the kernel log, …, so /proc/kmsg as well": a sentence after the
+    // ask that adds values to it ("… as well", "… too") belongs to it.
+    let mut trimmed = false;
+    if let Some(&first) = imp.first() {
+        let adds = |k: usize| {
+            let s = &text[spans[k].0..spans[k].1];
+            let w = words_of(s);
+            (w.ends_with(&["as".to_string(), "well".to_string()])
+                || w.last().is_some_and(|x| x == "too"))
+                && s.split_whitespace().any(|x| {
+                    x.trim_start_matches(['(', '`', '"']).starts_with('/')
+                        || x.chars().all(|c| c.is_ascii_digit())
+                })
+        };
+        let added: Vec<usize> = (first + 1..spans.len())
+            .filter(|&k| !imp.contains(&k) && adds(k))
+            .collect();
+        // (From its "so" on: "…, this can also be done through /proc, so
+        // /proc/kmsg as well" adds /proc/kmsg.)
+        for &k in &added {
+            if let Some(at) = text[spans[k].0..spans[k].1].rfind(", so ") {
+                spans[k].0 += at + 5;
+                trimmed = true;
+            }
+        }
+        imp.extend(added);
+        imp.sort_unstable();
+    }
     // "… and nothing else should talk to the server directly, so lock down
     // the unleash pods …": the reason before a conclusion that asks is
     // background.
@@ -567,7 +209,7 @@ pub(super) fn imperative_only(text: &str) -> Option<String> {
             .filter(|&k| obligation(&text[spans[k].0..spans[k].1]))
             .collect();
     }
-    if imp.is_empty() || imp.len() == spans.len() {
+    if imp.is_empty() || imp.len() == spans.len() && !trimmed {
         return None;
     }
     // "/tmp/kdevtmpfsi\n/tmp/kinsing\n… prevent the two /tmp binaries in

@@ -335,6 +335,22 @@ impl<'a> Parser<'a> {
                 let only_subject = (i.saturating_sub(6)..i).any(|k| self.low(k) == "only")
                     && (i.saturating_sub(6)..i).any(|k| split_label(self.low(k)).is_some());
                 let scoped_before = self.groups.len() >= 2;
+
+                // (Only when the sentence opens with "only" and nothing named
+                // before it: "Only app=shlink may connect on 6379 in
+                // namespace links".)
+                let only_at = (i.saturating_sub(6)..i).find(|&k| self.low(k) == "only");
+                if let Some(o) = only_at
+                    && l.starts_with("connect")
+                    && objectless
+                    && only_subject
+                    && !scoped_before
+                    && (o == 0 || self.ends_clause(o - 1))
+                    && self.mentions.iter().all(|m| m.start >= self.toks[o].start)
+                {
+                    let t = &self.toks[i];
+                    a.connects_to_unnamed = Some(self.text[self.toks[o].start..t.end].to_string());
+                }
                 // "only the SIP proxy pods (…) should be able to send to that
                 // port": the pods' own port, said before, is reached.
                 let to_their_port = next == "to"

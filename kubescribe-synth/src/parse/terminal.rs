@@ -14,7 +14,7 @@
 
 use std::collections::BTreeMap;
 
-use super::sentences::words_of;
+use super::ask_forms::words_of;
 use super::*;
 
 /// What a pasted session gives the ask beyond its own words.

@@ -377,12 +377,20 @@ impl<'a> Parser<'a> {
         // by what listens on it.
         // "on the port coredns serves its metrics on": a port said by
         // what is served there.
+        // "on the port LT_PORT sets": the setting that holds it.
+        let setting = prev == "the"
+            && l == "port"
+            && self.toks.get(i + 1).is_some_and(|t| {
+                let w = t.text.trim_end_matches([',', '.', ';', ')']);
+                w.contains('_') && w.chars().all(|c| c.is_ascii_uppercase() || c == '_')
+            });
         let possessive = possessive
             || prev == "the"
                 && l == "port"
                 && next.chars().all(|c| c.is_ascii_lowercase() || c == '-')
                 && !matches!(next.as_str(), "named" | "number" | "" | "and" | "or")
             || next == "used"
+            || setting
             || i >= 2
                 && self.low(i - 2) == "the"
                 && prev != "named"
@@ -398,8 +406,9 @@ impl<'a> Parser<'a> {
             );
         if possessive && !any_one && parse_port(&next).is_none() {
             let from = self.toks[i.saturating_sub(1)].start;
+            let to = if setting { self.toks[i + 1].end } else { t.end };
             a.unnamed_port
-                .get_or_insert(self.text[from..t.end].to_string());
+                .get_or_insert(self.text[from..to].to_string());
         }
     }
 }

@@ -23,6 +23,7 @@ const SUBJECTS: &[&str] = &[
     "anything",
     "rest",
     "connections",
+    "requests",
 ];
 
 /// Words that may come before the subject: "all other traffic", "the rest
@@ -199,7 +200,9 @@ fn words(clause: &str) -> Vec<String> {
 /// as it is".
 fn leaves_alone(words: &[String]) -> bool {
     let as_is = match words {
-        [w @ .., a, i, s] if a == "as" && i == "it" && s == "is" => Some(w),
+        [w @ .., a, i, s] if a == "as" && (i == "it" && s == "is" || i == "they" && s == "are") => {
+            Some(w)
+        }
         [w @ .., a, s] if a == "as" && matches!(s.as_str(), "is" | "before" | "usual") => Some(w),
         _ => None,
     };
@@ -247,9 +250,12 @@ fn leaves_alone(words: &[String]) -> bool {
         Some("them" | "it" | "those" | "these")
     ) {
         from += 1;
-    } else if matches!(words.get(s + 1).map(String::as_str), Some("to" | "from"))
-        && let Some(k) = (s + 2..(s + 10).min(words.len()))
-            .find(|&k| matches!(words[k].as_str(), "stays" | "stay" | "remains" | "remain"))
+    } else if matches!(
+        words.get(s + 1).map(String::as_str),
+        // ("incoming requests on 2000 stay as they are": its port.)
+        Some("to" | "from" | "on")
+    ) && let Some(k) = (s + 2..(s + 10).min(words.len()))
+        .find(|&k| matches!(words[k].as_str(), "stays" | "stay" | "remains" | "remain"))
         && words[s + 2..k].iter().all(|w| {
             w.chars()
                 .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
@@ -324,7 +330,14 @@ fn leaves_alone(words: &[String]) -> bool {
 /// the ask's policy will do, said after it.
 fn effect_after(words: &[String]) -> bool {
     let w: Vec<&str> = words.iter().map(String::as_str).collect();
-    w.first() == Some(&"so")
+    // ("…, so SYS_ADMIN is no longer allowed for the sidecar pods": a rule
+    // for pods it names, the ask itself.)
+    let rule = w
+        .windows(2)
+        .any(|x| matches!(x[0], "not" | "longer") && matches!(x[1], "allowed" | "permitted"))
+        && w.iter().any(|x| matches!(*x, "pods" | "pod"));
+    !rule
+        && w.first() == Some(&"so")
         && w.windows(3).any(|x| {
             matches!(
                 x,

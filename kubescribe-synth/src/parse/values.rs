@@ -794,7 +794,33 @@ impl<'a> Parser<'a> {
         }
         // NET_ADMIN, SYS_PTRACE: capability names as the kernel writes them.
         // "(MKNOD)", "(CHOWN)": one in capitals, glossing what it allows.
-        let upper_cap = (raw.contains('_') || t.paren)
+        // "drop SETUID and SETGID for …": names in capitals that a "drop"
+        // or an "add" takes are capabilities (not the calls setuid, setgid).
+        let capitals = |j: usize| {
+            let w = self.toks[j]
+                .text
+                .trim_matches(|c: char| !c.is_ascii_alphanumeric() && c != '_');
+            w.len() > 2
+                && w.chars().all(|c| c.is_ascii_uppercase() || c == '_')
+                && CAPABILITIES.contains(
+                    &self
+                        .low(j)
+                        .trim_matches(|c: char| !c.is_ascii_alphanumeric() && c != '_'),
+                )
+        };
+        let dropped = capitals(i) && {
+            let mut j = i;
+            while j > 0 && (self.toks[j - 1].comma && capitals(j - 1))
+                || j > 1 && matches!(self.low(j - 1), "and" | "or") && capitals(j - 2)
+            {
+                j -= if self.toks[j - 1].comma { 1 } else { 2 };
+            }
+            matches!(
+                self.prev_low(j),
+                "drop" | "drops" | "dropping" | "add" | "adds" | "adding"
+            )
+        };
+        let upper_cap = (raw.contains('_') || t.paren || dropped)
             && raw.chars().all(|c| c.is_ascii_uppercase() || c == '_')
             && CAPABILITIES.contains(&l);
         if upper_cap || is_cap(l, *mode, cap_ctx) {

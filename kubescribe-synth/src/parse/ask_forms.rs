@@ -1,0 +1,531 @@
+//! The forms an ask takes in a sentence: a command ("Allow …", "Please
+//! block …", "default deny egress"), a modal restriction ("X should only
+//! …", "must not …"), a passive denial or prohibition ("must be denied",
+//! "is not permitted for the X pods"), an obligation ("has to stay
+//! read-only"), a request ("can you …", "please also keep …"), a how-to
+//! question, a labelled ask ("Fix: …"). `sentences` uses them to tell the
+//! ask from its background.
+
+use super::*;
+
+/// Verbs that open an imperative sentence: the ask.
+const IMPERATIVE: &[&str] = &[
+    "allow", "block", "deny", "permit", "prevent", "restrict", "audit", "log", "forbid", "drop",
+    "reject", "isolate", "disallow", "monitor", "detect", "watch", "stop", "kill", "protect",
+    "only", "let", "add", "create", "write", "enforce", "ensure", "alert", "make", "keep", "flag",
+    "give", "grant", "lock", "tighten", "harden",
+];
+
+/// Whether the sentence asks for something: it opens with an imperative
+/// verb ("Allow …", "Please block …", "Now, add …", "Start by denying …",
+/// "- deny …"; not an alert's tag "Alert! …"), or it restricts with a modal
+/// ("An Nginx container should only run Nginx", "X must not read …").
+pub(super) fn asks(s: &str) -> bool {
+    // "NOTE: The software should NOT be installed …": a manual's
+    // admonition asks only as a command ("Note: block …").
+    if s.trim_start().split_once(": ").is_some_and(|(lead, _)| {
+        matches!(
+            lead.to_ascii_lowercase().as_str(),
+            "note" | "warning" | "caution" | "important" | "tip" | "hint" | "danger"
+        )
+    }) {
+        return imperative_after_colon(s);
+    }
+    imperative(s)
+        || passive_denial(s)
+        || prohibition(s)
+        || kept_read_only(s)
+        || drops_the_rest(s)
+        || only_may(s)
+        || story_before_command(s).is_some()
+        || modal_restriction(s)
+        || labelled_ask(s)
+        || imperative_after_colon(s)
+        || request(s)
+        || how_to(s)
+}
+
+/// "only /bin/aws-ebs-csi-driver, /bin/mount and /bin/umount may be
+/// executed", "only the mirth pods should be able to connect": an
+/// allow-list's subject and its modal.
+pub(super) fn only_may(s: &str) -> bool {
+    let w = words_of(s);
+    (0..w.len()).any(|k| {
+        w[k] == "only"
+            && w[k + 1..(k + 13).min(w.len())]
+                .iter()
+                .any(|x| matches!(x.as_str(), "may" | "should" | "must" | "shall"))
+    })
+}
+
+/// "… keep IPC_LOCK and SYS_NICE and drop every other capability": an
+/// allow-list's edge said as a command (not "the chart drops all other
+/// capabilities": a description).
+pub(super) fn drops_the_rest(s: &str) -> bool {
+    let w = words_of(s);
+    // "…, and every other capability is dropped": the same, in the passive.
+    let passive = (0..w.len().saturating_sub(1)).any(|k| {
+        matches!(w[k].as_str(), "every" | "all" | "any")
+            && w[k + 1] == "other"
+            && w[k + 2..(k + 5).min(w.len())]
+                .iter()
+                .any(|x| matches!(x.as_str(), "dropped" | "removed" | "denied" | "blocked"))
+    });
+    passive
+        || w.windows(3).any(|w| {
+            matches!(w[0].as_str(), "drop" | "deny" | "block" | "remove")
+                && matches!(w[1].as_str(), "every" | "all" | "any")
+                && w[2] == "other"
+        })
+}
+
+/// "How do I make every pod in namespace x drop incoming ping?", "is there
+/// a way to block …?", "any way to only allow …?": a question that asks
+/// for what its verb says.
+pub(super) fn how_to(s: &str) -> bool {
+    let w = words_of(s);
+    let opens = |p: &[&str]| w.len() > p.len() && w.iter().zip(p).all(|(a, b)| a == b);
+    let after = [
+        &["how", "do", "i"][..],
+        &["how", "can", "i"],
+        &["how", "do", "we"],
+        &["how", "can", "we"],
+        &["how", "to"],
+        &["is", "there", "a", "way", "to"],
+        &["is", "it", "possible", "to"],
+        &["any", "way", "to"],
+    ]
+    .iter()
+    .find(|p| opens(p))
+    .map(|p| p.len());
+    after.is_some_and(|k| {
+        let v = if w[k] == "only" { k + 1 } else { k };
+        w.get(v)
+            .is_some_and(|v| IMPERATIVE.contains(&v.as_str()) || v == "make")
+    })
+}
+
+/// The sentence's words, lower case, without the punctuation around them.
+pub(super) fn words_of(s: &str) -> Vec<String> {
+    s.split_whitespace()
+        .map(|w| {
+            w.trim_matches(|c: char| !c.is_ascii_alphanumeric() && c != '\'')
+                .to_ascii_lowercase()
+        })
+        .collect()
+}
+
+/// "can you watch for writes …", "…, but could you please log every …":
+/// a request for what an imperative verb says.
+pub(super) fn request(s: &str) -> bool {
+    let w = words_of(s);
+    // "We've patched log4j, but please also keep the JVM … from …": a
+    // command after "please", late in the sentence.
+    let pleads = (0..w.len()).any(|k| {
+        w[k] == "please" && {
+            let v = if matches!(w.get(k + 1).map(String::as_str), Some("also" | "just")) {
+                k + 2
+            } else {
+                k + 1
+            };
+            w.get(v).is_some_and(|v| IMPERATIVE.contains(&v.as_str()))
+        }
+    });
+    // "Could the exporter pods (…) accept 9187 only from the monitoring
+    // namespace?": a question that restricts the pods it names.
+    let asks_of_pods = s.trim_end().ends_with('?')
+        && w.first()
+            .is_some_and(|x| matches!(x.as_str(), "can" | "could"))
+        && w.get(1)
+            .is_some_and(|x| matches!(x.as_str(), "the" | "our" | "all"))
+        && w.iter().any(|x| x == "only");
+    pleads
+        || asks_of_pods
+        || (0..w.len().saturating_sub(2)).any(|k| {
+            matches!(w[k].as_str(), "can" | "could" | "would" | "will")
+                && matches!(w[k + 1].as_str(), "you" | "u")
+                && {
+                    let v = if w[k + 2] == "please" { k + 3 } else { k + 2 };
+                    w.get(v).is_some_and(|v| IMPERATIVE.contains(&v.as_str()))
+                }
+        })
+}
+
+/// "egress of the logstash pods has to be restricted to …", "… needs to be
+/// blocked": an obligation on the pods, in the passive (an ask when no
+/// sentence asks with a command or a request).
+pub(super) fn obligation(s: &str) -> bool {
+    let w = words_of(s);
+    w.windows(4).any(|x| {
+        matches!(
+            (x[0].as_str(), x[1].as_str(), x[2].as_str()),
+            ("has" | "have" | "needs" | "need" | "ought", "to", "be")
+        ) && matches!(
+            x[3].as_str(),
+            "restricted"
+                | "limited"
+                | "blocked"
+                | "denied"
+                | "allowed"
+                | "permitted"
+                | "prevented"
+                | "isolated"
+                | "audited"
+                | "logged"
+                | "monitored"
+                | "dropped"
+                // "5038 … needs to be reachable by the fop2 pods and by
+                // nothing else".
+                | "reachable"
+                | "accessible"
+        )
+    })
+}
+
+/// "seccomp: block io_uring …", "Until we find the source: alert whenever
+/// …": a short lead-in, a colon, then a command.
+pub(super) fn imperative_after_colon(s: &str) -> bool {
+    // (An aside naming the pods does not count: "The build runners
+    // (role=x, namespace y) get no kubectl: block …".)
+    let words = |lead: &str| {
+        let mut depth = 0usize;
+        lead.split_whitespace()
+            .filter(|w| {
+                let inside = depth > 0 || w.starts_with('(');
+                depth = (depth + w.matches('(').count()).saturating_sub(w.matches(')').count());
+                !inside
+            })
+            .count()
+    };
+    // (The first colon outside an aside: "the piston pods (app: piston,
+    // …) don't need any egress: default deny egress for them".)
+    s.match_indices(": ")
+        .map(|(k, _)| k)
+        .find(|&k| s[..k].matches('(').count() <= s[..k].matches(')').count())
+        .is_some_and(|k| words(&s[..k]) <= 30 && imperative(&s[k + 2..]))
+}
+
+/// Where the command starts in a sentence that tells a story of more than
+/// six words before a colon and then commands ("… would be somebody poking
+/// around: audit every execution of …"), when the story asks nothing itself.
+pub(super) fn story_before_command(s: &str) -> Option<usize> {
+    // (Not the colon of an aside's "app: web".)
+    let mut depth = 0i32;
+    let at = s.char_indices().find_map(|(k, c)| {
+        match c {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            ':' if depth == 0 && s[k + 1..].starts_with(' ') => return Some(k),
+            _ => {}
+        }
+        None
+    })?;
+    let (lead, rest) = (&s[..at], &s[at + 2..]);
+    // A lead that names the pods ("Do the same for the workspace pods (…)
+    // in namespace gitpod: they must not …") is part of the ask.
+    // (Its asides stay anyway.)
+    let mut depth = 0usize;
+    let names_pods = lead.split_whitespace().any(|w| {
+        let inside = depth > 0 || w.starts_with('(');
+        depth = (depth + w.matches('(').count()).saturating_sub(w.matches(')').count());
+        let w = w.trim_matches(|c: char| matches!(c, '(' | ')' | ',' | '.' | ';'));
+        !inside
+            && (split_label(w).is_some()
+                || matches!(w.to_ascii_lowercase().as_str(), "namespace" | "ns"))
+    });
+    (lead.split_whitespace().count() > 6 && !names_pods && asks(rest) && !asks(lead))
+        .then_some(at + 2)
+}
+
+/// Words of the labels that introduce what an issue or a pull request asks
+/// for: "Fix: …", "Fix shape: …", "Expected result: …", "Goal: …",
+/// "Suggested fix: …", "Remediation: …".
+const ASK_LABEL_WORDS: &[&str] = &[
+    "fix",
+    "solution",
+    "proposal",
+    "remediation",
+    "recommendation",
+    "mitigation",
+    "goal",
+    "requirement",
+    "requirements",
+    "request",
+    "expected",
+    "desired",
+    "criteria",
+    // "What I want: …", "what i need: …".
+    "want",
+    "need",
+];
+
+/// Whether `label` (a heading, or the words before a colon) labels the
+/// ask: at most four words, one of them an ask label's word.
+pub(super) fn ask_label(label: &str) -> bool {
+    let words: Vec<String> = label
+        .split_whitespace()
+        .map(|w| {
+            w.trim_matches(|c: char| !c.is_ascii_alphabetic())
+                .to_ascii_lowercase()
+        })
+        .filter(|w| !w.is_empty())
+        .collect();
+    !words.is_empty()
+        && words.len() <= 4
+        && words.iter().any(|w| ASK_LABEL_WORDS.contains(&w.as_str()))
+}
+
+/// Whether the sentence opens with a label of what is asked ("Expected
+/// Result: all egress should be restricted").
+pub(super) fn labelled_ask(s: &str) -> bool {
+    let s = s.trim_start_matches(|c: char| !c.is_ascii_alphabetic());
+    s.split_once(':')
+        .is_some_and(|(label, rest)| !rest.trim().is_empty() && ask_label(label))
+}
+
+/// "should only", "must not", "may never": a modal and its restriction.
+pub(super) fn modal_restriction(s: &str) -> bool {
+    let words: Vec<String> = s
+        .split_whitespace()
+        .map(|w| {
+            w.trim_matches(|c: char| !c.is_ascii_alphanumeric() && c != '\'')
+                .to_ascii_lowercase()
+        })
+        .collect();
+    // "… should accept connections on 5800 and nothing else": a modal whose
+    // allow-list's edge follows.
+    let modal = |w: &str| matches!(w, "must" | "should" | "may" | "shall" | "can");
+    // "should accept only 25/tcp", "should be reachable only from …",
+    // "should take 27017 only from …": the restriction a few words on.
+    let raw: Vec<&str> = s.split_whitespace().collect();
+    let later_only = (0..words.len()).any(|k| {
+        matches!(words[k].as_str(), "must" | "should" | "shall")
+            && (k + 1..(k + 16).min(words.len()))
+                .take_while(|&j| !raw[j - 1].ends_with([',', ';', '.', ':']))
+                .any(|j| words[j] == "only")
+    });
+    later_only
+        || words.windows(2).any(|w| {
+            matches!(w[0].as_str(), "must" | "should" | "may" | "shall")
+                && matches!(w[1].as_str(), "only" | "not" | "never")
+                || matches!(w[0].as_str(), "mustn't" | "shouldn't")
+        })
+        || words.iter().any(|w| modal(w))
+            && words.windows(2).any(|w| {
+                w[0] == "nothing" && w[1] == "else"
+                || w[0] == "no" && w[1] == "other"
+                // "nothing but /metrics-server should touch …".
+                || matches!(w[0].as_str(), "nothing" | "nobody" | "noone")
+                    && matches!(w[1].as_str(), "but" | "except" | "besides")
+            })
+}
+
+/// "…, so NET_ADMIN is not permitted for the upf pods any more": a
+/// conclusion that states a prohibition ("is not allowed", "are
+/// forbidden", "is no longer permitted") for pods it names (not an error
+/// message's "DNS lookup … is not allowed").
+pub(super) fn prohibition(s: &str) -> bool {
+    let w = words_of(s);
+    (0..w.len().saturating_sub(2)).any(|k| {
+        matches!(w[k].as_str(), "is" | "are")
+            && (matches!(w[k + 1].as_str(), "not" | "no")
+                && matches!(w[k + 2].as_str(), "permitted" | "allowed" | "longer")
+                || matches!(w[k + 1].as_str(), "forbidden" | "prohibited" | "banned"))
+            && w[k + 2..]
+                .iter()
+                .any(|x| matches!(x.as_str(), "pods" | "pod" | "namespace"))
+    })
+}
+
+/// "/pb_hooks/ has to stay read-only in …", "/etc must remain read-only":
+/// an obligation that a path stay read-only (not the description "the root
+/// file system is read-only").
+pub(super) fn kept_read_only(s: &str) -> bool {
+    let w = words_of(s);
+    (0..w.len()).any(|k| {
+        let read_only = |j: usize| {
+            w.get(j)
+                .is_some_and(|x| matches!(x.as_str(), "read-only" | "readonly"))
+                || w.get(j).is_some_and(|x| x == "read")
+                    && w.get(j + 1).is_some_and(|x| x == "only")
+        };
+        let verb = |j: usize| {
+            w.get(j)
+                .is_some_and(|x| matches!(x.as_str(), "be" | "stay" | "remain" | "kept"))
+        };
+        let obliged = match w[k].as_str() {
+            "must" | "should" | "shall" => Some(k + 1),
+            "has" | "have" | "needs" | "need" if w.get(k + 1).is_some_and(|x| x == "to") => {
+                Some(k + 2)
+            }
+            _ => None,
+        };
+        obliged.is_some_and(|v| verb(v) && (read_only(v + 1) || verb(v + 1) && read_only(v + 2)))
+    })
+}
+
+/// "CAP_SYS_ADMIN must be denied to …": a modal's passive denial.
+pub(super) fn passive_denial(s: &str) -> bool {
+    words_of(s).windows(3).any(|w| {
+        matches!(w[0].as_str(), "must" | "shall")
+            && w[1] == "be"
+            && matches!(
+                w[2].as_str(),
+                "denied" | "blocked" | "prevented" | "forbidden" | "dropped" | "restricted"
+                    // "Anybody other than X must be kept off port 8888 …".
+                    | "kept"
+            )
+    })
+}
+
+/// Whether the sentence opens with an imperative verb.
+pub(super) fn imperative(s: &str) -> bool {
+    let s = s.trim_start_matches(|c: char| !c.is_ascii_alphabetic());
+    // "With a Tetragon policy, prevent …", "Using Calico, log …": a
+    // leading phrase of how, up to its comma.
+    // "Until the QA instance is upgraded, block …", "For now, deny …": a
+    // leading clause of when or why, up to its comma (not "if"/"when": a
+    // manual's condition, "If your environment restricts …, allow …").
+    let lead = s.split_whitespace().next().unwrap_or("");
+    let lead_words = if ["with", "using", "via"]
+        .iter()
+        .any(|x| lead.eq_ignore_ascii_case(x))
+    {
+        6
+    } else if [
+        "until",
+        "once",
+        "while",
+        "before",
+        "after",
+        "since",
+        "because",
+        "for",
+        "during",
+        "meanwhile,",
+        "now",
+        "given",
+    ]
+    .iter()
+    .any(|x| lead.eq_ignore_ascii_case(x))
+    {
+        12
+    } else {
+        0
+    };
+    // (Its comma, not one inside an aside: "for now keep the runner (…,
+    // namespace ci) from …".)
+    if lead_words > 0
+        && let Some(c) = s.find(", ")
+        && s[..c].split_whitespace().count() <= lead_words
+        && s[..c].matches('(').count() == s[..c].matches(')').count()
+    {
+        return imperative(&s[c + 2..]);
+    }
+    let mut words = s.split_whitespace().peekable();
+    let mut w = words.next().unwrap_or("");
+    while [
+        "please", "pls", "plz", "so", "then", "now,", "now", "next,", "next", "first,", "finally,",
+    ]
+    .iter()
+    .any(|x| w.eq_ignore_ascii_case(x))
+    {
+        w = words.next().unwrap_or("");
+    }
+    // "for now keep the n8n process …", "for now, deny …".
+    if w.eq_ignore_ascii_case("for")
+        && words
+            .peek()
+            .is_some_and(|x| x.trim_end_matches(',').eq_ignore_ascii_case("now"))
+    {
+        words.next();
+        w = words.next().unwrap_or("");
+    }
+    // "Start by denying all ingress …": the gerund is the verb.
+    let gerund: String;
+    if ["start", "begin"].iter().any(|x| w.eq_ignore_ascii_case(x))
+        && words.peek().is_some_and(|x| x.eq_ignore_ascii_case("by"))
+    {
+        words.next();
+        let g = words.next().unwrap_or("").to_ascii_lowercase();
+        gerund = match g.strip_suffix("ing") {
+            Some("isolat") => "isolate".to_string(),
+            Some(stem) => stem.to_string(),
+            None => String::new(),
+        };
+        w = &gerund;
+        if words.peek().is_none() {
+            return false;
+        }
+    }
+    let bare = w.trim_end_matches([',', ';']);
+    // "pls alow egres …": a command typed in a hurry.
+    let lower = bare.to_ascii_lowercase();
+    let bare = super::typos::corrected(&lower).unwrap_or(bare);
+    // "Alert! …" is a tag; "drop:" or "- allow: …" a key of pasted config.
+    let Some(second) = words.next() else {
+        return false;
+    };
+    if w.ends_with('!') || w.ends_with(':') {
+        return false;
+    }
+    // "Limit access to port 8080 of X to …" (not "Limit the ability of …").
+    // "default deny egress for them", "default-deny ingress": the posture
+    // said as a command.
+    // (Not a checklist's "default deny for ingress …: applied".)
+    let second = second.trim_end_matches([',', ';']);
+    let traffic = |w: Option<&str>| {
+        w.map(|w| w.trim_end_matches([',', ';', '.']).to_ascii_lowercase())
+            .is_some_and(|w| {
+                matches!(
+                    w.as_str(),
+                    "ingress"
+                        | "egress"
+                        | "all"
+                        | "everything"
+                        | "traffic"
+                        | "inbound"
+                        | "outbound"
+                )
+            })
+    };
+    // ("Only the top-level plugin files are loaded at start": what is, no
+    // modal, is a description.)
+    let describes = || {
+        let w = words_of(s);
+        w.iter().any(|x| matches!(x.as_str(), "is" | "are"))
+            && !w.iter().any(|x| {
+                matches!(
+                    x.as_str(),
+                    "may"
+                        | "should"
+                        | "must"
+                        | "can"
+                        | "shall"
+                        | "allow"
+                        | "allowed"
+                        | "permitted"
+                        | "accepted"
+                        | "reachable"
+                        | "accessible"
+                        | "executed"
+                        | "run"
+                        | "denied"
+                        | "blocked"
+                        | "let"
+                )
+            })
+    };
+    IMPERATIVE.iter().any(|v| bare.eq_ignore_ascii_case(v))
+        && !(bare.eq_ignore_ascii_case("only") && describes())
+        // ("limit its egress to DNS to 8.8.8.8": what it limits is traffic.)
+        || bare.eq_ignore_ascii_case("limit")
+            && ["access", "its", "their"]
+                .iter()
+                .any(|x| second.eq_ignore_ascii_case(x))
+        || bare.eq_ignore_ascii_case("limit") && traffic(Some(second))
+        || bare.eq_ignore_ascii_case("default")
+            && second.eq_ignore_ascii_case("deny")
+            && traffic(words.next())
+        || bare.eq_ignore_ascii_case("default-deny") && traffic(Some(second))
+}
