@@ -9,8 +9,15 @@
 //! egress" and "limit its egress" are commands; "drop SETUID and SETGID"
 //! names capabilities (it blocked the system calls); "only X may connect
 //! on P" with no pods connected to is refused, and so is a port said by
-//! the setting that holds it. Each test states the rule with phrasings of
-//! its own and fails without it.
+//! the setting that holds it. Later in the round: "access to X is
+//! restricted to /opt/prog" makes the program the source; labels after a
+//! comma gloss the pods reached; "an ingress rule so X can reach P on Y" is
+//! for Y; "they should be read … only by X" asks; "all traffic other than
+//! that is rejected" ends an allow-list; "open towards 10.0.0.0/8" goes out;
+//! "the example.com web pods" names pods, no destination; "(app: x)" in the
+//! ask keeps a background's "(TTL=0)" out; a "Pods: …" line joins the ask;
+//! "Only the X namespace may connect on P" is refused. Each test states the rule with phrasings of
+//! its own and fails without it, but for the two guards marked.
 
 mod parse_helpers;
 
@@ -54,6 +61,8 @@ fn what_pods_do_not_need_is_blocked() {
     assert_eq!(i.resources.binaries, vec!["/usr/bin/wget"]);
 }
 
+/// A guard (it passes without the rules too): a relative clause's "do not
+/// need" blocks nothing.
 #[test]
 fn pods_that_do_not_need_a_peer_are_not_the_ask() {
     let i = parsed(
@@ -156,4 +165,110 @@ fn a_sentence_that_adds_values_as_well_joins_the_ask() {
     );
     assert_eq!(i.resources.paths, vec!["/etc/shadow", "/etc/gshadow"]);
     assert!(i.resources.dirs.is_empty());
+}
+
+#[test]
+fn access_restricted_to_a_program_path_makes_it_the_source() {
+    let i = parsed(
+        "In the mirror pods (app: mirror, namespace mirror) access to /run/containerd/containerd.sock is restricted to /opt/mirror.",
+    );
+    assert_eq!(i.action, Action::Allow);
+    assert_eq!(i.resources.sources, vec!["/opt/mirror"]);
+    assert_eq!(i.resources.paths, vec!["/run/containerd/containerd.sock"]);
+}
+
+#[test]
+fn labels_after_a_comma_gloss_the_pods_reached() {
+    let i = parsed(
+        "Only the deploy bot (app=deployer) from namespace bots should be able to reach 8080 on the runner pods, app.kubernetes.io/name=runner in namespace ci.",
+    );
+    assert_eq!(
+        i.scope
+            .labels
+            .get("app.kubernetes.io/name")
+            .map(String::as_str),
+        Some("runner")
+    );
+    assert_eq!(i.resources.peers.len(), 1);
+}
+
+#[test]
+fn an_ingress_rule_so_x_can_reach_y_is_for_y() {
+    let i = parsed(
+        "Add an ingress rule so grafana (app=grafana, namespace mon) can reach 9090 on the prometheus pods (app=prometheus in namespace metrics).",
+    );
+    assert_eq!(
+        i.scope.labels.get("app").map(String::as_str),
+        Some("prometheus")
+    );
+    assert_eq!(i.direction, Some(Direction::Ingress));
+}
+
+#[test]
+fn they_should_be_read_only_by_x_is_an_ask() {
+    let i = parsed(
+        "The dumps live in /var/backups/db/ on the backup pods (app=backup, namespace ops); they should be read and written only by /usr/bin/pg_dump.",
+    );
+    assert_eq!(i.action, Action::Allow);
+    assert_eq!(i.resources.sources, vec!["/usr/bin/pg_dump"]);
+}
+
+#[test]
+fn all_traffic_other_than_that_rejected_ends_an_allow_list() {
+    let i = parsed(
+        "restrict the broker's (app=broker, ns mq) traffic to the database subnet (10.30.0.0/24) to port 5432. all traffic other than that is rejected.",
+    );
+    assert_eq!(i.action, Action::Allow);
+    assert_eq!(i.direction, Some(Direction::Egress));
+}
+
+/// A guard (it passes without the rules too): the rule that blocks what
+/// pods do not need leaves "does not need to be defined" alone.
+#[test]
+fn what_need_not_be_done_is_no_block() {
+    let i = parsed(
+        "From the chart's values: \"A postgres connection string. Does not need to be defined if you are using the bundled database.\" We don't use it; the database runs as its own StatefulSet labelled app=db in namespace shop. Nothing but the api pods (app=api) should be able to open connections to the db pods on 5432.",
+    );
+    assert_eq!(i.action, Action::Allow);
+}
+
+#[test]
+fn connections_opened_towards_addresses_go_out() {
+    let i = parsed(
+        "log every connection the hooks pods (app: hooks, namespace hooks) open towards 10.0.0.0/8",
+    );
+    assert_eq!(i.direction, Some(Direction::Egress));
+}
+
+#[test]
+fn a_domain_that_names_pods_is_no_destination() {
+    let i = parsed(
+        "Egress of the example.com web pods (app=web, namespace site) has to be restricted to api.stripe.com on 443.",
+    );
+    assert_eq!(i.resources.fqdns, vec!["api.stripe.com"]);
+}
+
+#[test]
+fn a_key_and_value_aside_in_the_ask_keeps_background_labels_out() {
+    let i = parsed(
+        "The advisory says an attacker's domain (TTL=0) could flip to 169.254.169.254. Please log every connection the hooks pods in namespace hooks (app: hooks) open to 10.0.0.0/8.",
+    );
+    assert_eq!(i.scope.labels.get("app").map(String::as_str), Some("hooks"));
+    assert!(!i.scope.labels.contains_key("TTL"));
+}
+
+#[test]
+fn a_pods_line_after_the_ask_belongs_to_it() {
+    let i = parsed(
+        "Our image starts it with celery --app=config flower --basic_auth=\"${AUTH}\", and basic auth is all that stands between the internet and the UI. Flower on 5555 should only be reachable from the admin VPN (10.8.0.0/16). Pods: app=flower in namespace jobs.",
+    );
+    assert_eq!(i.direction, Some(Direction::Ingress));
+    assert!(i.resources.entities.is_empty());
+}
+
+#[test]
+fn only_a_namespace_may_connect_with_no_pods_connected_to_is_refused() {
+    let e = refused("Only the ingress-nginx namespace may connect on 6900 in namespace docs.");
+    assert!(e.contains("which pods"), "{e}");
+    assert_eq!(e.matches("which pods").count(), 1, "{e}");
 }

@@ -187,11 +187,10 @@ impl<'a> Parser<'a> {
         };
         // (Nor a relative clause's "pods that do not need to communicate
         // with Cassandra are blocked".)
+        // (Nor "Does not need to be defined if …": what need not be done.)
         if let Some(k) = at
             && !(i > 0 && matches!(self.low(i - 1), "that" | "which" | "who"))
-            && !(self.low(k + 1) == "to"
-                && k + 2 < self.toks.len()
-                && self.action_phrase(k + 2, a).is_some())
+            && self.low(k + 1) != "to"
         {
             return Some((Action::Block, k, true));
         }

@@ -233,8 +233,15 @@ pub(super) fn story_before_command(s: &str) -> Option<usize> {
             && (split_label(w).is_some()
                 || matches!(w.to_ascii_lowercase().as_str(), "namespace" | "ns"))
     });
-    (lead.split_whitespace().count() > 6 && !names_pods && asks(rest) && !asks(lead))
-        .then_some(at + 2)
+    // ("… the MySQL (9004) and PostgreSQL (9005) interfaces …, but first:
+    // … log every incoming connection on those two ports": a command that
+    // points back takes its values from the story.)
+    (lead.split_whitespace().count() > 6
+        && !names_pods
+        && asks(rest)
+        && !asks(lead)
+        && !super::sentences::points_back(rest))
+    .then_some(at + 2)
 }
 
 /// Words of the labels that introduce what an issue or a pull request asks
@@ -277,10 +284,19 @@ pub(super) fn ask_label(label: &str) -> bool {
 
 /// Whether the sentence opens with a label of what is asked ("Expected
 /// Result: all egress should be restricted").
+/// (Not a report of what was done: "tentative fix: restricted MIME types of
+/// uploaded files, disabled PHP parsing …".)
 pub(super) fn labelled_ask(s: &str) -> bool {
     let s = s.trim_start_matches(|c: char| !c.is_ascii_alphabetic());
-    s.split_once(':')
-        .is_some_and(|(label, rest)| !rest.trim().is_empty() && ask_label(label))
+    s.split_once(':').is_some_and(|(label, rest)| {
+        let done = words_of(label)
+            .iter()
+            .any(|w| matches!(w.as_str(), "fix" | "workaround" | "mitigation"))
+            && words_of(rest).first().is_some_and(|w| {
+                w.ends_with("ed") && !matches!(w.as_str(), "allowed" | "denied" | "blocked")
+            });
+        !rest.trim().is_empty() && ask_label(label) && !done
+    })
 }
 
 /// "should only", "must not", "may never": a modal and its restriction.
@@ -351,7 +367,8 @@ pub(super) fn kept_read_only(s: &str) -> bool {
         };
         let verb = |j: usize| {
             w.get(j)
-                .is_some_and(|x| matches!(x.as_str(), "be" | "stay" | "remain" | "kept"))
+                // ("must be keep read-only", as typed in a hurry.)
+                .is_some_and(|x| matches!(x.as_str(), "be" | "stay" | "remain" | "kept" | "keep"))
         };
         let obliged = match w[k].as_str() {
             "must" | "should" | "shall" => Some(k + 1),
@@ -415,10 +432,23 @@ pub(super) fn imperative(s: &str) -> bool {
     };
     // (Its comma, not one inside an aside: "for now keep the runner (…,
     // namespace ci) from …".)
+    // "So for our nextcloud pods (…), drop …": a conclusion's "so" first.
+    if ["so", "then"].iter().any(|x| lead.eq_ignore_ascii_case(x))
+        && let Some((_, rest)) = s.split_once(char::is_whitespace)
+        && rest.split_whitespace().next().is_some_and(|w| {
+            ["for", "until", "once", "since", "given"]
+                .iter()
+                .any(|x| w.eq_ignore_ascii_case(x))
+        })
+    {
+        return imperative(rest);
+    }
     if lead_words > 0
-        && let Some(c) = s.find(", ")
+        && let Some(c) = s
+            .match_indices(", ")
+            .map(|(c, _)| c)
+            .find(|&c| s[..c].matches('(').count() == s[..c].matches(')').count())
         && s[..c].split_whitespace().count() <= lead_words
-        && s[..c].matches('(').count() == s[..c].matches(')').count()
     {
         return imperative(&s[c + 2..]);
     }

@@ -290,7 +290,22 @@ impl<'a> Parser<'a> {
                         && !ALLOW_WORDS.contains(&self.low(k + 1))
                         && self.low(k + 1) != "be"
             });
-            boundary && blocks && allows(from..j) && !allows(j..n)
+            // ("from 172.17.0.0/16 but not 172.17.1.0/24": a range cut out
+            // of one named before, its exception.)
+            let cut_out = self.low(j) == "but" && self.low(j + 1) == "not" && {
+                let inner = kubescribe_core::cidr::Cidr::parse(
+                    self.low(j + 2).trim_end_matches([',', '.', ';']),
+                );
+                inner.is_some_and(|x| {
+                    (from..j).any(|k| {
+                        kubescribe_core::cidr::Cidr::parse(
+                            self.low(k).trim_end_matches([',', '.', ';', ')']),
+                        )
+                        .is_some_and(|r| r.prefix <= x.prefix && r.contains(x.addr))
+                    })
+                })
+            };
+            boundary && blocks && !cut_out && allows(from..j) && !allows(j..n)
         })
     }
 

@@ -354,7 +354,9 @@ impl<'a> Parser<'a> {
         // (With the pods, when they are missing too.)
         if let Some(gap) = unnamed_values(&self, &a, domain, &ports) {
             let mut gaps = missing_fields(&self, &a, false, false);
-            gaps.retain(|g| g == kubescribe_core::intent::WHICH_PODS);
+            gaps.retain(|g| {
+                g == kubescribe_core::intent::WHICH_PODS && !gap.starts_with("which pods")
+            });
             gaps.push(gap);
             return Err(IntentParseError::Missing(gaps));
         }

@@ -100,6 +100,16 @@ pub(super) fn unnamed_values(
     domain: Domain,
     ports: &[PortSpec],
 ) -> Option<String> {
+    // "drop the capabilities that are not required": which ones is not
+    // said (the background's examples are no list).
+    if domain == Domain::Capability
+        && a.caps.is_empty()
+        && let Some(said) = unneeded_caps(p)
+    {
+        return Some(format!(
+            "which capabilities: \"{said}\" names no capability; list them (e.g. `NET_RAW`)"
+        ));
+    }
     if !a.services.is_empty() && ports.is_empty() && domain == Domain::Network {
         return Some(format!(
             "which port: `{}` is a service name, not a port; give its number (e.g. `port 5432`) or its container port's name",
@@ -135,7 +145,7 @@ pub(super) fn unnamed_values(
         && pod_groups(p) < 2
     {
         return Some(format!(
-            "which pods: \"{said}\" says who connects, not to which pods; name the pods connected to (labels or pod names)"
+            "which pods: \"{said}\" says who connects, not the pods connected to; name them (labels or pod names)"
         ));
     }
     if let Some(said) = &a.excepted_who
@@ -219,4 +229,47 @@ pub(super) fn empty_exception(domain: Domain) -> String {
         Domain::Syscall => "which system calls",
     };
     format!("{what} stay allowed? the exception to \"block all\" names none")
+}
+
+/// "the capabilities that are not required", "unnecessary capabilities": a
+/// capability list referred to, none given. The words said, if so.
+fn unneeded_caps(p: &Parser<'_>) -> Option<String> {
+    let n = p.toks.len();
+    (0..n).find_map(|k| {
+        let caps = |j: usize| matches!(p.low(j), "capabilities" | "caps" | "capability");
+        let unneeded = |w: &str| {
+            matches!(
+                w.trim_end_matches([',', '.', ';']),
+                "required" | "needed" | "necessary" | "used"
+            )
+        };
+        let end = if caps(k)
+            && matches!(p.low(k + 1), "that" | "which")
+            && matches!(p.low(k + 2), "are" | "is")
+            && p.low(k + 3) == "not"
+            && unneeded(p.low(k + 4))
+        {
+            Some(k + 4)
+        } else if k + 1 < n
+            && matches!(
+                p.low(k),
+                "unnecessary" | "unneeded" | "unused" | "superfluous"
+            )
+            && caps(k + 1)
+        {
+            Some(k + 1)
+        } else {
+            None
+        }?;
+        let from = if k > 0 && p.low(k - 1) == "the" {
+            k - 1
+        } else {
+            k
+        };
+        Some(
+            p.text[p.toks[from].start..p.toks[end].end]
+                .trim_end_matches([',', '.', ';'])
+                .to_string(),
+        )
+    })
 }

@@ -7,6 +7,7 @@
 
 mod actions;
 mod ask_forms;
+mod call_or_cap;
 mod chat;
 mod clauses;
 mod context_values;

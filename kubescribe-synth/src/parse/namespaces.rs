@@ -122,9 +122,11 @@ impl<'a> Parser<'a> {
                 && label_key_ok(key)
                 && let Some(vt) = self.toks.get(k + 1).cloned()
                 && label_val_ok(vt.text)
-                // ("namespaces labelled name: ingress": any value but an order.)
-                && !ALLOW_WORDS.contains(&vt.lower.as_str())
-                && !BLOCK_WORDS.contains(&vt.lower.as_str())
+                // ("namespaces labelled name: ingress": any value but an order;
+                // "network-access: allowed" is a state.)
+                && (!ALLOW_WORDS.contains(&vt.lower.as_str())
+                    && !BLOCK_WORDS.contains(&vt.lower.as_str())
+                    || vt.lower.ends_with("ed"))
             {
                 self.mention(
                     Who::NsLabel(key.to_string(), vt.text.to_string()),

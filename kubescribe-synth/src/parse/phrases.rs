@@ -253,14 +253,37 @@ impl<'a> Parser<'a> {
                     "blocked" | "denied" | "dropped"
                 )
             });
-        if matches!(l, "everything" | "anything" | "all" | "nothing")
+        // "all traffic other than that is rejected", "any traffic else is
+        // dropped": the same, the kind said.
+        let kind_else = matches!(l, "all" | "any")
+            && matches!(
+                self.low(i + 1),
+                "traffic" | "connections" | "egress" | "ingress" | "requests"
+            );
+        let after = if kind_else && self.low(i + 2) == "else" {
+            Some(i + 3)
+        } else if kind_else
+            && self.low(i + 2) == "other"
+            && self.low(i + 3) == "than"
+            && matches!(
+                self.low(i + 4).trim_end_matches([',', '.']),
+                "that" | "this" | "these" | "those"
+            )
+        {
+            Some(i + 5)
+        } else if matches!(l, "everything" | "anything" | "all" | "nothing")
             && matches!(self.low(i + 1), "else" | "other")
             && !self.other_than(i + 1)
             || rest_denied
         {
+            Some(i + 2)
+        } else {
+            None
+        };
+        if let Some(start) = after {
             a.only = true;
-            let mut k = i + 2;
-            while k < n && k < i + 9 {
+            let mut k = start;
+            while k < n && k < start + 7 {
                 let w = self.low(k);
                 if BLOCK_WORDS.contains(&w) || matches!(w, "denied" | "blocked" | "dropped") {
                     k += 1;
@@ -294,12 +317,12 @@ impl<'a> Parser<'a> {
                         | "in"
                         | "out"
                 ) {
-                    k = i + 2;
+                    k = start;
                     break;
                 }
                 k += 1;
             }
-            return Some(k.max(i + 2));
+            return Some(k.max(start));
         }
         None
     }

@@ -58,14 +58,7 @@ impl<'a> Parser<'a> {
             {
                 port_paren_until = Some(t.start + k);
             }
-            // A "from"/"to" waiting for its workload lapses at the end of its
-            // clause ("put into the default deny mode at egress: role=x …"):
-            // a workload named after a comma, colon or full stop is not its object.
-            if i > from
-                && matches!(self.cue, Some(Cue::From | Cue::To))
-                && self.cue_at < i - 1
-                && self.ends_clause(i - 1)
-            {
+            if i > from && self.cue_lapses(i) {
                 self.cue = None;
             }
             self.note_vague_peer(a, i);
@@ -237,6 +230,13 @@ impl<'a> Parser<'a> {
                     w.ends_with("ing")
                 }
                 || l == "do" && next == "not" && block_word(self.low(i + 2))
+                // "log the incoming connections on 8443, no deny them",
+                // "log every start of /bin/bash …, not block".
+                || matches!(l, "no" | "not")
+                    && block_word(next.trim_end_matches(['.', ',', ';']))
+                    && a.audit.is_some()
+                    && i > 0
+                    && self.ends_clause(i - 1)
                 // "just record it, no blocking".
                 || l == "no"
                     && matches!(

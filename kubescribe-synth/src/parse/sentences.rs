@@ -143,6 +143,35 @@ pub(super) fn imperative_only(text: &str) -> Option<String> {
     // "block access to /dev/kmsg for … . /dev/kmsg isn't the only way to
     // read the kernel log, …, so /proc/kmsg as well": a sentence after the
     // ask that adds values to it ("… as well", "… too") belongs to it.
+    // "… should only be reachable from the admin VPN (10.8.0.0/16). Pods:
+    // app=doccano-flower in namespace doccano.": a line that says which
+    // pods, labelled, belongs to the ask.
+    if !imp.is_empty() {
+        let scope_line = |k: usize| {
+            text[spans[k].0..spans[k].1]
+                .split_once(':')
+                .is_some_and(|(label, _)| {
+                    matches!(
+                        label.trim().to_ascii_lowercase().as_str(),
+                        "pods"
+                            | "applies to"
+                            | "scope"
+                            | "target"
+                            | "targets"
+                            | "workload"
+                            | "workloads"
+                            | "selector"
+                            | "applies"
+                            | "for"
+                    )
+                })
+        };
+        let scoped: Vec<usize> = (0..spans.len())
+            .filter(|&k| !imp.contains(&k) && scope_line(k))
+            .collect();
+        imp.extend(scoped);
+        imp.sort_unstable();
+    }
     let mut trimmed = false;
     if let Some(&first) = imp.first() {
         let adds = |k: usize| {
@@ -263,7 +292,7 @@ pub(super) fn imperative_only(text: &str) -> Option<String> {
 
 /// Whether sentence `s` names what it governs by pointing back: "that
 /// directory", "those files", "this path".
-fn points_back(s: &str) -> bool {
+pub(super) fn points_back(s: &str) -> bool {
     // "that private key", "those two ports": a word may come between; a
     // sentence that gives the value itself ("that healthz port, 8080")
     // points nowhere.
@@ -318,7 +347,16 @@ fn keep_only(text: &str, kept: &[(usize, usize)]) -> String {
                 .any(|w| pred(w.trim_matches(|c: char| matches!(c, '(' | ')' | ',' | '.' | ';'))))
         })
     };
-    let labelled = said(&|w| split_label(w).is_some())
+    // ("… in namespace formbricks (app: formbricks)": a label's key and
+    // value apart.)
+    let key_then_value = kept.iter().any(|&(f, t)| {
+        text[f..t].split_whitespace().any(|w| {
+            w.strip_prefix('(')
+                .and_then(|w| w.strip_suffix(':'))
+                .is_some_and(|k| !k.is_empty() && super::token_kinds::label_key_ok(k))
+        })
+    });
+    let labelled = (said(&|w| split_label(w).is_some()) || key_then_value)
         && said(&|w| matches!(w.to_ascii_lowercase().as_str(), "namespace" | "ns"));
     let asides = if labelled {
         Vec::new()

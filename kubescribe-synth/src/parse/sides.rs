@@ -63,6 +63,30 @@ impl<'a> Parser<'a> {
             })
     }
 
+    /// Whether a "from"/"to" waiting for its workload lapses at token `i`:
+    /// at the end of its clause ("put into the default deny mode at egress:
+    /// role=x …"), a workload named after a comma, colon or full stop is not
+    /// its object. (Not before the labels that gloss the pods it names:
+    /// "reach 2000 on the piston pods, app.kubernetes.io/name=piston in …".)
+    pub(super) fn cue_lapses(&self, i: usize) -> bool {
+        let glossed = self.toks[i - 1].comma
+            && split_label(self.low(i)).is_some()
+            && matches!(
+                self.low(i - 1).trim_end_matches(','),
+                "pods" | "pod" | "deployment" | "statefulset" | "daemonset" | "workloads"
+            )
+            && (self.cue_at + 1..i - 1).all(|k| {
+                self.low(k)
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c == '-')
+                    && !self.ends_clause(k)
+            });
+        matches!(self.cue, Some(Cue::From | Cue::To))
+            && self.cue_at < i - 1
+            && self.ends_clause(i - 1)
+            && !glossed
+    }
+
     /// Reads token `i` (lower-cased `l`) as a side or direction word;
     /// whether it is used up (the scan goes on with the next token).
     pub(super) fn side_word(
@@ -293,6 +317,8 @@ impl<'a> Parser<'a> {
                         || parse_cidr(next).is_some()
                         || is_fqdn(next))
                     || addressed
+                    // "every connection the pods open towards 10.0.0.0/8".
+                    || l.starts_with("toward") && (parse_cidr(next).is_some() || is_fqdn(next))
                 {
                     a.dir_implied.get_or_insert(Direction::Egress);
                 }
@@ -339,11 +365,17 @@ impl<'a> Parser<'a> {
                 // (Only when the sentence opens with "only" and nothing named
                 // before it: "Only app=shlink may connect on 6379 in
                 // namespace links".)
+                // ("Only the ingress-nginx namespace may connect on 6900 in
+                // namespace argilla": a namespace is who connects too.)
                 let only_at = (i.saturating_sub(6)..i).find(|&k| self.low(k) == "only");
+                let who_connects = only_subject
+                    || only_at.is_some_and(|o| {
+                        (o + 1..i).any(|k| matches!(self.low(k), "namespace" | "ns"))
+                    });
                 if let Some(o) = only_at
                     && l.starts_with("connect")
                     && objectless
-                    && only_subject
+                    && who_connects
                     && !scoped_before
                     && (o == 0 || self.ends_clause(o - 1))
                     && self.mentions.iter().all(|m| m.start >= self.toks[o].start)

@@ -5,6 +5,42 @@
 use super::*;
 
 impl<'a> Parser<'a> {
+    /// "traefik (…) can reach 55000 on the wazuh pods (…)": the "to" group
+    /// that the first group, uncued, reaches with a modal verb of reaching
+    /// between them.
+    fn reaches_cued_group(&self) -> Option<usize> {
+        let first_end = self
+            .mentions
+            .iter()
+            .filter(|m| m.group == 0)
+            .map(|m| m.end)
+            .max()?;
+        let to = self.mentions.iter().find(|m| {
+            m.group > 0 && self.groups.get(m.group) == Some(&Cue::To) && m.start > first_end
+        })?;
+        if self.groups.first() != Some(&Cue::None)
+            || !matches!(to.who, Who::Label(..) | Who::Pod(_))
+        {
+            return None;
+        }
+        let w: Vec<String> = self.text[first_end..to.start]
+            .split_whitespace()
+            .map(|w| {
+                w.trim_matches(|c: char| !c.is_ascii_alphabetic())
+                    .to_ascii_lowercase()
+            })
+            .collect();
+        w.windows(2)
+            .any(|x| {
+                matches!(x[0].as_str(), "can" | "may" | "could" | "to")
+                    && matches!(
+                        x[1].as_str(),
+                        "reach" | "connect" | "access" | "talk" | "call"
+                    )
+            })
+            .then_some(to.group)
+    }
+
     /// The group of workloads that is the policy's own, and whether it is
     /// the one reached (the traffic comes in).
     pub(super) fn subject_group(&self, a: &Acc, network: bool) -> (usize, bool) {
@@ -25,6 +61,11 @@ impl<'a> Parser<'a> {
                     .or_else(|| pick(f))
             };
             match a.dir_explicit {
+                // "Add an ingress rule so traefik (…) can reach 55000 on the
+                // wazuh pods (…)": the pods reached take the ingress.
+                Some(Direction::Ingress) if self.reaches_cued_group().is_some() => {
+                    self.reaches_cued_group()
+                }
                 Some(Direction::Ingress) => pick_named(&|c| c != Cue::From),
                 Some(Direction::Egress) => pick_named(&|c| c != Cue::To),
                 _ => {

@@ -379,7 +379,19 @@ fn keeps_flowing(words: &[String]) -> bool {
         [w @ .., n] if n == "normally" => w,
         w => w,
     };
-    let Some(s) = words.iter().position(|w| SUBJECTS.contains(&w.as_str())) else {
+    // ("…, but internet must still work for them": for whom.)
+    let words = match words {
+        [w @ .., f, who] if f == "for" && matches!(who.as_str(), "them" | "it" | "us") => w,
+        w => w,
+    };
+    let words = match words {
+        [b, w @ ..] if b == "but" => w,
+        w => w,
+    };
+    let Some(s) = words
+        .iter()
+        .position(|w| SUBJECTS.contains(&w.as_str()) || w == "internet")
+    else {
         return false;
     };
     let Some((last, verbs)) = words[s + 1..].split_last() else {
@@ -390,9 +402,12 @@ fn keeps_flowing(words: &[String]) -> bool {
             last.as_str(),
             "flowing" | "flow" | "working" | "work" | "going"
         )
-        && verbs
-            .iter()
-            .any(|w| matches!(w.as_str(), "keep" | "keeps" | "continue" | "continues"))
+        && verbs.iter().any(|w| {
+            matches!(
+                w.as_str(),
+                "keep" | "keeps" | "continue" | "continues" | "still"
+            )
+        })
         && verbs.iter().all(|w| GOING_ON.contains(&w.as_str()))
 }
 
@@ -516,6 +531,9 @@ fn still_written(words: &[String]) -> bool {
         })
         && w > 1
         && !words.iter().any(|w| is_order(w))
+        // (Not the passive "they should be read and written only by
+        // /usr/sbin/asterisk": who may, an ask.)
+        && !(words[w - 1] == "be" && words[w..].iter().any(|x| x == "by" || x == "only"))
 }
 
 /// "redis-server has to keep running", "nginx must still run": a program

@@ -3,49 +3,6 @@
 use super::*;
 
 impl<'a> Parser<'a> {
-    /// Whether token `i` stands in a coordinated list ("a, b and c") with a
-    /// name that is only a system call (not `setuid`/`setgid`, file modes too).
-    fn listed_with_syscall(&self, i: usize) -> bool {
-        let clear = |j: usize| {
-            let w = self.low(j);
-            SYSCALLS_CLEAR.contains(&w) && !matches!(w, "setuid" | "setgid")
-        };
-        let n = self.toks.len();
-        let mut j = i;
-        loop {
-            if self.toks[j].comma {
-                j += 1;
-            } else if matches!(self.low(j + 1), "and" | "or") {
-                j += 2;
-            } else {
-                break;
-            }
-            if j >= n || j > i + 6 {
-                break;
-            }
-            if clear(j) {
-                return true;
-            }
-        }
-        let mut j = i;
-        loop {
-            if j >= 1 && self.toks[j - 1].comma {
-                j -= 1;
-            } else if j >= 2 && matches!(self.low(j - 1), "and" | "or") {
-                j -= 2;
-            } else {
-                break;
-            }
-            if clear(j) {
-                return true;
-            }
-            if i - j > 6 {
-                break;
-            }
-        }
-        false
-    }
-
     /// returns how many tokens it took.
     pub(super) fn value(
         &mut self,
@@ -138,7 +95,12 @@ impl<'a> Parser<'a> {
                 a.excepted_sources = true;
             } else if (self.after_by(i) || self.granted_to(i))
                 && *mode != Mode::Exec
-                && exec_looking(raw)
+                // "access to /run/containerd/containerd.sock is restricted to
+                // /app/spegel": right after "restricted to", any program.
+                && (exec_looking(raw)
+                    || prev == "to"
+                        && !raw.ends_with('/')
+                        && !raw.rsplit('/').next().unwrap_or("").contains('.'))
                 && (!a.paths.is_empty() || !a.dirs.is_empty())
                 // "… readable by the Lenses process (/opt/…)": files or not.
                 // "/x/token to be readable only by /knoxAutoPolicy": right
@@ -457,7 +419,9 @@ impl<'a> Parser<'a> {
             // variable's name, no label value.
             && (!self.toks[i + 1].text.contains('_')
                 || self.toks[i + 1].text.chars().any(|c| c.is_ascii_lowercase()))
-            && !reserved(&next)
+            // ("namespaces with label network-access: allowed": said as a
+            // label, any word is its value.)
+            && (!reserved(&next) || matches!(prev.as_str(), "label" | "labelled" | "labeled"))
             // "tier: db deny …" is a heading's key; not the next label of a
             // list ("labels app: jupyterhub, component: singleuser-server
             // allow egress …").
@@ -794,32 +758,7 @@ impl<'a> Parser<'a> {
         }
         // NET_ADMIN, SYS_PTRACE: capability names as the kernel writes them.
         // "(MKNOD)", "(CHOWN)": one in capitals, glossing what it allows.
-        // "drop SETUID and SETGID for …": names in capitals that a "drop"
-        // or an "add" takes are capabilities (not the calls setuid, setgid).
-        let capitals = |j: usize| {
-            let w = self.toks[j]
-                .text
-                .trim_matches(|c: char| !c.is_ascii_alphanumeric() && c != '_');
-            w.len() > 2
-                && w.chars().all(|c| c.is_ascii_uppercase() || c == '_')
-                && CAPABILITIES.contains(
-                    &self
-                        .low(j)
-                        .trim_matches(|c: char| !c.is_ascii_alphanumeric() && c != '_'),
-                )
-        };
-        let dropped = capitals(i) && {
-            let mut j = i;
-            while j > 0 && (self.toks[j - 1].comma && capitals(j - 1))
-                || j > 1 && matches!(self.low(j - 1), "and" | "or") && capitals(j - 2)
-            {
-                j -= if self.toks[j - 1].comma { 1 } else { 2 };
-            }
-            matches!(
-                self.prev_low(j),
-                "drop" | "drops" | "dropping" | "add" | "adds" | "adding"
-            )
-        };
+        let dropped = self.dropped_in_capitals(i);
         let upper_cap = (raw.contains('_') || t.paren || dropped)
             && raw.chars().all(|c| c.is_ascii_uppercase() || c == '_')
             && CAPABILITIES.contains(&l);
@@ -923,7 +862,13 @@ impl<'a> Parser<'a> {
                     && addr_at(i + 2)
                     && i > 0
                     && (self.toks[i - 1].comma || self.prev_low(i).ends_with(':'));
-            if maps {
+            // "the cal.com web pods (…)": a product's name that names pods.
+            let pods_of = |k: usize| matches!(self.low(k), "pods" | "pod" | "deployment");
+            let names_pods = pods_of(i + 1)
+                || !self.toks[i].comma
+                    && self.low(i + 1).chars().all(|c| c.is_ascii_lowercase())
+                    && pods_of(i + 2);
+            if maps || names_pods {
                 return 1;
             }
             self.ent(EntityKind::Fqdn, t.start, t.end);

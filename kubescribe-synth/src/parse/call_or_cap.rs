@@ -1,0 +1,82 @@
+//! Names that are both a system call and a capability (or a program):
+//! "setuid", "chown", "kill". Which one the text means: a name listed with
+//! names that are only system calls is one; names in capitals that a
+//! "drop" or an "add" takes are capabilities.
+
+use super::*;
+
+impl<'a> Parser<'a> {
+    /// Whether token `i` stands in a coordinated list ("a, b and c") with a
+    /// name that is only a system call (not `setuid`/`setgid`, file modes too).
+    pub(super) fn listed_with_syscall(&self, i: usize) -> bool {
+        let clear = |j: usize| {
+            let w = self.low(j);
+            SYSCALLS_CLEAR.contains(&w) && !matches!(w, "setuid" | "setgid")
+        };
+        let n = self.toks.len();
+        let mut j = i;
+        loop {
+            if self.toks[j].comma {
+                j += 1;
+            } else if matches!(self.low(j + 1), "and" | "or") {
+                j += 2;
+            } else {
+                break;
+            }
+            if j >= n || j > i + 6 {
+                break;
+            }
+            if clear(j) {
+                return true;
+            }
+        }
+        let mut j = i;
+        loop {
+            if j >= 1 && self.toks[j - 1].comma {
+                j -= 1;
+            } else if j >= 2 && matches!(self.low(j - 1), "and" | "or") {
+                j -= 2;
+            } else {
+                break;
+            }
+            if clear(j) {
+                return true;
+            }
+            if i - j > 6 {
+                break;
+            }
+        }
+        false
+    }
+
+    /// "drop SETUID and SETGID for …", "drop CHOWN, KILL and SETGID": token
+    /// `i` is a capability's name in capitals in a list a "drop" or an "add"
+    /// takes (not the calls setuid, setgid).
+    pub(super) fn dropped_in_capitals(&self, i: usize) -> bool {
+        let capitals = |j: usize| {
+            let w = self.toks[j]
+                .text
+                .trim_matches(|c: char| !c.is_ascii_alphanumeric() && c != '_');
+            w.len() > 2
+                && w.chars().all(|c| c.is_ascii_uppercase() || c == '_')
+                && CAPABILITIES.contains(
+                    &self
+                        .low(j)
+                        .trim_matches(|c: char| !c.is_ascii_alphanumeric() && c != '_'),
+                )
+        };
+        if !capitals(i) {
+            return false;
+        }
+        let mut j = i;
+        while j > 0 && (self.toks[j - 1].comma && capitals(j - 1))
+            || j > 1 && matches!(self.low(j - 1), "and" | "or") && capitals(j - 2)
+        {
+            j -= if self.toks[j - 1].comma { 1 } else { 2 };
+        }
+        matches!(
+            self.prev_low(j),
+            "drop" | "drops" | "dropping" | "add" | "adds" | "adding"
+        )
+    }
+}
