@@ -543,7 +543,7 @@ impl<'a> Parser<'a> {
         // …", "keep them out of …": shut out.
         let kept_off = matches!(l, "kept" | "keep" | "keeps")
             && (i + 1..(i + 8).min(self.toks.len()))
-                .take_while(|&k| k == i + 1 || !self.ends_clause(k - 1))
+                .take_while(|&k| k == i + 1 || !self.ends_clause(k - 1) || open_aside(k - 1))
                 .any(|k| matches!(self.low(k), "off" | "out" | "away"));
         let act = if ALLOW_WORDS.contains(&l) {
             Action::Allow

@@ -45,6 +45,12 @@ pub(super) fn asks(s: &str) -> bool {
         || how_to(s)
 }
 
+/// Whether one of the sentences of `s` asks ("loadgenerator is a pure
+/// client. Nothing should be able to connect to it.").
+pub(super) fn asks_in_a_sentence(s: &str) -> bool {
+    s.split(". ").any(asks)
+}
+
 /// "only /bin/aws-ebs-csi-driver, /bin/mount and /bin/umount may be
 /// executed", "only the mirth pods should be able to connect": an
 /// allow-list's subject and its modal.
@@ -320,7 +326,24 @@ pub(super) fn modal_restriction(s: &str) -> bool {
                 .take_while(|&j| !raw[j - 1].ends_with([',', ';', '.', ':']))
                 .any(|j| words[j] == "only")
     });
+    // "Nothing should be able to connect to …", "nobody may read …": no
+    // one, and a modal.
+    let no_one = (0..words.len()).any(|k| {
+        matches!(words[k].as_str(), "nothing" | "nobody" | "noone")
+            && words[k + 1..(k + 5).min(words.len())]
+                .iter()
+                .any(|w| matches!(w.as_str(), "should" | "may" | "must" | "can" | "shall"))
+    });
+    // "Its egress should be limited to api.cloudflare.com on 443": a modal
+    // passive restriction.
+    let restricted = words.windows(3).any(|w| {
+        matches!(w[0].as_str(), "should" | "must" | "shall")
+            && w[1] == "be"
+            && matches!(w[2].as_str(), "limited" | "restricted" | "confined")
+    });
     later_only
+        || no_one
+        || restricted
         || words.windows(2).any(|w| {
             matches!(w[0].as_str(), "must" | "should" | "may" | "shall")
                 && matches!(w[1].as_str(), "only" | "not" | "never")

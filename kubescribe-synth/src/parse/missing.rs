@@ -1,6 +1,7 @@
 //! What an intent still needs when the text leaves something out: the
 //! refusal's words (`which pods`, `what to do`, `which files`, …).
 
+use super::needed_refs::Kind;
 use super::*;
 
 /// What a text without an action or a domain still needs.
@@ -100,15 +101,36 @@ pub(super) fn unnamed_values(
     domain: Domain,
     ports: &[PortSpec],
 ) -> Option<String> {
-    // "drop the capabilities that are not required": which ones is not
-    // said (the background's examples are no list).
-    if domain == Domain::Capability
-        && a.caps.is_empty()
-        && let Some(said) = unneeded_caps(p)
-    {
-        return Some(format!(
-            "which capabilities: \"{said}\" names no capability; list them (e.g. `NET_RAW`)"
-        ));
+    // "drop the capabilities that are not required", "allow only the
+    // egress connections Reloader requires": which ones is not said (the
+    // background's examples are no list).
+    if let Some((kind, said)) = p.needed_ref() {
+        let given = match kind {
+            Kind::Capabilities => !a.caps.is_empty(),
+            Kind::Ports => !ports.is_empty() || !a.named_ports.is_empty(),
+            Kind::Traffic => {
+                !a.cidrs.is_empty()
+                    || !a.fqdns.is_empty()
+                    || !a.entities.is_empty()
+                    || p.groups.len() >= 2
+            }
+            Kind::Files => !a.paths.is_empty() || !a.dirs.is_empty(),
+            Kind::Executables => !a.binaries.is_empty(),
+            Kind::Syscalls => !a.syscalls.is_empty(),
+        };
+        let of_domain = match kind {
+            Kind::Capabilities => domain == Domain::Capability,
+            Kind::Ports | Kind::Traffic => domain == Domain::Network,
+            Kind::Files => domain == Domain::File,
+            Kind::Executables => domain == Domain::Process,
+            Kind::Syscalls => domain == Domain::Syscall,
+        };
+        if of_domain && !given {
+            let (which, like) = kind.words();
+            return Some(format!(
+                "{which}: \"{said}\" names no value; give the {like}"
+            ));
+        }
     }
     if !a.services.is_empty() && ports.is_empty() && domain == Domain::Network {
         return Some(format!(
@@ -229,47 +251,4 @@ pub(super) fn empty_exception(domain: Domain) -> String {
         Domain::Syscall => "which system calls",
     };
     format!("{what} stay allowed? the exception to \"block all\" names none")
-}
-
-/// "the capabilities that are not required", "unnecessary capabilities": a
-/// capability list referred to, none given. The words said, if so.
-fn unneeded_caps(p: &Parser<'_>) -> Option<String> {
-    let n = p.toks.len();
-    (0..n).find_map(|k| {
-        let caps = |j: usize| matches!(p.low(j), "capabilities" | "caps" | "capability");
-        let unneeded = |w: &str| {
-            matches!(
-                w.trim_end_matches([',', '.', ';']),
-                "required" | "needed" | "necessary" | "used"
-            )
-        };
-        let end = if caps(k)
-            && matches!(p.low(k + 1), "that" | "which")
-            && matches!(p.low(k + 2), "are" | "is")
-            && p.low(k + 3) == "not"
-            && unneeded(p.low(k + 4))
-        {
-            Some(k + 4)
-        } else if k + 1 < n
-            && matches!(
-                p.low(k),
-                "unnecessary" | "unneeded" | "unused" | "superfluous"
-            )
-            && caps(k + 1)
-        {
-            Some(k + 1)
-        } else {
-            None
-        }?;
-        let from = if k > 0 && p.low(k - 1) == "the" {
-            k - 1
-        } else {
-            k
-        };
-        Some(
-            p.text[p.toks[from].start..p.toks[end].end]
-                .trim_end_matches([',', '.', ';'])
-                .to_string(),
-        )
-    })
 }

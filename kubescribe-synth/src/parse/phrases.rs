@@ -246,13 +246,17 @@ impl<'a> Parser<'a> {
         // "everything else: denied", "everything else is blocked": the
         // allow-list's posture, not a block of its own.
         // "…, rest blocked", "the rest is denied": the same posture.
+        // ("rest all should get blocked", "rest need to block", as typed in
+        // a hurry: a few words between.)
         let rest_denied = l == "rest"
-            && (i + 1..(i + 3).min(n)).any(|k| {
-                matches!(
-                    self.low(k).trim_end_matches(['.', ',']),
-                    "blocked" | "denied" | "dropped"
-                )
-            });
+            && (i + 1..(i + 5).min(n))
+                .take_while(|&k| k == i + 1 || !self.ends_clause(k - 1))
+                .any(|k| {
+                    matches!(
+                        self.low(k).trim_end_matches(['.', ',']),
+                        "blocked" | "denied" | "dropped" | "rejected" | "block" | "deny" | "drop"
+                    )
+                });
         // "all traffic other than that is rejected", "any traffic else is
         // dropped": the same, the kind said.
         let kind_else = matches!(l, "all" | "any")
@@ -316,6 +320,10 @@ impl<'a> Parser<'a> {
                         | "coming"
                         | "in"
                         | "out"
+                        | "to"
+                        | "need"
+                        | "needs"
+                        | "all"
                 ) {
                     k = start;
                     break;
@@ -417,5 +425,78 @@ impl<'a> Parser<'a> {
                 !w.starts_with('/') && !w.bytes().any(|b| b.is_ascii_digit())
             })
             .then_some(end)
+    }
+
+    /// "…readable only by the app itself, /usr/local/bin/app; anyone who
+    /// execs into the pod must not be able to read them": after an
+    /// allow-list, a clause whose subject is everyone else and whose object
+    /// points back (them, it), naming no value, restates the list's edge.
+    /// Token `i` is its negated modal; `n` ends the scan.
+    pub(super) fn others_kept_off(&self, i: usize, n: usize) -> bool {
+        let mut from = i;
+        while from > 0 && !self.ends_clause(from - 1) {
+            from -= 1;
+        }
+        let mut to = i;
+        while to < n && !self.ends_clause(to) {
+            to += 1;
+        }
+        let others = (from..i).any(|k| {
+            matches!(
+                self.low(k),
+                "who" | "anyone" | "anybody" | "everyone" | "everybody" | "others" | "someone"
+            ) || self.low(k) == "else"
+        });
+        let points_back = (i..=to.min(n - 1)).any(|k| {
+            matches!(
+                self.low(k).trim_end_matches(['.', ',', ';']),
+                "them" | "it" | "those" | "these"
+            )
+        });
+        let valueless = (from..=to.min(n - 1)).all(|k| {
+            let t = self.toks[k].text;
+            !t.contains(['/', '=']) && !t.chars().any(|c| c.is_ascii_digit())
+        });
+        others && points_back && valueless
+    }
+
+    /// "nothing should be able to connect to the app=db pods": all of
+    /// their ingress; "On the worker pods (…) nothing may connect to 1515":
+    /// their port, reached. Token `i` opens the action phrase.
+    pub(super) fn nobody_connects(&self, a: &mut Acc, i: usize, n: usize) {
+        let l = self.low(i);
+        // "nothing should be able to connect to the app=db pods":
+        // all of their ingress.
+        if matches!(l, "nothing" | "nobody" | "noone" | "no")
+            && (i + 1..(i + 8).min(n))
+                .take_while(|&j| !self.ends_clause(j - 1))
+                .take_while(|&j| self.low(j) != "from")
+                .any(|j| {
+                    matches!(self.low(j), "connect" | "reach" | "contact" | "talk")
+                        && matches!(self.low(j + 1), "to" | "the" | "with")
+                        // The pods reached, by their labels ("(app:
+                        // x)" too, after their name).
+                        && (j + 1..(j + 7).min(n)).any(|k| {
+                            let w = self.low(k).trim_matches(['(', ')', ',']);
+                            split_label(w).is_some()
+                                || self.toks[k].paren && w.ends_with(':')
+                        })
+                })
+        {
+            a.all_word = true;
+            a.dir_explicit.get_or_insert(Direction::Ingress);
+        }
+        // "On the worker pods (…) nothing may connect to 1515 or
+        // 55000": a port of theirs, reached.
+        if matches!(l, "nothing" | "nobody" | "noone")
+            && (i + 1..(i + 6).min(n)).any(|j| {
+                matches!(self.low(j), "connect" | "reach" | "talk")
+                    && self.low(j + 1) == "to"
+                    && (parse_port(self.low(j + 2)).is_some()
+                        || matches!(self.low(j + 2), "port" | "ports"))
+            })
+        {
+            a.dir_explicit.get_or_insert(Direction::Ingress);
+        }
     }
 }

@@ -53,10 +53,18 @@ impl<'a> Parser<'a> {
                 | "daemonset"
                 | "statefulset"
         );
+        // "; use kubectl exec to enter the container": a command the
+        // operator is told to run instead, not one the policy governs.
+        let advised = matches!(prev.as_str(), "use" | "using")
+            && name == "kubectl"
+            && matches!(
+                next.as_str(),
+                "exec" | "debug" | "cp" | "logs" | "attach" | "port-forward" | "apply" | "get"
+            );
         let known = BINARIES
             .iter()
             .find(|(b, _)| *b == name)
-            .filter(|_| !cluster_node && !workload);
+            .filter(|_| !cluster_node && !workload && !advised);
         // "as part of the execution job": a noun the word before describes.
         let compound = matches!(prev.as_str(), "execution" | "executions")
             && i >= 2

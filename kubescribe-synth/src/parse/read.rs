@@ -53,6 +53,39 @@ fn parse_read_parts(
     let bounded = untouched::without_untouched(text);
     let text = bounded.as_deref().unwrap_or(text);
     let mut resolver = resolver;
+    // A manifest pasted with an ask in its comments: the comment is the
+    // intent, the manifest's namespace and selector what it is about.
+    if let Some(m) = manifest_asks::manifest_ask(text) {
+        let read = |asides: &[(usize, usize)], r: Option<&mut dyn PodResolver>| {
+            parse_read_parts(&manifest_asks::keeping(text, &m.asks, asides), r)
+        };
+        let again: Option<&mut dyn PodResolver> = match resolver {
+            Some(ref mut r) => Some(&mut **r),
+            None => None,
+        };
+        let alone = read(&[], again);
+        let needs_pods = matches!(&alone, Err(IntentParseError::Missing(g))
+            if g.iter().any(|x| x.starts_with("which pods") || x.starts_with("which namespace")));
+        let needs_ns = matches!(&alone, Ok(p) if !sentences::complete(p));
+        if (needs_pods || needs_ns) && m.namespace.is_some() {
+            let mut kept: Vec<(usize, usize)> = m.namespace.into_iter().collect();
+            if needs_pods {
+                kept.extend(m.selector.iter().copied());
+            }
+            let again: Option<&mut dyn PodResolver> = match resolver {
+                Some(ref mut r) => Some(&mut **r),
+                None => None,
+            };
+            if let Ok(mut p) = read(&kept, again) {
+                p.assumptions.push(
+                    "an ask in a manifest's comment: the manifest's namespace (and selector, when the comment names no pods) read as what it is about"
+                        .into(),
+                );
+                return Ok(p);
+            }
+        }
+        return alone;
+    }
     // A chat thread: its last message that asks is the intent (refused
     // when it leaves something out); the discussion before is background.
     if let Some(masked) = chat::last_ask(text) {

@@ -121,6 +121,7 @@ impl<'a> Parser<'a> {
                     }
                     (k..i).any(|j| matches!(self.low(j), "outside" | "elsewhere"))
                 }
+                || negated && a.only && a.allow.is_some() && self.others_kept_off(i, n)
             {
                 a.only = true;
                 i += 1;
@@ -148,23 +149,7 @@ impl<'a> Parser<'a> {
                     || cap_ctx && (mode == Mode::Cap || capital)
                     || capital && mode == Mode::Cap);
             if !kill_named && let Some((act, k, negated)) = self.action_phrase(i, a) {
-                // "nothing should be able to connect to the app=db pods":
-                // all of their ingress.
-                if matches!(l, "nothing" | "nobody" | "noone" | "no")
-                    && (i + 1..(i + 8).min(n))
-                        .take_while(|&j| !self.ends_clause(j - 1))
-                        .take_while(|&j| self.low(j) != "from")
-                        .any(|j| {
-                            matches!(self.low(j), "connect" | "reach" | "contact" | "talk")
-                                && matches!(self.low(j + 1), "to" | "the" | "with")
-                                // The pods reached, by their labels.
-                                && (j + 1..(j + 5).min(n))
-                                    .any(|k| split_label(self.low(k).trim_matches(['(', ')', ','])).is_some())
-                        })
-                {
-                    a.all_word = true;
-                    a.dir_explicit.get_or_insert(Direction::Ingress);
-                }
+                self.nobody_connects(a, i, n);
                 i = self.take_action(a, i, k, (act, negated), n);
                 continue;
             }

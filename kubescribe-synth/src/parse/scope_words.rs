@@ -389,6 +389,13 @@ impl<'a> Parser<'a> {
                     | "their"
                     | "no"
                     | "only"
+                    // "this pod holds our Cloudflare token".
+                    | "our"
+                    | "your"
+                    | "my"
+                    | "some"
+                    | "all"
+                    | "any"
             );
         let verb_form =
             plain && (["ing", "ed"].iter().any(|e| t.lower.ends_with(e)) || third_person);

@@ -174,11 +174,19 @@ pub(super) fn imperative_only(text: &str) -> Option<String> {
     }
     let mut trimmed = false;
     if let Some(&first) = imp.first() {
+        // "… the directories necessary for operation. For the dms pods (…)
+        // those are /srv/akten/ and /var/cache/dms/.": so does one that
+        // gives the values the ask refers to.
         let adds = |k: usize| {
             let s = &text[spans[k].0..spans[k].1];
             let w = words_of(s);
             (w.ends_with(&["as".to_string(), "well".to_string()])
-                || w.last().is_some_and(|x| x == "too"))
+                || w.last().is_some_and(|x| x == "too")
+                || w.windows(2).any(|x| {
+                    matches!(x[0].as_str(), "those" | "these" | "they")
+                        && matches!(x[1].as_str(), "are" | "being")
+                })
+                || w.iter().any(|x| x == "namely"))
                 && s.split_whitespace().any(|x| {
                     x.trim_start_matches(['(', '`', '"']).starts_with('/')
                         || x.chars().all(|c| c.is_ascii_digit())
@@ -296,9 +304,13 @@ pub(super) fn points_back(s: &str) -> bool {
     // "that private key", "those two ports": a word may come between; a
     // sentence that gives the value itself ("that healthz port, 8080")
     // points nowhere.
-    let has_path = s
-        .split_whitespace()
-        .any(|w| w.trim_start_matches(['(', '`', '"']).starts_with('/'));
+    // ("reads of that key should be restricted to /usr/local/bin/app": a
+    // path after "to" or "by" is who may, not what.)
+    let ws: Vec<&str> = s.split_whitespace().collect();
+    let has_path = (0..ws.len()).any(|k| {
+        ws[k].trim_start_matches(['(', '`', '"']).starts_with('/')
+            && !(k > 0 && matches!(ws[k - 1].to_ascii_lowercase().as_str(), "to" | "by"))
+    });
     let has_number = words_of(s)
         .iter()
         .any(|w| !w.is_empty() && w.len() <= 5 && w.chars().all(|c| c.is_ascii_digit()));

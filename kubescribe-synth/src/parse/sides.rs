@@ -135,6 +135,17 @@ impl<'a> Parser<'a> {
                         .any(|k| matches!(self.low(k), "keep" | "keeps" | "kept")) =>
             {
                 a.dir_implied = Some(Direction::Ingress);
+                // "keep the rebels (org=alliance) off port 80 of the
+                // deathstar pods (…)": the pods kept off, named before, come
+                // in; the pods whose port it is are the policy's.
+                let active =
+                    (i.saturating_sub(8)..i).any(|k| matches!(self.low(k), "keep" | "keeps"));
+                if let Some(last) = self.groups.last_mut()
+                    && *last == Cue::None
+                    && active
+                {
+                    *last = Cue::From;
+                }
                 self.cue = Some(Cue::None);
                 true
             }
@@ -537,8 +548,16 @@ impl<'a> Parser<'a> {
             && matches!(self.low(i + 2), "namespace" | "ns")
         {
             3
-        } else if matches!(l, "its" | "their")
-            && matches!(next.trim_end_matches([',', '.', ')']), "namespace" | "ns")
+        } else if matches!(
+            next.trim_end_matches([',', '.', ')', ';']),
+            "namespace" | "ns"
+        ) && (matches!(l, "its" | "their")
+                // "from other pods in the namespace": the pods' own.
+                || matches!(l, "the" | "this")
+                    && i >= 3
+                    && matches!(self.low(i - 1), "in" | "of" | "within" | "inside")
+                    && matches!(self.low(i - 2), "pods" | "pod" | "workloads")
+                    && self.low(i - 3) == "other")
         {
             2
         } else if l == "the"

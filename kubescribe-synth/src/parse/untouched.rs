@@ -133,6 +133,7 @@ pub(super) fn without_untouched(text: &str) -> Option<String> {
                     || out_of_scope(&w)
                     || effect_after(&w)
                     || not_isolating(&w)
+                    || keeps_using_port(&w)
             })
             .unwrap_or(start);
         // "the x pods can keep egress to everything": from its verb on.
@@ -600,6 +601,28 @@ fn clauses(text: &str) -> Vec<(usize, usize)> {
         out.push((start, text.len()));
     }
     out
+}
+
+/// "agents keep reporting on 1514", "clients still connect on 6379": a port
+/// those who use it go on using, no part of the ask.
+fn keeps_using_port(words: &[String]) -> bool {
+    let w: Vec<&str> = words.iter().map(String::as_str).collect();
+    let [who @ .., on_verb, verb, prep, port] = w.as_slice() else {
+        return false;
+    };
+    (1..=3).contains(&who.len())
+        && who
+            .iter()
+            .all(|x| x.chars().all(|c| c.is_ascii_lowercase()))
+        && !who.iter().any(|x| is_order(x))
+        && matches!(
+            *on_verb,
+            "keep" | "keeps" | "still" | "continue" | "continues"
+        )
+        && (verb.ends_with("ing") || *on_verb == "still")
+        && matches!(*prep, "on" | "over" | "via" | "at" | "to")
+        && port.len() <= 5
+        && port.chars().all(|c| c.is_ascii_digit())
 }
 
 #[cfg(test)]

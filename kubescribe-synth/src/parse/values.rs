@@ -55,9 +55,16 @@ impl<'a> Parser<'a> {
             && !prose_slash
             && parse_cidr(raw).is_none()
         {
+            // ("by /usr/lib/ssh/sftp-server under /srv/sftp/": the path
+            // after "under" is the directory.)
             let dir_word = (i.saturating_sub(2)..i)
                 .chain(i + 1..(i + 2).min(n))
-                .any(|j| matches!(self.low(j), "directory" | "folder" | "dir" | "under"));
+                .any(|j| matches!(self.low(j), "directory" | "folder" | "dir" | "under"))
+                && !(self.low(i + 1) == "under"
+                    && self
+                        .toks
+                        .get(i + 2)
+                        .is_some_and(|t| t.text.starts_with('/')));
             // "the /app binary": a known directory's name can be a program.
             // So does one an exec verb runs ("should execute /app only").
             let named_file = matches!(
@@ -96,12 +103,18 @@ impl<'a> Parser<'a> {
             } else if (self.after_by(i) || self.granted_to(i))
                 && *mode != Mode::Exec
                 // "access to /run/containerd/containerd.sock is restricted to
-                // /app/spegel": right after "restricted to", any program.
+                // /app/spegel": right after "restricted to", any program;
+                // "file access by /usr/lib/ssh/sftp-server under /srv/sftp/":
+                // right after "by", with the files right after it.
                 && (exec_looking(raw)
-                    || prev == "to"
+                    || matches!(prev.as_str(), "to" | "by")
                         && !raw.ends_with('/')
                         && !raw.rsplit('/').next().unwrap_or("").contains('.'))
-                && (!a.paths.is_empty() || !a.dirs.is_empty())
+                && (!a.paths.is_empty()
+                    || !a.dirs.is_empty()
+                    || prev == "by"
+                        && matches!(next.as_str(), "under" | "in" | "below" | "inside")
+                        && self.toks.get(i + 2).is_some_and(|t| t.text.starts_with('/')))
                 // "… readable by the Lenses process (/opt/…)": files or not.
                 // "/x/token to be readable only by /knoxAutoPolicy": right
                 // after the "by", with the files named, any program.
