@@ -175,3 +175,48 @@ fn access_by_a_program_under_a_directory() {
     );
     assert_eq!(i.resources.dirs, vec!["/srv/upload/"]);
 }
+
+#[test]
+fn dns_queries_on_an_explicit_udp_port_are_that_port_alone() {
+    let i = parsed(
+        "All pods in namespace web may only send DNS queries on UDP port 53 to the resolver pods (k8s-app=kube-dns, namespace kube-system).",
+    );
+    assert_eq!(i.resources.ports.len(), 1);
+}
+
+#[test]
+fn a_program_glossed_after_itself_is_the_source() {
+    let i = parsed(
+        "In the relay pods (app=relay, namespace chat) the key is at /srv/relay/key.pem; it should be readable only by the relay itself (/srv/relay/relayd).",
+    );
+    assert_eq!(i.resources.sources, vec!["/srv/relay/relayd"]);
+    assert_eq!(i.resources.paths, vec!["/srv/relay/key.pem"]);
+}
+
+#[test]
+fn only_x_glossed_may_connect_on_a_port_of_the_pods_locked_down() {
+    let i = parsed(
+        "Lock down the echo pods (app=echo, namespace lab): only the tester debug pod (run=tester) may connect, on the pod port 9000.",
+    );
+    assert_eq!(i.scope.labels.get("app").map(String::as_str), Some("echo"));
+    assert_eq!(i.direction, Some(Direction::Ingress));
+}
+
+#[test]
+fn keep_off_a_protocol_and_ports_and_a_question_answered_later() {
+    let i = parsed(
+        "the relay listens on 7000-7002/udp, is there a way to restrict these? It seems to work if they're closed. Then keep the outside world off UDP 7000 and 7001 of the relay pods (app=relay, namespace media).",
+    );
+    assert_eq!(i.action, Action::Block);
+    assert_eq!(i.direction, Some(Direction::Ingress));
+    assert_eq!(i.resources.ports.len(), 2);
+}
+
+#[test]
+fn a_dockerfile_workdir_is_no_executable() {
+    let i = parsed(
+        "In our image (WORKDIR /srv) only /usr/local/bin/python and /srv/bin/worker should be executed in the worker pods (app=worker, namespace jobs).",
+    );
+    assert_eq!(i.resources.binaries.len(), 2);
+    assert!(i.resources.dirs.is_empty());
+}

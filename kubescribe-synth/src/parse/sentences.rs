@@ -231,6 +231,13 @@ pub(super) fn imperative_only(text: &str) -> Option<String> {
     if let Some(first) = imp.iter().copied().find(|&k| wish(k)) {
         imp.retain(|&k| k >= first);
     }
+    // "… is there a way to restrict these? … Then keep the outside world
+    // off UDP 5002 …": a question answered by a later command is the
+    // background of that command.
+    let question = |k: usize| text[spans[k].0..spans[k].1].trim_end().ends_with('?');
+    if let Some(&last) = imp.iter().rev().find(|&&k| !question(k)) {
+        imp.retain(|&k| !question(k) || k > last);
+    }
     // "… should not be allowed, but X needs it. Audit every access to Y
     // instead.": the ask that says it replaces the one before.
     if let Some(&k) = imp.iter().find(|&&k| {

@@ -129,8 +129,13 @@ impl<'a> Parser<'a> {
             }
             // "keep the world off port 8080 of …", "must be kept off port
             // 8888 of …": who is kept off the pods' port comes in.
+            // ("off UDP 5002, 5004 … of the janus pods": its protocol first.)
             "off"
-                if (matches!(next, "port" | "ports") || parse_port(next).is_some())
+                if (matches!(next, "port" | "ports")
+                    || parse_port(next).is_some()
+                    || proto(next).is_some()
+                        && (parse_port(self.low(i + 2).trim_end_matches(',')).is_some()
+                            || matches!(self.low(i + 2), "port" | "ports")))
                     && (i.saturating_sub(8)..i)
                         .any(|k| matches!(self.low(k), "keep" | "keeps" | "kept")) =>
             {
@@ -369,8 +374,11 @@ impl<'a> Parser<'a> {
                 // let in connects to the pods named before, no object said.
                 let objectless =
                     matches!(next, "on" | "over" | "via" | "at" | "") || parse_port(next).is_some();
-                let only_subject = (i.saturating_sub(6)..i).any(|k| self.low(k) == "only")
-                    && (i.saturating_sub(6)..i).any(|k| split_label(self.low(k)).is_some());
+                // ("only the busybox debug pod (run=busybox) may connect on
+                // 9376": its name and gloss between.)
+                let only_subject = (i.saturating_sub(9)..i).any(|k| self.low(k) == "only")
+                    && (i.saturating_sub(9)..i)
+                        .any(|k| split_label(self.low(k).trim_matches(['(', ')', ','])).is_some());
                 let scoped_before = self.groups.len() >= 2;
 
                 // (Only when the sentence opens with "only" and nothing named

@@ -48,6 +48,12 @@ impl<'a> Parser<'a> {
             && !raw[1..].contains('/')
             && raw[1..].starts_with(|c: char| c.is_ascii_uppercase())
             && !KNOWN_DIRS.contains(&raw);
+        // "(WORKDIR /src)": a Dockerfile's working directory, no value.
+        if raw.starts_with('/')
+            && self.toks[i.saturating_sub(1)].text.trim_start_matches('(') == "WORKDIR"
+        {
+            return 1;
+        }
         if raw.starts_with('/')
             && raw.len() > 1
             && !raw.contains("//")
@@ -124,10 +130,12 @@ impl<'a> Parser<'a> {
                             // "… only by the service itself, /app/orders-svc".
                             || i > 0 && self.toks[i - 1].comma
                             // "… only by the vaultwarden binary (/vaultwarden)".
+                            // "… only by Galène itself (/opt/galene/galene)".
                             || t.paren
                                 && matches!(
                                     prev.as_str(),
                                     "binary" | "process" | "program" | "daemon" | "executable"
+                                        | "itself" | "server" | "service"
                                 ))
                             && !raw.contains('.')
                             && (!a.paths.is_empty() || !a.dirs.is_empty()))
@@ -655,7 +663,8 @@ impl<'a> Parser<'a> {
                 && !carried
                 // "the HTTP replication port 9093", "the HTTP server on 8042":
                 // the port's kind, its number given.
-                && !(i + 1..(i + 4).min(n)).any(|k| {
+                // ("DNS queries on UDP port 53": its protocol between.)
+                && !(i + 1..(i + 5).min(n)).any(|k| {
                     matches!(self.low(k), "port" | "ports" | "on")
                         && parse_port(self.low(k + 1).trim_end_matches([',', '.', ';', ')']))
                             .is_some()
