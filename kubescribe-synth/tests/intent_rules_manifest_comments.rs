@@ -5,7 +5,10 @@
 //! manifest's namespace and selector when the comment names none (the whole
 //! manifest was read as the ask); values referred to by what needs them are
 //! asked for; a sentence that gives the values an ask points to joins it;
-//! and smaller forms. Each test states the rule with phrasings of its own
+//! and smaller forms. After the next round (`ha-` … `hd-`) was measured
+//! with the final parser: ports said after "off", "connect to" (a range) and
+//! "there" are kept (they were dropped: the policy covered every port);
+//! "record" commands; a "which may not" clause describes. Each test states the rule with phrasings of its own
 //! and fails without it, but for the two guards marked.
 
 mod parse_helpers;
@@ -219,4 +222,33 @@ fn a_dockerfile_workdir_is_no_executable() {
     );
     assert_eq!(i.resources.binaries.len(), 2);
     assert!(i.resources.dirs.is_empty());
+}
+
+#[test]
+fn ports_said_after_off_to_and_there_are_kept() {
+    let i = parsed(
+        "Lesson learned: keep the internet off 9200 of the search pods (app=search, namespace catalog).",
+    );
+    assert_eq!(i.resources.ports.len(), 1);
+    let i = parsed(
+        "Only the indexer pods (app=indexer) may connect to 9500-9600 on the search nodes (cluster=products, namespace search).",
+    );
+    assert_eq!(i.resources.ports[0].end_port, Some(9600));
+    let i = parsed(
+        "We run it as its own Deployment (app=flight, namespace feast), and 8815 there should be reachable only from namespaces labelled team=ml.",
+    );
+    assert_eq!(i.resources.ports.len(), 1);
+}
+
+#[test]
+fn record_is_a_command_and_a_which_clause_describes() {
+    let i = parsed(
+        "The rule never fires. Until that's sorted: record every connection the cart pods (app=cart, namespace shop) open to 203.0.113.9, without blocking anything.",
+    );
+    assert_eq!(i.action, Action::Audit);
+    let i = parsed(
+        "The server now runs its metrics on a different port (9601) which may not be exposed to the internet. Before I restrict it: log every incoming connection to 9601 on the relay pods (app=relay, namespace rt), without blocking anything.",
+    );
+    assert_eq!(i.action, Action::Audit);
+    assert!(i.resources.entities.is_empty());
 }

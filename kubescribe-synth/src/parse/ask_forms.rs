@@ -13,7 +13,7 @@ const IMPERATIVE: &[&str] = &[
     "allow", "block", "deny", "permit", "prevent", "restrict", "audit", "log", "forbid", "drop",
     "reject", "isolate", "disallow", "monitor", "detect", "watch", "stop", "kill", "protect",
     "only", "let", "add", "create", "write", "enforce", "ensure", "alert", "make", "keep", "flag",
-    "give", "grant", "lock", "tighten", "harden",
+    "give", "grant", "lock", "tighten", "harden", "record",
 ];
 
 /// Whether the sentence asks for something: it opens with an imperative
@@ -344,10 +344,13 @@ pub(super) fn modal_restriction(s: &str) -> bool {
     later_only
         || no_one
         || restricted
-        || words.windows(2).any(|w| {
-            matches!(w[0].as_str(), "must" | "should" | "may" | "shall")
-                && matches!(w[1].as_str(), "only" | "not" | "never")
-                || matches!(w[0].as_str(), "mustn't" | "shouldn't")
+        // (Not a relative clause that describes: "a different port (9601)
+        // which may not be exposed to the internet".)
+        || (0..words.len().saturating_sub(1)).any(|k| {
+            (matches!(words[k].as_str(), "must" | "should" | "may" | "shall")
+                && matches!(words[k + 1].as_str(), "only" | "not" | "never")
+                || matches!(words[k].as_str(), "mustn't" | "shouldn't"))
+                && !(k > 0 && words[k - 1] == "which")
         })
         || words.iter().any(|w| modal(w))
             && words.windows(2).any(|w| {

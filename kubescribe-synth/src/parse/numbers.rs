@@ -61,6 +61,15 @@ impl<'a> Parser<'a> {
         }
         // "may connect to 8001 and 8444 on …", "access to 9901 must …": a
         // bare number reached is a port.
+        // "keep the internet off 9200 of the elasticsearch pods".
+        if *mode == Mode::None
+            && prev == "off"
+            && i >= 2
+            && (i.saturating_sub(8)..i).any(|k| matches!(self.low(k), "keep" | "keeps" | "kept"))
+            && parse_port(raw).is_some()
+        {
+            *mode = Mode::Port;
+        }
         if matches!(*mode, Mode::None | Mode::File)
             && prev == "to"
             && i >= 2
@@ -78,7 +87,9 @@ impl<'a> Parser<'a> {
                 })
                 // "limit egress of app=x (…) to 1935 toward live.example.net".
                 || matches!(next.as_str(), "toward" | "towards"))
-            && matches!(parse_port(raw), Some((_, None)))
+            // ("may connect to 9500-9600 on the products nodes": a range.)
+            && (matches!(parse_port(raw), Some((_, None)))
+                || parse_port(raw).is_some() && matches!(self.low(i - 2), "connect" | "access"))
         {
             *mode = Mode::Port;
         }
@@ -280,6 +291,11 @@ impl Parser<'_> {
         }
         let mut after = i + 1;
         while after < n && item(after) && !self.ends_clause(after - 1) {
+            after += 1;
+        }
+        // "…, and 8815 there should be reachable only from …": where, said
+        // by a word.
+        if matches!(self.low(after), "there" | "here") {
             after += 1;
         }
         // "15090 on the gateway pods (istio=ingressgateway, ns x) should
