@@ -305,53 +305,6 @@ pub(super) fn imperative_only(text: &str) -> Option<String> {
     Some(keep_only(text, &kept))
 }
 
-/// Whether sentence `s` names what it governs by pointing back: "that
-/// directory", "those files", "this path".
-pub(super) fn points_back(s: &str) -> bool {
-    // "that private key", "those two ports": a word may come between; a
-    // sentence that gives the value itself ("that healthz port, 8080")
-    // points nowhere.
-    // ("reads of that key should be restricted to /usr/local/bin/app": a
-    // path after "to" or "by" is who may, not what.)
-    let ws: Vec<&str> = s.split_whitespace().collect();
-    let has_path = (0..ws.len()).any(|k| {
-        ws[k].trim_start_matches(['(', '`', '"']).starts_with('/')
-            && !(k > 0 && matches!(ws[k - 1].to_ascii_lowercase().as_str(), "to" | "by"))
-    });
-    let has_number = words_of(s)
-        .iter()
-        .any(|w| !w.is_empty() && w.len() <= 5 && w.chars().all(|c| c.is_ascii_digit()));
-    // "those four upstreams", "these IPs": addresses said before.
-    let has_address = s.split_whitespace().any(|w| {
-        parse_cidr(w.trim_matches(|c: char| matches!(c, '(' | ')' | ',' | '.' | ';' | ':')))
-            .is_some()
-    });
-    let noun = |w: &str| match w {
-        "directory" | "directories" | "folder" | "file" | "files" | "path" | "paths" | "token"
-        | "tokens" => true,
-        "key" | "keys" | "certificate" | "socket" | "binary" | "binaries" => !has_path,
-        "port" | "ports" => !has_number,
-        "address" | "addresses" | "ip" | "ips" | "upstream" | "upstreams" | "servers" | "hosts"
-        | "ranges" | "cidrs" | "subnets" | "networks" => !has_address,
-        _ => false,
-    };
-    let words = words_of(s);
-    // "pls alow it to access …": the subject said before.
-    let allowed_it = words.windows(3).any(|w| {
-        let verb = super::typos::corrected(&w[0]).unwrap_or(&w[0]);
-        matches!(verb, "allow" | "let" | "permit")
-            && matches!(w[1].as_str(), "it" | "them")
-            && w[2] == "to"
-    });
-    allowed_it
-        || (0..words.len()).any(|k| {
-            matches!(words[k].as_str(), "that" | "this" | "those" | "these")
-                && words[k + 1..(k + 3).min(words.len())]
-                    .iter()
-                    .any(|w| noun(w))
-        })
-}
-
 /// `text` with everything but the byte ranges `kept` blanked out (offsets
 /// kept). Asides elsewhere that say which pods ("(app=zdm-proxy, namespace
 /// zdm)") are kept too: the background often names the workload.
