@@ -29,6 +29,19 @@ pub mod group;
 pub mod paths;
 mod render;
 
+/// Why discovery could not write a policy.
+#[derive(Debug, thiserror::Error)]
+pub enum DiscoverError {
+    /// Internal: the assembled policy does not fit the model (a bug).
+    #[error("discovered policy does not fit the {kind} model: {message}")]
+    Model {
+        /// The kind.
+        kind: String,
+        /// serde's message.
+        message: String,
+    },
+}
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
@@ -41,8 +54,6 @@ use kubescribe_events::{
 
 pub use group::WorkloadId;
 pub use paths::PathRule;
-
-use crate::SynthError;
 
 /// What to discover.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -574,7 +585,7 @@ pub fn discover(
     events: &[Event],
     workloads: &[Workload],
     options: &DiscoverOptions,
-) -> Result<Discovery, SynthError> {
+) -> Result<Discovery, DiscoverError> {
     let mut b = Builder {
         workloads,
         options,

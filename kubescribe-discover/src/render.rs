@@ -8,7 +8,7 @@ use kubescribe_core::Policy;
 use kubescribe_core::engine::Engine;
 
 use super::{AllowList, NetRule, Peer, WorkloadId};
-use crate::SynthError;
+use crate::DiscoverError;
 
 /// Policy names, unique per namespace.
 #[derive(Default)]
@@ -50,9 +50,9 @@ fn metadata(id: &WorkloadId, name: &str) -> Value {
     })
 }
 
-fn to_policy(v: Value) -> Result<Policy, SynthError> {
+fn to_policy(v: Value) -> Result<Policy, DiscoverError> {
     let kind = v["kind"].as_str().unwrap_or("").to_string();
-    Policy::from_value(v).map_err(|e| SynthError::Model {
+    Policy::from_value(v).map_err(|e| DiscoverError::Model {
         kind,
         message: e.to_string(),
     })
@@ -66,7 +66,7 @@ pub(super) fn render(
     name: &str,
     a: &AllowList,
     notes: &mut Vec<String>,
-) -> Result<Option<Policy>, SynthError> {
+) -> Result<Option<Policy>, DiscoverError> {
     let v = match engine {
         Engine::KubeArmor => kubearmor(id, name, a, notes),
         Engine::Tetragon => tetragon(id, name, a),

@@ -1,4 +1,4 @@
-//! Discovery checked: the allow-lists `kubescribe_synth::discover` writes
+//! Discovery checked: the allow-lists `kubescribe_discover` writes
 //! from the store, each validated (layer 1, layers 2-3 against the store,
 //! layer 4 over-permissive findings) and replayed (`kubescribe-simulate`)
 //! against the store's events: every event a policy was derived from must
@@ -16,11 +16,11 @@ use serde::Serialize;
 
 use kubescribe_core::Policy;
 use kubescribe_core::engine::Engine;
+use kubescribe_discover::{self as discover, DiscoverOptions, Discovery, WorkloadId, group};
 use kubescribe_events::cluster::ClusterSnapshot;
 use kubescribe_events::store::{EventQuery, EventStore, EventTable, StoredEvent};
 use kubescribe_events::{Event, Validity, Workload};
 use kubescribe_simulate::{Counts, Decision, Inventory, SimOptions, Simulator, Verdict};
-use kubescribe_synth::discover::{self, DiscoverOptions, Discovery, WorkloadId, group};
 use kubescribe_validate::{Diagnostic, Validator};
 
 use crate::InferError;

@@ -7,10 +7,10 @@
 use std::path::{Path, PathBuf};
 
 use kubescribe_core::engine::Engine;
+use kubescribe_discover::DiscoverOptions;
 use kubescribe_events::store::{EventStore, SqliteStore};
 use kubescribe_events::{IngestOptions, ingest_file};
 use kubescribe_infer::discover::{self, DiscoverRun};
-use kubescribe_synth::discover::DiscoverOptions;
 
 fn examples() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples")

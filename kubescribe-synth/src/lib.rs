@@ -47,7 +47,6 @@
 mod calico;
 mod cilium;
 pub mod convert;
-pub mod discover;
 pub mod features;
 mod kubearmor;
 mod kubernetes;

@@ -1,5 +1,5 @@
 //! `kubescribe discover`: least-privilege allow-list policies per workload
-//! from the store (`kubescribe_synth::discover`), validated and replayed
+//! from the store (`kubescribe_discover`), validated and replayed
 //! (`kubescribe_infer::discover`), optionally refined by an intent,
 //! compared with a previous discovery, or measured on a held-out window.
 
@@ -14,11 +14,11 @@ use kubescribe_core::document::ReadLimits;
 use kubescribe_core::engine::Engine;
 use kubescribe_core::intent::Intent;
 use kubescribe_core::quote::Printable as P;
+use kubescribe_discover::{DiscoverOptions, WorkloadDiscovery, diff};
 use kubescribe_events::PodResolver;
 use kubescribe_events::store::{EventStore, Windowed};
 use kubescribe_infer::discover::{self as check, DiscoverRun, EngineReplay, Judged};
 use kubescribe_simulate::Inventory;
-use kubescribe_synth::discover::{DiscoverOptions, WorkloadDiscovery, diff};
 use kubescribe_synth::parse::{IntentParseError, parse_intent_with, restate};
 
 use crate::args::{DiscoverArgs, PolicyFormat};
