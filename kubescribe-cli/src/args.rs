@@ -945,7 +945,9 @@ Intent forms (docs/intents.md):
           sentences are background; asides naming the pods still count; pasted
           configuration (cap_drop: [ALL], cap_add: ...) is read whole; a pasted alert or
           event (Falco line, Tetragon/KubeArmor JSON) or error is background;
-          \"What I want: ...\" and \"How do I ...?\" are the ask
+          \"What I want: ...\" and \"How do I ...?\" are the ask; so is a comment
+          that asks in a pasted manifest (# TODO(security): ...), with the manifest's
+          namespace and selector when it names none
   session a pasted terminal session ($ kubectl -n db ... -- ps, netstat, ls -l,
           kubectl get svc -o wide): its commands are no programs of the ask; what the
           ask points at counts (\"the /tmp binaries in that ps\", \"that foreign
@@ -964,7 +966,10 @@ Refused (exit 1) when something is missing: which pods, which files, which traff
 (\"trusted networks\", \"the office VPN\", \"the intranet\", \"the clients that need
 it\", \"from the exam room\", \"reach the CrowdStrike cloud\", \"to infra nodes\" name
 none), which port (service names like postgresql are not ports; \"whatever
-port it uses\", \"the private API port\" give none), what to do.
+port it uses\", \"the private API port\", \"the port LT_PORT sets\" give none), which
+capabilities or traffic (\"the capabilities that are not required\", \"the egress
+connections X requires\" list none), which pods (\"only app=x may connect on 6379\"
+names who connects, not the pods connected to), what to do.
 Examples:
   kubescribe intent parse \"only app=web may connect to app=db on 5432 in namespace shop\"
   kubescribe intent parse \"default deny ingress in namespace shop\"
