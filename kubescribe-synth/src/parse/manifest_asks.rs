@@ -145,16 +145,9 @@ pub(super) fn manifest_ask(text: &str) -> Option<ManifestAsk> {
 /// ("  namespace: web" as " (namespace web)", "    app: nginx" as
 /// "   (app=nginx)", the same length), so the ask reads them as its pods'.
 pub(super) fn keeping(text: &str, asks: &[(usize, usize)], asides: &[(usize, usize)]) -> String {
-    let mut out: String = text
-        .char_indices()
-        .map(|(i, c)| {
-            if asks.iter().any(|&(f, t)| (f..t).contains(&i)) || c == '\n' {
-                c.to_string()
-            } else {
-                " ".repeat(c.len_utf8())
-            }
-        })
-        .collect();
+    let mut out = super::masks::kept(text, |i, c| {
+        c == '\n' || asks.iter().any(|&(f, t)| (f..t).contains(&i))
+    });
     for &(f, t) in asides {
         let line = &text[f..t];
         let indent = line.len() - line.trim_start().len();

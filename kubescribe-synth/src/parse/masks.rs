@@ -22,6 +22,20 @@ pub(super) fn blanked(text: &str, blank: &[(usize, usize)]) -> Option<String> {
     )
 }
 
+/// `text` with every character but those `keep` says to keep (by byte
+/// offset) replaced by spaces, offsets kept: the complement of [`blanked`].
+pub(super) fn kept(text: &str, keep: impl Fn(usize, char) -> bool) -> String {
+    text.char_indices()
+        .map(|(i, c)| {
+            if keep(i, c) {
+                c.to_string()
+            } else {
+                " ".repeat(c.len_utf8())
+            }
+        })
+        .collect()
+}
+
 /// The innermost parentheses of `text`: the byte offsets of each `(` and
 /// its `)`.
 pub(super) fn parentheses(text: &str) -> Vec<(usize, usize)> {

@@ -335,17 +335,9 @@ fn keep_only(text: &str, kept: &[(usize, usize)]) -> String {
     } else {
         scope_asides(text)
     };
-    text.char_indices()
-        .map(|(i, c)| {
-            if kept.iter().any(|&(f, t)| (f..t).contains(&i))
-                || asides.iter().any(|r| r.contains(&i))
-            {
-                c.to_string()
-            } else {
-                " ".repeat(c.len_utf8())
-            }
-        })
-        .collect()
+    super::masks::kept(text, |i, _| {
+        kept.iter().any(|&(f, t)| (f..t).contains(&i)) || asides.iter().any(|r| r.contains(&i))
+    })
 }
 
 /// `text` with the comments of pasted configuration blanked out (offsets
