@@ -272,3 +272,12 @@ fn only_a_namespace_may_connect_with_no_pods_connected_to_is_refused() {
     assert!(e.contains("which pods"), "{e}");
     assert_eq!(e.matches("which pods").count(), 1, "{e}");
 }
+
+#[test]
+fn a_name_in_capitals_called_a_syscall_stays_a_system_call() {
+    let i =
+        parsed("drop SETUID and SETGID syscalls for the portal pods (app=portal, namespace web).");
+    assert_eq!(i.domain, Domain::Syscall);
+    assert_eq!(i.resources.syscalls.len(), 2);
+    assert!(i.resources.capabilities.is_empty());
+}

@@ -65,7 +65,24 @@ impl<'a> Parser<'a> {
                         .trim_matches(|c: char| !c.is_ascii_alphanumeric() && c != '_'),
                 )
         };
+        // ("drop SETUID and SETGID syscalls": calls, named so after the list.)
+        let called = |j: usize| {
+            matches!(self.low(j), "syscall" | "syscalls")
+                || self.low(j) == "system" && self.low(j + 1).starts_with("call")
+        };
         if !capitals(i) {
+            return false;
+        }
+        let mut end = i;
+        while end + 1 < self.toks.len()
+            && !self.toks[end].comma
+            && matches!(self.low(end + 1), "and" | "or")
+            && capitals(end + 2)
+            || self.toks[end].comma && end + 1 < self.toks.len() && capitals(end + 1)
+        {
+            end += if self.toks[end].comma { 1 } else { 2 };
+        }
+        if called(end + 1) {
             return false;
         }
         let mut j = i;
