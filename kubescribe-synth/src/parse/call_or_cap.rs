@@ -54,7 +54,10 @@ impl<'a> Parser<'a> {
     /// takes (not the calls setuid, setgid).
     pub(super) fn dropped_in_capitals(&self, i: usize) -> bool {
         let capitals = |j: usize| {
-            let w = self.toks[j]
+            let Some(t) = self.toks.get(j) else {
+                return false;
+            };
+            let w = t
                 .text
                 .trim_matches(|c: char| !c.is_ascii_alphanumeric() && c != '_');
             w.len() > 2
