@@ -327,10 +327,15 @@ pub(super) fn modal_restriction(s: &str) -> bool {
                 .any(|j| words[j] == "only")
     });
     // "Nothing should be able to connect to …", "nobody may read …": no
-    // one, and a modal.
+    // one, and a modal; "nothing in laravel pods (app=laravel, ns web)
+    // should write …": the pods it is in between.
     let no_one = (0..words.len()).any(|k| {
+        let reach = match words.get(k + 1).map(String::as_str) {
+            Some("in" | "inside" | "within") => 12,
+            _ => 5,
+        };
         matches!(words[k].as_str(), "nothing" | "nobody" | "noone")
-            && words[k + 1..(k + 5).min(words.len())]
+            && words[k + 1..(k + reach).min(words.len())]
                 .iter()
                 .any(|w| matches!(w.as_str(), "should" | "may" | "must" | "can" | "shall"))
     });
@@ -624,7 +629,15 @@ pub(super) fn points_back(s: &str) -> bool {
             && matches!(w[1].as_str(), "it" | "them")
             && w[2] == "to"
     });
+    // "Please do this for our halo pods (…)": the ask said before, its
+    // pods now.
+    let done_for = words.windows(3).any(|w| {
+        matches!(w[0].as_str(), "do" | "apply" | "implement" | "enforce")
+            && matches!(w[1].as_str(), "this" | "that" | "it")
+            && matches!(w[2].as_str(), "for" | "on" | "in")
+    });
     allowed_it
+        || done_for
         || (0..words.len()).any(|k| {
             matches!(words[k].as_str(), "that" | "this" | "those" | "these")
                 && words[k + 1..(k + 3).min(words.len())]

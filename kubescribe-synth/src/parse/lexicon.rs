@@ -715,6 +715,15 @@ pub(super) fn not_a_ns_after_keyword(l: &str) -> bool {
                 | "does"
                 | "doesn't"
                 | "isn't"
+                // "other namespaces they should not can access", "any other
+                // namespace get denied": a pronoun or a verb.
+                | "they"
+                | "we"
+                | "you"
+                | "which"
+                | "who"
+                | "get"
+                | "getting"
         )
 }
 
@@ -894,6 +903,8 @@ pub(super) fn entity_word(
     Some(match (l, next) {
         ("internet", _) | ("world", _) => (World, 1),
         ("outside", "world") => (World, 2),
+        // "container can not actively access the external network".
+        ("external" | "outside", "network" | "networks") => (World, 2),
         ("kube-apiserver" | "apiserver" | "kube-api-server", _) => (KubeApiserver, 1),
         ("api", "server" | "servers") => (KubeApiserver, 2),
         ("kubernetes", "api") => (KubeApiserver, 2),

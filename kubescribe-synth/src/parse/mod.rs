@@ -496,7 +496,14 @@ impl<'a> Parser<'a> {
                                 | "pods"
                                 | "pod"
                                 | "namespace"
+                                | "namespaces"
                                 | "ns"
+                                // "pods labelled a=b which are in / that
+                                // run in namespaces labelled c=d" (not
+                                // "so that only …": three words).
+                                | "which"
+                                | "are"
+                                | "run"
                                 | "labelled"
                                 | "labeled"
                                 | "with"

@@ -365,6 +365,9 @@ impl<'a> Parser<'a> {
             // "running in a seperate namespace": an indefinite article's
             // word describes the namespace, it does not name it.
             && !matches!(prev, "a" | "an")
+            // "a network policy which combined namespace and pod label
+            // selector": a relative clause's verb.
+            && prev != "which"
             && !described
             // "the internal ingress namespace (namespaces labelled
             // name=ingress-internal)": the labels in the gloss say which.

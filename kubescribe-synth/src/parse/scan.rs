@@ -481,6 +481,9 @@ impl<'a> Parser<'a> {
             }
             if let Some((ent, len)) = entity_word(l, &next)
                 && !else_on
+                // "pods can reach any external network": how open it is
+                // now, said of the network's kind.
+                && !(prev == "any" && matches!(l, "external" | "outside"))
                 && !addressed
                 && !self.addresses_follow(i + len)
                 && !self.labels_follow(i + len)

@@ -352,6 +352,8 @@ impl<'a> Parser<'a> {
                 && matches!(
                     self.low(i.saturating_sub(2)),
                     "accessed" | "reached" | "contacted"
+                        // "should be reachable only by pods labelled …".
+                        | "accessible" | "reachable"
                 ) =>
             {
                 self.cue = Some(Cue::From);

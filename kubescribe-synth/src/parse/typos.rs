@@ -48,6 +48,8 @@ const KEYWORDS: &[&str] = &[
     "deployment",
     "deployments",
     "restrict",
+    "accessible",
+    "reachable",
 ];
 
 /// English words one slip away from a keyword: never corrected.

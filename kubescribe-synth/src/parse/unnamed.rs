@@ -87,7 +87,11 @@ impl<'a> Parser<'a> {
         );
         // "restrict outbound traffic to explicitly approved domains":
         // destinations said, none given.
-        if matches!(
+        // "only VPN ip can access": the network's kind, its addresses not
+        // given.
+        let vpn_ip = prev == "vpn" && matches!(l.trim_end_matches([',', '.']), "ip" | "ips");
+        if vpn_ip
+            || matches!(
             l.trim_end_matches([',', '.']),
             "domains"
                 | "hostnames"

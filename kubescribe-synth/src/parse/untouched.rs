@@ -112,8 +112,21 @@ pub(super) fn without_untouched(text: &str) -> Option<String> {
                 .as_slice(),
             [.., "must" | "should" | "will" | "shall", "not", "work"] | [.., "must", "fail"]
         ) && text[..start].to_ascii_lowercase().contains(" only ");
+        // "… reachable only from nextcloud pods (…) on 80 port, from
+        // Internet nobody": what the allow-list leaves out, named.
+        let nobody_from = matches!(
+            words(&text[start..end])
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>()
+                .as_slice(),
+            ["from" | "to", w @ .., "nobody" | "none" | "noone"]
+                | ["nobody" | "none" | "noone", "from" | "to", w @ ..]
+                if (1..=3).contains(&w.len())
+                    && w.iter().all(|x| x.chars().all(|c| c.is_ascii_lowercase()))
+        ) && text[..start].to_ascii_lowercase().contains(" only ");
         before = words(&text[start..end]);
-        if denied_example || shut_out {
+        if denied_example || shut_out || nobody_from {
             blank.push((start, end));
             continue;
         }
@@ -233,8 +246,12 @@ fn leaves_alone(words: &[String]) -> bool {
     {
         s += 1;
     }
-    // "… stays writable for the pastes": the purpose after the state.
-    let words = match words.iter().rposition(|w| w == "for") {
+    // "… stays writable for the pastes", "read is ok because site need
+    // it": the purpose or reason after the state.
+    let words = match words
+        .iter()
+        .rposition(|w| matches!(w.as_str(), "for" | "because" | "since"))
+    {
         Some(k) if k > s + 1 && words[k..].iter().all(|w| !w.contains('/') && !port(w)) => {
             &words[..k]
         }

@@ -415,6 +415,9 @@ impl<'a> Parser<'a> {
             && key_said_as_label(&l[..l.len() - 1])
             // "metadata: name: default-deny": the policy's own name.
             && !(l == "name:" && prev.trim_end_matches(':') == "metadata")
+            // "I want realize that kind: outside can access …": a
+            // determiner's noun, and what follows its colon.
+            && !matches!(prev.as_str(), "that" | "this" | "which" | "what")
             // "remediation owner: platform": a ticket's field.
             && !matches!(
                 prev.as_str(),
