@@ -581,6 +581,8 @@ impl<'a> Parser<'a> {
                 "goes" | "go" | "flows" | "flow" | "leaves" | "reaches" | "talks" | "connects"
                     // "lock down X so that 8090 only takes connections from …".
                     | "takes" | "accepts" | "receives" | "gets"
+                    // "… so the membership ports 6933-6939 only take …".
+                    | "take" | "accept" | "receive" | "get"
             )
                 // "Lock down the npd pods (…): only /a and /b may be executed".
                 || (i + 1..(i + 12).min(self.toks.len()))

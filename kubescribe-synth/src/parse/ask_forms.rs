@@ -32,6 +32,7 @@ pub(super) fn asks(s: &str) -> bool {
         return imperative_after_colon(s);
     }
     imperative(s)
+        || nowhere_else(s)
         || passive_denial(s)
         || prohibition(s)
         || kept_read_only(s)
@@ -49,6 +50,16 @@ pub(super) fn asks(s: &str) -> bool {
 /// client. Nothing should be able to connect to it.").
 pub(super) fn asks_in_a_sentence(s: &str) -> bool {
     s.split(". ").any(asks)
+}
+
+/// "egress from the gotenberg pods (…) goes to the doc-archive pods (…) on
+/// 8080 and nowhere else": an allow-list's edge said of what flows.
+pub(super) fn nowhere_else(s: &str) -> bool {
+    words_of(s).windows(3).any(|w| {
+        matches!(w[0].as_str(), "and" | "but")
+            && matches!(w[1].as_str(), "nowhere" | "nothing" | "noone" | "nobody")
+            && w[2] == "else"
+    }) && s.contains('(')
 }
 
 /// "only /bin/aws-ebs-csi-driver, /bin/mount and /bin/umount may be
@@ -453,6 +464,12 @@ pub(super) fn imperative(s: &str) -> bool {
         "meanwhile,",
         "now",
         "given",
+        // "in the guacamole web pods (…), make … read-only": where, up to
+        // its comma.
+        "in",
+        "inside",
+        "within",
+        "across",
     ]
     .iter()
     .any(|x| lead.eq_ignore_ascii_case(x))
@@ -577,7 +594,26 @@ pub(super) fn imperative(s: &str) -> bool {
                 )
             })
     };
+    // "Audit log can be altered: …", "Log files are world-readable":
+    // a noun compound that opens a title, not a command.
+    let noun_compound = ["audit", "log", "record", "alert", "trace"]
+        .iter()
+        .any(|x| bare.eq_ignore_ascii_case(x))
+        && [
+            "log", "logs", "trail", "trails", "logging", "records", "files", "file", "entries",
+            "level", "levels", "rules", "messages",
+        ]
+        .iter()
+        .any(|x| second.eq_ignore_ascii_case(x))
+        && words.peek().is_some_and(|x| {
+            [
+                "can", "is", "are", "was", "were", "may", "might", "could", "gets", "get",
+            ]
+            .iter()
+            .any(|v| x.eq_ignore_ascii_case(v))
+        });
     IMPERATIVE.iter().any(|v| bare.eq_ignore_ascii_case(v))
+        && !noun_compound
         && !(bare.eq_ignore_ascii_case("only") && describes())
         // ("limit its egress to DNS to 8.8.8.8": what it limits is traffic.)
         || bare.eq_ignore_ascii_case("limit")
@@ -631,10 +667,15 @@ pub(super) fn points_back(s: &str) -> bool {
     });
     // "Please do this for our halo pods (…)": the ask said before, its
     // pods now.
-    let done_for = words.windows(3).any(|w| {
-        matches!(w[0].as_str(), "do" | "apply" | "implement" | "enforce")
-            && matches!(w[1].as_str(), "this" | "that" | "it")
-            && matches!(w[2].as_str(), "for" | "on" | "in")
+    // (Not "since the mesh won't do it for us": no pods follow.)
+    let done_for = (0..words.len().saturating_sub(3)).any(|k| {
+        matches!(words[k].as_str(), "do" | "apply" | "implement" | "enforce")
+            && matches!(words[k + 1].as_str(), "this" | "that" | "it")
+            && matches!(words[k + 2].as_str(), "for" | "on" | "in")
+            && !matches!(words[k + 3].as_str(), "us" | "me" | "you" | "them")
+            && words[k + 3..(k + 8).min(words.len())]
+                .iter()
+                .any(|w| matches!(w.as_str(), "pods" | "pod" | "workloads" | "containers"))
     });
     allowed_it
         || done_for

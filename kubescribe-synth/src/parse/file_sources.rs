@@ -479,7 +479,11 @@ impl<'a> Parser<'a> {
             .rev()
             .find(|&j| self.toks[j].paren)
             .filter(|&j| j > 0 && !self.text[self.toks[j].start..self.toks[i].start].contains(')'));
-        let mut k = opened.map_or(i, |j| j - 1);
+        // ("except by act_runner itself (/usr/local/bin/act_runner)": the
+        // name, then "itself".)
+        let mut k = opened.map_or(i, |j| {
+            j - 1 - usize::from(j >= 2 && matches!(self.low(j - 1), "itself" | "alone"))
+        });
         let mut steps = 0;
         while k > 0 && steps < 6 {
             k -= 1;

@@ -736,7 +736,7 @@ impl<'a> Parser<'a> {
             && (a.all_pods_word
                 || a.each_other
                 || a.default_deny
-                || a.all_word && action == Action::Block && network);
+                || a.all_word && action == Action::Block && network && !self.some_pods_described());
         if all_pods && !a.all_pods_word {
             self.assume.push(format!(
                 "a default deny in namespace {} selects all its pods",

@@ -368,6 +368,12 @@ impl<'a> Parser<'a> {
             // "a network policy which combined namespace and pod label
             // selector": a relative clause's verb.
             && prev != "which"
+            // "in every user's profile namespace", "each team namespace":
+            // a kind of namespace, one per owner, no name.
+            && !matches!(prev, "every" | "each")
+            && !((prev.ends_with("'s") || prev.ends_with("’s"))
+                && i >= 2
+                && matches!(self.low(i - 2), "every" | "each" | "any" | "a" | "some"))
             && !described
             // "the internal ingress namespace (namespaces labelled
             // name=ingress-internal)": the labels in the gloss say which.

@@ -153,6 +153,27 @@ impl<'a> Parser<'a> {
         {
             *mode = Mode::Port;
         }
+        // "on 3000 for the web UI and 2222 for git over ssh": the next
+        // port of a list whose items say what each is for.
+        if *mode == Mode::None
+            && matches!(parse_port(raw), Some((_, None)))
+            && (prev == "and" || i > 0 && self.toks[i - 1].comma)
+            && let Some(k) = (i.saturating_sub(8)..i.saturating_sub(2))
+                .rev()
+                .find(|&k| self.low(k + 1) == "for")
+            && let Some((p, None)) = parse_port(self.low(k))
+            && a.ports.iter().any(|(s, _)| s.port == p)
+            // (Words between, the last one's comma at most.)
+            && (k + 2..i).all(|j| {
+                (!self.ends_clause(j) || self.toks[j].comma && j + 1 == i)
+                    && self
+                        .low(j)
+                        .chars()
+                        .all(|c| c.is_ascii_alphabetic() || matches!(c, ',' | '-'))
+            })
+        {
+            *mode = Mode::Port;
+        }
         // "block the internet from reaching 6379 on …": what is reached.
         if *mode == Mode::None
             && matches!(prev.as_str(), "reaching" | "reach" | "reaches")
@@ -327,6 +348,8 @@ impl Parser<'_> {
             && matches!(
                 self.low(after + 1),
                 "from" | "to" | "takes" | "accepts" | "receives" | "gets" | "allows"
+                    // "so that 80 and 443 only take connections from …".
+                    | "take" | "accept" | "receive" | "get" | "allow"
             )
         {
             return true;

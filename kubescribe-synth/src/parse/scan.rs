@@ -222,8 +222,9 @@ impl<'a> Parser<'a> {
                     && a.audit.is_some()
                     && i > 0
                     && self.ends_clause(i - 1)
-                // "just record it, no blocking".
-                || l == "no"
+                // "just record it, no blocking"; "Not blocking it, we need
+                // our iptables lines, but log every /bin/sh …".
+                || matches!(l, "no" | "not")
                     && matches!(
                         next.trim_end_matches(['.', ',', ';', '!']),
                         "blocking" | "enforcement" | "enforcing" | "denying" | "dropping"
@@ -385,7 +386,8 @@ impl<'a> Parser<'a> {
                 continue;
             }
             // "… and nothing else", "no other …": an allow-list.
-            if (l == "nothing" && matches!(next.as_str(), "else" | "more"))
+            // ("… goes to the doc-store pods on 9000 and nowhere else".)
+            if (matches!(l, "nothing" | "nowhere") && matches!(next.as_str(), "else" | "more"))
                 || (l == "no" && matches!(next.as_str(), "other" | "others"))
             {
                 a.only = true;

@@ -212,7 +212,9 @@ impl<'a> Parser<'a> {
             self.toks.get(k).is_some_and(|n| {
                 (n.paren || self.toks[k - 1].comma)
                     && (split_label(n.text).is_some() || yaml_label(k))
-            }) || matches!(self.low(k), "labelled" | "labeled")
+            }) || matches!(self.low(k), "labelled" | "labeled" | "with")
+                // ("the broker pods with app.kubernetes.io/name=mosquitto",
+                // "… with label tier=mq": their labels.)
                 && (k + 1..k + 3).any(|j| {
                     self.toks
                         .get(j)
@@ -231,7 +233,11 @@ impl<'a> Parser<'a> {
         // text gives the label that has the name as its value.
         let labelled_elsewhere = (0..self.toks.len()).any(|k| {
             let w = self.toks[k].text;
-            split_label(w).is_some_and(|(_, v)| v == t.text)
+            // ("the archive service … the doc-archive pods (app=doc-archive)":
+            // a part of the value.)
+            split_label(w).is_some_and(|(_, v)| {
+                v == t.text || l.len() >= 4 && v.to_ascii_lowercase().split('-').any(|p| p == l)
+            })
                 // Calico's "(run == 'webserver')".
                 || w == "==" && self.toks.get(k + 1).is_some_and(|x| x.text == t.text)
                 // "(app: istio-ingressgateway)", "(k8s-app: kube-dns …)".
@@ -342,6 +348,29 @@ impl<'a> Parser<'a> {
 
     /// Whether group `g` gives one label key two values ("app=backend,
     /// app=worker"): a list of workloads, not one selector.
+    /// Pods said by a descriptive phrase and nothing else: "the conversion
+    /// workers in namespace convert", "our build runners". Some pods of
+    /// the namespace, not all of them: an "all" that follows ("block all
+    /// of their egress") is the traffic's.
+    pub(super) fn some_pods_described(&self) -> bool {
+        (2..self.toks.len()).any(|k| {
+            matches!(
+                self.low(k).trim_end_matches([',', '.', ';', ':']),
+                "workers" | "runners" | "servers" | "containers" | "jobs" | "deployments" | "pods"
+            ) && matches!(self.low(k + 1), "in" | "of")
+                && matches!(self.low(k + 2), "namespace" | "ns")
+                && matches!(self.low(k - 2), "the" | "our" | "their" | "its")
+                && self
+                    .low(k - 1)
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c == '-')
+                && !matches!(
+                    self.low(k - 1),
+                    "other" | "same" | "namespace's" | "selected" | "affected" | "existing"
+                )
+        })
+    }
+
     pub(super) fn one_key_twice(&self, g: usize) -> bool {
         let labels = self.group_labels(g);
         labels

@@ -40,6 +40,7 @@ fn sentence_spans(text: &str) -> Vec<(usize, usize)> {
                 .next()
                 .is_some_and(|w| matches!(w, "it" | "they" | "this" | "that" | "these" | "those"));
             imperative(rest)
+                || nowhere_else(&rest[..end])
                 || passive_denial(&rest[..end])
                 || prohibition(&rest[..end])
                 || kept_read_only(&rest[..end])
@@ -76,9 +77,21 @@ fn sentence_spans(text: &str) -> Vec<(usize, usize)> {
                 i += closers;
             }
         }
+        // "… from localhost, i.e. only from the machine …": an
+        // abbreviation's full stop ends nothing.
+        let abbreviation = c == b'.' && {
+            let before = text[..i].to_ascii_lowercase();
+            ["i.e", "e.g", "cf", "vs", "viz"].iter().any(|a| {
+                before.ends_with(a)
+                    && before[..before.len() - a.len()]
+                        .chars()
+                        .next_back()
+                        .is_none_or(|x| !x.is_ascii_alphanumeric())
+            })
+        };
         if c == b'\n'
             || semicolon_command
-            || end_mark && b.get(i + 1).is_some_and(|x| x.is_ascii_whitespace())
+            || end_mark && !abbreviation && b.get(i + 1).is_some_and(|x| x.is_ascii_whitespace())
         {
             let mut j = i + 1;
             while j < b.len() && b[j].is_ascii_whitespace() {
@@ -328,8 +341,25 @@ fn keep_only(text: &str, kept: &[(usize, usize)]) -> String {
                 .is_some_and(|k| !k.is_empty() && super::token_kinds::label_key_ok(k))
         })
     });
+    // ("Only the viz prometheus (component=prometheus, namespace
+    // linkerd-viz) should be able to reach 4191": the pods it names are
+    // the ones let in; whose port it is, the background says.)
+    // (Not when it names the pods reached too: "Only the proxy pods (…)
+    // may connect to the auth pods (…, namespace teleport) on 3025".)
+    let only_lets_in = kept.iter().any(|&(f, t)| {
+        let ask = &text[f..t];
+        ask.split_whitespace()
+            .next()
+            .is_some_and(|w| w.eq_ignore_ascii_case("only"))
+            && super::masks::parentheses(ask)
+                .iter()
+                .filter(|&&(o, i)| ask[o + 1..i].contains(['=', ':']))
+                .count()
+                < 2
+    });
     let labelled = (said(&|w| split_label(w).is_some()) || key_then_value)
-        && said(&|w| matches!(w.to_ascii_lowercase().as_str(), "namespace" | "ns"));
+        && said(&|w| matches!(w.to_ascii_lowercase().as_str(), "namespace" | "ns"))
+        && !only_lets_in;
     let asides = if labelled {
         Vec::new()
     } else {

@@ -49,8 +49,14 @@ impl<'a> Parser<'a> {
     /// a port of the pods as its subject: "metrics (8443) should be limited
     /// to the monitoring namespace", "port 9090 is restricted to …" — the
     /// port is the pods' own, what it is limited to reaches it.
+    /// ("port 9391 on the web pods (app=concourse-web, …) should be
+    /// limited to …": the pods whose port it is, between.)
     fn port_restricted(&self, i: usize) -> bool {
-        (i.saturating_sub(7)..i.saturating_sub(1))
+        let whose = |j: usize| {
+            matches!(self.low(j), "on" | "of")
+                && (j + 1..(j + 5).min(i)).any(|k| matches!(self.low(k), "pods" | "pod"))
+        };
+        (i.saturating_sub(16)..i.saturating_sub(1))
             .rev()
             .take_while(|&k| !self.ends_clause(k) || self.toks[k].paren)
             .any(|k| {
@@ -59,7 +65,7 @@ impl<'a> Parser<'a> {
                     .trim_matches(|c: char| matches!(c, '(' | ')' | ','));
                 parse_port(w).is_some()
                     && (self.toks[k].paren || k > 0 && matches!(self.low(k - 1), "port" | "ports"))
-                    && (k + 1..i).all(|j| !matches!(self.low(j), "to" | "from" | "on"))
+                    && (k + 1..i).all(|j| !matches!(self.low(j), "to" | "from" | "on") || whose(j))
             })
     }
 
@@ -143,11 +149,21 @@ impl<'a> Parser<'a> {
                 // "keep the rebels (org=alliance) off port 80 of the
                 // deathstar pods (…)": the pods kept off, named before, come
                 // in; the pods whose port it is are the policy's.
-                let active =
-                    (i.saturating_sub(8)..i).any(|k| matches!(self.low(k), "keep" | "keeps"));
+                // (Only a group named after "keep": not the pods of an
+                // aside before it, "… the pritunl pods (app=pritunl, …) …
+                // Keep the outside world off 443 of the pritunl pods".)
+                let keep =
+                    (i.saturating_sub(8)..i).find(|&k| matches!(self.low(k), "keep" | "keeps"));
+                let last_group = self.groups.len().saturating_sub(1);
+                let named_after_keep = keep.is_some_and(|k| {
+                    self.mentions
+                        .iter()
+                        .filter(|m| m.group == last_group)
+                        .all(|m| m.start > self.toks[k].start)
+                });
                 if let Some(last) = self.groups.last_mut()
                     && *last == Cue::None
-                    && active
+                    && named_after_keep
                 {
                     *last = Cue::From;
                 }
@@ -337,6 +353,23 @@ impl<'a> Parser<'a> {
                     || l.starts_with("toward") && (parse_cidr(next).is_some() || is_fqdn(next))
                 {
                     a.dir_implied.get_or_insert(Direction::Egress);
+                }
+                // "For the cache (…): only the cart-api pods (app=cart-api)
+                // may reach 6379": the ones let in reach the port of the
+                // pods named before.
+                let port_reached = matches!(l, "reach" | "reaches")
+                    && (parse_port(next).is_some()
+                        || matches!(next, "port" | "ports")
+                            && parse_port(self.low(i + 2).trim_end_matches([',', '.', ';']))
+                                .is_some());
+                // (A list between: "only the office VPN, 10.8.0.0/16, and
+                // the cart-api pods (app=cart-api) may reach 6379".)
+                let only_subject = (i.saturating_sub(16)..i).any(|k| self.low(k) == "only")
+                    && (i.saturating_sub(16)..i)
+                        .any(|k| split_label(self.low(k).trim_matches(['(', ')', ','])).is_some());
+                if port_reached && only_subject && self.groups.len() >= 2 {
+                    a.dir_implied.get_or_insert(Direction::Ingress);
+                    self.cue = Some(Cue::None);
                 }
                 if l.starts_with("reach") || l.starts_with("quer") {
                     a.dir_implied.get_or_insert(Direction::Egress);

@@ -315,6 +315,19 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// Whether the port word at `i` is followed by what sets its number
+    /// ("the HTTP port set by CADENCE_WEB_PORT", "the port configured in
+    /// values.yaml"): a port whose number the text does not give.
+    pub(super) fn port_set_elsewhere(&self, i: usize) -> bool {
+        matches!(
+            self.low(i + 1),
+            "set" | "configured" | "defined" | "given" | "chosen" | "specified" | "picked"
+        ) && matches!(
+            self.low(i + 2),
+            "by" | "in" | "via" | "through" | "with" | "from"
+        )
+    }
+
     /// Notes at token `i` ("port"/"ports") a port said by whose it is or
     /// what listens on it, not by its number.
     pub(super) fn note_unnamed_port(&self, a: &mut Acc, i: usize) {
@@ -389,6 +402,7 @@ impl<'a> Parser<'a> {
                 w.contains('_') && w.chars().all(|c| c.is_ascii_uppercase() || c == '_')
             });
         let possessive = possessive
+            || self.port_set_elsewhere(i)
             || prev == "the"
                 && l == "port"
                 && next.chars().all(|c| c.is_ascii_lowercase() || c == '-')

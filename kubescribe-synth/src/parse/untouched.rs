@@ -91,16 +91,19 @@ pub(super) fn without_untouched(text: &str) -> Option<String> {
     for (start, end) in clauses(text) {
         // "nothing else inbound, supervisor's http server on 9001
         // included": what the allow-list shuts out, named as an example.
-        let denied_example = words(&text[start..end])
-            .last()
-            .is_some_and(|w| w == "included")
+        // "… should accept 51820/udp and nothing else, 51821 included: we'll
+        // reach the UI through the tunnel": the clause before ends so.
+        let said = words(&text[start..end]);
+        let denied_example = (said.last().is_some_and(|w| w == "included")
+            || said.len() <= 4 && said.get(1).is_some_and(|w| w == "included")
+            || said.len() <= 5 && said.get(2).is_some_and(|w| w == "included"))
             && matches!(
                 before
                     .iter()
                     .map(String::as_str)
                     .collect::<Vec<_>>()
                     .as_slice(),
-                ["nothing" | "no", "else" | "other", ..]
+                ["nothing" | "no", "else" | "other", ..] | [.., "nothing" | "no", "else" | "other"]
             );
         // "… only goes to github.com on 443; pool.supportxmr.com and the
         // other pools must not work": what the allow-list shuts out, named.
@@ -296,7 +299,9 @@ fn leaves_alone(words: &[String]) -> bool {
         return false;
     };
     // "players on 25565 are unaffected": who uses the port, then "on".
-    let users = (2..=4).contains(&s)
+    // ("the VPN server we created on 14104/udp stays public": a few more
+    // words.)
+    let users = (2..=7).contains(&s)
         && matches!(words[s - 1].as_str(), "on" | "via" | "over")
         && words[..s - 1]
             .iter()
@@ -317,6 +322,8 @@ fn leaves_alone(words: &[String]) -> bool {
         LEADS.contains(&w.as_str())
             || SUBJECTS.contains(&w.as_str())
             || matches!(w.as_str(), "its" | "their")
+            // "their internet egress stays open".
+            || matches!(w.as_str(), "internet" | "external" | "public" | "world")
             || matches!(w.as_str(), "while" | "whereas" | "leaving" | "keeping")
             // "TCP 11211 stays as it is": the port's protocol.
             || matches!(w.as_str(), "tcp" | "udp" | "sctp")

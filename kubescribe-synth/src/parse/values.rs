@@ -675,7 +675,27 @@ impl<'a> Parser<'a> {
                 // "jellyfin's HTTP port", "its HTTPS port": a port of that
                 // kind, whose number is not given.
                 && !(matches!(next.as_str(), "port" | "ports")
-                    && (prev.ends_with("'s") || matches!(prev.as_str(), "its" | "their")))
+                    && (prev.ends_with("'s")
+                        || matches!(prev.as_str(), "its" | "their")
+                        // "the HTTP port set by CADENCE_WEB_PORT".
+                        || self.port_set_elsewhere(i + 1)))
+                // "Apache HTTP Server 2.4.49", "the HTTP proxy": a program
+                // of the protocol, no port of its own said.
+                && !matches!(
+                    next.as_str(),
+                    "server" | "servers" | "client" | "clients" | "library" | "proxy" | "proxies"
+                )
+                // "a separate port for gRPC and for HTTP": the kind of a
+                // port, its number not given.
+                && !(prev == "for"
+                    && (i.saturating_sub(7)..i).any(|k| {
+                        matches!(self.low(k), "port" | "ports")
+                            && k > 0
+                            && matches!(
+                                self.low(k - 1),
+                                "separate" | "own" | "dedicated" | "different" | "distinct"
+                            )
+                    }))
                 // "into the dns pods (…)": pods named for what they serve.
                 && !matches!(
                     next.as_str(),
@@ -858,8 +878,21 @@ impl<'a> Parser<'a> {
             );
             return 1;
         }
+        // "may only dial out to acme.teleport.sh on 443": a name whose last
+        // part is also a file's extension, reached on a port, is a host.
+        let host_reached = !is_fqdn(raw)
+            && raw.split('.').count() >= 3
+            && raw
+                .rsplit_once('.')
+                .is_some_and(|(name, _)| is_fqdn(&format!("{name}.com")))
+            && matches!(
+                prev.as_str(),
+                "to" | "reach" | "reaches" | "from" | "contact"
+            )
+            && (matches!(next.as_str(), "on" | "over" | "port" | "via")
+                || parse_port(&next).is_some());
         // "the ld.so.preload file": a file name, not a DNS name.
-        if is_fqdn(raw)
+        if (is_fqdn(raw) || host_reached)
             && !matches!(
                 next.as_str(),
                 "file"
