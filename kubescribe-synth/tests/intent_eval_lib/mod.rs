@@ -218,10 +218,15 @@ fn check(raw: RawCase) -> Result<Case, String> {
 /// ingress); capability names are lower-case without `cap_`; a peer's
 /// namespace that is the policy's own is the same as none (every engine
 /// reads a peer without one in the policy's namespace); every list is a set,
-/// so the order the values were written in does not count.
+/// so the order the values were written in does not count; the engine a
+/// domain defaults to (`kubescribe_synth::default_engine`) is the same as
+/// none (the policy generated is the same).
 pub fn normalize(i: &Intent) -> Intent {
     let mut i = i.clone();
     i.version = None;
+    if i.engine == Some(kubescribe_synth::default_engine(i.domain)) {
+        i.engine = None;
+    }
     if i.domain == Domain::Network && i.direction.is_none() {
         let r = &i.resources;
         let egress = r.peers.is_empty()
