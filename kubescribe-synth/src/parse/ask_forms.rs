@@ -31,6 +31,39 @@ pub(super) fn asks(s: &str) -> bool {
     }) {
         return imperative_after_colon(s);
     }
+    // "From the maintainer's answer: One should never expose …", "The
+    // docs say: …": advice quoted from someone else, the story.
+    if s.trim_start().split_once(": ").is_some_and(|(lead, _)| {
+        let w = words_of(lead);
+        w.len() <= 8
+            && w.iter().any(|x| {
+                matches!(
+                    x.as_str(),
+                    "answer"
+                        | "answered"
+                        | "says"
+                        | "say"
+                        | "said"
+                        | "wrote"
+                        | "writes"
+                        | "replied"
+                        | "reply"
+                        // (Not "Recommended fix: …", which labels the ask.)
+                        | "states"
+                        | "quote"
+                )
+            })
+    }) {
+        return false;
+    }
+    // "… ships client-egress-to-fqdns, where the client pods may only
+    // reach one.one.one.one": a relative clause describes what comes before
+    // it.
+    if let Some((before, _)) = s.split_once(", where ")
+        && !asks(before)
+    {
+        return false;
+    }
     imperative(s)
         || nowhere_else(s)
         || passive_denial(s)
@@ -54,12 +87,18 @@ pub(super) fn asks_in_a_sentence(s: &str) -> bool {
 
 /// "egress from the gotenberg pods (…) goes to the doc-archive pods (…) on
 /// 8080 and nowhere else": an allow-list's edge said of what flows.
+/// (With the pods glossed by their labels; not a description: "… which
+/// lets the client reach pod-name=server-2 and nothing else".)
 pub(super) fn nowhere_else(s: &str) -> bool {
-    words_of(s).windows(3).any(|w| {
+    let w = words_of(s);
+    w.windows(3).any(|w| {
         matches!(w[0].as_str(), "and" | "but")
             && matches!(w[1].as_str(), "nowhere" | "nothing" | "noone" | "nobody")
             && w[2] == "else"
-    }) && s.contains('(')
+    }) && !w.iter().any(|x| matches!(x.as_str(), "which" | "where"))
+        && super::masks::parentheses(s)
+            .iter()
+            .any(|&(o, i)| s[o + 1..i].contains(['=', ':']))
 }
 
 /// "only /bin/aws-ebs-csi-driver, /bin/mount and /bin/umount may be
@@ -156,8 +195,22 @@ pub(super) fn request(s: &str) -> bool {
         && w.get(1)
             .is_some_and(|x| matches!(x.as_str(), "the" | "our" | "all"))
         && w.iter().any(|x| x == "only");
+    // "What policy would make the dashboard pods (…) reachable on 8443
+    // only from the API server?": a question for the policy itself.
+    let which_policy = s.trim_end().ends_with('?')
+        && w.first()
+            .is_some_and(|x| matches!(x.as_str(), "what" | "which"))
+        && (1..w.len().min(5)).any(|k| {
+            matches!(
+                w[k].as_str(),
+                "policy" | "policies" | "rule" | "rules" | "netpol" | "networkpolicy"
+            ) && w.get(k + 1).is_some_and(|x| {
+                matches!(x.as_str(), "would" | "should" | "could" | "can" | "will")
+            })
+        });
     pleads
         || asks_of_pods
+        || which_policy
         || (0..w.len().saturating_sub(2)).any(|k| {
             matches!(w[k].as_str(), "can" | "could" | "would" | "will")
                 && matches!(w[k + 1].as_str(), "you" | "u")
@@ -470,6 +523,12 @@ pub(super) fn imperative(s: &str) -> bool {
         "inside",
         "within",
         "across",
+        // "on top of that, audit any writes under …", "additionally, block …".
+        "on",
+        "additionally,",
+        "also,",
+        "moreover,",
+        "besides,",
     ]
     .iter()
     .any(|x| lead.eq_ignore_ascii_case(x))

@@ -14,8 +14,10 @@ impl<'a> Parser<'a> {
     /// binaries" beside /tmp/kdevtmpfsi and /tmp/kinsing: where they lie,
     /// no directory of the rule).
     pub(super) fn given_paths_over_names(&self, a: &mut Acc) {
-        let base = |b: &str| b.rsplit('/').next().unwrap_or(b).to_string();
-        let given: Vec<String> = (a.binaries.iter())
+        // ("readable only by CoreDNS itself (/coredns)": the name of a
+        // source's path too, in any case.)
+        let base = |b: &str| b.rsplit('/').next().unwrap_or(b).to_ascii_lowercase();
+        let given: Vec<String> = (a.binaries.iter().chain(&a.sources))
             .filter(|b| b.starts_with('/') && !a.named_binaries.contains(b))
             .map(|b| base(b))
             .collect();

@@ -471,6 +471,8 @@ pub(super) const AUDIT_WORDS: &[&str] = &[
     "recorded",
     "alert",
     "alerts",
+    // "How do I get alerted whenever anything … accesses …?".
+    "alerted",
     "observe",
     "trace",
     "watch",

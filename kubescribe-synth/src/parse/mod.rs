@@ -28,6 +28,7 @@ mod paren_ports;
 mod pasted;
 mod phrases;
 mod program_names;
+mod protocol_ports;
 mod read;
 mod restate;
 mod runtime_names;

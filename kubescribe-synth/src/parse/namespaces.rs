@@ -368,6 +368,12 @@ impl<'a> Parser<'a> {
             // "a network policy which combined namespace and pod label
             // selector": a relative clause's verb.
             && prev != "which"
+            // "We only need one namespace: …": how many, no name.
+            && !matches!(
+                l,
+                "one" | "two" | "three" | "single" | "another" | "multiple" | "several" | "many"
+                    | "separate" | "dedicated"
+            )
             // "in every user's profile namespace", "each team namespace":
             // a kind of namespace, one per owner, no name.
             && !matches!(prev, "every" | "each")

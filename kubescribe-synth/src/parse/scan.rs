@@ -256,6 +256,42 @@ impl<'a> Parser<'a> {
                 i = last + 1;
                 continue;
             }
+            // "… should send nothing but DNS and port 80 traffic": the
+            // object of a verb, only what follows.
+            if l == "nothing"
+                && matches!(next.as_str(), "but" | "except" | "besides")
+                && i > from
+                && !self.ends_clause(i - 1)
+                && matches!(
+                    prev.as_str(),
+                    "send"
+                        | "sends"
+                        | "accept"
+                        | "accepts"
+                        | "receive"
+                        | "receives"
+                        | "allow"
+                        | "allows"
+                        | "reach"
+                        | "reaches"
+                        | "open"
+                        | "opens"
+                        | "take"
+                        | "takes"
+                        | "run"
+                        | "runs"
+                        | "execute"
+                        | "executes"
+                        | "read"
+                        | "reads"
+                )
+            {
+                a.only = true;
+                self.ent(EntityKind::Action, t.start, self.toks[i + 1].end);
+                a.allow.get_or_insert("only".to_string());
+                i += 2;
+                continue;
+            }
             if (matches!(l, "nothing" | "nobody" | "noone") || l == "no" && next == "one")
                 && (i == from
                     || self.ends_clause(i - 1)

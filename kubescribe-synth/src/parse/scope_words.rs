@@ -210,7 +210,9 @@ impl<'a> Parser<'a> {
         };
         let labels_at = |k: usize| {
             self.toks.get(k).is_some_and(|n| {
-                (n.paren || self.toks[k - 1].comma)
+                // ("except from the agent pods app=localagi": the label
+                // right after the noun.)
+                (n.paren || self.toks[k - 1].comma || k == i + 2 && next == "pods")
                     && (split_label(n.text).is_some() || yaml_label(k))
             }) || matches!(self.low(k), "labelled" | "labeled" | "with")
                 // ("the broker pods with app.kubernetes.io/name=mosquitto",
@@ -322,6 +324,9 @@ impl<'a> Parser<'a> {
                     | "known"
                     | "necessary"
                     | "needed"
+                    // "from accessing the metadata service": the cloud's,
+                    // said by its kind (which address?).
+                    | "metadata"
             )
             // "the internet-exposed app", "the public-facing service": a
             // compound adjective describes the workload, it is no name.

@@ -451,7 +451,18 @@ fn config_keys(text: &str, counted: impl Fn(usize) -> bool) -> usize {
                 || value.starts_with(['[', '{', '-'])
                 || value.parse::<f64>().is_ok()
                 || matches!(value, "true" | "false" | "null" | "~");
-            line_start || code || config_value
+            // "seastar: Unable to set SCHED_FIFO.", "… set SCHED_FIFO:
+            // "Unable to …": a log line's component and its message, prose
+            // after the colon.
+            let prose =
+                |w: &str| !w.is_empty() && w.chars().all(|c| c.is_ascii_lowercase()) && w.len() > 1;
+            let message = value
+                .strip_prefix(['"', '“'])
+                .is_some_and(|v| v.starts_with(|c: char| c.is_ascii_uppercase()))
+                || value.starts_with(|c: char| c.is_ascii_uppercase())
+                    && words.get(k + 2).is_some_and(|(_, w)| prose(w))
+                    && words.get(k + 3).is_some_and(|(_, w)| prose(w));
+            (line_start || code || config_value) && !message
         })
         .count()
 }

@@ -80,6 +80,9 @@ impl<'a> Parser<'a> {
             && matches!(
                 self.low(i - 1).trim_end_matches(','),
                 "pods" | "pod" | "deployment" | "statefulset" | "daemonset" | "workloads"
+                    // "reach 9644 on the brokers, app.kubernetes.io/component=…".
+                    | "brokers" | "servers" | "workers" | "replicas" | "instances" | "gateways"
+                    | "proxies" | "nodes" | "agents" | "controllers"
             )
             && (self.cue_at + 1..i - 1).all(|k| {
                 self.low(k)
@@ -344,8 +347,15 @@ impl<'a> Parser<'a> {
                     let w = self.low(k).trim_end_matches([',', '.', ';', ')']);
                     parse_cidr(w).is_some() || is_fqdn(w)
                 };
+                // ("every connection to port 9000 of the minio pods (…)":
+                // the pods' own port, reached from outside.)
+                let pods_port = matches!(next, "port" | "ports")
+                    && parse_port(self.low(i + 2)).is_some()
+                    && matches!(self.low(i + 3), "of" | "on")
+                    && (i + 4..(i + 8).min(self.toks.len()))
+                        .any(|k| matches!(self.low(k), "pods" | "pod"));
                 if mode == Mode::None
-                    && (matches!(next, "port" | "ports")
+                    && (matches!(next, "port" | "ports") && !pods_port
                         || parse_cidr(next).is_some()
                         || is_fqdn(next))
                     || addressed
@@ -431,7 +441,11 @@ impl<'a> Parser<'a> {
                     && objectless
                     && who_connects
                     && !scoped_before
-                    && (o == 0 || self.ends_clause(o - 1))
+                    // ("…, so only the killbill pods (…) may connect on
+                    // 8080": a conclusion's "so" first.)
+                    && (o == 0
+                        || self.ends_clause(o - 1)
+                        || self.low(o - 1) == "so" && (o < 2 || self.ends_clause(o - 2)))
                     && self.mentions.iter().all(|m| m.start >= self.toks[o].start)
                 {
                     let t = &self.toks[i];

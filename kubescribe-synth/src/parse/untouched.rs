@@ -86,7 +86,7 @@ const STATES: &[&str] = &[
 /// `text` with the clauses that leave traffic or an operation as it is
 /// blanked out, or `None` when it has none.
 pub(super) fn without_untouched(text: &str) -> Option<String> {
-    let mut blank: Vec<(usize, usize)> = Vec::new();
+    let mut blank: Vec<(usize, usize)> = purposes(text);
     let mut before: Vec<String> = Vec::new();
     for (start, end) in clauses(text) {
         // "nothing else inbound, supervisor's http server on 9001
@@ -191,6 +191,35 @@ pub(super) fn without_untouched(text: &str) -> Option<String> {
         }
     }
     super::masks::blanked(text, &blank)
+}
+
+/// "log every connection to 8080 of the broker pods (…) so we can see who
+/// calls it": the purpose of the ask, to its sentence's end, when it names
+/// no value (its "calls" is no traffic of the policy's).
+fn purposes(text: &str) -> Vec<(usize, usize)> {
+    let lower = text.to_ascii_lowercase();
+    [
+        " so we can ",
+        " so that we can ",
+        " so i can ",
+        " so that i can ",
+        " so we see ",
+    ]
+    .iter()
+    .flat_map(|p| lower.match_indices(p).map(|(k, _)| k + 1))
+    .filter_map(|from| {
+        // (To a dash too: "… so we see nsenter escapes - no wait, block
+        // it outright".)
+        let end = [". ", ";", "!", "?", "\n", " - ", " — ", ", "]
+            .iter()
+            .filter_map(|m| text[from..].find(m))
+            .min()
+            .map_or(text.len(), |e| from + e);
+        let purpose = &text[from..end];
+        (!purpose.contains(['=', '/', ':', '(']) && !purpose.chars().any(|c| c.is_ascii_digit()))
+            .then_some((from, end))
+    })
+    .collect()
 }
 
 /// The lower-case words of `clause`, without their punctuation.
