@@ -23,6 +23,7 @@ mod masks;
 mod missing;
 mod namespaces;
 mod needed_refs;
+mod not_done;
 mod numbers;
 mod paren_ports;
 mod pasted;

@@ -183,59 +183,9 @@ impl<'a> Parser<'a> {
             {
                 a.modal_allow = true;
             }
-            // "nothing in app=x may read …", "nobody may exec …": a subject
-            // that is no one, at the start of a clause, with a modal: blocked.
-            // "observe-only, nothing is blocked": says what does not happen.
-            let nothing_blocked = l == "nothing"
-                && matches!(next.as_str(), "is" | "gets" | "will" | "should")
-                && (i + 2..(i + 4).min(n)).any(|k| {
-                    matches!(
-                        self.low(k),
-                        "blocked" | "denied" | "prevented" | "dropped" | "enforced" | "killed"
-                    )
-                });
-            // "alert on it, don't block", "log but do not deny": what the
-            // policy must not do, beside what it does.
-            let block_word = |w: &str| {
-                matches!(
-                    w,
-                    "block" | "deny" | "drop" | "kill" | "prevent" | "enforce" | "stop"
-                )
-            };
-            let not_blocking = matches!(l, "don't" | "dont") && block_word(&next)
-                // "instead of just blocking google.com: …": what the ask
-                // replaces.
-                || l == "instead" && next == "of" && {
-                    let w = self.low(i + 2);
-                    let w = if matches!(w, "just" | "only" | "simply") {
-                        self.low(i + 3)
-                    } else {
-                        w
-                    };
-                    w.ends_with("ing")
-                }
-                || l == "do" && next == "not" && block_word(self.low(i + 2))
-                // "log the incoming connections on 8443, no deny them",
-                // "log every start of /bin/bash …, not block".
-                || matches!(l, "no" | "not")
-                    && block_word(next.trim_end_matches(['.', ',', ';']))
-                    && a.audit.is_some()
-                    && i > 0
-                    && self.ends_clause(i - 1)
-                // "just record it, no blocking"; "Not blocking it, we need
-                // our iptables lines, but log every /bin/sh …".
-                || matches!(l, "no" | "not")
-                    && matches!(
-                        next.trim_end_matches(['.', ',', ';', '!']),
-                        "blocking" | "enforcement" | "enforcing" | "denying" | "dropping"
-                    )
-                // "log it, without dropping anything".
-                || l == "without"
-                    && matches!(
-                        next.as_str(),
-                        "blocking" | "denying" | "dropping" | "killing" | "enforcing" | "stopping"
-                    );
-            if nothing_blocked || not_blocking {
+            // "alert on it, don't block", "observe-only, nothing is blocked":
+            // what the policy must not do (parse/not_done.rs).
+            if self.says_not_to_block(a, i) {
                 i += 1;
                 while i < n && !self.ends_clause(i - 1) {
                     i += 1;
@@ -292,6 +242,8 @@ impl<'a> Parser<'a> {
                 i += 2;
                 continue;
             }
+            // "nothing in app=x may read …", "nobody may exec …": a subject
+            // that is no one, at the start of a clause, with a modal: blocked.
             if (matches!(l, "nothing" | "nobody" | "noone") || l == "no" && next == "one")
                 && (i == from
                     || self.ends_clause(i - 1)
