@@ -966,10 +966,11 @@ Refused (exit 1) when something is missing: which pods, which files, which traff
 (\"trusted networks\", \"the office VPN\", \"the intranet\", \"the clients that need
 it\", \"from the exam room\", \"reach the CrowdStrike cloud\", \"to infra nodes\" name
 none), which port (service names like postgresql are not ports; \"whatever
-port it uses\", \"the private API port\", \"the port LT_PORT sets\" give none), which
-capabilities or traffic (\"the capabilities that are not required\", \"the egress
-connections X requires\" list none), which pods (\"only app=x may connect on 6379\"
-names who connects, not the pods connected to), what to do.
+port it uses\", \"the private API port\", \"the port LT_PORT sets\", \"the HTTP port set
+by WEB_PORT\" give none), which capabilities or traffic (\"the capabilities that
+are not required\", \"the egress connections X requires\" list none), which pods
+(\"only app=x may connect on 6379\" names who connects, not the pods connected to;
+\"the render workers in namespace x\" names no labels), what to do.
 Examples:
   kubescribe intent parse \"only app=web may connect to app=db on 5432 in namespace shop\"
   kubescribe intent parse \"default deny ingress in namespace shop\"
