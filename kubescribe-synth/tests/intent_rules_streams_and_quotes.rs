@@ -185,3 +185,23 @@ fn so_only_these_may_connect_names_no_pods_connected_to() {
     );
     assert!(e.contains("which pods"), "{e}");
 }
+
+/// After round 48 (`hv-`, acceptance criteria): a list item saying what
+/// fails is what the allow-list shuts out (its programs were allowed).
+#[test]
+fn an_acceptance_criterion_that_fails_is_shut_out() {
+    let i = parsed(
+        "[core] Backup job with a command allowlist. It runs only listed commands inside a locked-down container (no shell).\n\nAcceptance criteria for the job pods (app=job, namespace batch):\n- only the listed commands may run: /usr/bin/rsync and /bin/tar\n- unlisted commands fail closed, /bin/bash and /usr/bin/nc included\n- tests: a listed command runs; an unlisted command fails closed",
+    );
+    assert_eq!(i.action, Action::Allow);
+    assert_eq!(i.resources.binaries, vec!["/usr/bin/rsync", "/bin/tar"]);
+}
+
+/// Guard: outside a list, "… is denied" is the ask itself.
+#[test]
+fn a_denial_outside_a_list_is_the_ask() {
+    let i = parsed(
+        "Allow only internal connections. Block external ones: egress from app=db (ns data) to the internet is denied",
+    );
+    assert_eq!(i.action, Action::Block);
+}

@@ -88,6 +88,7 @@ const STATES: &[&str] = &[
 pub(super) fn without_untouched(text: &str) -> Option<String> {
     let mut blank: Vec<(usize, usize)> = purposes(text);
     let mut before: Vec<String> = Vec::new();
+    let mut before_shut_out = false;
     for (start, end) in clauses(text) {
         // "nothing else inbound, supervisor's http server on 9001
         // included": what the allow-list shuts out, named as an example.
@@ -104,17 +105,39 @@ pub(super) fn without_untouched(text: &str) -> Option<String> {
                     .collect::<Vec<_>>()
                     .as_slice(),
                 ["nothing" | "no", "else" | "other", ..] | [.., "nothing" | "no", "else" | "other"]
-            );
+            )
+            // "non-allowlisted commands fail closed, /bin/sh and
+            // /usr/bin/psql included".
+            || said.last().is_some_and(|w| w == "included") && before_shut_out;
         // "… only goes to github.com on 443; pool.supportxmr.com and the
         // other pools must not work": what the allow-list shuts out, named.
-        let shut_out = matches!(
-            words(&text[start..end])
-                .iter()
-                .map(String::as_str)
-                .collect::<Vec<_>>()
-                .as_slice(),
-            [.., "must" | "should" | "will" | "shall", "not", "work"] | [.., "must", "fail"]
-        ) && text[..start].to_ascii_lowercase().contains(" only ");
+        let said_words = words(&text[start..end]);
+        let said_words: Vec<&str> = said_words.iter().map(String::as_str).collect();
+        // An acceptance criterion, a list item after the allow-list: "- a
+        // direct connection to a public address … fails", "- non-allowlisted
+        // commands fail closed", "- … on any other port is refused".
+        let line = text[..start].rsplit('\n').next().unwrap_or("").trim_start();
+        let list_item =
+            line.starts_with(['-', '*']) || line.starts_with(|c: char| c.is_ascii_digit());
+        let criterion = list_item
+            && matches!(
+                said_words.as_slice(),
+                [.., "fail" | "fails" | "failed"]
+                    | [.., "fail" | "fails", "closed"]
+                    | [.., "time" | "times", "out"]
+                    | [
+                        ..,
+                        "is" | "are" | "gets" | "get",
+                        "refused" | "denied" | "rejected" | "dropped"
+                    ]
+            );
+        let shut_out = (criterion
+            || matches!(
+                said_words.as_slice(),
+                [.., "must" | "should" | "will" | "shall", "not", "work"] | [.., "must", "fail"]
+            ))
+            && text[..start].to_ascii_lowercase().contains(" only ");
+        before_shut_out = shut_out;
         // "… reachable only from nextcloud pods (…) on 80 port, from
         // Internet nobody": what the allow-list leaves out, named.
         let nobody_from = matches!(
