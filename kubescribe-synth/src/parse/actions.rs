@@ -374,6 +374,20 @@ impl<'a> Parser<'a> {
         {
             return Some((Action::Allow, i, false));
         }
+        // "There should be a log entry whenever /bin/sh … is executed": the
+        // entry wished for is an audit.
+        if l == "log"
+            && next == "entry"
+            && matches!(self.prev_low(i), "a" | "an" | "one")
+            && (i.saturating_sub(4)..i).any(|k| {
+                matches!(
+                    self.low(k),
+                    "be" | "want" | "expect" | "need" | "get" | "see"
+                )
+            })
+        {
+            return Some((Action::Audit, i + 1, false));
+        }
         // "add additional log statements", "log level", "alert rules": the
         // noun of a compound, not the verb.
         if matches!(l, "log" | "alert" | "audit" | "monitor" | "record")
@@ -627,8 +641,9 @@ impl<'a> Parser<'a> {
                 // kept is granted (not "keep SYS_ADMIN out/away from …").
                 // ("… get NET_RAW back, and every other capability is
                 // dropped": what they get back too.)
+                // ("… what the build pods get: SETUID and SETGID, and …".)
                 let keeps = matches!(
-                    self.low(k),
+                    self.low(k).trim_end_matches(':'),
                     "keep" | "keeps" | "retain" | "retains" | "get" | "gets"
                 );
                 (keeps
@@ -900,6 +915,20 @@ impl<'a> Parser<'a> {
         } else {
             None
         };
+        // "… cannot reach the network directly: its only egress is to …":
+        // a deny of the whole network before the allow-list is its posture.
+        if act == Action::Block
+            && a.allow.is_none()
+            && (k + 1..(k + 4).min(n))
+                .take_while(|&j| !self.ends_clause(j - 1))
+                .any(|j| {
+                    self.low(j) == "the"
+                        && self.low(j + 1).trim_end_matches([',', '.', ';', ':']) == "network"
+                        && (k + 1..j).all(|v| self.low(v).chars().all(|c| c.is_ascii_lowercase()))
+                })
+        {
+            a.deny_all_first = true;
+        }
         if matches!(self.low(k + 1), "all" | "everything" | "any") && {
             // "block all the traffic", "deny all of the traffic".
             let mut j = k + 2;

@@ -188,6 +188,15 @@ impl<'a> Parser<'a> {
                 a.all_word = false;
                 Action::Allow
             }
+            // "… cannot reach the network: its only egress is to the proxy":
+            // the deny of everything is the posture of the "only" list.
+            (None, Some(_), None) if a.only && a.deny_all_first => {
+                self.assume.push(
+                    "a deny of everything beside an \"only\" list read as an allow-list: what is listed, and nothing else".into(),
+                );
+                a.all_word = false;
+                Action::Allow
+            }
             (None, Some(_), None) if self.granted_caps(&a) => {
                 a.only = true;
                 Action::Allow

@@ -12,6 +12,7 @@ mod chat;
 mod clauses;
 mod context_values;
 mod corrections;
+mod criteria;
 mod engines;
 mod exceptions;
 mod excluded_pods;

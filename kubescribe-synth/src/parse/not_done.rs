@@ -44,8 +44,13 @@ impl<'a> Parser<'a> {
             || l == "do" && next == "not" && block_word(self.low(i + 2))
             // "log the incoming connections on 8443, no deny them",
             // "log every start of /bin/bash …, not block".
+            // ("… gets logged. Not blocked, just logged.")
             || matches!(l, "no" | "not")
-                && block_word(next.trim_end_matches(['.', ',', ';']))
+                && (block_word(next.trim_end_matches(['.', ',', ';']))
+                    || matches!(
+                        next.trim_end_matches(['.', ',', ';']),
+                        "blocked" | "denied" | "dropped" | "killed" | "prevented" | "enforced"
+                    ))
                 && a.audit.is_some()
                 && i > 0
                 && self.ends_clause(i - 1)

@@ -64,6 +64,47 @@ impl<'a> Parser<'a> {
     }
 
     pub(super) fn port_in_parens(&self, i: usize) -> bool {
+        // "every inbound SST or IST connection (4444, 4568)": a list of
+        // numbers alone in one parenthesis is read as its first is.
+        match self.paren_number_list(i) {
+            Some(first) => self.port_in_parens_at(first, true),
+            None => self.port_in_parens_at(i, false),
+        }
+    }
+
+    /// The first token of the list of numbers ("(4444, 4568)", "(80 and
+    /// 443)") that token `i` belongs to, when one parenthesis holds only
+    /// such a list.
+    fn paren_number_list(&self, i: usize) -> Option<usize> {
+        let number = |k: usize| {
+            matches!(
+                parse_port(self.low(k).trim_matches(['(', ')', ','])),
+                Some((_, None))
+            )
+        };
+        let joint = |k: usize| matches!(self.low(k).trim_end_matches(')'), "and" | "or" | "&");
+        let mut first = i;
+        while !self.toks.get(first)?.paren {
+            if first == 0 || first + 8 <= i || !(number(first - 1) || joint(first - 1)) {
+                return None;
+            }
+            first -= 1;
+        }
+        let mut last = first;
+        let closes = |k: usize| {
+            self.text[self.toks[k].end..].starts_with(')') || self.toks[k].text.ends_with(')')
+        };
+        while !closes(last) {
+            last += 1;
+            if last >= self.toks.len() || last > first + 8 || !(number(last) || joint(last)) {
+                return None;
+            }
+        }
+        let numbers = (first..=last).filter(|&k| number(k)).count();
+        (numbers >= 2 && number(first) && (first..=last).contains(&i)).then_some(first)
+    }
+
+    fn port_in_parens_at(&self, i: usize, listed_whole: bool) -> bool {
         let Some(t) = self.toks.get(i) else {
             return false;
         };
@@ -88,7 +129,8 @@ impl<'a> Parser<'a> {
                 .get(k)
                 .is_some_and(|x| self.text[x.end..].starts_with(')'))
         };
-        let whole = closes(i)
+        let whole = listed_whole
+            || closes(i)
             || matches!(self.low(i + 1), "to" | "through" | "-")
                 && parse_port(self.low(i + 2)).is_some()
                 && closes(i + 2)
@@ -130,6 +172,10 @@ impl<'a> Parser<'a> {
                         | "accessible"
                         | "reachable"
                         | "traffic"
+                        | "inbound"
+                        | "outbound"
+                        | "connection"
+                        | "connections"
                         | "port"
                         | "ports"
                         | "connect"

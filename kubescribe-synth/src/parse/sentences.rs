@@ -153,6 +153,43 @@ pub(super) fn imperative_only(text: &str) -> Option<String> {
     let mut imp: Vec<usize> = (0..spans.len())
         .filter(|&k| asks(&text[spans[k].0..spans[k].1]) || k > 0 && heading(k - 1))
         .collect();
+    let span = |k: usize| &text[spans[k].0..spans[k].1];
+    // A Gherkin scenario ("Given the pods labelled role=x in namespace y /
+    // When the agent connects to <target> / Then the connection is
+    // blocked", with its Examples table): its steps and rows are the ask.
+    let step = |k: usize| {
+        let w = span(k).split_whitespace().next().unwrap_or("");
+        matches!(w, "Given" | "When" | "Then" | "And" | "But")
+    };
+    let row = |k: usize| span(k).trim_start().starts_with('|');
+    if (0..spans.len()).any(|k| span(k).trim_start().starts_with("Given "))
+        && (0..spans.len()).any(|k| span(k).trim_start().starts_with("Then "))
+    {
+        let kept: Vec<(usize, usize)> = (0..spans.len())
+            .filter(|&k| step(k) || row(k))
+            .map(|k| spans[k])
+            .collect();
+        return Some(keep_only(text, &kept));
+    }
+    // "Acceptance criteria for the sandbox pods (…):" over a list, "**Expected
+    // behaviour**" over a paragraph: the heading (which may name the pods)
+    // and its section are the ask; the section ends at a blank line (not
+    // between the items of a list).
+    if let Some(h) = (0..spans.len()).find(|&k| criteria::criteria_heading(span(k))) {
+        // ("1." alone is a span when a sentence follows it: the item is
+        // the sentence.)
+        let item = |k: usize| criteria::list_item(span(k)) || criteria::bare_mark(span(k - 1));
+        let items: Vec<usize> = (h + 1..spans.len())
+            .take_while(|&k| {
+                item(k)
+                    || k == h + 1
+                    || !criteria::blank_line_between(text, spans[k - 1].0, spans[k].0)
+            })
+            .collect();
+        if !items.is_empty() {
+            imp = std::iter::once(h).chain(items).collect();
+        }
+    }
     // "block access to /dev/kmsg for … . /dev/kmsg isn't the only way to
     // read the kernel log, …, so /proc/kmsg as well": a sentence after the
     // ask that adds values to it ("… as well", "… too") belongs to it.

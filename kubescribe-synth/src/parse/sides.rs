@@ -411,6 +411,27 @@ impl<'a> Parser<'a> {
                 a.dir_implied.get_or_insert(Direction::Ingress);
                 false
             }
+            // "… accept calls from inside the cluster only": what is
+            // accepted, a noun.
+            "call" | "calls"
+                if matches!(
+                    self.prev_low(i),
+                    "accept"
+                        | "accepts"
+                        | "receive"
+                        | "receives"
+                        | "take"
+                        | "takes"
+                        | "answer"
+                        | "answers"
+                        | "serve"
+                        | "serves"
+                        | "handle"
+                        | "handles"
+                ) =>
+            {
+                false
+            }
             "initiate" | "initiates" | "initiating" | "send" | "sends" | "sending" | "connect"
             | "connecting" | "talk" | "call" | "calls" | "opening" | "push" | "pushes"
             | "upload" | "uploads" | "fetch" | "fetches" | "download" | "downloads" | "pull"
