@@ -948,6 +948,12 @@ Intent forms (docs/intents.md):
           \"What I want: ...\" and \"How do I ...?\" are the ask; so is a comment
           that asks in a pasted manifest (# TODO(security): ...), with the manifest's
           namespace and selector when it names none
+  tickets \"Acceptance criteria for the x pods (app=x, namespace y):\" over a list,
+          \"**Expected behaviour**\" over a paragraph (to the next blank line): the
+          section is the ask; items that check it (\"- ... fails\", \"- ... succeeds\",
+          \"- ... get no connection\") or leave things to another story (\"- ... is
+          tracked separately\", \"- ... raises no alert\") go; a Gherkin scenario's
+          Given/When/Then steps and its Examples rows are the ask
   session a pasted terminal session ($ kubectl -n db ... -- ps, netstat, ls -l,
           kubectl get svc -o wide): its commands are no programs of the ask; what the
           ask points at counts (\"the /tmp binaries in that ps\", \"that foreign
