@@ -13,7 +13,7 @@
 mod parse_helpers;
 
 use kubescribe_core::intent::{Action, Direction, Domain};
-use parse_helpers::{parsed, port_numbers};
+use parse_helpers::{parsed, port_numbers, refused};
 
 #[test]
 fn a_criteria_heading_makes_its_list_the_ask() {
@@ -127,4 +127,81 @@ fn numbers_listed_in_one_parenthesis_are_ports() {
     let mut ports = port_numbers(&i);
     ports.sort_unstable();
     assert_eq!(ports, vec![7001, 7002]);
+}
+
+// After the blind round `ic-` … `if-` (observability backends, CI/CD
+// runners, asks written as tracker tickets, media servers).
+
+#[test]
+fn a_tickets_fields_are_no_configuration() {
+    let i = parsed(
+        "Summary: pin egress of the api pods\nComponent: k8s/apps\nPriority: High\nDescription: After the security audit we deny arbitrary hosts.\nAcceptance Criteria:\n- [ ] the api pods (app=api, namespace shop): egress on 443 goes only to api.example.com\n- [ ] a connection to any other host is dropped\nOut of scope: egress to the database.",
+    );
+    assert_eq!(i.action, Action::Allow);
+    assert_eq!(i.direction, Some(Direction::Egress));
+    assert_eq!(i.resources.fqdns, vec!["api.example.com"]);
+}
+
+#[test]
+fn a_starred_check_goes_too() {
+    let i = parsed(
+        "Acceptance Criteria:\n* port 7000 should be reachable only from 10.9.0.0/24 \u{2014} applies to the board pods (app=board) in namespace ops\n* a connection to 7000 from any other address times out",
+    );
+    assert_eq!(i.direction, Some(Direction::Ingress));
+    assert_eq!(i.resources.cidrs, vec!["10.9.0.0/24"]);
+}
+
+#[test]
+fn programs_that_fail_to_start_check_a_nothing_but_list() {
+    let i = parsed(
+        "Acceptance Criteria:\n- [ ] in the cache pods (app=cache, namespace kv), nothing but /usr/bin/valkey-server may execute\n- [ ] /bin/sh and /bin/ls fail to start",
+    );
+    assert_eq!(i.action, Action::Allow);
+    assert_eq!(i.resources.binaries, vec!["/usr/bin/valkey-server"]);
+}
+
+#[test]
+fn a_logfmt_line_names_no_labels() {
+    let i = parsed(
+        "Logs are flooded with: ts=2024-01-02T03:04:05Z caller=ring.go:74 level=error msg=\"ping failed\". The pods labelled app=ring in namespace obs have to accept 7946/tcp from each other.",
+    );
+    assert_eq!(i.scope.labels.len(), 1);
+    assert_eq!(port_numbers(&i), vec![7946]);
+}
+
+#[test]
+fn addresses_said_by_whose_they_are_name_no_peer() {
+    let e = refused(
+        "only Stripe's webhook IPs may reach the pay pods (app=pay, namespace shop) on 8443.",
+    );
+    assert!(e.contains("which traffic"), "{e}");
+}
+
+#[test]
+fn who_may_connect_to_a_port_after_where_names_no_pods() {
+    let e = refused("so in namespace media only the ingress-nginx namespace may connect to 8096.");
+    assert!(e.contains("which pods"), "{e}");
+}
+
+#[test]
+fn a_number_after_the_protocol_that_listens_is_a_port() {
+    let i = parsed(
+        "RTMP 1935 on the stream pods (app=stream, namespace live) must not be reachable from the internet.",
+    );
+    assert_eq!(port_numbers(&i), vec![1935]);
+}
+
+#[test]
+fn a_bare_namespace_may_repeat_the_label_value() {
+    let i = parsed("block /usr/bin/curl for app=runner in runner");
+    assert_eq!(i.scope.namespace.as_deref(), Some("runner"));
+}
+
+#[test]
+fn an_engine_in_the_story_that_cannot_say_the_ask_is_no_pick() {
+    let i = parsed(
+        "The Cilium container runtime contains apt. Block /usr/bin/apt in the web pods (app=web, namespace ops).",
+    );
+    assert_eq!(i.domain, Domain::Process);
+    assert_eq!(i.engine, None);
 }

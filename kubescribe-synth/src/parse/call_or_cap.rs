@@ -1,7 +1,9 @@
 //! Names that are both a system call and a capability (or a program):
 //! "setuid", "chown", "kill". Which one the text means: a name listed with
 //! names that are only system calls is one; names in capitals that a
-//! "drop" or an "add" takes are capabilities.
+//! "drop" or an "add" takes are capabilities. Also whether capabilities
+//! named beside a drop of the others are granted ("keep IPC_LOCK and drop
+//! every other capability").
 
 use super::*;
 
@@ -98,5 +100,46 @@ impl<'a> Parser<'a> {
             self.prev_low(j),
             "drop" | "drops" | "dropping" | "add" | "adds" | "adding"
         )
+    }
+
+    /// "give it CHOWN and SETUID, and drop every other capability": a
+    /// capability granted by a verb of giving before the drop of the
+    /// others (the allow-list said the way Docker's flags say it).
+    pub(super) fn granted_caps(&self, a: &Acc) -> bool {
+        // ("capabilities add NET_BIND_SERVICE, drop all": Docker's and a
+        // securityContext's way.)
+        (a.deny_others || a.all_word)
+            && !a.caps.is_empty()
+            && a.paths.is_empty()
+            && a.binaries.is_empty()
+            && a.syscalls.is_empty()
+            && (0..self.toks.len()).any(|k| {
+                // "keep IPC_LOCK and drop every other capability": what is
+                // kept is granted (not "keep SYS_ADMIN out/away from …").
+                // ("… get NET_RAW back, and every other capability is
+                // dropped": what they get back too.)
+                // ("… what the build pods get: SETUID and SETGID, and …".)
+                let keeps = matches!(
+                    self.low(k).trim_end_matches(':'),
+                    "keep" | "keeps" | "retain" | "retains" | "get" | "gets"
+                );
+                (keeps
+                    || matches!(
+                        self.low(k),
+                        "give" | "gives" | "grant" | "grants" | "add" | "adds"
+                    ))
+                    // ("give the geoserver pods (app=…, namespace gis) CHOWN,
+                    // SETUID and SETGID": whom, glossed, before what.)
+                    && (k + 1..(k + if keeps { 4 } else { 12 }).min(self.toks.len())).any(|j| {
+                        let w = self
+                            .low(j)
+                            .trim_matches(|c: char| !c.is_ascii_alphanumeric() && c != '_');
+                        a.caps
+                            .iter()
+                            .any(|c| c.eq_ignore_ascii_case(w.trim_start_matches("cap_")))
+                            && !(keeps
+                                && matches!(self.low(j + 1), "from" | "out" | "away" | "off"))
+                    })
+            })
     }
 }

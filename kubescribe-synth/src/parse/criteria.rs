@@ -41,6 +41,21 @@ pub(super) fn list_item(s: &str) -> bool {
     digits > 0 && s[digits..].starts_with(['.', ')'])
 }
 
+/// Whether `s` opens with a field's label or is a heading: "Out of scope:
+/// …", "Actual behavior: …", "**Environment**", "## Notes".
+pub(super) fn field_label(s: &str) -> bool {
+    let t = s.trim();
+    t.starts_with('#')
+        || t.starts_with("**") && t.ends_with("**")
+        || t.split_once(':').is_some_and(|(label, _)| {
+            let words: Vec<&str> = label.split_whitespace().collect();
+            (1..=3).contains(&words.len())
+                && words
+                    .iter()
+                    .all(|w| w.chars().all(|c| c.is_alphabetic() || c == '*' || c == '-'))
+        })
+}
+
 /// Whether `s` is a list mark alone: "1.", "2)", "-".
 pub(super) fn bare_mark(s: &str) -> bool {
     let s = s.trim();
@@ -87,6 +102,25 @@ mod tests {
         assert!(blank_line_between(t, 0, 4));
         assert!(!blank_line_between(t, 4, 7));
         assert!(!blank_line_between(t, 7, 12));
+    }
+
+    #[test]
+    fn field_labels() {
+        for s in [
+            "Out of scope: TLS.",
+            "**Environment**",
+            "## Notes",
+            "Actual behavior: it fails.",
+        ] {
+            assert!(field_label(s), "{s}");
+        }
+        for s in [
+            "The pods (app: x) accept 80.",
+            "Then it fails",
+            "a connection to 10.0.0.1:80 works",
+        ] {
+            assert!(!field_label(s), "{s}");
+        }
     }
 
     #[test]

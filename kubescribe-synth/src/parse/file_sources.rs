@@ -308,7 +308,7 @@ impl<'a> Parser<'a> {
                 && (k + 1..i).all(|j| {
                     !self.toks[j].text.starts_with('/') && !EXEC_MODE_VERBS.contains(&self.low(j))
                 })
-                && (k.saturating_sub(6)..k).any(|j| {
+                && ((k.saturating_sub(6)..k).any(|j| {
                     matches!(
                         self.low(j),
                         "spawn"
@@ -321,6 +321,14 @@ impl<'a> Parser<'a> {
                             | "started"
                     )
                 })
+                    // "audit any run of /usr/bin/curl, /usr/bin/wget or
+                    // /usr/bin/perl by postgres (/usr/lib/…/postgres)".
+                    || (k.saturating_sub(10)..k).any(|j| {
+                        matches!(
+                            self.low(j),
+                            "run" | "runs" | "execution" | "executions" | "start" | "starts"
+                        ) && self.low(j + 1) == "of"
+                    }))
         })
     }
 

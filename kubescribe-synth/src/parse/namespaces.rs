@@ -454,9 +454,12 @@ impl<'a> Parser<'a> {
                 .next()
                 .is_some_and(|w| w.contains(')'))
                 && split_label(self.prev_low(i).trim_start_matches('(')).is_some()
-                || !self.toks.iter().any(|x| {
-                    split_label(x.text.trim_end_matches([',', '.', ')', ';']))
-                        .is_some_and(|(_, v)| v == next.trim_end_matches([':', ',', '.', ')']))
+                // ("app=gitlab-runner in gitlab-runner": the label just
+                // named, whose namespace is named after it.)
+                || !self.toks.iter().enumerate().any(|(k, x)| {
+                    k + 1 != i
+                        && split_label(x.text.trim_end_matches([',', '.', ')', ';']))
+                            .is_some_and(|(_, v)| v == next.trim_end_matches([':', ',', '.', ')']))
                 }))
         {
             self.mention_ns_at(i + 1);

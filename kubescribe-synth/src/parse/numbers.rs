@@ -93,6 +93,26 @@ impl<'a> Parser<'a> {
         {
             *mode = Mode::Port;
         }
+        // "RTMP 1935 on the owncast pods must not …", "SSH 22 of the
+        // bastion": a number after the name of what listens on it (not
+        // "HTTP 403", a status).
+        if *mode == Mode::None
+            && i >= 1
+            && !self.toks[i - 1].comma
+            && matches!(parse_port(raw), Some((p, None)) if p >= 20
+                && !(matches!(prev.as_str(), "http" | "https") && (100..600).contains(&p)))
+            && {
+                let w = self.toks[i - 1].text.trim_start_matches(['(', '"', '`']);
+                SERVICE_NAMES.contains(&prev.as_str())
+                    || (3..=6).contains(&w.len()) && w.chars().all(|c| c.is_ascii_uppercase())
+            }
+            && matches!(
+                next.as_str(),
+                "on" | "of" | "must" | "should" | "may" | "can"
+            )
+        {
+            *mode = Mode::Port;
+        }
         // "metrics ingress: 9464 TCP from …": a number its protocol follows.
         if *mode == Mode::None
             && matches!(parse_port(raw), Some((p, None)) if p >= 20)
@@ -108,9 +128,16 @@ impl<'a> Parser<'a> {
         }
         // "should only take 9092 from app=audit": what a pod takes or serves;
         // "permit 8443 into the gatekeeper pods": what is let in.
+        // ("should accept only 9404 (the metrics port) from …": "only"
+        // between.)
+        let verb_before = if prev == "only" && i >= 2 {
+            self.low(i - 2)
+        } else {
+            prev.as_str()
+        };
         if *mode == Mode::None
             && matches!(
-                prev.as_str(),
+                verb_before,
                 "take"
                     | "takes"
                     | "accept"
@@ -136,7 +163,8 @@ impl<'a> Parser<'a> {
                 || matches!(
                     next.as_str(),
                     "from" | "only" | "and" | "or" | "on" | "tcp" | "udp" | "into" | "to"
-                ))
+                )
+                || self.toks.get(i + 1).is_some_and(|x| x.paren))
         {
             *mode = Mode::Port;
         }

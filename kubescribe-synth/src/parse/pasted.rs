@@ -10,6 +10,15 @@
 /// Field names of alert and event outputs (Falco, Tetragon, KubeArmor,
 /// Hubble, auditd) that are no label keys of a workload.
 const FIELD_KEYS: &[&str] = &[
+    // A logfmt line ("ts=2021-07-31T23:31:40Z caller=memberlist_logger.go:74
+    // level=error msg=…").
+    "ts",
+    "caller",
+    "level",
+    "msg",
+    "err",
+    "logger",
+    "traceid",
     "user",
     "user_loginuid",
     "user.name",

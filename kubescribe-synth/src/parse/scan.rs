@@ -899,6 +899,16 @@ impl<'a> Parser<'a> {
                 i += 1;
                 continue;
             }
+            // "that admin socket on the icecast pods should only be
+            // reachable from …": a listener said by its use, no number.
+            if matches!(l.trim_end_matches([',', '.']), "socket" | "listener")
+                && matches!(
+                    prev.as_str(),
+                    "admin" | "management" | "debug" | "metrics" | "control"
+                )
+            {
+                self.note_unnamed_port(a, i);
+            }
             if matches!(l, "port" | "ports") {
                 self.note_unnamed_port(a, i);
                 mode = Mode::Port;

@@ -173,21 +173,39 @@ pub(super) fn imperative_only(text: &str) -> Option<String> {
     }
     // "Acceptance criteria for the sandbox pods (…):" over a list, "**Expected
     // behaviour**" over a paragraph: the heading (which may name the pods)
-    // and its section are the ask; the section ends at a blank line (not
-    // between the items of a list).
+    // and its section are the ask, whatever the fields around it
+    // ("Summary: …", "Priority: …" are no pasted configuration). A list
+    // ends at the first line that is no item ("Out of scope: …"); a
+    // paragraph at a blank line or a field's label.
     if let Some(h) = (0..spans.len()).find(|&k| criteria::criteria_heading(span(k))) {
         // ("1." alone is a span when a sentence follows it: the item is
         // the sentence.)
         let item = |k: usize| criteria::list_item(span(k)) || criteria::bare_mark(span(k - 1));
-        let items: Vec<usize> = (h + 1..spans.len())
-            .take_while(|&k| {
-                item(k)
-                    || k == h + 1
-                    || !criteria::blank_line_between(text, spans[k - 1].0, spans[k].0)
-            })
-            .collect();
-        if !items.is_empty() {
-            imp = std::iter::once(h).chain(items).collect();
+        let mut section = Vec::new();
+        let mut listed = false;
+        for k in h + 1..spans.len() {
+            let same_line = !text[spans[k - 1].0..spans[k].0].contains('\n');
+            let goes_on = if item(k) {
+                listed = true;
+                true
+            } else {
+                same_line
+                    || !listed
+                        && (k == h + 1
+                            || !criteria::blank_line_between(text, spans[k - 1].0, spans[k].0))
+                        && !criteria::field_label(span(k))
+            };
+            if !goes_on {
+                break;
+            }
+            section.push(k);
+        }
+        if !section.is_empty() {
+            let kept: Vec<(usize, usize)> = std::iter::once(h)
+                .chain(section)
+                .map(|k| spans[k])
+                .collect();
+            return Some(keep_only(text, &kept));
         }
     }
     // "block access to /dev/kmsg for … . /dev/kmsg isn't the only way to
@@ -553,6 +571,12 @@ pub(super) fn engine_in(text: &str, domain: Domain) -> Option<Engine> {
         }
         if let Some((e, _, weak)) = engine_word(&w) {
             if weak && domain != Domain::Network {
+                continue;
+            }
+            // ("Cilium container runtime contains \"apt\"" before a process
+            // ask: the product whose pods the ask is about, no engine that
+            // could enforce it.)
+            if !crate::engines_for(domain).contains(&e) {
                 continue;
             }
             match found {

@@ -349,11 +349,22 @@ impl<'a> Parser<'a> {
                 };
                 // ("every connection to port 9000 of the minio pods (…)":
                 // the pods' own port, reached from outside.)
-                let pods_port = matches!(next, "port" | "ports")
-                    && parse_port(self.low(i + 2)).is_some()
-                    && matches!(self.low(i + 3), "of" | "on")
-                    && (i + 4..(i + 8).min(self.toks.len()))
+                // ("log every connection to 8080 on the controllermanager
+                // pods": the port alone.)
+                let at = if matches!(next, "port" | "ports") {
+                    i + 2
+                } else {
+                    i + 1
+                };
+                let pods_port = (matches!(next, "port" | "ports")
+                    || l == "to" && matches!(prev, "connection" | "connections" | "traffic"))
+                    && parse_port(self.low(at)).is_some()
+                    && matches!(self.low(at + 1), "of" | "on")
+                    && (at + 2..(at + 6).min(self.toks.len()))
                         .any(|k| matches!(self.low(k), "pods" | "pod"));
+                if pods_port && !matches!(next, "port" | "ports") {
+                    a.dir_implied.get_or_insert(Direction::Ingress);
+                }
                 if mode == Mode::None
                     && (matches!(next, "port" | "ports") && !pods_port
                         || parse_cidr(next).is_some()
@@ -377,7 +388,21 @@ impl<'a> Parser<'a> {
                 let only_subject = (i.saturating_sub(16)..i).any(|k| self.low(k) == "only")
                     && (i.saturating_sub(16)..i)
                         .any(|k| split_label(self.low(k).trim_matches(['(', ')', ','])).is_some());
-                if port_reached && only_subject && self.groups.len() >= 2 {
+                // "Nothing but the apiserver at 172.18.0.2 should be able to
+                // reach 8443 on them": the port of the pods named before.
+                let on_them = port_reached && {
+                    let at = if parse_port(next).is_some() {
+                        i + 2
+                    } else {
+                        i + 3
+                    };
+                    self.low(at) == "on"
+                        && matches!(
+                            self.low(at + 1).trim_end_matches(['.', ',', ';']),
+                            "them" | "it" | "these" | "those"
+                        )
+                };
+                if port_reached && (only_subject && self.groups.len() >= 2 || on_them) {
                     a.dir_implied.get_or_insert(Direction::Ingress);
                     self.cue = Some(Cue::None);
                 }
@@ -438,8 +463,15 @@ impl<'a> Parser<'a> {
             | "pulls" | "resolve" => {
                 // "for app=db, only app=api may connect on 5432": the one
                 // let in connects to the pods named before, no object said.
-                let objectless =
-                    matches!(next, "on" | "over" | "via" | "at" | "") || parse_port(next).is_some();
+                // ("… may connect to 2283", "… to port 8432": a port alone.)
+                let port_after_to = next == "to"
+                    && (parse_port(self.low(i + 2).trim_end_matches(['.', ',', ';'])).is_some()
+                        || self.low(i + 2) == "port"
+                            && parse_port(self.low(i + 3).trim_end_matches(['.', ',', ';']))
+                                .is_some());
+                let objectless = matches!(next, "on" | "over" | "via" | "at" | "")
+                    || parse_port(next).is_some()
+                    || port_after_to;
                 // ("only the busybox debug pod (run=busybox) may connect on
                 // 9376": its name and gloss between.)
                 let only_subject = (i.saturating_sub(9)..i).any(|k| self.low(k) == "only")
@@ -457,17 +489,29 @@ impl<'a> Parser<'a> {
                     || only_at.is_some_and(|o| {
                         (o + 1..i).any(|k| matches!(self.low(k), "namespace" | "ns"))
                     });
+                // ("in namespace immich only the ingress-nginx namespace may
+                // connect to 2283": where, first.)
+                let where_first = |o: usize| {
+                    o >= 3
+                        && self.low(o - 3) == "in"
+                        && matches!(self.low(o - 2), "namespace" | "ns")
+                        && (o == 3 || self.ends_clause(o - 4) || self.low(o - 4) == "so")
+                };
                 if let Some(o) = only_at
                     && l.starts_with("connect")
                     && objectless
                     && who_connects
-                    && !scoped_before
+                    && (!scoped_before || where_first(o) && self.groups.len() <= 2)
                     // ("…, so only the killbill pods (…) may connect on
                     // 8080": a conclusion's "so" first.)
                     && (o == 0
                         || self.ends_clause(o - 1)
-                        || self.low(o - 1) == "so" && (o < 2 || self.ends_clause(o - 2)))
-                    && self.mentions.iter().all(|m| m.start >= self.toks[o].start)
+                        || self.low(o - 1) == "so" && (o < 2 || self.ends_clause(o - 2))
+                        || where_first(o))
+                    && self.mentions.iter().all(|m| {
+                        m.start >= self.toks[o].start
+                            || o >= 3 && m.start >= self.toks[o - 3].start
+                    })
                 {
                     let t = &self.toks[i];
                     a.connects_to_unnamed = Some(self.text[self.toks[o].start..t.end].to_string());
@@ -482,7 +526,11 @@ impl<'a> Parser<'a> {
                     )
                     && scoped_before;
                 a.dir_implied.get_or_insert(
-                    if l.starts_with("connect") && objectless && only_subject && scoped_before
+                    if l.starts_with("connect")
+                        && objectless
+                        && only_subject
+                        && scoped_before
+                        && a.connects_to_unnamed.is_none()
                         || to_their_port
                     {
                         Direction::Ingress

@@ -33,6 +33,7 @@ impl<'a> Parser<'a> {
                     | "clients"
                     | "peers"
                     | "apps"
+                    | "applications"
                     | "callers"
                     | "consumers"
                     | "destinations"
@@ -47,6 +48,8 @@ impl<'a> Parser<'a> {
                         "need" | "needs" | "require" | "requires" | "configured"
                             // "from the services that actually use it".
                             | "use" | "uses"
+                            // "by the legacy applications that bind to it".
+                            | "bind" | "binds"
                     )
                 })
             && matches!(
@@ -65,6 +68,28 @@ impl<'a> Parser<'a> {
         {
             a.unnamed_peer.get_or_insert(
                 self.text[self.toks[i - 1].start..t.end]
+                    .trim_end_matches([',', '.', ';'])
+                    .to_string(),
+            );
+            return;
+        }
+        // "only GitHub's webhook IPs may reach …", "Stripe's IP ranges":
+        // addresses said by whose they are, none given.
+        if matches!(
+            l.trim_end_matches([',', '.', ';']),
+            "ips" | "ranges" | "addresses" | "cidrs" | "subnets"
+        ) && (i.saturating_sub(3)..i).any(|k| {
+            let w = self.toks[k].text;
+            (w.ends_with("'s") || w.ends_with("\u{2019}s")) && w.len() > 2
+        }) {
+            let from = (i.saturating_sub(3)..i)
+                .find(|&k| {
+                    self.toks[k].text.ends_with('s')
+                        && self.toks[k].text.contains(['\'', '\u{2019}'])
+                })
+                .map_or(t.start, |k| self.toks[k].start);
+            a.unnamed_peer.get_or_insert(
+                self.text[from..t.end]
                     .trim_end_matches([',', '.', ';'])
                     .to_string(),
             );

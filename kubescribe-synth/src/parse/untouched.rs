@@ -116,7 +116,9 @@ pub(super) fn without_untouched(text: &str) -> Option<String> {
         // An acceptance criterion, a list item after the allow-list: "- a
         // direct connection to a public address … fails", "- non-allowlisted
         // commands fail closed", "- … on any other port is refused".
-        let line = text[..start].rsplit('\n').next().unwrap_or("").trim_start();
+        // (The line the clause is on, from its start: "* a connection …"
+        // is a clause of its own.)
+        let line = text[text[..start].rfind('\n').map_or(0, |k| k + 1)..].trim_start();
         let list_item =
             line.starts_with(['-', '*']) || line.starts_with(|c: char| c.is_ascii_digit());
         // So are its checks of what still goes through ("- `curl
@@ -137,8 +139,12 @@ pub(super) fn without_untouched(text: &str) -> Option<String> {
                     | [.., "succeeds" | "succeed" | "succeeded"]
             ) || said_words.windows(3).any(|w| {
                 matches!(w[0], "get" | "gets")
-                    && w[1] == "no"
-                    && matches!(w[2], "connection" | "connections" | "access")
+                    && matches!(w[1], "no" | "a")
+                    && matches!(w[2], "connection" | "connections" | "access" | "timeout")
+                    // "- /bin/sh and /bin/ls fail to start".
+                    || matches!(w[0], "fail" | "fails")
+                        && w[1] == "to"
+                        && matches!(w[2], "start" | "run" | "execute" | "connect" | "open")
             }) || said_words.windows(2).any(|w| {
                 w[0] == "still" && matches!(w[1], "flows" | "flow" | "works" | "connects")
                     // "- one user action pod cannot reach another one".
@@ -150,7 +156,12 @@ pub(super) fn without_untouched(text: &str) -> Option<String> {
                 said_words.as_slice(),
                 [.., "must" | "should" | "will" | "shall", "not", "work"] | [.., "must", "fail"]
             ))
-            && text[..start].to_ascii_lowercase().contains(" only ");
+            && {
+                // ("- nothing but X and Y may execute / - /bin/sh fails to
+                // start": an allow-list said without "only".)
+                let said = text[..start].to_ascii_lowercase();
+                said.contains(" only ") || said.contains("nothing but ")
+            };
         before_shut_out = shut_out;
         // "- sandbox egress through the proxy is tracked separately", "-
         // python3 running the tool code raises no alert": an item about
@@ -682,9 +693,11 @@ fn still_runs(words: &[String]) -> bool {
                 "keep" | "keeps" | "still" | "continue" | "continues"
             )
         })
-        && verbs
-            .iter()
-            .all(|w| GOING_ON.contains(&w.as_str()) || matches!(w.as_str(), "be" | "able"))
+        && verbs.iter().all(|w| {
+            GOING_ON.contains(&w.as_str())
+                    // "cilium-agent itself has to keep running".
+                    || matches!(w.as_str(), "be" | "able" | "itself" | "themselves")
+        })
 }
 
 /// Whether `w` orders something done to traffic ("block", "allow" …).

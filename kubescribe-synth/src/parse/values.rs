@@ -712,6 +712,17 @@ impl<'a> Parser<'a> {
         let upper_cap = (raw.contains('_') || t.paren || dropped)
             && raw.chars().all(|c| c.is_ascii_uppercase() || c == '_')
             && CAPABILITIES.contains(&l);
+        // "add back only DAC_READ_SEARCH, not the broader DAC_OVERRIDE": the
+        // one set aside is named, not granted.
+        let set_aside = (i.saturating_sub(3)..i).any(|k| {
+            self.low(k) == "not"
+                && (k + 1..i).all(|j| {
+                    !self.ends_clause(j) && self.low(j).chars().all(|c| c.is_ascii_lowercase())
+                })
+        }) && (0..i).any(|k| self.low(k) == "only");
+        if set_aside && (upper_cap || is_cap(l, *mode, cap_ctx)) {
+            return 1;
+        }
         if upper_cap || is_cap(l, *mode, cap_ctx) {
             self.ent(EntityKind::Capability, t.start, t.end);
             push_uniq(&mut a.caps, l.trim_start_matches("cap_").to_string());
