@@ -953,7 +953,8 @@ Intent forms (docs/intents.md):
           section is the ask; items that check it (\"- ... fails\", \"- ... succeeds\",
           \"- ... get no connection\") or leave things to another story (\"- ... is
           tracked separately\", \"- ... raises no alert\") go; a Gherkin scenario's
-          Given/When/Then steps and its Examples rows are the ask
+          Given/When/Then steps and its Examples rows are the ask; a ticket's
+          Summary:/Priority:/Out of scope: fields are background
   session a pasted terminal session ($ kubectl -n db ... -- ps, netstat, ls -l,
           kubectl get svc -o wide): its commands are no programs of the ask; what the
           ask points at counts (\"the /tmp binaries in that ps\", \"that foreign
@@ -970,12 +971,14 @@ Intent forms (docs/intents.md):
           (the last word counts; \"not sure yet\" is refused)
 Refused (exit 1) when something is missing: which pods, which files, which traffic
 (\"trusted networks\", \"the office VPN\", \"the intranet\", \"the clients that need
-it\", \"from the exam room\", \"reach the CrowdStrike cloud\", \"to infra nodes\" name
-none), which port (service names like postgresql are not ports; \"whatever
-port it uses\", \"the private API port\", \"the port LT_PORT sets\", \"the HTTP port set
-by WEB_PORT\" give none), which capabilities or traffic (\"the capabilities that
+it\", \"from the exam room\", \"reach the CrowdStrike cloud\", \"to infra nodes\",
+\"GitHub's webhook IPs\", \"the applications that bind to it\" name none), which port
+(service names like postgresql are not ports; \"whatever port it uses\", \"the
+private API port\", \"the port LT_PORT sets\", \"the HTTP port set by WEB_PORT\",
+\"that admin socket\" give none), which capabilities or traffic (\"the capabilities that
 are not required\", \"the egress connections X requires\" list none), which pods
-(\"only app=x may connect on 6379\" names who connects, not the pods connected to;
+(\"only app=x may connect on 6379\" and \"in namespace x only namespace y may
+connect to 2283\" name who connects, not the pods connected to;
 \"the render workers in namespace x\" names no labels), what to do.
 Examples:
   kubescribe intent parse \"only app=web may connect to app=db on 5432 in namespace shop\"
