@@ -83,3 +83,44 @@ fn applications_that_bind_name_no_peer() {
     );
     assert!(e.contains("which traffic"), "{e}");
 }
+
+// After the blind round `ik-` … `in-` (web application firewalls, asks by
+// developers, data pipelines, hardening items restated): "until then keep
+// …" commands; a dash ends what must not be done ("don't block it — just
+// flag …"); an adverb after "pod" names no pod; "trusted users" name no
+// peer.
+
+#[test]
+fn until_then_commands() {
+    let i = parsed(
+        "A change allows attackers to read any file. Until then keep the internet off port 8081 of the api pods (app=api, namespace web).",
+    );
+    assert_eq!(i.action, Action::Block);
+    assert_eq!(port_numbers(&i), vec![8081]);
+}
+
+#[test]
+fn a_dash_ends_what_must_not_be_done() {
+    let i = parsed(
+        "wget has to stay for the probes, so don't block it \u{2014} just flag every run of /usr/bin/wget in the relay pods (app=relay, namespace mail).",
+    );
+    assert_eq!(i.action, Action::Audit);
+    assert_eq!(i.scope.labels.get("app").map(String::as_str), Some("relay"));
+}
+
+#[test]
+fn an_adverb_after_pod_names_no_pod() {
+    let i = parsed(
+        "Tokens should not be mounted except where the workload in the pod explicitly needs them. The wiki pods (app=wiki, namespace docs) never talk to the API server: block their egress to the kube-apiserver.",
+    );
+    assert!(i.scope.pod_names.is_empty());
+    assert_eq!(i.scope.labels.get("app").map(String::as_str), Some("wiki"));
+}
+
+#[test]
+fn trusted_users_name_no_peer() {
+    let e = refused(
+        "For the connect pods (app=connect, namespace kafka): port 8083 reachable by trusted users only.",
+    );
+    assert!(e.contains("which traffic"), "{e}");
+}

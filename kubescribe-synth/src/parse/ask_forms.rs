@@ -578,6 +578,16 @@ pub(super) fn imperative(s: &str) -> bool {
         words.next();
         w = words.next().unwrap_or("");
     }
+    // "Until then keep the internet off port 8081 …": the same, said of
+    // a time named before.
+    if ["until", "till"].iter().any(|x| w.eq_ignore_ascii_case(x))
+        && words
+            .peek()
+            .is_some_and(|x| x.trim_end_matches(',').eq_ignore_ascii_case("then"))
+    {
+        words.next();
+        w = words.next().unwrap_or("");
+    }
     // "Start by denying all ingress …": the gerund is the verb.
     let gerund: String;
     if ["start", "begin"].iter().any(|x| w.eq_ignore_ascii_case(x))

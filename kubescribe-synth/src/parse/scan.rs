@@ -187,7 +187,12 @@ impl<'a> Parser<'a> {
             // what the policy must not do (parse/not_done.rs).
             if self.says_not_to_block(a, i) {
                 i += 1;
-                while i < n && !self.ends_clause(i - 1) {
+                // ("don't block it — just flag every run of …": a dash
+                // ends it too.)
+                while i < n
+                    && !self.ends_clause(i - 1)
+                    && !matches!(self.toks[i].text, "\u{2014}" | "\u{2013}" | "-" | "--")
+                {
                     i += 1;
                 }
                 continue;

@@ -431,8 +431,10 @@ impl<'a> Parser<'a> {
                     | "all"
                     | "any"
             );
+        // ("the workload running in the pod explicitly needs …": an
+        // adverb.)
         let verb_form =
-            plain && (["ing", "ed"].iter().any(|e| t.lower.ends_with(e)) || third_person);
+            plain && (["ing", "ed", "ly"].iter().any(|e| t.lower.ends_with(e)) || third_person);
         is_ns_name(t.text)
             && !reserved(&t.lower)
             && (quoted || !NOT_A_POD_NAME.contains(&t.lower.as_str()) && !verb_form)

@@ -139,6 +139,8 @@ impl<'a> Parser<'a> {
                 | "addresses"
                 | "sources"
                 | "clients"
+                // "port 8083 reachable by trusted users only".
+                | "users"
                 // "… and specific pod labels", "from certain namespaces".
                 | "labels"
                 | "pods"
