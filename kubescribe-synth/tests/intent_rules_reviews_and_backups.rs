@@ -124,3 +124,26 @@ fn trusted_users_name_no_peer() {
     );
     assert!(e.contains("which traffic"), "{e}");
 }
+
+// After the blind round `io-` … `ir-` (help desks, scanner findings, vector
+// databases, terse requests): a scanner's finding pasted before the ask is
+// the tool's words, not the ask; "6335 should only take connections from
+// …" gives its port.
+
+#[test]
+fn a_scanner_finding_before_the_ask_is_background() {
+    let i = parsed(
+        "polaris: runAsPrivileged (danger) - Should not be running as privileged. The probe agent (app: probe-agent, namespace obs) has to stay privileged, so in exchange only /usr/local/bin/probe-agent may be executed in it.",
+    );
+    assert_eq!(i.domain, Domain::Process);
+    assert_eq!(i.action, Action::Allow);
+    assert_eq!(i.resources.binaries, vec!["/usr/local/bin/probe-agent"]);
+}
+
+#[test]
+fn a_port_that_should_only_take_connections_is_given() {
+    let i = parsed(
+        "So for the raft pods in namespace kv (app.kubernetes.io/name: raft), 7300 should only take connections from pods labelled app.kubernetes.io/name=raft.",
+    );
+    assert_eq!(port_numbers(&i), vec![7300]);
+}

@@ -394,6 +394,8 @@ impl Parser<'_> {
                     self.low(k).trim_end_matches([',', '.']),
                     "reachable" | "accessible" | "exposed" | "open" | "restricted" | "limited"
                         | "ports" | "accessed" | "reached"
+                        // "6335 should only take connections from …".
+                        | "take" | "accept" | "receive"
                 )
             })
     }

@@ -95,6 +95,7 @@ pub(super) fn without_pasted(text: &str) -> Option<String> {
     alert_lines(text, &mut blank);
     error_messages(text, &mut blank);
     error_lines(text, &mut blank);
+    scanner_findings(text, &mut blank);
     quoted_errors(text, &mut blank);
     absorb_trailing_fields(text, &mut blank);
     super::masks::blanked(text, &blank)
@@ -380,18 +381,100 @@ fn error_lines(text: &str, out: &mut Vec<(usize, usize)>) {
             continue;
         }
         let from = at + lead;
-        // To the sentence's end: a full stop before a capital (or the
-        // line's end).
-        let b = text.as_bytes();
-        let mut end = text[from..].find('\n').map_or(text.len(), |e| from + e);
-        if let Some(e) = (from..end).find(|&k| {
+        out.push((from, sentence_end(text, from)));
+    }
+}
+
+/// The end of the sentence that starts at `from`: a full stop before a
+/// capital, or the line's end.
+fn sentence_end(text: &str, from: usize) -> usize {
+    let b = text.as_bytes();
+    let end = text[from..].find('\n').map_or(text.len(), |e| from + e);
+    (from..end)
+        .find(|&k| {
             b[k] == b'.'
                 && b.get(k + 1) == Some(&b' ')
                 && b.get(k + 2).is_some_and(|c| c.is_ascii_uppercase())
-        }) {
-            end = e + 1;
+        })
+        .map_or(end, |e| e + 1)
+}
+
+/// "polaris: runAsPrivileged (danger) - Should not be running as
+/// privileged.", "kube-bench [WARN] 4.2.4 Verify that …", "trivy config:
+/// AVD-KSV-0024 (HIGH): … should not set host ports": a scanner's finding
+/// pasted before the ask, and the "Remediation: …" that follows it — the
+/// tool's words (its "should not", its "edit the file …"), not the ask.
+fn scanner_findings(text: &str, out: &mut Vec<(usize, usize)>) {
+    const SCANNERS: &[&str] = &[
+        "kube-bench",
+        "kubescape",
+        "trivy",
+        "checkov",
+        "polaris",
+        "kube-hunter",
+        "kubeaudit",
+        "kube-score",
+        "kube-linter",
+        "kics",
+    ];
+    let starts: Vec<usize> = std::iter::once(0)
+        .chain(text.match_indices('\n').map(|(k, _)| k + 1))
+        .chain(text.match_indices(". ").map(|(k, _)| k + 2))
+        .collect();
+    let mut found = false;
+    for &at in &starts {
+        let rest = text[at..].trim_start();
+        let from = text.len() - rest.len();
+        let low = rest.to_ascii_lowercase();
+        // Its name, then a colon, a level ("[WARN]"), "config:" or a
+        // finding's id ("C-0083", "KHV034", "AVD-KSV-0024").
+        let finding = SCANNERS.iter().any(|name| {
+            low.strip_prefix(name).is_some_and(|after| {
+                let id = after.split_whitespace().next().unwrap_or("");
+                after.starts_with(':')
+                    || after.starts_with(" [")
+                    || after.starts_with(" config:")
+                    || after.starts_with(' ')
+                        && id.chars().any(|c| c.is_ascii_digit())
+                        && id
+                            .chars()
+                            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | ':'))
+            })
+        });
+        // (Not one that goes on to name the pods and the ask: "Trivy
+        // AVD-KSV-0005 (…): …, so block the SYS_ADMIN capability in the
+        // ci-builder pods (…)".)
+        // (To its first full stop: "… (danger) - Container should not
+        // have dangerous capabilities. it's the metrics-agent daemonset, …".)
+        let line_end = text[from..].find('\n').map_or(text.len(), |e| from + e);
+        let end = text[from..line_end]
+            .find(". ")
+            .map_or(line_end, |e| from + e + 1);
+        let said = &text[from..end];
+        let names_pods = said.contains('=')
+            || said.split(|c: char| !c.is_ascii_alphanumeric()).any(|w| {
+                matches!(
+                    w.to_ascii_lowercase().as_str(),
+                    "pods" | "pod" | "namespace"
+                )
+            });
+        if finding && !names_pods {
+            found = true;
+            out.push((from, end));
         }
-        out.push((from, end));
+    }
+    if !found {
+        return;
+    }
+    for &at in &starts {
+        let rest = text[at..].trim_start();
+        let from = text.len() - rest.len();
+        let end = sentence_end(text, from);
+        if rest.to_ascii_lowercase().starts_with("remediation:")
+            && !text[from..end].to_ascii_lowercase().contains(" pods")
+        {
+            out.push((from, end));
+        }
     }
 }
 
