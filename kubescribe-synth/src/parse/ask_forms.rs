@@ -64,6 +64,26 @@ pub(super) fn asks(s: &str) -> bool {
     {
         return false;
     }
+    // "Change it so the pods … accept 8443 and 9443 only", "After the
+    // change, all pods … accept traffic only from …": the state asked for.
+    let low = s.trim_start().to_ascii_lowercase();
+    if [
+        "change it so that ",
+        "change it so ",
+        "change that so ",
+        "make it so that ",
+        "make it so ",
+        "after the change, ",
+        "after this change, ",
+        "after: ",
+    ]
+    .iter()
+    .any(|lead| {
+        low.strip_prefix(lead)
+            .is_some_and(|rest| rest.contains(" only") || asks(&s.trim_start()[lead.len()..]))
+    }) {
+        return true;
+    }
     imperative(s)
         || nowhere_else(s)
         || passive_denial(s)

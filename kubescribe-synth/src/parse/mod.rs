@@ -38,6 +38,7 @@ mod scan;
 mod scope_words;
 mod sentences;
 mod sides;
+mod story_scope;
 mod subject;
 mod terminal;
 mod token_kinds;

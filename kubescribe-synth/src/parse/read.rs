@@ -122,6 +122,8 @@ fn parse_read_parts(
         {
             return alone;
         }
+        let needs_pods = matches!(&alone, Err(IntentParseError::Missing(m))
+            if m.iter().all(|x| x.starts_with("which pods")));
         if let Ok(mut p) = alone
             && sentences::complete(&p)
         {
@@ -133,6 +135,34 @@ fn parse_read_parts(
                     .into(),
             );
             return Ok(p);
+        }
+        // The ask says all but which pods, the story names them: its
+        // labels and namespace are read with the ask, nothing else of it.
+        if needs_pods
+            && let Ok(whole) = Parser::new(text).with_session(&session).run(None)
+            && let Some(scoped) = story_scope::with_story_scope(text, &masked, &whole)
+        {
+            let again: Option<&mut dyn PodResolver> = match resolver {
+                Some(ref mut r) => Some(&mut **r),
+                None => None,
+            };
+            // (Only where the story asks nothing else: "app=web may read
+            // /var/www/; block writes to /var/www/ in namespace shop" is one
+            // intent with an allowed and a blocked part.)
+            if let Ok(mut p) = Parser::new(&scoped).with_session(&session).run(again)
+                && sentences::complete(&p)
+                && p.intent.action == whole.intent.action
+                && whole.intent.deny.is_none()
+            {
+                if p.intent.engine.is_none() {
+                    p.intent.engine = sentences::engine_in(text, p.intent.domain);
+                }
+                p.assumptions.push(
+                    "the sentence that asks names no pods; the story's labels and namespace read as its pods, the rest of the story as background"
+                        .into(),
+                );
+                return Ok(p);
+            }
         }
     }
     let again: Option<&mut dyn PodResolver> = match resolver {

@@ -299,6 +299,28 @@ pub(super) fn imperative_only(text: &str) -> Option<String> {
     if let Some(first) = imp.iter().copied().find(|&k| wish(k)) {
         imp.retain(|&k| k >= first);
     }
+    // "Today the pods take connections on 7077, 8080 and 6066 from
+    // anywhere. Change that: …", "As merged, the policy allows …": how
+    // things stand now, beside the change asked.
+    let now_state = |k: usize| {
+        let said = &text[spans[k].0..spans[k].1];
+        let w = words_of(said);
+        said.trim_start()
+            .to_ascii_lowercase()
+            .starts_with("before:")
+            || matches!(
+                w.as_slice(),
+                [a, ..] if matches!(a.as_str(), "today" | "currently")
+            )
+            || matches!(
+                w.as_slice(),
+                [a, b, ..] if a == "right" && b == "now" || a == "as" && b == "merged"
+                    || a == "at" && b == "present"
+            )
+    };
+    if imp.iter().any(|&k| !now_state(k)) {
+        imp.retain(|&k| !now_state(k));
+    }
     // "… is there a way to restrict these? … Then keep the outside world
     // off UDP 5002 …": a question answered by a later command is the
     // background of that command.
