@@ -954,7 +954,9 @@ Intent forms (docs/intents.md):
           \"- ... get no connection\") or leave things to another story (\"- ... is
           tracked separately\", \"- ... raises no alert\") go; a Gherkin scenario's
           Given/When/Then steps and its Examples rows are the ask; a ticket's
-          Summary:/Priority:/Out of scope: fields are background
+          Summary:/Priority:/Out of scope: fields are background; so are a
+          scanner's finding (polaris: ..., kube-bench [WARN] ...) and \"Today ...\" or
+          \"Before: ...\" beside \"Change it so ...\" or \"After the change, ...\"
   session a pasted terminal session ($ kubectl -n db ... -- ps, netstat, ls -l,
           kubectl get svc -o wide): its commands are no programs of the ask; what the
           ask points at counts (\"the /tmp binaries in that ps\", \"that foreign
