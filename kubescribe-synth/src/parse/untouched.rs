@@ -119,8 +119,8 @@ pub(super) fn without_untouched(text: &str) -> Option<String> {
         // (The line the clause is on, from its start: "* a connection …"
         // is a clause of its own.)
         let line = text[text[..start].rfind('\n').map_or(0, |k| k + 1)..].trim_start();
-        let list_item =
-            line.starts_with(['-', '*']) || line.starts_with(|c: char| c.is_ascii_digit());
+        // (Not a line that opens with a port: "7077 and 8080 stay as they are".)
+        let list_item = super::criteria::list_item(line);
         // So are its checks of what still goes through ("- `curl
         // https://api.github.com` succeeds", "- a destination the proxy
         // allows still flows end to end") and of who gets nothing ("- the
