@@ -1,11 +1,11 @@
 //! Intents parsed per second: the offline NL parser over the labelled set
-//! (`kubescribe-synth/tests/fixtures/intents.jsonl`, 300+ intents of
+//! (`kubescribe-intent/tests/fixtures/intents.jsonl`, 300+ intents of
 //! all five engines).
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use kubescribe_synth::parse::parse_intent;
+use kubescribe_intent::parse_intent;
 
-const FIXTURE: &str = include_str!("../../kubescribe-synth/tests/fixtures/intents.jsonl");
+const FIXTURE: &str = include_str!("../../kubescribe-intent/tests/fixtures/intents.jsonl");
 
 fn texts() -> Vec<String> {
     FIXTURE

@@ -185,7 +185,7 @@ fn reference(p: &[u8], t: &[u8]) -> bool {
 /// Natural-language intents (the rule-based parser).
 pub fn intent(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
-    if let Ok(parsed) = kubescribe_synth::parse::parse_intent(&text) {
-        let _ = kubescribe_synth::parse::restate(&parsed.intent);
+    if let Ok(parsed) = kubescribe_intent::parse_intent(&text) {
+        let _ = kubescribe_intent::restate(&parsed.intent);
     }
 }

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 use kubescribe_core::intent::Intent;
-use kubescribe_synth::parse::{ParsedIntent, PodResolver, parse_intent_with};
+use kubescribe_intent::{ParsedIntent, PodResolver, parse_intent_with};
 
 use crate::output::{self, Exit};
 use crate::store_location;
@@ -92,7 +92,7 @@ pub fn report_parse(parsed: Result<ParsedIntent, String>) -> Result<Intent, Exit
             }
             eprintln!(
                 "kubescribe: understood as: {}",
-                kubescribe_synth::parse::restate(&parsed.intent)
+                kubescribe_intent::restate(&parsed.intent)
             );
             Ok(parsed.intent)
         }

@@ -108,6 +108,27 @@ pub enum Domain {
     Capability,
 }
 
+impl Domain {
+    /// The engines that can express some intent of this domain: network
+    /// intents by Kubernetes NetworkPolicy, Cilium, Calico and KubeArmor;
+    /// file, process and system-call intents by KubeArmor and Tetragon;
+    /// capabilities by KubeArmor.
+    pub fn engines(self) -> &'static [Engine] {
+        match self {
+            Domain::Network => &[
+                Engine::Kubernetes,
+                Engine::Cilium,
+                Engine::Calico,
+                Engine::KubeArmor,
+            ],
+            Domain::File | Domain::Process | Domain::Syscall => {
+                &[Engine::KubeArmor, Engine::Tetragon]
+            }
+            Domain::Capability => &[Engine::KubeArmor],
+        }
+    }
+}
+
 /// What happens to behaviour matching the intent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
@@ -146,6 +167,18 @@ pub enum Protocol {
     Sctp,
     /// ICMP.
     Icmp,
+}
+
+impl Protocol {
+    /// The protocol's name as the engines write it: `TCP`, `UDP`, `SCTP`, `ICMP`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Protocol::Tcp => "TCP",
+            Protocol::Udp => "UDP",
+            Protocol::Sctp => "SCTP",
+            Protocol::Icmp => "ICMP",
+        }
+    }
 }
 
 /// A port or port range with its protocol.

@@ -12,8 +12,8 @@
 //! It holds no I/O beyond [`document::read_file`] reading a file the caller
 //! names: no store, no network, no models. What was
 //! observed in a cluster lives in `kubescribe-events`, replay in
-//! `kubescribe-simulate`, checks in `kubescribe-validate`, intent → policy
-//! in `kubescribe-synth`, model backends in `kubescribe-infer`.
+//! `kubescribe-simulate`, checks in `kubescribe-validate`, text → intent in
+//! `kubescribe-intent`, intent → policy in `kubescribe-synth`, model backends in `kubescribe-infer`.
 //!
 //! | engine | kinds |
 //! |---|---|

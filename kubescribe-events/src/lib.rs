@@ -10,7 +10,8 @@
 //! store presented as one).
 //!
 //! It holds no policy logic: replay is `kubescribe-simulate`, checks are
-//! `kubescribe-validate`, synthesis and prompts are `kubescribe-synth`, and
+//! `kubescribe-validate`, the intent parser is `kubescribe-intent`, synthesis
+//! and prompts are `kubescribe-synth`, and
 //! the HTTP client of a live cluster is `kubescribe-kube`.
 //!
 //! An [`Event`] is one observation of a workload's behaviour: a process

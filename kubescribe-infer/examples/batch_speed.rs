@@ -1,6 +1,6 @@
 //! Batched generation against one-at-a-time on the candle backend, in one
 //! run: `--n` different generate-shaped prompts (intents from
-//! `kubescribe-synth/tests/fixtures/intents.jsonl`, through `generate`'s
+//! `kubescribe-intent/tests/fixtures/intents.jsonl`, through `generate`'s
 //! prompt builder), greedy, the same `--max-new` tokens at most, first each
 //! prompt alone ([`CandleGenerator::run_tokens`]), then all together
 //! ([`CandleGenerator::run_tokens_batch`]). Prints the tokens/s of each
@@ -27,7 +27,7 @@ use kubescribe_infer::candle::{CandleGenerator, LoadOptions, TokenRequest, cpu_t
 use kubescribe_infer::pipeline::{PlainPrompts, PromptSource, target_engine};
 use kubescribe_infer::{ConstraintTarget, GenerationConfig};
 
-const INTENTS: &str = include_str!("../../kubescribe-synth/tests/fixtures/intents.jsonl");
+const INTENTS: &str = include_str!("../../kubescribe-intent/tests/fixtures/intents.jsonl");
 
 #[path = "common/args.rs"]
 mod args;

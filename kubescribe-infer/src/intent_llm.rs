@@ -3,7 +3,7 @@
 //! [`Generator`].
 //!
 //! It returns the same [`ParsedIntent`] as the offline lexicon + patterns
-//! parser ([`kubescribe_synth::parse::parse_intent_with`]), so callers can
+//! parser ([`kubescribe_intent::parse_intent_with`]), so callers can
 //! use either:
 //!
 //! * the prompt is a chat: a system message with the schema and the rules,
@@ -34,7 +34,7 @@
 use std::time::{Duration, Instant};
 
 use kubescribe_core::intent::{Intent, intent_schema};
-use kubescribe_synth::parse::{
+use kubescribe_intent::{
     Entity, EntityKind, IntentParseError, MAX_INTENT_BYTES, ParsedIntent, PodResolver, resolve_pod,
 };
 use serde::Serialize;

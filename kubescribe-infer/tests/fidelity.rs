@@ -9,7 +9,7 @@ use kubescribe_core::Engine;
 use kubescribe_core::intent::{Domain, Intent, Resources};
 use kubescribe_events::Event;
 use kubescribe_infer::fidelity::{FidelityOptions, check, is_faithful};
-use kubescribe_synth::{engines_for, synthesize};
+use kubescribe_synth::synthesize;
 use kubescribe_testkit::intents::{Rng, intent};
 use kubescribe_validate::Validator;
 use kubescribe_validate::diagnostic::{Diagnostic, Layer};
@@ -25,7 +25,7 @@ fn synth_value(i: &Intent, e: Engine) -> Option<Value> {
 
 fn faithful_everywhere(name: &str, i: &Intent, events: &[Event]) -> usize {
     let mut n = 0;
-    for &e in engines_for(i.domain) {
+    for &e in i.domain.engines() {
         let Some(v) = synth_value(i, e) else { continue };
         let opts = FidelityOptions {
             events: events.to_vec(),
@@ -46,7 +46,7 @@ fn faithful_everywhere(name: &str, i: &Intent, events: &[Event]) -> usize {
 #[test]
 fn synthesized_policies_of_the_dev_split_are_faithful_on_replay() {
     let text = std::fs::read_to_string(
-        root().join("kubescribe-synth/tests/fixtures/intent_eval/dev.jsonl"),
+        root().join("kubescribe-intent/tests/fixtures/intent_eval/dev.jsonl"),
     )
     .unwrap();
     let (mut cases, mut checked) = (0, 0);
@@ -284,7 +284,7 @@ fn layout_does_not_matter() {
 fn replay_finds_the_events_a_policy_gets_wrong() {
     // The dev split's first case: block /bin/cat reading /etc/passwd.
     let text = std::fs::read_to_string(
-        root().join("kubescribe-synth/tests/fixtures/intent_eval/dev.jsonl"),
+        root().join("kubescribe-intent/tests/fixtures/intent_eval/dev.jsonl"),
     )
     .unwrap();
     let case: Value = text

@@ -252,7 +252,7 @@ fn every_engine_can_write_the_synthesizers_policy_under_the_shaped_grammar() {
     let (mut written, mut refused) = (0, 0);
     for iv in intents {
         let i: Intent = serde_json::from_value(iv).unwrap();
-        for &e in kubescribe_synth::engines_for(i.domain) {
+        for &e in i.domain.engines() {
             let Some(faithful) = reference(&i, e) else {
                 continue;
             };
@@ -533,7 +533,7 @@ fn every_dev_intent_of_the_eval_set_can_be_written_faithfully() {
     let (_tmp, g) = setup();
     let tok = g.constraint_tokenizer().unwrap();
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../kubescribe-synth/tests/fixtures/intent_eval/dev.jsonl");
+        .join("../kubescribe-intent/tests/fixtures/intent_eval/dev.jsonl");
     let text = std::fs::read_to_string(&path).unwrap();
     let (mut written, mut failures) = (0, Vec::new());
     for line in text.lines().filter(|l| !l.trim().is_empty()) {
@@ -544,7 +544,7 @@ fn every_dev_intent_of_the_eval_set_can_be_written_faithfully() {
         let i: Intent = serde_json::from_value(iv.clone()).unwrap();
         let engines: Vec<Engine> = match i.engine {
             Some(e) => vec![e],
-            None => kubescribe_synth::engines_for(i.domain).to_vec(),
+            None => i.domain.engines().to_vec(),
         };
         for e in engines {
             let Some(faithful) = reference(&i, e) else {

@@ -10,9 +10,7 @@ use std::time::Duration;
 use kubescribe_infer::{
     Generation, GenerationConfig, Generator, InferError, LlmIntentError, LlmIntentParser, Prompt,
 };
-use kubescribe_synth::parse::{
-    EntityKind, IntentParseError, PodResolver, ResolvedPod, parse_intent,
-};
+use kubescribe_intent::{EntityKind, IntentParseError, PodResolver, ResolvedPod, parse_intent};
 
 /// Returns the scripted replies in order and records the prompts.
 struct Scripted {

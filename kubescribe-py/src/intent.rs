@@ -225,10 +225,7 @@ fn engines_for(domain: &str) -> PyResult<Vec<&'static str>> {
         "domain",
         &["file", "process", "network", "syscall", "capability"],
     )?;
-    Ok(kubescribe_synth::engines_for(d)
-        .iter()
-        .map(|e| e.name())
-        .collect())
+    Ok(d.engines().iter().map(|e| e.name()).collect())
 }
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

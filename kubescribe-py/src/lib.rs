@@ -20,7 +20,7 @@
 //! | `Generator`, `Pipeline`, `PipelineResult` | `kubescribe_infer` backends and `pipeline` (`Generator.from_callable`: `generator`; its token-level form: `token_generator`) |
 //! | `ConstraintTarget`, `ConstraintVocab`, `TokenConstraint` | `kubescribe_infer::constrained` (the intent-shaped grammar, for Python decoders) |
 //! | `simulate`, `Simulation` | `kubescribe_simulate` |
-//! | `parse_intent`, `ParsedIntent` | `kubescribe_synth::parse::parse_intent_with` |
+//! | `parse_intent`, `ParsedIntent` | `kubescribe_intent::parse_intent_with` |
 //! | `build_prompt`, `Prompt`, `templates`, `system_prompt` | `kubescribe_synth::prompt` |
 //! | `convert`, `Conversion` | `kubescribe_synth::convert` |
 //! | `build_dataset`, `Dataset` | `kubescribe_infer::dataset` |

@@ -1,4 +1,4 @@
-//! Natural-language intents (`kubescribe_synth::parse::parse_intent`), the
+//! Natural-language intents (`kubescribe_intent::parse_intent`), the
 //! prompt builder (`kubescribe_synth::prompt`) and cross-engine conversion of
 //! network policies (`kubescribe_synth::convert`).
 
@@ -8,8 +8,8 @@ use pyo3::prelude::*;
 use serde_json::{Value, json};
 
 use kubescribe_infer::{IntentAttempt, LlmIntentError, LlmIntentParser};
+use kubescribe_intent::{ParsedIntent, PodResolver, parse_intent_with};
 use kubescribe_synth::convert::{ConvertError, Loss};
-use kubescribe_synth::parse::{ParsedIntent, PodResolver, parse_intent_with};
 use kubescribe_synth::prompt::{
     BuiltPrompt, ChatTemplate, Feedback, Template, build_prompt, context_for, system_prompt,
 };

@@ -21,7 +21,7 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 
 use super::net::{PortRef, cidr_blocks, port_entries};
-use super::{SynthError, dedup_stable, directions, metadata, proto_upper};
+use super::{SynthError, dedup_stable, directions, metadata};
 use kubescribe_core::engine::Engine;
 use kubescribe_core::intent::{Action, Intent, Protocol, Resources};
 use kubescribe_core::selector::Selector;
@@ -134,7 +134,7 @@ fn rules(r: &Resources, action: &str, inbound: bool) -> Vec<Value> {
         for (proto, ports) in &protos {
             let mut rule = json!({"action": action});
             if let Some(p) = proto {
-                rule["protocol"] = json!(proto_upper(*p));
+                rule["protocol"] = json!(p.as_str());
             }
             let mut dest = if inbound { json!({}) } else { peer.clone() };
             if !ports.is_empty() {

@@ -24,7 +24,7 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 
 use super::net::{PortRef, cidr_blocks, port_entries};
-use super::{SynthError, dedup_stable, directions, metadata, proto_upper, scope_labels};
+use super::{SynthError, dedup_stable, directions, metadata, scope_labels};
 use kubescribe_core::engine::Engine;
 use kubescribe_core::intent::{Action, Intent, Protocol, Resources};
 
@@ -109,7 +109,7 @@ fn direction_rules(r: &Resources, dir_in: bool) -> Vec<Value> {
         .into_iter()
         .filter(|e| e.protocol != Protocol::Icmp)
         .map(|e| {
-            let proto = proto_upper(e.protocol);
+            let proto = e.protocol.as_str();
             match e.port {
                 Some(PortRef::Number(p, end)) => {
                     let mut v = json!({"port": p.to_string(), "protocol": proto});

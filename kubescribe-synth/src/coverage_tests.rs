@@ -205,7 +205,7 @@ fn every_feature_is_expressed_or_refused_naming_the_engines_that_can() {
             "{f:?}: the probe does not use it"
         );
         let can = f.engines(i.domain);
-        for &engine in engines_for(i.domain) {
+        for &engine in i.domain.engines() {
             match synthesize(&i, Some(engine)) {
                 Ok(p) => {
                     let text = serde_json::to_string(&p.to_value().unwrap()).unwrap();

@@ -16,7 +16,7 @@
 use serde_json::{Value, json};
 
 use super::net::{PortRef, cidr_blocks, port_entries};
-use super::{SynthError, dedup_stable, directions, metadata, proto_upper, scope_labels};
+use super::{SynthError, dedup_stable, directions, metadata, scope_labels};
 use kubescribe_core::engine::Engine;
 use kubescribe_core::intent::Intent;
 
@@ -33,7 +33,7 @@ pub(super) fn build(intent: &Intent) -> Result<Value, SynthError> {
     let mut ports: Vec<Value> = port_entries(r)
         .into_iter()
         .map(|e| {
-            let mut v = json!({"protocol": proto_upper(e.protocol)});
+            let mut v = json!({"protocol": e.protocol.as_str()});
             match e.port {
                 Some(PortRef::Number(p, end)) => {
                     v["port"] = json!(p);

@@ -1,22 +1,26 @@
 //! # kubescribe-synth
 //!
-//! From what the operator said to policies, without a model: the offline
-//! natural-language intent parser ([`parse`]: text → [`Intent`]), the
-//! deterministic synthesizer (this module's [`synthesize`]: intent → policy),
-//! cross-engine conversion of network policies ([`convert`]: policy →
-//! policy) and the prompt builder that model backends use ([`prompt`]:
-//! intent + observed context → messages).
+//! From an [`Intent`] to policies, without a model: the deterministic
+//! synthesizer (this module's [`synthesize`]: intent → policy), cross-engine
+//! conversion of network policies ([`convert`]: policy → policy) and the
+//! prompt builder that model backends use ([`prompt`]: intent + observed
+//! context → messages). The intent itself comes from the operator's words
+//! through `kubescribe-intent`, or as JSON.
 //!
 //! It holds no model runtime (that is `kubescribe-infer`) and no checks
 //! (`kubescribe-validate`); it reads the event store only through
-//! `kubescribe-events`'s traits (pod names, context summaries).
+//! `kubescribe-events`'s traits (context summaries).
 //!
 //! ```
 //! use kubescribe_core::Engine;
+//! use kubescribe_core::intent::Intent;
 //!
-//! let parsed = kubescribe_synth::parse::parse_intent(
-//!     "block writes to /etc/nginx/ for app=nginx in namespace shop").unwrap();
-//! let policy = kubescribe_synth::synthesize(&parsed.intent, Some(Engine::KubeArmor)).unwrap();
+//! let intent: Intent = serde_json::from_str(r#"{
+//!     "domain": "file", "action": "block",
+//!     "scope": {"namespace": "shop", "labels": {"app": "nginx"}},
+//!     "resources": {"dirs": ["/etc/nginx/"], "recursive": true, "readOnly": true}
+//! }"#).unwrap();
+//! let policy = kubescribe_synth::synthesize(&intent, Some(Engine::KubeArmor)).unwrap();
 //! assert_eq!(policy.kind().kind(), "KubeArmorPolicy");
 //! ```
 //!
@@ -51,7 +55,6 @@ pub mod features;
 mod kubearmor;
 mod kubernetes;
 mod net;
-pub mod parse;
 pub mod prompt;
 mod tetragon;
 
@@ -112,21 +115,7 @@ pub fn engine_for_cluster(domain: Domain, installed: &[Engine]) -> Option<Engine
     preference
         .iter()
         .copied()
-        .find(|e| installed.contains(e) && engines_for(domain).contains(e))
-}
-
-/// Engines that can express some intent of `domain`.
-pub fn engines_for(domain: Domain) -> &'static [Engine] {
-    match domain {
-        Domain::Network => &[
-            Engine::Kubernetes,
-            Engine::Cilium,
-            Engine::Calico,
-            Engine::KubeArmor,
-        ],
-        Domain::File | Domain::Process | Domain::Syscall => &[Engine::KubeArmor, Engine::Tetragon],
-        Domain::Capability => &[Engine::KubeArmor],
-    }
+        .find(|e| installed.contains(e) && domain.engines().contains(e))
 }
 
 /// Synthesizes a policy for the intent's engine (or `engine`, or the domain's default).
@@ -165,13 +154,15 @@ pub fn synthesize(intent: &Intent, engine: Option<Engine>) -> Result<Policy, Syn
             "contradiction: a peer is in any namespace and in a named (or labelled) namespace; name one".into(),
         ));
     }
-    if !engines_for(intent.domain).contains(&engine) {
+    if !intent.domain.engines().contains(&engine) {
         return Err(SynthError::Unsupported {
             engine,
             what: format!("{:?} intents", intent.domain).to_lowercase(),
             hint: Some(format!(
                 "use one of: {}",
-                engines_for(intent.domain)
+                intent
+                    .domain
+                    .engines()
                     .iter()
                     .map(|e| e.name())
                     .collect::<Vec<_>>()
@@ -321,16 +312,6 @@ pub(crate) fn dedup_stable<T: PartialEq>(items: &mut Vec<T>) {
         }
     }
     *items = kept;
-}
-
-pub(crate) fn proto_upper(p: kubescribe_core::intent::Protocol) -> &'static str {
-    use kubescribe_core::intent::Protocol;
-    match p {
-        Protocol::Tcp => "TCP",
-        Protocol::Udp => "UDP",
-        Protocol::Sctp => "SCTP",
-        Protocol::Icmp => "ICMP",
-    }
 }
 
 #[cfg(test)]

@@ -115,7 +115,7 @@ pub(super) fn build(intent: &Intent) -> Result<Value, SynthError> {
                 })
                 .collect()
         }
-        Domain::Network | Domain::Capability => unreachable!("filtered by engines_for"),
+        Domain::Network | Domain::Capability => unreachable!("filtered by Domain::engines"),
     };
     let namespaced = intent.scope.namespace.is_some() && !intent.scope.cluster_wide;
     let mut spec = json!({"kprobes": kprobes});

@@ -23,7 +23,7 @@ use kubescribe_events::store::{EventQuery, EventStore, EventTable, SqliteStore};
 use kubescribe_events::*;
 use kubescribe_simulate::flow::Cidr;
 use kubescribe_simulate::{SimOptions, Simulator, Verdict};
-use kubescribe_synth::{engines_for, synthesize};
+use kubescribe_synth::synthesize;
 use kubescribe_validate::Validator;
 
 use kubescribe_testkit::intents::{Rng, intent};
@@ -690,7 +690,7 @@ fn synthesized_policies_validate_against_their_store_and_hold_the_intent_in_simu
         let domain = domains[n % domains.len()];
         n += 1;
         let i = intent(&mut rng, domain);
-        for &engine in engines_for(domain) {
+        for &engine in domain.engines() {
             let Ok(policy) = synthesize(&i, Some(engine)) else {
                 continue;
             };

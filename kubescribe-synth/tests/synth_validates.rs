@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use kubescribe_core::Engine;
 use kubescribe_core::intent::*;
 use kubescribe_synth::features::{self, Feature};
-use kubescribe_synth::{SynthError, engines_for, synthesize};
+use kubescribe_synth::{SynthError, synthesize};
 use kubescribe_validate::Validator;
 
 use kubescribe_testkit::intents::{Rng, intent};
@@ -33,7 +33,7 @@ fn synthesized_policies_always_validate() {
     for n in 0..5000 {
         let domain = domains[n % domains.len()];
         let i = intent(&mut rng, domain);
-        for &engine in engines_for(domain) {
+        for &engine in domain.engines() {
             let e = per_engine.entry(engine).or_default();
             match synthesize(&i, Some(engine)) {
                 Ok(policy) => {
@@ -122,7 +122,7 @@ fn synthesized_policies_always_validate() {
                 f.engines(*d)
                     .iter()
                     .copied()
-                    .filter(|e| engines_for(*d).contains(e))
+                    .filter(|e| d.engines().contains(e))
                     .collect::<Vec<_>>()
             })
             .collect();

@@ -25,7 +25,7 @@ LAYERS = [
     ["kubescribe-core", "kubescribe-metrics"],
     ["kubescribe-events", "kubescribe-testkit"],
     ["kubescribe-simulate", "kubescribe-validate", "kubescribe-store-pg"],
-    ["kubescribe-synth", "kubescribe-discover", "kubescribe-kube", "kubescribe-collect"],
+    ["kubescribe-intent", "kubescribe-synth", "kubescribe-discover", "kubescribe-kube", "kubescribe-collect"],
     ["kubescribe-infer"],
     ["kubescribe-cli", "kubescribe-py", "kubescribe-benches"],
 ]

@@ -41,7 +41,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-TEST = ROOT / "kubescribe-synth/tests/fixtures/intent_eval/test.jsonl"
+TEST = ROOT / "kubescribe-intent/tests/fixtures/intent_eval/test.jsonl"
 # The README's main job, in words (`generate --intent "…"`).
 README_INTENT = "nginx (app=nginx, namespace shop) must never modify its configuration under /etc/nginx/"
 BACKEND_NOTES = {

@@ -5,7 +5,7 @@ Writes into OUT (default `target/study/data/`, ignored by git):
 
 - `test.jsonl`: the held-out test set, as `kubescribe eval --dataset` reads it. Two sources:
   * the intent evaluation set's frozen **test** split
-    (`kubescribe-synth/tests/fixtures/intent_eval/test.jsonl`): every case with a labelled intent
+    (`kubescribe-intent/tests/fixtures/intent_eval/test.jsonl`): every case with a labelled intent
     (natural text, intent, scenario events and verdicts, upstream source); the case's `engine` is
     put into the intent. Its reference policy is the deterministic synthesizer's for the labelled
     intent (`kubescribe generate --backend synth`), the one faithful policy kubescribe can name;
@@ -39,7 +39,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-INTENT_TEST = ROOT / "kubescribe-synth/tests/fixtures/intent_eval/test.jsonl"
+INTENT_TEST = ROOT / "kubescribe-intent/tests/fixtures/intent_eval/test.jsonl"
 DEFAULT_ENGINE = {"file": "kubearmor", "process": "kubearmor", "syscall": "kubearmor",
                   "capability": "kubearmor", "network": "kubernetes"}
 

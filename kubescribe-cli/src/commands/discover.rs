@@ -18,8 +18,8 @@ use kubescribe_discover::{DiscoverOptions, WorkloadDiscovery, diff};
 use kubescribe_events::PodResolver;
 use kubescribe_events::store::{EventStore, Windowed};
 use kubescribe_infer::discover::{self as check, DiscoverRun, EngineReplay, Judged};
+use kubescribe_intent::{IntentParseError, parse_intent_with, restate};
 use kubescribe_simulate::Inventory;
-use kubescribe_synth::parse::{IntentParseError, parse_intent_with, restate};
 
 use crate::args::{DiscoverArgs, PolicyFormat};
 use crate::input;
@@ -191,7 +191,9 @@ fn intent_policies(
         }
         eprintln!("kubescribe: understood as: {}", restate(&intent));
         let engine = intent.engine.or_else(|| {
-            kubescribe_synth::engines_for(intent.domain)
+            intent
+                .domain
+                .engines()
                 .iter()
                 .copied()
                 .find(|e| engines.contains(e))

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use anyhow::{Result, bail};
 use kubescribe_infer::{IntentAttempt, LlmIntentError, LlmIntentParser};
-use kubescribe_synth::parse::{ParsedIntent, PodResolver};
+use kubescribe_intent::{ParsedIntent, PodResolver};
 
 use crate::args::{Backend, IntentParseArgs, TextFormat};
 use crate::output::{self, Exit};
@@ -56,7 +56,7 @@ pub fn run(args: IntentParseArgs) -> Result<Exit> {
         Ok(p) => p,
         Err(e) => return Ok(output::fail(Exit::Invalid, e)),
     };
-    let understood = kubescribe_synth::parse::restate(&parsed.intent);
+    let understood = kubescribe_intent::restate(&parsed.intent);
     if matches!(args.output, TextFormat::Json) {
         let mut v = serde_json::to_value(&parsed)?;
         v["understoodAs"] = understood.into();

@@ -260,7 +260,7 @@ fn network(r: &Resources, direction: Option<Direction>) -> String {
         .ports
         .iter()
         .map(|p| {
-            let proto = crate::proto_upper(p.protocol).to_lowercase();
+            let proto = p.protocol.as_str().to_lowercase();
             match p.end_port {
                 Some(e) => format!("{}-{e}/{proto}", p.port),
                 None => format!("{}/{proto}", p.port),
@@ -280,7 +280,7 @@ fn network(r: &Resources, direction: Option<Direction>) -> String {
         (true, true) => {}
     }
     if !r.protocols.is_empty() {
-        let p: Vec<&str> = r.protocols.iter().map(|p| crate::proto_upper(*p)).collect();
+        let p: Vec<&str> = r.protocols.iter().map(|p| p.as_str()).collect();
         out.push(format!("over {}", p.join(" and ")));
     }
     out.join(" ")

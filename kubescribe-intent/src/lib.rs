@@ -1,9 +1,26 @@
-//! Offline natural-language intent parser (lexicon + patterns, no model).
+//! # kubescribe-intent
 //!
-//! [`parse_intent`] turns a sentence such as "only let app=nginx in namespace
-//! shop read /var/www and run nginx" into an [`Intent`], with the entities it
-//! recognised (kind, text, byte span) and the assumptions it made. Missing or
-//! ambiguous information is an [`IntentParseError`] naming what to supply.
+//! The offline natural-language intent parser (lexicon and clause rules, no
+//! model): [`parse_intent`] turns what an operator wrote — "only let app=nginx
+//! in namespace shop read /var/www and run nginx", a ticket, a chat message,
+//! a review comment — into an [`Intent`], with the entities it recognised
+//! (kind, text, byte span) and the assumptions it made. Missing or ambiguous
+//! information is an [`IntentParseError`] naming what to supply; the parser
+//! never invents a value or widens a scope the text did not give.
+//! [`restate`] says a parsed intent back in plain language (and parses back
+//! to the same intent).
+//!
+//! It sits above the observations: pod names resolve through
+//! `kubescribe-events`'s [`PodResolver`] (the event store or a cluster), and
+//! below synthesis, which turns the intent into policies
+//! (`kubescribe-synth`).
+//!
+//! ```
+//! let parsed = kubescribe_intent::parse_intent(
+//!     "block writes to /etc/nginx/ for app=nginx in namespace shop").unwrap();
+//! assert_eq!(parsed.intent.scope.namespace.as_deref(), Some("shop"));
+//! println!("{}", kubescribe_intent::restate(&parsed.intent));
+//! ```
 
 mod actions;
 mod ask_forms;
@@ -600,7 +617,7 @@ impl<'a> Parser<'a> {
     /// Whether token `i` names who a file is readable or writable by ("…
     /// should only be readable by the Lenses process (/opt/lenses/bin/lenses)",
     /// "readable only by user running nginx (/usr/sbin/nginx)").
-    pub(super) fn agent_of_access(&self, i: usize) -> bool {
+    pub(crate) fn agent_of_access(&self, i: usize) -> bool {
         (i.saturating_sub(6)..i).any(|j| {
             self.low(j) == "by"
                 && (j.saturating_sub(3)..j).any(|k| {

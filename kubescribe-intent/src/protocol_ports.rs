@@ -108,7 +108,7 @@ impl<'a> Parser<'a> {
             self.ent(EntityKind::Port, t.start, t.end);
             let said: Vec<String> = ps
                 .iter()
-                .map(|p| format!("{}/{}", p.port, crate::proto_upper(p.protocol)))
+                .map(|p| format!("{}/{}", p.port, p.protocol.as_str()))
                 .collect();
             push_uniq(
                 &mut self.assume,

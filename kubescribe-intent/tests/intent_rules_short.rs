@@ -871,7 +871,7 @@ fn yaml_labels_glossing_the_pods_replace_the_name_and_mark_the_subject() {
 
 #[test]
 fn typing_slips_in_keywords_are_read_as_the_keyword_and_said() {
-    let p = kubescribe_synth::parse::parse_intent(
+    let p = kubescribe_intent::parse_intent(
         "pls alow ingres to app=web in namepsace shop from app=lb on 8080",
     )
     .unwrap();

@@ -5,7 +5,7 @@
 mod parse_helpers;
 
 use kubescribe_core::intent::{Action, Direction, Domain, NetworkEntity, Protocol};
-use kubescribe_synth::parse::{IntentParseError, parse_intent};
+use kubescribe_intent::{IntentParseError, parse_intent};
 use parse_helpers::{parsed, refused};
 use serde_json::json;
 

@@ -1,7 +1,7 @@
 //! The intent evaluation set of issue 16 (`tests/fixtures/intent_eval/`):
 //! the dataset's integrity (and that its test split is frozen), and the
 //! acceptance thresholds of the four figures on the test split. The report
-//! with per-case misses is `cargo run -p kubescribe-synth --example
+//! with per-case misses is `cargo run -p kubescribe-intent --example
 //! intent_eval -- --split dev`.
 
 mod intent_eval_lib;

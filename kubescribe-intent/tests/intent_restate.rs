@@ -8,7 +8,7 @@ use kubescribe_core::intent::{
     Action, Direction, Domain, Intent, NamedPort, NetworkEntity, PeerSelector, PortSpec, Protocol,
     Resources, Scope,
 };
-use kubescribe_synth::parse::{parse_intent, restate};
+use kubescribe_intent::{parse_intent, restate};
 use proptest::prelude::*;
 
 fn labels() -> impl Strategy<Value = BTreeMap<String, String>> {

@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use kubescribe_core::intent::Intent;
-use kubescribe_synth::parse::{
+use kubescribe_intent::{
     IntentParseError, PodResolver, ResolvedPod, parse_intent, parse_intent_with,
 };
 use proptest::prelude::*;

@@ -1,9 +1,9 @@
 //! Reports the four figures of the intent evaluation set
-//! (`kubescribe-synth/tests/fixtures/intent_eval/`): parsed-correct,
+//! (`kubescribe-intent/tests/fixtures/intent_eval/`): parsed-correct,
 //! generated-valid (layer 1), simulation agrees, underspecified refused.
 //!
 //! ```text
-//! cargo run -p kubescribe-synth --example intent_eval -- [--split dev|test|all]
+//! cargo run -p kubescribe-intent --example intent_eval -- [--split dev|test|all]
 //!     [--show-test] [--write docs/intent-eval.md] [--reference]
 //! ```
 //!
@@ -119,11 +119,11 @@ fn main() -> ExitCode {
     println!("{}", f.summary());
     if let Some(path) = write {
         let cmd = format!(
-            "cargo run -p kubescribe-synth --example intent_eval -- --split {split} --write {path}"
+            "cargo run -p kubescribe-intent --example intent_eval -- --split {split} --write {path}"
         );
         let md = format!(
             "# Intent evaluation\n\nThe offline intent parser on the evaluation set of issue 16 \
-             (`kubescribe-synth/tests/fixtures/intent_eval/`, {n} cases of the `{split}` split: \
+             (`kubescribe-intent/tests/fixtures/intent_eval/`, {n} cases of the `{split}` split: \
              {specified} specified, {with_events} with events, {under} underspecified). \
              Written by:\n\n```text\n{cmd}\n```\n\n{}\n\
              Parsed-correct compares `parse_intent(text)` with the expected intent (absent \
@@ -134,7 +134,7 @@ fn main() -> ExitCode {
              that policy; a case agrees when every event gets its expected verdict. \
              Underspecified refused: the parser returns an error that names each missing part. \
              The acceptance thresholds apply to the `test` split (`cargo test -p \
-             kubescribe-synth --test intent_eval`).\n",
+             kubescribe-intent --test intent_eval`).\n",
             f.markdown_table()
         );
         if let Err(e) = std::fs::write(&path, md) {

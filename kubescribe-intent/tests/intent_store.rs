@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use kubescribe_events::Workload;
 use kubescribe_events::store::{EventStore, SqliteStore};
-use kubescribe_synth::parse::{IntentParseError, parse_intent_with};
+use kubescribe_intent::{IntentParseError, parse_intent_with};
 
 fn labels(kv: &[(&str, &str)]) -> BTreeMap<String, String> {
     kv.iter()

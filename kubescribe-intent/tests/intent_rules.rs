@@ -7,7 +7,7 @@
 mod parse_helpers;
 
 use kubescribe_core::intent::{Action, Direction, Domain, NetworkEntity, Protocol};
-use kubescribe_synth::parse::parse_intent;
+use kubescribe_intent::parse_intent;
 use parse_helpers::{parsed, refused};
 
 #[test]

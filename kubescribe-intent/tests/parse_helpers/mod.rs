@@ -5,7 +5,7 @@
 #![allow(dead_code)]
 
 use kubescribe_core::intent::Intent;
-use kubescribe_synth::parse::parse_intent;
+use kubescribe_intent::parse_intent;
 
 /// The intent `text` parses to; panics with the refusal.
 pub fn parsed(text: &str) -> Intent {

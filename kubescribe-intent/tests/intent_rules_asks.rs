@@ -274,7 +274,7 @@ fn host_before_a_process_noun_is_no_network_entity() {
 fn a_peer_of_every_pod_of_the_namespace_is_restated() {
     let i =
         parsed("allow ingress for all pods in namespace data from all pods in the same namespace");
-    let text = kubescribe_synth::parse::restate(&i);
+    let text = kubescribe_intent::restate(&i);
     assert!(
         text.ends_with("from all pods in the same namespace"),
         "{text}"

@@ -16,7 +16,7 @@
 mod parse_helpers;
 
 use kubescribe_core::intent::{Action, Domain};
-use kubescribe_synth::parse::{parse_intent, restate};
+use kubescribe_intent::{parse_intent, restate};
 use parse_helpers::{parsed, port_numbers, refused};
 
 #[test]

@@ -598,7 +598,7 @@ pub(super) fn engine_in(text: &str, domain: Domain) -> Option<Engine> {
             // ("Cilium container runtime contains \"apt\"" before a process
             // ask: the product whose pods the ask is about, no engine that
             // could enforce it.)
-            if !crate::engines_for(domain).contains(&e) {
+            if !domain.engines().contains(&e) {
                 continue;
             }
             match found {
