@@ -580,13 +580,66 @@ impl<'a> Parser<'a> {
             && (i + 1..(i + 8).min(self.toks.len()))
                 .take_while(|&k| k == i + 1 || !self.ends_clause(k - 1) || open_aside(k - 1))
                 .any(|k| matches!(self.low(k), "off" | "out" | "away"));
-        let act = if ALLOW_WORDS.contains(&l) {
+        // "provide access to metrics ports from any namespace", "grant
+        // access to 8082": permission.
+        let grants_access = matches!(
+            l,
+            "grant" | "grants" | "give" | "gives" | "provide" | "provides" | "enable" | "enables"
+        ) && next == "access"
+            && matches!(self.low(i + 2), "to" | "from" | "for" | "on");
+        let act = if ALLOW_WORDS.contains(&l) || grants_access {
             Action::Allow
         } else if BLOCK_WORDS.contains(&l) || keep_from || kept_off {
             Action::Block
         } else if AUDIT_WORDS.contains(&l) {
             // "REPL shells are not audited": says what is missing.
             if matches!(self.prev_low(i), "not" | "never" | "isn't" | "aren't") {
+                return None;
+            }
+            // "For the certification audit we …", "during our SOC 2 audit":
+            // the noun, after a preposition, its article and a word or two
+            // naming it. ("keep an audit trail of …", "generate an audit
+            // event" ask for one.)
+            let article = |k: usize| {
+                matches!(
+                    self.low(k),
+                    "the" | "a" | "an" | "our" | "their" | "this" | "next" | "last"
+                ) && k >= 1
+                    && matches!(
+                        self.low(k - 1),
+                        "for" | "during" | "before" | "after" | "since" | "from" | "until"
+                    )
+            };
+            if matches!(l, "audit" | "audits")
+                && (1..=3).any(|d| {
+                    i >= d
+                        && article(i - d)
+                        && (i - d..i).all(|k| {
+                            !self.ends_clause(k)
+                                && self.low(k).chars().all(|c| c.is_ascii_alphanumeric())
+                        })
+                })
+                && !self.ends_clause(i)
+                && self.low(i + 1).chars().all(|c| c.is_ascii_alphabetic())
+                && !matches!(
+                    self.low(i + 1),
+                    "event"
+                        | "events"
+                        | "trail"
+                        | "trails"
+                        | "log"
+                        | "logs"
+                        | "record"
+                        | "records"
+                        | "entry"
+                        | "entries"
+                        | "rule"
+                        | "rules"
+                        | "mode"
+                        | "of"
+                        | "on"
+                )
+            {
                 return None;
             }
             // "DNS records", "TXT records": entries of a zone.

@@ -692,6 +692,13 @@ pub(super) fn not_a_ns_after_keyword(l: &str) -> bool {
                 | "boundaries"
                 | "boundary"
                 | "tenancy"
+                // "home namespace lockdown", "to `home` namespace alongside
+                // `baseline`": a noun or a preposition after the keyword.
+                | "lockdown"
+                | "hardening"
+                | "alongside"
+                | "beside"
+                | "besides"
                 // "… in their namespace without restrictions"
                 | "without"
                 | "except"

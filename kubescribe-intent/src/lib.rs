@@ -27,6 +27,7 @@ mod ask_forms;
 mod call_or_cap;
 mod chat;
 mod clauses;
+mod commit;
 mod context_values;
 mod corrections;
 mod criteria;

@@ -168,8 +168,10 @@ impl<'a> Parser<'a> {
                     || BLOCK_WORDS.contains(&name)
                     || AUDIT_WORDS.contains(&name));
             // "within each namespace, selecting …": the keyword ends its
-            // clause; the next word names no namespace.
-            let ended = t.comma && !l.ends_with(':');
+            // clause; the next word names no namespace. Nor does the first
+            // word of the next line ("… to all namespaces\n\nconnects to
+            // #342").
+            let ended = t.comma && !l.ends_with(':') || self.text[t.end..nt.start].contains('\n');
             // "in namespace files": after "in/of/from/to namespace" a
             // noun that elsewhere names a resource kind is the name (it
             // was dropped, leaving the intent without its namespace).

@@ -475,12 +475,16 @@ impl<'a> Parser<'a> {
                     matches!(self.low(j), "connect" | "reach" | "contact" | "talk")
                         && matches!(self.low(j + 1), "to" | "the" | "with")
                         // The pods reached, by their labels ("(app:
-                        // x)" too, after their name).
-                        && (j + 1..(j + 7).min(n)).any(|k| {
+                        // x)" too, after their name), or the pods named
+                        // before ("… answer no requests, so nothing should
+                        // be able to connect to them").
+                        && ((j + 1..(j + 7).min(n)).any(|k| {
                             let w = self.low(k).trim_matches(['(', ')', ',']);
                             split_label(w).is_some()
                                 || self.toks[k].paren && w.ends_with(':')
-                        })
+                        }) || self.low(j + 1) == "to"
+                            && self.low(j + 2).trim_end_matches(['.', ',', ';']) == "them"
+                            && (self.ends_clause(j + 2) || j + 3 >= n))
                 })
         {
             a.all_word = true;

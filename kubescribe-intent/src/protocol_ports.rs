@@ -35,6 +35,16 @@ impl<'a> Parser<'a> {
         };
         let carried = next == "over" && carrier(self.low(i + 2))
             || prev == "over" && carrier(l) && i >= 2 && service_port(self.low(i - 2)).is_some();
+        // "only on the http port", after "its Service on the container port
+        // named http": the port of that name, not HTTP's own.
+        if service_port(l).is_some()
+            && matches!(next.as_str(), "port" | "ports")
+            && self.port_named(l)
+        {
+            self.ent(EntityKind::Port, t.start, t.end);
+            push_uniq(&mut a.named_ports, l.to_string());
+            return true;
+        }
         if let Some(ps) = service_port(l).filter(|_| {
             matches!(*mode, Mode::Port | Mode::None)
                 && !EXEC_MODE_VERBS.contains(&prev.as_str())
@@ -129,5 +139,22 @@ impl<'a> Parser<'a> {
             return true;
         }
         false
+    }
+
+    /// Whether the text names a port `name`: "the container port named
+    /// http", "a port called http", "named port http".
+    fn port_named(&self, name: &str) -> bool {
+        (0..self.toks.len()).any(|k| {
+            let is = |j: usize| {
+                self.low(j)
+                    .trim_matches(|c: char| !c.is_ascii_alphanumeric())
+                    == name
+            };
+            matches!(self.low(k), "named" | "called")
+                && is(k + 1)
+                && k >= 1
+                && matches!(self.low(k - 1), "port" | "ports")
+                || self.low(k) == "named" && matches!(self.low(k + 1), "port") && is(k + 2)
+        })
     }
 }

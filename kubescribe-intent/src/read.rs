@@ -53,6 +53,26 @@ fn parse_read_parts(
     let bounded = untouched::without_untouched(text);
     let text = bounded.as_deref().unwrap_or(text);
     let mut resolver = resolver;
+    // A commit message whose body says a whole intent: the body is the ask,
+    // the subject line its summary.
+    if let Some(body) = commit::body_alone(text) {
+        let again: Option<&mut dyn PodResolver> = match resolver {
+            Some(ref mut r) => Some(&mut **r),
+            None => None,
+        };
+        if let Ok(mut p) = parse_read_parts(&body, again)
+            && sentences::complete(&p)
+        {
+            if p.intent.engine.is_none() {
+                p.intent.engine = sentences::engine_in(text, p.intent.domain);
+            }
+            p.assumptions.push(
+                "a commit message: its body read as the ask, the subject line as its summary"
+                    .into(),
+            );
+            return Ok(p);
+        }
+    }
     // A manifest pasted with an ask in its comments: the comment is the
     // intent, the manifest's namespace and selector what it is about.
     if let Some(m) = manifest_asks::manifest_ask(text) {

@@ -226,6 +226,7 @@ pub(super) fn without_untouched(text: &str) -> Option<String> {
                     || effect_after(&w)
                     || not_isolating(&w)
                     || keeps_using_port(&w)
+                    || lives_elsewhere(&w)
             })
             .unwrap_or(start);
         // "the x pods can keep egress to everything": from its verb on.
@@ -330,6 +331,13 @@ fn leaves_alone(words: &[String]) -> bool {
     };
     if let Some(w) = as_is {
         let mut w = w.to_vec();
+        w.push("unchanged".to_string());
+        return leaves_alone(&w);
+    }
+    // "LDAPS on 636 stays", "port 22 remains": a staying verb alone says
+    // the same.
+    if words.len() > 1 && matches!(words[words.len() - 1].as_str(), "stays" | "remains") {
+        let mut w = words.to_vec();
         w.push("unchanged".to_string());
         return leaves_alone(&w);
     }
@@ -483,6 +491,17 @@ fn effect_after(words: &[String]) -> bool {
             ) || x[0] == "can" && x[1] == "no" && x[2] == "longer"
         })
         && (w.ends_with(&["any", "more"]) || w.ends_with(&["anymore"]) || w.contains(&"longer"))
+}
+
+/// "the generated site config lives in /tmp now": where something else
+/// went, beside the ask (the path is none of its).
+fn lives_elsewhere(words: &[String]) -> bool {
+    let w: Vec<&str> = words.iter().map(String::as_str).collect();
+    matches!(
+        w.as_slice(),
+        [_, .., "lives" | "live" | "sits" | "resides" | "goes" | "go" | "is" | "are", "in" | "under" | "to", p, "now" | "instead"]
+            if p.starts_with('/')
+    )
 }
 
 /// "their own outgoing connections are not part of this test", "egress

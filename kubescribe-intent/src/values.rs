@@ -44,9 +44,12 @@ impl<'a> Parser<'a> {
             push_uniq(&mut a.dirs, "/".to_string());
             return 1;
         }
+        // "/Users", "/Proxy" in prose; "pin the /32", "a /24": a prefix
+        // length, no path.
         let prose_slash = raw.starts_with('/')
             && !raw[1..].contains('/')
-            && raw[1..].starts_with(|c: char| c.is_ascii_uppercase())
+            && (raw[1..].starts_with(|c: char| c.is_ascii_uppercase())
+                || raw[1..].chars().all(|c| c.is_ascii_digit()))
             && !KNOWN_DIRS.contains(&raw);
         // "(WORKDIR /src)": a Dockerfile's working directory, no value.
         // "C:\Windows\system32\cmd.exe /ccd /tmp;wget http://…": a Windows
