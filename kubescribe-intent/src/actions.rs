@@ -46,6 +46,18 @@ impl<'a> Parser<'a> {
         {
             return None;
         }
+        // "…, volumes would stop attaching", "it might break the
+        // upload": what would happen, no order. "Before we drop it, log
+        // every use of …": a later step, the time of the ask.
+        if i > 0
+            && BLOCK_WORDS.contains(&l)
+            && (matches!(self.low(i - 1), "would" | "might" | "wouldn't")
+                || i > 1
+                    && matches!(self.low(i - 1), "we" | "you" | "they" | "i")
+                    && matches!(self.low(i - 2), "before" | "until" | "once"))
+        {
+            return None;
+        }
         // "by default, they block port 25": what someone else does,
         // described (not "a rule which allows it to receive …").
         if i > 0
@@ -194,9 +206,19 @@ impl<'a> Parser<'a> {
         {
             return Some((Action::Block, k, true));
         }
-        // "the appuser is not able to write …", "unable to reach …".
+        // "the appuser is not able to write …", "unable to reach …"; "I
+        // want every pod … to not be able to talk to …", "not to be able
+        // to".
         if l == "not" && next == "able" && self.low(i + 2) == "to" {
             return Some((Action::Block, i + 2, true));
+        }
+        if l == "not"
+            && let Some(k) = [(i + 1, ["be", "able", "to"]), (i + 1, ["to", "be", "able"])]
+                .iter()
+                .find(|(k, w)| (0..3).all(|d| self.low(k + d) == w[d]))
+                .map(|(k, _)| k + 2)
+        {
+            return Some((Action::Block, k, true));
         }
         if l == "unable" && next == "to" {
             return Some((Action::Block, i + 1, true));
@@ -587,11 +609,14 @@ impl<'a> Parser<'a> {
             "grant" | "grants" | "give" | "gives" | "provide" | "provides" | "enable" | "enables"
         ) && next == "access"
             && matches!(self.low(i + 2), "to" | "from" | "for" | "on");
+        // "a Calico policy that logs every inbound connection …": the verb
+        // (not "the logs").
+        let logs_verb = l == "logs" && matches!(self.prev_low(i), "that" | "which");
         let act = if ALLOW_WORDS.contains(&l) || grants_access {
             Action::Allow
         } else if BLOCK_WORDS.contains(&l) || keep_from || kept_off {
             Action::Block
-        } else if AUDIT_WORDS.contains(&l) {
+        } else if AUDIT_WORDS.contains(&l) || logs_verb {
             // "REPL shells are not audited": says what is missing.
             if matches!(self.prev_low(i), "not" | "never" | "isn't" | "aren't") {
                 return None;
@@ -692,66 +717,20 @@ impl<'a> Parser<'a> {
             && !self.toks[i].comma
         {
             return Some((Action::Allow, i, false));
+        } else if l == "alone"
+            && a.allow.is_none()
+            && a.block.is_none()
+            && a.audit.is_none()
+            && (i.saturating_sub(8)..i).any(|k| self.low(k) == "by")
+        {
+            // "… must be readable by the ntfy server (/usr/bin/ntfy) alone":
+            // only it may.
+            return Some((Action::Allow, i, false));
         } else {
             return None;
         };
         let k = if next == "only" { i + 1 } else { i };
         Some((act, k, false))
-    }
-
-    /// The action of the action words said as commands — first in their
-    /// sentence or after a colon or semicolon ("…: drop it for app=x",
-    /// "…. Block …") — when they all agree.
-    /// Only where the other action words stand in other clauses ("allow
-    /// and deny TCP 22" stays a contradiction).
-    pub(super) fn commanded_action(&self) -> Option<Action> {
-        let classed: Vec<(&Entity, Action)> = self
-            .ents
-            .iter()
-            .filter(|e| e.kind == EntityKind::Action)
-            .filter_map(|e| {
-                let w = e.text.to_lowercase();
-                let first = w.split_whitespace().next().unwrap_or("");
-                let act =
-                    if w.contains(" not") || w.contains("never") || BLOCK_WORDS.contains(&first) {
-                        Action::Block
-                    } else if ALLOW_WORDS.contains(&first) {
-                        Action::Allow
-                    } else if AUDIT_WORDS.contains(&first) {
-                        Action::Audit
-                    } else {
-                        return None;
-                    };
-                Some((e, act))
-            })
-            .collect();
-        let apart = |x: &Entity, y: &Entity| {
-            let (a, b) = if x.start < y.start { (x, y) } else { (y, x) };
-            self.text[a.end.min(b.start)..b.start].contains(['.', ':', ';', '!'])
-        };
-        for (i, (x, xa)) in classed.iter().enumerate() {
-            for (y, ya) in &classed[i + 1..] {
-                if xa != ya && !apart(x, y) {
-                    return None;
-                }
-            }
-        }
-        let mut found: Option<Action> = None;
-        for (e, act) in &classed {
-            let before = self.text[..e.start].trim_end();
-            let commanded = before.is_empty()
-                || before.ends_with(['.', ':', ';', '!'])
-                || before.ends_with(" so")
-                || before.ends_with(" then");
-            if !commanded {
-                continue;
-            }
-            match found {
-                Some(f) if f != *act => return None,
-                _ => found = Some(*act),
-            }
-        }
-        found
     }
 
     /// Records the action phrase `act` that runs from token `i` to `k`

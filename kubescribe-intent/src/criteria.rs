@@ -28,6 +28,22 @@ pub(super) fn criteria_heading(s: &str) -> bool {
     });
     // A heading, not a sentence that goes on after its label.
     labelled && (s.ends_with(':') || !s.contains(": ") && !s.ends_with(['.', '!', '?']))
+        || plan_heading(s)
+}
+
+/// Whether `s` heads a change request's plan ("Implementation plan:",
+/// "Implementation steps"): its steps that ask are the ask (the others
+/// record, switch over, check), its "Rollback plan:", "Validation:" and
+/// "Risk:" fields are not.
+pub(super) fn plan_heading(s: &str) -> bool {
+    let s = s
+        .trim()
+        .trim_start_matches(['#', '*', '_', ' '])
+        .trim_end_matches(['*', '_', ':']);
+    matches!(
+        s.to_ascii_lowercase().as_str(),
+        "implementation plan" | "implementation steps" | "implementation" | "change steps"
+    )
 }
 
 /// Whether `s` is an item of a list: "- …", "* …", "• …", "- [ ] …",

@@ -373,8 +373,13 @@ impl<'a> Parser<'a> {
         // should execute …": a list of paths between.)
         // ("nothing but the server itself, /app/server, should open it": the
         // path set off by commas glosses the name.)
-        let listed_path =
-            |k: usize| self.toks[k - 1].text.starts_with('/') || self.toks[k].text.starts_with('/');
+        // ("nothing but the two secondaries, 203.0.113.53 and
+        // 198.51.100.53, should reach …": addresses, too.)
+        let value = |k: usize| {
+            let w = self.toks[k].text.trim_end_matches([',', '.', ';', ')']);
+            w.starts_with('/') || parse_cidr(w).is_some()
+        };
+        let listed_path = |k: usize| value(k - 1) || value(k);
         let modal = (last + 1..(last + 12).min(self.toks.len()))
             .take_while(|&k| {
                 !self.ends_clause(k - 1) || k == last + 1 || in_parens(k) || listed_path(k)

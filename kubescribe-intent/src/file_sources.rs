@@ -72,10 +72,24 @@ impl<'a> Parser<'a> {
             // "/usr/sbin/php-fpm in app=php (ns apps) may not spawn …", "java
             // (…) in the app=x pods of namespace mc must not spawn …": a
             // location phrase between the executable and its verb.
+            // ("/usr/bin/ollama in the ollama pods (app=…, namespace …) must
+            // not write …": their name and their aside too.)
+            let named_pods = j > i
+                && (1..=2).any(|d| {
+                    matches!(self.low(j + d), "pods" | "pod")
+                        && (j..j + d).all(|k| {
+                            self.low(k)
+                                .chars()
+                                .all(|c| c.is_ascii_lowercase() || c == '-')
+                        })
+                        && self.low(j - 1) == "the"
+                });
             if split_label(l).is_some()
                 || matches!(l, "in" | "of" | "pods" | "pod" | "ns" | "namespace")
                 || l == "the" && j > i && matches!(self.low(j - 1), "in" | "of")
                 || j > i && matches!(self.low(j - 1), "ns" | "namespace")
+                || named_pods
+                || j > i && self.toks[j].paren && !self.toks[j].text.starts_with('/')
             {
                 window = (window + 1).min(i + 12);
                 j += 1;

@@ -27,6 +27,7 @@ mod ask_forms;
 mod call_or_cap;
 mod chat;
 mod clauses;
+mod commanded;
 mod commit;
 mod context_values;
 mod corrections;
@@ -35,6 +36,7 @@ mod engines;
 mod exceptions;
 mod excluded_pods;
 mod file_sources;
+mod file_verbs;
 mod finish;
 mod lexicon;
 mod manifest_asks;
@@ -871,102 +873,6 @@ impl<'a> Parser<'a> {
             return false;
         }
         (m + 1..i).all(|j| matches!(self.low(j), "pods" | "pod" | "workloads" | "endpoints"))
-    }
-
-    /// Whether "only" at token `i` restricts the first workload named ("only
-    /// app=web may …", "only the cartservice pods may …").
-    fn only_before_subject(&self, i: usize) -> bool {
-        // A namespace said first frames the text ("in namespace billing,
-        // only app=api may reach …"); any other workload before "only" is
-        // its subject.
-        if self.mentions.iter().any(|m| !matches!(m.who, Who::Ns(_))) {
-            return false;
-        }
-        let mut k = i + 1;
-        while matches!(
-            self.low(k),
-            "the"
-                | "pods"
-                | "pod"
-                | "workloads"
-                | "labelled"
-                | "labeled"
-                | "with"
-                | "label"
-                | "labels"
-                | "this"
-                | "these"
-                | "that"
-                | "those"
-                | "a"
-                | "an"
-                | "matching"
-                | "having"
-                | "allow"
-                | "let"
-                | "permit"
-                // "nothing but our own NFs (the pods labelled …) …".
-                | "our"
-                | "own"
-        ) {
-            k += 1;
-        }
-        // "only access pods inside …": a verb, not the subject's name.
-        let verb = matches!(
-            self.low(k),
-            "access"
-                | "reach"
-                | "connect"
-                | "talk"
-                | "send"
-                | "receive"
-                | "accept"
-                | "contact"
-                | "call"
-                | "query"
-        );
-        // "only gitlab (app=gitlab) …", "only the Empire's TIE fighters
-        // (org=empire) can …": a name glossed with its labels.
-        let glossed = !verb
-            && (k..(k + 5).min(self.toks.len()))
-                .take_while(|&j| {
-                    !(matches!(
-                        self.low(j),
-                        "can" | "may" | "to" | "should" | "must" | "could"
-                    ) || j > k && self.ends_clause(j - 1))
-                })
-                .any(|j| {
-                    let w = self
-                        .low(j)
-                        .trim_start_matches('(')
-                        .trim_end_matches([',', ')']);
-                    // YAML's "(app.kubernetes.io/component: api)" too.
-                    self.toks[j].paren
-                        && (split_label(w).is_some()
-                            || w.strip_suffix(':')
-                                .is_some_and(|key| !key.is_empty() && label_key_ok(key)))
-                });
-        // "only pods labelled jenkins/slave: true may …": a label written
-        // as a key and its value.
-        let key_value = self.low(k).strip_suffix(':').is_some_and(|key| {
-            !key.is_empty()
-                && label_key_ok(key)
-                && matches!(self.low(k - 1), "labelled" | "labeled")
-        });
-        k < self.toks.len()
-            && (split_label(self.low(k)).is_some()
-                || key_value
-                || (self.low(k + 1) == "pods" || self.low(k + 2) == "pods") && !verb
-                || self.low(k) == "from" && k > i + 1
-                // "allow only the frontend namespace to reach …".
-                || self.low(k + 1) == "namespace" && is_ns_name(self.low(k)) && !verb
-                // "only namespace ingress-nginx may reach 5678 on …".
-                || matches!(self.low(k), "namespace" | "ns") && is_ns_name(self.low(k + 1))
-                // "Only namespaces labelled growthbook-sdk=enabled … should
-                // reach 3300 on …".
-                || matches!(self.low(k), "namespaces" | "namespace")
-                    && matches!(self.low(k + 1), "labelled" | "labeled" | "with")
-                || glossed)
     }
 }
 

@@ -171,7 +171,10 @@ impl<'a> Parser<'a> {
             // clause; the next word names no namespace. Nor does the first
             // word of the next line ("… to all namespaces\n\nconnects to
             // #342").
-            let ended = t.comma && !l.ends_with(':') || self.text[t.end..nt.start].contains('\n');
+            // ("Your backend pods (in myapp namespace) need to …": the aside
+            // closes after the keyword.)
+            let ended =
+                t.comma && !l.ends_with(':') || self.text[t.end..nt.start].contains(['\n', ')']);
             // "in namespace files": after "in/of/from/to namespace" a
             // noun that elsewhere names a resource kind is the name (it
             // was dropped, leaving the intent without its namespace).
@@ -441,10 +444,14 @@ impl<'a> Parser<'a> {
                 self.low(i + 2).trim_end_matches([':', ',']),
                 "namespace" | "app" | "application"
             )
-            // "in every namespace:", "in all of them": no name.
+            // "in every namespace:", "in all of them": no name. "until that
+            // component is in front,", "keep that list in sync": an idiom.
             && !matches!(
-                next.trim_end_matches([':', ',']),
+                next.trim_end_matches([':', ',', '.']),
                 "every" | "each" | "all" | "any" | "the" | "my" | "our" | "this" | "that"
+                    | "front" | "sync" | "place" | "use" | "time" | "order" | "mind" | "effect"
+                    | "charge" | "turn" | "transit" | "flight" | "progress" | "question"
+                    | "doubt" | "practice" | "theory" | "detail" | "parallel" | "memory"
             )
             && parse_port(next).is_none()
             // "x-wing in cluster1 … io.cilium.k8s.policy.cluster=cluster1": a

@@ -116,7 +116,7 @@ impl<'a> Parser<'a> {
         // "metrics ingress: 9464 TCP from …": a number its protocol follows.
         if *mode == Mode::None
             && matches!(parse_port(raw), Some((p, None)) if p >= 20)
-            && proto(next.trim_end_matches([',', '.', ';', ')'])).is_some()
+            && !protos(next.trim_end_matches([',', '.', ';', ')'])).is_empty()
         {
             *mode = Mode::Port;
         }

@@ -492,12 +492,20 @@ impl<'a> Parser<'a> {
         }
         // "On the worker pods (…) nothing may connect to 1515 or
         // 55000": a port of theirs, reached.
+        // ("nobody should be able to reach 6060/tcp on the adguard pods":
+        // the port reached directly.)
+        let port_at = |k: usize| {
+            let w = self.low(k).trim_end_matches([',', '.', ';']);
+            parse_port(w).is_some() || port_proto(w).is_some() || matches!(w, "port" | "ports")
+        };
         if matches!(l, "nothing" | "nobody" | "noone")
             && (i + 1..(i + 6).min(n)).any(|j| {
                 matches!(self.low(j), "connect" | "reach" | "talk")
                     && self.low(j + 1) == "to"
-                    && (parse_port(self.low(j + 2)).is_some()
-                        || matches!(self.low(j + 2), "port" | "ports"))
+                    && port_at(j + 2)
+                    || self.low(j) == "reach"
+                        && port_at(j + 1)
+                        && matches!(self.low(j + 2), "on" | "of")
             })
         {
             a.dir_explicit.get_or_insert(Direction::Ingress);

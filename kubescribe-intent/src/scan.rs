@@ -148,6 +148,12 @@ impl<'a> Parser<'a> {
                 && ((syscall_ctx || cap_ctx) && mode == Mode::Syscall
                     || cap_ctx && (mode == Mode::Cap || capital)
                     || capital && mode == Mode::Cap);
+            // "drop all incoming ICMP to them, not only echo-request": more
+            // than, no allow-list.
+            if l == "not" && next.trim_end_matches(',') == "only" {
+                i += 2;
+                continue;
+            }
             if !kill_named && let Some((act, k, negated)) = self.action_phrase(i, a) {
                 self.nobody_connects(a, i, n);
                 i = self.take_action(a, i, k, (act, negated), n);
@@ -843,42 +849,8 @@ impl<'a> Parser<'a> {
                 continue;
             }
             if FILE_VERBS.contains(&l) && !(mode == Mode::Exec && matches!(l, "access" | "open")) {
-                a.file_verb = true;
-                match l {
-                    "read" | "reads" | "reading" | "view" => a.reads = true,
-                    "read-only" | "readonly" => {
-                        a.reads = true;
-                        a.read_only_word = true;
-                        // "… have to stay read-only", "must be readonly": a
-                        // state the files keep, whatever the modal.
-                        a.read_only_state |= matches!(
-                            prev.as_str(),
-                            "be" | "stay" | "stays" | "remain" | "remains" | "kept"
-                        )
-                            // "Make /var/log read-only for …".
-                            || (i.saturating_sub(3)..i).any(|k| {
-                                matches!(self.low(k), "make" | "keep" | "mount") && k + 2 >= i
-                            });
-                    }
-                    "access" | "accessing" | "open" | "opens" | "opening" | "touch"
-                    | "touching" => {}
-                    _ => a.writes = true,
-                }
-                // "accessed or modified", "modify or access": any operation.
-                let access = |w: &str| {
-                    matches!(
-                        w,
-                        "access" | "accessed" | "accesses" | "accessing" | "open" | "opened"
-                    )
-                };
-                let coordinated = |k: usize| matches!(self.low(k), "or" | "and");
-                if access(l) && coordinated(i + 1)
-                    || i >= 2 && coordinated(i - 1) && access(self.low(i - 2))
-                {
-                    a.any_access = true;
-                }
+                i += self.file_verb(a, i);
                 mode = Mode::File;
-                i += 1;
                 continue;
             }
             // Not "run == 'webserver'": a label key of Calico's syntax.
@@ -887,7 +859,14 @@ impl<'a> Parser<'a> {
                 .trim_start_matches('v')
                 .starts_with(|c: char| c.is_ascii_digit())
                 && next.contains('.');
-            if EXEC_MODE_VERBS.contains(&l) && !matches!(next.as_str(), "==" | "!=") && !release {
+            // (Nor "the agent runs as app=x in namespace y": what it is
+            // labelled, or which user it is.)
+            let runs_as = matches!(l, "run" | "runs" | "running") && next == "as";
+            if EXEC_MODE_VERBS.contains(&l)
+                && !matches!(next.as_str(), "==" | "!=")
+                && !release
+                && !runs_as
+            {
                 a.exec_verb = true;
                 mode = Mode::Exec;
                 i += 1;

@@ -200,6 +200,13 @@ pub(super) fn imperative_only(text: &str) -> Option<String> {
             }
             section.push(k);
         }
+        // (A plan's steps that ask, when some do.)
+        if criteria::plan_heading(span(h)) {
+            let asking: Vec<usize> = section.iter().copied().filter(|&k| asks(span(k))).collect();
+            if !asking.is_empty() {
+                section = asking;
+            }
+        }
         if !section.is_empty() {
             let kept: Vec<(usize, usize)> = std::iter::once(h)
                 .chain(section)

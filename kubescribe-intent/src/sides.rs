@@ -139,8 +139,18 @@ impl<'a> Parser<'a> {
             // "keep the world off port 8080 of …", "must be kept off port
             // 8888 of …": who is kept off the pods' port comes in.
             // ("off UDP 5002, 5004 … of the janus pods": its protocol first.)
+            // ("kept off the status port 18121/udp of …": the port's name
+            // between.)
             "off"
                 if (matches!(next, "port" | "ports")
+                    || next == "the"
+                        && (i + 2..(i + 5).min(self.toks.len()))
+                            .take_while(|&k| {
+                                self.low(k)
+                                    .chars()
+                                    .all(|c| c.is_ascii_lowercase() || c == '-')
+                            })
+                            .any(|k| matches!(self.low(k), "port" | "ports"))
                     || parse_port(next).is_some()
                     || proto(next).is_some()
                         && (parse_port(self.low(i + 2).trim_end_matches(',')).is_some()

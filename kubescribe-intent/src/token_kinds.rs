@@ -22,7 +22,26 @@ pub(super) fn label_key_ok(k: &str) -> bool {
     is_ident(k, &['-', '_', '.', '/'])
         && k.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
         && !values_path
+        && !POD_SPEC_FIELDS.contains(&k)
 }
+
+/// A pod's and container's security fields, pasted as YAML
+/// ("readOnlyRootFilesystem: true"): settings, never label keys.
+const POD_SPEC_FIELDS: &[&str] = &[
+    "allowPrivilegeEscalation",
+    "readOnlyRootFilesystem",
+    "runAsNonRoot",
+    "runAsUser",
+    "runAsGroup",
+    "privileged",
+    "hostNetwork",
+    "hostPID",
+    "hostIPC",
+    "fsGroup",
+    "automountServiceAccountToken",
+    "procMount",
+    "shareProcessNamespace",
+];
 pub(super) fn label_val_ok(v: &str) -> bool {
     // Kubernetes: alphanumerics at both ends ("types: - Ingress" is a YAML
     // list item, not the value "-").
@@ -296,6 +315,15 @@ pub(super) fn parse_port(s: &str) -> Option<(u16, Option<u16>)> {
         return (a < b).then_some((a, Some(b)));
     }
     one(s).map(|p| (p, None))
+}
+
+/// "tcp", "TCP/UDP", "udp/tcp": the protocols a token names (none for
+/// "tcp/80", a port).
+pub(super) fn protos(s: &str) -> Vec<Protocol> {
+    s.split('/')
+        .map(proto)
+        .collect::<Option<Vec<_>>>()
+        .unwrap_or_default()
 }
 
 pub(super) fn proto(s: &str) -> Option<Protocol> {

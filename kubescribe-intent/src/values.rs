@@ -19,6 +19,17 @@ impl<'a> Parser<'a> {
         let raw = t.text;
         let prev = self.prev_low(i).to_string();
         let next = self.low(i + 1).to_string();
+        // "2. Metrics continue to be collected …" on a line of its own: a
+        // numbered list's mark, no port.
+        let line = self.text[..t.start].rfind('\n').map_or(0, |k| k + 1);
+        if line > 0
+            && self.text[line..t.start].trim().is_empty()
+            && (1..=2).contains(&raw.len())
+            && raw.chars().all(|c| c.is_ascii_digit())
+            && super::criteria::list_item(&self.text[t.start..])
+        {
+            return 1;
+        }
         // "Test Plan /Acceptance Criteria": a slash between capitalised
         // words is prose, not a one-segment path.
         // "/srv/mount/**": a glob of everything under a directory is the
@@ -143,7 +154,11 @@ impl<'a> Parser<'a> {
                                     prev.as_str(),
                                     "binary" | "process" | "program" | "daemon" | "executable"
                                         | "itself" | "server" | "service"
-                                ))
+                                )
+                            // "… only by the manager binary /manager", "…
+                            // only by the manager (/manager)".
+                            || matches!(prev.as_str(), "binary" | "executable")
+                            || t.paren && self.after_by(i))
                             && !raw.contains('.')
                             && (!a.paths.is_empty() || !a.dirs.is_empty()))
             {
@@ -528,45 +543,52 @@ impl<'a> Parser<'a> {
                 next.as_str(),
                 "from" | "to" | "requests" | "request" | "traffic" | "packets" | "replies"
             );
-        let proto_said = proto(l).or(ping_traffic.then_some(Protocol::Icmp));
+        // ("TCP/UDP 53", "5353 UDP/TCP": both.)
+        let said = if ping_traffic {
+            vec![Protocol::Icmp]
+        } else {
+            protos(l)
+        };
         if ping_traffic {
             push_uniq(
                 &mut self.assume,
                 "\"ping\" read as ICMP traffic".to_string(),
             );
         }
-        if let Some(p) = proto_said {
+        if !said.is_empty() {
             self.ent(EntityKind::Protocol, t.start, t.end);
             a.proto_seen = true;
             // "on 8074 (TCP and UDP) and 8075": the parenthesis after a port
             // says its protocols, not the others'.
-            if p != Protocol::Icmp
-                && let Some(port) = self.port_before_paren(i)
-                && let Some(k) = a.ports.iter().rposition(|(q, _)| q.port == port)
-            {
-                if a.ports[k].1 {
-                    let mut q = a.ports[k].0.clone();
-                    q.protocol = p;
-                    if !a.ports.iter().any(|(x, _)| *x == q) {
-                        a.ports.push((q, true));
+            let port = self.port_before_paren(i);
+            for p in said {
+                if p != Protocol::Icmp
+                    && let Some(port) = port
+                    && let Some(k) = a.ports.iter().rposition(|(q, _)| q.port == port)
+                {
+                    if a.ports[k].1 {
+                        let mut q = a.ports[k].0.clone();
+                        q.protocol = p;
+                        if !a.ports.iter().any(|(x, _)| *x == q) {
+                            a.ports.push((q, true));
+                        }
+                    } else {
+                        a.ports[k] = (
+                            PortSpec {
+                                protocol: p,
+                                ..a.ports[k].0.clone()
+                            },
+                            true,
+                        );
                     }
-                } else {
-                    a.ports[k] = (
-                        PortSpec {
-                            protocol: p,
-                            ..a.ports[k].0.clone()
-                        },
-                        true,
-                    );
+                    continue;
                 }
-                *mode = Mode::Port;
-                return 1;
-            }
-            if !a.protos.contains(&p) {
-                a.protos.push(p);
-            }
-            if p != Protocol::Icmp && !a.pending_protos.contains(&p) {
-                a.pending_protos.push(p);
+                if !a.protos.contains(&p) {
+                    a.protos.push(p);
+                }
+                if p != Protocol::Icmp && !a.pending_protos.contains(&p) {
+                    a.pending_protos.push(p);
+                }
             }
             *mode = Mode::Port;
             return 1;
@@ -799,8 +821,17 @@ impl<'a> Parser<'a> {
         }
         // "may only dial out to acme.teleport.sh on 443": a name whose last
         // part is also a file's extension, reached on a port, is a host.
+        // ("should reach ntfy.sh on 443", "connect to ntfy.sh on 443": two
+        // parts, after a verb of reaching.)
+        let reaching = matches!(prev.as_str(), "reach" | "reaches" | "contact")
+            || prev == "to"
+                && i >= 2
+                && matches!(
+                    self.low(i - 2),
+                    "connect" | "connects" | "talk" | "talks" | "send" | "sends" | "egress"
+                );
         let host_reached = !is_fqdn(raw)
-            && raw.split('.').count() >= 3
+            && raw.split('.').count() >= if reaching { 2 } else { 3 }
             && raw
                 .rsplit_once('.')
                 .is_some_and(|(name, _)| is_fqdn(&format!("{name}.com")))
@@ -824,6 +855,17 @@ impl<'a> Parser<'a> {
                     | "package"
                     | "script"
                     | "config"
+                    // "That weave.works write-up is what we hit": a site
+                    // named as a source.
+                    | "write-up"
+                    | "writeup"
+                    | "post"
+                    | "article"
+                    | "blog"
+                    | "docs"
+                    | "documentation"
+                    | "guide"
+                    | "advisory"
             )
         {
             // "dev.internal.lan goes to 192.168.1.10, intranet.internal.lan
