@@ -957,11 +957,17 @@ Intent forms (docs/intents.md):
           Summary:/Priority:/Out of scope: fields are background; so are a
           scanner's finding (polaris: ..., kube-bench [WARN] ...) and \"Today ...\" or
           \"Before: ...\" beside \"Change it so ...\" or \"After the change, ...\"
+  commits \"feat(netpol): ...\" or \"nginx: ...\", a blank line, a body that says the
+          whole ask: the body is read, the subject line sums it up; trailers
+          (Signed-off-by:, Refs #754) go; a change request's \"Implementation
+          plan:\" steps that ask are the ask; a compliance control or threat-model row
+          quoted before the ask is background (\"for the certification audit\" is no
+          audit)
   session a pasted terminal session ($ kubectl -n db ... -- ps, netstat, ls -l,
           kubectl get svc -o wide): its commands are no programs of the ask; what the
           ask points at counts (\"the /tmp binaries in that ps\", \"that foreign
           address\", \"the pods behind that service\"), and -n db names the namespace
-  bounds  8443 stays open; /srv/data/ stays writable; it keeps writing to /tmp/;
+  bounds  8443 stays open; LDAPS on 636 stays; /srv/data/ stays writable; it keeps writing to /tmp/;
           all other traffic has to keep flowing; incoming traffic stays as it is;
           TCP 11211 stays as it is; nothing else inbound, 9001 included
           (left alone, not added)
