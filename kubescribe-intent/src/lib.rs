@@ -22,6 +22,7 @@
 //! println!("{}", kubescribe_intent::restate(&parsed.intent));
 //! ```
 
+mod action_record;
 mod actions;
 mod ask_forms;
 mod call_or_cap;
