@@ -179,6 +179,28 @@ impl<'a> Parser<'a> {
         if matches!(l, "do" | "does") && next == "not" && is_allow(self.low(i + 2)) {
             return Some((Action::Block, i + 2, true));
         }
+        // "don't provide access to …", "never grant access to …": no
+        // permission (the phrase grants_access reads below, negated).
+        let grants = |k: usize| {
+            matches!(
+                self.low(k),
+                "grant"
+                    | "grants"
+                    | "give"
+                    | "gives"
+                    | "provide"
+                    | "provides"
+                    | "enable"
+                    | "enables"
+            ) && self.low(k + 1) == "access"
+        };
+        if matches!(
+            l,
+            "don't" | "dont" | "doesn't" | "not" | "never" | "cannot" | "can't"
+        ) && grants(i + 1)
+        {
+            return Some((Action::Block, i + 2, true));
+        }
         if matches!(l, "don't" | "dont" | "doesn't") && is_allow(next) {
             return Some((Action::Block, i + 1, true));
         }

@@ -76,6 +76,14 @@ fn providing_access_is_an_allow() {
         i.resources.peers[0].namespace.as_deref(),
         Some("prometheus")
     );
+    // Said negated, it is no permission.
+    for text in [
+        "don't provide access to port 22 of the app=x pods in namespace y from namespace z",
+        "do not grant access to port 22 of the app=x pods in namespace y from namespace z",
+        "never give access to port 22 of the app=x pods in namespace y from namespace z",
+    ] {
+        assert_eq!(parsed(text).action, Action::Block, "{text}");
+    }
 }
 
 #[test]
