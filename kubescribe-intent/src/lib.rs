@@ -61,6 +61,7 @@ mod sentences;
 mod sides;
 mod story_scope;
 mod subject;
+mod tables;
 mod terminal;
 mod token_kinds;
 mod typos;

@@ -281,6 +281,33 @@ impl<'a> Parser<'a> {
             || rest_denied
         {
             Some(i + 2)
+        } else if matches!(
+            l,
+            "anything" | "anyone" | "everything" | "everyone" | "nothing" | "nobody"
+        ) && matches!(self.low(i + 1), "without" | "outside")
+        {
+            // "Anything without that label is kept off both ports",
+            // "Nothing outside the monitoring namespace should get to
+            // them": everyone the allow-list leaves out, up to its verb.
+            (i + 2..(i + 9).min(n))
+                .take_while(|&k| !self.ends_clause(k - 1))
+                .find(|&k| {
+                    matches!(
+                        self.low(k),
+                        "is" | "are"
+                            | "should"
+                            | "must"
+                            | "can"
+                            | "cannot"
+                            | "can't"
+                            | "may"
+                            | "will"
+                            | "gets"
+                            | "get"
+                            | "stays"
+                            | "stay"
+                    )
+                })
         } else {
             None
         };
@@ -291,6 +318,19 @@ impl<'a> Parser<'a> {
                 let w = self.low(k);
                 if BLOCK_WORDS.contains(&w) || matches!(w, "denied" | "blocked" | "dropped") {
                     k += 1;
+                    break;
+                }
+                // "… must not reach 15012", "… is kept off both ports".
+                let next = self.low(k + 1);
+                if matches!(
+                    w,
+                    "not" | "never" | "cannot" | "can't" | "mustn't" | "shouldn't"
+                ) && matches!(
+                    next,
+                    "reach" | "get" | "connect" | "talk" | "access" | "call" | "hit" | "be"
+                ) || matches!(w, "kept" | "keep") && matches!(next, "off" | "out" | "away")
+                {
+                    k += 2;
                     break;
                 }
                 if let Some(d) = match w {

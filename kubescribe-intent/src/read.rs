@@ -22,10 +22,22 @@ pub fn parse_intent_with(
     if text.trim().is_empty() {
         return Err(IntentParseError::Empty);
     }
+    // Rules given as a Markdown table are read as the list items they
+    // stand for; the entities found there are mapped back to their cells.
+    let table = tables::rewritten(text);
+    if let Some(open) = table.as_ref().and_then(|t| t.undecided.as_ref()) {
+        return Err(IntentParseError::Missing(vec![format!(
+            "what to do: the table's Action column says \"{open}\"; allow, audit or block?"
+        )]));
+    }
+    let read = table.as_ref().map_or(text, |t| t.text.as_str());
     // The parts read may have blanks where the input had background or
     // comments: the entities quote the input itself.
-    parse_read_parts(text, resolver).map(|mut p| {
+    parse_read_parts(read, resolver).map(|mut p| {
         for e in &mut p.entities {
+            if let Some(t) = &table {
+                (e.start, e.end) = t.original(e.start, e.end);
+            }
             if let Some(said) = text.get(e.start..e.end) {
                 e.text = said.to_string();
             }

@@ -1,0 +1,664 @@
+//! Asks that carry their rules in a Markdown table (`| Source | Port |
+//! Protocol | Action |`, `| Path | Access | Who |`): each row is rewritten
+//! as a list item the parser reads like any other ("- allow from consul
+//! agents (app=consul) on TCP 8300"), the column saying what each cell is.
+//! The rewrite keeps a map from its bytes to the input's, so the entities
+//! found in it still quote the cells they came from.
+
+use super::lexicon::{ALLOW_WORDS, AUDIT_WORDS, BLOCK_WORDS};
+
+/// What a column holds, from its header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Column {
+    Source,
+    Destination,
+    Port,
+    Protocol,
+    Action,
+    Direction,
+    Path,
+    Access,
+    /// "Writable?": yes or no.
+    Writable,
+    /// The process that reads or writes a path (a file table's "Who").
+    Who,
+    Binary,
+    Capability,
+    /// Descriptions ("Purpose", "Notes"): background, not rules.
+    Comment,
+}
+
+fn column(header: &str) -> Column {
+    let h = header
+        .trim()
+        .trim_matches(|c: char| c == '*' || c == '`' || c == '?' || c == ':')
+        .to_ascii_lowercase()
+        .replace("(s)", "s");
+    let h = h.trim();
+    let has = |w: &[&str]| w.contains(&h);
+    if has(&[
+        "source",
+        "sources",
+        "src",
+        "from",
+        "client",
+        "clients",
+        "caller",
+        "callers",
+        "origin",
+        "peer",
+        "peers",
+        "allowed from",
+        "source pods",
+        "consumer",
+        "consumers",
+    ]) {
+        Column::Source
+    } else if has(&[
+        "destination",
+        "destinations",
+        "dest",
+        "dst",
+        "to",
+        "target",
+        "targets",
+        "upstream",
+        "allowed to",
+        "remote",
+    ]) {
+        Column::Destination
+    } else if h.contains("port") {
+        Column::Port
+    } else if has(&["protocol", "protocols", "proto", "transport", "l4 protocol"]) {
+        Column::Protocol
+    } else if has(&[
+        "action", "verdict", "decision", "effect", "allow", "allowed", "keep", "result", "rule",
+    ]) {
+        Column::Action
+    } else if has(&["direction", "traffic direction", "flow"]) {
+        Column::Direction
+    } else if has(&[
+        "path",
+        "paths",
+        "file",
+        "files",
+        "directory",
+        "directories",
+        "dir",
+        "location",
+    ]) {
+        Column::Path
+    } else if has(&[
+        "access",
+        "mode",
+        "permission",
+        "permissions",
+        "operation",
+        "operations",
+    ]) {
+        Column::Access
+    } else if has(&[
+        "writable",
+        "writeable",
+        "write access",
+        "can write",
+        "write",
+    ]) {
+        Column::Writable
+    } else if has(&[
+        "who",
+        "by",
+        "accessed by",
+        "reader",
+        "readers",
+        "writer",
+        "writers",
+    ]) {
+        Column::Who
+    } else if has(&[
+        "binary",
+        "binaries",
+        "executable",
+        "executables",
+        "process",
+        "processes",
+        "program",
+        "programs",
+        "command",
+        "commands",
+    ]) {
+        Column::Binary
+    } else if has(&[
+        "capability",
+        "capabilities",
+        "cap",
+        "caps",
+        "linux capability",
+    ]) {
+        Column::Capability
+    } else {
+        Column::Comment
+    }
+}
+
+/// The cells of a table line, as byte ranges of `text` (trimmed); `None`
+/// for a line that is no table row.
+fn cells(text: &str, line: (usize, usize)) -> Option<Vec<(usize, usize)>> {
+    let s = &text[line.0..line.1];
+    let lead = s.len() - s.trim_start().len();
+    let body = s.trim();
+    if !body.starts_with('|') || body.len() < 2 {
+        return None;
+    }
+    let mut out = Vec::new();
+    let mut from = line.0 + lead + 1;
+    let end = line.0 + lead + body.len() - usize::from(body.ends_with('|'));
+    let bytes = text.as_bytes();
+    let mut i = from;
+    while i <= end {
+        if i == end || (bytes[i] == b'|' && bytes[i - 1] != b'\\') {
+            let cell = &text[from..i];
+            let l = cell.len() - cell.trim_start().len();
+            out.push((from + l, from + l + cell.trim().len()));
+            from = i + 1;
+        }
+        i += 1;
+    }
+    Some(out)
+}
+
+fn separator(text: &str, cells: &[(usize, usize)]) -> bool {
+    cells.iter().all(|&(f, t)| {
+        let c = &text[f..t];
+        c.contains("--") && c.chars().all(|ch| matches!(ch, '-' | ':' | ' '))
+    })
+}
+
+/// A piece of the rewrite: `len` bytes at `new` that stand for the input's
+/// bytes `orig` (copied when the lengths agree and `copied` is set).
+#[derive(Debug, Clone, Copy)]
+struct Piece {
+    new: usize,
+    len: usize,
+    orig: (usize, usize),
+    copied: bool,
+}
+
+/// A text whose tables were rewritten as list items, and where its bytes
+/// came from.
+#[derive(Debug, Clone)]
+pub(super) struct Rewrite {
+    pub(super) text: String,
+    pieces: Vec<Piece>,
+    /// An Action cell that leaves the action open ("TBD", "?").
+    pub(super) undecided: Option<String>,
+}
+
+impl Rewrite {
+    fn copy(&mut self, src: &str, from: usize, to: usize) {
+        if to > from {
+            self.pieces.push(Piece {
+                new: self.text.len(),
+                len: to - from,
+                orig: (from, to),
+                copied: true,
+            });
+            self.text.push_str(&src[from..to]);
+        }
+    }
+
+    /// Copies the prose around a table, its quotations blanked: with the
+    /// rules in the table, a sentence quoted from a project's docs ("…
+    /// listens on this port for HTTP requests") is background.
+    fn copy_prose(&mut self, src: &str, from: usize, to: usize) {
+        let at = self.text.len();
+        self.copy(src, from, to);
+        let prose = &src[from..to];
+        let mut quotes = prose
+            .match_indices(['"', '“', '”'])
+            .map(|(i, q)| (i, q.len()));
+        let mut blank = Vec::new();
+        while let (Some((o, ol)), Some((c, _))) = (quotes.next(), quotes.next()) {
+            let inner = &prose[o + ol..c];
+            if inner.split_whitespace().count() >= 4 {
+                blank.push((at + o + ol, at + c));
+            }
+        }
+        for (f, t) in blank {
+            let spaces = " ".repeat(t - f);
+            self.text.replace_range(f..t, &spaces);
+        }
+    }
+
+    fn insert(&mut self, words: &str, orig: (usize, usize)) {
+        if !words.is_empty() {
+            self.pieces.push(Piece {
+                new: self.text.len(),
+                len: words.len(),
+                orig,
+                copied: false,
+            });
+            self.text.push_str(words);
+        }
+    }
+
+    /// The input's byte range that the rewrite's `start..end` stands for.
+    pub(super) fn original(&self, start: usize, end: usize) -> (usize, usize) {
+        let at = |off: usize, is_end: bool| {
+            let inside = |p: &&Piece| {
+                if is_end {
+                    p.new < off && off <= p.new + p.len
+                } else {
+                    p.new <= off && off < p.new + p.len
+                }
+            };
+            match self.pieces.iter().find(inside) {
+                Some(p) if p.copied => p.orig.0 + (off - p.new),
+                Some(p) if is_end => p.orig.1,
+                Some(p) => p.orig.0,
+                None => off.min(self.pieces.last().map_or(0, |p| p.orig.1)),
+            }
+        };
+        let (s, e) = (at(start, false), at(end, true));
+        (s, e.max(s))
+    }
+}
+
+/// The verb a cell of an Action (or Keep) column says.
+fn verb(cell: &str) -> Option<&'static str> {
+    let l = cell.to_ascii_lowercase();
+    let first = l
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .find(|w| !w.is_empty())
+        .unwrap_or("");
+    if matches!(first, "yes" | "y" | "keep" | "ok") || ALLOW_WORDS.contains(&first) {
+        Some("allow")
+    } else if matches!(first, "no" | "n" | "none") || BLOCK_WORDS.contains(&first) {
+        Some("block")
+    } else if AUDIT_WORDS.contains(&first) {
+        Some("log")
+    } else if l.contains('✅') || l.contains('✓') || l.contains('✔') {
+        Some("allow")
+    } else if l.contains('❌') || l.contains('✗') || l.contains('✘') {
+        Some("block")
+    } else {
+        None
+    }
+}
+
+/// The transport a Protocol cell names when it names an application
+/// protocol (`HTTP`, `gRPC`): they all run over TCP.
+fn transport(cell: &str) -> Option<&'static str> {
+    let l = cell.trim().to_ascii_lowercase();
+    matches!(
+        l.as_str(),
+        "http"
+            | "https"
+            | "grpc"
+            | "grpcs"
+            | "h2"
+            | "h2c"
+            | "tls"
+            | "ssl"
+            | "websocket"
+            | "ws"
+            | "wss"
+            | "http/https"
+            | "http(s)"
+    )
+    .then_some("TCP")
+}
+
+/// Whether an Action cell leaves the action open ("TBD", "?", "pending").
+fn open(cell: &str) -> bool {
+    let l = cell.trim().to_ascii_lowercase();
+    matches!(
+        l.trim_matches(|c: char| c == '*' || c == '_' || c == '(' || c == ')'),
+        "tbd"
+            | "tbc"
+            | "?"
+            | "??"
+            | "???"
+            | "pending"
+            | "undecided"
+            | "to be decided"
+            | "to decide"
+            | "unknown"
+            | "open"
+            | "todo"
+            | "to do"
+            | "decide"
+            | "…"
+            | "..."
+    )
+}
+
+/// Whether a cell says "anything" (`any`, `*`, `all others`, `-`).
+fn any(cell: &str) -> bool {
+    matches!(
+        cell.to_ascii_lowercase()
+            .trim_matches(|c: char| c == '(' || c == ')')
+            .trim(),
+        "any"
+            | "*"
+            | "all"
+            | "-"
+            | "—"
+            | "anywhere"
+            | "anyone"
+            | "everyone"
+            | "everybody"
+            | "all others"
+            | "any other"
+            | "others"
+            | "everything else"
+            | "anything else"
+            | "all other"
+            | "rest"
+            | "all ports"
+            | "any port"
+            | "all protocols"
+            | "any protocol"
+            | "n/a"
+            | "na"
+            | "none"
+    )
+}
+
+/// The words an Access cell stands for ("read-only" → "read").
+fn access(cell: &str) -> String {
+    let l = cell.to_ascii_lowercase();
+    let l = l.trim();
+    match l {
+        "r" | "ro" | "read" | "read-only" | "read only" | "readonly" => "read".into(),
+        "rw" | "read-write" | "read/write" | "read write" | "write" | "w" => {
+            "read and write".into()
+        }
+        "x" | "exec" | "execute" => "execute".into(),
+        _ => l.to_string(),
+    }
+}
+
+/// `text` with each Markdown table whose columns say what its cells are
+/// rewritten as list items, one per row; `None` when it has none.
+pub(super) fn rewritten(text: &str) -> Option<Rewrite> {
+    let mut lines = Vec::new();
+    let mut at = 0;
+    for l in text.split_inclusive('\n') {
+        lines.push((at, at + l.trim_end_matches(['\n', '\r']).len()));
+        at += l.len();
+    }
+    let mut rw = Rewrite {
+        text: String::with_capacity(text.len() + 64),
+        pieces: Vec::new(),
+        undecided: None,
+    };
+    let mut copied_to = 0;
+    let mut i = 0;
+    let mut any_table = false;
+    while i + 2 < lines.len() + 1 {
+        let (Some(head), Some(sep)) = (
+            lines.get(i).and_then(|&l| cells(text, l)),
+            lines.get(i + 1).and_then(|&l| cells(text, l)),
+        ) else {
+            i += 1;
+            continue;
+        };
+        if !separator(text, &sep) {
+            i += 1;
+            continue;
+        }
+        let mut rows = Vec::new();
+        let mut j = i + 2;
+        while let Some(r) = lines.get(j).and_then(|&l| cells(text, l)) {
+            rows.push((lines[j], r));
+            j += 1;
+        }
+        let cols: Vec<Column> = head.iter().map(|&(f, t)| column(&text[f..t])).collect();
+        if rows.is_empty() || cols.iter().all(|c| *c == Column::Comment) {
+            i = j;
+            continue;
+        }
+        any_table = true;
+        rw.copy_prose(text, copied_to, lines[i].0);
+        // Without an Action column, the prose says what to do with the
+        // rows; when it says nothing of it, the table lists what is allowed
+        // (an access matrix).
+        let prose_acts = prose_acts(&rw.text) || prose_acts(&text[lines[j - 1].1..]);
+        write_rows(&mut rw, text, &cols, &rows, !prose_acts);
+        copied_to = lines[j - 1].1;
+        i = j;
+    }
+    if !any_table {
+        return None;
+    }
+    rw.copy_prose(text, copied_to, text.len());
+    Some(rw)
+}
+
+type Row = ((usize, usize), Vec<(usize, usize)>);
+
+/// Whether prose says to block, log or not do something ("must never run",
+/// "log who connects"): then rows without an action take the prose's.
+fn prose_acts(prose: &str) -> bool {
+    prose
+        .split(|c: char| !c.is_ascii_alphabetic() && c != '\'')
+        .map(str::to_ascii_lowercase)
+        .any(|w| {
+            BLOCK_WORDS.contains(&w.as_str())
+                || AUDIT_WORDS.contains(&w.as_str())
+                || matches!(
+                    w.as_str(),
+                    "not" | "never" | "no" | "nothing" | "don't" | "mustn't" | "can't" | "cannot"
+                )
+        })
+}
+
+/// A Source cell that names its peers by a common noun alone ("SOC
+/// workstations", "jump hosts"): said with "the", so that the parser asks
+/// which peers they are unless another row names some.
+fn vague(cell: &str) -> bool {
+    let first = cell
+        .split_whitespace()
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    !cell.contains(['=', ':', '/', '.', '(', '*', '`'])
+        && !cell.chars().any(|c| c.is_ascii_digit())
+        && !matches!(
+            first.as_str(),
+            "the"
+                | "our"
+                | "their"
+                | "a"
+                | "an"
+                | "all"
+                | "every"
+                | "each"
+                | "pods"
+                | "pod"
+                | "namespace"
+                | "namespaces"
+                | "world"
+                | "cluster"
+                | "host"
+                | "internet"
+                | "kube-apiserver"
+                | "apiserver"
+                | "remote-node"
+                | "ingress"
+                | "health"
+        )
+}
+
+fn write_rows(rw: &mut Rewrite, text: &str, cols: &[Column], rows: &[Row], allow_by_default: bool) {
+    let cell = |r: &Row, c: Column| {
+        cols.iter()
+            .position(|&k| k == c)
+            .and_then(|p| r.1.get(p).copied())
+            .filter(|&(f, t)| t > f)
+    };
+    let verb_of = |r: &Row| cell(r, Column::Action).and_then(|(f, t)| verb(&text[f..t]));
+    let allows = rows.iter().any(|r| verb_of(r) == Some("allow"));
+    let files = cols.contains(&Column::Path);
+    let mut first = true;
+    for r in rows {
+        // The catch-all row of an allow-list ("any | any | deny", "all
+        // others | no, drop"): the allow-list already says it.
+        let named: Vec<Column> = cols
+            .iter()
+            .zip(&r.1)
+            .filter(|&(c, &(f, t))| {
+                !matches!(c, Column::Action | Column::Comment) && t > f && !any(&text[f..t])
+            })
+            .map(|(&c, _)| c)
+            .collect();
+        let catch_all = named
+            .iter()
+            .all(|c| matches!(c, Column::Destination | Column::Capability));
+        if allows && verb_of(r) == Some("block") && named.len() <= 1 && catch_all {
+            continue;
+        }
+        let row = r.0;
+        rw.insert(if first { "" } else { "\n" }, row);
+        first = false;
+        rw.insert("- ", row);
+        if let Some((f, t)) = cell(r, Column::Action).filter(|&(f, t)| open(&text[f..t])) {
+            rw.undecided.get_or_insert(text[f..t].to_string());
+        }
+        match cell(r, Column::Action) {
+            Some((f, t)) => {
+                match verb(&text[f..t]) {
+                    Some(v) => rw.insert(v, (f, t)),
+                    None => rw.copy(text, f, t),
+                }
+                rw.insert(" ", row);
+            }
+            None if allow_by_default
+                && !cols.contains(&Column::Access)
+                && !cols.contains(&Column::Writable) =>
+            {
+                rw.insert("allow ", row)
+            }
+            None => {}
+        }
+        if let Some((f, t)) = cell(r, Column::Direction) {
+            let l = text[f..t].to_ascii_lowercase();
+            let w = if l.starts_with("in") {
+                "incoming"
+            } else if l.starts_with("out") || l.starts_with("eg") {
+                "outgoing"
+            } else {
+                ""
+            };
+            if w.is_empty() {
+                rw.copy(text, f, t);
+            } else {
+                rw.insert(w, (f, t));
+            }
+            rw.insert(" ", row);
+        }
+        if files {
+            // "/usr/bin/etcd may read /etc/x.key", or "/etc/x.key read-only"
+            // when everyone (or no one named) is meant.
+            let who = cell(r, Column::Who)
+                .or_else(|| cell(r, Column::Binary))
+                .filter(|&(f, t)| !any(&text[f..t]));
+            let mode = cell(r, Column::Access).or_else(|| cell(r, Column::Writable));
+            if let Some((f, t)) = who {
+                rw.copy(text, f, t);
+                rw.insert(" may ", row);
+                match mode {
+                    Some((f, t)) => rw.insert(&access(&text[f..t]), (f, t)),
+                    None => rw.insert("access", row),
+                }
+                rw.insert(" ", row);
+            }
+            if let Some((f, t)) = cell(r, Column::Path) {
+                rw.copy(text, f, t);
+            }
+            if let (None, Some((f, t))) = (who, mode) {
+                rw.insert(" ", row);
+                match (cell(r, Column::Writable), verb(&text[f..t])) {
+                    (Some(_), Some("allow")) => rw.insert("writable", (f, t)),
+                    (Some(_), Some("block")) => rw.insert("read-only", (f, t)),
+                    _ => rw.copy(text, f, t),
+                }
+            }
+        } else {
+            for c in [Column::Binary, Column::Capability] {
+                if let Some((f, t)) = cell(r, c) {
+                    rw.copy(text, f, t);
+                    rw.insert(" ", row);
+                }
+            }
+            // (Without paths, "Who" names the peers a row admits.)
+            let source = cell(r, Column::Source).or_else(|| cell(r, Column::Who));
+            for (c, word) in [(Column::Source, "from "), (Column::Destination, "to ")] {
+                let at = if c == Column::Source {
+                    source
+                } else {
+                    cell(r, c)
+                };
+                if let Some((f, t)) = at.filter(|&(f, t)| !any(&text[f..t])) {
+                    rw.insert(word, row);
+                    if c == Column::Source && vague(&text[f..t]) {
+                        rw.insert("the ", row);
+                    }
+                    rw.copy(text, f, t);
+                    rw.insert(" ", row);
+                }
+            }
+            let proto = cell(r, Column::Protocol).filter(|&(f, t)| !any(&text[f..t]));
+            let port = cell(r, Column::Port).filter(|&(f, t)| !any(&text[f..t]));
+            if proto.is_some() || port.is_some() {
+                rw.insert("on ", row);
+                if let Some((f, t)) = proto {
+                    match transport(&text[f..t]) {
+                        Some(tcp) => rw.insert(tcp, (f, t)),
+                        None => rw.copy(text, f, t),
+                    }
+                    rw.insert(" ", row);
+                }
+                if let Some((f, t)) = port {
+                    if proto.is_none() {
+                        rw.insert("port ", row);
+                    }
+                    rw.copy(text, f, t);
+                }
+            }
+        }
+        // Trailing blanks out.
+        while rw.text.ends_with(' ') {
+            rw.text.pop();
+            if let Some(p) = rw.pieces.last_mut() {
+                p.len = p.len.saturating_sub(1);
+                if p.len == 0 {
+                    rw.pieces.pop();
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_become_list_items_and_entities_map_back() {
+        let t = "For app=consul in namespace consul:\n\n| Source | Port | Protocol | Action |\n|---|---|---|---|\n| app=agent | 8300 | TCP | allow |\n| any | any | any | deny |\n\nThanks.";
+        let rw = rewritten(t).unwrap();
+        assert_eq!(
+            rw.text,
+            "For app=consul in namespace consul:\n\n- allow from app=agent on TCP 8300\n\nThanks."
+        );
+        let s = rw.text.find("8300").unwrap();
+        let (f, e) = rw.original(s, s + 4);
+        assert_eq!(&t[f..e], "8300");
+        let s = rw.text.find("allow").unwrap();
+        let (f, e) = rw.original(s, s + 5);
+        assert_eq!(&t[f..e], "allow");
+        assert!(rewritten("a | b\nno table here").is_none());
+    }
+}

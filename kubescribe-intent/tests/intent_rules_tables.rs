@@ -1,0 +1,149 @@
+//! Asks that carry their rules in a Markdown table: each row read as the
+//! list item it stands for, the column naming what each cell is.
+
+mod parse_helpers;
+
+use kubescribe_core::intent::{Action, Direction, Domain, Protocol};
+use kubescribe_intent::{EntityKind, parse_intent};
+use parse_helpers::{parsed, port_protocols, refused};
+
+#[test]
+fn a_rule_table_gives_each_row_its_own_protocol() {
+    let t = "The broker pods (app=broker, namespace queue) take exactly these:\n\n\
+| Source | Port | Protocol | Action |\n\
+|---|---|---|---|\n\
+| producers (app=producer) | 5672 | TCP | allow |\n\
+| producers (app=producer) | 4369 | UDP | allow |\n\
+| any | any | any | deny |\n";
+    let i = parsed(t);
+    assert_eq!(i.domain, Domain::Network);
+    assert_eq!(i.action, Action::Allow);
+    assert_eq!(i.direction, Some(Direction::Ingress));
+    let mut ports = port_protocols(&i);
+    ports.sort();
+    assert_eq!(ports, vec![(4369, Protocol::Udp), (5672, Protocol::Tcp)]);
+    assert_eq!(i.resources.peers.len(), 1);
+    assert_eq!(
+        i.resources.peers[0].labels.get("app").map(String::as_str),
+        Some("producer")
+    );
+    // The entities quote the table's cells.
+    let p = parse_intent(t).unwrap();
+    let port = p
+        .entities
+        .iter()
+        .find(|e| e.kind == EntityKind::Port)
+        .expect("a port entity");
+    assert_eq!(&t[port.start..port.end], port.text);
+    assert!(port.text.contains("5672") || port.text.contains("4369"));
+}
+
+#[test]
+fn destinations_without_an_action_column_are_what_is_allowed() {
+    // No Action column and no action in the prose: an access matrix.
+    let i = parsed(
+        "Outbound traffic of the build pods (app=builder, namespace ci) should be exactly this:\n\n\
+| Destination | Port | Protocol |\n\
+|---|---|---|\n\
+| registry.example.com | 443 | TCP |\n\
+| 10.9.0.0/16 | 5000 | TCP |\n",
+    );
+    assert_eq!(i.action, Action::Allow);
+    assert_eq!(i.direction, Some(Direction::Egress));
+    assert_eq!(i.resources.fqdns, vec!["registry.example.com".to_string()]);
+    assert_eq!(i.resources.cidrs, vec!["10.9.0.0/16".to_string()]);
+}
+
+#[test]
+fn a_quotation_beside_the_table_adds_no_port() {
+    // "HTTP requests" in a quoted doc sentence is no port 80.
+    let i = parsed(
+        "The vendor's guide says: \"The console listens for HTTP requests coming straight from the browser.\" For the console pods (app=console, namespace ops):\n\n\
+| Source | Port | Protocol | Action |\n\
+|---|---|---|---|\n\
+| 10.20.0.0/16 | 9443 | HTTPS | allow |\n",
+    );
+    assert_eq!(port_protocols(&i), vec![(9443, Protocol::Tcp)]);
+    assert_eq!(i.resources.cidrs, vec!["10.20.0.0/16".to_string()]);
+}
+
+#[test]
+fn a_file_table_says_who_may_read_what() {
+    let i = parsed(
+        "Access matrix for the signing key in the signer pods (app=signer, namespace pki):\n\n\
+| Path | Access | Who |\n\
+|---|---|---|\n\
+| /etc/signer/key.pem | read | /usr/bin/signer |\n",
+    );
+    assert_eq!(i.domain, Domain::File);
+    assert_eq!(i.action, Action::Allow);
+    assert_eq!(i.resources.paths, vec!["/etc/signer/key.pem".to_string()]);
+    assert_eq!(i.resources.sources, vec!["/usr/bin/signer".to_string()]);
+    assert!(i.resources.read_only);
+    // "Writable? no": written by no one.
+    let i = parsed(
+        "In the gateway pods (app=gateway, namespace edge):\n\n\
+| Path | Writable? |\n\
+|---|---|\n\
+| /etc/gateway/routes.yaml | no |\n\
+| /etc/gateway/tls.yaml | no |\n",
+    );
+    assert_eq!(i.domain, Domain::File);
+    assert_eq!(i.action, Action::Block);
+    assert!(i.resources.read_only);
+    assert_eq!(i.resources.paths.len(), 2);
+}
+
+#[test]
+fn a_table_that_leaves_the_action_or_the_peers_open_is_refused() {
+    let e = refused(
+        "Flows into the admin pods (app=admin, namespace ops) seen this week:\n\n\
+| Source | Port | Protocol | Action |\n\
+|---|---|---|---|\n\
+| app=backup | 8443 | TCP | TBD |\n",
+    );
+    assert!(e.contains("what to do"), "{e}");
+    // Peers said by a common noun alone: which are they?
+    let e = refused(
+        "Keep the same matrix for the portal pods (app=portal, namespace web):\n\n\
+| Source | Port | Protocol | Action |\n\
+|---|---|---|---|\n\
+| office workstations | 443 | TCP | allow |\n\
+| jump hosts | 443 | TCP | allow |\n",
+    );
+    assert!(e.contains("which traffic"), "{e}");
+}
+
+#[test]
+fn everyone_the_allow_list_leaves_out_is_no_block_of_its_own() {
+    // "Anything without that label is kept off …", "Nothing outside … should
+    // get to …": the allow-list's edge, not a contradicting block.
+    let i = parsed(
+        "The contract for the web pods (app=web, namespace shop):\n\n\
+| Who | Port | Proto |\n\
+|---|---|---|\n\
+| pods labelled web-client=true | 8080 | TCP |\n\
+| pods labelled web-client=true | 8443 | TCP |\n\n\
+Anything without that label is kept off both ports.",
+    );
+    assert_eq!(i.action, Action::Allow);
+    // "Anything else must not reach 15010": no block of 15010 beside its
+    // allow (it was read as one: the policy turned around).
+    let i = parse_intent(
+        "Access matrix for the control plane (app=pilot, namespace mesh) on that port:\n\n\
+| Source | Destination | Port | Protocol | Action |\n\
+|---|---|---|---|---|\n\
+| namespaces labelled mesh=on | pilot | 15010 | TCP | allow |\n\
+| namespaces labelled mesh-rev=next | pilot | 15010 | TCP | allow |\n\n\
+Anything else must not reach 15010.",
+    );
+    assert!(
+        !matches!(&i, Ok(p) if p.intent.action == Action::Block),
+        "{i:?}"
+    );
+    let i = parsed(
+        "For the nats pods (app=nats, namespace nats): allow ingress from namespace monitoring on TCP 8222. Nothing outside the monitoring namespace should get to it.",
+    );
+    assert_eq!(i.action, Action::Allow);
+    assert_eq!(i.resources.peers.len(), 1);
+}
