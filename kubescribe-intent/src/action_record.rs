@@ -30,9 +30,11 @@ impl<'a> Parser<'a> {
             a.adjective_action.get_or_insert((act, t.text.to_string()));
             return i + 1;
         }
+        // (Not "X is blocked, everything else is allowed": a new clause.)
         if act == Action::Block
             && matches!(self.low(k + 1), "everything" | "anything" | "all")
             && self.low(k + 2) == "else"
+            && !self.ends_clause(k)
         {
             // "…; block everything else": the allow-list's posture.
             a.only = true;

@@ -49,9 +49,13 @@ impl<'a> Parser<'a> {
         // "…, volumes would stop attaching", "it might break the
         // upload": what would happen, no order. "Before we drop it, log
         // every use of …": a later step, the time of the ask.
+        // ("the healthchecks … will get dropped": what would happen too.)
         if i > 0
             && BLOCK_WORDS.contains(&l)
             && (matches!(self.low(i - 1), "would" | "might" | "wouldn't")
+                || i > 1
+                    && matches!(self.low(i - 1), "get" | "gets")
+                    && matches!(self.low(i - 2), "will" | "would" | "might" | "could")
                 || i > 1
                     && matches!(self.low(i - 1), "we" | "you" | "they" | "i")
                     && matches!(self.low(i - 2), "before" | "until" | "once"))
@@ -620,8 +624,10 @@ impl<'a> Parser<'a> {
                 .any(|k| self.low(k) == "from" && self.low(k + 1).ends_with("ing"));
         // "must be kept off port 8888", "keep the world off port 8080 of
         // …", "keep them out of …": shut out.
+        // ("keep the build pods (gitlab.com/ci: "true", namespace ci) off
+        // the API server": the pods' aside between.)
         let kept_off = matches!(l, "kept" | "keep" | "keeps")
-            && (i + 1..(i + 8).min(self.toks.len()))
+            && (i + 1..(i + 12).min(self.toks.len()))
                 .take_while(|&k| k == i + 1 || !self.ends_clause(k - 1) || open_aside(k - 1))
                 .any(|k| matches!(self.low(k), "off" | "out" | "away"));
         // "provide access to metrics ports from any namespace", "grant

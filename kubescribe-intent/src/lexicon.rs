@@ -452,6 +452,7 @@ pub(super) const BLOCK_WORDS: &[&str] = &[
     "rejected",
     "drop",
     "drops",
+    "dropped",
     "stop",
     "blacklist",
     "denylist",

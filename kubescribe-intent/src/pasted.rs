@@ -97,8 +97,52 @@ pub(super) fn without_pasted(text: &str) -> Option<String> {
     error_lines(text, &mut blank);
     scanner_findings(text, &mut blank);
     quoted_errors(text, &mut blank);
+    inline_commands(text, &mut blank);
     absorb_trailing_fields(text, &mut blank);
     super::masks::blanked(text, &blank)
+}
+
+/// `` `kubectl get ns --show-labels` ``, `` `k -n space2 get pod` ``,
+/// `` `capsh --decode` ``: a command quoted inline for the reader to look
+/// things up with. It shows how to see the cluster, not a value of the ask
+/// (`get` is no namespace, `capsh` no program of the pods).
+fn inline_commands(text: &str, out: &mut Vec<(usize, usize)>) {
+    const LOOKUPS: &[&str] = &[
+        "get",
+        "describe",
+        "logs",
+        "exec",
+        "config",
+        "top",
+        "auth",
+        "explain",
+        "api-resources",
+        "port-forward",
+        "cp",
+        "debug",
+        "events",
+    ];
+    let ticks: Vec<usize> = text
+        .match_indices('`')
+        .map(|(i, _)| i)
+        .filter(|&i| !text[i..].starts_with("```") && !text[..i].ends_with('`'))
+        .collect();
+    for pair in ticks.chunks_exact(2) {
+        let (open, close) = (pair[0], pair[1]);
+        let words: Vec<&str> = text[open + 1..close].split_whitespace().collect();
+        let looks_up = match words.as_slice() {
+            ["kubectl" | "k" | "oc", rest @ ..] => rest.iter().any(|w| LOOKUPS.contains(w)),
+            [
+                "capsh" | "sysdig" | "crictl" | "journalctl" | "strace",
+                _,
+                ..,
+            ] => true,
+            _ => false,
+        };
+        if looks_up {
+            out.push((open, close + 1));
+        }
+    }
 }
 
 /// `{"binary":"/usr/bin/nsenter", …}`: a JSON object (balanced braces

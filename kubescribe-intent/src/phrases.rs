@@ -327,7 +327,18 @@ impl<'a> Parser<'a> {
                     "not" | "never" | "cannot" | "can't" | "mustn't" | "shouldn't"
                 ) && matches!(
                     next,
-                    "reach" | "get" | "connect" | "talk" | "access" | "call" | "hit" | "be"
+                    "reach"
+                        | "get"
+                        | "connect"
+                        | "talk"
+                        | "access"
+                        | "call"
+                        | "hit"
+                        | "be"
+                        | "allowed"
+                        | "permitted"
+                        | "reachable"
+                        | "accepted"
                 ) || matches!(w, "kept" | "keep") && matches!(next, "off" | "out" | "away")
                 {
                     k += 2;
@@ -373,6 +384,46 @@ impl<'a> Parser<'a> {
             return Some(k.max(start));
         }
         None
+    }
+
+    /// "X must be dropped, everything else is allowed", "…, anything else
+    /// may still reach them": beside a block, what it leaves alone — no
+    /// allow of its own (it was read as one, turning the block into an
+    /// allow of X). The token after its clause.
+    pub(super) fn else_allowed(&self, i: usize, n: usize) -> Option<usize> {
+        let others = matches!(
+            self.low(i),
+            "everything" | "anything" | "everyone" | "anyone"
+        ) && self.low(i + 1) == "else"
+            || self.low(i) == "all"
+                && self.low(i + 1) == "other"
+                && matches!(
+                    self.low(i + 2),
+                    "traffic" | "connections" | "access" | "pods" | "clients" | "peers"
+                );
+        if !others || self.other_than(i + 1) {
+            return None;
+        }
+        let mut end = i + 2;
+        while end < n && !self.ends_clause(end - 1) {
+            end += 1;
+        }
+        let words: Vec<&str> = (i + 2..end)
+            .map(|k| self.low(k).trim_end_matches(['.', ',', ';', '!']))
+            .collect();
+        let allowed = words.iter().any(|w| {
+            matches!(
+                *w,
+                "allowed" | "permitted" | "fine" | "unaffected" | "untouched" | "unchanged"
+            )
+        }) || words.windows(2).any(|w| {
+            matches!(w[0], "may" | "can" | "should" | "must" | "will")
+                && matches!(w[1], "still" | "continue" | "keep")
+        });
+        let negated = words
+            .iter()
+            .any(|w| matches!(*w, "not" | "never" | "no" | "cannot" | "can't"));
+        (allowed && !negated).then_some(end)
     }
 
     /// "should keep IPC_LOCK; drop all the others.": what was named before

@@ -313,6 +313,11 @@ impl<'a> Parser<'a> {
             }
             // "everything else: denied", "…, rest blocked": the allow-list's
             // posture.
+            // "…, everything else may still reach them": the block's edge.
+            if let Some(k) = self.else_allowed(i, n) {
+                i = k;
+                continue;
+            }
             if let Some(k) = self.else_denied(a, i, n) {
                 i = k;
                 continue;

@@ -1,0 +1,71 @@
+//! What an ask says of everything it does not name ("everything else is
+//! allowed", "anything else is not permitted"), and commands quoted for the
+//! reader to look things up with.
+
+mod parse_helpers;
+
+use kubescribe_core::intent::Action;
+use parse_helpers::parsed;
+
+const PODS: &str = "For the server pods (app=server, namespace default): ";
+
+#[test]
+fn a_block_beside_everything_else_allowed_stays_a_block() {
+    // Each was read as an allow of the very peer to block.
+    for rest in [
+        "ingress from app=intruder is blocked, everything else is allowed.",
+        "incoming traffic from app=intruder must be blocked, everything else may still reach them.",
+        "incoming traffic from app=intruder must be dropped, everything else may still reach them.",
+    ] {
+        let i = parsed(&format!("{PODS}{rest}"));
+        assert_eq!(i.action, Action::Block, "{rest}");
+        assert_eq!(
+            i.resources.peers[0].labels.get("app").map(String::as_str),
+            Some("intruder"),
+            "{rest}"
+        );
+    }
+}
+
+#[test]
+fn everything_else_not_allowed_is_the_allow_lists_edge() {
+    // It was read as a block of the allowed peer.
+    let i = parsed(&format!(
+        "{PODS}allow ingress from app=web on 80; everything else is not allowed."
+    ));
+    assert_eq!(i.action, Action::Allow);
+    assert_eq!(
+        i.resources.peers[0].labels.get("app").map(String::as_str),
+        Some("web")
+    );
+}
+
+#[test]
+fn what_will_get_dropped_is_no_ask_to_drop() {
+    let i = parsed(
+        "Once I apply a policy with only an ingress rule, the probes to my pods (app=api in namespace store), which come from the node, will get dropped. How can I tell cilium to allow any connections from hosts to pods by default?",
+    );
+    assert_eq!(i.action, Action::Allow);
+    assert!(!i.resources.all, "{:?}", i.resources);
+}
+
+#[test]
+fn a_kubectl_command_to_look_things_up_names_no_namespace() {
+    // `k -n space2 get pod`: "get" is no namespace.
+    let i = parsed(
+        "There are pods in namespace blue and green (`k -n green get pod`, `k get ns --show-labels`). Create a NetworkPolicy so that all pods in namespace green only accept incoming traffic from pods in namespace blue.",
+    );
+    assert_eq!(i.scope.namespace.as_deref(), Some("green"));
+    assert_eq!(i.resources.peers.len(), 1);
+    assert_eq!(i.resources.peers[0].namespace.as_deref(), Some("blue"));
+}
+
+#[test]
+fn keeping_pods_off_a_peer_past_their_aside_is_a_block() {
+    // The "off" past the aside went unseen: refused alone, and read as an
+    // allow of the API server after a longer background (a turned policy).
+    let i = parsed(
+        "Until the token is gone, keep the build pods (gitlab.com/ci: \"true\", namespace ci) off the Kubernetes API server.",
+    );
+    assert_eq!(i.action, Action::Block);
+}
