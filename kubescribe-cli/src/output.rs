@@ -92,9 +92,10 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
     })
 }
 
-/// Makes `println!` on a closed standard output end the process quietly
-/// with status 0 instead of panicking ("failed printing to stdout: Broken
-/// pipe"); every other panic is reported as before.
+/// Makes `println!` on a closed standard output (and `eprintln!` on a
+/// closed standard error: `generate … 2>&1 | head -1`) end the process
+/// quietly with status 0 instead of panicking ("failed printing to stdout:
+/// Broken pipe"); every other panic is reported as before.
 pub fn quiet_on_closed_stdout() {
     let default = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
@@ -104,7 +105,10 @@ pub fn quiet_on_closed_stdout() {
             .map(String::as_str)
             .or_else(|| info.payload().downcast_ref::<&str>().copied())
             .unwrap_or("");
-        if message.starts_with("failed printing to stdout") && message.contains("Broken pipe") {
+        let closed = ["failed printing to stdout", "failed printing to stderr"]
+            .iter()
+            .any(|p| message.starts_with(p));
+        if closed && message.contains("Broken pipe") {
             std::process::exit(0);
         }
         default(info);

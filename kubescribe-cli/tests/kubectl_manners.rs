@@ -3,7 +3,7 @@
 //! durations; `--cluster NAME` and the old switch's error; a wrong
 //! `--context` named with the contexts there are; unknown kinds in plain
 //! words; `validate -o junit|tap|name` and `--summary`; a closed standard
-//! output ends quietly.
+//! output or error ends quietly.
 
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
@@ -273,6 +273,31 @@ fn a_closed_standard_output_ends_quietly() {
         .unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     assert!(o.stderr.is_empty(), "{}", text(&o.stderr));
+}
+
+#[test]
+fn a_closed_standard_error_ends_quietly_too() {
+    // `generate … 2>&1 | head -1`: its progress notes go to a pipe already
+    // closed (it panicked, exit 101).
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let home = tempfile::tempdir().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_kubescribe"))
+        .args([
+            "generate",
+            "--intent",
+            "nginx (app=nginx, namespace shop) must never modify its configuration under /etc/nginx/",
+            "--events",
+            "examples/events/falco.jsonl",
+            "examples/manifests/shop.yaml",
+        ])
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+        .env("HOME", home.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::from(writer))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0));
 }
 
 #[test]
