@@ -69,3 +69,18 @@ fn keeping_pods_off_a_peer_past_their_aside_is_a_block() {
     );
     assert_eq!(i.action, Action::Block);
 }
+
+#[test]
+fn a_symptom_of_ours_is_no_block() {
+    // "our … can't upload … anymore" reports what broke; it was read as a
+    // block of the very host the ask allows.
+    let i = parsed(
+        "hey @platform :wave: since the egress lockdown our build jobs can't upload artifacts anymore:\nError: connect ETIMEDOUT 203.0.113.7:443\nthe uploader folks say that error just means \"you might be behind a firewall\" (https://example.com/issues/64). could the builder pods (app=builder, ns ci) be allowed to reach artifacts.example.com on 443? just that host pls, nothing else",
+    );
+    assert_eq!(i.action, Action::Allow);
+    // Said as the new rule, it still blocks.
+    let i = parsed(
+        "For the dev pods (app=dev, namespace dev): after this change they can't reach 10.0.0.0/8 anymore.",
+    );
+    assert_eq!(i.action, Action::Block);
+}
