@@ -658,6 +658,19 @@ impl<'a> Parser<'a> {
         // "a Calico policy that logs every inbound connection …": the verb
         // (not "the logs").
         let logs_verb = l == "logs" && matches!(self.prev_low(i), "that" | "which");
+        // "instance manager log:", "the controller's logs:": the name of
+        // what is pasted next, a noun (not "Log: every connection …").
+        if matches!(l, "log" | "logs")
+            && (self.toks[i].text.ends_with(':') || self.text[self.toks[i].end..].starts_with(':'))
+            && i > 0
+            && !self.ends_clause(i - 1)
+            && self
+                .prev_low(i)
+                .chars()
+                .all(|c| c.is_ascii_alphabetic() || c == '\'')
+        {
+            return None;
+        }
         let act = if ALLOW_WORDS.contains(&l) || grants_access {
             Action::Allow
         } else if BLOCK_WORDS.contains(&l) || keep_from || kept_off {

@@ -225,6 +225,7 @@ pub(super) fn without_untouched(text: &str) -> Option<String> {
                     || out_of_scope(&w)
                     || effect_after(&w)
                     || not_isolating(&w)
+                    || posture_landed(&w)
                     || keeps_using_port(&w)
                     || lives_elsewhere(&w)
             })
@@ -584,6 +585,48 @@ fn still_lands(words: &[String]) -> bool {
                 && matches!(prep.as_str(), "to" | "in" | "into" | "under")
                 && path.starts_with('/')
     )
+}
+
+/// "since the default-deny landed", "our db keeps crashlooping since the
+/// lockdown was rolled out": when the trouble began, history, no ask (its
+/// "deny" is no action). The clause says no action before it.
+fn posture_landed(words: &[String]) -> bool {
+    use super::lexicon::{ALLOW_WORDS, AUDIT_WORDS, BLOCK_WORDS};
+    let w: Vec<&str> = words.iter().map(String::as_str).collect();
+    let Some(at) = w.iter().position(|x| matches!(*x, "since" | "after")) else {
+        return false;
+    };
+    if w[..at]
+        .iter()
+        .any(|x| ALLOW_WORDS.contains(x) || BLOCK_WORDS.contains(x) || AUDIT_WORDS.contains(x))
+    {
+        return false;
+    }
+    let rest = &w[at + 1..];
+    rest.len() <= 7
+        && rest.iter().any(|x| {
+            matches!(
+                *x,
+                "default-deny" | "deny-all" | "lockdown" | "netpol" | "policy" | "policies"
+            )
+        })
+        && rest.iter().any(|x| {
+            matches!(
+                *x,
+                "landed"
+                    | "merged"
+                    | "applied"
+                    | "rolled"
+                    | "went"
+                    | "shipped"
+                    | "deployed"
+                    | "enabled"
+                    | "arrived"
+            )
+        })
+        && !rest
+            .iter()
+            .any(|x| x.contains(['/', '=']) || x.chars().any(|c| c.is_ascii_digit()))
 }
 
 /// "without putting the pods into default-deny", "without isolating

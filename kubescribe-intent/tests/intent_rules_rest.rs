@@ -84,3 +84,18 @@ fn a_symptom_of_ours_is_no_block() {
     );
     assert_eq!(i.action, Action::Block);
 }
+
+#[test]
+fn when_the_trouble_began_and_the_log_pasted_are_no_actions() {
+    // "since the default-deny landed" is history (its "deny" clashed with
+    // the ask's "let"); "operator log:" names what is pasted next (it was
+    // read as "log" the traffic: an audit).
+    let i = parsed(
+        "hi :wave: our billing db keeps restarting since the default-deny landed. operator log:\n{\"level\":\"error\",\"msg\":\"dial tcp 10.96.0.1:443: i/o timeout\"}\ncan you let the db pods (app=billing-db, ns billing) reach 10.96.0.1 on 443? thanks!",
+    );
+    assert_eq!(i.action, Action::Allow);
+    assert_eq!(i.resources.cidrs, vec!["10.96.0.1/32".to_string()]);
+    // A heading "Log:" still asks.
+    let i = parsed("Log: every connection to the db pods (app=db, ns billing) on 5432.");
+    assert_eq!(i.action, Action::Audit);
+}
