@@ -137,6 +137,13 @@ fn inline_commands(text: &str, out: &mut Vec<(usize, usize)>) {
                 _,
                 ..,
             ] => true,
+            // `docker run -p 21:21 -e "PUBLICHOST=localhost" …`: how an image
+            // is started outside the cluster.
+            [
+                "docker" | "podman" | "nerdctl",
+                "run" | "exec" | "ps" | "inspect" | "logs",
+                ..,
+            ] => true,
             _ => false,
         };
         if looks_up {

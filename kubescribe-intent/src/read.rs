@@ -25,10 +25,8 @@ pub fn parse_intent_with(
     // Rules given as a Markdown table are read as the list items they
     // stand for; the entities found there are mapped back to their cells.
     let table = tables::rewritten(text);
-    if let Some(open) = table.as_ref().and_then(|t| t.undecided.as_ref()) {
-        return Err(IntentParseError::Missing(vec![format!(
-            "what to do: the table's Action column says \"{open}\"; allow, audit or block?"
-        )]));
+    if let Some(t) = table.as_ref().filter(|t| !t.missing.is_empty()) {
+        return Err(IntentParseError::Missing(t.missing.clone()));
     }
     let read = table.as_ref().map_or(text, |t| t.text.as_str());
     // The parts read may have blanks where the input had background or

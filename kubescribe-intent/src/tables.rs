@@ -24,6 +24,12 @@ enum Column {
     Who,
     Binary,
     Capability,
+    /// An address with no side said ("IP Address", "CIDR"): the prose
+    /// says which side it is.
+    Peer,
+    /// A port column named for its protocol ("TCP", "UDP").
+    TcpPort,
+    UdpPort,
     /// Descriptions ("Purpose", "Notes"): background, not rules.
     Comment,
 }
@@ -36,6 +42,35 @@ fn column(header: &str) -> Column {
         .replace("(s)", "s");
     let h = h.trim();
     let has = |w: &[&str]| w.contains(&h);
+    // ("Server Name", "Service Name": what a row is called, beside the
+    // column that gives its address or port.)
+    if h.ends_with("name") || h.ends_with("names") {
+        return Column::Comment;
+    }
+    if has(&["tcp", "tcp port", "tcp ports"]) {
+        return Column::TcpPort;
+    }
+    if has(&["udp", "udp port", "udp ports"]) {
+        return Column::UdpPort;
+    }
+    if has(&[
+        "ip",
+        "ips",
+        "ip address",
+        "ip addresses",
+        "address",
+        "addresses",
+        "cidr",
+        "cidrs",
+        "network",
+        "networks",
+        "subnet",
+        "subnets",
+        "ip range",
+        "ip ranges",
+    ]) {
+        return Column::Peer;
+    }
     if has(&[
         "source",
         "sources",
@@ -65,6 +100,18 @@ fn column(header: &str) -> Column {
         "upstream",
         "allowed to",
         "remote",
+        "host",
+        "hosts",
+        "hostname",
+        "hostnames",
+        "fqdn",
+        "fqdns",
+        "domain",
+        "domains",
+        "server",
+        "servers",
+        "endpoint",
+        "endpoints",
     ]) {
         Column::Destination
     } else if h.contains("port") {
@@ -85,7 +132,6 @@ fn column(header: &str) -> Column {
         "directory",
         "directories",
         "dir",
-        "location",
     ]) {
         Column::Path
     } else if has(&[
@@ -190,8 +236,9 @@ struct Piece {
 pub(super) struct Rewrite {
     pub(super) text: String,
     pieces: Vec<Piece>,
-    /// An Action cell that leaves the action open ("TBD", "?").
-    pub(super) undecided: Option<String>,
+    /// What the table leaves open, as the parser's refusals say it: an
+    /// Action cell "TBD", a Port cell that names no number.
+    pub(super) missing: Vec<String>,
 }
 
 impl Rewrite {
@@ -239,6 +286,12 @@ impl Rewrite {
                 copied: false,
             });
             self.text.push_str(words);
+        }
+    }
+
+    fn leave_open(&mut self, what: String) {
+        if !self.missing.contains(&what) {
+            self.missing.push(what);
         }
     }
 
@@ -307,6 +360,15 @@ fn transport(cell: &str) -> Option<&'static str> {
             | "http(s)"
     )
     .then_some("TCP")
+}
+
+/// Whether a cell gives a range another row could carve from: a CIDR
+/// block (`10.0.0.0/8`) or a port range (`30000-30009`).
+fn range(cell: &str) -> bool {
+    let b = cell.as_bytes();
+    (1..b.len().saturating_sub(1)).any(|i| {
+        matches!(b[i], b'/' | b'-') && b[i - 1].is_ascii_digit() && b[i + 1].is_ascii_digit()
+    })
 }
 
 /// Whether an Action cell leaves the action open ("TBD", "?", "pending").
@@ -391,7 +453,7 @@ pub(super) fn rewritten(text: &str) -> Option<Rewrite> {
     let mut rw = Rewrite {
         text: String::with_capacity(text.len() + 64),
         pieces: Vec::new(),
-        undecided: None,
+        missing: Vec::new(),
     };
     let mut copied_to = 0;
     let mut i = 0;
@@ -440,18 +502,24 @@ type Row = ((usize, usize), Vec<(usize, usize)>);
 
 /// Whether prose says to block, log or not do something ("must never run",
 /// "log who connects"): then rows without an action take the prose's.
+/// ("nothing else", "nowhere else", "not by name" say no action: they
+/// bound an allow-list or say how.)
 fn prose_acts(prose: &str) -> bool {
-    prose
+    let words: Vec<String> = prose
         .split(|c: char| !c.is_ascii_alphabetic() && c != '\'')
+        .filter(|w| !w.is_empty())
         .map(str::to_ascii_lowercase)
-        .any(|w| {
-            BLOCK_WORDS.contains(&w.as_str())
-                || AUDIT_WORDS.contains(&w.as_str())
-                || matches!(
-                    w.as_str(),
-                    "not" | "never" | "no" | "nothing" | "don't" | "mustn't" | "can't" | "cannot"
-                )
-        })
+        .collect();
+    words.iter().enumerate().any(|(i, w)| {
+        let next = words.get(i + 1).map_or("", String::as_str);
+        BLOCK_WORDS.contains(&w.as_str())
+            || AUDIT_WORDS.contains(&w.as_str())
+            || matches!(
+                w.as_str(),
+                "never" | "don't" | "mustn't" | "shouldn't" | "can't" | "cannot"
+            )
+            || matches!(w.as_str(), "must" | "should" | "may" | "can" | "will") && next == "not"
+    })
 }
 
 /// A Source cell that names its peers by a common noun alone ("SOC
@@ -516,7 +584,32 @@ fn write_rows(rw: &mut Rewrite, text: &str, cols: &[Column], rows: &[Row], allow
         let catch_all = named
             .iter()
             .all(|c| matches!(c, Column::Destination | Column::Capability));
-        if allows && verb_of(r) == Some("block") && named.len() <= 1 && catch_all {
+        // A "no" row of an allow-list ("/usr/local/bin/npm | no", "9160 |
+        // ✗") says what the list shuts out: where every allowed row names
+        // a value of each column it names, and none of them is a range it
+        // could carve from (10.0.0.0/8, 30000-30009, "any").
+        let shut_out = named.iter().all(|&c| {
+            rows.iter()
+                .filter(|a| verb_of(a) == Some("allow"))
+                .all(|a| cell(a, c).is_some_and(|(f, t)| !any(&text[f..t]) && !range(&text[f..t])))
+        });
+        // (Never one that carves from an allowed range: "10.0.0.0/8 |
+        // allow", "10.1.0.0/16 | deny".)
+        let carves = named.iter().any(|&c| {
+            rows.iter()
+                .filter(|a| verb_of(a) == Some("allow"))
+                .any(|a| cell(a, c).is_some_and(|(f, t)| range(&text[f..t])))
+        });
+        if allows
+            && verb_of(r) == Some("block")
+            && !carves
+            && (named.len() <= 1 && catch_all || shut_out)
+        {
+            continue;
+        }
+        // "Writable: yes" beside rows that are not: left as it is.
+        let writable = |r: &Row| cell(r, Column::Writable).and_then(|(f, t)| verb(&text[f..t]));
+        if writable(r) == Some("allow") && rows.iter().any(|o| writable(o) == Some("block")) {
             continue;
         }
         let row = r.0;
@@ -524,7 +617,18 @@ fn write_rows(rw: &mut Rewrite, text: &str, cols: &[Column], rows: &[Row], allow
         first = false;
         rw.insert("- ", row);
         if let Some((f, t)) = cell(r, Column::Action).filter(|&(f, t)| open(&text[f..t])) {
-            rw.undecided.get_or_insert(text[f..t].to_string());
+            rw.leave_open(format!(
+                "what to do: the table's Action column says \"{}\"; allow, audit or block?",
+                &text[f..t]
+            ));
+        }
+        if let Some((f, t)) = cell(r, Column::Port).filter(|&(f, t)| {
+            !any(&text[f..t]) && !text[f..t].contains(|c: char| c.is_ascii_digit())
+        }) {
+            rw.leave_open(format!(
+                "which port: \"{}\" names no port; give its number (e.g. `port 5432`)",
+                &text[f..t]
+            ));
         }
         match cell(r, Column::Action) {
             Some((f, t)) => {
@@ -605,6 +709,19 @@ fn write_rows(rw: &mut Rewrite, text: &str, cols: &[Column], rows: &[Row], allow
                     if c == Column::Source && vague(&text[f..t]) {
                         rw.insert("the ", row);
                     }
+                    rw.copy(text, f, t);
+                    rw.insert(" ", row);
+                }
+            }
+            if let Some((f, t)) = cell(r, Column::Peer).filter(|&(f, t)| !any(&text[f..t])) {
+                rw.copy(text, f, t);
+                rw.insert(" ", row);
+            }
+            for (c, proto) in [(Column::TcpPort, "TCP"), (Column::UdpPort, "UDP")] {
+                if let Some((f, t)) = cell(r, c).filter(|&(f, t)| !any(&text[f..t])) {
+                    rw.insert("on ", row);
+                    rw.insert(proto, (f, t));
+                    rw.insert(" ", row);
                     rw.copy(text, f, t);
                     rw.insert(" ", row);
                 }

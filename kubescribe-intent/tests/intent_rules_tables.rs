@@ -147,3 +147,108 @@ Anything else must not reach 15010.",
     assert_eq!(i.action, Action::Allow);
     assert_eq!(i.resources.peers.len(), 1);
 }
+
+#[test]
+fn the_no_rows_of_an_allow_list_are_what_it_shuts_out() {
+    // "Host" is where the pods go; the ✗ rows and "anything else" go.
+    let i = parsed(
+        "Lock the egress of the scanner pods (app=scanner, namespace scan) down to the yes rows:\n\n\
+| Host | Port | Protocol | Allowed |\n\
+|---|---|---|---|\n\
+| ghcr.io | 443 | TCP | ✓ |\n\
+| mirror.example.org | 443 | TCP | ✗ |\n\
+| anything else | any | any | ✗ |\n",
+    );
+    assert_eq!(i.action, Action::Allow);
+    assert_eq!(i.direction, Some(Direction::Egress));
+    assert_eq!(i.resources.fqdns, vec!["ghcr.io".to_string()]);
+    // A process table's "no" rows too.
+    let i = parsed(
+        "In the api pods (app=api, namespace shop) this is the complete list of what may start:\n\n\
+| Executable | Allowed |\n\
+|---|---|\n\
+| /usr/local/bin/node | yes |\n\
+| /bin/sh | no |\n",
+    );
+    assert_eq!(i.action, Action::Allow);
+    assert_eq!(
+        i.resources.binaries,
+        vec!["/usr/local/bin/node".to_string()]
+    );
+}
+
+#[test]
+fn a_no_row_that_carves_from_an_allowed_range_is_not_dropped() {
+    // Dropping it would allow all of 10.0.0.0/8.
+    let r = parse_intent(
+        "Egress of the jobs (app=job, namespace batch):\n\n\
+| Destination | Action |\n\
+|---|---|\n\
+| 10.0.0.0/8 | allow |\n\
+| 10.1.0.0/16 | deny |\n",
+    );
+    if let Ok(p) = &r {
+        assert!(
+            p.intent.action != Action::Allow || p.intent.deny.is_some(),
+            "{:?}",
+            p.intent
+        );
+    }
+}
+
+#[test]
+fn columns_named_for_an_address_a_protocol_or_what_a_row_is_called() {
+    // "Server Name" names the row, "IP Address" is the peer; TCP and UDP
+    // columns hold ports of their protocol ("None": none).
+    let i = parsed(
+        "The chrony pods (app: chrony) in namespace timesync may send NTP to these two and nowhere else:\n\n\
+| Server Name | IP Address | Port | Protocol |\n\
+|---|---|---|---|\n\
+| time-a.example.gov | 192.0.2.28 | 123 | UDP |\n\
+| time-b.example.gov | 192.0.2.29 | 123 | UDP |\n",
+    );
+    assert_eq!(i.action, Action::Allow);
+    assert!(i.resources.fqdns.is_empty(), "{:?}", i.resources.fqdns);
+    assert_eq!(i.resources.cidrs.len(), 2);
+    assert_eq!(port_protocols(&i), vec![(123, Protocol::Udp)]);
+    let i = parsed(
+        "As a Calico policy for the sso pods (app=sso, namespace iam): log their connections to 10.20.0.10 on the TCP ports in the table.\n\n\
+| Service Name | UDP | TCP | Action |\n\
+|---|---|---|---|\n\
+| LDAP | None | 389 | Log |\n\
+| LDAPS | None | 636 | Log |\n",
+    );
+    assert_eq!(i.action, Action::Audit);
+    let mut ports = port_protocols(&i);
+    ports.sort();
+    assert_eq!(ports, vec![(389, Protocol::Tcp), (636, Protocol::Tcp)]);
+}
+
+#[test]
+fn writable_rows_stay_as_they_are_and_a_port_without_a_number_is_asked_for() {
+    let i = parsed(
+        "Nothing should change the config at runtime. For the grafana pods (app=grafana, namespace obs):\n\n\
+| Directory | Writable | Notes |\n\
+|---|---|---|\n\
+| /etc/grafana/ | no | config |\n\
+| /var/lib/grafana/ | yes | sqlite db |\n",
+    );
+    assert_eq!(i.action, Action::Block);
+    assert_eq!(i.resources.dirs, vec!["/etc/grafana/".to_string()]);
+    let e = refused(
+        "For the controller pods (app=ctl, namespace ci):\n\n\
+| Source | Port | Protocol | Action |\n\
+|---|---|---|---|\n\
+| agents (role=agent) | the agent listener port | TCP | allow |\n",
+    );
+    assert!(e.contains("which port"), "{e}");
+}
+
+#[test]
+fn a_docker_run_line_in_backticks_names_no_workload() {
+    let i = parsed(
+        "The upstream README starts it with `docker run -d -p 21:21 -e \"PUBLICHOST=localhost\" ftpd`. In the cluster that's the ftpd pods, app=ftpd in namespace files. Only 198.51.100.0/24 may reach port 21 on them.",
+    );
+    assert_eq!(i.scope.labels.get("app").map(String::as_str), Some("ftpd"));
+    assert!(!i.scope.labels.contains_key("PUBLICHOST"));
+}
