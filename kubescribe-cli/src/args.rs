@@ -963,10 +963,25 @@ Intent forms (docs/intents.md):
           plan:\" steps that ask are the ask; a compliance control or threat-model row
           quoted before the ask is background (\"for the certification audit\" is no
           audit)
+  tables  a Markdown table of rules (| Source | Port | Protocol | Action |, | Host |
+          Port | Allowed? |, | Path | Access | Who |, | Directory | Writable |,
+          | Executable | Allowed |, | Capability | Keep |, TCP/UDP columns): each row
+          is read as the rule it states, the sentence around it names the pods; no
+          Action column: what it lists is allowed (unless the prose blocks or logs);
+          an allow-list's no/✗ rows and \"any | any | deny\" go (never one carving
+          from an allowed range); Name/Notes/Purpose columns and quoted doc
+          sentences beside it are background; an Action cell TBD, a Port cell with
+          no number and sources said by a common noun (\"jump hosts\") are refused
   session a pasted terminal session ($ kubectl -n db ... -- ps, netstat, ls -l,
           kubectl get svc -o wide): its commands are no programs of the ask; what the
           ask points at counts (\"the /tmp binaries in that ps\", \"that foreign
-          address\", \"the pods behind that service\"), and -n db names the namespace
+          address\", \"the pods behind that service\"), and -n db names the namespace;
+          a command quoted inline to look things up (`k -n x get pod`, `docker run
+          ...`) names nothing
+  rest    X is blocked, everything else is allowed (a block of X); allow X,
+          everything else is not allowed / anything else must not reach it / anything
+          without that label is kept off (an allow-list of X); \"since the
+          default-deny landed\", \"our jobs can't upload anymore\" (history, symptoms)
   bounds  8443 stays open; LDAPS on 636 stays; /srv/data/ stays writable; it keeps writing to /tmp/;
           all other traffic has to keep flowing; incoming traffic stays as it is;
           TCP 11211 stays as it is; nothing else inbound, 9001 included
