@@ -271,6 +271,30 @@ impl<'a> Parser<'a> {
             {
                 return None;
             }
+            // "Our SIEM can't see pod traffic", "we cannot tell which …": what
+            // someone is unable to know or do, no ask to block.
+            if matches!(
+                next,
+                "see"
+                    | "tell"
+                    | "detect"
+                    | "find"
+                    | "know"
+                    | "figure"
+                    | "reproduce"
+                    | "understand"
+                    | "wait"
+                    | "afford"
+                    | "remember"
+                    | "trust"
+                    | "say"
+                    | "explain"
+                    | "verify"
+                    | "confirm"
+                    | "guarantee"
+            ) {
+                return None;
+            }
             // "our build jobs can't upload sourcemaps anymore": a symptom
             // of ours reported, what broke, no ask. (Not "after this change,
             // dev pods can't reach prod anymore": the new rule said.)

@@ -149,3 +149,28 @@ mod tests {
         }
     }
 }
+
+/// The lines of a task list ("- [x] `kustomize build` renders", "- [ ]
+/// Watch one job finish after merge"), as byte ranges: a pull request's
+/// checklist, the author's to-do. (Not one under an acceptance-criteria
+/// heading: those items are the ask.)
+pub(super) fn task_items(text: &str) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    let mut under_criteria = false;
+    for line in text.split_inclusive('\n') {
+        let body = line.trim_start();
+        let item = ["- [ ]", "- [x]", "- [X]", "* [ ]", "* [x]", "* [X]"]
+            .iter()
+            .any(|m| body.starts_with(m));
+        if item {
+            if !under_criteria {
+                out.push((at, at + line.trim_end().len()));
+            }
+        } else if !body.trim().is_empty() {
+            under_criteria = criteria_heading(body) || body.trim_end().ends_with(':');
+        }
+        at += line.len();
+    }
+    out
+}

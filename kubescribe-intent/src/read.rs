@@ -63,6 +63,21 @@ fn parse_read_parts(
     let bounded = untouched::without_untouched(text);
     let text = bounded.as_deref().unwrap_or(text);
     let mut resolver = resolver;
+    // A pull request's checklist ("- [ ] Watch one transcode job finish"):
+    // the author's to-do, not the ask, when the rest says a whole intent.
+    if let Some(unticked) = masks::blanked(text, &criteria::task_items(text)) {
+        let again: Option<&mut dyn PodResolver> = match resolver {
+            Some(ref mut r) => Some(&mut **r),
+            None => None,
+        };
+        if let Ok(mut p) = parse_read_parts(&unticked, again)
+            && sentences::complete(&p)
+        {
+            p.assumptions
+                .push("a checklist's items read as the author's to-do, not the ask".into());
+            return Ok(p);
+        }
+    }
     // A commit message whose body says a whole intent: the body is the ask,
     // the subject line its summary.
     if let Some(body) = commit::body_alone(text) {

@@ -18,7 +18,9 @@ impl<'a> Parser<'a> {
         // need or how they were set up, none named.
         let head = if prev == "the" {
             Some(i - 1)
-        } else if i >= 2 && self.low(i - 2) == "the" && prev.chars().all(|c| c.is_ascii_lowercase())
+        } else if i >= 2
+            && self.low(i - 2) == "the"
+            && prev.chars().all(|c| c.is_ascii_lowercase() || c == '-')
         {
             Some(i - 2)
         } else {
@@ -39,6 +41,10 @@ impl<'a> Parser<'a> {
                     | "destinations"
                     | "servers"
                     | "systems"
+                    | "providers"
+                    | "vendors"
+                    | "partners"
+                    | "sources"
             )
             && (i + 1..(i + 6).min(self.toks.len()))
                 .take_while(|&k| k == i + 1 || !self.ends_clause(k - 1))

@@ -99,3 +99,36 @@ fn when_the_trouble_began_and_the_log_pasted_are_no_actions() {
     let i = parsed("Log: every connection to the db pods (app=db, ns billing) on 5432.");
     assert_eq!(i.action, Action::Audit);
 }
+
+#[test]
+fn what_someone_cannot_see_is_no_block() {
+    // "can't see pod traffic" was read as a block of the traffic the ask
+    // wants logged.
+    let i = parsed(
+        "Our SIEM can't see pod traffic, so for the search pods (app=search, namespace catalog) log every outgoing connection on 389 or 636. Don't block anything yet.",
+    );
+    assert_eq!(i.action, Action::Audit);
+}
+
+#[test]
+fn a_pull_requests_checklist_is_the_authors_to_do() {
+    // "Watch one job finish" was read as "watch" the traffic: an audit.
+    let i = parsed(
+        "feat(media): egress policy for the workers\n\n## What\nThe worker pods (app=worker, namespace media) may only connect to the server pods (app=server) on 8266.\n\n## Checklist\n- [x] `kustomize build apps/media` renders\n- [ ] Watch one job finish after merge\n",
+    );
+    assert_eq!(i.action, Action::Allow);
+    // Under an acceptance-criteria heading the items are the ask.
+    let i = parsed(
+        "Acceptance criteria (the db pods, app=db, namespace shop):\n- [ ] the db pods take connections only from app=api, and only on 5432\n",
+    );
+    assert_eq!(i.action, Action::Allow);
+    assert_eq!(i.resources.ports[0].port, 5432);
+}
+
+#[test]
+fn the_providers_we_have_configured_name_no_peer() {
+    let e = parse_helpers::refused(
+        "folio: egress allow-list\n\n## What\nRestrict egress of the portfolio pods (app=folio, namespace finance) to the market-data providers we have configured; everything else leaving the pod gets dropped.\n\n## Why\nThe pod shouldn't be able to talk to anything beyond its data sources.\n\n- [ ] Get the provider list from whoever set up the data sources",
+    );
+    assert!(e.contains("which traffic"), "{e}");
+}
