@@ -88,6 +88,31 @@ pub(super) fn blank_line_between(text: &str, from: usize, to: usize) -> bool {
     between[tail.len()..].matches('\n').count() >= 2
 }
 
+/// The lines of a task list ("- [x] `kustomize build` renders", "- [ ]
+/// Watch one job finish after merge"), as byte ranges: a pull request's
+/// checklist, the author's to-do. (Not one under an acceptance-criteria
+/// heading: those items are the ask.)
+pub(super) fn task_items(text: &str) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    let mut under_criteria = false;
+    for line in text.split_inclusive('\n') {
+        let body = line.trim_start();
+        let item = ["- [ ]", "- [x]", "- [X]", "* [ ]", "* [x]", "* [X]"]
+            .iter()
+            .any(|m| body.starts_with(m));
+        if item {
+            if !under_criteria {
+                out.push((at, at + line.trim_end().len()));
+            }
+        } else if !body.trim().is_empty() {
+            under_criteria = criteria_heading(body) || body.trim_end().ends_with(':');
+        }
+        at += line.len();
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -148,29 +173,4 @@ mod tests {
             assert!(!list_item(s), "{s}");
         }
     }
-}
-
-/// The lines of a task list ("- [x] `kustomize build` renders", "- [ ]
-/// Watch one job finish after merge"), as byte ranges: a pull request's
-/// checklist, the author's to-do. (Not one under an acceptance-criteria
-/// heading: those items are the ask.)
-pub(super) fn task_items(text: &str) -> Vec<(usize, usize)> {
-    let mut out = Vec::new();
-    let mut at = 0;
-    let mut under_criteria = false;
-    for line in text.split_inclusive('\n') {
-        let body = line.trim_start();
-        let item = ["- [ ]", "- [x]", "- [X]", "* [ ]", "* [x]", "* [X]"]
-            .iter()
-            .any(|m| body.starts_with(m));
-        if item {
-            if !under_criteria {
-                out.push((at, at + line.trim_end().len()));
-            }
-        } else if !body.trim().is_empty() {
-            under_criteria = criteria_heading(body) || body.trim_end().ends_with(':');
-        }
-        at += line.len();
-    }
-    out
 }
