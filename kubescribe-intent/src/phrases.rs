@@ -423,6 +423,8 @@ impl<'a> Parser<'a> {
         let negated = words
             .iter()
             .any(|w| matches!(*w, "not" | "never" | "no" | "cannot" | "can't"));
+        // (Values in it say what stays open — "everything else may still
+        // reach them on 8080" — as "8443 stays open" does: left alone.)
         (allowed && !negated).then_some(end)
     }
 

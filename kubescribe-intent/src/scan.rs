@@ -311,13 +311,13 @@ impl<'a> Parser<'a> {
                 i = next_tok;
                 continue;
             }
-            // "everything else: denied", "…, rest blocked": the allow-list's
-            // posture.
             // "…, everything else may still reach them": the block's edge.
             if let Some(k) = self.else_allowed(i, n) {
                 i = k;
                 continue;
             }
+            // "everything else: denied", "…, rest blocked": the allow-list's
+            // posture.
             if let Some(k) = self.else_denied(a, i, n) {
                 i = k;
                 continue;
