@@ -967,7 +967,8 @@ Intent forms (docs/intents.md):
           Port | Allowed? |, | Path | Access | Who |, | Directory | Writable |,
           | Executable | Allowed |, | Capability | Keep |, TCP/UDP columns): each row
           is read as the rule it states, the sentence around it names the pods; no
-          Action column: what it lists is allowed (unless the prose blocks or logs);
+          Action column: allowed when the prose says only/exactly/may, else the
+          prose's action (refused when it says none);
           an allow-list's no/✗ rows and \"any | any | deny\" go (never one carving
           from an allowed range); Name/Notes/Purpose columns and quoted doc
           sentences beside it are background; an Action cell TBD, a Port cell with

@@ -484,10 +484,12 @@ pub(super) fn rewritten(text: &str) -> Option<Rewrite> {
         any_table = true;
         rw.copy_prose(text, copied_to, lines[i].0);
         // Without an Action column, the prose says what to do with the
-        // rows; when it says nothing of it, the table lists what is allowed
-        // (an access matrix).
-        let prose_acts = prose_acts(&rw.text) || prose_acts(&text[lines[j - 1].1..]);
-        write_rows(&mut rw, text, &cols, &rows, !prose_acts);
+        // rows; when it bounds them as allowed ("only", "exactly this",
+        // "may") and says no other action, the table lists what is allowed
+        // (an access matrix). Otherwise the rows take no verb of their own.
+        let prose = format!("{} {}", rw.text, &text[lines[j - 1].1..]);
+        let allow_rows = allow_cue(&prose) && !prose_acts(&prose);
+        write_rows(&mut rw, text, &cols, &rows, allow_rows);
         copied_to = lines[j - 1].1;
         i = j;
     }
@@ -505,21 +507,54 @@ type Row = ((usize, usize), Vec<(usize, usize)>);
 /// ("nothing else", "nowhere else", "not by name" say no action: they
 /// bound an allow-list or say how.)
 fn prose_acts(prose: &str) -> bool {
-    let words: Vec<String> = prose
-        .split(|c: char| !c.is_ascii_alphabetic() && c != '\'')
-        .filter(|w| !w.is_empty())
-        .map(str::to_ascii_lowercase)
-        .collect();
+    let words = prose_words(prose);
     words.iter().enumerate().any(|(i, w)| {
         let next = words.get(i + 1).map_or("", String::as_str);
         BLOCK_WORDS.contains(&w.as_str())
             || AUDIT_WORDS.contains(&w.as_str())
             || matches!(
                 w.as_str(),
-                "never" | "don't" | "mustn't" | "shouldn't" | "can't" | "cannot"
+                "never"
+                    | "don't"
+                    | "mustn't"
+                    | "shouldn't"
+                    | "can't"
+                    | "cannot"
+                    | "revoke"
+                    | "remove"
+                    | "ban"
+                    | "quarantine"
             )
             || matches!(w.as_str(), "must" | "should" | "may" | "can" | "will") && next == "not"
+            // "must be kept away from …", "keep them off these hosts".
+            || matches!(w.as_str(), "keep" | "keeps" | "kept")
+                && words[i + 1..]
+                    .iter()
+                    .take(4)
+                    .any(|x| matches!(x.as_str(), "off" | "out" | "away"))
     })
+}
+
+/// Whether prose bounds the rows as allowed: an allow word, "only",
+/// "exactly", "may"/"can", an access matrix, "lock … down to".
+fn allow_cue(prose: &str) -> bool {
+    let words = prose_words(prose);
+    words.iter().enumerate().any(|(i, w)| {
+        ALLOW_WORDS.contains(&w.as_str())
+            || matches!(
+                w.as_str(),
+                "only" | "exactly" | "may" | "can" | "matrix" | "allowed" | "permitted"
+            )
+            || w == "lock" && words[i + 1..].iter().take(4).any(|x| x == "down")
+    })
+}
+
+fn prose_words(prose: &str) -> Vec<String> {
+    prose
+        .split(|c: char| !c.is_ascii_alphabetic() && c != '\'')
+        .filter(|w| !w.is_empty())
+        .map(str::to_ascii_lowercase)
+        .collect()
 }
 
 /// A Source cell that names its peers by a common noun alone ("SOC
@@ -559,7 +594,7 @@ fn vague(cell: &str) -> bool {
         )
 }
 
-fn write_rows(rw: &mut Rewrite, text: &str, cols: &[Column], rows: &[Row], allow_by_default: bool) {
+fn write_rows(rw: &mut Rewrite, text: &str, cols: &[Column], rows: &[Row], allow_rows: bool) {
     let cell = |r: &Row, c: Column| {
         cols.iter()
             .position(|&k| k == c)
@@ -638,7 +673,7 @@ fn write_rows(rw: &mut Rewrite, text: &str, cols: &[Column], rows: &[Row], allow
                 }
                 rw.insert(" ", row);
             }
-            None if allow_by_default
+            None if allow_rows
                 && !cols.contains(&Column::Access)
                 && !cols.contains(&Column::Writable) =>
             {

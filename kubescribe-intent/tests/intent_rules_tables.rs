@@ -252,3 +252,22 @@ fn a_docker_run_line_in_backticks_names_no_workload() {
     assert_eq!(i.scope.labels.get("app").map(String::as_str), Some("ftpd"));
     assert!(!i.scope.labels.contains_key("PUBLICHOST"));
 }
+
+#[test]
+fn a_table_without_an_action_column_is_allowed_only_when_the_prose_bounds_it_so() {
+    // These read as allows of the hosts to keep away.
+    let i = parsed(
+        "These hosts must be kept away from the build pods (app=builder, namespace ci):\n\n\
+| Host | Port |\n\
+|---|---|\n\
+| evil.example.com | 443 |\n",
+    );
+    assert_eq!(i.action, Action::Block);
+    for t in [
+        "Revoke access to these for the build pods (app=builder, namespace ci):\n\n| Host | Port |\n|---|---|\n| evil.example.com | 443 |\n",
+        "For the build pods (app=builder, namespace ci):\n\n| Host | Port |\n|---|---|\n| evil.example.com | 443 |\n",
+    ] {
+        let e = refused(t);
+        assert!(e.contains("what to do"), "{e}");
+    }
+}
