@@ -63,7 +63,9 @@ fn sentence_spans(text: &str) -> Vec<(usize, usize)> {
         // question.
         let semicolon_command = c == b';' && (imperative(&text[i + 1..]) || how_to(&text[i + 1..]));
         // "… and auto add.' We turned …": a quotation's closing mark goes
-        // with the sentence it ends.
+        // with the sentence it ends. (`i` may then sit inside a closing
+        // "”": what comes before the mark is read from `mark`.)
+        let mark = i;
         if end_mark {
             let closers = text[i + 1..]
                 .chars()
@@ -80,7 +82,7 @@ fn sentence_spans(text: &str) -> Vec<(usize, usize)> {
         // "… from localhost, i.e. only from the machine …": an
         // abbreviation's full stop ends nothing.
         let abbreviation = c == b'.' && {
-            let before = text[..i].to_ascii_lowercase();
+            let before = text[..mark].to_ascii_lowercase();
             ["i.e", "e.g", "cf", "vs", "viz"].iter().any(|a| {
                 before.ends_with(a)
                     && before[..before.len() - a.len()]

@@ -132,3 +132,13 @@ fn the_providers_we_have_configured_name_no_peer() {
     );
     assert!(e.contains("which traffic"), "{e}");
 }
+
+#[test]
+fn a_curly_quote_after_a_full_stop_is_no_panic() {
+    // The sentence splitter stepped past the closing "”" and sliced inside
+    // it (a panic on a KB article's quotation).
+    let r = kubescribe_intent::parse_intent(
+        "The KB says “ports 16000 and 5003 must be open.” Only 18.0.0.0/8 may reach the fms pods (app=fms, namespace fms) on 16000.",
+    );
+    assert!(r.is_ok(), "{r:?}");
+}
