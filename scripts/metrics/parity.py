@@ -141,7 +141,9 @@ def main():
     nltk.data.path.insert(0, args.nltk_data)
     warnings.filterwarnings("ignore")
 
-    tmp = tempfile.mkdtemp(prefix="ksm-parity-")
+    # removed when the run ends (the finalizer runs at exit, sys.exit included)
+    scratch = tempfile.TemporaryDirectory(prefix="ksm-parity-")
+    tmp = scratch.name
     pairs_path = args.pairs
     if not pairs_path:
         pairs_path = os.path.join(tmp, "pairs.jsonl")

@@ -253,7 +253,8 @@ def main() -> int:
         commit += "-dirty"
     load = os.getloadavg()[0]
     rows = []
-    tmp = Path(tempfile.mkdtemp(prefix="ks-fidelity-"))
+    scratch = tempfile.TemporaryDirectory(prefix="ks-fidelity-")  # removed at exit
+    tmp = Path(scratch.name)
     for name, engine, intent, text in cases(args.per_family):
         if only is not None and name not in only and name in old:
             rows.append(old[name])
