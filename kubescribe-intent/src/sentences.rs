@@ -243,8 +243,39 @@ pub(super) fn imperative_only(text: &str) -> Option<String> {
                     )
                 })
         };
+        // "For the scheduler pods (component=scheduler in namespace
+        // dask):" over the rules: the lead-in that names the pods.
+        let lead_in = |k: usize| {
+            let s = text[spans[k].0..spans[k].1].trim_end();
+            s.ends_with(':')
+                && imp.contains(&(k + 1))
+                && s.split_whitespace().count() <= 30
+                && (s.contains('=')
+                    || words_of(s)
+                        .iter()
+                        .any(|w| matches!(w.as_str(), "namespace" | "ns")))
+        };
+        // "On our cluster the scheduler pods are labelled
+        // component=scheduler in namespace dask. Who may connect to the
+        // scheduler port:" over the rules: the sentence that says which
+        // pods, right before the lead-in.
+        let defines = |k: usize| {
+            let s = &text[spans[k].0..spans[k].1];
+            let w = words_of(s);
+            let heads = k + 1 < spans.len()
+                && text[spans[k + 1].0..spans[k + 1].1]
+                    .trim_end()
+                    .ends_with(':')
+                && imp.contains(&(k + 2));
+            heads
+                && s.contains('=')
+                && w.windows(2).any(|x| {
+                    matches!(x[0].as_str(), "are" | "is")
+                        && matches!(x[1].as_str(), "labelled" | "labeled")
+                })
+        };
         let scoped: Vec<usize> = (0..spans.len())
-            .filter(|&k| !imp.contains(&k) && scope_line(k))
+            .filter(|&k| !imp.contains(&k) && (scope_line(k) || lead_in(k) || defines(k)))
             .collect();
         imp.extend(scoped);
         imp.sort_unstable();
@@ -398,7 +429,9 @@ pub(super) fn imperative_only(text: &str) -> Option<String> {
     while let (Some(open), Some(close)) = (fences.next(), fences.next()) {
         config_block |= outside(open) && config_keys(&text[open..close], |_| true) >= 1;
     }
-    if config_keys(text, outside) >= 2 || config_block {
+    // (A Docker Compose excerpt is the setup being moved, background like
+    // a story: "The db service in its docker-compose.yml: ```db: image: …```".)
+    if (config_keys(text, outside) >= 2 || config_block) && !compose_excerpt(text, outside) {
         return None;
     }
     Some(keep_only(text, &kept))
@@ -500,6 +533,47 @@ pub(super) fn each_sentence(text: &str) -> Vec<String> {
         return Vec::new();
     }
     spans.iter().map(|&s| keep_only(text, &[s])).collect()
+}
+
+/// Whether the configuration pasted in `text` (at the offsets `counted`
+/// accepts) is a Docker Compose service (`image:`, `build:`,
+/// `container_name:`, `depends_on:`, `healthcheck:`, …) and no Kubernetes
+/// object or policy.
+fn compose_excerpt(text: &str, counted: impl Fn(usize) -> bool) -> bool {
+    let keys: Vec<&str> = text
+        .lines()
+        .filter(|l| counted(l.as_ptr() as usize - text.as_ptr() as usize + l.len() / 2))
+        .filter_map(|l| {
+            let t = l.trim_start().trim_start_matches("- ").trim_start();
+            t.split_once(':').map(|(k, _)| k).filter(|k| {
+                !k.is_empty()
+                    && k.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            })
+        })
+        .collect();
+    let compose = keys.iter().any(|k| {
+        matches!(
+            *k,
+            "image" | "build" | "container_name" | "depends_on" | "healthcheck" | "services"
+        )
+    });
+    let kubernetes = keys.iter().any(|k| {
+        matches!(
+            *k,
+            "apiVersion"
+                | "kind"
+                | "spec"
+                | "securityContext"
+                | "podSelector"
+                | "matchLabels"
+                | "selector"
+                | "cap_add"
+                | "cap_drop"
+                | "privileged"
+        )
+    });
+    compose && !kubernetes
 }
 
 /// How many words of `text` (at the offsets `counted` accepts) are keys of

@@ -44,8 +44,14 @@ fn column(header: &str) -> Column {
     let has = |w: &[&str]| w.contains(&h);
     // ("Server Name", "Service Name": what a row is called, beside the
     // column that gives its address or port.)
-    if h.ends_with("name") || h.ends_with("names") {
-        return Column::Comment;
+    // ("Capability Name", "Process Name": the thing itself.)
+    if let Some(stem) = h.strip_suffix("names").or_else(|| h.strip_suffix("name")) {
+        let thing = column(stem);
+        return if matches!(thing, Column::Capability | Column::Binary) {
+            thing
+        } else {
+            Column::Comment
+        };
     }
     if has(&["tcp", "tcp port", "tcp ports"]) {
         return Column::TcpPort;
@@ -188,16 +194,22 @@ fn column(header: &str) -> Column {
 }
 
 /// The cells of a table line, as byte ranges of `text` (trimmed); `None`
-/// for a line that is no table row.
+/// for a line that is no table row. The outer pipes are optional, as in
+/// GitHub's Markdown (`Port | Protocol | From`): a line with a pipe inside
+/// is a row where a header and a separator line made a table.
 fn cells(text: &str, line: (usize, usize)) -> Option<Vec<(usize, usize)>> {
     let s = &text[line.0..line.1];
     let lead = s.len() - s.trim_start().len();
     let body = s.trim();
-    if !body.starts_with('|') || body.len() < 2 {
+    let outer = body.starts_with('|');
+    let inner_pipe = body
+        .char_indices()
+        .any(|(k, c)| c == '|' && k > 0 && !body[..k].ends_with('\\'));
+    if body.len() < 2 || !(outer || inner_pipe) {
         return None;
     }
     let mut out = Vec::new();
-    let mut from = line.0 + lead + 1;
+    let mut from = line.0 + lead + usize::from(outer);
     let end = line.0 + lead + body.len() - usize::from(body.ends_with('|'));
     let bytes = text.as_bytes();
     let mut i = from;
@@ -242,7 +254,15 @@ pub(super) struct Rewrite {
 }
 
 impl Rewrite {
-    fn copy(&mut self, src: &str, from: usize, to: usize) {
+    pub(super) fn new(capacity: usize) -> Rewrite {
+        Rewrite {
+            text: String::with_capacity(capacity),
+            pieces: Vec::new(),
+            missing: Vec::new(),
+        }
+    }
+
+    pub(super) fn copy(&mut self, src: &str, from: usize, to: usize) {
         if to > from {
             self.pieces.push(Piece {
                 new: self.text.len(),
@@ -257,7 +277,7 @@ impl Rewrite {
     /// Copies the prose around a table, its quotations blanked: with the
     /// rules in the table, a sentence quoted from a project's docs ("…
     /// listens on this port for HTTP requests") is background.
-    fn copy_prose(&mut self, src: &str, from: usize, to: usize) {
+    pub(super) fn copy_prose(&mut self, src: &str, from: usize, to: usize) {
         let at = self.text.len();
         self.copy(src, from, to);
         let prose = &src[from..to];
@@ -277,7 +297,7 @@ impl Rewrite {
         }
     }
 
-    fn insert(&mut self, words: &str, orig: (usize, usize)) {
+    pub(super) fn insert(&mut self, words: &str, orig: (usize, usize)) {
         if !words.is_empty() {
             self.pieces.push(Piece {
                 new: self.text.len(),
@@ -289,7 +309,7 @@ impl Rewrite {
         }
     }
 
-    fn leave_open(&mut self, what: String) {
+    pub(super) fn leave_open(&mut self, what: String) {
         if !self.missing.contains(&what) {
             self.missing.push(what);
         }
@@ -450,11 +470,7 @@ pub(super) fn rewritten(text: &str) -> Option<Rewrite> {
         lines.push((at, at + l.trim_end_matches(['\n', '\r']).len()));
         at += l.len();
     }
-    let mut rw = Rewrite {
-        text: String::with_capacity(text.len() + 64),
-        pieces: Vec::new(),
-        missing: Vec::new(),
-    };
+    let mut rw = Rewrite::new(text.len() + 64);
     let mut copied_to = 0;
     let mut i = 0;
     let mut any_table = false;
@@ -476,7 +492,22 @@ pub(super) fn rewritten(text: &str) -> Option<Rewrite> {
             rows.push((lines[j], r));
             j += 1;
         }
-        let cols: Vec<Column> = head.iter().map(|&(f, t)| column(&text[f..t])).collect();
+        let mut cols: Vec<Column> = head.iter().map(|&(f, t)| column(&text[f..t])).collect();
+        // A "Mode" column of octal or `ls -l` modes ("0600", "-rw-------")
+        // says how the file is owned, not who may do what: background.
+        for (k, c) in cols.iter_mut().enumerate() {
+            let modes = rows.iter().all(|(_, r)| {
+                r.get(k).is_some_and(|&(f, t)| {
+                    let v = text[f..t].trim_matches('`');
+                    !v.is_empty()
+                        && (v.chars().all(|ch| ch.is_ascii_digit())
+                            || v.len() == 10 && v.chars().all(|ch| "-rwxsStTdl".contains(ch)))
+                })
+            });
+            if *c == Column::Access && modes {
+                *c = Column::Comment;
+            }
+        }
         if rows.is_empty() || cols.iter().all(|c| *c == Column::Comment) {
             i = j;
             continue;
@@ -507,7 +538,21 @@ type Row = ((usize, usize), Vec<(usize, usize)>);
 /// ("nothing else", "nowhere else", "not by name" say no action: they
 /// bound an allow-list or say how.)
 fn prose_acts(prose: &str) -> bool {
-    let words = prose_words(prose);
+    // A sentence about everything else ("Anything else outbound gets
+    // dropped", "Any other process … is blocked") is the allow-list's edge,
+    // not an action for its rows.
+    let bounded: String = prose
+        .split(['.', '!', '?', '\n'])
+        .filter(|s| {
+            let w = prose_words(s);
+            !w.iter().enumerate().any(|(i, x)| {
+                let next = w.get(i + 1).map_or("", String::as_str);
+                x == "else" || matches!(x.as_str(), "any" | "all" | "every") && next == "other"
+            })
+        })
+        .collect::<Vec<_>>()
+        .join(". ");
+    let words = prose_words(&bounded);
     words.iter().enumerate().any(|(i, w)| {
         let next = words.get(i + 1).map_or("", String::as_str);
         BLOCK_WORDS.contains(&w.as_str())

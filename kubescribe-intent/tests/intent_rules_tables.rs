@@ -271,3 +271,117 @@ fn a_table_without_an_action_column_is_allowed_only_when_the_prose_bounds_it_so(
         assert!(e.contains("what to do"), "{e}");
     }
 }
+
+#[test]
+fn a_table_without_outer_pipes_is_read() {
+    // GitHub's Markdown takes `a | b` rows with no pipe at either end.
+    let i = parsed(
+        "For the etcd pods (app=etcd, namespace kv) peer traffic should be exactly this:\n\n\
+Port | Protocol | From\n\
+--- | --- | ---\n\
+2380 | TCP | other etcd pods (app=etcd)\n\
+7000-7010 | TCP | other etcd pods (app=etcd)\n\n\
+Client traffic on 2379 has its own policy.",
+    );
+    assert_eq!(i.action, Action::Allow);
+    assert_eq!(i.direction, Some(Direction::Ingress));
+    let ports: Vec<(u16, Option<u16>)> = i
+        .resources
+        .ports
+        .iter()
+        .map(|p| (p.port, p.end_port))
+        .collect();
+    assert_eq!(ports, vec![(2380, None), (7000, Some(7010))]);
+    assert!(i.resources.entities.is_empty(), "{:?}", i.resources);
+}
+
+#[test]
+fn a_sentence_about_everything_else_bounds_the_rows() {
+    // "Anything else … gets dropped" is the allow-list's edge, not a block
+    // of the rows.
+    let i = parsed(
+        "The registry's firewall page says: \"These are the domain names you need to add to an allowlist for pulls to work.\" Our image builders only pull base images, so I kept the two rows that matter. Egress for the builder pods (`app: kaniko`, namespace build) should be:\n\n\
+| Domain | Port | Description |\n\
+|---|---|---|\n\
+| `quay.io` | `443` | Quay |\n\
+| `ghcr.io` | `443` | GitHub packages |\n\n\
+Anything else outbound gets dropped.",
+    );
+    assert_eq!(i.action, Action::Allow);
+    assert_eq!(i.direction, Some(Direction::Egress));
+    assert_eq!(
+        i.resources.fqdns,
+        vec!["quay.io".to_string(), "ghcr.io".to_string()]
+    );
+}
+
+#[test]
+fn a_mode_column_of_file_modes_is_background_and_access_says_how() {
+    let i = parsed(
+        "In the vault-agent pods (app=vault-agent, namespace secrets) only the agent reads its token. Permissions to enforce:\n\n\
+| Path | Mode | Access | Process |\n\
+|---|---|---|---|\n\
+| `/vault/token` | 0400 | read | `/bin/vault` |\n\n\
+Any other process opening it is blocked.",
+    );
+    assert_eq!(i.domain, Domain::File);
+    assert_eq!(i.action, Action::Allow);
+    assert_eq!(i.resources.paths, vec!["/vault/token".to_string()]);
+    assert_eq!(i.resources.sources, vec!["/bin/vault".to_string()]);
+    assert!(i.resources.read_only);
+}
+
+#[test]
+fn a_capability_name_column_names_capabilities() {
+    let i = parsed(
+        "The ones the exporter never uses:\n\n\
+| Capability Name | Description |\n\
+| :-------------- | :------------------ |\n\
+| NET_RAW         | Use RAW sockets (NET_ADMIN not needed) |\n\
+| SYS_CHROOT      | Use chroot(2)       |\n\n\
+For the exporter pods (app=exporter, namespace metrics), deny exactly these two capabilities.",
+    );
+    assert_eq!(i.domain, Domain::Capability);
+    assert_eq!(i.action, Action::Block);
+    let mut caps = i.resources.capabilities.clone();
+    caps.sort();
+    assert_eq!(caps, vec!["net_raw".to_string(), "sys_chroot".to_string()]);
+}
+
+#[test]
+fn a_lead_in_that_names_the_pods_scopes_the_rules_under_it() {
+    // A peer's own namespace in the rules does not make it the policy's
+    // pods.
+    let i = parsed(
+        "For the broker pods (app=broker in namespace mq):\n\
+- allow from the billing workers (role=worker, namespace billing) on port 5671/tcp\n\
+- allow from the auditors (role=auditor) on port 5671/tcp",
+    );
+    assert_eq!(i.scope.namespace.as_deref(), Some("mq"));
+    assert_eq!(
+        i.scope.labels.get("app").map(String::as_str),
+        Some("broker")
+    );
+    assert_eq!(i.direction, Some(Direction::Ingress));
+    assert_eq!(i.resources.peers.len(), 2);
+    assert!(
+        i.resources
+            .peers
+            .iter()
+            .any(|p| p.namespace.as_deref() == Some("billing"))
+    );
+    // So does a sentence saying how the pods are labelled, before the
+    // lead-in.
+    let t = "Here the broker pods are labelled app=broker in namespace mq. Who may connect to the broker port:\n\n\
+| Client | Port\n\
+|---|---\n\
+| billing workers (role=worker, namespace billing) | 5671/tcp\n\
+| auditors (role=auditor) | 5671/tcp\n\n\
+Everyone else stays off 5671.";
+    let i = parsed(t);
+    assert_eq!(i.scope.namespace.as_deref(), Some("mq"), "{t}");
+    assert_eq!(
+        i.scope.labels.get("app").map(String::as_str),
+        Some("broker")
+    );
+}
