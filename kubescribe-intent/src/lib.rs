@@ -39,6 +39,7 @@ mod excluded_pods;
 mod file_sources;
 mod file_verbs;
 mod finish;
+mod forms;
 mod lexicon;
 mod manifest_asks;
 mod masks;

@@ -23,8 +23,9 @@ pub fn parse_intent_with(
         return Err(IntentParseError::Empty);
     }
     // Rules given as a Markdown table are read as the list items they
-    // stand for; the entities found there are mapped back to their cells.
-    let table = tables::rewritten(text);
+    // stand for, a request form's fields as the sentence they say; the
+    // entities found there are mapped back to their cells and fields.
+    let table = tables::rewritten(text).or_else(|| forms::rewritten(text));
     if let Some(t) = table.as_ref().filter(|t| !t.missing.is_empty()) {
         return Err(IntentParseError::Missing(t.missing.clone()));
     }
