@@ -972,7 +972,15 @@ Intent forms (docs/intents.md):
           an allow-list's no/✗ rows and \"any | any | deny\" go (never one carving
           from an allowed range); Name/Notes/Purpose columns and quoted doc
           sentences beside it are background; an Action cell TBD, a Port cell with
-          no number and sources said by a common noun (\"jump hosts\") are refused
+          no number and sources said by a common noun (\"jump hosts\") are refused;
+          outer pipes optional (Port | Protocol | From); a Mode column of file
+          modes (0600) is background; \"Anything else ... gets dropped\" bounds the rows
+  forms   a request form, a field a line (Workload:, Namespace:, Direction:,
+          Peers:/Sources:/Destinations:, Ports:, Executables:, Paths: with Access:
+          and Who:, Capabilities:, Action:, Details:): read as the one sentence
+          its fields say; Requester:/Justification:/Expiry: are background; an
+          Action: TBD is refused; a pasted Docker Compose service (image:,
+          container_name:, volumes:) is the setup being moved, background
   session a pasted terminal session ($ kubectl -n db ... -- ps, netstat, ls -l,
           kubectl get svc -o wide): its commands are no programs of the ask; what the
           ask points at counts (\"the /tmp binaries in that ps\", \"that foreign
