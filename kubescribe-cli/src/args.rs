@@ -975,12 +975,13 @@ Intent forms (docs/intents.md):
           no number and sources said by a common noun (\"jump hosts\") are refused;
           outer pipes optional (Port | Protocol | From); a Mode column of file
           modes (0600) is background; \"Anything else ... gets dropped\" bounds the rows
-  forms   a request form, a field a line (Workload:, Namespace:, Direction:,
-          Peers:/Sources:/Destinations:, Ports:, Executables:, Paths: with Access:
-          and Who:, Capabilities:, Action:, Details:): read as the one sentence
-          its fields say; Requester:/Justification:/Expiry: are background; an
-          Action: TBD is refused; a pasted Docker Compose service (image:,
-          container_name:, volumes:) is the setup being moved, background
+  forms   a request form (Workload:, Namespace:, Direction:, Peers:/Sources:/
+          Destinations:, Ports:, Executables:, Paths: with Access: and Who:,
+          Capabilities:, Action:, Request:, Details:; also *Field:* lines, Field |
+          value rows, numbered questions, Q:/A: pairs, a YAML request's allow: list):
+          read as the one sentence its fields say; Requester:/Justification:/
+          Expiry: are background; an Action: TBD is refused; a pasted Docker
+          Compose service (image:, container_name:, volumes:) is background
   session a pasted terminal session ($ kubectl -n db ... -- ps, netstat, ls -l,
           kubectl get svc -o wide): its commands are no programs of the ask; what the
           ask points at counts (\"the /tmp binaries in that ps\", \"that foreign

@@ -22,6 +22,9 @@ enum Field {
     Ports,
     Protocol,
     Action,
+    /// The rule in the requester's words ("Request:", "What exactly
+    /// should the policy do?"): read as the ask, the form's pods before it.
+    Ask,
     Executables,
     Paths,
     Access,
@@ -37,74 +40,243 @@ enum Field {
     Background,
 }
 
+/// The verb a key says by itself (a YAML request's `allow:` list).
+fn key_verb(key: &str) -> Option<&'static str> {
+    match key {
+        "allow" | "allowed" | "permit" => Some("allow"),
+        "deny" | "denied" | "block" | "blocked" => Some("block"),
+        "audit" | "log" => Some("audit"),
+        _ => None,
+    }
+}
+
+/// The field a key names — a field's name ("Workload", "Pod selector",
+/// `requested_by`) or a form's question ("Which executables does the app
+/// need?", "What should happen when one of them is read?"); `None` for a
+/// key no form uses.
 fn field(key: &str) -> Option<Field> {
     let k = key
         .trim()
         .trim_matches(|c: char| c == '*' || c == '_' || c == '`')
-        .to_ascii_lowercase();
-    Some(match k.as_str() {
-        "workload" | "workloads" | "target" | "target workload" | "targets" | "pods"
-        | "selector" | "pod selector" | "application" | "applies to" => Field::Workload,
-        "namespace" | "namespaces" | "project" => Field::Namespace,
-        "direction" | "traffic direction" => Field::Direction,
-        "peers" | "peer" | "allowed peers" => Field::Peers,
-        "source" | "sources" | "from" | "clients" | "callers" | "allowed from" => Field::Sources,
-        "destination" | "destinations" | "to" | "allowed to" | "egress to" => Field::Destinations,
-        "port" | "ports" => Field::Ports,
-        "protocol" | "protocols" => Field::Protocol,
-        "action" | "requested action" | "decision" | "verdict" => Field::Action,
-        "executables" | "executable" | "binaries" | "binary" | "processes" | "process"
-        | "programs" | "commands" => Field::Executables,
-        "paths" | "path" | "files" | "file" | "directories" | "directory" => Field::Paths,
-        "access" | "operation" | "operations" => Field::Access,
-        "who" | "accessed by" | "readers" | "writers" => Field::Who,
-        "capabilities" | "capability" | "caps" => Field::Capabilities,
-        "enforcement" | "policy engine" | "engine" | "policy kind" | "policy type" | "cni" => {
+        .to_ascii_lowercase()
+        .replace('_', " ")
+        .replace("(s)", "s");
+    let words: Vec<&str> = k
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    let any = |ws: &[&str]| words.iter().any(|w| ws.contains(w));
+    let said = |phrase: &str| k.contains(phrase);
+    if key_verb(&k).is_some() {
+        return Some(Field::Action);
+    }
+    Some(
+        if any(&[
+            "why",
+            "justification",
+            "reason",
+            "rationale",
+            "background",
+            "requester",
+        ]) || any(&[
+            "team", "owner", "contact", "approver", "reviewer", "expiry", "expires",
+        ]) || any(&[
+            "expiration",
+            "duration",
+            "due",
+            "summary",
+            "reference",
+            "references",
+        ]) || any(&[
+            "ticket",
+            "priority",
+            "date",
+            "status",
+            "project",
+            "cc",
+            "requestor",
+        ]) || [
+            "requested by",
+            "requested for",
+            "required by",
+            "submitted by",
+            "approved by",
+            "request type",
+            "issue type",
+        ]
+        .iter()
+        .any(|p| said(p))
+        {
+            Field::Background
+        } else if said("anything else")
+            || any(&[
+                "details",
+                "detail",
+                "notes",
+                "note",
+                "description",
+                "comment",
+                "comments",
+            ])
+            || any(&["exception", "exceptions", "environment"])
+        {
+            Field::Details
+        } else if any(&["enforcement", "engine", "cni"])
+            || said("policy kind")
+            || said("policy type")
+        {
             Field::Engine
-        }
-        "details" | "notes" | "note" | "description" | "comment" | "comments"
-        | "additional details" => Field::Details,
-        "requester"
-        | "requested by"
-        | "owner"
-        | "team"
-        | "contact"
-        | "approver"
-        | "approved by"
-        | "justification"
-        | "business justification"
-        | "reason"
-        | "rationale"
-        | "expiry"
-        | "expires"
-        | "expiration"
-        | "ticket"
-        | "priority"
-        | "date"
-        | "status"
-        | "request type"
-        | "due"
-        | "submitted by"
-        | "reviewer" => Field::Background,
-        _ => return None,
-    })
+        } else if any(&["action", "decision", "verdict"]) || said("should happen") {
+            Field::Action
+        } else if any(&[
+            "request",
+            "requested",
+            "rule",
+            "rules",
+            "control",
+            "ask",
+            "change",
+        ]) || any(&["criteria", "acceptance", "describe"])
+            || words.last() == Some(&"do")
+            || words.first() == Some(&"what") && any(&["need", "want", "do"])
+        {
+            Field::Ask
+        } else if any(&["namespace", "namespaces"]) {
+            Field::Namespace
+        } else if any(&[
+            "workload",
+            "workloads",
+            "pods",
+            "pod",
+            "selector",
+            "labels",
+            "target",
+        ]) || any(&["targets", "applies", "application"]) && !any(&["name"])
+        {
+            Field::Workload
+        } else if any(&[
+            "executables",
+            "executable",
+            "binaries",
+            "binary",
+            "processes",
+        ]) || any(&["process", "programs", "program", "commands", "command"])
+        {
+            Field::Executables
+        } else if any(&["paths", "path", "files", "file", "directories", "directory"]) {
+            Field::Paths
+        } else if any(&["capabilities", "capability", "caps"]) {
+            Field::Capabilities
+        } else if any(&["port", "ports"]) {
+            Field::Ports
+        } else if any(&["protocol", "protocols"]) {
+            Field::Protocol
+        } else if any(&["direction"]) {
+            Field::Direction
+        } else if any(&["access", "operation", "operations"]) {
+            Field::Access
+        } else if any(&["who", "readers", "writers"]) || said("accessed by") {
+            Field::Who
+        } else if any(&["peers", "peer"]) {
+            Field::Peers
+        } else if any(&[
+            "source", "sources", "from", "clients", "client", "callers", "caller",
+        ]) {
+            Field::Sources
+        } else if any(&["destination", "destinations", "to", "egress"]) {
+            Field::Destinations
+        } else {
+            return None;
+        },
+    )
 }
 
-/// A field line: the field, the line's byte range and its value's (trimmed).
-type Line = (Field, (usize, usize), (usize, usize));
+/// A field line: the field, the key's words, the line's byte range and its
+/// value's (trimmed).
+#[derive(Debug, Clone)]
+struct Line {
+    field: Field,
+    key: String,
+    line: (usize, usize),
+    value: (usize, usize),
+}
 
-/// The field a line `text[from..to]` fills: "Key: value", "- Key: value",
-/// "**Key:** value".
-fn field_line(text: &str, from: usize, to: usize) -> Option<Line> {
+/// The key and the value's start of a line `text[from..to]` that fills a
+/// field: "Key: value", "- Key: value", "**Key:** value", "*Key:* value",
+/// "3) Key: value", "4. Which pods? value", "Key | value".
+fn key_value(text: &str, from: usize, to: usize) -> Option<(String, usize)> {
     let line = &text[from..to];
-    let body = line.trim_start().trim_start_matches(['-', '*', ' ']);
-    let colon = body.find(':')?;
-    let f = field(body[..colon].trim_end_matches('*'))?;
-    let after = &body[colon + 1..];
-    let after = after.trim_start_matches('*');
-    let lead = after.len() - after.trim_start().len();
-    let vstart = to - after.len() + lead;
-    Some((f, (from, to), (vstart, vstart + after.trim().len())))
+    let mut body = line.trim_start().trim_start_matches(['-', '*', ' ']);
+    let numbered = {
+        let digits = body.len() - body.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+        let rest = &body[digits..];
+        digits > 0 && (rest.starts_with(". ") || rest.starts_with(") "))
+    };
+    if numbered {
+        body = body.trim_start_matches(|c: char| c.is_ascii_digit())[2..].trim_start();
+    }
+    let body = body.trim_start_matches(['*', '_']);
+    // (A colon closes the key when a space, the line's end or a bold
+    // mark follows: "*Summary:* …", "**Port:** …".)
+    let colon = body.match_indices(':').map(|(i, _)| i).find(|&i| {
+        let rest = body[i + 1..].trim_start_matches(['*', '_']);
+        rest.is_empty() || rest.starts_with(' ')
+    });
+    let question = numbered.then(|| body.find("? ")).flatten();
+    let pipe = body.find(" | ");
+    let (at, sep) = [
+        colon.map(|c| (c, 1)),
+        question.map(|q| (q, 1)),
+        pipe.map(|p| (p, 3)),
+    ]
+    .into_iter()
+    .flatten()
+    .min()?;
+    let key = body[..at].trim_end_matches(['*', '_', ' ']);
+    // (A field's name is short; a numbered form's question may be longer.
+    // A parenthesis is a whole one: "Destination(s)", "Workload (labels)".)
+    let ok = !key.is_empty()
+        && key.starts_with(|c: char| c.is_ascii_alphabetic())
+        && key.split_whitespace().count() <= if numbered { 10 } else { 5 }
+        && key.matches('(').count() == key.matches(')').count()
+        && !key.contains(['=', '.', '`', '"', '\'', '’', '<', '>']);
+    if !ok || sep == 3 && key.split_whitespace().count() > 4 {
+        return None;
+    }
+    let value_at = to - body.len() + at + sep;
+    Some((key.to_string(), value_at))
+}
+
+/// For a key of two fields ("Cluster / namespace") and a value of as many
+/// parts ("prod-eu-1 / monitoring"): the part a rule reads (the namespace)
+/// and its key.
+fn split_pair(text: &str, key: &str, from: usize, to: usize) -> Option<(String, usize, usize)> {
+    let keys: Vec<&str> = key.split(" / ").collect();
+    let value = &text[from..to];
+    let parts: Vec<(usize, &str)> = value
+        .split(" / ")
+        .scan(0, |at, p| {
+            let here = *at;
+            *at += p.len() + 3;
+            Some((here, p))
+        })
+        .collect();
+    if keys.len() < 2 || keys.len() != parts.len() {
+        return None;
+    }
+    let k = keys
+        .iter()
+        .position(|k| matches!(field(k), Some(f) if f != Field::Background))?;
+    let (off, p) = parts[k];
+    Some((keys[k].to_string(), from + off, from + off + p.len()))
+}
+
+/// The value's trimmed range, its bold marks dropped.
+fn trimmed(text: &str, from: usize, to: usize) -> (usize, usize) {
+    let v = &text[from..to];
+    let v2 = v.trim_start().trim_start_matches(['*', '_']).trim_start();
+    let start = from + (v.len() - v2.len());
+    (start, start + v2.trim_end().len())
 }
 
 /// What an Action field says to do: its first verb ("log only, do not
@@ -145,32 +317,113 @@ fn verb(value: &str) -> Option<&'static str> {
 fn blank(value: &str) -> bool {
     matches!(
         value.trim().to_ascii_lowercase().as_str(),
-        "" | "n/a" | "na" | "none" | "-" | "—" | "no" | "not applicable"
+        "" | "n/a" | "na" | "none" | "-" | "—" | "no" | "not applicable" | ">" | ">-" | "|"
     )
+}
+
+/// The field lines of the first form in `text`: a run of lines that fill
+/// fields, with blank lines, indented continuations (a YAML `>` block)
+/// and `Q:`/`A:` pairs among them.
+fn form_lines(text: &str) -> Vec<Line> {
+    let mut lines: Vec<Line> = Vec::new();
+    let mut at = 0;
+    let mut ended = false;
+    let mut question: Option<(String, usize)> = None;
+    // The indentation of a field whose value is a YAML block (`>`, `|`):
+    // lines indented deeper continue it, whatever they look like.
+    let mut block: Option<usize> = None;
+    for l in text.split_inclusive('\n') {
+        let end = at + l.trim_end_matches(['\n', '\r']).len();
+        let raw = &text[at..end];
+        let started = !lines.is_empty() || question.is_some();
+        let trimmed_line = raw.trim_start();
+        if ended {
+            break;
+        }
+        let indent = raw.len() - trimmed_line.len();
+        if block.is_some_and(|b| indent > b && !trimmed_line.is_empty()) {
+            if let Some(last) = lines.last_mut() {
+                last.line.1 = end;
+                if blank(&text[last.value.0..last.value.1]) {
+                    last.value = trimmed(text, at, end);
+                } else {
+                    last.value.1 = end;
+                }
+            }
+            at += l.len();
+            continue;
+        }
+        block = None;
+        if let Some(q) = trimmed_line.strip_prefix("Q:") {
+            question = Some((q.trim().to_string(), at));
+        } else if let (Some(a), Some((q, q_at))) =
+            (trimmed_line.strip_prefix("A:"), question.take())
+        {
+            let vstart = end - a.len();
+            let f = field(&q).unwrap_or(Field::Background);
+            lines.push(Line {
+                field: f,
+                key: q.to_ascii_lowercase(),
+                line: (q_at, end),
+                value: trimmed(text, vstart, end),
+            });
+        } else if let Some((key, vstart)) = key_value(text, at, end) {
+            if matches!(
+                text[vstart..end].trim(),
+                ">" | ">-" | "|" | "|-" | ">+" | "|+"
+            ) {
+                block = Some(indent);
+            }
+            let f = field(&key);
+            // "Cluster / namespace: prod-eu-1 / monitoring": the part of the
+            // value that stands where the key says the field.
+            let (key, vstart, vend) = match split_pair(text, &key, vstart, end) {
+                Some((k, vs, ve)) => (k, vs, ve),
+                None => (key, vstart, end),
+            };
+            let f = f.and(field(&key)).or(f);
+            match f {
+                Some(field) => lines.push(Line {
+                    field,
+                    key: key.to_ascii_lowercase(),
+                    line: (at, end),
+                    value: trimmed(text, vstart, vend),
+                }),
+                // (A field no rule reads, "Service: BookStack wiki", inside
+                // a form: background.)
+                None if started => lines.push(Line {
+                    field: Field::Background,
+                    key: key.to_ascii_lowercase(),
+                    line: (at, end),
+                    value: trimmed(text, vstart, end),
+                }),
+                None => {}
+            }
+        } else if started && raw.trim().is_empty() {
+        } else if started && raw.starts_with([' ', '\t']) {
+            // An indented continuation of the field before.
+            if let Some(last) = lines.last_mut() {
+                last.line.1 = end;
+                if last.value.0 == last.value.1 || blank(&text[last.value.0..last.value.1]) {
+                    last.value = trimmed(text, at, end);
+                } else {
+                    last.value.1 = end;
+                }
+            }
+        } else if started {
+            ended = true;
+        }
+        at += l.len();
+    }
+    lines
 }
 
 /// `text` with its request form rewritten as the sentence its fields say;
 /// `None` when it has none (three field lines or more, among them the
-/// workload or the action and one that says the rule).
+/// workload, the action or the rule in words, and one that says the rule).
 pub(super) fn rewritten(text: &str) -> Option<Rewrite> {
-    let mut lines: Vec<Line> = Vec::new();
-    let mut at = 0;
-    let mut started = false;
-    let mut ended = false;
-    for l in text.split_inclusive('\n') {
-        let end = at + l.trim_end_matches(['\n', '\r']).len();
-        match field_line(text, at, end) {
-            Some(line) if !ended => {
-                lines.push(line);
-                started = true;
-            }
-            _ if started && text[at..end].trim().is_empty() => {}
-            _ if started => ended = true,
-            _ => {}
-        }
-        at += l.len();
-    }
-    let has = |f: Field| lines.iter().any(|l| l.0 == f);
+    let lines = form_lines(text);
+    let has = |f: Field| lines.iter().any(|l| l.field == f);
     let rule = [
         Field::Direction,
         Field::Peers,
@@ -180,46 +433,86 @@ pub(super) fn rewritten(text: &str) -> Option<Rewrite> {
         Field::Executables,
         Field::Paths,
         Field::Capabilities,
+        Field::Ask,
     ];
+    let known = lines
+        .iter()
+        .filter(|l| l.field != Field::Background)
+        .count();
+    // (A Kubernetes manifest is no form: its comments may ask, and its
+    // keys are read where it is pasted.)
+    let manifest = lines.iter().any(|l| {
+        matches!(
+            l.key.as_str(),
+            "apiversion" | "kind" | "metadata" | "spec" | "containers" | "matchlabels"
+                // (Docker Compose's, a setup quoted beside the ask.)
+                | "image" | "build" | "depends_on" | "container_name" | "healthcheck"
+        )
+    });
+    let filled = |f: Field| {
+        lines
+            .iter()
+            .any(|l| l.field == f && !blank(&text[l.value.0..l.value.1]))
+    };
     if lines.len() < 3
-        || !(has(Field::Workload) || has(Field::Action))
+        || known < 2
+        || manifest
+        || !(filled(Field::Workload) || filled(Field::Namespace) || has(Field::Action))
         || !rule.iter().any(|&f| has(f))
     {
         return None;
     }
-    let value = |f: Field| {
+    let said = |r: (usize, usize)| &text[r.0..r.1];
+    let values = |f: Field| -> Vec<(usize, usize)> {
         lines
             .iter()
-            .find(|l| l.0 == f && !blank(&text[l.2.0..l.2.1]))
-            .map(|l| l.2)
+            .filter(|l| l.field == f && !blank(said(l.value)))
+            .map(|l| l.value)
+            .collect()
     };
-    let said = |r: (usize, usize)| &text[r.0..r.1];
-    let first = lines[0].1.0;
-    let last = lines[lines.len() - 1].1.1;
+    let value = |f: Field| values(f).first().copied();
+    let first = lines[0].line.0;
+    let last = lines[lines.len() - 1].line.1;
+    let form = (first, last);
     let mut rw = Rewrite::new(text.len() + 64);
     rw.copy_prose(text, 0, first);
-    let form = (first, last);
-    // The verb.
-    let action = lines.iter().find(|l| l.0 == Field::Action).map(|l| l.2);
+    // The verb: the Action field's, a key's own ("allow:"), or what the
+    // keys of the rule fields say ("Allowed sources", "Which executables
+    // does the app need?").
+    let action = lines.iter().find(|l| l.field == Field::Action);
     let verb = match action {
-        Some(v) => match verb(said(v)) {
+        Some(l) if blank(said(l.value)) && key_verb(&l.key).is_some() => key_verb(&l.key),
+        Some(l) => match verb(said(l.value)) {
             Some(w) => Some(w),
             None => {
                 rw.leave_open(format!(
-                    "what to do: the form's Action field says \"{}\"; allow, audit or block?",
-                    said(v)
+                    "what to do: the form's action (\"{}\") says {}; allow, audit or block?",
+                    l.key,
+                    if blank(said(l.value)) {
+                        "nothing".to_string()
+                    } else {
+                        format!("\"{}\"", said(l.value))
+                    }
                 ));
                 None
             }
         },
-        None => None,
+        None => lines
+            .iter()
+            .filter(|l| rule.contains(&l.field))
+            .any(|l| {
+                l.key
+                    .split(|c: char| !c.is_ascii_alphabetic())
+                    .any(|w| matches!(w, "allowed" | "need" | "needs" | "permitted"))
+            })
+            .then_some("allow"),
     };
-    if let Some(v) = verb {
-        rw.insert(v, action.unwrap_or(form));
-        rw.insert(" ", form);
-    }
+    let workload = values(Field::Workload)
+        .into_iter()
+        .find(|&w| said(w).contains(['=', ':']))
+        .or_else(|| value(Field::Workload));
     let pods = |rw: &mut Rewrite| {
-        if let Some(w) = value(Field::Workload) {
+        if let Some(w) = workload {
             rw.copy(text, w.0, w.1);
         } else {
             rw.insert("the pods", form);
@@ -229,95 +522,147 @@ pub(super) fn rewritten(text: &str) -> Option<Rewrite> {
             rw.copy(text, n.0, n.1);
         }
     };
-    if has(Field::Executables) {
-        rw.insert("running ", form);
-        if let Some(x) = value(Field::Executables) {
-            rw.copy(text, x.0, x.1);
-        }
-        rw.insert(" in ", form);
-        pods(&mut rw);
-    } else if has(Field::Paths) {
-        match value(Field::Access) {
-            Some(a) => rw.copy(text, a.0, a.1),
-            None => rw.insert("access", form),
-        }
-        rw.insert(" of ", form);
-        if let Some(p) = value(Field::Paths) {
-            rw.copy(text, p.0, p.1);
-        }
-        if let Some(w) = value(Field::Who) {
-            rw.insert(" by ", form);
-            rw.copy(text, w.0, w.1);
-        }
-        rw.insert(" in ", form);
-        pods(&mut rw);
-    } else if has(Field::Capabilities) && !has(Field::Ports) {
-        rw.insert("capabilities ", form);
-        if let Some(c) = value(Field::Capabilities) {
-            rw.copy(text, c.0, c.1);
-        }
-        rw.insert(" in ", form);
-        pods(&mut rw);
-    } else {
-        let dir = value(Field::Direction).map(|d| said(d).to_ascii_lowercase());
-        let dir = dir.as_deref().unwrap_or("");
-        let ingress = ["inbound", "ingress", "incoming", "in"]
-            .iter()
-            .any(|w| dir.starts_with(w));
-        let egress = ["outbound", "egress", "outgoing", "out"]
-            .iter()
-            .any(|w| dir.starts_with(w));
-        let peers = value(Field::Peers);
-        let sources = value(Field::Sources).or(peers.filter(|_| !egress));
-        let dests = value(Field::Destinations).or(peers.filter(|_| egress));
-        let ports = value(Field::Ports);
-        let everything = sources.is_none()
-            && dests.is_none()
-            && ports.is_none()
-            && action.is_some_and(|a| {
-                let l = said(a).to_ascii_lowercase();
-                l.contains(" all") || l.contains("everything")
-            });
-        if everything {
-            rw.insert("all ", form);
-        }
-        // (The direction's word quotes the Direction field.)
-        let said_dir = value(Field::Direction).unwrap_or(form);
-        if egress || dests.is_some() && sources.is_none() {
-            rw.insert("egress", said_dir);
-            rw.insert(" from ", form);
-        } else if ingress || sources.is_some() {
-            rw.insert("ingress", said_dir);
-            rw.insert(" to ", form);
-        }
-        pods(&mut rw);
-        for (prep, side) in [(" from ", sources), (" to ", dests)] {
-            if let Some(p) = side {
-                rw.insert(prep, form);
-                rw.copy(text, p.0, p.1);
+    let list = |rw: &mut Rewrite, f: Field| {
+        for (k, v) in values(f).into_iter().enumerate() {
+            if k > 0 {
+                rw.insert(" and ", form);
             }
+            rw.copy(text, v.0, v.1);
         }
-        if let Some(p) = ports {
-            rw.insert(" on port ", form);
-            rw.copy(text, p.0, p.1);
+    };
+    // The rule in words when the fields say no verb or no rule of their
+    // own ("Request: Runtime process allow-list" over numbered questions
+    // that say it is a title).
+    let structured = rule
+        .iter()
+        .any(|&f| f != Field::Ask && !values(f).is_empty());
+    if let Some(ask) = value(Field::Ask).filter(|_| verb.is_none() || !structured) {
+        // The rule in the requester's words, the form's pods before it.
+        rw.insert("For ", form);
+        pods(&mut rw);
+        if let Some(e) = value(Field::Engine) {
+            rw.insert(", with ", form);
+            rw.copy(text, e.0, e.1);
         }
-        if let Some(p) = value(Field::Protocol) {
-            rw.insert(" over ", form);
-            rw.copy(text, p.0, p.1);
+        rw.insert(": ", form);
+        rw.copy_prose(text, ask.0, ask.1);
+    } else {
+        if let Some(v) = verb {
+            rw.insert(v, action.map_or(form, |l| l.value));
+            rw.insert(" ", form);
         }
-    }
-    if let Some(e) = value(Field::Engine) {
-        rw.insert(" with ", form);
-        rw.copy(text, e.0, e.1);
+        if has(Field::Executables) {
+            rw.insert("running ", form);
+            list(&mut rw, Field::Executables);
+            rw.insert(" in ", form);
+            pods(&mut rw);
+        } else if has(Field::Paths) {
+            match value(Field::Access) {
+                Some(a) => rw.copy(text, a.0, a.1),
+                None => rw.insert("access", form),
+            }
+            rw.insert(" of ", form);
+            list(&mut rw, Field::Paths);
+            if let Some(w) = value(Field::Who) {
+                rw.insert(" by ", form);
+                rw.copy(text, w.0, w.1);
+            }
+            rw.insert(" in ", form);
+            pods(&mut rw);
+        } else if has(Field::Capabilities) && !has(Field::Ports) {
+            rw.insert("capabilities ", form);
+            list(&mut rw, Field::Capabilities);
+            rw.insert(" in ", form);
+            pods(&mut rw);
+        } else {
+            network(&mut rw, text, &lines, form, pods);
+        }
+        if let Some(e) = value(Field::Engine) {
+            rw.insert(" with ", form);
+            rw.copy(text, e.0, e.1);
+        }
     }
     rw.insert(".", form);
-    for l in lines.iter().filter(|l| l.0 == Field::Details) {
-        rw.insert(" ", form);
-        rw.copy_prose(text, l.2.0, l.2.1);
+    for l in lines.iter().filter(|l| l.field == Field::Details) {
+        if !blank(said(l.value)) {
+            rw.insert(" ", form);
+            rw.copy_prose(text, l.value.0, l.value.1);
+        }
     }
     rw.insert("\n", form);
     rw.copy_prose(text, last, text.len());
     Some(rw)
+}
+
+/// A network rule's words: "ingress to <pods> from <peers> on port <ports>".
+fn network(
+    rw: &mut Rewrite,
+    text: &str,
+    lines: &[Line],
+    form: (usize, usize),
+    pods: impl Fn(&mut Rewrite),
+) {
+    let said = |r: (usize, usize)| &text[r.0..r.1];
+    let values = |f: Field| -> Vec<(usize, usize)> {
+        lines
+            .iter()
+            .filter(|l| l.field == f && !blank(said(l.value)))
+            .map(|l| l.value)
+            .collect()
+    };
+    let dir = values(Field::Direction).first().copied();
+    let d = dir
+        .map(|d| said(d).to_ascii_lowercase())
+        .unwrap_or_default();
+    let ingress = ["inbound", "ingress", "incoming", "in"]
+        .iter()
+        .any(|w| d.starts_with(w));
+    let egress = ["outbound", "egress", "outgoing", "out"]
+        .iter()
+        .any(|w| d.starts_with(w));
+    let peers = values(Field::Peers);
+    let mut sources = values(Field::Sources);
+    let mut dests = values(Field::Destinations);
+    if egress {
+        dests.extend(peers);
+    } else {
+        sources.extend(peers);
+    }
+    let ports = values(Field::Ports);
+    let everything = sources.is_empty()
+        && dests.is_empty()
+        && ports.is_empty()
+        && lines.iter().any(|l| {
+            let v = said(l.value).to_ascii_lowercase();
+            l.field == Field::Action && (v.contains(" all") || v.contains("everything"))
+        });
+    if everything {
+        rw.insert("all ", form);
+    }
+    // (The direction's word quotes the Direction field.)
+    let said_dir = dir.unwrap_or(form);
+    if egress || !dests.is_empty() && sources.is_empty() {
+        rw.insert("egress", said_dir);
+        rw.insert(" from ", form);
+    } else if ingress || !sources.is_empty() {
+        rw.insert("ingress", said_dir);
+        rw.insert(" to ", form);
+    }
+    pods(rw);
+    for (prep, side) in [
+        (" from ", &sources),
+        (" to ", &dests),
+        (" on port ", &ports),
+    ] {
+        for (k, v) in side.iter().enumerate() {
+            rw.insert(if k == 0 { prep } else { " and " }, form);
+            rw.copy(text, v.0, v.1);
+        }
+    }
+    if let Some(p) = values(Field::Protocol).first() {
+        rw.insert(" over ", form);
+        rw.copy(text, p.0, p.1);
+    }
 }
 
 #[cfg(test)]

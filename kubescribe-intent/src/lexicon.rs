@@ -125,7 +125,8 @@ pub(super) fn tokenize(text: &str) -> Vec<Tok<'_>> {
                 || super::runtime_names::CAPABILITIES
                     .contains(&w.trim_start_matches("cap_").trim_end_matches(['`', '"']))
         };
-        let closes = t.len() > 2 && (t.ends_with("):") || t.ends_with("\":"));
+        // (A code span before a colon too: "namespace `jobs`: disable …".)
+        let closes = t.len() > 2 && (t.ends_with("):") || t.ends_with("\":") || t.ends_with("`:"));
         // "… at 169.254.170.2: block that": an address before a colon.
         let address_colon =
             t.len() > 1 && t.ends_with(':') && parse_cidr(&t[..t.len() - 1]).is_some();

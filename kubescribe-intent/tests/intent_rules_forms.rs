@@ -92,7 +92,7 @@ fn a_form_that_leaves_the_action_or_the_pods_open_is_refused() {
         "Workload: broker (app=broker)\nNamespace: iot\nDirection: ingress\nPorts: 8883/TCP\nAction: TBD, waiting on review\n",
     );
     assert!(
-        e.contains("what to do") && e.contains("Action field"),
+        e.contains("what to do") && e.contains("form's action"),
         "{e}"
     );
     let e = refused(
@@ -115,4 +115,81 @@ Now it runs as the db pods (app=db, namespace shop). Only mariadbd (/usr/sbin/ma
     assert_eq!(i.scope.labels.len(), 1, "{:?}", i.scope);
     assert_eq!(i.scope.labels.get("app").map(String::as_str), Some("db"));
     assert_eq!(i.resources.sources, vec!["/usr/sbin/mariadbd".to_string()]);
+}
+
+#[test]
+fn a_yaml_request_file_with_an_allow_list_is_a_form() {
+    // Its justification, a folded block, quotes ports it does not ask for.
+    let i = parsed(
+        "# netpol-request.yaml\n\
+requested_by: search-team\n\
+workload: the indexers (app.kubernetes.io/component: indexer)\n\
+namespace: search\n\
+justification: >\n  The docs: \"every node listens on 9200 for HTTP and 9300 for transport\".\n  We only need the second.\n\
+direction: ingress\n\
+allow:\n  - from: app.kubernetes.io/component=coordinator\n    port: 9300/tcp\n  - from: app.kubernetes.io/component=master\n    port: 9300/tcp\n\
+expires: never\n",
+    );
+    assert_eq!(i.action, Action::Allow);
+    assert_eq!(i.direction, Some(Direction::Ingress));
+    assert_eq!(i.scope.namespace.as_deref(), Some("search"));
+    assert_eq!(port_numbers(&i), vec![9300]);
+    assert_eq!(i.resources.peers.len(), 2);
+}
+
+#[test]
+fn form_questions_numbered_or_asked_and_answered_are_fields() {
+    // A numbered catalog item: "Cluster / namespace" gives the namespace
+    // where the value puts it; "Describe the change" is the rule in words.
+    let i = parsed(
+        "Catalog item: egress exception | RITM0001\n\
+1. Requested for: Jo Park (SRE)\n\
+2. Cluster / namespace: prod-1 / alerting\n\
+3. Workload labels: app=notifier\n\
+4. Business justification: the vendor's page says \"webhooks are delivered from 203.0.113.0/24\".\n\
+5. Destination(s): hooks.example.com\n\
+6. Port / protocol: 443/TCP\n\
+7. Describe the change: the notifier's outbound traffic should be limited to hooks.example.com on 443, nothing else.\n",
+    );
+    assert_eq!(i.scope.namespace.as_deref(), Some("alerting"));
+    assert_eq!(i.action, Action::Allow);
+    assert_eq!(i.direction, Some(Direction::Egress));
+    assert_eq!(i.resources.fqdns, vec!["hooks.example.com".to_string()]);
+    assert!(i.resources.cidrs.is_empty(), "{:?}", i.resources);
+    // A form's export as Q:/A: pairs; an empty answer to what should
+    // happen is asked for.
+    let e = refused(
+        "Runtime file-access request\nQ: Workload (labels)\nA: app=payroll\nQ: Namespace\nA: hr\nQ: Files or directories\nA: /etc/shadow\nQ: What should happen when one is read? (allow / log / block)\nA:\nQ: Background\nA: a Falco rule fired on it.\n",
+    );
+    assert!(e.contains("what to do"), "{e}");
+    let i = parsed(
+        "Q: Pods\nA: app.kubernetes.io/name: wiki\nQ: Namespace\nA: docs\nQ: Request\nA: /srv/wiki/config.php has to stay read-only at runtime. Block every write to it.\n",
+    );
+    assert_eq!(i.domain, Domain::File);
+    assert_eq!(i.action, Action::Block);
+    assert_eq!(i.scope.namespace.as_deref(), Some("docs"));
+    assert!(i.resources.read_only);
+}
+
+#[test]
+fn jira_fields_and_pipe_rows_are_forms() {
+    let i = parsed(
+        "*Summary:* Lock down the agent port\n*Component/s:* CI platform\n*Target workload:* the controller, app=ci-controller\n*Namespace:* ci\n*Requested rule:* port 50000 on the controller should only accept connections from the agent pods (role=agent)\n*Due date:* 15/Jan/27\n",
+    );
+    assert_eq!(i.scope.namespace.as_deref(), Some("ci"));
+    assert_eq!(i.direction, Some(Direction::Ingress));
+    assert_eq!(port_numbers(&i), vec![50000]);
+    assert!(i.resources.fqdns.is_empty(), "{:?}", i.resources);
+    let i = parsed(
+        "Field | Value\nSummary | open LDAPS to the directory\nWorkload | sso pods, app=sso\nNamespace | iam\nDestination | 10.40.12.5 (domain controller)\nPort | 636/TCP\nRequest | egress from the sso pods may go to 10.40.12.5 on 636 and nowhere else\n",
+    );
+    assert_eq!(i.direction, Some(Direction::Egress));
+    assert_eq!(i.resources.cidrs, vec!["10.40.12.5/32".to_string()]);
+    assert_eq!(port_numbers(&i), vec![636]);
+}
+
+#[test]
+fn a_code_span_before_a_colon_is_still_a_namespace() {
+    let i = parsed("For `app=batch`, namespace `jobs`: disable the net_raw capability.");
+    assert_eq!(i.scope.namespace.as_deref(), Some("jobs"));
 }
