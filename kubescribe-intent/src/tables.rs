@@ -53,6 +53,10 @@ fn column(header: &str) -> Column {
             Column::Comment
         };
     }
+    // ("Linux capabilities", "Docker's capabilities".)
+    if h.ends_with(" capabilities") || h.ends_with(" capability") {
+        return Column::Capability;
+    }
     if has(&["tcp", "tcp port", "tcp ports"]) {
         return Column::TcpPort;
     }
@@ -520,7 +524,17 @@ pub(super) fn rewritten(text: &str) -> Option<Rewrite> {
         // (an access matrix). Otherwise the rows take no verb of their own.
         let prose = format!("{} {}", rw.text, &text[lines[j - 1].1..]);
         let allow_rows = allow_cue(&prose) && !prose_acts(&prose);
-        write_rows(&mut rw, text, &cols, &rows, allow_rows);
+        // "log their connections to:" right before a table of addresses:
+        // the side its Peer cells are on.
+        let lead = rw.text.trim_end().to_ascii_lowercase();
+        let peer_side = if lead.ends_with(" to:") {
+            "to "
+        } else if lead.ends_with(" from:") {
+            "from "
+        } else {
+            ""
+        };
+        write_rows(&mut rw, text, &cols, &rows, allow_rows, peer_side);
         copied_to = lines[j - 1].1;
         i = j;
     }
@@ -639,7 +653,14 @@ fn vague(cell: &str) -> bool {
         )
 }
 
-fn write_rows(rw: &mut Rewrite, text: &str, cols: &[Column], rows: &[Row], allow_rows: bool) {
+fn write_rows(
+    rw: &mut Rewrite,
+    text: &str,
+    cols: &[Column],
+    rows: &[Row],
+    allow_rows: bool,
+    peer_side: &str,
+) {
     let cell = |r: &Row, c: Column| {
         cols.iter()
             .position(|&k| k == c)
@@ -690,6 +711,28 @@ fn write_rows(rw: &mut Rewrite, text: &str, cols: &[Column], rows: &[Row], allow
         // "Writable: yes" beside rows that are not: left as it is.
         let writable = |r: &Row| cell(r, Column::Writable).and_then(|(f, t)| verb(&text[f..t]));
         if writable(r) == Some("allow") && rows.iter().any(|o| writable(o) == Some("block")) {
+            continue;
+        }
+        // So is an "rw" row beside "ro" rows when no one is named: the
+        // read-only rows are the rule.
+        let mode_of = |r: &Row| cell(r, Column::Access).map(|(f, t)| access(&text[f..t]));
+        if !cols.contains(&Column::Who)
+            && !cols.contains(&Column::Binary)
+            && mode_of(r).as_deref() == Some("read and write")
+            && rows.iter().any(|o| mode_of(o).as_deref() == Some("read"))
+        {
+            continue;
+        }
+        // A Source cell that admits no one ("none, keep it closed") is the
+        // allow-list's edge: its port stays shut.
+        if cell(r, Column::Source).is_some_and(|(f, t)| {
+            let l = text[f..t].to_ascii_lowercase();
+            ["none", "nobody", "no one", "closed"]
+                .iter()
+                .any(|w| l.starts_with(w))
+        }) && cell(r, Column::Action).is_none()
+            && rows.len() > 1
+        {
             continue;
         }
         let row = r.0;
@@ -752,8 +795,17 @@ fn write_rows(rw: &mut Rewrite, text: &str, cols: &[Column], rows: &[Row], allow
             if let Some((f, t)) = who {
                 rw.copy(text, f, t);
                 rw.insert(" may ", row);
+                // (A Writable cell says it by yes or no.)
+                let said = |(f, t): (usize, usize)| match cell(r, Column::Access) {
+                    Some(_) => access(&text[f..t]),
+                    None => match verb(&text[f..t]) {
+                        Some("allow") => "read and write".to_string(),
+                        Some("block") => "read".to_string(),
+                        _ => text[f..t].to_string(),
+                    },
+                };
                 match mode {
-                    Some((f, t)) => rw.insert(&access(&text[f..t]), (f, t)),
+                    Some((f, t)) => rw.insert(&said((f, t)), (f, t)),
                     None => rw.insert("access", row),
                 }
                 rw.insert(" ", row);
@@ -794,6 +846,7 @@ fn write_rows(rw: &mut Rewrite, text: &str, cols: &[Column], rows: &[Row], allow
                 }
             }
             if let Some((f, t)) = cell(r, Column::Peer).filter(|&(f, t)| !any(&text[f..t])) {
+                rw.insert(peer_side, row);
                 rw.copy(text, f, t);
                 rw.insert(" ", row);
             }

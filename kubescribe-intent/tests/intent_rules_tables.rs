@@ -385,3 +385,85 @@ Everyone else stays off 5671.";
         Some("broker")
     );
 }
+
+#[test]
+fn read_write_rows_beside_read_only_rows_are_left_as_they_are() {
+    let i = parsed(
+        "For the wiki pods (app=wiki, namespace docs), enforce this at runtime:\n\n\
+| Directory | Access | Notes |\n\
+|---|---|---|\n\
+| /srv/wiki/conf/ | ro | settings |\n\
+| /srv/wiki/plugins/ | ro | |\n\
+| /srv/wiki/cache/ | rw | page cache |\n\n\
+Writes to the ro rows must be blocked; reading them is fine.",
+    );
+    assert_eq!(i.domain, Domain::File);
+    assert_eq!(i.action, Action::Block);
+    assert!(i.resources.read_only);
+    assert_eq!(
+        i.resources.dirs,
+        vec![
+            "/srv/wiki/conf/".to_string(),
+            "/srv/wiki/plugins/".to_string()
+        ]
+    );
+}
+
+#[test]
+fn a_writable_no_cell_beside_its_reader_is_a_read() {
+    let i = parsed(
+        "For the proxy pods (`app: dbproxy`, namespace db):\n\n\
+File | Who | Writable\n\
+--- | --- | ---\n\
+/etc/dbproxy/users.conf | /usr/bin/dbproxy | no\n",
+    );
+    assert_eq!(i.domain, Domain::File);
+    assert_eq!(i.action, Action::Allow);
+    assert_eq!(
+        i.resources.paths,
+        vec!["/etc/dbproxy/users.conf".to_string()]
+    );
+    assert_eq!(i.resources.sources, vec!["/usr/bin/dbproxy".to_string()]);
+    assert!(i.resources.read_only);
+}
+
+#[test]
+fn a_row_that_admits_no_one_keeps_its_port_shut() {
+    let i = parsed(
+        "The collector pods (app=collector, namespace tracing) should accept spans only as below:\n\n\
+| Port | Protocol | Peer |\n\
+| ---- | -------- | ---- |\n\
+| 6831 | UDP | the app pods (tier=app) |\n\
+| 5775 | UDP | none, keep it closed |\n",
+    );
+    assert_eq!(port_protocols(&i), vec![(6831, Protocol::Udp)]);
+}
+
+#[test]
+fn a_capabilities_column_named_for_its_kind_and_a_peer_side_said_before_the_table() {
+    let i = parsed(
+        "Our exporter (app=exporter, namespace metrics) needs two of the defaults; the rest go:\n\n\
+| Linux capabilities | Keep |\n\
+| --- | --- |\n\
+| CAP_CHOWN | ✗ |\n\
+| CAP_NET_BIND_SERVICE | ✓ |\n\
+| CAP_SETUID | ✓ |\n",
+    );
+    assert_eq!(i.domain, Domain::Capability);
+    assert_eq!(i.action, Action::Allow);
+    let mut caps = i.resources.capabilities.clone();
+    caps.sort();
+    assert_eq!(
+        caps,
+        vec!["net_bind_service".to_string(), "setuid".to_string()]
+    );
+    let i = parsed(
+        "Before we block anything, with Calico, for the fetcher pods (app=fetcher, namespace media), log their connections to:\n\n\
+| Address | Cloud | Action |\n\
+|---|---|---|\n\
+| 169.254.169.254 | AWS | log |\n\n\
+Nothing gets blocked yet.",
+    );
+    assert_eq!(i.action, Action::Audit);
+    assert_eq!(i.direction, Some(Direction::Egress));
+}
