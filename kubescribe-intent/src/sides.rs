@@ -83,6 +83,9 @@ impl<'a> Parser<'a> {
                     // "reach 9644 on the brokers, app.kubernetes.io/component=…".
                     | "brokers" | "servers" | "workers" | "replicas" | "instances" | "gateways"
                     | "proxies" | "nodes" | "agents" | "controllers"
+                    // "scrape 8080 on the cluster operator, name=…".
+                    | "operator" | "operators" | "controller" | "server" | "broker"
+                    | "gateway" | "proxy" | "agent" | "worker" | "service" | "services"
             )
             && (self.cue_at + 1..i - 1).all(|k| {
                 self.low(k)

@@ -7,7 +7,7 @@
 
 mod parse_helpers;
 
-use kubescribe_core::intent::{Action, Protocol};
+use kubescribe_core::intent::{Action, Direction, Protocol};
 use parse_helpers::{parsed, port_numbers, port_protocols};
 
 #[test]
@@ -97,5 +97,21 @@ fn a_glossed_port_of_some_pods_is_theirs() {
             .get("component")
             .map(String::as_str),
         Some("prom")
+    );
+}
+
+#[test]
+fn a_singular_workload_glossed_after_a_comma_is_the_one_reached() {
+    // "8080 on the cluster operator, name=op in namespace strimzi": the
+    // operator's port, Prometheus the one let in.
+    let i = parsed(
+        "Only Prometheus (app=prometheus in namespace monitoring) should scrape 8080 on the cluster operator, name=op in namespace strimzi.",
+    );
+    assert_eq!(i.scope.namespace.as_deref(), Some("strimzi"));
+    assert_eq!(i.scope.labels.get("name").map(String::as_str), Some("op"));
+    assert_eq!(i.direction, Some(Direction::Ingress));
+    assert_eq!(
+        i.resources.peers[0].namespace.as_deref(),
+        Some("monitoring")
     );
 }
