@@ -529,6 +529,42 @@ impl<'a> Parser<'a> {
         {
             return None;
         }
+        // "the Trillian log server and log signer", "the audit controller",
+        // "gatekeeper's controller-manager and audit pods": what a workload
+        // is, not the verb.
+        if matches!(l, "log" | "audit")
+            && (matches!(
+                next.trim_end_matches([',', '.', ';']),
+                "server"
+                    | "servers"
+                    | "signer"
+                    | "signers"
+                    | "controller"
+                    | "controllers"
+                    | "service"
+                    | "services"
+                    | "sidecar"
+                    | "shipper"
+                    | "forwarder"
+                    | "volume"
+                    | "volumes"
+                    | "bucket"
+                    | "sink"
+                    | "backend"
+                    | "store"
+                    | "storage"
+                    | "database"
+                    | "daemon"
+                    | "agent"
+                    | "agents"
+                    | "pipeline"
+                    | "index"
+            ) || matches!(next.trim_end_matches([',', '.', ';']), "pods" | "pod")
+                && (matches!(self.prev_low(i), "and" | "or" | "the" | "their" | "our")
+                    || self.prev_low(i).ends_with("'s")))
+        {
+            return None;
+        }
         // "whenever kill, pkill or killall (/bin/kill, …) runs": programs
         // named in a list, not the action.
         if l == "kill"

@@ -4,8 +4,8 @@
 
 mod parse_helpers;
 
-use kubescribe_core::intent::Action;
-use parse_helpers::parsed;
+use kubescribe_core::intent::{Action, Direction};
+use parse_helpers::{parsed, port_numbers};
 
 const PODS: &str = "For the server pods (app=server, namespace default): ";
 
@@ -141,4 +141,27 @@ fn a_curly_quote_after_a_full_stop_is_no_panic() {
         "The KB says “ports 16000 and 5003 must be open.” Only 18.0.0.0/8 may reach the fms pods (app=fms, namespace fms) on 16000.",
     );
     assert!(r.is_ok(), "{r:?}");
+}
+
+#[test]
+fn log_and_audit_naming_a_workload_are_no_verbs() {
+    // "the log server", "the audit pods": what the workload is.
+    let i = parsed(
+        "Restrict the egress of the ledger pods (app=ledger, namespace ledger) to the log server (app=logserver, namespace trillian) on 8091.",
+    );
+    assert_eq!(i.action, Action::Allow);
+    assert_eq!(i.direction, Some(Direction::Egress));
+    let i = parsed(
+        "Only gatekeeper's controller-manager and audit pods, labelled control-plane=manager and control-plane=auditor, should reach 6001 on the provider pods (app=provider, namespace gk).",
+    );
+    assert_eq!(i.action, Action::Allow);
+    assert_eq!(i.resources.peers.len(), 2);
+}
+
+#[test]
+fn a_port_that_gets_no_rule_is_left_out() {
+    let i = parsed(
+        "The collector pods (app=collector, namespace obs) should accept only 4317/tcp and 4318/tcp; the 8888 metrics port gets no rule.",
+    );
+    assert_eq!(port_numbers(&i), vec![4317, 4318]);
 }
