@@ -127,7 +127,13 @@ impl<'a> Parser<'a> {
                     ))
             // "spawning shells (/bin/sh, /bin/bash)": a kind of program, not
             // one's name.
-            && !EXEC_NOUNS.contains(&l);
+            && !EXEC_NOUNS.contains(&l)
+            // "We run Basic256Sha256 with SignAndEncrypt": what the
+            // operators run is their setup, told; no program of the ask.
+            && !(known.is_none()
+                && matches!(prev.as_str(), "run" | "runs")
+                && i >= 2
+                && matches!(self.low(i - 2), "we" | "i" | "they"));
         // "block package managers (apt, apt-get, yum)": a parenthesised list,
         // kept aside (a gloss when paths are given too).
         let lexicon_name = known.is_some()

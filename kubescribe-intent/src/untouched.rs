@@ -711,12 +711,23 @@ fn still_written(words: &[String]) -> bool {
         return false;
     };
     // "…; sshd still has to read it": a program that goes on reading.
+    // "…; the editor keeps writing /data/flows.json": a program named by
+    // what it is.
+    let named = matches!(
+        words.first().map(String::as_str),
+        Some("the" | "our" | "its" | "their")
+    ) && words
+        .get(2)
+        .is_some_and(|x| matches!(x.as_str(), "keeps" | "still" | "continues"))
+        && w > 2;
+    let from = if named { 2 } else { 1 };
     (matches!(
         words.first().map(String::as_str),
         Some("it" | "they" | "which")
     ) || words.get(1).is_some_and(|w| w == "still")
-        && words[0].chars().all(|c| c.is_ascii_lowercase() || c == '-'))
-        && (1..w).all(|k| {
+        && words[0].chars().all(|c| c.is_ascii_lowercase() || c == '-')
+        || named)
+        && (from..w).all(|k| {
             matches!(
                 words[k].as_str(),
                 "keeps"

@@ -165,3 +165,21 @@ fn a_port_that_gets_no_rule_is_left_out() {
     );
     assert_eq!(port_numbers(&i), vec![4317, 4318]);
 }
+
+#[test]
+fn what_a_program_keeps_writing_and_what_we_run_are_background() {
+    // "the editor keeps writing …": a file the ask leaves writable.
+    let i = parsed(
+        "In the wiki pods (app=wiki, namespace docs), /srv/wiki/settings.php has to stay read-only; the editor keeps writing /srv/wiki/pages.db.",
+    );
+    assert_eq!(
+        i.resources.paths,
+        vec!["/srv/wiki/settings.php".to_string()]
+    );
+    // "We run Basic256Sha256 …": the operators' setup, no program.
+    let i = parsed(
+        "We run Basic256Sha256 with SignAndEncrypt against the PLCs. In the collector pods (app=collector, namespace plant), /etc/collector/key.pem should be readable by /usr/bin/collector alone.",
+    );
+    assert!(i.resources.binaries.is_empty(), "{:?}", i.resources);
+    assert_eq!(i.resources.sources, vec!["/usr/bin/collector".to_string()]);
+}
