@@ -978,7 +978,8 @@ Intent forms (docs/intents.md):
   forms   a request form (Workload:, Namespace:, Direction:, Peers:/Sources:/
           Destinations:, Ports:, Executables:, Paths: with Access: and Who:,
           Capabilities:, Action:, Request:, Details:; also *Field:* lines, Field |
-          value rows, numbered questions, Q:/A: pairs, a YAML request's allow: list):
+          value and tab rows, numbered questions, Q:/A: pairs, ### headings with
+          - [x] boxes, JSON parameters, a YAML request's allow: list):
           read as the one sentence its fields say; Requester:/Justification:/
           Expiry: are background; an Action: TBD is refused; a pasted Docker
           Compose service (image:, container_name:, volumes:) is background

@@ -50,17 +50,31 @@ fn key_verb(key: &str) -> Option<&'static str> {
     }
 }
 
+/// A key's words, lower-case: "podLabels" → "pod labels",
+/// `requested_by` → "requested by", "Destination(s)" → "destinations".
+fn spaced(key: &str) -> String {
+    let mut out = String::with_capacity(key.len() + 8);
+    let mut prev_lower = false;
+    for c in key.chars() {
+        if c.is_ascii_uppercase() && prev_lower {
+            out.push(' ');
+        }
+        prev_lower = c.is_ascii_lowercase();
+        out.push(c);
+    }
+    out.trim()
+        .trim_matches(|c: char| c == '*' || c == '_' || c == '`')
+        .to_ascii_lowercase()
+        .replace('_', " ")
+        .replace("(s)", "s")
+}
+
 /// The field a key names — a field's name ("Workload", "Pod selector",
 /// `requested_by`) or a form's question ("Which executables does the app
 /// need?", "What should happen when one of them is read?"); `None` for a
 /// key no form uses.
 fn field(key: &str) -> Option<Field> {
-    let k = key
-        .trim()
-        .trim_matches(|c: char| c == '*' || c == '_' || c == '`')
-        .to_ascii_lowercase()
-        .replace('_', " ")
-        .replace("(s)", "s");
+    let k = spaced(key);
     let words: Vec<&str> = k
         .split(|c: char| !c.is_ascii_alphanumeric())
         .filter(|w| !w.is_empty())
@@ -106,6 +120,8 @@ fn field(key: &str) -> Option<Field> {
         ]
         .iter()
         .any(|p| said(p))
+            // ("Rule type: Process": the kind of request.)
+            || any(&["type"]) && !any(&["policy"])
         {
             Field::Background
         } else if said("anything else")
@@ -141,6 +157,13 @@ fn field(key: &str) -> Option<Field> {
             || words.first() == Some(&"what") && any(&["need", "want", "do"])
         {
             Field::Ask
+        } else if any(&["namespace", "namespaces"])
+            && any(&["from", "source", "sources", "clients", "peers"])
+        {
+            // ("allowFromNamespacesLabelled": peers by their namespace.)
+            Field::Sources
+        } else if any(&["namespace", "namespaces"]) && any(&["to", "destination", "destinations"]) {
+            Field::Destinations
         } else if any(&["namespace", "namespaces"]) {
             Field::Namespace
         } else if any(&[
@@ -151,6 +174,7 @@ fn field(key: &str) -> Option<Field> {
             "selector",
             "labels",
             "target",
+            "service",
         ]) || any(&["targets", "applies", "application"]) && !any(&["name"])
         {
             Field::Workload
@@ -171,8 +195,13 @@ fn field(key: &str) -> Option<Field> {
             Field::Ports
         } else if any(&["protocol", "protocols"]) {
             Field::Protocol
-        } else if any(&["direction"]) {
+        } else if any(&["direction", "traffic"]) {
             Field::Direction
+        } else if words.first() == Some(&"who")
+            && any(&["access", "reach", "connect", "connects", "call", "calls"])
+        {
+            // ("Who needs access?": the peers.)
+            Field::Peers
         } else if any(&["access", "operation", "operations"]) {
             Field::Access
         } else if any(&["who", "readers", "writers"]) || said("accessed by") {
@@ -199,6 +228,34 @@ struct Line {
     key: String,
     line: (usize, usize),
     value: (usize, usize),
+    /// A value given in parts (an issue form's checked boxes, a JSON
+    /// list's items); empty when `value` is all of it.
+    parts: Vec<(usize, usize)>,
+    /// Words a peer's value needs before it ("namespaces labelled " for
+    /// `allowFromNamespacesLabelled: team=ml`).
+    prefix: &'static str,
+}
+
+impl Line {
+    fn new(field: Field, key: &str, line: (usize, usize), value: (usize, usize)) -> Line {
+        Line {
+            field,
+            key: spaced(key),
+            line,
+            value,
+            parts: Vec::new(),
+            prefix: "",
+        }
+    }
+
+    /// The value's parts.
+    fn parts(&self) -> Vec<(usize, usize)> {
+        if self.parts.is_empty() {
+            vec![self.value]
+        } else {
+            self.parts.clone()
+        }
+    }
 }
 
 /// The key and the value's start of a line `text[from..to]` that fills a
@@ -216,6 +273,24 @@ fn key_value(text: &str, from: usize, to: usize) -> Option<(String, usize)> {
         body = body.trim_start_matches(|c: char| c.is_ascii_digit())[2..].trim_start();
     }
     let body = body.trim_start_matches(['*', '_']);
+    // A row of a two-column table without a separator line ("| Namespace |
+    // iot |", Confluence's "|| Field || Value ||" header aside).
+    let body = match body.strip_prefix('|') {
+        Some(b) if !b.starts_with('|') => b.trim_end().trim_end_matches('|').trim(),
+        Some(_) => return None,
+        None => body,
+    };
+    // A JSON member: `"namespace": "ray",`.
+    if let Some(inner) = body.strip_prefix('"')
+        && let Some(q) = inner.find('"')
+        && inner[q + 1..].trim_start().starts_with(':')
+    {
+        let key = &inner[..q];
+        let colon = q + 1 + (inner[q + 1..].len() - inner[q + 1..].trim_start().len());
+        let ok = !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        let value_at = inner.as_ptr() as usize - text.as_ptr() as usize + colon + 1;
+        return ok.then(|| (key.to_string(), value_at));
+    }
     // (A colon closes the key when a space, the line's end or a bold
     // mark follows: "*Summary:* …", "**Port:** …".)
     let colon = body.match_indices(':').map(|(i, _)| i).find(|&i| {
@@ -223,7 +298,7 @@ fn key_value(text: &str, from: usize, to: usize) -> Option<(String, usize)> {
         rest.is_empty() || rest.starts_with(' ')
     });
     let question = numbered.then(|| body.find("? ")).flatten();
-    let pipe = body.find(" | ");
+    let pipe = body.find(" | ").or_else(|| body.find('\t'));
     let (at, sep) = [
         colon.map(|c| (c, 1)),
         question.map(|q| (q, 1)),
@@ -232,6 +307,12 @@ fn key_value(text: &str, from: usize, to: usize) -> Option<(String, usize)> {
     .into_iter()
     .flatten()
     .min()?;
+    // (A tab is one byte.)
+    let sep = if sep == 3 && body[at..].starts_with('\t') {
+        1
+    } else {
+        sep
+    };
     let key = body[..at].trim_end_matches(['*', '_', ' ']);
     // (A field's name is short; a numbered form's question may be longer.
     // A parenthesis is a whole one: "Destination(s)", "Workload (labels)".)
@@ -243,7 +324,7 @@ fn key_value(text: &str, from: usize, to: usize) -> Option<(String, usize)> {
     if !ok || sep == 3 && key.split_whitespace().count() > 4 {
         return None;
     }
-    let value_at = to - body.len() + at + sep;
+    let value_at = body.as_ptr() as usize - text.as_ptr() as usize + at + sep;
     Some((key.to_string(), value_at))
 }
 
@@ -276,7 +357,13 @@ fn trimmed(text: &str, from: usize, to: usize) -> (usize, usize) {
     let v = &text[from..to];
     let v2 = v.trim_start().trim_start_matches(['*', '_']).trim_start();
     let start = from + (v.len() - v2.len());
-    (start, start + v2.trim_end().len())
+    let v3 = v2.trim_end();
+    // (A JSON value: `"ray",`.)
+    let inner = v3.trim_end_matches([',', '|']).trim_end();
+    if inner.len() > 2 && inner.starts_with('"') && inner.ends_with('"') {
+        return (start + 1, start + inner.len() - 1);
+    }
+    (start, start + inner.len())
 }
 
 /// What an Action field says to do: its first verb ("log only, do not
@@ -307,6 +394,10 @@ fn verb(value: &str) -> Option<&'static str> {
             )
         {
             Some("allow")
+        } else if matches!(w, "add" | "open" | "grant" | "let") {
+            // ("add an egress rule": an allow, unless the rule it adds
+            // says otherwise, "add a deny rule".)
+            Some(verb(&words[i + 1..].join(" ")).unwrap_or("allow"))
         } else {
             None
         }
@@ -332,6 +423,10 @@ fn form_lines(text: &str) -> Vec<Line> {
     // The indentation of a field whose value is a YAML block (`>`, `|`):
     // lines indented deeper continue it, whatever they look like.
     let mut block: Option<usize> = None;
+    // Under an issue form's "### Field" heading: its answer's lines.
+    let mut heading = false;
+    // Inside a JSON list (`"ports": [`): its items.
+    let mut list = false;
     for l in text.split_inclusive('\n') {
         let end = at + l.trim_end_matches(['\n', '\r']).len();
         let raw = &text[at..end];
@@ -341,6 +436,65 @@ fn form_lines(text: &str) -> Vec<Line> {
             break;
         }
         let indent = raw.len() - trimmed_line.len();
+        // "### Workload (pod labels)": the lines under it answer it;
+        // "- [x] Ingress" a checked box, "- [ ] Egress" none,
+        // "_No response_" nothing.
+        let hashes = trimmed_line.len() - trimmed_line.trim_start_matches('#').len();
+        if (2..=6).contains(&hashes) && trimmed_line[hashes..].starts_with(' ') {
+            let key = trimmed_line[hashes..].trim();
+            let f = field(key).unwrap_or(Field::Background);
+            lines.push(Line::new(f, key, (at, end), (end, end)));
+            heading = true;
+            at += l.len();
+            continue;
+        }
+        if heading {
+            if let Some(last) = lines.last_mut()
+                && !trimmed_line.is_empty()
+            {
+                last.line.1 = end;
+                let (checked, from) = match trimmed_line.get(..6) {
+                    Some("- [x] " | "- [X] ") => (true, end - trimmed_line.len() + 6),
+                    Some("- [ ] ") => (false, end),
+                    _ => (trimmed_line != "_No response_", at),
+                };
+                if checked {
+                    let part = trimmed(text, from, end);
+                    if last.parts.is_empty() {
+                        last.value = part;
+                    }
+                    last.parts.push(part);
+                }
+            }
+            at += l.len();
+            continue;
+        }
+        if list {
+            if trimmed_line.starts_with(']') {
+                list = false;
+            } else if let Some(last) = lines.last_mut()
+                && !trimmed_line.is_empty()
+            {
+                let part = trimmed(text, at, end);
+                if last.parts.is_empty() {
+                    last.value = part;
+                }
+                last.parts.push(part);
+                last.line.1 = end;
+            }
+            at += l.len();
+            continue;
+        }
+        // (A JSON object's braces.)
+        if started
+            && !trimmed_line.is_empty()
+            && trimmed_line
+                .chars()
+                .all(|c| matches!(c, '{' | '}' | '[' | ']' | ','))
+        {
+            at += l.len();
+            continue;
+        }
         if block.is_some_and(|b| indent > b && !trimmed_line.is_empty()) {
             if let Some(last) = lines.last_mut() {
                 last.line.1 = end;
@@ -361,12 +515,7 @@ fn form_lines(text: &str) -> Vec<Line> {
         {
             let vstart = end - a.len();
             let f = field(&q).unwrap_or(Field::Background);
-            lines.push(Line {
-                field: f,
-                key: q.to_ascii_lowercase(),
-                line: (q_at, end),
-                value: trimmed(text, vstart, end),
-            });
+            lines.push(Line::new(f, &q, (q_at, end), trimmed(text, vstart, end)));
         } else if let Some((key, vstart)) = key_value(text, at, end) {
             if matches!(
                 text[vstart..end].trim(),
@@ -374,6 +523,7 @@ fn form_lines(text: &str) -> Vec<Line> {
             ) {
                 block = Some(indent);
             }
+            list = text[vstart..end].trim() == "[";
             let f = field(&key);
             // "Cluster / namespace: prod-eu-1 / monitoring": the part of the
             // value that stands where the key says the field.
@@ -383,26 +533,37 @@ fn form_lines(text: &str) -> Vec<Line> {
             };
             let f = f.and(field(&key)).or(f);
             match f {
-                Some(field) => lines.push(Line {
+                Some(field) => lines.push(Line::new(
                     field,
-                    key: key.to_ascii_lowercase(),
-                    line: (at, end),
-                    value: trimmed(text, vstart, vend),
-                }),
+                    &key,
+                    (at, end),
+                    trimmed(text, vstart, vend),
+                )),
                 // (A field no rule reads, "Service: BookStack wiki", inside
                 // a form: background.)
-                None if started => lines.push(Line {
-                    field: Field::Background,
-                    key: key.to_ascii_lowercase(),
-                    line: (at, end),
-                    value: trimmed(text, vstart, end),
-                }),
+                None if started => lines.push(Line::new(
+                    Field::Background,
+                    &key,
+                    (at, end),
+                    trimmed(text, vstart, end),
+                )),
                 None => {}
             }
         } else if started && raw.trim().is_empty() {
         } else if started && raw.starts_with([' ', '\t']) {
-            // An indented continuation of the field before.
-            if let Some(last) = lines.last_mut() {
+            // An indented continuation of the field before; a YAML list's
+            // item ("- 9000") one part of its value.
+            if let Some(last) = lines.last_mut()
+                && let Some(item) = trimmed_line.strip_prefix("- ")
+                && (!last.parts.is_empty() || blank(&text[last.value.0..last.value.1]))
+            {
+                let part = trimmed(text, end - item.len(), end);
+                if last.parts.is_empty() {
+                    last.value = part;
+                }
+                last.parts.push(part);
+                last.line.1 = end;
+            } else if let Some(last) = lines.last_mut() {
                 last.line.1 = end;
                 if last.value.0 == last.value.1 || blank(&text[last.value.0..last.value.1]) {
                     last.value = trimmed(text, at, end);
@@ -410,10 +571,48 @@ fn form_lines(text: &str) -> Vec<Line> {
                     last.value.1 = end;
                 }
             }
+        } else if started
+            && trimmed_line.split_whitespace().count() <= 3
+            && !trimmed_line.contains(['.', '!', '?', '='])
+        {
+            // (A section's label inside the form: "Properties", "Custom
+            // fields".)
         } else if started {
             ended = true;
         }
         at += l.len();
+    }
+    // "Enforcement: log only, do not block anything": how to enforce, said
+    // by a verb and no engine.
+    for l in &mut lines {
+        let v = text[l.value.0..l.value.1].to_ascii_lowercase();
+        let engine = [
+            "cilium",
+            "calico",
+            "kubearmor",
+            "tetragon",
+            "networkpolicy",
+            "kubernetes",
+        ]
+        .iter()
+        .any(|e| v.contains(e));
+        if l.field == Field::Engine && !engine && verb(&v).is_some() {
+            l.field = Field::Action;
+        }
+        // "allowedNamespaces: [monitoring]", "allowFromNamespacesLabelled:
+        // team=ml": peers named by their namespace.
+        let key_words: Vec<&str> = l.key.split(|c: char| !c.is_ascii_alphabetic()).collect();
+        let by_namespace = key_words.iter().any(|w| w.starts_with("namespace"));
+        if matches!(l.field, Field::Sources | Field::Destinations | Field::Peers)
+            && by_namespace
+            && !v.contains("namespace")
+        {
+            l.prefix = if v.contains('=') || key_words.iter().any(|w| w.starts_with("label")) {
+                "namespaces labelled "
+            } else {
+                "namespace "
+            };
+        }
     }
     lines
 }
@@ -466,8 +665,9 @@ pub(super) fn rewritten(text: &str) -> Option<Rewrite> {
     let values = |f: Field| -> Vec<(usize, usize)> {
         lines
             .iter()
-            .filter(|l| l.field == f && !blank(said(l.value)))
-            .map(|l| l.value)
+            .filter(|l| l.field == f)
+            .flat_map(Line::parts)
+            .filter(|&p| !blank(said(p)))
             .collect()
     };
     let value = |f: Field| values(f).first().copied();
@@ -480,6 +680,9 @@ pub(super) fn rewritten(text: &str) -> Option<Rewrite> {
     // keys of the rule fields say ("Allowed sources", "Which executables
     // does the app need?").
     let action = lines.iter().find(|l| l.field == Field::Action);
+    let structured = rule
+        .iter()
+        .any(|&f| f != Field::Ask && !values(f).is_empty());
     let verb = match action {
         Some(l) if blank(said(l.value)) && key_verb(&l.key).is_some() => key_verb(&l.key),
         Some(l) => match verb(said(l.value)) {
@@ -505,7 +708,19 @@ pub(super) fn rewritten(text: &str) -> Option<Rewrite> {
                     .split(|c: char| !c.is_ascii_alphabetic())
                     .any(|w| matches!(w, "allowed" | "need" | "needs" | "permitted"))
             })
-            .then_some("allow"),
+            .then_some("allow")
+            // ("Policy change: add an egress rule" beside the fields that
+            // say the rule.)
+            .or_else(|| {
+                // (Only a short one: a whole sentence is read as it is.)
+                structured
+                    .then(|| {
+                        value(Field::Ask)
+                            .filter(|&a| said(a).split_whitespace().count() <= 6)
+                            .and_then(|a| verb(said(a)))
+                    })
+                    .flatten()
+            }),
     };
     let workload = values(Field::Workload)
         .into_iter()
@@ -533,9 +748,6 @@ pub(super) fn rewritten(text: &str) -> Option<Rewrite> {
     // The rule in words when the fields say no verb or no rule of their
     // own ("Request: Runtime process allow-list" over numbered questions
     // that say it is a title).
-    let structured = rule
-        .iter()
-        .any(|&f| f != Field::Ask && !values(f).is_empty());
     if let Some(ask) = value(Field::Ask).filter(|_| verb.is_none() || !structured) {
         // The rule in the requester's words, the form's pods before it.
         rw.insert("For ", form);
@@ -557,13 +769,17 @@ pub(super) fn rewritten(text: &str) -> Option<Rewrite> {
             rw.insert(" in ", form);
             pods(&mut rw);
         } else if has(Field::Paths) {
-            match value(Field::Access) {
-                Some(a) => rw.copy(text, a.0, a.1),
-                None => rw.insert("access", form),
+            // ("Action: Block writes (reads keep working)": what is done.)
+            let writes = action.filter(|l| said(l.value).to_ascii_lowercase().contains("write"));
+            match (value(Field::Access), writes) {
+                (Some(a), _) => rw.copy(text, a.0, a.1),
+                (None, Some(l)) => rw.insert("writes", l.value),
+                (None, None) => rw.insert("access", form),
             }
             rw.insert(" of ", form);
             list(&mut rw, Field::Paths);
-            if let Some(w) = value(Field::Who) {
+            // ("Who may access: the broker only, /usr/sbin/mosquitto".)
+            if let Some(w) = value(Field::Who).or_else(|| value(Field::Peers)) {
                 rw.insert(" by ", form);
                 rw.copy(text, w.0, w.1);
             }
@@ -606,8 +822,18 @@ fn network(
     let values = |f: Field| -> Vec<(usize, usize)> {
         lines
             .iter()
-            .filter(|l| l.field == f && !blank(said(l.value)))
-            .map(|l| l.value)
+            .filter(|l| l.field == f)
+            .flat_map(Line::parts)
+            .filter(|&p| !blank(said(p)))
+            .collect()
+    };
+    // Peers with the words their values need before them.
+    let peers_of = |f: Field| -> Vec<(&'static str, (usize, usize))> {
+        lines
+            .iter()
+            .filter(|l| l.field == f)
+            .flat_map(|l| l.parts().into_iter().map(move |p| (l.prefix, p)))
+            .filter(|&(_, p)| !blank(said(p)))
             .collect()
     };
     let dir = values(Field::Direction).first().copied();
@@ -620,15 +846,16 @@ fn network(
     let egress = ["outbound", "egress", "outgoing", "out"]
         .iter()
         .any(|w| d.starts_with(w));
-    let peers = values(Field::Peers);
-    let mut sources = values(Field::Sources);
-    let mut dests = values(Field::Destinations);
+    let peers = peers_of(Field::Peers);
+    let mut sources = peers_of(Field::Sources);
+    let mut dests = peers_of(Field::Destinations);
     if egress {
         dests.extend(peers);
     } else {
         sources.extend(peers);
     }
-    let ports = values(Field::Ports);
+    let ports: Vec<(&str, (usize, usize))> =
+        values(Field::Ports).into_iter().map(|p| ("", p)).collect();
     let everything = sources.is_empty()
         && dests.is_empty()
         && ports.is_empty()
@@ -649,13 +876,27 @@ fn network(
         rw.insert(" to ", form);
     }
     pods(rw);
+    // "Traffic: inbound, from the internet": the words after the
+    // direction's.
+    if let Some(d) = dir {
+        let v = said(d);
+        let first = v
+            .find(|c: char| !c.is_ascii_alphabetic())
+            .unwrap_or(v.len());
+        let rest = v[first..].trim_start_matches([',', ';', ' ', '-']);
+        if !rest.is_empty() && (ingress || egress) {
+            rw.insert(" ", form);
+            rw.copy(text, d.1 - rest.len(), d.1);
+        }
+    }
     for (prep, side) in [
         (" from ", &sources),
         (" to ", &dests),
         (" on port ", &ports),
     ] {
-        for (k, v) in side.iter().enumerate() {
+        for (k, (prefix, v)) in side.iter().enumerate() {
             rw.insert(if k == 0 { prep } else { " and " }, form);
+            rw.insert(prefix, form);
             rw.copy(text, v.0, v.1);
         }
     }

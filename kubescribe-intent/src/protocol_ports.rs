@@ -101,6 +101,18 @@ impl<'a> Parser<'a> {
                         next.as_str(),
                         "hands" | "returns" | "resolves" | "answers" | "gives" | "says"
                     ))
+                // "on port 8123/TCP (HTTP), 9000/TCP (native)": what the
+                // numbered port before it serves.
+                && !(t.paren
+                    && i > 0
+                    && parse_port(
+                        self.low(i - 1)
+                            .trim_end_matches([',', '.', ';'])
+                            .split('/')
+                            .next()
+                            .unwrap_or(""),
+                    )
+                    .is_some())
                 // "returns HTTP 403 Forbidden": a status code, no port.
                 && !(l == "http"
                     && parse_port(&next).is_some_and(|(p, e)| e.is_none() && (100..600).contains(&p))

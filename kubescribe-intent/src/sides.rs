@@ -75,24 +75,31 @@ impl<'a> Parser<'a> {
     /// its object. (Not before the labels that gloss the pods it names:
     /// "reach 2000 on the piston pods, app.kubernetes.io/name=piston in …".)
     pub(super) fn cue_lapses(&self, i: usize) -> bool {
-        let glossed = self.toks[i - 1].comma
-            && split_label(self.low(i)).is_some()
-            && matches!(
-                self.low(i - 1).trim_end_matches(','),
-                "pods" | "pod" | "deployment" | "statefulset" | "daemonset" | "workloads"
+        // "to CoreDNS, the pods labelled k8s-app=kube-dns …": the pods the
+        // name stands for, said after its comma.
+        let k = i + usize::from(self.low(i) == "the");
+        let restated = self.toks[i - 1].comma
+            && matches!(self.low(k), "pods" | "pod")
+            && matches!(self.low(k + 1), "labelled" | "labeled" | "with");
+        let glossed = restated
+            || self.toks[i - 1].comma
+                && split_label(self.low(i)).is_some()
+                && matches!(
+                    self.low(i - 1).trim_end_matches(','),
+                    "pods" | "pod" | "deployment" | "statefulset" | "daemonset" | "workloads"
                     // "reach 9644 on the brokers, app.kubernetes.io/component=…".
                     | "brokers" | "servers" | "workers" | "replicas" | "instances" | "gateways"
                     | "proxies" | "nodes" | "agents" | "controllers"
                     // "scrape 8080 on the cluster operator, name=…".
                     | "operator" | "operators" | "controller" | "server" | "broker"
                     | "gateway" | "proxy" | "agent" | "worker" | "service" | "services"
-            )
-            && (self.cue_at + 1..i - 1).all(|k| {
-                self.low(k)
-                    .chars()
-                    .all(|c| c.is_ascii_lowercase() || c == '-')
-                    && !self.ends_clause(k)
-            });
+                )
+                && (self.cue_at + 1..i - 1).all(|k| {
+                    self.low(k)
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c == '-')
+                        && !self.ends_clause(k)
+                });
         matches!(self.cue, Some(Cue::From | Cue::To))
             && self.cue_at < i - 1
             && self.ends_clause(i - 1)

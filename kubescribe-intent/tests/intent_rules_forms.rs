@@ -193,3 +193,89 @@ fn a_code_span_before_a_colon_is_still_a_namespace() {
     let i = parsed("For `app=batch`, namespace `jobs`: disable the net_raw capability.");
     assert_eq!(i.scope.namespace.as_deref(), Some("jobs"));
 }
+
+#[test]
+fn an_issue_forms_headings_and_checked_boxes_are_its_fields() {
+    let i = parsed(
+        "[Policy request]: metrics only for Prometheus\n\n\
+### Workload (pod labels)\n\napp.kubernetes.io/name=broker\n\n\
+### Namespace\n\nqueue\n\n\
+### Direction\n\n- [x] Ingress\n- [ ] Egress\n\n\
+### Who needs access?\n\nPrometheus (app=prometheus, namespace monitoring)\n\n\
+### Ports\n\n9419/TCP (metrics)\n\n\
+### Action\n\n- [ ] Block\n- [x] Allow only the sources above\n\n\
+### Justification\n\nThe docs say \"port 15692 serves the Prometheus plugin\".\n\n\
+### Expiry date\n\n_No response_\n",
+    );
+    assert_eq!(i.action, Action::Allow);
+    assert_eq!(i.direction, Some(Direction::Ingress));
+    assert_eq!(i.scope.namespace.as_deref(), Some("queue"));
+    assert_eq!(port_numbers(&i), vec![9419]);
+    assert_eq!(
+        i.resources.peers[0].namespace.as_deref(),
+        Some("monitoring")
+    );
+    // A checked "Block writes" box says what a file form blocks.
+    let i = parsed(
+        "### Workload\n\napp=forge\n\n### Namespace\n\ngit\n\n### Files\n\n/data/conf/app.ini\n\n### Action\n\n- [ ] Allow\n- [x] Block writes (reads keep working)\n",
+    );
+    assert_eq!(i.domain, Domain::File);
+    assert_eq!(i.action, Action::Block);
+    assert!(i.resources.read_only);
+}
+
+#[test]
+fn submitted_parameters_in_json_or_yaml_lists_are_a_form() {
+    // A scaffolder task's JSON: camelCase keys, a list of ports, peers by
+    // the labels of their namespaces.
+    let i = parsed(
+        "The scaffolder task:\n{\n  \"spec\": {\n    \"parameters\": {\n      \"namespace\": \"ray\",\n      \"podLabels\": \"ray.io/node-type=head\",\n      \"direction\": \"ingress\",\n      \"ports\": [\n        \"8265/TCP\",\n        \"10001/TCP\"\n      ],\n      \"allowFromNamespacesLabelled\": \"team=ml\",\n      \"action\": \"allow only these namespaces\"\n    }\n  }\n}\n",
+    );
+    assert_eq!(i.action, Action::Allow);
+    assert_eq!(i.scope.namespace.as_deref(), Some("ray"));
+    let mut ports = port_numbers(&i);
+    ports.sort();
+    assert_eq!(ports, vec![8265, 10001]);
+    assert_eq!(
+        i.resources.peers[0]
+            .namespace_labels
+            .get("team")
+            .map(String::as_str),
+        Some("ml")
+    );
+    // YAML lists under their keys; an "Enforcement" that says a verb.
+    let i = parsed(
+        "parameters:\n  namespace: obs\n  podSelector: \"app: grafana\"\n  executables:\n    - /bin/sh\n    - /bin/bash\n  enforcement: log only, do not block anything\n",
+    );
+    assert_eq!(i.domain, Domain::Process);
+    assert_eq!(i.action, Action::Audit);
+    assert_eq!(i.resources.binaries.len(), 2);
+}
+
+#[test]
+fn rows_split_by_tabs_or_pipes_and_section_labels_stay_in_the_form() {
+    let i = parsed(
+        "Request field\tValue\nRequested by\tSearch team\nNamespace\tlogging\nWorkload\tapp=es\nDirection\tIngress\nAllowed from\tthe other nodes (app=es)\nPort(s)\t9300/TCP (transport)\nAction\tAllow, nothing else may connect to 9300\n",
+    );
+    assert_eq!(i.action, Action::Allow);
+    assert_eq!(port_numbers(&i), vec![9300]);
+    let i = parsed(
+        "|| Field || Value ||\n| Namespace | iot |\n| Pod selector | app=broker |\n| Files | /etc/broker/passwd, /etc/broker/acl |\n| Who may access | the broker only, /usr/sbin/broker - read-only |\n",
+    );
+    assert_eq!(i.domain, Domain::File);
+    assert_eq!(i.resources.sources, vec!["/usr/sbin/broker".to_string()]);
+    let i = parsed(
+        "EDGE-12  Keep the monitoring endpoint off the internet\nStatus: Todo   Priority: Urgent\n\nCustom fields\nWorkload: nats (app=nats)\nNamespace: messaging\nTraffic: inbound, from the internet\nPort: 8222/TCP\nDecision: block\n",
+    );
+    assert_eq!(i.action, Action::Block);
+    assert_eq!(i.direction, Some(Direction::Ingress));
+    assert_eq!(i.resources.entities.len(), 1);
+}
+
+#[test]
+fn a_protocol_in_parentheses_after_a_port_says_what_it_serves() {
+    let i = parsed(
+        "allow ingress to app=db in namespace data from app=ui on port 8123/TCP (HTTP), 9000/TCP (native).",
+    );
+    assert_eq!(port_numbers(&i), vec![8123, 9000]);
+}

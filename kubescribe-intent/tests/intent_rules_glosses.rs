@@ -115,3 +115,16 @@ fn a_singular_workload_glossed_after_a_comma_is_the_one_reached() {
         Some("monitoring")
     );
 }
+
+#[test]
+fn pods_restated_after_a_comma_keep_the_side_of_the_name_before() {
+    let i = parsed(
+        "allow egress from all pods in namespace payments to the resolvers, the pods labelled k8s-app=kube-dns in namespace kube-system on port 53/UDP.",
+    );
+    assert_eq!(i.scope.namespace.as_deref(), Some("payments"));
+    assert_eq!(i.direction, Some(Direction::Egress));
+    assert_eq!(
+        i.resources.peers[0].namespace.as_deref(),
+        Some("kube-system")
+    );
+}
