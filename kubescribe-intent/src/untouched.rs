@@ -559,21 +559,26 @@ fn keeps_flowing(words: &[String]) -> bool {
     else {
         return false;
     };
+    // ("their own outbound pings keep working": whose, and what of it.)
+    let lead = s;
+    let s = s + words[s + 1..]
+        .iter()
+        .take_while(|w| matches!(w.as_str(), "pings" | "ping" | "lookups" | "queries"))
+        .count();
     let Some((last, verbs)) = words[s + 1..].split_last() else {
         return false;
     };
-    words[..s].iter().all(|w| LEADS.contains(&w.as_str()))
-        && matches!(
-            last.as_str(),
-            "flowing" | "flow" | "working" | "work" | "going"
+    words[..lead].iter().all(|w| {
+        LEADS.contains(&w.as_str()) || matches!(w.as_str(), "their" | "our" | "its" | "own")
+    }) && matches!(
+        last.as_str(),
+        "flowing" | "flow" | "working" | "work" | "going"
+    ) && verbs.iter().any(|w| {
+        matches!(
+            w.as_str(),
+            "keep" | "keeps" | "continue" | "continues" | "still"
         )
-        && verbs.iter().any(|w| {
-            matches!(
-                w.as_str(),
-                "keep" | "keeps" | "continue" | "continues" | "still"
-            )
-        })
-        && verbs.iter().all(|w| GOING_ON.contains(&w.as_str()))
+    }) && verbs.iter().all(|w| GOING_ON.contains(&w.as_str()))
 }
 
 /// "uploads keep going to /var/lib/ckan/", "logs still land in

@@ -183,3 +183,12 @@ fn what_a_program_keeps_writing_and_what_we_run_are_background() {
     assert!(i.resources.binaries.is_empty(), "{:?}", i.resources);
     assert_eq!(i.resources.sources, vec!["/usr/bin/collector".to_string()]);
 }
+
+#[test]
+fn their_own_outbound_pings_keep_working_leaves_egress_alone() {
+    let i = parsed(
+        "For every pod in namespace payments: drop inbound ICMP, their own outbound pings keep working.",
+    );
+    assert_eq!(i.action, Action::Block);
+    assert_eq!(i.direction, Some(Direction::Ingress));
+}
