@@ -62,6 +62,11 @@ impl<'a> Parser<'a> {
             && (raw[1..].starts_with(|c: char| c.is_ascii_uppercase())
                 || raw[1..].chars().all(|c| c.is_ascii_digit()))
             && !KNOWN_DIRS.contains(&raw);
+        // "-v /dev/shm:/dev/shm": a bind mount's host and container
+        // paths, how a container was started; no value of the ask.
+        if raw.starts_with('/') && raw.split_once(":/").is_some_and(|(h, _)| !h.is_empty()) {
+            return 1;
+        }
         // "(WORKDIR /src)": a Dockerfile's working directory, no value.
         // "C:\Windows\system32\cmd.exe /ccd /tmp;wget http://…": a Windows
         // command's switches, and a shell line's commands run together.

@@ -192,3 +192,12 @@ fn their_own_outbound_pings_keep_working_leaves_egress_alone() {
     assert_eq!(i.action, Action::Block);
     assert_eq!(i.direction, Some(Direction::Ingress));
 }
+
+#[test]
+fn a_bind_mount_of_a_docker_command_is_no_path() {
+    let i = parsed(
+        "The demo starts the agent with docker run -v /dev:/dev -v /dev/shm:/dev/shm --net=host agent udp4 --port 8888. The agent pods (app=agent, namespace uros) should take 8888/udp from 192.168.1.0/24 and from nowhere else.",
+    );
+    assert!(i.resources.paths.is_empty(), "{:?}", i.resources);
+    assert_eq!(i.resources.cidrs, vec!["192.168.1.0/24".to_string()]);
+}
