@@ -662,14 +662,7 @@ pub(super) fn rewritten(text: &str) -> Option<Rewrite> {
         return None;
     }
     let said = |r: (usize, usize)| &text[r.0..r.1];
-    let values = |f: Field| -> Vec<(usize, usize)> {
-        lines
-            .iter()
-            .filter(|l| l.field == f)
-            .flat_map(Line::parts)
-            .filter(|&p| !blank(said(p)))
-            .collect()
-    };
+    let values = |f: Field| field_values(text, &lines, f);
     let value = |f: Field| values(f).first().copied();
     let first = lines[0].line.0;
     let last = lines[lines.len() - 1].line.1;
@@ -810,6 +803,16 @@ pub(super) fn rewritten(text: &str) -> Option<Rewrite> {
     Some(rw)
 }
 
+/// The parts of the values given for field `f`, blank ones left out.
+fn field_values(text: &str, lines: &[Line], f: Field) -> Vec<(usize, usize)> {
+    lines
+        .iter()
+        .filter(|l| l.field == f)
+        .flat_map(Line::parts)
+        .filter(|&(a, b)| !blank(&text[a..b]))
+        .collect()
+}
+
 /// A network rule's words: "ingress to <pods> from <peers> on port <ports>".
 fn network(
     rw: &mut Rewrite,
@@ -819,14 +822,7 @@ fn network(
     pods: impl Fn(&mut Rewrite),
 ) {
     let said = |r: (usize, usize)| &text[r.0..r.1];
-    let values = |f: Field| -> Vec<(usize, usize)> {
-        lines
-            .iter()
-            .filter(|l| l.field == f)
-            .flat_map(Line::parts)
-            .filter(|&p| !blank(said(p)))
-            .collect()
-    };
+    let values = |f: Field| field_values(text, lines, f);
     // Peers with the words their values need before them.
     let peers_of = |f: Field| -> Vec<(&'static str, (usize, usize))> {
         lines

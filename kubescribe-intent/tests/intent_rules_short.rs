@@ -11,7 +11,7 @@
 mod parse_helpers;
 
 use kubescribe_core::intent::{Action, Direction, Domain, NetworkEntity};
-use parse_helpers::{parsed, port_numbers, refused};
+use parse_helpers::{parsed, port_numbers, port_ranges, refused};
 
 #[test]
 fn toward_a_namespace_names_the_peer() {
@@ -41,13 +41,10 @@ fn ports_in_parentheses_after_their_names_are_the_ports() {
     let i = parsed(
         "allow ingress to app=broker in ns mq from app=client on amqp (5672), the management ui (15672) and mqtt (1883 to 1885)",
     );
-    let ports: Vec<(u16, Option<u16>)> = i
-        .resources
-        .ports
-        .iter()
-        .map(|p| (p.port, p.end_port))
-        .collect();
-    assert_eq!(ports, [(5672, None), (15672, None), (1883, Some(1885))]);
+    assert_eq!(
+        port_ranges(&i),
+        [(5672, None), (15672, None), (1883, Some(1885))]
+    );
     let i = parsed("allow egress from app=api in ns shop to app=db on mysql (3306)");
     assert_eq!(i.resources.ports.len(), 1);
     assert_eq!(i.resources.ports[0].port, 3306);

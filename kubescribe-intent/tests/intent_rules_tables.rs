@@ -5,7 +5,7 @@ mod parse_helpers;
 
 use kubescribe_core::intent::{Action, Direction, Domain, Protocol};
 use kubescribe_intent::{EntityKind, parse_intent};
-use parse_helpers::{parsed, port_protocols, refused};
+use parse_helpers::{parsed, port_protocols, port_ranges, refused};
 
 #[test]
 fn a_rule_table_gives_each_row_its_own_protocol() {
@@ -285,13 +285,7 @@ Client traffic on 2379 has its own policy.",
     );
     assert_eq!(i.action, Action::Allow);
     assert_eq!(i.direction, Some(Direction::Ingress));
-    let ports: Vec<(u16, Option<u16>)> = i
-        .resources
-        .ports
-        .iter()
-        .map(|p| (p.port, p.end_port))
-        .collect();
-    assert_eq!(ports, vec![(2380, None), (7000, Some(7010))]);
+    assert_eq!(port_ranges(&i), vec![(2380, None), (7000, Some(7010))]);
     assert!(i.resources.entities.is_empty(), "{:?}", i.resources);
 }
 

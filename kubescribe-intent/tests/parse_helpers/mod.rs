@@ -39,3 +39,12 @@ pub fn port_protocols(i: &Intent) -> Vec<(u16, kubescribe_core::intent::Protocol
         .map(|p| (p.port, p.protocol))
         .collect()
 }
+
+/// The (port, end port) pairs of `i`'s resources, in order.
+pub fn port_ranges(i: &Intent) -> Vec<(u16, Option<u16>)> {
+    i.resources
+        .ports
+        .iter()
+        .map(|p| (p.port, p.end_port))
+        .collect()
+}
