@@ -4,7 +4,11 @@
 //! sentence they stand for ("allow ingress to … in namespace ci from … on
 //! port 50000/TCP."), a "Details:" field after it as prose; who asks, why
 //! and until when are background. The rewrite maps its bytes back to the
-//! input's, as a table's does.
+//! input's, as a table's does. A field may also be a Jira `*Field:*` line,
+//! a `Field | value` or tab-separated row, a numbered question answered on
+//! its line, a `Q:`/`A:` pair, an issue form's `### Field` heading with
+//! its answer (checked `- [x]` boxes) under it, or a JSON or YAML request's
+//! key (lists of values under it); keys are matched by their words.
 
 use super::lexicon::{ALLOW_WORDS, AUDIT_WORDS, BLOCK_WORDS};
 use super::tables::Rewrite;
