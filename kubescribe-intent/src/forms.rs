@@ -934,4 +934,22 @@ mod tests {
         assert_eq!(rewritten(text).unwrap().missing.len(), 1);
         assert!(rewritten("Note: the pods.\nAllow app=a to reach app=b.\n").is_none());
     }
+
+    #[test]
+    fn a_form_cut_anywhere_is_read_without_a_panic() {
+        // Every shape, cut at every character: the offsets into the input
+        // stay on its character boundaries.
+        let forms = [
+            "*Summary:* “lock” it\n*Workload:* app=a\n*Namespace:* n\n| Ports | 80/TCP |\nAction\tallow\n",
+            "### Workload\n\napp=a\n\n### Namespace\n\nn\n\n### Direction\n\n- [x] Ingress\n- [ ] Egress\n\n### Ports\n\n_No response_\n",
+            "{\n  \"podLabels\": \"app=a\",\n  \"namespace\": \"n\",\n  \"ports\": [\n    \"80/TCP\",\n  ],\n  \"action\": \"allow\"\n}\n",
+            "Q: Pods\nA: app=ä\nQ: Namespace\nA: n\n2) Which ports? 80 — ok\nallow:\n  - from: app=b\n    port: 81\nreason: >\n  é\n",
+        ];
+        for form in forms {
+            for (at, _) in form.char_indices() {
+                let _ = rewritten(&form[..at]);
+                let _ = rewritten(&form[at..]);
+            }
+        }
+    }
 }
