@@ -645,12 +645,13 @@ pub(super) fn rewritten(text: &str) -> Option<Rewrite> {
     // (A Kubernetes manifest is no form: its comments may ask, and its
     // keys are read where it is pasted.)
     let manifest = lines.iter().any(|l| {
+        // (The key's words joined again: "api version" was `apiVersion`.)
         matches!(
-            l.key.as_str(),
+            l.key.replace(' ', "").as_str(),
             "apiversion" | "kind" | "metadata" | "spec" | "containers" | "matchlabels"
-                // (Docker Compose's, a setup quoted beside the ask.)
-                | "image" | "build" | "depends_on" | "container_name" | "healthcheck"
         )
+        // (Docker Compose's, a setup quoted beside the ask.)
+        || super::sentences::compose_key(&l.key)
     });
     let filled = |f: Field| {
         lines

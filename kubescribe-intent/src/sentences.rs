@@ -552,12 +552,7 @@ fn compose_excerpt(text: &str, counted: impl Fn(usize) -> bool) -> bool {
             })
         })
         .collect();
-    let compose = keys.iter().any(|k| {
-        matches!(
-            *k,
-            "image" | "build" | "container_name" | "depends_on" | "healthcheck" | "services"
-        )
-    });
+    let compose = keys.iter().any(|k| compose_key(k));
     let kubernetes = keys.iter().any(|k| {
         matches!(
             *k,
@@ -574,6 +569,16 @@ fn compose_excerpt(text: &str, counted: impl Fn(usize) -> bool) -> bool {
         )
     });
     compose && !kubernetes
+}
+
+/// Whether `key` is one only a Docker Compose service has (`image`,
+/// `build`, `container_name`, `depends_on`, `healthcheck`, `services`),
+/// written with `_` or, as a form's key words, with a space.
+pub(super) fn compose_key(key: &str) -> bool {
+    matches!(
+        key.replace(' ', "_").as_str(),
+        "image" | "build" | "container_name" | "depends_on" | "healthcheck" | "services"
+    )
 }
 
 /// How many words of `text` (at the offsets `counted` accepts) are keys of
