@@ -39,6 +39,7 @@ mod excluded_pods;
 mod file_sources;
 mod file_verbs;
 mod finish;
+mod form_fields;
 mod forms;
 mod lexicon;
 mod manifest_asks;
