@@ -786,6 +786,31 @@ impl<'a> Parser<'a> {
             {
                 return None;
             }
+            // "the report pods", "the monitor deployment": the noun that
+            // names a workload.
+            if matches!(self.prev_low(i), "the" | "a" | "our" | "their" | "its")
+                && !self.ends_clause(i)
+                && matches!(
+                    self.low(i + 1).trim_end_matches([',', '.', ':', ';']),
+                    "pod"
+                        | "pods"
+                        | "deployment"
+                        | "deployments"
+                        | "service"
+                        | "services"
+                        | "job"
+                        | "jobs"
+                        | "workers"
+                        | "worker"
+                        | "containers"
+                        | "container"
+                        | "app"
+                        | "server"
+                        | "servers"
+                )
+            {
+                return None;
+            }
             // "DNS records", "TXT records": entries of a zone.
             if l.starts_with("record")
                 && matches!(

@@ -158,7 +158,7 @@ pub(super) fn field(key: &str) -> Option<Field> {
             Field::Sources
         } else if any(&["namespace", "namespaces"]) && any(&["to", "destination", "destinations"]) {
             Field::Destinations
-        } else if any(&["namespace", "namespaces"]) {
+        } else if any(&["namespace", "namespaces", "ns"]) {
             Field::Namespace
         } else if any(&[
             "workload",

@@ -66,6 +66,13 @@ fn key_value(text: &str, from: usize, to: usize) -> Option<(String, usize)> {
     if numbered {
         body = body.trim_start_matches(|c: char| c.is_ascii_digit())[2..].trim_start();
     }
+    // A bold key closed by its mark: "*What do you need?* …",
+    // "*Submitted by* @ops".
+    let lead = line.trim_start().trim_start_matches(['-', ' ']);
+    let mark = lead
+        .chars()
+        .next()
+        .filter(|c| matches!(c, '*' | '_') && !lead[1..].starts_with(' '));
     let body = body.trim_start_matches(['*', '_']);
     // A row of a two-column table without a separator line ("| Namespace |
     // iot |", Confluence's "|| Field || Value ||" header aside).
@@ -93,10 +100,17 @@ fn key_value(text: &str, from: usize, to: usize) -> Option<(String, usize)> {
     });
     let question = numbered.then(|| body.find("? ")).flatten();
     let pipe = body.find(" | ").or_else(|| body.find('\t'));
+    let closed = mark.and_then(|m| {
+        let c = body.find(m).filter(|&c| c > 0)?;
+        let marks = body[c..].len() - body[c..].trim_start_matches(m).len();
+        let colon = usize::from(body[c + marks..].starts_with(':'));
+        field(body[..c].trim_end_matches([':', ' '])).map(|_| (c, marks + colon))
+    });
     let (at, sep) = [
         colon.map(|c| (c, 1)),
         question.map(|q| (q, 1)),
         pipe.map(|p| (p, 3)),
+        closed,
     ]
     .into_iter()
     .flatten()
@@ -107,19 +121,133 @@ fn key_value(text: &str, from: usize, to: usize) -> Option<(String, usize)> {
     } else {
         sep
     };
-    let key = body[..at].trim_end_matches(['*', '_', ' ']);
+    let key = body[..at].trim_end_matches(['*', '_', ' ', ':']);
+    let asked = numbered || key.ends_with('?');
     // (A field's name is short; a numbered form's question may be longer.
     // A parenthesis is a whole one: "Destination(s)", "Workload (labels)".)
     let ok = !key.is_empty()
         && key.starts_with(|c: char| c.is_ascii_alphabetic())
-        && key.split_whitespace().count() <= if numbered { 10 } else { 5 }
+        && key.split_whitespace().count() <= if asked { 10 } else { 5 }
         && key.matches('(').count() == key.matches(')').count()
         && !key.contains(['=', '.', '`', '"', '\'', '’', '<', '>']);
-    if !ok || sep == 3 && key.split_whitespace().count() > 4 {
+    if !ok || sep == 3 && pipe == Some(at) && key.split_whitespace().count() > 4 {
         return None;
     }
     let value_at = body.as_ptr() as usize - text.as_ptr() as usize + at + sep;
     Some((key.to_string(), value_at))
+}
+
+/// A chat command's options as field lines: `/netpol request --namespace
+/// ci --selector "app=a" --ingress --port 80/tcp --action allow`, or its
+/// `key=value` words (`namespace=ci pods="app=a" direction=egress`); a
+/// flag alone that names a direction (`--ingress`) fills Direction. Empty
+/// unless the line starts with a command (`/word`, not a path) and two of
+/// its options fill fields a rule reads.
+fn command_lines(text: &str, from: usize, to: usize) -> Vec<Line> {
+    let line = &text[from..to];
+    let start = from + (line.len() - line.trim_start().len());
+    let command_end = text[start..to]
+        .find(char::is_whitespace)
+        .map_or(to, |i| start + i);
+    let command = &text[start..command_end];
+    let is_command = command.len() > 1
+        && command.starts_with('/')
+        && command[1..].starts_with(|c: char| c.is_ascii_alphabetic())
+        && !command[1..].contains('/');
+    if !is_command {
+        return Vec::new();
+    }
+    // The words after it, a quoted part kept whole (`pods="app=a b"`).
+    let mut words: Vec<(usize, usize)> = Vec::new();
+    let mut i = command_end;
+    while i < to {
+        let rest = &text[i..to];
+        let Some(skip) = rest.find(|c: char| !c.is_whitespace()) else {
+            break;
+        };
+        let begin = i + skip;
+        let mut j = begin;
+        while j < to {
+            let c = text[j..to].chars().next().unwrap_or(' ');
+            if c.is_whitespace() {
+                break;
+            }
+            j += c.len_utf8();
+            if c == '"' {
+                j = text[j..to].find('"').map_or(to, |q| j + q + 1);
+            }
+        }
+        words.push((begin, j));
+        i = j;
+    }
+    let unquoted = |(a, b): (usize, usize)| {
+        let w = &text[a..b];
+        if w.len() >= 2 && w.starts_with('"') && w.ends_with('"') {
+            (a + 1, b - 1)
+        } else {
+            (a, b)
+        }
+    };
+    let mut lines = Vec::new();
+    let mut k = 0;
+    while k < words.len() {
+        let (a, b) = words[k];
+        k += 1;
+        let flag = text[a..b].starts_with("--");
+        let key_from = if flag { a + 2 } else { a };
+        let (key, value) = match text[key_from..b].find('=') {
+            Some(eq) => ((key_from, key_from + eq), unquoted((key_from + eq + 1, b))),
+            None if flag && k < words.len() && !text[words[k].0..].starts_with("--") => {
+                k += 1;
+                ((key_from, b), unquoted(words[k - 1]))
+            }
+            None if flag => ((key_from, b), (key_from, b)),
+            None => continue,
+        };
+        let name = &text[key.0..key.1];
+        if name.is_empty()
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        {
+            continue;
+        }
+        let f = if value == key {
+            matches!(name, "ingress" | "egress" | "inbound" | "outbound")
+                .then_some(Field::Direction)
+        } else {
+            Some(field(&name.replace('-', " ")).unwrap_or(Field::Background))
+        };
+        if let Some(f) = f {
+            let mut l = Line::new(f, &name.replace('-', " "), (a, value.1.max(b)), value);
+            // (`to="github.com,api.github.com"`: a list.)
+            let v = &text[value.0..value.1];
+            if v.contains(',') && !v.contains(' ') {
+                l.parts = v
+                    .split(',')
+                    .scan(value.0, |at, p| {
+                        let here = *at;
+                        *at += p.len() + 1;
+                        Some((here, here + p.len()))
+                    })
+                    .filter(|&(x, y)| y > x)
+                    .collect();
+            }
+            lines.push(l);
+        }
+    }
+    let known = lines
+        .iter()
+        .filter(|l| l.field != Field::Background)
+        .count();
+    if known < 2 {
+        lines.clear();
+    }
+    // (The command itself is the form's, not prose before it.)
+    if let Some(first) = lines.first_mut() {
+        first.line.0 = start;
+    }
+    lines
 }
 
 /// For a key of two fields ("Cluster / namespace") and a value of as many
@@ -169,7 +297,12 @@ fn verb(value: &str) -> Option<&'static str> {
         .map(str::to_ascii_lowercase)
         .collect();
     words.iter().enumerate().find_map(|(i, w)| {
-        let w = w.as_str();
+        // ("allow-only", "log-only": the verb before the hyphen.)
+        let w = if w.contains('-') && !w.starts_with("allow-list") {
+            w.split('-').next().unwrap_or(w)
+        } else {
+            w.as_str()
+        };
         let next = words.get(i + 1).map_or("", String::as_str);
         if AUDIT_WORDS.contains(&w) {
             Some("audit")
@@ -302,7 +435,10 @@ fn form_lines(text: &str) -> Vec<Line> {
             continue;
         }
         block = None;
-        if let Some(q) = trimmed_line.strip_prefix("Q:") {
+        let command = command_lines(text, at, end);
+        if !command.is_empty() {
+            lines.extend(command);
+        } else if let Some(q) = trimmed_line.strip_prefix("Q:") {
             question = Some((q.trim().to_string(), at));
         } else if let (Some(a), Some((q, q_at))) =
             (trimmed_line.strip_prefix("A:"), question.take())
@@ -463,7 +599,40 @@ pub(super) fn rewritten(text: &str) -> Option<Rewrite> {
     let last = lines[lines.len() - 1].line.1;
     let form = (first, last);
     let mut rw = Rewrite::new(text.len() + 64);
-    rw.copy_prose(text, 0, first);
+    // The lines before the form; a title among them ("🚨 *Emergency change
+    // request* (workflow: Incident containment)") is the form's name, not
+    // its pods', when a field names them.
+    let mut at = 0;
+    for l in text[..first].split_inclusive('\n') {
+        let words = l.split_whitespace().count();
+        let title = l
+            .trim_end()
+            .ends_with(|c: char| !matches!(c, '.' | '!' | '?' | ':'))
+            && words <= 12;
+        if !(title && filled(Field::Workload)) {
+            rw.copy_prose(text, at, at + l.len());
+        }
+        at += l.len();
+    }
+    // A field left to be decided ("Port: tbd"): what the rule still needs.
+    for l in &lines {
+        let question = match l.field {
+            Field::Workload => "which pods",
+            Field::Ports => "which port",
+            Field::Peers | Field::Sources | Field::Destinations => "which traffic",
+            Field::Executables => "which executables",
+            Field::Paths => "which files",
+            Field::Capabilities => "which capabilities",
+            _ => continue,
+        };
+        if super::tables::open(said(l.value)) {
+            rw.leave_open(format!(
+                "{question}: the form's \"{}\" says \"{}\"",
+                l.key,
+                said(l.value)
+            ));
+        }
+    }
     // The verb: the Action field's, a key's own ("allow:"), or what the
     // keys of the rule fields say ("Allowed sources", "Which executables
     // does the app need?").
@@ -604,7 +773,7 @@ fn field_values(text: &str, lines: &[Line], f: Field) -> Vec<(usize, usize)> {
         .iter()
         .filter(|l| l.field == f)
         .flat_map(Line::parts)
-        .filter(|&(a, b)| !blank(&text[a..b]))
+        .filter(|&(a, b)| !blank(&text[a..b]) && !super::tables::open(&text[a..b]))
         .collect()
 }
 

@@ -28,6 +28,7 @@ mod ask_forms;
 mod call_or_cap;
 mod chat;
 mod clauses;
+mod code_comments;
 mod commanded;
 mod commit;
 mod context_values;

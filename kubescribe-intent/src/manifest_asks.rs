@@ -97,10 +97,22 @@ pub(super) fn manifest_ask(text: &str) -> Option<ManifestAsk> {
         if key_line(words.trim()) || words.trim().is_empty() {
             continue;
         }
-        if !super::ask_forms::asks(words) && !super::ask_forms::asks_in_a_sentence(words) {
+        let from = start + (line.len() - body.len()) + skip;
+        // A comment line that goes on with the sentence of an ask before
+        // it ("# deny all egress from the function pods" / "# (app=fn,
+        // namespace crossplane-system).").
+        let goes_on = asks.last().is_some_and(|&(_, end): &(usize, usize)| {
+            let before = text[..end].trim_end();
+            !before.ends_with(['.', '!', '?'])
+                && text[end..start].trim().is_empty()
+                && tagged.is_none()
+        });
+        if !goes_on
+            && !super::ask_forms::asks(words)
+            && !super::ask_forms::asks_in_a_sentence(words)
+        {
             continue;
         }
-        let from = start + (line.len() - body.len()) + skip;
         asks.push((from, start + line.len()));
     }
     if asks.is_empty() {

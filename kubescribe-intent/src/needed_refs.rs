@@ -72,7 +72,7 @@ impl<'a> Parser<'a> {
         (0..n).find_map(|k| {
             let kind = Kind::of(self.bare(k))?;
             let said = |from: usize, to: usize| {
-                let from = if from > 0 && matches!(self.low(from - 1), "the" | "all") {
+                let from = if from > 0 && matches!(self.low(from - 1), "the" | "all" | "every") {
                     from - 1
                 } else {
                     from
@@ -117,7 +117,7 @@ impl<'a> Parser<'a> {
                     && (k + 1..j).all(|x| !matches!(self.bare(x), "and" | "or" | "to"))
                     && matches!(
                         self.bare(k - 1),
-                        "the" | "all" | "any" | "egress" | "ingress" | "serial"
+                        "the" | "all" | "any" | "every" | "each" | "egress" | "ingress" | "serial"
                     )
                 {
                     return Some((kind, said(k, j)));

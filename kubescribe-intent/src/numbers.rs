@@ -62,8 +62,14 @@ impl<'a> Parser<'a> {
         // "may connect to 8001 and 8444 on …", "access to 9901 must …": a
         // bare number reached is a port.
         // "keep the internet off 9200 of the elasticsearch pods".
+        // ("… off the master's 7077 and 8080": its owner between.)
+        let off = prev == "off"
+            || prev.ends_with("'s")
+                && i >= 3
+                && self.low(i - 2) == "the"
+                && self.low(i - 3) == "off";
         if *mode == Mode::None
-            && prev == "off"
+            && off
             && i >= 2
             && (i.saturating_sub(8)..i).any(|k| matches!(self.low(k), "keep" | "keeps" | "kept"))
             && parse_port(raw).is_some()

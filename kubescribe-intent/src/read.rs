@@ -57,6 +57,9 @@ fn parse_read_parts(
     let (session_less, session) = terminal::without_session(text).unzip();
     let text = session_less.as_deref().unwrap_or(text);
     let session = session.unwrap_or_default();
+    // (Code pasted around an ask in its comments: the comments are read.)
+    let commented = code_comments::comments_only(text);
+    let text = commented.as_deref().unwrap_or(text);
     let uncommented = sentences::without_config_comments(text);
     let text = uncommented.as_deref().unwrap_or(text);
     let unpasted = pasted::without_pasted(text);

@@ -157,10 +157,18 @@ impl<'a> Parser<'a> {
                         && (i + 2..(i + 5).min(self.toks.len()))
                             .take_while(|&k| {
                                 self.low(k)
+                                    .trim_end_matches("'s")
                                     .chars()
                                     .all(|c| c.is_ascii_lowercase() || c == '-')
+                                    || parse_port(self.low(k)).is_some()
                             })
-                            .any(|k| matches!(self.low(k), "port" | "ports"))
+                            // ("off the master's 7077 and 8080": the
+                            // owner's ports by number.)
+                            .any(|k| {
+                                matches!(self.low(k), "port" | "ports")
+                                    || parse_port(self.low(k)).is_some()
+                                        && self.low(k - 1).ends_with("'s")
+                            })
                     || parse_port(next).is_some()
                     || proto(next).is_some()
                         && (parse_port(self.low(i + 2).trim_end_matches(',')).is_some()

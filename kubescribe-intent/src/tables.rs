@@ -396,7 +396,7 @@ fn range(cell: &str) -> bool {
 }
 
 /// Whether an Action cell leaves the action open ("TBD", "?", "pending").
-fn open(cell: &str) -> bool {
+pub(super) fn open(cell: &str) -> bool {
     let l = cell.trim().to_ascii_lowercase();
     matches!(
         l.trim_matches(|c: char| c == '*' || c == '_' || c == '(' || c == ')'),

@@ -279,3 +279,56 @@ fn a_protocol_in_parentheses_after_a_port_says_what_it_serves() {
     );
     assert_eq!(port_numbers(&i), vec![8123, 9000]);
 }
+
+#[test]
+fn a_chat_commands_options_are_the_forms_fields() {
+    // `--flag value`, a flag alone for the direction, the bot's reply after
+    // it; the command's name is no path.
+    let i = parsed(
+        "/firewall open --ns billing --selector \"app=ledger\" --ingress --from \"app=checkout\" --port 8443/tcp --action allow --reason \"the vendor says nothing else needs it\"\nfw-bot APP 09:12\nTicket FW-88 queued for review.",
+    );
+    assert_eq!(i.domain, Domain::Network);
+    assert_eq!(i.action, Action::Allow);
+    assert_eq!(i.direction, Some(Direction::Ingress));
+    assert_eq!(i.scope.namespace.as_deref(), Some("billing"));
+    assert!(i.resources.paths.is_empty(), "{:?}", i.resources);
+    assert_eq!(port_numbers(&i), vec![8443]);
+    assert_eq!(i.resources.peers.len(), 1);
+    // `key=value` words, a list of names in one value, "allow-only".
+    let i = parsed(
+        "/egress add namespace=ci pods=\"app=runner\" direction=egress to=\"example.com,api.example.com\" port=443/tcp action=allow-only",
+    );
+    assert_eq!(i.action, Action::Allow);
+    assert_eq!(i.direction, Some(Direction::Egress));
+    assert_eq!(i.resources.fqdns.len(), 2, "{:?}", i.resources);
+    // "log-only" logs.
+    let i = parsed(
+        "/netpol request --engine calico --namespace media --pods app=console --ingress --port 9001 --action log-only",
+    );
+    assert_eq!(i.action, Action::Audit);
+}
+
+#[test]
+fn a_field_left_to_be_decided_is_asked_for() {
+    let why = refused(
+        "/netpol request --namespace jobs --selector app=queue --ingress --from app=worker --port tbd --action allow",
+    );
+    assert!(why.contains("which port"), "{why}");
+    let why = refused(
+        "Workload: app=queue\nNamespace: jobs\nDirection: inbound\nPorts: TBD\nAction: allow\n",
+    );
+    assert!(why.contains("which port"), "{why}");
+}
+
+#[test]
+fn a_bold_question_is_a_key_and_a_title_is_not_the_pods() {
+    let i = parsed(
+        "🚨 *Change request* (flow: Containment)\n*Submitted by* @ops on behalf of @dev\n*Workload:* wiki, pods labelled app=wiki\n*Namespace:* docs\n*What do you need?* Block all internet traffic to and from the wiki pods, both directions.\n*Expires:* when patched\n",
+    );
+    assert_eq!(i.action, Action::Block);
+    assert_eq!(i.direction, Some(Direction::Both));
+    assert_eq!(i.scope.namespace.as_deref(), Some("docs"));
+    assert_eq!(i.scope.labels.get("app").map(String::as_str), Some("wiki"));
+    assert_eq!(i.scope.labels.len(), 1, "{:?}", i.scope);
+    assert!(i.resources.peers.is_empty(), "{:?}", i.resources);
+}
