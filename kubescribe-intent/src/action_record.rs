@@ -192,6 +192,21 @@ impl<'a> Parser<'a> {
         {
             a.deny_others = true;
         }
+        // "…, anything else that tries to start gets blocked": the
+        // subject is what the allow-list leaves out.
+        if act == Action::Block
+            && (i.saturating_sub(8)..i).any(|j| {
+                self.low(j) == "else"
+                    && j > 0
+                    && matches!(
+                        self.low(j - 1),
+                        "anything" | "anyone" | "everything" | "any"
+                    )
+                    && (j..i).all(|k| !self.ends_clause(k))
+            })
+        {
+            a.deny_others = true;
+        }
         // After an allow, that deny's sentence (or parenthesis)
         // restates the allow-list's edge ("(denies inbound traffic to
         // all pods in namespace kube-system from other namespaces)"):

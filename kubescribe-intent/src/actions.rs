@@ -301,7 +301,17 @@ impl<'a> Parser<'a> {
             let ours = (i.saturating_sub(8)..i)
                 .rev()
                 .take_while(|&k| !self.ends_clause(k))
-                .any(|k| matches!(self.low(k), "our" | "my" | "we" | "i" | "us"));
+                .any(|k| matches!(self.low(k), "our" | "my" | "we" | "i" | "us"))
+                // ("they can't gossip anymore": the replicas just named;
+                // not "after this change they can't reach …": the rule.)
+                || (i.saturating_sub(8)..i)
+                    .rev()
+                    .take_while(|&k| !self.ends_clause(k))
+                    .any(|k| self.low(k) == "they")
+                    && !(i.saturating_sub(8)..i)
+                        .rev()
+                        .take_while(|&k| !self.ends_clause(k))
+                        .any(|k| matches!(self.low(k), "after" | "once" | "then" | "now"));
             if l != "never"
                 && ours
                 && (i + 1..(i + 10).min(self.toks.len()))
@@ -782,6 +792,27 @@ impl<'a> Parser<'a> {
                         | "mode"
                         | "of"
                         | "on"
+                )
+            {
+                return None;
+            }
+            // "Audit wants a traceable time source": the auditors, a
+            // subject.
+            if (i == 0
+                || self.ends_clause(i - 1)
+                || self.text[..self.toks[i].start]
+                    .trim_end()
+                    .ends_with(['.', '!', '?', '\n']))
+                && matches!(
+                    next,
+                    "wants"
+                        | "needs"
+                        | "asked"
+                        | "asks"
+                        | "requires"
+                        | "requested"
+                        | "says"
+                        | "team"
                 )
             {
                 return None;

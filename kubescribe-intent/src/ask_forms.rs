@@ -701,8 +701,23 @@ pub(super) fn imperative(s: &str) -> bool {
             .iter()
             .any(|v| x.eq_ignore_ascii_case(v))
         });
+    // "Audit wants a traceable time source", "Audit asked for …": the
+    // auditors, a subject.
+    let subject = [
+        "wants",
+        "needs",
+        "asked",
+        "asks",
+        "requires",
+        "requested",
+        "says",
+        "said",
+    ]
+    .iter()
+    .any(|x| second.eq_ignore_ascii_case(x));
+    let not_a_command = noun_compound || subject;
     IMPERATIVE.iter().any(|v| bare.eq_ignore_ascii_case(v))
-        && !noun_compound
+        && !not_a_command
         && !(bare.eq_ignore_ascii_case("only") && describes())
         // ("limit its egress to DNS to 8.8.8.8": what it limits is traffic.)
         || bare.eq_ignore_ascii_case("limit")

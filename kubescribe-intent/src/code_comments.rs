@@ -64,12 +64,40 @@ fn comment_body(line: &str) -> Option<usize> {
         .map(|m| lead + m.len())
 }
 
-/// Whether a line that is neither code nor comment reads as prose: words,
-/// no code punctuation.
+/// Whether a line that is neither code nor comment reads as prose: four
+/// words or more, most of them words of letters.
 fn prose(line: &str) -> bool {
-    line.split_whitespace().count() >= 4
-        && !line.contains(['=', '{', '}', '(', ')', ';', '[', ']'])
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let plain = words
+        .iter()
+        .filter(|w| {
+            let w = w.trim_matches(|c: char| !c.is_alphanumeric());
+            !w.is_empty()
+                && w.chars()
+                    .all(|c| c.is_alphabetic() || matches!(c, '\'' | '-'))
+        })
+        .count();
+    words.len() >= 4
+        && plain * 5 >= words.len() * 3
         && !line.trim_start().starts_with(['+', '-', '.'])
+}
+
+/// How much a line of code opens (brackets opened less closed, outside
+/// quotes).
+fn opens(line: &str) -> i32 {
+    let mut depth = 0;
+    let mut quote = None;
+    for c in line.chars() {
+        match (quote, c) {
+            (Some(q), _) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '"' | '\'') => quote = Some(c),
+            (None, '{' | '[' | '(') => depth += 1,
+            (None, '}' | ']' | ')') => depth -= 1,
+            _ => {}
+        }
+    }
+    depth
 }
 
 /// An Ansible playbook or task list: a `- name:` task and a module or play
@@ -110,6 +138,8 @@ pub(super) fn comments_only(text: &str) -> Option<String> {
     let mut heredoc: Option<String> = None;
     // The line breaks inside a comment's sentence.
     let mut joined: Vec<usize> = Vec::new();
+    // The brackets the code has open.
+    let mut depth = 0;
     for l in text.split_inclusive('\n') {
         let line = l.trim_end_matches(['\n', '\r']);
         let t = line.trim();
@@ -150,8 +180,12 @@ pub(super) fn comments_only(text: &str) -> Option<String> {
                 let to = at + line.trim_end().len() - 1;
                 keep.push((from, to.max(from)));
             }
-        } else if !strong(line) && prose(line) && !is_ansible {
-            keep.push((at, at + line.len()));
+        } else {
+            // (Prose between the code, not inside a block of it.)
+            if depth == 0 && !strong(line) && prose(line) && !is_ansible {
+                keep.push((at, at + line.len()));
+            }
+            depth = (depth + opens(line)).max(0);
         }
         at += l.len();
     }

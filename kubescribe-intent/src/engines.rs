@@ -115,5 +115,5 @@ pub(super) fn reporter(prev: &str, word: &str, next: &str) -> bool {
             | "says"
             | "said"
             | "emitted"
-    ) || prev == "from" && word.ends_with(':')
+    ) || prev == "from" && (word.ends_with(':') || word.starts_with(['"', '“']))
 }

@@ -195,8 +195,18 @@ impl<'a> Parser<'a> {
                         | "command"
                         | "executables"
                 );
+            // "since the namespace default deny landed": the namespace's
+            // default posture, no namespace named "default".
+            let default_posture = name == "default"
+                && i + 2 < n
+                && self.text[nt.end..self.toks[i + 2].start].trim().is_empty()
+                && matches!(
+                    self.low(i + 2).trim_end_matches([',', '.', ';', ':']),
+                    "deny" | "deny-all" | "denies" | "policy" | "policies" | "posture"
+                );
             if is_ns_name(name)
                 && (!not_a_ns_after_keyword(name) || named_kind)
+                && !default_posture
                 && !topic
                 && !action_word
                 && !ended

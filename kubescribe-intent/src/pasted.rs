@@ -59,6 +59,28 @@ const FIELD_KEYS: &[&str] = &[
     "comm",
     "id",
     "name",
+    // Falco's output fields ("… | evt_type=connect user_uid=0
+    // proc_exepath=/usr/bin/curl lport=52814 …").
+    "evt_type",
+    "user_uid",
+    "process",
+    "proc_exepath",
+    "exe_flags",
+    "cap_effective",
+    "lport",
+    "rport",
+    "fd_type",
+    "fd_proto",
+    "gparent",
+    "ggparent",
+    "fd.sip",
+    "fd.rip",
+    "fd.cip",
+    "k8s_pod_name",
+    "k8s_ns_name",
+    "container_name",
+    "container_image_repository",
+    "ip",
 ];
 
 /// Quoted keys of JSON events (Tetragon, KubeArmor, Falco's JSON output).
@@ -83,6 +105,16 @@ const EVENT_KEYS: &[&str] = &[
     "\"NamespaceName\"",
     "\"ProcessName\"",
     "\"Data\"",
+    // Falco's JSON output fields.
+    "\"proc.exepath\"",
+    "\"proc.cmdline\"",
+    "\"k8s.ns.name\"",
+    "\"k8s.pod.name\"",
+    "\"fd.name\"",
+    "\"evt.type\"",
+    "\"container.id\"",
+    "\"container.image.repository\"",
+    "\"thread.cap_effective\"",
 ];
 
 /// `text` with pasted alert and event output blanked out, or `None` when
@@ -98,8 +130,160 @@ pub(super) fn without_pasted(text: &str) -> Option<String> {
     scanner_findings(text, &mut blank);
     quoted_errors(text, &mut blank);
     inline_commands(text, &mut blank);
+    app_headers(text, &mut blank);
+    status_lines(text, &mut blank);
+    colon_fields(text, &mut blank);
+    alert_blocks(text, &mut blank);
     absorb_trailing_fields(text, &mut blank);
     super::masks::blanked(text, &blank)
+}
+
+/// "Grafana OnCall · Alert Group #1187 · Firing · from integration …",
+/// "Triggered · High urgency · Service: Runtime Security": a paging tool's
+/// status header, its parts set apart by middle dots; it names the alert
+/// and its routing, no rule.
+fn status_lines(text: &str, out: &mut Vec<(usize, usize)>) {
+    let mut at = 0;
+    for l in text.split_inclusive('\n') {
+        let line = l.trim_end();
+        let dots = line.matches(" · ").count();
+        // ("Acknowledged by @tomasz · 3 alerts in group": a short one.)
+        if (dots >= 2 || dots == 1 && line.split_whitespace().count() <= 8) && !line.contains('=') {
+            out.push((at, at + line.len()));
+        }
+        at += l.len();
+    }
+}
+
+/// "k8s.pod.name: web-5c8d-x2", "num_firing: 1": an alert's field written
+/// with a colon (a paging tool's custom details), its value with it.
+fn colon_fields(text: &str, out: &mut Vec<(usize, usize)>) {
+    const KEYS: &[&str] = &[
+        "k8s.pod.name",
+        "k8s.ns.name",
+        "k8s_pod_name",
+        "k8s_ns_name",
+        "container.id",
+        "container_id",
+        "container.name",
+        "container.image.repository",
+        "proc.name",
+        "proc.exepath",
+        "proc.cmdline",
+        "evt.type",
+        "fd.name",
+        "thread.cap_effective",
+        "num_firing",
+        "num_resolved",
+    ];
+    for key in KEYS {
+        for (k, _) in text.match_indices(&format!("{key}: ")) {
+            let before = text[..k].chars().next_back();
+            if before.is_some_and(|c| !c.is_whitespace() && !matches!(c, '·' | '|' | '(' | ',')) {
+                continue;
+            }
+            let value_at = k + key.len() + 2;
+            let end = text[value_at..]
+                .find(char::is_whitespace)
+                .map_or(text.len(), |e| value_at + e);
+            out.push((k, end));
+        }
+    }
+}
+
+/// An alert's fields pasted as lines ("Description: Detect outbound
+/// connections …", "Entity: Falcosidekick", "Tags: …", "Responders: …"):
+/// three `Key: value` lines or more in a row, with a key only alerts have.
+/// The rule's description and the alert's routing are what fired, not
+/// the ask.
+fn alert_blocks(text: &str, out: &mut Vec<(usize, usize)>) {
+    const ALERT_ONLY: &[&str] = &[
+        "entity",
+        "tags",
+        "responders",
+        "alias",
+        "runbook_url",
+        "runbook",
+        "alertname",
+        "fingerprint",
+        "generatorurl",
+        "urgency",
+        "escalation chain",
+        "escalation policy",
+        "integration",
+        "dedup key",
+    ];
+    const ALERT: &[&str] = &[
+        "description",
+        "summary",
+        "severity",
+        "priority",
+        "source",
+        "status",
+        "message",
+        "value",
+        "instance",
+        "job",
+        "labels",
+        "annotations",
+    ];
+    let mut run: Vec<(usize, usize, String)> = Vec::new();
+    let mut flush = |run: &mut Vec<(usize, usize, String)>| {
+        let only = run
+            .iter()
+            .filter(|(_, _, k)| ALERT_ONLY.contains(&k.as_str()))
+            .count();
+        let known = run
+            .iter()
+            .filter(|(_, _, k)| ALERT_ONLY.contains(&k.as_str()) || ALERT.contains(&k.as_str()))
+            .count();
+        if run.len() >= 3 && only >= 1 && known >= 2 {
+            out.extend(run.iter().map(|&(f, t, _)| (f, t)));
+        }
+        run.clear();
+    };
+    let mut at = 0;
+    for l in text.split_inclusive('\n') {
+        let line = l.trim_end();
+        let key = line
+            .split_once(": ")
+            .map(|(k, _)| k.trim().to_ascii_lowercase());
+        match key.filter(|k| {
+            !k.is_empty()
+                && k.split_whitespace().count() <= 3
+                && k.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, ' ' | '_' | '.' | '-'))
+        }) {
+            Some(k) => run.push((at, at + line.len(), k)),
+            None => flush(&mut run),
+        }
+        at += l.len();
+    }
+    flush(&mut run);
+}
+
+/// "netpol-bot APP 14:07", "incident.io APP 2:16 PM": the header a chat
+/// client shows above a bot's message (its name is no host or workload).
+fn app_headers(text: &str, out: &mut Vec<(usize, usize)>) {
+    let mut at = 0;
+    for l in text.split_inclusive('\n') {
+        let words: Vec<&str> = l.split_whitespace().collect();
+        let time = |w: &str| {
+            w.split_once(':').is_some_and(|(h, m)| {
+                (1..=2).contains(&h.len())
+                    && m.len() == 2
+                    && h.chars().chain(m.chars()).all(|c| c.is_ascii_digit())
+            })
+        };
+        let header = (3..=4).contains(&words.len())
+            && words[1] == "APP"
+            && time(words[2])
+            && words.get(3).is_none_or(|w| matches!(*w, "AM" | "PM"));
+        if header {
+            out.push((at, at + l.trim_end().len()));
+        }
+        at += l.len();
+    }
 }
 
 /// `` `kubectl get ns --show-labels` ``, `` `k -n space2 get pod` ``,

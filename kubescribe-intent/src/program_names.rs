@@ -86,6 +86,13 @@ impl<'a> Parser<'a> {
                     | "anything" | "everything" | "nothing"
                     // "should never run what it scans".
                     | "what" | "whatever" | "which" | "whichever"
+                    // "anything else that tries to start gets blocked": the
+                    // clause's verb.
+                    | "gets" | "get" | "is" | "are" | "was" | "were" | "will" | "would"
+                    | "should" | "must" | "can" | "may" | "becomes"
+                    // "the exec allow-list for …": the list, no program.
+                    | "allow-list" | "allowlist" | "whitelist" | "deny-list" | "denylist"
+                    | "blocklist" | "blacklist"
             )
             // "code execution through the creation of cron jobs": a
             // preposition, no program.

@@ -66,6 +66,8 @@ fn parse_read_parts(
     let text = unpasted.as_deref().unwrap_or(text);
     let bounded = untouched::without_untouched(text);
     let text = bounded.as_deref().unwrap_or(text);
+    let unreasoned = masks::blanked(text, &reasons::reason_clauses(text));
+    let text = unreasoned.as_deref().unwrap_or(text);
     let mut resolver = resolver;
     // A pull request's checklist ("- [ ] Watch one transcode job finish"):
     // the author's to-do, not the ask, when the rest says a whole intent.

@@ -438,6 +438,8 @@ fn any(cell: &str) -> bool {
             | "any other"
             | "others"
             | "everything else"
+            | "0.0.0.0/0"
+            | "::/0"
             | "anything else"
             | "all other"
             | "rest"
@@ -478,23 +480,56 @@ pub(super) fn rewritten(text: &str) -> Option<Rewrite> {
     let mut copied_to = 0;
     let mut i = 0;
     let mut any_table = false;
-    while i + 2 < lines.len() + 1 {
-        let (Some(head), Some(sep)) = (
+    let rule_columns = |h: &[(usize, usize)]| {
+        h.iter()
+            .filter(|&&(f, t)| column(&text[f..t]) != Column::Comment)
+            .count()
+    };
+    while i + 1 < lines.len() {
+        // A Markdown table (a header, its separator line, the rows), or
+        // a delimited one (a header of rule columns, rows of as many cells).
+        let markdown = match (
             lines.get(i).and_then(|&l| cells(text, l)),
             lines.get(i + 1).and_then(|&l| cells(text, l)),
-        ) else {
-            i += 1;
-            continue;
+        ) {
+            (Some(head), Some(sep)) if separator(text, &sep) => Some(head),
+            _ => None,
         };
-        if !separator(text, &sep) {
-            i += 1;
-            continue;
-        }
+        let delim = markdown
+            .is_none()
+            .then(|| super::delimited::delimiter(text, lines[i], lines[i + 1], rule_columns))
+            .flatten();
+        let row_cells = |l: (usize, usize), width: usize| match delim {
+            Some(d) => Some(super::delimited::cells(text, l, d)).filter(|c| c.len() == width),
+            None => cells(text, l),
+        };
+        let (head, mut j) = match (markdown, delim) {
+            (Some(head), _) => (head, i + 2),
+            (None, Some(d)) => (super::delimited::cells(text, lines[i], d), i + 1),
+            (None, None) => {
+                i += 1;
+                continue;
+            }
+        };
         let mut rows = Vec::new();
-        let mut j = i + 2;
-        while let Some(r) = lines.get(j).and_then(|&l| cells(text, l)) {
+        while let Some(r) = lines.get(j).and_then(|&l| row_cells(l, head.len())) {
             rows.push((lines[j], r));
             j += 1;
+        }
+        // ("Direction<TAB>Ingress" over "Allowed from<TAB>…": a form's
+        // fields, their names down the first column, no table.)
+        let form = delim.is_some()
+            && head.len() == 2
+            && rows
+                .iter()
+                .map(|(_, r)| r[0])
+                .chain([head[0]])
+                .filter(|&(f, t)| column(&text[f..t]) != Column::Comment)
+                .count()
+                >= 2;
+        if form {
+            i += 1;
+            continue;
         }
         let mut cols: Vec<Column> = head.iter().map(|&(f, t)| column(&text[f..t])).collect();
         // A "Mode" column of octal or `ls -l` modes ("0600", "-rw-------")

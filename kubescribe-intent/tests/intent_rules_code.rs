@@ -82,3 +82,16 @@ fn the_owners_ports_kept_off_and_capabilities_it_does_not_need() {
     );
     assert!(why.contains("which capabilities"), "{why}");
 }
+
+#[test]
+fn prose_with_labels_after_a_ruleset_is_read() {
+    // The braces' lines are code; the sentence after them, with its
+    // parenthesis and labels, is the ask.
+    let i = parsed(
+        "nft list ruleset on gw01:\n\ntable inet filter {\n\tchain output {\n\t\ttype filter hook output priority filter; policy drop;\n\t\tip daddr 192.0.2.0/24 tcp dport 8443 accept comment \"acquirer API\"\n\t}\n}\n\nKeep its meaning: the gateway pods (app=gateway, namespace pay) may send outbound traffic only to 192.0.2.0/24 on tcp 8443, everything else dropped.",
+    );
+    assert_eq!(i.action, Action::Allow);
+    assert_eq!(i.direction, Some(Direction::Egress));
+    assert_eq!(i.scope.namespace.as_deref(), Some("pay"));
+    assert_eq!(port_numbers(&i), vec![8443]);
+}
