@@ -68,6 +68,10 @@ fn parse_read_parts(
     let text = bounded.as_deref().unwrap_or(text);
     let unreasoned = masks::blanked(text, &reasons::reason_clauses(text));
     let text = unreasoned.as_deref().unwrap_or(text);
+    let advised = masks::blanked(text, &findings::background(text));
+    let text = advised.as_deref().unwrap_or(text);
+    let unquoted = masks::blanked(text, &quoted_lines::quoted_lines(text));
+    let text = unquoted.as_deref().unwrap_or(text);
     let mut resolver = resolver;
     // A pull request's checklist ("- [ ] Watch one transcode job finish"):
     // the author's to-do, not the ask, when the rest says a whole intent.

@@ -83,7 +83,18 @@ pub(super) fn split_label(s: &str) -> Option<(String, String)> {
         && !matches!(v, "true" | "false");
     // "PCI DSS 1.3.4: Do not …": a version or section number, no key.
     let number = k.chars().all(|c| c.is_ascii_digit() || c == '.');
+    // "management.server.port=8081": a dotted setting of a port or an
+    // address, no label.
+    let setting = k.contains('.')
+        && !k.contains('/')
+        && k.rsplit('.').next().is_some_and(|last| {
+            matches!(
+                last,
+                "port" | "host" | "address" | "url" | "enabled" | "path" | "timeout"
+            )
+        });
     if (label_key_ok(k) || camel_label)
+        && !setting
         && label_val_ok(v)
         && !k.contains("//")
         && !flag

@@ -182,7 +182,19 @@ pub(super) fn without_untouched(text: &str) -> Option<String> {
                     ) && w[1] == "no"
                         && matches!(w[2], "alert" | "alerts" | "alarm" | "finding")
                 }));
-        if shut_out && criterion || left_to_another {
+        // "The admin UI on 4000 is handled in XRD-PROD-58": left to
+        // another ticket, in any sentence.
+        let handled_elsewhere = said_words.windows(3).any(|w| {
+            matches!(w[0], "is" | "are" | "gets" | "get")
+                && matches!(w[1], "handled" | "tracked" | "covered" | "addressed")
+                && matches!(w[2], "in" | "by" | "elsewhere" | "separately")
+        });
+        if handled_elsewhere && !list_item {
+            blank.push((start, end));
+            before = words(&text[start..end]);
+            continue;
+        }
+        if shut_out && criterion || left_to_another || handled_elsewhere {
             // The whole item goes, its asides too ("- the api pods
             // (`app.kubernetes.io/component: api`) get no connection").
             let from = text[..start].rfind('\n').map_or(0, |k| k + 1);
@@ -309,7 +321,24 @@ fn purposes(text: &str) -> Vec<(usize, usize)> {
 
 /// The lower-case words of `clause`, without their punctuation.
 fn words(clause: &str) -> Vec<String> {
-    clause
+    // (A parenthesis glosses what it follows: "4001 (authentication
+    // certificate registration) and 80 stay public".)
+    let mut depth = 0usize;
+    let unglossed: String = clause
+        .chars()
+        .map(|c| {
+            match c {
+                '(' => depth += 1,
+                ')' => {
+                    depth = depth.saturating_sub(1);
+                    return ' ';
+                }
+                _ => {}
+            }
+            if depth > 0 { ' ' } else { c }
+        })
+        .collect();
+    unglossed
         .split_whitespace()
         .map(|w| {
             let w = w.trim_matches(|c: char| !c.is_ascii_alphanumeric() && c != '/');
@@ -387,7 +416,17 @@ fn leaves_alone(words: &[String]) -> bool {
     // "reading them stays fine": what is read may follow its verb;
     // "reading the checkout is fine": in a few words.
     let mut from = s + 1;
-    if matches!(
+    // "4001 and 80 stay public": a list of ports for the subject.
+    let mut k = s + 1;
+    while words
+        .get(k)
+        .is_some_and(|w| port(w) || matches!(w.as_str(), "and" | "or" | "port" | "ports"))
+    {
+        k += 1;
+    }
+    if port(&words[s]) && k > s + 1 && words.get(k).is_some_and(|w| STAYS.contains(&w.as_str())) {
+        from = k;
+    } else if matches!(
         words.get(from).map(String::as_str),
         Some("them" | "it" | "those" | "these")
     ) {
@@ -800,7 +839,25 @@ fn clauses(text: &str) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
     let mut start = 0;
     let b = text.as_bytes();
+    // The end of a port's gloss, inside the clause: "4001 (authentication
+    // certificate registration) and 80 stay public".
+    let mut gloss_end = 0;
     for (i, &c) in b.iter().enumerate() {
+        if i < gloss_end {
+            continue;
+        }
+        if c == b'(' {
+            let before = text[..i].trim_end();
+            let word = before.rsplit(char::is_whitespace).next().unwrap_or("");
+            let port =
+                !word.is_empty() && word.len() <= 5 && word.chars().all(|d| d.is_ascii_digit());
+            if let Some(close) = text[i..].find([')', '\n']).filter(|_| port)
+                && text[i + close..].starts_with(')')
+            {
+                gloss_end = i + close + 1;
+                continue;
+            }
+        }
         let mark = match c {
             b';' | b'\n' | b'(' | b')' => true,
             b'.' | b',' | b':' | b'?' | b'!' => {

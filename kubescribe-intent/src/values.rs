@@ -238,7 +238,16 @@ impl<'a> Parser<'a> {
                     | "control"
                     | "item"
                     | "§"
+                    // "include fixes from 2.37.8.1", "upgrade to version
+                    // 2.40.2.1": a release, no address.
+                    | "version"
+                    | "release"
+                    | "v"
             )
+            || !raw.contains('/')
+                && prev == "from"
+                && i >= 2
+                && matches!(self.low(i - 2), "fixes" | "patches" | "changes" | "backports")
             // "4.2.1.5 Ensure remote rsyslog messages are …": a benchmark's
             // item number opening its title.
             || !raw.contains('/')
