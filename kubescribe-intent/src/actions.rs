@@ -19,12 +19,16 @@ impl<'a> Parser<'a> {
             let at = if l == "no" { i + 2 } else { i + 1 };
             // ("nothing else may run": the allow-list's posture; "nothing
             // should be blocked": a refusal to block.)
-            if let Some(m) = (at..(at + 6).min(self.toks.len())).find(|&k| {
+            // ("nothing in the openhab pods (app=openhab, namespace
+            // smarthome) may modify …": the pods' gloss between.)
+            let t_start = self.toks[i].start;
+            if let Some(m) = (at..(at + 12).min(self.toks.len())).find(|&k| {
                 matches!(
                     self.low(k),
                     "can" | "may" | "should" | "must" | "shall" | "will"
                 )
-            }) && (at..m).all(|k| !self.ends_clause(k))
+            }) && (at..m)
+                .all(|k| !self.ends_clause(k) || self.paren_depth(t_start, self.toks[k].end) > 0)
                 && !matches!(self.low(at), "else" | "other" | "more")
                 && !matches!(self.low(m + 1), "not" | "never")
                 && (self.low(m + 1) != "be" || self.low(m + 2) == "able")

@@ -64,6 +64,7 @@ mod restate;
 mod runtime_names;
 mod scan;
 mod scope_words;
+mod sections;
 mod sentences;
 mod sides;
 mod story_scope;
@@ -75,6 +76,7 @@ mod typos;
 mod unnamed;
 mod untouched;
 mod values;
+mod wrapped;
 
 pub use read::{parse_intent, parse_intent_with};
 pub use restate::restate;

@@ -60,6 +60,8 @@ fn parse_read_parts(
     // (Code pasted around an ask in its comments: the comments are read.)
     let commented = code_comments::comments_only(text);
     let text = commented.as_deref().unwrap_or(text);
+    let joined = wrapped::unwrapped(text);
+    let text = joined.as_deref().unwrap_or(text);
     let uncommented = sentences::without_config_comments(text);
     let text = uncommented.as_deref().unwrap_or(text);
     let unpasted = pasted::without_pasted(text);
@@ -68,6 +70,8 @@ fn parse_read_parts(
     let text = bounded.as_deref().unwrap_or(text);
     let unreasoned = masks::blanked(text, &reasons::reason_clauses(text));
     let text = unreasoned.as_deref().unwrap_or(text);
+    let unreasoned_sections = masks::blanked(text, &sections::reason_sections(text));
+    let text = unreasoned_sections.as_deref().unwrap_or(text);
     let advised = masks::blanked(text, &findings::background(text));
     let text = advised.as_deref().unwrap_or(text);
     let unquoted = masks::blanked(text, &quoted_lines::quoted_lines(text));

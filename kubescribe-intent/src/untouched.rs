@@ -429,7 +429,11 @@ fn leaves_alone(words: &[String]) -> bool {
     } else if matches!(
         words.get(from).map(String::as_str),
         Some("them" | "it" | "those" | "these")
-    ) {
+    ) && !(matches!(words[s].as_str(), "reading" | "reads" | "read")
+        && words
+            .get(from + 1)
+            .is_some_and(|w| !STAYS.contains(&w.as_str())))
+    {
         from += 1;
     } else if matches!(
         words.get(s + 1).map(String::as_str),
@@ -502,7 +506,17 @@ fn leaves_alone(words: &[String]) -> bool {
         && words[..s]
             .iter()
             .all(|w| w.chars().all(|c| c.is_ascii_lowercase()) && !is_order(w));
-    (users || named_port || placed || kind || words[..s].iter().all(leads))
+    // "openHAB reading it at login stays fine": the program that reads,
+    // named before.
+    let reader = s == 1
+        && matches!(
+            words[1].as_str(),
+            "reading" | "reads" | "writing" | "writes"
+        )
+        && words[0]
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-');
+    (users || named_port || placed || kind || reader || words[..s].iter().all(leads))
         && STATES.contains(&last.as_str())
         && verbs.iter().all(|w| STAYS.contains(&w.as_str()))
         // A path that "is writeable" says how it is now (the ask may change
@@ -851,8 +865,16 @@ fn clauses(text: &str) -> Vec<(usize, usize)> {
             let word = before.rsplit(char::is_whitespace).next().unwrap_or("");
             let port =
                 !word.is_empty() && word.len() <= 5 && word.chars().all(|d| d.is_ascii_digit());
-            if let Some(close) = text[i..].find([')', '\n']).filter(|_| port)
-                && text[i + close..].starts_with(')')
+            // ("Everything else they serve (ISO 15118 on 61341, …) stays as
+            // it is": the subject's gloss, its verb after it.)
+            let stays_after = |close: usize| {
+                let after = text[i + close + 1..].trim_start();
+                let verb = after.split_whitespace().next().unwrap_or("");
+                STAYS.contains(&verb.to_ascii_lowercase().as_str())
+            };
+            if let Some(close) = text[i..].find(')')
+                && !text[i..i + close].contains("\n\n")
+                && (port && !text[i..i + close].contains('\n') || stays_after(close))
             {
                 gloss_end = i + close + 1;
                 continue;

@@ -57,3 +57,32 @@ fn ports_left_public_or_to_another_ticket_and_a_release_are_no_values() {
     assert_eq!(i.domain, Domain::Process);
     assert!(i.resources.cidrs.is_empty(), "{:?}", i.resources);
 }
+
+#[test]
+fn a_why_section_quotes_the_docs_and_the_rule_section_asks() {
+    let i = parsed(
+        "## What\nIngress policy for the csms in `csms`.\n\n## Why\nThe README says the container listens on:\n  - `8080`: webserver http\n  - `8081`: websocket without auth\n\nnothing should ever reach the no-auth socket.\n\n## Rule\nThe csms pods (app=csms, namespace csms) take 8082 from the ingress controller (app=ingress, namespace ingress) and nothing else.\n",
+    );
+    assert_eq!(i.action, Action::Allow);
+    assert_eq!(port_numbers(&i), vec![8082]);
+}
+
+#[test]
+fn a_hard_wrapped_sentence_is_read_as_one() {
+    let i = parsed(
+        "fix(netpol): shut the admin port\n\nUntil the image is rebuilt, deny all incoming\nconnections to 8849 on the manager pods (app=manager,\nnamespace evse). Everything else they serve (ISO 15118 on 61341/64109,\nthe bridge) stays as it is.\n",
+    );
+    assert_eq!(i.action, Action::Block);
+    assert_eq!(port_numbers(&i), vec![8849]);
+    assert!(!i.resources.all, "{:?}", i.resources);
+}
+
+#[test]
+fn nothing_in_glossed_pods_may_modify_and_the_reader_stays_fine() {
+    let i = parsed(
+        "From now on nothing in the hab pods (app=hab, namespace home) may modify /hab/etc/users.properties. openHAB reading it at login stays fine.",
+    );
+    assert_eq!(i.domain, Domain::File);
+    assert_eq!(i.action, Action::Block);
+    assert!(i.resources.read_only, "{:?}", i.resources);
+}
