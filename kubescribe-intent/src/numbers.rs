@@ -258,9 +258,11 @@ impl<'a> Parser<'a> {
             *mode = Mode::Port;
         }
         // "plus the whole 11000-11999 range": a range of numbers said as one.
+        // ("accept 21 and the passive range 21000-21010": named before it.)
         if *mode == Mode::None
             && matches!(parse_port(raw), Some((_, Some(_))))
-            && next.trim_end_matches([',', '.', ';']) == "range"
+            && (next.trim_end_matches([',', '.', ';']) == "range"
+                || matches!(prev.as_str(), "range" | "ports" | "port"))
         {
             *mode = Mode::Port;
         }

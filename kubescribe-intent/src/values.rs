@@ -499,6 +499,12 @@ impl<'a> Parser<'a> {
                 next.as_str(),
                 "cluster-wide" | "clusterwide" | "every" | "each" | "no" | "all" | "any"
             )
+            // "(owner: Femi)", "(due: Friday)": an action item's owner or
+            // date, no label.
+            && !matches!(
+                &raw[..raw.len() - 1],
+                "owner" | "owners" | "assignee" | "assigned" | "due" | "eta" | "by" | "lead"
+            )
             // "use-case: if setuid() is invoked …": a clause opens after the
             // colon, no label value.
             && !matches!(
@@ -696,6 +702,13 @@ impl<'a> Parser<'a> {
                     "on" | "over" | "via" | "port" | "to" | "reach" | "reaches" | "contact"
                 )
                 || next == "port"
+                // "accept PostgreSQL from the api pods", "allow postgresql
+                // from app=api to …": the traffic accepted, by its service.
+                || matches!(
+                    prev.as_str(),
+                    "accept" | "accepts" | "allow" | "allows" | "permit" | "permits" | "take"
+                        | "takes" | "receive" | "receives" | "send" | "sends"
+                ) && matches!(next.as_str(), "from" | "to" | "only")
                 // "outbound IRC connections", "SSH traffic": the service
                 // qualifies the traffic.
                 || matches!(

@@ -86,3 +86,22 @@ fn nothing_in_glossed_pods_may_modify_and_the_reader_stays_fine() {
     assert_eq!(i.action, Action::Block);
     assert!(i.resources.read_only, "{:?}", i.resources);
 }
+
+#[test]
+fn an_action_items_owner_a_named_range_and_a_service_said_as_traffic() {
+    // "(owner: Femi)" is who does another item, no peer's label.
+    let i = parsed(
+        "What we'll change\n • Drop UDP 11211 inbound to the memcached pods (app=memcached, namespace cache).\n • Add -U 0 to the chart values at the next release (owner: Femi)\n",
+    );
+    assert!(i.resources.peers.is_empty(), "{:?}", i.resources);
+    // "21 and the passive range 21000-21010": both.
+    let i = parsed(
+        "The ftp pods (app=ftp, namespace partners) should accept 21 and the passive range 21000-21010 over TCP from 198.51.100.0/24 only.",
+    );
+    assert_eq!(port_numbers(&i), vec![21, 21000]);
+    // "accept PostgreSQL from …": the traffic by its service, no port.
+    let why = parse_helpers::refused(
+        "For the db pods (app=db, namespace orders): accept PostgreSQL from the api pods (app=api) only.",
+    );
+    assert!(why.contains("which port"), "{why}");
+}
