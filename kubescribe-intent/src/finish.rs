@@ -462,6 +462,21 @@ impl<'a> Parser<'a> {
             .iter()
             .any(|m| is_subject(m.group) && matches!(m.who, Who::Ns(_)));
         let mut moved_ns = false;
+        // ("to kube-dns (k8s-app=kube-dns, namespace kube-system)": a
+        // namespace in the parenthesis that glosses the peer's labels is the
+        // peer's own.)
+        let glosses_peer = |m: &Mention| {
+            let open = self.text[..m.start].rfind('(');
+            open.filter(|&o| !self.text[o..m.start].contains(')'))
+                .is_some_and(|o| {
+                    self.mentions.iter().any(|l| {
+                        l.group == m.group
+                            && matches!(l.who, Who::Label(..))
+                            && l.start > o
+                            && l.start < m.start
+                    })
+                })
+        };
         let mentions: Vec<Mention> = self
             .mentions
             .iter()
@@ -473,6 +488,7 @@ impl<'a> Parser<'a> {
                     && !is_subject(m.group)
                     && !m.cued
                     && matches!(m.who, Who::Ns(_))
+                    && !glosses_peer(&m)
                 {
                     moved_ns = true;
                     m.group = subject;

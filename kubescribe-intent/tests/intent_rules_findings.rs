@@ -105,3 +105,19 @@ fn an_action_items_owner_a_named_range_and_a_service_said_as_traffic() {
     );
     assert!(why.contains("which port"), "{why}");
 }
+
+#[test]
+fn a_namespace_in_a_peers_gloss_is_the_peers_own() {
+    let i = parsed(
+        "the web pods (app=web) should only send DNS to kube-dns (k8s-app=kube-dns, namespace kube-system).",
+    );
+    assert_eq!(i.scope.namespace, None, "{:?}", i.scope);
+    assert_eq!(
+        i.resources.peers[0].namespace.as_deref(),
+        Some("kube-system")
+    );
+    // A namespace alone in parentheses after the peer still says where the
+    // policy's pods are (Calico's "namespace default" example).
+    let i = parsed("color=blue accepts traffic from color=red (namespace default)");
+    assert_eq!(i.scope.namespace.as_deref(), Some("default"));
+}
