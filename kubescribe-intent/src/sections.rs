@@ -17,7 +17,6 @@ const REASONS: &[&str] = &[
     "justification",
     "references",
     "reference",
-    "problem",
     "evidence",
 ];
 

@@ -17,6 +17,22 @@ fn structured(line: &str) -> bool {
         || line.starts_with('\t')
 }
 
+/// Whether most of a line's words are plain words (a configuration line,
+/// `acl auth proxy_auth REQUIRED`, has keys, paths and flags instead).
+fn plain(line: &str) -> bool {
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let plain = words
+        .iter()
+        .filter(|w| {
+            let w = w.trim_matches(|c: char| matches!(c, ',' | '.' | '(' | ')' | ':' | ';'));
+            !w.is_empty()
+                && w.chars()
+                    .all(|c| c.is_alphabetic() || c == '\'' || c == '-')
+        })
+        .count();
+    plain * 5 >= words.len() * 3
+}
+
 /// `text` with the line breaks inside wrapped sentences made spaces, or
 /// `None` when it has none.
 pub(super) fn unwrapped(text: &str) -> Option<String> {
@@ -28,7 +44,9 @@ pub(super) fn unwrapped(text: &str) -> Option<String> {
         let next = lines.get(k + 1).copied().unwrap_or("");
         // (A pasted log or error line is no prose: "sshd[1209]: Failed
         // password … port 41293 ssh2", "Error: connect ETIMEDOUT …:443".)
-        let prose = body.trim_start().starts_with(|c: char| c.is_alphabetic())
+        let prose = plain(body)
+            && plain(next)
+            && body.trim_start().starts_with(|c: char| c.is_alphabetic())
             && !body
                 .split_whitespace()
                 .next()
@@ -37,7 +55,7 @@ pub(super) fn unwrapped(text: &str) -> Option<String> {
         let goes_on = l.ends_with('\n')
             && !body.ends_with('\r')
             && prose
-            && body.split_whitespace().count() >= 3
+            && body.split_whitespace().count() >= 5
             && body.ends_with(|c: char| c.is_ascii_alphabetic() || matches!(c, ',' | '(' | '-'))
             && next.starts_with(|c: char| c.is_ascii_lowercase())
             && !structured(body)
@@ -61,11 +79,13 @@ mod tests {
 
     #[test]
     fn a_wrapped_sentence_is_one_line() {
-        let t = "deny all incoming\nconnections to 8849.\n- a list\n- items\n";
+        let t = "until then, deny all incoming\nconnections to 8849.\n- a list\n- items\n";
         assert_eq!(
             unwrapped(t).unwrap(),
-            "deny all incoming connections to 8849.\n- a list\n- items\n"
+            "until then, deny all incoming connections to 8849.\n- a list\n- items\n"
         );
+        let config = "auth_param basic program /usr/lib/x /etc/p\nacl auth proxy_auth REQUIRED\n";
+        assert!(unwrapped(config).is_none());
         assert!(unwrapped("Title\nNext line starts upper.\n").is_none());
     }
 }
