@@ -982,7 +982,16 @@ Intent forms (docs/intents.md):
           - [x] boxes, JSON parameters, a YAML request's allow: list):
           read as the one sentence its fields say; Requester:/Justification:/
           Expiry: are background; an Action: TBD is refused; a pasted Docker
-          Compose service (image:, container_name:, volumes:) is background
+          Compose service (image:, container_name:, volumes:) is background; a chat
+          command's options (/netpol request --namespace ci --ingress --port 80/tcp
+          --action allow, or key=value words) are fields; a field left tbd is refused;
+          spreadsheet rows (CSV, semicolons, tabs) are a rule table
+  pasted  the comments of infrastructure code (Terraform # TODO, Pulumi/cdk8s //,
+          a variable's description, an Ansible task's name) are the ask, the code is
+          background; a security finding's description and evidence before its
+          Recommendation, > quoted lines, an alert's fields (Falco output, custom
+          details, Entity:/Tags:/Responders:, \"Triggered · High urgency\") and
+          Why/Context sections are background
   session a pasted terminal session ($ kubectl -n db ... -- ps, netstat, ls -l,
           kubectl get svc -o wide): its commands are no programs of the ask; what the
           ask points at counts (\"the /tmp binaries in that ps\", \"that foreign

@@ -905,6 +905,20 @@ pub(super) const SERVICE_NAMES: &[&str] = &[
     "mqtt",
 ];
 
+/// Whether `text` says what to do: an action word of the lexicon among its
+/// words, or "only", or the "else" that bounds an allow-list.
+pub(super) fn says_an_action(text: &str) -> bool {
+    text.split(|c: char| !c.is_ascii_alphabetic() && c != '\'')
+        .map(str::to_ascii_lowercase)
+        .any(|w| {
+            let w = w.as_str();
+            ALLOW_WORDS.contains(&w)
+                || BLOCK_WORDS.contains(&w)
+                || AUDIT_WORDS.contains(&w)
+                || matches!(w, "only" | "else")
+        })
+}
+
 /// A non-workload peer named in words (docs/intents.md, "Entities").
 pub(super) fn entity_word(
     l: &str,

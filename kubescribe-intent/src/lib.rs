@@ -75,6 +75,7 @@ mod token_kinds;
 mod typos;
 mod unnamed;
 mod untouched;
+mod untouched_clauses;
 mod values;
 mod wrapped;
 

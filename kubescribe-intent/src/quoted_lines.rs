@@ -6,22 +6,10 @@
 //! of the finding, not of the rule.
 
 /// Whether a line says what to do to something: an action word of the
-/// lexicon ("drop", "allow", "only", "log") among its words, and a value
-/// (a label, a path, a number). ("Reply `approve` or `reject` in thread"
-/// asks nothing of a policy.)
+/// lexicon ("drop", "allow", "only") and a value (a label, a path).
+/// ("Reply `approve` or `reject` in thread" asks nothing of a policy.)
 fn says_what_to_do(line: &str) -> bool {
-    use super::lexicon::{ALLOW_WORDS, AUDIT_WORDS, BLOCK_WORDS};
-    line.contains(['=', '/'])
-        && line
-            .split(|c: char| !c.is_ascii_alphabetic() && c != '\'')
-            .map(str::to_ascii_lowercase)
-            .any(|w| {
-                let w = w.as_str();
-                ALLOW_WORDS.contains(&w)
-                    || BLOCK_WORDS.contains(&w)
-                    || AUDIT_WORDS.contains(&w)
-                    || w == "only"
-            })
+    line.contains(['=', '/']) && super::lexicon::says_an_action(line)
 }
 
 /// The byte ranges of the `>` lines of `text`, when a line outside them

@@ -35,22 +35,6 @@ fn heading(line: &str) -> Option<String> {
     (!title.is_empty() && title.split_whitespace().count() <= 4).then(|| title.to_ascii_lowercase())
 }
 
-/// Whether a section says what to do: an action word of the lexicon, or
-/// "only", or "… else" bounding an allow-list.
-fn acts(section: &str) -> bool {
-    use super::lexicon::{ALLOW_WORDS, AUDIT_WORDS, BLOCK_WORDS};
-    section
-        .split(|c: char| !c.is_ascii_alphabetic() && c != '\'')
-        .map(str::to_ascii_lowercase)
-        .any(|w| {
-            let w = w.as_str();
-            ALLOW_WORDS.contains(&w)
-                || BLOCK_WORDS.contains(&w)
-                || AUDIT_WORDS.contains(&w)
-                || matches!(w, "only" | "else")
-        })
-}
-
 /// The byte ranges of the reason sections of `text` (heading and body),
 /// when it also has a section of another title; empty otherwise.
 pub(super) fn reason_sections(text: &str) -> Vec<(usize, usize)> {
@@ -73,7 +57,7 @@ pub(super) fn reason_sections(text: &str) -> Vec<(usize, usize)> {
     // want to allow …" under "## Expected Behavior" gives the verb.)
     let other = sections
         .iter()
-        .any(|(t, f, e)| !reason(t) && acts(&text[*f..*e]));
+        .any(|(t, f, e)| !reason(t) && super::lexicon::says_an_action(&text[*f..*e]));
     if !other {
         return Vec::new();
     }
