@@ -1,8 +1,11 @@
-//! Which parts of a text are read, and in which order of tries: its
-//! configuration comments, pasted alerts and terminal sessions, and what it
-//! leaves alone are set aside (offsets kept); then the asks alone when the
-//! rest is background, else the whole text, else the one sentence that says
-//! a whole intent.
+//! Which parts of a text are read, and in which order of tries: a terminal
+//! session, the code around an ask written in its comments, the comments of
+//! pasted configuration, pasted alerts, what it leaves alone, a past event
+//! given as the reason, Why/Context sections, a finding's evidence and `>`
+//! quotes beside the operator's own ask are set aside (offsets kept), and
+//! hard-wrapped lines joined; then the asks alone when the rest is
+//! background, else the whole text, else the one sentence that says a
+//! whole intent.
 
 use super::*;
 
