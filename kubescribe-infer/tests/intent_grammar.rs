@@ -84,10 +84,24 @@ fn ordered(v: &Value, schema: &Value) -> Value {
 }
 
 /// Drives `c` through `text`; `Err(offset)` where the grammar refuses to go on.
+/// Tokens the grammar forces are taken in one go, as the decoder takes them
+/// (asking for the mask token by token instead re-tokenizes the whole forced
+/// remainder at every step: quadratic in the document, minutes over the
+/// eval set).
 fn drive(c: &mut SchemaConstraint, tok: &ConstraintTokenizer, text: &str) -> Result<(), usize> {
     let bytes = text.as_bytes();
     let mut at = 0;
-    while at < bytes.len() {
+    loop {
+        for id in c.forced_tokens().map_err(|_| at)? {
+            let b = tok.token_bytes(id);
+            if !bytes[at..].starts_with(b) {
+                return Err(at);
+            }
+            at += b.len();
+        }
+        if at >= bytes.len() {
+            break;
+        }
         let allowed = c.allowed().map_err(|_| at)?;
         let rest = &bytes[at..];
         let best = (0..tok.vocab_size() as u32)
