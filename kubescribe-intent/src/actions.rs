@@ -893,6 +893,9 @@ impl<'a> Parser<'a> {
             && a.block.is_none()
             && a.audit.is_none()
             && !next.is_empty()
+            // ("…; Plack and the SIP server only ever read them": what
+            // they do, not what they may.)
+            && next != "ever"
             && !self.toks[i].comma
         {
             return Some((Action::Allow, i, false));

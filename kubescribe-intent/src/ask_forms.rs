@@ -84,6 +84,29 @@ pub(super) fn asks(s: &str) -> bool {
     }) {
         return true;
     }
+    // "The outbound half has no admission check, so do it at runtime for
+    // the relay (…): egress DNS and HTTPS only": "do it", then what.
+    let does_it = |c: &str| {
+        let w = words_of(c);
+        w.first().is_some_and(|x| x == "do")
+            && w.get(1)
+                .is_some_and(|x| matches!(x.as_str(), "it" | "this" | "that"))
+            && c.split_once(": ")
+                .is_some_and(|(_, what)| what.split_whitespace().count() >= 2)
+    };
+    if does_it(s.trim_start()) || s.split_once(", so ").is_some_and(|(_, c)| does_it(c)) {
+        return true;
+    }
+    // "Apply a default deny ingress for all pods in namespace x": a policy
+    // put in place (not "apply it to …", which points back).
+    let w = words_of(s);
+    if w.first()
+        .is_some_and(|x| matches!(x.as_str(), "apply" | "implement"))
+        && w.get(1)
+            .is_some_and(|x| matches!(x.as_str(), "a" | "an" | "the"))
+    {
+        return true;
+    }
     imperative(s)
         || nowhere_else(s)
         || passive_denial(s)
@@ -233,7 +256,9 @@ pub(super) fn request(s: &str) -> bool {
         || which_policy
         || (0..w.len().saturating_sub(2)).any(|k| {
             matches!(w[k].as_str(), "can" | "could" | "would" | "will")
-                && matches!(w[k + 1].as_str(), "you" | "u")
+                // ("Can we make the module pods accept 8081 from … only?":
+                // a request to the team.)
+                && matches!(w[k + 1].as_str(), "you" | "u" | "we")
                 && {
                     let v = if w[k + 2] == "please" { k + 3 } else { k + 2 };
                     w.get(v).is_some_and(|v| IMPERATIVE.contains(&v.as_str()))

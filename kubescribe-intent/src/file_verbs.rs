@@ -18,8 +18,15 @@ impl<'a> Parser<'a> {
             matches!(
                 self.low(k0.wrapping_sub(1)),
                 "be" | "stay" | "stays" | "remain" | "remains" | "kept"
-            ) || (k0.saturating_sub(3)..k0)
-                .any(|k| matches!(self.low(k), "make" | "keep" | "mount") && k + 2 >= k0)
+            ) || (k0.saturating_sub(16)..k0).any(|k| {
+                // ("make /etc/a.xml and /etc/b.xml read-only": its files
+                // between, listed.)
+                let listed = (k + 1..k0).all(|j| {
+                    self.toks[j].text.starts_with('/')
+                        || matches!(self.low(j), "and" | "or" | "&" | "both")
+                });
+                matches!(self.low(k), "make" | "keep" | "mount") && (k + 2 >= k0 || listed)
+            })
         };
         // (Not "may be read only by wazuh-authd": who may.)
         let two_words = l == "read"

@@ -24,6 +24,7 @@
 
 mod action_record;
 mod actions;
+mod admission;
 mod ask_forms;
 mod call_or_cap;
 mod chat;

@@ -342,13 +342,40 @@ impl Parser<'_> {
             let w = self.low(k).trim_end_matches(',');
             parse_port(w).is_some() || matches!(w, "&" | "and" | "or" | "/")
         };
+        // "8080 (staff) and 8081 (PUI) should be reachable only from …": a
+        // port's gloss, one to three words in parentheses, is in the list.
+        let gloss_from =
+            |k: usize| self.toks[k].paren && k > 0 && parse_port(self.low(k - 1)).is_some();
+        let gloss_end = |k: usize| {
+            (k..(k + 3).min(n)).find(|&j| {
+                let to = self.toks.get(j + 1).map_or(self.text.len(), |t| t.start);
+                self.text[self.toks[j].start..to].contains(')')
+            })
+        };
         let mut first = i;
-        while first > 0 && item(first - 1) && !self.ends_clause(first - 1) {
-            first -= 1;
+        loop {
+            if first > 0 && item(first - 1) && !self.ends_clause(first - 1) {
+                first -= 1;
+            } else if let Some(open) = (first.saturating_sub(3)..first)
+                .find(|&k| gloss_from(k) && gloss_end(k) == Some(first - 1))
+            {
+                first = open;
+            } else {
+                break;
+            }
         }
         let mut after = i + 1;
-        while after < n && item(after) && !self.ends_clause(after - 1) {
-            after += 1;
+        loop {
+            if after < n && item(after) && !self.ends_clause(after - 1) {
+                after += 1;
+            } else if after < n
+                && gloss_from(after)
+                && let Some(end) = gloss_end(after)
+            {
+                after = end + 1;
+            } else {
+                break;
+            }
         }
         // "…, and 8815 there should be reachable only from …": where, said
         // by a word.

@@ -28,6 +28,11 @@ pub fn parse_intent_with(
     // Rules given as a Markdown table are read as the list items they
     // stand for, a request form's fields as the sentence they say; the
     // entities found there are mapped back to their cells and fields.
+    // (An admission policy pasted beside the ask first: its fields are no
+    // form's, its names no workload.)
+    let admission_less = admission::without_admission_policies(text);
+    let input = text;
+    let text = admission_less.as_deref().unwrap_or(text);
     let table = tables::rewritten(text).or_else(|| forms::rewritten(text));
     if let Some(t) = table.as_ref().filter(|t| !t.missing.is_empty()) {
         return Err(IntentParseError::Missing(t.missing.clone()));
@@ -40,7 +45,7 @@ pub fn parse_intent_with(
             if let Some(t) = &table {
                 (e.start, e.end) = t.original(e.start, e.end);
             }
-            if let Some(said) = text.get(e.start..e.end) {
+            if let Some(said) = input.get(e.start..e.end) {
                 e.text = said.to_string();
             }
         }

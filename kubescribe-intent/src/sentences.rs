@@ -364,7 +364,13 @@ pub(super) fn imperative_only(text: &str) -> Option<String> {
     // "… is there a way to restrict these? … Then keep the outside world
     // off UDP 5002 …": a question answered by a later command is the
     // background of that command.
-    let question = |k: usize| text[spans[k].0..spans[k].1].trim_end().ends_with('?');
+    // (A quoted question too: "… can we allow specified users …?”")
+    let question = |k: usize| {
+        text[spans[k].0..spans[k].1]
+            .trim_end()
+            .trim_end_matches(['"', '\u{201d}', '\''])
+            .ends_with('?')
+    };
     if let Some(&last) = imp.iter().rev().find(|&&k| !question(k)) {
         imp.retain(|&k| !question(k) || k > last);
     }
@@ -423,12 +429,33 @@ pub(super) fn imperative_only(text: &str) -> Option<String> {
     // drop: [ALL] add: [NET_ADMIN]") is part of it: no background then.
     // A terminal session or a listing pasted as evidence ("```\n$ ps aux
     // …```") is background like any other.
-    let outside = |at: usize| !kept.iter().any(|&(f, t)| (f..t).contains(&at));
-    let mut fences = text.match_indices("```").map(|(i, _)| i);
-    let mut config_block = false;
-    while let (Some(open), Some(close)) = (fences.next(), fences.next()) {
-        config_block |= outside(open) && config_keys(&text[open..close], |_| true) >= 1;
-    }
+    let fences: Vec<(usize, usize)> = {
+        let mut at = text.match_indices("```").map(|(i, _)| i);
+        std::iter::from_fn(|| Some((at.next()?, at.next()?))).collect()
+    };
+    // ("sip2-tenants.conf, for reference: ```{…}```": a block shown, not
+    // set, is background.)
+    let for_reference = |open: usize| {
+        let lead = text[..open].trim_end().to_ascii_lowercase();
+        lead.ends_with(':')
+            && lead.rsplit('\n').next().is_some_and(|l| {
+                ["for reference", "for context", "fyi"]
+                    .iter()
+                    .any(|m| l.contains(m))
+            })
+    };
+    let shown: Vec<(usize, usize)> = fences
+        .iter()
+        .copied()
+        .filter(|&(open, _)| for_reference(open))
+        .collect();
+    let outside = |at: usize| {
+        !kept.iter().any(|&(f, t)| (f..t).contains(&at))
+            && !shown.iter().any(|&(f, t)| (f..t).contains(&at))
+    };
+    let config_block = fences
+        .iter()
+        .any(|&(open, close)| outside(open) && config_keys(&text[open..close], |_| true) >= 1);
     // (A Docker Compose excerpt is the setup being moved, background like
     // a story: "The db service in its docker-compose.yml: ```db: image: …```".)
     if (config_keys(text, outside) >= 2 || config_block) && !compose_excerpt(text, outside) {
@@ -627,7 +654,11 @@ fn config_keys(text: &str, counted: impl Fn(usize) -> bool) -> usize {
                 || value.starts_with(|c: char| c.is_ascii_uppercase())
                     && words.get(k + 2).is_some_and(|(_, w)| prose(w))
                     && words.get(k + 3).is_some_and(|(_, w)| prose(w));
-            (line_start || code || config_value) && !message
+            // ("Schedule: Observability Primary", "Owner: Jonas": a
+            // header's field, its label a capitalised word.)
+            let field_label = key.starts_with(|c: char| c.is_ascii_uppercase())
+                && key[1..].chars().all(|c| c.is_ascii_lowercase() || c == '-');
+            (line_start && !field_label || code || config_value) && !message
         })
         .count()
 }

@@ -244,8 +244,13 @@ impl<'a> Parser<'a> {
                         || self.paren_depth(self.toks[k].end, self.toks[i].start) < 0
                 })
                 .any(|k| matches!(self.low(k), "restrict" | "restricts" | "limit" | "limits"));
+        // "Only the consortium's partner libraries should be able to connect
+        // to 9998 on the zebra pods …", "only our partners may reach …": the
+        // peers let in, said as the subject by a common noun.
+        let subject = l == "only";
         let direction = match l {
             "from" => Some(Direction::Ingress),
+            _ if subject => Some(Direction::Ingress),
             "reach" | "reaches" | "reaching" => Some(Direction::Egress),
             _ if connect_to => Some(Direction::Egress),
             _ if restricted_to => None,
@@ -266,7 +271,13 @@ impl<'a> Parser<'a> {
                 && t.text
                     .trim_end_matches([',', '.', ';', ':'])
                     .chars()
-                    .all(|c| c.is_alphabetic() || c == '-')
+                    .all(|c| c.is_alphabetic() || matches!(c, '-' | '\'' | '’'))
+        };
+        let modal = |k: usize| {
+            matches!(
+                self.low(k),
+                "should" | "may" | "must" | "can" | "shall" | "will"
+            )
         };
         let Some(end) = (start..(start + 4).min(self.toks.len()))
             .take_while(|&k| words(k))
@@ -282,10 +293,23 @@ impl<'a> Parser<'a> {
                     // "the OAI-PMH providers our collections are configured
                     // to harvest from": a relative clause says which.
                     || matches!(next, "our" | "we" | "that" | "which" | "who" | "they")
+                    || subject && modal(k + 1)
             })
         else {
             return;
         };
+        // (The subject's verb: "… should be able to connect to", "… may
+        // reach".)
+        if subject
+            && !(end + 2..(end + 6).min(self.toks.len())).any(|k| {
+                matches!(
+                    self.low(k),
+                    "connect" | "reach" | "access" | "talk" | "call" | "hit" | "use" | "query"
+                )
+            })
+        {
+            return;
+        }
         // "to client (2181), server (2888)": glossed with its value;
         // "to those two": said before.
         if self.toks.get(end + 1).is_some_and(|t| t.paren) && !self.ends_clause(end)

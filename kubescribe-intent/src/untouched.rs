@@ -456,10 +456,16 @@ fn leaves_alone(words: &[String]) -> bool {
     };
     // "Uploads under /var/www/html/wp-content/uploads/ stay writable": what
     // lies there, then the path.
-    let placed = s == 2
+    // ("dump.rdb and the AOF under /data/ must keep being written": files
+    // named before it.)
+    let placed = (2..=7).contains(&s)
         && path(&words[s])
-        && matches!(words[1].as_str(), "under" | "in" | "below" | "beneath")
-        && words[0].chars().all(|c| c.is_ascii_lowercase());
+        && matches!(words[s - 1].as_str(), "under" | "in" | "below" | "beneath")
+        && words[..s - 1].iter().all(|w| {
+            w.chars().all(|c| {
+                c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '-' | '_')
+            }) && !is_order(w)
+        });
     // "SQL and node traffic on 26257 stays as it is": the kind of traffic
     // in a few words, its port after it.
     let kind = (1..=4).contains(&s)
