@@ -875,6 +875,9 @@ impl<'a> Parser<'a> {
                     | "takes" | "accepts" | "receives" | "gets"
                     // "… so the membership ports 6933-6939 only take …".
                     | "take" | "accept" | "receive" | "get"
+                    // "lock down the superset pods (…): 8088 only from the
+                    // ingress controller (…)".
+                    | "from" | "to"
             )
                 // "Lock down the npd pods (…): only /a and /b may be executed".
                 || (i + 1..(i + 12).min(self.toks.len()))

@@ -56,6 +56,17 @@ pub(super) fn asks(s: &str) -> bool {
     }) {
         return false;
     }
+    // "There's an old feature request for this in Kibana: \"…, allow
+    // access to … and deny all other connectivity.\"": a quotation after
+    // its lead, whole, is someone else's words.
+    if s.split_once(": ").is_some_and(|(_, q)| {
+        let q = q.trim().trim_end_matches(['.', '!', '?']);
+        q.strip_prefix(['"', '\u{201c}'])
+            .and_then(|q| q.strip_suffix(['"', '\u{201d}']))
+            .is_some_and(|inner| !inner.contains(['"', '\u{201c}', '\u{201d}']))
+    }) {
+        return false;
+    }
     // "… ships client-egress-to-fqdns, where the client pods may only
     // reach one.one.one.one": a relative clause describes what comes before
     // it.
@@ -317,7 +328,13 @@ pub(super) fn imperative_after_colon(s: &str) -> bool {
     s.match_indices(": ")
         .map(|(k, _)| k)
         .find(|&k| s[..k].matches('(').count() <= s[..k].matches(')').count())
-        .is_some_and(|k| words(&s[..k]) <= 30 && imperative(&s[k + 2..]))
+        .is_some_and(|k| {
+            words(&s[..k]) <= 30
+                && imperative(&s[k + 2..])
+                // (Not words quoted after it: "There's an old feature
+                // request: \"…, allow access to …\"".)
+                && !s[k + 2..].starts_with(['"', '\u{201c}'])
+        })
 }
 
 /// Where the command starts in a sentence that tells a story of more than
@@ -354,6 +371,9 @@ pub(super) fn story_before_command(s: &str) -> Option<usize> {
     (lead.split_whitespace().count() > 6
         && !names_pods
         && asks(rest)
+        // (Not someone else's words quoted after it: "There's an old
+        // feature request for this: \"…, allow access to …\"".)
+        && !rest.trim_start().starts_with(['"', '\u{201c}'])
         && !asks(lead)
         && !points_back(rest))
     .then_some(at + 2)
@@ -607,7 +627,20 @@ pub(super) fn imperative(s: &str) -> bool {
     let mut words = s.split_whitespace().peekable();
     let mut w = words.next().unwrap_or("");
     while [
-        "please", "pls", "plz", "so", "then", "now,", "now", "next,", "next", "first,", "finally,",
+        "please",
+        "pls",
+        "plz",
+        "so",
+        "then",
+        "now,",
+        "now",
+        "next,",
+        "next",
+        "first,",
+        "finally,",
+        // "Meanwhile audit any access to …", "also block …".
+        "meanwhile",
+        "also",
     ]
     .iter()
     .any(|x| w.eq_ignore_ascii_case(x))

@@ -736,6 +736,17 @@ impl<'a> Parser<'a> {
                 i += 1;
                 continue;
             }
+            // "Still to do (incoming on-call): …", "Outgoing: …": the shift
+            // handing over, no direction.
+            if matches!(l, "incoming" | "outgoing")
+                && matches!(
+                    next.trim_end_matches([',', '.', ';', ':', ')']),
+                    "on-call" | "oncall" | "shift" | "crew" | "engineer" | "sre" | "team"
+                )
+            {
+                i += 1;
+                continue;
+            }
             // "the inbound agents (role=agent) may connect to …": a kind of
             // workload, no direction.
             if matches!(l, "inbound" | "outbound" | "incoming" | "outgoing")

@@ -223,6 +223,7 @@ pub(super) fn imperative_only(text: &str) -> Option<String> {
     // "… should only be reachable from the admin VPN (10.8.0.0/16). Pods:
     // app=doccano-flower in namespace doccano.": a line that says which
     // pods, labelled, belongs to the ask.
+    let mut edits = Vec::new();
     if !imp.is_empty() {
         let scope_line = |k: usize| {
             text[spans[k].0..spans[k].1]
@@ -274,8 +275,22 @@ pub(super) fn imperative_only(text: &str) -> Option<String> {
                         && matches!(x[1].as_str(), "labelled" | "labeled")
                 })
         };
+        // "… only Kibana (…) can reach …? EDIT: oh and logstash (…) too":
+        // a post's edit after the ask changes it.
+        let first = imp[0];
+        let edit = |k: usize| {
+            k > first
+                && {
+                    let w = words_of(text[spans[k].0..spans[k].1].split(':').next().unwrap_or(""));
+                    text[spans[k].0..spans[k].1].contains(':')
+                        && matches!(w.as_slice(), [x] | [x, _] if matches!(x.as_str(), "edit" | "update" | "upd"))
+                }
+        };
         let scoped: Vec<usize> = (0..spans.len())
             .filter(|&k| !imp.contains(&k) && (scope_line(k) || lead_in(k) || defines(k)))
+            .collect();
+        edits = (0..spans.len())
+            .filter(|&k| !imp.contains(&k) && edit(k))
             .collect();
         imp.extend(scoped);
         imp.sort_unstable();
@@ -374,6 +389,9 @@ pub(super) fn imperative_only(text: &str) -> Option<String> {
     if let Some(&last) = imp.iter().rev().find(|&&k| !question(k)) {
         imp.retain(|&k| !question(k) || k > last);
     }
+    // (A post's edit is no command that answers its question.)
+    imp.extend(edits);
+    imp.sort_unstable();
     // "… should not be allowed, but X needs it. Audit every access to Y
     // instead.": the ask that says it replaces the one before.
     if let Some(&k) = imp.iter().find(|&&k| {
@@ -422,7 +440,23 @@ pub(super) fn imperative_only(text: &str) -> Option<String> {
         .iter()
         .map(|&k| {
             let (f, t) = spans[k];
-            (f + story_before_command(&text[f..t]).unwrap_or(0), t)
+            // ("We don't render that template, so lock down …": the
+            // premise before a conclusion that commands.)
+            let premise = || {
+                let s = &text[f..t];
+                s.find(", so ")
+                    .filter(|&c| {
+                        s[..c].matches('(').count() == s[..c].matches(')').count()
+                            && imperative(&s[c + 5..])
+                    })
+                    .map(|c| c + 5)
+            };
+            (
+                f + story_before_command(&text[f..t])
+                    .or_else(premise)
+                    .unwrap_or(0),
+                t,
+            )
         })
         .collect();
     // Pasted configuration around the ask ("securityContext: capabilities:

@@ -214,25 +214,35 @@ impl<'a> Parser<'a> {
     pub(super) fn note_vague_peer(&self, a: &mut Acc, i: usize) {
         let l = self.low(i);
         let prev = self.prev_low(i);
-        let connect_to = l == "to"
-            && matches!(
-                prev,
-                "connect"
-                    | "connects"
-                    | "connecting"
-                    | "connections"
-                    | "connection"
-                    | "talk"
-                    | "talks"
-                    | "egress"
-                    | "outbound"
-                    | "calls"
-                    | "requests"
-                    | "send"
-                    | "sends"
-                    | "upload"
-                    | "uploads"
-            );
+        // "shall send Relevant Data only to the parties identified in …".
+        let sends_only_to = l == "to"
+            && prev == "only"
+            && (i.saturating_sub(8)..i).any(|k| {
+                matches!(
+                    self.low(k),
+                    "send" | "sends" | "connect" | "connects" | "talk" | "talks" | "egress"
+                )
+            });
+        let connect_to = sends_only_to
+            || l == "to"
+                && matches!(
+                    prev,
+                    "connect"
+                        | "connects"
+                        | "connecting"
+                        | "connections"
+                        | "connection"
+                        | "talk"
+                        | "talks"
+                        | "egress"
+                        | "outbound"
+                        | "calls"
+                        | "requests"
+                        | "send"
+                        | "sends"
+                        | "upload"
+                        | "uploads"
+                );
         // "restrict the admin page (9101) of the haproxy pods to infra
         // nodes": what it is restricted to, on whichever side it says.
         let restricted_to = l == "to"
@@ -293,6 +303,8 @@ impl<'a> Parser<'a> {
                     // "the OAI-PMH providers our collections are configured
                     // to harvest from": a relative clause says which.
                     || matches!(next, "our" | "we" | "that" | "which" | "who" | "they")
+                    // ("the parties identified in the Sub-processor List").
+                    || matches!(next, "identified" | "listed" | "named" | "mentioned")
                     || subject && modal(k + 1)
             })
         else {

@@ -679,6 +679,8 @@ impl<'a> Parser<'a> {
                     | "deny"
                     | "denies"
                     | "denying"
+                    // "deny all inbound … except 3000 from the graphql pods".
+                    | "except"
             )
             && matches!(parse_port(raw), Some((_, None)))
             && (t.comma

@@ -40,3 +40,20 @@ fn files_named_under_a_path_that_stays_writable_are_left_alone() {
         vec!["/root/.ssh/".to_string(), "/etc/cron.d/".to_string()]
     );
 }
+
+#[test]
+fn meanwhile_and_the_incoming_shift_open_no_other_reading() {
+    let i = parsed(
+        "| 3 | Jenkins file read, CVE-2024-23897 | mitigated at the LB |\n\n**Re 3.** We can't upgrade before Friday. Meanwhile audit any access to /var/jenkins_home/secret.key in the jenkins pods (app=jenkins, namespace ci). Don't block anything.",
+    );
+    assert_eq!(i.action, Action::Audit);
+    assert_eq!(
+        i.resources.paths,
+        vec!["/var/jenkins_home/secret.key".to_string()]
+    );
+    let i = parsed(
+        "Still to do (incoming on-call): block execution of /usr/bin/socat in the wiki pods (app=wiki, namespace docs).",
+    );
+    assert_eq!(i.domain, kubescribe_core::intent::Domain::Process);
+    assert_eq!(i.action, Action::Block);
+}

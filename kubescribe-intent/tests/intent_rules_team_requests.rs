@@ -83,3 +83,37 @@ fn an_admission_policy_pasted_beside_the_runtime_ask_is_background() {
     assert_eq!(i.scope.namespace.as_deref(), Some("vault"));
     assert_eq!(i.action, Action::Allow);
 }
+
+#[test]
+fn a_posts_edit_changes_its_question_and_a_quoted_request_is_background() {
+    let i = parsed(
+        "How do I make it so only Grafana (app=grafana) can reach the prometheus pods (app=prometheus, namespace mon) on 9090?\n\nEDIT: oh and the alertmanager (app=alertmanager) too, it queries it. Thanks!",
+    );
+    assert_eq!(i.resources.peers.len(), 2, "{:?}", i.resources);
+    let i = parsed(
+        "There's an old feature request for this in Grafana itself: \"Using a mechanism like IP filters, allow access to Grafana on port 3000 to hosts on certain subnets and deny all other connectivity.\"\n\nHow do I let only the office 10.30.0.0/16 reach 3000 on the grafana pods (app=grafana, namespace mon)?",
+    );
+    assert_eq!(i.resources.cidrs, vec!["10.30.0.0/16".to_string()]);
+}
+
+#[test]
+fn a_lock_down_then_port_only_from_is_an_allow_list_and_its_premise_background() {
+    let i = parsed(
+        "We don't render the chart's policy template, so lock down the airflow web pods (component=webserver, namespace airflow) by hand: 8080 only from the ingress-nginx controller (app.kubernetes.io/name=ingress-nginx in namespace ingress-nginx).",
+    );
+    assert_eq!(i.action, Action::Allow);
+    assert_eq!(i.direction, Some(Direction::Ingress));
+    assert_eq!(port_numbers(&i), vec![8080]);
+    let i = parsed(
+        "Deny all inbound traffic to the hasura pods (app=hasura, namespace data) except 8080 from the api pods (app=api).",
+    );
+    assert_eq!(port_numbers(&i), vec![8080]);
+}
+
+#[test]
+fn parties_identified_in_a_list_not_given_are_asked_for() {
+    let e = refused(
+        "Clause 4.1. The reporting job (pods app=report-export, namespace finance) shall send Customer Data only to the recipients identified in Annex B, over HTTPS on 443, and to no other destination.",
+    );
+    assert!(e.contains("which traffic"), "{e}");
+}
