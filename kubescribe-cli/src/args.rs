@@ -991,7 +991,15 @@ Intent forms (docs/intents.md):
           background; a security finding's description and evidence before its
           Recommendation, > quoted lines, an alert's fields (Falco output, custom
           details, Entity:/Tags:/Responders:, \"Triggered · High urgency\") and
-          Why/Context sections are background
+          Why/Context sections are background; so are a Kyverno/Gatekeeper policy
+          pasted beside a runtime ask and a block shown \"for reference:\"
+  handoff a shift handover (Schedule:/Outgoing: headers, \"- fleet: 3 of 11 ...\"
+          status items): the item that asks (\"next shift: please log ...\",
+          \"Meanwhile audit ...\", \"Apply a default deny ...\") is the ask
+  forum   \"Can we make ... only?\", \"How would I ...?\" with an EDIT: line (part of
+          the ask); a question pointing at \"that file\" takes the path named just
+          before; contract clauses (\"Supplier shall record every inbound
+          connection ...; such recording shall not block ...\") ask
   session a pasted terminal session ($ kubectl -n db ... -- ps, netstat, ls -l,
           kubectl get svc -o wide): its commands are no programs of the ask; what the
           ask points at counts (\"the /tmp binaries in that ps\", \"that foreign

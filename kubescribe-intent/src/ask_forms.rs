@@ -67,6 +67,22 @@ pub(super) fn asks(s: &str) -> bool {
     }) {
         return false;
     }
+    // "Such recording shall not block or delay any connection": what the
+    // policy must not do, said of another ask.
+    if words_of(s).windows(3).any(|w| {
+        matches!(w[0].as_str(), "shall" | "should" | "must" | "will")
+            && w[1] == "not"
+            && matches!(
+                w[2].as_str(),
+                "block" | "deny" | "drop" | "delay" | "interrupt"
+            )
+    }) && words_of(s)
+        .first()
+        .is_some_and(|w| matches!(w.as_str(), "such" | "this" | "that" | "the" | "it"))
+        && !s.contains(['/', '='])
+    {
+        return false;
+    }
     // "… ships client-egress-to-fqdns, where the client pods may only
     // reach one.one.one.one": a relative clause describes what comes before
     // it.
@@ -118,7 +134,24 @@ pub(super) fn asks(s: &str) -> bool {
     {
         return true;
     }
-    imperative(s)
+    // "Business Associate shall record every inbound connection to …": a
+    // party's obligation to act, as contracts and controls write asks.
+    // (Not what a policy object must do: "The new NetworkPolicy must deny
+    // …" describes the manifest asked for, read by the other forms.)
+    let ws = words_of(s);
+    let obliged = (1..ws.len()).any(|k| {
+        matches!(ws[k - 1].as_str(), "shall" | "must")
+            && IMPERATIVE.contains(&ws[k].as_str())
+            && !matches!(ws[k].as_str(), "only" | "let" | "give" | "make" | "keep")
+            && !ws[..k].iter().any(|w| {
+                matches!(
+                    w.as_str(),
+                    "networkpolicy" | "policy" | "policies" | "rule" | "rules"
+                )
+            })
+    });
+    obliged
+        || imperative(s)
         || nowhere_else(s)
         || passive_denial(s)
         || prohibition(s)
@@ -200,6 +233,11 @@ pub(super) fn how_to(s: &str) -> bool {
         &["how", "can", "i"],
         &["how", "do", "we"],
         &["how", "can", "we"],
+        &["how", "would", "i"],
+        &["how", "would", "we"],
+        &["how", "should", "i"],
+        &["how", "should", "we"],
+        &["how", "could", "i"],
         &["how", "to"],
         &["is", "there", "a", "way", "to"],
         &["is", "it", "possible", "to"],

@@ -16,8 +16,14 @@ fn turn(line: &str) -> Option<(&str, usize)> {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
         // Labels and fields of pasted configuration or tickets are no
-        // speakers ("app: web", "Fix: …").
-        && !handle.contains('.')
+        // speakers ("app: web", "Fix: …", "k8s.ns: …"); a name and its
+        // initial are ("maria.k: …").
+        && (!handle.contains('.')
+            || handle.split_once('.').is_some_and(|(a, b)| {
+                !a.is_empty()
+                    && !b.is_empty()
+                    && a.chars().chain(b.chars()).all(|c| c.is_ascii_lowercase())
+            }))
         && !matches!(
             handle.to_ascii_lowercase().as_str(),
             "app" | "name" | "namespace" | "ns" | "labels" | "pods" | "fix" | "goal" | "note"

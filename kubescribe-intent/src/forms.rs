@@ -642,7 +642,9 @@ pub(super) fn rewritten(text: &str) -> Option<Rewrite> {
         .any(|&f| f != Field::Ask && !values(f).is_empty());
     let verb = match action {
         Some(l) if blank(said(l.value)) && key_verb(&l.key).is_some() => key_verb(&l.key),
-        Some(l) => match verb(said(l.value)) {
+        // ("Action: TBD, waiting on Rui (… or only NodeODM?)": open,
+        // whatever verb the reason says.)
+        Some(l) => match verb(said(l.value)).filter(|_| !super::tables::open(said(l.value))) {
             Some(w) => Some(w),
             None => {
                 rw.leave_open(format!(

@@ -42,6 +42,12 @@ impl<'a> Parser<'a> {
                 w.ends_with("ing")
             }
             || l == "do" && next == "not" && block_word(self.low(i + 2))
+            // "… shall record every inbound connection …. Such recording
+            // shall not block or delay any connection.": said of the audit.
+            || matches!(l, "shall" | "should" | "must" | "will")
+                && next == "not"
+                && block_word(self.low(i + 2))
+                && a.audit.is_some()
             // "log the incoming connections on 8443, no deny them",
             // "log every start of /bin/bash …, not block".
             // ("… gets logged. Not blocked, just logged.")
@@ -61,6 +67,12 @@ impl<'a> Parser<'a> {
                     next.trim_end_matches(['.', ',', ';', '!']),
                     "blocking" | "enforcement" | "enforcing" | "denying" | "dropping"
                 )
+            // "Not looking to block anything", "not trying to deny it",
+            // "we don't want to block …": the wish said of no action.
+            || matches!(l, "not" | "don't" | "dont")
+                && matches!(next.as_str(), "looking" | "trying" | "wanting" | "want" | "planning")
+                && self.low(i + 2) == "to"
+                && block_word(self.low(i + 3))
             // "log it, without dropping anything".
             || l == "without"
                 && matches!(

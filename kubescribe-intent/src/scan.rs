@@ -154,7 +154,14 @@ impl<'a> Parser<'a> {
                 i += 2;
                 continue;
             }
-            if !kill_named && let Some((act, k, negated)) = self.action_phrase(i, a) {
+            // ("Such recording shall not block any connection": said of the
+            // audit, before "shall not" reads as a denial.)
+            let modal_not_to_block =
+                matches!(l, "shall" | "should" | "must" | "will") && self.says_not_to_block(a, i);
+            if !kill_named
+                && !modal_not_to_block
+                && let Some((act, k, negated)) = self.action_phrase(i, a)
+            {
                 self.nobody_connects(a, i, n);
                 i = self.take_action(a, i, k, (act, negated), n);
                 continue;

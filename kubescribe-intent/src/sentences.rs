@@ -390,7 +390,7 @@ pub(super) fn imperative_only(text: &str) -> Option<String> {
         imp.retain(|&k| !question(k) || k > last);
     }
     // (A post's edit is no command that answers its question.)
-    imp.extend(edits);
+    imp.extend(edits.iter().copied());
     imp.sort_unstable();
     // "… should not be allowed, but X needs it. Audit every access to Y
     // instead.": the ask that says it replaces the one before.
@@ -424,12 +424,29 @@ pub(super) fn imperative_only(text: &str) -> Option<String> {
     let listed: Vec<usize> = (0..spans.len()).filter(|&k| values_only(k)).collect();
     // "… in /var/lib/otelcol/. restrict access to that directory to …": an
     // ask that points back takes its values from the sentences before.
-    if listed.is_empty()
-        && imp
+    // ("Our pods (…) have it at /home/static/httpd.conf. How would I alert
+    // on every access to that file?": the sentence right before, when it
+    // gives a path, is what it points at.)
+    let gives_path = |k: usize| {
+        text[spans[k].0..spans[k].1]
+            .split_whitespace()
+            .any(|w| w.trim_start_matches(['(', '`', '"']).starts_with('/'))
+    };
+    let pointing: Vec<usize> = imp
+        .iter()
+        .copied()
+        .filter(|&k| points_back(&text[spans[k].0..spans[k].1]))
+        .collect();
+    if listed.is_empty() && !pointing.is_empty() {
+        let given: Vec<usize> = pointing
             .iter()
-            .any(|&k| points_back(&text[spans[k].0..spans[k].1]))
-    {
-        return None;
+            .filter(|&&k| k > 0 && !imp.contains(&(k - 1)) && gives_path(k - 1))
+            .map(|&k| k - 1)
+            .collect();
+        if given.len() < pointing.len() {
+            return None;
+        }
+        imp.extend(given);
     }
     imp.extend(listed);
     imp.sort_unstable();
@@ -451,12 +468,18 @@ pub(super) fn imperative_only(text: &str) -> Option<String> {
                     })
                     .map(|c| c + 5)
             };
-            (
-                f + story_before_command(&text[f..t])
-                    .or_else(premise)
-                    .unwrap_or(0),
-                t,
-            )
+            // (An edit's label is no word of the ask: "edit: …".)
+            let label = || {
+                edits
+                    .contains(&k)
+                    .then(|| text[f..t].find(':').map(|c| c + 1))
+                    .flatten()
+            };
+            let from = story_before_command(&text[f..t])
+                .or_else(premise)
+                .or_else(label)
+                .unwrap_or(0);
+            (f + from, t)
         })
         .collect();
     // Pasted configuration around the ask ("securityContext: capabilities:
@@ -661,7 +684,15 @@ fn config_keys(text: &str, counted: impl Fn(usize) -> bool) -> usize {
                 return false;
             }
             // (Not a quoted message's first word: "'ping: socket: …'".)
-            let quoted = |w: &str| w.starts_with(['\'', '"']) && !w[1..].contains(['\'', '"']);
+            // (Nor a key in an inline code span: "(`ports: - \"3001:3001\"`)",
+            // "- `CAP_NET_RAW`: use raw sockets"; a JSON key is:
+            // "`\"denyExec\": […]`".)
+            let quoted = |w: &str| {
+                w.starts_with(['\'', '"']) && !w[1..].contains(['\'', '"'])
+                    || w.trim_start_matches('(')
+                        .strip_prefix('`')
+                        .is_some_and(|k| !k.starts_with('"'))
+            };
             let Some(key) = w.strip_suffix(':').filter(|k| !k.is_empty() && !quoted(k)) else {
                 return false;
             };
@@ -682,9 +713,17 @@ fn config_keys(text: &str, counted: impl Fn(usize) -> bool) -> usize {
             // after the colon.
             let prose =
                 |w: &str| !w.is_empty() && w.chars().all(|c| c.is_ascii_lowercase()) && w.len() > 1;
-            let message = value
-                .strip_prefix(['"', '“'])
-                .is_some_and(|v| v.starts_with(|c: char| c.is_ascii_uppercase()))
+            // ("- gateway fleet: 3 of 11 still on the old forwarder": a
+            // count, then prose.)
+            let counted_prose = value.parse::<f64>().is_ok()
+                && words.get(k + 2).is_some_and(|(_, w)| prose(w))
+                && words
+                    .get(k + 3)
+                    .is_some_and(|(_, w)| prose(w) || w.chars().all(|c| c.is_ascii_digit()));
+            let message = counted_prose
+                || value
+                    .strip_prefix(['"', '“'])
+                    .is_some_and(|v| v.starts_with(|c: char| c.is_ascii_uppercase()))
                 || value.starts_with(|c: char| c.is_ascii_uppercase())
                     && words.get(k + 2).is_some_and(|(_, w)| prose(w))
                     && words.get(k + 3).is_some_and(|(_, w)| prose(w));

@@ -397,6 +397,15 @@ fn range(cell: &str) -> bool {
 
 /// Whether an Action cell leaves the action open ("TBD", "?", "pending").
 pub(super) fn open(cell: &str) -> bool {
+    // ("TBD, waiting on Rui (…)": the word, then why.)
+    let head = [",", ";", " (", " - ", " \u{2014} ", ": "]
+        .iter()
+        .filter_map(|m| cell.find(m))
+        .min()
+        .map_or(cell, |k| &cell[..k]);
+    if head.len() < cell.len() && head.trim().len() > 1 && open(head) {
+        return true;
+    }
     let l = cell.trim().to_ascii_lowercase();
     matches!(
         l.trim_matches(|c: char| c == '*' || c == '_' || c == '(' || c == ')'),

@@ -57,3 +57,32 @@ fn meanwhile_and_the_incoming_shift_open_no_other_reading() {
     assert_eq!(i.domain, kubescribe_core::intent::Domain::Process);
     assert_eq!(i.action, Action::Block);
 }
+
+#[test]
+fn counts_and_inline_code_in_status_items_are_no_pasted_configuration() {
+    let i = parsed(
+        "Handoff, night -> early (edge cluster orchard-2)\n- sensor fleet: 4 of 19 still on the old UDP forwarder, the rest moved over the weekend\n- the bridge is the compose service ported 1:1 (`ports: - \"1700:1700\"`), no TLS yet\n- next shift: please log every incoming connection to 1700 on the bridge pods (app=udp-bridge, namespace lorawan). Don't block anything yet.\n- frost expected Thu; ignore the gateway alerts",
+    );
+    assert_eq!(i.action, Action::Audit);
+    assert_eq!(i.direction, Some(Direction::Ingress));
+    assert_eq!(
+        i.resources.ports.iter().map(|p| p.port).collect::<Vec<_>>(),
+        vec![1700]
+    );
+    assert!(
+        i.resources
+            .ports
+            .iter()
+            .all(|p| format!("{:?}", p.protocol) == "Tcp"),
+        "{:?}",
+        i.resources.ports
+    );
+}
+
+#[test]
+fn an_action_left_tbd_with_its_reason_is_refused() {
+    let e = parse_helpers::refused(
+        "Network change request: survey uploads\nWorkload: app=survey-worker\nNamespace: field\nDirection: egress\nDestinations: uploads.example.org\nPorts: 443/tcp\nAction: TBD, waiting on Ana (does the worker upload by itself, or only the API?)\n",
+    );
+    assert!(e.contains("what to do"), "{e}");
+}
