@@ -251,6 +251,11 @@ pub(super) fn how_to(s: &str) -> bool {
         w.get(v)
             .is_some_and(|v| IMPERATIVE.contains(&v.as_str()) || v == "make")
     })
+        // "Until then: how do I keep the JVM … from spawning …?": after a
+        // short lead.
+        || s.split_once(": ").is_some_and(|(lead, rest)| {
+            lead.split_whitespace().count() <= 4 && how_to(rest)
+        })
 }
 
 /// The sentence's words, lower case, without the punctuation around them.

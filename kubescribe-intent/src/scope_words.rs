@@ -277,6 +277,12 @@ impl<'a> Parser<'a> {
             )
             && is_ns_name(t.text)
             && !reserved(l)
+            // ("readable only by the token service binary /usr/local/bin/x":
+            // a program, said by what it serves.)
+            && !matches!(
+                self.low(i + 2),
+                "binary" | "process" | "executable" | "program" | "daemon"
+            )
             // "the application pods matching …", "the selected pods": a
             // word that names no workload.
             && !matches!(

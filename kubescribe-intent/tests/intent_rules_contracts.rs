@@ -20,3 +20,15 @@ fn a_partys_obligation_is_the_ask_and_not_blocking_is_said_of_it() {
     );
     assert_eq!(i.action, Action::Audit);
 }
+
+#[test]
+fn a_program_said_by_the_service_it_runs_is_no_workload() {
+    let i = parsed(
+        "Control as designed: in the signer pods (app=signer, namespace pki), /etc/pki/signing.key shall be readable only by the signing service binary /usr/local/bin/signer; any other process opening it is blocked.",
+    );
+    assert_eq!(i.scope.labels.len(), 1, "{:?}", i.scope);
+    assert_eq!(
+        i.resources.sources,
+        vec!["/usr/local/bin/signer".to_string()]
+    );
+}

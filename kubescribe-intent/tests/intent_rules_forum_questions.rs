@@ -39,3 +39,12 @@ fn not_looking_to_block_anything_is_said_of_the_alert() {
     );
     assert_eq!(i.action, Action::Audit);
 }
+
+#[test]
+fn a_how_to_question_after_a_short_lead_asks() {
+    let i = parsed(
+        "We reproduced the exploit on staging and the reverse shell to port 4444 came straight back. The upgrade ships next sprint. Until then: how do I keep the JVM (/opt/java/bin/java) in the billing pods (app=billing, namespace staging) from spawning /bin/sh or /bin/bash?",
+    );
+    assert_eq!(i.domain, Domain::Process);
+    assert_eq!(i.action, Action::Block);
+}
