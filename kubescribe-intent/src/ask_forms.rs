@@ -61,22 +61,23 @@ pub(super) fn asks(s: &str) -> bool {
     // its lead, whole, is someone else's words.
     if s.split_once(": ").is_some_and(|(_, q)| {
         let q = q.trim().trim_end_matches(['.', '!', '?']);
-        q.strip_prefix(['"', '\u{201c}'])
+        q.strip_prefix(QUOTE_OPENS)
             .and_then(|q| q.strip_suffix(['"', '\u{201d}']))
             .is_some_and(|inner| !inner.contains(['"', '\u{201c}', '\u{201d}']))
     }) {
         return false;
     }
+    let ws = words_of(s);
     // "Such recording shall not block or delay any connection": what the
     // policy must not do, said of another ask.
-    if words_of(s).windows(3).any(|w| {
+    if ws.windows(3).any(|w| {
         matches!(w[0].as_str(), "shall" | "should" | "must" | "will")
             && w[1] == "not"
             && matches!(
                 w[2].as_str(),
                 "block" | "deny" | "drop" | "delay" | "interrupt"
             )
-    }) && words_of(s)
+    }) && ws
         .first()
         .is_some_and(|w| matches!(w.as_str(), "such" | "this" | "that" | "the" | "it"))
         && !s.contains(['/', '='])
@@ -126,10 +127,11 @@ pub(super) fn asks(s: &str) -> bool {
     }
     // "Apply a default deny ingress for all pods in namespace x": a policy
     // put in place (not "apply it to …", which points back).
-    let w = words_of(s);
-    if w.first()
+    if ws
+        .first()
         .is_some_and(|x| matches!(x.as_str(), "apply" | "implement"))
-        && w.get(1)
+        && ws
+            .get(1)
             .is_some_and(|x| matches!(x.as_str(), "a" | "an" | "the"))
     {
         return true;
@@ -138,7 +140,6 @@ pub(super) fn asks(s: &str) -> bool {
     // party's obligation to act, as contracts and controls write asks.
     // (Not what a policy object must do: "The new NetworkPolicy must deny
     // …" describes the manifest asked for, read by the other forms.)
-    let ws = words_of(s);
     let obliged = (1..ws.len()).any(|k| {
         matches!(ws[k - 1].as_str(), "shall" | "must")
             && IMPERATIVE.contains(&ws[k].as_str())
@@ -256,6 +257,14 @@ pub(super) fn how_to(s: &str) -> bool {
         || s.split_once(": ").is_some_and(|(lead, rest)| {
             lead.split_whitespace().count() <= 4 && how_to(rest)
         })
+}
+
+/// The marks that open a quotation.
+const QUOTE_OPENS: [char; 2] = ['"', '\u{201c}'];
+
+/// Whether `s` opens with a quotation: someone else's words, no ask.
+fn opens_quote(s: &str) -> bool {
+    s.starts_with(QUOTE_OPENS)
 }
 
 /// The sentence's words, lower case, without the punctuation around them.
@@ -376,7 +385,7 @@ pub(super) fn imperative_after_colon(s: &str) -> bool {
                 && imperative(&s[k + 2..])
                 // (Not words quoted after it: "There's an old feature
                 // request: \"…, allow access to …\"".)
-                && !s[k + 2..].starts_with(['"', '\u{201c}'])
+                && !opens_quote(&s[k + 2..])
         })
 }
 
@@ -416,7 +425,7 @@ pub(super) fn story_before_command(s: &str) -> Option<usize> {
         && asks(rest)
         // (Not someone else's words quoted after it: "There's an old
         // feature request for this: \"…, allow access to …\"".)
-        && !rest.trim_start().starts_with(['"', '\u{201c}'])
+        && !opens_quote(rest.trim_start())
         && !asks(lead)
         && !points_back(rest))
     .then_some(at + 2)
